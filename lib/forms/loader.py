@@ -1,0 +1,153 @@
+"""Load form and campaign files, report problems by file and line, and hot-reload them.
+
+``FormCatalog.refresh()`` is cheap (one ``stat`` per file) and is called on every page run: an edited
+file is re-read, and an invalid edit keeps the last valid version serving while its problems are
+listed for the page to show.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import FormDefinitionError, FormProblem, problem
+from .spec import CampaignSpec, FormSpec, semantic_problems
+from .yamltext import LineMap, load_yaml
+
+CAMPAIGN_FILE = "campaign.yaml"
+
+
+def _where(filename: str, lines: LineMap, path: tuple) -> str:
+    line = lines.line_of(path)
+    return f"{filename} 第 {line} 行" if line else filename
+
+
+def _field_name(data: Any, path: tuple) -> str:
+    """The ``key`` of the innermost field (or section) on ``path``, for messages."""
+    name, node = "", data
+    for step in path:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(node, dict) and isinstance(node.get("key"), str):
+            name = node["key"]
+    return name
+
+
+def _validate(model: type[BaseModel], data: Any, lines: LineMap, filename: str) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            name = _field_name(data, loc)
+            attr = ".".join(str(p) for p in loc[-1:]) if loc else ""
+            detail = f"字段「{name}」的 {attr}：{err['msg']}" if name else f"{'.'.join(map(str, loc))}：{err['msg']}"
+            problems.append(problem("invalid_definition", field=name, where=_where(filename, lines, loc), detail=detail))
+        raise FormDefinitionError(filename, problems) from None
+
+
+def parse_form(text: str, filename: str, campaign: CampaignSpec | None = None) -> FormSpec:
+    """YAML text of one form -> FormSpec, or FormDefinitionError listing every problem."""
+    data, lines = load_yaml(text, filename)
+    form = _validate(FormSpec, data, lines, filename)
+    problems = [
+        problem(code, field=params.pop("field", ""), where=_where(filename, lines, path), **params)
+        for path, code, params in semantic_problems(form)
+    ]
+    if campaign is not None and form.deadline and form.deadline not in campaign.deadlines:
+        problems.append(problem("unknown_deadline", where=_where(filename, lines, ("deadline",)), deadline=form.deadline))
+    if problems:
+        raise FormDefinitionError(filename, problems)
+    return form
+
+
+def parse_campaign(text: str, filename: str = CAMPAIGN_FILE) -> CampaignSpec:
+    data, lines = load_yaml(text, filename)
+    return _validate(CampaignSpec, data, lines, filename)
+
+
+@dataclass
+class _Entry:
+    mtime_ns: int = -1
+    size: int = -1
+    spec: Any = None
+    problems: list[FormProblem] = field(default_factory=list)
+
+
+class FormCatalog:
+    """The forms of one folder, reloaded when their files change; safe to share across sessions."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self._entries: dict[str, _Entry] = {}
+        self._lock = threading.Lock()
+
+    def refresh(self) -> None:
+        """Re-read changed files; keep the last valid version of any file that became invalid."""
+        with self._lock:
+            campaign_path = self.folder / CAMPAIGN_FILE
+            campaign_changed = self._reload(campaign_path, lambda text: parse_campaign(text, CAMPAIGN_FILE))
+            campaign = self.campaign_or_none()
+            paths = sorted(p for p in self.folder.glob("*.yaml") if p.name != CAMPAIGN_FILE)
+            for path in paths:
+                self._reload(path, lambda text, n=path.name: parse_form(text, n, campaign), force=campaign_changed)
+            present = {p.name for p in paths} | {CAMPAIGN_FILE}
+            for gone in set(self._entries) - present:
+                del self._entries[gone]
+
+    def _reload(self, path: Path, parse, force: bool = False) -> bool:
+        entry = self._entries.setdefault(path.name, _Entry())
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            entry.problems = [problem("invalid_definition", where=path.name, detail="文件不存在")]
+            return False
+        if not force and (stat.st_mtime_ns, stat.st_size) == (entry.mtime_ns, entry.size):
+            return False
+        entry.mtime_ns, entry.size = stat.st_mtime_ns, stat.st_size
+        try:
+            entry.spec = parse(path.read_text(encoding="utf-8"))
+            entry.problems = []
+        except FormDefinitionError as exc:
+            entry.problems = exc.problems  # the previous spec, if any, keeps serving
+        except UnicodeDecodeError:
+            entry.problems = [problem("invalid_definition", where=path.name, detail="文件不是 UTF-8 编码")]
+        return True
+
+    def campaign_or_none(self) -> CampaignSpec | None:
+        entry = self._entries.get(CAMPAIGN_FILE)
+        return entry.spec if entry else None
+
+    @property
+    def campaign(self) -> CampaignSpec:
+        spec = self.campaign_or_none()
+        if spec is None:
+            raise FormDefinitionError(CAMPAIGN_FILE, self.problems().get(CAMPAIGN_FILE, []))
+        return spec
+
+    def forms(self) -> list[FormSpec]:
+        """Every form that has a valid version, in file-name order."""
+        return [e.spec for name, e in sorted(self._entries.items()) if name != CAMPAIGN_FILE and e.spec]
+
+    def form(self, form_id: str) -> FormSpec:
+        for spec in self.forms():
+            if spec.id == form_id:
+                return spec
+        raise KeyError(form_id)
+
+    def problems(self) -> dict[str, list[FormProblem]]:
+        """File name -> problems of its current text (empty dict when all files are valid)."""
+        return {name: e.problems for name, e in sorted(self._entries.items()) if e.problems}
+
+
+def load_catalog(folder: Path) -> FormCatalog:
+    catalog = FormCatalog(folder)
+    catalog.refresh()
+    return catalog

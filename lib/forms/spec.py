@@ -1,0 +1,190 @@
+"""Stage 2: plain data -> validated specs (pydantic) for forms and the campaign.
+
+Structural checks (unknown keys, wrong types) come from pydantic; semantic checks (unknown field
+type, select without choices, expressions and the fields they reference) are done here so that
+every problem names the field it belongs to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .expressions import FUNCTIONS, Expression, ExpressionError
+from .types import REGISTRY
+
+KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
+EXPRESSION_ATTRS = ("relevant", "constraint", "calculation")
+ROLES = ("province", "city", "provider", "lead_unit", "inspector", "admin")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldSpec(_Strict):
+    key: str = Field(pattern=KEY_PATTERN)
+    label: str = Field(min_length=1)
+    type: str
+    required: bool = False
+    help: str = ""
+    placeholder: str = ""
+    choices: tuple[str, ...] | None = None
+    min: float | dt.date | None = None
+    max: float | dt.date | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    decimals: int | None = None
+    pattern: str | None = None
+    pattern_message: str | None = None
+    relevant: str | None = None
+    constraint: str | None = None
+    constraint_message: str | None = None
+    calculation: str | None = None
+    default: Any = None
+    fields: tuple[FieldSpec, ...] | None = None  # sub-fields of a table
+    min_rows: int | None = None
+    max_rows: int | None = None
+
+    @property
+    def kind(self) -> str:
+        return REGISTRY[self.type].kind
+
+    @property
+    def readonly(self) -> bool:
+        return self.calculation is not None
+
+
+class SectionSpec(_Strict):
+    key: str = Field(pattern=KEY_PATTERN)
+    title: str
+    help: str = ""
+    relevant: str | None = None
+    fields: tuple[FieldSpec, ...]
+
+
+class FormSpec(_Strict):
+    id: str = Field(pattern=KEY_PATTERN)
+    title: str
+    short_title: str
+    version: int = Field(ge=1)
+    description: str = ""
+    filled_by: Literal["province", "city", "provider", "lead_unit", "inspector", "admin"]
+    reviewed_by: Literal["province", "city", "provider", "lead_unit", "inspector", "admin"] | None = None
+    deadline: str | None = None
+    sections: tuple[SectionSpec, ...] = Field(min_length=1)
+
+    def all_fields(self) -> list[FieldSpec]:
+        """Top-level fields in form order (table sub-fields stay inside their table)."""
+        return [f for s in self.sections for f in s.fields]
+
+    def field(self, key: str) -> FieldSpec:
+        for f in self.all_fields():
+            if f.key == key:
+                return f
+        raise KeyError(key)
+
+
+class Phase(_Strict):
+    key: str = Field(pattern=KEY_PATTERN)
+    name: str
+    start: dt.date
+    end: dt.date
+    description: str = ""
+
+
+class PriorityRule(_Strict):
+    key: str = Field(pattern=KEY_PATTERN)
+    name: str
+    description: str = ""
+    weight: float = 1.0
+
+
+class Sampling(_Strict):
+    ratio: float = Field(gt=0, le=1)
+    priority_rules: tuple[PriorityRule, ...] = ()
+
+
+class CampaignSpec(_Strict):
+    id: str
+    title: str
+    notice: str = ""
+    year: int
+    phases: tuple[Phase, ...]
+    deadlines: dict[str, dt.date]
+    cities: tuple[str, ...] = Field(min_length=1)
+    sampling: Sampling
+    roles: dict[str, str]
+    statuses: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("cities")
+    @classmethod
+    def _unique_cities(cls, cities: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(cities)) != len(cities):
+            raise ValueError("cities 中有重复的地市")
+        return cities
+
+
+def semantic_problems(form: FormSpec) -> list[tuple[tuple, str, dict]]:
+    """Problems pydantic cannot see: (path inside the document, error code, message params).
+
+    Paths use the same keys and indexes as the YAML, so the loader can name the line.
+    """
+    found: list[tuple[tuple, str, dict]] = []
+    top_keys = {f.key for f in form.all_fields()}
+    seen: set[str] = set()
+    for si, section in enumerate(form.sections):
+        spath = ("sections", si)
+        if section.relevant:
+            found += _expression_problems(section.relevant, spath + ("relevant",), section.key, "relevant", top_keys)
+        for fi, spec in enumerate(section.fields):
+            found += _field_problems(spec, spath + ("fields", fi), top_keys, seen)
+    return found
+
+
+def _field_problems(spec: FieldSpec, path: tuple, scope: set[str], seen: set[str], inner=False) -> list:
+    found: list[tuple[tuple, str, dict]] = []
+    if spec.key in seen:
+        found.append((path + ("key",), "duplicate_field", {"field": spec.key}))
+    seen.add(spec.key)
+    ftype = REGISTRY.get(spec.type)
+    if ftype is None:
+        found.append((path + ("type",), "unknown_type", {"field": spec.key, "type": spec.type, "known": "、".join(REGISTRY)}))
+        return found
+    if ftype.has_choices and not spec.choices:
+        found.append((path, "missing_choices", {"field": spec.key}))
+    if spec.pattern:
+        try:
+            re.compile(spec.pattern)
+        except re.error as exc:
+            found.append((path + ("pattern",), "bad_pattern", {"field": spec.key, "detail": str(exc)}))
+    if spec.type == "table":
+        if not spec.fields:
+            found.append((path, "invalid_definition", {"detail": f"表格字段「{spec.key}」必须定义子字段 fields"}))
+        elif inner:
+            found.append((path, "invalid_definition", {"detail": f"表格字段「{spec.key}」不能嵌套在另一个表格中"}))
+        else:
+            inner_scope = scope | {f.key for f in spec.fields}
+            inner_seen: set[str] = set()
+            for i, sub in enumerate(spec.fields):
+                found += _field_problems(sub, path + ("fields", i), inner_scope, inner_seen, inner=True)
+    elif spec.fields:
+        found.append((path + ("fields",), "invalid_definition", {"detail": f"只有 table 类型的字段「{spec.key}」可以有 fields"}))
+    for attr in EXPRESSION_ATTRS:
+        text = getattr(spec, attr)
+        if text:
+            found += _expression_problems(text, path + (attr,), spec.key, attr, scope)
+    return found
+
+
+def _expression_problems(text: str, path: tuple, key: str, attr: str, scope: set[str]) -> list:
+    try:
+        expr = Expression(text)
+    except ExpressionError as exc:
+        return [(path, "bad_expression", {"field": key, "attr": attr, "detail": str(exc)})]
+    found = [(path, "unknown_reference", {"field": key, "attr": attr, "ref": n}) for n in sorted(expr.names - scope)]
+    found += [(path, "unknown_function", {"field": key, "attr": attr, "ref": n}) for n in sorted(expr.functions - FUNCTIONS.keys())]
+    return found

@@ -1,0 +1,170 @@
+"""Stage 3: raw answers -> a typed record, or the list of every problem, by field and table row.
+
+The same function serves the fill page (live relevance and calculations), imports and tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from .errors import FormProblem, problem
+from .expressions import Expression
+from .spec import FieldSpec, FormSpec
+from .types import REGISTRY, ValueProblem
+
+
+@lru_cache(maxsize=4096)
+def compiled(text: str) -> Expression:
+    """Expressions are parsed once per distinct text (specs are immutable)."""
+    return Expression(text)
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or value == []
+
+
+@dataclass
+class Outcome:
+    """The result of checking answers: typed values (hidden fields blank) and problems."""
+
+    values: dict[str, Any]
+    problems: list[FormProblem] = field(default_factory=list)
+    hidden: set[str] = field(default_factory=set)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _parse(spec: FieldSpec, raw: Any, ctx: dict, row: int | None) -> tuple[Any, FormProblem | None]:
+    if is_blank(raw):
+        return None, None
+    try:
+        return REGISTRY[spec.type].parse(raw, spec, ctx), None
+    except ValueProblem as exc:
+        return raw, problem(exc.code, field=spec.key, row=row, label=spec.label, **exc.params)
+
+
+def _truthy(text: str | None, env: dict) -> bool:
+    return True if not text else bool(compiled(text).evaluate(env))
+
+
+def _check_value(spec: FieldSpec, value: Any, env: dict, row: int | None) -> FormProblem | None:
+    """Bounds, lengths, pattern and constraint of one present, well-typed value."""
+
+    def bad(code: str, **params) -> FormProblem:
+        return problem(code, field=spec.key, row=row, label=spec.label, **params)
+
+    if isinstance(value, (int, float, dt.date)) and not isinstance(value, bool):
+        if spec.min is not None and value < spec.min:
+            return bad("below_min", bound=spec.min)
+        if spec.max is not None and value > spec.max:
+            return bad("above_max", bound=spec.max)
+    if isinstance(value, str):
+        if spec.min_length is not None and len(value) < spec.min_length:
+            return bad("too_short", bound=spec.min_length)
+        if spec.max_length is not None and len(value) > spec.max_length:
+            return bad("too_long", bound=spec.max_length)
+        if spec.pattern and not re.fullmatch(spec.pattern, value):
+            if spec.pattern_message:
+                return bad("constraint", message=spec.pattern_message)
+            return bad("pattern_mismatch")
+    if spec.constraint and compiled(spec.constraint).evaluate(env) is False:
+        return bad("constraint", message=spec.constraint_message or f"「{spec.label}」不符合填写规则")
+    return None
+
+
+def _check_fields(
+    fields: tuple[FieldSpec, ...] | list[FieldSpec],
+    raw: dict[str, Any],
+    outer: dict[str, Any],
+    ctx: dict,
+    *,
+    row: int | None,
+    draft: bool,
+    section_visible: dict[str, bool] | None = None,
+) -> Outcome:
+    values: dict[str, Any] = {}
+    problems: list[FormProblem] = []
+    type_failed: set[str] = set()
+    for spec in fields:
+        if spec.type == "table" or spec.calculation:
+            continue
+        values[spec.key], err = _parse(spec, raw.get(spec.key), ctx, row)
+        if err:
+            problems.append(err)
+            type_failed.add(spec.key)
+    env = {**outer, **values}
+    for spec in fields:  # calculations in form order, so one may use an earlier one
+        if spec.calculation:
+            result = compiled(spec.calculation).evaluate(env)
+            if isinstance(result, float):
+                result = round(result, spec.decimals if spec.decimals is not None else 2)
+            values[spec.key] = env[spec.key] = result
+    hidden: set[str] = set()
+    for spec in fields:
+        if section_visible is not None and not section_visible.get(spec.key, True) or not _truthy(spec.relevant, env):
+            hidden.add(spec.key)
+    for key in hidden:
+        values[key] = env[key] = None
+    problems = [p for p in problems if p.field not in hidden]
+    for spec in fields:
+        if spec.key in hidden:
+            continue
+        if spec.type == "table":
+            values[spec.key], table_problems = _check_table(spec, raw.get(spec.key), env, ctx, draft=draft)
+            env[spec.key] = values[spec.key]
+            problems += table_problems
+            continue
+        value = values.get(spec.key)
+        if is_blank(value):
+            if spec.required and not draft and not spec.calculation:
+                problems.append(problem("required", field=spec.key, row=row, label=spec.label))
+            continue
+        if spec.key not in type_failed and not draft:
+            err = _check_value(spec, value, env, row)
+            if err:
+                problems.append(err)
+    return Outcome(values=values, problems=problems, hidden=hidden)
+
+
+def _check_table(spec: FieldSpec, raw: Any, outer: dict, ctx: dict, *, draft: bool) -> tuple[list, list]:
+    rows_in = [r for r in (raw or []) if isinstance(r, dict) and not all(is_blank(v) for v in r.values())]
+    rows_out: list[dict] = []
+    problems: list[FormProblem] = []
+    for i, row_raw in enumerate(rows_in, start=1):
+        result = _check_fields(spec.fields or (), row_raw, outer, ctx, row=i, draft=draft)
+        rows_out.append(result.values)
+        for p in result.problems:
+            problems.append(
+                FormProblem(code=p.code, message=f"「{spec.label}」第 {i} 行：{p.message}", field=spec.key, row=i)
+            )
+    if not draft:
+        if spec.required and not rows_out:
+            problems.append(problem("required", field=spec.key, label=spec.label))
+        elif spec.min_rows and len(rows_out) < spec.min_rows:
+            problems.append(problem("too_few_rows", field=spec.key, label=spec.label, bound=spec.min_rows))
+        if spec.max_rows and len(rows_out) > spec.max_rows:
+            problems.append(problem("too_many_rows", field=spec.key, label=spec.label, bound=spec.max_rows))
+    return rows_out or None, problems
+
+
+def check_answers(form: FormSpec, raw: dict[str, Any], *, cities: tuple[str, ...] = (), draft: bool = False) -> Outcome:
+    """Parse and check every answer of ``form``.
+
+    ``draft=True`` keeps what parses and skips the required, bounds and constraint checks, so an
+    unfinished form can be saved; type problems are still reported.
+    """
+    ctx = {"cities": cities}
+    # Sections' relevance is judged on the parsed top-level answers (without calculations).
+    pre = _check_fields(form.all_fields(), raw, {}, ctx, row=None, draft=True)
+    section_visible = {}
+    for section in form.sections:
+        shown = _truthy(section.relevant, pre.values)
+        for spec in section.fields:
+            section_visible[spec.key] = shown
+    return _check_fields(form.all_fields(), raw, {}, ctx, row=None, draft=draft, section_visible=section_visible)

@@ -1,0 +1,201 @@
+"""The storage contract every backend honours (local workbook, Google Sheets).
+
+A row is a dict of field values keyed by the form's stable field keys, plus the system columns
+below. Rows are never deleted: a withdrawal is a status. Every change is one audit entry.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+#: System columns, in workbook order, with the Chinese header a person sees in Excel/WPS.
+SYSTEM_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("_id", "记录编号"),
+    ("_rev", "版本"),
+    ("_status", "状态"),
+    ("_form_version", "表单版本"),
+    ("_owner", "填报账号"),
+    ("_org", "填报单位"),
+    ("_city", "所属地市"),
+    ("_created_at", "创建时间"),
+    ("_updated_at", "更新时间"),
+    ("_updated_by", "最后修改人"),
+)
+SYSTEM_KEYS = tuple(k for k, _ in SYSTEM_COLUMNS)
+
+#: Column kinds a backend must keep typed. ``list`` holds strings (multiselect), ``table`` a list of
+#: dicts (repeatable group); both are shown in one cell in the workbook.
+COLUMN_KINDS = ("text", "integer", "number", "date", "bool", "list", "table")
+
+#: Largest text an .xlsx cell holds.
+MAX_CELL_CHARS = 32_767
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    kind: str = "text"
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    """What a backend needs to know about a form to keep its sheet: id, sheet title, columns."""
+
+    form_id: str
+    title: str
+    columns: tuple[Column, ...]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change; every row and audit entry records it."""
+
+    account: str
+    role: str
+    org: str = ""
+    city: str = ""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One row's latest version: system values plus field values."""
+
+    form_id: str
+    id: str
+    rev: int
+    status: str
+    form_version: int
+    owner: str
+    org: str
+    city: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    updated_by: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def system(self) -> dict[str, Any]:
+        return {
+            "_id": self.id,
+            "_rev": self.rev,
+            "_status": self.status,
+            "_form_version": self.form_version,
+            "_owner": self.owner,
+            "_org": self.org,
+            "_city": self.city,
+            "_created_at": self.created_at,
+            "_updated_at": self.updated_at,
+            "_updated_by": self.updated_by,
+        }
+
+    def as_row(self) -> dict[str, Any]:
+        return {**self.system(), **self.values}
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: dt.datetime
+    account: str
+    action: str  # 新增 / 修改 / 状态变更 / 外部编辑 / 拒绝访问 ...
+    form_id: str
+    row_id: str
+    rev: int
+    changes: dict[str, tuple[Any, Any]]  # field key -> (old, new)
+    note: str = ""
+
+
+class StoreError(Exception):
+    """Base of every storage failure; ``str(err)`` is a Chinese message fit for a page."""
+
+    code = "store"
+
+
+class ConflictError(StoreError):
+    """The row changed since the revision the caller started from."""
+
+    code = "conflict"
+
+    def __init__(self, message: str, *, current: Record | None = None):
+        super().__init__(message)
+        self.current = current
+
+
+class NotFound(StoreError):
+    code = "not_found"
+
+
+class Unavailable(StoreError):
+    """The backend cannot be reached or refuses writes until an admin acts."""
+
+    code = "unavailable"
+
+
+class InvalidValue(StoreError):
+    """A value the backend cannot hold faithfully; nothing was written."""
+
+    code = "invalid_value"
+
+    def __init__(self, message: str, *, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+class Store(abc.ABC):
+    """Backends implement these; pages and campaign code only ever see this interface."""
+
+    @abc.abstractmethod
+    def ensure_sheet(self, spec: SheetSpec) -> None:
+        """Declare a form's sheet and columns. Adding a column is allowed; columns are never dropped."""
+
+    @abc.abstractmethod
+    def append(
+        self, form_id: str, values: dict[str, Any], *, actor: Actor, status: str, form_version: int = 1
+    ) -> Record:
+        """Add a row; return only once it is durable."""
+
+    @abc.abstractmethod
+    def update(
+        self,
+        form_id: str,
+        row_id: str,
+        *,
+        base_rev: int,
+        actor: Actor,
+        values: dict[str, Any] | None = None,
+        status: str | None = None,
+        note: str = "",
+    ) -> Record:
+        """Change values and/or status of a row last read at ``base_rev``.
+
+        Raises ConflictError when the row's revision is no longer ``base_rev``.
+        """
+
+    @abc.abstractmethod
+    def get(self, form_id: str, row_id: str) -> Record:
+        """The latest version of a row; NotFound when there is none."""
+
+    @abc.abstractmethod
+    def records(self, form_id: str) -> list[Record]:
+        """Latest version of every row of a form, in creation order."""
+
+    @abc.abstractmethod
+    def audit(self, form_id: str | None = None, row_id: str | None = None) -> list[AuditEntry]:
+        """Audit entries, oldest first, optionally narrowed to a form or a row."""
+
+    def log_event(self, actor: Actor, action: str, *, form_id: str = "", row_id: str = "", note: str = "") -> None:
+        """Record an event that changes no row (a refused access, a sign-in lock). Optional."""
+
+    def snapshot(self, form_id: str) -> pd.DataFrame:
+        """All rows of a form as a DataFrame: system columns first, then field keys."""
+        recs = self.records(form_id)
+        if not recs:
+            return pd.DataFrame(columns=list(SYSTEM_KEYS))
+        return pd.DataFrame([r.as_row() for r in recs])
+
+    def close(self) -> None:
+        """Release files, threads and processes."""

@@ -1,0 +1,1 @@
+"""The only part of lib/ that imports streamlit: widgets built from specs and shared page pieces."""

@@ -1,0 +1,60 @@
+"""填报: fill one form by sections, save a draft, submit, or correct one of one's own rows."""
+
+import streamlit as st
+
+from lib.ui import context, fill, identity, widgets
+
+catalog = context.catalog()
+store = context.store()
+actor = identity.current_actor()
+campaign = catalog.campaign
+forms = catalog.forms()
+
+st.title("在线填报")
+for filename, problems in catalog.problems().items():
+    st.warning(f"表单文件 {filename} 有错误，仍按上一个有效版本显示：\n\n" + "\n".join(f"- {p}" for p in problems))
+
+ids = [f.id for f in forms]
+wanted = st.query_params.get("form")
+form_id = st.selectbox("选择表单", ids, index=ids.index(wanted) if wanted in ids else 0, format_func=lambda i: catalog.form(i).title)
+form = catalog.form(form_id)
+st.query_params["form"] = form.id
+
+wanted_row = st.query_params.get("row")
+row = fill.editing(form)
+if wanted_row and (not row or row["id"] != wanted_row):
+    fill.open_row(store, form, wanted_row, actor)
+    row = fill.editing(form)
+
+deadline = campaign.deadlines.get(form.deadline) if form.deadline else None
+st.caption(
+    f"填报单位：{campaign.roles.get(form.filled_by, form.filled_by)}"
+    + (f"　截止日期：{deadline:%Y-%m-%d}" if deadline else "")
+    + f"　当前身份：{actor.org}（{actor.account}）"
+)
+if form.description:
+    st.info(form.description)
+if row:
+    st.info(f"正在修改记录 {row['id']}（基于版本 {row['rev']}，状态：{row['status']}）")
+    st.button("放弃修改，新建一条", on_click=fill.start_new, args=(form,))
+
+fill.show_messages()
+conflict = st.session_state.get(fill.CONFLICT)
+if conflict:
+    st.error(conflict)
+    st.button("重新载入最新版本", on_click=fill.reload_row, args=(store, form, actor), type="primary")
+
+widgets.render_form(form, campaign.cities)
+
+left, right = st.columns(2)
+can_draft = not row or row["status"] == "草稿"
+if can_draft:
+    left.button("保存草稿", on_click=fill.save, args=(store, form, actor, campaign.cities), kwargs={"draft": True}, width="stretch")
+right.button(
+    "重新提交" if row and row["status"] != "草稿" else "提交",
+    on_click=fill.save,
+    args=(store, form, actor, campaign.cities),
+    kwargs={"draft": False},
+    type="primary",
+    width="stretch",
+)

@@ -1,0 +1,34 @@
+"""首页: the campaign at a glance and the forms to fill, with deadlines and who fills them."""
+
+import streamlit as st
+
+from lib.ui import context, identity
+
+catalog = context.catalog()
+campaign = catalog.campaign
+actor = identity.current_actor()
+
+st.title(campaign.title)
+st.caption(f"依据：{campaign.notice}　当前身份：{actor.org}（{actor.account}）")
+
+st.subheader("工作阶段")
+st.dataframe(
+    [{"阶段": p.name, "开始": f"{p.start:%Y-%m-%d}", "结束": f"{p.end:%Y-%m-%d}", "说明": p.description} for p in campaign.phases],
+    hide_index=True,
+)
+
+st.subheader("表单")
+for form in catalog.forms():
+    deadline = campaign.deadlines.get(form.deadline) if form.deadline else None
+    with st.container(border=True):
+        st.markdown(f"**{form.title}**")
+        st.caption(
+            f"填报：{campaign.roles.get(form.filled_by, form.filled_by)}"
+            + (f"　审核：{campaign.roles.get(form.reviewed_by, form.reviewed_by)}" if form.reviewed_by else "")
+            + (f"　截止：{deadline:%Y-%m-%d}" if deadline else "")
+            + f"　版本：{form.version}　字段数：{len(form.all_fields())}"
+        )
+        st.page_link("pages/fill.py", label="去填报", icon="📝", query_params={"form": form.id})
+
+for filename, problems in catalog.problems().items():
+    st.warning(f"表单文件 {filename} 有错误，仍按上一个有效版本显示：\n\n" + "\n".join(f"- {p}" for p in problems))

@@ -1,0 +1,48 @@
+"""我的填报: the acting account's own rows: status, open to correct and resubmit, withdraw."""
+
+import streamlit as st
+
+from lib import submissions
+from lib.store.base import StoreError
+from lib.ui import context, identity
+
+catalog = context.catalog()
+store = context.store()
+actor = identity.current_actor()
+
+st.title("我的填报")
+st.caption(f"当前身份：{actor.org}（{actor.account}）")
+
+forms = catalog.forms()
+form = st.selectbox("表单", forms, format_func=lambda f: f.title)
+records = submissions.my_records(store, form, actor)
+if not records:
+    st.info("您还没有填报这张表。")
+    st.page_link("pages/fill.py", label="去填报", icon="📝", query_params={"form": form.id})
+    st.stop()
+
+summary_keys = [f.key for f in form.all_fields() if f.type in ("text", "select", "city")][:3]
+st.dataframe(
+    [
+        {"记录编号": r.id, "状态": r.status, "版本": r.rev, "更新时间": f"{r.updated_at:%Y-%m-%d %H:%M}"}
+        | {form.field(k).label: r.values.get(k) for k in summary_keys}
+        for r in records
+    ],
+    hide_index=True,
+)
+
+row_id = st.selectbox("选择一条记录", [r.id for r in records])
+record = next(r for r in records if r.id == row_id)
+left, right = st.columns(2)
+if record.status not in (submissions.APPROVED, submissions.WITHDRAWN):
+    left.page_link("pages/fill.py", label="打开修改", icon="✏️", query_params={"form": form.id, "row": record.id})
+    confirm = right.checkbox("确认撤回这条记录", key=f"withdraw:{record.id}")
+    if right.button("撤回", disabled=not confirm):
+        try:
+            submissions.withdraw(store, form, record.id, actor, base_rev=record.rev)
+            st.success(f"记录 {record.id} 已撤回。")
+            st.rerun()
+        except StoreError as exc:
+            st.error(str(exc))
+else:
+    left.caption(f"状态为「{record.status}」的记录不能再修改。")
