@@ -1,0 +1,480 @@
+"""Deterministic, realistic demo data for the three forms of the 2020 campaign.
+
+``generate`` builds typed rows (what ``check_answers`` would return) from a seeded ``random.Random``,
+so the same seed always gives the same workbook; ``seed_store`` writes them through the Store
+interface. Every generated row passes the shipped forms' rules: the generator follows the voucher
+scheme's facts (no Shenzhen client firms, contracts from 2018-03-20, paid >= 90% of the contract,
+subsidy <= paid <= contract) instead of relying on the validator to filter.
+
+>>> from pathlib import Path
+>>> from lib.forms import load_catalog
+>>> data = generate(load_catalog(Path("forms")), rows=40, seed=1)
+>>> sorted(data), len(data["att1"]), len(data["att3"])
+(['att1', 'att2', 'att3'], 40, 16)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from lib.forms.columns import sheet_spec
+from lib.forms.spec import FormSpec
+from lib.forms.types import CREDIT_CODE_CHARS, credit_code_check_char
+from lib.store.base import Actor
+
+SUBMITTED = "已提交"
+DRAFT = "草稿"
+
+D = dt.date
+
+
+@dataclass(frozen=True)
+class DemoRow:
+    """One row to append: typed field values, who files it and its status."""
+
+    values: dict[str, Any]
+    actor: Actor
+    status: str = SUBMITTED
+
+
+@dataclass(frozen=True)
+class CityInfo:
+    """What the demo needs to know about a prefecture-level city."""
+
+    name: str
+    account: str  # suffix of the city bureau's account, e.g. city_gz
+    area_code: str  # landline prefix
+    districts: tuple[tuple[str, str], ...]  # (district or town, 6-digit administrative code)
+    projects: float  # relative number of 上云上平台 projects (0: outside the voucher scheme)
+
+    @property
+    def bureau(self) -> str:
+        return f"{self.name}市工业和信息化局"
+
+
+CITY_INFO: dict[str, CityInfo] = {
+    c.name: c
+    for c in (
+        CityInfo("广州", "gz", "020", (("天河区", "440106"), ("越秀区", "440104"), ("海珠区", "440105"), ("白云区", "440111"), ("黄埔区", "440112"), ("番禺区", "440113"), ("花都区", "440114"), ("南沙区", "440115"), ("增城区", "440118"), ("从化区", "440117")), 12),
+        CityInfo("深圳", "sz", "0755", (("南山区", "440305"), ("福田区", "440304"), ("宝安区", "440306"), ("龙岗区", "440307"), ("龙华区", "440309")), 0),
+        CityInfo("珠海", "zh", "0756", (("香洲区", "440402"), ("斗门区", "440403"), ("金湾区", "440404")), 3),
+        CityInfo("汕头", "st", "0754", (("龙湖区", "440507"), ("金平区", "440511"), ("濠江区", "440512"), ("潮阳区", "440513"), ("潮南区", "440514"), ("澄海区", "440515")), 6),
+        CityInfo("佛山", "fs", "0757", (("禅城区", "440604"), ("南海区", "440605"), ("顺德区", "440606"), ("三水区", "440607"), ("高明区", "440608")), 18),
+        CityInfo("韶关", "sg", "0751", (("武江区", "440203"), ("浈江区", "440204"), ("曲江区", "440205"), ("乐昌市", "440281"), ("南雄市", "440282")), 2),
+        CityInfo("河源", "hy", "0762", (("源城区", "441602"), ("紫金县", "441621"), ("龙川县", "441622"), ("东源县", "441625")), 2),
+        CityInfo("梅州", "mz", "0753", (("梅江区", "441402"), ("梅县区", "441403"), ("大埔县", "441422"), ("兴宁市", "441481")), 2),
+        CityInfo("惠州", "hz", "0752", (("惠城区", "441302"), ("惠阳区", "441303"), ("博罗县", "441322"), ("惠东县", "441323")), 6),
+        CityInfo("汕尾", "sw", "0660", (("城区", "441502"), ("海丰县", "441521"), ("陆丰市", "441581")), 1),
+        CityInfo("东莞", "dg", "0769", (("松山湖", "441900"), ("长安镇", "441900"), ("虎门镇", "441900"), ("塘厦镇", "441900"), ("厚街镇", "441900"), ("大朗镇", "441900")), 16),
+        CityInfo("中山", "zs", "0760", (("火炬开发区", "442000"), ("小榄镇", "442000"), ("古镇镇", "442000"), ("南头镇", "442000")), 8),
+        CityInfo("江门", "jm", "0750", (("蓬江区", "440703"), ("江海区", "440704"), ("新会区", "440705"), ("开平市", "440783"), ("鹤山市", "440784")), 6),
+        CityInfo("阳江", "yj", "0662", (("江城区", "441702"), ("阳东区", "441704"), ("阳春市", "441781")), 1.5),
+        CityInfo("湛江", "zj", "0759", (("赤坎区", "440802"), ("霞山区", "440803"), ("麻章区", "440811"), ("廉江市", "440881")), 2),
+        CityInfo("茂名", "mm", "0668", (("茂南区", "440902"), ("电白区", "440904"), ("高州市", "440981"), ("化州市", "440982")), 2),
+        CityInfo("肇庆", "zq", "0758", (("端州区", "441202"), ("鼎湖区", "441203"), ("高要区", "441204"), ("四会市", "441284")), 4),
+        CityInfo("清远", "qy", "0763", (("清城区", "441802"), ("清新区", "441803"), ("英德市", "441881")), 3),
+        CityInfo("潮州", "cz", "0768", (("湘桥区", "445102"), ("潮安区", "445103"), ("饶平县", "445122")), 3),
+        CityInfo("揭阳", "jy", "0663", (("榕城区", "445202"), ("揭东区", "445203"), ("普宁市", "445281")), 4),
+        CityInfo("云浮", "yf", "0766", (("云城区", "445302"), ("云安区", "445303"), ("罗定市", "445381")), 1.5),
+    )
+}
+
+# Where service providers are registered (relative weights); the rest of the cities share 4%.
+PROVIDER_HOMES = {"广州": 35, "深圳": 20, "佛山": 12, "东莞": 10, "珠海": 5, "中山": 4, "惠州": 4, "汕头": 3, "江门": 3}
+
+SURNAMES = "陈李黄张梁林刘吴罗杨周郑何钟谢郭曾冯邓蔡许彭朱苏卢叶潘余赖邱"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华文辉俊峰建国志浩宇晓婷慧佳欣家豪嘉怡锦荣"
+MOBILE_PREFIXES = ("135", "136", "137", "138", "139", "150", "158", "159", "186", "188", "189", "133", "153", "177", "180", "199")
+CLIENT_TITLES = ("总经理", "副总经理", "信息部经理", "IT主管", "生产总监", "办公室主任", "财务经理", "项目经理")
+
+PROVIDER_CORES = (
+    "云智", "数联", "智造", "汇通", "云图", "启明", "锐思", "博创", "星链", "联创", "恒信", "致远", "天擎", "易联",
+    "云帆", "数智", "华拓", "睿信", "智汇", "云途", "鼎捷", "优网", "慧云", "数码", "凌云", "思拓", "腾展", "科讯",
+)
+PROVIDER_SUFFIXES = ("信息科技有限公司", "网络科技有限公司", "软件有限公司", "数字科技有限公司", "智能科技有限公司", "信息技术有限公司", "工业互联网科技有限公司")
+FIRM_CORES = (
+    "宏达", "永盛", "华丰", "金鑫", "恒昌", "鸿运", "广丰", "德力", "新兴", "美信", "力拓", "明辉", "嘉华", "顺发",
+    "裕丰", "盈科", "振华", "信达", "联发", "万利", "伟业", "锦泰", "利民", "冠华", "富兴", "大成", "南方", "粤海",
+    "佳宝", "骏马", "日升", "海德", "荣昌", "兴业", "志高", "好运", "精艺", "正大", "东方", "金城",
+)
+PRODUCTS = (
+    "五金制品", "陶瓷", "家具", "纺织", "电子", "塑料制品", "机械设备", "食品", "化工", "服装", "电器", "包装材料",
+    "模具", "照明电器", "汽车配件", "建材", "印刷", "不锈钢制品", "玩具", "医疗器械", "铝型材", "鞋业", "玻璃", "灯饰",
+)
+# (project type, business area, project name template, content template)
+PROJECT_TEMPLATES = (
+    ("工业设备上云", "生产管控", "{short}生产设备联网上云项目", "完成{n}台关键生产设备联网，设备运行数据实时采集上云，实现设备状态监控和产量统计。"),
+    ("工业设备上云", "运维服务", "{short}数控设备上云监测项目", "为{n}台数控设备加装采集终端，接入云平台，实现故障告警、能耗分析和预测性维护。"),
+    ("业务系统上云", "经营管理", "{short}ERP系统上云项目", "部署云端ERP系统，覆盖采购、销售、库存和财务管理，开通{n}个用户账号并完成历史数据迁移。"),
+    ("业务系统上云", "生产管控", "{short}MES系统上云项目", "部署云化MES系统，实现生产计划排程、工单报工和质量追溯，覆盖{n}条产线。"),
+    ("业务系统上云", "经营管理", "{short}协同办公系统上云项目", "将OA协同办公和人事考勤系统迁移上云，开通{n}个用户账号。"),
+    ("业务系统上云", "研发设计", "{short}研发设计系统上云项目", "部署云端PLM及三维设计协同工具，实现图纸和物料清单统一管理，{n}名设计人员使用。"),
+    ("业务系统上云", "经营管理", "{short}客户关系管理系统上云项目", "部署云端CRM系统，实现客户、订单和售后服务在线管理，开通{n}个销售账号。"),
+    ("工业互联网平台应用", "运维服务", "{short}设备远程运维平台应用项目", "基于工业互联网平台实现售出设备远程监控和运维，接入设备{n}台。"),
+    ("工业互联网平台应用", "生产管控", "{short}工业互联网平台应用项目", "应用工业互联网平台实现生产、仓储、质检数据贯通，配置数据看板{n}个。"),
+    ("工业互联网平台应用", "其他", "{short}供应链协同平台应用项目", "应用供应链协同平台，与{n}家主要供应商实现订单、交付在线协同。"),
+)
+TEMPLATE_WEIGHTS = (16, 12, 20, 12, 8, 5, 5, 9, 9, 4)
+USAGE = (("正常使用", 75), ("使用率较低", 12), ("闲置", 8), ("停用", 5))
+REASONS = {
+    "使用率较低": ("企业订单减少，生产线开工不足，系统使用频次下降。", "员工使用习惯未形成，仍以纸质单据为主。", "仅管理层使用，一线员工尚未推广。"),
+    "闲置": ("企业受疫情影响阶段性停产，系统暂未使用。", "业务调整后原有流程不再适用，系统闲置。", "企业原信息化负责人离职，无人维护使用。"),
+    "停用": ("企业已停产（或搬迁），系统停止使用。", "企业改用集团统一部署的系统，本系统已停用。", "服务到期后企业未续费，账号已停用。"),
+}
+PROBLEMS_TEXT = (
+    "部分员工操作不熟练，已安排现场培训。", "设备数据采集频率偏低，已优化采集方案。", "报表功能不能满足企业需要，已增加定制报表。",
+    "网络不稳定导致数据中断，已协助企业升级网络。", "企业希望对接财务软件，已列入下一期优化计划。",
+)
+CHECK_PROBLEMS = (
+    "现场系统使用率低，近三个月登录记录较少。", "实施内容与合同约定不完全一致，部分功能未上线。", "系统处于闲置状态，企业未实际使用。",
+    "企业已停用系统，奖补资金使用效益不佳。", "合同约定的培训服务未提供。", "上云设备数量少于合同约定。",
+)
+COMPLAINTS = (
+    "企业反映服务商售后响应慢，已转服务商处理并回访。", "群众举报企业与服务商虚增合同金额，已核查，未发现问题。", "12345 热线转办：企业反映系统无法正常登录，已督促服务商修复。",
+)
+INDUSTRIES = ("家电", "陶瓷", "纺织服装", "电子信息", "汽车零部件", "五金", "家具", "精密模具", "食品饮料", "新材料")
+BENCHMARK_TEMPLATES = (
+    "{industry}行业工业互联网平台建设项目", "基于5G+工业互联网的{industry}智能工厂示范项目", "{industry}产业集群工业互联网平台项目",
+    "工业互联网标识解析{industry}行业二级节点建设项目", "{industry}企业数字化车间标杆示范项目",
+)
+PARTNER_INSTITUTES = ("华南理工大学", "广东工业大学", "中山大学", "暨南大学", "广东省科学院智能制造研究所")
+
+
+class _Maker:
+    """Draws names, codes, dates and phones from one seeded generator, never repeating a code."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.codes: set[str] = set()
+        self.names: set[str] = set()
+
+    def credit_code(self, region: str) -> str:
+        """A valid 统一社会信用代码 of an enterprise (91) registered in ``region`` (6 digits)."""
+        while True:
+            if self.rng.random() < 0.7:  # registered after 2015: organisation code starts with MA
+                body = "MA" + "".join(self.rng.choice(CREDIT_CODE_CHARS[:10] + "ABCDEFGH") for _ in range(7))
+            else:
+                body = "".join(self.rng.choice("0123456789") for _ in range(8)) + self.rng.choice("0123456789X")
+            first17 = "91" + region + body
+            code = first17 + credit_code_check_char(first17)
+            if code not in self.codes:
+                self.codes.add(code)
+                return code
+
+    def unique(self, make: Callable[[], str]) -> str:
+        for _ in range(1000):
+            name = make()
+            if name not in self.names:
+                self.names.add(name)
+                return name
+        raise RuntimeError("演示数据名称空间不足")
+
+    def person(self) -> str:
+        return self.rng.choice(SURNAMES) + "".join(self.rng.choice(GIVEN) for _ in range(self.rng.choice((1, 2, 2))))
+
+    def phone(self, city: CityInfo) -> str:
+        if self.rng.random() < 0.85:
+            return self.rng.choice(MOBILE_PREFIXES) + f"{self.rng.randrange(10**8):08d}"
+        return f"{city.area_code}-{self.rng.randint(2, 8)}{self.rng.randrange(10**7):07d}"
+
+    def date(self, start: dt.date, end: dt.date) -> dt.date:
+        return start + dt.timedelta(days=self.rng.randint(0, (end - start).days))
+
+    def weighted(self, pairs):
+        items, weights = zip(*pairs, strict=True)
+        return self.rng.choices(items, weights=weights)[0]
+
+
+def _money(cents: int) -> float:
+    return round(cents / 100, 2)
+
+
+def _blank_row(form: FormSpec) -> dict[str, Any]:
+    return {f.key: None for f in form.all_fields()}
+
+
+@dataclass(frozen=True)
+class _Provider:
+    name: str
+    code: str
+    city: CityInfo
+    account: str
+    weight: float
+
+
+def _providers(m: _Maker, count: int, cities: list[CityInfo]) -> list[_Provider]:
+    homes = [(c, PROVIDER_HOMES.get(c.name, 4 / max(1, len(cities) - len(PROVIDER_HOMES)))) for c in cities]
+    out = []
+    for i in range(count):
+        city = m.weighted(homes)
+        district, region = m.rng.choice(city.districts)
+        prefix = "广东" if m.rng.random() < 0.15 else city.name
+        name = m.unique(lambda prefix=prefix: prefix + m.rng.choice(PROVIDER_CORES) + m.rng.choice(PROVIDER_SUFFIXES))
+        out.append(_Provider(name, m.credit_code(region), city, f"provider_{i + 1:03d}", m.rng.lognormvariate(0, 0.8)))
+    return out
+
+
+def _att1_rows(m: _Maker, form: FormSpec, count: int, cities: list[CityInfo], providers: list[_Provider]) -> list[DemoRow]:
+    rng = m.rng
+    scheme = [c for c in cities if c.projects > 0]
+    voucher_seq: dict[tuple[str, str], int] = {}
+    firms: list[tuple[CityInfo, str, str, str, str]] = []  # city, district, name, code, short name
+    rows = []
+    for i in range(count):
+        # The first rows visit every city once so that even a small demo covers them all.
+        city = scheme[i] if i < len(scheme) and count >= len(scheme) else m.weighted([(c, c.projects) for c in scheme])
+        same_city = [f for f in firms if f[0] is city]
+        if same_city and rng.random() < 0.06:  # a firm with a second voucher project
+            _, district, client, code, short = rng.choice(same_city)
+        else:
+            district, region = rng.choice(city.districts)
+            place = f"{city.name}市{district}" if rng.random() < 0.3 and district.endswith("区") else f"{city.name}市"
+            client = m.unique(lambda place=place: f"{place}{rng.choice(FIRM_CORES)}{rng.choice(PRODUCTS)}有限公司")
+            short = client.removeprefix(place).removesuffix("有限公司")[:6]
+            code = m.credit_code(region)
+            firms.append((city, district, client, code, short))
+        local = [p for p in providers if p.city is city]
+        pool = local if local and rng.random() < 0.5 else providers
+        provider = rng.choices(pool, weights=[p.weight for p in pool])[0]
+
+        ptype, area, name_tmpl, content_tmpl = rng.choices(PROJECT_TEMPLATES, weights=TEMPLATE_WEIGHTS)[0]
+        contract_date = m.date(D(2018, 3, 20), D(2019, 12, 31))
+        year = str(contract_date.year)
+        if contract_date >= D(2018, 10, 1) and contract_date.year == 2018 and rng.random() < 0.4:
+            year = "2019"  # contracts of late 2018 were often subsidised in the 2019 round
+        seq = voucher_seq[(year, city.name)] = voucher_seq.get((year, city.name), 0) + 1
+        contract_c = max(150, min(3_000_000, round(math.exp(rng.gauss(math.log(12), 0.9)) * 100)))
+        paid_c = contract_c if rng.random() < 0.7 else rng.randint(-(-contract_c * 9 // 10), contract_c)
+        subsidy_c = max(1, min(paid_c, round(contract_c * rng.triangular(0.01, 0.30, 0.12))))
+        status = m.weighted(USAGE)
+        users = {"正常使用": rng.randint(5, 300), "使用率较低": rng.randint(1, 8), "闲置": rng.randint(0, 1), "停用": 0}[status]
+        services_pick = set(rng.sample(("项目改进", "优化升级", "培训辅导", "项目维保"), rng.randint(0, 3)))
+        if status != "正常使用":
+            services_pick.add("培训辅导")
+        services = [s for s in form.field("followup_services").choices if s in services_pick]
+        contacts = [
+            {"contact_name": m.person(), "contact_title": rng.choice(CLIENT_TITLES) if rng.random() < 0.9 else None, "contact_phone": m.phone(city)}
+            for _ in range(rng.choice((1, 1, 1, 2)))
+        ]
+        values = _blank_row(form) | {
+            "provider_name": provider.name,
+            "provider_credit_code": provider.code,
+            "subsidy_year": year,
+            "client_city": city.name,
+            "client_district": district,
+            "client_name": client,
+            "client_credit_code": code,
+            "voucher_no": f"SYQ-{year}-{city.districts[0][1][:4]}-{seq:05d}",
+            "project_name": name_tmpl.format(short=short),
+            "project_type": ptype,
+            "business_area": area,
+            "implementation_content": content_tmpl.format(n=rng.randint(3, 60)),
+            "contract_date": contract_date,
+            "contract_amount": _money(contract_c),
+            "paid_amount": _money(paid_c),
+            "subsidy_amount": _money(subsidy_c),
+            "acceptance_date": contract_date + dt.timedelta(days=rng.randint(20, 150)),
+            "usage_status": status,
+            "monthly_active_users": users,
+            "reason": rng.choice(REASONS[status]) if status in REASONS else None,
+            "followup_date": m.date(D(2020, 9, 7), D(2020, 9, 18)),
+            "followup_services": services or None,
+            "problems_and_measures": rng.choice(PROBLEMS_TEXT) if status != "正常使用" or rng.random() < 0.3 else None,
+            "contacts": contacts,
+            "remarks": "企业已更名，服务券按原名称申领。" if rng.random() < 0.02 else None,
+        }
+        actor = Actor(provider.account, "provider", org=provider.name, city=provider.city.name)
+        rows.append(DemoRow(values, actor, DRAFT if rng.random() < 0.03 else SUBMITTED))
+    return rows
+
+
+def _att2_rows(m: _Maker, form: FormSpec, count: int, cities: list[CityInfo]) -> list[DemoRow]:
+    rng = m.rng
+    rows = []
+    heavy = {"广州": 8, "深圳": 6, "佛山": 8, "东莞": 6, "珠海": 3, "中山": 3, "惠州": 3, "江门": 2}
+    for i in range(count):
+        city = cities[i] if i < len(cities) and count >= len(cities) else m.weighted([(c, heavy.get(c.name, 1)) for c in cities])
+        district, region = rng.choice(city.districts)
+        industry = rng.choice(INDUSTRIES)
+        lead = m.unique(lambda city=city, industry=industry: f"{city.name}市{rng.choice(FIRM_CORES)}{industry}{rng.choice(('股份有限公司', '集团有限公司', '科技有限公司'))}")
+        # The province did not fund Shenzhen (it has its own budget); the Ministry did.
+        ministry = city.name == "深圳" or rng.random() < 0.25
+        exempt = ministry and rng.random() < 0.6
+        year = rng.choice(("2018", "2019"))
+        start = m.date(D(int(year), 5, 1), D(int(year), 12, 31))
+        building = rng.random() < 0.6
+        end = m.date(D(2020, 10, 1), D(2021, 12, 31)) if building else m.date(min(start + dt.timedelta(days=240), D(2020, 6, 30)), D(2020, 8, 31))
+        total_c = rng.randint(800, 8000) * 100 * rng.choice((1, 1, 1, 2))
+        public_c = round(total_c * rng.uniform(0.1, 0.3))
+        own_c = total_c - public_c
+        partners = []
+        for _ in range(rng.choice((0, 1, 1, 2, 3))):
+            if rng.random() < 0.4:
+                partners.append({"partner_name": rng.choice(PARTNER_INSTITUTES), "partner_credit_code": None, "partner_role": "关键技术研发与平台算法支持"})
+            else:
+                pcity = rng.choice(cities)
+                partners.append({
+                    "partner_name": m.unique(lambda pcity=pcity: f"{pcity.name}{rng.choice(PROVIDER_CORES)}{rng.choice(PROVIDER_SUFFIXES)}"),
+                    "partner_credit_code": m.credit_code(rng.choice(pcity.districts)[1]),
+                    "partner_role": rng.choice(("平台开发与部署", "设备联网改造", "数据采集与边缘计算", "网络安全保障")),
+                })
+        partners = [p for p in {p["partner_name"]: p for p in partners}.values()]  # one row per unit
+        values = _blank_row(form) | {
+            "project_name": rng.choice(BENCHMARK_TEMPLATES).format(industry=industry),
+            "lead_unit_name": lead,
+            "lead_unit_credit_code": m.credit_code(region),
+            "partner_units": partners or None,
+            "city": city.name,
+            "programme": "工信部创新发展工程" if ministry else "省级标杆示范",
+            "monthly_report_exempt": exempt if ministry else None,
+            "project_year": year,
+            "project_status": "在建" if building else "到期未验收",
+            "planned_start": start,
+            "planned_end": end,
+            "total_investment": _money(total_c),
+            "public_funds": _money(public_c),
+            "own_funds_planned": _money(own_c),
+            "contact_name": m.person(),
+            "contact_title": rng.choice(("信息中心主任", "项目负责人", "办公室主任", "技术总监")),
+            "contact_phone": m.phone(city),
+            "contact_email": f"{rng.choice(('xm', 'gyhlw', 'project', 'it'))}{rng.randint(10, 999)}@{rng.choice(('163.com', 'qq.com', '126.com'))}" if rng.random() < 0.7 else None,
+        }
+        if not exempt:
+            public_spent_c = round(public_c * rng.uniform(0.3, 1.0))
+            own_spent_c = round(own_c * rng.uniform(0.2, 1.05))
+            public_spent, own_spent = _money(public_spent_c), _money(own_spent_c)
+            problems = "无" if rng.random() < 0.5 else rng.choice(("中期检查指出项目进度滞后于任务书计划。", "绩效评价指出部分绩效指标完成值偏低。", "资金审计指出自筹资金到位不及时、部分支出凭证不规范。"))
+            values |= {
+                "construction_done": f"已完成{industry}行业平台主体开发，接入企业{rng.randint(10, 300)}家、设备{rng.randint(200, 20000)}台。",
+                "percent_complete": float(rng.randint(20, 90) if building else rng.randint(75, 99)),
+                "key_indicators": f"平台接入设备目标{rng.randint(5, 30)}000台，已完成约{rng.randint(40, 95)}%；生产效率提升目标20%，目前提升{rng.randint(8, 25)}%。",
+                "public_spent": public_spent,
+                "own_spent": own_spent,
+                "spending_ratio": round((public_spent + own_spent) / (values["public_funds"] + values["own_funds_planned"]) * 100, 2),
+                "separate_account": rng.random() < 0.9,
+                "spending_notes": "部分设备采购合同尚在执行，资金按合同节点支付。" if rng.random() < 0.5 else None,
+                "problems_found": problems,
+                "rectification_done": "无" if problems == "无" else "已制定整改方案，逐项落实，相关问题已基本完成整改。",
+                "difficulties": rng.choice(("无", "受疫情影响，部分设备到货和现场实施延期。", "企业上平台意愿不强，推广难度较大。")),
+                "next_steps": "加快剩余建设内容实施，完善平台功能，做好验收资料准备。",
+                "expected_acceptance_date": (end + dt.timedelta(days=rng.randint(0, 90))) if building else m.date(D(2020, 10, 15), D(2021, 3, 31)),
+            }
+        actor = Actor(f"lead_{i + 1:03d}", "lead_unit", org=lead, city=city.name)
+        rows.append(DemoRow(values, actor, DRAFT if rng.random() < 0.05 else SUBMITTED))
+    return rows
+
+
+def _att3_rows(m: _Maker, form: FormSpec, count: int, att1: list[DemoRow], city_order: list[str]) -> list[DemoRow]:
+    rng = m.rng
+    submitted = [r for r in att1 if r.status == SUBMITTED]
+    picked = rng.sample(range(len(submitted)), min(count, len(submitted)))
+    picked.sort(key=lambda i: (city_order.index(submitted[i].values["client_city"]), i))
+    rows = []
+    for i in picked:
+        p = submitted[i].values
+        city = CITY_INFO[p["client_city"]]
+        method = m.weighted((("实地检查", 35), ("抽查", 30), ("书面核查", 20), ("未检查", 15)))
+        complaint = rng.random() < 0.04
+        values = _blank_row(form) | {
+            "city": city.name,
+            "client_name": p["client_name"],
+            "client_credit_code": p["client_credit_code"],
+            "provider_name": p["provider_name"],
+            "voucher_no": p["voucher_no"] if rng.random() < 0.9 else None,
+            "project_name": p["project_name"],
+            "subsidy_year": p["subsidy_year"],
+            "subsidy_amount": p["subsidy_amount"],
+            "check_method": method,
+            "complaint": complaint,
+            "complaint_details": rng.choice(COMPLAINTS) if complaint else None,
+            "remarks": "企业已迁往外市，通过电话和材料核查。" if rng.random() < 0.02 else None,
+        }
+        if method != "未检查":
+            check_date = m.date(p["acceptance_date"] + dt.timedelta(days=15), D(2020, 9, 20))
+            usage = p["usage_status"]
+            if usage == "正常使用" and rng.random() < 0.06:  # what the provider did not report
+                usage = rng.choice(("使用率较低", "闲置"))
+            matches = m.weighted((("是", 85), ("部分", 11), ("否", 4)))
+            if matches == "否" or usage == "停用":
+                conclusion = "不合格" if rng.random() < 0.8 else "基本合格"
+            elif usage == "闲置" or matches == "部分":
+                conclusion = "基本合格" if rng.random() < 0.6 else "不合格"
+            elif usage == "使用率较低":
+                conclusion = "基本合格" if rng.random() < 0.7 else "合格"
+            else:
+                conclusion = "合格" if rng.random() < 0.93 else "基本合格"
+            good = usage == "正常使用"
+            satisfaction = m.weighted((("满意", 80 if good else 30), ("基本满意", 18 if good else 50), ("不满意", 2 if good else 20)))
+            demand = None
+            if conclusion == "不合格" or (conclusion == "基本合格" and rng.random() < 0.6):
+                demand = "督促服务商和企业按合同完善实施内容，提高系统使用率，整改完成后报送整改报告。"
+            values |= {
+                "check_date": check_date,
+                "checkers": "、".join(m.person() for _ in range(rng.randint(2, 3))),
+                "content_matches": matches,
+                "usage_status": usage,
+                "satisfaction": satisfaction,
+                "conclusion": conclusion,
+                "problems": rng.choice(CHECK_PROBLEMS) if conclusion != "合格" else None,
+                "rectification_demand": demand,
+                "rectification_deadline": check_date + dt.timedelta(days=rng.choice((30, 45, 60, 90))) if demand else None,
+            }
+        actor = Actor(f"city_{city.account}", "city", org=city.bureau, city=city.name)
+        rows.append(DemoRow(values, actor, DRAFT if rng.random() < 0.02 else SUBMITTED))
+    return rows
+
+
+def generate(catalog, *, rows: int = 2000, seed: int = 2020) -> dict[str, list[DemoRow]]:
+    """Demo rows per form id: ``rows`` att1 projects, about 40% as many att3 checks, ~3% att2 reports.
+
+    ``catalog`` is a FormCatalog (or anything with ``.campaign`` and ``.form(id)``). The same
+    ``seed`` always yields the same rows.
+    """
+    rng = random.Random(seed)
+    m = _Maker(rng)
+    campaign = catalog.campaign
+    unknown = [c for c in campaign.cities if c not in CITY_INFO]
+    if unknown:
+        raise ValueError(f"演示数据不认识这些地市：{'、'.join(unknown)}")
+    cities = [CITY_INFO[c] for c in campaign.cities]
+    providers = _providers(m, max(8, min(60, rows // 30)), cities)
+    att1 = _att1_rows(m, catalog.form("att1"), rows, cities, providers)
+    att2 = _att2_rows(m, catalog.form("att2"), max(5, round(rows * 0.03)), cities)
+    att3 = _att3_rows(m, catalog.form("att3"), round(rows * 0.4), att1, list(campaign.cities))
+    return {"att1": att1, "att2": att2, "att3": att3}
+
+
+def seed_store(store, catalog, *, rows: int = 2000, seed: int = 2020, progress: Callable[[float, str], None] | None = None) -> dict[str, int]:
+    """Generate demo rows and append them to ``store``; return the number of rows per form id.
+
+    Rows of one filer and status go in one ``append_many`` call when the store has it (the local
+    store writes such a batch with one fsync), so a filer's rows are contiguous in creation order.
+    ``progress(fraction, text)`` is called after every batch (it fits ``st.progress``).
+    """
+    data = generate(catalog, rows=rows, seed=seed)
+    total = sum(len(v) for v in data.values()) or 1
+    done = 0
+    counts: dict[str, int] = {}
+    bulk = getattr(store, "append_many", None)
+    for form_id, demo_rows in data.items():
+        form = catalog.form(form_id)
+        store.ensure_sheet(sheet_spec(form))
+        batches: dict[tuple[Actor, str], list[dict[str, Any]]] = {}
+        for r in demo_rows:
+            batches.setdefault((r.actor, r.status), []).append(r.values)
+        for (actor, status), values in batches.items():
+            if bulk is not None:
+                bulk(form_id, values, actor=actor, status=status, form_version=form.version)
+            else:
+                for v in values:
+                    store.append(form_id, v, actor=actor, status=status, form_version=form.version)
+            done += len(values)
+            if progress:
+                progress(done / total, f"正在写入「{form.short_title}」演示数据：{done}/{total}")
+        counts[form_id] = len(demo_rows)
+    return counts

@@ -1,0 +1,214 @@
+"""Broken form definitions are refused with a coded problem naming file, line and field;
+the catalogue hot-reloads edits and keeps serving the last valid version of a broken file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lib.forms import FormDefinitionError, load_catalog, parse_campaign, parse_form
+
+FORM = """\
+id: demo
+title: 演示表单
+short_title: 演示
+version: 1
+filled_by: provider
+deadline: att1
+sections:
+  - key: main
+    title: 基本信息
+    fields:
+      - key: name
+        label: 名称
+        type: text
+{extra}"""
+BASE_LINES = FORM.count("\n")  # the first line of `extra` is line BASE_LINES + 1
+
+
+def broken(extra: str, filename: str = "demo.yaml") -> FormDefinitionError:
+    with pytest.raises(FormDefinitionError) as info:
+        parse_form(FORM.format(extra=extra), filename)
+    return info.value
+
+
+# (case, extra YAML, expected code, field, line of the problem relative to the extra block (1-based))
+CASES = [
+    ("unknown type", "      - key: amount\n        label: 金额\n        type: monee\n", "unknown_type", "amount", 3),
+    ("duplicate field key", "      - key: name\n        label: 名称二\n        type: text\n", "duplicate_field", "name", 1),
+    ("select without choices", "      - key: kind\n        label: 类型\n        type: select\n", "missing_choices", "kind", 1),
+    ("multiselect with empty choices", "      - key: kinds\n        label: 类型\n        type: multiselect\n        choices: []\n", "missing_choices", "kinds", 1),
+    ("bad expression", "      - key: amount\n        label: 金额\n        type: money\n        constraint: \"amount >\"\n", "bad_expression", "amount", 4),
+    ("unsafe expression", "      - key: amount\n        label: 金额\n        type: money\n        relevant: \"name.upper() == 'X'\"\n", "bad_expression", "amount", 4),
+    ("unknown field referenced", "      - key: amount\n        label: 金额\n        type: money\n        constraint: \"amount <= contract\"\n", "unknown_reference", "amount", 4),
+    ("unknown function", "      - key: amount\n        label: 金额\n        type: money\n        calculation: \"sqrt(name)\"\n", "unknown_function", "amount", 4),
+    ("bad pattern", "      - key: code\n        label: 编号\n        type: text\n        pattern: \"[A-Z\"\n", "bad_pattern", "code", 4),
+    ("extra key", "      - key: amount\n        label: 金额\n        type: money\n        mandatory: true\n", "invalid_definition", "amount", 4),
+    ("key not snake_case", "      - key: Amount\n        label: 金额\n        type: money\n", "invalid_definition", "Amount", 1),
+]
+
+
+@pytest.mark.parametrize("case, extra, code, field, line", CASES, ids=[c[0] for c in CASES])
+def test_broken_definition_names_file_line_and_field(case, extra, code, field, line):
+    err = broken(extra, filename="att9.yaml")
+    first = err.problems[0]
+    assert first.code == code
+    assert first.field == field
+    assert first.where == f"att9.yaml 第 {BASE_LINES + line} 行"
+    text = str(first)
+    assert "att9.yaml" in text and f"第 {BASE_LINES + line} 行" in text and f"「{field}」" in text
+    assert err.path == "att9.yaml"
+
+
+def test_bad_yaml_syntax_names_file_and_line():
+    err = broken("      - key: amount\n        label: [金额\n        type: money\n")
+    assert [p.code for p in err.problems] == ["yaml_syntax"]
+    # PyYAML notices the unclosed bracket on the next line.
+    assert err.problems[0].where == f"demo.yaml 第 {BASE_LINES + 3} 行"
+    assert "YAML 语法错误" in str(err)
+
+
+def test_duplicate_yaml_key_names_both_lines():
+    err = broken("      - key: amount\n        label: 金额\n        label: 金额二\n        type: money\n")
+    first = err.problems[0]
+    assert first.code == "duplicate_key"
+    assert first.where == f"demo.yaml 第 {BASE_LINES + 3} 行"
+    assert "「label」" in first.message and f"第 {BASE_LINES + 2} 行" in first.message
+
+
+@pytest.mark.parametrize(
+    "extra, line",
+    [
+        ("      - key: people\n        label: 人员\n        type: table\n", 1),
+        ("      - key: people\n        label: 人员\n        type: money\n        fields:\n          - key: x\n            label: x\n            type: text\n", 4),
+    ],
+    ids=["table without fields", "fields on a non-table"],
+)
+def test_table_structure_is_checked(extra, line):
+    first = broken(extra).problems[0]
+    assert first.code == "invalid_definition"
+    assert first.where == f"demo.yaml 第 {BASE_LINES + line} 行"
+    # The engine names the field in the message only (FormProblem.field stays empty; reported).
+    assert "「people」" in first.message
+
+
+def test_problems_inside_a_table_name_the_sub_field():
+    extra = (
+        "      - key: people\n        label: 人员\n        type: table\n        fields:\n"
+        "          - key: phone\n            label: 电话\n            type: telephone\n"
+    )
+    first = broken(extra).problems[0]
+    assert (first.code, first.field, first.where) == ("unknown_type", "phone", f"demo.yaml 第 {BASE_LINES + 7} 行")
+
+
+def test_every_problem_is_reported_at_once():
+    extra = (
+        "      - key: a\n        label: A\n        type: monee\n"
+        "      - key: b\n        label: B\n        type: select\n"
+        "      - key: c\n        label: C\n        type: text\n        relevant: \"ghost == 1\"\n"
+    )
+    assert [p.code for p in broken(extra).problems] == ["unknown_type", "missing_choices", "unknown_reference"]
+
+
+def test_section_relevance_is_checked_too():
+    text = FORM.format(extra="") + "  - key: more\n    title: 更多\n    relevant: \"ghost\"\n    fields:\n      - key: x\n        label: X\n        type: text\n"
+    with pytest.raises(FormDefinitionError) as info:
+        parse_form(text, "demo.yaml")
+    first = info.value.problems[0]
+    assert (first.code, first.field) == ("unknown_reference", "more")
+
+
+def test_unknown_deadline_is_refused_against_the_campaign(catalog):
+    with pytest.raises(FormDefinitionError) as info:
+        parse_form(FORM.format(extra="").replace("deadline: att1", "deadline: att9"), "demo.yaml", catalog.campaign)
+    assert [p.code for p in info.value.problems] == ["unknown_deadline"]
+    assert info.value.problems[0].where == "demo.yaml 第 6 行"
+
+
+def test_a_valid_definition_parses():
+    form = parse_form(FORM.format(extra="      - key: amount\n        label: 金额\n        type: money\n        min: 0\n"), "demo.yaml")
+    assert [f.key for f in form.all_fields()] == ["name", "amount"]
+    assert form.field("amount").kind == "number"
+
+
+def test_campaign_with_duplicate_city_is_refused():
+    text = (Path(__file__).resolve().parents[2] / "forms" / "campaign.yaml").read_text(encoding="utf-8")
+    text = text.replace("  - 云浮\n", "  - 云浮\n  - 广州\n")
+    with pytest.raises(FormDefinitionError) as info:
+        parse_campaign(text)
+    assert info.value.problems[0].code == "invalid_definition"
+    assert "重复" in str(info.value)
+
+
+# --- hot reload -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def forms_dir(tmp_path) -> Path:
+    shipped = Path(__file__).resolve().parents[2] / "forms"
+    for name in ("campaign.yaml", "att1.yaml"):
+        shutil.copy(shipped / name, tmp_path / name)
+    return tmp_path
+
+
+def write(path: Path, text: str) -> None:
+    """Write and move the mtime forward, so a same-second edit is still seen as a change."""
+    before = path.stat().st_mtime_ns if path.exists() else 0
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(before + 1_000_000_000, before + 1_000_000_000))
+
+
+def test_an_edit_is_served_on_the_next_refresh(forms_dir):
+    catalog = load_catalog(forms_dir)
+    assert catalog.form("att1").field("reason").label == "原因说明"
+    path = forms_dir / "att1.yaml"
+    write(path, path.read_text(encoding="utf-8").replace("label: 原因说明", "label: 原因及说明").replace("version: 1", "version: 2"))
+    catalog.refresh()
+    assert catalog.form("att1").field("reason").label == "原因及说明"
+    assert catalog.form("att1").version == 2
+    assert catalog.problems() == {}
+
+
+def test_an_invalid_edit_keeps_the_last_valid_version_and_lists_problems(forms_dir):
+    catalog = load_catalog(forms_dir)
+    path = forms_dir / "att1.yaml"
+    good = path.read_text(encoding="utf-8")
+    write(path, good.replace("type: credit_code", "type: creditcode", 1))
+    catalog.refresh()
+    assert catalog.form("att1").field("provider_credit_code").type == "credit_code"  # still serving
+    problems = catalog.problems()["att1.yaml"]
+    assert problems[0].code == "unknown_type" and problems[0].field == "provider_credit_code"
+    write(path, good)  # fixing the file clears the problems
+    catalog.refresh()
+    assert catalog.problems() == {}
+
+
+def test_a_new_file_appears_and_a_deleted_one_goes(forms_dir):
+    catalog = load_catalog(forms_dir)
+    assert [f.id for f in catalog.forms()] == ["att1"]
+    write(forms_dir / "demo.yaml", FORM.format(extra=""))
+    catalog.refresh()
+    assert [f.id for f in catalog.forms()] == ["att1", "demo"]
+    (forms_dir / "demo.yaml").unlink()
+    catalog.refresh()
+    assert [f.id for f in catalog.forms()] == ["att1"]
+
+
+def test_a_broken_new_file_is_listed_but_not_served(forms_dir):
+    catalog = load_catalog(forms_dir)
+    write(forms_dir / "demo.yaml", "id: [oops\n")
+    catalog.refresh()
+    assert [f.id for f in catalog.forms()] == ["att1"]
+    assert catalog.problems()["demo.yaml"][0].code == "yaml_syntax"
+
+
+def test_a_campaign_edit_rechecks_the_forms_deadlines(forms_dir):
+    catalog = load_catalog(forms_dir)
+    campaign = forms_dir / "campaign.yaml"
+    write(campaign, campaign.read_text(encoding="utf-8").replace("  att1: 2020-09-18", "  att1x: 2020-09-18"))
+    catalog.refresh()
+    assert catalog.problems()["att1.yaml"][0].code == "unknown_deadline"
+    assert catalog.form("att1").deadline == "att1"  # the last valid version keeps serving
