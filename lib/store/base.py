@@ -62,7 +62,7 @@ class Actor:
     city: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a store may hold 100k of these in memory
 class Record:
     """One row's latest version: system values plus field values."""
 
@@ -157,6 +157,13 @@ class Store(abc.ABC):
         self, form_id: str, values: dict[str, Any], *, actor: Actor, status: str, form_version: int = 1
     ) -> Record:
         """Add a row; return only once it is durable."""
+
+    def append_many(
+        self, form_id: str, rows: list[dict[str, Any]], *, actor: Actor, status: str, form_version: int = 1
+    ) -> list[Record]:
+        """Add several rows (bulk import). Backends may validate all rows before writing any and
+        write them in one batch (the local store does both, with one fsync); this default does not."""
+        return [self.append(form_id, v, actor=actor, status=status, form_version=form_version) for v in rows]
 
     @abc.abstractmethod
     def update(

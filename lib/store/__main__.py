@@ -1,0 +1,62 @@
+"""Command line for the local store.
+
+    python -m lib.store verify <dir> [--workbook campaign.xlsx]    exit 1 when workbook and log disagree
+    python -m lib.store rebuild <dir> [--workbook campaign.xlsx]   rewrite the workbook from the log
+    python -m lib.store materialise <dir> [--serve]                write it once (or keep it current)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from lib.store.local import LocalStore
+from lib.store.materialiser import materialise, serve
+from lib.store.verify import verify
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lib.store", description="本地工作簿存储的维护工具")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in (("verify", "核对工作簿与日志是否一致"), ("rebuild", "按日志重建工作簿"),
+                            ("materialise", "把日志写入工作簿（--serve 持续运行，供应用内部使用）")):
+        cmd = sub.add_parser(name, help=help_text)
+        cmd.add_argument("data_dir", type=Path)
+        cmd.add_argument("--workbook", default="campaign.xlsx")
+        if name == "rebuild":
+            cmd.add_argument("--wait", type=float, default=30.0, help="等待其他写入者释放工作簿的秒数")
+        if name == "materialise":
+            cmd.add_argument("--serve", action="store_true")
+            cmd.add_argument("--debounce", type=float, default=0.3)
+    args = parser.parse_args(argv)
+
+    if args.command == "materialise" and args.serve:
+        serve(args.data_dir, args.workbook, args.debounce, sys.stdin.buffer)
+        return 0
+    if not (args.data_dir / f"{Path(args.workbook).stem}.log.jsonl").exists():
+        print(f"{args.data_dir} 中没有数据日志 {Path(args.workbook).stem}.log.jsonl", file=sys.stderr)
+        return 2
+    with LocalStore(args.data_dir, args.workbook, background=False) as store:
+        if args.command == "verify":
+            report = verify(store)
+            print("\n".join(report.lines()))
+            return 0 if report.ok else 1
+        started = time.monotonic()
+        print(f"正在从日志{'重建' if args.command == 'rebuild' else '写入'}工作簿 {store.workbook_path} …", flush=True)
+        try:
+            stamp = materialise(store, import_edits=args.command != "rebuild",
+                                lock_timeout=getattr(args, "wait", None))
+        except TimeoutError:
+            print("工作簿正由运行中的应用维护（它会自动按日志重写）。如需强制重建，请先停止应用再运行本命令。",
+                  file=sys.stderr)
+            return 2
+        rows = sum(len(r) for r in store.state.rows.values())
+        print(f"完成：{len(stamp['layout'])} 个表单，{rows} 条记录，{len(store.state.audit)} 条审计，"
+              f"用时 {time.monotonic() - started:.1f} 秒。")
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,307 @@
+"""Values in and out of the store: validation, the log's JSON encoding, and workbook cells.
+
+Three representations of one field value:
+
+* the Python value a caller hands to ``append``/``update`` (str, int, float, Decimal, bool,
+  date, datetime, list of str, list of dicts, None);
+* its JSON form in the log, where types JSON lacks are tagged (``{"$d": "2020-09-01"}``) so they
+  come back as the same type;
+* its workbook cell (text, number, date, bool or blank); lists are joined with "；" and tables
+  (lists of dicts) are written as one JSON text cell, which a person can read and edit and which
+  parses back exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+import sys
+from decimal import Decimal
+from typing import Any
+
+from lib.store.base import MAX_CELL_CHARS, SYSTEM_KEYS, InvalidValue
+
+#: Joins the items of a multiselect in one cell (full-width, as people type it in Chinese text).
+LIST_SEPARATOR = "；"
+
+# Characters XML 1.0 (and so .xlsx) cannot hold, plus lone surrogates and the two non-characters.
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+# Excel keeps 15 significant digits; larger ints are written as text so no digit is lost.
+_MAX_EXACT_NUMBER = 10**15
+
+_SCALARS = (str, bool, int, float, Decimal, dt.date, type(None))
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+
+def validate_values(values: dict[str, Any], labels: dict[str, str] | None = None) -> None:
+    """Refuse, before anything is written, any value a workbook cannot hold faithfully.
+
+    Raises InvalidValue naming the field (its label when known) in Chinese.
+
+    >>> validate_values({"remark": "好", "n": 3, "tags": ["a"]})
+    >>> validate_values({"remark": "a\\x07"}, {"remark": "备注"})
+    Traceback (most recent call last):
+    ...
+    lib.store.base.InvalidValue: 字段「备注」含有表格无法保存的控制字符（\\x07），请删除后再提交。
+    """
+    labels = labels or {}
+    for key, value in values.items():
+        name = labels.get(key) or key
+        if not isinstance(key, str) or not key:
+            raise InvalidValue(f"字段名「{key!r}」无效：字段名必须是非空文本。", field=str(key))
+        if key in SYSTEM_KEYS or key.startswith("_"):
+            raise InvalidValue(f"字段「{name}」以下划线开头，这是系统保留的列名，不能作为表单字段。", field=key)
+        _check_value(key, name, value)
+        if isinstance(value, list) and len(cell_text_of_list(value)) > MAX_CELL_CHARS:
+            raise InvalidValue(
+                f"字段「{name}」的内容合计超过 {MAX_CELL_CHARS} 个字符，表格的一个单元格放不下，请精简后再提交。",
+                field=key,
+            )
+
+
+def _check_value(key: str, name: str, value: Any, *, nested: bool = False) -> None:
+    if isinstance(value, str):
+        bad = _ILLEGAL.search(value)
+        if bad:
+            shown = f"\\x{ord(bad.group()):02x}" if ord(bad.group()) < 0x100 else f"\\u{ord(bad.group()):04x}"
+            raise InvalidValue(f"字段「{name}」含有表格无法保存的控制字符（{shown}），请删除后再提交。", field=key)
+        if len(value) > MAX_CELL_CHARS:
+            raise InvalidValue(
+                f"字段「{name}」的文字有 {len(value)} 个字符，超过表格单元格上限 {MAX_CELL_CHARS}，请精简后再提交。",
+                field=key,
+            )
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidValue(f"字段「{name}」的数值无效（{value}），请填写一个有限的数字。", field=key)
+    elif isinstance(value, Decimal):
+        if not value.is_finite():
+            raise InvalidValue(f"字段「{name}」的数值无效（{value}），请填写一个有限的数字。", field=key)
+    elif isinstance(value, (list, tuple)) and not nested:
+        for item in value:
+            if isinstance(item, dict):
+                for sub_key, sub_value in item.items():
+                    if not isinstance(sub_key, str) or sub_key.startswith("$"):
+                        raise InvalidValue(f"字段「{name}」的表格列名「{sub_key}」无效。", field=key)
+                    if not isinstance(sub_value, _SCALARS):
+                        raise InvalidValue(f"字段「{name}」的表格中「{sub_key}」的值类型不受支持。", field=key)
+                    _check_value(key, name, sub_value, nested=True)
+            elif isinstance(item, str):
+                _check_value(key, name, item, nested=True)
+            else:
+                raise InvalidValue(f"字段「{name}」的列表只能包含文字或表格行。", field=key)
+    elif not isinstance(value, _SCALARS):
+        raise InvalidValue(f"字段「{name}」的值类型（{type(value).__name__}）不受支持。", field=key)
+
+
+# --- the log's JSON form -------------------------------------------------------------------------
+
+
+def encode(value: Any) -> Any:
+    """JSON-ready form of a validated value; ``decode(encode(v)) == v`` with the same types.
+
+    >>> encode(dt.date(2020, 9, 1))
+    {'$d': '2020-09-01'}
+    >>> decode(encode([{"n": Decimal("1.50")}]))
+    [{'n': Decimal('1.50')}]
+    """
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value
+    if isinstance(value, dt.datetime):
+        return {"$dt": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$d": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"$dec": str(value)}
+    if isinstance(value, (list, tuple)):
+        return [encode(v) for v in value]
+    if isinstance(value, dict):
+        return {k: encode(v) for k, v in value.items()}
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def decode(obj: Any) -> Any:
+    """Inverse of :func:`encode`."""
+    if isinstance(obj, dict):
+        if len(obj) == 1:
+            tag, text = next(iter(obj.items()))
+            if tag == "$d":
+                return dt.date.fromisoformat(text)
+            if tag == "$dt":
+                return dt.datetime.fromisoformat(text)
+            if tag == "$dec":
+                return Decimal(text)
+        return {k: decode(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [decode(v) for v in obj]
+    return obj
+
+
+def encode_values(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: encode(v) for k, v in values.items()}
+
+
+def decode_values(obj: dict[str, Any]) -> dict[str, Any]:
+    """:func:`decode` for a row's values, interning keys and short texts: 100k rows repeat the
+    same 30 keys and select values, and one shared copy of each saves a third of the memory."""
+    out = {}
+    for k, v in obj.items():
+        if type(v) is str:
+            if len(v) <= 40:
+                v = sys.intern(v)
+        elif isinstance(v, (dict, list)):
+            v = decode(v)
+        out[sys.intern(k)] = v
+    return out
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equality that respects type: 1, 1.0 and True are different values here."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (list, tuple, dict)):
+        # JSON text tells 1 from 1.0 and True from 1 at any depth.
+        return json.dumps(encode(a), sort_keys=True) == json.dumps(encode(b), sort_keys=True)
+    return a == b
+
+
+# --- workbook cells ------------------------------------------------------------------------------
+
+
+def cell_text_of_list(value: list) -> str:
+    """One cell's text for a list: multiselect items joined by "；", table rows as JSON."""
+    if any(isinstance(item, dict) for item in value):
+        return json.dumps(encode(value), ensure_ascii=False, separators=(", ", ": "))
+    return LIST_SEPARATOR.join(str(item) for item in value)
+
+
+def to_cell(value: Any) -> Any:
+    """The value a workbook cell shows: str, int/float, bool, date, datetime or None (blank).
+
+    >>> to_cell(["甲", "乙"])
+    '甲；乙'
+    >>> to_cell(10**16)
+    '10000000000000000'
+    """
+    if value is None or isinstance(value, (str, bool, float, dt.date)):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < _MAX_EXACT_NUMBER else str(value)
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (list, tuple)):
+        return cell_text_of_list(list(value))
+    return str(value)
+
+
+def same_cell(value: Any, cell: Any) -> bool:
+    """Whether a cell read back from a workbook (calamine types) still shows ``value``.
+
+    Blank and "" are the same; numbers compare as floats (to 15 significant digits, what a cell
+    keeps); a date equals a midnight datetime; datetimes agree within a millisecond (Excel keeps
+    them as fractions of a day).
+    """
+    a, b = _norm(to_cell(value)), _norm(cell)
+    if a is None or b is None or a[0] != b[0]:
+        return a == b
+    if a[0] == "n":
+        return math.isclose(a[1], b[1], rel_tol=1e-14, abs_tol=1e-9)
+    if a[0] == "t":
+        return abs(a[1] - b[1]) <= 0.0011
+    return a == b
+
+
+def _norm(x: Any) -> Any:
+    if x is None or x == "":
+        return None
+    if isinstance(x, bool):
+        return ("b", x)
+    if isinstance(x, (int, float)):
+        return ("n", float(x))
+    if isinstance(x, dt.datetime):
+        if x.time() == dt.time(0):
+            return ("d", x.date())
+        return ("t", (x - dt.datetime(1900, 1, 1)).total_seconds())
+    if isinstance(x, dt.date):
+        return ("d", x)
+    if isinstance(x, dt.time):
+        return ("s", x.isoformat())
+    return ("s", str(x))
+
+
+def from_cell(cell: Any, kind: str) -> Any:
+    """Best reading of a person-edited cell as a value of column ``kind``.
+
+    Used when importing an external edit; a cell that does not fit the kind is kept as text.
+
+    >>> from_cell(3.0, "integer"), from_cell("甲；乙", "list"), from_cell("", "text")
+    (3, ['甲', '乙'], None)
+    """
+    if cell is None or cell == "":
+        return None
+    if kind == "integer":
+        if isinstance(cell, float) and cell.is_integer():
+            return int(cell)
+        if isinstance(cell, str) and re.fullmatch(r"[+-]?\d+", cell.strip()):
+            return int(cell)
+        return cell
+    if kind == "number":
+        if isinstance(cell, (int, float)) and not isinstance(cell, bool):
+            return float(cell)
+        try:
+            return float(cell)
+        except (TypeError, ValueError):
+            return cell
+    if kind == "date":
+        if isinstance(cell, dt.datetime):
+            return cell.date()
+        if isinstance(cell, dt.date):
+            return cell
+        try:
+            return dt.date.fromisoformat(str(cell).strip())
+        except ValueError:
+            return cell
+    if kind == "bool":
+        if isinstance(cell, bool):
+            return cell
+        text = str(cell).strip().lower()
+        if text in ("是", "true", "1", "yes"):
+            return True
+        if text in ("否", "false", "0", "no"):
+            return False
+        return cell
+    if kind == "list":
+        return [item.strip() for item in str(cell).split(LIST_SEPARATOR) if item.strip()]
+    if kind == "table":
+        try:
+            parsed = decode(json.loads(str(cell)))
+        except ValueError:
+            return cell
+        return parsed if isinstance(parsed, list) else cell
+    # text
+    if isinstance(cell, float):
+        return str(int(cell)) if cell.is_integer() else repr(cell)
+    if isinstance(cell, (dt.date, dt.datetime)):
+        return cell.isoformat()
+    return str(cell)
+
+
+def kind_of(value: Any) -> str:
+    """Column kind a value implies, for columns a SheetSpec does not declare."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, (float, Decimal)):
+        return "number"
+    if isinstance(value, dt.date):
+        return "date"
+    if isinstance(value, (list, tuple)):
+        return "table" if any(isinstance(v, dict) for v in value) else "list"
+    return "text"

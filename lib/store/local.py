@@ -1,0 +1,319 @@
+"""The local store: an fsync'ed JSON-lines log is the truth, memory serves reads, and an .xlsx
+workbook beside it is rewritten in the background as a view people can open.
+
+Files in ``data_dir`` for workbook ``campaign.xlsx``::
+
+    campaign.xlsx                   the view (one sheet per form + _audit)
+    campaign.log.jsonl              the log (see lib.store.state for its entries)
+    .campaign.log.lock              flock: one writer of the log at a time, across processes
+    .campaign.xlsx.lock             flock: one writer of the workbook at a time
+    .campaign.xlsx.stamp.json       which log offset the workbook on disk reflects
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from lib.store.base import (
+    Actor,
+    AuditEntry,
+    ConflictError,
+    InvalidValue,
+    NotFound,
+    Record,
+    SheetSpec,
+    Store,
+    Unavailable,
+)
+from lib.store.codec import encode_values, same_value, validate_values
+from lib.store.log import LogFile, ProcessLock, dump_line
+from lib.store.state import State
+
+#: Who an edit made directly in the workbook is attributed to.
+EXTERNAL_ACTOR = Actor(account="外部编辑", role="system")
+
+_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+
+class LocalStore(Store):
+    """Store backed by a log and a workbook in ``data_dir``.
+
+    ``background``: keep the workbook up to date from a separate process (``python -m lib.store
+    materialise``), so appends stay fast while a big workbook is written; with False the
+    workbook is only written by :meth:`flush_workbook` in this process.
+    ``debounce``: seconds the background writer waits for a burst of writes to end.
+    ``clock``: returns the naive local time stamped on changes (tests pin it).
+    """
+
+    def __init__(
+        self,
+        data_dir: Path | str,
+        workbook_name: str = "campaign.xlsx",
+        *,
+        background: bool = True,
+        debounce: float = 0.3,
+        clock: Callable[[], dt.datetime] | None = None,
+    ):
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.workbook_path = self.data_dir / workbook_name
+        stem = self.workbook_path.stem
+        self.log_path = self.data_dir / f"{stem}.log.jsonl"
+        self.log = LogFile(self.log_path, self.data_dir / f".{stem}.log.lock")
+        self.workbook_lock = ProcessLock(self.data_dir / f".{workbook_name}.lock")
+        self.state = State()
+        self._mutex = threading.RLock()  # guards state and the log reader within this process
+        self._clock = clock or dt.datetime.now
+        self._closed = False
+        with self._mutex, self.log.locked():
+            self._catch_up()
+            if self.log.offset == 0:
+                self._commit([{"op": "log", "format": 1, "at": self._now()}])
+        self._materialiser = None
+        if background:
+            from lib.store.materialiser import MaterialiserProcess
+
+            self._materialiser = MaterialiserProcess(self.data_dir, workbook_name, debounce)
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def _catch_up(self) -> None:
+        self.log.read_new(self.state.apply)
+
+    def refresh(self) -> None:
+        """See every change any process has made so far (a stat when there is none)."""
+        self._check_open()
+        if self.log.size() != self.log.offset:
+            with self._mutex:
+                self._catch_up()
+
+    def get(self, form_id: str, row_id: str) -> Record:
+        self.refresh()
+        rec = self.state.rows.get(form_id, {}).get(row_id)
+        if rec is None:
+            raise NotFound(f"表单「{form_id}」中找不到记录 {row_id}。")
+        return rec
+
+    def records(self, form_id: str) -> list[Record]:
+        self.refresh()
+        with self._mutex:
+            return list(self.state.rows.get(form_id, {}).values())
+
+    def snapshot(self, form_id: str) -> pd.DataFrame:
+        """All rows as a DataFrame (cached; rebuilt only after the form changed). Later writes
+        never change a frame already returned, and edits to it never reach the store."""
+        self.refresh()
+        with self._mutex:
+            return self.state.frame(form_id)
+
+    def audit(self, form_id: str | None = None, row_id: str | None = None) -> list[AuditEntry]:
+        self.refresh()
+        with self._mutex:
+            rows = list(self.state.audit)
+        return [a.entry() for a in rows
+                if (form_id is None or a.form_id == form_id) and (row_id is None or a.row_id == row_id)]
+
+    def sheet_spec(self, form_id: str) -> SheetSpec | None:
+        """The merged spec the store holds for a form (None before ensure_sheet)."""
+        self.refresh()
+        return self.state.specs.get(form_id)
+
+    # --- writing -------------------------------------------------------------------------------
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the log lock with the view caught up to the log's end: the only way to write."""
+        self._check_open()
+        with self._mutex, self.log.locked():
+            self._catch_up()
+            yield
+
+    def _commit(self, entries: list[dict[str, Any]]) -> None:
+        """Durably append ``entries`` (one fsync) and apply them. Caller is inside _writing."""
+        self.log.append([dump_line(e) for e in entries])
+        for e in entries:
+            self.state.apply(e)
+
+    def _now(self) -> str:
+        return self._clock().isoformat()
+
+    def ensure_sheet(self, spec: SheetSpec) -> None:
+        for col in spec.columns:
+            validate_values({col.key: col.label}, {col.key: col.label})
+        validate_values({"title": spec.title})
+        with self._writing():
+            old = self.state.specs.get(spec.form_id)
+            merged = {c.key: c for c in (old.columns if old else ())}
+            merged.update({c.key: c for c in spec.columns})  # new labels/kinds win, old columns stay
+            columns = [[c.key, c.label, c.kind] for c in merged.values()]
+            if old and old.title == spec.title and columns == [[c.key, c.label, c.kind] for c in old.columns]:
+                return
+            self._commit([{"op": "sheet", "at": self._now(), "form": spec.form_id, "title": spec.title,
+                           "columns": columns}])
+
+    def append(self, form_id: str, values: dict[str, Any], *, actor: Actor, status: str,
+               form_version: int = 1) -> Record:
+        return self.append_many(form_id, [values], actor=actor, status=status, form_version=form_version)[0]
+
+    def append_many(self, form_id: str, rows: Iterable[dict[str, Any]], *, actor: Actor, status: str,
+                    form_version: int = 1) -> list[Record]:
+        """Append several rows with one fsync (bulk import). All rows are validated before any is
+        written; a crash part-way may keep a prefix of them (each row whole)."""
+        rows = [dict(r) for r in rows]
+        self.refresh()
+        labels = self.state.labels(form_id)
+        for values in rows:
+            validate_values(values, labels)
+        _check_status(status)
+        with self._writing():
+            if form_id not in self.state.specs:
+                raise NotFound(f"表单「{form_id}」还没有建立工作表（ensure_sheet），无法保存记录。")
+            taken = self.state.rows[form_id]
+            actor_json = _actor_json(actor)
+            now = self._clock()
+            entries, ids = [], set()
+            for values in rows:
+                rid = new_row_id(form_id, now, lambda r: r in taken or r in ids)
+                ids.add(rid)
+                entries.append({"op": "append", "at": now.isoformat(), "form": form_id, "id": rid, "rev": 1,
+                                "actor": actor_json, "status": status, "fv": form_version,
+                                "values": encode_values(values)})
+            self._commit(entries)
+            return [taken[e["id"]] for e in entries]
+
+    def update(self, form_id: str, row_id: str, *, base_rev: int, actor: Actor,
+               values: dict[str, Any] | None = None, status: str | None = None, note: str = "") -> Record:
+        """Merge ``values`` (changed keys only are logged) and/or set ``status``. A call that changes
+        nothing writes nothing and returns the current record."""
+        return self._update(form_id, row_id, base_rev=base_rev, actor=actor, values=values, status=status,
+                            note=note, action=None)
+
+    def _update(self, form_id: str, row_id: str, *, base_rev: int, actor: Actor,
+                values: dict[str, Any] | None, status: str | None, note: str, action: str | None) -> Record:
+        values = dict(values or {})
+        self.refresh()
+        validate_values(values, self.state.labels(form_id))
+        validate_values({"note": note})
+        if status is not None:
+            _check_status(status)
+        with self._writing():
+            cur = self.state.rows.get(form_id, {}).get(row_id)
+            if cur is None:
+                raise NotFound(f"表单「{form_id}」中找不到记录 {row_id}。")
+            if cur.rev != base_rev:
+                raise ConflictError(self.state.conflict_message(form_id, row_id, base_rev), current=cur)
+            changed = {k: v for k, v in values.items() if k not in cur.values or not same_value(cur.values[k], v)}
+            new_status = status if status is not None and status != cur.status else None
+            if not changed and new_status is None:
+                return cur
+            entry: dict[str, Any] = {"op": "update", "at": self._now(), "form": form_id, "id": row_id,
+                                     "rev": cur.rev + 1, "actor": _actor_json(actor),
+                                     "action": action or ("修改" if changed else "状态变更"), "note": note}
+            if changed:
+                entry["values"] = encode_values(changed)
+            if new_status is not None:
+                entry["status"] = new_status
+            self._commit([entry])
+            return self.state.rows[form_id][row_id]
+
+    def log_event(self, actor: Actor, action: str, *, form_id: str = "", row_id: str = "", note: str = "") -> None:
+        validate_values({"action": action, "note": note})
+        with self._writing():
+            self._commit([{"op": "event", "at": self._now(), "actor": _actor_json(actor), "action": action,
+                           "form": form_id, "id": row_id, "note": note}])
+
+    # --- the workbook --------------------------------------------------------------------------
+
+    def flush_workbook(self, timeout: float = 30.0) -> bool:
+        """Wait until the workbook file reflects every change acknowledged so far (by any process).
+
+        Returns False if that did not happen within ``timeout`` seconds. Without a background
+        writer the workbook is written here and now.
+        """
+        from lib.store.materialiser import materialise
+        from lib.store.workbook import matching_stamp
+
+        self.refresh()
+        target = self.log.offset
+        if self._materialiser is None:
+            materialise(self)
+            return True
+        deadline = time.monotonic() + timeout
+        self._materialiser.nudge()
+        while True:
+            stamp = matching_stamp(self.workbook_path)
+            if stamp and stamp["offset"] >= target:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            self._materialiser.ensure_running()
+            time.sleep(0.05)
+
+    def state_at(self, offset: int) -> State:
+        """The view as it was after the first ``offset`` bytes of the log."""
+        state = State()
+        reader = LogFile(self.log_path, self.log.lock.path)
+        try:
+            reader.read_new(state.apply, upto=offset)
+        finally:
+            reader.close()
+        return state
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise Unavailable("存储已关闭，请刷新页面后重试。")
+
+    def close(self) -> None:
+        """Stop the background writer (it finishes a last write first) and release files."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._materialiser is not None:
+            self._materialiser.stop()
+        with self._mutex:
+            self.log.close()
+            self.workbook_lock.close()
+
+    def __enter__(self) -> LocalStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _check_status(status: Any) -> None:
+    if not isinstance(status, str) or not status.strip():
+        raise InvalidValue("记录状态必须是非空的文字。", field="_status")
+    validate_values({"status": status}, {"status": "状态"})
+
+
+def _actor_json(actor: Actor) -> dict[str, str]:
+    return {"account": actor.account, "role": actor.role, "org": actor.org, "city": actor.city}
+
+
+def new_row_id(form_id: str, now: dt.datetime, taken: Callable[[str], bool]) -> str:
+    """Readable, time-sortable id: form prefix, date, seconds of the day and randomness.
+
+    >>> new_row_id("site_check", dt.datetime(2020, 9, 10, 10, 0), lambda r: False)[:20]
+    'sitech-20200910-1350'
+    """
+    prefix = re.sub(r"[^0-9a-zA-Z]", "", form_id).lower()[:6] or "r"
+    seconds = now.hour * 3600 + now.minute * 60 + now.second
+    clock = "".join(_ID_ALPHABET[(seconds >> shift) & 31] for shift in (15, 10, 5, 0))
+    while True:
+        rid = f"{prefix}-{now:%Y%m%d}-{clock}{''.join(secrets.choice(_ID_ALPHABET) for _ in range(4))}"
+        if not taken(rid):
+            return rid
+

@@ -1,0 +1,202 @@
+"""The in-memory view of a log: latest version of every row, the audit trail, sheet specs.
+
+A :class:`State` is built by applying log entries in order, from an empty start or from where
+it left off, so every process holds the same view once it has read the same bytes. Records are
+immutable; an update swaps in a new Record, so a list of records taken earlier never changes.
+
+Log entry shapes (one JSON object per line)::
+
+    {"op": "log", "format": 1, "at": ...}                               first line
+    {"op": "sheet", "at", "form", "title", "columns": [[key, label, kind], ...]}
+    {"op": "append", "at", "form", "id", "rev": 1, "actor": {...}, "status", "fv", "values"}
+    {"op": "update", "at", "form", "id", "rev", "actor", "action", "values"?, "status"?, "note"}
+    {"op": "event", "at", "actor", "action", "form", "id", "note"}
+
+``values`` of an update holds only the fields that changed; "at" is a naive local ISO datetime.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+from lib.store.base import SYSTEM_COLUMNS, SYSTEM_KEYS, AuditEntry, Column, Record, SheetSpec, Unavailable
+from lib.store.codec import decode_values, kind_of
+
+STATUS_LABEL = dict(SYSTEM_COLUMNS)["_status"]
+
+
+class AuditRow(NamedTuple):
+    """Compact audit entry; for a creation ``changes`` is the initial values dict itself (shared
+    with the first Record, so a 100k-row store does not keep every value twice)."""
+
+    at: dt.datetime
+    account: str
+    action: str
+    form_id: str
+    row_id: str
+    rev: int
+    changes: dict[str, Any]
+    note: str
+    created: bool
+
+    def entry(self) -> AuditEntry:
+        if self.created:
+            changes = {k: (None, v) for k, v in self.changes.items() if v is not None}
+        else:
+            changes = dict(self.changes)
+        return AuditEntry(self.at, self.account, self.action, self.form_id, self.row_id, self.rev, changes, self.note)
+
+
+class State:
+    """Everything a log says, in memory. Not thread-safe: the store serialises access."""
+
+    def __init__(self) -> None:
+        self.specs: dict[str, SheetSpec] = {}
+        self.rows: dict[str, dict[str, Record]] = {}
+        self.audit: list[AuditRow] = []
+        self.extra_keys: dict[str, dict[str, None]] = {}  # value keys no SheetSpec declares
+        self._known_keys: dict[str, set[str]] = {}  # declared and extra keys, for a fast check
+        self.generation: dict[str, int] = {}  # bumped on every change to a form
+        self._frames: dict[str, tuple[int, pd.DataFrame]] = {}
+
+    # --- applying log entries ---------------------------------------------------------------
+
+    def apply(self, e: dict[str, Any]) -> None:
+        op = e["op"]
+        if op == "append":
+            self._apply_append(e)
+        elif op == "update":
+            self._apply_update(e)
+        elif op == "sheet":
+            cols = tuple(Column(k, label, kind) for k, label, kind in e["columns"])
+            self.specs[e["form"]] = SheetSpec(e["form"], e["title"], cols)
+            self._known_keys.setdefault(e["form"], set()).update(c.key for c in cols)
+            self.rows.setdefault(e["form"], {})
+            self._bump(e["form"])
+        elif op == "event":
+            actor = e.get("actor") or {}
+            self.audit.append(
+                AuditRow(_time(e["at"]), actor.get("account", ""), e["action"], e.get("form", ""), e.get("id", ""),
+                         0, {}, e.get("note", ""), False)
+            )
+
+    def _apply_append(self, e: dict[str, Any]) -> None:
+        form, at, actor = sys.intern(e["form"]), _time(e["at"]), e["actor"]
+        values = decode_values(e["values"])
+        account = sys.intern(actor["account"])
+        rec = Record(form, e["id"], 1, sys.intern(e["status"]), e.get("fv", 1), account,
+                     sys.intern(actor.get("org", "")), sys.intern(actor.get("city", "")), at, at, account, values)
+        self.rows.setdefault(form, {})[rec.id] = rec
+        self._note_keys(form, values)
+        self.audit.append(AuditRow(at, account, "新增", form, rec.id, 1, values, e.get("note", ""), True))
+        self._bump(form)
+
+    def _apply_update(self, e: dict[str, Any]) -> None:
+        form, at, actor = e["form"], _time(e["at"]), e["actor"]
+        old = self.rows.get(form, {}).get(e["id"])
+        if old is None or e["rev"] != old.rev + 1:
+            raise Unavailable(f"数据日志不一致：记录 {e['id']} 的版本 {e['rev']} 没有前一版本；请运行 verify 检查。")
+        changed = decode_values(e.get("values", {}))
+        changes = {k: (old.values.get(k), v) for k, v in changed.items()}
+        status = e.get("status", old.status)
+        if status != old.status:
+            changes["_status"] = (old.status, status)
+        rec = Record(form, old.id, e["rev"], status, old.form_version, old.owner, old.org, old.city,
+                     old.created_at, at, actor["account"], {**old.values, **changed})
+        self.rows[form][rec.id] = rec
+        self._note_keys(form, changed)
+        self.audit.append(AuditRow(at, actor["account"], e["action"], form, rec.id, rec.rev, changes,
+                                   e.get("note", ""), False))
+        self._bump(form)
+
+    def _note_keys(self, form: str, values: dict[str, Any]) -> None:
+        known = self._known_keys.setdefault(form, set())
+        for key in values:
+            if key not in known:
+                known.add(key)
+                self.extra_keys.setdefault(form, {})[key] = None
+
+    def _bump(self, form: str) -> None:
+        self.generation[form] = self.generation.get(form, 0) + 1
+
+    # --- questions ------------------------------------------------------------------------------
+
+    def columns(self, form_id: str) -> list[Column]:
+        """Field columns in sheet order: declared ones, then keys only seen in values."""
+        spec = self.specs.get(form_id)
+        cols = list(spec.columns) if spec else []
+        declared = {c.key for c in cols}
+        rows = self.rows.get(form_id, {})
+        for key in self.extra_keys.get(form_id, {}):
+            if key not in declared:
+                sample = next((r.values[key] for r in rows.values() if r.values.get(key) is not None), None)
+                cols.append(Column(key, key, kind_of(sample)))
+        return cols
+
+    def labels(self, form_id: str) -> dict[str, str]:
+        spec = self.specs.get(form_id)
+        return {c.key: c.label for c in spec.columns} if spec else {}
+
+    def conflict_message(self, form_id: str, row_id: str, base_rev: int) -> str:
+        """Chinese explanation of who changed a row after ``base_rev``, when and which fields."""
+        later = [a for a in reversed(self.audit) if a.row_id == row_id and a.form_id == form_id and a.rev > base_rev]
+        if not later:
+            return f"记录 {row_id} 的版本号 {base_rev} 无效，请重新载入后再修改。"
+        labels = {**self.labels(form_id), "_status": STATUS_LABEL}
+        accounts = list(dict.fromkeys(a.account for a in reversed(later)))
+        fields = list(dict.fromkeys(labels.get(k, k) for a in reversed(later) for k in a.changes))
+        when = later[0].at.strftime("%Y-%m-%d %H:%M")
+        return (f"该记录已被 {'、'.join(accounts)} 于 {when} 修改（字段：{'、'.join(fields) or '无'}），"
+                f"请重新载入后再修改。")
+
+    def frame(self, form_id: str) -> pd.DataFrame:
+        """All rows of a form as a DataFrame, cached until the form next changes."""
+        gen = self.generation.get(form_id, 0)
+        cached = self._frames.get(form_id)
+        if cached is None or cached[0] != gen:
+            cached = (gen, _build_frame(list(self.rows.get(form_id, {}).values()), self.columns(form_id)))
+            self._frames[form_id] = cached
+        # Shallow copy: with pandas copy-on-write a caller's edits never reach the cached frame.
+        return cached[1].copy(deep=False)
+
+
+def _time(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+def _build_frame(recs: list[Record], columns: list[Column]) -> pd.DataFrame:
+    data: dict[str, Any] = {
+        "_id": [r.id for r in recs],
+        "_rev": pd.Series([r.rev for r in recs], dtype="int64"),
+        "_status": [r.status for r in recs],
+        "_form_version": pd.Series([r.form_version for r in recs], dtype="int64"),
+        "_owner": [r.owner for r in recs],
+        "_org": [r.org for r in recs],
+        "_city": [r.city for r in recs],
+        "_created_at": pd.Series([r.created_at for r in recs], dtype="datetime64[us]"),
+        "_updated_at": pd.Series([r.updated_at for r in recs], dtype="datetime64[us]"),
+        "_updated_by": [r.updated_by for r in recs],
+    }
+    assert tuple(data) == SYSTEM_KEYS
+    for col in columns:
+        if col.key in data:
+            continue
+        data[col.key] = _column([r.values.get(col.key) for r in recs])
+    return pd.DataFrame(data)
+
+
+def _column(values: list[Any]) -> pd.Series:
+    """Typed column when every value has one plain type; otherwise objects kept as given
+    (so None stays None, dates stay datetime.date, lists stay lists)."""
+    types = {type(v) for v in values}
+    if types == {int} and all(-(2**63) <= v < 2**63 for v in values):
+        return pd.Series(values, dtype="int64")
+    if types == {float}:
+        return pd.Series(values, dtype="float64")
+    if types == {str}:
+        return pd.Series(values)
+    return pd.Series(values, dtype=object)

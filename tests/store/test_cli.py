@@ -1,0 +1,78 @@
+"""`python -m lib.store verify|rebuild` and the factory."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import openpyxl
+import pytest
+
+from lib.store import LocalStore, Unavailable, close_all_stores, open_store
+from lib.store.__main__ import main
+from tests.store.store_cases import CITY, ROOT_DIR, SPEC
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "lib.store", *map(str, args)], capture_output=True, text=True,
+                          cwd=ROOT_DIR, timeout=60)
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    with LocalStore(tmp_path, background=False) as store:
+        store.ensure_sheet(SPEC)
+        rec = store.append("site_check", {"project": "甲", "count": 1}, actor=CITY, status="已提交")
+        store.append("site_check", {"project": "乙"}, actor=CITY, status="草稿")
+        store.update("site_check", rec.id, base_rev=1, actor=CITY, values={"count": 2})
+        store.flush_workbook()
+    return tmp_path
+
+
+def test_verify_prints_a_summary_per_form_and_exits_0_when_they_agree(data_dir):
+    result = run_cli("verify", data_dir)
+    assert result.returncode == 0, result.stderr
+    assert "表单 site_check（工作表「现场检查记录」）：记录 2，最高版本 2，状态 已提交 1 / 草稿 1，不一致 0" in result.stdout
+    assert "结论：一致" in result.stdout
+
+
+def test_verify_exits_1_on_disagreement_and_rebuild_repairs(data_dir, capsys):
+    wb = openpyxl.load_workbook(data_dir / "campaign.xlsx")
+    wb["现场检查记录"]["M2"] = 99  # 检查人数 of the first row
+    wb.save(data_dir / "campaign.xlsx")
+    assert main(["verify", str(data_dir)]) == 1
+    out = capsys.readouterr().out
+    assert "「检查人数」：工作簿为 99" in out and "被修改过" in out and "结论：不一致" in out
+
+    result = run_cli("rebuild", data_dir)
+    assert result.returncode == 0, result.stderr
+    assert "完成：1 个表单，2 条记录" in result.stdout
+    assert len(list(data_dir.glob("campaign.external-*.xlsx"))) == 1  # the edited file is kept
+    assert main(["verify", str(data_dir)]) == 0
+    with LocalStore(data_dir, background=False) as store:  # rebuild is log-wins: nothing imported
+        assert [r.values.get("count") for r in store.records("site_check")] == [2, None]
+
+
+def test_rebuild_restores_a_deleted_workbook(data_dir, capsys):
+    (data_dir / "campaign.xlsx").unlink()
+    assert main(["verify", str(data_dir)]) == 1
+    assert "不存在" in capsys.readouterr().out
+    assert main(["rebuild", str(data_dir)]) == 0
+    assert main(["verify", str(data_dir)]) == 0
+
+
+def test_cli_refuses_a_folder_without_a_log(tmp_path):
+    assert main(["verify", str(tmp_path)]) == 2
+
+
+def test_factory_opens_the_local_backend_and_closes_all(tmp_path):
+    store = open_store("local", data_dir=tmp_path, background=False)
+    assert isinstance(store, LocalStore) and store.workbook_path == tmp_path / "campaign.xlsx"
+    other = open_store(data_dir=tmp_path / "b", workbook_name="review.xlsx", background=False)
+    assert other.log_path.name == "review.log.jsonl"
+    close_all_stores()
+    for s in (store, other):
+        with pytest.raises(Unavailable, match="存储已关闭"):
+            s.records("site_check")
+    with pytest.raises(ValueError, match="未知的存储后端"):
+        open_store("excel", data_dir=tmp_path)

@@ -1,0 +1,274 @@
+"""The contract every Store backend honours, run against each backend ``store_factory`` offers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+
+from lib.store import SYSTEM_KEYS, Column, ConflictError, InvalidValue, NotFound, SheetSpec
+from lib.store.factory import BACKENDS
+from tests.store.store_cases import CITY, PROVINCE, SPEC
+
+# Every backend passes the same contract.
+pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+
+ROW = {
+    "project": "白云区某安置房项目",
+    "amount": 1234.56,
+    "count": 3,
+    "visit_date": dt.date(2020, 9, 1),
+    "passed": False,
+    "issues": ["质量", "安全"],
+    "people": [{"name": "张三", "phone": "13800138000"}, {"name": "李四", "phone": None}],
+    "remark": None,
+}
+
+
+def test_ensure_sheet_starts_empty_and_is_idempotent(store):
+    store.ensure_sheet(SPEC)
+    assert store.records("site_check") == []
+    frame = store.snapshot("site_check")
+    assert list(frame.columns)[: len(SYSTEM_KEYS)] == list(SYSTEM_KEYS)
+    assert len(frame) == 0
+
+
+def test_append_returns_the_durable_record_and_get_finds_it(store):
+    rec = store.append("site_check", ROW, actor=CITY, status="已提交", form_version=2)
+    assert (rec.rev, rec.status, rec.form_version) == (1, "已提交", 2)
+    assert (rec.owner, rec.org, rec.city, rec.updated_by) == ("city_gz", "广州市住建局", "广州", "city_gz")
+    assert rec.created_at == rec.updated_at == dt.datetime(2020, 9, 10, 10, 0)
+    assert rec.values == ROW
+    assert store.get("site_check", rec.id) == rec
+    assert rec.id.startswith("sitech-20200910-")
+
+
+def test_records_are_in_creation_order_with_unique_ids(store, clock):
+    ids = []
+    for i in range(30):
+        clock.tick(seconds=1)
+        ids.append(store.append("site_check", {"count": i}, actor=CITY, status="草稿").id)
+    assert [r.id for r in store.records("site_check")] == ids
+    assert len(set(ids)) == 30
+
+
+def test_unknown_form_or_row(store):
+    with pytest.raises(NotFound):
+        store.append("nope", {"a": 1}, actor=CITY, status="草稿")
+    with pytest.raises(NotFound):
+        store.get("site_check", "sitech-20200910-XXXX")
+    with pytest.raises(NotFound):
+        store.update("site_check", "sitech-20200910-XXXX", base_rev=1, actor=CITY, values={"count": 1})
+
+
+def test_update_merges_changed_fields_and_bumps_rev(store, clock):
+    rec = store.append("site_check", ROW, actor=CITY, status="已提交")
+    clock.tick(minutes=5)
+    new = store.update("site_check", rec.id, base_rev=1, actor=PROVINCE, values={"amount": 99.5, "remark": "复核"})
+    assert new.rev == 2
+    assert new.values == {**ROW, "amount": 99.5, "remark": "复核"}
+    assert (new.owner, new.updated_by) == ("city_gz", "prov_admin")
+    assert new.created_at == rec.created_at and new.updated_at == dt.datetime(2020, 9, 10, 10, 5)
+    assert store.get("site_check", rec.id) == new
+    # Nothing changes -> nothing written, same revision.
+    assert store.update("site_check", rec.id, base_rev=2, actor=CITY, values={"amount": 99.5}) == new
+
+
+def test_stale_base_rev_is_refused_with_who_when_and_which_fields(store, clock):
+    rec = store.append("site_check", ROW, actor=PROVINCE, status="已提交")
+    store.update("site_check", rec.id, base_rev=1, actor=CITY, values={"amount": 2000.0, "remark": "补充"})
+    clock.tick(days=1)
+    with pytest.raises(ConflictError) as err:
+        store.update("site_check", rec.id, base_rev=1, actor=PROVINCE, values={"count": 9})
+    assert str(err.value) == "该记录已被 city_gz 于 2020-09-10 10:00 修改（字段：合同金额、备注），请重新载入后再修改。"
+    assert err.value.code == "conflict"
+    assert err.value.current.rev == 2
+    assert store.get("site_check", rec.id).values["count"] == 3  # nothing written
+
+
+def test_status_change_is_audited(store):
+    rec = store.append("site_check", ROW, actor=CITY, status="已提交")
+    new = store.update("site_check", rec.id, base_rev=1, actor=PROVINCE, status="已撤回", note="重复填报")
+    assert (new.rev, new.status, new.values) == (2, "已撤回", ROW)
+    last = store.audit(row_id=rec.id)[-1]
+    assert (last.action, last.account, last.rev, last.note) == ("状态变更", "prov_admin", 2, "重复填报")
+    assert last.changes == {"_status": ("已提交", "已撤回")}
+
+
+def test_audit_lists_every_change_old_to_new(store, clock):
+    rec = store.append("site_check", {"project": "甲", "count": 1}, actor=CITY, status="草稿")
+    clock.tick(minutes=1)
+    store.update("site_check", rec.id, base_rev=1, actor=CITY, values={"count": 2, "project": "甲"}, status="已提交")
+    store.log_event(PROVINCE, "拒绝访问", form_id="site_check", row_id=rec.id, note="越权查看")
+    other = store.append("site_check", {"project": "乙"}, actor=CITY, status="草稿")
+    entries = store.audit(row_id=rec.id)
+    assert [(e.action, e.rev) for e in entries] == [("新增", 1), ("修改", 2), ("拒绝访问", 0)]
+    assert entries[0].changes == {"project": (None, "甲"), "count": (None, 1)}
+    assert entries[1].changes == {"count": (1, 2), "_status": ("草稿", "已提交")}
+    assert entries[1].at == dt.datetime(2020, 9, 10, 10, 1)
+    assert entries[2].note == "越权查看"
+    assert [e.row_id for e in store.audit("site_check")] == [rec.id, rec.id, rec.id, other.id]
+    assert store.audit("other_form") == []
+
+
+FIDELITY = {
+    "leading zeros": "007",
+    "formula": "=1+1",
+    "hyperlink": '=HYPERLINK("http://x","y")',
+    "phone": "+86 138 0013 8000",
+    "minus": "-3",
+    "at": "@SUM(A1)",
+    "number text": "1e5",
+    "int": 42,
+    "big int": 12345678901234567890,
+    "negative int": -7,
+    "float": 0.1,
+    "decimal": Decimal("12.30"),
+    "date": dt.date(2020, 9, 1),
+    "datetime": dt.datetime(2020, 9, 1, 8, 30, 15),
+    "true": True,
+    "false": False,
+    "none": None,
+    "empty": "",
+    "list": ["质量", "安全", "=x"],
+    "empty list": [],
+    "table": [{"姓名": "张三", "电话": "007", "日期": dt.date(2020, 1, 2), "人数": 2}, {"姓名": "李四"}],
+    "long chinese": "现场检查发现的问题描述。" * 2500,
+    "tab newline": "第一行\n第二行\t缩进\r\n第三行",
+    "emoji": "完成 ✅ 👍",
+    "max length": "字" * 32_767,
+}
+
+
+@pytest.mark.parametrize("name", list(FIDELITY))
+def test_values_come_back_with_their_type(store_factory, name):
+    store = store_factory()
+    store.ensure_sheet(SPEC)
+    value = FIDELITY[name]
+    rec = store.append("site_check", {"remark": value}, actor=CITY, status="草稿")
+    again = store_factory().get("site_check", rec.id)  # reopened from disk
+    for got in (rec.values["remark"], again.values["remark"]):
+        assert got == value and type(got) is type(value)
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        assert type(again.values["remark"][0]["日期"]) is dt.date
+
+
+BAD_CHARS = [chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)]]
+
+
+@pytest.mark.parametrize("char", BAD_CHARS, ids=[f"x{ord(c):02x}" for c in BAD_CHARS])
+def test_control_characters_are_refused_before_writing(store, char):
+    rec = store.append("site_check", ROW, actor=CITY, status="已提交")
+    with pytest.raises(InvalidValue) as err:
+        store.append("site_check", {"remark": f"前{char}后"}, actor=CITY, status="已提交")
+    assert err.value.field == "remark"
+    assert str(err.value) == f"字段「备注」含有表格无法保存的控制字符（\\x{ord(char):02x}），请删除后再提交。"
+    with pytest.raises(InvalidValue, match="「检查人员」"):
+        store.update("site_check", rec.id, base_rev=1, actor=CITY, values={"people": [{"name": f"张{char}"}]})
+    assert len(store.records("site_check")) == 1
+    assert len(store.audit()) == 1
+    assert store.get("site_check", rec.id).rev == 1
+
+
+def test_too_long_text_is_refused(store):
+    with pytest.raises(InvalidValue, match="字段「项目名称」的文字有 32768 个字符") as err:
+        store.append("site_check", {"project": "字" * 32_768}, actor=CITY, status="草稿")
+    assert err.value.field == "project"
+    with pytest.raises(InvalidValue, match="「问题类型」的内容合计超过"):
+        store.append("site_check", {"issues": ["字" * 20_000, "字" * 20_000]}, actor=CITY, status="草稿")
+    with pytest.raises(InvalidValue, match="「unknown_key」"):
+        store.append("site_check", {"unknown_key": "x" * 40_000}, actor=CITY, status="草稿")
+    assert store.records("site_check") == []
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [({"_id": "x"}, "_id"), ({"amount": float("nan")}, "amount"), ({"remark": {1, 2}}, "remark"),
+     ({"remark": [1, 2]}, "remark")],
+)
+def test_values_a_sheet_cannot_hold_are_refused(store, values, field):
+    with pytest.raises(InvalidValue) as err:
+        store.append("site_check", values, actor=CITY, status="草稿")
+    assert err.value.field == field
+
+
+def test_bulk_append_is_all_or_nothing_on_bad_input(store):
+    with pytest.raises(InvalidValue):
+        store.append_many("site_check", [{"count": 1}, {"remark": "\x01"}], actor=CITY, status="草稿")
+    assert store.records("site_check") == []
+    recs = store.append_many("site_check", [{"count": i} for i in range(50)], actor=CITY, status="草稿")
+    assert [r.values["count"] for r in store.records("site_check")] == list(range(50))
+    assert len({r.id for r in recs}) == 50
+
+
+def test_snapshot_is_a_frame_of_latest_versions(store):
+    a = store.append("site_check", ROW, actor=CITY, status="已提交")
+    store.append("site_check", {**ROW, "count": 5}, actor=CITY, status="草稿")
+    store.update("site_check", a.id, base_rev=1, actor=CITY, values={"count": 4})
+    frame = store.snapshot("site_check")
+    assert isinstance(frame, pd.DataFrame)
+    assert list(frame.columns)[: len(SYSTEM_KEYS)] == list(SYSTEM_KEYS)
+    assert list(frame["count"]) == [4, 5] and list(frame["_rev"]) == [2, 1]
+    assert frame.loc[0, "visit_date"] == dt.date(2020, 9, 1)
+    assert frame.loc[0, "issues"] == ["质量", "安全"]
+    assert frame.loc[0, "_created_at"] == pd.Timestamp("2020-09-10 10:00")
+
+
+def test_snapshot_does_not_change_after_later_writes(store):
+    a = store.append("site_check", ROW, actor=CITY, status="已提交")
+    before = store.snapshot("site_check")
+    store.update("site_check", a.id, base_rev=1, actor=CITY, values={"count": 8})
+    store.append("site_check", ROW, actor=CITY, status="已提交")
+    assert len(before) == 1 and before.loc[0, "count"] == 3
+    after = store.snapshot("site_check")
+    after.loc[0, "count"] = -1  # a caller's edit never reaches the store
+    assert list(store.snapshot("site_check")["count"]) == [8, 3]
+
+
+def test_repeated_snapshot_without_changes_is_cheap(store):
+    store.append_many("site_check", [{**ROW, "count": i} for i in range(3000)], actor=CITY, status="已提交")
+    started = time.perf_counter()
+    store.snapshot("site_check")
+    first = time.perf_counter() - started
+    started = time.perf_counter()
+    for _ in range(20):
+        frame = store.snapshot("site_check")
+    repeated = (time.perf_counter() - started) / 20
+    assert len(frame) == 3000
+    assert repeated < 0.01 and repeated < first / 5, (first, repeated)
+
+
+def test_reopening_gives_the_same_records_and_audit(store_factory, clock):
+    store = store_factory()
+    store.ensure_sheet(SPEC)
+    a = store.append("site_check", ROW, actor=CITY, status="已提交")
+    clock.tick(hours=1)
+    store.update("site_check", a.id, base_rev=1, actor=PROVINCE, values={"remark": "已复核"}, status="已审核")
+    store.append("site_check", {"project": "乙"}, actor=CITY, status="草稿")
+    again = store_factory()
+    assert again.records("site_check") == store.records("site_check")
+    assert again.audit() == store.audit()
+    pd.testing.assert_frame_equal(again.snapshot("site_check"), store.snapshot("site_check"))
+
+
+def test_a_second_store_on_the_same_place_sees_writes_on_next_read(store_factory):
+    first = store_factory()
+    first.ensure_sheet(SPEC)
+    second = store_factory()
+    rec = first.append("site_check", ROW, actor=CITY, status="已提交")
+    assert second.get("site_check", rec.id) == rec
+    second.update("site_check", rec.id, base_rev=1, actor=PROVINCE, values={"count": 7})
+    with pytest.raises(ConflictError):
+        first.update("site_check", rec.id, base_rev=1, actor=CITY, values={"count": 8})
+    assert first.get("site_check", rec.id).values["count"] == 7
+
+
+def test_columns_are_added_never_dropped(store):
+    store.append("site_check", ROW, actor=CITY, status="已提交")
+    store.ensure_sheet(SheetSpec("site_check", "现场检查记录", (Column("project", "工程名称"), Column("new", "新字段"))))
+    frame = store.snapshot("site_check")
+    assert {"amount", "remark", "new"} <= set(frame.columns)
+    assert frame.loc[0, "amount"] == 1234.56

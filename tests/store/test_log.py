@@ -1,0 +1,67 @@
+"""The log on disk: torn last lines are tolerated and cut off, damage elsewhere is reported."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lib.store import LocalStore, Unavailable
+from tests.store.store_cases import CITY, SPEC
+
+
+def test_a_torn_last_line_is_ignored_then_truncated_on_next_write(tmp_path):
+    with LocalStore(tmp_path, background=False) as store:
+        store.ensure_sheet(SPEC)
+        kept = store.append("site_check", {"count": 1}, actor=CITY, status="草稿")
+    log = tmp_path / "campaign.log.jsonl"
+    whole = log.read_bytes()
+    with open(log, "ab") as f:  # what a writer killed mid-line leaves
+        f.write(b'{"op":"append","form":"site_check","id":"torn","rev":1,"val')
+    with LocalStore(tmp_path, background=False) as store:
+        assert [r.id for r in store.records("site_check")] == [kept.id]
+        new = store.append("site_check", {"count": 2}, actor=CITY, status="草稿")
+    data = log.read_bytes()
+    assert data.startswith(whole) and b"torn" not in data
+    assert [json.loads(line)["op"] for line in data.splitlines()][-2:] == ["append", "append"]
+    with LocalStore(tmp_path, background=False) as store:
+        assert [r.id for r in store.records("site_check")] == [kept.id, new.id]
+
+
+def test_a_reader_does_not_take_a_line_still_being_written(tmp_path):
+    with LocalStore(tmp_path, background=False) as writer, LocalStore(tmp_path, background=False) as reader:
+        writer.ensure_sheet(SPEC)
+        line = writer.log_path.read_bytes().splitlines(keepends=True)[-1]
+        with open(writer.log_path, "ab") as f:
+            f.write(line[:10])
+            f.flush()
+            assert reader.sheet_spec("site_check") == SPEC  # half line not consumed
+            f.write(line[10:])
+        assert reader.sheet_spec("site_check") == SPEC  # the duplicate sheet line is applied whole
+
+
+def test_damage_inside_the_log_is_reported_in_chinese(tmp_path):
+    with LocalStore(tmp_path, background=False) as store:
+        store.ensure_sheet(SPEC)
+        store.append("site_check", {"count": 1}, actor=CITY, status="草稿")
+    log = tmp_path / "campaign.log.jsonl"
+    lines = log.read_bytes().splitlines(keepends=True)
+    log.write_bytes(lines[0] + b"garbage\n" + b"".join(lines[1:]))
+    with pytest.raises(Unavailable, match="第 2 行损坏"):
+        LocalStore(tmp_path, background=False)
+
+
+def test_every_acknowledged_write_is_one_fsynced_line(tmp_path, monkeypatch):
+    import os
+
+    synced = []
+    real = os.fdatasync
+    monkeypatch.setattr(os, "fdatasync", lambda fd: (synced.append(fd), real(fd)))
+    with LocalStore(tmp_path, background=False) as store:
+        store.ensure_sheet(SPEC)
+        before = len(synced)
+        rec = store.append("site_check", {"count": 1}, actor=CITY, status="草稿")
+        assert len(synced) == before + 1
+        assert rec.id.encode() in store.log_path.read_bytes()
+        store.append_many("site_check", [{"count": i} for i in range(100)], actor=CITY, status="草稿")
+        assert len(synced) == before + 2  # a bulk import is one fsync

@@ -1,0 +1,158 @@
+"""The .xlsx view: layout, cell types, the _audit sheet, background writing and its lock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import os
+import time
+
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+
+from lib.store import SYSTEM_COLUMNS, Column, LocalStore, SheetSpec
+from lib.store.workbook import TEMP_SUFFIX, matching_stamp
+from tests.store.store_cases import CITY, PROVINCE, SPEC, WIDE_SPEC, wide_rows
+
+TEXTS = ["007", "=1+1", "+86 138 0013 8000", "-3", "@SUM(A1)", "1e5", "http://example.com", "2020-09-01"]
+
+
+def load(path):
+    return openpyxl.load_workbook(path)
+
+
+def test_one_sheet_per_form_with_chinese_headers_and_typed_cells(store):
+    a = store.append("site_check", {"project": TEXTS[0], "amount": 12.5, "count": 3,
+                                    "visit_date": dt.date(2020, 9, 1), "passed": True, "issues": ["质量", "安全"],
+                                    "people": [{"name": "张三", "phone": "138"}], "remark": "第一行\n第二行"},
+                     actor=CITY, status="已提交")
+    for text in TEXTS[1:]:
+        store.append("site_check", {"project": text}, actor=CITY, status="草稿")
+    assert store.flush_workbook()
+    ws = load(store.workbook_path)["现场检查记录"]
+    headers = [c.value for c in ws[1]]
+    assert headers == [h for _, h in SYSTEM_COLUMNS] + [c.label for c in SPEC.columns]
+    row = dict(zip(headers, ws[2], strict=True))
+    assert row["记录编号"].value == a.id and row["版本"].value == 1 and row["状态"].value == "已提交"
+    assert (row["合同金额"].data_type, row["合同金额"].value) == ("n", 12.5)
+    assert (row["检查人数"].data_type, row["检查人数"].value) == ("n", 3)
+    assert row["检查日期"].is_date and row["检查日期"].value.date() == dt.date(2020, 9, 1)
+    assert row["检查日期"].number_format == "yyyy-mm-dd"
+    assert row["创建时间"].is_date
+    assert (row["是否合格"].data_type, row["是否合格"].value) == ("b", True)
+    assert row["问题类型"].value == "质量；安全"
+    assert row["检查人员"].value == '[{"name": "张三", "phone": "138"}]'
+    assert row["备注"].value == "第一行\n第二行"
+    projects = [(r[10].value, r[10].data_type) for r in ws.iter_rows(min_row=2)]
+    assert projects == [(t, "s") for t in TEXTS]  # text that looks like formulas/numbers stays text
+
+
+def test_audit_sheet_lists_changes_in_chinese(store, clock):
+    a = store.append("site_check", {"amount": 1.0, "remark": "旧"}, actor=CITY, status="草稿")
+    clock.tick(minutes=3)
+    store.update("site_check", a.id, base_rev=1, actor=PROVINCE, values={"amount": 2.5, "remark": None},
+                 status="已提交", note="省级复核")
+    store.log_event(PROVINCE, "拒绝访问", form_id="site_check", note="越权")
+    store.flush_workbook()
+    ws = load(store.workbook_path)["_audit"]
+    rows = [[c.value for c in r] for r in ws.iter_rows()]
+    assert rows[0] == ["时间", "账号", "操作", "表单", "记录编号", "版本", "变更内容", "备注"]
+    assert rows[1][1:7] == ["city_gz", "新增", "现场检查记录", a.id, 1, "新建记录"]
+    assert rows[2][0] == dt.datetime(2020, 9, 10, 10, 3)
+    assert rows[2][1:] == ["prov_admin", "修改", "现场检查记录", a.id, 2,
+                           "合同金额: 1.0 → 2.5\n备注: 旧 → （空）\n状态: 草稿 → 已提交", "省级复核"]
+    assert rows[3][2] == "拒绝访问" and rows[3][7] == "越权"
+
+
+def test_sheet_names_follow_excel_rules(store_factory):
+    store = store_factory()
+    title = "2020年[第三季度]:现场*检查?记录/汇总\\表（广州、深圳、珠海及粤东西北各地市）"
+    store.ensure_sheet(SheetSpec("a", title, (Column("x", "甲"),)))
+    store.ensure_sheet(SheetSpec("b", "2020年第三季度现场检查记录汇总表（广州、深圳、珠海及粤东西北）", (Column("x", "甲"),)))
+    store.flush_workbook()
+    names = CalamineWorkbook.from_path(str(store.workbook_path)).sheet_names
+    cleaned = "2020年第三季度现场检查记录汇总表（广州、深圳、珠海及粤东西北各地市）"  # []:*?/\\ removed
+    assert names[0] == cleaned[:31]
+    assert names[1] == cleaned[:29] + "~2"  # same 31 characters: made unique
+    assert names[2] == "_audit"
+
+
+def test_write_is_atomic_and_leaves_no_temp_files(store):
+    store.append("site_check", {"count": 1}, actor=CITY, status="草稿")
+    store.flush_workbook()
+    first = os.stat(store.workbook_path).st_ino
+    stale = store.data_dir / f".campaign.dead{TEMP_SUFFIX}"
+    stale.write_bytes(b"half a workbook")  # what a killed writer leaves
+    store.append("site_check", {"count": 2}, actor=CITY, status="草稿")
+    store.flush_workbook()
+    assert os.stat(store.workbook_path).st_ino != first  # replaced by rename, never rewritten in place
+    assert not list(store.data_dir.glob(f"*{TEMP_SUFFIX}"))
+    assert matching_stamp(store.workbook_path)["offset"] == store.log.offset
+
+
+def test_background_writer_keeps_the_workbook_current_and_stops_on_close(tmp_path):
+    store = LocalStore(tmp_path, background=True, debounce=0.1)
+    child = store._materialiser.proc
+    try:
+        store.ensure_sheet(SPEC)
+        ids = [store.append("site_check", {"count": i}, actor=CITY, status="草稿").id for i in range(100)]
+        assert store.flush_workbook(15)
+        sheet = CalamineWorkbook.from_path(str(store.workbook_path)).get_sheet_by_name("现场检查记录").to_python()
+        assert [r[0] for r in sheet[1:]] == ids
+        # Without being asked, a later change reaches the file too (polling + debounce).
+        store.append("site_check", {"count": 100}, actor=CITY, status="草稿")
+        deadline = time.monotonic() + 10
+        while matching_stamp(store.workbook_path)["offset"] < store.log.offset:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert child.pid != os.getpid() and child.poll() is None
+    finally:
+        store.close()
+    assert child.poll() is not None  # the child process is gone
+
+
+def test_only_one_process_writes_the_workbook_and_another_takes_over(tmp_path):
+    first = LocalStore(tmp_path, background=True, debounce=0.1)
+    second = LocalStore(tmp_path, background=True, debounce=0.1)
+    try:
+        first.ensure_sheet(SPEC)
+        first.append("site_check", {"count": 1}, actor=CITY, status="草稿")
+        assert first.flush_workbook(15)
+        with open(tmp_path / ".campaign.xlsx.lock", "rb") as f, pytest.raises(BlockingIOError):
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held by the active writer
+        holder, other = (first, second) if _holds_lock(first) else (second, first)
+        holder.close()
+        rec = other.append("site_check", {"count": 2}, actor=CITY, status="草稿")
+        assert other.flush_workbook(15)
+        sheet = CalamineWorkbook.from_path(str(tmp_path / "campaign.xlsx")).get_sheet_by_name("现场检查记录")
+        assert rec.id in [r[0] for r in sheet.to_python()]
+    finally:
+        first.close()
+        second.close()
+
+
+def _holds_lock(store):
+    """Whether this store's background child is the one holding the workbook lock."""
+    pid = store._materialiser.proc.pid
+    with open("/proc/locks") as f:
+        return any(f" {pid} " in line for line in f)
+
+
+@pytest.mark.timeout(120)
+def test_workbook_reflects_a_change_within_15_s_at_20000_rows(tmp_path):
+    store = LocalStore(tmp_path, background=True)
+    try:
+        store.ensure_sheet(WIDE_SPEC)
+        for start in range(0, 20_000, 5_000):
+            store.append_many("site_check", wide_rows(5_000, start), actor=CITY, status="已提交")
+        assert store.flush_workbook(60)
+        rec = store.append("site_check", wide_rows(1, 20_000)[0], actor=CITY, status="已提交")
+        started = time.monotonic()
+        assert store.flush_workbook(15)
+        took = time.monotonic() - started
+        sheet = CalamineWorkbook.from_path(str(store.workbook_path)).get_sheet_by_name("现场检查记录").to_python()
+        assert len(sheet) == 20_002 and sheet[-1][0] == rec.id
+        print(f"20,001 rows x 40 columns: change on disk after {took:.1f} s")
+    finally:
+        store.close()
