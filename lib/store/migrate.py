@@ -1,0 +1,117 @@
+"""Move a local store's history into a Google spreadsheet.
+
+    python -m lib.store.migrate --from-dir data --to-sheet SPREADSHEET_KEY
+        [--workbook campaign.xlsx] [--secrets .streamlit/secrets.toml]
+
+Every entry of the local log (sheets, rows, every version, events) is copied in order into the
+spreadsheet's ``_log``, so records, revisions and the audit trail come across unchanged; the
+readable sheets are then written from it. Each entry gets an id derived from its bytes, so a
+migration that stopped half-way is simply run again: entries already copied are skipped.
+The target must be empty of other data (a new spreadsheet shared with the service account).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from lib.store.base import StoreError
+from lib.store.sheets import SheetsStore, open_sheets_store
+
+BATCH_ENTRIES, BATCH_CHARS = 500, 2_000_000  # per values.append: well under the API's request size
+
+
+def read_local_log(path: Path) -> list[dict[str, Any]]:
+    """Entries of a local log with their migration ids; a torn last line is left out."""
+    entries = []
+    data = path.read_bytes()
+    for raw in data[: data.rfind(b"\n") + 1].splitlines():
+        entry = json.loads(raw)
+        if entry.get("op") == "log":
+            continue
+        entry["eid"] = "m" + hashlib.sha1(raw).hexdigest()[:15]
+        entries.append(entry)
+    return entries
+
+
+def batches(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Consecutive groups of at most BATCH_ENTRIES entries and about BATCH_CHARS of JSON.
+
+    >>> [len(b) for b in batches([{"op": "event"}] * 1201)]
+    [500, 500, 201]
+    """
+    out: list[list[dict[str, Any]]] = []
+    size = 0
+    for e in entries:
+        n = len(json.dumps(e, ensure_ascii=False))
+        if not out or len(out[-1]) >= BATCH_ENTRIES or size + n > BATCH_CHARS:
+            out.append([])
+            size = 0
+        out[-1].append(e)
+        size += n
+    return out
+
+
+def migrate(entries: list[dict[str, Any]], store: SheetsStore, *, progress=print) -> int:
+    """Send ``entries`` not yet in the spreadsheet; return how many were sent."""
+    sync = store.sync
+    ours = {e["eid"] for e in entries}
+    with sync.state_lock:
+        foreign = [eid for eid in sync.replay.outcome if eid not in ours]
+    if foreign:
+        raise StoreError(f"目标表格的 _log 中已有 {len(foreign)} 条不属于本次迁移的记录；请迁移到一个新的空白表格。")
+    todo = [e for e in entries if e["eid"] not in sync.replay.outcome]
+    sent = 0
+    for group in batches(todo):
+        for job in sync.submit([dict(e) for e in group], wait=True, durable=False):
+            if job.error is not None:
+                raise job.error
+        sent += len(group)
+        progress(f"已写入 {sent}/{len(todo)} 条日志")
+    progress("正在写入各表单工作表和 _audit …")
+    if not store.wait_idle(timeout=600):
+        progress("工作表尚未全部写完；日志已完整，应用启动后会继续补写。")
+    return sent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lib.store.migrate", description="把本地存储迁移到 Google 表格")
+    parser.add_argument("--from-dir", type=Path, required=True, help="本地存储目录（设置 data_dir）")
+    parser.add_argument("--to-sheet", required=True, help="目标表格的 spreadsheet_key")
+    parser.add_argument("--workbook", default="campaign.xlsx", help="本地工作簿文件名（设置 workbook_name）")
+    parser.add_argument("--secrets", type=Path, default=Path(".streamlit/secrets.toml"),
+                        help="含 [gsheets] 服务账号配置的 secrets.toml")
+    args = parser.parse_args(argv)
+    log_path = args.from_dir / f"{Path(args.workbook).stem}.log.jsonl"
+    if not log_path.exists():
+        print(f"找不到本地日志 {log_path}", file=sys.stderr)
+        return 2
+    table = dict(tomllib.loads(args.secrets.read_text(encoding="utf-8")).get("gsheets", {}))
+    table["spreadsheet_key"] = args.to_sheet
+    entries = read_local_log(log_path)
+    started = time.monotonic()
+    try:
+        store = open_sheets_store(table, args.from_dir / "migrate")
+    except StoreError as err:
+        print(err, file=sys.stderr)
+        return 1
+    try:
+        sent = migrate(entries, store)
+        rows = sum(len(r) for r in store.sync.replay.state.rows.values())
+    except StoreError as err:
+        print(err, file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(f"完成：本地日志 {len(entries)} 条，本次写入 {sent} 条，表格中共 {rows} 条记录，用时 {time.monotonic() - started:.0f} 秒。")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

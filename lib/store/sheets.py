@@ -1,0 +1,239 @@
+"""Google Sheets as the shared store.
+
+Shape (reasoning and measured figures: ``notes/sheets.md``):
+
+* a hidden ``_log`` sheet is the truth: an append-only log of row versions in the local log's
+  format (``lib.store.sheets_log``), read by every app process with the same "first version
+  wins" rules, so two app servers on one spreadsheet agree without transactions;
+* one readable sheet per form plus ``_audit`` are a view patched from the log
+  (``lib.store.sheets_view``); nothing is read back from them;
+* writes are group-committed by one writer thread and reads are served from memory, refreshed
+  at most every ``cache_seconds`` (``lib.store.sheets_sync``), which keeps an app process inside
+  the 60 reads / 60 writes a minute quota;
+* every submission is first written to a durable local outbox (``lib.store.sheets_outbox``);
+  when the spreadsheet stays unreachable past the retry budget the append returns a
+  :class:`QueuedRecord` (shown as 待同步) that is delivered once the sheet is back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from lib.store.base import (
+    Actor,
+    AuditEntry,
+    ConflictError,
+    InvalidValue,
+    NotFound,
+    Record,
+    SheetSpec,
+    Store,
+    Unavailable,
+)
+from lib.store.codec import encode_values, same_value, validate_values
+from lib.store.local import new_row_id
+from lib.store.sheets_client import SheetsConfig
+from lib.store.sheets_sync import QueuedRecord, SheetSync, queued_record
+
+__all__ = ["QueuedRecord", "SheetsStore", "is_pending", "open_sheets_store"]
+
+
+def is_pending(record: Record) -> bool:
+    """Whether ``record`` is waiting in the local outbox (待同步)."""
+    return bool(getattr(record, "pending", False))
+
+
+
+def open_sheets_store(secrets_table: Mapping[str, Any], data_dir: Path, **kw: Any) -> SheetsStore:
+    """Open the Google Sheets store the ``[gsheets]`` secrets table describes.
+
+    ``data_dir`` holds the local outbox. Raises Unavailable (with a Chinese message naming what
+    to fix) when the settings are incomplete or the spreadsheet cannot be opened.
+    """
+    return SheetsStore(SheetsConfig.from_table(secrets_table), Path(data_dir), **kw)
+
+
+class SheetsStore(Store):
+    """The :class:`Store` on one Google spreadsheet. ``clock`` stamps changes (tests pin it)."""
+
+    def __init__(self, config: SheetsConfig, data_dir: Path, *, credentials: Any = None,
+                 clock: Callable[[], dt.datetime] | None = None):
+        self.config = config
+        self._clock = clock or dt.datetime.now
+        self.sync = SheetSync(config, Path(data_dir), credentials=credentials)
+
+    def refresh(self) -> None:
+        """See every change other app processes made so far (one read of the spreadsheet)."""
+        self.sync.refresh()
+
+    def pending(self, form_id: str | None = None) -> list[QueuedRecord]:
+        """Rows accepted on this machine and still waiting to reach the spreadsheet (待同步)."""
+        return self.sync.pending(form_id)
+
+
+    def records(self, form_id: str) -> list[Record]:
+        self.sync.refresh(force=False)
+        with self.sync.state_lock:
+            recs: list[Record] = list(self.sync.replay.state.rows.get(form_id, {}).values())
+        return recs + self.pending(form_id)
+
+    def snapshot(self, form_id: str) -> pd.DataFrame:
+        self.sync.refresh(force=False)
+        if self.pending(form_id):
+            return super().snapshot(form_id)
+        with self.sync.state_lock:
+            return self.sync.replay.state.frame(form_id)
+
+    def get(self, form_id: str, row_id: str) -> Record:
+        self.sync.refresh(force=False)
+        for attempt in range(2):
+            with self.sync.state_lock:
+                rec = self.sync.replay.state.rows.get(form_id, {}).get(row_id)
+            if rec is not None:
+                return rec
+            queued = [r for r in self.pending(form_id) if r.id == row_id]
+            if queued:
+                return queued[0]
+            if attempt == 0:
+                self.sync.refresh()  # perhaps another app process wrote it within the cache period
+        raise NotFound(f"表单「{form_id}」中找不到记录 {row_id}。")
+
+    def audit(self, form_id: str | None = None, row_id: str | None = None) -> list[AuditEntry]:
+        self.sync.refresh(force=False)
+        with self.sync.state_lock:
+            rows = list(self.sync.replay.state.audit)
+        return [a.entry() for a in rows
+                if (form_id is None or a.form_id == form_id) and (row_id is None or a.row_id == row_id)]
+
+    def sheet_spec(self, form_id: str) -> SheetSpec | None:
+        self.sync.refresh(force=False)
+        with self.sync.state_lock:
+            return self.sync.replay.state.specs.get(form_id)
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def _now(self) -> str:
+        return self._clock().isoformat()
+
+    def ensure_sheet(self, spec: SheetSpec) -> None:
+        for col in spec.columns:
+            validate_values({col.key: col.label}, {col.key: col.label})
+        validate_values({"title": spec.title})
+        self.sync.refresh(force=False)
+        with self.sync.state_lock:
+            old = self.sync.replay.state.specs.get(spec.form_id)
+            merged = {c.key: c for c in (old.columns if old else ())}
+            merged.update({c.key: c for c in spec.columns})
+            columns = [[c.key, c.label, c.kind] for c in merged.values()]
+            if old and old.title == spec.title and columns == [[c.key, c.label, c.kind] for c in old.columns]:
+                return
+        entry = {"op": "sheet", "at": self._now(), "form": spec.form_id, "title": spec.title, "columns": columns}
+        self.sync.submit([entry], wait=True)
+
+    def append(self, form_id: str, values: dict[str, Any], *, actor: Actor, status: str,
+               form_version: int = 1) -> Record:
+        return self.append_many(form_id, [values], actor=actor, status=status, form_version=form_version)[0]
+
+    def append_many(self, form_id: str, rows: Iterable[dict[str, Any]], *, actor: Actor, status: str,
+                    form_version: int = 1) -> list[Record]:
+        """Add rows; each returns once it is in the spreadsheet, or — when the spreadsheet stays
+        unreachable — once it is in the local outbox, as a :class:`QueuedRecord`."""
+        rows = [dict(r) for r in rows]
+        if form_id not in self.sync.replay.state.specs:
+            self.sync.refresh(force=False)  # perhaps another app process declared it (no read on the hot path)
+        with self.sync.state_lock:
+            labels = self.sync.replay.state.labels(form_id)
+            known = form_id in self.sync.replay.state.specs
+            taken = self.sync.replay.state.rows.get(form_id, {})
+        for values in rows:
+            validate_values(values, labels)
+        _check_status(status)
+        if not known and not any(e["op"] == "sheet" for e in self.sync.pending_entries(form_id)):
+            raise NotFound(f"表单「{form_id}」还没有建立工作表（ensure_sheet），无法保存记录。")
+        now, ids, entries = self._clock(), set(), []
+        for values in rows:
+            rid = new_row_id(form_id, now, lambda r: r in taken or r in ids)
+            ids.add(rid)
+            entries.append({"op": "append", "at": now.isoformat(), "form": form_id, "id": rid, "rev": 1,
+                            "actor": _actor_json(actor), "status": status, "fv": form_version,
+                            "values": encode_values(values)})
+        jobs = self.sync.submit(entries, wait=True)
+        return [job.result if job.result is not None else queued_record(job.entry) for job in jobs]
+
+    def update(self, form_id: str, row_id: str, *, base_rev: int, actor: Actor,
+               values: dict[str, Any] | None = None, status: str | None = None, note: str = "") -> Record:
+        """Change a row last read at ``base_rev``. The writer re-checks the revision against the
+        log right after writing; a lost race raises ConflictError like a stale ``base_rev``."""
+        values = dict(values or {})
+        self.sync.refresh(force=False)
+        with self.sync.state_lock:
+            labels = self.sync.replay.state.labels(form_id)
+        validate_values(values, labels)
+        validate_values({"note": note})
+        if status is not None:
+            _check_status(status)
+        cur = self._current(form_id, row_id)
+        if cur is None or base_rev > cur.rev:
+            self.sync.refresh()
+            cur = self._current(form_id, row_id)
+        if cur is None:
+            if any(r.id == row_id for r in self.pending(form_id)):
+                raise Unavailable(f"记录 {row_id} 还在本机待同步，尚未写入 Google 表格；同步完成后才能修改。")
+            raise NotFound(f"表单「{form_id}」中找不到记录 {row_id}。")
+        if cur.rev != base_rev:
+            with self.sync.state_lock:
+                raise ConflictError(self.sync.replay.state.conflict_message(form_id, row_id, base_rev), current=cur)
+        changed = {k: v for k, v in values.items() if k not in cur.values or not same_value(cur.values[k], v)}
+        new_status = status if status is not None and status != cur.status else None
+        if not changed and new_status is None:
+            return cur
+        entry: dict[str, Any] = {"op": "update", "at": self._now(), "form": form_id, "id": row_id,
+                                 "rev": cur.rev + 1, "actor": _actor_json(actor),
+                                 "action": "修改" if changed else "状态变更", "note": note}
+        if changed:
+            entry["values"] = encode_values(changed)
+        if new_status is not None:
+            entry["status"] = new_status
+        job, = self.sync.submit([entry], wait=True, durable=False)
+        if job.error is not None:
+            raise job.error
+        assert job.result is not None
+        return job.result
+
+    def log_event(self, actor: Actor, action: str, *, form_id: str = "", row_id: str = "", note: str = "") -> None:
+        validate_values({"action": action, "note": note})
+        self.sync.submit([{"op": "event", "at": self._now(), "actor": _actor_json(actor), "action": action,
+                       "form": form_id, "id": row_id, "note": note}], wait=False)
+
+    def _current(self, form_id: str, row_id: str) -> Record | None:
+        with self.sync.state_lock:
+            return self.sync.replay.state.rows.get(form_id, {}).get(row_id)
+
+
+    def rebuild_views(self) -> None:
+        """Rewrite every readable sheet from the log (after a person edited or sorted them)."""
+        self.sync.rebuild_views()
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """Wait until every accepted entry is in the spreadsheet and the readable sheets are patched."""
+        return self.sync.wait_idle(timeout)
+
+    def close(self) -> None:
+        self.sync.close()
+
+
+def _check_status(status: Any) -> None:
+    if not isinstance(status, str) or not status.strip():
+        raise InvalidValue("记录状态必须是非空的文字。", field="_status")
+    validate_values({"status": status}, {"status": "状态"})
+
+
+def _actor_json(actor: Actor) -> dict[str, str]:
+    return {"account": actor.account, "role": actor.role, "org": actor.org, "city": actor.city}
+
+

@@ -1,0 +1,100 @@
+"""The local Sheets API server behaves like Google where our backend depends on it."""
+
+from __future__ import annotations
+
+import gspread
+import pytest
+import requests
+from google.auth.transport.requests import AuthorizedSession
+from gspread.exceptions import APIError
+
+from lib.store.sheets_client import SheetsConfig, build_credentials
+
+pytestmark = pytest.mark.timeout(30)
+
+
+class Rewriting(AuthorizedSession):
+    """Plain gspread traffic aimed at the server: no retries, so every answer is seen as sent."""
+
+    base = ""
+
+    def request(self, method, url, *args, **kwargs):
+        url = url.replace("https://sheets.googleapis.com", self.base)
+        return super().request(method, url, *args, **kwargs)
+
+
+@pytest.fixture
+def book(server, sheet_key, secrets_for):
+    """A gspread Spreadsheet on the server, reached through the real gspread HTTP path."""
+    session = Rewriting(build_credentials(SheetsConfig.from_table(secrets_for())))
+    session.base = server.url
+    yield gspread.Client(None, session=session).open_by_key(sheet_key)
+    session.close()
+
+
+def test_raw_keeps_text_and_user_entered_parses_it(book, server, sheet_key):
+    typed = [["=1+1", "007", "+86 138 0013 8000", "TRUE", "2020-09-01"]]
+    book.values_update("Sheet1!A1", params={"valueInputOption": "RAW"}, body={"values": typed})
+    book.values_update("Sheet1!A2", params={"valueInputOption": "USER_ENTERED"}, body={"values": typed})
+    raw, entered = server.values(sheet_key, "Sheet1")
+    assert raw == typed[0]
+    assert entered[:4] == [2, 7, "+86 138 0013 8000", True]  # the formula ran, the zeros are gone
+    assert server.values(sheet_key, "Sheet1", "FORMULA")[1][0] == "=1+1"
+    got = book.values_get("Sheet1!A1:E2")
+    assert got["range"] == "Sheet1!A1:E2" and got["values"][1][:2] == ["2", "7"]
+
+
+def test_shapes_follow_google(book, sheet_key):
+    assert book.values_get("Sheet1!A1:C") == {"range": "Sheet1!A1:C1000", "majorDimension": "ROWS"}
+    reply = book.values_append("Sheet1!A:C", params={"valueInputOption": "RAW"}, body={"values": [["a"], ["b"]]})
+    assert reply["updates"]["updatedRange"] == "Sheet1!A1:A2"
+    reply = book.values_append("Sheet1!A:C", params={"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"},
+                               body={"values": [["c", "d"]]})
+    assert reply["updates"]["updatedRange"] == "Sheet1!A3:B3" and reply["tableRange"] == "Sheet1!A1:A2"
+    with pytest.raises(APIError) as err:
+        book.values_update("Sheet1!A2000", params={"valueInputOption": "RAW"}, body={"values": [["x"]]})
+    assert err.value.error["status"] == "INVALID_ARGUMENT" and "exceeds grid limits" in err.value.error["message"]
+    added = book.batch_update({"requests": [{"addSheet": {"properties": {"title": "表 1", "hidden": True}}}]})
+    assert added["replies"][0]["addSheet"]["properties"]["title"] == "表 1"
+    book.values_update("'表 1'!B2", params={"valueInputOption": "RAW"}, body={"values": [["x"]]})
+    assert book.values_get("'表 1'!A1:C3")["range"] == "'表 1'!A1:C3"
+
+
+def test_unknown_spreadsheet_and_missing_token(server, book):
+    with pytest.raises(APIError) as err:
+        book.client.request("get", "https://sheets.googleapis.com/v4/spreadsheets/nope")
+    assert err.value.error == {"code": 404, "message": "Requested entity was not found.", "status": "NOT_FOUND"}
+    answer = requests.get(f"{server.url}/v4/spreadsheets/{book.id}", timeout=5)
+    assert answer.status_code == 401 and answer.json()["error"]["status"] == "UNAUTHENTICATED"
+    assert server.counts["token"] == 1  # the real service-account JWT flow ran once
+
+
+def test_quota_answers_429_resource_exhausted(server, book):
+    server.reads_per_window = 3
+    server.reset_quota()
+    for _ in range(3):
+        book.values_get("Sheet1!A1")
+    with pytest.raises(APIError) as err:
+        book.values_get("Sheet1!A1")
+    body = err.value.error
+    assert (body["code"], body["status"]) == (429, "RESOURCE_EXHAUSTED")
+    assert "Read requests per minute per user" in body["message"]
+    assert body["details"][0]["reason"] == "RATE_LIMIT_EXCEEDED"
+    book.values_update("Sheet1!A1", params={"valueInputOption": "RAW"}, body={"values": [["w"]]})  # writes count apart
+    assert server.counts["429_read"] == 1
+
+
+def test_faults_and_restart(server, book):
+    server.fail_next(1, status=503)
+    with pytest.raises(APIError) as err:
+        book.values_get("Sheet1!A1")
+    assert err.value.error["status"] == "UNAVAILABLE"
+    server.fail_next(1, status=0, kind="write", after_apply=True)
+    with pytest.raises(requests.ConnectionError):
+        book.values_update("Sheet1!A1", params={"valueInputOption": "RAW"}, body={"values": [["lost answer"]]})
+    assert book.values_get("Sheet1!A1")["values"] == [["lost answer"]]  # applied all the same
+    server.stop()
+    with pytest.raises(requests.ConnectionError):
+        book.values_get("Sheet1!A1")
+    server.start()
+    assert book.values_get("Sheet1!A1")["values"] == [["lost answer"]]

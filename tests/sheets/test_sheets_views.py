@@ -1,0 +1,74 @@
+"""What a person sees in the spreadsheet: text written RAW, readable per-form sheets, _audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.store.store_cases import CITY, PROVINCE, SPEC
+
+pytestmark = pytest.mark.timeout(60)
+
+TRICKY = {
+    "project": "=1+1",
+    "remark": "+86 138 0013 8000",
+    "count": 7,
+    "visit_date": dt.date(2020, 9, 1),
+    "passed": True,
+    "issues": ["质量", "=x"],
+}
+
+
+def sheet(server, key, title):
+    return server.values(key, title, "UNFORMATTED_VALUE")
+
+
+def test_cells_hold_what_was_typed(open_store, server, sheet_key):
+    store = open_store()
+    store.ensure_sheet(SPEC)
+    long_text = "现场检查发现的问题描述。" * 2500
+    rec = store.append("site_check", {**TRICKY, "people": [{"电话": "007"}]}, actor=CITY, status="已提交")
+    store.append("site_check", {"project": "007", "remark": long_text}, actor=CITY, status="草稿")
+    assert store.wait_idle(10)
+    header, first, second = sheet(server, sheet_key, "现场检查记录")
+    assert header[:3] == ["记录编号", "版本", "状态"] and "项目名称" in header
+    row = dict(zip(header, first, strict=False))
+    assert row["记录编号"] == rec.id
+    assert (row["项目名称"], row["备注"], row["检查人数"]) == ("=1+1", "+86 138 0013 8000", 7)
+    assert (row["检查日期"], row["是否合格"], row["问题类型"]) == ("2020-09-01", "是", "质量；=x")
+    assert dict(zip(header, second, strict=False))["项目名称"] == "007"
+    assert dict(zip(header, second, strict=False))["备注"] == long_text
+    # No cell anywhere became a formula: the API would render "=1+1" as 2.
+    for title in ("现场检查记录", "_log", "_audit"):
+        assert server.values(sheet_key, title, "FORMATTED_VALUE") == [
+            [str(c) if not isinstance(c, bool) else str(c).upper() for c in r] for r in sheet(server, sheet_key, title)]
+    meta = {s.title: s for s in server.books[sheet_key].sheets}
+    assert meta["_log"].hidden and not meta["现场检查记录"].hidden
+
+
+def test_audit_sheet_and_updates_patch_the_same_row(open_store, server, sheet_key):
+    store = open_store()
+    store.ensure_sheet(SPEC)
+    a = store.append("site_check", {"project": "甲", "count": 1}, actor=CITY, status="草稿")
+    b = store.append("site_check", {"project": "乙"}, actor=CITY, status="草稿")
+    store.update("site_check", a.id, base_rev=1, actor=PROVINCE, values={"count": 2}, status="已审核")
+    assert store.wait_idle(10)
+    rows = sheet(server, sheet_key, "现场检查记录")
+    assert [r[0] for r in rows[1:]] == [a.id, b.id] and rows[1][1:3] == [2, "已审核"]
+    audit = sheet(server, sheet_key, "_audit")
+    assert audit[0] == ["时间", "账号", "动作", "表单", "记录编号", "版本", "变更内容", "备注"]
+    assert [r[2] for r in audit[1:]] == ["新增", "新增", "修改"]
+    assert audit[3][6] == "检查人数：1 → 2；状态：草稿 → 已审核"
+
+
+def test_views_grow_the_grid_and_can_be_rebuilt(open_store, server, sheet_key):
+    store = open_store(reads_per_minute=1000, writes_per_minute=1000)
+    store.ensure_sheet(SPEC)
+    recs = store.append_many("site_check", [{"count": i} for i in range(1100)], actor=CITY, status="草稿")
+    assert store.wait_idle(20)
+    rows = sheet(server, sheet_key, "现场检查记录")
+    assert len(rows) == 1101 and rows[-1][0] == recs[-1].id
+    server.books[sheet_key].sheet("现场检查记录").cells = []  # a person deletes everything in the view
+    store.rebuild_views()
+    assert sheet(server, sheet_key, "现场检查记录") == rows
