@@ -1,0 +1,1 @@
+"""Campaign logic as pure functions on snapshots: registers, reconciliation, progress boards."""

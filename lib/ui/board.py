@@ -1,0 +1,314 @@
+"""Shared Streamlit pieces for the boards: the shared snapshot, charts, filter-down tables, exports.
+
+Cost does not grow with viewers: every session's fragment asks ``current_board``; the snapshots are
+taken at most once per SNAPSHOT_TTL seconds per process, the unscoped figures are computed once
+per data change (keyed by the change counter of the snapshots) and each scope's figures once per
+data change too. A row written anywhere shows within SNAPSHOT_TTL + REFRESH_SECONDS seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from lib.campaign import progress as pg
+from lib.campaign import reconcile as rc
+from lib.campaign import register as reg
+from lib.io.excel import to_xlsx
+from lib.store.base import Actor
+from lib.ui import context
+
+REFRESH_SECONDS = 5
+SNAPSHOT_TTL = 2
+TABLE_HEIGHT = 320
+
+# session_state / widget keys of the board pages
+AS_OF = "board:as_of"
+TAB = "board:tab"
+REGISTER_CONFIRM = "register:confirm:{kind}"
+
+STATE_COLORS = {
+    pg.ON_TIME: "#4c9f70", pg.LATE_FILED: "#e0a526", pg.RETURNED_STATE: "#8e6bbf", pg.MISSING: "#9aa5b1",
+    pg.OVERDUE: "#d64545",
+}
+USAGE_COLORS = {"正常使用": "#4c9f70", "使用率较低": "#e0a526", "闲置": "#f08c3a", "停用": "#d64545", "未填": "#9aa5b1"}
+CONCLUSION_COLORS = {"合格": "#4c9f70", "基本合格": "#e0a526", "不合格": "#d64545", "未检查": "#9aa5b1", "未填": "#cfd6dd"}
+
+
+# --- shared data -------------------------------------------------------------------------------
+
+
+def calendar() -> pg.Calendar:
+    cat = context.catalog()
+    return pg.Calendar.from_specs(cat.campaign, cat.forms())
+
+
+def _calendar_key(cal: pg.Calendar) -> tuple:
+    return (cal.cities, tuple(sorted(cal.titles.items())), tuple(sorted(cal.deadlines.items())), cal.phases)
+
+
+@st.cache_resource(ttl=SNAPSHOT_TTL, show_spinner=False)
+def _snapshots() -> tuple[tuple, dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
+    """One snapshot of every sheet the boards read, shared by all sessions for SNAPSHOT_TTL seconds."""
+    store = context.store()
+    frames = {fid: store.snapshot(fid) for fid in pg.FORM_IDS}
+    raw = {name: store.snapshot(name) for name in (reg.VOUCHERS.sheet_id, reg.PROJECTS.sheet_id, reg.IMPORTS_SHEET.form_id)}
+    imports = raw[reg.IMPORTS_SHEET.form_id]
+    vouchers = reg.current_register(raw[reg.VOUCHERS.sheet_id], imports, reg.VOUCHERS)
+    projects = reg.current_register(raw[reg.PROJECTS.sheet_id], imports, reg.PROJECTS)
+    return pg.change_counter({**frames, **raw}), frames, vouchers, projects
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _prepared(counter: tuple, as_of: dt.date, cal_key: tuple, _frames, _vouchers, _projects, _cal) -> pg.Prepared:
+    return pg.prepare(_frames, _vouchers, _projects, _cal, as_of)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _scoped(counter: tuple, as_of: dt.date, cal_key: tuple, scope: pg.Scope, _prepared: pg.Prepared) -> pg.Board:
+    return pg.board(_prepared, scope)
+
+
+def current_board(actor: Actor, as_of: dt.date) -> pg.Board:
+    """The board for ``actor``'s scope as of ``as_of``, from the process's shared snapshot."""
+    counter, frames, vouchers, projects = _snapshots()
+    cal = calendar()
+    key = _calendar_key(cal)
+    prepared = _prepared(counter, as_of, key, frames, vouchers, projects, cal)
+    return _scoped(counter, as_of, key, pg.scope_for(actor), prepared)
+
+
+def current_register() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(vouchers, projects) of the register in force, from the shared snapshot."""
+    _, _, vouchers, projects = _snapshots()
+    return vouchers, projects
+
+
+def clear_shared() -> None:
+    """Forget the shared snapshot (after this session wrote the register)."""
+    _snapshots.clear()
+
+
+def as_of_input() -> dt.date:
+    """The campaign clock (setting campaign_today, else today); a viewer may look at another date."""
+    default = context.settings().campaign_today or dt.date.today()
+    return st.date_input("截至日期（活动时钟）", value=default, key=AS_OF, format="YYYY-MM-DD",
+                         help="看板按此日期显示：此日期之后创建的记录不计入，逾期按此日期计算。")
+
+
+# --- building blocks ---------------------------------------------------------------------------
+
+
+def export_button(label: str, frames: Callable[[], dict[str, pd.DataFrame]], file_name: str, key: str) -> None:
+    """An Excel download; the workbook is built only when clicked (deferred data)."""
+    st.download_button(
+        label, data=lambda: to_xlsx(frames()), file_name=file_name, key=key, icon="📥", on_click="ignore",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def drill(frame: pd.DataFrame, columns: list[str], key: str, file_name: str, label: str = "明细") -> pd.DataFrame:
+    """Selectboxes (one per column) that narrow ``frame``; the narrowed rows, with an Excel export."""
+    picks = {}
+    if columns:
+        cols = st.columns(len(columns))
+        for col, name in zip(cols, columns, strict=True):
+            values = frame[name].dropna().astype(str) if name in frame else pd.Series(dtype=str)
+            options = [pg.ALL, *sorted(set(values))]
+            picks[name] = col.selectbox(name, options, key=f"{key}:{name}")
+    rows = pg.narrow(frame, **picks)
+    st.caption(f"{label}：{len(rows)} 行" + "".join(f"　{k}={v}" for k, v in picks.items() if v != pg.ALL))
+    st.dataframe(rows, hide_index=True, height=TABLE_HEIGHT, width="stretch")
+    export_button("导出为 Excel", lambda: {label: rows}, file_name, key=f"{key}:export")
+    return rows
+
+
+def _stacked(data: pd.DataFrame, y: str, color: str, value: str, colors: dict[str, str], normalize: bool = False):
+    domain = [c for c in colors if c in set(data[color])] + sorted(set(data[color]) - set(colors))
+    scale = alt.Scale(domain=domain, range=[colors.get(d, "#cccccc") for d in domain])
+    order = list(dict.fromkeys(data[y]))
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=alt.Y(f"{y}:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=220)),
+            x=alt.X(f"sum({value}):Q", stack="normalize" if normalize else True, title="占比" if normalize else value,
+                    axis=alt.Axis(format="%") if normalize else alt.Axis()),
+            color=alt.Color(f"{color}:N", scale=scale, title=color, sort=domain),
+            order=alt.Order(f"{color}_order:Q"),
+            tooltip=[y, color, value],
+        )
+        .transform_calculate(**{f"{color}_order": f"indexof({domain!r}, datum['{color}'])"})
+        .properties(height=max(160, 24 * len(order)))
+    )
+
+
+def _chart(chart) -> None:
+    st.altair_chart(chart, width="stretch")
+
+
+# --- the board ---------------------------------------------------------------------------------
+
+TABS = ("进度", "服务商", "逾期清单", "台账核对", "使用情况", "检查结论", "资金支出", "时间轴")
+
+
+def summary(board: pg.Board) -> None:
+    t = board.totals
+    shown = (("应报", t["应报"]), ("已报", t["已报"]), ("未报", t["未报"]), ("逾期未报", t["逾期未报"]),
+             ("退回修改", t["退回修改"]), ("台账核对问题", t["核对问题"]))
+    for col, (label, value) in zip(st.columns(len(shown)), shown, strict=True):
+        col.metric(label, f"{value:,}")
+    phase = f"　当前阶段：{board.current_phase}" if board.current_phase else ""
+    if t.get("截至日期后创建"):
+        st.info(f"全省有 {t['截至日期后创建']:,} 条记录创建于 {board.as_of:%Y-%m-%d} 之后，按活动时钟未计入。")
+    st.caption(f"范围：{board.scope.label}　截至 {board.as_of:%Y-%m-%d}{phase}　每 {REFRESH_SECONDS} 秒自动刷新"
+               "　草稿、已撤回不计入已报")
+
+
+def render_board(board: pg.Board, cal: pg.Calendar) -> None:
+    """Summary metrics and one tab per figure; only the open tab's content is built."""
+    summary(board)
+    tabs = st.tabs(list(TABS), key=TAB, on_change="rerun")
+    panels = (progress_tab, providers_tab, late_tab, reconcile_tab, usage_tab, conclusions_tab, spending_tab, timeline_tab)
+    for tab, panel in zip(tabs, panels, strict=True):
+        if tab.open is not False:
+            with tab:
+                panel(board, cal)
+
+
+def progress_tab(board: pg.Board, cal: pg.Calendar) -> None:
+    titles = [cal.title(f) for f in pg.FORM_IDS if f in cal.titles and (board.progress["表单"] == cal.title(f)).any()]
+    if not titles:
+        st.info("没有需要显示的表单。")
+        return
+    form = st.selectbox("表单", titles, key="board:progress:form")
+    data = pg.state_counts(board, form)
+    if data.empty:
+        st.info("该表单在当前范围内没有应报或已报项目（台账尚未导入时，应报为 0）。")
+    else:
+        _chart(_stacked(data, "地市", "状态", "数量", STATE_COLORS))
+    st.markdown("**地市 × 表单进度**")
+    drill(board.progress, ["地市", "表单"], "board:progress:table", "进度_地市表单.xlsx", "进度")
+    st.markdown("**明细（台账项目与报送记录）**")
+    drill(board.units, ["地市", "表单", "状态"], "board:progress:units", "进度明细.xlsx", "进度明细")
+
+
+def providers_tab(board: pg.Board, cal: pg.Calendar) -> None:
+    top = board.providers.head(25)
+    if not top.empty:
+        long = top.melt(id_vars="服务商", value_vars=["已报送", "未报送"], var_name="状态", value_name="项目数")
+        _chart(_stacked(long, "服务商", "状态", "项目数", {"已报送": "#4c9f70", "未报送": "#d64545"}))
+        st.caption("按未报送项目数排序的前 25 家服务商")
+    drill(board.providers, ["服务商"], "board:providers", "服务商完成情况.xlsx", "服务商完成情况")
+
+
+def late_tab(board: pg.Board, cal: pg.Calendar) -> None:
+    if board.late.empty:
+        st.success(f"截至 {board.as_of:%Y-%m-%d} 没有逾期的单位。")
+        return
+    drill(board.late, ["角色", "表单"], "board:late", "逾期清单.xlsx", "逾期清单")
+    st.markdown("**逾期明细（每个项目一行）**")
+    late_units = board.units[board.units["状态"].isin((pg.OVERDUE, pg.RETURNED_STATE)) | (board.units["逾期"] == True)]  # noqa: E712
+    drill(late_units, ["表单", "地市", "状态"], "board:late:units", "逾期明细.xlsx", "逾期明细")
+
+
+def reconcile_tab(board: pg.Board, cal: pg.Calendar) -> None:
+    issues = board.issues
+    if issues.empty:
+        st.info("台账核对没有发现问题（或尚未导入服务券兑现清单）。")
+        return
+    long = board.issues_by_city.melt(id_vars="地市", value_vars=list(rc.ISSUE_TYPES), var_name="问题类型", value_name="数量")
+    long = long[long["数量"] > 0]
+    palette = dict(zip(rc.ISSUE_TYPES, ("#d64545", "#f08c3a", "#e0a526", "#8e6bbf", "#4c78a8", "#72b7b2", "#9aa5b1"), strict=True))
+    _chart(_stacked(long, "地市", "问题类型", "数量", palette))
+    left, right = st.columns(2)
+    left.markdown("**按服务商**")
+    left.dataframe(board.issues_by_provider, hide_index=True, height=240)
+    right.markdown("**按地市**")
+    right.dataframe(board.issues_by_city, hide_index=True, height=240)
+    drill(issues, ["问题类型", "地市", "服务商"], "board:issues", "台账核对问题.xlsx", "核对问题")
+
+
+def usage_tab(board: pg.Board, cal: pg.Calendar) -> None:
+    if board.usage_by_city.empty:
+        st.info("还没有已报送的附件1记录。")
+        return
+    _chart(_stacked(board.usage_by_city, "地市", "使用状态", "项目数", USAGE_COLORS, normalize=True))
+    with st.expander("按服务商"):
+        wide = board.usage_by_provider.pivot_table(index="服务商", columns="使用状态", values="项目数", fill_value=0, observed=True)
+        st.dataframe(wide.reset_index(), hide_index=True, height=TABLE_HEIGHT)
+    drill(board.att1, ["地市", "服务商", "使用状态"], "board:usage", "附件1使用情况.xlsx", "附件1记录")
+
+
+def conclusions_tab(board: pg.Board, cal: pg.Calendar) -> None:
+    if board.conclusions.empty:
+        st.info("还没有已报送的附件3记录。")
+        return
+    _chart(_stacked(board.conclusions, "地市", "检查结论", "项目数", CONCLUSION_COLORS))
+    drill(board.att3, ["地市", "检查方式", "检查结论"], "board:conclusions", "附件3检查结论.xlsx", "附件3记录")
+
+
+def spending_tab(board: pg.Board, cal: pg.Calendar) -> None:
+    if board.spending.empty:
+        st.info("还没有已报送的附件2报告。")
+        return
+    bins = board.spending_bins[board.spending_bins["报告数"] > 0]
+    chart = alt.Chart(bins).mark_bar(color="#4c78a8").encode(
+        x=alt.X("支出区间:N", sort=list(bins["支出区间"]), title="资金支出比例"), y=alt.Y("报告数:Q"),
+        tooltip=["支出区间", "报告数"],
+    ).properties(height=240)
+    _chart(chart)
+    drill(board.spending, ["地市", "支出区间", "建设状态"], "board:spending", "附件2资金支出.xlsx", "附件2报告")
+
+
+def timeline_tab(board: pg.Board, cal: pg.Calendar) -> None:
+    phases = board.phases.assign(开始=lambda f: pd.to_datetime(f["开始"]), 结束=lambda f: pd.to_datetime(f["结束"]) + pd.Timedelta(days=1))
+    bars = alt.Chart(phases).mark_bar(cornerRadius=3).encode(
+        x=alt.X("开始:T", title=None, axis=alt.Axis(format="%m-%d")), x2="结束:T", y=alt.Y("阶段:N", sort=list(phases["阶段"]), title=None),
+        color=alt.Color("状态:N", scale=alt.Scale(domain=["已结束", "进行中", "未开始"], range=["#b8c4ce", "#4c78a8", "#dde5ec"])),
+        tooltip=["阶段", alt.Tooltip("开始:T", format="%Y-%m-%d"), "状态"],
+    )
+    deadlines = pd.DataFrame([{"表单": cal.title(f), "截止日期": pd.Timestamp(d) + pd.Timedelta(hours=23)} for f, d in cal.deadlines.items()])
+    marks = alt.Chart(deadlines).mark_tick(color="#d64545", thickness=2, size=30).encode(
+        x="截止日期:T", tooltip=["表单", alt.Tooltip("截止日期:T", format="%Y-%m-%d")])
+    today = alt.Chart(pd.DataFrame({"今天": [pd.Timestamp(board.as_of) + pd.Timedelta(hours=12)]})).mark_rule(
+        color="#111111", strokeDash=[4, 3], size=2).encode(x="今天:T", tooltip=[alt.Tooltip("今天:T", format="%Y-%m-%d")])
+    _chart((bars + marks + today).properties(height=160))
+    st.caption(f"虚线：截至日期 {board.as_of:%Y-%m-%d}；红色刻度：各表单截止日期")
+    st.dataframe(board.phases, hide_index=True)
+    st.dataframe(pd.DataFrame([{"表单": cal.title(f), "截止日期": d} for f, d in cal.deadlines.items()]), hide_index=True)
+
+
+# --- the register page -------------------------------------------------------------------------
+
+
+def register_panel(kind: reg.RegisterKind, actor: Actor) -> None:
+    """Upload, validate and (after confirmation) import one register; shows the one in force."""
+    store, cities = context.store(), tuple(context.catalog().campaign.cities)
+    vouchers, projects = current_register()
+    current = vouchers if kind is reg.VOUCHERS else projects
+    st.caption(f"现行台账：{len(current)} 条（仅含检查范围内的条目）。重新导入将整体替换现行台账。")
+    export_button("下载导入模板", lambda: {kind.title: reg.template_frame(kind)}, f"{kind.title}_模板.xlsx", key=f"register:{kind.key}:template")
+    upload = st.file_uploader(f"上传{kind.title}（.xlsx）", type=["xlsx", "xls", "ods"], key=f"register:{kind.key}:file")
+    if upload is not None:
+        parsed = reg.parse_upload(kind, upload.getvalue(), cities=cities)
+        if parsed.problems:
+            st.error(f"「{upload.name}」有 {len(parsed.problems)} 处问题，未导入任何数据。请修改后重新上传。")
+            st.dataframe(parsed.problems_frame(), hide_index=True, height=TABLE_HEIGHT)
+            export_button("导出问题清单", lambda: {"问题清单": parsed.problems_frame()}, "台账问题清单.xlsx", key=f"register:{kind.key}:problems")
+        else:
+            excluded = f"，按通知排除 {reg.excluded_text(parsed.excluded)}" if parsed.excluded else ""
+            st.success(f"校验通过：工作表「{parsed.sheet_name}」检查范围内 {len(parsed.rows)} 条{excluded}。")
+            for warning in parsed.warnings:
+                st.warning(str(warning))
+            if st.button("确认导入（替换现行台账）", key=REGISTER_CONFIRM.format(kind=kind.key), type="primary"):
+                summary_ = reg.import_register(store, parsed, actor, file_name=upload.name)
+                clear_shared()
+                st.success(f"已导入 {summary_.rows} 条（批次 {summary_.import_id}），替换原台账 {summary_.replaced} 份。")
+    if len(current):
+        with st.expander("查看现行台账"):
+            drill(reg.display_frame(kind, current), ["地市"], f"register:{kind.key}:current", f"{kind.title}.xlsx", kind.title)

@@ -1,0 +1,22 @@
+"""进度看板: who has reported, who is late, what the reports say, against the subsidy register.
+
+Live: the board body is a fragment that reruns every few seconds; all sessions share one snapshot.
+"""
+
+import streamlit as st
+
+from lib.ui import board, identity
+
+actor = identity.current_actor()
+cal = board.calendar()
+
+st.title("进度看板")
+as_of = board.as_of_input()
+
+
+@st.fragment(run_every=board.REFRESH_SECONDS)
+def live_board() -> None:
+    board.render_board(board.current_board(actor, as_of), cal)
+
+
+live_board()

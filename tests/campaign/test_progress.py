@@ -1,0 +1,163 @@
+"""Board figures on hand-built snapshots with known answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from lib.campaign import progress as pg
+from lib.store.base import Actor
+
+from .conftest import att1, frame, row, voucher
+
+AFTER = dt.date(2020, 9, 25)  # a week after the 附件1/附件2 deadline
+BEFORE = dt.date(2020, 9, 15)
+
+
+def progress_of(board, city, form="附件1") -> dict:
+    hit = board.progress[(board.progress["地市"] == city) & (board.progress["表单"] == form)]
+    assert len(hit) == 1
+    return hit.iloc[0].to_dict()
+
+
+def sample(calendar, as_of=AFTER, scope: pg.Scope | None = None):
+    register = pd.DataFrame([
+        voucher("V-000001"), voucher("V-000002"), voucher("V-000003", provider="服务商乙"),
+        voucher("V-000004", provider="服务商乙", city="佛山"),
+    ])
+    att1_rows = frame(
+        att1("V-000001", created="2020-09-10"),
+        att1("V-000002", created="2020-09-20", usage="闲置"),  # two days late
+        att1("V-000001", created="2020-09-12"),  # the same register entry reported twice
+        att1("V-000099", provider="服务商乙", created="2020-09-11"),  # not in the register
+        att1("V-000004", provider="服务商乙", status="草稿", created="2020-09-11"),
+    )
+    frames = {"att1": att1_rows, "att2": frame(), "att3": frame()}
+    return pg.compute_board(frames, register, None, calendar, as_of, scope or pg.Scope())
+
+
+def test_counts_per_city_and_form(calendar):
+    board = sample(calendar)
+    gz = progress_of(board, "广州")
+    assert (gz["应报"], gz["已报"], gz["台账外"], gz["未报"], gz["逾期未报"]) == (3, 3, 1, 1, 1)
+    assert (gz["逾期报送"], gz["重复报送"], gz["草稿"]) == (1, 1, 0)
+    assert gz["完成率"] == round(2 / 3, 3)
+    fs = progress_of(board, "佛山")
+    assert (fs["应报"], fs["已报"], fs["未报"], fs["逾期未报"], fs["草稿"]) == (1, 0, 1, 1, 1)
+
+
+def test_empty_city_has_zero_rows_and_no_rate(calendar):
+    sz = progress_of(sample(calendar), "深圳")
+    assert (sz["应报"], sz["已报"], sz["未报"]) == (0, 0, 0)
+    assert pd.isna(sz["完成率"])
+    assert len(sample(calendar).progress) == 3 * 3  # every city x every form, even empty ones
+
+
+def test_nothing_at_all_gives_zeros(calendar):
+    board = pg.compute_board({}, None, None, calendar, AFTER)
+    assert board.progress["应报"].sum() == 0 and board.late.empty and board.issues.empty
+    assert board.totals["应报"] == 0 and board.usage_by_city.empty
+
+
+def test_late_list_names_who_what_and_how_late(calendar):
+    late = sample(calendar).late
+    rows = {(r["单位"], r["事项"]): r["逾期天数"] for r in late.to_dict("records")}
+    assert rows[("服务商乙", "未报送 2 项")] == 7  # V-000003 and V-000004, 9-25 minus 9-18
+    assert not any(unit == "服务商甲" and what.startswith("未报送") for unit, what in rows)
+    assert rows[("服务商甲", "逾期报送 1 项")] == 2
+    assert late["逾期天数"].is_monotonic_decreasing
+
+
+def test_before_the_deadline_nothing_is_overdue_and_later_rows_do_not_count(calendar):
+    board = sample(calendar, as_of=BEFORE)
+    gz = progress_of(board, "广州")
+    assert gz["逾期未报"] == 0 and gz["未报"] == 2  # V-000002 (filed 9-20) and V-000003
+    assert gz["已报"] == 2  # V-000001 and V-000099; the 9-20 filing did not exist on 9-15
+    assert board.late.empty
+    assert board.totals["截至日期后创建"] == 1
+
+
+def test_returned_then_resubmitted_counts_as_reported_on_time(calendar):
+    register = pd.DataFrame([voucher("V-000001"), voucher("V-000002"), voucher("V-000003")])
+    rows = frame(
+        att1("V-000001", status="已重新提交", created="2020-09-10", rev=3),
+        att1("V-000002", status="退回修改", created="2020-09-11", rev=2),
+        att1("V-000003", status="已撤回", created="2020-09-11", rev=2),
+    )
+    board = pg.compute_board({"att1": rows}, register, None, calendar, AFTER)
+    gz = progress_of(board, "广州")
+    assert (gz["已报"], gz["退回修改"], gz["逾期报送"], gz["未报"]) == (2, 1, 0, 1)
+    assert "退回修改未重新提交 1 项" in set(board.late["事项"])
+    mine = board.units[(board.units["表单"] == "附件1") & (board.units["台账内"])].drop_duplicates("编号")
+    states = dict(zip(mine["编号"], mine["状态"], strict=True))
+    assert states["V-000001"] == pg.ON_TIME and states["V-000002"] == pg.RETURNED_STATE
+
+
+def test_scopes(calendar):
+    city = sample(calendar, scope=pg.scope_for(Actor("city_fs", "city", "佛山市工业和信息化局", "佛山")))
+    assert set(city.progress["地市"]) == {"佛山"} and set(city.units["地市"]) == {"佛山"}
+    mine = sample(calendar, scope=pg.scope_for(Actor("p2", "provider", "服务商乙", "广州")))
+    assert set(mine.units["单位"]) == {"服务商乙"} and set(mine.progress["表单"]) == {"附件1"}
+    assert set(mine.issues["服务商"]) == {"服务商乙"}
+    assert mine.providers["服务商"].tolist() == ["服务商乙"]
+
+
+def test_provider_completeness(calendar):
+    providers = sample(calendar).providers.set_index("服务商")
+    assert providers.loc["服务商甲", ["台账项目", "已报送", "未报送", "逾期报送", "重复报送"]].tolist() == [2, 2, 0, 1, 1]
+    assert providers.loc["服务商乙", ["台账项目", "未报送", "已报送、台账无"]].tolist() == [2, 2, 1]
+
+
+def test_usage_counts_each_project_once(calendar):
+    usage = sample(calendar).usage_by_city.set_index(["地市", "使用状态"])["项目数"]
+    assert usage[("广州", "正常使用")] == 2 and usage[("广州", "闲置")] == 1  # the duplicate is not counted twice
+    assert usage[("广州", "停用")] == 0
+
+
+def test_att2_matched_by_code_when_the_name_differs_and_exempt_reports_count(calendar):
+    projects = pd.DataFrame([
+        {"project_name": "陶瓷行业平台项目", "lead_unit_name": "牵头甲", "lead_unit_credit_code": "L1", "city": "佛山"},
+        {"project_name": "家电智能工厂", "lead_unit_name": "牵头乙", "lead_unit_credit_code": "L2", "city": "佛山"},
+        {"project_name": "五金平台", "lead_unit_name": "牵头丙", "lead_unit_credit_code": "L3", "city": "广州"},
+    ])
+    reports = frame(
+        row(owner="l1", project_name="陶瓷行业工业互联网平台项目", lead_unit_name="牵头甲", lead_unit_credit_code="L1",
+            city="佛山", spending_ratio=45.0),
+        row(owner="l2", project_name="家电智能工厂", lead_unit_name="牵头乙", lead_unit_credit_code="L2", city="佛山",
+            monthly_report_exempt=True),
+    )
+    board = pg.compute_board({"att2": reports}, None, projects, calendar, AFTER)
+    fs = progress_of(board, "佛山", "附件2")
+    assert (fs["应报"], fs["已报"], fs["台账外"], fs["未报"]) == (2, 2, 0, 0)
+    assert progress_of(board, "广州", "附件2")["逾期未报"] == 1
+    bins = board.spending_bins.set_index("支出区间")["报告数"]
+    assert bins["40–60%"] == 1 and bins[pg.EXEMPT] == 1
+    lead = pg.board(pg.prepare({"att2": reports}, None, projects, calendar, AFTER), pg.scope_for(Actor("l1", "lead_unit", "牵头甲")))
+    assert lead.spending["牵头单位"].tolist() == ["牵头甲"]
+
+
+def test_att3_expected_is_every_register_project_of_the_city(calendar):
+    register = pd.DataFrame([voucher("V-000001", code="F1"), voucher("V-000002", code="F2"), voucher("V-000003", code="F3")])
+    checks = frame(
+        row(city="广州", voucher_no="V-000001", client_credit_code="F1", check_method="实地检查", conclusion="不合格"),
+        row(city="广州", voucher_no=None, client_credit_code="F2", check_method="未检查"),  # matched by credit code
+    )
+    board = pg.compute_board({"att3": checks}, register, None, calendar, dt.date(2020, 9, 22))
+    gz = progress_of(board, "广州", "附件3")
+    assert (gz["应报"], gz["已报"], gz["未报"], gz["逾期未报"], gz["台账外"]) == (3, 2, 1, 1, 0)
+    conclusions = board.conclusions.set_index(["地市", "检查结论"])["项目数"]
+    assert conclusions[("广州", "不合格")] == 1 and conclusions[("广州", "未检查")] == 1
+    late = board.late[board.late["表单"] == "附件3"]
+    assert late["单位"].tolist() == ["广州市工业和信息化局"] and late["逾期天数"].tolist() == [1]
+
+
+def test_change_counter_moves_on_append_and_update():
+    one = frame(row(rev=1))
+    assert pg.change_counter({"a": one}) != pg.change_counter({"a": frame(row(rev=2))})
+    assert pg.change_counter({"a": one}) != pg.change_counter({"a": frame(row(), row())})
+
+
+def test_state_counts_for_the_chart(calendar):
+    counts = pg.state_counts(sample(calendar), "附件1").set_index(["地市", "状态"])["数量"].to_dict()
+    assert counts == {("佛山", pg.OVERDUE): 1, ("广州", pg.ON_TIME): 2, ("广州", pg.LATE_FILED): 1, ("广州", pg.OVERDUE): 1}

@@ -1,0 +1,68 @@
+"""不得漏报: each discrepancy between 附件1 and the register, on hand-built frames."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from lib.campaign import reconcile as rc
+
+from .conftest import att1, frame, voucher
+
+
+def kinds(issues: pd.DataFrame) -> list[tuple[str, str]]:
+    return sorted(zip(issues["问题类型"], issues["服务券编号"], strict=True))
+
+
+def test_clean_match_has_no_issue():
+    register = pd.DataFrame([voucher("V-000001")])
+    assert rc.reconcile(frame(att1("v-000001 ")), register).empty  # voucher compared upper-case, no spaces
+
+
+def test_every_kind_of_discrepancy():
+    register = pd.DataFrame([
+        voucher("V-000001", amount=10.0), voucher("V-000002", city="佛山"), voucher("V-000003", code="F3"),
+        voucher("V-000004", provider="服务商乙"), voucher("V-000005"), voucher("V-000006"),
+    ])
+    reported = frame(
+        att1("V-000001", amount=12.5),
+        att1("V-000002", city="广州"),
+        att1("V-000003", code="OTHER"),
+        att1("V-000004", provider="服务商甲"),
+        att1("V-000006", created="2020-09-10"),
+        att1("V-000006", created="2020-09-12", provider="服务商乙"),  # reported twice, by another provider
+        att1("V-000777"),
+    )
+    issues = rc.reconcile(reported, register)
+    assert kinds(issues) == sorted([
+        (rc.AMOUNT, "V-000001"), (rc.CITY, "V-000002"), (rc.FIRM, "V-000003"), (rc.PROVIDER, "V-000004"),
+        (rc.NOT_REPORTED, "V-000005"), (rc.DUPLICATE, "V-000006"), (rc.NOT_IN_REGISTER, "V-000777"),
+    ])
+    amount = issues[issues["问题类型"] == rc.AMOUNT].iloc[0]
+    assert (amount["台账奖补金额"], amount["填报奖补金额"]) == (10.0, 12.5)
+    city = issues[issues["问题类型"] == rc.CITY].iloc[0]
+    assert (city["地市"], city["台账地市"], city["填报地市"]) == ("佛山", "佛山", "广州")  # the register is the authority
+    dup = issues[issues["问题类型"] == rc.DUPLICATE].iloc[0]
+    assert dup["填报服务商"] == "服务商乙" and dup["服务商"] == "服务商甲"
+
+
+def test_amounts_within_half_a_cent_match():
+    register = pd.DataFrame([voucher("V-000001", amount=10.0)])
+    assert rc.reconcile(frame(att1("V-000001", amount=10.004)), register).empty
+
+
+def test_without_a_register_every_report_is_unknown_and_nothing_is_missing():
+    empty = pd.DataFrame(columns=["voucher_no", "client_name", "client_credit_code", "provider_name", "city", "subsidy_amount"])
+    issues = rc.reconcile(frame(att1("V-000001"), att1("V-000002")), empty)
+    assert set(issues["问题类型"]) == {rc.NOT_IN_REGISTER} and len(issues) == 2
+    assert rc.reconcile(frame(), empty).empty
+
+
+def test_summary_per_provider_and_per_city():
+    register = pd.DataFrame([voucher("V-000001"), voucher("V-000002", provider="服务商乙", city="佛山"), voucher("V-000003", provider="服务商乙", city="佛山")])
+    issues = rc.reconcile(frame(att1("V-000001", amount=1.0)), register)
+    by_provider = rc.summarize(issues, "服务商").set_index("服务商")
+    assert by_provider.loc["服务商乙", rc.NOT_REPORTED] == 2 and by_provider.loc["服务商甲", rc.AMOUNT] == 1
+    assert by_provider.index.tolist() == ["服务商乙", "服务商甲"]  # most issues first
+    by_city = rc.summarize(issues, "地市").set_index("地市")
+    assert by_city.loc["佛山", "合计"] == 2 and by_city.loc["广州", "合计"] == 1
+    assert list(rc.summarize(issues.iloc[0:0], "地市").columns) == ["地市", *rc.ISSUE_TYPES, "合计"]

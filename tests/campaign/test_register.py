@@ -1,0 +1,153 @@
+"""Register import: valid files, files with bad rows (Chinese problems by Excel row and column,
+nothing written), out-of-scope entries, re-import, and the demo register."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from lib.campaign import register as reg
+from lib.demo.register import PROVINCE, register_frames, seed_register
+from lib.forms import load_catalog
+from lib.store.factory import open_store
+
+ROOT = Path(__file__).resolve().parents[2]
+CITIES = ("广州", "深圳", "佛山")
+HEADERS = ["服务券编号", "企业名称", "统一社会信用代码", "服务商", "地市", "年度", "奖补金额（万元）", "兑现状态"]
+GOOD = ["SYQ-2019-4401-00001", "广州甲五金有限公司", "91440101MA59ABCDEM", "广州云智信息科技有限公司", "广州", 2019, 12.5, "已兑现"]
+
+
+def workbook(path: Path, rows: list[list], title_rows: int = 0) -> bytes:
+    """A real .xlsx written with openpyxl (not our own writer), as a person's Excel would hold it."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "兑现清单"
+    for _ in range(title_rows):
+        sheet.append(["2018-2019年服务券兑现清单"])
+    sheet.append(HEADERS)
+    for r in rows:
+        sheet.append(r)
+    book.save(path)
+    return path.read_bytes()
+
+
+def variant(**changes) -> list:
+    row = list(GOOD)
+    for header, value in changes.items():
+        row[HEADERS.index(header)] = value
+    return row
+
+
+@pytest.fixture
+def store(tmp_path):
+    opened = open_store("local", data_dir=tmp_path / "data", background=False)
+    yield opened
+    opened.close()
+
+
+def test_valid_file_gives_typed_rows(tmp_path):
+    data = workbook(tmp_path / "ok.xlsx", [GOOD, variant(服务券编号="syq-2018-4406-00002", 年度="2018年", **{"奖补金额（万元）": "3"})], title_rows=2)
+    parsed = reg.parse_upload(reg.VOUCHERS, data, cities=CITIES)
+    assert parsed.ok and parsed.header_row == 3 and parsed.sheet_name == "兑现清单"
+    first, second = parsed.rows
+    assert first["subsidy_amount"] == 12.5 and first["subsidy_year"] == "2019" and first["source_row"] == 4
+    assert second["voucher_no"] == "SYQ-2018-4406-00002" and second["subsidy_year"] == "2018" and second["subsidy_amount"] == 3.0
+
+
+def test_out_of_scope_states_are_excluded(tmp_path):
+    rows = [GOOD, variant(服务券编号="SYQ-2019-4401-00002", 兑现状态="未兑现", 统一社会信用代码=""),
+            variant(服务券编号="SYQ-2019-4401-00003", 兑现状态="兑现不通过"), variant(服务券编号="X", 兑现状态="取消申报")]
+    parsed = reg.parse_upload(reg.VOUCHERS, workbook(tmp_path / "a.xlsx", rows), cities=CITIES)
+    assert parsed.ok and len(parsed.rows) == 1
+    assert parsed.excluded == {"未兑现": 1, "兑现不通过": 1, "取消申报": 1}
+
+
+@pytest.mark.parametrize(
+    "changes, code, column",
+    [
+        ({"统一社会信用代码": "91440101MA59ABCDE1"}, "bad_credit_code", "统一社会信用代码"),
+        ({"统一社会信用代码": 914401011234567890}, "numeric_code", "统一社会信用代码"),
+        ({"服务券编号": "券 1"}, "bad_voucher", "服务券编号"),
+        ({"地市": "香港"}, "bad_city", "地市"),
+        ({"年度": 2017}, "bad_year", "年度"),
+        ({"奖补金额（万元）": -1}, "bad_amount", "奖补金额（万元）"),
+        ({"奖补金额（万元）": "十万"}, "bad_amount", "奖补金额（万元）"),
+        ({"企业名称": None}, "required", "企业名称"),
+        ({"兑现状态": "已核销"}, "bad_choice", "兑现状态"),
+    ],
+)
+def test_bad_cell_is_named_by_excel_row_and_column(tmp_path, changes, code, column):
+    data = workbook(tmp_path / "bad.xlsx", [GOOD, variant(**{"服务券编号": "SYQ-2019-4401-00009", **changes})])
+    parsed = reg.parse_upload(reg.VOUCHERS, data, cities=CITIES)
+    assert not parsed.ok
+    [problem] = parsed.problems
+    assert (problem.code, problem.row, problem.column) == (code, 3, column)
+    assert str(problem).startswith("第 3 行：") and f"「{column}」" in str(problem)
+
+
+def test_bad_file_writes_nothing(tmp_path, store):
+    data = workbook(tmp_path / "bad.xlsx", [GOOD, GOOD, variant(服务券编号="SYQ-2019-4401-00002", 地市="深圳"), variant(服务券编号="B", 年度=2020)])
+    parsed = reg.parse_upload(reg.VOUCHERS, data, cities=CITIES)
+    messages = [str(p) for p in parsed.problems]
+    assert messages[0] == "第 3 行：「服务券编号」「SYQ-2019-4401-00001」与第 2 行重复"
+    assert any(m.startswith("第 5 行：「服务券编号」") for m in messages) and any("第 5 行：「年度」" in m for m in messages)
+    assert [w.row for w in parsed.warnings] == [4]  # Shenzhen: a warning, not a refusal
+    with pytest.raises(reg.RegisterImportError):
+        reg.import_register(store, parsed, PROVINCE, file_name="bad.xlsx")
+    assert store.records(reg.VOUCHERS.sheet_id) == [] and store.records(reg.IMPORTS_SHEET.form_id) == []
+
+
+def test_missing_columns_and_unreadable_files_are_one_clear_problem(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.append(["服务券编号", "企业名称", "地市"])
+    book.save(tmp_path / "short.xlsx")
+    parsed = reg.parse_upload(reg.VOUCHERS, (tmp_path / "short.xlsx").read_bytes(), cities=CITIES)
+    assert parsed.problems[0].code == "no_header" and "「统一社会信用代码」" in str(parsed.problems[0])
+    assert reg.parse_upload(reg.VOUCHERS, b"not a workbook", cities=CITIES).problems[0].code == "not_excel"
+
+
+def test_reimport_replaces_the_register(tmp_path, store):
+    first = reg.parse_upload(reg.VOUCHERS, workbook(tmp_path / "1.xlsx", [GOOD, variant(服务券编号="SYQ-2019-4401-00002")]), cities=CITIES)
+    one = reg.import_register(store, first, PROVINCE, file_name="1.xlsx")
+    second = reg.parse_upload(reg.VOUCHERS, workbook(tmp_path / "2.xlsx", [variant(服务券编号="SYQ-2019-4401-00003")]), cities=CITIES)
+    two = reg.import_register(store, second, PROVINCE, file_name="2.xlsx")
+    assert (one.rows, one.replaced, two.rows, two.replaced) == (2, 0, 1, 1)
+    imports = store.snapshot(reg.IMPORTS_SHEET.form_id)
+    assert dict(zip(imports["import_id"], imports["_status"], strict=True)) == {one.import_id: "已替换", two.import_id: "有效"}
+    current = reg.current_register(store.snapshot(reg.VOUCHERS.sheet_id), imports, reg.VOUCHERS)
+    assert current["voucher_no"].tolist() == ["SYQ-2019-4401-00003"]
+    records = store.records(reg.VOUCHERS.sheet_id)
+    assert len(records) == 3 and {r.owner for r in records} == {"province"}  # nothing deleted
+
+
+def test_projects_register(tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["项目名称", "牵头单位", "统一社会信用代码", "地市", "项目类别", "年度", "项目状态"])
+    sheet.append(["陶瓷平台", "佛山甲陶瓷股份有限公司", "91440101MA59ABCDEM", "佛山", "省级标杆示范", 2018, "在建"])
+    sheet.append(["家电工厂", "佛山乙家电集团有限公司", "91440101MA59ABCDEM", "佛山", "省级标杆示范", 2019, "已验收"])
+    sheet.append(["五金平台", "广州丙五金有限公司", "91440101MA59ABCDEM", "广州", "国家级", 2019, "到期未验收"])
+    book.save(tmp_path / "p.xlsx")
+    parsed = reg.parse_upload(reg.PROJECTS, (tmp_path / "p.xlsx").read_bytes(), cities=CITIES)
+    assert parsed.excluded == {"已验收": 1}
+    assert [(p.row, p.column, p.code) for p in parsed.problems] == [(4, "项目类别", "bad_choice")]
+
+
+def test_demo_register_has_the_deliberate_gaps_and_imports_cleanly(store):
+    catalog = load_catalog(ROOT / "forms")
+    from lib.demo.seed import generate
+
+    demo = generate(catalog, rows=200, seed=3)
+    vouchers, projects = register_frames(demo, tuple(catalog.campaign.cities), 3)
+    reported = {r.values["voucher_no"] for r in demo["att1"]}
+    listed = set(vouchers["服务券编号"])
+    assert reported - listed, "some reported projects are missing from the register"
+    in_scope = vouchers[vouchers["兑现状态"] == "已兑现"]
+    assert set(in_scope["服务券编号"]) - reported, "some register entries were never reported"
+    assert set(vouchers["兑现状态"]) >= {"已兑现"} and len(set(vouchers["兑现状态"])) > 1
+    assert register_frames(demo, tuple(catalog.campaign.cities), 3)[0].equals(vouchers)  # deterministic
+
+    v, p = seed_register(store, catalog, rows=200, seed=3)
+    assert v.rows == len(in_scope) and p.rows == (projects["项目状态"] != "已验收").sum()

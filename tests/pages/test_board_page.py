@@ -1,0 +1,138 @@
+"""AppTest of pages/board.py on a real local store whose rows were filed during the 2020 campaign."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import asdict
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib.campaign import progress as pg
+from lib.campaign import register as reg
+from lib.demo.register import seed_register
+from lib.demo.seed import generate, seed_store
+from lib.forms.columns import sheet_spec
+from lib.store.base import Actor
+from lib.store.factory import open_store
+from lib.ui import board, state
+
+from .conftest import ROOT
+
+PAGE = str(ROOT / "pages" / "board.py")
+PROVINCE = Actor("province", "province", "广东省工业和信息化厅工业互联网处")
+ROWS = 60
+
+
+def clocked(data_dir, day: str):
+    """A second store on the app's data dir whose changes are stamped at ``day`` 10:00."""
+    at = dt.datetime.fromisoformat(day + "T10:00")
+    return open_store("local", data_dir=data_dir, background=False, clock=lambda: at)
+
+
+@pytest.fixture
+def seeded(app_env, monkeypatch, catalog):
+    """Demo rows filed on 2020-09-10, the demo register, and the campaign clock at 2020-09-25."""
+    monkeypatch.setenv("APP_CAMPAIGN_TODAY", "2020-09-25")
+    store = clocked(app_env, "2020-09-10")
+    seed_store(store, catalog, rows=ROWS)
+    seed_register(store, catalog, rows=ROWS)
+    store.close()
+    return app_env
+
+
+def expected(data_dir, catalog, as_of=dt.date(2020, 9, 25), scope: pg.Scope | None = None) -> pg.Board:
+    store = open_store("local", data_dir=data_dir, background=False)
+    try:
+        frames = {f: store.snapshot(f) for f in pg.FORM_IDS}
+        imports = store.snapshot(reg.IMPORTS_SHEET.form_id)
+        vouchers = reg.current_register(store.snapshot(reg.VOUCHERS.sheet_id), imports, reg.VOUCHERS)
+        projects = reg.current_register(store.snapshot(reg.PROJECTS.sheet_id), imports, reg.PROJECTS)
+    finally:
+        store.close()
+    return pg.compute_board(frames, vouchers, projects, pg.Calendar.from_specs(catalog.campaign, catalog.forms()), as_of, scope or pg.Scope())
+
+
+def start(actor: Actor = PROVINCE, tab: str | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state[state.ACTOR] = asdict(actor)
+    if tab:
+        at.session_state[board.TAB] = tab
+    return at.run()
+
+
+def metrics(at: AppTest) -> dict[str, int]:
+    return {m.label: int(str(m.value).replace(",", "")) for m in at.metric}
+
+
+def table(at: AppTest, first_column: str):
+    return next(d.value for d in at.dataframe if d.value.columns[0] == first_column)
+
+
+def test_province_sees_every_city_and_the_known_totals(seeded, catalog):
+    at = start()
+    assert not at.exception
+    want = expected(seeded, catalog)
+    got = metrics(at)
+    assert got["应报"] == want.totals["应报"] > 0 and got["已报"] == want.totals["已报"] > 0
+    assert got["逾期未报"] == want.totals["逾期未报"] and got["台账核对问题"] == want.totals["核对问题"] > 0
+    progress = table(at, "地市")
+    assert len(progress) == 21 * 3 and set(progress["地市"]) == set(catalog.campaign.cities)
+    assert any("截至 2020-09-25" in c.value for c in at.caption)
+
+
+def test_a_selectbox_narrows_the_rows_behind_the_figure(seeded, catalog):
+    at = start()
+    at.selectbox(key="board:progress:units:状态").set_value(pg.OVERDUE).run()
+    at.selectbox(key="board:progress:units:地市").set_value("广州").run()
+    rows = next(d.value for d in at.dataframe if "编号" in d.value.columns)
+    want = expected(seeded, catalog).units
+    assert len(rows) == ((want["状态"] == pg.OVERDUE) & (want["地市"] == "广州")).sum() > 0
+    assert set(rows["状态"]) == {pg.OVERDUE}
+    assert [b for b in at.get("download_button") if "Excel" in b.proto.label]
+
+
+def test_city_sees_only_its_own_city(seeded, catalog):
+    at = start(Actor("city_fs", "city", "佛山市工业和信息化局", "佛山"))
+    assert not at.exception
+    assert set(table(at, "地市")["地市"]) == {"佛山"}
+    scope = pg.Scope("city", city="佛山")
+    assert metrics(at)["应报"] == expected(seeded, catalog, scope=scope).totals["应报"]
+
+
+def test_provider_sees_its_own_projects(seeded, catalog):
+    provider = next(r.actor for r in generate(catalog, rows=ROWS, seed=2020)["att1"])
+    at = start(provider, tab="服务商")
+    assert not at.exception
+    assert table(at, "服务商")["服务商"].tolist() == [provider.org]
+
+
+@pytest.mark.parametrize("tab", board.TABS)
+def test_every_tab_renders(seeded, tab):
+    at = start(tab=tab)
+    assert not at.exception, tab
+
+
+def test_a_new_submission_shows_on_the_next_refresh(seeded, catalog):
+    at = start()
+    before = metrics(at)
+    row = next(r for r in generate(catalog, rows=ROWS, seed=99)["att1"])
+    values = {**row.values, "voucher_no": "SYQ-2019-9999-00001"}
+    other = clocked(seeded, "2020-09-20")  # filed two days after the deadline
+    other.ensure_sheet(sheet_spec(catalog.form("att1")))
+    other.append("att1", values, actor=row.actor, status="已提交")
+    other.close()
+    time.sleep(board.SNAPSHOT_TTL + 0.2)
+    after = metrics(at.run())
+    assert after["已报"] == before["已报"] + 1
+    assert after["台账核对问题"] == before["台账核对问题"] + 1  # not in the register
+
+
+def test_campaign_clock_before_the_deadline(seeded, catalog):
+    at = start()
+    at.date_input(key=board.AS_OF).set_value(dt.date(2020, 9, 15)).run()
+    got = metrics(at)
+    assert got["逾期未报"] == 0 and got["已报"] == expected(seeded, catalog, as_of=dt.date(2020, 9, 15)).totals["已报"]
+    at.date_input(key=board.AS_OF).set_value(dt.date(2020, 9, 5)).run()
+    assert metrics(at)["已报"] == 0  # nothing had been filed yet

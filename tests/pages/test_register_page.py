@@ -1,0 +1,77 @@
+"""AppTest of pages/register.py: upload, validate, confirm, replace; refusals for other roles."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib.campaign import register as reg
+from lib.io.excel import to_xlsx
+from lib.store.base import Actor
+from lib.ui import state
+
+from .conftest import ROOT
+
+PAGE = str(ROOT / "pages" / "register.py")
+PROVINCE = Actor("province", "province", "广东省工业和信息化厅工业互联网处")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+GOOD = {"服务券编号": "SYQ-2019-4401-00001", "企业名称": "广州甲五金有限公司", "统一社会信用代码": "91440101MA59ABCDEM",
+        "服务商": "广州云智信息科技有限公司", "地市": "广州", "年度": 2019, "奖补金额（万元）": 12.5, "兑现状态": "已兑现"}
+
+
+def register_file(*rows: dict) -> bytes:
+    return to_xlsx({"服务券兑现清单": pd.DataFrame(list(rows))})
+
+
+def start(actor: Actor = PROVINCE) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state[state.ACTOR] = asdict(actor)
+    return at.run()
+
+
+def upload(at: AppTest, data: bytes, name: str = "清单.xlsx") -> AppTest:
+    at.get("file_uploader")[0].upload(name, data, XLSX)
+    return at.run()
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def test_valid_register_is_imported_after_confirmation(app_env, reopen):
+    at = start()
+    assert not at.exception
+    at = upload(at, register_file(GOOD, {**GOOD, "服务券编号": "SYQ-2019-4401-00002", "兑现状态": "取消申报"}))
+    assert "校验通过" in texts(at.success) and "取消申报 1 行" in texts(at.success)
+    assert reopen().records(reg.VOUCHERS.sheet_id) == []  # nothing before confirmation
+    at = at.button(key=reg_confirm("vouchers")).click().run()
+    assert not at.exception
+    assert "已导入 1 条" in texts(at.success)
+    stored = reopen().records(reg.VOUCHERS.sheet_id)
+    assert [(r.values["voucher_no"], r.owner) for r in stored] == [("SYQ-2019-4401-00001", "province")]
+
+
+def reg_confirm(kind: str) -> str:
+    from lib.ui.board import REGISTER_CONFIRM
+
+    return REGISTER_CONFIRM.format(kind=kind)
+
+
+def test_bad_rows_are_listed_by_excel_row_and_nothing_is_written(app_env, reopen):
+    at = upload(start(), register_file(GOOD, {**GOOD, "服务券编号": "SYQ-2019-4401-00002", "统一社会信用代码": "123", "地市": "香港"}))
+    assert "2 处问题，未导入任何数据" in texts(at.error)
+    problems = next(d.value for d in at.dataframe if "行号" in d.value.columns)
+    assert problems["行号"].tolist() == [3, 3]
+    assert set(problems["列"]) == {"统一社会信用代码", "地市"}
+    assert not [b for b in at.button if b.key == reg_confirm("vouchers")]
+    assert reopen().records(reg.VOUCHERS.sheet_id) == []
+
+
+@pytest.mark.parametrize("role", ["city", "provider", "lead_unit"])
+def test_only_the_province_imports(app_env, role):
+    at = start(Actor(f"{role}_x", role, "某单位", "广州"))
+    assert "只有省厅可以导入台账" in texts(at.warning)
+    assert not at.get("file_uploader")
