@@ -11,7 +11,7 @@ from pathlib import Path
 
 from lib.forms import load_catalog
 
-from .seed import seed_store
+from .campaign import seed_demo
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,14 +30,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from lib.store.factory import open_store  # imported late: opening a store is the slow part
 
-    store = open_store("local", data_dir=args.data_dir)
-    try:
-        counts = seed_store(
-            store, catalog, rows=args.rows, seed=args.seed,
-            progress=lambda fraction, text: print(f"\r{fraction:6.1%} {text}", end="", file=sys.stderr),
-        )
-    finally:
-        store.close()
+    counts = seed_demo(
+        lambda clock: open_store("local", data_dir=args.data_dir, clock=clock),
+        catalog,
+        rows=args.rows,
+        seed=args.seed,
+        progress=lambda fraction, text: print(f"\r{fraction:6.1%} {text}", end="", file=sys.stderr),
+    )
     print(file=sys.stderr)
     for form_id, n in counts.items():
         print(f"{catalog.form(form_id).short_title}：{n} 行")

@@ -27,6 +27,8 @@ from lib.forms.spec import FormSpec
 from lib.forms.types import CREDIT_CODE_CHARS, credit_code_check_char
 from lib.store.base import Actor
 
+from .timeline import FilingClock, filing_time
+
 SUBMITTED = "已提交"
 DRAFT = "草稿"
 
@@ -449,8 +451,19 @@ def generate(catalog, *, rows: int = 2000, seed: int = 2020) -> dict[str, list[D
     return {"att1": att1, "att2": att2, "att3": att3}
 
 
-def seed_store(store, catalog, *, rows: int = 2000, seed: int = 2020, progress: Callable[[float, str], None] | None = None) -> dict[str, int]:
+def seed_store(
+    store,
+    catalog,
+    *,
+    rows: int = 2000,
+    seed: int = 2020,
+    progress: Callable[[float, str], None] | None = None,
+    clock: FilingClock | None = None,
+) -> dict[str, int]:
     """Generate demo rows and append them to ``store``; return the number of rows per form id.
+
+    ``clock``, when the store was opened with it, is set to each filer's filing time inside the
+    campaign (see ``lib.demo.timeline``) before that filer's rows are written.
 
     Rows of one filer and status go in one ``append_many`` call when the store has it (the local
     store writes such a batch with one fsync), so a filer's rows are contiguous in creation order.
@@ -467,7 +480,11 @@ def seed_store(store, catalog, *, rows: int = 2000, seed: int = 2020, progress: 
         batches: dict[tuple[Actor, str], list[dict[str, Any]]] = {}
         for r in demo_rows:
             batches.setdefault((r.actor, r.status), []).append(r.values)
+        deadline = catalog.campaign.deadlines.get(form.deadline) if form.deadline else None
+        opens = min(p.start for p in catalog.campaign.phases)
         for (actor, status), values in batches.items():
+            if clock is not None and deadline is not None:
+                clock.set(filing_time(actor.account, deadline, opens, seed=seed))
             if bulk is not None:
                 bulk(form_id, values, actor=actor, status=status, form_version=form.version)
             else:

@@ -20,8 +20,9 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 
 class ExpressionError(ValueError):

@@ -197,6 +197,9 @@ class Store(abc.ABC):
     def log_event(self, actor: Actor, action: str, *, form_id: str = "", row_id: str = "", note: str = "") -> None:
         """Record an event that changes no row (a refused access, a sign-in lock). Optional."""
 
+    def refresh(self) -> None:
+        """Catch up with changes other processes or instances made (cheap when there are none)."""
+
     def snapshot(self, form_id: str) -> pd.DataFrame:
         """All rows of a form as a DataFrame: system columns first, then field keys."""
         recs = self.records(form_id)

@@ -15,9 +15,15 @@ from lib.settings import Settings, load_settings
 from lib.store.base import Store
 
 
+def _plain(value):
+    """Secrets as plain dicts all the way down (the Sheets backend takes nested tables)."""
+    return {k: _plain(v) for k, v in value.items()} if hasattr(value, "items") else value
+
+
+@st.cache_resource(show_spinner=False)
 def _secrets() -> dict:
     try:
-        return {k: dict(v) if hasattr(v, "items") else v for k, v in st.secrets.items()}
+        return _plain(st.secrets)
     except FileNotFoundError:  # no secrets.toml: the embedded defaults apply
         return {}
 
@@ -39,19 +45,21 @@ def catalog() -> FormCatalog:
     return cat
 
 
-@st.cache_resource(show_spinner="正在打开数据存储……")
+@st.cache_resource(show_spinner="正在打开数据存储……", on_release=lambda opened: opened.close())
 def store() -> Store:
     """The process's store; on first start with an empty store, seeds the demo data."""
     from lib.store.factory import open_store
 
     cfg = settings()
-    opened = open_store(cfg.store_backend, data_dir=cfg.data_dir, workbook_name=cfg.workbook_name)
     cat = _catalog()
+    options = {"data_dir": cfg.data_dir, "workbook_name": cfg.workbook_name, "gsheets": _secrets().get("gsheets")}
+    opened = open_store(cfg.store_backend, **options)
     for form in cat.forms():
         opened.ensure_sheet(sheet_spec(form))
     if cfg.demo_data and not any(opened.records(form.id) for form in cat.forms()):
-        from lib.demo.seed import seed_store
+        from lib.demo.campaign import seed_demo
 
         with st.spinner("首次启动，正在写入演示数据……"):
-            seed_store(opened, cat, rows=cfg.demo_rows)
+            seed_demo(lambda clock: open_store(cfg.store_backend, clock=clock, **options), cat, rows=cfg.demo_rows)
+        opened.refresh()
     return opened

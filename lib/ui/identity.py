@@ -7,6 +7,7 @@ from dataclasses import asdict
 
 import streamlit as st
 
+from lib.demo import CITY_INFO
 from lib.forms import FormCatalog
 from lib.store.base import Actor, Store
 from lib.ui import state
@@ -28,7 +29,7 @@ def demo_actors(store: Store, catalog: FormCatalog) -> dict[str, list[Actor]]:
                 record.owner, Actor(account=record.owner, role=form.filled_by, org=record.org, city=record.city)
             )
     for city in catalog.campaign.cities:  # every city bureau can act, even before it filed anything
-        account = f"city_{city}"
+        account = f"city_{CITY_INFO[city].account}" if city in CITY_INFO else f"city_{city}"
         if not any(a.city == city for a in found.get("city", {}).values()):
             found.setdefault("city", {})[account] = Actor(account=account, role="city", org=f"{city}市工业和信息化局", city=city)
     for role, actor in FIXED.items():
@@ -43,26 +44,26 @@ def current_actor() -> Actor:
 
 
 def identity_selector(store: Store, catalog: FormCatalog) -> Actor:
-    """Sidebar selector labelled 演示身份; returns the chosen actor."""
+    """Sidebar selector labelled 演示身份 (one searchable list of every demo account); returns the actor."""
     roles = catalog.campaign.roles
-    actors = demo_actors(store, catalog)
+    everyone = {a.account: a for role in roles for a in demo_actors(store, catalog).get(role, [])}
     current = current_actor()
+    accounts = list(everyone)
+    def describe(account: str) -> str:
+        actor = everyone[account]
+        where = f"（{actor.city}）" if actor.city else ""
+        return f"{roles.get(actor.role, actor.role)}｜{actor.org}{where}"
+
     with st.sidebar:
-        st.markdown("**演示身份**")
-        role_keys = [r for r in roles if actors.get(r)]
-        role = st.selectbox(
-            "角色", role_keys, index=role_keys.index(current.role) if current.role in role_keys else 0, format_func=roles.get, key="identity:role"
-        )
-        options = actors[role]
-        accounts = [a.account for a in options]
+        # No widget key: the index follows the session's actor, so the choice survives page switches.
         account = st.selectbox(
-            "单位",
+            "演示身份",
             accounts,
-            index=accounts.index(current.account) if current.account in accounts else 0,
-            format_func=lambda acc: next(f"{a.org}（{a.city}）" if a.city else a.org for a in options if a.account == acc),
-            key="identity:account",
+            index=accounts.index(current.account) if current.account in everyone else 0,
+            format_func=describe,
+            help="登录功能上线前，用于切换角色和单位",
         )
-        actor = options[accounts.index(account)]
-        st.caption(f"当前账号：{actor.account}")
+        st.caption(f"当前账号：{account}")
+    actor = everyone[account]
     st.session_state[state.ACTOR] = asdict(actor)
     return actor

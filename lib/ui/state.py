@@ -12,8 +12,13 @@ def field_key(form_id: str, key: str) -> str:
 
 
 def table_data_key(form_id: str, key: str) -> str:
-    """The rows a table widget starts from (the data editor keeps only its edits in its own key)."""
+    """Prefix of the widget keys of a table's rows: ``<prefix>:<row>:<sub-field key>``."""
     return f"fill:{form_id}:{key}:rows"
+
+
+def table_count_key(form_id: str, key: str) -> str:
+    """How many rows a table shows on the fill page."""
+    return f"fill:{form_id}:{key}:count"
 
 
 def editing_key(form_id: str) -> str:
@@ -21,6 +26,3 @@ def editing_key(form_id: str) -> str:
     return f"fill:{form_id}:editing"
 
 
-def generation_key(form_id: str) -> str:
-    """Bumped to give table editors fresh keys after a load or reset."""
-    return f"fill:{form_id}:generation"

@@ -7,10 +7,9 @@ from there, so relevance and calculations are recomputed from the latest answers
 from __future__ import annotations
 
 import datetime as dt
-import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from lib.forms import FieldSpec, FormSpec, check_answers
@@ -92,10 +91,9 @@ def load_answers(form: FormSpec, values: dict[str, Any]) -> None:
     for spec in form.all_fields():
         value = values.get(spec.key)
         if spec.type == "table":
-            st.session_state[state.table_data_key(form.id, spec.key)] = list(value or [])
+            _set_rows(form, spec, list(value or []) or [{}])
         elif not spec.calculation:
             st.session_state[state.field_key(form.id, spec.key)] = to_widget_value(spec, value) if value is not None else _empty_state(spec)
-    st.session_state[state.generation_key(form.id)] = st.session_state.get(state.generation_key(form.id), 0) + 1
 
 
 def current_answers(form: FormSpec) -> dict[str, Any]:
@@ -103,61 +101,63 @@ def current_answers(form: FormSpec) -> dict[str, Any]:
     answers: dict[str, Any] = {}
     for spec in form.all_fields():
         if spec.type == "table":
-            answers[spec.key] = st.session_state.get(state.table_data_key(form.id, spec.key) + ":current") or st.session_state.get(
-                state.table_data_key(form.id, spec.key), []
-            )
+            answers[spec.key] = _table_rows(form, spec)
         elif not spec.calculation:
             answers[spec.key] = st.session_state.get(state.field_key(form.id, spec.key))
     return answers
 
 
-def _table(form: FormSpec, spec: FieldSpec, cities: tuple[str, ...]) -> None:
-    subfields = spec.fields or ()
-    rows = st.session_state.get(state.table_data_key(form.id, spec.key), [])
-    frame = pd.DataFrame(rows, columns=[f.key for f in subfields])
-    config = {}
-    for sub in subfields:
-        label = _label(sub)
-        if sub.type in ("select", "city"):
-            options = list(sub.choices or ()) if sub.type == "select" else list(cities)
-            config[sub.key] = st.column_config.SelectboxColumn(label, options=options, help=sub.help or None)
-        elif REGISTRY[sub.type].numeric:
-            config[sub.key] = st.column_config.NumberColumn(label, help=sub.help or None)
-            frame[sub.key] = pd.to_numeric(frame[sub.key])
-        elif sub.type == "date":
-            config[sub.key] = st.column_config.DateColumn(label, format="YYYY-MM-DD", help=sub.help or None)
-            frame[sub.key] = pd.to_datetime(frame[sub.key]).dt.date
-        elif sub.type == "boolean":
-            config[sub.key] = st.column_config.CheckboxColumn(label, help=sub.help or None)
-        else:
-            config[sub.key] = st.column_config.TextColumn(label, help=sub.help or None)
-            frame[sub.key] = frame[sub.key].astype("string")
-    st.markdown(f"**{_label(spec)}**")
-    if spec.help:
-        st.caption(spec.help)
-    generation = st.session_state.get(state.generation_key(form.id), 0)
-    edited = st.data_editor(
-        frame,
-        column_config=config,
-        num_rows="dynamic",
-        hide_index=True,
-        key=f"{state.table_data_key(form.id, spec.key)}:editor:{generation}",
-        width="stretch",
-    )
-    st.session_state[state.table_data_key(form.id, spec.key) + ":current"] = [
-        {k: _plain(v) for k, v in row.items()} for row in edited.to_dict("records")
+def _row_key(form: FormSpec, spec: FieldSpec, row: int, sub: FieldSpec) -> str:
+    return f"{state.table_data_key(form.id, spec.key)}:{row}:{sub.key}"
+
+
+def _row_count(form: FormSpec, spec: FieldSpec) -> int:
+    start = max(spec.min_rows or 0, 1 if spec.required else 0, 1)
+    return st.session_state.setdefault(state.table_count_key(form.id, spec.key), start)
+
+
+def _table_rows(form: FormSpec, spec: FieldSpec) -> list[dict[str, Any]]:
+    """The table's rows as their widgets hold them now."""
+    return [
+        {sub.key: st.session_state.get(_row_key(form, spec, i, sub)) for sub in spec.fields or ()}
+        for i in range(_row_count(form, spec))
     ]
 
 
-def _plain(value: Any) -> Any:
-    """Data-editor cells as plain values: NaN/NaT/<NA> are blank, timestamps are dates."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    return value
+def _set_rows(form: FormSpec, spec: FieldSpec, rows: list[dict[str, Any]]) -> None:
+    for i, row in enumerate(rows):
+        for sub in spec.fields or ():
+            value = row.get(sub.key)
+            st.session_state[_row_key(form, spec, i, sub)] = to_widget_value(sub, value) if value is not None else _empty_state(sub)
+    st.session_state[state.table_count_key(form.id, spec.key)] = len(rows)
+
+
+def _add_row(form: FormSpec, spec: FieldSpec) -> None:
+    _set_rows(form, spec, _table_rows(form, spec) + [{}])
+
+
+def _delete_row(form: FormSpec, spec: FieldSpec, index: int) -> None:
+    rows = _table_rows(form, spec)
+    _set_rows(form, spec, rows[:index] + rows[index + 1 :])
+
+
+def _table(form: FormSpec, spec: FieldSpec, cities: tuple[str, ...]) -> None:
+    """A repeatable group: one line of sub-field widgets per row, with add and delete buttons."""
+    subfields = spec.fields or ()
+    st.markdown(f"**{spec.label}**" + (" \\*" if spec.required else ""), help=spec.help or None)
+    for i in range(_row_count(form, spec)):
+        with st.container(border=True):
+            columns = st.columns([3] * len(subfields) + [1], vertical_alignment="bottom")
+            for column, sub in zip(columns, subfields):
+                with column:
+                    key = _row_key(form, spec, i, sub)
+                    st.session_state.setdefault(key, _empty_state(sub))
+                    if sub.type == "city":
+                        _select_from(lambda _s: list(cities))(sub, key)
+                    else:
+                        WIDGETS[REGISTRY[sub.type].widget](sub, key)
+            columns[-1].button("删除", key=f"{state.table_data_key(form.id, spec.key)}:delete:{i}", on_click=_delete_row, args=(form, spec, i), help=f"删除第 {i + 1} 行")
+    st.button(f"添加一行（{spec.label}）", key=f"{state.table_data_key(form.id, spec.key)}:add", on_click=_add_row, args=(form, spec))
 
 
 def _format(value: Any) -> str:

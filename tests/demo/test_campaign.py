@@ -1,0 +1,26 @@
+import datetime as dt
+from pathlib import Path
+
+from lib.demo.campaign import seed_demo
+from lib.forms import load_catalog
+from lib.store.factory import open_store
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_demo_campaign_is_filed_inside_2020_with_some_late_filers(tmp_path):
+    catalog = load_catalog(ROOT / "forms")
+    counts = seed_demo(lambda clock: open_store("local", data_dir=tmp_path, background=False, clock=clock), catalog, rows=300)
+    store = open_store("local", data_dir=tmp_path, background=False)
+    try:
+        att1 = store.records("att1")
+        assert len(att1) == counts["att1"] == 300
+        filed = [r.created_at.date() for r in att1]
+        assert min(filed) >= dt.date(2020, 9, 7)
+        deadline = catalog.campaign.deadlines["att1"]
+        late = sum(day > deadline for day in filed)
+        assert 0 < late < len(filed) / 2  # most on time, a few late
+        assert max(filed) <= deadline + dt.timedelta(days=6)
+        assert store.records("register_vouchers"), "the register is seeded with the rows"
+    finally:
+        store.close()

@@ -1,0 +1,37 @@
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+from lib.settings import SETTINGS, load_settings
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_lists_every_setting_with_its_default():
+    rows = dict(re.findall(r"^\| `(\w+)` \| ([^|]+) \|", README.read_text(encoding="utf-8"), flags=re.M))
+    for setting in SETTINGS:
+        assert setting.name in rows, f"README lacks setting {setting.name}"
+        shown = rows[setting.name].strip()
+        assert (f"`{setting.default}`" == shown) if setting.default else shown.startswith("(empty"), setting.name
+
+
+def test_defaults():
+    s = load_settings({})
+    assert s.store_backend == "local"
+    assert s.workbook_path == Path("data") / "campaign.xlsx"
+    assert s.demo_data is True and s.demo_rows == 2000 and s.campaign_today is None
+
+
+def test_environment_wins_over_secrets():
+    s = load_settings({"APP_DEMO_ROWS": "50"}, {"app": {"demo_rows": 10, "demo_data": False, "campaign_today": "2020-09-19"}})
+    assert s.demo_rows == 50
+    assert s.demo_data is False
+    assert s.campaign_today == dt.date(2020, 9, 19)
+
+
+@pytest.mark.parametrize("raw", ["abc", "2020-13-01"])
+def test_bad_values_are_refused(raw):
+    with pytest.raises(ValueError):
+        load_settings({"APP_CAMPAIGN_TODAY": raw})
