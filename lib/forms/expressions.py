@@ -13,6 +13,10 @@ passes (the `required` check speaks instead), a `relevant` that evaluates to bla
 True
 >>> Expression("status != '正常使用'").evaluate({"status": None}) is None
 True
+>>> Expression("a <= b and c").evaluate({"a": 1, "b": None, "c": True}) is None
+True
+>>> Expression("a > 5 and b > 5").evaluate({"a": 1, "b": None})
+False
 """
 
 from __future__ import annotations
@@ -115,7 +119,8 @@ class Expression:
         try:
             tree = ast.parse(self.text.strip(), mode="eval")
         except SyntaxError as exc:
-            raise ExpressionError(f"语法错误（第 {exc.offset or 0} 个字符附近）") from None
+            where = f"（第 {exc.offset} 个字符附近）" if exc.offset else ""
+            raise ExpressionError(f"语法错误{where}") from None
         self._tree = tree.body
         self._check(self._tree)
 
@@ -182,13 +187,23 @@ class Expression:
         if isinstance(node, ast.UnaryOp):
             value = self._eval(node.operand, env)
             if isinstance(node.op, ast.Not):
+                # `not blank` is true: "not exempt" holds until someone says they are exempt.
                 return not value
             if value is None:
                 return None
             return -value if isinstance(node.op, ast.USub) else +value
         if isinstance(node, ast.BoolOp):
-            values = (bool(self._eval(v, env)) for v in node.values)
-            return all(values) if isinstance(node.op, ast.And) else any(values)
+            # Three-valued: in `and` a false operand decides, in `or` a true one; otherwise a
+            # blank operand leaves the result blank (so `a <= b and c` over a blank b stays silent).
+            decisive = not isinstance(node.op, ast.And)
+            blank = False
+            for operand in node.values:
+                value = self._eval(operand, env)
+                if value is None:
+                    blank = True
+                elif bool(value) == decisive:
+                    return decisive
+            return None if blank else not decisive
         if isinstance(node, ast.Compare):
             left = self._eval(node.left, env)
             for op, comp in zip(node.ops, node.comparators):

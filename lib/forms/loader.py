@@ -39,16 +39,42 @@ def _field_name(data: Any, path: tuple) -> str:
     return name
 
 
+#: Chinese wording of the pydantic errors a form author meets most.
+_MESSAGES = {
+    "extra_forbidden": "不支持的属性（请检查拼写）",
+    "missing": "缺少必填属性",
+    "string_type": "应为文字",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
+    "float_parsing": "应为数字",
+    "date_from_datetime_parsing": "应为日期 YYYY-MM-DD",
+    "date_parsing": "应为日期 YYYY-MM-DD",
+    "string_pattern_mismatch": "只能用小写英文字母、数字和下划线，且以字母开头",
+    "literal_error": "取值不在允许范围内",
+    "too_short": "不能为空",
+    "greater_than_equal": "取值太小",
+    "tuple_type": "应为列表",
+    "dict_type": "应为键值对",
+}
+
+
 def _validate(model: type[BaseModel], data: Any, lines: LineMap, filename: str) -> BaseModel:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         problems = []
-        for err in exc.errors():
+        errors = exc.errors()
+        locs = [tuple(e["loc"]) for e in errors]
+        for err in errors:
             loc = tuple(err["loc"])
+            if any(other != loc and other[: len(loc)] == loc for other in locs):
+                continue  # a container failing because of a problem inside it: report the inner one
             name = _field_name(data, loc)
             attr = ".".join(str(p) for p in loc[-1:]) if loc else ""
-            detail = f"字段「{name}」的 {attr}：{err['msg']}" if name else f"{'.'.join(map(str, loc))}：{err['msg']}"
+            msg = _MESSAGES.get(err["type"], err["msg"])
+            detail = f"字段「{name}」的 {attr}：{msg}" if name else f"{'.'.join(map(str, loc))}：{msg}"
             problems.append(problem("invalid_definition", field=name, where=_where(filename, lines, loc), detail=detail))
         raise FormDefinitionError(filename, problems) from None
 

@@ -163,16 +163,16 @@ def _field_problems(spec: FieldSpec, path: tuple, scope: set[str], seen: set[str
             found.append((path + ("pattern",), "bad_pattern", {"field": spec.key, "detail": str(exc)}))
     if spec.type == "table":
         if not spec.fields:
-            found.append((path, "invalid_definition", {"detail": f"表格字段「{spec.key}」必须定义子字段 fields"}))
+            found.append((path, "invalid_definition", {"field": spec.key, "detail": f"表格字段「{spec.key}」必须定义子字段 fields"}))
         elif inner:
-            found.append((path, "invalid_definition", {"detail": f"表格字段「{spec.key}」不能嵌套在另一个表格中"}))
+            found.append((path, "invalid_definition", {"field": spec.key, "detail": f"表格字段「{spec.key}」不能嵌套在另一个表格中"}))
         else:
             inner_scope = scope | {f.key for f in spec.fields}
             inner_seen: set[str] = set()
             for i, sub in enumerate(spec.fields):
                 found += _field_problems(sub, path + ("fields", i), inner_scope, inner_seen, inner=True)
     elif spec.fields:
-        found.append((path + ("fields",), "invalid_definition", {"detail": f"只有 table 类型的字段「{spec.key}」可以有 fields"}))
+        found.append((path + ("fields",), "invalid_definition", {"field": spec.key, "detail": f"只有 table 类型的字段可以有 fields，「{spec.key}」不是表格"}))
     for attr in EXPRESSION_ATTRS:
         text = getattr(spec, attr)
         if text:

@@ -37,6 +37,8 @@ def credit_code_check_char(first17: str) -> str:
     >>> credit_code_check_char("91440101MA59ABCDE")
     'M'
     """
+    if len(first17) != 17 or any(c not in CREDIT_CODE_CHARS for c in first17):
+        raise ValueError(f"not the first 17 characters of a credit code: {first17!r}")
     total = sum(CREDIT_CODE_CHARS.index(c) * w for c, w in zip(first17, CREDIT_CODE_WEIGHTS))
     return CREDIT_CODE_CHARS[(31 - total % 31) % 31]
 

@@ -53,6 +53,13 @@ def _truthy(text: str | None, env: dict) -> bool:
     return True if not text else bool(compiled(text).evaluate(env))
 
 
+def _shown(bound: Any) -> str:
+    """A bound as a person writes it: 0 not 0.0, dates as YYYY-MM-DD."""
+    if isinstance(bound, float) and bound.is_integer():
+        return str(int(bound))
+    return str(bound)
+
+
 def _check_value(spec: FieldSpec, value: Any, env: dict, row: int | None) -> FormProblem | None:
     """Bounds, lengths, pattern and constraint of one present, well-typed value."""
 
@@ -61,9 +68,9 @@ def _check_value(spec: FieldSpec, value: Any, env: dict, row: int | None) -> For
 
     if isinstance(value, (int, float, dt.date)) and not isinstance(value, bool):
         if spec.min is not None and value < spec.min:
-            return bad("below_min", bound=spec.min)
+            return bad("below_min", bound=_shown(spec.min))
         if spec.max is not None and value > spec.max:
-            return bad("above_max", bound=spec.max)
+            return bad("above_max", bound=_shown(spec.max))
     if isinstance(value, str):
         if spec.min_length is not None and len(value) < spec.min_length:
             return bad("too_short", bound=spec.min_length)
@@ -98,7 +105,8 @@ def _check_fields(
         if err:
             problems.append(err)
             type_failed.add(spec.key)
-    env = {**outer, **values}
+    # Rules see an answer that failed its type check as blank, not as the raw text.
+    env = {**outer, **{k: (None if k in type_failed else v) for k, v in values.items()}}
     for spec in fields:  # calculations in form order, so one may use an earlier one
         if spec.calculation:
             result = compiled(spec.calculation).evaluate(env)
@@ -106,11 +114,10 @@ def _check_fields(
                 result = round(result, spec.decimals if spec.decimals is not None else 2)
             values[spec.key] = env[spec.key] = result
     hidden: set[str] = set()
-    for spec in fields:
+    for spec in fields:  # in form order: a field hidden here is blank for the relevance of later ones
         if section_visible is not None and not section_visible.get(spec.key, True) or not _truthy(spec.relevant, env):
             hidden.add(spec.key)
-    for key in hidden:
-        values[key] = env[key] = None
+            values[spec.key] = env[spec.key] = None
     problems = [p for p in problems if p.field not in hidden]
     for spec in fields:
         if spec.key in hidden:
@@ -146,7 +153,7 @@ def _check_table(spec: FieldSpec, raw: Any, outer: dict, ctx: dict, *, draft: bo
     if not draft:
         if spec.required and not rows_out:
             problems.append(problem("required", field=spec.key, label=spec.label))
-        elif spec.min_rows and len(rows_out) < spec.min_rows:
+        elif spec.min_rows and len(rows_out) < spec.min_rows:  # min_rows asks for rows even when not required
             problems.append(problem("too_few_rows", field=spec.key, label=spec.label, bound=spec.min_rows))
         if spec.max_rows and len(rows_out) > spec.max_rows:
             problems.append(problem("too_many_rows", field=spec.key, label=spec.label, bound=spec.max_rows))

@@ -69,9 +69,14 @@ def test_not_of_blank_is_true_so_a_negated_flag_shows_its_section():
     assert ev("not monthly_report_exempt", monthly_report_exempt=True) is False
 
 
-def test_boolean_operators_treat_blank_as_false():
-    assert ev("a and b", a=True, b=None) is False
+def test_boolean_operators_are_three_valued_over_blanks():
+    # a blank operand leaves the result blank unless another operand decides it
+    assert ev("a and b", a=True, b=None) is None
+    assert ev("a and b", a=False, b=None) is False
     assert ev("a or b", a=None, b=True) is True
+    assert ev("a or b", a=None, b=False) is None
+    # so a rule over a blank neither fires nor passes by accident
+    assert ev("paid <= contract and paid >= contract * 0.9", paid=95, contract=None) is None
 
 
 @pytest.mark.parametrize(
