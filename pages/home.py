@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lib.ui import context, identity
+from lib.ui import context, identity, nav
 
 catalog = context.catalog()
 campaign = catalog.campaign
@@ -28,7 +28,7 @@ for form in catalog.forms():
             + (f"　截止：{deadline:%Y-%m-%d}" if deadline else "")
             + f"　版本：{form.version}　字段数：{len(form.all_fields())}"
         )
-        st.page_link("pages/fill.py", label="去填报", icon="📝", query_params={"form": form.id})
+        nav.go_button("去填报", "pages/fill.py", key=f"go:{form.id}", icon="📝", form=form.id)
 
 for filename, problems in catalog.problems().items():
     st.warning(f"表单文件 {filename} 有错误，仍按上一个有效版本显示：\n\n" + "\n".join(f"- {p}" for p in problems))

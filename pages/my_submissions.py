@@ -4,7 +4,7 @@ import streamlit as st
 
 from lib import submissions
 from lib.store.base import StoreError
-from lib.ui import context, identity
+from lib.ui import context, identity, nav
 
 catalog = context.catalog()
 store = context.store()
@@ -18,7 +18,7 @@ form = st.selectbox("表单", forms, format_func=lambda f: f.title)
 records = submissions.my_records(store, form, actor)
 if not records:
     st.info("您还没有填报这张表。")
-    st.page_link("pages/fill.py", label="去填报", icon="📝", query_params={"form": form.id})
+    nav.go_button("去填报", "pages/fill.py", key="go:fill", icon="📝", form=form.id)
     st.stop()
 
 summary_keys = [f.key for f in form.all_fields() if f.type in ("text", "select", "city")][:3]
@@ -35,7 +35,8 @@ row_id = st.selectbox("选择一条记录", [r.id for r in records])
 record = next(r for r in records if r.id == row_id)
 left, right = st.columns(2)
 if record.status not in (submissions.APPROVED, submissions.WITHDRAWN):
-    left.page_link("pages/fill.py", label="打开修改", icon="✏️", query_params={"form": form.id, "row": record.id})
+    with left:
+        nav.go_button("打开修改", "pages/fill.py", key="go:edit", icon="✏️", form=form.id, row=record.id)
     confirm = right.checkbox("确认撤回这条记录", key=f"withdraw:{record.id}")
     if right.button("撤回", disabled=not confirm):
         try:
