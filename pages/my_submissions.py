@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lib import submissions
-from lib.store.base import StoreError
+from lib.store.base import StoreError, is_pending
 from lib.ui import context, identity, nav
 
 catalog = context.catalog()
@@ -24,7 +24,7 @@ if not records:
 summary_keys = [f.key for f in form.all_fields() if f.type in ("text", "select", "city")][:3]
 st.dataframe(
     [
-        {"记录编号": r.id, "状态": r.status, "版本": r.rev, "更新时间": f"{r.updated_at:%Y-%m-%d %H:%M}"}
+        {"记录编号": r.id, "状态": r.status + ("（待同步）" if is_pending(r) else ""), "版本": r.rev, "更新时间": f"{r.updated_at:%Y-%m-%d %H:%M}"}
         | {form.field(k).label: r.values.get(k) for k in summary_keys}
         for r in records
     ],

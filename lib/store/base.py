@@ -97,6 +97,12 @@ class Record:
         return {**self.system(), **self.values}
 
 
+def is_pending(record: Record) -> bool:
+    """Whether ``record`` was accepted on this machine and still waits to reach the shared store
+    (待同步); only the Google Sheets backend ever has such records."""
+    return bool(getattr(record, "pending", False))
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     at: dt.datetime

@@ -34,18 +34,15 @@ from lib.store.base import (
     SheetSpec,
     Store,
     Unavailable,
+    is_pending,
 )
 from lib.store.codec import encode_values, same_value, validate_values
 from lib.store.local import new_row_id
 from lib.store.sheets_client import SheetsConfig
 from lib.store.sheets_sync import QueuedRecord, SheetSync, queued_record
 
-__all__ = ["QueuedRecord", "SheetsStore", "is_pending", "open_sheets_store"]
+__all__ = ["QueuedRecord", "SheetsStore", "is_pending", "open_sheets_store"]  # is_pending re-exported from base
 
-
-def is_pending(record: Record) -> bool:
-    """Whether ``record`` is waiting in the local outbox (待同步)."""
-    return bool(getattr(record, "pending", False))
 
 
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 from lib import submissions
 from lib.forms import FormProblem, FormSpec
-from lib.store.base import Actor, ConflictError, Store, StoreError
+from lib.store.base import Actor, ConflictError, Store, StoreError, is_pending
 from lib.ui import state, widgets
 
 PROBLEMS = "fill:problems"  # list of problem strings from the last failed submit
@@ -71,7 +71,13 @@ def save(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, ...], *,
         st.session_state.pop(PROBLEMS, None)
         return
     start_new(form)
-    st.session_state[state.FLASH] = ("success", f"提交成功！记录编号 {record.id}（状态：{record.status}）")
+    if is_pending(record):
+        st.session_state[state.FLASH] = (
+            "warning",
+            f"已保存在本机，待同步：共享表格暂时无法连接，恢复后自动提交。记录编号 {record.id}（状态：{record.status}，待同步）",
+        )
+    else:
+        st.session_state[state.FLASH] = ("success", f"提交成功！记录编号 {record.id}（状态：{record.status}）")
 
 
 def reload_row(store: Store, form: FormSpec, actor: Actor) -> None:
