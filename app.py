@@ -1,9 +1,9 @@
-"""Router only: page config, the acting identity, and the pages a user may open."""
+"""Router only: page config, the sign-in gate, and the pages the signed-in role may open."""
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from lib.ui import context, identity
+from lib.ui import auth
 
 # Streamlit runs the first script run of a process inside its legacy pages/ wrapper (our pages/
 # folder triggers it) until st.navigation switches that off; widgets drawn in that run get ids
@@ -12,17 +12,30 @@ legacy_first_run = bool(PagesManager.uses_pages_directory)
 
 st.set_page_config(page_title="广东省上云上平台监督检查", page_icon="📋", layout="wide")
 
-PAGES = [
-    st.Page("pages/home.py", title="首页", icon="🏠", default=True),
-    st.Page("pages/fill.py", title="在线填报", icon="📝"),
-    st.Page("pages/my_submissions.py", title="我的填报", icon="🗂️"),
-    st.Page("pages/board.py", title="进度看板", icon="📊"),
-    st.Page("pages/register.py", title="台账导入与核对", icon="🧾"),
-]
+PAGES = {  # key = url path
+    "home": ("pages/home.py", "首页", "🏠"),
+    "fill": ("pages/fill.py", "在线填报", "📝"),
+    "my_submissions": ("pages/my_submissions.py", "我的填报", "🗂️"),
+    "review": ("pages/review.py", "审核", "✅"),
+    "board": ("pages/board.py", "进度看板", "📊"),
+    "register": ("pages/register.py", "台账导入与核对", "🧾"),
+    "audit": ("pages/audit.py", "审计日志", "🔎"),
+    "admin": ("pages/admin.py", "账号管理", "👥"),
+}
 
-navigation = st.navigation(PAGES)
+account = auth.current_account()
+if account is None:
+    # The sign-in page answers at every page's address too (no "page not found"), so after signing
+    # in the same address opens that page if the role may see it; otherwise the home page opens.
+    pages = [st.Page("pages/login.py", title="登录", icon="🔐", url_path="login", default=True)]
+    pages += [st.Page("pages/login.py", title="登录", url_path=key) for key in PAGES if key != "home"]
+    navigation = st.navigation(pages, position="hidden")
+else:
+    pages = [st.Page(PAGES[key][0], title=PAGES[key][1], icon=PAGES[key][2], url_path=key, default=key == "home")
+             for key in auth.pages_for(account)]
+    navigation = st.navigation(pages)
 if legacy_first_run:
     st.rerun()
-if context.settings().demo_identity:
-    identity.identity_selector(context.store(), context.catalog())
+if account is not None:
+    auth.account_box(account)
 navigation.run()

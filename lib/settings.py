@@ -31,6 +31,17 @@ def _date_or_none(text: str) -> dt.date | None:
     return dt.date.fromisoformat(text) if str(text).strip() else None
 
 
+def _path_or_none(text: str) -> Path | None:
+    return Path(text) if str(text).strip() else None
+
+
+def _auth_mode(text: str) -> str:
+    mode = str(text).strip().lower()
+    if mode not in ("local", "oidc"):
+        raise ValueError(f"auth_mode 只能是 local 或 oidc，不是 {text!r}")
+    return mode
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("store_backend", "local", "存储后端：local（本地工作簿，默认）或 gsheets（Google 表格）"),
     Setting("data_dir", "data", "本地存储目录：日志、工作簿和草稿都在这里", Path),
@@ -38,8 +49,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("forms_dir", "forms", "表单定义（YAML）所在目录；修改后下一次页面运行即生效", Path),
     Setting("demo_data", "true", "首次启动且存储为空时写入演示数据", _bool),
     Setting("demo_rows", "2000", "演示数据中附件1的行数（附件3约为其 40%）", int),
-    Setting("demo_identity", "true", "显示侧边栏“演示身份”选择器（登录功能上线前使用）", _bool),
     Setting("campaign_today", "", "活动时钟：看板按此日期（YYYY-MM-DD）显示；留空为当天", _date_or_none),
+    Setting("auth_mode", "local", "登录方式：local（本地账号文件 + 密码，默认）或 oidc（统一身份认证，st.login）", _auth_mode),
+    Setting("accounts_file", "", "账号文件（JSON，含密码哈希，不进工作簿）；留空为 data_dir/accounts.json", _path_or_none),
+    Setting("session_hours", "8", "登录有效时长（小时）：在此期间刷新页面无需重新登录", float),
+    Setting("lockout_attempts", "5", "连续输错密码达到此次数即锁定账号", int),
+    Setting("lockout_minutes", "15", "账号锁定时长（分钟）", int),
+    Setting("oidc_provider", "", "统一身份认证提供方：secrets.toml 中 [auth.<名称>] 的名称；留空用 [auth] 本身", str),
+    Setting("oidc_claim", "email", "用哪个身份声明匹配账号：email 匹配账号的电子邮箱，其他（如 sub）匹配账号名", str),
 )
 
 
@@ -51,12 +68,22 @@ class Settings:
     forms_dir: Path
     demo_data: bool
     demo_rows: int
-    demo_identity: bool
     campaign_today: dt.date | None
+    auth_mode: str = "local"
+    accounts_file: Path | None = None
+    session_hours: float = 8.0
+    lockout_attempts: int = 5
+    lockout_minutes: int = 15
+    oidc_provider: str = ""
+    oidc_claim: str = "email"
 
     @property
     def workbook_path(self) -> Path:
         return self.data_dir / self.workbook_name
+
+    @property
+    def accounts_path(self) -> Path:
+        return self.accounts_file or self.data_dir / "accounts.json"
 
 
 def load_settings(environ: Mapping[str, str], secrets: Mapping[str, Any] | None = None) -> Settings:

@@ -1,7 +1,8 @@
 """Filling a form: check answers, then append or update a row, with the status rules of a filler.
 
 Pages call these functions and show what they return; nothing is written unless every answer
-passes (drafts excepted: they keep what the filler typed so far).
+passes (drafts excepted: they keep what the filler typed so far). Every read and write is first
+authorised by ``lib.auth.policy`` (a refusal raises Forbidden and is audited as 拒绝访问).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from lib.auth.policy import CREATE, EDIT, authorize
+from lib.auth.scope import editable_records, get_record
 from lib.forms import FormProblem, FormSpec, check_answers
 from lib.store.base import Actor, Record, Store, StoreError
 
@@ -48,10 +51,12 @@ class Submission:
 
 
 def _own_row(store: Store, form: FormSpec, row_id: str, actor: Actor) -> Record:
-    record = store.get(form.id, row_id)
-    if record.owner != actor.account:
-        raise NotAllowed(f"记录 {row_id} 不是您填报的，不能修改。")
-    return record
+    return get_record(store, actor, form, row_id, EDIT)
+
+
+def record_for_edit(store: Store, form: FormSpec, row_id: str, actor: Actor) -> Record:
+    """A row the actor may correct as its filler (Forbidden, audited, for anyone else's row)."""
+    return _own_row(store, form, row_id, actor)
 
 
 def submit(
@@ -66,13 +71,15 @@ def submit(
 ) -> Submission:
     """Check ``answers``; when all pass, add a row or update ``row_id`` from ``base_rev``.
 
-    Raises ConflictError when the row changed since ``base_rev``, NotAllowed for a row that is not
-    the actor's own or that is already approved.
+    Raises ConflictError when the row changed since ``base_rev``, Forbidden for a form or row the
+    actor may not file or correct, NotAllowed for a row already approved.
     """
+    authorize(store, actor, CREATE if row_id is None else EDIT, form)
     outcome = check_answers(form, answers, cities=cities)
     if not outcome.ok:
         return Submission(problems=outcome.problems)
     if row_id is None:
+        authorize(store, actor, CREATE, form, outcome.values)
         record = store.append(form.id, outcome.values, actor=actor, status=SUBMITTED, form_version=form.version)
         return Submission(record=record)
     current = _own_row(store, form, row_id, actor)
@@ -100,10 +107,12 @@ def save_draft(
     base_rev: int | None = None,
 ) -> Submission:
     """Keep an unfinished form; only answers that do not fit their type are refused."""
+    authorize(store, actor, CREATE if row_id is None else EDIT, form)
     outcome = check_answers(form, answers, cities=cities, draft=True)
     if not outcome.ok:
         return Submission(problems=outcome.problems)
     if row_id is None:
+        authorize(store, actor, CREATE, form, outcome.values)
         record = store.append(form.id, outcome.values, actor=actor, status=DRAFT, form_version=form.version)
         return Submission(record=record)
     current = _own_row(store, form, row_id, actor)
@@ -122,6 +131,6 @@ def withdraw(store: Store, form: FormSpec, row_id: str, actor: Actor, *, base_re
 
 
 def my_records(store: Store, form: FormSpec, actor: Actor) -> list[Record]:
-    """The actor's own rows of ``form``, newest change first."""
-    own = [r for r in store.records(form.id) if r.owner == actor.account]
-    return sorted(own, key=lambda r: r.updated_at, reverse=True)
+    """The rows of ``form`` the actor files (its own organisation's; a city bureau's: its city's),
+    newest change first."""
+    return sorted(editable_records(store, actor, form), key=lambda r: r.updated_at, reverse=True)

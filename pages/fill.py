@@ -2,18 +2,23 @@
 
 import streamlit as st
 
+from lib import review
+from lib.auth.policy import CREATE, can
 from lib.ui import context, fill, identity, widgets
 
 catalog = context.catalog()
 store = context.store()
 actor = identity.current_actor()
 campaign = catalog.campaign
-forms = catalog.forms()
+forms = [f for f in catalog.forms() if can(actor, CREATE, f)]
 
 st.title("在线填报")
 for filename, problems in catalog.problems().items():
     st.warning(f"表单文件 {filename} 有错误，仍按上一个有效版本显示：\n\n" + "\n".join(f"- {p}" for p in problems))
 
+if not forms:
+    st.info("您的账号不需要填报表单。")
+    st.stop()
 ids = [f.id for f in forms]
 wanted = st.query_params.get("form")
 form_id = st.selectbox("选择表单", ids, index=ids.index(wanted) if wanted in ids else 0, format_func=lambda i: catalog.form(i).title)
@@ -36,6 +41,9 @@ if form.description:
     st.info(form.description)
 if row:
     st.info(f"正在修改记录 {row['id']}（基于版本 {row['rev']}，状态：{row['status']}）")
+    if row["status"] == "退回修改":
+        reason = review.return_reasons(store, form, [fill.editing_record(store, form, actor)]).get(row["id"])
+        st.warning(f"审核意见（退回修改）：{reason or '（未填写原因）'}")
     st.button("放弃修改，新建一条", on_click=fill.start_new, args=(form,))
 
 fill.show_messages()

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from lib.auth.policy import CREATE, can
 from lib.ui import context, identity, nav
 
 catalog = context.catalog()
@@ -28,7 +29,8 @@ for form in catalog.forms():
             + (f"　截止：{deadline:%Y-%m-%d}" if deadline else "")
             + f"　版本：{form.version}　字段数：{len(form.all_fields())}"
         )
-        nav.go_button("去填报", "pages/fill.py", key=f"go:{form.id}", icon="📝", form=form.id)
+        if can(actor, CREATE, form):
+            nav.go_button("去填报", "pages/fill.py", key=f"go:{form.id}", icon="📝", form=form.id)
 
 for filename, problems in catalog.problems().items():
     st.warning(f"表单文件 {filename} 有错误，仍按上一个有效版本显示：\n\n" + "\n".join(f"- {p}" for p in problems))

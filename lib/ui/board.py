@@ -15,6 +15,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from lib.auth.scope import board_scope
 from lib.campaign import progress as pg
 from lib.campaign import reconcile as rc
 from lib.campaign import register as reg
@@ -79,7 +80,7 @@ def current_board(actor: Actor, as_of: dt.date) -> pg.Board:
     cal = calendar()
     key = _calendar_key(cal)
     prepared = _prepared(counter, as_of, key, frames, vouchers, projects, cal)
-    return _scoped(counter, as_of, key, pg.scope_for(actor), prepared)
+    return _scoped(counter, as_of, key, board_scope(context.store(), actor), prepared)
 
 
 def current_register() -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -9,6 +9,8 @@ import os
 
 import streamlit as st
 
+from lib.auth.accounts import AccountsFile
+from lib.auth.sessions import SessionTokens
 from lib.forms import FormCatalog, load_catalog
 from lib.forms.columns import sheet_spec
 from lib.settings import Settings, load_settings
@@ -63,3 +65,23 @@ def store() -> Store:
             seed_demo(lambda clock: open_store(cfg.store_backend, clock=clock, **options), cat, rows=cfg.demo_rows)
         opened.refresh()
     return opened
+
+
+@st.cache_resource(show_spinner=False)
+def accounts() -> AccountsFile:
+    """The accounts file; with demo data on and no account yet, creates the demo accounts."""
+    cfg = settings()
+    file = AccountsFile(cfg.accounts_path)
+    if cfg.demo_data and len(file) == 0:
+        from lib.demo.accounts import seed_demo_accounts
+
+        opened = store()
+        with st.spinner("首次启动，正在创建演示账号……"):
+            seed_demo_accounts(file, opened, _catalog())
+    return file
+
+
+@st.cache_resource(show_spinner=False)
+def sessions() -> SessionTokens:
+    """Session tokens signed with the secret in data_dir (created there on first use)."""
+    return SessionTokens(settings().data_dir, accounts())

@@ -19,15 +19,21 @@ def editing(form: FormSpec) -> dict | None:
 
 
 def open_row(store: Store, form: FormSpec, row_id: str, actor: Actor) -> None:
-    """Load one of the actor's rows into the form for correction."""
-    record = store.get(form.id, row_id)
-    if record.owner != actor.account:
-        st.session_state[state.FLASH] = ("error", f"记录 {row_id} 不是您填报的，不能打开修改。")
+    """Load one of the actor's rows into the form for correction (refused, and audited, for others')."""
+    try:
+        record = submissions.record_for_edit(store, form, row_id, actor)
+    except StoreError as exc:
+        st.session_state[state.FLASH] = ("error", f"{exc} 不能打开修改。")
         return
     widgets.load_answers(form, record.values)
     st.session_state[state.editing_key(form.id)] = {"id": record.id, "rev": record.rev, "status": record.status}
     st.session_state.pop(PROBLEMS, None)
     st.session_state.pop(CONFLICT, None)
+
+
+def editing_record(store: Store, form: FormSpec, actor: Actor):
+    """The stored row being edited (checked: the actor may edit it)."""
+    return submissions.record_for_edit(store, form, editing(form)["id"], actor)
 
 
 def start_new(form: FormSpec) -> None:

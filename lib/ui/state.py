@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-ACTOR = "actor"  # dict of lib.store.base.Actor fields chosen in the demo identity selector
+SESSION = "auth:session"  # the signed-in session's token (lib.auth.sessions); the account is read from it each run
+SIGN_IN_NOTICE = "auth:notice"  # a message for the sign-in page (session expired, signed out, SSO refused)
+CLEAR_COOKIE = "auth:clear_cookie"  # after sign-out: tell the browser to drop the session cookie
+SSO_LOGGED = "auth:sso_logged"  # the single sign-on of this session is in the audit trail already
+SIGN_IN_ACCOUNT = "signin:account"  # widget keys of the sign-in form
+SIGN_IN_PASSWORD = "signin:password"
 FLASH = "flash"  # a message to show once on the next run: (kind, text)
 
 

@@ -82,3 +82,15 @@ def page(browser):
     page.set_default_timeout(30_000)
     yield page
     context.close()
+
+
+DEMO_PASSWORD = "Demo@2020"  # lib.demo.accounts.DEMO_PASSWORD, the README's demo password
+
+
+def sign_in(page, url: str, account: str, password: str = DEMO_PASSWORD) -> None:
+    """Open ``url`` (any page of the app) signed out and sign in there; waits for the account box."""
+    page.goto(url)
+    page.get_by_label("账号").fill(account)
+    page.get_by_label("密码", exact=True).fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_text(f"账号：{account}").wait_for()

@@ -13,6 +13,8 @@ from lib.forms import load_catalog
 from lib.forms.columns import sheet_spec
 from lib.store.factory import open_store
 
+from .conftest import sign_in
+
 ROOT = Path(__file__).resolve().parents[2]
 LIVE_WITHIN = 10.0
 
@@ -30,8 +32,9 @@ def metric(page, label: str) -> int:
 
 
 def test_a_submission_appears_on_the_open_board_without_reloading(app_server, page):
-    page.goto(app_server.url + "/board")
-    page.get_by_text("进度看板").first.wait_for()
+    sign_in(page, app_server.url, "province")
+    page.get_by_role("link", name="进度看板").click()
+    page.get_by_role("heading", name="进度看板").wait_for()
     page.locator("[data-testid='stMetric']").first.wait_for()
     before = metric(page, "已报")
     navigations = []

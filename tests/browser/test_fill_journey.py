@@ -11,6 +11,8 @@ from python_calamine import CalamineWorkbook
 from lib.forms import load_catalog
 from lib.forms.types import credit_code_check_char
 
+from .conftest import sign_in
+
 ROOT = Path(__file__).resolve().parents[2]
 
 SCREENSHOT = ROOT / "docs" / "fill-page.png"
@@ -44,15 +46,7 @@ def workbook_rows(path: Path, sheet: str) -> list[list]:
 
 def test_provider_fills_and_submits_att1_and_the_row_reaches_the_workbook(app_server, page):
     sheet = load_catalog(ROOT / "forms").form("att1").short_title
-    page.goto(app_server.url)
-    page.get_by_text("演示身份").wait_for()
-
-    # act as a provider: the first one the demo-identity list offers
-    selector = widget(page, "stSelectbox", "演示身份")
-    selector.click()
-    page.keyboard.type("服务商")
-    page.get_by_role("option").filter(has_text="服务商").first.click()
-    page.get_by_text(re.compile("当前账号：provider_")).wait_for()
+    sign_in(page, app_server.url, "provider_001")  # a demo provider account (README)
     page.get_by_role("link", name="在线填报").click()
     page.get_by_text("服务商信息").wait_for()
 

@@ -43,3 +43,23 @@ def reopen(app_env):
     yield _open
     for store in opened:
         store.close()
+
+
+def sign_in(at, actor):
+    """Sign ``actor`` in for an AppTest (the page tests run pages without app.py's sign-in page):
+    its account in the test's accounts file (added without a password if missing) and a session
+    token in the AppTest's session_state, exactly what signing in leaves there."""
+    import datetime as dt
+    import os
+
+    from lib.auth.accounts import Account, AccountsFile
+    from lib.auth.sessions import SessionTokens
+    from lib.settings import load_settings
+    from lib.ui import state
+
+    cfg = load_settings(os.environ)
+    accounts = AccountsFile(cfg.accounts_path)
+    if accounts.get(actor.account) is None:
+        accounts.add_many([Account(actor.account, actor.role, org=actor.org, city=actor.city)])
+    at.session_state[state.SESSION] = SessionTokens(cfg.data_dir, accounts).issue(actor.account, now=dt.datetime.now(), hours=1)
+    return at

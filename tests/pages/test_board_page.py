@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import asdict
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -16,9 +15,9 @@ from lib.demo.seed import generate, seed_store
 from lib.forms.columns import sheet_spec
 from lib.store.base import Actor
 from lib.store.factory import open_store
-from lib.ui import board, state
+from lib.ui import board
 
-from .conftest import ROOT
+from .conftest import ROOT, sign_in
 
 PAGE = str(ROOT / "pages" / "board.py")
 PROVINCE = Actor("province", "province", "广东省工业和信息化厅工业互联网处")
@@ -56,7 +55,7 @@ def expected(data_dir, catalog, as_of=dt.date(2020, 9, 25), scope: pg.Scope | No
 
 def start(actor: Actor = PROVINCE, tab: str | None = None) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=60)
-    at.session_state[state.ACTOR] = asdict(actor)
+    sign_in(at, actor)
     if tab:
         at.session_state[board.TAB] = tab
     return at.run()

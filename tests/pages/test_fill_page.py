@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,8 @@ from lib.demo.seed import generate
 from lib.ui import state
 from lib.ui.fill import CONFLICT
 from lib.ui.widgets import to_widget_value
+
+from .conftest import sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,7 +28,7 @@ def att1_row(catalog):
 
 def start(actor, form_id="att1", **query) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=60)
-    at.session_state[state.ACTOR] = asdict(actor)
+    sign_in(at, actor)
     at.query_params["form"] = form_id
     for k, v in query.items():
         at.query_params[k] = v

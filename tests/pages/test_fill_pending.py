@@ -4,7 +4,6 @@ reached is kept on this machine and shown to its author as 待同步, then deliv
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -14,6 +13,8 @@ from lib.store.factory import open_store
 from lib.ui import state
 from lib.ui.widgets import to_widget_value
 from tests.sheets.fake_sheets import FakeSheets, secrets_for_test_server
+
+from .conftest import sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,7 +27,7 @@ def test_submission_while_sheets_is_down_is_shown_as_pending_then_lands(app_env,
         row = generate(catalog, rows=20, seed=5)["att1"][0]
         at = AppTest.from_file(str(ROOT / "pages" / "fill.py"), default_timeout=60)
         at.secrets["gsheets"] = table
-        at.session_state[state.ACTOR] = asdict(row.actor)
+        sign_in(at, row.actor)
         at.query_params["form"] = "att1"
         at.run()
         assert not at.exception

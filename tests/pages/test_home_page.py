@@ -4,11 +4,16 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from lib.store.base import Actor
+
+from .conftest import sign_in
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_home_lists_phases_and_forms_with_deadlines(app_env, catalog):
-    at = AppTest.from_file(str(ROOT / "pages" / "home.py"), default_timeout=60).run()
+    city = Actor("city_gz", "city", "广州市工业和信息化局", "广州")
+    at = sign_in(AppTest.from_file(str(ROOT / "pages" / "home.py"), default_timeout=60), city).run()
     assert not at.exception
     phases = at.dataframe[0].value
     assert list(phases["阶段"]) == [p.name for p in catalog.campaign.phases]
@@ -16,4 +21,5 @@ def test_home_lists_phases_and_forms_with_deadlines(app_env, catalog):
     for form in catalog.forms():
         assert form.title in text
         assert f"截止：{catalog.campaign.deadlines[form.deadline]:%Y-%m-%d}" in text
-    assert [b.label for b in at.button] == ["去填报"] * len(catalog.forms())
+    # only the forms this account fills offer 去填报 (a city bureau: 附件3)
+    assert [b.label for b in at.button] == ["去填报"] * len([f for f in catalog.forms() if f.filled_by == "city"])

@@ -8,6 +8,11 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from lib.store.base import Actor
+
+from .conftest import sign_in
+
+PROVIDER = Actor("provider_001", "provider", "广州云智信息科技有限公司", "广州")
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "fill.py")
 
@@ -21,6 +26,7 @@ def test_an_edited_form_file_changes_the_form_on_the_next_run(app_env, tmp_path,
     shutil.copytree(ROOT / "forms", forms)
     monkeypatch.setenv("APP_FORMS_DIR", str(forms))
     at = AppTest.from_file(PAGE, default_timeout=60)
+    sign_in(at, PROVIDER)
     at.query_params["form"] = "att1"
     at.run()
     assert "服务商名称 *" in labels(at)

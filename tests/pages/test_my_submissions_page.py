@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
 from lib.demo.seed import generate
 from lib.forms.columns import sheet_spec
-from lib.ui import state
+
+from .conftest import sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "my_submissions.py")
@@ -25,7 +25,7 @@ def test_lists_own_rows_only_and_withdraws_one(app_env, catalog, reopen):
     foreign = store.append("att1", other.values, actor=other.actor, status="已提交")
 
     at = AppTest.from_file(PAGE, default_timeout=60)
-    at.session_state[state.ACTOR] = asdict(mine)
+    sign_in(at, mine)
     at.run()
     assert not at.exception
     listed = set(at.dataframe[0].value["记录编号"])

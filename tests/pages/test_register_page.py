@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -11,9 +9,8 @@ from streamlit.testing.v1 import AppTest
 from lib.campaign import register as reg
 from lib.io.excel import to_xlsx
 from lib.store.base import Actor
-from lib.ui import state
 
-from .conftest import ROOT
+from .conftest import ROOT, sign_in
 
 PAGE = str(ROOT / "pages" / "register.py")
 PROVINCE = Actor("province", "province", "广东省工业和信息化厅工业互联网处")
@@ -28,7 +25,7 @@ def register_file(*rows: dict) -> bytes:
 
 def start(actor: Actor = PROVINCE) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=60)
-    at.session_state[state.ACTOR] = asdict(actor)
+    sign_in(at, actor)
     return at.run()
 
 

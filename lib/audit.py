@@ -1,0 +1,123 @@
+"""The audit trail on screen: every change and event as a table, filtered by account, form, row,
+action and time; one row's full history field by field; exports. Province and admin only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from lib.auth.policy import AUDIT, authorize
+from lib.forms import FormSpec
+from lib.store.base import Actor, AuditEntry, Store
+
+COLUMNS = ["时间", "账号", "操作", "表单", "记录编号", "版本", "变更", "说明"]
+HISTORY_COLUMNS = ["时间", "账号", "操作", "版本", "字段", "原值", "新值", "说明"]
+STATUS_LABEL = "状态"
+MAX_CHANGE_TEXT = 300
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What to keep; empty parts keep everything. ``account`` matches part of the account name."""
+
+    account: str = ""
+    form_id: str = ""
+    row_id: str = ""
+    actions: tuple[str, ...] = ()
+    start: dt.date | None = None
+    end: dt.date | None = None  # inclusive
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Form titles and field labels, so a person reads 奖补金额, not subsidy_amount."""
+
+    titles: Mapping[str, str] = field(default_factory=dict)
+    fields: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, forms: Iterable[FormSpec]) -> Labels:
+        forms = list(forms)
+        return cls({f.id: f.short_title for f in forms}, {f.id: {x.key: x.label for x in f.all_fields()} for f in forms})
+
+    def field(self, form_id: str, key: str) -> str:
+        return STATUS_LABEL if key == "_status" else self.fields.get(form_id, {}).get(key, key)
+
+
+def show_value(value: Any) -> str:
+    """A stored value as text for a person.
+
+    >>> show_value(dt.date(2020, 9, 18)), show_value(["培训辅导", "项目维保"]), show_value(None)
+    ('2020-09-18', '培训辅导；项目维保', '')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "；".join(value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def _changes_text(entry: AuditEntry, labels: Labels) -> str:
+    if entry.action == "新增":
+        return f"新增记录（{len(entry.changes)} 个字段）"
+    parts = [f"{labels.field(entry.form_id, k)}：{show_value(old)} → {show_value(new)}" for k, (old, new) in entry.changes.items()]
+    text = "；".join(parts)
+    return text if len(text) <= MAX_CHANGE_TEXT else text[:MAX_CHANGE_TEXT] + "…"
+
+
+def entries(store: Store, user: Actor) -> list[AuditEntry]:
+    """The whole audit trail, oldest first (province and admin only; Forbidden, audited, for others)."""
+    authorize(store, user, AUDIT)
+    return store.audit()
+
+
+def audit_frame(items: Iterable[AuditEntry], labels: Labels) -> pd.DataFrame:
+    """One line per audit entry, newest first, with Chinese column names."""
+    rows = [
+        {"时间": e.at, "账号": e.account, "操作": e.action, "表单": labels.titles.get(e.form_id, e.form_id),
+         "记录编号": e.row_id, "版本": e.rev or None, "变更": _changes_text(e, labels), "说明": e.note, "_form": e.form_id}
+        for e in items
+    ]
+    frame = pd.DataFrame(rows, columns=[*COLUMNS, "_form"])
+    return frame.iloc[::-1].reset_index(drop=True)
+
+
+def filter_audit(frame: pd.DataFrame, flt: AuditFilter) -> pd.DataFrame:
+    """The lines of ``audit_frame`` that ``flt`` keeps (display columns only)."""
+    keep = pd.Series(True, index=frame.index)
+    if flt.account.strip():
+        keep &= frame["账号"].astype(str).str.contains(flt.account.strip(), regex=False, case=False)
+    if flt.form_id:
+        keep &= frame["_form"] == flt.form_id
+    if flt.row_id.strip():
+        keep &= frame["记录编号"] == flt.row_id.strip()
+    if flt.actions:
+        keep &= frame["操作"].isin(flt.actions)
+    if flt.start:
+        keep &= frame["时间"] >= pd.Timestamp(flt.start)
+    if flt.end:
+        keep &= frame["时间"] < pd.Timestamp(flt.end + dt.timedelta(days=1))
+    return frame.loc[keep, COLUMNS].reset_index(drop=True)
+
+
+def row_history(store: Store, user: Actor, form_id: str, row_id: str, labels: Labels) -> pd.DataFrame:
+    """Every change of one row, oldest first, one line per field changed (old → new value)."""
+    authorize(store, user, AUDIT)
+    lines = []
+    for e in store.audit(form_id, row_id.strip()):
+        base = {"时间": e.at, "账号": e.account, "操作": e.action, "版本": e.rev or None, "说明": e.note}
+        if not e.changes:
+            lines.append(base | {"字段": "", "原值": "", "新值": ""})
+        for key, (old, new) in e.changes.items():
+            lines.append(base | {"字段": labels.field(form_id, key), "原值": show_value(old), "新值": show_value(new)})
+    return pd.DataFrame(lines, columns=HISTORY_COLUMNS)

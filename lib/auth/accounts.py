@@ -1,0 +1,197 @@
+"""Accounts: who may sign in, with which role, city and organisation. Kept in one JSON file
+(default ``data/accounts.json``, mode 0600) that is NOT a store sheet: hashes never reach the workbook.
+
+Every change is a locked, atomic rewrite of the file (see ``JsonFile``), so several app processes
+may share it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lib.store.base import Actor
+
+from .errors import AccountError
+from .jsonfile import JsonFile
+from .passwords import ROUNDS, check_policy, hash_password
+
+ACCOUNT_ID = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
+#: Roles whose account must name its organisation / its city.
+NEEDS_ORG = ("provider", "lead_unit")
+NEEDS_CITY = ("city",)
+
+
+@dataclass(frozen=True)
+class Account:
+    """One account. ``password_hash`` is excluded from repr so it cannot leak into a log line."""
+
+    account: str
+    role: str
+    org: str = ""
+    city: str = ""
+    name: str = ""
+    email: str = ""
+    disabled: bool = False
+    password_hash: str = field(default="", repr=False)
+    failed_attempts: int = 0
+    locked_until: str = ""  # ISO datetime or ""
+    sessions_valid_after: str = ""  # sessions issued before this are void (disable, password reset)
+    created_at: str = ""
+    last_sign_in: str = ""
+
+    def actor(self) -> Actor:
+        return Actor(account=self.account, role=self.role, org=self.org, city=self.city)
+
+    def locked_at(self, now: dt.datetime) -> dt.datetime | None:
+        """When the lock ends, if the account is locked at ``now``."""
+        if self.locked_until:
+            until = dt.datetime.fromisoformat(self.locked_until)
+            if until > now:
+                return until
+        return None
+
+    def public(self) -> dict[str, Any]:
+        """Every field but the hash (what a page may show)."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "password_hash"}
+
+
+def _empty() -> dict[str, Any]:
+    return {"format": 1, "accounts": {}}
+
+
+def _fields() -> set[str]:
+    return {f.name for f in dataclasses.fields(Account)}
+
+
+class AccountsFile:
+    """The accounts file. Methods that change an account return the changed Account."""
+
+    def __init__(self, path: Path | str):
+        self.file = JsonFile(Path(path), default=_empty)
+
+    @property
+    def path(self) -> Path:
+        return self.file.path
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def all(self) -> list[Account]:
+        known = _fields()
+        return [Account(**{k: v for k, v in a.items() if k in known}) for a in self.file.read()["accounts"].values()]
+
+    def get(self, account: str) -> Account | None:
+        raw = self.file.read()["accounts"].get(account)
+        if raw is None:
+            return None
+        known = _fields()
+        return Account(**{k: v for k, v in raw.items() if k in known})
+
+    def find_by(self, key: str, value: str) -> list[Account]:
+        """Accounts whose ``key`` (e.g. email) equals ``value``, ignoring case and spaces."""
+        want = value.strip().casefold()
+        return [a for a in self.all() if want and str(getattr(a, key, "")).strip().casefold() == want]
+
+    def __len__(self) -> int:
+        return len(self.file.read()["accounts"])
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def _change(self, account: str, **changes: Any) -> Account:
+        def apply(doc):
+            if account not in doc["accounts"]:
+                raise AccountError(f"账号 {account} 不存在。")
+            doc["accounts"][account].update(changes)
+
+        self.file.update(apply)
+        return self.get(account)
+
+    def create(
+        self,
+        new: Account,
+        password: str | None,
+        *,
+        roles: dict[str, str] | None = None,
+        cities: tuple[str, ...] | None = None,
+        now: dt.datetime | None = None,
+        rounds: int = ROUNDS,
+    ) -> Account:
+        """Add ``new`` with ``password`` (None: a single sign-on account that has no password).
+
+        Raises AccountError for a taken or malformed account id, an unknown role or city, a missing
+        organisation, or a password that breaks the rule.
+        """
+        validate(new, roles=roles, cities=cities)
+        if password is not None:
+            check_policy(password)
+        hashed = hash_password(password, rounds=rounds) if password is not None else ""
+        stamp = (now or dt.datetime.now()).isoformat(timespec="seconds")
+        record = dataclasses.replace(new, password_hash=hashed, created_at=new.created_at or stamp)
+        self.add_many([record], replace=False)
+        return self.get(new.account)
+
+    def add_many(self, accounts: list[Account], *, replace: bool = False) -> int:
+        """Write accounts that carry their hash already (demo seeding); existing ids are kept unless
+        ``replace``. Returns how many were written. Raises AccountError for a taken id when one alone."""
+
+        def apply(doc):
+            written = 0
+            for a in accounts:
+                if a.account in doc["accounts"] and not replace:
+                    if len(accounts) == 1:
+                        raise AccountError(f"账号 {a.account} 已存在。")
+                    continue
+                doc["accounts"][a.account] = dataclasses.asdict(a)
+                written += 1
+            return written
+
+        return self.file.update(apply)
+
+    def set_disabled(self, account: str, disabled: bool, *, now: dt.datetime) -> Account:
+        """Disable (signing out every session of it) or re-enable an account."""
+        changes: dict[str, Any] = {"disabled": disabled}
+        if disabled:
+            changes["sessions_valid_after"] = now.isoformat()
+        else:
+            changes |= {"failed_attempts": 0, "locked_until": ""}
+        return self._change(account, **changes)
+
+    def set_password(self, account: str, password: str, *, now: dt.datetime, rounds: int = ROUNDS) -> Account:
+        """New password: ends every session of the account and lifts a lock."""
+        check_policy(password)
+        return self._change(account, password_hash=hash_password(password, rounds=rounds),
+                            sessions_valid_after=now.isoformat(), failed_attempts=0, locked_until="")
+
+    def record_failure(self, account: str, *, now: dt.datetime, limit: int, lock_minutes: int) -> Account:
+        """Count a wrong password; the ``limit``-th in a row locks the account for ``lock_minutes``."""
+
+        def apply(doc):
+            a = doc["accounts"][account]
+            a["failed_attempts"] = int(a.get("failed_attempts", 0)) + 1
+            if a["failed_attempts"] >= limit:
+                a["locked_until"] = (now + dt.timedelta(minutes=lock_minutes)).isoformat()
+                a["failed_attempts"] = 0
+
+        self.file.update(apply)
+        return self.get(account)
+
+    def record_success(self, account: str, *, now: dt.datetime) -> Account:
+        return self._change(account, failed_attempts=0, locked_until="", last_sign_in=now.isoformat(timespec="seconds"))
+
+
+def validate(a: Account, *, roles: dict[str, str] | None = None, cities: tuple[str, ...] | None = None) -> None:
+    """Raise AccountError (Chinese) when an account's id, role, city or organisation is not acceptable."""
+    if not ACCOUNT_ID.match(a.account):
+        raise AccountError("账号只能包含字母、数字和 _ . @ -，长度 2–64。")
+    if roles is not None and a.role not in roles:
+        raise AccountError(f"角色「{a.role}」不存在。")
+    if a.role in NEEDS_CITY and not a.city:
+        raise AccountError("地市工信部门账号必须选择所属地市。")
+    if cities is not None and a.city and a.city not in cities:
+        raise AccountError(f"地市「{a.city}」不在活动配置的地市名单中。")
+    if a.role in NEEDS_ORG and not a.org.strip():
+        raise AccountError("服务商和牵头单位账号必须填写单位名称。")

@@ -1,0 +1,54 @@
+"""Scoped reads: the rows of a form an account may see, edit or review; one row, checked.
+
+Pages and lib functions read rows through these, never through ``store.records`` / ``store.get``
+directly, so a city's data holds only its city's rows whatever page asks.
+"""
+
+from __future__ import annotations
+
+from lib.forms import FormSpec
+from lib.store.base import Actor, Record, Store
+
+from .policy import EDIT, READ, REVIEW, SEE_ALL, authorize, can
+
+
+def _rows(store: Store, user: Actor, form: FormSpec, action: str) -> list[Record]:
+    authorize(store, user, action, form)
+    return [r for r in store.records(form.id) if can(user, action, form, r)]
+
+
+def visible_records(store: Store, user: Actor, form: FormSpec) -> list[Record]:
+    """Every row of ``form`` the user may see, in creation order. Forbidden when none may be seen."""
+    return _rows(store, user, form, READ)
+
+
+def editable_records(store: Store, user: Actor, form: FormSpec) -> list[Record]:
+    """The rows the user may correct, resubmit or withdraw as their filler."""
+    return _rows(store, user, form, EDIT)
+
+
+def reviewable_records(store: Store, user: Actor, form: FormSpec) -> list[Record]:
+    """The rows the user may approve or return."""
+    return _rows(store, user, form, REVIEW)
+
+
+def get_record(store: Store, user: Actor, form: FormSpec, row_id: str, action: str = READ) -> Record:
+    """One row, if the user may do ``action`` to it; Forbidden (audited) otherwise; NotFound if none."""
+    record = store.get(form.id, row_id)
+    authorize(store, user, action, form, record)
+    return record
+
+
+def board_scope(store: Store, user: Actor):
+    """The progress board's scope for ``user``: the same partition of rows as ``can(READ)``.
+
+    Roles the policy does not know see nothing: Forbidden (audited).
+    """
+    from lib.campaign import progress as pg  # late: progress imports lib.submissions, which imports us
+
+    if user.role in SEE_ALL:
+        return pg.Scope("all")
+    if user.role in ("city", "provider", "lead_unit"):
+        return pg.scope_for(user)
+    authorize(store, user, READ)  # always refused: a role with no scope
+    raise AssertionError("unreachable")

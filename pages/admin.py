@@ -1,0 +1,72 @@
+"""账号管理 (admin only): the accounts, create one, disable / re-enable, reset a password."""
+
+import datetime as dt
+
+import streamlit as st
+
+from lib.auth import admin
+from lib.auth.accounts import Account
+from lib.auth.errors import AccountError
+from lib.store.base import StoreError
+from lib.ui import context, identity
+
+catalog = context.catalog()
+store = context.store()
+accounts = context.accounts()
+actor = identity.current_actor()
+roles, cities = catalog.campaign.roles, tuple(catalog.campaign.cities)
+
+st.title("账号管理")
+try:
+    everyone = admin.list_accounts(store, actor, accounts)
+except StoreError as exc:
+    st.error(str(exc))
+    st.stop()
+list_tab, create_tab, change_tab = st.tabs(["账号列表", "新建账号", "停用 / 启用 / 重置密码"])
+
+with create_tab, st.form("admin:create", clear_on_submit=True):
+    c1, c2, c3 = st.columns(3)
+    new_id = c1.text_input("账号")
+    role = c2.selectbox("角色", list(roles), format_func=roles.get)
+    city = c3.selectbox("所属地市", ["", *cities], format_func=lambda c: c or "（无）")
+    org = c1.text_input("单位名称")
+    name = c2.text_input("姓名或显示名")
+    email = c3.text_input("电子邮箱（统一身份认证按此匹配）")
+    pw1 = c1.text_input("初始密码", type="password", help="至少 8 位，含字母和数字；留空则只能用统一身份认证登录")
+    pw2 = c2.text_input("再次输入密码", type="password")
+    if st.form_submit_button("创建账号", type="primary"):
+        try:
+            if pw1 != pw2:
+                raise AccountError("两次输入的密码不一致。")
+            new = Account(new_id.strip(), role, org=org.strip(), city=city, name=name.strip(), email=email.strip())
+            admin.create_account(store, actor, accounts, new, pw1 or None, roles=roles, cities=cities, now=dt.datetime.now())
+            st.success(f"已创建账号 {new.account}。")
+        except (AccountError, StoreError) as exc:
+            st.error(str(exc))
+
+with change_tab:
+    ids = [a.account for a in everyone]
+    target = st.selectbox("选择账号", ids, key="admin:target")
+    left, right = st.columns(2)
+    try:
+        if left.button("停用账号", key="admin:disable"):
+            admin.set_disabled(store, actor, accounts, target, True, now=dt.datetime.now())
+            st.success(f"账号 {target} 已停用，其登录会话已全部失效。")
+        if right.button("启用账号（并解除锁定）", key="admin:enable"):
+            admin.set_disabled(store, actor, accounts, target, False, now=dt.datetime.now())
+            st.success(f"账号 {target} 已启用。")
+        with st.form("admin:password", clear_on_submit=True):
+            pw1 = st.text_input("新密码", type="password")
+            pw2 = st.text_input("再次输入新密码", type="password")
+            if st.form_submit_button("重置密码"):
+                if pw1 != pw2:
+                    raise AccountError("两次输入的密码不一致。")
+                admin.reset_password(store, actor, accounts, target, pw1, now=dt.datetime.now())
+                st.success(f"已重置账号 {target} 的密码，并解除锁定；该账号需用新密码重新登录。")
+    except (AccountError, StoreError) as exc:
+        st.error(str(exc))
+
+with list_tab:
+    table = admin.account_table(admin.list_accounts(store, actor, accounts), roles, now=dt.datetime.now())
+    st.caption(f"共 {len(table)} 个账号（密码只以加盐哈希保存在账号文件中，任何页面都不显示）")
+    st.dataframe(table, hide_index=True, width="stretch")

@@ -1,0 +1,12 @@
+"""登录: sign in with an account and password, or through single sign-on (setting auth_mode)."""
+
+import streamlit as st
+
+from lib.ui import auth, context
+
+auth.ensure_router()
+st.title("登录")
+st.caption(context.catalog().campaign.title)
+auth.sign_in_form()
+st.caption("忘记密码或账号被锁定，请联系系统管理员。连续输错 "
+           f"{context.settings().lockout_attempts} 次密码，账号将锁定 {context.settings().lockout_minutes} 分钟。")

@@ -1,0 +1,61 @@
+"""A real local store in tmp_path with demo rows of the three forms, and the actors of every role."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lib.auth.accounts import AccountsFile
+from lib.demo.seed import seed_store
+from lib.forms import load_catalog
+from lib.store.base import Actor
+from lib.store.factory import open_store
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROVINCE = Actor("province", "province", "广东省工业和信息化厅工业互联网处")
+ADMIN = Actor("admin", "admin", "系统管理员")
+INSPECTOR = Actor("inspector", "inspector", "省检查组")
+GZ = Actor("city_gz", "city", "广州市工业和信息化局", "广州")
+FS = Actor("city_fs", "city", "佛山市工业和信息化局", "佛山")
+
+
+@pytest.fixture(scope="session")
+def catalog():
+    return load_catalog(ROOT / "forms")
+
+
+@pytest.fixture
+def store(tmp_path, catalog):
+    """A local store holding demo rows (60 附件1, 24 附件3, 5 附件2), written in this process."""
+    opened = open_store("local", data_dir=tmp_path / "data", background=False)
+    seed_store(opened, catalog, rows=60, seed=5)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def accounts(tmp_path):
+    return AccountsFile(tmp_path / "data" / "accounts.json")
+
+
+@pytest.fixture
+def actors(store, catalog):
+    """Actors of the data: two providers, two lead units (with the rows each filed)."""
+    att1 = store.records("att1")
+    att2 = store.records("att2")
+    p1 = att1[0]
+    p2 = next(r for r in att1 if r.org != p1.org)
+    l1 = att2[0]
+    l2 = next(r for r in att2 if r.org != l1.org)
+    return {
+        "provider": Actor(p1.owner, "provider", p1.org, p1.city),
+        "provider2": Actor(p2.owner, "provider", p2.org, p2.city),
+        "lead": Actor(l1.owner, "lead_unit", l1.org, l1.city),
+        "lead2": Actor(l2.owner, "lead_unit", l2.org, l2.city),
+    }
+
+
+def denials(store) -> list:
+    return [e for e in store.audit() if e.action == "拒绝访问"]

@@ -1,0 +1,93 @@
+"""Account management (admin only, audited without passwords) and the audit trail on screen."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from lib import audit, review
+from lib.auth import AccountError, Forbidden
+from lib.auth import admin as ops
+from lib.auth.accounts import Account
+from lib.auth.signin import authenticate
+from lib.io.excel import read_workbook, to_xlsx
+
+from .conftest import ADMIN, GZ, PROVINCE
+
+NOW = dt.datetime(2020, 9, 10, 9)
+
+
+def test_admin_creates_disables_enables_and_resets(store, catalog, accounts):
+    roles, cities = catalog.campaign.roles, tuple(catalog.campaign.cities)
+    new = Account("city_zh", "city", org="珠海市工业和信息化局", city="珠海")
+    ops.create_account(store, ADMIN, accounts, new, "Zhuhai2020", roles=roles, cities=cities, now=NOW, rounds=4)
+    assert authenticate(accounts, "city_zh", "Zhuhai2020", now=NOW).city == "珠海"
+    with pytest.raises(AccountError, match="已存在"):
+        ops.create_account(store, ADMIN, accounts, new, "Zhuhai2020", roles=roles, cities=cities, now=NOW, rounds=4)
+
+    ops.set_disabled(store, ADMIN, accounts, "city_zh", True, now=NOW)
+    with pytest.raises(Exception, match="已停用"):
+        authenticate(accounts, "city_zh", "Zhuhai2020", now=NOW)
+    ops.set_disabled(store, ADMIN, accounts, "city_zh", False, now=NOW)
+    ops.reset_password(store, ADMIN, accounts, "city_zh", "Another2020", now=NOW, rounds=4)
+    assert authenticate(accounts, "city_zh", "Another2020", now=NOW).account == "city_zh"
+
+    notes = [e.note for e in store.audit() if e.action == "账号管理"]
+    assert notes == ["创建账号 city_zh（地市工信部门、珠海、珠海市工业和信息化局）", "停用账号 city_zh", "启用账号 city_zh", "重置账号 city_zh 的密码"]
+    assert not any("2020" in n and "Zhuhai" in n for n in notes)
+    table = ops.account_table(ops.list_accounts(store, ADMIN, accounts), roles, now=NOW)
+    assert table[0]["账号"] == "city_zh" and all("$2" not in str(v) for row in table for v in row.values())
+
+
+def test_admin_cannot_disable_itself(store, accounts):
+    accounts.add_many([Account("admin", "admin")])
+    with pytest.raises(AccountError):
+        ops.set_disabled(store, ADMIN, accounts, "admin", True, now=NOW)
+
+
+@pytest.mark.parametrize("who", [PROVINCE, GZ])
+def test_only_the_admin_manages_accounts(store, accounts, who):
+    with pytest.raises(Forbidden):
+        ops.reset_password(store, who, accounts, "admin", "Whatever2020", now=NOW)
+    assert [e.action for e in store.audit()][-1] == "拒绝访问"
+
+
+@pytest.fixture
+def reviewed(store, catalog):
+    form = catalog.form("att1")
+    row = review.queue(store, PROVINCE, form)[0]
+    review.return_for_changes(store, form, PROVINCE, {row.id: row.rev}, "请补充回访日期。")
+    return row
+
+
+def test_audit_filters_by_account_form_row_action_and_time(store, catalog, reviewed):
+    labels = audit.Labels.of(catalog.forms())
+    frame = audit.audit_frame(audit.entries(store, PROVINCE), labels)
+    assert len(frame) == len(store.audit())
+    by_province = audit.filter_audit(frame, audit.AuditFilter(account="provin"))
+    assert list(by_province["操作"]) == ["状态变更"] and by_province["说明"][0] == "请补充回访日期。"
+    assert "状态：已提交 → 退回修改" in by_province["变更"][0]
+    one_row = audit.filter_audit(frame, audit.AuditFilter(form_id="att1", row_id=reviewed.id))
+    assert list(one_row["操作"]) == ["状态变更", "新增"]
+    added = audit.filter_audit(frame, audit.AuditFilter(form_id="att3", actions=("新增",)))
+    assert len(added) == len(store.records("att3")) and set(added["表单"]) == {catalog.form("att3").short_title}
+    today = dt.date.today()
+    assert len(audit.filter_audit(frame, audit.AuditFilter(start=today, end=today))) == len(frame)
+    assert audit.filter_audit(frame, audit.AuditFilter(end=today - dt.timedelta(days=1))).empty
+
+
+def test_row_history_is_field_by_field_and_exports(store, catalog, reviewed, actors):
+    form = catalog.form("att1")
+    current = store.get("att1", reviewed.id)
+    store.update("att1", reviewed.id, base_rev=current.rev, actor=actors["provider"],
+                 values={"followup_date": dt.date(2020, 9, 12), "remarks": "已补充"}, status="已重新提交")
+    labels = audit.Labels.of(catalog.forms())
+    history = audit.row_history(store, PROVINCE, "att1", reviewed.id, labels)
+    last = history[history["版本"] == 3]
+    assert set(last["字段"]) == {"回访日期", "备注", "状态"}
+    assert last.set_index("字段").loc["回访日期", "新值"] == "2020-09-12"
+    assert last.set_index("字段").loc["状态", "原值"] == "退回修改"
+    sheet = read_workbook(to_xlsx({"记录历史": history}))[0]
+    assert sheet.rows[0] == list(history.columns) and len(sheet.rows) == len(history) + 1
+    assert form.field("followup_date").label == "回访日期"

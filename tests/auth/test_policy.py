@@ -1,0 +1,244 @@
+"""Scope below the pages: every forbidden read and write of each role, called on the library
+directly, is refused with a typed error and a Chinese message, and the refusal is audited."""
+
+from __future__ import annotations
+
+import pytest
+
+from lib import audit, review, submissions
+from lib.auth import Forbidden
+from lib.auth import admin as admin_ops
+from lib.auth.accounts import Account
+from lib.auth.policy import CREATE, EDIT, READ, REVIEW, can, page_keys, row_city
+from lib.auth.scope import board_scope, editable_records, get_record, visible_records
+
+from .conftest import ADMIN, FS, GZ, INSPECTOR, PROVINCE, denials
+
+CITIES = ("广州", "深圳", "佛山")
+
+
+def _row(store, catalog, form_id, pred):
+    form = catalog.form(form_id)
+    return next(r for r in store.records(form_id) if pred(form, r))
+
+
+def _values(store, form_id, row):
+    return dict(row.values)
+
+
+# Each case: (who, what) -> a call that must be refused. ``who`` names an actor; the call gets
+# (store, catalog, actor, actors) and does one forbidden read or write through the library.
+def _cases():
+    def other_city_att1(s, c, a, x):
+        row = _row(s, c, "att1", lambda f, r: row_city(f, r) != a.city)
+        get_record(s, a, c.form("att1"), row.id)
+
+    def other_city_att3(s, c, a, x):
+        row = _row(s, c, "att3", lambda f, r: row_city(f, r) != a.city)
+        get_record(s, a, c.form("att3"), row.id)
+
+    def other_city_att2_review(s, c, a, x):
+        row = _row(s, c, "att2", lambda f, r: row_city(f, r) != a.city and r.status == "已提交")
+        review.approve(s, c.form("att2"), a, {row.id: row.rev})
+        raise_if_changed(s, "att2", row)
+
+    def other_city_att3_edit(s, c, a, x):
+        row = _row(s, c, "att3", lambda f, r: row_city(f, r) != a.city)
+        submissions.withdraw(s, c.form("att3"), row.id, a, base_rev=row.rev)
+
+    def create_att3_for_other_city(s, c, a, x):
+        row = _row(s, c, "att3", lambda f, r: row_city(f, r) != a.city)
+        submissions.submit(s, c.form("att3"), row.values, a, cities=tuple(c.campaign.cities))
+
+    def city_approves_att1(s, c, a, x):
+        row = _row(s, c, "att1", lambda f, r: row_city(f, r) == a.city)
+        review.approve(s, c.form("att1"), a, {row.id: row.rev})
+
+    def city_fills_att1(s, c, a, x):
+        submissions.submit(s, c.form("att1"), {}, a, cities=tuple(c.campaign.cities))
+
+    def city_reads_audit(s, c, a, x):
+        audit.entries(s, a)
+
+    def city_manages_accounts(s, c, a, x):
+        admin_ops.list_accounts(s, a, None)
+
+    def other_org_att1_read(s, c, a, x):
+        row = _row(s, c, "att1", lambda f, r: r.org == x["provider2"].org)
+        get_record(s, a, c.form("att1"), row.id)
+
+    def other_org_att1_resubmit(s, c, a, x):
+        row = _row(s, c, "att1", lambda f, r: r.org == x["provider2"].org)
+        submissions.submit(s, c.form("att1"), row.values, a, cities=tuple(c.campaign.cities), row_id=row.id, base_rev=row.rev)
+
+    def other_org_att1_withdraw(s, c, a, x):
+        row = _row(s, c, "att1", lambda f, r: r.org == x["provider2"].org)
+        submissions.withdraw(s, c.form("att1"), row.id, a, base_rev=row.rev)
+
+    def provider_reads_att3(s, c, a, x):
+        visible_records(s, a, c.form("att3"))
+
+    def provider_reads_att2_row(s, c, a, x):
+        get_record(s, a, c.form("att2"), s.records("att2")[0].id)
+
+    def provider_reviews_own(s, c, a, x):
+        row = _row(s, c, "att1", lambda f, r: r.org == a.org)
+        review.approve(s, c.form("att1"), a, {row.id: row.rev})
+
+    def provider_fills_att2(s, c, a, x):
+        submissions.save_draft(s, c.form("att2"), {}, a, cities=tuple(c.campaign.cities))
+
+    def provider_audit_row(s, c, a, x):
+        audit.row_history(s, a, "att1", s.records("att1")[0].id, audit.Labels())
+
+    def other_lead_read(s, c, a, x):
+        row = _row(s, c, "att2", lambda f, r: r.org == x["lead2"].org)
+        get_record(s, a, c.form("att2"), row.id)
+
+    def other_lead_edit(s, c, a, x):
+        row = _row(s, c, "att2", lambda f, r: r.org == x["lead2"].org)
+        submissions.save_draft(s, c.form("att2"), {}, a, cities=tuple(c.campaign.cities), row_id=row.id, base_rev=row.rev)
+
+    def lead_reads_att1(s, c, a, x):
+        visible_records(s, a, c.form("att1"))
+
+    def lead_returns_own(s, c, a, x):
+        row = _row(s, c, "att2", lambda f, r: r.org == a.org)
+        review.return_for_changes(s, c.form("att2"), a, {row.id: row.rev}, "自己退回自己")
+
+    def province_fills_att1(s, c, a, x):
+        submissions.submit(s, c.form("att1"), {}, a, cities=tuple(c.campaign.cities))
+
+    def province_edits_provider_row(s, c, a, x):
+        row = s.records("att1")[0]
+        submissions.withdraw(s, c.form("att1"), row.id, a, base_rev=row.rev)
+
+    def province_reviews_att2(s, c, a, x):
+        row = s.records("att2")[0]
+        review.approve(s, c.form("att2"), a, {row.id: row.rev})
+        raise_if_changed(s, "att2", row)
+
+    def province_manages_accounts(s, c, a, x):
+        admin_ops.create_account(s, a, None, Account("x1", "province"), "Abcdefg1", roles={}, cities=(), now=None)
+
+    def inspector_approves(s, c, a, x):
+        row = s.records("att1")[0]
+        review.approve(s, c.form("att1"), a, {row.id: row.rev})
+
+    def inspector_withdraws(s, c, a, x):
+        row = s.records("att3")[0]
+        submissions.withdraw(s, c.form("att3"), row.id, a, base_rev=row.rev)
+
+    def admin_approves(s, c, a, x):
+        row = s.records("att3")[0]
+        review.approve(s, c.form("att3"), a, {row.id: row.rev})
+
+    def admin_fills(s, c, a, x):
+        submissions.submit(s, c.form("att3"), {}, a, cities=tuple(c.campaign.cities))
+
+    def unknown_role_board(s, c, a, x):
+        board_scope(s, a)
+
+    return [
+        ("gz", other_city_att1), ("gz", other_city_att3), ("gz", other_city_att2_review), ("gz", other_city_att3_edit),
+        ("gz", create_att3_for_other_city), ("gz", city_approves_att1), ("gz", city_fills_att1), ("gz", city_reads_audit),
+        ("fs", city_manages_accounts),
+        ("provider", other_org_att1_read), ("provider", other_org_att1_resubmit), ("provider", other_org_att1_withdraw),
+        ("provider", provider_reads_att3), ("provider", provider_reads_att2_row), ("provider", provider_reviews_own),
+        ("provider", provider_fills_att2), ("provider", provider_audit_row),
+        ("lead", other_lead_read), ("lead", other_lead_edit), ("lead", lead_reads_att1), ("lead", lead_returns_own),
+        ("province", province_fills_att1), ("province", province_edits_provider_row), ("province", province_reviews_att2),
+        ("province", province_manages_accounts),
+        ("inspector", inspector_approves), ("inspector", inspector_withdraws),
+        ("admin", admin_approves), ("admin", admin_fills),
+        ("stranger", unknown_role_board),
+    ]
+
+
+def raise_if_changed(store, form_id, row):
+    """Bulk review reports out-of-scope rows as skipped (each refusal audited): turn that into Forbidden."""
+    if store.get(form_id, row.id).rev == row.rev:
+        raise Forbidden("未处理")
+
+
+def _actor(who, actors):
+    from lib.store.base import Actor
+
+    fixed = {"gz": GZ, "fs": FS, "province": PROVINCE, "inspector": INSPECTOR, "admin": ADMIN,
+             "stranger": Actor("guest", "guest", "外单位")}
+    return fixed.get(who) or actors[who]
+
+
+CASES = _cases()
+
+
+@pytest.mark.parametrize("who, attempt", CASES, ids=[f"{w}-{f.__name__}" for w, f in CASES])
+def test_forbidden_read_or_write_is_refused_and_audited(store, catalog, actors, who, attempt):
+    actor = _actor(who, actors)
+    before = {f: {r.id: r.rev for r in store.records(f)} for f in ("att1", "att2", "att3")}
+    with pytest.raises(Forbidden) as refused:
+        attempt(store, catalog, actor, actors)
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in str(refused.value)), "the message is Chinese"
+    logged = [e for e in denials(store) if e.account == actor.account]
+    assert logged, "the refusal is in the audit trail"
+    assert logged[-1].note
+    assert before == {f: {r.id: r.rev for r in store.records(f)} for f in ("att1", "att2", "att3")}, "nothing written"
+
+
+def test_there_are_at_least_twenty_forbidden_cases_covering_every_role():
+    assert len(CASES) >= 20
+    assert {w for w, _ in CASES} >= {"gz", "provider", "lead", "province", "inspector", "admin"}
+
+
+def test_city_sees_exactly_its_city_rows_of_every_form(store, catalog):
+    for form in catalog.forms():
+        mine = visible_records(store, GZ, form)
+        assert mine or form.id == "att2", form.id  # 5 demo 附件2 reports need not include 广州
+        assert {row_city(form, r) for r in mine} <= {"广州"}
+        everyone = [r for r in store.records(form.id) if row_city(form, r) == "广州"]
+        assert {r.id for r in mine} == {r.id for r in everyone}
+        assert len(everyone) < len(store.records(form.id))
+
+
+def test_att1_rows_are_placed_by_the_client_city_not_the_provider_city(store, catalog):
+    form = catalog.form("att1")
+    moved = next(r for r in store.records("att1") if r.city != r.values["client_city"])
+    city = next(a for a in (GZ, FS) if a.city == moved.values["client_city"]) if moved.values["client_city"] in ("广州", "佛山") else None
+    if city is None:
+        from lib.store.base import Actor
+
+        city = Actor("city_x", "city", "", moved.values["client_city"])
+    assert moved.id in {r.id for r in visible_records(store, city, form)}
+
+
+def test_provider_and_lead_unit_see_only_their_organisation(store, catalog, actors):
+    p, lead = actors["provider"], actors["lead"]
+    rows = visible_records(store, p, catalog.form("att1"))
+    assert rows and {r.org for r in rows} == {p.org}
+    assert {r.id for r in editable_records(store, p, catalog.form("att1"))} == {r.id for r in rows}
+    reports = visible_records(store, lead, catalog.form("att2"))
+    assert reports and {r.org for r in reports} == {lead.org}
+
+
+def test_province_sees_all_and_reviews_att1_and_att3_only(store, catalog):
+    for form in catalog.forms():
+        assert len(visible_records(store, PROVINCE, form)) == len(store.records(form.id))
+    assert [f.id for f in catalog.forms() if can(PROVINCE, REVIEW, f)] == ["att1", "att3"]
+    assert [f.id for f in catalog.forms() if can(GZ, REVIEW, f)] == ["att2"]
+    assert not any(can(PROVINCE, CREATE, f) or can(PROVINCE, EDIT, f) for f in catalog.forms())
+    assert all(can(INSPECTOR, READ, f) and not can(INSPECTOR, EDIT, f) for f in catalog.forms())
+
+
+def test_navigation_differs_by_role(catalog, actors):
+    forms = catalog.forms()
+    assert page_keys(PROVINCE, forms) == ["home", "review", "board", "register", "audit"]
+    assert page_keys(GZ, forms) == ["home", "fill", "my_submissions", "review", "board"]
+    assert page_keys(actors["provider"], forms) == ["home", "fill", "my_submissions", "board"]
+    assert page_keys(ADMIN, forms) == ["home", "board", "register", "audit", "admin"]
+    assert page_keys(INSPECTOR, forms) == ["home", "board"]
+
+
+def test_board_scope_matches_the_read_scope(store, catalog, actors):
+    assert board_scope(store, GZ).city == "广州"
+    assert board_scope(store, actors["provider"]).org
+    assert board_scope(store, PROVINCE).kind == "all"

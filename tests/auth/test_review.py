@@ -1,0 +1,87 @@
+"""The review workflow: 已提交 → 退回修改 (reason seen by the filler) → 已重新提交 → 已通过; bulk
+actions; every transition in the audit trail; a city reviews only its city's 附件2."""
+
+from __future__ import annotations
+
+import pytest
+
+from lib import review, submissions
+from lib.auth.policy import row_city
+from lib.submissions import APPROVED, RESUBMITTED, RETURNED, SUBMITTED
+
+from .conftest import GZ, PROVINCE
+
+CITIES = ()
+
+
+def cities(catalog):
+    return tuple(catalog.campaign.cities)
+
+
+def test_return_resubmit_approve(store, catalog, actors):
+    form, provider = catalog.form("att1"), actors["provider"]
+    row = next(r for r in submissions.my_records(store, form, provider) if r.status == SUBMITTED)
+
+    returned = review.return_for_changes(store, form, PROVINCE, {row.id: row.rev}, "月活跃用户数与使用状态不符，请核实。")
+    assert [r.status for r in returned.done] == [RETURNED] and not returned.skipped
+    mine = {r.id: r for r in submissions.my_records(store, form, provider)}
+    assert mine[row.id].status == RETURNED
+    assert review.return_reasons(store, form, mine.values())[row.id] == "月活跃用户数与使用状态不符，请核实。"
+    assert row.id not in {r.id for r in review.queue(store, PROVINCE, form)}
+
+    current = mine[row.id]
+    fixed = submissions.submit(store, form, {**current.values, "monthly_active_users": 3}, provider,
+                               cities=cities(catalog), row_id=row.id, base_rev=current.rev)
+    assert fixed.ok and fixed.record.status == RESUBMITTED
+    assert row.id in {r.id for r in review.queue(store, PROVINCE, form)}
+
+    approved = review.approve(store, form, PROVINCE, {row.id: fixed.record.rev})
+    assert approved.done[0].status == APPROVED
+    with pytest.raises(submissions.NotAllowed):
+        submissions.withdraw(store, form, row.id, provider, base_rev=approved.done[0].rev)
+
+    trail = [(e.action, e.changes.get("_status"), e.note, e.account) for e in store.audit("att1", row.id)]
+    assert trail[1] == ("状态变更", (SUBMITTED, RETURNED), "月活跃用户数与使用状态不符，请核实。", "province")
+    assert trail[2][1] == (RETURNED, RESUBMITTED) and trail[2][3] == provider.account
+    assert trail[3][:3] == ("状态变更", (RESUBMITTED, APPROVED), "审核通过")
+
+
+def test_bulk_return_with_one_reason_and_bulk_approve(store, catalog):
+    form = catalog.form("att3")
+    waiting = review.queue(store, PROVINCE, form)
+    first, rest = waiting[:5], waiting[5:10]
+    out = review.return_for_changes(store, form, PROVINCE, {r.id: r.rev for r in first}, "缺少检查人员签字。")
+    assert len(out.done) == 5 and "已退回 5 条记录" in out.summary("退回")
+    assert set(review.return_reasons(store, form, first).values()) == {"缺少检查人员签字。"}
+    out = review.approve(store, form, PROVINCE, {r.id: r.rev for r in rest})
+    assert len(out.done) == 5 and {store.get("att3", r.id).status for r in rest} == {APPROVED}
+
+
+def test_stale_or_finished_rows_are_skipped_not_overwritten(store, catalog, actors):
+    form = catalog.form("att1")
+    a, b = review.queue(store, PROVINCE, form)[:2]
+    store.update("att1", a.id, base_rev=a.rev, actor=actors["provider"], values={"remarks": "刚改过"})
+    review.approve(store, form, PROVINCE, {b.id: b.rev})
+    out = review.approve(store, form, PROVINCE, {a.id: a.rev, b.id: b.rev + 1})
+    assert not out.done and len(out.skipped) == 2
+    assert "已被" in dict(out.skipped)[a.id] and "已通过" in dict(out.skipped)[b.id]
+
+
+def test_a_return_needs_a_reason_and_writes_nothing_without(store, catalog):
+    form = catalog.form("att1")
+    row = review.queue(store, PROVINCE, form)[0]
+    for reason in ("", "   ", "长" * 501):
+        with pytest.raises(review.ReviewError):
+            review.return_for_changes(store, form, PROVINCE, {row.id: row.rev}, reason)
+    assert store.get("att1", row.id).status == SUBMITTED
+
+
+def test_a_city_reviews_the_att2_reports_of_its_city_only(store, catalog):
+    form = catalog.form("att2")
+    mine = review.queue(store, GZ, form, statuses=None)
+    assert all(row_city(form, r) == "广州" for r in mine)
+    assert {r.id for r in mine} == {r.id for r in store.records("att2") if row_city(form, r) == "广州" and r.status != "草稿"}
+    foreign = next(r for r in store.records("att2") if row_city(form, r) != "广州" and r.status == SUBMITTED)
+    out = review.approve(store, form, GZ, {foreign.id: foreign.rev})
+    assert not out.done and "无权审核" in out.skipped[0][1]
+    assert store.get("att2", foreign.id).status == SUBMITTED

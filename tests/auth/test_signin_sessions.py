@@ -1,0 +1,200 @@
+"""Password sign-in with lockout, session tokens, the accounts file, single sign-on mapping."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import stat
+import threading
+
+import pytest
+
+from lib.auth import AccountError, AccountLocked, SessionInvalid, SignInError
+from lib.auth.accounts import Account, AccountsFile
+from lib.auth.oidc import map_identity
+from lib.auth.sessions import SessionTokens
+from lib.auth.signin import Lockout, authenticate
+
+NOW = dt.datetime(2020, 9, 10, 9, 0)
+PASSWORD = "Gz@2020pass"
+
+
+@pytest.fixture
+def gz(accounts):
+    return accounts.create(Account("city_gz", "city", org="广州市工业和信息化局", city="广州", email="GZ@example.cn"),
+                           PASSWORD, now=NOW, rounds=4)
+
+
+def test_right_password_signs_in_and_is_audited(accounts, gz, store):
+    signed = authenticate(accounts, "city_gz", PASSWORD, now=NOW, store=store)
+    assert signed.actor().city == "广州" and signed.last_sign_in
+    assert [e.action for e in store.audit() if e.account == "city_gz" and not e.form_id] == ["登录"]
+
+
+def test_five_wrong_passwords_lock_for_fifteen_minutes(accounts, gz, store):
+    for i in range(4):
+        with pytest.raises(SignInError) as wrong:
+            authenticate(accounts, "city_gz", f"wrong{i}", now=NOW, store=store)
+        assert not isinstance(wrong.value, AccountLocked) and "账号或密码错误" in str(wrong.value)
+    with pytest.raises(AccountLocked) as locked:
+        authenticate(accounts, "city_gz", "wrong5", now=NOW, store=store)
+    assert "锁定" in str(locked.value)
+    with pytest.raises(AccountLocked):  # even the right password, while locked
+        authenticate(accounts, "city_gz", PASSWORD, now=NOW + dt.timedelta(minutes=14), store=store)
+    assert authenticate(accounts, "city_gz", PASSWORD, now=NOW + dt.timedelta(minutes=15, seconds=1)).account == "city_gz"
+    actions = [e.action for e in store.audit() if e.account == "city_gz" and not e.form_id]
+    assert actions.count("登录失败") == 5 and actions.count("账号锁定") == 1
+
+
+def test_a_success_resets_the_count(accounts, gz):
+    for _ in range(4):
+        with pytest.raises(SignInError):
+            authenticate(accounts, "city_gz", "nope", now=NOW)
+    authenticate(accounts, "city_gz", PASSWORD, now=NOW)
+    for _ in range(4):
+        with pytest.raises(SignInError):
+            authenticate(accounts, "city_gz", "nope", now=NOW)
+    assert accounts.get("city_gz").locked_at(NOW) is None
+
+
+def test_lockout_is_configurable(accounts, gz):
+    with pytest.raises(AccountLocked):
+        authenticate(accounts, "city_gz", "nope", now=NOW, lockout=Lockout(attempts=1, minutes=1))
+
+
+def test_unknown_and_disabled_accounts(accounts, gz, store):
+    with pytest.raises(SignInError, match="账号或密码错误"):
+        authenticate(accounts, "Gz@2020pass", "x", now=NOW, store=store)  # a password typed as account
+    accounts.set_disabled("city_gz", True, now=NOW)
+    with pytest.raises(SignInError, match="已停用"):
+        authenticate(accounts, "city_gz", PASSWORD, now=NOW, store=store)
+    assert all("Gz@2020pass" not in e.account + e.note for e in store.audit())
+
+
+def test_no_password_or_hash_in_the_log_the_workbook_or_a_repr(accounts, gz, store):
+    authenticate(accounts, "city_gz", PASSWORD, now=NOW, store=store)
+    with pytest.raises(SignInError):
+        authenticate(accounts, "city_gz", PASSWORD + "x", now=NOW, store=store)
+    store.flush_workbook()
+    hashed = accounts.get("city_gz").password_hash
+    assert hashed.startswith("$2")
+    for path in store.data_dir.iterdir():
+        if path.is_file() and path.name != "accounts.json":
+            data = path.read_bytes()
+            assert PASSWORD.encode() not in data and hashed.encode() not in data, path.name
+    assert hashed not in repr(accounts.get("city_gz")) and "password_hash" not in accounts.get("city_gz").public()
+    assert stat.S_IMODE(os.stat(accounts.path).st_mode) == 0o600
+    assert PASSWORD not in accounts.path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("account, error", [
+    (Account("a b", "province"), "账号只能包含"),
+    (Account("city_x", "city"), "必须选择所属地市"),
+    (Account("city_x", "city", city="纽约"), "不在活动配置"),
+    (Account("p1", "provider"), "必须填写单位名称"),
+    (Account("x1", "king"), "角色"),
+])
+def test_bad_accounts_are_refused(accounts, account, error):
+    with pytest.raises(AccountError, match=error):
+        accounts.create(account, PASSWORD, roles={"province": "", "city": "", "provider": ""}, cities=("广州",), rounds=4)
+
+
+@pytest.mark.parametrize("password", ["short1", "onlyletters", "12345678901"])
+def test_weak_passwords_are_refused(accounts, password):
+    with pytest.raises(AccountError):
+        accounts.create(Account("p9", "province"), password, rounds=4)
+
+
+def test_taken_id_is_refused(accounts, gz):
+    with pytest.raises(AccountError, match="已存在"):
+        accounts.create(Account("city_gz", "city", city="广州"), PASSWORD, rounds=4)
+
+
+def test_concurrent_changes_from_many_threads_lose_nothing(accounts):
+    def add(i):
+        accounts.add_many([Account(f"u{i:02d}", "inspector")])
+
+    threads = [threading.Thread(target=add, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(accounts) == 20
+    assert not list(accounts.path.parent.glob(".accounts.json.*.tmp"))
+
+
+# --- sessions ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tokens(tmp_path, accounts, gz):
+    return SessionTokens(tmp_path / "data", accounts)
+
+
+def test_token_survives_a_new_process_until_it_expires(tmp_path, accounts, tokens):
+    token = tokens.issue("city_gz", now=NOW, hours=8)
+    again = SessionTokens(tmp_path / "data", AccountsFile(accounts.path))  # another process: same secret file
+    assert again.check(token, now=NOW + dt.timedelta(hours=7)).account == "city_gz"
+    with pytest.raises(SessionInvalid, match="过期"):
+        again.check(token, now=NOW + dt.timedelta(hours=8, seconds=1))
+    assert stat.S_IMODE(os.stat(tmp_path / "data" / ".session_secret").st_mode) == 0o600
+
+
+def test_forged_tokens_are_refused(tokens):
+    token = tokens.issue("city_gz", now=NOW, hours=8)
+    payload, sig = token.split(".")
+    import base64
+    import json
+
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["a"] = "province"
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode() + "." + sig
+    for bad in (forged, token[:-2] + "AA", "", "garbage"):
+        assert not tokens.is_valid(bad, now=NOW)
+
+
+def test_sign_out_revokes_the_token(tokens):
+    token = tokens.issue("city_gz", now=NOW, hours=8)
+    other = tokens.issue("city_gz", now=NOW, hours=8)
+    tokens.revoke(token, now=NOW)
+    with pytest.raises(SessionInvalid, match="退出"):
+        tokens.check(token, now=NOW)
+    assert tokens.is_valid(other, now=NOW)  # another device stays signed in
+
+
+def test_disabling_or_a_new_password_ends_every_session(accounts, tokens):
+    token = tokens.issue("city_gz", now=NOW, hours=8)
+    accounts.set_password("city_gz", "New@2020pass", now=NOW + dt.timedelta(minutes=1), rounds=4)
+    assert not tokens.is_valid(token, now=NOW + dt.timedelta(minutes=2))
+    fresh = tokens.issue("city_gz", now=NOW + dt.timedelta(minutes=3), hours=8)
+    assert tokens.is_valid(fresh, now=NOW + dt.timedelta(minutes=3))
+    accounts.set_disabled("city_gz", True, now=NOW + dt.timedelta(minutes=4))
+    assert not tokens.is_valid(fresh, now=NOW + dt.timedelta(minutes=5))
+
+
+# --- single sign-on ----------------------------------------------------------------------------
+
+
+def test_oidc_identity_maps_to_the_account_by_email(accounts, gz):
+    assert map_identity({"email": "gz@Example.cn", "email_verified": True}, accounts).account == "city_gz"
+    assert map_identity({"sub": "city_gz"}, accounts, claim="sub").city == "广州"
+
+
+@pytest.mark.parametrize("claims, message", [
+    ({"email": "nobody@example.cn"}, "尚未开通"),
+    ({"email": "gz@example.cn", "email_verified": False}, "尚未验证"),
+    ({"name": "张三"}, "没有提供"),
+])
+def test_oidc_identity_without_an_account_is_refused(accounts, gz, claims, message):
+    with pytest.raises(SignInError, match=message):
+        map_identity(claims, accounts)
+
+
+def test_oidc_disabled_or_ambiguous_accounts_are_refused(accounts, gz):
+    accounts.add_many([Account("city_gz2", "city", city="广州", email="gz@example.cn")])
+    with pytest.raises(SignInError, match="多个账号"):
+        map_identity({"email": "gz@example.cn"}, accounts)
+    accounts.set_disabled("city_gz2", True, now=NOW)
+    accounts.set_disabled("city_gz", True, now=NOW)
+    with pytest.raises(SignInError):
+        map_identity({"email": "gz@example.cn"}, accounts)

@@ -1,0 +1,140 @@
+"""AppTest of sign-in (app.py), 审核, 审计日志 and 账号管理 on a real local store with demo rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib.auth.accounts import Account, AccountsFile
+from lib.demo.seed import seed_store
+from lib.store.base import Actor
+from lib.ui import state
+
+from .conftest import ROOT, sign_in
+
+APP = str(ROOT / "app.py")
+PROVINCE = Actor("province", "province", "广东省工业和信息化厅工业互联网处")
+ADMIN = Actor("admin", "admin", "系统管理员")
+PASSWORD = "Test@2020"
+
+
+def page(name: str) -> str:
+    return str(ROOT / "pages" / f"{name}.py")
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+@pytest.fixture
+def seeded(app_env, catalog, reopen):
+    store = reopen()
+    seed_store(store, catalog, rows=40, seed=9)
+    accounts = AccountsFile(app_env / "accounts.json")
+    accounts.create(Account("province", "province", org=PROVINCE.org), PASSWORD, now=dt.datetime.now(), rounds=4)
+    return store
+
+
+def sign_in_with(at: AppTest, account: str, password: str) -> AppTest:
+    at.text_input(key=state.SIGN_IN_ACCOUNT).input(account)
+    at.text_input(key=state.SIGN_IN_PASSWORD).input(password)
+    return next(b for b in at.button if b.label == "登录").click().run()
+
+
+def test_sign_in_shows_the_role_pages_and_sign_out_ends_the_session(seeded, catalog):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception and at.title[0].value == "登录"
+    at = sign_in_with(at, "province", "wrong-password1")
+    assert "账号或密码错误" in texts(at.error)
+    assert at.session_state[state.SIGN_IN_PASSWORD] == ""  # the typed password is not kept
+    at = sign_in_with(at, "province", PASSWORD)
+    assert not at.exception and not at.error
+    token = at.session_state[state.SESSION]
+    assert token and PASSWORD not in token
+
+    # the router with that session (AppTest runs a page alone after a page switch, so start anew)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[state.SESSION] = token
+    at.run()
+    assert at.title[0].value == catalog.campaign.title
+    assert "退出登录" in [b.label for b in at.sidebar.button]
+    at = next(b for b in at.sidebar.button if b.label == "退出登录").click().run()
+    assert state.SESSION not in at.session_state and at.session_state[state.SIGN_IN_NOTICE] == "您已退出登录。"
+    assert "请先登录" in texts(at.warning) or at.title[0].value == "登录"
+    again = AppTest.from_file(APP, default_timeout=60)
+    again.session_state[state.SESSION] = token  # the old token (e.g. a copied cookie) no longer works
+    again.run()
+    assert again.title[0].value == "登录"
+    actions = [e.action for e in seeded.audit() if e.account == "province"]
+    assert actions == ["登录失败", "登录", "退出登录"]
+
+
+def test_five_wrong_passwords_lock_the_account(seeded):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    for i in range(5):
+        at = sign_in_with(at, "province", f"wrong-{i}-pass")
+    assert "锁定" in texts(at.error)
+    at = sign_in_with(at, "province", PASSWORD)
+    assert "锁定" in texts(at.error) and at.title[0].value == "登录"
+
+
+def test_review_page_returns_rows_with_a_reason_the_filler_sees(seeded, reopen):
+    at = sign_in(AppTest.from_file(page("review"), default_timeout=60), PROVINCE).run()
+    assert not at.exception
+    waiting = at.dataframe[0].value
+    picked = list(waiting["记录编号"][:2])
+    at.multiselect(key="review:picked").set_value(picked)
+    at.text_area(key="review:reason").input("请补充企业联系人电话。")
+    at.run()
+    at = next(b for b in at.button if b.label.startswith("退回修改")).click().run()
+    assert not at.exception and "已退回 2 条记录" in texts(at.success)
+    store = reopen()
+    returned = [store.get("att1", rid) for rid in picked]
+    assert {r.status for r in returned} == {"退回修改"}
+
+    owner = returned[0]
+    filler = Actor(owner.owner, "provider", owner.org, owner.city)
+    mine = sign_in(AppTest.from_file(page("my_submissions"), default_timeout=60), filler).run()
+    mine.selectbox[1].set_value(owner.id).run()
+    assert "请补充企业联系人电话。" in texts(mine.warning)
+    assert "请补充企业联系人电话。" in set(mine.dataframe[0].value["退回原因"])
+
+
+def test_audit_page_for_the_province_and_not_for_a_city(seeded):
+    at = sign_in(AppTest.from_file(page("audit"), default_timeout=60), PROVINCE).run()
+    assert not at.exception and len(at.dataframe[0].value) == len(seeded.audit())
+    row = seeded.records("att1")[0]
+    at.selectbox(key="audit:form").set_value("att1")
+    at.text_input(key="audit:row").input(row.id)
+    at.run()
+    assert list(at.dataframe[0].value["记录编号"]) == [row.id]
+    assert "项目名称" in set(at.dataframe[1].value["字段"])
+
+    city = Actor("city_gz", "city", "广州市工业和信息化局", "广州")
+    denied = sign_in(AppTest.from_file(page("audit"), default_timeout=60), city).run()
+    assert "无权查看审计日志" in texts(denied.error) and not denied.dataframe
+    assert seeded.audit()[-1].action == "拒绝访问"
+
+
+def test_admin_page_creates_an_account(seeded, app_env):
+    at = sign_in(AppTest.from_file(page("admin"), default_timeout=60), ADMIN).run()
+    assert not at.exception
+    form_inputs = {t.label: t for t in at.text_input}
+    form_inputs["账号"].input("city_st")
+    at.selectbox[0].set_value("city")
+    at.selectbox[1].set_value("汕头")
+    form_inputs["单位名称"].input("汕头市工业和信息化局")
+    form_inputs["初始密码"].input("Shantou2020")
+    form_inputs["再次输入密码"].input("Shantou2020")
+    at = next(b for b in at.button if b.label == "创建账号").click().run()
+    assert "已创建账号 city_st" in texts(at.success)
+    created = AccountsFile(app_env / "accounts.json").get("city_st")
+    assert created.city == "汕头" and created.password_hash
+    shown = "\n".join(str(d.value.to_dict()) for d in at.dataframe)
+    assert created.password_hash not in shown and "Shantou2020" not in shown
+
+    city = Actor("city_gz", "city", "广州市工业和信息化局", "广州")
+    denied = sign_in(AppTest.from_file(page("admin"), default_timeout=60), city).run()
+    assert "无权管理账号" in texts(denied.error)
