@@ -5,7 +5,6 @@ reason, corrects the row and resubmits."""
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 from lib.demo.seed import generate
@@ -13,9 +12,8 @@ from lib.forms import load_catalog
 from lib.forms.columns import sheet_spec
 from lib.store.base import Actor
 from lib.store.factory import open_store
-
-from .conftest import sign_in
-from .test_fill_journey import choose, type_into, widget
+from tests.browser.conftest import sign_in
+from tests.browser.widgets import choose, fill_valid_att1, type_into, widget
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,37 +60,6 @@ def test_a_city_sees_only_its_city_and_cannot_open_province_pages(app_server, pa
         assert not page.get_by_role("heading", name=re.compile("审计日志|台账导入与核对")).count()
 
 
-def fill_att1(page, voucher: str) -> None:
-    type_into(page, "服务商名称", "广州云智信息科技有限公司")
-    type_into(page, "服务商统一社会信用代码", "91440101MA59ABCDEM")
-    choose(page, "奖补年度", "2019")
-    choose(page, "企业所在地市", "佛山")
-    type_into(page, "企业所在区县", "南海区")
-    type_into(page, "企业名称", "佛山市南海精工机械有限公司")
-    type_into(page, "企业统一社会信用代码", "91440604MA4UXY7Q2" + _check("91440604MA4UXY7Q2"))
-    type_into(page, "服务券编号", voucher)
-    type_into(page, "项目名称", "精工机械设备上云项目")
-    choose(page, "项目类型", "工业设备上云")
-    choose(page, "业务领域", "生产管控")
-    type_into(page, "实施内容", "数控机床联网采集，部署设备管理云平台。")
-    type_into(page, "合同签订日期", "2019-05-10")
-    type_into(page, "合同金额", "20.00")
-    type_into(page, "实际支付金额", "19.00")
-    type_into(page, "奖补金额", "4.00")
-    type_into(page, "项目验收日期", "2019-08-30")
-    choose(page, "目前使用状态", "正常使用")
-    type_into(page, "月活跃用户数", "12")
-    type_into(page, "回访日期", "2020-09-10")
-    type_into(page, "姓名", "张三")
-    type_into(page, "联系电话", "13800138000")
-
-
-def _check(first17: str) -> str:
-    from lib.forms.types import credit_code_check_char
-
-    return credit_code_check_char(first17)
-
-
 def submitted(page, pattern: str) -> str:
     confirmation = page.get_by_text(re.compile(pattern))
     problems = page.get_by_text("提交未成功")
@@ -106,7 +73,7 @@ def test_provider_submits_province_returns_provider_corrects_and_resubmits(app_s
     sign_in(page, app_server.url, "provider_001")
     page.get_by_role("link", name="在线填报").click()
     page.get_by_text("服务商信息").wait_for()
-    fill_att1(page, f"SYQ-2019-4406-{int(time.time()) % 100000:05d}")
+    fill_valid_att1(page)
     page.get_by_role("button", name="提交", exact=True).click()
     row_id = re.search(r"记录编号 (\S+)（", submitted(page, "提交成功！记录编号")).group(1)
 

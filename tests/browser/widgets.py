@@ -1,0 +1,65 @@
+"""Driving Streamlit widgets in Chromium, and filling a valid 附件1 row, for the browser journeys."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from lib.forms.types import credit_code_check_char
+
+
+def widget(page, testid: str, label: str):
+    """The Streamlit widget of kind ``testid`` whose label starts with ``label``."""
+    return page.locator(", ".join(f"[data-testid='{t}']" for t in testid.split())).filter(
+        has=page.locator("[data-testid='stWidgetLabel']", has_text=re.compile("^" + re.escape(label)))
+    ).first
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the Streamlit selectbox labelled ``label``."""
+    box = widget(page, "stSelectbox", label)
+    box.scroll_into_view_if_needed()
+    box.click()
+    page.keyboard.type(option)
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def type_into(page, label: str, text: str) -> None:
+    box = widget(page, "stTextInput stTextArea stNumberInput stDateInput", label).locator("input, textarea").first
+    box.fill(text)
+    box.press("Enter" if box.get_attribute("aria-label") is None else "Tab")
+
+
+def fill_valid_att1(page) -> str:
+    """Fill every required field of 附件1 on the open fill page; return the (unique) voucher number."""
+    client_code = "91440604MA4" + "UXY7Q2"
+    client_code += credit_code_check_char(client_code)
+    voucher = f"SYQ-2019-4406-{int(time.time()) % 100000:05d}"
+    type_into(page, "服务商名称", "广州云智信息科技有限公司")
+    type_into(page, "服务商统一社会信用代码", "91440101MA59ABCDEM")
+    choose(page, "奖补年度", "2019")
+    choose(page, "企业所在地市", "佛山")
+    type_into(page, "企业所在区县", "南海区")
+    type_into(page, "企业名称", "佛山市南海精工机械有限公司")
+    type_into(page, "企业统一社会信用代码", client_code)
+    type_into(page, "服务券编号", voucher)
+    type_into(page, "项目名称", "精工机械设备上云项目")
+    choose(page, "项目类型", "工业设备上云")
+    choose(page, "业务领域", "生产管控")
+    type_into(page, "实施内容", "数控机床联网采集，部署设备管理云平台。")
+    type_into(page, "合同签订日期", "2019-05-10")
+    type_into(page, "合同金额", "20.00")
+    type_into(page, "实际支付金额", "19.00")
+    type_into(page, "奖补金额", "4.00")
+    type_into(page, "项目验收日期", "2019-08-30")
+    choose(page, "目前使用状态", "使用率较低")
+    page.locator("textarea[aria-label^='原因说明']").wait_for()  # appears because the status is not 正常使用
+    type_into(page, "原因说明", "生产线调整，部分设备停机。")
+    type_into(page, "月活跃用户数", "12")
+    type_into(page, "回访日期", "2020-09-10")
+
+    # one contact row in the table (the first row is there already)
+    type_into(page, "姓名", "张三")
+    type_into(page, "职务", "信息部经理")
+    type_into(page, "联系电话", "13800138000")
+    return voucher
