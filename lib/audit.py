@@ -89,7 +89,9 @@ def audit_frame(items: Iterable[AuditEntry], labels: Labels) -> pd.DataFrame:
         for e in items
     ]
     frame = pd.DataFrame(rows, columns=[*COLUMNS, "_form"])
-    return frame.iloc[::-1].reset_index(drop=True)
+    # By time, not log order: imports and the demo write entries stamped with earlier times.
+    # Stable, so entries of the same second keep their log order (reversed with the rest).
+    return frame.iloc[::-1].sort_values("时间", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def filter_audit(frame: pd.DataFrame, flt: AuditFilter) -> pd.DataFrame:

@@ -91,3 +91,12 @@ def test_row_history_is_field_by_field_and_exports(store, catalog, reviewed, act
     sheet = read_workbook(to_xlsx({"记录历史": history}))[0]
     assert sheet.rows[0] == list(history.columns) and len(sheet.rows) == len(history) + 1
     assert form.field("followup_date").label == "回访日期"
+
+
+def test_audit_lists_newest_first_by_time_not_by_log_order(catalog):
+    from lib.store.base import AuditEntry
+
+    at = [dt.datetime(2020, 9, d, 9) for d in (15, 10, 20)]  # written out of time order (an import)
+    items = [AuditEntry(t, "city_gz", "新增", "att3", f"r{i}", 1, {}) for i, t in enumerate(at)]
+    frame = audit.audit_frame(items, audit.Labels.of(catalog.forms()))
+    assert list(frame["记录编号"]) == ["r2", "r0", "r1"]
