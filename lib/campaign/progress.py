@@ -23,14 +23,17 @@ campaign clock) an entry with no filing is 逾期未报.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from lib.store.base import Actor
 from lib.submissions import APPROVED, DRAFT, RESUBMITTED, RETURNED, SUBMITTED, WITHDRAWN
 
 from .reconcile import (
+    _take,
     match,
     member,
     normalize_code,
@@ -61,6 +64,9 @@ SPENDING_BINS = ((0, 20), (20, 40), (40, 60), (60, 80), (80, 100.0001))
 SPENDING_LABELS = ("0–20%", "20–40%", "40–60%", "60–80%", "80–100%")
 EXEMPT = "免填（按月报送）"
 NO_RATIO = "未填"
+
+#: The dtype pandas gives a column of text made from one string (a state column).
+_TEXT = pd.Series([ON_TIME]).dtype
 
 UNIT_ROLE = {"att1": "服务商", "att2": "牵头单位", "att3": "地市工信部门"}
 
@@ -180,7 +186,8 @@ def _counted(frame: pd.DataFrame | None, as_of: dt.date) -> pd.DataFrame:
     if frame is None or frame.empty:
         return pd.DataFrame(columns=["_id", "_status", "_owner", "_org", "_city", "_created_at", "_rev"])
     created = pd.to_datetime(frame["_created_at"])
-    return frame[created.isna() | (created < pd.Timestamp(as_of) + pd.Timedelta(days=1))]
+    keep = created.isna() | (created < pd.Timestamp(as_of) + pd.Timedelta(days=1))
+    return frame if keep.all() else frame[keep]
 
 
 def _late(at: pd.Series, deadline: dt.date | None) -> pd.Series:
@@ -192,7 +199,13 @@ def _late(at: pd.Series, deadline: dt.date | None) -> pd.Series:
 def _days_late(at: pd.Series, deadline: dt.date | None) -> pd.Series:
     if deadline is None:
         return pd.Series(0, index=at.index)
-    days = (pd.to_datetime(at).dt.normalize() - pd.Timestamp(deadline)).dt.days
+    stamps = pd.to_datetime(at)
+    if _is_datetime(stamps):  # naive datetime64: whole days in numpy (floor to the day, as normalize)
+        values = stamps.to_numpy()
+        days = (values.astype("datetime64[D]") - np.datetime64(deadline, "D")).astype(np.int64)
+        days[np.isnat(values)] = 0
+        return pd.Series(np.maximum(days, 0), index=at.index)
+    days = (stamps.dt.normalize() - pd.Timestamp(deadline)).dt.days
     return days.clip(lower=0).fillna(0).astype(int)
 
 
@@ -212,55 +225,81 @@ def _filed(frame: pd.DataFrame, key: pd.Series, city: pd.Series, unit: pd.Series
     )
 
 
-def _units(form_id: str, filed: pd.DataFrame, expected: pd.DataFrame, deadline: dt.date | None, as_of: dt.date) -> pd.DataFrame:
-    """One row per due or filed thing of one form.
+def _units(
+    form_id: str, filed: pd.DataFrame, expected: pd.DataFrame, deadline: dt.date | None, as_of: dt.date,
+    presorted: bool = False,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """One row per due or filed thing of one form, and which rows of ``filed`` are first filings.
 
-    ``filed``: every non-draft/withdrawn/draft row in the shape of ``_filed``; ``expected``: key,
-    city, unit, name of each register entry. Columns out: form, key, city, unit, owner, name,
-    in_register, state, late, reported_at, days_late, row_id, status.
+    ``filed``: every row in the shape of ``_filed``; ``expected``: key, city, unit, name of each
+    register entry. Columns out: form, key, city, unit, owner, name, in_register, state, late,
+    reported_at, days_late, row_id, status. ``presorted``: ``filed`` is already in filing order.
+
+    The rows are those of a left merge of the register entries with the first filing of each key,
+    then the filings of keys not in the register, the later filings of a key (duplicates) and the
+    drafts / withdrawn rows; they are found by hash lookups on the keys, and the frame is taken
+    from ``filed`` and ``expected`` by position.
     """
-    counted = filed[filed["status"].isin(REPORTED_STATUSES)].sort_values(["reported_at", "row_id"], kind="stable")
-    first = counted.drop_duplicates("key")
-    dups = counted[counted.duplicated("key")]
-    others = filed[filed["status"].isin(NOT_COUNTED)]
+    status = filed["status"]
+    counted = np.flatnonzero(status.isin(REPORTED_STATUSES).to_numpy(dtype=bool))
+    if not presorted and len(counted) > 1:
+        when = filed[["reported_at", "row_id"]].take(counted).reset_index(drop=True)
+        counted = counted[when.sort_values(["reported_at", "row_id"], kind="stable").index.to_numpy()]
+    keys = filed["key"].to_numpy(dtype=object)
+    repeat = pd.Index(keys[counted], dtype=object).duplicated()
+    first, dup_pos = counted[~repeat], counted[repeat]
+    first_flags = np.zeros(len(filed), dtype=bool)
+    first_flags[first] = True
+    other_pos = np.flatnonzero(status.isin(NOT_COUNTED).to_numpy(dtype=bool))
 
-    exp = expected.drop_duplicates("key")
-    joined = exp.merge(first.drop(columns=["city", "unit", "name"]), on="key", how="left")
+    exp_keys = pd.Index(expected["key"].to_numpy(dtype=object), dtype=object)
+    exp_pos = np.flatnonzero(~exp_keys.duplicated())
+    exp = expected if len(exp_pos) == len(expected) else expected.take(exp_pos)
+    exp_index = exp_keys if len(exp_pos) == len(expected) else exp_keys.take(exp_pos)
+    first_keys = pd.Index(keys[first], dtype=object)
+    e_first = first_keys.get_indexer(exp_index)  # the first filing of each register entry, or -1
+    joined = pd.DataFrame({c: exp[c].reset_index(drop=True) for c in ("key", "city", "unit", "name")})
+    filing = np.full(len(e_first), -1, dtype=np.intp)
+    filing[e_first >= 0] = first[e_first[e_first >= 0]]
+    for c in ("owner", "status", "reported_at", "row_id"):
+        joined[c] = _take(filed[c], filing)
     joined["in_register"] = True
-    off = first[~member(first["key"], exp["key"])].copy()
+    off = filed.take(first[exp_index.get_indexer(first_keys) < 0])
     off["in_register"] = False
     # a duplicate or a draft of a register entry belongs to the entry's city and unit
-    reg_city = pd.Series(exp["city"].values, index=exp["key"].values)
-    reg_unit = pd.Series(exp["unit"].values, index=exp["key"].values)
-    dups, others = dups.copy(), others.copy()
-    for part in (dups, others):
-        part["in_register"] = member(part["key"], exp["key"])
-        part["city"] = part["key"].map(reg_city).fillna(part["city"])
-        part["unit"] = part["key"].map(reg_unit).fillna(part["unit"])
+    parts = [(joined, "main"), (off, "main")]
+    for pos, kind in ((dup_pos, "dup"), (other_pos, "other")):
+        part = filed.take(pos)
+        at = exp_index.get_indexer(pd.Index(keys[pos], dtype=object))
+        part["in_register"] = at >= 0
+        for c in ("city", "unit"):
+            part[c] = _take(exp[c], at).set_axis(part.index).fillna(part[c])
+        parts.append((part, kind))
 
     overdue = deadline is not None and as_of > deadline
     frames = []
-    for part, kind in ((joined, "main"), (off, "main"), (dups, "dup"), (others, "other")):
+    for part, kind in parts:
         if part.empty:
             continue
-        part = part.copy()
-        late = _late(part["reported_at"], deadline) & part["status"].notna()
+        blank = part["status"].isna().to_numpy(dtype=bool)
+        late = _late(part["reported_at"], deadline).to_numpy(dtype=bool) & ~blank
         if kind == "main":
-            state = pd.Series(ON_TIME, index=part.index)
+            state = np.full(len(part), ON_TIME, dtype=object)
             state[late] = LATE_FILED
-            state[part["status"] == RETURNED] = RETURNED_STATE
-            state[part["status"].isna()] = OVERDUE if overdue else MISSING
-            days = _days_late(part["reported_at"], deadline)
+            state[(part["status"] == RETURNED).to_numpy(dtype=bool)] = RETURNED_STATE
+            state[blank] = OVERDUE if overdue else MISSING
+            days = _days_late(part["reported_at"], deadline).to_numpy(copy=True)
             if overdue:
-                days[part["status"].isna()] = (as_of - deadline).days
+                days[blank] = (as_of - deadline).days
+            state = pd.array(state, dtype=_TEXT)
         elif kind == "dup":
-            state = pd.Series(DUPLICATE, index=part.index)
-            days = _days_late(part["reported_at"], deadline)
+            state = pd.array(np.full(len(part), DUPLICATE, dtype=object), dtype=_TEXT)
+            days = _days_late(part["reported_at"], deadline).to_numpy(copy=True)
         else:
-            state = part["status"].astype(object)
-            days = pd.Series(0, index=part.index)
-            late = pd.Series(False, index=part.index)
-        part["state"], part["late"], part["days_late"] = state.values, late.values, days.values
+            state = part["status"].astype(object).to_numpy()
+            days = np.zeros(len(part), dtype=np.int64)
+            late = np.zeros(len(part), dtype=bool)
+        part["state"], part["late"], part["days_late"] = state, late, days
         frames.append(part)
     cols = ["key", "city", "unit", "owner", "name", "in_register", "state", "late", "reported_at", "days_late", "row_id", "status"]
     if not frames:
@@ -271,7 +310,7 @@ def _units(form_id: str, filed: pd.DataFrame, expected: pd.DataFrame, deadline: 
     out["owner"] = out["owner"].fillna("")
     out["row_id"] = out["row_id"].fillna("")
     out["status"] = out["status"].fillna("")
-    return out
+    return out, first_flags
 
 
 def _empty_register(columns: list[str]) -> pd.DataFrame:
@@ -304,7 +343,7 @@ def prepare(
     f1 = pd.DataFrame({"key": rep_all["voucher"], "city": rep_all["city"], "unit": rep_all["provider"],
                        "owner": rep_all["owner"], "name": rep_all["name"], "status": rep_all["status"],
                        "reported_at": rep_all["at"], "row_id": rep_all["row_id"]})
-    u1 = _units("att1", f1, exp_vouchers, calendar.deadlines.get("att1"), as_of)
+    u1, first1 = _units("att1", f1, exp_vouchers, calendar.deadlines.get("att1"), as_of, presorted=True)
 
     # 附件3: by voucher number when given, else by the firm's credit code (a firm with one voucher)
     a3_voucher = normalize_code(_col(a3, "voucher_no"))
@@ -315,7 +354,7 @@ def prepare(
     a3_city = _col(a3, "city").where(_col(a3, "city").notna(), _col(a3, "_city", ""))
     exp3 = exp_vouchers.assign(unit=exp_vouchers["city"] + "市工业和信息化局")
     f3 = _filed(a3, a3_key, a3_city, a3_city.fillna("") + "市工业和信息化局", _col(a3, "client_name"))
-    u3 = _units("att3", f3, exp3, calendar.deadlines.get("att3"), as_of)
+    u3, first3 = _units("att3", f3, exp3, calendar.deadlines.get("att3"), as_of)
 
     # 附件2: by lead unit code + project name; by code alone when the unit has one project
     p_code = normalize_code(projects["lead_unit_credit_code"])
@@ -330,24 +369,46 @@ def prepare(
     a2_key = a2_key.where(member(a2_key, p_key), a2_code.map(key_by_code).fillna(a2_key))
     lead = _col(a2, "lead_unit_name").where(_col(a2, "lead_unit_name").notna(), _col(a2, "_org", ""))
     f2 = _filed(a2, a2_key, _col(a2, "city"), normalize_name(lead), _col(a2, "project_name"))
-    u2 = _units("att2", f2, exp2, calendar.deadlines.get("att2"), as_of)
+    u2, _ = _units("att2", f2, exp2, calendar.deadlines.get("att2"), as_of)
 
     units = pd.concat([u1, u2, u3], ignore_index=True)
     rep2 = a2[a2["_status"].isin(REPORTED_STATUSES)]
-    rep3 = a3[a3["_status"].isin(REPORTED_STATUSES)]
-    rep = rep_all[rep_all["status"].isin(REPORTED_STATUSES)].copy()  # already in filing order
-    rep["duplicate"] = rep["voucher"].duplicated()
+    counted3 = a3["_status"].isin(REPORTED_STATUSES).to_numpy(dtype=bool)
+    rep3 = a3[counted3]
+    if _is_datetime(a3["_created_at"]):  # then the filing order of _units is that of _first_filed
+        first_rep3 = pd.Series(first3[counted3], index=rep3.index, dtype=bool)
+    else:
+        first_rep3 = _first_filed(rep3, a3_key.loc[rep3.index]) if len(rep3) else pd.Series(dtype=bool)
+    counted1 = rep_all["status"].isin(REPORTED_STATUSES).to_numpy(dtype=bool)
+    rep = rep_all[counted1].copy()  # already in filing order
+    rep["duplicate"] = ~first1[counted1]  # a later filing of a voucher already filed
     issues = match(rep, reg)
     firsts = rep.loc[~rep["duplicate"], "row_id"]
-    rep1 = a1.loc[rep.index]
+    rep1 = _rows_at(a1, rep.index, ATT1_COLUMNS)
     return Prepared(calendar, as_of, units, _att1_rows(rep1, rep["provider"], member(rep1["_id"], firsts)),
-                    _att2_rows(rep2), _att3_rows(rep3, a3_key), issues, later=later)
+                    _att2_rows(rep2), _att3_rows(rep3, first_rep3), issues, later=later)
+
+
+def _is_datetime(values: pd.Series) -> bool:
+    return isinstance(values.dtype, np.dtype) and values.dtype.kind == "M"
+
+
+def _rows_at(frame: pd.DataFrame, labels: pd.Index, columns: tuple[str, ...]) -> pd.DataFrame:
+    """``frame.loc[labels]`` limited to ``columns`` (those it has): only the columns used are taken."""
+    present = [c for c in columns if c in frame]
+    if frame.index.is_unique:
+        return frame[present].take(frame.index.get_indexer(labels))
+    return frame.loc[labels, present]
 
 
 def _first_filed(frame: pd.DataFrame, key: pd.Series) -> pd.Series:
     """True for the earliest filing of each key (later ones are duplicates and not counted twice)."""
     order = frame.assign(_k=key.values).sort_values(["_created_at", "_id"], kind="stable")
     return ~order["_k"].duplicated().reindex(frame.index)
+
+
+ATT1_COLUMNS = ("_id", "_status", "client_city", "client_name", "voucher_no", "project_name", "subsidy_amount",
+                "usage_status", "monthly_active_users", "reason", "_owner", "_created_at")
 
 
 def _att1_rows(rep: pd.DataFrame, provider: pd.Series, first: pd.Series) -> pd.DataFrame:
@@ -363,10 +424,9 @@ def _att1_rows(rep: pd.DataFrame, provider: pd.Series, first: pd.Series) -> pd.D
     ).reset_index(drop=True)
 
 
-def _att3_rows(rep: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
+def _att3_rows(rep: pd.DataFrame, first: pd.Series) -> pd.DataFrame:
     method = _col(rep, "check_method")
     conclusion = _col(rep, "conclusion").where(method != "未检查", "未检查").fillna("未填")
-    first = _first_filed(rep, keys.loc[rep.index]) if len(rep) else pd.Series(dtype=bool)
     return pd.DataFrame(
         {
             "记录编号": rep["_id"], "记录状态": rep["_status"],
@@ -437,22 +497,34 @@ def _scope_rows(rows: pd.DataFrame, scope: Scope, org_col: str | None) -> pd.Dat
     return rows
 
 
+def _state_flags(units: pd.DataFrame) -> Callable[..., np.ndarray]:
+    """``is_(*states)``: which rows of ``units`` are in one of ``states`` (one pass over the column)."""
+    codes, uniques = pd.factorize(units["state"])
+    names = np.asarray(uniques, dtype=object)
+
+    def is_(*states: str) -> np.ndarray:
+        table = np.append(np.isin(names, np.asarray(states, dtype=object)), False)  # code -1: blank
+        return table[codes]
+
+    return is_
+
+
 def _progress(units: pd.DataFrame, calendar: Calendar, as_of: dt.date, cities: tuple[str, ...]) -> pd.DataFrame:
-    flags = pd.DataFrame(
-        {
-            "city": units["city"], "form": units["form"],
-            "应报": units["in_register"].astype(bool) & units["state"].isin((*REPORTED_STATES, MISSING, OVERDUE)),
-            "已报": units["state"].isin(REPORTED_STATES),
-            "台账外": units["state"].isin(REPORTED_STATES) & ~units["in_register"].astype(bool),
-            "未报": units["state"].isin((MISSING, OVERDUE)),
-            "逾期未报": units["state"] == OVERDUE,
-            "逾期报送": units["state"].isin(REPORTED_STATES) & units["late"].astype(bool),
-            "退回修改": units["state"] == RETURNED_STATE,
-            "重复报送": units["state"] == DUPLICATE,
-            "草稿": units["state"] == DRAFT,
-        }
-    )
-    counts = flags.groupby(["city", "form"]).sum()
+    is_ = _state_flags(units)
+    in_register = units["in_register"].astype(bool).to_numpy(dtype=bool)
+    reported = is_(*REPORTED_STATES)
+    flags = {
+        "应报": in_register & is_(*REPORTED_STATES, MISSING, OVERDUE),
+        "已报": reported,
+        "台账外": reported & ~in_register,
+        "未报": is_(MISSING, OVERDUE),
+        "逾期未报": is_(OVERDUE),
+        "逾期报送": reported & units["late"].astype(bool).to_numpy(dtype=bool),
+        "退回修改": is_(RETURNED_STATE),
+        "重复报送": is_(DUPLICATE),
+        "草稿": is_(DRAFT),
+    }
+    counts = _group_sums([units["city"], units["form"]], ["city", "form"], flags)
     forms = [f for f in FORM_IDS if f in calendar.titles] or list(FORM_IDS)
     grid = pd.MultiIndex.from_product([list(cities), forms], names=["city", "form"])
     extra = counts.index.difference(grid)  # cities outside the list (a typo in a row) stay visible
@@ -466,19 +538,18 @@ def _progress(units: pd.DataFrame, calendar: Calendar, as_of: dt.date, cities: t
 
 
 def _by_unit(units: pd.DataFrame, form_id: str) -> pd.DataFrame:
-    u = units[units["form"] == form_id]
-    flags = pd.DataFrame(
-        {
-            "单位": u["unit"],
-            "台账项目": u["in_register"].astype(bool) & u["state"].isin((*REPORTED_STATES, MISSING, OVERDUE)),
-            "已报送": u["state"].isin(REPORTED_STATES),
-            "未报送": u["state"].isin((MISSING, OVERDUE)),
-            "逾期未报": u["state"] == OVERDUE,
-            "逾期报送": u["state"].isin(REPORTED_STATES) & u["late"].astype(bool),
-            "退回修改": u["state"] == RETURNED_STATE,
-        }
-    )
-    out = flags.groupby("单位").sum().astype(int).reset_index()
+    u = units[["unit", "in_register", "state", "late"]].take(np.flatnonzero((units["form"] == form_id).to_numpy(dtype=bool)))
+    is_ = _state_flags(u)
+    reported = is_(*REPORTED_STATES)
+    flags = {
+        "台账项目": u["in_register"].astype(bool).to_numpy(dtype=bool) & is_(*REPORTED_STATES, MISSING, OVERDUE),
+        "已报送": reported,
+        "未报送": is_(MISSING, OVERDUE),
+        "逾期未报": is_(OVERDUE),
+        "逾期报送": reported & u["late"].astype(bool).to_numpy(dtype=bool),
+        "退回修改": is_(RETURNED_STATE),
+    }
+    out = _group_sums([u["unit"]], ["单位"], flags).astype(int).reset_index()
     out["完成率"] = ((out["台账项目"] - out["未报送"]) / out["台账项目"].where(out["台账项目"] > 0)).round(3)
     return out
 
@@ -496,20 +567,29 @@ def _city_list(cities: list[str]) -> str:
 def _late_list(units: pd.DataFrame, calendar: Calendar, as_of: dt.date) -> pd.DataFrame:
     """Who is late, with what and by how many days (most days first)."""
     cols = ["单位", "角色", "表单", "地市", "事项", "数量", "截止日期", "逾期天数"]
+    past = [f for f, d in calendar.deadlines.items() if d is not None and as_of > d]
     parts = []
     for label, mask, days in (
         ("未报送", units["state"] == OVERDUE, "days_late"),
         ("逾期报送", units["state"].isin(REPORTED_STATES) & units["late"].astype(bool), "days_late"),
-        ("退回修改未重新提交", units["state"] == RETURNED_STATE, None),
+        ("退回修改未重新提交", (units["state"] == RETURNED_STATE) & units["form"].isin(past), None),
     ):
-        rows = units[mask]
-        if label.startswith("退回"):
-            rows = rows[rows["form"].map(lambda f: calendar.deadlines.get(f) is not None and as_of > calendar.deadlines[f])]
-        if rows.empty:
+        pos = np.flatnonzero(mask.to_numpy(dtype=bool))
+        if not len(pos):
             continue
-        g = rows.groupby(["form", "unit"]).agg(数量=("key", "size"), 逾期天数=(days or "days_late", "max")).reset_index()
-        cities = rows[["form", "unit", "city"]].drop_duplicates().groupby(["form", "unit"])["city"].agg(list)
-        g["地市"] = [_city_list(c) for c in cities.reindex(pd.MultiIndex.from_frame(g[["form", "unit"]])).tolist()]
+        # groupby(["form", "unit"]): groups in key order, NaN keys dropped
+        (forms, unit_names), group_of = _groups([units["form"].take(pos), units["unit"].take(pos)])
+        keep = group_of >= 0
+        size = np.bincount(group_of[keep], minlength=len(forms))
+        most = np.full(len(forms), np.iinfo(np.int64).min, dtype=np.int64)
+        np.maximum.at(most, group_of[keep], units["days_late"].to_numpy(dtype=np.int64)[pos][keep])
+        g = pd.DataFrame({"form": forms, "unit": unit_names, "数量": size,
+                          "逾期天数": most.astype(units["days_late"].dtype)})  # object when units is (empty parts)
+        cities: list[set] = [set() for _ in forms]
+        for k, city in zip(group_of.tolist(), units["city"].take(pos).tolist(), strict=True):
+            if k >= 0:
+                cities[k].add(city)
+        g["地市"] = [_city_list(list(c)) for c in cities]
         if days is None:
             g["逾期天数"] = g["form"].map(lambda f: (as_of - calendar.deadlines[f]).days)
         g["事项"] = label + " " + g["数量"].astype(str) + " 项"
@@ -524,11 +604,46 @@ def _late_list(units: pd.DataFrame, calendar: Calendar, as_of: dt.date) -> pd.Da
     return out.sort_values(["逾期天数", "数量"], ascending=False, kind="stable")[cols].reset_index(drop=True)
 
 
+def _groups(keys: list[pd.Series]) -> tuple[list[list], np.ndarray]:
+    """The distinct combinations of ``keys`` in sorted order (as groupby orders its groups) as
+    one list of values per key, and each row's group number (-1 where a key is blank)."""
+    codes, uniques = [], []
+    for key in keys:
+        c, u = pd.factorize(key, sort=True)
+        codes.append(c)
+        uniques.append(u)
+    combined = np.zeros(len(keys[0]), dtype=np.int64)
+    blank = np.zeros(len(keys[0]), dtype=bool)
+    for c, u in zip(codes, uniques, strict=True):
+        combined = combined * max(len(u), 1) + np.maximum(c, 0)
+        blank |= c < 0
+    present, group_of = np.unique(combined[~blank], return_inverse=True)
+    out = np.full(len(combined), -1, dtype=np.int64)
+    out[~blank] = group_of
+    values = []
+    for u in reversed(uniques):
+        n = max(len(u), 1)
+        values.append(np.asarray(u, dtype=object)[present % n].tolist() if len(u) else [])
+        present = present // n
+    return values[::-1], out
+
+
+def _group_sums(keys: list[pd.Series], names: list[str], flags: dict[str, np.ndarray]) -> pd.DataFrame:
+    """``DataFrame({**keys, **flags}).groupby(names).sum()`` for boolean flags (counts as int64)."""
+    groups, group_of = _groups(keys)
+    keep = group_of >= 0
+    data = {c: np.bincount(group_of[keep], weights=f[keep], minlength=len(groups[0])).astype(np.int64) for c, f in flags.items()}
+    index = pd.Index(groups[0], name=names[0]) if len(names) == 1 else pd.MultiIndex.from_arrays(groups, names=names)
+    return pd.DataFrame(data, index=index)
+
+
 def _breakdown(rows: pd.DataFrame, by: str, column: str, order: tuple[str, ...], by_order: tuple[str, ...] = ()) -> pd.DataFrame:
     """Long table (by, column, 项目数) with every (by, category) pair present."""
     if rows.empty:
         return pd.DataFrame(columns=[by, column, "项目数"])
-    counts = rows.groupby([by, column]).size().to_dict()
+    (keys, values), group_of = _groups([rows[by], rows[column]])
+    size = np.bincount(group_of[group_of >= 0], minlength=len(keys))
+    counts = dict(zip(zip(keys, values, strict=True), size.tolist(), strict=True))
     present = {k for k, _ in counts}
     cats = list(order) + sorted({c for _, c in counts} - set(order))
     keys = [k for k in by_order if k in present] + sorted(present - set(by_order))

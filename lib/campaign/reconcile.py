@@ -21,6 +21,7 @@ chooses: statuses, as-of date) and the register entries in force, and lists ever
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 NOT_REPORTED = "台账有、未报送"
@@ -53,13 +54,24 @@ def _already_clean(values: pd.Series, dirty: str) -> pd.Series | None:
     Rows from the store are already normalised by the form and import validators, so one
     vectorised check usually replaces a Python loop over every value.
     """
-    text = values.fillna("").astype("str")
     try:
         import pyarrow as pa
         import pyarrow.compute as pc
-
+    except Exception:  # no pyarrow: check in Python
+        return None
+    if isinstance(values.dtype, pd.StringDtype):
+        # Text already: the Arrow data is searched as it is (a blank matches nothing) and blanks
+        # become "" on the way out, without an intermediate filled copy.
+        try:
+            found = pc.any(pc.match_substring_regex(pa.array(values), dirty)).as_py()
+        except Exception:
+            found = True  # let the general path below decide
+        if not found:
+            return pd.Series(values.to_numpy(dtype=object, na_value=""), index=values.index, dtype=object)
+    text = values.fillna("").astype("str")
+    try:
         found = pc.any(pc.match_substring_regex(pa.array(text), dirty)).as_py()
-    except Exception:  # no pyarrow, or a storage it cannot take: check in Python
+    except Exception:  # a storage pyarrow cannot take: check in Python
         return None
     return None if found else text.astype(object)
 
@@ -165,8 +177,121 @@ def reconcile(att1: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
     return match(reported_frame(att1), register_frame(register))
 
 
+def _issue_frame(kind: str, rows, in_reg: pd.Series) -> pd.DataFrame:
+    """One issue row per row of ``rows`` (the columns of a register / 附件1 join, as a frame or a
+    dict of equally indexed Series); ``in_reg``: the
+    voucher is in the register, so the register's provider, city and firm name are shown."""
+    return pd.DataFrame(
+        {
+            "问题类型": kind,
+            "服务券编号": rows["voucher"],
+            "服务商": rows["r_provider"].where(in_reg, rows["provider"]),
+            "地市": rows["r_city"].where(in_reg, rows["city"]),
+            "企业名称": rows["r_name"].where(in_reg, rows["name"]),
+            "台账奖补金额": rows["r_amount"],
+            "填报奖补金额": rows["amount"],
+            "台账地市": rows["r_city"],
+            "填报地市": rows["city"],
+            "台账信用代码": rows["r_code"],
+            "填报信用代码": rows["code"],
+            "台账服务商": rows["r_provider"],
+            "填报服务商": rows["provider"],
+            "记录编号": rows["row_id"],
+            "填报账号": rows["owner"],
+        }
+    )
+
+
+def _issues_out(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in ISSUE_COLUMNS})
+    out = pd.concat(parts, ignore_index=True)[ISSUE_COLUMNS]
+    for col in ("服务商", "地市", "企业名称", "台账地市", "填报地市", "台账信用代码", "填报信用代码", "台账服务商", "填报服务商", "记录编号", "填报账号"):
+        out[col] = out[col].fillna("")
+    return out
+
+
+def _key_order(keys: np.ndarray) -> np.ndarray:
+    """Positions that sort ``keys`` (str) as a pandas outer merge orders its keys (stable)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        return pc.sort_indices(pa.array(keys, type=pa.string())).to_numpy()
+    except Exception:  # not all str, or no pyarrow
+        return np.argsort(keys, kind="stable")
+
+
+def _take(values: pd.Series, pos: np.ndarray) -> pd.Series:
+    """``values`` at positions ``pos`` with -1 as a blank (the dtype rules of a merge's fill; an
+    object column stays object rather than being inferred as text again)."""
+    array = values.array if isinstance(values.dtype, pd.api.extensions.ExtensionDtype) else values.to_numpy()
+    taken = pd.api.extensions.take(array, pos, allow_fill=True)
+    return pd.Series(taken, dtype=taken.dtype)
+
+
+def _side(frame: pd.DataFrame, pos: np.ndarray, columns) -> dict[str, pd.Series]:
+    """``frame``'s ``columns`` at positions ``pos`` (-1: blank, as a merge fills an unmatched row)."""
+    return {c: _take(frame[c], pos) for c in columns}
+
+
+def _differs(left: pd.Series, li: np.ndarray, right: pd.Series, ri: np.ndarray) -> np.ndarray:
+    """``left[li] != right[ri]`` element by element (a blank differs from everything, as in pandas)."""
+    return (_take(left, li) != _take(right, ri)).to_numpy(dtype=bool)
+
+
 def match(rep: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
-    """``reconcile`` on frames already normalised by reported_frame / register_frame."""
+    """``reconcile`` on frames already normalised by reported_frame / register_frame.
+
+    The same rows as an outer merge of the register with the first filings on the voucher (each
+    kind in voucher order), from hash lookups and one sort of each side instead of the merge.
+    """
+    dup = rep["duplicate"].astype(bool).to_numpy()
+    fpos = np.flatnonzero(~dup)
+    reg_index = pd.Index(reg["voucher"].to_numpy(dtype=object), dtype=object)
+    first_index = pd.Index(rep["voucher"].to_numpy(dtype=object)[fpos], dtype=object)
+    if not len(reg_index) or not len(first_index) or not reg_index.is_unique or not first_index.is_unique:
+        return _match_merge(rep, reg)
+    first = rep.take(fpos).drop(columns=["status", "at"])
+    r_to_f = first_index.get_indexer(reg_index)  # the first filing of each register entry, or -1
+    f_in_reg = reg_index.get_indexer(first_index) >= 0
+    reg_cols = [c for c in reg.columns if c != "voucher"]
+    rep_cols = [c for c in first.columns if c not in ("voucher", "duplicate")]
+    parts = []
+
+    def issue(kind: str, ri: np.ndarray, fi: np.ndarray, keys_from: pd.DataFrame, kpos: np.ndarray) -> None:
+        if len(ri):
+            rows = {"voucher": _take(keys_from["voucher"], kpos), **_side(reg, ri, reg_cols), **_side(first, fi, rep_cols)}
+            parts.append(_issue_frame(kind, rows, pd.Series(ri >= 0)))
+
+    rorder = _key_order(reg_index.to_numpy())
+    forder = _key_order(first_index.to_numpy())
+    missing = rorder[r_to_f[rorder] < 0]
+    issue(NOT_REPORTED, missing, np.full(len(missing), -1), reg, missing)
+    unknown = forder[~f_in_reg[forder]]
+    issue(NOT_IN_REGISTER, np.full(len(unknown), -1), unknown, first, unknown)
+    ri = rorder[r_to_f[rorder] >= 0]
+    fi = r_to_f[ri]
+    r_amount = pd.to_numeric(reg["r_amount"]).to_numpy(dtype=float, na_value=np.nan)[ri]
+    amount = pd.to_numeric(first["amount"]).to_numpy(dtype=float, na_value=np.nan)[fi]
+    for kind, differs in (
+        (AMOUNT, np.abs(r_amount - amount) > AMOUNT_TOLERANCE),
+        (CITY, _differs(reg["r_city"], ri, first["city"], fi)),
+        (FIRM, _differs(reg["r_code"], ri, first["code"], fi)),
+        (PROVIDER, _differs(reg["r_provider"], ri, first["provider"], fi)),
+    ):
+        issue(kind, ri[differs], fi[differs], reg, ri[differs])
+    dpos = np.flatnonzero(dup)
+    if len(dpos):
+        dups = rep.take(dpos).drop(columns=["status", "at"]).reset_index(drop=True)
+        di = reg_index.get_indexer(pd.Index(dups["voucher"].to_numpy(dtype=object), dtype=object))
+        rows = {**{c: dups[c] for c in dups.columns}, **_side(reg, di, reg_cols)}
+        parts.append(_issue_frame(DUPLICATE, rows, rows["r_provider"].notna()))
+    return _issues_out(parts)
+
+
+def _match_merge(rep: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
+    """``match`` by an outer merge: empty sides and repeated register vouchers (one issue per pair)."""
     first = rep[~rep["duplicate"].astype(bool)].drop(columns=["status", "at"])
     both = reg.merge(first, on="voucher", how="outer", indicator=True)
     parts = []
@@ -175,27 +300,7 @@ def match(rep: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
         if rows.empty:
             return
         in_reg = rows["_merge"] != "right_only" if "_merge" in rows else pd.Series(False, index=rows.index)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "问题类型": kind,
-                    "服务券编号": rows["voucher"],
-                    "服务商": rows["r_provider"].where(in_reg, rows["provider"]),
-                    "地市": rows["r_city"].where(in_reg, rows["city"]),
-                    "企业名称": rows["r_name"].where(in_reg, rows["name"]),
-                    "台账奖补金额": rows["r_amount"],
-                    "填报奖补金额": rows["amount"],
-                    "台账地市": rows["r_city"],
-                    "填报地市": rows["city"],
-                    "台账信用代码": rows["r_code"],
-                    "填报信用代码": rows["code"],
-                    "台账服务商": rows["r_provider"],
-                    "填报服务商": rows["provider"],
-                    "记录编号": rows["row_id"],
-                    "填报账号": rows["owner"],
-                }
-            )
-        )
+        parts.append(_issue_frame(kind, rows, in_reg))
 
     issue(NOT_REPORTED, both[both["_merge"] == "left_only"])
     issue(NOT_IN_REGISTER, both[both["_merge"] == "right_only"])
@@ -207,12 +312,7 @@ def match(rep: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
     dups = rep[rep["duplicate"].astype(bool)].drop(columns=["status", "at"]).merge(reg, on="voucher", how="left")
     dups["_merge"] = dups["r_provider"].notna().map({True: "both", False: "right_only"})
     issue(DUPLICATE, dups)
-    if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in ISSUE_COLUMNS})
-    out = pd.concat(parts, ignore_index=True)[ISSUE_COLUMNS]
-    for col in ("服务商", "地市", "企业名称", "台账地市", "填报地市", "台账信用代码", "填报信用代码", "台账服务商", "填报服务商", "记录编号", "填报账号"):
-        out[col] = out[col].fillna("")
-    return out
+    return _issues_out(parts)
 
 
 def summarize(issues: pd.DataFrame, by: str) -> pd.DataFrame:

@@ -147,6 +147,12 @@ BENCHMARK_TEMPLATES = (
 PARTNER_INSTITUTES = ("华南理工大学", "广东工业大学", "中山大学", "暨南大学", "广东省科学院智能制造研究所")
 
 
+#: A third character for a trade name (宏达 -> 宏达兴) once the two-character names of a place run out.
+TRADE_EXTRA = "兴源昌盛隆鑫祥瑞安宝通汇泰丰华达利恒"
+#: Plain draws of a name before a place's two-character names count as used up.
+NAME_TRIES = 20
+
+
 class _Maker:
     """Draws names, codes, dates and phones from one seeded generator, never repeating a code."""
 
@@ -154,6 +160,8 @@ class _Maker:
         self.rng = rng
         self.codes: set[str] = set()
         self.names: set[str] = set()
+        self.full: set[str] = set()  # name spaces whose plain names ran out
+        self.serial = 0
 
     def credit_code(self, region: str) -> str:
         """A valid 统一社会信用代码 of an enterprise (91) registered in ``region`` (6 digits)."""
@@ -168,13 +176,29 @@ class _Maker:
                 self.codes.add(code)
                 return code
 
-    def unique(self, make: Callable[[], str]) -> str:
-        for _ in range(1000):
-            name = make()
+    def unique(self, make: Callable[[str], str], space: str = "") -> str:
+        """A name not drawn before. ``make(extra)`` draws a name whose trade name ends in ``extra``:
+        plain names first (``extra`` = ""); once they keep colliding in ``space`` (a place, say), a
+        third character (宏达兴); and if those collide too, a number (宏达兴12) — so any number of
+        rows gets distinct names, the same ones for the same seed."""
+        if space not in self.full:
+            for _ in range(NAME_TRIES):
+                name = make("")
+                if name not in self.names:
+                    self.names.add(name)
+                    return name
+            self.full.add(space)
+        for _ in range(NAME_TRIES):
+            name = make(self.rng.choice(TRADE_EXTRA))
             if name not in self.names:
                 self.names.add(name)
                 return name
-        raise RuntimeError("演示数据名称空间不足")
+        while True:
+            self.serial += 1
+            name = make(self.rng.choice(TRADE_EXTRA) + str(self.serial))
+            if name not in self.names:
+                self.names.add(name)
+                return name
 
     def person(self) -> str:
         return self.rng.choice(SURNAMES) + "".join(self.rng.choice(GIVEN) for _ in range(self.rng.choice((1, 2, 2))))
@@ -216,7 +240,8 @@ def _providers(m: _Maker, count: int, cities: list[CityInfo]) -> list[_Provider]
         city = m.weighted(homes)
         district, region = m.rng.choice(city.districts)
         prefix = "广东" if m.rng.random() < 0.15 else city.name
-        name = m.unique(lambda prefix=prefix: prefix + m.rng.choice(PROVIDER_CORES) + m.rng.choice(PROVIDER_SUFFIXES))
+        name = m.unique(lambda extra, prefix=prefix: prefix + m.rng.choice(PROVIDER_CORES) + extra + m.rng.choice(PROVIDER_SUFFIXES),
+                        space=f"provider:{prefix}")
         out.append(_Provider(name, m.credit_code(region), city, f"provider_{i + 1:03d}", m.rng.lognormvariate(0, 0.8)))
     return out
 
@@ -225,21 +250,22 @@ def _att1_rows(m: _Maker, form: FormSpec, count: int, cities: list[CityInfo], pr
     rng = m.rng
     scheme = [c for c in cities if c.projects > 0]
     voucher_seq: dict[tuple[str, str], int] = {}
-    firms: list[tuple[CityInfo, str, str, str, str]] = []  # city, district, name, code, short name
+    firms: dict[str, list[tuple[CityInfo, str, str, str, str]]] = {}  # per city: district, name, code, short name
     rows = []
     for i in range(count):
         # The first rows visit every city once so that even a small demo covers them all.
         city = scheme[i] if i < len(scheme) and count >= len(scheme) else m.weighted([(c, c.projects) for c in scheme])
-        same_city = [f for f in firms if f[0] is city]
+        same_city = firms.setdefault(city.name, [])
         if same_city and rng.random() < 0.06:  # a firm with a second voucher project
             _, district, client, code, short = rng.choice(same_city)
         else:
             district, region = rng.choice(city.districts)
             place = f"{city.name}市{district}" if rng.random() < 0.3 and district.endswith("区") else f"{city.name}市"
-            client = m.unique(lambda place=place: f"{place}{rng.choice(FIRM_CORES)}{rng.choice(PRODUCTS)}有限公司")
+            client = m.unique(lambda extra, place=place: f"{place}{rng.choice(FIRM_CORES)}{extra}{rng.choice(PRODUCTS)}有限公司",
+                              space=f"firm:{place}")
             short = client.removeprefix(place).removesuffix("有限公司")[:6]
             code = m.credit_code(region)
-            firms.append((city, district, client, code, short))
+            same_city.append((city, district, client, code, short))
         local = [p for p in providers if p.city is city]
         pool = local if local and rng.random() < 0.5 else providers
         provider = rng.choices(pool, weights=[p.weight for p in pool])[0]
@@ -303,7 +329,8 @@ def _att2_rows(m: _Maker, form: FormSpec, count: int, cities: list[CityInfo]) ->
         city = cities[i] if i < len(cities) and count >= len(cities) else m.weighted([(c, heavy.get(c.name, 1)) for c in cities])
         district, region = rng.choice(city.districts)
         industry = rng.choice(INDUSTRIES)
-        lead = m.unique(lambda city=city, industry=industry: f"{city.name}市{rng.choice(FIRM_CORES)}{industry}{rng.choice(('股份有限公司', '集团有限公司', '科技有限公司'))}")
+        lead = m.unique(lambda extra, city=city, industry=industry: f"{city.name}市{rng.choice(FIRM_CORES)}{extra}{industry}{rng.choice(('股份有限公司', '集团有限公司', '科技有限公司'))}",
+                        space=f"lead:{city.name}{industry}")
         # The province did not fund Shenzhen (it has its own budget); the Ministry did.
         ministry = city.name == "深圳" or rng.random() < 0.25
         exempt = ministry and rng.random() < 0.6
@@ -321,7 +348,8 @@ def _att2_rows(m: _Maker, form: FormSpec, count: int, cities: list[CityInfo]) ->
             else:
                 pcity = rng.choice(cities)
                 partners.append({
-                    "partner_name": m.unique(lambda pcity=pcity: f"{pcity.name}{rng.choice(PROVIDER_CORES)}{rng.choice(PROVIDER_SUFFIXES)}"),
+                    "partner_name": m.unique(lambda extra, pcity=pcity: f"{pcity.name}{rng.choice(PROVIDER_CORES)}{extra}{rng.choice(PROVIDER_SUFFIXES)}",
+                                             space=f"provider:{pcity.name}"),
                     "partner_credit_code": m.credit_code(rng.choice(pcity.districts)[1]),
                     "partner_role": rng.choice(("平台开发与部署", "设备联网改造", "数据采集与边缘计算", "网络安全保障")),
                 })

@@ -66,3 +66,27 @@ def test_summary_per_provider_and_per_city():
     by_city = rc.summarize(issues, "地市").set_index("地市")
     assert by_city.loc["佛山", "合计"] == 2 and by_city.loc["广州", "合计"] == 1
     assert list(rc.summarize(issues.iloc[0:0], "地市").columns) == ["地市", *rc.ISSUE_TYPES, "合计"]
+
+
+def test_match_without_a_merge_equals_the_merge():
+    # match() finds the pairs by hash lookups; _match_merge (the outer merge it replaced, still used
+    # for repeated register vouchers) is the reference.
+    import datetime as dt
+
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    register = pd.DataFrame([
+        voucher(f"V-{i:06d}", provider=f"服务商{i % 3}", city=("广州", "佛山")[i % 2], amount=float(i % 7 + 1), code=f"F{i}")
+        for i in rng.permutation(60)
+    ])
+    rows = []
+    for k, i in enumerate(rng.integers(0, 80, 90)):  # vouchers 60..79 are not in the register; some repeat
+        rows.append(att1(f"v-{i:06d} " if k % 11 == 0 else f"V-{i:06d}", provider=f"服务商{(i + (k % 13 == 0)) % 3}",
+                         city=("广州", "佛山")[(i + (k % 17 == 0)) % 2], amount=float(i % 7 + 1) + (k % 19 == 0),
+                         code=f"F{i}" if k % 23 else "OTHER", created=str(dt.date(2020, 9, 7 + k % 9))))
+    rep, reg = rc.reported_frame(frame(*rows)), rc.register_frame(register)
+    assert rep["duplicate"].any()
+    fast, merged = rc.match(rep, reg), rc._match_merge(rep, reg)
+    assert set(fast["问题类型"]) == set(rc.ISSUE_TYPES)
+    pd.testing.assert_frame_equal(fast, merged)

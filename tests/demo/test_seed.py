@@ -264,3 +264,36 @@ def test_same_rows_in_another_process(catalog):
     env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(FORMS.parent)}
     out = subprocess.run([sys.executable, "-c", script], cwd=FORMS.parent, env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == here
+
+
+def test_twenty_thousand_rows_have_distinct_names_vouchers_and_codes(catalog):
+    # Two-character trade names of a busy city run out at a few thousand firms; the generator
+    # then adds a third character (and, past that, a number) instead of giving up.
+    big = generate(catalog, rows=20_000, seed=2020)
+    assert len(big["att1"]) == 20_000 and len(big["att3"]) == 8_000 and len(big["att2"]) == 600
+    rows = values(big["att1"])
+    assert len({v["voucher_no"] for v in rows}) == len(rows)
+    firms: dict[str, set[str]] = {}
+    for v in rows:
+        firms.setdefault(v["client_credit_code"], set()).add(v["client_name"])
+    assert all(len(names) == 1 for names in firms.values())  # one name per firm
+    assert len({next(iter(n)) for n in firms.values()}) == len(firms)  # and no two firms share one
+    leads = [v["lead_unit_name"] for v in values(big["att2"])]
+    assert len(set(leads)) == len(leads)
+    rng = random.Random(1)
+    for form_id, form_rows in big.items():
+        assert_all_valid(catalog, form_id, rng.sample(form_rows, 150))
+
+
+def test_names_never_run_out_and_stay_deterministic():
+    from lib.demo.seed import TRADE_EXTRA, _Maker
+
+    def draw(seed):
+        m = _Maker(random.Random(seed))
+        return [m.unique(lambda extra, m=m: f"广州市{m.rng.choice('甲乙')}{extra}五金有限公司", space="广州市") for _ in range(60)]
+
+    names = draw(4)
+    assert len(set(names)) == 60 and draw(4) == names
+    assert set(names[:2]) == {"广州市甲五金有限公司", "广州市乙五金有限公司"}  # plain names first
+    assert any(n[4] in TRADE_EXTRA and not n[5].isdigit() for n in names)  # then a third character
+    assert any(any(c.isdigit() for c in n) for n in names)  # then a number
