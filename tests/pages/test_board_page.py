@@ -135,3 +135,23 @@ def test_campaign_clock_before_the_deadline(seeded, catalog):
     assert got["逾期未报"] == 0 and got["已报"] == expected(seeded, catalog, as_of=dt.date(2020, 9, 15)).totals["已报"]
     at.date_input(key=board.AS_OF).set_value(dt.date(2020, 9, 5)).run()
     assert metrics(at)["已报"] == 0  # nothing had been filed yet
+
+
+def test_viewers_share_one_snapshot_per_period_whatever_their_number(seeded, catalog, monkeypatch):
+    import math
+
+    from lib.ui import context
+
+    start()  # the first viewer opens the process's store
+    store = context.store()
+    reads: list[str] = []
+    original = store.snapshot
+    monkeypatch.setattr(store, "snapshot", lambda form_id: reads.append(form_id) or original(form_id))
+    sheets_per_snapshot = len(pg.FORM_IDS) + 3  # the forms and the three register sheets
+    viewers = [PROVINCE] + [Actor(f"city_{i}", "city", f"{city}市工业和信息化局", city) for i, city in enumerate(catalog.campaign.cities[:9])]
+    began = time.monotonic()
+    for actor in viewers * 2:  # 20 page runs by 10 viewers
+        assert not start(actor).exception
+    periods = math.ceil((time.monotonic() - began) / board.SNAPSHOT_TTL) + 1
+    assert len(reads) <= periods * sheets_per_snapshot, (len(reads), periods)
+    assert len(reads) < len(viewers) * 2 * sheets_per_snapshot  # not one read per viewer
