@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/store_bench.py [--sizes 1000,20000,100000] [--naive-max 20000]
 
-Per size (附件1 rows from the demo generator, lib.demo.seed.generate: 25 columns): durable append median/p99 (background writer idle
+Per size (附件1 rows from the demo generator, lib.demo.seed.generate: 25 fields + 10 system columns): durable append median/p99 (background writer idle
 and while it writes the workbook) beside the naive openpyxl load-append-save, warm snapshot,
 cold start, workbook write time, time until a change is on disk, and peak memory.
 """
@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from lib.demo.seed import generate  # noqa: E402
 from lib.forms import load_catalog  # noqa: E402
 from lib.forms.columns import sheet_spec  # noqa: E402
-from lib.store import Actor, LocalStore  # noqa: E402
+from lib.store import SYSTEM_COLUMNS, Actor, LocalStore  # noqa: E402
 from lib.store.workbook import TEMP_SUFFIX  # noqa: E402
 
 FORMS = load_catalog(ROOT / "forms")
@@ -188,7 +188,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     results = {}
     for n in sizes:
-        print(f"== {n:,} rows x {len(COLUMNS)} columns", flush=True)
+        print(f"== {n:,} rows x {len(COLUMNS) + len(SYSTEM_COLUMNS)} columns ({len(COLUMNS)} fields + {len(SYSTEM_COLUMNS)} system)", flush=True)
         results[n] = bench_size(n, args.naive_max, seed=20200910 + n)
         for key, value in results[n].items():
             print(f"  {key:52} {value}", flush=True)
