@@ -1,4 +1,5 @@
-"""Seed a whole demo campaign: the subsidy register, then every form's rows, filed in 2020."""
+"""Seed a whole demo campaign: the subsidy register, every form's rows filed in 2020, then the
+reviews (some approved, some returned and corrected)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable
 from lib.store.base import Store
 
 from .register import seed_register
+from .reviews import review_demo
 from .seed import seed_store
 from .timeline import FilingClock
 
@@ -29,6 +31,8 @@ def seed_demo(
     store = open_with_clock(clock)
     try:
         seed_register(store, catalog, rows=rows, seed=seed)
-        return seed_store(store, catalog, rows=rows, seed=seed, progress=progress, clock=clock)
+        counts = seed_store(store, catalog, rows=rows, seed=seed, progress=progress, clock=clock)
+        review_demo(store, catalog, clock, seed=seed)
+        return counts
     finally:
         store.close()

@@ -24,3 +24,25 @@ def test_demo_campaign_is_filed_inside_2020_with_some_late_filers(tmp_path):
         assert store.records("register_vouchers"), "the register is seeded with the rows"
     finally:
         store.close()
+
+
+def test_demo_campaign_has_every_review_state_with_reasons(tmp_path):
+    from lib import review
+
+    catalog = load_catalog(ROOT / "forms")
+    seed_demo(lambda clock: open_store("local", data_dir=tmp_path, background=False, clock=clock), catalog, rows=300)
+    store = open_store("local", data_dir=tmp_path, background=False)
+    try:
+        for form_id in ("att1", "att2", "att3"):
+            form = catalog.form(form_id)
+            records = store.records(form_id)
+            statuses = {r.status for r in records}
+            assert {"已提交", "已通过", "退回修改"} <= statuses, (form_id, statuses)
+            returned = [r for r in records if r.status in ("退回修改", "已重新提交")]
+            reasons = review.return_reasons(store, form, returned)
+            assert set(reasons) == {r.id for r in returned} and all(reasons.values())
+            deadline = catalog.campaign.deadlines[form.deadline]
+            assert all(r.updated_at.date() > deadline for r in records if r.status == "已通过")
+        assert "已重新提交" in {r.status for r in store.records("att1")}
+    finally:
+        store.close()
