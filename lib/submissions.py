@@ -50,13 +50,9 @@ class Submission:
         return self.record is not None and not self.problems
 
 
-def _own_row(store: Store, form: FormSpec, row_id: str, actor: Actor) -> Record:
-    return get_record(store, actor, form, row_id, EDIT)
-
-
 def record_for_edit(store: Store, form: FormSpec, row_id: str, actor: Actor) -> Record:
     """A row the actor may correct as its filler (Forbidden, audited, for anyone else's row)."""
-    return _own_row(store, form, row_id, actor)
+    return get_record(store, actor, form, row_id, EDIT)
 
 
 def submit(
@@ -74,26 +70,7 @@ def submit(
     Raises ConflictError when the row changed since ``base_rev``, Forbidden for a form or row the
     actor may not file or correct, NotAllowed for a row already approved.
     """
-    authorize(store, actor, CREATE if row_id is None else EDIT, form)
-    outcome = check_answers(form, answers, cities=cities)
-    if not outcome.ok:
-        return Submission(problems=outcome.problems)
-    if row_id is None:
-        authorize(store, actor, CREATE, form, outcome.values)
-        record = store.append(form.id, outcome.values, actor=actor, status=SUBMITTED, form_version=form.version)
-        return Submission(record=record)
-    current = _own_row(store, form, row_id, actor)
-    if current.status not in _NEXT_ON_SUBMIT:
-        raise NotAllowed(f"记录 {row_id} 状态为「{current.status}」，不能再修改。")
-    record = store.update(
-        form.id,
-        row_id,
-        base_rev=base_rev if base_rev is not None else current.rev,
-        actor=actor,
-        values=outcome.values,
-        status=_NEXT_ON_SUBMIT[current.status],
-    )
-    return Submission(record=record)
+    return _save(store, form, answers, actor, cities=cities, row_id=row_id, base_rev=base_rev, draft=False)
 
 
 def save_draft(
@@ -107,24 +84,37 @@ def save_draft(
     base_rev: int | None = None,
 ) -> Submission:
     """Keep an unfinished form; only answers that do not fit their type are refused."""
+    return _save(store, form, answers, actor, cities=cities, row_id=row_id, base_rev=base_rev, draft=True)
+
+
+def _save(store, form, answers, actor, *, cities, row_id, base_rev, draft: bool) -> Submission:
     authorize(store, actor, CREATE if row_id is None else EDIT, form)
-    outcome = check_answers(form, answers, cities=cities, draft=True)
+    outcome = check_answers(form, answers, cities=cities, draft=draft)
     if not outcome.ok:
         return Submission(problems=outcome.problems)
     if row_id is None:
         authorize(store, actor, CREATE, form, outcome.values)
-        record = store.append(form.id, outcome.values, actor=actor, status=DRAFT, form_version=form.version)
-        return Submission(record=record)
-    current = _own_row(store, form, row_id, actor)
-    if current.status != DRAFT:
+        status = DRAFT if draft else SUBMITTED
+        return Submission(record=store.append(form.id, outcome.values, actor=actor, status=status, form_version=form.version))
+    current = record_for_edit(store, form, row_id, actor)
+    if draft and current.status != DRAFT:
         raise NotAllowed(f"记录 {row_id} 已提交，请直接修改后重新提交。")
-    record = store.update(form.id, row_id, base_rev=base_rev or current.rev, actor=actor, values=outcome.values)
+    if not draft and current.status not in _NEXT_ON_SUBMIT:
+        raise NotAllowed(f"记录 {row_id} 状态为「{current.status}」，不能再修改。")
+    record = store.update(
+        form.id,
+        row_id,
+        base_rev=current.rev if base_rev is None else base_rev,
+        actor=actor,
+        values=outcome.values,
+        status=DRAFT if draft else _NEXT_ON_SUBMIT[current.status],
+    )
     return Submission(record=record)
 
 
 def withdraw(store: Store, form: FormSpec, row_id: str, actor: Actor, *, base_rev: int) -> Record:
     """Withdraw one's own row: it stays in the workbook with status 已撤回."""
-    current = _own_row(store, form, row_id, actor)
+    current = record_for_edit(store, form, row_id, actor)
     if current.status in (WITHDRAWN, APPROVED):
         raise NotAllowed(f"记录 {row_id} 状态为「{current.status}」，不能撤回。")
     return store.update(form.id, row_id, base_rev=base_rev, actor=actor, status=WITHDRAWN, note="填报人撤回")
