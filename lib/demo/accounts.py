@@ -15,7 +15,7 @@ from lib.auth.accounts import Account, AccountsFile
 from lib.auth.passwords import hash_password
 from lib.store.base import Store
 
-from .seed import CITY_INFO
+from .lexicon import CITY_INFO
 
 DEMO_PASSWORD = "Demo@2020"
 DEMO_ROUNDS = 10

@@ -13,7 +13,7 @@ import random
 from lib import review, submissions
 from lib.store.base import Actor, Store
 
-from .seed import CITY_INFO
+from .lexicon import CITY_INFO
 from .timeline import FilingClock
 
 PROVINCE = Actor("province", "province", "广东省工业和信息化厅工业互联网处")
