@@ -7,9 +7,9 @@ Shape (reasoning and measured figures: ``notes/sheets.md``):
   wins" rules, so two app servers on one spreadsheet agree without transactions;
 * one readable sheet per form plus ``_audit`` are a view patched from the log
   (``lib.store.sheets_view``); nothing is read back from them;
-* writes are group-committed by one writer thread and reads are served from memory, refreshed
-  at most every ``cache_seconds`` (``lib.store.sheets_sync``), which keeps an app process inside
-  the 60 reads / 60 writes a minute quota;
+* writes are group-committed by one writer thread (``lib.store.sheets_delivery``) and reads are
+  served from memory, refreshed at most every ``cache_seconds`` (``lib.store.sheets_sync``), which
+  keeps an app process inside the 60 reads / 60 writes a minute quota;
 * every submission is first written to a durable local outbox (``lib.store.sheets_outbox``);
   when the spreadsheet stays unreachable past the retry budget the append returns a
   :class:`QueuedRecord` (shown as 待同步) that is delivered once the sheet is back.
@@ -39,7 +39,8 @@ from lib.store.base import (
 from lib.store.codec import encode_values, same_value, validate_values
 from lib.store.local import new_row_id
 from lib.store.sheets_client import SheetsConfig
-from lib.store.sheets_sync import QueuedRecord, SheetSync, queued_record
+from lib.store.sheets_delivery import QueuedRecord, queued_record
+from lib.store.sheets_sync import SheetSync
 
 __all__ = ["QueuedRecord", "SheetsStore", "is_pending", "open_sheets_store"]  # is_pending re-exported from base
 
