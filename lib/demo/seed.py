@@ -24,20 +24,15 @@ from typing import Any
 
 from lib.forms.columns import sheet_spec
 from lib.forms.spec import FormSpec
-from lib.forms.types import CREDIT_CODE_CHARS, credit_code_check_char
 from lib.store.base import Actor
 
+from .benchmark import benchmark_reports
 from .lexicon import (
-    BENCHMARK_TEMPLATES,
     CHECK_PROBLEMS,
     CITY_INFO,
     CLIENT_TITLES,
     COMPLAINTS,
     FIRM_CORES,
-    GIVEN,
-    INDUSTRIES,
-    MOBILE_PREFIXES,
-    PARTNER_INSTITUTES,
     PROBLEMS_TEXT,
     PRODUCTS,
     PROJECT_TEMPLATES,
@@ -45,101 +40,12 @@ from .lexicon import (
     PROVIDER_HOMES,
     PROVIDER_SUFFIXES,
     REASONS,
-    SURNAMES,
     TEMPLATE_WEIGHTS,
-    TRADE_EXTRA,
     USAGE,
     CityInfo,
 )
+from .maker import DRAFT, SUBMITTED, D, DemoRow, Maker, blank_row, money
 from .timeline import FilingClock, filing_time
-
-SUBMITTED = "已提交"
-DRAFT = "草稿"
-
-D = dt.date
-
-
-@dataclass(frozen=True)
-class DemoRow:
-    """One row to append: typed field values, who files it and its status."""
-
-    values: dict[str, Any]
-    actor: Actor
-    status: str = SUBMITTED
-
-
-NAME_TRIES = 20
-
-
-class _Maker:
-    """Draws names, codes, dates and phones from one seeded generator, never repeating a code."""
-
-    def __init__(self, rng: random.Random):
-        self.rng = rng
-        self.codes: set[str] = set()
-        self.names: set[str] = set()
-        self.full: set[str] = set()  # name spaces whose plain names ran out
-        self.serial = 0
-
-    def credit_code(self, region: str) -> str:
-        """A valid 统一社会信用代码 of an enterprise (91) registered in ``region`` (6 digits)."""
-        while True:
-            if self.rng.random() < 0.7:  # registered after 2015: organisation code starts with MA
-                body = "MA" + "".join(self.rng.choice(CREDIT_CODE_CHARS[:10] + "ABCDEFGH") for _ in range(7))
-            else:
-                body = "".join(self.rng.choice("0123456789") for _ in range(8)) + self.rng.choice("0123456789X")
-            first17 = "91" + region + body
-            code = first17 + credit_code_check_char(first17)
-            if code not in self.codes:
-                self.codes.add(code)
-                return code
-
-    def unique(self, make: Callable[[str], str], space: str = "") -> str:
-        """A name not drawn before. ``make(extra)`` draws a name whose trade name ends in ``extra``:
-        plain names first (``extra`` = ""); once they keep colliding in ``space`` (a place, say), a
-        third character (宏达兴); and if those collide too, a number (宏达兴12) — so any number of
-        rows gets distinct names, the same ones for the same seed."""
-        if space not in self.full:
-            for _ in range(NAME_TRIES):
-                name = make("")
-                if name not in self.names:
-                    self.names.add(name)
-                    return name
-            self.full.add(space)
-        for _ in range(NAME_TRIES):
-            name = make(self.rng.choice(TRADE_EXTRA))
-            if name not in self.names:
-                self.names.add(name)
-                return name
-        while True:
-            self.serial += 1
-            name = make(self.rng.choice(TRADE_EXTRA) + str(self.serial))
-            if name not in self.names:
-                self.names.add(name)
-                return name
-
-    def person(self) -> str:
-        return self.rng.choice(SURNAMES) + "".join(self.rng.choice(GIVEN) for _ in range(self.rng.choice((1, 2, 2))))
-
-    def phone(self, city: CityInfo) -> str:
-        if self.rng.random() < 0.85:
-            return self.rng.choice(MOBILE_PREFIXES) + f"{self.rng.randrange(10**8):08d}"
-        return f"{city.area_code}-{self.rng.randint(2, 8)}{self.rng.randrange(10**7):07d}"
-
-    def date(self, start: dt.date, end: dt.date) -> dt.date:
-        return start + dt.timedelta(days=self.rng.randint(0, (end - start).days))
-
-    def weighted(self, pairs):
-        items, weights = zip(*pairs, strict=True)
-        return self.rng.choices(items, weights=weights)[0]
-
-
-def _money(cents: int) -> float:
-    return round(cents / 100, 2)
-
-
-def _blank_row(form: FormSpec) -> dict[str, Any]:
-    return {f.key: None for f in form.all_fields()}
 
 
 @dataclass(frozen=True)
@@ -151,7 +57,7 @@ class _Provider:
     weight: float
 
 
-def _providers(m: _Maker, count: int, cities: list[CityInfo]) -> list[_Provider]:
+def _providers(m: Maker, count: int, cities: list[CityInfo]) -> list[_Provider]:
     homes = [(c, PROVIDER_HOMES.get(c.name, 4 / max(1, len(cities) - len(PROVIDER_HOMES)))) for c in cities]
     out = []
     for i in range(count):
@@ -164,7 +70,7 @@ def _providers(m: _Maker, count: int, cities: list[CityInfo]) -> list[_Provider]
     return out
 
 
-def _att1_rows(m: _Maker, form: FormSpec, count: int, cities: list[CityInfo], providers: list[_Provider]) -> list[DemoRow]:
+def _att1_rows(m: Maker, form: FormSpec, count: int, cities: list[CityInfo], providers: list[_Provider]) -> list[DemoRow]:
     rng = m.rng
     scheme = [c for c in cities if c.projects > 0]
     voucher_seq: dict[tuple[str, str], int] = {}
@@ -207,7 +113,7 @@ def _att1_rows(m: _Maker, form: FormSpec, count: int, cities: list[CityInfo], pr
             {"contact_name": m.person(), "contact_title": rng.choice(CLIENT_TITLES) if rng.random() < 0.9 else None, "contact_phone": m.phone(city)}
             for _ in range(rng.choice((1, 1, 1, 2)))
         ]
-        values = _blank_row(form) | {
+        values = blank_row(form) | {
             "provider_name": provider.name,
             "provider_credit_code": provider.code,
             "subsidy_year": year,
@@ -221,9 +127,9 @@ def _att1_rows(m: _Maker, form: FormSpec, count: int, cities: list[CityInfo], pr
             "business_area": area,
             "implementation_content": content_tmpl.format(n=rng.randint(3, 60)),
             "contract_date": contract_date,
-            "contract_amount": _money(contract_c),
-            "paid_amount": _money(paid_c),
-            "subsidy_amount": _money(subsidy_c),
+            "contract_amount": money(contract_c),
+            "paid_amount": money(paid_c),
+            "subsidy_amount": money(subsidy_c),
             "acceptance_date": contract_date + dt.timedelta(days=rng.randint(20, 150)),
             "usage_status": status,
             "monthly_active_users": users,
@@ -239,85 +145,7 @@ def _att1_rows(m: _Maker, form: FormSpec, count: int, cities: list[CityInfo], pr
     return rows
 
 
-def _att2_rows(m: _Maker, form: FormSpec, count: int, cities: list[CityInfo]) -> list[DemoRow]:
-    rng = m.rng
-    rows = []
-    heavy = {"广州": 8, "深圳": 6, "佛山": 8, "东莞": 6, "珠海": 3, "中山": 3, "惠州": 3, "江门": 2}
-    for i in range(count):
-        city = cities[i] if i < len(cities) and count >= len(cities) else m.weighted([(c, heavy.get(c.name, 1)) for c in cities])
-        district, region = rng.choice(city.districts)
-        industry = rng.choice(INDUSTRIES)
-        lead = m.unique(lambda extra, city=city, industry=industry: f"{city.name}市{rng.choice(FIRM_CORES)}{extra}{industry}{rng.choice(('股份有限公司', '集团有限公司', '科技有限公司'))}",
-                        space=f"lead:{city.name}{industry}")
-        # The province did not fund Shenzhen (it has its own budget); the Ministry did.
-        ministry = city.name == "深圳" or rng.random() < 0.25
-        exempt = ministry and rng.random() < 0.6
-        year = rng.choice(("2018", "2019"))
-        start = m.date(D(int(year), 5, 1), D(int(year), 12, 31))
-        building = rng.random() < 0.6
-        end = m.date(D(2020, 10, 1), D(2021, 12, 31)) if building else m.date(min(start + dt.timedelta(days=240), D(2020, 6, 30)), D(2020, 8, 31))
-        total_c = rng.randint(800, 8000) * 100 * rng.choice((1, 1, 1, 2))
-        public_c = round(total_c * rng.uniform(0.1, 0.3))
-        own_c = total_c - public_c
-        partners = []
-        for _ in range(rng.choice((0, 1, 1, 2, 3))):
-            if rng.random() < 0.4:
-                partners.append({"partner_name": rng.choice(PARTNER_INSTITUTES), "partner_credit_code": None, "partner_role": "关键技术研发与平台算法支持"})
-            else:
-                pcity = rng.choice(cities)
-                partners.append({
-                    "partner_name": m.unique(lambda extra, pcity=pcity: f"{pcity.name}{rng.choice(PROVIDER_CORES)}{extra}{rng.choice(PROVIDER_SUFFIXES)}",
-                                             space=f"provider:{pcity.name}"),
-                    "partner_credit_code": m.credit_code(rng.choice(pcity.districts)[1]),
-                    "partner_role": rng.choice(("平台开发与部署", "设备联网改造", "数据采集与边缘计算", "网络安全保障")),
-                })
-        partners = [p for p in {p["partner_name"]: p for p in partners}.values()]  # one row per unit
-        values = _blank_row(form) | {
-            "project_name": rng.choice(BENCHMARK_TEMPLATES).format(industry=industry),
-            "lead_unit_name": lead,
-            "lead_unit_credit_code": m.credit_code(region),
-            "partner_units": partners or None,
-            "city": city.name,
-            "programme": "工信部创新发展工程" if ministry else "省级标杆示范",
-            "monthly_report_exempt": exempt if ministry else None,
-            "project_year": year,
-            "project_status": "在建" if building else "到期未验收",
-            "planned_start": start,
-            "planned_end": end,
-            "total_investment": _money(total_c),
-            "public_funds": _money(public_c),
-            "own_funds_planned": _money(own_c),
-            "contact_name": m.person(),
-            "contact_title": rng.choice(("信息中心主任", "项目负责人", "办公室主任", "技术总监")),
-            "contact_phone": m.phone(city),
-            "contact_email": f"{rng.choice(('xm', 'gyhlw', 'project', 'it'))}{rng.randint(10, 999)}@{rng.choice(('163.com', 'qq.com', '126.com'))}" if rng.random() < 0.7 else None,
-        }
-        if not exempt:
-            public_spent_c = round(public_c * rng.uniform(0.3, 1.0))
-            own_spent_c = round(own_c * rng.uniform(0.2, 1.05))
-            public_spent, own_spent = _money(public_spent_c), _money(own_spent_c)
-            problems = "无" if rng.random() < 0.5 else rng.choice(("中期检查指出项目进度滞后于任务书计划。", "绩效评价指出部分绩效指标完成值偏低。", "资金审计指出自筹资金到位不及时、部分支出凭证不规范。"))
-            values |= {
-                "construction_done": f"已完成{industry}行业平台主体开发，接入企业{rng.randint(10, 300)}家、设备{rng.randint(200, 20000)}台。",
-                "percent_complete": float(rng.randint(20, 90) if building else rng.randint(75, 99)),
-                "key_indicators": f"平台接入设备目标{rng.randint(5, 30)}000台，已完成约{rng.randint(40, 95)}%；生产效率提升目标20%，目前提升{rng.randint(8, 25)}%。",
-                "public_spent": public_spent,
-                "own_spent": own_spent,
-                "spending_ratio": round((public_spent + own_spent) / (values["public_funds"] + values["own_funds_planned"]) * 100, 2),
-                "separate_account": rng.random() < 0.9,
-                "spending_notes": "部分设备采购合同尚在执行，资金按合同节点支付。" if rng.random() < 0.5 else None,
-                "problems_found": problems,
-                "rectification_done": "无" if problems == "无" else "已制定整改方案，逐项落实，相关问题已基本完成整改。",
-                "difficulties": rng.choice(("无", "受疫情影响，部分设备到货和现场实施延期。", "企业上平台意愿不强，推广难度较大。")),
-                "next_steps": "加快剩余建设内容实施，完善平台功能，做好验收资料准备。",
-                "expected_acceptance_date": (end + dt.timedelta(days=rng.randint(0, 90))) if building else m.date(D(2020, 10, 15), D(2021, 3, 31)),
-            }
-        actor = Actor(f"lead_{i + 1:03d}", "lead_unit", org=lead, city=city.name)
-        rows.append(DemoRow(values, actor, DRAFT if rng.random() < 0.05 else SUBMITTED))
-    return rows
-
-
-def _att3_rows(m: _Maker, form: FormSpec, count: int, att1: list[DemoRow], city_order: list[str]) -> list[DemoRow]:
+def _att3_rows(m: Maker, form: FormSpec, count: int, att1: list[DemoRow], city_order: list[str]) -> list[DemoRow]:
     rng = m.rng
     submitted = [r for r in att1 if r.status == SUBMITTED]
     picked = rng.sample(range(len(submitted)), min(count, len(submitted)))
@@ -328,7 +156,7 @@ def _att3_rows(m: _Maker, form: FormSpec, count: int, att1: list[DemoRow], city_
         city = CITY_INFO[p["client_city"]]
         method = m.weighted((("实地检查", 35), ("抽查", 30), ("书面核查", 20), ("未检查", 15)))
         complaint = rng.random() < 0.04
-        values = _blank_row(form) | {
+        values = blank_row(form) | {
             "city": city.name,
             "client_name": p["client_name"],
             "client_credit_code": p["client_credit_code"],
@@ -384,7 +212,7 @@ def generate(catalog, *, rows: int = 2000, seed: int = 2020) -> dict[str, list[D
     ``seed`` always yields the same rows.
     """
     rng = random.Random(seed)
-    m = _Maker(rng)
+    m = Maker(rng)
     campaign = catalog.campaign
     unknown = [c for c in campaign.cities if c not in CITY_INFO]
     if unknown:
@@ -392,7 +220,7 @@ def generate(catalog, *, rows: int = 2000, seed: int = 2020) -> dict[str, list[D
     cities = [CITY_INFO[c] for c in campaign.cities]
     providers = _providers(m, max(8, min(60, rows // 30)), cities)
     att1 = _att1_rows(m, catalog.form("att1"), rows, cities, providers)
-    att2 = _att2_rows(m, catalog.form("att2"), max(5, round(rows * 0.03)), cities)
+    att2 = benchmark_reports(m, catalog.form("att2"), max(5, round(rows * 0.03)), cities)
     att3 = _att3_rows(m, catalog.form("att3"), round(rows * 0.4), att1, list(campaign.cities))
     return {"att1": att1, "att2": att2, "att3": att3}
 

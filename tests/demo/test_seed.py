@@ -286,10 +286,11 @@ def test_twenty_thousand_rows_have_distinct_names_vouchers_and_codes(catalog):
 
 
 def test_names_never_run_out_and_stay_deterministic():
-    from lib.demo.seed import TRADE_EXTRA, _Maker
+    from lib.demo.lexicon import TRADE_EXTRA
+    from lib.demo.maker import Maker
 
     def draw(seed):
-        m = _Maker(random.Random(seed))
+        m = Maker(random.Random(seed))
         return [m.unique(lambda extra, m=m: f"广州市{m.rng.choice('甲乙')}{extra}五金有限公司", space="广州市") for _ in range(60)]
 
     names = draw(4)
