@@ -3,13 +3,14 @@ against them (不得漏报)."""
 
 import streamlit as st
 
+from lib.auth.policy import IMPORT, can
 from lib.campaign import register as reg
 from lib.ui import board, identity
 
 actor = identity.current_actor()
 
 st.title("台账导入与核对")
-if actor.role not in ("province", "admin"):
+if not can(actor, IMPORT):
     st.warning("只有省厅可以导入台账。核对结果请在「进度看板」的“台账核对”中查看。")
     st.stop()
 

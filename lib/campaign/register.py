@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from lib.auth.policy import IMPORT, authorize
 from lib.store.base import Actor, Column, SheetSpec, Store, StoreError
 
 from .register_kinds import (
@@ -101,8 +102,10 @@ def import_register(
 ) -> ImportSummary:
     """Store ``parsed`` as the register in force for its kind, replacing the previous import.
 
-    Raises RegisterImportError (nothing written) when the upload has problems or no row in scope.
+    Raises Forbidden (audited) unless ``actor`` may import registers (the province), and
+    RegisterImportError (nothing written) when the upload has problems or no row in scope.
     """
+    authorize(store, actor, IMPORT)
     if parsed.problems:
         raise RegisterImportError(parsed.problems)
     if not parsed.rows:

@@ -15,6 +15,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from lib.auth import Forbidden
 from lib.auth.scope import board_scope
 from lib.campaign import progress as pg
 from lib.campaign import reconcile as rc
@@ -307,7 +308,11 @@ def register_panel(kind: reg.RegisterKind, actor: Actor) -> None:
             for warning in parsed.warnings:
                 st.warning(str(warning))
             if st.button("确认导入（替换现行台账）", key=REGISTER_CONFIRM.format(kind=kind.key), type="primary"):
-                summary_ = reg.import_register(store, parsed, actor, file_name=upload.name)
+                try:
+                    summary_ = reg.import_register(store, parsed, actor, file_name=upload.name)
+                except Forbidden as exc:  # refused (and audited) by the one authorisation function
+                    st.error(str(exc))
+                    return
                 clear_shared()
                 st.success(f"已导入 {summary_.rows} 条（批次 {summary_.import_id}），替换原台账 {summary_.replaced} 份。")
     if len(current):

@@ -139,6 +139,18 @@ def _cases():
     def unknown_role_board(s, c, a, x):
         board_scope(s, a)
 
+    def imports_the_register(s, c, a, x):
+        from lib.campaign.register import VOUCHERS, import_register, parse_register
+        from lib.demo.register import register_frames
+        from lib.demo.seed import generate
+        from lib.io.excel import read_workbook, to_xlsx
+
+        cities = tuple(c.campaign.cities)
+        vouchers, _ = register_frames(generate(c, rows=40, seed=1), cities, 1)
+        parsed = parse_register(VOUCHERS, read_workbook(to_xlsx({VOUCHERS.title: vouchers})), cities=cities)
+        assert parsed.rows and not parsed.problems  # a valid upload: only the role is wrong
+        import_register(s, parsed, a, file_name="台账.xlsx")
+
     return [
         ("gz", other_city_att1), ("gz", other_city_att3), ("gz", other_city_att2_review), ("gz", other_city_att3_edit),
         ("gz", create_att3_for_other_city), ("gz", city_approves_att1), ("gz", city_fills_att1), ("gz", city_reads_audit),
@@ -152,6 +164,7 @@ def _cases():
         ("inspector", inspector_approves), ("inspector", inspector_withdraws),
         ("admin", admin_approves), ("admin", admin_fills),
         ("stranger", unknown_role_board),
+        ("gz", imports_the_register), ("provider", imports_the_register), ("inspector", imports_the_register),
     ]
 
 
