@@ -13,8 +13,6 @@ Files in ``data_dir`` for workbook ``campaign.xlsx``::
 from __future__ import annotations
 
 import datetime as dt
-import re
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -28,21 +26,20 @@ from lib.store.base import (
     Actor,
     AuditEntry,
     ConflictError,
-    InvalidValue,
     NotFound,
     Record,
     SheetSpec,
     Store,
     Unavailable,
 )
-from lib.store.codec import encode_values, same_value, validate_values
+from lib.store.codec import validate_values
+from lib.store.entries import append_entries, check_spec, check_status, event_entry, sheet_entry, update_entry
 from lib.store.log import LogFile, ProcessLock, dump_line
 from lib.store.state import State
 
 #: Who an edit made directly in the workbook is attributed to.
 EXTERNAL_ACTOR = Actor(account="外部编辑", role="system")
 
-_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
 
 class LocalStore(Store):
@@ -148,18 +145,11 @@ class LocalStore(Store):
         return self._clock().isoformat()
 
     def ensure_sheet(self, spec: SheetSpec) -> None:
-        for col in spec.columns:
-            validate_values({col.key: col.label}, {col.key: col.label})
-        validate_values({"title": spec.title})
+        check_spec(spec)
         with self._writing():
-            old = self.state.specs.get(spec.form_id)
-            merged = {c.key: c for c in (old.columns if old else ())}
-            merged.update({c.key: c for c in spec.columns})  # new labels/kinds win, old columns stay
-            columns = [[c.key, c.label, c.kind] for c in merged.values()]
-            if old and old.title == spec.title and columns == [[c.key, c.label, c.kind] for c in old.columns]:
-                return
-            self._commit([{"op": "sheet", "at": self._now(), "form": spec.form_id, "title": spec.title,
-                           "columns": columns}])
+            entry = sheet_entry(spec, self.state.specs.get(spec.form_id), self._now())
+            if entry is not None:
+                self._commit([entry])
 
     def append(self, form_id: str, values: dict[str, Any], *, actor: Actor, status: str,
                form_version: int = 1) -> Record:
@@ -174,20 +164,14 @@ class LocalStore(Store):
         labels = self.state.labels(form_id)
         for values in rows:
             validate_values(values, labels)
-        _check_status(status)
+        check_status(status)
         with self._writing():
             if form_id not in self.state.specs:
                 raise NotFound(f"表单「{form_id}」还没有建立工作表（ensure_sheet），无法保存记录。")
             taken = self.state.rows[form_id]
-            actor_json = _actor_json(actor)
             now = self._clock()
-            entries, ids = [], set()
-            for values in rows:
-                rid = new_row_id(form_id, now, lambda r: r in taken or r in ids)
-                ids.add(rid)
-                entries.append({"op": "append", "at": now.isoformat(), "form": form_id, "id": rid, "rev": 1,
-                                "actor": actor_json, "status": status, "fv": form_version,
-                                "values": encode_values(values)})
+            entries = append_entries(form_id, rows, actor=actor, status=status, form_version=form_version, now=now,
+                                     taken=taken)
             self._commit(entries)
             return [taken[e["id"]] for e in entries]
 
@@ -205,32 +189,23 @@ class LocalStore(Store):
         validate_values(values, self.state.labels(form_id))
         validate_values({"note": note})
         if status is not None:
-            _check_status(status)
+            check_status(status)
         with self._writing():
             cur = self.state.rows.get(form_id, {}).get(row_id)
             if cur is None:
                 raise NotFound(f"表单「{form_id}」中找不到记录 {row_id}。")
             if cur.rev != base_rev:
                 raise ConflictError(self.state.conflict_message(form_id, row_id, base_rev), current=cur)
-            changed = {k: v for k, v in values.items() if k not in cur.values or not same_value(cur.values[k], v)}
-            new_status = status if status is not None and status != cur.status else None
-            if not changed and new_status is None:
+            entry = update_entry(cur, values=values, status=status, actor=actor, note=note, at=self._now(), action=action)
+            if entry is None:
                 return cur
-            entry: dict[str, Any] = {"op": "update", "at": self._now(), "form": form_id, "id": row_id,
-                                     "rev": cur.rev + 1, "actor": _actor_json(actor),
-                                     "action": action or ("修改" if changed else "状态变更"), "note": note}
-            if changed:
-                entry["values"] = encode_values(changed)
-            if new_status is not None:
-                entry["status"] = new_status
             self._commit([entry])
             return self.state.rows[form_id][row_id]
 
     def log_event(self, actor: Actor, action: str, *, form_id: str = "", row_id: str = "", note: str = "") -> None:
-        validate_values({"action": action, "note": note})
+        entry = event_entry(actor, action, form_id=form_id, row_id=row_id, note=note, at=self._now())
         with self._writing():
-            self._commit([{"op": "event", "at": self._now(), "actor": _actor_json(actor), "action": action,
-                           "form": form_id, "id": row_id, "note": note}])
+            self._commit([entry])
 
     # --- the workbook --------------------------------------------------------------------------
 
@@ -291,29 +266,3 @@ class LocalStore(Store):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _check_status(status: Any) -> None:
-    if not isinstance(status, str) or not status.strip():
-        raise InvalidValue("记录状态必须是非空的文字。", field="_status")
-    validate_values({"status": status}, {"status": "状态"})
-
-
-def _actor_json(actor: Actor) -> dict[str, str]:
-    return {"account": actor.account, "role": actor.role, "org": actor.org, "city": actor.city}
-
-
-def new_row_id(form_id: str, now: dt.datetime, taken: Callable[[str], bool]) -> str:
-    """Readable, time-sortable id: form prefix, date, seconds of the day and randomness.
-
-    >>> new_row_id("site_check", dt.datetime(2020, 9, 10, 10, 0), lambda r: False)[:20]
-    'sitech-20200910-1350'
-    """
-    prefix = re.sub(r"[^0-9a-zA-Z]", "", form_id).lower()[:6] or "r"
-    seconds = now.hour * 3600 + now.minute * 60 + now.second
-    clock = "".join(_ID_ALPHABET[(seconds >> shift) & 31] for shift in (15, 10, 5, 0))
-    while True:
-        rid = f"{prefix}-{now:%Y%m%d}-{clock}{''.join(secrets.choice(_ID_ALPHABET) for _ in range(4))}"
-        if not taken(rid):
-            return rid
-

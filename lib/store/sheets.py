@@ -28,7 +28,6 @@ from lib.store.base import (
     Actor,
     AuditEntry,
     ConflictError,
-    InvalidValue,
     NotFound,
     Record,
     SheetSpec,
@@ -36,8 +35,8 @@ from lib.store.base import (
     Unavailable,
     is_pending,
 )
-from lib.store.codec import encode_values, same_value, validate_values
-from lib.store.local import new_row_id
+from lib.store.codec import validate_values
+from lib.store.entries import append_entries, check_spec, check_status, event_entry, sheet_entry, update_entry
 from lib.store.sheets_client import SheetsConfig
 from lib.store.sheets_delivery import QueuedRecord, queued_record
 from lib.store.sheets_sync import SheetSync
@@ -119,19 +118,12 @@ class SheetsStore(Store):
         return self._clock().isoformat()
 
     def ensure_sheet(self, spec: SheetSpec) -> None:
-        for col in spec.columns:
-            validate_values({col.key: col.label}, {col.key: col.label})
-        validate_values({"title": spec.title})
+        check_spec(spec)
         self.sync.refresh(force=False)
         with self.sync.state_lock:
-            old = self.sync.replay.state.specs.get(spec.form_id)
-            merged = {c.key: c for c in (old.columns if old else ())}
-            merged.update({c.key: c for c in spec.columns})
-            columns = [[c.key, c.label, c.kind] for c in merged.values()]
-            if old and old.title == spec.title and columns == [[c.key, c.label, c.kind] for c in old.columns]:
-                return
-        entry = {"op": "sheet", "at": self._now(), "form": spec.form_id, "title": spec.title, "columns": columns}
-        self.sync.submit([entry], wait=True)
+            entry = sheet_entry(spec, self.sync.replay.state.specs.get(spec.form_id), self._now())
+        if entry is not None:
+            self.sync.submit([entry], wait=True)
 
     def append(self, form_id: str, values: dict[str, Any], *, actor: Actor, status: str,
                form_version: int = 1) -> Record:
@@ -150,16 +142,12 @@ class SheetsStore(Store):
             taken = self.sync.replay.state.rows.get(form_id, {})
         for values in rows:
             validate_values(values, labels)
-        _check_status(status)
+        check_status(status)
         if not known and not any(e["op"] == "sheet" for e in self.sync.pending_entries(form_id)):
             raise NotFound(f"表单「{form_id}」还没有建立工作表（ensure_sheet），无法保存记录。")
-        now, ids, entries = self._clock(), set(), []
-        for values in rows:
-            rid = new_row_id(form_id, now, lambda r: r in taken or r in ids)
-            ids.add(rid)
-            entries.append({"op": "append", "at": now.isoformat(), "form": form_id, "id": rid, "rev": 1,
-                            "actor": _actor_json(actor), "status": status, "fv": form_version,
-                            "values": encode_values(values)})
+        now = self._clock()
+        entries = append_entries(form_id, rows, actor=actor, status=status, form_version=form_version, now=now,
+                                 taken=taken)
         jobs = self.sync.submit(entries, wait=True)
         return [job.result if job.result is not None else queued_record(job.entry) for job in jobs]
 
@@ -174,7 +162,7 @@ class SheetsStore(Store):
         validate_values(values, labels)
         validate_values({"note": note})
         if status is not None:
-            _check_status(status)
+            check_status(status)
         cur = self._current(form_id, row_id)
         if cur is None or base_rev > cur.rev:
             self.sync.refresh()
@@ -186,17 +174,9 @@ class SheetsStore(Store):
         if cur.rev != base_rev:
             with self.sync.state_lock:
                 raise ConflictError(self.sync.replay.state.conflict_message(form_id, row_id, base_rev), current=cur)
-        changed = {k: v for k, v in values.items() if k not in cur.values or not same_value(cur.values[k], v)}
-        new_status = status if status is not None and status != cur.status else None
-        if not changed and new_status is None:
+        entry = update_entry(cur, values=values, status=status, actor=actor, note=note, at=self._now())
+        if entry is None:
             return cur
-        entry: dict[str, Any] = {"op": "update", "at": self._now(), "form": form_id, "id": row_id,
-                                 "rev": cur.rev + 1, "actor": _actor_json(actor),
-                                 "action": "修改" if changed else "状态变更", "note": note}
-        if changed:
-            entry["values"] = encode_values(changed)
-        if new_status is not None:
-            entry["status"] = new_status
         job, = self.sync.submit([entry], wait=True, durable=False)
         if job.error is not None:
             raise job.error
@@ -204,9 +184,8 @@ class SheetsStore(Store):
         return job.result
 
     def log_event(self, actor: Actor, action: str, *, form_id: str = "", row_id: str = "", note: str = "") -> None:
-        validate_values({"action": action, "note": note})
-        self.sync.submit([{"op": "event", "at": self._now(), "actor": _actor_json(actor), "action": action,
-                       "form": form_id, "id": row_id, "note": note}], wait=False)
+        entry = event_entry(actor, action, form_id=form_id, row_id=row_id, note=note, at=self._now())
+        self.sync.submit([entry], wait=False)
 
     def _current(self, form_id: str, row_id: str) -> Record | None:
         with self.sync.state_lock:
@@ -225,13 +204,5 @@ class SheetsStore(Store):
         self.sync.close()
 
 
-def _check_status(status: Any) -> None:
-    if not isinstance(status, str) or not status.strip():
-        raise InvalidValue("记录状态必须是非空的文字。", field="_status")
-    validate_values({"status": status}, {"status": "状态"})
-
-
-def _actor_json(actor: Actor) -> dict[str, str]:
-    return {"account": actor.account, "role": actor.role, "org": actor.org, "city": actor.city}
 
 

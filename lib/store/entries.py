@@ -1,0 +1,119 @@
+"""The log entries both backends write: one shape, built in one place.
+
+The local log and the Google Sheets ``_log`` sheet hold the same JSON entries and are replayed by
+the same ``State``; these pure functions decide what an ensure_sheet, an append or an update writes
+(or that it writes nothing), so the backends differ only in how an entry is made durable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from collections.abc import Callable, Container, Iterable
+from typing import Any
+
+from lib.store.base import Actor, InvalidValue, Record, SheetSpec
+from lib.store.codec import encode_values, same_value, validate_values
+
+_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+
+def new_row_id(form_id: str, now: dt.datetime, taken: Callable[[str], bool]) -> str:
+    """Readable, time-sortable id: form prefix, date, seconds of the day and randomness.
+
+    >>> new_row_id("site_check", dt.datetime(2020, 9, 10, 10, 0), lambda r: False)[:20]
+    'sitech-20200910-1350'
+    """
+    prefix = re.sub(r"[^0-9a-zA-Z]", "", form_id).lower()[:6] or "r"
+    seconds = now.hour * 3600 + now.minute * 60 + now.second
+    clock = "".join(_ID_ALPHABET[(seconds >> shift) & 31] for shift in (15, 10, 5, 0))
+    while True:
+        rid = f"{prefix}-{now:%Y%m%d}-{clock}{''.join(secrets.choice(_ID_ALPHABET) for _ in range(4))}"
+        if not taken(rid):
+            return rid
+
+
+def actor_json(actor: Actor) -> dict[str, str]:
+    return {"account": actor.account, "role": actor.role, "org": actor.org, "city": actor.city}
+
+
+def check_status(status: Any) -> None:
+    """A status is non-empty text a cell can hold (InvalidValue otherwise)."""
+    if not isinstance(status, str) or not status.strip():
+        raise InvalidValue("记录状态必须是非空的文字。", field="_status")
+    validate_values({"status": status}, {"status": "状态"})
+
+
+def check_spec(spec: SheetSpec) -> None:
+    """Headers and the sheet title are text a cell can hold (InvalidValue otherwise)."""
+    for col in spec.columns:
+        validate_values({col.key: col.label}, {col.key: col.label})
+    validate_values({"title": spec.title})
+
+
+def sheet_entry(spec: SheetSpec, old: SheetSpec | None, at: str) -> dict[str, Any] | None:
+    """The entry declaring ``spec`` over the sheet as it was (``old``), or None when nothing changes.
+
+    New labels and kinds win; columns are never dropped (a removed field keeps its column).
+    """
+    merged = {c.key: c for c in (old.columns if old else ())}
+    merged.update({c.key: c for c in spec.columns})
+    columns = [[c.key, c.label, c.kind] for c in merged.values()]
+    if old and old.title == spec.title and columns == [[c.key, c.label, c.kind] for c in old.columns]:
+        return None
+    return {"op": "sheet", "at": at, "form": spec.form_id, "title": spec.title, "columns": columns}
+
+
+def append_entries(
+    form_id: str,
+    rows: Iterable[dict[str, Any]],
+    *,
+    actor: Actor,
+    status: str,
+    form_version: int,
+    now: dt.datetime,
+    taken: Container[str],
+) -> list[dict[str, Any]]:
+    """One append entry per row, each with a new id unused in ``taken`` (the form's rows) and the batch."""
+    ids: set[str] = set()
+    entries = []
+    who = actor_json(actor)
+    for values in rows:
+        rid = new_row_id(form_id, now, lambda r: r in taken or r in ids)
+        ids.add(rid)
+        entries.append({"op": "append", "at": now.isoformat(), "form": form_id, "id": rid, "rev": 1, "actor": who,
+                        "status": status, "fv": form_version, "values": encode_values(values)})
+    return entries
+
+
+def update_entry(
+    cur: Record,
+    *,
+    values: dict[str, Any],
+    status: str | None,
+    actor: Actor,
+    note: str,
+    at: str,
+    action: str | None = None,
+) -> dict[str, Any] | None:
+    """The entry changing ``cur``: only changed values, the status if it changes; None when nothing does."""
+    changed = {k: v for k, v in values.items() if k not in cur.values or not same_value(cur.values[k], v)}
+    new_status = status if status is not None and status != cur.status else None
+    if not changed and new_status is None:
+        return None
+    entry: dict[str, Any] = {"op": "update", "at": at, "form": cur.form_id, "id": cur.id, "rev": cur.rev + 1,
+                             "actor": actor_json(actor), "action": action or ("修改" if changed else "状态变更"),
+                             "note": note}
+    if changed:
+        entry["values"] = encode_values(changed)
+    if new_status is not None:
+        entry["status"] = new_status
+    return entry
+
+
+def event_entry(actor: Actor, action: str, *, form_id: str, row_id: str, note: str, at: str) -> dict[str, Any]:
+    """An audited event that changes no row (a sign-in, a refused access)."""
+    validate_values({"action": action, "note": note})
+    return {"op": "event", "at": at, "actor": actor_json(actor), "action": action, "form": form_id, "id": row_id,
+            "note": note}
