@@ -115,18 +115,28 @@ class FormCatalog:
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
 
-    def refresh(self) -> None:
-        """Re-read changed files; keep the last valid version of any file that became invalid."""
+    def refresh(self) -> list[FormSpec]:
+        """Re-read changed files; keep the last valid version of any file that became invalid.
+
+        Returns the forms that have a new valid version (all of them on the first call), so the
+        caller can bring the sheets they are stored in up to date.
+        """
         with self._lock:
             campaign_path = self.folder / CAMPAIGN_FILE
             campaign_changed = self._reload(campaign_path, lambda text: parse_campaign(text, CAMPAIGN_FILE))
             campaign = self.campaign_or_none()
             paths = sorted(p for p in self.folder.glob("*.yaml") if p.name != CAMPAIGN_FILE)
+            changed = []
             for path in paths:
+                before = self._entries.get(path.name, _Entry()).spec
                 self._reload(path, lambda text, n=path.name: parse_form(text, n, campaign), force=campaign_changed)
+                after = self._entries[path.name].spec
+                if after is not None and after != before:
+                    changed.append(after)
             present = {p.name for p in paths} | {CAMPAIGN_FILE}
             for gone in set(self._entries) - present:
                 del self._entries[gone]
+            return changed
 
     def _reload(self, path: Path, parse, force: bool = False) -> bool:
         entry = self._entries.setdefault(path.name, _Entry())

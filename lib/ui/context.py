@@ -41,9 +41,17 @@ def _catalog() -> FormCatalog:
 
 
 def catalog() -> FormCatalog:
-    """The form catalog, re-read where a file changed since the last page run (one stat per file)."""
+    """The form catalog, re-read where a file changed since the last page run (one stat per file).
+
+    A form with a new valid version gets its sheet brought up to date at once (a new field is a
+    new column), so rows filled with it keep every answer in the workbook.
+    """
     cat = _catalog()
-    cat.refresh()
+    changed = cat.refresh()
+    if changed:
+        opened = store()
+        for form in changed:
+            opened.ensure_sheet(sheet_spec(form))
     return cat
 
 

@@ -49,3 +49,25 @@ def test_an_edited_form_file_changes_the_form_on_the_next_run(app_env, tmp_path,
     att1.write_text(good, encoding="utf-8")  # mended: the warning goes away
     at.run()
     assert not at.warning
+
+
+def test_a_field_added_to_a_form_becomes_a_column_of_its_sheet(app_env, tmp_path, monkeypatch, reopen):
+    forms = tmp_path / "forms"
+    shutil.copytree(ROOT / "forms", forms)
+    monkeypatch.setenv("APP_FORMS_DIR", str(forms))
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    sign_in(at, PROVIDER)
+    at.query_params["form"] = "att1"
+    at.run()
+    assert "wechat_group" not in [c.key for c in reopen().sheet_spec("att1").columns]
+
+    att1 = forms / "att1.yaml"
+    att1.write_text(att1.read_text(encoding="utf-8") + """      - key: wechat_group
+        label: 项目微信群
+        type: text
+""", encoding="utf-8")
+    at.run()
+    assert "项目微信群" in labels(at)
+    columns = {c.key: c.label for c in reopen().sheet_spec("att1").columns}
+    assert columns["wechat_group"] == "项目微信群"
+    assert "provider_name" in columns  # nothing dropped
