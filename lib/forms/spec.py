@@ -18,7 +18,7 @@ from .types import REGISTRY
 
 KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
 EXPRESSION_ATTRS = ("relevant", "constraint", "calculation")
-ROLES = ("province", "city", "provider", "lead_unit", "inspector", "admin")
+Role = Literal["province", "city", "provider", "lead_unit", "inspector", "admin"]
 
 
 class _Strict(BaseModel):
@@ -53,10 +53,6 @@ class FieldSpec(_Strict):
     def kind(self) -> str:
         return REGISTRY[self.type].kind
 
-    @property
-    def readonly(self) -> bool:
-        return self.calculation is not None
-
 
 class SectionSpec(_Strict):
     key: str = Field(pattern=KEY_PATTERN)
@@ -72,8 +68,8 @@ class FormSpec(_Strict):
     short_title: str
     version: int = Field(ge=1)
     description: str = ""
-    filled_by: Literal["province", "city", "provider", "lead_unit", "inspector", "admin"]
-    reviewed_by: Literal["province", "city", "provider", "lead_unit", "inspector", "admin"] | None = None
+    filled_by: Role
+    reviewed_by: Role | None = None
     deadline: str | None = None
     sections: tuple[SectionSpec, ...] = Field(min_length=1)
 

@@ -171,7 +171,6 @@ class FieldType:
     kind: str  # store column kind: text / integer / number / date / bool / list / table
     widget: str  # widget name in lib/ui/widgets.py
     parse: Callable[[Any, Any, dict], Any] | None  # None: handled by the validator (table)
-    numeric: bool = False
     has_choices: bool = False
 
 
@@ -180,10 +179,10 @@ REGISTRY: dict[str, FieldType] = {
     for t in (
         FieldType("text", "text", "text", _text),
         FieldType("textarea", "text", "textarea", _text),
-        FieldType("integer", "integer", "integer", _integer, numeric=True),
-        FieldType("decimal", "number", "decimal", _decimal_with(None), numeric=True),
-        FieldType("money", "number", "money", _decimal_with(2), numeric=True),
-        FieldType("percent", "number", "percent", _decimal_with(2), numeric=True),
+        FieldType("integer", "integer", "integer", _integer),
+        FieldType("decimal", "number", "decimal", _decimal_with(None)),
+        FieldType("money", "number", "money", _decimal_with(2)),
+        FieldType("percent", "number", "percent", _decimal_with(2)),
         FieldType("date", "date", "date", _date),
         FieldType("select", "text", "select", _select, has_choices=True),
         FieldType("multiselect", "list", "multiselect", _multiselect, has_choices=True),

@@ -29,7 +29,6 @@ from lib.store.state import STATUS_LABEL, AuditRow
 
 AUDIT_SHEET = "_audit"
 AUDIT_HEADERS = ("时间", "账号", "操作", "表单", "记录编号", "版本", "变更内容", "备注")
-ID_HEADER = dict(SYSTEM_COLUMNS)["_id"]
 TEMP_SUFFIX = ".writing.tmp"
 _SHEET_ILLEGAL = re.compile(r"[\[\]:*?/\\]")
 
