@@ -34,6 +34,7 @@ class Account:
     role: str
     org: str = ""
     city: str = ""
+    org_code: str = ""  # the organisation's 统一社会信用代码 (prefills and locks the forms' own-code fields)
     name: str = ""
     email: str = ""
     disabled: bool = False
@@ -45,7 +46,7 @@ class Account:
     last_sign_in: str = ""
 
     def actor(self) -> Actor:
-        return Actor(account=self.account, role=self.role, org=self.org, city=self.city)
+        return Actor(account=self.account, role=self.role, org=self.org, city=self.city, org_code=self.org_code)
 
     def locked_at(self, now: dt.datetime) -> dt.datetime | None:
         """When the lock ends, if the account is locked at ``now``."""

@@ -35,9 +35,12 @@ def demo_accounts(store: Store, catalog) -> list[Account]:
         account = f"city_{info.account}" if info else f"city_{city}"
         found[account] = Account(account, "city", org=f"{city}市工业和信息化局", city=city)
     for form in catalog.forms():
+        # the organisation's own credit code, from the field the form says the account answers
+        code_key = next((f.key for f in form.all_fields() if f.from_account == "org_code"), None)
         for record in store.records(form.id):
             if record.owner not in found:
-                found[record.owner] = Account(record.owner, form.filled_by, org=record.org, city=record.city)
+                code = str(record.values.get(code_key) or "") if code_key else ""
+                found[record.owner] = Account(record.owner, form.filled_by, org=record.org, city=record.city, org_code=code)
     return list(found.values())
 
 

@@ -19,6 +19,9 @@ from .types import REGISTRY
 KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
 EXPRESSION_ATTRS = ("relevant", "constraint", "calculation")
 Role = Literal["province", "city", "provider", "lead_unit", "inspector", "admin"]
+#: What an account already answers: a field declaring ``from_account: org`` is set from the signed-in
+#: account's organisation (``org_code``: its 统一社会信用代码; ``city``: its city) and locked.
+AccountAttr = Literal["org", "org_code", "city"]
 
 
 class _Strict(BaseModel):
@@ -48,6 +51,7 @@ class FieldSpec(_Strict):
     fields: tuple[FieldSpec, ...] | None = None  # sub-fields of a table
     min_rows: int | None = None
     max_rows: int | None = None
+    from_account: AccountAttr | None = None  # answered by the signed-in account, locked for it
 
     @property
     def kind(self) -> str:
@@ -71,6 +75,12 @@ class FormSpec(_Strict):
     filled_by: Role
     reviewed_by: Role | None = None
     deadline: str | None = None
+    #: Fields that tell one row from another (firm, project, voucher number): the columns every list
+    #: of rows shows first (我的填报, 审核, exports), in this order.
+    summary: tuple[str, ...] = ()
+    #: Groups of fields that identify a project: a row whose answers equal, in every field of one
+    #: group, a live row (not withdrawn) of the same filer is a duplicate report, refused at submit.
+    unique: tuple[tuple[str, ...], ...] = ()
     sections: tuple[SectionSpec, ...] = Field(min_length=1)
 
     def all_fields(self) -> list[FieldSpec]:
@@ -82,6 +92,13 @@ class FormSpec(_Strict):
             if f.key == key:
                 return f
         raise KeyError(key)
+
+    def summary_fields(self) -> list[FieldSpec]:
+        """The fields that identify a row (``summary``); without a declaration, the first three
+        short text or choice fields, so every list shows something a person recognises."""
+        if self.summary:
+            return [self.field(k) for k in self.summary]
+        return [f for f in self.all_fields() if f.type in ("text", "select", "city") and not f.calculation][:3]
 
 
 class Phase(_Strict):
@@ -104,6 +121,16 @@ class Sampling(_Strict):
     priority_rules: tuple[PriorityRule, ...] = ()
 
 
+class Contact(_Strict):
+    """Someone a filler can call: shown on 首页, the sign-in page and the late list."""
+
+    name: str = Field(min_length=1)
+    unit: str = ""  # e.g. 省工业和信息化厅工业互联网处
+    topic: str = ""  # what to call about, e.g. 附件1填报、账号问题
+    phone: str = ""
+    email: str = ""
+
+
 class CampaignSpec(_Strict):
     id: str
     title: str
@@ -115,6 +142,7 @@ class CampaignSpec(_Strict):
     sampling: Sampling
     roles: dict[str, str]
     statuses: dict[str, str] = Field(default_factory=dict)
+    contacts: tuple[Contact, ...] = ()
 
     @field_validator("cities")
     @classmethod
@@ -132,6 +160,13 @@ def semantic_problems(form: FormSpec) -> list[tuple[tuple, str, dict]]:
     found: list[tuple[tuple, str, dict]] = []
     top_keys = {f.key for f in form.all_fields()}
     seen: set[str] = set()
+    for i, key in enumerate(form.summary):
+        if key not in top_keys:
+            found.append((("summary", i), "unknown_reference", {"field": key, "attr": "summary", "ref": key}))
+    for gi, group in enumerate(form.unique):
+        for i, key in enumerate(group):
+            if key not in top_keys:
+                found.append((("unique", gi, i), "unknown_reference", {"field": key, "attr": "unique", "ref": key}))
     for si, section in enumerate(form.sections):
         spath = ("sections", si)
         if section.relevant:
@@ -169,6 +204,9 @@ def _field_problems(spec: FieldSpec, path: tuple, scope: set[str], seen: set[str
                 found += _field_problems(sub, path + ("fields", i), inner_scope, inner_seen, inner=True)
     elif spec.fields:
         found.append((path + ("fields",), "invalid_definition", {"field": spec.key, "detail": f"只有 table 类型的字段可以有 fields，「{spec.key}」不是表格"}))
+    if spec.from_account and (inner or spec.type in ("table", "multiselect", "boolean") or spec.calculation):
+        found.append((path + ("from_account",), "invalid_definition",
+                      {"field": spec.key, "detail": f"字段「{spec.key}」不能用 from_account：只用于表格之外的文字、代码或地市字段"}))
     for attr in EXPRESSION_ATTRS:
         text = getattr(spec, attr)
         if text:

@@ -60,6 +60,7 @@ class Actor:
     role: str
     org: str = ""
     city: str = ""
+    org_code: str = ""  # the organisation's 统一社会信用代码, where the account declares it
 
 
 @dataclass(frozen=True, slots=True)  # slots: a store may hold 100k of these in memory

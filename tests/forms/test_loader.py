@@ -212,3 +212,27 @@ def test_a_campaign_edit_rechecks_the_forms_deadlines(forms_dir):
     catalog.refresh()
     assert catalog.problems()["att1.yaml"][0].code == "unknown_deadline"
     assert catalog.form("att1").deadline == "att1"  # the last valid version keeps serving
+
+
+def test_summary_and_unique_must_name_fields_of_the_form():
+    text = FORM.format(extra="").replace("deadline: att1\n", "deadline: att1\nsummary: [name, firm]\nunique:\n  - [name, code]\n")
+    with pytest.raises(FormDefinitionError) as info:
+        parse_form(text, "demo.yaml")
+    refs = sorted((p.code, p.field) for p in info.value.problems)
+    assert refs == [("unknown_reference", "code"), ("unknown_reference", "firm")]
+    assert info.value.problems[0].where == "demo.yaml 第 7 行"
+
+
+def test_from_account_only_on_a_plain_field_outside_tables():
+    extra = ("      - key: contacts\n        label: 联系人\n        type: table\n        fields:\n"
+             "          - key: org\n            label: 单位\n            type: text\n            from_account: org\n")
+    err = broken(extra)
+    assert [(p.code, p.field) for p in err.problems] == [("invalid_definition", "org")]
+
+
+def test_summary_defaults_to_the_first_short_fields():
+    form = parse_form(FORM.format(extra="      - key: kind\n        label: 类型\n        type: select\n        choices: [甲, 乙]\n"), "demo.yaml")
+    assert [f.key for f in form.summary_fields()] == ["name", "kind"]
+    declared = parse_form(FORM.format(extra="      - key: kind\n        label: 类型\n        type: select\n        choices: [甲, 乙]\n")
+                          .replace("deadline: att1\n", "deadline: att1\nsummary: [kind]\n"), "demo.yaml")
+    assert [f.key for f in declared.summary_fields()] == ["kind"]
