@@ -6,6 +6,7 @@ import streamlit as st
 from lib.auth.policy import IMPORT, can
 from lib.campaign import register as reg
 from lib.ui import board, identity
+from lib.ui.register import register_panel
 
 actor = identity.current_actor()
 
@@ -20,9 +21,9 @@ st.caption(
 )
 vouchers_tab, projects_tab, check_tab = st.tabs(["服务券兑现清单", "标杆示范项目清单", "核对结果"])
 with vouchers_tab:
-    board.register_panel(reg.VOUCHERS, actor)
+    register_panel(reg.VOUCHERS, actor)
 with projects_tab:
-    board.register_panel(reg.PROJECTS, actor)
+    register_panel(reg.PROJECTS, actor)
 with check_tab:
     result = board.current_board(actor, board.as_of_input())
     board.reconcile_tab(result, board.calendar())

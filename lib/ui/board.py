@@ -15,7 +15,6 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from lib.auth import Forbidden
 from lib.auth.scope import board_scope
 from lib.campaign import progress as pg
 from lib.campaign import reconcile as rc
@@ -31,7 +30,6 @@ TABLE_HEIGHT = 320
 # session_state / widget keys of the board pages
 AS_OF = "board:as_of"
 TAB = "board:tab"
-REGISTER_CONFIRM = "register:confirm:{kind}"
 
 STATE_COLORS = {
     pg.ON_TIME: "#4c9f70", pg.LATE_FILED: "#e0a526", pg.RETURNED_STATE: "#8e6bbf", pg.MISSING: "#9aa5b1",
@@ -283,38 +281,3 @@ def timeline_tab(board: pg.Board, cal: pg.Calendar) -> None:
     st.caption(f"虚线：截至日期 {board.as_of:%Y-%m-%d}；红色刻度：各表单截止日期")
     st.dataframe(board.phases, hide_index=True)
     st.dataframe(pd.DataFrame([{"表单": cal.title(f), "截止日期": d} for f, d in cal.deadlines.items()]), hide_index=True)
-
-
-# --- the register page -------------------------------------------------------------------------
-
-
-def register_panel(kind: reg.RegisterKind, actor: Actor) -> None:
-    """Upload, validate and (after confirmation) import one register; shows the one in force."""
-    store, cities = context.store(), tuple(context.catalog().campaign.cities)
-    vouchers, projects = current_register()
-    current = vouchers if kind is reg.VOUCHERS else projects
-    st.caption(f"现行台账：{len(current)} 条（仅含检查范围内的条目）。重新导入将整体替换现行台账。")
-    export_button("下载导入模板", lambda: {kind.title: reg.template_frame(kind)}, f"{kind.title}_模板.xlsx", key=f"register:{kind.key}:template")
-    upload = st.file_uploader(f"上传{kind.title}（.xlsx）", type=["xlsx", "xls", "ods"], key=f"register:{kind.key}:file")
-    if upload is not None:
-        parsed = reg.parse_upload(kind, upload.getvalue(), cities=cities)
-        if parsed.problems:
-            st.error(f"「{upload.name}」有 {len(parsed.problems)} 处问题，未导入任何数据。请修改后重新上传。")
-            st.dataframe(parsed.problems_frame(), hide_index=True, height=TABLE_HEIGHT)
-            export_button("导出问题清单", lambda: {"问题清单": parsed.problems_frame()}, "台账问题清单.xlsx", key=f"register:{kind.key}:problems")
-        else:
-            excluded = f"，按通知排除 {reg.excluded_text(parsed.excluded)}" if parsed.excluded else ""
-            st.success(f"校验通过：工作表「{parsed.sheet_name}」检查范围内 {len(parsed.rows)} 条{excluded}。")
-            for warning in parsed.warnings:
-                st.warning(str(warning))
-            if st.button("确认导入（替换现行台账）", key=REGISTER_CONFIRM.format(kind=kind.key), type="primary"):
-                try:
-                    summary_ = reg.import_register(store, parsed, actor, file_name=upload.name)
-                except Forbidden as exc:  # refused (and audited) by the one authorisation function
-                    st.error(str(exc))
-                    return
-                clear_shared()
-                st.success(f"已导入 {summary_.rows} 条（批次 {summary_.import_id}），替换原台账 {summary_.replaced} 份。")
-    if len(current):
-        with st.expander("查看现行台账"):
-            drill(reg.display_frame(kind, current), ["地市"], f"register:{kind.key}:current", f"{kind.title}.xlsx", kind.title)

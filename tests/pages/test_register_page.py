@@ -52,7 +52,7 @@ def test_valid_register_is_imported_after_confirmation(app_env, reopen):
 
 
 def reg_confirm(kind: str) -> str:
-    from lib.ui.board import REGISTER_CONFIRM
+    from lib.ui.register import REGISTER_CONFIRM
 
     return REGISTER_CONFIRM.format(kind=kind)
 

@@ -1,0 +1,45 @@
+"""The register page's panel: upload, validate and (after confirmation) import one register."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lib.auth import Forbidden
+from lib.campaign import register as reg
+from lib.store.base import Actor
+from lib.ui import board, context
+
+# widget key of the confirmation button of one register kind
+REGISTER_CONFIRM = "register:confirm:{kind}"
+
+
+def register_panel(kind: reg.RegisterKind, actor: Actor) -> None:
+    """Upload, validate and (after confirmation) import one register; shows the one in force."""
+    store, cities = context.store(), tuple(context.catalog().campaign.cities)
+    vouchers, projects = board.current_register()
+    current = vouchers if kind is reg.VOUCHERS else projects
+    st.caption(f"现行台账：{len(current)} 条（仅含检查范围内的条目）。重新导入将整体替换现行台账。")
+    board.export_button("下载导入模板", lambda: {kind.title: reg.template_frame(kind)}, f"{kind.title}_模板.xlsx", key=f"register:{kind.key}:template")
+    upload = st.file_uploader(f"上传{kind.title}（.xlsx）", type=["xlsx", "xls", "ods"], key=f"register:{kind.key}:file")
+    if upload is not None:
+        parsed = reg.parse_upload(kind, upload.getvalue(), cities=cities)
+        if parsed.problems:
+            st.error(f"「{upload.name}」有 {len(parsed.problems)} 处问题，未导入任何数据。请修改后重新上传。")
+            st.dataframe(parsed.problems_frame(), hide_index=True, height=board.TABLE_HEIGHT)
+            board.export_button("导出问题清单", lambda: {"问题清单": parsed.problems_frame()}, "台账问题清单.xlsx", key=f"register:{kind.key}:problems")
+        else:
+            excluded = f"，按通知排除 {reg.excluded_text(parsed.excluded)}" if parsed.excluded else ""
+            st.success(f"校验通过：工作表「{parsed.sheet_name}」检查范围内 {len(parsed.rows)} 条{excluded}。")
+            for warning in parsed.warnings:
+                st.warning(str(warning))
+            if st.button("确认导入（替换现行台账）", key=REGISTER_CONFIRM.format(kind=kind.key), type="primary"):
+                try:
+                    summary_ = reg.import_register(store, parsed, actor, file_name=upload.name)
+                except Forbidden as exc:  # refused (and audited) by the one authorisation function
+                    st.error(str(exc))
+                    return
+                board.clear_shared()
+                st.success(f"已导入 {summary_.rows} 条（批次 {summary_.import_id}），替换原台账 {summary_.replaced} 份。")
+    if len(current):
+        with st.expander("查看现行台账"):
+            board.drill(reg.display_frame(kind, current), ["地市"], f"register:{kind.key}:current", f"{kind.title}.xlsx", kind.title)
