@@ -1,0 +1,30 @@
+"""Test tiers, by where a test lives: ``browser`` (a real Streamlit server driven by Chromium) and
+``slow`` (crash, multi-process, load and 20k-row tests). The fast lane is
+``./dev test -m "not browser and not slow"``; CI runs everything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+SLOW = {  # files whose every test starts processes, kills them or writes tens of thousands of rows
+    "store/test_crash.py",
+    "store/test_concurrency.py",
+    "sheets/test_sheets_load.py",
+    "sheets/test_sheets_two_servers.py",
+}
+SLOW_TESTS = {"test_workbook_reflects_a_change_within_15_s_at_20000_rows"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        try:
+            where = Path(item.path).resolve().relative_to(TESTS).as_posix()
+        except ValueError:  # doctests under lib/
+            continue
+        if where.startswith("browser/"):
+            item.add_marker(pytest.mark.browser)
+        if where in SLOW or item.originalname in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
