@@ -21,6 +21,18 @@ MESSAGES: dict[str, str] = {
     "bad_pattern": "字段「{field}」的 pattern 不是有效的正则表达式：{detail}",
     "invalid_definition": "{detail}",
     "unknown_deadline": "表单的 deadline「{deadline}」在 campaign.yaml 中没有定义",
+    "file_too_large": "文件超过 {limit} 字节，表单文件不能这么大，请检查是否放错了文件",
+    "not_utf8": "文件不是 UTF-8 编码，请用 UTF-8 另存",
+    "yaml_bad_char": "含有不允许的控制字符 {char}（例如空字符），请删除",
+    "yaml_alias": "不支持 YAML 锚点和别名（& 与 *），请把内容直接写出",
+    "yaml_too_deep": "嵌套超过 {limit} 层，请检查缩进或括号",
+    "yaml_too_many_nodes": "内容超过 {limit} 个值，表单文件不能这么大",
+    "yaml_key": "键必须是文字，不能是列表或键值对",
+    "yaml_value": "值「{value}」无法读取（{detail}），例如日期不存在或数字过长",
+    "load_failed": "读取文件时发生意外错误（{error}），详情已记入服务器日志，请联系管理员",
+    "campaign_unavailable": "活动配置 {file} 无法使用，依赖它的页面暂停服务，请管理员按下列问题修正",
+    "self_review": "填报角色「{role}」同时是审核角色：填报人不能审核自己的行。确需如此，请写明 self_review: true",
+    "expression_type": "字段「{field}」的 {attr} 表达式类型不对：{detail}",
     # answer errors (a filled value is wrong)
     "required": "「{label}」为必填项",
     "not_integer": "「{label}」应为整数",
@@ -42,6 +54,13 @@ MESSAGES: dict[str, str] = {
     "too_few_rows": "「{label}」至少需要填写 {bound} 行",
     "too_many_rows": "「{label}」最多填写 {bound} 行",
     "bad_text": "「{label}」含有无法保存的控制字符，请删除后再提交",
+    "single_line": "「{label}」只能填一行，不能含换行或制表符",
+    "bidi_text": "「{label}」含有改变文字方向的不可见字符（U+202A–U+202E、U+2066–U+2069），请删除后再提交",
+    "bad_value_type": "「{label}」收到的内容不是{expected}，请重新填写",
+    "number_too_large": "「{label}」的数值过大：整数部分最多 {digits} 位",
+    "date_out_of_range": "「{label}」应在 {earliest} 至 {latest} 之间",
+    "expression_failed": "「{label}」的规则无法计算（{detail}），请检查填写的内容；如仍有问题请联系管理员",
+    "not_answers": "提交的内容不是按字段填写的表单，请刷新页面后重新填写",
 }
 
 

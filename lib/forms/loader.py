@@ -7,8 +7,9 @@ listed for the page to show.
 
 from __future__ import annotations
 
+import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,10 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import FormDefinitionError, FormProblem, problem
 from .spec import CampaignSpec, FormSpec, semantic_problems
-from .yamltext import LineMap, load_yaml
+from .yamltext import LineMap, load_yaml, read_text
 
 CAMPAIGN_FILE = "campaign.yaml"
+_log = logging.getLogger(__name__)
 
 
 def _where(filename: str, lines: LineMap, path: tuple) -> str:
@@ -57,6 +59,10 @@ _MESSAGES = {
     "greater_than_equal": "取值太小",
     "tuple_type": "应为列表",
     "dict_type": "应为键值对",
+    "model_type": "应为键值对",
+    "list_type": "应为列表",
+    "float_type": "应为数字",
+    "finite_number": "应为有限的数字",
 }
 
 
@@ -99,62 +105,75 @@ def parse_campaign(text: str, filename: str = CAMPAIGN_FILE) -> CampaignSpec:
     return _validate(CampaignSpec, data, lines, filename)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Entry:
     mtime_ns: int = -1
     size: int = -1
     spec: Any = None
-    problems: list[FormProblem] = field(default_factory=list)
+    problems: tuple[FormProblem, ...] = ()
 
 
 class FormCatalog:
-    """The forms of one folder, reloaded when their files change; safe to share across sessions."""
+    """The forms of one folder, reloaded when their files change; safe to share across sessions.
+
+    Concurrency: readers never wait. ``refresh`` builds a new table of entries and swaps it in, so a
+    reader sees the old table or the new one, never half of one. Only one refresh reads the files at
+    a time; a session that calls ``refresh`` meanwhile does not wait for it and serves the versions
+    it has (a parse is bounded anyway: see lib.forms.yamltext).
+    """
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self._entries: dict[str, _Entry] = {}
-        self._lock = threading.Lock()
+        self._refreshing = threading.Lock()
 
     def refresh(self) -> list[FormSpec]:
         """Re-read changed files; keep the last valid version of any file that became invalid.
 
         Returns the forms that have a new valid version (all of them on the first call), so the
-        caller can bring the sheets they are stored in up to date.
+        caller can bring the sheets they are stored in up to date. Returns [] at once when another
+        session is refreshing.
         """
-        with self._lock:
-            campaign_path = self.folder / CAMPAIGN_FILE
-            campaign_changed = self._reload(campaign_path, lambda text: parse_campaign(text, CAMPAIGN_FILE))
-            campaign = self.campaign_or_none()
+        if not self._refreshing.acquire(blocking=False):
+            return []
+        try:
+            entries = dict(self._entries)
+            campaign_changed = self._reload(entries, self.folder / CAMPAIGN_FILE, lambda text: parse_campaign(text, CAMPAIGN_FILE))
+            campaign = entries[CAMPAIGN_FILE].spec
             paths = sorted(p for p in self.folder.glob("*.yaml") if p.name != CAMPAIGN_FILE)
             changed = []
             for path in paths:
-                before = self._entries.get(path.name, _Entry()).spec
-                self._reload(path, lambda text, n=path.name: parse_form(text, n, campaign), force=campaign_changed)
-                after = self._entries[path.name].spec
+                before = entries.get(path.name, _Entry()).spec
+                self._reload(entries, path, lambda text, n=path.name: parse_form(text, n, campaign), force=campaign_changed)
+                after = entries[path.name].spec
                 if after is not None and after != before:
                     changed.append(after)
             present = {p.name for p in paths} | {CAMPAIGN_FILE}
-            for gone in set(self._entries) - present:
-                del self._entries[gone]
+            self._entries = {name: e for name, e in entries.items() if name in present}
             return changed
+        finally:
+            self._refreshing.release()
 
-    def _reload(self, path: Path, parse, force: bool = False) -> bool:
-        entry = self._entries.setdefault(path.name, _Entry())
+    @staticmethod
+    def _reload(entries: dict[str, _Entry], path: Path, parse, force: bool = False) -> bool:
+        """Re-read ``path`` into ``entries`` when it changed; every failure becomes a problem of the file."""
+        entry = entries.get(path.name, _Entry())
         try:
             stat = path.stat()
         except FileNotFoundError:
-            entry.problems = [problem("invalid_definition", where=path.name, detail="文件不存在")]
+            entries[path.name] = replace(entry, problems=(problem("invalid_definition", where=path.name, detail="文件不存在"),))
             return False
         if not force and (stat.st_mtime_ns, stat.st_size) == (entry.mtime_ns, entry.size):
             return False
-        entry.mtime_ns, entry.size = stat.st_mtime_ns, stat.st_size
+        entry = replace(entry, mtime_ns=stat.st_mtime_ns, size=stat.st_size)
         try:
-            entry.spec = parse(path.read_text(encoding="utf-8"))
-            entry.problems = []
+            entry = replace(entry, spec=parse(read_text(path)), problems=())
         except FormDefinitionError as exc:
-            entry.problems = exc.problems  # the previous spec, if any, keeps serving
-        except UnicodeDecodeError:
-            entry.problems = [problem("invalid_definition", where=path.name, detail="文件不是 UTF-8 编码")]
+            entry = replace(entry, problems=tuple(exc.problems))  # the previous spec, if any, keeps serving
+        except Exception as exc:  # noqa: BLE001 - whatever a hostile file triggers, the other forms keep serving
+            _log.exception("reading form file %s failed", path)
+            entry = replace(entry, problems=(problem("load_failed", where=path.name, error=type(exc).__name__),))
+        entries[path.name] = entry
         return True
 
     def campaign_or_none(self) -> CampaignSpec | None:
@@ -163,9 +182,13 @@ class FormCatalog:
 
     @property
     def campaign(self) -> CampaignSpec:
+        """The campaign; when campaign.yaml has never been valid since start, FormDefinitionError whose
+        first problem (``campaign_unavailable``) says so in Chinese, followed by the file's problems:
+        a page that needs the campaign shows ``str(exc)``; every other page keeps serving."""
         spec = self.campaign_or_none()
         if spec is None:
-            raise FormDefinitionError(CAMPAIGN_FILE, self.problems().get(CAMPAIGN_FILE, []))
+            found = self.problems().get(CAMPAIGN_FILE, [])
+            raise FormDefinitionError(CAMPAIGN_FILE, [problem("campaign_unavailable", where=CAMPAIGN_FILE, file=CAMPAIGN_FILE), *found])
         return spec
 
     def forms(self) -> list[FormSpec]:
@@ -180,7 +203,7 @@ class FormCatalog:
 
     def problems(self) -> dict[str, list[FormProblem]]:
         """File name -> problems of its current text (empty dict when all files are valid)."""
-        return {name: e.problems for name, e in sorted(self._entries.items()) if e.problems}
+        return {name: list(e.problems) for name, e in sorted(self._entries.items()) if e.problems}
 
 
 def load_catalog(folder: Path) -> FormCatalog:

@@ -74,6 +74,9 @@ class FormSpec(_Strict):
     description: str = ""
     filled_by: Role
     reviewed_by: Role | None = None
+    #: A form whose filling role also reviews (a row's filer is otherwise never its reviewer) must say
+    #: so here; without it the loader refuses ``filled_by`` equal to ``reviewed_by``.
+    self_review: bool = False
     deadline: str | None = None
     #: Fields that tell one row from another (firm, project, voucher number): the columns every list
     #: of rows shows first (我的填报, 审核, exports), in this order.
@@ -160,6 +163,8 @@ def semantic_problems(form: FormSpec) -> list[tuple[tuple, str, dict]]:
     found: list[tuple[tuple, str, dict]] = []
     top_keys = {f.key for f in form.all_fields()}
     seen: set[str] = set()
+    if form.reviewed_by == form.filled_by and not form.self_review:
+        found.append((("reviewed_by",), "self_review", {"role": form.filled_by}))
     for i, key in enumerate(form.summary):
         if key not in top_keys:
             found.append((("summary", i), "unknown_reference", {"field": key, "attr": "summary", "ref": key}))

@@ -2,10 +2,16 @@
 
 Only PyYAML's SafeLoader builds values (no arbitrary tags); we walk its node graph ourselves so
 that we can reject duplicate keys (PyYAML silently keeps the last) and remember lines.
+
+A form file is written by a person and read by a server every session shares, so its cost is
+bounded before and while it is parsed: the size is capped before reading, anchors and aliases are
+refused (an alias bomb of a few hundred bytes expands to gigabytes), and nesting depth and the
+number of values are capped while composing, before anything is built.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -13,6 +19,15 @@ import yaml
 from .errors import FormDefinitionError, FormProblem, problem
 
 Path_ = tuple[Any, ...]
+
+#: Largest form or campaign file read, in bytes. A shipped form is about 10 KB; the cap leaves room
+#: for forms ten times larger and keeps a parse in milliseconds. A constant rather than a setting:
+#: lib/settings.py is another area's, and no deployment has needed another value.
+MAX_FILE_BYTES = 256 * 1024
+#: Deepest nesting of mappings and lists (a table field inside a section inside a form is 7 levels).
+MAX_DEPTH = 32
+#: Most values (scalars, mappings, lists) in one file; a shipped form has about 1,500.
+MAX_NODES = 50_000
 
 
 class LineMap(dict):
@@ -32,9 +47,68 @@ class LineMap(dict):
         return self.get((), None)
 
 
+class _Refused(Exception):
+    """A bound was crossed while composing: the code and params of the problem, and its line."""
+
+    def __init__(self, code: str, line: int, **params: Any):
+        super().__init__(code)
+        self.code, self.line, self.params = code, line, params
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses anchors and aliases and caps depth and node count while composing."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self._depth = 0
+        self._nodes = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _Refused("yaml_alias", line)
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _Refused("yaml_too_many_nodes", line, limit=MAX_NODES)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _Refused("yaml_too_deep", line, limit=MAX_DEPTH)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def read_text(path: Path) -> str:
+    """The text of a form file, read only up to the size cap; FormDefinitionError when too big or not UTF-8."""
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise FormDefinitionError(path.name, [problem("file_too_large", where=path.name, limit=MAX_FILE_BYTES)])
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FormDefinitionError(path.name, [problem("not_utf8", where=path.name)]) from None
+
+
+def _bad_character(text: str, filename: str) -> FormProblem | None:
+    """The first character YAML refuses (a NUL byte, a control character), located by line."""
+    found = yaml.reader.Reader.NON_PRINTABLE.search(text)
+    if found is None:
+        return None
+    line = text.count("\n", 0, found.start()) + 1
+    return problem("yaml_bad_char", where=f"{filename} 第 {line} 行", char=f"U+{ord(found.group()):04X}")
+
+
 def load_yaml(text: str, filename: str) -> tuple[Any, LineMap]:
     """Parse YAML safely; raise FormDefinitionError naming the file and line on any problem."""
-    loader = yaml.SafeLoader(text)
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+        raise FormDefinitionError(filename, [problem("file_too_large", where=filename, limit=MAX_FILE_BYTES)])
+    bad = _bad_character(text, filename)
+    if bad:
+        raise FormDefinitionError(filename, [bad])
+    loader = _BoundedLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -42,6 +116,8 @@ def load_yaml(text: str, filename: str) -> tuple[Any, LineMap]:
         lines = LineMap()
         problems: list[FormProblem] = []
         data = _build(loader, node, (), lines, problems, filename)
+    except _Refused as exc:
+        raise FormDefinitionError(filename, [problem(exc.code, where=f"{filename} 第 {exc.line} 行", **exc.params)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{filename} 第 {mark.line + 1} 行" if mark else filename
@@ -54,14 +130,26 @@ def load_yaml(text: str, filename: str) -> tuple[Any, LineMap]:
     return data, lines
 
 
+def _scalar(loader, node, filename: str) -> Any:
+    """Build one scalar; a value its tag cannot hold (2020-02-30, a 5,000-digit int) is a problem of its line."""
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, TypeError, OverflowError) as exc:
+        where = f"{filename} 第 {node.start_mark.line + 1} 行"
+        raise FormDefinitionError(filename, [problem("yaml_value", where=where, value=str(node.value)[:40], detail=type(exc).__name__)]) from None
+
+
 def _build(loader, node, path: Path_, lines: LineMap, problems: list, filename: str) -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         first_line: dict[Any, int] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                problems.append(problem("yaml_key", where=f"{filename} 第 {line} 行"))
+                continue
+            key = _scalar(loader, key_node, filename)
             if key in first_line:
                 problems.append(
                     problem("duplicate_key", where=f"{filename} 第 {line} 行", key=key, first_line=first_line[key])
@@ -73,4 +161,4 @@ def _build(loader, node, path: Path_, lines: LineMap, problems: list, filename: 
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(loader, item, path + (i,), lines, problems, filename) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    return _scalar(loader, node, filename)
