@@ -49,6 +49,18 @@ class Board:
     totals: dict = field(default_factory=dict)
 
 
+#: The share of due things reported, in percent with one decimal (blank when nothing is due).
+RATE = "完成率（%）"
+
+
+def _rate(due: pd.Series, missing: pd.Series) -> pd.Series:
+    """
+    >>> _rate(pd.Series([11, 0]), pd.Series([1, 0])).tolist()
+    [90.9, nan]
+    """
+    return (100 * (due - missing) / due.where(due > 0)).round(1)
+
+
 def _progress(units: pd.DataFrame, calendar: Calendar, as_of: dt.date, cities: tuple[str, ...]) -> pd.DataFrame:
     is_ = state_flags(units)
     in_register = units["in_register"].astype(bool).to_numpy(dtype=bool)
@@ -70,11 +82,11 @@ def _progress(units: pd.DataFrame, calendar: Calendar, as_of: dt.date, cities: t
     extra = counts.index.difference(grid)  # cities outside the list (a typo in a row) stay visible
     counts = counts.reindex(grid.append(extra), fill_value=0).astype(int)
     out = counts.reset_index()
-    out["完成率"] = ((out["应报"] - out["未报"]) / out["应报"].where(out["应报"] > 0)).round(3)
+    out[RATE] = _rate(out["应报"], out["未报"])
     out.insert(1, "表单", out["form"].map(calendar.title))
     out["截止日期"] = out["form"].map(lambda f: calendar.deadlines.get(f))
     out = out.rename(columns={"city": "地市"}).drop(columns="form")
-    return out[["地市", "表单", "应报", "已报", "未报", "逾期未报", "逾期报送", "退回修改", "台账外", "重复报送", "草稿", "完成率", "截止日期"]]
+    return out[["地市", "表单", "应报", "已报", "未报", "逾期未报", "逾期报送", "退回修改", "台账外", "重复报送", "草稿", RATE, "截止日期"]]
 
 
 def _by_unit(units: pd.DataFrame, form_id: str) -> pd.DataFrame:
@@ -90,7 +102,7 @@ def _by_unit(units: pd.DataFrame, form_id: str) -> pd.DataFrame:
         "退回修改": is_(RETURNED_STATE),
     }
     out = group_sums([u["unit"]], ["单位"], flags).astype(int).reset_index()
-    out["完成率"] = ((out["台账项目"] - out["未报送"]) / out["台账项目"].where(out["台账项目"] > 0)).round(3)
+    out[RATE] = _rate(out["台账项目"], out["未报送"])
     return out
 
 
@@ -131,7 +143,8 @@ def board(prepared: Prepared, scope: Scope = EVERYTHING) -> Board:
     totals = {
         "应报": int(progress["应报"].sum()), "已报": int(progress["已报"].sum()), "未报": int(progress["未报"].sum()),
         "逾期未报": int(progress["逾期未报"].sum()), "退回修改": int(progress["退回修改"].sum()),
-        "核对问题": int(len(issues)), "截至日期后创建": prepared.later,
+        "核对问题": int(len(issues)), "台账外": int(progress["台账外"].sum()),
+        "截至日期后创建": 0 if prepared.later is None else len(scope_units(prepared.later, scope)),
     }
     return Board(
         scope=scope,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .detail_tables import ATT1_COLUMNS, att1_rows, att2_rows, att3_rows
-from .reconcile import match, member, normalize_code, normalize_name, register_frame, reported_frame
+from .reconcile import KEY_SEPARATOR, bind, match, member, normalize_code, normalize_name, register_frame, reported_frame
 from .schedule import Calendar
 from .units import REPORTED_STATUSES, build_units, column, filed_frame, is_datetime
 
@@ -29,7 +29,7 @@ class Prepared:
     att2: pd.DataFrame
     att3: pd.DataFrame
     issues: pd.DataFrame  # reconcile() output
-    later: int = 0  # rows created after as_of (not counted)
+    later: pd.DataFrame | None = None  # rows created after as_of (not counted): form, city, unit, owner
 
 
 def change_counter(frames: dict[str, pd.DataFrame]) -> tuple:
@@ -72,18 +72,22 @@ def prepare(
     a1 = _counted(frames.get("att1"), as_of)
     a2 = _counted(frames.get("att2"), as_of)
     a3 = _counted(frames.get("att3"), as_of)
-    later = sum(len(f) for f in frames.values() if f is not None) - len(a1) - len(a2) - len(a3)
+    later = _later({"att1": frames.get("att1"), "att2": frames.get("att2"), "att3": frames.get("att3")}, as_of)
 
     reg = register_frame(vouchers)
     reg_voucher, reg_code = reg["voucher"], reg["r_code"]
     exp_vouchers = pd.DataFrame({"key": reg_voucher, "city": reg["r_city"], "unit": reg["r_provider"], "name": reg["r_name"]})
 
-    # 附件1: by voucher number; the provider is the one named in the row, else the filing account's org
-    rep_all = reported_frame(a1)
-    f1 = pd.DataFrame({"key": rep_all["voucher"], "city": rep_all["city"], "unit": rep_all["provider"],
+    # 附件1: by voucher number within the filer's organisation (reconcile.bind): a voucher the
+    # register gives another provider is off-register for the filer and leaves that provider's entry as it is
+    rep_all = bind(reported_frame(a1), reg)
+    f1 = pd.DataFrame({"key": rep_all["key"], "city": rep_all["city"], "unit": rep_all["provider"],
                        "owner": rep_all["owner"], "name": rep_all["name"], "status": rep_all["status"],
                        "reported_at": rep_all["at"], "row_id": rep_all["row_id"]})
     u1, first1 = build_units("att1", f1, exp_vouchers, calendar.deadlines.get("att1"), as_of, presorted=True)
+    if rep_all["conflict"].any():  # show the voucher, not the matching key
+        keyed = member(u1["key"], rep_all.loc[rep_all["conflict"], "key"]).to_numpy(dtype=bool)
+        u1.loc[keyed, "key"] = u1.loc[keyed, "key"].str.split(KEY_SEPARATOR).str[0]
 
     # 附件3: by voucher number when given, else by the firm's credit code (a firm with one voucher)
     a3_voucher = normalize_code(column(a3, "voucher_no"))
@@ -127,6 +131,28 @@ def prepare(
     rep1 = _rows_at(a1, rep.index, ATT1_COLUMNS)
     return Prepared(calendar, as_of, units, att1_rows(rep1, rep["provider"], member(rep1["_id"], firsts)),
                     att2_rows(rep2), att3_rows(rep3, first_rep3), issues, later=later)
+
+
+#: The column of each form's row that names the city the row is about (the filer's city otherwise).
+_ROW_CITY = {"att1": "client_city", "att2": "city", "att3": "city"}
+
+
+def _later(frames: dict[str, pd.DataFrame], as_of: dt.date) -> pd.DataFrame:
+    """Who the rows created after ``as_of`` belong to (form, city, unit, owner), so that each
+    viewer is told about its own uncounted rows only."""
+    parts = []
+    for form_id, frame in frames.items():
+        if frame is None or frame.empty:
+            continue
+        created = pd.to_datetime(frame["_created_at"])
+        rows = frame[created >= pd.Timestamp(as_of) + pd.Timedelta(days=1)]
+        if rows.empty:
+            continue
+        city = column(rows, _ROW_CITY.get(form_id, "_city"))
+        parts.append(pd.DataFrame({"form": form_id, "city": city.where(city.notna(), column(rows, "_city", "")).values,
+                                   "unit": normalize_name(column(rows, "_org", "")).values,
+                                   "owner": column(rows, "_owner", "").values}))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["form", "city", "unit", "owner"])
 
 
 def _rows_at(frame: pd.DataFrame, labels: pd.Index, columns: tuple[str, ...]) -> pd.DataFrame:

@@ -26,7 +26,7 @@ This module is the board's public face; the work lives in the modules named afte
 
 from __future__ import annotations
 
-from .board import ALL, Board, board, compute_board, narrow, state_counts
+from .board import ALL, RATE, Board, board, compute_board, narrow, state_counts
 from .detail_tables import CONCLUSIONS, EXEMPT, NO_RATIO, USAGE_STATES
 from .preparation import Prepared, change_counter, prepare
 from .schedule import FORM_IDS, Calendar
@@ -35,7 +35,7 @@ from .units import DUPLICATE, LATE_FILED, MISSING, ON_TIME, OVERDUE, REPORTED_ST
 
 __all__ = [
     "ALL", "CONCLUSIONS", "DUPLICATE", "EXEMPT", "FORM_IDS", "LATE_FILED", "MISSING", "NO_RATIO", "ON_TIME", "OVERDUE",
-    "REPORTED_STATES", "REPORTED_STATUSES", "RETURNED_STATE", "STATES", "USAGE_STATES",
+    "RATE", "REPORTED_STATES", "REPORTED_STATUSES", "RETURNED_STATE", "STATES", "USAGE_STATES",
     "Board", "Calendar", "Prepared", "Scope", "board", "change_counter", "compute_board", "narrow", "prepare",
     "scope_for", "state_counts",
 ]

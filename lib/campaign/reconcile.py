@@ -5,8 +5,12 @@ chooses: statuses, as-of date) and the register entries in force, and lists ever
 
 * 台账有、未报送 — a register entry no provider reported (the omission the notice forbids);
 * 已报送、台账无 — a reported voucher the register does not know;
-* 金额不符 / 地市不符 / 企业信用代码不符 / 服务商不符 — the voucher matches, a fact does not;
-* 重复报送 — the same voucher reported again (the first filing is the one compared).
+* 金额不符 / 地市不符 / 企业信用代码不符 — the voucher matches, a fact does not;
+* 服务券属其他服务商 — the register assigns the voucher to another provider: a conflict for the
+  province to resolve. Matching stays inside the filer's organisation (``bind``): such a filing
+  matches no register entry, so the filer never sees the entry's facts and the provider the
+  register names keeps its own progress;
+* 重复报送 — the same voucher reported again by the same provider (the first filing is compared).
 
 >>> register = pd.DataFrame({"voucher_no": ["V-000001", "V-000002"], "client_name": ["甲", "乙"],
 ...     "client_credit_code": ["C1", "C2"], "provider_name": ["服务商A", "服务商A"], "city": ["广州", "佛山"],
@@ -29,7 +33,7 @@ NOT_IN_REGISTER = "已报送、台账无"
 AMOUNT = "金额不符"
 CITY = "地市不符"
 FIRM = "企业信用代码不符"
-PROVIDER = "服务商不符"
+PROVIDER = "服务券属其他服务商"
 DUPLICATE = "重复报送"
 ISSUE_TYPES = (NOT_REPORTED, NOT_IN_REGISTER, AMOUNT, CITY, FIRM, PROVIDER, DUPLICATE)
 
@@ -40,6 +44,8 @@ ISSUE_COLUMNS = [
     "问题类型", "服务券编号", "服务商", "地市", "企业名称", "台账奖补金额", "填报奖补金额", "台账地市", "填报地市",
     "台账信用代码", "填报信用代码", "台账服务商", "填报服务商", "记录编号", "填报账号",
 ]
+#: The issue columns holding a register entry's own facts (hidden from a provider it does not name).
+REGISTER_FACTS = ["台账奖补金额", "台账地市", "台账信用代码", "台账服务商"]
 
 
 def _plain(value) -> str:
@@ -124,12 +130,15 @@ REPORTED_COLUMNS = ["voucher", "provider", "city", "code", "name", "amount", "ro
 
 def reported_frame(att1: pd.DataFrame) -> pd.DataFrame:
     """附件1 rows normalised for matching, earliest filing first, with a ``duplicate`` flag (a later
-    filing of a voucher already filed). ``provider`` is the row's provider name, else the filer's org."""
+    filing of a voucher already filed). ``provider`` is the filing account's organisation (``_org``;
+    only providers file 附件1), else the provider name typed in the row: what a provider may match
+    is bound to who it is, not to what it typed."""
     if att1 is None or att1.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in REPORTED_COLUMNS})
     blank = pd.Series("", index=att1.index, dtype=object)
-    provider = att1["provider_name"] if "provider_name" in att1 else pd.Series(None, index=att1.index, dtype=object)
-    provider = provider.where(provider.notna() & (provider != ""), att1["_org"] if "_org" in att1 else blank)
+    typed = att1["provider_name"] if "provider_name" in att1 else pd.Series(None, index=att1.index, dtype=object)
+    org = att1["_org"] if "_org" in att1 else pd.Series(None, index=att1.index, dtype=object)
+    provider = org.where(org.notna() & (org != ""), typed.where(typed.notna(), blank))
     rep = pd.DataFrame(
         {
             "voucher": normalize_code(att1["voucher_no"]),
@@ -168,13 +177,39 @@ def register_frame(register: pd.DataFrame | None) -> pd.DataFrame:
     )
 
 
+#: Joins a voucher and the filer's organisation in the matching key of a conflicting filing.
+KEY_SEPARATOR = "\x1f"
+
+
+def bind(rep: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
+    """``rep`` (reported_frame) bound to the filer's organisation, with ``conflict``: the register
+    lists the voucher, but not under the filer's organisation; and ``key``: what a filing is matched
+    and counted once by: the voucher, or for a conflict the voucher and the filer's organisation
+    (joined by KEY_SEPARATOR), which no register entry has. ``duplicate`` is recomputed per key.
+
+    >>> reg = register_frame(pd.DataFrame({"voucher_no": ["V1"], "client_name": ["甲"], "client_credit_code": ["C1"],
+    ...     "provider_name": ["服务商A"], "city": ["广州"], "subsidy_amount": [1.0]}))
+    >>> rep = pd.DataFrame({"voucher": ["V1", "V1", "V2"], "provider": ["服务商A", "服务商B", "服务商B"]})
+    >>> bind(rep.assign(duplicate=False), reg)[["conflict", "duplicate"]].values.tolist()
+    [[False, False], [True, False], [False, False]]
+    """
+    voucher = rep["voucher"].astype(object)
+    pairs = voucher + KEY_SEPARATOR + rep["provider"].astype(object)
+    listed = member(voucher, reg["voucher"])
+    conflict = listed & ~member(pairs, reg["voucher"].astype(object) + KEY_SEPARATOR + reg["r_provider"].astype(object))
+    out = rep.assign(conflict=conflict.to_numpy(dtype=bool), key=voucher.where(~conflict, pairs))
+    out["duplicate"] = out["key"].duplicated()
+    return out
+
+
 def reconcile(att1: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
     """Every discrepancy between reported 附件1 rows and the register, one row per issue.
 
-    ``服务商`` and ``地市`` are the register's when the voucher is in the register (the register is
-    the authority), the filer's otherwise. Columns: ISSUE_COLUMNS.
+    ``服务商`` and ``地市`` are the register's when the filing matched its register entry (the
+    register is the authority), the filer's otherwise. Columns: ISSUE_COLUMNS.
     """
-    return match(reported_frame(att1), register_frame(register))
+    reg = register_frame(register)
+    return match(bind(reported_frame(att1), reg), reg)
 
 
 def _issue_frame(kind: str, rows, in_reg: pd.Series) -> pd.DataFrame:
@@ -241,7 +276,30 @@ def _differs(left: pd.Series, li: np.ndarray, right: pd.Series, ri: np.ndarray) 
 
 
 def match(rep: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
-    """``reconcile`` on frames already normalised by reported_frame / register_frame.
+    """``reconcile`` on frames already normalised by reported_frame / register_frame (and ``bind``:
+    without a ``conflict`` column every filing may match any register entry).
+
+    A conflicting filing is compared with nothing: it gives one 服务券属其他服务商 issue (a later
+    one of the same filer: 重复报送) showing the filer's facts, the register's in the 台账 columns.
+    """
+    conflict = rep["conflict"].to_numpy(dtype=bool) if "conflict" in rep else np.zeros(len(rep), dtype=bool)
+    if not conflict.any():
+        return _match_fast(rep, reg)
+    bound = _match_fast(rep[~conflict], reg)
+    others = rep[conflict].drop(columns=["status", "at"]).reset_index(drop=True)
+    vouchers = pd.Index(reg["voucher"].to_numpy(dtype=object), dtype=object)
+    firsts = np.flatnonzero(~vouchers.duplicated())  # a voucher listed twice: its first entry is shown
+    at = firsts[vouchers.take(firsts).get_indexer(pd.Index(others["voucher"].to_numpy(dtype=object), dtype=object))]
+    rows = pd.DataFrame({**{c: others[c] for c in others.columns}, **_side(reg, at, [c for c in reg.columns if c != "voucher"])})
+    parts = [bound]
+    for kind, these in ((PROVIDER, ~rows["duplicate"].astype(bool)), (DUPLICATE, rows["duplicate"].astype(bool))):
+        if these.any():
+            parts.append(_issue_frame(kind, rows[these].reset_index(drop=True), pd.Series(False, index=range(int(these.sum())))))
+    return _issues_out(parts)
+
+
+def _match_fast(rep: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
+    """``match`` of filings that may match any register entry.
 
     The same rows as an outer merge of the register with the first filings on the voucher (each
     kind in voucher order), from hash lookups and one sort of each side instead of the merge.

@@ -8,7 +8,7 @@ import pandas as pd
 
 from lib.store.base import Actor
 
-from .reconcile import normalize_name_text
+from .reconcile import REGISTER_FACTS, normalize_name_text
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,12 @@ def scope_issues(issues: pd.DataFrame, scope: Scope) -> pd.DataFrame:
     if scope.kind == "city":
         return issues[issues["地市"] == scope.city]
     if scope.kind == "provider":
-        return issues[(issues["服务商"] == scope.org) | (issues["填报账号"] == scope.account)]
+        mine = issues[(issues["服务商"] == scope.org) | (issues["填报账号"] == scope.account)]
+        others = (mine["台账服务商"] != scope.org) & (mine["台账服务商"] != "")
+        if others.any():  # a voucher the register gives another provider: none of that entry's facts
+            mine = mine.copy()
+            mine.loc[others, REGISTER_FACTS] = None
+        return mine
     if scope.kind == "lead_unit":
         return issues.iloc[0:0]
     return issues

@@ -42,7 +42,7 @@ def test_counts_per_city_and_form(calendar):
     gz = progress_of(board, "广州")
     assert (gz["应报"], gz["已报"], gz["台账外"], gz["未报"], gz["逾期未报"]) == (3, 3, 1, 1, 1)
     assert (gz["逾期报送"], gz["重复报送"], gz["草稿"]) == (1, 1, 0)
-    assert gz["完成率"] == round(2 / 3, 3)
+    assert gz[pg.RATE] == 66.7  # percent, one decimal
     fs = progress_of(board, "佛山")
     assert (fs["应报"], fs["已报"], fs["未报"], fs["逾期未报"], fs["草稿"]) == (1, 0, 1, 1, 1)
 
@@ -50,7 +50,7 @@ def test_counts_per_city_and_form(calendar):
 def test_empty_city_has_zero_rows_and_no_rate(calendar):
     sz = progress_of(sample(calendar), "深圳")
     assert (sz["应报"], sz["已报"], sz["未报"]) == (0, 0, 0)
-    assert pd.isna(sz["完成率"])
+    assert pd.isna(sz[pg.RATE])
     assert len(sample(calendar).progress) == 3 * 3  # every city x every form, even empty ones
 
 
@@ -161,3 +161,61 @@ def test_change_counter_moves_on_append_and_update():
 def test_state_counts_for_the_chart(calendar):
     counts = pg.state_counts(sample(calendar), "附件1").set_index(["地市", "状态"])["数量"].to_dict()
     assert counts == {("佛山", pg.OVERDUE): 1, ("广州", pg.ON_TIME): 2, ("广州", pg.LATE_FILED): 1, ("广州", pg.OVERDUE): 1}
+
+
+def test_totals_add_up_and_say_what_is_off_register(calendar):
+    # 服务商乙 reported V-000099, which no register lists: counted as reported, not as due
+    mine = sample(calendar, scope=pg.scope_for(Actor("p2", "provider", "服务商乙", "广州"))).totals
+    assert (mine["应报"], mine["已报"], mine["未报"], mine["台账外"]) == (2, 1, 2, 1)
+    assert mine["应报"] == mine["已报"] - mine["台账外"] + mine["未报"]
+
+
+def test_rows_created_after_the_clock_are_counted_per_viewer(calendar):
+    board = pg.prepare({"att1": frame(att1("V-000001", created="2020-09-20"), att1("V-000002", provider="服务商乙", created="2020-09-21"))},
+                       pd.DataFrame([voucher("V-000001")]), None, calendar, BEFORE)
+    assert pg.board(board).totals["截至日期后创建"] == 2
+    assert pg.board(board, pg.scope_for(Actor("p2", "provider", "服务商乙", "广州"))).totals["截至日期后创建"] == 1
+    assert pg.board(board, pg.scope_for(Actor("city_fs", "city", "佛山市工业和信息化局", "佛山"))).totals["截至日期后创建"] == 0
+
+
+def _strings(board) -> str:
+    frames = (board.units, board.issues, board.att1, board.providers, board.late, board.progress, board.usage_by_provider)
+    return "\n".join(f.astype(str).to_csv() for f in frames)
+
+
+def test_a_voucher_the_register_gives_another_provider_stays_with_that_provider(calendar):
+    """Issue 10.2: 服务商乙 files 服务商甲's voucher: 乙 sees none of the entry's register facts, 甲's
+    progress does not change, the province sees the conflict."""
+    register = pd.DataFrame([voucher("V-000001", amount=10.0, code="F-JIA"), voucher("V-000002", amount=20.0, code="F-JIA2")])
+    jia_only = frame(att1("V-000002", code="F-JIA2", amount=20.0, created="2020-09-10"))
+    intruder = att1("V-000001", provider="服务商乙", city="佛山", amount=99.0, code="F-YI", created="2020-09-11") | {
+        "client_name": "乙填写的企业"}
+    draft = att1("V-000001", provider="服务商乙", status="草稿", created="2020-09-12") | {"client_name": "乙的草稿企业"}
+    both = frame(*jia_only.to_dict("records"), intruder, draft)
+    jia, yi = pg.scope_for(Actor("p1", "provider", "服务商甲", "广州")), pg.scope_for(Actor("p2", "provider", "服务商乙", "佛山"))
+
+    def boards(rows, scope):
+        return pg.compute_board({"att1": rows}, register, None, calendar, AFTER, scope)
+
+    # 甲's board is what it was without 乙's filing: V-000001 still overdue, nothing of 乙's shows
+    before, after = boards(jia_only, jia), boards(both, jia)
+    assert after.totals == before.totals and after.totals["逾期未报"] == 1
+    pd.testing.assert_frame_equal(after.units, before.units)
+    assert "乙" not in _strings(after).replace("服务商乙", "")  # no firm 乙 typed, no row of 乙
+    assert set(after.issues["问题类型"]) == {"台账有、未报送"}
+
+    # 乙 sees its own filing as off-register, with its own facts only
+    theirs = boards(both, yi)
+    assert (theirs.totals["应报"], theirs.totals["已报"], theirs.totals["台账外"]) == (0, 1, 1)
+    unit = theirs.units[theirs.units["状态"] == pg.ON_TIME].iloc[0]
+    assert (unit["编号"], unit["单位"], unit["名称"], unit["地市"], bool(unit["台账内"])) == ("V-000001", "服务商乙", "乙填写的企业", "佛山", False)
+    seen = _strings(theirs)
+    for fact in ("服务商甲", "企业V-000001", "F-JIA", "10.0"):
+        assert fact not in seen, fact
+    assert theirs.issues["问题类型"].tolist() == ["服务券属其他服务商"]
+
+    # the province sees the conflict with both sides
+    province = boards(both, pg.Scope())
+    conflict = province.issues[province.issues["问题类型"] == "服务券属其他服务商"]
+    assert conflict[["服务券编号", "填报服务商", "台账服务商", "填报奖补金额", "台账奖补金额"]].values.tolist() == [
+        ["V-000001", "服务商乙", "服务商甲", 99.0, 10.0]]

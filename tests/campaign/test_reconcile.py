@@ -27,22 +27,49 @@ def test_every_kind_of_discrepancy():
         att1("V-000001", amount=12.5),
         att1("V-000002", city="广州"),
         att1("V-000003", code="OTHER"),
-        att1("V-000004", provider="服务商甲"),
+        att1("V-000004", provider="服务商甲"),  # the register gives V-000004 to 服务商乙
         att1("V-000006", created="2020-09-10"),
-        att1("V-000006", created="2020-09-12", provider="服务商乙"),  # reported twice, by another provider
+        att1("V-000006", created="2020-09-12"),  # reported twice by the same provider
         att1("V-000777"),
     )
     issues = rc.reconcile(reported, register)
     assert kinds(issues) == sorted([
         (rc.AMOUNT, "V-000001"), (rc.CITY, "V-000002"), (rc.FIRM, "V-000003"), (rc.PROVIDER, "V-000004"),
-        (rc.NOT_REPORTED, "V-000005"), (rc.DUPLICATE, "V-000006"), (rc.NOT_IN_REGISTER, "V-000777"),
+        (rc.NOT_REPORTED, "V-000004"), (rc.NOT_REPORTED, "V-000005"), (rc.DUPLICATE, "V-000006"),
+        (rc.NOT_IN_REGISTER, "V-000777"),
     ])
     amount = issues[issues["问题类型"] == rc.AMOUNT].iloc[0]
     assert (amount["台账奖补金额"], amount["填报奖补金额"]) == (10.0, 12.5)
     city = issues[issues["问题类型"] == rc.CITY].iloc[0]
     assert (city["地市"], city["台账地市"], city["填报地市"]) == ("佛山", "佛山", "广州")  # the register is the authority
     dup = issues[issues["问题类型"] == rc.DUPLICATE].iloc[0]
-    assert dup["填报服务商"] == "服务商乙" and dup["服务商"] == "服务商甲"
+    assert dup["填报服务商"] == "服务商甲" and dup["服务商"] == "服务商甲"
+
+
+def test_a_voucher_of_another_provider_is_a_conflict_not_a_match():
+    # 服务商乙 files 服务商甲's voucher (wrong firm, wrong amount) before 甲 does, then files it again.
+    register = pd.DataFrame([voucher("V-000001", amount=10.0, code="F1"), voucher("V-000002")])
+    reported = frame(
+        att1("V-000001", provider="服务商乙", amount=99.0, code="X", created="2020-09-09"),
+        att1("V-000001", provider="服务商乙", amount=99.0, code="X", created="2020-09-11"),
+        att1("V-000001", code="F1", created="2020-09-12"),  # 服务商甲's own, correct filing
+    )
+    issues = rc.reconcile(reported, register)
+    assert kinds(issues) == sorted([(rc.PROVIDER, "V-000001"), (rc.DUPLICATE, "V-000001"), (rc.NOT_REPORTED, "V-000002")])
+    conflict = issues[issues["问题类型"] == rc.PROVIDER].iloc[0]
+    # shown as 乙's filing (its facts), with the register's facts beside it for the province
+    assert (conflict["服务商"], conflict["填报服务商"], conflict["台账服务商"]) == ("服务商乙", "服务商乙", "服务商甲")
+    assert (conflict["填报奖补金额"], conflict["台账奖补金额"], conflict["填报账号"]) == (99.0, 10.0, "p2")
+    assert issues[issues["问题类型"] == rc.DUPLICATE].iloc[0]["服务商"] == "服务商乙"  # 乙's second filing
+    # 甲's filing matched its entry (no amount or firm issue, not a duplicate of 乙's)
+    assert not ((issues["填报账号"] == "p1") & (issues["问题类型"] != rc.NOT_REPORTED)).any()
+
+
+def test_the_organisation_is_the_filers_not_the_name_typed_in_the_row():
+    register = pd.DataFrame([voucher("V-000001")])
+    typed = frame(att1("V-000001", provider="服务商乙") | {"provider_name": "服务商甲"})  # 乙 types 甲's name
+    issues = rc.reconcile(typed, register)
+    assert kinds(issues) == sorted([(rc.PROVIDER, "V-000001"), (rc.NOT_REPORTED, "V-000001")])
 
 
 def test_amounts_within_half_a_cent_match():
@@ -69,7 +96,7 @@ def test_summary_per_provider_and_per_city():
 
 
 def test_match_without_a_merge_equals_the_merge():
-    # match() finds the pairs by hash lookups; _match_merge (the outer merge it replaced, still used
+    # _match_fast finds the pairs by hash lookups; _match_merge (the outer merge it replaced, still used
     # for repeated register vouchers) is the reference.
     import datetime as dt
 
@@ -87,6 +114,6 @@ def test_match_without_a_merge_equals_the_merge():
                          code=f"F{i}" if k % 23 else "OTHER", created=str(dt.date(2020, 9, 7 + k % 9))))
     rep, reg = rc.reported_frame(frame(*rows)), rc.register_frame(register)
     assert rep["duplicate"].any()
-    fast, merged = rc.match(rep, reg), rc._match_merge(rep, reg)
+    fast, merged = rc._match_fast(rep, reg), rc._match_merge(rep, reg)
     assert set(fast["问题类型"]) == set(rc.ISSUE_TYPES)
     pd.testing.assert_frame_equal(fast, merged)
