@@ -16,15 +16,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from lib.auth.policy import REVIEW, authorize, row_city
+from lib import listing
+from lib.auth.policy import REVIEW, authorize
 from lib.auth.scope import get_record, reviewable_records
-from lib.forms import FormSpec
+from lib.forms import FormSpec, check_answers
 from lib.store.base import Actor, Record, Store, StoreError
 from lib.submissions import APPROVED, RESUBMITTED, RETURNED, SUBMITTED
 
 #: Statuses a reviewer can act on.
 AWAITING = (SUBMITTED, RESUBMITTED)
 MAX_REASON = 500
+#: Approving more rows than this at once asks the reviewer to confirm the count first.
+CONFIRM_ABOVE = 10
 APPROVED_NOTE = "审核通过"
 
 
@@ -99,14 +102,21 @@ def return_reasons(store: Store, form: FormSpec, records: Iterable[Record]) -> d
     return reasons
 
 
+def open_return_reasons(store: Store, form: FormSpec, records: Iterable[Record]) -> dict[str, str]:
+    """The latest return reason of each of ``records`` still waiting for its filler's correction
+    (退回修改): what 我的填报 shows; a row resubmitted since is no longer asked to change."""
+    records = [r for r in records if r.status == RETURNED]
+    return return_reasons(store, form, records) if records else {}
+
+
 def review_table(form: FormSpec, records: Iterable[Record], reasons: Mapping[str, str] | None = None) -> list[dict]:
-    """Display rows for a reviewer: id, status, filer, city, the form's first text fields, the last reason."""
-    summary = [f for f in form.all_fields() if f.type in ("text", "select")][:3]
-    reasons = reasons or {}
-    return [
-        {"记录编号": r.id, "状态": r.status, "版本": r.rev, "填报单位": r.org or r.owner, "地市": row_city(form, r),
-         "更新时间": f"{r.updated_at:%Y-%m-%d %H:%M}"}
-        | {f.label: r.values.get(f.key) for f in summary}
-        | {"退回原因": reasons.get(r.id, "")}
-        for r in records
-    ]
+    """Display rows for a reviewer: the list every page shows (``lib.listing.table``) with the filer
+    and the row's city."""
+    return listing.table(form, records, reasons, filer=True)
+
+
+def check_notes(form: FormSpec, record: Record, cities: tuple[str, ...]) -> list[str]:
+    """What a reviewer should look at before approving: every rule of the form as it stands today
+    that the row's answers do not meet (a row filed under an older version of the form, or a draft
+    rule since tightened); empty when the row passes."""
+    return [p.message for p in check_answers(form, record.values, cities=cities).problems]

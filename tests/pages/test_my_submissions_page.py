@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib.demo.seed import generate
 from lib.forms.columns import sheet_spec
+from lib.store.base import Actor
 
 from .conftest import sign_in
 
@@ -39,3 +40,69 @@ def test_lists_own_rows_only_and_withdraws_one(app_env, catalog, reopen):
     assert not at.exception
     assert reopen().get("att1", target.id).status == "已撤回"
     assert reopen().get("att1", foreign.id).status == "已提交"
+
+
+def _own_rows(catalog, reopen, n=4):
+    rows = generate(catalog, rows=60, seed=5)["att1"]
+    mine = rows[0].actor
+    store = reopen()
+    store.ensure_sheet(sheet_spec(catalog.form("att1")))
+    own = [store.append("att1", r.values, actor=mine, status="已提交") for r in [r for r in rows if r.actor == mine][:n]]
+    return store, mine, own
+
+
+def test_rows_are_told_apart_by_summary_fields_and_blanks_are_blank(app_env, catalog, reopen):
+    store, mine, own = _own_rows(catalog, reopen)
+    draft = store.append("att1", {"client_name": "只填了企业名称的草稿"}, actor=mine, status="草稿")
+
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    sign_in(at, mine)
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    labels = [f.label for f in catalog.form("att1").summary_fields()]
+    assert list(table.columns[: len(labels)]) == labels  # the form's summary fields come first
+    by_id = table.set_index("记录编号")
+    first = own[0]
+    assert [by_id.loc[first.id, label] for label in labels] == [first.values[f.key] for f in catalog.form("att1").summary_fields()]
+    blank = by_id.loc[draft.id]
+    assert blank["项目名称"] == "" and blank["服务券编号"] == "" and blank["退回原因"] == ""
+
+
+def test_search_matches_a_summary_field_the_row_id_or_the_status(app_env, catalog, reopen):
+    store, mine, own = _own_rows(catalog, reopen)
+    target = own[2]
+    store.update("att1", own[1].id, base_rev=own[1].rev, actor=Actor("prov", "province"), status="已通过", note="审核通过")
+
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    sign_in(at, mine)
+    at.run()
+    search = next(t for t in at.text_input if t.label == "搜索")
+    search.set_value(target.values["voucher_no"].lower()).run()
+    assert list(at.dataframe[0].value["记录编号"]) == [target.id]
+    search.set_value(target.id).run()
+    assert list(at.dataframe[0].value["记录编号"]) == [target.id]
+    search.set_value("已通过").run()
+    assert list(at.dataframe[0].value["记录编号"]) == [own[1].id]
+    search.set_value("没有这样的项目").run()
+    assert not at.dataframe and any("没有符合搜索条件" in i.value for i in at.info)
+    assert not at.exception
+
+
+def test_an_approved_row_is_read_and_printed_not_edited(app_env, catalog, reopen):
+    store, mine, own = _own_rows(catalog, reopen)
+    approved = store.update("att1", own[0].id, base_rev=own[0].rev, actor=Actor("prov", "province"), status="已通过", note="审核通过")
+
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    sign_in(at, mine)
+    at.run()
+    next(s for s in at.selectbox if s.label == "选择一条记录").set_value(approved.id).run()
+    assert not at.exception
+    assert not [b for b in at.button if b.label in ("打开修改", "撤回")]
+    shown = "\n".join(str(v) for t in at.table for v in t.value.to_numpy().ravel())
+    for key in ("client_name", "project_name", "voucher_no", "implementation_content"):
+        assert approved.values[key] in shown
+    assert "None" not in shown and "nan" not in shown
+    assert [d for d in at.get("download_button") if d.label.startswith("打印视图")]
+    exports = [d for d in at.get("download_button") if d.label.startswith("导出我的全部填报")]
+    assert exports and "4 条" in exports[0].label

@@ -1,0 +1,106 @@
+"""Lists of rows as people read them (我的填报, 审核): the columns that tell rows apart, search, filters
+and the Excel export.
+
+One rule everywhere: a row is identified by its form's summary fields (``FormSpec.summary_fields``),
+rendered by ``lib.forms.display.value_text``, shown first, then the row's id, status and times. The
+callers pass rows already read through ``lib.auth.scope``; nothing here reads the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import pandas as pd
+
+from lib.auth.policy import row_city
+from lib.forms import FormSpec
+from lib.forms.columns import sheet_spec
+from lib.forms.display import is_missing, value_text
+from lib.io.excel import to_xlsx
+from lib.store.base import Record, is_pending
+
+#: A search text is cut to this many characters before it is matched.
+MAX_QUERY = 100
+#: Column headers of the system values every list shows.
+ID, STATUS, REV, UPDATED, FILER, CITY, REASON = "记录编号", "状态", "版本", "更新时间", "填报单位", "地市", "退回原因"
+
+
+def summary(form: FormSpec, record: Record) -> dict[str, str]:
+    """The row's summary fields as ``{label: text}``, in the form's declared order.
+
+    >>> from lib.forms import parse_form
+    >>> form = parse_form("id: f\\ntitle: 表\\nshort_title: 表\\nversion: 1\\nfilled_by: provider\\nsummary: [b, a]\\n"
+    ...     "sections: [{key: s, title: 节, fields: [{key: a, label: 企业, type: text}, {key: b, label: 编号, type: text}]}]", "f.yaml")
+    >>> import datetime as dt
+    >>> summary(form, Record("f", "r1", 1, "已提交", 1, "o", "", "", dt.datetime(2020, 1, 1), dt.datetime(2020, 1, 1), "o", {"a": "甲厂"}))
+    {'编号': '', '企业': '甲厂'}
+    """
+    return {f.label: value_text(f, record.values.get(f.key)) for f in form.summary_fields()}
+
+
+def caption(form: FormSpec, record: Record) -> str:
+    """One line naming the row in a picker: its id, status and the summary texts that are filled."""
+    texts = [t for t in summary(form, record).values() if t]
+    return "｜".join([record.id, record.status, *texts])
+
+
+def table(form: FormSpec, records: Iterable[Record], reasons: Mapping[str, str] | None = None, *, filer: bool = False) -> list[dict]:
+    """Display rows: summary fields first, then id, status (待同步 marked), revision, last change,
+    the filer and the row's city when ``filer``, and the latest return reason (blank if none)."""
+    reasons = reasons or {}
+    out = []
+    for r in records:
+        row = summary(form, r) | {ID: r.id, STATUS: r.status + ("（待同步）" if is_pending(r) else ""), REV: r.rev,
+                                  UPDATED: value_text(None, r.updated_at)}
+        if filer:
+            row |= {FILER: r.org or r.owner, CITY: row_city(form, r) or ""}
+        out.append(row | {REASON: reasons.get(r.id, "")})
+    return out
+
+
+def search(form: FormSpec, records: Iterable[Record], query: str) -> list[Record]:
+    """The rows whose summary texts, id or status contain ``query`` (case-insensitive; blank: all)."""
+    needle = (query or "")[:MAX_QUERY].strip().casefold()
+    if not needle:
+        return list(records)
+    return [r for r in records if any(needle in t.casefold() for t in (r.id, r.status, *summary(form, r).values()))]
+
+
+def filter_rows(form: FormSpec, records: Iterable[Record], *, city: str = "", org: str = "",
+                choices: Mapping[str, str] | None = None) -> list[Record]:
+    """The rows of ``city`` (the row's city as the policy judges it), of the filer ``org``, and whose
+    select fields hold the given choice (``{field key: choice}``); an empty criterion keeps all."""
+    wanted = {k: v for k, v in (choices or {}).items() if v}
+    return [
+        r for r in records
+        if (not city or row_city(form, r) == city)
+        and (not org or (r.org or r.owner) == org)
+        and all(r.values.get(k) == v for k, v in wanted.items())
+    ]
+
+
+def select_fields(form: FormSpec) -> list:
+    """The form's top-level single-choice fields, which a list can be filtered by (choices from the spec)."""
+    return [f for f in form.all_fields() if f.type == "select" and f.choices and not f.calculation]
+
+
+def export_frame(form: FormSpec, records: Iterable[Record], reasons: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Every field of the rows, one column per field headed as in the workbook, after the summary
+    and system columns. Numbers and dates stay typed (Excel can sum and sort them); lists and tables
+    are the same text a person reads on the page."""
+    reasons = reasons or {}
+    headers = {c.key: c.label for c in sheet_spec(form).columns}
+    frame = []
+    for r in records:
+        row = table(form, [r], reasons)[0]
+        for spec in form.all_fields():
+            value = r.values.get(spec.key)
+            typed = not isinstance(value, (list, tuple, dict)) and not is_missing(value)
+            row.setdefault(headers[spec.key], value if typed else value_text(spec, value))
+        frame.append(row)
+    return pd.DataFrame(frame)
+
+
+def export_workbook(form: FormSpec, records: Iterable[Record], reasons: Mapping[str, str] | None = None) -> bytes:
+    """The rows as an .xlsx workbook with one sheet named after the form."""
+    return to_xlsx({form.short_title: export_frame(form, records, reasons)})

@@ -1,0 +1,51 @@
+"""我的填报's parts: the chosen row's actions (open to correct, withdraw) and its read-only and print view."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lib import submissions
+from lib.forms import FormSpec
+from lib.store.base import Actor, Record, Store, StoreError
+from lib.ui import nav, record_view, state
+
+FORM = "mine:form"
+SEARCH = "mine:search"
+PICKED = "mine:picked"  # the row id chosen in the selectbox
+FINISHED = (submissions.APPROVED, submissions.WITHDRAWN)  # rows that can only be read now
+
+
+def withdraw_key(row_id: str) -> str:
+    """The "确认撤回" checkbox of one row, so a tick never carries over to another row."""
+    return f"mine:withdraw:{row_id}"
+
+
+def _withdraw(store: Store, form: FormSpec, actor: Actor, record: Record) -> None:
+    try:
+        submissions.withdraw(store, form, record.id, actor, base_rev=record.rev)
+    except StoreError as exc:
+        st.session_state[state.FLASH] = ("error", str(exc))
+        return
+    st.session_state[state.FLASH] = ("success", f"记录 {record.id} 已撤回。")
+
+
+def actions(store: Store, form: FormSpec, actor: Actor, record: Record, reason: str) -> None:
+    """Open to correct and withdraw for a row still in the filer's hands; a note for a finished one."""
+    if record.status == submissions.RETURNED:
+        st.warning(f"审核意见（退回修改）：{reason or '（未填写原因）'}\n\n请打开修改，改正后重新提交。")
+    if record.status in FINISHED:
+        st.caption(f"状态为「{record.status}」的记录不能再修改，可以查看和打印。")
+        return
+    left, right = st.columns(2)
+    with left:
+        nav.go_button("打开修改", "pages/fill.py", key="go:edit", icon="✏️", form=form.id, row=record.id)
+    confirm = right.checkbox("确认撤回这条记录", key=withdraw_key(record.id))
+    right.button("撤回", disabled=not confirm, key="mine:withdraw", on_click=_withdraw, args=(store, form, actor, record))
+
+
+def view(form: FormSpec, record: Record, cities: tuple[str, ...]) -> None:
+    """The whole row read-only, open for a finished row (folded for one still being worked on), and
+    its print view."""
+    with st.expander(f"查看全部内容（记录 {record.id}，第 {record.rev} 版）", expanded=record.status in FINISHED):
+        record_view.show(form, record.values, cities)
+    record_view.print_button(form, record, cities, key=f"mine:print:{record.id}")

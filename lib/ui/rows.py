@@ -1,0 +1,45 @@
+"""Widgets every list of rows uses (我的填报, 审核): search, the table, the picker, the Excel export.
+
+What the columns are and how a row is found is ``lib.listing``; this only draws it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import streamlit as st
+
+from lib import listing
+from lib.forms import FormSpec
+from lib.store.base import Record
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def search_box(form: FormSpec, *, key: str) -> str:
+    """A search field over the rows' summary fields, id and status; returns what was typed."""
+    fields = "、".join(f.label for f in form.summary_fields())
+    return st.text_input("搜索", key=key, max_chars=listing.MAX_QUERY, placeholder=f"输入{fields}、记录编号或状态中的文字",
+                         help="列出任一列含有这段文字的记录；清空则列出全部。")
+
+
+def table(form: FormSpec, records: list[Record], reasons: Mapping[str, str] | None = None, *, filer: bool = False) -> None:
+    """The rows as a table whose first columns identify each row."""
+    st.dataframe(listing.table(form, records, reasons, filer=filer), hide_index=True, height=min(400, 38 + 35 * len(records)))
+
+
+def pick(form: FormSpec, records: list[Record], *, label: str, key: str) -> Record | None:
+    """A selectbox naming each row by its id, status and summary; the row chosen (None if no rows)."""
+    by_id = {r.id: r for r in records}
+    if not by_id:
+        return None
+    if st.session_state.get(key) not in by_id:  # a row filtered away: fall back to the first one listed
+        st.session_state.pop(key, None)
+    row_id = st.selectbox(label, list(by_id), key=key, format_func=lambda rid: listing.caption(form, by_id[rid]))
+    return by_id[row_id]
+
+
+def export_button(form: FormSpec, records: list[Record], reasons: Mapping[str, str] | None, *, label: str, file_name: str, key: str) -> None:
+    """An Excel download of ``records`` (every field), built only when clicked."""
+    st.download_button(label, data=lambda: listing.export_workbook(form, records, reasons), file_name=file_name,
+                       mime=XLSX_MIME, key=key, icon="📥", on_click="ignore", disabled=not records)

@@ -1,0 +1,59 @@
+"""lib.listing: the one rule for the columns that tell rows apart, and the Excel export of one's rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from lib import listing, review
+from lib.forms import load_catalog
+from lib.io.excel import read_workbook
+from lib.store.base import Record
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _record(form_id: str, row_id: str, values: dict, status: str = "已提交", org: str = "云智科技") -> Record:
+    at = dt.datetime(2020, 9, 18, 10, 30)
+    return Record(form_id, row_id, 2, status, 1, "alice", org, "广州", at, at, "alice", values)
+
+
+def test_review_and_my_list_share_the_identifying_columns():
+    catalog = load_catalog(ROOT / "forms")
+    for form in catalog.forms():
+        record = _record(form.id, "r1", {f.key: f"值{i}" for i, f in enumerate(form.summary_fields())})
+        mine, reviewer = listing.table(form, [record])[0], review.review_table(form, [record])[0]
+        labels = [f.label for f in form.summary_fields()]
+        assert list(mine)[: len(labels)] == labels == list(reviewer)[: len(labels)]
+        assert [mine[k] for k in labels] == [reviewer[k] for k in labels] == [f"值{i}" for i in range(len(labels))]
+        assert reviewer["填报单位"] == "云智科技" and "填报单位" not in mine
+
+
+def test_export_has_every_field_typed_where_excel_can_use_it():
+    form = load_catalog(ROOT / "forms").form("att1")
+    rows = [
+        _record("att1", "r1", {"client_name": "甲厂", "project_name": "上云项目", "voucher_no": "SYQ-1",
+                               "contract_amount": 20.5, "contract_date": dt.date(2019, 4, 12), "followup_services": ["培训辅导", "项目维保"],
+                               "contacts": [{"contact_name": "陈伟", "contact_title": "经理", "contact_phone": "13800138000"}]}),
+        _record("att1", "r2", {"client_name": "乙厂"}, status="退回修改"),
+    ]
+    [sheet] = read_workbook(listing.export_workbook(form, rows, {"r2": "请补充金额"}))
+    header, *body = sheet.rows
+    assert header[:3] == ["企业名称", "项目名称", "服务券编号"]
+    first, second = (dict(zip(header, row)) for row in body)
+    assert first["记录编号"] == "r1" and first["合同金额（万元）"] == 20.5
+    assert first["合同签订日期"] in (dt.date(2019, 4, 12), dt.datetime(2019, 4, 12))
+    assert first["跟踪服务内容"] == "培训辅导；项目维保"
+    assert "陈伟" in first["企业联系人"] and "13800138000" in first["企业联系人"]
+    assert second["项目名称"] is None and second["退回原因"] == "请补充金额"
+
+
+def test_filters_by_city_filer_and_choice():
+    form = load_catalog(ROOT / "forms").form("att1")
+    a = _record("att1", "a", {"client_city": "广州", "project_type": "工业设备上云"})
+    b = _record("att1", "b", {"client_city": "佛山", "project_type": "业务系统上云"}, org="另一家")
+    assert listing.filter_rows(form, [a, b], city="佛山") == [b]
+    assert listing.filter_rows(form, [a, b], org="云智科技") == [a]
+    assert listing.filter_rows(form, [a, b], choices={"project_type": "业务系统上云"}) == [b]
+    assert listing.filter_rows(form, [a, b], choices={"project_type": ""}) == [a, b]
+    assert "project_type" in [f.key for f in listing.select_fields(form)]
