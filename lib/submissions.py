@@ -2,7 +2,11 @@
 
 Pages call these functions and show what they return; nothing is written unless every answer
 passes (drafts excepted: they keep what the filler typed so far). Every read and write is first
-authorised by ``lib.auth.policy`` (a refusal raises Forbidden and is audited as 拒绝访问).
+authorised by ``lib.auth.policy`` (a refusal raises Forbidden and is audited as 拒绝访问): the row
+a filler corrects, and the new values too, so a correction cannot move a row out of the filler's
+scope. Fields the account answers (``from_account``) are filled from it when blank. A submit that
+repeats a live row of the same filer in every field of one of the form's ``unique`` groups is refused
+as a duplicate report (problem code ``duplicate_report``).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from lib.auth.policy import CREATE, EDIT, authorize
+from lib.auth.policy import CREATE, EDIT, account_answers, authorize, comparable
 from lib.auth.scope import editable_records, get_record
 from lib.forms import FormProblem, FormSpec, check_answers
 from lib.store.base import Actor, Record, Store, StoreError
@@ -88,19 +92,29 @@ def save_draft(
 
 
 def _save(store, form, answers, actor, *, cities, row_id, base_rev, draft: bool) -> Submission:
-    authorize(store, actor, CREATE if row_id is None else EDIT, form)
+    action = CREATE if row_id is None else EDIT
+    authorize(store, actor, action, form)
+    current = None if row_id is None else record_for_edit(store, form, row_id, actor)
+    answers = answered_by_account(form, actor, answers)
+    # The new values are authorised like a new row there: first as typed (an answer out of scope is a
+    # refusal, not a typing mistake to list), then as parsed, which is what is stored.
+    authorize(store, actor, action, form, answers, row_id=row_id or "")
     outcome = check_answers(form, answers, cities=cities, draft=draft)
     if not outcome.ok:
         return Submission(problems=outcome.problems)
-    if row_id is None:
-        authorize(store, actor, CREATE, form, outcome.values)
+    authorize(store, actor, action, form, outcome.values, row_id=row_id or "")
+    if current is not None:
+        if draft and current.status != DRAFT:
+            raise NotAllowed(f"记录 {row_id} 已提交，请直接修改后重新提交。")
+        if not draft and current.status not in _NEXT_ON_SUBMIT:
+            raise NotAllowed(f"记录 {row_id} 状态为「{current.status}」，不能再修改。")
+    if not draft:
+        duplicates = duplicate_problems(store, form, actor, outcome.values, row_id=row_id)
+        if duplicates:
+            return Submission(problems=duplicates)
+    if current is None:
         status = DRAFT if draft else SUBMITTED
         return Submission(record=store.append(form.id, outcome.values, actor=actor, status=status, form_version=form.version))
-    current = record_for_edit(store, form, row_id, actor)
-    if draft and current.status != DRAFT:
-        raise NotAllowed(f"记录 {row_id} 已提交，请直接修改后重新提交。")
-    if not draft and current.status not in _NEXT_ON_SUBMIT:
-        raise NotAllowed(f"记录 {row_id} 状态为「{current.status}」，不能再修改。")
     record = store.update(
         form.id,
         row_id,
@@ -110,6 +124,38 @@ def _save(store, form, answers, actor, *, cities, row_id, base_rev, draft: bool)
         status=DRAFT if draft else _NEXT_ON_SUBMIT[current.status],
     )
     return Submission(record=record)
+
+
+def answered_by_account(form: FormSpec, actor: Actor, answers: dict[str, Any]) -> dict[str, Any]:
+    """``answers`` with each field the account answers (``from_account``) set to the account's value
+    where it is blank or the same up to width, case and blanks. Any other value is left for the
+    policy to refuse."""
+    filled = dict(answers)
+    for key, own in account_answers(form, actor).items():
+        if comparable(filled.get(key)) in ("", comparable(own)):
+            filled[key] = own
+    return filled
+
+
+def duplicate_problems(store: Store, form: FormSpec, actor: Actor, values: dict[str, Any], *, row_id: str | None) -> list[FormProblem]:
+    """One ``duplicate_report`` problem per ``form.unique`` group in which ``values`` (all answered)
+    equal a live (not withdrawn) row the actor files, other than ``row_id``; [] when none."""
+    keys = [(group, tuple(comparable(values.get(k)) for k in group)) for group in form.unique]
+    wanted = [(group, key) for group, key in keys if all(key)]
+    if not wanted:
+        return []
+    found: list[FormProblem] = []
+    others = [r for r in editable_records(store, actor, form) if r.id != row_id and r.status != WITHDRAWN]
+    for group, key in wanted:
+        other = next((r for r in others if tuple(comparable(r.values.get(k)) for k in group) == key), None)
+        if other is not None:
+            labels = "、".join(f"「{form.field(k).label}」" for k in group)
+            found.append(FormProblem(
+                code="duplicate_report",
+                message=f"重复填报：已有记录 {other.id}（{other.status}）的{labels}与本条相同。同一项目只报一次，请打开记录 {other.id} 修改。",
+                field=group[0],
+            ))
+    return found
 
 
 def withdraw(store: Store, form: FormSpec, row_id: str, actor: Actor, *, base_rev: int) -> Record:

@@ -9,14 +9,19 @@ Roles: province (all rows of every form; reviews what its forms name it for), ad
 audit; manages accounts; fills and reviews nothing), inspector (reads all, read-only, until the
 sampling assigns it items), city (rows of its own city; fills and reviews as its forms say),
 provider / lead_unit (rows of its own organisation, of the forms it fills).
+
+What a filler writes is authorised on the NEW values too (``CREATE`` and ``EDIT`` given a mapping of
+answers): a city's row must stay in its city, and a field the form declares ``from_account`` (the
+filer's own name, credit code or city) must hold the account's value. A row's filer never reviews it.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from lib.forms import FormSpec
+from lib.forms import FieldSpec, FormSpec
 from lib.store.base import Actor, Record, Store
 
 from .errors import Forbidden
@@ -48,6 +53,56 @@ def row_city(form: FormSpec, row: Record | Mapping[str, Any]) -> str:
     if key and values.get(key):
         return str(values[key])
     return row.city if isinstance(row, Record) else ""
+
+
+def comparable(value: Any) -> str:
+    """An answer as text two people would call the same: width-folded (NFKC), case-folded, with
+    runs of blanks made one and none at either end; "" for no answer.
+
+    >>> comparable("  ９１４４０１０１ma59abcdem ") == comparable("91440101MA59ABCDEM")
+    True
+    >>> comparable(None), comparable("广州 云智（科技）") == comparable("广州  云智(科技)")
+    ('', True)
+    """
+    if value is None or value == [] or value == {}:
+        return ""
+    return " ".join(unicodedata.normalize("NFKC", str(value)).casefold().split())
+
+
+#: What an account attribute is called when a refusal says what is allowed.
+_ATTR_NAMES = {"org": "本单位名称", "org_code": "本单位的统一社会信用代码", "city": "本账号所属地市"}
+
+
+def account_answers(form: FormSpec, user: Actor) -> dict[str, str]:
+    """The answers the account gives itself: ``{field key: value}`` for each field declaring
+    ``from_account`` whose attribute the account has (a field the account cannot answer stays free).
+
+    >>> from lib.forms import load_catalog
+    >>> account_answers(load_catalog("forms").form("att3"), Actor("city_gz", "city", "广州市工业和信息化局", "广州"))
+    {'city': '广州'}
+    """
+    return {f.key: str(getattr(user, f.from_account)) for f in form.all_fields()
+            if f.from_account and str(getattr(user, f.from_account, "") or "").strip()}
+
+
+def foreign_answer(form: FormSpec, user: Actor, values: Mapping[str, Any]) -> FieldSpec | None:
+    """The first field the account answers whose value in ``values`` is another (not blank, not the
+    account's own up to ``comparable``), or None."""
+    own = account_answers(form, user)
+    for f in form.all_fields():
+        if f.key in own and comparable(values.get(f.key)) not in ("", comparable(own[f.key])):
+            return f
+    return None
+
+
+def _other_city(user: Actor, form: FormSpec, values: Mapping[str, Any]) -> bool:
+    """Whether a city bureau's answers place the row in another city."""
+    return user.role == "city" and bool(city_field(form)) and comparable(row_city(form, values)) not in ("", comparable(user.city))
+
+
+def _values_in_scope(user: Actor, form: FormSpec, values: Mapping[str, Any]) -> bool:
+    """Whether answers a filler is writing keep the row inside the filler's scope."""
+    return not _other_city(user, form, values) and foreign_answer(form, user, values) is None
 
 
 def _own(user: Actor, row: Record) -> bool:
@@ -87,33 +142,38 @@ def can(user: Actor, action: str, form: FormSpec | None = None, row: Record | Ma
         return user.role in ("province", "admin")
     if action == ADMIN:
         return user.role == "admin"
-    if action == IMPORT:
-        return user.role in ("province", "admin")
+    if action == IMPORT:  # the registers are the province's: whoever imports them decides what must be filed
+        return user.role == "province"
     if form is None:
         return False
     if action == READ:
         if not _reads_form(user, form):
             return False
         return row is None or (isinstance(row, Record) and _in_scope(user, form, row))
-    if action == CREATE:
+    if action in (CREATE, EDIT):
         if user.role != form.filled_by:
             return False
-        if user.role == "city" and row is not None and city_field(form):
-            return row_city(form, row) in ("", user.city)
-        return True
-    if action == EDIT:
-        if user.role != form.filled_by:
-            return False
-        return row is None or (isinstance(row, Record) and _in_scope(user, form, row))
+        if row is None:
+            return True
+        if isinstance(row, Record):  # the stored row a filler corrects (its new values: a mapping)
+            return action == EDIT and _in_scope(user, form, row)
+        return _values_in_scope(user, form, row)
     if action == REVIEW:
         if not form.reviewed_by or user.role != form.reviewed_by:
             return False
-        return row is None or (isinstance(row, Record) and _in_scope(user, form, row))
+        if row is None:
+            return True
+        # a filer never reviews its own row, even where a form's reviewer role also files it
+        return isinstance(row, Record) and _in_scope(user, form, row) and not _own(user, row)
     return False
 
 
-def _refusal(user: Actor, action: str, form: FormSpec | None, row) -> str:
+def _refusal(user: Actor, action: str, form: FormSpec | None, row, row_id: str) -> str:
     what = ACTION_NAMES.get(action, action)
+    if isinstance(row, Mapping) and form is not None and user.role == form.filled_by:
+        return _values_refusal(user, form, row, row_id)
+    if action == REVIEW and isinstance(row, Record) and _own(user, row):
+        return f"记录 {row.id} 由您的单位（{user.org or user.account}）填报，不能由本单位审核。"
     if isinstance(row, Record) and form is not None:
         return f"您的账号（{user.account}）无权{what}「{form.short_title}」的记录 {row.id}。"
     if form is not None:
@@ -121,14 +181,34 @@ def _refusal(user: Actor, action: str, form: FormSpec | None, row) -> str:
     return f"您的账号（{user.account}）无权{what}。"
 
 
-def authorize(store: Store, user: Actor, action: str, form: FormSpec | None = None, row=None) -> None:
+def _values_refusal(user: Actor, form: FormSpec, values: Mapping[str, Any], row_id: str) -> str:
+    """Why answers a filler writes are out of its scope, naming the field and what it may hold."""
+    which = f"记录 {row_id} " if row_id else ""
+    foreign = foreign_answer(form, user, values)
+    if _other_city(user, form, values):
+        label = form.field(city_field(form)).label
+        return f"只能填报本市项目：{which}「{label}」只能是「{user.city}」，不能是「{_short(row_city(form, values))}」。"
+    if foreign is not None:
+        own = account_answers(form, user)[foreign.key]
+        return f"{which}「{foreign.label}」须为{_ATTR_NAMES[foreign.from_account]}：{own}（不能填写「{_short(values.get(foreign.key))}」）。"
+    return f"您的账号（{user.account}）无权{ACTION_NAMES[CREATE]}「{form.short_title}」的这条记录。"
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    """A typed value quoted back in a message, cut so a hostile one cannot bloat the page or the log."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def authorize(store: Store, user: Actor, action: str, form: FormSpec | None = None, row=None, *, row_id: str = "") -> None:
     """Return if ``can(...)``; else audit the refusal (``store.log_event``, action 拒绝访问) and raise
-    Forbidden with a Chinese message."""
+    Forbidden with a Chinese message. ``row_id`` names the row whose new values ``row`` (a mapping)
+    holds, for the message and the audit."""
     if can(user, action, form, row):
         return
     form_id = form.id if form is not None else ""
-    row_id = row.id if isinstance(row, Record) else ""
-    message = _refusal(user, action, form, row)
+    row_id = row.id if isinstance(row, Record) else row_id
+    message = _refusal(user, action, form, row, row_id)
     store.log_event(user, DENIED, form_id=form_id, row_id=row_id, note=f"{ACTION_NAMES.get(action, action)}：{message}")
     raise Forbidden(message, action=action, form_id=form_id, row_id=row_id)
 

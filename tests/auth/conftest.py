@@ -42,19 +42,21 @@ def accounts(tmp_path):
 
 @pytest.fixture
 def actors(store, catalog):
-    """Actors of the data: two providers, two lead units (with the rows each filed)."""
+    """Actors of the data: two providers, two lead units (with the rows each filed), each with its
+    organisation's credit code as the demo accounts carry it."""
     att1 = store.records("att1")
     att2 = store.records("att2")
     p1 = att1[0]
     p2 = next(r for r in att1 if r.org != p1.org)
     l1 = att2[0]
     l2 = next(r for r in att2 if r.org != l1.org)
-    return {
-        "provider": Actor(p1.owner, "provider", p1.org, p1.city),
-        "provider2": Actor(p2.owner, "provider", p2.org, p2.city),
-        "lead": Actor(l1.owner, "lead_unit", l1.org, l1.city),
-        "lead2": Actor(l2.owner, "lead_unit", l2.org, l2.city),
-    }
+
+    def actor(row, role):
+        code = next(f.key for f in catalog.form(row.form_id).all_fields() if f.from_account == "org_code")
+        return Actor(row.owner, role, row.org, row.city, org_code=row.values[code])
+
+    return {"provider": actor(p1, "provider"), "provider2": actor(p2, "provider"),
+            "lead": actor(l1, "lead_unit"), "lead2": actor(l2, "lead_unit")}
 
 
 def denials(store) -> list:

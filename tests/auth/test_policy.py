@@ -151,6 +151,30 @@ def _cases():
         assert parsed.rows and not parsed.problems  # a valid upload: only the role is wrong
         import_register(s, parsed, a, file_name="台账.xlsx")
 
+    # Corrections are authorised on the new values too: a filler cannot move its row out of its scope.
+    def move_own_att3_row_to_another_city(s, c, a, x):
+        row = _row(s, c, "att3", lambda f, r: row_city(f, r) == a.city and r.status in ("已提交", "退回修改"))
+        moved = dict(row.values, city="佛山")
+        submissions.submit(s, c.form("att3"), moved, a, cities=tuple(c.campaign.cities), row_id=row.id, base_rev=row.rev)
+
+    def file_att3_row_with_a_foreign_city_draft(s, c, a, x):
+        submissions.save_draft(s, c.form("att3"), {"city": "深圳"}, a, cities=tuple(c.campaign.cities))
+
+    def rename_own_att1_row_to_another_provider(s, c, a, x):
+        row = _row(s, c, "att1", lambda f, r: r.org == a.org)
+        renamed = dict(row.values, provider_name=x["provider2"].org)
+        submissions.submit(s, c.form("att1"), renamed, a, cities=tuple(c.campaign.cities), row_id=row.id, base_rev=row.rev)
+
+    def file_att1_as_another_provider(s, c, a, x):
+        row = _row(s, c, "att1", lambda f, r: r.org == x["provider2"].org)
+        values = dict(row.values, provider_credit_code=x["provider2"].org_code, voucher_no="NEW-0001")
+        submissions.submit(s, c.form("att1"), values, a, cities=tuple(c.campaign.cities))
+
+    def rename_own_att2_report(s, c, a, x):
+        row = _row(s, c, "att2", lambda f, r: r.org == a.org)
+        submissions.save_draft(s, c.form("att2"), dict(row.values, lead_unit_name="别的单位"), a,
+                               cities=tuple(c.campaign.cities), row_id=row.id, base_rev=row.rev)
+
     return [
         ("gz", other_city_att1), ("gz", other_city_att3), ("gz", other_city_att2_review), ("gz", other_city_att3_edit),
         ("gz", create_att3_for_other_city), ("gz", city_approves_att1), ("gz", city_fills_att1), ("gz", city_reads_audit),
@@ -165,6 +189,10 @@ def _cases():
         ("admin", admin_approves), ("admin", admin_fills),
         ("stranger", unknown_role_board),
         ("gz", imports_the_register), ("provider", imports_the_register), ("inspector", imports_the_register),
+        ("admin", imports_the_register),
+        ("gz", move_own_att3_row_to_another_city),
+        ("provider", rename_own_att1_row_to_another_provider), ("provider", file_att1_as_another_provider),
+        ("lead", rename_own_att2_report), ("gz", file_att3_row_with_a_foreign_city_draft),
     ]
 
 
@@ -247,7 +275,7 @@ def test_navigation_differs_by_role(catalog, actors):
     assert page_keys(PROVINCE, forms) == ["home", "review", "board", "register", "audit"]
     assert page_keys(GZ, forms) == ["home", "fill", "my_submissions", "review", "board"]
     assert page_keys(actors["provider"], forms) == ["home", "fill", "my_submissions", "board"]
-    assert page_keys(ADMIN, forms) == ["home", "board", "register", "audit", "admin"]
+    assert page_keys(ADMIN, forms) == ["home", "board", "audit", "admin"]  # the registers are the province's
     assert page_keys(INSPECTOR, forms) == ["home", "board"]
 
 

@@ -1,0 +1,165 @@
+"""What a filler writes is authorised on the new values: fields the account answers (from_account)
+are filled from it and cannot name another organisation or city; a correction cannot move a row
+out of the filler's scope; a second report of one project is refused at submit; a filer never
+reviews its own row."""
+
+from __future__ import annotations
+
+import pytest
+
+from lib import review, submissions
+from lib.auth import Forbidden
+from lib.auth.policy import REVIEW, account_answers, can
+from lib.store.base import Actor
+
+from .conftest import FS, GZ, denials
+
+
+def cities(catalog):
+    return tuple(catalog.campaign.cities)
+
+
+def _att1_answers(row) -> dict:
+    """A complete, valid 附件1 answer set for a new project, built from a demo row of the same provider."""
+    return dict(row.values, voucher_no="FWQ-NEW-0001", project_name="新上云项目（测试）")
+
+
+# --- fields the account answers ---------------------------------------------------------------
+
+
+def test_blank_account_fields_are_filled_from_the_account(store, catalog, actors):
+    provider, form = actors["provider"], catalog.form("att1")
+    row = next(r for r in store.records("att1") if r.org == provider.org)
+    answers = _att1_answers(row) | {"provider_name": "", "provider_credit_code": None}
+    saved = submissions.submit(store, form, answers, provider, cities=cities(catalog))
+    assert saved.ok, saved.problems
+    assert saved.record.values["provider_name"] == provider.org
+    assert saved.record.values["provider_credit_code"] == provider.org_code
+
+    draft = submissions.save_draft(store, catalog.form("att3"), {}, GZ, cities=cities(catalog))
+    assert draft.ok and draft.record.values["city"] == "广州"
+
+
+def test_the_account_value_typed_differently_is_stored_as_the_account_has_it(store, catalog, actors):
+    provider, form = actors["provider"], catalog.form("att1")
+    row = next(r for r in store.records("att1") if r.org == provider.org)
+    answers = _att1_answers(row) | {"provider_name": f"  {provider.org} ", "provider_credit_code": provider.org_code.lower()}
+    saved = submissions.submit(store, form, answers, provider, cities=cities(catalog))
+    assert saved.ok and saved.record.values["provider_name"] == provider.org
+
+
+@pytest.mark.parametrize("field, value, says", [
+    ("provider_name", "别人家的科技有限公司", "「服务商名称」须为本单位名称"),
+    ("provider_credit_code", "91440101MA59ABCDEM", "「服务商统一社会信用代码」须为本单位的统一社会信用代码"),
+])
+def test_another_organisation_in_an_account_field_is_refused_and_audited(store, catalog, actors, field, value, says):
+    provider, form = actors["provider"], catalog.form("att1")
+    row = next(r for r in store.records("att1") if r.org == provider.org)
+    count = len(store.records("att1"))
+    for save in (submissions.submit, submissions.save_draft):
+        with pytest.raises(Forbidden) as refused:
+            save(store, form, _att1_answers(row) | {field: value}, provider, cities=cities(catalog))
+        assert says in str(refused.value) and getattr(provider, "org" if field == "provider_name" else "org_code") in str(refused.value)
+    assert len(store.records("att1")) == count
+    logged = [e for e in denials(store) if e.account == provider.account]
+    assert len(logged) == 2 and says in logged[-1].note
+
+
+def test_a_city_refusal_says_only_its_own_city_may_be_filed(store, catalog):
+    with pytest.raises(Forbidden, match="只能填报本市项目.*只能是「广州」"):
+        submissions.save_draft(store, catalog.form("att3"), {"city": "佛山"}, GZ, cities=cities(catalog))
+
+
+def test_account_answers_follow_the_form_declarations_and_the_account(catalog, actors):
+    provider = actors["provider"]
+    assert account_answers(catalog.form("att1"), provider) == {"provider_name": provider.org, "provider_credit_code": provider.org_code}
+    without_code = Actor(provider.account, "provider", provider.org)
+    assert account_answers(catalog.form("att1"), without_code) == {"provider_name": provider.org}  # the code stays free
+    assert account_answers(catalog.form("att3"), FS) == {"city": "佛山"}
+
+
+# --- corrections stay in scope ----------------------------------------------------------------
+
+
+def test_a_city_cannot_move_its_own_draft_or_row_to_another_city(store, catalog):
+    form = catalog.form("att3")
+    draft = submissions.save_draft(store, form, {"client_name": "某企业"}, GZ, cities=cities(catalog))
+    with pytest.raises(Forbidden, match="只能填报本市项目") as refused:
+        submissions.save_draft(store, form, {"client_name": "某企业", "city": "佛山"}, GZ, cities=cities(catalog),
+                               row_id=draft.record.id, base_rev=draft.record.rev)
+    assert draft.record.id in str(refused.value)
+    assert store.get("att3", draft.record.id).values["city"] == "广州"
+    audited = denials(store)[-1]
+    assert (audited.account, audited.form_id, audited.row_id) == ("city_gz", "att3", draft.record.id)
+    assert draft.record.id not in {r.id for r in submissions.my_records(store, form, FS)}
+
+
+def test_a_correction_within_scope_still_goes_through(store, catalog, actors):
+    provider, form = actors["provider"], catalog.form("att1")
+    row = next(r for r in submissions.my_records(store, form, provider) if r.status == submissions.SUBMITTED)
+    fixed = submissions.submit(store, form, dict(row.values, remarks="已核实"), provider, cities=cities(catalog),
+                               row_id=row.id, base_rev=row.rev)
+    assert fixed.ok and fixed.record.values["remarks"] == "已核实"
+
+
+# --- duplicate reports ------------------------------------------------------------------------
+
+
+def test_a_second_report_of_the_same_voucher_is_refused_at_submit_naming_the_row(store, catalog, actors):
+    provider, form = actors["provider"], catalog.form("att1")
+    first = next(r for r in submissions.my_records(store, form, provider) if r.status != submissions.WITHDRAWN)
+    count = len(store.records("att1"))
+    again = dict(_att1_answers(first), voucher_no=f" {first.values['voucher_no']} ")
+    out = submissions.submit(store, form, again, provider, cities=cities(catalog))
+    assert not out.ok and [p.code for p in out.problems] == ["duplicate_report"]
+    problem = out.problems[0]
+    assert problem.field == "voucher_no" and first.id in problem.message and "「服务券编号」" in problem.message
+    assert len(store.records("att1")) == count
+
+    # a draft may hold it (the filler is still working), the submit of that draft may not
+    draft = submissions.save_draft(store, form, again, provider, cities=cities(catalog))
+    assert draft.ok
+    out = submissions.submit(store, form, again, provider, cities=cities(catalog), row_id=draft.record.id, base_rev=draft.record.rev)
+    assert [p.code for p in out.problems] == ["duplicate_report"]
+
+
+def test_the_second_group_catches_the_same_firm_and_project(store, catalog, actors):
+    provider, form = actors["provider"], catalog.form("att1")
+    first = next(r for r in submissions.my_records(store, form, provider) if r.status != submissions.WITHDRAWN)
+    again = dict(first.values, voucher_no="FWQ-NEW-0002")
+    out = submissions.submit(store, form, again, provider, cities=cities(catalog))
+    assert [(p.code, p.field) for p in out.problems] == [("duplicate_report", "client_credit_code")]
+    assert "「企业统一社会信用代码」、「项目名称」" in out.problems[0].message
+
+
+def test_no_duplicate_with_a_withdrawn_row_another_filer_or_the_row_itself(store, catalog, actors):
+    provider, form = actors["provider"], catalog.form("att1")
+    mine = [r for r in submissions.my_records(store, form, provider) if r.status == submissions.SUBMITTED]
+    # resubmitting a row unchanged is not a duplicate of itself
+    same = submissions.submit(store, form, dict(mine[0].values), provider, cities=cities(catalog), row_id=mine[0].id, base_rev=mine[0].rev)
+    assert same.ok, same.problems
+    # a withdrawn row does not block reporting the project again
+    gone = submissions.withdraw(store, form, mine[1].id, provider, base_rev=mine[1].rev)
+    again = submissions.submit(store, form, dict(gone.values), provider, cities=cities(catalog))
+    assert again.ok, again.problems
+    # another provider's identical voucher is not this filer's duplicate (the register check handles it)
+    other = actors["provider2"]
+    theirs = dict(mine[2].values, provider_name=other.org, provider_credit_code=other.org_code)
+    assert submissions.submit(store, form, theirs, other, cities=cities(catalog)).ok
+
+
+# --- a filer never reviews its own row --------------------------------------------------------
+
+
+def test_a_filer_never_reviews_its_own_row(store, catalog):
+    # a form whose reviewer role also files it (the loader asks that this be declared explicitly)
+    form = catalog.form("att3").model_copy(update={"reviewed_by": "city"})
+    own = next(r for r in store.records("att3") if r.values["city"] == "广州" and r.status == submissions.SUBMITTED)
+    colleague = Actor("city_gz_2", "city", GZ.org, "广州")  # another account of the same bureau
+    stranger = Actor("city_gz_x", "city", "广州市另一部门", "广州")
+    assert not can(GZ, REVIEW, form, own) and not can(colleague, REVIEW, form, own)
+    assert can(stranger, REVIEW, form, own)
+    out = review.approve(store, form, colleague, {own.id: own.rev})
+    assert not out.done and "不能由本单位审核" in out.skipped[0][1]
+    assert store.get("att3", own.id).status == submissions.SUBMITTED
+    assert denials(store)[-1].row_id == own.id
