@@ -1,4 +1,5 @@
-"""账号管理 (admin only): the accounts, create one, disable / re-enable, reset a password."""
+"""账号管理 (admin only): the accounts, create one, disable / re-enable, reset a password, set the
+organisation's credit code."""
 
 import datetime as dt
 
@@ -22,7 +23,8 @@ try:
 except StoreError as exc:
     st.error(str(exc))
     st.stop()
-list_tab, create_tab, change_tab = st.tabs(["账号列表", "新建账号", "停用 / 启用 / 重置密码"])
+list_tab, create_tab, change_tab = st.tabs(["账号列表", "新建账号", "停用 / 启用 / 重置密码 / 信用代码"])
+CODE_HELP = "服务商、牵头单位填写；表单中的本单位信用代码按此自动填写并锁定"
 
 with create_tab, st.form("admin:create", clear_on_submit=True):
     c1, c2, c3 = st.columns(3)
@@ -32,13 +34,14 @@ with create_tab, st.form("admin:create", clear_on_submit=True):
     org = c1.text_input("单位名称")
     name = c2.text_input("姓名或显示名")
     email = c3.text_input("电子邮箱（统一身份认证按此匹配）")
+    org_code = c1.text_input("单位统一社会信用代码", help=CODE_HELP)
     pw1 = c1.text_input("初始密码", type="password", help="至少 8 位，含字母和数字；留空则只能用统一身份认证登录")
     pw2 = c2.text_input("再次输入密码", type="password")
     if st.form_submit_button("创建账号", type="primary"):
         try:
             if pw1 != pw2:
                 raise AccountError("两次输入的密码不一致。")
-            new = Account(new_id.strip(), role, org=org.strip(), city=city, name=name.strip(), email=email.strip())
+            new = Account(new_id.strip(), role, org=org.strip(), city=city, name=name.strip(), email=email.strip(), org_code=org_code)
             admin.create_account(store, actor, accounts, new, pw1 or None, roles=roles, cities=cities, now=dt.datetime.now())
             st.success(f"已创建账号 {new.account}。")
         except (AccountError, StoreError) as exc:
@@ -63,6 +66,12 @@ with change_tab:
                     raise AccountError("两次输入的密码不一致。")
                 admin.reset_password(store, actor, accounts, target, pw1, now=dt.datetime.now())
                 st.success(f"已重置账号 {target} 的密码，并解除锁定；该账号需用新密码重新登录。")
+        with st.form("admin:org_code"):
+            current = next((a.org_code for a in everyone if a.account == target), "")
+            code = st.text_input("单位统一社会信用代码（留空则清除）", value=current, help=CODE_HELP)
+            if st.form_submit_button("保存信用代码"):
+                changed = admin.set_org_code(store, actor, accounts, target, code)
+                st.success(f"账号 {target} 的单位统一社会信用代码已设为「{changed.org_code or '（空）'}」。")
     except (AccountError, StoreError) as exc:
         st.error(str(exc))
 

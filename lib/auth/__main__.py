@@ -1,6 +1,6 @@
 """Manage accounts from the shell (first administrator, a forgotten admin password):
 
-    python -m lib.auth add ACCOUNT --role admin [--org 单位] [--city 广州] [--email a@b.cn] [--data-dir data]
+    python -m lib.auth add ACCOUNT --role admin [--org 单位] [--org-code 信用代码] [--city 广州] [--email a@b.cn] [--data-dir data]
     python -m lib.auth password ACCOUNT [--data-dir data]
     python -m lib.auth list [--data-dir data]
 
@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("account")
     add.add_argument("--role", required=True, choices=["province", "city", "provider", "lead_unit", "inspector", "admin"])
     add.add_argument("--org", default="")
+    add.add_argument("--org-code", default="", help="单位统一社会信用代码（服务商、牵头单位）")
     add.add_argument("--city", default="")
     add.add_argument("--name", default="")
     add.add_argument("--email", default="")
@@ -49,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     now = dt.datetime.now()
     try:
         if args.command == "add":
-            new = Account(args.account, args.role, org=args.org, city=args.city, name=args.name, email=args.email)
+            new = Account(args.account, args.role, org=args.org, city=args.city, name=args.name, email=args.email,
+                          org_code=args.org_code)
             accounts.create(new, None if args.sso_only else _password(), now=now)
             print(f"已创建账号 {args.account}")
         elif args.command == "password":

@@ -10,10 +10,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lib.forms.types import is_credit_code
 from lib.store.base import Actor
 
 from .errors import AccountError
@@ -126,6 +128,7 @@ class AccountsFile:
         Raises AccountError for a taken or malformed account id, an unknown role or city, a missing
         organisation, or a password that breaks the rule.
         """
+        new = dataclasses.replace(new, org_code=normal_org_code(new.org_code))
         validate(new, roles=roles, cities=cities)
         if password is not None:
             check_policy(password)
@@ -167,6 +170,15 @@ class AccountsFile:
         return self._change(account, password_hash=hash_password(password, rounds=rounds),
                             sessions_valid_after=now.isoformat(), failed_attempts=0, locked_until="")
 
+    def set_org_code(self, account: str, org_code: str) -> Account:
+        """Set (or clear, with "") the organisation's 统一社会信用代码; AccountError when malformed."""
+        code = normal_org_code(org_code)
+        current = self.get(account)
+        if current is None:
+            raise AccountError(f"账号 {account} 不存在。")
+        validate(dataclasses.replace(current, org_code=code))
+        return self._change(account, org_code=code)
+
     def record_failure(self, account: str, *, now: dt.datetime, limit: int, lock_minutes: int) -> Account:
         """Count a wrong password; the ``limit``-th in a row locks the account for ``lock_minutes``."""
 
@@ -184,6 +196,15 @@ class AccountsFile:
         return self._change(account, failed_attempts=0, locked_until="", last_sign_in=now.isoformat(timespec="seconds"))
 
 
+def normal_org_code(code: str) -> str:
+    """A credit code as stored: width-folded, upper case, no blanks (``ｍａ`` typed on a phone is ``MA``).
+
+    >>> normal_org_code(" 91440101ma59abcdem ")
+    '91440101MA59ABCDEM'
+    """
+    return "".join(unicodedata.normalize("NFKC", code or "").split()).upper()
+
+
 def validate(a: Account, *, roles: dict[str, str] | None = None, cities: tuple[str, ...] | None = None) -> None:
     """Raise AccountError (Chinese) when an account's id, role, city or organisation is not acceptable."""
     if not ACCOUNT_ID.match(a.account):
@@ -196,3 +217,5 @@ def validate(a: Account, *, roles: dict[str, str] | None = None, cities: tuple[s
         raise AccountError(f"地市「{a.city}」不在活动配置的地市名单中。")
     if a.role in NEEDS_ORG and not a.org.strip():
         raise AccountError("服务商和牵头单位账号必须填写单位名称。")
+    if a.org_code and not is_credit_code(a.org_code):
+        raise AccountError(f"单位统一社会信用代码「{a.org_code[:40]}」无效（18 位，校验位须相符）。")

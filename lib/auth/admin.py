@@ -1,4 +1,5 @@
-"""Account management from the app (admin only): create, disable, re-enable, reset a password.
+"""Account management from the app (admin only): create, disable, re-enable, reset a password, set
+the organisation's 统一社会信用代码 (the forms' own-code fields are answered from it).
 
 Each operation is authorised (``ADMIN``) and audited in the store as 账号管理, without the password.
 """
@@ -37,7 +38,7 @@ def create_account(
     """Add an account (``password`` None: single sign-on only). AccountError when refused."""
     authorize(store, user, ADMIN)
     created = accounts.create(new, password, roles=roles, cities=cities, now=now, rounds=rounds)
-    where = "、".join(x for x in (roles.get(new.role, new.role), new.city, new.org) if x)
+    where = "、".join(x for x in (roles.get(new.role, new.role), new.city, new.org, created.org_code) if x)
     store.log_event(user, ACTION, note=f"创建账号 {new.account}（{where}）")
     return created
 
@@ -50,7 +51,8 @@ def account_table(items: list[Account], roles: dict[str, str], *, now: dt.dateti
         until = a.locked_at(now)
         return f"锁定至 {until:%H:%M}" if until else "启用"
 
-    return [{"账号": a.account, "角色": roles.get(a.role, a.role), "地市": a.city, "单位": a.org, "姓名": a.name,
+    return [{"账号": a.account, "角色": roles.get(a.role, a.role), "地市": a.city, "单位": a.org,
+             "统一社会信用代码": a.org_code, "姓名": a.name,
              "电子邮箱": a.email, "状态": status(a), "登录方式": "密码" if a.password_hash else "统一身份认证",
              "最近登录": a.last_sign_in, "创建时间": a.created_at} for a in items]
 
@@ -81,4 +83,13 @@ def reset_password(
     _existing(accounts, account)
     changed = accounts.set_password(account, password, now=now, rounds=rounds)
     store.log_event(user, ACTION, note=f"重置账号 {account} 的密码")
+    return changed
+
+
+def set_org_code(store: Store, user: Actor, accounts: AccountsFile, account: str, org_code: str) -> Account:
+    """Set (or clear, with "") the account's organisation credit code; AccountError when malformed."""
+    authorize(store, user, ADMIN)
+    _existing(accounts, account)
+    changed = accounts.set_org_code(account, org_code)
+    store.log_event(user, ACTION, note=f"设置账号 {account} 的单位统一社会信用代码为「{changed.org_code or '（空）'}」")
     return changed

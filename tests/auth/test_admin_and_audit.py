@@ -53,6 +53,24 @@ def test_only_the_admin_manages_accounts(store, accounts, who):
     assert [e.action for e in store.audit()][-1] == "拒绝访问"
 
 
+def test_admin_sets_the_organisation_credit_code_that_the_forms_take(store, catalog, accounts):
+    roles, cities = catalog.campaign.roles, tuple(catalog.campaign.cities)
+    new = Account("prov_x", "provider", org="广州某科技有限公司", org_code=" 91440101ma59abcdem ")
+    created = ops.create_account(store, ADMIN, accounts, new, "Provider2020", roles=roles, cities=cities, now=NOW, rounds=4)
+    assert created.org_code == "91440101MA59ABCDEM" and created.actor().org_code == created.org_code
+    for bad in ("91440101MA59ABCDE1", "x" * 5000):
+        with pytest.raises(AccountError, match="统一社会信用代码"):
+            ops.set_org_code(store, ADMIN, accounts, "prov_x", bad)
+    assert accounts.get("prov_x").org_code == "91440101MA59ABCDEM"  # nothing changed by a refused code
+    assert ops.set_org_code(store, ADMIN, accounts, "prov_x", "").org_code == ""
+    with pytest.raises(Forbidden):
+        ops.set_org_code(store, PROVINCE, accounts, "prov_x", "91440101MA59ABCDEM")
+    notes = [e.note for e in store.audit() if e.action == "账号管理"]
+    assert notes[-1] == "设置账号 prov_x 的单位统一社会信用代码为「（空）」"
+    table = ops.account_table(ops.list_accounts(store, ADMIN, accounts), roles, now=NOW)
+    assert "统一社会信用代码" in table[0]
+
+
 @pytest.fixture
 def reviewed(store, catalog):
     form = catalog.form("att1")

@@ -138,3 +138,24 @@ def test_admin_page_creates_an_account(seeded, app_env):
     city = Actor("city_gz", "city", "广州市工业和信息化局", "广州")
     denied = sign_in(AppTest.from_file(page("admin"), default_timeout=60), city).run()
     assert "无权管理账号" in texts(denied.error)
+
+
+def test_admin_page_creates_a_provider_with_its_credit_code_and_changes_it(seeded, app_env):
+    at = sign_in(AppTest.from_file(page("admin"), default_timeout=60), ADMIN).run()
+    form_inputs = {t.label: t for t in at.text_input}
+    form_inputs["账号"].input("prov_new")
+    at.selectbox[0].set_value("provider")
+    form_inputs["单位名称"].input("广州某科技有限公司")
+    form_inputs["单位统一社会信用代码"].input("91440101ma59abcdem")
+    at = next(b for b in at.button if b.label == "创建账号").click().run()
+    assert "已创建账号 prov_new" in texts(at.success)
+    assert AccountsFile(app_env / "accounts.json").get("prov_new").org_code == "91440101MA59ABCDEM"
+
+    at = at.run()  # the account list is read at the top of the run that created it
+    at.selectbox(key="admin:target").set_value("prov_new").run()
+    code = next(t for t in at.text_input if t.label.startswith("单位统一社会信用代码（"))
+    assert code.value == "91440101MA59ABCDEM"
+    code.input("91440101MA59ABCDE1")
+    at = next(b for b in at.button if b.label == "保存信用代码").click().run()
+    assert "统一社会信用代码" in texts(at.error)
+    assert AccountsFile(app_env / "accounts.json").get("prov_new").org_code == "91440101MA59ABCDEM"
