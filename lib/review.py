@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from lib import listing
 from lib.auth.policy import REVIEW, authorize
 from lib.auth.scope import get_record, reviewable_records
 from lib.forms import FormSpec, check_answers
@@ -107,12 +106,6 @@ def open_return_reasons(store: Store, form: FormSpec, records: Iterable[Record])
     (退回修改): what 我的填报 shows; a row resubmitted since is no longer asked to change."""
     records = [r for r in records if r.status == RETURNED]
     return return_reasons(store, form, records) if records else {}
-
-
-def review_table(form: FormSpec, records: Iterable[Record], reasons: Mapping[str, str] | None = None) -> list[dict]:
-    """Display rows for a reviewer: the list every page shows (``lib.listing.table``) with the filer
-    and the row's city."""
-    return listing.table(form, records, reasons, filer=True)
 
 
 def check_notes(form: FormSpec, record: Record, cities: tuple[str, ...]) -> list[str]:

@@ -1,18 +1,117 @@
-"""The review page's actions, run as button callbacks so they may clear the selection and the reason."""
+"""The review page's parts: filters, the row being read with its own 通过 / 退回修改, and the bulk
+actions, whose approval of more than ``review.CONFIRM_ABOVE`` rows waits for a second, explicit click.
+
+Actions run as button callbacks so they may clear the selection and the reason before the page redraws.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from lib import review
+from lib import listing, review
+from lib.auth.policy import row_city
 from lib.forms import FormSpec
-from lib.store.base import Actor, Store, StoreError
-from lib.ui import state
+from lib.forms.display import value_text
+from lib.store.base import Actor, Record, Store, StoreError
+from lib.ui import record_view, rows, state
 
+FORM = "review:form"
+WAITING = "review:waiting"  # "only rows waiting for review" toggle
+CITY = "review:city"
+ORG = "review:org"
+SEARCH = "review:search"
+VIEW = "review:view"  # the row id being read
+ONE_REASON = "review:one_reason"  # the reason typed for the row being read
 PICKED = "review:picked"  # row ids chosen in the multiselect
-ALL = "review:all"  # "select every waiting row" checkbox
-REASON = "review:reason"
-REVS = "review:revs"  # {row id: revision shown} of the rows on screen, set by the page
+ALL = "review:all"  # "select every waiting row listed" checkbox
+REASON = "review:reason"  # the reason typed for the rows picked
+REVS = "review:revs"  # {row id: revision shown} of the waiting rows listed, set by the page
+CONFIRM = "review:confirm"  # {row id: revision} of a large approval waiting for its confirmation
+
+
+def choice_key(field_key: str) -> str:
+    """The filter selectbox of one select field."""
+    return f"review:choice:{field_key}"
+
+
+def _choose(label: str, options: list[str], everything: str, key: str, where=st) -> str:
+    """A selectbox whose first option ("") means no filter; a stale choice falls back to it."""
+    if st.session_state.get(key, "") not in options:
+        st.session_state[key] = ""
+    return where.selectbox(label, ["", *options], key=key, format_func=lambda v: v or everything)
+
+
+def filters(form: FormSpec, records: list[Record], cities: tuple[str, ...]) -> list[Record]:
+    """City, filer, search and one selectbox per select field of the form; the rows that match all."""
+    left, middle, right = st.columns(3)
+    present = {row_city(form, r) for r in records}
+    city = _choose("地市", [c for c in cities if c in present], "全部地市", CITY, left)
+    org = _choose("填报单位", sorted({r.org or r.owner for r in records}), "全部单位", ORG, middle)
+    with right:
+        query = rows.search_box(form, key=SEARCH)
+    choices = {}
+    selects = listing.select_fields(form)
+    if selects:
+        with st.expander("按选项筛选"):
+            for column, spec in zip(st.columns(min(3, len(selects))) * len(selects), selects):
+                choices[spec.key] = _choose(spec.label, list(spec.choices), "全部", choice_key(spec.key), column)
+    found = listing.filter_rows(form, records, city=city, org=org, choices=choices)
+    return listing.search(form, found, query)
+
+
+def read_and_act(store: Store, form: FormSpec, actor: Actor, records: list[Record], reasons: dict[str, str],
+                 cities: tuple[str, ...]) -> None:
+    """Pick one row; read the whole of it beside its own 通过 / 退回修改 and its print view."""
+    record = rows.pick(form, records, label="查看记录（审核前请阅读全部内容）", key=VIEW)
+    view, side = st.columns([3, 1])
+    with view, st.container(height=640):
+        record_view.show(form, record.values, cities, warnings=review.check_notes(form, record, cities))
+    with side:
+        st.markdown(f"**{record.id}**　第 {record.rev} 版　{record.status}")
+        st.caption(f"{record.org or record.owner}　{value_text(None, record.updated_at)}")
+        if reasons.get(record.id):
+            st.caption(f"上次退回原因：{reasons[record.id]}")
+        record_view.print_button(form, record, cities, key=f"review:print:{record.id}")
+        if record.status not in review.AWAITING:
+            st.caption(f"状态为「{record.status}」，不能审核。")
+            return
+        picks = {record.id: record.rev}
+        st.text_area("退回原因（退回时必填）", key=ONE_REASON, max_chars=review.MAX_REASON)
+        st.button("通过此记录", type="primary", width="stretch", key="review:one_approve",
+                  on_click=act, args=(store, form, actor, True, picks, ONE_REASON))
+        st.button("将此记录退回修改", width="stretch", key="review:one_return",
+                  on_click=act, args=(store, form, actor, False, picks, ONE_REASON))
+
+
+def bulk(store: Store, form: FormSpec, actor: Actor, waiting: dict[str, Record]) -> None:
+    """Pick many waiting rows (or all listed) and approve or return them together."""
+    st.session_state[REVS] = {rid: r.rev for rid, r in waiting.items()}
+    every = st.checkbox(f"选择全部列出的待审核记录（{len(waiting)} 条）", key=ALL)
+    picked = st.multiselect("选择记录", list(waiting), key=PICKED, disabled=every, placeholder="输入记录编号或名称",
+                            format_func=lambda rid: listing.caption(form, waiting[rid]))
+    count = len(waiting) if every else len([p for p in picked if p in waiting])
+    st.text_area("退回原因（退回时必填，填报单位将看到）", key=REASON, max_chars=review.MAX_REASON)
+    if _confirmation(store, form, actor):
+        return
+    left, right = st.columns(2)
+    left.button(f"通过所选（{count} 条）", type="primary", disabled=not count, width="stretch", key="review:approve",
+                on_click=request_approval, args=(store, form, actor))
+    right.button(f"退回修改（{count} 条）", disabled=not count, width="stretch", key="review:return",
+                 on_click=act, args=(store, form, actor, False, None, REASON))
+
+
+def _confirmation(store: Store, form: FormSpec, actor: Actor) -> bool:
+    """The second click a large approval needs, in place of the bulk buttons: the count, 确认 and
+    取消. True while one is pending."""
+    picks = st.session_state.get(CONFIRM)
+    if not picks:
+        return False
+    st.warning(f"即将一次通过 {len(picks):,} 条记录。通过后填报单位不能再修改这些记录。请确认这些记录都已核对。")
+    left, right = st.columns(2)
+    left.button(f"确认通过 {len(picks):,} 条", type="primary", width="stretch", key="review:confirm_yes",
+                on_click=act, args=(store, form, actor, True, picks, REASON))
+    right.button("取消", width="stretch", key="review:confirm_no", on_click=st.session_state.pop, args=(CONFIRM, None))
+    return True
 
 
 def _picks() -> dict[str, int]:
@@ -21,13 +120,25 @@ def _picks() -> dict[str, int]:
     return {i: revs[i] for i in ids if i in revs}
 
 
-def act(store: Store, form: FormSpec, actor: Actor, approve: bool) -> None:
-    """Approve, or return with the reason typed, every row picked; the outcome goes to FLASH."""
+def request_approval(store: Store, form: FormSpec, actor: Actor) -> None:
+    """Approve the rows picked at once, or, above ``review.CONFIRM_ABOVE``, hold them for confirmation."""
+    picks = _picks()
+    if len(picks) > review.CONFIRM_ABOVE:
+        st.session_state[CONFIRM] = picks  # exactly these rows at these revisions, whatever changes on screen
+        return
+    act(store, form, actor, True, picks, REASON)
+
+
+def act(store: Store, form: FormSpec, actor: Actor, approve: bool, picks: dict[str, int] | None, reason_key: str) -> None:
+    """Approve, or return with the reason typed, the rows ``picks`` (None: those picked in the bulk
+    section); the outcome goes to FLASH."""
+    picks = _picks() if picks is None else picks
+    st.session_state.pop(CONFIRM, None)
     try:
         if approve:
-            outcome = review.approve(store, form, actor, _picks())
+            outcome = review.approve(store, form, actor, picks)
         else:
-            outcome = review.return_for_changes(store, form, actor, _picks(), st.session_state.get(REASON, ""))
+            outcome = review.return_for_changes(store, form, actor, picks, st.session_state.get(reason_key, ""))
     except (review.ReviewError, StoreError) as exc:
         st.session_state[state.FLASH] = ("error", str(exc))
         return
@@ -36,4 +147,4 @@ def act(store: Store, form: FormSpec, actor: Actor, approve: bool) -> None:
     st.session_state[PICKED] = []
     st.session_state[ALL] = False
     if outcome.done and not approve:
-        st.session_state[REASON] = ""
+        st.session_state[reason_key] = ""

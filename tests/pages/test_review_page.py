@@ -1,0 +1,126 @@
+"""AppTest of pages/review.py: a reviewer reads the whole row before acting on it, filters the rows,
+and a large approval takes a second, explicit click."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib.auth.policy import row_city
+from lib.demo.seed import generate
+from lib.forms.columns import sheet_spec
+from lib.store.base import Actor
+
+from .conftest import sign_in
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "pages" / "review.py")
+PROVINCE = Actor("province", "province", "广东省工业和信息化厅")
+ROWS = 14  # more than review.CONFIRM_ABOVE (10)
+
+
+@pytest.fixture
+def filed(app_env, catalog, reopen):
+    """ROWS 附件1 rows waiting for review, filed by the demo providers."""
+    store = reopen()
+    store.ensure_sheet(sheet_spec(catalog.form("att1")))
+    demo = generate(catalog, rows=80, seed=7)["att1"][:ROWS]
+    return [store.append("att1", r.values, actor=r.actor, status="已提交") for r in demo]
+
+
+def _page():
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    sign_in(at, PROVINCE)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def _statuses(reopen, rows):
+    store = reopen()
+    return [store.get("att1", r.id).status for r in rows]
+
+
+def test_the_whole_row_is_read_beside_its_own_approve(filed, reopen):
+    target = filed[3]
+    at = _page()
+    next(s for s in at.selectbox if s.label.startswith("查看记录")).set_value(target.id).run()
+    shown = "\n".join(str(v) for t in at.table for v in t.value.to_numpy().ravel())
+    for key in ("provider_name", "client_name", "voucher_no", "project_name", "implementation_content"):
+        assert target.values[key] in shown, key
+    contact = target.values["contacts"][0]["contact_name"]  # a table field, shown as a small table
+    assert any(contact in t.value.to_numpy().ravel() for t in at.table if "姓名" in t.value.columns)
+    assert "None" not in shown and "nan" not in shown
+    assert [d for d in at.get("download_button") if d.label.startswith("打印视图")]
+
+    _button(at, "通过此记录").click().run()
+    assert not at.exception
+    assert _statuses(reopen, filed) == ["已通过" if r.id == target.id else "已提交" for r in filed]
+    assert any("已通过 1 条" in s.value for s in at.success)
+
+
+def test_a_row_is_returned_from_the_view_with_its_reason(filed, reopen):
+    target = filed[0]
+    at = _page()
+    next(s for s in at.selectbox if s.label.startswith("查看记录")).set_value(target.id).run()
+    _button(at, "将此记录退回修改").click().run()
+    assert any("请填写退回原因" in e.value for e in at.error)
+    assert _statuses(reopen, [target]) == ["已提交"]
+    next(t for t in at.text_area if t.label.startswith("退回原因（退回时必填）")).input("合同金额与凭证不符").run()
+    _button(at, "将此记录退回修改").click().run()
+    assert _statuses(reopen, [target]) == ["退回修改"]
+
+
+def test_filters_by_city_filer_and_a_select_field(filed, catalog):
+    form = catalog.form("att1")
+    at = _page()
+    city = row_city(form, filed[0])
+    next(s for s in at.selectbox if s.label == "地市").set_value(city).run()
+    listed = set(at.dataframe[0].value["记录编号"])
+    assert listed == {r.id for r in filed if row_city(form, r) == city}
+
+    next(s for s in at.selectbox if s.label == "地市").set_value("").run()
+    org = filed[1].org
+    next(s for s in at.selectbox if s.label == "填报单位").set_value(org).run()
+    assert set(at.dataframe[0].value["记录编号"]) == {r.id for r in filed if r.org == org}
+
+    next(s for s in at.selectbox if s.label == "填报单位").set_value("").run()
+    kind = filed[2].values["project_type"]
+    picker = next(s for s in at.selectbox if s.label == "项目类型")
+    assert picker.options == ["全部", *form.field("project_type").choices]
+    picker.set_value(kind).run()
+    assert set(at.dataframe[0].value["记录编号"]) == {r.id for r in filed if r.values["project_type"] == kind}
+    assert not at.exception
+
+
+def test_approving_all_takes_a_second_click_that_names_the_count(filed, reopen):
+    at = _page()
+    next(c for c in at.checkbox if c.label.startswith("选择全部列出的待审核记录")).check().run()
+    _button(at, f"通过所选（{ROWS} 条）").click().run()
+    assert not at.exception
+    assert set(_statuses(reopen, filed)) == {"已提交"}  # the first click approves nothing
+    assert any(f"即将一次通过 {ROWS} 条记录" in w.value for w in at.warning)
+
+    _button(at, "取消").click().run()
+    assert set(_statuses(reopen, filed)) == {"已提交"}
+    assert not [b for b in at.button if b.label.startswith("确认通过")]
+
+    _button(at, f"通过所选（{ROWS} 条）").click().run()
+    _button(at, f"确认通过 {ROWS} 条").click().run()
+    assert not at.exception
+    assert set(_statuses(reopen, filed)) == {"已通过"}
+    assert any(f"已通过 {ROWS} 条" in s.value for s in at.success)
+
+
+def test_a_handful_is_approved_with_one_click(filed, reopen):
+    at = _page()
+    picked = [filed[0].id, filed[5].id]
+    next(m for m in at.multiselect if m.label == "选择记录").set_value(picked).run()
+    _button(at, "通过所选（2 条）").click().run()
+    assert _statuses(reopen, filed) == ["已通过" if r.id in picked else "已提交" for r in filed]
