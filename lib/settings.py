@@ -9,6 +9,7 @@ against SETTINGS by a test.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,18 @@ def _auth_mode(text: str) -> str:
     return mode
 
 
+def _positive(kind: Callable[[str], float]) -> Callable[[str], Any]:
+    """A parser of a limit: a finite number above zero."""
+
+    def parse(text: str) -> Any:
+        value = kind(text)
+        if not (value > 0 and math.isfinite(value)):
+            raise ValueError(f"上限必须大于 0，不是 {text!r}")
+        return value
+
+    return parse
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("store_backend", "local", "存储后端：local（本地工作簿，默认）或 gsheets（Google 表格）"),
     Setting("data_dir", "data", "本地存储目录：日志、工作簿和草稿都在这里", Path),
@@ -57,6 +70,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("lockout_minutes", "15", "账号锁定时长（分钟）", int),
     Setting("oidc_provider", "", "统一身份认证提供方：secrets.toml 中 [auth.<名称>] 的名称；留空用 [auth] 本身", str),
     Setting("oidc_claim", "email", "用哪个身份声明匹配账号：email 匹配账号的电子邮箱，其他（如 sub）匹配账号名", str),
+    Setting("upload_max_mb", "10", "上传的 Excel 文件大小上限（MB）", _positive(float)),
+    Setting("upload_max_unzipped_mb", "100", "上传的 .xlsx 解压后合计大小上限（MB）；超过即不读取（防压缩炸弹）", _positive(float)),
+    Setting("upload_max_ratio", "100", "上传文件中大于 1 MB 的部件允许的最大压缩比（解压后/压缩后）", _positive(float)),
+    Setting("upload_max_rows", "50000", "上传工作表的行数上限（含表头）；有内容的单元格超出即不读取", _positive(int)),
+    Setting("upload_max_columns", "50", "上传工作表的列数上限；行数上限 × 列数上限 也是全部工作表合计的单元格上限", _positive(int)),
+    Setting("upload_read_memory_mb", "1024", "读取一个上传文件的子进程可用的内存上限（MB）", _positive(float)),
+    Setting("upload_read_seconds", "60", "读取一个上传文件的时间上限（秒）", _positive(float)),
 )
 
 
@@ -76,6 +96,13 @@ class Settings:
     lockout_minutes: int = 15
     oidc_provider: str = ""
     oidc_claim: str = "email"
+    upload_max_mb: float = 10.0
+    upload_max_unzipped_mb: float = 100.0
+    upload_max_ratio: float = 100.0
+    upload_max_rows: int = 50_000
+    upload_max_columns: int = 50
+    upload_read_memory_mb: float = 1024.0
+    upload_read_seconds: float = 60.0
 
     @property
     def workbook_path(self) -> Path:

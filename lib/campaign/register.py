@@ -10,8 +10,9 @@ Storage design (one import = one batch, committed by one record):
 * ``register_imports`` — one row per import: kind, batch id, file, counts; status 有效 for the batch
   in force, 已替换 for the ones a later import replaced.
 
-A re-import appends the new batch (one durable write of all rows), then its import record, then marks
-the previous record 已替换. The current register is the batch of the newest 有效 record, so a crash
+Every row and the import record are checked before anything is written. A re-import appends the
+new batch (one durable write of all rows), then its import record, then marks the previous record
+已替换. The current register is the batch of the newest 有效 record, so a crash
 before the import record leaves the old register in force, and replacing N rows costs two writes,
 not N updates (Google Sheets allows about 60 writes a minute).
 """
@@ -25,7 +26,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from lib.auth.policy import IMPORT, authorize
-from lib.store.base import Actor, Column, SheetSpec, Store, StoreError
+from lib.io.workbook_bounds import name_problem, shown_name
+from lib.store.base import Actor, Column, InvalidValue, SheetSpec, Store, StoreError
+from lib.store.codec import validate_values
 
 from .register_kinds import (
     KINDS,
@@ -37,7 +40,7 @@ from .register_kinds import (
     problem,
     template_frame,
 )
-from .register_upload import ParsedRegister, parse_register, parse_upload
+from .register_upload import MAX_FILE_NAME, ParsedRegister, parse_register, parse_upload
 
 __all__ = [
     "IMPORTS_SHEET", "KINDS", "PROJECTS", "VOUCHERS", "ImportSummary", "ParsedRegister", "RegisterImportError",
@@ -111,30 +114,48 @@ def import_register(
     if not parsed.rows:
         raise RegisterImportError([problem("no_rows")])
     kind = parsed.kind
-    ensure_register_sheets(store)
     now = now or dt.datetime.now()
     import_id = f"{kind.key}-{now:%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
-    previous = [r for r in store.records(IMPORTS_SHEET.form_id) if r.values.get("kind") == kind.key and r.status == IMPORT_ACTIVE]
     rows = [{**row, "import_id": import_id} for row in parsed.rows]
+    record = {
+        "kind": kind.key,
+        "import_id": import_id,
+        "file_name": file_name,
+        "sheet_name": parsed.sheet_name,
+        "rows": len(rows),
+        "excluded": sum(parsed.excluded.values()),
+        "excluded_detail": excluded_text(parsed.excluded),
+    }
+    _check_before_writing(kind, rows, record)
+    ensure_register_sheets(store)
+    previous = [r for r in store.records(IMPORTS_SHEET.form_id) if r.values.get("kind") == kind.key and r.status == IMPORT_ACTIVE]
+    # Two appends, not one: the store has no append across two sheets. The import record is the
+    # commit: until it is durable the new rows belong to no batch in force and no reader sees them.
     store.append_many(kind.sheet_id, rows, actor=actor, status=ROW_STATUS)  # one durable batch
-    store.append(
-        IMPORTS_SHEET.form_id,
-        {
-            "kind": kind.key,
-            "import_id": import_id,
-            "file_name": file_name,
-            "sheet_name": parsed.sheet_name,
-            "rows": len(rows),
-            "excluded": sum(parsed.excluded.values()),
-            "excluded_detail": excluded_text(parsed.excluded),
-        },
-        actor=actor,
-        status=IMPORT_ACTIVE,
-    )
+    store.append(IMPORTS_SHEET.form_id, record, actor=actor, status=IMPORT_ACTIVE)
     for rec in previous:
         store.update(IMPORTS_SHEET.form_id, rec.id, base_rev=rec.rev, actor=actor, status=IMPORT_REPLACED,
                      note=f"被导入批次 {import_id} 替换")
     return ImportSummary(import_id, len(rows), dict(parsed.excluded), len(previous))
+
+
+def _check_before_writing(kind: RegisterKind, rows: list[dict], record: dict) -> None:
+    """Refuse (RegisterImportError, nothing written) any value the store would refuse part-way:
+    every row and the import record (file and sheet names included) are checked first."""
+    labels = {c.key: c.header for c in kind.columns} | {c.key: c.label for c in IMPORTS_SHEET.columns}
+    why = name_problem(record["file_name"], MAX_FILE_NAME) if record["file_name"] else None
+    if why:
+        raise RegisterImportError([problem("bad_file_name", name=shown_name(record["file_name"]), why=why)])
+    why = name_problem(record["sheet_name"])
+    if why:
+        raise RegisterImportError([problem("bad_sheet_name", name=shown_name(record["sheet_name"]), why=why)])
+    try:
+        for row in rows:
+            validate_values(row, labels)
+        validate_values(record, labels)
+    except InvalidValue as bad:
+        source = next((r.get("source_row") for r in rows if bad.field in r), None)
+        raise RegisterImportError([problem("bad_value", source, labels.get(bad.field, ""), detail=str(bad))]) from None
 
 
 def current_import_id(imports: pd.DataFrame, kind: RegisterKind) -> str | None:

@@ -6,6 +6,7 @@ column decides whether an entry is in scope; the problem catalogue says what is 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +29,6 @@ PROGRAMMES = ("省级标杆示范", "工信部创新发展工程")
 YEARS = ("2018", "2019")
 
 MESSAGES = {
-    "not_excel": "{detail}",
     "no_header": "找不到表头：没有一个工作表的前 {n} 行同时包含这些列：{missing}。请使用导入模板。",
     "no_rows": "表头下没有数据行。",
     "required": "「{column}」不能为空",
@@ -41,7 +41,15 @@ MESSAGES = {
     "bad_choice": "「{column}」的值「{value}」不在可选项中（{choices}）",
     "duplicate": "「{column}」「{value}」与第 {first} 行重复",
     "shenzhen": "地市为深圳：深圳市企业不在服务券奖补范围内，请核实",
+    "bad_number": "工作表「{sheet}」中「{column}」的数值「{value}」过大或不是有限的数（绝对值须小于 10^15），请改为正确的值",
+    "bad_value": "{detail}",
+    "bad_file_name": "文件名「{name}」无效：{why}。请重命名文件后重新上传。",
+    "bad_sheet_name": "工作表名「{name}」无效：{why}。请在 Excel 中重命名该工作表后重新上传。",
 }
+
+#: Excel keeps 15 significant digits: a number this large was not typed as a register value (and
+#: 1E+30, a 5,000-digit integer, NaN and infinity are how a hostile file says it).
+MAX_NUMBER = 10**15
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,21 @@ class BadCell(Exception):
 
 
 # --- cell parsers: raw cell -> value, or BadCell --------------------------------------------------
+
+
+def bad_number(raw: Any) -> str | None:
+    """The text of a numeric cell too large or not finite to be a register value, else None.
+
+    >>> bad_number(12.5), bad_number(1e30), bad_number(float("nan")), bad_number("1E+30")
+    (None, '1e+30', 'nan', None)
+    """
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        return None
+    if isinstance(raw, float) and not math.isfinite(raw):
+        return str(raw)
+    if abs(raw) >= MAX_NUMBER:
+        return f"{raw:.6g}"
+    return None
 
 
 def cell_text(raw: Any) -> str:
@@ -108,7 +131,9 @@ def _amount(raw: Any) -> float:
         number = Decimal(cell_text(raw).replace(",", ""))
     except InvalidOperation:
         raise BadCell("bad_amount", value=cell_text(raw)) from None
-    if not number.is_finite() or number <= 0:
+    if not number.is_finite() or number >= MAX_NUMBER:  # before round(): 1E+5000 cannot be rounded
+        raise BadCell("bad_number", value=bad_number(raw) or cell_text(raw)[:40])
+    if number <= 0:
         raise BadCell("bad_amount", value=cell_text(raw))
     return float(round(number, 2))
 

@@ -22,11 +22,16 @@ from typing import Any
 
 import pandas as pd
 
-from lib.io.excel import ExcelReadError, SheetRows, read_workbook
+from lib.io.excel import SheetRows, read_upload
+from lib.io.workbook_bounds import ExcelReadError, WorkbookLimits, name_problem, shown_name
+from lib.store.base import InvalidValue
+from lib.store.codec import validate_values
 
-from .register_kinds import VOUCHERS, BadCell, RegisterKind, RegisterProblem, cell_text, problem
+from .register_kinds import VOUCHERS, BadCell, RegisterKind, RegisterProblem, bad_number, cell_text, problem
 
 HEADER_SEARCH_ROWS = 20
+#: Longest file name kept in the import record (what file systems allow).
+MAX_FILE_NAME = 255
 
 
 @dataclass
@@ -93,6 +98,10 @@ def parse_register(kind: RegisterKind, sheets: list[SheetRows], *, cities: tuple
         out.problems.append(problem("no_header", n=HEADER_SEARCH_ROWS, missing="、".join(f"「{h}」" for h in located)))
         return out
     sheet, header_idx, index = located
+    why = name_problem(sheet.name)
+    if why:  # the name goes into the import record
+        out.problems.append(problem("bad_sheet_name", name=shown_name(sheet.name), why=why))
+        return out
     out.sheet_name, out.header_row = sheet.name, header_idx + 1
     headers = {c.key: c.header for c in kind.columns}
     first_seen: dict[tuple, int] = {}
@@ -121,12 +130,21 @@ def parse_register(kind: RegisterKind, sheets: list[SheetRows], *, cities: tuple
                 continue
             try:
                 row[col.key] = col.parse(value)
+                shown = bad_number(value)
+                if shown:  # a number the column's parser took as text, too large to be a register value
+                    raise BadCell("bad_number", value=shown)
             except BadCell as bad:
-                out.problems.append(problem(bad.code, i, col.header, **bad.params))
+                out.problems.append(problem(bad.code, i, col.header, sheet=sheet.name, **bad.params))
                 row_ok = False
         if "city" in row and row["city"] not in cities:
             out.problems.append(problem("bad_city", i, headers["city"], value=row["city"]))
             row_ok = False
+        if row_ok:
+            try:  # what the store would refuse (control characters, over-long text), refused here first
+                validate_values(row, headers)
+            except InvalidValue as bad:
+                out.problems.append(problem("bad_value", i, headers.get(bad.field, ""), detail=str(bad)))
+                row_ok = False
         if not row_ok:
             continue
         identity = tuple(row[k] for k in kind.unique)
@@ -144,12 +162,19 @@ def parse_register(kind: RegisterKind, sheets: list[SheetRows], *, cities: tuple
     return out
 
 
-def parse_upload(kind: RegisterKind, data: bytes, *, cities: tuple[str, ...]) -> ParsedRegister:
-    """Read the uploaded workbook bytes and validate them; an unreadable file is one problem."""
+def parse_upload(kind: RegisterKind, data: bytes, *, cities: tuple[str, ...], file_name: str = "",
+                 limits: WorkbookLimits | None = None) -> ParsedRegister:
+    """Check the upload against ``limits`` (the settings' defaults when None), read it where a
+    runaway cannot hurt the server, and validate it. A refused or unreadable file, or a file name
+    the import record cannot hold, is one problem."""
+    out = ParsedRegister(kind)
+    why = name_problem(file_name, MAX_FILE_NAME) if file_name else None
+    if why:
+        out.problems.append(problem("bad_file_name", name=shown_name(file_name), why=why))
+        return out
     try:
-        sheets = read_workbook(data)
+        sheets = read_upload(data, limits or WorkbookLimits.defaults())
     except ExcelReadError as exc:
-        out = ParsedRegister(kind)
-        out.problems.append(problem("not_excel", detail=str(exc)))
+        out.problems.append(RegisterProblem(exc.code, str(exc)))
         return out
     return parse_register(kind, sheets, cities=cities)

@@ -1,8 +1,9 @@
 """Read an uploaded workbook into plain rows; write DataFrames to .xlsx bytes.
 
 Reading uses python-calamine (fast; .xlsx, .xls, .ods) and keeps Excel's row numbers, so a problem
-can name the row a person sees. Writing uses XlsxWriter with every text cell written as text: a value
-such as ``=HYPERLINK(...)``, ``+1`` or ``0012`` never becomes a formula, a link or a number.
+can name the row a person sees; an upload is bounded before it is parsed (``read_upload``). Writing
+uses XlsxWriter with every text cell written as text: a value such as ``=HYPERLINK(...)``, ``+1`` or
+``0012`` never becomes a formula, a link or a number.
 
 >>> data = to_xlsx({"表": pd.DataFrame({"编号": ["=1+1", "0012"], "金额": [1.5, None]})})
 >>> [s.rows for s in read_workbook(data)]
@@ -20,13 +21,12 @@ from typing import Any
 
 import pandas as pd
 
+from .workbook_bounds import WorkbookLimits
+from .workbook_reader import read_bounded, read_cells
+
 #: Characters Excel forbids in a sheet name.
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 _MAX_COL_WIDTH = 60
-
-
-class ExcelReadError(ValueError):
-    """The upload is not a workbook we can read (message in Chinese)."""
 
 
 @dataclass(frozen=True)
@@ -40,34 +40,18 @@ class SheetRows:
     rows: list[list[Any]]
 
 
-def _cell(value: Any) -> Any:
-    if value == "" or value is None:
-        return None
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        # calamine reports every number as float; 2019.0 is the 2019 a person typed
-        return int(value) if not isinstance(value, bool) else value
-    return value
-
-
 def read_workbook(data: bytes) -> list[SheetRows]:
-    """Every sheet of the workbook in ``data``, in workbook order.
+    """Every sheet of a workbook this app wrote (or a test built), in workbook order, read in this
+    process. Raises ExcelReadError when the bytes are not a readable workbook. An upload goes
+    through ``read_upload`` instead."""
+    return [SheetRows(name, rows) for name, rows in read_cells(data)]
 
-    Raises ExcelReadError when the bytes are not a readable workbook.
-    """
-    from python_calamine import CalamineWorkbook
 
-    try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheets = []
-        for name in book.sheet_names:
-            raw = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            rows = [[_cell(v) for v in row] for row in raw]
-            while rows and all(v is None for v in rows[-1]):
-                rows.pop()
-            sheets.append(SheetRows(name, rows))
-    except Exception as exc:  # calamine raises several unrelated types for a bad file
-        raise ExcelReadError(f"无法读取该文件，请上传 Excel 工作簿（.xlsx）。（{type(exc).__name__}）") from None
-    return sheets
+def read_upload(data: bytes, limits: WorkbookLimits) -> list[SheetRows]:
+    """Every sheet of an uploaded workbook, checked against ``limits`` before it is parsed and read
+    where a runaway cannot take the server down (``lib.io.workbook_reader``). Raises ExcelReadError
+    with a code and a Chinese message for anything it refuses."""
+    return [SheetRows(name, rows) for name, rows in read_bounded(data, limits)]
 
 
 def sheet_title(name: str, taken: set[str] | None = None) -> str:

@@ -1,32 +1,64 @@
-"""The register page's panel: upload, validate and (after confirmation) import one register."""
+"""The register page's panel: upload, validate and (after confirmation) import one register.
+
+An upload is read and validated once: the result is kept in this session by the hash of the file's
+bytes, so the reruns that every click causes (the confirmation button among them) reuse it instead
+of reading the workbook again.
+"""
 
 from __future__ import annotations
+
+import hashlib
+import math
 
 import streamlit as st
 
 from lib.auth import Forbidden
 from lib.campaign import register as reg
+from lib.io.workbook_bounds import WorkbookLimits
 from lib.store.base import Actor
 from lib.ui import board, context
 
 # widget key of the confirmation button of one register kind
 REGISTER_CONFIRM = "register:confirm:{kind}"
+# session_state: (sha256 of the upload + its file name, the ParsedRegister made from it) per kind
+PARSED = "register:parsed:{kind}"
+
+
+def parsed_upload(kind: reg.RegisterKind, data: bytes, file_name: str) -> reg.ParsedRegister:
+    """The validated upload, read at most once per distinct file in this session."""
+    key = PARSED.format(kind=kind.key)
+    digest = hashlib.sha256(data).hexdigest() + ":" + file_name
+    kept = st.session_state.get(key)
+    if kept is not None and kept[0] == digest:
+        return kept[1]
+    limits = WorkbookLimits.from_settings(context.settings())
+    with st.spinner("正在检查上传的文件……"):
+        parsed = reg.parse_upload(kind, data, cities=tuple(context.catalog().campaign.cities), file_name=file_name,
+                                  limits=limits)
+    st.session_state[key] = (digest, parsed)
+    return parsed
+
+
+def _show_problems(parsed: reg.ParsedRegister, file_name: str) -> None:
+    kind, frame = parsed.kind, parsed.problems_frame()
+    st.error(f"「{file_name}」有 {len(parsed.problems)} 处问题，未导入任何数据。请修改后重新上传。")
+    st.dataframe(frame, hide_index=True, height=board.TABLE_HEIGHT)
+    board.export_button("导出问题清单", lambda: {"问题清单": frame}, "台账问题清单.xlsx", key=f"register:{kind.key}:problems")
 
 
 def register_panel(kind: reg.RegisterKind, actor: Actor) -> None:
     """Upload, validate and (after confirmation) import one register; shows the one in force."""
-    store, cities = context.store(), tuple(context.catalog().campaign.cities)
+    store = context.store()
     vouchers, projects = board.current_register()
     current = vouchers if kind is reg.VOUCHERS else projects
     st.caption(f"现行台账：{len(current)} 条（仅含检查范围内的条目）。重新导入将整体替换现行台账。")
     board.export_button("下载导入模板", lambda: {kind.title: reg.template_frame(kind)}, f"{kind.title}_模板.xlsx", key=f"register:{kind.key}:template")
-    upload = st.file_uploader(f"上传{kind.title}（.xlsx）", type=["xlsx", "xls", "ods"], key=f"register:{kind.key}:file")
+    upload = st.file_uploader(f"上传{kind.title}（.xlsx）", type=["xlsx", "xls", "ods"], key=f"register:{kind.key}:file",
+                              max_upload_size=max(1, math.ceil(context.settings().upload_max_mb)))
     if upload is not None:
-        parsed = reg.parse_upload(kind, upload.getvalue(), cities=cities)
+        parsed = parsed_upload(kind, upload.getvalue(), upload.name)
         if parsed.problems:
-            st.error(f"「{upload.name}」有 {len(parsed.problems)} 处问题，未导入任何数据。请修改后重新上传。")
-            st.dataframe(parsed.problems_frame(), hide_index=True, height=board.TABLE_HEIGHT)
-            board.export_button("导出问题清单", lambda: {"问题清单": parsed.problems_frame()}, "台账问题清单.xlsx", key=f"register:{kind.key}:problems")
+            _show_problems(parsed, upload.name)
         else:
             excluded = f"，按通知排除 {reg.excluded_text(parsed.excluded)}" if parsed.excluded else ""
             st.success(f"校验通过：工作表「{parsed.sheet_name}」检查范围内 {len(parsed.rows)} 条{excluded}。")
@@ -37,6 +69,9 @@ def register_panel(kind: reg.RegisterKind, actor: Actor) -> None:
                     summary_ = reg.import_register(store, parsed, actor, file_name=upload.name)
                 except Forbidden as exc:  # refused (and audited) by the one authorisation function
                     st.error(str(exc))
+                    return
+                except reg.RegisterImportError as exc:  # a value the store cannot hold; nothing written
+                    _show_problems(reg.ParsedRegister(kind, problems=exc.problems), upload.name)
                     return
                 board.clear_shared()
                 st.success(f"已导入 {summary_.rows} 条（批次 {summary_.import_id}），替换原台账 {summary_.replaced} 份。")

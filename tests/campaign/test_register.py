@@ -105,7 +105,7 @@ def test_missing_columns_and_unreadable_files_are_one_clear_problem(tmp_path):
     book.save(tmp_path / "short.xlsx")
     parsed = reg.parse_upload(reg.VOUCHERS, (tmp_path / "short.xlsx").read_bytes(), cities=CITIES)
     assert parsed.problems[0].code == "no_header" and "「统一社会信用代码」" in str(parsed.problems[0])
-    assert reg.parse_upload(reg.VOUCHERS, b"not a workbook", cities=CITIES).problems[0].code == "not_excel"
+    assert reg.parse_upload(reg.VOUCHERS, b"not a workbook", cities=CITIES).problems[0].code == "unreadable"
 
 
 def test_reimport_replaces_the_register(tmp_path, store):
