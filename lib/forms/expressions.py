@@ -9,6 +9,13 @@ Blank answers are ``None``. Arithmetic or a comparison with a blank gives blank,
 unanswered field neither fires nor hides anything by accident: a constraint that evaluates to blank
 passes (the `required` check speaks instead), a `relevant` that evaluates to blank hides.
 
+Costs are bounded: an expression is at most MAX_EXPRESSION_CHARS long and MAX_DEPTH deep (checked at
+load); every intermediate result is checked (text and lists at most MAX_RESULT_ITEMS long, numbers
+finite and below 10**MAX_RESULT_DIGITS), a repetition is refused before it is built, and ``%`` on
+text (formatting, which can build any size) is not offered. A function given the wrong kind of value
+(``abs`` of text) is refused at load when the kinds are known (``type_problems``) and raises
+EvaluationError, with a Chinese message, at run time otherwise.
+
 >>> Expression("paid >= contract * 0.9").evaluate({"paid": 95, "contract": 100})
 True
 >>> Expression("status != '正常使用'").evaluate({"status": None}) is None
@@ -23,14 +30,29 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 
+#: Longest expression text; the shipped forms' longest is under 100 characters.
+MAX_EXPRESSION_CHARS = 500
+#: Deepest expression tree (each operator or call is one level).
+MAX_DEPTH = 30
+#: Longest text or list an expression may produce.
+MAX_RESULT_ITEMS = 10_000
+#: Most digits of a number an expression may produce (answers have at most 15 before the point).
+MAX_RESULT_DIGITS = 30
+
+
 class ExpressionError(ValueError):
     """The text is not a valid expression of our language (message in Chinese)."""
+
+
+class EvaluationError(ValueError):
+    """The expression cannot be computed for these answers (message in Chinese, names no field)."""
 
 
 def _blank(value: Any) -> bool:
@@ -87,6 +109,89 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "coalesce": lambda *args: next((a for a in args if not _blank(a)), None),
 }
 
+def _round(value: Any, places: Any = None) -> Any:
+    # round(5, -10**9) would compute 10**(10**9): the places are bounded first.
+    if places is not None and (not isinstance(places, int) or isinstance(places, bool) or abs(places) > MAX_RESULT_DIGITS):
+        raise EvaluationError(f"round 的小数位数应为 -{MAX_RESULT_DIGITS} 到 {MAX_RESULT_DIGITS} 之间的整数")
+    return round(value) if places is None else round(value, places)
+
+
+FUNCTIONS["round"] = _null_safe(_round)
+
+#: The kinds of value an expression handles (a field's kind, see types.FieldType.kind, maps onto them).
+KINDS = ("number", "text", "date", "bool", "list", "table")
+_NUMERIC = frozenset({"number"})
+_SIZED = frozenset({"text", "list", "table"})
+_ROWS = frozenset({"list", "table"})
+_DATE_LIKE = frozenset({"date", "text"})
+_ANY: frozenset[str] = frozenset()  # no constraint
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What a function takes and gives, for the load-time check: ``args`` constrains each position
+    (the last one repeats when ``most`` is None); an empty set accepts anything."""
+
+    least: int
+    most: int | None
+    args: tuple[frozenset[str], ...]
+    result: str | None  # None: not known statically
+
+    def arg(self, i: int) -> frozenset[str]:
+        return self.args[min(i, len(self.args) - 1)] if self.args else _ANY
+
+
+SIGNATURES: dict[str, Signature] = {
+    "blank": Signature(1, 1, (_ANY,), "bool"),
+    "filled": Signature(1, 1, (_ANY,), "bool"),
+    "len": Signature(1, 1, (_SIZED,), "number"),
+    "count": Signature(1, 1, (_ROWS,), "number"),
+    "sum_of": Signature(2, 2, (frozenset({"table"}), frozenset({"text"})), "number"),
+    "date": Signature(1, 1, (_DATE_LIKE,), "date"),
+    "today": Signature(0, 0, (), "date"),
+    "days_between": Signature(2, 2, (_DATE_LIKE,), "number"),
+    "min": Signature(1, None, (_ANY,), None),
+    "max": Signature(1, None, (_ANY,), None),
+    "abs": Signature(1, 1, (_NUMERIC,), "number"),
+    "round": Signature(1, 2, (_NUMERIC,), "number"),
+    "coalesce": Signature(1, None, (_ANY,), None),
+}
+_KIND_WORDS = {"number": "数字", "text": "文字", "date": "日期", "bool": "是/否", "list": "多选列表", "table": "表格"}
+
+
+def _kind_of(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, dt.date):
+        return "date"
+    if isinstance(value, list):
+        return "table" if value and all(isinstance(v, dict) for v in value) else "list"
+    return None
+
+
+def _bounded(value: Any) -> Any:
+    """``value`` when it is within the result bounds; EvaluationError otherwise."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise EvaluationError("计算结果超出数值范围")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) >= 10**MAX_RESULT_DIGITS:
+        raise EvaluationError("计算结果超出数值范围")
+    if isinstance(value, (str, list)) and len(value) > MAX_RESULT_ITEMS:
+        raise EvaluationError(f"计算结果超过 {MAX_RESULT_ITEMS} 个字或项")
+    return value
+
+
+def _size_of_product(left: Any, right: Any) -> int:
+    """The length a repetition (``'ab' * n``) would have, before building it; 0 for numbers."""
+    for seq, times in ((left, right), (right, left)):
+        if isinstance(seq, (str, list)) and isinstance(times, int):
+            return len(seq) * max(times, 0)
+    return 0
+
+
 _BINOPS = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
@@ -116,58 +221,132 @@ class Expression:
     functions: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
+        if len(self.text) > MAX_EXPRESSION_CHARS:
+            raise ExpressionError(f"表达式超过 {MAX_EXPRESSION_CHARS} 个字符")
         try:
             tree = ast.parse(self.text.strip(), mode="eval")
         except SyntaxError as exc:
             where = f"（第 {exc.offset} 个字符附近）" if exc.offset else ""
             raise ExpressionError(f"语法错误{where}") from None
+        except (ValueError, RecursionError, MemoryError):  # a NUL byte; nesting the parser refuses
+            raise ExpressionError("语法错误") from None
         self._tree = tree.body
         self._check(self._tree)
 
-    def _check(self, node: ast.AST) -> None:
+    def _check(self, node: ast.AST, depth: int = 0) -> None:
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"表达式嵌套超过 {MAX_DEPTH} 层")
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr) and not (isinstance(node, ast.Call) and child is node.func):
+                self._check(child, depth + 1)
+        self._check_node(node)
+
+    def _check_node(self, node: ast.AST) -> None:
+        """The node itself (its children were checked by ``_check``)."""
         if isinstance(node, ast.Constant):
             if not isinstance(node.value, (str, int, float, bool, type(None))):
                 raise ExpressionError(f"不支持的常量 {node.value!r}")
+            number = isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+            if number and not (math.isfinite(node.value) and abs(node.value) < 10**MAX_RESULT_DIGITS):
+                raise ExpressionError(f"数字 {str(node.value)[:20]}… 超出范围")
         elif isinstance(node, ast.Name):
-            if node.id in ("True", "False", "None"):
-                return
-            self.names.add(node.id)
+            if node.id not in ("True", "False", "None"):
+                self.names.add(node.id)
         elif isinstance(node, ast.BinOp):
             if type(node.op) not in _BINOPS:
                 raise ExpressionError("不支持的运算符")
-            self._check(node.left)
-            self._check(node.right)
         elif isinstance(node, ast.UnaryOp):
             if not isinstance(node.op, (ast.Not, ast.USub, ast.UAdd)):
                 raise ExpressionError("不支持的运算符")
-            self._check(node.operand)
-        elif isinstance(node, ast.BoolOp):
-            for value in node.values:
-                self._check(value)
         elif isinstance(node, ast.Compare):
             if any(type(op) not in _CMPOPS for op in node.ops):
                 raise ExpressionError("不支持的比较运算")
-            self._check(node.left)
-            for comp in node.comparators:
-                self._check(comp)
-        elif isinstance(node, ast.IfExp):
-            for part in (node.test, node.body, node.orelse):
-                self._check(part)
-        elif isinstance(node, (ast.List, ast.Tuple)):
-            for elt in node.elts:
-                self._check(elt)
         elif isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.keywords:
                 raise ExpressionError("只能调用内置函数，且不支持关键字参数")
             self.functions.add(node.func.id)
-            for arg in node.args:
-                self._check(arg)
-        else:
+            signature = SIGNATURES.get(node.func.id)
+            if signature and not signature.least <= len(node.args) <= (signature.most if signature.most is not None else len(node.args)):
+                raise ExpressionError(f"函数 {node.func.id} 的参数个数不对")
+        elif not isinstance(node, (ast.BoolOp, ast.IfExp, ast.List, ast.Tuple, ast.Load, ast.And, ast.Or)):
             raise ExpressionError(f"不支持的语法「{type(node).__name__}」")
 
+    def type_problems(self, kinds: dict[str, str]) -> list[str]:
+        """Kind mistakes knowable before any answer (``abs`` of a text field, ``len`` of a number, text
+        in arithmetic), in Chinese; ``kinds`` maps field keys to their kind (see KINDS).
+
+        >>> Expression("abs(name) > 1").type_problems({"name": "text"})
+        ['函数 abs 的第 1 个参数应为数字，这里是文字']
+        """
+        found: list[str] = []
+        self._infer(self._tree, kinds, found)
+        return found
+
+    def _infer(self, node: ast.AST, kinds: dict[str, str], found: list[str]) -> str | None:
+        """The kind ``node`` evaluates to (None: not known), appending the mistakes met on the way."""
+        if isinstance(node, ast.Constant):
+            return None if node.value is None else _kind_of(node.value)
+        if isinstance(node, ast.Name):
+            return {"True": "bool", "False": "bool"}.get(node.id, kinds.get(node.id))
+        if isinstance(node, ast.BinOp):
+            left, right = self._infer(node.left, kinds, found), self._infer(node.right, kinds, found)
+            return _binop_kind(node.op, left, right, found)
+        if isinstance(node, ast.UnaryOp):
+            operand = self._infer(node.operand, kinds, found)
+            if isinstance(node.op, ast.Not):
+                return "bool"
+            if operand not in (None, "number"):
+                found.append(f"正负号只能用于数字，这里是{_KIND_WORDS[operand]}")
+            return "number"
+        if isinstance(node, ast.Compare):
+            left = self._infer(node.left, kinds, found)
+            for op, comp in zip(node.ops, node.comparators):
+                right = self._infer(comp, kinds, found)
+                if isinstance(op, (ast.In, ast.NotIn)):
+                    if right not in (None, "text", "list", "table"):
+                        found.append(f"in 的右边应为文字或列表，这里是{_KIND_WORDS[right]}")
+                elif isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)) and None not in (left, right) and left != right \
+                        and {left, right} != {"date", "text"}:
+                    found.append(f"不能比较{_KIND_WORDS[left]}和{_KIND_WORDS[right]}的大小")
+                left = right
+            return "bool"
+        if isinstance(node, ast.BoolOp):
+            for value in node.values:
+                self._infer(value, kinds, found)
+            return "bool"
+        if isinstance(node, ast.IfExp):
+            self._infer(node.test, kinds, found)
+            body, orelse = self._infer(node.body, kinds, found), self._infer(node.orelse, kinds, found)
+            return body if body == orelse else None
+        if isinstance(node, (ast.List, ast.Tuple)):
+            for elt in node.elts:
+                self._infer(elt, kinds, found)
+            return "list"
+        if isinstance(node, ast.Call):
+            args = [self._infer(a, kinds, found) for a in node.args]
+            signature = SIGNATURES.get(node.func.id)
+            if signature is None:
+                return None  # an unknown function is reported by the loader
+            for i, kind in enumerate(args):
+                allowed = signature.arg(i)
+                if allowed and kind is not None and kind not in allowed:
+                    wanted = "或".join(_KIND_WORDS[k] for k in KINDS if k in allowed)
+                    found.append(f"函数 {node.func.id} 的第 {i + 1} 个参数应为{wanted}，这里是{_KIND_WORDS[kind]}")
+            return signature.result
+        return None
+
     def evaluate(self, env: dict[str, Any]) -> Any:
-        """Evaluate against ``env`` (field key -> value). Unknown names evaluate to blank."""
-        return self._eval(self._tree, env)
+        """Evaluate against ``env`` (field key -> value). Unknown names evaluate to blank.
+
+        Raises EvaluationError (Chinese message) when the result cannot be computed within the bounds
+        or a function is given a value it cannot take.
+        """
+        try:
+            return self._eval(self._tree, env)
+        except EvaluationError:
+            raise
+        except (ArithmeticError, ValueError, TypeError, RecursionError, MemoryError) as exc:
+            raise EvaluationError(f"无法计算（{type(exc).__name__}）") from None
 
     def _eval(self, node: ast.AST, env: dict[str, Any]) -> Any:
         if isinstance(node, ast.Constant):
@@ -178,19 +357,25 @@ class Expression:
             left, right = self._eval(node.left, env), self._eval(node.right, env)
             if left is None or right is None:
                 return None
+            if isinstance(node.op, ast.Mult) and _size_of_product(left, right) > MAX_RESULT_ITEMS:
+                raise EvaluationError(f"计算结果超过 {MAX_RESULT_ITEMS} 个字或项")
+            if isinstance(node.op, ast.Mod) and isinstance(left, str):
+                raise EvaluationError("不支持用 % 格式化文字")
             try:
-                return _BINOPS[type(node.op)](left, right)
+                return _bounded(_BINOPS[type(node.op)](left, right))
             except ZeroDivisionError:
                 return None
             except TypeError:
                 return None
+            except OverflowError:
+                raise EvaluationError("计算结果超出数值范围") from None
         if isinstance(node, ast.UnaryOp):
             value = self._eval(node.operand, env)
             if isinstance(node.op, ast.Not):
                 # `not blank` is true: "not exempt" holds until someone says they are exempt.
                 return not value
-            if value is None:
-                return None
+            if value is None or not isinstance(value, (int, float)):
+                return None  # like a binary operator's type error: blank, not a crash
             return -value if isinstance(node.op, ast.USub) else +value
         if isinstance(node, ast.BoolOp):
             # Three-valued: in `and` a false operand decides, in `or` a true one; otherwise a
@@ -223,15 +408,43 @@ class Expression:
         if isinstance(node, (ast.List, ast.Tuple)):
             return [self._eval(e, env) for e in node.elts]
         if isinstance(node, ast.Call):
-            fn = FUNCTIONS[node.func.id]
-            return fn(*(self._eval(a, env) for a in node.args))
+            name = node.func.id
+            args = [self._eval(a, env) for a in node.args]
+            try:
+                return _bounded(FUNCTIONS[name](*args))
+            except EvaluationError:
+                raise
+            except (TypeError, ValueError, ArithmeticError, AttributeError) as exc:
+                given = "、".join(_KIND_WORDS.get(_kind_of(a) or "", "空白" if a is None else "其他") for a in args)
+                raise EvaluationError(f"函数 {name} 不能用于{given}") from None
         raise ExpressionError(f"不支持的语法「{type(node).__name__}」")  # unreachable after _check
+
+
+def _binop_kind(op: ast.operator, left: str | None, right: str | None, found: list[str]) -> str | None:
+    """The kind of ``left op right``, noting a combination that cannot work."""
+    if left is None or right is None:
+        if isinstance(op, ast.Mod) and left == "text":
+            found.append("不支持用 % 格式化文字")
+        return None
+    pair = (left, right)
+    if pair == ("number", "number"):
+        return "number"
+    if isinstance(op, ast.Add) and left == right and left in ("text", "list"):
+        return left
+    if isinstance(op, ast.Mult) and "number" in pair and ({"text", "list"} & set(pair)):
+        return left if left != "number" else right
+    symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Mod: "%", ast.FloorDiv: "//"}[type(op)]
+    found.append(f"不能对{_KIND_WORDS[left]}和{_KIND_WORDS[right]}做 {symbol} 运算")
+    return None
 
 
 def _align(left: Any, right: Any) -> tuple[Any, Any]:
     """Let a date be compared with an ISO date string, as form authors naturally write."""
-    if isinstance(left, dt.date) and isinstance(right, str):
-        return left, _to_date(right)
-    if isinstance(right, dt.date) and isinstance(left, str):
-        return _to_date(left), right
+    try:
+        if isinstance(left, dt.date) and isinstance(right, str):
+            return left, _to_date(right)
+        if isinstance(right, dt.date) and isinstance(left, str):
+            return _to_date(left), right
+    except ValueError:
+        raise EvaluationError("与日期比较的文字不是 YYYY-MM-DD 格式的日期") from None
     return left, right

@@ -8,12 +8,12 @@ every problem names the field it belongs to.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .expressions import FUNCTIONS, Expression, ExpressionError
+from .patterns import PatternError, compile_pattern
 from .types import REGISTRY
 
 KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -161,7 +161,7 @@ def semantic_problems(form: FormSpec) -> list[tuple[tuple, str, dict]]:
     Paths use the same keys and indexes as the YAML, so the loader can name the line.
     """
     found: list[tuple[tuple, str, dict]] = []
-    top_keys = {f.key for f in form.all_fields()}
+    top_keys = _kinds(form.all_fields())
     seen: set[str] = set()
     if form.reviewed_by == form.filled_by and not form.self_review:
         found.append((("reviewed_by",), "self_review", {"role": form.filled_by}))
@@ -181,7 +181,7 @@ def semantic_problems(form: FormSpec) -> list[tuple[tuple, str, dict]]:
     return found
 
 
-def _field_problems(spec: FieldSpec, path: tuple, scope: set[str], seen: set[str], inner=False) -> list:
+def _field_problems(spec: FieldSpec, path: tuple, scope: dict[str, str | None], seen: set[str], inner=False) -> list:
     found: list[tuple[tuple, str, dict]] = []
     if spec.key in seen:
         found.append((path + ("key",), "duplicate_field", {"field": spec.key}))
@@ -194,8 +194,8 @@ def _field_problems(spec: FieldSpec, path: tuple, scope: set[str], seen: set[str
         found.append((path, "missing_choices", {"field": spec.key}))
     if spec.pattern:
         try:
-            re.compile(spec.pattern)
-        except re.error as exc:
+            compile_pattern(spec.pattern)
+        except PatternError as exc:
             found.append((path + ("pattern",), "bad_pattern", {"field": spec.key, "detail": str(exc)}))
     if spec.type == "table":
         if not spec.fields:
@@ -203,7 +203,7 @@ def _field_problems(spec: FieldSpec, path: tuple, scope: set[str], seen: set[str
         elif inner:
             found.append((path, "invalid_definition", {"field": spec.key, "detail": f"表格字段「{spec.key}」不能嵌套在另一个表格中"}))
         else:
-            inner_scope = scope | {f.key for f in spec.fields}
+            inner_scope = {**scope, **_kinds(spec.fields)}
             inner_seen: set[str] = set()
             for i, sub in enumerate(spec.fields):
                 found += _field_problems(sub, path + ("fields", i), inner_scope, inner_seen, inner=True)
@@ -219,11 +219,19 @@ def _field_problems(spec: FieldSpec, path: tuple, scope: set[str], seen: set[str
     return found
 
 
-def _expression_problems(text: str, path: tuple, key: str, attr: str, scope: set[str]) -> list:
+def _kinds(fields) -> dict[str, str | None]:
+    """Field key -> the kind of value an expression sees for it (None when its type is unknown)."""
+    kinds = {f.key: REGISTRY[f.type].kind if f.type in REGISTRY else None for f in fields}
+    return {key: "number" if kind == "integer" else kind for key, kind in kinds.items()}
+
+
+def _expression_problems(text: str, path: tuple, key: str, attr: str, scope: dict[str, str | None]) -> list:
     try:
         expr = Expression(text)
     except ExpressionError as exc:
         return [(path, "bad_expression", {"field": key, "attr": attr, "detail": str(exc)})]
-    found = [(path, "unknown_reference", {"field": key, "attr": attr, "ref": n}) for n in sorted(expr.names - scope)]
+    found = [(path, "unknown_reference", {"field": key, "attr": attr, "ref": n}) for n in sorted(expr.names - scope.keys())]
     found += [(path, "unknown_function", {"field": key, "attr": attr, "ref": n}) for n in sorted(expr.functions - FUNCTIONS.keys())]
+    if not found:
+        found += [(path, "expression_type", {"field": key, "attr": attr, "detail": d}) for d in expr.type_problems(scope)]
     return found

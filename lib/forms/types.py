@@ -7,19 +7,47 @@ kind of widget, and one test.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-# Characters an .xlsx cell (XML 1.0) cannot hold; tab, newline and carriage return are fine.
-ILLEGAL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: The one truth about which dates a form accepts: what the date widget can show (lib/ui/widgets.py
+#: imports these). A date outside is refused at check time, so none is stored that a page cannot show.
+EARLIEST_DATE = dt.date(2000, 1, 1)
+LATEST_DATE = dt.date(2035, 12, 31)
+
+# Every raw answer is bounded before it is parsed, so no input can make a check slow (Decimal and
+# int conversions are superlinear in the number of digits; `1e1000000` as an int took a minute).
+#: Longest text answer, in characters (an .xlsx cell holds 32,767; a table keeps several in one).
+MAX_TEXT_CHARS = 10_000
+#: Longest number as typed (digits, separators, sign, decimals).
+MAX_NUMBER_CHARS = 40
+#: Most digits before the decimal point: larger numbers are not kept exactly by a workbook cell.
+MAX_INTEGER_DIGITS = 15
+#: Most items in a multiselect answer or rows in a table answer.
+MAX_ITEMS = 1_000
+
+# Characters no answer may hold: C0 controls except tab/newline/return, DEL, C1 controls, lone
+# surrogates (not encodable) and the two non-characters an .xlsx cell (XML 1.0) refuses.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# Explicit bidirectional embeddings, overrides and isolates: they make text display in another order
+# than it is stored ("Trojan Source"), so a reviewer could read something else than what was filed.
+BIDI_CHARS = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+LINE_BREAKS = re.compile(r"[\t\n\r\x85\u2028\u2029]")
+# A number as people type it: optional sign, digits with correctly grouped thousands separators,
+# optional decimals. No exponent, no words (Infinity, NaN, sNaN), no stray separators (2,0.00).
+NUMBER_RE = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d+)?")
+LONG_DIGITS_RE = re.compile(r"\s*[+-]?[\d,]+\s*")
 
 CREDIT_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\d{7,8})$")
 EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+DATE_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 
 
 class ValueProblem(Exception):
@@ -54,37 +82,116 @@ def is_credit_code(text: str) -> bool:
     return credit_code_check_char(text[:17]) == text[17]
 
 
-def _text(raw: Any, spec: Any, ctx: dict) -> str:
-    value = str(raw).strip() if not isinstance(raw, str) else raw.strip()
-    if ILLEGAL_CHARS.search(value):
-        raise ValueProblem("bad_text")
+def _shown(value: str) -> str:
+    """A raw value quoted in a message: short enough to read."""
+    return value if len(value) <= 40 else value[:40] + "…"
+
+
+def _plain_text(raw: Any) -> str:
+    """A scalar answer as text, bounded before anything else looks at it; containers are refused."""
+    if isinstance(raw, str):
+        value = raw
+    elif isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) < 10**MAX_NUMBER_CHARS:
+        value = str(raw)
+    elif isinstance(raw, float) and abs(raw) < 10**MAX_NUMBER_CHARS:  # also refuses inf and nan
+        value = repr(raw)
+    elif isinstance(raw, dt.date):
+        value = raw.isoformat()
+    else:
+        raise ValueProblem("bad_value_type", expected="文字")
+    if len(value) > MAX_TEXT_CHARS:
+        raise ValueProblem("too_long", bound=MAX_TEXT_CHARS)
     return value
 
 
-def _integer(raw: Any, spec: Any, ctx: dict) -> int:
+def clean_text(raw: Any, *, multiline: bool = False, normalise: bool = False) -> str:
+    """The one text parser: bounded, stripped, free of control and direction characters.
+
+    ``multiline`` keeps line breaks (as ``\\n``) and tabs; ``normalise`` applies NFKC, so codes typed with
+    full-width digits or letters become the ASCII a check or a pattern expects.
+
+    >>> clean_text(" ９１４４０１ ", normalise=True)
+    '914401'
+    >>> clean_text("第一行\\r\\n第二行", multiline=True)
+    '第一行\\n第二行'
+    """
+    value = _plain_text(raw)
+    if normalise:
+        value = unicodedata.normalize("NFKC", value)
+    value = value.strip()
+    if CONTROL_CHARS.search(value):
+        raise ValueProblem("bad_text")
+    if BIDI_CHARS.search(value):
+        raise ValueProblem("bidi_text")
+    if multiline:
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    if LINE_BREAKS.search(value):
+        raise ValueProblem("single_line")
+    return value
+
+
+def parse_number(raw: Any, *, code: str, percent_sign: bool = False) -> Decimal:
+    """The one number parser: a finite Decimal of at most MAX_INTEGER_DIGITS integer digits.
+
+    ``code`` is the problem for text that is not a number (``not_integer`` or ``not_number``); only a
+    percent may end in ``%``.
+
+    >>> parse_number("1,234.50", code="not_number")
+    Decimal('1234.50')
+    >>> parse_number("1e1000000", code="not_integer")
+    Traceback (most recent call last):
+    lib.forms.types.ValueProblem: not_integer
+    """
     if isinstance(raw, bool):
-        raise ValueProblem("not_integer")
+        raise ValueProblem(code)
     if isinstance(raw, int):
-        return raw
-    try:
-        number = Decimal(str(raw).strip().replace(",", ""))
-    except InvalidOperation:
-        raise ValueProblem("not_integer") from None
+        number = Decimal(raw) if abs(raw) < 10**MAX_INTEGER_DIGITS else None
+    elif isinstance(raw, float):
+        if not math.isfinite(raw):
+            raise ValueProblem(code)
+        number = Decimal(repr(raw)) if abs(raw) < 10**MAX_INTEGER_DIGITS else None
+    elif isinstance(raw, Decimal):
+        if not raw.is_finite():
+            raise ValueProblem(code)
+        number = raw if raw.adjusted() < MAX_INTEGER_DIGITS else None
+    elif isinstance(raw, str):
+        if len(raw) > MAX_NUMBER_CHARS:  # refused before any conversion; say why when it is all digits
+            digits = len(raw) <= MAX_TEXT_CHARS and LONG_DIGITS_RE.fullmatch(raw)
+            raise ValueProblem("number_too_large", digits=MAX_INTEGER_DIGITS) if digits else ValueProblem(code)
+        text = unicodedata.normalize("NFKC", raw).strip()
+        if percent_sign and text.endswith("%"):
+            text = text[:-1].rstrip()
+        if not NUMBER_RE.fullmatch(text) or not any(c.isdigit() for c in text):
+            raise ValueProblem(code)
+        number = Decimal(text.replace(",", ""))
+        if number.adjusted() >= MAX_INTEGER_DIGITS:
+            number = None
+    else:
+        raise ValueProblem(code)
+    if number is None:
+        raise ValueProblem("number_too_large", digits=MAX_INTEGER_DIGITS)
+    return number
+
+
+def _text(raw: Any, spec: Any, ctx: dict) -> str:
+    # A text with a pattern is a code of some kind: full-width characters are normalised before matching.
+    return clean_text(raw, normalise=bool(spec.pattern))
+
+
+def _textarea(raw: Any, spec: Any, ctx: dict) -> str:
+    return clean_text(raw, multiline=True)
+
+
+def _integer(raw: Any, spec: Any, ctx: dict) -> int:
+    number = parse_number(raw, code="not_integer")
     if number != number.to_integral_value():
         raise ValueProblem("not_integer")
     return int(number)
 
 
-def _decimal_with(places: int | None) -> Callable[[Any, Any, dict], float]:
+def _decimal_with(places: int | None, percent_sign: bool = False) -> Callable[[Any, Any, dict], float]:
     def parse(raw: Any, spec: Any, ctx: dict) -> float:
-        if isinstance(raw, bool):
-            raise ValueProblem("not_number")
-        try:
-            number = Decimal(str(raw).strip().replace(",", "").rstrip("%"))
-        except InvalidOperation:
-            raise ValueProblem("not_number") from None
-        if not number.is_finite():
-            raise ValueProblem("not_number")
+        number = parse_number(raw, code="not_number", percent_sign=percent_sign)
         limit = places if places is not None else spec.decimals
         if limit is not None:
             exponent = number.normalize().as_tuple().exponent
@@ -98,28 +205,42 @@ def _decimal_with(places: int | None) -> Callable[[Any, Any, dict], float]:
 
 def _date(raw: Any, spec: Any, ctx: dict) -> dt.date:
     if isinstance(raw, dt.datetime):
-        return raw.date()
-    if isinstance(raw, dt.date):
-        return raw
-    try:
-        return dt.date.fromisoformat(str(raw).strip().replace("/", "-"))
-    except ValueError:
-        raise ValueProblem("not_date") from None
+        value = raw.date()
+    elif isinstance(raw, dt.date):
+        value = raw
+    elif isinstance(raw, str) and len(raw) <= MAX_NUMBER_CHARS:
+        found = DATE_RE.fullmatch(unicodedata.normalize("NFKC", raw).strip().replace("/", "-"))
+        try:
+            value = dt.date(*(int(part) for part in found.groups())) if found else None
+        except ValueError:  # 2020-02-30
+            value = None
+        if value is None:
+            raise ValueProblem("not_date")
+    else:
+        raise ValueProblem("not_date")
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueProblem("date_out_of_range", earliest=EARLIEST_DATE.isoformat(), latest=LATEST_DATE.isoformat())
+    return value
 
 
 def _select(raw: Any, spec: Any, ctx: dict) -> str:
-    value = str(raw).strip()
+    value = clean_text(raw)
     if value not in spec.choices:
-        raise ValueProblem("not_choice", value=value)
+        raise ValueProblem("not_choice", value=_shown(value))
     return value
 
 
 def _multiselect(raw: Any, spec: Any, ctx: dict) -> list[str]:
-    items = re.split(r"[；;、,，]", raw) if isinstance(raw, str) else list(raw)
-    values = [str(v).strip() for v in items if str(v).strip()]
+    if isinstance(raw, str):
+        items = re.split(r"[；;、,，]", clean_text(raw))
+    elif isinstance(raw, (list, tuple)) and len(raw) <= MAX_ITEMS:
+        items = [clean_text(v) for v in raw]
+    else:
+        raise ValueProblem("bad_value_type", expected="选项列表")
+    values = [v.strip() for v in items if v.strip()]
     for value in values:
         if value not in spec.choices:
-            raise ValueProblem("not_choice", value=value)
+            raise ValueProblem("not_choice", value=_shown(value))
     # Keep the order the form declares, so equal answers are equal lists.
     return [c for c in spec.choices if c in values]
 
@@ -127,7 +248,9 @@ def _multiselect(raw: Any, spec: Any, ctx: dict) -> list[str]:
 def _boolean(raw: Any, spec: Any, ctx: dict) -> bool:
     if isinstance(raw, bool):
         return raw
-    text = str(raw).strip().lower()
+    if isinstance(raw, int) and raw in (0, 1):
+        return bool(raw)
+    text = raw.strip().lower() if isinstance(raw, str) and len(raw) <= MAX_NUMBER_CHARS else ""
     if text in ("是", "true", "1", "yes", "y"):
         return True
     if text in ("否", "false", "0", "no", "n"):
@@ -136,7 +259,7 @@ def _boolean(raw: Any, spec: Any, ctx: dict) -> bool:
 
 
 def _phone(raw: Any, spec: Any, ctx: dict) -> str:
-    value = re.sub(r"[\s]", "", str(raw))
+    value = re.sub(r"\s", "", clean_text(raw, normalise=True))
     if value.startswith("+86"):
         value = value[3:]
     if not PHONE_RE.match(value):
@@ -145,23 +268,23 @@ def _phone(raw: Any, spec: Any, ctx: dict) -> str:
 
 
 def _email(raw: Any, spec: Any, ctx: dict) -> str:
-    value = str(raw).strip()
-    if not EMAIL_RE.match(value):
+    value = clean_text(raw, normalise=True)
+    if len(value) > 254 or not EMAIL_RE.match(value):  # 254: the longest address SMTP carries
         raise ValueProblem("bad_email")
     return value
 
 
 def _credit_code(raw: Any, spec: Any, ctx: dict) -> str:
-    value = str(raw).strip().upper()
+    value = clean_text(raw, normalise=True).upper()
     if not is_credit_code(value):
         raise ValueProblem("bad_credit_code")
     return value
 
 
 def _city(raw: Any, spec: Any, ctx: dict) -> str:
-    value = str(raw).strip()
+    value = clean_text(raw)
     if value not in ctx.get("cities", ()):
-        raise ValueProblem("not_city", value=value)
+        raise ValueProblem("not_city", value=_shown(value))
     return value
 
 
@@ -178,11 +301,11 @@ REGISTRY: dict[str, FieldType] = {
     t.name: t
     for t in (
         FieldType("text", "text", "text", _text),
-        FieldType("textarea", "text", "textarea", _text),
+        FieldType("textarea", "text", "textarea", _textarea),
         FieldType("integer", "integer", "integer", _integer),
         FieldType("decimal", "number", "decimal", _decimal_with(None)),
         FieldType("money", "number", "money", _decimal_with(2)),
-        FieldType("percent", "number", "percent", _decimal_with(2)),
+        FieldType("percent", "number", "percent", _decimal_with(2, percent_sign=True)),
         FieldType("date", "date", "date", _date),
         FieldType("select", "text", "select", _select, has_choices=True),
         FieldType("multiselect", "list", "multiselect", _multiselect, has_choices=True),

@@ -6,15 +6,15 @@ The same function serves the fill page (live relevance and calculations), import
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from .errors import FormProblem, problem
-from .expressions import Expression
+from .expressions import EvaluationError, Expression
+from .patterns import fullmatch
 from .spec import FieldSpec, FormSpec
-from .types import REGISTRY, ValueProblem
+from .types import MAX_ITEMS, REGISTRY, ValueProblem
 
 
 @lru_cache(maxsize=4096)
@@ -49,8 +49,18 @@ def _parse(spec: FieldSpec, raw: Any, ctx: dict, row: int | None) -> tuple[Any, 
         return raw, problem(exc.code, field=spec.key, row=row, label=spec.label, **exc.params)
 
 
-def _truthy(text: str | None, env: dict) -> bool:
-    return True if not text else bool(compiled(text).evaluate(env))
+def _evaluate(text: str, env: dict, spec: FieldSpec, row: int | None, problems: list[FormProblem]) -> Any:
+    """The value of one of ``spec``'s expressions; blank, with a problem naming the field, when it
+    cannot be computed for these answers."""
+    try:
+        return compiled(text).evaluate(env)
+    except EvaluationError as exc:
+        problems.append(problem("expression_failed", field=spec.key, row=row, label=spec.label, detail=str(exc)))
+        return None
+
+
+def _truthy(text: str | None, env: dict, spec: FieldSpec, row: int | None, problems: list[FormProblem]) -> bool:
+    return True if not text else bool(_evaluate(text, env, spec, row, problems))
 
 
 def _shown(bound: Any) -> str:
@@ -76,12 +86,15 @@ def _check_value(spec: FieldSpec, value: Any, env: dict, row: int | None) -> For
             return bad("too_short", bound=spec.min_length)
         if spec.max_length is not None and len(value) > spec.max_length:
             return bad("too_long", bound=spec.max_length)
-        if spec.pattern and not re.fullmatch(spec.pattern, value):
+        if spec.pattern and not fullmatch(spec.pattern, value):
             if spec.pattern_message:
                 return bad("constraint", message=spec.pattern_message)
             return bad("pattern_mismatch")
-    if spec.constraint and compiled(spec.constraint).evaluate(env) is False:
-        return bad("constraint", message=spec.constraint_message or f"「{spec.label}」不符合填写规则")
+    if spec.constraint:
+        failed: list[FormProblem] = []
+        if _evaluate(spec.constraint, env, spec, row, failed) is False:
+            return bad("constraint", message=spec.constraint_message or f"「{spec.label}」不符合填写规则")
+        return failed[0] if failed else None
     return None
 
 
@@ -105,20 +118,22 @@ def _check_fields(
         if err:
             problems.append(err)
             type_failed.add(spec.key)
-    # Rules see an answer that failed its type check as blank, not as the raw text.
+    # Rules see an answer that failed its type check as blank, not as the raw text. A rule that cannot
+    # be computed is reported even when its field ends up hidden: the form, not the filler, is at fault.
+    rule_problems: list[FormProblem] = []
     env = {**outer, **{k: (None if k in type_failed else v) for k, v in values.items()}}
     for spec in fields:  # calculations in form order, so one may use an earlier one
         if spec.calculation:
-            result = compiled(spec.calculation).evaluate(env)
+            result = _evaluate(spec.calculation, env, spec, row, rule_problems)
             if isinstance(result, float):
                 result = round(result, spec.decimals if spec.decimals is not None else 2)
             values[spec.key] = env[spec.key] = result
     hidden: set[str] = set()
     for spec in fields:  # in form order: a field hidden here is blank for the relevance of later ones
-        if section_visible is not None and not section_visible.get(spec.key, True) or not _truthy(spec.relevant, env):
+        if section_visible is not None and not section_visible.get(spec.key, True) or not _truthy(spec.relevant, env, spec, row, rule_problems):
             hidden.add(spec.key)
             values[spec.key] = env[spec.key] = None
-    problems = [p for p in problems if p.field not in hidden]
+    problems = [p for p in problems if p.field not in hidden] + rule_problems
     for spec in fields:
         if spec.key in hidden:
             continue
@@ -140,7 +155,13 @@ def _check_fields(
 
 
 def _check_table(spec: FieldSpec, raw: Any, outer: dict, ctx: dict, *, draft: bool) -> tuple[list, list]:
-    rows_in = [r for r in (raw or []) if isinstance(r, dict) and not all(is_blank(v) for v in r.values())]
+    if is_blank(raw):
+        raw = []
+    if not isinstance(raw, list) or not all(isinstance(r, dict) for r in raw[:MAX_ITEMS]):
+        return None, [problem("bad_value_type", field=spec.key, label=spec.label, expected="表格的行")]
+    if len(raw) > MAX_ITEMS:  # refused before any row is checked: the work stays bounded
+        return None, [problem("too_many_rows", field=spec.key, label=spec.label, bound=MAX_ITEMS)]
+    rows_in = [r for r in raw if not all(is_blank(v) for v in r.values())]
     rows_out: list[dict] = []
     problems: list[FormProblem] = []
     for i, row_raw in enumerate(rows_in, start=1):
@@ -166,12 +187,22 @@ def check_answers(form: FormSpec, raw: dict[str, Any], *, cities: tuple[str, ...
     ``draft=True`` keeps what parses and skips the required, bounds and constraint checks, so an
     unfinished form can be saved; type problems are still reported.
     """
+    if not isinstance(raw, dict):
+        return Outcome(values={}, problems=[problem("not_answers")])
     ctx = {"cities": cities}
     # Sections' relevance is judged on the parsed top-level answers (without calculations).
     pre = _check_fields(form.all_fields(), raw, {}, ctx, row=None, draft=True)
     section_visible = {}
+    section_problems: list[FormProblem] = []
     for section in form.sections:
-        shown = _truthy(section.relevant, pre.values)
+        try:
+            shown = not section.relevant or bool(compiled(section.relevant).evaluate(pre.values))
+        except EvaluationError as exc:
+            shown = True  # a rule that cannot be computed hides nothing; its problem is shown
+            first = section.fields[0]
+            section_problems.append(problem("expression_failed", field=first.key, label=section.title, detail=str(exc)))
         for spec in section.fields:
             section_visible[spec.key] = shown
-    return _check_fields(form.all_fields(), raw, {}, ctx, row=None, draft=draft, section_visible=section_visible)
+    outcome = _check_fields(form.all_fields(), raw, {}, ctx, row=None, draft=draft, section_visible=section_visible)
+    outcome.problems[:0] = section_problems
+    return outcome

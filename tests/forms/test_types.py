@@ -205,7 +205,11 @@ def test_city_comes_from_the_campaign():
 def test_text_strips_and_refuses_control_characters(type_):
     assert parse(type_, "  上云  ") == "上云"
     assert problem_code(type_, "上云\x00上平台") == "bad_text"
-    assert parse(type_, "第一行\n第二行\t缩进") == "第一行\n第二行\t缩进"
+
+
+def test_only_a_textarea_keeps_line_breaks():
+    assert parse("textarea", "第一行\r\n第二行\t缩进") == "第一行\n第二行\t缩进"
+    assert problem_code("text", "第一行\n第二行") == "single_line"
 
 
 def test_every_registered_type_is_covered_here():
