@@ -422,9 +422,10 @@ class Expression:
 
 def _binop_kind(op: ast.operator, left: str | None, right: str | None, found: list[str]) -> str | None:
     """The kind of ``left op right``, noting a combination that cannot work."""
+    if isinstance(op, ast.Mod) and left == "text":
+        found.append("不支持用 % 格式化文字")
+        return None
     if left is None or right is None:
-        if isinstance(op, ast.Mod) and left == "text":
-            found.append("不支持用 % 格式化文字")
         return None
     pair = (left, right)
     if pair == ("number", "number"):

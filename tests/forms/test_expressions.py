@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
-from lib.forms.expressions import Expression, ExpressionError
+from lib.forms.expressions import MAX_DEPTH, EvaluationError, Expression, ExpressionError
 
 
 def ev(text: str, **env):
@@ -146,3 +147,95 @@ def test_refuses_unsafe_or_unknown_syntax(text):
 def test_calls_are_recorded_not_resolved_at_parse_time():
     # The loader reports unknown functions; the parser only records them.
     assert Expression("sqrt(a)").functions == {"sqrt"}
+
+
+# --- bounded at run time: nothing an expression computes can exhaust the server ---------------
+
+
+@pytest.mark.parametrize(
+    "text, env",
+    [
+        ("'x' * n", {"n": 10**15}),  # repetition refused before it is built
+        ("n * s", {"s": "ab", "n": 10**15}),
+        ("[1, 2] * n", {"n": 10**9}),
+        ("s + s", {"s": "字" * 6000}),
+        ("'%999999999d' % n", {"n": 1}),  # formatting could build any size: not offered
+        ("a * a * a", {"a": 10**15}),  # beyond 10**30: no longer a number a cell keeps
+        ("a * 1e29 * 1e29 * 1e29", {"a": 1.0}),  # float overflow to inf
+        ("a / 3", {"a": 10**400}),  # int too large to convert to float
+        ("round(a, -1000000000)", {"a": 5}),  # would compute 10**(10**9)
+        ("round(a, 'x')", {"a": 5}),
+        ("abs(a)", {"a": "文字"}),  # a kind mistake the loader could not see
+        ("len(a)", {"a": 5}),
+        ("count(a)", {"a": 5}),
+        ("sum_of(a, b)", {"a": [{"x": 1}], "b": ["x"]}),
+        ("date(a)", {"a": "下周"}),
+        ("days_between(a, b)", {"a": "2020-09-01", "b": "下周"}),
+        ("d >= '下周'", {"d": dt.date(2020, 9, 1)}),
+        ("min(a)", {"a": 5}),
+    ],
+)
+def test_a_result_out_of_bounds_or_a_bad_argument_is_an_evaluation_error(text, env):
+    with pytest.raises(EvaluationError) as info:
+        Expression(text).evaluate(env)
+    assert re.search(r"[\u4e00-\u9fff]", str(info.value))
+
+
+def test_a_unary_sign_on_text_is_blank_like_other_operator_type_errors():
+    assert ev("-a", a="x") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "10**10**10",
+        "a" + " + a" * 200,  # over MAX_EXPRESSION_CHARS
+        "not " * (MAX_DEPTH + 1) + "a",
+        "-" * 2000 + "1",
+        "a\x00",
+        "1" + "0" * 40,  # a number constant beyond the result bound
+        "1e400",
+        "today(1)",  # arity is known at load
+        "abs()",
+        "round(a, 2, 3)",
+    ],
+    ids=["power tower", "long", "deep not", "deep minus", "NUL", "huge constant", "inf constant", "today(1)", "abs()", "round/3"],
+)
+def test_costly_or_malformed_expressions_are_refused_at_load(text):
+    with pytest.raises(ExpressionError):
+        Expression(text)
+
+
+@pytest.mark.parametrize(
+    "text, kinds, fragment",
+    [
+        ("abs(name) > 1", {"name": "text"}, "abs 的第 1 个参数应为数字"),
+        ("len(amount) > 1", {"amount": "number"}, "len 的第 1 个参数应为文字或多选列表或表格"),
+        ("count(amount)", {"amount": "number"}, "count"),
+        ("name + 1", {"name": "text"}, "不能对文字和数字做 + 运算"),
+        ("'%s 万元' % amount", {"amount": "number"}, "不支持用 % 格式化文字"),
+        ("name > amount", {"name": "text", "amount": "number"}, "不能比较文字和数字的大小"),
+        ("-name", {"name": "text"}, "正负号只能用于数字"),
+        ("days_between(start, amount)", {"start": "date", "amount": "number"}, "days_between 的第 2 个参数"),
+        ("sum_of(rows, 1)", {"rows": "table"}, "sum_of 的第 2 个参数应为文字"),
+        ("'a' in amount", {"amount": "number"}, "in 的右边"),
+    ],
+)
+def test_kind_mistakes_are_found_before_any_answer(text, kinds, fragment):
+    found = Expression(text).type_problems(kinds)
+    assert found and fragment in found[0]
+
+
+@pytest.mark.parametrize(
+    "text, kinds",
+    [
+        ("d >= '2018-03-20'", {"d": "date"}),  # a date compared with an ISO date text is allowed
+        ("round(paid / contract * 100, 9) >= 90", {"paid": "number", "contract": "number"}),
+        ("len(note) <= 200 and count(people) > 0", {"note": "text", "people": "table"}),
+        ("coalesce(a, 0) + 1", {"a": "number"}),
+        ("'培训辅导' in services", {"services": "list"}),
+        ("x * 2", {}),  # an unknown kind is not guessed
+    ],
+)
+def test_well_kinded_expressions_have_no_type_problems(text, kinds):
+    assert Expression(text).type_problems(kinds) == []
