@@ -63,6 +63,16 @@ class Account:
         return {k: v for k, v in dataclasses.asdict(self).items() if k != "password_hash"}
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """A sign-in attempt, reserved (see ``AccountsFile.reserve_attempt``) before its password is checked."""
+
+    account: Account | None  # as it was before the attempt; None: no such account
+    locked_until: dt.datetime | None = None  # locked already: refuse without checking the password
+    failures: int = 0  # wrong passwords in a row, this one included, should it be wrong
+    locks: bool = False  # this attempt locked the account (it stays locked unless the password is right)
+
+
 def _empty() -> dict[str, Any]:
     return {"format": 1, "accounts": {}}
 
@@ -179,18 +189,29 @@ class AccountsFile:
         validate(dataclasses.replace(current, org_code=code))
         return self._change(account, org_code=code)
 
-    def record_failure(self, account: str, *, now: dt.datetime, limit: int, lock_minutes: int) -> Account:
-        """Count a wrong password; the ``limit``-th in a row locks the account for ``lock_minutes``."""
+    def reserve_attempt(self, account: str, *, now: dt.datetime, limit: int, lock_minutes: int) -> Attempt:
+        """Count a sign-in attempt as a wrong password BEFORE its password is checked, under the file
+        lock, so parallel attempts cannot all slip under the limit: the ``limit``-th attempt in a row
+        locks the account for ``lock_minutes`` at once (a right password lifts it: ``record_success``).
+        An attempt on a locked account is not counted. Nothing is written for an unknown account."""
+        known = _fields()
 
-        def apply(doc):
-            a = doc["accounts"][account]
-            a["failed_attempts"] = int(a.get("failed_attempts", 0)) + 1
-            if a["failed_attempts"] >= limit:
-                a["locked_until"] = (now + dt.timedelta(minutes=lock_minutes)).isoformat()
-                a["failed_attempts"] = 0
+        def apply(doc) -> Attempt:
+            raw = doc["accounts"].get(account)
+            if raw is None:
+                return Attempt(None)
+            found = Account(**{k: v for k, v in raw.items() if k in known})
+            until = found.locked_at(now)
+            if until:
+                return Attempt(found, locked_until=until)
+            failures = int(raw.get("failed_attempts", 0)) + 1
+            locks = failures >= limit
+            raw["failed_attempts"] = 0 if locks else failures
+            if locks:
+                raw["locked_until"] = (now + dt.timedelta(minutes=lock_minutes)).isoformat()
+            return Attempt(found, failures=failures, locks=locks)
 
-        self.file.update(apply)
-        return self.get(account)
+        return self.file.update(apply)
 
     def record_success(self, account: str, *, now: dt.datetime) -> Account:
         return self._change(account, failed_attempts=0, locked_until="", last_sign_in=now.isoformat(timespec="seconds"))

@@ -54,12 +54,15 @@ class JsonFile:
             return json.loads(json.dumps(self._cached[1]))
 
     def update(self, change: Callable[[Any], Any]) -> Any:
-        """Under the lock: read, ``change(doc)`` in place (its return value is returned), write atomically."""
+        """Under the lock: read, ``change(doc)`` in place (its return value is returned), write atomically
+        (not at all when ``change`` left the document as it was)."""
         self._lock.acquire()
         try:
             doc = self.read()
+            before = json.dumps(doc, sort_keys=True)
             result = change(doc)
-            self._write(doc)
+            if json.dumps(doc, sort_keys=True) != before:
+                self._write(doc)
             return result if result is not None else doc
         finally:
             self._lock.release()

@@ -3,13 +3,15 @@
 A hash is only ever compared here; it is never shown, logged or written to the workbook.
 
 >>> h = hash_password("Demo@2020", rounds=4)
->>> verify_password("Demo@2020", h), verify_password("demo@2020", h), verify_password("x", "")
-(True, False, False)
+>>> [check_password(p, h, rounds=4) for p in ("Demo@2020", "demo@2020", "Demo@2020" + "x" * 80)]
+[True, False, False]
+>>> check_password("x", "", rounds=4)
+False
 """
 
 from __future__ import annotations
 
-import functools
+import re
 
 import bcrypt
 
@@ -36,21 +38,45 @@ def hash_password(password: str, *, rounds: int = ROUNDS) -> str:
     return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds)).decode("ascii")
 
 
-@functools.cache
-def _dummy_hash() -> bytes:
-    return hash_password("no-such-account-0", rounds=ROUNDS).encode("ascii")
+#: A well-formed bcrypt hash that stands in for a missing one (unknown account, single sign-on
+#: account, account locked): checking against it costs what a real check of that cost does. Fixed text
+#: with the cost spliced in, so no process pays for making one on its first unknown account.
+_DUMMY_SALT_AND_HASH = "N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"
+_BCRYPT_HASH = re.compile(r"^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$")
 
 
-def verify_password(password: str, hashed: str) -> bool:
-    """True when ``password`` matches ``hashed``. An empty hash (single sign-on account) never matches."""
-    if not hashed:
-        return False
-    try:
-        return bcrypt.checkpw(password.encode("utf-8"), hashed.encode("ascii"))
-    except ValueError:  # not a bcrypt hash, or a password bcrypt refuses
-        return False
+def _cost(hashed: str) -> int | None:
+    """The cost of a bcrypt hash, or None when ``hashed`` is not one.
+
+    >>> _cost(_dummy_hash(12)), _cost(""), _cost("plain")
+    (12, None, None)
+    """
+    match = _BCRYPT_HASH.match(hashed or "")
+    cost = int(match.group(1)) if match else None
+    return cost if cost is not None and 4 <= cost <= 31 else None  # bcrypt's own range
 
 
-def burn_time(password: str) -> None:
-    """Spend what a check costs, so an unknown account answers as slowly as a known one."""
-    bcrypt.checkpw(password.encode("utf-8")[:MAX_BYTES], _dummy_hash())
+def _dummy_hash(rounds: int) -> str:
+    return f"$2b${rounds:02d}${_DUMMY_SALT_AND_HASH}"
+
+
+def check_password(password: str, hashed: str, *, rounds: int = ROUNDS) -> bool:
+    """Whether ``password`` matches ``hashed``, after the work of one bcrypt check at cost ``rounds``
+    whatever the inputs, so the time taken tells nothing about the account:
+
+    * no usable hash (unknown, locked or single sign-on account: pass ""): a dummy hash of cost
+      ``rounds`` is checked and the answer is False;
+    * a cheaper hash (demo accounts, cost 10): checked ``2 ** (rounds - cost)`` times, which is the
+      same work, bcrypt's cost being a power of two;
+    * a password over ``MAX_BYTES`` (bcrypt reads 72 bytes; such passwords cannot be set): its first
+      72 bytes are checked, then it is refused. No pre-digest, so existing hashes stay valid.
+    """
+    head = password[: MAX_BYTES + 1].encode("utf-8")  # a character is at least one byte: enough to tell "too long"
+    too_long = len(head) > MAX_BYTES
+    cost = _cost(hashed)
+    target = hashed if cost is not None else _dummy_hash(rounds)
+    times = 2 ** (rounds - cost) if cost is not None and cost < rounds else 1
+    matched = False
+    for _ in range(times):
+        matched = bcrypt.checkpw(head[:MAX_BYTES], target.encode("ascii"))
+    return matched and cost is not None and not too_long

@@ -1,5 +1,13 @@
 """Signing in with an account and password: lockout after repeated failures, audited, never logging
-a password (an unknown account name is not logged either: people type passwords into that box)."""
+a password (an unknown account name is not logged either: people type passwords into that box).
+
+A refusal tells the person nothing about the account: every failure (unknown account, wrong
+password, locked, disabled, a password too long to be one) gives the same message after the same
+work — one bcrypt check at the configured cost (``passwords.check_password``). The attempt is counted
+under the accounts-file lock before the password is checked (``AccountsFile.reserve_attempt``), so
+parallel attempts cannot check more passwords than the lockout allows. The audit trail, which only
+the province and the administrator read, records the true reason.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +18,10 @@ from lib.store.base import Actor, Store
 
 from .accounts import Account, AccountsFile
 from .errors import AccountLocked, SignInError
-from .passwords import burn_time, verify_password
+from .passwords import ROUNDS, check_password
 
-WRONG = "账号或密码错误。"
 UNKNOWN_ACTOR = Actor(account="（未知账号）", role="")
+MAX_ACCOUNT = 64  # no account id is longer (accounts.ACCOUNT_ID); a longer one is not looked up
 
 
 @dataclass(frozen=True)
@@ -22,8 +30,10 @@ class Lockout:
     minutes: int = 15
 
 
-def _locked_message(until: dt.datetime) -> str:
-    return f"密码错误次数过多，账号已锁定，请于 {until:%Y-%m-%d %H:%M} 后再试，或联系管理员解锁。"
+def refusal(lockout: Lockout) -> str:
+    """The one message of every failed sign-in (it states the rule, never an account's state)."""
+    return (f"账号或密码错误，或账号已锁定、停用。连续 {lockout.attempts} 次输错密码，账号将锁定 {lockout.minutes} 分钟；"
+            "无法登录请联系系统管理员。")
 
 
 def authenticate(
@@ -34,33 +44,35 @@ def authenticate(
     now: dt.datetime,
     lockout: Lockout = Lockout(),
     store: Store | None = None,
+    rounds: int = ROUNDS,
 ) -> Account:
-    """The account when ``password`` is right; raises SignInError / AccountLocked (Chinese) otherwise.
+    """The account when ``password`` is right and the account may sign in; otherwise SignInError
+    (AccountLocked when a lock refused it or this attempt locked it) with ``refusal(lockout)``.
 
     Each outcome is written to the audit trail of ``store`` when given (登录 / 登录失败 / 账号锁定).
+    ``rounds``: the bcrypt cost every attempt pays (the cost real accounts are hashed with).
     """
     account = account.strip()
-    found = accounts.get(account) if account else None
+    attempt = (accounts.reserve_attempt(account, now=now, limit=lockout.attempts, lock_minutes=lockout.minutes)
+               if 0 < len(account) <= MAX_ACCOUNT else None)
+    found = attempt.account if attempt is not None else None
+    checkable = found is not None and attempt.locked_until is None
+    right = check_password(password, found.password_hash if checkable else "", rounds=rounds)
     if found is None:
-        burn_time(password)
         _event(store, UNKNOWN_ACTOR, "登录失败", "账号不存在")
-        raise SignInError(WRONG)
-    until = found.locked_at(now)
-    if until:
-        _event(store, found.actor(), "登录失败", "账号已锁定")
-        raise AccountLocked(_locked_message(until))
-    if not verify_password(password, found.password_hash):
-        after = accounts.record_failure(account, now=now, limit=lockout.attempts, lock_minutes=lockout.minutes)
-        until = after.locked_at(now)
-        if until:
+        raise SignInError(refusal(lockout))
+    if attempt.locked_until is not None:
+        _event(store, found.actor(), "登录失败", f"账号已锁定（至 {attempt.locked_until:%Y-%m-%d %H:%M}）")
+        raise AccountLocked(refusal(lockout))
+    if not right:
+        if attempt.locks:
             _event(store, found.actor(), "账号锁定", f"连续 {lockout.attempts} 次密码错误，锁定 {lockout.minutes} 分钟")
-            raise AccountLocked(_locked_message(until))
-        _event(store, found.actor(), "登录失败", f"密码错误（第 {after.failed_attempts} 次）")
-        left = lockout.attempts - after.failed_attempts
-        raise SignInError(WRONG + (f"再错 {left} 次账号将被锁定 {lockout.minutes} 分钟。" if left <= 2 else ""))
+            raise AccountLocked(refusal(lockout))
+        _event(store, found.actor(), "登录失败", f"密码错误（连续第 {attempt.failures} 次）")
+        raise SignInError(refusal(lockout))
     if found.disabled:
         _event(store, found.actor(), "登录失败", "账号已停用")
-        raise SignInError("该账号已停用，请联系管理员。")
+        raise SignInError(refusal(lockout))
     signed = accounts.record_success(account, now=now)
     _event(store, found.actor(), "登录", "账号密码登录")
     return signed
