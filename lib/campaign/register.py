@@ -149,13 +149,12 @@ def _check_before_writing(kind: RegisterKind, rows: list[dict], record: dict) ->
     why = name_problem(record["sheet_name"])
     if why:
         raise RegisterImportError([problem("bad_sheet_name", name=shown_name(record["sheet_name"]), why=why)])
-    try:
-        for row in rows:
-            validate_values(row, labels)
-        validate_values(record, labels)
-    except InvalidValue as bad:
-        source = next((r.get("source_row") for r in rows if bad.field in r), None)
-        raise RegisterImportError([problem("bad_value", source, labels.get(bad.field, ""), detail=str(bad))]) from None
+    for values in [*rows, record]:
+        try:
+            validate_values(values, labels)
+        except InvalidValue as bad:
+            row = values.get("source_row") if values is not record else None
+            raise RegisterImportError([problem("bad_value", row, labels.get(bad.field, ""), detail=str(bad))]) from None
 
 
 def current_import_id(imports: pd.DataFrame, kind: RegisterKind) -> str | None:

@@ -48,6 +48,7 @@ MESSAGES = {
     "dimension": "工作表「{sheet}」声明的数据范围 {ref} 超过上限（最多 {rows} 行、{columns} 列）。请删除多余的行列后重新上传。",
     "cell_out_of_range": "工作表「{sheet}」的单元格 {cell} 有内容，超出允许的范围（最多 {rows} 行、{columns} 列）。请删除该单元格或多余的行列后重新上传。",
     "area": "工作表合计 {cells} 个单元格（每个工作表从 A1 到最后一个有内容的单元格），超过上限 {limit}（{rows} 行 × {columns} 列）。请删除多余的行列或工作表后重新上传。",
+    "sheet_too_large": "工作表「{sheet}」读出 {rows} 行、{columns} 列，超过上限（最多 {max_rows} 行、{max_columns} 列，全部工作表合计 {limit} 个单元格）。请删除多余的行列后重新上传。",
     "read_memory": "读取该文件需要超过 {limit} MB 内存，已停止读取。请删除多余的行列或拆分文件后重新上传。",
     "read_timeout": "读取该文件超过 {limit} 秒，已停止读取。请删除多余的行列或拆分文件后重新上传。",
     "busy": "服务器正在读取其他上传的文件，请稍后重新上传。",

@@ -64,8 +64,9 @@ def read_cells(data: bytes, limits: WorkbookLimits | None = None) -> list[tuple[
             if limits is not None:
                 area += sheet.height * sheet.width
                 if sheet.height > limits.max_rows or sheet.width > limits.max_columns or area > limits.max_cells:
-                    raise ExcelReadError("area", cells=area, limit=limits.max_cells, rows=limits.max_rows,
-                                         columns=limits.max_columns)
+                    # a .xls or .ods (not checked cell by cell before) or a cell the check placed wrongly
+                    raise ExcelReadError("sheet_too_large", sheet=name[:40], rows=sheet.height, columns=sheet.width,
+                                         max_rows=limits.max_rows, max_columns=limits.max_columns, limit=limits.max_cells)
             rows = [[cell_value(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
             while rows and all(v is None for v in rows[-1]):
                 rows.pop()

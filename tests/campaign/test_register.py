@@ -151,3 +151,88 @@ def test_demo_register_has_the_deliberate_gaps_and_imports_cleanly(store):
 
     v, p = seed_register(store, catalog, rows=200, seed=3)
     assert v.rows == len(in_scope) and p.rows == (projects["项目状态"] != "已验收").sum()
+
+
+# --- hostile uploads: refused with a Chinese message, nothing written -------------------------------
+
+
+def nothing_written(store) -> bool:
+    return all(store.records(sheet) == [] for sheet in (reg.VOUCHERS.sheet_id, reg.IMPORTS_SHEET.form_id))
+
+
+def hostile_register(*rows: list, stray: str | None = None, sheet: str = "兑现清单") -> bytes:
+    """A register written part by part; ``stray`` adds one more cell (a reference) to the header row."""
+    from tests.io.xlsx_parts import Sheet, cell, table, xlsx
+
+    body = table([HEADERS, *rows])
+    if stray:
+        body = body.replace('<row r="1">', f'<row r="1">{cell(stray, "x")}', 1)
+    return xlsx([Sheet(sheet, body)])
+
+
+@pytest.mark.parametrize("stray, code", [("XFD1", "cell_out_of_range"), ("A1048576", "cell_out_of_range")])
+def test_a_register_with_a_stray_far_cell_is_refused_before_it_is_read(tmp_path, store, stray, code):
+    data = hostile_register(*[variant(服务券编号=f"SYQ-2019-4401-{i:05d}") for i in range(2000)], stray=stray)
+    (tmp_path / "stray.xlsx").write_bytes(data)
+    parsed = reg.parse_upload(reg.VOUCHERS, (tmp_path / "stray.xlsx").read_bytes(), cities=CITIES, file_name="stray.xlsx")
+    [problem] = parsed.problems
+    assert problem.code == code and f"单元格 {stray}" in problem.message and "「兑现清单」" in problem.message
+    with pytest.raises(reg.RegisterImportError):
+        reg.import_register(store, parsed, PROVINCE, file_name="stray.xlsx")
+    assert nothing_written(store)
+
+
+@pytest.mark.parametrize("value, kind, shown", [
+    ("1E+30", "n", "1e+30"), ("9" * 5000, "n", "inf"), ("NaN", "n", "nan"), ("inf", "n", "inf"), ("1E+30", None, "1E+30"),
+    ("9" * 5000, None, "9999999999"),
+])
+def test_huge_or_non_finite_amounts_are_named_by_sheet_row_and_column(store, value, kind, shown):
+    from tests.io.xlsx_parts import Sheet, cell, table, xlsx
+
+    body = table([HEADERS, GOOD, variant(服务券编号="SYQ-2019-4401-00002")])
+    body = body.replace(cell("G3", 12.5), cell("G3", value, kind) if kind else cell("G3", value))
+    parsed = reg.parse_upload(reg.VOUCHERS, xlsx([Sheet("兑现清单", body)]), cities=CITIES)
+    [problem] = parsed.problems
+    assert (problem.code, problem.row, problem.column) == ("bad_number", 3, "奖补金额（万元）")
+    assert str(problem).startswith("第 3 行：工作表「兑现清单」中「奖补金额（万元）」的数值「") and shown in str(problem)
+    with pytest.raises(reg.RegisterImportError):
+        reg.import_register(store, parsed, PROVINCE, file_name="x.xlsx")
+    assert nothing_written(store)
+
+
+def test_a_huge_number_in_a_text_column_is_refused_too():
+    from tests.io.xlsx_parts import Sheet, cell, table, xlsx
+
+    body = table([HEADERS, GOOD]).replace(cell("B2", GOOD[1]), cell("B2", "1E+30", "n"))
+    [problem] = reg.parse_upload(reg.VOUCHERS, xlsx([Sheet("S", body)]), cities=CITIES).problems
+    assert (problem.code, problem.column) == ("bad_number", "企业名称")
+
+
+def test_control_characters_in_a_cell_are_refused_by_row_and_column(store):
+    """Excel writes a control character as _x0007_; the store could not hold it, so the upload is refused."""
+    parsed = reg.parse_upload(reg.VOUCHERS, hostile_register(variant(企业名称="广州甲_x0007_公司")), cities=CITIES)
+    [problem] = parsed.problems
+    assert (problem.code, problem.row, problem.column) == ("bad_value", 2, "企业名称") and "控制字符" in problem.message
+    assert nothing_written(store)
+
+
+@pytest.mark.parametrize("name, why", [("清单\x07.xlsx", "控制字符"), ("长" * 300 + ".xlsx", "超过 255 个字符")])
+def test_file_names_are_checked_before_anything_is_written(tmp_path, store, name, why):
+    data = workbook(tmp_path / "ok.xlsx", [GOOD])
+    refused = reg.parse_upload(reg.VOUCHERS, data, cities=CITIES, file_name=name)
+    assert refused.problems[0].code == "bad_file_name" and why in str(refused.problems[0])
+    parsed = reg.parse_upload(reg.VOUCHERS, data, cities=CITIES, file_name="ok.xlsx")
+    with pytest.raises(reg.RegisterImportError) as raised:  # the import checks again: it is the write boundary
+        reg.import_register(store, parsed, PROVINCE, file_name=name)
+    assert raised.value.problems[0].code == "bad_file_name"
+    assert nothing_written(store)
+
+
+def test_a_value_the_store_refuses_stops_the_import_before_the_first_write(tmp_path, store):
+    parsed = reg.parse_upload(reg.VOUCHERS, workbook(tmp_path / "ok.xlsx", [GOOD, variant(服务券编号="SYQ-2019-4401-00002")]),
+                              cities=CITIES)
+    parsed.rows[1]["client_name"] = "甲\x00公司"  # as a caller other than parse_upload might hand it over
+    with pytest.raises(reg.RegisterImportError) as raised:
+        reg.import_register(store, parsed, PROVINCE, file_name="ok.xlsx")
+    assert (raised.value.problems[0].code, raised.value.problems[0].row) == ("bad_value", 3)
+    assert nothing_written(store)
