@@ -23,8 +23,9 @@ from typing import Any
 
 from lib.store.base import StoreError
 from lib.store.sheets import SheetsStore, open_sheets_store
-
-BATCH_ENTRIES, BATCH_CHARS = 500, 2_000_000  # per values.append: well under the API's request size
+from lib.store.sheets_client import json_bytes, request_chunks
+from lib.store.sheets_delivery import MAX_BATCH
+from lib.store.sheets_log import encode_row
 
 
 def read_local_log(path: Path) -> list[dict[str, Any]]:
@@ -40,24 +41,6 @@ def read_local_log(path: Path) -> list[dict[str, Any]]:
     return entries
 
 
-def batches(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Consecutive groups of at most BATCH_ENTRIES entries and about BATCH_CHARS of JSON.
-
-    >>> [len(b) for b in batches([{"op": "event"}] * 1201)]
-    [500, 500, 201]
-    """
-    out: list[list[dict[str, Any]]] = []
-    size = 0
-    for e in entries:
-        n = len(json.dumps(e, ensure_ascii=False))
-        if not out or len(out[-1]) >= BATCH_ENTRIES or size + n > BATCH_CHARS:
-            out.append([])
-            size = 0
-        out[-1].append(e)
-        size += n
-    return out
-
-
 def migrate(entries: list[dict[str, Any]], store: SheetsStore, *, progress=print) -> int:
     """Send ``entries`` not yet in the spreadsheet; return how many were sent."""
     sync = store.sync
@@ -68,7 +51,8 @@ def migrate(entries: list[dict[str, Any]], store: SheetsStore, *, progress=print
         raise StoreError(f"目标表格的 _log 中已有 {len(foreign)} 条不属于本次迁移的记录；请迁移到一个新的空白表格。")
     todo = [e for e in entries if e["eid"] not in sync.replay.outcome]
     sent = 0
-    for group in batches(todo):
+    # Groups of one request each, so progress moves once per request sent.
+    for group in request_chunks(todo, lambda e: json_bytes(encode_row(e)), max_items=MAX_BATCH):
         for job in sync.submit([dict(e) for e in group], wait=True, durable=False):
             if job.error is not None:
                 raise job.error

@@ -72,6 +72,11 @@ class SheetsStore(Store):
         """Rows accepted on this machine and still waiting to reach the spreadsheet (待同步)."""
         return self.sync.pending(form_id)
 
+    def problems(self) -> list[str]:
+        """What the spreadsheet refused and this app keeps trying (Chinese, for an admin banner);
+        empty when every accepted change is in the spreadsheet or merely waiting for the network."""
+        return self.sync.problems()
+
 
     def records(self, form_id: str) -> list[Record]:
         self.sync.refresh(force=False)

@@ -14,12 +14,13 @@ Every request gspread makes goes through :class:`SheetsSession`, which
 from __future__ import annotations
 
 import collections
+import json
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from google.auth import exceptions as auth_exceptions
@@ -32,11 +33,123 @@ SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
 GOOGLE_HOSTS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
+# Google's documented limits (https://developers.google.com/sheets/api/limits and the Sheets help
+# centre). A request over MAX_REQUEST_BYTES is refused whole: 400 "Request payload size exceeds
+# the limit: 10485760 bytes." (or 413 from the front end).
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+MAX_CELL_CHARS = 50_000  # characters in one cell ("Your input contains more than the maximum of 50000 ...")
+MAX_SPREADSHEET_CELLS = 10_000_000  # rows x columns over all sheets of one spreadsheet
+# What we put in one request: well under the limit, so the envelope (ranges, option names) and
+# any difference between our size estimate and Google's count can never reach it, and one slow
+# request does not hold up the submissions queued behind it for long.
+REQUEST_BUDGET_BYTES = 4 * 1024 * 1024
+
+T = TypeVar("T")
+
+
+def json_bytes(value: Any) -> int:
+    """Bytes ``value`` takes in a request body as ``requests`` encodes it (``json=``: ASCII-escaped,
+    so a Chinese character costs six bytes).
+
+    >>> json_bytes(["甲", 1])
+    13
+    """
+    return len(json.dumps(value))
+
+
+def request_chunks(items: Sequence[T], size: Callable[[T], int] = json_bytes, *,
+                   budget: int = REQUEST_BUDGET_BYTES, max_items: int | None = None) -> Iterator[list[T]]:
+    """Consecutive groups of ``items``, in order, each fitting in one request: the sizes (plus a
+    separator each) add up to at most ``budget`` and a group holds at most ``max_items``. This is
+    the one place every write to the spreadsheet is cut by size. An item over the budget on its
+    own makes a group by itself (the caller refuses such items before they get here).
+
+    >>> [len(g) for g in request_chunks(["x" * 10] * 5, budget=30)]
+    [2, 2, 1]
+    >>> [len(g) for g in request_chunks(list(range(5)), max_items=2)]
+    [2, 2, 1]
+    """
+    group: list[T] = []
+    used = 0
+    for item in items:
+        n = size(item) + 2  # ", " between items
+        if group and (used + n > budget or (max_items is not None and len(group) >= max_items)):
+            yield group
+            group, used = [], 0
+        group.append(item)
+        used += n
+    if group:
+        yield group
+
+
+def quote_title(title: str) -> str:
+    """A sheet title as A1 notation wants it: always quoted, a quote inside doubled.
+
+    >>> quote_title("现场检查's"), quote_title("_log")
+    ("'现场检查''s'", "'_log'")
+    """
+    return "'" + title.replace("'", "''") + "'"
+
+
+def col_letters(index: int) -> str:
+    """Spreadsheet column letters of a 0-based index.
+
+    >>> col_letters(0), col_letters(25), col_letters(26)
+    ('A', 'Z', 'AA')
+    """
+    out, n = "", index + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def a1(title: str, cells: str) -> str:
+    """The A1 range ``cells`` of sheet ``title``; every range we send goes through here.
+
+    >>> a1("_log", "A1:H")
+    "'_log'!A1:H"
+    """
+    return f"{quote_title(title)}!{cells}"
+
+
+def cell_chars(text: str) -> int:
+    """Length of ``text`` as the cell limit counts it: UTF-16 code units (as Java's String does;
+    a character outside the BMP, such as an emoji, counts twice). The stricter reading of
+    "characters", so a cell we send can never be refused for it.
+
+    >>> cell_chars("甲乙"), cell_chars("\U0001F600")
+    (2, 2)
+    """
+    return len(text.encode("utf-16-le")) // 2
+
+
+def cut_text(text: str, limit: int) -> list[str]:
+    """``text`` in consecutive pieces of at most ``limit`` UTF-16 units, never splitting a character.
+
+    >>> cut_text("ab\U0001F600c", 2)
+    ['ab', '\U0001F600', 'c']
+    """
+    pieces, i = [], 0
+    while i < len(text):
+        j = min(len(text), i + limit)
+        while (over := cell_chars(text[i:j]) - limit) > 0:
+            j -= max(1, over // 2)
+        pieces.append(text[i:j])
+        i = j
+    return pieces
+
 
 class SheetsDown(Unavailable):
     """The spreadsheet did not answer within the retry budget (network, quota or Google outage)."""
 
     code = "sheets_down"
+
+
+class RequestTooLarge(Unavailable):
+    """Google refused a request for its size; the caller sends the same data in smaller pieces."""
+
+    code = "sheets_request_too_large"
 
 
 @dataclass(frozen=True)

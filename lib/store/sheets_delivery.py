@@ -1,7 +1,8 @@
 """Delivery of new log entries to the spreadsheet: the submission queue and the writer thread.
 
 * one writer thread commits pending entries in groups — one ``values.append`` to ``_log`` per
-  flush — and patches the readable sheets when idle (or every few flushes under sustained load);
+  flush, more when the group is larger than one request may be (``request_chunks``) — and
+  patches the readable sheets when idle (or every few flushes under sustained load);
 * the durable outbox: durable entries are in it before they are sent; when the spreadsheet
   stays unreachable past the retry budget their callers are answered "queued" (待同步) at
   once and the writer probes every ``offline_probe_seconds`` until delivery succeeds.
@@ -23,17 +24,15 @@ from typing import Any
 
 from lib.store.base import ConflictError, Record, StoreError, Unavailable
 from lib.store.codec import decode_values
-from lib.store.sheets_client import SheetsConfig, SheetsSession
-from lib.store.sheets_log import LOG_COLUMNS, LOG_SHEET, Replay, encode_row
+from lib.store.sheets_client import SheetsConfig, SheetsDown, SheetsSession, request_chunks
+from lib.store.sheets_log import Replay, encode_row, log_range
 from lib.store.sheets_outbox import Outbox
-from lib.store.sheets_view import col_letters
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500  # entries per values.append
 VIEW_EVERY = 4  # under sustained load, patch the view at least every this many log flushes
 VIEW_IDLE_SECONDS = 0.5  # otherwise patch it once submissions pause this long
-_LOG_RANGE = f"{LOG_SHEET}!A1:{col_letters(LOG_COLUMNS - 1)}"
 
 
 class QueuedRecord(Record):
@@ -72,7 +71,9 @@ class Delivery:
     _offline: bool
     _next_probe: float
     _closing: bool
-    _dirty_rows: dict[tuple[str, str], None]
+    _dirty_rows: dict[tuple[str, str], int]
+    _problems: dict[str, str]
+    _view_retry_at: float
     _audit_written: int
     _flushes_since_view: int
     _last_flush: float
@@ -95,7 +96,9 @@ class Delivery:
             raise Unavailable("存储已关闭，请刷新页面后重试。")
         for e in entries:
             e.setdefault("eid", secrets.token_hex(8))  # migration brings its own, stable ones
-            encode_row(e)  # refuse an entry too big for the log before anything is written
+            with self.state_lock:
+                labels = self.replay.state.labels(e["form"]) if e.get("values") else {}
+            encode_row(e, labels)  # refuse an entry too big for the log before anything is written
         if durable:
             self.outbox.add(entries)
         jobs = [Job(e, durable) for e in entries]
@@ -141,7 +144,8 @@ class Delivery:
                 if self._closing and self._offline and not urgent:
                     return None
                 return self._jobs[:MAX_BATCH]
-        view_work = self._dirty_rows or self._audit_written < len(self.replay.state.audit)
+        view_work = ((self._dirty_rows or self._audit_written < len(self.replay.state.audit))
+                     and time.monotonic() >= self._view_retry_at)
         quiet = time.monotonic() - self._last_flush >= VIEW_IDLE_SECONDS
         # Keep a write in hand for the next submission: the view can always wait a little.
         spare = self.session.gate.available("write") >= 2 or self._closing
@@ -160,10 +164,15 @@ class Delivery:
                         job.error = Unavailable(f"{err} 本次修改可能未保存，请稍后刷新页面查看后再试。")
                         self._jobs.remove(job)
                     job.done.set()
+            if not isinstance(err, SheetsDown):  # refused, not unreachable: say so until it goes through
+                with self.state_lock:
+                    self._problems["log"] = f"Google 表格拒绝写入，{len(self.outbox)} 条记录在本机待同步：{err}"
             log.warning("delivery to Google Sheets failed; %d entries wait in the outbox: %s", len(self.outbox), err)
             return
         with self._cv:
             self._offline = False
+        with self.state_lock:
+            self._problems.pop("log", None)
         self._flushes_since_view += 1
         self._last_flush = time.monotonic()
         if self._flushes_since_view >= VIEW_EVERY:
@@ -178,7 +187,14 @@ class Delivery:
         if not fresh:
             return
         rows = [encode_row(j.entry) for j in fresh]
-        reply = self._call(self.http.values_append, _LOG_RANGE,
+        for chunk in request_chunks(rows, max_items=MAX_BATCH):
+            self._send_halving(self._append_log, chunk)
+        self._settle(fresh, precheck=False)
+
+    def _append_log(self, rows: list[list[str]]) -> None:
+        """One ``values.append`` of ``rows`` to ``_log``, then apply them (and anything another
+        app process wrote before them) to the replay."""
+        reply = self._call(self.http.values_append, log_range(),
                            params={"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"},
                            body={"values": rows})
         first = int(re.search(r"![A-Z]+(\d+)", reply["updates"]["updatedRange"]).group(1))
@@ -187,11 +203,9 @@ class Delivery:
                 self._read_log_tail()  # another app process wrote in between: read its entries first
             else:
                 with self.state_lock:
-                    changed = self.replay.apply_rows(first, rows)
-                    self._dirty_rows.update(((f, i), None) for _, f, i in changed if i)
+                    self._mark_dirty(self.replay.apply_rows(first, rows))
         if self.replay.rows_read < first + len(rows) - 1:
             raise Unavailable("写入 Google 表格后读回的日志不完整，请稍后重试。")
-        self._settle(fresh, precheck=False)
 
     def _settle(self, batch: list[Job], *, precheck: bool) -> list[Job]:
         """Finish jobs whose fate the log already decides; return the rest (to be sent).

@@ -21,28 +21,46 @@ import json
 from typing import Any
 
 from lib.store.base import InvalidValue, SheetSpec
+from lib.store.sheets_client import MAX_CELL_CHARS, a1, cell_chars, col_letters, cut_text
 from lib.store.state import State
 
 LOG_SHEET = "_log"
 AUDIT_SHEET = "_audit"
 RESERVED_TITLES = (LOG_SHEET, AUDIT_SHEET)
 LOG_COLUMNS = 8  # A = eid, B..H = JSON pieces
-PIECE_CHARS = 40_000  # a Sheets cell holds at most 50,000 characters
+PIECE_CHARS = 40_000  # per cell, counted as the cell limit counts (MAX_CELL_CHARS, 50,000)
 MAX_ENTRY_CHARS = PIECE_CHARS * (LOG_COLUMNS - 1)
+assert PIECE_CHARS < MAX_CELL_CHARS
 
 
-def encode_row(entry: dict[str, Any]) -> list[str]:
-    """Cells of one log row.
+def log_range(first_row: int = 1) -> str:
+    """The ``_log`` columns from ``first_row`` down, as an A1 range.
+
+    >>> log_range(5)
+    "'_log'!A5:H"
+    """
+    return a1(LOG_SHEET, f"A{first_row}:{col_letters(LOG_COLUMNS - 1)}")
+
+
+def encode_row(entry: dict[str, Any], labels: dict[str, str] | None = None) -> list[str]:
+    """Cells of one log row: the whole entry, cut across cells so that none exceeds the cell limit.
+
+    An entry too long for one row is refused with a message naming its longest field (its label
+    from ``labels`` when known).
 
     >>> encode_row({"eid": "e1", "op": "event", "note": "=1+1"})
     ['e1', '{"op":"event","note":"=1+1"}']
     """
     body = {k: v for k, v in entry.items() if k != "eid"}
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    if len(text) > MAX_ENTRY_CHARS:
-        raise InvalidValue(f"本条记录合计 {len(text)} 个字符，超过 Google 表格单条记录上限 {MAX_ENTRY_CHARS}，请精简后再提交。",
-                           field="_values")
-    return [entry["eid"]] + [text[i:i + PIECE_CHARS] for i in range(0, len(text), PIECE_CHARS)]
+    size = cell_chars(text)
+    if size > MAX_ENTRY_CHARS:
+        values = entry.get("values") or {"_values": ""}
+        key = max(values, key=lambda k: len(json.dumps(values[k], ensure_ascii=False)))
+        name = (labels or {}).get(key) or key
+        raise InvalidValue(f"本条记录合计 {size} 个字符，超过 Google 表格单条记录上限 {MAX_ENTRY_CHARS}；"
+                           f"其中字段「{name}」最长，请精简后再提交。", field=key)
+    return [entry["eid"]] + cut_text(text, PIECE_CHARS)
 
 
 def decode_row(row: list[Any]) -> tuple[str, dict[str, Any] | None]:

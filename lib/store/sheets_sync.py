@@ -4,13 +4,16 @@
 
 * reads of ``_log`` (at open, then incrementally: at most one per ``cache_seconds`` for readers,
   plus one when another app process wrote between this one's reads and its append);
-* the readable sheets, patched from the replay with one ``values.batchUpdate`` at a time;
+* the readable sheets, patched from the replay with ``values.batchUpdate`` requests cut by size
+  (``request_chunks``), a request Google still finds too large sent again in halves, and a
+  refusal kept as a problem the app can show (``problems``) with the work kept for a later try;
 * through :class:`lib.store.sheets_delivery.Delivery`, the writer thread and the durable outbox
   that send new entries to ``_log``.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import threading
@@ -23,13 +26,26 @@ import gspread
 from gspread.exceptions import APIError
 
 from lib.store.base import Unavailable
-from lib.store.sheets_client import SheetsConfig, SheetsDown, SheetsSession, build_credentials
+from lib.store.sheets_client import (
+    MAX_REQUEST_BYTES,
+    MAX_SPREADSHEET_CELLS,
+    RequestTooLarge,
+    SheetsConfig,
+    SheetsDown,
+    SheetsSession,
+    build_credentials,
+    request_chunks,
+)
 from lib.store.sheets_delivery import Delivery, Job
-from lib.store.sheets_log import LOG_COLUMNS, LOG_SHEET, Replay, decode_row
+from lib.store.sheets_log import LOG_COLUMNS, LOG_SHEET, Replay, decode_row, log_range
 from lib.store.sheets_outbox import Outbox
-from lib.store.sheets_view import AUDIT_HEADER, AUDIT_SHEET, col_letters, plan_views
+from lib.store.sheets_view import AUDIT_HEADER, AUDIT_SHEET, ViewRow, batch_data, plan_views
 
 log = logging.getLogger(__name__)
+
+# A view write Google refused (not for size, not for being unreachable) is tried again after
+# this long, or at once by rebuild_views(): each try costs a write from the quota.
+VIEW_RETRY_SECONDS = 300.0
 
 
 class SheetSync(Delivery):
@@ -50,7 +66,10 @@ class SheetSync(Delivery):
         self._closing = False
         self._last_refresh = float("-inf")
         self._grid: dict[str, list[int]] = {}  # sheet title -> [sheetId, rows, columns]
-        self._dirty_rows: dict[tuple[str, str], None] = {}
+        self._dirty_rows: dict[tuple[str, str], int] = {}  # (form, id) -> when marked, so a newer change survives
+        self._marks = itertools.count()
+        self._problems: dict[str, str] = {}  # "log" | "view" -> what the spreadsheet refused, in Chinese
+        self._view_retry_at = 0.0
         self._audit_written = 0
         self._headers: dict[str, int] = {}
         self._flushes_since_view = 0
@@ -75,7 +94,12 @@ class SheetSync(Delivery):
             raise self._refused(err) from err
 
     def _refused(self, err: APIError) -> Unavailable:
-        code, message = err.code, err.error.get("message", "")
+        code, message = err.code, str(err.error.get("message", ""))
+        if err.response.status_code == 413 or "payload size" in message:
+            return RequestTooLarge(f"Google 表格拒绝了超过 {MAX_REQUEST_BYTES // 2**20} MiB 的请求。")
+        if "number of cells" in message:
+            return Unavailable(f"Google 表格的单元格总数将超过上限（{MAX_SPREADSHEET_CELLS:,} 个）：请删除表格中不用的工作表，"
+                               f"或把数据迁移到一个新表格（python -m lib.store.migrate）。")
         if code == 404:
             return Unavailable(f"找不到 Google 表格 {self.key}：请检查 [gsheets] spreadsheet_key。")
         if code == 403:
@@ -110,15 +134,14 @@ class SheetSync(Delivery):
     def _read_log_tail(self) -> None:
         """Read and apply log rows after the last applied one. Caller holds ``_sync``."""
         start = max(self.replay.rows_read, 1)
-        reply = self._call(self.http.values_get, f"{LOG_SHEET}!A{start}:{col_letters(LOG_COLUMNS - 1)}")
+        reply = self._call(self.http.values_get, log_range(start))
         rows = reply.get("values", [])
         if self.replay.rows_read:
             if not rows or decode_row(rows[0])[0] != self.replay.last_eid:
                 raise Unavailable(f"Google 表格中的 {LOG_SHEET} 工作表被改动过（第 {start} 行不是应有的内容）；"
                                   f"请勿编辑或排序 {LOG_SHEET}，并联系管理员从版本历史恢复。")
         with self.state_lock:
-            changed = self.replay.apply_rows(start, rows)
-            self._dirty_rows.update(((f, i), None) for _, f, i in changed if i)
+            self._mark_dirty(self.replay.apply_rows(start, rows))
         self._last_refresh = time.monotonic()
 
     def refresh(self, *, force: bool = True) -> None:
@@ -139,35 +162,74 @@ class SheetSync(Delivery):
 
     # --- the readable sheets ---------------------------------------------------------------------
 
+    def _mark_dirty(self, changed: list[tuple[str, str, str]]) -> None:
+        """Rows whose view must be rewritten (``changed`` as ``Replay.apply_rows`` returns it).
+        Caller holds ``state_lock``."""
+        self._dirty_rows.update(((f, i), next(self._marks)) for _, f, i in changed if i)
+
+    def problems(self) -> list[str]:
+        """What the spreadsheet refused and this process keeps trying, in Chinese; empty when all is well."""
+        with self.state_lock:
+            return list(self._problems.values())
+
+    def _send_halving(self, send: Callable[[list[Any]], None], items: list[Any]) -> None:
+        """``send(items)``; when Google refuses the request for its size, send each half the same way."""
+        try:
+            send(items)
+        except RequestTooLarge:
+            if len(items) == 1:
+                raise
+            half = len(items) // 2
+            self._send_halving(send, items[:half])
+            self._send_halving(send, items[half:])
+
     def _write_views(self) -> None:
+        """Patch the readable sheets, one size-bounded request at a time; stop early for waiting
+        submissions (what is not written stays to do)."""
         self._flushes_since_view = 0
         with self.state_lock:
-            rows = list(self._dirty_rows)
-            audit_len = len(self.replay.state.audit)
-            headers = dict(self._headers)
-            plan = plan_views(self.replay, rows, self._audit_written, headers)
+            marks = dict(self._dirty_rows)
+            plan = plan_views(self.replay, list(marks), self._audit_written, dict(self._headers))
         try:
-            if plan.data:
+            if plan.rows:
                 self._grow_grid(plan.need)
-                self._call(self.http.values_batch_update, {"valueInputOption": "RAW", "data": plan.data})
-        except Unavailable as err:
-            log.warning("view update failed (the log is complete; the view catches up later): %s", err)
-            if isinstance(err, SheetsDown):
+            for chunk in request_chunks(plan.rows, ViewRow.size):
+                self._send_halving(lambda rows: self._write_view_rows(rows, marks), chunk)
                 with self._cv:
-                    self._go_offline()
-            else:  # refused for good: drop it; rebuild_views() can redo it
-                self._forget_view_work(rows, audit_len, headers)
+                    if self._jobs:
+                        return
+        except SheetsDown as err:
+            log.warning("view update failed (the log is complete; the view catches up later): %s", err)
+            with self._cv:
+                self._go_offline()
+            return
+        except Unavailable as err:
+            log.warning("view update refused; kept to try again in %.0f s: %s", VIEW_RETRY_SECONDS, err)
+            with self.state_lock:
+                self._problems["view"] = f"各表单工作表和 _audit 暂未更新（日志 _log 已完整保存）：{err}"
+                self._view_retry_at = time.monotonic() + VIEW_RETRY_SECONDS
             return
         with self._cv:
             self._offline = False
-        self._forget_view_work(rows, audit_len, headers)
-
-    def _forget_view_work(self, rows: list[tuple[str, str]], audit_len: int, headers: dict[str, int]) -> None:
         with self.state_lock:
-            for key in rows:
-                self._dirty_rows.pop(key, None)
-            self._audit_written = max(self._audit_written, audit_len)
-            self._headers = headers
+            self._problems.pop("view", None)
+            for key, mark in marks.items():  # rows with nothing to show (no sheet entry) are done too
+                if self._dirty_rows.get(key) == mark:
+                    del self._dirty_rows[key]
+
+    def _write_view_rows(self, rows: list[ViewRow], marks: dict[tuple[str, str], int]) -> None:
+        self._call(self.http.values_batch_update, {"valueInputOption": "RAW", "data": batch_data(rows)})
+        with self.state_lock:
+            for r in rows:
+                kind, *what = r.done
+                if kind == "record":
+                    key = (what[0], what[1])
+                    if self._dirty_rows.get(key) == marks.get(key):  # not changed again meanwhile
+                        self._dirty_rows.pop(key, None)
+                elif kind == "audit":
+                    self._audit_written = max(self._audit_written, what[0] + 1)
+                else:
+                    self._headers[what[0]] = what[1]
 
     def _grow_grid(self, need: dict[str, tuple[int, int]]) -> None:
         add, grow = [], []
@@ -192,8 +254,9 @@ class SheetSync(Delivery):
         """Rewrite every readable sheet from the log (after a person edited or sorted them)."""
         with self.state_lock:
             for form, rows in self.replay.state.rows.items():
-                self._dirty_rows.update(((form, i), None) for i in rows)
+                self._dirty_rows.update(((form, i), next(self._marks)) for i in rows)
             self._audit_written, self._headers = 0, {}
+            self._view_retry_at = 0.0  # an explicit request: try now even after a refusal
         self.wait_idle()
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
@@ -202,9 +265,12 @@ class SheetSync(Delivery):
         while time.monotonic() < deadline:
             with self._cv, self.state_lock:
                 idle = not self._jobs and not self._dirty_rows and self._audit_written >= len(self.replay.state.audit)
+                refused = not self._jobs and "view" in self._problems and time.monotonic() < self._view_retry_at
                 self._cv.notify_all()
             if idle:
                 return True
+            if refused:
+                return False
             time.sleep(0.05)
         return False
 

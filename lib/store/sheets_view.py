@@ -13,38 +13,38 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from lib.store.base import SYSTEM_COLUMNS, Record
 from lib.store.codec import cell_text_of_list
+from lib.store.sheets_client import MAX_CELL_CHARS, a1, cell_chars, cut_text, json_bytes
 from lib.store.sheets_log import AUDIT_SHEET, Replay
 from lib.store.state import STATUS_LABEL, AuditRow
 
 AUDIT_HEADER = ("时间", "账号", "动作", "表单", "记录编号", "版本", "变更内容", "备注")
 CHANGES_CHARS = 2_000  # the full change is in the log; the view shows a readable summary
+CUT_MARK = "…（内容过长，表格中只显示前 {shown} 字，共 {total} 字；完整内容见系统中的记录）"
 
 
-def quote_title(title: str) -> str:
-    """A sheet title as A1 notation wants it.
+def fit_cell(value: Any) -> Any:
+    """A view cell that Google accepts: text over the cell limit is cut, with a marker saying so.
 
-    >>> quote_title("现场检查's")
-    "'现场检查''s'"
+    Only the view is cut: the ``_log`` keeps every entry whole (cut across cells there).
+
+    >>> fit_cell("短文本"), fit_cell(7)
+    ('短文本', 7)
+    >>> cut = fit_cell("字" * 60_000)
+    >>> len(cut) <= 50_000 and cut.endswith("共 60000 字；完整内容见系统中的记录）")
+    True
     """
-    return "'" + title.replace("'", "''") + "'"
-
-
-def col_letters(index: int) -> str:
-    """Spreadsheet column letters of a 0-based index.
-
-    >>> col_letters(0), col_letters(25), col_letters(26)
-    ('A', 'Z', 'AA')
-    """
-    out, n = "", index + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
+    if not isinstance(value, str) or cell_chars(value) <= MAX_CELL_CHARS:
+        return value
+    total = cell_chars(value)
+    room = MAX_CELL_CHARS - cell_chars(CUT_MARK.format(shown=MAX_CELL_CHARS, total=total))
+    shown = cut_text(value, room)[0]
+    return shown + CUT_MARK.format(shown=cell_chars(shown), total=total)
 
 
 def view_cell(value: Any) -> Any:
@@ -102,24 +102,54 @@ def _short(value: Any) -> str:
     return text if len(text) <= 200 else text[:200] + "…"
 
 
+@dataclass(frozen=True)
+class ViewRow:
+    """One sheet row to write, and the view work writing it completes."""
+
+    title: str
+    row: int  # 1-based
+    cells: list[Any]
+    done: tuple[Any, ...]  # ("record", form, id) | ("audit", index; -1 the header) | ("header", form, width)
+
+    def size(self) -> int:
+        """Bytes it adds to a values.batchUpdate body (its cells plus a range of its own at most)."""
+        return json_bytes(self.cells) + len(self.title) * 6 + 40
+
+
 class ViewPlan:
-    """Cell writes that bring the views up to date with a replay, plus the grid they need."""
+    """Rows that bring the views up to date with a replay, plus the grid they need."""
 
     def __init__(self) -> None:
-        self.data: list[dict[str, Any]] = []  # values.batchUpdate ranges
+        self.rows: list[ViewRow] = []
         self.need: dict[str, tuple[int, int]] = {}  # sheet title -> (rows, columns) the writes need
 
-    def _put(self, title: str, row: int, values: list[list[Any]]) -> None:
-        width = max((len(v) for v in values), default=1)
-        self.data.append({"range": f"{quote_title(title)}!A{row}", "values": values})
+    def _put(self, title: str, row: int, cells: list[Any], done: tuple[Any, ...]) -> None:
+        self.rows.append(ViewRow(title, row, [fit_cell(c) for c in cells], done))
         rows, cols = self.need.get(title, (0, 0))
-        self.need[title] = (max(rows, row + len(values) - 1), max(cols, width))
+        self.need[title] = (max(rows, row), max(cols, len(cells)))
+
+
+def batch_data(rows: list[ViewRow]) -> list[dict[str, Any]]:
+    """``values.batchUpdate`` ranges for ``rows``: consecutive rows of one sheet share a range.
+
+    >>> [d["range"] for d in batch_data([ViewRow("表", 2, [1], ()), ViewRow("表", 3, [2], ()), ViewRow("表", 9, [3], ())])]
+    ["'表'!A2", "'表'!A9"]
+    """
+    data: list[dict[str, Any]] = []
+    last: ViewRow | None = None
+    for r in rows:
+        if last is not None and r.title == last.title and r.row == last.row + 1:
+            data[-1]["values"].append(r.cells)
+        else:
+            data.append({"range": a1(r.title, f"A{r.row}"), "values": [r.cells]})
+        last = r
+    return data
 
 
 def plan_views(replay: Replay, rows: Iterable[tuple[str, str]], audit_from: int, headers: dict[str, int]) -> ViewPlan:
-    """Writes for the records ``rows`` ((form, id) pairs), audit entries from index ``audit_from``
+    """Rows for the records ``rows`` ((form, id) pairs), audit entries from index ``audit_from``
     and the header of every form whose column count differs from ``headers`` (form -> columns
-    written so far; updated in place)."""
+    written so far)."""
     plan = ViewPlan()
     forms = {form for form, _ in rows} | {f for f in replay.titles if headers.get(f) != len(header(replay, f))}
     for form in sorted(forms):
@@ -127,16 +157,19 @@ def plan_views(replay: Replay, rows: Iterable[tuple[str, str]], audit_from: int,
             continue  # rows of a form without a sheet entry stay in the log only
         head = header(replay, form)
         if headers.get(form) != len(head):
-            plan._put(replay.titles[form], 1, [head])
-            headers[form] = len(head)
-    for form, row_id in dict.fromkeys(rows):
+            plan._put(replay.titles[form], 1, head, ("header", form, len(head)))
+    def place(key: tuple[str, str]) -> tuple[str, int]:
+        return key[0], replay.ordinal.get(key[0], {}).get(key[1], 0)
+
+    for form, row_id in sorted(dict.fromkeys(rows), key=place):  # in sheet order: neighbours share a range
         rec = replay.state.rows.get(form, {}).get(row_id)
         if rec is None or form not in replay.titles:
             continue
-        plan._put(replay.titles[form], replay.ordinal[form][row_id] + 2, [record_row(replay, rec)])
+        plan._put(replay.titles[form], replay.ordinal[form][row_id] + 2, record_row(replay, rec), ("record", form, row_id))
     audit = replay.state.audit
     if audit_from < len(audit):
         if audit_from == 0:
-            plan._put(AUDIT_SHEET, 1, [list(AUDIT_HEADER)])
-        plan._put(AUDIT_SHEET, audit_from + 2, [audit_row(replay, a) for a in audit[audit_from:]])
+            plan._put(AUDIT_SHEET, 1, list(AUDIT_HEADER), ("audit", -1))
+        for i in range(audit_from, len(audit)):
+            plan._put(AUDIT_SHEET, i + 2, audit_row(replay, audit[i]), ("audit", i))
     return plan

@@ -12,7 +12,10 @@ What it models:
   updateSheetProperties, deleteSheet;
 * ``valueInputOption`` RAW (stored as sent) vs USER_ENTERED (``=1+1`` becomes a formula, ``007``
   the number 7, ``TRUE`` a boolean) and the three ``valueRenderOption`` values;
-* grid limits (writes or reads outside the grid are refused as Google does);
+* grid limits (writes or reads outside the grid are refused as Google does) and Google's
+  documented limits, answered with the bodies Google sends: a request body over 10 MiB, a cell
+  over 50,000 characters, a spreadsheet over 10 million cells, ``values`` that is not a list of
+  rows of scalars (all 400 INVALID_ARGUMENT, refused before anything is written);
 * the OAuth token endpoint: a service-account JWT is checked against the registered public key
   and exchanged for a bearer token that the data endpoints then require;
 * a per-user quota of reads and writes per window (default 60 per 60 s) answered with 429
@@ -38,11 +41,14 @@ from typing import Any
 from tests.sheets.fake_sheets_model import (
     DEFAULT_COLS,
     DEFAULT_ROWS,
+    MAX_REQUEST_BYTES,
+    TOO_LARGE,
     ApiError,
     Range,
     Sheet,
     Spreadsheet,
     check_fits,
+    check_values,
     col_letters,
     parse_range,
     quote_title,
@@ -76,6 +82,8 @@ class FakeSheets:
         self.window_seconds = window_seconds
         self.require_auth = require_auth
         self.latency = 0.0
+        self.max_request_bytes = MAX_REQUEST_BYTES  # tests lower it to prove a refused write is split
+        self.largest_request = 0  # bytes of the largest data request body received
         self.books: dict[str, Spreadsheet] = {}
         self.counts: collections.Counter[str] = collections.Counter()
         self.log: list[tuple[float, str, str]] = []  # (time, kind, endpoint) of every served data request
@@ -160,6 +168,7 @@ class FakeSheets:
         with self._lock:
             self.counts.clear()
             self.log.clear()
+            self.largest_request = 0
 
     # --- request handling (called by the handler threads) ----------------------------------
 
@@ -240,7 +249,8 @@ class FakeSheets:
             if not option:
                 raise ApiError(400, "'valueInputOption' is required but not specified")
             ranges = [(parse_range(book, d["range"]), d.get("values", [])) for d in body.get("data", [])]
-            for rng, values in ranges:  # refuse the whole batch before writing any of it
+            for i, (rng, values) in enumerate(ranges):  # refuse the whole batch before writing any of it
+                check_values(values, f"data[{i}].values")
                 check_fits(rng, values)
             replies = [write_rows(book, rng, values, option) for rng, values in ranges]
             return {"spreadsheetId": book.key,
@@ -273,6 +283,7 @@ class FakeSheets:
         if not option:
             raise ApiError(400, "'valueInputOption' is required but not specified")
         values = (body or {}).get("values", [])
+        check_values(values)
         rng = parse_range(book, text)
         sheet = rng.sheet
         last = sheet.last_used_row(rng.c0, rng.c1)
@@ -281,10 +292,16 @@ class FakeSheets:
         if rng.c0 + width > sheet.cols:
             raise ApiError(400, f"Range ({quote_title(sheet.title)}!{col_letters(rng.c0)}{start + 1}) exceeds grid "
                                 f"limits. Max rows: {sheet.rows}, max columns: {sheet.cols}")
+        rows_before = sheet.rows
         if q.get("insertDataOption") == "INSERT_ROWS":
             sheet.rows += len(values)
         else:
             sheet.rows = max(sheet.rows, start + len(values))
+        try:
+            book.check_cells()
+        except ApiError:
+            sheet.rows = rows_before
+            raise
         used = max((len(r) for r in sheet.cells[rng.r0:last + 1]), default=rng.c0 + 1)
         table = Range(sheet, rng.r0, rng.c0, max(last, rng.r0), max(used - 1, rng.c0)) if last >= 0 else None
         reply = {"spreadsheetId": book.key,
@@ -345,6 +362,7 @@ class FakeSheets:
                     replies.append({})
                 else:
                     raise ApiError(400, f"Invalid requests[{i}]: unsupported request {name}")
+                book.check_cells(f"Invalid requests[{i}].{name}: ")
         except Exception:
             book.sheets = original
             raise
@@ -397,6 +415,13 @@ class _Handler(BaseHTTPRequestHandler):
         if fake.latency:
             time.sleep(fake.latency)
         kind = "read" if method == "GET" else "write"
+        with fake._lock:
+            fake.largest_request = max(fake.largest_request, len(raw))
+        if len(raw) > fake.max_request_bytes:  # Google's front end refuses it before reading it
+            with fake._lock:
+                fake.counts["too_large"] += 1
+            self._send(400, ApiError(400, TOO_LARGE.replace(str(MAX_REQUEST_BYTES), str(fake.max_request_bytes))).body())
+            return
         # Path segments hold '!' and quotes percent-encoded; keep ':' visible for the action suffix.
         path = urllib.parse.unquote(url.path) if "/values/" not in url.path else url.path
         query = urllib.parse.parse_qs(url.query)

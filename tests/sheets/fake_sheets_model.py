@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import json
 import operator
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 DEFAULT_ROWS, DEFAULT_COLS = 1000, 26
+
+# Google's documented limits, with the messages its API answers them with (recorded in the issue
+# threads of gspread and other clients: burnash/gspread#950 and #516, freelabz/secator#96).
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+MAX_CELL_CHARS = 50_000
+MAX_CELLS = 10_000_000
+TOO_LARGE = f"Request payload size exceeds the limit: {MAX_REQUEST_BYTES} bytes."
+CELL_TOO_LONG = f"Your input contains more than the maximum of {MAX_CELL_CHARS} characters in a single cell."
 
 
 class ApiError(Exception):
@@ -98,6 +107,13 @@ class Spreadsheet:
     title: str
     sheets: list[Sheet]
     shared_with: set[str] = field(default_factory=set)
+    max_cells: int = MAX_CELLS  # tests lower it to reach the limit without a huge grid
+
+    def check_cells(self, prefix: str = "") -> None:
+        """Refuse a grid over the spreadsheet's cell limit (every sheet's rows x columns count)."""
+        if sum(s.rows * s.cols for s in self.sheets) > self.max_cells:
+            raise ApiError(400, f"{prefix}This action would increase the number of cells in the workbook above "
+                                f"the limit of {self.max_cells} cells.")
 
     def sheet(self, title: str | None) -> Sheet:
         if title is None:
@@ -249,7 +265,35 @@ def value_range(rng: Range, option: str) -> dict:
     return out
 
 
+def check_values(values: Any, where: str = "data.values") -> None:
+    """Refuse what Google refuses in a ValueRange's ``values``: not a list of lists, a cell that
+    is not a scalar, text over the cell limit (counted in UTF-16 units, as Java counts)."""
+
+    def shown(v: Any) -> str:
+        return json.dumps(v, ensure_ascii=False)[:80]
+
+    if not isinstance(values, list):
+        raise _not_a_list(where, shown(values))
+    for i, row in enumerate(values):
+        if not isinstance(row, list):
+            raise _not_a_list(f"{where}[{i}]", shown(row))
+        for j, v in enumerate(row):
+            if isinstance(v, dict):
+                raise ApiError(400, f"Invalid values[{i}][{j}]: struct_value {{{shown(v)[1:-1]}}}")
+            if isinstance(v, list):
+                raise ApiError(400, f"Invalid values[{i}][{j}]: list_value {shown(v)}")
+            if isinstance(v, str) and len(v.encode("utf-16-le")) // 2 > MAX_CELL_CHARS:
+                raise ApiError(400, CELL_TOO_LONG)
+
+
+def _not_a_list(where: str, shown: str) -> ApiError:
+    message = f"Invalid value at '{where}' (type.googleapis.com/google.protobuf.ListValue), {shown}"
+    return ApiError(400, message, [{"@type": "type.googleapis.com/google.rpc.BadRequest",
+                                    "fieldViolations": [{"field": where, "description": message}]}])
+
+
 def write_rows(book: Spreadsheet, rng: Range, values: list[list[Any]], option: str) -> dict:
+    check_values(values)
     height = len(values)
     width = max((len(r) for r in values), default=0)
     sheet = rng.sheet

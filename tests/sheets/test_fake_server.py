@@ -98,3 +98,43 @@ def test_faults_and_restart(server, book):
         book.values_get("Sheet1!A1")
     server.start()
     assert book.values_get("Sheet1!A1")["values"] == [["lost answer"]]
+
+
+def refusal(call) -> dict:
+    with pytest.raises(APIError) as err:
+        call()
+    return err.value.error
+
+
+def test_documented_limits_are_refused_with_googles_bodies(server, book, sheet_key):
+    raw = {"valueInputOption": "RAW"}
+    too_big = [["x" * 40_000] for _ in range(300)]  # 12 MB in cells each under the cell limit
+    assert refusal(lambda: book.values_update("Sheet1!A1", params=raw, body={"values": [["甲" * 50_001]]})) == {
+        "code": 400, "status": "INVALID_ARGUMENT",
+        "message": "Your input contains more than the maximum of 50000 characters in a single cell."}
+    book.values_update("Sheet1!A1", params=raw, body={"values": [["甲" * 50_000]]})  # exactly the limit is fine
+    emoji = "\U0001F600" * 25_001  # 50,002 UTF-16 units: counted as Java counts
+    assert "50000 characters" in refusal(
+        lambda: book.values_update("Sheet1!A2", params=raw, body={"values": [[emoji]]}))["message"]
+    assert refusal(lambda: book.values_batch_update(
+        {"valueInputOption": "RAW", "data": [{"range": "Sheet1!A1", "values": [["甲" * 100]] * 10},
+                                             {"range": "Sheet1!A1", "values": too_big}]})) == {
+        "code": 400, "status": "INVALID_ARGUMENT", "message": "Request payload size exceeds the limit: 10485760 bytes."}
+    assert server.counts["too_large"] == 1
+    bad = refusal(lambda: book.values_update("Sheet1!A1", params=raw, body={"values": "X"}))
+    assert bad["message"] == "Invalid value at 'data.values' (type.googleapis.com/google.protobuf.ListValue), \"X\""
+    assert bad["details"][0]["fieldViolations"][0]["field"] == "data.values"
+    bad = refusal(lambda: book.values_batch_update(
+        {"valueInputOption": "RAW", "data": [{"range": "Sheet1!A1", "values": [["ok"]]},
+                                             {"range": "Sheet1!A2", "values": ["not a row"]}]}))
+    assert bad["status"] == "INVALID_ARGUMENT" and "'data[1].values[0]'" in bad["message"]
+    assert server.values(sheet_key, "Sheet1")[0] == ["甲" * 50_000]  # nothing of a refused batch was written
+    cells = refusal(lambda: book.batch_update(
+        {"requests": [{"addSheet": {"properties": {"title": "大表", "gridProperties": {"rowCount": 400_000}}}}]}))
+    assert cells["message"] == ("Invalid requests[0].addSheet: This action would increase the number of cells "
+                                "in the workbook above the limit of 10000000 cells.")
+    assert [s.title for s in server.books[sheet_key].sheets] == ["Sheet1"]
+    server.books[sheet_key].max_cells = 1000 * 26 + 26  # room for one more row
+    book.values_append("Sheet1!A:Z", params={**raw, "insertDataOption": "INSERT_ROWS"}, body={"values": [["a"]]})
+    assert "above the limit of 26026 cells" in refusal(lambda: book.values_append(
+        "Sheet1!A:Z", params={**raw, "insertDataOption": "INSERT_ROWS"}, body={"values": [["b"]]}))["message"]
