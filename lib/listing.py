@@ -2,7 +2,7 @@
 and the Excel export.
 
 One rule everywhere: a row is identified by its form's summary fields (``FormSpec.summary_fields``),
-rendered by ``lib.forms.display.value_text``, shown first, then the row's id, status and times. The
+rendered by ``lib.forms.display.value_text``, shown first, then the row's status, id and times. The
 callers pass rows already read through ``lib.auth.scope``; nothing here reads the store.
 """
 
@@ -45,12 +45,12 @@ def caption(form: FormSpec, record: Record) -> str:
 
 
 def table(form: FormSpec, records: Iterable[Record], reasons: Mapping[str, str] | None = None, *, filer: bool = False) -> list[dict]:
-    """Display rows: summary fields first, then id, status (待同步 marked), revision, last change,
+    """Display rows: summary fields first, then status (待同步 marked), id, revision, last change,
     the filer and the row's city when ``filer``, and the latest return reason (blank if none)."""
     reasons = reasons or {}
     out = []
     for r in records:
-        row = summary(form, r) | {ID: r.id, STATUS: r.status + ("（待同步）" if is_pending(r) else ""), REV: r.rev,
+        row = summary(form, r) | {STATUS: r.status + ("（待同步）" if is_pending(r) else ""), ID: r.id, REV: r.rev,
                                   UPDATED: value_text(None, r.updated_at)}
         if filer:
             row |= {FILER: r.org or r.owner, CITY: row_city(form, r) or ""}

@@ -43,8 +43,8 @@ def show(form: FormSpec, values: dict, cities: tuple[str, ...], *, warnings: lis
 
 def print_button(form: FormSpec, record: Record, cities: tuple[str, ...], *, key: str) -> None:
     """A button that downloads the row's print view (an .html page with its own 打印 button)."""
-    st.download_button(
-        "打印视图（下载网页，打开后打印）", print_html(form, record, cities), file_name=file_name(form, record),
+    st.download_button(  # the page is built only when clicked: most runs never print
+        "打印视图", lambda: print_html(form, record, cities), file_name=file_name(form, record),
         mime="text/html", key=key, icon="🖨️", on_click="ignore",
         help="下载本条记录的完整内容（网页文件），用浏览器打开后点“打印”或按 Ctrl+P。",
     )
