@@ -1,0 +1,39 @@
+"""Running a page so that a person never sees a traceback.
+
+An unexpected exception in a page becomes one Chinese message with an error id; the traceback goes
+to the server log under that id, so whoever the person calls can find it. Streamlit's own
+control flow (``st.stop``, ``st.rerun``, ``st.switch_page``) travels as exceptions too and is let
+through untouched. ``.streamlit/config.toml`` sets ``client.showErrorDetails = "none"`` for
+whatever escapes this (an error in ``app.py`` itself); development turns details back on with
+``STREAMLIT_CLIENT_SHOW_ERROR_DETAILS=full``.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import streamlit as st
+from streamlit.logger import get_logger
+from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
+
+log = get_logger(__name__)
+
+MESSAGE = "系统出现意外错误，请稍后重试。如需协助请提供错误编号 {error_id}。"
+
+
+def new_error_id() -> str:
+    """A short id a person can read out on the phone: 8 hexadecimal capitals."""
+    return secrets.token_hex(4).upper()
+
+
+def run_page(navigation) -> None:
+    """``navigation.run()`` (the page ``st.navigation`` chose); an unexpected exception is shown as
+    MESSAGE and logged with its traceback and id."""
+    try:
+        navigation.run()
+    except ScriptControlException:  # st.stop / st.rerun / st.switch_page: Streamlit's, not an error
+        raise
+    except Exception as exc:
+        error_id = new_error_id()
+        log.error("未预期的错误，错误编号 %s（页面 %s）", error_id, getattr(navigation, "title", ""), exc_info=exc)
+        st.error(MESSAGE.format(error_id=error_id))

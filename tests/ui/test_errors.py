@@ -1,0 +1,95 @@
+"""run_page: an unexpected error is a Chinese message with an id that is in the server log; a
+traceback or the exception's text never reaches the page; st.stop, st.rerun and st.switch_page
+still work through it."""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def failing_app():
+    import streamlit as st
+
+    from lib.ui.errors import run_page
+
+    def broken():
+        st.write("表单前半部分")
+        raise RuntimeError("secret detail: /srv/data/campaign.xlsx")
+
+    run_page(st.navigation([st.Page(broken, title="坏页面")]))
+
+
+def control_flow_app():
+    import streamlit as st
+
+    from lib.ui.errors import run_page
+
+    def first():
+        st.session_state.runs = st.session_state.get("runs", 0) + 1
+        if st.session_state.runs == 1:
+            st.rerun()
+        st.write(f"第 {st.session_state.runs} 次运行")
+        if st.session_state.get("go"):
+            st.switch_page(second_page)
+        st.stop()
+        st.write("不会显示")
+
+    def second():
+        st.write("第二页")
+
+    second_page = st.Page(second, title="第二页", url_path="second")
+    run_page(st.navigation([st.Page(first, title="第一页"), second_page]))
+
+
+@pytest.fixture
+def server_log():
+    """The records lib.ui.errors logs (Streamlit's loggers do not propagate to the root)."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("lib.ui.errors")
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
+
+
+def test_an_unexpected_error_shows_a_chinese_message_with_an_id_that_is_in_the_log(server_log):
+    at = AppTest.from_function(failing_app, default_timeout=30).run()
+    assert not at.exception
+    [error] = at.error
+    match = re.fullmatch(r"系统出现意外错误，请稍后重试。如需协助请提供错误编号 ([0-9A-F]{8})。", error.value)
+    assert match, error.value
+    assert "表单前半部分" in [m.value for m in at.markdown]
+    shown = "\n".join(str(e.value) for e in [*at.markdown, *at.error])
+    assert "secret detail" not in shown and "Traceback" not in shown
+    [record] = [r for r in server_log if match.group(1) in r.getMessage()]
+    assert record.levelno == logging.ERROR and record.exc_info and "secret detail" in str(record.exc_info[1])
+
+
+def test_each_error_gets_its_own_id(server_log):
+    first = AppTest.from_function(failing_app, default_timeout=30).run().error[0].value
+    second = AppTest.from_function(failing_app, default_timeout=30).run().error[0].value
+    assert first != second and len(server_log) == 2
+
+
+def test_stop_rerun_and_switch_page_are_not_errors(server_log):
+    at = AppTest.from_function(control_flow_app, default_timeout=30).run()
+    assert not at.exception and not at.error and not server_log
+    assert [m.value for m in at.markdown] == ["第 2 次运行"]  # st.rerun ran the page again; st.stop ended it
+    at.session_state["go"] = True
+    at = at.run()
+    assert not at.exception and not at.error and not server_log
+    assert [m.value for m in at.markdown] == ["第二页"]
+
+
+def test_error_details_are_off_unless_development_turns_them_on():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["showErrorDetails"] == "none"
