@@ -4,7 +4,8 @@ after a refresh), signing in and out, the sidebar account box, and the cookie it
 The session token (lib.auth.sessions) travels in the cookie ``COOKIE``: Streamlit reads cookies of
 the first request of a browser session (``st.context.cookies``), so a refreshed or new tab signs in
 from it; the cookie is written by a tiny script (``st.html``), which Streamlit cannot do otherwise.
-The token is checked on every run, so an expired, revoked or disabled session ends at once.
+The token is checked on every run, so an expired, revoked or disabled session ends at once; a
+fragment that reruns on a timer checks it too (``require_live_session``), since its runs skip app.py.
 With ``auth_mode = oidc`` the identity comes from ``st.login`` and is mapped to an account.
 """
 
@@ -95,10 +96,30 @@ def sign_out() -> None:
         context.sessions().revoke(token, now=_now())
     if account:
         context.store().log_event(account.actor(), "退出登录")
+    _forget_session("您已退出登录。")
+
+
+def _forget_session(notice: str) -> None:
+    """Drop everything this browser session held (another person may sign in next) but ``notice``,
+    and tell the browser to drop its session cookie."""
     for key in list(st.session_state):
         del st.session_state[key]
     st.session_state[state.CLEAR_COOKIE] = True
-    st.session_state[state.SIGN_IN_NOTICE] = "您已退出登录。"
+    st.session_state[state.SIGN_IN_NOTICE] = notice
+
+
+def require_live_session() -> None:
+    """First call of a fragment that reruns on a timer (the live board): a fragment run does not pass
+    through app.py's sign-in gate, so check the session again, as every full run does. When it has
+    ended (signed out elsewhere, account disabled, password reset, expired) forget what this session
+    held and send the person to the sign-in page with a full rerun: the fragment draws nothing more."""
+    had_session = bool(st.session_state.get(state.SESSION)) or (context.settings().auth_mode == "oidc" and st.user.is_logged_in)
+    if current_account() is not None:
+        return
+    _forget_session(st.session_state.get(state.SIGN_IN_NOTICE) or "登录已失效，请重新登录。")
+    if had_session:
+        st.rerun(scope="app")  # app.py's gate now shows the sign-in page
+    st.stop()  # a run without a session to end (e.g. the page opened outside app.py): draw nothing
 
 
 def _cookie_script(value: str, max_age: int) -> str:

@@ -159,3 +159,51 @@ def test_admin_page_creates_a_provider_with_its_credit_code_and_changes_it(seede
     at = next(b for b in at.button if b.label == "保存信用代码").click().run()
     assert "统一社会信用代码" in texts(at.error)
     assert AccountsFile(app_env / "accounts.json").get("prov_new").org_code == "91440101MA59ABCDEM"
+
+
+def _live_board():
+    """A page whose fragment reruns on a timer, as the live board's does."""
+    import streamlit as st
+
+    from lib.ui.auth import require_live_session
+
+    @st.fragment(run_every=3600)
+    def live():
+        require_live_session()
+        st.markdown("看板数据：全省已报 100 条")
+
+    live()
+
+
+def _end_by(how: str, app_env, token: str, monkeypatch) -> None:
+    from lib.auth.sessions import SessionTokens
+    from lib.ui import auth
+
+    accounts = AccountsFile(app_env / "accounts.json")
+    now = dt.datetime.now() + dt.timedelta(seconds=1)
+    if how == "disabled":
+        accounts.set_disabled("province", True, now=now)
+    elif how == "password reset":
+        accounts.set_password("province", "Another2020", now=now, rounds=4)
+    elif how == "signed out elsewhere":
+        SessionTokens(app_env, accounts).revoke(token, now=now)
+    else:  # expired: the clock passes the token's end
+        monkeypatch.setattr(auth, "_now", lambda: dt.datetime.now() + dt.timedelta(hours=2))
+
+
+@pytest.mark.parametrize("how", ["disabled", "password reset", "signed out elsewhere", "expired"])
+def test_a_timed_fragment_stops_drawing_data_once_the_session_ends(seeded, app_env, monkeypatch, how):
+    at = sign_in(AppTest.from_function(_live_board, default_timeout=60), PROVINCE)
+    at.session_state["board:filter"] = "广州"  # something this person's session held
+    at.run()
+    assert not at.exception and "看板数据" in texts(at.markdown)
+    token = at.session_state[state.SESSION]
+
+    _end_by(how, app_env, token, monkeypatch)
+    at.run()  # the next tick
+    assert not at.exception
+    assert "看板数据" not in texts(at.markdown)
+    assert state.SESSION not in at.session_state and "board:filter" not in at.session_state
+    assert at.session_state[state.CLEAR_COOKIE] is True
+    said = {"disabled": "已停用", "password reset": "已变更", "signed out elsewhere": "已退出", "expired": "已过期"}[how]
+    assert said in at.session_state[state.SIGN_IN_NOTICE]  # what the sign-in page tells the person
