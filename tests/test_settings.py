@@ -35,3 +35,18 @@ def test_environment_wins_over_secrets():
 def test_bad_values_are_refused(raw):
     with pytest.raises(ValueError):
         load_settings({"APP_CAMPAIGN_TODAY": raw})
+
+
+def test_upload_limits_default_and_build_the_workbook_limits():
+    from lib.io.workbook_bounds import WorkbookLimits
+
+    limits = WorkbookLimits.from_settings(load_settings({"APP_UPLOAD_MAX_ROWS": "100", "APP_UPLOAD_MAX_MB": "0.5"}))
+    assert (limits.max_rows, limits.max_columns, limits.max_cells) == (100, 50, 5000)
+    assert limits.max_bytes == 512 * 1024 and limits.memory_bytes == 1024 << 20
+
+
+@pytest.mark.parametrize("name, raw", [("upload_max_rows", "0"), ("upload_max_mb", "-1"), ("upload_read_seconds", "nan"),
+                                       ("upload_max_unzipped_mb", "inf"), ("upload_max_columns", "1.5")])
+def test_upload_limits_must_be_finite_and_above_zero(name, raw):
+    with pytest.raises(ValueError):
+        load_settings({f"APP_{name.upper()}": raw})

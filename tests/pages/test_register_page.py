@@ -72,3 +72,38 @@ def test_only_the_province_imports(app_env, role):
     at = start(Actor(f"{role}_x", role, "某单位", "广州"))
     assert "只有省厅可以导入台账" in texts(at.warning)
     assert not at.get("file_uploader")
+
+
+def test_an_upload_is_read_once_not_on_every_rerun(app_env, reopen, monkeypatch):
+    from lib.campaign import register_upload
+
+    reads: list[int] = []
+    real = register_upload.read_upload
+    monkeypatch.setattr(register_upload, "read_upload", lambda data, limits: reads.append(len(data)) or real(data, limits))
+    at = upload(start(), register_file(GOOD))
+    at = at.run()  # any widget's rerun
+    at = at.button(key=reg_confirm("vouchers")).click().run()
+    assert "已导入 1 条" in texts(at.success) and len(reads) == 1
+    at = upload(at, register_file({**GOOD, "服务券编号": "SYQ-2019-4401-00002"}), name="第二份.xlsx")
+    assert len(reads) == 2  # another file is read once too
+    assert not at.exception
+
+
+def test_a_hostile_upload_is_refused_on_the_page_and_the_server_carries_on(app_env, reopen):
+    from tests.io.xlsx_parts import Sheet, cell, row, xlsx
+
+    at = upload(start(), xlsx([Sheet("清单", row(1048576, cell("XFD1048576", 1)))]), name="far.xlsx")
+    assert not at.exception
+    assert "「far.xlsx」有 1 处问题，未导入任何数据" in texts(at.error)
+    problems = next(d.value for d in at.dataframe if "问题" in d.value.columns)
+    assert "单元格 XFD1048576" in problems["问题"].iloc[0]
+    assert not [b for b in at.button if b.key == reg_confirm("vouchers")]
+    assert reopen().records(reg.VOUCHERS.sheet_id) == []
+    at = upload(at, register_file(GOOD))  # the same session goes on to a good file
+    assert "校验通过" in texts(at.success)
+
+
+def test_the_uploader_caps_the_size_at_the_setting(app_env, monkeypatch):
+    monkeypatch.setenv("APP_UPLOAD_MAX_MB", "3")
+    at = start()
+    assert at.get("file_uploader")[0].proto.max_upload_size_mb == 3
