@@ -5,8 +5,8 @@ Every read and write of form rows goes through these two (``lib.submissions``, `
 reviews it (``reviewed_by``); a row's city is the value of the form's first field of type ``city``
 (附件1: the client firm's city, not the provider's), else the city of the account that filed it.
 
-Roles: province (all rows of every form; reviews what its forms name it for), admin (reads all for
-audit; manages accounts; fills and reviews nothing), inspector (reads all, read-only, until the
+Roles: province (all rows of every form; reviews what its forms name it for; alone imports the
+registers), admin (reads all for audit; manages accounts; fills, reviews and imports nothing), inspector (reads all, read-only, until the
 sampling assigns it items), city (rows of its own city; fills and reviews as its forms say),
 provider / lead_unit (rows of its own organisation, of the forms it fills).
 
@@ -137,6 +137,9 @@ def can(user: Actor, action: str, form: FormSpec | None = None, row: Record | Ma
     >>> gz = Actor("city_gz", "city", "广州市工业和信息化局", "广州")
     >>> can(gz, READ, att1), can(gz, CREATE, att1), can(gz, AUDIT)
     (True, False, False)
+    >>> att3 = load_catalog("forms").form("att3")  # new values are judged too: a city files its own city
+    >>> can(gz, CREATE, att3, {"city": "广州"}), can(gz, EDIT, att3, {"city": "佛山"})
+    (True, False)
     """
     if action == AUDIT:
         return user.role in ("province", "admin")
