@@ -12,8 +12,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 import bcrypt
 import pytest
 
-from lib.auth import AccountLocked, SignInError
-from lib.auth import passwords
+from lib.auth import AccountLocked, SignInError, passwords
 from lib.auth.accounts import Account, AccountsFile
 from lib.auth.passwords import hash_password
 from lib.auth.signin import Lockout, authenticate, refusal
