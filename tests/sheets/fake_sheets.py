@@ -83,6 +83,7 @@ class FakeSheets:
         self.require_auth = require_auth
         self.latency = 0.0
         self.max_request_bytes = MAX_REQUEST_BYTES  # tests lower it to prove a refused write is split
+        self.too_large_status = 400  # 413: the front end's HTML page instead of the API's JSON body
         self.largest_request = 0  # bytes of the largest data request body received
         self.books: dict[str, Spreadsheet] = {}
         self.counts: collections.Counter[str] = collections.Counter()
@@ -420,7 +421,10 @@ class _Handler(BaseHTTPRequestHandler):
         if len(raw) > fake.max_request_bytes:  # Google's front end refuses it before reading it
             with fake._lock:
                 fake.counts["too_large"] += 1
-            self._send(400, ApiError(400, TOO_LARGE.replace(str(MAX_REQUEST_BYTES), str(fake.max_request_bytes))).body())
+            if fake.too_large_status == 413:
+                self._send_page(413, _TOO_LARGE_PAGE)
+            else:
+                self._send(400, ApiError(400, TOO_LARGE.replace(str(MAX_REQUEST_BYTES), str(fake.max_request_bytes))).body())
             return
         # Path segments hold '!' and quotes percent-encoded; keep ':' visible for the action suffix.
         path = urllib.parse.unquote(url.path) if "/values/" not in url.path else url.path
@@ -463,13 +467,23 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def _send(self, code: int, payload: dict) -> None:
-        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        self._send_page(code, json.dumps(payload, ensure_ascii=False), "application/json")
+
+    def _send_page(self, code: int, text: str, kind: str = "text/html") -> None:
+        data = text.encode("utf-8")
         with contextlib.suppress(OSError):
             self.send_response(code)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Type", f"{kind}; charset=UTF-8")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
+
+
+# Google's front end answers an oversized body with its generic error page, not the API's JSON.
+_TOO_LARGE_PAGE = ("<!DOCTYPE html>\n<html lang=en>\n  <meta charset=utf-8>\n"
+                   "  <title>Error 413 (Request Entity Too Large)!!1</title>\n"
+                   "  <p><b>413.</b> <ins>That\u2019s an error.</ins>\n"
+                   "  <p>Your client issued a request that was too large.\n  <ins>That\u2019s all we know.</ins>\n")
 
 
 def _endpoint(method: str, path: str) -> str:

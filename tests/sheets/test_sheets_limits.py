@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from lib.store.base import InvalidValue
 from lib.store.migrate import migrate, read_local_log
 from lib.store.sheets import is_pending
 from lib.store.sheets_client import REQUEST_BUDGET_BYTES
@@ -68,11 +69,13 @@ def test_demo_sized_views_are_written_at_start_and_rebuilt_within_the_request_li
     assert server.counts["too_large"] == 0 and server.counts["values.batchUpdate"] >= 3
 
 
-def test_a_write_refused_for_its_size_is_sent_again_in_halves(open_store, server, sheet_key):
+@pytest.mark.parametrize("status", [400, 413])
+def test_a_write_refused_for_its_size_is_sent_again_in_halves(open_store, server, sheet_key, status):
     server.reads_per_window = server.writes_per_window = 100_000
     store = open_store(**FAST_QUOTA)
     store.ensure_sheet(SPEC)
     server.max_request_bytes = 60_000  # a stricter front end than we budget for
+    server.too_large_status = status  # the API's JSON refusal, or the front end's HTML page
     recs = store.append_many("site_check", [{"project": f"项目{i}", "remark": "整改说明" * 50} for i in range(200)],
                              actor=CITY, status="已提交")
     assert not any(is_pending(r) for r in recs)
@@ -129,6 +132,17 @@ def test_text_over_the_cell_limit_is_cut_in_the_view_and_whole_in_the_log(open_s
     assert entry["values"]["remark"] == long  # the log keeps it whole, cut across cells
     again = open_store("other")
     assert again.get("site_check", rec.id).values["remark"] == long
+
+
+def test_an_entry_too_long_for_a_log_row_is_refused_naming_its_longest_field(open_store, server, sheet_key):
+    store = open_store()
+    store.ensure_sheet(SPEC)
+    wide = "\U0001F4CB" * 32_000  # 64,000 UTF-16 units each; one row of _log holds 280,000
+    values = {"project": wide, "remark": wide + "\U0001F4CB" * 700, "extra_a": wide, "extra_b": wide, "extra_c": wide}
+    with pytest.raises(InvalidValue, match="字段「备注」最长") as err:
+        store.append("site_check", values, actor=CITY, status="已提交")
+    assert err.value.field == "remark"
+    assert store.pending() == [] and server.values(sheet_key, "_log")[-1][1].find('"op":"append"') < 0
 
 
 def test_every_range_names_its_sheet_quoted(open_store, server, sheet_key, monkeypatch):
