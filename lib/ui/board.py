@@ -21,7 +21,8 @@ from lib.campaign import reconcile as rc
 from lib.campaign import register as reg
 from lib.io.excel import to_xlsx
 from lib.store.base import Actor
-from lib.ui import context
+from lib.ui import context, locale
+from lib.ui.contacts import contacts_box
 
 REFRESH_SECONDS = 5
 SNAPSHOT_TTL = 2
@@ -122,7 +123,7 @@ def drill(frame: pd.DataFrame, columns: list[str], key: str, file_name: str, lab
             picks[name] = col.selectbox(name, options, key=f"{key}:{name}")
     rows = pg.narrow(frame, **picks)
     st.caption(f"{label}：{len(rows)} 行" + "".join(f"　{k}={v}" for k, v in picks.items() if v != pg.ALL))
-    st.dataframe(rows, hide_index=True, height=TABLE_HEIGHT, width="stretch")
+    locale.table(rows, hide_index=True, height=TABLE_HEIGHT, width="stretch")
     export_button("导出为 Excel", lambda: {label: rows}, file_name, key=f"{key}:export")
     return rows
 
@@ -154,30 +155,51 @@ def _chart(chart) -> None:
 # --- the board ---------------------------------------------------------------------------------
 
 TABS = ("进度", "服务商", "逾期清单", "台账核对", "使用情况", "检查结论", "资金支出", "时间轴")
+#: The tabs about a provider's or a lead unit's own work (the others are about other units' forms).
+OWN_TABS = {
+    "provider": ("进度", "逾期清单", "台账核对", "使用情况", "时间轴"),
+    "lead_unit": ("进度", "逾期清单", "资金支出", "时间轴"),
+}
+#: How the board's texts name the viewer's scope.
+WHOSE = {"all": "全省", "city": "本市", "provider": "本单位", "lead_unit": "本单位"}
+
+
+def tabs_for(scope: pg.Scope) -> tuple[str, ...]:
+    """The tabs a viewer of ``scope`` sees: all of them for the province and a city.
+
+    >>> tabs_for(pg.Scope("lead_unit", org="某公司"))
+    ('进度', '逾期清单', '资金支出', '时间轴')
+    """
+    return OWN_TABS.get(scope.kind, TABS)
 
 
 def summary(board: pg.Board) -> None:
     t = board.totals
-    shown = (("应报", t["应报"]), ("已报", t["已报"]), ("未报", t["未报"]), ("逾期未报", t["逾期未报"]),
-             ("退回修改", t["退回修改"]), ("台账核对问题", t["核对问题"]))
+    shown = [("应报", t["应报"]), ("已报", t["已报"]), ("未报", t["未报"]), ("逾期未报", t["逾期未报"]), ("退回修改", t["退回修改"])]
+    if "台账核对" in tabs_for(board.scope):
+        shown.append(("台账核对问题", t["核对问题"]))
     for col, (label, value) in zip(st.columns(len(shown)), shown, strict=True):
         col.metric(label, f"{value:,}")
-    phase = f"　当前阶段：{board.current_phase}" if board.current_phase else ""
+    whose = WHOSE.get(board.scope.kind, "")
+    if t.get("台账外"):
+        st.caption(f"已报 {t['已报']:,} 条中有 {t['台账外']:,} 条不在{whose}台账中（台账未列出，或列在其他单位名下；见“台账核对”），"
+                   f"不计入应报：应报 {t['应报']:,} ＝ 台账内已报 {t['已报'] - t['台账外']:,} ＋ 未报 {t['未报']:,}。")
     if t.get("截至日期后创建"):
-        st.info(f"全省有 {t['截至日期后创建']:,} 条记录创建于 {board.as_of:%Y-%m-%d} 之后，按活动时钟未计入。")
+        st.info(f"{whose}有 {t['截至日期后创建']:,} 条记录创建于 {board.as_of:%Y-%m-%d} 之后，按活动时钟未计入。")
+    phase = f"　当前阶段：{board.current_phase}" if board.current_phase else ""
     st.caption(f"范围：{board.scope.label}　截至 {board.as_of:%Y-%m-%d}{phase}　每 {REFRESH_SECONDS} 秒自动刷新"
                "　草稿、已撤回不计入已报")
 
 
 def render_board(board: pg.Board, cal: pg.Calendar) -> None:
-    """Summary metrics and one tab per figure; only the open tab's content is built."""
+    """Summary metrics and one tab per figure the viewer's scope has; only the open tab is built."""
     summary(board)
-    tabs = st.tabs(list(TABS), key=TAB, on_change="rerun")
-    panels = (progress_tab, providers_tab, late_tab, reconcile_tab, usage_tab, conclusions_tab, spending_tab, timeline_tab)
-    for tab, panel in zip(tabs, panels, strict=True):
+    names = tabs_for(board.scope)
+    tabs = st.tabs(list(names), key=TAB, on_change="rerun")
+    for name, tab in zip(names, tabs, strict=True):
         if tab.open is not False:
             with tab:
-                panel(board, cal)
+                PANELS[name](board, cal)
 
 
 def progress_tab(board: pg.Board, cal: pg.Calendar) -> None:
@@ -207,6 +229,8 @@ def providers_tab(board: pg.Board, cal: pg.Calendar) -> None:
 
 
 def late_tab(board: pg.Board, cal: pg.Calendar) -> None:
+    if board.scope.kind != "all":  # the province's office is whom the late units call
+        contacts_box(context.catalog().campaign.contacts, title="有疑问请联系", note="逾期或无法按时报送的，请先与以下联系人沟通。")
     if board.late.empty:
         st.success(f"截至 {board.as_of:%Y-%m-%d} 没有逾期的单位。")
         return
@@ -216,37 +240,57 @@ def late_tab(board: pg.Board, cal: pg.Calendar) -> None:
     drill(late_units, ["表单", "地市", "状态"], "board:late:units", "逾期明细.xlsx", "逾期明细")
 
 
+CONFLICT_COLUMNS = ["服务券编号", "填报服务商", "台账服务商", "填报地市", "台账地市", "企业名称", "填报奖补金额", "台账奖补金额",
+                    "记录编号", "填报账号"]
+
+
+def conflicts(board: pg.Board) -> None:
+    """For the province: the vouchers a provider reported that the register gives another provider."""
+    rows = board.issues[board.issues["问题类型"] == rc.PROVIDER]
+    if rows.empty:
+        return
+    st.markdown(f"**待核定：服务券属其他服务商（{len(rows)} 条）**")
+    st.caption("以下记录所填服务券编号在台账中属于另一家服务商。该记录不计入台账所列服务商的进度，"
+               "填报单位也看不到台账信息。请核实后通知填报单位更正服务券编号，或更正台账。")
+    locale.table(rows[CONFLICT_COLUMNS], hide_index=True, width="stretch")
+    export_button("导出待核定清单", lambda: {"待核定": rows[CONFLICT_COLUMNS]}, "服务券归属待核定.xlsx", key="board:conflicts:export")
+
+
 def reconcile_tab(board: pg.Board, cal: pg.Calendar) -> None:
     issues = board.issues
     if issues.empty:
         st.info("台账核对没有发现问题（或尚未导入服务券兑现清单）。")
         return
+    if board.scope.kind == "all":
+        conflicts(board)
     long = board.issues_by_city.melt(id_vars="地市", value_vars=list(rc.ISSUE_TYPES), var_name="问题类型", value_name="数量")
     long = long[long["数量"] > 0]
     palette = dict(zip(rc.ISSUE_TYPES, ("#d64545", "#f08c3a", "#e0a526", "#8e6bbf", "#4c78a8", "#72b7b2", "#9aa5b1"), strict=True))
     _chart(_stacked(long, "地市", "问题类型", "数量", palette))
     left, right = st.columns(2)
     left.markdown("**按服务商**")
-    left.dataframe(board.issues_by_provider, hide_index=True, height=240)
+    with left:
+        locale.table(board.issues_by_provider, hide_index=True, height=240)
     right.markdown("**按地市**")
-    right.dataframe(board.issues_by_city, hide_index=True, height=240)
+    with right:
+        locale.table(board.issues_by_city, hide_index=True, height=240)
     drill(issues, ["问题类型", "地市", "服务商"], "board:issues", "台账核对问题.xlsx", "核对问题")
 
 
 def usage_tab(board: pg.Board, cal: pg.Calendar) -> None:
     if board.usage_by_city.empty:
-        st.info("还没有已报送的附件1记录。")
+        st.info(f"{WHOSE.get(board.scope.kind, '')}还没有已报送的附件1记录。")
         return
     _chart(_stacked(board.usage_by_city, "地市", "使用状态", "项目数", USAGE_COLORS, normalize=True))
     with st.expander("按服务商"):
         wide = board.usage_by_provider.pivot_table(index="服务商", columns="使用状态", values="项目数", fill_value=0, observed=True)
-        st.dataframe(wide.reset_index(), hide_index=True, height=TABLE_HEIGHT)
+        locale.table(wide.reset_index(), hide_index=True, height=TABLE_HEIGHT)
     drill(board.att1, ["地市", "服务商", "使用状态"], "board:usage", "附件1使用情况.xlsx", "附件1记录")
 
 
 def conclusions_tab(board: pg.Board, cal: pg.Calendar) -> None:
     if board.conclusions.empty:
-        st.info("还没有已报送的附件3记录。")
+        st.info(f"{WHOSE.get(board.scope.kind, '')}还没有已报送的附件3记录。")
         return
     _chart(_stacked(board.conclusions, "地市", "检查结论", "项目数", CONCLUSION_COLORS))
     drill(board.att3, ["地市", "检查方式", "检查结论"], "board:conclusions", "附件3检查结论.xlsx", "附件3记录")
@@ -254,7 +298,7 @@ def conclusions_tab(board: pg.Board, cal: pg.Calendar) -> None:
 
 def spending_tab(board: pg.Board, cal: pg.Calendar) -> None:
     if board.spending.empty:
-        st.info("还没有已报送的附件2报告。")
+        st.info(f"{WHOSE.get(board.scope.kind, '')}还没有已报送的附件2报告。")
         return
     bins = board.spending_bins[board.spending_bins["报告数"] > 0]
     chart = alt.Chart(bins).mark_bar(color="#4c78a8").encode(
@@ -279,5 +323,9 @@ def timeline_tab(board: pg.Board, cal: pg.Calendar) -> None:
         color="#111111", strokeDash=[4, 3], size=2).encode(x="今天:T", tooltip=[alt.Tooltip("今天:T", format="%Y-%m-%d")])
     _chart((bars + marks + today).properties(height=160))
     st.caption(f"虚线：截至日期 {board.as_of:%Y-%m-%d}；红色刻度：各表单截止日期")
-    st.dataframe(board.phases, hide_index=True)
-    st.dataframe(pd.DataFrame([{"表单": cal.title(f), "截止日期": d} for f, d in cal.deadlines.items()]), hide_index=True)
+    locale.table(board.phases, hide_index=True)
+    locale.table(pd.DataFrame([{"表单": cal.title(f), "截止日期": d} for f, d in cal.deadlines.items()]), hide_index=True)
+
+
+PANELS = {"进度": progress_tab, "服务商": providers_tab, "逾期清单": late_tab, "台账核对": reconcile_tab, "使用情况": usage_tab,
+          "检查结论": conclusions_tab, "资金支出": spending_tab, "时间轴": timeline_tab}

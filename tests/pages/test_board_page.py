@@ -100,11 +100,71 @@ def test_city_sees_only_its_own_city(seeded, catalog):
     assert metrics(at)["应报"] == expected(seeded, catalog, scope=scope).totals["应报"]
 
 
-def test_provider_sees_its_own_projects(seeded, catalog):
+def texts(at: AppTest) -> str:
+    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info])
+
+
+def cells(at: AppTest) -> str:
+    return "\n".join(d.value.astype(str).to_csv() for d in at.dataframe)
+
+
+def test_provider_sees_its_own_projects_and_tabs(seeded, catalog):
     provider = next(r.actor for r in generate(catalog, rows=ROWS, seed=2020)["att1"])
-    at = start(provider, tab="服务商")
+    at = start(provider, tab="进度")
     assert not at.exception
-    assert table(at, "服务商")["服务商"].tolist() == [provider.org]
+    assert [t.label for t in at.tabs] == list(board.OWN_TABS["provider"])  # no 资金支出, 检查结论, 服务商 ranking
+    units = next(d.value for d in at.dataframe if "编号" in d.value.columns)
+    assert set(units["单位"]) == {provider.org}
+    assert "全省" not in texts(at)
+    got = metrics(at)
+    want = expected(seeded, catalog, scope=pg.scope_for(provider)).totals
+    assert got["应报"] == want["应报"] and got["已报"] == want["已报"]
+    # the totals add up, or the page says why
+    assert got["应报"] == got["已报"] - want["台账外"] + got["未报"]
+    if want["台账外"]:
+        assert f"有 {want['台账外']:,} 条不在本单位台账中" in texts(at)
+
+
+def test_lead_unit_sees_no_provider_tabs(seeded, catalog):
+    lead = next(r.actor for r in generate(catalog, rows=ROWS, seed=2020)["att2"])
+    at = start(lead)
+    assert not at.exception
+    assert [t.label for t in at.tabs] == list(board.OWN_TABS["lead_unit"])
+    assert "台账核对问题" not in metrics(at)
+
+
+def test_the_late_list_says_whom_to_call(seeded, catalog):
+    at = start(Actor("city_fs", "city", "佛山市工业和信息化局", "佛山"), tab="逾期清单")
+    assert not at.exception
+    shown = texts(at)
+    for contact in catalog.campaign.contacts:
+        assert contact.name in shown and contact.phone.replace("-", "\\-") in shown
+
+
+def test_a_voucher_of_another_provider_is_the_provinces_to_resolve(seeded, catalog):
+    """Issue 10.2 on the page: provider B files provider A's voucher."""
+    title = catalog.form("att1").short_title
+    units = expected(seeded, catalog).units
+    entry = units[(units["表单"] == title) & units["台账内"].astype(bool)].iloc[0]
+    demo = generate(catalog, rows=ROWS, seed=2020)["att1"]
+    filer = next(r.actor for r in demo if pg.scope_for(r.actor).org != entry["单位"])
+    owner = next(r.actor for r in demo if pg.scope_for(r.actor).org == entry["单位"])
+    before = expected(seeded, catalog, scope=pg.scope_for(owner)).totals
+    store = clocked(seeded, "2020-09-11")
+    row = next(r for r in demo if r.actor == filer)
+    store.append("att1", {**row.values, "voucher_no": entry["编号"], "client_name": "乙方自填企业"}, actor=filer, status="已提交")
+    store.close()
+
+    province = start(tab="台账核对")
+    assert "待核定：服务券属其他服务商（1 条）" in texts(province)
+    listed = next(d.value for d in province.dataframe if list(d.value.columns) == board.CONFLICT_COLUMNS)
+    assert listed[["服务券编号", "填报服务商", "台账服务商"]].values.tolist() == [[entry["编号"], pg.scope_for(filer).org, entry["单位"]]]
+
+    theirs = start(filer, tab="台账核对")
+    assert not theirs.exception
+    for fact in (entry["单位"], entry["名称"]):  # the entry's provider and firm
+        assert fact not in cells(theirs) and fact not in texts(theirs)
+    assert expected(seeded, catalog, scope=pg.scope_for(owner)).totals == before  # A's progress as it was
 
 
 @pytest.mark.parametrize("tab", board.TABS)
