@@ -46,7 +46,8 @@ def _parse(spec: FieldSpec, raw: Any, ctx: dict, row: int | None) -> tuple[Any, 
     try:
         return REGISTRY[spec.type].parse(raw, spec, ctx), None
     except ValueProblem as exc:
-        return raw, problem(exc.code, field=spec.key, row=row, label=spec.label, **exc.params)
+        # The raw value is not kept: it may be anything (a 5,000-digit int no page could show).
+        return None, problem(exc.code, field=spec.key, row=row, label=spec.label, **exc.params)
 
 
 def _evaluate(text: str, env: dict, spec: FieldSpec, row: int | None, problems: list[FormProblem]) -> Any:
@@ -144,7 +145,7 @@ def _check_fields(
             continue
         value = values.get(spec.key)
         if is_blank(value):
-            if spec.required and not draft and not spec.calculation:
+            if spec.required and not draft and not spec.calculation and spec.key not in type_failed:
                 problems.append(problem("required", field=spec.key, row=row, label=spec.label))
             continue
         if spec.key not in type_failed and not draft:
