@@ -4,6 +4,7 @@ import streamlit as st
 
 from lib.auth.policy import CREATE, can
 from lib.ui import context, identity, nav
+from lib.ui.contacts import contacts_box
 
 catalog = context.catalog()
 campaign = catalog.campaign
@@ -27,10 +28,12 @@ for form in catalog.forms():
             f"填报：{campaign.roles.get(form.filled_by, form.filled_by)}"
             + (f"　审核：{campaign.roles.get(form.reviewed_by, form.reviewed_by)}" if form.reviewed_by else "")
             + (f"　截止：{deadline:%Y-%m-%d}" if deadline else "")
-            + f"　版本：{form.version}　字段数：{len(form.all_fields())}"
+            + f"　表单版本：{form.version}"
         )
         if can(actor, CREATE, form):
             nav.go_button("去填报", "pages/fill.py", key=f"go:{form.id}", icon="📝", form=form.id)
+
+contacts_box(campaign.contacts, title="联系方式", note="填报、审核或使用系统遇到问题，请联系：")
 
 for filename, problems in catalog.problems().items():
     st.warning(f"表单文件 {filename} 有错误，仍按上一个有效版本显示：\n\n" + "\n".join(f"- {p}" for p in problems))

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from lib.ui import auth, context
+from lib.ui.contacts import contacts_box
 
 auth.ensure_router()
 st.title("登录")
@@ -10,3 +11,4 @@ st.caption(context.catalog().campaign.title)
 auth.sign_in_form()
 st.caption("忘记密码或账号被锁定，请联系系统管理员。连续输错 "
            f"{context.settings().lockout_attempts} 次密码，账号将锁定 {context.settings().lockout_minutes} 分钟。")
+contacts_box(context.catalog().campaign.contacts, title="联系方式")
