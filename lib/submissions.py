@@ -11,6 +11,7 @@ as a duplicate report (problem code ``duplicate_report``).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,22 +109,41 @@ def _save(store, form, answers, actor, *, cities, row_id, base_rev, draft: bool)
             raise NotAllowed(f"记录 {row_id} 已提交，请直接修改后重新提交。")
         if not draft and current.status not in _NEXT_ON_SUBMIT:
             raise NotAllowed(f"记录 {row_id} 状态为「{current.status}」，不能再修改。")
-    if not draft:
+    if draft:
+        return _write(store, form, actor, outcome.values, current, base_rev, draft=True)
+    with _submit_lock(form.id):
         duplicates = duplicate_problems(store, form, actor, outcome.values, row_id=row_id)
         if duplicates:
             return Submission(problems=duplicates)
+        return _write(store, form, actor, outcome.values, current, base_rev, draft=False)
+
+
+def _write(store: Store, form: FormSpec, actor: Actor, values: dict[str, Any], current: Record | None,
+           base_rev: int | None, *, draft: bool) -> Submission:
     if current is None:
         status = DRAFT if draft else SUBMITTED
-        return Submission(record=store.append(form.id, outcome.values, actor=actor, status=status, form_version=form.version))
+        return Submission(record=store.append(form.id, values, actor=actor, status=status, form_version=form.version))
     record = store.update(
         form.id,
-        row_id,
+        current.id,
         base_rev=current.rev if base_rev is None else base_rev,
         actor=actor,
-        values=outcome.values,
+        values=values,
         status=DRAFT if draft else _NEXT_ON_SUBMIT[current.status],
     )
     return Submission(record=record)
+
+
+#: Submits of one form in this process check for duplicates and write one at a time, so two tabs or
+#: a double click submitting the same project at once file it once. Two servers sharing one
+#: spreadsheet are not serialised by this: a second server's row shows once its store refreshes.
+_SUBMIT_LOCKS: dict[str, threading.Lock] = {}
+_SUBMIT_LOCKS_GUARD = threading.Lock()
+
+
+def _submit_lock(form_id: str) -> threading.Lock:
+    with _SUBMIT_LOCKS_GUARD:
+        return _SUBMIT_LOCKS.setdefault(form_id, threading.Lock())
 
 
 def answered_by_account(form: FormSpec, actor: Actor, answers: dict[str, Any]) -> dict[str, Any]:

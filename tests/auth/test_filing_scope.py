@@ -5,6 +5,8 @@ reviews its own row."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from lib import review, submissions
@@ -163,3 +165,36 @@ def test_a_filer_never_reviews_its_own_row(store, catalog):
     assert not out.done and "不能由本单位审核" in out.skipped[0][1]
     assert store.get("att3", own.id).status == submissions.SUBMITTED
     assert denials(store)[-1].row_id == own.id
+
+
+def test_the_same_project_submitted_at_once_from_many_tabs_is_filed_once(store, catalog, actors, monkeypatch):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    provider, form = actors["provider"], catalog.form("att1")
+    row = next(r for r in store.records("att1") if r.org == provider.org)
+    answers = _att1_answers(row)
+    start = threading.Barrier(6)
+    # Hold every submit between its duplicate check and its write until all six have checked (or a
+    # second has passed, which is what happens when the checks are serialised): without the lock
+    # around check and write, all six would find no duplicate and all six would be written.
+    checked = threading.Barrier(6, timeout=1.0)
+    real_check = submissions.duplicate_problems
+
+    def check_then_wait(*args, **kwargs):
+        found = real_check(*args, **kwargs)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            checked.wait()
+        return found
+
+    monkeypatch.setattr(submissions, "duplicate_problems", check_then_wait)
+
+    def submit(_):
+        start.wait()
+        return submissions.submit(store, form, dict(answers), provider, cities=cities(catalog))
+
+    with ThreadPoolExecutor(6) as pool:
+        outcomes = list(pool.map(submit, range(6)))
+    assert sum(o.ok for o in outcomes) == 1
+    assert {p.code for o in outcomes if not o.ok for p in o.problems} == {"duplicate_report"}
+    assert sum(r.values["voucher_no"] == answers["voucher_no"] for r in store.records("att1")) == 1
