@@ -35,22 +35,27 @@ def summary(form: FormSpec, record: Record) -> dict[str, str]:
     >>> summary(form, Record("f", "r1", 1, "已提交", 1, "o", "", "", dt.datetime(2020, 1, 1), dt.datetime(2020, 1, 1), "o", {"a": "甲厂"}))
     {'编号': '', '企业': '甲厂'}
     """
-    return {f.label: value_text(f, record.values.get(f.key)) for f in form.summary_fields()}
+    return _summary(form.summary_fields(), record)
 
 
-def caption(form: FormSpec, record: Record) -> str:
-    """One line naming the row in a picker: its id, status and the summary texts that are filled."""
-    texts = [t for t in summary(form, record).values() if t]
-    return "｜".join([record.id, record.status, *texts])
+def _summary(specs: list, record: Record) -> dict[str, str]:
+    return {f.label: value_text(f, record.values.get(f.key)) for f in specs}
+
+
+def captions(form: FormSpec, records: Iterable[Record]) -> dict[str, str]:
+    """One line per row for a picker, by row id: its id, status and the summary texts that are filled."""
+    specs = form.summary_fields()
+    return {r.id: "｜".join([r.id, r.status, *(t for t in _summary(specs, r).values() if t)]) for r in records}
 
 
 def table(form: FormSpec, records: Iterable[Record], reasons: Mapping[str, str] | None = None, *, filer: bool = False) -> list[dict]:
     """Display rows: summary fields first, then status (待同步 marked), id, revision, last change,
     the filer and the row's city when ``filer``, and the latest return reason (blank if none)."""
     reasons = reasons or {}
+    specs = form.summary_fields()
     out = []
     for r in records:
-        row = summary(form, r) | {STATUS: r.status + ("（待同步）" if is_pending(r) else ""), ID: r.id, REV: r.rev,
+        row = _summary(specs, r) | {STATUS: r.status + ("（待同步）" if is_pending(r) else ""), ID: r.id, REV: r.rev,
                                   UPDATED: value_text(None, r.updated_at)}
         if filer:
             row |= {FILER: r.org or r.owner, CITY: row_city(form, r) or ""}
@@ -63,7 +68,8 @@ def search(form: FormSpec, records: Iterable[Record], query: str) -> list[Record
     needle = (query or "")[:MAX_QUERY].strip().casefold()
     if not needle:
         return list(records)
-    return [r for r in records if any(needle in t.casefold() for t in (r.id, r.status, *summary(form, r).values()))]
+    specs = form.summary_fields()
+    return [r for r in records if any(needle in t.casefold() for t in (r.id, r.status, *_summary(specs, r).values()))]
 
 
 def filter_rows(form: FormSpec, records: Iterable[Record], *, city: str = "", org: str = "",

@@ -35,9 +35,7 @@ def choice_key(field_key: str) -> str:
 
 
 def _choose(label: str, options: list[str], everything: str, key: str, where=st) -> str:
-    """A selectbox whose first option ("") means no filter; a stale choice falls back to it."""
-    if st.session_state.get(key, "") not in options:
-        st.session_state[key] = ""
+    """A selectbox whose first option ("") means no filter."""
     return where.selectbox(label, ["", *options], key=key, format_func=lambda v: v or everything)
 
 
@@ -87,8 +85,9 @@ def bulk(store: Store, form: FormSpec, actor: Actor, waiting: dict[str, Record])
     """Pick many waiting rows (or all listed) and approve or return them together."""
     st.session_state[REVS] = {rid: r.rev for rid, r in waiting.items()}
     every = st.checkbox(f"选择全部列出的待审核记录（{len(waiting)} 条）", key=ALL)
+    names = listing.captions(form, waiting.values())
     picked = st.multiselect("选择记录", list(waiting), key=PICKED, disabled=every, placeholder="输入记录编号或名称",
-                            format_func=lambda rid: listing.caption(form, waiting[rid]))
+                            format_func=names.__getitem__)
     count = len(waiting) if every else len([p for p in picked if p in waiting])
     st.text_area("退回原因（退回时必填，填报单位将看到）", key=REASON, max_chars=review.MAX_REASON)
     if _confirmation(store, form, actor):

@@ -29,13 +29,14 @@ def table(form: FormSpec, records: list[Record], reasons: Mapping[str, str] | No
 
 
 def pick(form: FormSpec, records: list[Record], *, label: str, key: str) -> Record | None:
-    """A selectbox naming each row by its id, status and summary; the row chosen (None if no rows)."""
+    """A selectbox naming each row by its id, status and summary; the row chosen (None if no rows).
+    A row chosen before and since filtered away gives way to the first one listed (Streamlit drops
+    a selectbox value that is no longer an option)."""
     by_id = {r.id: r for r in records}
     if not by_id:
         return None
-    if st.session_state.get(key) not in by_id:  # a row filtered away: fall back to the first one listed
-        st.session_state.pop(key, None)
-    row_id = st.selectbox(label, list(by_id), key=key, format_func=lambda rid: listing.caption(form, by_id[rid]))
+    names = listing.captions(form, records)
+    row_id = st.selectbox(label, list(by_id), key=key, format_func=names.__getitem__)
     return by_id[row_id]
 
 

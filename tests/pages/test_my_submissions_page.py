@@ -77,14 +77,17 @@ def test_search_matches_a_summary_field_the_row_id_or_the_status(app_env, catalo
     at = AppTest.from_file(PAGE, default_timeout=60)
     sign_in(at, mine)
     at.run()
-    search = next(t for t in at.text_input if t.label == "搜索")
-    search.set_value(target.values["voucher_no"].lower()).run()
-    assert list(at.dataframe[0].value["记录编号"]) == [target.id]
-    search.set_value(target.id).run()
-    assert list(at.dataframe[0].value["记录编号"]) == [target.id]
-    search.set_value("已通过").run()
-    assert list(at.dataframe[0].value["记录编号"]) == [own[1].id]
-    search.set_value("没有这样的项目").run()
+
+    def search(text):  # each run's own widgets: an earlier run's would send its stale choices again
+        next(t for t in at.text_input if t.label == "搜索").set_value(text).run()
+        return list(at.dataframe[0].value["记录编号"]) if at.dataframe else []
+
+    next(s for s in at.selectbox if s.label == "选择一条记录").set_value(own[0].id).run()
+    assert search(target.values["voucher_no"].lower()) == [target.id]
+    assert next(s for s in at.selectbox if s.label == "选择一条记录").value == target.id  # the row searched away gave way
+    assert search(target.id) == [target.id]
+    assert search("已通过") == [own[1].id]
+    assert search("没有这样的项目") == []
     assert not at.dataframe and any("没有符合搜索条件" in i.value for i in at.info)
     assert not at.exception
 

@@ -124,3 +124,14 @@ def test_a_handful_is_approved_with_one_click(filed, reopen):
     next(m for m in at.multiselect if m.label == "选择记录").set_value(picked).run()
     _button(at, "通过所选（2 条）").click().run()
     assert _statuses(reopen, filed) == ["已通过" if r.id in picked else "已提交" for r in filed]
+
+
+def test_a_picked_row_filtered_away_leaves_the_selection_not_the_page(filed, catalog):
+    form = catalog.form("att1")
+    at = _page()
+    elsewhere = next(r for r in filed if row_city(form, r) != row_city(form, filed[0]))
+    next(m for m in at.multiselect if m.label == "选择记录").set_value([filed[0].id, elsewhere.id]).run()
+    next(s for s in at.selectbox if s.label == "地市").set_value(row_city(form, filed[0])).run()
+    assert not at.exception
+    assert next(m for m in at.multiselect if m.label == "选择记录").value == [filed[0].id]
+    assert [b for b in at.button if b.label == "通过所选（1 条）"]
