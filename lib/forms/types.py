@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import numbers
 import re
 import unicodedata
 from collections.abc import Callable
@@ -94,7 +95,7 @@ def _plain_text(raw: Any) -> str:
     elif isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) < 10**MAX_NUMBER_CHARS:
         value = str(raw)
     elif isinstance(raw, float) and abs(raw) < 10**MAX_NUMBER_CHARS:  # also refuses inf and nan
-        value = repr(raw)
+        value = repr(float(raw))
     elif isinstance(raw, dt.date):
         value = raw.isoformat()
     else:
@@ -144,12 +145,16 @@ def parse_number(raw: Any, *, code: str, percent_sign: bool = False) -> Decimal:
     """
     if isinstance(raw, bool):
         raise ValueProblem(code)
+    if isinstance(raw, numbers.Integral) and not isinstance(raw, int):  # numpy's int64 from a table read
+        raw = int(raw)
+    elif isinstance(raw, numbers.Real) and not isinstance(raw, (int, float, Decimal)):
+        raw = float(raw)
     if isinstance(raw, int):
         number = Decimal(raw) if abs(raw) < 10**MAX_INTEGER_DIGITS else None
     elif isinstance(raw, float):
         if not math.isfinite(raw):
             raise ValueProblem(code)
-        number = Decimal(repr(raw)) if abs(raw) < 10**MAX_INTEGER_DIGITS else None
+        number = Decimal(repr(float(raw))) if abs(raw) < 10**MAX_INTEGER_DIGITS else None  # numpy floats repr otherwise
     elif isinstance(raw, Decimal):
         if not raw.is_finite():
             raise ValueProblem(code)

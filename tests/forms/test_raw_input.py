@@ -213,3 +213,11 @@ sections:
     outcome = check_answers(form, {"code": "a" * 5000 + "!"})
     assert [(p.field, p.code) for p in outcome.problems] == [("code", "pattern_mismatch")]
     assert check_answers(form, {"code": "a" * 5000}).ok
+
+
+def test_numbers_read_from_a_table_library_are_numbers():
+    # A record read back through pandas may hold numpy scalars; they check like Python numbers.
+    import numpy as np  # installed with pandas
+    assert parse("integer", np.int64(35)) == 35
+    assert parse("money", np.float64(19.5)) == 19.5
+    assert problem_code("money", np.float64("inf")) == "not_number"
