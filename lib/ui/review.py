@@ -74,7 +74,7 @@ def read_and_act(store: Store, form: FormSpec, actor: Actor, records: list[Recor
             st.caption(f"状态为「{record.status}」，不能审核。")
             return
         picks = {record.id: record.rev}
-        st.text_area("退回原因（退回时必填）", key=ONE_REASON, max_chars=review.MAX_REASON)
+        st.text_area("此记录的退回原因（退回时必填）", key=ONE_REASON, max_chars=review.MAX_REASON)
         st.button("通过此记录", type="primary", width="stretch", key="review:one_approve",
                   on_click=act, args=(store, form, actor, True, picks, ONE_REASON))
         st.button("将此记录退回修改", width="stretch", key="review:one_return",

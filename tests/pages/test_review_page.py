@@ -72,7 +72,7 @@ def test_a_row_is_returned_from_the_view_with_its_reason(filed, reopen):
     _button(at, "将此记录退回修改").click().run()
     assert any("请填写退回原因" in e.value for e in at.error)
     assert _statuses(reopen, [target]) == ["已提交"]
-    next(t for t in at.text_area if t.label.startswith("退回原因（退回时必填）")).input("合同金额与凭证不符").run()
+    next(t for t in at.text_area if t.label.startswith("此记录的退回原因")).input("合同金额与凭证不符").run()
     _button(at, "将此记录退回修改").click().run()
     assert _statuses(reopen, [target]) == ["退回修改"]
 
