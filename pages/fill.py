@@ -3,13 +3,14 @@
 import streamlit as st
 
 from lib import review
-from lib.auth.policy import CREATE, can
-from lib.ui import context, fill, identity, widgets
+from lib.auth.policy import CREATE, account_answers, can
+from lib.ui import context, fill, fill_outcome, identity, widgets
 
 catalog = context.catalog()
 store = context.store()
 actor = identity.current_actor()
 campaign = catalog.campaign
+cities = campaign.cities
 forms = [f for f in catalog.forms() if can(actor, CREATE, f)]
 
 st.title("在线填报")
@@ -25,11 +26,8 @@ form_id = st.selectbox("选择表单", ids, index=ids.index(wanted) if wanted in
 form = catalog.form(form_id)
 st.query_params["form"] = form.id
 
-wanted_row = st.query_params.get("row")
+asked = fill.follow_address(store, form, actor, cities)
 row = fill.editing(form)
-if wanted_row and (not row or row["id"] != wanted_row):
-    fill.open_row(store, form, wanted_row, actor)
-    row = fill.editing(form)
 
 deadline = campaign.deadlines.get(form.deadline) if form.deadline else None
 st.caption(
@@ -37,6 +35,12 @@ st.caption(
     + (f"　截止日期：{deadline:%Y-%m-%d}" if deadline else "")
     + f"　当前身份：{actor.org}（{actor.account}）"
 )
+if asked:
+    fill_outcome.ask_before_switching(store, form, actor, cities, asked)
+    st.stop()
+if fill.receipt(form):
+    fill_outcome.show_receipt(store, form, actor, cities)
+    st.stop()
 if form.description:
     st.info(form.description)
 if row:
@@ -44,25 +48,22 @@ if row:
     if row["status"] == "退回修改":
         reason = review.return_reasons(store, form, [fill.editing_record(store, form, actor)]).get(row["id"])
         st.warning(f"审核意见（退回修改）：{reason or '（未填写原因）'}")
-    st.button("放弃修改，新建一条", on_click=fill.start_new, args=(form,))
+    st.button("放弃修改，新建一条", on_click=fill.start_new, args=(form, cities))
+fill_outcome.show_notes(form)
 
-fill.show_messages()
-conflict = st.session_state.get(fill.CONFLICT)
-if conflict:
-    st.error(conflict)
-    st.button("重新载入最新版本", on_click=fill.reload_row, args=(store, form, actor), type="primary")
-
-widgets.render_form(form, campaign.cities)
+locked = widgets.lock(form, account_answers(form, actor), cities)
+widgets.render_form(form, cities, locked=locked, problems=fill.problems(form))
 
 left, right = st.columns(2)
-can_draft = not row or row["status"] == "草稿"
-if can_draft:
-    left.button("保存草稿", on_click=fill.save, args=(store, form, actor, campaign.cities), kwargs={"draft": True}, width="stretch")
+drawn_with = fill.token(form)
+if not row or row["status"] == "草稿":
+    left.button("保存草稿", on_click=fill.save, args=(store, form, actor, cities, drawn_with), kwargs={"draft": True}, width="stretch")
 right.button(
     "重新提交" if row and row["status"] != "草稿" else "提交",
     on_click=fill.save,
-    args=(store, form, actor, campaign.cities),
+    args=(store, form, actor, cities, drawn_with),
     kwargs={"draft": False},
     type="primary",
     width="stretch",
 )
+fill_outcome.show_outcome(store, form, actor, cities)

@@ -1,6 +1,17 @@
-"""The fill page's actions, run as button callbacks so they may reset widget state before the rerun."""
+"""The fill page's actions, run as button callbacks so they may reset widget state before the rerun.
+
+What a filler is doing is kept per form in session state (``lib.ui.state``): the row being edited
+and the revision it started from, the answers (in the widgets, kept across pages), the outcome of
+the last action (shown at the buttons) and, after a submission, its receipt. A submission ends the
+editing of its row: the address loses ``?row=``, the form is replaced by the receipt, and a second
+click of 提交 (carrying the old ``token``) is ignored, so the next project never lands on that row.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
 
 import streamlit as st
 
@@ -9,8 +20,7 @@ from lib.forms import FormProblem, FormSpec
 from lib.store.base import Actor, ConflictError, Store, StoreError, is_pending
 from lib.ui import state, widgets
 
-PROBLEMS = "fill:problems"  # list of problem strings from the last failed submit
-CONFLICT = "fill:conflict"  # Chinese message of the last conflict, while the filler decides
+_KEEP_SUBMITTED = 50  # ids remembered per form for the back button; older ones open as usual
 
 
 def editing(form: FormSpec) -> dict | None:
@@ -18,17 +28,79 @@ def editing(form: FormSpec) -> dict | None:
     return st.session_state.get(state.editing_key(form.id))
 
 
-def open_row(store: Store, form: FormSpec, row_id: str, actor: Actor) -> None:
+def token(form: FormSpec) -> int:
+    """The token a button drawn now carries (see ``save``)."""
+    return st.session_state.get(state.token_key(form.id), 0)
+
+
+def outcome(form: FormSpec) -> dict | None:
+    """The outcome of the last action: {'kind', 'text', 'problems', 'nonce'}, or None."""
+    return st.session_state.get(state.outcome_key(form.id))
+
+
+def receipt(form: FormSpec) -> dict | None:
+    """The receipt of the last submission while it is on screen, or None."""
+    return st.session_state.get(state.receipt_key(form.id))
+
+
+def submitted(form: FormSpec) -> list[str]:
+    """Ids of the rows of ``form`` this session submitted (the latest ones)."""
+    return st.session_state.get(state.submitted_key(form.id), [])
+
+
+def _tell(form: FormSpec, kind: str, text: str, problems: list[FormProblem] = ()) -> None:
+    """Replace the outcome shown at the buttons (a refusal clears an earlier list of problems)."""
+    st.session_state[state.outcome_key(form.id)] = {
+        "kind": kind,
+        "text": text,
+        "problems": [{"field": p.field, "row": p.row, "message": str(p)} for p in problems],
+        "nonce": uuid.uuid4().hex,  # the browser moves focus once per outcome, not on every rerun
+    }
+
+
+def _edit(form: FormSpec, record) -> None:
+    st.session_state[state.editing_key(form.id)] = {"id": record.id, "rev": record.rev, "status": record.status}
+
+
+def open_row(store: Store, form: FormSpec, row_id: str, actor: Actor, cities: tuple[str, ...]) -> None:
     """Load one of the actor's rows into the form for correction (refused, and audited, for others')."""
     try:
         record = submissions.record_for_edit(store, form, row_id, actor)
     except StoreError as exc:
-        st.session_state[state.FLASH] = ("error", f"{exc} 不能打开修改。")
+        _tell(form, "refused", f"{exc} 不能打开修改。")
         return
-    widgets.load_answers(form, record.values)
-    st.session_state[state.editing_key(form.id)] = {"id": record.id, "rev": record.rev, "status": record.status}
-    st.session_state.pop(PROBLEMS, None)
-    st.session_state.pop(CONFLICT, None)
+    widgets.load_answers(form, record.values, cities)
+    _edit(form, record)
+    st.session_state.pop(state.receipt_key(form.id), None)
+    st.session_state.pop(state.outcome_key(form.id), None)
+
+
+def follow_address(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, ...]) -> str | None:
+    """Open the row the address names (``?row=``) unless the form already edits it, which keeps the
+    session's answers. While the form on screen holds unsaved input it opens nothing and returns
+    the row's id: the page asks first (``switch_to``)."""
+    wanted = st.query_params.get("row")
+    row = editing(form)
+    if not wanted or (row and row["id"] == wanted):
+        return None
+    if widgets.has_unsaved_input(form):
+        return wanted
+    open_row(store, form, wanted, actor, cities)
+    return None
+
+
+def switch_to(store: Store, form: FormSpec, row_id: str | None, actor: Actor, cities: tuple[str, ...]) -> None:
+    """The filler's answer to ``follow_address``: open ``row_id`` (dropping what is on screen), or
+    None: stay with the form on screen (the address follows it)."""
+    if row_id is None:
+        row = editing(form)
+        if row:
+            st.query_params["row"] = row["id"]
+        else:
+            st.query_params.pop("row", None)
+        return
+    st.query_params["row"] = row_id
+    open_row(store, form, row_id, actor, cities)
 
 
 def editing_record(store: Store, form: FormSpec, actor: Actor):
@@ -36,70 +108,103 @@ def editing_record(store: Store, form: FormSpec, actor: Actor):
     return submissions.record_for_edit(store, form, editing(form)["id"], actor)
 
 
-def start_new(form: FormSpec) -> None:
-    widgets.load_answers(form, {})
+def start_new(form: FormSpec, cities: tuple[str, ...], values: dict[str, Any] | None = None) -> None:
+    """A new row: blank, or pre-filled with ``values``; nothing is being edited any more."""
+    widgets.load_answers(form, values or {}, cities)
     st.session_state.pop(state.editing_key(form.id), None)
-    st.session_state.pop(PROBLEMS, None)
-    st.session_state.pop(CONFLICT, None)
+    st.session_state.pop(state.outcome_key(form.id), None)
+    st.session_state.pop(state.receipt_key(form.id), None)
+    st.query_params.pop("row", None)
 
 
-def _describe(problems: list[FormProblem]) -> list[str]:
-    return [str(p) for p in problems]
+def copy_values(form: FormSpec, values: dict[str, Any]) -> dict[str, Any]:
+    """What 复制为新记录 keeps: every answer except the fields that identify a project (the form's
+    ``unique`` groups: a copy with them would be a duplicate report) and calculated fields."""
+    dropped = {key for group in form.unique for key in group} | {f.key for f in form.all_fields() if f.calculation}
+    return {k: v for k, v in values.items() if k not in dropped}
 
 
-def save(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, ...], *, draft: bool) -> None:
-    """Submit (or save as draft) what the widgets hold; outcome goes to FLASH / PROBLEMS / CONFLICT."""
+def copy_as_new(store: Store, form: FormSpec, row_id: str, actor: Actor, cities: tuple[str, ...]) -> None:
+    """Start a new row from the answers of ``row_id`` (see ``copy_values``)."""
+    try:
+        record = submissions.record_for_edit(store, form, row_id, actor)
+    except StoreError as exc:
+        _tell(form, "refused", f"{exc} 不能复制。")
+        return
+    start_new(form, cities, copy_values(form, record.values))
+    labels = "、".join(f"「{form.field(k).label}」" for k in dict.fromkeys(k for g in form.unique for k in g))
+    _tell(form, "copied", f"已复制记录 {row_id} 的内容为一条新记录（尚未保存）。" + (f"{labels}已留空，请按新项目填写。" if labels else ""))
+
+
+def save(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, ...], drawn_with: int, *, draft: bool) -> None:
+    """Submit (or save as draft) what the widgets hold; the outcome goes to ``outcome`` (and, for a
+    submission, ``receipt``). ``drawn_with`` is the ``token`` the button was drawn with: a click
+    on a form that was submitted meanwhile (a double click) changes nothing."""
+    if drawn_with != token(form):
+        done = receipt(form)
+        _tell(form, "info", f"这份表单已经提交（记录编号 {done['id']}），没有再次提交。" if done else "表单已更新，请核对后再点一次。")
+        return
     row = editing(form)
     action = submissions.save_draft if draft else submissions.submit
     try:
-        result = action(
-            store,
-            form,
-            widgets.current_answers(form),
-            actor,
-            cities=cities,
-            row_id=row["id"] if row else None,
-            base_rev=row["rev"] if row else None,
-        )
+        result = action(store, form, widgets.current_answers(form), actor, cities=cities,
+                        row_id=row["id"] if row else None, base_rev=row["rev"] if row else None)
     except ConflictError as exc:
-        st.session_state[CONFLICT] = str(exc)
+        _tell(form, "conflict", str(exc))
         return
-    except StoreError as exc:
-        st.session_state[state.FLASH] = ("error", str(exc))
+    except StoreError as exc:  # Forbidden, NotAllowed, an unavailable store: nothing was written
+        _tell(form, "refused", str(exc))
         return
     if not result.ok:
-        st.session_state[PROBLEMS] = _describe(result.problems)
+        _tell(form, "problems", "保存草稿未成功" if draft else "提交未成功", result.problems)
         return
     record = result.record
     if draft:
-        st.session_state[state.editing_key(form.id)] = {"id": record.id, "rev": record.rev, "status": record.status}
-        st.session_state[state.FLASH] = ("success", f"草稿已保存，记录编号 {record.id}。可在“我的填报”中继续填写。")
-        st.session_state.pop(PROBLEMS, None)
+        _edit(form, record)
+        st.query_params["row"] = record.id
+        widgets.mark_saved(form)
+        _tell(form, "saved", f"草稿已保存（{dt.datetime.now():%H:%M:%S}），记录编号 {record.id}，版本 {record.rev}。可在“我的填报”中继续填写。")
         return
-    start_new(form)
-    if is_pending(record):
-        st.session_state[state.FLASH] = (
-            "warning",
-            f"已保存在本机，待同步：共享表格暂时无法连接，恢复后自动提交。记录编号 {record.id}（状态：{record.status}，待同步）",
-        )
-    else:
-        st.session_state[state.FLASH] = ("success", f"提交成功！记录编号 {record.id}（状态：{record.status}）")
+    st.session_state[state.token_key(form.id)] = token(form) + 1
+    start_new(form, cities)
+    st.session_state[state.submitted_key(form.id)] = (submitted(form) + [record.id])[-_KEEP_SUBMITTED:]
+    st.session_state[state.receipt_key(form.id)] = {
+        "id": record.id, "rev": record.rev, "status": record.status, "pending": is_pending(record),
+        "time": f"{record.updated_at:%Y-%m-%d %H:%M:%S}",
+    }
+    _tell(form, "submitted", "")
 
 
-def reload_row(store: Store, form: FormSpec, actor: Actor) -> None:
+def reload_row(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, ...]) -> None:
     """After a conflict: load the row as it is now, discarding the edits on screen."""
     row = editing(form)
     if row:
-        open_row(store, form, row["id"], actor)
-        st.session_state[state.FLASH] = ("info", "已载入最新版本，请重新修改后提交。")
+        open_row(store, form, row["id"], actor, cities)
+        _tell(form, "info", "已载入最新版本，请重新修改后提交。")
 
 
-def show_messages() -> None:
-    """Show (once) the outcome of the last action."""
-    flash = st.session_state.pop(state.FLASH, None)
-    if flash:
-        kind, text = flash
-        getattr(st, kind)(text)
-    problems = st.session_state.get(PROBLEMS)
-    if problems:
-        st.error("提交未成功，请修改以下问题：\n\n" + "\n".join(f"- {p}" for p in problems))
+def keep_mine(store: Store, form: FormSpec, actor: Actor) -> None:
+    """After a conflict: keep the answers on screen and base them on the row as it is now; the
+    next 提交 then replaces the other change, which the filler has seen in the conflict message."""
+    row = editing(form)
+    try:
+        record = editing_record(store, form, actor)
+    except StoreError as exc:
+        _tell(form, "refused", str(exc))
+        return
+    _edit(form, record)
+    _tell(form, "info", f"已保留您的填写，改为基于记录 {row['id']} 的最新版本 {record.rev}（状态：{record.status}）。请核对后再提交。")
+
+
+def problems(form: FormSpec) -> dict[str, dict[int | None, list[str]]]:
+    """The problems of the last failed save by field and table row, for ``widgets.render_form``."""
+    done = outcome(form)
+    found: dict[str, dict[int | None, list[str]]] = {}
+    if done and done["kind"] == "problems":
+        for p in done["problems"]:
+            found.setdefault(p["field"], {}).setdefault(p["row"], []).append(p["message"])
+    return found
+
+
+def forget_receipt(form: FormSpec) -> None:
+    st.session_state.pop(state.receipt_key(form.id), None)

@@ -27,7 +27,39 @@ def table_count_key(form_id: str, key: str) -> str:
 
 
 def editing_key(form_id: str) -> str:
-    """(row_id, base_rev, status) of the row being edited on the fill page, or absent for a new row."""
+    """{"id", "rev", "status"} of the row being edited on the fill page, or absent for a new row."""
     return f"fill:{form_id}:editing"
 
 
+def outcome_key(form_id: str) -> str:
+    """The outcome of the last action on the fill page (lib.ui.fill_outcome.Outcome as a dict),
+    shown at the buttons until the next action."""
+    return f"fill:{form_id}:outcome"
+
+
+def receipt_key(form_id: str) -> str:
+    """The receipt of the last successful submission ({'id', 'rev', 'status', 'time', 'pending'}),
+    shown instead of the form until the filler chooses what comes next."""
+    return f"fill:{form_id}:receipt"
+
+
+def submitted_key(form_id: str) -> str:
+    """Ids of the rows this session submitted: one opened again (from 我的填报, or by the browser's
+    back button) is shown with a note saying so."""
+    return f"fill:{form_id}:submitted"
+
+
+def token_key(form_id: str) -> str:
+    """A counter that changes when the form on screen stops being the one a button was drawn for
+    (after a submission): a second click of 提交 carries the old value and is ignored."""
+    return f"fill:{form_id}:token"
+
+
+def baseline_key(form_id: str) -> str:
+    """A fingerprint of the answers as last loaded or saved: different answers are unsaved input."""
+    return f"fill:{form_id}:baseline"
+
+
+def load_warnings_key(form_id: str) -> str:
+    """{field key: message} for stored values the widgets cannot show (shown blank, with the message)."""
+    return f"fill:{form_id}:load_warnings"

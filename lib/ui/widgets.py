@@ -2,12 +2,18 @@
 
 Widget values live in ``st.session_state`` under keys from ``lib.ui.state``; answers are read back
 from there, so relevance and calculations are recomputed from the latest answers on every run.
+Every widget keeps its value for the whole session (``persist_state="session"``): Streamlit drops a
+widget's value when a run does not draw it, which would blank a half-filled form as soon as the
+filler opens another page, or another form, and comes back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import hashlib
+import html
+import math
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import streamlit as st
@@ -19,47 +25,60 @@ from lib.ui import state
 YES, NO = "是", "否"
 EARLIEST = dt.date(2000, 1, 1)
 LATEST = dt.date(2035, 12, 31)
+PHONE_PLACEHOLDER = "例如：13800138000"
+_NUMBERS = ("integer", "decimal", "money", "percent")
+
+#: A widget function: (field, widget key, locked) -> draws the widget.
+Widget = Callable[[FieldSpec, str, bool], None]
 
 
 def _label(spec: FieldSpec) -> str:
     return f"{spec.label} *" if spec.required else spec.label
 
 
-def _number(step: float, fmt: str) -> Callable[[FieldSpec, str], None]:
-    def widget(spec: FieldSpec, key: str) -> None:
-        st.number_input(_label(spec), key=key, step=step, format=fmt, help=spec.help or None, placeholder=spec.placeholder or None)
+def _common(spec: FieldSpec, key: str, locked: bool) -> dict[str, Any]:
+    note = "（由本账号信息填写，不能修改）" if locked else ""
+    return {"key": key, "help": (spec.help + note) or None, "disabled": locked, "persist_state": "session"}
+
+
+def _number(step: float, fmt: str) -> Widget:
+    def widget(spec: FieldSpec, key: str, locked: bool) -> None:
+        st.number_input(_label(spec), step=step, format=fmt, placeholder=spec.placeholder or None, **_common(spec, key, locked))
 
     return widget
 
 
-def _text(spec: FieldSpec, key: str) -> None:
-    st.text_input(_label(spec), key=key, help=spec.help or None, placeholder=spec.placeholder or None)
+def _text(spec: FieldSpec, key: str, locked: bool) -> None:
+    # A phone field is a native tel input: phones open the numeric keypad, browsers offer to autofill.
+    native = {"type": "phone", "icon": "", "autocomplete": "tel"} if spec.type == "phone" else {}
+    placeholder = spec.placeholder or (PHONE_PLACEHOLDER if spec.type == "phone" else None)
+    st.text_input(_label(spec), placeholder=placeholder, **native, **_common(spec, key, locked))
 
 
-def _textarea(spec: FieldSpec, key: str) -> None:
-    st.text_area(_label(spec), key=key, help=spec.help or None, placeholder=spec.placeholder or None)
+def _textarea(spec: FieldSpec, key: str, locked: bool) -> None:
+    st.text_area(_label(spec), placeholder=spec.placeholder or None, **_common(spec, key, locked))
 
 
-def _date(spec: FieldSpec, key: str) -> None:
-    st.date_input(_label(spec), key=key, help=spec.help or None, min_value=EARLIEST, max_value=LATEST, format="YYYY-MM-DD")
+def _date(spec: FieldSpec, key: str, locked: bool) -> None:
+    st.date_input(_label(spec), min_value=EARLIEST, max_value=LATEST, format="YYYY-MM-DD", **_common(spec, key, locked))
 
 
-def _select_from(options: Callable[[FieldSpec], list[str]]) -> Callable[[FieldSpec, str], None]:
-    def widget(spec: FieldSpec, key: str) -> None:
-        st.selectbox(_label(spec), options(spec), key=key, help=spec.help or None, placeholder="请选择")
+def _select_from(options: Callable[[FieldSpec], list[str]]) -> Widget:
+    def widget(spec: FieldSpec, key: str, locked: bool) -> None:
+        st.selectbox(_label(spec), options(spec), placeholder="请选择", **_common(spec, key, locked))
 
     return widget
 
 
-def _multiselect(spec: FieldSpec, key: str) -> None:
-    st.multiselect(_label(spec), list(spec.choices or ()), key=key, help=spec.help or None, placeholder="可多选")
+def _multiselect(spec: FieldSpec, key: str, locked: bool) -> None:
+    st.multiselect(_label(spec), list(spec.choices or ()), placeholder="可多选", **_common(spec, key, locked))
 
 
-def _boolean(spec: FieldSpec, key: str) -> None:
-    st.radio(_label(spec), [YES, NO], key=key, help=spec.help or None, horizontal=True)
+def _boolean(spec: FieldSpec, key: str, locked: bool) -> None:
+    st.radio(_label(spec), [YES, NO], horizontal=True, **_common(spec, key, locked))
 
 
-WIDGETS: dict[str, Callable[[FieldSpec, str], None]] = {
+WIDGETS: dict[str, Widget] = {
     "text": _text,
     "textarea": _textarea,
     "integer": _number(1, "%d"),
@@ -86,14 +105,70 @@ def to_widget_value(spec: FieldSpec, value: Any) -> Any:
     return value
 
 
-def load_answers(form: FormSpec, values: dict[str, Any]) -> None:
-    """Put a record's values (or blanks for a new row) into the fill page's widget state."""
+def fit(spec: FieldSpec, value: Any, cities: tuple[str, ...]) -> tuple[Any, str]:
+    """``value`` as the widget of ``spec`` can hold it, and "" — or the blank widget value and why
+    the widget cannot show it (a stored value may be anything: an old form version, an edited
+    workbook, a date outside the date picker's range); a widget given such a value would raise.
+    """
+    if value is None:
+        return _empty_state(spec), ""
+    held = to_widget_value(spec, value)
+    if spec.type == "date":
+        if isinstance(held, dt.datetime):
+            held = held.date()
+        if isinstance(held, str):
+            try:
+                held = dt.date.fromisoformat(held.strip())
+            except ValueError:
+                return None, "不是日期"
+        if not isinstance(held, dt.date):
+            return None, "不是日期"
+        if not EARLIEST <= held <= LATEST:
+            return None, f"超出可选日期范围 {EARLIEST:%Y-%m-%d} 至 {LATEST:%Y-%m-%d}"
+        return held, ""
+    if spec.type in _NUMBERS:
+        if isinstance(held, bool) or not isinstance(held, (int, float)) or not math.isfinite(held):
+            return None, "不是数字"
+        if spec.type == "integer":
+            return (int(held), "") if float(held).is_integer() else (None, "不是整数")
+        return float(held), ""
+    options = cities if spec.type == "city" else spec.choices
+    if options is not None and spec.type != "multiselect" and spec.type != "boolean":
+        return (held, "") if held in options else (None, "不是可选项")
+    if spec.type == "multiselect":
+        kept = [v for v in held if v in (spec.choices or ())]
+        return kept, "" if len(kept) == len(held) else "含有不是可选项的内容"
+    return (held if isinstance(held, str) else str(held)), ""
+
+
+def _put(form: FormSpec, spec: FieldSpec, key: str, value: Any, cities: tuple[str, ...], where: str = "") -> None:
+    held, why = fit(spec, value, cities)
+    st.session_state[key] = held
+    warnings = st.session_state.setdefault(state.load_warnings_key(form.id), {})
+    if why:
+        warnings[key] = f"{where}「{spec.label}」的原值“{value}”{why}，无法在此显示，已留空，请重新填写。"
+    else:
+        warnings.pop(key, None)
+
+
+def load_answers(form: FormSpec, values: Mapping[str, Any], cities: tuple[str, ...]) -> None:
+    """Put a record's values (or blanks for a new row) into the fill page's widget state.
+
+    A value its widget cannot show is left blank, with a warning naming the field (``warnings``).
+    """
+    st.session_state[state.load_warnings_key(form.id)] = {}
     for spec in form.all_fields():
         value = values.get(spec.key)
         if spec.type == "table":
-            _set_rows(form, spec, list(value or []) or [{}])
+            _set_rows(form, spec, list(value or []) or [{}], cities)
         elif not spec.calculation:
-            st.session_state[state.field_key(form.id, spec.key)] = to_widget_value(spec, value) if value is not None else _empty_state(spec)
+            _put(form, spec, state.field_key(form.id, spec.key), value, cities)
+    st.session_state[state.baseline_key(form.id)] = fingerprint(form)
+
+
+def warnings(form: FormSpec) -> dict[str, str]:
+    """{widget key: message} of the stored values the last load could not show."""
+    return st.session_state.get(state.load_warnings_key(form.id)) or {}
 
 
 def current_answers(form: FormSpec) -> dict[str, Any]:
@@ -105,6 +180,25 @@ def current_answers(form: FormSpec) -> dict[str, Any]:
         elif not spec.calculation:
             answers[spec.key] = st.session_state.get(state.field_key(form.id, spec.key))
     return answers
+
+
+def fingerprint(form: FormSpec) -> str:
+    """A digest of the answers on screen, to tell unsaved input: equal answers, equal digests.
+    Fields the account may answer are left out (``lock`` sets them after a load)."""
+    typed = {k: v for k, v in current_answers(form).items() if not form.field(k).from_account}
+    return hashlib.sha256(repr(sorted(typed.items())).encode()).hexdigest()
+
+
+def has_unsaved_input(form: FormSpec) -> bool:
+    """Whether the answers on screen differ from those last loaded or saved (a new blank form
+    counts as loaded)."""
+    baseline = st.session_state.get(state.baseline_key(form.id))
+    return baseline is not None and baseline != fingerprint(form)
+
+
+def mark_saved(form: FormSpec) -> None:
+    """The answers on screen are now the saved ones."""
+    st.session_state[state.baseline_key(form.id)] = fingerprint(form)
 
 
 def _row_key(form: FormSpec, spec: FieldSpec, row: int, sub: FieldSpec) -> str:
@@ -124,27 +218,59 @@ def _table_rows(form: FormSpec, spec: FieldSpec) -> list[dict[str, Any]]:
     ]
 
 
-def _set_rows(form: FormSpec, spec: FieldSpec, rows: list[dict[str, Any]]) -> None:
+def _set_rows(form: FormSpec, spec: FieldSpec, rows: list[dict[str, Any]], cities: tuple[str, ...]) -> None:
     for i, row in enumerate(rows):
         for sub in spec.fields or ():
-            value = row.get(sub.key)
-            st.session_state[_row_key(form, spec, i, sub)] = to_widget_value(sub, value) if value is not None else _empty_state(sub)
+            _put(form, sub, _row_key(form, spec, i, sub), row.get(sub.key), cities, where=f"「{spec.label}」第 {i + 1} 行")
     st.session_state[state.table_count_key(form.id, spec.key)] = len(rows)
 
 
-def _add_row(form: FormSpec, spec: FieldSpec) -> None:
-    _set_rows(form, spec, _table_rows(form, spec) + [{}])
+def _add_row(form: FormSpec, spec: FieldSpec, cities: tuple[str, ...]) -> None:
+    _set_rows(form, spec, _table_rows(form, spec) + [{}], cities)
 
 
-def _delete_row(form: FormSpec, spec: FieldSpec, index: int) -> None:
+def _delete_row(form: FormSpec, spec: FieldSpec, index: int, cities: tuple[str, ...]) -> None:
     rows = _table_rows(form, spec)
-    _set_rows(form, spec, rows[:index] + rows[index + 1 :])
+    _set_rows(form, spec, rows[:index] + rows[index + 1 :], cities)
 
 
-def _table(form: FormSpec, spec: FieldSpec, cities: tuple[str, ...]) -> None:
+def anchor(form_id: str, key: str, row: int | None = None) -> str:
+    """The HTML id of the problem shown next to a field (or a table row): the summary links to it."""
+    return f"problem-{form_id}-{key}" + (f"-{row}" if row else "")
+
+
+def _problem_note(element_id: str, texts: list[str]) -> None:
+    """The problems of one field (or table row), in red under it, addressable by ``element_id``."""
+    body = "<br>".join(html.escape(t) for t in texts)
+    st.markdown(f'<div id="{element_id}" tabindex="-1" style="color:#b3261e;font-size:0.9rem">⚠ {body}</div>', unsafe_allow_html=True)
+
+
+def _draw(form: FormSpec, spec: FieldSpec, key: str, cities: tuple[str, ...], locked: bool) -> None:
+    if spec.type == "city":
+        _select_from(lambda _s: list(cities))(spec, key, locked)
+    else:
+        WIDGETS[REGISTRY[spec.type].widget](spec, key, locked)
+    note = warnings(form).get(key)
+    if note:
+        st.warning(note)
+
+
+Problems = Mapping[str, Mapping[int | None, list[str]]]  # field key -> table row (or None) -> messages
+
+
+def _filled_rows(form: FormSpec, spec: FieldSpec) -> list[int]:
+    """Widget indexes of the rows the validator sees: its row n is the n-th row with an answer."""
+    return [i for i, row in enumerate(_table_rows(form, spec)) if any(v not in (None, "", []) for v in row.values())]
+
+
+def _table(form: FormSpec, spec: FieldSpec, cities: tuple[str, ...], problems: Mapping[int | None, list[str]]) -> None:
     """A repeatable group: one line of sub-field widgets per row, with add and delete buttons."""
     subfields = spec.fields or ()
     st.markdown(f"**{spec.label}**" + (" \\*" if spec.required else ""), help=spec.help or None)
+    if problems.get(None):
+        _problem_note(anchor(form.id, spec.key), problems[None])
+    filled = _filled_rows(form, spec)
+    row_problems = {filled[n - 1]: (n, texts) for n, texts in problems.items() if n and n <= len(filled)}
     for i in range(_row_count(form, spec)):
         with st.container(border=True):
             columns = st.columns([3] * len(subfields) + [1], vertical_alignment="bottom")
@@ -152,12 +278,12 @@ def _table(form: FormSpec, spec: FieldSpec, cities: tuple[str, ...]) -> None:
                 with column:
                     key = _row_key(form, spec, i, sub)
                     st.session_state.setdefault(key, _empty_state(sub))
-                    if sub.type == "city":
-                        _select_from(lambda _s: list(cities))(sub, key)
-                    else:
-                        WIDGETS[REGISTRY[sub.type].widget](sub, key)
-            columns[-1].button("删除", key=f"{state.table_data_key(form.id, spec.key)}:delete:{i}", on_click=_delete_row, args=(form, spec, i), help=f"删除第 {i + 1} 行")
-    st.button(f"添加一行（{spec.label}）", key=f"{state.table_data_key(form.id, spec.key)}:add", on_click=_add_row, args=(form, spec))
+                    _draw(form, sub, key, cities, False)
+            columns[-1].button("删除", key=f"{state.table_data_key(form.id, spec.key)}:delete:{i}", on_click=_delete_row, args=(form, spec, i, cities), help=f"删除第 {i + 1} 行")
+            if i in row_problems:
+                n, texts = row_problems[i]
+                _problem_note(anchor(form.id, spec.key, n), texts)
+    st.button(f"添加一行（{spec.label}）", key=f"{state.table_data_key(form.id, spec.key)}:add", on_click=_add_row, args=(form, spec, cities))
 
 
 def _format(value: Any) -> str:
@@ -168,25 +294,46 @@ def _format(value: Any) -> str:
     return str(value)
 
 
-def _field(form: FormSpec, spec: FieldSpec, cities: tuple[str, ...], computed: dict[str, Any]) -> None:
+def _field(form: FormSpec, spec: FieldSpec, cities: tuple[str, ...], computed: dict[str, Any], locked: Mapping[str, Any], problems: Problems) -> None:
     if spec.type == "table":
-        _table(form, spec, cities)
-    elif spec.calculation:
+        _table(form, spec, cities, problems.get(spec.key, {}))
+        return
+    if spec.calculation:
         st.markdown(f"**{spec.label}**（自动计算）：{_format(computed.get(spec.key))}", help=spec.help or None)
-    elif spec.type == "city":
-        _select_from(lambda _s: list(cities))(spec, state.field_key(form.id, spec.key))
     else:
-        WIDGETS[REGISTRY[spec.type].widget](spec, state.field_key(form.id, spec.key))
+        _draw(form, spec, state.field_key(form.id, spec.key), cities, spec.key in locked)
+    texts = [t for texts in problems.get(spec.key, {}).values() for t in texts]
+    if texts:
+        _problem_note(anchor(form.id, spec.key), texts)
 
 
-def render_form(form: FormSpec, cities: tuple[str, ...]) -> None:
+def lock(form: FormSpec, answers: Mapping[str, Any], cities: tuple[str, ...]) -> dict[str, Any]:
+    """Put the answers the account gives itself into their widgets; returns those that fit (the
+    fields to draw locked). Call before ``render_form`` on every run, so they cannot drift."""
+    locked: dict[str, Any] = {}
+    for key, value in answers.items():
+        spec = form.field(key)
+        held, why = fit(spec, value, cities)
+        if not why:
+            st.session_state[state.field_key(form.id, key)] = held
+            locked[key] = held
+    return locked
+
+
+def render_form(form: FormSpec, cities: tuple[str, ...], *, locked: Mapping[str, Any] | None = None,
+                problems: Problems | None = None) -> None:
     """Draw the form by sections, showing only relevant fields and live calculations.
 
-    Short fields go two to a line; long ones (text areas, tables, multi-selects) take a line.
+    ``locked`` fields are drawn disabled (see ``lock``); ``problems`` are shown next to their
+    fields. Short fields go two to a line; long ones (text areas, tables, multi-selects) take a line.
     """
+    locked, problems = locked or {}, problems or {}
     for spec in form.all_fields():
         if spec.type != "table" and not spec.calculation:
             st.session_state.setdefault(state.field_key(form.id, spec.key), _empty_state(spec))
+    st.session_state.setdefault(state.baseline_key(form.id), fingerprint(form))
+    if warnings(form):
+        st.warning("部分原值无法在表单中显示，已留空并在字段下方说明，请重新填写后保存。")
     preview = check_answers(form, current_answers(form), cities=cities, draft=True)
     for section in form.sections:
         visible = [f for f in section.fields if f.key not in preview.hidden]
@@ -203,7 +350,7 @@ def render_form(form: FormSpec, cities: tuple[str, ...]) -> None:
             if pending and (wide or len(pending) == 2):
                 for column, short in zip(st.columns(2), pending):
                     with column:
-                        _field(form, short, cities, preview.values)
+                        _field(form, short, cities, preview.values, locked, problems)
                 pending = []
             if spec is not None and wide:
-                _field(form, spec, cities, preview.values)
+                _field(form, spec, cities, preview.values, locked, problems)

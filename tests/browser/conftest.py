@@ -1,4 +1,8 @@
-"""Browser journeys: a real `streamlit run` on a free port, driven by Debian's Chromium via Playwright."""
+"""Browser journeys: a real `streamlit run` on a free port, driven by Debian's Chromium via Playwright.
+
+``BROWSER_APP_ROOT=<checkout>`` serves the app (app.py, pages, lib, forms) of another checkout, e.g.
+``git worktree add /tmp/old <commit>``, to show that a journey fails on the code it guards against.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
+APP_ROOT = Path(os.environ.get("BROWSER_APP_ROOT") or ROOT)
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -41,11 +46,11 @@ class AppServer:
         self.url = f"http://127.0.0.1:{port}"
         self.log = data_dir.parent / f"streamlit-{port}.log"
         cmd = [
-            sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+            sys.executable, "-m", "streamlit", "run", str(APP_ROOT / "app.py"),
             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
         ]
-        full_env = {**os.environ, "APP_DATA_DIR": str(data_dir), "APP_FORMS_DIR": str(ROOT / "forms"), **env}
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
+        full_env = {**os.environ, "APP_DATA_DIR": str(data_dir), "APP_FORMS_DIR": str(APP_ROOT / "forms"), **env}
+        self.proc = subprocess.Popen(cmd, cwd=APP_ROOT, env=full_env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
         wait_http(self.url + "/_stcore/health")
 
     def stop(self) -> None:
@@ -94,3 +99,13 @@ def sign_in(page, url: str, account: str, password: str = DEMO_PASSWORD) -> None
     page.get_by_label("密码", exact=True).fill(password)
     page.get_by_role("button", name="登录").click()
     page.get_by_text(f"账号：{account}").wait_for()
+
+
+@pytest.fixture
+def phone(browser):
+    """A page in a 390x844 phone viewport (touch, mobile layout)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()

@@ -24,26 +24,40 @@ def choose(page, label: str, option: str) -> None:
     page.get_by_role("option", name=option, exact=True).click()
 
 
+def field_input(page, label: str):
+    """The <input> or <textarea> of the text, number or date widget labelled ``label``."""
+    return widget(page, "stTextInput stTextArea stNumberInput stDateInput", label).locator("input, textarea").first
+
+
 def type_into(page, label: str, text: str) -> None:
-    box = widget(page, "stTextInput stTextArea stNumberInput stDateInput", label).locator("input, textarea").first
+    box = field_input(page, label)
     box.fill(text)
     box.press("Enter" if box.get_attribute("aria-label") is None else "Tab")
 
 
-def fill_valid_att1(page) -> str:
-    """Fill every required field of 附件1 on the open fill page; return the (unique) voucher number."""
+def type_unless_locked(page, label: str, text: str) -> None:
+    """Type into a field the signed-in account does not answer itself (those are drawn locked)."""
+    box = field_input(page, label)
+    box.wait_for()
+    if box.is_enabled():
+        type_into(page, label, text)
+
+
+def fill_valid_att1(page, *, voucher: str | None = None, project: str = "精工机械设备上云项目") -> str:
+    """Fill every required field of 附件1 on the open fill page; return the voucher number (unique
+    unless given). Another row of the same provider needs another voucher and project name."""
     client_code = "91440604MA4" + "UXY7Q2"
     client_code += credit_code_check_char(client_code)
-    voucher = f"SYQ-2019-4406-{int(time.time()) % 100000:05d}"
-    type_into(page, "服务商名称", "广州云智信息科技有限公司")
-    type_into(page, "服务商统一社会信用代码", "91440101MA59ABCDEM")
+    voucher = voucher or f"SYQ-2019-4406-{int(time.time()) % 100000:05d}"
+    type_unless_locked(page, "服务商名称", "广州云智信息科技有限公司")
+    type_unless_locked(page, "服务商统一社会信用代码", "91440101MA59ABCDEM")
     choose(page, "奖补年度", "2019")
     choose(page, "企业所在地市", "佛山")
     type_into(page, "企业所在区县", "南海区")
     type_into(page, "企业名称", "佛山市南海精工机械有限公司")
     type_into(page, "企业统一社会信用代码", client_code)
     type_into(page, "服务券编号", voucher)
-    type_into(page, "项目名称", "精工机械设备上云项目")
+    type_into(page, "项目名称", project)
     choose(page, "项目类型", "工业设备上云")
     choose(page, "业务领域", "生产管控")
     type_into(page, "实施内容", "数控机床联网采集，部署设备管理云平台。")

@@ -9,7 +9,6 @@ from streamlit.testing.v1 import AppTest
 
 from lib.demo.seed import generate
 from lib.ui import state
-from lib.ui.fill import CONFLICT
 from lib.ui.widgets import to_widget_value
 
 from .conftest import sign_in
@@ -137,11 +136,11 @@ def test_correction_of_a_stale_revision_is_refused_and_offers_reload(app_env, ca
     other.update("att1", record.id, base_rev=record.rev, actor=att1_row.actor, values={"remarks": "另一处的修改"})
     at.session_state[state.field_key("att1", "remarks")] = "我的修改"
     at = click(at, "重新提交")
-    assert at.session_state[CONFLICT]
+    assert at.session_state[state.outcome_key("att1")]["kind"] == "conflict"
     assert any("重新载入" in b.label for b in at.button)
     assert reopen().get("att1", record.id).values["remarks"] == "另一处的修改"  # nothing overwritten
 
-    at = click(at, "重新载入最新版本")
+    at = click(at, "重新载入最新版本（放弃我的修改）")
     assert at.session_state[state.field_key("att1", "remarks")] == "另一处的修改"
     at.session_state[state.field_key("att1", "remarks")] = "我的修改"
     at = click(at.run(), "重新提交")

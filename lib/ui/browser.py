@@ -1,0 +1,63 @@
+"""Small scripts run in the browser where Streamlit has no Python call for it: move the focus to
+what a click produced, and close the sidebar on a phone once a page is chosen.
+
+``st.html(..., unsafe_allow_javascript=True)`` runs a script in the app's own document (as
+``lib.ui.auth`` writes its cookie). Only constants and ids built here go into a script, never text
+a person typed.
+"""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+#: Narrower than this is a phone: Streamlit lays the sidebar over the page there.
+PHONE_WIDTH = 768
+
+
+def container_class(key: str) -> str:
+    """The CSS class Streamlit gives ``st.container(key=key)``."""
+    return f"st-key-{key}"
+
+
+def focus(key: str, nonce: str) -> None:
+    """Scroll the container ``st.container(key=key)`` into view and move the keyboard focus to it
+    (so a screen reader reads it), once per ``nonce``: reruns that draw it again leave the focus
+    where the person put it."""
+    script = """<script>(() => {
+  const nonce = %s, selector = %s;
+  if (window.gdFocused === nonce) return;
+  window.gdFocused = nonce;
+  let tries = 0;
+  const go = () => {
+    const el = document.querySelector(selector);
+    if (!el) { if (tries++ < 60) setTimeout(go, 50); return; }
+    el.setAttribute("tabindex", "-1");
+    el.scrollIntoView({block: "center"});
+    el.focus({preventScroll: true});
+  };
+  go();
+})();</script>""" % (json.dumps(nonce), json.dumps("." + container_class(key)))
+    st.html(script, unsafe_allow_javascript=True)
+
+
+_CLOSE_SIDEBAR = """<script>(() => {
+  if (window.gdSidebarCloser) return;
+  window.gdSidebarCloser = true;
+  document.addEventListener("click", (event) => {
+    if (!event.target.closest('[data-testid="stSidebarNav"] a')) return;
+    if (!window.matchMedia("(max-width: %dpx)").matches) return;
+    setTimeout(() => {
+      const close = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+      if (close) close.click();
+    }, 0);
+  }, true);
+})();</script>""" % PHONE_WIDTH
+
+
+def close_sidebar_on_phones() -> None:
+    """On a phone, close the sidebar after a page is chosen in it (Streamlit leaves it open over
+    the page just opened). Drawn in the sidebar, where it takes no room; installs itself once."""
+    with st.sidebar:
+        st.html(_CLOSE_SIDEBAR, unsafe_allow_javascript=True)

@@ -1,0 +1,112 @@
+"""What the fill page shows where the filler is looking: the outcome of 提交 / 保存草稿 below the
+buttons (a summary of the problems linking to each field, a refusal, a conflict), the receipt of a
+submission in place of the form, and the question asked before an address would drop input.
+
+Each is drawn in one container that ``lib.ui.browser.focus`` scrolls to and focuses, once per
+outcome.
+"""
+
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+from lib.forms import FormSpec
+from lib.store.base import Actor, Store, StoreError
+from lib.submissions import record_for_edit
+from lib.ui import browser, fill, record_view, widgets
+
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>#|~$])")
+
+
+def _plain(text: str) -> str:
+    """``text`` shown as typed in Streamlit markdown (no emphasis, links or formulas from it)."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def panel_key(form: FormSpec) -> str:
+    """The key of the container the outcome (or receipt, or question) is drawn in."""
+    return f"fill-outcome-{form.id}"
+
+
+def show_outcome(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, ...]) -> None:
+    """The outcome of the last action, drawn below the buttons, with the focus moved to it."""
+    done = fill.outcome(form)
+    if not done or done["kind"] in ("submitted", "copied"):
+        return
+    kind = done["kind"]
+    with st.container(key=panel_key(form)):
+        if kind == "problems":
+            links = [f"- [{_plain(p['message'])}](#{widgets.anchor(form.id, p['field'], p['row'])})" for p in done["problems"]]
+            st.error(f"{done['text']}，请修改以下 {len(links)} 处问题（点击跳到该处，问题也标在各字段下方）：\n\n" + "\n".join(links))
+        elif kind in ("refused", "conflict"):
+            st.error(_plain(done["text"]))
+        elif kind == "saved":
+            st.success(_plain(done["text"]))
+        else:
+            st.info(_plain(done["text"]))
+        if kind == "conflict":
+            left, right = st.columns(2)
+            left.button("重新载入最新版本（放弃我的修改）", on_click=fill.reload_row, args=(store, form, actor, cities), width="stretch")
+            right.button("保留我的修改，基于最新版本", on_click=fill.keep_mine, args=(store, form, actor), width="stretch")
+    browser.focus(panel_key(form), done["nonce"])
+
+
+def show_notes(form: FormSpec) -> None:
+    """Notes for the top of the form: a row this session submitted is open again (the back button
+    leads there too), a new row was copied from another."""
+    row = fill.editing(form)
+    if row and row["id"] in fill.submitted(form):
+        st.warning(f"记录 {row['id']} 刚刚已经提交，现在再次打开修改它。如要填报下一个项目，请点“放弃修改，新建一条”。")
+    done = fill.outcome(form)
+    if done and done["kind"] == "copied":
+        st.info(_plain(done["text"]))
+
+
+def _back_to_my_rows(form: FormSpec) -> None:
+    fill.forget_receipt(form)
+    st.switch_page("pages/my_submissions.py", query_params={"form": form.id})
+
+
+def show_receipt(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, ...]) -> None:
+    """The receipt of the submission just made (row id, revision, time), what to do next, and the
+    submitted answers with their print view."""
+    done = fill.receipt(form)
+    with st.container(key=panel_key(form), border=True):
+        if done["pending"]:
+            st.warning(f"已保存在本机，待同步：共享表格暂时无法连接，恢复后自动提交。记录编号 {done['id']}（状态：{done['status']}，待同步）")
+        else:
+            st.success(f"提交成功！记录编号 {done['id']}（状态：{done['status']}）")
+        st.markdown(f"**回执**　记录编号：{done['id']}　版本：{done['rev']}　提交时间：{done['time']}")
+        first, second, third = st.columns(3)
+        first.button("新建下一条", type="primary", on_click=fill.start_new, args=(form, cities), width="stretch", key=f"fill:{form.id}:next")
+        second.button("复制为新记录", on_click=fill.copy_as_new, args=(store, form, done["id"], actor, cities), width="stretch",
+                      key=f"fill:{form.id}:copy", help="新记录沿用本条的填写，只留空标识项目的字段（如服务券编号）")
+        if third.button("返回我的填报", width="stretch", key=f"fill:{form.id}:mine"):
+            _back_to_my_rows(form)
+    outcome = fill.outcome(form)
+    if outcome:
+        browser.focus(panel_key(form), outcome["nonce"])
+    try:
+        record = record_for_edit(store, form, done["id"], actor)
+    except StoreError as exc:
+        st.caption(f"暂时无法显示提交的内容：{exc}")
+        return
+    record_view.print_button(form, record, cities, key=f"fill:{form.id}:print")
+    with st.expander("查看提交的内容"):
+        record_view.show(form, record.values, cities)
+
+
+def ask_before_switching(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, ...], row_id: str) -> None:
+    """The address names a row that ``fill.follow_address`` did not open, as the form on screen
+    holds unsaved input: ask first."""
+    row = fill.editing(form)
+    on_screen = f"记录 {row['id']} 的修改" if row else "新填写的内容"
+    with st.container(key=panel_key(form), border=True):
+        st.warning(f"当前表单中有尚未保存的{on_screen}。打开记录 {row_id} 会放弃这些内容；如需保留，请先返回并点“保存草稿”。")
+        go, stay = f"放弃这些内容，打开记录 {row_id}", "返回当前表单"
+        left, right = st.columns(2)
+        left.button(go, on_click=fill.switch_to, args=(store, form, row_id, actor, cities), width="stretch")
+        right.button(stay, on_click=fill.switch_to, args=(store, form, None, actor, cities), type="primary", width="stretch")
+    browser.focus(panel_key(form), f"ask:{form.id}:{row_id}")

@@ -1,0 +1,101 @@
+"""Work is never lost or overwritten on the fill page (issue 9, outcomes 1 and 2), in Chromium:
+
+- a draft reopened from 我的填报 in the same session shows what was saved, saving it again keeps it,
+  and input not yet saved survives a visit to another page;
+- after resubmitting a row opened from 我的填报 the page stops editing it: the address loses
+  ``?row=``, a receipt replaces the form, and the next project becomes a new row.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lib.store.factory import open_store
+from tests.browser.conftest import sign_in
+from tests.browser.widgets import field_input, fill_valid_att1, type_into
+
+ACCOUNT = "provider_001"  # a demo provider (README)
+
+
+def stored(app_server, row_id: str):
+    """The row as the server stored it, read by a second store on the same folder."""
+    store = open_store("local", data_dir=app_server.data_dir, background=False)
+    try:
+        return store.get("att1", row_id)
+    finally:
+        store.close()
+
+
+def go(page, name: str) -> None:
+    """Open a page through the sidebar (the same browser session, as a person does)."""
+    page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=name).click()
+
+
+def open_first_of_my_rows(page, row_id: str) -> None:
+    """我的填报 lists the newest change first: open that row (``row_id``) to correct it."""
+    go(page, "我的填报")
+    page.get_by_role("button", name="打开修改").click()
+    page.get_by_text(f"正在修改记录 {row_id}").wait_for()
+
+
+def test_a_reopened_draft_shows_what_was_saved_and_unsaved_input_survives_other_pages(app_server, page):
+    sign_in(page, app_server.url, ACCOUNT)
+    go(page, "在线填报")
+    page.get_by_text("服务商信息").wait_for()
+    type_into(page, "项目名称", "草稿中的上云项目")
+    page.get_by_role("button", name="保存草稿").click()
+    saved = page.get_by_text(re.compile("草稿已保存"))
+    saved.wait_for()
+    row_id = re.search(r"记录编号 ([^\s，。（]+)", saved.inner_text()).group(1)
+
+    open_first_of_my_rows(page, row_id)
+    assert field_input(page, "项目名称").input_value() == "草稿中的上云项目"
+
+    type_into(page, "企业名称", "草稿中的企业")
+    page.get_by_role("button", name="保存草稿").click()
+    page.get_by_text(re.compile("草稿已保存.*版本 2")).wait_for()
+    again = stored(app_server, row_id)
+    assert again.values["project_name"] == "草稿中的上云项目" and again.values["client_name"] == "草稿中的企业"
+
+    # typed, not saved, then away to another page and back: the input is still there
+    type_into(page, "企业名称", "尚未保存的企业名称")
+    go(page, "我的填报")
+    page.get_by_role("heading", name="我的填报").wait_for()
+    go(page, "在线填报")
+    page.get_by_text(f"正在修改记录 {row_id}").wait_for()
+    assert field_input(page, "企业名称").input_value() == "尚未保存的企业名称"
+    assert field_input(page, "项目名称").input_value() == "草稿中的上云项目"
+
+
+def test_after_a_resubmission_the_page_stops_editing_and_the_next_project_is_a_new_row(app_server, page):
+    sign_in(page, app_server.url, ACCOUNT)
+    go(page, "在线填报")
+    page.get_by_text("服务商信息").wait_for()
+    first_voucher = fill_valid_att1(page, voucher="SYQ-2019-4406-90001", project="第一个项目")
+    page.get_by_role("button", name="提交", exact=True).click()
+    receipt = page.get_by_text(re.compile("提交成功！记录编号"))
+    receipt.wait_for()
+    row_id = re.search(r"记录编号 (\S+)（", receipt.inner_text()).group(1)
+
+    open_first_of_my_rows(page, row_id)
+    type_into(page, "月活跃用户数", "7")
+    page.get_by_role("button", name="重新提交").click()
+    page.get_by_text(re.compile(f"提交成功！记录编号 {row_id}（状态：已提交）")).wait_for()
+    assert "row=" not in page.url, page.url
+    assert not page.get_by_text("正在修改记录").count()
+    page.get_by_text(re.compile(f"记录编号：{row_id}　版本：")).wait_for()  # the receipt
+
+    page.get_by_role("button", name="新建下一条").click()
+    page.get_by_text("服务商信息").wait_for()
+    assert field_input(page, "服务券编号").input_value() == ""
+    fill_valid_att1(page, voucher="SYQ-2019-4406-90002", project="第二个项目")
+    page.get_by_role("button", name="提交", exact=True).click()
+    second = page.get_by_text(re.compile("提交成功！记录编号"))
+    second.wait_for()
+    second_id = re.search(r"记录编号 (\S+)（", second.inner_text()).group(1)
+
+    assert second_id != row_id
+    first = stored(app_server, row_id)
+    assert first.values["voucher_no"] == first_voucher and first.values["project_name"] == "第一个项目"
+    assert first.values["monthly_active_users"] == 7 and first.rev == 2
+    assert stored(app_server, second_id).values["project_name"] == "第二个项目"
