@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         print(f"正在从日志{'重建' if args.command == 'rebuild' else '写入'}工作簿 {store.workbook_path} …", flush=True)
         try:
-            stamp = materialise(store, import_edits=args.command != "rebuild",
+            stamp = materialise(store, not_imported="按日志重建" if args.command == "rebuild" else None,
                                 lock_timeout=getattr(args, "wait", None))
         except TimeoutError:
             print("工作簿正由运行中的应用维护（它会自动按日志重写）。如需强制重建，请先停止应用再运行本命令。",

@@ -203,9 +203,10 @@ def to_cell(value: Any) -> Any:
 def same_cell(value: Any, cell: Any) -> bool:
     """Whether a cell read back from a workbook (calamine types) still shows ``value``.
 
-    Blank and "" are the same; numbers compare as floats (to 15 significant digits, what a cell
-    keeps); a date equals a midnight datetime; datetimes agree within a millisecond (Excel keeps
-    them as fractions of a day).
+    Blank and "" are the same; a line break is the same whether written CR LF, CR or LF (Excel and
+    LibreOffice save every one as LF); numbers compare as floats (to 15 significant digits, what a
+    cell keeps); a date equals a midnight datetime; datetimes agree within a millisecond (Excel
+    keeps them as fractions of a day).
     """
     a, b = _norm(to_cell(value)), _norm(cell)
     if a is None or b is None or a[0] != b[0]:
@@ -232,64 +233,108 @@ def _norm(x: Any) -> Any:
         return ("d", x)
     if isinstance(x, dt.time):
         return ("s", x.isoformat())
-    return ("s", str(x))
+    # Excel and LibreOffice save a line break as "\n" whatever was written: "\r\n" is not an edit.
+    return ("s", str(x).replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def from_cell(cell: Any, kind: str) -> Any:
-    """Best reading of a person-edited cell as a value of column ``kind``.
+    """Reading of a person-edited cell as a value of column ``kind``.
 
-    Used when importing an external edit; a cell that does not fit the kind is kept as text.
+    Used when importing an external edit. A cell that does not fit the kind (text in a number
+    column, a number too big to keep exactly, a date that is not one) raises ValueError with a
+    Chinese reason, so the importer reports that cell instead of storing text where a number belongs.
 
     >>> from_cell(3.0, "integer"), from_cell("甲；乙", "list"), from_cell("", "text")
     (3, ['甲', '乙'], None)
+    >>> from_cell("1" * 5000, "integer")
+    Traceback (most recent call last):
+    ...
+    ValueError: 不是可以保存的整数（超过 15 位）
     """
     if cell is None or cell == "":
         return None
-    if kind == "integer":
-        if isinstance(cell, float) and cell.is_integer():
-            return int(cell)
-        if isinstance(cell, str) and re.fullmatch(r"[+-]?\d+", cell.strip()):
-            return int(cell)
-        return cell
-    if kind == "number":
-        if isinstance(cell, (int, float)) and not isinstance(cell, bool):
-            return float(cell)
-        try:
-            return float(cell)
-        except (TypeError, ValueError):
-            return cell
-    if kind == "date":
-        if isinstance(cell, dt.datetime):
-            return cell.date()
-        if isinstance(cell, dt.date):
-            return cell
-        try:
-            return dt.date.fromisoformat(str(cell).strip())
-        except ValueError:
-            return cell
-    if kind == "bool":
-        if isinstance(cell, bool):
-            return cell
-        text = str(cell).strip().lower()
-        if text in ("是", "true", "1", "yes"):
-            return True
-        if text in ("否", "false", "0", "no"):
-            return False
-        return cell
+    if kind == "text":
+        if isinstance(cell, float):
+            return str(int(cell)) if cell.is_integer() else repr(cell)
+        if isinstance(cell, (dt.date, dt.datetime, dt.time)):
+            return cell.isoformat()
+        return str(cell)
     if kind == "list":
         return [item.strip() for item in str(cell).split(LIST_SEPARATOR) if item.strip()]
-    if kind == "table":
-        try:
-            parsed = decode(json.loads(str(cell)))
-        except ValueError:
-            return cell
-        return parsed if isinstance(parsed, list) else cell
-    # text
-    if isinstance(cell, float):
-        return str(int(cell)) if cell.is_integer() else repr(cell)
-    if isinstance(cell, (dt.date, dt.datetime)):
-        return cell.isoformat()
-    return str(cell)
+    reader = _CELL_READERS.get(kind)
+    if reader is None:
+        raise ValueError(f"列类型「{kind}」未知")
+    return reader(cell.strip() if isinstance(cell, str) else cell)
+
+
+def _integer_cell(cell: Any) -> int:
+    too_long = f"不是可以保存的整数（超过 {len(str(_MAX_EXACT_NUMBER)) - 1} 位）"
+    if isinstance(cell, str):
+        if not re.fullmatch(r"[+-]?\d+", cell):
+            raise ValueError("不是整数")
+        if len(cell.lstrip("+-")) >= len(str(_MAX_EXACT_NUMBER)):  # before int() parses 5,000 digits
+            raise ValueError(too_long)
+        return int(cell)
+    if isinstance(cell, float) and (cell.is_integer() or math.isinf(cell)):  # inf: digits beyond a float
+        if not abs(cell) < _MAX_EXACT_NUMBER:
+            raise ValueError(too_long)
+        return int(cell)
+    raise ValueError("不是整数")
+
+
+def _number_cell(cell: Any) -> float:
+    if isinstance(cell, bool):
+        raise ValueError("不是数字")
+    if isinstance(cell, str):
+        if len(cell) > 40:  # before float() reads 5,000 digits
+            raise ValueError("不是可以保存的数字（超过 40 个字符）")
+        if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?", cell):
+            raise ValueError("不是数字")
+        cell = float(cell)
+    if not isinstance(cell, (int, float)):
+        raise ValueError("不是数字")
+    if not math.isfinite(cell):
+        raise ValueError("不是可以保存的数字（超出范围）")
+    return float(cell)
+
+
+def _date_cell(cell: Any) -> dt.date:
+    if isinstance(cell, dt.datetime):
+        return cell.date()
+    if isinstance(cell, dt.date):
+        return cell
+    try:
+        return dt.date.fromisoformat(str(cell)[:40])
+    except ValueError:
+        raise ValueError("不是日期（应为 YYYY-MM-DD）") from None
+
+
+def _bool_cell(cell: Any) -> bool:
+    if isinstance(cell, bool):
+        return cell
+    text = str(cell).lower()
+    if text in ("是", "true", "1", "1.0", "yes"):
+        return True
+    if text in ("否", "false", "0", "0.0", "no"):
+        return False
+    raise ValueError("应为“是”或“否”")
+
+
+def _table_cell(cell: Any) -> list:
+    text = str(cell)
+    if len(text) > MAX_CELL_CHARS:
+        raise ValueError(f"超过 {MAX_CELL_CHARS} 个字符")
+    try:
+        parsed = decode(json.loads(text))
+    except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested deeper than the parser goes
+        raise ValueError("不是本系统写出的表格内容（JSON）") from None
+    if not isinstance(parsed, list) or not all(isinstance(row, dict) for row in parsed):
+        raise ValueError("不是本系统写出的表格内容（JSON）")
+    return parsed
+
+
+_CELL_READERS = {"integer": _integer_cell, "number": _number_cell, "date": _date_cell, "bool": _bool_cell,
+                 "table": _table_cell}
 
 
 def kind_of(value: Any) -> str:

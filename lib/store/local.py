@@ -1,7 +1,7 @@
 """The local store: an fsync'ed JSON-lines log is the truth, memory serves reads, and an .xlsx
 workbook beside it is rewritten in the background as a view people can open.
 
-Files in ``data_dir`` for workbook ``campaign.xlsx``::
+Files in ``data_dir`` (0700; every file in it 0600, see lib.store.private) for workbook ``campaign.xlsx``::
 
     campaign.xlsx                   the view (one sheet per form + _audit)
     campaign.log.jsonl              the log (see lib.store.state for its entries)
@@ -35,6 +35,7 @@ from lib.store.base import (
 from lib.store.codec import validate_values
 from lib.store.entries import append_entries, check_spec, check_status, event_entry, sheet_entry, update_entry
 from lib.store.log import LogFile, ProcessLock, dump_line
+from lib.store.private import private_dir
 from lib.store.state import State
 
 #: Who an edit made directly in the workbook is attributed to.
@@ -61,8 +62,7 @@ class LocalStore(Store):
         debounce: float = 0.3,
         clock: Callable[[], dt.datetime] | None = None,
     ):
-        self.data_dir = Path(data_dir)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir = private_dir(data_dir)
         self.workbook_path = self.data_dir / workbook_name
         stem = self.workbook_path.stem
         self.log_path = self.data_dir / f"{stem}.log.jsonl"
@@ -234,15 +234,14 @@ class LocalStore(Store):
             self._materialiser.ensure_running()
             time.sleep(0.05)
 
-    def state_at(self, offset: int) -> State:
-        """The view as it was after the first ``offset`` bytes of the log."""
-        state = State()
+    def replay(self, apply: Callable[[dict[str, Any]], None], upto: int) -> None:
+        """Call ``apply`` on every log entry in the first ``upto`` bytes, oldest first, with a
+        reader of its own (the store's view is left alone)."""
         reader = LogFile(self.log_path, self.log.lock.path)
         try:
-            reader.read_new(state.apply, upto=offset)
+            reader.read_new(apply, upto=upto)
         finally:
             reader.close()
-        return state
 
     # --- lifecycle -----------------------------------------------------------------------------
 

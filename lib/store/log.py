@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lib.store.base import Unavailable
+from lib.store.private import private_opener
 
 _CHUNK = 4 * 1024 * 1024
 
@@ -47,7 +48,7 @@ class ProcessLock:
 
     def __init__(self, path: Path):
         self.path = path
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        self._fd = private_opener(path, os.O_RDWR | os.O_CREAT)
         self._thread_lock = threading.RLock()
         self._depth = 0
         self._owner: int | None = None
@@ -115,7 +116,7 @@ class LogFile:
         self.lines_read = 0
         self.lock = ProcessLock(lock_path)
         existed = path.exists()
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        self._fd = private_opener(path, os.O_RDWR | os.O_CREAT | os.O_APPEND)
         if not existed:
             fsync_dir(path.parent)
 

@@ -32,11 +32,13 @@ _PROJECT_ROOT = Path(__file__).resolve().parents[2]
 _POLL = 0.2  # seconds between looks at the log's size; a stat, so cheap
 
 
-def materialise(store: LocalStore, *, import_edits: bool = True, lock_timeout: float | None = None) -> dict[str, Any]:
+def materialise(store: LocalStore, *, not_imported: str | None = None,
+                lock_timeout: float | None = None) -> dict[str, Any]:
     """Write the workbook from everything in the log now; return the stamp of the new file.
 
     A file on disk that we did not write (a person saved it in Excel/WPS) is first imported as
-    audited "外部编辑" updates (``import_edits``) or, when rebuilding, kept as a backup copy.
+    audited "外部编辑" updates or, when ``not_imported`` gives the reason not to (a rebuild),
+    only kept as a backup copy.
     Raises TimeoutError if another process holds the workbook lock past ``lock_timeout``.
     """
     if not store.workbook_lock.acquire(lock_timeout):
@@ -45,7 +47,7 @@ def materialise(store: LocalStore, *, import_edits: bool = True, lock_timeout: f
         path = store.workbook_path
         remove_stale_temps(path.parent)
         if path.exists() and matching_stamp(path) is None:
-            import_external_edits(store, import_values=import_edits)
+            import_external_edits(store, not_imported=not_imported)
         store.refresh()
         with store._mutex:  # a consistent cut; Records are immutable, so lists of them stay valid
             state = store.state
@@ -90,6 +92,7 @@ def serve(data_dir: Path, workbook_name: str, debounce: float, control: BinaryIO
     try:
         stamp = matching_stamp(store.workbook_path)
         written = stamp["offset"] if stamp else -1
+        failures = 0  # consecutive failed writes
         while not stop.is_set():
             asked = wake.wait(_POLL)
             wake.clear()
@@ -97,9 +100,9 @@ def serve(data_dir: Path, workbook_name: str, debounce: float, control: BinaryIO
                 continue
             if not asked and not stop.is_set():
                 _settle(store, debounce)
-            written = _write_surviving_errors(store, written)
+            written, failures = _write_surviving_errors(store, written, failures, stop)
         if _out_of_date(store, written):
-            _write_surviving_errors(store, written)
+            _write_surviving_errors(store, written, failures, stop)
     finally:
         store.close()
 
@@ -121,13 +124,23 @@ def _settle(store: LocalStore, debounce: float) -> None:
         size = new
 
 
-def _write_surviving_errors(store: LocalStore, written: int) -> int:
+#: Seconds to wait after the 1st, 2nd, 3rd … consecutive failed write (disk full, a hostile file).
+_RETRY_DELAYS = (2.0, 10.0, 30.0, 60.0)
+#: Failed writes after which a person's edited file is set aside unread (backed up, not imported),
+#: so that no file, whatever it holds, can stop the workbook from being written.
+_IMPORT_ATTEMPTS = 2
+
+
+def _write_surviving_errors(store: LocalStore, written: int, failures: int,
+                            stop: threading.Event) -> tuple[int, int]:
+    """One write; returns the offset the workbook now reflects and the count of consecutive failures."""
+    reason = "多次尝试导入都失败" if failures >= _IMPORT_ATTEMPTS else None
     try:
-        return materialise(store)["offset"]
-    except Exception:  # noqa: BLE001 - a daemon loop: report, wait, retry (disk full, file locked...)
+        return materialise(store, not_imported=reason)["offset"], 0
+    except Exception:  # noqa: BLE001 - a daemon loop: report, wait (longer each time), retry
         traceback.print_exc(file=sys.stderr)
-        time.sleep(2)
-        return written
+        stop.wait(_RETRY_DELAYS[min(failures, len(_RETRY_DELAYS) - 1)])
+        return written, failures + 1
 
 
 class MaterialiserProcess:

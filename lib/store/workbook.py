@@ -14,6 +14,7 @@ import json
 import os
 import re
 import uuid
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from python_calamine import CalamineWorkbook
 from lib.store.base import SYSTEM_COLUMNS, Column, Record, SheetSpec
 from lib.store.codec import to_cell
 from lib.store.log import fsync_dir
+from lib.store.private import private_opener
 from lib.store.state import STATUS_LABEL, AuditRow
 
 AUDIT_SHEET = "_audit"
@@ -94,19 +96,22 @@ def write_workbook(
     The caller stamps it and then renames it over ``path`` (see :func:`install`).
     """
     tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}{TEMP_SUFFIX}")
-    wb = xlsxwriter.Workbook(
-        str(tmp),
-        # Text stays text: nothing that looks like a formula, number or URL is converted.
-        {"constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
-         "strings_to_urls": False},
-    )
+    # Created 0600 before xlsxwriter truncates and fills it, so os.replace installs a private file
+    # (the fsync below re-checks the mode in case a library version writes a new file instead).
+    os.close(private_opener(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
     try:
+        wb = xlsxwriter.Workbook(
+            str(tmp),
+            # Text stays text: nothing that looks like a formula, number or URL is converted.
+            {"constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+             "strings_to_urls": False},
+        )
         fmt = _Formats(wb)
         for sheet in sheets:
             _write_form_sheet(wb, fmt, sheet, rows.get(sheet.form_id, []))
         _write_audit_sheet(wb, fmt, audit, titles, labels)
         wb.close()
-        fd = os.open(tmp, os.O_RDONLY)
+        fd = private_opener(tmp, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
@@ -222,7 +227,7 @@ def read_stamp(path: Path) -> list[dict[str, Any]]:
 def write_stamp(path: Path, known: list[dict[str, Any]]) -> None:
     target = stamp_path(path)
     tmp = target.with_name(target.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
+    with open(tmp, "w", encoding="utf-8", opener=private_opener) as f:
         json.dump({"format": 1, "known": known}, f, ensure_ascii=False)
         f.flush()
         os.fsync(f.fileno())
@@ -262,8 +267,65 @@ def remove_stale_temps(folder: Path) -> None:
             p.unlink()
 
 
+#: A workbook read back (a person's file) larger than this is refused before calamine parses it:
+#: calamine holds each sheet as a dense grid, so one stray cell at XFD1048576 would ask for 512 GiB.
+#: The bounds are several times the demo's 100,000 rows of ~35 columns plus their audit sheet.
+MAX_READ_CELLS = 20_000_000
+MAX_READ_BYTES = 1 << 30  # uncompressed, every part of the file together
+
+_CELL_REF = re.compile(rb'<(?:c|row|dimension)\b[^>]*?\br(?:ef)?="(?:[A-Z]{1,3}\d{1,7}:)?([A-Z]{0,3})(\d{1,7})"')
+
+
+class WorkbookTooLarge(ValueError):
+    """A workbook refused before parsing; ``str()`` says why in Chinese."""
+
+
+def check_size(path: Path) -> None:
+    """Raise WorkbookTooLarge when ``path`` would take more than the read bounds to parse.
+
+    Looks only at the zip directory and streams each sheet's XML through a regular expression for
+    its cell references (the declared dimension included), so a hostile file costs little to refuse.
+    """
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        return  # not a zip at all: calamine says so in its own words
+    with archive:
+        parts = archive.infolist()
+        if sum(p.file_size for p in parts) > MAX_READ_BYTES:
+            raise WorkbookTooLarge(f"解压后超过 {MAX_READ_BYTES >> 20} MB")
+        cells = 0
+        for part in parts:
+            if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
+                rows, cols = _extent(archive, part)
+                cells += rows * cols
+                if cells > MAX_READ_CELLS:
+                    raise WorkbookTooLarge(f"表格范围超过 {MAX_READ_CELLS:,} 个单元格（可能有远处的单元格被误填）")
+
+
+def _extent(archive: zipfile.ZipFile, part: zipfile.ZipInfo) -> tuple[int, int]:
+    """The largest row number and column number any cell reference of one sheet names."""
+    rows = cols = 0
+    tail = b""
+    with archive.open(part) as xml:
+        while chunk := xml.read(1 << 20):
+            data = tail + chunk
+            for letters, number in _CELL_REF.findall(data):
+                rows = max(rows, int(number))
+                col = 0
+                for ch in letters:
+                    col = col * 26 + ch - 64
+                cols = max(cols, col)
+            tail = data[-200:]  # a reference cut by the chunk boundary is matched in the next round
+    return rows, max(cols, 1)
+
+
 def read_sheets(path: Path) -> dict[str, list[list[Any]]]:
-    """Every sheet's cells (calamine types: str, float, bool, date, datetime; "" when blank)."""
+    """Every sheet's cells (calamine types: str, float, bool, date, datetime; "" when blank).
+
+    Raises WorkbookTooLarge (before parsing) for a file beyond the read bounds.
+    """
+    check_size(path)
     wb = CalamineWorkbook.from_path(str(path))
     try:
         return {name: wb.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in wb.sheet_names}

@@ -1,15 +1,21 @@
-"""A person saves the workbook in Excel/WPS while the app runs: the edit is imported, audited,
-backed up, and never silently overwritten."""
+"""A person saves the workbook in Excel/WPS/LibreOffice while the app runs: the edit is imported,
+audited, backed up, and never silently overwritten; a stale file never reverts the app's changes."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import subprocess
+import threading
 import time
+import zipfile
 
 import openpyxl
+import pytest
 from python_calamine import CalamineWorkbook
 
-from lib.store import LocalStore
+from lib.store import LocalStore, external, materialiser
 from lib.store.verify import verify
 from lib.store.workbook import matching_stamp
 from tests.store.store_cases import CITY, PROVINCE, SPEC
@@ -27,6 +33,19 @@ def edit_cells(path, edits, new_row=None):
     if new_row:
         ws.append(new_row)
     wb.save(path)
+
+
+def patch_xml(path, old, new):
+    """Replace ``old`` by ``new`` in the file's XML, for what openpyxl will not write (a 5,000-digit
+    number; a text over 32,767 characters) but Excel, LibreOffice or a script can."""
+    with zipfile.ZipFile(path) as zin:
+        parts = {i.filename: zin.read(i) for i in zin.infolist()}
+    hits = [name for name, data in parts.items() if old.encode() in data]
+    assert len(hits) == 1, hits
+    parts[hits[0]] = parts[hits[0]].replace(old.encode(), new.encode())
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in parts.items():
+            zout.writestr(name, data)
 
 
 def seeded(store):
@@ -52,12 +71,14 @@ def test_edited_cells_become_audited_updates_by_external_editor(store):
     assert a2.values == {**a.values, "remark": "Excel 里补充的说明", "amount": 15.5}
     assert b2.values["visit_date"] == dt.date(2020, 10, 1) and b2.values["issues"] == ["质量", "进度"]
     assert type(b2.values["count"]) is int
-    assert c2.status == "已撤回" and c2.values == c.values
+    # A status typed in the file is never imported (it moves only through review), and the audit says so.
+    assert (c2.rev, c2.status, c2.values) == (1, "已提交", c.values)
     entry = store.audit(row_id=a.id)[-1]
     assert (entry.action, entry.account) == ("外部编辑", "外部编辑")
     assert entry.changes == {"remark": (None, "Excel 里补充的说明"), "amount": (0.0, 15.5)}
     event = store.audit()[-1]
-    assert event.action == "外部编辑" and "已导入 3 行的修改" in event.note and "1 行的记录编号为空" in event.note
+    assert event.action == "外部编辑" and "已导入 2 行的修改" in event.note and "1 行的记录编号为空" in event.note
+    assert f"系统列不从工作簿导入（状态只能通过审核功能改变），已忽略：记录 {c.id}「状态」" in event.note
     backups = list(store.data_dir.glob("campaign.external-*.xlsx"))
     assert len(backups) == 1 and backups[0].name in event.note
     # The person's file is kept; the workbook is ours again and agrees with the log.
@@ -108,3 +129,140 @@ def test_background_writer_notices_an_edit_with_no_app_writes(tmp_path):
         assert verify(store).ok
     finally:
         store.close()
+
+
+def test_a_file_opened_before_the_apps_last_rewrite_does_not_revert_it(store):
+    """The person's copy shows revision 1; meanwhile the app approved three rows and a provider
+    changed a figure. Saving that copy imports only the cells the person changed."""
+    a, b, c = seeded(store)
+    opened = store.workbook_path.read_bytes()  # what the person's Excel loaded
+    for r in (a, b, c):
+        store.update("site_check", r.id, base_rev=1, actor=PROVINCE, status="已通过")
+    store.update("site_check", b.id, base_rev=2, actor=CITY, values={"amount": 99.0, "remark": "系统里的说明"})
+    assert store.flush_workbook()  # the app rewrote the workbook after the person opened it
+
+    store.workbook_path.write_bytes(opened)  # the person saves their copy with their own edits
+    edit_cells(store.workbook_path, {(a.id, "备注"): "Excel 里的说明", (b.id, "备注"): "Excel 里的另一说明",
+                                     (c.id, "状态"): "已撤回"})
+    assert store.flush_workbook()
+
+    a2, b2, c2 = (store.get("site_check", r.id) for r in (a, b, c))
+    assert [r.status for r in (a2, b2, c2)] == ["已通过"] * 3
+    assert a2.values == {**a.values, "remark": "Excel 里的说明"} and a2.rev == 3
+    assert b2.values == {**b.values, "amount": 99.0, "remark": "系统里的说明"} and b2.rev == 3
+    assert c2.rev == 2
+    assert store.audit(row_id=a.id)[-1].note == "从工作簿导入的外部修改（文件中的版本 1）"
+    note = store.audit()[-1].note
+    assert "已导入 1 行的修改" in note
+    assert f"这些字段在该文件写出后已在系统中修改，以系统为准，已忽略：记录 {b.id}「备注」" in note
+    assert f"记录 {c.id}「状态」" in note and "合同金额" not in note
+    assert verify(store).ok
+
+
+def test_cells_the_store_cannot_take_are_reported_and_the_rest_imported(store):
+    a, b, _ = seeded(store)
+    edit_cells(store.workbook_path, {(a.id, "检查人数"): 123456.5, (a.id, "合同金额"): "9" * 5000,
+                                     (a.id, "备注"): "占位文本", (a.id, "项目名称"): "改过的名称",
+                                     (b.id, "检查日期"): "下周一", (b.id, "检查人员"): "[" * 30_000})
+    patch_xml(store.workbook_path, "<v>123456.5</v>", f"<v>{'9' * 5000}</v>")
+    patch_xml(store.workbook_path, ">占位文本<", f">{'长' * 40_000}<")
+    assert store.flush_workbook()
+    a2, b2 = store.get("site_check", a.id), store.get("site_check", b.id)
+    assert a2.values == {**a.values, "project": "改过的名称"}
+    assert b2 == b
+    note = store.audit()[-1].note
+    for rid, header in ((a.id, "检查人数"), (a.id, "合同金额"), (a.id, "备注"), (b.id, "检查日期"), (b.id, "检查人员")):
+        assert f"记录 {rid}「{header}」（" in note, header
+    assert "不是可以保存的整数" in note and "超过表格单元格上限" in note and "不是日期" in note
+    assert len(note) < 5_000  # names the cells, does not echo their content
+    assert verify(store).ok
+
+
+def test_a_row_whose_revision_cell_was_changed_is_not_imported(store):
+    a, b, _ = seeded(store)
+    edit_cells(store.workbook_path, {(a.id, "版本"): 7, (a.id, "备注"): "甲", (b.id, "备注"): "乙"})
+    assert store.flush_workbook()
+    assert store.get("site_check", a.id).rev == 1
+    assert store.get("site_check", b.id).values["remark"] == "乙"
+    assert f"“版本”不是系统写出的版本号，未导入：{a.id}" in store.audit()[-1].note
+
+
+def test_a_workbook_too_large_to_parse_is_set_aside_unread(store):
+    a, _, _ = seeded(store)
+    wb = openpyxl.load_workbook(store.workbook_path)
+    wb["现场检查记录"].cell(1_048_576, 16_384, "误填")  # a stray cell at XFD1048576: 512 GiB to calamine
+    wb.save(store.workbook_path)
+    assert store.workbook_path.stat().st_size < 20_000
+    assert store.flush_workbook()
+    assert "表格范围超过" in store.audit()[-1].note and store.get("site_check", a.id).rev == 1
+    assert len(list(store.data_dir.glob("campaign.external-*.xlsx"))) == 1
+    assert verify(store).ok
+
+
+def test_backups_of_edited_files_are_bounded(store, monkeypatch):
+    monkeypatch.setattr(external, "MAX_BACKUPS", 2)
+    a, _, _ = seeded(store)
+    for i in range(4):
+        edit_cells(store.workbook_path, {(a.id, "备注"): f"第{i}次"})
+        assert store.flush_workbook()
+    assert store.get("site_check", a.id).values["remark"] == "第3次"
+    backups = sorted(store.data_dir.glob("campaign.external-*.xlsx"))
+    assert len(backups) == 2 and backups[-1].name in store.audit()[-1].note
+
+
+def test_an_import_that_keeps_failing_is_retried_a_bounded_number_of_times_then_set_aside(store, monkeypatch):
+    """Whatever breaks while importing, the writer backs off, then writes the workbook without the file."""
+    a, _, _ = seeded(store)
+    edit_cells(store.workbook_path, {(a.id, "备注"): "外部修改"})
+
+    def broken(*args, **kw):
+        raise RuntimeError("a defect in the importer")
+
+    monkeypatch.setattr(external, "diff_workbook", broken)
+    waits = []
+
+    class Stop(threading.Event):
+        def wait(self, timeout=None):
+            waits.append(timeout)
+            return False
+
+    written, failures = -1, 0
+    for _ in range(materialiser._IMPORT_ATTEMPTS):
+        written, failures = materialiser._write_surviving_errors(store, written, failures, Stop())
+        assert written == -1 and matching_stamp(store.workbook_path) is None
+        assert not list(store.data_dir.glob("campaign.external-*.xlsx"))  # no copy per attempt
+    assert waits == sorted(waits) and len(set(waits)) == len(waits)  # each wait longer than the last
+    written, failures = materialiser._write_surviving_errors(store, written, failures, Stop())
+    assert (written, failures) == (store.log.offset, 0)
+    assert matching_stamp(store.workbook_path)["offset"] == store.log.offset
+    assert "因多次尝试导入都失败未导入其内容" in store.audit()[-1].note
+    assert len(list(store.data_dir.glob("campaign.external-*.xlsx"))) == 1
+    assert max(materialiser._RETRY_DELAYS) <= 60
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_a_libreoffice_resave_without_changes_leaves_no_trace(store, tmp_path):
+    recs = [store.append("site_check", values, actor=CITY, status="已提交") for values in (
+        {"project": "007", "amount": 12.5, "count": 3, "visit_date": dt.date(2020, 9, 1), "passed": True,
+         "issues": ["质量", "安全"], "people": [{"name": "张三", "phone": "138"}], "remark": "第一行\r\n第二行"},
+        {"project": "=1+1", "amount": 0.1 + 0.2, "count": 10**16, "passed": False, "remark": "甲\r乙  "},
+        {"project": " 前导空格", "amount": 123456789.123456, "count": -3, "remark": "制表\t符\u00a0与 😀"},
+    )]
+    store.update("site_check", recs[0].id, base_rev=1, actor=PROVINCE, status="已通过")
+    assert store.flush_workbook()
+    before = len(store.audit())
+    out = tmp_path / "libreoffice"
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}",
+                    "--convert-to", "xlsx", "--outdir", str(out), str(store.workbook_path)],
+                   check=True, capture_output=True, timeout=120)
+    resaved = out / "campaign.xlsx"
+    assert resaved.read_bytes() != store.workbook_path.read_bytes()
+    os.replace(resaved, store.workbook_path)  # the person's save
+    assert matching_stamp(store.workbook_path) is None
+
+    assert store.flush_workbook()
+    assert len(store.audit()) == before
+    assert [store.get("site_check", r.id).rev for r in recs] == [2, 1, 1]
+    assert not list(store.data_dir.glob("campaign.external-*.xlsx"))
+    assert matching_stamp(store.workbook_path) is not None and verify(store).ok
