@@ -75,6 +75,7 @@ def _att1_rows(m: Maker, form: FormSpec, count: int, cities: list[CityInfo], pro
     scheme = [c for c in cities if c.projects > 0]
     voucher_seq: dict[tuple[str, str], int] = {}
     firms: dict[str, list[tuple[CityInfo, str, str, str, str]]] = {}  # per city: district, name, code, short name
+    projects: set[tuple[str, str]] = set()  # (firm code, project name): a firm's second project has its own name
     rows = []
     for i in range(count):
         # The first rows visit every city once so that even a small demo covers them all.
@@ -95,6 +96,12 @@ def _att1_rows(m: Maker, form: FormSpec, count: int, cities: list[CityInfo], pro
         provider = rng.choices(pool, weights=[p.weight for p in pool])[0]
 
         ptype, area, name_tmpl, content_tmpl = rng.choices(PROJECT_TEMPLATES, weights=TEMPLATE_WEIGHTS)[0]
+        project = name_tmpl.format(short=short)
+        for phase in "二三四五六七八九":
+            if (code, project) not in projects:
+                break
+            project = name_tmpl.format(short=short) + f"（{phase}期）"
+        projects.add((code, project))
         contract_date = m.date(D(2018, 3, 20), D(2019, 12, 31))
         year = str(contract_date.year)
         if contract_date >= D(2018, 10, 1) and contract_date.year == 2018 and rng.random() < 0.4:
@@ -122,7 +129,7 @@ def _att1_rows(m: Maker, form: FormSpec, count: int, cities: list[CityInfo], pro
             "client_name": client,
             "client_credit_code": code,
             "voucher_no": f"SYQ-{year}-{city.districts[0][1][:4]}-{seq:05d}",
-            "project_name": name_tmpl.format(short=short),
+            "project_name": project,
             "project_type": ptype,
             "business_area": area,
             "implementation_content": content_tmpl.format(n=rng.randint(3, 60)),

@@ -298,3 +298,17 @@ def test_names_never_run_out_and_stay_deterministic():
     assert set(names[:2]) == {"广州市甲五金有限公司", "广州市乙五金有限公司"}  # plain names first
     assert any(n[4] in TRADE_EXTRA and not n[5].isdigit() for n in names)  # then a third character
     assert any(any(c.isdigit() for c in n) for n in names)  # then a number
+
+
+@pytest.mark.parametrize("seed", [1, 2020])
+def test_no_filer_reports_the_same_project_twice(catalog, seed):
+    """The forms' ``unique`` groups refuse a second report of a project: the demo never makes one,
+    so every demo row can be corrected and resubmitted."""
+    data = generate(catalog, rows=2000, seed=seed)
+    for form_id, rows in data.items():
+        for group in catalog.form(form_id).unique:
+            keys = Counter(
+                (row.actor.account, *(str(row.values[k]).strip().casefold() for k in group))
+                for row in rows if all(row.values.get(k) for k in group)
+            )
+            assert [k for k, n in keys.items() if n > 1] == [], (form_id, group)
