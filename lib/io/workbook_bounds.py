@@ -31,7 +31,7 @@ MAX_ZIP_ENTRIES = 10_000
 MAX_SHEET_NAME = 31
 _CHUNK = 1 << 16
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls: not a zip; bounded by the reading subprocess only
-_CELL_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
+_CELL_REF = re.compile(r"^([A-Z]{1,3})([1-9][0-9]*)$")  # as Excel writes it: no $, no lower case, no row 0
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _MB = 1 << 20
 
@@ -45,6 +45,7 @@ MESSAGES = {
     "doctype": "文件中的部件「{part}」含有 DTD 或实体声明，Excel 工作簿不会含有这些内容，未读取。",
     "bad_xml": "文件中的部件「{part}」不是有效的 XML（第 {line} 行）：文件已损坏，或不是 Excel 保存的工作簿。",
     "sheet_name": "工作表名「{name}」无效：{why}。请在 Excel 中重命名该工作表后重新上传。",
+    "bad_reference": "工作表「{sheet}」中的单元格引用「{ref}」无效：文件已损坏，或不是 Excel 保存的工作簿。",
     "dimension": "工作表「{sheet}」声明的数据范围 {ref} 超过上限（最多 {rows} 行、{columns} 列）。请删除多余的行列后重新上传。",
     "cell_out_of_range": "工作表「{sheet}」的单元格 {cell} 有内容，超出允许的范围（最多 {rows} 行、{columns} 列）。请删除该单元格或多余的行列后重新上传。",
     "area": "工作表合计 {cells} 个单元格（每个工作表从 A1 到最后一个有内容的单元格），超过上限 {limit}（{rows} 行 × {columns} 列）。请删除多余的行列或工作表后重新上传。",
@@ -294,6 +295,8 @@ def _scan_sheet(book: zipfile.ZipFile, sheet: str, part: str, limits: WorkbookLi
         if tag == "c":
             ref = attrs.get("r")
             pos = position(ref) if ref else None
+            if ref and pos is None:  # a reader might place it anywhere (or fail): refuse what we cannot place
+                raise _Refused(ExcelReadError("bad_reference", sheet=sheet, ref=shown_name(ref)))
             state["col"] = pos[1] if pos else state["col"] + 1
             if pos:
                 state["row"] = pos[0]

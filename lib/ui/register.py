@@ -55,7 +55,9 @@ def register_panel(kind: reg.RegisterKind, actor: Actor) -> None:
     board.export_button("下载导入模板", lambda: {kind.title: reg.template_frame(kind)}, f"{kind.title}_模板.xlsx", key=f"register:{kind.key}:template")
     upload = st.file_uploader(f"上传{kind.title}（.xlsx）", type=["xlsx", "xls", "ods"], key=f"register:{kind.key}:file",
                               max_upload_size=max(1, math.ceil(context.settings().upload_max_mb)))
-    if upload is not None:
+    if upload is None:
+        st.session_state.pop(PARSED.format(kind=kind.key), None)  # the file was removed: free what it held
+    else:
         parsed = parsed_upload(kind, upload.getvalue(), upload.name)
         if parsed.problems:
             _show_problems(parsed, upload.name)
