@@ -36,7 +36,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-
 #: Longest expression text; the shipped forms' longest is under 100 characters.
 MAX_EXPRESSION_CHARS = 500
 #: Deepest expression tree (each operator or call is one level).
@@ -92,7 +91,14 @@ def _null_safe(fn: Callable) -> Callable:
     return wrapper
 
 
-#: name -> (callable, blank-safe?) ; blank-safe functions receive blanks, others return blank.
+def _round(value: Any, places: Any = None) -> Any:
+    # round(5, -10**9) would compute 10**(10**9): the places are bounded first.
+    if places is not None and (not isinstance(places, int) or isinstance(places, bool) or abs(places) > MAX_RESULT_DIGITS):
+        raise EvaluationError(f"round 的小数位数应为 -{MAX_RESULT_DIGITS} 到 {MAX_RESULT_DIGITS} 之间的整数")
+    return round(value) if places is None else round(value, places)
+
+
+#: name -> callable; blank-safe functions receive blanks, the others (``_null_safe``) return blank.
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "blank": _blank,
     "filled": lambda v: not _blank(v),
@@ -105,18 +111,10 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "min": _null_safe(min),
     "max": _null_safe(max),
     "abs": _null_safe(abs),
-    "round": _null_safe(round),
+    "round": _null_safe(_round),
     "coalesce": lambda *args: next((a for a in args if not _blank(a)), None),
 }
 
-def _round(value: Any, places: Any = None) -> Any:
-    # round(5, -10**9) would compute 10**(10**9): the places are bounded first.
-    if places is not None and (not isinstance(places, int) or isinstance(places, bool) or abs(places) > MAX_RESULT_DIGITS):
-        raise EvaluationError(f"round 的小数位数应为 -{MAX_RESULT_DIGITS} 到 {MAX_RESULT_DIGITS} 之间的整数")
-    return round(value) if places is None else round(value, places)
-
-
-FUNCTIONS["round"] = _null_safe(_round)
 
 #: The kinds of value an expression handles (a field's kind, see types.FieldType.kind, maps onto them).
 KINDS = ("number", "text", "date", "bool", "list", "table")
@@ -414,7 +412,7 @@ class Expression:
                 return _bounded(FUNCTIONS[name](*args))
             except EvaluationError:
                 raise
-            except (TypeError, ValueError, ArithmeticError, AttributeError) as exc:
+            except (TypeError, ValueError, ArithmeticError, AttributeError):
                 given = "、".join(_KIND_WORDS.get(_kind_of(a) or "", "空白" if a is None else "其他") for a in args)
                 raise EvaluationError(f"函数 {name} 不能用于{given}") from None
         raise ExpressionError(f"不支持的语法「{type(node).__name__}」")  # unreachable after _check

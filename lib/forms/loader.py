@@ -66,6 +66,22 @@ _MESSAGES = {
 }
 
 
+def _in_document(data: Any, loc: tuple) -> tuple:
+    """The part of a pydantic error location the author wrote: a union adds its member's type name
+    under a scalar (``max.float``), which names nothing in the file."""
+    node = data
+    for depth, step in enumerate(loc):
+        if isinstance(node, dict):
+            if step not in node:
+                return loc[: depth + 1]  # a missing or unknown key is still one the author names
+            node = node[step]
+        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            node = node[step]
+        else:
+            return loc[:depth]
+    return loc
+
+
 def _validate(model: type[BaseModel], data: Any, lines: LineMap, filename: str) -> BaseModel:
     try:
         return model.model_validate(data)
@@ -73,10 +89,14 @@ def _validate(model: type[BaseModel], data: Any, lines: LineMap, filename: str) 
         problems = []
         errors = exc.errors()
         locs = [tuple(e["loc"]) for e in errors]
+        reported: set[tuple] = set()
         for err in errors:
-            loc = tuple(err["loc"])
-            if any(other != loc and other[: len(loc)] == loc for other in locs):
+            if any(other != tuple(err["loc"]) and other[: len(err["loc"])] == tuple(err["loc"]) for other in locs):
                 continue  # a container failing because of a problem inside it: report the inner one
+            loc = _in_document(data, tuple(err["loc"]))
+            if loc in reported:
+                continue  # one value failing each member of a union (`max: float | date`): say it once
+            reported.add(loc)
             name = _field_name(data, loc)
             attr = ".".join(str(p) for p in loc[-1:]) if loc else ""
             msg = _MESSAGES.get(err["type"], err["msg"])

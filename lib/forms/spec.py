@@ -25,7 +25,8 @@ AccountAttr = Literal["org", "org_code", "city"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No inf or nan in a bound, weight or ratio: a comparison with nan is always false.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class FieldSpec(_Strict):

@@ -125,7 +125,7 @@ def test_a_campaign_broken_at_start_is_a_chinese_problem_and_forms_still_serve(s
     catalog = load_catalog(shipped_copy)
     assert [f.id for f in catalog.forms()] == ["att1", "att2", "att3"]
     with pytest.raises(FormDefinitionError) as info:
-        catalog.campaign
+        _ = catalog.campaign
     assert [p.code for p in info.value.problems] == ["campaign_unavailable", "yaml_syntax"]
     assert "campaign.yaml" in str(info.value) and "无法使用" in str(info.value)
     write(shipped_copy / "campaign.yaml", (SHIPPED / "campaign.yaml").read_text(encoding="utf-8"))
@@ -182,3 +182,10 @@ def test_campaign_files_are_bounded_the_same_way():
 def test_load_yaml_keeps_lines_for_ordinary_text():
     data, lines = load_yaml("a:\n  - b: 1\n", "x.yaml")
     assert data == {"a": [{"b": 1}]} and lines.line_of(("a", 0, "b")) == 2
+
+
+@pytest.mark.parametrize("bound", [".inf", "-.inf", ".nan"])
+def test_a_bound_must_be_a_finite_number(bound):
+    text = FORM.format(extra=f"      - key: amount\n        label: 金额\n        type: money\n        max: {bound}\n")
+    [found] = refused(text)
+    assert (found.code, found.field) == ("invalid_definition", "amount") and "有限" in found.message
