@@ -170,7 +170,9 @@ def check_workbook(data: bytes, limits: WorkbookLimits) -> None:
             _check_parts(book, limits)
             if "xl/workbook.xml" in book.NameToInfo:
                 _check_sheets(book, limits)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as exc:
+    except ExcelReadError:
+        raise
+    except Exception as exc:  # zipfile and zlib raise many types for a broken or encrypted file
         raise ExcelReadError("unreadable", detail=type(exc).__name__) from None
 
 

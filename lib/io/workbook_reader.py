@@ -19,6 +19,7 @@ import io
 import json
 import logging
 import resource
+import signal
 import subprocess
 import sys
 import threading
@@ -101,8 +102,11 @@ def read_bounded(data: bytes, limits: WorkbookLimits) -> list[tuple[str, list[li
     except ValueError:
         answer = None
     if done.returncode != 0 or not isinstance(answer, dict):
-        # killed by the address-space limit (an allocation that failed and aborted) or a crash
+        # ended by a signal: SIGXCPU at the CPU limit, else an allocation over the address-space
+        # limit that aborted (Rust) or crashed
         log.warning("upload reader exited %s: %s", done.returncode, done.stderr[:500].decode(errors="replace"))
+        if done.returncode == -signal.SIGXCPU:
+            raise ExcelReadError("read_timeout", limit=f"{limits.seconds:g}")
         raise ExcelReadError("read_memory", limit=limits.memory_bytes >> 20)
     if "error" in answer:
         raise ExcelReadError(answer["error"], **answer["params"])
@@ -129,6 +133,8 @@ def child_main() -> None:
         text = json.dumps({"error": exc.code, "params": exc.params}, ensure_ascii=False)
     except MemoryError:
         text = json.dumps({"error": "read_memory", "params": {"limit": limits.memory_bytes >> 20}})
+    except Exception as exc:  # anything else hostile bytes provoke is a refusal, never a crash
+        text = json.dumps({"error": "unreadable", "params": {"detail": type(exc).__name__}})
     sys.stdout.buffer.write(text.encode())
 
 

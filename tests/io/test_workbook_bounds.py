@@ -165,3 +165,13 @@ def test_bytes_that_are_no_workbook_are_refused_by_the_reader():
     with pytest.raises(ExcelReadError) as refused:
         read_upload(b"PK\x03\x04 not really", LIMITS)
     assert refused.value.code == "unreadable" and "无法读取该文件" in str(refused.value)
+
+
+def test_a_corrupted_part_is_refused_as_unreadable_by_the_check_and_the_reader(tmp_path):
+    data = bytearray(xlsx([Sheet("S", table([[f"第{i}行", i] for i in range(500)]))]))
+    start = data.find(b"xl/worksheets/sheet1.xml") + len("xl/worksheets/sheet1.xml") + 40
+    data[start:start + 64] = bytes(range(64))  # deflate data no writer made
+    assert refusal(bytes(data)).code == "unreadable"
+    with pytest.raises(ExcelReadError) as refused:
+        read_upload(saved(tmp_path / "broken.xlsx", bytes(data)), LIMITS)
+    assert refused.value.code == "unreadable"
