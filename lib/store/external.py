@@ -31,11 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lib.io.workbook_bounds import ExcelReadError
 from lib.store.base import SYSTEM_COLUMNS, ConflictError, InvalidValue, Record
 from lib.store.codec import from_cell, kind_of, same_cell, same_value, validate_values
 from lib.store.private import private_opener
 from lib.store.state import State
-from lib.store.workbook import TEMP_SUFFIX, WorkbookTooLarge, read_sheets, read_stamp
+from lib.store.workbook import TEMP_SUFFIX, read_limits, read_sheets, read_stamp
 
 if TYPE_CHECKING:
     from lib.store.local import LocalStore
@@ -106,9 +107,12 @@ def import_external_edits(store: LocalStore, *, not_imported: str | None = None)
             note = f"工作簿不是由本系统写入的（没有写入记录），未导入其内容；该文件已备份为 {backup.name}。"
         else:
             try:
-                sheets = read_sheets(copy)
-            except WorkbookTooLarge as err:
-                note = f"工作簿被外部修改，但{err}，未导入；该文件已备份为 {backup.name}。"
+                store.refresh()
+                with store._mutex:
+                    limits = read_limits(store.state)
+                sheets = read_sheets(copy, limits)
+            except ExcelReadError as err:
+                note = f"工作簿被外部修改，但未通过读取前的检查，未导入（{err}）；该文件已备份为 {backup.name}。"
             except Exception as err:  # noqa: BLE001 - calamine raises several types for a damaged file
                 note = f"工作簿被外部修改但无法读取（{err}），未导入；该文件已备份为 {backup.name}。"
             else:

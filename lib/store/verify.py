@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lib.store.codec import same_cell
-from lib.store.workbook import AUDIT_HEADERS, AUDIT_SHEET, layout, matching_stamp, read_sheets
+from lib.store.workbook import AUDIT_HEADERS, AUDIT_SHEET, layout, matching_stamp, read_limits, read_sheets
 
 if TYPE_CHECKING:
     from lib.store.local import LocalStore
@@ -73,7 +73,7 @@ def verify(store: LocalStore) -> Report:
     if matching_stamp(path) is None:
         report.problems.append(f"工作簿 {path.name} 在系统最后一次写入后被修改过（或不是本系统写入的）")
     try:
-        grids = read_sheets(path)
+        grids = read_sheets(path, read_limits(state))
     except Exception as err:  # noqa: BLE001 - any reader error means the file is not usable
         report.problems.append(f"工作簿无法读取：{err}")
         return report

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import uuid
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +22,12 @@ from typing import Any
 import xlsxwriter
 from python_calamine import CalamineWorkbook
 
+from lib.io.workbook_bounds import WorkbookLimits, check_workbook
 from lib.store.base import SYSTEM_COLUMNS, Column, Record, SheetSpec
 from lib.store.codec import to_cell
 from lib.store.log import fsync_dir
 from lib.store.private import private_opener
-from lib.store.state import STATUS_LABEL, AuditRow
+from lib.store.state import STATUS_LABEL, AuditRow, State
 
 AUDIT_SHEET = "_audit"
 AUDIT_HEADERS = ("时间", "账号", "操作", "表单", "记录编号", "版本", "变更内容", "备注")
@@ -267,65 +267,27 @@ def remove_stale_temps(folder: Path) -> None:
             p.unlink()
 
 
-#: A workbook read back (a person's file) larger than this is refused before calamine parses it:
-#: calamine holds each sheet as a dense grid, so one stray cell at XFD1048576 would ask for 512 GiB.
-#: The bounds are several times the demo's 100,000 rows of ~35 columns plus their audit sheet.
-MAX_READ_CELLS = 20_000_000
-MAX_READ_BYTES = 1 << 30  # uncompressed, every part of the file together
-
-_CELL_REF = re.compile(rb'<(?:c|row|dimension)\b[^>]*?\br(?:ef)?="(?:[A-Z]{1,3}\d{1,7}:)?([A-Z]{0,3})(\d{1,7})"')
+#: Cap on a workbook read back, packed and unpacked (the demo's 100,000 rows take a tenth of it).
+_READ_BYTES = 1 << 30
 
 
-class WorkbookTooLarge(ValueError):
-    """A workbook refused before parsing; ``str()`` says why in Chinese."""
+def read_limits(state: State) -> WorkbookLimits:
+    """What reading back a workbook of this store may cost: twice its longest sheet plus 10,000
+    rows, its widest sheet plus 50 columns. A person's file beyond that (one stray cell at
+    XFD1048576 asks calamine for 512 GiB) is refused before it is parsed."""
+    rows = max([len(state.audit), *(len(recs) for recs in state.rows.values())]) + 1
+    columns = max([len(AUDIT_HEADERS), *(len(SYSTEM_COLUMNS) + len(state.columns(f)) for f in state.specs)])
+    return WorkbookLimits(max_bytes=_READ_BYTES, max_unzipped_bytes=_READ_BYTES, max_ratio=1000.0,
+                          max_rows=min(2 * rows + 10_000, 1_048_576), max_columns=min(columns + 50, 16_384),
+                          memory_bytes=0, seconds=0)  # these two bound the upload subprocess, unused here
 
 
-def check_size(path: Path) -> None:
-    """Raise WorkbookTooLarge when ``path`` would take more than the read bounds to parse.
-
-    Looks only at the zip directory and streams each sheet's XML through a regular expression for
-    its cell references (the declared dimension included), so a hostile file costs little to refuse.
-    """
-    try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        return  # not a zip at all: calamine says so in its own words
-    with archive:
-        parts = archive.infolist()
-        if sum(p.file_size for p in parts) > MAX_READ_BYTES:
-            raise WorkbookTooLarge(f"解压后超过 {MAX_READ_BYTES >> 20} MB")
-        cells = 0
-        for part in parts:
-            if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
-                rows, cols = _extent(archive, part)
-                cells += rows * cols
-                if cells > MAX_READ_CELLS:
-                    raise WorkbookTooLarge(f"表格范围超过 {MAX_READ_CELLS:,} 个单元格（可能有远处的单元格被误填）")
-
-
-def _extent(archive: zipfile.ZipFile, part: zipfile.ZipInfo) -> tuple[int, int]:
-    """The largest row number and column number any cell reference of one sheet names."""
-    rows = cols = 0
-    tail = b""
-    with archive.open(part) as xml:
-        while chunk := xml.read(1 << 20):
-            data = tail + chunk
-            for letters, number in _CELL_REF.findall(data):
-                rows = max(rows, int(number))
-                col = 0
-                for ch in letters:
-                    col = col * 26 + ch - 64
-                cols = max(cols, col)
-            tail = data[-200:]  # a reference cut by the chunk boundary is matched in the next round
-    return rows, max(cols, 1)
-
-
-def read_sheets(path: Path) -> dict[str, list[list[Any]]]:
+def read_sheets(path: Path, limits: WorkbookLimits) -> dict[str, list[list[Any]]]:
     """Every sheet's cells (calamine types: str, float, bool, date, datetime; "" when blank).
 
-    Raises WorkbookTooLarge (before parsing) for a file beyond the read bounds.
+    Raises ExcelReadError (a ValueError with a Chinese message) before parsing a file beyond ``limits``.
     """
-    check_size(path)
+    check_workbook(path.read_bytes(), limits)
     wb = CalamineWorkbook.from_path(str(path))
     try:
         return {name: wb.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in wb.sheet_names}

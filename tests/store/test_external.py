@@ -194,7 +194,7 @@ def test_a_workbook_too_large_to_parse_is_set_aside_unread(store):
     wb.save(store.workbook_path)
     assert store.workbook_path.stat().st_size < 20_000
     assert store.flush_workbook()
-    assert "表格范围超过" in store.audit()[-1].note and store.get("site_check", a.id).rev == 1
+    assert "未通过读取前的检查" in store.audit()[-1].note and "XFD1048576" in store.audit()[-1].note and store.get("site_check", a.id).rev == 1
     assert len(list(store.data_dir.glob("campaign.external-*.xlsx"))) == 1
     assert verify(store).ok
 
