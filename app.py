@@ -3,7 +3,7 @@
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from lib.ui import auth
+from lib.ui import auth, browser
 
 # Streamlit runs the first script run of a process inside its legacy pages/ wrapper (our pages/
 # folder triggers it) until st.navigation switches that off; widgets drawn in that run get ids
@@ -38,4 +38,5 @@ if legacy_first_run:
     st.rerun()
 if account is not None:
     auth.account_box(account)
+    browser.close_sidebar_on_phones()
 navigation.run()

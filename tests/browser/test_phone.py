@@ -1,0 +1,44 @@
+"""On a 390 px phone (issue 9, outcome 9): choosing a page closes the sidebar, a phone field opens
+the numeric keypad (a tel input), and a provider fills and submits 附件1 with the outcome in view."""
+
+from __future__ import annotations
+
+import re
+
+from tests.browser.conftest import sign_in
+from tests.browser.widgets import field_input, fill_valid_att1
+
+
+def sidebar_open(page) -> bool:
+    """Whether the sidebar covers part of the viewport."""
+    box = page.locator("[data-testid='stSidebar']").bounding_box()
+    return box is not None and box["x"] + box["width"] > 1
+
+
+def test_a_provider_submits_att1_on_a_phone(app_server, phone):
+    page = phone
+    sign_in(page, app_server.url, "provider_001")
+    page.locator("[data-testid='stExpandSidebarButton']").click()
+    page.wait_for_function("() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().right > 200", timeout=10_000)
+    page.locator("[data-testid='stSidebarNav']").get_by_role("link", name="在线填报").click()
+    page.get_by_text("服务商信息").wait_for()
+    page.wait_for_function("() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().right <= 1", timeout=10_000)
+    assert not sidebar_open(page)
+
+    assert field_input(page, "联系电话").get_attribute("type") == "tel"
+    # the account answers its own name and credit code: shown, locked
+    assert not field_input(page, "服务商名称").is_enabled()
+    assert field_input(page, "服务商名称").input_value()
+
+    fill_valid_att1(page)
+    submit = page.get_by_role("button", name="提交", exact=True)
+    box = submit.bounding_box()
+    assert box and box["width"] > 300, "the submit button spans the phone's width (one thumb)"
+    submit.click()
+    confirmation = page.get_by_text(re.compile("提交成功！记录编号"))
+    confirmation.or_(page.get_by_text("提交未成功")).first.wait_for()
+    assert confirmation.count(), page.locator("[data-testid='stAlert']").all_inner_texts()
+    confirmation.wait_for()
+    assert confirmation.is_visible()
+    top = confirmation.bounding_box()["y"]
+    assert 0 <= top < 844, f"the outcome is in view (top at {top}px)"
