@@ -180,8 +180,9 @@ class FormCatalog:
         entry = entries.get(path.name, _Entry())
         try:
             stat = path.stat()
-        except FileNotFoundError:
-            entries[path.name] = replace(entry, problems=(problem("invalid_definition", where=path.name, detail="文件不存在"),))
+        except OSError as exc:  # gone, or unreadable (permissions): the last valid version keeps serving
+            detail = "文件不存在" if isinstance(exc, FileNotFoundError) else f"文件无法读取（{type(exc).__name__}）"
+            entries[path.name] = replace(entry, problems=(problem("invalid_definition", where=path.name, detail=detail),))
             return False
         if not force and (stat.st_mtime_ns, stat.st_size) == (entry.mtime_ns, entry.size):
             return False

@@ -189,3 +189,10 @@ def test_a_bound_must_be_a_finite_number(bound):
     text = FORM.format(extra=f"      - key: amount\n        label: 金额\n        type: money\n        max: {bound}\n")
     [found] = refused(text)
     assert (found.code, found.field) == ("invalid_definition", "amount") and "有限" in found.message
+
+
+def test_a_folder_named_like_a_form_is_a_problem_not_a_crash(shipped_copy):
+    (shipped_copy / "att9.yaml").mkdir()
+    catalog = load_catalog(shipped_copy)
+    assert [f.id for f in catalog.forms()] == ["att1", "att2", "att3"]
+    assert [p.code for p in catalog.problems()["att9.yaml"]] == ["load_failed"]
