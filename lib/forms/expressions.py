@@ -154,7 +154,7 @@ SIGNATURES: dict[str, Signature] = {
     "round": Signature(1, 2, (_NUMERIC,), "number"),
     "coalesce": Signature(1, None, (_ANY,), None),
 }
-_KIND_WORDS = {"number": "数字", "text": "文字", "date": "日期", "bool": "是/否", "list": "多选列表", "table": "表格"}
+KIND_WORDS = {"number": "数字", "text": "文字", "date": "日期", "bool": "是/否", "list": "多选列表", "table": "表格"}
 
 
 def _kind_of(value: Any) -> str | None:
@@ -280,6 +280,14 @@ class Expression:
         self._infer(self._tree, kinds, found)
         return found
 
+    def kind(self, kinds: dict[str, str]) -> str | None:
+        """The kind of value the expression gives (None: not known before the answers).
+
+        >>> Expression("days_between(start, end)").kind({"start": "date", "end": "date"})
+        'number'
+        """
+        return self._infer(self._tree, kinds, [])
+
     def _infer(self, node: ast.AST, kinds: dict[str, str], found: list[str]) -> str | None:
         """The kind ``node`` evaluates to (None: not known), appending the mistakes met on the way."""
         if isinstance(node, ast.Constant):
@@ -294,7 +302,7 @@ class Expression:
             if isinstance(node.op, ast.Not):
                 return "bool"
             if operand not in (None, "number"):
-                found.append(f"正负号只能用于数字，这里是{_KIND_WORDS[operand]}")
+                found.append(f"正负号只能用于数字，这里是{KIND_WORDS[operand]}")
             return "number"
         if isinstance(node, ast.Compare):
             left = self._infer(node.left, kinds, found)
@@ -302,10 +310,10 @@ class Expression:
                 right = self._infer(comp, kinds, found)
                 if isinstance(op, (ast.In, ast.NotIn)):
                     if right not in (None, "text", "list", "table"):
-                        found.append(f"in 的右边应为文字或列表，这里是{_KIND_WORDS[right]}")
+                        found.append(f"in 的右边应为文字或列表，这里是{KIND_WORDS[right]}")
                 elif isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)) and None not in (left, right) and left != right \
                         and {left, right} != {"date", "text"}:
-                    found.append(f"不能比较{_KIND_WORDS[left]}和{_KIND_WORDS[right]}的大小")
+                    found.append(f"不能比较{KIND_WORDS[left]}和{KIND_WORDS[right]}的大小")
                 left = right
             return "bool"
         if isinstance(node, ast.BoolOp):
@@ -328,8 +336,8 @@ class Expression:
             for i, kind in enumerate(args):
                 allowed = signature.arg(i)
                 if allowed and kind is not None and kind not in allowed:
-                    wanted = "或".join(_KIND_WORDS[k] for k in KINDS if k in allowed)
-                    found.append(f"函数 {node.func.id} 的第 {i + 1} 个参数应为{wanted}，这里是{_KIND_WORDS[kind]}")
+                    wanted = "或".join(KIND_WORDS[k] for k in KINDS if k in allowed)
+                    found.append(f"函数 {node.func.id} 的第 {i + 1} 个参数应为{wanted}，这里是{KIND_WORDS[kind]}")
             return signature.result
         return None
 
@@ -413,7 +421,7 @@ class Expression:
             except EvaluationError:
                 raise
             except (TypeError, ValueError, ArithmeticError, AttributeError):
-                given = "、".join(_KIND_WORDS.get(_kind_of(a) or "", "空白" if a is None else "其他") for a in args)
+                given = "、".join(KIND_WORDS.get(_kind_of(a) or "", "空白" if a is None else "其他") for a in args)
                 raise EvaluationError(f"函数 {name} 不能用于{given}") from None
         raise ExpressionError(f"不支持的语法「{type(node).__name__}」")  # unreachable after _check
 
@@ -433,7 +441,7 @@ def _binop_kind(op: ast.operator, left: str | None, right: str | None, found: li
     if isinstance(op, ast.Mult) and "number" in pair and ({"text", "list"} & set(pair)):
         return left if left != "number" else right
     symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Mod: "%", ast.FloorDiv: "//"}[type(op)]
-    found.append(f"不能对{_KIND_WORDS[left]}和{_KIND_WORDS[right]}做 {symbol} 运算")
+    found.append(f"不能对{KIND_WORDS[left]}和{KIND_WORDS[right]}做 {symbol} 运算")
     return None
 
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .expressions import FUNCTIONS, Expression, ExpressionError
+from .expressions import FUNCTIONS, KIND_WORDS, Expression, ExpressionError
 from .patterns import PatternError, compile_pattern
 from .types import REGISTRY
 
@@ -217,6 +217,11 @@ def _field_problems(spec: FieldSpec, path: tuple, scope: dict[str, str | None], 
         text = getattr(spec, attr)
         if text:
             found += _expression_problems(text, path + (attr,), spec.key, attr, scope)
+    if spec.calculation and not any(p[0] == path + ("calculation",) for p in found):
+        given, declared = Expression(spec.calculation).kind(scope), scope.get(spec.key)
+        if None not in (given, declared) and given != declared:
+            detail = f"算出的是{KIND_WORDS[given]}，字段类型「{spec.type}」要的是{KIND_WORDS[declared]}"
+            found.append((path + ("calculation",), "expression_type", {"field": spec.key, "attr": "calculation", "detail": detail}))
     return found
 
 

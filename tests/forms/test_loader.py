@@ -50,6 +50,7 @@ CASES = [
     ("kind mistake in a rule", "      - key: amount\n        label: 金额\n        type: money\n        constraint: \"len(amount) > 1\"\n", "expression_type", "amount", 4),
     ("abs of text", "      - key: amount\n        label: 金额\n        type: money\n        relevant: \"abs(name) > 1\"\n", "expression_type", "amount", 4),
     ("backreference pattern", "      - key: code\n        label: 编号\n        type: text\n        pattern: \"(a)\\\\1\"\n", "bad_pattern", "code", 4),
+    ("calculation of the wrong kind", "      - key: amount\n        label: 金额\n        type: money\n        calculation: \"name + '万元'\"\n", "expression_type", "amount", 4),
     ("key not snake_case", "      - key: Amount\n        label: 金额\n        type: money\n", "invalid_definition", "Amount", 1),
 ]
 
