@@ -258,8 +258,9 @@ def _sheet_parts(book: zipfile.ZipFile, budget: list[int]) -> list[tuple[str, st
             raise ExcelReadError("sheet_name", name=shown_name(name), why=why)
         target = targets.get(rid, "")
         part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-        if part in book.NameToInfo:
-            parts.append((name, part))
+        if part not in book.NameToInfo:  # a reader might find it where we did not look: refuse
+            raise ExcelReadError("unreadable", detail=f"找不到工作表「{shown_name(name)}」的内容")
+        parts.append((name, part))
     return parts
 
 
@@ -307,7 +308,8 @@ def _scan_sheet(book: zipfile.ZipFile, sheet: str, part: str, limits: WorkbookLi
             state["valued"] = True
         elif tag == "row":
             r = attrs.get("r", "")
-            state["row"] = (int(r) if len(r) <= 9 else limits.max_rows + 1) if r.isdigit() else state["row"] + 1
+            digits = r.isascii() and r.isdigit()
+            state["row"] = (int(r) if len(r) <= 9 else limits.max_rows + 1) if digits else state["row"] + 1
             state["col"] = 0
         elif tag == "dimension":
             ref = attrs.get("ref", "")

@@ -3,6 +3,8 @@ nothing written), out-of-scope entries, re-import, and the demo register."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import openpyxl
@@ -236,3 +238,19 @@ def test_a_value_the_store_refuses_stops_the_import_before_the_first_write(tmp_p
         reg.import_register(store, parsed, PROVINCE, file_name="ok.xlsx")
     assert (raised.value.problems[0].code, raised.value.problems[0].row) == ("bad_value", 3)
     assert nothing_written(store)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+@pytest.mark.parametrize("fmt", ["xlsx", "ods", "xls"])
+def test_a_register_saved_by_libreoffice_passes_the_bounds(tmp_path, fmt):
+    """The bounds refuse hostile files, not what real spreadsheet software writes."""
+    source = tmp_path / "清单.xlsx"
+    workbook(source, [GOOD, variant(服务券编号="SYQ-2019-4401-00002", 兑现状态="取消申报")], title_rows=1)
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}",
+                    "--convert-to", fmt, "--outdir", str(tmp_path / "out"), str(source)],
+                   check=True, capture_output=True, timeout=120)
+    parsed = reg.parse_upload(reg.VOUCHERS, (tmp_path / "out" / f"清单.{fmt}").read_bytes(), cities=CITIES,
+                              file_name=f"清单.{fmt}")
+    assert parsed.ok and [r["voucher_no"] for r in parsed.rows] == ["SYQ-2019-4401-00001"]
+    assert parsed.excluded == {"取消申报": 1} and parsed.rows[0]["subsidy_amount"] == 12.5
