@@ -158,9 +158,9 @@ def check_size(data: bytes, limits: WorkbookLimits) -> None:
 def check_workbook(data: bytes, limits: WorkbookLimits) -> None:
     """Refuse (ExcelReadError) an upload whose reading would cost more than ``limits``.
 
-    A .xlsx is checked in full (sizes, ratios, sheet names, declared dimensions, every cell's
-    position); a .xls or .ods only for its size and zip parts, its reading being bounded by the
-    subprocess alone. Bytes that are no zip and no .xls are left for the reader to refuse.
+    A .xlsx or .ods is checked in full (sizes, ratios, sheet names, declared dimensions, every
+    valued cell's position, repeats included); a .xls only for its size, its reading being bounded
+    by the subprocess alone. Bytes that are no zip and no .xls are left for the reader to refuse.
     """
     check_size(data, limits)
     if data.startswith(_OLE2_MAGIC) or not zipfile.is_zipfile(io.BytesIO(data)):
@@ -170,6 +170,8 @@ def check_workbook(data: bytes, limits: WorkbookLimits) -> None:
             _check_parts(book, limits)
             if "xl/workbook.xml" in book.NameToInfo:
                 _check_sheets(book, limits)
+            elif "content.xml" in book.NameToInfo:
+                _check_ods(book, limits)
     except ExcelReadError:
         raise
     except Exception as exc:  # zipfile and zlib raise many types for a broken or encrypted file
@@ -333,3 +335,54 @@ def _scan_sheet(book: zipfile.ZipFile, sheet: str, part: str, limits: WorkbookLi
 
     _stream(book, part, start, end, budget)
     return state["max_row"] * state["max_col"]
+
+
+def _count(text: str | None, limit: int) -> int:
+    """A repeat count attribute, at least 1; a count past ``limit`` is parsed no further."""
+    if not text or not (text.isascii() and text.isdigit()):
+        return 1
+    return int(text) if len(text) <= 9 else limit + 1
+
+
+def _check_ods(book: zipfile.ZipFile, limits: WorkbookLimits) -> None:
+    """An OpenDocument spreadsheet's tables: a row or cell may say it repeats a million times, and
+    readers expand the repeats of a cell with a value (trailing empty repeats cost nothing)."""
+    state = {"sheet": "", "row": 0, "rows": 1, "col": 0, "cols": 1, "cell": False, "valued": False,
+             "max_row": 0, "max_col": 0, "area": 0}
+    budget = [limits.max_unzipped_bytes, limits.max_unzipped_bytes]
+
+    def start(name, attrs):
+        tag, local = _local(name), {_local(k): v for k, v in attrs.items()}
+        if tag == "table":
+            why = name_problem(local.get("name", ""))
+            if why:
+                raise _Refused(ExcelReadError("sheet_name", name=shown_name(local.get("name", "")), why=why))
+            state.update(sheet=local["name"], row=0, max_row=0, max_col=0)
+        elif tag == "table-row":
+            state.update(rows=_count(local.get("number-rows-repeated"), limits.max_rows), col=0)
+        elif tag in ("table-cell", "covered-table-cell"):
+            state.update(cols=_count(local.get("number-columns-repeated"), limits.max_columns), cell=True,
+                         valued="value-type" in local)
+        elif tag == "p" and state["cell"]:
+            state["valued"] = True
+
+    def end(name):
+        tag = _local(name)
+        if tag in ("table-cell", "covered-table-cell"):
+            if state["valued"]:
+                last_row, last_col = state["row"] + state["rows"], state["col"] + state["cols"]
+                if last_row > limits.max_rows or last_col > limits.max_columns:
+                    cell = f"{column_letters(min(last_col, 16384))}{last_row}" if last_row <= 1_048_576 else f"第 {last_row} 行"
+                    raise _Refused(ExcelReadError("cell_out_of_range", sheet=state["sheet"], cell=cell,
+                                                  rows=limits.max_rows, columns=limits.max_columns))
+                state["max_row"], state["max_col"] = max(state["max_row"], last_row), max(state["max_col"], last_col)
+            state.update(col=state["col"] + state["cols"], cell=False, valued=False)
+        elif tag == "table-row":
+            state["row"] += state["rows"]
+        elif tag == "table":
+            state["area"] += state["max_row"] * state["max_col"]
+            if state["area"] > limits.max_cells:
+                raise _Refused(ExcelReadError("area", cells=state["area"], limit=limits.max_cells,
+                                              rows=limits.max_rows, columns=limits.max_columns))
+
+    _stream(book, "content.xml", start, end, budget)

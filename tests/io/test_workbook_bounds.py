@@ -13,7 +13,7 @@ import pytest
 
 from lib.io.excel import read_upload, read_workbook, to_xlsx
 from lib.io.workbook_bounds import ExcelReadError, WorkbookLimits, check_workbook
-from tests.io.xlsx_parts import Sheet, cell, patched, row, saved, table, xlsx
+from tests.io.xlsx_parts import Sheet, cell, ods, patched, row, saved, table, xlsx
 
 LIMITS = WorkbookLimits(max_bytes=10 << 20, max_unzipped_bytes=10 << 20, max_ratio=100, max_rows=5000,
                         max_columns=50, memory_bytes=512 << 20, seconds=60)
@@ -175,3 +175,30 @@ def test_a_corrupted_part_is_refused_as_unreadable_by_the_check_and_the_reader(t
     with pytest.raises(ExcelReadError) as refused:
         read_upload(saved(tmp_path / "broken.xlsx", bytes(data)), LIMITS)
     assert refused.value.code == "unreadable"
+
+
+LIBREOFFICE_TAIL = ('<table:table-row table:number-rows-repeated="1048573">'
+                    '<table:table-cell table:number-columns-repeated="1024"/></table:table-row>')
+ODS_BOMB = ('<table:table-row table:number-rows-repeated="100000"><table:table-cell office:value-type="float" '
+            'office:value="1" table:number-columns-repeated="1000"/></table:table-row>')
+
+
+def test_an_ods_is_checked_with_its_repeats_and_empty_repeats_cost_nothing(tmp_path):
+    rows = ('<table:table-row><table:table-cell office:value-type="string"><text:p>编号</text:p></table:table-cell>'
+            '<table:table-cell table:number-columns-repeated="1023"/></table:table-row>'
+            '<table:table-row table:number-rows-repeated="2"><table:table-cell office:value-type="float" office:value="2"/>'
+            '</table:table-row>' + LIBREOFFICE_TAIL)  # as LibreOffice writes the unused rest of a sheet
+    data = saved(tmp_path / "ok.ods", ods({"清单": rows}))
+    check_workbook(data, LIMITS)
+    assert [(s.name, s.rows) for s in read_upload(data, LIMITS)] == [("清单", [["编号"], [2], [2]])]
+    error = refusal(saved(tmp_path / "bomb.ods", ods({"清单": ODS_BOMB})))
+    assert error.code == "cell_out_of_range" and "「清单」的单元格 ALL100000" in str(error)
+
+
+def test_an_ods_repeat_bomb_the_check_lets_through_is_stopped_by_the_subprocess_limit(tmp_path):
+    open_limits = dataclasses.replace(LIMITS, max_rows=1 << 21, max_columns=1 << 15, memory_bytes=256 << 20)
+    data = saved(tmp_path / "bomb.ods", ods({"清单": ODS_BOMB}))
+    check_workbook(data, open_limits)
+    with pytest.raises(ExcelReadError) as refused:
+        read_upload(data, open_limits)
+    assert refused.value.code == "read_memory"
