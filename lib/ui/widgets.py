@@ -242,7 +242,9 @@ def anchor(form_id: str, key: str, row: int | None = None) -> str:
 def _problem_note(element_id: str, texts: list[str]) -> None:
     """The problems of one field (or table row), in red under it, addressable by ``element_id``."""
     body = "<br>".join(html.escape(t) for t in texts)
-    st.markdown(f'<div id="{element_id}" tabindex="-1" style="color:#b3261e;font-size:0.9rem">⚠ {body}</div>', unsafe_allow_html=True)
+    # The note sits under its field: a link to it scrolls the field above it into view as well.
+    style = "color:#b3261e;font-size:0.9rem;scroll-margin-top:7rem"
+    st.markdown(f'<div id="{element_id}" tabindex="-1" style="{style}">⚠ {body}</div>', unsafe_allow_html=True)
 
 
 def _draw(form: FormSpec, spec: FieldSpec, key: str, cities: tuple[str, ...], locked: bool) -> None:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lib.auth.accounts import Account, AccountsFile
 from lib.demo.seed import generate
+from lib.forms.columns import sheet_spec
+from lib.settings import load_settings
+from lib.store.base import Actor
 from lib.ui import state
 from lib.ui.widgets import to_widget_value
 
@@ -146,3 +152,143 @@ def test_correction_of_a_stale_revision_is_refused_and_offers_reload(app_env, ca
     at = click(at.run(), "重新提交")
     assert "提交成功" in messages(at.success)
     assert reopen().get("att1", record.id).values["remarks"] == "我的修改"
+
+
+def store_with(reopen, catalog):
+    """A second store on the test's folder, with the forms' sheets (rows filed 'elsewhere')."""
+    other = reopen()
+    for form in catalog.forms():
+        other.ensure_sheet(sheet_spec(form))
+    return other
+
+
+def notes(at: AppTest) -> str:
+    """The problem notes drawn next to fields (HTML with their anchor ids)."""
+    return "\n".join(m.value for m in at.markdown if 'id="problem-' in m.value)
+
+
+def test_problems_are_marked_at_their_fields_and_listed_below_the_buttons_with_links(app_env, catalog, att1_row):
+    values = dict(att1_row.values, voucher_no="abc", contacts=[{"contact_name": "张三", "contact_phone": "12"}])
+    at = start(att1_row.actor)
+    fill_in(at, catalog.form("att1"), values)
+    at = click(at.run(), "提交")
+    summary = messages(at.error)
+    assert "提交未成功" in summary
+    assert "(#problem-att1-voucher_no)" in summary  # a link to the note under the field
+    assert "(#problem-att1-contacts-1)" in summary  # a table row's problem links to that row
+    marked = notes(at)
+    assert 'id="problem-att1-voucher_no"' in marked and "服务券编号" in marked
+    assert 'id="problem-att1-contacts-1"' in marked and "联系电话" in marked
+    # the outcome is drawn after the buttons, where the filler clicked
+    kinds = [type(e).__name__ for e in at.main]
+    assert kinds.index("Error") > max(i for i, e in enumerate(at.main) if type(e).__name__ == "Button" and e.label == "提交")
+
+
+def test_a_refusal_replaces_the_problem_list(app_env, catalog, att1_row, reopen):
+    other = store_with(reopen, catalog)
+    record = other.append("att1", att1_row.values, actor=att1_row.actor, status="已提交")
+    at = start(att1_row.actor, row=record.id)
+    at.session_state[state.field_key("att1", "voucher_no")] = "abc"
+    at = click(at.run(), "重新提交")
+    assert "提交未成功" in messages(at.error) and notes(at)
+
+    other.update("att1", record.id, base_rev=record.rev, actor=Actor("province", "province"), status="已通过")
+    at.session_state[state.field_key("att1", "voucher_no")] = att1_row.values["voucher_no"]
+    at = click(at.run(), "重新提交")
+    shown = messages(at.error)
+    assert "不能再修改" in shown and "提交未成功" not in shown
+    assert not notes(at)
+
+
+def test_fields_the_account_answers_are_prefilled_and_locked(app_env, catalog, att1_row):
+    actor = Actor(att1_row.actor.account, "provider", att1_row.actor.org, att1_row.actor.city, org_code=att1_row.values["provider_credit_code"])
+    AccountsFile(load_settings(os.environ).accounts_path).add_many(
+        [Account(actor.account, actor.role, org=actor.org, city=actor.city, org_code=actor.org_code)])
+    at = start(actor)
+    name = at.text_input(key=state.field_key("att1", "provider_name"))
+    code = at.text_input(key=state.field_key("att1", "provider_credit_code"))
+    assert name.value == actor.org and name.proto.disabled
+    assert code.value == actor.org_code and code.proto.disabled
+    assert not at.text_input(key=state.field_key("att1", "client_name")).proto.disabled
+
+
+def test_after_a_submission_the_receipt_replaces_the_form_and_the_row_is_no_longer_edited(app_env, catalog, att1_row, reopen):
+    record = store_with(reopen, catalog).append("att1", att1_row.values, actor=att1_row.actor, status="已提交")
+    at = start(att1_row.actor, row=record.id)
+    at.session_state[state.field_key("att1", "remarks")] = "更正后的备注"
+    at = click(at.run(), "重新提交")
+    assert f"提交成功！记录编号 {record.id}" in messages(at.success)
+    assert "row" not in at.query_params
+    assert state.editing_key("att1") not in at.session_state
+    labels = [b.label for b in at.button]
+    assert {"新建下一条", "复制为新记录", "返回我的填报"} <= set(labels) and "重新提交" not in labels
+    assert any(f"记录编号：{record.id}　版本：2" in m.value for m in at.markdown)
+
+    at = click(at, "复制为新记录")  # same firm and facts, a new row: the project's identifying fields blank
+    form = catalog.form("att1")
+    assert at.session_state[state.field_key("att1", "client_name")] == att1_row.values["client_name"]
+    for key in {k for group in form.unique for k in group}:
+        assert at.session_state[state.field_key("att1", key)] in (None, ""), key
+    at.session_state[state.field_key("att1", "voucher_no")] = "SYQ-2019-9999-00001"
+    at.session_state[state.field_key("att1", "client_credit_code")] = att1_row.values["client_credit_code"]
+    at.session_state[state.field_key("att1", "project_name")] = "另一个项目"
+    at = click(at.run(), "提交")
+    assert "提交成功" in messages(at.success), messages(at.error)
+    rows = {r.id: r for r in reopen().records("att1")}
+    assert len(rows) == 2 and rows[record.id].values["project_name"] == att1_row.values["project_name"]
+    new = next(r for r in rows.values() if r.id != record.id)
+    assert new.values["project_name"] == "另一个项目" and new.values["client_name"] == att1_row.values["client_name"]
+
+
+def test_a_second_click_of_submit_on_the_same_form_files_nothing_more(app_env, catalog, att1_row, reopen):
+    at = start(att1_row.actor)
+    fill_in(at, catalog.form("att1"), att1_row.values)
+    at.run()
+    submit = next(b for b in at.button if b.label == "提交")
+    at = submit.click().run()
+    assert "提交成功" in messages(at.success)
+    # a double click: the browser sends the second click for the button as it was drawn, with the
+    # answers it still shows, before it has drawn the receipt
+    fill_in(at, catalog.form("att1"), att1_row.values)
+    at = submit.click().run()
+    assert not at.exception
+    assert len(reopen().records("att1")) == 1
+    assert "提交成功" in messages(at.success)  # the receipt stays
+
+    # the same while the first click's run is still under way (the button is still registered):
+    # the click carries the token it was drawn with, older than the one the submission set
+    at = click(at, "新建下一条")
+    fill_in(at, catalog.form("att1"), att1_row.values)
+    at.run()
+    at.session_state[state.token_key("att1")] += 1
+    at = click(at, "提交")
+    assert len(reopen().records("att1")) == 1
+    assert "请核对后再点" in messages(at.info)
+
+
+def test_a_stored_date_the_widget_cannot_show_is_blank_with_a_warning(app_env, catalog, att1_row, reopen):
+    values = dict(att1_row.values, followup_date=dt.date(1999, 12, 31))
+    record = store_with(reopen, catalog).append("att1", values, actor=att1_row.actor, status="退回修改")
+    at = start(att1_row.actor, row=record.id)
+    assert not at.exception
+    assert at.session_state[state.field_key("att1", "followup_date")] is None
+    warned = messages(at.warning)
+    assert "回访日期" in warned and "1999-12-31" in warned
+
+
+def test_opening_another_row_over_unsaved_input_asks_first(app_env, catalog, att1_row, reopen):
+    record = store_with(reopen, catalog).append("att1", att1_row.values, actor=att1_row.actor, status="已提交")
+    at = start(att1_row.actor)
+    at.session_state[state.field_key("att1", "remarks")] = "还没保存的填写"
+    at.run()
+    at.query_params["row"] = record.id  # 我的填报 → 打开修改
+    at.run()
+    assert "尚未保存" in messages(at.warning)
+    assert at.session_state[state.field_key("att1", "remarks")] == "还没保存的填写"
+    at = click(at, "返回当前表单")
+    assert "row" not in at.query_params and at.session_state[state.field_key("att1", "remarks")] == "还没保存的填写"
+
+    at.query_params["row"] = record.id
+    at = click(at.run(), f"放弃这些内容，打开记录 {record.id}")
+    assert f"正在修改记录 {record.id}" in messages(at.info)
+    assert at.session_state[state.field_key("att1", "remarks")] == att1_row.values.get("remarks")
