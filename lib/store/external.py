@@ -166,7 +166,7 @@ def diff_workbook(sheets: dict[str, list[list[Any]]], layout: dict[str, Any], st
             found.problems.append(f"工作表「{name}」缺少“{'”“'.join(missing)}”列，未导入")
             continue
         rows = store.state.rows.get(form_id, {})
-        unknown, bad_rev, seen = 0, [], set()
+        unknown, bad_rev, repeated, seen = 0, [], [], set()
         for line in grid[1:]:
             rid = str(_cell(line, where["_id"])).strip()
             cur = rows.get(rid)
@@ -174,7 +174,7 @@ def diff_workbook(sheets: dict[str, list[list[Any]]], layout: dict[str, Any], st
                 unknown += any(str(c).strip() for c in line)
                 continue
             if rid in seen:
-                found.problems.append(f"记录 {rid} 在工作表「{name}」中出现多次，只读取了第一行")
+                repeated.append(rid)
                 continue
             seen.add(rid)
             rev = _revision(_cell(line, where["_rev"]), cur.rev)
@@ -185,6 +185,8 @@ def diff_workbook(sheets: dict[str, list[list[Any]]], layout: dict[str, Any], st
             lines.append((form_id, rid, line, columns))
         if unknown:
             found.problems.append(f"工作表「{name}」有 {unknown} 行的记录编号为空或不存在，未导入（新记录请在系统中填报）")
+        if repeated:
+            found.problems.append(f"工作表「{name}」中这些记录出现多次，只读取了第一行：{_listed(repeated)}")
         if bad_rev:
             found.problems.append(f"工作表「{name}」中这些记录的“版本”不是系统写出的版本号，未导入：{_listed(bad_rev)}")
     bases = versions_at(store, wanted)

@@ -266,3 +266,15 @@ def test_a_libreoffice_resave_without_changes_leaves_no_trace(store, tmp_path):
     assert [store.get("site_check", r.id).rev for r in recs] == [2, 1, 1]
     assert not list(store.data_dir.glob("campaign.external-*.xlsx"))
     assert matching_stamp(store.workbook_path) is not None and verify(store).ok
+
+
+def test_the_audit_note_stays_short_however_many_cells_were_ignored(store):
+    recs = store.append_many("site_check", [{"count": i} for i in range(30)], actor=CITY, status="已提交")
+    store.flush_workbook()
+    edit_cells(store.workbook_path, {(r.id, "状态"): "已通过" for r in recs},
+               new_row=[recs[0].id, 1, "已通过"])  # a copied row: read once
+    assert store.flush_workbook()
+    note = store.audit()[-1].note
+    assert "等共 30 处" in note and note.count("「状态」") == 20
+    assert f"这些记录出现多次，只读取了第一行：{recs[0].id}" in note
+    assert all(store.get("site_check", r.id).status == "已提交" for r in recs)
