@@ -9,6 +9,7 @@ from lib.ui import context, fill, fill_outcome, identity, widgets
 catalog = context.catalog()
 store = context.store()
 actor = identity.current_actor()
+fill.belong_to(actor)
 campaign = catalog.campaign
 cities = campaign.cities
 forms = [f for f in catalog.forms() if can(actor, CREATE, f)]

@@ -23,6 +23,16 @@ from lib.ui import state, widgets
 _KEEP_SUBMITTED = 50  # ids remembered per form for the back button; older ones open as usual
 
 
+def belong_to(actor: Actor) -> None:
+    """Forget the fill page's state of another account: the answers outlive a page switch, and
+    must not outlive the sign-in of whoever typed them (a session that expired, then another
+    account signed in on the same tab)."""
+    if st.session_state.get(state.FILL_ACCOUNT, actor.account) != actor.account:
+        for key in [k for k in st.session_state if str(k).startswith(state.FILL_PREFIX)]:
+            del st.session_state[key]
+    st.session_state[state.FILL_ACCOUNT] = actor.account
+
+
 def editing(form: FormSpec) -> dict | None:
     """{'id', 'rev', 'status'} of the row being edited, or None for a new row."""
     return st.session_state.get(state.editing_key(form.id))

@@ -11,6 +11,10 @@ SIGN_IN_PASSWORD = "signin:password"
 FLASH = "flash"  # a message to show once on the next run: (kind, text)
 
 
+FILL_PREFIX = "fill:"  # every key of the fill page starts with it
+FILL_ACCOUNT = "fill:account"  # the account the fill page's keys belong to
+
+
 def field_key(form_id: str, key: str) -> str:
     """The widget key of a top-level field of a form on the fill page."""
     return f"fill:{form_id}:{key}"

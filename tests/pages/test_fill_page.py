@@ -292,3 +292,13 @@ def test_opening_another_row_over_unsaved_input_asks_first(app_env, catalog, att
     at = click(at.run(), f"放弃这些内容，打开记录 {record.id}")
     assert f"正在修改记录 {record.id}" in messages(at.info)
     assert at.session_state[state.field_key("att1", "remarks")] == att1_row.values.get("remarks")
+
+
+def test_answers_typed_by_one_account_are_not_shown_to_the_next_on_the_same_tab(app_env, catalog, att1_row):
+    at = start(att1_row.actor)
+    at.session_state[state.field_key("att1", "remarks")] = "上一个账号的填写"
+    at.run()
+    sign_in(at, Actor("provider_other", "provider", "另一家服务商有限公司", "广州"))  # the session expired; another account signed in
+    at.run()
+    assert not at.exception
+    assert at.session_state[state.field_key("att1", "remarks")] is None
