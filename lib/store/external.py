@@ -36,7 +36,7 @@ from lib.store.base import SYSTEM_COLUMNS, ConflictError, InvalidValue, Record
 from lib.store.codec import from_cell, kind_of, same_cell, same_value, validate_values
 from lib.store.private import private_opener
 from lib.store.state import State
-from lib.store.workbook import TEMP_SUFFIX, read_limits, read_sheets, read_stamp
+from lib.store.workbook import MAX_READ_BYTES, TEMP_SUFFIX, read_limits, read_sheets, read_stamp
 
 if TYPE_CHECKING:
     from lib.store.local import LocalStore
@@ -65,10 +65,11 @@ class Findings:
     refused: list[str] = field(default_factory=list)  # cells whose value the store cannot take
     overridden: list[str] = field(default_factory=list)  # fields the app changed since the file's revision
     problems: list[str] = field(default_factory=list)  # sheets or rows that could not be matched
+    busy: list[str] = field(default_factory=list)  # rows the app kept changing while we applied the edit
     applied: int = 0  # rows changed
 
     def anything(self) -> bool:
-        return bool(self.applied or self.system or self.refused or self.overridden or self.problems)
+        return bool(self.applied or self.system or self.refused or self.overridden or self.problems or self.busy)
 
     def note(self, backup: str) -> str:
         parts = [f"检测到工作簿被外部修改，已导入 {self.applied} 行的修改"]
@@ -78,6 +79,8 @@ class Findings:
             parts.append(f"这些字段在该文件写出后已在系统中修改，以系统为准，已忽略：{_listed(self.overridden)}")
         if self.refused:
             parts.append(f"这些单元格的值无法保存，未导入：{_listed(self.refused)}")
+        if self.busy:
+            parts.append(f"这些记录在导入时正被系统连续修改，未导入，请稍后重新编辑：{_listed(self.busy)}")
         parts += self.problems
         return "；".join(parts) + f"；修改后的文件已备份为 {backup}。"
 
@@ -98,6 +101,23 @@ def import_external_edits(store: LocalStore, *, not_imported: str | None = None)
 
     path = store.workbook_path
     backup = path.with_name(f"{path.stem}.external-{dt.datetime.now():%Y%m%d-%H%M%S-%f}.xlsx")
+    if path.stat().st_size > MAX_READ_BYTES:
+        # Too big to copy or read: moved aside whole (costs no disk), then rewritten from the log.
+        os.replace(path, backup)
+        note = (f"工作簿被外部修改，但文件超过 {MAX_READ_BYTES >> 20} MB，未读取也未导入；"
+                f"该文件已移作备份 {backup.name}。")
+    else:
+        note = _import_copy(store, path, backup, not_imported)
+        if note is None:
+            return None
+    _prune_backups(path)
+    store.log_event(EXTERNAL_ACTOR, "外部编辑", note=note)
+    return backup
+
+
+def _import_copy(store: LocalStore, path: Path, backup: Path, not_imported: str | None) -> str | None:
+    """Import from a private copy of ``path``, keep the copy as ``backup``; return the audit note,
+    or None (and no backup) when the file differed from the log in nothing."""
     copy = _private_copy(path)
     try:
         known = read_stamp(path)
@@ -122,11 +142,9 @@ def import_external_edits(store: LocalStore, *, not_imported: str | None = None)
                     return None
                 note = found.note(backup.name)
         os.replace(copy, backup)
+        return note
     finally:
         copy.unlink(missing_ok=True)
-    _prune_backups(path)
-    store.log_event(EXTERNAL_ACTOR, "外部编辑", note=note)
-    return backup
 
 
 def _private_copy(path: Path) -> Path:
@@ -275,3 +293,5 @@ def apply_edits(store: LocalStore, found: Findings) -> None:
             found.applied += new.rev != cur.rev
             found.overridden += lost
             break
+        else:
+            found.busy.append(edit.base.id)

@@ -268,7 +268,7 @@ def remove_stale_temps(folder: Path) -> None:
 
 
 #: Cap on a workbook read back, packed and unpacked (the demo's 100,000 rows take a tenth of it).
-_READ_BYTES = 1 << 30
+MAX_READ_BYTES = 1 << 30
 
 
 def read_limits(state: State) -> WorkbookLimits:
@@ -277,7 +277,7 @@ def read_limits(state: State) -> WorkbookLimits:
     XFD1048576 asks calamine for 512 GiB) is refused before it is parsed."""
     rows = max([len(state.audit), *(len(recs) for recs in state.rows.values())]) + 1
     columns = max([len(AUDIT_HEADERS), *(len(SYSTEM_COLUMNS) + len(state.columns(f)) for f in state.specs)])
-    return WorkbookLimits(max_bytes=_READ_BYTES, max_unzipped_bytes=_READ_BYTES, max_ratio=1000.0,
+    return WorkbookLimits(max_bytes=MAX_READ_BYTES, max_unzipped_bytes=MAX_READ_BYTES, max_ratio=1000.0,
                           max_rows=min(2 * rows + 10_000, 1_048_576), max_columns=min(columns + 50, 16_384),
                           memory_bytes=0, seconds=0)  # these two bound the upload subprocess, unused here
 

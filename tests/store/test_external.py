@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from lib.store import LocalStore, external, materialiser
+from lib.store import ConflictError, LocalStore, external, materialiser
 from lib.store.verify import verify
 from lib.store.workbook import matching_stamp
 from tests.store.store_cases import CITY, PROVINCE, SPEC
@@ -278,3 +278,27 @@ def test_the_audit_note_stays_short_however_many_cells_were_ignored(store):
     assert "等共 30 处" in note and note.count("「状态」") == 20
     assert f"这些记录出现多次，只读取了第一行：{recs[0].id}" in note
     assert all(store.get("site_check", r.id).status == "已提交" for r in recs)
+
+
+def test_a_file_too_big_to_copy_is_moved_aside_unread(store, monkeypatch):
+    a, _, _ = seeded(store)
+    edit_cells(store.workbook_path, {(a.id, "备注"): "外部修改"})
+    edited = store.workbook_path.read_bytes()
+    monkeypatch.setattr(external, "MAX_READ_BYTES", len(edited) - 1)
+    assert store.flush_workbook()
+    (backup,) = store.data_dir.glob("campaign.external-*.xlsx")
+    assert backup.read_bytes() == edited and backup.name in store.audit()[-1].note
+    assert "未读取也未导入" in store.audit()[-1].note and store.get("site_check", a.id).rev == 1
+    assert verify(store).ok
+
+
+def test_a_row_the_app_keeps_changing_is_named_not_silently_dropped(store, monkeypatch):
+    a, _, _ = seeded(store)
+    edit_cells(store.workbook_path, {(a.id, "备注"): "外部修改"})
+
+    def always_stale(*args, **kw):
+        raise ConflictError("该记录已被修改", current=store.get("site_check", a.id))
+
+    monkeypatch.setattr(store, "_update", always_stale)
+    assert store.flush_workbook()
+    assert f"正被系统连续修改，未导入，请稍后重新编辑：{a.id}" in store.audit()[-1].note
