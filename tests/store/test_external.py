@@ -240,8 +240,20 @@ def test_an_import_that_keeps_failing_is_retried_a_bounded_number_of_times_then_
     assert max(materialiser._RETRY_DELAYS) <= 60
 
 
+def libreoffice_save(path, tmp_path):
+    """Open ``path`` in LibreOffice and save it as .xlsx (headless); return the saved file."""
+    out = tmp_path / "libreoffice"
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}",
+                    "--convert-to", "xlsx", "--outdir", str(out), str(path)],
+                   check=True, capture_output=True, timeout=120)
+    return out / path.name
+
+
+needs_libreoffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+
+
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+@needs_libreoffice
 def test_a_libreoffice_resave_without_changes_leaves_no_trace(store, tmp_path):
     recs = [store.append("site_check", values, actor=CITY, status="已提交") for values in (
         {"project": "007", "amount": 12.5, "count": 3, "visit_date": dt.date(2020, 9, 1), "passed": True,
@@ -252,11 +264,7 @@ def test_a_libreoffice_resave_without_changes_leaves_no_trace(store, tmp_path):
     store.update("site_check", recs[0].id, base_rev=1, actor=PROVINCE, status="已通过")
     assert store.flush_workbook()
     before = len(store.audit())
-    out = tmp_path / "libreoffice"
-    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}",
-                    "--convert-to", "xlsx", "--outdir", str(out), str(store.workbook_path)],
-                   check=True, capture_output=True, timeout=120)
-    resaved = out / "campaign.xlsx"
+    resaved = libreoffice_save(store.workbook_path, tmp_path)
     assert resaved.read_bytes() != store.workbook_path.read_bytes()
     os.replace(resaved, store.workbook_path)  # the person's save
     assert matching_stamp(store.workbook_path) is None
@@ -266,6 +274,27 @@ def test_a_libreoffice_resave_without_changes_leaves_no_trace(store, tmp_path):
     assert [store.get("site_check", r.id).rev for r in recs] == [2, 1, 1]
     assert not list(store.data_dir.glob("campaign.external-*.xlsx"))
     assert matching_stamp(store.workbook_path) is not None and verify(store).ok
+
+
+@pytest.mark.slow
+@needs_libreoffice
+def test_a_stale_file_edited_and_saved_by_libreoffice_imports_only_the_edit(store, tmp_path):
+    a, b, c = seeded(store)
+    opened = tmp_path / "opened.xlsx"
+    shutil.copy(store.workbook_path, opened)  # the person opens the file ...
+    store.update("site_check", a.id, base_rev=1, actor=PROVINCE, status="已通过")
+    store.update("site_check", b.id, base_rev=1, actor=CITY, values={"amount": 99.0})
+    assert store.flush_workbook()  # ... the app rewrites it meanwhile ...
+    edit_cells(opened, {(c.id, "备注"): "第一行\n第二行", (b.id, "检查人数"): 5})
+    os.replace(libreoffice_save(opened, tmp_path), store.workbook_path)  # ... and LibreOffice saves theirs
+    assert store.flush_workbook()
+    a2, b2, c2 = (store.get("site_check", r.id) for r in (a, b, c))
+    assert (a2.rev, a2.status, a2.values) == (2, "已通过", a.values)
+    assert b2.values == {**b.values, "amount": 99.0, "count": 5} and type(b2.values["count"]) is int
+    assert c2.values == {**c.values, "remark": "第一行\n第二行"}
+    note = store.audit()[-1].note
+    assert note.startswith("检测到工作簿被外部修改，已导入 2 行的修改；修改后的文件已备份为")
+    assert verify(store).ok
 
 
 def test_the_audit_note_stays_short_however_many_cells_were_ignored(store):
