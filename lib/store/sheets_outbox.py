@@ -6,7 +6,8 @@ unreachable and the app being restarted; it is sent again until it lands, and th
 "first copy of an entry id wins" rule makes a repeated send harmless.
 
 Layout: ``<data_dir>/sheets_outbox/<spreadsheet_key>/<random>.jsonl``, one file per open store,
-held with ``flock``. A file nobody holds belongs to a process that ended: the next store to
+held with ``flock``; the entries hold personal data, so the files are 0600 and every folder on
+the way 0700 (``lib.store.private``). A file nobody holds belongs to a process that ended: the next store to
 open adopts its undelivered entries.
 """
 
@@ -23,14 +24,14 @@ from typing import Any
 
 from lib.store.base import Unavailable
 from lib.store.log import fsync_dir
+from lib.store.private import private_dir, private_opener
 
 
 class Outbox:
     def __init__(self, folder: Path):
-        self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = private_dir(folder)
         self.path = folder / f"{secrets.token_hex(6)}.jsonl"
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        self._fd = private_opener(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND)
         fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         fsync_dir(folder)
         self._lock = threading.Lock()

@@ -26,6 +26,7 @@ import gspread
 from gspread.exceptions import APIError
 
 from lib.store.base import Unavailable
+from lib.store.private import private_dir
 from lib.store.sheets_client import (
     MAX_REQUEST_BYTES,
     MAX_SPREADSHEET_CELLS,
@@ -78,7 +79,8 @@ class SheetSync(Delivery):
         self._open_sheets()
         with self._sync:
             self._read_log_tail()
-        self.outbox = Outbox(Path(data_dir) / "sheets_outbox" / re.sub(r"[^0-9A-Za-z_-]", "_", self.key))
+        outboxes = private_dir(private_dir(data_dir) / "sheets_outbox")
+        self.outbox = Outbox(outboxes / re.sub(r"[^0-9A-Za-z_-]", "_", self.key))
         for entry in self.outbox.adopt_orphans():
             self._queued.add(entry["eid"])
             self._enqueue([Job(entry, durable=True)])

@@ -120,3 +120,23 @@ def test_outbox_survives_an_app_restart(open_store, server, sheet_key):
     assert again.wait_idle(10)
     assert [r.id for r in again.records("site_check")] == [rec.id]
     assert again.get("site_check", rec.id).values == {"project": "断网时提交"}
+
+
+def test_outbox_files_are_the_apps_alone(open_store, server, tmp_path):
+    """Queued submissions hold personal data: 0600 files in 0700 folders, whatever the umask."""
+    import os
+    import stat
+
+    old = os.umask(0o022)  # a common default that would leave them readable by every account
+    try:
+        store = open_store("app")
+        store.ensure_sheet(SPEC)
+        server.stop()
+        assert is_pending(store.append("site_check", {"project": "断网时提交"}, actor=CITY, status="已提交"))
+    finally:
+        os.umask(old)
+        server.start()
+    outbox = store.sync.outbox
+    mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
+    assert mode(outbox.path) == 0o600 and outbox.path.stat().st_size > 0
+    assert [mode(p) for p in (outbox.folder, outbox.folder.parent, tmp_path / "app")] == [0o700] * 3
