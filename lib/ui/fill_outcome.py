@@ -73,6 +73,10 @@ def show_receipt(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, 
     """The receipt of the submission just made (row id, revision, time), what to do next, and the
     submitted answers with their print view."""
     done = fill.receipt(form)
+    try:
+        record = record_for_edit(store, form, done["id"], actor)
+    except StoreError as exc:  # e.g. the store cannot be read just now: the receipt stands alone
+        record, unreadable = None, str(exc)
     with st.container(key=panel_key(form), border=True):
         if done["pending"]:
             st.warning(f"已保存在本机，待同步：共享表格暂时无法连接，恢复后自动提交。记录编号 {done['id']}（状态：{done['status']}，待同步）")
@@ -85,17 +89,16 @@ def show_receipt(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, 
                       key=f"fill:{form.id}:copy", help="新记录沿用本条的填写，只留空标识项目的字段（如服务券编号）")
         if third.button("返回我的填报", width="stretch", key=f"fill:{form.id}:mine"):
             _back_to_my_rows(form)
+        if record is not None:
+            record_view.print_button(form, record, cities, key=f"fill:{form.id}:print")
+        else:
+            st.caption(f"暂时无法显示提交的内容：{unreadable}")
     outcome = fill.outcome(form)
     if outcome:
         browser.focus(panel_key(form), outcome["nonce"])
-    try:
-        record = record_for_edit(store, form, done["id"], actor)
-    except StoreError as exc:
-        st.caption(f"暂时无法显示提交的内容：{exc}")
-        return
-    record_view.print_button(form, record, cities, key=f"fill:{form.id}:print")
-    with st.expander("查看提交的内容"):
-        record_view.show(form, record.values, cities)
+    if record is not None:
+        with st.expander("查看提交的内容"):
+            record_view.show(form, record.values, cities)
 
 
 def ask_before_switching(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, ...], row_id: str) -> None:
