@@ -6,8 +6,8 @@ says ``<html lang="en">`` and the date field names its parts "year, month, day".
 one small script on the page (``st.html(..., unsafe_allow_javascript=True)``; it runs in the page
 itself, not in an iframe) that sets the page's language to zh-CN for screen readers and replaces
 those exact texts, in text and in the attributes screen readers read, whenever Streamlit draws
-them. Only whole texts listed here are replaced, never inside markdown (our own and the user's
-words), so a value a person typed is never touched.
+them. Only whole texts listed here are replaced, never inside markdown other than a button's label
+(our own words and the user's), so a value a person typed is never touched.
 
 The same script makes Enter in a date field apply the typed date (Streamlit applies it only when
 the field loses focus).
@@ -81,7 +81,8 @@ _SCRIPT = """<script>
   const TEXTS = %(texts)s;
   const PATTERNS = %(patterns)s.map(([re, to]) => [new RegExp(re), to]);
   const ATTRS = ["aria-label", "title", "placeholder"];
-  const SKIP = "script, style, textarea, [contenteditable='true'], [data-testid='stMarkdownContainer']";
+  const SKIP = "script, style, textarea, [contenteditable='true']";
+  const MARKDOWN = "[data-testid='stMarkdownContainer']";  // our words and the user's: only a button's label is Streamlit's
   const chinese = (text) => {
     const core = text.trim();
     if (!core) return null;
@@ -92,6 +93,8 @@ _SCRIPT = """<script>
   const fixText = (node) => {
     const parent = node.parentElement;
     if (!parent || parent.closest(SKIP)) return;
+    const markdown = parent.closest(MARKDOWN);
+    if (markdown && !markdown.closest("button")) return;
     const to = chinese(node.nodeValue);
     if (to !== null && to !== node.nodeValue) node.nodeValue = to;
   };
@@ -120,10 +123,14 @@ _SCRIPT = """<script>
     }
   }).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ATTRS});
   fix(document.body);
-  // Enter in a date field applies the typed date (Streamlit applies it on leaving the field).
+  // Enter in a date field applies the typed date. Streamlit applies it when the field loses focus
+  // with its calendar closed (clicking the field opens the calendar): close it, then leave the field.
   document.addEventListener("keydown", (event) => {
     const field = event.key === "Enter" && event.target.closest && event.target.closest("[data-testid='stDateInputField']");
-    if (field) event.target.blur();
+    if (!field) return;
+    const segment = event.target;
+    segment.dispatchEvent(new KeyboardEvent("keydown", {key: "Escape", code: "Escape", bubbles: true}));
+    setTimeout(() => segment.blur(), 50);  // after the closed calendar is drawn
   }, true);
 })();
 </script>"""
