@@ -42,10 +42,12 @@ def _summary(specs: list, record: Record) -> dict[str, str]:
     return {f.label: value_text(f, record.values.get(f.key)) for f in specs}
 
 
-def captions(form: FormSpec, records: Iterable[Record]) -> dict[str, str]:
-    """One line per row for a picker, by row id: its id, status and the summary texts that are filled."""
+def captions(form: FormSpec, records: Iterable[Record], *, filer: bool = False) -> dict[str, str]:
+    """One line per row for a picker, by row id: its id, status, the filer when ``filer`` (a
+    reviewer's list holds many filers' rows) and the summary texts that are filled."""
     specs = form.summary_fields()
-    return {r.id: "｜".join([r.id, r.status, *(t for t in _summary(specs, r).values() if t)]) for r in records}
+    return {r.id: "｜".join([r.id, r.status, *([r.org or r.owner] if filer else []), *(t for t in _summary(specs, r).values() if t)])
+            for r in records}
 
 
 def table(form: FormSpec, records: Iterable[Record], reasons: Mapping[str, str] | None = None, *, filer: bool = False) -> list[dict]:

@@ -43,7 +43,7 @@ if not shown:
     st.stop()
 rows.table(form, shown, reasons, filer=True)
 
-st.subheader("逐条审核")
-ui.read_and_act(store, form, actor, shown, reasons, cities)
 st.subheader("批量审核")
 ui.bulk(store, form, actor, {r.id: r for r in shown if r.status in review.AWAITING})
+st.subheader("逐条阅读与审核")
+ui.read_and_act(store, form, actor, shown, reasons, cities)

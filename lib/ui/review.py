@@ -60,7 +60,7 @@ def filters(form: FormSpec, records: list[Record], cities: tuple[str, ...]) -> l
 def read_and_act(store: Store, form: FormSpec, actor: Actor, records: list[Record], reasons: dict[str, str],
                  cities: tuple[str, ...]) -> None:
     """Pick one row; read the whole of it beside its own 通过 / 退回修改 and its print view."""
-    record = rows.pick(form, records, label="查看记录（审核前请阅读全部内容）", key=VIEW)
+    record = rows.pick(form, records, label="查看记录（审核前请阅读全部内容）", key=VIEW, filer=True)
     view, side = st.columns([3, 1])
     with view, st.container(height=640):
         record_view.show(form, record.values, cities, warnings=review.check_notes(form, record, cities))
@@ -85,7 +85,7 @@ def bulk(store: Store, form: FormSpec, actor: Actor, waiting: dict[str, Record])
     """Pick many waiting rows (or all listed) and approve or return them together."""
     st.session_state[REVS] = {rid: r.rev for rid, r in waiting.items()}
     every = st.checkbox(f"选择全部列出的待审核记录（{len(waiting)} 条）", key=ALL)
-    names = listing.captions(form, waiting.values())
+    names = listing.captions(form, waiting.values(), filer=True)
     picked = st.multiselect("选择记录", list(waiting), key=PICKED, disabled=every, placeholder="输入记录编号或名称",
                             format_func=names.__getitem__)
     count = len(waiting) if every else len([p for p in picked if p in waiting])

@@ -28,14 +28,15 @@ def table(form: FormSpec, records: list[Record], reasons: Mapping[str, str] | No
     st.dataframe(listing.table(form, records, reasons, filer=filer), hide_index=True, height=min(400, 38 + 35 * len(records)))
 
 
-def pick(form: FormSpec, records: list[Record], *, label: str, key: str) -> Record | None:
-    """A selectbox naming each row by its id, status and summary; the row chosen (None if no rows).
+def pick(form: FormSpec, records: list[Record], *, label: str, key: str, filer: bool = False) -> Record | None:
+    """A selectbox naming each row by its id, status (its filer when ``filer``) and summary; the row
+    chosen (None if no rows).
     A row chosen before and since filtered away gives way to the first one listed (Streamlit drops
     a selectbox value that is no longer an option)."""
     by_id = {r.id: r for r in records}
     if not by_id:
         return None
-    names = listing.captions(form, records)
+    names = listing.captions(form, records, filer=filer)
     row_id = st.selectbox(label, list(by_id), key=key, format_func=names.__getitem__)
     return by_id[row_id]
 
