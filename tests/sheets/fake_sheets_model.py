@@ -207,15 +207,14 @@ def _looks_like_cells(text: str) -> bool:
 
 
 def stored_value(value: Any, option: str) -> Any:
-    """What a cell holds after a write: RAW keeps the value, USER_ENTERED parses text as a person's typing."""
+    """What a cell holds after a write (of a value ``check_values`` let through): RAW keeps the value,
+    USER_ENTERED parses text as a person's typing."""
     if option not in ("RAW", "USER_ENTERED"):
         raise ApiError(400, f"Invalid value at 'value_input_option' ({option!r})")
     if value is None:
         return None
     if isinstance(value, (bool, int, float)):
         return value
-    if isinstance(value, (dict, list)):
-        raise ApiError(400, "Invalid values[0][0]: struct_value")
     text = str(value)
     if option == "RAW":
         return text

@@ -128,7 +128,9 @@ def test_documented_limits_are_refused_with_googles_bodies(server, book, sheet_k
         {"valueInputOption": "RAW", "data": [{"range": "Sheet1!A1", "values": [["ok"]]},
                                              {"range": "Sheet1!A2", "values": ["not a row"]}]}))
     assert bad["status"] == "INVALID_ARGUMENT" and "'data[1].values[0]'" in bad["message"]
-    assert server.values(sheet_key, "Sheet1")[0] == ["甲" * 50_000]  # nothing of a refused batch was written
+    assert refusal(lambda: book.values_update("Sheet1!A1", params=raw, body={"values": [["ok", {"a": 1}]]}))[
+        "message"].startswith("Invalid values[0][1]: struct_value")
+    assert server.values(sheet_key, "Sheet1")[0] == ["甲" * 50_000]  # nothing of a refused write was written
     cells = refusal(lambda: book.batch_update(
         {"requests": [{"addSheet": {"properties": {"title": "大表", "gridProperties": {"rowCount": 400_000}}}}]}))
     assert cells["message"] == ("Invalid requests[0].addSheet: This action would increase the number of cells "
