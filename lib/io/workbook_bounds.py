@@ -281,38 +281,48 @@ def _check_sheets(book: zipfile.ZipFile, limits: WorkbookLimits) -> None:
 
 def _scan_sheet(book: zipfile.ZipFile, sheet: str, part: str, limits: WorkbookLimits, budget: list[int]) -> int:
     """Check one worksheet's declared dimension and the position of every cell with a value;
-    return the cells of its rectangle from A1 (what a reader allocates)."""
-    state = {"row": 0, "col": 0, "cell": None, "valued": False, "max_row": 0, "max_col": 0}
-
-    def beyond(row: int, col: int) -> bool:
-        return row > limits.max_rows or col > limits.max_columns
+    return the cells of its rectangle from A1 (what a reader allocates). A cell counts at its
+    first <v> or <is>: an empty styled cell is skipped by readers, so it costs nothing."""
+    row = col = max_row = max_col = 0  # row: the <row> element's number, which a cell's own reference does not change
+    cell: tuple[int, int] | None = None  # the open cell not yet counted
+    tags: dict[str, str] = {}  # expat's "namespace local" names, reduced once each
 
     def position(ref: str) -> tuple[int, int] | None:
         match = _CELL_REF.match(ref)
         if not match:
             return None
         digits = match.group(2)
-        row = int(digits) if len(digits) <= 9 else limits.max_rows + 1  # no 5,000-digit int parse
-        return row, column_number(match.group(1))
+        number = int(digits) if len(digits) <= 9 else limits.max_rows + 1  # no 5,000-digit int parse
+        return number, column_number(match.group(1))
+
+    def beyond(r: int, c: int) -> bool:
+        return r > limits.max_rows or c > limits.max_columns
 
     def start(name, attrs):
-        tag = _local(name)
+        nonlocal row, col, max_row, max_col, cell
+        tag = tags.get(name) or tags.setdefault(name, _local(name))
         if tag == "c":
             ref = attrs.get("r")
-            pos = position(ref) if ref else None
-            if ref and pos is None:  # a reader might place it anywhere (or fail): refuse what we cannot place
-                raise _Refused(ExcelReadError("bad_reference", sheet=sheet, ref=shown_name(ref)))
-            state["col"] = pos[1] if pos else state["col"] + 1
-            if pos:
-                state["row"] = pos[0]
-            state["cell"], state["valued"] = (state["row"], state["col"]), False
-        elif tag in ("v", "is") and state["cell"] is not None:
-            state["valued"] = True
+            if ref:
+                pos = position(ref)
+                if pos is None:  # a reader might place it anywhere (or fail): refuse what we cannot place
+                    raise _Refused(ExcelReadError("bad_reference", sheet=sheet, ref=shown_name(ref)))
+                cell, col = pos, pos[1]
+            else:  # as calamine places it: the row's number, the column after the previous cell's
+                col += 1
+                cell = (row, col)
+        elif (tag == "v" or tag == "is") and cell is not None:
+            r, c = cell
+            cell = None
+            if beyond(r, c):
+                shown = f"{column_letters(min(c, 16384))}{r}" if r <= 1_048_576 else f"第 {r} 行"
+                raise _Refused(ExcelReadError("cell_out_of_range", sheet=sheet, cell=shown, rows=limits.max_rows,
+                                              columns=limits.max_columns))
+            max_row, max_col = max(max_row, r), max(max_col, c)
         elif tag == "row":
             r = attrs.get("r", "")
-            digits = r.isascii() and r.isdigit()
-            state["row"] = (int(r) if len(r) <= 9 else limits.max_rows + 1) if digits else state["row"] + 1
-            state["col"] = 0
+            row = (int(r) if len(r) <= 9 else limits.max_rows + 1) if r.isascii() and r.isdigit() else row + 1
+            col, cell = 0, None
         elif tag == "dimension":
             ref = attrs.get("ref", "")
             last = position(ref.rpartition(":")[2]) if ref else None
@@ -320,21 +330,8 @@ def _scan_sheet(book: zipfile.ZipFile, sheet: str, part: str, limits: WorkbookLi
                 raise _Refused(ExcelReadError("dimension", sheet=sheet, ref=ref[:40], rows=limits.max_rows,
                                               columns=limits.max_columns))
 
-    def end(name):
-        if _local(name) != "c" or state["cell"] is None:
-            return
-        row, col = state["cell"]
-        state["cell"] = None
-        if not state["valued"]:
-            return  # an empty styled cell: readers skip it, so it costs nothing
-        if beyond(row, col):
-            cell = f"{column_letters(min(col, 16384))}{row}" if row <= 1_048_576 else f"第 {row} 行"
-            raise _Refused(ExcelReadError("cell_out_of_range", sheet=sheet, cell=cell, rows=limits.max_rows,
-                                          columns=limits.max_columns))
-        state["max_row"], state["max_col"] = max(state["max_row"], row), max(state["max_col"], col)
-
-    _stream(book, part, start, end, budget)
-    return state["max_row"] * state["max_col"]
+    _stream(book, part, start, budget=budget)
+    return max_row * max_col
 
 
 def _count(text: str | None, limit: int) -> int:

@@ -12,7 +12,7 @@ import zipfile
 import pytest
 
 from lib.io.excel import read_upload, read_workbook, to_xlsx
-from lib.io.workbook_bounds import ExcelReadError, WorkbookLimits, check_workbook
+from lib.io.workbook_bounds import ExcelReadError, WorkbookLimits, check_workbook, column_letters
 from tests.io.xlsx_parts import Sheet, cell, ods, patched, row, saved, table, xlsx
 
 LIMITS = WorkbookLimits(max_bytes=10 << 20, max_unzipped_bytes=10 << 20, max_ratio=100, max_rows=5000,
@@ -202,3 +202,18 @@ def test_an_ods_repeat_bomb_the_check_lets_through_is_stopped_by_the_subprocess_
     with pytest.raises(ExcelReadError) as refused:
         read_upload(data, open_limits)
     assert refused.value.code == "read_memory"
+
+
+@pytest.mark.parametrize("body, placed", [
+    ('<row r="61"><c r="C24"><v>1</v></c><c><v>2</v></c></row>', "D61"),  # found by the fuzz test
+    ('<row r="3"><c><v>1</v></c></row><row><c r="B7"><v>2</v></c></row>' + "<row><c/></row>" * 56 + "<row><c><v>3</v></c></row>", "A61"),
+    ('<row r="1"><c r="L1" s="1"/><c><v>1</v></c></row>', "M1"),
+])
+def test_cells_without_a_reference_are_placed_as_the_reader_places_them(body, placed):
+    """A cell without r sits in its <row>'s row (not the previous cell's), one column after the previous cell."""
+    tight = dataclasses.replace(LIMITS, max_rows=60, max_columns=12)
+    error = refusal(xlsx([Sheet("S", body)]), tight)
+    assert error.code == "cell_out_of_range" and f"单元格 {placed} " in str(error)
+    [sheet] = read_upload(xlsx([Sheet("S", body)]), dataclasses.replace(tight, max_rows=100, max_columns=100))
+    r, c = max((i + 1, j + 1) for i, cells in enumerate(sheet.rows) for j, v in enumerate(cells) if v is not None)
+    assert f"{column_letters(c)}{r}" == placed  # calamine reads the last value where the check placed it
