@@ -85,3 +85,23 @@ def test_a_city_reviews_the_att2_reports_of_its_city_only(store, catalog):
     out = review.approve(store, form, GZ, {foreign.id: foreign.rev})
     assert not out.done and "无权审核" in out.skipped[0][1]
     assert store.get("att2", foreign.id).status == SUBMITTED
+
+
+def test_check_notes_name_what_a_row_no_longer_meets(store, catalog):
+    form = catalog.form("att1")
+    row = review.queue(store, PROVINCE, form)[0]
+    assert review.check_notes(form, row, cities(catalog)) == []
+    # a row stored before a rule was tightened (or edited in the workbook) is shown with the rule it breaks
+    row.values["subsidy_amount"] = row.values["paid_amount"] + 1
+    notes = review.check_notes(form, row, cities(catalog))
+    assert any("「奖补金额」不能超过实际支付金额" in n for n in notes)
+
+
+def test_open_return_reasons_only_for_rows_still_returned(store, catalog, actors):
+    form, provider = catalog.form("att1"), actors["provider"]
+    a, b = [r for r in submissions.my_records(store, form, provider) if r.status == SUBMITTED][:2]
+    review.return_for_changes(store, form, PROVINCE, {a.id: a.rev, b.id: b.rev}, "请补充附件。")
+    current = {r.id: r for r in submissions.my_records(store, form, provider)}
+    submissions.submit(store, form, current[b.id].values, provider, cities=cities(catalog), row_id=b.id, base_rev=current[b.id].rev)
+    mine = submissions.my_records(store, form, provider)
+    assert review.open_return_reasons(store, form, mine) == {a.id: "请补充附件。"}
