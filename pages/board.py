@@ -5,7 +5,7 @@ Live: the board body is a fragment that reruns every few seconds; all sessions s
 
 import streamlit as st
 
-from lib.ui import board, identity
+from lib.ui import auth, board, identity
 
 actor = identity.current_actor()
 cal = board.calendar()
@@ -16,6 +16,7 @@ as_of = board.as_of_input()
 
 @st.fragment(run_every=board.REFRESH_SECONDS)
 def live_board() -> None:
+    auth.require_live_session()  # a tick skips app.py's gate: an ended session gets no more data
     board.render_board(board.current_board(actor, as_of), cal)
 
 

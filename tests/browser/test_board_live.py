@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from pathlib import Path
 
 import pytest
 
+from lib.auth.accounts import AccountsFile
 from lib.demo.seed import generate
 from lib.forms import load_catalog
 from lib.forms.columns import sheet_spec
@@ -57,3 +59,14 @@ def test_a_submission_appears_on_the_open_board_without_reloading(app_server, pa
         page.wait_for_timeout(250)
     assert metric(page, "已报") == before + 1
     assert not navigations, "the page was reloaded"
+
+
+def test_an_ended_session_gets_no_more_board_data(app_server, page):
+    """The board's fragment checks the session at each tick: a disabled account is sent to sign-in."""
+    sign_in(page, app_server.url, "province")
+    page.get_by_role("link", name="进度看板").click()
+    page.locator("[data-testid='stMetric']").first.wait_for()
+    AccountsFile(app_server.data_dir / "accounts.json").set_disabled("province", True, now=dt.datetime.now())
+    page.get_by_role("button", name="登录").wait_for(timeout=LIVE_WITHIN * 1000)  # no reload, no click: the next tick
+    page.locator("[data-testid='stMetric']").first.wait_for(state="detached")  # the board's figures are gone
+    assert page.get_by_role("heading", name="登录").count() == 1
