@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 
 from lib.auth.policy import row_city
-from lib.forms import FormSpec
+from lib.forms import FieldSpec, FormSpec
 from lib.forms.columns import sheet_spec
 from lib.forms.display import is_missing, value_text
 from lib.io.excel import to_xlsx
@@ -38,7 +38,7 @@ def summary(form: FormSpec, record: Record) -> dict[str, str]:
     return _summary(form.summary_fields(), record)
 
 
-def _summary(specs: list, record: Record) -> dict[str, str]:
+def _summary(specs: list[FieldSpec], record: Record) -> dict[str, str]:
     return {f.label: value_text(f, record.values.get(f.key)) for f in specs}
 
 
@@ -87,7 +87,7 @@ def filter_rows(form: FormSpec, records: Iterable[Record], *, city: str = "", or
     ]
 
 
-def select_fields(form: FormSpec) -> list:
+def select_fields(form: FormSpec) -> list[FieldSpec]:
     """The form's top-level single-choice fields, which a list can be filtered by (choices from the spec)."""
     return [f for f in form.all_fields() if f.type == "select" and f.choices and not f.calculation]
 
