@@ -120,13 +120,17 @@ def test_background_writer_notices_an_edit_with_no_app_writes(tmp_path):
         store.ensure_sheet(SPEC)
         rec = store.append("site_check", {"remark": "原文"}, actor=CITY, status="已提交")
         assert store.flush_workbook(15)
-        edit_cells(store.workbook_path, {(rec.id, "备注"): "外部修改"})
+        # With a cell the store cannot take beside it: reported, the rest imported, the writer goes on.
+        edit_cells(store.workbook_path, {(rec.id, "备注"): "外部修改", (rec.id, "检查人数"): "9" * 5000})
         deadline = time.monotonic() + 15
         while store.get("site_check", rec.id).values["remark"] != "外部修改":
             assert time.monotonic() < deadline, "external edit not imported"
             time.sleep(0.1)
         assert store.flush_workbook(15)
-        assert verify(store).ok
+        assert f"记录 {rec.id}「检查人数」（不是可以保存的整数" in store.audit()[-1].note
+        later = store.append("site_check", {"remark": "之后的一行"}, actor=CITY, status="已提交")
+        assert store.flush_workbook(15) and verify(store).ok
+        assert later.id in str(CalamineWorkbook.from_path(str(store.workbook_path)).get_sheet_by_name("现场检查记录").to_python())
     finally:
         store.close()
 
