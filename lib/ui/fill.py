@@ -142,6 +142,7 @@ def copy_as_new(store: Store, form: FormSpec, row_id: str, actor: Actor, cities:
         _tell(form, "refused", f"{exc} 不能复制。")
         return
     start_new(form, cities, copy_values(form, record.values))
+    st.session_state[state.baseline_key(form.id)] = ""  # the copy is not saved anywhere yet
     labels = "、".join(f"「{form.field(k).label}」" for k in dict.fromkeys(k for g in form.unique for k in g))
     _tell(form, "copied", f"已复制记录 {row_id} 的内容为一条新记录（尚未保存）。" + (f"{labels}已留空，请按新项目填写。" if labels else ""))
 

@@ -302,3 +302,21 @@ def test_answers_typed_by_one_account_are_not_shown_to_the_next_on_the_same_tab(
     at.run()
     assert not at.exception
     assert at.session_state[state.field_key("att1", "remarks")] is None
+
+
+def test_after_a_conflict_the_filler_may_keep_the_answers_and_base_them_on_the_latest_revision(app_env, catalog, att1_row, reopen):
+    other = store_with(reopen, catalog)
+    record = other.append("att1", att1_row.values, actor=att1_row.actor, status="草稿")
+    at = start(att1_row.actor, row=record.id)
+    other.update("att1", record.id, base_rev=record.rev, actor=att1_row.actor, values={"remarks": "另一个标签页的修改"})
+    at.session_state[state.field_key("att1", "remarks")] = "这个标签页的修改"
+    at = click(at, "保存草稿")
+    assert reopen().get("att1", record.id).values["remarks"] == "另一个标签页的修改"  # not overwritten
+    assert at.session_state[state.outcome_key("att1")]["kind"] == "conflict"
+
+    at = click(at, "保留我的修改，基于最新版本")
+    assert at.session_state[state.field_key("att1", "remarks")] == "这个标签页的修改"  # nothing lost
+    assert f"基于版本 {record.rev + 1}" in messages(at.info)
+    at = click(at, "保存草稿")
+    assert "草稿已保存" in messages(at.success)
+    assert reopen().get("att1", record.id).values["remarks"] == "这个标签页的修改"
