@@ -52,11 +52,6 @@ def private_opener(path: str | os.PathLike[str], flags: int) -> int:
     return fd
 
 
-def make_private(path: Path | str) -> None:
-    """Make a file another library created (xlsxwriter's output) 0600."""
-    _tighten(Path(path), FILE_MODE)
-
-
 def _tighten(path: Path, mode: int) -> None:
     if stat.S_IMODE(path.stat().st_mode) & ~mode:
         with contextlib.suppress(PermissionError):  # a folder owned by another account: leave it
