@@ -29,6 +29,7 @@ MESSAGES: dict[str, str] = {
     "yaml_too_many_nodes": "内容超过 {limit} 个值，表单文件不能这么大",
     "yaml_key": "键必须是文字，不能是列表或键值对",
     "yaml_value": "值「{value}」无法读取（{detail}），例如日期不存在或数字过长",
+    "more_problems": "另有 {more} 个问题未列出，请先修正以上问题",
     "load_failed": "读取文件时发生意外错误（{error}），详情已记入服务器日志，请联系管理员",
     "campaign_unavailable": "活动配置 {file} 无法使用，依赖它的页面暂停服务，请管理员按下列问题修正",
     "self_review": "填报角色「{role}」同时是审核角色：填报人不能审核自己的行。确需如此，请写明 self_review: true",
@@ -83,10 +84,17 @@ def problem(code: str, *, field: str = "", where: str = "", row: int | None = No
     return FormProblem(code=code, message=MESSAGES[code].format(field=field, **params), field=field, where=where, row=row)
 
 
+#: Most problems listed for one file: a file with thousands of mistakes is reported by its first ones.
+MAX_REPORTED = 50
+
+
 class FormDefinitionError(Exception):
-    """A form or campaign file cannot be used; carries every problem found."""
+    """A form or campaign file cannot be used; carries the problems found (at most MAX_REPORTED,
+    then one ``more_problems`` saying how many were left out)."""
 
     def __init__(self, path: str, problems: list[FormProblem]):
         self.path = path
+        if len(problems) > MAX_REPORTED:
+            problems = [*problems[:MAX_REPORTED], problem("more_problems", where=path, more=len(problems) - MAX_REPORTED)]
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))

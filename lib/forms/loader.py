@@ -88,11 +88,13 @@ def _validate(model: type[BaseModel], data: Any, lines: LineMap, filename: str) 
     except ValidationError as exc:
         problems = []
         errors = exc.errors()
-        locs = [tuple(e["loc"]) for e in errors]
+        # Every proper prefix of a location: a container failing because of a problem inside it is
+        # not reported, the inner problem is (a set, so thousands of errors stay linear).
+        containers = {tuple(e["loc"])[:i] for e in errors for i in range(len(e["loc"]))}
         reported: set[tuple] = set()
         for err in errors:
-            if any(other != tuple(err["loc"]) and other[: len(err["loc"])] == tuple(err["loc"]) for other in locs):
-                continue  # a container failing because of a problem inside it: report the inner one
+            if tuple(err["loc"]) in containers:
+                continue
             loc = _in_document(data, tuple(err["loc"]))
             if loc in reported:
                 continue  # one value failing each member of a union (`max: float | date`): say it once

@@ -27,7 +27,7 @@ MAX_FILE_BYTES = 256 * 1024
 #: Deepest nesting of mappings and lists (a table field inside a section inside a form is 7 levels).
 MAX_DEPTH = 32
 #: Most values (scalars, mappings, lists) in one file; a shipped form has about 500.
-MAX_NODES = 20_000
+MAX_NODES = 10_000
 
 
 class LineMap(dict):

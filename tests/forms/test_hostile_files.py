@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from lib.forms import FormDefinitionError, load_catalog, parse_campaign, parse_form
 from lib.forms import loader as loader_module
-from lib.forms.errors import MESSAGES
+from lib.forms.errors import MAX_REPORTED, MESSAGES
 from lib.forms.yamltext import MAX_DEPTH, MAX_FILE_BYTES, load_yaml
 
 from .test_loader import FORM, write
@@ -196,3 +196,11 @@ def test_a_folder_named_like_a_form_is_a_problem_not_a_crash(shipped_copy):
     catalog = load_catalog(shipped_copy)
     assert [f.id for f in catalog.forms()] == ["att1", "att2", "att3"]
     assert [p.code for p in catalog.problems()["att9.yaml"]] == ["load_failed"]
+
+
+def test_a_file_with_thousands_of_mistakes_lists_the_first_ones_and_a_count():
+    text = FORM.format(extra="") + "".join(f"unknown_{i}: x\n" for i in range(300))
+    problems = refused(text)
+    assert len(problems) == MAX_REPORTED + 1
+    assert {p.code for p in problems[:-1]} == {"invalid_definition"}
+    assert problems[-1].code == "more_problems" and "250" in problems[-1].message
