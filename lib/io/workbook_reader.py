@@ -3,7 +3,7 @@
 ``read_cells`` is the reader (python-calamine; .xlsx, .xls, .ods), for workbooks this app wrote.
 ``read_bounded`` is for uploads: it runs the bounds check and the reader in a fresh Python process
 with an address-space limit (RLIMIT_AS) and a time limit, so a file that still costs too much — a
-case the check cannot see, such as a .xls or an .ods, or a reader bug — ends that process, never the
+case the check cannot see, such as a .xls, or a reader bug — ends that process, never the
 server: calamine allocates a sheet's whole rectangle at once, and a Rust allocation failure aborts
 the process that made it. The subprocess imports no pandas or Streamlit (about 0.1 s to start)
 and each upload is read once (the page keeps the result by the upload's hash).
@@ -62,11 +62,12 @@ def read_cells(data: bytes, limits: WorkbookLimits | None = None) -> list[tuple[
         sheets, area = [], 0
         for name in book.sheet_names:
             sheet = book.get_sheet_by_name(name)
-            if limits is not None:
-                area += sheet.height * sheet.width
-                if sheet.height > limits.max_rows or sheet.width > limits.max_columns or area > limits.max_cells:
-                    # a .xls or .ods (not checked cell by cell before) or a cell the check placed wrongly
-                    raise ExcelReadError("sheet_too_large", sheet=name[:40], rows=sheet.height, columns=sheet.width,
+            if limits is not None and sheet.end is not None:
+                rows, columns = sheet.end[0] + 1, sheet.end[1] + 1  # the rows below pad from A1
+                area += rows * columns
+                if rows > limits.max_rows or columns > limits.max_columns or area > limits.max_cells:
+                    # a .xls (not checked cell by cell before) or a cell the check placed wrongly
+                    raise ExcelReadError("sheet_too_large", sheet=name[:40], rows=rows, columns=columns,
                                          max_rows=limits.max_rows, max_columns=limits.max_columns, limit=limits.max_cells)
             rows = [[cell_value(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
             while rows and all(v is None for v in rows[-1]):

@@ -217,3 +217,14 @@ def test_cells_without_a_reference_are_placed_as_the_reader_places_them(body, pl
     [sheet] = read_upload(xlsx([Sheet("S", body)]), dataclasses.replace(tight, max_rows=100, max_columns=100))
     r, c = max((i + 1, j + 1) for i, cells in enumerate(sheet.rows) for j, v in enumerate(cells) if v is not None)
     assert f"{column_letters(c)}{r}" == placed  # calamine reads the last value where the check placed it
+
+
+def test_the_reader_refuses_a_sheet_over_the_limits_before_making_python_objects_of_it():
+    """The subprocess's last line for what no check measured (a .xls): the rectangle calamine found."""
+    from lib.io.workbook_reader import read_cells
+
+    tight = dataclasses.replace(LIMITS, max_rows=5, max_columns=5)
+    assert read_cells(xlsx([Sheet("S", row(5, cell("E5", 1)))]), tight)[0][1][4] == [None] * 4 + [1]
+    with pytest.raises(ExcelReadError) as refused:
+        read_cells(xlsx([Sheet("S", row(6, cell("E6", 1)))]), tight)
+    assert refused.value.code == "sheet_too_large" and "「S」读出 6 行、5 列" in str(refused.value)
