@@ -20,7 +20,7 @@ from lib.forms import FormProblem, FormSpec
 from lib.store.base import Actor, ConflictError, Store, StoreError, is_pending
 from lib.ui import state, widgets
 
-_KEEP_SUBMITTED = 50  # ids remembered per form for the back button; older ones open as usual
+_KEEP_SUBMITTED = 50  # ids remembered per form (see fill_outcome.show_notes); older ones open without the note
 
 
 def belong_to(actor: Actor) -> None:

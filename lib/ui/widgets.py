@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import html
 import math
+import numbers
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,6 +21,7 @@ import streamlit as st
 
 from lib.forms import FieldSpec, FormSpec, check_answers
 from lib.forms.types import REGISTRY
+from lib.forms.validate import is_blank
 from lib.ui import state
 
 YES, NO = "是", "否"
@@ -127,17 +129,18 @@ def fit(spec: FieldSpec, value: Any, cities: tuple[str, ...]) -> tuple[Any, str]
             return None, f"超出可选日期范围 {EARLIEST:%Y-%m-%d} 至 {LATEST:%Y-%m-%d}"
         return held, ""
     if spec.type in _NUMBERS:
-        if isinstance(held, bool) or not isinstance(held, (int, float)) or not math.isfinite(held):
+        if isinstance(held, bool) or not isinstance(held, numbers.Real) or not math.isfinite(held):
             return None, "不是数字"
         if spec.type == "integer":
             return (int(held), "") if float(held).is_integer() else (None, "不是整数")
         return float(held), ""
-    options = cities if spec.type == "city" else spec.choices
-    if options is not None and spec.type != "multiselect" and spec.type != "boolean":
-        return (held, "") if held in options else (None, "不是可选项")
     if spec.type == "multiselect":
         kept = [v for v in held if v in (spec.choices or ())]
         return kept, "" if len(kept) == len(held) else "含有不是可选项的内容"
+    if spec.type in ("select", "city"):
+        return (held, "") if held in (cities if spec.type == "city" else spec.choices or ()) else (None, "不是可选项")
+    if spec.type == "boolean":
+        return (held, "") if held in (YES, NO) else (None, "不是“是”或“否”")
     return (held if isinstance(held, str) else str(held)), ""
 
 
@@ -262,7 +265,7 @@ Problems = Mapping[str, Mapping[int | None, list[str]]]  # field key -> table ro
 
 def _filled_rows(form: FormSpec, spec: FieldSpec) -> list[int]:
     """Widget indexes of the rows the validator sees: its row n is the n-th row with an answer."""
-    return [i for i, row in enumerate(_table_rows(form, spec)) if any(v not in (None, "", []) for v in row.values())]
+    return [i for i, row in enumerate(_table_rows(form, spec)) if not all(is_blank(v) for v in row.values())]
 
 
 def _table(form: FormSpec, spec: FieldSpec, cities: tuple[str, ...], problems: Mapping[int | None, list[str]]) -> None:

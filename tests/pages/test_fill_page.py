@@ -15,7 +15,7 @@ from lib.forms.columns import sheet_spec
 from lib.settings import load_settings
 from lib.store.base import Actor
 from lib.ui import state
-from lib.ui.widgets import to_widget_value
+from lib.ui.widgets import fit, to_widget_value
 
 from .conftest import sign_in
 
@@ -320,3 +320,27 @@ def test_after_a_conflict_the_filler_may_keep_the_answers_and_base_them_on_the_l
     at = click(at, "保存草稿")
     assert "草稿已保存" in messages(at.success)
     assert reopen().get("att1", record.id).values["remarks"] == "这个标签页的修改"
+
+
+@pytest.mark.parametrize(
+    ("key", "stored", "shown", "why"),
+    [
+        ("contract_date", dt.date(2019, 5, 10), dt.date(2019, 5, 10), ""),
+        ("contract_date", "2019-05-10", dt.date(2019, 5, 10), ""),
+        ("contract_date", dt.date(1999, 12, 31), None, "超出可选日期范围"),
+        ("contract_date", dt.date(2036, 1, 1), None, "超出可选日期范围"),
+        ("contract_date", "去年", None, "不是日期"),
+        ("monthly_active_users", 12.0, 12, ""),
+        ("monthly_active_users", 12.5, None, "不是整数"),
+        ("contract_amount", "二十", None, "不是数字"),
+        ("contract_amount", float("nan"), None, "不是数字"),
+        ("usage_status", "报废", None, "不是可选项"),
+        ("client_city", "广州", "广州", ""),
+        ("client_city", "香港", None, "不是可选项"),
+        ("followup_services", ["培训辅导", "上门喝茶"], ["培训辅导"], "含有不是可选项的内容"),
+        ("client_name", 123, "123", ""),
+    ],
+)
+def test_a_stored_value_a_widget_cannot_hold_is_blank_with_the_reason(catalog, key, stored, shown, why):
+    held, reason = fit(catalog.form("att1").field(key), stored, catalog.campaign.cities)
+    assert held == shown and (why in reason if why else reason == "")
