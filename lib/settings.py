@@ -71,7 +71,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("oidc_provider", "", "统一身份认证提供方：secrets.toml 中 [auth.<名称>] 的名称；留空用 [auth] 本身", str),
     Setting("oidc_claim", "email", "用哪个身份声明匹配账号：email 匹配账号的电子邮箱，其他（如 sub）匹配账号名", str),
     Setting("upload_max_mb", "10", "上传的 Excel 文件大小上限（MB）；.streamlit/config.toml 的 server.maxUploadSize 须不小于此值", _positive(float)),
-    Setting("upload_max_unzipped_mb", "100", "上传的 .xlsx 解压后合计大小上限（MB）；超过即不读取（防压缩炸弹）", _positive(float)),
+    Setting("upload_max_unzipped_mb", "100", "上传的 .xlsx/.ods 解压后合计大小上限（MB）；超过即不读取（防压缩炸弹）", _positive(float)),
     Setting("upload_max_ratio", "100", "上传文件中大于 1 MB 的部件允许的最大压缩比（解压后/压缩后）", _positive(float)),
     Setting("upload_max_rows", "50000", "上传工作表的行数上限（含表头）；有内容的单元格超出即不读取", _positive(int)),
     Setting("upload_max_columns", "50", "上传工作表的列数上限；行数上限 × 列数上限 也是全部工作表合计的单元格上限", _positive(int)),
