@@ -17,7 +17,7 @@ from lib.campaign.register_kinds import VOUCHERS
 from lib.campaign.register_upload import parse_register
 from lib.io.excel import read_upload
 from lib.io.workbook_bounds import MESSAGES, ExcelReadError, WorkbookLimits, check_workbook, column_letters
-from tests.io.xlsx_parts import Sheet, xlsx
+from tests.io.xlsx_parts import Sheet, ods, xlsx
 
 LIMITS = WorkbookLimits(max_bytes=1 << 20, max_unzipped_bytes=4 << 20, max_ratio=100, max_rows=60, max_columns=12,
                         memory_bytes=512 << 20, seconds=60)
@@ -126,3 +126,45 @@ def test_what_the_check_lets_through_is_read_within_the_limits_and_parsed(data):
     parsed = parse_register(VOUCHERS, sheets, cities=CITIES)
     assert all(p.code in REGISTER_MESSAGES for p in parsed.problems + parsed.warnings)
     assert parsed.ok or parsed.problems
+
+
+repeats = st.one_of(st.none(), st.none(), st.none(), st.integers(1, 5), st.integers(1, 70), st.sampled_from([1023, 1_048_576, 10**10]))
+
+
+@st.composite
+def ods_cells(draw) -> str:
+    rep = draw(repeats)
+    attr = f' table:number-columns-repeated="{rep}"' if rep is not None else ""
+    shape = draw(st.sampled_from(["empty", "float", "string", "p-only"]))
+    if shape == "empty":
+        return f"<table:table-cell{attr}/>"
+    if shape == "float":
+        return f'<table:table-cell{attr} office:value-type="float" office:value="{draw(numbers) or 1}"/>'
+    text = _escape(draw(texts), False)
+    kind = ' office:value-type="string"' if shape == "string" else ""
+    return f"<table:table-cell{attr}{kind}><text:p>{text}</text:p></table:table-cell>"
+
+
+@st.composite
+def ods_books(draw) -> bytes:
+    tables = {}
+    for i in range(draw(st.integers(1, 2))):
+        rows = []
+        for _ in range(draw(st.integers(0, 5))):
+            rep = draw(repeats)
+            attr = f' table:number-rows-repeated="{rep}"' if rep is not None else ""
+            rows.append(f"<table:table-row{attr}>{''.join(draw(st.lists(ods_cells(), max_size=4)))}</table:table-row>")
+        tables[draw(st.one_of(st.just(f"表{i}"), st.just(f"Sheet{i}"), texts))] = "".join(rows)
+    return ods(tables)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(ods_books())
+def test_an_ods_the_check_lets_through_is_read_within_the_limits(data):
+    try:
+        sheets = read_upload(data, LIMITS)
+    except ExcelReadError as refused:
+        assert refused.code in MESSAGES and refused.code not in MISSED, str(refused)
+        return
+    for sheet in sheets:
+        assert len(sheet.rows) <= LIMITS.max_rows and all(len(r) <= LIMITS.max_columns for r in sheet.rows)
