@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lib.store.log import ProcessLock, fsync_dir
+from lib.store.private import private_dir
 
 
 class JsonFile:
@@ -29,7 +30,7 @@ class JsonFile:
 
     def __init__(self, path: Path, *, default: Callable[[], Any], mode: int = 0o600):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)  # it holds password hashes: 0700, like the data folder
         self._default = default
         self._mode = mode
         self._lock = ProcessLock(self.path.parent / f".{self.path.name}.lock")

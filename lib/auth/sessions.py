@@ -19,6 +19,8 @@ import os
 import secrets
 from pathlib import Path
 
+from lib.store.private import private_dir
+
 from .accounts import Account, AccountsFile
 from .errors import SessionInvalid
 from .jsonfile import JsonFile
@@ -40,7 +42,7 @@ def _load_secret(path: Path) -> bytes:
         return bytes.fromhex(path.read_text(encoding="ascii").strip())
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process made it first

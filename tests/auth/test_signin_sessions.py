@@ -204,3 +204,17 @@ def test_oidc_disabled_or_ambiguous_accounts_are_refused(accounts, gz):
     accounts.set_disabled("city_gz", True, now=NOW)
     with pytest.raises(SignInError):
         map_identity({"email": "gz@example.cn"}, accounts)
+
+
+def test_accounts_and_session_secret_live_in_a_private_folder(tmp_path):
+    import stat
+
+    from lib.auth.accounts import AccountsFile
+    from lib.auth.sessions import SessionTokens
+
+    data = tmp_path / "data"
+    accounts = AccountsFile(data / "accounts.json")
+    SessionTokens(data, accounts)
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    for path in data.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
