@@ -16,12 +16,13 @@ def widget(page, testid: str, label: str):
 
 
 def choose(page, label: str, option: str) -> None:
-    """Pick ``option`` in the Streamlit selectbox labelled ``label``."""
+    """Pick ``option`` in the Streamlit selectbox labelled ``label`` (a row picker: the row id)."""
     box = widget(page, "stSelectbox", label)
     box.scroll_into_view_if_needed()
     box.click()
     page.keyboard.type(option)
-    page.get_by_role("option", name=option, exact=True).click()
+    # an option is named by its text; a row picker's option starts with the row id, then "｜"
+    page.get_by_role("option", name=re.compile("^" + re.escape(option) + "(｜|$)")).first.click()
 
 
 def field_input(page, label: str):
