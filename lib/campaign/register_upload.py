@@ -30,6 +30,9 @@ from lib.store.codec import validate_values
 from .register_kinds import VOUCHERS, BadCell, RegisterKind, RegisterProblem, bad_number, cell_text, problem
 
 HEADER_SEARCH_ROWS = 20
+#: Problems listed one by one; the rest are counted. A person fixes a file from the first few
+#: hundred, and a 50,000-row file wrong in every cell would otherwise keep 400,000 in the session.
+MAX_LISTED = 500
 #: Longest file name kept in the import record (what file systems allow).
 MAX_FILE_NAME = 255
 
@@ -45,18 +48,25 @@ class ParsedRegister:
     warnings: list[RegisterProblem] = field(default_factory=list)
     sheet_name: str = ""
     header_row: int = 0
+    unlisted: int = 0  # problems past MAX_LISTED, counted only
+    unlisted_warnings: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.problems and bool(self.rows)
 
+    @property
+    def problem_count(self) -> int:
+        return len(self.problems) + self.unlisted
+
     def problems_frame(self) -> pd.DataFrame:
         """Problems then warnings as a table a person reads: 行号, 列, 问题, 级别."""
         items = [(p, "错误") for p in self.problems] + [(w, "提醒") for w in self.warnings]
-        return pd.DataFrame(
-            [{"行号": p.row, "列": p.column, "问题": p.message, "级别": level} for p, level in items],
-            columns=["行号", "列", "问题", "级别"],
-        )
+        listed = [{"行号": p.row, "列": p.column, "问题": p.message, "级别": level} for p, level in items]
+        for count, level in ((self.unlisted, "错误"), (self.unlisted_warnings, "提醒")):
+            if count:
+                listed.append({"行号": None, "列": "", "问题": f"另有 {count} 处未列出，请先处理以上各处", "级别": level})
+        return pd.DataFrame(listed, columns=["行号", "列", "问题", "级别"])
 
 
 def _norm_header(text: Any) -> str:
@@ -159,6 +169,8 @@ def parse_register(kind: RegisterKind, sheets: list[SheetRows], *, cities: tuple
         out.rows.append(row)
     if not out.rows and not out.problems and not out.excluded:
         out.problems.append(problem("no_rows"))
+    out.unlisted, out.unlisted_warnings = max(0, len(out.problems) - MAX_LISTED), max(0, len(out.warnings) - MAX_LISTED)
+    del out.problems[MAX_LISTED:], out.warnings[MAX_LISTED:]
     return out
 
 

@@ -41,7 +41,7 @@ def parsed_upload(kind: reg.RegisterKind, data: bytes, file_name: str) -> reg.Pa
 
 def _show_problems(parsed: reg.ParsedRegister, file_name: str) -> None:
     kind, frame = parsed.kind, parsed.problems_frame()
-    st.error(f"「{file_name}」有 {len(parsed.problems)} 处问题，未导入任何数据。请修改后重新上传。")
+    st.error(f"「{file_name}」有 {parsed.problem_count} 处问题，未导入任何数据。请修改后重新上传。")
     st.dataframe(frame, hide_index=True, height=board.TABLE_HEIGHT)
     board.export_button("导出问题清单", lambda: {"问题清单": frame}, "台账问题清单.xlsx", key=f"register:{kind.key}:problems")
 

@@ -254,3 +254,11 @@ def test_a_register_saved_by_libreoffice_passes_the_bounds(tmp_path, fmt):
                               file_name=f"清单.{fmt}")
     assert parsed.ok and [r["voucher_no"] for r in parsed.rows] == ["SYQ-2019-4401-00001"]
     assert parsed.excluded == {"取消申报": 1} and parsed.rows[0]["subsidy_amount"] == 12.5
+
+
+def test_problems_past_the_first_500_are_counted_not_listed(tmp_path):
+    rows = [variant(服务券编号=f"SYQ-2019-4401-{i:05d}", 地市="香港", 年度=2017) for i in range(300)]
+    parsed = reg.parse_upload(reg.VOUCHERS, workbook(tmp_path / "bad.xlsx", rows), cities=CITIES)
+    assert parsed.problem_count == 600 and len(parsed.problems) == 500 and parsed.unlisted == 100
+    frame = parsed.problems_frame()
+    assert len(frame) == 501 and frame["问题"].iloc[-1] == "另有 100 处未列出，请先处理以上各处"
