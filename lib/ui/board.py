@@ -27,6 +27,9 @@ from lib.ui.contacts import contacts_box
 REFRESH_SECONDS = 5
 SNAPSHOT_TTL = 2
 TABLE_HEIGHT = 320
+#: Rows a filter-down table draws (a person narrows with the filters; the export has every row): the
+#: browser gets a small table and the page does not pay for tens of thousands of rows on each tick.
+SHOWN_ROWS = 2_000
 
 # session_state / widget keys of the board pages
 AS_OF = "board:as_of"
@@ -122,8 +125,9 @@ def drill(frame: pd.DataFrame, columns: list[str], key: str, file_name: str, lab
             options = [pg.ALL, *sorted(set(values))]
             picks[name] = col.selectbox(name, options, key=f"{key}:{name}")
     rows = pg.narrow(frame, **picks)
-    st.caption(f"{label}：{len(rows)} 行" + "".join(f"　{k}={v}" for k, v in picks.items() if v != pg.ALL))
-    locale.table(rows, hide_index=True, height=TABLE_HEIGHT, width="stretch")
+    more = f"（显示前 {SHOWN_ROWS:,} 行；全部行请导出为 Excel）" if len(rows) > SHOWN_ROWS else ""
+    st.caption(f"{label}：{len(rows):,} 行" + "".join(f"　{k}={v}" for k, v in picks.items() if v != pg.ALL) + more)
+    locale.table(rows.head(SHOWN_ROWS), hide_index=True, height=TABLE_HEIGHT, width="stretch")
     export_button("导出为 Excel", lambda: {label: rows}, file_name, key=f"{key}:export")
     return rows
 
@@ -182,7 +186,9 @@ def summary(board: pg.Board) -> None:
         col.metric(label, f"{value:,}")
     whose = WHOSE.get(board.scope.kind, "")
     if t.get("台账外"):
-        st.caption(f"已报 {t['已报']:,} 条中有 {t['台账外']:,} 条不在{whose}台账中（台账未列出，或列在其他单位名下；见“台账核对”），"
+        where = "" if board.scope.kind == "all" else whose
+        see = "；见“台账核对”" if "台账核对" in tabs_for(board.scope) else ""
+        st.caption(f"已报 {t['已报']:,} 条中有 {t['台账外']:,} 条不在{where}台账中（台账未列出，或列在其他单位名下{see}），"
                    f"不计入应报：应报 {t['应报']:,} ＝ 台账内已报 {t['已报'] - t['台账外']:,} ＋ 未报 {t['未报']:,}。")
     if t.get("截至日期后创建"):
         st.info(f"{whose}有 {t['截至日期后创建']:,} 条记录创建于 {board.as_of:%Y-%m-%d} 之后，按活动时钟未计入。")

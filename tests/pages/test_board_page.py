@@ -215,3 +215,13 @@ def test_viewers_share_one_snapshot_per_period_whatever_their_number(seeded, cat
     periods = math.ceil((time.monotonic() - began) / board.SNAPSHOT_TTL) + 1
     assert len(reads) <= periods * sheets_per_snapshot, (len(reads), periods)
     assert len(reads) < len(viewers) * 2 * sheets_per_snapshot  # not one read per viewer
+
+
+def test_a_long_table_draws_its_first_rows_and_says_so(seeded, catalog, monkeypatch):
+    monkeypatch.setattr(board, "SHOWN_ROWS", 10)
+    at = start()
+    units = next(d.value for d in at.dataframe if "编号" in d.value.columns)
+    total = len(expected(seeded, catalog).units)
+    assert len(units) == 10 < total
+    assert any(f"进度明细：{total:,} 行" in c.value and "显示前 10 行" in c.value for c in at.caption)
+    assert not units.isin(["None", "nan", "NaT"]).any().any() and not units.isna().any().any()  # blanks are blank
