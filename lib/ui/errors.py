@@ -10,7 +10,10 @@ whatever escapes this (an error in ``app.py`` itself); development turns details
 
 from __future__ import annotations
 
+import functools
 import secrets
+from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 from streamlit.logger import get_logger
@@ -29,11 +32,24 @@ def new_error_id() -> str:
 def run_page(navigation) -> None:
     """``navigation.run()`` (the page ``st.navigation`` chose); an unexpected exception is shown as
     MESSAGE and logged with its traceback and id."""
-    try:
-        navigation.run()
-    except ScriptControlException:  # st.stop / st.rerun / st.switch_page: Streamlit's, not an error
-        raise
-    except Exception as exc:
-        error_id = new_error_id()
-        log.error("未预期的错误，错误编号 %s（页面 %s）", error_id, getattr(navigation, "title", ""), exc_info=exc)
-        st.error(MESSAGE.format(error_id=error_id))
+    guarded(navigation.run, getattr(navigation, "title", ""))()
+
+
+def guarded(func: Callable[..., Any], where: str = "") -> Callable[..., Any]:
+    """``func`` with the same handling as a page, for code that runs outside ``run_page``: a
+    fragment's own reruns (``st.fragment(run_every=...)``) call the fragment alone. Apply it under
+    ``st.fragment``."""
+
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ScriptControlException:  # st.stop / st.rerun / st.switch_page: Streamlit's, not an error
+            raise
+        except Exception as exc:
+            error_id = new_error_id()
+            log.error("未预期的错误，错误编号 %s（%s）", error_id, where or getattr(func, "__qualname__", ""), exc_info=exc)
+            st.error(MESSAGE.format(error_id=error_id))
+            return None
+
+    return run

@@ -93,3 +93,25 @@ def test_stop_rerun_and_switch_page_are_not_errors(server_log):
 def test_error_details_are_off_unless_development_turns_them_on():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["client"]["showErrorDetails"] == "none"
+
+
+def fragment_app():
+    import streamlit as st
+
+    from lib.ui.errors import guarded
+
+    @st.fragment
+    @guarded
+    def live_figures():
+        st.write("看板")
+        raise ZeroDivisionError("division by zero in a figure")
+
+    live_figures()
+    st.write("页面其余部分")
+
+
+def test_a_guarded_fragment_fails_alone_with_the_same_message(server_log):
+    at = AppTest.from_function(fragment_app, default_timeout=30).run()
+    assert not at.exception
+    assert at.error[0].value.startswith("系统出现意外错误") and "页面其余部分" in [m.value for m in at.markdown]
+    assert len(server_log) == 1 and "live_figures" in server_log[0].getMessage()
