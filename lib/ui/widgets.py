@@ -251,6 +251,9 @@ def _problem_note(element_id: str, texts: list[str]) -> None:
 
 
 def _draw(form: FormSpec, spec: FieldSpec, key: str, cities: tuple[str, ...], locked: bool) -> None:
+    # A value held since before the form file changed (a field's type or choices) may no longer fit.
+    if fit(spec, st.session_state.get(key), cities)[1]:
+        _put(form, spec, key, st.session_state.get(key), cities)
     if spec.type == "city":
         _select_from(lambda _s: list(cities))(spec, key, locked)
     else:

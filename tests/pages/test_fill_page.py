@@ -344,3 +344,20 @@ def test_after_a_conflict_the_filler_may_keep_the_answers_and_base_them_on_the_l
 def test_a_stored_value_a_widget_cannot_hold_is_blank_with_the_reason(catalog, key, stored, shown, why):
     held, reason = fit(catalog.form("att1").field(key), stored, catalog.campaign.cities)
     assert held == shown and (why in reason if why else reason == "")
+
+
+def test_a_city_bureau_files_for_its_own_city_only(app_env, catalog):
+    at = start(Actor("city_gz", "city", "广州市工业和信息化局", "广州"), form_id="att3")
+    city = next(s for s in at.selectbox if s.key == state.field_key("att3", "city"))
+    assert city.value == "广州" and city.proto.disabled
+
+
+def test_a_held_answer_that_no_longer_fits_its_field_is_blank_with_a_warning(app_env, catalog, att1_row):
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    sign_in(at, att1_row.actor)
+    at.query_params["form"] = "att1"
+    at.session_state[state.field_key("att1", "contract_date")] = "2019-13-45"  # e.g. the field was text before an edit
+    at.run()
+    assert not at.exception
+    assert at.session_state[state.field_key("att1", "contract_date")] is None
+    assert "合同签订日期" in messages(at.warning)
