@@ -259,8 +259,10 @@ def _draw(form: FormSpec, spec: FieldSpec, key: str, cities: tuple[str, ...], lo
     else:
         WIDGETS[REGISTRY[spec.type].widget](spec, key, locked)
     note = warnings(form).get(key)
-    if note:
+    if note and is_blank(st.session_state.get(key)):
         st.warning(note)
+    elif note:  # answered again: the note has done its work
+        warnings(form).pop(key)
 
 
 Problems = Mapping[str, Mapping[int | None, list[str]]]  # field key -> table row (or None) -> messages

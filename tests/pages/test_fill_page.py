@@ -274,6 +274,9 @@ def test_a_stored_date_the_widget_cannot_show_is_blank_with_a_warning(app_env, c
     assert at.session_state[state.field_key("att1", "followup_date")] is None
     warned = messages(at.warning)
     assert "回访日期" in warned and "1999-12-31" in warned
+    at.session_state[state.field_key("att1", "followup_date")] = dt.date(2020, 9, 10)  # answered again
+    at.run()
+    assert "回访日期" not in messages(at.warning)
 
 
 def test_opening_another_row_over_unsaved_input_asks_first(app_env, catalog, att1_row, reopen):
