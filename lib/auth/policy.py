@@ -64,7 +64,7 @@ def comparable(value: Any) -> str:
     >>> comparable(None), comparable("广州 云智（科技）") == comparable("广州  云智(科技)")
     ('', True)
     """
-    if value is None or value == [] or value == {}:
+    if value is None or (isinstance(value, (list, tuple, dict)) and not value):  # by type: numpy scalars refuse ``== []``
         return ""
     return " ".join(unicodedata.normalize("NFKC", str(value)).casefold().split())
 

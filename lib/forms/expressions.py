@@ -55,7 +55,8 @@ class EvaluationError(ValueError):
 
 
 def _blank(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {}
+    # By type, never by ``==``: a numpy scalar compared with ``[]`` gives an array with no truth value.
+    return value is None or (isinstance(value, (str, list, tuple, dict)) and not value)
 
 
 def _to_date(value: Any) -> dt.date | None:

@@ -24,7 +24,16 @@ def compiled(text: str) -> Expression:
 
 
 def is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip()) or value == []
+    """No answer: None, blank text or an empty list. Tested by type, never by ``==``: an answer may be
+    of any type (a numpy scalar from a pandas table compares with ``[]`` as an array that has no truth).
+
+    >>> import numpy as np
+    >>> is_blank(" "), is_blank([]), is_blank(np.float64(1.5)), is_blank(0)
+    (True, True, False, False)
+    """
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or (isinstance(value, list) and not value)
 
 
 @dataclass

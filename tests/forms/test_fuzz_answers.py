@@ -14,6 +14,7 @@ import datetime as dt
 import math
 import re
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -42,9 +43,14 @@ HOSTILE = st.sampled_from([
     "9999-12-31", "0001-01-01", "2020-02-30", "２０２０－０９－１８", "１３８００１３８０００", "\u202e合格", "第一行\n第二行",
     "\x00", "\x85", "\ud800", "字" * (MAX_TEXT_CHARS + 1), "是", "否", "%s", "'", "(a+)+$", "a" * 3000 + "!",
 ])
+# What a pandas table (st.data_editor, an .xlsx read) hands back: numpy scalars, which compare with a list
+# as an array (``np.float64(1) == []`` has no truth value) and subclass float or str or neither.
+NUMPY = (st.floats().map(np.float64) | st.integers(-(2**63), 2**63 - 1).map(np.int64) | st.booleans().map(np.bool_)
+         | st.text(max_size=20).map(np.str_) | st.just(np.nan) | st.just(np.float64("nan")))
 SCALARS = (
     st.none() | st.booleans() | st.integers() | st.sampled_from([10**4000, -(10**400), 10**15, 2**63, -1])  # 10**4000: Python prints ints up to 4,300 digits
     | st.floats() | st.text(max_size=40) | st.text(st.characters(codec=None), max_size=20) | st.dates().map(str) | HOSTILE
+    | NUMPY
 )
 JSON_LIKE = st.recursive(
     SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12
