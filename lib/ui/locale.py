@@ -135,9 +135,10 @@ _SCRIPT = """<script>
 })();
 </script>"""
 
-# The script's element is empty; without this it would still take a row's gap at the top of the page.
+# A script's or a style's element is empty; without this it would still take a row's gap on the page
+# (a style applies wherever its element is, shown or not).
 _STYLE = """<style>
-.stElementContainer:has(> .stHtml > script:only-child) { display: none; }
+.stElementContainer:has(> .stHtml > script:only-child), .stElementContainer:has(> .stHtml > style:only-child) { display: none; }
 </style>"""
 
 
