@@ -341,7 +341,8 @@ def render_form(form: FormSpec, cities: tuple[str, ...], *, locked: Mapping[str,
     for spec in form.all_fields():
         if spec.type != "table" and not spec.calculation:
             st.session_state.setdefault(state.field_key(form.id, spec.key), _empty_state(spec))
-    st.session_state.setdefault(state.baseline_key(form.id), fingerprint(form))
+    if state.baseline_key(form.id) not in st.session_state:  # a form never loaded: blank is its baseline
+        st.session_state[state.baseline_key(form.id)] = fingerprint(form)
     if warnings(form):
         st.warning("部分原值无法在表单中显示，已留空并在字段下方说明，请重新填写后保存。")
     preview = check_answers(form, current_answers(form), cities=cities, draft=True)
