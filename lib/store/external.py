@@ -10,6 +10,9 @@ never undoes what the app changed since. Before the next rewrite the store:
 3. applies each row's edits as one audited update by actor "外部编辑", except fields the app has
    changed since that revision (the app's value wins) and cells the store cannot take (a
    5,000-digit number, text in a date column: reported for that cell, the rest imported);
+   with an :data:`EditCheck` (the app passes the form's rules; the store knows no form), also
+   except the cells the check refuses (reported for that cell) and every cell of a row the check
+   locks (a reviewed row: named in the audit, left as it is);
 4. never imports a system column (状态, 版本, 填报单位 …): a status moves only through the review
    functions;
 5. keeps the copy as ``campaign.external-YYYYmmdd-HHMMSS-ffffff.xlsx`` (the newest
@@ -27,6 +30,7 @@ import datetime as dt
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,6 +51,26 @@ _LISTED = 20  # cells named per kind of finding in the audit note; the rest are 
 _HEADER = dict(SYSTEM_COLUMNS)
 
 
+@dataclass(frozen=True)
+class EditRuling:
+    """What the app's rules say about a person's edit of one row.
+
+    ``locked``: when not empty, why no cell of the row may change (e.g. it was approved); else
+    ``values`` are the fields to import, as the app would store them (parsed, and what they
+    change, such as a calculated field), and ``refused`` maps each field not imported to why.
+    """
+
+    values: dict[str, Any] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)
+    locked: str = ""
+
+
+#: The app's rules for workbook edits: given a row as it is now and the person's changed fields
+#: (as the store reads the cells), the ruling. It must pickle (the background writer process gets
+#: a copy, see lib.store.materialiser) and must not raise for any values.
+EditCheck = Callable[[Record, dict[str, Any]], EditRuling]
+
+
 @dataclass
 class Edit:
     """The person's changed fields of one row, relative to ``base`` (the version their file shows)."""
@@ -63,13 +87,16 @@ class Findings:
     edits: list[Edit] = field(default_factory=list)
     system: list[str] = field(default_factory=list)  # system cells the person changed (never imported)
     refused: list[str] = field(default_factory=list)  # cells whose value the store cannot take
+    rejected: list[str] = field(default_factory=list)  # cells the app's rules refuse (EditCheck)
+    locked: list[str] = field(default_factory=list)  # rows the app's rules keep as they are (EditCheck)
     overridden: list[str] = field(default_factory=list)  # fields the app changed since the file's revision
     problems: list[str] = field(default_factory=list)  # sheets or rows that could not be matched
     busy: list[str] = field(default_factory=list)  # rows the app kept changing while we applied the edit
     applied: int = 0  # rows changed
 
     def anything(self) -> bool:
-        return bool(self.applied or self.system or self.refused or self.overridden or self.problems or self.busy)
+        return bool(self.applied or self.system or self.refused or self.rejected or self.locked or self.overridden
+                    or self.problems or self.busy)
 
     def note(self, backup: str) -> str:
         parts = [f"检测到工作簿被外部修改，已导入 {self.applied} 行的修改"]
@@ -79,6 +106,10 @@ class Findings:
             parts.append(f"这些字段在该文件写出后已在系统中修改，以系统为准，已忽略：{_listed(self.overridden)}")
         if self.refused:
             parts.append(f"这些单元格的值无法保存，未导入：{_listed(self.refused)}")
+        if self.rejected:
+            parts.append(f"这些单元格不符合表单的填报规则，未导入：{_listed(self.rejected)}")
+        if self.locked:
+            parts.append(f"这些记录不能在工作簿中修改，其修改均未导入，记录保持原样：{_listed(self.locked)}")
         if self.busy:
             parts.append(f"这些记录在导入时正被系统连续修改，未导入，请稍后重新编辑：{_listed(self.busy)}")
         parts += self.problems
@@ -270,7 +301,8 @@ def _row_edit(form_id: str, base: Record, line: list[Any], columns: dict[int, tu
 
 def apply_edits(store: LocalStore, found: Findings) -> None:
     """Apply the edits as 外部编辑 updates; a field the app changed since the file's revision keeps
-    the app's value and is listed in ``found.overridden``."""
+    the app's value and is listed in ``found.overridden``; with ``store.edit_check``, what it
+    refuses is listed in ``found.rejected`` and a row it locks in ``found.locked``."""
     from lib.store.local import EXTERNAL_ACTOR
 
     for edit in found.edits:
@@ -284,6 +316,16 @@ def apply_edits(store: LocalStore, found: Findings) -> None:
                     values[key] = value
                 elif not same_value(now, value):
                     lost.append(f"记录 {cur.id}「{labels.get(key, key)}」")
+            rejected: list[str] = []
+            if values and store.edit_check is not None:
+                # Judged on the row as it is now (its status, the app's latest values), not as the file shows it.
+                ruling = store.edit_check(cur, values)
+                if ruling.locked:
+                    found.locked.append(f"记录 {cur.id}（{ruling.locked}）")
+                    found.overridden += lost
+                    break
+                rejected = [f"记录 {cur.id}「{labels.get(key, key)}」（{why}）" for key, why in ruling.refused.items()]
+                values = ruling.values
             try:
                 new = store._update(edit.form_id, cur.id, base_rev=cur.rev, actor=EXTERNAL_ACTOR, values=values,
                                     status=None, note=f"从工作簿导入的外部修改（文件中的版本 {edit.base.rev}）",
@@ -292,6 +334,7 @@ def apply_edits(store: LocalStore, found: Findings) -> None:
                 continue
             found.applied += new.rev != cur.rev
             found.overridden += lost
+            found.rejected += rejected
             break
         else:
             found.busy.append(edit.base.id)

@@ -10,9 +10,12 @@ import atexit
 import threading
 import weakref
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lib.store.base import Store
+
+if TYPE_CHECKING:
+    from lib.store.external import EditCheck
 
 BACKENDS = ("local", "gsheets")
 
@@ -26,17 +29,20 @@ def open_store(
     data_dir: Path,
     workbook_name: str = "campaign.xlsx",
     gsheets: dict[str, Any] | None = None,
+    edit_check: EditCheck | None = None,
     **kw: Any,
 ) -> Store:
     """Open the store ``backend`` names; extra keywords go to the backend (e.g. ``background``).
 
     ``gsheets`` is the ``[gsheets]`` table of the secrets (spreadsheet key, service account, ...);
-    the Sheets backend keeps its durable outbox in ``data_dir``.
+    the Sheets backend keeps its durable outbox in ``data_dir``. ``edit_check``: the app's rules
+    for cells a person edits in the local workbook (see lib.store.external); the Sheets backend
+    imports no such edits, so it takes none.
     """
     if backend == "local":
         from lib.store.local import LocalStore
 
-        store: Store = LocalStore(data_dir, workbook_name, **kw)
+        store: Store = LocalStore(data_dir, workbook_name, edit_check=edit_check, **kw)
     elif backend == "gsheets":
         from lib.store.sheets import open_sheets_store
 

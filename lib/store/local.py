@@ -34,6 +34,7 @@ from lib.store.base import (
 )
 from lib.store.codec import validate_values
 from lib.store.entries import append_entries, check_spec, check_status, event_entry, sheet_entry, update_entry
+from lib.store.external import EditCheck
 from lib.store.log import LogFile, ProcessLock, dump_line
 from lib.store.private import private_dir
 from lib.store.state import State
@@ -51,6 +52,8 @@ class LocalStore(Store):
     workbook is only written by :meth:`flush_workbook` in this process.
     ``debounce``: seconds the background writer waits for a burst of writes to end.
     ``clock``: returns the naive local time stamped on changes (tests pin it).
+    ``edit_check``: the app's rules for cells a person edits in the workbook (see
+    :data:`lib.store.external.EditCheck`); without it, every edit the store can hold is imported.
     """
 
     def __init__(
@@ -61,6 +64,7 @@ class LocalStore(Store):
         background: bool = True,
         debounce: float = 0.3,
         clock: Callable[[], dt.datetime] | None = None,
+        edit_check: EditCheck | None = None,
     ):
         self.data_dir = private_dir(data_dir)
         self.workbook_path = self.data_dir / workbook_name
@@ -72,6 +76,7 @@ class LocalStore(Store):
         self._mutex = threading.RLock()  # guards state and the log reader within this process
         self._clock = clock or dt.datetime.now
         self._closed = False
+        self.edit_check = edit_check
         with self._mutex, self.log.locked():
             self._catch_up()
             if self.log.offset == 0:
@@ -80,7 +85,11 @@ class LocalStore(Store):
         if background:
             from lib.store.materialiser import MaterialiserProcess
 
-            self._materialiser = MaterialiserProcess(self.data_dir, workbook_name, debounce)
+            try:
+                self._materialiser = MaterialiserProcess(self.data_dir, workbook_name, debounce, edit_check)
+            except TypeError:  # an edit_check the child cannot receive: nothing stays open
+                self.close()
+                raise
 
     # --- reading -------------------------------------------------------------------------------
 

@@ -6,12 +6,18 @@ and stall every append. So each store with ``background=True`` starts a child
 compete for the workbook lock: the holder keeps the file current, the others wait on standby
 (without loading anything) and take over if it dies. A child stops when its parent closes the
 pipe to it, which also happens when the parent is killed.
+
+The pipe also carries the store's :data:`~lib.store.external.EditCheck` (the app's rules for cells a
+person edits), since the child imports those edits: its first line is the check, pickled and
+base64-encoded (an empty line for none). Only the parent writes that pipe, so the child trusts it.
 """
 
 from __future__ import annotations
 
 import atexit
+import base64
 import os
+import pickle
 import subprocess
 import sys
 import threading
@@ -21,7 +27,7 @@ import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from lib.store.external import import_external_edits
+from lib.store.external import EditCheck, import_external_edits
 from lib.store.log import ProcessLock
 from lib.store.workbook import install, layout, matching_stamp, remove_stale_temps, write_workbook
 
@@ -64,10 +70,12 @@ def materialise(store: LocalStore, *, not_imported: str | None = None,
 
 
 def serve(data_dir: Path, workbook_name: str, debounce: float, control: BinaryIO) -> None:
-    """The background writer's loop; returns when ``control`` reaches EOF. Any byte read from
-    ``control`` asks for an immediate write (flush_workbook)."""
+    """The background writer's loop; returns when ``control`` reaches EOF. The first line read from
+    ``control`` is the edit check (see the module docstring); after it, any byte asks for an
+    immediate write (flush_workbook)."""
     from lib.store.local import LocalStore
 
+    edit_check = _loads_check(control.readline(_MAX_CHECK_LINE))
     stop, wake = threading.Event(), threading.Event()
 
     def listen() -> None:
@@ -86,7 +94,7 @@ def serve(data_dir: Path, workbook_name: str, debounce: float, control: BinaryIO
             return
         wake.wait(0.5)
         wake.clear()
-    store = LocalStore(data_dir, workbook_name, background=False)
+    store = LocalStore(data_dir, workbook_name, background=False, edit_check=edit_check)
     store.workbook_lock.close()
     store.workbook_lock = lock  # the same open file: a second flock of ours would block on the first
     try:
@@ -143,12 +151,31 @@ def _write_surviving_errors(store: LocalStore, written: int, failures: int,
         return written, failures + 1
 
 
+_MAX_CHECK_LINE = 1 << 20  # the first line of the control pipe; a check is a few hundred bytes
+
+
+def _dumps_check(edit_check: EditCheck | None) -> bytes:
+    """The first line of the control pipe (see the module docstring)."""
+    if edit_check is None:
+        return b"\n"
+    try:
+        return base64.b64encode(pickle.dumps(edit_check)) + b"\n"
+    except (pickle.PicklingError, TypeError, AttributeError) as err:  # the app's mistake: say so at open
+        raise TypeError(f"edit_check must pickle: the background writer process gets a copy ({err})") from err
+
+
+def _loads_check(line: bytes) -> EditCheck | None:
+    line = line.strip()
+    return pickle.loads(base64.b64decode(line)) if line else None  # only our parent writes this pipe
+
+
 class MaterialiserProcess:
     """Parent-side handle of the background writer child."""
 
-    def __init__(self, data_dir: Path, workbook_name: str, debounce: float):
+    def __init__(self, data_dir: Path, workbook_name: str, debounce: float, edit_check: EditCheck | None = None):
         self._args = [sys.executable, "-m", "lib.store", "materialise", str(data_dir), "--workbook",
                       workbook_name, "--debounce", str(debounce), "--serve"]
+        self._check_line = _dumps_check(edit_check)
         self.proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
         self.ensure_running()
@@ -161,8 +188,14 @@ class MaterialiserProcess:
                 return
             env = dict(os.environ)
             env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PROJECT_ROOT), env.get("PYTHONPATH")) if p)
-            self.proc = subprocess.Popen(self._args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                         cwd=_PROJECT_ROOT, env=env)
+            proc = subprocess.Popen(self._args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                    cwd=_PROJECT_ROOT, env=env)
+            try:  # before any nudge can reach the pipe: the check is its first line
+                proc.stdin.write(self._check_line)
+                proc.stdin.flush()
+            except OSError:
+                pass  # the child died at once; the next ensure_running starts another
+            self.proc = proc
 
     def nudge(self) -> None:
         """Ask for a write now instead of after the debounce."""

@@ -18,6 +18,7 @@ from python_calamine import CalamineWorkbook
 from lib.store import ConflictError, LocalStore, external, materialiser
 from lib.store.verify import verify
 from lib.store.workbook import matching_stamp
+from tests.store.edit_checks import SiteCheckRules
 from tests.store.store_cases import CITY, PROVINCE, SPEC
 
 
@@ -335,3 +336,71 @@ def test_a_row_the_app_keeps_changing_is_named_not_silently_dropped(store, monke
     monkeypatch.setattr(store, "_update", always_stale)
     assert store.flush_workbook()
     assert f"正被系统连续修改，未导入，请稍后重新编辑：{a.id}" in store.audit()[-1].note
+
+
+# --- the app's rules (an EditCheck): the store imports what they accept, cell by cell ---------------
+
+
+def test_an_edit_check_refuses_cells_locks_rows_and_the_rest_is_imported(store_factory):
+    store = store_factory(edit_check=SiteCheckRules())
+    store.ensure_sheet(SPEC)
+    a, b, c = seeded(store)
+    store.update("site_check", b.id, base_rev=1, actor=PROVINCE, status="已通过")
+    store.flush_workbook()
+    edit_cells(store.workbook_path, {(a.id, "备注"): "  补充说明 ", (a.id, "检查人数"): 9, (a.id, "合同金额"): 1.5,
+                                     (b.id, "备注"): "改已通过的行", (c.id, "检查人数"): 4})
+    assert store.flush_workbook()
+
+    a2, b2, c2 = (store.get("site_check", r.id) for r in (a, b, c))
+    # a: the accepted cells as the rules store them (with what they change); the refused cell stays.
+    assert a2.values == {**a.values, "remark": "补充说明", "amount": 1.5, "project": "项目0（有备注）"}
+    assert (a2.rev, a2.updated_by) == (2, "外部编辑")
+    assert (b2.rev, b2.status, b2.values) == (2, "已通过", b.values)  # locked: not one cell changed
+    assert c2 == c  # its only edit was refused: no update at all
+    note = store.audit()[-1].note
+    assert "已导入 1 行的修改" in note
+    assert (f"这些单元格不符合表单的填报规则，未导入：记录 {a.id}「检查人数」（检查人数由系统填写）、"
+            f"记录 {c.id}「检查人数」（检查人数由系统填写）") in note
+    assert f"这些记录不能在工作簿中修改，其修改均未导入，记录保持原样：记录 {b.id}（状态为「已通过」）" in note
+    assert verify(store).ok
+
+
+def test_a_row_locked_after_the_person_opened_the_file_is_judged_as_it_is_now(store_factory):
+    """The file shows the row as submitted; it was approved since: the edit is not imported."""
+    store = store_factory(edit_check=SiteCheckRules())
+    store.ensure_sheet(SPEC)
+    a, _, _ = seeded(store)
+    opened = store.workbook_path.read_bytes()
+    store.update("site_check", a.id, base_rev=1, actor=PROVINCE, status="已通过")
+    assert store.flush_workbook()
+    store.workbook_path.write_bytes(opened)
+    edit_cells(store.workbook_path, {(a.id, "备注"): "旧文件里的修改"})
+    assert store.flush_workbook()
+    assert store.get("site_check", a.id).rev == 2
+    assert f"记录保持原样：记录 {a.id}（状态为「已通过」）" in store.audit()[-1].note
+
+
+def test_the_background_writer_applies_the_edit_check_it_was_given(tmp_path):
+    store = LocalStore(tmp_path, background=True, debounce=0.1, edit_check=SiteCheckRules())
+    try:
+        store.ensure_sheet(SPEC)
+        rec = store.append("site_check", {"remark": "原文", "count": 1}, actor=CITY, status="已提交")
+        done = store.append("site_check", {"remark": "已审"}, actor=CITY, status="已通过")
+        assert store.flush_workbook(15)
+        edit_cells(store.workbook_path, {(rec.id, "备注"): "外部修改", (rec.id, "检查人数"): 5,
+                                         (done.id, "备注"): "改已通过的行"})
+        store.log_event(PROVINCE, "测试")  # any write makes the writer look at the file
+        assert store.flush_workbook(15)
+        assert store.get("site_check", rec.id).values == {"remark": "外部修改", "count": 1, "project": "None（有备注）"}
+        assert store.get("site_check", done.id) == done
+        note = next(e for e in reversed(store.audit()) if e.action == "外部编辑" and not e.row_id).note
+        assert f"记录 {rec.id}「检查人数」（检查人数由系统填写）" in note and f"记录 {done.id}（状态为「已通过」）" in note
+    finally:
+        store.close()
+
+
+def test_an_edit_check_the_background_writer_cannot_receive_is_refused_at_open(tmp_path):
+    with pytest.raises(TypeError, match="edit_check must pickle"):
+        LocalStore(tmp_path, background=True, edit_check=lambda current, edited: None)
+    with LocalStore(tmp_path, background=False) as store:  # nothing was left open or half-written
+        assert store.log.offset > 0
