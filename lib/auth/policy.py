@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lib.forms import FieldSpec, FormSpec
+from lib.forms.types import BIDI_CHARS, INVISIBLE_CHARS, as_text, quotable
 from lib.store.base import Actor, Record, Store
 
 from .errors import Forbidden
@@ -51,22 +52,27 @@ def row_city(form: FormSpec, row: Record | Mapping[str, Any]) -> str:
     values = row.values if isinstance(row, Record) else row
     key = city_field(form)
     if key and values.get(key):
-        return str(values[key])
+        return as_text(values[key])
     return row.city if isinstance(row, Record) else ""
 
 
 def comparable(value: Any) -> str:
-    """An answer as text two people would call the same: width-folded (NFKC), case-folded, with
-    runs of blanks made one and none at either end; "" for no answer.
+    """An answer as text two people would call the same: width-folded (NFKC), case-folded, without
+    blanks and without the characters nobody sees (direction marks, zero-width and other format
+    characters: ``lib.forms.types`` BIDI_CHARS and INVISIBLE_CHARS); "" for no answer.
+
+    Blanks are dropped, not only squeezed: a space inside a Chinese name ("新上云 项目") is not seen as
+    another name by a reviewer, so it must not make a second report of one project look new.
 
     >>> comparable("  ９１４４０１０１ma59abcdem ") == comparable("91440101MA59ABCDEM")
     True
-    >>> comparable(None), comparable("广州 云智（科技）") == comparable("广州  云智(科技)")
+    >>> comparable(None), comparable("广州 云智（科技）") == comparable("广州云智(科技)\\u200b\\u200e")
     ('', True)
     """
     if value is None or (isinstance(value, (list, tuple, dict)) and not value):  # by type: numpy scalars refuse ``== []``
         return ""
-    return " ".join(unicodedata.normalize("NFKC", str(value)).casefold().split())
+    text = INVISIBLE_CHARS.sub("", BIDI_CHARS.sub("", as_text(value)))
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 #: What an account attribute is called when a refusal says what is allowed.
@@ -185,22 +191,18 @@ def _refusal(user: Actor, action: str, form: FormSpec | None, row, row_id: str) 
 
 
 def _values_refusal(user: Actor, form: FormSpec, values: Mapping[str, Any], row_id: str) -> str:
-    """Why answers a filler writes are out of its scope, naming the field and what it may hold."""
+    """Why answers a filler writes are out of its scope, naming the field and what it may hold. The
+    typed value is quoted through ``quotable``: the page shows this message and the audit note keeps
+    it, so a direction override in the value must not reverse what a reviewer reads."""
     which = f"记录 {row_id} " if row_id else ""
     foreign = foreign_answer(form, user, values)
     if _other_city(user, form, values):
         label = form.field(city_field(form)).label
-        return f"只能填报本市项目：{which}「{label}」只能是「{user.city}」，不能是「{_short(row_city(form, values))}」。"
+        return f"只能填报本市项目：{which}「{label}」只能是「{user.city}」，不能是「{quotable(row_city(form, values))}」。"
     if foreign is not None:
         own = account_answers(form, user)[foreign.key]
-        return f"{which}「{foreign.label}」须为{_ATTR_NAMES[foreign.from_account]}：{own}（不能填写「{_short(values.get(foreign.key))}」）。"
+        return f"{which}「{foreign.label}」须为{_ATTR_NAMES[foreign.from_account]}：{own}（不能填写「{quotable(values.get(foreign.key))}」）。"
     return f"您的账号（{user.account}）无权{ACTION_NAMES[CREATE]}「{form.short_title}」的这条记录。"
-
-
-def _short(value: Any, limit: int = 40) -> str:
-    """A typed value quoted back in a message, cut so a hostile one cannot bloat the page or the log."""
-    text = str(value)
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def authorize(store: Store, user: Actor, action: str, form: FormSpec | None = None, row=None, *, row_id: str = "") -> None:

@@ -35,20 +35,33 @@ MAX_ITEMS = 1_000
 # Characters no answer may hold: C0 controls except tab/newline/return, DEL, C1 controls, lone
 # surrogates (not encodable) and the two non-characters an .xlsx cell (XML 1.0) refuses.
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-# Explicit bidirectional embeddings, overrides and isolates: they make text display in another order
-# than it is stored ("Trojan Source"), so a reviewer could read something else than what was filed.
-BIDI_CHARS = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+# Bidirectional controls: embeddings, overrides, isolates and the implicit marks (LRM, RLM, ALM). They
+# make text display in another order than it is stored ("Trojan Source"), so a reviewer could read
+# something else than what was filed: an answer holding one is refused.
+BIDI_CHARS = re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Every other invisible character: the format characters (Unicode category Cf: zero-width space and
+# joiners, word joiner, BOM, soft hyphen, tags...) and the rest of Unicode's Default_Ignorable_Code_Point
+# (variation selectors, Hangul fillers), which a renderer shows as nothing. They are dropped, not refused:
+# WPS, Word and web pages paste them into text where the filler cannot see them, so a refusal would
+# name a mistake nobody can find; kept, they make two equal answers differ (a duplicate report passes).
+# tests/forms/test_invisible_text.py checks this table against the running Python's Unicode data.
+INVISIBLE_CHARS = re.compile(
+    "[\u00ad\u034f\u0600-\u0605\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+    "\u200b-\u200d\u2060-\u2065\u206a-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
 LINE_BREAKS = re.compile(r"[\t\n\r\x85\u2028\u2029]")
 # A number as people type it: optional sign, digits with correctly grouped thousands separators,
 # optional decimals. No exponent, no words (Infinity, NaN, sNaN), no stray separators (2,0.00).
-NUMBER_RE = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d+)?")
-LONG_DIGITS_RE = re.compile(r"\s*[+-]?[\d,]+\s*")
+# ASCII digits only (re.ASCII): Python's \d also matches ١٢٣ and १२३, which int() reads as 123.
+NUMBER_RE = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d+)?", re.ASCII)
+LONG_DIGITS_RE = re.compile(r"\s*[+-]?[\d,]+\s*", re.ASCII)
 
 CREDIT_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\d{7,8})$")
+PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\d{7,8})$", re.ASCII)
 EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-DATE_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+DATE_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", re.ASCII)
 
 
 class ValueProblem(Exception):
@@ -83,9 +96,33 @@ def is_credit_code(text: str) -> bool:
     return credit_code_check_char(text[:17]) == text[17]
 
 
-def _shown(value: str) -> str:
-    """A raw value quoted in a message: short enough to read."""
-    return value if len(value) <= 40 else value[:40] + "…"
+def as_text(value: Any) -> str:
+    """``str(value)`` that never raises: Python refuses to print an int of more than 4,300 digits."""
+    try:
+        return str(value)
+    except ValueError:
+        return "（位数过多的数字）"
+
+
+#: Characters a quoted value must not carry into a message, a page or the audit trail.
+_UNQUOTABLE = re.compile(f"{CONTROL_CHARS.pattern}|{BIDI_CHARS.pattern}|{INVISIBLE_CHARS.pattern}|{LINE_BREAKS.pattern}")
+
+
+def quotable(value: Any, limit: int = 40) -> str:
+    """Any value a person typed, made safe to quote in a message: at most ``limit`` characters, and
+    every control, line break, direction or invisible character shown as its code point, so a
+    refusal or an audit note cannot be made to display reversed text or hide what was typed.
+
+    >>> quotable("\\u202e广州\\u200b\\n")
+    '[U+202E]广州[U+200B][U+000A]'
+    >>> quotable("名" * 50)[-3:], quotable(10**5000)
+    ('名名…', '（位数过多的数字）')
+    """
+    text = as_text(value)
+    cut = text[:limit]
+    shown = _UNQUOTABLE.sub(lambda m: f"[U+{ord(m.group()):04X}]", cut)
+    return shown + "…" if len(text) > limit else shown
+
 
 
 def _plain_text(raw: Any) -> str:
@@ -106,7 +143,8 @@ def _plain_text(raw: Any) -> str:
 
 
 def clean_text(raw: Any, *, multiline: bool = False, normalise: bool = False) -> str:
-    """The one text parser: bounded, stripped, free of control and direction characters.
+    """The one text parser: bounded, stripped, free of control and direction characters, with the
+    invisible ones (INVISIBLE_CHARS) dropped.
 
     ``multiline`` keeps line breaks (as ``\\n``) and tabs; ``normalise`` applies NFKC, so codes typed with
     full-width digits or letters become the ASCII a check or a pattern expects.
@@ -115,20 +153,40 @@ def clean_text(raw: Any, *, multiline: bool = False, normalise: bool = False) ->
     '914401'
     >>> clean_text("第一行\\r\\n第二行", multiline=True)
     '第一行\\n第二行'
+    >>> clean_text("\\ufeff新上云\\u200b项目\\u00ad")
+    '新上云项目'
     """
     value = _plain_text(raw)
+    if BIDI_CHARS.search(value):
+        raise ValueProblem("bidi_text")
+    value = INVISIBLE_CHARS.sub("", value)
     if normalise:
         value = unicodedata.normalize("NFKC", value)
     value = value.strip()
     if CONTROL_CHARS.search(value):
         raise ValueProblem("bad_text")
-    if BIDI_CHARS.search(value):
-        raise ValueProblem("bidi_text")
     if multiline:
         return value.replace("\r\n", "\n").replace("\r", "\n")
     if LINE_BREAKS.search(value):
         raise ValueProblem("single_line")
     return value
+
+
+def _typed(raw: str) -> str:
+    """A number or a date as typed, ready to match: invisible characters dropped, NFKC (full-width digits
+    become ASCII), stripped. Digits of another script are refused rather than read: ``int`` takes ١٢٣
+    for 123, which a reviewer of the workbook would not recognise as what was typed.
+
+    >>> _typed(" １２３\\u200b ")
+    '123'
+    >>> _typed("١٢٣")
+    Traceback (most recent call last):
+    lib.forms.types.ValueProblem: foreign_digits
+    """
+    text = unicodedata.normalize("NFKC", INVISIBLE_CHARS.sub("", raw)).strip()
+    if any(c.isdigit() and not c.isascii() for c in text):
+        raise ValueProblem("foreign_digits")
+    return text
 
 
 def parse_number(raw: Any, *, code: str, percent_sign: bool = False) -> Decimal:
@@ -163,7 +221,7 @@ def parse_number(raw: Any, *, code: str, percent_sign: bool = False) -> Decimal:
         if len(raw) > MAX_NUMBER_CHARS:  # refused before any conversion; say why when it is all digits
             digits = len(raw) <= MAX_TEXT_CHARS and LONG_DIGITS_RE.fullmatch(raw)
             raise ValueProblem("number_too_large", digits=MAX_INTEGER_DIGITS) if digits else ValueProblem(code)
-        text = unicodedata.normalize("NFKC", raw).strip()
+        text = _typed(raw)
         if percent_sign and text.endswith("%"):
             text = text[:-1].rstrip()
         if not NUMBER_RE.fullmatch(text) or not any(c.isdigit() for c in text):
@@ -214,7 +272,7 @@ def _date(raw: Any, spec: Any, ctx: dict) -> dt.date:
     elif isinstance(raw, dt.date):
         value = raw
     elif isinstance(raw, str) and len(raw) <= MAX_NUMBER_CHARS:
-        found = DATE_RE.fullmatch(unicodedata.normalize("NFKC", raw).strip().replace("/", "-"))
+        found = DATE_RE.fullmatch(_typed(raw).replace("/", "-"))
         try:
             value = dt.date(*(int(part) for part in found.groups())) if found else None
         except ValueError:  # 2020-02-30
@@ -231,7 +289,7 @@ def _date(raw: Any, spec: Any, ctx: dict) -> dt.date:
 def _select(raw: Any, spec: Any, ctx: dict) -> str:
     value = clean_text(raw)
     if value not in spec.choices:
-        raise ValueProblem("not_choice", value=_shown(value))
+        raise ValueProblem("not_choice", value=quotable(value))
     return value
 
 
@@ -245,7 +303,7 @@ def _multiselect(raw: Any, spec: Any, ctx: dict) -> list[str]:
     values = [v.strip() for v in items if v.strip()]
     for value in values:
         if value not in spec.choices:
-            raise ValueProblem("not_choice", value=_shown(value))
+            raise ValueProblem("not_choice", value=quotable(value))
     # Keep the order the form declares, so equal answers are equal lists.
     return [c for c in spec.choices if c in values]
 
@@ -289,7 +347,7 @@ def _credit_code(raw: Any, spec: Any, ctx: dict) -> str:
 def _city(raw: Any, spec: Any, ctx: dict) -> str:
     value = clean_text(raw)
     if value not in ctx.get("cities", ()):
-        raise ValueProblem("not_city", value=_shown(value))
+        raise ValueProblem("not_city", value=quotable(value))
     return value
 
 

@@ -12,6 +12,7 @@ import pytest
 from lib import review, submissions
 from lib.auth import Forbidden
 from lib.auth.policy import REVIEW, account_answers, can
+from lib.forms.types import BIDI_CHARS, INVISIBLE_CHARS
 from lib.store.base import Actor
 
 from .conftest import FS, GZ, denials
@@ -132,6 +133,55 @@ def test_the_second_group_catches_the_same_firm_and_project(store, catalog, acto
     out = submissions.submit(store, form, again, provider, cities=cities(catalog))
     assert [(p.code, p.field) for p in out.problems] == [("duplicate_report", "client_credit_code")]
     assert "「企业统一社会信用代码」、「项目名称」" in out.problems[0].message
+
+
+@pytest.mark.parametrize("name", ["新上云项目\u200b", "新上\u200d云项目", "\ufeff新上云项目", "新上云\u2060项目", "新上\u00ad云项目",
+                                  "新上云项目\u180e", "新上云项目\U000e0041", "新上云 项目", "新上云项目\ufe0f"],
+                         ids=["ZWSP", "ZWJ", "BOM", "WJ", "soft hyphen", "MVS", "tag", "inner space", "VS16"])
+def test_an_invisible_character_or_a_blank_does_not_make_a_second_report_new(store, catalog, actors, name):
+    provider, form = actors["provider"], catalog.form("att1")
+    row = next(r for r in store.records("att1") if r.org == provider.org)
+    first = submissions.submit(store, form, _att1_answers(row) | {"project_name": "新上云项目"}, provider, cities=cities(catalog))
+    assert first.ok, first.problems
+    count = len(store.records("att1"))
+    again = _att1_answers(row) | {"project_name": name, "voucher_no": "FWQ-NEW-0002"}
+    out = submissions.submit(store, form, again, provider, cities=cities(catalog))
+    assert [(p.code, p.field) for p in out.problems] == [("duplicate_report", "client_credit_code")]
+    assert len(store.records("att1")) == count
+
+
+def test_a_stored_row_holding_an_invisible_character_still_catches_the_second_report(store, catalog, actors):
+    """Rows filed before invisible characters were dropped keep them; the comparison ignores them."""
+    provider, form = actors["provider"], catalog.form("att1")
+    row = next(r for r in store.records("att1") if r.org == provider.org)
+    old = store.append("att1", _att1_answers(row) | {"project_name": "新上云项目\u200b\u200e"}, actor=provider,
+                       status=submissions.SUBMITTED, form_version=form.version)
+    out = submissions.submit(store, form, _att1_answers(row) | {"project_name": "新上云项目", "voucher_no": "FWQ-NEW-0003"},
+                             provider, cities=cities(catalog))
+    assert [p.code for p in out.problems] == ["duplicate_report"] and old.id in out.problems[0].message
+
+
+@pytest.mark.parametrize("mark", ["\u200e", "\u200f", "\u061c", "\u202e"], ids=["LRM", "RLM", "ALM", "RLO"])
+def test_a_direction_mark_in_an_answer_is_refused_naming_the_field(store, catalog, actors, mark):
+    provider, form = actors["provider"], catalog.form("att1")
+    row = next(r for r in store.records("att1") if r.org == provider.org)
+    count = len(store.records("att1"))
+    out = submissions.submit(store, form, _att1_answers(row) | {"project_name": f"新上云项目{mark}"}, provider, cities=cities(catalog))
+    assert [(p.code, p.field) for p in out.problems] == [("bidi_text", "project_name")]
+    assert "「项目名称」" in out.problems[0].message
+    assert len(store.records("att1")) == count
+
+
+@pytest.mark.parametrize("value", ["\u202e别人家的科技有限公司", "别人家的\u2067科技\n有限公司\u200b"], ids=["RLO", "isolate-newline-ZWSP"])
+def test_a_refusal_and_its_audit_note_show_direction_and_invisible_characters_as_code_points(store, catalog, actors, value):
+    provider, form = actors["provider"], catalog.form("att1")
+    row = next(r for r in store.records("att1") if r.org == provider.org)
+    with pytest.raises(Forbidden) as refused:
+        submissions.submit(store, form, _att1_answers(row) | {"provider_name": value}, provider, cities=cities(catalog))
+    note = denials(store)[-1].note
+    for text in (str(refused.value), note):
+        assert not BIDI_CHARS.search(text) and not INVISIBLE_CHARS.search(text) and "\n" not in text
+        assert "[U+202E]" in text or "[U+2067]" in text
 
 
 def test_no_duplicate_with_a_withdrawn_row_another_filer_or_the_row_itself(store, catalog, actors):

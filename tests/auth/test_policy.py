@@ -3,13 +3,14 @@ directly, is refused with a typed error and a Chinese message, and the refusal i
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from lib import audit, review, submissions
 from lib.auth import Forbidden
 from lib.auth import admin as admin_ops
 from lib.auth.accounts import Account
-from lib.auth.policy import CREATE, EDIT, READ, REVIEW, can, page_keys, row_city
+from lib.auth.policy import CREATE, EDIT, READ, REVIEW, can, comparable, page_keys, row_city
 from lib.auth.scope import board_scope, editable_records, get_record, visible_records
 
 from .conftest import ADMIN, FS, GZ, INSPECTOR, PROVINCE, denials
@@ -283,3 +284,22 @@ def test_board_scope_matches_the_read_scope(store, catalog, actors):
     assert board_scope(store, GZ).city == "广州"
     assert board_scope(store, actors["provider"]).org
     assert board_scope(store, PROVINCE).kind == "all"
+
+
+# --- comparing answers ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("other", ["新上云项目\u200b", "\ufeff新上云项目", "新上\u00ad云项目", "新上云项目\u200e", "新上云\u202e项目",
+                                   "新上云项目\U000e0041", " 新上云　项目 ", "新上云\u2060项目"])
+def test_comparable_ignores_blanks_and_every_invisible_or_direction_character(other):
+    assert comparable(other) == comparable("新上云项目")
+
+
+@pytest.mark.parametrize("value", [np.float64(1.5), np.int64(3), np.bool_(True), np.nan, np.str_("广州"), 10**5000],
+                         ids=["float64", "int64", "bool_", "nan", "str_", "huge int"])
+def test_comparable_of_any_answer_type_gives_text(value):
+    assert isinstance(comparable(value), str) and comparable(value)
+
+
+def test_a_city_typed_with_a_huge_number_is_refused_not_a_crash(catalog):
+    assert not can(GZ, CREATE, catalog.form("att3"), {"city": 10**5000})
