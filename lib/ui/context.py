@@ -57,13 +57,15 @@ def catalog() -> FormCatalog:
 
 @st.cache_resource(show_spinner="正在打开数据存储……", on_release=lambda opened: opened.close())
 def store() -> Store:
-    """The process's store; on first start with an empty store, seeds the demo data."""
+    """The process's store; on first start with an empty store, seeds the demo data. Cells a person
+    edits in the workbook are imported only as the web form would take them (lib.external_edits)."""
+    from lib.external_edits import FormEditRules
     from lib.store.factory import open_store
 
     cfg = settings()
     cat = _catalog()
     options = {"data_dir": cfg.data_dir, "workbook_name": cfg.workbook_name, "gsheets": _secrets().get("gsheets")}
-    opened = open_store(cfg.store_backend, **options)
+    opened = open_store(cfg.store_backend, edit_check=FormEditRules(cfg.forms_dir), **options)
     for form in cat.forms():
         opened.ensure_sheet(sheet_spec(form))
     if cfg.demo_data and not any(opened.records(form.id) for form in cat.forms()):

@@ -1,0 +1,137 @@
+"""The web form's rules for cells a person edits in the workbook (``campaign.xlsx``).
+
+The store imports such edits (lib.store.external) but knows no form; the app gives it
+:class:`FormEditRules`, which judges each edited row as the fill page would:
+
+* a row in a status the campaign's review has closed (the statuses under the keys in
+  :data:`LOCKING_STATUSES` of ``campaign.yaml``) is locked: nothing in it changes, since the web
+  form cannot change it either and no reviewer would see the new values;
+* field by field, an edit the form refuses is not imported: its type check, bounds, pattern,
+  constraint and required rules (a draft: the type check only, as 保存草稿), whether the field is
+  shown at all, and the filer's scope (``lib.auth.policy``: a city bureau's row stays in its city).
+  Only problems the edit brings are held against it, not those the stored row already has;
+* a field the filer's account answers (``from_account``) keeps the account's value: the file cannot
+  move a row to another organisation or city;
+* a calculated field is the form's, not the person's; it is recomputed from the imported values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from lib.auth.policy import EDIT, account_answers, can, comparable
+from lib.forms import CampaignSpec, FormDefinitionError, FormProblem, FormSpec, check_answers, load_catalog
+from lib.store.base import Actor, Record
+from lib.store.codec import same_value
+from lib.store.external import EditRuling
+
+#: Keys of ``CampaignSpec.statuses`` whose rows a workbook edit never changes: approved (reviewed)
+#: and withdrawn (the filer took it back; it comes back only by resubmitting, through review).
+LOCKING_STATUSES = ("approved", "withdrawn")
+#: Key of ``CampaignSpec.statuses`` whose rows are checked as a draft save is.
+DRAFT_STATUS = "draft"
+
+
+class FormEditRules:
+    """The :data:`lib.store.external.EditCheck` the app passes to the store: the forms of
+    ``forms_dir``, re-read when their files change. Pickles as its folder alone (the store's
+    background writer process loads its own copy of the forms)."""
+
+    def __init__(self, forms_dir: Path | str):
+        self.forms_dir = Path(forms_dir)
+        self._catalog = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"forms_dir": self.forms_dir}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["forms_dir"])
+
+    def __call__(self, current: Record, edited: dict[str, Any]) -> EditRuling:
+        if self._catalog is None:
+            self._catalog = load_catalog(self.forms_dir)
+        else:
+            self._catalog.refresh()
+        try:
+            campaign = self._catalog.campaign
+            form = self._catalog.form(current.form_id)
+        except FormDefinitionError as err:
+            return EditRuling(locked=f"活动配置当前无效，无法按表单规则检查（{err.problems[0].message}）")
+        except KeyError:
+            return EditRuling(locked=f"找不到表单「{current.form_id}」的有效定义，无法按表单规则检查")
+        return rule_on_edit(form, campaign, current, edited)
+
+
+def rule_on_edit(form: FormSpec, campaign: CampaignSpec, current: Record, edited: dict[str, Any]) -> EditRuling:
+    """The ruling on ``edited`` (field key -> value read from the cell) for ``current``, a row of ``form``."""
+    statuses = campaign.statuses
+    locking = [statuses.get(key, "") for key in LOCKING_STATUSES]
+    if not all(locking):  # unknown which rows are reviewed: none may change unseen
+        return EditRuling(locked=f"活动配置未声明状态 {'、'.join(LOCKING_STATUSES)}，无法判断记录能否修改")
+    if current.status in locking:
+        return EditRuling(locked=f"状态为「{current.status}」，已审核或已撤回的记录只能在系统中处理")
+    refused: dict[str, str] = {}
+    wanted = _in_scope(form, current, edited, refused)
+    draft = current.status == statuses.get(DRAFT_STATUS)
+    cities = tuple(campaign.cities)
+    before = check_answers(form, dict(current.values), cities=cities, draft=draft)
+    known = {_identity(p) for p in before.problems}
+    after = before
+    while wanted:  # each round refuses at least one field, so it ends
+        after = check_answers(form, {**current.values, **wanted}, cities=cities, draft=draft)
+        new = [p for p in after.problems if _identity(p) not in known]
+        if not new:
+            break
+        # A problem names its field; one on a field not edited (a contract amount lowered below the
+        # paid amount is reported on the paid amount) is held against every edit left in the row.
+        blamed = {p.field for p in new if p.field in wanted} or set(wanted)
+        for key in blamed:
+            refused[key] = "；".join(p.message for p in new if p.field == key) or "；".join(p.message for p in new)
+        wanted = {k: v for k, v in wanted.items() if k not in blamed}
+    values: dict[str, Any] = {}
+    for key in wanted:
+        if key in after.hidden:
+            refused[key] = "按表单规则，这一项在本条记录中不用填写"
+        else:
+            values[key] = after.values[key]
+    if values:
+        for spec in form.all_fields():
+            if spec.calculation and not same_value(after.values.get(spec.key), before.values.get(spec.key)):
+                values[spec.key] = after.values.get(spec.key)
+    return EditRuling(values=values, refused=refused)
+
+
+def _in_scope(form: FormSpec, current: Record, edited: dict[str, Any], refused: dict[str, str]) -> dict[str, Any]:
+    """The edited fields a person may change at all, the others put in ``refused`` with the reason.
+
+    The row's filer is judged as the policy judges a correction by the filer itself: the account
+    is the one that filed the row (its organisation and city are on the row).
+    """
+    filer = Actor(current.owner, form.filled_by, org=current.org, city=current.city)
+    own = account_answers(form, filer)
+    fields = {f.key: f for f in form.all_fields()}
+    wanted: dict[str, Any] = {}
+    for key, value in edited.items():
+        spec = fields.get(key)
+        if spec is None:
+            refused[key] = "当前表单中已没有这一项，不能修改"
+        elif spec.calculation:
+            refused[key] = "这一项由表单公式计算得出，不能直接修改"
+        elif spec.from_account:
+            # The account's own value; where the row does not record it (a credit code), the stored one.
+            mine = own.get(key, current.values.get(key))
+            if comparable(value) != comparable(mine):
+                refused[key] = "这一项由填报单位的账号决定，不能在工作簿中改成其他单位或地市"
+            else:
+                wanted[key] = mine
+        elif not can(filer, EDIT, form, {key: value}):
+            refused[key] = "改后的值超出填报单位的范围（如其他地市），不能在工作簿中修改"
+        else:
+            wanted[key] = value
+    return wanted
+
+
+def _identity(p: FormProblem) -> tuple[str, str, int | None]:
+    """A problem as the same problem before and after an edit (its message may quote the values)."""
+    return (p.code, p.field, p.row)
