@@ -25,8 +25,13 @@ def focus(key: str, nonce: str) -> None:
     """Scroll the container ``st.container(key=key)`` into view and move the keyboard focus to it
     (so a screen reader reads it), once per ``nonce``: reruns that draw it again leave the focus
     where the person put it."""
-    script = """<script>(() => {
-  const nonce = %s, selector = %s;
+    script = _FOCUS.replace("NONCE", json.dumps(nonce)).replace("SELECTOR", json.dumps("." + container_class(key)))
+    st.html(script, unsafe_allow_javascript=True)
+
+
+# JavaScript's braces make str.format awkward: the scripts name their parameters in capitals.
+_FOCUS = """<script>(() => {
+  const nonce = NONCE, selector = SELECTOR;
   if (window.gdFocused === nonce) return;
   window.gdFocused = nonce;
   let tries = 0;
@@ -38,8 +43,7 @@ def focus(key: str, nonce: str) -> None:
     el.focus({preventScroll: true});
   };
   go();
-})();</script>""" % (json.dumps(nonce), json.dumps("." + container_class(key)))
-    st.html(script, unsafe_allow_javascript=True)
+})();</script>"""
 
 
 _CLOSE_SIDEBAR = """<script>(() => {
@@ -47,13 +51,13 @@ _CLOSE_SIDEBAR = """<script>(() => {
   window.gdSidebarCloser = true;
   document.addEventListener("click", (event) => {
     if (!event.target.closest('[data-testid="stSidebarNav"] a')) return;
-    if (!window.matchMedia("(max-width: %dpx)").matches) return;
+    if (!window.matchMedia("(max-width: PHONE_WIDTHpx)").matches) return;
     setTimeout(() => {
       const close = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
       if (close) close.click();
     }, 0);
   }, true);
-})();</script>""" % PHONE_WIDTH
+})();</script>""".replace("PHONE_WIDTH", str(PHONE_WIDTH))
 
 
 def close_sidebar_on_phones() -> None:
