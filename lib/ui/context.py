@@ -64,8 +64,9 @@ def store() -> Store:
 
     cfg = settings()
     cat = _catalog()
-    options = {"data_dir": cfg.data_dir, "workbook_name": cfg.workbook_name, "gsheets": _secrets().get("gsheets")}
-    opened = open_store(cfg.store_backend, edit_check=FormEditRules(cfg.forms_dir), **options)
+    options = {"data_dir": cfg.data_dir, "workbook_name": cfg.workbook_name, "gsheets": _secrets().get("gsheets"),
+               "edit_check": FormEditRules(cfg.forms_dir)}
+    opened = open_store(cfg.store_backend, **options)
     for form in cat.forms():
         opened.ensure_sheet(sheet_spec(form))
     if cfg.demo_data and not any(opened.records(form.id) for form in cat.forms()):
