@@ -10,8 +10,10 @@ unanswered field neither fires nor hides anything by accident: a constraint that
 passes (the `required` check speaks instead), a `relevant` that evaluates to blank hides.
 
 Costs are bounded: an expression is at most MAX_EXPRESSION_CHARS long and MAX_DEPTH deep (checked at
-load); every intermediate result is checked (text and lists at most MAX_RESULT_ITEMS long, numbers
-finite and below 10**MAX_RESULT_DIGITS), a repetition is refused before it is built, and ``%`` on
+load); every text or list it builds holds at most MAX_RESULT_ITEMS, counted through every level
+(``_size``: a list of lists counts the items of its items, so ``[[x] * n] * n`` is n*n, not n), and
+numbers stay finite and below 10**MAX_RESULT_DIGITS. A repetition is refused before it is built, one
+whose size is known from the text alone (``[[x] * 10000] * 10000``) already at load, and ``%`` on
 text (formatting, which can build any size) is not offered. A function given the wrong kind of value
 (``abs`` of text) is refused at load when the kinds are known (``type_problems``) and raises
 EvaluationError, with a Chinese message, at run time otherwise.
@@ -172,22 +174,84 @@ def _kind_of(value: Any) -> str | None:
     return None
 
 
-def _bounded(value: Any) -> Any:
-    """``value`` when it is within the result bounds; EvaluationError otherwise."""
+_TOO_BIG = f"计算结果超过 {MAX_RESULT_ITEMS} 个字或项"
+
+
+def _size(value: Any, budget: int = MAX_RESULT_ITEMS) -> int:
+    """What a value holds, counted through every level: a text its characters, any other item one,
+    a list or table row the sizes of its items (an empty one counts one). Counting stops past
+    ``budget`` (the result is then some number above it), so measuring costs at most ``budget`` steps
+    however much the value shares: ``[[0] * 100] * 100`` is 10,000 by content, 100 by length.
+
+    >>> _size([[0] * 100] * 100), _size(["ab", [], None]), _size([[0] * 10_000] * 10_000) > MAX_RESULT_ITEMS
+    (10000, 4, True)
+    """
+    total, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple, dict)) and item:
+            items = list(item.values()) if isinstance(item, dict) else item
+            if total + len(items) > budget:  # each item counts at least one
+                return budget + 1
+            stack.extend(items)
+        else:
+            total += max(len(item), 1) if isinstance(item, str) else 1
+            if total > budget:
+                return total
+    return total
+
+
+def _bounded(value: Any, *, built: bool = True) -> Any:
+    """``value`` when it is within the result bounds; EvaluationError otherwise. ``built=False`` for
+    what a function returns: one of its arguments (an answer, or a result already measured) or a
+    number, so only numbers are checked."""
     if isinstance(value, float) and not math.isfinite(value):
         raise EvaluationError("计算结果超出数值范围")
     if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) >= 10**MAX_RESULT_DIGITS:
         raise EvaluationError("计算结果超出数值范围")
-    if isinstance(value, (str, list)) and len(value) > MAX_RESULT_ITEMS:
-        raise EvaluationError(f"计算结果超过 {MAX_RESULT_ITEMS} 个字或项")
+    if built and isinstance(value, (str, list)) and _size(value) > MAX_RESULT_ITEMS:
+        raise EvaluationError(_TOO_BIG)
     return value
 
 
 def _size_of_product(left: Any, right: Any) -> int:
-    """The length a repetition (``'ab' * n``) would have, before building it; 0 for numbers."""
+    """The size (``_size``) a repetition (``'ab' * n``, ``[[x] * n] * n``) would have, before it is
+    built; 0 for numbers."""
     for seq, times in ((left, right), (right, left)):
-        if isinstance(seq, (str, list)) and isinstance(times, int):
-            return len(seq) * max(times, 0)
+        if isinstance(seq, (str, list)) and isinstance(times, int) and not isinstance(times, bool):
+            return _size(seq) * max(times, 0)
+    return 0
+
+
+def _constant_int(node: ast.AST) -> int | None:
+    """The integer a constant part of an expression (``10000``, ``100 * 100``) always has, or None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mult)):
+        left, right = _constant_int(node.left), _constant_int(node.right)
+        if left is not None and right is not None:
+            return left + right if isinstance(node.op, ast.Add) else left * right
+    return None
+
+
+def _least_size(node: ast.AST) -> int:
+    """The least size (``_size``) the text or list ``node`` builds can have, known from the text alone
+    (0 when it depends on answers): a text constant its length, a list literal its items, a
+    repetition by a constant the product. The loader refuses an expression any part of which is known
+    to exceed MAX_RESULT_ITEMS: it could only ever give blank or fail."""
+    if isinstance(node, ast.Constant):
+        return len(node.value) if isinstance(node.value, str) else 0
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return sum(max(_least_size(e), 1) for e in node.elts)
+    if isinstance(node, ast.IfExp):
+        return min(_least_size(node.body), _least_size(node.orelse))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _least_size(node.left) + _least_size(node.right)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        for seq, times in ((node.left, node.right), (node.right, node.left)):
+            count = _constant_int(times)
+            if count is not None:
+                return min(_least_size(seq) * max(count, 0), MAX_RESULT_ITEMS + 1)
     return 0
 
 
@@ -254,6 +318,8 @@ class Expression:
         elif isinstance(node, ast.BinOp):
             if type(node.op) not in _BINOPS:
                 raise ExpressionError("不支持的运算符")
+            if _least_size(node) > MAX_RESULT_ITEMS:
+                raise ExpressionError(f"表达式生成的文字或列表会超过 {MAX_RESULT_ITEMS} 个字或项")
         elif isinstance(node, ast.UnaryOp):
             if not isinstance(node.op, (ast.Not, ast.USub, ast.UAdd)):
                 raise ExpressionError("不支持的运算符")
@@ -267,7 +333,10 @@ class Expression:
             signature = SIGNATURES.get(node.func.id)
             if signature and not signature.least <= len(node.args) <= (signature.most if signature.most is not None else len(node.args)):
                 raise ExpressionError(f"函数 {node.func.id} 的参数个数不对")
-        elif not isinstance(node, (ast.BoolOp, ast.IfExp, ast.List, ast.Tuple, ast.Load, ast.And, ast.Or)):
+        elif isinstance(node, (ast.List, ast.Tuple)):
+            if _least_size(node) > MAX_RESULT_ITEMS:
+                raise ExpressionError(f"表达式生成的文字或列表会超过 {MAX_RESULT_ITEMS} 个字或项")
+        elif not isinstance(node, (ast.BoolOp, ast.IfExp, ast.Load, ast.And, ast.Or)):
             raise ExpressionError(f"不支持的语法「{type(node).__name__}」")
 
     def type_problems(self, kinds: dict[str, str]) -> list[str]:
@@ -365,7 +434,7 @@ class Expression:
             if left is None or right is None:
                 return None
             if isinstance(node.op, ast.Mult) and _size_of_product(left, right) > MAX_RESULT_ITEMS:
-                raise EvaluationError(f"计算结果超过 {MAX_RESULT_ITEMS} 个字或项")
+                raise EvaluationError(_TOO_BIG)
             if isinstance(node.op, ast.Mod) and isinstance(left, str):
                 raise EvaluationError("不支持用 % 格式化文字")
             try:
@@ -413,12 +482,12 @@ class Expression:
         if isinstance(node, ast.IfExp):
             return self._eval(node.body if self._eval(node.test, env) else node.orelse, env)
         if isinstance(node, (ast.List, ast.Tuple)):
-            return [self._eval(e, env) for e in node.elts]
+            return _bounded([self._eval(e, env) for e in node.elts])
         if isinstance(node, ast.Call):
             name = node.func.id
             args = [self._eval(a, env) for a in node.args]
             try:
-                return _bounded(FUNCTIONS[name](*args))
+                return _bounded(FUNCTIONS[name](*args), built=False)
             except EvaluationError:
                 raise
             except (TypeError, ValueError, ArithmeticError, AttributeError):

@@ -181,6 +181,48 @@ def test_a_result_out_of_bounds_or_a_bad_argument_is_an_evaluation_error(text, e
     assert re.search(r"[\u4e00-\u9fff]", str(info.value))
 
 
+@pytest.mark.parametrize(
+    "text, env",
+    [
+        ("[[x] * n] * n == [[x] * n] * n", {"x": 0, "n": 10_000}),  # 10**8 items by content, 10**4 by outer length
+        ("[[[x] * n] * n] * n == 1", {"x": "某公司", "n": 10_000}),
+        ("[s] * n", {"s": "字" * 100, "n": 200}),  # 200 items of 100 characters each
+        ("[a, a, a]", {"a": [0] * 5_000}),  # a list literal repeating a large list
+        ("a + a + a", {"a": [[0] * 100] * 50}),
+        ("[[x] * n] * m", {"x": None, "n": 10_000, "m": 2}),
+    ],
+    ids=["2-level product compared", "3-level product", "long texts repeated", "literal of large lists", "sum of nested lists", "blank items"],
+)
+def test_nested_results_are_bounded_by_their_whole_content(text, env):
+    """A list of lists counts every item it holds (and a text its characters), not only its own length:
+    otherwise each level multiplies the work of a comparison by the bound."""
+    with pytest.raises(EvaluationError) as info:
+        Expression(text).evaluate(env)
+    assert "10000" in str(info.value)
+
+
+def test_results_within_the_bound_still_compute():
+    assert Expression("[[x] * 100] * 100 == [[x] * 100] * 100").evaluate({"x": 1}) is True
+    assert Expression("len('ab' * n)").evaluate({"n": 5_000}) == 10_000
+    assert Expression("coalesce(rows)").evaluate({"rows": [{"a": "字" * 1_000}] * 1_000}) is not None  # answers are not re-measured
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[[[client_name]*10000]*10000]*10000 == [[[client_name]*10000]*10000]*10000",
+        "len([[0] * 10000] * 10000) > 0",
+        "[[x] * (100 * 1000)] * 1 == y",
+        "'ab' * 6000 == x",
+        "x in ['字' * 5000] * 3",
+    ],
+    ids=["attack", "inside a call", "constant product", "text", "inside a comparison"],
+)
+def test_a_result_known_to_exceed_the_bound_is_refused_at_load(text):
+    with pytest.raises(ExpressionError, match="10000"):
+        Expression(text)
+
+
 def test_a_unary_sign_on_text_is_blank_like_other_operator_type_errors():
     assert ev("-a", a="x") is None
 
