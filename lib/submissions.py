@@ -161,7 +161,8 @@ def duplicate_problems(store: Store, form: FormSpec, actor: Actor, values: dict[
     """One ``duplicate_report`` problem per ``form.unique`` group in which ``values`` (all answered)
     equal a live (not withdrawn) row the actor files, other than ``row_id``; [] when none."""
     keys = [(group, tuple(comparable(values.get(k)) for k in group)) for group in form.unique]
-    wanted = [(group, key) for group, key in keys if all(key)]
+    # An empty group (the loader refuses one) would match every row: all() of nothing is true.
+    wanted = [(group, key) for group, key in keys if key and all(key)]
     if not wanted:
         return []
     found: list[FormProblem] = []

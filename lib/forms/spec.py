@@ -167,12 +167,12 @@ def semantic_problems(form: FormSpec) -> list[tuple[tuple, str, dict]]:
     if form.reviewed_by == form.filled_by and not form.self_review:
         found.append((("reviewed_by",), "self_review", {"role": form.filled_by}))
     for i, key in enumerate(form.summary):
-        if key not in top_keys:
-            found.append((("summary", i), "unknown_reference", {"field": key, "attr": "summary", "ref": key}))
+        found += _key_problems(key, ("summary", i), "summary", i + 1, top_keys)
     for gi, group in enumerate(form.unique):
+        if not group:  # all() of no fields is true: every row would be a duplicate of every other
+            found.append((("unique", gi), "empty_group", {"attr": "unique", "index": gi + 1}))
         for i, key in enumerate(group):
-            if key not in top_keys:
-                found.append((("unique", gi, i), "unknown_reference", {"field": key, "attr": "unique", "ref": key}))
+            found += _key_problems(key, ("unique", gi, i), "unique", i + 1, top_keys)
     for si, section in enumerate(form.sections):
         spath = ("sections", si)
         if section.relevant:
@@ -180,6 +180,15 @@ def semantic_problems(form: FormSpec) -> list[tuple[tuple, str, dict]]:
         for fi, spec in enumerate(section.fields):
             found += _field_problems(spec, spath + ("fields", fi), top_keys, seen)
     return found
+
+
+def _key_problems(key: str, path: tuple, attr: str, index: int, keys: dict) -> list:
+    """A field key listed under ``attr`` (summary, unique) that is empty or names no field."""
+    if not key.strip():
+        return [(path, "empty_key", {"attr": attr, "index": index})]
+    if key not in keys:
+        return [(path, "unknown_reference", {"field": key, "attr": attr, "ref": key})]
+    return []
 
 
 def _field_problems(spec: FieldSpec, path: tuple, scope: dict[str, str | None], seen: set[str], inner=False) -> list:

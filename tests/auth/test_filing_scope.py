@@ -184,6 +184,16 @@ def test_a_refusal_and_its_audit_note_show_direction_and_invisible_characters_as
         assert "[U+202E]" in text or "[U+2067]" in text
 
 
+def test_an_empty_unique_group_matches_nothing(store, catalog, actors):
+    """The loader refuses one; a spec built otherwise still files instead of raising IndexError."""
+    provider, form = actors["provider"], catalog.form("att1")
+    form = form.model_copy(update={"unique": ((), *form.unique)})
+    row = next(r for r in store.records("att1") if r.org == provider.org)
+    assert submissions.duplicate_problems(store, form, provider, dict(_att1_answers(row)), row_id=None) == []
+    saved = submissions.submit(store, form, _att1_answers(row), provider, cities=cities(catalog))
+    assert saved.ok, saved.problems
+
+
 def test_no_duplicate_with_a_withdrawn_row_another_filer_or_the_row_itself(store, catalog, actors):
     provider, form = actors["provider"], catalog.form("att1")
     mine = [r for r in submissions.my_records(store, form, provider) if r.status == submissions.SUBMITTED]

@@ -240,3 +240,16 @@ def test_summary_defaults_to_the_first_short_fields():
     declared = parse_form(FORM.format(extra="      - key: kind\n        label: 类型\n        type: select\n        choices: [甲, 乙]\n")
                           .replace("deadline: att1\n", "deadline: att1\nsummary: [kind]\n"), "demo.yaml")
     assert [f.key for f in declared.summary_fields()] == ["kind"]
+
+
+@pytest.mark.parametrize("block, code, line", [
+    ("unique:\n  - [name]\n  - []\n", "empty_group", 9),
+    ("unique:\n  - [name, '']\n", "empty_key", 8),
+    ("summary: [name, '  ']\n", "empty_key", 7),
+], ids=["empty unique group", "empty key in a group", "blank summary entry"])
+def test_an_empty_unique_group_or_summary_entry_is_refused_naming_the_line(block, code, line):
+    """An empty group made every other row "the same project": every submit of the form raised."""
+    with pytest.raises(FormDefinitionError) as info:
+        parse_form(FORM.format(extra="").replace("deadline: att1\n", f"deadline: att1\n{block}"), "demo.yaml")
+    assert [(p.code, p.where) for p in info.value.problems] == [(code, f"demo.yaml 第 {line} 行")]
+    assert "unique" in info.value.problems[0].message or "summary" in info.value.problems[0].message
