@@ -19,6 +19,7 @@ MESSAGES: dict[str, str] = {
     "unknown_function": "字段「{field}」的 {attr} 使用了不支持的函数「{ref}」",
     "empty_group": "{attr} 的第 {index} 组没有列出字段：每组至少写一个字段键，例如 [project_name]",
     "empty_key": "{attr} 的第 {index} 项为空：请写一个字段键",
+    "duplicate_form_id": "表单 id「{form_id}」已由 {first} 使用，本文件未启用：请给本表单另起一个 id",
     "duplicate_field": "字段键「{field}」在表单中重复定义",
     "bad_pattern": "字段「{field}」的 pattern 不是有效的正则表达式：{detail}",
     "invalid_definition": "{detail}",

@@ -163,16 +163,14 @@ class FormCatalog:
             campaign_changed = self._reload(entries, self.folder / CAMPAIGN_FILE, lambda text: parse_campaign(text, CAMPAIGN_FILE))
             campaign = entries[CAMPAIGN_FILE].spec
             paths = sorted(p for p in self.folder.glob("*.yaml") if p.name != CAMPAIGN_FILE)
-            changed = []
+            before = _served(self._entries)
             for path in paths:
-                before = entries.get(path.name, _Entry()).spec
                 self._reload(entries, path, lambda text, n=path.name: parse_form(text, n, campaign), force=campaign_changed)
-                after = entries[path.name].spec
-                if after is not None and after != before:
-                    changed.append(after)
             present = {p.name for p in paths} | {CAMPAIGN_FILE}
             self._entries = {name: e for name, e in entries.items() if name in present}
-            return changed
+            # A form served now whose version is new, or which was not served before (the file that
+            # held its id first is gone): the caller brings its sheet up to date.
+            return [spec for name, spec in _served(self._entries).items() if before.get(name) != spec]
         finally:
             self._refreshing.release()
 
@@ -215,8 +213,9 @@ class FormCatalog:
         return spec
 
     def forms(self) -> list[FormSpec]:
-        """Every form that has a valid version, in file-name order."""
-        return [e.spec for name, e in sorted(self._entries.items()) if name != CAMPAIGN_FILE and e.spec]
+        """Every form that has a valid version, in file-name order; of files giving the same ``id``
+        only the first (its rows' sheet is named by the id: two column sets must not share it)."""
+        return list(_served(self._entries).values())
 
     def form(self, form_id: str) -> FormSpec:
         for spec in self.forms():
@@ -225,8 +224,26 @@ class FormCatalog:
         raise KeyError(form_id)
 
     def problems(self) -> dict[str, list[FormProblem]]:
-        """File name -> problems of its current text (empty dict when all files are valid)."""
-        return {name: list(e.problems) for name, e in sorted(self._entries.items()) if e.problems}
+        """File name -> problems of its current text, and of a valid form not served because an
+        earlier file (by name) gives the same ``id`` (empty dict when all files are valid and served)."""
+        served = _served(self._entries)
+        found = {name: list(e.problems) for name, e in sorted(self._entries.items()) if e.problems}
+        for name, e in sorted(self._entries.items()):
+            if name != CAMPAIGN_FILE and e.spec is not None and name not in served:
+                first = next(n for n, spec in served.items() if spec.id == e.spec.id)
+                found.setdefault(name, []).append(problem("duplicate_form_id", where=name, form_id=e.spec.id, first=first))
+        return found
+
+
+def _served(entries: dict[str, _Entry]) -> dict[str, FormSpec]:
+    """File name -> form, for the forms served: valid ones, the first file (by name) of each ``id``."""
+    served: dict[str, FormSpec] = {}
+    ids: set[str] = set()
+    for name, e in sorted(entries.items()):
+        if name != CAMPAIGN_FILE and e.spec is not None and e.spec.id not in ids:
+            served[name] = e.spec
+            ids.add(e.spec.id)
+    return served
 
 
 def load_catalog(folder: Path) -> FormCatalog:

@@ -253,3 +253,22 @@ def test_an_empty_unique_group_or_summary_entry_is_refused_naming_the_line(block
         parse_form(FORM.format(extra="").replace("deadline: att1\n", f"deadline: att1\n{block}"), "demo.yaml")
     assert [(p.code, p.where) for p in info.value.problems] == [(code, f"demo.yaml 第 {line} 行")]
     assert "unique" in info.value.problems[0].message or "summary" in info.value.problems[0].message
+
+
+def test_two_files_with_one_form_id_serve_the_first_and_name_the_later(forms_dir):
+    """Rows are stored in a sheet named by the form id: a second file with that id must not be served."""
+    catalog = load_catalog(forms_dir)
+    att1 = catalog.form("att1")
+    shipped = Path(__file__).resolve().parents[2] / "forms"
+    clash = (shipped / "att3.yaml").read_text(encoding="utf-8").replace("id: att3", "id: att1", 1)
+    write(forms_dir / "zz_copy.yaml", clash)
+    assert catalog.refresh() == []  # nothing new is served: no sheet is touched for the copy
+    assert [(f.id, f.filled_by) for f in catalog.forms()] == [("att1", att1.filled_by)]
+    assert catalog.form("att1") == att1
+    [found] = catalog.problems()["zz_copy.yaml"]
+    assert found.code == "duplicate_form_id" and "att1.yaml" in found.message and "「att1」" in found.message
+
+    (forms_dir / "att1.yaml").unlink()  # the first file goes: the later one is served, and said to be new
+    changed = catalog.refresh()
+    assert [f.filled_by for f in changed] == [f.filled_by for f in catalog.forms()] == ["city"]
+    assert catalog.problems() == {}
