@@ -3,7 +3,7 @@
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from lib.ui import auth, browser
+from lib.ui import auth, browser, errors
 
 # Streamlit runs the first script run of a process inside its legacy pages/ wrapper (our pages/
 # folder triggers it) until st.navigation switches that off; widgets drawn in that run get ids
@@ -39,4 +39,4 @@ if legacy_first_run:
 if account is not None:
     auth.account_box(account)
     browser.close_sidebar_on_phones()
-navigation.run()
+errors.run_page(navigation)

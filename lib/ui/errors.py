@@ -19,6 +19,8 @@ import streamlit as st
 from streamlit.logger import get_logger
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
+from lib.forms import FormDefinitionError
+
 log = get_logger(__name__)
 
 MESSAGE = "系统出现意外错误，请稍后重试。如需协助请提供错误编号 {error_id}。"
@@ -46,6 +48,10 @@ def guarded(func: Callable[..., Any], where: str = "") -> Callable[..., Any]:
             return func(*args, **kwargs)
         except ScriptControlException:  # st.stop / st.rerun / st.switch_page: Streamlit's, not an error
             raise
+        except FormDefinitionError as exc:  # a broken form or campaign file: say what is broken, in Chinese
+            log.warning("表单定义不可用（%s）：%s", where or getattr(func, "__qualname__", ""), exc)
+            st.error("\n\n".join(f"- {p}" for p in exc.problems))
+            return None
         except Exception as exc:
             error_id = new_error_id()
             log.error("未预期的错误，错误编号 %s（%s）", error_id, where or getattr(func, "__qualname__", ""), exc_info=exc)

@@ -115,3 +115,24 @@ def test_a_guarded_fragment_fails_alone_with_the_same_message(server_log):
     assert not at.exception
     assert at.error[0].value.startswith("系统出现意外错误") and "页面其余部分" in [m.value for m in at.markdown]
     assert len(server_log) == 1 and "live_figures" in server_log[0].getMessage()
+
+
+def broken_campaign_app():
+    import streamlit as st
+
+    from lib.forms import FormDefinitionError
+    from lib.forms.errors import problem
+    from lib.ui.errors import run_page
+
+    def needs_campaign():
+        raise FormDefinitionError("campaign.yaml", [problem("campaign_unavailable", where="campaign.yaml", file="campaign.yaml")])
+
+    run_page(st.navigation([st.Page(needs_campaign, title="首页")]))
+
+
+def test_a_broken_form_file_is_said_in_chinese_not_as_an_unexpected_error(server_log):
+    at = AppTest.from_function(broken_campaign_app, default_timeout=30).run()
+    assert not at.exception
+    [error] = at.error
+    assert "campaign.yaml" in error.value and "无法使用" in error.value
+    assert "错误编号" not in error.value
