@@ -57,6 +57,7 @@ _MESSAGES = {
     "literal_error": "取值不在允许范围内",
     "too_short": "不能为空",
     "greater_than_equal": "取值太小",
+    "less_than_equal": "取值太大",
     "tuple_type": "应为列表",
     "dict_type": "应为键值对",
     "model_type": "应为键值对",
@@ -102,7 +103,7 @@ def _validate(model: type[BaseModel], data: Any, lines: LineMap, filename: str) 
             name = _field_name(data, loc)
             attr = ".".join(str(p) for p in loc[-1:]) if loc else ""
             msg = _MESSAGES.get(err["type"], err["msg"])
-            detail = f"字段「{name}」的 {attr}：{msg}" if name else f"{'.'.join(map(str, loc))}：{msg}"
+            detail = f"字段「{name}」的 {attr}：{msg}" if name else f"{'.'.join(map(str, loc)) or '整个文件'}：{msg}"
             problems.append(problem("invalid_definition", field=name, where=_where(filename, lines, loc), detail=detail))
         raise FormDefinitionError(filename, problems) from None
 

@@ -14,9 +14,17 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .expressions import FUNCTIONS, KIND_WORDS, Expression, ExpressionError
 from .patterns import PatternError, compile_pattern
-from .types import REGISTRY
+from .types import BIDI_CHARS, CONTROL_CHARS, INVISIBLE_CHARS, LINE_BREAKS, REGISTRY
 
 KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
+#: Longest one-line text of a form (title, label, choice, placeholder, message) and longest help or
+#: description, in characters: pages show them whole (the shipped forms' longest are 31 and 128).
+MAX_LABEL_CHARS = 200
+MAX_HELP_CHARS = 2_000
+#: The form's own texts a page shows, by whether they may span lines.
+_FORM_TEXTS = {"title": True, "short_title": True, "description": False}
+_SECTION_TEXTS = {"title": True, "help": False}
+_FIELD_TEXTS = {"label": True, "placeholder": True, "pattern_message": True, "constraint_message": True, "help": False}
 EXPRESSION_ATTRS = ("relevant", "constraint", "calculation")
 Role = Literal["province", "city", "provider", "lead_unit", "inspector", "admin"]
 #: What an account already answers: a field declaring ``from_account: org`` is set from the signed-in
@@ -71,7 +79,7 @@ class FormSpec(_Strict):
     id: str = Field(pattern=KEY_PATTERN)
     title: str
     short_title: str
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=1_000_000)  # a number a person counts up, not 400 digits
     description: str = ""
     filled_by: Role
     reviewed_by: Role | None = None
@@ -173,12 +181,34 @@ def semantic_problems(form: FormSpec) -> list[tuple[tuple, str, dict]]:
             found.append((("unique", gi), "empty_group", {"attr": "unique", "index": gi + 1}))
         for i, key in enumerate(group):
             found += _key_problems(key, ("unique", gi, i), "unique", i + 1, top_keys)
+    found += _texts_problems(form, (), "", _FORM_TEXTS)
     for si, section in enumerate(form.sections):
         spath = ("sections", si)
+        found += _texts_problems(section, spath, section.key, _SECTION_TEXTS)
         if section.relevant:
             found += _expression_problems(section.relevant, spath + ("relevant",), section.key, "relevant", top_keys)
         for fi, spec in enumerate(section.fields):
             found += _field_problems(spec, spath + ("fields", fi), top_keys, seen)
+    return found
+
+
+def _texts_problems(spec: Any, path: tuple, key: str, attrs: dict[str, bool]) -> list:
+    """Texts of a form, section or field that a page shows: bounded, and free of control, direction
+    and invisible characters (a label's U+202E would reverse what every filler reads); a one-line
+    text (``attrs[name]`` true) holds no line break either."""
+    found = []
+    texts = [(name, getattr(spec, name) or "", one_line, path + (name,)) for name, one_line in attrs.items()]
+    texts += [("choices", choice, True, path + ("choices", i)) for i, choice in enumerate(getattr(spec, "choices", None) or ())]
+    for name, text, one_line, where in texts:
+        what = f"字段「{key}」的 {name}" if key else name
+        limit = MAX_LABEL_CHARS if one_line else MAX_HELP_CHARS
+        if len(text) > limit:
+            found.append((where, "spec_text_too_long", {"field": key, "what": what, "limit": limit}))
+            continue
+        bad = BIDI_CHARS.search(text) or CONTROL_CHARS.search(text) or INVISIBLE_CHARS.search(text) \
+            or (LINE_BREAKS.search(text) if one_line else None)
+        if bad:
+            found.append((where, "spec_text_bad_char", {"field": key, "what": what, "char": f"U+{ord(bad.group()):04X}"}))
     return found
 
 
@@ -196,6 +226,7 @@ def _field_problems(spec: FieldSpec, path: tuple, scope: dict[str, str | None], 
     if spec.key in seen:
         found.append((path + ("key",), "duplicate_field", {"field": spec.key}))
     seen.add(spec.key)
+    found += _texts_problems(spec, path, spec.key, _FIELD_TEXTS)
     ftype = REGISTRY.get(spec.type)
     if ftype is None:
         found.append((path + ("type",), "unknown_type", {"field": spec.key, "type": spec.type, "known": "、".join(REGISTRY)}))

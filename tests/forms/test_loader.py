@@ -272,3 +272,29 @@ def test_two_files_with_one_form_id_serve_the_first_and_name_the_later(forms_dir
     changed = catalog.refresh()
     assert [f.filled_by for f in changed] == [f.filled_by for f in catalog.forms()] == ["city"]
     assert catalog.problems() == {}
+
+
+@pytest.mark.parametrize("old, new, code, line", [
+    ("label: 名称", "label: " + "名" * 201, "spec_text_too_long", 12),
+    ("label: 名称", "label: \"名\\n称\"", "spec_text_bad_char", 12),
+    ("label: 名称", "label: \"\\u202e名称\"", "spec_text_bad_char", 12),
+    ("label: 名称", "label: \"名称\\u200f\"", "spec_text_bad_char", 12),
+    ("label: 名称", "label: 名称\n        help: " + "帮" * 2001, "spec_text_too_long", 13),
+    ("title: 基本信息", "title: \"基本\\u2066信息\"", "spec_text_bad_char", 9),
+    ("title: 演示表单", "title: " + "演" * 201, "spec_text_too_long", 2),
+    ("type: text", "type: select\n        choices: [甲, \"乙\\u202e\"]", "spec_text_bad_char", 14),
+], ids=["long label", "label newline", "label RLO", "label RLM", "long help", "section title isolate", "long form title", "choice RLO"])
+def test_texts_a_page_shows_are_bounded_and_one_line_without_direction_characters(old, new, code, line):
+    with pytest.raises(FormDefinitionError) as info:
+        parse_form(FORM.format(extra="").replace(old, new, 1), "demo.yaml")
+    [found] = info.value.problems
+    assert (found.code, found.where) == (code, f"demo.yaml 第 {line} 行")
+
+
+def test_a_help_text_may_span_lines_and_a_version_is_a_small_number():
+    form = parse_form(FORM.format(extra="").replace("label: 名称", "label: 名称\n        help: |\n          第一行\n          第二行"), "demo.yaml")
+    assert form.field("name").help == "第一行\n第二行\n"
+    with pytest.raises(FormDefinitionError, match="version"):
+        parse_form(FORM.format(extra="").replace("version: 1", "version: " + "9" * 400), "demo.yaml")
+    with pytest.raises(FormDefinitionError, match="整个文件"):
+        parse_form("", "demo.yaml")
