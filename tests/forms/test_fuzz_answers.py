@@ -25,6 +25,7 @@ from lib.forms.expressions import MAX_RESULT_DIGITS, MAX_RESULT_ITEMS
 from lib.forms.types import (
     BIDI_CHARS,
     CONTROL_CHARS,
+    INVISIBLE_CHARS,
     EARLIEST_DATE,
     LATEST_DATE,
     MAX_INTEGER_DIGITS,
@@ -41,7 +42,7 @@ NUMBERS = ("integer", "decimal", "money", "percent")
 HOSTILE = st.sampled_from([
     "1e1000000", "9" * 5000, "-" + "9" * 40, "Infinity", "-inf", "sNaN", "NaN", "2,0.00", "20%", "1,2345",
     "9999-12-31", "0001-01-01", "2020-02-30", "２０２０－０９－１８", "１３８００１３８０００", "\u202e合格", "第一行\n第二行",
-    "\x00", "\x85", "\ud800", "字" * (MAX_TEXT_CHARS + 1), "是", "否", "%s", "'", "(a+)+$", "a" * 3000 + "!",
+    "\x00", "\x85", "\ud800", "\u200b", "\u200e合格", "\ufeff\U000e0041", "١٢٣", "٢٠٢٠-٠١-٠١", "字" * (MAX_TEXT_CHARS + 1), "是", "否", "%s", "'", "(a+)+$", "a" * 3000 + "!",
 ])
 # What a pandas table (st.data_editor, an .xlsx read) hands back: numpy scalars, which compare with a list
 # as an array (``np.float64(1) == []`` has no truth value) and subclass float or str or neither.
@@ -93,7 +94,7 @@ def within_bounds(spec: FieldSpec, value) -> bool:
     kind = spec.kind
     if kind == "text":
         return isinstance(value, str) and len(value) <= MAX_TEXT_CHARS and not CONTROL_CHARS.search(value) \
-            and not BIDI_CHARS.search(value) and (spec.type == "textarea" or "\n" not in value)
+            and not BIDI_CHARS.search(value) and not INVISIBLE_CHARS.search(value) and (spec.type == "textarea" or "\n" not in value)
     if kind == "integer":
         return type(value) is int and abs(value) < 10**MAX_INTEGER_DIGITS
     if kind == "number":
