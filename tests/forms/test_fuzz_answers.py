@@ -25,8 +25,8 @@ from lib.forms.expressions import MAX_RESULT_DIGITS, MAX_RESULT_ITEMS
 from lib.forms.types import (
     BIDI_CHARS,
     CONTROL_CHARS,
-    INVISIBLE_CHARS,
     EARLIEST_DATE,
+    INVISIBLE_CHARS,
     LATEST_DATE,
     MAX_INTEGER_DIGITS,
     MAX_ITEMS,
