@@ -44,13 +44,13 @@ def change_counter(frames: dict[str, pd.DataFrame]) -> tuple:
     )
 
 
-def _counted(frame: pd.DataFrame | None, as_of: dt.date) -> pd.DataFrame:
-    """Rows that existed on ``as_of`` (created on or before it)."""
+def _counted(frame: pd.DataFrame | None, as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Rows that existed on ``as_of`` (created on or before it), and those created later (or None)."""
     if frame is None or frame.empty:
-        return pd.DataFrame(columns=["_id", "_status", "_owner", "_org", "_city", "_created_at", "_rev"])
+        return pd.DataFrame(columns=["_id", "_status", "_owner", "_org", "_city", "_created_at", "_rev"]), None
     created = pd.to_datetime(frame["_created_at"])
     keep = created.isna() | (created < pd.Timestamp(as_of) + pd.Timedelta(days=1))
-    return frame if keep.all() else frame[keep]
+    return (frame, None) if keep.all() else (frame[keep], frame[~keep])
 
 
 def _empty_register(columns: list[str]) -> pd.DataFrame:
@@ -69,10 +69,8 @@ def prepare(
         ["voucher_no", "client_name", "client_credit_code", "provider_name", "city", "subsidy_amount"])
     projects = projects if projects is not None and len(projects) else _empty_register(
         ["project_name", "lead_unit_name", "lead_unit_credit_code", "city"])
-    a1 = _counted(frames.get("att1"), as_of)
-    a2 = _counted(frames.get("att2"), as_of)
-    a3 = _counted(frames.get("att3"), as_of)
-    later = _later({"att1": frames.get("att1"), "att2": frames.get("att2"), "att3": frames.get("att3")}, as_of)
+    (a1, l1), (a2, l2), (a3, l3) = (_counted(frames.get(f), as_of) for f in ("att1", "att2", "att3"))
+    later = _later({"att1": l1, "att2": l2, "att3": l3})
 
     reg = register_frame(vouchers)
     reg_voucher, reg_code = reg["voucher"], reg["r_code"]
@@ -137,21 +135,17 @@ def prepare(
 _ROW_CITY = {"att1": "client_city", "att2": "city", "att3": "city"}
 
 
-def _later(frames: dict[str, pd.DataFrame], as_of: dt.date) -> pd.DataFrame:
-    """Who the rows created after ``as_of`` belong to (form, city, unit, owner), so that each
+def _later(rows: dict[str, pd.DataFrame | None]) -> pd.DataFrame:
+    """Whom the rows created after the clock belong to (form, city, unit, owner), so that each
     viewer is told about its own uncounted rows only."""
     parts = []
-    for form_id, frame in frames.items():
+    for form_id, frame in rows.items():
         if frame is None or frame.empty:
             continue
-        created = pd.to_datetime(frame["_created_at"])
-        rows = frame[created >= pd.Timestamp(as_of) + pd.Timedelta(days=1)]
-        if rows.empty:
-            continue
-        city = column(rows, _ROW_CITY.get(form_id, "_city"))
-        parts.append(pd.DataFrame({"form": form_id, "city": city.where(city.notna(), column(rows, "_city", "")).values,
-                                   "unit": normalize_name(column(rows, "_org", "")).values,
-                                   "owner": column(rows, "_owner", "").values}))
+        city = column(frame, _ROW_CITY.get(form_id, "_city"))
+        parts.append(pd.DataFrame({"form": form_id, "city": city.where(city.notna(), column(frame, "_city", "")).values,
+                                   "unit": normalize_name(column(frame, "_org", "")).values,
+                                   "owner": column(frame, "_owner", "").values}))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["form", "city", "unit", "owner"])
 
 

@@ -193,11 +193,22 @@ def bind(rep: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
     >>> bind(rep.assign(duplicate=False), reg)[["conflict", "duplicate"]].values.tolist()
     [[False, False], [True, False], [False, False]]
     """
-    voucher = rep["voucher"].astype(object)
-    pairs = voucher + KEY_SEPARATOR + rep["provider"].astype(object)
-    listed = member(voucher, reg["voucher"])
-    conflict = listed & ~member(pairs, reg["voucher"].astype(object) + KEY_SEPARATOR + reg["r_provider"].astype(object))
-    out = rep.assign(conflict=conflict.to_numpy(dtype=bool), key=voucher.where(~conflict, pairs))
+    vouchers = rep["voucher"].to_numpy(dtype=object)
+    providers = rep["provider"].to_numpy(dtype=object)
+    listed = pd.Index(reg["voucher"].to_numpy(dtype=object), dtype=object)
+    if listed.is_unique:  # one hash lookup per filing, then one comparison
+        at = listed.get_indexer(vouchers)
+        assigned = reg["r_provider"].to_numpy(dtype=object).take(np.maximum(at, 0)) if len(listed) else np.full(len(at), "", dtype=object)
+        conflict = (at >= 0) & (assigned != providers)
+    else:  # a voucher listed under several providers: each of them may match it
+        pairs = reg["voucher"].astype(object) + KEY_SEPARATOR + reg["r_provider"].astype(object)
+        conflict = member(rep["voucher"], reg["voucher"]).to_numpy(dtype=bool) & ~member(
+            pd.Series(vouchers + KEY_SEPARATOR + providers, dtype=object), pairs).to_numpy(dtype=bool)
+    if not conflict.any():  # the usual case: the keys are the vouchers, duplicates as they were
+        return rep.assign(conflict=conflict, key=vouchers)
+    key = vouchers.copy()
+    key[conflict] = vouchers[conflict] + KEY_SEPARATOR + providers[conflict]
+    out = rep.assign(conflict=conflict, key=key)
     out["duplicate"] = out["key"].duplicated()
     return out
 
@@ -283,10 +294,11 @@ def match(rep: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
     one of the same filer: 重复报送) showing the filer's facts, the register's in the 台账 columns.
     """
     conflict = rep["conflict"].to_numpy(dtype=bool) if "conflict" in rep else np.zeros(len(rep), dtype=bool)
+    plain = rep.drop(columns=[c for c in ("conflict", "key") if c in rep])  # the issues carry neither
     if not conflict.any():
-        return _match_fast(rep, reg)
-    bound = _match_fast(rep[~conflict], reg)
-    others = rep[conflict].drop(columns=["status", "at"]).reset_index(drop=True)
+        return _match_fast(plain, reg)
+    bound = _match_fast(plain[~conflict], reg)
+    others = plain[conflict].drop(columns=["status", "at"]).reset_index(drop=True)
     vouchers = pd.Index(reg["voucher"].to_numpy(dtype=object), dtype=object)
     firsts = np.flatnonzero(~vouchers.duplicated())  # a voucher listed twice: its first entry is shown
     at = firsts[vouchers.take(firsts).get_indexer(pd.Index(others["voucher"].to_numpy(dtype=object), dtype=object))]
