@@ -127,7 +127,7 @@ def drill(frame: pd.DataFrame, columns: list[str], key: str, file_name: str, lab
     rows = pg.narrow(frame, **picks)
     more = f"（显示前 {SHOWN_ROWS:,} 行；全部行请导出为 Excel）" if len(rows) > SHOWN_ROWS else ""
     st.caption(f"{label}：{len(rows):,} 行" + "".join(f"　{k}={v}" for k, v in picks.items() if v != pg.ALL) + more)
-    locale.table(rows.head(SHOWN_ROWS), hide_index=True, height=TABLE_HEIGHT, width="stretch")
+    locale.table(rows.head(SHOWN_ROWS), hide_index=True, height=min(TABLE_HEIGHT, 38 + 35 * len(rows)), width="stretch")
     export_button("导出为 Excel", lambda: {label: rows}, file_name, key=f"{key}:export")
     return rows
 

@@ -190,8 +190,11 @@ def shown(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def table(frame: pd.DataFrame, empty: str = "没有记录。", **options) -> None:
-    """``st.dataframe`` of ``shown(frame)``; an empty frame is a line of text, not an "empty" grid."""
+    """``st.dataframe`` of ``shown(frame)``; an empty frame is a line of text, not an "empty" grid.
+    Numbers made text by a blank stay right-aligned."""
     if frame.empty:
         st.caption(empty)
         return
-    st.dataframe(shown(frame), **options)
+    numbers = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and frame[c].isna().any()]
+    config = {c: st.column_config.TextColumn(alignment="right") for c in numbers} | options.pop("column_config", {})
+    st.dataframe(shown(frame), column_config=config or None, **options)
