@@ -62,16 +62,23 @@ def scope_rows(rows: pd.DataFrame, scope: Scope, org_col: str | None) -> pd.Data
 
 
 def scope_issues(issues: pd.DataFrame, scope: Scope) -> pd.DataFrame:
-    """The reconciliation issues ``scope`` may see: a lead unit sees none (they concern 附件1)."""
+    """The reconciliation issues ``scope`` may see: a lead unit sees none (they concern 附件1).
+    A provider does not see the register's facts of an entry the register gives another provider,
+    nor a city those of an entry in another city (a filing of a voucher listed elsewhere)."""
     if scope.kind == "city":
-        return issues[issues["地市"] == scope.city]
+        return _without_facts(issues[issues["地市"] == scope.city], "台账地市", scope.city)
     if scope.kind == "provider":
-        mine = issues[(issues["服务商"] == scope.org) | (issues["填报账号"] == scope.account)]
-        others = (mine["台账服务商"] != scope.org) & (mine["台账服务商"] != "")
-        if others.any():  # a voucher the register gives another provider: none of that entry's facts
-            mine = mine.copy()
-            mine.loc[others, REGISTER_FACTS] = None
-        return mine
+        return _without_facts(issues[(issues["服务商"] == scope.org) | (issues["填报账号"] == scope.account)], "台账服务商", scope.org)
     if scope.kind == "lead_unit":
         return issues.iloc[0:0]
+    return issues
+
+
+def _without_facts(issues: pd.DataFrame, column: str, own: str) -> pd.DataFrame:
+    """``issues`` with the register's facts blanked where the entry's ``column`` is not ``own``."""
+    others = (issues[column] != own) & (issues[column] != "")
+    if not others.any():
+        return issues
+    issues = issues.copy()
+    issues.loc[others, REGISTER_FACTS] = None
     return issues

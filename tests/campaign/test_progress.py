@@ -214,6 +214,10 @@ def test_a_voucher_the_register_gives_another_provider_stays_with_that_provider(
         assert fact not in seen, fact
     assert theirs.issues["问题类型"].tolist() == ["服务券属其他服务商"]
 
+    # the city of 乙's filing (佛山) is not told the facts of 甲's 广州 entry either
+    city = boards(both, pg.Scope("city", city="佛山"))
+    assert city.issues["问题类型"].tolist() == ["服务券属其他服务商"] and "F-JIA" not in _strings(city)
+
     # the province sees the conflict with both sides
     province = boards(both, pg.Scope())
     conflict = province.issues[province.issues["问题类型"] == "服务券属其他服务商"]
