@@ -3,7 +3,7 @@
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from lib.ui import auth, browser, errors
+from lib.ui import auth, browser, errors, locale
 
 # Streamlit runs the first script run of a process inside its legacy pages/ wrapper (our pages/
 # folder triggers it) until st.navigation switches that off; widgets drawn in that run get ids
@@ -11,6 +11,7 @@ from lib.ui import auth, browser, errors
 legacy_first_run = bool(PagesManager.uses_pages_directory)
 
 st.set_page_config(page_title="广东省上云上平台监督检查", page_icon="📋", layout="wide")
+locale.apply()  # the page language zh-CN and Streamlit's own words in Chinese
 
 PAGES = {  # key = url path
     "home": ("pages/home.py", "首页", "🏠"),
