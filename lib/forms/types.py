@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+# The character rules live in lib.text (one home for every layer); answers use them from here.
+from lib.text import BIDI_CHARS, CONTROL_CHARS, INVISIBLE_CHARS, LINE_BREAKS, as_text, quotable  # noqa: F401
+
 #: The one truth about which dates a form accepts: what the date widget can show (lib/ui/widgets.py
 #: imports these). A date outside is refused at check time, so none is stored that a page cannot show.
 EARLIEST_DATE = dt.date(2000, 1, 1)
@@ -32,25 +35,6 @@ MAX_INTEGER_DIGITS = 15
 #: Most items in a multiselect answer or rows in a table answer.
 MAX_ITEMS = 1_000
 
-# Characters no answer may hold: C0 controls except tab/newline/return, DEL, C1 controls, lone
-# surrogates (not encodable) and the two non-characters an .xlsx cell (XML 1.0) refuses.
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-# Bidirectional controls: embeddings, overrides, isolates and the implicit marks (LRM, RLM, ALM). They
-# make text display in another order than it is stored ("Trojan Source"), so a reviewer could read
-# something else than what was filed: an answer holding one is refused.
-BIDI_CHARS = re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-# Every other invisible character: the format characters (Unicode category Cf: zero-width space and
-# joiners, word joiner, BOM, soft hyphen, tags...) and the rest of Unicode's Default_Ignorable_Code_Point
-# (variation selectors, Hangul fillers), which a renderer shows as nothing. They are dropped, not refused:
-# WPS, Word and web pages paste them into text where the filler cannot see them, so a refusal would
-# name a mistake nobody can find; kept, they make two equal answers differ (a duplicate report passes).
-# tests/forms/test_invisible_text.py checks this table against the running Python's Unicode data.
-INVISIBLE_CHARS = re.compile(
-    "[\u00ad\u034f\u0600-\u0605\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u17b4\u17b5\u180b-\u180f"
-    "\u200b-\u200d\u2060-\u2065\u206a-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb"
-    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
-)
-LINE_BREAKS = re.compile(r"[\t\n\r\x85\u2028\u2029]")
 # A number as people type it: optional sign, digits with correctly grouped thousands separators,
 # optional decimals. No exponent, no words (Infinity, NaN, sNaN), no stray separators (2,0.00).
 # ASCII digits only (re.ASCII): Python's \d also matches ١٢٣ and १२३, which int() reads as 123.
@@ -96,32 +80,6 @@ def is_credit_code(text: str) -> bool:
     return credit_code_check_char(text[:17]) == text[17]
 
 
-def as_text(value: Any) -> str:
-    """``str(value)`` that never raises: Python refuses to print an int of more than 4,300 digits."""
-    try:
-        return str(value)
-    except ValueError:
-        return "（位数过多的数字）"
-
-
-#: Characters a quoted value must not carry into a message, a page or the audit trail.
-_UNQUOTABLE = re.compile(f"{CONTROL_CHARS.pattern}|{BIDI_CHARS.pattern}|{INVISIBLE_CHARS.pattern}|{LINE_BREAKS.pattern}")
-
-
-def quotable(value: Any, limit: int = 40) -> str:
-    """Any value a person typed, made safe to quote in a message: at most ``limit`` characters, and
-    every control, line break, direction or invisible character shown as its code point, so a
-    refusal or an audit note cannot be made to display reversed text or hide what was typed.
-
-    >>> quotable("\\u202e广州\\u200b\\n")
-    '[U+202E]广州[U+200B][U+000A]'
-    >>> quotable("名" * 50)[-3:], quotable(10**5000)
-    ('名名…', '（位数过多的数字）')
-    """
-    text = as_text(value)
-    cut = text[:limit]
-    shown = _UNQUOTABLE.sub(lambda m: f"[U+{ord(m.group()):04X}]", cut)
-    return shown + "…" if len(text) > limit else shown
 
 
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 from xml.parsers import expat
 
+from lib.text import BIDI_CHARS, INVISIBLE_CHARS, quotable
+
 #: Parts smaller than this are never refused for their compression ratio: a short sheet of empty
 #: styled rows compresses 100:1 honestly; only a big part with a huge ratio is a bomb.
 RATIO_FLOOR_BYTES = 1 << 20
@@ -140,14 +142,18 @@ def name_problem(name: str, max_chars: int = MAX_SHEET_NAME) -> str | None:
     bad = _CONTROL.search(name)
     if bad:
         return f"含有控制字符（\\x{ord(bad.group()):02x}）"
+    hidden = BIDI_CHARS.search(name) or INVISIBLE_CHARS.search(name)
+    if hidden:  # a name is quoted in messages and the import record: it must read as it is
+        return f"含有文字方向或不可见字符（U+{ord(hidden.group()):04X}）"
     if len(name) > max_chars:
         return f"超过 {max_chars} 个字符"
     return None
 
 
 def shown_name(name: str) -> str:
-    """A name fit for a message: control characters as ?, at most 40 characters."""
-    return _CONTROL.sub("?", name)[:40]
+    """A name fit for a message: control, direction and invisible characters shown as code points,
+    at most 40 characters (lib.forms.types.quotable, the one rule for quoting what a person typed)."""
+    return quotable(name)
 
 
 def check_size(data: bytes, limits: WorkbookLimits) -> None:

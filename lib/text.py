@@ -1,0 +1,60 @@
+"""The characters of text a person typed: which ones no stored value may hold, which ones change how
+text reads, which ones are invisible, and how to quote such text safely in a message.
+
+The one rule for answers (lib/forms/types.py), upload names (lib/io/workbook_bounds.py) and every
+message or audit note that quotes what someone typed. It imports nothing of the project, so any layer
+may use it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# Characters no answer may hold: C0 controls except tab/newline/return, DEL, C1 controls, lone
+# surrogates (not encodable) and the two non-characters an .xlsx cell (XML 1.0) refuses.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# Bidirectional controls: embeddings, overrides, isolates and the implicit marks (LRM, RLM, ALM). They
+# make text display in another order than it is stored ("Trojan Source"), so a reviewer could read
+# something else than what was filed: an answer holding one is refused.
+BIDI_CHARS = re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Every other invisible character: the format characters (Unicode category Cf: zero-width space and
+# joiners, word joiner, BOM, soft hyphen, tags...) and the rest of Unicode's Default_Ignorable_Code_Point
+# (variation selectors, Hangul fillers), which a renderer shows as nothing. They are dropped, not refused:
+# WPS, Word and web pages paste them into text where the filler cannot see them, so a refusal would
+# name a mistake nobody can find; kept, they make two equal answers differ (a duplicate report passes).
+# tests/forms/test_invisible_text.py checks this table against the running Python's Unicode data.
+INVISIBLE_CHARS = re.compile(
+    "[\u00ad\u034f\u0600-\u0605\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+    "\u200b-\u200d\u2060-\u2065\u206a-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
+LINE_BREAKS = re.compile(r"[\t\n\r\x85\u2028\u2029]")
+
+
+def as_text(value: Any) -> str:
+    """``str(value)`` that never raises: Python refuses to print an int of more than 4,300 digits."""
+    try:
+        return str(value)
+    except ValueError:
+        return "（位数过多的数字）"
+
+
+#: Characters a quoted value must not carry into a message, a page or the audit trail.
+_UNQUOTABLE = re.compile(f"{CONTROL_CHARS.pattern}|{BIDI_CHARS.pattern}|{INVISIBLE_CHARS.pattern}|{LINE_BREAKS.pattern}")
+
+
+def quotable(value: Any, limit: int = 40) -> str:
+    """Any value a person typed, made safe to quote in a message: at most ``limit`` characters, and
+    every control, line break, direction or invisible character shown as its code point, so a
+    refusal or an audit note cannot be made to display reversed text or hide what was typed.
+
+    >>> quotable("\\u202e广州\\u200b\\n")
+    '[U+202E]广州[U+200B][U+000A]'
+    >>> quotable("名" * 50)[-3:], quotable(10**5000)
+    ('名名…', '（位数过多的数字）')
+    """
+    text = as_text(value)
+    cut = text[:limit]
+    shown = _UNQUOTABLE.sub(lambda m: f"[U+{ord(m.group()):04X}]", cut)
+    return shown + "…" if len(text) > limit else shown
