@@ -168,9 +168,20 @@ class Store(abc.ABC):
     def append_many(
         self, form_id: str, rows: list[dict[str, Any]], *, actor: Actor, status: str, form_version: int = 1
     ) -> list[Record]:
-        """Add several rows (bulk import). Backends may validate all rows before writing any and
-        write them in one batch (the local store does both, with one fsync); this default does not."""
-        return [self.append(form_id, v, actor=actor, status=status, form_version=form_version) for v in rows]
+        """Add several rows to one form (bulk import): :meth:`append_batch` on one sheet."""
+        return self.append_batch([(form_id, v, status) for v in rows], actor=actor, form_version=form_version)
+
+    def append_batch(
+        self, items: list[tuple[str, dict[str, Any], str]], *, actor: Actor, form_version: int = 1
+    ) -> list[Record]:
+        """Add rows ``(form_id, values, status)`` to one or several forms as one change: every value
+        is checked before anything is written (InvalidValue, NotFound: nothing written), and the
+        rows become durable and visible together — after a crash at any moment, all or none.
+        Returns the records in the order of ``items``.
+
+        Both backends override this; this default (row by row, not atomic) only serves test doubles.
+        """
+        return [self.append(f, v, actor=actor, status=s, form_version=form_version) for f, v, s in items]
 
     @abc.abstractmethod
     def update(

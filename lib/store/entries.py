@@ -52,6 +52,14 @@ def check_spec(spec: SheetSpec) -> None:
     validate_values({"title": spec.title})
 
 
+def check_appends(items: Iterable[tuple[str, dict[str, Any], str]], labels: Callable[[str], dict[str, str]]) -> None:
+    """Every row's values and status are ones the store can hold (InvalidValue for the first that
+    is not), checked before any of them is written."""
+    for form_id, values, status in items:
+        validate_values(values, labels(form_id))
+        check_status(status)
+
+
 def sheet_entry(spec: SheetSpec, old: SheetSpec | None, at: str) -> dict[str, Any] | None:
     """The entry declaring ``spec`` over the sheet as it was (``old``), or None when nothing changes.
 
@@ -66,25 +74,38 @@ def sheet_entry(spec: SheetSpec, old: SheetSpec | None, at: str) -> dict[str, An
 
 
 def append_entries(
-    form_id: str,
-    rows: Iterable[dict[str, Any]],
+    items: Iterable[tuple[str, dict[str, Any], str]],
     *,
     actor: Actor,
-    status: str,
     form_version: int,
     now: dt.datetime,
-    taken: Container[str],
+    taken: Callable[[str], Container[str]],
 ) -> list[dict[str, Any]]:
-    """One append entry per row, each with a new id unused in ``taken`` (the form's rows) and the batch."""
+    """One append entry per ``(form_id, values, status)``, each with a new id unused among its form's
+    rows (``taken(form_id)``) and the other rows of this call."""
     ids: set[str] = set()
     entries = []
     who = actor_json(actor)
-    for values in rows:
-        rid = new_row_id(form_id, now, lambda r: r in taken or r in ids)
+    for form_id, values, status in items:
+        rows = taken(form_id)
+        rid = new_row_id(form_id, now, lambda r, rows=rows: r in rows or r in ids)
         ids.add(rid)
         entries.append({"op": "append", "at": now.isoformat(), "form": form_id, "id": rid, "rev": 1, "actor": who,
                         "status": status, "fv": form_version, "values": encode_values(values)})
     return entries
+
+
+def batch_entry(entries: list[dict[str, Any]], at: str) -> dict[str, Any]:
+    """The local log's entry holding ``entries`` whole: one line, so a reader sees all or none of
+    them (a line cut short by a crash is never read). A single entry needs no wrapper."""
+    if len(entries) == 1:
+        return entries[0]
+    return {"op": "batch", "at": at, "entries": entries}
+
+
+def unbatched(entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """The entries a log entry stands for: the members of a batch, else the entry itself."""
+    return entry["entries"] if entry.get("op") == "batch" else [entry]
 
 
 def update_entry(

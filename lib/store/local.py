@@ -33,7 +33,17 @@ from lib.store.base import (
     Unavailable,
 )
 from lib.store.codec import validate_values
-from lib.store.entries import append_entries, check_spec, check_status, event_entry, sheet_entry, update_entry
+from lib.store.entries import (
+    append_entries,
+    batch_entry,
+    check_appends,
+    check_spec,
+    check_status,
+    event_entry,
+    sheet_entry,
+    unbatched,
+    update_entry,
+)
 from lib.store.external import EditCheck
 from lib.store.log import LogFile, ProcessLock, dump_line
 from lib.store.private import private_dir
@@ -162,27 +172,31 @@ class LocalStore(Store):
 
     def append(self, form_id: str, values: dict[str, Any], *, actor: Actor, status: str,
                form_version: int = 1) -> Record:
-        return self.append_many(form_id, [values], actor=actor, status=status, form_version=form_version)[0]
+        return self.append_batch([(form_id, values, status)], actor=actor, form_version=form_version)[0]
 
     def append_many(self, form_id: str, rows: Iterable[dict[str, Any]], *, actor: Actor, status: str,
                     form_version: int = 1) -> list[Record]:
-        """Append several rows with one fsync (bulk import). All rows are validated before any is
-        written; a crash part-way may keep a prefix of them (each row whole)."""
-        rows = [dict(r) for r in rows]
+        return self.append_batch([(form_id, r, status) for r in rows], actor=actor, form_version=form_version)
+
+    def append_batch(self, items: Iterable[tuple[str, dict[str, Any], str]], *, actor: Actor,
+                     form_version: int = 1) -> list[Record]:
+        """Append rows to one or several forms as one log line with one fsync: every value is
+        checked before anything is written, and a crash part-way leaves a torn line that no
+        reader takes, so the rows are all durable or none is visible."""
+        items = [(form_id, dict(values), status) for form_id, values, status in items]
+        if not items:
+            return []
         self.refresh()
-        labels = self.state.labels(form_id)
-        for values in rows:
-            validate_values(values, labels)
-        check_status(status)
+        check_appends(items, self.state.labels)
         with self._writing():
-            if form_id not in self.state.specs:
-                raise NotFound(f"表单「{form_id}」还没有建立工作表（ensure_sheet），无法保存记录。")
-            taken = self.state.rows[form_id]
+            for form_id in dict.fromkeys(f for f, _, _ in items):
+                if form_id not in self.state.specs:
+                    raise NotFound(f"表单「{form_id}」还没有建立工作表（ensure_sheet），无法保存记录。")
             now = self._clock()
-            entries = append_entries(form_id, rows, actor=actor, status=status, form_version=form_version, now=now,
-                                     taken=taken)
-            self._commit(entries)
-            return [taken[e["id"]] for e in entries]
+            entries = append_entries(items, actor=actor, form_version=form_version, now=now,
+                                     taken=lambda f: self.state.rows[f])
+            self._commit([batch_entry(entries, now.isoformat())])
+            return [self.state.rows[e["form"]][e["id"]] for e in entries]
 
     def update(self, form_id: str, row_id: str, *, base_rev: int, actor: Actor,
                values: dict[str, Any] | None = None, status: str | None = None, note: str = "") -> Record:
@@ -244,11 +258,16 @@ class LocalStore(Store):
             time.sleep(0.05)
 
     def replay(self, apply: Callable[[dict[str, Any]], None], upto: int) -> None:
-        """Call ``apply`` on every log entry in the first ``upto`` bytes, oldest first, with a
-        reader of its own (the store's view is left alone)."""
+        """Call ``apply`` on every log entry in the first ``upto`` bytes, oldest first (each member
+        of a batch in turn), with a reader of its own (the store's view is left alone)."""
         reader = LogFile(self.log_path, self.log.lock.path)
+
+        def apply_each(entry: dict[str, Any]) -> None:
+            for member in unbatched(entry):
+                apply(member)
+
         try:
-            reader.read_new(apply, upto=upto)
+            reader.read_new(apply_each, upto=upto)
         finally:
             reader.close()
 

@@ -5,7 +5,8 @@ Any number of threads and processes share one log file. Writers take :meth:`LogF
 fsync. Readers take no lock: they only ever consume complete lines, so a line being written
 is simply picked up on the next read. A line left half-written by a killed writer is ignored
 by readers and cut off by the next writer, who holds the lock and therefore knows nobody is
-still writing it.
+still writing it. That is what makes a line all-or-nothing, so a change of several rows (a
+register import) is one line, a ``batch`` entry (``lib.store.entries.batch_entry``).
 """
 
 from __future__ import annotations

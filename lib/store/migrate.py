@@ -25,7 +25,7 @@ from lib.store.base import StoreError
 from lib.store.sheets import SheetsStore, open_sheets_store
 from lib.store.sheets_client import json_bytes, request_chunks
 from lib.store.sheets_delivery import MAX_BATCH
-from lib.store.sheets_log import encode_row
+from lib.store.sheets_log import encode_row, log_batch
 
 
 def read_local_log(path: Path) -> list[dict[str, Any]]:
@@ -36,9 +36,25 @@ def read_local_log(path: Path) -> list[dict[str, Any]]:
         entry = json.loads(raw)
         if entry.get("op") == "log":
             continue
-        entry["eid"] = "m" + hashlib.sha1(raw).hexdigest()[:15]
-        entries.append(entry)
+        digest = hashlib.sha1(raw).hexdigest()
+        if entry["op"] != "batch":
+            entries.append({**entry, "eid": "m" + digest[:15]})
+            continue
+        # A local batch line becomes the members and commit of one _log batch, with ids as stable as the line's.
+        for i, member in enumerate(log_batch(entry["entries"], entry["at"], batch_id="m" + digest[:15])):
+            entries.append({**member, "eid": f"m{digest[:12]}{i:x}"})
     return entries
+
+
+def _units(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """``entries`` in runs a submission must not cut: a batch's members with their commit, else one entry."""
+    units: list[list[dict[str, Any]]] = []
+    for e in entries:
+        if units and units[-1][-1].get("batch") and units[-1][-1]["op"] != "commit":
+            units[-1].append(e)
+        else:
+            units.append([e])
+    return units
 
 
 def migrate(entries: list[dict[str, Any]], store: SheetsStore, *, progress=print) -> int:
@@ -52,7 +68,8 @@ def migrate(entries: list[dict[str, Any]], store: SheetsStore, *, progress=print
     todo = [e for e in entries if e["eid"] not in sync.replay.outcome]
     sent = 0
     # Groups of one request each, so progress moves once per request sent.
-    for group in request_chunks(todo, lambda e: json_bytes(encode_row(e)), max_items=MAX_BATCH):
+    for units in request_chunks(_units(todo), lambda u: sum(json_bytes(encode_row(e)) for e in u), max_items=MAX_BATCH):
+        group = [e for unit in units for e in unit]
         for job in sync.submit([dict(e) for e in group], wait=True, durable=False):
             if job.error is not None:
                 raise job.error

@@ -36,9 +36,10 @@ from lib.store.base import (
     is_pending,
 )
 from lib.store.codec import validate_values
-from lib.store.entries import append_entries, check_spec, check_status, event_entry, sheet_entry, update_entry
+from lib.store.entries import append_entries, check_appends, check_spec, check_status, event_entry, sheet_entry, update_entry
 from lib.store.sheets_client import SheetsConfig
 from lib.store.sheets_delivery import QueuedRecord, queued_record
+from lib.store.sheets_log import log_batch
 from lib.store.sheets_sync import SheetSync
 
 __all__ = ["QueuedRecord", "SheetsStore", "is_pending", "open_sheets_store"]  # is_pending re-exported from base
@@ -132,29 +133,41 @@ class SheetsStore(Store):
 
     def append(self, form_id: str, values: dict[str, Any], *, actor: Actor, status: str,
                form_version: int = 1) -> Record:
-        return self.append_many(form_id, [values], actor=actor, status=status, form_version=form_version)[0]
+        return self.append_batch([(form_id, values, status)], actor=actor, form_version=form_version)[0]
 
     def append_many(self, form_id: str, rows: Iterable[dict[str, Any]], *, actor: Actor, status: str,
                     form_version: int = 1) -> list[Record]:
-        """Add rows; each returns once it is in the spreadsheet, or — when the spreadsheet stays
-        unreachable — once it is in the local outbox, as a :class:`QueuedRecord`."""
-        rows = [dict(r) for r in rows]
-        if form_id not in self.sync.replay.state.specs:
+        return self.append_batch([(form_id, r, status) for r in rows], actor=actor, form_version=form_version)
+
+    def append_batch(self, items: Iterable[tuple[str, dict[str, Any], str]], *, actor: Actor,
+                     form_version: int = 1) -> list[Record]:
+        """Add rows to one or several forms as one change (see ``sheets_log``: members, then a
+        commit written last, so readers see all of them or none). Returns once they are in the
+        spreadsheet, or — when it stays unreachable — in the local outbox, as
+        :class:`QueuedRecord` (待同步) until the whole batch is delivered."""
+        items = [(form_id, dict(values), status) for form_id, values, status in items]
+        if not items:
+            return []
+        forms = list(dict.fromkeys(f for f, _, _ in items))
+        if any(f not in self.sync.replay.state.specs for f in forms):
             self.sync.refresh(force=False)  # perhaps another app process declared it (no read on the hot path)
         with self.sync.state_lock:
-            labels = self.sync.replay.state.labels(form_id)
-            known = form_id in self.sync.replay.state.specs
-            taken = self.sync.replay.state.rows.get(form_id, {})
-        for values in rows:
-            validate_values(values, labels)
-        check_status(status)
-        if not known and not any(e["op"] == "sheet" for e in self.sync.pending_entries(form_id)):
-            raise NotFound(f"表单「{form_id}」还没有建立工作表（ensure_sheet），无法保存记录。")
+            state = self.sync.replay.state
+            labels = {f: state.labels(f) for f in forms}
+            taken = {f: state.rows.get(f, {}) for f in forms}
+            unknown = [f for f in forms if f not in state.specs]
+        check_appends(items, labels.__getitem__)
+        for form_id in unknown:
+            if not any(e["op"] == "sheet" for e in self.sync.pending_entries(form_id)):
+                raise NotFound(f"表单「{form_id}」还没有建立工作表（ensure_sheet），无法保存记录。")
         now = self._clock()
-        entries = append_entries(form_id, rows, actor=actor, status=status, form_version=form_version, now=now,
-                                 taken=taken)
-        jobs = self.sync.submit(entries, wait=True)
-        return [job.result if job.result is not None else queued_record(job.entry) for job in jobs]
+        entries = append_entries(items, actor=actor, form_version=form_version, now=now, taken=taken.__getitem__)
+        jobs = self.sync.submit(log_batch(entries, now.isoformat()), wait=True)
+        rows = [job for job in jobs if job.entry["op"] == "append"]
+        for job in rows:
+            if job.error is not None:
+                raise job.error
+        return [job.result if job.result is not None else queued_record(job.entry) for job in rows]
 
     def update(self, form_id: str, row_id: str, *, base_rev: int, actor: Actor,
                values: dict[str, Any] | None = None, status: str | None = None, note: str = "") -> Record:

@@ -143,7 +143,7 @@ class Delivery:
             if not self._offline or urgent or time.monotonic() >= self._next_probe:
                 if self._closing and self._offline and not urgent:
                     return None
-                return self._jobs[:MAX_BATCH]
+                return whole_batches(self._jobs, MAX_BATCH)
         view_work = ((self._dirty_rows or self._audit_written < len(self.replay.state.audit))
                      and time.monotonic() >= self._view_retry_at)
         quiet = time.monotonic() - self._last_flush >= VIEW_IDLE_SECONDS
@@ -246,6 +246,8 @@ class Delivery:
         rows = self.replay.state.rows.get(e.get("form", ""), {})
         if e["op"] not in ("append", "update"):
             return None, None
+        if e.get("batch") and verdict != "ok":
+            return None, Unavailable(f"这批记录未能完整写入 Google 表格（{verdict}），已全部作废，请重新提交。")
         cur = rows.get(e["id"])
         if verdict == "stale":
             base = e["rev"] - 1
@@ -254,6 +256,15 @@ class Delivery:
             # Later versions already landed; answer with the version this entry made.
             return _version(cur, e), None
         return cur, None
+
+
+def whole_batches(jobs: list[Job], limit: int) -> list[Job]:
+    """The first ``limit`` jobs, or more so as not to cut a batch from its commit: a batch's
+    members get no verdict before their commit is read, so they must go out in one flush."""
+    end = min(limit, len(jobs))
+    while 0 < end < len(jobs) and jobs[end - 1].entry.get("batch") and jobs[end - 1].entry["op"] != "commit":
+        end += 1
+    return jobs[:end]
 
 
 def queued_record(e: dict[str, Any]) -> QueuedRecord:

@@ -13,11 +13,21 @@ process applies in the same order and therefore agrees on:
 
 A writer learns the fate of its own entries the same way, which turns a lost race into a
 ConflictError instead of a silent overwrite.
+
+Several rows written as one change (``Store.append_batch``) may need more rows of ``_log`` than one
+request can carry, so no single write makes them all-or-nothing. They are written as members —
+append entries carrying a ``batch`` id — followed, last, by a commit entry
+``{"op": "commit", "batch", "n"}`` (``log_batch``). A third rule, applied at the commit's place:
+
+* members are held back until their batch's commit; the commit applies them all if all ``n``
+  are there and each would apply, otherwise none ("torn" or the refusing member's verdict).
+  Members without a commit (a writer stopped between requests) are never applied.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Any
 
 from lib.store.base import InvalidValue, SheetSpec
@@ -75,6 +85,15 @@ def decode_row(row: list[Any]) -> tuple[str, dict[str, Any] | None]:
     return eid, entry if isinstance(entry, dict) and "op" in entry else None
 
 
+def log_batch(entries: list[dict[str, Any]], at: str, batch_id: str | None = None) -> list[dict[str, Any]]:
+    """The ``_log`` entries of rows written as one change: the members, then their commit (a
+    single entry needs neither). ``batch_id``: a stable one (migration), else a random one."""
+    if len(entries) == 1:
+        return entries
+    bid = batch_id or secrets.token_hex(8)
+    return [{**e, "batch": bid} for e in entries] + [{"op": "commit", "at": at, "batch": bid, "n": len(entries)}]
+
+
 class Replay:
     """A :class:`State` built from log rows by the rules above, plus what the views need."""
 
@@ -82,10 +101,12 @@ class Replay:
         self.state = State()
         self.rows_read = 0  # log rows 1..rows_read are applied
         self.last_eid = ""
-        self.outcome: dict[str, str] = {}  # eid -> "ok" | "stale" | "exists" | "bad"
+        self.outcome: dict[str, str] = {}  # eid -> "ok" | "stale" | "exists" | "bad" | "torn"
         self.ordinal: dict[str, dict[str, int]] = {}  # form -> row id -> 0-based creation index
         self.titles: dict[str, str] = {}  # form -> view sheet title (first sheet entry's title)
         self.layout: dict[str, list[str]] = {}  # form -> field keys in view column order, append-only
+        self.held: dict[str, dict[str, dict[str, Any]]] = {}  # batch id -> eid -> member, until its commit
+        self.batch_fate: dict[str, str] = {}  # batch id -> its commit's verdict
 
     def apply_rows(self, first_row: int, rows: list[list[Any]]) -> list[tuple[str, str, str]]:
         """Apply rows numbered from ``first_row``; rows already applied are skipped.
@@ -103,11 +124,53 @@ class Replay:
             self.rows_read, self.last_eid = number, eid
             if eid in self.outcome:
                 continue
+            if entry is not None and entry.get("batch") and entry["op"] != "commit":
+                self._hold(eid, entry)
+                continue
+            if entry is not None and entry["op"] == "commit":
+                changed.extend(self._commit(eid, entry))
+                continue
             result = self._apply(entry)
             self.outcome[eid] = result
             if result == "ok" and entry["op"] in ("append", "update", "event"):
                 changed.append((eid, entry.get("form", ""), entry.get("id", "")))
         return changed
+
+    def _hold(self, eid: str, entry: dict[str, Any]) -> None:
+        """Keep a batch member until its commit (a resent copy is the same eid, kept once)."""
+        fate = self.batch_fate.get(entry["batch"])
+        if fate is None:
+            self.held.setdefault(entry["batch"], {})[eid] = entry
+        else:  # after its batch was decided: never applied (a batch is whole at its commit or never)
+            self.outcome[eid] = fate if fate != "ok" else "bad"
+
+    def _commit(self, eid: str, entry: dict[str, Any]) -> list[tuple[str, str, str]]:
+        """Apply a batch's members at its commit, all or none; their verdicts become the batch's."""
+        bid = entry.get("batch", "")
+        members = self.held.pop(bid, {})
+        fate = self.batch_fate.get(bid) or self._batch_verdict(list(members.values()), entry.get("n"))
+        changed = []
+        for member_eid, member in members.items():
+            self.outcome[member_eid] = self._apply(member) if fate == "ok" else fate
+            if fate == "ok":
+                changed.append((member_eid, member.get("form", ""), member.get("id", "")))
+        self.batch_fate.setdefault(bid, fate)
+        self.outcome[eid] = fate
+        return changed
+
+    def _batch_verdict(self, members: list[dict[str, Any]], n: Any) -> str:
+        if len(members) != n:
+            return "torn"
+        ids: set[tuple[str, str]] = set()
+        for member in members:
+            if member.get("op") != "append":
+                return "bad"
+            key = (member.get("form", ""), member["id"])
+            verdict = "exists" if key in ids else self.verdict(member)
+            if verdict != "ok":
+                return verdict
+            ids.add(key)
+        return "ok"
 
     def verdict(self, entry: dict[str, Any]) -> str:
         """What applying ``entry`` now would do (without applying it)."""

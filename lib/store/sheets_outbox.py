@@ -1,6 +1,7 @@
 """The durable local outbox of the Google Sheets backend.
 
-Every row submitted is first written here (one JSON line, fsync'ed) and only then sent; a line
+Every row submitted is first written here (one JSON line per submission, so the rows of one batch
+stay together or are lost together; fsync'ed) and only then sent; a line
 ``{"done": [eid, ...]}`` records delivery. So a submission survives the spreadsheet being
 unreachable and the app being restarted; it is sent again until it lands, and the log's
 "first copy of an entry id wins" rule makes a repeated send harmless.
@@ -46,11 +47,14 @@ class Outbox:
             return list(self._pending.values())
 
     def add(self, entries: list[dict[str, Any]]) -> None:
-        """Make ``entries`` durable here before they are sent (one write, one fsync)."""
-        payload = b"".join(_line({"entry": e}) for e in entries)
+        """Make ``entries`` durable here before they are sent (one line, one fsync: a crash
+        mid-write leaves a torn line that is read as none of them)."""
+        payload = _line({"entries": entries})
         with self._lock:
             try:
-                os.write(self._fd, payload)
+                view = memoryview(payload)
+                while view:  # a big batch may take more than one write
+                    view = view[os.write(self._fd, view):]
                 os.fdatasync(self._fd)
             except OSError as err:
                 raise Unavailable(f"无法写入本地待同步队列（{err.strerror}），本次提交未保存，请稍后重试。") from err
@@ -113,8 +117,8 @@ def read_pending(path: Path) -> list[dict[str, Any]]:
             item = json.loads(raw)
         except ValueError:
             continue
-        if "entry" in item:
-            pending[item["entry"]["eid"]] = item["entry"]
+        for entry in item.get("entries", [item["entry"]] if "entry" in item else []):  # "entry": older files
+            pending[entry["eid"]] = entry
         for eid in item.get("done", ()):
             pending.pop(eid, None)
     return list(pending.values())

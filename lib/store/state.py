@@ -11,6 +11,10 @@ Log entry shapes (one JSON object per line)::
     {"op": "append", "at", "form", "id", "rev": 1, "actor": {...}, "status", "fv", "values"}
     {"op": "update", "at", "form", "id", "rev", "actor", "action", "values"?, "status"?, "note"}
     {"op": "event", "at", "actor", "action", "form", "id", "note"}
+    {"op": "batch", "at", "entries": [append entry, ...]}              several rows in one line: all or none
+
+Google Sheets' ``_log`` writes a batch as members and a commit entry instead (``lib.store.sheets_log``)
+and hands this class only the members of committed batches.
 
 ``values`` of an update holds only the fields that changed; "at" is a naive local ISO datetime.
 """
@@ -67,7 +71,10 @@ class State:
 
     def apply(self, e: dict[str, Any]) -> None:
         op = e["op"]
-        if op == "append":
+        if op == "batch":
+            for member in e["entries"]:
+                self.apply(member)
+        elif op == "append":
             self._apply_append(e)
         elif op == "update":
             self._apply_update(e)

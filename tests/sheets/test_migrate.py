@@ -38,7 +38,8 @@ def test_migrate_local_store_into_a_spreadsheet(tmp_path, server, sheet_key, sec
 
     args = ["--from-dir", str(data), "--to-sheet", sheet_key, "--secrets", str(secrets)]
     assert main(args) == 0
-    assert "本次写入 123 条" in capsys.readouterr().out
+    # sheet + 120 rows of one batch and its commit + update + event
+    assert "本次写入 124 条" in capsys.readouterr().out
     assert main(args) == 0  # again: nothing doubled
     assert "本次写入 0 条" in capsys.readouterr().out
 

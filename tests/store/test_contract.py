@@ -204,6 +204,37 @@ def test_bulk_append_is_all_or_nothing_on_bad_input(store):
     assert len({r.id for r in recs}) == 50
 
 
+NOTE_SPEC = SheetSpec("batch_note", "批次说明", (Column("batch", "批次"), Column("rows", "行数", "integer")))
+
+
+def test_append_batch_writes_rows_of_several_sheets_as_one_change(store, store_factory):
+    store.ensure_sheet(NOTE_SPEC)
+    items = [("site_check", {"count": i}, "已导入") for i in range(3)] + [("batch_note", {"batch": "b1", "rows": 3}, "有效")]
+    recs = store.append_batch(items, actor=PROVINCE, form_version=2)
+    assert [(r.form_id, r.status, r.values) for r in recs] == [(f, s, v) for f, v, s in items]
+    assert {r.form_version for r in recs} == {2} and len({r.id for r in recs}) == 4
+    assert store.records("site_check") == recs[:3] and store.records("batch_note") == recs[3:]
+    assert [a.row_id for a in store.audit()] == [r.id for r in recs]  # each row audited as created
+    other = store_factory()  # a reopen, or another app process on the same spreadsheet
+    assert other.records("site_check") == recs[:3] and other.records("batch_note") == recs[3:]
+    assert store.append_batch([], actor=PROVINCE) == []
+
+
+@pytest.mark.parametrize(
+    "bad, error",
+    [(("batch_note", {"batch": "\x01", "rows": 1}, "有效"), InvalidValue),  # the last value of another sheet
+     (("batch_note", {"batch": "b", "rows": 1}, " "), InvalidValue),  # a status no cell can show
+     (("nope", {"a": 1}, "有效"), NotFound)],  # a sheet never declared
+)
+def test_append_batch_refuses_before_writing_anything(store, bad, error):
+    store.ensure_sheet(NOTE_SPEC)
+    before = store.audit()
+    with pytest.raises(error):
+        store.append_batch([("site_check", {"count": i}, "已导入") for i in range(20)] + [bad], actor=PROVINCE)
+    assert store.records("site_check") == [] and store.records("batch_note") == []
+    assert store.audit() == before
+
+
 def test_snapshot_is_a_frame_of_latest_versions(store):
     a = store.append("site_check", ROW, actor=CITY, status="已提交")
     store.append("site_check", {**ROW, "count": 5}, actor=CITY, status="草稿")

@@ -6,8 +6,12 @@ import json
 
 import pytest
 
-from lib.store import LocalStore, Unavailable
-from tests.store.store_cases import CITY, SPEC
+from lib.store import Column, LocalStore, SheetSpec, Unavailable
+from lib.store.__main__ import main
+from lib.store.verify import verify
+from tests.store.store_cases import CITY, PROVINCE, SPEC
+
+NOTE_SPEC = SheetSpec("batch_note", "批次说明", (Column("batch", "批次"),))
 
 
 def test_a_torn_last_line_is_ignored_then_truncated_on_next_write(tmp_path):
@@ -65,3 +69,32 @@ def test_every_acknowledged_write_is_one_fsynced_line(tmp_path, monkeypatch):
         assert rec.id.encode() in store.log_path.read_bytes()
         store.append_many("site_check", [{"count": i} for i in range(100)], actor=CITY, status="草稿")
         assert len(synced) == before + 2  # a bulk import is one fsync
+
+
+@pytest.mark.parametrize("cut", [1, 0.5, -1])  # into the batch's line: its first byte, its middle, all but its newline
+def test_a_batch_cut_short_by_a_crash_is_never_partly_visible(tmp_path, cut):
+    with LocalStore(tmp_path, background=False) as store:
+        store.ensure_sheet(SPEC)
+        store.ensure_sheet(NOTE_SPEC)
+        kept = store.append("site_check", {"count": 0}, actor=CITY, status="草稿")
+        store.flush_workbook()
+        before = store.log_path.stat().st_size
+        store.append_batch([("site_check", {"count": i}, "已导入") for i in range(1, 200)]
+                           + [("batch_note", {"batch": "b1"}, "有效")], actor=PROVINCE)
+    log = tmp_path / "campaign.log.jsonl"
+    data = log.read_bytes()
+    assert data.count(b"\n", before) == 1  # the whole batch is one line
+    end = len(data) - 1
+    log.write_bytes(data[: before + (cut if cut == 1 else end - before if cut == -1 else (end - before) // 2)])
+    with LocalStore(tmp_path, background=False) as store:
+        assert [r.id for r in store.records("site_check")] == [kept.id]
+        assert store.records("batch_note") == [] and len(store.audit()) == 1
+        assert verify(store).ok  # the workbook written before the batch agrees with what is visible
+        again = store.append_batch([("site_check", {"count": 1}, "已导入"), ("batch_note", {"batch": "b2"}, "有效")],
+                                   actor=PROVINCE)
+    assert main(["verify", str(tmp_path)]) == 1  # the workbook is behind the new batch, and says so …
+    with LocalStore(tmp_path, background=False) as store:
+        store.flush_workbook()
+        assert [r.id for r in store.records("site_check")] == [kept.id, again[0].id]
+        assert [r.id for r in store.records("batch_note")] == [again[1].id]
+    assert main(["verify", str(tmp_path)]) == 0  # … and agrees once it is written
