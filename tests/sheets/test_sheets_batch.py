@@ -1,0 +1,133 @@
+"""A batch (``Store.append_batch``) in Google Sheets: more ``_log`` rows than one request carries, yet
+readers — this app process, another one, one opened later — see all of its rows or none."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lib.store import Column, SheetSpec
+from lib.store.sheets import is_pending
+from lib.store.sheets_delivery import MAX_BATCH
+from lib.store.sheets_log import Replay, decode_row, encode_row, log_batch
+from lib.store.sheets_outbox import Outbox, read_pending
+from tests.store.store_cases import CITY, PROVINCE, SPEC
+
+pytestmark = pytest.mark.timeout(90)
+
+NOTE_SPEC = SheetSpec("batch_note", "批次说明", (Column("batch", "批次"),))
+UNTHROTTLED = {"reads_per_minute": 100_000, "writes_per_minute": 100_000}
+ROWS = MAX_BATCH + 200  # members of one batch: two log requests
+
+
+def log_entries(server, key) -> list[dict]:
+    return [decode_row(r)[1] for r in server.values(key, "_log")]
+
+
+def cut_after_first_request(store, server, monkeypatch) -> list[int]:
+    """Let the store's next log request land, then refuse every write: a batch cut between requests."""
+    real, sent = store.sync._append_log, []
+
+    def then_down(rows):
+        real(rows)
+        sent.append(len(rows))
+        if len(sent) == 1:
+            server.fail_next(100_000, status=503, kind="write")
+
+    monkeypatch.setattr(store.sync, "_append_log", then_down)
+    return sent
+
+
+@pytest.fixture
+def writer(open_store, server):
+    server.reads_per_window = server.writes_per_window = 100_000
+    store = open_store("a", **UNTHROTTLED)
+    store.ensure_sheet(SPEC)
+    store.ensure_sheet(NOTE_SPEC)
+    return store
+
+
+def batch_items() -> list[tuple[str, dict, str]]:
+    return [("site_check", {"count": i}, "已导入") for i in range(ROWS)] + [("batch_note", {"batch": "b1"}, "有效")]
+
+
+def test_a_batch_cut_between_requests_is_seen_by_nobody_until_it_is_whole(writer, open_store, server, sheet_key,
+                                                                           monkeypatch):
+    sent = cut_after_first_request(writer, server, monkeypatch)
+    recs = writer.append_batch(batch_items(), actor=PROVINCE)
+    assert sent == [MAX_BATCH]  # the first request landed, the second was refused
+    assert all(is_pending(r) for r in recs)  # durable in the outbox, shown as 待同步 here
+    landed = log_entries(server, sheet_key)
+    assert sum(e["op"] == "append" for e in landed) == MAX_BATCH and not any(e["op"] == "commit" for e in landed)
+    with writer.sync.state_lock:
+        assert writer.sync.replay.state.rows["site_check"] == {}  # this process holds them back too
+    peer = open_store("b", **UNTHROTTLED)  # another app server reads the half-written batch
+    assert peer.records("site_check") == [] and peer.records("batch_note") == []
+    assert peer.audit() == []
+
+    server.clear_faults()
+    assert writer.wait_idle(30) and writer.pending() == []
+    peer.refresh()
+    assert [r.id for r in peer.records("site_check")] == [r.id for r in recs[:ROWS]]  # resent members counted once
+    assert [r.values for r in peer.records("batch_note")] == [{"batch": "b1"}]
+    assert sum(e["op"] == "commit" for e in log_entries(server, sheet_key)) == 1
+    assert writer.records("site_check") == peer.records("site_check")
+
+
+def test_a_cut_batch_survives_a_restart_whole_from_the_outbox(writer, open_store, server, sheet_key, monkeypatch):
+    cut_after_first_request(writer, server, monkeypatch)
+    recs = writer.append_batch(batch_items(), actor=PROVINCE)
+    writer.close()  # the app stops with half the batch in _log and all of it in its outbox
+    server.clear_faults()
+    later = open_store("fresh", **UNTHROTTLED)  # an app with no outbox: the members alone are nothing
+    assert later.records("site_check") == []
+    again = open_store("a", **UNTHROTTLED)  # the same app restarted: adopts its outbox, sends the batch whole
+    assert again.wait_idle(30) and again.pending() == []
+    later.refresh()
+    assert [r.id for r in later.records("site_check")] == [r.id for r in recs[:ROWS]]
+    assert len(later.records("batch_note")) == 1
+
+
+def replay_rows(entries: list[dict]) -> list[list[str]]:
+    return [encode_row({**e, "eid": f"e{i}"}) for i, e in enumerate(entries)]
+
+
+def appends(n: int, form: str = "site_check", start: int = 0) -> list[dict]:
+    who = {"account": "city_gz", "role": "city", "org": CITY.org, "city": CITY.city}
+    return [{"op": "append", "at": "2020-09-10T10:00:00", "form": form, "id": f"r{start + i}", "rev": 1, "actor": who,
+             "status": "已导入", "fv": 1, "values": {"count": i}} for i in range(n)]
+
+
+def test_replay_applies_a_batch_at_its_commit_and_only_whole():
+    sheet = {"op": "sheet", "at": "2020-09-10T10:00:00", "form": "site_check", "title": "现场检查记录",
+             "columns": [["count", "检查人数", "integer"]]}
+    whole = log_batch(appends(3), "2020-09-10T10:00:00", "b1")
+    replay = Replay()
+    replay.apply_rows(1, replay_rows([sheet, *whole[:3]]))
+    assert replay.state.rows["site_check"] == {}  # members wait for their commit
+    changed = replay.apply_rows(5, [encode_row({**whole[3], "eid": "c1"})])
+    assert [c[2] for c in changed] == ["r0", "r1", "r2"]
+    assert list(replay.state.rows["site_check"]) == ["r0", "r1", "r2"]
+
+    torn = log_batch(appends(3, start=10), "2020-09-10T10:00:00", "b2")
+    short = Replay()  # a commit read before one of its members: the batch is void, the late member too
+    short.apply_rows(1, replay_rows([sheet, torn[0], torn[1], torn[3], torn[2]]))
+    assert short.state.rows["site_check"] == {}
+    assert {short.outcome[f"e{i}"] for i in (1, 2, 3, 4)} == {"torn"}
+
+    clash = log_batch([*appends(2, start=20), *appends(1)], "2020-09-10T10:00:00", "b3")  # r0 exists already
+    changed = replay.apply_rows(6, [encode_row({**e, "eid": f"x{i}"}) for i, e in enumerate(clash)])
+    assert changed == [] and "r20" not in replay.state.rows["site_check"]
+    assert replay.outcome["x3"] == "exists"
+
+
+def test_the_outbox_keeps_a_submission_in_one_line(tmp_path):
+    outbox = Outbox(tmp_path / "box")
+    first = [{**e, "eid": f"a{i}"} for i, e in enumerate(log_batch(appends(3), "2020-09-10T10:00:00", "b1"))]
+    outbox.add(first)
+    line = json.dumps({"entries": [{**e, "eid": f"b{i}"} for i, e in enumerate(appends(3, start=5))]}).encode()
+    with open(outbox.path, "ab") as f:
+        f.write(line[: len(line) // 2])  # what a crash during the second add leaves
+    assert [e["eid"] for e in read_pending(outbox.path)] == ["a0", "a1", "a2", "a3"]
+    outbox.close()
