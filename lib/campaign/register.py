@@ -10,16 +10,20 @@ Storage design (one import = one batch, committed by one record):
 * ``register_imports`` — one row per import: kind, batch id, file, counts; status 有效 for the batch
   in force, 已替换 for the ones a later import replaced.
 
-Every row and the import record are checked before anything is written. A re-import appends the
-new batch (one durable write of all rows), then its import record, then marks the previous record
-已替换. The current register is the batch of the newest 有效 record, so a crash
-before the import record leaves the old register in force, and replacing N rows costs two writes,
-not N updates (Google Sheets allows about 60 writes a minute).
+Every row and the import record are checked before anything is written. An import writes its rows
+and its import record as one change (``Store.append_batch``: all durable or none visible, after a
+crash too), then marks the previous record 已替换. The current register is the batch of the newest
+有效 record, so a crash before that mark still leaves exactly one register in force, and replacing
+N rows costs one batch and one update, not N updates (Google Sheets allows about 60 writes a minute).
+An upload whose entries equal the register in force (``content_hash``) is refused: a second click
+on 确认导入, or the same file imported from another tab, adds no second copy.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 
@@ -44,7 +48,7 @@ from .register_upload import MAX_FILE_NAME, ParsedRegister, parse_register, pars
 
 __all__ = [
     "IMPORTS_SHEET", "KINDS", "PROJECTS", "VOUCHERS", "ImportSummary", "ParsedRegister", "RegisterImportError",
-    "RegisterKind", "RegisterProblem", "current_import_id", "current_register", "display_frame", "ensure_register_sheets",
+    "RegisterKind", "RegisterProblem", "content_hash", "current_import_id", "current_register", "display_frame", "ensure_register_sheets",
     "excluded_text", "import_register", "parse_register", "parse_upload", "register_columns", "template_frame",
 ]
 
@@ -63,6 +67,7 @@ IMPORTS_SHEET = SheetSpec(
         Column("rows", "导入行数", "integer"),
         Column("excluded", "排除行数", "integer"),
         Column("excluded_detail", "排除说明"),
+        Column("content_hash", "内容校验值"),
     ),
 )
 
@@ -117,6 +122,7 @@ def import_register(
     now = now or dt.datetime.now()
     import_id = f"{kind.key}-{now:%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
     rows = [{**row, "import_id": import_id} for row in parsed.rows]
+    content = content_hash(parsed)
     record = {
         "kind": kind.key,
         "import_id": import_id,
@@ -125,18 +131,30 @@ def import_register(
         "rows": len(rows),
         "excluded": sum(parsed.excluded.values()),
         "excluded_detail": excluded_text(parsed.excluded),
+        "content_hash": content,
     }
     _check_before_writing(kind, rows, record)
     ensure_register_sheets(store)
     previous = [r for r in store.records(IMPORTS_SHEET.form_id) if r.values.get("kind") == kind.key and r.status == IMPORT_ACTIVE]
-    # Two appends, not one: the store has no append across two sheets. The import record is the
-    # commit: until it is durable the new rows belong to no batch in force and no reader sees them.
-    store.append_many(kind.sheet_id, rows, actor=actor, status=ROW_STATUS)  # one durable batch
-    store.append(IMPORTS_SHEET.form_id, record, actor=actor, status=IMPORT_ACTIVE)
+    in_force = max(previous, key=lambda r: r.created_at, default=None)
+    if in_force is not None and in_force.values.get("content_hash") == content:
+        raise RegisterImportError([RegisterProblem(
+            "same_as_current", f"上传的{kind.title}与现行台账（批次 {in_force.values.get('import_id')}，"
+                               f"{in_force.created_at:%Y-%m-%d %H:%M} 导入）内容相同，未重复导入。")])
+    store.append_batch([*((kind.sheet_id, row, ROW_STATUS) for row in rows),
+                        (IMPORTS_SHEET.form_id, record, IMPORT_ACTIVE)], actor=actor)
     for rec in previous:
         store.update(IMPORTS_SHEET.form_id, rec.id, base_rev=rec.rev, actor=actor, status=IMPORT_REPLACED,
                      note=f"被导入批次 {import_id} 替换")
     return ImportSummary(import_id, len(rows), dict(parsed.excluded), len(previous))
+
+
+def content_hash(parsed: ParsedRegister) -> str:
+    """What identifies an upload's register: its kind and its entries' values in file order (not the
+    Excel row numbers, nor the file's name), as a SHA-256 hex digest."""
+    entries = [{k: v for k, v in row.items() if k != "source_row"} for row in parsed.rows]
+    text = json.dumps([parsed.kind.key, entries], ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _check_before_writing(kind: RegisterKind, rows: list[dict], record: dict) -> None:

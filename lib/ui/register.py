@@ -2,7 +2,9 @@
 
 An upload is read and validated once: the result is kept in this session by the hash of the file's
 bytes, so the reruns that every click causes (the confirmation button among them) reuse it instead
-of reading the workbook again.
+of reading the workbook again. Once imported, the parsed rows are forgotten and the file is shown as
+imported, without the confirmation button, until another file is chosen; a second import of the same
+entries from elsewhere (another tab) is refused by ``import_register``.
 """
 
 from __future__ import annotations
@@ -22,12 +24,18 @@ from lib.ui import board, context
 REGISTER_CONFIRM = "register:confirm:{kind}"
 # session_state: (sha256 of the upload + its file name, the ParsedRegister made from it) per kind
 PARSED = "register:parsed:{kind}"
+# session_state: (that digest, the ImportSummary) of the upload this session imported, per kind
+IMPORTED = "register:imported:{kind}"
+
+
+def upload_digest(data: bytes, file_name: str) -> str:
+    return hashlib.sha256(data).hexdigest() + ":" + file_name
 
 
 def parsed_upload(kind: reg.RegisterKind, data: bytes, file_name: str) -> reg.ParsedRegister:
     """The validated upload, read at most once per distinct file in this session."""
     key = PARSED.format(kind=kind.key)
-    digest = hashlib.sha256(data).hexdigest() + ":" + file_name
+    digest = upload_digest(data, file_name)
     kept = st.session_state.get(key)
     if kept is not None and kept[0] == digest:
         return kept[1]
@@ -55,8 +63,13 @@ def register_panel(kind: reg.RegisterKind, actor: Actor) -> None:
     board.export_button("下载导入模板", lambda: {kind.title: reg.template_frame(kind)}, f"{kind.title}_模板.xlsx", key=f"register:{kind.key}:template")
     upload = st.file_uploader(f"上传{kind.title}（.xlsx）", type=["xlsx", "xls", "ods"], key=f"register:{kind.key}:file",
                               max_upload_size=max(1, math.ceil(context.settings().upload_max_mb)))
+    imported = st.session_state.get(IMPORTED.format(kind=kind.key))
     if upload is None:
         st.session_state.pop(PARSED.format(kind=kind.key), None)  # the file was removed: free what it held
+        st.session_state.pop(IMPORTED.format(kind=kind.key), None)
+    elif imported is not None and imported[0] == upload_digest(upload.getvalue(), upload.name):
+        st.success(f"「{upload.name}」已导入 {imported[1].rows} 条（批次 {imported[1].import_id}）。"
+                   f"如需导入其他文件，请先移除此文件再上传。")
     else:
         parsed = parsed_upload(kind, upload.getvalue(), upload.name)
         if parsed.problems:
@@ -72,9 +85,15 @@ def register_panel(kind: reg.RegisterKind, actor: Actor) -> None:
                 except Forbidden as exc:  # refused (and audited) by the one authorisation function
                     st.error(str(exc))
                     return
-                except reg.RegisterImportError as exc:  # a value the store cannot hold; nothing written
-                    _show_problems(reg.ParsedRegister(kind, problems=exc.problems), upload.name)
+                except reg.RegisterImportError as exc:  # nothing written
+                    if [p.code for p in exc.problems] == ["same_as_current"]:  # imported already (another tab)
+                        st.info(str(exc.problems[0]))
+                    else:  # a value the store cannot hold
+                        _show_problems(reg.ParsedRegister(kind, problems=exc.problems), upload.name)
                     return
+                # Forget the parsed rows; a rerun shows the file as imported, with no button to import it again.
+                st.session_state.pop(PARSED.format(kind=kind.key), None)
+                st.session_state[IMPORTED.format(kind=kind.key)] = (upload_digest(upload.getvalue(), upload.name), summary_)
                 board.clear_shared()
                 st.success(f"已导入 {summary_.rows} 条（批次 {summary_.import_id}），替换原台账 {summary_.replaced} 份。")
     if len(current):

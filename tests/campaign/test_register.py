@@ -262,3 +262,40 @@ def test_problems_past_the_first_500_are_counted_not_listed(tmp_path):
     assert parsed.problem_count == 600 and len(parsed.problems) == 500 and parsed.unlisted == 100
     frame = parsed.problems_frame()
     assert len(frame) == 501 and frame["问题"].iloc[-1] == "另有 100 处未列出，请先处理以上各处"
+
+
+def test_rows_and_import_record_are_one_batch_a_crash_keeps_neither(tmp_path, store):
+    parsed = reg.parse_upload(reg.VOUCHERS, workbook(tmp_path / "1.xlsx", [GOOD, variant(服务券编号="SYQ-2019-4401-00002")]),
+                              cities=CITIES)
+    reg.import_register(store, parsed, PROVINCE, file_name="1.xlsx")
+    log = store.log_path
+    store.close()
+    data = log.read_bytes()
+    last = data.rstrip(b"\n").rfind(b"\n") + 1
+    assert b'"form":"register_vouchers"' in data[last:] and b'"form":"register_imports"' in data[last:]
+    log.write_bytes(data[: last + (len(data) - last) // 2])  # the import's line cut short, as a crash leaves it
+    reopened = open_store("local", data_dir=tmp_path / "data", background=False)
+    try:
+        assert nothing_written(reopened)  # neither rows without their record nor a record without rows
+        again = reg.import_register(reopened, parsed, PROVINCE, file_name="1.xlsx")  # and the import can be redone
+        assert again.rows == 2 and len(reopened.records(reg.VOUCHERS.sheet_id)) == 2
+    finally:
+        reopened.close()
+
+
+def test_the_register_in_force_is_not_imported_a_second_time(tmp_path, store):
+    rows = [GOOD, variant(服务券编号="SYQ-2019-4401-00002")]
+    first = reg.parse_upload(reg.VOUCHERS, workbook(tmp_path / "1.xlsx", rows), cities=CITIES)
+    done = reg.import_register(store, first, PROVINCE, file_name="1.xlsx")
+    # The same entries again: the same file (a second click), or another file laid out differently.
+    same = reg.parse_upload(reg.VOUCHERS, workbook(tmp_path / "copy.xlsx", rows, title_rows=2), cities=CITIES)
+    for parsed, name in ((first, "1.xlsx"), (same, "copy.xlsx")):
+        with pytest.raises(reg.RegisterImportError) as refused:
+            reg.import_register(store, parsed, PROVINCE, file_name=name)
+        [problem] = refused.value.problems
+        assert problem.code == "same_as_current" and done.import_id in str(problem) and "未重复导入" in str(problem)
+    assert len(store.records(reg.VOUCHERS.sheet_id)) == 2 and len(store.records(reg.IMPORTS_SHEET.form_id)) == 1
+    other = reg.parse_upload(reg.VOUCHERS, workbook(tmp_path / "2.xlsx", rows[:1]), cities=CITIES)
+    assert reg.import_register(store, other, PROVINCE, file_name="2.xlsx").replaced == 1
+    back = reg.import_register(store, first, PROVINCE, file_name="1.xlsx")  # no longer in force: may come back
+    assert back.replaced == 1 and len(store.records(reg.IMPORTS_SHEET.form_id)) == 3

@@ -107,3 +107,18 @@ def test_the_uploader_caps_the_size_at_the_setting(app_env, monkeypatch):
     monkeypatch.setenv("APP_UPLOAD_MAX_MB", "3")
     at = start()
     assert at.get("file_uploader")[0].proto.max_upload_size_mb == 3
+
+
+def test_confirming_imports_once_a_rerun_or_another_tab_adds_no_second_copy(app_env, reopen):
+    data = register_file(GOOD)
+    at = upload(start(), data)
+    other_tab = upload(start(), data)  # the same file open in a second tab, validated before the import
+    at = at.button(key=reg_confirm("vouchers")).click().run()
+    assert "已导入 1 条" in texts(at.success)
+    at = at.run()  # any rerun after the import: the file is shown as imported, with no button to import it again
+    assert not at.exception and "已导入 1 条" in texts(at.success)
+    assert not [b for b in at.button if b.key == reg_confirm("vouchers")]
+    other_tab = other_tab.button(key=reg_confirm("vouchers")).click().run()
+    assert not other_tab.exception and "内容相同，未重复导入" in texts(other_tab.info)
+    store = reopen()
+    assert len(store.records(reg.VOUCHERS.sheet_id)) == 1 and len(store.records(reg.IMPORTS_SHEET.form_id)) == 1
