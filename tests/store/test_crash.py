@@ -1,5 +1,6 @@
 """Durable before acknowledged: a writer SIGKILLed at random moments loses nothing it acknowledged,
-and the workbook on disk is a valid workbook after every kill, even mid-write."""
+a batch of rows on two sheets is never partly visible, and the workbook on disk is a valid workbook
+after every kill, even mid-write."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ from collections import Counter
 import pytest
 from python_calamine import CalamineWorkbook
 
-from lib.store import LocalStore
+from lib.store import Column, LocalStore, SheetSpec
+from lib.store.entries import unbatched
 from lib.store.verify import verify
 from lib.store.workbook import TEMP_SUFFIX, matching_stamp
 from tests.store.store_cases import CITY, WIDE_SPEC, wide_rows
 
+NOTE_SPEC = SheetSpec("batch_note", "批次说明", (Column("batch", "批次"), Column("rows", "行数", "integer")))
+BATCH_ROWS = 5
 QUICK_TRIALS = 36  # writer without a background workbook writer: kills land inside log appends
 WORKBOOK_TRIALS = 14  # writer with its background writer, killed (both) while the workbook is written
 
@@ -35,8 +39,12 @@ def write_until_killed(data_dir, acks, background, trial):
             revs[rid] = rec.rev
             os.write(fd, f"U {rid} {rec.rev}\n".encode())
         else:
-            rows = [{"project": f"t{trial}-{i}-{k}", "count": i} for k in range(5 if i % 11 == 10 else 1)]
-            recs = store.append_many("site_check", rows, actor=CITY, status="已提交")
+            if i % 11 == 10:  # a batch on two sheets: five rows and the note that counts them
+                items = [("site_check", {"project": f"t{trial}-{i}-{k}", "count": i}, "已提交") for k in range(BATCH_ROWS)]
+                items.append(("batch_note", {"batch": f"t{trial}-{i}", "rows": BATCH_ROWS}, "有效"))
+                recs = store.append_batch(items, actor=CITY)[:BATCH_ROWS]
+            else:
+                recs = [store.append("site_check", {"project": f"t{trial}-{i}-0", "count": i}, actor=CITY, status="已提交")]
             revs.update((r.id, 1) for r in recs)
             os.write(fd, "".join(f"A {r.id} {r.values['project']}\n" for r in recs).encode())
         time.sleep(0.002)  # ~300 changes a second: the log stays small enough to reopen 50 times
@@ -76,9 +84,11 @@ def read_acks(path):
 
 def check_after_kill(data_dir, appended, updated):
     """Every acknowledged append is in the log exactly once, every acknowledged update is there,
-    the store reopens, and the workbook on disk (if any) is a valid workbook we wrote."""
+    every batch is there whole or not at all, the store reopens, and the workbook on disk (if any)
+    is a valid workbook we wrote."""
     lines = (data_dir / "campaign.log.jsonl").read_bytes().split(b"\n")[:-1]  # a torn tail is not a line
-    log_ids = Counter(e["id"] for e in map(json.loads, lines) if e["op"] == "append")
+    entries = [member for e in map(json.loads, lines) for member in unbatched(e)]
+    log_ids = Counter(e["id"] for e in entries if e["op"] == "append")
     assert all(log_ids[rid] == 1 for rid in appended), "an acknowledged row is missing or duplicated"
     assert max(log_ids.values()) == 1
     with LocalStore(data_dir, background=False) as store:
@@ -90,10 +100,15 @@ def check_after_kill(data_dir, appended, updated):
         for rid, rev in updated.items():
             current = store.get("site_check", rid).rev
             assert current >= rev and revs[rid] == list(range(1, current + 1))
+        notes = {r.values["batch"]: r.values["rows"] for r in store.records("batch_note")}
+        written = Counter(r.values["project"].rsplit("-", 1)[0] for r in store.records("site_check")
+                          if r.values["project"].startswith("t"))
+        assert all(written[batch] == rows for batch, rows in notes.items()), "a batch's note without all its rows"
+        assert all(batch in notes for batch, n in written.items() if n > 1), "a batch's rows without its note"
     workbook = data_dir / "campaign.xlsx"
     if workbook.exists():
         book = CalamineWorkbook.from_path(str(workbook))
-        assert book.sheet_names == ["现场检查记录", "_audit"]
+        assert book.sheet_names == ["现场检查记录", "批次说明", "_audit"]
         assert len(book.get_sheet_by_name("现场检查记录").to_python()) > 1
         assert matching_stamp(workbook) is not None  # our own file, never mistaken for a person's edit
 
@@ -121,6 +136,7 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_change(tmp_path):
     data_dir = tmp_path / "data"
     with LocalStore(data_dir, background=False) as store:
         store.ensure_sheet(WIDE_SPEC)
+        store.ensure_sheet(NOTE_SPEC)
         store.append_many("site_check", wide_rows(2000), actor=CITY, status="已提交")  # ~0.4 s workbook writes
         store.flush_workbook()
     rnd = random.Random(20200910)
@@ -154,6 +170,7 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_change(tmp_path):
         store.flush_workbook()
         assert verify(store).ok
         assert len(store.records("site_check")) >= 2000 + len(appended)
+        assert store.records("batch_note"), "no batch was acknowledged: the test proved nothing about batches"
     print(f"{QUICK_TRIALS + WORKBOOK_TRIALS} kills, {mid_write} during a workbook write, "
           f"{len(appended)} appends and {len(updated)} updated rows acknowledged, {time.monotonic() - started:.0f} s")
     assert mid_write >= WORKBOOK_TRIALS // 2
