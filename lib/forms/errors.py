@@ -28,6 +28,7 @@ MESSAGES: dict[str, str] = {
     "unknown_deadline": "表单的 deadline「{deadline}」在 campaign.yaml 中没有定义",
     "file_too_large": "文件超过 {limit} 字节，表单文件不能这么大，请检查是否放错了文件",
     "not_utf8": "文件不是 UTF-8 编码，请用 UTF-8 另存",
+    "not_regular_file": "不是普通文件（{kind}），表单文件夹中只读取普通的 .yaml 文件，请删除或改名",
     "yaml_bad_char": "含有不允许的控制字符 {char}（例如空字符），请删除",
     "yaml_alias": "不支持 YAML 锚点和别名（& 与 *），请把内容直接写出",
     "yaml_too_deep": "嵌套超过 {limit} 层，请检查缩进或括号",

@@ -11,6 +11,8 @@ caps nesting depth and the number of values, before any node is composed or buil
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -84,15 +86,35 @@ def _check_events(text: str) -> None:
 
 
 def read_text(path: Path) -> str:
-    """The text of a form file, read only up to the size cap; FormDefinitionError when too big or not UTF-8."""
-    with open(path, "rb") as handle:
-        data = handle.read(MAX_FILE_BYTES + 1)
+    """The text of a form file, read only up to the size cap; FormDefinitionError when it is not a regular
+    file, too big or not UTF-8.
+
+    Opened without blocking and checked on the open descriptor (no gap between check and read): opening
+    a named pipe waits for a writer forever, and a device (a symlink to /dev/zero) never ends, so the
+    catalog lock would stall every session.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise FormDefinitionError(path.name, [problem("not_regular_file", where=path.name, kind=_file_kind(mode))])
+        data = b""
+        while len(data) <= MAX_FILE_BYTES and (chunk := os.read(fd, MAX_FILE_BYTES + 1 - len(data))):
+            data += chunk
+    finally:
+        os.close(fd)
     if len(data) > MAX_FILE_BYTES:
         raise FormDefinitionError(path.name, [problem("file_too_large", where=path.name, limit=MAX_FILE_BYTES)])
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise FormDefinitionError(path.name, [problem("not_utf8", where=path.name)]) from None
+
+
+def _file_kind(mode: int) -> str:
+    kinds = ((stat.S_ISDIR, "文件夹"), (stat.S_ISFIFO, "命名管道"), (stat.S_ISCHR, "字符设备"), (stat.S_ISBLK, "块设备"),
+             (stat.S_ISSOCK, "套接字"))
+    return next((name for test, name in kinds if test(mode)), "特殊文件")
 
 
 def _bad_character(text: str, filename: str) -> FormProblem | None:

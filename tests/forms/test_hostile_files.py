@@ -3,6 +3,7 @@ coded problem naming the file (and line), every other form keeps serving, and re
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -191,11 +192,29 @@ def test_a_bound_must_be_a_finite_number(bound):
     assert (found.code, found.field) == ("invalid_definition", "amount") and "有限" in found.message
 
 
-def test_a_folder_named_like_a_form_is_a_problem_not_a_crash(shipped_copy):
-    (shipped_copy / "att9.yaml").mkdir()
-    catalog = load_catalog(shipped_copy)
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _device_link(path: Path) -> None:
+    path.symlink_to("/dev/zero")
+
+
+@pytest.mark.parametrize("make, kind", [(Path.mkdir, "文件夹"), (_fifo, "命名管道"), (_device_link, "字符设备")],
+                         ids=["folder", "named pipe", "symlink to a device"])
+def test_only_regular_files_are_read_a_special_file_is_a_problem_of_that_file(shipped_copy, make, kind):
+    """A named pipe with no writer used to block ``open`` forever under the catalog lock (every session
+    waited); a device never ends. The load runs in a thread so a regression fails instead of hanging."""
+    make(shipped_copy / "att9.yaml")
+    loaded: list = []
+    worker = threading.Thread(target=lambda: loaded.append(load_catalog(shipped_copy)), daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    assert loaded, "load_catalog blocked on a special file"
+    catalog = loaded[0]
     assert [f.id for f in catalog.forms()] == ["att1", "att2", "att3"]
-    assert [p.code for p in catalog.problems()["att9.yaml"]] == ["load_failed"]
+    [found] = catalog.problems()["att9.yaml"]
+    assert found.code == "not_regular_file" and kind in found.message and "att9.yaml" in found.where
 
 
 def test_a_file_with_thousands_of_mistakes_lists_the_first_ones_and_a_count():
