@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from lib.auth.accounts import Account, AccountsFile
 from lib.auth.passwords import hash_password
+from lib.forms import FormDefinitionError
 from lib.store.base import Store
 
 from .lexicon import CITY_INFO
@@ -30,7 +31,11 @@ FIXED = (
 def demo_accounts(store: Store, catalog) -> list[Account]:
     """Accounts (without password) for the fixed roles, every city, and every filer in the store."""
     found: dict[str, Account] = {a.account: a for a in FIXED}
-    for city in catalog.campaign.cities:
+    try:
+        cities = catalog.campaign.cities
+    except FormDefinitionError:  # a broken campaign file: no city accounts, the others can still sign in
+        cities = ()
+    for city in cities:
         info = CITY_INFO.get(city)
         account = f"city_{info.account}" if info else f"city_{city}"
         found[account] = Account(account, "city", org=f"{city}市工业和信息化局", city=city)

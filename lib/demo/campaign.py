@@ -4,8 +4,10 @@ reviews (some approved, some returned and corrected)."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 
+from lib.forms import FormDefinitionError
 from lib.store.base import Store
 
 from .register import seed_register
@@ -25,8 +27,15 @@ def seed_demo(
     """Open a store with a filing clock (``open_with_clock(clock)``), seed it, close it.
 
     The store's clock says when each demo filer filed, inside the campaign's self-inspection phase
-    (a few late), so boards show a realistic campaign. Returns the number of rows per form id.
+    (a few late), so boards show a realistic campaign. Returns the number of rows per form id; a form
+    it cannot seed is left out (``seed.generate``), and with the campaign file broken nothing is seeded
+    (logged): the first start goes on, and the accounts can still be created and sign in.
     """
+    try:
+        _ = catalog.campaign  # raises FormDefinitionError when campaign.yaml is broken
+    except FormDefinitionError as exc:
+        logging.getLogger(__name__).warning("活动配置无法使用，未写入演示数据：%s", exc)
+        return {}
     clock = FilingClock(dt.datetime.combine(min(p.start for p in catalog.campaign.phases), dt.time(9)))
     store = open_with_clock(clock)
     try:

@@ -16,6 +16,7 @@ subsidy <= paid <= contract) instead of relying on the validator to filter.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import random
 from collections.abc import Callable
@@ -212,11 +213,18 @@ def _att3_rows(m: Maker, form: FormSpec, count: int, att1: list[DemoRow], city_o
     return rows
 
 
+#: The forms the demo fills (those of the 2020 campaign shipped in forms/).
+DEMO_FORMS = ("att1", "att2", "att3")
+_log = logging.getLogger(__name__)
+
+
 def generate(catalog, *, rows: int = 2000, seed: int = 2020) -> dict[str, list[DemoRow]]:
     """Demo rows per form id: ``rows`` att1 projects, about 40% as many att3 checks, ~3% att2 reports.
 
     ``catalog`` is a FormCatalog (or anything with ``.campaign`` and ``.form(id)``). The same
-    ``seed`` always yields the same rows.
+    ``seed`` always yields the same rows. A form the catalog does not serve (its file is broken) or
+    that no longer fits the demo's data is skipped and logged (``skipped_forms`` names them): the
+    first start still seeds the others, and creates the accounts, so people can sign in.
     """
     rng = random.Random(seed)
     m = Maker(rng)
@@ -226,10 +234,23 @@ def generate(catalog, *, rows: int = 2000, seed: int = 2020) -> dict[str, list[D
         raise ValueError(f"演示数据不认识这些地市：{'、'.join(unknown)}")
     cities = [CITY_INFO[c] for c in campaign.cities]
     providers = _providers(m, max(8, min(60, rows // 30)), cities)
-    att1 = _att1_rows(m, catalog.form("att1"), rows, cities, providers)
-    att2 = benchmark_reports(m, catalog.form("att2"), max(5, round(rows * 0.03)), cities)
-    att3 = _att3_rows(m, catalog.form("att3"), round(rows * 0.4), att1, list(campaign.cities))
-    return {"att1": att1, "att2": att2, "att3": att3}
+    out: dict[str, list[DemoRow]] = {}
+    builders: tuple[tuple[str, Callable[[FormSpec], list[DemoRow]]], ...] = (
+        ("att1", lambda form: _att1_rows(m, form, rows, cities, providers)),
+        ("att2", lambda form: benchmark_reports(m, form, max(5, round(rows * 0.03)), cities)),
+        ("att3", lambda form: _att3_rows(m, form, round(rows * 0.4), out["att1"], list(campaign.cities))),
+    )
+    for form_id, build in builders:
+        try:
+            out[form_id] = build(catalog.form(form_id))
+        except Exception as exc:  # noqa: BLE001 - a broken or changed form: skip it, never stop the first start
+            _log.warning("演示数据跳过表单 %s：该表单未启用或与演示数据不符（%s: %s）", form_id, type(exc).__name__, exc)
+    return out
+
+
+def skipped_forms(seeded: dict) -> list[str]:
+    """The demo's form ids that ``seeded`` (what ``generate`` or ``seed_store`` returned) lacks."""
+    return [form_id for form_id in DEMO_FORMS if form_id not in seeded]
 
 
 def seed_store(

@@ -46,3 +46,34 @@ def test_demo_campaign_has_every_review_state_with_reasons(tmp_path):
         assert "已重新提交" in {r.status for r in store.records("att1")}
     finally:
         store.close()
+
+
+def test_a_first_start_with_a_broken_form_seeds_the_others_and_people_can_sign_in(tmp_path, caplog):
+    """F11: att3.yaml refused by the loader (a duplicate key) used to make seeding raise KeyError inside
+    the first sign-in, so nobody could sign in."""
+    import shutil
+
+    from lib.auth.accounts import AccountsFile
+    from lib.auth.signin import authenticate
+    from lib.demo.accounts import DEMO_PASSWORD, seed_demo_accounts
+    from lib.demo.seed import skipped_forms
+
+    forms = tmp_path / "forms"
+    shutil.copytree(ROOT / "forms", forms)
+    text = (forms / "att3.yaml").read_text(encoding="utf-8")
+    (forms / "att3.yaml").write_text(text.replace("        label: 检查人员\n", "        label: 检查人员\n        relevant: \"True\"\n", 1),
+                                     encoding="utf-8")
+    catalog = load_catalog(forms)
+    assert "att3.yaml" in catalog.problems() and [f.id for f in catalog.forms()] == ["att1", "att2"]
+    counts = seed_demo(lambda clock: open_store("local", data_dir=tmp_path / "data", background=False, clock=clock), catalog, rows=120)
+    assert set(counts) == {"att1", "att2"} and counts["att1"] == 120
+    assert skipped_forms(counts) == ["att3"] and "演示数据跳过表单 att3" in caplog.text
+    store = open_store("local", data_dir=tmp_path / "data", background=False)
+    try:
+        accounts = AccountsFile(tmp_path / "data" / "accounts.json")
+        assert seed_demo_accounts(accounts, store, catalog, rounds=4) > 0
+        provider = store.records("att1")[0].owner
+        signed = authenticate(accounts, provider, DEMO_PASSWORD, now=dt.datetime(2020, 9, 10), rounds=4)
+        assert signed.account == provider and accounts.get("city_gz") is not None
+    finally:
+        store.close()
