@@ -58,3 +58,16 @@ def quotable(value: Any, limit: int = 40) -> str:
     cut = text[:limit]
     shown = _UNQUOTABLE.sub(lambda m: f"[U+{ord(m.group()):04X}]", cut)
     return shown + "…" if len(text) > limit else shown
+
+
+def hidden_character(text: str) -> str | None:
+    """The first character a one-line name (an account's organisation, name, city) may not hold — a
+    control character, a line break, a direction mark or an invisible character — as ``U+XXXX``; None
+    when it has none. Such a name is copied into answers (``from_account`` fields), where the answer
+    rules would refuse it, and quoted in messages and the audit trail.
+
+    >>> hidden_character("广州某某科技有限公司"), hidden_character("\u202e广州"), hidden_character("广州\x07")
+    (None, 'U+202E', 'U+0007')
+    """
+    found = _UNQUOTABLE.search(text)
+    return None if found is None else f"U+{ord(found.group()):04X}"

@@ -17,6 +17,7 @@ from typing import Any
 
 from lib.forms.types import is_credit_code
 from lib.store.base import Actor
+from lib.text import hidden_character, quotable
 
 from .errors import AccountError
 from .jsonfile import JsonFile
@@ -26,6 +27,9 @@ ACCOUNT_ID = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 #: Roles whose account must name its organisation / its city.
 NEEDS_ORG = ("provider", "lead_unit")
 NEEDS_CITY = ("city",)
+#: The account's own texts, checked by the character rules of answers (lib/text.py), and their bound.
+TEXT_FIELDS = {"org": "单位名称", "name": "显示名称", "city": "所属地市", "email": "邮箱"}
+MAX_TEXT = 100
 
 
 @dataclass(frozen=True)
@@ -230,6 +234,13 @@ def validate(a: Account, *, roles: dict[str, str] | None = None, cities: tuple[s
     """Raise AccountError (Chinese) when an account's id, role, city or organisation is not acceptable."""
     if not ACCOUNT_ID.match(a.account):
         raise AccountError("账号只能包含字母、数字和 _ . @ -，长度 2–64。")
+    for key, label in TEXT_FIELDS.items():
+        text = str(getattr(a, key) or "")
+        if len(text) > MAX_TEXT:
+            raise AccountError(f"{label}超过 {MAX_TEXT} 个字，请检查是否粘贴了多余内容。")
+        bad = hidden_character(text)
+        if bad:  # the organisation fills locked fields of its forms, which the answer rules would refuse
+            raise AccountError(f"{label}「{quotable(text)}」含有控制字符、换行、改变文字方向或不可见的字符（{bad}），请删除后重新输入。")
     if roles is not None and a.role not in roles:
         raise AccountError(f"角色「{a.role}」不存在。")
     if a.role in NEEDS_CITY and not a.city:

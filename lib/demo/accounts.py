@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 from concurrent.futures import ThreadPoolExecutor
 
-from lib.auth.accounts import Account, AccountsFile
+from lib.auth.accounts import Account, AccountsFile, validate
+from lib.auth.errors import AccountError
 from lib.auth.passwords import hash_password
 from lib.forms import FormDefinitionError
 from lib.store.base import Store
@@ -51,8 +53,18 @@ def demo_accounts(store: Store, catalog) -> list[Account]:
 
 def seed_demo_accounts(accounts: AccountsFile, store: Store, catalog, *, password: str = DEMO_PASSWORD,
                        rounds: int = DEMO_ROUNDS) -> int:
-    """Write the demo accounts that do not exist yet; returns how many were written."""
-    wanted = [a for a in demo_accounts(store, catalog) if accounts.get(a.account) is None]
+    """Write the demo accounts that do not exist yet; returns how many were written. They are held to
+    the rules of any account (``validate``): one the rules refuse (an organisation name taken from an
+    edited workbook, say) is skipped and logged, the others are written."""
+    wanted = []
+    for a in demo_accounts(store, catalog):
+        try:
+            validate(a)
+        except AccountError as exc:
+            logging.getLogger(__name__).warning("演示账号 %s 未创建：%s", a.account, exc)
+            continue
+        if accounts.get(a.account) is None:
+            wanted.append(a)
     now = dt.datetime.now().isoformat(timespec="seconds")
     with ThreadPoolExecutor(max_workers=4) as pool:  # bcrypt releases the GIL
         hashes = list(pool.map(lambda _: hash_password(password, rounds=rounds), wanted))

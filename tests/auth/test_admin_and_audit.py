@@ -122,3 +122,29 @@ def test_audit_lists_newest_first_by_time_not_by_log_order(catalog):
     items = [AuditEntry(t, "city_gz", "新增", "att3", f"r{i}", 1, {}) for i, t in enumerate(at)]
     frame = audit.audit_frame(items, audit.Labels.of(catalog.forms()))
     assert list(frame["记录编号"]) == ["r2", "r0", "r1"]
+
+
+@pytest.mark.parametrize("field, value, char", [
+    ("org", "\u202e广州某某科技有限公司", "U+202E"),  # a direction override: the locked 服务商名称 would fail its own check
+    ("org", "广州某某科技有限公司\x07", "U+0007"),  # a control character from a clumsy paste
+    ("org", "广州某某科技有限公司\n", "U+000A"),
+    ("org", "广州某某\u200b科技有限公司", "U+200B"),
+    ("name", "张三\u2066", "U+2066"),
+    ("city", "广州\u200f", "U+200F"),
+])
+def test_an_account_text_is_held_to_the_character_rules_of_answers(store, catalog, accounts, field, value, char):
+    roles, cities = catalog.campaign.roles, tuple(catalog.campaign.cities)
+    fields = {"org": "广州某某科技有限公司"} | {field: value}
+    new = Account("prov_bad", "provider" if field != "city" else "city", **fields)
+    with pytest.raises(AccountError) as refused:
+        ops.create_account(store, ADMIN, accounts, new, "Provider2020", roles=roles, cities=cities, now=NOW, rounds=4)
+    message = str(refused.value)
+    assert char in message and "请删除" in message and value not in message  # quoted, not echoed raw
+    assert accounts.get("prov_bad") is None
+
+
+def test_an_account_text_is_bounded(store, catalog, accounts):
+    new = Account("prov_long", "provider", org="广州" * 60)
+    with pytest.raises(AccountError, match="单位名称超过 100 个字"):
+        ops.create_account(store, ADMIN, accounts, new, "Provider2020", roles=catalog.campaign.roles,
+                           cities=tuple(catalog.campaign.cities), now=NOW, rounds=4)

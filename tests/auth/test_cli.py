@@ -19,3 +19,10 @@ def test_add_an_admin_and_reset_its_password(tmp_path, monkeypatch, capsys):
     assert "admin" in out and "2020x" not in out
     assert authenticate(AccountsFile(tmp_path / "accounts.json"), "admin", "Second2020x", now=dt.datetime.now()).role == "admin"
     assert cli.main(["password", "nobody", "--data-dir", str(tmp_path)]) == 2
+
+
+def test_the_shell_refuses_an_organisation_with_a_direction_override(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cli.getpass, "getpass", lambda prompt="": "First2020x")
+    code = cli.main(["add", "prov_x", "--role", "provider", "--org", "\u202e广州某某科技有限公司", "--data-dir", str(tmp_path)])
+    assert code != 0 and "U+202E" in capsys.readouterr().err
+    assert AccountsFile(tmp_path / "accounts.json").get("prov_x") is None
