@@ -186,7 +186,9 @@ class Delivery:
         fresh = self._settle(batch, precheck=True)
         if not fresh:
             return
-        rows = [encode_row(j.entry) for j in fresh]
+        with self.state_lock:  # a batch sent again after a cut: its members already in _log stay held there
+            held = self.replay.held
+            rows = [encode_row(j.entry) for j in fresh if j.entry["eid"] not in held.get(j.entry.get("batch", ""), ())]
         for chunk in request_chunks(rows, max_items=MAX_BATCH):
             self._send_halving(self._append_log, chunk)
         self._settle(fresh, precheck=False)
