@@ -4,7 +4,7 @@ import streamlit as st
 
 from lib import review
 from lib.auth.policy import CREATE, account_answers, can
-from lib.ui import context, fill, fill_outcome, identity, widgets
+from lib.ui import context, errors, fill, fill_outcome, identity, record_view, widgets
 
 catalog = context.catalog()
 store = context.store()
@@ -39,7 +39,9 @@ st.caption(
 if asked:
     fill_outcome.ask_before_switching(store, form, actor, cities, asked)
     st.stop()
-if fill.receipt(form):
+if fill.offered(form):
+    fill_outcome.show_offer(form, cities)
+elif fill.receipt(form):
     fill_outcome.show_receipt(store, form, actor, cities)
     st.stop()
 if form.description:
@@ -48,8 +50,8 @@ if row:
     st.info(f"正在修改记录 {row['id']}（基于版本 {row['rev']}，状态：{row['status']}）")
     if row["status"] == "退回修改":
         reason = review.return_reasons(store, form, [fill.editing_record(store, form, actor)]).get(row["id"])
-        st.warning(f"审核意见（退回修改）：{reason or '（未填写原因）'}")
-    st.button("放弃修改，新建一条", on_click=fill.start_new, args=(form, cities))
+        st.warning(f"审核意见（退回修改）：{record_view.plain(reason) if reason else '（未填写原因）'}")
+    st.button("放弃修改，新建一条", on_click=errors.guarded(fill.start_new), args=(form, cities))
 fill_outcome.show_notes(form)
 
 locked = widgets.lock(form, account_answers(form, actor), cities)
@@ -58,10 +60,10 @@ widgets.render_form(form, cities, locked=locked, problems=fill.problems(form))
 left, right = st.columns(2)
 drawn_with = fill.token(form)
 if not row or row["status"] == "草稿":
-    left.button("保存草稿", on_click=fill.save, args=(store, form, actor, cities, drawn_with), kwargs={"draft": True}, width="stretch")
+    left.button("保存草稿", on_click=errors.guarded(fill.save), args=(store, form, actor, cities, drawn_with), kwargs={"draft": True}, width="stretch")
 right.button(
     "重新提交" if row and row["status"] != "草稿" else "提交",
-    on_click=fill.save,
+    on_click=errors.guarded(fill.save),
     args=(store, form, actor, cities, drawn_with),
     kwargs={"draft": False},
     type="primary",

@@ -5,6 +5,12 @@ and the revision it started from, the answers (in the widgets, kept across pages
 the last action (shown at the buttons) and, after a submission, its receipt. A submission ends the
 editing of its row: the address loses ``?row=``, the form is replaced by the receipt, and a second
 click of 提交 (carrying the old ``token``) is ignored, so the next project never lands on that row.
+
+The address (``?row=``) alone opens a row only while it is still being written: a 草稿 or a row
+退回修改 that this session has not submitted. Any other row (one this session just submitted, which
+the browser's back button leads to, or one 已提交 awaiting review) opens only by a deliberate act:
+我的填报's 打开修改 or the 打开修改记录 button of the note shown instead (``offered``), both through
+``ask_to_open``. Otherwise typing the next project into a reopened row would overwrite it.
 """
 
 from __future__ import annotations
@@ -17,10 +23,13 @@ import streamlit as st
 
 from lib import submissions
 from lib.forms import FormProblem, FormSpec
-from lib.store.base import Actor, ConflictError, Store, StoreError, is_pending
+from lib.store.base import Actor, ConflictError, NotFound, Record, Store, StoreError, is_pending
+from lib.text import quotable
 from lib.ui import state, widgets
 
 _KEEP_SUBMITTED = 50  # ids remembered per form (see fill_outcome.show_notes); older ones open without the note
+ADDRESS_OPENS = (submissions.DRAFT, submissions.RETURNED)  # statuses the address alone may open (see above)
+MAX_ROW_ID = 64  # longer ``?row=`` values are no row id: refused before any lookup (ids are ~22 characters)
 
 
 def belong_to(actor: Actor) -> None:
@@ -58,8 +67,22 @@ def submitted(form: FormSpec) -> list[str]:
     return st.session_state.get(state.submitted_key(form.id), [])
 
 
+def offered(form: FormSpec) -> dict | None:
+    """{'id', 'status', 'nonce'} of a row the address named but did not open (see the module), or None."""
+    return st.session_state.get(state.offer_key(form.id))
+
+
+def ask_to_open(form_id: str, row_id: str) -> None:
+    """A deliberate request to open ``row_id`` for correction: the fill page's next run opens it
+    from the address whatever its status (asking first if the form on screen holds unsaved input)."""
+    st.session_state[state.open_key(form_id)] = row_id
+    st.query_params["form"] = form_id
+    st.query_params["row"] = row_id
+
+
 def _tell(form: FormSpec, kind: str, text: str, problems: list[FormProblem] = ()) -> None:
     """Replace the outcome shown at the buttons (a refusal clears an earlier list of problems)."""
+    st.session_state.pop(state.offer_key(form.id), None)
     st.session_state[state.outcome_key(form.id)] = {
         "kind": kind,
         "text": text,
@@ -72,30 +95,72 @@ def _edit(form: FormSpec, record) -> None:
     st.session_state[state.editing_key(form.id)] = {"id": record.id, "rev": record.rev, "status": record.status}
 
 
-def open_row(store: Store, form: FormSpec, row_id: str, actor: Actor, cities: tuple[str, ...]) -> None:
-    """Load one of the actor's rows into the form for correction (refused, and audited, for others')."""
+def _refuse(form: FormSpec, row_id: str, exc: StoreError | None, doing: str) -> None:
+    """Tell why ``row_id`` (typed into the address, perhaps) cannot be opened, quoting it safely."""
+    if exc is None or isinstance(exc, NotFound):  # the store's own message would echo the id raw
+        _tell(form, "refused", f"表单「{form.title}」中找不到记录 {quotable(row_id, limit=MAX_ROW_ID)}，{doing}。")
+    else:
+        _tell(form, "refused", f"{exc} {doing}。")
+
+
+def _fetch(store: Store, form: FormSpec, row_id: str, actor: Actor, doing: str) -> Record | None:
+    """The actor's row ``row_id`` to correct, or None after telling why not."""
+    if len(row_id) > MAX_ROW_ID:
+        _refuse(form, row_id, None, doing)
+        return None
     try:
-        record = submissions.record_for_edit(store, form, row_id, actor)
+        return submissions.record_for_edit(store, form, row_id, actor)
     except StoreError as exc:
-        _tell(form, "refused", f"{exc} 不能打开修改。")
-        return
+        _refuse(form, row_id, exc, doing)
+        return None
+
+
+def _load(form: FormSpec, record: Record, cities: tuple[str, ...]) -> None:
     widgets.load_answers(form, record.values, cities)
     _edit(form, record)
-    st.session_state.pop(state.receipt_key(form.id), None)
-    st.session_state.pop(state.outcome_key(form.id), None)
+    for key in (state.receipt_key, state.outcome_key, state.offer_key):
+        st.session_state.pop(key(form.id), None)
+
+
+def _follow_screen(form: FormSpec) -> None:
+    """The address names the row on screen (or none, for a new row)."""
+    row = editing(form)
+    if row:
+        st.query_params["row"] = row["id"]
+    else:
+        st.query_params.pop("row", None)
+
+
+def open_row(store: Store, form: FormSpec, row_id: str, actor: Actor, cities: tuple[str, ...]) -> None:
+    """Load one of the actor's rows into the form for correction (refused, and audited, for others')."""
+    record = _fetch(store, form, row_id, actor, "不能打开修改")
+    if record is None:
+        _follow_screen(form)  # a refused id stays out of the address, or every rerun would retry it
+        return
+    _load(form, record, cities)
 
 
 def follow_address(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, ...]) -> str | None:
     """Open the row the address names (``?row=``) unless the form already edits it, which keeps the
     session's answers. While the form on screen holds unsaved input it opens nothing and returns
-    the row's id: the page asks first (``switch_to``)."""
+    the row's id: the page asks first (``switch_to``). A row the address alone may not open (see
+    the module) is not opened: the address drops it and ``offered`` names it instead."""
     wanted = st.query_params.get("row")
+    deliberate = st.session_state.pop(state.open_key(form.id), None) == wanted
     row = editing(form)
     if not wanted or (row and row["id"] == wanted):
         return None
     if widgets.has_unsaved_input(form):
         return wanted
-    open_row(store, form, wanted, actor, cities)
+    record = _fetch(store, form, wanted, actor, "不能打开修改")
+    if record is None:
+        _follow_screen(form)
+    elif deliberate or (record.status in ADDRESS_OPENS and record.id not in submitted(form)):
+        _load(form, record, cities)
+    else:
+        st.session_state.pop(state.receipt_key(form.id), None)  # the note replaces the receipt
+        st.session_state[state.offer_key(form.id)] = {"id": record.id, "status": record.status, "nonce": uuid.uuid4().hex}
+        _follow_screen(form)
     return None
 
 
@@ -103,11 +168,7 @@ def switch_to(store: Store, form: FormSpec, row_id: str | None, actor: Actor, ci
     """The filler's answer to ``follow_address``: open ``row_id`` (dropping what is on screen), or
     None: stay with the form on screen (the address follows it)."""
     if row_id is None:
-        row = editing(form)
-        if row:
-            st.query_params["row"] = row["id"]
-        else:
-            st.query_params.pop("row", None)
+        _follow_screen(form)
         return
     st.query_params["row"] = row_id
     open_row(store, form, row_id, actor, cities)
@@ -121,9 +182,8 @@ def editing_record(store: Store, form: FormSpec, actor: Actor):
 def start_new(form: FormSpec, cities: tuple[str, ...], values: dict[str, Any] | None = None) -> None:
     """A new row: blank, or pre-filled with ``values``; nothing is being edited any more."""
     widgets.load_answers(form, values or {}, cities)
-    st.session_state.pop(state.editing_key(form.id), None)
-    st.session_state.pop(state.outcome_key(form.id), None)
-    st.session_state.pop(state.receipt_key(form.id), None)
+    for key in (state.editing_key, state.outcome_key, state.receipt_key, state.offer_key):
+        st.session_state.pop(key(form.id), None)
     st.query_params.pop("row", None)
 
 
@@ -136,10 +196,8 @@ def copy_values(form: FormSpec, values: dict[str, Any]) -> dict[str, Any]:
 
 def copy_as_new(store: Store, form: FormSpec, row_id: str, actor: Actor, cities: tuple[str, ...]) -> None:
     """Start a new row from the answers of ``row_id`` (see ``copy_values``)."""
-    try:
-        record = submissions.record_for_edit(store, form, row_id, actor)
-    except StoreError as exc:
-        _tell(form, "refused", f"{exc} 不能复制。")
+    record = _fetch(store, form, row_id, actor, "不能复制")
+    if record is None:
         return
     start_new(form, cities, copy_values(form, record.values))
     st.session_state[state.baseline_key(form.id)] = ""  # the copy is not saved anywhere yet

@@ -8,22 +8,12 @@ outcome.
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from lib.forms import FormSpec
 from lib.store.base import Actor, Store, StoreError
 from lib.submissions import record_for_edit
-from lib.ui import browser, fill, record_view, widgets
-
-_MARKDOWN = re.compile(r"([\\`*_\[\]<>#|~$])")
-
-
-def _plain(text: str) -> str:
-    """``text`` shown as typed in Streamlit markdown (no emphasis, links or formulas from it)."""
-    return _MARKDOWN.sub(r"\\\1", text)
-
+from lib.ui import browser, errors, fill, record_view, widgets
 
 def panel_key(form: FormSpec) -> str:
     """The key of the container the outcome (or receipt, or question) is drawn in."""
@@ -38,19 +28,39 @@ def show_outcome(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, 
     kind = done["kind"]
     with st.container(key=panel_key(form)):
         if kind == "problems":
-            links = [f"- [{_plain(p['message'])}](#{widgets.anchor(form.id, p['field'], p['row'])})" for p in done["problems"]]
+            links = [f"- [{record_view.plain(p['message'])}](#{widgets.anchor(form.id, p['field'], p['row'])})" for p in done["problems"]]
             st.error(f"{done['text']}，请修改以下 {len(links)} 处问题（点击跳到该处，问题也标在各字段下方）：\n\n" + "\n".join(links))
         elif kind in ("refused", "conflict"):
-            st.error(_plain(done["text"]))
+            st.error(record_view.plain(done["text"]))
         elif kind == "saved":
-            st.success(_plain(done["text"]))
+            st.success(record_view.plain(done["text"]))
         else:
-            st.info(_plain(done["text"]))
+            st.info(record_view.plain(done["text"]))
         if kind == "conflict":
             left, right = st.columns(2)
-            left.button("重新载入最新版本（放弃我的修改）", on_click=fill.reload_row, args=(store, form, actor, cities), width="stretch")
-            right.button("保留我的修改，基于最新版本", on_click=fill.keep_mine, args=(store, form, actor), width="stretch")
+            left.button("重新载入最新版本（放弃我的修改）", on_click=errors.guarded(fill.reload_row), args=(store, form, actor, cities), width="stretch")
+            right.button("保留我的修改，基于最新版本", on_click=errors.guarded(fill.keep_mine), args=(store, form, actor), width="stretch")
     browser.focus(panel_key(form), done["nonce"])
+
+
+def offer_key(form: FormSpec) -> str:
+    """The key of the container of the note ``fill.offered`` asks for."""
+    return f"fill-offer-{form.id}"
+
+
+def show_offer(form: FormSpec, cities: tuple[str, ...]) -> None:
+    """The row the address named was not opened (``lib.ui.fill``): say so at the top, where a person
+    who pressed back is looking, with the two deliberate ways on."""
+    offer = fill.offered(form)
+    with st.container(key=offer_key(form), border=True):
+        st.warning(f"记录 {offer['id']} 已提交（状态：{offer['status']}），没有打开修改，以免下一个项目覆盖它。"
+                   "如确实要修改这条记录，请点“打开修改记录”；填报下一个项目请点“新建下一条”或直接在下方填写。")
+        left, right = st.columns(2)
+        left.button(f"打开修改记录 {offer['id']}", on_click=errors.guarded(fill.ask_to_open), args=(form.id, offer["id"]),
+                    width="stretch", key=f"fill:{form.id}:offer_open")
+        right.button("新建下一条", on_click=errors.guarded(fill.start_new), args=(form, cities), type="primary",
+                     width="stretch", key=f"fill:{form.id}:offer_next")
+    browser.focus(offer_key(form), offer["nonce"])
 
 
 def show_notes(form: FormSpec) -> None:
@@ -61,7 +71,7 @@ def show_notes(form: FormSpec) -> None:
         st.warning(f"记录 {row['id']} 刚刚已经提交，现在再次打开修改它。如要填报下一个项目，请点“放弃修改，新建一条”。")
     done = fill.outcome(form)
     if done and done["kind"] == "copied":
-        st.info(_plain(done["text"]))
+        st.info(record_view.plain(done["text"]))
 
 
 def _back_to_my_rows(form: FormSpec) -> None:
@@ -84,8 +94,8 @@ def show_receipt(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, 
             st.success(f"提交成功！记录编号 {done['id']}（状态：{done['status']}）")
         st.markdown(f"**回执**　记录编号：{done['id']}　版本：{done['rev']}　提交时间：{done['time']}")
         first, second, third = st.columns(3)
-        first.button("新建下一条", type="primary", on_click=fill.start_new, args=(form, cities), width="stretch", key=f"fill:{form.id}:next")
-        second.button("复制为新记录", on_click=fill.copy_as_new, args=(store, form, done["id"], actor, cities), width="stretch",
+        first.button("新建下一条", type="primary", on_click=errors.guarded(fill.start_new), args=(form, cities), width="stretch", key=f"fill:{form.id}:next")
+        second.button("复制为新记录", on_click=errors.guarded(fill.copy_as_new), args=(store, form, done["id"], actor, cities), width="stretch",
                       key=f"fill:{form.id}:copy", help="新记录沿用本条的填写，只留空标识项目的字段（如服务券编号）")
         if third.button("返回我的填报", width="stretch", key=f"fill:{form.id}:mine"):
             _back_to_my_rows(form)
@@ -110,6 +120,6 @@ def ask_before_switching(store: Store, form: FormSpec, actor: Actor, cities: tup
         st.warning(f"当前表单中有尚未保存的{on_screen}。打开记录 {row_id} 会放弃这些内容；如需保留，请先返回并点“保存草稿”。")
         go, stay = f"放弃这些内容，打开记录 {row_id}", "返回当前表单"
         left, right = st.columns(2)
-        left.button(go, on_click=fill.switch_to, args=(store, form, row_id, actor, cities), width="stretch")
-        right.button(stay, on_click=fill.switch_to, args=(store, form, None, actor, cities), type="primary", width="stretch")
+        left.button(go, on_click=errors.guarded(fill.switch_to), args=(store, form, row_id, actor, cities), width="stretch")
+        right.button(stay, on_click=errors.guarded(fill.switch_to), args=(store, form, None, actor, cities), type="primary", width="stretch")
     browser.focus(panel_key(form), f"ask:{form.id}:{row_id}")

@@ -7,7 +7,7 @@ import streamlit as st
 from lib import submissions
 from lib.forms import FormSpec
 from lib.store.base import Actor, Record, Store, StoreError
-from lib.ui import nav, record_view, state
+from lib.ui import errors, fill, record_view, state
 
 FORM = "mine:form"
 SEARCH = "mine:search"
@@ -32,15 +32,16 @@ def _withdraw(store: Store, form: FormSpec, actor: Actor, record: Record) -> Non
 def actions(store: Store, form: FormSpec, actor: Actor, record: Record, reason: str) -> None:
     """Open to correct and withdraw for a row still in the filer's hands; a note for a finished one."""
     if record.status == submissions.RETURNED:
-        st.warning(f"审核意见（退回修改）：{reason or '（未填写原因）'}\n\n请打开修改，改正后重新提交。")
+        st.warning(f"审核意见（退回修改）：{record_view.plain(reason) or '（未填写原因）'}\n\n请打开修改，改正后重新提交。")
     if record.status in FINISHED:
         st.caption(f"状态为「{record.status}」的记录不能再修改，可以查看和打印。")
         return
     left, right = st.columns(2)
-    with left:
-        nav.go_button("打开修改", "pages/fill.py", key="go:edit", icon="✏️", form=form.id, row=record.id)
+    if left.button("打开修改", key="go:edit", icon="✏️"):  # deliberate: the fill page opens it whatever its status
+        fill.ask_to_open(form.id, record.id)
+        st.switch_page("pages/fill.py", query_params={"form": form.id, "row": record.id})
     confirm = right.checkbox("确认撤回这条记录", key=withdraw_key(record.id))
-    right.button("撤回", disabled=not confirm, key="mine:withdraw", on_click=_withdraw, args=(store, form, actor, record))
+    right.button("撤回", disabled=not confirm, key="mine:withdraw", on_click=errors.guarded(_withdraw), args=(store, form, actor, record))
 
 
 def view(form: FormSpec, record: Record, cities: tuple[str, ...]) -> None:

@@ -7,6 +7,8 @@ standalone HTML file (``lib.io.print_view``) offered as a download; it carries i
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -14,6 +16,16 @@ from lib.forms import FormSpec
 from lib.forms.display import Answer, answered_sections
 from lib.io.print_view import file_name, print_html
 from lib.store.base import Record
+
+# Every ASCII punctuation character: CommonMark lets each be escaped, and escaped they start no
+# emphasis, link, image, list, formula, Streamlit colour directive, nor an autolink ("http://", "www.").
+_MARKDOWN = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def plain(text: str) -> str:
+    """``text`` shown as typed in Streamlit markdown: for whatever a person typed (a reviewer's
+    return reason, a refusal quoting an answer), so it cannot bring a link or an image to the page."""
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def _label(answer: Answer) -> str:

@@ -67,3 +67,15 @@ def baseline_key(form_id: str) -> str:
 def load_warnings_key(form_id: str) -> str:
     """{field key: message} for stored values the widgets cannot show (shown blank, with the message)."""
     return f"fill:{form_id}:load_warnings"
+
+
+def open_key(form_id: str) -> str:
+    """The row id a deliberate act asked the fill page to open (我的填报's 打开修改): the address
+    alone does not open a submitted row (lib.ui.fill)."""
+    return f"fill:{form_id}:open"
+
+
+def offer_key(form_id: str) -> str:
+    """{'id', 'status', 'nonce'} of a row the address named and the fill page did not open: shown as
+    a note with 打开修改 and 新建下一条 until the filler acts."""
+    return f"fill:{form_id}:offer"

@@ -31,12 +31,16 @@ def att1_row(catalog):
     return row
 
 
-def start(actor, form_id="att1", **query) -> AppTest:
+def start(actor, form_id="att1", *, deliberate=True, **query) -> AppTest:
+    """The fill page in a new session; a ``row`` in ``query`` comes from 我的填报's 打开修改 (a
+    deliberate act) unless ``deliberate`` is False (an address typed, bookmarked or gone back to)."""
     at = AppTest.from_file(PAGE, default_timeout=60)
     sign_in(at, actor)
     at.query_params["form"] = form_id
     for k, v in query.items():
         at.query_params[k] = v
+    if deliberate and "row" in query:
+        at.session_state[state.open_key(form_id)] = query["row"]
     return at.run()
 
 
@@ -364,3 +368,69 @@ def test_a_held_answer_that_no_longer_fits_its_field_is_blank_with_a_warning(app
     assert not at.exception
     assert at.session_state[state.field_key("att1", "contract_date")] is None
     assert "合同签订日期" in messages(at.warning)
+
+
+def test_going_back_to_a_submitted_row_does_not_reopen_it_and_the_next_project_is_a_new_row(app_env, catalog, att1_row, reopen):
+    """Issue 9.2, bad input "pressing back after a submit": the address ``?row=`` of a row this
+    session just submitted opens nothing; the filler is told and may open it deliberately."""
+    form = catalog.form("att1")
+    at = start(att1_row.actor)
+    fill_in(at, form, att1_row.values)
+    at = click(at.run(), "保存草稿")
+    [draft] = reopen().records("att1")
+    at = click(at, "提交")
+    assert "提交成功" in messages(at.success)
+
+    at.query_params["row"] = draft.id  # the browser's back button: the address of the draft
+    at.run()
+    assert not at.exception
+    assert f"正在修改记录 {draft.id}" not in messages(at.info) and state.editing_key("att1") not in at.session_state
+    assert "row" not in at.query_params
+    assert f"记录 {draft.id} 已提交" in messages(at.warning)
+    assert {f"打开修改记录 {draft.id}", "新建下一条"} <= {b.label for b in at.button}
+
+    fill_in(at, form, dict(att1_row.values, voucher_no="SYQ-2019-9999-00002", project_name="后退后填写的下一个项目"))
+    at = click(at.run(), "提交")
+    assert "提交成功" in messages(at.success), messages(at.error)
+    rows = {r.id: r for r in reopen().records("att1")}
+    assert len(rows) == 2
+    assert rows[draft.id].values["project_name"] == att1_row.values["project_name"] and rows[draft.id].rev == 2
+    assert {r.values["project_name"] for r in rows.values()} == {att1_row.values["project_name"], "后退后填写的下一个项目"}
+
+    at.query_params["row"] = draft.id  # back again, and this time the filler asks for it
+    at = click(at.run(), f"打开修改记录 {draft.id}")
+    assert f"正在修改记录 {draft.id}" in messages(at.info)
+    assert at.session_state[state.field_key("att1", "project_name")] == att1_row.values["project_name"]
+
+
+@pytest.mark.parametrize(("status", "opens"), [("草稿", True), ("退回修改", True), ("已提交", False), ("已重新提交", False)])
+def test_an_address_alone_opens_only_a_row_still_being_written(app_env, catalog, att1_row, reopen, status, opens):
+    record = store_with(reopen, catalog).append("att1", att1_row.values, actor=att1_row.actor, status=status)
+    at = start(att1_row.actor, deliberate=False, row=record.id)  # typed, bookmarked, or reached by back
+    assert not at.exception
+    assert (f"正在修改记录 {record.id}" in messages(at.info)) is opens
+    assert (f"记录 {record.id} 已提交（状态：{status}）" in messages(at.warning)) is not opens
+
+
+def test_a_row_id_from_the_address_is_quoted_safely_and_bounded(app_env, catalog, att1_row):
+    at = start(att1_row.actor, deliberate=False, row="\u202eabc")
+    refused = messages(at.error)
+    assert "\\[U\\+202E\\]abc" in refused and "\u202e" not in refused and "找不到记录" in refused  # shown as [U+202E]abc
+    assert "row" not in at.query_params  # not retried on every rerun
+
+    at = start(att1_row.actor, deliberate=False, row="x" * 100_000)
+    refused = messages(at.error)
+    assert "找不到记录" in refused and len(refused) < 300
+
+
+def test_a_return_reason_is_shown_as_typed_not_as_markdown(app_env, catalog, att1_row, reopen):
+    from lib import review
+
+    store = store_with(reopen, catalog)
+    record = store.append("att1", att1_row.values, actor=att1_row.actor, status="已提交")
+    reason = "请核对 [点此重新登录](http://example.invalid/login) ![x](http://example.invalid/a.png) **金额**"
+    review.return_for_changes(store, catalog.form("att1"), Actor("province", "province", "广东省工业和信息化厅"), {record.id: record.rev}, reason)
+    at = start(att1_row.actor, row=record.id)
+    [shown] = [w.value for w in at.warning if "审核意见" in w.value]
+    assert "](http" not in shown and "![" not in shown and "**金额" not in shown
+    assert "\\[点此重新登录\\]" in shown  # escaped: the brackets show as typed
