@@ -404,3 +404,13 @@ def test_an_edit_check_the_background_writer_cannot_receive_is_refused_at_open(t
         LocalStore(tmp_path, background=True, edit_check=lambda current, edited: None)
     with LocalStore(tmp_path, background=False) as store:  # nothing was left open or half-written
         assert store.log.offset > 0
+
+
+def test_an_edit_to_a_row_written_in_a_batch_is_compared_with_its_batched_version(store):
+    recs = store.append_many("site_check", [{"count": i, "remark": "原值"} for i in range(3)], actor=CITY, status="已提交")
+    store.flush_workbook()
+    edit_cells(store.workbook_path, {(recs[1].id, "备注"): "外部修改"})
+    assert store.flush_workbook()
+    assert store.get("site_check", recs[1].id).values["remark"] == "外部修改"
+    assert [r.rev for r in store.records("site_check")] == [1, 2, 1]
+    assert store.audit(row_id=recs[1].id)[-1].changes == {"remark": ("原值", "外部修改")}
