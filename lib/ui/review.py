@@ -1,5 +1,6 @@
 """The review page's parts: filters, the row being read with its own 通过 / 退回修改, and the bulk
-actions, whose approval of more than ``review.CONFIRM_ABOVE`` rows waits for a second, explicit click.
+actions, whose approval or return of more than ``review.CONFIRM_ABOVE`` rows waits for a second,
+explicit click (returning 1,311 rows sends 1,311 fillers back to work).
 
 Actions run as button callbacks so they may clear the selection and the reason before the page redraws.
 """
@@ -13,7 +14,7 @@ from lib.auth.policy import row_city
 from lib.forms import FormSpec
 from lib.forms.display import value_text
 from lib.store.base import Actor, Record, Store, StoreError
-from lib.ui import record_view, rows, state
+from lib.ui import errors, record_view, rows, state
 
 FORM = "review:form"
 WAITING = "review:waiting"  # "only rows waiting for review" toggle
@@ -26,7 +27,7 @@ PICKED = "review:picked"  # row ids chosen in the multiselect
 ALL = "review:all"  # "select every waiting row listed" checkbox
 REASON = "review:reason"  # the reason typed for the rows picked
 REVS = "review:revs"  # {row id: revision shown} of the waiting rows listed, set by the page
-CONFIRM = "review:confirm"  # {row id: revision} of a large approval waiting for its confirmation
+CONFIRM = "review:confirm"  # {"approve": bool, "picks": {row id: revision}} of a large action waiting for its confirmation
 
 
 def choice_key(field_key: str) -> str:
@@ -68,7 +69,7 @@ def read_and_act(store: Store, form: FormSpec, actor: Actor, records: list[Recor
         st.markdown(f"**{record.id}**　第 {record.rev} 版　{record.status}")
         st.caption(f"{record.org or record.owner}　{value_text(None, record.updated_at)}")
         if reasons.get(record.id):
-            st.caption(f"上次退回原因：{reasons[record.id]}")
+            st.caption(f"上次退回原因：{record_view.plain(reasons[record.id])}")
         record_view.print_button(form, record, cities, key=f"review:print:{record.id}")
         if record.status not in review.AWAITING:
             st.caption(f"状态为「{record.status}」，不能审核。")
@@ -76,9 +77,9 @@ def read_and_act(store: Store, form: FormSpec, actor: Actor, records: list[Recor
         picks = {record.id: record.rev}
         st.text_area("此记录的退回原因（退回时必填）", key=ONE_REASON, max_chars=review.MAX_REASON)
         st.button("通过此记录", type="primary", width="stretch", key="review:one_approve",
-                  on_click=act, args=(store, form, actor, True, picks, ONE_REASON))
+                  on_click=errors.guarded(act), args=(store, form, actor, True, picks, ONE_REASON))
         st.button("将此记录退回修改", width="stretch", key="review:one_return",
-                  on_click=act, args=(store, form, actor, False, picks, ONE_REASON))
+                  on_click=errors.guarded(act), args=(store, form, actor, False, picks, ONE_REASON))
 
 
 def bulk(store: Store, form: FormSpec, actor: Actor, waiting: dict[str, Record]) -> None:
@@ -94,22 +95,28 @@ def bulk(store: Store, form: FormSpec, actor: Actor, waiting: dict[str, Record])
         return
     left, right = st.columns(2)
     left.button(f"通过所选（{count} 条）", type="primary", disabled=not count, width="stretch", key="review:approve",
-                on_click=request_approval, args=(store, form, actor))
+                on_click=errors.guarded(request), args=(store, form, actor, True))
     right.button(f"退回修改（{count} 条）", disabled=not count, width="stretch", key="review:return",
-                 on_click=act, args=(store, form, actor, False, None, REASON))
+                 on_click=errors.guarded(request), args=(store, form, actor, False))
 
 
 def _confirmation(store: Store, form: FormSpec, actor: Actor) -> bool:
-    """The second click a large approval needs, in place of the bulk buttons: the count, 确认 and
-    取消. True while one is pending."""
-    picks = st.session_state.get(CONFIRM)
-    if not picks:
+    """The second click a large approval or return needs, in place of the bulk buttons: the count,
+    确认 and 取消. True while one is pending."""
+    pending = st.session_state.get(CONFIRM)
+    if not pending:
         return False
-    st.warning(f"即将一次通过 {len(picks):,} 条记录。通过后填报单位不能再修改这些记录。请确认这些记录都已核对。")
+    picks, approve = pending["picks"], pending["approve"]
+    if approve:
+        st.warning(f"即将一次通过 {len(picks):,} 条记录。通过后填报单位不能再修改这些记录。请确认这些记录都已核对。")
+    else:
+        st.warning(f"即将一次退回 {len(picks):,} 条记录，{len(picks):,} 份填报将退回填报单位重新修改，"
+                   f"退回原因：{record_view.plain(st.session_state.get(REASON, '').strip())}。请确认。")
+    verb = "通过" if approve else "退回"
     left, right = st.columns(2)
-    left.button(f"确认通过 {len(picks):,} 条", type="primary", width="stretch", key="review:confirm_yes",
-                on_click=act, args=(store, form, actor, True, picks, REASON))
-    right.button("取消", width="stretch", key="review:confirm_no", on_click=st.session_state.pop, args=(CONFIRM, None))
+    left.button(f"确认{verb} {len(picks):,} 条", type="primary", width="stretch", key="review:confirm_yes",
+                on_click=errors.guarded(act), args=(store, form, actor, approve, picks, REASON))
+    right.button("取消", width="stretch", key="review:confirm_no", on_click=errors.guarded(st.session_state.pop), args=(CONFIRM, None))
     return True
 
 
@@ -119,19 +126,19 @@ def _picks() -> dict[str, int]:
     return {i: revs[i] for i in ids if i in revs}
 
 
-def request_approval(store: Store, form: FormSpec, actor: Actor) -> None:
-    """Approve the rows picked at once, or, above ``review.CONFIRM_ABOVE``, hold them for confirmation."""
+def request(store: Store, form: FormSpec, actor: Actor, approve: bool) -> None:
+    """Approve (or return) the rows picked at once, or, above ``review.CONFIRM_ABOVE``, hold them for
+    confirmation. A return without a reason is refused at once (by ``act``), not after the confirmation."""
     picks = _picks()
-    if len(picks) > review.CONFIRM_ABOVE:
-        st.session_state[CONFIRM] = picks  # exactly these rows at these revisions, whatever changes on screen
+    if len(picks) > review.CONFIRM_ABOVE and (approve or st.session_state.get(REASON, "").strip()):
+        st.session_state[CONFIRM] = {"approve": approve, "picks": picks}  # exactly these rows at these revisions
         return
-    act(store, form, actor, True, picks, REASON)
+    act(store, form, actor, approve, picks, REASON)
 
 
-def act(store: Store, form: FormSpec, actor: Actor, approve: bool, picks: dict[str, int] | None, reason_key: str) -> None:
-    """Approve, or return with the reason typed, the rows ``picks`` (None: those picked in the bulk
-    section); the outcome goes to FLASH."""
-    picks = _picks() if picks is None else picks
+def act(store: Store, form: FormSpec, actor: Actor, approve: bool, picks: dict[str, int], reason_key: str) -> None:
+    """Approve, or return with the reason typed under ``reason_key``, the rows ``picks``; the outcome
+    goes to FLASH."""
     st.session_state.pop(CONFIRM, None)
     try:
         if approve:

@@ -109,3 +109,18 @@ def test_an_approved_row_is_read_and_printed_not_edited(app_env, catalog, reopen
     assert [d for d in at.get("download_button") if d.label.startswith("打印视图")]
     exports = [d for d in at.get("download_button") if d.label.startswith("导出我的全部填报")]
     assert exports and "4 条" in exports[0].label
+
+
+def test_a_return_reason_is_shown_to_the_filler_as_typed(app_env, catalog, reopen):
+    from lib import review
+
+    store, mine, own = _own_rows(catalog, reopen, n=1)
+    reason = "请 [点此重新登录](http://example.invalid/login) 后修改 ![x](http://example.invalid/a.png)"
+    review.return_for_changes(store, catalog.form("att1"), Actor("prov", "province"), {own[0].id: own[0].rev}, reason)
+
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    sign_in(at, mine)
+    at.run()
+    assert not at.exception
+    [shown] = [w.value for w in at.warning if "审核意见" in w.value]
+    assert "](http" not in shown and "![" not in shown and "\\[点此重新登录\\]" in shown

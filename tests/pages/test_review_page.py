@@ -135,3 +135,36 @@ def test_a_picked_row_filtered_away_leaves_the_selection_not_the_page(filed, cat
     assert not at.exception
     assert next(m for m in at.multiselect if m.label == "选择记录").value == [filed[0].id]
     assert [b for b in at.button if b.label == "通过所选（1 条）"]
+
+
+def test_returning_all_takes_a_second_click_that_names_the_count(filed, reopen):
+    at = _page()
+    next(c for c in at.checkbox if c.label.startswith("选择全部列出的待审核记录")).check().run()
+    _button(at, f"退回修改（{ROWS} 条）").click().run()  # no reason yet: refused at once, nothing to confirm
+    assert any("请填写退回原因" in e.value for e in at.error)
+    assert not [b for b in at.button if b.label.startswith("确认退回")]
+
+    next(t for t in at.text_area if t.label.startswith("退回原因")).input("请补充合同").run()
+    _button(at, f"退回修改（{ROWS} 条）").click().run()
+    assert not at.exception
+    assert set(_statuses(reopen, filed)) == {"已提交"}  # the first click returns nothing
+    assert any(f"即将一次退回 {ROWS} 条记录" in w.value for w in at.warning)
+    _button(at, "取消").click().run()
+    assert set(_statuses(reopen, filed)) == {"已提交"}
+
+    _button(at, f"退回修改（{ROWS} 条）").click().run()
+    _button(at, f"确认退回 {ROWS} 条").click().run()
+    assert not at.exception
+    assert set(_statuses(reopen, filed)) == {"退回修改"}
+
+
+def test_a_returned_rows_reason_is_shown_to_the_reviewer_as_typed(filed, reopen):
+    target = filed[0]
+    at = _page()
+    next(s for s in at.selectbox if s.label.startswith("查看记录")).set_value(target.id).run()
+    next(t for t in at.text_area if t.label.startswith("此记录的退回原因")).input("见 [说明](http://example.invalid/x)").run()
+    _button(at, "将此记录退回修改").click().run()
+    next(c for c in at.toggle if "待审核" in c.label).set_value(False).run()
+    next(s for s in at.selectbox if s.label.startswith("查看记录")).set_value(target.id).run()
+    [shown] = [c.value for c in at.caption if c.value.startswith("上次退回原因")]
+    assert "](http" not in shown and "\\[说明\\]" in shown
