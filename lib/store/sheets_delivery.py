@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 500  # entries per values.append
 VIEW_EVERY = 4  # under sustained load, patch the view at least every this many log flushes
 VIEW_IDLE_SECONDS = 0.5  # otherwise patch it once submissions pause this long
+# Why a batch's commit applied none of its rows (the verdicts of lib.store.sheets_log), for its caller.
+_BATCH_REFUSED = {"torn": "部分记录在提交标记之前缺失", "exists": "记录编号已被占用"}
 
 
 class QueuedRecord(Record):
@@ -249,7 +251,8 @@ class Delivery:
         if e["op"] not in ("append", "update"):
             return None, None
         if e.get("batch") and verdict != "ok":
-            return None, Unavailable(f"这批记录未能完整写入 Google 表格（{verdict}），已全部作废，请重新提交。")
+            why = _BATCH_REFUSED.get(verdict, "内容无效")
+            return None, Unavailable(f"这批记录未能完整写入 Google 表格（{why}），整批未保存，请重新提交。")
         cur = rows.get(e["id"])
         if verdict == "stale":
             base = e["rev"] - 1

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from lib.store import Column, SheetSpec
+from lib.store import Column, SheetSpec, Unavailable
 from lib.store.sheets import is_pending
 from lib.store.sheets_delivery import MAX_BATCH
 from lib.store.sheets_log import Replay, decode_row, encode_row, log_batch
@@ -133,3 +133,23 @@ def test_the_outbox_keeps_a_submission_in_one_line(tmp_path):
         f.write(line[: len(line) // 2])  # what a crash during the second add leaves
     assert [e["eid"] for e in read_pending(outbox.path)] == ["a0", "a1", "a2", "a3"]
     outbox.close()
+
+
+def test_a_batch_its_commit_refuses_is_refused_whole_to_its_caller(writer, open_store, monkeypatch):
+    import lib.store.sheets as sheets_store
+
+    first = writer.append("site_check", {"count": 1}, actor=CITY, status="已提交")
+    real = sheets_store.append_entries
+
+    def racing(*args, **kw):  # as if another app server had taken one of the new row ids first
+        entries = real(*args, **kw)
+        return [{**entries[0], "id": first.id}, *entries[1:]]
+
+    monkeypatch.setattr(sheets_store, "append_entries", racing)
+    with pytest.raises(Unavailable, match="记录编号已被占用.*整批未保存"):
+        writer.append_batch([("site_check", {"count": 2}, "已导入"), ("batch_note", {"batch": "b1"}, "有效")],
+                            actor=PROVINCE)
+    assert writer.pending() == []  # decided, not left waiting to be sent again
+    peer = open_store("b", **UNTHROTTLED)
+    for store in (writer, peer):
+        assert store.records("site_check") == [first] and store.records("batch_note") == []
