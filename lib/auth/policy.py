@@ -17,13 +17,13 @@ filer's own name, credit code or city) must hold the account's value. A row's fi
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
 from lib.forms import FieldSpec, FormSpec
-from lib.forms.types import BIDI_CHARS, INVISIBLE_CHARS, as_text, quotable
+from lib.forms.types import as_text, quotable
 from lib.store.base import Actor, Record, Store
+from lib.text import comparable as comparable_text
 
 from .errors import Forbidden
 
@@ -57,12 +57,8 @@ def row_city(form: FormSpec, row: Record | Mapping[str, Any]) -> str:
 
 
 def comparable(value: Any) -> str:
-    """An answer as text two people would call the same: width-folded (NFKC), case-folded, without
-    blanks and without the characters nobody sees (direction marks, zero-width and other format
-    characters: ``lib.forms.types`` BIDI_CHARS and INVISIBLE_CHARS); "" for no answer.
-
-    Blanks are dropped, not only squeezed: a space inside a Chinese name ("新上云 项目") is not seen as
-    another name by a reviewer, so it must not make a second report of one project look new.
+    """An answer as text two people would call the same (``lib.text.comparable``: width- and
+    case-folded, without blanks and the characters nobody sees); "" for no answer.
 
     >>> comparable("  ９１４４０１０１ma59abcdem ") == comparable("91440101MA59ABCDEM")
     True
@@ -71,8 +67,7 @@ def comparable(value: Any) -> str:
     """
     if value is None or (isinstance(value, (list, tuple, dict)) and not value):  # by type: numpy scalars refuse ``== []``
         return ""
-    text = INVISIBLE_CHARS.sub("", BIDI_CHARS.sub("", as_text(value)))
-    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return comparable_text(as_text(value))
 
 
 #: What an account attribute is called when a refusal says what is allowed.

@@ -28,6 +28,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from lib.text import comparable
+
 NOT_REPORTED = "台账有、未报送"
 NOT_IN_REGISTER = "已报送、台账无"
 AMOUNT = "金额不符"
@@ -102,12 +104,14 @@ def normalize_code(values: pd.Series) -> pd.Series:
 
 
 def normalize_name(values: pd.Series) -> pd.Series:
-    """Organisation names compared without spaces and with full-width brackets.
+    """Organisation names as compared (``normalize_name_text``, vectorised).
 
-    >>> normalize_name(pd.Series(["广州 云智(集团)有限公司", None])).tolist()
-    ['广州云智（集团）有限公司', '']
+    >>> normalize_name(pd.Series(["广州 云智(集团)有限公司", "广州云智（集团）有限公司\u200b", None])).tolist()
+    ['广州云智（集团）有限公司', '广州云智（集团）有限公司', '']
     """
-    return _normalized(values, r"[\s()]", normalize_name_text)
+    # Names made only of CJK ideographs, ASCII digits, capitals and full-width brackets are their own
+    # normal form; anything else goes through the rule.
+    return _normalized(values, r"[^\x{4e00}-\x{9fff}0-9A-Z（）]", normalize_name_text)
 
 
 def member(values: pd.Series, pool) -> pd.Series:
@@ -122,7 +126,19 @@ def member(values: pd.Series, pool) -> pd.Series:
 
 
 def normalize_name_text(text) -> str:
-    return _plain(text).replace("(", "（").replace(")", "）")
+    """An organisation name as compared and shown on the boards: ``lib.text.comparable`` (the one rule
+    for "same name": width, case, blanks, invisible characters), written upper case with full-width
+    brackets so it reads as a Chinese name. Both are one-to-one on comparable's text: two names are
+    the same here exactly when ``comparable`` says so (the account's org, the register's 服务商, a row).
+
+    >>> normalize_name_text("广州ＡＢＣ云科技(有限)公司") == normalize_name_text(" 广州abc云科技（有限）公司\u200b")
+    True
+    >>> normalize_name_text("广州abc云科技（有限）公司"), normalize_name_text(None)
+    ('广州ABC云科技（有限）公司', '')
+    """
+    if text is None or text != text:  # None or NaN
+        return ""
+    return comparable(str(text)).upper().replace("(", "（").replace(")", "）")
 
 
 REPORTED_COLUMNS = ["voucher", "provider", "city", "code", "name", "amount", "row_id", "owner", "status", "at", "duplicate"]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
+from lib.auth.policy import comparable
 from lib.campaign import reconcile as rc
 
 from .conftest import att1, frame, voucher
@@ -69,6 +71,26 @@ def test_the_organisation_is_the_filers_not_the_name_typed_in_the_row():
     register = pd.DataFrame([voucher("V-000001")])
     typed = frame(att1("V-000001", provider="服务商乙") | {"provider_name": "服务商甲"})  # 乙 types 甲's name
     issues = rc.reconcile(typed, register)
+    assert kinds(issues) == sorted([(rc.PROVIDER, "V-000001"), (rc.NOT_REPORTED, "V-000001")])
+
+
+@pytest.mark.parametrize("listed", ["广州ＡＢＣ云科技有限公司", "广州abc云科技有限公司", "广州ABC云科技有限公司\u200b",
+                                    " 广州 ABC 云科技有限公司", "广州\u2060ABC云科技有限公司\u200e", "广州ABC云科技\u2800有限公司"],
+                         ids=["full-width letters", "lower case", "ZWSP", "blanks", "word joiner + LRM", "braille blank"])
+def test_the_register_names_the_provider_as_the_account_names_itself_the_same_rule_as_policy(listed):
+    """F18: a register line in another width, case or with an invisible character is the provider's own
+    voucher (policy.comparable calls the names equal), not a false 服务券属其他服务商."""
+    own = "广州ABC云科技有限公司"
+    assert comparable(own) == comparable(listed)  # the rule of the forms and the policy
+    register = pd.DataFrame([voucher("V-000001", provider=listed)])
+    issues = rc.reconcile(frame(att1("V-000001", provider=own)), register)
+    assert issues.empty
+    assert rc.bind(rc.reported_frame(frame(att1("V-000001", provider=own))), rc.register_frame(register))["conflict"].tolist() == [False]
+
+
+def test_a_name_that_differs_in_a_letter_is_still_another_provider():
+    register = pd.DataFrame([voucher("V-000001", provider="广州ABD云科技有限公司")])
+    issues = rc.reconcile(frame(att1("V-000001", provider="广州ABC云科技有限公司")), register)
     assert kinds(issues) == sorted([(rc.PROVIDER, "V-000001"), (rc.NOT_REPORTED, "V-000001")])
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from lib.forms import check_answers
 from lib.forms.types import BIDI_CHARS, INVISIBLE_CHARS, ValueProblem, clean_text, parse_number, quotable
+from lib.text import comparable
 
 #: Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt, Unicode 15.1) outside category Cf:
 #: Python's unicodedata does not expose the property, so the test carries the list.
@@ -28,7 +29,8 @@ def test_every_format_character_is_either_refused_as_a_direction_mark_or_dropped
 
 
 @pytest.mark.parametrize("char", ["\u200b", "\u200c", "\u200d", "\u2060", "\u2061", "\u2064", "\ufeff", "\u00ad", "\u180e",
-                                  "\U000e0041", "\U000e007f", "\ufe0f", "\u034f", "\u3164"])
+                                  "\U000e0041", "\U000e007f", "\ufe0f", "\u034f", "\u3164",
+                                  "\u2800"])
 @pytest.mark.parametrize("multiline", [False, True])
 def test_an_invisible_character_is_dropped_wherever_it_stands(char, multiline):
     assert clean_text(f"{char}新上{char}云项目{char}", multiline=multiline) == "新上云项目"
@@ -84,3 +86,17 @@ def test_numbers_dates_and_phones_in_other_scripts_are_refused_with_a_message(ca
 ], ids=["RLO", "ZWSP-LRM", "newline-NUL", "huge int", "list"])
 def test_quotable_shows_what_a_message_must_not_carry_as_code_points(value, shown):
     assert quotable(value) == shown
+
+
+@pytest.mark.parametrize("variant", ["新上云\u2800项目", "新上云\u0301项目", "新上云项目\u20dd", "新上云 项目", "新上云项目\u200b"],
+                         ids=["braille blank", "lone acute", "lone enclosing circle", "inner blank", "ZWSP"])
+def test_the_same_answer_rule_ignores_blanks_invisibles_and_lone_combining_marks(variant):
+    """F1 residual: what a reader cannot tell apart is the same answer for the duplicate check."""
+    assert comparable(variant) == comparable("新上云项目")
+
+
+def test_an_accent_on_its_letter_and_a_look_alike_letter_still_differ():
+    """Composed accents are letters (é is not e); look-alikes of other scripts are not folded (no
+    confusables table: it would merge names that differ)."""
+    assert comparable("cafe\u0301") == comparable("café") != comparable("cafe")
+    assert comparable("\u0415RP项目") != comparable("ERP项目")
