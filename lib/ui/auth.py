@@ -22,7 +22,7 @@ from lib.auth.errors import SessionInvalid, SignInError
 from lib.auth.oidc import map_identity
 from lib.auth.policy import page_keys
 from lib.auth.signin import Lockout, authenticate
-from lib.ui import context, state
+from lib.ui import context, errors, state
 
 COOKIE = "gd_session"
 
@@ -150,9 +150,9 @@ def account_box(account: Account) -> None:
         st.markdown(f"**{account.name or account.org or account.account}**{where}")
         st.caption(f"{roles.get(account.role, account.role)}　账号：{account.account}")
         if context.settings().auth_mode == "oidc":
-            st.button("退出登录", on_click=st.logout, key="auth:sign_out")
+            st.button("退出登录", on_click=errors.guarded(st.logout), key="auth:sign_out")
         else:
-            st.button("退出登录", on_click=sign_out, key="auth:sign_out")
+            st.button("退出登录", on_click=errors.guarded(sign_out), key="auth:sign_out")
         sync_cookie()
 
 
@@ -164,14 +164,14 @@ def sign_in_form() -> None:
         if notice:
             st.error(notice)
         if st.user.is_logged_in:
-            st.button("退出统一身份认证", on_click=st.logout)
+            st.button("退出统一身份认证", on_click=errors.guarded(st.logout))
         else:
-            st.button("使用统一身份认证登录", type="primary", on_click=st.login, args=(cfg.oidc_provider or None,) if cfg.oidc_provider else ())
+            st.button("使用统一身份认证登录", type="primary", on_click=errors.guarded(st.login), args=(cfg.oidc_provider or None,) if cfg.oidc_provider else ())
         return
     if notice:
         (st.info if notice == "您已退出登录。" else st.error)(notice)
     with st.form("sign_in"):
         st.text_input("账号", key=state.SIGN_IN_ACCOUNT)
         st.text_input("密码", type="password", key=state.SIGN_IN_PASSWORD)
-        st.form_submit_button("登录", type="primary", on_click=sign_in)
+        st.form_submit_button("登录", type="primary", on_click=errors.guarded(sign_in))
     sync_cookie()

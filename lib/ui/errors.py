@@ -38,9 +38,14 @@ def run_page(navigation) -> None:
 
 
 def guarded(func: Callable[..., Any], where: str = "") -> Callable[..., Any]:
-    """``func`` with the same handling as a page, for code that runs outside ``run_page``: a
-    fragment's own reruns (``st.fragment(run_every=...)``) call the fragment alone. Apply it under
-    ``st.fragment``."""
+    """``func`` with the same handling as a page, for code that runs outside ``run_page``:
+
+    - every widget callback: Streamlit runs ``on_click`` / ``on_change`` before the page script, so
+      outside ``run_page``; each one in the app is registered as ``on_click=errors.guarded(func)``
+      (tests/ui/test_errors.py checks that none is left bare). The message drawn in a callback
+      appears at the top of the page;
+    - a fragment's own reruns (``st.fragment(run_every=...)``) call the fragment alone: apply it
+      under ``st.fragment``."""
 
     @functools.wraps(func)
     def run(*args: Any, **kwargs: Any) -> Any:

@@ -22,7 +22,7 @@ import streamlit as st
 from lib.forms import FieldSpec, FormSpec, check_answers
 from lib.forms.types import REGISTRY
 from lib.forms.validate import is_blank
-from lib.ui import state
+from lib.ui import errors, state
 
 YES, NO = "是", "否"
 EARLIEST = dt.date(2000, 1, 1)
@@ -289,11 +289,11 @@ def _table(form: FormSpec, spec: FieldSpec, cities: tuple[str, ...], problems: M
                     key = _row_key(form, spec, i, sub)
                     st.session_state.setdefault(key, _empty_state(sub))
                     _draw(form, sub, key, cities, False)
-            columns[-1].button("删除", key=f"{state.table_data_key(form.id, spec.key)}:delete:{i}", on_click=_delete_row, args=(form, spec, i, cities), help=f"删除第 {i + 1} 行")
+            columns[-1].button("删除", key=f"{state.table_data_key(form.id, spec.key)}:delete:{i}", on_click=errors.guarded(_delete_row), args=(form, spec, i, cities), help=f"删除第 {i + 1} 行")
             if i in row_problems:
                 n, texts = row_problems[i]
                 _problem_note(anchor(form.id, spec.key, n), texts)
-    st.button(f"添加一行（{spec.label}）", key=f"{state.table_data_key(form.id, spec.key)}:add", on_click=_add_row, args=(form, spec, cities))
+    st.button(f"添加一行（{spec.label}）", key=f"{state.table_data_key(form.id, spec.key)}:add", on_click=errors.guarded(_add_row), args=(form, spec, cities))
 
 
 def _format(value: Any) -> str:
