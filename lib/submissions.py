@@ -4,9 +4,11 @@ Pages call these functions and show what they return; nothing is written unless 
 passes (drafts excepted: they keep what the filler typed so far). Every read and write is first
 authorised by ``lib.auth.policy`` (a refusal raises Forbidden and is audited as 拒绝访问): the row
 a filler corrects, and the new values too, so a correction cannot move a row out of the filler's
-scope. Fields the account answers (``from_account``) are filled from it when blank. A submit that
-repeats a live row of the same filer in every field of one of the form's ``unique`` groups is refused
-as a duplicate report (problem code ``duplicate_report``).
+scope; once a row has been submitted, not to another reviewer either (a filer cannot hand its
+returned row to another city's bureau by changing the row's city). Fields the account answers
+(``from_account``) are filled from it when blank. A submit that repeats a live row of the same filer
+in every field of one of the form's ``unique`` groups is refused as a duplicate report (problem code
+``duplicate_report``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from lib.auth.policy import CREATE, EDIT, account_answers, authorize, comparable
+from lib.auth.policy import CREATE, EDIT, account_answers, authorize, authorize_correction, comparable
 from lib.auth.scope import editable_records, get_record
 from lib.forms import FormProblem, FormSpec, check_answers
 from lib.store.base import Actor, Record, Store, StoreError
@@ -109,6 +111,8 @@ def _save(store, form, answers, actor, *, cities, row_id, base_rev, draft: bool)
             raise NotAllowed(f"记录 {row_id} 已提交，请直接修改后重新提交。")
         if not draft and current.status not in _NEXT_ON_SUBMIT:
             raise NotAllowed(f"记录 {row_id} 状态为「{current.status}」，不能再修改。")
+        if current.status != DRAFT:  # submitted once: its reviewer is fixed
+            authorize_correction(store, actor, form, current, outcome.values)
     if draft:
         return _write(store, form, actor, outcome.values, current, base_rev, draft=True)
     with _submit_lock(form.id):

@@ -18,6 +18,7 @@ filer's own name, credit code or city) must hold the account's value. A row's fi
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from lib.forms import FieldSpec, FormSpec
@@ -170,6 +171,35 @@ def can(user: Actor, action: str, form: FormSpec | None = None, row: Record | Ma
         # a filer never reviews its own row, even where a form's reviewer role also files it
         return isinstance(row, Record) and _in_scope(user, form, row) and not _own(user, row)
     return False
+
+
+def review_scope(form: FormSpec, row: Record, values: Mapping[str, Any] | None = None) -> str:
+    """What decides which reviewer gets ``row`` (with ``values`` instead of its own, when given): its
+    city, compared as ``comparable``, when the form's reviewer works by city; "" when one reviewer
+    sees every row (the province)."""
+    if form.reviewed_by != "city":
+        return ""
+    return comparable(row_city(form, row if values is None else replace(row, values=dict(values))))
+
+
+def moves_reviewer(form: FormSpec, row: Record, values: Mapping[str, Any]) -> bool:
+    """Whether ``values`` would hand ``row`` to another reviewer than its own."""
+    return review_scope(form, row, values) != review_scope(form, row)
+
+
+def authorize_correction(store: Store, user: Actor, form: FormSpec, row: Record, values: Mapping[str, Any]) -> None:
+    """For a row already submitted (the caller knows the statuses): return if correcting it with
+    ``values`` keeps it with its reviewer, else audit the refusal (拒绝访问) and raise Forbidden naming
+    the field. Otherwise the filer would choose who reviews its row, and the reviewer who returned it
+    would lose sight of it and of its return history."""
+    if not moves_reviewer(form, row, values):
+        return
+    label = form.field(city_field(form)).label
+    message = (f"记录 {row.id} 已提交过，「{label}」不能再从「{quotable(row_city(form, row))}」改为"
+               f"「{quotable(row_city(form, replace(row, values=dict(values))))}」：它决定由哪个地市审核。"
+               f"如{label}填错，请撤回后重新填报（新填一条记录）。")
+    store.log_event(user, DENIED, form_id=form.id, row_id=row.id, note=f"{ACTION_NAMES[EDIT]}：{message}")
+    raise Forbidden(message, action=EDIT, form_id=form.id, row_id=row.id)
 
 
 def _refusal(user: Actor, action: str, form: FormSpec | None, row, row_id: str) -> str:

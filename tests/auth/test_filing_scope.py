@@ -105,6 +105,55 @@ def test_a_correction_within_scope_still_goes_through(store, catalog, actors):
     assert fixed.ok and fixed.record.values["remarks"] == "已核实"
 
 
+def _city_bureau(city: str) -> Actor:
+    return Actor(f"city_{city}", "city", f"{city}市工业和信息化局", city)
+
+
+def test_a_returned_row_cannot_be_handed_to_another_citys_reviewer(store, catalog, actors):
+    """F19: the city of a lead unit's 附件2 row decides which bureau reviews it. Returned by its bureau,
+    it was resubmitted with another city and vanished from that bureau (with its return history)."""
+    lead, form = actors["lead"], catalog.form("att2")
+    row = next(r for r in submissions.my_records(store, form, lead) if r.status == submissions.SUBMITTED)
+    home = row.values["city"]
+    other = next(c for c in cities(catalog) if c != home)
+    assert review.return_for_changes(store, form, _city_bureau(home), {row.id: row.rev}, "资金到位情况不实").done
+    current = store.get("att2", row.id)
+    full_width = "".join(chr(ord(ch) + 0xFEE0) if ch.isascii() else ch for ch in other)  # no disguise helps
+    for moved in (other, f" {full_width}\u200b"):
+        with pytest.raises(Forbidden) as refused:
+            submissions.submit(store, form, dict(current.values, city=moved), lead, cities=cities(catalog),
+                               row_id=row.id, base_rev=current.rev)
+        message = str(refused.value)
+        assert row.id in message and "请撤回后重新填报" in message and f"「{home}」" in message
+        audited = denials(store)[-1]
+        assert (audited.account, audited.form_id, audited.row_id) == (lead.account, "att2", row.id)
+        assert "请撤回后重新填报" in audited.note
+    after = store.get("att2", row.id)
+    assert (after.rev, after.status, after.values["city"]) == (current.rev, current.status, home)  # nothing written
+    fixed = submissions.submit(store, form, dict(current.values, remarks="已核实"), lead, cities=cities(catalog),
+                               row_id=row.id, base_rev=current.rev)
+    assert fixed.ok and fixed.record.status == submissions.RESUBMITTED and fixed.record.values["city"] == home
+
+
+def test_a_draft_never_submitted_may_still_change_its_city(store, catalog, actors):
+    lead, form = actors["lead"], catalog.form("att2")
+    row = next(r for r in submissions.my_records(store, form, lead) if r.status == submissions.SUBMITTED)
+    other = next(c for c in cities(catalog) if c != row.values["city"])
+    draft = submissions.save_draft(store, form, dict(row.values, project_name="另一个项目", city=row.values["city"]), lead,
+                                   cities=cities(catalog))
+    moved = submissions.save_draft(store, form, dict(draft.record.values, city=other), lead, cities=cities(catalog),
+                                   row_id=draft.record.id, base_rev=draft.record.rev)
+    assert moved.ok and moved.record.values["city"] == other
+
+
+def test_a_form_the_province_reviews_has_one_reviewer_for_every_city(catalog, store):
+    from lib.auth.policy import moves_reviewer
+
+    att3 = catalog.form("att3")  # filed by the cities, reviewed by the province
+    row = store.records("att3")[0]
+    assert not moves_reviewer(att3, row, dict(row.values, city="佛山" if row.values["city"] != "佛山" else "广州"))
+
+
 # --- duplicate reports ------------------------------------------------------------------------
 
 
