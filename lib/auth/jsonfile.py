@@ -54,15 +54,16 @@ class JsonFile:
                 self._cached = (stamp, json.loads(self.path.read_text(encoding="utf-8")))
             return json.loads(json.dumps(self._cached[1]))
 
-    def update(self, change: Callable[[Any], Any]) -> Any:
+    def update(self, change: Callable[[Any], Any], *, always_write: bool = False) -> Any:
         """Under the lock: read, ``change(doc)`` in place (its return value is returned), write atomically
-        (not at all when ``change`` left the document as it was)."""
+        (not at all when ``change`` left the document as it was, unless ``always_write``: a caller whose
+        every call must cost the same, whatever it changed, such as a sign-in attempt)."""
         self._lock.acquire()
         try:
             doc = self.read()
             before = json.dumps(doc, sort_keys=True)
             result = change(doc)
-            if json.dumps(doc, sort_keys=True) != before:
+            if always_write or json.dumps(doc, sort_keys=True) != before:
                 self._write(doc)
             return result if result is not None else doc
         finally:
@@ -81,3 +82,7 @@ class JsonFile:
             Path(tmp).unlink(missing_ok=True)
             raise
         fsync_dir(self.path.parent)
+        stamp = self._stamp()
+        if stamp is not None:  # what was just written is the cache: the next read need not parse it again
+            with self._mutex:
+                self._cached = (stamp, json.loads(json.dumps(doc)))

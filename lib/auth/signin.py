@@ -3,7 +3,8 @@ a password (an unknown account name is not logged either: people type passwords 
 
 A refusal tells the person nothing about the account: every failure (unknown account, wrong
 password, locked, disabled, a password too long to be one) gives the same message after the same
-work — one bcrypt check at the configured cost (``passwords.check_password``). The attempt is counted
+work — one bcrypt check at the configured cost (``passwords.check_password``) and one locked, fsynced
+rewrite of the accounts file (``AccountsFile.reserve_attempt``). The attempt is counted
 under the accounts-file lock before the password is checked (``AccountsFile.reserve_attempt``), so
 parallel attempts cannot check more passwords than the lockout allows. The audit trail, which only
 the province and the administrator read, records the true reason.
@@ -21,7 +22,7 @@ from .errors import AccountLocked, SignInError
 from .passwords import ROUNDS, check_password
 
 UNKNOWN_ACTOR = Actor(account="（未知账号）", role="")
-MAX_ACCOUNT = 64  # no account id is longer (accounts.ACCOUNT_ID); a longer one is not looked up
+MAX_ACCOUNT = 64  # no account id is longer (accounts.ACCOUNT_ID)
 
 
 @dataclass(frozen=True)
@@ -52,10 +53,11 @@ def authenticate(
     Each outcome is written to the audit trail of ``store`` when given (登录 / 登录失败 / 账号锁定).
     ``rounds``: the bcrypt cost every attempt pays (the cost real accounts are hashed with).
     """
-    account = account.strip()
-    attempt = (accounts.reserve_attempt(account, now=now, limit=lockout.attempts, lock_minutes=lockout.minutes)
-               if 0 < len(account) <= MAX_ACCOUNT else None)
-    found = attempt.account if attempt is not None else None
+    # Every name takes the same path (an empty or over-long one too, cut to a length no account id
+    # has, so it is found by no one): the file work of the attempt is no hint either.
+    account = account.strip()[: MAX_ACCOUNT + 1]
+    attempt = accounts.reserve_attempt(account, now=now, limit=lockout.attempts, lock_minutes=lockout.minutes)
+    found = attempt.account
     checkable = found is not None and attempt.locked_until is None
     right = check_password(password, found.password_hash if checkable else "", rounds=rounds)
     if found is None:

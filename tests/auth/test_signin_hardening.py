@@ -157,3 +157,42 @@ def test_a_password_over_72_bytes_is_refused_even_when_its_first_72_match(accoun
     assert authenticate(accounts, "long", long, now=NOW, rounds=4).account == "long"
     with pytest.raises(SignInError):
         authenticate(accounts, "long", long + "x", now=NOW, rounds=4)  # bcrypt alone would say yes
+
+
+def test_every_failed_attempt_does_the_same_file_work(accounts, gz, monkeypatch):
+    """F10: only a real account's attempt used to rewrite and fsync the accounts file (~35 ms against
+    ~11 ms for an unknown name, and a name over 64 characters skipped the file): the file work told
+    real accounts from unknown ones. Counted, never timed: locks, atomic replaces and fsyncs."""
+    import os
+
+    from lib.auth import jsonfile
+
+    locked = Account("locked", "province", password_hash=hash_password(PASSWORD, rounds=4),
+                     locked_until=(NOW + dt.timedelta(minutes=5)).isoformat())
+    accounts.add_many([locked, Account("off", "province", disabled=True, password_hash=hash_password(PASSWORD, rounds=4)),
+                       Account("sso_only", "province")])
+    done: list[str] = []
+    for name in ("fsync", "replace"):
+        real = getattr(os, name)
+        monkeypatch.setattr(jsonfile.os, name, lambda *a, _real=real, _name=name: (done.append(_name), _real(*a))[1])
+    real_acquire = accounts.file._lock.acquire
+    monkeypatch.setattr(accounts.file._lock, "acquire", lambda *a, **k: (done.append("lock"), real_acquire(*a, **k))[1])
+    cases = {
+        "unknown account": "nobody_here",
+        "name of 65 characters": "x" * 65,
+        "name of 10,000 characters": "x" * 10_000,
+        "empty name": "  ",
+        "wrong password": "city_gz",
+        "locked account": "locked",
+        "disabled account, right password": "off",
+        "single sign-on account": "sso_only",
+    }
+    work = {}
+    for case, account in cases.items():
+        done.clear()
+        with pytest.raises(SignInError):
+            authenticate(accounts, account, PASSWORD if case != "wrong password" else "wrong-pass1", now=NOW, rounds=ROUNDS)
+        work[case] = sorted(done)
+    assert work["unknown account"] == ["fsync", "fsync", "lock", "replace"]  # file and folder fsynced, one rename
+    assert {case: w for case, w in work.items() if w != work["unknown account"]} == {}
+    assert accounts.get("locked").failed_attempts == 0 and accounts.get("city_gz").failed_attempts == 1
