@@ -99,3 +99,35 @@ def test_after_a_resubmission_the_page_stops_editing_and_the_next_project_is_a_n
     assert first.values["voucher_no"] == first_voucher and first.values["project_name"] == "第一个项目"
     assert first.values["monthly_active_users"] == 7 and first.rev == 2
     assert stored(app_server, second_id).values["project_name"] == "第二个项目"
+
+
+def test_going_back_after_a_submit_does_not_reopen_the_row_and_the_next_project_is_a_new_row(app_server, page):
+    """Issue 9, bad input "pressing back after a submit": the back button leads to the draft's
+    address ``?row=X``; X is not reopened, so the next project typed becomes a new row."""
+    sign_in(page, app_server.url, ACCOUNT)
+    go(page, "在线填报")
+    page.get_by_text("服务商信息").wait_for()
+    first_voucher = fill_valid_att1(page, voucher="SYQ-2019-4406-90011", project="后退前的项目")
+    page.get_by_role("button", name="保存草稿").click()
+    saved = page.get_by_text(re.compile("草稿已保存"))
+    saved.wait_for()
+    row_id = re.search(r"记录编号 ([^\s，。（]+)", saved.inner_text()).group(1)
+    page.get_by_role("button", name="提交", exact=True).click()
+    page.get_by_text(re.compile(f"提交成功！记录编号 {row_id}")).wait_for()
+
+    page.go_back()  # the address of the draft, ?row=X
+    page.get_by_text(re.compile(f"记录 {row_id} 已提交")).wait_for()
+    assert page.get_by_role("button", name=f"打开修改记录 {row_id}").count() == 1
+    assert not page.get_by_text("正在修改记录").count()
+    assert "row=" not in page.url, page.url
+
+    fill_valid_att1(page, voucher="SYQ-2019-4406-90012", project="后退后输入的下一个项目")
+    page.get_by_role("button", name="提交", exact=True).click()
+    second = page.get_by_text(re.compile("提交成功！记录编号"))
+    second.wait_for()
+    second_id = re.search(r"记录编号 (\S+)（", second.inner_text()).group(1)
+
+    assert second_id != row_id
+    first = stored(app_server, row_id)
+    assert first.values["voucher_no"] == first_voucher and first.values["project_name"] == "后退前的项目" and first.rev == 2
+    assert stored(app_server, second_id).values["project_name"] == "后退后输入的下一个项目"
