@@ -77,3 +77,25 @@ def test_a_first_start_with_a_broken_form_seeds_the_others_and_people_can_sign_i
         assert signed.account == provider and accounts.get("city_gz") is not None
     finally:
         store.close()
+
+
+def test_a_demo_account_the_account_rules_refuse_is_skipped_and_said(tmp_path, caplog):
+    """An organisation taken from the store (an edited workbook, say) with a direction override would
+    make an account whose every filing fails its own locked field: it is left out, the others written."""
+    from lib.auth.accounts import AccountsFile
+    from lib.demo.accounts import seed_demo_accounts
+    from lib.store.base import Record
+
+    catalog = load_catalog(ROOT / "forms")
+    stamp = dt.datetime(2020, 9, 10, 9)
+
+    class OneRowStore:
+        def records(self, form_id):
+            if form_id != "att1":
+                return []
+            return [Record("att1", "r1", 1, "已提交", 1, "bad_provider", "\u202e广州某某科技有限公司", "广州", stamp, stamp, "bad_provider")]
+
+    accounts = AccountsFile(tmp_path / "accounts.json")
+    written = seed_demo_accounts(accounts, OneRowStore(), catalog, rounds=4)
+    assert accounts.get("bad_provider") is None and "演示账号 bad_provider 未创建" in caplog.text
+    assert written == len(accounts) and accounts.get("province") is not None and accounts.get("city_gz") is not None
