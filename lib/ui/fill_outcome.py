@@ -15,6 +15,7 @@ from lib.store.base import Actor, Store, StoreError
 from lib.submissions import record_for_edit
 from lib.ui import browser, errors, fill, record_view, widgets
 
+
 def panel_key(form: FormSpec) -> str:
     """The key of the container the outcome (or receipt, or question) is drawn in."""
     return f"fill-outcome-{form.id}"
