@@ -3,7 +3,7 @@
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from lib.ui import auth, browser, errors, locale
+from lib.ui import auth, browser, context, errors, health, locale
 
 # Streamlit runs the first script run of a process inside its legacy pages/ wrapper (our pages/
 # folder triggers it) until st.navigation switches that off; widgets drawn in that run get ids
@@ -40,4 +40,5 @@ if legacy_first_run:
 if account is not None:
     auth.account_box(account)
     browser.close_sidebar_on_phones()
+    health.store_problems(account, context.store())
 errors.run_page(navigation)

@@ -218,6 +218,11 @@ class Store(abc.ABC):
     def refresh(self) -> None:
         """Catch up with changes other processes or instances made (cheap when there are none)."""
 
+    def problems(self) -> list[str]:
+        """What the backend could not write and keeps trying, in Chinese, for the people who run the
+        app (e.g. a write Google refused); empty when every accepted change is where it belongs."""
+        return []
+
     def snapshot(self, form_id: str) -> pd.DataFrame:
         """All rows of a form as a DataFrame: system columns first, then field keys."""
         recs = self.records(form_id)

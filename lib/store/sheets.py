@@ -78,7 +78,6 @@ class SheetsStore(Store):
         empty when every accepted change is in the spreadsheet or merely waiting for the network."""
         return self.sync.problems()
 
-
     def records(self, form_id: str) -> list[Record]:
         self.sync.refresh(force=False)
         with self.sync.state_lock:
