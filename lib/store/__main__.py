@@ -46,8 +46,10 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         print(f"正在从日志{'重建' if args.command == 'rebuild' else '写入'}工作簿 {store.workbook_path} …", flush=True)
         try:
-            stamp = materialise(store, not_imported="按日志重建" if args.command == "rebuild" else None,
-                                lock_timeout=getattr(args, "wait", None))
+            # The command line knows no form rules, so it never imports a person's edits (they would skip the
+            # form's checks and the review lock): it keeps the edited file as a backup, and the app imports it.
+            why = "按日志重建" if args.command == "rebuild" else "命令行写入时不加载表单规则，请在应用中保存修改后的工作簿以导入"
+            stamp = materialise(store, not_imported=why, lock_timeout=getattr(args, "wait", None))
         except TimeoutError:
             print("工作簿正由运行中的应用维护（它会自动按日志重写）。如需强制重建，请先停止应用再运行本命令。",
                   file=sys.stderr)

@@ -76,3 +76,16 @@ def test_factory_opens_the_local_backend_and_closes_all(tmp_path):
             s.records("site_check")
     with pytest.raises(ValueError, match="未知的存储后端"):
         open_store("excel", data_dir=tmp_path)
+
+
+def test_materialise_from_the_command_line_never_imports_a_persons_edits(data_dir, capsys):
+    """The command line knows no form rules (checks, the review lock), so an edited file is kept as a
+    backup and not imported: only the app, which has the rules, imports a person's edits."""
+    wb = openpyxl.load_workbook(data_dir / "campaign.xlsx")
+    wb["现场检查记录"]["M2"] = 99
+    wb.save(data_dir / "campaign.xlsx")
+    assert main(["materialise", str(data_dir)]) == 0
+    assert len(list(data_dir.glob("campaign.external-*.xlsx"))) == 1
+    with LocalStore(data_dir, background=False) as store:
+        assert [r.values.get("count") for r in store.records("site_check")] == [2, None]
+        assert any("命令行写入时不加载表单规则" in e.note for e in store.audit())
