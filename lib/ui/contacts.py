@@ -8,13 +8,7 @@ import re
 import streamlit as st
 
 from lib.forms.spec import Contact
-
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
-
-
-def _plain(text: str) -> str:
-    """``text`` shown as written, whatever markdown characters it holds."""
-    return _MARKDOWN.sub(r"\\\1", text)
+from lib.ui.record_view import plain_text
 
 
 def contact_line(contact: Contact) -> str:
@@ -23,14 +17,14 @@ def contact_line(contact: Contact) -> str:
     >>> contact_line(Contact(name="李工", unit="工业互联网处", topic="附件1", phone="020-8313 3000", email="a@b.cn"))
     '**李工**（工业互联网处）　附件1　电话 [020\\\\-8313 3000](tel:02083133000)　邮箱 <a@b.cn>'
     """
-    parts = [f"**{_plain(contact.name)}**" + (f"（{_plain(contact.unit)}）" if contact.unit else "")]
+    parts = [f"**{plain_text(contact.name)}**" + (f"（{plain_text(contact.unit)}）" if contact.unit else "")]
     if contact.topic:
-        parts.append(_plain(contact.topic))
+        parts.append(plain_text(contact.topic))
     if contact.phone:
         dial = re.sub(r"[^\d+]", "", contact.phone)
-        parts.append(f"电话 [{_plain(contact.phone)}](tel:{dial})" if dial else f"电话 {_plain(contact.phone)}")
+        parts.append(f"电话 [{plain_text(contact.phone)}](tel:{dial})" if dial else f"电话 {plain_text(contact.phone)}")
     if contact.email:
-        parts.append(f"邮箱 <{contact.email}>" if re.fullmatch(r"[^\s<>@]+@[^\s<>@]+", contact.email) else f"邮箱 {_plain(contact.email)}")
+        parts.append(f"邮箱 <{contact.email}>" if re.fullmatch(r"[^\s<>@]+@[^\s<>@]+", contact.email) else f"邮箱 {plain_text(contact.email)}")
     return "　".join(parts)
 
 

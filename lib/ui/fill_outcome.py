@@ -29,14 +29,14 @@ def show_outcome(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, 
     kind = done["kind"]
     with st.container(key=panel_key(form)):
         if kind == "problems":
-            links = [f"- [{record_view.plain(p['message'])}](#{widgets.anchor(form.id, p['field'], p['row'])})" for p in done["problems"]]
+            links = [f"- [{record_view.plain_text(p['message'])}](#{widgets.anchor(form.id, p['field'], p['row'])})" for p in done["problems"]]
             st.error(f"{done['text']}，请修改以下 {len(links)} 处问题（点击跳到该处，问题也标在各字段下方）：\n\n" + "\n".join(links))
         elif kind in ("refused", "conflict"):
-            st.error(record_view.plain(done["text"]))
+            st.error(record_view.plain_text(done["text"]))
         elif kind == "saved":
-            st.success(record_view.plain(done["text"]))
+            st.success(record_view.plain_text(done["text"]))
         else:
-            st.info(record_view.plain(done["text"]))
+            st.info(record_view.plain_text(done["text"]))
         if kind == "conflict":
             left, right = st.columns(2)
             left.button("重新载入最新版本（放弃我的修改）", on_click=errors.guarded(fill.reload_row), args=(store, form, actor, cities), width="stretch")
@@ -72,7 +72,7 @@ def show_notes(form: FormSpec) -> None:
         st.warning(f"记录 {row['id']} 刚刚已经提交，现在再次打开修改它。如要填报下一个项目，请点“放弃修改，新建一条”。")
     done = fill.outcome(form)
     if done and done["kind"] == "copied":
-        st.info(record_view.plain(done["text"]))
+        st.info(record_view.plain_text(done["text"]))
 
 
 def _back_to_my_rows(form: FormSpec) -> None:

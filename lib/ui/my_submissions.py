@@ -32,7 +32,7 @@ def _withdraw(store: Store, form: FormSpec, actor: Actor, record: Record) -> Non
 def actions(store: Store, form: FormSpec, actor: Actor, record: Record, reason: str) -> None:
     """Open to correct and withdraw for a row still in the filer's hands; a note for a finished one."""
     if record.status == submissions.RETURNED:
-        st.warning(f"审核意见（退回修改）：{record_view.plain(reason) or '（未填写原因）'}\n\n请打开修改，改正后重新提交。")
+        st.warning(f"审核意见（退回修改）：{record_view.plain_text(reason) or '（未填写原因）'}\n\n请打开修改，改正后重新提交。")
     if record.status in FINISHED:
         st.caption(f"状态为「{record.status}」的记录不能再修改，可以查看和打印。")
         return

@@ -22,7 +22,7 @@ from lib.store.base import Record
 _MARKDOWN = re.compile(r"([!-/:-@\[-`{-~])")
 
 
-def plain(text: str) -> str:
+def plain_text(text: str) -> str:
     """``text`` shown as typed in Streamlit markdown: for whatever a person typed (a reviewer's
     return reason, a refusal quoting an answer), so it cannot bring a link or an image to the page."""
     return _MARKDOWN.sub(r"\\\1", text)
@@ -33,7 +33,9 @@ def _label(answer: Answer) -> str:
 
 
 def show(form: FormSpec, values: dict, cities: tuple[str, ...], *, warnings: list[str] | None = None) -> None:
-    """Draw every section of the row ``values`` read-only; ``warnings`` (texts) above them."""
+    """Draw every section of the row ``values`` read-only; ``warnings`` (texts) above them. st.table
+    renders Markdown in its cells: what the filler typed is escaped, so a reviewer never gets a link
+    or an image from an answer."""
     if warnings:
         st.warning("请留意：\n\n" + "\n".join(f"- {w}" for w in warnings))
     for section in answered_sections(form, values, cities):
@@ -44,13 +46,13 @@ def show(form: FormSpec, values: dict, cities: tuple[str, ...], *, warnings: lis
                 plain.append(answer)
                 continue
             if plain:  # consecutive plain fields as one two-column table, in form order
-                st.table(pd.DataFrame({"字段": [_label(a) for a in plain], "内容": [a.text for a in plain]}),
+                st.table(pd.DataFrame({"字段": [_label(a) for a in plain], "内容": [plain_text(a.text) for a in plain]}),
                          hide_index=True, hide_header=True)
                 plain = []
             if answer is not None:
                 st.caption(f"{answer.label}（{len(answer.rows)} 行）")
                 if answer.rows:
-                    st.table(pd.DataFrame(answer.rows), hide_index=True)
+                    st.table(pd.DataFrame([{k: plain_text(v) for k, v in row.items()} for row in answer.rows]), hide_index=True)
 
 
 def print_button(form: FormSpec, record: Record, cities: tuple[str, ...], *, key: str) -> None:

@@ -69,7 +69,7 @@ def read_and_act(store: Store, form: FormSpec, actor: Actor, records: list[Recor
         st.markdown(f"**{record.id}**　第 {record.rev} 版　{record.status}")
         st.caption(f"{record.org or record.owner}　{value_text(None, record.updated_at)}")
         if reasons.get(record.id):
-            st.caption(f"上次退回原因：{record_view.plain(reasons[record.id])}")
+            st.caption(f"上次退回原因：{record_view.plain_text(reasons[record.id])}")
         record_view.print_button(form, record, cities, key=f"review:print:{record.id}")
         if record.status not in review.AWAITING:
             st.caption(f"状态为「{record.status}」，不能审核。")
@@ -111,7 +111,7 @@ def _confirmation(store: Store, form: FormSpec, actor: Actor) -> bool:
         st.warning(f"即将一次通过 {len(picks):,} 条记录。通过后填报单位不能再修改这些记录。请确认这些记录都已核对。")
     else:
         st.warning(f"即将一次退回 {len(picks):,} 条记录，{len(picks):,} 份填报将退回填报单位重新修改，"
-                   f"退回原因：{record_view.plain(st.session_state.get(REASON, '').strip())}。请确认。")
+                   f"退回原因：{record_view.plain_text(st.session_state.get(REASON, '').strip())}。请确认。")
     verb = "通过" if approve else "退回"
     left, right = st.columns(2)
     left.button(f"确认{verb} {len(picks):,} 条", type="primary", width="stretch", key="review:confirm_yes",

@@ -63,3 +63,11 @@ def sign_in(at, actor):
         accounts.add_many([Account(actor.account, actor.role, org=actor.org, city=actor.city)])
     at.session_state[state.SESSION] = SessionTokens(cfg.data_dir, accounts).issue(actor.account, now=dt.datetime.now(), hours=1)
     return at
+
+
+def unescaped(markdown: str) -> str:
+    """What a person reads of Markdown text in which the page escaped what someone typed
+    (lib.ui.record_view.plain_text): AppTest gives the Markdown source."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", markdown)

@@ -10,7 +10,7 @@ from lib.demo.seed import generate
 from lib.forms.columns import sheet_spec
 from lib.store.base import Actor
 
-from .conftest import sign_in
+from .conftest import sign_in, unescaped
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "my_submissions.py")
@@ -102,7 +102,7 @@ def test_an_approved_row_is_read_and_printed_not_edited(app_env, catalog, reopen
     next(s for s in at.selectbox if s.label == "选择一条记录").set_value(approved.id).run()
     assert not at.exception
     assert not [b for b in at.button if b.label in ("打开修改", "撤回")]
-    shown = "\n".join(str(v) for t in at.table for v in t.value.to_numpy().ravel())
+    shown = unescaped("\n".join(str(v) for t in at.table for v in t.value.to_numpy().ravel()))
     for key in ("client_name", "project_name", "voucher_no", "implementation_content"):
         assert approved.values[key] in shown
     assert "None" not in shown and "nan" not in shown

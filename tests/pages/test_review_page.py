@@ -13,7 +13,7 @@ from lib.demo.seed import generate
 from lib.forms.columns import sheet_spec
 from lib.store.base import Actor
 
-from .conftest import sign_in
+from .conftest import sign_in, unescaped
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "review.py")
@@ -51,11 +51,11 @@ def test_the_whole_row_is_read_beside_its_own_approve(filed, reopen):
     target = filed[3]
     at = _page()
     next(s for s in at.selectbox if s.label.startswith("查看记录")).set_value(target.id).run()
-    shown = "\n".join(str(v) for t in at.table for v in t.value.to_numpy().ravel())
+    shown = unescaped("\n".join(str(v) for t in at.table for v in t.value.to_numpy().ravel()))
     for key in ("provider_name", "client_name", "voucher_no", "project_name", "implementation_content"):
         assert target.values[key] in shown, key
     contact = target.values["contacts"][0]["contact_name"]  # a table field, shown as a small table
-    assert any(contact in t.value.to_numpy().ravel() for t in at.table if "姓名" in t.value.columns)
+    assert any(contact in map(unescaped, t.value.to_numpy().ravel()) for t in at.table if "姓名" in t.value.columns)
     assert "None" not in shown and "nan" not in shown
     assert [d for d in at.get("download_button") if d.label.startswith("打印视图")]
 
@@ -168,3 +168,17 @@ def test_a_returned_rows_reason_is_shown_to_the_reviewer_as_typed(filed, reopen)
     next(s for s in at.selectbox if s.label.startswith("查看记录")).set_value(target.id).run()
     [shown] = [c.value for c in at.caption if c.value.startswith("上次退回原因")]
     assert "](http" not in shown and "\\[说明\\]" in shown
+
+
+def test_an_answer_is_shown_to_the_reviewer_as_typed_not_as_markdown(app_env, catalog, reopen):
+    """st.table renders Markdown in its cells: a filler's answer must not bring a link or an image."""
+    store = reopen()
+    store.ensure_sheet(sheet_spec(catalog.form("att1")))
+    row = generate(catalog, rows=20, seed=7)["att1"][0]
+    typed = "[请点此核对](http://example.invalid/x) ![图](http://example.invalid/a.png)"
+    record = store.append("att1", dict(row.values, implementation_content=typed), actor=row.actor, status="已提交")
+    at = _page()
+    next(s for s in at.selectbox if s.label.startswith("查看记录")).set_value(record.id).run()
+    cells = [str(v) for t in at.table for v in t.value.to_numpy().ravel()]
+    [cell] = [c for c in cells if "请点此核对" in c]
+    assert "](http" not in cell and "![" not in cell and unescaped(cell) == typed
