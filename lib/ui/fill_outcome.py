@@ -65,8 +65,8 @@ def show_offer(form: FormSpec, cities: tuple[str, ...]) -> None:
 
 
 def show_notes(form: FormSpec) -> None:
-    """Notes for the top of the form: a row this session submitted is open again (the back button
-    leads there too), a new row was copied from another."""
+    """Notes for the top of the form: a row this session submitted is open again (asked for from
+    我的填报 or the note of ``show_offer``), a new row was copied from another."""
     row = fill.editing(form)
     if row and row["id"] in fill.submitted(form):
         st.warning(f"记录 {row['id']} 刚刚已经提交，现在再次打开修改它。如要填报下一个项目，请点“放弃修改，新建一条”。")

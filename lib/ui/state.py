@@ -48,8 +48,8 @@ def receipt_key(form_id: str) -> str:
 
 
 def submitted_key(form_id: str) -> str:
-    """Ids of the rows this session submitted: one opened again (from 我的填报, or by the browser's
-    back button) is shown with a note saying so."""
+    """Ids of the rows this session submitted: the address alone (the browser's back button) does not
+    open them again (lib.ui.fill); one opened deliberately is shown with a note saying so."""
     return f"fill:{form_id}:submitted"
 
 
