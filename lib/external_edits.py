@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lib.auth.policy import EDIT, account_answers, can, comparable
+from lib.auth.policy import EDIT, account_answers, can, comparable, moves_reviewer
 from lib.forms import CampaignSpec, FormDefinitionError, FormProblem, FormSpec, check_answers, load_catalog
 from lib.store.base import Actor, Record
 from lib.store.codec import same_value
@@ -72,7 +72,7 @@ def rule_on_edit(form: FormSpec, campaign: CampaignSpec, current: Record, edited
     if current.status in locking:
         return EditRuling(locked=f"状态为「{current.status}」，已审核或已撤回的记录只能在系统中处理")
     refused: dict[str, str] = {}
-    wanted = _in_scope(form, current, edited, refused)
+    wanted = _in_scope(form, campaign, current, edited, refused)
     draft = current.status == statuses.get(DRAFT_STATUS)
     cities = tuple(campaign.cities)
     before = check_answers(form, dict(current.values), cities=cities, draft=draft)
@@ -102,13 +102,15 @@ def rule_on_edit(form: FormSpec, campaign: CampaignSpec, current: Record, edited
     return EditRuling(values=values, refused=refused)
 
 
-def _in_scope(form: FormSpec, current: Record, edited: dict[str, Any], refused: dict[str, str]) -> dict[str, Any]:
+def _in_scope(form: FormSpec, campaign: CampaignSpec, current: Record, edited: dict[str, Any],
+              refused: dict[str, str]) -> dict[str, Any]:
     """The edited fields a person may change at all, the others put in ``refused`` with the reason.
 
     The row's filer is judged as the policy judges a correction by the filer itself: the account
     is the one that filed the row (its organisation and city are on the row).
     """
     filer = Actor(current.owner, form.filled_by, org=current.org, city=current.city)
+    draft = campaign.statuses.get(DRAFT_STATUS)
     own = account_answers(form, filer)
     fields = {f.key: f for f in form.all_fields()}
     wanted: dict[str, Any] = {}
@@ -127,6 +129,8 @@ def _in_scope(form: FormSpec, current: Record, edited: dict[str, Any], refused: 
                 wanted[key] = mine
         elif not can(filer, EDIT, form, {key: value}):
             refused[key] = "改后的值超出填报单位的范围（如其他地市），不能在工作簿中修改"
+        elif current.status != draft and moves_reviewer(form, current, {**current.values, key: value}):
+            refused[key] = "这一项决定由哪个地市审核，记录提交后不能修改；如填错，请撤回后重新填报"
         else:
             wanted[key] = value
     return wanted

@@ -260,3 +260,20 @@ def test_a_city_field_the_account_does_not_answer_still_stays_in_the_filers_city
     ruling = rule_on_edit(form, catalog.campaign, row, {"where": "广州", "spent": 60.0})
     assert ruling.refused == {"where": "改后的值超出填报单位的范围（如其他地市），不能在工作簿中修改"}
     assert ruling.values == {"spent": 60.0, "ratio": 60.0}
+
+
+@pytest.mark.parametrize("status, moved", [("已提交", False), ("退回修改", False), ("草稿", True)])
+def test_the_field_that_picks_the_reviewer_is_not_changed_in_the_workbook_after_submission(tmp_path, catalog, status, moved):
+    """附件2 is reviewed by the bureau of its city: once submitted, the file cannot hand it to another
+    city's reviewer (as a correction on the page cannot); a draft may still change its city."""
+    form = catalog.form("att2")
+    lead = Actor("lead_001", "lead_unit", org="清远市某某科技有限公司")
+    with LocalStore(tmp_path, background=False) as store:
+        store.ensure_sheet(sheet_spec(form))
+        row = store.append("att2", {"project_name": "某标杆项目", "city": "清远"}, actor=lead, status=status)
+    ruling = rule_on_edit(form, catalog.campaign, row, {"city": "广州"})
+    if moved:
+        assert "city" not in ruling.refused
+    else:
+        assert ruling.refused == {"city": "这一项决定由哪个地市审核，记录提交后不能修改；如填错，请撤回后重新填报"}
+        assert "city" not in ruling.values
