@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.parsers import expat
 
-from lib.text import BIDI_CHARS, INVISIBLE_CHARS, quotable
+from lib.text import BIDI_CHARS, INVISIBLE_CHARS, LINE_BREAKS, quotable
 
 #: Parts smaller than this are never refused for their compression ratio: a short sheet of empty
 #: styled rows compresses 100:1 honestly; only a big part with a huge ratio is a bomb.
@@ -142,9 +142,9 @@ def name_problem(name: str, max_chars: int = MAX_SHEET_NAME) -> str | None:
     bad = _CONTROL.search(name)
     if bad:
         return f"含有控制字符（\\x{ord(bad.group()):02x}）"
-    hidden = BIDI_CHARS.search(name) or INVISIBLE_CHARS.search(name)
-    if hidden:  # a name is quoted in messages and the import record: it must read as it is
-        return f"含有文字方向或不可见字符（U+{ord(hidden.group()):04X}）"
+    hidden = BIDI_CHARS.search(name) or INVISIBLE_CHARS.search(name) or LINE_BREAKS.search(name)
+    if hidden:  # a name is quoted in messages and the import record: it must read as it is, on one line
+        return f"含有文字方向、换行或不可见字符（U+{ord(hidden.group()):04X}）"
     if len(name) > max_chars:
         return f"超过 {max_chars} 个字符"
     return None

@@ -230,10 +230,10 @@ def test_the_reader_refuses_a_sheet_over_the_limits_before_making_python_objects
     assert refused.value.code == "sheet_too_large" and "「S」读出 6 行、5 列" in str(refused.value)
 
 
-@pytest.mark.parametrize("name", ["\u202e单兑现券务服", "台账\u200b", "清单\u2066x"])
+@pytest.mark.parametrize("name", ["\u202e单兑现券务服", "台账\u200b", "清单\u2066x", "台账\u2028清单"])
 def test_a_sheet_or_file_name_with_direction_or_invisible_characters_is_refused(name):
     """A name is quoted in messages and the import record: it must read as it is stored."""
     from lib.io.workbook_bounds import name_problem, shown_name
 
-    assert "文字方向或不可见字符" in name_problem(name)
+    assert "文字方向、换行或不可见字符" in name_problem(name)
     assert "[U+" in shown_name(name) and "\u202e" not in shown_name(name)
