@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from lib.campaign.register import PROJECTS, VOUCHERS, ImportSummary, import_register, parse_register
+from lib.campaign.register import PROJECTS, VOUCHERS, ImportSummary, RegisterImportError, import_register, parse_register
 from lib.forms.types import CREDIT_CODE_CHARS, credit_code_check_char
 from lib.io.excel import read_workbook, to_xlsx
 from lib.store.base import Actor, Store
@@ -98,8 +98,11 @@ def register_frames(demo: dict[str, list[Any]], cities: tuple[str, ...], seed: i
     return pd.DataFrame(vouchers, columns=[c.header for c in VOUCHERS.columns]), pd.DataFrame(projects, columns=[c.header for c in PROJECTS.columns])
 
 
-def seed_register(store: Store, catalog, rows: int = 2000, seed: int = 2020) -> tuple[ImportSummary, ImportSummary]:
-    """Import the demo register and project list as the province would (through an .xlsx file)."""
+def seed_register(store: Store, catalog, rows: int = 2000, seed: int = 2020) -> tuple[ImportSummary | None, ImportSummary | None]:
+    """Import the demo register and project list as the province would (through an .xlsx file).
+
+    A list already in force with the same content (a first start stopped after the register and
+    before the rows) is left as it is: None in its place."""
     from lib.demo.seed import generate
 
     cities = tuple(catalog.campaign.cities)
@@ -107,5 +110,10 @@ def seed_register(store: Store, catalog, rows: int = 2000, seed: int = 2020) -> 
     done = []
     for kind, frame, name in ((VOUCHERS, vouchers, "演示_服务券兑现清单.xlsx"), (PROJECTS, projects, "演示_标杆示范项目清单.xlsx")):
         parsed = parse_register(kind, read_workbook(to_xlsx({kind.title: frame})), cities=cities)
-        done.append(import_register(store, parsed, PROVINCE, file_name=name))
+        try:
+            done.append(import_register(store, parsed, PROVINCE, file_name=name))
+        except RegisterImportError as exc:
+            if any(p.code != "same_as_current" for p in exc.problems):
+                raise
+            done.append(None)
     return done[0], done[1]
