@@ -45,7 +45,7 @@ ORG_ROLES = ("provider", "lead_unit")
 
 def city_field(form: FormSpec) -> str | None:
     """Key of the field that places a row in a city (the first field of type city), if any."""
-    return next((f.key for f in form.all_fields() if f.type == "city"), None)
+    return form.city_field()
 
 
 def row_city(form: FormSpec, row: Record | Mapping[str, Any]) -> str:

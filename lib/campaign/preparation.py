@@ -70,7 +70,7 @@ def prepare(
     projects = projects if projects is not None and len(projects) else _empty_register(
         ["project_name", "lead_unit_name", "lead_unit_credit_code", "city"])
     (a1, l1), (a2, l2), (a3, l3) = (_counted(frames.get(f), as_of) for f in ("att1", "att2", "att3"))
-    later = _later({"att1": l1, "att2": l2, "att3": l3})
+    later = _later({"att1": l1, "att2": l2, "att3": l3}, calendar.city_fields)
 
     reg = register_frame(vouchers)
     reg_voucher, reg_code = reg["voucher"], reg["r_code"]
@@ -131,18 +131,14 @@ def prepare(
                     att2_rows(rep2), att3_rows(rep3, first_rep3), issues, later=later)
 
 
-#: The column of each form's row that names the city the row is about (the filer's city otherwise).
-_ROW_CITY = {"att1": "client_city", "att2": "city", "att3": "city"}
-
-
-def _later(rows: dict[str, pd.DataFrame | None]) -> pd.DataFrame:
+def _later(rows: dict[str, pd.DataFrame | None], city_fields: dict[str, str]) -> pd.DataFrame:
     """Whom the rows created after the clock belong to (form, city, unit, owner), so that each
     viewer is told about its own uncounted rows only."""
     parts = []
     for form_id, frame in rows.items():
         if frame is None or frame.empty:
             continue
-        city = column(frame, _ROW_CITY.get(form_id, "_city"))
+        city = column(frame, city_fields.get(form_id, "_city"))
         parts.append(pd.DataFrame({"form": form_id, "city": city.where(city.notna(), column(frame, "_city", "")).values,
                                    "unit": normalize_name(column(frame, "_org", "")).values,
                                    "owner": column(frame, "_owner", "").values}))

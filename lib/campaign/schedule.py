@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -18,6 +18,7 @@ class Calendar:
     titles: dict[str, str]
     deadlines: dict[str, dt.date]
     phases: tuple[tuple[str, dt.date, dt.date], ...] = ()
+    city_fields: dict[str, str] = field(default_factory=dict)  # form id -> the field placing its rows in a city
 
     @classmethod
     def from_specs(cls, campaign, forms) -> Calendar:
@@ -28,6 +29,7 @@ class Calendar:
             titles={fid: f.short_title for fid, f in forms.items()},
             deadlines={fid: campaign.deadlines[f.deadline] for fid, f in forms.items() if f.deadline in campaign.deadlines},
             phases=tuple((p.name, p.start, p.end) for p in campaign.phases),
+            city_fields={fid: f.city_field() for fid, f in forms.items() if f.city_field()},
         )
 
     def title(self, form_id: str) -> str:

@@ -105,6 +105,10 @@ class FormSpec(_Strict):
                 return f
         raise KeyError(key)
 
+    def city_field(self) -> str | None:
+        """Key of the field that places a row in a city (the first field of type city), if any."""
+        return next((f.key for f in self.all_fields() if f.type == "city"), None)
+
     def summary_fields(self) -> list[FieldSpec]:
         """The fields that identify a row (``summary``); without a declaration, the first three
         short text or choice fields, so every list shows something a person recognises."""

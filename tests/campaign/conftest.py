@@ -46,4 +46,5 @@ def calendar() -> Calendar:
         titles={"att1": "附件1", "att2": "附件2", "att3": "附件3"},
         deadlines={"att1": dt.date(2020, 9, 18), "att2": dt.date(2020, 9, 18), "att3": dt.date(2020, 9, 21)},
         phases=(("全面自查", dt.date(2020, 9, 7), dt.date(2020, 9, 21)), ("随机抽查", dt.date(2020, 9, 22), dt.date(2020, 10, 15))),
+        city_fields={"att1": "client_city", "att2": "city", "att3": "city"},
     )

@@ -223,3 +223,16 @@ def test_a_voucher_the_register_gives_another_provider_stays_with_that_provider(
     conflict = province.issues[province.issues["问题类型"] == "服务券属其他服务商"]
     assert conflict[["服务券编号", "填报服务商", "台账服务商", "填报奖补金额", "台账奖补金额"]].values.tolist() == [
         ["V-000001", "服务商乙", "服务商甲", 99.0, 10.0]]
+
+
+def test_the_calendar_reads_each_forms_city_field_from_the_forms():
+    """Which field places a row in a city is the form's (its first city field), never a table in code."""
+    from pathlib import Path
+
+    from lib.campaign.schedule import Calendar
+    from lib.forms import load_catalog
+
+    catalog = load_catalog(Path(__file__).resolve().parents[2] / "forms")
+    cal = Calendar.from_specs(catalog.campaign, catalog.forms())
+    assert cal.city_fields == {f.id: f.city_field() for f in catalog.forms() if f.city_field()}
+    assert all(catalog.form(fid).field(key).type == "city" for fid, key in cal.city_fields.items())
