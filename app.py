@@ -3,7 +3,7 @@
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from lib.ui import auth, browser, context, errors, health, locale
+from lib.ui import auth, browser, context, errors, fill, health, locale
 
 # Streamlit runs the first script run of a process inside its legacy pages/ wrapper (our pages/
 # folder triggers it) until st.navigation switches that off; widgets drawn in that run get ids
@@ -41,4 +41,5 @@ if account is not None:
     auth.account_box(account)
     browser.close_sidebar_on_phones()
     health.store_problems(account, context.store())
+    browser.warn_before_leaving(fill.unsaved_anywhere(context.catalog().forms()))
 errors.run_page(navigation)

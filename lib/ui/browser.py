@@ -1,5 +1,6 @@
 """Small scripts run in the browser where Streamlit has no Python call for it: move the focus to
-what a click produced, and close the sidebar on a phone once a page is chosen.
+what a click produced, close the sidebar on a phone once a page is chosen, and ask before the tab is
+reloaded or closed while a form holds unsaved input.
 
 ``st.html(..., unsafe_allow_javascript=True)`` runs a script in the app's own document (as
 ``lib.ui.auth`` writes its cookie). Only constants and ids built here go into a script, never text
@@ -43,6 +44,25 @@ _FOCUS = """<script>(() => {
     el.focus({preventScroll: true});
   };
   go();
+})();</script>"""
+
+
+def warn_before_leaving(unsaved: bool) -> None:
+    """While ``unsaved``, reloading or closing the tab asks first (the browser's own 离开此网站？
+    dialog): the answers live in this browser session and a reload starts a new one. Drawn on every
+    run, so the flag follows the answers on whatever page the person is."""
+    st.html(_BEFORE_UNLOAD.replace("UNSAVED", "true" if unsaved else "false"), unsafe_allow_javascript=True)
+
+
+_BEFORE_UNLOAD = """<script>(() => {
+  window.gdUnsaved = UNSAVED;
+  if (window.gdBeforeUnload) return;
+  window.gdBeforeUnload = true;
+  window.addEventListener("beforeunload", (event) => {
+    if (!window.gdUnsaved) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
 })();</script>"""
 
 

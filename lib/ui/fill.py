@@ -42,6 +42,11 @@ def belong_to(actor: Actor) -> None:
     st.session_state[state.FILL_ACCOUNT] = actor.account
 
 
+def unsaved_anywhere(forms: list[FormSpec]) -> bool:
+    """Whether any of ``forms`` holds answers on screen that differ from those last loaded or saved."""
+    return any(widgets.has_unsaved_input(form) for form in forms)
+
+
 def editing(form: FormSpec) -> dict | None:
     """{'id', 'rev', 'status'} of the row being edited, or None for a new row."""
     return st.session_state.get(state.editing_key(form.id))

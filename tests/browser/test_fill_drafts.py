@@ -131,3 +131,31 @@ def test_going_back_after_a_submit_does_not_reopen_the_row_and_the_next_project_
     first = stored(app_server, row_id)
     assert first.values["voucher_no"] == first_voucher and first.values["project_name"] == "后退前的项目" and first.rev == 2
     assert stored(app_server, second_id).values["project_name"] == "后退后输入的下一个项目"
+
+
+def test_reloading_the_tab_asks_first_while_input_is_unsaved_and_not_after_saving(app_server, page):
+    """A reload starts a new browser session, so the answers kept in the session would be gone: the
+    browser's own leave-page dialog asks first, and only while something is unsaved."""
+    dialogs: list[str] = []
+
+    def answer(dialog):
+        dialogs.append(dialog.type)
+        dialog.dismiss()  # stay on the page
+
+    page.on("dialog", answer)
+    sign_in(page, app_server.url, ACCOUNT)
+    go(page, "在线填报")
+    page.get_by_text("服务商信息").wait_for()
+    type_into(page, "项目名称", "还没保存的项目")
+    page.wait_for_function("window.gdUnsaved === true", timeout=30_000)
+    with page.expect_event("dialog", timeout=15_000):
+        page.evaluate("() => { location.reload(); }")
+    assert dialogs == ["beforeunload"]
+    assert field_input(page, "项目名称").input_value() == "还没保存的项目"  # still on the page, input kept
+
+    page.get_by_role("button", name="保存草稿").click()
+    page.get_by_text(re.compile("草稿已保存")).wait_for()
+    page.wait_for_function("window.gdUnsaved === false", timeout=30_000)
+    page.reload()
+    page.get_by_text("账号：provider_001").wait_for()
+    assert dialogs == ["beforeunload"]  # no second dialog: nothing unsaved
