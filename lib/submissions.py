@@ -13,7 +13,6 @@ in every field of one of the form's ``unique`` groups is refused as a duplicate 
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,7 +114,9 @@ def _save(store, form, answers, actor, *, cities, row_id, base_rev, draft: bool)
             authorize_correction(store, actor, form, current, outcome.values)
     if draft:
         return _write(store, form, actor, outcome.values, current, base_rev, draft=True)
-    with _submit_lock(form.id):
+    # Check, then write, as one step for every submit of this form: two tabs, a double click or two app
+    # processes on one data folder file a project once (two servers on one spreadsheet are not serialised).
+    with store.exclusive(f"submit-{form.id}"):
         duplicates = duplicate_problems(store, form, actor, outcome.values, row_id=row_id)
         if duplicates:
             return Submission(problems=duplicates)
@@ -136,18 +137,6 @@ def _write(store: Store, form: FormSpec, actor: Actor, values: dict[str, Any], c
         status=DRAFT if draft else _NEXT_ON_SUBMIT[current.status],
     )
     return Submission(record=record)
-
-
-#: Submits of one form in this process check for duplicates and write one at a time, so two tabs or
-#: a double click submitting the same project at once file it once. Two servers sharing one
-#: spreadsheet are not serialised by this: a second server's row shows once its store refreshes.
-_SUBMIT_LOCKS: dict[str, threading.Lock] = {}
-_SUBMIT_LOCKS_GUARD = threading.Lock()
-
-
-def _submit_lock(form_id: str) -> threading.Lock:
-    with _SUBMIT_LOCKS_GUARD:
-        return _SUBMIT_LOCKS.setdefault(form_id, threading.Lock())
 
 
 def answered_by_account(form: FormSpec, actor: Actor, answers: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -218,6 +221,14 @@ class Store(abc.ABC):
     def refresh(self) -> None:
         """Catch up with changes other processes or instances made (cheap when there are none)."""
 
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Hold the lock ``name`` (a key: letters, digits, _ and -) while a caller checks and then
+        writes, e.g. "is this project reported already?" then append. This default serialises the
+        threads of one process; a backend whose processes share one store serialises them too."""
+        with _local_lock(name):
+            yield
+
     def problems(self) -> list[str]:
         """What the backend could not write and keeps trying, in Chinese, for the people who run the
         app (e.g. a write Google refused); empty when every accepted change is where it belongs."""
@@ -232,3 +243,12 @@ class Store(abc.ABC):
 
     def close(self) -> None:
         """Release files, threads and processes."""
+
+
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _local_lock(name: str) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(name, threading.Lock())

@@ -13,6 +13,7 @@ Files in ``data_dir`` (0700; every file in it 0600, see lib.store.private) for w
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -49,6 +50,8 @@ from lib.store.log import LogFile, ProcessLock, dump_line
 from lib.store.private import private_dir
 from lib.store.state import State
 
+_LOCK_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # names a file in the data folder: nothing else
+
 #: Who an edit made directly in the workbook is attributed to.
 EXTERNAL_ACTOR = Actor(account="外部编辑", role="system")
 
@@ -82,6 +85,7 @@ class LocalStore(Store):
         self.log_path = self.data_dir / f"{stem}.log.jsonl"
         self.log = LogFile(self.log_path, self.data_dir / f".{stem}.log.lock")
         self.workbook_lock = ProcessLock(self.data_dir / f".{workbook_name}.lock")
+        self._named_locks: dict[str, ProcessLock] = {}
         self.state = State()
         self._mutex = threading.RLock()  # guards state and the log reader within this process
         self._clock = clock or dt.datetime.now
@@ -277,6 +281,23 @@ class LocalStore(Store):
         if self._closed:
             raise Unavailable("存储已关闭，请刷新页面后重试。")
 
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Hold the lock ``name`` across the threads AND the processes that share this data folder
+        (a file lock, ``.<name>.lock``), so a check-then-write by two app servers is serialised too."""
+        if not _LOCK_NAME.fullmatch(name):
+            raise ValueError(f"lock name {name!r}")
+        self._check_open()
+        with self._mutex:
+            lock = self._named_locks.get(name)
+            if lock is None:
+                lock = self._named_locks[name] = ProcessLock(self.data_dir / f".{name}.lock")
+        lock.acquire()
+        try:
+            yield
+        finally:
+            lock.release()
+
     def close(self) -> None:
         """Stop the background writer (it finishes a last write first) and release files."""
         if self._closed:
@@ -287,6 +308,8 @@ class LocalStore(Store):
         with self._mutex:
             self.log.close()
             self.workbook_lock.close()
+            for lock in self._named_locks.values():
+                lock.close()
 
     def __enter__(self) -> LocalStore:
         return self

@@ -6,6 +6,7 @@ reviews its own row."""
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import pytest
 
@@ -307,3 +308,64 @@ def test_the_same_project_submitted_at_once_from_many_tabs_is_filed_once(store, 
     assert sum(o.ok for o in outcomes) == 1
     assert {p.code for o in outcomes if not o.ok for p in o.problems} == {"duplicate_report"}
     assert sum(r.values["voucher_no"] == answers["voucher_no"] for r in store.records("att1")) == 1
+
+
+def _submit_in_another_process(data_dir, provider, answers, start, checked, results):
+    """One app process of several on one data folder: its own store, then a submit at the signal.
+    Between its duplicate check and its write it waits until every process has checked (or two
+    seconds have passed, which is what happens when the checks are serialised): without a lock
+    shared by the processes, all of them would find no duplicate and all would write."""
+    import threading
+
+    from lib.forms import load_catalog
+    from lib.store.factory import open_store
+
+    real_check = submissions.duplicate_problems
+
+    def check_then_wait(*args, **kwargs):
+        found = real_check(*args, **kwargs)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            checked.wait(2)
+        return found
+
+    submissions.duplicate_problems = check_then_wait  # this child process only
+    catalog = load_catalog(Path(__file__).resolve().parents[2] / "forms")
+    store = open_store("local", data_dir=data_dir, background=False)
+    try:
+        store.records("att1")
+        start.wait(30)
+        outcome = submissions.submit(store, catalog.form("att1"), answers, provider, cities=cities(catalog))
+        results.put("ok" if outcome.ok else ",".join(p.code for p in outcome.problems))
+    finally:
+        store.close()
+
+
+@pytest.mark.timeout(180)
+def test_the_same_project_submitted_at_once_by_several_processes_is_filed_once(store, catalog, actors):
+    """Two app processes may share one data folder: the check for an earlier report and the write
+    hold a lock in that folder, so processes racing with the same project file it once."""
+    import multiprocessing
+
+    provider = actors["provider"]
+    answers = _att1_answers(next(r for r in store.records("att1") if r.org == provider.org))
+    data_dir = store.data_dir
+    store.close()
+    ctx = multiprocessing.get_context("fork")
+    start, checked, results = ctx.Barrier(4), ctx.Barrier(4), ctx.Queue()
+    workers = [ctx.Process(target=_submit_in_another_process, args=(data_dir, provider, answers, start, checked, results))
+               for _ in range(4)]
+    for w in workers:
+        w.start()
+    try:
+        outcomes = sorted(results.get(timeout=120) for _ in workers)
+    finally:
+        for w in workers:
+            w.join(30)
+            if w.is_alive():
+                w.kill()
+    assert outcomes.count("ok") == 1
+    assert all(set(o.split(",")) == {"duplicate_report"} for o in outcomes if o != "ok")
+    from lib.store.factory import open_store
+
+    with open_store("local", data_dir=data_dir, background=False) as again:
+        assert sum(r.values["voucher_no"] == answers["voucher_no"] for r in again.records("att1")) == 1
