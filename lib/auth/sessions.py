@@ -37,6 +37,10 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+#: Longer than any token this app issues (an account id of at most 64 characters, times, a nonce).
+MAX_TOKEN_CHARS = 1_000
+
+
 def _load_secret(path: Path) -> bytes:
     try:
         return bytes.fromhex(path.read_text(encoding="ascii").strip())
@@ -86,8 +90,12 @@ class SessionTokens:
         return f"{payload}.{self._sign(payload)}"
 
     def _claims(self, token: str) -> dict:
-        payload, _, signature = (token or "").partition(".")
-        if not payload or not hmac.compare_digest(signature, self._sign(payload)):
+        # Whatever the browser sends (a cookie is the browser's to change): not text, not ASCII or too
+        # long is as invalid as a wrong signature, never an exception of another kind.
+        if not isinstance(token, str) or not token.isascii() or len(token) > MAX_TOKEN_CHARS:
+            raise SessionInvalid("登录凭证无效，请重新登录。")
+        payload, _, signature = token.partition(".")
+        if not payload or not hmac.compare_digest(signature.encode("ascii"), self._sign(payload).encode("ascii")):
             raise SessionInvalid("登录凭证无效，请重新登录。")
         return json.loads(_unb64(payload))
 

@@ -218,3 +218,17 @@ def test_accounts_and_session_secret_live_in_a_private_folder(tmp_path):
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
     for path in data.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
+
+
+@pytest.mark.parametrize("token", ["abc.签名", "签名.abc", "a" * 5000 + ".x", "\x00.\x00", ".", "", None, 12345, "é"])
+def test_any_cookie_the_browser_sends_is_a_valid_token_or_session_invalid(tmp_path, token):
+    """A cookie is the browser's to change: a non-ASCII signature once raised TypeError on every page run."""
+    import datetime as dt
+
+    from lib.auth.accounts import AccountsFile
+    from lib.auth.errors import SessionInvalid
+    from lib.auth.sessions import SessionTokens
+
+    tokens = SessionTokens(tmp_path / "data", AccountsFile(tmp_path / "data" / "accounts.json"))
+    with pytest.raises(SessionInvalid):
+        tokens.check(token, now=dt.datetime.now())
