@@ -7,8 +7,6 @@ import re
 import time
 from pathlib import Path
 
-import pytest
-
 from lib.auth.accounts import AccountsFile
 from lib.demo.seed import generate
 from lib.forms import load_catalog
@@ -20,10 +18,6 @@ from .conftest import sign_in
 ROOT = Path(__file__).resolve().parents[2]
 LIVE_WITHIN = 10.0
 
-pytestmark = pytest.mark.skipif(
-    "pages/board.py" not in (ROOT / "app.py").read_text(encoding="utf-8"),
-    reason="app.py does not register pages/board.py yet (see notes/boards.md)",
-)
 
 
 def metric(page, label: str) -> int:
