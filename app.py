@@ -1,14 +1,8 @@
 """Router only: page config, the sign-in gate, and the pages the signed-in role may open."""
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
-from lib.ui import auth, browser, context, errors, fill, health, locale
-
-# Streamlit runs the first script run of a process inside its legacy pages/ wrapper (our pages/
-# folder triggers it) until st.navigation switches that off; widgets drawn in that run get ids
-# that the next run does not recognise, so the first interaction would be lost. Rerun at once.
-legacy_first_run = bool(PagesManager.uses_pages_directory)
+from lib.ui import auth, browser, context, errors, fill, health, locale, nav
 
 st.set_page_config(page_title="广东省上云上平台监督检查", page_icon="📋", layout="wide")
 locale.apply()  # the page language zh-CN and Streamlit's own words in Chinese
@@ -30,13 +24,11 @@ if account is None:
     # in the same address opens that page if the role may see it; otherwise the home page opens.
     pages = [st.Page("pages/login.py", title="登录", icon="🔐", url_path="login", default=True)]
     pages += [st.Page("pages/login.py", title="登录", url_path=key) for key in PAGES if key != "home"]
-    navigation = st.navigation(pages, position="hidden")
+    navigation = nav.navigation(pages, position="hidden")
 else:
     pages = [st.Page(PAGES[key][0], title=PAGES[key][1], icon=PAGES[key][2], url_path=key, default=key == "home")
              for key in auth.pages_for(account)]
-    navigation = st.navigation(pages)
-if legacy_first_run:
-    st.rerun()
+    navigation = nav.navigation(pages)
 if account is not None:
     auth.account_box(account)
     browser.close_sidebar_on_phones()
