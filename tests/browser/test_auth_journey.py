@@ -72,7 +72,7 @@ def test_provider_submits_province_returns_provider_corrects_and_resubmits(app_s
     reason = "月活跃用户数与回访记录不符，请核实后重新提交。"
     sign_in(page, app_server.url, "provider_001")
     page.get_by_role("link", name="在线填报").click()
-    page.get_by_text("服务商信息").wait_for()
+    page.get_by_role("heading", name="服务商信息").wait_for()
     fill_valid_att1(page)
     page.get_by_role("button", name="提交", exact=True).click()
     row_id = re.search(r"记录编号 (\S+)（", submitted(page, "提交成功！记录编号")).group(1)

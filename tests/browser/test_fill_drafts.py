@@ -41,7 +41,7 @@ def open_first_of_my_rows(page, row_id: str) -> None:
 def test_a_reopened_draft_shows_what_was_saved_and_unsaved_input_survives_other_pages(app_server, page):
     sign_in(page, app_server.url, ACCOUNT)
     go(page, "在线填报")
-    page.get_by_text("服务商信息").wait_for()
+    page.get_by_role("heading", name="服务商信息").wait_for()
     type_into(page, "项目名称", "草稿中的上云项目")
     page.get_by_role("button", name="保存草稿").click()
     saved = page.get_by_text(re.compile("草稿已保存"))
@@ -70,7 +70,7 @@ def test_a_reopened_draft_shows_what_was_saved_and_unsaved_input_survives_other_
 def test_after_a_resubmission_the_page_stops_editing_and_the_next_project_is_a_new_row(app_server, page):
     sign_in(page, app_server.url, ACCOUNT)
     go(page, "在线填报")
-    page.get_by_text("服务商信息").wait_for()
+    page.get_by_role("heading", name="服务商信息").wait_for()
     first_voucher = fill_valid_att1(page, voucher="SYQ-2019-4406-90001", project="第一个项目")
     page.get_by_role("button", name="提交", exact=True).click()
     receipt = page.get_by_text(re.compile("提交成功！记录编号"))
@@ -86,7 +86,7 @@ def test_after_a_resubmission_the_page_stops_editing_and_the_next_project_is_a_n
     page.get_by_text(re.compile(f"记录编号：{row_id}　版本：")).wait_for()  # the receipt
 
     page.get_by_role("button", name="新建下一条").click()
-    page.get_by_text("服务商信息").wait_for()
+    page.get_by_role("heading", name="服务商信息").wait_for()
     assert field_input(page, "服务券编号").input_value() == ""
     fill_valid_att1(page, voucher="SYQ-2019-4406-90002", project="第二个项目")
     page.get_by_role("button", name="提交", exact=True).click()
@@ -106,7 +106,7 @@ def test_going_back_after_a_submit_does_not_reopen_the_row_and_the_next_project_
     address ``?row=X``; X is not reopened, so the next project typed becomes a new row."""
     sign_in(page, app_server.url, ACCOUNT)
     go(page, "在线填报")
-    page.get_by_text("服务商信息").wait_for()
+    page.get_by_role("heading", name="服务商信息").wait_for()
     first_voucher = fill_valid_att1(page, voucher="SYQ-2019-4406-90011", project="后退前的项目")
     page.get_by_role("button", name="保存草稿").click()
     saved = page.get_by_text(re.compile("草稿已保存"))
@@ -145,7 +145,7 @@ def test_reloading_the_tab_asks_first_while_input_is_unsaved_and_not_after_savin
     page.on("dialog", answer)
     sign_in(page, app_server.url, ACCOUNT)
     go(page, "在线填报")
-    page.get_by_text("服务商信息").wait_for()
+    page.get_by_role("heading", name="服务商信息").wait_for()
     type_into(page, "项目名称", "还没保存的项目")
     page.wait_for_function("window.gdUnsaved === true", timeout=30_000)
     with page.expect_event("dialog", timeout=15_000):

@@ -28,7 +28,7 @@ def test_provider_fills_and_submits_att1_and_the_row_reaches_the_workbook(app_se
     sheet = load_catalog(ROOT / "forms").form("att1").short_title
     sign_in(page, app_server.url, "provider_001")  # a demo provider account (README)
     page.get_by_role("link", name="在线填报").click()
-    page.get_by_text("服务商信息").wait_for()
+    page.get_by_role("heading", name="服务商信息").wait_for()
 
     voucher = fill_valid_att1(page)
     page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden")

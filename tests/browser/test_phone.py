@@ -24,7 +24,7 @@ def test_a_provider_submits_att1_on_a_phone(app_server, phone):
     page.locator("[data-testid='stExpandSidebarButton']").click()
     page.wait_for_function("() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().right > 200", timeout=10_000)
     page.locator("[data-testid='stSidebarNav']").get_by_role("link", name="在线填报").click()
-    page.get_by_text("服务商信息").wait_for()
+    page.get_by_role("heading", name="服务商信息").wait_for()
     page.wait_for_function("() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().right <= 1", timeout=10_000)
     assert not sidebar_open(page)
 
