@@ -21,6 +21,23 @@ from .test_types import parse, problem_code
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
+def demo_form(fields: str):
+    """A one-section form whose fields are the YAML lines ``fields`` (indented as list items)."""
+    return parse_form(DEMO_HEAD + fields, "demo.yaml")
+
+
+DEMO_HEAD = """id: demo
+title: 演示
+short_title: 演示
+version: 1
+filled_by: provider
+sections:
+  - key: main
+    title: 主要
+    fields:
+"""
+
+
 def short_id(value) -> str:
     """A test id that does not turn a 5,000-digit int into text (Python refuses that)."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -173,22 +190,11 @@ def test_answers_that_are_not_a_mapping_are_one_coded_problem(catalog):
 
 
 def test_a_rule_that_cannot_be_computed_is_a_problem_naming_the_field():
-    form = parse_form(
-        """id: demo
-title: 演示
-short_title: 演示
-version: 1
-filled_by: provider
-sections:
-  - key: main
-    title: 主要
-    fields:
+    form = demo_form("""\
       - {key: start, label: 开始日期, type: date}
       - {key: note, label: 说明, type: text}
       - {key: late, label: 延期天数, type: integer, calculation: "days_between(start, note)"}
-""",
-        "demo.yaml",
-    )
+""")
     outcome = check_answers(form, {"start": "2020-09-01", "note": "下周"})
     assert [(p.field, p.code) for p in outcome.problems] == [("late", "expression_failed")]
     assert "「延期天数」" in outcome.problems[0].message and outcome.values["late"] is None
@@ -196,20 +202,9 @@ sections:
 
 def test_a_catastrophic_backtracking_pattern_cannot_hang_a_submit():
     # With Python's re this pattern needs 2**n steps on n letters; RE2 answers in linear time.
-    form = parse_form(
-        """id: demo
-title: 演示
-short_title: 演示
-version: 1
-filled_by: provider
-sections:
-  - key: main
-    title: 主要
-    fields:
+    form = demo_form("""\
       - {key: code, label: 编号, type: text, pattern: "(a+)+$"}
-""",
-        "demo.yaml",
-    )
+""")
     outcome = check_answers(form, {"code": "a" * 5000 + "!"})
     assert [(p.field, p.code) for p in outcome.problems] == [("code", "pattern_mismatch")]
     assert check_answers(form, {"code": "a" * 5000}).ok
