@@ -20,13 +20,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lib.campaign import progress as pg  # noqa: E402
-from lib.campaign import register as reg  # noqa: E402
+from lib.campaign.board import progress as pg  # noqa: E402
+from lib.campaign.register import store as reg  # noqa: E402
 from lib.demo.register import PROVINCE, register_frames  # noqa: E402
 from lib.demo.seed import generate  # noqa: E402
 from lib.forms import load_catalog  # noqa: E402
 from lib.forms.columns import sheet_spec  # noqa: E402
-from lib.io.excel import read_workbook, to_xlsx  # noqa: E402
+from lib.office.excel import read_workbook, to_xlsx  # noqa: E402
 
 AS_OF = dt.date(2020, 9, 25)
 

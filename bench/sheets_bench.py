@@ -26,8 +26,9 @@ sys.path[:0] = [str(ROOT)]
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
-from lib.store.sheets import is_pending, open_sheets_store  # noqa: E402
-from lib.store.sheets_client import REQUEST_BUDGET_BYTES  # noqa: E402
+from lib.core.records import is_pending  # noqa: E402
+from lib.store.sheets.client import REQUEST_BUDGET_BYTES  # noqa: E402
+from lib.store.sheets.store import open_sheets_store  # noqa: E402
 from tests.sheets.fake_sheets import FakeSheets  # noqa: E402
 from tests.store.store_cases import CITY, SPEC  # noqa: E402
 

@@ -24,11 +24,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from lib.core.records import Actor  # noqa: E402
 from lib.demo.seed import generate  # noqa: E402
 from lib.forms import load_catalog  # noqa: E402
 from lib.forms.columns import sheet_spec  # noqa: E402
-from lib.store import SYSTEM_COLUMNS, Actor, LocalStore  # noqa: E402
-from lib.store.workbook import TEMP_SUFFIX  # noqa: E402
+from lib.store.base import SYSTEM_COLUMNS  # noqa: E402
+from lib.store.local.store import LocalStore  # noqa: E402
+from lib.store.local.workbook import TEMP_SUFFIX  # noqa: E402
 
 FORMS = load_catalog(ROOT / "forms")
 #: The 附件1 sheet: 25 columns of Chinese text, money, dates, selects, a list and a table of contacts.

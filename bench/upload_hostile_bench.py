@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lib.io.excel import read_upload  # noqa: E402
-from lib.io.workbook_bounds import ExcelReadError, WorkbookLimits  # noqa: E402
+from lib.office.excel import read_upload  # noqa: E402
+from lib.xlsx.bounds import ExcelReadError, WorkbookLimits  # noqa: E402
 from tests.io.xlsx_parts import Sheet, cell, row, table, xlsx  # noqa: E402
 
 HEADER = ["服务券编号", "企业名称", "统一社会信用代码", "服务商", "地市", "年度", "奖补金额（万元）", "兑现状态"]

@@ -13,8 +13,9 @@ from typing import Any
 import pandas as pd
 
 from lib.auth.policy import AUDIT, authorize
+from lib.core.records import Actor, AuditEntry
 from lib.forms import FormSpec
-from lib.store.base import Actor, AuditEntry, Store
+from lib.store.base import Store
 
 COLUMNS = ["时间", "账号", "操作", "表单", "记录编号", "版本", "变更", "说明"]
 HISTORY_COLUMNS = ["时间", "账号", "操作", "版本", "字段", "原值", "新值", "说明"]

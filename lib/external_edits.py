@@ -1,6 +1,6 @@
 """The web form's rules for cells a person edits in the workbook (``campaign.xlsx``).
 
-The store imports such edits (lib.store.external) but knows no form; the app gives it
+The store imports such edits (lib.store.local.external) but knows no form; the app gives it
 :class:`FormEditRules`, which judges each edited row as the fill page would:
 
 * a row in a status the campaign's review has closed (the statuses under the keys in
@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from lib.auth.policy import EDIT, account_answers, can, comparable, moves_reviewer
+from lib.core.records import Actor, Record
 from lib.forms import CampaignSpec, FormDefinitionError, FormProblem, FormSpec, check_answers, load_catalog
-from lib.store.base import Actor, Record
 from lib.store.codec import same_value
-from lib.store.external import EditRuling
+from lib.store.local.external import EditRuling
 
 #: Keys of ``CampaignSpec.statuses`` whose rows a workbook edit never changes: approved (reviewed)
 #: and withdrawn (the filer took it back; it comes back only by resubmitting, through review).
@@ -34,7 +34,7 @@ DRAFT_STATUS = "draft"
 
 
 class FormEditRules:
-    """The :data:`lib.store.external.EditCheck` the app passes to the store: the forms of
+    """The :data:`lib.store.local.external.EditCheck` the app passes to the store: the forms of
     ``forms_dir``, re-read when their files change. Pickles as its folder alone (the store's
     background writer process loads its own copy of the forms)."""
 

@@ -13,11 +13,11 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 
 from lib.auth.policy import row_city
+from lib.core.records import Record, is_pending
 from lib.forms import FieldSpec, FormSpec
 from lib.forms.columns import sheet_spec
 from lib.forms.display import is_missing, value_text
-from lib.io.excel import to_xlsx
-from lib.store.base import Record, is_pending
+from lib.office.excel import to_xlsx
 
 #: A search text is cut to this many characters before it is matched.
 MAX_QUERY = 100

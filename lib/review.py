@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 
 from lib.auth.policy import REVIEW, authorize
 from lib.auth.scope import get_record, reviewable_records
+from lib.core.records import Actor, Record
 from lib.forms import FormSpec, check_answers
-from lib.store.base import Actor, Record, Store, StoreError
+from lib.store.base import Store, StoreError
 from lib.submissions import APPROVED, RESUBMITTED, RETURNED, SUBMITTED
 
 #: Statuses a reviewer can act on.

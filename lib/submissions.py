@@ -18,8 +18,9 @@ from typing import Any
 
 from lib.auth.policy import CREATE, EDIT, account_answers, authorize, authorize_correction, comparable
 from lib.auth.scope import editable_records, get_record
+from lib.core.records import Actor, Record
 from lib.forms import FormProblem, FormSpec, check_answers
-from lib.store.base import Actor, Record, Store, StoreError
+from lib.store.base import Store, StoreError
 
 DRAFT = "草稿"
 SUBMITTED = "已提交"

@@ -6,7 +6,7 @@ import datetime as dt
 import streamlit as st
 
 from lib import audit
-from lib.io.excel import to_xlsx
+from lib.office.excel import to_xlsx
 from lib.store.base import StoreError
 from lib.ui import context, identity
 

@@ -4,7 +4,7 @@ against them (不得漏报)."""
 import streamlit as st
 
 from lib.auth.policy import IMPORT, can
-from lib.campaign import register as reg
+from lib.campaign.register import store as reg
 from lib.ui import board, identity
 from lib.ui.register import register_panel
 

@@ -11,11 +11,13 @@ import openpyxl
 import pytest
 
 from lib import review
+from lib.core.records import Actor
 from lib.external_edits import FormEditRules, rule_on_edit
 from lib.forms import check_answers, load_catalog, parse_form
 from lib.forms.columns import sheet_spec
 from lib.forms.types import credit_code_check_char
-from lib.store import Actor, LocalStore, open_store
+from lib.store.factory import open_store
+from lib.store.local.store import LocalStore
 from lib.submissions import save_draft, submit, withdraw
 
 FORMS_DIR = Path(__file__).resolve().parents[1] / "forms"

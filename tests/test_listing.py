@@ -6,9 +6,9 @@ import datetime as dt
 from pathlib import Path
 
 from lib import listing
+from lib.core.records import Record
 from lib.forms import load_catalog
-from lib.io.excel import read_workbook
-from lib.store.base import Record
+from lib.office.excel import read_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 

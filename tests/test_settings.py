@@ -38,7 +38,7 @@ def test_bad_values_are_refused(raw):
 
 
 def test_upload_limits_default_and_build_the_workbook_limits():
-    from lib.io.workbook_bounds import WorkbookLimits
+    from lib.xlsx.bounds import WorkbookLimits
 
     limits = WorkbookLimits.from_settings(load_settings({"APP_UPLOAD_MAX_ROWS": "100", "APP_UPLOAD_MAX_MB": "0.5"}))
     assert (limits.max_rows, limits.max_columns, limits.max_cells) == (100, 50, 5000)

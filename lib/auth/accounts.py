@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lib.core.records import Actor
+from lib.core.text import hidden_character, quotable
 from lib.forms.types import is_credit_code
-from lib.store.base import Actor
-from lib.text import hidden_character, quotable
 
 from .errors import AccountError
 from .jsonfile import JsonFile
@@ -27,7 +27,7 @@ ACCOUNT_ID = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 #: Roles whose account must name its organisation / its city.
 NEEDS_ORG = ("provider", "lead_unit")
 NEEDS_CITY = ("city",)
-#: The account's own texts, checked by the character rules of answers (lib/text.py), and their bound.
+#: The account's own texts, checked by the character rules of answers (lib/core/text.py), and their bound.
 TEXT_FIELDS = {"org": "单位名称", "name": "显示名称", "city": "所属地市", "email": "邮箱"}
 MAX_TEXT = 100
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from lib.store.log import ProcessLock, fsync_dir
-from lib.store.private import private_dir
+from lib.core.files import fsync_dir, private_dir
+from lib.store.local.log import ProcessLock
 
 
 class JsonFile:

@@ -21,10 +21,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from lib.core.records import Actor, Record
+from lib.core.text import comparable as comparable_text
 from lib.forms import FieldSpec, FormSpec
 from lib.forms.types import as_text, quotable
-from lib.store.base import Actor, Record, Store
-from lib.text import comparable as comparable_text
+from lib.store.base import Store
 
 from .errors import Forbidden
 
@@ -58,7 +59,7 @@ def row_city(form: FormSpec, row: Record | Mapping[str, Any]) -> str:
 
 
 def comparable(value: Any) -> str:
-    """An answer as text two people would call the same (``lib.text.comparable``: width- and
+    """An answer as text two people would call the same (``lib.core.text.comparable``: width- and
     case-folded, without blanks and the characters nobody sees); "" for no answer.
 
     >>> comparable("  ９１４４０１０１ma59abcdem ") == comparable("91440101MA59ABCDEM")

@@ -6,8 +6,9 @@ directly, so a city's data holds only its city's rows whatever page asks.
 
 from __future__ import annotations
 
+from lib.core.records import Actor, Record
 from lib.forms import FormSpec
-from lib.store.base import Actor, Record, Store
+from lib.store.base import Store
 
 from .policy import EDIT, READ, REVIEW, SEE_ALL, authorize, can
 
@@ -44,7 +45,7 @@ def board_scope(store: Store, user: Actor):
 
     Roles the policy does not know see nothing: Forbidden (audited).
     """
-    from lib.campaign import progress as pg  # late: progress imports lib.submissions, which imports us
+    from lib.campaign.board import progress as pg  # late: progress imports lib.submissions, which imports us
 
     if user.role in SEE_ALL:
         return pg.Scope("all")

@@ -19,7 +19,7 @@ import os
 import secrets
 from pathlib import Path
 
-from lib.store.private import private_dir
+from lib.core.files import private_dir
 
 from .accounts import Account, AccountsFile
 from .errors import SessionInvalid

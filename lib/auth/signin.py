@@ -15,7 +15,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from lib.store.base import Actor, Store
+from lib.core.records import Actor
+from lib.store.base import Store
 
 from .accounts import Account, AccountsFile
 from .errors import AccountLocked, SignInError

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from lib.core.records import Actor
 from lib.forms.spec import FormSpec
-from lib.store.base import Actor
 
 from .lexicon import (
     BENCHMARK_TEMPLATES,

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from lib.core.records import Actor
 from lib.forms.spec import FormSpec
 from lib.forms.types import CREDIT_CODE_CHARS, credit_code_check_char
-from lib.store.base import Actor
 
 from .lexicon import (
     GIVEN,

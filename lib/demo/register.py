@@ -19,10 +19,11 @@ from typing import Any
 
 import pandas as pd
 
-from lib.campaign.register import PROJECTS, VOUCHERS, ImportSummary, RegisterImportError, import_register, parse_register
+from lib.campaign.register.store import PROJECTS, VOUCHERS, ImportSummary, RegisterImportError, import_register, parse_register
+from lib.core.records import Actor
 from lib.forms.types import CREDIT_CODE_CHARS, credit_code_check_char
-from lib.io.excel import read_workbook, to_xlsx
-from lib.store.base import Actor, Store
+from lib.office.excel import read_workbook, to_xlsx
+from lib.store.base import Store
 
 PROVINCE = Actor(account="province", role="province", org="广东省工业和信息化厅工业互联网处")
 

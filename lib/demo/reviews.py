@@ -11,7 +11,8 @@ import datetime as dt
 import random
 
 from lib import review, submissions
-from lib.store.base import Actor, Store
+from lib.core.records import Actor
+from lib.store.base import Store
 
 from .lexicon import CITY_INFO
 from .timeline import FilingClock

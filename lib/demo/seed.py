@@ -23,9 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from lib.core.records import Actor
 from lib.forms.columns import sheet_spec
 from lib.forms.spec import FormSpec
-from lib.store.base import Actor
 
 from .benchmark import benchmark_reports
 from .lexicon import (

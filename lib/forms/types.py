@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-# The character rules live in lib.text (one home for every layer); answers use them from here.
-from lib.text import BIDI_CHARS, CONTROL_CHARS, INVISIBLE_CHARS, LINE_BREAKS, as_text, quotable  # noqa: F401
+# The character rules live in lib.core.text (one home for every layer); answers use them from here.
+from lib.core.text import BIDI_CHARS, CONTROL_CHARS, INVISIBLE_CHARS, LINE_BREAKS, as_text, quotable  # noqa: F401
 
 #: The one truth about which dates a form accepts: what the date widget can show (lib/ui/widgets.py
 #: imports these). A date outside is refused at check time, so none is stored that a page cannot show.

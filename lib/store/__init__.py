@@ -1,32 +1,10 @@
-"""Storage: the Store interface (``base``), the local workbook backend and the factory.
+"""Storage: the one ``Store`` interface (``base``) and its backends, chosen by ``factory``.
 
-Pages and campaign code import from here::
+- ``base``: the contract (``Store``, ``SheetSpec``, ``Column``, the store errors).
+- ``entries``, ``state``, ``codec``: the log entries, the in-memory view of a log and the value
+  codec, shared by both backends.
+- ``local/``: the JSON-lines log on disk with the ``.xlsx`` workbook as its view.
+- ``sheets/``: a Google spreadsheet, its hidden ``_log`` sheet the truth.
 
-    from lib.store import open_store, Actor, SheetSpec, Column, ConflictError
+Importing this package imports no backend (and not pandas): callers import what they use.
 """
-
-from lib.store.base import (
-    COLUMN_KINDS,
-    MAX_CELL_CHARS,
-    SYSTEM_COLUMNS,
-    SYSTEM_KEYS,
-    Actor,
-    AuditEntry,
-    Column,
-    ConflictError,
-    InvalidValue,
-    NotFound,
-    Record,
-    SheetSpec,
-    Store,
-    StoreError,
-    Unavailable,
-)
-from lib.store.factory import close_all_stores, open_store
-from lib.store.local import EXTERNAL_ACTOR, LocalStore
-
-__all__ = [
-    "COLUMN_KINDS", "EXTERNAL_ACTOR", "MAX_CELL_CHARS", "SYSTEM_COLUMNS", "SYSTEM_KEYS", "Actor", "AuditEntry",
-    "Column", "ConflictError", "InvalidValue", "LocalStore", "NotFound", "Record", "SheetSpec", "Store",
-    "StoreError", "Unavailable", "close_all_stores", "open_store",
-]

@@ -12,9 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from lib.store.local import LocalStore
-from lib.store.materialiser import materialise, serve
-from lib.store.verify import verify
+from lib.store.local.materialiser import materialise, serve
+from lib.store.local.store import LocalStore
+from lib.store.local.verify import verify
 
 
 def main(argv: list[str] | None = None) -> int:

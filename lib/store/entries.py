@@ -13,7 +13,8 @@ import secrets
 from collections.abc import Callable, Container, Iterable
 from typing import Any
 
-from lib.store.base import Actor, InvalidValue, Record, SheetSpec
+from lib.core.records import Actor, Record
+from lib.store.base import InvalidValue, SheetSpec
 from lib.store.codec import encode_values, same_value, validate_values
 
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from lib.store.base import Store
 
 if TYPE_CHECKING:
-    from lib.store.external import EditCheck
+    from lib.store.local.external import EditCheck
 
 BACKENDS = ("local", "gsheets")
 
@@ -36,15 +36,15 @@ def open_store(
 
     ``gsheets`` is the ``[gsheets]`` table of the secrets (spreadsheet key, service account, ...);
     the Sheets backend keeps its durable outbox in ``data_dir``. ``edit_check``: the app's rules
-    for cells a person edits in the local workbook (see lib.store.external); the Sheets backend
+    for cells a person edits in the local workbook (see lib.store.local.external); the Sheets backend
     imports no such edits, so it takes none.
     """
     if backend == "local":
-        from lib.store.local import LocalStore
+        from lib.store.local.store import LocalStore
 
         store: Store = LocalStore(data_dir, workbook_name, edit_check=edit_check, **kw)
     elif backend == "gsheets":
-        from lib.store.sheets import open_sheets_store
+        from lib.store.sheets.store import open_sheets_store
 
         store = open_sheets_store(gsheets or {}, Path(data_dir), **kw)
     else:

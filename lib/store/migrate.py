@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from lib.store.base import StoreError
-from lib.store.sheets import SheetsStore, open_sheets_store
-from lib.store.sheets_client import json_bytes, request_chunks
-from lib.store.sheets_delivery import MAX_BATCH
-from lib.store.sheets_log import encode_row, log_batch
+from lib.store.sheets.client import json_bytes, request_chunks
+from lib.store.sheets.delivery import MAX_BATCH
+from lib.store.sheets.log import encode_row, log_batch
+from lib.store.sheets.store import SheetsStore, open_sheets_store
 
 
 def read_local_log(path: Path) -> list[dict[str, Any]]:

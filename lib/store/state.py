@@ -13,7 +13,7 @@ Log entry shapes (one JSON object per line)::
     {"op": "event", "at", "actor", "action", "form", "id", "note"}
     {"op": "batch", "at", "entries": [append entry, ...]}              several rows in one line: all or none
 
-Google Sheets' ``_log`` writes a batch as members and a commit entry instead (``lib.store.sheets_log``)
+Google Sheets' ``_log`` writes a batch as members and a commit entry instead (``lib.store.sheets.log``)
 and hands this class only the members of committed batches.
 
 ``values`` of an update holds only the fields that changed; "at" is a naive local ISO datetime.
@@ -27,7 +27,8 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
-from lib.store.base import SYSTEM_COLUMNS, SYSTEM_KEYS, AuditEntry, Column, Record, SheetSpec, Unavailable
+from lib.core.records import AuditEntry, Record
+from lib.store.base import SYSTEM_COLUMNS, SYSTEM_KEYS, Column, SheetSpec, Unavailable
 from lib.store.codec import decode_values, kind_of
 
 STATUS_LABEL = dict(SYSTEM_COLUMNS)["_status"]

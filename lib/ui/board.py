@@ -16,11 +16,11 @@ import pandas as pd
 import streamlit as st
 
 from lib.auth.scope import board_scope
-from lib.campaign import progress as pg
-from lib.campaign import reconcile as rc
-from lib.campaign import register as reg
-from lib.io.excel import to_xlsx
-from lib.store.base import Actor
+from lib.campaign.board import progress as pg
+from lib.campaign.register import reconcile as rc
+from lib.campaign.register import store as reg
+from lib.core.records import Actor
+from lib.office.excel import to_xlsx
 from lib.ui import context, locale
 from lib.ui.contacts import contacts_box
 

@@ -22,9 +22,10 @@ from typing import Any
 import streamlit as st
 
 from lib import submissions
+from lib.core.records import Actor, Record, is_pending
+from lib.core.text import quotable
 from lib.forms import FormProblem, FormSpec
-from lib.store.base import Actor, ConflictError, NotFound, Record, Store, StoreError, is_pending
-from lib.text import quotable
+from lib.store.base import ConflictError, NotFound, Store, StoreError
 from lib.ui import state, widgets
 
 _KEEP_SUBMITTED = 50  # ids remembered per form (see fill_outcome.show_notes); older ones open without the note

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lib.core.records import Actor
 from lib.forms import FormSpec
-from lib.store.base import Actor, Store, StoreError
+from lib.store.base import Store, StoreError
 from lib.submissions import record_for_edit
 from lib.ui import browser, errors, fill, record_view, widgets
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.store.base import Actor
+from lib.core.records import Actor
 from lib.ui import auth
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from lib import submissions
+from lib.core.records import Actor, Record
 from lib.forms import FormSpec
-from lib.store.base import Actor, Record, Store, StoreError
+from lib.store.base import Store, StoreError
 from lib.ui import errors, fill, record_view, state
 
 FORM = "mine:form"

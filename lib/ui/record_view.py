@@ -2,7 +2,7 @@
 
 What is shown is ``lib.forms.display.answered_sections``: the sections and fields the form shows for
 these answers, calculated values computed, tables as small tables, blanks blank. The print view is a
-standalone HTML file (``lib.io.print_view``) offered as a download; it carries its own 打印 button.
+standalone HTML file (``lib.office.print_view``) offered as a download; it carries its own 打印 button.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import re
 import pandas as pd
 import streamlit as st
 
+from lib.core.records import Record
 from lib.forms import FormSpec
 from lib.forms.display import Answer, answered_sections
-from lib.io.print_view import file_name, print_html
-from lib.store.base import Record
+from lib.office.print_view import file_name, print_html
 
 # Every ASCII punctuation character: CommonMark lets each be escaped, and escaped they start no
 # emphasis, link, image, list, formula, Streamlit colour directive, nor an autolink ("http://", "www.").

@@ -15,10 +15,10 @@ import math
 import streamlit as st
 
 from lib.auth import Forbidden
-from lib.campaign import register as reg
-from lib.io.workbook_bounds import WorkbookLimits
-from lib.store.base import Actor
+from lib.campaign.register import store as reg
+from lib.core.records import Actor
 from lib.ui import board, context
+from lib.xlsx.bounds import WorkbookLimits
 
 # widget key of the confirmation button of one register kind
 REGISTER_CONFIRM = "register:confirm:{kind}"

@@ -11,9 +11,10 @@ import streamlit as st
 
 from lib import listing, review
 from lib.auth.policy import row_city
+from lib.core.records import Actor, Record
 from lib.forms import FormSpec
 from lib.forms.display import value_text
-from lib.store.base import Actor, Record, Store, StoreError
+from lib.store.base import Store, StoreError
 from lib.ui import errors, record_view, rows, state
 
 FORM = "review:form"

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 import streamlit as st
 
 from lib import listing
+from lib.core.records import Record
 from lib.forms import FormSpec
-from lib.store.base import Record
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

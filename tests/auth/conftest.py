@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from lib.auth.accounts import AccountsFile
+from lib.core.records import Actor
 from lib.demo.seed import seed_store
 from lib.forms import load_catalog
-from lib.store.base import Actor
 from lib.store.factory import open_store
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ from lib.auth import admin as ops
 from lib.auth.accounts import Account
 from lib.auth.signin import Lockout, refusal
 from lib.auth.signin import authenticate as _authenticate
-from lib.io.excel import read_workbook, to_xlsx
+from lib.office.excel import read_workbook, to_xlsx
 
 from .conftest import ADMIN, GZ, PROVINCE
 
@@ -116,7 +116,7 @@ def test_row_history_is_field_by_field_and_exports(store, catalog, reviewed, act
 
 
 def test_audit_lists_newest_first_by_time_not_by_log_order(catalog):
-    from lib.store.base import AuditEntry
+    from lib.core.records import AuditEntry
 
     at = [dt.datetime(2020, 9, d, 9) for d in (15, 10, 20)]  # written out of time order (an import)
     items = [AuditEntry(t, "city_gz", "新增", "att3", f"r{i}", 1, {}) for i, t in enumerate(at)]

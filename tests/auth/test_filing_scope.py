@@ -13,8 +13,8 @@ import pytest
 from lib import review, submissions
 from lib.auth import Forbidden
 from lib.auth.policy import REVIEW, account_answers, can
+from lib.core.records import Actor
 from lib.forms.types import BIDI_CHARS, INVISIBLE_CHARS
-from lib.store.base import Actor
 
 from .conftest import FS, GZ, denials
 

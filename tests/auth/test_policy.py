@@ -141,10 +141,10 @@ def _cases():
         board_scope(s, a)
 
     def imports_the_register(s, c, a, x):
-        from lib.campaign.register import VOUCHERS, import_register, parse_register
+        from lib.campaign.register.store import VOUCHERS, import_register, parse_register
         from lib.demo.register import register_frames
         from lib.demo.seed import generate
-        from lib.io.excel import read_workbook, to_xlsx
+        from lib.office.excel import read_workbook, to_xlsx
 
         cities = tuple(c.campaign.cities)
         vouchers, _ = register_frames(generate(c, rows=40, seed=1), cities, 1)
@@ -204,7 +204,7 @@ def raise_if_changed(store, form_id, row):
 
 
 def _actor(who, actors):
-    from lib.store.base import Actor
+    from lib.core.records import Actor
 
     fixed = {"gz": GZ, "fs": FS, "province": PROVINCE, "inspector": INSPECTOR, "admin": ADMIN,
              "stranger": Actor("guest", "guest", "外单位")}
@@ -247,7 +247,7 @@ def test_att1_rows_are_placed_by_the_client_city_not_the_provider_city(store, ca
     moved = next(r for r in store.records("att1") if r.city != r.values["client_city"])
     city = next(a for a in (GZ, FS) if a.city == moved.values["client_city"]) if moved.values["client_city"] in ("广州", "佛山") else None
     if city is None:
-        from lib.store.base import Actor
+        from lib.core.records import Actor
 
         city = Actor("city_x", "city", "", moved.values["client_city"])
     assert moved.id in {r.id for r in visible_records(store, city, form)}

@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from lib.core.records import Actor
 from lib.demo.seed import generate
 from lib.forms import load_catalog
 from lib.forms.columns import sheet_spec
-from lib.store.base import Actor
 from lib.store.factory import open_store
 from tests.browser.conftest import sign_in
 from tests.browser.widgets import choose, fill_valid_att1, type_into, widget

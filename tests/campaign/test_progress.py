@@ -6,8 +6,8 @@ import datetime as dt
 
 import pandas as pd
 
-from lib.campaign import progress as pg
-from lib.store.base import Actor
+from lib.campaign.board import progress as pg
+from lib.core.records import Actor
 
 from .conftest import att1, frame, row, voucher
 

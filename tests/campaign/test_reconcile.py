@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from lib.auth.policy import comparable
-from lib.campaign import reconcile as rc
+from lib.campaign.register import reconcile as rc
 
 from .conftest import att1, frame, voucher
 

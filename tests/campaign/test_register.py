@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from lib.campaign import register as reg
+from lib.campaign.register import store as reg
 from lib.demo.register import PROVINCE, register_frames, seed_register
 from lib.forms import load_catalog
 from lib.store.factory import open_store

@@ -83,8 +83,8 @@ def test_a_demo_account_the_account_rules_refuse_is_skipped_and_said(tmp_path, c
     """An organisation taken from the store (an edited workbook, say) with a direction override would
     make an account whose every filing fails its own locked field: it is left out, the others written."""
     from lib.auth.accounts import AccountsFile
+    from lib.core.records import Record
     from lib.demo.accounts import seed_demo_accounts
-    from lib.store.base import Record
 
     catalog = load_catalog(ROOT / "forms")
     stamp = dt.datetime(2020, 9, 10, 9)

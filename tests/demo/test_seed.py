@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
+from lib.core.records import Actor, Record
 from lib.demo import CITY_INFO, generate, seed_store
 from lib.forms import check_answers, load_catalog
 from lib.forms.columns import sheet_spec
 from lib.forms.types import is_credit_code
-from lib.store.base import Actor, Record, SheetSpec, Store
+from lib.store.base import SheetSpec, Store
 
 FORMS = Path(__file__).resolve().parents[2] / "forms"
 

@@ -8,9 +8,9 @@ import unicodedata
 
 import pytest
 
+from lib.core.text import comparable
 from lib.forms import check_answers
 from lib.forms.types import BIDI_CHARS, INVISIBLE_CHARS, ValueProblem, clean_text, parse_number, quotable
-from lib.text import comparable
 
 #: Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt, Unicode 15.1) outside category Cf:
 #: Python's unicodedata does not expose the property, so the test carries the list.

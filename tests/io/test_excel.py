@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lib.io.excel import read_workbook, sheet_title, to_xlsx
-from lib.io.workbook_bounds import ExcelReadError
+from lib.office.excel import read_workbook, sheet_title, to_xlsx
+from lib.xlsx.bounds import ExcelReadError
 
 TRICKY = ["=HYPERLINK(\"http://x\",\"y\")", "+1", "-2", "@x", "0012", "1e5", "http://example.com", "TRUE"]
 

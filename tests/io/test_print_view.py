@@ -1,13 +1,13 @@
-"""The read-only rendering of a row (lib.forms.display) and its printable page (lib.io.print_view)."""
+"""The read-only rendering of a row (lib.forms.display) and its printable page (lib.office.print_view)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from lib.core.records import Record
 from lib.forms import parse_form
 from lib.forms.display import answered_sections, value_text
-from lib.io.print_view import print_html
-from lib.store.base import Record
+from lib.office.print_view import print_html
 
 FORM = """
 id: demo

@@ -12,11 +12,11 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lib.campaign.register_kinds import MESSAGES as REGISTER_MESSAGES
-from lib.campaign.register_kinds import VOUCHERS
-from lib.campaign.register_upload import parse_register
-from lib.io.excel import read_upload
-from lib.io.workbook_bounds import MESSAGES, ExcelReadError, WorkbookLimits, check_workbook, column_letters
+from lib.campaign.register.kinds import MESSAGES as REGISTER_MESSAGES
+from lib.campaign.register.kinds import VOUCHERS
+from lib.campaign.register.upload import parse_register
+from lib.office.excel import read_upload
+from lib.xlsx.bounds import MESSAGES, ExcelReadError, WorkbookLimits, check_workbook, column_letters
 from tests.io.xlsx_parts import Sheet, ods, xlsx
 
 LIMITS = WorkbookLimits(max_bytes=1 << 20, max_unzipped_bytes=4 << 20, max_ratio=100, max_rows=60, max_columns=12,

@@ -11,8 +11,8 @@ import zipfile
 
 import pytest
 
-from lib.io.excel import read_upload, read_workbook, to_xlsx
-from lib.io.workbook_bounds import ExcelReadError, WorkbookLimits, check_workbook, column_letters
+from lib.office.excel import read_upload, read_workbook, to_xlsx
+from lib.xlsx.bounds import ExcelReadError, WorkbookLimits, check_workbook, column_letters
 from tests.io.xlsx_parts import Sheet, cell, ods, patched, row, saved, table, xlsx
 
 LIMITS = WorkbookLimits(max_bytes=10 << 20, max_unzipped_bytes=10 << 20, max_ratio=100, max_rows=5000,
@@ -221,7 +221,7 @@ def test_cells_without_a_reference_are_placed_as_the_reader_places_them(body, pl
 
 def test_the_reader_refuses_a_sheet_over_the_limits_before_making_python_objects_of_it():
     """The subprocess's last line for what no check measured (a .xls): the rectangle calamine found."""
-    from lib.io.workbook_reader import read_cells
+    from lib.xlsx.reader import read_cells
 
     tight = dataclasses.replace(LIMITS, max_rows=5, max_columns=5)
     assert read_cells(xlsx([Sheet("S", row(5, cell("E5", 1)))]), tight)[0][1][4] == [None] * 4 + [1]
@@ -233,7 +233,7 @@ def test_the_reader_refuses_a_sheet_over_the_limits_before_making_python_objects
 @pytest.mark.parametrize("name", ["\u202e单兑现券务服", "台账\u200b", "清单\u2066x", "台账\u2028清单"])
 def test_a_sheet_or_file_name_with_direction_or_invisible_characters_is_refused(name):
     """A name is quoted in messages and the import record: it must read as it is stored."""
-    from lib.io.workbook_bounds import name_problem, shown_name
+    from lib.xlsx.bounds import name_problem, shown_name
 
     assert "文字方向、换行或不可见字符" in name_problem(name)
     assert "[U+" in shown_name(name) and "\u202e" not in shown_name(name)

@@ -36,7 +36,7 @@ def row(number: int, *cells: str) -> str:
 
 def table(rows: list[list], first_row: int = 1) -> str:
     """Rows of values from A``first_row`` on, as sheetData text (None leaves a cell out)."""
-    from lib.io.workbook_bounds import column_letters
+    from lib.xlsx.bounds import column_letters
 
     out = []
     for i, values in enumerate(rows, start=first_row):

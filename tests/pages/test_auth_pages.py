@@ -8,8 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib.auth.accounts import Account, AccountsFile
+from lib.core.records import Actor
 from lib.demo.seed import seed_store
-from lib.store.base import Actor
 from lib.ui import state
 
 from .conftest import ROOT, sign_in

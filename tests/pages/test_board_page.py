@@ -8,12 +8,12 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib.campaign import progress as pg
-from lib.campaign import register as reg
+from lib.campaign.board import progress as pg
+from lib.campaign.register import store as reg
+from lib.core.records import Actor
 from lib.demo.register import seed_register
 from lib.demo.seed import generate, seed_store
 from lib.forms.columns import sheet_spec
-from lib.store.base import Actor
 from lib.store.factory import open_store
 from lib.ui import board
 

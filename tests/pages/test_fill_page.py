@@ -10,10 +10,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib.auth.accounts import Account, AccountsFile
+from lib.core.records import Actor
 from lib.demo.seed import generate
 from lib.forms.columns import sheet_spec
 from lib.settings import load_settings
-from lib.store.base import Actor
 from lib.ui import state
 from lib.ui.widgets import fit, to_widget_value
 

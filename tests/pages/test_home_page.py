@@ -4,7 +4,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from lib.store.base import Actor
+from lib.core.records import Actor
 
 from .conftest import sign_in
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from lib.store.base import Actor
+from lib.core.records import Actor
 
 from .conftest import sign_in
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from lib.core.records import Actor
 from lib.demo.seed import generate
 from lib.forms.columns import sheet_spec
-from lib.store.base import Actor
 
 from .conftest import sign_in, unescaped
 

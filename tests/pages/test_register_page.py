@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib.campaign import register as reg
-from lib.io.excel import to_xlsx
-from lib.store.base import Actor
+from lib.campaign.register import store as reg
+from lib.core.records import Actor
+from lib.office.excel import to_xlsx
 
 from .conftest import ROOT, sign_in
 
@@ -75,7 +75,7 @@ def test_only_the_province_imports(app_env, role):
 
 
 def test_an_upload_is_read_once_not_on_every_rerun(app_env, reopen, monkeypatch):
-    from lib.campaign import register_upload
+    from lib.campaign.register import upload as register_upload
 
     reads: list[int] = []
     real = register_upload.read_upload

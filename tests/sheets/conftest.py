@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lib.store.sheets import SheetsStore, open_sheets_store
+from lib.store.sheets.store import SheetsStore, open_sheets_store
 from tests.sheets.fake_sheets import FakeSheets
 
 HERE = Path(__file__).resolve().parent

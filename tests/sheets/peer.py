@@ -13,8 +13,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[1])]
 
-from lib.store import ConflictError  # noqa: E402
-from lib.store.sheets import open_sheets_store  # noqa: E402
+from lib.store.base import ConflictError  # noqa: E402
+from lib.store.sheets.store import open_sheets_store  # noqa: E402
 from tests.store.store_cases import CITY, SPEC  # noqa: E402
 
 

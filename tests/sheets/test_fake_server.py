@@ -8,7 +8,7 @@ import requests
 from google.auth.transport.requests import AuthorizedSession
 from gspread.exceptions import APIError
 
-from lib.store.sheets_client import SheetsConfig, build_credentials
+from lib.store.sheets.client import SheetsConfig, build_credentials
 
 pytestmark = pytest.mark.timeout(30)
 

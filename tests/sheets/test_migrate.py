@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from lib.store import LocalStore
+from lib.store.local.store import LocalStore
 from lib.store.migrate import main
-from lib.store.sheets import open_sheets_store
+from lib.store.sheets.store import open_sheets_store
 from tests.store.store_cases import CITY, PROVINCE, SPEC
 
 pytestmark = pytest.mark.timeout(60)

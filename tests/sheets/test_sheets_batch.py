@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from lib.store import Column, SheetSpec, Unavailable
-from lib.store.sheets import is_pending
-from lib.store.sheets_delivery import MAX_BATCH
-from lib.store.sheets_log import Replay, decode_row, encode_row, log_batch
-from lib.store.sheets_outbox import Outbox, read_pending
+from lib.core.records import is_pending
+from lib.store.base import Column, SheetSpec, Unavailable
+from lib.store.sheets.delivery import MAX_BATCH
+from lib.store.sheets.log import Replay, decode_row, encode_row, log_batch
+from lib.store.sheets.outbox import Outbox, read_pending
 from tests.store.store_cases import CITY, PROVINCE, SPEC
 
 pytestmark = pytest.mark.timeout(90)
@@ -136,7 +136,7 @@ def test_the_outbox_keeps_a_submission_in_one_line(tmp_path):
 
 
 def test_a_batch_its_commit_refuses_is_refused_whole_to_its_caller(writer, open_store, monkeypatch):
-    import lib.store.sheets as sheets_store
+    import lib.store.sheets.store as sheets_store
 
     first = writer.append("site_check", {"count": 1}, actor=CITY, status="已提交")
     real = sheets_store.append_entries
@@ -158,9 +158,9 @@ def test_a_batch_its_commit_refuses_is_refused_whole_to_its_caller(writer, open_
 def test_a_register_import_lands_in_google_sheets_as_one_batch(writer, open_store, server, sheet_key):
     import pandas as pd
 
-    from lib.campaign import register as reg
-    from lib.io.excel import to_xlsx
-    from lib.store import Actor
+    from lib.campaign.register import store as reg
+    from lib.core.records import Actor
+    from lib.office.excel import to_xlsx
 
     province = Actor("province", "province", "省厅")
     good = {"服务券编号": "SYQ-2019-4401-00001", "企业名称": "广州甲五金有限公司", "统一社会信用代码": "91440101MA59ABCDEM",

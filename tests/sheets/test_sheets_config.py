@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from lib.settings import SETTINGS, load_settings
-from lib.store import Unavailable
-from lib.store.sheets import open_sheets_store
-from lib.store.sheets_client import SheetsConfig
+from lib.store.base import Unavailable
+from lib.store.sheets.client import SheetsConfig
+from lib.store.sheets.store import open_sheets_store
 
 pytestmark = pytest.mark.timeout(30)
 EXAMPLE = Path(__file__).resolve().parents[2] / ".streamlit" / "secrets.toml.example"

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from lib.store import Unavailable
-from lib.store.sheets import is_pending
+from lib.core.records import is_pending
+from lib.store.base import Unavailable
 from tests.store.store_cases import CITY, SPEC
 
 pytestmark = pytest.mark.timeout(60)

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from lib.store.sheets import is_pending
+from lib.core.records import is_pending
 from tests.store.store_cases import CITY, SPEC
 
 pytestmark = pytest.mark.timeout(60)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lib.store import ConflictError
+from lib.store.base import ConflictError
 from tests.store.store_cases import CITY, PROVINCE, SPEC
 
 pytestmark = pytest.mark.timeout(60)

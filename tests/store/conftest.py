@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lib.store import open_store
+from lib.store.factory import open_store
 from tests.store.store_cases import SPEC, Clock
 
 
@@ -36,7 +36,7 @@ def store_factory(backend, tmp_path, clock):
         if backend == "local":
             store = open_store("local", data_dir=tmp_path / "data", **{"background": False, "clock": clock, **kw})
         else:
-            from lib.store.sheets import open_sheets_store
+            from lib.store.sheets.store import open_sheets_store
 
             # Every make() is another app process on the same spreadsheet, with its own outbox.
             store = open_sheets_store(table, tmp_path / f"app{len(opened)}", **{"clock": clock, **kw})

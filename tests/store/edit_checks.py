@@ -1,4 +1,4 @@
-"""An app's rules for workbook edits as the store sees them (lib.store.external.EditCheck), without any
+"""An app's rules for workbook edits as the store sees them (lib.store.local.external.EditCheck), without any
 form: a module, not conftest, so the background writer process can unpickle it by name."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lib.store.base import Record
-from lib.store.external import EditRuling
+from lib.core.records import Record
+from lib.store.local.external import EditRuling
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from lib.store import Actor, Column, SheetSpec
+from lib.core.records import Actor
+from lib.store.base import Column, SheetSpec
 
 SPEC = SheetSpec(
     "site_check",

@@ -8,8 +8,10 @@ import sys
 import openpyxl
 import pytest
 
-from lib.store import LocalStore, Unavailable, close_all_stores, open_store
 from lib.store.__main__ import main
+from lib.store.base import Unavailable
+from lib.store.factory import close_all_stores, open_store
+from lib.store.local.store import LocalStore
 from tests.store.store_cases import CITY, ROOT_DIR, SPEC
 
 

@@ -11,7 +11,9 @@ from collections import Counter
 
 import pytest
 
-from lib.store import Actor, ConflictError, LocalStore
+from lib.core.records import Actor
+from lib.store.base import ConflictError
+from lib.store.local.store import LocalStore
 from tests.store.store_cases import CITY, SPEC
 
 PROCESSES, APPENDS = 8, 250

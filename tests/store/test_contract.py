@@ -9,7 +9,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from lib.store import SYSTEM_KEYS, Column, ConflictError, InvalidValue, NotFound, SheetSpec
+from lib.store.base import SYSTEM_KEYS, Column, ConflictError, InvalidValue, NotFound, SheetSpec
 from lib.store.factory import BACKENDS
 from tests.store.store_cases import CITY, PROVINCE, SPEC
 

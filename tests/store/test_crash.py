@@ -14,10 +14,11 @@ from collections import Counter
 import pytest
 from python_calamine import CalamineWorkbook
 
-from lib.store import Column, LocalStore, SheetSpec
+from lib.store.base import Column, SheetSpec
 from lib.store.entries import unbatched
-from lib.store.verify import verify
-from lib.store.workbook import TEMP_SUFFIX, matching_stamp
+from lib.store.local.store import LocalStore
+from lib.store.local.verify import verify
+from lib.store.local.workbook import TEMP_SUFFIX, matching_stamp
 from tests.store.store_cases import CITY, WIDE_SPEC, wide_rows
 
 NOTE_SPEC = SheetSpec("batch_note", "批次说明", (Column("batch", "批次"), Column("rows", "行数", "integer")))

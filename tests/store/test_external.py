@@ -15,9 +15,11 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from lib.store import ConflictError, LocalStore, external, materialiser
-from lib.store.verify import verify
-from lib.store.workbook import matching_stamp
+from lib.store.base import ConflictError
+from lib.store.local import external, materialiser
+from lib.store.local.store import LocalStore
+from lib.store.local.verify import verify
+from lib.store.local.workbook import matching_stamp
 from tests.store.edit_checks import SiteCheckRules
 from tests.store.store_cases import CITY, PROVINCE, SPEC
 

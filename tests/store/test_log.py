@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from lib.store import Column, LocalStore, SheetSpec, Unavailable
 from lib.store.__main__ import main
-from lib.store.verify import verify
+from lib.store.base import Column, SheetSpec, Unavailable
+from lib.store.local.store import LocalStore
+from lib.store.local.verify import verify
 from tests.store.store_cases import CITY, PROVINCE, SPEC
 
 NOTE_SPEC = SheetSpec("batch_note", "批次说明", (Column("batch", "批次"),))

@@ -9,8 +9,8 @@ import stat
 import openpyxl
 import pytest
 
-from lib.store import LocalStore
-from lib.store.private import private_dir, private_opener
+from lib.core.files import private_dir, private_opener
+from lib.store.local.store import LocalStore
 from tests.store.store_cases import CITY, SPEC
 
 

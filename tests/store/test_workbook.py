@@ -11,8 +11,9 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from lib.store import SYSTEM_COLUMNS, Column, LocalStore, SheetSpec
-from lib.store.workbook import TEMP_SUFFIX, matching_stamp
+from lib.store.base import SYSTEM_COLUMNS, Column, SheetSpec
+from lib.store.local.store import LocalStore
+from lib.store.local.workbook import TEMP_SUFFIX, matching_stamp
 from tests.store.store_cases import CITY, PROVINCE, SPEC, WIDE_SPEC, wide_rows
 
 TEXTS = ["007", "=1+1", "+86 138 0013 8000", "-3", "@SUM(A1)", "1e5", "http://example.com", "2020-09-01"]

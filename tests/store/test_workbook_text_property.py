@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-from lib.store import LocalStore
 from lib.store.base import MAX_CELL_CHARS
+from lib.store.local.store import LocalStore
 from tests.store.store_cases import CITY, SPEC
 
 SPECIAL = ["=1+1", "+86 138 0013 8000", "-3", "@SUM(A1)", "007", "=HYPERLINK(\"http://x\")", "0x1F", "1e5",

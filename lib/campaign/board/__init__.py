@@ -1,0 +1,1 @@
+"""The live status boards: figures per city and form, late lists, detail tables, each viewer's scope."""

@@ -1,0 +1,210 @@
+"""Step 2 of the board: every figure for one viewer's scope, from the shared ``Prepared``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from lib.campaign.board.detail_tables import CONCLUSIONS, EXEMPT, NO_RATIO, SPENDING_LABELS, USAGE_STATES
+from lib.campaign.board.late_list import late_list
+from lib.campaign.board.preparation import Prepared, prepare
+from lib.campaign.board.scope import Scope, scope_issues, scope_rows, scope_units
+from lib.campaign.board.tally import breakdown, group_sums, state_flags
+from lib.campaign.board.units import (
+    DUPLICATE,
+    LATE_FILED,
+    MISSING,
+    ON_TIME,
+    OVERDUE,
+    REPORTED_STATES,
+    RETURNED_STATE,
+    UNIT_LABELS,
+)
+from lib.campaign.register.reconcile import summarize
+from lib.campaign.schedule import FORM_IDS, Calendar, phase_table
+from lib.submissions import DRAFT
+
+ALL = "全部"
+#: The default viewer: the whole province (Scope is frozen, so one instance serves every call).
+EVERYTHING = Scope()
+
+
+@dataclass(frozen=True)
+class Board:
+    """Every figure of the board, with Chinese column names, ready to show and export."""
+
+    scope: Scope
+    as_of: dt.date
+    progress: pd.DataFrame  # 地市 x 表单
+    units: pd.DataFrame  # the rows behind progress, providers and late
+    providers: pd.DataFrame  # per provider (附件1) completeness and register issues
+    late: pd.DataFrame
+    usage_by_city: pd.DataFrame
+    usage_by_provider: pd.DataFrame
+    att1: pd.DataFrame
+    conclusions: pd.DataFrame
+    att3: pd.DataFrame
+    spending: pd.DataFrame  # per 附件2 report
+    spending_bins: pd.DataFrame
+    issues: pd.DataFrame
+    issues_by_provider: pd.DataFrame
+    issues_by_city: pd.DataFrame
+    phases: pd.DataFrame
+    current_phase: str = ""
+    totals: dict = field(default_factory=dict)
+
+
+#: The share of due things reported, in percent with one decimal (blank when nothing is due).
+RATE = "完成率（%）"
+
+
+def _rate(due: pd.Series, missing: pd.Series) -> pd.Series:
+    """
+    >>> _rate(pd.Series([11, 0]), pd.Series([1, 0])).tolist()
+    [90.9, nan]
+    """
+    return (100 * (due - missing) / due.where(due > 0)).round(1)
+
+
+def _progress(units: pd.DataFrame, calendar: Calendar, as_of: dt.date, cities: tuple[str, ...]) -> pd.DataFrame:
+    is_ = state_flags(units)
+    in_register = units["in_register"].astype(bool).to_numpy(dtype=bool)
+    reported = is_(*REPORTED_STATES)
+    flags = {
+        "应报": in_register & is_(*REPORTED_STATES, MISSING, OVERDUE),
+        "已报": reported,
+        "台账外": reported & ~in_register,
+        "未报": is_(MISSING, OVERDUE),
+        "逾期未报": is_(OVERDUE),
+        "逾期报送": reported & units["late"].astype(bool).to_numpy(dtype=bool),
+        "退回修改": is_(RETURNED_STATE),
+        "重复报送": is_(DUPLICATE),
+        "草稿": is_(DRAFT),
+    }
+    counts = group_sums([units["city"], units["form"]], ["city", "form"], flags)
+    forms = [f for f in FORM_IDS if f in calendar.titles] or list(FORM_IDS)
+    grid = pd.MultiIndex.from_product([list(cities), forms], names=["city", "form"])
+    extra = counts.index.difference(grid)  # cities outside the list (a typo in a row) stay visible
+    counts = counts.reindex(grid.append(extra), fill_value=0).astype(int)
+    out = counts.reset_index()
+    out[RATE] = _rate(out["应报"], out["未报"])
+    out.insert(1, "表单", out["form"].map(calendar.title))
+    out["截止日期"] = out["form"].map(lambda f: calendar.deadlines.get(f))
+    out = out.rename(columns={"city": "地市"}).drop(columns="form")
+    return out[["地市", "表单", "应报", "已报", "未报", "逾期未报", "逾期报送", "退回修改", "台账外", "重复报送", "草稿", RATE, "截止日期"]]
+
+
+def _by_unit(units: pd.DataFrame, form_id: str) -> pd.DataFrame:
+    u = units[["unit", "in_register", "state", "late"]].take(np.flatnonzero((units["form"] == form_id).to_numpy(dtype=bool)))
+    is_ = state_flags(u)
+    reported = is_(*REPORTED_STATES)
+    flags = {
+        "台账项目": u["in_register"].astype(bool).to_numpy(dtype=bool) & is_(*REPORTED_STATES, MISSING, OVERDUE),
+        "已报送": reported,
+        "未报送": is_(MISSING, OVERDUE),
+        "逾期未报": is_(OVERDUE),
+        "逾期报送": reported & u["late"].astype(bool).to_numpy(dtype=bool),
+        "退回修改": is_(RETURNED_STATE),
+    }
+    out = group_sums([u["unit"]], ["单位"], flags).astype(int).reset_index()
+    out[RATE] = _rate(out["台账项目"], out["未报送"])
+    return out
+
+
+def board(prepared: Prepared, scope: Scope = EVERYTHING) -> Board:
+    """Step 2: every figure for one viewer's scope."""
+    cal, as_of = prepared.calendar, prepared.as_of
+    units = scope_units(prepared.units, scope)
+    cities = (scope.city,) if scope.kind == "city" else cal.cities
+    if scope.kind in ("provider", "lead_unit"):
+        cities = tuple(c for c in cal.cities if c in set(units["city"]))
+    progress = _progress(units, cal, as_of, cities)
+    if scope.kind == "provider":
+        progress = progress[progress["表单"] == cal.title("att1")]
+    elif scope.kind == "lead_unit":
+        progress = progress[progress["表单"] == cal.title("att2")]
+
+    issues = scope_issues(prepared.issues, scope)
+    providers = _by_unit(units, "att1").rename(columns={"单位": "服务商"})
+    by_provider = summarize(issues, "服务商")
+    providers = providers.merge(by_provider.drop(columns=["合计"]), on="服务商", how="left")
+    for col in by_provider.columns:
+        if col not in ("服务商", "合计"):
+            providers[col] = providers[col].fillna(0).astype(int)
+    providers = providers.sort_values(["未报送", "服务商"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+    att1 = scope_rows(prepared.att1, scope, "服务商")
+    att2 = scope_rows(prepared.att2, scope, "牵头单位" if scope.kind == "lead_unit" else None)
+    att3 = scope_rows(prepared.att3, scope, None)
+    firsts1 = att1[att1["首次报送"].astype(bool)]
+    firsts3 = att3[att3["首次报送"].astype(bool)]
+    phases, current = phase_table(cal, as_of)
+    spending_bins = (
+        att2["支出区间"].value_counts().reindex([*SPENDING_LABELS, EXEMPT, NO_RATIO], fill_value=0)
+        .rename_axis("支出区间").rename("报告数").reset_index()
+    )
+    shown_units = units.rename(columns=UNIT_LABELS)
+    shown_units["表单"] = shown_units["表单"].map({f: cal.title(f) for f in FORM_IDS})
+    totals = {
+        "应报": int(progress["应报"].sum()), "已报": int(progress["已报"].sum()), "未报": int(progress["未报"].sum()),
+        "逾期未报": int(progress["逾期未报"].sum()), "退回修改": int(progress["退回修改"].sum()),
+        "核对问题": int(len(issues)), "台账外": int(progress["台账外"].sum()),
+        "截至日期后创建": 0 if prepared.later is None else len(scope_units(prepared.later, scope)),
+    }
+    return Board(
+        scope=scope,
+        as_of=as_of,
+        progress=progress.reset_index(drop=True),
+        units=shown_units.reset_index(drop=True),
+        providers=providers,
+        late=late_list(units, cal, as_of),
+        usage_by_city=breakdown(firsts1, "地市", "使用状态", USAGE_STATES, cal.cities),
+        usage_by_provider=breakdown(firsts1, "服务商", "使用状态", USAGE_STATES),
+        att1=att1.reset_index(drop=True),
+        conclusions=breakdown(firsts3, "地市", "检查结论", CONCLUSIONS, cal.cities),
+        att3=att3.reset_index(drop=True),
+        spending=att2.reset_index(drop=True),
+        spending_bins=spending_bins,
+        issues=issues.reset_index(drop=True),
+        issues_by_provider=by_provider,
+        issues_by_city=summarize(issues, "地市"),
+        phases=phases,
+        current_phase=current,
+        totals=totals,
+    )
+
+
+def state_counts(board: Board, form_title: str) -> pd.DataFrame:
+    """(地市, 状态, 数量) of one form's due and filed things, for a stacked bar per city.
+
+    Duplicates, drafts and withdrawn rows are left out: they are neither due nor counted.
+    """
+    shown = (ON_TIME, LATE_FILED, RETURNED_STATE, MISSING, OVERDUE)
+    u = board.units[(board.units["表单"] == form_title) & board.units["状态"].isin(shown)]
+    counts = u.groupby(["地市", "状态"]).size().rename("数量").reset_index()
+    order = {city: i for i, city in enumerate(board.progress["地市"].drop_duplicates())}  # the campaign's order
+    counts = counts.assign(_o=counts["地市"].map(order)).sort_values(["_o", "地市"], kind="stable").drop(columns="_o")
+    return counts[counts["数量"] > 0].reset_index(drop=True)
+
+
+def compute_board(frames, vouchers, projects, calendar: Calendar, as_of: dt.date, scope: Scope = EVERYTHING) -> Board:
+    """Both steps at once (tests and one-off use)."""
+    return board(prepare(frames, vouchers, projects, calendar, as_of), scope)
+
+
+def narrow(frame: pd.DataFrame, **equals) -> pd.DataFrame:
+    """Rows of ``frame`` whose columns equal the given values; None or "全部" means no filter.
+
+    >>> f = pd.DataFrame({"地市": ["广州", "佛山"], "状态": ["未报送", "按时报送"]})
+    >>> narrow(f, 地市="广州", 状态="全部")["地市"].tolist()
+    ['广州']
+    """
+    mask = pd.Series(True, index=frame.index)
+    for column, value in equals.items():
+        if value is None or value == ALL or column not in frame:
+            continue
+        mask &= frame[column] == value
+    return frame[mask]

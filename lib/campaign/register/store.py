@@ -1,0 +1,206 @@
+"""The province's registers: the 服务券兑现清单 (2018/2019 subsidy register) and the list of benchmark
+projects in scope. Their definitions are in ``register_kinds``, the reading and validation of an
+upload in ``register_upload``; this module stores a valid upload (``import_register``) and finds the
+register in force (``current_register``).
+
+Storage design (one import = one batch, committed by one record):
+
+* ``register_vouchers`` / ``register_projects`` — one row per in-scope register entry, status 已导入,
+  with the batch id (``import_id``) and the Excel row it came from.
+* ``register_imports`` — one row per import: kind, batch id, file, counts; status 有效 for the batch
+  in force, 已替换 for the ones a later import replaced.
+
+Every row and the import record are checked before anything is written. An import writes its rows
+and its import record as one change (``Store.append_batch``: all durable or none visible, after a
+crash too), then marks the previous record 已替换. The current register is the batch of the newest
+有效 record, so a crash before that mark still leaves exactly one register in force, and replacing
+N rows costs one batch and one update, not N updates (Google Sheets allows about 60 writes a minute).
+An upload whose entries equal the register in force (``content_hash``) is refused: a second click
+on 确认导入, or the same file imported from another tab, adds no second copy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+
+import pandas as pd
+
+from lib.auth.policy import IMPORT, authorize
+from lib.campaign.register.kinds import (
+    KINDS,
+    PROJECTS,
+    VOUCHERS,
+    RegisterKind,
+    RegisterProblem,
+    display_frame,
+    problem,
+    template_frame,
+)
+from lib.campaign.register.upload import MAX_FILE_NAME, ParsedRegister, parse_register, parse_upload
+from lib.core.records import Actor
+from lib.store.base import Column, InvalidValue, SheetSpec, Store, StoreError
+from lib.store.codec import validate_values
+from lib.xlsx.bounds import name_problem, shown_name
+
+__all__ = [
+    "IMPORTS_SHEET", "KINDS", "PROJECTS", "VOUCHERS", "ImportSummary", "ParsedRegister", "RegisterImportError",
+    "RegisterKind", "RegisterProblem", "content_hash", "current_import_id", "current_register", "display_frame", "ensure_register_sheets",
+    "excluded_text", "import_register", "parse_register", "parse_upload", "register_columns", "template_frame",
+]
+
+ROW_STATUS = "已导入"
+IMPORT_ACTIVE = "有效"
+IMPORT_REPLACED = "已替换"
+
+IMPORTS_SHEET = SheetSpec(
+    "register_imports",
+    "台账导入记录",
+    (
+        Column("kind", "台账类型"),
+        Column("import_id", "导入批次"),
+        Column("file_name", "文件名"),
+        Column("sheet_name", "工作表"),
+        Column("rows", "导入行数", "integer"),
+        Column("excluded", "排除行数", "integer"),
+        Column("excluded_detail", "排除说明"),
+        Column("content_hash", "内容校验值"),
+    ),
+)
+
+
+class RegisterImportError(StoreError):
+    """The upload has problems; nothing was written. ``problems`` lists them by row."""
+
+    code = "register_invalid"
+
+    def __init__(self, problems: list[RegisterProblem]):
+        super().__init__(f"台账有 {len(problems)} 处问题，未导入任何数据。")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    import_id: str
+    rows: int
+    excluded: dict[str, int]
+    replaced: int  # earlier imports of this kind marked 已替换
+
+
+def ensure_register_sheets(store: Store) -> None:
+    for kind in KINDS.values():
+        store.ensure_sheet(kind.sheet)
+    store.ensure_sheet(IMPORTS_SHEET)
+
+
+def excluded_text(excluded: dict[str, int]) -> str:
+    """The excluded counts as one Chinese phrase.
+
+    >>> excluded_text({"未兑现": 2, "取消申报": 1})
+    '未兑现 2 行，取消申报 1 行'
+    """
+    return "，".join(f"{state} {n} 行" for state, n in excluded.items())
+
+
+def import_register(
+    store: Store, parsed: ParsedRegister, actor: Actor, *, file_name: str, now: dt.datetime | None = None
+) -> ImportSummary:
+    """Store ``parsed`` as the register in force for its kind, replacing the previous import.
+
+    Raises Forbidden (audited) unless ``actor`` may import registers (the province), and
+    RegisterImportError (nothing written) when the upload has problems or no row in scope.
+    """
+    authorize(store, actor, IMPORT)
+    if parsed.problems:
+        raise RegisterImportError(parsed.problems)
+    if not parsed.rows:
+        raise RegisterImportError([problem("no_rows")])
+    kind = parsed.kind
+    now = now or dt.datetime.now()
+    import_id = f"{kind.key}-{now:%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
+    rows = [{**row, "import_id": import_id} for row in parsed.rows]
+    content = content_hash(parsed)
+    record = {
+        "kind": kind.key,
+        "import_id": import_id,
+        "file_name": file_name,
+        "sheet_name": parsed.sheet_name,
+        "rows": len(rows),
+        "excluded": sum(parsed.excluded.values()),
+        "excluded_detail": excluded_text(parsed.excluded),
+        "content_hash": content,
+    }
+    _check_before_writing(kind, rows, record)
+    ensure_register_sheets(store)
+    previous = [r for r in store.records(IMPORTS_SHEET.form_id) if r.values.get("kind") == kind.key and r.status == IMPORT_ACTIVE]
+    in_force = max(previous, key=lambda r: r.created_at, default=None)
+    if in_force is not None and in_force.values.get("content_hash") == content:
+        raise RegisterImportError([RegisterProblem(
+            "same_as_current", f"上传的{kind.title}与现行台账（批次 {in_force.values.get('import_id')}，"
+                               f"{in_force.created_at:%Y-%m-%d %H:%M} 导入）内容相同，未重复导入。")])
+    store.append_batch([*((kind.sheet_id, row, ROW_STATUS) for row in rows),
+                        (IMPORTS_SHEET.form_id, record, IMPORT_ACTIVE)], actor=actor)
+    for rec in previous:
+        store.update(IMPORTS_SHEET.form_id, rec.id, base_rev=rec.rev, actor=actor, status=IMPORT_REPLACED,
+                     note=f"被导入批次 {import_id} 替换")
+    return ImportSummary(import_id, len(rows), dict(parsed.excluded), len(previous))
+
+
+def content_hash(parsed: ParsedRegister) -> str:
+    """What identifies an upload's register: its kind and its entries' values in file order (not the
+    Excel row numbers, nor the file's name), as a SHA-256 hex digest."""
+    entries = [{k: v for k, v in row.items() if k != "source_row"} for row in parsed.rows]
+    text = json.dumps([parsed.kind.key, entries], ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _check_before_writing(kind: RegisterKind, rows: list[dict], record: dict) -> None:
+    """Refuse (RegisterImportError, nothing written) any value the store would refuse part-way:
+    every row and the import record (file and sheet names included) are checked first."""
+    labels = {c.key: c.header for c in kind.columns} | {c.key: c.label for c in IMPORTS_SHEET.columns}
+    why = name_problem(record["file_name"], MAX_FILE_NAME) if record["file_name"] else None
+    if why:
+        raise RegisterImportError([problem("bad_file_name", name=shown_name(record["file_name"]), why=why)])
+    why = name_problem(record["sheet_name"])
+    if why:
+        raise RegisterImportError([problem("bad_sheet_name", name=shown_name(record["sheet_name"]), why=why)])
+    for values in [*rows, record]:
+        try:
+            validate_values(values, labels)
+        except InvalidValue as bad:
+            row = values.get("source_row") if values is not record else None
+            raise RegisterImportError([problem("bad_value", row, labels.get(bad.field, ""), detail=str(bad))]) from None
+
+
+def current_import_id(imports: pd.DataFrame, kind: RegisterKind) -> str | None:
+    """The batch in force for ``kind``: the newest import record with status 有效.
+
+    >>> imports = pd.DataFrame({"_status": ["已替换", "有效"], "kind": ["vouchers"] * 2, "import_id": ["a", "b"],
+    ...                         "_created_at": pd.to_datetime(["2020-09-01", "2020-09-02"])})
+    >>> current_import_id(imports, VOUCHERS)
+    'b'
+    """
+    if imports is None or imports.empty or "kind" not in imports:
+        return None
+    live = imports[(imports["kind"] == kind.key) & (imports["_status"] == IMPORT_ACTIVE)]
+    if live.empty:
+        return None
+    return str(live.sort_values("_created_at")["import_id"].iloc[-1])
+
+
+def register_columns(kind: RegisterKind) -> list[str]:
+    return [c.key for c in kind.columns] + ["import_id", "source_row"]
+
+
+def current_register(rows: pd.DataFrame, imports: pd.DataFrame, kind: RegisterKind) -> pd.DataFrame:
+    """The entries of the batch in force (field columns only); empty with the right columns if none."""
+    batch = current_import_id(imports, kind)
+    cols = register_columns(kind)
+    if batch is None or rows is None or rows.empty or "import_id" not in rows:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    picked = rows[rows["import_id"] == batch]
+    return picked.reindex(columns=cols).reset_index(drop=True)
+

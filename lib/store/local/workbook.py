@@ -1,0 +1,296 @@
+"""The .xlsx view of a log: layout, atomic writing, reading back, and the stamp of what we wrote.
+
+The workbook is derived data. It is always written whole, to a temp file in the same folder,
+fsync'ed and renamed over the old one, so a reader (or a crash) only ever sees a complete file.
+A small stamp file next to it records which log offset each written file reflects and the
+file's size/mtime/inode, so a later writer can tell its own file from one a person saved.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from python_calamine import CalamineWorkbook
+
+from lib.core.files import fsync_dir, private_opener
+from lib.core.records import Record
+from lib.store.base import SYSTEM_COLUMNS, Column, SheetSpec
+from lib.store.codec import to_cell
+from lib.store.state import STATUS_LABEL, AuditRow, State
+from lib.xlsx.bounds import WorkbookLimits, check_workbook
+
+AUDIT_SHEET = "_audit"
+AUDIT_HEADERS = ("时间", "账号", "操作", "表单", "记录编号", "版本", "变更内容", "备注")
+TEMP_SUFFIX = ".writing.tmp"
+_SHEET_ILLEGAL = re.compile(r"[\[\]:*?/\\]")
+
+
+@dataclass(frozen=True)
+class SheetLayout:
+    """One form's sheet: its name and (key, header, kind) per column, system columns first."""
+
+    form_id: str
+    name: str
+    columns: tuple[tuple[str, str, str], ...]
+
+
+def sheet_name(title: str, taken: set[str]) -> str:
+    """Excel-legal, unique (case-insensitively) sheet name for a form title.
+
+    >>> sheet_name("现场检查记录[2020]/广州", set())
+    '现场检查记录2020广州'
+    >>> sheet_name("a" * 40, {"a" * 31})
+    'aaaaaaaaaaaaaaaaaaaaaaaaaaaaa~2'
+    """
+    base = _SHEET_ILLEGAL.sub("", title).strip().strip("'")[:31] or "表单"
+    name, n = base, 1
+    lowered = {t.lower() for t in taken}
+    while name.lower() in lowered or name.lower() in (AUDIT_SHEET, "history"):
+        n += 1
+        name = f"{base[:31 - len(str(n)) - 1]}~{n}"
+    return name
+
+
+def layout(specs: dict[str, SheetSpec], columns: Callable[[str], list[Column]]) -> list[SheetLayout]:
+    """Sheets in form declaration order; headers are the Chinese labels (made unique)."""
+    taken: set[str] = set()
+    out = []
+    for form_id, spec in specs.items():
+        name = sheet_name(spec.title or form_id, taken)
+        taken.add(name)
+        cols: list[tuple[str, str, str]] = []
+        headers: set[str] = set()
+        for key, header in SYSTEM_COLUMNS:
+            cols.append((key, header, "system"))
+            headers.add(header)
+        for col in columns(form_id):
+            header = col.label or col.key
+            if header in headers:
+                header = f"{header}（{col.key}）"
+            headers.add(header)
+            cols.append((col.key, header, col.kind))
+        out.append(SheetLayout(form_id, name, tuple(cols)))
+    return out
+
+
+def write_workbook(
+    path: Path,
+    sheets: list[SheetLayout],
+    rows: dict[str, list[Record]],
+    audit: list[AuditRow],
+    titles: dict[str, str],
+    labels: dict[str, dict[str, str]],
+) -> Path:
+    """Write the whole workbook to a fsync'ed temp file beside ``path``; return the temp path.
+
+    The caller stamps it and then renames it over ``path`` (see :func:`install`).
+    """
+    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}{TEMP_SUFFIX}")
+    # Created 0600 before xlsxwriter truncates and fills it, so os.replace installs a private file
+    # (the fsync below re-checks the mode in case a library version writes a new file instead).
+    os.close(private_opener(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+    try:
+        wb = xlsxwriter.Workbook(
+            str(tmp),
+            # Text stays text: nothing that looks like a formula, number or URL is converted.
+            {"constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+             "strings_to_urls": False},
+        )
+        fmt = _Formats(wb)
+        for sheet in sheets:
+            _write_form_sheet(wb, fmt, sheet, rows.get(sheet.form_id, []))
+        _write_audit_sheet(wb, fmt, audit, titles, labels)
+        wb.close()
+        fd = private_opener(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return tmp
+
+
+class _Formats:
+    def __init__(self, wb: xlsxwriter.Workbook):
+        self.header = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        self.date = wb.add_format({"num_format": "yyyy-mm-dd"})
+        self.datetime = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+
+
+def _write_row(ws: Any, fmt: _Formats, r: int, cells: list[Any]) -> None:
+    for c, value in enumerate(cells):
+        cell = to_cell(value)
+        if cell is None:
+            continue
+        t = type(cell)
+        if t is str:
+            if cell:
+                ws.write_string(r, c, cell)
+        elif t is bool:
+            ws.write_boolean(r, c, cell)
+        elif t is int or t is float:
+            ws.write_number(r, c, cell)
+        elif t is dt.datetime:
+            ws.write_datetime(r, c, cell, fmt.datetime)
+        elif t is dt.date:
+            ws.write_datetime(r, c, cell, fmt.date)
+        else:
+            ws.write_string(r, c, str(cell))
+
+
+def _write_form_sheet(wb: Any, fmt: _Formats, sheet: SheetLayout, recs: list[Record]) -> None:
+    ws = wb.add_worksheet(sheet.name)
+    ws.freeze_panes(1, 1)
+    for c, (key, header, _) in enumerate(sheet.columns):
+        width = 20 if key.endswith("_at") or key == "_id" else max(10, min(40, len(header) * 2 + 4))
+        ws.set_column(c, c, width)
+        ws.write_string(0, c, header, fmt.header)
+    sys_n = len(SYSTEM_COLUMNS)
+    field_keys = [key for key, _, _ in sheet.columns[sys_n:]]
+    for r, rec in enumerate(recs, start=1):
+        v = rec.values
+        _write_row(ws, fmt, r, [rec.id, rec.rev, rec.status, rec.form_version, rec.owner, rec.org, rec.city,
+                                rec.created_at, rec.updated_at, rec.updated_by, *[v.get(k) for k in field_keys]])
+
+
+def _write_audit_sheet(wb: Any, fmt: _Formats, audit: list[AuditRow], titles: dict[str, str],
+                       labels: dict[str, dict[str, str]]) -> None:
+    ws = wb.add_worksheet(AUDIT_SHEET)
+    ws.freeze_panes(1, 0)
+    for c, (header, width) in enumerate(zip(AUDIT_HEADERS, (20, 14, 10, 16, 24, 6, 60, 30), strict=True)):
+        ws.set_column(c, c, width)
+        ws.write_string(0, c, header, fmt.header)
+    for r, a in enumerate(audit, start=1):
+        _write_row(ws, fmt, r, [a.at, a.account, a.action, titles.get(a.form_id, a.form_id), a.row_id,
+                                a.rev or None, describe_changes(a, labels.get(a.form_id, {})), a.note])
+
+
+def describe_changes(a: AuditRow, labels: dict[str, str]) -> str:
+    """The 变更内容 cell: one "字段: 旧 → 新" line per change. A creation shows only
+    "新建记录": its values are the row itself, and every later change keeps the old value."""
+    if a.created:
+        return "新建记录"
+    labels = {**labels, "_status": STATUS_LABEL}
+    lines = [f"{labels.get(k, k)}: {_shown(old)} → {_shown(new)}" for k, (old, new) in a.changes.items()]
+    text = "\n".join(lines)
+    return text if len(text) <= 32_000 else text[:32_000] + "…"
+
+
+def _shown(value: Any) -> str:
+    cell = to_cell(value)
+    if cell is None or cell == "":
+        return "（空）"
+    if isinstance(cell, dt.datetime):
+        return cell.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(cell, dt.date):
+        return cell.isoformat()
+    return str(cell)
+
+
+# --- installing and stamping -------------------------------------------------------------------
+
+
+def file_id(path: Path) -> dict[str, int] | None:
+    """What identifies one written file: size, mtime and inode (os.replace keeps all three)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "ino": st.st_ino}
+
+
+def stamp_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.stamp.json")
+
+
+def read_stamp(path: Path) -> list[dict[str, Any]]:
+    """Known written files, oldest first: [{"offset", "size", "mtime_ns", "ino", "layout"}]."""
+    try:
+        return json.loads(stamp_path(path).read_text("utf-8"))["known"]
+    except (FileNotFoundError, ValueError, KeyError):
+        return []
+
+
+def write_stamp(path: Path, known: list[dict[str, Any]]) -> None:
+    target = stamp_path(path)
+    tmp = target.with_name(target.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8", opener=private_opener) as f:
+        json.dump({"format": 1, "known": known}, f, ensure_ascii=False)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, target)
+
+
+def install(path: Path, tmp: Path, offset: int, sheets: list[SheetLayout]) -> dict[str, Any]:
+    """Rename ``tmp`` over ``path`` so that at every instant the stamp knows the file on disk.
+
+    The stamp first lists both the current and the new file, then only the new one, so a crash
+    between the steps never makes our own file look like a person's edit.
+    """
+    new = {**file_id(tmp), "offset": offset,
+           "layout": {s.form_id: {"sheet": s.name, "columns": [[k, h, kind] for k, h, kind in s.columns]}
+                      for s in sheets}}
+    previous = matching_stamp(path)
+    write_stamp(path, ([previous] if previous else []) + [new])
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+    write_stamp(path, [new])
+    return new
+
+
+def matching_stamp(path: Path) -> dict[str, Any] | None:
+    """The stamp of the file on disk if we wrote it unchanged; None if missing or edited."""
+    current = file_id(path)
+    for known in reversed(read_stamp(path)):
+        if current and all(known.get(k) == current[k] for k in ("size", "mtime_ns", "ino")):
+            return known
+    return None
+
+
+def remove_stale_temps(folder: Path) -> None:
+    """Temp files left by a killed writer. Only the holder of the workbook lock calls this."""
+    for p in folder.glob(f".*{TEMP_SUFFIX}"):
+        with contextlib.suppress(OSError):
+            p.unlink()
+
+
+#: Cap on a workbook read back, packed and unpacked (the demo's 100,000 rows take a tenth of it).
+MAX_READ_BYTES = 1 << 30
+
+
+def read_limits(state: State) -> WorkbookLimits:
+    """What reading back a workbook of this store may cost: twice its longest sheet plus 10,000
+    rows, its widest sheet plus 50 columns. A person's file beyond that (one stray cell at
+    XFD1048576 asks calamine for 512 GiB) is refused before it is parsed."""
+    rows = max([len(state.audit), *(len(recs) for recs in state.rows.values())]) + 1
+    columns = max([len(AUDIT_HEADERS), *(len(SYSTEM_COLUMNS) + len(state.columns(f)) for f in state.specs)])
+    return WorkbookLimits(max_bytes=MAX_READ_BYTES, max_unzipped_bytes=MAX_READ_BYTES, max_ratio=1000.0,
+                          max_rows=min(2 * rows + 10_000, 1_048_576), max_columns=min(columns + 50, 16_384),
+                          memory_bytes=0, seconds=0)  # these two bound the upload subprocess, unused here
+
+
+def read_sheets(path: Path, limits: WorkbookLimits) -> dict[str, list[list[Any]]]:
+    """Every sheet's cells (calamine types: str, float, bool, date, datetime; "" when blank).
+
+    Raises ExcelReadError (a ValueError with a Chinese message) before parsing a file beyond ``limits``.
+    """
+    check_workbook(path.read_bytes(), limits)
+    wb = CalamineWorkbook.from_path(str(path))
+    try:
+        return {name: wb.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in wb.sheet_names}
+    finally:
+        with contextlib.suppress(Exception):
+            wb.close()

@@ -1,0 +1,216 @@
+"""Google Sheets as the shared store.
+
+Shape (reasoning and measured figures: ``notes/sheets.md``):
+
+* a hidden ``_log`` sheet is the truth: an append-only log of row versions in the local log's
+  format (``lib.store.sheets.log``), read by every app process with the same "first version
+  wins" rules, so two app servers on one spreadsheet agree without transactions;
+* one readable sheet per form plus ``_audit`` are a view patched from the log
+  (``lib.store.sheets.view``); nothing is read back from them;
+* writes are group-committed by one writer thread (``lib.store.sheets.delivery``) and reads are
+  served from memory, refreshed at most every ``cache_seconds`` (``lib.store.sheets.sync``), which
+  keeps an app process inside the 60 reads / 60 writes a minute quota;
+* every submission is first written to a durable local outbox (``lib.store.sheets.outbox``);
+  when the spreadsheet stays unreachable past the retry budget the append returns a
+  :class:`QueuedRecord` (shown as 待同步) that is delivered once the sheet is back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from lib.core.records import Actor, AuditEntry, Record, is_pending
+from lib.store.base import ConflictError, NotFound, SheetSpec, Store, Unavailable
+from lib.store.codec import validate_values
+from lib.store.entries import append_entries, check_appends, check_spec, check_status, event_entry, sheet_entry, update_entry
+from lib.store.sheets.client import SheetsConfig
+from lib.store.sheets.delivery import QueuedRecord, queued_record
+from lib.store.sheets.log import log_batch
+from lib.store.sheets.sync import SheetSync
+
+__all__ = ["QueuedRecord", "SheetsStore", "is_pending", "open_sheets_store"]  # is_pending re-exported from base
+
+
+
+
+def open_sheets_store(secrets_table: Mapping[str, Any], data_dir: Path, **kw: Any) -> SheetsStore:
+    """Open the Google Sheets store the ``[gsheets]`` secrets table describes.
+
+    ``data_dir`` holds the local outbox. Raises Unavailable (with a Chinese message naming what
+    to fix) when the settings are incomplete or the spreadsheet cannot be opened.
+    """
+    return SheetsStore(SheetsConfig.from_table(secrets_table), Path(data_dir), **kw)
+
+
+class SheetsStore(Store):
+    """The :class:`Store` on one Google spreadsheet. ``clock`` stamps changes (tests pin it)."""
+
+    def __init__(self, config: SheetsConfig, data_dir: Path, *, credentials: Any = None,
+                 clock: Callable[[], dt.datetime] | None = None):
+        self.config = config
+        self._clock = clock or dt.datetime.now
+        self.sync = SheetSync(config, Path(data_dir), credentials=credentials)
+
+    def refresh(self) -> None:
+        """See every change other app processes made so far (one read of the spreadsheet)."""
+        self.sync.refresh()
+
+    def pending(self, form_id: str | None = None) -> list[QueuedRecord]:
+        """Rows accepted on this machine and still waiting to reach the spreadsheet (待同步)."""
+        return self.sync.pending(form_id)
+
+    def problems(self) -> list[str]:
+        """What the spreadsheet refused and this app keeps trying (Chinese, for an admin banner);
+        empty when every accepted change is in the spreadsheet or merely waiting for the network."""
+        return self.sync.problems()
+
+    def records(self, form_id: str) -> list[Record]:
+        self.sync.refresh(force=False)
+        with self.sync.state_lock:
+            recs: list[Record] = list(self.sync.replay.state.rows.get(form_id, {}).values())
+        return recs + self.pending(form_id)
+
+    def snapshot(self, form_id: str) -> pd.DataFrame:
+        self.sync.refresh(force=False)
+        if self.pending(form_id):
+            return super().snapshot(form_id)
+        with self.sync.state_lock:
+            return self.sync.replay.state.frame(form_id)
+
+    def get(self, form_id: str, row_id: str) -> Record:
+        self.sync.refresh(force=False)
+        for attempt in range(2):
+            with self.sync.state_lock:
+                rec = self.sync.replay.state.rows.get(form_id, {}).get(row_id)
+            if rec is not None:
+                return rec
+            queued = [r for r in self.pending(form_id) if r.id == row_id]
+            if queued:
+                return queued[0]
+            if attempt == 0:
+                self.sync.refresh()  # perhaps another app process wrote it within the cache period
+        raise NotFound(f"表单「{form_id}」中找不到记录 {row_id}。")
+
+    def audit(self, form_id: str | None = None, row_id: str | None = None) -> list[AuditEntry]:
+        self.sync.refresh(force=False)
+        with self.sync.state_lock:
+            rows = list(self.sync.replay.state.audit)
+        return [a.entry() for a in rows
+                if (form_id is None or a.form_id == form_id) and (row_id is None or a.row_id == row_id)]
+
+    def sheet_spec(self, form_id: str) -> SheetSpec | None:
+        self.sync.refresh(force=False)
+        with self.sync.state_lock:
+            return self.sync.replay.state.specs.get(form_id)
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def _now(self) -> str:
+        return self._clock().isoformat()
+
+    def ensure_sheet(self, spec: SheetSpec) -> None:
+        check_spec(spec)
+        self.sync.refresh(force=False)
+        with self.sync.state_lock:
+            entry = sheet_entry(spec, self.sync.replay.state.specs.get(spec.form_id), self._now())
+        if entry is not None:
+            self.sync.submit([entry], wait=True)
+
+    def append(self, form_id: str, values: dict[str, Any], *, actor: Actor, status: str,
+               form_version: int = 1) -> Record:
+        return self.append_batch([(form_id, values, status)], actor=actor, form_version=form_version)[0]
+
+    def append_many(self, form_id: str, rows: Iterable[dict[str, Any]], *, actor: Actor, status: str,
+                    form_version: int = 1) -> list[Record]:
+        return self.append_batch([(form_id, r, status) for r in rows], actor=actor, form_version=form_version)
+
+    def append_batch(self, items: Iterable[tuple[str, dict[str, Any], str]], *, actor: Actor,
+                     form_version: int = 1) -> list[Record]:
+        """Add rows to one or several forms as one change (see ``sheets_log``: members, then a
+        commit written last, so readers see all of them or none). Returns once they are in the
+        spreadsheet, or — when it stays unreachable — in the local outbox, as
+        :class:`QueuedRecord` (待同步) until the whole batch is delivered."""
+        items = [(form_id, dict(values), status) for form_id, values, status in items]
+        if not items:
+            return []
+        forms = list(dict.fromkeys(f for f, _, _ in items))
+        if any(f not in self.sync.replay.state.specs for f in forms):
+            self.sync.refresh(force=False)  # perhaps another app process declared it (no read on the hot path)
+        with self.sync.state_lock:
+            state = self.sync.replay.state
+            labels = {f: state.labels(f) for f in forms}
+            taken = {f: state.rows.get(f, {}) for f in forms}
+            unknown = [f for f in forms if f not in state.specs]
+        check_appends(items, labels.__getitem__)
+        for form_id in unknown:
+            if not any(e["op"] == "sheet" for e in self.sync.pending_entries(form_id)):
+                raise NotFound(f"表单「{form_id}」还没有建立工作表（ensure_sheet），无法保存记录。")
+        now = self._clock()
+        entries = append_entries(items, actor=actor, form_version=form_version, now=now, taken=taken.__getitem__)
+        jobs = self.sync.submit(log_batch(entries, now.isoformat()), wait=True)
+        rows = [job for job in jobs if job.entry["op"] == "append"]
+        for job in rows:
+            if job.error is not None:
+                raise job.error
+        return [job.result if job.result is not None else queued_record(job.entry) for job in rows]
+
+    def update(self, form_id: str, row_id: str, *, base_rev: int, actor: Actor,
+               values: dict[str, Any] | None = None, status: str | None = None, note: str = "") -> Record:
+        """Change a row last read at ``base_rev``. The writer re-checks the revision against the
+        log right after writing; a lost race raises ConflictError like a stale ``base_rev``."""
+        values = dict(values or {})
+        self.sync.refresh(force=False)
+        with self.sync.state_lock:
+            labels = self.sync.replay.state.labels(form_id)
+        validate_values(values, labels)
+        validate_values({"note": note})
+        if status is not None:
+            check_status(status)
+        cur = self._current(form_id, row_id)
+        if cur is None or base_rev > cur.rev:
+            self.sync.refresh()
+            cur = self._current(form_id, row_id)
+        if cur is None:
+            if any(r.id == row_id for r in self.pending(form_id)):
+                raise Unavailable(f"记录 {row_id} 还在本机待同步，尚未写入 Google 表格；同步完成后才能修改。")
+            raise NotFound(f"表单「{form_id}」中找不到记录 {row_id}。")
+        if cur.rev != base_rev:
+            with self.sync.state_lock:
+                raise ConflictError(self.sync.replay.state.conflict_message(form_id, row_id, base_rev), current=cur)
+        entry = update_entry(cur, values=values, status=status, actor=actor, note=note, at=self._now())
+        if entry is None:
+            return cur
+        job, = self.sync.submit([entry], wait=True, durable=False)
+        if job.error is not None:
+            raise job.error
+        assert job.result is not None
+        return job.result
+
+    def log_event(self, actor: Actor, action: str, *, form_id: str = "", row_id: str = "", note: str = "") -> None:
+        entry = event_entry(actor, action, form_id=form_id, row_id=row_id, note=note, at=self._now())
+        self.sync.submit([entry], wait=False)
+
+    def _current(self, form_id: str, row_id: str) -> Record | None:
+        with self.sync.state_lock:
+            return self.sync.replay.state.rows.get(form_id, {}).get(row_id)
+
+
+    def rebuild_views(self) -> None:
+        """Rewrite every readable sheet from the log (after a person edited or sorted them)."""
+        self.sync.rebuild_views()
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """Wait until every accepted entry is in the spreadsheet and the readable sheets are patched."""
+        return self.sync.wait_idle(timeout)
+
+    def close(self) -> None:
+        self.sync.close()
+
+
+
+
