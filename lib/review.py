@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from lib.auth.policy import REVIEW, authorize
 from lib.auth.scope import get_record, reviewable_records
 from lib.core.records import Actor, Record
+from lib.core.statuses import APPROVED, DRAFT, RESUBMITTED, RETURNED, SUBMITTED
 from lib.forms import FormSpec, check_answers
 from lib.store.base import Store, StoreError
-from lib.submissions import APPROVED, RESUBMITTED, RETURNED, SUBMITTED
 
 #: Statuses a reviewer can act on.
 AWAITING = (SUBMITTED, RESUBMITTED)
@@ -54,7 +54,7 @@ class BulkOutcome:
 def queue(store: Store, user: Actor, form: FormSpec, statuses: Iterable[str] | None = AWAITING) -> list[Record]:
     """Rows of ``form`` the user reviews, in the given statuses (None: all but drafts), oldest first."""
     wanted = set(statuses) if statuses is not None else None
-    rows = [r for r in reviewable_records(store, user, form) if r.status != "草稿"]
+    rows = [r for r in reviewable_records(store, user, form) if r.status != DRAFT]
     return [r for r in rows if wanted is None or r.status in wanted]
 
 

@@ -19,15 +19,9 @@ from typing import Any
 from lib.auth.policy import CREATE, EDIT, account_answers, authorize, authorize_correction, comparable
 from lib.auth.scope import editable_records, get_record
 from lib.core.records import Actor, Record
+from lib.core.statuses import APPROVED, DRAFT, RESUBMITTED, RETURNED, SUBMITTED, WITHDRAWN
 from lib.forms import FormProblem, FormSpec, check_answers
 from lib.store.base import Store, StoreError
-
-DRAFT = "草稿"
-SUBMITTED = "已提交"
-RETURNED = "退回修改"
-RESUBMITTED = "已重新提交"
-APPROVED = "已通过"
-WITHDRAWN = "已撤回"
 
 #: What a filler's submission does to the status a row is in.
 _NEXT_ON_SUBMIT = {

@@ -4,6 +4,7 @@ import streamlit as st
 
 from lib import review
 from lib.auth.policy import CREATE, account_answers, can
+from lib.core.statuses import DRAFT, RETURNED
 from lib.ui import context, errors, fill, fill_outcome, identity, record_view, widgets
 
 catalog = context.catalog()
@@ -48,7 +49,7 @@ if form.description:
     st.info(form.description)
 if row:
     st.info(f"正在修改记录 {row['id']}（基于版本 {row['rev']}，状态：{row['status']}）")
-    if row["status"] == "退回修改":
+    if row["status"] == RETURNED:
         reason = review.return_reasons(store, form, [fill.editing_record(store, form, actor)]).get(row["id"])
         st.warning(f"审核意见（退回修改）：{record_view.plain_text(reason) if reason else '（未填写原因）'}")
     st.button("放弃修改，新建一条", on_click=errors.guarded(fill.start_new), args=(form, cities))
@@ -59,10 +60,10 @@ widgets.render_form(form, cities, locked=locked, problems=fill.problems(form))
 
 left, right = st.columns(2)
 drawn_with = fill.token(form)
-if not row or row["status"] == "草稿":
+if not row or row["status"] == DRAFT:
     left.button("保存草稿", on_click=errors.guarded(fill.save), args=(store, form, actor, cities, drawn_with), kwargs={"draft": True}, width="stretch")
 right.button(
-    "重新提交" if row and row["status"] != "草稿" else "提交",
+    "重新提交" if row and row["status"] != DRAFT else "提交",
     on_click=errors.guarded(fill.save),
     args=(store, form, actor, cities, drawn_with),
     kwargs={"draft": False},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from lib.core.records import Actor
+from lib.core.statuses import DRAFT, SUBMITTED
 from lib.forms.spec import FormSpec
 
 from .lexicon import (
@@ -16,7 +17,7 @@ from .lexicon import (
     PROVIDER_SUFFIXES,
     CityInfo,
 )
-from .maker import DRAFT, SUBMITTED, D, DemoRow, Maker, blank_row, money
+from .maker import D, DemoRow, Maker, blank_row, money
 
 
 def benchmark_reports(m: Maker, form: FormSpec, count: int, cities: list[CityInfo]) -> list[DemoRow]:

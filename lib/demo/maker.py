@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lib.core.records import Actor
+from lib.core.statuses import SUBMITTED
 from lib.forms.spec import FormSpec
 from lib.forms.types import CREDIT_CODE_CHARS, credit_code_check_char
 
@@ -20,9 +21,6 @@ from .lexicon import (
     TRADE_EXTRA,
     CityInfo,
 )
-
-SUBMITTED = "已提交"
-DRAFT = "草稿"
 
 D = dt.date
 

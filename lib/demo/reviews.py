@@ -12,6 +12,7 @@ import random
 
 from lib import review, submissions
 from lib.core.records import Actor
+from lib.core.statuses import SUBMITTED
 from lib.store.base import Store
 
 from .lexicon import CITY_INFO
@@ -48,7 +49,7 @@ def review_demo(store: Store, catalog, clock: FilingClock, *, seed: int = 2020) 
         if not form.reviewed_by:
             continue
         deadline = catalog.campaign.deadlines[form.deadline]
-        rows = [r for r in store.records(form.id) if r.status == submissions.SUBMITTED]
+        rows = [r for r in store.records(form.id) if r.status == SUBMITTED]
         rng.shuffle(rows)
         n_approve, n_return = round(len(rows) * APPROVE_SHARE), max(1, round(len(rows) * RETURN_SHARE))
         approved, returned = rows[:n_approve], rows[n_approve : n_approve + n_return]

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lib.core.records import Actor
+from lib.core.statuses import DRAFT, SUBMITTED
 from lib.forms.columns import sheet_spec
 from lib.forms.spec import FormSpec
 
@@ -45,7 +46,7 @@ from .lexicon import (
     USAGE,
     CityInfo,
 )
-from .maker import DRAFT, SUBMITTED, D, DemoRow, Maker, blank_row, money
+from .maker import D, DemoRow, Maker, blank_row, money
 from .timeline import FilingClock, filing_time
 
 

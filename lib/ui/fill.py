@@ -23,13 +23,14 @@ import streamlit as st
 
 from lib import submissions
 from lib.core.records import Actor, Record, is_pending
+from lib.core.statuses import DRAFT, RETURNED
 from lib.core.text import quotable
 from lib.forms import FormProblem, FormSpec
 from lib.store.base import ConflictError, NotFound, Store, StoreError
 from lib.ui import state, widgets
 
 _KEEP_SUBMITTED = 50  # ids remembered per form (see fill_outcome.show_notes); older ones open without the note
-ADDRESS_OPENS = (submissions.DRAFT, submissions.RETURNED)  # statuses the address alone may open (see above)
+ADDRESS_OPENS = (DRAFT, RETURNED)  # statuses the address alone may open (see above)
 MAX_ROW_ID = 64  # longer ``?row=`` values are no row id: refused before any lookup (ids are ~22 characters)
 
 

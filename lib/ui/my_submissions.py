@@ -6,6 +6,7 @@ import streamlit as st
 
 from lib import submissions
 from lib.core.records import Actor, Record
+from lib.core.statuses import APPROVED, RETURNED, WITHDRAWN
 from lib.forms import FormSpec
 from lib.store.base import Store, StoreError
 from lib.ui import errors, fill, record_view, state
@@ -13,7 +14,7 @@ from lib.ui import errors, fill, record_view, state
 FORM = "mine:form"
 SEARCH = "mine:search"
 PICKED = "mine:picked"  # the row id chosen in the selectbox
-FINISHED = (submissions.APPROVED, submissions.WITHDRAWN)  # rows that can only be read now
+FINISHED = (APPROVED, WITHDRAWN)  # rows that can only be read now
 
 
 def withdraw_key(row_id: str) -> str:
@@ -32,7 +33,7 @@ def _withdraw(store: Store, form: FormSpec, actor: Actor, record: Record) -> Non
 
 def actions(store: Store, form: FormSpec, actor: Actor, record: Record, reason: str) -> None:
     """Open to correct and withdraw for a row still in the filer's hands; a note for a finished one."""
-    if record.status == submissions.RETURNED:
+    if record.status == RETURNED:
         st.warning(f"审核意见（退回修改）：{record_view.plain_text(reason) or '（未填写原因）'}\n\n请打开修改，改正后重新提交。")
     if record.status in FINISHED:
         st.caption(f"状态为「{record.status}」的记录不能再修改，可以查看和打印。")

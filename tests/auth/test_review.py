@@ -7,7 +7,7 @@ import pytest
 
 from lib import review, submissions
 from lib.auth.policy import row_city
-from lib.submissions import APPROVED, RESUBMITTED, RETURNED, SUBMITTED
+from lib.core.statuses import APPROVED, RESUBMITTED, RETURNED, SUBMITTED
 
 from .conftest import GZ, PROVINCE
 
