@@ -45,6 +45,7 @@ class Column:
     key: str
     label: str
     kind: str = "text"
+    display: str = ""  # how its numbers read when the kind does not say (lib.core.values.TWO_DECIMALS: money, percent)
 
 
 @dataclass(frozen=True)
