@@ -22,7 +22,7 @@ from .errors import AccountError
 def _password() -> str:
     first = getpass.getpass("新密码：")
     if first != getpass.getpass("再次输入："):
-        raise AccountError("两次输入的密码不一致。")
+        raise AccountError("两次输入的密码不一致。", code="passwords_differ")
     return first
 
 
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"已创建账号 {args.account}")
         elif args.command == "password":
             if accounts.get(args.account) is None:
-                raise AccountError(f"账号 {args.account} 不存在。")
+                raise AccountError(f"账号 {args.account} 不存在。", code="no_such_account")
             accounts.set_password(args.account, _password(), now=now)
             print(f"已重置账号 {args.account} 的密码")
         else:

@@ -121,7 +121,7 @@ class AccountsFile:
     def _change(self, account: str, **changes: Any) -> Account:
         def apply(doc):
             if account not in doc["accounts"]:
-                raise AccountError(f"账号 {account} 不存在。")
+                raise AccountError(f"账号 {account} 不存在。", code="no_such_account")
             doc["accounts"][account].update(changes)
 
         self.file.update(apply)
@@ -161,7 +161,7 @@ class AccountsFile:
             for a in accounts:
                 if a.account in doc["accounts"] and not replace:
                     if len(accounts) == 1:
-                        raise AccountError(f"账号 {a.account} 已存在。")
+                        raise AccountError(f"账号 {a.account} 已存在。", code="account_exists")
                     continue
                 doc["accounts"][a.account] = dataclasses.asdict(a)
                 written += 1
@@ -189,7 +189,7 @@ class AccountsFile:
         code = normal_org_code(org_code)
         current = self.get(account)
         if current is None:
-            raise AccountError(f"账号 {account} 不存在。")
+            raise AccountError(f"账号 {account} 不存在。", code="no_such_account")
         validate(dataclasses.replace(current, org_code=code))
         return self._change(account, org_code=code)
 
@@ -237,21 +237,22 @@ def normal_org_code(code: str) -> str:
 def validate(a: Account, *, roles: dict[str, str] | None = None, cities: tuple[str, ...] | None = None) -> None:
     """Raise AccountError (Chinese) when an account's id, role, city or organisation is not acceptable."""
     if not ACCOUNT_ID.match(a.account):
-        raise AccountError("账号只能包含字母、数字和 _ . @ -，长度 2–64。")
+        raise AccountError("账号只能包含字母、数字和 _ . @ -，长度 2–64。", code="bad_account_id")
     for key, label in TEXT_FIELDS.items():
         text = str(getattr(a, key) or "")
         if len(text) > MAX_TEXT:
-            raise AccountError(f"{label}超过 {MAX_TEXT} 个字，请检查是否粘贴了多余内容。")
+            raise AccountError(f"{label}超过 {MAX_TEXT} 个字，请检查是否粘贴了多余内容。", code="text_too_long")
         bad = hidden_character(text)
         if bad:  # the organisation fills locked fields of its forms, which the answer rules would refuse
-            raise AccountError(f"{label}「{quotable(text)}」含有控制字符、换行、改变文字方向或不可见的字符（{bad}），请删除后重新输入。")
+            raise AccountError(f"{label}「{quotable(text)}」含有控制字符、换行、改变文字方向或不可见的字符（{bad}），请删除后重新输入。",
+                               code="hidden_character")
     if roles is not None and a.role not in roles:
-        raise AccountError(f"角色「{a.role}」不存在。")
+        raise AccountError(f"角色「{a.role}」不存在。", code="unknown_role")
     if a.role in NEEDS_CITY and not a.city:
-        raise AccountError("地市工信部门账号必须选择所属地市。")
+        raise AccountError("地市工信部门账号必须选择所属地市。", code="city_required")
     if cities is not None and a.city and a.city not in cities:
-        raise AccountError(f"地市「{a.city}」不在活动配置的地市名单中。")
+        raise AccountError(f"地市「{a.city}」不在活动配置的地市名单中。", code="unknown_city")
     if a.role in NEEDS_ORG and not a.org.strip():
-        raise AccountError("服务商和牵头单位账号必须填写单位名称。")
+        raise AccountError("服务商和牵头单位账号必须填写单位名称。", code="org_required")
     if a.org_code and not is_credit_code(a.org_code):
-        raise AccountError(f"单位统一社会信用代码「{a.org_code[:40]}」无效（18 位，校验位须相符）。")
+        raise AccountError(f"单位统一社会信用代码「{a.org_code[:40]}」无效（18 位，校验位须相符）。", code="bad_credit_code")

@@ -61,7 +61,7 @@ def account_table(items: list[Account], roles: dict[str, str], *, now: dt.dateti
 def _existing(accounts: AccountsFile, account: str) -> Account:
     found = accounts.get(account)
     if found is None:
-        raise AccountError(f"账号 {account} 不存在。")
+        raise AccountError(f"账号 {account} 不存在。", code="no_such_account")
     return found
 
 
@@ -70,7 +70,7 @@ def set_disabled(store: Store, user: Actor, accounts: AccountsFile, account: str
     authorize(store, user, ADMIN)
     _existing(accounts, account)
     if disabled and account == user.account:
-        raise AccountError("不能停用当前登录的管理员账号。")
+        raise AccountError("不能停用当前登录的管理员账号。", code="self_disable")
     changed = accounts.set_disabled(account, disabled, now=now)
     store.log_event(user, ACTION, note=f"{'停用' if disabled else '启用'}账号 {account}")
     return changed

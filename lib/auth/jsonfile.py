@@ -1,4 +1,5 @@
-"""A small JSON file changed safely by several processes: flock, temp file, fsync, atomic replace.
+"""A small JSON file changed safely by several processes: a file lock (``filelock``), temp file, fsync,
+atomic replace.
 
 Reads are served from memory until the file's size or mtime changes (one ``stat`` per read).
 """
@@ -13,8 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from lib.core.files import fsync_dir, private_dir
-from lib.store.local.log import ProcessLock
+from filelock import FileLock
+
+from lib.core.files import FILE_MODE, fsync_dir, private_dir
 
 
 class JsonFile:
@@ -28,12 +30,13 @@ class JsonFile:
     {'a': 1}
     """
 
-    def __init__(self, path: Path, *, default: Callable[[], Any], mode: int = 0o600):
+    def __init__(self, path: Path, *, default: Callable[[], Any]):
         self.path = Path(path)
         private_dir(self.path.parent)  # it holds password hashes: 0700, like the data folder
         self._default = default
-        self._mode = mode
-        self._lock = ProcessLock(self.path.parent / f".{self.path.name}.lock")
+        # flock: the OS drops it when its holder dies, so a killed process never leaves the file locked
+        # (hence no soft-lock fallback). One descriptor per thread, so threads exclude each other too.
+        self._lock = FileLock(self.path.parent / f".{self.path.name}.lock", mode=FILE_MODE, fallback_to_soft=False)
         self._mutex = threading.Lock()
         self._cached: tuple[tuple[int, int], Any] | None = None
 
@@ -58,21 +61,18 @@ class JsonFile:
         """Under the lock: read, ``change(doc)`` in place (its return value is returned), write atomically
         (not at all when ``change`` left the document as it was, unless ``always_write``: a caller whose
         every call must cost the same, whatever it changed, such as a sign-in attempt)."""
-        self._lock.acquire()
-        try:
+        with self._lock:
             doc = self.read()
             before = json.dumps(doc, sort_keys=True)
             result = change(doc)
             if always_write or json.dumps(doc, sort_keys=True) != before:
                 self._write(doc)
             return result if result is not None else doc
-        finally:
-            self._lock.release()
 
     def _write(self, doc: Any) -> None:
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
         try:
-            os.fchmod(fd, self._mode)
+            os.fchmod(fd, FILE_MODE)
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 json.dump(doc, out, ensure_ascii=False, indent=1, sort_keys=True)
                 out.flush()

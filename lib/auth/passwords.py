@@ -27,11 +27,11 @@ MAX_BYTES = 72
 def check_policy(password: str) -> None:
     """Raise AccountError (Chinese) unless ``password`` is 8+ characters with a letter and a digit."""
     if len(password) < MIN_LENGTH:
-        raise AccountError(f"密码至少需要 {MIN_LENGTH} 个字符。")
+        raise AccountError(f"密码至少需要 {MIN_LENGTH} 个字符。", code="password_too_short")
     if len(password.encode("utf-8")) > MAX_BYTES:
-        raise AccountError(f"密码不能超过 {MAX_BYTES} 个字节。")
+        raise AccountError(f"密码不能超过 {MAX_BYTES} 个字节。", code="password_too_long")
     if not any(c.isalpha() for c in password) or not any(c.isdigit() for c in password):
-        raise AccountError("密码须同时包含字母和数字。")
+        raise AccountError("密码须同时包含字母和数字。", code="password_too_simple")
 
 
 def hash_password(password: str, *, rounds: int = ROUNDS) -> str:

@@ -1,23 +1,23 @@
 """Signed, expiring session tokens, so a sign-in survives a page refresh, and their revocation.
 
-A token is ``<payload>.<signature>``: the payload (base64url JSON) names the account, when it was
-issued, when it expires and a random id; the signature is HMAC-SHA256 with a server secret kept in
-the data folder (``.session_secret``, mode 0600, created on first use). Signing out puts the token's
-id on a revocation list (``sessions_revoked.json``, pruned of expired ids); disabling an account or
-resetting its password voids every token issued before (``Account.sessions_valid_after``).
+A token is ``itsdangerous``'s URL-safe signed JSON of the claims: the account, when the token was
+issued, when it expires and a random id, signed (HMAC-SHA256) with a server secret kept in the data
+folder (``.session_secret``, mode 0600, created on first use). The expiry is a claim checked against
+the caller's ``now`` (not itsdangerous' timed signer, which reads the system clock). Signing out puts the
+token's id on a revocation list (``sessions_revoked.json``, pruned of expired ids); disabling an account
+or resetting its password voids every token issued before (``Account.sessions_valid_after``).
 The browser carries the token in a cookie (see ``lib.ui.auth``).
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
-import hmac
-import json
 import os
 import secrets
 from pathlib import Path
+
+from itsdangerous import BadData, URLSafeSerializer
 
 from lib.core.files import private_dir
 
@@ -27,18 +27,11 @@ from .jsonfile import JsonFile
 
 SECRET_FILE = ".session_secret"
 REVOKED_FILE = "sessions_revoked.json"
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-#: Longer than any token this app issues (an account id of at most 64 characters, times, a nonce).
+#: Longer than any token this app issues (an account id of at most 64 characters, times, a nonce):
+#: a longer cookie is refused before any work is spent on it.
 MAX_TOKEN_CHARS = 1_000
+#: Keeps these signatures apart from any other use of the same secret.
+SALT = "lib.auth.sessions"
 
 
 def _load_secret(path: Path) -> bytes:
@@ -76,55 +69,52 @@ class SessionTokens:
 
     def __init__(self, folder: Path | str, accounts: AccountsFile):
         folder = Path(folder)
-        self._secret = _load_secret(folder / SECRET_FILE)
+        self._signed = URLSafeSerializer(_load_secret(folder / SECRET_FILE), salt=SALT,
+                                         signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha256})
         self._revoked = JsonFile(folder / REVOKED_FILE, default=dict)
         self.accounts = accounts
-
-    def _sign(self, payload: str) -> str:
-        return _b64(hmac.new(self._secret, payload.encode("ascii"), hashlib.sha256).digest())
 
     def issue(self, account: str, *, now: dt.datetime, hours: float) -> str:
         claims = {"a": account, "i": now.timestamp(), "e": (now + dt.timedelta(hours=hours)).timestamp(),
                   "n": secrets.token_urlsafe(12)}
-        payload = _b64(json.dumps(claims, separators=(",", ":")).encode("utf-8"))
-        return f"{payload}.{self._sign(payload)}"
+        return self._signed.dumps(claims)
 
     def _claims(self, token: str) -> dict:
-        # Whatever the browser sends (a cookie is the browser's to change): not text, not ASCII or too
-        # long is as invalid as a wrong signature, never an exception of another kind.
-        if not isinstance(token, str) or not token.isascii() or len(token) > MAX_TOKEN_CHARS:
-            raise SessionInvalid("登录凭证无效，请重新登录。")
-        payload, _, signature = token.partition(".")
-        if not payload or not hmac.compare_digest(signature.encode("ascii"), self._sign(payload).encode("ascii")):
-            raise SessionInvalid("登录凭证无效，请重新登录。")
-        return json.loads(_unb64(payload))
+        # Whatever the browser sends (a cookie is the browser's to change): not text, too long, or any
+        # failure to verify and decode is SessionInvalid, never an exception of another kind.
+        if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
+            raise SessionInvalid("登录凭证无效，请重新登录。", code="session_invalid")
+        try:
+            return self._signed.loads(token)
+        except BadData as exc:
+            raise SessionInvalid("登录凭证无效，请重新登录。", code="session_invalid") from exc
 
     def check(self, token: str, *, now: dt.datetime) -> Account:
         """The account a valid token belongs to; raises SessionInvalid (Chinese) otherwise."""
         claims = self._claims(token)
         if claims["e"] <= now.timestamp():
-            raise SessionInvalid("登录已过期，请重新登录。")
+            raise SessionInvalid("登录已过期，请重新登录。", code="session_expired")
         if claims["n"] in self._revoked.read():
-            raise SessionInvalid("您已退出登录，请重新登录。")
+            raise SessionInvalid("您已退出登录，请重新登录。", code="session_revoked")
         account = self.accounts.get(claims["a"])
         if account is None or account.disabled:
-            raise SessionInvalid("该账号已停用，请联系管理员。")
+            raise SessionInvalid("该账号已停用，请联系管理员。", code="account_disabled")
         if account.sessions_valid_after and claims["i"] < dt.datetime.fromisoformat(account.sessions_valid_after).timestamp():
-            raise SessionInvalid("账号的密码或状态已变更，请重新登录。")
+            raise SessionInvalid("账号的密码或状态已变更，请重新登录。", code="session_superseded")
         return account
 
     def is_valid(self, token: str, *, now: dt.datetime) -> bool:
         try:
             self.check(token, now=now)
             return True
-        except (SessionInvalid, ValueError, KeyError):
+        except SessionInvalid:
             return False
 
     def revoke(self, token: str, *, now: dt.datetime) -> None:
         """Void one token (sign-out). A forged token is ignored."""
         try:
             claims = self._claims(token)
-        except (SessionInvalid, ValueError):
+        except SessionInvalid:
             return
 
         def apply(revoked: dict) -> None:

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lib.core.records import Actor
-from lib.store.base import Store
 
 from .accounts import Account, AccountsFile
 from .errors import AccountLocked, SignInError
 from .passwords import ROUNDS, check_password
+
+if TYPE_CHECKING:  # only its type: signing in needs no store backend loaded (the caller passes one in)
+    from lib.store.base import Store
 
 UNKNOWN_ACTOR = Actor(account="（未知账号）", role="")
 MAX_ACCOUNT = 64  # no account id is longer (accounts.ACCOUNT_ID)
