@@ -20,8 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lib.campaign.board import progress as pg  # noqa: E402
+from lib.campaign.board import figures  # noqa: E402
+from lib.campaign.board.preparation import prepare  # noqa: E402
+from lib.campaign.board.scope import Scope, scope_for  # noqa: E402
 from lib.campaign.register import store as reg  # noqa: E402
+from lib.campaign.schedule import FORM_IDS, Calendar  # noqa: E402
 from lib.demo.register import PROVINCE, register_frames  # noqa: E402
 from lib.demo.seed import generate  # noqa: E402
 from lib.forms import load_catalog  # noqa: E402
@@ -93,20 +96,20 @@ def main() -> None:
         from lib.store.factory import open_store
 
         store = open_store("local", data_dir=data_dir, background=False)
-        frames = {f: store.snapshot(f) for f in pg.FORM_IDS}
+        frames = {f: store.snapshot(f) for f in FORM_IDS}
         imports = store.snapshot(reg.IMPORTS_SHEET.form_id)
         vouchers = reg.current_register(store.snapshot(reg.VOUCHERS.sheet_id), imports, reg.VOUCHERS)
         projects = reg.current_register(store.snapshot(reg.PROJECTS.sheet_id), imports, reg.PROJECTS)
-        snap_ms, _ = timed(lambda: [store.snapshot(f) for f in (*pg.FORM_IDS, reg.VOUCHERS.sheet_id)])
+        snap_ms, _ = timed(lambda: [store.snapshot(f) for f in (*FORM_IDS, reg.VOUCHERS.sheet_id)])
         store.close()
         print(f"register: {len(vouchers):,} vouchers, {len(projects):,} projects in force")
-        cal = pg.Calendar.from_specs(catalog.campaign, catalog.forms())
+        cal = Calendar.from_specs(catalog.campaign, catalog.forms())
 
-        prep_ms, prepared = timed(lambda: pg.prepare(frames, vouchers, projects, cal, AS_OF), name="prepare")
-        all_ms, full = timed(lambda: pg.board(prepared, pg.Scope()), name="province")
-        city_ms, _ = timed(lambda: pg.board(prepared, pg.Scope("city", city="广州")), name="city")
+        prep_ms, prepared = timed(lambda: prepare(frames, vouchers, projects, cal, AS_OF), name="prepare")
+        all_ms, full = timed(lambda: figures.board(prepared, Scope()), name="province")
+        city_ms, _ = timed(lambda: figures.board(prepared, Scope("city", city="广州")), name="city")
         provider = demo["att1"][0].actor
-        prov_ms, _ = timed(lambda: pg.board(prepared, pg.scope_for(provider)), name="provider")
+        prov_ms, _ = timed(lambda: figures.board(prepared, scope_for(provider)), name="provider")
         xlsx_ms, _ = timed(lambda: to_xlsx({"明细": full.units}), repeat=1, name="xlsx")
         print(f"{'':34s}{'wall':>9s}{'cpu':>9s}")
         for label, wall, key in (

@@ -45,7 +45,7 @@ def board_scope(store: Store, user: Actor):
 
     Roles the policy does not know see nothing: Forbidden (audited).
     """
-    from lib.campaign.board import progress as pg  # late: progress imports lib.submissions, which imports us
+    from lib.campaign.board import scope as pg  # late: the board imports lib.submissions, which imports us
 
     if user.role in SEE_ALL:
         return pg.Scope("all")

@@ -16,9 +16,13 @@ import pandas as pd
 import streamlit as st
 
 from lib.auth.scope import board_scope
-from lib.campaign.board import progress as pg
+from lib.campaign.board import figures
+from lib.campaign.board.preparation import Prepared, change_counter, prepare
+from lib.campaign.board.scope import Scope
+from lib.campaign.board.units import LATE_FILED, MISSING, ON_TIME, OVERDUE, RETURNED_STATE
 from lib.campaign.register import reconcile as rc
 from lib.campaign.register import store as reg
+from lib.campaign.schedule import FORM_IDS, Calendar
 from lib.core.records import Actor
 from lib.office.excel import to_xlsx
 from lib.ui import context, locale
@@ -36,8 +40,8 @@ AS_OF = "board:as_of"
 TAB = "board:tab"
 
 STATE_COLORS = {
-    pg.ON_TIME: "#4c9f70", pg.LATE_FILED: "#e0a526", pg.RETURNED_STATE: "#8e6bbf", pg.MISSING: "#9aa5b1",
-    pg.OVERDUE: "#d64545",
+    ON_TIME: "#4c9f70", LATE_FILED: "#e0a526", RETURNED_STATE: "#8e6bbf", MISSING: "#9aa5b1",
+    OVERDUE: "#d64545",
 }
 USAGE_COLORS = {"正常使用": "#4c9f70", "使用率较低": "#e0a526", "闲置": "#f08c3a", "停用": "#d64545", "未填": "#9aa5b1"}
 CONCLUSION_COLORS = {"合格": "#4c9f70", "基本合格": "#e0a526", "不合格": "#d64545", "未检查": "#9aa5b1", "未填": "#cfd6dd"}
@@ -46,12 +50,12 @@ CONCLUSION_COLORS = {"合格": "#4c9f70", "基本合格": "#e0a526", "不合格"
 # --- shared data -------------------------------------------------------------------------------
 
 
-def calendar() -> pg.Calendar:
+def calendar() -> Calendar:
     cat = context.catalog()
-    return pg.Calendar.from_specs(cat.campaign, cat.forms())
+    return Calendar.from_specs(cat.campaign, cat.forms())
 
 
-def _calendar_key(cal: pg.Calendar) -> tuple:
+def _calendar_key(cal: Calendar) -> tuple:
     return (cal.cities, tuple(sorted(cal.titles.items())), tuple(sorted(cal.deadlines.items())), cal.phases)
 
 
@@ -59,25 +63,25 @@ def _calendar_key(cal: pg.Calendar) -> tuple:
 def _snapshots() -> tuple[tuple, dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
     """One snapshot of every sheet the boards read, shared by all sessions for SNAPSHOT_TTL seconds."""
     store = context.store()
-    frames = {fid: store.snapshot(fid) for fid in pg.FORM_IDS}
+    frames = {fid: store.snapshot(fid) for fid in FORM_IDS}
     raw = {name: store.snapshot(name) for name in (reg.VOUCHERS.sheet_id, reg.PROJECTS.sheet_id, reg.IMPORTS_SHEET.form_id)}
     imports = raw[reg.IMPORTS_SHEET.form_id]
     vouchers = reg.current_register(raw[reg.VOUCHERS.sheet_id], imports, reg.VOUCHERS)
     projects = reg.current_register(raw[reg.PROJECTS.sheet_id], imports, reg.PROJECTS)
-    return pg.change_counter({**frames, **raw}), frames, vouchers, projects
+    return change_counter({**frames, **raw}), frames, vouchers, projects
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _prepared(counter: tuple, as_of: dt.date, cal_key: tuple, _frames, _vouchers, _projects, _cal) -> pg.Prepared:
-    return pg.prepare(_frames, _vouchers, _projects, _cal, as_of)
+def _prepared(counter: tuple, as_of: dt.date, cal_key: tuple, _frames, _vouchers, _projects, _cal) -> Prepared:
+    return prepare(_frames, _vouchers, _projects, _cal, as_of)
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
-def _scoped(counter: tuple, as_of: dt.date, cal_key: tuple, scope: pg.Scope, _prepared: pg.Prepared) -> pg.Board:
-    return pg.board(_prepared, scope)
+def _scoped(counter: tuple, as_of: dt.date, cal_key: tuple, scope: Scope, _prepared: Prepared) -> figures.Board:
+    return figures.board(_prepared, scope)
 
 
-def current_board(actor: Actor, as_of: dt.date) -> pg.Board:
+def current_board(actor: Actor, as_of: dt.date) -> figures.Board:
     """The board for ``actor``'s scope as of ``as_of``, from the process's shared snapshot."""
     counter, frames, vouchers, projects = _snapshots()
     cal = calendar()
@@ -122,11 +126,11 @@ def drill(frame: pd.DataFrame, columns: list[str], key: str, file_name: str, lab
         cols = st.columns(len(columns))
         for col, name in zip(cols, columns, strict=True):
             values = frame[name].dropna().astype(str) if name in frame else pd.Series(dtype=str)
-            options = [pg.ALL, *sorted(set(values))]
+            options = [figures.ALL, *sorted(set(values))]
             picks[name] = col.selectbox(name, options, key=f"{key}:{name}")
-    rows = pg.narrow(frame, **picks)
+    rows = figures.narrow(frame, **picks)
     more = f"（显示前 {SHOWN_ROWS:,} 行；全部行请导出为 Excel）" if len(rows) > SHOWN_ROWS else ""
-    st.caption(f"{label}：{len(rows):,} 行" + "".join(f"　{k}={v}" for k, v in picks.items() if v != pg.ALL) + more)
+    st.caption(f"{label}：{len(rows):,} 行" + "".join(f"　{k}={v}" for k, v in picks.items() if v != figures.ALL) + more)
     locale.table(rows.head(SHOWN_ROWS), hide_index=True, height=min(TABLE_HEIGHT, 38 + 35 * len(rows)), width="stretch")
     export_button("导出为 Excel", lambda: {label: rows}, file_name, key=f"{key}:export")
     return rows
@@ -168,16 +172,16 @@ OWN_TABS = {
 WHOSE = {"all": "全省", "city": "本市", "provider": "本单位", "lead_unit": "本单位"}
 
 
-def tabs_for(scope: pg.Scope) -> tuple[str, ...]:
+def tabs_for(scope: Scope) -> tuple[str, ...]:
     """The tabs a viewer of ``scope`` sees: all of them for the province and a city.
 
-    >>> tabs_for(pg.Scope("lead_unit", org="某公司"))
+    >>> tabs_for(Scope("lead_unit", org="某公司"))
     ('进度', '逾期清单', '资金支出', '时间轴')
     """
     return OWN_TABS.get(scope.kind, TABS)
 
 
-def summary(board: pg.Board) -> None:
+def summary(board: figures.Board) -> None:
     t = board.totals
     shown = [("应报", t["应报"]), ("已报", t["已报"]), ("未报", t["未报"]), ("逾期未报", t["逾期未报"]), ("退回修改", t["退回修改"])]
     if "台账核对" in tabs_for(board.scope):
@@ -197,7 +201,7 @@ def summary(board: pg.Board) -> None:
                "　草稿、已撤回不计入已报")
 
 
-def render_board(board: pg.Board, cal: pg.Calendar) -> None:
+def render_board(board: figures.Board, cal: Calendar) -> None:
     """Summary metrics and one tab per figure the viewer's scope has; only the open tab is built."""
     summary(board)
     names = tabs_for(board.scope)
@@ -208,13 +212,13 @@ def render_board(board: pg.Board, cal: pg.Calendar) -> None:
                 PANELS[name](board, cal)
 
 
-def progress_tab(board: pg.Board, cal: pg.Calendar) -> None:
-    titles = [cal.title(f) for f in pg.FORM_IDS if f in cal.titles and (board.progress["表单"] == cal.title(f)).any()]
+def progress_tab(board: figures.Board, cal: Calendar) -> None:
+    titles = [cal.title(f) for f in FORM_IDS if f in cal.titles and (board.progress["表单"] == cal.title(f)).any()]
     if not titles:
         st.info("没有需要显示的表单。")
         return
     form = st.selectbox("表单", titles, key="board:progress:form")
-    data = pg.state_counts(board, form)
+    data = figures.state_counts(board, form)
     if data.empty:
         st.info("该表单在当前范围内没有应报或已报项目（台账尚未导入时，应报为 0）。")
     else:
@@ -225,7 +229,7 @@ def progress_tab(board: pg.Board, cal: pg.Calendar) -> None:
     drill(board.units, ["地市", "表单", "状态"], "board:progress:units", "进度明细.xlsx", "进度明细")
 
 
-def providers_tab(board: pg.Board, cal: pg.Calendar) -> None:
+def providers_tab(board: figures.Board, cal: Calendar) -> None:
     top = board.providers.head(25)
     if not top.empty:
         long = top.melt(id_vars="服务商", value_vars=["已报送", "未报送"], var_name="状态", value_name="项目数")
@@ -234,7 +238,7 @@ def providers_tab(board: pg.Board, cal: pg.Calendar) -> None:
     drill(board.providers, ["服务商"], "board:providers", "服务商完成情况.xlsx", "服务商完成情况")
 
 
-def late_tab(board: pg.Board, cal: pg.Calendar) -> None:
+def late_tab(board: figures.Board, cal: Calendar) -> None:
     if board.scope.kind != "all":  # the province's office is whom the late units call
         contacts_box(context.catalog().campaign.contacts, title="有疑问请联系", note="逾期或无法按时报送的，请先与以下联系人沟通。")
     if board.late.empty:
@@ -242,7 +246,7 @@ def late_tab(board: pg.Board, cal: pg.Calendar) -> None:
         return
     drill(board.late, ["角色", "表单"], "board:late", "逾期清单.xlsx", "逾期清单")
     st.markdown("**逾期明细（每个项目一行）**")
-    late_units = board.units[board.units["状态"].isin((pg.OVERDUE, pg.RETURNED_STATE)) | (board.units["逾期"] == True)]  # noqa: E712
+    late_units = board.units[board.units["状态"].isin((OVERDUE, RETURNED_STATE)) | (board.units["逾期"] == True)]  # noqa: E712
     drill(late_units, ["表单", "地市", "状态"], "board:late:units", "逾期明细.xlsx", "逾期明细")
 
 
@@ -250,7 +254,7 @@ CONFLICT_COLUMNS = ["服务券编号", "填报服务商", "台账服务商", "�
                     "记录编号", "填报账号"]
 
 
-def conflicts(board: pg.Board) -> None:
+def conflicts(board: figures.Board) -> None:
     """For the province: the vouchers a provider reported that the register gives another provider."""
     rows = board.issues[board.issues["问题类型"] == rc.PROVIDER]
     if rows.empty:
@@ -262,7 +266,7 @@ def conflicts(board: pg.Board) -> None:
     export_button("导出待核定清单", lambda: {"待核定": rows[CONFLICT_COLUMNS]}, "服务券归属待核定.xlsx", key="board:conflicts:export")
 
 
-def reconcile_tab(board: pg.Board, cal: pg.Calendar) -> None:
+def reconcile_tab(board: figures.Board, cal: Calendar) -> None:
     issues = board.issues
     if issues.empty:
         st.info("台账核对没有发现问题（或尚未导入服务券兑现清单）。")
@@ -283,7 +287,7 @@ def reconcile_tab(board: pg.Board, cal: pg.Calendar) -> None:
     drill(issues, ["问题类型", "地市", "服务商"], "board:issues", "台账核对问题.xlsx", "核对问题")
 
 
-def usage_tab(board: pg.Board, cal: pg.Calendar) -> None:
+def usage_tab(board: figures.Board, cal: Calendar) -> None:
     if board.usage_by_city.empty:
         st.info(f"{WHOSE.get(board.scope.kind, '')}还没有已报送的附件1记录。")
         return
@@ -294,7 +298,7 @@ def usage_tab(board: pg.Board, cal: pg.Calendar) -> None:
     drill(board.att1, ["地市", "服务商", "使用状态"], "board:usage", "附件1使用情况.xlsx", "附件1记录")
 
 
-def conclusions_tab(board: pg.Board, cal: pg.Calendar) -> None:
+def conclusions_tab(board: figures.Board, cal: Calendar) -> None:
     if board.conclusions.empty:
         st.info(f"{WHOSE.get(board.scope.kind, '')}还没有已报送的附件3记录。")
         return
@@ -302,7 +306,7 @@ def conclusions_tab(board: pg.Board, cal: pg.Calendar) -> None:
     drill(board.att3, ["地市", "检查方式", "检查结论"], "board:conclusions", "附件3检查结论.xlsx", "附件3记录")
 
 
-def spending_tab(board: pg.Board, cal: pg.Calendar) -> None:
+def spending_tab(board: figures.Board, cal: Calendar) -> None:
     if board.spending.empty:
         st.info(f"{WHOSE.get(board.scope.kind, '')}还没有已报送的附件2报告。")
         return
@@ -315,7 +319,7 @@ def spending_tab(board: pg.Board, cal: pg.Calendar) -> None:
     drill(board.spending, ["地市", "支出区间", "建设状态"], "board:spending", "附件2资金支出.xlsx", "附件2报告")
 
 
-def timeline_tab(board: pg.Board, cal: pg.Calendar) -> None:
+def timeline_tab(board: figures.Board, cal: Calendar) -> None:
     phases = board.phases.assign(开始=lambda f: pd.to_datetime(f["开始"]), 结束=lambda f: pd.to_datetime(f["结束"]) + pd.Timedelta(days=1))
     bars = alt.Chart(phases).mark_bar(cornerRadius=3).encode(
         x=alt.X("开始:T", title=None, axis=alt.Axis(format="%m-%d")), x2="结束:T", y=alt.Y("阶段:N", sort=list(phases["阶段"]), title=None),

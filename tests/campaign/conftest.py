@@ -8,7 +8,7 @@ import itertools
 import pandas as pd
 import pytest
 
-from lib.campaign.board.progress import Calendar
+from lib.campaign.schedule import Calendar
 from lib.store.base import SYSTEM_KEYS
 
 CITIES = ("广州", "深圳", "佛山")

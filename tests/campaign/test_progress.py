@@ -6,7 +6,12 @@ import datetime as dt
 
 import pandas as pd
 
-from lib.campaign.board import progress as pg
+from lib.campaign.board import figures
+from lib.campaign.board.detail_tables import EXEMPT
+from lib.campaign.board.figures import RATE, compute_board, state_counts
+from lib.campaign.board.preparation import change_counter, prepare
+from lib.campaign.board.scope import Scope, scope_for
+from lib.campaign.board.units import LATE_FILED, ON_TIME, OVERDUE, RETURNED_STATE
 from lib.core.records import Actor
 
 from .conftest import att1, frame, row, voucher
@@ -21,7 +26,7 @@ def progress_of(board, city, form="附件1") -> dict:
     return hit.iloc[0].to_dict()
 
 
-def sample(calendar, as_of=AFTER, scope: pg.Scope | None = None):
+def sample(calendar, as_of=AFTER, scope: Scope | None = None):
     register = pd.DataFrame([
         voucher("V-000001"), voucher("V-000002"), voucher("V-000003", provider="服务商乙"),
         voucher("V-000004", provider="服务商乙", city="佛山"),
@@ -34,7 +39,7 @@ def sample(calendar, as_of=AFTER, scope: pg.Scope | None = None):
         att1("V-000004", provider="服务商乙", status="草稿", created="2020-09-11"),
     )
     frames = {"att1": att1_rows, "att2": frame(), "att3": frame()}
-    return pg.compute_board(frames, register, None, calendar, as_of, scope or pg.Scope())
+    return compute_board(frames, register, None, calendar, as_of, scope or Scope())
 
 
 def test_counts_per_city_and_form(calendar):
@@ -42,7 +47,7 @@ def test_counts_per_city_and_form(calendar):
     gz = progress_of(board, "广州")
     assert (gz["应报"], gz["已报"], gz["台账外"], gz["未报"], gz["逾期未报"]) == (3, 3, 1, 1, 1)
     assert (gz["逾期报送"], gz["重复报送"], gz["草稿"]) == (1, 1, 0)
-    assert gz[pg.RATE] == 66.7  # percent, one decimal
+    assert gz[RATE] == 66.7  # percent, one decimal
     fs = progress_of(board, "佛山")
     assert (fs["应报"], fs["已报"], fs["未报"], fs["逾期未报"], fs["草稿"]) == (1, 0, 1, 1, 1)
 
@@ -50,12 +55,12 @@ def test_counts_per_city_and_form(calendar):
 def test_empty_city_has_zero_rows_and_no_rate(calendar):
     sz = progress_of(sample(calendar), "深圳")
     assert (sz["应报"], sz["已报"], sz["未报"]) == (0, 0, 0)
-    assert pd.isna(sz[pg.RATE])
+    assert pd.isna(sz[RATE])
     assert len(sample(calendar).progress) == 3 * 3  # every city x every form, even empty ones
 
 
 def test_nothing_at_all_gives_zeros(calendar):
-    board = pg.compute_board({}, None, None, calendar, AFTER)
+    board = compute_board({}, None, None, calendar, AFTER)
     assert board.progress["应报"].sum() == 0 and board.late.empty and board.issues.empty
     assert board.totals["应报"] == 0 and board.usage_by_city.empty
 
@@ -85,19 +90,19 @@ def test_returned_then_resubmitted_counts_as_reported_on_time(calendar):
         att1("V-000002", status="退回修改", created="2020-09-11", rev=2),
         att1("V-000003", status="已撤回", created="2020-09-11", rev=2),
     )
-    board = pg.compute_board({"att1": rows}, register, None, calendar, AFTER)
+    board = compute_board({"att1": rows}, register, None, calendar, AFTER)
     gz = progress_of(board, "广州")
     assert (gz["已报"], gz["退回修改"], gz["逾期报送"], gz["未报"]) == (2, 1, 0, 1)
     assert "退回修改未重新提交 1 项" in set(board.late["事项"])
     mine = board.units[(board.units["表单"] == "附件1") & (board.units["台账内"])].drop_duplicates("编号")
     states = dict(zip(mine["编号"], mine["状态"], strict=True))
-    assert states["V-000001"] == pg.ON_TIME and states["V-000002"] == pg.RETURNED_STATE
+    assert states["V-000001"] == ON_TIME and states["V-000002"] == RETURNED_STATE
 
 
 def test_scopes(calendar):
-    city = sample(calendar, scope=pg.scope_for(Actor("city_fs", "city", "佛山市工业和信息化局", "佛山")))
+    city = sample(calendar, scope=scope_for(Actor("city_fs", "city", "佛山市工业和信息化局", "佛山")))
     assert set(city.progress["地市"]) == {"佛山"} and set(city.units["地市"]) == {"佛山"}
-    mine = sample(calendar, scope=pg.scope_for(Actor("p2", "provider", "服务商乙", "广州")))
+    mine = sample(calendar, scope=scope_for(Actor("p2", "provider", "服务商乙", "广州")))
     assert set(mine.units["单位"]) == {"服务商乙"} and set(mine.progress["表单"]) == {"附件1"}
     assert set(mine.issues["服务商"]) == {"服务商乙"}
     assert mine.providers["服务商"].tolist() == ["服务商乙"]
@@ -127,13 +132,13 @@ def test_att2_matched_by_code_when_the_name_differs_and_exempt_reports_count(cal
         row(owner="l2", project_name="家电智能工厂", lead_unit_name="牵头乙", lead_unit_credit_code="L2", city="佛山",
             monthly_report_exempt=True),
     )
-    board = pg.compute_board({"att2": reports}, None, projects, calendar, AFTER)
+    board = compute_board({"att2": reports}, None, projects, calendar, AFTER)
     fs = progress_of(board, "佛山", "附件2")
     assert (fs["应报"], fs["已报"], fs["台账外"], fs["未报"]) == (2, 2, 0, 0)
     assert progress_of(board, "广州", "附件2")["逾期未报"] == 1
     bins = board.spending_bins.set_index("支出区间")["报告数"]
-    assert bins["40–60%"] == 1 and bins[pg.EXEMPT] == 1
-    lead = pg.board(pg.prepare({"att2": reports}, None, projects, calendar, AFTER), pg.scope_for(Actor("l1", "lead_unit", "牵头甲")))
+    assert bins["40–60%"] == 1 and bins[EXEMPT] == 1
+    lead = figures.board(prepare({"att2": reports}, None, projects, calendar, AFTER), scope_for(Actor("l1", "lead_unit", "牵头甲")))
     assert lead.spending["牵头单位"].tolist() == ["牵头甲"]
 
 
@@ -143,7 +148,7 @@ def test_att3_expected_is_every_register_project_of_the_city(calendar):
         row(city="广州", voucher_no="V-000001", client_credit_code="F1", check_method="实地检查", conclusion="不合格"),
         row(city="广州", voucher_no=None, client_credit_code="F2", check_method="未检查"),  # matched by credit code
     )
-    board = pg.compute_board({"att3": checks}, register, None, calendar, dt.date(2020, 9, 22))
+    board = compute_board({"att3": checks}, register, None, calendar, dt.date(2020, 9, 22))
     gz = progress_of(board, "广州", "附件3")
     assert (gz["应报"], gz["已报"], gz["未报"], gz["逾期未报"], gz["台账外"]) == (3, 2, 1, 1, 0)
     conclusions = board.conclusions.set_index(["地市", "检查结论"])["项目数"]
@@ -154,28 +159,28 @@ def test_att3_expected_is_every_register_project_of_the_city(calendar):
 
 def test_change_counter_moves_on_append_and_update():
     one = frame(row(rev=1))
-    assert pg.change_counter({"a": one}) != pg.change_counter({"a": frame(row(rev=2))})
-    assert pg.change_counter({"a": one}) != pg.change_counter({"a": frame(row(), row())})
+    assert change_counter({"a": one}) != change_counter({"a": frame(row(rev=2))})
+    assert change_counter({"a": one}) != change_counter({"a": frame(row(), row())})
 
 
 def test_state_counts_for_the_chart(calendar):
-    counts = pg.state_counts(sample(calendar), "附件1").set_index(["地市", "状态"])["数量"].to_dict()
-    assert counts == {("佛山", pg.OVERDUE): 1, ("广州", pg.ON_TIME): 2, ("广州", pg.LATE_FILED): 1, ("广州", pg.OVERDUE): 1}
+    counts = state_counts(sample(calendar), "附件1").set_index(["地市", "状态"])["数量"].to_dict()
+    assert counts == {("佛山", OVERDUE): 1, ("广州", ON_TIME): 2, ("广州", LATE_FILED): 1, ("广州", OVERDUE): 1}
 
 
 def test_totals_add_up_and_say_what_is_off_register(calendar):
     # 服务商乙 reported V-000099, which no register lists: counted as reported, not as due
-    mine = sample(calendar, scope=pg.scope_for(Actor("p2", "provider", "服务商乙", "广州"))).totals
+    mine = sample(calendar, scope=scope_for(Actor("p2", "provider", "服务商乙", "广州"))).totals
     assert (mine["应报"], mine["已报"], mine["未报"], mine["台账外"]) == (2, 1, 2, 1)
     assert mine["应报"] == mine["已报"] - mine["台账外"] + mine["未报"]
 
 
 def test_rows_created_after_the_clock_are_counted_per_viewer(calendar):
-    board = pg.prepare({"att1": frame(att1("V-000001", created="2020-09-20"), att1("V-000002", provider="服务商乙", created="2020-09-21"))},
+    board = prepare({"att1": frame(att1("V-000001", created="2020-09-20"), att1("V-000002", provider="服务商乙", created="2020-09-21"))},
                        pd.DataFrame([voucher("V-000001")]), None, calendar, BEFORE)
-    assert pg.board(board).totals["截至日期后创建"] == 2
-    assert pg.board(board, pg.scope_for(Actor("p2", "provider", "服务商乙", "广州"))).totals["截至日期后创建"] == 1
-    assert pg.board(board, pg.scope_for(Actor("city_fs", "city", "佛山市工业和信息化局", "佛山"))).totals["截至日期后创建"] == 0
+    assert figures.board(board).totals["截至日期后创建"] == 2
+    assert figures.board(board, scope_for(Actor("p2", "provider", "服务商乙", "广州"))).totals["截至日期后创建"] == 1
+    assert figures.board(board, scope_for(Actor("city_fs", "city", "佛山市工业和信息化局", "佛山"))).totals["截至日期后创建"] == 0
 
 
 def _strings(board) -> str:
@@ -192,10 +197,10 @@ def test_a_voucher_the_register_gives_another_provider_stays_with_that_provider(
         "client_name": "乙填写的企业"}
     draft = att1("V-000001", provider="服务商乙", status="草稿", created="2020-09-12") | {"client_name": "乙的草稿企业"}
     both = frame(*jia_only.to_dict("records"), intruder, draft)
-    jia, yi = pg.scope_for(Actor("p1", "provider", "服务商甲", "广州")), pg.scope_for(Actor("p2", "provider", "服务商乙", "佛山"))
+    jia, yi = scope_for(Actor("p1", "provider", "服务商甲", "广州")), scope_for(Actor("p2", "provider", "服务商乙", "佛山"))
 
     def boards(rows, scope):
-        return pg.compute_board({"att1": rows}, register, None, calendar, AFTER, scope)
+        return compute_board({"att1": rows}, register, None, calendar, AFTER, scope)
 
     # 甲's board is what it was without 乙's filing: V-000001 still overdue, nothing of 乙's shows
     before, after = boards(jia_only, jia), boards(both, jia)
@@ -207,7 +212,7 @@ def test_a_voucher_the_register_gives_another_provider_stays_with_that_provider(
     # 乙 sees its own filing as off-register, with its own facts only
     theirs = boards(both, yi)
     assert (theirs.totals["应报"], theirs.totals["已报"], theirs.totals["台账外"]) == (0, 1, 1)
-    unit = theirs.units[theirs.units["状态"] == pg.ON_TIME].iloc[0]
+    unit = theirs.units[theirs.units["状态"] == ON_TIME].iloc[0]
     assert (unit["编号"], unit["单位"], unit["名称"], unit["地市"], bool(unit["台账内"])) == ("V-000001", "服务商乙", "乙填写的企业", "佛山", False)
     seen = _strings(theirs)
     for fact in ("服务商甲", "企业V-000001", "F-JIA", "10.0"):
@@ -215,11 +220,11 @@ def test_a_voucher_the_register_gives_another_provider_stays_with_that_provider(
     assert theirs.issues["问题类型"].tolist() == ["服务券属其他服务商"]
 
     # the city of 乙's filing (佛山) is not told the facts of 甲's 广州 entry either
-    city = boards(both, pg.Scope("city", city="佛山"))
+    city = boards(both, Scope("city", city="佛山"))
     assert city.issues["问题类型"].tolist() == ["服务券属其他服务商"] and "F-JIA" not in _strings(city)
 
     # the province sees the conflict with both sides
-    province = boards(both, pg.Scope())
+    province = boards(both, Scope())
     conflict = province.issues[province.issues["问题类型"] == "服务券属其他服务商"]
     assert conflict[["服务券编号", "填报服务商", "台账服务商", "填报奖补金额", "台账奖补金额"]].values.tolist() == [
         ["V-000001", "服务商乙", "服务商甲", 99.0, 10.0]]

@@ -8,8 +8,11 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib.campaign.board import progress as pg
+from lib.campaign.board.figures import Board, compute_board
+from lib.campaign.board.scope import Scope, scope_for
+from lib.campaign.board.units import OVERDUE
 from lib.campaign.register import store as reg
+from lib.campaign.schedule import FORM_IDS, Calendar
 from lib.core.records import Actor
 from lib.demo.register import seed_register
 from lib.demo.seed import generate, seed_store
@@ -41,16 +44,16 @@ def seeded(app_env, monkeypatch, catalog):
     return app_env
 
 
-def expected(data_dir, catalog, as_of=dt.date(2020, 9, 25), scope: pg.Scope | None = None) -> pg.Board:
+def expected(data_dir, catalog, as_of=dt.date(2020, 9, 25), scope: Scope | None = None) -> Board:
     store = open_store("local", data_dir=data_dir, background=False)
     try:
-        frames = {f: store.snapshot(f) for f in pg.FORM_IDS}
+        frames = {f: store.snapshot(f) for f in FORM_IDS}
         imports = store.snapshot(reg.IMPORTS_SHEET.form_id)
         vouchers = reg.current_register(store.snapshot(reg.VOUCHERS.sheet_id), imports, reg.VOUCHERS)
         projects = reg.current_register(store.snapshot(reg.PROJECTS.sheet_id), imports, reg.PROJECTS)
     finally:
         store.close()
-    return pg.compute_board(frames, vouchers, projects, pg.Calendar.from_specs(catalog.campaign, catalog.forms()), as_of, scope or pg.Scope())
+    return compute_board(frames, vouchers, projects, Calendar.from_specs(catalog.campaign, catalog.forms()), as_of, scope or Scope())
 
 
 def start(actor: Actor = PROVINCE, tab: str | None = None) -> AppTest:
@@ -83,12 +86,12 @@ def test_province_sees_every_city_and_the_known_totals(seeded, catalog):
 
 def test_a_selectbox_narrows_the_rows_behind_the_figure(seeded, catalog):
     at = start()
-    at.selectbox(key="board:progress:units:状态").set_value(pg.OVERDUE).run()
+    at.selectbox(key="board:progress:units:状态").set_value(OVERDUE).run()
     at.selectbox(key="board:progress:units:地市").set_value("广州").run()
     rows = next(d.value for d in at.dataframe if "编号" in d.value.columns)
     want = expected(seeded, catalog).units
-    assert len(rows) == ((want["状态"] == pg.OVERDUE) & (want["地市"] == "广州")).sum() > 0
-    assert set(rows["状态"]) == {pg.OVERDUE}
+    assert len(rows) == ((want["状态"] == OVERDUE) & (want["地市"] == "广州")).sum() > 0
+    assert set(rows["状态"]) == {OVERDUE}
     assert [b for b in at.get("download_button") if "Excel" in b.proto.label]
 
 
@@ -96,7 +99,7 @@ def test_city_sees_only_its_own_city(seeded, catalog):
     at = start(Actor("city_fs", "city", "佛山市工业和信息化局", "佛山"))
     assert not at.exception
     assert set(table(at, "地市")["地市"]) == {"佛山"}
-    scope = pg.Scope("city", city="佛山")
+    scope = Scope("city", city="佛山")
     assert metrics(at)["应报"] == expected(seeded, catalog, scope=scope).totals["应报"]
 
 
@@ -117,7 +120,7 @@ def test_provider_sees_its_own_projects_and_tabs(seeded, catalog):
     assert set(units["单位"]) == {provider.org}
     assert "全省" not in texts(at)
     got = metrics(at)
-    want = expected(seeded, catalog, scope=pg.scope_for(provider)).totals
+    want = expected(seeded, catalog, scope=scope_for(provider)).totals
     assert got["应报"] == want["应报"] and got["已报"] == want["已报"]
     # the totals add up, or the page says why
     assert got["应报"] == got["已报"] - want["台账外"] + got["未报"]
@@ -147,9 +150,9 @@ def test_a_voucher_of_another_provider_is_the_provinces_to_resolve(seeded, catal
     units = expected(seeded, catalog).units
     entry = units[(units["表单"] == title) & units["台账内"].astype(bool)].iloc[0]
     demo = generate(catalog, rows=ROWS, seed=2020)["att1"]
-    filer = next(r.actor for r in demo if pg.scope_for(r.actor).org != entry["单位"])
-    owner = next(r.actor for r in demo if pg.scope_for(r.actor).org == entry["单位"])
-    before = expected(seeded, catalog, scope=pg.scope_for(owner)).totals
+    filer = next(r.actor for r in demo if scope_for(r.actor).org != entry["单位"])
+    owner = next(r.actor for r in demo if scope_for(r.actor).org == entry["单位"])
+    before = expected(seeded, catalog, scope=scope_for(owner)).totals
     store = clocked(seeded, "2020-09-11")
     row = next(r for r in demo if r.actor == filer)
     store.append("att1", {**row.values, "voucher_no": entry["编号"], "client_name": "乙方自填企业"}, actor=filer, status="已提交")
@@ -158,13 +161,13 @@ def test_a_voucher_of_another_provider_is_the_provinces_to_resolve(seeded, catal
     province = start(tab="台账核对")
     assert "待核定：服务券属其他服务商（1 条）" in texts(province)
     listed = next(d.value for d in province.dataframe if list(d.value.columns) == board.CONFLICT_COLUMNS)
-    assert listed[["服务券编号", "填报服务商", "台账服务商"]].values.tolist() == [[entry["编号"], pg.scope_for(filer).org, entry["单位"]]]
+    assert listed[["服务券编号", "填报服务商", "台账服务商"]].values.tolist() == [[entry["编号"], scope_for(filer).org, entry["单位"]]]
 
     theirs = start(filer, tab="台账核对")
     assert not theirs.exception
     for fact in (entry["单位"], entry["名称"]):  # the entry's provider and firm
         assert fact not in cells(theirs) and fact not in texts(theirs)
-    assert expected(seeded, catalog, scope=pg.scope_for(owner)).totals == before  # A's progress as it was
+    assert expected(seeded, catalog, scope=scope_for(owner)).totals == before  # A's progress as it was
 
 
 @pytest.mark.parametrize("tab", board.TABS)
@@ -207,7 +210,7 @@ def test_viewers_share_one_snapshot_per_period_whatever_their_number(seeded, cat
     reads: list[str] = []
     original = store.snapshot
     monkeypatch.setattr(store, "snapshot", lambda form_id: reads.append(form_id) or original(form_id))
-    sheets_per_snapshot = len(pg.FORM_IDS) + 3  # the forms and the three register sheets
+    sheets_per_snapshot = len(FORM_IDS) + 3  # the forms and the three register sheets
     viewers = [PROVINCE] + [Actor(f"city_{i}", "city", f"{city}市工业和信息化局", city) for i, city in enumerate(catalog.campaign.cities[:9])]
     began = time.monotonic()
     for actor in viewers * 2:  # 20 page runs by 10 viewers

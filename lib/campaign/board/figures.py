@@ -25,7 +25,7 @@ from lib.campaign.board.units import (
 )
 from lib.campaign.register.reconcile import summarize
 from lib.campaign.schedule import FORM_IDS, Calendar, phase_table
-from lib.submissions import DRAFT
+from lib.core.statuses import DRAFT
 
 ALL = "全部"
 #: The default viewer: the whole province (Scope is frozen, so one instance serves every call).

@@ -12,8 +12,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from lib.campaign.register.reconcile import _take
-from lib.submissions import APPROVED, DRAFT, RESUBMITTED, RETURNED, SUBMITTED, WITHDRAWN
+from lib.campaign.register.reconcile import take_or_blank
+from lib.core.statuses import APPROVED, DRAFT, RESUBMITTED, RETURNED, SUBMITTED, WITHDRAWN
 
 #: Statuses that count as reported; 草稿 and 已撤回 do not.
 REPORTED_STATUSES = (SUBMITTED, RETURNED, RESUBMITTED, APPROVED)
@@ -21,7 +21,7 @@ NOT_COUNTED = (DRAFT, WITHDRAWN)
 
 ON_TIME = "按时报送"
 LATE_FILED = "逾期报送"
-RETURNED_STATE = "退回修改"
+RETURNED_STATE = RETURNED  # a row still returned to its filer: the status is the state
 MISSING = "未报送"
 OVERDUE = "逾期未报"
 DUPLICATE = "重复报送"
@@ -121,7 +121,7 @@ def build_units(
     filing = np.full(len(e_first), -1, dtype=np.intp)
     filing[e_first >= 0] = first[e_first[e_first >= 0]]
     for c in ("owner", "status", "reported_at", "row_id"):
-        joined[c] = _take(filed[c], filing)
+        joined[c] = take_or_blank(filed[c], filing)
     joined["in_register"] = True
     off = filed.take(first[exp_index.get_indexer(first_keys) < 0])
     off["in_register"] = False
@@ -132,7 +132,7 @@ def build_units(
         at = exp_index.get_indexer(pd.Index(keys[pos], dtype=object))
         part["in_register"] = at >= 0
         for c in ("city", "unit"):
-            part[c] = _take(exp[c], at).set_axis(part.index).fillna(part[c])
+            part[c] = take_or_blank(exp[c], at).set_axis(part.index).fillna(part[c])
         parts.append((part, kind))
 
     overdue = deadline is not None and as_of > deadline

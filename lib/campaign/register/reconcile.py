@@ -284,9 +284,14 @@ def _key_order(keys: np.ndarray) -> np.ndarray:
         return np.argsort(keys, kind="stable")
 
 
-def _take(values: pd.Series, pos: np.ndarray) -> pd.Series:
-    """``values`` at positions ``pos`` with -1 as a blank (the dtype rules of a merge's fill; an
-    object column stays object rather than being inferred as text again)."""
+def take_or_blank(values: pd.Series, pos: np.ndarray) -> pd.Series:
+    """``values`` at positions ``pos`` with -1 as a blank: the rows of one side of a join found by
+    hash lookups, with the dtype rules of a merge's fill (an object column stays object rather than
+    being inferred as text again). The board's units join filings to register entries the same way.
+
+    >>> take_or_blank(pd.Series(["a", "b"], dtype=object), np.array([1, -1])).tolist()
+    ['b', nan]
+    """
     array = values.array if isinstance(values.dtype, pd.api.extensions.ExtensionDtype) else values.to_numpy()
     taken = pd.api.extensions.take(array, pos, allow_fill=True)
     return pd.Series(taken, dtype=taken.dtype)
@@ -294,12 +299,12 @@ def _take(values: pd.Series, pos: np.ndarray) -> pd.Series:
 
 def _side(frame: pd.DataFrame, pos: np.ndarray, columns) -> dict[str, pd.Series]:
     """``frame``'s ``columns`` at positions ``pos`` (-1: blank, as a merge fills an unmatched row)."""
-    return {c: _take(frame[c], pos) for c in columns}
+    return {c: take_or_blank(frame[c], pos) for c in columns}
 
 
 def _differs(left: pd.Series, li: np.ndarray, right: pd.Series, ri: np.ndarray) -> np.ndarray:
     """``left[li] != right[ri]`` element by element (a blank differs from everything, as in pandas)."""
-    return (_take(left, li) != _take(right, ri)).to_numpy(dtype=bool)
+    return (take_or_blank(left, li) != take_or_blank(right, ri)).to_numpy(dtype=bool)
 
 
 def match(rep: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
@@ -347,7 +352,7 @@ def _match_fast(rep: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
 
     def issue(kind: str, ri: np.ndarray, fi: np.ndarray, keys_from: pd.DataFrame, kpos: np.ndarray) -> None:
         if len(ri):
-            rows = {"voucher": _take(keys_from["voucher"], kpos), **_side(reg, ri, reg_cols), **_side(first, fi, rep_cols)}
+            rows = {"voucher": take_or_blank(keys_from["voucher"], kpos), **_side(reg, ri, reg_cols), **_side(first, fi, rep_cols)}
             parts.append(_issue_frame(kind, rows, pd.Series(ri >= 0)))
 
     rorder = _key_order(reg_index.to_numpy())

@@ -1,7 +1,9 @@
-"""The province's registers: the 服务券兑现清单 (2018/2019 subsidy register) and the list of benchmark
-projects in scope. Their definitions are in ``register_kinds``, the reading and validation of an
-upload in ``register_upload``; this module stores a valid upload (``import_register``) and finds the
+"""The registers in the store: a valid upload stored as one batch (``import_register``), and the
 register in force (``current_register``).
+
+The registers are the province's 服务券兑现清单 (2018/2019 subsidy register) and its list of benchmark
+projects in scope; their definitions are in ``kinds``, the reading and validation of an upload in
+``upload``.
 
 Storage design (one import = one batch, committed by one record):
 
