@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from lib.core.errors import AppError
 from lib.core.records import Actor, AuditEntry, Record
 
 #: System columns, in workbook order, with the Chinese header a person sees in Excel/WPS.
@@ -57,8 +58,10 @@ class SheetSpec:
     columns: tuple[Column, ...]
 
 
-class StoreError(Exception):
-    """Base of every storage failure; ``str(err)`` is a Chinese message fit for a page."""
+class StoreError(AppError):
+    """Base of every storage failure; ``str(err)`` is a Chinese message fit for a page, ``code`` says
+    which failure it is (a subclass's code, or a finer one given where it is raised, e.g.
+    ``Unavailable(..., code="store_closed")``)."""
 
     code = "store"
 

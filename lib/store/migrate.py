@@ -61,11 +61,12 @@ def migrate(entries: list[dict[str, Any]], store: SheetsStore, *, progress=print
     """Send ``entries`` not yet in the spreadsheet; return how many were sent."""
     sync = store.sync
     ours = {e["eid"] for e in entries}
-    with sync.state_lock:
-        foreign = [eid for eid in sync.replay.outcome if eid not in ours]
+    with sync.reading() as log:
+        foreign = [eid for eid in log.outcome if eid not in ours]
+        todo = [e for e in entries if e["eid"] not in log.outcome]
     if foreign:
-        raise StoreError(f"目标表格的 _log 中已有 {len(foreign)} 条不属于本次迁移的记录；请迁移到一个新的空白表格。")
-    todo = [e for e in entries if e["eid"] not in sync.replay.outcome]
+        raise StoreError(f"目标表格的 _log 中已有 {len(foreign)} 条不属于本次迁移的记录；请迁移到一个新的空白表格。",
+                         code="migrate_target_not_empty")
     sent = 0
     # Groups of one request each, so progress moves once per request sent.
     for units in request_chunks(_units(todo), lambda u: sum(json_bytes(encode_row(e)) for e in u), max_items=MAX_BATCH):
@@ -104,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         sent = migrate(entries, store)
-        rows = sum(len(r) for r in store.sync.replay.state.rows.values())
+        with store.sync.reading() as log:
+            rows = sum(len(r) for r in log.state.rows.values())
     except StoreError as err:
         print(err, file=sys.stderr)
         return 1

@@ -107,7 +107,8 @@ class State:
         form, at, actor = e["form"], _time(e["at"]), e["actor"]
         old = self.rows.get(form, {}).get(e["id"])
         if old is None or e["rev"] != old.rev + 1:
-            raise Unavailable(f"数据日志不一致：记录 {e['id']} 的版本 {e['rev']} 没有前一版本；请运行 verify 检查。")
+            raise Unavailable(f"数据日志不一致：记录 {e['id']} 的版本 {e['rev']} 没有前一版本；请运行 verify 检查。",
+                              code="log_inconsistent")
         changed = decode_values(e.get("values", {}))
         changes = {k: (old.values.get(k), v) for k, v in changed.items()}
         status = e.get("status", old.status)

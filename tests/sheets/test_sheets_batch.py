@@ -27,7 +27,7 @@ def log_entries(server, key) -> list[dict]:
 
 def cut_after_first_request(store, server, monkeypatch) -> list[int]:
     """Let the store's next log request land, then refuse every write: a batch cut between requests."""
-    real, sent = store.sync._append_log, []
+    real, sent = store.sync.append_log, []
 
     def then_down(rows):
         real(rows)
@@ -35,7 +35,7 @@ def cut_after_first_request(store, server, monkeypatch) -> list[int]:
         if len(sent) == 1:
             server.fail_next(100_000, status=503, kind="write")
 
-    monkeypatch.setattr(store.sync, "_append_log", then_down)
+    monkeypatch.setattr(store.sync, "append_log", then_down)
     return sent
 
 
@@ -60,8 +60,8 @@ def test_a_batch_cut_between_requests_is_seen_by_nobody_until_it_is_whole(writer
     assert all(is_pending(r) for r in recs)  # durable in the outbox, shown as 待同步 here
     landed = log_entries(server, sheet_key)
     assert sum(e["op"] == "append" for e in landed) == MAX_BATCH and not any(e["op"] == "commit" for e in landed)
-    with writer.sync.state_lock:
-        assert writer.sync.replay.state.rows["site_check"] == {}  # this process holds them back too
+    with writer.sync.reading() as log:
+        assert log.state.rows["site_check"] == {}  # this process holds them back too
     peer = open_store("b", **UNTHROTTLED)  # another app server reads the half-written batch
     assert peer.records("site_check") == [] and peer.records("batch_note") == []
     assert peer.audit() == []

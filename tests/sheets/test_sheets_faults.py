@@ -49,7 +49,7 @@ def test_retries_are_bounded_then_the_row_waits_in_the_outbox(store, server, she
     assert is_pending(rec) and time.monotonic() - started < 3
     assert [r.id for r in store.pending("site_check")] == [rec.id]
     assert store.get("site_check", rec.id) == rec and store.records("site_check")[-1].id == rec.id
-    outbox = list((store.sync.outbox.folder).glob("*.jsonl"))
+    outbox = list((store.sync.delivery.outbox.folder).glob("*.jsonl"))
     assert rec.id in "".join(p.read_text(encoding="utf-8") for p in outbox)
     with pytest.raises(Unavailable, match="待同步"):
         store.update("site_check", rec.id, base_rev=1, actor=CITY, values={"count": 1})
@@ -136,7 +136,7 @@ def test_outbox_files_are_the_apps_alone(open_store, server, tmp_path):
     finally:
         os.umask(old)
         server.start()
-    outbox = store.sync.outbox
+    outbox = store.sync.delivery.outbox
     mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
     assert mode(outbox.path) == 0o600 and outbox.path.stat().st_size > 0
     assert [mode(p) for p in (outbox.folder, outbox.folder.parent, tmp_path / "app")] == [0o700] * 3

@@ -52,8 +52,9 @@ def test_demo_sized_views_are_written_at_start_and_rebuilt_within_the_request_li
 
     store = open_store("restarted", **FAST_QUOTA)  # every start writes the views from the log
     assert store.wait_idle(120) and store.problems() == []
-    records = {f: len(rows) for f, rows in store.sync.replay.state.rows.items()}
-    expected = {store.sync.replay.titles[f]: n + 1 for f, n in records.items()}
+    with store.sync.reading() as log:
+        records = {f: len(rows) for f, rows in log.state.rows.items()}
+        expected = {log.titles[f]: n + 1 for f, n in records.items()}
     expected["_audit"] = len(store.audit()) + 1
     assert max(records.values()) >= 2000 and expected["_audit"] > 5000
     assert {t: n for t, n in view_rows(server, sheet_key).items() if t != "_log"} == expected

@@ -137,7 +137,8 @@ class LogFile:
         if end < self.offset:
             raise Unavailable(
                 f"数据日志 {self.path.name} 比已读取的内容短，可能被替换或截断；请停止应用，"
-                f"用备份恢复日志后运行 `python -m lib.store verify {self.path.parent}` 检查。"
+                f"用备份恢复日志后运行 `python -m lib.store verify {self.path.parent}` 检查。",
+                code="log_truncated",
             )
         carry = b""
         pos = self.offset
@@ -164,7 +165,8 @@ class LogFile:
             except ValueError as err:
                 raise Unavailable(
                     f"数据日志 {self.path.name} 第 {self.lines_read} 行损坏（{err}）；请停止应用并联系管理员，"
-                    f"修复后运行 `python -m lib.store verify {self.path.parent}`。"
+                    f"修复后运行 `python -m lib.store verify {self.path.parent}`。",
+                    code="log_damaged",
                 ) from err
         return out
 
@@ -187,7 +189,8 @@ class LogFile:
         except OSError as err:
             with contextlib.suppress(OSError):
                 os.ftruncate(self._fd, self.offset)
-            raise Unavailable(f"无法写入数据日志（{err.strerror}），本次提交未保存，请稍后重试或联系管理员。") from err
+            raise Unavailable(f"无法写入数据日志（{err.strerror}），本次提交未保存，请稍后重试或联系管理员。",
+                              code="log_write_failed") from err
         self.offset += len(payload)
         self.lines_read += len(lines)
         return self.offset

@@ -271,7 +271,7 @@ class LocalStore(Store):
 
     def _check_open(self) -> None:
         if self._closed:
-            raise Unavailable("存储已关闭，请刷新页面后重试。")
+            raise Unavailable("存储已关闭，请刷新页面后重试。", code="store_closed")
 
     @contextmanager
     def exclusive(self, name: str) -> Iterator[None]:

@@ -82,6 +82,29 @@ def request_chunks(items: Sequence[T], size: Callable[[T], int] = json_bytes, *,
         yield group
 
 
+def send_halving(send: Callable[[list[T]], None], items: list[T]) -> None:
+    """``send(items)``; when Google refuses the request for its size (:class:`RequestTooLarge`), send
+    each half the same way, down to single items.
+
+    >>> sent = []
+    >>> def send(items):
+    ...     if len(items) > 2:
+    ...         raise RequestTooLarge("too large")
+    ...     sent.append(items)
+    >>> send_halving(send, [1, 2, 3, 4, 5])
+    >>> sent
+    [[1, 2], [3], [4, 5]]
+    """
+    try:
+        send(items)
+    except RequestTooLarge:
+        if len(items) == 1:
+            raise
+        half = len(items) // 2
+        send_halving(send, items[:half])
+        send_halving(send, items[half:])
+
+
 def quote_title(title: str) -> str:
     """A sheet title as A1 notation wants it: always quoted, a quote inside doubled.
 
@@ -180,9 +203,10 @@ class SheetsConfig:
         known = {f.name: f for f in fields(cls)}
         unknown = sorted(set(table) - set(known))
         if unknown:
-            raise Unavailable(f"[gsheets] 配置中有未知的设置：{'、'.join(unknown)}；可用的设置见 .streamlit/secrets.toml.example。")
+            raise Unavailable(f"[gsheets] 配置中有未知的设置：{'、'.join(unknown)}；可用的设置见 .streamlit/secrets.toml.example。",
+                              code="sheets_config")
         if not str(table.get("spreadsheet_key", "")).strip():
-            raise Unavailable("[gsheets] 配置缺少 spreadsheet_key（表格链接中 /d/ 与 /edit 之间的那一段）。")
+            raise Unavailable("[gsheets] 配置缺少 spreadsheet_key（表格链接中 /d/ 与 /edit 之间的那一段）。", code="sheets_config")
         values: dict[str, Any] = {}
         for name, value in table.items():
             default = known[name].default
@@ -203,13 +227,14 @@ def build_credentials(config: SheetsConfig) -> Credentials:
     if not info:
         if config.api_base_url:
             return AnonymousCredentials()
-        raise Unavailable("[gsheets] 配置缺少 service_account（服务账号 JSON 密钥的各项内容）。")
+        raise Unavailable("[gsheets] 配置缺少 service_account（服务账号 JSON 密钥的各项内容）。", code="sheets_config")
     from google.oauth2 import service_account
 
     try:
         return service_account.Credentials.from_service_account_info(dict(info), scopes=list(SCOPES))
     except (ValueError, KeyError) as err:
-        raise Unavailable(f"[gsheets] service_account 内容无效（{err}）；请粘贴服务账号 JSON 密钥中的全部字段。") from err
+        raise Unavailable(f"[gsheets] service_account 内容无效（{err}）；请粘贴服务账号 JSON 密钥中的全部字段。",
+                          code="sheets_config") from err
 
 
 class QuotaGate:
@@ -304,7 +329,8 @@ class SheetsSession(AuthorizedSession):
                 if getattr(err, "retryable", False):
                     problem = f"无法取得访问令牌（{err}）"
                 else:
-                    raise Unavailable(f"Google 服务账号认证失败（{err}）；请检查 [gsheets] service_account 配置。") from err
+                    raise Unavailable(f"Google 服务账号认证失败（{err}）；请检查 [gsheets] service_account 配置。",
+                                      code="sheets_auth") from err
             except (requests.ConnectionError, requests.Timeout, auth_exceptions.TransportError) as err:
                 problem = f"连接失败（{type(err).__name__}）"
             else:

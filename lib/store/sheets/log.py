@@ -26,11 +26,14 @@ append entries carrying a ``batch`` id — followed, last, by a commit entry
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 from typing import Any
 
-from lib.store.base import InvalidValue, SheetSpec
+from lib.core.records import Record
+from lib.store.base import ConflictError, InvalidValue, SheetSpec, StoreError, Unavailable
+from lib.store.codec import decode_values
 from lib.store.sheets.client import MAX_CELL_CHARS, a1, cell_chars, col_letters, cut_text
 from lib.store.state import State
 
@@ -41,6 +44,11 @@ LOG_COLUMNS = 8  # A = eid, B..H = JSON pieces
 PIECE_CHARS = 40_000  # per cell, counted as the cell limit counts (MAX_CELL_CHARS, 50,000)
 MAX_ENTRY_CHARS = PIECE_CHARS * (LOG_COLUMNS - 1)
 assert PIECE_CHARS < MAX_CELL_CHARS
+# Why a batch's commit applied none of its rows (the verdicts above), for its caller.
+_BATCH_REFUSED = {"torn": "部分记录在提交标记之前缺失", "exists": "记录编号已被占用"}
+
+#: What the caller of a written entry is told: the record it made, or the error.
+Fate = tuple[Record | None, StoreError | None]
 
 
 def log_range(first_row: int = 1) -> str:
@@ -183,6 +191,45 @@ class Replay:
             return "ok" if cur is not None and entry["rev"] == cur.rev + 1 else "stale"
         return "ok"
 
+    def fates(self, entries: list[dict[str, Any]], *, precheck: bool) -> list[Fate | None]:
+        """The answer for each of ``entries`` whose fate the log already decides, else None.
+
+        With ``precheck`` (before sending) an update already stale against the rows read so far,
+        or against an earlier entry of ``entries``, is answered with a conflict; without it
+        (after sending) every entry is in the log and is decided.
+        """
+        answers: list[Fate | None] = []
+        expected: dict[tuple[str, str], int] = {}
+        for e in entries:
+            verdict = self.outcome.get(e["eid"])
+            if verdict is None and precheck and e["op"] == "update":
+                key = (e["form"], e["id"])
+                cur = self.state.rows.get(e["form"], {}).get(e["id"])
+                if e["rev"] != expected.get(key, cur.rev if cur else 0) + 1:
+                    verdict = "stale"
+                expected[key] = e["rev"]
+            elif verdict is None and e["op"] == "append":
+                expected[(e["form"], e["id"])] = 1  # an update later in this batch builds on it
+            answers.append(None if verdict is None else self._answer(e, verdict))
+        return answers
+
+    def _answer(self, e: dict[str, Any], verdict: str) -> Fate:
+        rows = self.state.rows.get(e.get("form", ""), {})
+        if e["op"] not in ("append", "update"):
+            return None, None
+        if e.get("batch") and verdict != "ok":
+            why = _BATCH_REFUSED.get(verdict, "内容无效")
+            return None, Unavailable(f"这批记录未能完整写入 Google 表格（{why}），整批未保存，请重新提交。",
+                                     code="batch_refused")
+        cur = rows.get(e["id"])
+        if verdict == "stale":
+            base = e["rev"] - 1
+            return None, ConflictError(self.state.conflict_message(e["form"], e["id"], base), current=cur)
+        if e["op"] == "update" and cur is not None and cur.rev > e["rev"]:
+            # Later versions already landed; answer with the version this entry made.
+            return _version(cur, e), None
+        return cur, None
+
     def _apply(self, entry: dict[str, Any] | None) -> str:
         if entry is None:
             return "bad"
@@ -216,3 +263,10 @@ def merged_columns(old: SheetSpec | None, columns: list[list[str]]) -> list[list
     merged = {c.key: [c.key, c.label, c.kind] for c in (old.columns if old else ())}
     merged.update({c[0]: list(c) for c in columns})
     return list(merged.values())
+
+
+def _version(cur: Record, e: dict[str, Any]) -> Record:
+    """The record as entry ``e`` left it, when later versions have already been applied."""
+    return Record(cur.form_id, cur.id, e["rev"], e.get("status", cur.status), cur.form_version, cur.owner, cur.org,
+                  cur.city, cur.created_at, dt.datetime.fromisoformat(e["at"]), e["actor"]["account"],
+                  {**cur.values, **decode_values(e.get("values", {}))})

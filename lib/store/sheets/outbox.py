@@ -56,7 +56,8 @@ class Outbox:
                     view = view[os.write(self._fd, view):]
                 os.fdatasync(self._fd)
             except OSError as err:
-                raise Unavailable(f"无法写入本地待同步队列（{err.strerror}），本次提交未保存，请稍后重试。") from err
+                raise Unavailable(f"无法写入本地待同步队列（{err.strerror}），本次提交未保存，请稍后重试。",
+                                  code="outbox_write_failed") from err
             for e in entries:
                 self._pending[e["eid"]] = e
 

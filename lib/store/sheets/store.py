@@ -36,8 +36,6 @@ from lib.store.sheets.sync import SheetSync
 __all__ = ["QueuedRecord", "SheetsStore", "is_pending", "open_sheets_store"]  # is_pending re-exported from base
 
 
-
-
 def open_sheets_store(secrets_table: Mapping[str, Any], data_dir: Path, **kw: Any) -> SheetsStore:
     """Open the Google Sheets store the ``[gsheets]`` secrets table describes.
 
@@ -71,22 +69,21 @@ class SheetsStore(Store):
 
     def records(self, form_id: str) -> list[Record]:
         self.sync.refresh(force=False)
-        with self.sync.state_lock:
-            recs: list[Record] = list(self.sync.replay.state.rows.get(form_id, {}).values())
+        with self.sync.reading() as log:
+            recs: list[Record] = list(log.state.rows.get(form_id, {}).values())
         return recs + self.pending(form_id)
 
     def snapshot(self, form_id: str) -> pd.DataFrame:
         self.sync.refresh(force=False)
         if self.pending(form_id):
             return super().snapshot(form_id)
-        with self.sync.state_lock:
-            return self.sync.replay.state.frame(form_id)
+        with self.sync.reading() as log:
+            return log.state.frame(form_id)
 
     def get(self, form_id: str, row_id: str) -> Record:
         self.sync.refresh(force=False)
         for attempt in range(2):
-            with self.sync.state_lock:
-                rec = self.sync.replay.state.rows.get(form_id, {}).get(row_id)
+            rec = self._current(form_id, row_id)
             if rec is not None:
                 return rec
             queued = [r for r in self.pending(form_id) if r.id == row_id]
@@ -98,15 +95,15 @@ class SheetsStore(Store):
 
     def audit(self, form_id: str | None = None, row_id: str | None = None) -> list[AuditEntry]:
         self.sync.refresh(force=False)
-        with self.sync.state_lock:
-            rows = list(self.sync.replay.state.audit)
+        with self.sync.reading() as log:
+            rows = list(log.state.audit)
         return [a.entry() for a in rows
                 if (form_id is None or a.form_id == form_id) and (row_id is None or a.row_id == row_id)]
 
     def sheet_spec(self, form_id: str) -> SheetSpec | None:
         self.sync.refresh(force=False)
-        with self.sync.state_lock:
-            return self.sync.replay.state.specs.get(form_id)
+        with self.sync.reading() as log:
+            return log.state.specs.get(form_id)
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -116,8 +113,8 @@ class SheetsStore(Store):
     def ensure_sheet(self, spec: SheetSpec) -> None:
         check_spec(spec)
         self.sync.refresh(force=False)
-        with self.sync.state_lock:
-            entry = sheet_entry(spec, self.sync.replay.state.specs.get(spec.form_id), self._now())
+        with self.sync.reading() as log:
+            entry = sheet_entry(spec, log.state.specs.get(spec.form_id), self._now())
         if entry is not None:
             self.sync.submit([entry], wait=True)
 
@@ -139,10 +136,12 @@ class SheetsStore(Store):
         if not items:
             return []
         forms = list(dict.fromkeys(f for f, _, _ in items))
-        if any(f not in self.sync.replay.state.specs for f in forms):
+        with self.sync.reading() as log:
+            undeclared = any(f not in log.state.specs for f in forms)
+        if undeclared:
             self.sync.refresh(force=False)  # perhaps another app process declared it (no read on the hot path)
-        with self.sync.state_lock:
-            state = self.sync.replay.state
+        with self.sync.reading() as log:
+            state = log.state
             labels = {f: state.labels(f) for f in forms}
             taken = {f: state.rows.get(f, {}) for f in forms}
             unknown = [f for f in forms if f not in state.specs]
@@ -165,8 +164,7 @@ class SheetsStore(Store):
         log right after writing; a lost race raises ConflictError like a stale ``base_rev``."""
         values = dict(values or {})
         self.sync.refresh(force=False)
-        with self.sync.state_lock:
-            labels = self.sync.replay.state.labels(form_id)
+        labels = self.sync.labels(form_id)
         validate_values(values, labels)
         validate_values({"note": note})
         if status is not None:
@@ -177,11 +175,13 @@ class SheetsStore(Store):
             cur = self._current(form_id, row_id)
         if cur is None:
             if any(r.id == row_id for r in self.pending(form_id)):
-                raise Unavailable(f"记录 {row_id} 还在本机待同步，尚未写入 Google 表格；同步完成后才能修改。")
+                raise Unavailable(f"记录 {row_id} 还在本机待同步，尚未写入 Google 表格；同步完成后才能修改。",
+                                  code="pending_sync")
             raise NotFound(f"表单「{form_id}」中找不到记录 {row_id}。")
         if cur.rev != base_rev:
-            with self.sync.state_lock:
-                raise ConflictError(self.sync.replay.state.conflict_message(form_id, row_id, base_rev), current=cur)
+            with self.sync.reading() as log:
+                message = log.state.conflict_message(form_id, row_id, base_rev)
+            raise ConflictError(message, current=cur)
         entry = update_entry(cur, values=values, status=status, actor=actor, note=note, at=self._now())
         if entry is None:
             return cur
@@ -196,9 +196,8 @@ class SheetsStore(Store):
         self.sync.submit([entry], wait=False)
 
     def _current(self, form_id: str, row_id: str) -> Record | None:
-        with self.sync.state_lock:
-            return self.sync.replay.state.rows.get(form_id, {}).get(row_id)
-
+        with self.sync.reading() as log:
+            return log.state.rows.get(form_id, {}).get(row_id)
 
     def rebuild_views(self) -> None:
         """Rewrite every readable sheet from the log (after a person edited or sorted them)."""
@@ -210,7 +209,3 @@ class SheetsStore(Store):
 
     def close(self) -> None:
         self.sync.close()
-
-
-
-
