@@ -26,3 +26,10 @@ def test_the_shell_refuses_an_organisation_with_a_direction_override(tmp_path, m
     code = cli.main(["add", "prov_x", "--role", "provider", "--org", "\u202e广州某某科技有限公司", "--data-dir", str(tmp_path)])
     assert code != 0 and "U+202E" in capsys.readouterr().err
     assert AccountsFile(tmp_path / "accounts.json").get("prov_x") is None
+
+
+def test_two_different_passwords_create_nothing(tmp_path, monkeypatch, capsys):
+    answers = iter(["First2020x", "Other2020x"])
+    monkeypatch.setattr(cli.getpass, "getpass", lambda prompt="": next(answers))
+    assert cli.main(["add", "admin", "--role", "admin", "--data-dir", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() and AccountsFile(tmp_path / "accounts.json").get("admin") is None

@@ -62,10 +62,9 @@ def _attempt(accounts: AccountsFile, account: str, password: str, start: threadi
         start.wait()
     try:
         authenticate(accounts, account, password, now=NOW, rounds=ROUNDS)
-    except AccountLocked:
-        return "locked"
-    except SignInError:
-        return "wrong"
+    except SignInError as refused:
+        assert isinstance(refused, AccountLocked) == (refused.code == "locked")
+        return {"locked": "locked", "sign_in": "wrong"}[refused.code]
     return "signed in"
 
 

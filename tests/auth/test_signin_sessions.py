@@ -242,9 +242,13 @@ def test_accounts_and_session_secret_live_in_a_private_folder(tmp_path):
 
     data = tmp_path / "data"
     accounts = AccountsFile(data / "accounts.json")
-    SessionTokens(data, accounts)
+    tokens = SessionTokens(data, accounts)
+    accounts.add_many([Account("city_gz", "city", city="广州")])
+    tokens.revoke(tokens.issue("city_gz", now=NOW, hours=8), now=NOW)  # writes the revocation list
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
-    for path in data.iterdir():
+    names = {path.name for path in data.iterdir()}
+    assert {"accounts.json", "sessions_revoked.json", ".session_secret"} <= names
+    for path in data.iterdir():  # the lock files too, whatever the umask
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
 
 
