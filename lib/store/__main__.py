@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "materialise" and args.serve:
-        serve(args.data_dir, args.workbook, args.debounce, sys.stdin.buffer)
+        serve(args.data_dir, args.workbook, args.debounce, sys.stdin.buffer, LocalStore)
         return 0
     if not (args.data_dir / f"{Path(args.workbook).stem}.log.jsonl").exists():
         print(f"{args.data_dir} 中没有数据日志 {Path(args.workbook).stem}.log.jsonl", file=sys.stderr)

@@ -335,7 +335,7 @@ def test_a_row_the_app_keeps_changing_is_named_not_silently_dropped(store, monke
     def always_stale(*args, **kw):
         raise ConflictError("该记录已被修改", current=store.get("site_check", a.id))
 
-    monkeypatch.setattr(store, "_update", always_stale)
+    monkeypatch.setattr(store, "update_as", always_stale)
     assert store.flush_workbook()
     assert f"正被系统连续修改，未导入，请稍后重新编辑：{a.id}" in store.audit()[-1].note
 

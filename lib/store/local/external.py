@@ -31,21 +31,23 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from lib.core.files import private_opener
-from lib.core.records import Record
+from lib.core.records import Actor, Record
 from lib.store.base import SYSTEM_COLUMNS, ConflictError, InvalidValue
 from lib.store.codec import from_cell, kind_of, same_cell, same_value, validate_values
+from lib.store.local.log import LogFile
 from lib.store.local.workbook import MAX_READ_BYTES, TEMP_SUFFIX, read_limits, read_sheets, read_stamp
 from lib.store.state import State
 from lib.xlsx.bounds import ExcelReadError
 
-if TYPE_CHECKING:
-    from lib.store.local.store import LocalStore
-
+#: Who an edit made directly in the workbook is attributed to.
+EXTERNAL_ACTOR = Actor(account="外部编辑", role="system")
+_ACTION = "外部编辑"
 #: How many copies of externally edited workbooks are kept (older ones are deleted).
 MAX_BACKUPS = 20
 _LISTED = 20  # cells named per kind of finding in the audit note; the rest are counted
@@ -70,6 +72,29 @@ class EditRuling:
 #: (as the store reads the cells), the ruling. It must pickle (the background writer process gets
 #: a copy, see lib.store.local.materialiser) and must not raise for any values.
 EditCheck = Callable[[Record, dict[str, Any]], EditRuling]
+
+
+class EditableStore(Protocol):
+    """What importing a person's edits needs of the local store (``LocalStore`` is one; it passes
+    itself, so this module never imports the store)."""
+
+    workbook_path: Path
+    edit_check: EditCheck | None
+    log: LogFile
+    state: State
+
+    def refresh(self) -> None: ...
+
+    def reading(self) -> AbstractContextManager[State]: ...
+
+    def get(self, form_id: str, row_id: str) -> Record: ...
+
+    def update_as(self, form_id: str, row_id: str, *, action: str | None, base_rev: int, actor: Actor,
+                  values: dict[str, Any] | None = None, status: str | None = None, note: str = "") -> Record: ...
+
+    def log_event(self, actor: Actor, action: str, *, form_id: str = "", row_id: str = "", note: str = "") -> None: ...
+
+    def replay(self, apply: Callable[[dict[str, Any]], None], upto: int) -> None: ...
 
 
 @dataclass
@@ -122,15 +147,13 @@ def _listed(items: list[str]) -> str:
     return shown if len(items) <= _LISTED else f"{shown} 等共 {len(items)} 处"
 
 
-def import_external_edits(store: LocalStore, *, not_imported: str | None = None) -> Path | None:
+def import_external_edits(store: EditableStore, *, not_imported: str | None = None) -> Path | None:
     """Import the person-edited workbook (unless ``not_imported`` says why not) and back it up;
     return the backup, or None when the file differed from the log in nothing (then nothing is
     written).
 
     Caller holds the workbook lock.
     """
-    from lib.store.local.store import EXTERNAL_ACTOR
-
     path = store.workbook_path
     backup = path.with_name(f"{path.stem}.external-{dt.datetime.now():%Y%m%d-%H%M%S-%f}.xlsx")
     if path.stat().st_size > MAX_READ_BYTES:
@@ -143,11 +166,11 @@ def import_external_edits(store: LocalStore, *, not_imported: str | None = None)
         if note is None:
             return None
     _prune_backups(path)
-    store.log_event(EXTERNAL_ACTOR, "外部编辑", note=note)
+    store.log_event(EXTERNAL_ACTOR, _ACTION, note=note)
     return backup
 
 
-def _import_copy(store: LocalStore, path: Path, backup: Path, not_imported: str | None) -> str | None:
+def _import_copy(store: EditableStore, path: Path, backup: Path, not_imported: str | None) -> str | None:
     """Import from a private copy of ``path``, keep the copy as ``backup``; return the audit note,
     or None (and no backup) when the file differed from the log in nothing."""
     copy = _private_copy(path)
@@ -160,8 +183,8 @@ def _import_copy(store: LocalStore, path: Path, backup: Path, not_imported: str 
         else:
             try:
                 store.refresh()
-                with store._mutex:
-                    limits = read_limits(store.state)
+                with store.reading() as state:
+                    limits = read_limits(state)
                 sheets = read_sheets(copy, limits)
             except ExcelReadError as err:
                 note = f"工作簿被外部修改，但未通过读取前的检查，未导入（{err}）；该文件已备份为 {backup.name}。"
@@ -194,7 +217,7 @@ def _prune_backups(path: Path) -> None:
         old.unlink(missing_ok=True)
 
 
-def diff_workbook(sheets: dict[str, list[list[Any]]], layout: dict[str, Any], store: LocalStore) -> Findings:
+def diff_workbook(sheets: dict[str, list[list[Any]]], layout: dict[str, Any], store: EditableStore) -> Findings:
     """The person's edits, each row compared with the version of it the file shows (its 版本)."""
     found = Findings()
     store.refresh()
@@ -262,7 +285,7 @@ def _revision(cell: Any, latest: int) -> int | None:
     return rev if 1 <= rev <= latest else None
 
 
-def versions_at(store: LocalStore, wanted: dict[tuple[str, str], int]) -> dict[tuple[str, str], Record]:
+def versions_at(store: EditableStore, wanted: dict[tuple[str, str], int]) -> dict[tuple[str, str], Record]:
     """Each wanted (form, row id) as it was at the wanted revision, replayed from the log."""
     state, found = State(), {}
 
@@ -300,12 +323,10 @@ def _row_edit(form_id: str, base: Record, line: list[Any], columns: dict[int, tu
     return Edit(form_id, base, values) if values else None
 
 
-def apply_edits(store: LocalStore, found: Findings) -> None:
+def apply_edits(store: EditableStore, found: Findings) -> None:
     """Apply the edits as 外部编辑 updates; a field the app changed since the file's revision keeps
     the app's value and is listed in ``found.overridden``; with ``store.edit_check``, what it
     refuses is listed in ``found.rejected`` and a row it locks in ``found.locked``."""
-    from lib.store.local.store import EXTERNAL_ACTOR
-
     for edit in found.edits:
         labels = store.state.labels(edit.form_id)
         for _ in range(3):  # an app write may slip in between our read and our update
@@ -328,9 +349,8 @@ def apply_edits(store: LocalStore, found: Findings) -> None:
                 rejected = [f"记录 {cur.id}「{labels.get(key, key)}」（{why}）" for key, why in ruling.refused.items()]
                 values = ruling.values
             try:
-                new = store._update(edit.form_id, cur.id, base_rev=cur.rev, actor=EXTERNAL_ACTOR, values=values,
-                                    status=None, note=f"从工作簿导入的外部修改（文件中的版本 {edit.base.rev}）",
-                                    action="外部编辑")
+                new = store.update_as(edit.form_id, cur.id, action=_ACTION, base_rev=cur.rev, actor=EXTERNAL_ACTOR,
+                                      values=values, note=f"从工作簿导入的外部修改（文件中的版本 {edit.base.rev}）")
             except ConflictError:
                 continue
             found.applied += new.rev != cur.rev

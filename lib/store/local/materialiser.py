@@ -24,21 +24,33 @@ import threading
 import time
 import traceback
 import weakref
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
-from lib.store.local.external import EditCheck, import_external_edits
+from lib.store.local.external import EditableStore, EditCheck, import_external_edits
 from lib.store.local.log import ProcessLock
 from lib.store.local.workbook import install, layout, matching_stamp, remove_stale_temps, write_workbook
-
-if TYPE_CHECKING:
-    from lib.store.local.store import LocalStore
 
 _PROJECT_ROOT = Path(__file__).resolve().parents[3]
 _POLL = 0.2  # seconds between looks at the log's size; a stat, so cheap
 
 
-def materialise(store: LocalStore, *, not_imported: str | None = None,
+class WorkbookStore(EditableStore, Protocol):
+    """What writing the workbook needs of the local store (``LocalStore`` is one): importing edits,
+    and the workbook's lock."""
+
+    workbook_lock: ProcessLock
+
+    def close(self) -> None: ...
+
+
+#: Opens the store the background writer keeps current: ``(data_dir, workbook_name, *, background,
+#: edit_check, workbook_lock)`` -> store (``LocalStore``; passed in by ``python -m lib.store``).
+OpenStore = Callable[..., WorkbookStore]
+
+
+def materialise(store: WorkbookStore, *, not_imported: str | None = None,
                 lock_timeout: float | None = None) -> dict[str, Any]:
     """Write the workbook from everything in the log now; return the stamp of the new file.
 
@@ -55,8 +67,7 @@ def materialise(store: LocalStore, *, not_imported: str | None = None,
         if path.exists() and matching_stamp(path) is None:
             import_external_edits(store, not_imported=not_imported)
         store.refresh()
-        with store._mutex:  # a consistent cut; Records are immutable, so lists of them stay valid
-            state = store.state
+        with store.reading() as state:  # a consistent cut; Records are immutable, so lists of them stay valid
             offset = store.log.offset
             sheets = layout(state.specs, state.columns)
             rows = {s.form_id: list(state.rows.get(s.form_id, {}).values()) for s in sheets}
@@ -69,12 +80,11 @@ def materialise(store: LocalStore, *, not_imported: str | None = None,
         store.workbook_lock.release()
 
 
-def serve(data_dir: Path, workbook_name: str, debounce: float, control: BinaryIO) -> None:
+def serve(data_dir: Path, workbook_name: str, debounce: float, control: BinaryIO, open_store: OpenStore) -> None:
     """The background writer's loop; returns when ``control`` reaches EOF. The first line read from
     ``control`` is the edit check (see the module docstring); after it, any byte asks for an
-    immediate write (flush_workbook)."""
-    from lib.store.local.store import LocalStore
-
+    immediate write (flush_workbook). ``open_store`` opens the store once this process holds the
+    workbook lock."""
     edit_check = _loads_check(control.readline(_MAX_CHECK_LINE))
     stop, wake = threading.Event(), threading.Event()
 
@@ -94,9 +104,8 @@ def serve(data_dir: Path, workbook_name: str, debounce: float, control: BinaryIO
             return
         wake.wait(0.5)
         wake.clear()
-    store = LocalStore(data_dir, workbook_name, background=False, edit_check=edit_check)
-    store.workbook_lock.close()
-    store.workbook_lock = lock  # the same open file: a second flock of ours would block on the first
+    # The lock already held, not a second one: a second flock of ours on the file would block on the first.
+    store = open_store(data_dir, workbook_name, background=False, edit_check=edit_check, workbook_lock=lock)
     try:
         stamp = matching_stamp(store.workbook_path)
         written = stamp["offset"] if stamp else -1
@@ -115,12 +124,12 @@ def serve(data_dir: Path, workbook_name: str, debounce: float, control: BinaryIO
         store.close()
 
 
-def _out_of_date(store: LocalStore, written: int) -> bool:
+def _out_of_date(store: WorkbookStore, written: int) -> bool:
     store.refresh()
     return store.log.offset != written or matching_stamp(store.workbook_path) is None
 
 
-def _settle(store: LocalStore, debounce: float) -> None:
+def _settle(store: WorkbookStore, debounce: float) -> None:
     """Coalesce a burst: wait until the log stops growing for ``debounce`` s (at most 5x that)."""
     deadline = time.monotonic() + 5 * debounce
     size = store.log.size()
@@ -139,7 +148,7 @@ _RETRY_DELAYS = (2.0, 10.0, 30.0, 60.0)
 _IMPORT_ATTEMPTS = 2
 
 
-def _write_surviving_errors(store: LocalStore, written: int, failures: int,
+def _write_surviving_errors(store: WorkbookStore, written: int, failures: int,
                             stop: threading.Event) -> tuple[int, int]:
     """One write; returns the offset the workbook now reflects and the count of consecutive failures."""
     reason = "多次尝试导入都失败" if failures >= _IMPORT_ATTEMPTS else None

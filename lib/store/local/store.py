@@ -38,15 +38,15 @@ from lib.store.entries import (
     unbatched,
     update_entry,
 )
-from lib.store.local.external import EditCheck
+from lib.store.local.external import EXTERNAL_ACTOR, EditCheck
 from lib.store.local.log import LogFile, ProcessLock, dump_line
+from lib.store.local.materialiser import MaterialiserProcess, materialise
+from lib.store.local.workbook import matching_stamp
 from lib.store.state import State
 
+__all__ = ["EXTERNAL_ACTOR", "LocalStore"]  # EXTERNAL_ACTOR re-exported from external, where edits are imported
+
 _LOCK_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # names a file in the data folder: nothing else
-
-#: Who an edit made directly in the workbook is attributed to.
-EXTERNAL_ACTOR = Actor(account="外部编辑", role="system")
-
 
 
 class LocalStore(Store):
@@ -59,6 +59,8 @@ class LocalStore(Store):
     ``clock``: returns the naive local time stamped on changes (tests pin it).
     ``edit_check``: the app's rules for cells a person edits in the workbook (see
     :data:`lib.store.local.external.EditCheck`); without it, every edit the store can hold is imported.
+    ``workbook_lock``: the workbook's lock when the caller already holds it (the background writer
+    does, for its whole life); by default the store opens its own.
     """
 
     def __init__(
@@ -70,13 +72,14 @@ class LocalStore(Store):
         debounce: float = 0.3,
         clock: Callable[[], dt.datetime] | None = None,
         edit_check: EditCheck | None = None,
+        workbook_lock: ProcessLock | None = None,
     ):
         self.data_dir = private_dir(data_dir)
         self.workbook_path = self.data_dir / workbook_name
         stem = self.workbook_path.stem
         self.log_path = self.data_dir / f"{stem}.log.jsonl"
         self.log = LogFile(self.log_path, self.data_dir / f".{stem}.log.lock")
-        self.workbook_lock = ProcessLock(self.data_dir / f".{workbook_name}.lock")
+        self.workbook_lock = workbook_lock or ProcessLock(self.data_dir / f".{workbook_name}.lock")
         self._named_locks: dict[str, ProcessLock] = {}
         self.state = State()
         self._mutex = threading.RLock()  # guards state and the log reader within this process
@@ -89,8 +92,6 @@ class LocalStore(Store):
                 self._commit([{"op": "log", "format": 1, "at": self._now()}])
         self._materialiser = None
         if background:
-            from lib.store.local.materialiser import MaterialiserProcess
-
             try:
                 self._materialiser = MaterialiserProcess(self.data_dir, workbook_name, debounce, edit_check)
             except TypeError:  # an edit_check the child cannot receive: nothing stays open
@@ -134,6 +135,14 @@ class LocalStore(Store):
             rows = list(self.state.audit)
         return [a.entry() for a in rows
                 if (form_id is None or a.form_id == form_id) and (row_id is None or a.row_id == row_id)]
+
+    @contextmanager
+    def reading(self) -> Iterator[State]:
+        """The state as read from the log, held still for the ``with`` block (a consistent cut: no
+        entry applies meanwhile). Read it; never change it. Records are immutable, so lists of
+        them taken here stay valid after."""
+        with self._mutex:
+            yield self.state
 
     def sheet_spec(self, form_id: str) -> SheetSpec | None:
         """The merged spec the store holds for a form (None before ensure_sheet)."""
@@ -198,11 +207,13 @@ class LocalStore(Store):
                values: dict[str, Any] | None = None, status: str | None = None, note: str = "") -> Record:
         """Merge ``values`` (changed keys only are logged) and/or set ``status``. A call that changes
         nothing writes nothing and returns the current record."""
-        return self._update(form_id, row_id, base_rev=base_rev, actor=actor, values=values, status=status,
-                            note=note, action=None)
+        return self.update_as(form_id, row_id, action=None, base_rev=base_rev, actor=actor, values=values,
+                              status=status, note=note)
 
-    def _update(self, form_id: str, row_id: str, *, base_rev: int, actor: Actor,
-                values: dict[str, Any] | None, status: str | None, note: str, action: str | None) -> Record:
+    def update_as(self, form_id: str, row_id: str, *, action: str | None, base_rev: int, actor: Actor,
+                  values: dict[str, Any] | None = None, status: str | None = None, note: str = "") -> Record:
+        """:meth:`update`, with the audit entry's action ``action`` (e.g. 外部编辑 for an edit imported
+        from the workbook) instead of the one ``update`` derives."""
         values = dict(values or {})
         self.refresh()
         validate_values(values, self.state.labels(form_id))
@@ -234,9 +245,6 @@ class LocalStore(Store):
         Returns False if that did not happen within ``timeout`` seconds. Without a background
         writer the workbook is written here and now.
         """
-        from lib.store.local.materialiser import materialise
-        from lib.store.local.workbook import matching_stamp
-
         self.refresh()
         target = self.log.offset
         if self._materialiser is None:
