@@ -146,9 +146,10 @@ def test_a_batch_its_commit_refuses_is_refused_whole_to_its_caller(writer, open_
         return [{**entries[0], "id": first.id}, *entries[1:]]
 
     monkeypatch.setattr(sheets_store, "append_entries", racing)
-    with pytest.raises(Unavailable, match="记录编号已被占用.*整批未保存"):
+    with pytest.raises(Unavailable) as err:
         writer.append_batch([("site_check", {"count": 2}, "已导入"), ("batch_note", {"batch": "b1"}, "有效")],
                             actor=PROVINCE)
+    assert err.value.code == "batch_id_taken"
     assert writer.pending() == []  # decided, not left waiting to be sent again
     peer = open_store("b", **UNTHROTTLED)
     for store in (writer, peer):

@@ -70,8 +70,10 @@ def test_rows_and_conflicts_across_two_processes(open_store, peer):
     # passes the local check (its cache is not yet refreshed), so the log decides.
     mine.records("site_check")
     assert peer.ask(op="update", id=theirs["id"], base_rev=1, values={"count": 7})["rev"] == 2
-    with pytest.raises(ConflictError, match="该记录已被 city_gz"):
+    with pytest.raises(ConflictError) as err:
         mine.update("site_check", theirs["id"], base_rev=1, actor=PROVINCE, values={"count": 8})
+    assert err.value.code == "conflict" and err.value.current.rev == 2
+    assert "city_gz" in str(err.value)  # says who changed it
     assert mine.get("site_check", theirs["id"]).values["count"] == 7
     assert peer.ask(op="get", id=theirs["id"]) == {"rev": 2, "values": {"project": "另一台服务器提交", "count": 7}}
 

@@ -74,8 +74,9 @@ def test_factory_opens_the_local_backend_and_closes_all(tmp_path):
     assert other.log_path.name == "review.log.jsonl"
     close_all_stores()
     for s in (store, other):
-        with pytest.raises(Unavailable, match="存储已关闭"):
+        with pytest.raises(Unavailable) as err:
             s.records("site_check")
+        assert err.value.code == "store_closed"
     with pytest.raises(ValueError, match="未知的存储后端"):
         open_store("excel", data_dir=tmp_path)
 

@@ -165,22 +165,27 @@ def test_control_characters_are_refused_before_writing(store, char):
     with pytest.raises(InvalidValue) as err:
         store.append("site_check", {"remark": f"前{char}后"}, actor=CITY, status="已提交")
     assert err.value.field == "remark"
+    assert err.value.code == "invalid_value"
     assert str(err.value) == f"字段「备注」含有表格无法保存的控制字符（\\x{ord(char):02x}），请删除后再提交。"
-    with pytest.raises(InvalidValue, match="「检查人员」"):
+    with pytest.raises(InvalidValue) as err:
         store.update("site_check", rec.id, base_rev=1, actor=CITY, values={"people": [{"name": f"张{char}"}]})
+    assert err.value.field == "people" and "「检查人员」" in str(err.value)  # named by its label
     assert len(store.records("site_check")) == 1
     assert len(store.audit()) == 1
     assert store.get("site_check", rec.id).rev == 1
 
 
 def test_too_long_text_is_refused(store):
+    # The message names the field by its label and says how long the text is (the code cannot).
     with pytest.raises(InvalidValue, match="字段「项目名称」的文字有 32768 个字符") as err:
         store.append("site_check", {"project": "字" * 32_768}, actor=CITY, status="草稿")
-    assert err.value.field == "project"
-    with pytest.raises(InvalidValue, match="「问题类型」的内容合计超过"):
+    assert err.value.code == "invalid_value" and err.value.field == "project"
+    with pytest.raises(InvalidValue, match="「问题类型」的内容合计超过") as err:
         store.append("site_check", {"issues": ["字" * 20_000, "字" * 20_000]}, actor=CITY, status="草稿")
-    with pytest.raises(InvalidValue, match="「unknown_key」"):
+    assert err.value.code == "invalid_value" and err.value.field == "issues"
+    with pytest.raises(InvalidValue, match="「unknown_key」") as err:
         store.append("site_check", {"unknown_key": "x" * 40_000}, actor=CITY, status="草稿")
+    assert err.value.code == "invalid_value" and err.value.field == "unknown_key"
     assert store.records("site_check") == []
 
 

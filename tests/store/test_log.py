@@ -52,8 +52,9 @@ def test_damage_inside_the_log_is_reported_in_chinese(tmp_path):
     log = tmp_path / "campaign.log.jsonl"
     lines = log.read_bytes().splitlines(keepends=True)
     log.write_bytes(lines[0] + b"garbage\n" + b"".join(lines[1:]))
-    with pytest.raises(Unavailable, match="第 2 行损坏"):
+    with pytest.raises(Unavailable) as err:
         LocalStore(tmp_path, background=False)
+    assert err.value.code == "log_damaged" and "第 2 行" in str(err.value)  # names the line to repair
 
 
 def test_every_acknowledged_write_is_one_fsynced_line(tmp_path, monkeypatch):

@@ -44,8 +44,8 @@ LOG_COLUMNS = 8  # A = eid, B..H = JSON pieces
 PIECE_CHARS = 40_000  # per cell, counted as the cell limit counts (MAX_CELL_CHARS, 50,000)
 MAX_ENTRY_CHARS = PIECE_CHARS * (LOG_COLUMNS - 1)
 assert PIECE_CHARS < MAX_CELL_CHARS
-# Why a batch's commit applied none of its rows (the verdicts above), for its caller.
-_BATCH_REFUSED = {"torn": "部分记录在提交标记之前缺失", "exists": "记录编号已被占用"}
+# Why a batch's commit applied none of its rows (the verdicts above), for its caller: code, reason.
+_BATCH_REFUSED = {"torn": ("batch_torn", "部分记录在提交标记之前缺失"), "exists": ("batch_id_taken", "记录编号已被占用")}
 
 #: What the caller of a written entry is told: the record it made, or the error.
 Fate = tuple[Record | None, StoreError | None]
@@ -218,9 +218,8 @@ class Replay:
         if e["op"] not in ("append", "update"):
             return None, None
         if e.get("batch") and verdict != "ok":
-            why = _BATCH_REFUSED.get(verdict, "内容无效")
-            return None, Unavailable(f"这批记录未能完整写入 Google 表格（{why}），整批未保存，请重新提交。",
-                                     code="batch_refused")
+            code, why = _BATCH_REFUSED.get(verdict, ("batch_invalid", "内容无效"))
+            return None, Unavailable(f"这批记录未能完整写入 Google 表格（{why}），整批未保存，请重新提交。", code=code)
         cur = rows.get(e["id"])
         if verdict == "stale":
             base = e["rev"] - 1
