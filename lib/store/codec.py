@@ -6,9 +6,9 @@ Three representations of one field value:
   date, datetime, list of str, list of dicts, None);
 * its JSON form in the log, where types JSON lacks are tagged (``{"$d": "2020-09-01"}``) so they
   come back as the same type;
-* its workbook cell (text, number, date, bool or blank); lists are joined with "；" and tables
-  (lists of dicts) are written as one JSON text cell, which a person can read and edit and which
-  parses back exactly.
+* its workbook cell (text, number, date or blank); booleans are 是/否 and lists are joined with
+  "；" as everywhere a person reads them (``lib.core.values``), and tables (lists of dicts) are
+  written as one JSON text cell, which a person can read and edit and which parses back exactly.
 """
 
 from __future__ import annotations
@@ -21,13 +21,8 @@ import sys
 from decimal import Decimal
 from typing import Any
 
+from lib.core.values import CELL_ILLEGAL, LIST_SEPARATOR, NO, YES
 from lib.store.base import MAX_CELL_CHARS, SYSTEM_KEYS, InvalidValue
-
-#: Joins the items of a multiselect in one cell (full-width, as people type it in Chinese text).
-LIST_SEPARATOR = "；"
-
-# Characters XML 1.0 (and so .xlsx) cannot hold, plus lone surrogates and the two non-characters.
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 # Excel keeps 15 significant digits; larger ints are written as text so no digit is lost.
 _MAX_EXACT_NUMBER = 10**15
@@ -66,7 +61,7 @@ def validate_values(values: dict[str, Any], labels: dict[str, str] | None = None
 
 def _check_value(key: str, name: str, value: Any, *, nested: bool = False) -> None:
     if isinstance(value, str):
-        bad = _ILLEGAL.search(value)
+        bad = CELL_ILLEGAL.search(value)
         if bad:
             shown = f"\\x{ord(bad.group()):02x}" if ord(bad.group()) < 0x100 else f"\\u{ord(bad.group()):04x}"
             raise InvalidValue(f"字段「{name}」含有表格无法保存的控制字符（{shown}），请删除后再提交。", field=key)
@@ -182,14 +177,16 @@ def cell_text_of_list(value: list) -> str:
 
 
 def to_cell(value: Any) -> Any:
-    """The value a workbook cell shows: str, int/float, bool, date, datetime or None (blank).
+    """The value a workbook cell shows: str, int/float, date, datetime or None (blank).
 
-    >>> to_cell(["甲", "乙"])
-    '甲；乙'
+    >>> to_cell(["甲", "乙"]), to_cell(True)
+    ('甲；乙', '是')
     >>> to_cell(10**16)
     '10000000000000000'
     """
-    if value is None or isinstance(value, (str, bool, float, dt.date)):
+    if isinstance(value, bool):
+        return YES if value else NO
+    if value is None or isinstance(value, (str, float, dt.date)):
         return value
     if isinstance(value, int):
         return value if abs(value) < _MAX_EXACT_NUMBER else str(value)
@@ -206,8 +203,11 @@ def same_cell(value: Any, cell: Any) -> bool:
     Blank and "" are the same; a line break is the same whether written CR LF, CR or LF (Excel and
     LibreOffice save every one as LF); numbers compare as floats (to 15 significant digits, what a
     cell keeps); a date equals a midnight datetime; datetimes agree within a millisecond (Excel
-    keeps them as fractions of a day).
+    keeps them as fractions of a day); a boolean is the same as 是/否 or as a TRUE/FALSE cell (what
+    workbooks written before booleans read 是/否 hold, and what Excel makes of a typed TRUE).
     """
+    if isinstance(value, bool) and isinstance(cell, bool):
+        return value == cell
     a, b = _norm(to_cell(value)), _norm(cell)
     if a is None or b is None or a[0] != b[0]:
         return a == b

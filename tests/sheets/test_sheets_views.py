@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from lib import audit as audit_page
 from tests.store.store_cases import CITY, PROVINCE, SPEC
 
 pytestmark = pytest.mark.timeout(60)
@@ -57,9 +58,31 @@ def test_audit_sheet_and_updates_patch_the_same_row(open_store, server, sheet_ke
     rows = sheet(server, sheet_key, "现场检查记录")
     assert [r[0] for r in rows[1:]] == [a.id, b.id] and rows[1][1:3] == [2, "已审核"]
     audit = sheet(server, sheet_key, "_audit")
-    assert audit[0] == ["时间", "账号", "动作", "表单", "记录编号", "版本", "变更内容", "备注"]
+    assert audit[0] == ["时间", "账号", "操作", "表单", "记录编号", "版本", "变更内容", "备注"]
     assert [r[2] for r in audit[1:]] == ["新增", "新增", "修改"]
-    assert audit[3][6] == "检查人数：1 → 2；状态：草稿 → 已审核"
+    assert [r[6] for r in audit[1:]] == ["新增记录（2 个字段）", "新增记录（1 个字段）", "检查人数：1 → 2\n状态：草稿 → 已审核"]
+    assert audit[3][0] == store.audit()[2].at.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def test_an_audit_entry_reads_the_same_in_the_view_and_on_the_audit_page(open_store, server, sheet_key):
+    store = open_store()
+    store.ensure_sheet(SPEC)
+    a = store.append("site_check", {"project": "甲", "passed": True, "issues": ["质量", "安全"],
+                                    "visit_date": dt.date(2020, 9, 1)}, actor=CITY, status="草稿")
+    store.update("site_check", a.id, base_rev=1, actor=PROVINCE, status="已审核", note="复核",
+                 values={"passed": False, "issues": ["质量"], "visit_date": None, "remark": "长" * 3000})
+    store.log_event(PROVINCE, "拒绝访问", form_id="site_check", note="越权")
+    assert store.wait_idle(10)
+    view = sheet(server, sheet_key, "_audit")
+    labels = audit_page.Labels({"site_check": SPEC.title}, {"site_check": {c.key: c.label for c in SPEC.columns}})
+    page = audit_page.audit_frame(store.audit(), labels).iloc[::-1]  # the page lists newest first
+    assert view[0] == audit_page.COLUMNS
+    view = [(r + [""] * len(audit_page.COLUMNS))[: len(audit_page.COLUMNS)] for r in view]  # Sheets drops trailing blanks
+    assert [r[2:5] + r[6:] for r in view[1:]] == [
+        [r["操作"], r["表单"], r["记录编号"], r["变更内容"], r["备注"]] for _, r in page.iterrows()]
+    change = view[2][6]
+    assert change.startswith("是否合格：是 → 否\n问题类型：质量；安全 → 质量\n检查日期：2020-09-01 → （空）\n备注：（空） → 长长")
+    assert len(change) == 2_001 and change.endswith("…")  # the one cap, on the page as in the view
 
 
 def test_views_grow_the_grid_and_can_be_rebuilt(open_store, server, sheet_key):

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import fcntl
 import os
+import shutil
+import subprocess
 import time
 
 import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
+from lib import audit
+from lib.core.records import Record
 from lib.store.base import SYSTEM_COLUMNS, Column, SheetSpec
 from lib.store.local.store import LocalStore
-from lib.store.local.workbook import TEMP_SUFFIX, matching_stamp
+from lib.store.local.workbook import TEMP_SUFFIX, layout, matching_stamp, write_workbook
 from tests.store.store_cases import CITY, PROVINCE, SPEC, WIDE_SPEC, wide_rows
 
 TEXTS = ["007", "=1+1", "+86 138 0013 8000", "-3", "@SUM(A1)", "1e5", "http://example.com", "2020-09-01"]
@@ -40,8 +45,8 @@ def test_one_sheet_per_form_with_chinese_headers_and_typed_cells(store):
     assert (row["检查人数"].data_type, row["检查人数"].value) == ("n", 3)
     assert row["检查日期"].is_date and row["检查日期"].value.date() == dt.date(2020, 9, 1)
     assert row["检查日期"].number_format == "yyyy-mm-dd"
-    assert row["创建时间"].is_date
-    assert (row["是否合格"].data_type, row["是否合格"].value) == ("b", True)
+    assert row["创建时间"].is_date and row["创建时间"].number_format == "yyyy-mm-dd hh:mm:ss"
+    assert (row["是否合格"].data_type, row["是否合格"].value) == ("s", "是")  # as everywhere a person reads it
     assert row["问题类型"].value == "质量；安全"
     assert row["检查人员"].value == '[{"name": "张三", "phone": "138"}]'
     assert row["备注"].value == "第一行\n第二行"
@@ -59,11 +64,55 @@ def test_audit_sheet_lists_changes_in_chinese(store, clock):
     ws = load(store.workbook_path)["_audit"]
     rows = [[c.value for c in r] for r in ws.iter_rows()]
     assert rows[0] == ["时间", "账号", "操作", "表单", "记录编号", "版本", "变更内容", "备注"]
-    assert rows[1][1:7] == ["city_gz", "新增", "现场检查记录", a.id, 1, "新建记录"]
+    assert rows[1][1:7] == ["city_gz", "新增", "现场检查记录", a.id, 1, "新增记录（2 个字段）"]
     assert rows[2][0] == dt.datetime(2020, 9, 10, 10, 3)
     assert rows[2][1:] == ["prov_admin", "修改", "现场检查记录", a.id, 2,
-                           "合同金额: 1.0 → 2.5\n备注: 旧 → （空）\n状态: 草稿 → 已提交", "省级复核"]
+                           "合同金额：1 → 2.5\n备注：旧 → （空）\n状态：草稿 → 已提交", "省级复核"]
     assert rows[3][2] == "拒绝访问" and rows[3][7] == "越权"
+    labels = audit.Labels({"site_check": SPEC.title}, {"site_check": {c.key: c.label for c in SPEC.columns}})
+    page = audit.audit_frame(store.audit(), labels).iloc[::-1]  # the page lists newest first
+    assert rows[0] == audit.COLUMNS
+    assert [r[6] or "" for r in rows[1:]] == list(page["变更内容"])  # one entry, one text, wherever it is read
+
+
+MONEY_SPEC = SheetSpec("f", "奖补明细", (Column("m", "奖补金额", "number", display="money"),
+                                         Column("p", "完成比例", "number", display="percent"), Column("x", "系数", "number"),
+                                         Column("d", "检查日期", "date"), Column("ok", "是否合格", "bool")))
+
+
+def money_workbook(tmp_path):
+    """A workbook of MONEY_SPEC with one row, written as the store writes it."""
+    at = dt.datetime(2020, 9, 10, 10, 0, 5)
+    rec = Record("f", "r1", 1, "已提交", 1, "city_gz", "", "广州", at, at, "city_gz",
+                 {"m": 3.0, "p": 12.5, "x": 1.2345, "d": dt.date(2020, 9, 1), "ok": False})
+    path = tmp_path / "money.xlsx"
+    tmp = write_workbook(path, layout({"f": MONEY_SPEC}, lambda f: list(MONEY_SPEC.columns)), {"f": [rec]}, [], {}, {})
+    os.replace(tmp, path)
+    return path
+
+
+def test_money_columns_keep_numbers_with_two_decimals(tmp_path):
+    ws = load(money_workbook(tmp_path))["奖补明细"]
+    row = {c.value: cell for c, cell in zip(ws[1], ws[2], strict=True)}
+    assert [(row[h].value, row[h].data_type, row[h].number_format) for h in ("奖补金额", "完成比例", "系数")] == [
+        (3, "n", "0.00"), (12.5, "n", "0.00"), (1.2345, "n", "General")]
+    assert row["检查日期"].is_date and row["检查日期"].number_format == "yyyy-mm-dd"
+    assert row["创建时间"].is_date and row["创建时间"].number_format == "yyyy-mm-dd hh:mm:ss"
+    assert row["是否合格"].value == "否"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_opens_the_workbook_and_shows_the_formats(tmp_path):
+    path = money_workbook(tmp_path)
+    out = tmp_path / "csv"
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}",
+                    "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir", str(out), str(path)], check=True, capture_output=True, timeout=120)
+    # Filter options 44,34,76: comma, double quote, UTF-8 (the default is the locale's, ASCII here).
+    header, row = list(csv.reader((out / "money.csv").read_text("utf-8").splitlines()))[:2]
+    shown = dict(zip(header, row, strict=True))  # a CSV holds each cell as LibreOffice shows it
+    assert (shown["奖补金额"], shown["完成比例"], shown["系数"]) == ("3.00", "12.50", "1.2345")
+    assert (shown["检查日期"], shown["创建时间"], shown["是否合格"]) == ("2020-09-01", "2020-09-10 10:00:05", "否")
 
 
 def test_sheet_names_follow_excel_rules(store_factory):

@@ -12,7 +12,6 @@ import contextlib
 import datetime as dt
 import json
 import os
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,54 +23,43 @@ from python_calamine import CalamineWorkbook
 
 from lib.core.files import fsync_dir, private_opener
 from lib.core.records import Record
+from lib.core.values import AUDIT_HEADERS, change_text, xlsx_format
 from lib.store.base import SYSTEM_COLUMNS, Column, SheetSpec
 from lib.store.codec import to_cell
 from lib.store.state import STATUS_LABEL, AuditRow, State
 from lib.xlsx.bounds import WorkbookLimits, check_workbook
+from lib.xlsx.names import sheet_name
 
 AUDIT_SHEET = "_audit"
-AUDIT_HEADERS = ("时间", "账号", "操作", "表单", "记录编号", "版本", "变更内容", "备注")
 TEMP_SUFFIX = ".writing.tmp"
-_SHEET_ILLEGAL = re.compile(r"[\[\]:*?/\\]")
+# Sheet names a form's sheet may not take: the audit sheet, and the name Excel reserves.
+_RESERVED_SHEETS = (AUDIT_SHEET, "history")
 
 
 @dataclass(frozen=True)
 class SheetLayout:
-    """One form's sheet: its name and (key, header, kind) per column, system columns first."""
+    """One form's sheet: its name and (key, header, kind) per column, system columns first, and the
+    .xlsx number format of each column ("" where the value's own type decides, as for dates)."""
 
     form_id: str
     name: str
     columns: tuple[tuple[str, str, str], ...]
-
-
-def sheet_name(title: str, taken: set[str]) -> str:
-    """Excel-legal, unique (case-insensitively) sheet name for a form title.
-
-    >>> sheet_name("现场检查记录[2020]/广州", set())
-    '现场检查记录2020广州'
-    >>> sheet_name("a" * 40, {"a" * 31})
-    'aaaaaaaaaaaaaaaaaaaaaaaaaaaaa~2'
-    """
-    base = _SHEET_ILLEGAL.sub("", title).strip().strip("'")[:31] or "表单"
-    name, n = base, 1
-    lowered = {t.lower() for t in taken}
-    while name.lower() in lowered or name.lower() in (AUDIT_SHEET, "history"):
-        n += 1
-        name = f"{base[:31 - len(str(n)) - 1]}~{n}"
-    return name
+    formats: tuple[str, ...] = ()
 
 
 def layout(specs: dict[str, SheetSpec], columns: Callable[[str], list[Column]]) -> list[SheetLayout]:
     """Sheets in form declaration order; headers are the Chinese labels (made unique)."""
-    taken: set[str] = set()
+    taken: set[str] = set(_RESERVED_SHEETS)
     out = []
     for form_id, spec in specs.items():
         name = sheet_name(spec.title or form_id, taken)
         taken.add(name)
         cols: list[tuple[str, str, str]] = []
+        formats: list[str] = []
         headers: set[str] = set()
         for key, header in SYSTEM_COLUMNS:
             cols.append((key, header, "system"))
+            formats.append("")
             headers.add(header)
         for col in columns(form_id):
             header = col.label or col.key
@@ -79,7 +67,8 @@ def layout(specs: dict[str, SheetSpec], columns: Callable[[str], list[Column]]) 
                 header = f"{header}（{col.key}）"
             headers.add(header)
             cols.append((col.key, header, col.kind))
-        out.append(SheetLayout(form_id, name, tuple(cols)))
+            formats.append(xlsx_format(col.display))
+        out.append(SheetLayout(form_id, name, tuple(cols), tuple(formats)))
     return out
 
 
@@ -126,11 +115,19 @@ def write_workbook(
 class _Formats:
     def __init__(self, wb: xlsxwriter.Workbook):
         self.header = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-        self.date = wb.add_format({"num_format": "yyyy-mm-dd"})
-        self.datetime = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        self.date = wb.add_format({"num_format": xlsx_format("date")})
+        self.datetime = wb.add_format({"num_format": xlsx_format("datetime")})
+        self._wb, self._numbers = wb, {}
+
+    def numbers(self, patterns: tuple[str, ...]) -> list[Any]:
+        """The cell format of each column's numbers (None: General)."""
+        for p in patterns:
+            if p and p not in self._numbers:
+                self._numbers[p] = self._wb.add_format({"num_format": p})
+        return [self._numbers.get(p) for p in patterns]
 
 
-def _write_row(ws: Any, fmt: _Formats, r: int, cells: list[Any]) -> None:
+def _write_row(ws: Any, fmt: _Formats, r: int, cells: list[Any], numbers: list[Any] = ()) -> None:
     for c, value in enumerate(cells):
         cell = to_cell(value)
         if cell is None:
@@ -139,10 +136,8 @@ def _write_row(ws: Any, fmt: _Formats, r: int, cells: list[Any]) -> None:
         if t is str:
             if cell:
                 ws.write_string(r, c, cell)
-        elif t is bool:
-            ws.write_boolean(r, c, cell)
         elif t is int or t is float:
-            ws.write_number(r, c, cell)
+            ws.write_number(r, c, cell, numbers[c] if c < len(numbers) else None)
         elif t is dt.datetime:
             ws.write_datetime(r, c, cell, fmt.datetime)
         elif t is dt.date:
@@ -160,10 +155,11 @@ def _write_form_sheet(wb: Any, fmt: _Formats, sheet: SheetLayout, recs: list[Rec
         ws.write_string(0, c, header, fmt.header)
     sys_n = len(SYSTEM_COLUMNS)
     field_keys = [key for key, _, _ in sheet.columns[sys_n:]]
+    numbers = fmt.numbers(sheet.formats)
     for r, rec in enumerate(recs, start=1):
         v = rec.values
         _write_row(ws, fmt, r, [rec.id, rec.rev, rec.status, rec.form_version, rec.owner, rec.org, rec.city,
-                                rec.created_at, rec.updated_at, rec.updated_by, *[v.get(k) for k in field_keys]])
+                                rec.created_at, rec.updated_at, rec.updated_by, *[v.get(k) for k in field_keys]], numbers)
 
 
 def _write_audit_sheet(wb: Any, fmt: _Formats, audit: list[AuditRow], titles: dict[str, str],
@@ -179,25 +175,9 @@ def _write_audit_sheet(wb: Any, fmt: _Formats, audit: list[AuditRow], titles: di
 
 
 def describe_changes(a: AuditRow, labels: dict[str, str]) -> str:
-    """The 变更内容 cell: one "字段: 旧 → 新" line per change. A creation shows only
-    "新建记录": its values are the row itself, and every later change keeps the old value."""
-    if a.created:
-        return "新建记录"
+    """The 变更内容 cell, as every place shows it (``lib.core.values.change_text``)."""
     labels = {**labels, "_status": STATUS_LABEL}
-    lines = [f"{labels.get(k, k)}: {_shown(old)} → {_shown(new)}" for k, (old, new) in a.changes.items()]
-    text = "\n".join(lines)
-    return text if len(text) <= 32_000 else text[:32_000] + "…"
-
-
-def _shown(value: Any) -> str:
-    cell = to_cell(value)
-    if cell is None or cell == "":
-        return "（空）"
-    if isinstance(cell, dt.datetime):
-        return cell.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(cell, dt.date):
-        return cell.isoformat()
-    return str(cell)
+    return change_text(a.entry().changes, lambda k: labels.get(k, k), created=a.created)
 
 
 # --- installing and stamping -------------------------------------------------------------------

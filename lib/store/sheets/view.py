@@ -1,8 +1,9 @@
 """The readable sheets of the Google Sheets backend: one per form, plus ``_audit``.
 
 They are a view of the ``_log`` sheet for people who open the spreadsheet: Chinese headers,
-one row per record, dates as ``YYYY-MM-DD``, booleans as 是/否. The backend never reads them
-back (the log is the truth), so a view cell only has to read well, not to round-trip.
+one row per record, every value as ``lib.core.values`` renders it (dates ``YYYY-MM-DD``, booleans
+是/否), numbers kept as numbers. The backend never reads them back (the log is the truth), so a view
+cell only has to read well, not to round-trip.
 
 Positions are deterministic: the record created k-th (in log order) sits on row k + 2 of its
 form's sheet and audit entry k on row k + 2 of ``_audit``; every app process computes the same
@@ -11,21 +12,19 @@ places, so concurrent writers patch the view without reading it first.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from lib.core.records import Record
+from lib.core.values import AUDIT_HEADERS as AUDIT_HEADER
+from lib.core.values import change_text, text
 from lib.store.base import SYSTEM_COLUMNS
-from lib.store.codec import cell_text_of_list
 from lib.store.sheets.client import MAX_CELL_CHARS, a1, cell_chars, cut_text, json_bytes
 from lib.store.sheets.log import AUDIT_SHEET, Replay
 from lib.store.state import STATUS_LABEL, AuditRow
 
-AUDIT_HEADER = ("时间", "账号", "动作", "表单", "记录编号", "版本", "变更内容", "备注")
-CHANGES_CHARS = 2_000  # the full change is in the log; the view shows a readable summary
 CUT_MARK = "…（内容过长，表格中只显示前 {shown} 字，共 {total} 字；完整内容见系统中的记录）"
 
 
@@ -49,28 +48,20 @@ def fit_cell(value: Any) -> Any:
 
 
 def view_cell(value: Any) -> Any:
-    """What a person reads in a view cell (sent RAW: text stays text).
+    """What a person reads in a view cell (sent RAW: text stays text): a number as a number (to 15
+    digits, what a sheet keeps), anything else as ``lib.core.values.text``.
 
-    >>> view_cell(True), view_cell(dt.date(2020, 9, 1)), view_cell(["甲", "乙"]), view_cell(None)
-    ('是', '2020-09-01', '甲；乙', '')
+    >>> import datetime as dt
+    >>> view_cell(True), view_cell(dt.datetime(2020, 9, 1, 8)), view_cell(["甲", "乙"]), view_cell(None), view_cell(7)
+    ('是', '2020-09-01 08:00:00', '甲；乙', '', 7)
     """
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         return value if abs(value) < 10**15 else str(value)
     if isinstance(value, float):
         return value
     if isinstance(value, Decimal):
         return float(value)
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return cell_text_of_list(list(value))
-    return str(value)
+    return text(value)
 
 
 def header(replay: Replay, form: str) -> list[str]:
@@ -89,18 +80,8 @@ def audit_row(replay: Replay, a: AuditRow) -> list[Any]:
     spec = replay.state.specs.get(a.form_id)
     labels = {c.key: c.label for c in spec.columns} if spec else {}
     labels["_status"] = STATUS_LABEL
-    entry = a.entry()
-    parts = [f"{labels.get(k, k)}：{_short(old)} → {_short(new)}" if not a.created else f"{labels.get(k, k)}：{_short(new)}"
-             for k, (old, new) in entry.changes.items()]
-    text = "；".join(parts)
-    if len(text) > CHANGES_CHARS:
-        text = text[:CHANGES_CHARS] + "…"
-    return [view_cell(a.at), a.account, a.action, replay.titles.get(a.form_id, a.form_id), a.row_id, a.rev, text, a.note]
-
-
-def _short(value: Any) -> str:
-    text = str(view_cell(value))
-    return text if len(text) <= 200 else text[:200] + "…"
+    changes = change_text(a.entry().changes, lambda k: labels.get(k, k), created=a.created)
+    return [view_cell(a.at), a.account, a.action, replay.titles.get(a.form_id, a.form_id), a.row_id, a.rev or "", changes, a.note]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,140 @@
+"""How a stored value reads for a person: the one rendering every page, list, print, workbook, Sheets
+view, audit entry and export uses.
+
+The rules: blank is blank (never "None" or "nan"); booleans are 是/否; dates ``YYYY-MM-DD`` and
+datetimes ``YYYY-MM-DD HH:MM:SS``; money and percent keep two decimals; a multiselect's items are
+joined by "；" (full-width, as people type it in Chinese text); a table's rows read one per line as
+"列：值；列：值". A spreadsheet keeps numbers and dates typed and gets the matching number format
+(``xlsx_format``). One change of the audit trail reads the same everywhere (``change_text``), under
+the same column headers (``AUDIT_HEADERS``) and the same cap.
+
+The log's JSON encoding of values is another matter (``lib/store/codec.py``); this module imports
+nothing of the project but ``lib.core``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from lib.core.text import as_text
+
+#: Joins the items of a multiselect in one cell or line.
+LIST_SEPARATOR = "；"
+YES, NO = "是", "否"
+#: Field types (and column display hints) whose numbers always show two decimals (万元, %).
+TWO_DECIMALS = ("money", "percent")
+DATE_FORMAT = "%Y-%m-%d"
+DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+#: Characters no .xlsx cell (XML 1.0) can hold: C0 controls but tab, newline and carriage return, lone
+#: surrogates and the two non-characters. A value holding one is refused before anything is written.
+CELL_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+#: The columns of the audit trail wherever it is shown: the audit page, the workbook's and the Sheets
+#: ``_audit`` sheet, an export.
+AUDIT_HEADERS = ("时间", "账号", "操作", "表单", "记录编号", "版本", "变更内容", "备注")
+#: Longest 变更内容 text; the full change stays in the log and in a row's history.
+MAX_CHANGE_CHARS = 2_000
+#: A blank old or new value in a 变更内容 text ("备注：（空） → 已补充").
+EMPTY = "（空）"
+
+_XLSX_FORMATS = {"money": "0.00", "percent": "0.00", "date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm:ss"}
+
+
+def is_missing(value: Any) -> bool:
+    """None, an empty text or list, and the NaN/NaT a DataFrame puts in an empty cell.
+
+    >>> is_missing(None), is_missing(""), is_missing([]), is_missing(float("nan")), is_missing(0)
+    (True, True, True, True, False)
+    """
+    if value is None or (isinstance(value, (str, list, tuple)) and not value):
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return type(value).__name__ in ("NaTType", "NAType")
+
+
+def number_text(value: int | float | Decimal, places: int | None = None) -> str:
+    """A number as text: with ``places`` decimals when given, else as short as it is exact to 15
+    significant digits (what a spreadsheet keeps), without float noise or an exponent below 10^15.
+
+    >>> number_text(12.5, 2), number_text(3.0), number_text(0.1 + 0.2), number_text(1234567.5), number_text(7, 2)
+    ('12.50', '3', '0.3', '1234567.5', '7.00')
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return as_text(value) if places is None else f"{value:.{places}f}"
+    if not math.isfinite(value):
+        return ""
+    if places is not None:
+        return f"{value:.{places}f}"
+    as_float = float(value)
+    if as_float.is_integer() and abs(as_float) < 1e15:
+        return str(int(as_float))
+    return format(as_float, ".15g")
+
+
+def text(value: Any, kind: str = "", places: int | None = None) -> str:
+    """``value`` as text for a person. ``kind`` is a field type or column kind (``money`` and
+    ``percent`` keep two decimals); ``places`` fixes the decimals of a number.
+
+    >>> text(12.5, "money"), text(None), text(float("nan")), text(True), text(["甲", "乙"])
+    ('12.50', '', '', '是', '甲；乙')
+    >>> text(dt.date(2020, 9, 18)), text(dt.datetime(2020, 9, 18, 10, 30))
+    ('2020-09-18', '2020-09-18 10:30:00')
+    >>> text([{"姓名": "张三", "电话": "138"}, {"姓名": "李四", "电话": None}])
+    '姓名：张三；电话：138\\n姓名：李四'
+    """
+    if is_missing(value):
+        return ""
+    if isinstance(value, bool):
+        return YES if value else NO
+    if isinstance(value, (int, float, Decimal)):
+        return number_text(value, 2 if kind in TWO_DECIMALS else places)
+    if isinstance(value, dt.datetime):
+        return value.strftime(DATETIME_FORMAT)
+    if isinstance(value, dt.date):
+        return value.strftime(DATE_FORMAT)
+    if isinstance(value, dict):
+        return table_text([{str(k): text(v) for k, v in value.items()}])
+    if isinstance(value, (list, tuple)):
+        if any(isinstance(item, dict) for item in value):
+            return table_text([{str(k): text(v) for k, v in row.items()} for row in value if isinstance(row, dict)])
+        return LIST_SEPARATOR.join(text(item) for item in value if not is_missing(item))
+    if hasattr(value, "item") and not isinstance(value, str):  # a numpy scalar from a DataFrame
+        return text(value.item(), kind, places)
+    return as_text(value)
+
+
+def table_text(rows: list[Mapping[str, str]]) -> str:
+    """Rows already rendered (``{column: text}``) as one text: a line per row, "列：值" joined by "；",
+    blank answers left out."""
+    return "\n".join(LIST_SEPARATOR.join(f"{k}：{v}" for k, v in row.items() if v) for row in rows)
+
+
+def change_text(changes: Mapping[str, tuple[Any, Any]], label: Callable[[str], str], *, created: bool = False) -> str:
+    """The 变更内容 of one audit entry: a creation as "新增记录（N 个字段）" (its values are the row
+    itself), a change as one "字段：旧 → 新" line per field; cut at ``MAX_CHANGE_CHARS`` with "…".
+
+    >>> change_text({"n": (1, 2), "_status": ("草稿", "已提交")}, {"n": "人数", "_status": "状态"}.get)
+    '人数：1 → 2\\n状态：草稿 → 已提交'
+    >>> change_text({"a": (None, 1), "b": (None, "x")}, str, created=True), change_text({"r": ("旧", None)}, str)
+    ('新增记录（2 个字段）', 'r：旧 → （空）')
+    """
+    if created:
+        return f"新增记录（{len(changes)} 个字段）"
+    out = "\n".join(f"{label(k) or k}：{text(old) or EMPTY} → {text(new) or EMPTY}" for k, (old, new) in changes.items())
+    return out if len(out) <= MAX_CHANGE_CHARS else out[:MAX_CHANGE_CHARS] + "…"
+
+
+def xlsx_format(kind: str) -> str:
+    """The .xlsx number format of a column of ``kind`` ("" for none: the cell shows as written).
+
+    >>> xlsx_format("money"), xlsx_format("date"), xlsx_format("text")
+    ('0.00', 'yyyy-mm-dd', '')
+    """
+    return _XLSX_FORMATS.get(kind, "")
