@@ -5,22 +5,23 @@ action and time; one row's full history field by field; exports. Province and ad
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import pandas as pd
 
 from lib.auth.policy import AUDIT, authorize
 from lib.core.records import Actor, AuditEntry
+from lib.core.values import AUDIT_HEADERS, change_text, text
 from lib.forms import FormSpec
 from lib.store.base import Store
+from lib.store.state import STATUS_LABEL
 
-COLUMNS = ["时间", "账号", "操作", "表单", "记录编号", "版本", "变更", "说明"]
-HISTORY_COLUMNS = ["时间", "账号", "操作", "版本", "字段", "原值", "新值", "说明"]
-STATUS_LABEL = "状态"
-MAX_CHANGE_TEXT = 300
+#: The audit trail's columns: the same as the workbook's and the Sheets ``_audit`` sheet.
+COLUMNS = list(AUDIT_HEADERS)
+HISTORY_COLUMNS = ["时间", "账号", "操作", "版本", "字段", "原值", "新值", "备注"]
+#: The action of a row's creation (``lib.store.state``), whose 变更内容 counts its fields.
+CREATED = "新增"
 
 
 @dataclass(frozen=True)
@@ -51,29 +52,8 @@ class Labels:
         return STATUS_LABEL if key == "_status" else self.fields.get(form_id, {}).get(key, key)
 
 
-def show_value(value: Any) -> str:
-    """A stored value as text for a person.
-
-    >>> show_value(dt.date(2020, 9, 18)), show_value(["培训辅导", "项目维保"]), show_value(None)
-    ('2020-09-18', '培训辅导；项目维保', '')
-    """
-    if value is None:
-        return ""
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return "；".join(value)
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return str(value)
-
-
 def _changes_text(entry: AuditEntry, labels: Labels) -> str:
-    if entry.action == "新增":
-        return f"新增记录（{len(entry.changes)} 个字段）"
-    parts = [f"{labels.field(entry.form_id, k)}：{show_value(old)} → {show_value(new)}" for k, (old, new) in entry.changes.items()]
-    text = "；".join(parts)
-    return text if len(text) <= MAX_CHANGE_TEXT else text[:MAX_CHANGE_TEXT] + "…"
+    return change_text(entry.changes, lambda k: labels.field(entry.form_id, k), created=entry.action == CREATED)
 
 
 def entries(store: Store, user: Actor) -> list[AuditEntry]:
@@ -85,8 +65,8 @@ def entries(store: Store, user: Actor) -> list[AuditEntry]:
 def audit_frame(items: Iterable[AuditEntry], labels: Labels) -> pd.DataFrame:
     """One line per audit entry, newest first, with Chinese column names."""
     rows = [
-        {"时间": e.at, "账号": e.account, "操作": e.action, "表单": labels.titles.get(e.form_id, e.form_id),
-         "记录编号": e.row_id, "版本": e.rev or None, "变更": _changes_text(e, labels), "说明": e.note, "_form": e.form_id}
+        dict(zip(COLUMNS, (e.at, e.account, e.action, labels.titles.get(e.form_id, e.form_id), e.row_id, e.rev or None,
+                           _changes_text(e, labels), e.note), strict=True)) | {"_form": e.form_id}
         for e in items
     ]
     frame = pd.DataFrame(rows, columns=[*COLUMNS, "_form"])
@@ -118,9 +98,9 @@ def row_history(store: Store, user: Actor, form_id: str, row_id: str, labels: La
     authorize(store, user, AUDIT)
     lines = []
     for e in store.audit(form_id, row_id.strip()):
-        base = {"时间": e.at, "账号": e.account, "操作": e.action, "版本": e.rev or None, "说明": e.note}
+        base = {"时间": e.at, "账号": e.account, "操作": e.action, "版本": e.rev or None, "备注": e.note}
         if not e.changes:
             lines.append(base | {"字段": "", "原值": "", "新值": ""})
         for key, (old, new) in e.changes.items():
-            lines.append(base | {"字段": labels.field(form_id, key), "原值": show_value(old), "新值": show_value(new)})
+            lines.append(base | {"字段": labels.field(form_id, key), "原值": text(old), "新值": text(new)})
     return pd.DataFrame(lines, columns=HISTORY_COLUMNS)

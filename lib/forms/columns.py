@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lib.core.values import TWO_DECIMALS
 from lib.store.base import Column, SheetSpec
 
 from .spec import FormSpec
@@ -11,7 +12,8 @@ def sheet_spec(form: FormSpec) -> SheetSpec:
     """The sheet of ``form``: one column per top-level field, headed by its label.
 
     Labels may repeat across sections, so a repeated label is suffixed with its key to keep
-    every header unique in the workbook.
+    every header unique in the workbook. A money or percent column says so (``Column.display``): its
+    numbers read with two decimals.
     """
     seen: dict[str, int] = {}
     columns = []
@@ -20,5 +22,6 @@ def sheet_spec(form: FormSpec) -> SheetSpec:
         seen[label] = seen.get(label, 0) + 1
         if seen[label] > 1:
             label = f"{label}（{spec.key}）"
-        columns.append(Column(key=spec.key, label=label, kind=spec.kind))
+        display = spec.type if spec.type in TWO_DECIMALS else ""
+        columns.append(Column(key=spec.key, label=label, kind=spec.kind, display=display))
     return SheetSpec(form_id=form.id, title=form.short_title, columns=tuple(columns))

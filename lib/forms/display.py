@@ -1,54 +1,27 @@
-"""A field's value as a person reads it: the one text rendering every list, view and print uses.
+"""A field's answer as a person reads it, knowing the field: its decimals, a table's sub-field labels,
+and the sections and fields the form shows for a row (the print view and the review page).
 
-The store keeps typed values (``lib/store/codec.py`` turns them into cells and JSON); this turns them
-into what a page shows, knowing the field: blank is blank (never "None" or "nan"), dates are
-``YYYY-MM-DD``, money and percent keep two decimals, booleans are 是/否, a multiselect's items are
-joined with the same "；" its workbook cell uses, and a table's rows are labelled by its sub-fields.
+The rendering itself is ``lib.core.values.text``, the one every page, workbook, Sheets view, audit
+entry and export uses; this adds what only the form knows.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
-from lib.store.codec import LIST_SEPARATOR
+from lib.core.values import is_missing, table_text, text
 
 from .spec import FieldSpec, FormSpec
 from .validate import check_answers
 
-#: Field types whose numbers are always shown with two decimals (万元, %).
-_TWO_DECIMALS = ("money", "percent")
-
-
-def is_missing(value: Any) -> bool:
-    """None, an empty text or list, and the NaN/NaT a DataFrame puts in an empty cell."""
-    if value is None or value == "" or (isinstance(value, (list, tuple)) and not value):
-        return True
-    if isinstance(value, float):
-        return math.isnan(value)
-    return type(value).__name__ in ("NaTType", "NAType")
-
-
-def _number(spec: FieldSpec | None, value: float | Decimal | int) -> str:
-    places = spec.decimals if spec is not None and spec.decimals is not None else None
-    if spec is not None and spec.type in _TWO_DECIMALS:
-        places = 2
-    if isinstance(value, int):
-        return str(value) if places is None else f"{value:.{places}f}"
-    if not math.isfinite(value):
-        return ""
-    if places is not None:
-        return f"{value:.{places}f}"
-    as_float = float(value)
-    return str(int(as_float)) if as_float.is_integer() else f"{as_float:g}" if abs(as_float) < 1e15 else str(value)
+__all__ = ["Answer", "AnsweredSection", "answered_sections", "is_missing", "table_rows", "value_text"]
 
 
 def value_text(spec: FieldSpec | None, value: Any) -> str:
     """``value`` of the field ``spec`` (None: a value of no known field) as text for a person.
 
+    >>> import datetime as dt
     >>> from lib.forms.spec import FieldSpec
     >>> money = FieldSpec(key="m", label="金额", type="money")
     >>> value_text(money, 12.5), value_text(money, None), value_text(money, float("nan"))
@@ -56,21 +29,11 @@ def value_text(spec: FieldSpec | None, value: Any) -> str:
     >>> value_text(None, dt.date(2020, 9, 18)), value_text(None, True), value_text(None, ["甲", "乙"])
     ('2020-09-18', '是', '甲；乙')
     """
-    if is_missing(value):
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, (int, float, Decimal)):
-        return _number(spec, value)
-    if isinstance(value, dt.datetime):
-        return f"{value:%Y-%m-%d %H:%M}"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        if any(isinstance(item, dict) for item in value):
-            return "\n".join(LIST_SEPARATOR.join(f"{k}：{v}" for k, v in row.items() if v) for row in table_rows(spec, value))
-        return LIST_SEPARATOR.join(value_text(None, item) for item in value if not is_missing(item))
-    return str(value)
+    if spec is None:
+        return text(value)
+    if spec.type == "table" and isinstance(value, (list, tuple)):
+        return table_text(table_rows(spec, value))
+    return text(value, spec.type, spec.decimals)
 
 
 def table_rows(spec: FieldSpec | None, value: Any) -> list[dict[str, str]]:

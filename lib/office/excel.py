@@ -3,7 +3,8 @@
 Reading uses python-calamine (fast; .xlsx, .xls, .ods) and keeps Excel's row numbers, so a problem
 can name the row a person sees; an upload is bounded before it is parsed (``read_upload``). Writing
 uses XlsxWriter with every text cell written as text: a value such as ``=HYPERLINK(...)``, ``+1`` or
-``0012`` never becomes a formula, a link or a number.
+``0012`` never becomes a formula, a link or a number. Numbers and dates stay typed with the number
+format of their column, and everything else reads as ``lib.core.values`` renders it (是/否, "；").
 
 >>> data = to_xlsx({"表": pd.DataFrame({"编号": ["=1+1", "0012"], "金额": [1.5, None]})})
 >>> [s.rows for s in read_workbook(data)]
@@ -15,17 +16,17 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from lib.core.values import NO, TWO_DECIMALS, YES, text, xlsx_format
 from lib.xlsx.bounds import WorkbookLimits
+from lib.xlsx.names import sheet_name
 from lib.xlsx.reader import read_bounded, read_cells
 
-#: Characters Excel forbids in a sheet name.
-_SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 _MAX_COL_WIDTH = 60
 
 
@@ -54,44 +55,20 @@ def read_upload(data: bytes, limits: WorkbookLimits) -> list[SheetRows]:
     return [SheetRows(name, rows) for name, rows in read_bounded(data, limits)]
 
 
-def sheet_title(name: str, taken: set[str] | None = None) -> str:
-    """A valid, unique Excel sheet name made from ``name``.
-
-    >>> sheet_title("核对/问题[清单]")
-    '核对_问题_清单_'
-    >>> sheet_title("Sheet", {"Sheet"})
-    'Sheet (2)'
-    """
-    base = _SHEET_NAME_BAD.sub("_", name).strip("'") or "Sheet"
-    base = base[:31]
-    title, n = base, 2
-    while taken and title in taken:
-        suffix = f" ({n})"
-        title, n = base[: 31 - len(suffix)] + suffix, n + 1
-    return title
-
-
-def _text_of(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        if value and all(isinstance(v, dict) for v in value):
-            return "\n".join("；".join(f"{k}：{v}" for k, v in row.items() if v not in (None, "")) for row in value)
-        return "、".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return "；".join(f"{k}：{v}" for k, v in value.items())
-    return str(value)
-
-
 def _width(series: pd.Series, header: str) -> int:
     sample = series.head(200).map(lambda v: "" if v is None else str(v))
     longest = max([len(header), *(len(s) for s in sample)]) if len(sample) else len(header)
     return min(_MAX_COL_WIDTH, max(8, int(longest * 1.6) + 2))
 
 
-def to_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
+def to_xlsx(sheets: dict[str, pd.DataFrame], kinds: Mapping[str, Mapping[str, str]] | None = None) -> bytes:
     """Workbook bytes with one sheet per frame: bold header row, frozen panes, typed cells.
 
-    Strings stay strings (no formulas, links or numbers made of text), dates are real dates
-    (``YYYY-MM-DD``), floats keep two decimals, lists are joined with 、.
+    Strings stay strings (no formulas, links or numbers made of text); ``kinds`` (sheet -> column ->
+    field type or column kind) gives a column its number format: money and percent ``0.00``, dates
+    ``yyyy-mm-dd``, datetimes ``yyyy-mm-dd hh:mm:ss``. A column it does not declare is formatted by
+    its values: a date at midnight as a date, a fraction with two decimals. Booleans read 是/否,
+    lists and tables as ``lib.core.values.text``.
     """
     import xlsxwriter
 
@@ -107,49 +84,61 @@ def to_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
         },
     )
     bold = book.add_format({"bold": True, "bg_color": "#EEF2F7", "border": 1, "text_wrap": True})
-    date_fmt = book.add_format({"num_format": "yyyy-mm-dd"})
-    time_fmt = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-    money_fmt = book.add_format({"num_format": "0.00"})
+    formats = {kind: book.add_format({"num_format": xlsx_format(kind)}) for kind in ("money", "date", "datetime")}
     taken: set[str] = set()
     for name, frame in (sheets or {"Sheet1": pd.DataFrame()}).items():
-        title = sheet_title(name, taken)
+        title = sheet_name(name, taken)
         taken.add(title)
         ws = book.add_worksheet(title)
         columns = list(frame.columns)
+        declared = (kinds or {}).get(name, {})
         for c, col in enumerate(columns):
             ws.write_string(0, c, str(col), bold)
             ws.set_column(c, c, _width(frame[col], str(col)))
         ws.freeze_panes(1, 0)
         for c, col in enumerate(columns):
+            kind = declared.get(str(col), "")
+            fmt = _Formats(formats, number=formats["money"] if kind in TWO_DECIMALS else None, guess=not kind)
             for r, value in enumerate(frame[col].tolist(), start=1):
-                _write(ws, r, c, value, date_fmt, time_fmt, money_fmt)
+                _write(ws, r, c, value, fmt)
         if columns and len(frame):
             ws.autofilter(0, 0, len(frame), len(columns) - 1)
     book.close()
     return out.getvalue()
 
 
-def _write(ws, r: int, c: int, value: Any, date_fmt, time_fmt, money_fmt) -> None:
+@dataclass(frozen=True)
+class _Formats:
+    """The cell formats of one column: ``number`` for its numbers (None: General); ``guess``: a
+    column no kind declares, whose fractions get two decimals and whose midnight datetimes are dates."""
+
+    shared: dict[str, Any]
+    number: Any = None
+    guess: bool = False
+
+
+def _write(ws, r: int, c: int, value: Any, fmt: _Formats) -> None:
     if value is None or value is pd.NaT:
         return
     if isinstance(value, str):
         if value:
             ws.write_string(r, c, value)
     elif isinstance(value, bool):
-        ws.write_string(r, c, "是" if value else "否")
+        ws.write_string(r, c, YES if value else NO)
     elif isinstance(value, int):
-        ws.write_number(r, c, value)
+        ws.write_number(r, c, value, fmt.number)
     elif isinstance(value, float):
-        if not math.isnan(value) and not math.isinf(value):
-            ws.write_number(r, c, value, None if value.is_integer() else money_fmt)
+        if math.isfinite(value):
+            guessed = fmt.shared["money"] if fmt.guess and not value.is_integer() else None
+            ws.write_number(r, c, value, fmt.number or guessed)
     elif isinstance(value, dt.datetime):  # pd.Timestamp is a datetime
-        if value.hour or value.minute or value.second:
-            ws.write_datetime(r, c, value.to_pydatetime() if hasattr(value, "to_pydatetime") else value, time_fmt)
+        if fmt.guess and not (value.hour or value.minute or value.second or value.microsecond):
+            ws.write_datetime(r, c, dt.datetime(value.year, value.month, value.day), fmt.shared["date"])
         else:
-            ws.write_datetime(r, c, dt.datetime(value.year, value.month, value.day), date_fmt)
+            ws.write_datetime(r, c, value.to_pydatetime() if hasattr(value, "to_pydatetime") else value, fmt.shared["datetime"])
     elif isinstance(value, dt.date):
-        ws.write_datetime(r, c, dt.datetime(value.year, value.month, value.day), date_fmt)
+        ws.write_datetime(r, c, dt.datetime(value.year, value.month, value.day), fmt.shared["date"])
     elif hasattr(value, "item"):  # numpy scalar
-        _write(ws, r, c, value.item(), date_fmt, time_fmt, money_fmt)
+        _write(ws, r, c, value.item(), fmt)
     else:
-        ws.write_string(r, c, _text_of(value))
+        ws.write_string(r, c, text(value))

@@ -19,12 +19,13 @@ from typing import Any
 
 import streamlit as st
 
+from lib.core.values import NO, YES
 from lib.forms import FieldSpec, FormSpec, check_answers
+from lib.forms.display import value_text
 from lib.forms.types import REGISTRY
 from lib.forms.validate import is_blank
 from lib.ui import errors, state
 
-YES, NO = "是", "否"
 EARLIEST = dt.date(2000, 1, 1)
 LATEST = dt.date(2035, 12, 31)
 PHONE_PLACEHOLDER = "例如：13800138000"
@@ -296,20 +297,13 @@ def _table(form: FormSpec, spec: FieldSpec, cities: tuple[str, ...], problems: M
     st.button(f"添加一行（{spec.label}）", key=f"{state.table_data_key(form.id, spec.key)}:add", on_click=errors.guarded(_add_row), args=(form, spec, cities))
 
 
-def _format(value: Any) -> str:
-    if value is None:
-        return "（待计算）"
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    return str(value)
-
-
 def _field(form: FormSpec, spec: FieldSpec, cities: tuple[str, ...], computed: dict[str, Any], locked: Mapping[str, Any], problems: Problems) -> None:
     if spec.type == "table":
         _table(form, spec, cities, problems.get(spec.key, {}))
         return
     if spec.calculation:
-        st.markdown(f"**{spec.label}**（自动计算）：{_format(computed.get(spec.key))}", help=spec.help or None)
+        shown = value_text(spec, computed.get(spec.key)) or "（待计算）"
+        st.markdown(f"**{spec.label}**（自动计算）：{shown}", help=spec.help or None)
     else:
         _draw(form, spec, state.field_key(form.id, spec.key), cities, spec.key in locked)
     texts = [t for texts in problems.get(spec.key, {}).values() for t in texts]

@@ -88,8 +88,8 @@ def test_audit_filters_by_account_form_row_action_and_time(store, catalog, revie
     frame = audit.audit_frame(audit.entries(store, PROVINCE), labels)
     assert len(frame) == len(store.audit())
     by_province = audit.filter_audit(frame, audit.AuditFilter(account="provin"))
-    assert list(by_province["操作"]) == ["状态变更"] and by_province["说明"][0] == "请补充回访日期。"
-    assert "状态：已提交 → 退回修改" in by_province["变更"][0]
+    assert list(by_province["操作"]) == ["状态变更"] and by_province["备注"][0] == "请补充回访日期。"
+    assert "状态：已提交 → 退回修改" in by_province["变更内容"][0]
     one_row = audit.filter_audit(frame, audit.AuditFilter(form_id="att1", row_id=reviewed.id))
     assert list(one_row["操作"]) == ["状态变更", "新增"]
     added = audit.filter_audit(frame, audit.AuditFilter(form_id="att3", actions=("新增",)))

@@ -1,4 +1,4 @@
-"""Excel export keeps text as text; reading keeps Excel row numbers."""
+"""Excel export keeps text as text and numbers typed with their column's format; reading keeps Excel row numbers."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lib.office.excel import read_workbook, sheet_title, to_xlsx
+from lib.office.excel import read_workbook, to_xlsx
 from lib.xlsx.bounds import ExcelReadError
+from lib.xlsx.names import sheet_name
 
 TRICKY = ["=HYPERLINK(\"http://x\",\"y\")", "+1", "-2", "@x", "0012", "1e5", "http://example.com", "TRUE"]
 
@@ -32,10 +33,26 @@ def test_types_dates_lists_and_blanks():
     })
     sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx({"a": frame}))).active
     assert sheet["A2"].value == dt.datetime(2020, 9, 18) and sheet["A2"].number_format == "yyyy-mm-dd"
-    assert sheet["B2"].value == dt.datetime(2020, 9, 18, 10, 30)
-    assert sheet["C2"].value == 12.5 and sheet["C3"].value is None and sheet["D3"].value == 4
-    assert sheet["E2"].value == "培训辅导、项目维保" and sheet["F2"].value == "是"
+    assert sheet["B2"].value == dt.datetime(2020, 9, 18, 10, 30) and sheet["B2"].number_format == "yyyy-mm-dd hh:mm:ss"
+    assert sheet["C2"].value == 12.5 and sheet["C2"].number_format == "0.00" and sheet["C3"].value is None
+    assert sheet["D3"].value == 4 and sheet["D3"].number_format == "General"
+    assert sheet["E2"].value == "培训辅导；项目维保" and (sheet["F2"].value, sheet["F3"].value) == ("是", "否")
     assert sheet.freeze_panes == "A2"
+
+
+def test_declared_kinds_give_the_number_format():
+    """A money or percent column is 0.00 for every number (a whole sum too), a declared decimal
+    column is not (1.2345 keeps its digits on screen), dates at any time of day stay datetimes."""
+    frame = pd.DataFrame({"金额": [3, 12.5], "比例": [50.0, 0.5], "系数": [1.2345, 2.0],
+                          "提交时间": [pd.Timestamp("2020-09-18 00:00"), pd.Timestamp("2020-09-18 10:30:05")],
+                          "检查日期": [dt.date(2020, 9, 1), None]})
+    kinds = {"明细": {"金额": "money", "比例": "percent", "系数": "number", "提交时间": "datetime", "检查日期": "date"}}
+    sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx({"明细": frame}, kinds))).active
+    assert [(c.value, c.data_type, c.number_format) for c in sheet["A"][1:]] == [(3, "n", "0.00"), (12.5, "n", "0.00")]
+    assert {c.number_format for c in sheet["B"][1:]} == {"0.00"}
+    assert [(c.value, c.number_format) for c in sheet["C"][1:]] == [(1.2345, "General"), (2, "General")]
+    assert [c.number_format for c in sheet["D"][1:]] == ["yyyy-mm-dd hh:mm:ss"] * 2
+    assert sheet["E2"].is_date and sheet["E2"].number_format == "yyyy-mm-dd"
 
 
 def test_read_keeps_excel_row_numbers_and_blank_cells():
@@ -55,8 +72,12 @@ def test_unreadable_bytes():
 
 
 def test_sheet_titles_are_valid_and_unique():
-    assert sheet_title("a" * 40) == "a" * 31
-    assert sheet_title("x" * 31, {"x" * 31}) == "x" * 27 + " (2)"
+    assert sheet_name("a" * 40) == "a" * 31
+    assert sheet_name("x" * 31, {"x" * 31}) == "x" * 29 + "~2"
+    assert sheet_name("核对/问题[清单]") == "核对问题清单"
+    # Excel compares sheet names case-insensitively: "Sheet" and "sheet" are two sheets, not an error.
+    data = to_xlsx({"Sheet": pd.DataFrame({"a": [1]}), "sheet": pd.DataFrame({"a": [2]})})
+    assert openpyxl.load_workbook(io.BytesIO(data)).sheetnames == ["Sheet", "sheet~2"]
 
 
 @settings(max_examples=40, deadline=None)
