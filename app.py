@@ -1,9 +1,16 @@
-"""Router only: page config, the sign-in gate, and the pages the signed-in role may open."""
+"""Router only: page config, the sign-in gate, and the pages the signed-in role may open; and, as the
+composition root, what fills an empty store on first start (the demo campaign and its accounts)."""
 
 import streamlit as st
 
+from lib.demo.accounts import seed_demo_accounts
+from lib.demo.campaign import seed_demo
 from lib.ui import auth, browser, context, errors, fill, health, locale, nav
 
+context.set_first_start(context.FirstStart(
+    rows=lambda open_with_clock, catalog, rows: seed_demo(open_with_clock, catalog, rows=rows),
+    accounts=seed_demo_accounts,
+))
 st.set_page_config(page_title="广东省上云上平台监督检查", page_icon="📋", layout="wide")
 locale.apply()  # the page language zh-CN and Streamlit's own words in Chinese
 
@@ -18,7 +25,7 @@ PAGES = {  # key = url path
     "admin": ("pages/admin.py", "账号管理", "👥"),
 }
 
-account = auth.current_account()
+account = errors.guarded(auth.current_account)()  # None, with the reason shown, when it cannot be told
 if account is None:
     # The sign-in page answers at every page's address too (no "page not found"), so after signing
     # in the same address opens that page if the role may see it; otherwise the home page opens.
@@ -32,6 +39,9 @@ else:
 if account is not None:
     auth.account_box(account)
     browser.close_sidebar_on_phones()
-    health.store_problems(account, context.store())
+    store = health.open_store()
+    if store is None:
+        st.stop()  # the reason is on the page; the sidebar (pages, account, 退出登录) still works
+    health.store_problems(account, store)
     browser.warn_before_leaving(fill.unsaved_anywhere(context.catalog().forms()))
 errors.run_page(navigation)

@@ -16,8 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from lib.auth.errors import AuthError
 from lib.auth.policy import REVIEW, authorize
 from lib.auth.scope import get_record, reviewable_records
+from lib.core.errors import AppError
 from lib.core.records import Actor, Record
 from lib.core.statuses import APPROVED, DRAFT, RESUBMITTED, RETURNED, SUBMITTED
 from lib.forms import FormSpec, check_answers
@@ -31,8 +33,9 @@ CONFIRM_ABOVE = 10
 APPROVED_NOTE = "审核通过"
 
 
-class ReviewError(ValueError):
-    """A review action refused before anything was written (message in Chinese)."""
+class ReviewError(AppError):
+    """A review action refused before anything was written (codes ``reason_missing``,
+    ``reason_too_long``, ``nothing_picked``)."""
 
     code = "review"
 
@@ -68,7 +71,7 @@ def _transition(store: Store, form: FormSpec, user: Actor, picks: Mapping[str, i
                 outcome.skipped.append((row_id, f"状态为「{record.status}」，不能审核"))
                 continue
             outcome.done.append(store.update(form.id, row_id, base_rev=seen_rev, actor=user, status=status, note=note))
-        except StoreError as exc:  # stale revision, out of scope (already audited), gone
+        except (StoreError, AuthError) as exc:  # stale revision, gone, out of scope (Forbidden, already audited)
             outcome.skipped.append((row_id, str(exc)))
     return outcome
 
@@ -83,11 +86,11 @@ def return_for_changes(store: Store, form: FormSpec, user: Actor, picks: Mapping
     """Return the rows to their filler with one ``reason`` (required, at most 500 characters)."""
     reason = (reason or "").strip()
     if not reason:
-        raise ReviewError("请填写退回原因，填报单位将看到这段说明。")
+        raise ReviewError("请填写退回原因，填报单位将看到这段说明。", code="reason_missing")
     if len(reason) > MAX_REASON:
-        raise ReviewError(f"退回原因不能超过 {MAX_REASON} 个字。")
+        raise ReviewError(f"退回原因不能超过 {MAX_REASON} 个字。", code="reason_too_long")
     if not picks:
-        raise ReviewError("请先选择要退回的记录。")
+        raise ReviewError("请先选择要退回的记录。", code="nothing_picked")
     return _transition(store, form, user, picks, RETURNED, reason)
 
 

@@ -34,7 +34,9 @@ _NEXT_ON_SUBMIT = {
 
 
 class NotAllowed(StoreError):
-    """The acting account may not do this to this row (message in Chinese)."""
+    """The row's status forbids this (codes ``already_submitted``: a draft save over a submitted row;
+    ``closed``: correcting an approved row; ``cannot_withdraw``: withdrawing an approved or withdrawn
+    row). A StoreError, so a page that shows a refused write shows this one too."""
 
     code = "not_allowed"
 
@@ -102,9 +104,9 @@ def _save(store, form, answers, actor, *, cities, row_id, base_rev, draft: bool)
     authorize(store, actor, action, form, outcome.values, row_id=row_id or "")
     if current is not None:
         if draft and current.status != DRAFT:
-            raise NotAllowed(f"记录 {row_id} 已提交，请直接修改后重新提交。")
+            raise NotAllowed(f"记录 {row_id} 已提交，请直接修改后重新提交。", code="already_submitted")
         if not draft and current.status not in _NEXT_ON_SUBMIT:
-            raise NotAllowed(f"记录 {row_id} 状态为「{current.status}」，不能再修改。")
+            raise NotAllowed(f"记录 {row_id} 状态为「{current.status}」，不能再修改。", code="closed")
         if current.status != DRAFT:  # submitted once: its reviewer is fixed
             authorize_correction(store, actor, form, current, outcome.values)
     if draft:
@@ -171,7 +173,7 @@ def withdraw(store: Store, form: FormSpec, row_id: str, actor: Actor, *, base_re
     """Withdraw one's own row: it stays in the workbook with status 已撤回."""
     current = record_for_edit(store, form, row_id, actor)
     if current.status in (WITHDRAWN, APPROVED):
-        raise NotAllowed(f"记录 {row_id} 状态为「{current.status}」，不能撤回。")
+        raise NotAllowed(f"记录 {row_id} 状态为「{current.status}」，不能撤回。", code="cannot_withdraw")
     return store.update(form.id, row_id, base_rev=base_rev, actor=actor, status=WITHDRAWN, note="填报人撤回")
 
 

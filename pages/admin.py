@@ -8,7 +8,7 @@ import streamlit as st
 from lib.auth import admin
 from lib.auth.accounts import Account
 from lib.auth.errors import AccountError
-from lib.store.base import StoreError
+from lib.core.errors import AppError
 from lib.ui import context, identity
 
 catalog = context.catalog()
@@ -20,7 +20,7 @@ roles, cities = catalog.campaign.roles, tuple(catalog.campaign.cities)
 st.title("账号管理")
 try:
     everyone = admin.list_accounts(store, actor, accounts)
-except StoreError as exc:
+except AppError as exc:  # Forbidden (not an administrator), the store unavailable
     st.error(str(exc))
     st.stop()
 list_tab, create_tab, change_tab = st.tabs(["账号列表", "新建账号", "停用 / 启用 / 重置密码 / 信用代码"])
@@ -44,7 +44,7 @@ with create_tab, st.form("admin:create", clear_on_submit=True):
             new = Account(new_id.strip(), role, org=org.strip(), city=city, name=name.strip(), email=email.strip(), org_code=org_code)
             admin.create_account(store, actor, accounts, new, pw1 or None, roles=roles, cities=cities, now=dt.datetime.now())
             st.success(f"已创建账号 {new.account}。")
-        except (AccountError, StoreError) as exc:
+        except AppError as exc:  # AccountError (refused change), the store unavailable
             st.error(str(exc))
 
 with change_tab:
@@ -72,7 +72,7 @@ with change_tab:
             if st.form_submit_button("保存信用代码"):
                 changed = admin.set_org_code(store, actor, accounts, target, code)
                 st.success(f"账号 {target} 的单位统一社会信用代码已设为「{changed.org_code or '（空）'}」。")
-    except (AccountError, StoreError) as exc:
+    except AppError as exc:  # AccountError (refused change), the store unavailable
         st.error(str(exc))
 
 with list_tab:

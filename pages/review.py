@@ -5,7 +5,7 @@ import streamlit as st
 
 from lib import review
 from lib.auth.policy import REVIEW, can
-from lib.store.base import StoreError
+from lib.core.errors import AppError
 from lib.ui import context, identity, rows, state
 from lib.ui import review as ui
 
@@ -28,7 +28,7 @@ if flash:
 try:
     queue = review.queue(store, actor, form, review.AWAITING if waiting_only else None)
     reasons = review.return_reasons(store, form, queue)
-except StoreError as exc:
+except AppError as exc:
     st.error(str(exc))
     st.stop()
 scope = f"{actor.city}市" if actor.role == "city" else "全省"

@@ -1,11 +1,16 @@
-"""Process-wide resources (settings, form catalog, store), created once and shared by sessions.
+"""Process-wide resources (settings, form catalog, store, accounts), created once and shared by sessions.
 
-Configuration is read here, at the edge, and passed down as plain values.
+Configuration is read here, at the edge, and passed down as plain values. What fills an empty store
+and an empty accounts file on first start (with setting ``demo_data`` on) is handed in by the
+composition root, app.py (``set_first_start``), so this layer never imports the demo generator.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
@@ -14,7 +19,29 @@ from lib.auth.sessions import SessionTokens
 from lib.forms import FormCatalog, load_catalog
 from lib.forms.columns import sheet_spec
 from lib.settings import Settings, load_settings
-from lib.store.base import Store
+from lib.store.base import Store, StoreError
+
+
+@dataclass(frozen=True)
+class FirstStart:
+    """How the first start fills an empty store and an empty accounts file.
+
+    ``rows(open_with_clock, catalog, rows)`` writes ``rows`` rows through stores it opens with
+    ``open_with_clock(clock)`` (a clock saying when each row was filed); ``accounts(file, store,
+    catalog)`` adds the accounts the stored rows need.
+    """
+
+    rows: Callable[[Callable[[Any], Store], FormCatalog, int], object]
+    accounts: Callable[[AccountsFile, Store, FormCatalog], object]
+
+
+_first_start: FirstStart | None = None  # set by app.py before any page run asks for the store
+
+
+def set_first_start(first_start: FirstStart | None) -> None:
+    """Hand in what fills an empty store and accounts file (None: leave them empty)."""
+    global _first_start
+    _first_start = first_start
 
 
 def _plain(value):
@@ -49,7 +76,10 @@ def catalog() -> FormCatalog:
     cat = _catalog()
     changed = cat.refresh()
     if changed:
-        opened = store()
+        try:
+            opened = store()
+        except StoreError:  # not open now: opening it later ensures every form's sheet
+            return cat
         for form in changed:
             opened.ensure_sheet(sheet_spec(form))
     return cat
@@ -57,8 +87,9 @@ def catalog() -> FormCatalog:
 
 @st.cache_resource(show_spinner="正在打开数据存储……", on_release=lambda opened: opened.close())
 def store() -> Store:
-    """The process's store; on first start with an empty store, seeds the demo data. Cells a person
-    edits in the workbook are imported only as the web form would take them (lib.external_edits)."""
+    """The process's store; on first start with an empty store and ``demo_data`` on, fills it as
+    ``set_first_start`` said. Cells a person edits in the workbook are imported only as the web form
+    would take them (lib.external_edits)."""
     from lib.external_edits import FormEditRules
     from lib.store.factory import open_store
 
@@ -67,28 +98,30 @@ def store() -> Store:
     options = {"data_dir": cfg.data_dir, "workbook_name": cfg.workbook_name, "gsheets": _secrets().get("gsheets"),
                "edit_check": FormEditRules(cfg.forms_dir)}
     opened = open_store(cfg.store_backend, **options)
-    for form in cat.forms():
-        opened.ensure_sheet(sheet_spec(form))
-    if cfg.demo_data and not any(opened.records(form.id) for form in cat.forms()):
-        from lib.demo.campaign import seed_demo
-
-        with st.spinner("首次启动，正在写入演示数据……"):
-            seed_demo(lambda clock: open_store(cfg.store_backend, clock=clock, **options), cat, rows=cfg.demo_rows)
-        opened.refresh()
+    try:
+        for form in cat.forms():
+            opened.ensure_sheet(sheet_spec(form))
+        seed = _first_start
+        if seed and cfg.demo_data and not any(opened.records(form.id) for form in cat.forms()):
+            with st.spinner("首次启动，正在写入演示数据……"):
+                seed.rows(lambda clock: open_store(cfg.store_backend, clock=clock, **options), cat, cfg.demo_rows)
+            opened.refresh()
+    except BaseException:  # not cached, so never released: close it here (the next run opens it again)
+        opened.close()
+        raise
     return opened
 
 
 @st.cache_resource(show_spinner=False)
 def accounts() -> AccountsFile:
-    """The accounts file; with demo data on and no account yet, creates the demo accounts."""
+    """The accounts file; with ``demo_data`` on and no account yet, adds accounts as ``set_first_start`` said."""
     cfg = settings()
     file = AccountsFile(cfg.accounts_path)
-    if cfg.demo_data and len(file) == 0:
-        from lib.demo.accounts import seed_demo_accounts
-
+    seed = _first_start
+    if seed and cfg.demo_data and len(file) == 0:
         opened = store()
         with st.spinner("首次启动，正在创建演示账号……"):
-            seed_demo_accounts(file, opened, _catalog())
+            seed.accounts(file, opened, _catalog())
     return file
 
 

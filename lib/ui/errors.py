@@ -1,7 +1,9 @@
 """Running a page so that a person never sees a traceback.
 
-An unexpected exception in a page becomes one Chinese message with an error id; the traceback goes
-to the server log under that id, so whoever the person calls can find it. Streamlit's own
+A typed error of ours (``lib.core.errors.AppError``: the store unavailable, a refused access, ...) that
+a page did not handle itself is shown as its Chinese message and logged with its code. Any other
+exception in a page becomes one Chinese message with an error id; the traceback goes to the server
+log under that id, so whoever the person calls can find it. Streamlit's own
 control flow (``st.stop``, ``st.rerun``, ``st.switch_page``) travels as exceptions too and is let
 through untouched. ``.streamlit/config.toml`` sets ``client.showErrorDetails = "none"`` for
 whatever escapes this (an error in ``app.py`` itself); development turns details back on with
@@ -19,6 +21,7 @@ import streamlit as st
 from streamlit.logger import get_logger
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
+from lib.core.errors import AppError
 from lib.forms import FormDefinitionError
 
 log = get_logger(__name__)
@@ -56,6 +59,10 @@ def guarded(func: Callable[..., Any], where: str = "") -> Callable[..., Any]:
         except FormDefinitionError as exc:  # a broken form or campaign file: say what is broken, in Chinese
             log.warning("表单定义不可用（%s）：%s", where or getattr(func, "__qualname__", ""), exc)
             st.error("\n\n".join(f"- {p}" for p in exc.problems))
+            return None
+        except AppError as exc:  # its message is written for the person; the code is for whoever reads the log
+            log.warning("操作未完成（%s，代码 %s）：%s", where or getattr(func, "__qualname__", ""), exc.code, exc)
+            st.error(str(exc))
             return None
         except Exception as exc:
             error_id = new_error_id()

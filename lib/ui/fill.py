@@ -22,11 +22,12 @@ from typing import Any
 import streamlit as st
 
 from lib import submissions
+from lib.core.errors import AppError
 from lib.core.records import Actor, Record, is_pending
 from lib.core.statuses import DRAFT, RETURNED
 from lib.core.text import quotable
 from lib.forms import FormProblem, FormSpec
-from lib.store.base import ConflictError, NotFound, Store, StoreError
+from lib.store.base import ConflictError, NotFound, Store
 from lib.ui import state, widgets
 
 _KEEP_SUBMITTED = 50  # ids remembered per form (see fill_outcome.show_notes); older ones open without the note
@@ -102,7 +103,7 @@ def _edit(form: FormSpec, record) -> None:
     st.session_state[state.editing_key(form.id)] = {"id": record.id, "rev": record.rev, "status": record.status}
 
 
-def _refuse(form: FormSpec, row_id: str, exc: StoreError | None, doing: str) -> None:
+def _refuse(form: FormSpec, row_id: str, exc: AppError | None, doing: str) -> None:
     """Tell why ``row_id`` (typed into the address, perhaps) cannot be opened, quoting it safely."""
     if exc is None or isinstance(exc, NotFound):  # the store's own message would echo the id raw
         _tell(form, "refused", f"表单「{form.title}」中找不到记录 {quotable(row_id, limit=MAX_ROW_ID)}，{doing}。")
@@ -117,7 +118,7 @@ def _fetch(store: Store, form: FormSpec, row_id: str, actor: Actor, doing: str) 
         return None
     try:
         return submissions.record_for_edit(store, form, row_id, actor)
-    except StoreError as exc:
+    except AppError as exc:  # out of scope (Forbidden), gone, the store unavailable
         _refuse(form, row_id, exc, doing)
         return None
 
@@ -228,7 +229,7 @@ def save(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, ...], dr
     except ConflictError as exc:
         _tell(form, "conflict", str(exc))
         return
-    except StoreError as exc:  # Forbidden, NotAllowed, an unavailable store: nothing was written
+    except AppError as exc:  # Forbidden, NotAllowed, an unavailable store: nothing was written
         _tell(form, "refused", str(exc))
         return
     if not result.ok:
@@ -265,7 +266,7 @@ def keep_mine(store: Store, form: FormSpec, actor: Actor) -> None:
     row = editing(form)
     try:
         record = editing_record(store, form, actor)
-    except StoreError as exc:
+    except AppError as exc:  # out of scope (Forbidden), gone, the store unavailable
         _tell(form, "refused", str(exc))
         return
     _edit(form, record)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lib.core.errors import AppError
 from lib.core.records import Actor
 from lib.forms import FormSpec
-from lib.store.base import Store, StoreError
+from lib.store.base import Store
 from lib.submissions import record_for_edit
 from lib.ui import browser, errors, fill, record_view, widgets
 
@@ -87,7 +88,7 @@ def show_receipt(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, 
     done = fill.receipt(form)
     try:
         record = record_for_edit(store, form, done["id"], actor)
-    except StoreError as exc:  # e.g. the store cannot be read just now: the receipt stands alone
+    except AppError as exc:  # e.g. the store cannot be read just now: the receipt stands alone
         record, unreadable = None, str(exc)
     with st.container(key=panel_key(form), border=True):
         if done["pending"]:

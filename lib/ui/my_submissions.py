@@ -5,10 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from lib import submissions
+from lib.core.errors import AppError
 from lib.core.records import Actor, Record
 from lib.core.statuses import APPROVED, RETURNED, WITHDRAWN
 from lib.forms import FormSpec
-from lib.store.base import Store, StoreError
+from lib.store.base import Store
 from lib.ui import errors, fill, record_view, state
 
 FORM = "mine:form"
@@ -25,7 +26,7 @@ def withdraw_key(row_id: str) -> str:
 def _withdraw(store: Store, form: FormSpec, actor: Actor, record: Record) -> None:
     try:
         submissions.withdraw(store, form, record.id, actor, base_rev=record.rev)
-    except StoreError as exc:
+    except AppError as exc:  # not the filer's to withdraw, changed meanwhile, the store unavailable
         st.session_state[state.FLASH] = ("error", str(exc))
         return
     st.session_state[state.FLASH] = ("success", f"记录 {record.id} 已撤回。")

@@ -11,10 +11,11 @@ import streamlit as st
 
 from lib import listing, review
 from lib.auth.policy import row_city
+from lib.core.errors import AppError
 from lib.core.records import Actor, Record
 from lib.forms import FormSpec
 from lib.forms.display import value_text
-from lib.store.base import Store, StoreError
+from lib.store.base import Store
 from lib.ui import errors, record_view, rows, state
 
 FORM = "review:form"
@@ -146,7 +147,7 @@ def act(store: Store, form: FormSpec, actor: Actor, approve: bool, picks: dict[s
             outcome = review.approve(store, form, actor, picks)
         else:
             outcome = review.return_for_changes(store, form, actor, picks, st.session_state.get(reason_key, ""))
-    except (review.ReviewError, StoreError) as exc:
+    except AppError as exc:  # ReviewError (no reason), Forbidden (not a reviewer), the store unavailable
         st.session_state[state.FLASH] = ("error", str(exc))
         return
     kind = "success" if outcome.done and not outcome.skipped else "warning"

@@ -37,8 +37,9 @@ def test_return_resubmit_approve(store, catalog, actors):
 
     approved = review.approve(store, form, PROVINCE, {row.id: fixed.record.rev})
     assert approved.done[0].status == APPROVED
-    with pytest.raises(submissions.NotAllowed):
+    with pytest.raises(submissions.NotAllowed) as refused:
         submissions.withdraw(store, form, row.id, provider, base_rev=approved.done[0].rev)
+    assert refused.value.code == "cannot_withdraw"
 
     trail = [(e.action, e.changes.get("_status"), e.note, e.account) for e in store.audit("att1", row.id)]
     assert trail[1] == ("状态变更", (SUBMITTED, RETURNED), "月活跃用户数与使用状态不符，请核实。", "province")
@@ -70,9 +71,13 @@ def test_stale_or_finished_rows_are_skipped_not_overwritten(store, catalog, acto
 def test_a_return_needs_a_reason_and_writes_nothing_without(store, catalog):
     form = catalog.form("att1")
     row = review.queue(store, PROVINCE, form)[0]
-    for reason in ("", "   ", "长" * 501):
-        with pytest.raises(review.ReviewError):
+    for reason, code in (("", "reason_missing"), ("   ", "reason_missing"), ("长" * 501, "reason_too_long")):
+        with pytest.raises(review.ReviewError) as refused:
             review.return_for_changes(store, form, PROVINCE, {row.id: row.rev}, reason)
+        assert refused.value.code == code
+    with pytest.raises(review.ReviewError) as refused:
+        review.return_for_changes(store, form, PROVINCE, {}, "请补充附件。")
+    assert refused.value.code == "nothing_picked"
     assert store.get("att1", row.id).status == SUBMITTED
 
 

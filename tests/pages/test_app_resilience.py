@@ -1,0 +1,98 @@
+"""AppTest of the router (app.py) when what reaches it is broken: a store that cannot be opened and a
+session cookie or token that is garbage. A person sees a Chinese message, never a traceback, and
+the sidebar (the account and 退出登录) keeps working."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.runtime.context import ContextProxy, StreamlitCookies
+from streamlit.testing.v1 import AppTest
+
+import lib.store.factory
+from lib.core.records import Actor
+from lib.store.base import Unavailable
+from lib.ui import auth, health, state
+
+from .conftest import ROOT, sign_in
+
+APP = str(ROOT / "app.py")
+PROVINCE = Actor("province", "province", "广东省工业和信息化厅工业互联网处")
+PROVIDER = Actor("provider_001", "provider", "云智科技有限公司")
+REASON = "找不到 Google 表格 demo-key：请检查 [gsheets] spreadsheet_key。"
+
+
+def shown(at: AppTest) -> str:
+    return "\n".join(str(e.value) for e in [*at.error, *at.warning, *at.markdown, *at.title, *at.exception])
+
+
+@pytest.fixture
+def store_down(monkeypatch):
+    """Every attempt to open the store fails as an unreachable spreadsheet does; ``up()`` ends it."""
+    real = lib.store.factory.open_store
+
+    def refuse(*args, **kwargs):
+        raise Unavailable(REASON, code="sheets_not_found")
+
+    monkeypatch.setattr(lib.store.factory, "open_store", refuse)
+    return lambda: monkeypatch.setattr(lib.store.factory, "open_store", real)
+
+
+@pytest.mark.parametrize("actor", [PROVINCE, PROVIDER], ids=lambda a: a.role)
+def test_a_store_that_cannot_be_opened_is_a_chinese_message_and_the_sidebar_still_works(app_env, store_down, actor):
+    at = sign_in(AppTest.from_file(APP, default_timeout=60), actor).run()
+    assert not at.exception
+    [error] = at.error
+    assert error.value == health.UNAVAILABLE.format(reason=REASON)
+    assert "Traceback" not in shown(at) and not at.title  # the page did not run under the message
+    assert "退出登录" in [b.label for b in at.sidebar.button]
+
+    at = next(b for b in at.sidebar.button if b.label == "退出登录").click().run()
+    assert not at.exception and state.SESSION not in at.session_state
+
+    store_down()  # the spreadsheet is back: the next run opens the store, nothing to restart
+    at = sign_in(AppTest.from_file(APP, default_timeout=60), actor).run()
+    assert not at.exception and not at.error and at.title
+
+
+@pytest.mark.parametrize("token", [
+    "签名.ä€𝄞",  # non-ASCII, where a signature is expected
+    "x" * 5000,
+    "eyJhIjoicHJvdmluY2UifQ.garbage",
+    "\x00\ud800",
+    "..",
+])
+def test_a_garbage_session_cookie_or_token_opens_the_sign_in_page(app_env, monkeypatch, token):
+    with monkeypatch.context() as patch:
+        patch.setattr(ContextProxy, "cookies", property(lambda self: StreamlitCookies({auth.COOKIE: token})))
+        at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception and not at.error, shown(at)
+    assert at.title[0].value == "登录"
+    assert at.session_state[state.CLEAR_COOKIE]  # the browser is told to drop it
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[state.SESSION] = token
+    at.run()
+    assert not at.exception and at.title[0].value == "登录"
+    assert state.SESSION not in at.session_state
+
+
+def test_the_first_start_fills_an_empty_store_and_accounts_file_as_app_py_says(app_env, monkeypatch, reopen):
+    """The embedded default (``./dev run``): app.py hands the demo campaign and its accounts to the
+    first start; lib.ui itself never imports lib.demo."""
+    from lib.auth.accounts import AccountsFile
+    from lib.demo.accounts import DEMO_PASSWORD
+
+    monkeypatch.setenv("APP_DEMO_DATA", "true")
+    monkeypatch.setenv("APP_DEMO_ROWS", "40")
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception and at.title[0].value == "登录"
+    accounts = AccountsFile(app_env / "accounts.json")
+    assert {"province", "admin", "inspector", "city_gz"} <= {a.account for a in accounts.all()}
+    store = reopen()
+    assert len(store.records("att1")) == 40
+    assert all(accounts.get(r.owner) for r in store.records("att1"))  # every demo filer can sign in
+
+    at.text_input(key=state.SIGN_IN_ACCOUNT).input("province")
+    at.text_input(key=state.SIGN_IN_PASSWORD).input(DEMO_PASSWORD)
+    at = next(b for b in at.button if b.label == "登录").click().run()
+    assert not at.exception and not at.error and at.session_state[state.SESSION]
