@@ -83,8 +83,8 @@ def open_store(secrets_for, tmp_path):
     """``open_store(name="a", **overrides)`` opens a store with its own data dir; closed after the test."""
     opened: list[SheetsStore] = []
 
-    def make(name: str = "app", *, clock=None, **overrides) -> SheetsStore:
-        kw = {"clock": clock} if clock else {}
+    def make(name: str = "app", *, clock=None, cache_clock=None, **overrides) -> SheetsStore:
+        kw = {k: v for k, v in (("clock", clock), ("cache_clock", cache_clock)) if v}
         store = open_sheets_store(secrets_for(**overrides), tmp_path / name, **kw)
         opened.append(store)
         return store

@@ -18,6 +18,7 @@ Shape (reasoning and measured figures: ``notes/sheets.md``):
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -46,13 +47,14 @@ def open_sheets_store(secrets_table: Mapping[str, Any], data_dir: Path, **kw: An
 
 
 class SheetsStore(Store):
-    """The :class:`Store` on one Google spreadsheet. ``clock`` stamps changes (tests pin it)."""
+    """The :class:`Store` on one Google spreadsheet. ``clock`` stamps changes (tests pin it);
+    ``cache_clock`` measures the cache period in monotonic seconds (tests step it)."""
 
     def __init__(self, config: SheetsConfig, data_dir: Path, *, credentials: Any = None,
-                 clock: Callable[[], dt.datetime] | None = None):
+                 clock: Callable[[], dt.datetime] | None = None, cache_clock: Callable[[], float] = time.monotonic):
         self.config = config
         self._clock = clock or dt.datetime.now
-        self.sync = SheetSync(config, Path(data_dir), credentials=credentials)
+        self.sync = SheetSync(config, Path(data_dir), credentials=credentials, cache_clock=cache_clock)
 
     def refresh(self) -> None:
         """See every change other app processes made so far (one read of the spreadsheet)."""

@@ -57,9 +57,13 @@ VIEW_RETRY_SECONDS = 300.0
 
 class SheetSync:
     """Keeps a :class:`Replay` of one spreadsheet's ``_log``, patches the readable sheets from it,
-    and owns the :class:`Delivery` that sends new entries (serving it the ``Engine`` interface)."""
+    and owns the :class:`Delivery` that sends new entries (serving it the ``Engine`` interface).
 
-    def __init__(self, config: SheetsConfig, data_dir: Path, *, credentials: Any = None):
+    ``cache_clock``: monotonic seconds that measure the cache period (tests step it by hand).
+    """
+
+    def __init__(self, config: SheetsConfig, data_dir: Path, *, credentials: Any = None,
+                 cache_clock: Callable[[], float] = time.monotonic):
         self.config = config
         self.key = config.spreadsheet_key
         self.session = SheetsSession(credentials or build_credentials(config), config)
@@ -68,6 +72,7 @@ class SheetSync:
         self._state_lock = threading.RLock()  # the replay and the view bookkeeping below
         self._reading = threading.Lock()  # one reader of _log at a time, so rows apply in order
         self._closed = False
+        self._cache_clock = cache_clock
         self._last_refresh = float("-inf")
         self._grid: dict[str, list[int]] = {}  # sheet title -> [sheetId, rows, columns]
         self._dirty_rows: dict[tuple[str, str], int] = {}  # (form, id) -> when marked, so a newer change survives
@@ -185,20 +190,20 @@ class SheetSync:
                                   f"请勿编辑或排序 {LOG_SHEET}，并联系管理员从版本历史恢复。", code="sheets_log_edited")
         with self._state_lock:
             self._mark_dirty(self._replay.apply_rows(start, rows))
-        self._last_refresh = time.monotonic()
+        self._last_refresh = self._cache_clock()
 
     def refresh(self, *, force: bool = True) -> None:
         """See changes other app processes made (one read of ``_log``). Without ``force`` only
         when the cache period has passed, and never waiting for a read already under way."""
-        if not force and time.monotonic() - self._last_refresh < self.config.cache_seconds:
+        if not force and self._cache_clock() - self._last_refresh < self.config.cache_seconds:
             return
         if not self._reading.acquire(blocking=force):
             return  # another thread is reading right now: serve what we have
         try:
-            if force or time.monotonic() - self._last_refresh >= self.config.cache_seconds:
+            if force or self._cache_clock() - self._last_refresh >= self.config.cache_seconds:
                 self._read_log_tail()
         except Unavailable as err:
-            self._last_refresh = time.monotonic()  # serve the cached state; try again next period
+            self._last_refresh = self._cache_clock()  # serve the cached state; try again next period
             log.warning("refresh failed: %s", err)
         finally:
             self._reading.release()
