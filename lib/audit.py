@@ -20,6 +20,8 @@ from lib.store.state import STATUS_LABEL
 #: The audit trail's columns: the same as the workbook's and the Sheets ``_audit`` sheet.
 COLUMNS = list(AUDIT_HEADERS)
 HISTORY_COLUMNS = ["时间", "账号", "操作", "版本", "字段", "原值", "新值", "备注"]
+#: How an export writes the columns that are not text (``lib.office.excel.to_xlsx``'s kinds).
+EXPORT_KINDS = {"时间": "datetime"}
 #: The action of a row's creation (``lib.store.state``), whose 变更内容 counts its fields.
 CREATED = "新增"
 

@@ -6,8 +6,8 @@ import datetime as dt
 import streamlit as st
 
 from lib import audit
+from lib.core.errors import AppError
 from lib.office.excel import to_xlsx
-from lib.store.base import StoreError
 from lib.ui import context, identity
 
 catalog = context.catalog()
@@ -18,7 +18,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 st.title("审计日志")
 try:
     items = audit.entries(store, actor)
-except StoreError as exc:
+except AppError as exc:  # refused (audited) or the store unavailable
     st.error(str(exc))
     st.stop()
 labels = audit.Labels.of(catalog.forms())
@@ -39,8 +39,8 @@ if start and not end:
 shown = audit.filter_audit(frame, audit.AuditFilter(account, form_id, row_id, tuple(actions), start, end))
 st.caption(f"共 {len(frame):,} 条，筛选后 {len(shown):,} 条（最新在前）")
 st.dataframe(shown, hide_index=True, height=360, width="stretch")
-st.download_button("导出筛选结果为 Excel", data=lambda: to_xlsx({"审计日志": shown}), file_name=f"审计日志_{dt.date.today()}.xlsx",
-                   mime=XLSX, icon="📥", on_click="ignore", key="audit:export")
+st.download_button("导出筛选结果为 Excel", data=lambda: to_xlsx({"审计日志": shown}, {"审计日志": audit.EXPORT_KINDS}),
+                   file_name=f"审计日志_{dt.date.today()}.xlsx", mime=XLSX, icon="📥", on_click="ignore", key="audit:export")
 
 st.subheader("单条记录的完整历史")
 if not (row_id.strip() and form_id):
@@ -51,5 +51,5 @@ if history.empty:
     st.warning(f"「{labels.titles[form_id]}」中没有记录 {row_id.strip()} 的变更。")
     st.stop()
 st.dataframe(history, hide_index=True, width="stretch")
-st.download_button("导出该记录历史为 Excel", data=lambda: to_xlsx({"记录历史": history}),
+st.download_button("导出该记录历史为 Excel", data=lambda: to_xlsx({"记录历史": history}, {"记录历史": audit.EXPORT_KINDS}),
                    file_name=f"记录历史_{row_id.strip()}.xlsx", mime=XLSX, icon="📥", on_click="ignore", key="audit:history_export")

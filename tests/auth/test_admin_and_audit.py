@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import io
 
+import openpyxl
 import pytest
 
 from lib import audit, review
@@ -94,6 +96,10 @@ def test_audit_filters_by_account_form_row_action_and_time(store, catalog, revie
     assert list(one_row["操作"]) == ["状态变更", "新增"]
     added = audit.filter_audit(frame, audit.AuditFilter(form_id="att3", actions=("新增",)))
     assert len(added) == len(store.records("att3")) and set(added["表单"]) == {catalog.form("att3").short_title}
+    exported = openpyxl.load_workbook(io.BytesIO(to_xlsx({"审计日志": by_province}, {"审计日志": audit.EXPORT_KINDS}))).active
+    assert [c.value for c in exported[1]] == audit.COLUMNS == ["时间", "账号", "操作", "表单", "记录编号", "版本", "变更内容", "备注"]
+    assert exported["G2"].value == by_province["变更内容"][0]  # the page's text, as the workbook and Sheets view write it
+    assert exported["A2"].is_date and exported["A2"].number_format == "yyyy-mm-dd hh:mm:ss"
     today = dt.date.today()
     assert len(audit.filter_audit(frame, audit.AuditFilter(start=today, end=today))) == len(frame)
     assert audit.filter_audit(frame, audit.AuditFilter(end=today - dt.timedelta(days=1))).empty
