@@ -9,7 +9,7 @@ from lib.auth import admin
 from lib.auth.accounts import Account
 from lib.auth.errors import AccountError
 from lib.core.errors import AppError
-from lib.ui import context, identity
+from lib.ui import context, identity, state
 
 catalog = context.catalog()
 store = context.store()
@@ -26,7 +26,7 @@ except AppError as exc:  # Forbidden (not an administrator), the store unavailab
 list_tab, create_tab, change_tab = st.tabs(["账号列表", "新建账号", "停用 / 启用 / 重置密码 / 信用代码"])
 CODE_HELP = "服务商、牵头单位填写；表单中的本单位信用代码按此自动填写并锁定"
 
-with create_tab, st.form("admin:create", clear_on_submit=True):
+with create_tab, st.form(state.ADMIN_CREATE, clear_on_submit=True):
     c1, c2, c3 = st.columns(3)
     new_id = c1.text_input("账号")
     role = c2.selectbox("角色", list(roles), format_func=roles.get)
@@ -49,16 +49,16 @@ with create_tab, st.form("admin:create", clear_on_submit=True):
 
 with change_tab:
     ids = [a.account for a in everyone]
-    target = st.selectbox("选择账号", ids, key="admin:target")
+    target = st.selectbox("选择账号", ids, key=state.ADMIN_TARGET)
     left, right = st.columns(2)
     try:
-        if left.button("停用账号", key="admin:disable"):
+        if left.button("停用账号", key=state.ADMIN_DISABLE):
             admin.set_disabled(store, actor, accounts, target, True, now=dt.datetime.now())
             st.success(f"账号 {target} 已停用，其登录会话已全部失效。")
-        if right.button("启用账号（并解除锁定）", key="admin:enable"):
+        if right.button("启用账号（并解除锁定）", key=state.ADMIN_ENABLE):
             admin.set_disabled(store, actor, accounts, target, False, now=dt.datetime.now())
             st.success(f"账号 {target} 已启用。")
-        with st.form("admin:password", clear_on_submit=True):
+        with st.form(state.ADMIN_PASSWORD, clear_on_submit=True):
             pw1 = st.text_input("新密码", type="password")
             pw2 = st.text_input("再次输入新密码", type="password")
             if st.form_submit_button("重置密码"):
@@ -66,7 +66,7 @@ with change_tab:
                     raise AccountError("两次输入的密码不一致。")
                 admin.reset_password(store, actor, accounts, target, pw1, now=dt.datetime.now())
                 st.success(f"已重置账号 {target} 的密码，并解除锁定；该账号需用新密码重新登录。")
-        with st.form("admin:org_code"):
+        with st.form(state.ADMIN_ORG_CODE):
             current = next((a.org_code for a in everyone if a.account == target), "")
             code = st.text_input("单位统一社会信用代码（留空则清除）", value=current, help=CODE_HELP)
             if st.form_submit_button("保存信用代码"):

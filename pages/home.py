@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lib.auth.policy import CREATE, can
-from lib.ui import context, identity, nav
+from lib.ui import context, identity, nav, state
 from lib.ui.contacts import contacts_box
 
 catalog = context.catalog()
@@ -31,7 +31,7 @@ for form in catalog.forms():
             + f"　表单版本：{form.version}"
         )
         if can(actor, CREATE, form):
-            nav.go_button("去填报", "pages/fill.py", key=f"go:{form.id}", icon="📝", form=form.id)
+            nav.go_button("去填报", "pages/fill.py", key=state.go_key(f"form:{form.id}"), icon="📝", form=form.id)
 
 contacts_box(campaign.contacts, title="联系方式", note="填报、审核或使用系统遇到问题，请联系：")
 

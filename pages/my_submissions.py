@@ -25,23 +25,23 @@ forms = [f for f in catalog.forms() if can(actor, CREATE, f)]
 if not forms:
     st.info("您的账号不需要填报表单。")
     st.stop()
-form = st.selectbox("表单", forms, format_func=lambda f: f.title, key=mine.FORM)
+form = st.selectbox("表单", forms, format_func=lambda f: f.title, key=state.MINE_FORM)
 records = submissions.my_records(store, form, actor)
 if not records:
     st.info("您还没有填报这张表。")
-    nav.go_button("去填报", "pages/fill.py", key="go:fill", icon="📝", form=form.id)
+    nav.go_button("去填报", "pages/fill.py", key=state.go_key("fill"), icon="📝", form=form.id)
     st.stop()
 
 reasons = review.open_return_reasons(store, form, records)
-found = listing.search(form, records, rows.search_box(form, key=mine.SEARCH))
+found = listing.search(form, records, rows.search_box(form, key=state.MINE_SEARCH))
 st.caption(f"共 {len(records)} 条，列出 {len(found)} 条")
 rows.export_button(form, records, reasons, label=f"导出我的全部填报（{len(records)} 条，Excel）",
-                   file_name=f"我的填报_{form.short_title}_{dt.date.today():%Y-%m-%d}.xlsx", key="mine:export")
+                   file_name=f"我的填报_{form.short_title}_{dt.date.today():%Y-%m-%d}.xlsx", key=state.MINE_EXPORT)
 if not found:
     st.info("没有符合搜索条件的记录。")
     st.stop()
 rows.table(form, found, reasons)
 
-record = rows.pick(form, found, label="选择一条记录", key=mine.PICKED)
+record = rows.pick(form, found, label="选择一条记录", key=state.MINE_PICKED)
 mine.actions(store, form, actor, record, reasons.get(record.id, ""))
 mine.view(form, record, cities)

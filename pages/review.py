@@ -19,8 +19,8 @@ forms = [f for f in catalog.forms() if can(actor, REVIEW, f)]
 if not forms:
     st.info("您的账号没有需要审核的表单。")
     st.stop()
-form = st.selectbox("表单", forms, format_func=lambda f: f.title, key=ui.FORM)
-waiting_only = st.toggle("只看待审核（已提交、已重新提交）", value=True, key=ui.WAITING)
+form = st.selectbox("表单", forms, format_func=lambda f: f.title, key=state.REVIEW_FORM)
+waiting_only = st.toggle("只看待审核（已提交、已重新提交）", value=True, key=state.REVIEW_WAITING)
 flash = st.session_state.pop(state.FLASH, None)
 if flash:
     getattr(st, flash[0])(flash[1])

@@ -150,9 +150,9 @@ def account_box(account: Account) -> None:
         st.markdown(f"**{account.name or account.org or account.account}**{where}")
         st.caption(f"{roles.get(account.role, account.role)}　账号：{account.account}")
         if context.settings().auth_mode == "oidc":
-            st.button("退出登录", on_click=errors.guarded(st.logout), key="auth:sign_out")
+            st.button("退出登录", on_click=errors.guarded(st.logout), key=state.SIGN_OUT)
         else:
-            st.button("退出登录", on_click=errors.guarded(sign_out), key="auth:sign_out")
+            st.button("退出登录", on_click=errors.guarded(sign_out), key=state.SIGN_OUT)
         sync_cookie()
 
 
@@ -170,7 +170,7 @@ def sign_in_form() -> None:
         return
     if notice:
         (st.info if notice == "您已退出登录。" else st.error)(notice)
-    with st.form("sign_in"):
+    with st.form(state.SIGN_IN_FORM):
         st.text_input("账号", key=state.SIGN_IN_ACCOUNT)
         st.text_input("密码", type="password", key=state.SIGN_IN_PASSWORD)
         st.form_submit_button("登录", type="primary", on_click=errors.guarded(sign_in))

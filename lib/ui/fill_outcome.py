@@ -15,7 +15,7 @@ from lib.core.records import Actor
 from lib.forms import FormSpec
 from lib.store.base import Store
 from lib.submissions import record_for_edit
-from lib.ui import browser, errors, fill, record_view, widgets
+from lib.ui import browser, errors, fill, record_view, state, widgets
 
 
 def panel_key(form: FormSpec) -> str:
@@ -46,7 +46,7 @@ def show_outcome(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, 
     browser.focus(panel_key(form), done["nonce"])
 
 
-def offer_key(form: FormSpec) -> str:
+def offer_panel_key(form: FormSpec) -> str:
     """The key of the container of the note ``fill.offered`` asks for."""
     return f"fill-offer-{form.id}"
 
@@ -55,15 +55,15 @@ def show_offer(form: FormSpec, cities: tuple[str, ...]) -> None:
     """The row the address named was not opened (``lib.ui.fill``): say so at the top, where a person
     who pressed back is looking, with the two deliberate ways on."""
     offer = fill.offered(form)
-    with st.container(key=offer_key(form), border=True):
+    with st.container(key=offer_panel_key(form), border=True):
         st.warning(f"记录 {offer['id']} 已提交（状态：{offer['status']}），没有打开修改，以免下一个项目覆盖它。"
                    "如确实要修改这条记录，请点“打开修改记录”；填报下一个项目请点“新建下一条”或直接在下方填写。")
         left, right = st.columns(2)
         left.button(f"打开修改记录 {offer['id']}", on_click=errors.guarded(fill.ask_to_open), args=(form.id, offer["id"]),
-                    width="stretch", key=f"fill:{form.id}:offer_open")
+                    width="stretch", key=state.fill_button_key(form.id, "offer_open"))
         right.button("新建下一条", on_click=errors.guarded(fill.start_new), args=(form, cities), type="primary",
-                     width="stretch", key=f"fill:{form.id}:offer_next")
-    browser.focus(offer_key(form), offer["nonce"])
+                     width="stretch", key=state.fill_button_key(form.id, "offer_next"))
+    browser.focus(offer_panel_key(form), offer["nonce"])
 
 
 def show_notes(form: FormSpec) -> None:
@@ -97,13 +97,13 @@ def show_receipt(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, 
             st.success(f"提交成功！记录编号 {done['id']}（状态：{done['status']}）")
         st.markdown(f"**回执**　记录编号：{done['id']}　版本：{done['rev']}　提交时间：{done['time']}")
         first, second, third = st.columns(3)
-        first.button("新建下一条", type="primary", on_click=errors.guarded(fill.start_new), args=(form, cities), width="stretch", key=f"fill:{form.id}:next")
+        first.button("新建下一条", type="primary", on_click=errors.guarded(fill.start_new), args=(form, cities), width="stretch", key=state.fill_button_key(form.id, "next"))
         second.button("复制为新记录", on_click=errors.guarded(fill.copy_as_new), args=(store, form, done["id"], actor, cities), width="stretch",
-                      key=f"fill:{form.id}:copy", help="新记录沿用本条的填写，只留空标识项目的字段（如服务券编号）")
-        if third.button("返回我的填报", width="stretch", key=f"fill:{form.id}:mine"):
+                      key=state.fill_button_key(form.id, "copy"), help="新记录沿用本条的填写，只留空标识项目的字段（如服务券编号）")
+        if third.button("返回我的填报", width="stretch", key=state.fill_button_key(form.id, "mine")):
             _back_to_my_rows(form)
         if record is not None:
-            record_view.print_button(form, record, cities, key=f"fill:{form.id}:print")
+            record_view.print_button(form, record, cities, key=state.fill_button_key(form.id, "print"))
         else:
             st.caption(f"暂时无法显示提交的内容：{unreadable}")
     outcome = fill.outcome(form)

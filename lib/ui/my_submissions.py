@@ -12,15 +12,7 @@ from lib.forms import FormSpec
 from lib.store.base import Store
 from lib.ui import errors, fill, record_view, state
 
-FORM = "mine:form"
-SEARCH = "mine:search"
-PICKED = "mine:picked"  # the row id chosen in the selectbox
 FINISHED = (APPROVED, WITHDRAWN)  # rows that can only be read now
-
-
-def withdraw_key(row_id: str) -> str:
-    """The "确认撤回" checkbox of one row, so a tick never carries over to another row."""
-    return f"mine:withdraw:{row_id}"
 
 
 def _withdraw(store: Store, form: FormSpec, actor: Actor, record: Record) -> None:
@@ -40,11 +32,11 @@ def actions(store: Store, form: FormSpec, actor: Actor, record: Record, reason: 
         st.caption(f"状态为「{record.status}」的记录不能再修改，可以查看和打印。")
         return
     left, right = st.columns(2)
-    if left.button("打开修改", key="go:edit", icon="✏️"):  # deliberate: the fill page opens it whatever its status
+    if left.button("打开修改", key=state.go_key("edit"), icon="✏️"):  # deliberate: the fill page opens it whatever its status
         fill.ask_to_open(form.id, record.id)
         st.switch_page("pages/fill.py", query_params={"form": form.id, "row": record.id})
-    confirm = right.checkbox("确认撤回这条记录", key=withdraw_key(record.id))
-    right.button("撤回", disabled=not confirm, key="mine:withdraw", on_click=errors.guarded(_withdraw), args=(store, form, actor, record))
+    confirm = right.checkbox("确认撤回这条记录", key=state.mine_withdraw_confirm_key(record.id))
+    right.button("撤回", disabled=not confirm, key=state.MINE_WITHDRAW, on_click=errors.guarded(_withdraw), args=(store, form, actor, record))
 
 
 def view(form: FormSpec, record: Record, cities: tuple[str, ...]) -> None:
@@ -52,4 +44,4 @@ def view(form: FormSpec, record: Record, cities: tuple[str, ...]) -> None:
     its print view."""
     with st.expander(f"查看全部内容（记录 {record.id}，第 {record.rev} 版）", expanded=record.status in FINISHED):
         record_view.show(form, record.values, cities)
-    record_view.print_button(form, record, cities, key=f"mine:print:{record.id}")
+    record_view.print_button(form, record, cities, key=state.mine_print_key(record.id))

@@ -18,24 +18,6 @@ from lib.forms.display import value_text
 from lib.store.base import Store
 from lib.ui import errors, record_view, rows, state
 
-FORM = "review:form"
-WAITING = "review:waiting"  # "only rows waiting for review" toggle
-CITY = "review:city"
-ORG = "review:org"
-SEARCH = "review:search"
-VIEW = "review:view"  # the row id being read
-ONE_REASON = "review:one_reason"  # the reason typed for the row being read
-PICKED = "review:picked"  # row ids chosen in the multiselect
-ALL = "review:all"  # "select every waiting row listed" checkbox
-REASON = "review:reason"  # the reason typed for the rows picked
-REVS = "review:revs"  # {row id: revision shown} of the waiting rows listed, set by the page
-CONFIRM = "review:confirm"  # {"approve": bool, "picks": {row id: revision}} of a large action waiting for its confirmation
-
-
-def choice_key(field_key: str) -> str:
-    """The filter selectbox of one select field."""
-    return f"review:choice:{field_key}"
-
 
 def _choose(label: str, options: list[str], everything: str, key: str, where=st) -> str:
     """A selectbox whose first option ("") means no filter."""
@@ -46,16 +28,16 @@ def filters(form: FormSpec, records: list[Record], cities: tuple[str, ...]) -> l
     """City, filer, search and one selectbox per select field of the form; the rows that match all."""
     left, middle, right = st.columns(3)
     present = {row_city(form, r) for r in records}
-    city = _choose("地市", [c for c in cities if c in present], "全部地市", CITY, left)
-    org = _choose("填报单位", sorted({r.org or r.owner for r in records}), "全部单位", ORG, middle)
+    city = _choose("地市", [c for c in cities if c in present], "全部地市", state.REVIEW_CITY, left)
+    org = _choose("填报单位", sorted({r.org or r.owner for r in records}), "全部单位", state.REVIEW_ORG, middle)
     with right:
-        query = rows.search_box(form, key=SEARCH)
+        query = rows.search_box(form, key=state.REVIEW_SEARCH)
     choices = {}
     selects = listing.select_fields(form)
     if selects:
         with st.expander("按选项筛选"):
             for column, spec in zip(st.columns(min(3, len(selects))) * len(selects), selects):
-                choices[spec.key] = _choose(spec.label, list(spec.choices), "全部", choice_key(spec.key), column)
+                choices[spec.key] = _choose(spec.label, list(spec.choices), "全部", state.review_choice_key(spec.key), column)
     found = listing.filter_rows(form, records, city=city, org=org, choices=choices)
     return listing.search(form, found, query)
 
@@ -63,7 +45,7 @@ def filters(form: FormSpec, records: list[Record], cities: tuple[str, ...]) -> l
 def read_and_act(store: Store, form: FormSpec, actor: Actor, records: list[Record], reasons: dict[str, str],
                  cities: tuple[str, ...]) -> None:
     """Pick one row; read the whole of it beside its own 通过 / 退回修改 and its print view."""
-    record = rows.pick(form, records, label="查看记录（审核前请阅读全部内容）", key=VIEW, filer=True)
+    record = rows.pick(form, records, label="查看记录（审核前请阅读全部内容）", key=state.REVIEW_VIEW, filer=True)
     view, side = st.columns([3, 1])
     with view, st.container(height=640):
         record_view.show(form, record.values, cities, warnings=review.check_notes(form, record, cities))
@@ -72,40 +54,40 @@ def read_and_act(store: Store, form: FormSpec, actor: Actor, records: list[Recor
         st.caption(f"{record.org or record.owner}　{value_text(None, record.updated_at)}")
         if reasons.get(record.id):
             st.caption(f"上次退回原因：{record_view.plain_text(reasons[record.id])}")
-        record_view.print_button(form, record, cities, key=f"review:print:{record.id}")
+        record_view.print_button(form, record, cities, key=state.review_print_key(record.id))
         if record.status not in review.AWAITING:
             st.caption(f"状态为「{record.status}」，不能审核。")
             return
         picks = {record.id: record.rev}
-        st.text_area("此记录的退回原因（退回时必填）", key=ONE_REASON, max_chars=review.MAX_REASON)
-        st.button("通过此记录", type="primary", width="stretch", key="review:one_approve",
-                  on_click=errors.guarded(act), args=(store, form, actor, True, picks, ONE_REASON))
-        st.button("将此记录退回修改", width="stretch", key="review:one_return",
-                  on_click=errors.guarded(act), args=(store, form, actor, False, picks, ONE_REASON))
+        st.text_area("此记录的退回原因（退回时必填）", key=state.REVIEW_ONE_REASON, max_chars=review.MAX_REASON)
+        st.button("通过此记录", type="primary", width="stretch", key=state.REVIEW_ONE_APPROVE,
+                  on_click=errors.guarded(act), args=(store, form, actor, True, picks, state.REVIEW_ONE_REASON))
+        st.button("将此记录退回修改", width="stretch", key=state.REVIEW_ONE_RETURN,
+                  on_click=errors.guarded(act), args=(store, form, actor, False, picks, state.REVIEW_ONE_REASON))
 
 
 def bulk(store: Store, form: FormSpec, actor: Actor, waiting: dict[str, Record]) -> None:
     """Pick many waiting rows (or all listed) and approve or return them together."""
-    st.session_state[REVS] = {rid: r.rev for rid, r in waiting.items()}
-    every = st.checkbox(f"选择全部列出的待审核记录（{len(waiting)} 条）", key=ALL)
+    st.session_state[state.REVIEW_REVS] = {rid: r.rev for rid, r in waiting.items()}
+    every = st.checkbox(f"选择全部列出的待审核记录（{len(waiting)} 条）", key=state.REVIEW_ALL)
     names = listing.captions(form, waiting.values(), filer=True)
-    picked = st.multiselect("选择记录", list(waiting), key=PICKED, disabled=every, placeholder="输入记录编号或名称",
+    picked = st.multiselect("选择记录", list(waiting), key=state.REVIEW_PICKED, disabled=every, placeholder="输入记录编号或名称",
                             format_func=names.__getitem__)
     count = len(waiting) if every else len([p for p in picked if p in waiting])
-    st.text_area("退回原因（退回时必填，填报单位将看到）", key=REASON, max_chars=review.MAX_REASON)
+    st.text_area("退回原因（退回时必填，填报单位将看到）", key=state.REVIEW_REASON, max_chars=review.MAX_REASON)
     if _confirmation(store, form, actor):
         return
     left, right = st.columns(2)
-    left.button(f"通过所选（{count} 条）", type="primary", disabled=not count, width="stretch", key="review:approve",
+    left.button(f"通过所选（{count} 条）", type="primary", disabled=not count, width="stretch", key=state.REVIEW_APPROVE,
                 on_click=errors.guarded(request), args=(store, form, actor, True))
-    right.button(f"退回修改（{count} 条）", disabled=not count, width="stretch", key="review:return",
+    right.button(f"退回修改（{count} 条）", disabled=not count, width="stretch", key=state.REVIEW_RETURN,
                  on_click=errors.guarded(request), args=(store, form, actor, False))
 
 
 def _confirmation(store: Store, form: FormSpec, actor: Actor) -> bool:
     """The second click a large approval or return needs, in place of the bulk buttons: the count,
     确认 and 取消. True while one is pending."""
-    pending = st.session_state.get(CONFIRM)
+    pending = st.session_state.get(state.REVIEW_CONFIRM)
     if not pending:
         return False
     picks, approve = pending["picks"], pending["approve"]
@@ -113,18 +95,18 @@ def _confirmation(store: Store, form: FormSpec, actor: Actor) -> bool:
         st.warning(f"即将一次通过 {len(picks):,} 条记录。通过后填报单位不能再修改这些记录。请确认这些记录都已核对。")
     else:
         st.warning(f"即将一次退回 {len(picks):,} 条记录，{len(picks):,} 份填报将退回填报单位重新修改，"
-                   f"退回原因：{record_view.plain_text(st.session_state.get(REASON, '').strip())}。请确认。")
+                   f"退回原因：{record_view.plain_text(st.session_state.get(state.REVIEW_REASON, '').strip())}。请确认。")
     verb = "通过" if approve else "退回"
     left, right = st.columns(2)
-    left.button(f"确认{verb} {len(picks):,} 条", type="primary", width="stretch", key="review:confirm_yes",
-                on_click=errors.guarded(act), args=(store, form, actor, approve, picks, REASON))
-    right.button("取消", width="stretch", key="review:confirm_no", on_click=errors.guarded(st.session_state.pop), args=(CONFIRM, None))
+    left.button(f"确认{verb} {len(picks):,} 条", type="primary", width="stretch", key=state.REVIEW_CONFIRM_YES,
+                on_click=errors.guarded(act), args=(store, form, actor, approve, picks, state.REVIEW_REASON))
+    right.button("取消", width="stretch", key=state.REVIEW_CONFIRM_NO, on_click=errors.guarded(st.session_state.pop), args=(state.REVIEW_CONFIRM, None))
     return True
 
 
 def _picks() -> dict[str, int]:
-    revs = st.session_state.get(REVS, {})
-    ids = list(revs) if st.session_state.get(ALL) else st.session_state.get(PICKED, [])
+    revs = st.session_state.get(state.REVIEW_REVS, {})
+    ids = list(revs) if st.session_state.get(state.REVIEW_ALL) else st.session_state.get(state.REVIEW_PICKED, [])
     return {i: revs[i] for i in ids if i in revs}
 
 
@@ -132,16 +114,16 @@ def request(store: Store, form: FormSpec, actor: Actor, approve: bool) -> None:
     """Approve (or return) the rows picked at once, or, above ``review.CONFIRM_ABOVE``, hold them for
     confirmation. A return without a reason is refused at once (by ``act``), not after the confirmation."""
     picks = _picks()
-    if len(picks) > review.CONFIRM_ABOVE and (approve or st.session_state.get(REASON, "").strip()):
-        st.session_state[CONFIRM] = {"approve": approve, "picks": picks}  # exactly these rows at these revisions
+    if len(picks) > review.CONFIRM_ABOVE and (approve or st.session_state.get(state.REVIEW_REASON, "").strip()):
+        st.session_state[state.REVIEW_CONFIRM] = {"approve": approve, "picks": picks}  # exactly these rows at these revisions
         return
-    act(store, form, actor, approve, picks, REASON)
+    act(store, form, actor, approve, picks, state.REVIEW_REASON)
 
 
 def act(store: Store, form: FormSpec, actor: Actor, approve: bool, picks: dict[str, int], reason_key: str) -> None:
     """Approve, or return with the reason typed under ``reason_key``, the rows ``picks``; the outcome
     goes to FLASH."""
-    st.session_state.pop(CONFIRM, None)
+    st.session_state.pop(state.REVIEW_CONFIRM, None)
     try:
         if approve:
             outcome = review.approve(store, form, actor, picks)
@@ -152,7 +134,7 @@ def act(store: Store, form: FormSpec, actor: Actor, approve: bool, picks: dict[s
         return
     kind = "success" if outcome.done and not outcome.skipped else "warning"
     st.session_state[state.FLASH] = (kind, outcome.summary("通过" if approve else "退回"))
-    st.session_state[PICKED] = []
-    st.session_state[ALL] = False
+    st.session_state[state.REVIEW_PICKED] = []
+    st.session_state[state.REVIEW_ALL] = False
     if outcome.done and not approve:
         st.session_state[reason_key] = ""

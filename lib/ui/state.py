@@ -1,33 +1,54 @@
-"""Every session_state key the app uses, in one place. Store ids and plain values, never objects."""
+"""Every session_state key the app uses, in one place, by area (sign-in, fill, my submissions, review,
+accounts; the board and the register for now keep theirs in lib.ui.board and lib.ui.register). A
+widget's ``key`` is a session_state key too, so widget keys live here as well. Store ids and plain
+values, never objects. Each area's keys start with its own prefix (``fill:``, ``mine:``, ``review:``
+...), so no two areas can collide and an area can drop all of its keys at once.
+"""
 
 from __future__ import annotations
 
+# Sign-in
 SESSION = "auth:session"  # the signed-in session's token (lib.auth.sessions); the account is read from it each run
 SIGN_IN_NOTICE = "auth:notice"  # a message for the sign-in page (session expired, signed out, SSO refused)
 CLEAR_COOKIE = "auth:clear_cookie"  # after sign-out: tell the browser to drop the session cookie
 SSO_LOGGED = "auth:sso_logged"  # the single sign-on of this session is in the audit trail already
+SIGN_IN_FORM = "signin:form"
 SIGN_IN_ACCOUNT = "signin:account"  # widget keys of the sign-in form
 SIGN_IN_PASSWORD = "signin:password"
+SIGN_OUT = "auth:sign_out"  # the sidebar's 退出登录 button
+
 FLASH = "flash"  # a message to show once on the next run: (kind, text)
 
 
+def go_key(target: str) -> str:
+    """A button that opens another page (lib.ui.nav.go_button); ``target`` tells the buttons of one page apart."""
+    return f"go:{target}"
+
+
+# The fill page
 FILL_PREFIX = "fill:"  # every key of the fill page starts with it
 FILL_ACCOUNT = "fill:account"  # the account the fill page's keys belong to
 
 
 def field_key(form_id: str, key: str) -> str:
-    """The widget key of a top-level field of a form on the fill page."""
-    return f"fill:{form_id}:{key}"
+    """The widget key of a top-level field of a form on the fill page. Under ``field:``, so a field
+    named like one of the page's own keys (``receipt``, ``token`` ...) cannot take its place."""
+    return f"fill:{form_id}:field:{key}"
 
 
 def table_data_key(form_id: str, key: str) -> str:
     """Prefix of the widget keys of a table's rows: ``<prefix>:<row>:<sub-field key>``."""
-    return f"fill:{form_id}:{key}:rows"
+    return f"{field_key(form_id, key)}:rows"
 
 
 def table_count_key(form_id: str, key: str) -> str:
     """How many rows a table shows on the fill page."""
-    return f"fill:{form_id}:{key}:count"
+    return f"{field_key(form_id, key)}:count"
+
+
+def fill_button_key(form_id: str, action: str) -> str:
+    """A button of the fill page's receipt and notes (``next``, ``copy``, ``mine``, ``print``, ``offer_open``, ``offer_next``)."""
+    return f"fill:{form_id}:button:{action}"
 
 
 def editing_key(form_id: str) -> str:
@@ -79,3 +100,59 @@ def offer_key(form_id: str) -> str:
     """{'id', 'status', 'nonce'} of a row the address named and the fill page did not open: shown as
     a note with 打开修改 and 新建下一条 until the filler acts."""
     return f"fill:{form_id}:offer"
+
+
+# 我的填报
+MINE_FORM = "mine:form"
+MINE_SEARCH = "mine:search"
+MINE_PICKED = "mine:picked"  # the row id chosen in the selectbox
+MINE_EXPORT = "mine:export"
+MINE_WITHDRAW = "mine:withdraw"  # the 撤回 button
+
+
+def mine_withdraw_confirm_key(row_id: str) -> str:
+    """The "确认撤回" checkbox of one row, so a tick never carries over to another row."""
+    return f"mine:withdraw_confirm:{row_id}"
+
+
+def mine_print_key(row_id: str) -> str:
+    return f"mine:print:{row_id}"
+
+
+# 审核
+REVIEW_FORM = "review:form"
+REVIEW_WAITING = "review:waiting"  # "only rows waiting for review" toggle
+REVIEW_CITY = "review:city"
+REVIEW_ORG = "review:org"
+REVIEW_SEARCH = "review:search"
+REVIEW_VIEW = "review:view"  # the row id being read
+REVIEW_ONE_REASON = "review:one_reason"  # the reason typed for the row being read
+REVIEW_ONE_APPROVE = "review:one_approve"
+REVIEW_ONE_RETURN = "review:one_return"
+REVIEW_PICKED = "review:picked"  # row ids chosen in the multiselect
+REVIEW_ALL = "review:all"  # "select every waiting row listed" checkbox
+REVIEW_REASON = "review:reason"  # the reason typed for the rows picked
+REVIEW_APPROVE = "review:approve"
+REVIEW_RETURN = "review:return"
+REVIEW_REVS = "review:revs"  # {row id: revision shown} of the waiting rows listed, set by the page
+REVIEW_CONFIRM = "review:confirm"  # {"approve": bool, "picks": {row id: revision}} of a large action waiting for its confirmation
+REVIEW_CONFIRM_YES = "review:confirm_yes"
+REVIEW_CONFIRM_NO = "review:confirm_no"
+
+
+def review_choice_key(field_key: str) -> str:
+    """The filter selectbox of one select field."""
+    return f"review:choice:{field_key}"
+
+
+def review_print_key(row_id: str) -> str:
+    return f"review:print:{row_id}"
+
+
+# 账号管理
+ADMIN_CREATE = "admin:create"  # the forms
+ADMIN_PASSWORD = "admin:password"
+ADMIN_ORG_CODE = "admin:org_code"
+ADMIN_TARGET = "admin:target"  # the account the changes apply to
+ADMIN_DISABLE = "admin:disable"
+ADMIN_ENABLE = "admin:enable"

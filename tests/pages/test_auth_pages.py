@@ -85,8 +85,8 @@ def test_review_page_returns_rows_with_a_reason_the_filler_sees(seeded, reopen):
     assert not at.exception
     waiting = at.dataframe[0].value
     picked = list(waiting["记录编号"][:2])
-    at.multiselect(key="review:picked").set_value(picked)
-    at.text_area(key="review:reason").input("请补充企业联系人电话。")
+    at.multiselect(key=state.REVIEW_PICKED).set_value(picked)
+    at.text_area(key=state.REVIEW_REASON).input("请补充企业联系人电话。")
     at.run()
     at = next(b for b in at.button if b.label.startswith("退回修改")).click().run()
     assert not at.exception and "已退回 2 条记录" in texts(at.success)
@@ -152,7 +152,7 @@ def test_admin_page_creates_a_provider_with_its_credit_code_and_changes_it(seede
     assert AccountsFile(app_env / "accounts.json").get("prov_new").org_code == "91440101MA59ABCDEM"
 
     at = at.run()  # the account list is read at the top of the run that created it
-    at.selectbox(key="admin:target").set_value("prov_new").run()
+    at.selectbox(key=state.ADMIN_TARGET).set_value("prov_new").run()
     code = next(t for t in at.text_input if t.label.startswith("单位统一社会信用代码（"))
     assert code.value == "91440101MA59ABCDEM"
     code.input("91440101MA59ABCDE1")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
+from lib.ui import state
+
 from .conftest import ROOT
 
 
@@ -21,8 +23,8 @@ def test_an_unexpected_error_while_signing_in_is_said_in_chinese_with_an_error_i
     app_env.mkdir(parents=True, exist_ok=True)
     (app_env / "accounts.json").write_text('{"accounts": [],}', encoding="utf-8")  # a stray comma
     at = AppTest.from_file(str(ROOT / "pages" / "login.py"), default_timeout=60).run()
-    at.text_input(key="signin:account").input("provider_001")
-    at.text_input(key="signin:password").input("Demo@2020")
+    at.text_input(key=state.SIGN_IN_ACCOUNT).input("provider_001")
+    at.text_input(key=state.SIGN_IN_PASSWORD).input("Demo@2020")
     at = next(b for b in at.button if b.label == "登录").click().run()
     assert not at.exception
     shown = "\n".join(e.value for e in at.error)
