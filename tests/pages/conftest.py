@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import streamlit as st
 
+import lib.store.factory
 from lib.forms import load_catalog
 from lib.store.factory import open_store
 
@@ -15,11 +16,21 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def app_env(tmp_path, monkeypatch):
-    """Point the app's settings at an empty store in tmp_path; reset process-wide caches."""
+    """Point the app's settings at an empty store in tmp_path; reset process-wide caches.
+
+    The app's local store is opened without its background workbook writer: no page test reads the
+    workbook (tests/store covers the writer), and starting that process for every test and waiting
+    for its last write at teardown was most of the page tests' time."""
     data = tmp_path / "data"
     monkeypatch.setenv("APP_DATA_DIR", str(data))
     monkeypatch.setenv("APP_FORMS_DIR", str(ROOT / "forms"))
     monkeypatch.setenv("APP_DEMO_DATA", "false")
+    real = lib.store.factory.open_store
+
+    def without_workbook_writer(backend: str = "local", **options):
+        return real(backend, **({"background": False} | options if backend == "local" else options))
+
+    monkeypatch.setattr(lib.store.factory, "open_store", without_workbook_writer)
     st.cache_resource.clear()
     yield data
     st.cache_resource.clear()  # closes the store the page opened (on_release)
@@ -32,11 +43,12 @@ def catalog():
 
 @pytest.fixture
 def reopen(app_env):
-    """Open the test's store directory as a second, independent store (another 'process')."""
+    """Open the test's store directory as a second, independent store (another 'process'), without
+    a workbook writer, as the app's in these tests."""
     opened = []
 
     def _open():
-        store = open_store("local", data_dir=app_env)
+        store = open_store("local", data_dir=app_env, background=False)
         opened.append(store)
         return store
 
