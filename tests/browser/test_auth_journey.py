@@ -12,7 +12,7 @@ from lib.demo.seed import generate
 from lib.forms import load_catalog
 from lib.forms.columns import sheet_spec
 from lib.store.factory import open_store
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import closed_within, sign_in
 from tests.browser.widgets import choose, fill_valid_att1, type_into, widget
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,7 +94,8 @@ def test_provider_submits_province_returns_provider_corrects_and_resubmits(app_s
         province.get_by_role("button", name=re.compile(r"退回修改（1 条）")).click()
         province.get_by_text("已退回 1 条记录").wait_for()
     finally:
-        province.context.close()
+        with closed_within("the province's browser context"):
+            province.context.close()
 
     page.reload()  # the provider's session survives a refresh (cookie)
     page.get_by_text("账号：provider_001").wait_for()

@@ -11,7 +11,7 @@ import pytest
 
 from lib.ui import locale
 
-from .conftest import ROOT, free_port, wait_http
+from .conftest import ROOT, closed_within, free_port, stop_process, wait_http
 
 APP = ROOT / "tests" / "browser" / "locale_app.py"
 
@@ -49,12 +49,9 @@ def locale_page(browser, tmp_path):
         yield page
     finally:
         if context is not None:
-            context.close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            with closed_within("the browser context"):
+                context.close()
+        stop_process(proc)
         log.close()
 
 

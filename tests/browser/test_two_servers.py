@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.browser.conftest import AppServer, free_port, sign_in
+from tests.browser.conftest import AppServer, closed_within, free_port, sign_in
 from tests.browser.widgets import fill_valid_att1
 from tests.sheets.fake_sheets import FakeSheets, secrets_for_test_server
 
@@ -56,12 +56,18 @@ def test_a_row_submitted_on_one_server_shows_on_the_other(tmp_path, sheets, brow
     table = secrets_for_test_server(sheets, cache_seconds=CACHE_SECONDS)
     first = start_server(tmp_path, "a", table)
     second = None
+    contexts = []
+
+    def new_page():
+        contexts.append(browser.new_context(viewport={"width": 1400, "height": 1000}))
+        return contexts[-1].new_page()
+
     try:
-        a = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        a = new_page()
         a.set_default_timeout(60_000)
         sign_in(a, first.url, "provider_001")  # the first server seeds the demo data into the spreadsheet
         second = start_server(tmp_path, "b", table)
-        b = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        b = new_page()
         b.set_default_timeout(60_000)
         sign_in(b, second.url, "province")
         b.get_by_role("link", name="进度看板").click()
@@ -81,6 +87,9 @@ def test_a_row_submitted_on_one_server_shows_on_the_other(tmp_path, sheets, brow
             b.wait_for_timeout(250)
         assert metric(b, "已报") == before + 1
     finally:
+        for context in contexts:
+            with closed_within("a browser context"):
+                context.close()
         first.stop()
         if second:
             second.stop()
