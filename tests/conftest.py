@@ -15,7 +15,11 @@ SLOW = {  # files whose every test starts processes, kills them or writes tens o
     "sheets/test_sheets_load.py",
     "sheets/test_sheets_two_servers.py",
 }
-SLOW_TESTS = {"test_workbook_at_20000_rows_reflects_a_change"}
+SLOW_TESTS = {  # tests of large sizes in files that are otherwise quick
+    "test_workbook_at_20000_rows_reflects_a_change",
+    "test_twenty_thousand_rows_have_distinct_names_vouchers_and_codes",  # tests/demo/test_seed.py
+    "test_demo_sized_views_are_written_at_start_and_rebuilt_within_the_request_limit",  # 2,000-row demo, ~12 MB of views
+}
 
 
 def pytest_collection_modifyitems(items):
