@@ -116,17 +116,21 @@ def table_text(rows: list[Mapping[str, str]]) -> str:
     return "\n".join(LIST_SEPARATOR.join(f"{k}：{v}" for k, v in row.items() if v) for row in rows)
 
 
-def change_text(changes: Mapping[str, tuple[Any, Any]], label: Callable[[str], str], *, created: bool = False) -> str:
-    """The 变更内容 of one audit entry: a creation as "新增记录（N 个字段）" (its values are the row
-    itself), a change as one "字段：旧 → 新" line per field; cut at ``MAX_CHANGE_CHARS`` with "…".
+def change_text(changes: Mapping[str, Any], label: Callable[[str], str], *, created: bool = False) -> str:
+    """The 变更内容 of one audit entry: a change as one "字段：旧 → 新" line per field of ``changes``
+    (key -> (old, new)), cut at ``MAX_CHANGE_CHARS`` with "…"; a creation as "新增记录（N 个字段）",
+    N the values given (its values are the row itself). For a creation ``changes`` may be the initial
+    values themselves (a store writing 100,000 entries need not pair each with None first).
 
     >>> change_text({"n": (1, 2), "_status": ("草稿", "已提交")}, {"n": "人数", "_status": "状态"}.get)
     '人数：1 → 2\\n状态：草稿 → 已提交'
-    >>> change_text({"a": (None, 1), "b": (None, "x")}, str, created=True), change_text({"r": ("旧", None)}, str)
-    ('新增记录（2 个字段）', 'r：旧 → （空）')
+    >>> change_text({"a": (None, 1), "b": (None, "x")}, str, created=True), change_text({"a": 1, "b": "x", "c": None}, str, created=True)
+    ('新增记录（2 个字段）', '新增记录（2 个字段）')
+    >>> change_text({"r": ("旧", None)}, str)
+    'r：旧 → （空）'
     """
     if created:
-        return f"新增记录（{len(changes)} 个字段）"
+        return f"新增记录（{sum(v is not None for v in changes.values())} 个字段）"
     out = "\n".join(f"{label(k) or k}：{text(old) or EMPTY} → {text(new) or EMPTY}" for k, (old, new) in changes.items())
     return out if len(out) <= MAX_CHANGE_CHARS else out[:MAX_CHANGE_CHARS] + "…"
 

@@ -177,7 +177,7 @@ def _write_audit_sheet(wb: Any, fmt: _Formats, audit: list[AuditRow], titles: di
 def describe_changes(a: AuditRow, labels: dict[str, str]) -> str:
     """The 变更内容 cell, as every place shows it (``lib.core.values.change_text``)."""
     labels = {**labels, "_status": STATUS_LABEL}
-    return change_text(a.entry().changes, lambda k: labels.get(k, k), created=a.created)
+    return change_text(a.changes, lambda k: labels.get(k, k), created=a.created)
 
 
 # --- installing and stamping -------------------------------------------------------------------
