@@ -91,7 +91,7 @@ def timed_appends(store: LocalStore, rows: list[dict], count: int, while_writing
     while len(samples) < count and time.monotonic() < deadline:
         if while_writing and not any(folder.glob(f"*{TEMP_SUFFIX}")):
             store.append(FORM_ID, rows[i % len(rows)], actor=ACTOR, status="已提交")  # keeps it busy
-            store._materialiser.nudge()
+            store.write_workbook_soon()
             time.sleep(0.002)
             i += 1
             continue

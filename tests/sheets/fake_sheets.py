@@ -87,6 +87,7 @@ class FakeSheets:
         self.largest_request = 0  # bytes of the largest data request body received
         self.books: dict[str, Spreadsheet] = {}
         self.counts: collections.Counter[str] = collections.Counter()
+        self.request_bytes: collections.Counter[str] = collections.Counter()  # endpoint -> body bytes served
         self.log: list[tuple[float, str, str]] = []  # (time, kind, endpoint) of every served data request
         self._faults: list[Fault] = []
         self._keys: dict[str, str] = {}  # service account email -> public key PEM
@@ -168,6 +169,7 @@ class FakeSheets:
     def reset_counts(self) -> None:
         with self._lock:
             self.counts.clear()
+            self.request_bytes.clear()
             self.log.clear()
             self.largest_request = 0
 
@@ -450,6 +452,7 @@ class _Handler(BaseHTTPRequestHandler):
                 answer = fake.dispatch(method, path, query, body)
                 fake.counts[kind] += 1
                 fake.counts[endpoint] += 1
+                fake.request_bytes[endpoint] += len(raw)
                 fake.log.append((time.monotonic(), kind, endpoint))
             if fault is not None:  # after_apply: the change is made, the answer never arrives
                 fake.counts[f"fault_{kind}"] += 1

@@ -35,6 +35,13 @@ def demo_log(tmp_path_factory) -> list[dict]:
     return read_local_log(data / "campaign.log.jsonl")
 
 
+def cut_by_budget(server) -> bool:
+    """The views took more bytes than one request may carry (the demo's are about 5.6 MB against a
+    4 MiB budget), so they went out as several requests."""
+    sent = server.request_bytes["values.batchUpdate"]
+    return sent > REQUEST_BUDGET_BYTES and server.counts["values.batchUpdate"] >= 2
+
+
 def view_rows(server, key: str) -> dict[str, int]:
     return {s.title: len(server.values(key, s.title)) for s in server.books[key].sheets if s.title != "Sheet1"}
 
@@ -59,7 +66,7 @@ def test_demo_sized_views_are_written_at_start_and_rebuilt_within_the_request_li
     assert max(records.values()) >= 2000 and expected["_audit"] > 5000
     assert {t: n for t, n in view_rows(server, sheet_key).items() if t != "_log"} == expected
     assert server.counts["too_large"] == 0 and 0 < server.largest_request <= REQUEST_BUDGET_BYTES
-    assert server.counts["values.batchUpdate"] >= 3  # about 12 MB: cut into several requests
+    assert cut_by_budget(server)
 
     server.reset_counts()
     for sheet in server.books[sheet_key].sheets:
@@ -67,7 +74,7 @@ def test_demo_sized_views_are_written_at_start_and_rebuilt_within_the_request_li
             sheet.cells = []
     store.rebuild_views()
     assert view_rows(server, sheet_key) == {**expected, "_log": len(demo_log)}
-    assert server.counts["too_large"] == 0 and server.counts["values.batchUpdate"] >= 3
+    assert server.counts["too_large"] == 0 and cut_by_budget(server)
 
 
 @pytest.mark.parametrize("status", [400, 413])

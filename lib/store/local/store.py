@@ -251,7 +251,7 @@ class LocalStore(Store):
             materialise(self)
             return True
         deadline = time.monotonic() + timeout
-        self._materialiser.nudge()
+        self.write_workbook_soon()
         while True:
             stamp = matching_stamp(self.workbook_path)
             if stamp and stamp["offset"] >= target:
@@ -260,6 +260,12 @@ class LocalStore(Store):
                 return False
             self._materialiser.ensure_running()
             time.sleep(0.05)
+
+    def write_workbook_soon(self) -> None:
+        """Ask the background writer to write the workbook now rather than after the debounce,
+        without waiting for it (nothing to do without one)."""
+        if self._materialiser is not None:
+            self._materialiser.nudge()
 
     def replay(self, apply: Callable[[dict[str, Any]], None], upto: int) -> None:
         """Call ``apply`` on every log entry in the first ``upto`` bytes, oldest first (each member

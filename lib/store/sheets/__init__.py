@@ -2,5 +2,7 @@
 ``_audit`` are views, and a durable local outbox holds what Google has not taken yet.
 
 ``store`` is the ``Store``; ``client`` the HTTP session and quota; ``log`` the ``_log`` rows;
-``view`` the readable sheets; ``outbox`` the local queue; ``sync`` and ``delivery`` the engine.
+``view`` the readable sheets; ``outbox`` the local queue; ``sync`` the engine (reads the log,
+writes the views) and ``delivery`` the writer thread it owns (sends new entries, through the
+engine's small ``Engine`` interface).
 """
