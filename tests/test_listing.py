@@ -27,6 +27,7 @@ def test_review_and_my_list_share_the_identifying_columns():
         assert list(mine)[: len(labels)] == labels == list(reviewer)[: len(labels)]
         assert [mine[k] for k in labels] == [reviewer[k] for k in labels] == [f"值{i}" for i in range(len(labels))]
         assert reviewer["填报单位"] == "云智科技" and "填报单位" not in mine
+        assert mine["更新时间"] == "2020-09-18 10:30:00"  # a datetime as everywhere: with seconds
 
 
 def test_export_has_every_field_typed_where_excel_can_use_it():

@@ -60,22 +60,26 @@ def is_missing(value: Any) -> bool:
 
 
 def number_text(value: int | float | Decimal, places: int | None = None) -> str:
-    """A number as text: with ``places`` decimals when given, else as short as it is exact to 15
-    significant digits (what a spreadsheet keeps), without float noise or an exponent below 10^15.
+    """A number as text: with ``places`` decimals when given, else to 15 significant digits (what a
+    spreadsheet keeps: no float noise), never with an exponent.
 
     >>> number_text(12.5, 2), number_text(3.0), number_text(0.1 + 0.2), number_text(1234567.5), number_text(7, 2)
     ('12.50', '3', '0.3', '1234567.5', '7.00')
+    >>> number_text(1e16), number_text(1e-7)
+    ('10000000000000000', '0.0000001')
     """
     if isinstance(value, int) and not isinstance(value, bool):
         return as_text(value) if places is None else f"{value:.{places}f}"
-    if not math.isfinite(value):
+    if not (value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)):
         return ""
     if places is not None:
         return f"{value:.{places}f}"
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
     as_float = float(value)
-    if as_float.is_integer() and abs(as_float) < 1e15:
+    if as_float.is_integer():
         return str(int(as_float))
-    return format(as_float, ".15g")
+    return format(Decimal(format(as_float, ".15g")), "f")  # 15 digits, never written with an exponent
 
 
 def text(value: Any, kind: str = "", places: int | None = None) -> str:
