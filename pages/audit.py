@@ -8,7 +8,7 @@ import streamlit as st
 from lib import audit
 from lib.core.errors import AppError
 from lib.office.excel import to_xlsx
-from lib.ui import context, identity
+from lib.ui import context, identity, locale
 
 catalog = context.catalog()
 store = context.store()
@@ -38,7 +38,7 @@ if start and not end:
 
 shown = audit.filter_audit(frame, audit.AuditFilter(account, form_id, row_id, tuple(actions), start, end))
 st.caption(f"共 {len(frame):,} 条，筛选后 {len(shown):,} 条（最新在前）")
-st.dataframe(shown, hide_index=True, height=360, width="stretch")
+locale.table(shown, "没有符合条件的记录。", hide_index=True, height=360, width="stretch")  # an event has no 版本: blank
 st.download_button("导出筛选结果为 Excel", data=lambda: to_xlsx({"审计日志": shown}, {"审计日志": audit.EXPORT_KINDS}),
                    file_name=f"审计日志_{dt.date.today()}.xlsx", mime=XLSX, icon="📥", on_click="ignore", key="audit:export")
 
@@ -50,6 +50,6 @@ history = audit.row_history(store, actor, form_id, row_id, labels)
 if history.empty:
     st.warning(f"「{labels.titles[form_id]}」中没有记录 {row_id.strip()} 的变更。")
     st.stop()
-st.dataframe(history, hide_index=True, width="stretch")
+locale.table(history, hide_index=True, width="stretch")
 st.download_button("导出该记录历史为 Excel", data=lambda: to_xlsx({"记录历史": history}, {"记录历史": audit.EXPORT_KINDS}),
                    file_name=f"记录历史_{row_id.strip()}.xlsx", mime=XLSX, icon="📥", on_click="ignore", key="audit:history_export")
