@@ -94,9 +94,9 @@ def sign_out() -> None:
     account = current_account()
     if token:
         context.sessions().revoke(token, now=_now())
+    _forget_session("您已退出登录。")  # before the audit entry: a store that is down must not keep a session open
     if account:
         context.store().log_event(account.actor(), "退出登录")
-    _forget_session("您已退出登录。")
 
 
 def _forget_session(notice: str) -> None:

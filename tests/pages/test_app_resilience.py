@@ -48,6 +48,7 @@ def test_a_store_that_cannot_be_opened_is_a_chinese_message_and_the_sidebar_stil
 
     at = next(b for b in at.sidebar.button if b.label == "退出登录").click().run()
     assert not at.exception and state.SESSION not in at.session_state
+    assert at.session_state[state.SIGN_IN_NOTICE] == "您已退出登录。"  # signed out at once, though the audit entry could not be written
 
     store_down()  # the spreadsheet is back: the next run opens the store, nothing to restart
     at = sign_in(AppTest.from_file(APP, default_timeout=60), actor).run()
