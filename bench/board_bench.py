@@ -25,6 +25,7 @@ from lib.campaign.board.preparation import prepare  # noqa: E402
 from lib.campaign.board.scope import Scope, scope_for  # noqa: E402
 from lib.campaign.register import store as reg  # noqa: E402
 from lib.campaign.schedule import FORM_IDS, Calendar  # noqa: E402
+from lib.core.records import Actor  # noqa: E402
 from lib.demo.register import PROVINCE, register_frames  # noqa: E402
 from lib.demo.seed import generate  # noqa: E402
 from lib.forms import load_catalog  # noqa: E402
@@ -107,9 +108,9 @@ def main() -> None:
 
         prep_ms, prepared = timed(lambda: prepare(frames, vouchers, projects, cal, AS_OF), name="prepare")
         all_ms, full = timed(lambda: figures.board(prepared, Scope()), name="province")
-        city_ms, _ = timed(lambda: figures.board(prepared, Scope("city", city="广州")), name="city")
+        city_ms, _ = timed(lambda: figures.board(prepared, scope_for(Actor("city_gz", "city", "广州市工业和信息化局", "广州"), catalog.forms())), name="city")
         provider = demo["att1"][0].actor
-        prov_ms, _ = timed(lambda: figures.board(prepared, scope_for(provider)), name="provider")
+        prov_ms, _ = timed(lambda: figures.board(prepared, scope_for(provider, catalog.forms())), name="provider")
         xlsx_ms, _ = timed(lambda: to_xlsx({"明细": full.units}), repeat=1, name="xlsx")
         print(f"{'':34s}{'wall':>9s}{'cpu':>9s}")
         for label, wall, key in (

@@ -1,7 +1,8 @@
 """Who may do what to which row: ``can`` decides, ``authorize`` enforces (and audits a refusal).
 
 Every read and write of form rows goes through these two (``lib.submissions``, ``lib.review``,
-``lib.audit``, ``lib.auth.scope``). Per form, the YAML says who fills it (``filled_by``) and who
+``lib.audit``, ``lib.auth.scope``); the progress board, which reads whole snapshots at once, applies
+the same rule through ``reach`` (``Reach.admits`` judges one row or a whole column alike). Per form, the YAML says who fills it (``filled_by``) and who
 reviews it (``reviewed_by``); a row's city is the value of the form's first field of type ``city``
 (附件1: the client firm's city, not the provider's), else the city of the account that filed it.
 
@@ -18,7 +19,7 @@ filer's own name, credit code or city) must hold the account's value. A row's fi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lib.core.records import Actor, Record
@@ -53,9 +54,17 @@ def row_city(form: FormSpec, row: Record | Mapping[str, Any]) -> str:
     """The city a row belongs to (see the module docstring)."""
     values = row.values if isinstance(row, Record) else row
     key = city_field(form)
-    if key and values.get(key):
-        return as_text(values[key])
-    return row.city if isinstance(row, Record) else ""
+    return place(values.get(key) if key else None, row.city if isinstance(row, Record) else "")
+
+
+def place(answer: Any, filer_city: str) -> str:
+    """The city of a row whose city field holds ``answer`` (None: the form has none, or it is blank)
+    and whose filer's account is in ``filer_city``: the answer when there is one, else the filer's city.
+
+    >>> place("佛山", "广州"), place(None, "广州"), place("", "广州")
+    ('佛山', '广州', '广州')
+    """
+    return as_text(answer) if answer else filer_city
 
 
 def comparable(value: Any) -> str:
@@ -108,19 +117,56 @@ def _values_in_scope(user: Actor, form: FormSpec, values: Mapping[str, Any]) -> 
     return not _other_city(user, form, values) and foreign_answer(form, user, values) is None
 
 
+@dataclass(frozen=True)
+class Reach:
+    """The part of the rows a role reaches, whatever the form: ``how`` is ``all``, ``city`` (rows placed
+    in ``city``), ``own`` (rows ``account`` filed, or filed for ``org``) or ``none``."""
+
+    how: str = "none"
+    city: str = ""
+    account: str = ""
+    org: str = ""
+
+    def admits(self, city, owner, org):
+        """Whether a row placed in ``city`` (``row_city``), filed by account ``owner`` for organisation
+        ``org`` lies in this reach. Written with ``==``, ``&`` and ``|`` only, so the one rule judges one
+        row (str values: a bool) or whole columns at once (pandas Series or numpy arrays: an array of
+        bool; ``all`` and ``none`` give a plain True / False for the caller to broadcast).
+
+        >>> Reach("own", account="p1", org="甲").admits("广州", "p2", "甲"), Reach("city", city="").admits("", "p1", "")
+        (True, False)
+        """
+        if self.how == "all":
+            return True
+        if self.how == "city":
+            return (city == self.city) & (self.city != "")
+        if self.how == "own":
+            return (owner == self.account) | ((org == self.org) & (self.org != ""))
+        return False
+
+
+def reach(user: Actor) -> Reach:
+    """The rows ``user``'s role reaches (see the module docstring); what it may do to them is ``can``'s.
+
+    >>> reach(Actor("city_gz", "city", "广州市工业和信息化局", "广州"))
+    Reach(how='city', city='广州', account='', org='')
+    """
+    if user.role in SEE_ALL:
+        return Reach("all")
+    if user.role == "city":
+        return Reach("city", city=user.city)
+    if user.role in ORG_ROLES:
+        return Reach("own", account=user.account, org=user.org)
+    return Reach()
+
+
 def _own(user: Actor, row: Record) -> bool:
-    return row.owner == user.account or (bool(user.org) and row.org == user.org)
+    return bool(Reach("own", account=user.account, org=user.org).admits("", row.owner, row.org))
 
 
 def _in_scope(user: Actor, form: FormSpec, row: Record) -> bool:
     """Whether the row lies inside the user's part of the data (ignoring what the user may do)."""
-    if user.role in SEE_ALL:
-        return True
-    if user.role == "city":
-        return bool(user.city) and row_city(form, row) == user.city
-    if user.role in ORG_ROLES:
-        return _own(user, row)
-    return False
+    return bool(reach(user).admits(row_city(form, row), row.owner, row.org))
 
 
 def _reads_form(user: Actor, form: FormSpec) -> bool:

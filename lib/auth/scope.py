@@ -10,7 +10,7 @@ from lib.core.records import Actor, Record
 from lib.forms import FormSpec
 from lib.store.base import Store
 
-from .policy import EDIT, READ, REVIEW, SEE_ALL, authorize, can
+from .policy import EDIT, READ, REVIEW, authorize, can
 
 
 def _rows(store: Store, user: Actor, form: FormSpec, action: str) -> list[Record]:
@@ -39,17 +39,3 @@ def get_record(store: Store, user: Actor, form: FormSpec, row_id: str, action: s
     authorize(store, user, action, form, record)
     return record
 
-
-def board_scope(store: Store, user: Actor):
-    """The progress board's scope for ``user``: the same partition of rows as ``can(READ)``.
-
-    Roles the policy does not know see nothing: Forbidden (audited).
-    """
-    from lib.campaign.board import scope as pg  # late: the board imports lib.submissions, which imports us
-
-    if user.role in SEE_ALL:
-        return pg.Scope("all")
-    if user.role in ("city", "provider", "lead_unit"):
-        return pg.scope_for(user)
-    authorize(store, user, READ)  # always refused: a role with no scope
-    raise AssertionError("unreachable")

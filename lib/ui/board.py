@@ -9,16 +9,14 @@ data change too. A row written anywhere shows within SNAPSHOT_TTL + REFRESH_SECO
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from lib.auth.scope import board_scope
 from lib.campaign.board import figures
 from lib.campaign.board.preparation import Prepared, change_counter, prepare
-from lib.campaign.board.scope import Scope
+from lib.campaign.board.scope import Scope, board_scope
 from lib.campaign.board.units import LATE_FILED, MISSING, ON_TIME, OVERDUE, RETURNED_STATE
 from lib.campaign.register import reconcile as rc
 from lib.campaign.register import store as reg
@@ -27,6 +25,7 @@ from lib.core.records import Actor
 from lib.office.excel import to_xlsx
 from lib.ui import context, locale
 from lib.ui.contacts import contacts_box
+from lib.ui.rows import xlsx_download
 
 REFRESH_SECONDS = 5
 SNAPSHOT_TTL = 2
@@ -87,7 +86,7 @@ def current_board(actor: Actor, as_of: dt.date) -> figures.Board:
     cal = calendar()
     key = _calendar_key(cal)
     prepared = _prepared(counter, as_of, key, frames, vouchers, projects, cal)
-    return _scoped(counter, as_of, key, board_scope(context.store(), actor), prepared)
+    return _scoped(counter, as_of, key, board_scope(context.store(), actor, context.catalog().forms()), prepared)
 
 
 def current_register() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -111,14 +110,6 @@ def as_of_input() -> dt.date:
 # --- building blocks ---------------------------------------------------------------------------
 
 
-def export_button(label: str, frames: Callable[[], dict[str, pd.DataFrame]], file_name: str, key: str) -> None:
-    """An Excel download; the workbook is built only when clicked (deferred data)."""
-    st.download_button(
-        label, data=lambda: to_xlsx(frames()), file_name=file_name, key=key, icon="📥", on_click="ignore",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-
-
 def drill(frame: pd.DataFrame, columns: list[str], key: str, file_name: str, label: str = "明细") -> pd.DataFrame:
     """Selectboxes (one per column) that narrow ``frame``; the narrowed rows, with an Excel export."""
     picks = {}
@@ -132,7 +123,7 @@ def drill(frame: pd.DataFrame, columns: list[str], key: str, file_name: str, lab
     more = f"（显示前 {SHOWN_ROWS:,} 行；全部行请导出为 Excel）" if len(rows) > SHOWN_ROWS else ""
     st.caption(f"{label}：{len(rows):,} 行" + "".join(f"　{k}={v}" for k, v in picks.items() if v != figures.ALL) + more)
     locale.table(rows.head(SHOWN_ROWS), hide_index=True, height=min(TABLE_HEIGHT, 38 + 35 * len(rows)), width="stretch")
-    export_button("导出为 Excel", lambda: {label: rows}, file_name, key=f"{key}:export")
+    xlsx_download("导出为 Excel", lambda: to_xlsx({label: rows}), file_name=file_name, key=f"{key}:export")
     return rows
 
 
@@ -175,7 +166,7 @@ WHOSE = {"all": "全省", "city": "本市", "provider": "本单位", "lead_unit"
 def tabs_for(scope: Scope) -> tuple[str, ...]:
     """The tabs a viewer of ``scope`` sees: all of them for the province and a city.
 
-    >>> tabs_for(Scope("lead_unit", org="某公司"))
+    >>> tabs_for(Scope("lead_unit"))
     ('进度', '逾期清单', '资金支出', '时间轴')
     """
     return OWN_TABS.get(scope.kind, TABS)
@@ -263,7 +254,8 @@ def conflicts(board: figures.Board) -> None:
     st.caption("以下记录所填服务券编号在台账中属于另一家服务商。该记录不计入台账所列服务商的进度，"
                "填报单位也看不到台账信息。请核实后通知填报单位更正服务券编号，或更正台账。")
     locale.table(rows[CONFLICT_COLUMNS], hide_index=True, width="stretch")
-    export_button("导出待核定清单", lambda: {"待核定": rows[CONFLICT_COLUMNS]}, "服务券归属待核定.xlsx", key="board:conflicts:export")
+    xlsx_download("导出待核定清单", lambda: to_xlsx({"待核定": rows[CONFLICT_COLUMNS]}), file_name="服务券归属待核定.xlsx",
+                  key="board:conflicts:export")
 
 
 def reconcile_tab(board: figures.Board, cal: Calendar) -> None:

@@ -1,11 +1,11 @@
-"""Widgets every list of rows uses (我的填报, 审核): search, the table, the picker, the Excel export.
+"""Widgets every list of rows uses (我的填报, 审核, the boards): search, the table, the picker, the Excel export.
 
 What the columns are and how a row is found is ``lib.listing``; this only draws it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import streamlit as st
 
@@ -43,5 +43,11 @@ def pick(form: FormSpec, records: list[Record], *, label: str, key: str, filer: 
 
 def export_button(form: FormSpec, records: list[Record], reasons: Mapping[str, str] | None, *, label: str, file_name: str, key: str) -> None:
     """An Excel download of ``records`` (every field), built only when clicked."""
-    st.download_button(label, data=lambda: listing.export_workbook(form, records, reasons), file_name=file_name,
-                       mime=XLSX_MIME, key=key, icon="📥", on_click="ignore", disabled=not records)
+    xlsx_download(label, lambda: listing.export_workbook(form, records, reasons), file_name=file_name, key=key, disabled=not records)
+
+
+def xlsx_download(label: str, workbook: Callable[[], bytes], *, file_name: str, key: str, disabled: bool = False) -> None:
+    """The one Excel download button: ``workbook`` builds the file's bytes only when clicked (deferred
+    data), and the click does not rerun the page."""
+    st.download_button(label, data=workbook, file_name=file_name, mime=XLSX_MIME, key=key, icon="📥", on_click="ignore",
+                       disabled=disabled)

@@ -11,7 +11,8 @@ from lib.auth import Forbidden
 from lib.auth import admin as admin_ops
 from lib.auth.accounts import Account
 from lib.auth.policy import CREATE, EDIT, READ, REVIEW, can, comparable, page_keys, row_city
-from lib.auth.scope import board_scope, editable_records, get_record, visible_records
+from lib.auth.scope import editable_records, get_record, visible_records
+from lib.campaign.board.scope import board_scope
 
 from .conftest import ADMIN, FS, GZ, INSPECTOR, PROVINCE, denials
 
@@ -138,7 +139,7 @@ def _cases():
         submissions.submit(s, c.form("att3"), {}, a, cities=tuple(c.campaign.cities))
 
     def unknown_role_board(s, c, a, x):
-        board_scope(s, a)
+        board_scope(s, a, c.forms())
 
     def imports_the_register(s, c, a, x):
         from lib.campaign.register.store import VOUCHERS, import_register, parse_register
@@ -281,9 +282,10 @@ def test_navigation_differs_by_role(catalog, actors):
 
 
 def test_board_scope_matches_the_read_scope(store, catalog, actors):
-    assert board_scope(store, GZ).city == "广州"
-    assert board_scope(store, actors["provider"]).org
-    assert board_scope(store, PROVINCE).kind == "all"
+    forms = catalog.forms()
+    assert board_scope(store, GZ, forms).city == "广州"
+    assert board_scope(store, actors["provider"], forms).org
+    assert board_scope(store, PROVINCE, forms).kind == "all"
 
 
 # --- comparing answers ----------------------------------------------------------------------------

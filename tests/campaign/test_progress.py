@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 
@@ -13,11 +14,18 @@ from lib.campaign.board.preparation import change_counter, prepare
 from lib.campaign.board.scope import Scope, scope_for
 from lib.campaign.board.units import LATE_FILED, ON_TIME, OVERDUE, RETURNED_STATE
 from lib.core.records import Actor
+from lib.forms import load_catalog
 
 from .conftest import att1, frame, row, voucher
 
+#: The shipped forms: who reads which form is theirs (filled_by, reviewed_by, city field), as in the app.
+FORMS = load_catalog(Path(__file__).resolve().parents[2] / "forms").forms()
 AFTER = dt.date(2020, 9, 25)  # a week after the 附件1/附件2 deadline
 BEFORE = dt.date(2020, 9, 15)
+
+
+def viewer(actor: Actor) -> Scope:
+    return scope_for(actor, FORMS)
 
 
 def progress_of(board, city, form="附件1") -> dict:
@@ -100,9 +108,9 @@ def test_returned_then_resubmitted_counts_as_reported_on_time(calendar):
 
 
 def test_scopes(calendar):
-    city = sample(calendar, scope=scope_for(Actor("city_fs", "city", "佛山市工业和信息化局", "佛山")))
+    city = sample(calendar, scope=viewer(Actor("city_fs", "city", "佛山市工业和信息化局", "佛山")))
     assert set(city.progress["地市"]) == {"佛山"} and set(city.units["地市"]) == {"佛山"}
-    mine = sample(calendar, scope=scope_for(Actor("p2", "provider", "服务商乙", "广州")))
+    mine = sample(calendar, scope=viewer(Actor("p2", "provider", "服务商乙", "广州")))
     assert set(mine.units["单位"]) == {"服务商乙"} and set(mine.progress["表单"]) == {"附件1"}
     assert set(mine.issues["服务商"]) == {"服务商乙"}
     assert mine.providers["服务商"].tolist() == ["服务商乙"]
@@ -138,7 +146,7 @@ def test_att2_matched_by_code_when_the_name_differs_and_exempt_reports_count(cal
     assert progress_of(board, "广州", "附件2")["逾期未报"] == 1
     bins = board.spending_bins.set_index("支出区间")["报告数"]
     assert bins["40–60%"] == 1 and bins[EXEMPT] == 1
-    lead = figures.board(prepare({"att2": reports}, None, projects, calendar, AFTER), scope_for(Actor("l1", "lead_unit", "牵头甲")))
+    lead = figures.board(prepare({"att2": reports}, None, projects, calendar, AFTER), viewer(Actor("l1", "lead_unit", "牵头甲")))
     assert lead.spending["牵头单位"].tolist() == ["牵头甲"]
 
 
@@ -170,7 +178,7 @@ def test_state_counts_for_the_chart(calendar):
 
 def test_totals_add_up_and_say_what_is_off_register(calendar):
     # 服务商乙 reported V-000099, which no register lists: counted as reported, not as due
-    mine = sample(calendar, scope=scope_for(Actor("p2", "provider", "服务商乙", "广州"))).totals
+    mine = sample(calendar, scope=viewer(Actor("p2", "provider", "服务商乙", "广州"))).totals
     assert (mine["应报"], mine["已报"], mine["未报"], mine["台账外"]) == (2, 1, 2, 1)
     assert mine["应报"] == mine["已报"] - mine["台账外"] + mine["未报"]
 
@@ -179,8 +187,8 @@ def test_rows_created_after_the_clock_are_counted_per_viewer(calendar):
     board = prepare({"att1": frame(att1("V-000001", created="2020-09-20"), att1("V-000002", provider="服务商乙", created="2020-09-21"))},
                        pd.DataFrame([voucher("V-000001")]), None, calendar, BEFORE)
     assert figures.board(board).totals["截至日期后创建"] == 2
-    assert figures.board(board, scope_for(Actor("p2", "provider", "服务商乙", "广州"))).totals["截至日期后创建"] == 1
-    assert figures.board(board, scope_for(Actor("city_fs", "city", "佛山市工业和信息化局", "佛山"))).totals["截至日期后创建"] == 0
+    assert figures.board(board, viewer(Actor("p2", "provider", "服务商乙", "广州"))).totals["截至日期后创建"] == 1
+    assert figures.board(board, viewer(Actor("city_fs", "city", "佛山市工业和信息化局", "佛山"))).totals["截至日期后创建"] == 0
 
 
 def _strings(board) -> str:
@@ -197,7 +205,7 @@ def test_a_voucher_the_register_gives_another_provider_stays_with_that_provider(
         "client_name": "乙填写的企业"}
     draft = att1("V-000001", provider="服务商乙", status="草稿", created="2020-09-12") | {"client_name": "乙的草稿企业"}
     both = frame(*jia_only.to_dict("records"), intruder, draft)
-    jia, yi = scope_for(Actor("p1", "provider", "服务商甲", "广州")), scope_for(Actor("p2", "provider", "服务商乙", "佛山"))
+    jia, yi = viewer(Actor("p1", "provider", "服务商甲", "广州")), viewer(Actor("p2", "provider", "服务商乙", "佛山"))
 
     def boards(rows, scope):
         return compute_board({"att1": rows}, register, None, calendar, AFTER, scope)
@@ -220,7 +228,7 @@ def test_a_voucher_the_register_gives_another_provider_stays_with_that_provider(
     assert theirs.issues["问题类型"].tolist() == ["服务券属其他服务商"]
 
     # the city of 乙's filing (佛山) is not told the facts of 甲's 广州 entry either
-    city = boards(both, Scope("city", city="佛山"))
+    city = boards(both, viewer(Actor("city_fs", "city", "佛山市工业和信息化局", "佛山")))
     assert city.issues["问题类型"].tolist() == ["服务券属其他服务商"] and "F-JIA" not in _strings(city)
 
     # the province sees the conflict with both sides

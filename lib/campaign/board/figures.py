@@ -11,7 +11,7 @@ import pandas as pd
 from lib.campaign.board.detail_tables import CONCLUSIONS, EXEMPT, NO_RATIO, SPENDING_LABELS, USAGE_STATES
 from lib.campaign.board.late_list import late_list
 from lib.campaign.board.preparation import Prepared, prepare
-from lib.campaign.board.scope import Scope, scope_issues, scope_rows, scope_units
+from lib.campaign.board.scope import Scope, later_count, readable_ids, scope_issues, scope_rows, scope_units
 from lib.campaign.board.tally import breakdown, group_sums, state_flags
 from lib.campaign.board.units import (
     DUPLICATE,
@@ -117,17 +117,16 @@ def _by_unit(units: pd.DataFrame, form_id: str) -> pd.DataFrame:
 def board(prepared: Prepared, scope: Scope = EVERYTHING) -> Board:
     """Step 2: every figure for one viewer's scope."""
     cal, as_of = prepared.calendar, prepared.as_of
-    units = scope_units(prepared.units, scope)
+    ids = readable_ids(prepared.readers, scope)
+    units = scope_units(prepared.units, scope, ids)
     cities = (scope.city,) if scope.kind == "city" else cal.cities
     if scope.kind in ("provider", "lead_unit"):
         cities = tuple(c for c in cal.cities if c in set(units["city"]))
     progress = _progress(units, cal, as_of, cities)
-    if scope.kind == "provider":
-        progress = progress[progress["表单"] == cal.title("att1")]
-    elif scope.kind == "lead_unit":
-        progress = progress[progress["表单"] == cal.title("att2")]
+    if scope.forms is not None:
+        progress = progress[progress["表单"].isin([cal.title(f) for f in scope.forms])]
 
-    issues = scope_issues(prepared.issues, scope)
+    issues = scope_issues(prepared.issues, scope, "att1", ids.get("att1", set()))
     providers = _by_unit(units, "att1").rename(columns={"单位": "服务商"})
     by_provider = summarize(issues, "服务商")
     providers = providers.merge(by_provider.drop(columns=["合计"]), on="服务商", how="left")
@@ -136,9 +135,8 @@ def board(prepared: Prepared, scope: Scope = EVERYTHING) -> Board:
             providers[col] = providers[col].fillna(0).astype(int)
     providers = providers.sort_values(["未报送", "服务商"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
-    att1 = scope_rows(prepared.att1, scope, "服务商")
-    att2 = scope_rows(prepared.att2, scope, "牵头单位" if scope.kind == "lead_unit" else None)
-    att3 = scope_rows(prepared.att3, scope, None)
+    att1, att2, att3 = (scope_rows(rows, ids.get(f, set())) for f, rows in
+                        (("att1", prepared.att1), ("att2", prepared.att2), ("att3", prepared.att3)))
     firsts1 = att1[att1["首次报送"].astype(bool)]
     firsts3 = att3[att3["首次报送"].astype(bool)]
     phases, current = phase_table(cal, as_of)
@@ -152,7 +150,7 @@ def board(prepared: Prepared, scope: Scope = EVERYTHING) -> Board:
         "应报": int(progress["应报"].sum()), "已报": int(progress["已报"].sum()), "未报": int(progress["未报"].sum()),
         "逾期未报": int(progress["逾期未报"].sum()), "退回修改": int(progress["退回修改"].sum()),
         "核对问题": int(len(issues)), "台账外": int(progress["台账外"].sum()),
-        "截至日期后创建": 0 if prepared.later is None else len(scope_units(prepared.later, scope)),
+        "截至日期后创建": later_count(prepared.later, scope),
     }
     return Board(
         scope=scope,

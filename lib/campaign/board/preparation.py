@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from lib.auth.policy import place
 from lib.campaign.board.detail_tables import ATT1_COLUMNS, att1_rows, att2_rows, att3_rows
 from lib.campaign.board.units import REPORTED_STATUSES, build_units, column, filed_frame, is_datetime
 from lib.campaign.register.reconcile import (
@@ -38,7 +39,8 @@ class Prepared:
     att2: pd.DataFrame
     att3: pd.DataFrame
     issues: pd.DataFrame  # reconcile() output
-    later: pd.DataFrame | None = None  # rows created after as_of (not counted): form, city, unit, owner
+    readers: pd.DataFrame  # who may read each counted row (see ``readers``)
+    later: pd.DataFrame | None = None  # the same for the rows created after as_of (not counted)
 
 
 def change_counter(frames: dict[str, pd.DataFrame]) -> tuple:
@@ -79,7 +81,8 @@ def prepare(
     projects = projects if projects is not None and len(projects) else _empty_register(
         ["project_name", "lead_unit_name", "lead_unit_credit_code", "city"])
     (a1, l1), (a2, l2), (a3, l3) = (_counted(frames.get(f), as_of) for f in ("att1", "att2", "att3"))
-    later = _later({"att1": l1, "att2": l2, "att3": l3}, calendar.city_fields)
+    rows = readers({"att1": a1, "att2": a2, "att3": a3}, calendar.city_fields)
+    later = readers({"att1": l1, "att2": l2, "att3": l3}, calendar.city_fields)
 
     reg = register_frame(vouchers)
     reg_voucher, reg_code = reg["voucher"], reg["r_code"]
@@ -137,21 +140,26 @@ def prepare(
     firsts = rep.loc[~rep["duplicate"], "row_id"]
     rep1 = _rows_at(a1, rep.index, ATT1_COLUMNS)
     return Prepared(calendar, as_of, units, att1_rows(rep1, rep["provider"], member(rep1["_id"], firsts)),
-                    att2_rows(rep2), att3_rows(rep3, first_rep3), issues, later=later)
+                    att2_rows(rep2), att3_rows(rep3, first_rep3), issues, readers=rows, later=later)
 
 
-def _later(rows: dict[str, pd.DataFrame | None], city_fields: dict[str, str]) -> pd.DataFrame:
-    """Whom the rows created after the clock belong to (form, city, unit, owner), so that each
-    viewer is told about its own uncounted rows only."""
+def readers(rows: dict[str, pd.DataFrame | None], city_fields: dict[str, str]) -> pd.DataFrame:
+    """What decides who may read each row (``lib.auth.policy``): form, row_id, its city (``place``: the
+    form's city field, else the filer's city), owner and org, as stored; the board's scope
+    (``lib.campaign.board.scope``) applies the policy's reach to these."""
     parts = []
     for form_id, frame in rows.items():
         if frame is None or frame.empty:
             continue
-        city = column(frame, city_fields.get(form_id, "_city"))
-        parts.append(pd.DataFrame({"form": form_id, "city": city.where(city.notna(), column(frame, "_city", "")).values,
-                                   "unit": normalize_name(column(frame, "_org", "")).values,
-                                   "owner": column(frame, "_owner", "").values}))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["form", "city", "unit", "owner"])
+        answers = column(frame, city_fields[form_id]) if form_id in city_fields else pd.Series(None, index=frame.index, dtype=object)
+        answers = answers.astype(object).where(answers.notna(), None)
+        filer = column(frame, "_city", "").astype(object).where(column(frame, "_city", "").notna(), "")
+        parts.append(pd.DataFrame({"form": form_id, "row_id": frame["_id"].values,
+                                   "city": [place(a, c) for a, c in zip(answers.tolist(), filer.tolist(), strict=True)],
+                                   "owner": column(frame, "_owner", "").values, "org": column(frame, "_org", "").values}))
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in ("form", "row_id", "city", "owner", "org")})
+    return pd.concat(parts, ignore_index=True)
 
 
 def _rows_at(frame: pd.DataFrame, labels: pd.Index, columns: tuple[str, ...]) -> pd.DataFrame:

@@ -1,76 +1,154 @@
-"""What a viewer of the progress board may see, and the narrowing of the board's frames to it."""
+"""What a viewer of the board may read, derived from ``lib.auth.policy``, and the board's frames narrowed to it.
+
+There is one rule for who reads which row: ``can(user, READ, form, row)``. The board applies it to
+whole snapshots at once through the policy's own pieces: the forms a viewer reads are those
+``can(user, READ, form)`` allows, and a row is readable when ``reach(user).admits(its city, its
+owner, its organisation)`` — the very predicate ``can`` calls for one row — with the row's city
+placed by ``policy.place`` (``preparation.readers`` keeps these keys for every row, once per data
+change). So:
+
+* a detail-table row, and any row id a unit or an issue names, is shown only when readable;
+* a unit or an issue stands for a register entry as well as, or instead of, a row: it is shown when
+  the same reach admits the entry's city and organisation (the register names organisations as the
+  province typed them, so an organisation is compared as ``normalize_name_text`` writes it), and a
+  row it names that the viewer may not read is not named (记录编号, 填报账号, 记录状态 blank);
+* a unit that is only a row (a filing off the register, a repeat, a draft) needs both.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 
-from lib.campaign.register.reconcile import REGISTER_FACTS, normalize_name_text
+from lib.auth.policy import READ, Reach, authorize, can, reach
+from lib.campaign.board.units import ENTRY_STATES
+from lib.campaign.register.reconcile import AMOUNT, CITY, FIRM, NOT_REPORTED, REGISTER_FACTS, member, normalize_name_text
 from lib.core.records import Actor
+from lib.forms import FormSpec
+from lib.store.base import Store
+
+#: The issues about a register entry a matched filing disagrees with (the others are about a filing).
+ENTRY_ISSUES = (NOT_REPORTED, AMOUNT, CITY, FIRM)
+#: The columns that name a row and its filer, blanked where the viewer may not read the row.
+ROW_LINK = {"units": ("row_id", "owner", "status"), "issues": ("记录编号", "填报账号")}
 
 
 @dataclass(frozen=True)
 class Scope:
-    """What a viewer may see: everything, one city, or one organisation's own rows."""
+    """What a viewer may read (the forms, the reach of ``lib.auth.policy``) and how the board arranges
+    it (``kind``: all / city / provider / lead_unit)."""
 
-    kind: str = "all"  # all / city / provider / lead_unit
-    city: str = ""
-    org: str = ""
-    account: str = ""
+    kind: str = "all"
+    reach: Reach = field(default_factory=lambda: Reach("all"))
+    forms: tuple[str, ...] | None = None  # the form ids it reads; None: every form
+
+    @property
+    def city(self) -> str:
+        return self.reach.city
+
+    @property
+    def org(self) -> str:
+        """The viewer's organisation as the board compares and shows names."""
+        return normalize_name_text(self.reach.org)
 
     @property
     def label(self) -> str:
-        return {"all": "全省", "city": f"{self.city}市", "provider": self.org, "lead_unit": self.org}.get(self.kind, "")
+        return {"all": "全省", "city": f"{self.city}市"}.get(self.kind, self.org)
+
+    def reads(self, form_id: str) -> bool:
+        return self.forms is None or form_id in self.forms
+
+    @property
+    def entries(self) -> Reach:
+        """The reach applied to register entries: the organisation as the register's names are compared."""
+        return replace(self.reach, org=self.org) if self.reach.how == "own" else self.reach
 
 
-def scope_for(actor: Actor) -> Scope:
-    """The board scope of an actor: province (and admin, inspector) see all; a city its own city;
-    a provider or lead unit its own organisation.
+def scope_for(actor: Actor, forms: Iterable[FormSpec]) -> Scope:
+    """The board scope of ``actor`` among ``forms`` (the catalog's): what ``lib.auth.policy`` lets it read.
 
-    >>> scope_for(Actor("city_广州", "city", "广州市工业和信息化局", "广州")).kind
+    >>> from lib.forms import load_catalog
+    >>> scope_for(Actor("city_广州", "city", "广州市工业和信息化局", "广州"), load_catalog("forms").forms()).kind
     'city'
     """
-    if actor.role == "city":
-        return Scope("city", city=actor.city)
-    if actor.role in ("provider", "lead_unit"):
-        return Scope(actor.role, org=normalize_name_text(actor.org), account=actor.account)
-    return Scope("all")
+    r = reach(actor)
+    return Scope("all" if r.how == "all" else actor.role, r, tuple(f.id for f in forms if can(actor, READ, f)))
 
 
-def scope_units(units: pd.DataFrame, scope: Scope) -> pd.DataFrame:
-    """The units (english columns) ``scope`` may see."""
-    if scope.kind == "city":
-        return units[units["city"] == scope.city]
-    if scope.kind in ("provider", "lead_unit"):
-        form = "att1" if scope.kind == "provider" else "att2"
-        return units[(units["form"] == form) & ((units["unit"] == scope.org) | (units["owner"] == scope.account))]
-    return units
+def board_scope(store: Store, actor: Actor, forms: Iterable[FormSpec]) -> Scope:
+    """``scope_for``, refused for a role the policy gives no rows: Forbidden (audited, 拒绝访问)."""
+    scope = scope_for(actor, forms)
+    if scope.reach.how == "none":
+        authorize(store, actor, READ)  # always refused: a role with no reach
+        raise AssertionError("unreachable")
+    return scope
 
 
-def scope_rows(rows: pd.DataFrame, scope: Scope, org_col: str | None) -> pd.DataFrame:
-    """The detail rows (Chinese columns) ``scope`` may see; ``org_col`` names the organisation a
-    provider or lead unit is matched on (None: such viewers see none of them)."""
-    if scope.kind == "city":
-        return rows[rows["地市"] == scope.city]
-    if scope.kind in ("provider", "lead_unit"):
-        if org_col is None or org_col not in rows:
-            return rows.iloc[0:0]
-        return rows[(rows[org_col] == scope.org) | (rows["填报账号"] == scope.account)]
-    return rows
+def _admitted(r: Reach, city: pd.Series, owner: pd.Series, org: pd.Series) -> np.ndarray:
+    """``r.admits`` over columns, as one bool per row (``all`` / ``none`` answer with one bool)."""
+    got = r.admits(city.to_numpy(dtype=object), owner.to_numpy(dtype=object), org.to_numpy(dtype=object))
+    return np.broadcast_to(np.asarray(got, dtype=bool), (len(city),))
 
 
-def scope_issues(issues: pd.DataFrame, scope: Scope) -> pd.DataFrame:
-    """The reconciliation issues ``scope`` may see: a lead unit sees none (they concern 附件1).
-    A provider does not see the register's facts of an entry the register gives another provider,
-    nor a city those of an entry in another city (a filing of a voucher listed elsewhere)."""
-    if scope.kind == "city":
-        return _without_facts(issues[issues["地市"] == scope.city], "台账地市", scope.city)
-    if scope.kind == "provider":
-        return _without_facts(issues[(issues["服务商"] == scope.org) | (issues["填报账号"] == scope.account)], "台账服务商", scope.org)
-    if scope.kind == "lead_unit":
+def readable_ids(readers: pd.DataFrame, scope: Scope) -> dict[str, set]:
+    """Per form id, the ids of the rows ``scope`` may read; ``readers``: form, row_id, city, owner, org
+    of each row (``preparation.readers``)."""
+    ok = _admitted(scope.reach, readers["city"], readers["owner"], readers["org"])
+    ok = ok & readers["form"].map(scope.reads).to_numpy(dtype=bool)
+    picked = readers[ok]
+    return {form: set(ids) for form, ids in picked.groupby("form", sort=False)["row_id"]}
+
+
+def _unlinked(frame: pd.DataFrame, linked: pd.Series, columns: tuple[str, ...]) -> pd.DataFrame:
+    """``frame`` with ``columns`` blank where ``linked`` is False (a row the viewer may not read)."""
+    if linked.all():
+        return frame
+    frame = frame.copy()
+    frame.loc[~linked.to_numpy(dtype=bool), list(columns)] = ""
+    return frame
+
+
+def scope_units(units: pd.DataFrame, scope: Scope, ids: dict[str, set]) -> pd.DataFrame:
+    """The units (english columns) ``scope`` may see (see the module docstring)."""
+    placed = _admitted(scope.entries, units["city"], units["owner"], units["unit"])
+    placed = placed & units["form"].map(scope.reads).to_numpy(dtype=bool)
+    readable = np.fromiter(((r in ids.get(f, ())) for f, r in zip(units["form"], units["row_id"], strict=True)),
+                           dtype=bool, count=len(units))
+    entry = (units["in_register"].astype(bool) & units["state"].isin(ENTRY_STATES)).to_numpy(dtype=bool)
+    shown = units[placed & (entry | readable)]
+    return _unlinked(shown, pd.Series(readable[placed & (entry | readable)], index=shown.index), ROW_LINK["units"])
+
+
+def scope_rows(rows: pd.DataFrame, ids: set) -> pd.DataFrame:
+    """The detail rows (Chinese columns, one form's) whose 记录编号 is one of ``ids`` (the readable ones)."""
+    return rows[member(rows["记录编号"], ids)] if len(rows) else rows
+
+
+def scope_issues(issues: pd.DataFrame, scope: Scope, form_id: str, ids: set) -> pd.DataFrame:
+    """The reconciliation issues (of ``form_id``'s filings) ``scope`` may see. A provider does not see
+    the register's facts of an entry the register gives another provider, nor a city those of an
+    entry in another city (a filing of a voucher listed elsewhere)."""
+    if not scope.reads(form_id):
         return issues.iloc[0:0]
-    return issues
+    if scope.reach.how == "all":
+        return issues
+    placed = _admitted(scope.entries, issues["地市"], issues["填报账号"], issues["服务商"])
+    readable = member(issues["记录编号"], ids).to_numpy(dtype=bool)
+    keep = placed & (readable | issues["问题类型"].isin(ENTRY_ISSUES).to_numpy(dtype=bool))
+    shown = _unlinked(issues[keep], pd.Series(readable[keep], index=issues.index[keep]), ROW_LINK["issues"])
+    if scope.kind == "city":
+        return _without_facts(shown, "台账地市", scope.city)
+    return _without_facts(shown, "台账服务商", scope.org)
+
+
+def later_count(later: pd.DataFrame | None, scope: Scope) -> int:
+    """How many of the rows created after the clock (``later``: their readers keys) ``scope`` may read."""
+    if later is None or later.empty:
+        return 0
+    return sum(len(v) for v in readable_ids(later, scope).values())
 
 
 def _without_facts(issues: pd.DataFrame, column: str, own: str) -> pd.DataFrame:
@@ -81,3 +159,4 @@ def _without_facts(issues: pd.DataFrame, column: str, own: str) -> pd.DataFrame:
     issues = issues.copy()
     issues.loc[others, REGISTER_FACTS] = None
     return issues
+

@@ -27,6 +27,8 @@ OVERDUE = "逾期未报"
 DUPLICATE = "重复报送"
 STATES = (ON_TIME, LATE_FILED, RETURNED_STATE, MISSING, OVERDUE, DUPLICATE, DRAFT, WITHDRAWN)
 REPORTED_STATES = (ON_TIME, LATE_FILED, RETURNED_STATE)
+#: The states of a unit that stands for a register entry (with its first filing, if any); the others stand for a row.
+ENTRY_STATES = (*REPORTED_STATES, MISSING, OVERDUE)
 
 #: The dtype pandas gives a column of text made from one string (a state column).
 _TEXT = pd.Series([ON_TIME]).dtype
