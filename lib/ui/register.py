@@ -17,7 +17,9 @@ import streamlit as st
 from lib.auth import Forbidden
 from lib.campaign.register import store as reg
 from lib.core.records import Actor
+from lib.office.excel import to_xlsx
 from lib.ui import board, context
+from lib.ui.rows import xlsx_download
 from lib.xlsx.bounds import WorkbookLimits
 
 # widget key of the confirmation button of one register kind
@@ -51,7 +53,7 @@ def _show_problems(parsed: reg.ParsedRegister, file_name: str) -> None:
     kind, frame = parsed.kind, parsed.problems_frame()
     st.error(f"「{file_name}」有 {parsed.problem_count} 处问题，未导入任何数据。请修改后重新上传。")
     st.dataframe(frame, hide_index=True, height=board.TABLE_HEIGHT)
-    board.export_button("导出问题清单", lambda: {"问题清单": frame}, "台账问题清单.xlsx", key=f"register:{kind.key}:problems")
+    xlsx_download("导出问题清单", lambda: to_xlsx({"问题清单": frame}), file_name="台账问题清单.xlsx", key=f"register:{kind.key}:problems")
 
 
 def register_panel(kind: reg.RegisterKind, actor: Actor) -> None:
@@ -60,7 +62,8 @@ def register_panel(kind: reg.RegisterKind, actor: Actor) -> None:
     vouchers, projects = board.current_register()
     current = vouchers if kind is reg.VOUCHERS else projects
     st.caption(f"现行台账：{len(current)} 条（仅含检查范围内的条目）。重新导入将整体替换现行台账。")
-    board.export_button("下载导入模板", lambda: {kind.title: reg.template_frame(kind)}, f"{kind.title}_模板.xlsx", key=f"register:{kind.key}:template")
+    xlsx_download("下载导入模板", lambda: to_xlsx({kind.title: reg.template_frame(kind)}), file_name=f"{kind.title}_模板.xlsx",
+                  key=f"register:{kind.key}:template")
     upload = st.file_uploader(f"上传{kind.title}（.xlsx）", type=["xlsx", "xls", "ods"], key=f"register:{kind.key}:file",
                               max_upload_size=max(1, math.ceil(context.settings().upload_max_mb)))
     imported = st.session_state.get(IMPORTED.format(kind=kind.key))
@@ -85,11 +88,11 @@ def register_panel(kind: reg.RegisterKind, actor: Actor) -> None:
                 except Forbidden as exc:  # refused (and audited) by the one authorisation function
                     st.error(str(exc))
                     return
-                except reg.RegisterImportError as exc:  # nothing written
-                    if [p.code for p in exc.problems] == ["same_as_current"]:  # imported already (another tab)
-                        st.info(str(exc.problems[0]))
-                    else:  # a value the store cannot hold
-                        _show_problems(reg.ParsedRegister(kind, problems=exc.problems), upload.name)
+                except reg.RegisterUnchanged as exc:  # imported already (another tab); nothing written
+                    st.info(str(exc.problems[0]))
+                    return
+                except reg.RegisterImportError as exc:  # a value the store cannot hold; nothing written
+                    _show_problems(reg.ParsedRegister(kind, problems=exc.problems), upload.name)
                     return
                 # Forget the parsed rows; a rerun shows the file as imported, with no button to import it again.
                 st.session_state.pop(PARSED.format(kind=kind.key), None)

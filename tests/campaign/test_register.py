@@ -66,6 +66,17 @@ def test_out_of_scope_states_are_excluded(tmp_path):
     assert parsed.excluded == {"未兑现": 1, "兑现不通过": 1, "取消申报": 1}
 
 
+def test_an_upload_with_every_entry_out_of_scope_is_refused_and_would_not_empty_the_register(tmp_path, store):
+    rows = [variant(兑现状态="取消申报"), variant(服务券编号="SYQ-2019-4401-00002", 兑现状态="未兑现")]
+    parsed = reg.parse_upload(reg.VOUCHERS, workbook(tmp_path / "a.xlsx", rows), cities=CITIES)
+    [problem] = parsed.problems
+    assert not parsed.ok and problem.code == "none_in_scope" and "取消申报 1 行" in str(problem)
+    with pytest.raises(reg.RegisterImportError) as raised:
+        reg.import_register(store, parsed, PROVINCE, file_name="a.xlsx")
+    assert raised.value.code == "register_empty"
+    assert store.records(reg.VOUCHERS.sheet_id) == [] and store.records(reg.IMPORTS_SHEET.form_id) == []
+
+
 @pytest.mark.parametrize(
     "changes, code, column",
     [
@@ -96,8 +107,9 @@ def test_bad_file_writes_nothing(tmp_path, store):
     assert messages[0] == "第 3 行：「服务券编号」「SYQ-2019-4401-00001」与第 2 行重复"
     assert any(m.startswith("第 5 行：「服务券编号」") for m in messages) and any("第 5 行：「年度」" in m for m in messages)
     assert [w.row for w in parsed.warnings] == [4]  # Shenzhen: a warning, not a refusal
-    with pytest.raises(reg.RegisterImportError):
+    with pytest.raises(reg.RegisterImportError) as raised:
         reg.import_register(store, parsed, PROVINCE, file_name="bad.xlsx")
+    assert raised.value.code == "register_invalid"
     assert store.records(reg.VOUCHERS.sheet_id) == [] and store.records(reg.IMPORTS_SHEET.form_id) == []
 
 
@@ -182,8 +194,9 @@ def test_a_register_with_a_stray_far_cell_is_refused_before_it_is_read(tmp_path,
     parsed = reg.parse_upload(reg.VOUCHERS, (tmp_path / "stray.xlsx").read_bytes(), cities=CITIES, file_name="stray.xlsx")
     [problem] = parsed.problems
     assert problem.code == code and f"单元格 {stray}" in problem.message and "「兑现清单」" in problem.message
-    with pytest.raises(reg.RegisterImportError):
+    with pytest.raises(reg.RegisterImportError) as raised:
         reg.import_register(store, parsed, PROVINCE, file_name="stray.xlsx")
+    assert raised.value.code == "register_invalid"
     assert nothing_written(store)
 
 
@@ -200,8 +213,9 @@ def test_huge_or_non_finite_amounts_are_named_by_sheet_row_and_column(store, val
     [problem] = parsed.problems
     assert (problem.code, problem.row, problem.column) == ("bad_number", 3, "奖补金额（万元）")
     assert str(problem).startswith("第 3 行：工作表「兑现清单」中「奖补金额（万元）」的数值「") and shown in str(problem)
-    with pytest.raises(reg.RegisterImportError):
+    with pytest.raises(reg.RegisterImportError) as raised:
         reg.import_register(store, parsed, PROVINCE, file_name="x.xlsx")
+    assert raised.value.code == "register_invalid"
     assert nothing_written(store)
 
 
@@ -229,7 +243,7 @@ def test_file_names_are_checked_before_anything_is_written(tmp_path, store, name
     parsed = reg.parse_upload(reg.VOUCHERS, data, cities=CITIES, file_name="ok.xlsx")
     with pytest.raises(reg.RegisterImportError) as raised:  # the import checks again: it is the write boundary
         reg.import_register(store, parsed, PROVINCE, file_name=name)
-    assert raised.value.problems[0].code == "bad_file_name"
+    assert (raised.value.code, raised.value.problems[0].code) == ("register_invalid", "bad_file_name")
     assert nothing_written(store)
 
 
@@ -239,7 +253,7 @@ def test_a_value_the_store_refuses_stops_the_import_before_the_first_write(tmp_p
     parsed.rows[1]["client_name"] = "甲\x00公司"  # as a caller other than parse_upload might hand it over
     with pytest.raises(reg.RegisterImportError) as raised:
         reg.import_register(store, parsed, PROVINCE, file_name="ok.xlsx")
-    assert (raised.value.problems[0].code, raised.value.problems[0].row) == ("bad_value", 3)
+    assert (raised.value.code, raised.value.problems[0].code, raised.value.problems[0].row) == ("register_invalid", "bad_value", 3)
     assert nothing_written(store)
 
 
@@ -296,7 +310,7 @@ def test_the_register_in_force_is_not_imported_a_second_time(tmp_path, store):
         with pytest.raises(reg.RegisterImportError) as refused:
             reg.import_register(store, parsed, PROVINCE, file_name=name)
         [problem] = refused.value.problems
-        assert problem.code == "same_as_current" and done.import_id in str(problem) and "未重复导入" in str(problem)
+        assert refused.value.code == "register_unchanged" and problem.code == "same_as_current" and done.import_id in str(problem) and "未重复导入" in str(problem)
     assert len(store.records(reg.VOUCHERS.sheet_id)) == 2 and len(store.records(reg.IMPORTS_SHEET.form_id)) == 1
     other = reg.parse_upload(reg.VOUCHERS, workbook(tmp_path / "2.xlsx", rows[:1]), cities=CITIES)
     assert reg.import_register(store, other, PROVINCE, file_name="2.xlsx").replaced == 1

@@ -122,3 +122,17 @@ def test_confirming_imports_once_a_rerun_or_another_tab_adds_no_second_copy(app_
     assert not other_tab.exception and "内容相同，未重复导入" in texts(other_tab.info)
     store = reopen()
     assert len(store.records(reg.VOUCHERS.sheet_id)) == 1 and len(store.records(reg.IMPORTS_SHEET.form_id)) == 1
+
+
+def test_an_upload_with_no_entry_in_scope_is_refused_naming_the_file(app_env, reopen):
+    from lib.ui.register import PARSED
+
+    cancelled = register_file({**GOOD, "兑现状态": "取消申报"}, {**GOOD, "服务券编号": "SYQ-2019-4401-00002", "兑现状态": "未兑现"})
+    at = upload(start(), cancelled, name="全部排除.xlsx")
+    assert not at.exception
+    assert "「全部排除.xlsx」有 1 处问题，未导入任何数据" in texts(at.error)
+    assert [p.code for p in at.session_state[PARSED.format(kind="vouchers")][1].problems] == ["none_in_scope"]
+    problems = next(d.value for d in at.dataframe if "问题" in d.value.columns)
+    assert "取消申报 1 行" in problems["问题"].iloc[0] and "未兑现 1 行" in problems["问题"].iloc[0]
+    assert not [b for b in at.button if b.key == reg_confirm("vouchers")]
+    assert reopen().records(reg.VOUCHERS.sheet_id) == []

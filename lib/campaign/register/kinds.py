@@ -31,6 +31,7 @@ YEARS = ("2018", "2019")
 MESSAGES = {
     "no_header": "找不到表头：没有一个工作表的前 {n} 行同时包含这些列：{missing}。请使用导入模板。",
     "no_rows": "表头下没有数据行。",
+    "none_in_scope": "没有检查范围内的条目：{excluded}，均按通知不在检查范围内。",
     "required": "「{column}」不能为空",
     "numeric_code": "「{column}」是数字格式，Excel 已丢失末几位；请把该列设置为文本后重新填写",
     "bad_credit_code": "「{column}」的值「{value}」不是有效的统一社会信用代码（18 位，校验位须正确）",
@@ -70,8 +71,18 @@ def problem(code: str, row: int | None = None, column: str = "", **params: Any) 
     return RegisterProblem(code, MESSAGES[code].format(column=column, **params), row, column)
 
 
+def excluded_text(excluded: dict[str, int]) -> str:
+    """The excluded counts as one Chinese phrase.
+
+    >>> excluded_text({"未兑现": 2, "取消申报": 1})
+    '未兑现 2 行，取消申报 1 行'
+    """
+    return "，".join(f"{state} {n} 行" for state, n in excluded.items())
+
+
 class BadCell(Exception):
-    """A cell parser's refusal: the catalogue code and the message's parameters."""
+    """A cell parser's refusal: the catalogue code and the message's parameters. It never leaves the
+    parser, which turns it into a ``RegisterProblem``."""
 
     def __init__(self, code: str, **params: Any):
         super().__init__(code)

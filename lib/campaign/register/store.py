@@ -39,17 +39,19 @@ from lib.campaign.register.kinds import (
     RegisterKind,
     RegisterProblem,
     display_frame,
+    excluded_text,
     problem,
     template_frame,
 )
 from lib.campaign.register.upload import MAX_FILE_NAME, ParsedRegister, parse_register, parse_upload
+from lib.core.errors import AppError
 from lib.core.records import Actor
-from lib.store.base import Column, InvalidValue, SheetSpec, Store, StoreError
+from lib.store.base import Column, InvalidValue, SheetSpec, Store
 from lib.store.codec import validate_values
 from lib.xlsx.bounds import name_problem, shown_name
 
 __all__ = [
-    "IMPORTS_SHEET", "KINDS", "PROJECTS", "VOUCHERS", "ImportSummary", "ParsedRegister", "RegisterImportError",
+    "IMPORTS_SHEET", "KINDS", "PROJECTS", "VOUCHERS", "ImportSummary", "ParsedRegister", "RegisterEmpty", "RegisterImportError", "RegisterUnchanged",
     "RegisterKind", "RegisterProblem", "content_hash", "current_import_id", "current_register", "display_frame", "ensure_register_sheets",
     "excluded_text", "import_register", "parse_register", "parse_upload", "register_columns", "template_frame",
 ]
@@ -74,14 +76,27 @@ IMPORTS_SHEET = SheetSpec(
 )
 
 
-class RegisterImportError(StoreError):
-    """The upload has problems; nothing was written. ``problems`` lists them by row."""
+class RegisterImportError(AppError):
+    """An import refused; nothing was written. ``problems`` lists what is wrong, by row where a row is
+    at fault (each with its catalogue code); ``code`` says which refusal it is."""
 
     code = "register_invalid"
 
     def __init__(self, problems: list[RegisterProblem]):
         super().__init__(f"台账有 {len(problems)} 处问题，未导入任何数据。")
         self.problems = problems
+
+
+class RegisterEmpty(RegisterImportError):
+    """The upload has no entry in the inspection's scope: importing it would leave no register in force."""
+
+    code = "register_empty"
+
+
+class RegisterUnchanged(RegisterImportError):
+    """The upload's entries are those of the register in force (a second click, another tab)."""
+
+    code = "register_unchanged"
 
 
 @dataclass(frozen=True)
@@ -98,28 +113,20 @@ def ensure_register_sheets(store: Store) -> None:
     store.ensure_sheet(IMPORTS_SHEET)
 
 
-def excluded_text(excluded: dict[str, int]) -> str:
-    """The excluded counts as one Chinese phrase.
-
-    >>> excluded_text({"未兑现": 2, "取消申报": 1})
-    '未兑现 2 行，取消申报 1 行'
-    """
-    return "，".join(f"{state} {n} 行" for state, n in excluded.items())
-
-
 def import_register(
     store: Store, parsed: ParsedRegister, actor: Actor, *, file_name: str, now: dt.datetime | None = None
 ) -> ImportSummary:
     """Store ``parsed`` as the register in force for its kind, replacing the previous import.
 
-    Raises Forbidden (audited) unless ``actor`` may import registers (the province), and
-    RegisterImportError (nothing written) when the upload has problems or no row in scope.
+    Raises Forbidden (audited) unless ``actor`` may import registers (the province); nothing is
+    written when it raises RegisterImportError: RegisterEmpty (no entry in scope), RegisterUnchanged
+    (the same entries as the register in force), or the base class (problems, listed by row).
     """
     authorize(store, actor, IMPORT)
+    if not parsed.rows and all(p.code in ("no_rows", "none_in_scope") for p in parsed.problems):
+        raise RegisterEmpty(parsed.problems or [problem("no_rows")])
     if parsed.problems:
         raise RegisterImportError(parsed.problems)
-    if not parsed.rows:
-        raise RegisterImportError([problem("no_rows")])
     kind = parsed.kind
     now = now or dt.datetime.now()
     import_id = f"{kind.key}-{now:%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
@@ -140,7 +147,7 @@ def import_register(
     previous = [r for r in store.records(IMPORTS_SHEET.form_id) if r.values.get("kind") == kind.key and r.status == IMPORT_ACTIVE]
     in_force = max(previous, key=lambda r: r.created_at, default=None)
     if in_force is not None and in_force.values.get("content_hash") == content:
-        raise RegisterImportError([RegisterProblem(
+        raise RegisterUnchanged([RegisterProblem(
             "same_as_current", f"上传的{kind.title}与现行台账（批次 {in_force.values.get('import_id')}，"
                                f"{in_force.created_at:%Y-%m-%d %H:%M} 导入）内容相同，未重复导入。")])
     store.append_batch([*((kind.sheet_id, row, ROW_STATUS) for row in rows),

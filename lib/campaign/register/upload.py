@@ -22,7 +22,16 @@ from typing import Any
 
 import pandas as pd
 
-from lib.campaign.register.kinds import VOUCHERS, BadCell, RegisterKind, RegisterProblem, bad_number, cell_text, problem
+from lib.campaign.register.kinds import (
+    VOUCHERS,
+    BadCell,
+    RegisterKind,
+    RegisterProblem,
+    bad_number,
+    cell_text,
+    excluded_text,
+    problem,
+)
 from lib.office.excel import SheetRows, read_upload
 from lib.store.base import InvalidValue
 from lib.store.codec import validate_values
@@ -166,8 +175,8 @@ def parse_register(kind: RegisterKind, sheets: list[SheetRows], *, cities: tuple
             out.warnings.append(problem("shenzhen", i, headers["city"]))
         row["source_row"] = i
         out.rows.append(row)
-    if not out.rows and not out.problems and not out.excluded:
-        out.problems.append(problem("no_rows"))
+    if not out.rows and not out.problems:  # an import would replace the register in force with nothing
+        out.problems.append(problem("none_in_scope", excluded=excluded_text(out.excluded)) if out.excluded else problem("no_rows"))
     out.unlisted, out.unlisted_warnings = max(0, len(out.problems) - MAX_LISTED), max(0, len(out.warnings) - MAX_LISTED)
     del out.problems[MAX_LISTED:], out.warnings[MAX_LISTED:]
     return out
