@@ -38,6 +38,7 @@ def test_cells_hold_what_was_typed(open_store, server, sheet_key):
     assert row["记录编号"] == rec.id
     assert (row["项目名称"], row["备注"], row["检查人数"]) == ("=1+1", "+86 138 0013 8000", 7)
     assert (row["检查日期"], row["是否合格"], row["问题类型"]) == ("2020-09-01", "是", "质量；=x")
+    assert row["创建时间"] == rec.created_at.strftime("%Y-%m-%d %H:%M:%S") and row["检查人员"] == "电话：007"
     assert dict(zip(header, second, strict=False))["项目名称"] == "007"
     assert dict(zip(header, second, strict=False))["备注"] == long_text
     # No cell anywhere became a formula: the API would render "=1+1" as 2.
