@@ -15,6 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from .bindings import Bindings
+from .crosscheck import binding_problems
 from .errors import FormDefinitionError, FormProblem, problem
 from .spec import CampaignSpec, FormSpec, semantic_problems
 from .yamltext import LineMap, load_yaml, read_text
@@ -124,8 +126,22 @@ def parse_form(text: str, filename: str, campaign: CampaignSpec | None = None) -
 
 
 def parse_campaign(text: str, filename: str = CAMPAIGN_FILE) -> CampaignSpec:
+    return _parse_campaign(text, filename)[0]
+
+
+def _parse_campaign(text: str, filename: str) -> tuple[CampaignSpec, LineMap]:
     data, lines = load_yaml(text, filename)
-    return _validate(CampaignSpec, data, lines, filename)
+    return _validate(CampaignSpec, data, lines, filename), lines
+
+
+def check_bindings(campaign: CampaignSpec, forms: list[FormSpec], lines: LineMap | None = None,
+                   filename: str = CAMPAIGN_FILE) -> list[FormProblem]:
+    """The problems of ``campaign``'s bindings against ``forms``, located in ``filename`` by ``lines``."""
+    if campaign.bindings is None:
+        return []
+    found = binding_problems(campaign.bindings, {f.id: f for f in forms}, campaign.roles)
+    where = (lambda path: _where(filename, lines, path)) if lines is not None else (lambda path: filename)
+    return [problem(code, where=where(path), **params) for path, code, params in found]
 
 
 @dataclass(frozen=True)
@@ -134,6 +150,7 @@ class _Entry:
     size: int = -1
     spec: Any = None
     problems: tuple[FormProblem, ...] = ()
+    lines: LineMap | None = None  # of the text ``spec`` came from: binding problems name their line
 
 
 class FormCatalog:
@@ -148,6 +165,7 @@ class FormCatalog:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self._entries: dict[str, _Entry] = {}
+        self._binding_problems: list[FormProblem] = []
         self._refreshing = threading.Lock()
 
     def refresh(self) -> list[FormSpec]:
@@ -161,19 +179,65 @@ class FormCatalog:
             return []
         try:
             entries = dict(self._entries)
-            campaign_changed = self._reload(entries, self.folder / CAMPAIGN_FILE, lambda text: parse_campaign(text, CAMPAIGN_FILE))
-            campaign = entries[CAMPAIGN_FILE].spec
-            paths = sorted(p for p in self.folder.glob("*.yaml") if p.name != CAMPAIGN_FILE)
             before = _served(self._entries)
-            for path in paths:
-                self._reload(entries, path, lambda text, n=path.name: parse_form(text, n, campaign), force=campaign_changed)
-            present = {p.name for p in paths} | {CAMPAIGN_FILE}
-            self._entries = {name: e for name, e in entries.items() if name in present}
+            changed = self._reload_all(entries, force=False)
+            self._keep_bindings(entries, changed)
+            self._entries = entries
             # A form served now whose version is new, or which was not served before (the file that
             # held its id first is gone): the caller brings its sheet up to date.
             return [spec for name, spec in _served(self._entries).items() if before.get(name) != spec]
         finally:
             self._refreshing.release()
+
+    def _reload_all(self, entries: dict[str, _Entry], force: bool, campaign_too: bool = True) -> set[str]:
+        """Re-read the campaign (unless told not to), then every form against it; drop entries of
+        files gone. Returns the names of the files read anew."""
+        changed = set()
+        if campaign_too and self._reload(entries, self.folder / CAMPAIGN_FILE,
+                                         lambda text: _parse_campaign(text, CAMPAIGN_FILE), force=force):
+            changed.add(CAMPAIGN_FILE)
+        campaign = entries[CAMPAIGN_FILE].spec
+        paths = sorted(p for p in self.folder.glob("*.yaml") if p.name != CAMPAIGN_FILE)
+        for path in paths:
+            if self._reload(entries, path, lambda text, n=path.name: parse_form(text, n, campaign),
+                            force=force or CAMPAIGN_FILE in changed):
+                changed.add(path.name)
+        present = {p.name for p in paths} | {CAMPAIGN_FILE}
+        for name in [n for n in entries if n not in present]:
+            del entries[name]
+        return changed
+
+    def _keep_bindings(self, entries: dict[str, _Entry], changed: set[str]) -> None:
+        """A new version that breaks the campaign's bindings is refused like an invalid one: a new
+        campaign.yaml (the last valid one keeps serving, the forms are read again against it), else a
+        new form version (its last valid one keeps serving). What still fails — a first start, or a
+        form that never had a valid version — is listed under campaign.yaml and ``bindings`` refuses."""
+        old = self._entries
+        found = _binding_check(entries)
+        if found and CAMPAIGN_FILE in changed and old.get(CAMPAIGN_FILE, _Entry()).spec is not None:
+            refused = entries[CAMPAIGN_FILE]
+            entries[CAMPAIGN_FILE] = replace(old[CAMPAIGN_FILE], mtime_ns=refused.mtime_ns, size=refused.size,
+                                             problems=tuple(found))
+            for name in list(entries):
+                if name != CAMPAIGN_FILE:
+                    entries[name] = old.get(name, _Entry())
+            changed = self._reload_all(entries, force=True, campaign_too=False)
+            found = _binding_check(entries)
+        if found:
+            bound = set(entries[CAMPAIGN_FILE].spec.bindings.form_ids().values())
+            for name in sorted(changed - {CAMPAIGN_FILE}):
+                entry, previous = entries.get(name), old.get(name)
+                if entry is None or entry.spec is None or entry.spec.id not in bound or previous is None or previous.spec is None:
+                    continue
+                alone = dict(entries)
+                alone[name] = replace(entry, spec=previous.spec)
+                after = _binding_check(alone)
+                if len(after) < len(found):
+                    detail = "；".join(p.message for p in found if p not in after)
+                    entries[name] = replace(entry, spec=previous.spec,
+                                            problems=(problem("binding_breaks_form", where=name, detail=detail),))
+                    found = _binding_check(entries)
+        self._binding_problems = found
 
     @staticmethod
     def _reload(entries: dict[str, _Entry], path: Path, parse, force: bool = False) -> bool:
@@ -189,7 +253,9 @@ class FormCatalog:
             return False
         entry = replace(entry, mtime_ns=stat.st_mtime_ns, size=stat.st_size)
         try:
-            entry = replace(entry, spec=parse(read_text(path)), problems=())
+            parsed = parse(read_text(path))
+            spec, lines = parsed if isinstance(parsed, tuple) else (parsed, None)
+            entry = replace(entry, spec=spec, lines=lines, problems=())
         except FormDefinitionError as exc:
             entry = replace(entry, problems=tuple(exc.problems))  # the previous spec, if any, keeps serving
         except Exception as exc:  # noqa: BLE001 - whatever a hostile file triggers, the other forms keep serving
@@ -213,6 +279,18 @@ class FormCatalog:
             raise FormDefinitionError(CAMPAIGN_FILE, [problem("campaign_unavailable", where=CAMPAIGN_FILE, file=CAMPAIGN_FILE), *found])
         return spec
 
+    @property
+    def bindings(self) -> Bindings:
+        """The campaign's bindings, checked against the forms served; FormDefinitionError naming
+        campaign.yaml's line and key when they are missing or do not fit the forms, so a page that
+        reads forms through them shows why instead of a silent zero."""
+        campaign = self.campaign
+        if campaign.bindings is None:
+            raise FormDefinitionError(CAMPAIGN_FILE, [problem("campaign_no_bindings", where=CAMPAIGN_FILE, file=CAMPAIGN_FILE)])
+        if self._binding_problems:
+            raise FormDefinitionError(CAMPAIGN_FILE, list(self._binding_problems))
+        return campaign.bindings
+
     def forms(self) -> list[FormSpec]:
         """Every form that has a valid version, in file-name order; of files giving the same ``id``
         only the first (its rows' sheet is named by the id: two column sets must not share it)."""
@@ -229,6 +307,9 @@ class FormCatalog:
         earlier file (by name) gives the same ``id`` (empty dict when all files are valid and served)."""
         served = _served(self._entries)
         found = {name: list(e.problems) for name, e in sorted(self._entries.items()) if e.problems}
+        if self._binding_problems:
+            found.setdefault(CAMPAIGN_FILE, [])
+            found[CAMPAIGN_FILE] += [p for p in self._binding_problems if p not in found[CAMPAIGN_FILE]]
         for name, e in sorted(self._entries.items()):
             if name != CAMPAIGN_FILE and e.spec is not None and name not in served:
                 first = next(n for n, spec in served.items() if spec.id == e.spec.id)
@@ -245,6 +326,13 @@ def _served(entries: dict[str, _Entry]) -> dict[str, FormSpec]:
             served[name] = e.spec
             ids.add(e.spec.id)
     return served
+
+
+def _binding_check(entries: dict[str, _Entry]) -> list[FormProblem]:
+    campaign = entries.get(CAMPAIGN_FILE, _Entry())
+    if campaign.spec is None:
+        return []
+    return check_bindings(campaign.spec, list(_served(entries).values()), campaign.lines)
 
 
 def load_catalog(folder: Path) -> FormCatalog:

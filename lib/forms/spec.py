@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .bindings import Bindings
 from .expressions import FUNCTIONS, KIND_WORDS, Expression, ExpressionError
 from .patterns import PatternError, compile_pattern
 from .types import BIDI_CHARS, CONTROL_CHARS, INVISIBLE_CHARS, LINE_BREAKS, REGISTRY
@@ -159,6 +160,9 @@ class CampaignSpec(_Strict):
     roles: dict[str, str]
     statuses: dict[str, str] = Field(default_factory=dict)
     contacts: tuple[Contact, ...] = ()
+    #: What each form and field means to the campaign (lib.forms.bindings); checked against the forms
+    #: when the catalog loads them. None: campaign features that read forms are unavailable.
+    bindings: Bindings | None = None
 
     @field_validator("cities")
     @classmethod

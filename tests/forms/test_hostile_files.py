@@ -100,8 +100,11 @@ def test_a_broken_form_at_start_leaves_the_others_serving(shipped_copy, content,
     catalog = load_catalog(shipped_copy)
     assert [f.id for f in catalog.forms()] == ["att2", "att3"]
     assert [p.code for p in catalog.problems()["att1.yaml"]] == [code]
-    assert set(catalog.problems()) == {"att1.yaml"}
-    assert catalog.campaign.cities  # the campaign is served too
+    # the campaign is served too, and says which of its bindings lost their form
+    line = (shipped_copy / "campaign.yaml").read_text(encoding="utf-8").splitlines().index("    form: att1") + 1
+    assert [(p.code, p.where) for p in catalog.problems()["campaign.yaml"]] == [("binding_unknown_form", f"campaign.yaml 第 {line} 行")]
+    assert set(catalog.problems()) == {"att1.yaml", "campaign.yaml"}
+    assert catalog.campaign.cities
 
 
 def test_an_unexpected_error_while_loading_becomes_a_problem_of_that_file(shipped_copy, monkeypatch, caplog):

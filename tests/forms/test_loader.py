@@ -153,7 +153,7 @@ def test_campaign_with_duplicate_city_is_refused():
 @pytest.fixture
 def forms_dir(tmp_path) -> Path:
     shipped = Path(__file__).resolve().parents[2] / "forms"
-    for name in ("campaign.yaml", "att1.yaml"):
+    for name in ("campaign.yaml", "att1.yaml", "att2.yaml", "att3.yaml"):  # the campaign binds all three
         shutil.copy(shipped / name, tmp_path / name)
     return tmp_path
 
@@ -192,20 +192,20 @@ def test_an_invalid_edit_keeps_the_last_valid_version_and_lists_problems(forms_d
 
 def test_a_new_file_appears_and_a_deleted_one_goes(forms_dir):
     catalog = load_catalog(forms_dir)
-    assert [f.id for f in catalog.forms()] == ["att1"]
+    assert [f.id for f in catalog.forms()] == ["att1", "att2", "att3"]
     write(forms_dir / "demo.yaml", FORM.format(extra=""))
     catalog.refresh()
-    assert [f.id for f in catalog.forms()] == ["att1", "demo"]
+    assert [f.id for f in catalog.forms()] == ["att1", "att2", "att3", "demo"]
     (forms_dir / "demo.yaml").unlink()
     catalog.refresh()
-    assert [f.id for f in catalog.forms()] == ["att1"]
+    assert [f.id for f in catalog.forms()] == ["att1", "att2", "att3"]
 
 
 def test_a_broken_new_file_is_listed_but_not_served(forms_dir):
     catalog = load_catalog(forms_dir)
     write(forms_dir / "demo.yaml", "id: [oops\n")
     catalog.refresh()
-    assert [f.id for f in catalog.forms()] == ["att1"]
+    assert [f.id for f in catalog.forms()] == ["att1", "att2", "att3"]
     assert catalog.problems()["demo.yaml"][0].code == "yaml_syntax"
 
 
@@ -263,15 +263,18 @@ def test_two_files_with_one_form_id_serve_the_first_and_name_the_later(forms_dir
     clash = (shipped / "att3.yaml").read_text(encoding="utf-8").replace("id: att3", "id: att1", 1)
     write(forms_dir / "zz_copy.yaml", clash)
     assert catalog.refresh() == []  # nothing new is served: no sheet is touched for the copy
-    assert [(f.id, f.filled_by) for f in catalog.forms()] == [("att1", att1.filled_by)]
+    assert [(f.id, f.filled_by) for f in catalog.forms()] == [("att1", att1.filled_by), ("att2", "lead_unit"), ("att3", "city")]
     assert catalog.form("att1") == att1
     [found] = catalog.problems()["zz_copy.yaml"]
     assert found.code == "duplicate_form_id" and "att1.yaml" in found.message and "「att1」" in found.message
 
     (forms_dir / "att1.yaml").unlink()  # the first file goes: the later one is served, and said to be new
     changed = catalog.refresh()
-    assert [f.filled_by for f in changed] == [f.filled_by for f in catalog.forms()] == ["city"]
-    assert catalog.problems() == {}
+    assert [(f.id, f.filled_by) for f in changed] == [("att1", "city")]
+    assert catalog.form("att1").filled_by == "city"
+    # ... and the campaign, which binds att1 as the providers' list, says it no longer fits
+    assert "binding_filer" in [p.code for p in catalog.problems()["campaign.yaml"]]
+    assert set(catalog.problems()) == {"campaign.yaml"}
 
 
 @pytest.mark.parametrize("old, new, code, line", [

@@ -1,0 +1,131 @@
+"""What the campaign's forms mean to the campaign: declared in ``campaign.yaml`` (``bindings:``),
+checked against the forms, and the only way campaign code reads a form.
+
+A campaign has three kinds of form (``FORM_ROLES``): the list of subsidised projects a provider
+files (one row per project), the benchmark projects' reports a lead unit files, and the checks a
+city files. For each, ``campaign.yaml`` says which form it is, who files it, which of its fields
+carries each *meaning* the campaign logic reads (the voucher number, the firm, the amounts ...) and,
+for a choice field, which of its words means what (``usage: {stopped: 停用}``). The meanings are the
+application's vocabulary (``NEEDS``); the words and keys are the campaign's, so next year's campaign
+renames a field or a choice in YAML and no code changes.
+
+``lib.forms.crosscheck`` checks them against the forms they bind when the catalog loads.
+
+>>> need = NEEDS["projects"]["usage"]
+>>> need.types, need.choices
+(('select',), ('in_use', 'low_use', 'idle', 'stopped'))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field
+
+KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+#: The kinds of form a campaign binds, in the order pages list them.
+FORM_ROLES = ("projects", "benchmarks", "checks")
+
+
+@dataclass(frozen=True)
+class Need:
+    """What campaign code needs of one meaning: field types that fit, choice meanings it reads."""
+
+    types: tuple[str, ...]
+    choices: tuple[str, ...] = ()
+    required: bool = True
+    what: str = ""  # Chinese, for messages: 服务券编号
+
+
+_TEXT = ("text",)
+_NOTE = ("text", "textarea")
+_AMOUNT = ("money", "decimal", "integer")
+_PERCENT = ("percent", "decimal")
+_YEAR = ("select", "integer", "text")
+_USAGE = ("in_use", "low_use", "idle", "stopped")
+
+#: Meaning -> need, per kind of form. A meaning not required may be left unbound; code that reads it
+#: then shows the column as not collected, never a zero.
+NEEDS: dict[str, dict[str, Need]] = {
+    "projects": {
+        "voucher": Need(_TEXT, what="服务券编号"),
+        "year": Need(_YEAR, what="奖补年度"),
+        "firm": Need(_TEXT, what="企业名称"),
+        "firm_code": Need(("credit_code",), what="企业统一社会信用代码"),
+        "city": Need(("city",), what="企业所在地市"),
+        "provider": Need(_TEXT, what="服务商名称"),
+        "provider_code": Need(("credit_code",), required=False, what="服务商统一社会信用代码"),
+        "project": Need(_TEXT, what="项目名称"),
+        "subsidy": Need(_AMOUNT, what="奖补金额"),
+        "contract_amount": Need(_AMOUNT, required=False, what="合同金额"),
+        "paid_amount": Need(_AMOUNT, required=False, what="实际支付金额"),
+        "usage": Need(("select",), _USAGE, what="使用状态"),
+        "active_users": Need(("integer",), required=False, what="月活跃用户数"),
+        "reason": Need(_NOTE, required=False, what="原因说明"),
+    },
+    "benchmarks": {
+        "project": Need(_TEXT, what="项目名称"),
+        "lead_unit": Need(_TEXT, what="牵头单位名称"),
+        "lead_unit_code": Need(("credit_code",), what="牵头单位统一社会信用代码"),
+        "city": Need(("city",), what="所在地市"),
+        "programme": Need(("select",), ("provincial", "ministry"), what="支持渠道"),
+        "exempt": Need(("boolean",), what="免于填报标记"),
+        "status": Need(("select",), what="项目建设状态"),
+        "percent_complete": Need(_PERCENT, required=False, what="总体完成进度"),
+        "spending_ratio": Need(_PERCENT, what="资金支出比例"),
+    },
+    "checks": {
+        "city": Need(("city",), what="地市"),
+        "voucher": Need(_TEXT, what="服务券编号"),
+        "firm": Need(_TEXT, what="企业名称"),
+        "firm_code": Need(("credit_code",), what="企业统一社会信用代码"),
+        "provider": Need(_TEXT, what="服务商名称"),
+        "method": Need(("select",), ("on_site", "spot_check", "desk", "none"), what="检查方式"),
+        "conclusion": Need(("select",), ("pass", "basic", "fail"), what="检查结论"),
+        "usage": Need(("select",), _USAGE, required=False, what="使用状态"),
+        "satisfaction": Need(("select",), required=False, what="企业满意度"),
+        "complaint": Need(("boolean",), required=False, what="投诉举报"),
+        "problems": Need(_NOTE, required=False, what="存在问题"),
+    },
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FormBinding(_Strict):
+    """One kind of form in this campaign: which form, who files it, which field means what."""
+
+    form: str = Field(pattern=KEY_PATTERN)
+    filed_by: str = Field(pattern=KEY_PATTERN)
+    fields: dict[str, str] = Field(default_factory=dict)
+    choices: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+    def key(self, meaning: str) -> str | None:
+        """The field key bound to ``meaning``; None when an optional meaning is left unbound."""
+        return self.fields.get(meaning)
+
+    def word(self, meaning: str, choice: str) -> str:
+        """The choice word the field bound to ``meaning`` uses for ``choice`` (checked at load)."""
+        return self.choices[meaning][choice]
+
+    def words(self, meaning: str) -> dict[str, str]:
+        """Choice meaning -> word, for the field bound to ``meaning`` (empty when not declared)."""
+        return dict(self.choices.get(meaning, {}))
+
+
+class Bindings(_Strict):
+    """The ``bindings:`` section: kind of form -> its binding (all of ``FORM_ROLES``)."""
+
+    projects: FormBinding
+    benchmarks: FormBinding
+    checks: FormBinding
+
+    def of(self, role: str) -> FormBinding:
+        return getattr(self, role)
+
+    def form_ids(self) -> dict[str, str]:
+        """Kind of form -> form id."""
+        return {role: self.of(role).form for role in FORM_ROLES}

@@ -1,0 +1,156 @@
+"""campaign.yaml's bindings: what each form and field means to the campaign, checked against the
+forms at load; a broken binding is a coded problem naming file, line and key, and an edit that breaks
+one is refused like an invalid edit (the last valid version keeps serving)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lib.forms import FormDefinitionError, load_catalog
+from lib.forms.bindings import FORM_ROLES, NEEDS
+
+SHIPPED = Path(__file__).resolve().parents[2] / "forms"
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    for path in SHIPPED.glob("*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    return tmp_path
+
+
+def write(path: Path, text: str) -> None:
+    """Write and move the mtime forward, so a same-second edit is still seen as a change."""
+    before = path.stat().st_mtime_ns
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(before + 1_000_000_000, before + 1_000_000_000))
+
+
+def line_of(path: Path, text: str, after: str = "") -> int:
+    """1-based line of the first line equal to ``text`` (after the first line equal to ``after``)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = lines.index(after) if after else 0
+    return lines.index(text, start) + 1
+
+
+def test_the_shipped_campaign_binds_every_meaning_its_code_needs(catalog):
+    bindings = catalog.bindings
+    for role in FORM_ROLES:
+        binding = bindings.of(role)
+        form = catalog.form(binding.form)
+        assert form.filled_by == binding.filed_by
+        for meaning, need in NEEDS[role].items():
+            key = binding.key(meaning)
+            if need.required:
+                assert key is not None, (role, meaning)
+            if key is not None:
+                assert form.field(key).type in need.types, (role, meaning, key)
+            for choice in need.choices if key is not None else ():
+                assert binding.word(meaning, choice) in form.field(key).choices
+
+
+# (case, text in campaign.yaml, its replacement, code, the line the problem names, after which line)
+BROKEN = [
+    ("missing field", "      voucher: voucher_no", "      voucher: voucher_number", "binding_unknown_field",
+     "      voucher: voucher_number", "  projects:            # 附件1：“上云上平台”服务商项目回访情况，一行一个项目"),
+    ("field in a table", "      reason: reason", "      reason: contact_name", "binding_unknown_field", "      reason: contact_name", ""),
+    ("wrong type", "      subsidy: subsidy_amount", "      subsidy: client_name", "binding_type", "      subsidy: client_name", ""),
+    ("choice word not offered", "      conclusion: {pass: 合格, basic: 基本合格, fail: 不合格}",
+     "      conclusion: {pass: 合格, basic: 大致合格, fail: 不合格}", "binding_choice_word",
+     "      conclusion: {pass: 合格, basic: 大致合格, fail: 不合格}", ""),
+    ("choice meaning left out", "      programme: {provincial: 省级标杆示范, ministry: 工信部创新发展工程}",
+     "      programme: {provincial: 省级标杆示范}", "binding_choices_missing", "    choices:",
+     "  benchmarks:          # 附件2：工业互联网标杆示范项目自查报告"),
+    ("unknown choice meaning", "      method: {on_site: 实地检查, spot_check: 抽查, desk: 书面核查, none: 未检查}",
+     "      method: {on_site: 实地检查, spot_check: 抽查, desk: 书面核查, none: 未检查, phone: 抽查}", "binding_unknown_choice",
+     "      method: {on_site: 实地检查, spot_check: 抽查, desk: 书面核查, none: 未检查, phone: 抽查}", ""),
+    ("unknown form", "    form: att3", "    form: att9", "binding_unknown_form", "    form: att9", ""),
+    ("unknown role", "    filed_by: city", "    filed_by: town", "binding_unknown_role", "    filed_by: town", ""),
+    ("filer not the form's", "    filed_by: lead_unit", "    filed_by: provider", "binding_filer", "    filed_by: provider",
+     "  benchmarks:          # 附件2：工业互联网标杆示范项目自查报告"),
+    ("unknown meaning", "      active_users: monthly_active_users", "      activ_users: monthly_active_users",
+     "binding_unknown_meaning", "      activ_users: monthly_active_users", ""),
+    ("required meaning unbound", "      firm_code: client_credit_code\n      city: client_city", "      city: client_city",
+     "binding_missing", "    fields:", "  projects:            # 附件1：“上云上平台”服务商项目回访情况，一行一个项目"),
+]
+
+
+@pytest.mark.parametrize("case, old, new, code, at, after", BROKEN, ids=[c[0] for c in BROKEN])
+def test_a_broken_binding_at_start_names_file_line_and_key_and_the_features_refuse(folder, case, old, new, code, at, after):
+    path = folder / "campaign.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) >= 1
+    write(path, text.replace(old, new, 1))
+    catalog = load_catalog(folder)
+    problems = catalog.problems()["campaign.yaml"]
+    line = line_of(path, at, after)
+    assert (code, f"campaign.yaml 第 {line} 行") in [(p.code, p.where) for p in problems]
+    with pytest.raises(FormDefinitionError) as info:
+        catalog.bindings  # noqa: B018 - the property refuses
+    assert code in [p.code for p in info.value.problems]
+    assert catalog.campaign.cities and len(catalog.forms()) == 3  # every other page keeps serving
+
+
+def test_a_campaign_without_bindings_is_served_but_its_bindings_are_refused_with_a_code(folder):
+    path = folder / "campaign.yaml"
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index("bindings:\n"), text.index("# The 21 prefecture-level cities")
+    write(path, text[:start] + text[end:])
+    catalog = load_catalog(folder)
+    assert catalog.problems() == {}
+    with pytest.raises(FormDefinitionError) as info:
+        catalog.bindings  # noqa: B018
+    assert [p.code for p in info.value.problems] == ["campaign_no_bindings"]
+
+
+def test_a_campaign_edit_that_breaks_a_binding_is_refused_and_the_last_valid_campaign_keeps_serving(folder):
+    catalog = load_catalog(folder)
+    path = folder / "campaign.yaml"
+    good = path.read_text(encoding="utf-8")
+    write(path, good.replace("title: 2020年", "title: 2021年", 1).replace("      voucher: voucher_no", "      voucher: voucher", 1))
+    catalog.refresh()
+    assert catalog.campaign.title.startswith("2020年")  # the whole edit is refused, not half of it
+    assert catalog.bindings.projects.key("voucher") == "voucher_no"
+    [found] = catalog.problems()["campaign.yaml"]
+    assert (found.code, found.where) == ("binding_unknown_field", f"campaign.yaml 第 {line_of(path, '      voucher: voucher')} 行")
+    assert catalog.refresh() == []  # nothing changed since: the refusal is not re-read on every page run
+    assert catalog.problems()["campaign.yaml"] == [found]
+    write(path, good.replace("title: 2020年", "title: 2021年", 1))  # fixed: served, problems gone
+    catalog.refresh()
+    assert catalog.campaign.title.startswith("2021年") and catalog.problems() == {}
+
+
+def test_a_form_edit_that_breaks_a_binding_keeps_the_forms_last_valid_version(folder):
+    catalog = load_catalog(folder)
+    path = folder / "att3.yaml"
+    good = path.read_text(encoding="utf-8")
+    renamed = good.replace("key: satisfaction", "key: satisfied", 1).replace("version: 1", "version: 2", 1)
+    write(path, renamed)
+    assert catalog.refresh() == []  # no new version served: its sheet is not touched
+    assert catalog.form("att3").field("satisfaction").type == "select"
+    [found] = catalog.problems()["att3.yaml"]
+    assert found.code == "binding_breaks_form" and "satisfaction" in found.message
+    assert catalog.bindings.checks.key("satisfaction") == "satisfaction"  # the features keep working
+    # the campaign follows the rename in the same change: both are served
+    campaign = folder / "campaign.yaml"
+    write(campaign, campaign.read_text(encoding="utf-8").replace("      satisfaction: satisfaction", "      satisfaction: satisfied", 1))
+    catalog.refresh()
+    assert catalog.problems() == {}
+    assert catalog.form("att3").version == 2 and catalog.bindings.checks.key("satisfaction") == "satisfied"
+
+
+def test_an_unrelated_form_edit_is_not_blamed_for_a_broken_binding(folder):
+    """Only the edit whose revert fixes a binding is refused; other forms' edits are served."""
+    catalog = load_catalog(folder)
+    att1, att2 = folder / "att1.yaml", folder / "att2.yaml"
+    write(att1, att1.read_text(encoding="utf-8").replace("key: reason", "key: reasons", 1))
+    write(att2, att2.read_text(encoding="utf-8").replace("version: 1", "version: 3", 1))
+    changed = catalog.refresh()
+    assert [f.id for f in changed] == ["att2"]
+    assert catalog.form("att2").version == 3
+    assert [p.code for p in catalog.problems()["att1.yaml"]] == ["binding_breaks_form"]
+    assert set(catalog.problems()) == {"att1.yaml"}
