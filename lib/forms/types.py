@@ -303,8 +303,12 @@ def _credit_code(raw: Any, spec: Any, ctx: dict) -> str:
 
 
 def _city(raw: Any, spec: Any, ctx: dict) -> str:
-    value = clean_text(raw)
-    if value not in ctx.get("cities", ()):
+    """One of the campaign's cities, as the campaign spells it; a city typed with its 市 (广州市, the
+    way letterheads and registers write it) is that city."""
+    value, cities = clean_text(raw), ctx.get("cities", ())
+    if value not in cities and value.endswith("市") and value[:-1] in cities:
+        value = value[:-1]
+    if value not in cities:
         raise ValueProblem("not_city", value=quotable(value))
     return value
 

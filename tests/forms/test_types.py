@@ -201,6 +201,13 @@ def test_city_comes_from_the_campaign():
     assert problem_code("city", "香港") == "not_city"
 
 
+def test_a_city_typed_with_its_shi_is_that_city_and_nothing_else_is():
+    assert parse("city", "佛山市") == parse("city", " 佛山市 ") == "佛山"
+    assert problem_code("city", "香港市") == "not_city"
+    assert problem_code("city", "市") == "not_city"
+    assert problem_code("city", "佛山市市") == "not_city"
+
+
 @pytest.mark.parametrize("type_", ["text", "textarea"])
 def test_text_strips_and_refuses_control_characters(type_):
     assert parse(type_, "  上云  ") == "上云"
