@@ -14,7 +14,7 @@ from collections.abc import Callable, Container, Iterable
 from typing import Any
 
 from lib.core.records import Actor, Record
-from lib.store.base import InvalidValue, SheetSpec
+from lib.store.base import Column, InvalidValue, SheetSpec
 from lib.store.codec import encode_values, same_value, validate_values
 
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
@@ -61,15 +61,26 @@ def check_appends(items: Iterable[tuple[str, dict[str, Any], str]], labels: Call
         check_status(status)
 
 
+def column_json(col: Column) -> list[str]:
+    """A column as a sheet entry writes it: ``[key, label, kind]``, plus its display when it has one
+    (a money column's two decimals must survive a replay). ``Column(*item)`` reads either shape, so
+    logs written before display existed still load.
+
+    >>> column_json(Column("m", "金额", "number", "money")), column_json(Column("n", "人数", "integer"))
+    (['m', '金额', 'number', 'money'], ['n', '人数', 'integer'])
+    """
+    return [col.key, col.label, col.kind, col.display] if col.display else [col.key, col.label, col.kind]
+
+
 def sheet_entry(spec: SheetSpec, old: SheetSpec | None, at: str) -> dict[str, Any] | None:
     """The entry declaring ``spec`` over the sheet as it was (``old``), or None when nothing changes.
 
-    New labels and kinds win; columns are never dropped (a removed field keeps its column).
+    New labels, kinds and displays win; columns are never dropped (a removed field keeps its column).
     """
     merged = {c.key: c for c in (old.columns if old else ())}
     merged.update({c.key: c for c in spec.columns})
-    columns = [[c.key, c.label, c.kind] for c in merged.values()]
-    if old and old.title == spec.title and columns == [[c.key, c.label, c.kind] for c in old.columns]:
+    columns = [column_json(c) for c in merged.values()]
+    if old and old.title == spec.title and columns == [column_json(c) for c in old.columns]:
         return None
     return {"op": "sheet", "at": at, "form": spec.form_id, "title": spec.title, "columns": columns}
 

@@ -7,7 +7,7 @@ immutable; an update swaps in a new Record, so a list of records taken earlier n
 Log entry shapes (one JSON object per line)::
 
     {"op": "log", "format": 1, "at": ...}                               first line
-    {"op": "sheet", "at", "form", "title", "columns": [[key, label, kind], ...]}
+    {"op": "sheet", "at", "form", "title", "columns": [[key, label, kind, display?], ...]}
     {"op": "append", "at", "form", "id", "rev": 1, "actor": {...}, "status", "fv", "values"}
     {"op": "update", "at", "form", "id", "rev", "actor", "action", "values"?, "status"?, "note"}
     {"op": "event", "at", "actor", "action", "form", "id", "note"}
@@ -80,7 +80,7 @@ class State:
         elif op == "update":
             self._apply_update(e)
         elif op == "sheet":
-            cols = tuple(Column(k, label, kind) for k, label, kind in e["columns"])
+            cols = tuple(Column(*col) for col in e["columns"])  # display is absent in older logs
             self.specs[e["form"]] = SheetSpec(e["form"], e["title"], cols)
             self._known_keys.setdefault(e["form"], set()).update(c.key for c in cols)
             self.rows.setdefault(e["form"], {})

@@ -100,3 +100,20 @@ def test_a_batch_cut_short_by_a_crash_is_never_partly_visible(tmp_path, cut):
         assert [r.id for r in store.records("site_check")] == [kept.id, again[0].id]
         assert [r.id for r in store.records("batch_note")] == [again[1].id]
     assert main(["verify", str(tmp_path)]) == 0  # … and agrees once it is written
+
+
+def test_a_sheet_entry_keeps_a_columns_display_and_older_entries_without_it_still_load(tmp_path):
+    money = SheetSpec("fund", "奖补", (Column("m", "奖补金额", "number", "money"), Column("n", "人数", "integer")))
+    plain = SheetSpec("fund", "奖补", (Column("m", "奖补金额", "number"), Column("n", "人数", "integer")))
+    with LocalStore(tmp_path, background=False) as store:
+        store.ensure_sheet(plain)  # what a log written before Column.display holds: [key, label, kind]
+    log = tmp_path / "campaign.log.jsonl"
+    assert json.loads(log.read_bytes().splitlines()[-1])["columns"] == [["m", "奖补金额", "number"], ["n", "人数", "integer"]]
+    with LocalStore(tmp_path, background=False) as store:
+        assert store.sheet_spec("fund") == plain
+        store.ensure_sheet(money)  # the display is news: one sheet entry carries it
+        store.ensure_sheet(money)  # and nothing changes the second time
+    lines = log.read_bytes().splitlines()
+    assert len(lines) == 3 and json.loads(lines[-1])["columns"][0] == ["m", "奖补金额", "number", "money"]
+    with LocalStore(tmp_path, background=False) as store:
+        assert store.sheet_spec("fund") == money

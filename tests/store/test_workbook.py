@@ -101,6 +101,24 @@ def test_money_columns_keep_numbers_with_two_decimals(tmp_path):
     assert row["是否合格"].value == "否"
 
 
+def test_the_stores_own_workbook_gives_money_two_decimals_and_dates_a_date_format(store_factory):
+    """Through the log and back: the columns' display is in the sheet entry, so the workbook the store
+    writes (and one a reopened store writes from the replayed log) formats money as 0.00."""
+    store = store_factory()
+    store.ensure_sheet(MONEY_SPEC)
+    store.append("f", {"m": 3.0, "p": 12.5, "x": 1.2345, "d": dt.date(2020, 9, 1), "ok": True}, actor=CITY,
+                 status="已提交")
+    for opened in (store, store_factory()):  # the second replays the log written by the first
+        opened.append("f", {"m": 7}, actor=CITY, status="草稿")
+        assert opened.flush_workbook()
+        ws = load(opened.workbook_path)["奖补明细"]
+        row = {c.value: cell for c, cell in zip(ws[1], ws[2], strict=True)}
+        assert [(row[h].value, row[h].number_format) for h in ("奖补金额", "完成比例", "系数")] == [
+            (3, "0.00"), (12.5, "0.00"), (1.2345, "General")]
+        assert row["检查日期"].is_date and row["检查日期"].number_format == "yyyy-mm-dd"
+        assert [r[10].number_format for r in ws.iter_rows(min_row=2)] == ["0.00"] * (ws.max_row - 1)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
 def test_libreoffice_opens_the_workbook_and_shows_the_formats(tmp_path):

@@ -34,6 +34,7 @@ from typing import Any
 from lib.core.records import Record
 from lib.store.base import ConflictError, InvalidValue, SheetSpec, StoreError, Unavailable
 from lib.store.codec import decode_values
+from lib.store.entries import column_json
 from lib.store.sheets.client import MAX_CELL_CHARS, a1, cell_chars, col_letters, cut_text
 from lib.store.state import State
 
@@ -259,7 +260,7 @@ class Replay:
 
 def merged_columns(old: SheetSpec | None, columns: list[list[str]]) -> list[list[str]]:
     """Columns of a new sheet entry merged over the old spec: new labels win, old columns stay."""
-    merged = {c.key: [c.key, c.label, c.kind] for c in (old.columns if old else ())}
+    merged = {c.key: column_json(c) for c in (old.columns if old else ())}
     merged.update({c[0]: list(c) for c in columns})
     return list(merged.values())
 
