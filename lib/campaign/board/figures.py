@@ -11,7 +11,7 @@ import pandas as pd
 from lib.campaign.board.detail_tables import CONCLUSIONS, EXEMPT, NO_RATIO, SPENDING_LABELS, USAGE_STATES
 from lib.campaign.board.late_list import late_list
 from lib.campaign.board.preparation import Prepared, prepare
-from lib.campaign.board.scope import Scope, later_count, readable_ids, scope_issues, scope_rows, scope_units
+from lib.campaign.board.scope import Scope, later_count, readable, scope_issues, scope_rows, scope_units
 from lib.campaign.board.tally import breakdown, group_sums, state_flags
 from lib.campaign.board.units import (
     DUPLICATE,
@@ -117,8 +117,8 @@ def _by_unit(units: pd.DataFrame, form_id: str) -> pd.DataFrame:
 def board(prepared: Prepared, scope: Scope = EVERYTHING) -> Board:
     """Step 2: every figure for one viewer's scope."""
     cal, as_of = prepared.calendar, prepared.as_of
-    ids = readable_ids(prepared.readers, scope)
-    units = scope_units(prepared.units, scope, ids)
+    rows = readable(prepared.readers, scope)
+    units = scope_units(prepared.units, scope, rows)
     cities = (scope.city,) if scope.kind == "city" else cal.cities
     if scope.kind in ("provider", "lead_unit"):
         cities = tuple(c for c in cal.cities if c in set(units["city"]))
@@ -126,7 +126,7 @@ def board(prepared: Prepared, scope: Scope = EVERYTHING) -> Board:
     if scope.forms is not None:
         progress = progress[progress["表单"].isin([cal.title(f) for f in scope.forms])]
 
-    issues = scope_issues(prepared.issues, scope, "att1", ids.get("att1", set()))
+    issues = scope_issues(prepared.issues, scope, "att1", rows)
     providers = _by_unit(units, "att1").rename(columns={"单位": "服务商"})
     by_provider = summarize(issues, "服务商")
     providers = providers.merge(by_provider.drop(columns=["合计"]), on="服务商", how="left")
@@ -135,7 +135,7 @@ def board(prepared: Prepared, scope: Scope = EVERYTHING) -> Board:
             providers[col] = providers[col].fillna(0).astype(int)
     providers = providers.sort_values(["未报送", "服务商"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
-    att1, att2, att3 = (scope_rows(rows, ids.get(f, set())) for f, rows in
+    att1, att2, att3 = (scope_rows(detail, f, rows) for f, detail in
                         (("att1", prepared.att1), ("att2", prepared.att2), ("att3", prepared.att3)))
     firsts1 = att1[att1["首次报送"].astype(bool)]
     firsts3 = att3[att3["首次报送"].astype(bool)]

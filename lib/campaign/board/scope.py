@@ -25,7 +25,16 @@ import pandas as pd
 
 from lib.auth.policy import READ, Reach, authorize, can, reach
 from lib.campaign.board.units import ENTRY_STATES
-from lib.campaign.register.reconcile import AMOUNT, CITY, FIRM, NOT_REPORTED, REGISTER_FACTS, member, normalize_name_text
+from lib.campaign.register.reconcile import (
+    AMOUNT,
+    CITY,
+    FIRM,
+    KEY_SEPARATOR,
+    NOT_REPORTED,
+    REGISTER_FACTS,
+    member,
+    normalize_name_text,
+)
 from lib.core.records import Actor
 from lib.forms import FormSpec
 from lib.store.base import Store
@@ -93,41 +102,69 @@ def _admitted(r: Reach, city: pd.Series, owner: pd.Series, org: pd.Series) -> np
     return np.broadcast_to(np.asarray(got, dtype=bool), (len(city),))
 
 
-def readable_ids(readers: pd.DataFrame, scope: Scope) -> dict[str, set]:
-    """Per form id, the ids of the rows ``scope`` may read; ``readers``: form, row_id, city, owner, org
-    of each row (``preparation.readers``)."""
-    ok = _admitted(scope.reach, readers["city"], readers["owner"], readers["org"])
-    ok = ok & readers["form"].map(scope.reads).to_numpy(dtype=bool)
-    picked = readers[ok]
-    return {form: set(ids) for form, ids in picked.groupby("form", sort=False)["row_id"]}
+def _reading(scope: Scope, forms: pd.Series) -> np.ndarray:
+    """Which of ``forms`` (form ids, one per row) ``scope`` reads."""
+    return np.ones(len(forms), dtype=bool) if scope.forms is None else forms.isin(scope.forms).to_numpy(dtype=bool)
 
 
-def _unlinked(frame: pd.DataFrame, linked: pd.Series, columns: tuple[str, ...]) -> pd.DataFrame:
+def _keys(form, row_ids: pd.Series) -> pd.Series:
+    """(form, row id) as one text: a row id names a row within its form."""
+    return form + KEY_SEPARATOR + row_ids.astype(object)
+
+
+def _may_read(readers: pd.DataFrame, scope: Scope) -> np.ndarray:
+    """Which rows of ``readers`` (``preparation.readers``: form, row_id, city, owner, org) ``scope`` may read."""
+    return _admitted(scope.reach, readers["city"], readers["owner"], readers["org"]) & _reading(scope, readers["form"])
+
+
+@dataclass(frozen=True)
+class Readable:
+    """The rows a scope may read, looked up by form and row id (``everything``: no lookup needed)."""
+
+    everything: bool
+    keys: frozenset = frozenset()
+
+    def of(self, form, row_ids: pd.Series) -> np.ndarray:
+        """Which of ``row_ids`` (of ``form``: one id, or one per row) may be read."""
+        if self.everything:
+            return np.ones(len(row_ids), dtype=bool)
+        return member(_keys(form, row_ids), self.keys).to_numpy(dtype=bool)
+
+
+def readable(readers: pd.DataFrame, scope: Scope) -> Readable:
+    """The rows of ``readers`` ``scope`` may read (computed once per scope and data change)."""
+    if scope.reach.how == "all" and _reading(scope, readers["form"]).all():
+        return Readable(True)
+    ok = _may_read(readers, scope)
+    return Readable(False, frozenset(_keys(readers["form"][ok], readers["row_id"][ok])))
+
+
+def _unlinked(frame: pd.DataFrame, linked: np.ndarray, columns: tuple[str, ...]) -> pd.DataFrame:
     """``frame`` with ``columns`` blank where ``linked`` is False (a row the viewer may not read)."""
     if linked.all():
         return frame
     frame = frame.copy()
-    frame.loc[~linked.to_numpy(dtype=bool), list(columns)] = ""
+    frame.loc[~linked, list(columns)] = ""
     return frame
 
 
-def scope_units(units: pd.DataFrame, scope: Scope, ids: dict[str, set]) -> pd.DataFrame:
+def scope_units(units: pd.DataFrame, scope: Scope, rows: Readable) -> pd.DataFrame:
     """The units (english columns) ``scope`` may see (see the module docstring)."""
-    placed = _admitted(scope.entries, units["city"], units["owner"], units["unit"])
-    placed = placed & units["form"].map(scope.reads).to_numpy(dtype=bool)
-    readable = np.fromiter(((r in ids.get(f, ())) for f, r in zip(units["form"], units["row_id"], strict=True)),
-                           dtype=bool, count=len(units))
-    entry = (units["in_register"].astype(bool) & units["state"].isin(ENTRY_STATES)).to_numpy(dtype=bool)
-    shown = units[placed & (entry | readable)]
-    return _unlinked(shown, pd.Series(readable[placed & (entry | readable)], index=shown.index), ROW_LINK["units"])
+    if rows.everything and scope.reach.how == "all":
+        return units
+    placed = units[_admitted(scope.entries, units["city"], units["owner"], units["unit"]) & _reading(scope, units["form"])]
+    linked = rows.of(placed["form"], placed["row_id"])
+    entry = (placed["in_register"].astype(bool) & placed["state"].isin(ENTRY_STATES)).to_numpy(dtype=bool)
+    shown = entry | linked
+    return _unlinked(placed[shown], linked[shown], ROW_LINK["units"])
 
 
-def scope_rows(rows: pd.DataFrame, ids: set) -> pd.DataFrame:
-    """The detail rows (Chinese columns, one form's) whose 记录编号 is one of ``ids`` (the readable ones)."""
-    return rows[member(rows["记录编号"], ids)] if len(rows) else rows
+def scope_rows(detail: pd.DataFrame, form_id: str, rows: Readable) -> pd.DataFrame:
+    """The detail rows of form ``form_id`` (Chinese columns) ``scope`` may read."""
+    return detail if rows.everything or detail.empty else detail[rows.of(form_id, detail["记录编号"])]
 
 
-def scope_issues(issues: pd.DataFrame, scope: Scope, form_id: str, ids: set) -> pd.DataFrame:
+def scope_issues(issues: pd.DataFrame, scope: Scope, form_id: str, rows: Readable) -> pd.DataFrame:
     """The reconciliation issues (of ``form_id``'s filings) ``scope`` may see. A provider does not see
     the register's facts of an entry the register gives another provider, nor a city those of an
     entry in another city (a filing of a voucher listed elsewhere)."""
@@ -136,19 +173,17 @@ def scope_issues(issues: pd.DataFrame, scope: Scope, form_id: str, ids: set) -> 
     if scope.reach.how == "all":
         return issues
     placed = _admitted(scope.entries, issues["地市"], issues["填报账号"], issues["服务商"])
-    readable = member(issues["记录编号"], ids).to_numpy(dtype=bool)
-    keep = placed & (readable | issues["问题类型"].isin(ENTRY_ISSUES).to_numpy(dtype=bool))
-    shown = _unlinked(issues[keep], pd.Series(readable[keep], index=issues.index[keep]), ROW_LINK["issues"])
+    linked = rows.of(form_id, issues["记录编号"])
+    keep = placed & (linked | issues["问题类型"].isin(ENTRY_ISSUES).to_numpy(dtype=bool))
+    shown = _unlinked(issues[keep], linked[keep], ROW_LINK["issues"])
     if scope.kind == "city":
         return _without_facts(shown, "台账地市", scope.city)
     return _without_facts(shown, "台账服务商", scope.org)
 
 
 def later_count(later: pd.DataFrame | None, scope: Scope) -> int:
-    """How many of the rows created after the clock (``later``: their readers keys) ``scope`` may read."""
-    if later is None or later.empty:
-        return 0
-    return sum(len(v) for v in readable_ids(later, scope).values())
+    """How many of the rows created after the clock (``later``: ``preparation.readers`` of them) ``scope`` may read."""
+    return 0 if later is None or later.empty else int(_may_read(later, scope).sum())
 
 
 def _without_facts(issues: pd.DataFrame, column: str, own: str) -> pd.DataFrame:
