@@ -17,7 +17,7 @@ from lib.settings import load_settings
 from lib.ui import state
 from lib.ui.widgets import fit, to_widget_value
 
-from .conftest import sign_in
+from .conftest import sign_in, unescaped
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -421,6 +421,22 @@ def test_a_row_id_from_the_address_is_quoted_safely_and_bounded(app_env, catalog
     at = start(att1_row.actor, deliberate=False, row="x" * 100_000)
     refused = messages(at.error)
     assert "找不到记录" in refused and len(refused) < 300
+
+
+@pytest.mark.parametrize("deliberate", [True, False], ids=["opened", "typed"])
+def test_an_address_naming_another_filers_row_is_refused_on_the_page_and_shows_none_of_it(app_env, catalog, att1_row, reopen, deliberate):
+    other = Actor("provider_other", "provider", "另一家服务商有限公司", "广州")
+    record = store_with(reopen, catalog).append("att1", {**att1_row.values, "project_name": "别家的项目"}, actor=other, status="草稿")
+    at = start(att1_row.actor, deliberate=deliberate, row=record.id)
+    assert not at.exception
+    assert record.id in unescaped(messages(at.error)) and "正在修改记录" not in messages(at.info)
+    assert at.session_state[state.field_key("att1", "project_name")] != "别家的项目"
+    assert any(e.action == "拒绝访问" and e.row_id == record.id for e in reopen().audit())
+
+
+def test_an_unknown_form_in_the_address_opens_the_first_form_the_account_fills(app_env, catalog, att1_row):
+    at = start(att1_row.actor, form_id="att9\u202e" + "x" * 5000)
+    assert not at.exception and at.query_params["form"] == "att1"
 
 
 def test_a_return_reason_is_shown_as_typed_not_as_markdown(app_env, catalog, att1_row, reopen):
