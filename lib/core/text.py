@@ -13,9 +13,13 @@ import re
 import unicodedata
 from typing import Any
 
-# Characters no answer may hold: C0 controls except tab/newline/return, DEL, C1 controls, lone
-# surrogates (not encodable) and the two non-characters an .xlsx cell (XML 1.0) refuses.
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# Characters no .xlsx cell (XML 1.0) can hold: C0 controls but tab, newline and carriage return, lone
+# surrogates and the two non-characters.
+_CELL_ILLEGAL = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
+#: A stored value holding one of these is refused before anything is written (lib/store/codec.py).
+CELL_ILLEGAL = re.compile(f"[{_CELL_ILLEGAL}]")
+#: Characters no answer may hold: those no cell can hold, and DEL and the C1 controls besides.
+CONTROL_CHARS = re.compile(f"[{_CELL_ILLEGAL}\x7f-\x9f]")
 # Bidirectional controls: embeddings, overrides, isolates and the implicit marks (LRM, RLM, ALM). They
 # make text display in another order than it is stored ("Trojan Source"), so a reviewer could read
 # something else than what was filed: an answer holding one is refused.

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -30,10 +29,6 @@ YES, NO = "是", "否"
 TWO_DECIMALS = ("money", "percent")
 DATE_FORMAT = "%Y-%m-%d"
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-
-#: Characters no .xlsx cell (XML 1.0) can hold: C0 controls but tab, newline and carriage return, lone
-#: surrogates and the two non-characters. A value holding one is refused before anything is written.
-CELL_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 #: The columns of the audit trail wherever it is shown: the audit page, the workbook's and the Sheets
 #: ``_audit`` sheet, an export.

@@ -21,7 +21,8 @@ import sys
 from decimal import Decimal
 from typing import Any
 
-from lib.core.values import CELL_ILLEGAL, LIST_SEPARATOR, NO, YES
+from lib.core.text import CELL_ILLEGAL
+from lib.core.values import LIST_SEPARATOR, NO, YES
 from lib.store.base import MAX_CELL_CHARS, SYSTEM_KEYS, InvalidValue
 
 # Excel keeps 15 significant digits; larger ints are written as text so no digit is lost.

@@ -12,12 +12,18 @@ import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lib.store.base import Store
+from lib.store.base import Store, StoreError
 
 if TYPE_CHECKING:
     from lib.store.local.external import EditCheck
 
 BACKENDS = ("local", "gsheets")
+
+
+class UnknownBackend(StoreError):
+    """The ``store_backend`` setting names no backend we have."""
+
+    code = "unknown_backend"
 
 _open: weakref.WeakSet[Store] = weakref.WeakSet()  # a store nobody holds needs no closing
 _lock = threading.Lock()
@@ -48,7 +54,7 @@ def open_store(
 
         store = open_sheets_store(gsheets or {}, Path(data_dir), **kw)
     else:
-        raise ValueError(f"未知的存储后端「{backend}」，可选：{'、'.join(BACKENDS)}")
+        raise UnknownBackend(f"设置 store_backend 的值「{backend}」不是可用的存储后端，可选：{'、'.join(BACKENDS)}。")
     with _lock:
         _open.add(store)
     return store

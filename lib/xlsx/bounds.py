@@ -23,14 +23,13 @@ from typing import Any
 from xml.parsers import expat
 
 from lib.core.text import BIDI_CHARS, INVISIBLE_CHARS, LINE_BREAKS, quotable
+from lib.xlsx.names import MAX_SHEET_CHARS
 
 #: Parts smaller than this are never refused for their compression ratio: a short sheet of empty
 #: styled rows compresses 100:1 honestly; only a big part with a huge ratio is a bomb.
 RATIO_FLOOR_BYTES = 1 << 20
 #: A real workbook has tens of parts; tens of thousands of tiny ones only cost time.
 MAX_ZIP_ENTRIES = 10_000
-#: Excel's own limit on a sheet name.
-MAX_SHEET_NAME = 31
 _CHUNK = 1 << 16
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls: not a zip; bounded by the reading subprocess only
 _CELL_REF = re.compile(r"^([A-Z]{1,3})([1-9][0-9]*)$")  # as Excel writes it: no $, no lower case, no row 0
@@ -131,7 +130,7 @@ def _mb(n: int) -> str:
     return f"{n / _MB:.1f}"
 
 
-def name_problem(name: str, max_chars: int = MAX_SHEET_NAME) -> str | None:
+def name_problem(name: str, max_chars: int = MAX_SHEET_CHARS) -> str | None:
     """Why ``name`` (a sheet's or a file's) cannot be stored as a name, in Chinese; None if it can.
 
     >>> name_problem("服务券兑现清单") is None, name_problem("a\\x07b"), name_problem("x" * 40)

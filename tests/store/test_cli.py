@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from lib.store.__main__ import main
-from lib.store.base import Unavailable
+from lib.store.base import StoreError, Unavailable
 from lib.store.factory import close_all_stores, open_store
 from lib.store.local.store import LocalStore
 from tests.store.store_cases import CITY, ROOT_DIR, SPEC
@@ -77,8 +77,9 @@ def test_factory_opens_the_local_backend_and_closes_all(tmp_path):
         with pytest.raises(Unavailable) as err:
             s.records("site_check")
         assert err.value.code == "store_closed"
-    with pytest.raises(ValueError, match="未知的存储后端"):
+    with pytest.raises(StoreError) as err:
         open_store("excel", data_dir=tmp_path)
+    assert err.value.code == "unknown_backend" and "store_backend" in str(err.value)  # names the setting to fix
 
 
 def test_materialise_from_the_command_line_never_imports_a_persons_edits(data_dir, capsys):

@@ -161,7 +161,7 @@ def test_write_is_atomic_and_leaves_no_temp_files(store):
 
 def test_background_writer_keeps_the_workbook_current_and_stops_on_close(tmp_path):
     store = LocalStore(tmp_path, background=True, debounce=0.1)
-    child = store._materialiser.proc
+    child = store.workbook_writer()
     try:
         store.ensure_sheet(SPEC)
         ids = [store.append("site_check", {"count": i}, actor=CITY, status="草稿").id for i in range(100)]
@@ -202,7 +202,7 @@ def test_only_one_process_writes_the_workbook_and_another_takes_over(tmp_path):
 
 def _holds_lock(store):
     """Whether this store's background child is the one holding the workbook lock."""
-    pid = store._materialiser.proc.pid
+    pid = store.workbook_writer().pid
     with open("/proc/locks") as f:
         return any(f" {pid} " in line for line in f)
 

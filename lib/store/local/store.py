@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -260,6 +261,11 @@ class LocalStore(Store):
                 return False
             self._materialiser.ensure_running()
             time.sleep(0.05)
+
+    def workbook_writer(self) -> subprocess.Popen[bytes] | None:
+        """The background workbook writer's process while one runs (None without a background writer
+        or before it started): for tests and tools that watch it, never to be written to."""
+        return self._materialiser.proc if self._materialiser is not None else None
 
     def write_workbook_soon(self) -> None:
         """Ask the background writer to write the workbook now rather than after the debounce,

@@ -30,6 +30,7 @@ import gspread
 from gspread.exceptions import APIError
 
 from lib.core.files import private_dir
+from lib.core.values import AUDIT_HEADERS
 from lib.store.base import Unavailable
 from lib.store.sheets.client import (
     MAX_REQUEST_BYTES,
@@ -45,7 +46,7 @@ from lib.store.sheets.client import (
 from lib.store.sheets.delivery import Delivery, Job, QueuedRecord, ViewsOutcome
 from lib.store.sheets.log import LOG_COLUMNS, LOG_SHEET, Fate, Replay, decode_row, encode_row, log_range
 from lib.store.sheets.outbox import Outbox
-from lib.store.sheets.view import AUDIT_HEADER, AUDIT_SHEET, ViewRow, batch_data, plan_views
+from lib.store.sheets.view import AUDIT_SHEET, ViewRow, batch_data, plan_views
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ class SheetSync:
         self._grid = {s["properties"]["title"]: [s["properties"]["sheetId"], s["properties"]["gridProperties"]["rowCount"],
                                                  s["properties"]["gridProperties"]["columnCount"]]
                       for s in meta.get("sheets", [])}
-        wanted = {LOG_SHEET: (1000, LOG_COLUMNS, True), AUDIT_SHEET: (1000, len(AUDIT_HEADER), False)}
+        wanted = {LOG_SHEET: (1000, LOG_COLUMNS, True), AUDIT_SHEET: (1000, len(AUDIT_HEADERS), False)}
         requests = [{"addSheet": {"properties": {"title": t, "hidden": hidden,
                                                  "gridProperties": {"rowCount": rows, "columnCount": cols}}}}
                     for t, (rows, cols, hidden) in wanted.items() if t not in self._grid]

@@ -18,8 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from lib.core.records import Record
-from lib.core.values import AUDIT_HEADERS as AUDIT_HEADER
-from lib.core.values import change_text, text
+from lib.core.values import AUDIT_HEADERS, change_text, text
 from lib.store.base import SYSTEM_COLUMNS
 from lib.store.sheets.client import MAX_CELL_CHARS, a1, cell_chars, cut_text, json_bytes
 from lib.store.sheets.log import AUDIT_SHEET, Replay
@@ -151,7 +150,7 @@ def plan_views(replay: Replay, rows: Iterable[tuple[str, str]], audit_from: int,
     audit = replay.state.audit
     if audit_from < len(audit):
         if audit_from == 0:
-            plan._put(AUDIT_SHEET, 1, list(AUDIT_HEADER), ("audit", -1))
+            plan._put(AUDIT_SHEET, 1, list(AUDIT_HEADERS), ("audit", -1))
         for i in range(audit_from, len(audit)):
             plan._put(AUDIT_SHEET, i + 2, audit_row(replay, audit[i]), ("audit", i))
     return plan
