@@ -249,3 +249,22 @@ def test_the_calendar_reads_each_forms_city_field_from_the_forms():
     cal = Calendar.from_specs(catalog.campaign, catalog.forms())
     assert cal.city_fields == {f.id: f.city_field() for f in catalog.forms() if f.city_field()}
     assert all(catalog.form(fid).field(key).type == "city" for fid, key in cal.city_fields.items())
+
+
+def test_a_city_sees_its_register_entry_filed_from_another_city_but_not_the_row(calendar):
+    """The entry is 广州's (the register says so); the filing places the firm in 佛山, so by the policy
+    the row is 佛山's: 广州 sees its entry reported, without the row's id or filer."""
+    rows = frame(att1("V-000001", city="佛山"))
+    filed = rows["_id"].iloc[0]
+
+    def seen_by(city):
+        return compute_board({"att1": rows}, pd.DataFrame([voucher("V-000001", city="广州")]), None, calendar, AFTER,
+                             viewer(Actor(f"city_{city}", "city", f"{city}市工业和信息化局", city)))
+
+    gz = seen_by("广州")
+    [unit] = gz.units[gz.units["表单"] == "附件1"].to_dict("records")
+    assert (unit["地市"], unit["状态"], unit["记录编号"], unit["填报账号"]) == ("广州", ON_TIME, "", "")
+    assert gz.att1.empty and progress_of(gz, "广州")["已报"] == 1
+    assert gz.issues["问题类型"].tolist() == ["地市不符"] and gz.issues["记录编号"].tolist() == [""]
+    fs = seen_by("佛山")
+    assert fs.att1["记录编号"].tolist() == [filed] and fs.units[fs.units["表单"] == "附件1"].empty and fs.issues.empty
