@@ -102,7 +102,8 @@ def burst(server, info, data, scale: float, sessions=20, rows_each=15, viewers=5
     rows = len(latencies)
     lat = sorted(x for x, _ in latencies)
     per_minute = 60 / (took * scale)
-    print(f"burst: {sessions} sessions x {rows_each} rows = {rows} rows in {took * scale:.0f} s (real-time equivalent)")
+    print(f"burst: {sessions} sessions x {rows_each} rows = {rows} rows in {took * scale:.0f} s (real-time equivalent) "
+          f"= {took * scale / 60:.2f} quota minutes (paced well: under 1.6)")
     print(f"  writes {c['write']} ({c['values.append']} log appends, {c['values.batchUpdate']} view patches, "
           f"{c['spreadsheets.batchUpdate']} grid changes) = {c['write'] / rows:.3f} write requests per row")
     print(f"  reads {c['read']} with {viewers} viewers each refreshing the board every 5 s "

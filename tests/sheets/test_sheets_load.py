@@ -66,17 +66,17 @@ def test_burst_of_20_sessions_and_50_viewers_stays_within_quota(open_store, serv
     print(f"\n{len(acked)} rows in {burst:.1f}s: {writes} writes ({writes / len(acked):.3f}/row), "
           f"{server.counts['read']} reads for {frames[0]} board views; "
           f"ack p50 {sorted(latencies)[len(latencies) // 2] * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms")
-    # Every row landed, acknowledged only once written, and no 429 reached anyone.
+    # Every row landed, acknowledged only once written, and no 429 reached anyone: the burst stayed
+    # within quota and nothing was given up. (How long it took is bench/sheets_bench.py's "burst" figure.)
     assert len(acked) == SESSIONS * ROWS_EACH and not any(is_pending(r) for r in acked)
-    assert burst < WINDOW * 1.6, burst
     assert server.counts["429_write"] == server.counts["429_read"] == 0
-    assert store.sync.session.stats["throttled"] == 0
+    assert store.sync.session.stats["throttled"] == store.sync.session.stats["gave_up"] == 0
     log_ids = [r[1] for r in server.values(sheet_key, "_log")]
     landed = [r.id for r in store.records("site_check")]
     assert sorted(landed) == sorted(r.id for r in acked) and len(set(landed)) == len(landed)
     assert len(log_ids) == SESSIONS * ROWS_EACH + 1  # + the sheet entry; no row sent twice
     # Writes are batched: far fewer requests than rows.
     assert server.counts["values.append"] <= len(acked) // 5, dict(server.counts)
-    # 50 viewers share one read per cache period.
+    # 50 viewers share one read per cache period (1 s): a rate, which a slow machine only makes easier.
     assert server.counts["read"] <= burst / 1.0 + 2, (server.counts["read"], burst)
     assert frames[0] > VIEWERS * 10
