@@ -97,3 +97,17 @@ def test_the_first_start_fills_an_empty_store_and_accounts_file_as_app_py_says(a
     at.text_input(key=state.SIGN_IN_PASSWORD).input(DEMO_PASSWORD)
     at = next(b for b in at.button if b.label == "登录").click().run()
     assert not at.exception and not at.error and at.session_state[state.SESSION]
+
+
+def test_a_write_the_store_cannot_make_is_a_chinese_message_on_the_page(app_env, monkeypatch):
+    from lib.store.local.store import LocalStore
+
+    def refuse(self, *args, **kwargs):
+        raise Unavailable("无法写入数据日志（磁盘已满），本次提交未保存，请稍后重试或联系管理员。", code="log_write")
+
+    monkeypatch.setattr(LocalStore, "append", refuse)
+    at = sign_in(AppTest.from_file(str(ROOT / "pages" / "fill.py"), default_timeout=60), PROVIDER).run()
+    at = next(b for b in at.button if b.label == "保存草稿").click().run()
+    assert not at.exception
+    assert "无法写入数据日志（磁盘已满）" in "\n".join(e.value for e in at.error)
+    assert "保存草稿" in [b.label for b in at.button]  # the form stays, with what was typed, for another try
