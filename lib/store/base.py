@@ -87,12 +87,13 @@ class Unavailable(StoreError):
 
 
 class InvalidValue(StoreError):
-    """A value the backend cannot hold faithfully; nothing was written."""
+    """A value the backend cannot hold faithfully; nothing was written. ``field`` is its key; ``code``
+    says what is wrong with it where that is known (``control_character``, ``text_too_long`` ...)."""
 
     code = "invalid_value"
 
-    def __init__(self, message: str, *, field: str):
-        super().__init__(message)
+    def __init__(self, message: str, *, field: str, code: str | None = None):
+        super().__init__(message, code=code)
         self.field = field
 
 

@@ -49,14 +49,16 @@ def validate_values(values: dict[str, Any], labels: dict[str, str] | None = None
     for key, value in values.items():
         name = labels.get(key) or key
         if not isinstance(key, str) or not key:
-            raise InvalidValue(f"字段名「{key!r}」无效：字段名必须是非空文本。", field=str(key))
+            raise InvalidValue(f"字段名「{key!r}」无效：字段名必须是非空文本。", field=str(key),
+                               code="bad_field_name")
         if key in SYSTEM_KEYS or key.startswith("_"):
-            raise InvalidValue(f"字段「{name}」以下划线开头，这是系统保留的列名，不能作为表单字段。", field=key)
+            raise InvalidValue(f"字段「{name}」以下划线开头，这是系统保留的列名，不能作为表单字段。", field=key,
+                               code="reserved_field")
         _check_value(key, name, value)
         if isinstance(value, list) and len(cell_text_of_list(value)) > MAX_CELL_CHARS:
             raise InvalidValue(
                 f"字段「{name}」的内容合计超过 {MAX_CELL_CHARS} 个字符，表格的一个单元格放不下，请精简后再提交。",
-                field=key,
+                field=key, code="list_too_long",
             )
 
 
@@ -65,33 +67,36 @@ def _check_value(key: str, name: str, value: Any, *, nested: bool = False) -> No
         bad = CELL_ILLEGAL.search(value)
         if bad:
             shown = f"\\x{ord(bad.group()):02x}" if ord(bad.group()) < 0x100 else f"\\u{ord(bad.group()):04x}"
-            raise InvalidValue(f"字段「{name}」含有表格无法保存的控制字符（{shown}），请删除后再提交。", field=key)
+            raise InvalidValue(f"字段「{name}」含有表格无法保存的控制字符（{shown}），请删除后再提交。", field=key,
+                               code="control_character")
         if len(value) > MAX_CELL_CHARS:
             raise InvalidValue(
                 f"字段「{name}」的文字有 {len(value)} 个字符，超过表格单元格上限 {MAX_CELL_CHARS}，请精简后再提交。",
-                field=key,
+                field=key, code="text_too_long",
             )
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise InvalidValue(f"字段「{name}」的数值无效（{value}），请填写一个有限的数字。", field=key)
-    elif isinstance(value, Decimal):
-        if not value.is_finite():
-            raise InvalidValue(f"字段「{name}」的数值无效（{value}），请填写一个有限的数字。", field=key)
+    elif isinstance(value, (float, Decimal)):
+        if not (value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)):
+            raise InvalidValue(f"字段「{name}」的数值无效（{value}），请填写一个有限的数字。", field=key,
+                               code="not_a_number")
     elif isinstance(value, (list, tuple)) and not nested:
         for item in value:
             if isinstance(item, dict):
                 for sub_key, sub_value in item.items():
                     if not isinstance(sub_key, str) or sub_key.startswith("$"):
-                        raise InvalidValue(f"字段「{name}」的表格列名「{sub_key}」无效。", field=key)
+                        raise InvalidValue(f"字段「{name}」的表格列名「{sub_key}」无效。", field=key,
+                                           code="bad_table_column")
                     if not isinstance(sub_value, _SCALARS):
-                        raise InvalidValue(f"字段「{name}」的表格中「{sub_key}」的值类型不受支持。", field=key)
+                        raise InvalidValue(f"字段「{name}」的表格中「{sub_key}」的值类型不受支持。", field=key,
+                                           code="unsupported_type")
                     _check_value(key, name, sub_value, nested=True)
             elif isinstance(item, str):
                 _check_value(key, name, item, nested=True)
             else:
-                raise InvalidValue(f"字段「{name}」的列表只能包含文字或表格行。", field=key)
+                raise InvalidValue(f"字段「{name}」的列表只能包含文字或表格行。", field=key,
+                                   code="unsupported_type")
     elif not isinstance(value, _SCALARS):
-        raise InvalidValue(f"字段「{name}」的值类型（{type(value).__name__}）不受支持。", field=key)
+        raise InvalidValue(f"字段「{name}」的值类型（{type(value).__name__}）不受支持。", field=key,
+                           code="unsupported_type")
 
 
 # --- the log's JSON form -------------------------------------------------------------------------

@@ -42,7 +42,7 @@ def actor_json(actor: Actor) -> dict[str, str]:
 def check_status(status: Any) -> None:
     """A status is non-empty text a cell can hold (InvalidValue otherwise)."""
     if not isinstance(status, str) or not status.strip():
-        raise InvalidValue("记录状态必须是非空的文字。", field="_status")
+        raise InvalidValue("记录状态必须是非空的文字。", field="_status", code="bad_status")
     validate_values({"status": status}, {"status": "状态"})
 
 

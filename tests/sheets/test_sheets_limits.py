@@ -147,9 +147,10 @@ def test_an_entry_too_long_for_a_log_row_is_refused_naming_its_longest_field(ope
     store.ensure_sheet(SPEC)
     wide = "\U0001F4CB" * 32_000  # 64,000 UTF-16 units each; one row of _log holds 280,000
     values = {"project": wide, "remark": wide + "\U0001F4CB" * 700, "extra_a": wide, "extra_b": wide, "extra_c": wide}
-    with pytest.raises(InvalidValue, match="字段「备注」最长") as err:  # named by its label
+    with pytest.raises(InvalidValue) as err:
         store.append("site_check", values, actor=CITY, status="已提交")
-    assert err.value.code == "invalid_value" and err.value.field == "remark"
+    assert (err.value.code, err.value.field) == ("entry_too_long", "remark")
+    assert "「备注」" in str(err.value)  # the longest field, named by its label
     assert store.pending() == [] and server.values(sheet_key, "_log")[-1][1].find('"op":"append"') < 0
 
 

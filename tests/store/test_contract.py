@@ -164,12 +164,13 @@ def test_control_characters_are_refused_before_writing(store, char):
     rec = store.append("site_check", ROW, actor=CITY, status="已提交")
     with pytest.raises(InvalidValue) as err:
         store.append("site_check", {"remark": f"前{char}后"}, actor=CITY, status="已提交")
-    assert err.value.field == "remark"
-    assert err.value.code == "invalid_value"
-    assert str(err.value) == f"字段「备注」含有表格无法保存的控制字符（\\x{ord(char):02x}），请删除后再提交。"
+    assert (err.value.code, err.value.field) == ("control_character", "remark")
+    # The message names the field by its label and shows which character to delete (the code cannot).
+    assert "「备注」" in str(err.value) and f"\\x{ord(char):02x}" in str(err.value)
     with pytest.raises(InvalidValue) as err:
         store.update("site_check", rec.id, base_rev=1, actor=CITY, values={"people": [{"name": f"张{char}"}]})
-    assert err.value.field == "people" and "「检查人员」" in str(err.value)  # named by its label
+    assert (err.value.code, err.value.field) == ("control_character", "people")
+    assert "「检查人员」" in str(err.value)  # named by its label
     assert len(store.records("site_check")) == 1
     assert len(store.audit()) == 1
     assert store.get("site_check", rec.id).rev == 1
@@ -177,27 +178,32 @@ def test_control_characters_are_refused_before_writing(store, char):
 
 def test_too_long_text_is_refused(store):
     # The message names the field by its label and says how long the text is (the code cannot).
-    with pytest.raises(InvalidValue, match="字段「项目名称」的文字有 32768 个字符") as err:
+    with pytest.raises(InvalidValue) as err:
         store.append("site_check", {"project": "字" * 32_768}, actor=CITY, status="草稿")
-    assert err.value.code == "invalid_value" and err.value.field == "project"
-    with pytest.raises(InvalidValue, match="「问题类型」的内容合计超过") as err:
+    assert (err.value.code, err.value.field) == ("text_too_long", "project")
+    assert "「项目名称」" in str(err.value) and "32768" in str(err.value)
+    with pytest.raises(InvalidValue) as err:
         store.append("site_check", {"issues": ["字" * 20_000, "字" * 20_000]}, actor=CITY, status="草稿")
-    assert err.value.code == "invalid_value" and err.value.field == "issues"
-    with pytest.raises(InvalidValue, match="「unknown_key」") as err:
+    assert (err.value.code, err.value.field) == ("list_too_long", "issues") and "「问题类型」" in str(err.value)
+    with pytest.raises(InvalidValue) as err:  # a key no column declares is named by the key itself
         store.append("site_check", {"unknown_key": "x" * 40_000}, actor=CITY, status="草稿")
-    assert err.value.code == "invalid_value" and err.value.field == "unknown_key"
+    assert (err.value.code, err.value.field) == ("text_too_long", "unknown_key") and "「unknown_key」" in str(err.value)
     assert store.records("site_check") == []
 
 
 @pytest.mark.parametrize(
-    ("values", "field"),
-    [({"_id": "x"}, "_id"), ({"amount": float("nan")}, "amount"), ({"remark": {1, 2}}, "remark"),
-     ({"remark": [1, 2]}, "remark")],
+    ("values", "field", "code"),
+    [({"_id": "x"}, "_id", "reserved_field"), ({"": "x"}, "", "bad_field_name"),
+     ({"amount": float("nan")}, "amount", "not_a_number"), ({"amount": Decimal("Infinity")}, "amount", "not_a_number"),
+     ({"remark": {1, 2}}, "remark", "unsupported_type"), ({"remark": [1, 2]}, "remark", "unsupported_type"),
+     ({"people": [{"$where": "x"}]}, "people", "bad_table_column"),
+     ({"people": [{"name": {1}}]}, "people", "unsupported_type")],
 )
-def test_values_a_sheet_cannot_hold_are_refused(store, values, field):
+def test_values_a_sheet_cannot_hold_are_refused(store, values, field, code):
     with pytest.raises(InvalidValue) as err:
         store.append("site_check", values, actor=CITY, status="草稿")
-    assert err.value.field == field
+    assert (err.value.code, err.value.field) == (code, field)
+    assert store.records("site_check") == []
 
 
 def test_bulk_append_is_all_or_nothing_on_bad_input(store):
@@ -226,16 +232,17 @@ def test_append_batch_writes_rows_of_several_sheets_as_one_change(store, store_f
 
 
 @pytest.mark.parametrize(
-    "bad, error",
-    [(("batch_note", {"batch": "\x01", "rows": 1}, "有效"), InvalidValue),  # the last value of another sheet
-     (("batch_note", {"batch": "b", "rows": 1}, " "), InvalidValue),  # a status no cell can show
-     (("nope", {"a": 1}, "有效"), NotFound)],  # a sheet never declared
+    "bad, error, code",
+    [(("batch_note", {"batch": "\x01", "rows": 1}, "有效"), InvalidValue, "control_character"),  # the last value of another sheet
+     (("batch_note", {"batch": "b", "rows": 1}, " "), InvalidValue, "bad_status"),  # a status no cell can show
+     (("nope", {"a": 1}, "有效"), NotFound, "not_found")],  # a sheet never declared
 )
-def test_append_batch_refuses_before_writing_anything(store, bad, error):
+def test_append_batch_refuses_before_writing_anything(store, bad, error, code):
     store.ensure_sheet(NOTE_SPEC)
     before = store.audit()
-    with pytest.raises(error):
+    with pytest.raises(error) as err:
         store.append_batch([("site_check", {"count": i}, "已导入") for i in range(20)] + [bad], actor=PROVINCE)
+    assert err.value.code == code
     assert store.records("site_check") == [] and store.records("batch_note") == []
     assert store.audit() == before
 

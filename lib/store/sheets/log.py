@@ -78,7 +78,7 @@ def encode_row(entry: dict[str, Any], labels: dict[str, str] | None = None) -> l
         key = max(values, key=lambda k: len(json.dumps(values[k], ensure_ascii=False)))
         name = (labels or {}).get(key) or key
         raise InvalidValue(f"本条记录合计 {size} 个字符，超过 Google 表格单条记录上限 {MAX_ENTRY_CHARS}；"
-                           f"其中字段「{name}」最长，请精简后再提交。", field=key)
+                           f"其中字段「{name}」最长，请精简后再提交。", field=key, code="entry_too_long")
     return [entry["eid"]] + cut_text(text, PIECE_CHARS)
 
 
