@@ -7,12 +7,14 @@ from lib.demo.accounts import seed_demo_accounts
 from lib.demo.campaign import seed_demo
 from lib.ui import auth, browser, context, errors, fill, health, locale, nav
 
-context.set_first_start(context.FirstStart(
+FIRST_START = context.FirstStart(
     rows=lambda open_with_clock, catalog, rows: seed_demo(open_with_clock, catalog, rows=rows),
     accounts=seed_demo_accounts,
-))
+)
+
 st.set_page_config(page_title="广东省上云上平台监督检查", page_icon="📋", layout="wide")
 locale.apply()  # the page language zh-CN and Streamlit's own words in Chinese
+errors.guarded(context.first_start)(FIRST_START)  # demo data and accounts, before anyone can sign in
 
 PAGES = {  # key = url path
     "home": ("pages/home.py", "首页", "🏠"),

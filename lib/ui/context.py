@@ -2,7 +2,10 @@
 
 Configuration is read here, at the edge, and passed down as plain values. What fills an empty store
 and an empty accounts file on first start (with setting ``demo_data`` on) is handed in by the
-composition root, app.py (``set_first_start``), so this layer never imports the demo generator.
+composition root, app.py, on every run (``first_start``), so this layer never imports the demo
+generator. It is done from app.py's run rather than when the store is opened because the first run of
+a server process may be a page's alone (Streamlit's legacy pages/ wrapper, before ``ensure_router``
+sends it through app.py): nobody can sign in, and so see any row, before app.py has run.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
+from streamlit.logger import get_logger
 
 from lib.auth.accounts import AccountsFile
 from lib.auth.sessions import SessionTokens
@@ -20,6 +24,8 @@ from lib.forms import FormCatalog, load_catalog
 from lib.forms.columns import sheet_spec
 from lib.settings import Settings, load_settings
 from lib.store.base import Store, StoreError
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -33,15 +39,6 @@ class FirstStart:
 
     rows: Callable[[Callable[[Any], Store], FormCatalog, int], object]
     accounts: Callable[[AccountsFile, Store, FormCatalog], object]
-
-
-_first_start: FirstStart | None = None  # set by app.py before any page run asks for the store
-
-
-def set_first_start(first_start: FirstStart | None) -> None:
-    """Hand in what fills an empty store and accounts file (None: leave them empty)."""
-    global _first_start
-    _first_start = first_start
 
 
 def _plain(value):
@@ -85,27 +82,24 @@ def catalog() -> FormCatalog:
     return cat
 
 
-@st.cache_resource(show_spinner="正在打开数据存储……", on_release=lambda opened: opened.close())
-def store() -> Store:
-    """The process's store; on first start with an empty store and ``demo_data`` on, fills it as
-    ``set_first_start`` said. Cells a person edits in the workbook are imported only as the web form
-    would take them (lib.external_edits)."""
+def _open_store(**overrides: Any) -> Store:
+    """A new store as the settings say (the Sheets backend takes the ``[gsheets]`` secrets). Cells a
+    person edits in the workbook are imported only as the web form would take them (lib.external_edits)."""
     from lib.external_edits import FormEditRules
     from lib.store.factory import open_store
 
     cfg = settings()
-    cat = _catalog()
-    options = {"data_dir": cfg.data_dir, "workbook_name": cfg.workbook_name, "gsheets": _secrets().get("gsheets"),
-               "edit_check": FormEditRules(cfg.forms_dir)}
-    opened = open_store(cfg.store_backend, **options)
+    return open_store(cfg.store_backend, data_dir=cfg.data_dir, workbook_name=cfg.workbook_name,
+                      gsheets=_secrets().get("gsheets"), edit_check=FormEditRules(cfg.forms_dir), **overrides)
+
+
+@st.cache_resource(show_spinner="正在打开数据存储……", on_release=lambda opened: opened.close())
+def store() -> Store:
+    """The process's store, with a sheet for every form."""
+    opened = _open_store()
     try:
-        for form in cat.forms():
+        for form in _catalog().forms():
             opened.ensure_sheet(sheet_spec(form))
-        seed = _first_start
-        if seed and cfg.demo_data and not any(opened.records(form.id) for form in cat.forms()):
-            with st.spinner("首次启动，正在写入演示数据……"):
-                seed.rows(lambda clock: open_store(cfg.store_backend, clock=clock, **options), cat, cfg.demo_rows)
-            opened.refresh()
     except BaseException:  # not cached, so never released: close it here (the next run opens it again)
         opened.close()
         raise
@@ -114,15 +108,33 @@ def store() -> Store:
 
 @st.cache_resource(show_spinner=False)
 def accounts() -> AccountsFile:
-    """The accounts file; with ``demo_data`` on and no account yet, adds accounts as ``set_first_start`` said."""
-    cfg = settings()
-    file = AccountsFile(cfg.accounts_path)
-    seed = _first_start
-    if seed and cfg.demo_data and len(file) == 0:
-        opened = store()
+    return AccountsFile(settings().accounts_path)
+
+
+def first_start(seed: FirstStart) -> None:
+    """With ``demo_data`` on: fill an empty store, then an empty accounts file, as ``seed`` says; once
+    per process. A store that cannot be opened now is left for the page to report (lib.ui.health) and
+    tried again on the next run."""
+    if not settings().demo_data:
+        return
+    try:
+        _filled(seed)
+    except StoreError as exc:
+        log.warning("首次启动未能写入演示数据（代码 %s）：%s", exc.code, exc)
+
+
+@st.cache_resource(show_spinner=False)
+def _filled(_seed: FirstStart) -> bool:  # the leading underscore: Streamlit does not hash the argument
+    opened, cat = store(), _catalog()
+    if not any(opened.records(form.id) for form in cat.forms()):
+        with st.spinner("首次启动，正在写入演示数据……"):
+            _seed.rows(lambda clock: _open_store(clock=clock), cat, settings().demo_rows)
+        opened.refresh()
+    file = accounts()
+    if len(file) == 0:
         with st.spinner("首次启动，正在创建演示账号……"):
-            seed.accounts(file, opened, _catalog())
-    return file
+            _seed.accounts(file, opened, cat)
+    return True
 
 
 @st.cache_resource(show_spinner=False)
