@@ -177,3 +177,24 @@ def test_every_widget_callback_in_the_app_goes_through_guarded():
             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if _CALLBACK.search(line)]
     assert not bare, f"callbacks not wrapped in errors.guarded: {bare}"
     assert sum("errors.guarded(" in p.read_text(encoding="utf-8") for p in sources) >= 5  # the scan sees the app's callbacks
+
+
+def refused_app():
+    import streamlit as st
+
+    from lib.auth.errors import Forbidden
+    from lib.ui.errors import run_page
+
+    def audit_page():
+        st.write("审计日志")
+        raise Forbidden("您的账号（city_gz）无权查看审计日志。", action="查看审计日志")
+
+    run_page(st.navigation([st.Page(audit_page, title="审计日志")]))
+
+
+def test_one_of_our_errors_a_page_left_unhandled_is_its_own_message_and_its_code_is_logged(server_log):
+    at = AppTest.from_function(refused_app, default_timeout=30).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["您的账号（city_gz）无权查看审计日志。"]  # not the unexpected-error message
+    [record] = server_log
+    assert record.levelno == logging.WARNING and "forbidden" in record.getMessage()
