@@ -9,7 +9,8 @@ What it models:
 
 * ``GET spreadsheets/{id}``; ``values`` get / batchGet / update / batchUpdate / append / clear /
   batchClear; ``spreadsheets/{id}:batchUpdate`` with addSheet, appendDimension,
-  updateSheetProperties, deleteSheet;
+  updateSheetProperties, deleteSheet, and repeatCell of a number format (``Sheet.number_format``;
+  ``FORMATTED_VALUE`` shows a number with a ``0.00`` pattern's decimals);
 * ``valueInputOption`` RAW (stored as sent) vs USER_ENTERED (``=1+1`` becomes a formula, ``007``
   the number 7, ``TRUE`` a boolean) and the three ``valueRenderOption`` values;
 * grid limits (writes or reads outside the grid are refused as Google does) and Google's
@@ -322,7 +323,7 @@ class FakeSheets:
 
     def spreadsheet_batch_update(self, book: Spreadsheet, body: dict) -> dict:
         replies = []
-        staged = [Sheet(s.sheet_id, s.title, s.rows, s.cols, s.hidden, s.cells) for s in book.sheets]
+        staged = [Sheet(s.sheet_id, s.title, s.rows, s.cols, s.hidden, s.cells, list(s.formats)) for s in book.sheets]
         original, book.sheets = book.sheets, staged
         try:
             for i, req in enumerate((body or {}).get("requests", [])):
@@ -360,6 +361,8 @@ class FakeSheets:
                             sheet.rows = grid.get("rowCount", sheet.rows)
                             sheet.cols = grid.get("columnCount", sheet.cols)
                     replies.append({})
+                elif name == "repeatCell":
+                    replies.append(_repeat_cell(book, args, f"Invalid requests[{i}].repeatCell: "))
                 elif name == "deleteSheet":
                     book.sheets.remove(book.by_id(args["sheetId"]))
                     replies.append({})
@@ -371,6 +374,27 @@ class FakeSheets:
             raise
         return {"spreadsheetId": book.key, "replies": replies}
 
+
+
+def _repeat_cell(book: Spreadsheet, args: dict, prefix: str) -> dict:
+    """A repeatCell of ``userEnteredFormat.numberFormat`` (the only field we model), refused as
+    Google refuses it: no fields named, an unknown number format type, a range outside the grid."""
+    rng, fields = args.get("range", {}), args.get("fields", "")
+    if not fields:
+        raise ApiError(400, f"{prefix}At least one field must be updated, but none were specified.")
+    if fields != "userEnteredFormat.numberFormat":
+        raise ApiError(400, f"{prefix}unsupported fields {fields} (the fake models only userEnteredFormat.numberFormat)")
+    sheet = book.by_id(rng.get("sheetId", 0))
+    fmt = args.get("cell", {}).get("userEnteredFormat", {}).get("numberFormat", {})
+    if fmt.get("type") not in ("TEXT", "NUMBER", "PERCENT", "CURRENCY", "DATE", "TIME", "DATE_TIME", "SCIENTIFIC"):
+        raise ApiError(400, f"{prefix}Invalid value at 'requests.repeat_cell.cell.user_entered_format.number_format.type'")
+    r0, r1 = rng.get("startRowIndex", 0), rng.get("endRowIndex")
+    c0, c1 = rng.get("startColumnIndex", 0), rng.get("endColumnIndex")
+    if (r1 if r1 is not None else r0) > sheet.rows or (c1 if c1 is not None else c0) > sheet.cols:
+        raise ApiError(400, f"{prefix}Range ({quote_title(sheet.title)}) exceeds grid limits. "
+                            f"Max rows: {sheet.rows}, max columns: {sheet.cols}")
+    sheet.formats.append((r0, r1, c0, c1, dict(fmt)))
+    return {}
 
 
 class _OAuthError(Exception):

@@ -72,6 +72,9 @@ class Sheet:
     cols: int = DEFAULT_COLS
     hidden: bool = False
     cells: list[list[Any]] = field(default_factory=list)  # dense, trimmed lazily
+    # repeatCell number formats in the order applied: (r0, r1, c0, c1, numberFormat), ends exclusive,
+    # None for an open end (Google's GridRange: a missing end index is unbounded).
+    formats: list[tuple[int, int | None, int, int | None, dict]] = field(default_factory=list)
 
     def properties(self, index: int) -> dict:
         props = {"sheetId": self.sheet_id, "title": self.title, "index": index, "sheetType": "GRID",
@@ -92,6 +95,13 @@ class Sheet:
         while len(row) <= c:
             row.append(None)
         row[c] = None if value == "" else value
+
+    def number_format(self, r: int, c: int) -> dict | None:
+        """The numberFormat a cell shows with (the last one applied over it), or None."""
+        for r0, r1, c0, c1, fmt in reversed(self.formats):
+            if r0 <= r and (r1 is None or r < r1) and c0 <= c and (c1 is None or c < c1):
+                return fmt
+        return None
 
     def last_used_row(self, c0: int, c1: int) -> int:
         """Index of the last row holding a value in columns c0..c1, or -1."""
@@ -228,7 +238,7 @@ def stored_value(value: Any, option: str) -> Any:
     return text
 
 
-def rendered(value: Any, option: str) -> Any:
+def rendered(value: Any, option: str, number_format: dict | None = None) -> Any:
     if value is None:
         return ""
     if isinstance(value, Formula):
@@ -239,6 +249,9 @@ def rendered(value: Any, option: str) -> Any:
         return value
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
+    fixed = re.fullmatch(r"0(?:\.(0+))?", (number_format or {}).get("pattern", ""))
+    if isinstance(value, (int, float)) and fixed:  # the one pattern family we model: "0", "0.00" ...
+        return f"{value:.{len(fixed.group(1) or '')}f}"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -247,7 +260,7 @@ def rendered(value: Any, option: str) -> Any:
 def read_rows(rng: Range, option: str) -> list[list[Any]]:
     rows = []
     for r in range(rng.r0, min(rng.r1, len(rng.sheet.cells) - 1) + 1):
-        row = [rendered(rng.sheet.get(r, c), option) for c in range(rng.c0, rng.c1 + 1)]
+        row = [rendered(rng.sheet.get(r, c), option, rng.sheet.number_format(r, c)) for c in range(rng.c0, rng.c1 + 1)]
         while row and row[-1] == "":
             row.pop()
         rows.append(row)

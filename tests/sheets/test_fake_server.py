@@ -140,3 +140,26 @@ def test_documented_limits_are_refused_with_googles_bodies(server, book, sheet_k
     book.values_append("Sheet1!A:Z", params={**raw, "insertDataOption": "INSERT_ROWS"}, body={"values": [["a"]]})
     assert "above the limit of 26026 cells" in refusal(lambda: book.values_append(
         "Sheet1!A:Z", params={**raw, "insertDataOption": "INSERT_ROWS"}, body={"values": [["b"]]}))["message"]
+
+
+def test_repeat_cell_sets_a_number_format_and_is_refused_as_google_refuses_it(server, book, sheet_key):
+    def grid():  # a batchUpdate installs new sheet objects (a refused one is rolled back whole)
+        return server.books[sheet_key].sheet("Sheet1")
+
+    book.values_update("Sheet1!A1", params={"valueInputOption": "RAW"}, body={"values": [["金额", "系数"], [3, 1.5]]})
+    money = {"type": "NUMBER", "pattern": "0.00"}
+
+    def repeat(rng, fmt=money, fields="userEnteredFormat.numberFormat"):
+        return {"repeatCell": {"range": {"sheetId": grid().sheet_id, **rng},
+                               "cell": {"userEnteredFormat": {"numberFormat": fmt}}, "fields": fields}}
+
+    bad = refusal(lambda: book.batch_update({"requests": [repeat({"startRowIndex": 1, "startColumnIndex": 0,
+                                                                  "endColumnIndex": 1}), repeat({"endColumnIndex": 27})]}))
+    assert bad["status"] == "INVALID_ARGUMENT" and "requests[1].repeatCell" in bad["message"] and "grid" in bad["message"]
+    assert grid().number_format(1, 0) is None  # the whole batch was refused
+    assert "requests[0]" in refusal(lambda: book.batch_update({"requests": [repeat({}, fields="")]}))["message"]
+    assert "type" in refusal(lambda: book.batch_update({"requests": [repeat({}, {"pattern": "0.00"})]}))["message"]
+    book.batch_update({"requests": [repeat({"startRowIndex": 1, "startColumnIndex": 0, "endColumnIndex": 1})]})
+    assert (grid().number_format(0, 0), grid().number_format(999, 0), grid().number_format(1, 1)) == (None, money, None)
+    assert server.values(sheet_key, "Sheet1", "FORMATTED_VALUE") == [["金额", "系数"], ["3.00", "1.5"]]
+    assert server.values(sheet_key, "Sheet1") == [["金额", "系数"], [3, 1.5]]  # the value itself is unchanged

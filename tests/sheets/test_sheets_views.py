@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from lib import audit as audit_page
+from lib.store.base import Column, SheetSpec
 from tests.store.store_cases import CITY, PROVINCE, SPEC
 
 pytestmark = pytest.mark.timeout(60)
@@ -96,3 +97,29 @@ def test_views_grow_the_grid_and_can_be_rebuilt(open_store, server, sheet_key):
     server.books[sheet_key].sheet("现场检查记录").cells = []  # a person deletes everything in the view
     store.rebuild_views()
     assert sheet(server, sheet_key, "现场检查记录") == rows
+
+
+MONEY_SPEC = SheetSpec("fund", "奖补明细", (Column("m", "奖补金额", "number", display="money"),
+                                            Column("p", "完成比例", "number", display="percent"),
+                                            Column("x", "系数", "number")))
+
+
+def test_money_and_percent_columns_show_two_decimals(open_store, server, sheet_key):
+    """The columns' display reaches the view through the log: the money and percent columns get a
+    0.00 number format (a repeatCell over the column below its header), others none; numbers stay numbers."""
+    store = open_store()
+    store.ensure_sheet(MONEY_SPEC)
+    store.append("fund", {"m": 3, "p": 12.5, "x": 1.25}, actor=CITY, status="已提交")
+    assert store.wait_idle(10)
+    header, row = sheet(server, sheet_key, "奖补明细")
+    cells = dict(zip(header, row, strict=False))
+    assert (cells["奖补金额"], cells["完成比例"], cells["系数"]) == (3, 12.5, 1.25)
+    shown = dict(zip(header, server.values(sheet_key, "奖补明细", "FORMATTED_VALUE")[1], strict=False))
+    assert (shown["奖补金额"], shown["完成比例"], shown["系数"]) == ("3.00", "12.50", "1.25")
+    grid = server.books[sheet_key].sheet("奖补明细")
+    money = header.index("奖补金额")
+    assert grid.number_format(0, money) is None  # the header is left as it is
+    assert grid.number_format(5_000, money) == {"type": "NUMBER", "pattern": "0.00"}  # rows added later too
+    # Another app process replays the log and sees the same display (nothing is sent twice for it).
+    other = open_store()
+    assert [c.display for c in other.sheet_spec("fund").columns] == ["money", "percent", ""]

@@ -81,7 +81,7 @@ class SheetSync:
         self._view_problem = ""  # what the spreadsheet refused of the views, in Chinese
         self._view_retry_at = 0.0
         self._audit_written = 0
-        self._headers: dict[str, int] = {}
+        self._headers: dict[str, Any] = {}  # form -> the view.header_shape its sheet shows
         self._open_sheets()
         with self._reading:
             self._read_log_tail()
@@ -253,7 +253,7 @@ class SheetSync:
             plan = plan_views(self._replay, list(marks), self._audit_written, dict(self._headers))
         try:
             if plan.rows:
-                self._grow_grid(plan.need)
+                self._grow_grid(plan.need, plan.formats)
             for chunk in request_chunks(plan.rows, ViewRow.size):
                 send_halving(lambda rows: self._write_view_rows(rows, marks), chunk)
                 if interrupted():
@@ -288,7 +288,11 @@ class SheetSync:
                 else:
                     self._headers[what[0]] = what[1]
 
-    def _grow_grid(self, need: dict[str, tuple[int, int]]) -> None:
+    def _grow_grid(self, need: dict[str, tuple[int, int]], formats: dict[str, tuple[tuple[int, str], ...]]) -> None:
+        """Add the sheets and rows/columns the writes need and give money columns their number format,
+        in one ``spreadsheets.batchUpdate`` (two when a sheet with formats is new: its id comes back
+        from the first)."""
+        known = set(self._grid)
         add, grow = [], []
         for title, (rows, cols) in need.items():
             if title not in self._grid:
@@ -302,10 +306,23 @@ class SheetSync:
                 grow.append((title, "COLUMNS", cols - have_cols + 5))
         requests = add + [{"appendDimension": {"sheetId": self._grid[t][0], "dimension": d, "length": n}}
                           for t, d, n in grow]
+        requests += self._format_requests({t: f for t, f in formats.items() if t in known})
         if requests:
             self._add_sheets(requests)
             for title, dim, n in grow:
                 self._grid[title][1 if dim == "ROWS" else 2] += n
+        late = self._format_requests({t: f for t, f in formats.items() if t not in known})
+        if late:
+            self._add_sheets(late)
+
+    def _format_requests(self, formats: dict[str, tuple[tuple[int, str], ...]]) -> list[dict[str, Any]]:
+        """A ``repeatCell`` per formatted column: the number format on the whole column below its
+        header (no end row: rows the grid gains later get it too)."""
+        return [{"repeatCell": {
+            "range": {"sheetId": self._grid[title][0], "startRowIndex": 1, "startColumnIndex": col, "endColumnIndex": col + 1},
+            "cell": {"userEnteredFormat": {"numberFormat": {"type": "NUMBER", "pattern": pattern}}},
+            "fields": "userEnteredFormat.numberFormat"}}
+            for title, cols in formats.items() for col, pattern in cols]
 
     def rebuild_views(self) -> None:
         """Rewrite every readable sheet from the log (after a person edited or sorted them)."""

@@ -2,7 +2,8 @@
 
 They are a view of the ``_log`` sheet for people who open the spreadsheet: Chinese headers,
 one row per record, every value as ``lib.core.values`` renders it (dates ``YYYY-MM-DD``, booleans
-是/否), numbers kept as numbers. The backend never reads them back (the log is the truth), so a view
+是/否), numbers kept as numbers; a money or percent column (``Column.display``) gets the number
+format ``0.00`` (``column_formats``), as in the local workbook. The backend never reads them back (the log is the truth), so a view
 cell only has to read well, not to round-trip.
 
 Positions are deterministic: the record created k-th (in log order) sits on row k + 2 of its
@@ -18,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from lib.core.records import Record
-from lib.core.values import AUDIT_HEADERS, change_text, text
+from lib.core.values import AUDIT_HEADERS, change_text, text, xlsx_format
 from lib.store.base import SYSTEM_COLUMNS
 from lib.store.sheets.client import MAX_CELL_CHARS, a1, cell_chars, cut_text, json_bytes
 from lib.store.sheets.log import AUDIT_SHEET, Replay
@@ -69,6 +70,16 @@ def header(replay: Replay, form: str) -> list[str]:
     return [label for _, label in SYSTEM_COLUMNS] + [labels.get(k, k) for k in replay.layout.get(form, [])]
 
 
+def column_formats(replay: Replay, form: str) -> tuple[tuple[int, str], ...]:
+    """(column index, number format) of each column of ``form``'s view whose numbers have a display
+    of their own (money, percent: ``0.00``; the pattern reads the same in Sheets as in .xlsx). Dates
+    need none: the view writes them as text."""
+    spec = replay.state.specs.get(form)
+    display = {c.key: c.display for c in spec.columns} if spec else {}
+    return tuple((len(SYSTEM_COLUMNS) + i, xlsx_format(display[k])) for i, k in enumerate(replay.layout.get(form, []))
+                 if xlsx_format(display.get(k, "")))
+
+
 def record_row(replay: Replay, rec: Record) -> list[Any]:
     system = [rec.id, rec.rev, rec.status, rec.form_version, rec.owner, rec.org, rec.city,
               view_cell(rec.created_at), view_cell(rec.updated_at), rec.updated_by]
@@ -90,7 +101,7 @@ class ViewRow:
     title: str
     row: int  # 1-based
     cells: list[Any]
-    done: tuple[Any, ...]  # ("record", form, id) | ("audit", index; -1 the header) | ("header", form, width)
+    done: tuple[Any, ...]  # ("record", form, id) | ("audit", index; -1 the header) | ("header", form, shape)
 
     def size(self) -> int:
         """Bytes it adds to a values.batchUpdate body (its cells plus a range of its own at most)."""
@@ -98,11 +109,12 @@ class ViewRow:
 
 
 class ViewPlan:
-    """Rows that bring the views up to date with a replay, plus the grid they need."""
+    """Rows that bring the views up to date with a replay, plus the grid and number formats they need."""
 
     def __init__(self) -> None:
         self.rows: list[ViewRow] = []
         self.need: dict[str, tuple[int, int]] = {}  # sheet title -> (rows, columns) the writes need
+        self.formats: dict[str, tuple[tuple[int, str], ...]] = {}  # sheet title -> its columns' number formats
 
     def _put(self, title: str, row: int, cells: list[Any], done: tuple[Any, ...]) -> None:
         self.rows.append(ViewRow(title, row, [fit_cell(c) for c in cells], done))
@@ -127,18 +139,26 @@ def batch_data(rows: list[ViewRow]) -> list[dict[str, Any]]:
     return data
 
 
-def plan_views(replay: Replay, rows: Iterable[tuple[str, str]], audit_from: int, headers: dict[str, int]) -> ViewPlan:
+def header_shape(replay: Replay, form: str) -> tuple[tuple[str, ...], tuple[tuple[int, str], ...]]:
+    """What a form's view must show above its rows: the header and its columns' number formats."""
+    return tuple(header(replay, form)), column_formats(replay, form)
+
+
+def plan_views(replay: Replay, rows: Iterable[tuple[str, str]], audit_from: int, headers: dict[str, Any]) -> ViewPlan:
     """Rows for the records ``rows`` ((form, id) pairs), audit entries from index ``audit_from``
-    and the header of every form whose column count differs from ``headers`` (form -> columns
-    written so far)."""
+    and the header (with its number formats) of every form whose ``header_shape`` differs from
+    ``headers`` (form -> the shape written so far)."""
     plan = ViewPlan()
-    forms = {form for form, _ in rows} | {f for f in replay.titles if headers.get(f) != len(header(replay, f))}
+    shapes = {f: header_shape(replay, f) for f in replay.titles}
+    forms = {form for form, _ in rows} | {f for f in replay.titles if headers.get(f) != shapes[f]}
     for form in sorted(forms):
         if form not in replay.titles:
             continue  # rows of a form without a sheet entry stay in the log only
-        head = header(replay, form)
-        if headers.get(form) != len(head):
-            plan._put(replay.titles[form], 1, head, ("header", form, len(head)))
+        shape = shapes[form]
+        if headers.get(form) != shape:
+            plan._put(replay.titles[form], 1, list(shape[0]), ("header", form, shape))
+            if shape[1]:
+                plan.formats[replay.titles[form]] = shape[1]
     def place(key: tuple[str, str]) -> tuple[str, int]:
         return key[0], replay.ordinal.get(key[0], {}).get(key[1], 0)
 
