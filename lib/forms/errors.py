@@ -14,6 +14,7 @@ MESSAGES: dict[str, str] = {
     "duplicate_key": "键「{key}」重复出现（第一次在第 {first_line} 行）",
     "unknown_type": "字段「{field}」的类型「{type}」不存在，可用类型：{known}",
     "missing_choices": "字段「{field}」是选择题，必须提供 choices 选项",
+    "choice_has_separator": "字段「{field}」的选项「{choice}」含有「{separator}」：多选的答案用它隔开显示，请改用其他标点",
     "bad_expression": "字段「{field}」的 {attr} 表达式无法解析：{detail}",
     "unknown_reference": "字段「{field}」的 {attr} 引用了不存在的字段「{ref}」",
     "unknown_function": "字段「{field}」的 {attr} 使用了不支持的函数「{ref}」",

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from lib.core.values import LIST_SEPARATOR
+
 from .bindings import Bindings
 from .expressions import FUNCTIONS, KIND_WORDS, Expression, ExpressionError
 from .patterns import PatternError, compile_pattern
@@ -241,6 +243,11 @@ def _field_problems(spec: FieldSpec, path: tuple, scope: dict[str, str | None], 
         return found
     if ftype.has_choices and not spec.choices:
         found.append((path, "missing_choices", {"field": spec.key}))
+    if ftype.kind == "list":  # a multiselect's answers are shown joined by the separator: a word holding it reads as two
+        for i, choice in enumerate(spec.choices or ()):
+            if LIST_SEPARATOR in choice:
+                found.append((path + ("choices", i), "choice_has_separator",
+                              {"field": spec.key, "choice": choice, "separator": LIST_SEPARATOR}))
     if spec.pattern:
         try:
             compile_pattern(spec.pattern)

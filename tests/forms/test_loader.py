@@ -51,6 +51,8 @@ CASES = [
     ("abs of text", "      - key: amount\n        label: 金额\n        type: money\n        relevant: \"abs(name) > 1\"\n", "expression_type", "amount", 4),
     ("backreference pattern", "      - key: code\n        label: 编号\n        type: text\n        pattern: \"(a)\\\\1\"\n", "bad_pattern", "code", 4),
     ("calculation of the wrong kind", "      - key: amount\n        label: 金额\n        type: money\n        calculation: \"name + '万元'\"\n", "expression_type", "amount", 4),
+    ("multiselect choice holding the list separator", "      - key: kinds\n        label: 类型\n        type: multiselect\n        choices: [甲, 乙；丙]\n",
+     "choice_has_separator", "kinds", 4),
     ("key not snake_case", "      - key: Amount\n        label: 金额\n        type: money\n", "invalid_definition", "Amount", 1),
 ]
 
