@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lib.core.errors import AppError
+
 MESSAGES: dict[str, str] = {
     # definition errors (a form file is wrong)
     "yaml_syntax": "YAML 语法错误：{detail}",
@@ -110,9 +112,11 @@ def problem(code: str, *, field: str = "", where: str = "", row: int | None = No
 MAX_REPORTED = 50
 
 
-class FormDefinitionError(Exception):
+class FormDefinitionError(AppError):
     """A form or campaign file cannot be used; carries the problems found (at most MAX_REPORTED,
-    then one ``more_problems`` saying how many were left out)."""
+    then one ``more_problems`` saying how many were left out), each with its own code."""
+
+    code = "form_definition"
 
     def __init__(self, path: str, problems: list[FormProblem]):
         self.path = path

@@ -38,6 +38,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from lib.core.errors import AppError
+
 #: Longest expression text; the shipped forms' longest is under 100 characters.
 MAX_EXPRESSION_CHARS = 500
 #: Deepest expression tree (each operator or call is one level).
@@ -48,12 +50,16 @@ MAX_RESULT_ITEMS = 10_000
 MAX_RESULT_DIGITS = 30
 
 
-class ExpressionError(ValueError):
+class ExpressionError(AppError, ValueError):
     """The text is not a valid expression of our language (message in Chinese)."""
 
+    code = "bad_expression"
 
-class EvaluationError(ValueError):
+
+class EvaluationError(AppError, ValueError):
     """The expression cannot be computed for these answers (message in Chinese, names no field)."""
+
+    code = "expression_failed"
 
 
 def _blank(value: Any) -> bool:

@@ -12,6 +12,8 @@ from functools import lru_cache
 
 import re2
 
+from lib.core.errors import AppError
+
 #: Longest pattern text a form may declare.
 MAX_PATTERN_CHARS = 500
 
@@ -19,8 +21,10 @@ _OPTIONS = re2.Options()
 _OPTIONS.log_errors = False  # a refused pattern is reported as a form problem, not on stderr
 
 
-class PatternError(ValueError):
+class PatternError(AppError, ValueError):
     """A pattern RE2 cannot use (message in Chinese)."""
+
+    code = "bad_pattern"
 
 
 @lru_cache(maxsize=1024)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.parsers import expat
 
+from lib.core.errors import AppError
 from lib.core.text import BIDI_CHARS, INVISIBLE_CHARS, LINE_BREAKS, quotable
 from lib.xlsx.names import MAX_SHEET_CHARS
 
@@ -57,8 +58,10 @@ MESSAGES = {
 }
 
 
-class ExcelReadError(ValueError):
+class ExcelReadError(AppError, ValueError):
     """The upload is not a workbook we read; ``code`` names the reason, ``str()`` is Chinese."""
+
+    code = "excel_unreadable"  # each instance carries the finer code it was raised with
 
     def __init__(self, code: str, **params: Any):
         super().__init__(MESSAGES[code].format(**params))
