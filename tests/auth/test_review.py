@@ -40,6 +40,14 @@ def test_return_resubmit_approve(store, catalog, actors):
     with pytest.raises(submissions.NotAllowed) as refused:
         submissions.withdraw(store, form, row.id, provider, base_rev=approved.done[0].rev)
     assert refused.value.code == "cannot_withdraw"
+    approved_row = approved.done[0]
+    with pytest.raises(submissions.NotAllowed) as refused:  # an approved row is not corrected any more
+        submissions.submit(store, form, approved_row.values, provider, cities=cities(catalog), row_id=row.id, base_rev=approved_row.rev)
+    assert refused.value.code == "closed"
+    with pytest.raises(submissions.NotAllowed) as refused:  # nor saved back to a draft
+        submissions.save_draft(store, form, approved_row.values, provider, cities=cities(catalog), row_id=row.id, base_rev=approved_row.rev)
+    assert refused.value.code == "already_submitted"
+    assert store.get("att1", row.id).rev == approved_row.rev  # nothing written
 
     trail = [(e.action, e.changes.get("_status"), e.note, e.account) for e in store.audit("att1", row.id)]
     assert trail[1] == ("状态变更", (SUBMITTED, RETURNED), "月活跃用户数与使用状态不符，请核实。", "province")
