@@ -14,9 +14,10 @@ import pandas as pd
 
 from lib.auth.policy import row_city
 from lib.core.records import Record, is_pending
+from lib.core.values import is_missing
 from lib.forms import FieldSpec, FormSpec
 from lib.forms.columns import sheet_spec
-from lib.forms.display import is_missing, value_text
+from lib.forms.display import value_text
 from lib.office.excel import to_xlsx
 
 #: A search text is cut to this many characters before it is matched.
@@ -110,5 +111,8 @@ def export_frame(form: FormSpec, records: Iterable[Record], reasons: Mapping[str
 
 
 def export_workbook(form: FormSpec, records: Iterable[Record], reasons: Mapping[str, str] | None = None) -> bytes:
-    """The rows as an .xlsx workbook with one sheet named after the form."""
-    return to_xlsx({form.short_title: export_frame(form, records, reasons)})
+    """The rows as an .xlsx workbook with one sheet named after the form. Each field's column is
+    declared with its kind, so a money column reads 0.00 in every row (3.00, not 3) as in the
+    store's own workbook."""
+    kinds = {c.label: c.display or c.kind for c in sheet_spec(form).columns}
+    return to_xlsx({form.short_title: export_frame(form, records, reasons)}, {form.short_title: kinds})

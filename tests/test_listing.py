@@ -58,3 +58,19 @@ def test_filters_by_city_filer_and_choice():
     assert listing.filter_rows(form, [a, b], choices={"project_type": "业务系统上云"}) == [b]
     assert listing.filter_rows(form, [a, b], choices={"project_type": ""}) == [a, b]
     assert "project_type" in [f.key for f in listing.select_fields(form)]
+
+
+def test_export_money_columns_read_two_decimals_in_every_row():
+    """A money column is declared as money: 3 and 12.5 both read with two decimals (3.00, 12.50), not
+    3 / 12.50 as a column guessed value by value would (attack finding F23)."""
+    import io
+
+    from openpyxl import load_workbook
+
+    form = load_catalog(ROOT / "forms").form("att1")
+    rows = [_record("att1", f"r{i}", {"client_name": "甲厂", "contract_amount": amount}) for i, amount in enumerate((3.0, 12.5, 10))]
+    sheet = load_workbook(io.BytesIO(listing.export_workbook(form, rows))).active
+    header = [cell.value for cell in sheet[1]]
+    column = header.index("合同金额（万元）") + 1
+    cells = [sheet.cell(row, column) for row in (2, 3, 4)]
+    assert [(c.value, c.number_format) for c in cells] == [(3, "0.00"), (12.5, "0.00"), (10, "0.00")]

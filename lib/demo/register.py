@@ -19,7 +19,8 @@ from typing import Any
 
 import pandas as pd
 
-from lib.campaign.register.store import PROJECTS, VOUCHERS, ImportSummary, RegisterImportError, import_register, parse_register
+from lib.campaign.register.store import PROJECTS, VOUCHERS, ImportSummary, RegisterUnchanged, import_register
+from lib.campaign.register.upload import parse_register
 from lib.core.records import Actor
 from lib.forms.types import CREDIT_CODE_CHARS, credit_code_check_char
 from lib.office.excel import read_workbook, to_xlsx
@@ -113,8 +114,6 @@ def seed_register(store: Store, catalog, rows: int = 2000, seed: int = 2020) -> 
         parsed = parse_register(kind, read_workbook(to_xlsx({kind.title: frame})), cities=cities)
         try:
             done.append(import_register(store, parsed, PROVINCE, file_name=name))
-        except RegisterImportError as exc:
-            if any(p.code != "same_as_current" for p in exc.problems):
-                raise
+        except RegisterUnchanged:
             done.append(None)
     return done[0], done[1]

@@ -13,6 +13,7 @@ import pytest
 from lib import review, submissions
 from lib.auth import Forbidden
 from lib.auth.policy import REVIEW, account_answers, can
+from lib.core import statuses
 from lib.core.records import Actor
 from lib.forms.types import BIDI_CHARS, INVISIBLE_CHARS
 
@@ -100,7 +101,7 @@ def test_a_city_cannot_move_its_own_draft_or_row_to_another_city(store, catalog)
 
 def test_a_correction_within_scope_still_goes_through(store, catalog, actors):
     provider, form = actors["provider"], catalog.form("att1")
-    row = next(r for r in submissions.my_records(store, form, provider) if r.status == submissions.SUBMITTED)
+    row = next(r for r in submissions.my_records(store, form, provider) if r.status == statuses.SUBMITTED)
     fixed = submissions.submit(store, form, dict(row.values, remarks="已核实"), provider, cities=cities(catalog),
                                row_id=row.id, base_rev=row.rev)
     assert fixed.ok and fixed.record.values["remarks"] == "已核实"
@@ -114,7 +115,7 @@ def test_a_returned_row_cannot_be_handed_to_another_citys_reviewer(store, catalo
     """F19: the city of a lead unit's 附件2 row decides which bureau reviews it. Returned by its bureau,
     it was resubmitted with another city and vanished from that bureau (with its return history)."""
     lead, form = actors["lead"], catalog.form("att2")
-    row = next(r for r in submissions.my_records(store, form, lead) if r.status == submissions.SUBMITTED)
+    row = next(r for r in submissions.my_records(store, form, lead) if r.status == statuses.SUBMITTED)
     home = row.values["city"]
     other = next(c for c in cities(catalog) if c != home)
     assert review.return_for_changes(store, form, _city_bureau(home), {row.id: row.rev}, "资金到位情况不实").done
@@ -133,12 +134,12 @@ def test_a_returned_row_cannot_be_handed_to_another_citys_reviewer(store, catalo
     assert (after.rev, after.status, after.values["city"]) == (current.rev, current.status, home)  # nothing written
     fixed = submissions.submit(store, form, dict(current.values, remarks="已核实"), lead, cities=cities(catalog),
                                row_id=row.id, base_rev=current.rev)
-    assert fixed.ok and fixed.record.status == submissions.RESUBMITTED and fixed.record.values["city"] == home
+    assert fixed.ok and fixed.record.status == statuses.RESUBMITTED and fixed.record.values["city"] == home
 
 
 def test_a_draft_never_submitted_may_still_change_its_city(store, catalog, actors):
     lead, form = actors["lead"], catalog.form("att2")
-    row = next(r for r in submissions.my_records(store, form, lead) if r.status == submissions.SUBMITTED)
+    row = next(r for r in submissions.my_records(store, form, lead) if r.status == statuses.SUBMITTED)
     other = next(c for c in cities(catalog) if c != row.values["city"])
     draft = submissions.save_draft(store, form, dict(row.values, project_name="另一个项目", city=row.values["city"]), lead,
                                    cities=cities(catalog))
@@ -160,7 +161,7 @@ def test_a_form_the_province_reviews_has_one_reviewer_for_every_city(catalog, st
 
 def test_a_second_report_of_the_same_voucher_is_refused_at_submit_naming_the_row(store, catalog, actors):
     provider, form = actors["provider"], catalog.form("att1")
-    first = next(r for r in submissions.my_records(store, form, provider) if r.status != submissions.WITHDRAWN)
+    first = next(r for r in submissions.my_records(store, form, provider) if r.status != statuses.WITHDRAWN)
     count = len(store.records("att1"))
     again = dict(_att1_answers(first), voucher_no=f" {first.values['voucher_no']} ")
     out = submissions.submit(store, form, again, provider, cities=cities(catalog))
@@ -178,7 +179,7 @@ def test_a_second_report_of_the_same_voucher_is_refused_at_submit_naming_the_row
 
 def test_the_second_group_catches_the_same_firm_and_project(store, catalog, actors):
     provider, form = actors["provider"], catalog.form("att1")
-    first = next(r for r in submissions.my_records(store, form, provider) if r.status != submissions.WITHDRAWN)
+    first = next(r for r in submissions.my_records(store, form, provider) if r.status != statuses.WITHDRAWN)
     again = dict(first.values, voucher_no="FWQ-NEW-0002")
     out = submissions.submit(store, form, again, provider, cities=cities(catalog))
     assert [(p.code, p.field) for p in out.problems] == [("duplicate_report", "client_credit_code")]
@@ -205,7 +206,7 @@ def test_a_stored_row_holding_an_invisible_character_still_catches_the_second_re
     provider, form = actors["provider"], catalog.form("att1")
     row = next(r for r in store.records("att1") if r.org == provider.org)
     old = store.append("att1", _att1_answers(row) | {"project_name": "新上云项目\u200b\u200e"}, actor=provider,
-                       status=submissions.SUBMITTED, form_version=form.version)
+                       status=statuses.SUBMITTED, form_version=form.version)
     out = submissions.submit(store, form, _att1_answers(row) | {"project_name": "新上云项目", "voucher_no": "FWQ-NEW-0003"},
                              provider, cities=cities(catalog))
     assert [p.code for p in out.problems] == ["duplicate_report"] and old.id in out.problems[0].message
@@ -246,7 +247,7 @@ def test_an_empty_unique_group_matches_nothing(store, catalog, actors):
 
 def test_no_duplicate_with_a_withdrawn_row_another_filer_or_the_row_itself(store, catalog, actors):
     provider, form = actors["provider"], catalog.form("att1")
-    mine = [r for r in submissions.my_records(store, form, provider) if r.status == submissions.SUBMITTED]
+    mine = [r for r in submissions.my_records(store, form, provider) if r.status == statuses.SUBMITTED]
     # resubmitting a row unchanged is not a duplicate of itself
     same = submissions.submit(store, form, dict(mine[0].values), provider, cities=cities(catalog), row_id=mine[0].id, base_rev=mine[0].rev)
     assert same.ok, same.problems
@@ -266,14 +267,14 @@ def test_no_duplicate_with_a_withdrawn_row_another_filer_or_the_row_itself(store
 def test_a_filer_never_reviews_its_own_row(store, catalog):
     # a form whose reviewer role also files it (the loader asks that this be declared explicitly)
     form = catalog.form("att3").model_copy(update={"reviewed_by": "city"})
-    own = next(r for r in store.records("att3") if r.values["city"] == "广州" and r.status == submissions.SUBMITTED)
+    own = next(r for r in store.records("att3") if r.values["city"] == "广州" and r.status == statuses.SUBMITTED)
     colleague = Actor("city_gz_2", "city", GZ.org, "广州")  # another account of the same bureau
     stranger = Actor("city_gz_x", "city", "广州市另一部门", "广州")
     assert not can(GZ, REVIEW, form, own) and not can(colleague, REVIEW, form, own)
     assert can(stranger, REVIEW, form, own)
     out = review.approve(store, form, colleague, {own.id: own.rev})
     assert not out.done and "不能由本单位审核" in out.skipped[0][1]
-    assert store.get("att3", own.id).status == submissions.SUBMITTED
+    assert store.get("att3", own.id).status == statuses.SUBMITTED
     assert denials(store)[-1].row_id == own.id
 
 
