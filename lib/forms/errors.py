@@ -75,6 +75,7 @@ MESSAGES: dict[str, str] = {
     "not_city": "「{label}」的值「{value}」不是本次检查的地市",
     "pattern_mismatch": "「{label}」格式不正确",
     "constraint": "{message}",
+    "warning": "{message}",
     "too_few_rows": "「{label}」至少需要填写 {bound} 行",
     "too_many_rows": "「{label}」最多填写 {bound} 行",
     "bad_text": "「{label}」含有无法保存的控制字符，请删除后再提交",

@@ -40,6 +40,16 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
+class Rule(_Strict):
+    """One more rule on a field (``constraints:``): ``rule`` must hold for the answer. An ``error``
+    stops the submit; a ``warning`` is shown and the filler may submit after confirming it, and the
+    reviewer sees it on the row."""
+
+    rule: str
+    message: str = Field(min_length=1)
+    severity: Literal["error", "warning"] = "error"
+
+
 class FieldSpec(_Strict):
     key: str = Field(pattern=KEY_PATTERN)
     label: str = Field(min_length=1)
@@ -58,6 +68,7 @@ class FieldSpec(_Strict):
     relevant: str | None = None
     constraint: str | None = None
     constraint_message: str | None = None
+    constraints: tuple[Rule, ...] = ()
     calculation: str | None = None
     default: Any = None
     fields: tuple[FieldSpec, ...] | None = None  # sub-fields of a table
@@ -272,6 +283,10 @@ def _field_problems(spec: FieldSpec, path: tuple, scope: dict[str, str | None], 
         text = getattr(spec, attr)
         if text:
             found += _expression_problems(text, path + (attr,), spec.key, attr, scope)
+    for i, rule in enumerate(spec.constraints):
+        at = path + ("constraints", i)
+        found += _texts_problems(rule, at, spec.key, {"message": True})
+        found += _expression_problems(rule.rule, at + ("rule",), spec.key, "constraints", scope)
     if spec.calculation and not any(p[0] == path + ("calculation",) for p in found):
         given, declared = Expression(spec.calculation).kind(scope), scope.get(spec.key)
         if None not in (given, declared) and given != declared:

@@ -43,6 +43,8 @@ class Outcome:
     values: dict[str, Any]
     problems: list[FormProblem] = field(default_factory=list)
     hidden: set[str] = field(default_factory=set)
+    #: Rules of severity ``warning`` that do not hold: shown, and a submit asks the filler to confirm.
+    warnings: list[FormProblem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -104,8 +106,28 @@ def _check_value(spec: FieldSpec, value: Any, env: dict, row: int | None) -> For
         failed: list[FormProblem] = []
         if _evaluate(spec.constraint, env, spec, row, failed) is False:
             return bad("constraint", message=spec.constraint_message or f"「{spec.label}」不符合填写规则")
-        return failed[0] if failed else None
+        if failed:
+            return failed[0]
+    for rule in spec.constraints:
+        if rule.severity == "error":
+            failed = []
+            if _evaluate(rule.rule, env, spec, row, failed) is False:
+                return bad("constraint", message=rule.message)
+            if failed:
+                return failed[0]
     return None
+
+
+def _warnings(spec: FieldSpec, env: dict, row: int | None) -> list[FormProblem]:
+    """The ``warning`` rules of one present, valid value that do not hold (one that cannot be
+    computed warns too: the filler confirms what the form could not check)."""
+    found: list[FormProblem] = []
+    for rule in spec.constraints:
+        if rule.severity == "warning":
+            failed: list[FormProblem] = []
+            if _evaluate(rule.rule, env, spec, row, failed) is False or failed:
+                found.append(problem("warning", field=spec.key, row=row, message=rule.message))
+    return found
 
 
 def _check_fields(
@@ -120,6 +142,7 @@ def _check_fields(
 ) -> Outcome:
     values: dict[str, Any] = {}
     problems: list[FormProblem] = []
+    warnings: list[FormProblem] = []
     type_failed: set[str] = set()
     for spec in fields:
         if spec.type == "table" or spec.calculation:
@@ -148,9 +171,10 @@ def _check_fields(
         if spec.key in hidden:
             continue
         if spec.type == "table":
-            values[spec.key], table_problems = _check_table(spec, raw.get(spec.key), env, ctx, draft=draft)
+            values[spec.key], table_problems, table_warnings = _check_table(spec, raw.get(spec.key), env, ctx, draft=draft)
             env[spec.key] = values[spec.key]
             problems += table_problems
+            warnings += table_warnings
             continue
         value = values.get(spec.key)
         if is_blank(value):
@@ -161,19 +185,22 @@ def _check_fields(
             err = _check_value(spec, value, env, row)
             if err:
                 problems.append(err)
-    return Outcome(values=values, problems=problems, hidden=hidden)
+            else:
+                warnings += _warnings(spec, env, row)
+    return Outcome(values=values, problems=problems, hidden=hidden, warnings=warnings)
 
 
-def _check_table(spec: FieldSpec, raw: Any, outer: dict, ctx: dict, *, draft: bool) -> tuple[list, list]:
+def _check_table(spec: FieldSpec, raw: Any, outer: dict, ctx: dict, *, draft: bool) -> tuple[list, list, list]:
     if is_blank(raw):
         raw = []
     if not isinstance(raw, list) or not all(isinstance(r, dict) for r in raw[:MAX_ITEMS]):
-        return None, [problem("bad_value_type", field=spec.key, label=spec.label, expected="表格的行")]
+        return None, [problem("bad_value_type", field=spec.key, label=spec.label, expected="表格的行")], []
     if len(raw) > MAX_ITEMS:  # refused before any row is checked: the work stays bounded
-        return None, [problem("too_many_rows", field=spec.key, label=spec.label, bound=MAX_ITEMS)]
+        return None, [problem("too_many_rows", field=spec.key, label=spec.label, bound=MAX_ITEMS)], []
     rows_in = [r for r in raw if not all(is_blank(v) for v in r.values())]
     rows_out: list[dict] = []
     problems: list[FormProblem] = []
+    warnings: list[FormProblem] = []
     for i, row_raw in enumerate(rows_in, start=1):
         result = _check_fields(spec.fields or (), row_raw, outer, ctx, row=i, draft=draft)
         rows_out.append(result.values)
@@ -181,6 +208,8 @@ def _check_table(spec: FieldSpec, raw: Any, outer: dict, ctx: dict, *, draft: bo
             problems.append(
                 FormProblem(code=p.code, message=f"「{spec.label}」第 {i} 行：{p.message}", field=spec.key, row=i)
             )
+        warnings += [FormProblem(code=w.code, message=f"「{spec.label}」第 {i} 行：{w.message}", field=spec.key, row=i)
+                     for w in result.warnings]
     if not draft:
         if spec.required and not rows_out:
             problems.append(problem("required", field=spec.key, label=spec.label))
@@ -188,7 +217,7 @@ def _check_table(spec: FieldSpec, raw: Any, outer: dict, ctx: dict, *, draft: bo
             problems.append(problem("too_few_rows", field=spec.key, label=spec.label, bound=spec.min_rows))
         if spec.max_rows and len(rows_out) > spec.max_rows:
             problems.append(problem("too_many_rows", field=spec.key, label=spec.label, bound=spec.max_rows))
-    return rows_out or None, problems
+    return rows_out or None, problems, warnings
 
 
 def check_answers(form: FormSpec, raw: dict[str, Any], *, cities: tuple[str, ...] = (), draft: bool = False) -> Outcome:
