@@ -8,6 +8,6 @@
 * ``admin`` — account management, admin only
 """
 
-from .errors import AccountError, AccountLocked, AuthError, Forbidden, SessionInvalid, SignInError
+from .errors import AccountError, AccountLocked, AuthError, DataFileError, Forbidden, SessionInvalid, SignInError
 
-__all__ = ["AccountError", "AccountLocked", "AuthError", "Forbidden", "SessionInvalid", "SignInError"]
+__all__ = ["AccountError", "AccountLocked", "AuthError", "DataFileError", "Forbidden", "SessionInvalid", "SignInError"]

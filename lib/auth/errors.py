@@ -51,6 +51,15 @@ class SessionInvalid(AuthError):
     code = "session"
 
 
+class DataFileError(AuthError):
+    """A file of sign-in's own (the accounts, the revocation list, the session secret, a lock beside
+    them) that cannot be read, locked or trusted; the message names the file (codes ``file_damaged``,
+    ``file_unreadable``, ``lock_failed``). Not a ValueError: a page must show it, not read it as a bad
+    cookie and quietly sign everyone out."""
+
+    code = "data_file"
+
+
 class AccountError(AuthError, ValueError):
     """An account change that is refused (duplicate, bad role or city, weak password); still a
     ValueError, as it always was, for callers that catch bad input that way."""
