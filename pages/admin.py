@@ -9,12 +9,10 @@ from lib.auth import admin
 from lib.auth.accounts import Account
 from lib.auth.errors import AccountError
 from lib.core.errors import AppError
-from lib.ui import context, identity, state
+from lib.ui import context, page, state
 
-catalog = context.catalog()
-store = context.store()
+actor, catalog, store = page.start()
 accounts = context.accounts()
-actor = identity.current_actor()
 roles, cities = catalog.campaign.roles, tuple(catalog.campaign.cities)
 
 st.title("账号管理")

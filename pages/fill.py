@@ -5,11 +5,9 @@ import streamlit as st
 from lib import review
 from lib.auth.policy import CREATE, account_answers, can
 from lib.core.statuses import DRAFT, RETURNED
-from lib.ui import context, errors, fill, fill_outcome, identity, record_view, widgets
+from lib.ui import errors, fill, fill_outcome, page, record_view, widgets
 
-catalog = context.catalog()
-store = context.store()
-actor = identity.current_actor()
+actor, catalog, store = page.start()
 fill.belong_to(actor)
 campaign = catalog.campaign
 cities = campaign.cities

@@ -3,12 +3,11 @@
 import streamlit as st
 
 from lib.auth.policy import CREATE, can
-from lib.ui import context, identity, nav, state
+from lib.ui import nav, page, state
 from lib.ui.contacts import contacts_box
 
-catalog = context.catalog()
+actor, catalog, _ = page.start()
 campaign = catalog.campaign
-actor = identity.current_actor()
 
 st.title(campaign.title)
 st.caption(f"依据：{campaign.notice}　当前身份：{actor.org}（{actor.account}）")

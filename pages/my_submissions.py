@@ -7,12 +7,10 @@ import streamlit as st
 
 from lib import listing, review, submissions
 from lib.auth.policy import CREATE, can
-from lib.ui import context, identity, nav, rows, state
 from lib.ui import my_submissions as mine
+from lib.ui import nav, page, rows, state
 
-catalog = context.catalog()
-store = context.store()
-actor = identity.current_actor()
+actor, catalog, store = page.start()
 cities = catalog.campaign.cities
 
 st.title("我的填报")

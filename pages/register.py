@@ -5,10 +5,10 @@ import streamlit as st
 
 from lib.auth.policy import IMPORT, can
 from lib.campaign.register import store as reg
-from lib.ui import board, identity
+from lib.ui import board, page
 from lib.ui.register import register_panel
 
-actor = identity.current_actor()
+actor, _, _ = page.start()
 
 st.title("台账导入与核对")
 if not can(actor, IMPORT):

@@ -6,12 +6,10 @@ import streamlit as st
 from lib import review
 from lib.auth.policy import REVIEW, can
 from lib.core.errors import AppError
-from lib.ui import context, identity, rows, state
+from lib.ui import page, rows, state
 from lib.ui import review as ui
 
-catalog = context.catalog()
-store = context.store()
-actor = identity.current_actor()
+actor, catalog, store = page.start()
 cities = catalog.campaign.cities
 
 st.title("审核")

@@ -114,3 +114,36 @@ def test_a_write_the_store_cannot_make_is_a_chinese_message_on_the_page(app_env,
     assert not at.exception
     assert "无法写入数据日志（磁盘已满）" in "\n".join(e.value for e in at.error)
     assert "保存草稿" in [b.label for b in at.button]  # the form stays, with what was typed, for another try
+
+
+ADMIN = Actor("admin", "admin", "广东省工业和信息化厅")
+#: Every page behind the sign-in, with an account that may open it.
+SIGNED_IN_PAGES = {"home": PROVINCE, "fill": PROVIDER, "my_submissions": PROVIDER, "review": PROVINCE, "board": PROVINCE,
+                   "register": PROVINCE, "audit": PROVINCE, "admin": ADMIN}
+
+
+@pytest.mark.parametrize("key", SIGNED_IN_PAGES)
+def test_a_page_opened_by_address_as_the_first_request_with_the_store_down_is_a_chinese_message(app_env, store_down, key):
+    """Attack finding F17: a page opened by address as a server's first request runs in Streamlit's
+    legacy pages/ wrapper (AppTest's switch_page runs it so), before app.py's router. The page asks for
+    the router before the store, so the person reads the store's Chinese message, not a traceback."""
+    at = sign_in(AppTest.from_file(APP, default_timeout=60), SIGNED_IN_PAGES[key]).run()
+    assert not at.exception
+    at.switch_page(f"pages/{key}.py").run()
+    assert not at.exception, shown(at)
+    assert [e.value for e in at.error] == [health.UNAVAILABLE.format(reason=REASON)]
+    assert not at.title  # the page did not run under the message
+
+
+@pytest.mark.parametrize("key", [k for k in SIGNED_IN_PAGES if k != "board"])
+def test_a_page_run_without_app_py_reports_a_store_it_cannot_open(app_env, store_down, key):
+    """A page that runs without app.py's check of the store (the first request before its switch, a
+    page tested alone) opens it through lib.ui.page: the same Chinese message, and the page stops."""
+    at = sign_in(AppTest.from_file(str(ROOT / "pages" / f"{key}.py"), default_timeout=60), SIGNED_IN_PAGES[key]).run()
+    assert not at.exception, shown(at)
+    assert [e.value for e in at.error] == [health.UNAVAILABLE.format(reason=REASON)]
+    assert not at.title
+
+    store_down()  # back: the same page opens
+    at.run()
+    assert not at.exception and not at.error and at.title
