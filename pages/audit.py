@@ -8,12 +8,10 @@ import streamlit as st
 from lib import audit
 from lib.core.errors import AppError
 from lib.office.excel import to_xlsx
-from lib.ui import context, identity, locale
+from lib.ui import locale, page, state
+from lib.ui.rows import xlsx_download
 
-catalog = context.catalog()
-store = context.store()
-actor = identity.current_actor()
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+actor, catalog, store = page.start()
 
 st.title("审计日志")
 try:
@@ -25,13 +23,13 @@ labels = audit.Labels.of(catalog.forms())
 frame = audit.audit_frame(items, labels)
 
 c1, c2, c3 = st.columns(3)
-account = c1.text_input("账号（包含）", key="audit:account")
+account = c1.text_input("账号（包含）", key=state.AUDIT_ACCOUNT)
 form_ids = ["", *labels.titles]
-form_id = c2.selectbox("表单", form_ids, format_func=lambda f: labels.titles.get(f, "全部"), key="audit:form")
-row_id = c3.text_input("记录编号", key="audit:row")
+form_id = c2.selectbox("表单", form_ids, format_func=lambda f: labels.titles.get(f, "全部"), key=state.AUDIT_FORM)
+row_id = c3.text_input("记录编号", key=state.AUDIT_ROW)
 c4, c5 = st.columns([2, 1])
-actions = c4.multiselect("操作", sorted(set(frame["操作"])), key="audit:actions", placeholder="全部操作")
-days = c5.date_input("时间范围", value=(), format="YYYY-MM-DD", key="audit:days")
+actions = c4.multiselect("操作", sorted(set(frame["操作"])), key=state.AUDIT_ACTIONS, placeholder="全部操作")
+days = c5.date_input("时间范围", value=(), format="YYYY-MM-DD", key=state.AUDIT_DAYS)
 start, end = (tuple(days) + (None, None))[:2] if isinstance(days, (tuple, list)) else (days, days)
 if start and not end:
     end = start
@@ -39,8 +37,8 @@ if start and not end:
 shown = audit.filter_audit(frame, audit.AuditFilter(account, form_id, row_id, tuple(actions), start, end))
 st.caption(f"共 {len(frame):,} 条，筛选后 {len(shown):,} 条（最新在前）")
 locale.table(shown, "没有符合条件的记录。", hide_index=True, height=360, width="stretch")  # an event has no 版本: blank
-st.download_button("导出筛选结果为 Excel", data=lambda: to_xlsx({"审计日志": shown}, {"审计日志": audit.EXPORT_KINDS}),
-                   file_name=f"审计日志_{dt.date.today()}.xlsx", mime=XLSX, icon="📥", on_click="ignore", key="audit:export")
+xlsx_download("导出筛选结果为 Excel", lambda: to_xlsx({"审计日志": shown}, {"审计日志": audit.EXPORT_KINDS}),
+              file_name=f"审计日志_{dt.date.today()}.xlsx", key=state.AUDIT_EXPORT)
 
 st.subheader("单条记录的完整历史")
 if not (row_id.strip() and form_id):
@@ -51,5 +49,5 @@ if history.empty:
     st.warning(f"「{labels.titles[form_id]}」中没有记录 {row_id.strip()} 的变更。")
     st.stop()
 locale.table(history, hide_index=True, width="stretch")
-st.download_button("导出该记录历史为 Excel", data=lambda: to_xlsx({"记录历史": history}, {"记录历史": audit.EXPORT_KINDS}),
-                   file_name=f"记录历史_{row_id.strip()}.xlsx", mime=XLSX, icon="📥", on_click="ignore", key="audit:history_export")
+xlsx_download("导出该记录历史为 Excel", lambda: to_xlsx({"记录历史": history}, {"记录历史": audit.EXPORT_KINDS}),
+              file_name=f"记录历史_{row_id.strip()}.xlsx", key=state.AUDIT_HISTORY_EXPORT)

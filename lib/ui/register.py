@@ -18,16 +18,9 @@ from lib.auth import Forbidden
 from lib.campaign.register import store as reg
 from lib.core.records import Actor
 from lib.office.excel import to_xlsx
-from lib.ui import board, context
+from lib.ui import board, context, state
 from lib.ui.rows import xlsx_download
 from lib.xlsx.bounds import WorkbookLimits
-
-# widget key of the confirmation button of one register kind
-REGISTER_CONFIRM = "register:confirm:{kind}"
-# session_state: (sha256 of the upload + its file name, the ParsedRegister made from it) per kind
-PARSED = "register:parsed:{kind}"
-# session_state: (that digest, the ImportSummary) of the upload this session imported, per kind
-IMPORTED = "register:imported:{kind}"
 
 
 def upload_digest(data: bytes, file_name: str) -> str:
@@ -36,7 +29,7 @@ def upload_digest(data: bytes, file_name: str) -> str:
 
 def parsed_upload(kind: reg.RegisterKind, data: bytes, file_name: str) -> reg.ParsedRegister:
     """The validated upload, read at most once per distinct file in this session."""
-    key = PARSED.format(kind=kind.key)
+    key = state.register_parsed_key(kind.key)
     digest = upload_digest(data, file_name)
     kept = st.session_state.get(key)
     if kept is not None and kept[0] == digest:
@@ -53,7 +46,7 @@ def _show_problems(parsed: reg.ParsedRegister, file_name: str) -> None:
     kind, frame = parsed.kind, parsed.problems_frame()
     st.error(f"「{file_name}」有 {parsed.problem_count} 处问题，未导入任何数据。请修改后重新上传。")
     st.dataframe(frame, hide_index=True, height=board.TABLE_HEIGHT)
-    xlsx_download("导出问题清单", lambda: to_xlsx({"问题清单": frame}), file_name="台账问题清单.xlsx", key=f"register:{kind.key}:problems")
+    xlsx_download("导出问题清单", lambda: to_xlsx({"问题清单": frame}), file_name="台账问题清单.xlsx", key=state.register_key(kind.key, "problems"))
 
 
 def register_panel(kind: reg.RegisterKind, actor: Actor) -> None:
@@ -63,13 +56,13 @@ def register_panel(kind: reg.RegisterKind, actor: Actor) -> None:
     current = vouchers if kind is reg.VOUCHERS else projects
     st.caption(f"现行台账：{len(current)} 条（仅含检查范围内的条目）。重新导入将整体替换现行台账。")
     xlsx_download("下载导入模板", lambda: to_xlsx({kind.title: reg.template_frame(kind)}), file_name=f"{kind.title}_模板.xlsx",
-                  key=f"register:{kind.key}:template")
-    upload = st.file_uploader(f"上传{kind.title}（.xlsx）", type=["xlsx", "xls", "ods"], key=f"register:{kind.key}:file",
+                  key=state.register_key(kind.key, "template"))
+    upload = st.file_uploader(f"上传{kind.title}（.xlsx）", type=["xlsx", "xls", "ods"], key=state.register_key(kind.key, "file"),
                               max_upload_size=max(1, math.ceil(context.settings().upload_max_mb)))
-    imported = st.session_state.get(IMPORTED.format(kind=kind.key))
+    imported = st.session_state.get(state.register_imported_key(kind.key))
     if upload is None:
-        st.session_state.pop(PARSED.format(kind=kind.key), None)  # the file was removed: free what it held
-        st.session_state.pop(IMPORTED.format(kind=kind.key), None)
+        st.session_state.pop(state.register_parsed_key(kind.key), None)  # the file was removed: free what it held
+        st.session_state.pop(state.register_imported_key(kind.key), None)
     elif imported is not None and imported[0] == upload_digest(upload.getvalue(), upload.name):
         st.success(f"「{upload.name}」已导入 {imported[1].rows} 条（批次 {imported[1].import_id}）。"
                    f"如需导入其他文件，请先移除此文件再上传。")
@@ -82,7 +75,7 @@ def register_panel(kind: reg.RegisterKind, actor: Actor) -> None:
             st.success(f"校验通过：工作表「{parsed.sheet_name}」检查范围内 {len(parsed.rows)} 条{excluded}。")
             for warning in parsed.warnings:
                 st.warning(str(warning))
-            if st.button("确认导入（替换现行台账）", key=REGISTER_CONFIRM.format(kind=kind.key), type="primary"):
+            if st.button("确认导入（替换现行台账）", key=state.register_confirm_key(kind.key), type="primary"):
                 try:
                     summary_ = reg.import_register(store, parsed, actor, file_name=upload.name)
                 except Forbidden as exc:  # refused (and audited) by the one authorisation function
@@ -95,10 +88,10 @@ def register_panel(kind: reg.RegisterKind, actor: Actor) -> None:
                     _show_problems(reg.ParsedRegister(kind, problems=exc.problems), upload.name)
                     return
                 # Forget the parsed rows; a rerun shows the file as imported, with no button to import it again.
-                st.session_state.pop(PARSED.format(kind=kind.key), None)
-                st.session_state[IMPORTED.format(kind=kind.key)] = (upload_digest(upload.getvalue(), upload.name), summary_)
+                st.session_state.pop(state.register_parsed_key(kind.key), None)
+                st.session_state[state.register_imported_key(kind.key)] = (upload_digest(upload.getvalue(), upload.name), summary_)
                 board.clear_shared()
                 st.success(f"已导入 {summary_.rows} 条（批次 {summary_.import_id}），替换原台账 {summary_.replaced} 份。")
     if len(current):
         with st.expander("查看现行台账"):
-            board.drill(reg.display_frame(kind, current), ["地市"], f"register:{kind.key}:current", f"{kind.title}.xlsx", kind.title)
+            board.drill(reg.display_frame(kind, current), ["地市"], state.register_key(kind.key, "current"), f"{kind.title}.xlsx", kind.title)

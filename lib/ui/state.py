@@ -1,6 +1,6 @@
 """Every session_state key the app uses, in one place, by area (sign-in, fill, my submissions, review,
-accounts; the board and the register for now keep theirs in lib.ui.board and lib.ui.register). A
-widget's ``key`` is a session_state key too, so widget keys live here as well. Store ids and plain
+accounts, board, register, audit). A widget's ``key`` is a session_state key too, so widget keys
+live here as well (tests/ui/test_state_keys.py finds a key spelled anywhere else). Store ids and plain
 values, never objects. Each area's keys start with its own prefix (``fill:``, ``mine:``, ``review:``
 ...), so no two areas can collide and an area can drop all of its keys at once.
 """
@@ -39,6 +39,21 @@ def field_key(form_id: str, key: str) -> str:
 def table_data_key(form_id: str, key: str) -> str:
     """Prefix of the widget keys of a table's rows: ``<prefix>:<row>:<sub-field key>``."""
     return f"{field_key(form_id, key)}:rows"
+
+
+def table_cell_key(form_id: str, key: str, row: int, sub_key: str) -> str:
+    """The widget of sub-field ``sub_key`` in row ``row`` (from 0) of a table on the fill page."""
+    return f"{table_data_key(form_id, key)}:{row}:{sub_key}"
+
+
+def table_delete_key(form_id: str, key: str, row: int) -> str:
+    """The 删除 button of row ``row`` of a table (never a cell's key: a row number is no ``delete``)."""
+    return f"{table_data_key(form_id, key)}:delete:{row}"
+
+
+def table_add_key(form_id: str, key: str) -> str:
+    """The 添加一行 button of a table."""
+    return f"{table_data_key(form_id, key)}:add"
 
 
 def table_count_key(form_id: str, key: str) -> str:
@@ -156,3 +171,60 @@ ADMIN_ORG_CODE = "admin:org_code"
 ADMIN_TARGET = "admin:target"  # the account the changes apply to
 ADMIN_DISABLE = "admin:disable"
 ADMIN_ENABLE = "admin:enable"
+
+
+# Filter-down tables (lib.ui.board.drill, on the board and the register page): one selectbox per
+# column and an export button, under the table's own key.
+def drill_filter_key(table: str, column: str) -> str:
+    """The selectbox narrowing ``table`` (a key from board_table_key or register_key) by ``column``."""
+    return f"{table}:{column}"
+
+
+def drill_export_key(table: str) -> str:
+    """The 导出为 Excel button of ``table``."""
+    return f"{table}:export"
+
+
+# 进度看板
+BOARD_AS_OF = "board:as_of"  # the campaign clock's date input (also on the register page's 核对结果)
+BOARD_TAB = "board:tab"  # the open tab
+BOARD_PROGRESS_FORM = "board:progress:form"  # the form the progress chart shows
+BOARD_CONFLICTS_EXPORT = "board:conflicts:export"  # 导出待核定清单
+
+
+def board_table_key(name: str) -> str:
+    """A filter-down table of the board (``progress:table``, ``progress:units``, ``providers``, ``late``, ...)."""
+    return f"board:{name}"
+
+
+# 台账导入与核对 (one panel per register kind: ``vouchers``, ``projects``)
+def register_key(kind: str, name: str) -> str:
+    """A widget of one register kind's panel: ``template`` and ``problems`` (downloads), ``file`` (the
+    upload), ``current`` (the filter-down table of the register in force)."""
+    return f"register:{kind}:{name}"
+
+
+def register_confirm_key(kind: str) -> str:
+    """The 确认导入 button of one register kind."""
+    return f"register:confirm:{kind}"
+
+
+def register_parsed_key(kind: str) -> str:
+    """(sha256 of the upload + its file name, the ParsedRegister made from it) of one register kind:
+    an upload is read and validated once, not on every rerun."""
+    return f"register:parsed:{kind}"
+
+
+def register_imported_key(kind: str) -> str:
+    """(that digest, the ImportSummary) of the upload this session imported, per register kind."""
+    return f"register:imported:{kind}"
+
+
+# 审计日志
+AUDIT_ACCOUNT = "audit:account"  # the filters
+AUDIT_FORM = "audit:form"
+AUDIT_ROW = "audit:row"
+AUDIT_ACTIONS = "audit:actions"
+AUDIT_DAYS = "audit:days"
+AUDIT_EXPORT = "audit:export"  # the downloads: the filtered trail, one row's history
+AUDIT_HISTORY_EXPORT = "audit:history_export"

@@ -206,7 +206,7 @@ def mark_saved(form: FormSpec) -> None:
 
 
 def _row_key(form: FormSpec, spec: FieldSpec, row: int, sub: FieldSpec) -> str:
-    return f"{state.table_data_key(form.id, spec.key)}:{row}:{sub.key}"
+    return state.table_cell_key(form.id, spec.key, row, sub.key)
 
 
 def _row_count(form: FormSpec, spec: FieldSpec) -> int:
@@ -290,11 +290,11 @@ def _table(form: FormSpec, spec: FieldSpec, cities: tuple[str, ...], problems: M
                     key = _row_key(form, spec, i, sub)
                     st.session_state.setdefault(key, _empty_state(sub))
                     _draw(form, sub, key, cities, False)
-            columns[-1].button("删除", key=f"{state.table_data_key(form.id, spec.key)}:delete:{i}", on_click=errors.guarded(_delete_row), args=(form, spec, i, cities), help=f"删除第 {i + 1} 行")
+            columns[-1].button("删除", key=state.table_delete_key(form.id, spec.key, i), on_click=errors.guarded(_delete_row), args=(form, spec, i, cities), help=f"删除第 {i + 1} 行")
             if i in row_problems:
                 n, texts = row_problems[i]
                 _problem_note(anchor(form.id, spec.key, n), texts)
-    st.button(f"添加一行（{spec.label}）", key=f"{state.table_data_key(form.id, spec.key)}:add", on_click=errors.guarded(_add_row), args=(form, spec, cities))
+    st.button(f"添加一行（{spec.label}）", key=state.table_add_key(form.id, spec.key), on_click=errors.guarded(_add_row), args=(form, spec, cities))
 
 
 def _field(form: FormSpec, spec: FieldSpec, cities: tuple[str, ...], computed: dict[str, Any], locked: Mapping[str, Any], problems: Problems) -> None:

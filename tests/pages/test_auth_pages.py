@@ -106,8 +106,8 @@ def test_audit_page_for_the_province_and_not_for_a_city(seeded):
     at = sign_in(AppTest.from_file(page("audit"), default_timeout=60), PROVINCE).run()
     assert not at.exception and len(at.dataframe[0].value) == len(seeded.audit())
     row = seeded.records("att1")[0]
-    at.selectbox(key="audit:form").set_value("att1")
-    at.text_input(key="audit:row").input(row.id)
+    at.selectbox(key=state.AUDIT_FORM).set_value("att1")
+    at.text_input(key=state.AUDIT_ROW).input(row.id)
     at.run()
     assert list(at.dataframe[0].value["记录编号"]) == [row.id]
     assert "项目名称" in set(at.dataframe[1].value["字段"])

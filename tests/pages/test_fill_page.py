@@ -53,7 +53,7 @@ def fill_in(at: AppTest, form, values: dict) -> None:
             at.session_state[state.table_count_key(form.id, spec.key)] = len(rows)
             for i, row in enumerate(rows):
                 for sub in spec.fields:
-                    at.session_state[f"{state.table_data_key(form.id, spec.key)}:{i}:{sub.key}"] = to_widget_value(sub, row.get(sub.key))
+                    at.session_state[state.table_cell_key(form.id, spec.key, i, sub.key)] = to_widget_value(sub, row.get(sub.key))
         else:
             value = values.get(spec.key)
             at.session_state[state.field_key(form.id, spec.key)] = to_widget_value(spec, value) if value is not None else None

@@ -38,7 +38,7 @@ def test_submission_while_sheets_is_down_is_shown_as_pending_then_lands(app_env,
                 at.session_state[state.table_count_key(form.id, spec.key)] = len(rows)
                 for i, r in enumerate(rows):
                     for sub in spec.fields:
-                        at.session_state[f"{state.table_data_key(form.id, spec.key)}:{i}:{sub.key}"] = to_widget_value(sub, r.get(sub.key))
+                        at.session_state[state.table_cell_key(form.id, spec.key, i, sub.key)] = to_widget_value(sub, r.get(sub.key))
             elif not spec.calculation:
                 at.session_state[state.field_key(form.id, spec.key)] = to_widget_value(spec, row.values.get(spec.key))
 

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from lib.campaign.register import store as reg
 from lib.core.records import Actor
 from lib.office.excel import to_xlsx
+from lib.ui import state
 
 from .conftest import ROOT, sign_in
 
@@ -52,9 +53,7 @@ def test_valid_register_is_imported_after_confirmation(app_env, reopen):
 
 
 def reg_confirm(kind: str) -> str:
-    from lib.ui.register import REGISTER_CONFIRM
-
-    return REGISTER_CONFIRM.format(kind=kind)
+    return state.register_confirm_key(kind)
 
 
 def test_bad_rows_are_listed_by_excel_row_and_nothing_is_written(app_env, reopen):
@@ -125,13 +124,11 @@ def test_confirming_imports_once_a_rerun_or_another_tab_adds_no_second_copy(app_
 
 
 def test_an_upload_with_no_entry_in_scope_is_refused_naming_the_file(app_env, reopen):
-    from lib.ui.register import PARSED
-
     cancelled = register_file({**GOOD, "兑现状态": "取消申报"}, {**GOOD, "服务券编号": "SYQ-2019-4401-00002", "兑现状态": "未兑现"})
     at = upload(start(), cancelled, name="全部排除.xlsx")
     assert not at.exception
     assert "「全部排除.xlsx」有 1 处问题，未导入任何数据" in texts(at.error)
-    assert [p.code for p in at.session_state[PARSED.format(kind="vouchers")][1].problems] == ["none_in_scope"]
+    assert [p.code for p in at.session_state[state.register_parsed_key("vouchers")][1].problems] == ["none_in_scope"]
     problems = next(d.value for d in at.dataframe if "问题" in d.value.columns)
     assert "取消申报 1 行" in problems["问题"].iloc[0] and "未兑现 1 行" in problems["问题"].iloc[0]
     assert not [b for b in at.button if b.key == reg_confirm("vouchers")]
