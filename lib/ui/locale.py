@@ -25,6 +25,8 @@ import json
 import pandas as pd
 import streamlit as st
 
+from lib.core.values import text
+
 LANG = "zh-CN"
 
 #: Whole texts Streamlit 1.67 draws (text or aria-label / title / placeholder), and their Chinese.
@@ -157,22 +159,17 @@ def apply() -> None:
     st.html(script(), unsafe_allow_javascript=True)
 
 
-def _cell(value) -> str:
-    """A cell of a column with blanks, as text (Arrow needs one type per column)."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, float):
-        return f"{value:.4f}".rstrip("0").rstrip(".")
-    return str(value)
-
-
 def shown(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` for display: blanks as empty cells instead of Streamlit's "None" (a column with a
-    blank becomes text; exports keep the data as it is).
+    blank becomes text, Arrow needing one type per column; exports keep the data as it is). Its
+    numbers and datetimes read as everywhere else (``lib.core.values.text``: a datetime with its
+    seconds, a number without float noise).
 
     >>> when = pd.to_datetime(["2020-09-10 10:00", None])
     >>> shown(pd.DataFrame({"a": ["x", None], "b": [90.9, float("nan")], "c": [1, 2], "d": when})).values.tolist()
-    [['x', '90.9', 1, '2020-09-10 10:00'], ['', '', 2, '']]
+    [['x', '90.9', 1, '2020-09-10 10:00:00'], ['', '', 2, '']]
+    >>> shown(pd.DataFrame({"b": [3.0, 0.123456, None]}))["b"].tolist()
+    ['3', '0.123456', '']
     """
     blanks = [c for c in frame.columns if frame[c].isna().any()]
     if not blanks:
@@ -180,10 +177,8 @@ def shown(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for c in blanks:
         values = out[c]
-        if pd.api.types.is_datetime64_any_dtype(values):
-            out[c] = values.dt.strftime("%Y-%m-%d %H:%M").fillna("")
-        elif pd.api.types.is_numeric_dtype(values):
-            out[c] = values.astype(object).map(_cell, na_action="ignore").where(values.notna(), "")
+        if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_numeric_dtype(values):
+            out[c] = values.astype(object).map(text)
         else:
             out[c] = values.astype(object).where(values.notna(), "")
     return out
