@@ -2,7 +2,8 @@
 view, audit entry and export uses.
 
 The rules: blank is blank (never "None" or "nan"); booleans are 是/否; dates ``YYYY-MM-DD`` and
-datetimes ``YYYY-MM-DD HH:MM:SS``; money and percent keep two decimals; a multiselect's items are
+datetimes ``YYYY-MM-DD HH:MM:SS`` in Beijing time, cut (never rounded) to whole seconds (``wall_time``:
+every writer of a typed datetime cell uses it too, so 23:59:59.999999 stays on its day); money and percent keep two decimals; a multiselect's items are
 joined by "；" (full-width, as people type it in Chinese text); a table's rows read one per line as
 "列：值；列：值". A spreadsheet keeps numbers and dates typed and gets the matching number format
 (``xlsx_format``). One change of the audit trail reads the same everywhere (``change_text``), under
@@ -29,6 +30,9 @@ YES, NO = "是", "否"
 TWO_DECIMALS = ("money", "percent")
 DATE_FORMAT = "%Y-%m-%d"
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+#: The clock a person reads: China Standard Time (UTC+8, no daylight saving since 1991). The store's
+#: own times are naive local times; a timezone-aware value (from pandas, an API) is shown in it.
+WALL_CLOCK = dt.timezone(dt.timedelta(hours=8))
 
 #: The columns of the audit trail wherever it is shown: the audit page, the workbook's and the Sheets
 #: ``_audit`` sheet, an export.
@@ -60,11 +64,12 @@ def number_text(value: int | float | Decimal, places: int | None = None) -> str:
 
     >>> number_text(12.5, 2), number_text(3.0), number_text(0.1 + 0.2), number_text(1234567.5), number_text(7, 2)
     ('12.50', '3', '0.3', '1234567.5', '7.00')
-    >>> number_text(1e16), number_text(1e-7)
-    ('10000000000000000', '0.0000001')
+    >>> number_text(1e16), number_text(1e-7), number_text(12345678901234567891, 2)
+    ('10000000000000000', '0.0000001', '12345678901234567891.00')
     """
-    if isinstance(value, int) and not isinstance(value, bool):
-        return as_text(value) if places is None else f"{value:.{places}f}"
+    if isinstance(value, int) and not isinstance(value, bool):  # exact, however many digits (no float)
+        digits = as_text(value)
+        return digits + "." + "0" * places if places and digits[-1:].isdigit() else digits
     if not (value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)):
         return ""
     if places is not None:
@@ -95,7 +100,7 @@ def text(value: Any, kind: str = "", places: int | None = None) -> str:
     if isinstance(value, (int, float, Decimal)):
         return number_text(value, 2 if kind in TWO_DECIMALS else places)
     if isinstance(value, dt.datetime):
-        return value.strftime(DATETIME_FORMAT)
+        return wall_time(value).strftime(DATETIME_FORMAT)
     if isinstance(value, dt.date):
         return value.strftime(DATE_FORMAT)
     if isinstance(value, dict):
@@ -109,15 +114,34 @@ def text(value: Any, kind: str = "", places: int | None = None) -> str:
     return as_text(value)
 
 
+def wall_time(value: dt.datetime) -> dt.datetime:
+    """``value`` as a person reads it, for a text or a typed spreadsheet cell: naive, in
+    :data:`WALL_CLOCK` when it carries a timezone, and cut to whole seconds — never rounded, which
+    could move 23:59:59.9 into the next day (a spreadsheet rounds to its display's seconds).
+
+    >>> wall_time(dt.datetime(2020, 9, 10, 23, 59, 59, 999999))
+    datetime.datetime(2020, 9, 10, 23, 59, 59)
+    >>> wall_time(dt.datetime(2020, 9, 10, 16, 0, tzinfo=dt.timezone.utc))
+    datetime.datetime(2020, 9, 11, 0, 0)
+    """
+    if hasattr(value, "to_pydatetime"):  # a pandas Timestamp: its nanoseconds go with the microseconds
+        value = value.to_pydatetime(warn=False)
+    if value.tzinfo is not None:
+        value = value.astimezone(WALL_CLOCK).replace(tzinfo=None)
+    return value.replace(microsecond=0)
+
+
 def table_text(rows: list[Mapping[str, str]]) -> str:
     """Rows already rendered (``{column: text}``) as one text: a line per row, "列：值" joined by "；",
     blank answers left out."""
     return "\n".join(LIST_SEPARATOR.join(f"{k}：{v}" for k, v in row.items() if v) for row in rows)
 
 
-def change_text(changes: Mapping[str, Any], label: Callable[[str], str], *, created: bool = False) -> str:
+def change_text(changes: Mapping[str, Any], label: Callable[[str], str], *, created: bool = False,
+                kind: Callable[[str], str] | None = None) -> str:
     """The 变更内容 of one audit entry: a change as one "字段：旧 → 新" line per field of ``changes``
-    (key -> (old, new)), cut at ``MAX_CHANGE_CHARS`` with "…"; a creation as "新增记录（N 个字段）",
+    (key -> (old, new)), each value read as ``text`` with the field's ``kind`` (its type or column
+    display: money reads 12.50 here as in its cell), cut at ``MAX_CHANGE_CHARS`` with "…"; a creation as "新增记录（N 个字段）",
     N the values given (its values are the row itself). For a creation ``changes`` may be the initial
     values themselves (a store writing 100,000 entries need not pair each with None first).
 
@@ -127,10 +151,14 @@ def change_text(changes: Mapping[str, Any], label: Callable[[str], str], *, crea
     ('新增记录（2 个字段）', '新增记录（2 个字段）')
     >>> change_text({"r": ("旧", None)}, str)
     'r：旧 → （空）'
+    >>> change_text({"amt": (12.5, 3)}, {"amt": "金额"}.get, kind={"amt": "money"}.get)
+    '金额：12.50 → 3.00'
     """
     if created:
         return f"新增记录（{sum(v is not None for v in changes.values())} 个字段）"
-    out = "\n".join(f"{label(k) or k}：{text(old) or EMPTY} → {text(new) or EMPTY}" for k, (old, new) in changes.items())
+    kind = kind or (lambda key: "")
+    out = "\n".join(f"{label(k) or k}：{text(old, kind(k) or '') or EMPTY} → {text(new, kind(k) or '') or EMPTY}"
+                    for k, (old, new) in changes.items())
     return out if len(out) <= MAX_CHANGE_CHARS else out[:MAX_CHANGE_CHARS] + "…"
 
 

@@ -6,9 +6,11 @@ Three representations of one field value:
   date, datetime, list of str, list of dicts, None);
 * its JSON form in the log, where types JSON lacks are tagged (``{"$d": "2020-09-01"}``) so they
   come back as the same type;
-* its workbook cell (text, number, date or blank); booleans are 是/否 and lists are joined with
-  "；" as everywhere a person reads them (``lib.core.values``), and tables (lists of dicts) are
-  written as one JSON text cell, which a person can read and edit and which parses back exactly.
+* its workbook cell (text, number, date or blank), as everywhere a person reads it
+  (``lib.core.values``): booleans 是/否, lists joined with "；", a table (a list of dicts) as its
+  "列：值" rows, datetimes to the whole second. A table cell is for reading: an edit of it in the
+  workbook is not imported (``from_cell`` refuses it; the person changes the table in the app),
+  and a workbook written before tables read this way (a JSON cell) still reads as its value.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from lib.core.text import CELL_ILLEGAL
-from lib.core.values import LIST_SEPARATOR, NO, YES
+from lib.core.values import LIST_SEPARATOR, NO, YES, text, wall_time
 from lib.store.base import MAX_CELL_CHARS, SYSTEM_KEYS, InvalidValue
 
 # Excel keeps 15 significant digits; larger ints are written as text so no digit is lost.
@@ -55,7 +57,7 @@ def validate_values(values: dict[str, Any], labels: dict[str, str] | None = None
             raise InvalidValue(f"字段「{name}」以下划线开头，这是系统保留的列名，不能作为表单字段。", field=key,
                                code="reserved_field")
         _check_value(key, name, value)
-        if isinstance(value, list) and len(cell_text_of_list(value)) > MAX_CELL_CHARS:
+        if isinstance(value, list) and len(text(value)) > MAX_CELL_CHARS:
             raise InvalidValue(
                 f"字段「{name}」的内容合计超过 {MAX_CELL_CHARS} 个字符，表格的一个单元格放不下，请精简后再提交。",
                 field=key, code="list_too_long",
@@ -175,23 +177,18 @@ def same_value(a: Any, b: Any) -> bool:
 # --- workbook cells ------------------------------------------------------------------------------
 
 
-def cell_text_of_list(value: list) -> str:
-    """One cell's text for a list: multiselect items joined by "；", table rows as JSON."""
-    if any(isinstance(item, dict) for item in value):
-        return json.dumps(encode(value), ensure_ascii=False, separators=(", ", ": "))
-    return LIST_SEPARATOR.join(str(item) for item in value)
-
-
 def to_cell(value: Any) -> Any:
     """The value a workbook cell shows: str, int/float, date, datetime or None (blank).
 
     >>> to_cell(["甲", "乙"]), to_cell(True)
     ('甲；乙', '是')
-    >>> to_cell(10**16)
-    '10000000000000000'
+    >>> to_cell(10**16), to_cell([{"姓名": "张三", "电话": None}])
+    ('10000000000000000', '姓名：张三')
     """
     if isinstance(value, bool):
         return YES if value else NO
+    if isinstance(value, dt.datetime):
+        return wall_time(value)
     if value is None or isinstance(value, (str, float, dt.date)):
         return value
     if isinstance(value, int):
@@ -199,7 +196,7 @@ def to_cell(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, (list, tuple)):
-        return cell_text_of_list(list(value))
+        return text(value)
     return str(value)
 
 
@@ -209,18 +206,23 @@ def same_cell(value: Any, cell: Any) -> bool:
     Blank and "" are the same; a line break is the same whether written CR LF, CR or LF (Excel and
     LibreOffice save every one as LF); numbers compare as floats (to 15 significant digits, what a
     cell keeps); a date equals a midnight datetime; datetimes agree within a millisecond (Excel
-    keeps them as fractions of a day); a boolean is the same as 是/否 or as a TRUE/FALSE cell (what
+    keeps them as fractions of a day) and one written to the whole second matches what it was cut
+    from; a table matches the JSON cell a workbook written before tables read as rows holds; a boolean is the same as 是/否 or as a TRUE/FALSE cell (what
     workbooks written before booleans read 是/否 hold, and what Excel makes of a typed TRUE).
     """
     if isinstance(value, bool) and isinstance(cell, bool):
         return value == cell
+    if kind_of(value) == "table" and isinstance(cell, str) and cell.lstrip().startswith("["):
+        table = _json_table(cell)
+        if table is not None and same_value(table, list(value)):
+            return True
     a, b = _norm(to_cell(value)), _norm(cell)
     if a is None or b is None or a[0] != b[0]:
         return a == b
     if a[0] == "n":
         return math.isclose(a[1], b[1], rel_tol=1e-14, abs_tol=1e-9)
-    if a[0] == "t":
-        return abs(a[1] - b[1]) <= 0.0011
+    if a[0] == "t":  # ``a`` is cut to its second; a cell written before that holds the fraction too
+        return -0.0011 <= b[1] - a[1] < 1
     return a == b
 
 
@@ -327,15 +329,21 @@ def _bool_cell(cell: Any) -> bool:
 
 
 def _table_cell(cell: Any) -> list:
-    text = str(cell)
-    if len(text) > MAX_CELL_CHARS:
-        raise ValueError(f"超过 {MAX_CELL_CHARS} 个字符")
+    # The cell shows the table's rows as text, which cannot say a value's type (7 or "7", a date or
+    # its text) nor hold a "；" inside an answer: a table is changed in the app, where its rows are typed.
+    raise ValueError("表格字段请在系统中修改，本次编辑未导入")
+
+
+def _json_table(cell: str) -> list | None:
+    """The table of a JSON cell (how workbooks written before tables read as rows held them), or None."""
+    if len(cell) > MAX_CELL_CHARS:
+        return None
     try:
-        parsed = decode(json.loads(text))
+        parsed = decode(json.loads(cell))
     except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested deeper than the parser goes
-        raise ValueError("不是本系统写出的表格内容（JSON）") from None
+        return None
     if not isinstance(parsed, list) or not all(isinstance(row, dict) for row in parsed):
-        raise ValueError("不是本系统写出的表格内容（JSON）")
+        return None
     return parsed
 
 

@@ -150,6 +150,11 @@ class State:
         spec = self.specs.get(form_id)
         return {c.key: c.label for c in spec.columns} if spec else {}
 
+    def displays(self, form_id: str) -> dict[str, str]:
+        """The display (money, percent) of each of ``form_id``'s columns that has one."""
+        spec = self.specs.get(form_id)
+        return {c.key: c.display for c in spec.columns if c.display} if spec else {}
+
     def conflict_message(self, form_id: str, row_id: str, base_rev: int) -> str:
         """Chinese explanation of who changed a row after ``base_rev``, when and which fields."""
         later = [a for a in reversed(self.audit) if a.row_id == row_id and a.form_id == form_id and a.rev > base_rev]

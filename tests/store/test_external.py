@@ -185,6 +185,48 @@ def test_cells_the_store_cannot_take_are_reported_and_the_rest_imported(store):
     assert verify(store).ok
 
 
+def test_a_table_reads_as_its_rows_and_an_edit_of_it_is_reported_not_imported(store):
+    """A table cell shows the "列：值" rows every other place shows (Sheets view, audit); rows in text
+    cannot say a value's type, so an edit of it is named in the audit and the stored table kept."""
+    people = [{"name": "张三", "phone": "138"}, {"name": "李四", "phone": None}]
+    a = store.append("site_check", {"project": "甲", "people": people}, actor=CITY, status="已提交")
+    b = store.append("site_check", {"project": "乙"}, actor=CITY, status="已提交")
+    assert store.flush_workbook()
+    wb = openpyxl.load_workbook(store.workbook_path)
+    cells = {r[0].value: r for r in wb["现场检查记录"].iter_rows(min_row=2)}
+    headers = [c.value for c in wb["现场检查记录"][1]]
+    assert cells[a.id][headers.index("检查人员")].value == "name：张三；phone：138\nname：李四"
+    edit_cells(store.workbook_path, {(a.id, "检查人员"): "name：王五；phone：139", (a.id, "备注"): "补充",
+                                     (b.id, "检查人员"): "name：赵六"})
+    assert store.flush_workbook()
+    assert store.get("site_check", a.id).values == {**a.values, "remark": "补充"}
+    assert store.get("site_check", b.id) == b
+    note = store.audit()[-1].note
+    assert "已导入 1 行的修改" in note
+    for rid in (a.id, b.id):
+        assert f"记录 {rid}「检查人员」（表格字段请在系统中修改，本次编辑未导入）" in note
+    assert verify(store).ok
+
+
+def test_a_table_cell_of_an_older_workbook_written_as_json_is_no_edit(store):
+    """Workbooks written before tables read as rows hold the table as JSON: equal to the stored table,
+    it is not an edit (the file leaves no trace); a JSON cell that differs is refused like any table edit."""
+    people = [{"name": "张三", "phone": "007", "n": 2}]
+    a = store.append("site_check", {"project": "甲", "people": people}, actor=CITY, status="已提交")
+    b = store.append("site_check", {"project": "乙", "people": people}, actor=CITY, status="已提交")
+    assert store.flush_workbook()
+    edit_cells(store.workbook_path, {(a.id, "检查人员"): '[{"name": "张三", "phone": "007", "n": 2}]'})
+    assert matching_stamp(store.workbook_path) is None
+    before = len(store.audit())
+    store.flush_workbook()
+    assert len(store.audit()) == before and not list(store.data_dir.glob("campaign.external-*.xlsx"))
+    edit_cells(store.workbook_path, {(b.id, "检查人员"): '[{"name": "张三", "phone": "007", "n": 3}]'})
+    assert store.flush_workbook()
+    assert store.get("site_check", b.id) == b
+    assert f"记录 {b.id}「检查人员」（表格字段请在系统中修改，本次编辑未导入）" in store.audit()[-1].note
+    assert verify(store).ok
+
+
 def test_a_row_whose_revision_cell_was_changed_is_not_imported(store):
     a, b, _ = seeded(store)
     edit_cells(store.workbook_path, {(a.id, "版本"): 7, (a.id, "备注"): "甲", (b.id, "备注"): "乙"})

@@ -48,7 +48,7 @@ def test_one_sheet_per_form_with_chinese_headers_and_typed_cells(store):
     assert row["创建时间"].is_date and row["创建时间"].number_format == "yyyy-mm-dd hh:mm:ss"
     assert (row["是否合格"].data_type, row["是否合格"].value) == ("s", "是")  # as everywhere a person reads it
     assert row["问题类型"].value == "质量；安全"
-    assert row["检查人员"].value == '[{"name": "张三", "phone": "138"}]'
+    assert row["检查人员"].value == "name：张三；phone：138"  # a table reads as its rows, as in the Sheets view and the audit
     assert row["备注"].value == "第一行\n第二行"
     projects = [(r[10].value, r[10].data_type) for r in ws.iter_rows(min_row=2)]
     assert projects == [(t, "s") for t in TEXTS]  # text that looks like formulas/numbers stays text
@@ -117,6 +117,36 @@ def test_the_stores_own_workbook_gives_money_two_decimals_and_dates_a_date_forma
             (3, "0.00"), (12.5, "0.00"), (1.2345, "General")]
         assert row["检查日期"].is_date and row["检查日期"].number_format == "yyyy-mm-dd"
         assert [r[10].number_format for r in ws.iter_rows(min_row=2)] == ["0.00"] * (ws.max_row - 1)
+
+
+def test_the_audit_sheet_shows_a_money_change_with_two_decimals(store_factory):
+    """变更内容 reads a money or percent field as its cell does (12.50, not 12.5), here as in the Sheets view."""
+    store = store_factory()
+    store.ensure_sheet(MONEY_SPEC)
+    a = store.append("f", {"m": 12.5, "p": 80.0, "x": 1.5}, actor=CITY, status="草稿")
+    store.update("f", a.id, base_rev=1, actor=CITY, values={"m": 3.0, "p": 100.0, "x": 2.0})
+    assert store.flush_workbook()
+    rows = [[c.value for c in r] for r in load(store.workbook_path)["_audit"].iter_rows(min_row=2)]
+    assert rows[-1][6] == "奖补金额：12.50 → 3.00\n完成比例：80.00 → 100.00\n系数：1.5 → 2"
+
+
+def test_times_with_microseconds_read_to_the_second_not_rounded_into_the_next_day(store_factory, clock):
+    """The store's clock keeps microseconds; the workbook cuts them as the Sheets view and every text do,
+    so 23:59:59.999999 stays on its day (Excel would round it to the next midnight)."""
+    clock.now = dt.datetime(2020, 9, 10, 23, 59, 59, 999_999)
+    store = store_factory()
+    store.ensure_sheet(SPEC)
+    a = store.append("site_check", {"project": "甲"}, actor=CITY, status="已提交")
+    assert store.flush_workbook()
+    book = load(store.workbook_path)
+    row = {c.value: cell.value for c, cell in zip(book["现场检查记录"][1], book["现场检查记录"][2], strict=True)}
+    assert row["创建时间"] == row["更新时间"] == dt.datetime(2020, 9, 10, 23, 59, 59)
+    assert [r[0].value for r in book["_audit"].iter_rows(min_row=2)] == [dt.datetime(2020, 9, 10, 23, 59, 59)]
+    # The file reads as the log: no external edit is seen, and nothing is imported when it is written again.
+    clock.tick(seconds=1)
+    store.update("site_check", a.id, base_rev=1, actor=CITY, values={"remark": "乙"})
+    assert store.flush_workbook()
+    assert [e.action for e in store.audit()] == ["新增", "修改"]
 
 
 @pytest.mark.slow

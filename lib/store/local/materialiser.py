@@ -74,7 +74,8 @@ def materialise(store: WorkbookStore, *, not_imported: str | None = None,
             audit = list(state.audit)
             titles = {f: spec.title for f, spec in state.specs.items()}
             labels = {f: state.labels(f) for f in state.specs}
-        tmp = write_workbook(path, sheets, rows, audit, titles, labels)
+            displays = {f: state.displays(f) for f in state.specs}
+        tmp = write_workbook(path, sheets, rows, audit, titles, labels, displays)
         return install(path, tmp, offset, sheets)
     finally:
         store.workbook_lock.release()

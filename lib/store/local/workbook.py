@@ -79,8 +79,11 @@ def write_workbook(
     audit: list[AuditRow],
     titles: dict[str, str],
     labels: dict[str, dict[str, str]],
+    displays: dict[str, dict[str, str]] | None = None,
 ) -> Path:
     """Write the whole workbook to a fsync'ed temp file beside ``path``; return the temp path.
+    ``labels`` and ``displays`` (form -> key -> money/percent) make the audit's 变更内容 read as the
+    fields' cells do.
 
     The caller stamps it and then renames it over ``path`` (see :func:`install`).
     """
@@ -98,7 +101,7 @@ def write_workbook(
         fmt = _Formats(wb)
         for sheet in sheets:
             _write_form_sheet(wb, fmt, sheet, rows.get(sheet.form_id, []))
-        _write_audit_sheet(wb, fmt, audit, titles, labels)
+        _write_audit_sheet(wb, fmt, audit, titles, labels, displays or {})
         wb.close()
         fd = private_opener(tmp, os.O_RDONLY)
         try:
@@ -163,7 +166,7 @@ def _write_form_sheet(wb: Any, fmt: _Formats, sheet: SheetLayout, recs: list[Rec
 
 
 def _write_audit_sheet(wb: Any, fmt: _Formats, audit: list[AuditRow], titles: dict[str, str],
-                       labels: dict[str, dict[str, str]]) -> None:
+                       labels: dict[str, dict[str, str]], displays: dict[str, dict[str, str]]) -> None:
     ws = wb.add_worksheet(AUDIT_SHEET)
     ws.freeze_panes(1, 0)
     for c, (header, width) in enumerate(zip(AUDIT_HEADERS, (20, 14, 10, 16, 24, 6, 60, 30), strict=True)):
@@ -171,13 +174,13 @@ def _write_audit_sheet(wb: Any, fmt: _Formats, audit: list[AuditRow], titles: di
         ws.write_string(0, c, header, fmt.header)
     for r, a in enumerate(audit, start=1):
         _write_row(ws, fmt, r, [a.at, a.account, a.action, titles.get(a.form_id, a.form_id), a.row_id,
-                                a.rev or None, describe_changes(a, labels.get(a.form_id, {})), a.note])
+                                a.rev or None, describe_changes(a, labels.get(a.form_id, {}), displays.get(a.form_id, {})), a.note])
 
 
-def describe_changes(a: AuditRow, labels: dict[str, str]) -> str:
+def describe_changes(a: AuditRow, labels: dict[str, str], displays: dict[str, str]) -> str:
     """The 变更内容 cell, as every place shows it (``lib.core.values.change_text``)."""
     labels = {**labels, "_status": STATUS_LABEL}
-    return change_text(a.changes, lambda k: labels.get(k, k), created=a.created)
+    return change_text(a.changes, lambda k: labels.get(k, k), created=a.created, kind=displays.get)
 
 
 # --- installing and stamping -------------------------------------------------------------------
