@@ -111,3 +111,20 @@ def comparable(text: str) -> str:
     if not text.isascii():
         text = _lone_marks().sub("", text)
     return "".join(text.split())
+
+
+def clipped(text: str, limit: int, mark: str) -> str:
+    """``text`` when it fits a cell of ``limit`` characters, else its start followed by ``mark``
+    (formatted with ``shown`` and ``total``, the characters kept and had), the whole within
+    ``limit``: a reader sees the text was cut, never a silently shorter one. Characters are counted
+    as UTF-16 units, as spreadsheets count them (an emoji is two), and none is split.
+
+    >>> clipped("短", 10, "…{shown}/{total}"), clipped("一二三四五六七八九十", 6, "…{shown}/{total}")
+    ('短', '一…1/10')
+    """
+    units = len(text.encode("utf-16-le", "surrogatepass")) // 2
+    if units <= limit:
+        return text
+    room = max(0, limit - len(mark.format(shown=limit, total=units)))
+    shown = text.encode("utf-16-le", "surrogatepass")[: room * 2].decode("utf-16-le", "ignore")
+    return shown + mark.format(shown=len(shown), total=units)

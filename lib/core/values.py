@@ -121,7 +121,7 @@ def wall_time(value: dt.datetime) -> dt.datetime:
 
     >>> wall_time(dt.datetime(2020, 9, 10, 23, 59, 59, 999999))
     datetime.datetime(2020, 9, 10, 23, 59, 59)
-    >>> wall_time(dt.datetime(2020, 9, 10, 16, 0, tzinfo=dt.timezone.utc))
+    >>> wall_time(dt.datetime(2020, 9, 10, 16, 0, tzinfo=dt.UTC))
     datetime.datetime(2020, 9, 11, 0, 0)
     """
     if hasattr(value, "to_pydatetime"):  # a pandas Timestamp: its nanoseconds go with the microseconds

@@ -5,6 +5,10 @@ can name the row a person sees; an upload is bounded before it is parsed (``read
 uses XlsxWriter with every text cell written as text: a value such as ``=HYPERLINK(...)``, ``+1`` or
 ``0012`` never becomes a formula, a link or a number. Numbers and dates stay typed with the number
 format of their column, and everything else reads as ``lib.core.values`` renders it (是/否, "；").
+A datetime is written as a person reads it everywhere (``lib.core.values.wall_time``: Beijing time,
+cut to the second, so 23:59:59.999999 stays on its day). A text longer than an Excel cell holds is
+cut with a marker saying so (:data:`CUT_MARK`) rather than refused: an export is a copy of what the
+system shows, one long remark must not cost the whole download, and the full text stays in the system.
 
 >>> data = to_xlsx({"表": pd.DataFrame({"编号": ["=1+1", "0012"], "金额": [1.5, None]})})
 >>> [s.rows for s in read_workbook(data)]
@@ -18,16 +22,24 @@ import io
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 
-from lib.core.values import NO, TWO_DECIMALS, YES, text, xlsx_format
+from lib.core.text import clipped
+from lib.core.values import NO, TWO_DECIMALS, YES, text, wall_time, xlsx_format
 from lib.xlsx.bounds import WorkbookLimits
 from lib.xlsx.names import sheet_name
 from lib.xlsx.reader import read_bounded, read_cells
 
 _MAX_COL_WIDTH = 60
+#: Characters an Excel cell holds.
+MAX_CELL_CHARS = 32_767
+#: Ends a text cut to fit a cell.
+CUT_MARK = "…（已截断：只显示前 {shown} 字，共 {total} 字，全文见系统）"
+# Excel keeps 15 significant digits: a number this large is written as its exact text.
+_MAX_EXACT_NUMBER = 10**15
 
 
 @dataclass(frozen=True)
@@ -122,23 +134,32 @@ def _write(ws, r: int, c: int, value: Any, fmt: _Formats) -> None:
         return
     if isinstance(value, str):
         if value:
-            ws.write_string(r, c, value)
+            ws.write_string(r, c, clipped(value, MAX_CELL_CHARS, CUT_MARK))
     elif isinstance(value, bool):
         ws.write_string(r, c, YES if value else NO)
-    elif isinstance(value, int):
-        ws.write_number(r, c, value, fmt.number)
-    elif isinstance(value, float):
-        if math.isfinite(value):
-            guessed = fmt.shared["money"] if fmt.guess and not value.is_integer() else None
-            ws.write_number(r, c, value, fmt.number or guessed)
+    elif isinstance(value, (int, float, Decimal)):
+        _write_number(ws, r, c, value, fmt)
     elif isinstance(value, dt.datetime):  # pd.Timestamp is a datetime
-        if fmt.guess and not (value.hour or value.minute or value.second or value.microsecond):
-            ws.write_datetime(r, c, dt.datetime(value.year, value.month, value.day), fmt.shared["date"])
+        value = wall_time(value)
+        if fmt.guess and value.time() == dt.time(0):
+            ws.write_datetime(r, c, value, fmt.shared["date"])
         else:
-            ws.write_datetime(r, c, value.to_pydatetime() if hasattr(value, "to_pydatetime") else value, fmt.shared["datetime"])
+            ws.write_datetime(r, c, value, fmt.shared["datetime"])
     elif isinstance(value, dt.date):
         ws.write_datetime(r, c, dt.datetime(value.year, value.month, value.day), fmt.shared["date"])
     elif hasattr(value, "item"):  # numpy scalar
         _write(ws, r, c, value.item(), fmt)
     else:
         ws.write_string(r, c, text(value))
+
+
+def _write_number(ws, r: int, c: int, value: int | float | Decimal, fmt: _Formats) -> None:
+    """A number typed, in its column's format; blank when not finite; an int or Decimal too long for
+    Excel's 15 digits as its exact text (a float has no more digits to lose)."""
+    if not isinstance(value, int) and not (value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)):
+        return
+    if not isinstance(value, float) and not abs(value) < _MAX_EXACT_NUMBER:
+        ws.write_string(r, c, text(value, "money" if fmt.number else ""))
+        return
+    guessed = fmt.shared["money"] if fmt.guess and value != int(value) else None
+    ws.write_number(r, c, float(value) if isinstance(value, Decimal) else value, fmt.number or guessed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from decimal import Decimal
 
 import openpyxl
 import pandas as pd
@@ -11,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lib.office.excel import read_workbook, to_xlsx
+from lib.core.values import text
+from lib.office.excel import CUT_MARK, MAX_CELL_CHARS, read_workbook, to_xlsx
 from lib.xlsx.bounds import ExcelReadError
 from lib.xlsx.names import sheet_name
 
@@ -53,6 +55,38 @@ def test_declared_kinds_give_the_number_format():
     assert [(c.value, c.number_format) for c in sheet["C"][1:]] == [(1.2345, "General"), (2, "General")]
     assert [c.number_format for c in sheet["D"][1:]] == ["yyyy-mm-dd hh:mm:ss"] * 2
     assert sheet["E2"].is_date and sheet["E2"].number_format == "yyyy-mm-dd"
+
+
+def test_times_are_beijing_wall_time_cut_to_the_second():
+    """An aware time (pandas, an API) is written as Beijing wall time, not refused; microseconds are cut
+    as every text of the time cuts them, so 23:59:59.999999 stays on its day."""
+    utc = pd.Timestamp("2020-09-10 02:30:00", tz="UTC")
+    frame = pd.DataFrame({"时间": [pd.Timestamp("2020-09-10 10:30:05", tz="Asia/Shanghai"), utc],
+                          "末秒": [dt.datetime(2020, 9, 10, 23, 59, 59, 999_999), dt.datetime(2020, 9, 10, 10, 1, 0, 999_999)],
+                          "带时区": [dt.datetime(2020, 9, 10, 16, 0, tzinfo=dt.UTC), None]})
+    sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx({"a": frame}))).active
+    assert [c.value for c in sheet["A"][1:]] == [dt.datetime(2020, 9, 10, 10, 30, 5), dt.datetime(2020, 9, 10, 10, 30)]
+    assert [c.value for c in sheet["B"][1:]] == [dt.datetime(2020, 9, 10, 23, 59, 59), dt.datetime(2020, 9, 10, 10, 1)]
+    assert [text(v) for v in frame["末秒"]] == [c.value.strftime("%Y-%m-%d %H:%M:%S") for c in sheet["B"][1:]]
+    assert sheet["C2"].value == dt.datetime(2020, 9, 11) and sheet["C2"].number_format == "yyyy-mm-dd"
+
+
+def test_a_decimal_is_a_number_and_a_money_column_shows_it_with_two_decimals():
+    frame = pd.DataFrame({"金额": [Decimal("12.345"), Decimal("3"), 10**20, Decimal("NaN")],
+                          "系数": [Decimal("1.5"), Decimal("2"), 12345678901234567891, None]})
+    sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx({"a": frame}, {"a": {"金额": "money"}}))).active
+    assert [(c.value, c.data_type, c.number_format) for c in sheet["A"][1:3]] == [(12.345, "n", "0.00"), (3, "n", "0.00")]
+    assert sheet["A4"].value == "100000000000000000000.00" and sheet["A5"].value is None  # exact digits, as text
+    assert [(c.value, c.number_format) for c in sheet["B"][1:3]] == [(1.5, "0.00"), (2, "General")]
+    assert sheet["B4"].value == "12345678901234567891"
+
+
+def test_a_text_longer_than_a_cell_is_cut_with_a_visible_marker():
+    long = "长" * 40_000
+    sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx({"a": pd.DataFrame({"备注": [long, "短"]})}))).active
+    cut = sheet["A2"].value
+    assert len(cut) <= MAX_CELL_CHARS and cut.startswith("长" * 32_000)
+    assert cut.endswith(CUT_MARK.format(shown=cut.index("…"), total=40_000)) and sheet["A3"].value == "短"
 
 
 def test_read_keeps_excel_row_numbers_and_blank_cells():
