@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lib.core.values import LIST_SEPARATOR, MAX_CHANGE_CHARS, change_text, text
+from lib.core.values import LIST_SEPARATOR, MAX_CHANGE_CHARS, WALL_CLOCK, change_text, text, wall_time
 from lib.forms.display import value_text
 from lib.forms.spec import FieldSpec
 
@@ -58,3 +58,20 @@ def test_one_cap_for_a_change():
     long = change_text({"r": ("", "字" * 5000)}, str)
     assert len(long) == MAX_CHANGE_CHARS + 1 and long.endswith("…")
     assert change_text({"r": (None, True)}, {"r": "备注"}.get) == "备注：（空） → 是"
+
+
+def test_a_change_reads_each_field_with_its_kind():
+    """Money and percent keep two decimals in 变更内容 as in their cells; other numbers are left as they are."""
+    kinds = {"m": "money", "p": "percent"}
+    assert change_text({"m": (12.5, 3), "p": (None, 80.0), "x": (1.5, 2.0)}, str, kind=kinds.get) == (
+        "m：12.50 → 3.00\np：（空） → 80.00\nx：1.5 → 2")
+
+
+@given(st.datetimes(timezones=st.one_of(st.none(), st.timezones())))
+def test_a_time_reads_as_its_wall_time_cut_to_the_second(value):
+    """The text and a typed cell (wall_time) agree: the same second, never rounded up, in Beijing time."""
+    shown = wall_time(value)
+    assert shown.tzinfo is None and shown.microsecond == 0
+    assert text(value) == shown.strftime("%Y-%m-%d %H:%M:%S")
+    naive = value.astimezone(WALL_CLOCK).replace(tzinfo=None) if value.tzinfo else value
+    assert dt.timedelta(0) <= naive - shown < dt.timedelta(seconds=1)

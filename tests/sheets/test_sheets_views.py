@@ -123,3 +123,14 @@ def test_money_and_percent_columns_show_two_decimals(open_store, server, sheet_k
     # Another app process replays the log and sees the same display (nothing is sent twice for it).
     other = open_store()
     assert [c.display for c in other.sheet_spec("fund").columns] == ["money", "percent", ""]
+
+
+def test_the_audit_view_shows_a_money_change_with_two_decimals(open_store, server, sheet_key):
+    """变更内容 in the Sheets _audit reads money and percent as their cells do, as the workbook's _audit does."""
+    store = open_store()
+    store.ensure_sheet(MONEY_SPEC)
+    a = store.append("fund", {"m": 12.5, "p": 80.0, "x": 1.5}, actor=CITY, status="草稿")
+    store.update("fund", a.id, base_rev=1, actor=CITY, values={"m": 3.0, "p": 100.0, "x": 2.0})
+    assert store.wait_idle(10)
+    header, *rows = server.values(sheet_key, "_audit")
+    assert rows[-1][header.index("变更内容")] == "奖补金额：12.50 → 3.00\n完成比例：80.00 → 100.00\n系数：1.5 → 2"
