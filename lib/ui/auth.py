@@ -92,9 +92,11 @@ def sign_out() -> None:
     """Callback of 退出登录: revoke the session, forget everything this session held."""
     token = st.session_state.get(state.SESSION)
     account = current_account()
-    if token:
-        context.sessions().revoke(token, now=_now())
-    _forget_session("您已退出登录。")  # before the audit entry: a store that is down must not keep a session open
+    try:
+        if token:
+            context.sessions().revoke(token, now=_now())
+    finally:  # a revocation list that cannot be written must not keep the session open on a shared computer
+        _forget_session("您已退出登录。")  # and before the audit entry: nor must a store that is down
     if account:
         context.store().log_event(account.actor(), "退出登录")
 

@@ -71,6 +71,27 @@ def test_sign_in_shows_the_role_pages_and_sign_out_ends_the_session(seeded, cata
     assert actions == ["登录失败", "登录", "退出登录"]
 
 
+def test_sign_out_forgets_the_session_even_when_the_revocation_list_cannot_be_written(seeded, monkeypatch):
+    """退出登录 on a shared computer must end the session whatever happens to the revocation list."""
+    from lib.auth import sessions
+    from lib.auth.errors import DataFileError
+
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = sign_in_with(at, "province", PASSWORD)
+    token = at.session_state[state.SESSION]
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[state.SESSION] = token
+    at.run()
+
+    def refuse(self, token, *, now):
+        raise DataFileError("会话撤销清单 sessions_revoked.json 无法写入", code="file_unwritable")
+
+    monkeypatch.setattr(sessions.SessionTokens, "revoke", refuse)
+    at = next(b for b in at.sidebar.button if b.label == "退出登录").click().run()
+    assert state.SESSION not in at.session_state and at.session_state[state.CLEAR_COOKIE]  # the browser drops it too
+    assert not at.exception and at.session_state[state.SIGN_IN_NOTICE] == "您已退出登录。"
+
+
 def test_five_wrong_passwords_lock_the_account(seeded):
     at = AppTest.from_file(APP, default_timeout=60).run()
     for i in range(5):
