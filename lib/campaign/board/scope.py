@@ -10,8 +10,13 @@ change). So:
 * a detail-table row, and any row id a unit or an issue names, is shown only when readable;
 * a unit or an issue stands for a register entry as well as, or instead of, a row: it is shown when
   the same reach admits the entry's city and organisation (the register names organisations as the
-  province typed them, so an organisation is compared as ``normalize_name_text`` writes it), and a
-  row it names that the viewer may not read is not named (记录编号, 填报账号, 记录状态 blank);
+  province typed them, so an organisation is compared as ``normalize_name_text`` writes it). Where
+  the viewer may not read the row it names, it shows the register's facts and the entry's progress
+  (its state: reported on time or late, by how many days, returned, missing) and nothing taken from
+  the row: ``ROW_VALUES`` are blank (its id, filer, record status, filing time; the amount, city,
+  credit code and provider it reports). Reach over an entry is not reach over whoever filed it: the
+  register may list a voucher in one city and its filing place the firm in another, and an account
+  may spell its organisation differently from the colleague who filed;
 * a unit that is only a row (a filing off the register, a repeat, a draft) needs both.
 """
 
@@ -41,8 +46,13 @@ from lib.store.base import Store
 
 #: The issues about a register entry a matched filing disagrees with (the others are about a filing).
 ENTRY_ISSUES = (NOT_REPORTED, AMOUNT, CITY, FIRM)
-#: The columns that name a row and its filer, blanked where the viewer may not read the row.
-ROW_LINK = {"units": ("row_id", "owner", "status"), "issues": ("记录编号", "填报账号")}
+#: The columns holding values of a row (its id, filer, record status, filing time, what it reports),
+#: blank where a unit or an issue about a register entry names a row the viewer may not read: "" for
+#: a text, None (missing) for a time or an amount.
+ROW_VALUES = {
+    "units": {"row_id": "", "owner": "", "status": "", "reported_at": None},
+    "issues": {"记录编号": "", "填报账号": "", "填报奖补金额": None, "填报地市": "", "填报信用代码": "", "填报服务商": ""},
+}
 
 
 @dataclass(frozen=True)
@@ -139,12 +149,14 @@ def readable(readers: pd.DataFrame, scope: Scope) -> Readable:
     return Readable(False, frozenset(_keys(readers["form"][ok], readers["row_id"][ok])))
 
 
-def _unlinked(frame: pd.DataFrame, linked: np.ndarray, columns: tuple[str, ...]) -> pd.DataFrame:
-    """``frame`` with ``columns`` blank where ``linked`` is False (a row the viewer may not read)."""
+def _unlinked(frame: pd.DataFrame, linked: np.ndarray, blanks: dict[str, str | None]) -> pd.DataFrame:
+    """``frame`` with each column of ``blanks`` set to its blank where ``linked`` is False (a row the
+    viewer may not read)."""
     if linked.all():
         return frame
     frame = frame.copy()
-    frame.loc[~linked, list(columns)] = ""
+    for col, blank in blanks.items():
+        frame.loc[~linked, col] = blank
     return frame
 
 
@@ -156,7 +168,7 @@ def scope_units(units: pd.DataFrame, scope: Scope, rows: Readable) -> pd.DataFra
     linked = rows.of(placed["form"], placed["row_id"])
     entry = (placed["in_register"].astype(bool) & placed["state"].isin(ENTRY_STATES)).to_numpy(dtype=bool)
     shown = entry | linked
-    return _unlinked(placed[shown], linked[shown], ROW_LINK["units"])
+    return _unlinked(placed[shown], linked[shown], ROW_VALUES["units"])
 
 
 def scope_rows(detail: pd.DataFrame, form_id: str, rows: Readable) -> pd.DataFrame:
@@ -175,7 +187,7 @@ def scope_issues(issues: pd.DataFrame, scope: Scope, form_id: str, rows: Readabl
     placed = _admitted(scope.entries, issues["地市"], issues["填报账号"], issues["服务商"])
     linked = rows.of(form_id, issues["记录编号"])
     keep = placed & (linked | issues["问题类型"].isin(ENTRY_ISSUES).to_numpy(dtype=bool))
-    shown = _unlinked(issues[keep], linked[keep], ROW_LINK["issues"])
+    shown = _unlinked(issues[keep], linked[keep], ROW_VALUES["issues"])
     if scope.kind == "city":
         return _without_facts(shown, "台账地市", scope.city)
     return _without_facts(shown, "台账服务商", scope.org)
