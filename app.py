@@ -14,6 +14,8 @@ FIRST_START = context.FirstStart(
 
 st.set_page_config(page_title="广东省上云上平台监督检查", page_icon="📋", layout="wide")
 locale.apply()  # the page language zh-CN and Streamlit's own words in Chinese
+if errors.guarded(context.settings)() is None:
+    st.stop()  # a setting that cannot be used: its message, naming it and where it was set, is on the page once
 errors.guarded(context.first_start)(FIRST_START)  # demo data and accounts, before anyone can sign in
 
 PAGES = {  # key = url path

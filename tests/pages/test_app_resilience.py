@@ -147,3 +147,12 @@ def test_a_page_run_without_app_py_reports_a_store_it_cannot_open(app_env, store
     store_down()  # back: the same page opens
     at.run()
     assert not at.exception and not at.error and at.title
+
+
+@pytest.mark.parametrize("name, value", [("APP_SESSION_HOURS", "nan"), ("APP_UPLOAD_MAX_ROWS", "0"), ("APP_DATA_DIR", "a\x01b")])
+def test_a_setting_that_cannot_be_used_is_said_once_naming_it(app_env, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    [error] = [e.value for e in at.error]
+    assert name.removeprefix("APP_").lower() in error and name in error
