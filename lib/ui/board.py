@@ -14,7 +14,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from lib.campaign.board import figures
+from lib.campaign.board import export, figures
 from lib.campaign.board.preparation import Prepared, change_counter, prepare
 from lib.campaign.board.scope import Scope, board_scope
 from lib.campaign.board.units import LATE_FILED, MISSING, ON_TIME, OVERDUE, RETURNED_STATE
@@ -22,7 +22,6 @@ from lib.campaign.register import reconcile as rc
 from lib.campaign.register import store as reg
 from lib.campaign.schedule import FORM_IDS, Calendar
 from lib.core.records import Actor
-from lib.office.excel import to_xlsx
 from lib.ui import context, locale
 from lib.ui.contacts import contacts_box
 from lib.ui.rows import xlsx_download
@@ -123,7 +122,7 @@ def drill(frame: pd.DataFrame, columns: list[str], key: str, file_name: str, lab
     more = f"（显示前 {SHOWN_ROWS:,} 行；全部行请导出为 Excel）" if len(rows) > SHOWN_ROWS else ""
     st.caption(f"{label}：{len(rows):,} 行" + "".join(f"　{k}={v}" for k, v in picks.items() if v != figures.ALL) + more)
     locale.table(rows.head(SHOWN_ROWS), hide_index=True, height=min(TABLE_HEIGHT, 38 + 35 * len(rows)), width="stretch")
-    xlsx_download("导出为 Excel", lambda: to_xlsx({label: rows}), file_name=file_name, key=f"{key}:export")
+    xlsx_download("导出为 Excel", lambda: export.workbook({label: rows}), file_name=file_name, key=f"{key}:export")
     return rows
 
 
@@ -254,7 +253,7 @@ def conflicts(board: figures.Board) -> None:
     st.caption("以下记录所填服务券编号在台账中属于另一家服务商。该记录不计入台账所列服务商的进度，"
                "填报单位也看不到台账信息。请核实后通知填报单位更正服务券编号，或更正台账。")
     locale.table(rows[CONFLICT_COLUMNS], hide_index=True, width="stretch")
-    xlsx_download("导出待核定清单", lambda: to_xlsx({"待核定": rows[CONFLICT_COLUMNS]}), file_name="服务券归属待核定.xlsx",
+    xlsx_download("导出待核定清单", lambda: export.workbook({"待核定": rows[CONFLICT_COLUMNS]}), file_name="服务券归属待核定.xlsx",
                   key="board:conflicts:export")
 
 

@@ -22,5 +22,6 @@ campaign clock) an entry with no filing is 逾期未报.
 
 Modules: ``units`` (states of due and filed things), ``detail_tables`` (the reported rows as shown),
 ``preparation`` (step 1), ``scope`` (what a viewer may read), ``figures`` (step 2), with ``tally``
-(fast group counts) and ``late_list``. The campaign's calendar is ``lib.campaign.schedule``.
+(fast group counts) and ``late_list``; ``export`` writes the tables to Excel with each column's kind.
+The campaign's calendar is ``lib.campaign.schedule``.
 """
