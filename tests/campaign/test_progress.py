@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from lib.campaign.board import figures
 from lib.campaign.board.detail_tables import EXEMPT
@@ -268,3 +269,13 @@ def test_a_city_sees_its_register_entry_filed_from_another_city_but_not_the_row(
     assert gz.issues["问题类型"].tolist() == ["地市不符"] and gz.issues["记录编号"].tolist() == [""]
     fs = seen_by("佛山")
     assert fs.att1["记录编号"].tolist() == [filed] and fs.units[fs.units["表单"] == "附件1"].empty and fs.issues.empty
+
+
+@pytest.mark.filterwarnings("error::pandas.errors.Pandas4Warning")
+def test_filings_match_before_any_register_is_imported(calendar):
+    """No register yet: the credit-code lookups find nothing (float NaN), which the keys fill with text
+    (a pandas 4 error unless the lookup is cast to object first)."""
+    att2 = frame(row(lead_unit_name="牵头甲", lead_unit_credit_code="L1", project_name="平台项目", city="广州"))
+    att3 = frame(row(city="广州", client_credit_code="C9", voucher_no=""))
+    b = compute_board({"att1": frame(), "att2": att2, "att3": att3}, None, None, calendar, AFTER)
+    assert b.units.set_index("表单")["编号"].to_dict() == {"附件2": "L1|平台项目", "附件3": "code:C9"}

@@ -99,12 +99,13 @@ def prepare(
         keyed = member(u1["key"], rep_all.loc[rep_all["conflict"], "key"]).to_numpy(dtype=bool)
         u1.loc[keyed, "key"] = u1.loc[keyed, "key"].str.split(KEY_SEPARATOR).str[0]
 
-    # 附件3: by voucher number when given, else by the firm's credit code (a firm with one voucher)
+    # 附件3: by voucher number when given, else by the firm's credit code (a firm with one voucher); a
+    # lookup that finds nothing is float NaN, cast to object so that filling it with text is allowed
     a3_voucher = normalize_code(column(a3, "voucher_no"))
     a3_code = normalize_code(column(a3, "client_credit_code"))
     single = reg_code[~reg_code.duplicated(keep=False)]
     by_code = pd.Series(reg_voucher[single.index].values, index=single.values)
-    a3_key = a3_voucher.where(a3_voucher != "", a3_code.map(by_code).fillna("code:" + a3_code))
+    a3_key = a3_voucher.where(a3_voucher != "", a3_code.map(by_code).astype(object).fillna("code:" + a3_code))
     a3_city = column(a3, "city").where(column(a3, "city").notna(), column(a3, "_city", ""))
     exp3 = exp_vouchers.assign(unit=exp_vouchers["city"] + "市工业和信息化局")
     f3 = filed_frame(a3, a3_key, a3_city, a3_city.fillna("") + "市工业和信息化局", column(a3, "client_name"))
@@ -120,7 +121,7 @@ def prepare(
     a2_key = a2_code + "|" + normalize_name(column(a2, "project_name"))
     single2 = p_code[~p_code.duplicated(keep=False)]
     key_by_code = pd.Series(p_key[single2.index].values, index=single2.values)
-    a2_key = a2_key.where(member(a2_key, p_key), a2_code.map(key_by_code).fillna(a2_key))
+    a2_key = a2_key.where(member(a2_key, p_key), a2_code.map(key_by_code).astype(object).fillna(a2_key))
     lead = column(a2, "lead_unit_name").where(column(a2, "lead_unit_name").notna(), column(a2, "_org", ""))
     f2 = filed_frame(a2, a2_key, column(a2, "city"), normalize_name(lead), column(a2, "project_name"))
     u2, _ = build_units("att2", f2, exp2, calendar.deadlines.get("att2"), as_of)
