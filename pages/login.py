@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from lib.ui import auth, context
+from lib.ui import auth, context, nav
 from lib.ui.contacts import contacts_box
 
-auth.ensure_router()
+nav.ensure_router()
 st.title("登录")
 st.caption(context.catalog().campaign.title)
 auth.sign_in_form()

@@ -15,7 +15,6 @@ import datetime as dt
 import json
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
 from lib.auth.accounts import Account
 from lib.auth.errors import SessionInvalid, SignInError
@@ -29,14 +28,6 @@ COOKIE = "gd_session"
 
 def _now() -> dt.datetime:
     return dt.datetime.now()
-
-
-def ensure_router() -> None:
-    """A page opened by address as the first request of a server process runs inside Streamlit's
-    legacy pages/ wrapper, without app.py (no sign-in gate, a navigation listing every page file):
-    send it through the router first."""
-    if PagesManager.uses_pages_directory:
-        st.switch_page("app.py")
 
 
 def current_account() -> Account | None:

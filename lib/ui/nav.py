@@ -1,4 +1,5 @@
-"""Navigation: the router's ``st.navigation`` (with the one workaround it needs) and links between
+"""Navigation: the router's ``st.navigation`` and the one workaround it needs (Streamlit's legacy pages/
+mode, ``PagesManager``: read here and nowhere else), and links between
 pages as buttons (``st.page_link`` needs the target registered by st.navigation in the same run, which a
 page tested alone (AppTest) has not; a button switches page only when clicked)."""
 
@@ -22,6 +23,14 @@ def navigation(pages: list[StreamlitPage], **options) -> StreamlitPage:
     if legacy_first_run:
         st.rerun()
     return chosen
+
+
+def ensure_router() -> None:
+    """A page opened by address as the first request of a server process runs inside Streamlit's
+    legacy pages/ wrapper, without app.py (no sign-in gate, a navigation listing every page file):
+    send it through the router first. Every page calls this before anything else."""
+    if PagesManager.uses_pages_directory:
+        st.switch_page("app.py")
 
 
 def go_button(label: str, page: str, *, key: str, icon: str | None = None, **query: str) -> None:

@@ -1,7 +1,7 @@
 """The prologue of every signed-in page: who is acting, the form catalog and the store, opened in
 the order that keeps a person from ever seeing a traceback.
 
-The router comes first (``identity.current_actor`` calls ``auth.ensure_router``): a page opened by
+The router comes first (``identity.current_actor`` calls ``nav.ensure_router``): a page opened by
 address as a server's first request runs inside Streamlit's legacy pages/ wrapper, without app.py,
 and must be sent through app.py — which tells the person, in Chinese, when the store cannot be
 opened — before it touches the store. Only then the catalog and the store, guarded as a page is

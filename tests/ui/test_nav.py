@@ -51,3 +51,12 @@ def test_without_a_pages_folder_nothing_is_rerun(tmp_path):
     at = AppTest.from_file(str(main), default_timeout=30).run()
     assert not at.exception
     assert at.session_state["legacy"] == [False]
+
+
+def test_the_workaround_lives_in_one_module():
+    """Streamlit's legacy pages/ mode is read in lib/ui/nav.py and nowhere else in the app, so a
+    Streamlit upgrade that ends it means changing one file (these tests say when)."""
+    readers = sorted(str(p.relative_to(ROOT)) for base in ("lib", "pages") for p in (ROOT / base).rglob("*.py")
+                     if "PagesManager" in p.read_text(encoding="utf-8"))
+    readers += ["app.py"] if "PagesManager" in (ROOT / "app.py").read_text(encoding="utf-8") else []
+    assert readers == ["lib/ui/nav.py"]
