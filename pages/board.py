@@ -5,9 +5,9 @@ Live: the board body is a fragment that reruns every few seconds; all sessions s
 
 import streamlit as st
 
-from lib.ui import auth, board, identity
+from lib.ui import auth, board, page
 
-actor = identity.current_actor()
+actor, _, _ = page.start()  # the router and the sign-in first, then the store: never a traceback
 cal = board.calendar()
 
 st.title("进度看板")

@@ -22,7 +22,7 @@ from lib.campaign.register import reconcile as rc
 from lib.campaign.register import store as reg
 from lib.campaign.schedule import FORM_IDS, Calendar
 from lib.core.records import Actor
-from lib.ui import context, locale
+from lib.ui import context, locale, state
 from lib.ui.contacts import contacts_box
 from lib.ui.rows import xlsx_download
 
@@ -34,8 +34,6 @@ TABLE_HEIGHT = 320
 SHOWN_ROWS = 2_000
 
 # session_state / widget keys of the board pages
-AS_OF = "board:as_of"
-TAB = "board:tab"
 
 STATE_COLORS = {
     ON_TIME: "#4c9f70", LATE_FILED: "#e0a526", RETURNED_STATE: "#8e6bbf", MISSING: "#9aa5b1",
@@ -102,7 +100,7 @@ def clear_shared() -> None:
 def as_of_input() -> dt.date:
     """The campaign clock (setting campaign_today, else today); a viewer may look at another date."""
     default = context.settings().campaign_today or dt.date.today()
-    return st.date_input("截至日期（活动时钟）", value=default, key=AS_OF, format="YYYY-MM-DD",
+    return st.date_input("截至日期（活动时钟）", value=default, key=state.BOARD_AS_OF, format="YYYY-MM-DD",
                          help="看板按此日期显示：此日期之后创建的记录不计入，逾期按此日期计算。")
 
 
@@ -117,12 +115,12 @@ def drill(frame: pd.DataFrame, columns: list[str], key: str, file_name: str, lab
         for col, name in zip(cols, columns, strict=True):
             values = frame[name].dropna().astype(str) if name in frame else pd.Series(dtype=str)
             options = [figures.ALL, *sorted(set(values))]
-            picks[name] = col.selectbox(name, options, key=f"{key}:{name}")
+            picks[name] = col.selectbox(name, options, key=state.drill_filter_key(key, name))
     rows = figures.narrow(frame, **picks)
     more = f"（显示前 {SHOWN_ROWS:,} 行；全部行请导出为 Excel）" if len(rows) > SHOWN_ROWS else ""
     st.caption(f"{label}：{len(rows):,} 行" + "".join(f"　{k}={v}" for k, v in picks.items() if v != figures.ALL) + more)
     locale.table(rows.head(SHOWN_ROWS), hide_index=True, height=min(TABLE_HEIGHT, 38 + 35 * len(rows)), width="stretch")
-    xlsx_download("导出为 Excel", lambda: export.workbook({label: rows}), file_name=file_name, key=f"{key}:export")
+    xlsx_download("导出为 Excel", lambda: export.workbook({label: rows}), file_name=file_name, key=state.drill_export_key(key))
     return rows
 
 
@@ -195,7 +193,7 @@ def render_board(board: figures.Board, cal: Calendar) -> None:
     """Summary metrics and one tab per figure the viewer's scope has; only the open tab is built."""
     summary(board)
     names = tabs_for(board.scope)
-    tabs = st.tabs(list(names), key=TAB, on_change="rerun")
+    tabs = st.tabs(list(names), key=state.BOARD_TAB, on_change="rerun")
     for name, tab in zip(names, tabs, strict=True):
         if tab.open is not False:
             with tab:
@@ -207,16 +205,16 @@ def progress_tab(board: figures.Board, cal: Calendar) -> None:
     if not titles:
         st.info("没有需要显示的表单。")
         return
-    form = st.selectbox("表单", titles, key="board:progress:form")
+    form = st.selectbox("表单", titles, key=state.BOARD_PROGRESS_FORM)
     data = figures.state_counts(board, form)
     if data.empty:
         st.info("该表单在当前范围内没有应报或已报项目（台账尚未导入时，应报为 0）。")
     else:
         _chart(_stacked(data, "地市", "状态", "数量", STATE_COLORS))
     st.markdown("**地市 × 表单进度**")
-    drill(board.progress, ["地市", "表单"], "board:progress:table", "进度_地市表单.xlsx", "进度")
+    drill(board.progress, ["地市", "表单"], state.board_table_key("progress:table"), "进度_地市表单.xlsx", "进度")
     st.markdown("**明细（台账项目与报送记录）**")
-    drill(board.units, ["地市", "表单", "状态"], "board:progress:units", "进度明细.xlsx", "进度明细")
+    drill(board.units, ["地市", "表单", "状态"], state.board_table_key("progress:units"), "进度明细.xlsx", "进度明细")
 
 
 def providers_tab(board: figures.Board, cal: Calendar) -> None:
@@ -225,7 +223,7 @@ def providers_tab(board: figures.Board, cal: Calendar) -> None:
         long = top.melt(id_vars="服务商", value_vars=["已报送", "未报送"], var_name="状态", value_name="项目数")
         _chart(_stacked(long, "服务商", "状态", "项目数", {"已报送": "#4c9f70", "未报送": "#d64545"}))
         st.caption("按未报送项目数排序的前 25 家服务商")
-    drill(board.providers, ["服务商"], "board:providers", "服务商完成情况.xlsx", "服务商完成情况")
+    drill(board.providers, ["服务商"], state.board_table_key("providers"), "服务商完成情况.xlsx", "服务商完成情况")
 
 
 def late_tab(board: figures.Board, cal: Calendar) -> None:
@@ -234,10 +232,10 @@ def late_tab(board: figures.Board, cal: Calendar) -> None:
     if board.late.empty:
         st.success(f"截至 {board.as_of:%Y-%m-%d} 没有逾期的单位。")
         return
-    drill(board.late, ["角色", "表单"], "board:late", "逾期清单.xlsx", "逾期清单")
+    drill(board.late, ["角色", "表单"], state.board_table_key("late"), "逾期清单.xlsx", "逾期清单")
     st.markdown("**逾期明细（每个项目一行）**")
     late_units = board.units[board.units["状态"].isin((OVERDUE, RETURNED_STATE)) | (board.units["逾期"] == True)]  # noqa: E712
-    drill(late_units, ["表单", "地市", "状态"], "board:late:units", "逾期明细.xlsx", "逾期明细")
+    drill(late_units, ["表单", "地市", "状态"], state.board_table_key("late:units"), "逾期明细.xlsx", "逾期明细")
 
 
 CONFLICT_COLUMNS = ["服务券编号", "填报服务商", "台账服务商", "填报地市", "台账地市", "企业名称", "填报奖补金额", "台账奖补金额",
@@ -254,7 +252,7 @@ def conflicts(board: figures.Board) -> None:
                "填报单位也看不到台账信息。请核实后通知填报单位更正服务券编号，或更正台账。")
     locale.table(rows[CONFLICT_COLUMNS], hide_index=True, width="stretch")
     xlsx_download("导出待核定清单", lambda: export.workbook({"待核定": rows[CONFLICT_COLUMNS]}), file_name="服务券归属待核定.xlsx",
-                  key="board:conflicts:export")
+                  key=state.BOARD_CONFLICTS_EXPORT)
 
 
 def reconcile_tab(board: figures.Board, cal: Calendar) -> None:
@@ -275,7 +273,7 @@ def reconcile_tab(board: figures.Board, cal: Calendar) -> None:
     right.markdown("**按地市**")
     with right:
         locale.table(board.issues_by_city, hide_index=True, height=240)
-    drill(issues, ["问题类型", "地市", "服务商"], "board:issues", "台账核对问题.xlsx", "核对问题")
+    drill(issues, ["问题类型", "地市", "服务商"], state.board_table_key("issues"), "台账核对问题.xlsx", "核对问题")
 
 
 def usage_tab(board: figures.Board, cal: Calendar) -> None:
@@ -286,7 +284,7 @@ def usage_tab(board: figures.Board, cal: Calendar) -> None:
     with st.expander("按服务商"):
         wide = board.usage_by_provider.pivot_table(index="服务商", columns="使用状态", values="项目数", fill_value=0, observed=True)
         locale.table(wide.reset_index(), hide_index=True, height=TABLE_HEIGHT)
-    drill(board.att1, ["地市", "服务商", "使用状态"], "board:usage", "附件1使用情况.xlsx", "附件1记录")
+    drill(board.att1, ["地市", "服务商", "使用状态"], state.board_table_key("usage"), "附件1使用情况.xlsx", "附件1记录")
 
 
 def conclusions_tab(board: figures.Board, cal: Calendar) -> None:
@@ -294,7 +292,7 @@ def conclusions_tab(board: figures.Board, cal: Calendar) -> None:
         st.info(f"{WHOSE.get(board.scope.kind, '')}还没有已报送的附件3记录。")
         return
     _chart(_stacked(board.conclusions, "地市", "检查结论", "项目数", CONCLUSION_COLORS))
-    drill(board.att3, ["地市", "检查方式", "检查结论"], "board:conclusions", "附件3检查结论.xlsx", "附件3记录")
+    drill(board.att3, ["地市", "检查方式", "检查结论"], state.board_table_key("conclusions"), "附件3检查结论.xlsx", "附件3记录")
 
 
 def spending_tab(board: figures.Board, cal: Calendar) -> None:
@@ -307,7 +305,7 @@ def spending_tab(board: figures.Board, cal: Calendar) -> None:
         tooltip=["支出区间", "报告数"],
     ).properties(height=240)
     _chart(chart)
-    drill(board.spending, ["地市", "支出区间", "建设状态"], "board:spending", "附件2资金支出.xlsx", "附件2报告")
+    drill(board.spending, ["地市", "支出区间", "建设状态"], state.board_table_key("spending"), "附件2资金支出.xlsx", "附件2报告")
 
 
 def timeline_tab(board: figures.Board, cal: Calendar) -> None:

@@ -135,7 +135,7 @@ def test_a_page_opened_by_address_as_the_first_request_with_the_store_down_is_a_
     assert not at.title  # the page did not run under the message
 
 
-@pytest.mark.parametrize("key", [k for k in SIGNED_IN_PAGES if k != "board"])
+@pytest.mark.parametrize("key", SIGNED_IN_PAGES)
 def test_a_page_run_without_app_py_reports_a_store_it_cannot_open(app_env, store_down, key):
     """A page that runs without app.py's check of the store (the first request before its switch, a
     page tested alone) opens it through lib.ui.page: the same Chinese message, and the page stops."""

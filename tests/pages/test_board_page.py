@@ -18,7 +18,7 @@ from lib.demo.register import seed_register
 from lib.demo.seed import generate, seed_store
 from lib.forms.columns import sheet_spec
 from lib.store.factory import open_store
-from lib.ui import board
+from lib.ui import board, state
 
 from .conftest import ROOT, sign_in
 
@@ -60,7 +60,7 @@ def start(actor: Actor = PROVINCE, tab: str | None = None) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=60)
     sign_in(at, actor)
     if tab:
-        at.session_state[board.TAB] = tab
+        at.session_state[state.BOARD_TAB] = tab
     return at.run()
 
 
@@ -86,8 +86,8 @@ def test_province_sees_every_city_and_the_known_totals(seeded, catalog):
 
 def test_a_selectbox_narrows_the_rows_behind_the_figure(seeded, catalog):
     at = start()
-    at.selectbox(key="board:progress:units:状态").set_value(OVERDUE).run()
-    at.selectbox(key="board:progress:units:地市").set_value("广州").run()
+    at.selectbox(key=state.drill_filter_key(state.board_table_key("progress:units"), "状态")).set_value(OVERDUE).run()
+    at.selectbox(key=state.drill_filter_key(state.board_table_key("progress:units"), "地市")).set_value("广州").run()
     rows = next(d.value for d in at.dataframe if "编号" in d.value.columns)
     want = expected(seeded, catalog).units
     assert len(rows) == ((want["状态"] == OVERDUE) & (want["地市"] == "广州")).sum() > 0
@@ -193,10 +193,10 @@ def test_a_new_submission_shows_on_the_next_refresh(seeded, catalog):
 
 def test_campaign_clock_before_the_deadline(seeded, catalog):
     at = start()
-    at.date_input(key=board.AS_OF).set_value(dt.date(2020, 9, 15)).run()
+    at.date_input(key=state.BOARD_AS_OF).set_value(dt.date(2020, 9, 15)).run()
     got = metrics(at)
     assert got["逾期未报"] == 0 and got["已报"] == expected(seeded, catalog, as_of=dt.date(2020, 9, 15)).totals["已报"]
-    at.date_input(key=board.AS_OF).set_value(dt.date(2020, 9, 5)).run()
+    at.date_input(key=state.BOARD_AS_OF).set_value(dt.date(2020, 9, 5)).run()
     assert metrics(at)["已报"] == 0  # nothing had been filed yet
 
 
