@@ -27,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-from lib.core.text import clipped
+from lib.core.text import as_text, clipped
 from lib.core.values import NO, TWO_DECIMALS, YES, text, wall_time, xlsx_format
 from lib.xlsx.bounds import WorkbookLimits
 from lib.xlsx.names import sheet_name
@@ -68,7 +68,7 @@ def read_upload(data: bytes, limits: WorkbookLimits) -> list[SheetRows]:
 
 
 def _width(series: pd.Series, header: str) -> int:
-    sample = series.head(200).map(lambda v: "" if v is None else str(v))
+    sample = series.head(200).map(lambda v: "" if v is None else as_text(v))
     longest = max([len(header), *(len(s) for s in sample)]) if len(sample) else len(header)
     return min(_MAX_COL_WIDTH, max(8, int(longest * 1.6) + 2))
 

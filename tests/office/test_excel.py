@@ -79,6 +79,8 @@ def test_a_decimal_is_a_number_and_a_money_column_shows_it_with_two_decimals():
     assert sheet["A4"].value == "100000000000000000000.00" and sheet["A5"].value is None  # exact digits, as text
     assert [(c.value, c.number_format) for c in sheet["B"][1:3]] == [(1.5, "0.00"), (2, "General")]
     assert sheet["B4"].value == "12345678901234567891"
+    huge = openpyxl.load_workbook(io.BytesIO(to_xlsx({"a": pd.DataFrame({"金额": [10**5000]}, dtype=object)}))).active
+    assert huge["A2"].data_type == "s"  # a number Python will not print is a cell, not a failed download
 
 
 def test_a_text_longer_than_a_cell_is_cut_with_a_visible_marker():

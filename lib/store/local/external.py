@@ -9,7 +9,9 @@ never undoes what the app changed since. Before the next rewrite the store:
    the person's edits; a cell the person did not touch is never imported, however old it is;
 3. applies each row's edits as one audited update by actor "外部编辑", except fields the app has
    changed since that revision (the app's value wins) and cells the store cannot take (a
-   5,000-digit number, text in a date column: reported for that cell, the rest imported);
+   5,000-digit number, text in a date column, any edit of a table cell — it shows the table's
+   rows as text, which cannot say a value's type, so a table is changed in the app: reported
+   for that cell, the rest imported);
    with an :data:`EditCheck` (the app passes the form's rules; the store knows no form), also
    except the cells the check refuses (reported for that cell) and every cell of a row the check
    locks (a reviewed row: named in the audit, left as it is);
