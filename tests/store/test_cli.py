@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 
@@ -22,11 +23,12 @@ def run_cli(*args):
 
 @pytest.fixture
 def data_dir(tmp_path):
-    with LocalStore(tmp_path, background=False) as store:
+    with LocalStore(tmp_path, background=False, clock=lambda: dt.datetime(2020, 9, 10, 23, 59, 59, 999_999)) as store:
         store.ensure_sheet(SPEC)
         rec = store.append("site_check", {"project": "甲", "count": 1}, actor=CITY, status="已提交")
-        store.append("site_check", {"project": "乙"}, actor=CITY, status="草稿")
-        store.update("site_check", rec.id, base_rev=1, actor=CITY, values={"count": 2})
+        # A table (its cell reads as "列：值" rows) and a time with microseconds (its cell cut to the second).
+        store.append("site_check", {"project": "乙", "people": [{"name": "张三", "phone": None}]}, actor=CITY, status="草稿")
+        store.update("site_check", rec.id, base_rev=1, actor=CITY, values={"count": 2, "amount": 12.5})
         store.flush_workbook()
     return tmp_path
 
