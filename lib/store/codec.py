@@ -331,7 +331,7 @@ def _bool_cell(cell: Any) -> bool:
 def _table_cell(cell: Any) -> list:
     # The cell shows the table's rows as text, which cannot say a value's type (7 or "7", a date or
     # its text) nor hold a "；" inside an answer: a table is changed in the app, where its rows are typed.
-    raise ValueError("表格字段请在系统中修改，本次编辑未导入")
+    raise ValueError("表格字段请在系统中修改")
 
 
 def _json_table(cell: str) -> list | None:

@@ -133,7 +133,7 @@ class Findings:
         if self.overridden:
             parts.append(f"这些字段在该文件写出后已在系统中修改，以系统为准，已忽略：{_listed(self.overridden)}")
         if self.refused:
-            parts.append(f"这些单元格的值无法保存，未导入：{_listed(self.refused)}")
+            parts.append(f"这些单元格的修改未导入：{_listed(self.refused)}")
         if self.rejected:
             parts.append(f"这些单元格不符合表单的填报规则，未导入：{_listed(self.rejected)}")
         if self.locked:
