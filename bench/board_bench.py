@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 from lib.campaign.board import figures  # noqa: E402
 from lib.campaign.board.preparation import prepare  # noqa: E402
 from lib.campaign.board.scope import Scope, scope_for  # noqa: E402
+from lib.campaign.register import kinds, upload  # noqa: E402
 from lib.campaign.register import store as reg  # noqa: E402
 from lib.campaign.schedule import FORM_IDS, Calendar  # noqa: E402
 from lib.core.records import Actor  # noqa: E402
@@ -63,8 +64,8 @@ def build_store(data_dir: Path, catalog, demo) -> None:
         for (actor, status), values in batches.items():
             store.append_many(form_id, values, actor=actor, status=status, form_version=form.version)
     vouchers, projects = register_frames(demo, tuple(catalog.campaign.cities), 2020)
-    for kind, frame in ((reg.VOUCHERS, vouchers), (reg.PROJECTS, projects)):
-        parsed = reg.parse_register(kind, read_workbook(to_xlsx({kind.title: frame})), cities=tuple(catalog.campaign.cities))
+    for kind, frame in ((kinds.VOUCHERS, vouchers), (kinds.PROJECTS, projects)):
+        parsed = upload.parse_register(kind, read_workbook(to_xlsx({kind.title: frame})), cities=tuple(catalog.campaign.cities))
         reg.import_register(store, parsed, PROVINCE, file_name="bench.xlsx")
     store.close()
 
@@ -99,9 +100,9 @@ def main() -> None:
         store = open_store("local", data_dir=data_dir, background=False)
         frames = {f: store.snapshot(f) for f in FORM_IDS}
         imports = store.snapshot(reg.IMPORTS_SHEET.form_id)
-        vouchers = reg.current_register(store.snapshot(reg.VOUCHERS.sheet_id), imports, reg.VOUCHERS)
-        projects = reg.current_register(store.snapshot(reg.PROJECTS.sheet_id), imports, reg.PROJECTS)
-        snap_ms, _ = timed(lambda: [store.snapshot(f) for f in (*FORM_IDS, reg.VOUCHERS.sheet_id)])
+        vouchers = reg.current_register(store.snapshot(kinds.VOUCHERS.sheet_id), imports, kinds.VOUCHERS)
+        projects = reg.current_register(store.snapshot(kinds.PROJECTS.sheet_id), imports, kinds.PROJECTS)
+        snap_ms, _ = timed(lambda: [store.snapshot(f) for f in (*FORM_IDS, kinds.VOUCHERS.sheet_id)])
         store.close()
         print(f"register: {len(vouchers):,} vouchers, {len(projects):,} projects in force")
         cal = Calendar.from_specs(catalog.campaign, catalog.forms())

@@ -4,7 +4,7 @@ against them (不得漏报)."""
 import streamlit as st
 
 from lib.auth.policy import IMPORT, can
-from lib.campaign.register import store as reg
+from lib.campaign.register import kinds
 from lib.ui import board, page
 from lib.ui.register import register_panel
 
@@ -21,9 +21,9 @@ st.caption(
 )
 vouchers_tab, projects_tab, check_tab = st.tabs(["服务券兑现清单", "标杆示范项目清单", "核对结果"])
 with vouchers_tab:
-    register_panel(reg.VOUCHERS, actor)
+    register_panel(kinds.VOUCHERS, actor)
 with projects_tab:
-    register_panel(reg.PROJECTS, actor)
+    register_panel(kinds.PROJECTS, actor)
 with check_tab:
     result = board.current_board(actor, board.as_of_input())
     board.reconcile_tab(result, board.calendar())

@@ -19,7 +19,8 @@ from typing import Any
 
 import pandas as pd
 
-from lib.campaign.register.store import PROJECTS, VOUCHERS, ImportSummary, RegisterUnchanged, import_register
+from lib.campaign.register.kinds import PROJECTS, VOUCHERS
+from lib.campaign.register.store import ImportSummary, RegisterUnchanged, import_register
 from lib.campaign.register.upload import parse_register
 from lib.core.records import Actor
 from lib.forms.types import CREDIT_CODE_CHARS, credit_code_check_char

@@ -18,6 +18,7 @@ from lib.campaign.board import export, figures
 from lib.campaign.board.preparation import Prepared, change_counter, prepare
 from lib.campaign.board.scope import Scope, board_scope
 from lib.campaign.board.units import LATE_FILED, MISSING, ON_TIME, OVERDUE, RETURNED_STATE
+from lib.campaign.register import kinds
 from lib.campaign.register import reconcile as rc
 from lib.campaign.register import store as reg
 from lib.campaign.schedule import FORM_IDS, Calendar
@@ -60,10 +61,10 @@ def _snapshots() -> tuple[tuple, dict[str, pd.DataFrame], pd.DataFrame, pd.DataF
     """One snapshot of every sheet the boards read, shared by all sessions for SNAPSHOT_TTL seconds."""
     store = context.store()
     frames = {fid: store.snapshot(fid) for fid in FORM_IDS}
-    raw = {name: store.snapshot(name) for name in (reg.VOUCHERS.sheet_id, reg.PROJECTS.sheet_id, reg.IMPORTS_SHEET.form_id)}
+    raw = {name: store.snapshot(name) for name in (kinds.VOUCHERS.sheet_id, kinds.PROJECTS.sheet_id, reg.IMPORTS_SHEET.form_id)}
     imports = raw[reg.IMPORTS_SHEET.form_id]
-    vouchers = reg.current_register(raw[reg.VOUCHERS.sheet_id], imports, reg.VOUCHERS)
-    projects = reg.current_register(raw[reg.PROJECTS.sheet_id], imports, reg.PROJECTS)
+    vouchers = reg.current_register(raw[kinds.VOUCHERS.sheet_id], imports, kinds.VOUCHERS)
+    projects = reg.current_register(raw[kinds.PROJECTS.sheet_id], imports, kinds.PROJECTS)
     return change_counter({**frames, **raw}), frames, vouchers, projects
 
 

@@ -15,6 +15,7 @@ import math
 import streamlit as st
 
 from lib.auth import Forbidden
+from lib.campaign.register import kinds, upload
 from lib.campaign.register import store as reg
 from lib.core.records import Actor
 from lib.office.excel import to_xlsx
@@ -27,7 +28,7 @@ def upload_digest(data: bytes, file_name: str) -> str:
     return hashlib.sha256(data).hexdigest() + ":" + file_name
 
 
-def parsed_upload(kind: reg.RegisterKind, data: bytes, file_name: str) -> reg.ParsedRegister:
+def parsed_upload(kind: kinds.RegisterKind, data: bytes, file_name: str) -> upload.ParsedRegister:
     """The validated upload, read at most once per distinct file in this session."""
     key = state.register_parsed_key(kind.key)
     digest = upload_digest(data, file_name)
@@ -36,26 +37,26 @@ def parsed_upload(kind: reg.RegisterKind, data: bytes, file_name: str) -> reg.Pa
         return kept[1]
     limits = WorkbookLimits.from_settings(context.settings())
     with st.spinner("正在检查上传的文件……"):
-        parsed = reg.parse_upload(kind, data, cities=tuple(context.catalog().campaign.cities), file_name=file_name,
+        parsed = upload.parse_upload(kind, data, cities=tuple(context.catalog().campaign.cities), file_name=file_name,
                                   limits=limits)
     st.session_state[key] = (digest, parsed)
     return parsed
 
 
-def _show_problems(parsed: reg.ParsedRegister, file_name: str) -> None:
+def _show_problems(parsed: upload.ParsedRegister, file_name: str) -> None:
     kind, frame = parsed.kind, parsed.problems_frame()
     st.error(f"「{file_name}」有 {parsed.problem_count} 处问题，未导入任何数据。请修改后重新上传。")
     st.dataframe(frame, hide_index=True, height=board.TABLE_HEIGHT)
     xlsx_download("导出问题清单", lambda: to_xlsx({"问题清单": frame}), file_name="台账问题清单.xlsx", key=state.register_key(kind.key, "problems"))
 
 
-def register_panel(kind: reg.RegisterKind, actor: Actor) -> None:
+def register_panel(kind: kinds.RegisterKind, actor: Actor) -> None:
     """Upload, validate and (after confirmation) import one register; shows the one in force."""
     store = context.store()
     vouchers, projects = board.current_register()
-    current = vouchers if kind is reg.VOUCHERS else projects
+    current = vouchers if kind is kinds.VOUCHERS else projects
     st.caption(f"现行台账：{len(current)} 条（仅含检查范围内的条目）。重新导入将整体替换现行台账。")
-    xlsx_download("下载导入模板", lambda: to_xlsx({kind.title: reg.template_frame(kind)}), file_name=f"{kind.title}_模板.xlsx",
+    xlsx_download("下载导入模板", lambda: to_xlsx({kind.title: kinds.template_frame(kind)}), file_name=f"{kind.title}_模板.xlsx",
                   key=state.register_key(kind.key, "template"))
     upload = st.file_uploader(f"上传{kind.title}（.xlsx）", type=["xlsx", "xls", "ods"], key=state.register_key(kind.key, "file"),
                               max_upload_size=max(1, math.ceil(context.settings().upload_max_mb)))
@@ -71,7 +72,7 @@ def register_panel(kind: reg.RegisterKind, actor: Actor) -> None:
         if parsed.problems:
             _show_problems(parsed, upload.name)
         else:
-            excluded = f"，按通知排除 {reg.excluded_text(parsed.excluded)}" if parsed.excluded else ""
+            excluded = f"，按通知排除 {kinds.excluded_text(parsed.excluded)}" if parsed.excluded else ""
             st.success(f"校验通过：工作表「{parsed.sheet_name}」检查范围内 {len(parsed.rows)} 条{excluded}。")
             for warning in parsed.warnings:
                 st.warning(str(warning))
@@ -85,7 +86,7 @@ def register_panel(kind: reg.RegisterKind, actor: Actor) -> None:
                     st.info(str(exc.problems[0]))
                     return
                 except reg.RegisterImportError as exc:  # a value the store cannot hold; nothing written
-                    _show_problems(reg.ParsedRegister(kind, problems=exc.problems), upload.name)
+                    _show_problems(upload.ParsedRegister(kind, problems=exc.problems), upload.name)
                     return
                 # Forget the parsed rows; a rerun shows the file as imported, with no button to import it again.
                 st.session_state.pop(state.register_parsed_key(kind.key), None)
@@ -94,4 +95,4 @@ def register_panel(kind: reg.RegisterKind, actor: Actor) -> None:
                 st.success(f"已导入 {summary_.rows} 条（批次 {summary_.import_id}），替换原台账 {summary_.replaced} 份。")
     if len(current):
         with st.expander("查看现行台账"):
-            board.drill(reg.display_frame(kind, current), ["地市"], state.register_key(kind.key, "current"), f"{kind.title}.xlsx", kind.title)
+            board.drill(kinds.display_frame(kind, current), ["地市"], state.register_key(kind.key, "current"), f"{kind.title}.xlsx", kind.title)

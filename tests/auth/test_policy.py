@@ -142,7 +142,9 @@ def _cases():
         board_scope(s, a, c.forms())
 
     def imports_the_register(s, c, a, x):
-        from lib.campaign.register.store import VOUCHERS, import_register, parse_register
+        from lib.campaign.register.kinds import VOUCHERS
+        from lib.campaign.register.store import import_register
+        from lib.campaign.register.upload import parse_register
         from lib.demo.register import register_frames
         from lib.demo.seed import generate
         from lib.office.excel import read_workbook, to_xlsx

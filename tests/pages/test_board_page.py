@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from lib.campaign.board.figures import Board, compute_board
 from lib.campaign.board.scope import Scope, scope_for
 from lib.campaign.board.units import OVERDUE
+from lib.campaign.register import kinds
 from lib.campaign.register import store as reg
 from lib.campaign.schedule import FORM_IDS, Calendar
 from lib.core.records import Actor
@@ -49,8 +50,8 @@ def expected(data_dir, catalog, as_of=dt.date(2020, 9, 25), scope: Scope | None 
     try:
         frames = {f: store.snapshot(f) for f in FORM_IDS}
         imports = store.snapshot(reg.IMPORTS_SHEET.form_id)
-        vouchers = reg.current_register(store.snapshot(reg.VOUCHERS.sheet_id), imports, reg.VOUCHERS)
-        projects = reg.current_register(store.snapshot(reg.PROJECTS.sheet_id), imports, reg.PROJECTS)
+        vouchers = reg.current_register(store.snapshot(kinds.VOUCHERS.sheet_id), imports, kinds.VOUCHERS)
+        projects = reg.current_register(store.snapshot(kinds.PROJECTS.sheet_id), imports, kinds.PROJECTS)
     finally:
         store.close()
     return compute_board(frames, vouchers, projects, Calendar.from_specs(catalog.campaign, catalog.forms()), as_of, scope or Scope())

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lib.campaign.register import kinds
 from lib.campaign.register import store as reg
 from lib.core.records import Actor
 from lib.office.excel import to_xlsx
@@ -44,11 +45,11 @@ def test_valid_register_is_imported_after_confirmation(app_env, reopen):
     assert not at.exception
     at = upload(at, register_file(GOOD, {**GOOD, "服务券编号": "SYQ-2019-4401-00002", "兑现状态": "取消申报"}))
     assert "校验通过" in texts(at.success) and "取消申报 1 行" in texts(at.success)
-    assert reopen().records(reg.VOUCHERS.sheet_id) == []  # nothing before confirmation
+    assert reopen().records(kinds.VOUCHERS.sheet_id) == []  # nothing before confirmation
     at = at.button(key=reg_confirm("vouchers")).click().run()
     assert not at.exception
     assert "已导入 1 条" in texts(at.success)
-    stored = reopen().records(reg.VOUCHERS.sheet_id)
+    stored = reopen().records(kinds.VOUCHERS.sheet_id)
     assert [(r.values["voucher_no"], r.owner) for r in stored] == [("SYQ-2019-4401-00001", "province")]
 
 
@@ -63,7 +64,7 @@ def test_bad_rows_are_listed_by_excel_row_and_nothing_is_written(app_env, reopen
     assert problems["行号"].tolist() == [3, 3]
     assert set(problems["列"]) == {"统一社会信用代码", "地市"}
     assert not [b for b in at.button if b.key == reg_confirm("vouchers")]
-    assert reopen().records(reg.VOUCHERS.sheet_id) == []
+    assert reopen().records(kinds.VOUCHERS.sheet_id) == []
 
 
 @pytest.mark.parametrize("role", ["city", "provider", "lead_unit"])
@@ -97,7 +98,7 @@ def test_a_hostile_upload_is_refused_on_the_page_and_the_server_carries_on(app_e
     problems = next(d.value for d in at.dataframe if "问题" in d.value.columns)
     assert "单元格 XFD1048576" in problems["问题"].iloc[0]
     assert not [b for b in at.button if b.key == reg_confirm("vouchers")]
-    assert reopen().records(reg.VOUCHERS.sheet_id) == []
+    assert reopen().records(kinds.VOUCHERS.sheet_id) == []
     at = upload(at, register_file(GOOD))  # the same session goes on to a good file
     assert "校验通过" in texts(at.success)
 
@@ -120,7 +121,7 @@ def test_confirming_imports_once_a_rerun_or_another_tab_adds_no_second_copy(app_
     other_tab = other_tab.button(key=reg_confirm("vouchers")).click().run()
     assert not other_tab.exception and "内容相同，未重复导入" in texts(other_tab.info)
     store = reopen()
-    assert len(store.records(reg.VOUCHERS.sheet_id)) == 1 and len(store.records(reg.IMPORTS_SHEET.form_id)) == 1
+    assert len(store.records(kinds.VOUCHERS.sheet_id)) == 1 and len(store.records(reg.IMPORTS_SHEET.form_id)) == 1
 
 
 def test_an_upload_with_no_entry_in_scope_is_refused_naming_the_file(app_env, reopen):
@@ -132,4 +133,4 @@ def test_an_upload_with_no_entry_in_scope_is_refused_naming_the_file(app_env, re
     problems = next(d.value for d in at.dataframe if "问题" in d.value.columns)
     assert "取消申报 1 行" in problems["问题"].iloc[0] and "未兑现 1 行" in problems["问题"].iloc[0]
     assert not [b for b in at.button if b.key == reg_confirm("vouchers")]
-    assert reopen().records(reg.VOUCHERS.sheet_id) == []
+    assert reopen().records(kinds.VOUCHERS.sheet_id) == []

@@ -34,27 +34,17 @@ import pandas as pd
 from lib.auth.policy import IMPORT, authorize
 from lib.campaign.register.kinds import (
     KINDS,
-    PROJECTS,
-    VOUCHERS,
     RegisterKind,
     RegisterProblem,
-    display_frame,
     excluded_text,
     problem,
-    template_frame,
 )
-from lib.campaign.register.upload import MAX_FILE_NAME, ParsedRegister, parse_register, parse_upload
+from lib.campaign.register.upload import MAX_FILE_NAME, ParsedRegister
 from lib.core.errors import AppError
 from lib.core.records import Actor
 from lib.store.base import Column, InvalidValue, SheetSpec, Store
 from lib.store.codec import validate_values
 from lib.xlsx.bounds import name_problem, shown_name
-
-__all__ = [
-    "IMPORTS_SHEET", "KINDS", "PROJECTS", "VOUCHERS", "ImportSummary", "ParsedRegister", "RegisterEmpty", "RegisterImportError", "RegisterUnchanged",
-    "RegisterKind", "RegisterProblem", "content_hash", "current_import_id", "current_register", "display_frame", "ensure_register_sheets",
-    "excluded_text", "import_register", "parse_register", "parse_upload", "register_columns", "template_frame",
-]
 
 ROW_STATUS = "已导入"
 IMPORT_ACTIVE = "有效"
@@ -189,6 +179,7 @@ def current_import_id(imports: pd.DataFrame, kind: RegisterKind) -> str | None:
 
     >>> imports = pd.DataFrame({"_status": ["已替换", "有效"], "kind": ["vouchers"] * 2, "import_id": ["a", "b"],
     ...                         "_created_at": pd.to_datetime(["2020-09-01", "2020-09-02"])})
+    >>> from lib.campaign.register.kinds import VOUCHERS
     >>> current_import_id(imports, VOUCHERS)
     'b'
     """
