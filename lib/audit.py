@@ -12,8 +12,9 @@ import pandas as pd
 
 from lib.auth.policy import AUDIT, authorize
 from lib.core.records import Actor, AuditEntry
-from lib.core.values import AUDIT_HEADERS, change_text, text
+from lib.core.values import AUDIT_HEADERS, change_text, text, wall_time
 from lib.forms import FormSpec
+from lib.forms.columns import sheet_spec
 from lib.store.base import Store
 from lib.store.state import STATUS_LABEL
 
@@ -44,18 +45,22 @@ class Labels:
 
     titles: Mapping[str, str] = field(default_factory=dict)
     fields: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: form id -> field key -> the column's display (money, percent), as the store's _audit sheets read it
+    displays: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, forms: Iterable[FormSpec]) -> Labels:
         forms = list(forms)
-        return cls({f.id: f.short_title for f in forms}, {f.id: {x.key: x.label for x in f.all_fields()} for f in forms})
+        return cls({f.id: f.short_title for f in forms}, {f.id: {x.key: x.label for x in f.all_fields()} for f in forms},
+                   {f.id: {c.key: c.display for c in sheet_spec(f).columns if c.display} for f in forms})
 
     def field(self, form_id: str, key: str) -> str:
         return STATUS_LABEL if key == "_status" else self.fields.get(form_id, {}).get(key, key)
 
 
 def _changes_text(entry: AuditEntry, labels: Labels) -> str:
-    return change_text(entry.changes, lambda k: labels.field(entry.form_id, k), created=entry.action == CREATED)
+    return change_text(entry.changes, lambda k: labels.field(entry.form_id, k), created=entry.action == CREATED,
+                       kind=labels.displays.get(entry.form_id, {}).get)
 
 
 def entries(store: Store, user: Actor) -> list[AuditEntry]:
@@ -67,7 +72,7 @@ def entries(store: Store, user: Actor) -> list[AuditEntry]:
 def audit_frame(items: Iterable[AuditEntry], labels: Labels) -> pd.DataFrame:
     """One line per audit entry, newest first, with Chinese column names."""
     rows = [
-        dict(zip(COLUMNS, (e.at, e.account, e.action, labels.titles.get(e.form_id, e.form_id), e.row_id, e.rev or None,
+        dict(zip(COLUMNS, (wall_time(e.at), e.account, e.action, labels.titles.get(e.form_id, e.form_id), e.row_id, e.rev or None,
                            _changes_text(e, labels), e.note), strict=True)) | {"_form": e.form_id}
         for e in items
     ]

@@ -154,3 +154,29 @@ def test_an_account_text_is_bounded(store, catalog, accounts):
     with pytest.raises(AccountError, match="单位名称超过 100 个字"):
         ops.create_account(store, ADMIN, accounts, new, "Provider2020", roles=catalog.campaign.roles,
                            cities=tuple(catalog.campaign.cities), now=NOW, rounds=4)
+
+
+def test_the_audit_page_reads_a_money_change_as_the_workbook_does(store, catalog):
+    """One entry, one text: the page's 变更内容 of a money field equals the workbook's _audit cell (12.50,
+    not 12.5), and its time is cut to the second as everywhere else."""
+    form = catalog.form("att1")
+    row = next(r for r in store.records("att1") if r.values.get("subsidy_amount") is not None)
+    actor = PROVINCE
+    store.update("att1", row.id, base_rev=row.rev, actor=actor, values={"subsidy_amount": 12.5})
+    store.flush_workbook()
+    sheet = openpyxl.load_workbook(store.workbook_path, read_only=True)["_audit"]
+    cells = [[c.value for c in r] for r in sheet.iter_rows(values_only=False)]
+    in_workbook = next(r[6] for r in reversed(cells) if r[4] == row.id)
+    page = audit.audit_frame(store.audit("att1", row.id), audit.Labels.of(catalog.forms()))
+    label = form.field("subsidy_amount").label
+    assert page["变更内容"].iloc[0] == in_workbook and f"{label}：" in in_workbook and "→ 12.50" in in_workbook
+    entry = store.audit("att1", row.id)[-1]
+    moved = audit.audit_frame([dt_entry(entry)], audit.Labels.of(catalog.forms()))
+    assert moved["时间"].iloc[0] == dt.datetime(2020, 9, 10, 23, 59, 59)
+
+
+def dt_entry(entry):
+    """``entry`` stamped one microsecond before midnight: the page must not round it into the next day."""
+    import dataclasses
+
+    return dataclasses.replace(entry, at=dt.datetime(2020, 9, 10, 23, 59, 59, 999999))
