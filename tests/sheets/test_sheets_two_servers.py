@@ -26,7 +26,11 @@ class Peer:
     def __init__(self, secrets: dict, data_dir):
         self.proc = subprocess.Popen([sys.executable, str(HERE / "peer.py"), json.dumps(secrets), str(data_dir)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8")
-        assert self._read() == {"ready": True}
+        try:
+            assert self._read() == {"ready": True}
+        except BaseException:
+            self.close()
+            raise
 
     def _read(self) -> dict:
         line = self.proc.stdout.readline()
@@ -39,8 +43,16 @@ class Peer:
         return self._read()
 
     def close(self) -> None:
-        self.proc.stdin.close()
-        self.proc.wait(10)
+        """Ask the peer to end (stdin closed); one that has not ended within 10 s is killed: either way
+        the process is reaped and its pipes closed before the test moves on."""
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(10)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait(10)
+        finally:
+            self.proc.stdout.close()
 
 
 @pytest.fixture
@@ -127,3 +139,22 @@ def test_simultaneous_updates_one_wins_every_round(open_store, server, sheet_key
     sent = [r for r in server.values(sheet_key, "_log") if '"op":"update"' in r[1]]
     assert len(sent) == 16  # both versions reached the log every round: the log, not luck, decided
     print(f"\nwinners by round: {wins}")
+
+
+def test_a_peer_that_ignores_the_end_of_its_input_is_killed_and_reaped(secrets_for, tmp_path, monkeypatch):
+    """Teardown is bounded: a peer that never ends by itself is killed, not left running."""
+    peer = Peer(secrets_for(cache_seconds=CACHE), tmp_path / "peer")
+    waits = []
+    real_wait = peer.proc.wait
+
+    def first_times_out(timeout=None):
+        waits.append(timeout)
+        if len(waits) == 1:
+            raise subprocess.TimeoutExpired(peer.proc.args, timeout)
+        return real_wait(timeout)
+
+    monkeypatch.setattr(peer.proc, "wait", first_times_out)
+    peer.proc.send_signal(__import__("signal").SIGSTOP)  # hung: it cannot read the end of its input
+    peer.close()
+    assert peer.proc.returncode is not None and peer.proc.returncode < 0  # killed, and reaped
+    assert peer.proc.stdout.closed and waits == [10, 10]
