@@ -180,10 +180,6 @@ class LocalStore(Store):
                form_version: int = 1) -> Record:
         return self.append_batch([(form_id, values, status)], actor=actor, form_version=form_version)[0]
 
-    def append_many(self, form_id: str, rows: Iterable[dict[str, Any]], *, actor: Actor, status: str,
-                    form_version: int = 1) -> list[Record]:
-        return self.append_batch([(form_id, r, status) for r in rows], actor=actor, form_version=form_version)
-
     def append_batch(self, items: Iterable[tuple[str, dict[str, Any], str]], *, actor: Actor,
                      form_version: int = 1) -> list[Record]:
         """Append rows to one or several forms as one log line with one fsync: every value is
