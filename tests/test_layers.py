@@ -201,3 +201,14 @@ def test_the_checker_sees_a_crossing_between_neighbours(monkeypatch):
     before = set(_crossings())
     monkeypatch.setitem(GRAPH, "lib.store.local.store", GRAPH["lib.store.local.store"] | {"lib.store.sheets.log"})
     assert set(_crossings()) - before == {"lib.store.local.store imports lib.store.sheets.log"}
+
+
+def test_no_module_imports_another_modules_private_names():
+    """A ``_name`` is its module's own business: another module that needs it gets a public name."""
+    found = []
+    for name, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lib"):
+                found += [f"{name} imports {node.module}.{a.name}" for a in node.names
+                          if a.name.startswith("_") and not a.name.startswith("__")]
+    assert found == []
