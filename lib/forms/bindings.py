@@ -91,6 +91,15 @@ NEEDS: dict[str, dict[str, Need]] = {
 }
 
 
+#: The province's registers a campaign imports, and the meanings of their columns the code reads
+#: (each meaning names the form field it is matched with, through the bindings of the same name).
+REGISTER_KINDS = ("vouchers", "projects")
+REGISTER_NEEDS: dict[str, tuple[str, ...]] = {
+    "vouchers": ("voucher", "firm", "firm_code", "provider", "city", "year", "subsidy"),
+    "projects": ("project", "lead_unit", "lead_unit_code", "city", "programme", "year"),
+}
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -129,3 +138,33 @@ class Bindings(_Strict):
     def form_ids(self) -> dict[str, str]:
         """Kind of form -> form id."""
         return {role: self.of(role).form for role in FORM_ROLES}
+
+
+class RegisterState(_Strict):
+    """The column that says whether an entry is inspected: the words that keep it, those that exclude it
+    (counted and listed at import), by the notice's rules."""
+
+    headers: tuple[str, ...] = Field(min_length=1)
+    in_scope: tuple[str, ...] = Field(min_length=1)
+    excluded: tuple[str, ...] = ()
+
+
+class RegisterBinding(_Strict):
+    """One register: its title, the years it covers, its scope column and, per meaning, the headers its
+    column may carry (the first is the template's)."""
+
+    title: str = Field(min_length=1)
+    years: tuple[str, ...] = Field(min_length=1)
+    state: RegisterState
+    columns: dict[str, tuple[str, ...]]
+
+
+class Registers(_Strict):
+    """The ``registers:`` section: the 服务券兑现清单 (``vouchers``) and the benchmark projects (``projects``)."""
+
+    vouchers: RegisterBinding
+    projects: RegisterBinding
+
+    def of(self, kind: str) -> RegisterBinding:
+        return getattr(self, kind)
+

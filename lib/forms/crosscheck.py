@@ -8,8 +8,11 @@ meaning names one of the field's choices. Each problem carries the path of the Y
 
 from __future__ import annotations
 
-from .bindings import FORM_ROLES, NEEDS, Bindings, FormBinding
-from .spec import FieldSpec, FormSpec
+from .bindings import FORM_ROLES, NEEDS, REGISTER_NEEDS, Bindings, FormBinding, Registers
+from .spec import CampaignSpec, FieldSpec, FormSpec
+
+#: The binding of the form each register is reconciled with (its year field holds the register's years).
+REGISTER_FORMS = {"vouchers": "projects", "projects": "benchmarks"}
 
 
 def _plain_fields(form: FormSpec) -> dict[str, FieldSpec]:
@@ -75,3 +78,54 @@ def _field_problems(role: str, binding: FormBinding, form: FormSpec, at: tuple) 
                 found.append((at + ("choices",), "binding_choices_missing", {"binding": role, "meaning": meaning,
                                                                              "missing": "、".join(missing)}))
     return found
+
+
+def campaign_problems(campaign: CampaignSpec, forms: dict[str, FormSpec]) -> list[tuple[tuple, str, dict]]:
+    """Every cross-file problem of ``campaign``: its bindings, its registers and the cities outside the
+    scheme, against ``forms`` and its own lists."""
+    found: list[tuple[tuple, str, dict]] = []
+    if campaign.bindings is not None:
+        found += binding_problems(campaign.bindings, forms, campaign.roles)
+    if campaign.registers is not None:
+        found += register_problems(campaign.registers, campaign.bindings, forms)
+    for i, city in enumerate(campaign.outside_scheme):
+        if city not in campaign.cities:
+            found.append((("outside_scheme", i), "outside_scheme_city", {"city": city}))
+    return found
+
+
+def register_problems(registers: Registers, bindings: Bindings | None, forms: dict[str, FormSpec]) -> list[tuple[tuple, str, dict]]:
+    """Each register declares exactly the column meanings the code reads, no header twice, scope words
+    that do not contradict each other, and years its form's year field can hold."""
+    found: list[tuple[tuple, str, dict]] = []
+    for kind, needs in REGISTER_NEEDS.items():
+        register, at = registers.of(kind), ("registers", kind)
+        for meaning in register.columns:
+            if meaning not in needs:
+                found.append((at + ("columns", meaning), "register_unknown_meaning",
+                              {"register": kind, "meaning": meaning, "known": "、".join(needs)}))
+        missing = [m for m in needs if m not in register.columns]
+        if missing:
+            found.append((at + ("columns",), "register_missing", {"register": kind, "missing": "、".join(missing)}))
+        seen: dict[str, str] = {}
+        for meaning, headers in register.columns.items():
+            if not headers:
+                found.append((at + ("columns", meaning), "register_no_header", {"register": kind, "meaning": meaning}))
+            for header in headers:
+                if header in seen or header in register.state.headers:
+                    found.append((at + ("columns", meaning), "register_header_twice", {"register": kind, "header": header}))
+                seen[header] = meaning
+        both = sorted(set(register.state.in_scope) & set(register.state.excluded))
+        if both:
+            found.append((at + ("state",), "register_scope_both", {"register": kind, "words": "、".join(both)}))
+        form_binding = bindings.of(REGISTER_FORMS[kind]) if bindings is not None else None
+        form = forms.get(form_binding.form) if form_binding is not None else None
+        year_key = form_binding.key("year") if form_binding is not None else None
+        year_field = _plain_fields(form).get(year_key) if form is not None and year_key else None
+        if year_field is not None and year_field.choices:
+            for i, year in enumerate(register.years):
+                if year not in year_field.choices:
+                    found.append((at + ("years", i), "register_year", {"register": kind, "year": year, "key": year_key,
+                                                                       "choices": "、".join(year_field.choices)}))
+    return found
+

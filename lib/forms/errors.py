@@ -55,6 +55,13 @@ MESSAGES: dict[str, str] = {
     "binding_unknown_choice": "bindings.{binding}.choices.{meaning} 中的「{choice}」不是系统认识的选项含义，可用：{known}",
     "binding_choice_word": "bindings.{binding}.choices.{meaning} 的选项「{word}」不在字段「{key}」的 choices 中",
     "binding_choices_missing": "bindings.{binding}.choices.{meaning} 缺少选项含义：{missing}",
+    "register_unknown_meaning": "registers.{register}.columns 中的「{meaning}」不是系统认识的列含义，可用：{known}",
+    "register_missing": "registers.{register}.columns 缺少列：{missing}",
+    "register_no_header": "registers.{register}.columns.{meaning} 至少要写一个表头",
+    "register_header_twice": "registers.{register} 的表头「{header}」写了两次：导入时无法判断它是哪一列",
+    "register_scope_both": "registers.{register}.state 中「{words}」既在 in_scope 又在 excluded 中",
+    "register_year": "registers.{register}.years 中的「{year}」不在表单字段「{key}」的选项（{choices}）中",
+    "outside_scheme_city": "outside_scheme 中的「{city}」不在 cities 中",
     "binding_breaks_form": "本次修改使 campaign.yaml 的绑定失效（{detail}），本文件的上一个有效版本继续使用",
     "campaign_no_bindings": "{file} 没有 bindings 部分：看板和清单导入需要知道各表单字段的含义，请管理员补充",
     # answer errors (a filled value is wrong)

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .bindings import Bindings
-from .crosscheck import binding_problems
+from .crosscheck import campaign_problems
 from .errors import FormDefinitionError, FormProblem, problem
 from .spec import CampaignSpec, FormSpec, semantic_problems
 from .yamltext import LineMap, load_yaml, read_text
@@ -137,9 +137,7 @@ def _parse_campaign(text: str, filename: str) -> tuple[CampaignSpec, LineMap]:
 def check_bindings(campaign: CampaignSpec, forms: list[FormSpec], lines: LineMap | None = None,
                    filename: str = CAMPAIGN_FILE) -> list[FormProblem]:
     """The problems of ``campaign``'s bindings against ``forms``, located in ``filename`` by ``lines``."""
-    if campaign.bindings is None:
-        return []
-    found = binding_problems(campaign.bindings, {f.id: f for f in forms}, campaign.roles)
+    found = campaign_problems(campaign, {f.id: f for f in forms})
     where = (lambda path: _where(filename, lines, path)) if lines is not None else (lambda path: filename)
     return [problem(code, where=where(path), **params) for path, code, params in found]
 
@@ -224,7 +222,8 @@ class FormCatalog:
             changed = self._reload_all(entries, force=True, campaign_too=False)
             found = _binding_check(entries)
         if found:
-            bound = set(entries[CAMPAIGN_FILE].spec.bindings.form_ids().values())
+            declared = entries[CAMPAIGN_FILE].spec.bindings
+            bound = set(declared.form_ids().values()) if declared is not None else set()
             for name in sorted(changed - {CAMPAIGN_FILE}):
                 entry, previous = entries.get(name), old.get(name)
                 if entry is None or entry.spec is None or entry.spec.id not in bound or previous is None or previous.spec is None:

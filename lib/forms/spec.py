@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lib.core.values import LIST_SEPARATOR
 
-from .bindings import Bindings
+from .bindings import Bindings, Registers
 from .expressions import FUNCTIONS, KIND_WORDS, Expression, ExpressionError
 from .patterns import PatternError, compile_pattern
 from .types import BIDI_CHARS, CONTROL_CHARS, INVISIBLE_CHARS, LINE_BREAKS, REGISTRY
@@ -176,6 +176,10 @@ class CampaignSpec(_Strict):
     #: What each form and field means to the campaign (lib.forms.bindings); checked against the forms
     #: when the catalog loads them. None: campaign features that read forms are unavailable.
     bindings: Bindings | None = None
+    #: The province's registers: titles, years, scope words and the headers of their columns.
+    registers: Registers | None = None
+    #: Cities whose firms the scheme does not cover: register entries there are excluded at import.
+    outside_scheme: tuple[str, ...] = ()
 
     @field_validator("cities")
     @classmethod

@@ -74,6 +74,17 @@ BROKEN = [
      "  benchmarks:          # 附件2：工业互联网标杆示范项目自查报告"),
     ("unknown meaning", "      active_users: monthly_active_users", "      activ_users: monthly_active_users",
      "binding_unknown_meaning", "      activ_users: monthly_active_users", ""),
+    ("register column unknown", "      subsidy: [奖补金额（万元）, 奖补金额]", "      subsidy: [奖补金额（万元）, 奖补金额]\n      remark: [备注]",
+     "register_unknown_meaning", "      remark: [备注]", ""),
+    ("register column missing", "      programme: [项目类别, 支持渠道]\n", "", "register_missing", "    columns:", "  projects:"),
+    ("register header twice", "      firm: [企业名称]", "      firm: [企业名称, 服务商]", "register_header_twice",
+     "      provider: [服务商, 服务商名称]", "  vouchers:"),  # named where it is met the second time
+    ("register scope word both kept and excluded", "      in_scope: [已兑现]", "      in_scope: [已兑现, 取消申报]",
+     "register_scope_both", "    state:", "  vouchers:"),
+    ("register year the form cannot hold", '    years: ["2018", "2019"]\n    state:\n      headers: [兑现状态]',
+     '    years: ["2018", "2020"]\n    state:\n      headers: [兑现状态]', "register_year", '    years: ["2018", "2020"]', ""),
+    ("city outside the scheme not a city", "outside_scheme: [深圳]", "outside_scheme: [香港]", "outside_scheme_city",
+     "outside_scheme: [香港]", ""),
     ("required meaning unbound", "      firm_code: client_credit_code\n      city: client_city", "      city: client_city",
      "binding_missing", "    fields:", "  projects:            # 附件1：“上云上平台”服务商项目回访情况，一行一个项目"),
 ]
