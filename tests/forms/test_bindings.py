@@ -165,3 +165,25 @@ def test_an_unrelated_form_edit_is_not_blamed_for_a_broken_binding(folder):
     assert catalog.form("att2").version == 3
     assert [p.code for p in catalog.problems()["att1.yaml"]] == ["binding_breaks_form"]
     assert set(catalog.problems()) == {"att1.yaml"}
+
+
+OTHER = Path(__file__).resolve().parents[1] / "campaigns" / "other"
+
+
+def test_a_second_campaign_is_yaml_only_and_binds_its_own_names():
+    """Different form ids, field keys, choice words, years, excluded city, ratio and calendar: it loads
+    cleanly and its bindings resolve to its own names, not 2020's."""
+    other, shipped = load_catalog(OTHER), load_catalog(SHIPPED)
+    assert other.problems() == {}
+    a, b = other.bindings, shipped.bindings
+    assert set(a.form_ids().values()).isdisjoint(b.form_ids().values())
+    for role in FORM_ROLES:
+        mine, theirs = a.of(role), b.of(role)
+        assert set(mine.fields) == set(theirs.fields)  # the same meanings ...
+        assert all(mine.key(m) != theirs.key(m) for m in mine.fields)  # ... every one bound to another key
+        for meaning, words in mine.choices.items():
+            assert set(words.values()).isdisjoint(theirs.words(meaning).values())
+    assert other.campaign.registers.vouchers.years == ("2020",) != shipped.campaign.registers.vouchers.years
+    assert other.campaign.outside_scheme != shipped.campaign.outside_scheme
+    assert other.campaign.sampling.ratio != shipped.campaign.sampling.ratio
+    assert other.campaign.deadlines.keys().isdisjoint(shipped.campaign.deadlines.keys())
