@@ -7,6 +7,8 @@ import re
 import time
 from pathlib import Path
 
+from playwright.sync_api import expect
+
 from lib.auth.accounts import AccountsFile
 from lib.demo.seed import generate
 from lib.forms import load_catalog
@@ -63,4 +65,4 @@ def test_an_ended_session_gets_no_more_board_data(app_server, page):
     AccountsFile(app_server.data_dir / "accounts.json").set_disabled("province", True, now=dt.datetime.now())
     page.get_by_role("button", name="登录").wait_for(timeout=LIVE_WITHIN * 1000)  # no reload, no click: the next tick
     page.locator("[data-testid='stMetric']").first.wait_for(state="detached")  # the board's figures are gone
-    assert page.get_by_role("heading", name="登录").count() == 1
+    expect(page.get_by_role("heading", name="登录")).to_have_count(1, timeout=30_000)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 from lib.store.factory import open_store
 from tests.browser.conftest import sign_in
-from tests.browser.widgets import field_input, fill_valid_att1, type_into
+from tests.browser.widgets import fill_valid_att1, has_value, type_into
 
 ACCOUNT = "provider_001"  # a demo provider (README)
 
@@ -49,7 +51,7 @@ def test_a_reopened_draft_shows_what_was_saved_and_unsaved_input_survives_other_
     row_id = re.search(r"记录编号 ([^\s，。（]+)", saved.inner_text()).group(1)
 
     open_first_of_my_rows(page, row_id)
-    assert field_input(page, "项目名称").input_value() == "草稿中的上云项目"
+    has_value(page, "项目名称", "草稿中的上云项目")
 
     type_into(page, "企业名称", "草稿中的企业")
     page.get_by_role("button", name="保存草稿").click()
@@ -63,8 +65,8 @@ def test_a_reopened_draft_shows_what_was_saved_and_unsaved_input_survives_other_
     page.get_by_role("heading", name="我的填报").wait_for()
     go(page, "在线填报")
     page.get_by_text(f"正在修改记录 {row_id}").wait_for()
-    assert field_input(page, "企业名称").input_value() == "尚未保存的企业名称"
-    assert field_input(page, "项目名称").input_value() == "草稿中的上云项目"
+    has_value(page, "企业名称", "尚未保存的企业名称")
+    has_value(page, "项目名称", "草稿中的上云项目")
 
 
 def test_after_a_resubmission_the_page_stops_editing_and_the_next_project_is_a_new_row(app_server, page):
@@ -87,7 +89,7 @@ def test_after_a_resubmission_the_page_stops_editing_and_the_next_project_is_a_n
 
     page.get_by_role("button", name="新建下一条").click()
     page.get_by_role("heading", name="服务商信息").wait_for()
-    assert field_input(page, "服务券编号").input_value() == ""
+    has_value(page, "服务券编号", "")
     fill_valid_att1(page, voucher="SYQ-2019-4406-90002", project="第二个项目")
     page.get_by_role("button", name="提交", exact=True).click()
     second = page.get_by_text(re.compile("提交成功！记录编号"))
@@ -117,7 +119,7 @@ def test_going_back_after_a_submit_does_not_reopen_the_row_and_the_next_project_
 
     page.go_back()  # the address of the draft, ?row=X
     page.get_by_text(re.compile(f"记录 {row_id} 已提交")).wait_for()
-    assert page.get_by_role("button", name=f"打开修改记录 {row_id}").count() == 1
+    expect(page.get_by_role("button", name=f"打开修改记录 {row_id}")).to_have_count(1, timeout=30_000)
     assert not page.get_by_text("正在修改记录").count()
     assert "row=" not in page.url, page.url
 
@@ -151,7 +153,7 @@ def test_reloading_the_tab_asks_first_while_input_is_unsaved_and_not_after_savin
     with page.expect_event("dialog", timeout=15_000):
         page.evaluate("() => { location.reload(); }")
     assert dialogs == ["beforeunload"]
-    assert field_input(page, "项目名称").input_value() == "还没保存的项目"  # still on the page, input kept
+    has_value(page, "项目名称", "还没保存的项目")  # still on the page, input kept
 
     page.get_by_role("button", name="保存草稿").click()
     page.get_by_text(re.compile("草稿已保存")).wait_for()

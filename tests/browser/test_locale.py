@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from playwright.sync_api import expect
 
 from lib.ui import locale
 
@@ -68,7 +69,7 @@ def test_streamlits_own_words_are_chinese_and_the_page_says_zh_cn(locale_page):
     page.keyboard.press("Escape")
     page.locator("[data-testid='stDataFrame']").first.hover()
     page.locator("[data-testid='stElementToolbar'] [aria-label='搜索']").first.wait_for()
-    assert page.get_by_text("没有记录。").count() == 1  # an empty table is a sentence, not an "empty" grid
+    expect(page.get_by_text("没有记录。")).to_have_count(1, timeout=30_000)  # an empty table is a sentence, not an "empty" grid
 
     # locale.apply()'s two elements (its style and its script) take no room on the page
     shown = page.locator("[data-testid='stHtml']").evaluate_all(

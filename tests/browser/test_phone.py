@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
 from tests.browser.widgets import field_input, fill_valid_att1
@@ -31,7 +32,7 @@ def test_a_provider_submits_att1_on_a_phone(app_server, phone):
     assert field_input(page, "联系电话").get_attribute("type") == "tel"
     # the account answers its own name and credit code: shown, locked
     assert not field_input(page, "服务商名称").is_enabled()
-    assert field_input(page, "服务商名称").input_value()
+    expect(field_input(page, "服务商名称")).not_to_have_value("", timeout=30_000)
 
     # 提交 on the empty form: the problems are listed where the thumb is, and focused
     page.get_by_role("button", name="提交", exact=True).click()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import time
 
+from playwright.sync_api import expect
+
 from lib.forms.types import credit_code_check_char
 
 
@@ -28,6 +30,12 @@ def choose(page, label: str, option: str) -> None:
 def field_input(page, label: str):
     """The <input> or <textarea> of the text, number or date widget labelled ``label``."""
     return widget(page, "stTextInput stTextArea stNumberInput stDateInput", label).locator("input, textarea").first
+
+
+def has_value(page, label: str, value: str, *, timeout: float = 30_000) -> None:
+    """Wait until the field labelled ``label`` holds exactly ``value`` (fails after ``timeout`` ms): a
+    rerun draws a page's inputs a moment after its headings, longer on a busy machine."""
+    expect(field_input(page, label)).to_have_value(value, timeout=timeout)
 
 
 def type_into(page, label: str, text: str) -> None:
