@@ -19,6 +19,7 @@ from lib.forms.types import credit_code_check_char
 from lib.store.factory import open_store
 from lib.store.local.store import LocalStore
 from lib.submissions import save_draft, submit, withdraw
+from tests.forms.inline import DEMO_HEAD
 
 FORMS_DIR = Path(__file__).resolve().parents[1] / "forms"
 PROVIDER_CODE = "91440106MA59C1234" + credit_code_check_char("91440106MA59C1234")
@@ -188,16 +189,7 @@ def test_the_app_wiring_reaches_the_background_writer(tmp_path, catalog):
 
 # --- the rules alone, on inline forms --------------------------------------------------------------
 
-HEAD = """id: demo
-title: 演示
-short_title: 演示
-version: 1
-filled_by: provider
-sections:
-  - key: main
-    title: 主要
-    fields:
-      - {key: planned, label: 计划投资, type: money, required: true}
+HEAD = DEMO_HEAD + """      - {key: planned, label: 计划投资, type: money, required: true}
       - {key: spent, label: 已支出, type: money, constraint: "spent <= planned", constraint_message: 已支出不能超过计划投资}
       - {key: ratio, label: 支出比例, type: percent, calculation: "spent / planned * 100"}
       - {key: delayed, label: 是否延期, type: boolean}

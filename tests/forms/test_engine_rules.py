@@ -2,22 +2,8 @@
 
 import pytest
 
-from lib.forms import FormDefinitionError, check_answers, parse_form
-
-HEAD = """id: demo
-title: 演示
-short_title: 演示
-version: 1
-filled_by: provider
-sections:
-  - key: main
-    title: 主要
-    fields:
-"""
-
-
-def form(fields: str):
-    return parse_form(HEAD + fields, "demo.yaml")
+from lib.forms import FormDefinitionError, check_answers
+from tests.forms.inline import demo_form as form
 
 
 def codes(outcome):

@@ -12,30 +12,14 @@ from decimal import Decimal
 
 import pytest
 
-from lib.forms import check_answers, parse_form
+from lib.forms import check_answers
 from lib.forms.errors import MESSAGES
 from lib.forms.types import EARLIEST_DATE, LATEST_DATE, MAX_ITEMS, MAX_TEXT_CHARS
 
+from .inline import demo_form
 from .test_types import parse, problem_code
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
-
-
-def demo_form(fields: str):
-    """A one-section form whose fields are the YAML lines ``fields`` (indented as list items)."""
-    return parse_form(DEMO_HEAD + fields, "demo.yaml")
-
-
-DEMO_HEAD = """id: demo
-title: 演示
-short_title: 演示
-version: 1
-filled_by: provider
-sections:
-  - key: main
-    title: 主要
-    fields:
-"""
 
 
 def short_id(value) -> str:
