@@ -42,7 +42,7 @@ INNER: dict[str, tuple[tuple[str, ...], ...]] = {
         ("lib.store.factory", "lib.store.migrate", "lib.store.__main__"),
     ),
     "lib.campaign": (
-        ("lib.campaign.schedule",),
+        ("lib.campaign.bound", "lib.campaign.schedule"),
         ("lib.campaign.register",),
         ("lib.campaign.board",),
     ),
