@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from lib.campaign.register.kinds import PROJECTS, VOUCHERS
+from lib.campaign.register.kinds import register_kinds
 from lib.campaign.register.store import ImportSummary, RegisterUnchanged, import_register
 from lib.campaign.register.upload import parse_register
 from lib.core.records import Actor
@@ -39,6 +39,9 @@ EXTRA_PROJECTS = 0.10
 _FIRMS = ("华盛", "隆基", "瑞丰", "长兴", "佳利", "金辉", "新宇", "泰和", "安达", "兴隆", "远航", "宏图")
 _PRODUCTS = ("五金", "塑胶", "电子", "陶瓷", "家具", "纺织", "食品", "包装", "模具", "灯饰")
 _BENCH = ("工业互联网平台建设项目", "智能工厂示范项目", "数字化车间标杆示范项目", "产业集群工业互联网平台项目")
+#: The demo's (the shipped 2020 campaign's) template headers, as the province's Excel files carry them.
+VOUCHER_HEADERS = ["服务券编号", "企业名称", "统一社会信用代码", "服务商", "地市", "年度", "奖补金额（万元）", "兑现状态"]
+PROJECT_HEADERS = ["项目名称", "牵头单位", "统一社会信用代码", "地市", "项目类别", "年度", "项目状态"]
 
 
 def _code(rng: random.Random, taken: set[str]) -> str:
@@ -98,7 +101,7 @@ def register_frames(demo: dict[str, list[Any]], cities: tuple[str, ...], seed: i
                          "统一社会信用代码": _code(rng, lead_codes), "地市": city,
                          "项目类别": rng.choice(("省级标杆示范", "工信部创新发展工程")), "年度": int(rng.choice(("2018", "2019"))),
                          "项目状态": "已验收" if i < 2 else rng.choice(("在建", "到期未验收"))})
-    return pd.DataFrame(vouchers, columns=[c.header for c in VOUCHERS.columns]), pd.DataFrame(projects, columns=[c.header for c in PROJECTS.columns])
+    return pd.DataFrame(vouchers, columns=VOUCHER_HEADERS), pd.DataFrame(projects, columns=PROJECT_HEADERS)
 
 
 def seed_register(store: Store, catalog, rows: int = 2000, seed: int = 2020) -> tuple[ImportSummary | None, ImportSummary | None]:
@@ -108,13 +111,13 @@ def seed_register(store: Store, catalog, rows: int = 2000, seed: int = 2020) -> 
     before the rows) is left as it is: None in its place."""
     from lib.demo.seed import generate
 
-    cities = tuple(catalog.campaign.cities)
-    vouchers, projects = register_frames(generate(catalog, rows=rows, seed=seed), cities, seed)
+    kinds = register_kinds(catalog.campaign)
+    vouchers, projects = register_frames(generate(catalog, rows=rows, seed=seed), tuple(catalog.campaign.cities), seed)
     done = []
-    for kind, frame, name in ((VOUCHERS, vouchers, "演示_服务券兑现清单.xlsx"), (PROJECTS, projects, "演示_标杆示范项目清单.xlsx")):
-        parsed = parse_register(kind, read_workbook(to_xlsx({kind.title: frame})), cities=cities)
+    for kind, frame in ((kinds["vouchers"], vouchers), (kinds["projects"], projects)):
+        parsed = parse_register(kind, read_workbook(to_xlsx({kind.title: frame})))
         try:
-            done.append(import_register(store, parsed, PROVINCE, file_name=name))
+            done.append(import_register(store, parsed, PROVINCE, file_name=f"演示_{kind.title}.xlsx"))
         except RegisterUnchanged:
             done.append(None)
     return done[0], done[1]

@@ -1,4 +1,5 @@
-"""The register page's panel: upload, validate and (after confirmation) import one register.
+"""The register page's panel: upload, validate and (after confirmation) import one register of the
+served campaign (its kinds, titles, headers and scope words from ``campaign.yaml``).
 
 An upload is read and validated once: the result is kept in this session by the hash of the file's
 bytes, so the reruns that every click causes (the confirmation button among them) reuse it instead
@@ -37,8 +38,7 @@ def parsed_upload(kind: kinds.RegisterKind, data: bytes, file_name: str) -> uplo
         return kept[1]
     limits = WorkbookLimits.from_settings(context.settings())
     with st.spinner("正在检查上传的文件……"):
-        parsed = upload.parse_upload(kind, data, cities=tuple(context.catalog().campaign.cities), file_name=file_name,
-                                  limits=limits)
+        parsed = upload.parse_upload(kind, data, file_name=file_name, limits=limits)
     st.session_state[key] = (digest, parsed)
     return parsed
 
@@ -50,11 +50,36 @@ def _show_problems(parsed: upload.ParsedRegister, file_name: str) -> None:
     xlsx_download("导出问题清单", lambda: to_xlsx({"问题清单": frame}), file_name="台账问题清单.xlsx", key=state.register_key(kind.key, "problems"))
 
 
+def scope_note(registers: list[kinds.RegisterKind]) -> str:
+    """What the import leaves out, in the campaign's words.
+
+    >>> from types import SimpleNamespace as K
+    >>> print(scope_note([K(title="甲清单", out_of_scope=("作废",), outside=("某市",)), K(title="乙清单", out_of_scope=(), outside=())]))
+    按通知要求，甲清单中“作废”的条目、地市为“某市”的条目不在检查范围内，导入时自动排除并按 Excel 行号列出。任何一行有问题时不导入任何数据，并按 Excel 行号列出问题。
+    """
+    parts = []
+    for kind in registers:
+        said = [f"“{'、'.join(kind.out_of_scope)}”的条目"] if kind.out_of_scope else []
+        said += [f"地市为“{'、'.join(kind.outside)}”的条目"] if kind.outside else []
+        if said:
+            parts.append(f"{kind.title}中" + "、".join(said))
+    excluded = f"按通知要求，{'；'.join(parts)}不在检查范围内，导入时自动排除并按 Excel 行号列出。" if parts else ""
+    return excluded + "任何一行有问题时不导入任何数据，并按 Excel 行号列出问题。"
+
+
+def _outdated_warning(kind: kinds.RegisterKind) -> None:
+    """Say so when the register in force was stored under other column keys and must be imported again."""
+    store = context.store()
+    if reg.outdated(store.snapshot(kind.sheet_id), store.snapshot(reg.IMPORTS_SHEET.form_id), kind):
+        st.warning(f"现行{kind.title}是按旧版格式导入的，系统无法读取，按无台账处理。请重新导入{kind.title}。")
+
+
 def register_panel(kind: kinds.RegisterKind, actor: Actor) -> None:
     """Upload, validate and (after confirmation) import one register; shows the one in force."""
     store = context.store()
     vouchers, projects = board.current_register()
-    current = vouchers if kind is kinds.VOUCHERS else projects
+    current = vouchers if kind.key == "vouchers" else projects
+    _outdated_warning(kind)
     st.caption(f"现行台账：{len(current)} 条（仅含检查范围内的条目）。重新导入将整体替换现行台账。")
     xlsx_download("下载导入模板", lambda: to_xlsx({kind.title: kinds.template_frame(kind)}), file_name=f"{kind.title}_模板.xlsx",
                   key=state.register_key(kind.key, "template"))
@@ -74,8 +99,9 @@ def register_panel(kind: kinds.RegisterKind, actor: Actor) -> None:
         else:
             excluded = f"，按通知排除 {kinds.excluded_text(parsed.excluded)}" if parsed.excluded else ""
             st.success(f"校验通过：工作表「{parsed.sheet_name}」检查范围内 {len(parsed.rows)} 条{excluded}。")
-            for warning in parsed.warnings:
-                st.warning(str(warning))
+            if parsed.excluded:
+                with st.expander(f"按通知排除的条目（{sum(parsed.excluded.values())} 行）"):
+                    st.dataframe(parsed.excluded_frame(), hide_index=True, height=board.TABLE_HEIGHT)
             if st.button("确认导入（替换现行台账）", key=state.register_confirm_key(kind.key), type="primary"):
                 try:
                     summary_ = reg.import_register(store, parsed, actor, file_name=upload.name)
@@ -95,4 +121,5 @@ def register_panel(kind: kinds.RegisterKind, actor: Actor) -> None:
                 st.success(f"已导入 {summary_.rows} 条（批次 {summary_.import_id}），替换原台账 {summary_.replaced} 份。")
     if len(current):
         with st.expander("查看现行台账"):
-            board.drill(kinds.display_frame(kind, current), ["地市"], state.register_key(kind.key, "current"), f"{kind.title}.xlsx", kind.title)
+            board.drill(kinds.display_frame(kind, current), [kind.column("city").header], state.register_key(kind.key, "current"),
+                        f"{kind.title}.xlsx", kind.title)

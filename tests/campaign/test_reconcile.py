@@ -1,6 +1,13 @@
-"""不得漏报: each discrepancy between 附件1 and the register, on hand-built frames."""
+"""不得漏报: each discrepancy between 附件1 and the register, on hand-built frames.
+
+Both sides are keyed by meaning, as the board hands them over: the filed projects through
+``lib.campaign.bound.meaning_frame`` (with ``_filed_at``), the register from ``current_register``.
+The second campaign's reconciliation, from its own form and register file, is in test_register_other.py.
+"""
 
 from __future__ import annotations
+
+import itertools
 
 import pandas as pd
 import pytest
@@ -8,7 +15,24 @@ import pytest
 from lib.auth.policy import comparable
 from lib.campaign.register import reconcile as rc
 
-from .conftest import att1, frame, voucher
+_ids = itertools.count(1)
+
+
+def att1(voucher, provider="服务商甲", city="广州", amount=10.0, code=None, created="2020-09-10", owner=None) -> dict:
+    """One filed project as a meaning frame row: filed by ``provider``'s account at ``created``."""
+    return {"_id": f"r{next(_ids)}", "_status": "已提交", "_owner": owner or {"服务商甲": "p1", "服务商乙": "p2"}.get(provider, "px"),
+            "_org": provider, "_filed_at": pd.Timestamp(created), "voucher": voucher, "provider": provider, "city": city,
+            "firm": f"企业{voucher}", "firm_code": code or f"C{voucher}", "subsidy": amount}
+
+
+def frame(*rows: dict) -> pd.DataFrame:
+    return pd.DataFrame(list(rows), columns=list(att1("x")))
+
+
+def voucher(voucher, provider="服务商甲", city="广州", amount=10.0, code=None) -> dict:
+    """One entry of the voucher register in force, keyed by meaning."""
+    return {"voucher": voucher, "firm": f"企业{voucher}", "firm_code": code or f"C{voucher}", "provider": provider,
+            "city": city, "year": "2019", "subsidy": amount, "state": "已兑现"}
 
 
 def kinds(issues: pd.DataFrame) -> list[tuple[str, str]]:
@@ -69,7 +93,7 @@ def test_a_voucher_of_another_provider_is_a_conflict_not_a_match():
 
 def test_the_organisation_is_the_filers_not_the_name_typed_in_the_row():
     register = pd.DataFrame([voucher("V-000001")])
-    typed = frame(att1("V-000001", provider="服务商乙") | {"provider_name": "服务商甲"})  # 乙 types 甲's name
+    typed = frame(att1("V-000001", provider="服务商乙") | {"provider": "服务商甲"})  # 乙 types 甲's name
     issues = rc.reconcile(typed, register)
     assert kinds(issues) == sorted([(rc.PROVIDER, "V-000001"), (rc.NOT_REPORTED, "V-000001")])
 
@@ -100,7 +124,7 @@ def test_amounts_within_half_a_cent_match():
 
 
 def test_without_a_register_every_report_is_unknown_and_nothing_is_missing():
-    empty = pd.DataFrame(columns=["voucher_no", "client_name", "client_credit_code", "provider_name", "city", "subsidy_amount"])
+    empty = pd.DataFrame(columns=["voucher", "firm", "firm_code", "provider", "city", "subsidy"])
     issues = rc.reconcile(frame(att1("V-000001"), att1("V-000002")), empty)
     assert set(issues["问题类型"]) == {rc.NOT_IN_REGISTER} and len(issues) == 2
     assert rc.reconcile(frame(), empty).empty

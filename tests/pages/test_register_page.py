@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib.campaign.register import kinds
 from lib.campaign.register import store as reg
 from lib.core.records import Actor
 from lib.office.excel import to_xlsx
@@ -15,6 +14,7 @@ from lib.ui import state
 from .conftest import ROOT, sign_in
 
 PAGE = str(ROOT / "pages" / "register.py")
+SHEET = "register_vouchers"
 PROVINCE = Actor("province", "province", "广东省工业和信息化厅工业互联网处")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GOOD = {"服务券编号": "SYQ-2019-4401-00001", "企业名称": "广州甲五金有限公司", "统一社会信用代码": "91440101MA59ABCDEM",
@@ -45,12 +45,12 @@ def test_valid_register_is_imported_after_confirmation(app_env, reopen):
     assert not at.exception
     at = upload(at, register_file(GOOD, {**GOOD, "服务券编号": "SYQ-2019-4401-00002", "兑现状态": "取消申报"}))
     assert "校验通过" in texts(at.success) and "取消申报 1 行" in texts(at.success)
-    assert reopen().records(kinds.VOUCHERS.sheet_id) == []  # nothing before confirmation
+    assert reopen().records(SHEET) == []  # nothing before confirmation
     at = at.button(key=reg_confirm("vouchers")).click().run()
     assert not at.exception
     assert "已导入 1 条" in texts(at.success)
-    stored = reopen().records(kinds.VOUCHERS.sheet_id)
-    assert [(r.values["voucher_no"], r.owner) for r in stored] == [("SYQ-2019-4401-00001", "province")]
+    stored = reopen().records(SHEET)
+    assert [(r.values["voucher"], r.owner) for r in stored] == [("SYQ-2019-4401-00001", "province")]
 
 
 def reg_confirm(kind: str) -> str:
@@ -64,7 +64,7 @@ def test_bad_rows_are_listed_by_excel_row_and_nothing_is_written(app_env, reopen
     assert problems["行号"].tolist() == [3, 3]
     assert set(problems["列"]) == {"统一社会信用代码", "地市"}
     assert not [b for b in at.button if b.key == reg_confirm("vouchers")]
-    assert reopen().records(kinds.VOUCHERS.sheet_id) == []
+    assert reopen().records(SHEET) == []
 
 
 @pytest.mark.parametrize("role", ["city", "provider", "lead_unit"])
@@ -98,7 +98,7 @@ def test_a_hostile_upload_is_refused_on_the_page_and_the_server_carries_on(app_e
     problems = next(d.value for d in at.dataframe if "问题" in d.value.columns)
     assert "单元格 XFD1048576" in problems["问题"].iloc[0]
     assert not [b for b in at.button if b.key == reg_confirm("vouchers")]
-    assert reopen().records(kinds.VOUCHERS.sheet_id) == []
+    assert reopen().records(SHEET) == []
     at = upload(at, register_file(GOOD))  # the same session goes on to a good file
     assert "校验通过" in texts(at.success)
 
@@ -121,7 +121,7 @@ def test_confirming_imports_once_a_rerun_or_another_tab_adds_no_second_copy(app_
     other_tab = other_tab.button(key=reg_confirm("vouchers")).click().run()
     assert not other_tab.exception and "内容相同，未重复导入" in texts(other_tab.info)
     store = reopen()
-    assert len(store.records(kinds.VOUCHERS.sheet_id)) == 1 and len(store.records(reg.IMPORTS_SHEET.form_id)) == 1
+    assert len(store.records(SHEET)) == 1 and len(store.records(reg.IMPORTS_SHEET.form_id)) == 1
 
 
 def test_an_upload_with_no_entry_in_scope_is_refused_naming_the_file(app_env, reopen):
@@ -133,4 +133,28 @@ def test_an_upload_with_no_entry_in_scope_is_refused_naming_the_file(app_env, re
     problems = next(d.value for d in at.dataframe if "问题" in d.value.columns)
     assert "取消申报 1 行" in problems["问题"].iloc[0] and "未兑现 1 行" in problems["问题"].iloc[0]
     assert not [b for b in at.button if b.key == reg_confirm("vouchers")]
-    assert reopen().records(kinds.VOUCHERS.sheet_id) == []
+    assert reopen().records(SHEET) == []
+
+
+def test_excluded_entries_are_listed_by_excel_row_with_their_reason(app_env, reopen):
+    at = start()
+    assert [t.label for t in at.tabs] == ["服务券兑现清单", "标杆示范项目清单", "核对结果"]  # titles from campaign.yaml
+    assert "“未兑现、兑现不通过、取消申报”" in texts(at.caption) and "地市为“深圳”" in texts(at.caption)
+    at = upload(at, register_file(GOOD, {**GOOD, "服务券编号": "SYQ-2019-4401-00002", "兑现状态": "取消申报"},
+                                  {**GOOD, "服务券编号": "SYQ-2019-4401-00003", "地市": "深圳"}))
+    assert not at.exception and "取消申报 1 行，深圳（不在奖补范围） 1 行" in texts(at.success)
+    excluded = next(d.value for d in at.dataframe if "排除原因" in d.value.columns)
+    assert excluded.values.tolist() == [[3, "SYQ-2019-4401-00002", "取消申报"], [4, "SYQ-2019-4401-00003", "深圳（不在奖补范围）"]]
+
+
+def test_the_page_serves_the_campaign_it_is_given(app_env, monkeypatch, reopen):
+    """The second campaign (tests/campaigns/other): its headers (券号), its year 2020, its excluded city."""
+    monkeypatch.setenv("APP_FORMS_DIR", str(ROOT / "tests" / "campaigns" / "other"))
+    at = start()
+    assert not at.exception and "地市为“珠海”" in texts(at.caption) and "深圳" not in texts(at.caption)
+    good = {"券号": "Q-2020-0001", **{k: v for k, v in GOOD.items() if k != "服务券编号"}, "年度": 2020}
+    at = upload(at, register_file(good, {**good, "券号": "Q-2020-0002", "地市": "珠海"}))
+    assert "检查范围内 1 条，按通知排除 珠海（不在奖补范围） 1 行" in texts(at.success)
+    at = at.button(key=reg_confirm("vouchers")).click().run()
+    assert not at.exception and "已导入 1 条" in texts(at.success)
+    assert [r.values["voucher"] for r in reopen().records(SHEET)] == ["Q-2020-0001"]

@@ -1,7 +1,11 @@
-"""The province's two registers as data: the 服务券兑现清单 and the list of benchmark projects.
+"""The province's two registers as the campaign declares them: the voucher register and the list of
+benchmark projects, built from ``campaign.yaml`` (``registers:``, ``outside_scheme:``, ``cities:``).
 
-Each :class:`RegisterKind` names its sheet, its columns (header, aliases, cell parser) and which
-column decides whether an entry is in scope; the problem catalogue says what is wrong with a cell.
+``register_kinds(campaign)`` gives each :class:`RegisterKind`: its sheet, its columns (keyed by the
+meanings of ``lib.forms.bindings.REGISTER_NEEDS`` plus ``state``, each with the headers an upload may
+carry and a cell parser), the years it covers, which state words keep an entry and which exclude it,
+and the cities whose entries are excluded. The words are the campaign's; the code knows only meanings.
+The problem catalogue says what is wrong with a cell.
 """
 
 from __future__ import annotations
@@ -15,18 +19,18 @@ from typing import Any
 
 import pandas as pd
 
+from lib.forms.bindings import REGISTER_KINDS
 from lib.forms.types import is_credit_code
 from lib.store.base import Column, SheetSpec
 
 VOUCHER_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{5,39}$")
-#: Redemption states of the voucher register; only redeemed vouchers are inspected (notice 一（一）).
-REDEEMED = ("已兑现",)
-NOT_REDEEMED = ("未兑现", "兑现不通过", "取消申报")
-#: Benchmark project states; only these two are inspected (notice 一（二）).
-PROJECT_IN_SCOPE = ("在建", "到期未验收")
-PROJECT_OUT_OF_SCOPE = ("已验收", "已终止", "已撤销")
-PROGRAMMES = ("省级标杆示范", "工信部创新发展工程")
-YEARS = ("2018", "2019")
+#: The column whose words decide whether an entry is inspected (``registers.<kind>.state``).
+STATE = "state"
+#: The columns that identify an entry, per register; a repeat is a problem.
+UNIQUE = {"vouchers": ("voucher",), "projects": ("lead_unit_code", "project")}
+#: Which registers the cities outside the scheme apply to: ``outside_scheme`` is about the voucher
+#: scheme (附件1 refuses those cities too); benchmark projects are another programme.
+OUTSIDE_SCHEME_APPLIES = ("vouchers",)
 
 MESSAGES = {
     "no_header": "找不到表头：没有一个工作表的前 {n} 行同时包含这些列：{missing}。请使用导入模板。",
@@ -37,11 +41,10 @@ MESSAGES = {
     "bad_credit_code": "「{column}」的值「{value}」不是有效的统一社会信用代码（18 位，校验位须正确）",
     "bad_voucher": "「{column}」的值「{value}」格式不正确（大写字母、数字和连字符，6–40 位）",
     "bad_city": "「{column}」的值「{value}」不是本次检查的地市",
-    "bad_year": "「{column}」应为 2018 或 2019，实际为「{value}」",
+    "bad_year": "「{column}」应为 {years}，实际为「{value}」",
     "bad_amount": "「{column}」应为大于 0 的金额（万元），实际为「{value}」",
     "bad_choice": "「{column}」的值「{value}」不在可选项中（{choices}）",
     "duplicate": "「{column}」「{value}」与第 {first} 行重复",
-    "shenzhen": "地市为深圳：深圳市企业不在服务券奖补范围内，请核实",
     "bad_number": "工作表「{sheet}」中「{column}」的数值「{value}」过大或不是有限的数（绝对值须小于 10^15），请改为正确的值",
     "bad_value": "{detail}",
     "bad_file_name": "文件名「{name}」无效：{why}。请重命名文件后重新上传。",
@@ -74,8 +77,8 @@ def problem(code: str, row: int | None = None, column: str = "", **params: Any) 
 def excluded_text(excluded: dict[str, int]) -> str:
     """The excluded counts as one Chinese phrase.
 
-    >>> excluded_text({"未兑现": 2, "取消申报": 1})
-    '未兑现 2 行，取消申报 1 行'
+    >>> excluded_text({"作废": 2, "某市（不在奖补范围）": 1})
+    '作废 2 行，某市（不在奖补范围） 1 行'
     """
     return "，".join(f"{state} {n} 行" for state, n in excluded.items())
 
@@ -130,11 +133,35 @@ def _voucher(raw: Any) -> str:
     return value
 
 
-def _year(raw: Any) -> str:
-    value = cell_text(raw).removesuffix("年")
-    if value not in YEARS:
-        raise BadCell("bad_year", value=cell_text(raw))
-    return value
+def _year(years: tuple[str, ...]) -> Callable[[Any], str]:
+    def parse(raw: Any) -> str:
+        value = cell_text(raw).removesuffix("年")
+        if value not in years:
+            raise BadCell("bad_year", value=cell_text(raw), years=or_text(years))
+        return value
+
+    return parse
+
+
+def or_text(words: tuple[str, ...]) -> str:
+    """Alternatives as one Chinese phrase.
+
+    >>> or_text(("2020",)), or_text(("2018", "2019")), or_text(("a", "b", "c"))
+    ('2020', '2018 或 2019', 'a、b 或 c')
+    """
+    return words[0] if len(words) == 1 else "、".join(words[:-1]) + " 或 " + words[-1]
+
+
+def city_of(text: str, cities: tuple[str, ...]) -> str:
+    """A register's city as the campaign spells it: a city written with its 市 (the way registers
+    often write it) is that city; anything else is returned as it is.
+
+    >>> city_of("佛山市", ("广州", "佛山")), city_of("香港", ("广州",))
+    ('佛山', '香港')
+    """
+    if text not in cities and text.endswith("市") and text[:-1] in cities:
+        return text[:-1]
+    return text
 
 
 def _amount(raw: Any) -> float:
@@ -159,27 +186,47 @@ def _choice(choices: tuple[str, ...]) -> Callable[[Any], str]:
     return parse
 
 
+def _city(cities: tuple[str, ...]) -> Callable[[Any], str]:
+    def parse(raw: Any) -> str:
+        value = city_of(cell_text(raw), cities)
+        if value not in cities:
+            raise BadCell("bad_city", value=value)
+        return value
+
+    return parse
+
+
 @dataclass(frozen=True)
 class RegisterColumn:
+    """One column of a register: its meaning (the stored key), the headers an upload may carry (the
+    first is the template's), its cell parser and its store kind."""
+
     key: str
-    header: str
+    headers: tuple[str, ...]
     parse: Callable[[Any], Any]
     kind: str = "text"
-    aliases: tuple[str, ...] = ()
+
+    @property
+    def header(self) -> str:
+        return self.headers[0]
 
 
 @dataclass(frozen=True)
 class RegisterKind:
-    """One register: its sheet, its columns, and which column decides whether a row is in scope."""
+    """One register: its sheet, its columns, which words of its state column keep or exclude an entry,
+    and the cities whose entries are excluded."""
 
     key: str  # "vouchers" / "projects"
     title: str
     sheet_id: str
     columns: tuple[RegisterColumn, ...]
-    scope_column: str
     in_scope: tuple[str, ...]
     out_of_scope: tuple[str, ...]
-    unique: tuple[str, ...]  # keys that identify an entry; a repeat is a problem
+    unique: tuple[str, ...]  # meanings that identify an entry; a repeat is a problem
+    years: tuple[str, ...]
+    cities: tuple[str, ...]
+    outside: tuple[str, ...] = ()  # cities outside the scheme: their entries are excluded
+    scope_column: str = STATE
 
     @property
     def sheet(self) -> SheetSpec:
@@ -187,47 +234,71 @@ class RegisterKind:
         cols += [Column("import_id", "导入批次"), Column("source_row", "原表行号", "integer")]
         return SheetSpec(self.sheet_id, self.title, tuple(cols))
 
+    def column(self, key: str) -> RegisterColumn:
+        return next(c for c in self.columns if c.key == key)
 
-VOUCHERS = RegisterKind(
-    key="vouchers",
-    title="服务券兑现清单",
-    sheet_id="register_vouchers",
-    columns=(
-        RegisterColumn("voucher_no", "服务券编号", _voucher),
-        RegisterColumn("client_name", "企业名称", cell_text),
-        RegisterColumn("client_credit_code", "统一社会信用代码", _credit_code, aliases=("企业统一社会信用代码",)),
-        RegisterColumn("provider_name", "服务商", cell_text, aliases=("服务商名称",)),
-        RegisterColumn("city", "地市", cell_text, aliases=("所在地市", "企业所在地市")),
-        RegisterColumn("subsidy_year", "年度", _year, aliases=("奖补年度",)),
-        RegisterColumn("subsidy_amount", "奖补金额（万元）", _amount, "number", aliases=("奖补金额",)),
-        RegisterColumn("redemption_state", "兑现状态", cell_text),
-    ),
-    scope_column="redemption_state",
-    in_scope=REDEEMED,
-    out_of_scope=NOT_REDEEMED,
-    unique=("voucher_no",),
-)
 
-PROJECTS = RegisterKind(
-    key="projects",
-    title="标杆示范项目清单",
-    sheet_id="register_projects",
-    columns=(
-        RegisterColumn("project_name", "项目名称", cell_text),
-        RegisterColumn("lead_unit_name", "牵头单位", cell_text, aliases=("牵头单位名称",)),
-        RegisterColumn("lead_unit_credit_code", "统一社会信用代码", _credit_code, aliases=("牵头单位统一社会信用代码",)),
-        RegisterColumn("city", "地市", cell_text, aliases=("所在地市", "项目所在地市")),
-        RegisterColumn("programme", "项目类别", _choice(PROGRAMMES), aliases=("支持渠道",)),
-        RegisterColumn("project_year", "年度", _year, aliases=("支持年度",)),
-        RegisterColumn("project_status", "项目状态", cell_text, aliases=("建设状态", "项目建设状态")),
-    ),
-    scope_column="project_status",
-    in_scope=PROJECT_IN_SCOPE,
-    out_of_scope=PROJECT_OUT_OF_SCOPE,
-    unique=("lead_unit_credit_code", "project_name"),
-)
+def _parsers(years: tuple[str, ...], cities: tuple[str, ...], programmes: tuple[str, ...]) -> dict[str, tuple[Callable, str]]:
+    """Meaning -> (cell parser, store kind): how each meaning the code reads is checked."""
+    return {
+        "voucher": (_voucher, "text"),
+        "firm_code": (_credit_code, "text"),
+        "lead_unit_code": (_credit_code, "text"),
+        "city": (_city(cities), "text"),
+        "year": (_year(years), "text"),
+        "subsidy": (_amount, "number"),
+        "programme": (_choice(programmes) if programmes else cell_text, "text"),
+    }
 
-KINDS = {k.key: k for k in (VOUCHERS, PROJECTS)}
+
+def register_kinds(campaign) -> dict[str, RegisterKind]:
+    """The campaign's registers (``campaign.registers``), keyed "vouchers" / "projects"; empty when the
+    campaign declares none. A project's programme must be one of the words the benchmark form's
+    ``programme`` offers (its binding's choice words, in the YAML's order).
+
+    >>> from pathlib import Path
+    >>> from lib.forms.loader import load_catalog
+    >>> campaign = load_catalog(Path(__file__).resolve().parents[3] / "tests" / "campaigns" / "other").campaign
+    >>> vouchers = register_kinds(campaign)["vouchers"]
+    >>> vouchers.sheet_id, vouchers.years, vouchers.outside, [c.key for c in vouchers.columns][:2]
+    ('register_vouchers', ('2020',), ('珠海',), ['voucher', 'firm'])
+    >>> vouchers.column("voucher").headers
+    ('券号', '服务券编号')
+    """
+    if campaign.registers is None:
+        return {}
+    bindings = campaign.bindings
+    programmes = tuple(bindings.of("benchmarks").words("programme").values()) if bindings is not None else ()
+    cities = tuple(campaign.cities)
+    kinds = {}
+    for key in REGISTER_KINDS:
+        declared = campaign.registers.of(key)
+        parsers = _parsers(tuple(declared.years), cities, programmes)
+        columns = [RegisterColumn(meaning, tuple(headers), *parsers.get(meaning, (cell_text, "text")))
+                   for meaning, headers in declared.columns.items()]
+        columns.append(RegisterColumn(STATE, tuple(declared.state.headers), cell_text))
+        kinds[key] = RegisterKind(
+            key=key,
+            title=declared.title,
+            sheet_id=f"register_{key}",
+            columns=tuple(columns),
+            in_scope=tuple(declared.state.in_scope),
+            out_of_scope=tuple(declared.state.excluded),
+            unique=UNIQUE[key],
+            years=tuple(declared.years),
+            cities=cities,
+            outside=tuple(campaign.outside_scheme) if key in OUTSIDE_SCHEME_APPLIES else (),
+        )
+    return kinds
+
+
+def outside_reason(city: str) -> str:
+    """How an entry in a city outside the scheme is counted and listed among the excluded ones.
+
+    >>> outside_reason("珠海")
+    '珠海（不在奖补范围）'
+    """
+    return f"{city}（不在奖补范围）"
 
 
 def template_frame(kind: RegisterKind) -> pd.DataFrame:
@@ -236,7 +307,7 @@ def template_frame(kind: RegisterKind) -> pd.DataFrame:
 
 
 def display_frame(kind: RegisterKind, frame: pd.DataFrame) -> pd.DataFrame:
-    """Register entries with Chinese headers, for a table or an export."""
+    """Register entries with their template headers, for a table or an export."""
     labels = {c.key: c.header for c in kind.columns} | {"source_row": "原表行号", "import_id": "导入批次"}
     keep = [c for c in labels if c in frame.columns]
     return frame[keep].rename(columns=labels)

@@ -1,7 +1,11 @@
-"""不得漏报: match each provider's 附件1 rows to the subsidy register by voucher number.
+"""不得漏报: match each provider's filed projects to the voucher register by voucher number.
 
-Pure functions on DataFrames. ``reconcile`` takes the 附件1 rows that count as reported (the caller
-chooses: statuses, as-of date) and the register entries in force, and lists every discrepancy:
+Pure functions on DataFrames keyed by meaning. ``reconcile`` takes the rows of the campaign's
+projects form that count as reported (the caller chooses: statuses, as-of date), as a meaning frame
+(``lib.campaign.bound.meaning_frame(snapshot, bindings.of("projects"))``: ``voucher``, ``provider``,
+``city``, ``firm_code``, ``firm``, ``subsidy`` and the system columns, ``_filed_at`` the filing time),
+and the voucher register in force (``store.current_register``: the same meanings), and lists every
+discrepancy:
 
 * 台账有、未报送 — a register entry no provider reported (the omission the notice forbids);
 * 已报送、台账无 — a reported voucher the register does not know;
@@ -12,15 +16,15 @@ chooses: statuses, as-of date) and the register entries in force, and lists ever
   register names keeps its own progress;
 * 重复报送 — the same voucher reported again by the same provider (the first filing is compared).
 
->>> register = pd.DataFrame({"voucher_no": ["V-000001", "V-000002"], "client_name": ["甲", "乙"],
-...     "client_credit_code": ["C1", "C2"], "provider_name": ["服务商A", "服务商A"], "city": ["广州", "佛山"],
-...     "subsidy_amount": [10.0, 5.0]})
->>> att1 = pd.DataFrame({"voucher_no": ["v-000001 ", "V-000009"], "client_name": ["甲", "丙"],
-...     "client_credit_code": ["C1", "C9"], "provider_name": ["服务商A", "服务商A"], "client_city": ["广州", "广州"],
-...     "subsidy_amount": [12.0, 1.0], "_id": ["r1", "r2"], "_owner": ["a", "a"],
-...     "_created_at": pd.to_datetime(["2020-09-10", "2020-09-11"])})
->>> reconcile(att1, register)[["问题类型", "服务券编号", "地市"]].values.tolist()
-[['台账有、未报送', 'V-000002', '佛山'], ['已报送、台账无', 'V-000009', '广州'], ['金额不符', 'V-000001', '广州']]
+>>> register = pd.DataFrame({"voucher": ["V-000001", "V-000002"], "firm": ["甲", "乙"],
+...     "firm_code": ["C1", "C2"], "provider": ["服务商A", "服务商A"], "city": ["城一", "城二"],
+...     "subsidy": [10.0, 5.0]})
+>>> filed = pd.DataFrame({"voucher": ["v-000001 ", "V-000009"], "firm": ["甲", "丙"],
+...     "firm_code": ["C1", "C9"], "provider": ["服务商A", "服务商A"], "city": ["城一", "城一"],
+...     "subsidy": [12.0, 1.0], "_id": ["r1", "r2"], "_owner": ["a", "a"],
+...     "_filed_at": pd.to_datetime(["2021-09-10", "2021-09-11"])})
+>>> reconcile(filed, register)[["问题类型", "服务券编号", "地市"]].values.tolist()
+[['台账有、未报送', 'V-000002', '城二'], ['已报送、台账无', 'V-000009', '城一'], ['金额不符', 'V-000001', '城一']]
 """
 
 from __future__ import annotations
@@ -144,29 +148,30 @@ def normalize_name_text(text) -> str:
 REPORTED_COLUMNS = ["voucher", "provider", "city", "code", "name", "amount", "row_id", "owner", "status", "at", "duplicate"]
 
 
-def reported_frame(att1: pd.DataFrame) -> pd.DataFrame:
-    """附件1 rows normalised for matching, earliest filing first, with a ``duplicate`` flag (a later
-    filing of a voucher already filed). ``provider`` is the filing account's organisation (``_org``;
-    only providers file 附件1), else the provider name typed in the row: what a provider may match
-    is bound to who it is, not to what it typed."""
-    if att1 is None or att1.empty:
+def reported_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Filed projects (a meaning frame of the projects form) normalised for matching, earliest filing
+    (``_filed_at``) first, with a ``duplicate`` flag (a later filing of a voucher already filed).
+    ``provider`` is the filing account's organisation (``_org``; only providers file the projects
+    form), else the provider name typed in the row: what a provider may match is bound to who it is,
+    not to what it typed."""
+    if frame is None or frame.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in REPORTED_COLUMNS})
-    blank = pd.Series("", index=att1.index, dtype=object)
-    typed = att1["provider_name"] if "provider_name" in att1 else pd.Series(None, index=att1.index, dtype=object)
-    org = att1["_org"] if "_org" in att1 else pd.Series(None, index=att1.index, dtype=object)
+    blank = pd.Series("", index=frame.index, dtype=object)
+    typed = frame["provider"] if "provider" in frame else pd.Series(None, index=frame.index, dtype=object)
+    org = frame["_org"] if "_org" in frame else pd.Series(None, index=frame.index, dtype=object)
     provider = org.where(org.notna() & (org != ""), typed.where(typed.notna(), blank))
     rep = pd.DataFrame(
         {
-            "voucher": normalize_code(att1["voucher_no"]),
+            "voucher": normalize_code(frame["voucher"]),
             "provider": normalize_name(provider),
-            "city": att1["client_city"].fillna(""),
-            "code": normalize_code(att1["client_credit_code"]),
-            "name": att1["client_name"].fillna(""),
-            "amount": pd.to_numeric(att1["subsidy_amount"], errors="coerce"),
-            "row_id": att1["_id"],
-            "owner": att1["_owner"] if "_owner" in att1 else blank,
-            "status": att1["_status"] if "_status" in att1 else blank,
-            "at": pd.to_datetime(att1["_created_at"]) if "_created_at" in att1 else pd.NaT,
+            "city": frame["city"].fillna(""),
+            "code": normalize_code(frame["firm_code"]),
+            "name": frame["firm"].fillna(""),
+            "amount": pd.to_numeric(frame["subsidy"], errors="coerce"),
+            "row_id": frame["_id"],
+            "owner": frame["_owner"] if "_owner" in frame else blank,
+            "status": frame["_status"] if "_status" in frame else blank,
+            "at": pd.to_datetime(frame["_filed_at"]) if "_filed_at" in frame else pd.NaT,
         }
     )
     rep = rep.sort_values(["at", "row_id"], kind="stable")
@@ -178,17 +183,18 @@ REGISTER_COLUMNS = ["voucher", "r_provider", "r_city", "r_code", "r_name", "r_am
 
 
 def register_frame(register: pd.DataFrame | None) -> pd.DataFrame:
-    """Register entries normalised for matching (``r_`` prefixed facts)."""
+    """Voucher register entries (keyed by meaning, as ``store.current_register`` gives them)
+    normalised for matching (``r_`` prefixed facts)."""
     if register is None or register.empty:
         return pd.DataFrame({c: pd.Series(dtype=float if c == "r_amount" else object) for c in REGISTER_COLUMNS})
     return pd.DataFrame(
         {
-            "voucher": normalize_code(register["voucher_no"]),
-            "r_provider": normalize_name(register["provider_name"]),
+            "voucher": normalize_code(register["voucher"]),
+            "r_provider": normalize_name(register["provider"]),
             "r_city": register["city"].fillna(""),
-            "r_code": normalize_code(register["client_credit_code"]),
-            "r_name": register["client_name"].fillna(""),
-            "r_amount": pd.to_numeric(register["subsidy_amount"], errors="coerce"),
+            "r_code": normalize_code(register["firm_code"]),
+            "r_name": register["firm"].fillna(""),
+            "r_amount": pd.to_numeric(register["subsidy"], errors="coerce"),
         }
     )
 
@@ -203,8 +209,8 @@ def bind(rep: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
     and counted once by: the voucher, or for a conflict the voucher and the filer's organisation
     (joined by KEY_SEPARATOR), which no register entry has. ``duplicate`` is recomputed per key.
 
-    >>> reg = register_frame(pd.DataFrame({"voucher_no": ["V1"], "client_name": ["甲"], "client_credit_code": ["C1"],
-    ...     "provider_name": ["服务商A"], "city": ["广州"], "subsidy_amount": [1.0]}))
+    >>> reg = register_frame(pd.DataFrame({"voucher": ["V1"], "firm": ["甲"], "firm_code": ["C1"],
+    ...     "provider": ["服务商A"], "city": ["城一"], "subsidy": [1.0]}))
     >>> rep = pd.DataFrame({"voucher": ["V1", "V1", "V2"], "provider": ["服务商A", "服务商B", "服务商B"]})
     >>> bind(rep.assign(duplicate=False), reg)[["conflict", "duplicate"]].values.tolist()
     [[False, False], [True, False], [False, False]]
@@ -229,18 +235,19 @@ def bind(rep: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def reconcile(att1: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
-    """Every discrepancy between reported 附件1 rows and the register, one row per issue.
+def reconcile(filed: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
+    """Every discrepancy between filed projects (a meaning frame) and the voucher register, one row
+    per issue.
 
     ``服务商`` and ``地市`` are the register's when the filing matched its register entry (the
     register is the authority), the filer's otherwise. Columns: ISSUE_COLUMNS.
     """
     reg = register_frame(register)
-    return match(bind(reported_frame(att1), reg), reg)
+    return match(bind(reported_frame(filed), reg), reg)
 
 
 def _issue_frame(kind: str, rows, in_reg: pd.Series) -> pd.DataFrame:
-    """One issue row per row of ``rows`` (the columns of a register / 附件1 join, as a frame or a
+    """One issue row per row of ``rows`` (the columns of a register / filings join, as a frame or a
     dict of equally indexed Series); ``in_reg``: the
     voucher is in the register, so the register's provider, city and firm name are shown."""
     return pd.DataFrame(

@@ -1,9 +1,10 @@
 """The registers in the store: a valid upload stored as one batch (``import_register``), and the
 register in force (``current_register``).
 
-The registers are the province's 服务券兑现清单 (2018/2019 subsidy register) and its list of benchmark
-projects in scope; their definitions are in ``kinds``, the reading and validation of an upload in
-``upload``.
+The registers are the province's voucher register and its list of benchmark projects in scope, as
+the campaign declares them (``kinds.register_kinds``); the reading and validation of an upload are in
+``upload``. Stored columns are keyed by meaning (``voucher``, ``firm`` ... ``state``), never by a
+campaign's headers, so a campaign that renames a header reads the same stored register.
 
 Storage design (one import = one batch, committed by one record):
 
@@ -33,7 +34,6 @@ import pandas as pd
 
 from lib.auth.policy import IMPORT, authorize
 from lib.campaign.register.kinds import (
-    KINDS,
     RegisterKind,
     RegisterProblem,
     excluded_text,
@@ -97,9 +97,8 @@ class ImportSummary:
     replaced: int  # earlier imports of this kind marked 已替换
 
 
-def ensure_register_sheets(store: Store) -> None:
-    for kind in KINDS.values():
-        store.ensure_sheet(kind.sheet)
+def ensure_register_sheets(store: Store, kind: RegisterKind) -> None:
+    store.ensure_sheet(kind.sheet)
     store.ensure_sheet(IMPORTS_SHEET)
 
 
@@ -133,7 +132,7 @@ def import_register(
         "content_hash": content,
     }
     _check_before_writing(kind, rows, record)
-    ensure_register_sheets(store)
+    ensure_register_sheets(store, kind)
     previous = [r for r in store.records(IMPORTS_SHEET.form_id) if r.values.get("kind") == kind.key and r.status == IMPORT_ACTIVE]
     in_force = max(previous, key=lambda r: r.created_at, default=None)
     if in_force is not None and in_force.values.get("content_hash") == content:
@@ -179,8 +178,8 @@ def current_import_id(imports: pd.DataFrame, kind: RegisterKind) -> str | None:
 
     >>> imports = pd.DataFrame({"_status": ["已替换", "有效"], "kind": ["vouchers"] * 2, "import_id": ["a", "b"],
     ...                         "_created_at": pd.to_datetime(["2020-09-01", "2020-09-02"])})
-    >>> from lib.campaign.register.kinds import VOUCHERS
-    >>> current_import_id(imports, VOUCHERS)
+    >>> from types import SimpleNamespace
+    >>> current_import_id(imports, SimpleNamespace(key="vouchers"))
     'b'
     """
     if imports is None or imports.empty or "kind" not in imports:
@@ -195,12 +194,40 @@ def register_columns(kind: RegisterKind) -> list[str]:
     return [c.key for c in kind.columns] + ["import_id", "source_row"]
 
 
-def current_register(rows: pd.DataFrame, imports: pd.DataFrame, kind: RegisterKind) -> pd.DataFrame:
-    """The entries of the batch in force (field columns only); empty with the right columns if none."""
+def _batch_in_force(rows: pd.DataFrame, imports: pd.DataFrame, kind: RegisterKind) -> pd.DataFrame | None:
+    """The stored rows of the batch in force, all columns; None when there is none."""
     batch = current_import_id(imports, kind)
-    cols = register_columns(kind)
     if batch is None or rows is None or rows.empty or "import_id" not in rows:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    picked = rows[rows["import_id"] == batch]
-    return picked.reindex(columns=cols).reset_index(drop=True)
+        return None
+    return rows[rows["import_id"] == batch]
 
+
+def outdated(rows: pd.DataFrame, imports: pd.DataFrame, kind: RegisterKind) -> bool:
+    """The batch in force was stored under other column keys (an import made before the registers
+    were keyed by meaning): its entries cannot be read, so it counts as no register until re-imported.
+
+    >>> from types import SimpleNamespace
+    >>> kind = SimpleNamespace(key="vouchers", unique=("voucher",))
+    >>> imports = pd.DataFrame({"_status": ["有效"], "kind": ["vouchers"], "import_id": ["a"], "_created_at": [pd.Timestamp(0)]})
+    >>> outdated(pd.DataFrame({"import_id": ["a"], "old_key": ["V-1"]}), imports, kind)
+    True
+    >>> outdated(pd.DataFrame({"import_id": ["a"], "voucher": ["V-1"]}), imports, kind)
+    False
+    """
+    picked = _batch_in_force(rows, imports, kind)
+    return picked is not None and _unreadable(picked, kind)
+
+
+def _unreadable(picked: pd.DataFrame, kind: RegisterKind) -> bool:
+    key = kind.unique[0]
+    return not picked.empty and (key not in picked or bool(picked[key].isna().all()))
+
+
+def current_register(rows: pd.DataFrame, imports: pd.DataFrame, kind: RegisterKind) -> pd.DataFrame:
+    """The entries of the batch in force (meaning columns, ``import_id``, ``source_row``); empty with
+    the right columns if none, or if it is ``outdated``."""
+    cols = register_columns(kind)
+    picked = _batch_in_force(rows, imports, kind)
+    if picked is None or _unreadable(picked, kind):
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    return picked.reindex(columns=cols).reset_index(drop=True)

@@ -1,17 +1,27 @@
 """An uploaded register, read and validated row by row; nothing here writes.
 
-The header row is looked for in the first rows of every sheet (a title above it is common), by
-header text or an alias; every in-scope row is then checked cell by cell and problems are listed
-by Excel row and column.
+The header row is looked for in the first rows of every sheet (a title above it is common), by any
+of the headers the campaign declares for a column; every in-scope row is then checked cell by cell
+and problems are listed by Excel row and column. Entries the notice leaves out (an excluded state, a
+city outside the scheme) are counted and listed with their Excel row, never checked or stored.
 
->>> sheet = [["服务券编号", "企业名称", "统一社会信用代码", "服务商", "地市", "年度", "奖补金额（万元）", "兑现状态"],
-...          ["SYQ-2019-0001", "甲公司", "91440101MA59ABCDEM", "乙服务商", "广州", 2019, 12.5, "已兑现"],
-...          ["SYQ-2019-0002", "丙公司", "", "乙服务商", "广州", 2019, 3, "取消申报"]]
->>> parsed = parse_register(VOUCHERS, [SheetRows("Sheet1", sheet)], cities=("广州",))
+>>> from pathlib import Path
+>>> from lib.campaign.register.kinds import register_kinds
+>>> from lib.forms.loader import load_catalog
+>>> kind = register_kinds(load_catalog(Path(__file__).resolve().parents[3] / "tests" / "campaigns" / "other").campaign)["vouchers"]
+>>> head = [h for c in kind.columns for h in c.headers[:1]]
+>>> head
+['券号', '企业名称', '统一社会信用代码', '服务商', '地市', '年度', '奖补金额（万元）', '兑现状态']
+>>> sheet = [head, ["Q-2020-0001", "甲公司", "91440101MA59ABCDEM", "乙服务商", "广州市", 2020, 12.5, "已兑现"],
+...          ["Q-2020-0002", "丙公司", "", "乙服务商", "广州", 2020, 3, "取消申报"],
+...          ["Q-2020-0003", "丁公司", "91440101MA59ABCDEM", "乙服务商", "珠海", 2020, 3, "已兑现"]]
+>>> parsed = parse_register(kind, [SheetRows("Sheet1", sheet)])
 >>> parsed.ok, len(parsed.rows), parsed.excluded
-(True, 1, {'取消申报': 1})
->>> parsed.rows[0]["subsidy_amount"], parsed.rows[0]["subsidy_year"], parsed.rows[0]["source_row"]
-(12.5, '2019', 2)
+(True, 1, {'取消申报': 1, '珠海（不在奖补范围）': 1})
+>>> parsed.rows[0]["subsidy"], parsed.rows[0]["year"], parsed.rows[0]["city"], parsed.rows[0]["source_row"]
+(12.5, '2020', '广州', 2)
+>>> [(e.row, e.entry, e.reason) for e in parsed.excluded_rows]
+[(3, 'Q-2020-0002', '取消申报'), (4, 'Q-2020-0003', '珠海（不在奖补范围）')]
 """
 
 from __future__ import annotations
@@ -23,13 +33,14 @@ from typing import Any
 import pandas as pd
 
 from lib.campaign.register.kinds import (
-    VOUCHERS,
     BadCell,
     RegisterKind,
     RegisterProblem,
     bad_number,
     cell_text,
+    city_of,
     excluded_text,
+    outside_reason,
     problem,
 )
 from lib.office.excel import SheetRows, read_upload
@@ -45,19 +56,29 @@ MAX_LISTED = 500
 MAX_FILE_NAME = 255
 
 
+@dataclass(frozen=True)
+class ExcludedEntry:
+    """One entry the notice leaves out: its Excel row, what identifies it, and why (a state word, or a
+    city outside the scheme)."""
+
+    row: int
+    entry: str
+    reason: str
+
+
 @dataclass
 class ParsedRegister:
-    """What an upload holds: in-scope rows (with ``source_row``), excluded counts, problems, warnings."""
+    """What an upload holds: in-scope rows (with ``source_row``), excluded counts and entries (the
+    first MAX_LISTED) and problems."""
 
     kind: RegisterKind
     rows: list[dict[str, Any]] = field(default_factory=list)
     excluded: dict[str, int] = field(default_factory=dict)
+    excluded_rows: list[ExcludedEntry] = field(default_factory=list)
     problems: list[RegisterProblem] = field(default_factory=list)
-    warnings: list[RegisterProblem] = field(default_factory=list)
     sheet_name: str = ""
     header_row: int = 0
     unlisted: int = 0  # problems past MAX_LISTED, counted only
-    unlisted_warnings: int = 0
 
     @property
     def ok(self) -> bool:
@@ -68,13 +89,20 @@ class ParsedRegister:
         return len(self.problems) + self.unlisted
 
     def problems_frame(self) -> pd.DataFrame:
-        """Problems then warnings as a table a person reads: 行号, 列, 问题, 级别."""
-        items = [(p, "错误") for p in self.problems] + [(w, "提醒") for w in self.warnings]
-        listed = [{"行号": p.row, "列": p.column, "问题": p.message, "级别": level} for p, level in items]
-        for count, level in ((self.unlisted, "错误"), (self.unlisted_warnings, "提醒")):
-            if count:
-                listed.append({"行号": None, "列": "", "问题": f"另有 {count} 处未列出，请先处理以上各处", "级别": level})
-        return pd.DataFrame(listed, columns=["行号", "列", "问题", "级别"])
+        """The problems as a table a person reads: 行号, 列, 问题."""
+        listed = [{"行号": p.row, "列": p.column, "问题": p.message} for p in self.problems]
+        if self.unlisted:
+            listed.append({"行号": None, "列": "", "问题": f"另有 {self.unlisted} 处未列出，请先处理以上各处"})
+        return pd.DataFrame(listed, columns=["行号", "列", "问题"])
+
+    def excluded_frame(self) -> pd.DataFrame:
+        """The excluded entries as a table a person reads: 行号, the entry's identifying column, 排除原因."""
+        shown = self.kind.column(self.kind.unique[-1]).header
+        listed = [{"行号": e.row, shown: e.entry, "排除原因": e.reason} for e in self.excluded_rows]
+        more = sum(self.excluded.values()) - len(self.excluded_rows)
+        if more > 0:
+            listed.append({"行号": None, shown: "", "排除原因": f"另有 {more} 行未列出"})
+        return pd.DataFrame(listed, columns=["行号", shown, "排除原因"])
 
 
 def _norm_header(text: Any) -> str:
@@ -91,7 +119,7 @@ def _find_header(kind: RegisterKind, sheets: list[SheetRows]) -> tuple[SheetRows
             cells = {_norm_header(v): j for j, v in enumerate(row) if v is not None}
             found, missing = {}, []
             for col in kind.columns:
-                names = [_norm_header(n) for n in (col.header, *col.aliases)]
+                names = [_norm_header(n) for n in col.headers]
                 j = next((cells[n] for n in names if n in cells), None)
                 if j is None:
                     missing.append(col.header)
@@ -104,11 +132,12 @@ def _find_header(kind: RegisterKind, sheets: list[SheetRows]) -> tuple[SheetRows
     return best_missing or [c.header for c in kind.columns]
 
 
-def parse_register(kind: RegisterKind, sheets: list[SheetRows], *, cities: tuple[str, ...]) -> ParsedRegister:
+def parse_register(kind: RegisterKind, sheets: list[SheetRows]) -> ParsedRegister:
     """Validate every row of an uploaded register. Nothing here writes.
 
-    Rows whose state column says they are out of scope are counted in ``excluded`` and otherwise
-    not checked; every in-scope row is checked in full. Blank rows are skipped.
+    Rows whose state column says they are out of scope, or whose city is outside the scheme, are
+    counted in ``excluded``, listed in ``excluded_rows`` and otherwise not checked; every in-scope row
+    is checked in full. Blank rows are skipped.
     """
     out = ParsedRegister(kind)
     located = _find_header(kind, sheets)
@@ -123,14 +152,20 @@ def parse_register(kind: RegisterKind, sheets: list[SheetRows], *, cities: tuple
     out.sheet_name, out.header_row = sheet.name, header_idx + 1
     headers = {c.key: c.header for c in kind.columns}
     first_seen: dict[tuple, int] = {}
-    scope_col = next(c for c in kind.columns if c.key == kind.scope_column)
+    scope_col = kind.column(kind.scope_column)
+    named = kind.unique[-1]  # what names an entry in the excluded list and in a repeat's message
     for i, cells in enumerate(sheet.rows[header_idx + 1 :], start=header_idx + 2):
         raw = {key: (cells[j] if j < len(cells) else None) for key, j in index.items()}
         if all(v is None or cell_text(v) == "" for v in raw.values()):
             continue
         state = cell_text(raw[kind.scope_column]) if raw[kind.scope_column] is not None else ""
-        if state in kind.out_of_scope:
-            out.excluded[state] = out.excluded.get(state, 0) + 1
+        city = city_of(cell_text(raw["city"]), kind.cities) if raw.get("city") is not None else ""
+        reason = state if state in kind.out_of_scope else outside_reason(city) if city in kind.outside else None
+        if reason is not None:
+            out.excluded[reason] = out.excluded.get(reason, 0) + 1
+            if len(out.excluded_rows) < MAX_LISTED:
+                entry = cell_text(raw[named]) if raw[named] is not None else ""
+                out.excluded_rows.append(ExcludedEntry(i, entry, reason))
             continue
         if state not in kind.in_scope:
             choices = "、".join(kind.in_scope + kind.out_of_scope)
@@ -154,9 +189,6 @@ def parse_register(kind: RegisterKind, sheets: list[SheetRows], *, cities: tuple
             except BadCell as bad:
                 out.problems.append(problem(bad.code, i, col.header, sheet=sheet.name, **bad.params))
                 row_ok = False
-        if "city" in row and row["city"] not in cities:
-            out.problems.append(problem("bad_city", i, headers["city"], value=row["city"]))
-            row_ok = False
         if row_ok:
             try:  # what the store would refuse (control characters, over-long text), refused here first
                 validate_values(row, headers)
@@ -167,23 +199,19 @@ def parse_register(kind: RegisterKind, sheets: list[SheetRows], *, cities: tuple
             continue
         identity = tuple(row[k] for k in kind.unique)
         if identity in first_seen:
-            shown = kind.unique[0] if len(kind.unique) == 1 else kind.unique[-1]
-            out.problems.append(problem("duplicate", i, headers[shown], value=row[shown], first=first_seen[identity]))
+            out.problems.append(problem("duplicate", i, headers[named], value=row[named], first=first_seen[identity]))
             continue
         first_seen[identity] = i
-        if kind is VOUCHERS and row["city"] == "深圳":
-            out.warnings.append(problem("shenzhen", i, headers["city"]))
         row["source_row"] = i
         out.rows.append(row)
     if not out.rows and not out.problems:  # an import would replace the register in force with nothing
         out.problems.append(problem("none_in_scope", excluded=excluded_text(out.excluded)) if out.excluded else problem("no_rows"))
-    out.unlisted, out.unlisted_warnings = max(0, len(out.problems) - MAX_LISTED), max(0, len(out.warnings) - MAX_LISTED)
-    del out.problems[MAX_LISTED:], out.warnings[MAX_LISTED:]
+    out.unlisted = max(0, len(out.problems) - MAX_LISTED)
+    del out.problems[MAX_LISTED:]
     return out
 
 
-def parse_upload(kind: RegisterKind, data: bytes, *, cities: tuple[str, ...], file_name: str = "",
-                 limits: WorkbookLimits | None = None) -> ParsedRegister:
+def parse_upload(kind: RegisterKind, data: bytes, *, file_name: str = "", limits: WorkbookLimits | None = None) -> ParsedRegister:
     """Check the upload against ``limits`` (the settings' defaults when None), read it where a
     runaway cannot hurt the server, and validate it. A refused or unreadable file, or a file name
     the import record cannot hold, is one problem."""
@@ -197,4 +225,4 @@ def parse_upload(kind: RegisterKind, data: bytes, *, cities: tuple[str, ...], fi
     except ExcelReadError as exc:
         out.problems.append(RegisterProblem(exc.code, str(exc)))
         return out
-    return parse_register(kind, sheets, cities=cities)
+    return parse_register(kind, sheets)
