@@ -1,4 +1,5 @@
-"""The campaign as the progress board sees it: the forms it follows, cities, phases, deadlines."""
+"""The campaign as the progress board sees it: the forms it follows (through the bindings), cities,
+phases, deadlines, who files each form and what its bound fields are called."""
 
 from __future__ import annotations
 
@@ -7,33 +8,71 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-FORM_IDS = ("att1", "att2", "att3")
+from lib.forms.bindings import FORM_ROLES, NEEDS, Bindings
 
 
 @dataclass(frozen=True)
 class Calendar:
-    """What the board needs of the campaign: cities, phases, each form's title and deadline."""
+    """What the board needs of the campaign: its bindings (which form is the projects list, the
+    benchmark reports, the checks), cities, phases, each bound form's title and deadline, and the
+    Chinese names a table shows for the bound fields and the filing roles."""
 
     cities: tuple[str, ...]
-    titles: dict[str, str]
-    deadlines: dict[str, dt.date]
+    titles: dict[str, str]  # form id -> short title
+    deadlines: dict[str, dt.date]  # form id -> last day to submit
+    bindings: Bindings
     phases: tuple[tuple[str, dt.date, dt.date], ...] = ()
     city_fields: dict[str, str] = field(default_factory=dict)  # form id -> the field placing its rows in a city
+    roles: dict[str, str] = field(default_factory=dict)  # role key -> Chinese name (campaign.yaml roles:)
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)  # kind of form -> meaning -> the field's label
+    types: dict[str, dict[str, str]] = field(default_factory=dict)  # kind of form -> meaning -> the field's type
 
     @classmethod
-    def from_specs(cls, campaign, forms) -> Calendar:
-        """From a CampaignSpec and the FormSpecs of the catalog (only att1..att3 are used)."""
-        forms = {f.id: f for f in forms if f.id in FORM_IDS}
+    def from_specs(cls, campaign, forms, bindings: Bindings | None = None) -> Calendar:
+        """From a CampaignSpec and the FormSpecs of the catalog; ``bindings``: the catalog's checked
+        bindings (default: the campaign's own). Only the bound forms are followed."""
+        bindings = bindings if bindings is not None else campaign.bindings
+        bound = {kind: bindings.of(kind) for kind in FORM_ROLES}
+        forms = {f.id: f for f in forms if f.id in {b.form for b in bound.values()}}
+        labels: dict[str, dict[str, str]] = {}
+        types: dict[str, dict[str, str]] = {}
+        for kind, binding in bound.items():
+            form = forms.get(binding.form)
+            fields = {f.key: f for f in form.all_fields()} if form is not None else {}
+            labels[kind] = {m: fields[k].label for m, k in binding.fields.items() if k in fields}
+            types[kind] = {m: fields[k].type for m, k in binding.fields.items() if k in fields}
         return cls(
             cities=tuple(campaign.cities),
             titles={fid: f.short_title for fid, f in forms.items()},
             deadlines={fid: campaign.deadlines[f.deadline] for fid, f in forms.items() if f.deadline in campaign.deadlines},
+            bindings=bindings,
             phases=tuple((p.name, p.start, p.end) for p in campaign.phases),
             city_fields={fid: f.city_field() for fid, f in forms.items() if f.city_field()},
+            roles=dict(campaign.roles),
+            labels=labels,
+            types=types,
         )
 
     def title(self, form_id: str) -> str:
         return self.titles.get(form_id, form_id)
+
+    def form(self, kind: str) -> str:
+        """The form id bound to ``kind`` (projects / benchmarks / checks)."""
+        return self.bindings.of(kind).form
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        """The bound form ids, in the order of ``FORM_ROLES``."""
+        return tuple(self.form(kind) for kind in FORM_ROLES)
+
+    def filer(self, form_id: str) -> str:
+        """The Chinese name of the role that files ``form_id`` (the campaign's ``roles:``)."""
+        role = next((self.bindings.of(k).filed_by for k in FORM_ROLES if self.form(k) == form_id), "")
+        return self.roles.get(role, role)
+
+    def label(self, kind: str, meaning: str) -> str:
+        """What the form calls the field bound to ``meaning``; the application's word for an unbound one."""
+        return self.labels.get(kind, {}).get(meaning) or NEEDS[kind][meaning].what
 
 
 def phase_table(calendar: Calendar, as_of: dt.date) -> tuple[pd.DataFrame, str]:

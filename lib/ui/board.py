@@ -1,9 +1,11 @@
 """Shared Streamlit pieces for the boards: the shared snapshot, charts, filter-down tables, exports.
 
 Cost does not grow with viewers: every session's fragment asks ``current_board``; the snapshots are
-taken at most once per SNAPSHOT_TTL seconds per process, the unscoped figures are computed once
-per data change (keyed by the change counter of the snapshots) and each scope's figures once per
-data change too. A row written anywhere shows within SNAPSHOT_TTL + REFRESH_SECONDS seconds.
+taken at most once per SNAPSHOT_TTL seconds per process, the unscoped figures (with the rows as they
+stood on the board's day, rebuilt from the store's audit) are computed once per data change (keyed by
+the change counter of the snapshots) and each scope's figures once per data change too. A row written
+anywhere shows within SNAPSHOT_TTL + REFRESH_SECONDS seconds. The forms are the campaign's bound
+ones (``campaign.yaml`` bindings); colours are keyed by what a choice means, not by its word.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ import pandas as pd
 import streamlit as st
 
 from lib.campaign.board import export, figures
-from lib.campaign.board.preparation import Prepared, change_counter, prepare
+from lib.campaign.board.detail_tables import NOT_FILLED
+from lib.campaign.board.preparation import Prepared, change_counter, prepare_as_of
 from lib.campaign.board.scope import Scope, board_scope
-from lib.campaign.board.units import LATE_FILED, MISSING, ON_TIME, OVERDUE, RETURNED_STATE
+from lib.campaign.board.units import EXEMPT, LATE_FILED, MISSING, ON_TIME, OVERDUE, RETURNED_STATE
 from lib.campaign.register import kinds
 from lib.campaign.register import reconcile as rc
 from lib.campaign.register import store as reg
-from lib.campaign.schedule import FORM_IDS, Calendar
+from lib.campaign.schedule import Calendar
 from lib.core.records import Actor
 from lib.ui import context, locale, state
 from lib.ui.contacts import contacts_box
@@ -38,39 +41,69 @@ SHOWN_ROWS = 2_000
 
 STATE_COLORS = {
     ON_TIME: "#4c9f70", LATE_FILED: "#e0a526", RETURNED_STATE: "#8e6bbf", MISSING: "#9aa5b1",
-    OVERDUE: "#d64545",
+    OVERDUE: "#d64545", EXEMPT: "#cfd6dd",
 }
-USAGE_COLORS = {"正常使用": "#4c9f70", "使用率较低": "#e0a526", "闲置": "#f08c3a", "停用": "#d64545", "未填": "#9aa5b1"}
-CONCLUSION_COLORS = {"合格": "#4c9f70", "基本合格": "#e0a526", "不合格": "#d64545", "未检查": "#9aa5b1", "未填": "#cfd6dd"}
+#: Colours by what a choice means (``lib.forms.bindings.NEEDS``); ``word_colors`` gives them the campaign's words.
+USAGE_COLORS = {"in_use": "#4c9f70", "low_use": "#e0a526", "idle": "#f08c3a", "stopped": "#d64545"}
+CONCLUSION_COLORS = {"pass": "#4c9f70", "basic": "#e0a526", "fail": "#d64545"}
+NONE_COLOR, BLANK_COLOR = "#9aa5b1", "#cfd6dd"  # a project never checked; a choice left blank
+
+
+def word_colors(words: dict[str, str], colors: dict[str, str], blank: str = NONE_COLOR) -> dict[str, str]:
+    """Word -> colour, in the campaign's order of the words (``binding.words``: meaning -> word),
+    then 未填 (a choice left blank).
+
+    >>> word_colors({"pass": "通过", "fail": "不通过"}, {"pass": "#0f0", "fail": "#f00"})
+    {'通过': '#0f0', '不通过': '#f00', '未填': '#9aa5b1'}
+    """
+    return {**{word: colors[meaning] for meaning, word in words.items() if meaning in colors}, NOT_FILLED: blank}
+
+
+def usage_colors(cal: Calendar) -> dict[str, str]:
+    return word_colors(cal.bindings.of("projects").words("usage"), USAGE_COLORS)
+
+
+def conclusion_colors(cal: Calendar) -> dict[str, str]:
+    checks = cal.bindings.of("checks")
+    never = {checks.word("method", "none"): NONE_COLOR}
+    return {**word_colors(checks.words("conclusion"), CONCLUSION_COLORS, BLANK_COLOR), **never}
 
 
 # --- shared data -------------------------------------------------------------------------------
 
 
 def calendar() -> Calendar:
+    """The served campaign as the board sees it; a broken binding is a coded error shown like a broken form."""
     cat = context.catalog()
-    return Calendar.from_specs(cat.campaign, cat.forms())
+    return Calendar.from_specs(cat.campaign, cat.forms(), cat.bindings)
 
 
 def _calendar_key(cal: Calendar) -> tuple:
-    return (cal.cities, tuple(sorted(cal.titles.items())), tuple(sorted(cal.deadlines.items())), cal.phases)
+    return (cal.cities, tuple(sorted(cal.titles.items())), tuple(sorted(cal.deadlines.items())), cal.phases,
+            cal.bindings, tuple(sorted(cal.roles.items())), repr(cal.labels))
 
 
 @st.cache_resource(ttl=SNAPSHOT_TTL, show_spinner=False)
 def _snapshots() -> tuple[tuple, dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
     """One snapshot of every sheet the boards read, shared by all sessions for SNAPSHOT_TTL seconds."""
-    store = context.store()
-    frames = {fid: store.snapshot(fid) for fid in FORM_IDS}
-    raw = {name: store.snapshot(name) for name in (kinds.VOUCHERS.sheet_id, kinds.PROJECTS.sheet_id, reg.IMPORTS_SHEET.form_id)}
+    store, cat = context.store(), context.catalog()
+    frames = {fid: store.snapshot(fid) for fid in cat.bindings.form_ids().values()}
+    registers = kinds.register_kinds(cat.campaign)
+    vouchers_kind, projects_kind = registers["vouchers"], registers["projects"]
+    raw = {name: store.snapshot(name) for name in (vouchers_kind.sheet_id, projects_kind.sheet_id, reg.IMPORTS_SHEET.form_id)}
     imports = raw[reg.IMPORTS_SHEET.form_id]
-    vouchers = reg.current_register(raw[kinds.VOUCHERS.sheet_id], imports, kinds.VOUCHERS)
-    projects = reg.current_register(raw[kinds.PROJECTS.sheet_id], imports, kinds.PROJECTS)
+    vouchers = reg.current_register(raw[vouchers_kind.sheet_id], imports, vouchers_kind)
+    projects = reg.current_register(raw[projects_kind.sheet_id], imports, projects_kind)
     return change_counter({**frames, **raw}), frames, vouchers, projects
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _prepared(counter: tuple, as_of: dt.date, cal_key: tuple, _frames, _vouchers, _projects, _cal) -> Prepared:
-    return prepare(_frames, _vouchers, _projects, _cal, as_of)
+    """Once per data change and day: the forms as they stood (their audit read here, not on every
+    snapshot), matched and counted."""
+    store = context.store()
+    audit = [entry for fid in _frames for entry in store.audit(fid)]
+    return prepare_as_of(_frames, _vouchers, _projects, _cal, as_of, audit)
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
@@ -102,14 +135,16 @@ def as_of_input() -> dt.date:
     """The campaign clock (setting campaign_today, else today); a viewer may look at another date."""
     default = context.settings().campaign_today or dt.date.today()
     return st.date_input("截至日期（活动时钟）", value=default, key=state.BOARD_AS_OF, format="YYYY-MM-DD",
-                         help="看板按此日期显示：此日期之后创建的记录不计入，逾期按此日期计算。")
+                         help="看板按此日期当天结束时各记录的状态显示：此日期之后创建或提交的记录不计入，逾期按提交时间和此日期计算。")
 
 
 # --- building blocks ---------------------------------------------------------------------------
 
 
-def drill(frame: pd.DataFrame, columns: list[str], key: str, file_name: str, label: str = "明细") -> pd.DataFrame:
-    """Selectboxes (one per column) that narrow ``frame``; the narrowed rows, with an Excel export."""
+def drill(frame: pd.DataFrame, columns: list[str], key: str, file_name: str, label: str = "明细",
+          kinds: dict[str, str] | None = None) -> pd.DataFrame:
+    """Selectboxes (one per column) that narrow ``frame``; the narrowed rows, with an Excel export
+    (``kinds``: the kinds of columns named after a form's fields, ``Board.kinds``)."""
     picks = {}
     if columns:
         cols = st.columns(len(columns))
@@ -121,7 +156,7 @@ def drill(frame: pd.DataFrame, columns: list[str], key: str, file_name: str, lab
     more = f"（显示前 {SHOWN_ROWS:,} 行；全部行请导出为 Excel）" if len(rows) > SHOWN_ROWS else ""
     st.caption(f"{label}：{len(rows):,} 行" + "".join(f"　{k}={v}" for k, v in picks.items() if v != figures.ALL) + more)
     locale.table(rows.head(SHOWN_ROWS), hide_index=True, height=min(TABLE_HEIGHT, 38 + 35 * len(rows)), width="stretch")
-    xlsx_download("导出为 Excel", lambda: export.workbook({label: rows}), file_name=file_name, key=state.drill_export_key(key))
+    xlsx_download("导出为 Excel", lambda: export.workbook({label: rows}, kinds), file_name=file_name, key=state.drill_export_key(key))
     return rows
 
 
@@ -173,6 +208,8 @@ def tabs_for(scope: Scope) -> tuple[str, ...]:
 def summary(board: figures.Board) -> None:
     t = board.totals
     shown = [("应报", t["应报"]), ("已报", t["已报"]), ("未报", t["未报"]), ("逾期未报", t["逾期未报"]), ("退回修改", t["退回修改"])]
+    if t.get("免报"):
+        shown.append(("免报", t["免报"]))
     if "台账核对" in tabs_for(board.scope):
         shown.append(("台账核对问题", t["核对问题"]))
     for col, (label, value) in zip(st.columns(len(shown)), shown, strict=True):
@@ -202,7 +239,7 @@ def render_board(board: figures.Board, cal: Calendar) -> None:
 
 
 def progress_tab(board: figures.Board, cal: Calendar) -> None:
-    titles = [cal.title(f) for f in FORM_IDS if f in cal.titles and (board.progress["表单"] == cal.title(f)).any()]
+    titles = [cal.title(f) for f in cal.forms if f in cal.titles and (board.progress["表单"] == cal.title(f)).any()]
     if not titles:
         st.info("没有需要显示的表单。")
         return
@@ -279,26 +316,28 @@ def reconcile_tab(board: figures.Board, cal: Calendar) -> None:
 
 def usage_tab(board: figures.Board, cal: Calendar) -> None:
     if board.usage_by_city.empty:
-        st.info(f"{WHOSE.get(board.scope.kind, '')}还没有已报送的附件1记录。")
+        st.info(f"{WHOSE.get(board.scope.kind, '')}还没有已报送的{cal.title(cal.form('projects'))}记录。")
         return
-    _chart(_stacked(board.usage_by_city, "地市", "使用状态", "项目数", USAGE_COLORS, normalize=True))
+    _chart(_stacked(board.usage_by_city, "地市", "使用状态", "项目数", usage_colors(cal), normalize=True))
     with st.expander("按服务商"):
         wide = board.usage_by_provider.pivot_table(index="服务商", columns="使用状态", values="项目数", fill_value=0, observed=True)
         locale.table(wide.reset_index(), hide_index=True, height=TABLE_HEIGHT)
-    drill(board.att1, ["地市", "服务商", "使用状态"], state.board_table_key("usage"), "附件1使用情况.xlsx", "附件1记录")
+    drill(board.project_rows, ["地市", "服务商", "使用状态"], state.board_table_key("usage"), f"{cal.title(cal.form('projects'))}使用情况.xlsx",
+          f"{cal.title(cal.form('projects'))}记录", board.kinds)
 
 
 def conclusions_tab(board: figures.Board, cal: Calendar) -> None:
     if board.conclusions.empty:
-        st.info(f"{WHOSE.get(board.scope.kind, '')}还没有已报送的附件3记录。")
+        st.info(f"{WHOSE.get(board.scope.kind, '')}还没有已报送的{cal.title(cal.form('checks'))}记录。")
         return
-    _chart(_stacked(board.conclusions, "地市", "检查结论", "项目数", CONCLUSION_COLORS))
-    drill(board.att3, ["地市", "检查方式", "检查结论"], state.board_table_key("conclusions"), "附件3检查结论.xlsx", "附件3记录")
+    _chart(_stacked(board.conclusions, "地市", "检查结论", "项目数", conclusion_colors(cal)))
+    drill(board.check_rows, ["地市", "检查方式", "检查结论"], state.board_table_key("conclusions"), f"{cal.title(cal.form('checks'))}检查结论.xlsx",
+          f"{cal.title(cal.form('checks'))}记录", board.kinds)
 
 
 def spending_tab(board: figures.Board, cal: Calendar) -> None:
     if board.spending.empty:
-        st.info(f"{WHOSE.get(board.scope.kind, '')}还没有已报送的附件2报告。")
+        st.info(f"{WHOSE.get(board.scope.kind, '')}还没有已报送的{cal.title(cal.form('benchmarks'))}报告。")
         return
     bins = board.spending_bins[board.spending_bins["报告数"] > 0]
     chart = alt.Chart(bins).mark_bar(color="#4c78a8").encode(
@@ -306,7 +345,8 @@ def spending_tab(board: figures.Board, cal: Calendar) -> None:
         tooltip=["支出区间", "报告数"],
     ).properties(height=240)
     _chart(chart)
-    drill(board.spending, ["地市", "支出区间", "建设状态"], state.board_table_key("spending"), "附件2资金支出.xlsx", "附件2报告")
+    drill(board.spending, ["地市", "支出区间", "建设状态"], state.board_table_key("spending"), f"{cal.title(cal.form('benchmarks'))}资金支出.xlsx",
+          f"{cal.title(cal.form('benchmarks'))}报告", board.kinds)
 
 
 def timeline_tab(board: figures.Board, cal: Calendar) -> None:

@@ -34,7 +34,7 @@ def formats(data: bytes, header: str) -> list[tuple]:
 
 def test_a_money_column_has_two_decimals_whatever_its_values(calendar):
     b = board(calendar)
-    got = formats(workbook({"附件1记录": b.att1}), "奖补金额（万元）")
+    got = formats(workbook({"附件1记录": b.project_rows}, b.kinds), "奖补金额（万元）")
     assert sorted(v for v, _ in got) == [3, 10, 12.5] and {f for _, f in got} == {"0.00"}
     issues = formats(workbook({"核对问题": b.issues}), "填报奖补金额")
     assert sorted(v for v, _ in issues) == [3, 10] and {f for _, f in issues} == {"0.00"}  # whole amounts that differ
@@ -51,8 +51,10 @@ def test_every_board_column_of_numbers_or_times_declares_its_kind(calendar):
     def numbers_or_times(values: pd.Series) -> bool:
         return any((isinstance(v, float) and v == v) or isinstance(v, dt.date) for v in values.tolist())
 
-    tables = {name: t for name, t in vars(board(calendar)).items() if isinstance(t, pd.DataFrame)}
-    assert tables["att1"]["填报时间"].notna().all() and tables["issues"]["填报奖补金额"].notna().any()  # the figures have values
+    b = board(calendar)
+    tables = {name: t for name, t in vars(b).items() if isinstance(t, pd.DataFrame)}
+    assert tables["project_rows"]["填报时间"].notna().all() and tables["issues"]["填报奖补金额"].notna().any()  # the figures have values
     for name, table in tables.items():
         for col in table.columns:
-            assert col in COLUMN_KINDS or not numbers_or_times(table[col]), (name, col)
+            assert col in COLUMN_KINDS or col in b.kinds or not numbers_or_times(table[col]), (name, col)
+    assert b.kinds["奖补金额（万元）"] == "money"  # the projects form's subsidy field, by its label and type

@@ -20,19 +20,20 @@ from lib.campaign.board.figures import compute_board
 from lib.campaign.board.scope import scope_for
 from lib.campaign.board.units import LATE_FILED, REPORTED_STATUSES
 from lib.campaign.register.reconcile import normalize_name_text
-from lib.campaign.schedule import Calendar
 from lib.core import statuses
 from lib.core.records import Actor, Record
 from lib.forms import load_catalog
 
+from .conftest import calendar_of
+
 CATALOG = load_catalog(Path(__file__).resolve().parents[2] / "forms")
 FORMS = {f.id: f for f in CATALOG.forms()}
 CITIES = ("广州", "佛山", "深圳")
-CAL = Calendar(
+CAL = calendar_of(
+    CATALOG,
     cities=CITIES,
     titles={"att1": "附件1", "att2": "附件2", "att3": "附件3"},
     deadlines={"att1": dt.date(2020, 9, 18), "att2": dt.date(2020, 9, 18), "att3": dt.date(2020, 9, 21)},
-    city_fields={fid: f.city_field() for fid, f in FORMS.items() if f.city_field()},
 )
 FORM_OF_TITLE = {title: fid for fid, title in CAL.titles.items()}
 AS_OF = dt.date(2020, 9, 25)
@@ -88,13 +89,14 @@ filings = st.fixed_dictionaries({
     "status": st.sampled_from(statuses.ALL), "day": st.sampled_from(DAYS)})
 
 voucher_register = st.lists(st.fixed_dictionaries({
-    "voucher_no": st.sampled_from(VOUCHERS), "client_name": st.just("台账企业"), "client_credit_code": st.sampled_from(CODES),
-    "provider_name": st.sampled_from(ORGS[:-1]), "city": st.sampled_from(CITIES), "subsidy_amount": st.sampled_from((10.0, 30.0))}),
-    max_size=3, unique_by=lambda e: e["voucher_no"])
+    "voucher": st.sampled_from(VOUCHERS), "firm": st.just("台账企业"), "firm_code": st.sampled_from(CODES),
+    "provider": st.sampled_from(ORGS[:-1]), "city": st.sampled_from(CITIES), "subsidy": st.sampled_from((10.0, 30.0))}),
+    max_size=3, unique_by=lambda e: e["voucher"])
 project_register = st.lists(st.fixed_dictionaries({
-    "project_name": st.sampled_from(("平台项目", "工厂项目")), "lead_unit_name": st.sampled_from(ORGS[:-1]),
-    "lead_unit_credit_code": st.sampled_from(CODES), "city": st.sampled_from(CITIES)}),
-    max_size=3, unique_by=lambda e: (e["lead_unit_credit_code"], e["project_name"]))
+    "project": st.sampled_from(("平台项目", "工厂项目")), "lead_unit": st.sampled_from(ORGS[:-1]),
+    "lead_unit_code": st.sampled_from(CODES), "city": st.sampled_from(CITIES),
+    "programme": st.sampled_from(("省级标杆示范", "工信部创新发展工程", None))}),
+    max_size=3, unique_by=lambda e: (e["lead_unit_code"], e["project"]))
 
 _ids = itertools.count(1)
 
@@ -191,7 +193,7 @@ def test_the_board_shows_exactly_the_rows_the_policy_lets_a_viewer_read(actor, d
                 and can(actor, READ, FORMS[form_id], r)}
 
     # the detail tables: exactly the readable reported rows
-    for form_id, table in (("att1", board.att1), ("att2", board.spending), ("att3", board.att3)):
+    for form_id, table in (("att1", board.project_rows), ("att2", board.spending), ("att3", board.check_rows)):
         assert set(table["记录编号"]) == counted(form_id), form_id
     # every row a unit or an issue names is readable
     for title, row_id in zip(board.units["表单"], board.units["记录编号"], strict=True):
@@ -232,8 +234,8 @@ def test_an_entry_whose_filing_the_viewer_may_not_read_shows_the_register_and_it
     filing = {"owner": "p1", "org": "服务商甲", "city": "", "status": statuses.SUBMITTED, "day": "2020-09-20"}
     row = stored("att1", filing, {"voucher_no": "V-000001", "provider_name": "服务商甲", "client_city": firm_city,
                                   "client_name": TEXT, "client_credit_code": TEXT, "subsidy_amount": MONEY}, mark)
-    register = pd.DataFrame([{"voucher_no": "V-000001", "client_name": "台账企业", "client_credit_code": "C1",
-                              "provider_name": "服务商甲", "city": "广州", "subsidy_amount": 10.0}])
+    register = pd.DataFrame([{"voucher": "V-000001", "firm": "台账企业", "firm_code": "C1",
+                              "provider": "服务商甲", "city": "广州", "subsidy": 10.0}])
     board = compute_board({"att1": snapshot([row])}, register, None, CAL, AS_OF, scope_for(viewer, FORMS.values()))
     assert not can(viewer, READ, FORMS["att1"], row)
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from lib.campaign.board import figures
-from lib.campaign.board.detail_tables import EXEMPT
+from lib.campaign.board.detail_tables import EXEMPT_BAND
 from lib.campaign.board.figures import RATE, compute_board, state_counts
-from lib.campaign.board.preparation import change_counter, prepare
+from lib.campaign.board.preparation import change_counter, prepare_as_of
 from lib.campaign.board.scope import Scope, scope_for
 from lib.campaign.board.units import LATE_FILED, ON_TIME, OVERDUE, RETURNED_STATE
 from lib.core.records import Actor
@@ -131,9 +131,9 @@ def test_usage_counts_each_project_once(calendar):
 
 def test_att2_matched_by_code_when_the_name_differs_and_exempt_reports_count(calendar):
     projects = pd.DataFrame([
-        {"project_name": "陶瓷行业平台项目", "lead_unit_name": "牵头甲", "lead_unit_credit_code": "L1", "city": "佛山"},
-        {"project_name": "家电智能工厂", "lead_unit_name": "牵头乙", "lead_unit_credit_code": "L2", "city": "佛山"},
-        {"project_name": "五金平台", "lead_unit_name": "牵头丙", "lead_unit_credit_code": "L3", "city": "广州"},
+        {"project": "陶瓷行业平台项目", "lead_unit": "牵头甲", "lead_unit_code": "L1", "city": "佛山"},
+        {"project": "家电智能工厂", "lead_unit": "牵头乙", "lead_unit_code": "L2", "city": "佛山"},
+        {"project": "五金平台", "lead_unit": "牵头丙", "lead_unit_code": "L3", "city": "广州"},
     ])
     reports = frame(
         row(owner="l1", project_name="陶瓷行业工业互联网平台项目", lead_unit_name="牵头甲", lead_unit_credit_code="L1",
@@ -146,8 +146,8 @@ def test_att2_matched_by_code_when_the_name_differs_and_exempt_reports_count(cal
     assert (fs["应报"], fs["已报"], fs["台账外"], fs["未报"]) == (2, 2, 0, 0)
     assert progress_of(board, "广州", "附件2")["逾期未报"] == 1
     bins = board.spending_bins.set_index("支出区间")["报告数"]
-    assert bins["40–60%"] == 1 and bins[EXEMPT] == 1
-    lead = figures.board(prepare({"att2": reports}, None, projects, calendar, AFTER), viewer(Actor("l1", "lead_unit", "牵头甲")))
+    assert bins["40–60%"] == 1 and bins[EXEMPT_BAND] == 1
+    lead = figures.board(prepare_as_of({"att2": reports}, None, projects, calendar, AFTER), viewer(Actor("l1", "lead_unit", "牵头甲")))
     assert lead.spending["牵头单位"].tolist() == ["牵头甲"]
 
 
@@ -185,15 +185,15 @@ def test_totals_add_up_and_say_what_is_off_register(calendar):
 
 
 def test_rows_created_after_the_clock_are_counted_per_viewer(calendar):
-    board = prepare({"att1": frame(att1("V-000001", created="2020-09-20"), att1("V-000002", provider="服务商乙", created="2020-09-21"))},
-                       pd.DataFrame([voucher("V-000001")]), None, calendar, BEFORE)
+    board = prepare_as_of({"att1": frame(att1("V-000001", created="2020-09-20"), att1("V-000002", provider="服务商乙", created="2020-09-21"))},
+                          pd.DataFrame([voucher("V-000001")]), None, calendar, BEFORE)
     assert figures.board(board).totals["截至日期后创建"] == 2
     assert figures.board(board, viewer(Actor("p2", "provider", "服务商乙", "广州"))).totals["截至日期后创建"] == 1
     assert figures.board(board, viewer(Actor("city_fs", "city", "佛山市工业和信息化局", "佛山"))).totals["截至日期后创建"] == 0
 
 
 def _strings(board) -> str:
-    frames = (board.units, board.issues, board.att1, board.providers, board.late, board.progress, board.usage_by_provider)
+    frames = (board.units, board.issues, board.project_rows, board.providers, board.late, board.progress, board.usage_by_provider)
     return "\n".join(f.astype(str).to_csv() for f in frames)
 
 
@@ -265,10 +265,10 @@ def test_a_city_sees_its_register_entry_filed_from_another_city_but_not_the_row(
     gz = seen_by("广州")
     [unit] = gz.units[gz.units["表单"] == "附件1"].to_dict("records")
     assert (unit["地市"], unit["状态"], unit["记录编号"], unit["填报账号"]) == ("广州", ON_TIME, "", "")
-    assert gz.att1.empty and progress_of(gz, "广州")["已报"] == 1
+    assert gz.project_rows.empty and progress_of(gz, "广州")["已报"] == 1
     assert gz.issues["问题类型"].tolist() == ["地市不符"] and gz.issues["记录编号"].tolist() == [""]
     fs = seen_by("佛山")
-    assert fs.att1["记录编号"].tolist() == [filed] and fs.units[fs.units["表单"] == "附件1"].empty and fs.issues.empty
+    assert fs.project_rows["记录编号"].tolist() == [filed] and fs.units[fs.units["表单"] == "附件1"].empty and fs.issues.empty
 
 
 @pytest.mark.filterwarnings("error::pandas.errors.Pandas4Warning")

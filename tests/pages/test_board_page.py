@@ -13,7 +13,7 @@ from lib.campaign.board.scope import Scope, scope_for
 from lib.campaign.board.units import OVERDUE
 from lib.campaign.register import kinds
 from lib.campaign.register import store as reg
-from lib.campaign.schedule import FORM_IDS, Calendar
+from lib.campaign.schedule import Calendar
 from lib.core.records import Actor
 from lib.demo.register import seed_register
 from lib.demo.seed import generate, seed_store
@@ -25,6 +25,7 @@ from .conftest import ROOT, sign_in
 
 PAGE = str(ROOT / "pages" / "board.py")
 PROVINCE = Actor("province", "province", "广东省工业和信息化厅工业互联网处")
+FORMS = ("att1", "att2", "att3")  # the shipped campaign's bound forms
 ROWS = 60
 
 
@@ -46,15 +47,18 @@ def seeded(app_env, monkeypatch, catalog):
 
 
 def expected(data_dir, catalog, as_of=dt.date(2020, 9, 25), scope: Scope | None = None) -> Board:
+    """The board computed from the store directly: its snapshots, its audit (the rows as they stood) and its registers."""
+    registers = kinds.register_kinds(catalog.campaign)
     store = open_store("local", data_dir=data_dir, background=False)
     try:
-        frames = {f: store.snapshot(f) for f in FORM_IDS}
+        frames = {f: store.snapshot(f) for f in FORMS}
+        audit = [entry for f in FORMS for entry in store.audit(f)]
         imports = store.snapshot(reg.IMPORTS_SHEET.form_id)
-        vouchers = reg.current_register(store.snapshot(kinds.VOUCHERS.sheet_id), imports, kinds.VOUCHERS)
-        projects = reg.current_register(store.snapshot(kinds.PROJECTS.sheet_id), imports, kinds.PROJECTS)
+        vouchers, projects = (reg.current_register(store.snapshot(registers[k].sheet_id), imports, registers[k]) for k in ("vouchers", "projects"))
     finally:
         store.close()
-    return compute_board(frames, vouchers, projects, Calendar.from_specs(catalog.campaign, catalog.forms()), as_of, scope or Scope())
+    return compute_board(frames, vouchers, projects, Calendar.from_specs(catalog.campaign, catalog.forms()), as_of, scope or Scope(),
+                         audit)
 
 
 def start(actor: Actor = PROVINCE, tab: str | None = None) -> AppTest:
@@ -211,7 +215,7 @@ def test_viewers_share_one_snapshot_per_period_whatever_their_number(seeded, cat
     reads: list[str] = []
     original = store.snapshot
     monkeypatch.setattr(store, "snapshot", lambda form_id: reads.append(form_id) or original(form_id))
-    sheets_per_snapshot = len(FORM_IDS) + 3  # the forms and the three register sheets
+    sheets_per_snapshot = len(FORMS) + 3  # the forms and the three register sheets
     viewers = [PROVINCE] + [Actor(f"city_{i}", "city", f"{city}市工业和信息化局", city) for i, city in enumerate(catalog.campaign.cities[:9])]
     began = time.monotonic()
     for actor in viewers * 2:  # 20 page runs by 10 viewers

@@ -1,49 +1,71 @@
-"""The reported rows of each form as the board's detail tables, with Chinese column names."""
+"""The reported rows of each form as the board's detail tables, with Chinese column names.
+
+The rows are meaning frames (``lib.campaign.bound``). A column that shows a bound field's value is
+headed with that field's label in the form (``Calendar.label``), so a table reads like the form; the
+columns the board groups and filters by (地市, 服务商, 使用状态, 检查方式, 检查结论, 牵头单位, 建设状态)
+keep the board's own names. Choice words stay the campaign's; their order is the binding's.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from lib.campaign.board.units import column
 from lib.campaign.register.reconcile import normalize_name
+from lib.campaign.schedule import Calendar
 
-USAGE_STATES = ("正常使用", "使用率较低", "闲置", "停用")
-CONCLUSIONS = ("合格", "基本合格", "不合格", "未检查")
 SPENDING_BINS = ((0, 20), (20, 40), (40, 60), (60, 80), (80, 100.0001))
 SPENDING_LABELS = ("0–20%", "20–40%", "40–60%", "60–80%", "80–100%")
-EXEMPT = "免填（按月报送）"
+EXEMPT_BAND = "免填（按月报送）"
 NO_RATIO = "未填"
+#: A choice the filer left blank (a table cell, a category of a breakdown).
+NOT_FILLED = "未填"
 
-#: The 附件1 columns the detail table reads (only these are taken from the snapshot).
-ATT1_COLUMNS = ("_id", "_status", "client_city", "client_name", "voucher_no", "project_name", "subsidy_amount",
-                "usage_status", "monthly_active_users", "reason", "_owner", "_created_at")
+#: The columns the board groups and filters by (the detail tables' own names).
+CITY, PROVIDER, USAGE, METHOD, CONCLUSION, LEAD_UNIT, BUILD_STATE = "地市", "服务商", "使用状态", "检查方式", "检查结论", "牵头单位", "建设状态"
+
+#: The meanings of the projects form its detail table reads (only these are taken from the snapshot).
+PROJECT_MEANINGS = ("city", "firm", "voucher", "project", "subsidy", "usage", "active_users", "reason")
 
 
-def att1_rows(rep: pd.DataFrame, provider: pd.Series, first: pd.Series) -> pd.DataFrame:
+def usage_words(calendar: Calendar) -> tuple[str, ...]:
+    """The projects form's usage words, in the order the campaign declares them."""
+    return tuple(calendar.bindings.of("projects").words("usage").values())
+
+
+def conclusion_words(calendar: Calendar) -> tuple[str, ...]:
+    """The checks' conclusion words, then the method word of a project never checked (it has no conclusion)."""
+    checks = calendar.bindings.of("checks")
+    return (*checks.words("conclusion").values(), checks.word("method", "none"))
+
+
+def _labelled(calendar: Calendar, kind: str, rep: pd.DataFrame, meanings: tuple[str, ...]) -> dict[str, pd.Series]:
+    return {calendar.label(kind, m): rep[m] for m in meanings}
+
+
+def projects_table(rep: pd.DataFrame, provider: pd.Series, first: pd.Series, calendar: Calendar) -> pd.DataFrame:
+    """The counted rows of the projects form (one per filing; ``first``: its voucher's first filing)."""
     return pd.DataFrame(
         {
-            "记录编号": rep["_id"], "记录状态": rep["_status"], "服务商": provider,
-            "地市": column(rep, "client_city").fillna(""), "企业名称": column(rep, "client_name"),
-            "服务券编号": column(rep, "voucher_no"), "项目名称": column(rep, "project_name"),
-            "奖补金额（万元）": column(rep, "subsidy_amount"), "使用状态": column(rep, "usage_status").fillna("未填"),
-            "月活跃用户数": column(rep, "monthly_active_users"), "原因说明": column(rep, "reason"),
-            "填报账号": column(rep, "_owner", ""), "填报时间": rep["_created_at"], "首次报送": first,
+            "记录编号": rep["_id"], "记录状态": rep["_status"], PROVIDER: provider, CITY: rep["city"].fillna(""),
+            **_labelled(calendar, "projects", rep, ("firm", "voucher", "project", "subsidy")),
+            USAGE: rep["usage"].fillna(NOT_FILLED),
+            **_labelled(calendar, "projects", rep, ("active_users", "reason")),
+            "填报账号": rep["_owner"].fillna(""), "填报时间": rep["_filed_at"], "首次报送": first,
         }
     ).reset_index(drop=True)
 
 
-def att3_rows(rep: pd.DataFrame, first: pd.Series) -> pd.DataFrame:
-    method = column(rep, "check_method")
-    conclusion = column(rep, "conclusion").where(method != "未检查", "未检查").fillna("未填")
+def checks_table(rep: pd.DataFrame, first: pd.Series, calendar: Calendar) -> pd.DataFrame:
+    """The counted checks; a project never checked shows the method's word as its conclusion."""
+    none = calendar.bindings.of("checks").word("method", "none")
+    conclusion = rep["conclusion"].where(rep["method"] != none, none).fillna(NOT_FILLED)
     return pd.DataFrame(
         {
-            "记录编号": rep["_id"], "记录状态": rep["_status"],
-            "地市": column(rep, "city").where(column(rep, "city").notna(), column(rep, "_city", "")),
-            "企业名称": column(rep, "client_name"), "服务商": column(rep, "provider_name"),
-            "服务券编号": column(rep, "voucher_no"), "检查方式": method, "检查结论": conclusion,
-            "使用状态": column(rep, "usage_status"), "企业满意度": column(rep, "satisfaction"),
-            "投诉举报": column(rep, "complaint"), "存在问题": column(rep, "problems"),
-            "填报账号": column(rep, "_owner", ""), "填报时间": rep["_created_at"], "首次报送": first,
+            "记录编号": rep["_id"], "记录状态": rep["_status"], CITY: rep["city"].where(rep["city"].notna(), rep["_city"]),
+            **_labelled(calendar, "checks", rep, ("firm", "provider", "voucher")),
+            METHOD: rep["method"], CONCLUSION: conclusion,
+            **_labelled(calendar, "checks", rep, ("usage", "satisfaction", "complaint", "problems")),
+            "填报账号": rep["_owner"].fillna(""), "填报时间": rep["_filed_at"], "首次报送": first,
         }
     ).reset_index(drop=True)
 
@@ -58,19 +80,28 @@ def spending_bin(ratio: pd.Series, exempt: pd.Series) -> pd.Series:
     edges = [lo for lo, _ in SPENDING_BINS] + [SPENDING_BINS[-1][1]]
     bands = pd.cut(ratio.clip(upper=100), bins=edges, labels=list(SPENDING_LABELS), right=False).astype(object)
     bands = bands.where(ratio.notna(), NO_RATIO)
-    return bands.where(~(exempt.fillna(False).astype(bool)), EXEMPT)
+    return bands.where(~(exempt.fillna(False).astype(bool)), EXEMPT_BAND)
 
 
-def att2_rows(rep: pd.DataFrame) -> pd.DataFrame:
-    lead = column(rep, "lead_unit_name").where(column(rep, "lead_unit_name").notna(), column(rep, "_org", ""))
-    ratio = pd.to_numeric(column(rep, "spending_ratio"), errors="coerce")
-    exempt = column(rep, "monthly_report_exempt")
+def benchmarks_table(rep: pd.DataFrame, calendar: Calendar) -> pd.DataFrame:
+    """The counted benchmark reports, with their spending band."""
+    lead = rep["lead_unit"].where(rep["lead_unit"].notna(), rep["_org"].fillna(""))
+    ratio = pd.to_numeric(rep["spending_ratio"], errors="coerce")
+    percent = calendar.label("benchmarks", "percent_complete")
     return pd.DataFrame(
         {
-            "记录编号": rep["_id"], "记录状态": rep["_status"], "项目名称": column(rep, "project_name"),
-            "牵头单位": normalize_name(lead), "地市": column(rep, "city").fillna(""),
-            "支持渠道": column(rep, "programme"), "建设状态": column(rep, "project_status"),
-            "总体完成进度（%）": column(rep, "percent_complete"), "资金支出比例（%）": ratio.round(1),
-            "支出区间": spending_bin(ratio, exempt), "填报账号": column(rep, "_owner", ""), "填报时间": rep["_created_at"],
+            "记录编号": rep["_id"], "记录状态": rep["_status"], **_labelled(calendar, "benchmarks", rep, ("project",)),
+            LEAD_UNIT: normalize_name(lead), CITY: rep["city"].fillna(""),
+            **_labelled(calendar, "benchmarks", rep, ("programme",)), BUILD_STATE: rep["status"],
+            percent: rep["percent_complete"], calendar.label("benchmarks", "spending_ratio"): ratio.round(1),
+            "支出区间": spending_bin(ratio, rep["exempt"]), "填报账号": rep["_owner"].fillna(""), "填报时间": rep["_filed_at"],
         }
     ).reset_index(drop=True)
+
+
+def column_kinds(calendar: Calendar) -> dict[str, str]:
+    """The kind (field type) of each detail-table column headed with a bound field's label, for the
+    exports (``lib.campaign.board.export``): a money field's column is money whatever it is called."""
+    shown = {"projects": ("subsidy", "active_users"), "benchmarks": ("percent_complete", "spending_ratio"), "checks": ()}
+    return {calendar.label(kind, m): calendar.types[kind][m] for kind, meanings in shown.items() for m in meanings
+            if m in calendar.types.get(kind, {})}

@@ -8,13 +8,25 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from lib.campaign.board.detail_tables import CONCLUSIONS, EXEMPT, NO_RATIO, SPENDING_LABELS, USAGE_STATES
+from lib.campaign.board.detail_tables import (
+    CITY,
+    CONCLUSION,
+    EXEMPT_BAND,
+    NO_RATIO,
+    PROVIDER,
+    SPENDING_LABELS,
+    USAGE,
+    column_kinds,
+    conclusion_words,
+    usage_words,
+)
 from lib.campaign.board.late_list import late_list
-from lib.campaign.board.preparation import Prepared, prepare
+from lib.campaign.board.preparation import Prepared, prepare_as_of
 from lib.campaign.board.scope import Scope, later_count, readable, scope_issues, scope_rows, scope_units
 from lib.campaign.board.tally import breakdown, group_sums, state_flags
 from lib.campaign.board.units import (
     DUPLICATE,
+    EXEMPT,
     LATE_FILED,
     MISSING,
     ON_TIME,
@@ -24,7 +36,7 @@ from lib.campaign.board.units import (
     UNIT_LABELS,
 )
 from lib.campaign.register.reconcile import summarize
-from lib.campaign.schedule import FORM_IDS, Calendar, phase_table
+from lib.campaign.schedule import Calendar, phase_table
 from lib.core.statuses import DRAFT
 
 ALL = "全部"
@@ -40,14 +52,14 @@ class Board:
     as_of: dt.date
     progress: pd.DataFrame  # 地市 x 表单
     units: pd.DataFrame  # the rows behind progress, providers and late
-    providers: pd.DataFrame  # per provider (附件1) completeness and register issues
+    providers: pd.DataFrame  # per provider (the projects form) completeness and register issues
     late: pd.DataFrame
     usage_by_city: pd.DataFrame
     usage_by_provider: pd.DataFrame
-    att1: pd.DataFrame
+    project_rows: pd.DataFrame  # the counted rows of the projects form
     conclusions: pd.DataFrame
-    att3: pd.DataFrame
-    spending: pd.DataFrame  # per 附件2 report
+    check_rows: pd.DataFrame  # the counted checks
+    spending: pd.DataFrame  # per benchmark report
     spending_bins: pd.DataFrame
     issues: pd.DataFrame
     issues_by_provider: pd.DataFrame
@@ -55,6 +67,8 @@ class Board:
     phases: pd.DataFrame
     current_phase: str = ""
     totals: dict = field(default_factory=dict)
+    #: The kind of each detail-table column headed with a bound field's label (``export.workbook``).
+    kinds: dict = field(default_factory=dict)
 
 
 #: The share of due things reported, in percent with one decimal (blank when nothing is due).
@@ -75,6 +89,7 @@ def _progress(units: pd.DataFrame, calendar: Calendar, as_of: dt.date, cities: t
     reported = is_(*REPORTED_STATES)
     flags = {
         "应报": in_register & is_(*REPORTED_STATES, MISSING, OVERDUE),
+        "免报": is_(EXEMPT),
         "已报": reported,
         "台账外": reported & ~in_register,
         "未报": is_(MISSING, OVERDUE),
@@ -85,7 +100,7 @@ def _progress(units: pd.DataFrame, calendar: Calendar, as_of: dt.date, cities: t
         "草稿": is_(DRAFT),
     }
     counts = group_sums([units["city"], units["form"]], ["city", "form"], flags)
-    forms = [f for f in FORM_IDS if f in calendar.titles] or list(FORM_IDS)
+    forms = [f for f in calendar.forms if f in calendar.titles] or list(calendar.forms)
     grid = pd.MultiIndex.from_product([list(cities), forms], names=["city", "form"])
     extra = counts.index.difference(grid)  # cities outside the list (a typo in a row) stay visible
     counts = counts.reindex(grid.append(extra), fill_value=0).astype(int)
@@ -94,7 +109,7 @@ def _progress(units: pd.DataFrame, calendar: Calendar, as_of: dt.date, cities: t
     out.insert(1, "表单", out["form"].map(calendar.title))
     out["截止日期"] = out["form"].map(lambda f: calendar.deadlines.get(f))
     out = out.rename(columns={"city": "地市"}).drop(columns="form")
-    return out[["地市", "表单", "应报", "已报", "未报", "逾期未报", "逾期报送", "退回修改", "台账外", "重复报送", "草稿", RATE, "截止日期"]]
+    return out[["地市", "表单", "应报", "免报", "已报", "未报", "逾期未报", "逾期报送", "退回修改", "台账外", "重复报送", "草稿", RATE, "截止日期"]]
 
 
 def _by_unit(units: pd.DataFrame, form_id: str) -> pd.DataFrame:
@@ -126,8 +141,9 @@ def board(prepared: Prepared, scope: Scope = EVERYTHING) -> Board:
     if scope.forms is not None:
         progress = progress[progress["表单"].isin([cal.title(f) for f in scope.forms])]
 
-    issues = scope_issues(prepared.issues, scope, "att1", rows)
-    providers = _by_unit(units, "att1").rename(columns={"单位": "服务商"})
+    projects, benchmarks, checks = cal.forms
+    issues = scope_issues(prepared.issues, scope, projects, rows)
+    providers = _by_unit(units, projects).rename(columns={"单位": "服务商"})
     by_provider = summarize(issues, "服务商")
     providers = providers.merge(by_provider.drop(columns=["合计"]), on="服务商", how="left")
     for col in by_provider.columns:
@@ -135,19 +151,19 @@ def board(prepared: Prepared, scope: Scope = EVERYTHING) -> Board:
             providers[col] = providers[col].fillna(0).astype(int)
     providers = providers.sort_values(["未报送", "服务商"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
-    att1, att2, att3 = (scope_rows(detail, f, rows) for f, detail in
-                        (("att1", prepared.att1), ("att2", prepared.att2), ("att3", prepared.att3)))
-    firsts1 = att1[att1["首次报送"].astype(bool)]
-    firsts3 = att3[att3["首次报送"].astype(bool)]
+    filed1, filed2, filed3 = (scope_rows(detail, f, rows) for f, detail in
+                        ((projects, prepared.project_rows), (benchmarks, prepared.benchmark_rows), (checks, prepared.check_rows)))
+    firsts1 = filed1[filed1["首次报送"].astype(bool)]
+    firsts3 = filed3[filed3["首次报送"].astype(bool)]
     phases, current = phase_table(cal, as_of)
     spending_bins = (
-        att2["支出区间"].value_counts().reindex([*SPENDING_LABELS, EXEMPT, NO_RATIO], fill_value=0)
+        filed2["支出区间"].value_counts().reindex([*SPENDING_LABELS, EXEMPT_BAND, NO_RATIO], fill_value=0)
         .rename_axis("支出区间").rename("报告数").reset_index()
     )
     shown_units = units.rename(columns=UNIT_LABELS)
-    shown_units["表单"] = shown_units["表单"].map({f: cal.title(f) for f in FORM_IDS})
+    shown_units["表单"] = shown_units["表单"].map({f: cal.title(f) for f in cal.forms})
     totals = {
-        "应报": int(progress["应报"].sum()), "已报": int(progress["已报"].sum()), "未报": int(progress["未报"].sum()),
+        "应报": int(progress["应报"].sum()), "免报": int(progress["免报"].sum()), "已报": int(progress["已报"].sum()), "未报": int(progress["未报"].sum()),
         "逾期未报": int(progress["逾期未报"].sum()), "退回修改": int(progress["退回修改"].sum()),
         "核对问题": int(len(issues)), "台账外": int(progress["台账外"].sum()),
         "截至日期后创建": later_count(prepared.later, scope),
@@ -159,12 +175,12 @@ def board(prepared: Prepared, scope: Scope = EVERYTHING) -> Board:
         units=shown_units.reset_index(drop=True),
         providers=providers,
         late=late_list(units, cal, as_of),
-        usage_by_city=breakdown(firsts1, "地市", "使用状态", USAGE_STATES, cal.cities),
-        usage_by_provider=breakdown(firsts1, "服务商", "使用状态", USAGE_STATES),
-        att1=att1.reset_index(drop=True),
-        conclusions=breakdown(firsts3, "地市", "检查结论", CONCLUSIONS, cal.cities),
-        att3=att3.reset_index(drop=True),
-        spending=att2.reset_index(drop=True),
+        usage_by_city=breakdown(firsts1, CITY, USAGE, usage_words(cal), cal.cities),
+        usage_by_provider=breakdown(firsts1, PROVIDER, USAGE, usage_words(cal)),
+        project_rows=filed1.reset_index(drop=True),
+        conclusions=breakdown(firsts3, CITY, CONCLUSION, conclusion_words(cal), cal.cities),
+        check_rows=filed3.reset_index(drop=True),
+        spending=filed2.reset_index(drop=True),
         spending_bins=spending_bins,
         issues=issues.reset_index(drop=True),
         issues_by_provider=by_provider,
@@ -172,15 +188,17 @@ def board(prepared: Prepared, scope: Scope = EVERYTHING) -> Board:
         phases=phases,
         current_phase=current,
         totals=totals,
+        kinds=column_kinds(cal),
     )
 
 
 def state_counts(board: Board, form_title: str) -> pd.DataFrame:
     """(地市, 状态, 数量) of one form's due and filed things, for a stacked bar per city.
 
-    Duplicates, drafts and withdrawn rows are left out: they are neither due nor counted.
+    Duplicates, drafts and withdrawn rows are left out: they are neither due nor counted; what owes
+    no report is shown apart.
     """
-    shown = (ON_TIME, LATE_FILED, RETURNED_STATE, MISSING, OVERDUE)
+    shown = (ON_TIME, LATE_FILED, RETURNED_STATE, MISSING, OVERDUE, EXEMPT)
     u = board.units[(board.units["表单"] == form_title) & board.units["状态"].isin(shown)]
     counts = u.groupby(["地市", "状态"]).size().rename("数量").reset_index()
     order = {city: i for i, city in enumerate(board.progress["地市"].drop_duplicates())}  # the campaign's order
@@ -188,9 +206,10 @@ def state_counts(board: Board, form_title: str) -> pd.DataFrame:
     return counts[counts["数量"] > 0].reset_index(drop=True)
 
 
-def compute_board(frames, vouchers, projects, calendar: Calendar, as_of: dt.date, scope: Scope = EVERYTHING) -> Board:
-    """Both steps at once (tests and one-off use)."""
-    return board(prepare(frames, vouchers, projects, calendar, as_of), scope)
+def compute_board(frames, vouchers, projects, calendar: Calendar, as_of: dt.date, scope: Scope = EVERYTHING,
+                  audit=()) -> Board:
+    """Both steps at once from the store's snapshots and audit entries (tests and one-off use)."""
+    return board(prepare_as_of(frames, vouchers, projects, calendar, as_of, audit), scope)
 
 
 def narrow(frame: pd.DataFrame, **equals) -> pd.DataFrame:

@@ -11,9 +11,6 @@ from lib.campaign.board.tally import key_groups
 from lib.campaign.board.units import OVERDUE, REPORTED_STATES, RETURNED_STATE
 from lib.campaign.schedule import Calendar
 
-#: Who files each form: the role a late unit is listed as.
-UNIT_ROLE = {"att1": "服务商", "att2": "牵头单位", "att3": "地市工信部门"}
-
 
 def _city_list(cities: list[str]) -> str:
     """The cities of a late entry, shortened when there are many.
@@ -26,7 +23,8 @@ def _city_list(cities: list[str]) -> str:
 
 
 def late_list(units: pd.DataFrame, calendar: Calendar, as_of: dt.date) -> pd.DataFrame:
-    """Who is late, with what and by how many days (most days first)."""
+    """Who is late, with what and by how many days (most days first); a unit is listed as the role
+    that files its form (the campaign's ``roles:``). What owes no report is never late."""
     cols = ["单位", "角色", "表单", "地市", "事项", "数量", "截止日期", "逾期天数"]
     past = [f for f, d in calendar.deadlines.items() if d is not None and as_of > d]
     parts = []
@@ -58,7 +56,7 @@ def late_list(units: pd.DataFrame, calendar: Calendar, as_of: dt.date) -> pd.Dat
     if not parts:
         return pd.DataFrame(columns=cols)
     out = pd.concat(parts, ignore_index=True)
-    out["角色"] = out["form"].map(UNIT_ROLE)
+    out["角色"] = out["form"].map(calendar.filer)
     out["表单"] = out["form"].map(calendar.title)
     out["截止日期"] = out["form"].map(lambda f: calendar.deadlines.get(f))
     out = out.rename(columns={"unit": "单位"})

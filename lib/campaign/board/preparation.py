@@ -1,20 +1,26 @@
 """Step 1 of the board: the unscoped figures' ingredients, computed once per data change.
 
-``prepare`` normalises the three forms, keeps the rows that count (not 草稿/已撤回, created on or
-before ``as_of``), matches them to the registers and builds the units (``lib.campaign.board.units``)
-and the detail tables (``lib.campaign.board.detail_tables``); ``change_counter`` says when to redo it.
+``prepare`` takes the three bound forms as they stood on the board's day (``history.as_of``: rows
+created later left out, later changes undone, ``_filed_at`` the time each row was filed), reads them
+through the campaign's bindings (``lib.campaign.bound.meaning_frame``), keeps the rows that count
+(not 草稿/已撤回), matches them to the registers and builds the units
+(``lib.campaign.board.units``) and the detail tables (``lib.campaign.board.detail_tables``);
+``prepare_as_of`` does both from the store's snapshots and audit; ``change_counter`` says when to redo it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
 
 from lib.auth.policy import place
-from lib.campaign.board.detail_tables import ATT1_COLUMNS, att1_rows, att2_rows, att3_rows
-from lib.campaign.board.units import REPORTED_STATUSES, build_units, column, filed_frame, is_datetime
+from lib.campaign.board import history
+from lib.campaign.board.detail_tables import PROJECT_MEANINGS, benchmarks_table, checks_table, projects_table
+from lib.campaign.board.units import REPORTED_STATUSES, build_units, filed_frame, is_datetime
+from lib.campaign.bound import SYSTEM_COLUMNS, meaning_frame
 from lib.campaign.register.reconcile import (
     KEY_SEPARATOR,
     bind,
@@ -26,6 +32,7 @@ from lib.campaign.register.reconcile import (
     reported_frame,
 )
 from lib.campaign.schedule import Calendar
+from lib.core.records import AuditEntry
 
 
 @dataclass(frozen=True)
@@ -35,9 +42,9 @@ class Prepared:
     calendar: Calendar
     as_of: dt.date
     units: pd.DataFrame  # english columns, see lib.campaign.board.units
-    att1: pd.DataFrame  # reported 附件1 rows (duplicates included, flagged), display columns
-    att2: pd.DataFrame
-    att3: pd.DataFrame
+    project_rows: pd.DataFrame  # reported rows of the projects form (duplicates included, flagged), display columns
+    benchmark_rows: pd.DataFrame  # of the benchmark reports
+    check_rows: pd.DataFrame  # of the checks
     issues: pd.DataFrame  # reconcile() output
     readers: pd.DataFrame  # who may read each counted row (see ``readers``)
     later: pd.DataFrame | None = None  # the same for the rows created after as_of (not counted)
@@ -55,17 +62,29 @@ def change_counter(frames: dict[str, pd.DataFrame]) -> tuple:
     )
 
 
-def _counted(frame: pd.DataFrame | None, as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Rows that existed on ``as_of`` (created on or before it), and those created later (or None)."""
+def _standing(frame: pd.DataFrame | None) -> pd.DataFrame:
+    """A form's rows as they stood, or no rows (with the system columns) when it has none yet."""
     if frame is None or frame.empty:
-        return pd.DataFrame(columns=["_id", "_status", "_owner", "_org", "_city", "_created_at", "_rev"]), None
-    created = pd.to_datetime(frame["_created_at"])
-    keep = created.isna() | (created < pd.Timestamp(as_of) + pd.Timedelta(days=1))
-    return (frame, None) if keep.all() else (frame[keep], frame[~keep])
+        return pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c.endswith("_at") else object) for c in SYSTEM_COLUMNS})
+    return frame
 
 
 def _empty_register(columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
+def prepare_as_of(
+    frames: dict[str, pd.DataFrame],
+    vouchers: pd.DataFrame | None,
+    projects: pd.DataFrame | None,
+    calendar: Calendar,
+    as_of: dt.date,
+    audit: Iterable[AuditEntry] = (),
+) -> Prepared:
+    """``prepare`` of the forms as they stood at the end of ``as_of``: ``frames`` are the store's
+    snapshots (form id -> frame), ``audit`` its audit entries of those forms."""
+    standing, later = history.as_of({f: _standing(frames.get(f)) for f in calendar.forms}, list(audit), as_of)
+    return prepare(standing, vouchers, projects, calendar, as_of, later)
 
 
 def prepare(
@@ -74,63 +93,73 @@ def prepare(
     projects: pd.DataFrame | None,
     calendar: Calendar,
     as_of: dt.date,
+    later: dict[str, pd.DataFrame] | None = None,
 ) -> Prepared:
-    """Step 1: the unscoped figures' ingredients (see the module docstring)."""
+    """Step 1: the unscoped figures' ingredients (see the module docstring). ``frames``: form id ->
+    the rows as they stood on ``as_of`` (with ``_filed_at``); ``later``: form id -> the rows created
+    after it (counted apart); ``vouchers`` / ``projects``: the registers in force (meaning columns)."""
+    b = calendar.bindings
+    f1, f2, f3 = calendar.forms
     vouchers = vouchers if vouchers is not None and len(vouchers) else _empty_register(
-        ["voucher_no", "client_name", "client_credit_code", "provider_name", "city", "subsidy_amount"])
+        ["voucher", "firm", "firm_code", "provider", "city", "subsidy"])
     projects = projects if projects is not None and len(projects) else _empty_register(
-        ["project_name", "lead_unit_name", "lead_unit_credit_code", "city"])
-    (a1, l1), (a2, l2), (a3, l3) = (_counted(frames.get(f), as_of) for f in ("att1", "att2", "att3"))
-    rows = readers({"att1": a1, "att2": a2, "att3": a3}, calendar.city_fields)
-    later = readers({"att1": l1, "att2": l2, "att3": l3}, calendar.city_fields)
+        ["project", "lead_unit", "lead_unit_code", "city", "programme"])
+    raw = {f: _standing(frames.get(f)) for f in (f1, f2, f3)}
+    a1 = meaning_frame(raw[f1], b.of("projects"), PROJECT_MEANINGS + ("provider", "firm_code"))
+    a2, a3 = meaning_frame(raw[f2], b.of("benchmarks")), meaning_frame(raw[f3], b.of("checks"))
+    rows = readers(raw, calendar.city_fields)
+    later = readers({f: frame for f, frame in (later or {}).items() if f in raw}, calendar.city_fields)
 
     reg = register_frame(vouchers)
     reg_voucher, reg_code = reg["voucher"], reg["r_code"]
     exp_vouchers = pd.DataFrame({"key": reg_voucher, "city": reg["r_city"], "unit": reg["r_provider"], "name": reg["r_name"]})
 
-    # 附件1: by voucher number within the filer's organisation (reconcile.bind): a voucher the
-    # register gives another provider is off-register for the filer and leaves that provider's entry as it is
+    # the projects form: by voucher number within the filer's organisation (reconcile.bind): a voucher
+    # the register gives another provider is off-register for the filer and leaves that provider's entry as it is
     rep_all = bind(reported_frame(a1), reg)
-    f1 = pd.DataFrame({"key": rep_all["key"], "city": rep_all["city"], "unit": rep_all["provider"],
-                       "owner": rep_all["owner"], "name": rep_all["name"], "status": rep_all["status"],
-                       "reported_at": rep_all["at"], "row_id": rep_all["row_id"]})
-    u1, first1 = build_units("att1", f1, exp_vouchers, calendar.deadlines.get("att1"), as_of, presorted=True)
+    filed1 = pd.DataFrame({"key": rep_all["key"], "city": rep_all["city"], "unit": rep_all["provider"],
+                           "owner": rep_all["owner"], "name": rep_all["name"], "status": rep_all["status"],
+                           "reported_at": rep_all["at"], "row_id": rep_all["row_id"]})
+    u1, first1 = build_units(f1, filed1, exp_vouchers, calendar.deadlines.get(f1), as_of, presorted=True)
     if rep_all["conflict"].any():  # show the voucher, not the matching key
         keyed = member(u1["key"], rep_all.loc[rep_all["conflict"], "key"]).to_numpy(dtype=bool)
         u1.loc[keyed, "key"] = u1.loc[keyed, "key"].str.split(KEY_SEPARATOR).str[0]
 
-    # 附件3: by voucher number when given, else by the firm's credit code (a firm with one voucher); a
-    # lookup that finds nothing is float NaN, cast to object so that filling it with text is allowed
-    a3_voucher = normalize_code(column(a3, "voucher_no"))
-    a3_code = normalize_code(column(a3, "client_credit_code"))
+    # the checks: by voucher number when given, else by the firm's credit code (a firm with one voucher);
+    # a lookup that finds nothing is float NaN, cast to object so that filling it with text is allowed
+    a3_voucher = normalize_code(a3["voucher"])
+    a3_code = normalize_code(a3["firm_code"])
     single = reg_code[~reg_code.duplicated(keep=False)]
     by_code = pd.Series(reg_voucher[single.index].values, index=single.values)
     a3_key = a3_voucher.where(a3_voucher != "", a3_code.map(by_code).astype(object).fillna("code:" + a3_code))
-    a3_city = column(a3, "city").where(column(a3, "city").notna(), column(a3, "_city", ""))
+    a3_city = a3["city"].where(a3["city"].notna(), a3["_city"].fillna(""))
     exp3 = exp_vouchers.assign(unit=exp_vouchers["city"] + "市工业和信息化局")
-    f3 = filed_frame(a3, a3_key, a3_city, a3_city.fillna("") + "市工业和信息化局", column(a3, "client_name"))
-    u3, first3 = build_units("att3", f3, exp3, calendar.deadlines.get("att3"), as_of)
+    filed3 = filed_frame(a3, a3_key, a3_city, a3_city.fillna("") + "市工业和信息化局", a3["firm"])
+    u3, first3 = build_units(f3, filed3, exp3, calendar.deadlines.get(f3), as_of)
 
-    # 附件2: by lead unit code + project name; by code alone when the unit has one project
-    p_code = normalize_code(projects["lead_unit_credit_code"])
-    p_key = p_code + "|" + normalize_name(projects["project_name"])
+    # the benchmark reports: by lead unit code + project name; by code alone when the unit has one
+    # project. The Ministry's projects owe none (the register's programme, or the report's, says so).
+    ministry = b.of("benchmarks").word("programme", "ministry")
+    p_code = normalize_code(projects["lead_unit_code"])
+    p_key = p_code + "|" + normalize_name(projects["project"])
     exp2 = pd.DataFrame({"key": p_key.values, "city": projects["city"].fillna("").values,
-                         "unit": normalize_name(projects["lead_unit_name"]).values,
-                         "name": projects["project_name"].fillna("").values})
-    a2_code = normalize_code(column(a2, "lead_unit_credit_code"))
-    a2_key = a2_code + "|" + normalize_name(column(a2, "project_name"))
+                         "unit": normalize_name(projects["lead_unit"]).values,
+                         "name": projects["project"].fillna("").values,
+                         "exempt": _is(projects, "programme", ministry)})
+    a2_code = normalize_code(a2["lead_unit_code"])
+    a2_key = a2_code + "|" + normalize_name(a2["project"])
     single2 = p_code[~p_code.duplicated(keep=False)]
     key_by_code = pd.Series(p_key[single2.index].values, index=single2.values)
     a2_key = a2_key.where(member(a2_key, p_key), a2_code.map(key_by_code).astype(object).fillna(a2_key))
-    lead = column(a2, "lead_unit_name").where(column(a2, "lead_unit_name").notna(), column(a2, "_org", ""))
-    f2 = filed_frame(a2, a2_key, column(a2, "city"), normalize_name(lead), column(a2, "project_name"))
-    u2, _ = build_units("att2", f2, exp2, calendar.deadlines.get("att2"), as_of)
+    lead = a2["lead_unit"].where(a2["lead_unit"].notna(), a2["_org"].fillna(""))
+    filed2 = filed_frame(a2, a2_key, a2["city"], normalize_name(lead), a2["project"], a2["programme"] == ministry)
+    u2, _ = build_units(f2, filed2, exp2, calendar.deadlines.get(f2), as_of)
 
     units = pd.concat([u1, u2, u3], ignore_index=True)
     rep2 = a2[a2["_status"].isin(REPORTED_STATUSES)]
     counted3 = a3["_status"].isin(REPORTED_STATUSES).to_numpy(dtype=bool)
     rep3 = a3[counted3]
-    if is_datetime(a3["_created_at"]):  # then the filing order of build_units is that of _first_filed
+    if is_datetime(a3["_filed_at"]):  # then the filing order of build_units is that of _first_filed
         first_rep3 = pd.Series(first3[counted3], index=rep3.index, dtype=bool)
     else:
         first_rep3 = _first_filed(rep3, a3_key.loc[rep3.index]) if len(rep3) else pd.Series(dtype=bool)
@@ -139,9 +168,19 @@ def prepare(
     rep["duplicate"] = ~first1[counted1]  # a later filing of a voucher already filed
     issues = match(rep, reg)
     firsts = rep.loc[~rep["duplicate"], "row_id"]
-    rep1 = _rows_at(a1, rep.index, ATT1_COLUMNS)
-    return Prepared(calendar, as_of, units, att1_rows(rep1, rep["provider"], member(rep1["_id"], firsts)),
-                    att2_rows(rep2), att3_rows(rep3, first_rep3), issues, readers=rows, later=later)
+    rep1 = _rows_at(a1, rep.index, ("_id", "_status", "_owner", "_filed_at", *PROJECT_MEANINGS))
+    return Prepared(calendar, as_of, units, projects_table(rep1, rep["provider"], member(rep1["_id"], firsts), calendar),
+                    benchmarks_table(rep2, calendar), checks_table(rep3, first_rep3, calendar), issues, readers=rows, later=later)
+
+
+def _is(frame: pd.DataFrame, column: str, word: str) -> pd.Series:
+    """Whether ``frame[column]`` is ``word`` (False where the frame has no such column: a register
+    kept before the column was declared).
+
+    >>> _is(pd.DataFrame({"a": ["x", None]}), "a", "x").tolist(), _is(pd.DataFrame({"b": [1]}), "a", "x").tolist()
+    ([True, False], [False])
+    """
+    return (frame[column] == word).to_numpy(dtype=bool) if column in frame else pd.Series(False, index=frame.index).to_numpy()
 
 
 def readers(rows: dict[str, pd.DataFrame | None], city_fields: dict[str, str]) -> pd.DataFrame:
@@ -152,12 +191,14 @@ def readers(rows: dict[str, pd.DataFrame | None], city_fields: dict[str, str]) -
     for form_id, frame in rows.items():
         if frame is None or frame.empty:
             continue
-        answers = column(frame, city_fields[form_id]) if form_id in city_fields else pd.Series(None, index=frame.index, dtype=object)
+        blank = pd.Series(None, index=frame.index, dtype=object)
+        key = city_fields.get(form_id)
+        answers = frame[key] if key in frame else blank  # a city field no row has answered yet
         answers = answers.astype(object).where(answers.notna(), None)
-        filer = column(frame, "_city", "").astype(object).where(column(frame, "_city", "").notna(), "")
+        filer = frame["_city"].astype(object).where(frame["_city"].notna(), "")
         parts.append(pd.DataFrame({"form": form_id, "row_id": frame["_id"].values,
                                    "city": [place(a, c) for a, c in zip(answers.tolist(), filer.tolist(), strict=True)],
-                                   "owner": column(frame, "_owner", "").values, "org": column(frame, "_org", "").values}))
+                                   "owner": frame["_owner"].fillna("").values, "org": frame["_org"].fillna("").values}))
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in ("form", "row_id", "city", "owner", "org")})
     return pd.concat(parts, ignore_index=True)
@@ -173,5 +214,5 @@ def _rows_at(frame: pd.DataFrame, labels: pd.Index, columns: tuple[str, ...]) ->
 
 def _first_filed(frame: pd.DataFrame, key: pd.Series) -> pd.Series:
     """True for the earliest filing of each key (later ones are duplicates and not counted twice)."""
-    order = frame.assign(_k=key.values).sort_values(["_created_at", "_id"], kind="stable")
+    order = frame.assign(_k=key.values).sort_values(["_filed_at", "_id"], kind="stable")
     return ~order["_k"].duplicated().reindex(frame.index)

@@ -2,7 +2,9 @@
 
 A unit is a register entry (filed or not), a filing of a key the register does not know, a later
 filing of a key already filed (重复报送), or a draft / withdrawn row. Its state decides every count
-of the board.
+of the board. A unit's filing time is when its row was filed (``_filed_at``: when it last entered a
+counted status, ``lib.campaign.board.history``), never when its draft was created. A unit that owes
+no report (the notice exempts the Ministry's projects from 附件2) is 免报: not due, never late.
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ RETURNED_STATE = RETURNED  # a row still returned to its filer: the status is th
 MISSING = "未报送"
 OVERDUE = "逾期未报"
 DUPLICATE = "重复报送"
-STATES = (ON_TIME, LATE_FILED, RETURNED_STATE, MISSING, OVERDUE, DUPLICATE, DRAFT, WITHDRAWN)
+EXEMPT = "免报（工信部项目）"
+STATES = (ON_TIME, LATE_FILED, RETURNED_STATE, MISSING, OVERDUE, EXEMPT, DUPLICATE, DRAFT, WITHDRAWN)
 REPORTED_STATES = (ON_TIME, LATE_FILED, RETURNED_STATE)
 #: The states of a unit that stands for a register entry (with its first filing, if any); the others stand for a row.
-ENTRY_STATES = (*REPORTED_STATES, MISSING, OVERDUE)
+ENTRY_STATES = (*REPORTED_STATES, MISSING, OVERDUE, EXEMPT)
 
 #: The dtype pandas gives a column of text made from one string (a state column).
 _TEXT = pd.Series([ON_TIME]).dtype
@@ -39,11 +42,6 @@ UNIT_LABELS = {
     "in_register": "台账内", "state": "状态", "late": "逾期", "reported_at": "填报时间", "days_late": "逾期天数",
     "row_id": "记录编号", "status": "记录状态",
 }
-
-
-def column(frame: pd.DataFrame, key: str, default=None) -> pd.Series:
-    """``frame[key]``, or a column of ``default`` when the snapshot has no such column."""
-    return frame[key] if key in frame else pd.Series(default, index=frame.index, dtype=object)
 
 
 def is_datetime(values: pd.Series) -> bool:
@@ -70,20 +68,25 @@ def _days_late(at: pd.Series, deadline: dt.date | None) -> pd.Series:
     return days.clip(lower=0).fillna(0).astype(int)
 
 
-def filed_frame(frame: pd.DataFrame, key: pd.Series, city: pd.Series, unit: pd.Series, name: pd.Series) -> pd.DataFrame:
-    """The filed rows of a form in the units shape (before matching)."""
-    return pd.DataFrame(
+def filed_frame(frame: pd.DataFrame, key: pd.Series, city: pd.Series, unit: pd.Series, name: pd.Series,
+                exempt: pd.Series | None = None) -> pd.DataFrame:
+    """The filed rows of a form (a meaning frame as it stood, with ``_filed_at``) in the units shape
+    (before matching); ``exempt``: the rows that say they owe no report."""
+    out = pd.DataFrame(
         {
             "key": key.values,
             "city": city.fillna("").values,
             "unit": unit.fillna("").values,
-            "owner": column(frame, "_owner", "").values,
+            "owner": frame["_owner"].fillna("").values,
             "name": name.fillna("").values,
             "status": frame["_status"].values,
-            "reported_at": pd.to_datetime(frame["_created_at"]).values,
+            "reported_at": pd.to_datetime(frame["_filed_at"]).values,
             "row_id": frame["_id"].values,
         }
     )
+    if exempt is not None:
+        out["exempt"] = exempt.to_numpy(dtype=bool)
+    return out
 
 
 def build_units(
@@ -95,6 +98,9 @@ def build_units(
     ``filed``: every row in the shape of ``filed_frame``; ``expected``: key, city, unit, name of each
     register entry. Columns out: form, key, city, unit, owner, name, in_register, state, late,
     reported_at, days_late, row_id, status. ``presorted``: ``filed`` is already in filing order.
+    An ``exempt`` column (bool) in ``expected`` or ``filed`` marks what owes no report: an entry the
+    register exempts or whose first filing says so, and a filing off the register that says so, is
+    EXEMPT (counted apart, never late); its repeats and drafts keep their own states.
 
     The rows are those of a left merge of the register entries with the first filing of each key,
     then the filings of keys not in the register, the later filings of a key (duplicates) and the
@@ -125,8 +131,12 @@ def build_units(
     for c in ("owner", "status", "reported_at", "row_id"):
         joined[c] = take_or_blank(filed[c], filing)
     joined["in_register"] = True
+    filed_exempt = filed["exempt"].to_numpy(dtype=bool) if "exempt" in filed else np.zeros(len(filed), dtype=bool)
+    entry_exempt = exp["exempt"].to_numpy(dtype=bool) if "exempt" in exp else np.zeros(len(exp), dtype=bool)
+    joined["exempt"] = entry_exempt | (filed_exempt[np.maximum(filing, 0)] & (filing >= 0) if len(filed) else False)
     off = filed.take(first[exp_index.get_indexer(first_keys) < 0])
     off["in_register"] = False
+    off["exempt"] = filed_exempt[first[exp_index.get_indexer(first_keys) < 0]]
     # a duplicate or a draft of a register entry belongs to the entry's city and unit
     parts = [(joined, "main"), (off, "main")]
     for pos, kind in ((dup_pos, "dup"), (other_pos, "other")):
@@ -152,6 +162,10 @@ def build_units(
             days = _days_late(part["reported_at"], deadline).to_numpy(copy=True)
             if overdue:
                 days[blank] = (as_of - deadline).days
+            exempt = part["exempt"].to_numpy(dtype=bool)
+            state[exempt] = EXEMPT
+            late = late & ~exempt
+            days[exempt] = 0
             state = pd.array(state, dtype=_TEXT)
         elif kind == "dup":
             state = pd.array(np.full(len(part), DUPLICATE, dtype=object), dtype=_TEXT)
