@@ -4,9 +4,8 @@ against them (不得漏报)."""
 import streamlit as st
 
 from lib.auth.policy import IMPORT, can
-from lib.campaign.register.kinds import register_kinds
-from lib.ui import board, context, page
-from lib.ui.register import register_panel, scope_note
+from lib.ui import board, page
+from lib.ui.register import register_panel, scope_note, served_registers
 
 actor, _, _ = page.start()
 
@@ -15,7 +14,7 @@ if not can(actor, IMPORT):
     st.warning("只有省厅可以导入台账。核对结果请在「进度看板」的“台账核对”中查看。")
     st.stop()
 
-registers = list(register_kinds(context.catalog().campaign).values())
+registers = served_registers()
 if not registers:
     st.info("本次检查的 campaign.yaml 未声明台账（registers），无需导入。")
     st.stop()

@@ -50,6 +50,15 @@ def _show_problems(parsed: upload.ParsedRegister, file_name: str) -> None:
     xlsx_download("导出问题清单", lambda: to_xlsx({"问题清单": frame}), file_name="台账问题清单.xlsx", key=state.register_key(kind.key, "problems"))
 
 
+def served_registers() -> list[kinds.RegisterKind]:
+    """The served campaign's registers. When its registers or bindings do not fit its forms, the
+    catalog's FormDefinitionError (campaign.yaml's line and key) is raised for the page to show."""
+    catalog = context.catalog()
+    if catalog.campaign.registers is not None and catalog.bindings is not None:  # catalog.bindings raises when broken
+        return list(kinds.register_kinds(catalog.campaign).values())
+    return []
+
+
 def scope_note(registers: list[kinds.RegisterKind]) -> str:
     """What the import leaves out, in the campaign's words.
 

@@ -320,3 +320,28 @@ def test_the_register_in_force_is_not_imported_a_second_time(tmp_path, store):
     assert reg.import_register(store, other, PROVINCE, file_name="2.xlsx").replaced == 1
     back = reg.import_register(store, first, PROVINCE, file_name="1.xlsx")  # no longer in force: may come back
     assert back.replaced == 1 and len(store.records(reg.IMPORTS_SHEET.form_id)) == 3
+
+
+def test_a_register_stored_under_the_old_column_keys_reads_as_none_until_imported_again(tmp_path, store):
+    """Before issue 12 the rows were keyed by the 2020 form's field keys (voucher_no ...): such a batch in
+    force cannot be read by meaning, so it is reported as outdated and counts as no register (never
+    as entries with blank vouchers); importing the same file again replaces it."""
+    from lib.store.base import Column, SheetSpec
+
+    old = SheetSpec(VOUCHERS.sheet_id, VOUCHERS.title, (Column("voucher_no", "服务券编号"), Column("import_id", "导入批次")))
+    store.ensure_sheet(old)
+    store.ensure_sheet(reg.IMPORTS_SHEET)
+    store.append_batch([(old.form_id, {"voucher_no": "SYQ-2019-4401-00001", "import_id": "vouchers-old"}, reg.ROW_STATUS),
+                        (reg.IMPORTS_SHEET.form_id, {"kind": "vouchers", "import_id": "vouchers-old", "rows": 1,
+                                                     "content_hash": "old"}, reg.IMPORT_ACTIVE)], actor=PROVINCE)
+
+    def in_force():
+        rows, imports = store.snapshot(VOUCHERS.sheet_id), store.snapshot(reg.IMPORTS_SHEET.form_id)
+        return reg.outdated(rows, imports, VOUCHERS), reg.current_register(rows, imports, VOUCHERS)
+
+    outdated, current = in_force()
+    assert outdated and current.empty and list(current.columns) == reg.register_columns(VOUCHERS)
+    parsed = upload.parse_upload(VOUCHERS, workbook(tmp_path / "1.xlsx", [GOOD]))
+    assert reg.import_register(store, parsed, PROVINCE, file_name="1.xlsx").replaced == 1
+    outdated, current = in_force()
+    assert not outdated and current["voucher"].tolist() == ["SYQ-2019-4401-00001"]

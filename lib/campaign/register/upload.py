@@ -9,7 +9,7 @@ city outside the scheme) are counted and listed with their Excel row, never chec
 >>> from lib.campaign.register.kinds import register_kinds
 >>> from lib.forms.loader import load_catalog
 >>> kind = register_kinds(load_catalog(Path(__file__).resolve().parents[3] / "tests" / "campaigns" / "other").campaign)["vouchers"]
->>> head = [h for c in kind.columns for h in c.headers[:1]]
+>>> head = [c.header for c in kind.columns]
 >>> head
 ['券号', '企业名称', '统一社会信用代码', '服务商', '地市', '年度', '奖补金额（万元）', '兑现状态']
 >>> sheet = [head, ["Q-2020-0001", "甲公司", "91440101MA59ABCDEM", "乙服务商", "广州市", 2020, 12.5, "已兑现"],
@@ -78,6 +78,7 @@ class ParsedRegister:
     problems: list[RegisterProblem] = field(default_factory=list)
     sheet_name: str = ""
     header_row: int = 0
+    headers: dict[str, str] = field(default_factory=dict)  # column key -> its header as the file writes it
     unlisted: int = 0  # problems past MAX_LISTED, counted only
 
     @property
@@ -97,7 +98,8 @@ class ParsedRegister:
 
     def excluded_frame(self) -> pd.DataFrame:
         """The excluded entries as a table a person reads: 行号, the entry's identifying column, 排除原因."""
-        shown = self.kind.column(self.kind.unique[-1]).header
+        named = self.kind.unique[-1]
+        shown = self.headers.get(named) or self.kind.column(named).header
         listed = [{"行号": e.row, shown: e.entry, "排除原因": e.reason} for e in self.excluded_rows]
         more = sum(self.excluded.values()) - len(self.excluded_rows)
         if more > 0:
@@ -150,9 +152,9 @@ def parse_register(kind: RegisterKind, sheets: list[SheetRows]) -> ParsedRegiste
         out.problems.append(problem("bad_sheet_name", name=shown_name(sheet.name), why=why))
         return out
     out.sheet_name, out.header_row = sheet.name, header_idx + 1
-    headers = {c.key: c.header for c in kind.columns}
+    # Problems name a column as the file heads it (支持渠道), not as the template does (项目类别).
+    headers = out.headers = {key: cell_text(sheet.rows[header_idx][j]) for key, j in index.items()}
     first_seen: dict[tuple, int] = {}
-    scope_col = kind.column(kind.scope_column)
     named = kind.unique[-1]  # what names an entry in the excluded list and in a repeat's message
     for i, cells in enumerate(sheet.rows[header_idx + 1 :], start=header_idx + 2):
         raw = {key: (cells[j] if j < len(cells) else None) for key, j in index.items()}
@@ -170,15 +172,15 @@ def parse_register(kind: RegisterKind, sheets: list[SheetRows]) -> ParsedRegiste
         if state not in kind.in_scope:
             choices = "、".join(kind.in_scope + kind.out_of_scope)
             if state:
-                out.problems.append(problem("bad_choice", i, scope_col.header, value=state, choices=choices))
+                out.problems.append(problem("bad_choice", i, headers[kind.scope_column], value=state, choices=choices))
             else:
-                out.problems.append(problem("required", i, scope_col.header))
+                out.problems.append(problem("required", i, headers[kind.scope_column]))
             continue
         row, row_ok = {}, True
         for col in kind.columns:
             value = raw[col.key]
             if value is None or cell_text(value) == "":
-                out.problems.append(problem("required", i, col.header))
+                out.problems.append(problem("required", i, headers[col.key]))
                 row_ok = False
                 continue
             try:
@@ -187,7 +189,7 @@ def parse_register(kind: RegisterKind, sheets: list[SheetRows]) -> ParsedRegiste
                 if shown:  # a number the column's parser took as text, too large to be a register value
                     raise BadCell("bad_number", value=shown)
             except BadCell as bad:
-                out.problems.append(problem(bad.code, i, col.header, sheet=sheet.name, **bad.params))
+                out.problems.append(problem(bad.code, i, headers[col.key], sheet=sheet.name, **bad.params))
                 row_ok = False
         if row_ok:
             try:  # what the store would refuse (control characters, over-long text), refused here first
