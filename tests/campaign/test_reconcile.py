@@ -7,32 +7,19 @@ The second campaign's reconciliation, from its own form and register file, is in
 
 from __future__ import annotations
 
-import itertools
-
 import pandas as pd
 import pytest
 
 from lib.auth.policy import comparable
+from lib.campaign.bound import meaning_frame
 from lib.campaign.register import reconcile as rc
 
-_ids = itertools.count(1)
+from .conftest import SHIPPED, att1, frame, voucher
 
 
-def att1(voucher, provider="服务商甲", city="广州", amount=10.0, code=None, created="2020-09-10", owner=None) -> dict:
-    """One filed project as a meaning frame row: filed by ``provider``'s account at ``created``."""
-    return {"_id": f"r{next(_ids)}", "_status": "已提交", "_owner": owner or {"服务商甲": "p1", "服务商乙": "p2"}.get(provider, "px"),
-            "_org": provider, "_filed_at": pd.Timestamp(created), "voucher": voucher, "provider": provider, "city": city,
-            "firm": f"企业{voucher}", "firm_code": code or f"C{voucher}", "subsidy": amount}
-
-
-def frame(*rows: dict) -> pd.DataFrame:
-    return pd.DataFrame(list(rows), columns=list(att1("x")))
-
-
-def voucher(voucher, provider="服务商甲", city="广州", amount=10.0, code=None) -> dict:
-    """One entry of the voucher register in force, keyed by meaning."""
-    return {"voucher": voucher, "firm": f"企业{voucher}", "firm_code": code or f"C{voucher}", "provider": provider,
-            "city": city, "year": "2019", "subsidy": amount, "state": "已兑现"}
+def filed(*rows: dict) -> pd.DataFrame:
+    """附件1 snapshot rows (conftest.att1: the form's own keys) as reconciliation takes them."""
+    return meaning_frame(frame(*rows), SHIPPED.bindings.of("projects"))
 
 
 def kinds(issues: pd.DataFrame) -> list[tuple[str, str]]:
@@ -41,7 +28,7 @@ def kinds(issues: pd.DataFrame) -> list[tuple[str, str]]:
 
 def test_clean_match_has_no_issue():
     register = pd.DataFrame([voucher("V-000001")])
-    assert rc.reconcile(frame(att1("v-000001 ")), register).empty  # voucher compared upper-case, no spaces
+    assert rc.reconcile(filed(att1("v-000001 ")), register).empty  # voucher compared upper-case, no spaces
 
 
 def test_every_kind_of_discrepancy():
@@ -49,7 +36,7 @@ def test_every_kind_of_discrepancy():
         voucher("V-000001", amount=10.0), voucher("V-000002", city="佛山"), voucher("V-000003", code="F3"),
         voucher("V-000004", provider="服务商乙"), voucher("V-000005"), voucher("V-000006"),
     ])
-    reported = frame(
+    reported = filed(
         att1("V-000001", amount=12.5),
         att1("V-000002", city="广州"),
         att1("V-000003", code="OTHER"),
@@ -75,7 +62,7 @@ def test_every_kind_of_discrepancy():
 def test_a_voucher_of_another_provider_is_a_conflict_not_a_match():
     # 服务商乙 files 服务商甲's voucher (wrong firm, wrong amount) before 甲 does, then files it again.
     register = pd.DataFrame([voucher("V-000001", amount=10.0, code="F1"), voucher("V-000002")])
-    reported = frame(
+    reported = filed(
         att1("V-000001", provider="服务商乙", amount=99.0, code="X", created="2020-09-09"),
         att1("V-000001", provider="服务商乙", amount=99.0, code="X", created="2020-09-11"),
         att1("V-000001", code="F1", created="2020-09-12"),  # 服务商甲's own, correct filing
@@ -93,7 +80,7 @@ def test_a_voucher_of_another_provider_is_a_conflict_not_a_match():
 
 def test_the_organisation_is_the_filers_not_the_name_typed_in_the_row():
     register = pd.DataFrame([voucher("V-000001")])
-    typed = frame(att1("V-000001", provider="服务商乙") | {"provider": "服务商甲"})  # 乙 types 甲's name
+    typed = filed(att1("V-000001", provider="服务商乙") | {"provider_name": "服务商甲"})  # 乙 types 甲's name
     issues = rc.reconcile(typed, register)
     assert kinds(issues) == sorted([(rc.PROVIDER, "V-000001"), (rc.NOT_REPORTED, "V-000001")])
 
@@ -107,32 +94,32 @@ def test_the_register_names_the_provider_as_the_account_names_itself_the_same_ru
     own = "广州ABC云科技有限公司"
     assert comparable(own) == comparable(listed)  # the rule of the forms and the policy
     register = pd.DataFrame([voucher("V-000001", provider=listed)])
-    issues = rc.reconcile(frame(att1("V-000001", provider=own)), register)
+    issues = rc.reconcile(filed(att1("V-000001", provider=own)), register)
     assert issues.empty
-    assert rc.bind(rc.reported_frame(frame(att1("V-000001", provider=own))), rc.register_frame(register))["conflict"].tolist() == [False]
+    assert rc.bind(rc.reported_frame(filed(att1("V-000001", provider=own))), rc.register_frame(register))["conflict"].tolist() == [False]
 
 
 def test_a_name_that_differs_in_a_letter_is_still_another_provider():
     register = pd.DataFrame([voucher("V-000001", provider="广州ABD云科技有限公司")])
-    issues = rc.reconcile(frame(att1("V-000001", provider="广州ABC云科技有限公司")), register)
+    issues = rc.reconcile(filed(att1("V-000001", provider="广州ABC云科技有限公司")), register)
     assert kinds(issues) == sorted([(rc.PROVIDER, "V-000001"), (rc.NOT_REPORTED, "V-000001")])
 
 
 def test_amounts_within_half_a_cent_match():
     register = pd.DataFrame([voucher("V-000001", amount=10.0)])
-    assert rc.reconcile(frame(att1("V-000001", amount=10.004)), register).empty
+    assert rc.reconcile(filed(att1("V-000001", amount=10.004)), register).empty
 
 
 def test_without_a_register_every_report_is_unknown_and_nothing_is_missing():
     empty = pd.DataFrame(columns=["voucher", "firm", "firm_code", "provider", "city", "subsidy"])
-    issues = rc.reconcile(frame(att1("V-000001"), att1("V-000002")), empty)
+    issues = rc.reconcile(filed(att1("V-000001"), att1("V-000002")), empty)
     assert set(issues["问题类型"]) == {rc.NOT_IN_REGISTER} and len(issues) == 2
-    assert rc.reconcile(frame(), empty).empty
+    assert rc.reconcile(filed(), empty).empty
 
 
 def test_summary_per_provider_and_per_city():
     register = pd.DataFrame([voucher("V-000001"), voucher("V-000002", provider="服务商乙", city="佛山"), voucher("V-000003", provider="服务商乙", city="佛山")])
-    issues = rc.reconcile(frame(att1("V-000001", amount=1.0)), register)
+    issues = rc.reconcile(filed(att1("V-000001", amount=1.0)), register)
     by_provider = rc.summarize(issues, "服务商").set_index("服务商")
     assert by_provider.loc["服务商乙", rc.NOT_REPORTED] == 2 and by_provider.loc["服务商甲", rc.AMOUNT] == 1
     assert by_provider.index.tolist() == ["服务商乙", "服务商甲"]  # most issues first
@@ -158,7 +145,7 @@ def test_match_without_a_merge_equals_the_merge():
         rows.append(att1(f"v-{i:06d} " if k % 11 == 0 else f"V-{i:06d}", provider=f"服务商{(i + (k % 13 == 0)) % 3}",
                          city=("广州", "佛山")[(i + (k % 17 == 0)) % 2], amount=float(i % 7 + 1) + (k % 19 == 0),
                          code=f"F{i}" if k % 23 else "OTHER", created=str(dt.date(2020, 9, 7 + k % 9))))
-    rep, reg = rc.reported_frame(frame(*rows)), rc.register_frame(register)
+    rep, reg = rc.reported_frame(filed(*rows)), rc.register_frame(register)
     assert rep["duplicate"].any()
     fast, merged = rc._match_fast(rep, reg), rc._match_merge(rep, reg)
     assert set(fast["问题类型"]) == set(rc.ISSUE_TYPES)
