@@ -13,7 +13,7 @@ from lib.campaign.board.detail_tables import EXEMPT_BAND
 from lib.campaign.board.figures import RATE, compute_board, state_counts
 from lib.campaign.board.preparation import change_counter, prepare_as_of
 from lib.campaign.board.scope import Scope, scope_for
-from lib.campaign.board.units import LATE_FILED, ON_TIME, OVERDUE, RETURNED_STATE
+from lib.campaign.board.units import EXEMPT, LATE_FILED, ON_TIME, OVERDUE, RETURNED_STATE
 from lib.core.records import Actor
 from lib.forms import load_catalog
 
@@ -279,3 +279,32 @@ def test_filings_match_before_any_register_is_imported(calendar):
     att3 = frame(row(city="广州", client_credit_code="C9", voucher_no=""))
     b = compute_board({"att1": frame(), "att2": att2, "att3": att3}, None, None, calendar, AFTER)
     assert b.units.set_index("表单")["编号"].to_dict() == {"附件2": "L1|平台项目", "附件3": "code:C9"}
+
+
+def test_the_ministrys_benchmark_projects_owe_no_report(calendar):
+    """Issue 12, outcome 5: a project the register or its own report places in the Ministry's programme
+    (工信部创新发展工程) is 免报: not due, never overdue, never on the late list, counted apart."""
+    projects = pd.DataFrame([
+        {"project": "平台一", "lead_unit": "牵头一", "lead_unit_code": "L1", "city": "佛山", "programme": "省级标杆示范"},
+        {"project": "平台二", "lead_unit": "牵头二", "lead_unit_code": "L2", "city": "佛山", "programme": "工信部创新发展工程"},
+        {"project": "平台三", "lead_unit": "牵头三", "lead_unit_code": "L3", "city": "广州", "programme": None},
+        {"project": "平台四", "lead_unit": "牵头四", "lead_unit_code": "L4", "city": "广州", "programme": "省级标杆示范"},
+    ])
+    reports = frame(  # both filed two days late
+        row(owner="l3", org="牵头三", created="2020-09-20", project_name="平台三", lead_unit_name="牵头三", lead_unit_credit_code="L3",
+            city="广州", programme="工信部创新发展工程", monthly_report_exempt=True),
+        row(owner="l4", org="牵头四", created="2020-09-20", project_name="平台四", lead_unit_name="牵头四", lead_unit_credit_code="L4",
+            city="广州", programme="省级标杆示范", spending_ratio=30.0),
+    )
+    board = compute_board({"att2": reports}, None, projects, calendar, AFTER)
+    fs, gz = progress_of(board, "佛山", "附件2"), progress_of(board, "广州", "附件2")
+    assert (fs["应报"], fs["免报"], fs["已报"], fs["未报"], fs["逾期未报"]) == (1, 1, 0, 1, 1)
+    assert (gz["应报"], gz["免报"], gz["已报"], gz["未报"], gz["逾期报送"], gz[RATE]) == (1, 1, 1, 0, 1, 100.0)
+    states = board.units.set_index("名称")["状态"].to_dict()
+    assert states == {"平台一": OVERDUE, "平台二": EXEMPT, "平台三": EXEMPT, "平台四": LATE_FILED}
+    late = {(r["单位"], r["事项"]): r["逾期天数"] for r in board.late.to_dict("records")}
+    assert late == {("牵头一", "未报送 1 项"): 7, ("牵头四", "逾期报送 1 项"): 2}
+    assert (board.totals["应报"], board.totals["免报"]) == (2, 2)
+    # the lead unit of an exempt project sees it as exempt, not as owed
+    mine = figures.board(prepare_as_of({"att2": reports}, None, projects, calendar, AFTER), viewer(Actor("l3", "lead_unit", "牵头三")))
+    assert mine.units["状态"].tolist() == [EXEMPT] and mine.late.empty and mine.totals["应报"] == 0

@@ -15,8 +15,8 @@ from lib.campaign.schedule import Calendar
 def _city_list(cities: list[str]) -> str:
     """The cities of a late entry, shortened when there are many.
 
-    >>> _city_list(["广州", "佛山", "广州", "东莞", "中山"])
-    '东莞、中山、佛山 等 4 个地市'
+    >>> _city_list(["甲", "乙", "甲", "丙", "丁"])
+    '丁、丙、乙 等 4 个地市'
     """
     names = sorted(set(cities))
     return "、".join(names) if len(names) <= 3 else "、".join(names[:3]) + f" 等 {len(names)} 个地市"
