@@ -9,6 +9,7 @@ from lib.auth import admin
 from lib.auth.accounts import Account
 from lib.auth.errors import AccountError
 from lib.core.errors import AppError
+from lib.core.roles import ORG_ROLES
 from lib.ui import context, page, state
 
 actor, catalog, store = page.start()
@@ -22,7 +23,7 @@ except AppError as exc:  # Forbidden (not an administrator), the store unavailab
     st.error(str(exc))
     st.stop()
 list_tab, create_tab, change_tab = st.tabs(["账号列表", "新建账号", "停用 / 启用 / 重置密码 / 信用代码"])
-CODE_HELP = "服务商、牵头单位填写；表单中的本单位信用代码按此自动填写并锁定"
+CODE_HELP = f"{'、'.join(roles[r] for r in ORG_ROLES)}填写；表单中的本单位信用代码按此自动填写并锁定"
 
 with create_tab, st.form(state.ADMIN_CREATE, clear_on_submit=True):
     c1, c2, c3 = st.columns(3)

@@ -24,8 +24,8 @@ for form in catalog.forms():
     with st.container(border=True):
         st.markdown(f"**{form.title}**")
         st.caption(
-            f"填报：{campaign.roles.get(form.filled_by, form.filled_by)}"
-            + (f"　审核：{campaign.roles.get(form.reviewed_by, form.reviewed_by)}" if form.reviewed_by else "")
+            f"填报：{campaign.roles[form.filled_by]}"
+            + (f"　审核：{campaign.roles[form.reviewed_by]}" if form.reviewed_by else "")
             + (f"　截止：{deadline:%Y-%m-%d}" if deadline else "")
             + f"　表单版本：{form.version}"
         )

@@ -6,6 +6,7 @@ import streamlit as st
 from lib import review
 from lib.auth.policy import REVIEW, can
 from lib.core.errors import AppError
+from lib.core.roles import CITY
 from lib.ui import page, rows, state
 from lib.ui import review as ui
 
@@ -18,7 +19,7 @@ if not forms:
     st.info("您的账号没有需要审核的表单。")
     st.stop()
 form = st.selectbox("表单", forms, format_func=lambda f: f.title, key=state.REVIEW_FORM)
-waiting_only = st.toggle("只看待审核（已提交、已重新提交）", value=True, key=state.REVIEW_WAITING)
+waiting_only = st.toggle(f"只看待审核（{'、'.join(review.AWAITING)}）", value=True, key=state.REVIEW_WAITING)
 flash = st.session_state.pop(state.FLASH, None)
 if flash:
     getattr(st, flash[0])(flash[1])
@@ -29,7 +30,7 @@ try:
 except AppError as exc:
     st.error(str(exc))
     st.stop()
-scope = f"{actor.city}市" if actor.role == "city" else "全省"
+scope = f"{actor.city}市" if actor.role == CITY else "全省"
 if not queue:
     st.caption(f"审核范围：{scope}")
     st.info("没有待审核的记录。")

@@ -15,6 +15,8 @@ import getpass
 import sys
 from pathlib import Path
 
+from lib.core import roles
+
 from .accounts import Account, AccountsFile
 from .errors import AccountError
 
@@ -34,9 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     add = sub.add_parser("add", help="新建账号", parents=[common])
     add.add_argument("account")
-    add.add_argument("--role", required=True, choices=["province", "city", "provider", "lead_unit", "inspector", "admin"])
+    add.add_argument("--role", required=True, choices=roles.ALL)
     add.add_argument("--org", default="")
-    add.add_argument("--org-code", default="", help="单位统一社会信用代码（服务商、牵头单位）")
+    add.add_argument("--org-code", default="", help=f"单位统一社会信用代码（{'、'.join(roles.ORG_ROLES)} 账号）")
     add.add_argument("--city", default="")
     add.add_argument("--name", default="")
     add.add_argument("--email", default="")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lib.core import roles as role_keys
 from lib.core.records import Actor
 from lib.core.text import hidden_character, quotable
 from lib.forms.types import is_credit_code
@@ -24,9 +25,6 @@ from .jsonfile import JsonFile
 from .passwords import ROUNDS, check_policy, hash_password
 
 ACCOUNT_ID = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
-#: Roles whose account must name its organisation / its city.
-NEEDS_ORG = ("provider", "lead_unit")
-NEEDS_CITY = ("city",)
 #: The account's own texts, checked by the character rules of answers (lib/core/text.py), and their bound.
 TEXT_FIELDS = {"org": "单位名称", "name": "显示名称", "city": "所属地市", "email": "邮箱"}
 MAX_TEXT = 100
@@ -235,7 +233,12 @@ def normal_org_code(code: str) -> str:
 
 
 def validate(a: Account, *, roles: dict[str, str] | None = None, cities: tuple[str, ...] | None = None) -> None:
-    """Raise AccountError (Chinese) when an account's id, role, city or organisation is not acceptable."""
+    """Raise AccountError (Chinese) when an account's id, role, city or organisation is not acceptable.
+
+    The role must be one of ``lib.core.roles``; ``roles`` (the campaign's names, key -> name) names it in
+    the message. An account whose role reaches rows by city (``lib.auth.policy``) names its city; one
+    that reaches its organisation's rows names the organisation.
+    """
     if not ACCOUNT_ID.match(a.account):
         raise AccountError("账号只能包含字母、数字和 _ . @ -，长度 2–64。", code="bad_account_id")
     for key, label in TEXT_FIELDS.items():
@@ -246,13 +249,14 @@ def validate(a: Account, *, roles: dict[str, str] | None = None, cities: tuple[s
         if bad:  # the organisation fills locked fields of its forms, which the answer rules would refuse
             raise AccountError(f"{label}「{quotable(text)}」含有控制字符、换行、改变文字方向或不可见的字符（{bad}），请删除后重新输入。",
                                code="hidden_character")
-    if roles is not None and a.role not in roles:
+    if a.role not in role_keys.ALL:
         raise AccountError(f"角色「{a.role}」不存在。", code="unknown_role")
-    if a.role in NEEDS_CITY and not a.city:
-        raise AccountError("地市工信部门账号必须选择所属地市。", code="city_required")
+    who = f"{roles[a.role]}账号" if roles and roles.get(a.role) else "该角色的账号"
+    if a.role == role_keys.CITY and not a.city:
+        raise AccountError(f"{who}必须选择所属地市。", code="city_required")
     if cities is not None and a.city and a.city not in cities:
         raise AccountError(f"地市「{a.city}」不在活动配置的地市名单中。", code="unknown_city")
-    if a.role in NEEDS_ORG and not a.org.strip():
-        raise AccountError("服务商和牵头单位账号必须填写单位名称。", code="org_required")
+    if a.role in role_keys.ORG_ROLES and not a.org.strip():
+        raise AccountError(f"{who}必须填写单位名称。", code="org_required")
     if a.org_code and not is_credit_code(a.org_code):
         raise AccountError(f"单位统一社会信用代码「{a.org_code[:40]}」无效（18 位，校验位须相符）。", code="bad_credit_code")

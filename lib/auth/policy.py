@@ -6,7 +6,7 @@ the same rule through ``reach`` (``Reach.admits`` judges one row or a whole colu
 reviews it (``reviewed_by``); a row's city is the value of the form's first field of type ``city``
 (附件1: the client firm's city, not the provider's), else the city of the account that filed it.
 
-Roles: province (all rows of every form; reviews what its forms name it for; alone imports the
+Roles (their keys: ``lib.core.roles``; their names: the campaign's ``roles:``): province (all rows of every form; reviews what its forms name it for; alone imports the
 registers), admin (reads all for audit; manages accounts; fills, reviews and imports nothing), inspector (reads all, read-only, until the
 sampling assigns it items), city (rows of its own city; fills and reviews as its forms say),
 provider / lead_unit (rows of its own organisation, of the forms it fills).
@@ -23,6 +23,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from lib.core.records import Actor, Record
+from lib.core.roles import ADMIN as ADMIN_ROLE
+from lib.core.roles import CITY, INSPECTOR, ORG_ROLES, PROVINCE
 from lib.core.text import comparable as comparable_text
 from lib.forms import FieldSpec, FormSpec
 from lib.forms.types import as_text, quotable
@@ -41,8 +43,8 @@ IMPORT = "import"  # import the subsidy registers
 ACTION_NAMES = {READ: "查看", CREATE: "填报", EDIT: "修改", REVIEW: "审核", AUDIT: "查看审计日志", ADMIN: "管理账号", IMPORT: "导入台账"}
 DENIED = "拒绝访问"
 
-SEE_ALL = ("province", "admin", "inspector")
-ORG_ROLES = ("provider", "lead_unit")
+#: Roles that reach every row (a city reaches its city's; ORG_ROLES, their organisation's).
+SEE_ALL = (PROVINCE, ADMIN_ROLE, INSPECTOR)
 
 
 def city_field(form: FormSpec) -> str | None:
@@ -109,7 +111,7 @@ def foreign_answer(form: FormSpec, user: Actor, values: Mapping[str, Any]) -> Fi
 
 def _other_city(user: Actor, form: FormSpec, values: Mapping[str, Any]) -> bool:
     """Whether a city bureau's answers place the row in another city."""
-    return user.role == "city" and bool(city_field(form)) and comparable(row_city(form, values)) not in ("", comparable(user.city))
+    return user.role == CITY and bool(city_field(form)) and comparable(row_city(form, values)) not in ("", comparable(user.city))
 
 
 def _values_in_scope(user: Actor, form: FormSpec, values: Mapping[str, Any]) -> bool:
@@ -153,7 +155,7 @@ def reach(user: Actor) -> Reach:
     """
     if user.role in SEE_ALL:
         return Reach("all")
-    if user.role == "city":
+    if user.role == CITY:
         return Reach("city", city=user.city)
     if user.role in ORG_ROLES:
         return Reach("own", account=user.account, org=user.org)
@@ -175,7 +177,7 @@ def _reads_form(user: Actor, form: FormSpec) -> bool:
     if user.role in (form.filled_by, form.reviewed_by):
         return True
     # a city bureau sees its city's rows of every form that places rows in cities (附件1 included)
-    return user.role == "city" and city_field(form) is not None
+    return user.role == CITY and city_field(form) is not None
 
 
 def can(user: Actor, action: str, form: FormSpec | None = None, row: Record | Mapping[str, Any] | None = None) -> bool:
@@ -191,11 +193,11 @@ def can(user: Actor, action: str, form: FormSpec | None = None, row: Record | Ma
     (True, False)
     """
     if action == AUDIT:
-        return user.role in ("province", "admin")
+        return user.role in (PROVINCE, ADMIN_ROLE)
     if action == ADMIN:
-        return user.role == "admin"
+        return user.role == ADMIN_ROLE
     if action == IMPORT:  # the registers are the province's: whoever imports them decides what must be filed
-        return user.role == "province"
+        return user.role == PROVINCE
     if form is None:
         return False
     if action == READ:
@@ -224,7 +226,7 @@ def review_scope(form: FormSpec, row: Record, values: Mapping[str, Any] | None =
     """What decides which reviewer gets ``row`` (with ``values`` instead of its own, when given): its
     city, compared as ``comparable``, when the form's reviewer works by city; "" when one reviewer
     sees every row (the province)."""
-    if form.reviewed_by != "city":
+    if form.reviewed_by != CITY:
         return ""
     return comparable(row_city(form, row if values is None else replace(row, values=dict(values))))
 

@@ -38,7 +38,7 @@ class Lockout:
 def refusal(lockout: Lockout) -> str:
     """The one message of every failed sign-in (it states the rule, never an account's state)."""
     return (f"账号或密码错误，或账号已锁定、停用。连续 {lockout.attempts} 次输错密码，账号将锁定 {lockout.minutes} 分钟；"
-            "无法登录请联系系统管理员。")
+            "无法登录请联系管理员。")
 
 
 def authenticate(

@@ -58,6 +58,7 @@ _MESSAGES = {
     "string_pattern_mismatch": "只能用小写英文字母、数字和下划线，且以字母开头",
     "literal_error": "取值不在允许范围内",
     "too_short": "不能为空",
+    "string_too_short": "不能为空",  # every text with a min_length (a label, a role's name) needs one character
     "greater_than_equal": "取值太小",
     "less_than_equal": "取值太大",
     "tuple_type": "应为列表",

@@ -21,6 +21,7 @@ from lib.auth.errors import SessionInvalid, SignInError
 from lib.auth.oidc import map_identity
 from lib.auth.policy import page_keys
 from lib.auth.signin import Lockout, authenticate
+from lib.core.roles import CITY
 from lib.ui import context, errors, state
 
 COOKIE = "gd_session"
@@ -139,7 +140,7 @@ def account_box(account: Account) -> None:
     """Sidebar: who is signed in, and 退出登录."""
     roles = context.catalog().campaign.roles
     with st.sidebar:
-        where = f"（{account.city}）" if account.city and account.role == "city" else ""
+        where = f"（{account.city}）" if account.city and account.role == CITY else ""
         st.markdown(f"**{account.name or account.org or account.account}**{where}")
         st.caption(f"{roles.get(account.role, account.role)}　账号：{account.account}")
         if context.settings().auth_mode == "oidc":

@@ -7,12 +7,10 @@ import streamlit as st
 from lib import submissions
 from lib.core.errors import AppError
 from lib.core.records import Actor, Record
-from lib.core.statuses import APPROVED, RETURNED, WITHDRAWN
+from lib.core.statuses import CLOSED, RETURNED, WITHDRAWN
 from lib.forms import FormSpec
 from lib.store.base import Store
 from lib.ui import errors, fill, record_view, state
-
-FINISHED = (APPROVED, WITHDRAWN)  # rows that can only be read now
 
 
 def _withdraw(store: Store, form: FormSpec, actor: Actor, record: Record) -> None:
@@ -21,14 +19,14 @@ def _withdraw(store: Store, form: FormSpec, actor: Actor, record: Record) -> Non
     except AppError as exc:  # not the filer's to withdraw, changed meanwhile, the store unavailable
         st.session_state[state.FLASH] = ("error", str(exc))
         return
-    st.session_state[state.FLASH] = ("success", f"记录 {record.id} 已撤回。")
+    st.session_state[state.FLASH] = ("success", f"记录 {record.id} {WITHDRAWN}。")
 
 
 def actions(store: Store, form: FormSpec, actor: Actor, record: Record, reason: str) -> None:
     """Open to correct and withdraw for a row still in the filer's hands; a note for a finished one."""
     if record.status == RETURNED:
-        st.warning(f"审核意见（退回修改）：{record_view.plain_text(reason) or '（未填写原因）'}\n\n请打开修改，改正后重新提交。")
-    if record.status in FINISHED:
+        st.warning(f"审核意见（{RETURNED}）：{record_view.plain_text(reason) or '（未填写原因）'}\n\n请打开修改，改正后重新提交。")
+    if record.status in CLOSED:  # rows that can only be read now
         st.caption(f"状态为「{record.status}」的记录不能再修改，可以查看和打印。")
         return
     left, right = st.columns(2)
@@ -42,6 +40,6 @@ def actions(store: Store, form: FormSpec, actor: Actor, record: Record, reason: 
 def view(form: FormSpec, record: Record, cities: tuple[str, ...]) -> None:
     """The whole row read-only, open for a finished row (folded for one still being worked on), and
     its print view."""
-    with st.expander(f"查看全部内容（记录 {record.id}，第 {record.rev} 版）", expanded=record.status in FINISHED):
+    with st.expander(f"查看全部内容（记录 {record.id}，第 {record.rev} 版）", expanded=record.status in CLOSED):
         record_view.show(form, record.values, cities)
     record_view.print_button(form, record, cities, key=state.mine_print_key(record.id))
