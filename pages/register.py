@@ -4,7 +4,7 @@ against them (不得漏报)."""
 import streamlit as st
 
 from lib.auth.policy import IMPORT, can
-from lib.ui import board, page
+from lib.ui import board, errors, page
 from lib.ui.register import register_panel, scope_note, served_registers
 
 actor, _, _ = page.start()
@@ -14,7 +14,11 @@ if not can(actor, IMPORT):
     st.warning("只有省厅可以导入台账。核对结果请在「进度看板」的“台账核对”中查看。")
     st.stop()
 
-registers = served_registers()
+# A campaign whose registers do not fit its forms: its error (file, line, key) on the page, even when
+# the page runs without the router (the first request by address).
+registers = errors.guarded(served_registers, "台账导入")()
+if registers is None:
+    st.stop()
 if not registers:
     st.info("本次检查的 campaign.yaml 未声明台账（registers），无需导入。")
     st.stop()

@@ -158,3 +158,29 @@ def test_the_page_serves_the_campaign_it_is_given(app_env, monkeypatch, reopen):
     at = at.button(key=reg_confirm("vouchers")).click().run()
     assert not at.exception and "已导入 1 条" in texts(at.success)
     assert [r.values["voucher"] for r in reopen().records(SHEET)] == ["Q-2020-0001"]
+
+
+def test_a_campaign_whose_registers_do_not_fit_its_forms_is_shown_as_broken_not_imported(app_env, monkeypatch, tmp_path):
+    import shutil
+
+    broken = tmp_path / "forms"
+    shutil.copytree(ROOT / "tests" / "campaigns" / "other", broken)
+    text = (broken / "campaign.yaml").read_text(encoding="utf-8")
+    (broken / "campaign.yaml").write_text(text.replace('years: ["2020"]', 'years: ["1999"]', 1), encoding="utf-8")
+    monkeypatch.setenv("APP_FORMS_DIR", str(broken))
+    at = start()
+    assert not at.exception and "campaign.yaml" in texts(at.error) and "1999" in texts(at.error)
+    assert not at.get("file_uploader")
+
+
+def test_a_campaign_without_registers_says_so(app_env, monkeypatch, tmp_path):
+    import re
+    import shutil
+
+    plain = tmp_path / "forms"
+    shutil.copytree(ROOT / "tests" / "campaigns" / "other", plain)
+    text = (plain / "campaign.yaml").read_text(encoding="utf-8")
+    (plain / "campaign.yaml").write_text(re.sub(r"\nregisters:\n(  .*\n|\n)*", "\n", text, count=1), encoding="utf-8")
+    monkeypatch.setenv("APP_FORMS_DIR", str(plain))
+    at = start()
+    assert not at.exception and "未声明台账" in texts(at.info) and not at.get("file_uploader")

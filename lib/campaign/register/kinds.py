@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from lib.forms.bindings import REGISTER_KINDS
+from lib.forms.spec import CampaignSpec
 from lib.forms.types import is_credit_code
 from lib.store.base import Column, SheetSpec
 
@@ -251,10 +252,11 @@ def _parsers(years: tuple[str, ...], cities: tuple[str, ...], programmes: tuple[
     }
 
 
-def register_kinds(campaign) -> dict[str, RegisterKind]:
+def register_kinds(campaign: CampaignSpec) -> dict[str, RegisterKind]:
     """The campaign's registers (``campaign.registers``), keyed "vouchers" / "projects"; empty when the
     campaign declares none. A project's programme must be one of the words the benchmark form's
-    ``programme`` offers (its binding's choice words, in the YAML's order).
+    ``programme`` offers (its binding's choice words, in the YAML's order; any text when the campaign
+    binds no forms, which ``FormCatalog.bindings`` reports as a broken campaign).
 
     >>> from pathlib import Path
     >>> from lib.forms.loader import load_catalog
