@@ -142,16 +142,16 @@ def _cases():
         board_scope(s, a, c.forms())
 
     def imports_the_register(s, c, a, x):
-        from lib.campaign.register.kinds import VOUCHERS
+        from lib.campaign.register.kinds import register_kinds
         from lib.campaign.register.store import import_register
         from lib.campaign.register.upload import parse_register
         from lib.demo.register import register_frames
         from lib.demo.seed import generate
         from lib.office.excel import read_workbook, to_xlsx
 
-        cities = tuple(c.campaign.cities)
-        vouchers, _ = register_frames(generate(c, rows=40, seed=1), cities, 1)
-        parsed = parse_register(VOUCHERS, read_workbook(to_xlsx({VOUCHERS.title: vouchers})), cities=cities)
+        vouchers_kind = register_kinds(c.campaign)["vouchers"]
+        vouchers, _ = register_frames(generate(c, rows=40, seed=1), tuple(c.campaign.cities), 1)
+        parsed = parse_register(vouchers_kind, read_workbook(to_xlsx({vouchers_kind.title: vouchers})))
         assert parsed.rows and not parsed.problems  # a valid upload: only the role is wrong
         import_register(s, parsed, a, file_name="台账.xlsx")
 
