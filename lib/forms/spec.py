@@ -8,13 +8,14 @@ every problem names the field it belongs to.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from lib.core.values import LIST_SEPARATOR
 
-from .bindings import Bindings, Registers
+from .bindings import NEEDS, Bindings, Registers
 from .expressions import FUNCTIONS, KIND_WORDS, Expression, ExpressionError
 from .patterns import PatternError, compile_pattern
 from .types import BIDI_CHARS, CONTROL_CHARS, INVISIBLE_CHARS, LINE_BREAKS, REGISTRY
@@ -139,16 +140,73 @@ class Phase(_Strict):
     description: str = ""
 
 
+#: The priority rules of the draw the application knows (the notice's 一、监督检查范围（一）), each with
+#: the parameter it reads (``lib.campaign.priority`` works out their facts). A key the code did not
+#: know would weigh nothing in the draw, silently, so any other key is refused.
+PRIORITY_RULES: dict[str, str | None] = {"never_checked": "on_site", "provider_failed": "fail",
+                                         "high_subsidy": "threshold", "complaint": None}
+_RULE_PARAMETERS = {"on_site": "算作实地检查的检查方式含义", "fail": "算作不合格的检查结论含义", "threshold": "奖补金额门槛（万元）"}
+
+
+def _known_among(what: str, known: tuple[str, ...]):
+    def check(value: str) -> str:
+        if value not in known:
+            raise PydanticCustomError("unknown_meaning", "「{value}」不是{what}，可用：{known}",
+                                      {"value": value, "what": what, "known": "、".join(known)})
+        return value
+    return AfterValidator(check)
+
+
 class PriorityRule(_Strict):
-    key: str = Field(pattern=KEY_PATTERN)
+    """One priority rule of the draw, with the parameter its key reads (``PRIORITY_RULES``), and no other:
+    ``on_site`` (never_checked) the check-method meanings (``bindings.checks.choices.method``) that count
+    as checked on site — a project whose only check was a desk review was never checked on site;
+    ``fail`` (provider_failed) the conclusion meanings that mark a provider failed; ``threshold``
+    (high_subsidy) the subsidy in 万元 from which a project counts as highly subsidised."""
+
+    key: Annotated[str, _known_among("系统认识的优先规则", tuple(PRIORITY_RULES))]
     name: str
     description: str = ""
     weight: float = 1.0
+    # validate_default: a rule that leaves out its own parameter is told so.
+    on_site: tuple[Annotated[str, _known_among("检查方式的含义", NEEDS["checks"]["method"].choices)], ...] = \
+        Field(default=(), validate_default=True)
+    fail: tuple[Annotated[str, _known_among("检查结论的含义", NEEDS["checks"]["conclusion"].choices)], ...] = \
+        Field(default=(), validate_default=True)
+    threshold: float | None = Field(default=None, ge=0, validate_default=True)
+
+    @field_validator("on_site", "fail", "threshold")
+    @classmethod
+    def _its_own_parameter(cls, value: Any, info: ValidationInfo) -> Any:
+        key = info.data.get("key")
+        if key is None:  # the key itself was refused
+            return value
+        wanted, given = PRIORITY_RULES[key] == info.field_name, value not in ((), None)
+        if wanted and not given:
+            raise PydanticCustomError("rule_parameter_missing", "优先规则「{key}」须写明 {param}（{what}）",
+                                      {"key": key, "param": info.field_name, "what": _RULE_PARAMETERS[info.field_name]})
+        if given and not wanted:
+            raise PydanticCustomError("rule_parameter_foreign", "优先规则「{key}」不读取 {param}：请删除",
+                                      {"key": key, "param": info.field_name})
+        return value
 
 
 class Sampling(_Strict):
     ratio: float = Field(gt=0, le=1)
     priority_rules: tuple[PriorityRule, ...] = ()
+
+    @field_validator("priority_rules")
+    @classmethod
+    def _each_rule_once(cls, rules: tuple[PriorityRule, ...]) -> tuple[PriorityRule, ...]:
+        keys = [r.key for r in rules]
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        if twice:
+            raise PydanticCustomError("rule_twice", "优先规则「{keys}」写了两次：每条规则只写一次", {"keys": "、".join(twice)})
+        return rules
+
+    def rule(self, key: str) -> PriorityRule | None:
+        """The declared rule ``key``; None when this campaign does not use it."""
+        return next((r for r in self.priority_rules if r.key == key), None)
 
 
 class Contact(_Strict):
