@@ -5,6 +5,9 @@ The syntax is a subset of Python expressions (so it reads naturally in YAML), pa
 arithmetic, comparisons, ``and/or/not``, ``x if c else y``, ``in`` and the functions in FUNCTIONS
 are allowed; anything else is rejected when the form is loaded.
 
+``today()`` is the campaign clock's day and ``city_code(city)`` the division code prefix the campaign
+declares for a city: both come from the ``Context`` the caller passes to ``evaluate``.
+
 Blank answers are ``None``. Arithmetic or a comparison with a blank gives blank, so a rule over an
 unanswered field neither fires nor hides anything by accident: a constraint that evaluates to blank
 passes (the `required` check speaks instead), a `relevant` that evaluates to blank hides.
@@ -34,7 +37,7 @@ import ast
 import datetime as dt
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,6 +94,46 @@ def _days_between(a: Any, b: Any) -> int | None:
     return (b - a).days
 
 
+@dataclass(frozen=True)
+class Context:
+    """What a rule may read besides the answers: the campaign clock's today (None: the real date)
+    and each city's administrative division code prefix (``city_code``), as the campaign declares
+    them. Passed in by whoever checks the answers, so the forms layer reads no setting itself."""
+
+    today: dt.date | None = None
+    city_codes: Mapping[str, str] = field(default_factory=dict)
+
+
+def _today(context: Context) -> dt.date:
+    return context.today or dt.date.today()
+
+
+def _city_code(context: Context, city: Any) -> str | None:
+    """The division code prefix the campaign declares for ``city`` (广州 -> 4401); blank when it
+    declares none, so a rule comparing with it stays silent."""
+    return None if city is None else context.city_codes.get(str(city))
+
+
+def _credit_area(code: Any) -> str | None:
+    """Characters 3–8 of a 统一社会信用代码: the administrative division where it was registered.
+
+    >>> _credit_area("91440101MA59ABCDEM")
+    '440101'
+    """
+    if code is None:
+        return None
+    text = str(code)
+    return text[2:8] if len(text) == 18 else None
+
+
+def _starts_with(text: Any, prefix: Any) -> bool | None:
+    if text is None or prefix is None:
+        return None
+    if not isinstance(text, str) or not isinstance(prefix, str):
+        raise TypeError("starts_with takes texts")
+    return text.startswith(prefix)
+
+
 def _null_safe(fn: Callable) -> Callable:
     def wrapper(*args):
         if any(a is None for a in args):
@@ -115,7 +158,10 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "count": lambda v: 0 if not v else len(v),
     "sum_of": _sum_of,
     "date": _null_safe(_to_date),
-    "today": lambda: dt.date.today(),
+    "today": _today,
+    "city_code": _city_code,
+    "credit_area": _credit_area,
+    "starts_with": _starts_with,
     "days_between": _days_between,
     "min": _null_safe(min),
     "max": _null_safe(max),
@@ -123,6 +169,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "round": _null_safe(_round),
     "coalesce": lambda *args: next((a for a in args if not _blank(a)), None),
 }
+#: Functions that read the Context (passed before their arguments).
+_READ_CONTEXT = frozenset({"today", "city_code"})
 
 
 #: The kinds of value an expression handles (a field's kind, see types.FieldType.kind, maps onto them).
@@ -156,6 +204,9 @@ SIGNATURES: dict[str, Signature] = {
     "sum_of": Signature(2, 2, (frozenset({"table"}), frozenset({"text"})), "number"),
     "date": Signature(1, 1, (_DATE_LIKE,), "date"),
     "today": Signature(0, 0, (), "date"),
+    "city_code": Signature(1, 1, (frozenset({"text"}),), "text"),
+    "credit_area": Signature(1, 1, (frozenset({"text"}),), "text"),
+    "starts_with": Signature(2, 2, (frozenset({"text"}),), "bool"),
     "days_between": Signature(2, 2, (_DATE_LIKE,), "number"),
     "min": Signature(1, None, (_ANY,), None),
     "max": Signature(1, None, (_ANY,), None),
@@ -417,26 +468,30 @@ class Expression:
             return signature.result
         return None
 
-    def evaluate(self, env: dict[str, Any]) -> Any:
-        """Evaluate against ``env`` (field key -> value). Unknown names evaluate to blank.
+    def evaluate(self, env: dict[str, Any], context: Context | None = None) -> Any:
+        """Evaluate against ``env`` (field key -> value) and ``context`` (today, city codes; the real
+        date and no codes when None). Unknown names evaluate to blank.
 
         Raises EvaluationError (Chinese message) when the result cannot be computed within the bounds
         or a function is given a value it cannot take.
+
+        >>> Expression("signed <= today()").evaluate({"signed": dt.date(2020, 9, 16)}, Context(today=dt.date(2020, 9, 15)))
+        False
         """
         try:
-            return self._eval(self._tree, env)
+            return self._eval(self._tree, env, context or Context())
         except EvaluationError:
             raise
         except (ArithmeticError, ValueError, TypeError, RecursionError, MemoryError) as exc:
             raise EvaluationError(f"无法计算（{type(exc).__name__}）") from None
 
-    def _eval(self, node: ast.AST, env: dict[str, Any]) -> Any:
+    def _eval(self, node: ast.AST, env: dict[str, Any], context: Context) -> Any:
         if isinstance(node, ast.Constant):
             return node.value
         if isinstance(node, ast.Name):
             return {"True": True, "False": False, "None": None}.get(node.id, env.get(node.id))
         if isinstance(node, ast.BinOp):
-            left, right = self._eval(node.left, env), self._eval(node.right, env)
+            left, right = self._eval(node.left, env, context), self._eval(node.right, env, context)
             if left is None or right is None:
                 return None
             if isinstance(node.op, ast.Mult) and _size_of_product(left, right) > MAX_RESULT_ITEMS:
@@ -452,7 +507,7 @@ class Expression:
             except OverflowError:
                 raise EvaluationError("计算结果超出数值范围") from None
         if isinstance(node, ast.UnaryOp):
-            value = self._eval(node.operand, env)
+            value = self._eval(node.operand, env, context)
             if isinstance(node.op, ast.Not):
                 # `not blank` is true: "not exempt" holds until someone says they are exempt.
                 return not value
@@ -465,16 +520,16 @@ class Expression:
             decisive = not isinstance(node.op, ast.And)
             blank = False
             for operand in node.values:
-                value = self._eval(operand, env)
+                value = self._eval(operand, env, context)
                 if value is None:
                     blank = True
                 elif bool(value) == decisive:
                     return decisive
             return None if blank else not decisive
         if isinstance(node, ast.Compare):
-            left = self._eval(node.left, env)
+            left = self._eval(node.left, env, context)
             for op, comp in zip(node.ops, node.comparators):
-                right = self._eval(comp, env)
+                right = self._eval(comp, env, context)
                 if left is None or right is None:
                     return None
                 left, right = _align(left, right)
@@ -486,14 +541,15 @@ class Expression:
                 left = right
             return True
         if isinstance(node, ast.IfExp):
-            return self._eval(node.body if self._eval(node.test, env) else node.orelse, env)
+            return self._eval(node.body if self._eval(node.test, env, context) else node.orelse, env, context)
         if isinstance(node, (ast.List, ast.Tuple)):
-            return _bounded([self._eval(e, env) for e in node.elts])
+            return _bounded([self._eval(e, env, context) for e in node.elts])
         if isinstance(node, ast.Call):
             name = node.func.id
-            args = [self._eval(a, env) for a in node.args]
+            args = [self._eval(a, env, context) for a in node.args]
             try:
-                return _bounded(FUNCTIONS[name](*args), built=False)
+                call_args = [context, *args] if name in _READ_CONTEXT else args
+                return _bounded(FUNCTIONS[name](*call_args), built=False)
             except EvaluationError:
                 raise
             except (TypeError, ValueError, ArithmeticError, AttributeError):

@@ -10,9 +10,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError, core_schema
 
+from lib.core import roles as role_keys
+from lib.core import statuses as row_statuses
 from lib.core.values import LIST_SEPARATOR
 
 from .bindings import NEEDS, Bindings, Registers
@@ -30,7 +41,8 @@ _FORM_TEXTS = {"title": True, "short_title": True, "description": False}
 _SECTION_TEXTS = {"title": True, "help": False}
 _FIELD_TEXTS = {"label": True, "placeholder": True, "pattern_message": True, "constraint_message": True, "help": False}
 EXPRESSION_ATTRS = ("relevant", "constraint", "calculation")
-Role = Literal["province", "city", "provider", "lead_unit", "inspector", "admin"]
+#: A role key (``lib.core.roles``), as form files name who fills and reviews them.
+Role = Literal[role_keys.ALL]
 #: What an account already answers: a field declaring ``from_account: org`` is set from the signed-in
 #: account's organisation (``org_code``: its 统一社会信用代码; ``city``: its city) and locked.
 AccountAttr = Literal["org", "org_code", "city"]
@@ -219,6 +231,73 @@ class Contact(_Strict):
     email: str = ""
 
 
+def _known_role(key: str) -> str:
+    if key not in role_keys.ALL:
+        raise PydanticCustomError("unknown_role", "「{key}」不是系统的角色，可用：{known}",
+                                  {"key": key, "known": "、".join(role_keys.ALL)})
+    return key
+
+
+class CitySpec(_Strict):
+    """A city, written as its name alone or with the administrative division code its firms'
+    registrations start with (``{name: 广州, code: "4401"}``): a rule reads the code through
+    ``city_code`` (characters 3–8 of a 统一社会信用代码 are the division where the firm registered)."""
+
+    name: str = Field(min_length=1)
+    code: str | None = None
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _digits(cls, code: Any) -> Any:
+        code = str(code) if isinstance(code, int) and not isinstance(code, bool) else code  # `code: 4401` unquoted
+        if isinstance(code, str) and not (2 <= len(code) <= 6 and code.isascii() and code.isdigit()):
+            raise PydanticCustomError("city_code", "应为 2–6 位数字的行政区划代码，如 \"4401\"")
+        return code
+
+
+def _city_entry(entry: Any) -> Any:
+    return {"name": entry} if isinstance(entry, str) else entry
+
+
+class Cities(tuple):
+    """The campaign's city names in the declared order — a tuple of str, as every reader takes it —
+    that also knows the division code declared for each (``codes``: name -> code; read only).
+
+    >>> cities = Cities.of((CitySpec(name="深圳"), CitySpec(name="广州", code="4401")))
+    >>> cities, cities.codes, "广州" in cities
+    (('深圳', '广州'), {'广州': '4401'}, True)
+    """
+
+    codes: dict[str, str]
+
+    def __new__(cls, names=(), codes: dict[str, str] | None = None):
+        made = super().__new__(cls, names)
+        made.codes = dict(codes or {})
+        return made
+
+    def __reduce__(self):  # a copy or a pickle keeps the codes
+        return (Cities, (tuple(self), self.codes))
+
+    @classmethod
+    def of(cls, entries: tuple[CitySpec, ...]) -> Cities:
+        names = tuple(e.name for e in entries)
+        if not names:
+            raise PydanticCustomError("too_short", "不能为空")
+        if len(set(names)) != len(names):
+            raise ValueError("cities 中有重复的地市")
+        return cls(names, {e.name: e.code for e in entries if e.code})
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        entries = handler.generate_schema(tuple[Annotated[CitySpec, BeforeValidator(_city_entry)], ...])
+        return core_schema.no_info_after_validator_function(cls.of, entries)
+
+
+def city_codes(cities: tuple[str, ...]) -> dict[str, str]:
+    """The division codes ``cities`` declares: none for a plain tuple of names."""
+    return cities.codes if isinstance(cities, Cities) else {}
+
+
 class CampaignSpec(_Strict):
     id: str
     title: str
@@ -226,10 +305,14 @@ class CampaignSpec(_Strict):
     year: int
     phases: tuple[Phase, ...]
     deadlines: dict[str, dt.date]
-    cities: tuple[str, ...] = Field(min_length=1)
+    #: Names, or ``{name, code}`` with the division code prefix of the city's registrations.
+    cities: Cities
     sampling: Sampling
-    roles: dict[str, str]
-    statuses: dict[str, str] = Field(default_factory=dict)
+    #: Role key (``lib.core.roles``: the access model's) -> the Chinese name pages show: every key named.
+    roles: dict[Annotated[str, AfterValidator(_known_role)], Annotated[str, Field(min_length=1)]]
+    #: Status key -> the word stored in ``_status``: the application's (``lib.core.statuses``), which a
+    #: campaign file may restate but not change.
+    statuses: dict[str, str] = Field(default_factory=lambda: dict(row_statuses.KEYS))
     contacts: tuple[Contact, ...] = ()
     #: What each form and field means to the campaign (lib.forms.bindings); checked against the forms
     #: when the catalog loads them. None: campaign features that read forms are unavailable.
@@ -239,12 +322,30 @@ class CampaignSpec(_Strict):
     #: Cities whose firms the scheme does not cover: register entries there are excluded at import.
     outside_scheme: tuple[str, ...] = ()
 
-    @field_validator("cities")
+    @field_validator("roles")
     @classmethod
-    def _unique_cities(cls, cities: tuple[str, ...]) -> tuple[str, ...]:
-        if len(set(cities)) != len(cities):
-            raise ValueError("cities 中有重复的地市")
-        return cities
+    def _every_role_named(cls, names: dict[str, str]) -> dict[str, str]:
+        """Pages, accounts and messages name every role the access model knows: none may lack a name."""
+        missing = [key for key in role_keys.ALL if key not in names]
+        if missing:
+            raise PydanticCustomError("missing_role", "缺少角色 {missing} 的中文名称：系统的每个角色都要写明名称",
+                                      {"missing": "、".join(missing)})
+        return names
+
+    @field_validator("statuses")
+    @classmethod
+    def _statuses_are_the_applications(cls, declared: dict[str, str]) -> dict[str, str]:
+        """Statuses are the application's row lifecycle (see ``lib.core.statuses``): a campaign file that
+        restates them exactly still loads; one that adds, drops or renames a status is refused, since the
+        code and every stored row would go on using the application's words."""
+        fixed = row_statuses.KEYS
+        if declared != fixed:
+            differ = [f"{key}「{word}」应为「{fixed[key]}」" if key in fixed else f"{key}「{word}」不是系统的状态"
+                      for key, word in declared.items() if fixed.get(key) != word]
+            differ += [f"缺少 {key}「{word}」" for key, word in fixed.items() if key not in declared]
+            raise PydanticCustomError("statuses_fixed", "行状态由系统规定，活动配置不能增加、删除或改名（{detail}）：请删除 statuses 部分",
+                                      {"detail": "；".join(differ)})
+        return declared
 
 
 def semantic_problems(form: FormSpec) -> list[tuple[tuple, str, dict]]:

@@ -40,12 +40,17 @@ MAX_ITEMS = 1_000
 # ASCII digits only (re.ASCII): Python's \d also matches ١٢٣ and १२३, which int() reads as 123.
 NUMBER_RE = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d+)?", re.ASCII)
 LONG_DIGITS_RE = re.compile(r"\s*[+-]?[\d,]+\s*", re.ASCII)
+# Exponent notation (1e3, 1E+3, 2.5e-1): refused with its own message, since a spreadsheet shows a
+# large number that way and a filler copying it would not know why "1E+3" is no number.
+EXPONENT_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+", re.ASCII)
 
 CREDIT_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\d{7,8})$", re.ASCII)
 EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 DATE_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", re.ASCII)
+# How dates are written besides YYYY-MM-DD: 2019/4/12, 2019.4.12, 2019年4月12日 (all read as 2019-04-12).
+_DATE_SEPARATORS = str.maketrans({"/": "-", ".": "-", "年": "-", "月": "-", "日": None})
 
 
 class ValueProblem(Exception):
@@ -151,11 +156,14 @@ def parse_number(raw: Any, *, code: str, percent_sign: bool = False) -> Decimal:
     """The one number parser: a finite Decimal of at most MAX_INTEGER_DIGITS integer digits.
 
     ``code`` is the problem for text that is not a number (``not_integer`` or ``not_number``); only a
-    percent may end in ``%``.
+    percent may end in ``%`` (elsewhere: ``no_percent``); exponent notation is ``exponent``.
 
     >>> parse_number("1,234.50", code="not_number")
     Decimal('1234.50')
-    >>> parse_number("1e1000000", code="not_integer")
+    >>> parse_number("1E+3", code="not_number")
+    Traceback (most recent call last):
+    lib.forms.types.ValueProblem: exponent
+    >>> parse_number("12.3.4", code="not_integer")
     Traceback (most recent call last):
     lib.forms.types.ValueProblem: not_integer
     """
@@ -180,10 +188,12 @@ def parse_number(raw: Any, *, code: str, percent_sign: bool = False) -> Decimal:
             digits = len(raw) <= MAX_TEXT_CHARS and LONG_DIGITS_RE.fullmatch(raw)
             raise ValueProblem("number_too_large", digits=MAX_INTEGER_DIGITS) if digits else ValueProblem(code)
         text = _typed(raw)
-        if percent_sign and text.endswith("%"):
+        if text.endswith("%"):
+            if not percent_sign:
+                raise ValueProblem("no_percent")
             text = text[:-1].rstrip()
         if not NUMBER_RE.fullmatch(text) or not any(c.isdigit() for c in text):
-            raise ValueProblem(code)
+            raise ValueProblem("exponent" if EXPONENT_RE.fullmatch(text) else code)
         number = Decimal(text.replace(",", ""))
         if number.adjusted() >= MAX_INTEGER_DIGITS:
             number = None
@@ -230,7 +240,7 @@ def _date(raw: Any, spec: Any, ctx: dict) -> dt.date:
     elif isinstance(raw, dt.date):
         value = raw
     elif isinstance(raw, str) and len(raw) <= MAX_NUMBER_CHARS:
-        found = DATE_RE.fullmatch(_typed(raw).replace("/", "-"))
+        found = DATE_RE.fullmatch(_typed(raw).translate(_DATE_SEPARATORS))
         try:
             value = dt.date(*(int(part) for part in found.groups())) if found else None
         except ValueError:  # 2020-02-30

@@ -11,9 +11,9 @@ from functools import lru_cache
 from typing import Any
 
 from .errors import FormProblem, problem
-from .expressions import EvaluationError, Expression
+from .expressions import Context, EvaluationError, Expression
 from .patterns import fullmatch
-from .spec import FieldSpec, FormSpec
+from .spec import FieldSpec, FormSpec, city_codes
 from .types import MAX_ITEMS, REGISTRY, ValueProblem
 
 
@@ -61,18 +61,18 @@ def _parse(spec: FieldSpec, raw: Any, ctx: dict, row: int | None) -> tuple[Any, 
         return None, problem(exc.code, field=spec.key, row=row, label=spec.label, **exc.params)
 
 
-def _evaluate(text: str, env: dict, spec: FieldSpec, row: int | None, problems: list[FormProblem]) -> Any:
+def _evaluate(text: str, env: dict, spec: FieldSpec, row: int | None, problems: list[FormProblem], context: Context) -> Any:
     """The value of one of ``spec``'s expressions; blank, with a problem naming the field, when it
     cannot be computed for these answers."""
     try:
-        return compiled(text).evaluate(env)
+        return compiled(text).evaluate(env, context)
     except EvaluationError as exc:
         problems.append(problem("expression_failed", field=spec.key, row=row, label=spec.label, detail=str(exc)))
         return None
 
 
-def _truthy(text: str | None, env: dict, spec: FieldSpec, row: int | None, problems: list[FormProblem]) -> bool:
-    return True if not text else bool(_evaluate(text, env, spec, row, problems))
+def _truthy(text: str | None, env: dict, spec: FieldSpec, row: int | None, problems: list[FormProblem], context: Context) -> bool:
+    return True if not text else bool(_evaluate(text, env, spec, row, problems, context))
 
 
 def _shown(bound: Any) -> str:
@@ -82,7 +82,7 @@ def _shown(bound: Any) -> str:
     return str(bound)
 
 
-def _check_value(spec: FieldSpec, value: Any, env: dict, row: int | None) -> FormProblem | None:
+def _check_value(spec: FieldSpec, value: Any, env: dict, row: int | None, context: Context) -> FormProblem | None:
     """Bounds, lengths, pattern and constraint of one present, well-typed value."""
 
     def bad(code: str, **params) -> FormProblem:
@@ -92,7 +92,7 @@ def _check_value(spec: FieldSpec, value: Any, env: dict, row: int | None) -> For
         if spec.min is not None and value < spec.min:
             return bad("below_min", bound=_shown(spec.min))
         if spec.max is not None and value > spec.max:
-            return bad("above_max", bound=_shown(spec.max))
+            return bad("money_above_max" if spec.type == "money" else "above_max", bound=_shown(spec.max))
     if isinstance(value, str):
         if spec.min_length is not None and len(value) < spec.min_length:
             return bad("too_short", bound=spec.min_length)
@@ -104,29 +104,29 @@ def _check_value(spec: FieldSpec, value: Any, env: dict, row: int | None) -> For
             return bad("pattern_mismatch")
     if spec.constraint:
         failed: list[FormProblem] = []
-        if _evaluate(spec.constraint, env, spec, row, failed) is False:
+        if _evaluate(spec.constraint, env, spec, row, failed, context) is False:
             return bad("constraint", message=spec.constraint_message or f"「{spec.label}」不符合填写规则")
         if failed:
             return failed[0]
     for rule in spec.constraints:
         if rule.severity == "error":
             failed = []
-            if _evaluate(rule.rule, env, spec, row, failed) is False:
+            if _evaluate(rule.rule, env, spec, row, failed, context) is False:
                 return bad("constraint", message=rule.message)
             if failed:
                 return failed[0]
     return None
 
 
-def _warnings(spec: FieldSpec, env: dict, row: int | None) -> list[FormProblem]:
+def _warnings(spec: FieldSpec, env: dict, row: int | None, context: Context) -> list[FormProblem]:
     """The ``warning`` rules of one present, valid value that do not hold (one that cannot be
     computed warns too: the filler confirms what the form could not check)."""
     found: list[FormProblem] = []
     for rule in spec.constraints:
         if rule.severity == "warning":
             failed: list[FormProblem] = []
-            if _evaluate(rule.rule, env, spec, row, failed) is False or failed:
-                found.append(problem("warning", field=spec.key, row=row, message=rule.message))
+            if _evaluate(rule.rule, env, spec, row, failed, context) is False or failed:
+                found.append(problem("warning", field=spec.key, row=row, label=spec.label, message=rule.message))
     return found
 
 
@@ -157,13 +157,13 @@ def _check_fields(
     env = {**outer, **{k: (None if k in type_failed else v) for k, v in values.items()}}
     for spec in fields:  # calculations in form order, so one may use an earlier one
         if spec.calculation:
-            result = _evaluate(spec.calculation, env, spec, row, rule_problems)
+            result = _evaluate(spec.calculation, env, spec, row, rule_problems, ctx["rules"])
             if isinstance(result, float):
                 result = round(result, spec.decimals if spec.decimals is not None else 2)
             values[spec.key] = env[spec.key] = result
     hidden: set[str] = set()
     for spec in fields:  # in form order: a field hidden here is blank for the relevance of later ones
-        if section_visible is not None and not section_visible.get(spec.key, True) or not _truthy(spec.relevant, env, spec, row, rule_problems):
+        if section_visible is not None and not section_visible.get(spec.key, True) or not _truthy(spec.relevant, env, spec, row, rule_problems, ctx["rules"]):
             hidden.add(spec.key)
             values[spec.key] = env[spec.key] = None
     problems = [p for p in problems if p.field not in hidden] + rule_problems
@@ -182,11 +182,11 @@ def _check_fields(
                 problems.append(problem("required", field=spec.key, row=row, label=spec.label))
             continue
         if spec.key not in type_failed and not draft:
-            err = _check_value(spec, value, env, row)
+            err = _check_value(spec, value, env, row, ctx["rules"])
             if err:
                 problems.append(err)
             else:
-                warnings += _warnings(spec, env, row)
+                warnings += _warnings(spec, env, row, ctx["rules"])
     return Outcome(values=values, problems=problems, hidden=hidden, warnings=warnings)
 
 
@@ -220,22 +220,25 @@ def _check_table(spec: FieldSpec, raw: Any, outer: dict, ctx: dict, *, draft: bo
     return rows_out or None, problems, warnings
 
 
-def check_answers(form: FormSpec, raw: dict[str, Any], *, cities: tuple[str, ...] = (), draft: bool = False) -> Outcome:
+def check_answers(form: FormSpec, raw: dict[str, Any], *, cities: tuple[str, ...] = (), draft: bool = False,
+                  today: dt.date | None = None) -> Outcome:
     """Parse and check every answer of ``form``.
 
-    ``draft=True`` keeps what parses and skips the required, bounds and constraint checks, so an
-    unfinished form can be saved; type problems are still reported.
+    ``cities`` are the campaign's (``CampaignSpec.cities``: with the division codes it declares, which
+    rules read through ``city_code``); ``today`` is the campaign clock's day for rules' ``today()``
+    (None: the real date). ``draft=True`` keeps what parses and skips the required, bounds and
+    constraint checks, so an unfinished form can be saved; type problems are still reported.
     """
     if not isinstance(raw, dict):
         return Outcome(values={}, problems=[problem("not_answers")])
-    ctx = {"cities": cities}
+    ctx = {"cities": cities, "rules": Context(today=today, city_codes=city_codes(cities))}
     # Sections' relevance is judged on the parsed top-level answers (without calculations).
     pre = _check_fields(form.all_fields(), raw, {}, ctx, row=None, draft=True)
     section_visible = {}
     section_problems: list[FormProblem] = []
     for section in form.sections:
         try:
-            shown = not section.relevant or bool(compiled(section.relevant).evaluate(pre.values))
+            shown = not section.relevant or bool(compiled(section.relevant).evaluate(pre.values, ctx["rules"]))
         except EvaluationError as exc:
             shown = True  # a rule that cannot be computed hides nothing; its problem is shown
             first = section.fields[0]

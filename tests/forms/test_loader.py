@@ -142,7 +142,8 @@ def test_a_valid_definition_parses():
 
 def test_campaign_with_duplicate_city_is_refused():
     text = (Path(__file__).resolve().parents[2] / "forms" / "campaign.yaml").read_text(encoding="utf-8")
-    text = text.replace("  - 云浮\n", "  - 云浮\n  - 广州\n")
+    assert text.count('  - {name: 云浮, code: "4453"}\n') == 1
+    text = text.replace('  - {name: 云浮, code: "4453"}\n', '  - {name: 云浮, code: "4453"}\n  - 广州\n')
     with pytest.raises(FormDefinitionError) as info:
         parse_campaign(text)
     assert info.value.problems[0].code == "invalid_definition"

@@ -32,11 +32,11 @@ def short_id(value) -> str:
 @pytest.mark.parametrize(
     "type_, raw, code",
     [
-        ("integer", "1e1000000", "not_integer"),  # took 60+ s of CPU as Decimal -> int
+        ("integer", "1e1000000", "exponent"),  # took 60+ s of CPU as Decimal -> int
         ("integer", "9" * 5000, "number_too_large"),
         ("integer", 10**5000, "number_too_large"),
         ("integer", 10**15, "number_too_large"),
-        ("money", "1E+30", "not_number"),
+        ("money", "1E+30", "exponent"),
         ("money", 1e30, "number_too_large"),
         ("money", Decimal("1E+30"), "number_too_large"),
         ("decimal", "Infinity", "not_number"),
@@ -46,7 +46,7 @@ def short_id(value) -> str:
         ("decimal", float("inf"), "not_number"),
         ("decimal", float("nan"), "not_number"),
         ("money", "2,0.00", "not_number"),  # a misplaced thousands separator
-        ("money", "20%", "not_number"),  # only a percent takes a percent sign
+        ("money", "20%", "no_percent"),  # only a percent takes a percent sign
         ("money", "1 000", "not_number"),
         ("integer", [1], "not_integer"),
         ("money", {"a": 1}, "not_number"),

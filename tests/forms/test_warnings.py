@@ -1,5 +1,6 @@
 """Rules of severity ``warning`` (``constraints:`` on a field): shown to the filler, never blocking
-(the submit asks for a confirmation instead), skipped in drafts and on hidden fields (issue 12, outcome 6)."""
+(the submit asks for a confirmation instead), skipped in drafts and on hidden fields (issue 12, outcome 6).
+A warning's text starts with its field's label, so a reviewer reading it apart from the form knows the field."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ sections:
           - rule: "subsidy <= paid"
             message: 「奖补金额」不能超过实际支付金额。
           - rule: "subsidy != paid"
-            message: 奖补金额与实际支付金额相同，请核实是否按全额奖补。
+            message: 与实际支付金额相同，请核实是否按全额奖补。
             severity: warning
       - key: people
         label: 联系人
@@ -42,7 +43,7 @@ sections:
             type: text
             constraints:
               - rule: "len(phone) != 7"
-                message: 电话像是缺了区号，请核实。
+                message: 像是缺了区号，请核实。
                 severity: warning
 """
 
@@ -55,7 +56,7 @@ def form():
 def test_a_warning_rule_that_fails_is_a_warning_not_a_problem(form):
     out = check_answers(form, {"paid": "10", "show": True, "subsidy": "10"})
     assert out.ok and out.problems == []
-    assert [(w.code, w.field, w.message) for w in out.warnings] == [("warning", "subsidy", "奖补金额与实际支付金额相同，请核实是否按全额奖补。")]
+    assert [(w.code, w.field, w.message) for w in out.warnings] == [("warning", "subsidy", "「奖补金额」：与实际支付金额相同，请核实是否按全额奖补。")]
 
 
 def test_an_error_rule_beside_it_still_stops_the_submit_and_the_warning_is_not_added(form):
@@ -73,14 +74,14 @@ def test_no_warning_when_the_rule_holds_in_a_draft_or_on_a_hidden_field(form):
 def test_a_warning_inside_a_table_names_its_row(form):
     out = check_answers(form, {"people": [{"phone": "83133000"}, {"phone": "8313300"}]})
     assert out.ok
-    assert [(w.field, w.row, w.message) for w in out.warnings] == [("people", 2, "「联系人」第 2 行：电话像是缺了区号，请核实。")]
+    assert [(w.field, w.row, w.message) for w in out.warnings] == [("people", 2, "「联系人」第 2 行：「电话」：像是缺了区号，请核实。")]
 
 
 @pytest.mark.parametrize("old, new, code", [
     ('rule: "subsidy != paid"', 'rule: "subsidy !="', "bad_expression"),
     ('rule: "subsidy != paid"', 'rule: "subsidy != contract"', "unknown_reference"),
     ("severity: warning\n      - key: people", "severity: notice\n      - key: people", "invalid_definition"),
-    ("message: 奖补金额与实际支付金额相同", 'message: "奖补金额\\u202e与实际支付金额相同', "spec_text_bad_char"),
+    ("message: 与实际支付金额相同", 'message: "与实际\\u202e支付金额相同', "spec_text_bad_char"),
 ])
 def test_a_broken_rule_is_refused_at_load_naming_the_field(old, new, code):
     assert FORM.count(old) == 1
