@@ -117,3 +117,9 @@ def check_notes(form: FormSpec, record: Record, cities: tuple[str, ...]) -> list
     that the row's answers do not meet (a row filed under an older version of the form, or a draft
     rule since tightened); empty when the row passes."""
     return [p.message for p in check_answers(form, record.values, cities=cities).problems]
+
+
+def warning_notes(form: FormSpec, record: Record, cities: tuple[str, ...]) -> list[str]:
+    """The warnings the row's answers raise under the form's rules as they stand today (a filler
+    confirms them before submitting), each naming its field by label, for the reviewer to check."""
+    return [str(w) for w in check_answers(form, record.values, cities=cities).warnings]

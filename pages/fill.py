@@ -49,7 +49,7 @@ if row:
     st.info(f"正在修改记录 {row['id']}（基于版本 {row['rev']}，状态：{row['status']}）")
     if row["status"] == RETURNED:
         reason = review.return_reasons(store, form, [fill.editing_record(store, form, actor)]).get(row["id"])
-        st.warning(f"审核意见（退回修改）：{record_view.plain_text(reason) if reason else '（未填写原因）'}")
+        st.warning(f"审核意见（{RETURNED}）：{record_view.plain_text(reason) if reason else '（未填写原因）'}")
     st.button("放弃修改，新建一条", on_click=errors.guarded(fill.start_new), args=(form, cities))
 fill_outcome.show_notes(form)
 

@@ -11,6 +11,11 @@ The address (``?row=``) alone opens a row only while it is still being written: 
 the browser's back button leads to, or one 已提交 awaiting review) opens only by a deliberate act:
 我的填报's 打开修改 or the 打开修改记录 button of the note shown instead (``offered``), both through
 ``ask_to_open``. Otherwise typing the next project into a reopened row would overwrite it.
+
+A submit is checked first against the campaign clock (setting ``campaign_today``: the forms' ``today()``).
+When the answers raise warnings (rules of severity ``warning``), nothing is written: the warnings are
+listed with a confirmation box, and the next 提交 goes through only with the box ticked for those same
+warnings. A draft save never asks.
 """
 
 from __future__ import annotations
@@ -26,9 +31,9 @@ from lib.core.errors import AppError
 from lib.core.records import Actor, Record, is_pending
 from lib.core.statuses import DRAFT, RETURNED
 from lib.core.text import quotable
-from lib.forms import FormProblem, FormSpec
+from lib.forms import FormProblem, FormSpec, check_answers
 from lib.store.base import ConflictError, NotFound, Store
-from lib.ui import state, widgets
+from lib.ui import context, state, widgets
 
 _KEEP_SUBMITTED = 50  # ids remembered per form (see fill_outcome.show_notes); older ones open without the note
 ADDRESS_OPENS = (DRAFT, RETURNED)  # statuses the address alone may open (see above)
@@ -89,12 +94,14 @@ def ask_to_open(form_id: str, row_id: str) -> None:
 
 
 def _tell(form: FormSpec, kind: str, text: str, problems: list[FormProblem] = ()) -> None:
-    """Replace the outcome shown at the buttons (a refusal clears an earlier list of problems)."""
+    """Replace the outcome shown at the buttons (a refusal clears an earlier list of problems; any
+    new outcome clears a confirmation ticked for earlier warnings)."""
     st.session_state.pop(state.offer_key(form.id), None)
+    st.session_state.pop(confirm_key(form), None)
     st.session_state[state.outcome_key(form.id)] = {
         "kind": kind,
         "text": text,
-        "problems": [{"field": p.field, "row": p.row, "message": str(p)} for p in problems],
+        "problems": _listed(problems),
         "nonce": uuid.uuid4().hex,  # the browser moves focus once per outcome, not on every rerun
     }
 
@@ -213,18 +220,50 @@ def copy_as_new(store: Store, form: FormSpec, row_id: str, actor: Actor, cities:
     _tell(form, "copied", f"已复制记录 {row_id} 的内容为一条新记录（尚未保存）。" + (f"{labels}已留空，请按新项目填写。" if labels else ""))
 
 
+def confirm_key(form: FormSpec) -> str:
+    """The box a filler ticks to submit despite the warnings listed (drawn by fill_outcome)."""
+    return state.fill_button_key(form.id, "confirm_warnings")
+
+
+def _unconfirmed(form: FormSpec, answers: dict[str, Any], actor: Actor, cities: tuple[str, ...]) -> bool:
+    """Check a submit on the campaign clock first: True (and the outcome told) when it must stop
+    here, for a problem or for warnings not yet confirmed. A tick confirms exactly the warnings it
+    was shown with: answers changed since, with other warnings, are asked about again."""
+    checked = check_answers(form, submissions.answered_by_account(form, actor, answers), cities=cities,
+                            today=context.settings().campaign_today)
+    if checked.problems:
+        _tell(form, "problems", "提交未成功", checked.problems)
+        return True
+    if not checked.warnings:
+        return False
+    shown = outcome(form)
+    asked = shown["problems"] if shown and shown["kind"] == "warnings" else None
+    if asked == _listed(checked.warnings) and st.session_state.get(confirm_key(form)):
+        return False
+    _tell(form, "warnings", "提交前请核实以下提醒", checked.warnings)
+    return True
+
+
+def _listed(problems: list[FormProblem]) -> list[dict]:
+    return [{"field": p.field, "row": p.row, "message": str(p)} for p in problems]
+
+
 def save(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, ...], drawn_with: int, *, draft: bool) -> None:
     """Submit (or save as draft) what the widgets hold; the outcome goes to ``outcome`` (and, for a
     submission, ``receipt``). ``drawn_with`` is the ``token`` the button was drawn with: a click
-    on a form that was submitted meanwhile (a double click) changes nothing."""
+    on a form that was submitted meanwhile (a double click) changes nothing. A submit whose answers
+    raise warnings waits for their confirmation (see the module)."""
     if drawn_with != token(form):
         done = receipt(form)
         _tell(form, "info", f"这份表单已经提交（记录编号 {done['id']}），没有再次提交。" if done else "表单已更新，请核对后再点一次。")
         return
     row = editing(form)
+    answers = widgets.current_answers(form)
+    if not draft and _unconfirmed(form, answers, actor, cities):
+        return
     action = submissions.save_draft if draft else submissions.submit
     try:
-        result = action(store, form, widgets.current_answers(form), actor, cities=cities,
+        result = action(store, form, answers, actor, cities=cities,
                         row_id=row["id"] if row else None, base_rev=row["rev"] if row else None)
     except ConflictError as exc:
         _tell(form, "conflict", str(exc))

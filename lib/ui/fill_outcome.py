@@ -1,6 +1,7 @@
 """What the fill page shows where the filler is looking: the outcome of 提交 / 保存草稿 below the
-buttons (a summary of the problems linking to each field, a refusal, a conflict), the receipt of a
-submission in place of the form, and the question asked before an address would drop input.
+buttons (a summary of the problems linking to each field, the warnings to confirm, a refusal, a
+conflict), the receipt of a submission in place of the form, and the question asked before an
+address would drop input.
 
 Each is drawn in one container that ``lib.ui.browser.focus`` scrolls to and focuses, once per
 outcome.
@@ -30,9 +31,13 @@ def show_outcome(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, 
         return
     kind = done["kind"]
     with st.container(key=panel_key(form)):
+        links = [f"- [{record_view.plain_text(p['message'])}](#{widgets.anchor(form.id, p['field'], p['row'])})" for p in done["problems"]]
         if kind == "problems":
-            links = [f"- [{record_view.plain_text(p['message'])}](#{widgets.anchor(form.id, p['field'], p['row'])})" for p in done["problems"]]
             st.error(f"{done['text']}，请修改以下 {len(links)} 处问题（点击跳到该处，问题也标在各字段下方）：\n\n" + "\n".join(links))
+        elif kind == "warnings":
+            st.warning(f"{done['text']}（共 {len(links)} 条，点击跳到该处）。如内容无误，请勾选下方确认后再点“提交”；"
+                       "如需修改，改后再提交即可：\n\n" + "\n".join(links))
+            st.checkbox("我已核实以上提醒，确认提交", key=fill.confirm_key(form))
         elif kind in ("refused", "conflict"):
             st.error(record_view.plain_text(done["text"]))
         elif kind == "saved":

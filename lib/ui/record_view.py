@@ -32,12 +32,16 @@ def _label(answer: Answer) -> str:
     return answer.label + ("（自动计算）" if answer.calculated else "")
 
 
-def show(form: FormSpec, values: dict, cities: tuple[str, ...], *, warnings: list[str] | None = None) -> None:
-    """Draw every section of the row ``values`` read-only; ``warnings`` (texts) above them. st.table
-    renders Markdown in its cells: what the filler typed is escaped, so a reviewer never gets a link
-    or an image from an answer."""
+def show(form: FormSpec, values: dict, cities: tuple[str, ...], *, warnings: list[str] | None = None,
+         reminders: list[str] | None = None) -> None:
+    """Draw every section of the row ``values`` read-only; above them ``warnings`` (rules the row no
+    longer meets) and ``reminders`` (the form's warnings its answers raise, which the filler
+    confirmed), as texts. st.table renders Markdown in its cells: what the filler typed is escaped,
+    so a reviewer never gets a link or an image from an answer."""
     if warnings:
-        st.warning("请留意：\n\n" + "\n".join(f"- {w}" for w in warnings))
+        st.warning("请留意：\n\n" + "\n".join(f"- {plain_text(w)}" for w in warnings))
+    if reminders:
+        st.warning("填报提醒（提交时由填报单位确认），请核实：\n\n" + "\n".join(f"- {plain_text(w)}" for w in reminders))
     for section in answered_sections(form, values, cities):
         st.markdown(f"**{section.title}**")
         plain: list[Answer] = []

@@ -48,7 +48,8 @@ def read_and_act(store: Store, form: FormSpec, actor: Actor, records: list[Recor
     record = rows.pick(form, records, label="查看记录（审核前请阅读全部内容）", key=state.REVIEW_VIEW, filer=True)
     view, side = st.columns([3, 1])
     with view, st.container(height=640):
-        record_view.show(form, record.values, cities, warnings=review.check_notes(form, record, cities))
+        record_view.show(form, record.values, cities, warnings=review.check_notes(form, record, cities),
+                         reminders=review.warning_notes(form, record, cities))
     with side:
         st.markdown(f"**{record.id}**　第 {record.rev} 版　{record.status}")
         st.caption(f"{record.org or record.owner}　{value_text(None, record.updated_at)}")

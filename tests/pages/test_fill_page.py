@@ -450,3 +450,67 @@ def test_a_return_reason_is_shown_as_typed_not_as_markdown(app_env, catalog, att
     [shown] = [w.value for w in at.warning if "审核意见" in w.value]
     assert "](http" not in shown and "![" not in shown and "**金额" not in shown
     assert "\\[点此重新登录\\]" in shown  # escaped: the brackets show as typed
+
+
+CONFIRM = "我已核实以上提醒，确认提交"
+
+
+def test_a_submit_with_warnings_needs_the_fillers_confirmation(app_env, catalog, att1_row, reopen):
+    """Warnings (rules of severity ``warning``) are listed with the field named, and nothing is filed
+    until the filler ticks the confirmation; the tick then files the row (issue 12, outcome 6)."""
+    values = dict(att1_row.values, subsidy_amount=att1_row.values["paid_amount"])
+    at = start(att1_row.actor)
+    fill_in(at, catalog.form("att1"), values)
+    at = click(at.run(), "提交")
+    assert not at.exception
+    listed = unescaped(messages(at.warning))
+    assert "提交前请核实以下提醒" in listed and "「奖补金额（万元）」：与实际支付金额相同" in listed
+    assert reopen().records("att1") == [] and not at.success
+    assert [c.label for c in at.checkbox] == [CONFIRM]
+
+    at = click(at, "提交")  # again, without the tick: still asked, still nothing filed
+    assert reopen().records("att1") == [] and [c.label for c in at.checkbox] == [CONFIRM]
+
+    next(c for c in at.checkbox if c.label == CONFIRM).check().run()
+    at = click(at, "提交")
+    assert not at.exception
+    assert "提交成功" in messages(at.success)
+    [stored] = reopen().records("att1")
+    assert stored.values["subsidy_amount"] == stored.values["paid_amount"] == att1_row.values["paid_amount"]
+
+
+def test_a_tick_confirms_only_the_warnings_it_was_shown_with(app_env, catalog, att1_row, reopen):
+    form = catalog.form("att1")
+    values = dict(att1_row.values, subsidy_amount=att1_row.values["paid_amount"])
+    at = start(att1_row.actor)
+    fill_in(at, form, values)
+    at = click(at.run(), "提交")
+    next(c for c in at.checkbox if c.label == CONFIRM).check().run()
+    away = next(c for c in catalog.campaign.cities if c not in (values["client_city"], "深圳"))
+    at.session_state[state.field_key("att1", "client_city")] = away  # a second warning appears
+    at = click(at.run(), "提交")
+    assert reopen().records("att1") == []
+    assert "「企业统一社会信用代码」" in unescaped(messages(at.warning))
+    assert [c.value for c in at.checkbox if c.label == CONFIRM] == [False]
+
+
+def test_a_draft_with_warnings_is_saved_without_asking(app_env, catalog, att1_row, reopen):
+    at = start(att1_row.actor)
+    fill_in(at, catalog.form("att1"), dict(att1_row.values, subsidy_amount=att1_row.values["paid_amount"]))
+    at = click(at.run(), "保存草稿")
+    assert "草稿已保存" in messages(at.success) and not at.checkbox
+    assert [r.status for r in reopen().records("att1")] == ["草稿"]
+
+
+def test_a_submit_is_checked_against_the_campaign_clock(app_env, catalog, att1_row, reopen, monkeypatch):
+    """today() in the forms' rules is the campaign clock (setting campaign_today): a follow-up dated
+    after it has not happened yet."""
+    monkeypatch.setenv("APP_CAMPAIGN_TODAY", "2020-09-15")
+    at = start(att1_row.actor)
+    fill_in(at, catalog.form("att1"), dict(att1_row.values, followup_date=dt.date(2020, 9, 16)))
+    at = click(at.run(), "提交")
+    assert "「回访日期」不能晚于今天" in messages(at.error)
+    assert reopen().records("att1") == []
+    fill_in(at, catalog.form("att1"), dict(att1_row.values, followup_date=dt.date(2020, 9, 15)))
+    at = click(at.run(), "提交")
+    assert "提交成功" in messages(at.success)

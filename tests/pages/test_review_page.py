@@ -182,3 +182,22 @@ def test_an_answer_is_shown_to_the_reviewer_as_typed_not_as_markdown(app_env, ca
     cells = [str(v) for t in at.table for v in t.value.to_numpy().ravel()]
     [cell] = [c for c in cells if "请点此核对" in c]
     assert "](http" not in cell and "![" not in cell and unescaped(cell) == typed
+
+
+def test_the_reviewer_sees_the_warnings_a_row_raises_with_the_field_named(app_env, catalog, reopen):
+    """Warnings (rules of severity ``warning``) are recomputed from the row's values: the filler confirmed
+    them at submit, the reviewer checks them (issue 12, outcome 6)."""
+    store = reopen()
+    store.ensure_sheet(sheet_spec(catalog.form("att1")))
+    plain, row = generate(catalog, rows=20, seed=7)["att1"][:2]
+    away = next(c for c in catalog.campaign.cities if c != row.values["client_city"] and c != "深圳")
+    warned = store.append("att1", dict(row.values, client_city=away, subsidy_amount=row.values["paid_amount"]),
+                          actor=row.actor, status="已提交")
+    quiet = store.append("att1", plain.values, actor=plain.actor, status="已提交")
+    at = _page()
+    next(s for s in at.selectbox if s.label.startswith("查看记录")).set_value(warned.id).run()
+    [shown] = [unescaped(w.value) for w in at.warning if "填报提醒" in w.value]
+    assert "「企业统一社会信用代码」：登记地（第 3–8 位行政区划代码）与所填“企业所在地市”不一致" in shown
+    assert "「奖补金额（万元）」：与实际支付金额相同" in shown
+    next(s for s in at.selectbox if s.label.startswith("查看记录")).set_value(quiet.id).run()
+    assert not [w for w in at.warning if "填报提醒" in w.value]
