@@ -1,8 +1,10 @@
 """Row statuses are declared once, in lib/core/statuses.py (issue 12, outcome 3): a campaign file does
-not declare them, may restate them exactly, and is refused at load when it changes one."""
+not declare them, may restate them exactly, and is refused at load when it changes one; no page or
+app.py spells a status word."""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,8 @@ from lib.forms.loader import parse_campaign
 ROOT = Path(__file__).resolve().parents[1]
 CAMPAIGNS = [ROOT / "forms", ROOT / "tests" / "campaigns" / "other"]
 RESTATED = "statuses:\n" + "".join(f"  {key}: {word}\n" for key, word in statuses.KEYS.items())
+#: Page texts that hold a status word without naming the status, with the reason.
+NOT_A_STATUS = {"保存草稿": "the button that saves a draft names the action, not a row's status"}
 
 
 def test_the_keys_name_every_status_once_in_the_order_of_all():
@@ -43,3 +47,25 @@ def test_a_campaign_file_that_changes_a_status_is_refused_at_its_line(change):
     with pytest.raises(FormDefinitionError) as refused:
         parse_campaign(text)
     assert [(p.code, p.where) for p in refused.value.problems] == [("invalid_definition", f"campaign.yaml 第 {line} 行")]
+
+
+def status_texts(paths: list[Path]) -> list[tuple[str, int, str]]:
+    """(file name, line, text) of each string constant (f-string parts included) holding a status word."""
+    found = []
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value not in NOT_A_STATUS \
+                    and any(word in node.value for word in statuses.ALL):
+                found.append((path.name, node.lineno, node.value))
+    return found
+
+
+def test_no_page_spells_a_status_word():
+    # Pages compare against and show lib.core.statuses' names (or lib.review's groups of them).
+    assert status_texts([*sorted((ROOT / "pages").glob("*.py")), ROOT / "app.py"]) == []
+
+
+def test_the_scan_finds_a_status_word_inside_a_page_text(tmp_path):
+    page = tmp_path / "page.py"
+    page.write_text('import streamlit as st\nst.toggle(f"只看{kind}（已提交）")\nst.button("保存草稿")\n', encoding="utf-8")
+    assert status_texts([page]) == [("page.py", 2, "（已提交）")]
