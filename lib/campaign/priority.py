@@ -7,7 +7,7 @@ complaint. ``campaign.yaml`` declares which of these rules the campaign uses and
 one boolean column per declared rule, named by the rule's key:
 
 * ``never_checked`` — no filed check of the project has a method among the rule's ``on_site``
-  meanings. A project whose only check was a desk review (``desk``: 书面核查) was never checked on
+  meanings. A project whose only check was a desk review (the ``desk`` method) was never checked on
   site; neither was one no city reported.
 * ``provider_failed`` — the project's provider has a failed check (a conclusion among the rule's
   ``fail`` meanings) on ANOTHER of its projects: the notice asks for the provider's other projects.
@@ -36,6 +36,8 @@ or a withdrawn check is no check). Vouchers and providers are compared as the re
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -68,17 +70,17 @@ def facts(projects: pd.DataFrame, checks: pd.DataFrame, bindings: Bindings, samp
         elif rule.key == "provider_failed":
             out[rule.key] = _provider_failed(project, checked, filed["conclusion"].isin(_words(binding, "conclusion", rule.fail)))
         elif rule.key == "high_subsidy":
-            out[rule.key] = (pd.to_numeric(projects["subsidy"], errors="coerce") >= rule.threshold).fillna(False).astype(bool)
+            out[rule.key] = pd.to_numeric(projects["subsidy"], errors="coerce") >= rule.threshold  # no amount: not high
         elif rule.key == "complaint":
             out[rule.key] = _among(project.voucher, checked.voucher[_complained(filed, binding, rule)])
     return out
 
 
-class _Keys:
+class _Keys(NamedTuple):
     """Vouchers and providers of a frame's rows, as compared."""
 
-    def __init__(self, voucher: pd.Series, provider: pd.Series):
-        self.voucher, self.provider = voucher, provider
+    voucher: pd.Series
+    provider: pd.Series
 
 
 def _words(binding: FormBinding, meaning: str, choices: tuple[str, ...]) -> list[str]:

@@ -127,6 +127,12 @@ def test_only_the_declared_rules_are_answered_in_their_order_and_the_projects_in
                                    ["V5", False, True], ["V6", True, False]]
 
 
+def test_a_project_with_no_subsidy_is_not_highly_subsidised(campaign):
+    spec, bindings, sampling = campaign
+    projects = register([("V1", "服务商甲", None), ("V2", "服务商甲", 80.0)])
+    assert facts(projects, checks_of(spec, bindings), bindings, sampling)["high_subsidy"].tolist() == [False, True]
+
+
 def test_a_complaint_rule_with_the_complaint_field_unbound_is_refused_not_zero(campaign):
     spec, bindings, sampling = campaign
     checks = bindings.checks

@@ -23,16 +23,16 @@ end of ``day`` is midnight after it.
 >>> import datetime as dt
 >>> from lib.core.records import AuditEntry
 >>> snap = pd.DataFrame({"_id": ["r1"], "_rev": [2], "_status": [SUBMITTED],
-...                      "_created_at": [dt.datetime(2020, 9, 10, 9)], "_updated_at": [dt.datetime(2020, 9, 30, 9)],
+...                      "_created_at": [dt.datetime(2021, 9, 10, 9)], "_updated_at": [dt.datetime(2021, 9, 30, 9)],
 ...                      "_updated_by": ["p1"], "name": ["新"]})
->>> audit = [AuditEntry(dt.datetime(2020, 9, 10, 9), "p1", "新增", "f", "r1", 1, {"name": (None, "旧")}),
-...          AuditEntry(dt.datetime(2020, 9, 30, 9), "p1", "提交", "f", "r1", 2,
+>>> audit = [AuditEntry(dt.datetime(2021, 9, 10, 9), "p1", "新增", "f", "r1", 1, {"name": (None, "旧")}),
+...          AuditEntry(dt.datetime(2021, 9, 30, 9), "p1", "提交", "f", "r1", 2,
 ...                     {"name": ("旧", "新"), "_status": ("草稿", SUBMITTED)})]
->>> standing, later = as_of({"f": snap}, audit, dt.date(2020, 9, 15))
+>>> standing, later = as_of({"f": snap}, audit, dt.date(2021, 9, 15))
 >>> standing["f"][["_rev", "_status", "name"]].values.tolist(), bool(standing["f"]["_filed_at"].isna().all())
 ([[1, '草稿', '旧']], True)
->>> str(as_of({"f": snap}, audit, dt.date(2020, 9, 30))[0]["f"]["_filed_at"].iloc[0])
-'2020-09-30 09:00:00'
+>>> str(as_of({"f": snap}, audit, dt.date(2021, 9, 30))[0]["f"]["_filed_at"].iloc[0])
+'2021-09-30 09:00:00'
 """
 
 from __future__ import annotations
