@@ -7,11 +7,13 @@ Renaming one in a campaign file would leave every stored row and every compariso
 campaign file does not declare them: its ``statuses:`` section may only restate :data:`KEYS`
 exactly (a campaign file written before this rule still loads) and is refused at load when it adds,
 drops or renames one (``lib.forms.spec.CampaignSpec``). Everything else compares against these
-names rather than spelling the words again.
+names, and the groups of them below, rather than spelling the words again.
 
 >>> DRAFT in ALL and len(set(ALL)) == len(ALL) == 6
 True
 >>> KEYS["approved"] == APPROVED and tuple(KEYS.values()) == ALL
+True
+>>> sorted(FILED + (DRAFT, WITHDRAWN)) == sorted(ALL)
 True
 """
 
@@ -32,3 +34,6 @@ KEYS = {"draft": DRAFT, "submitted": SUBMITTED, "returned": RETURNED, "resubmitt
 #: Statuses nobody changes any more: approved (reviewed) and withdrawn (the filler took it back; it
 #: comes back only by a new submission, through review). A row in one is read, never edited.
 CLOSED = (APPROVED, WITHDRAWN)
+#: Statuses in which a row counts as filed (reported): the boards count it, and its filing time is
+#: when it last entered one of them from outside. A draft and a withdrawn row do not count.
+FILED = (SUBMITTED, RETURNED, RESUBMITTED, APPROVED)
