@@ -80,7 +80,7 @@ def calendar() -> Calendar:
 
 def _calendar_key(cal: Calendar) -> tuple:
     return (cal.cities, tuple(sorted(cal.titles.items())), tuple(sorted(cal.deadlines.items())), cal.phases,
-            cal.bindings, tuple(sorted(cal.roles.items())), repr(cal.labels))
+            cal.bindings.model_dump_json(), tuple(sorted(cal.roles.items())), repr(cal.labels))
 
 
 @st.cache_resource(ttl=SNAPSHOT_TTL, show_spinner=False)

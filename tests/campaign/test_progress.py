@@ -131,9 +131,9 @@ def test_usage_counts_each_project_once(calendar):
 
 def test_att2_matched_by_code_when_the_name_differs_and_exempt_reports_count(calendar):
     projects = pd.DataFrame([
-        {"project": "陶瓷行业平台项目", "lead_unit": "牵头甲", "lead_unit_code": "L1", "city": "佛山"},
-        {"project": "家电智能工厂", "lead_unit": "牵头乙", "lead_unit_code": "L2", "city": "佛山"},
-        {"project": "五金平台", "lead_unit": "牵头丙", "lead_unit_code": "L3", "city": "广州"},
+        {"project": "陶瓷行业平台项目", "lead_unit": "牵头甲", "lead_unit_code": "L1", "city": "佛山", "programme": "省级标杆示范"},
+        {"project": "家电智能工厂", "lead_unit": "牵头乙", "lead_unit_code": "L2", "city": "佛山", "programme": "省级标杆示范"},
+        {"project": "五金平台", "lead_unit": "牵头丙", "lead_unit_code": "L3", "city": "广州", "programme": "省级标杆示范"},
     ])
     reports = frame(
         row(owner="l1", project_name="陶瓷行业工业互联网平台项目", lead_unit_name="牵头甲", lead_unit_credit_code="L1",

@@ -145,7 +145,7 @@ def prepare(
     exp2 = pd.DataFrame({"key": p_key.values, "city": projects["city"].fillna("").values,
                          "unit": normalize_name(projects["lead_unit"]).values,
                          "name": projects["project"].fillna("").values,
-                         "exempt": _is(projects, "programme", ministry)})
+                         "exempt": (projects["programme"] == ministry).to_numpy(dtype=bool)})
     a2_code = normalize_code(a2["lead_unit_code"])
     a2_key = a2_code + "|" + normalize_name(a2["project"])
     single2 = p_code[~p_code.duplicated(keep=False)]
@@ -171,16 +171,6 @@ def prepare(
     rep1 = _rows_at(a1, rep.index, ("_id", "_status", "_owner", "_filed_at", *PROJECT_MEANINGS))
     return Prepared(calendar, as_of, units, projects_table(rep1, rep["provider"], member(rep1["_id"], firsts), calendar),
                     benchmarks_table(rep2, calendar), checks_table(rep3, first_rep3, calendar), issues, readers=rows, later=later)
-
-
-def _is(frame: pd.DataFrame, column: str, word: str) -> pd.Series:
-    """Whether ``frame[column]`` is ``word`` (False where the frame has no such column: a register
-    kept before the column was declared).
-
-    >>> _is(pd.DataFrame({"a": ["x", None]}), "a", "x").tolist(), _is(pd.DataFrame({"b": [1]}), "a", "x").tolist()
-    ([True, False], [False])
-    """
-    return (frame[column] == word).to_numpy(dtype=bool) if column in frame else pd.Series(False, index=frame.index).to_numpy()
 
 
 def readers(rows: dict[str, pd.DataFrame | None], city_fields: dict[str, str]) -> pd.DataFrame:
