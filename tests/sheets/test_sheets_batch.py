@@ -157,24 +157,28 @@ def test_a_batch_its_commit_refuses_is_refused_whole_to_its_caller(writer, open_
 
 
 def test_a_register_import_lands_in_google_sheets_as_one_batch(writer, open_store, server, sheet_key):
+    from pathlib import Path
+
     import pandas as pd
 
     from lib.campaign.register import kinds, upload
     from lib.campaign.register import store as reg
     from lib.core.records import Actor
+    from lib.forms.loader import load_catalog
     from lib.office.excel import to_xlsx
 
     province = Actor("province", "province", "省厅")
     good = {"服务券编号": "SYQ-2019-4401-00001", "企业名称": "广州甲五金有限公司", "统一社会信用代码": "91440101MA59ABCDEM",
             "服务商": "广州云智信息科技有限公司", "地市": "广州", "年度": 2019, "奖补金额（万元）": 12.5, "兑现状态": "已兑现"}
     rows = [good, {**good, "服务券编号": "SYQ-2019-4401-00002"}]
-    parsed = upload.parse_upload(kinds.VOUCHERS, to_xlsx({"清单": pd.DataFrame(rows)}), cities=("广州",))
+    vouchers = kinds.register_kinds(load_catalog(Path(__file__).resolve().parents[2] / "forms").campaign)["vouchers"]
+    parsed = upload.parse_upload(vouchers, to_xlsx({"清单": pd.DataFrame(rows)}))
     done = reg.import_register(writer, parsed, province, file_name="清单.xlsx")
     landed = log_entries(server, sheet_key)
     batch = {e["batch"] for e in landed if e["op"] == "append"}
     assert len(batch) == 1 and landed[-1] == {**landed[-1], "op": "commit", "n": 3}  # two rows and their record
     peer = open_store("b", **UNTHROTTLED)
     [record] = peer.records(reg.IMPORTS_SHEET.form_id)
-    assert record.values["import_id"] == done.import_id and len(peer.records(kinds.VOUCHERS.sheet_id)) == 2
+    assert record.values["import_id"] == done.import_id and len(peer.records(vouchers.sheet_id)) == 2
     with pytest.raises(reg.RegisterImportError, match="1 处问题"):  # the same entries again: refused
         reg.import_register(peer, parsed, province, file_name="清单.xlsx")
