@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from lib.campaign.register.reconcile import take_or_blank
-from lib.core.statuses import APPROVED, DRAFT, RESUBMITTED, RETURNED, SUBMITTED, WITHDRAWN
+from lib.core.statuses import DRAFT, FILED, RETURNED, WITHDRAWN
 
 #: Statuses that count as reported; 草稿 and 已撤回 do not.
-REPORTED_STATUSES = (SUBMITTED, RETURNED, RESUBMITTED, APPROVED)
+REPORTED_STATUSES = FILED
 NOT_COUNTED = (DRAFT, WITHDRAWN)
 
 ON_TIME = "按时报送"
