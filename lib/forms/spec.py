@@ -275,9 +275,6 @@ class Cities(tuple):
         made.codes = dict(codes or {})
         return made
 
-    def __reduce__(self):  # a copy or a pickle keeps the codes
-        return (Cities, (tuple(self), self.codes))
-
     @classmethod
     def of(cls, entries: tuple[CitySpec, ...]) -> Cities:
         names = tuple(e.name for e in entries)

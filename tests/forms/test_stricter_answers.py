@@ -7,7 +7,9 @@ own keys, words and numbers, and is tested the same way."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import pickle
 
 import pytest
 
@@ -184,6 +186,8 @@ def test_cities_stay_a_tuple_of_names_that_knows_each_code(catalog):
     cities = catalog.campaign.cities
     assert isinstance(cities, tuple) and cities[0] == "广州" and len(cities) == 21 and "广州市" not in cities
     assert cities.codes["广州"] == "4401" and cities.codes["云浮"] == "4453" and len(cities.codes) == 21
+    for copied in (copy.deepcopy(cities), pickle.loads(pickle.dumps(cities))):  # a cache's copy still knows them
+        assert copied == cities and copied.codes == cities.codes
 
 
 def test_a_city_may_be_written_without_a_code():
