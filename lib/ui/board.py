@@ -26,6 +26,7 @@ from lib.campaign.register import reconcile as rc
 from lib.campaign.register import store as reg
 from lib.campaign.schedule import Calendar
 from lib.core.records import Actor
+from lib.core.statuses import DRAFT, WITHDRAWN
 from lib.ui import context, locale, state
 from lib.ui.contacts import contacts_box
 from lib.ui.rows import xlsx_download
@@ -224,7 +225,7 @@ def summary(board: figures.Board) -> None:
         st.info(f"{whose}有 {t['截至日期后创建']:,} 条记录创建于 {board.as_of:%Y-%m-%d} 之后，按活动时钟未计入。")
     phase = f"　当前阶段：{board.current_phase}" if board.current_phase else ""
     st.caption(f"范围：{board.scope.label}　截至 {board.as_of:%Y-%m-%d}{phase}　每 {REFRESH_SECONDS} 秒自动刷新"
-               "　草稿、已撤回不计入已报")
+               f"　{DRAFT}、{WITHDRAWN}不计入已报")
 
 
 def render_board(board: figures.Board, cal: Calendar) -> None:

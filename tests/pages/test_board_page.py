@@ -84,6 +84,7 @@ def test_province_sees_every_city_and_the_known_totals(seeded, catalog):
     got = metrics(at)
     assert got["应报"] == want.totals["应报"] > 0 and got["已报"] == want.totals["已报"] > 0
     assert got["逾期未报"] == want.totals["逾期未报"] and got["台账核对问题"] == want.totals["核对问题"] > 0
+    assert got.get("免报", 0) == want.totals["免报"]  # shown when the register in force has a Ministry project
     progress = table(at, "地市")
     assert len(progress) == 21 * 3 and set(progress["地市"]) == set(catalog.campaign.cities)
     assert any("截至 2020-09-25" in c.value for c in at.caption)
