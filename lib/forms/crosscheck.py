@@ -88,9 +88,28 @@ def campaign_problems(campaign: CampaignSpec, forms: dict[str, FormSpec]) -> lis
         found += binding_problems(campaign.bindings, forms, campaign.roles)
     if campaign.registers is not None:
         found += register_problems(campaign.registers, campaign.bindings, forms)
+    if campaign.bindings is not None:
+        found += rule_problems(campaign, campaign.bindings)
     for i, city in enumerate(campaign.outside_scheme):
         if city not in campaign.cities:
             found.append((("outside_scheme", i), "outside_scheme_city", {"city": city}))
+    return found
+
+
+#: What each priority rule reads through the bindings: (kind of form, meaning). A rule whose meaning an
+#: optional binding leaves out would weigh nothing in the draw without anyone noticing.
+RULE_READS = {"never_checked": ("checks", "method"), "provider_failed": ("checks", "conclusion"),
+              "high_subsidy": ("projects", "subsidy"), "complaint": ("checks", "complaint")}
+
+
+def rule_problems(campaign: CampaignSpec, bindings: Bindings) -> list[tuple[tuple, str, dict]]:
+    """A declared priority rule reads a bound field: its meaning must be bound."""
+    found: list[tuple[tuple, str, dict]] = []
+    for i, rule in enumerate(campaign.sampling.priority_rules):
+        kind, meaning = RULE_READS[rule.key]
+        if bindings.of(kind).key(meaning) is None:
+            found.append((("sampling", "priority_rules", i, "key"), "rule_unbound",
+                          {"rule": rule.key, "binding": kind, "meaning": meaning}))
     return found
 
 

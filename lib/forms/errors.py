@@ -54,6 +54,7 @@ MESSAGES: dict[str, str] = {
     "binding_choices_unused": "bindings.{binding}.choices 中的「{meaning}」没有对应的选项含义（或未在 fields 中绑定）",
     "binding_unknown_choice": "bindings.{binding}.choices.{meaning} 中的「{choice}」不是系统认识的选项含义，可用：{known}",
     "binding_choice_word": "bindings.{binding}.choices.{meaning} 的选项「{word}」不在字段「{key}」的 choices 中",
+    "rule_unbound": "优先规则「{rule}」读取 bindings.{binding}.fields.{meaning}，但它没有绑定到字段：请绑定，或删除这条规则",
     "binding_choices_missing": "bindings.{binding}.choices.{meaning} 缺少选项含义：{missing}",
     "register_unknown_meaning": "registers.{register}.columns 中的「{meaning}」不是系统认识的列含义，可用：{known}",
     "register_missing": "registers.{register}.columns 缺少列：{missing}",
