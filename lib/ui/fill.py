@@ -313,10 +313,11 @@ def keep_mine(store: Store, form: FormSpec, actor: Actor) -> None:
 
 
 def problems(form: FormSpec) -> dict[str, dict[int | None, list[str]]]:
-    """The problems of the last failed save by field and table row, for ``widgets.render_form``."""
+    """The problems of the last failed save (or the warnings a submit asks to confirm) by field and
+    table row, for ``widgets.render_form``: the outcome's list links to them."""
     done = outcome(form)
     found: dict[str, dict[int | None, list[str]]] = {}
-    if done and done["kind"] == "problems":
+    if done and done["kind"] in ("problems", "warnings"):
         for p in done["problems"]:
             found.setdefault(p["field"], {}).setdefault(p["row"], []).append(p["message"])
     return found

@@ -465,6 +465,8 @@ def test_a_submit_with_warnings_needs_the_fillers_confirmation(app_env, catalog,
     assert not at.exception
     listed = unescaped(messages(at.warning))
     assert "提交前请核实以下提醒" in listed and "「奖补金额（万元）」：与实际支付金额相同" in listed
+    assert "(#problem-att1-subsidy_amount)" in listed  # a link to the note drawn under the field
+    assert 'id="problem-att1-subsidy_amount"' in notes(at) and "与实际支付金额相同" in notes(at)
     assert reopen().records("att1") == [] and not at.success
     assert [c.label for c in at.checkbox] == [CONFIRM]
 
