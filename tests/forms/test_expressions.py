@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from lib.forms.expressions import MAX_DEPTH, EvaluationError, Expression, ExpressionError
+from lib.forms.expressions import MAX_DEPTH, Context, EvaluationError, Expression, ExpressionError
 
 
 def ev(text: str, **env):
@@ -111,6 +111,36 @@ def test_functions(text, env, expected):
 
 def test_today_is_today():
     assert ev("today()") == dt.date.today()
+
+
+def test_today_is_the_clock_the_caller_passes():
+    clock = Context(today=dt.date(2020, 9, 15))
+    assert Expression("today()").evaluate({}, clock) == dt.date(2020, 9, 15)
+    assert Expression("d <= today()").evaluate({"d": dt.date(2020, 9, 16)}, clock) is False
+    assert Expression("d <= today()").evaluate({"d": dt.date(2020, 9, 15)}, clock) is True
+
+
+@pytest.mark.parametrize("city, code, expected", [
+    ("广州", "91440101MA59ABCDEM", True),
+    ("佛山", "91440101MA59ABCDEM", False),
+    ("汕尾", "91440101MA59ABCDEM", None),  # no code declared: blank, the rule stays silent
+    (None, "91440101MA59ABCDEM", None),
+    ("广州", "9144010", None),  # not 18 characters: no registration area
+])
+def test_a_credit_codes_area_is_compared_with_the_city_code_the_campaign_declares(city, code, expected):
+    codes = Context(city_codes={"广州": "4401", "佛山": "4406"})
+    rule = Expression("starts_with(credit_area(code), city_code(city))")
+    assert rule.evaluate({"city": city, "code": code}, codes) is expected
+    assert Expression("credit_area(code)").evaluate({"code": code}) == ("440101" if len(code) == 18 else None)
+
+
+@pytest.mark.parametrize("text, kinds", [
+    ("starts_with(amount, 'x')", {"amount": "number"}),
+    ("city_code(amount) == '4401'", {"amount": "number"}),
+    ("credit_area(day) == '440101'", {"day": "date"}),
+])
+def test_the_campaign_functions_take_texts_checked_at_load(text, kinds):
+    assert Expression(text).type_problems(kinds)
 
 
 def test_names_and_functions_are_collected():
