@@ -13,6 +13,7 @@ in every field of one of the form's ``unique`` groups is refused as a duplicate 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,13 +68,15 @@ def submit(
     cities: tuple[str, ...],
     row_id: str | None = None,
     base_rev: int | None = None,
+    today: dt.date | None = None,
 ) -> Submission:
-    """Check ``answers``; when all pass, add a row or update ``row_id`` from ``base_rev``.
+    """Check ``answers``; when all pass, add a row or update ``row_id`` from ``base_rev``. ``today`` is
+    the campaign clock's day the rules' ``today()`` read (None: the real date).
 
     Raises ConflictError when the row changed since ``base_rev``, Forbidden for a form or row the
     actor may not file or correct, NotAllowed for a row already approved.
     """
-    return _save(store, form, answers, actor, cities=cities, row_id=row_id, base_rev=base_rev, draft=False)
+    return _save(store, form, answers, actor, cities=cities, row_id=row_id, base_rev=base_rev, draft=False, today=today)
 
 
 def save_draft(
@@ -85,12 +88,13 @@ def save_draft(
     cities: tuple[str, ...],
     row_id: str | None = None,
     base_rev: int | None = None,
+    today: dt.date | None = None,
 ) -> Submission:
     """Keep an unfinished form; only answers that do not fit their type are refused."""
-    return _save(store, form, answers, actor, cities=cities, row_id=row_id, base_rev=base_rev, draft=True)
+    return _save(store, form, answers, actor, cities=cities, row_id=row_id, base_rev=base_rev, draft=True, today=today)
 
 
-def _save(store, form, answers, actor, *, cities, row_id, base_rev, draft: bool) -> Submission:
+def _save(store, form, answers, actor, *, cities, row_id, base_rev, draft: bool, today: dt.date | None) -> Submission:
     action = CREATE if row_id is None else EDIT
     authorize(store, actor, action, form)
     current = None if row_id is None else record_for_edit(store, form, row_id, actor)
@@ -98,7 +102,7 @@ def _save(store, form, answers, actor, *, cities, row_id, base_rev, draft: bool)
     # The new values are authorised like a new row there: first as typed (an answer out of scope is a
     # refusal, not a typing mistake to list), then as parsed, which is what is stored.
     authorize(store, actor, action, form, answers, row_id=row_id or "")
-    outcome = check_answers(form, answers, cities=cities, draft=draft)
+    outcome = check_answers(form, answers, cities=cities, draft=draft, today=today)
     if not outcome.ok:
         return Submission(problems=outcome.problems)
     authorize(store, actor, action, form, outcome.values, row_id=row_id or "")

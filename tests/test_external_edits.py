@@ -91,7 +91,7 @@ def edit_in_workbook(store, catalog, record, edits):
     return store.audit()[-1].note
 
 
-F7 = {"paid_amount": 99999, "provider_name": "\u202e另一家公司", "client_city": "深圳"}  # the finding's edit
+F7 = {"paid_amount": 9999, "provider_name": "\u202e另一家公司", "client_city": "深圳"}  # the finding's edit
 
 
 def test_an_approved_row_edited_in_the_workbook_is_not_changed(store, catalog):

@@ -263,8 +263,8 @@ def save(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, ...], dr
         return
     action = submissions.save_draft if draft else submissions.submit
     try:
-        result = action(store, form, answers, actor, cities=cities,
-                        row_id=row["id"] if row else None, base_rev=row["rev"] if row else None)
+        result = action(store, form, answers, actor, cities=cities, row_id=row["id"] if row else None,
+                        base_rev=row["rev"] if row else None, today=context.settings().campaign_today)
     except ConflictError as exc:
         _tell(form, "conflict", str(exc))
         return

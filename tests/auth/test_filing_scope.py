@@ -6,6 +6,7 @@ reviews its own row."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -370,3 +371,14 @@ def test_the_same_project_submitted_at_once_by_several_processes_is_filed_once(s
 
     with open_store("local", data_dir=data_dir, background=False) as again:
         assert sum(r.values["voucher_no"] == answers["voucher_no"] for r in again.records("att1")) == 1
+
+
+def test_a_submit_checks_dates_on_the_campaign_clock_it_is_given(store, catalog, actors):
+    """Every submit path reads ``today()`` as the caller's campaign clock, not only the fill page's pre-check."""
+    provider, form = actors["provider"], catalog.form("att1")
+    row = next(r for r in store.records("att1") if r.org == provider.org)
+    answers = _att1_answers(row) | {"followup_date": "2020-09-16"}
+    before = len(store.records("att1"))
+    refused = submissions.submit(store, form, answers, provider, cities=cities(catalog), today=dt.date(2020, 9, 15))
+    assert [p.field for p in refused.problems] == ["followup_date"] and len(store.records("att1")) == before
+    assert submissions.submit(store, form, answers, provider, cities=cities(catalog), today=dt.date(2020, 9, 16)).ok
