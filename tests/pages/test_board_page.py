@@ -253,3 +253,33 @@ def test_a_broken_binding_is_shown_never_a_board_of_zeros(app_env, tmp_path, mon
     assert not at.exception and not at.metric and not at.dataframe
     shown = "\n".join(e.value for e in at.error)
     assert "campaign.yaml" in shown and f"第 {line} 行" in shown and "voucher_number" in shown, shown
+
+
+OTHER = ROOT / "tests" / "campaigns" / "other"
+
+
+@pytest.mark.parametrize("tab", board.TABS)
+def test_the_second_campaign_runs_on_the_same_page(app_env, monkeypatch, tab):
+    """tests/campaigns/other served as the campaign (its own form ids, keys, words, calendar): every tab
+    renders, the progress lists its forms, and a project it files counts, with no code for it."""
+    from lib.forms import load_catalog
+
+    other = load_catalog(OTHER)
+    monkeypatch.setenv("APP_FORMS_DIR", str(OTHER))
+    monkeypatch.setenv("APP_CAMPAIGN_TODAY", "2021-09-25")
+    store = open_store("local", data_dir=app_env, background=False, clock=lambda: dt.datetime(2021, 9, 10, 10))
+    store.ensure_sheet(sheet_spec(other.form("cloud_projects")))
+    filer = Actor("v1", "provider", "服务商甲", "广州")
+    store.append("cloud_projects", {"coupon_code": "Q-000001", "vendor_name": "服务商甲", "enterprise_city": "广州",
+                                    "enterprise_name": "甲企业", "enterprise_uscc": "91440101MA59TEST0X", "grant_wan": 10.0,
+                                    "use_state": "搁置"}, actor=filer, status="已提交")
+    store.close()
+    at = start(tab=tab)
+    assert not at.exception and not at.error, tab
+    assert metrics(at)["已报"] == 1
+    if tab == "进度":
+        titles = set(table(at, "地市")["表单"])
+        assert titles == {other.form(f).short_title for f in ("cloud_projects", "bench_reports", "city_inspections")}
+    if tab == "使用情况":
+        rows = next(d.value for d in at.dataframe if "使用状态" in d.value.columns and "记录编号" in d.value.columns)
+        assert rows["使用状态"].tolist() == ["搁置"] and rows["服务券编号"].tolist() == ["Q-000001"]
