@@ -221,6 +221,8 @@ def summary(board: figures.Board) -> None:
         see = "；见“台账核对”" if "台账核对" in tabs_for(board.scope) else ""
         st.caption(f"已报 {t['已报']:,} 条中有 {t['台账外']:,} 条不在{where}台账中（台账未列出，或列在其他单位名下{see}），"
                    f"不计入应报：应报 {t['应报']:,} ＝ 台账内已报 {t['已报'] - t['台账外']:,} ＋ 未报 {t['未报']:,}。")
+    if t.get("免报"):
+        st.caption(f"另有 {t['免报']:,} 项按通知无需报送（{EXEMPT}），不计入应报，也不会逾期。")
     if t.get("截至日期后创建"):
         st.info(f"{whose}有 {t['截至日期后创建']:,} 条记录创建于 {board.as_of:%Y-%m-%d} 之后，按活动时钟未计入。")
     phase = f"　当前阶段：{board.current_phase}" if board.current_phase else ""
