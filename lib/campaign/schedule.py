@@ -56,18 +56,18 @@ class Calendar:
     def title(self, form_id: str) -> str:
         return self.titles.get(form_id, form_id)
 
-    def form(self, kind: str) -> str:
+    def form_id(self, kind: str) -> str:
         """The form id bound to ``kind`` (projects / benchmarks / checks)."""
         return self.bindings.of(kind).form
 
     @property
     def forms(self) -> tuple[str, ...]:
         """The bound form ids, in the order of ``FORM_ROLES``."""
-        return tuple(self.form(kind) for kind in FORM_ROLES)
+        return tuple(self.form_id(kind) for kind in FORM_ROLES)
 
     def filer(self, form_id: str) -> str:
         """The Chinese name of the role that files ``form_id`` (the campaign's ``roles:``)."""
-        role = next((self.bindings.of(k).filed_by for k in FORM_ROLES if self.form(k) == form_id), "")
+        role = next((self.bindings.of(k).filed_by for k in FORM_ROLES if self.form_id(k) == form_id), "")
         return self.roles.get(role, role)
 
     def label(self, kind: str, meaning: str) -> str:

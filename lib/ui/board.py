@@ -319,28 +319,28 @@ def reconcile_tab(board: figures.Board, cal: Calendar) -> None:
 
 def usage_tab(board: figures.Board, cal: Calendar) -> None:
     if board.usage_by_city.empty:
-        st.info(f"{WHOSE.get(board.scope.kind, '')}还没有已报送的{cal.title(cal.form('projects'))}记录。")
+        st.info(f"{WHOSE.get(board.scope.kind, '')}还没有已报送的{cal.title(cal.form_id('projects'))}记录。")
         return
     _chart(_stacked(board.usage_by_city, "地市", "使用状态", "项目数", usage_colors(cal), normalize=True))
     with st.expander("按服务商"):
         wide = board.usage_by_provider.pivot_table(index="服务商", columns="使用状态", values="项目数", fill_value=0, observed=True)
         locale.table(wide.reset_index(), hide_index=True, height=TABLE_HEIGHT)
-    drill(board.project_rows, ["地市", "服务商", "使用状态"], state.board_table_key("usage"), f"{cal.title(cal.form('projects'))}使用情况.xlsx",
-          f"{cal.title(cal.form('projects'))}记录", board.kinds)
+    drill(board.project_rows, ["地市", "服务商", "使用状态"], state.board_table_key("usage"), f"{cal.title(cal.form_id('projects'))}使用情况.xlsx",
+          f"{cal.title(cal.form_id('projects'))}记录", board.kinds)
 
 
 def conclusions_tab(board: figures.Board, cal: Calendar) -> None:
     if board.conclusions.empty:
-        st.info(f"{WHOSE.get(board.scope.kind, '')}还没有已报送的{cal.title(cal.form('checks'))}记录。")
+        st.info(f"{WHOSE.get(board.scope.kind, '')}还没有已报送的{cal.title(cal.form_id('checks'))}记录。")
         return
     _chart(_stacked(board.conclusions, "地市", "检查结论", "项目数", conclusion_colors(cal)))
-    drill(board.check_rows, ["地市", "检查方式", "检查结论"], state.board_table_key("conclusions"), f"{cal.title(cal.form('checks'))}检查结论.xlsx",
-          f"{cal.title(cal.form('checks'))}记录", board.kinds)
+    drill(board.check_rows, ["地市", "检查方式", "检查结论"], state.board_table_key("conclusions"), f"{cal.title(cal.form_id('checks'))}检查结论.xlsx",
+          f"{cal.title(cal.form_id('checks'))}记录", board.kinds)
 
 
 def spending_tab(board: figures.Board, cal: Calendar) -> None:
     if board.spending.empty:
-        st.info(f"{WHOSE.get(board.scope.kind, '')}还没有已报送的{cal.title(cal.form('benchmarks'))}报告。")
+        st.info(f"{WHOSE.get(board.scope.kind, '')}还没有已报送的{cal.title(cal.form_id('benchmarks'))}报告。")
         return
     bins = board.spending_bins[board.spending_bins["报告数"] > 0]
     chart = alt.Chart(bins).mark_bar(color="#4c78a8").encode(
@@ -348,8 +348,8 @@ def spending_tab(board: figures.Board, cal: Calendar) -> None:
         tooltip=["支出区间", "报告数"],
     ).properties(height=240)
     _chart(chart)
-    drill(board.spending, ["地市", "支出区间", "建设状态"], state.board_table_key("spending"), f"{cal.title(cal.form('benchmarks'))}资金支出.xlsx",
-          f"{cal.title(cal.form('benchmarks'))}报告", board.kinds)
+    drill(board.spending, ["地市", "支出区间", "建设状态"], state.board_table_key("spending"), f"{cal.title(cal.form_id('benchmarks'))}资金支出.xlsx",
+          f"{cal.title(cal.form_id('benchmarks'))}报告", board.kinds)
 
 
 def timeline_tab(board: figures.Board, cal: Calendar) -> None:
