@@ -1,12 +1,16 @@
 """Checks across files: the campaign's bindings against the forms they bind.
 
-A binding is right when its form exists and is filed by the declared role, every meaning the code
-needs is bound to a field that exists outside a table and has a type that fits, and every choice
-meaning names one of the field's choices. Each problem carries the path of the YAML key at fault
-(``("bindings", "projects", "fields", "voucher")``), so the loader names file, line and key.
+A binding is right when its form exists, is filed by the declared role and has a deadline the
+campaign declares (a bound form without one could never be late), every meaning the code needs is
+bound to a field of its own that exists outside a table and has a type that fits, and every choice
+meaning names a word of the field's choices that no other choice meaning of it names. Each problem
+carries the path of the YAML key at fault (``("bindings", "projects", "fields", "voucher")``), so the
+loader names file, line and key.
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from .bindings import FORM_ROLES, NEEDS, REGISTER_NEEDS, Bindings, FormBinding, Registers
 from .spec import CampaignSpec, FieldSpec, FormSpec
@@ -20,9 +24,10 @@ def _plain_fields(form: FormSpec) -> dict[str, FieldSpec]:
     return {f.key: f for section in form.sections for f in section.fields}
 
 
-def binding_problems(bindings: Bindings, forms: dict[str, FormSpec], roles: dict[str, str]) -> list[tuple[tuple, str, dict]]:
-    """Problems of ``bindings`` against ``forms`` (form id -> spec) and the campaign's ``roles``:
-    (path inside campaign.yaml, error code, message params), in the order of the file."""
+def binding_problems(bindings: Bindings, forms: dict[str, FormSpec], roles: dict[str, str],
+                     deadlines: Collection[str]) -> list[tuple[tuple, str, dict]]:
+    """Problems of ``bindings`` against ``forms`` (form id -> spec) and the campaign's ``roles`` and
+    ``deadlines`` (keys): (path inside campaign.yaml, error code, message params), in the order of the file."""
     found: list[tuple[tuple, str, dict]] = []
     for role in FORM_ROLES:
         binding, at = bindings.of(role), ("bindings", role)
@@ -35,12 +40,16 @@ def binding_problems(bindings: Bindings, forms: dict[str, FormSpec], roles: dict
         if form.filled_by != binding.filed_by:
             found.append((at + ("filed_by",), "binding_filer", {"binding": role, "form_id": form.id,
                                                                  "role": binding.filed_by, "filled_by": form.filled_by}))
+        if form.deadline not in deadlines:  # None too: the board would never count it late
+            found.append((at + ("form",), "binding_no_deadline", {"binding": role, "form_id": form.id,
+                                                                 "deadline": form.deadline or "（未写）"}))
         found += _field_problems(role, binding, form, at)
     return found
 
 
 def _field_problems(role: str, binding: FormBinding, form: FormSpec, at: tuple) -> list[tuple[tuple, str, dict]]:
     needs, fields, found = NEEDS[role], _plain_fields(form), []
+    meaning_of: dict[str, str] = {}  # field key -> the first meaning bound to it
     for meaning, key in binding.fields.items():
         path = at + ("fields", meaning)
         need = needs.get(meaning)
@@ -53,6 +62,9 @@ def _field_problems(role: str, binding: FormBinding, form: FormSpec, at: tuple) 
         elif spec.type not in need.types:
             found.append((path, "binding_type", {"binding": role, "meaning": meaning, "key": key, "type": spec.type,
                                                  "types": "、".join(need.types)}))
+        elif key in meaning_of:  # the provider's code read from the firm's field: a figure silently wrong
+            found.append((path, "binding_field_twice", {"binding": role, "key": key, "first": meaning_of[key], "meaning": meaning}))
+        meaning_of.setdefault(key, meaning)
     for meaning, need in needs.items():
         if need.required and meaning not in binding.fields:
             found.append((at + ("fields",), "binding_missing", {"binding": role, "meaning": meaning, "what": need.what}))
@@ -64,6 +76,7 @@ def _field_problems(role: str, binding: FormBinding, form: FormSpec, at: tuple) 
             continue
         spec = fields.get(key)
         available = set(spec.choices or ()) if spec is not None else set()
+        choice_of: dict[str, str] = {}  # word -> the first choice meaning given it
         for choice, word in words.items():
             if choice not in need.choices:
                 found.append((path + (choice,), "binding_unknown_choice", {"binding": role, "meaning": meaning, "choice": choice,
@@ -71,6 +84,11 @@ def _field_problems(role: str, binding: FormBinding, form: FormSpec, at: tuple) 
             elif spec is not None and word not in available:
                 found.append((path + (choice,), "binding_choice_word", {"binding": role, "meaning": meaning, "key": key,
                                                                         "word": word}))
+            elif word in choice_of:  # a row with this word would count as either meaning, by lookup order
+                found.append((path + (choice,), "binding_word_twice", {"binding": role, "meaning": meaning, "word": word,
+                                                                       "first": choice_of[word], "choice": choice}))
+            else:
+                choice_of[word] = choice
     for meaning, need in needs.items():
         if need.choices and meaning in binding.fields:
             missing = [c for c in need.choices if c not in binding.choices.get(meaning, {})]
@@ -85,7 +103,7 @@ def campaign_problems(campaign: CampaignSpec, forms: dict[str, FormSpec]) -> lis
     scheme, against ``forms`` and its own lists."""
     found: list[tuple[tuple, str, dict]] = []
     if campaign.bindings is not None:
-        found += binding_problems(campaign.bindings, forms, campaign.roles)
+        found += binding_problems(campaign.bindings, forms, campaign.roles, campaign.deadlines.keys())
     if campaign.registers is not None:
         found += register_problems(campaign.registers, campaign.bindings, forms)
     if campaign.bindings is not None:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from .bindings import Bindings
 from .crosscheck import campaign_problems
 from .errors import FormDefinitionError, FormProblem, problem
-from .spec import CampaignSpec, FormSpec, semantic_problems
+from .spec import CampaignSpec, FormSpec, campaign_semantic_problems, semantic_problems
 from .yamltext import LineMap, load_yaml, read_text
 
 CAMPAIGN_FILE = "campaign.yaml"
@@ -31,7 +31,7 @@ def _where(filename: str, lines: LineMap, path: tuple) -> str:
 
 
 def _field_name(data: Any, path: tuple) -> str:
-    """The ``key`` of the innermost field (or section) on ``path``, for messages."""
+    """The ``key`` of the innermost field (or section, phase, priority rule) on ``path``, for messages."""
     name, node = "", data
     for step in path:
         try:
@@ -41,6 +41,22 @@ def _field_name(data: Any, path: tuple) -> str:
         if isinstance(node, dict) and isinstance(node.get("key"), str):
             name = node["key"]
     return name
+
+
+#: What a keyed item is called in a message, by where it sits in campaign.yaml (a form's are fields).
+_KEYED_ITEMS = {("phases",): "阶段", ("sampling", "priority_rules"): "优先规则"}
+
+
+def _named(data: Any, loc: tuple) -> str:
+    """「字段「usage」的 choices 第 2 项」: the keyed item a problem is in, and the attribute at fault
+    (a list's item counted from 1, as a person reads the file)."""
+    name = _field_name(data, loc)
+    if len(loc) >= 2 and isinstance(loc[-1], int):
+        attr = f"{loc[-2]} 第 {loc[-1] + 1} 项"
+    else:
+        attr = ".".join(str(p) for p in loc[-1:])
+    kind = next((word for prefix, word in _KEYED_ITEMS.items() if loc[: len(prefix)] == prefix), "字段")
+    return f"{kind}「{name}」的 {attr}" if name else ".".join(map(str, loc)) or "整个文件"
 
 
 #: Chinese wording of the pydantic errors a form author meets most.
@@ -103,11 +119,8 @@ def _validate(model: type[BaseModel], data: Any, lines: LineMap, filename: str) 
             if loc in reported:
                 continue  # one value failing each member of a union (`max: float | date`): say it once
             reported.add(loc)
-            name = _field_name(data, loc)
-            attr = ".".join(str(p) for p in loc[-1:]) if loc else ""
-            msg = _MESSAGES.get(err["type"], err["msg"])
-            detail = f"字段「{name}」的 {attr}：{msg}" if name else f"{'.'.join(map(str, loc)) or '整个文件'}：{msg}"
-            problems.append(problem("invalid_definition", field=name, where=_where(filename, lines, loc), detail=detail))
+            detail = f"{_named(data, loc)}：{_MESSAGES.get(err['type'], err['msg'])}"
+            problems.append(problem("invalid_definition", field=_field_name(data, loc), where=_where(filename, lines, loc), detail=detail))
         raise FormDefinitionError(filename, problems) from None
 
 
@@ -132,7 +145,11 @@ def parse_campaign(text: str, filename: str = CAMPAIGN_FILE) -> CampaignSpec:
 
 def _parse_campaign(text: str, filename: str) -> tuple[CampaignSpec, LineMap]:
     data, lines = load_yaml(text, filename)
-    return _validate(CampaignSpec, data, lines, filename), lines
+    campaign = _validate(CampaignSpec, data, lines, filename)
+    problems = [problem(code, where=_where(filename, lines, path), **params) for path, code, params in campaign_semantic_problems(campaign)]
+    if problems:
+        raise FormDefinitionError(filename, problems)
+    return campaign, lines
 
 
 def check_bindings(campaign: CampaignSpec, forms: list[FormSpec], lines: LineMap | None = None,
@@ -150,6 +167,9 @@ class _Entry:
     spec: Any = None
     problems: tuple[FormProblem, ...] = ()
     lines: LineMap | None = None  # of the text ``spec`` came from: binding problems name their line
+    #: The file's text is valid alone but was refused for breaking the bindings: it is tried again
+    #: whenever another file changes, since that file may be the other half of a rename saved in two steps.
+    held: bool = False
 
 
 class FormCatalog:
@@ -180,6 +200,11 @@ class FormCatalog:
             entries = dict(self._entries)
             before = _served(self._entries)
             changed = self._reload_all(entries, force=False)
+            held = {name for name, e in entries.items() if e.held} - changed
+            if changed and held:
+                for name in held:
+                    entries[name] = replace(entries[name], mtime_ns=-1, size=-1)
+                changed |= self._reload_all(entries, force=False)
             self._keep_bindings(entries, changed)
             self._entries = entries
             # A form served now whose version is new, or which was not served before (the file that
@@ -190,7 +215,7 @@ class FormCatalog:
 
     def _reload_all(self, entries: dict[str, _Entry], force: bool, campaign_too: bool = True) -> set[str]:
         """Re-read the campaign (unless told not to), then every form against it; drop entries of
-        files gone. Returns the names of the files read anew."""
+        files gone, except a form the campaign binds (see ``_gone``). Returns the names of the files read anew."""
         changed = set()
         if campaign_too and self._reload(entries, self.folder / CAMPAIGN_FILE,
                                          lambda text: _parse_campaign(text, CAMPAIGN_FILE), force=force):
@@ -203,21 +228,39 @@ class FormCatalog:
                 changed.add(path.name)
         present = {p.name for p in paths} | {CAMPAIGN_FILE}
         for name in [n for n in entries if n not in present]:
-            del entries[name]
+            self._gone(entries, name)
         return changed
+
+    @staticmethod
+    def _gone(entries: dict[str, _Entry], name: str) -> None:
+        """Forget a file that is gone, unless it is a form the campaign binds that no other file now
+        gives: a bound form missing for a moment (an editor saving by delete and rename) would otherwise
+        take every board down. Its last valid version keeps serving while the file is missing, until
+        the campaign binds another form."""
+        entry, campaign = entries[name], entries[CAMPAIGN_FILE].spec
+        bound = set(campaign.bindings.form_ids().values()) if campaign is not None and campaign.bindings is not None else set()
+        given = {e.spec.id for n, e in entries.items() if n not in (name, CAMPAIGN_FILE) and e.spec is not None}
+        if entry.spec is None or entry.spec.id not in bound or entry.spec.id in given:
+            del entries[name]
+            return
+        # mtime -1: the file, when back, is read again whatever its time stamp
+        entries[name] = replace(entry, mtime_ns=-1, size=-1, held=False,
+                                problems=(problem("bound_form_missing", where=name, form_id=entry.spec.id),))
 
     def _keep_bindings(self, entries: dict[str, _Entry], changed: set[str]) -> None:
         """A new version that breaks the campaign's bindings is refused like an invalid one: a new
         campaign.yaml (the last valid one keeps serving, the forms are read again against it), else a
-        new form version (its last valid one keeps serving). What still fails — a first start, or a
-        form that never had a valid version — is listed under campaign.yaml and ``bindings`` refuses."""
+        new form version (its last valid one keeps serving). A refused version is ``held`` and tried
+        again with the newest versions of all files when any file changes (``refresh``): when they fit
+        together, all are served. What still fails — a first start, or a form that never had a valid
+        version — is listed under campaign.yaml and ``bindings`` refuses."""
         old = self._entries
         found = _binding_check(entries)
         if found and CAMPAIGN_FILE in changed and old.get(CAMPAIGN_FILE, _Entry()).spec is not None:
             refused = entries[CAMPAIGN_FILE]
             entries[CAMPAIGN_FILE] = replace(old[CAMPAIGN_FILE], mtime_ns=refused.mtime_ns, size=refused.size,
-                                             problems=tuple(found))
-            for name in list(entries):
+                                             problems=tuple(found), held=True)
+            for name in set(entries) | set(old):  # a bound form gone is kept or dropped by the old campaign
                 if name != CAMPAIGN_FILE:
                     entries[name] = old.get(name, _Entry())
             changed = self._reload_all(entries, force=True, campaign_too=False)
@@ -234,7 +277,7 @@ class FormCatalog:
                 after = _binding_check(alone)
                 if len(after) < len(found):
                     detail = "；".join(p.message for p in found if p not in after)
-                    entries[name] = replace(entry, spec=previous.spec,
+                    entries[name] = replace(entry, spec=previous.spec, held=True,
                                             problems=(problem("binding_breaks_form", where=name, detail=detail),))
                     found = _binding_check(entries)
         self._binding_problems = found
@@ -251,7 +294,7 @@ class FormCatalog:
             return False
         if not force and (stat.st_mtime_ns, stat.st_size) == (entry.mtime_ns, entry.size):
             return False
-        entry = replace(entry, mtime_ns=stat.st_mtime_ns, size=stat.st_size)
+        entry = replace(entry, mtime_ns=stat.st_mtime_ns, size=stat.st_size, held=False)
         try:
             parsed = parse(read_text(path))
             spec, lines = parsed if isinstance(parsed, tuple) else (parsed, None)

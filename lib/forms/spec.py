@@ -345,6 +345,26 @@ class CampaignSpec(_Strict):
         return declared
 
 
+def campaign_semantic_problems(campaign: CampaignSpec) -> list[tuple[tuple, str, dict]]:
+    """What makes a campaign ambiguous though each entry is valid alone: two roles one name (the
+    sign-in and admin pages could not tell them apart), two cities one division code (a firm
+    registered in one would pass for the other). (path, error code, params), the second one named."""
+    found: list[tuple[tuple, str, dict]] = []
+    role_of: dict[str, str] = {}
+    for key, name in campaign.roles.items():
+        if name.strip() in role_of:
+            found.append((("roles", key), "role_name_twice", {"name": name, "first": role_of[name.strip()], "role": key}))
+        role_of.setdefault(name.strip(), key)
+    city_of: dict[str, str] = {}
+    for i, city in enumerate(campaign.cities):
+        code = campaign.cities.codes.get(city)
+        if code in city_of:
+            found.append((("cities", i, "code"), "city_code_twice", {"city": city, "division": code, "first": city_of[code]}))
+        elif code is not None:
+            city_of[code] = city
+    return found
+
+
 def semantic_problems(form: FormSpec) -> list[tuple[tuple, str, dict]]:
     """Problems pydantic cannot see: (path inside the document, error code, message params).
 

@@ -88,6 +88,12 @@ BROKEN = [
     ("priority rule reading an unbound meaning", "      complaint: complaint\n", "", "rule_unbound", "    - key: complaint", ""),
     ("required meaning unbound", "      firm_code: client_credit_code\n      city: client_city", "      city: client_city",
      "binding_missing", "    fields:", "  projects:            # 附件1：“上云上平台”服务商项目回访情况，一行一个项目"),
+    # one word for two choice meanings: every project with that word would count as either (here: all exempt)
+    ("one word for two choice meanings", "      programme: {provincial: 省级标杆示范, ministry: 工信部创新发展工程}",
+     "      programme: {provincial: 工信部创新发展工程, ministry: 工信部创新发展工程}", "binding_word_twice",
+     "      programme: {provincial: 工信部创新发展工程, ministry: 工信部创新发展工程}", ""),
+    ("one field for two meanings", "      provider_code: provider_credit_code", "      provider_code: client_credit_code",
+     "binding_field_twice", "      provider_code: client_credit_code", ""),
 ]
 
 
@@ -166,6 +172,110 @@ def test_an_unrelated_form_edit_is_not_blamed_for_a_broken_binding(folder):
     assert catalog.form("att2").version == 3
     assert [p.code for p in catalog.problems()["att1.yaml"]] == ["binding_breaks_form"]
     assert set(catalog.problems()) == {"att1.yaml"}
+
+
+def test_a_bound_form_without_a_deadline_is_a_broken_binding_never_a_form_that_cannot_be_late(folder):
+    att3 = folder / "att3.yaml"
+    good = att3.read_text(encoding="utf-8")
+    write(att3, good.replace("deadline: att3\n", "", 1))
+    catalog = load_catalog(folder)  # a first start: nothing valid to keep, the bindings refuse
+    where = f"campaign.yaml 第 {line_of(folder / 'campaign.yaml', '    form: att3')} 行"
+    assert [(p.code, p.where) for p in catalog.problems()["campaign.yaml"]] == [("binding_no_deadline", where)]
+    with pytest.raises(FormDefinitionError):
+        catalog.bindings  # noqa: B018
+    write(att3, good)
+    catalog.refresh()
+    assert catalog.problems() == {} and catalog.bindings.checks.form == "att3"
+    write(att3, good.replace("deadline: att3\n", "", 1))  # while serving: the edit is refused
+    catalog.refresh()
+    assert catalog.form("att3").deadline == "att3"
+    assert [p.code for p in catalog.problems()["att3.yaml"]] == ["binding_breaks_form"]
+
+
+def test_a_campaign_edit_dropping_a_bound_forms_deadline_is_refused_and_the_last_campaign_keeps_it(folder):
+    catalog = load_catalog(folder)
+    path = folder / "campaign.yaml"
+    good = path.read_text(encoding="utf-8")
+    dropped = good.replace("  att3: 2020-09-21", "  att3x: 2020-09-21", 1)
+    write(path, dropped)
+    catalog.refresh()
+    assert catalog.campaign.deadlines["att3"] and "att3x" not in catalog.campaign.deadlines
+    assert catalog.form("att3").deadline == "att3" and catalog.bindings.checks.form == "att3"
+    assert [(p.code, p.where) for p in catalog.problems()["campaign.yaml"]] == [
+        ("binding_no_deadline", f"campaign.yaml 第 {line_of(path, '    form: att3')} 行")]
+
+
+# A consistent rename of a bound field saved in two steps, in either order: (file saved first, its edit),
+# then the other. Each step alone breaks the bindings; together they fit.
+RENAME = {"campaign.yaml": ("      voucher: voucher_no\n      year", "      voucher: voucher_number\n      year"),
+          "att1.yaml": ("voucher_no", "voucher_number")}
+
+
+@pytest.mark.parametrize("first, then", [("att1.yaml", "campaign.yaml"), ("campaign.yaml", "att1.yaml")])
+def test_a_rename_saved_in_two_steps_is_served_once_both_files_fit(folder, first, then):
+    catalog = load_catalog(folder)
+    for name in (first, then):
+        path = folder / name
+        old, new = RENAME[name]
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        write(path, text.replace(old, new) if name == "att1.yaml" else text.replace(old, new, 1))
+        catalog.refresh()
+        if name == first:  # half a rename: refused, the last valid versions keep serving
+            assert catalog.bindings.projects.key("voucher") == "voucher_no"
+            assert "voucher_no" in {f.key for f in catalog.form("att1").all_fields()}
+            assert set(catalog.problems()) == {first}
+    assert catalog.problems() == {}
+    assert catalog.bindings.projects.key("voucher") == "voucher_number"
+    assert "voucher_number" in {f.key for f in catalog.form("att1").all_fields()}
+    assert catalog.refresh() == []  # served: nothing is held back to be tried again
+
+
+def test_a_held_campaign_is_tried_again_but_still_refused_when_an_unrelated_form_changes(folder):
+    catalog = load_catalog(folder)
+    path = folder / "campaign.yaml"
+    write(path, path.read_text(encoding="utf-8").replace("      voucher: voucher_no", "      voucher: voucher", 1))
+    catalog.refresh()
+    [refused] = catalog.problems()["campaign.yaml"]
+    att2 = folder / "att2.yaml"
+    write(att2, att2.read_text(encoding="utf-8").replace("version: 1", "version: 3", 1))
+    assert [f.id for f in catalog.refresh()] == ["att2"]  # the unrelated edit is served ...
+    assert catalog.problems() == {"campaign.yaml": [refused]}  # ... the campaign still refused, as it was
+    assert catalog.bindings.projects.key("voucher") == "voucher_no"
+
+
+def test_a_bound_form_missing_for_a_moment_keeps_its_last_version_and_the_boards_serving(folder):
+    """An editor that saves by deleting and renaming leaves a moment with no file: the campaign still
+    binds the form, so its last valid version serves (listed as missing) until the file is back."""
+    catalog = load_catalog(folder)
+    att2 = folder / "att2.yaml"
+    text = att2.read_text(encoding="utf-8")
+    att2.unlink()
+    assert catalog.refresh() == []
+    assert catalog.bindings.benchmarks.form == "att2" and catalog.form("att2").version == 1
+    assert [(p.code, p.where) for p in catalog.problems()["att2.yaml"]] == [("bound_form_missing", "att2.yaml")]
+    assert set(catalog.problems()) == {"att2.yaml"}
+    att2.write_text(text.replace("version: 1", "version: 2", 1), encoding="utf-8")  # back, whatever its time stamp
+    assert [f.id for f in catalog.refresh()] == ["att2"]
+    assert catalog.problems() == {} and catalog.form("att2").version == 2
+
+
+def test_a_bound_forms_file_renamed_or_unbound_and_deleted_is_let_go(folder):
+    catalog = load_catalog(folder)
+    (folder / "att2.yaml").rename(folder / "att2_renamed.yaml")  # the same form under another file name
+    catalog.refresh()
+    assert catalog.problems() == {} and catalog.form("att2").version == 1
+    # the campaign binds another form: the old one's file may go
+    att4 = (folder / "att2_renamed.yaml").read_text(encoding="utf-8").replace("id: att2", "id: att4", 1)
+    assert "id: att4" in att4
+    (folder / "att4.yaml").write_text(att4, encoding="utf-8")
+    campaign = folder / "campaign.yaml"
+    write(campaign, campaign.read_text(encoding="utf-8").replace("    form: att2", "    form: att4", 1))
+    catalog.refresh()
+    (folder / "att2_renamed.yaml").unlink()
+    catalog.refresh()
+    assert catalog.problems() == {} and catalog.bindings.benchmarks.form == "att4"
+    assert sorted(f.id for f in catalog.forms()) == ["att1", "att3", "att4"]
 
 
 OTHER = Path(__file__).resolve().parents[1] / "campaigns" / "other"

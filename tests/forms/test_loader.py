@@ -150,6 +150,36 @@ def test_campaign_with_duplicate_city_is_refused():
     assert "重复" in str(info.value)
 
 
+SHIPPED_CAMPAIGN = Path(__file__).resolve().parents[2] / "forms" / "campaign.yaml"
+# (case, line of the shipped campaign, its replacement, code): each entry is valid alone, the two together ambiguous
+AMBIGUOUS = [
+    ("two roles one name", "  lead_unit: 牵头单位", "  lead_unit: 服务商", "role_name_twice"),
+    ("two cities one division code", '  - {name: 珠海, code: "4404"}', '  - {name: 珠海, code: "4401"}', "city_code_twice"),
+]
+
+
+@pytest.mark.parametrize("case, old, new, code", AMBIGUOUS, ids=[c[0] for c in AMBIGUOUS])
+def test_a_campaign_naming_two_roles_or_two_cities_alike_is_refused_at_the_second(case, old, new, code):
+    text = SHIPPED_CAMPAIGN.read_text(encoding="utf-8")
+    assert text.count(old + "\n") == 1
+    text = text.replace(old + "\n", new + "\n", 1)
+    with pytest.raises(FormDefinitionError) as info:
+        parse_campaign(text)
+    assert [(p.code, p.where) for p in info.value.problems] == [(code, f"campaign.yaml 第 {text.splitlines().index(new) + 1} 行")]
+
+
+def test_a_sampling_rules_problem_names_the_rule_and_its_parameter_not_a_field():
+    old = "      on_site: [on_site, spot_check]"
+    text = SHIPPED_CAMPAIGN.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    with pytest.raises(FormDefinitionError) as info:
+        parse_campaign(text.replace(old, "      on_site: [on_site, telepathy]", 1))
+    [found] = info.value.problems
+    assert (found.code, found.field) == ("invalid_definition", "never_checked")
+    # the parameter by its key, the item counted from 1 as the file is read; a rule is no 字段
+    assert "on_site 第 2 项" in found.message and "字段" not in found.message
+
+
 # --- hot reload -------------------------------------------------------------------------------
 
 
@@ -213,12 +243,17 @@ def test_a_broken_new_file_is_listed_but_not_served(forms_dir):
 
 
 def test_a_campaign_edit_rechecks_the_forms_deadlines(forms_dir):
-    catalog = load_catalog(forms_dir)
+    """A form the campaign does not bind; a bound one's deadline is a binding (test_bindings.py)."""
     campaign = forms_dir / "campaign.yaml"
-    write(campaign, campaign.read_text(encoding="utf-8").replace("  att1: 2020-09-18", "  att1x: 2020-09-18"))
+    write(campaign, campaign.read_text(encoding="utf-8").replace("  att1: 2020-09-18", "  att1: 2020-09-18\n  extra: 2020-09-30"))
+    write(forms_dir / "demo.yaml", FORM.format(extra="").replace("deadline: att1", "deadline: extra"))
+    catalog = load_catalog(forms_dir)
+    assert catalog.problems() == {}
+    write(campaign, campaign.read_text(encoding="utf-8").replace("  extra: 2020-09-30", "  extrax: 2020-09-30"))
     catalog.refresh()
-    assert catalog.problems()["att1.yaml"][0].code == "unknown_deadline"
-    assert catalog.form("att1").deadline == "att1"  # the last valid version keeps serving
+    assert "extrax" in catalog.campaign.deadlines
+    assert catalog.problems()["demo.yaml"][0].code == "unknown_deadline"
+    assert catalog.form("demo").deadline == "extra"  # the last valid version keeps serving
 
 
 def test_summary_and_unique_must_name_fields_of_the_form():
