@@ -4,14 +4,17 @@ Every expectation is worked out by hand from the writes the test makes."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pandas as pd
 import pytest
 
 from lib.campaign.board.history import FILED_AT, as_of
+from lib.core.errors import AppError
 from lib.core.records import Actor
 from lib.core.statuses import APPROVED, DRAFT, RESUBMITTED, RETURNED, SUBMITTED, WITHDRAWN
+from lib.core.values import WALL_CLOCK
 from lib.store.base import Column, SheetSpec
 from lib.store.factory import open_store
 from tests.store.store_cases import Clock
@@ -216,3 +219,57 @@ def test_a_form_with_no_rows_stands_empty(store):
     standing, later = board(store, sept(15))
     assert standing["projects"].empty and later["projects"].empty
     assert FILED_AT in standing["projects"]
+
+
+def test_audit_times_with_a_timezone_are_read_on_the_wall_clock(store, clock):
+    row = Writer(store, clock).create(at(10), DRAFT, name="甲", amount=1.0)
+    row.change(at(16, 1), SUBMITTED, amount=2.0)  # 9-16 01:00 in Guangdong is still 9-15 in UTC
+    frames, naive = {"projects": store.snapshot("projects")}, store.audit("projects")
+    # The same instants written as UTC with their offset, as a log line with "+00:00" is read.
+    aware = [dataclasses.replace(a, at=a.at.replace(tzinfo=WALL_CLOCK).astimezone(dt.UTC)) for a in naive]
+    assert [a.at.hour for a in aware] == [2, 17]
+
+    for day in (sept(15), sept(16)):
+        pd.testing.assert_frame_equal(as_of(frames, aware, day)[0]["projects"], as_of(frames, naive, day)[0]["projects"])
+    r = one(as_of(frames, aware, sept(15))[0]["projects"], row.id)
+    assert (r["_status"], r["amount"], r["_rev"]) == (DRAFT, 1.0, 1) and pd.isna(r[FILED_AT])
+    assert one(as_of(frames, aware, sept(16))[0]["projects"], row.id)[FILED_AT] == pd.Timestamp(at(16, 1))
+
+
+def test_a_row_whose_newest_revisions_the_audit_lacks_stands_as_in_the_snapshot_filed_when_last_changed(store, clock):
+    behind = Writer(store, clock).create(at(10), DRAFT, name="甲", amount=1.0)
+    whole = Writer(store, clock).create(at(11), SUBMITTED, name="乙", amount=2.0)
+    whole.change(at(20), amount=2.5)
+    audit = store.audit("projects")  # read before the next change: the snapshot below is newer
+    behind.change(at(20), SUBMITTED, amount=1.5)
+    frames = {"projects": store.snapshot("projects")}
+
+    for day in (sept(15), sept(25)):
+        standing = as_of(frames, audit, day)[0]["projects"]
+        r = one(standing, behind.id)
+        # Its submission of 9-20 is unknown to the audit: filed, at the latest, when it last changed.
+        assert (r["_status"], r["_rev"], r["amount"], r[FILED_AT]) == (SUBMITTED, 2, 1.5, pd.Timestamp(at(20))), day
+    r = one(as_of(frames, audit, sept(15))[0]["projects"], whole.id)  # a row the audit holds is still set back
+    assert (r["_rev"], r["amount"], r[FILED_AT]) == (1, 2.0, pd.Timestamp(at(11)))
+
+    # Given no audit at all, every row stands as in the snapshot, filed when it last changed.
+    standing = as_of(frames, [], sept(15))[0]["projects"]
+    assert standing[["_rev", "amount"]].values.tolist() == [[2, 1.5], [2, 2.5]]
+    assert standing[FILED_AT].tolist() == [pd.Timestamp(at(20)), pd.Timestamp(at(20))]
+
+
+@pytest.mark.parametrize("damage", ["missing", "repeated", "no_creation"])
+def test_a_revision_missing_or_repeated_in_the_audit_is_a_coded_error_naming_the_row(store, clock, damage):
+    sound = Writer(store, clock).create(at(10), SUBMITTED, name="甲")
+    row = Writer(store, clock).create(at(10), DRAFT, name="乙", amount=1.0)
+    row.change(at(12), amount=2.0)
+    row.change(at(14), SUBMITTED, amount=3.0)
+    frames, audit = {"projects": store.snapshot("projects")}, store.audit("projects")
+    revs = {"missing": [1, 3], "repeated": [1, 2, 2, 3], "no_creation": [2, 3]}[damage]
+    by_rev = {a.rev: a for a in audit if a.row_id == row.id}
+    damaged = [a for a in audit if a.row_id != row.id] + [by_rev[r] for r in revs]
+
+    with pytest.raises(AppError) as refused:
+        as_of(frames, damaged, sept(13))  # without rev 2, 9-13 would show rev 2 with the value 1.0
+    assert refused.value.code == "history_gap"
+    assert row.id in str(refused.value) and sound.id not in str(refused.value)

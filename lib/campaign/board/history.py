@@ -6,22 +6,31 @@ and, when the status moved, ``_status: (old, new)``. ``as_of`` undoes, from a sn
 made after the day, so the late list of 9-19 can be drawn again weeks later; and it adds the column
 ``_filed_at``, the time the board measures lateness from:
 
-* A row is **filed** when it enters a counted status (``COUNTED``: 已提交, 退回修改, 已重新提交, 已通过)
-  from an uncounted one (its creation, 草稿, 已撤回). A draft saved on 9-10 and submitted on 9-30 was
-  filed on 9-30; as of 9-15 it is a 草稿 and not filed (``NaT``).
+* A row is **filed** when it enters a filed status (``lib.core.statuses.FILED``: 已提交, 退回修改,
+  已重新提交, 已通过) from one that is not (its creation, 草稿, 已撤回). A draft saved on 9-10 and
+  submitted on 9-30 was filed on 9-30; as of 9-15 it is a 草稿 and not filed (``NaT``).
 * Withdrawn (已撤回) and submitted again, it counts from the resubmission: the withdrawal took the
   filing back.
 * Returned (退回修改) and resubmitted, it keeps its first filing: the row was filed, and the reviewer
   asked for a correction; meanwhile the board shows it as 退回修改 (its status that day).
-* ``_filed_at`` is ``NaT`` for a row not in a counted status that day.
+* ``_filed_at`` is ``NaT`` for a row not in a filed status that day.
 
 Entries newer than the snapshot (a revision above the row's ``_rev``, or a row not in the snapshot)
 are ignored: the audit may be read a moment after the snapshot. Events (rev 0: a refused access, a
-sign-in lock) change no row and are ignored too. Times are the store's naive local datetimes; the
-end of ``day`` is midnight after it.
+sign-in lock) change no row and are ignored too. When the audit lacks a row's newest revisions (it
+was read before the snapshot, or none was given for the row), what they changed is unknown: the row
+stands as in the snapshot and, in a filed status, ``_filed_at`` is its ``_updated_at`` — the latest
+it can have been filed, so its lateness is never understated. Entries that skip or repeat a revision
+below the newest one (a damaged or merged log, which the store itself refuses to read) would set
+values back wrongly: ``as_of`` raises ``AppError`` with code ``history_gap`` naming the rows.
+
+Times are the store's naive local datetimes; an audit time that carries a timezone (a log line with
+an offset) is read on the wall clock people read (``lib.core.values.WALL_CLOCK``). The end of ``day``
+is midnight after it.
 
 >>> import datetime as dt
 >>> from lib.core.records import AuditEntry
+>>> from lib.core.statuses import SUBMITTED
 >>> snap = pd.DataFrame({"_id": ["r1"], "_rev": [2], "_status": [SUBMITTED],
 ...                      "_created_at": [dt.datetime(2021, 9, 10, 9)], "_updated_at": [dt.datetime(2021, 9, 30, 9)],
 ...                      "_updated_by": ["p1"], "name": ["新"]})
@@ -43,16 +52,20 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from lib.core.errors import AppError
 from lib.core.records import AuditEntry
-from lib.core.statuses import APPROVED, RESUBMITTED, RETURNED, SUBMITTED
+from lib.core.statuses import FILED
+from lib.core.values import WALL_CLOCK
 
-#: Statuses in which a row counts as filed (reported); 草稿 and 已撤回 do not.
-COUNTED = (SUBMITTED, RETURNED, RESUBMITTED, APPROVED)
+#: Kept for lib/campaign/priority.py until it imports ``statuses.FILED`` itself.
+COUNTED = FILED
 #: The column ``as_of`` adds: when the row was filed, as of the day (NaT: not filed that day).
 FILED_AT = "_filed_at"
 
 _TIME = "datetime64[us]"  # the store's time columns
 _LOG_COLUMNS = ["i", "form", "row", "rev", "at", "account", "old_status", "new_status"]
+#: Rows named in a history_gap message; more are counted, not listed.
+_NAMED_ROWS = 5
 
 
 def as_of(frames: dict[str, pd.DataFrame], audit: Sequence[AuditEntry],
@@ -69,8 +82,8 @@ def as_of(frames: dict[str, pd.DataFrame], audit: Sequence[AuditEntry],
     for form, frame in frames.items():
         created = pd.to_datetime(frame["_created_at"]).astype(_TIME)
         before = (created < end).to_numpy()
-        entries = _known(by_form.get(form, log.iloc[:0]), frame)
-        standing[form] = _standing(frame, entries, audit, end)[before].reset_index(drop=True)
+        entries, behind = _known(by_form.get(form, log.iloc[:0]), frame, form)
+        standing[form] = _standing(frame, entries, behind, audit, end)[before].reset_index(drop=True)
         later[form] = frame[~before].reset_index(drop=True)
     return standing, later
 
@@ -83,32 +96,55 @@ def _log(audit: Sequence[AuditEntry]) -> pd.DataFrame:
     columns = list(zip(*lines)) or [()] * len(_LOG_COLUMNS)
     # Plain object columns: ids are only matched, and pandas' own text columns match them many times slower.
     log = pd.DataFrame({name: np.array(values, dtype=object) for name, values in zip(_LOG_COLUMNS, columns, strict=True)})
-    return log.astype({"i": "int64", "rev": "int64", "at": _TIME})
+    try:
+        return log.astype({"i": "int64", "rev": "int64", "at": _TIME})
+    except (TypeError, ValueError):  # a time with a timezone: each read on the wall clock (rare, so looked at only then)
+        log["at"] = [t if t.tzinfo is None else t.astimezone(WALL_CLOCK).replace(tzinfo=None) for t in log["at"]]
+        return log.astype({"i": "int64", "rev": "int64", "at": _TIME})
 
 
-def _known(entries: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
-    """``entries`` of rows in ``frame`` up to the revision the frame shows, with the row's position
-    (``pos``), sorted by row then revision."""
+def _known(entries: pd.DataFrame, frame: pd.DataFrame, form: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """``entries`` of the rows in ``frame`` whose history they hold up to the revision the frame shows,
+    with the row's position (``pos``), sorted by row then revision; and, per row of ``frame``, whether
+    the entries lack its newest revisions (``behind``: it stands as in the snapshot).
+
+    Raises ``AppError`` (``history_gap``) when a row's entries skip or repeat a revision."""
+    revs = frame["_rev"].to_numpy()
     pos = pd.Index(frame["_id"].to_numpy(dtype=object)).get_indexer(entries["row"].to_numpy())
     entries = entries.assign(pos=pos)[pos >= 0]
-    entries = entries[entries["rev"].to_numpy() <= frame["_rev"].to_numpy()[entries["pos"].to_numpy()]]
-    return entries.sort_values(["pos", "rev"], kind="stable")
+    entries = entries[entries["rev"].to_numpy() <= revs[entries["pos"].to_numpy()]]
+    entries = entries.sort_values(["pos", "rev"], kind="stable")
+    p, r = entries["pos"].to_numpy(), entries["rev"].to_numpy()
+    # Complete up to its newest entry, a row's entries are its revisions 1, 2, 3 ... in order.
+    starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]]) if len(p) else np.zeros(0, dtype=np.intp)
+    nth = np.arange(len(p)) - np.repeat(starts, np.diff(np.r_[starts, len(p)])) + 1
+    broken = r != nth
+    if broken.any():
+        ids = frame["_id"].to_numpy(dtype=object)[np.unique(p[broken])]
+        named = "、".join(map(str, ids[:_NAMED_ROWS])) + (f" 等 {len(ids)} 条" if len(ids) > _NAMED_ROWS else "")
+        raise AppError(f"表单「{form}」记录 {named} 的修改历史缺少或重复了版本，无法还原其在所选日期的状态；"
+                       "请运行 verify 检查数据日志。", code="history_gap")
+    behind = np.bincount(p, minlength=len(frame)) < revs
+    return entries[~behind[p]], behind
 
 
-def _standing(frame: pd.DataFrame, entries: pd.DataFrame, audit: Sequence[AuditEntry], end: pd.Timestamp) -> pd.DataFrame:
+def _standing(frame: pd.DataFrame, entries: pd.DataFrame, behind: np.ndarray, audit: Sequence[AuditEntry],
+              end: pd.Timestamp) -> pd.DataFrame:
     out = frame.copy()
     status = _statuses(frame, entries, end)
     after = entries[(entries["at"] >= end) & (entries["rev"] > 1)]
     if len(after):  # the day is before some change: undo it
         _undo(out, entries, after, audit)
         out["_status"] = status["status"].to_numpy()
-    filed = status["filed_at"].where(status["status"].isin(COUNTED))
-    out[FILED_AT] = filed.astype(_TIME).to_numpy()
+    filed = status["filed_at"].to_numpy(copy=True)
+    if behind.any():  # the latest such a row can have been filed
+        filed[behind] = pd.to_datetime(frame["_updated_at"]).astype(_TIME).to_numpy()[behind]
+    out[FILED_AT] = pd.Series(filed, index=out.index).where(status["status"].isin(FILED).to_numpy()).astype(_TIME)
     return out
 
 
 def _statuses(frame: pd.DataFrame, entries: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
-    """Per row of ``frame`` (by position): its status at ``end`` and when it last entered a counted
+    """Per row of ``frame`` (by position): its status at ``end`` and when it last entered a filed
     status before ``end`` (NaT if never)."""
     moves = entries[entries["new_status"].notna()]
     # A creation entry does not carry the first status: it is what the first move left, else the status now.
@@ -119,7 +155,7 @@ def _statuses(frame: pd.DataFrame, entries: pd.DataFrame, end: pd.Timestamp) -> 
                               "at": pd.to_datetime(frame["_created_at"]).astype(_TIME).to_numpy()})
     timeline = pd.concat([creations, moves[["pos", "rev", "old_status", "new_status", "at"]]], ignore_index=True)
     timeline = timeline[timeline["at"] < end].sort_values(["pos", "rev"], kind="stable")
-    entering = timeline["new_status"].isin(COUNTED) & ~timeline["old_status"].isin(COUNTED)
+    entering = timeline["new_status"].isin(FILED) & ~timeline["old_status"].isin(FILED)
     last = timeline.drop_duplicates("pos", keep="last").set_index("pos")
     filed = timeline[entering].drop_duplicates("pos", keep="last").set_index("pos")
     index = pd.RangeIndex(len(frame))
