@@ -5,13 +5,13 @@ import streamlit as st
 
 from lib.auth.policy import IMPORT, can
 from lib.ui import board, errors, page
-from lib.ui.register import register_panel, scope_note, served_registers
+from lib.ui.register import importers, register_panel, scope_note, served_registers
 
 actor, _, _ = page.start()
 
 st.title("台账导入与核对")
 if not can(actor, IMPORT):
-    st.warning("只有省厅可以导入台账。核对结果请在「进度看板」的“台账核对”中查看。")
+    st.warning(f"只有{importers()}可以导入台账。核对结果请在「进度看板」的“台账核对”中查看。")
     st.stop()
 
 # A campaign whose registers do not fit its forms: its error (file, line, key) on the page, even when

@@ -26,6 +26,7 @@ class Calendar:
     roles: dict[str, str] = field(default_factory=dict)  # role key -> Chinese name (campaign.yaml roles:)
     labels: dict[str, dict[str, str]] = field(default_factory=dict)  # kind of form -> meaning -> the field's label
     types: dict[str, dict[str, str]] = field(default_factory=dict)  # kind of form -> meaning -> the field's type
+    city_unit: str | None = None  # campaign.yaml city_unit: a city's bureau, "{city}" standing for the city
 
     @classmethod
     def from_specs(cls, campaign, forms, bindings: Bindings | None = None) -> Calendar:
@@ -51,6 +52,7 @@ class Calendar:
             roles=dict(campaign.roles),
             labels=labels,
             types=types,
+            city_unit=campaign.city_unit,
         )
 
     def title(self, form_id: str) -> str:
@@ -69,6 +71,27 @@ class Calendar:
         """The Chinese name of the role that files ``form_id`` (the campaign's ``roles:``)."""
         role = next((self.bindings.of(k).filed_by for k in FORM_ROLES if self.form_id(k) == form_id), "")
         return self.roles.get(role, role)
+
+    def filer_of(self, kind: str) -> str:
+        """The Chinese name of the role that files the form bound to ``kind``: what the board's tables
+        call that form's filing unit (a column, a tab, a caption).
+
+        >>> from lib.forms import load_catalog
+        >>> c = load_catalog("tests/campaigns/other")
+        >>> Calendar.from_specs(c.campaign, c.forms()).filer_of("benchmarks") == c.campaign.roles["lead_unit"]
+        True
+        """
+        return self.filer(self.form_id(kind))
+
+    def unit_of_city(self, city):
+        """A city's bureau as the board names it (``city_unit``; without one, the city and its role's
+        name); ``city`` may be a text or a Series of them.
+
+        >>> Calendar((), {}, {}, None, city_unit="{city}市某局").unit_of_city(pd.Series(["甲", "乙"])).tolist()
+        ['甲市某局', '乙市某局']
+        """
+        before, _, after = (self.city_unit or "{city}" + self.roles.get("city", "")).partition("{city}")
+        return before + city + after
 
     def label(self, kind: str, meaning: str) -> str:
         """What the form calls the field bound to ``meaning``; the application's word for an unbound one."""

@@ -318,6 +318,17 @@ class CampaignSpec(_Strict):
     registers: Registers | None = None
     #: Cities whose firms the scheme does not cover: register entries there are excluded at import.
     outside_scheme: tuple[str, ...] = ()
+    #: How the boards name a city's bureau (the unit that files the checks), ``{city}`` standing for
+    #: the city's name; None: the city's name followed by the city role's name.
+    city_unit: str | None = None
+
+    @field_validator("city_unit")
+    @classmethod
+    def _city_unit_names_the_city(cls, pattern: str | None) -> str | None:
+        """A bureau's name without ``{city}`` would give every city the same unit on the late list."""
+        if pattern is not None and (pattern.count("{city}") != 1 or not pattern.replace("{city}", "").strip()):
+            raise PydanticCustomError("city_unit_pattern", "city_unit 应恰好含一个 {city}（代表地市名称）并写明单位名称，例如「{city}市某某局」", {})
+        return pattern
 
     @field_validator("roles")
     @classmethod

@@ -187,7 +187,9 @@ def _chart(chart) -> None:
 
 # --- the board ---------------------------------------------------------------------------------
 
-TABS = ("进度", "服务商", "逾期清单", "台账核对", "使用情况", "检查结论", "资金支出", "时间轴")
+#: The tabs by key; the key of the projects form's filers' tab is not its label (``tab_label``).
+UNITS_TAB = "填报单位"
+TABS = ("进度", UNITS_TAB, "逾期清单", "台账核对", "使用情况", "检查结论", "资金支出", "时间轴")
 #: The tabs about a provider's or a lead unit's own work (the others are about other units' forms).
 OWN_TABS = {
     "provider": ("进度", "逾期清单", "台账核对", "使用情况", "时间轴"),
@@ -204,6 +206,12 @@ def tabs_for(scope: Scope) -> tuple[str, ...]:
     ('进度', '逾期清单', '资金支出', '时间轴')
     """
     return OWN_TABS.get(scope.kind, TABS)
+
+
+def tab_label(name: str, cal: Calendar) -> str:
+    """What a tab is called: its key, but the filers' tab takes the name of the role that files the
+    projects form (the campaign's ``roles:``)."""
+    return cal.filer_of("projects") if name == UNITS_TAB else name
 
 
 def summary(board: figures.Board) -> None:
@@ -234,7 +242,7 @@ def render_board(board: figures.Board, cal: Calendar) -> None:
     """Summary metrics and one tab per figure the viewer's scope has; only the open tab is built."""
     summary(board)
     names = tabs_for(board.scope)
-    tabs = st.tabs(list(names), key=state.BOARD_TAB, on_change="rerun")
+    tabs = st.tabs([tab_label(n, cal) for n in names], key=state.BOARD_TAB, on_change="rerun")
     for name, tab in zip(names, tabs, strict=True):
         if tab.open is not False:
             with tab:
@@ -259,12 +267,13 @@ def progress_tab(board: figures.Board, cal: Calendar) -> None:
 
 
 def providers_tab(board: figures.Board, cal: Calendar) -> None:
+    provider = cal.filer_of("projects")
     top = board.providers.head(25)
     if not top.empty:
-        long = top.melt(id_vars="服务商", value_vars=["已报送", "未报送"], var_name="状态", value_name="项目数")
-        _chart(_stacked(long, "服务商", "状态", "项目数", {"已报送": "#4c9f70", "未报送": "#d64545"}))
-        st.caption("按未报送项目数排序的前 25 家服务商")
-    drill(board.providers, ["服务商"], state.board_table_key("providers"), "服务商完成情况.xlsx", "服务商完成情况")
+        long = top.melt(id_vars=provider, value_vars=["已报送", "未报送"], var_name="状态", value_name="项目数")
+        _chart(_stacked(long, provider, "状态", "项目数", {"已报送": "#4c9f70", "未报送": "#d64545"}))
+        st.caption(f"按未报送项目数排序的前 25 家{provider}")
+    drill(board.providers, [provider], state.board_table_key("providers"), f"{provider}完成情况.xlsx", f"{provider}完成情况")
 
 
 def late_tab(board: figures.Board, cal: Calendar) -> None:
@@ -279,20 +288,24 @@ def late_tab(board: figures.Board, cal: Calendar) -> None:
     drill(late_units, ["表单", "地市", "状态"], state.board_table_key("late:units"), "逾期明细.xlsx", "逾期明细")
 
 
-CONFLICT_COLUMNS = ["服务券编号", "填报服务商", "台账服务商", "填报地市", "台账地市", "企业名称", "填报奖补金额", "台账奖补金额",
-                    "记录编号", "填报账号"]
+def conflict_columns(cal: Calendar) -> list[str]:
+    """The columns of the conflicts table, the filers' named as the campaign names their role."""
+    named = rc.issue_headers(cal.filer_of("projects"))
+    return ["服务券编号", named[rc.FILED_UNIT], named[rc.REGISTER_UNIT], "填报地市", "台账地市", "企业名称", "填报奖补金额",
+            "台账奖补金额", "记录编号", "填报账号"]
 
 
-def conflicts(board: figures.Board) -> None:
+def conflicts(board: figures.Board, cal: Calendar) -> None:
     """For the province: the vouchers a provider reported that the register gives another provider."""
     rows = board.issues[board.issues["问题类型"] == rc.PROVIDER]
     if rows.empty:
         return
-    st.markdown(f"**待核定：服务券属其他服务商（{len(rows)} 条）**")
-    st.caption("以下记录所填服务券编号在台账中属于另一家服务商。该记录不计入台账所列服务商的进度，"
+    provider, shown = cal.filer_of("projects"), conflict_columns(cal)
+    st.markdown(f"**待核定：{rc.PROVIDER}（{len(rows)} 条）**")
+    st.caption(f"以下记录所填服务券编号在台账中属于另一家{provider}。该记录不计入台账所列{provider}的进度，"
                "填报单位也看不到台账信息。请核实后通知填报单位更正服务券编号，或更正台账。")
-    locale.table(rows[CONFLICT_COLUMNS], hide_index=True, width="stretch")
-    xlsx_download("导出待核定清单", lambda: export.workbook({"待核定": rows[CONFLICT_COLUMNS]}), file_name="服务券归属待核定.xlsx",
+    locale.table(rows[shown], hide_index=True, width="stretch")
+    xlsx_download("导出待核定清单", lambda: export.workbook({"待核定": rows[shown]}), file_name="服务券归属待核定.xlsx",
                   key=state.BOARD_CONFLICTS_EXPORT)
 
 
@@ -302,19 +315,20 @@ def reconcile_tab(board: figures.Board, cal: Calendar) -> None:
         st.info("台账核对没有发现问题（或尚未导入服务券兑现清单）。")
         return
     if board.scope.kind == "all":
-        conflicts(board)
+        conflicts(board, cal)
     long = board.issues_by_city.melt(id_vars="地市", value_vars=list(rc.ISSUE_TYPES), var_name="问题类型", value_name="数量")
     long = long[long["数量"] > 0]
     palette = dict(zip(rc.ISSUE_TYPES, ("#d64545", "#f08c3a", "#e0a526", "#8e6bbf", "#4c78a8", "#72b7b2", "#9aa5b1"), strict=True))
     _chart(_stacked(long, "地市", "问题类型", "数量", palette))
     left, right = st.columns(2)
-    left.markdown("**按服务商**")
+    provider = cal.filer_of("projects")
+    left.markdown(f"**按{provider}**")
     with left:
         locale.table(board.issues_by_provider, hide_index=True, height=240)
     right.markdown("**按地市**")
     with right:
         locale.table(board.issues_by_city, hide_index=True, height=240)
-    drill(issues, ["问题类型", "地市", "服务商"], state.board_table_key("issues"), "台账核对问题.xlsx", "核对问题")
+    drill(issues, ["问题类型", "地市", provider], state.board_table_key("issues"), "台账核对问题.xlsx", "核对问题")
 
 
 def usage_tab(board: figures.Board, cal: Calendar) -> None:
@@ -322,10 +336,11 @@ def usage_tab(board: figures.Board, cal: Calendar) -> None:
         st.info(f"{WHOSE.get(board.scope.kind, '')}还没有已报送的{cal.title(cal.form_id('projects'))}记录。")
         return
     _chart(_stacked(board.usage_by_city, "地市", "使用状态", "项目数", usage_colors(cal), normalize=True))
-    with st.expander("按服务商"):
-        wide = board.usage_by_provider.pivot_table(index="服务商", columns="使用状态", values="项目数", fill_value=0, observed=True)
+    provider = cal.filer_of("projects")
+    with st.expander(f"按{provider}"):
+        wide = board.usage_by_provider.pivot_table(index=provider, columns="使用状态", values="项目数", fill_value=0, observed=True)
         locale.table(wide.reset_index(), hide_index=True, height=TABLE_HEIGHT)
-    drill(board.project_rows, ["地市", "服务商", "使用状态"], state.board_table_key("usage"), f"{cal.title(cal.form_id('projects'))}使用情况.xlsx",
+    drill(board.project_rows, ["地市", provider, "使用状态"], state.board_table_key("usage"), f"{cal.title(cal.form_id('projects'))}使用情况.xlsx",
           f"{cal.title(cal.form_id('projects'))}记录", board.kinds)
 
 
@@ -370,5 +385,5 @@ def timeline_tab(board: figures.Board, cal: Calendar) -> None:
     locale.table(pd.DataFrame([{"表单": cal.title(f), "截止日期": d} for f, d in cal.deadlines.items()]), hide_index=True)
 
 
-PANELS = {"进度": progress_tab, "服务商": providers_tab, "逾期清单": late_tab, "台账核对": reconcile_tab, "使用情况": usage_tab,
+PANELS = {"进度": progress_tab, UNITS_TAB: providers_tab, "逾期清单": late_tab, "台账核对": reconcile_tab, "使用情况": usage_tab,
           "检查结论": conclusions_tab, "资金支出": spending_tab, "时间轴": timeline_tab}

@@ -16,8 +16,10 @@ import math
 import streamlit as st
 
 from lib.auth import Forbidden
+from lib.auth.policy import IMPORT, can
 from lib.campaign.register import kinds, upload
 from lib.campaign.register import store as reg
+from lib.core import roles
 from lib.core.records import Actor
 from lib.office.excel import to_xlsx
 from lib.ui import board, context, state
@@ -57,6 +59,12 @@ def served_registers() -> list[kinds.RegisterKind]:
     if catalog.campaign.registers is not None and catalog.bindings is not None:  # catalog.bindings raises when broken
         return list(kinds.register_kinds(catalog.campaign).values())
     return []
+
+
+def importers() -> str:
+    """Who may import the registers (the policy decides), as the served campaign names those roles."""
+    names = context.catalog().campaign.roles
+    return "、".join(names[role] for role in roles.ALL if can(Actor("", role), IMPORT))
 
 
 def scope_note(registers: list[kinds.RegisterKind]) -> str:

@@ -14,6 +14,7 @@ from lib.campaign.board.figures import RATE, compute_board, state_counts
 from lib.campaign.board.preparation import change_counter, prepare_as_of
 from lib.campaign.board.scope import Scope, scope_for
 from lib.campaign.board.units import EXEMPT, LATE_FILED, ON_TIME, OVERDUE, RETURNED_STATE
+from lib.campaign.register import reconcile as rc
 from lib.core.records import Actor
 from lib.forms import load_catalog
 
@@ -226,15 +227,15 @@ def test_a_voucher_the_register_gives_another_provider_stays_with_that_provider(
     seen = _strings(theirs)
     for fact in ("服务商甲", "企业V-000001", "F-JIA", "10.0"):
         assert fact not in seen, fact
-    assert theirs.issues["问题类型"].tolist() == ["服务券属其他服务商"]
+    assert theirs.issues["问题类型"].tolist() == [rc.PROVIDER]
 
     # the city of 乙's filing (佛山) is not told the facts of 甲's 广州 entry either
     city = boards(both, viewer(Actor("city_fs", "city", "佛山市工业和信息化局", "佛山")))
-    assert city.issues["问题类型"].tolist() == ["服务券属其他服务商"] and "F-JIA" not in _strings(city)
+    assert city.issues["问题类型"].tolist() == [rc.PROVIDER] and "F-JIA" not in _strings(city)
 
     # the province sees the conflict with both sides
     province = boards(both, Scope())
-    conflict = province.issues[province.issues["问题类型"] == "服务券属其他服务商"]
+    conflict = province.issues[province.issues["问题类型"] == rc.PROVIDER]
     assert conflict[["服务券编号", "填报服务商", "台账服务商", "填报奖补金额", "台账奖补金额"]].values.tolist() == [
         ["V-000001", "服务商乙", "服务商甲", 99.0, 10.0]]
 

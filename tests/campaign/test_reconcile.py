@@ -56,7 +56,7 @@ def test_every_kind_of_discrepancy():
     city = issues[issues["问题类型"] == rc.CITY].iloc[0]
     assert (city["地市"], city["台账地市"], city["填报地市"]) == ("佛山", "佛山", "广州")  # the register is the authority
     dup = issues[issues["问题类型"] == rc.DUPLICATE].iloc[0]
-    assert dup["填报服务商"] == "服务商甲" and dup["服务商"] == "服务商甲"
+    assert dup[rc.FILED_UNIT] == "服务商甲" and dup[rc.UNIT] == "服务商甲"
 
 
 def test_a_voucher_of_another_provider_is_a_conflict_not_a_match():
@@ -71,9 +71,9 @@ def test_a_voucher_of_another_provider_is_a_conflict_not_a_match():
     assert kinds(issues) == sorted([(rc.PROVIDER, "V-000001"), (rc.DUPLICATE, "V-000001"), (rc.NOT_REPORTED, "V-000002")])
     conflict = issues[issues["问题类型"] == rc.PROVIDER].iloc[0]
     # shown as 乙's filing (its facts), with the register's facts beside it for the province
-    assert (conflict["服务商"], conflict["填报服务商"], conflict["台账服务商"]) == ("服务商乙", "服务商乙", "服务商甲")
+    assert (conflict[rc.UNIT], conflict[rc.FILED_UNIT], conflict[rc.REGISTER_UNIT]) == ("服务商乙", "服务商乙", "服务商甲")
     assert (conflict["填报奖补金额"], conflict["台账奖补金额"], conflict["填报账号"]) == (99.0, 10.0, "p2")
-    assert issues[issues["问题类型"] == rc.DUPLICATE].iloc[0]["服务商"] == "服务商乙"  # 乙's second filing
+    assert issues[issues["问题类型"] == rc.DUPLICATE].iloc[0][rc.UNIT] == "服务商乙"  # 乙's second filing
     # 甲's filing matched its entry (no amount or firm issue, not a duplicate of 乙's)
     assert not ((issues["填报账号"] == "p1") & (issues["问题类型"] != rc.NOT_REPORTED)).any()
 
@@ -90,7 +90,7 @@ def test_the_organisation_is_the_filers_not_the_name_typed_in_the_row():
                          ids=["full-width letters", "lower case", "ZWSP", "blanks", "word joiner + LRM", "braille blank"])
 def test_the_register_names_the_provider_as_the_account_names_itself_the_same_rule_as_policy(listed):
     """F18: a register line in another width, case or with an invisible character is the provider's own
-    voucher (policy.comparable calls the names equal), not a false 服务券属其他服务商."""
+    voucher (policy.comparable calls the names equal), not a false 服务券属其他单位."""
     own = "广州ABC云科技有限公司"
     assert comparable(own) == comparable(listed)  # the rule of the forms and the policy
     register = pd.DataFrame([voucher("V-000001", provider=listed)])
@@ -120,7 +120,7 @@ def test_without_a_register_every_report_is_unknown_and_nothing_is_missing():
 def test_summary_per_provider_and_per_city():
     register = pd.DataFrame([voucher("V-000001"), voucher("V-000002", provider="服务商乙", city="佛山"), voucher("V-000003", provider="服务商乙", city="佛山")])
     issues = rc.reconcile(filed(att1("V-000001", amount=1.0)), register)
-    by_provider = rc.summarize(issues, "服务商").set_index("服务商")
+    by_provider = rc.summarize(issues, rc.UNIT).set_index(rc.UNIT)
     assert by_provider.loc["服务商乙", rc.NOT_REPORTED] == 2 and by_provider.loc["服务商甲", rc.AMOUNT] == 1
     assert by_provider.index.tolist() == ["服务商乙", "服务商甲"]  # most issues first
     by_city = rc.summarize(issues, "地市").set_index("地市")

@@ -149,7 +149,7 @@ def test_reconciliation_from_the_forms_own_keys_against_the_imported_register(tm
     ])
     reported = meaning_frame(snapshot, CATALOG.bindings.of("projects"))
     issues = rc.reconcile(reported, register)
-    shown = ["问题类型", "服务券编号", "服务商", "地市", "台账奖补金额", "填报奖补金额", "台账地市", "填报地市", "填报账号"]
+    shown = ["问题类型", "服务券编号", rc.UNIT, "地市", "台账奖补金额", "填报奖补金额", "台账地市", "填报地市", "填报账号"]
     got = sorted(tuple(None if v != v else v for v in row) for row in issues[shown].values.tolist())
     assert got == sorted([
         (rc.AMOUNT, "Q-2020-0001", "服务商甲", "广州", 10.0, 12.0, "广州", "广州", "p1"),

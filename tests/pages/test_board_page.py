@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 
 import pytest
@@ -17,6 +18,7 @@ from lib.campaign.schedule import Calendar
 from lib.core.records import Actor
 from lib.demo.register import seed_register
 from lib.demo.seed import generate, seed_store
+from lib.forms import load_catalog
 from lib.forms.columns import sheet_spec
 from lib.store.factory import open_store
 from lib.ui import board, state
@@ -64,8 +66,9 @@ def expected(data_dir, catalog, as_of=dt.date(2020, 9, 25), scope: Scope | None 
 def start(actor: Actor = PROVINCE, tab: str | None = None) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=60)
     sign_in(at, actor)
-    if tab:
-        at.session_state[state.BOARD_TAB] = tab
+    if tab:  # a tab is chosen by its label, which may be a role's name in the served campaign
+        served = load_catalog(os.environ["APP_FORMS_DIR"])
+        at.session_state[state.BOARD_TAB] = board.tab_label(tab, Calendar.from_specs(served.campaign, served.forms()))
     return at.run()
 
 
@@ -165,8 +168,9 @@ def test_a_voucher_of_another_provider_is_the_provinces_to_resolve(seeded, catal
     store.close()
 
     province = start(tab="台账核对")
-    assert "待核定：服务券属其他服务商（1 条）" in texts(province)
-    listed = next(d.value for d in province.dataframe if list(d.value.columns) == board.CONFLICT_COLUMNS)
+    assert "待核定：服务券属其他单位（1 条）" in texts(province)
+    columns = board.conflict_columns(Calendar.from_specs(catalog.campaign, catalog.forms()))
+    listed = next(d.value for d in province.dataframe if list(d.value.columns) == columns)
     assert listed[["服务券编号", "填报服务商", "台账服务商"]].values.tolist() == [[entry["编号"], scope_for(filer, catalog.forms()).org, entry["单位"]]]
 
     theirs = start(filer, tab="台账核对")

@@ -184,3 +184,18 @@ def test_a_campaign_without_registers_says_so(app_env, monkeypatch, tmp_path):
     monkeypatch.setenv("APP_FORMS_DIR", str(plain))
     at = start()
     assert not at.exception and "未声明台账" in texts(at.info) and not at.get("file_uploader")
+
+
+def test_the_refusal_names_the_importing_role_as_the_campaign_does(app_env, tmp_path, monkeypatch):
+    """A campaign that calls the province 厅本级 is served: the page names that role, not the 2020 word."""
+    import shutil
+
+    forms = tmp_path / "forms"
+    shutil.copytree(ROOT / "forms", forms)
+    campaign = forms / "campaign.yaml"
+    text = campaign.read_text(encoding="utf-8")
+    assert text.count("province: 省厅\n") == 1
+    campaign.write_text(text.replace("province: 省厅\n", "province: 厅本级\n"), encoding="utf-8")
+    monkeypatch.setenv("APP_FORMS_DIR", str(forms))
+    at = start(Actor("city_x", "city", "某单位", "广州"))
+    assert "只有厅本级可以导入台账" in texts(at.warning) and "省厅" not in texts(at.warning)

@@ -2,8 +2,9 @@
 
 The rows are meaning frames (``lib.campaign.bound``). A column that shows a bound field's value is
 headed with that field's label in the form (``Calendar.label``), so a table reads like the form; the
-columns the board groups and filters by (地市, 服务商, 使用状态, 检查方式, 检查结论, 牵头单位, 建设状态)
-keep the board's own names. Choice words stay the campaign's; their order is the binding's.
+columns the board groups and filters by (地市, 使用状态, 检查方式, 检查结论, 建设状态) keep the board's
+own names, and the filing unit of the projects form and of the benchmark reports is headed with the
+name of the role that files it (``Calendar.filer_of``: the campaign's ``roles:``). Choice words stay the campaign's; their order is the binding's.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ NO_RATIO = "未填"
 NOT_FILLED = "未填"
 
 #: The columns the board groups and filters by (the detail tables' own names).
-CITY, PROVIDER, USAGE, METHOD, CONCLUSION, LEAD_UNIT, BUILD_STATE = "地市", "服务商", "使用状态", "检查方式", "检查结论", "牵头单位", "建设状态"
+CITY, USAGE, METHOD, CONCLUSION, BUILD_STATE = "地市", "使用状态", "检查方式", "检查结论", "建设状态"
 
 #: The meanings of the projects form its detail table reads (only these are taken from the snapshot).
 PROJECT_MEANINGS = ("city", "firm", "voucher", "project", "subsidy", "usage", "active_users", "reason")
@@ -46,7 +47,7 @@ def projects_table(rep: pd.DataFrame, provider: pd.Series, first: pd.Series, cal
     """The counted rows of the projects form (one per filing; ``first``: its voucher's first filing)."""
     return pd.DataFrame(
         {
-            "记录编号": rep["_id"], "记录状态": rep["_status"], PROVIDER: provider, CITY: rep["city"].fillna(""),
+            "记录编号": rep["_id"], "记录状态": rep["_status"], calendar.filer_of("projects"): provider, CITY: rep["city"].fillna(""),
             **_labelled(calendar, "projects", rep, ("firm", "voucher", "project", "subsidy")),
             USAGE: rep["usage"].fillna(NOT_FILLED),
             **_labelled(calendar, "projects", rep, ("active_users", "reason")),
@@ -91,7 +92,7 @@ def benchmarks_table(rep: pd.DataFrame, calendar: Calendar) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "记录编号": rep["_id"], "记录状态": rep["_status"], **_labelled(calendar, "benchmarks", rep, ("project",)),
-            LEAD_UNIT: normalize_name(lead), CITY: rep["city"].fillna(""),
+            calendar.filer_of("benchmarks"): normalize_name(lead), CITY: rep["city"].fillna(""),
             **_labelled(calendar, "benchmarks", rep, ("programme",)), BUILD_STATE: rep["status"],
             percent: rep["percent_complete"], calendar.label("benchmarks", "spending_ratio"): ratio.round(1),
             "支出区间": spending_bin(ratio, rep["exempt"]), "填报账号": rep["_owner"].fillna(""), "填报时间": rep["_filed_at"],

@@ -13,7 +13,6 @@ from lib.campaign.board.detail_tables import (
     CONCLUSION,
     EXEMPT_BAND,
     NO_RATIO,
-    PROVIDER,
     SPENDING_LABELS,
     USAGE,
     column_kinds,
@@ -35,7 +34,7 @@ from lib.campaign.board.units import (
     RETURNED_STATE,
     UNIT_LABELS,
 )
-from lib.campaign.register.reconcile import summarize
+from lib.campaign.register.reconcile import issue_headers, summarize
 from lib.campaign.schedule import Calendar, phase_table
 from lib.core.statuses import DRAFT
 
@@ -142,14 +141,15 @@ def board(prepared: Prepared, scope: Scope = EVERYTHING) -> Board:
         progress = progress[progress["表单"].isin([cal.title(f) for f in scope.forms])]
 
     projects, benchmarks, checks = cal.forms
-    issues = scope_issues(prepared.issues, scope, projects, rows)
-    providers = _by_unit(units, projects).rename(columns={"单位": "服务商"})
-    by_provider = summarize(issues, "服务商")
-    providers = providers.merge(by_provider.drop(columns=["合计"]), on="服务商", how="left")
+    provider = cal.filer_of("projects")  # the campaign's name of the role filing the projects form heads its columns
+    issues = scope_issues(prepared.issues, scope, projects, rows).rename(columns=issue_headers(provider))
+    providers = _by_unit(units, projects).rename(columns={"单位": provider})
+    by_provider = summarize(issues, provider)
+    providers = providers.merge(by_provider.drop(columns=["合计"]), on=provider, how="left")
     for col in by_provider.columns:
-        if col not in ("服务商", "合计"):
+        if col not in (provider, "合计"):
             providers[col] = providers[col].fillna(0).astype(int)
-    providers = providers.sort_values(["未报送", "服务商"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    providers = providers.sort_values(["未报送", provider], ascending=[False, True], kind="stable").reset_index(drop=True)
 
     filed1, filed2, filed3 = (scope_rows(detail, f, rows) for f, detail in
                         ((projects, prepared.project_rows), (benchmarks, prepared.benchmark_rows), (checks, prepared.check_rows)))
@@ -176,7 +176,7 @@ def board(prepared: Prepared, scope: Scope = EVERYTHING) -> Board:
         providers=providers,
         late=late_list(units, cal, as_of),
         usage_by_city=breakdown(firsts1, CITY, USAGE, usage_words(cal), cal.cities),
-        usage_by_provider=breakdown(firsts1, PROVIDER, USAGE, usage_words(cal)),
+        usage_by_provider=breakdown(firsts1, provider, USAGE, usage_words(cal)),
         project_rows=filed1.reset_index(drop=True),
         conclusions=breakdown(firsts3, CITY, CONCLUSION, conclusion_words(cal), cal.cities),
         check_rows=filed3.reset_index(drop=True),

@@ -133,8 +133,8 @@ def prepare(
     by_code = pd.Series(reg_voucher[single.index].values, index=single.values)
     a3_key = a3_voucher.where(a3_voucher != "", a3_code.map(by_code).astype(object).fillna("code:" + a3_code))
     a3_city = a3["city"].where(a3["city"].notna(), a3["_city"].fillna(""))
-    exp3 = exp_vouchers.assign(unit=exp_vouchers["city"] + "市工业和信息化局")
-    filed3 = filed_frame(a3, a3_key, a3_city, a3_city.fillna("") + "市工业和信息化局", a3["firm"])
+    exp3 = exp_vouchers.assign(unit=calendar.unit_of_city(exp_vouchers["city"]))  # the city's bureau checks its projects
+    filed3 = filed_frame(a3, a3_key, a3_city, calendar.unit_of_city(a3_city.fillna("")), a3["firm"])
     u3, first3 = build_units(f3, filed3, exp3, calendar.deadlines.get(f3), as_of)
 
     # the benchmark reports: by lead unit code + project name; by code alone when the unit has one

@@ -33,10 +33,13 @@ from lib.campaign.board.units import ENTRY_STATES
 from lib.campaign.register.reconcile import (
     AMOUNT,
     CITY,
+    FILED_UNIT,
     FIRM,
     KEY_SEPARATOR,
     NOT_REPORTED,
     REGISTER_FACTS,
+    REGISTER_UNIT,
+    UNIT,
     member,
     normalize_name_text,
 )
@@ -51,7 +54,7 @@ ENTRY_ISSUES = (NOT_REPORTED, AMOUNT, CITY, FIRM)
 #: a text, None (missing) for a time or an amount.
 ROW_VALUES = {
     "units": {"row_id": "", "owner": "", "status": "", "reported_at": None},
-    "issues": {"记录编号": "", "填报账号": "", "填报奖补金额": None, "填报地市": "", "填报信用代码": "", "填报服务商": ""},
+    "issues": {"记录编号": "", "填报账号": "", "填报奖补金额": None, "填报地市": "", "填报信用代码": "", FILED_UNIT: ""},
 }
 
 
@@ -184,13 +187,13 @@ def scope_issues(issues: pd.DataFrame, scope: Scope, form_id: str, rows: Readabl
         return issues.iloc[0:0]
     if scope.reach.how == "all":
         return issues
-    placed = _admitted(scope.entries, issues["地市"], issues["填报账号"], issues["服务商"])
+    placed = _admitted(scope.entries, issues["地市"], issues["填报账号"], issues[UNIT])
     linked = rows.of(form_id, issues["记录编号"])
     keep = placed & (linked | issues["问题类型"].isin(ENTRY_ISSUES).to_numpy(dtype=bool))
     shown = _unlinked(issues[keep], linked[keep], ROW_VALUES["issues"])
     if scope.kind == "city":
         return _without_facts(shown, "台账地市", scope.city)
-    return _without_facts(shown, "台账服务商", scope.org)
+    return _without_facts(shown, REGISTER_UNIT, scope.org)
 
 
 def later_count(later: pd.DataFrame | None, scope: Scope) -> int:

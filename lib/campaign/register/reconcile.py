@@ -10,17 +10,17 @@ discrepancy:
 * 台账有、未报送 — a register entry no provider reported (the omission the notice forbids);
 * 已报送、台账无 — a reported voucher the register does not know;
 * 金额不符 / 地市不符 / 企业信用代码不符 — the voucher matches, a fact does not;
-* 服务券属其他服务商 — the register assigns the voucher to another provider: a conflict for the
+* 服务券属其他单位 — the register assigns the voucher to another provider: a conflict for the
   province to resolve. Matching stays inside the filer's organisation (``bind``): such a filing
   matches no register entry, so the filer never sees the entry's facts and the provider the
   register names keeps its own progress;
 * 重复报送 — the same voucher reported again by the same provider (the first filing is compared).
 
 >>> register = pd.DataFrame({"voucher": ["V-000001", "V-000002"], "firm": ["甲", "乙"],
-...     "firm_code": ["C1", "C2"], "provider": ["服务商A", "服务商A"], "city": ["城一", "城二"],
+...     "firm_code": ["C1", "C2"], "provider": ["供方A", "供方A"], "city": ["城一", "城二"],
 ...     "subsidy": [10.0, 5.0]})
 >>> filed = pd.DataFrame({"voucher": ["v-000001 ", "V-000009"], "firm": ["甲", "丙"],
-...     "firm_code": ["C1", "C9"], "provider": ["服务商A", "服务商A"], "city": ["城一", "城一"],
+...     "firm_code": ["C1", "C9"], "provider": ["供方A", "供方A"], "city": ["城一", "城一"],
 ...     "subsidy": [12.0, 1.0], "_id": ["r1", "r2"], "_owner": ["a", "a"],
 ...     "_filed_at": pd.to_datetime(["2021-09-10", "2021-09-11"])})
 >>> reconcile(filed, register)[["问题类型", "服务券编号", "地市"]].values.tolist()
@@ -39,19 +39,33 @@ NOT_IN_REGISTER = "已报送、台账无"
 AMOUNT = "金额不符"
 CITY = "地市不符"
 FIRM = "企业信用代码不符"
-PROVIDER = "服务券属其他服务商"
+PROVIDER = "服务券属其他单位"
 DUPLICATE = "重复报送"
 ISSUE_TYPES = (NOT_REPORTED, NOT_IN_REGISTER, AMOUNT, CITY, FIRM, PROVIDER, DUPLICATE)
+
+#: The columns naming the unit that files the projects form (the register's, the filing's, the one
+#: an issue is about). The board shows them under the campaign's name of that role (``issue_headers``).
+UNIT, REGISTER_UNIT, FILED_UNIT = "单位", "台账单位", "填报单位"
+
+
+def issue_headers(filer: str) -> dict[str, str]:
+    """The issue columns renamed for display, ``filer`` being the name of the role that files the projects form.
+
+    >>> issue_headers("承办方")[FILED_UNIT]
+    '填报承办方'
+    """
+    return {UNIT: filer, REGISTER_UNIT: "台账" + filer, FILED_UNIT: "填报" + filer}
+
 
 #: Amounts are 万元 with two decimals; anything closer than half a cent is the same amount.
 AMOUNT_TOLERANCE = 0.005
 
 ISSUE_COLUMNS = [
-    "问题类型", "服务券编号", "服务商", "地市", "企业名称", "台账奖补金额", "填报奖补金额", "台账地市", "填报地市",
-    "台账信用代码", "填报信用代码", "台账服务商", "填报服务商", "记录编号", "填报账号",
+    "问题类型", "服务券编号", UNIT, "地市", "企业名称", "台账奖补金额", "填报奖补金额", "台账地市", "填报地市",
+    "台账信用代码", "填报信用代码", REGISTER_UNIT, FILED_UNIT, "记录编号", "填报账号",
 ]
 #: The issue columns holding a register entry's own facts (hidden from a provider it does not name).
-REGISTER_FACTS = ["台账奖补金额", "台账地市", "台账信用代码", "台账服务商"]
+REGISTER_FACTS = ["台账奖补金额", "台账地市", "台账信用代码", REGISTER_UNIT]
 
 
 def _plain(value) -> str:
@@ -133,7 +147,7 @@ def normalize_name_text(text) -> str:
     """An organisation name as compared and shown on the boards: ``lib.core.text.comparable`` (the one rule
     for "same name": width, case, blanks, invisible characters), written upper case with full-width
     brackets so it reads as a Chinese name. Both are one-to-one on comparable's text: two names are
-    the same here exactly when ``comparable`` says so (the account's org, the register's 服务商, a row).
+    the same here exactly when ``comparable`` says so (the account's org, the register's provider, a row).
 
     >>> normalize_name_text("广州ＡＢＣ云科技(有限)公司") == normalize_name_text(" 广州abc云科技（有限）公司\u200b")
     True
@@ -210,8 +224,8 @@ def bind(rep: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
     (joined by KEY_SEPARATOR), which no register entry has. ``duplicate`` is recomputed per key.
 
     >>> reg = register_frame(pd.DataFrame({"voucher": ["V1"], "firm": ["甲"], "firm_code": ["C1"],
-    ...     "provider": ["服务商A"], "city": ["城一"], "subsidy": [1.0]}))
-    >>> rep = pd.DataFrame({"voucher": ["V1", "V1", "V2"], "provider": ["服务商A", "服务商B", "服务商B"]})
+    ...     "provider": ["供方A"], "city": ["城一"], "subsidy": [1.0]}))
+    >>> rep = pd.DataFrame({"voucher": ["V1", "V1", "V2"], "provider": ["供方A", "供方B", "供方B"]})
     >>> bind(rep.assign(duplicate=False), reg)[["conflict", "duplicate"]].values.tolist()
     [[False, False], [True, False], [False, False]]
     """
@@ -239,7 +253,7 @@ def reconcile(filed: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
     """Every discrepancy between filed projects (a meaning frame) and the voucher register, one row
     per issue.
 
-    ``服务商`` and ``地市`` are the register's when the filing matched its register entry (the
+    ``单位`` (the provider) and ``地市`` are the register's when the filing matched its register entry (the
     register is the authority), the filer's otherwise. Columns: ISSUE_COLUMNS.
     """
     reg = register_frame(register)
@@ -254,7 +268,7 @@ def _issue_frame(kind: str, rows, in_reg: pd.Series) -> pd.DataFrame:
         {
             "问题类型": kind,
             "服务券编号": rows["voucher"],
-            "服务商": rows["r_provider"].where(in_reg, rows["provider"]),
+            UNIT: rows["r_provider"].where(in_reg, rows["provider"]),
             "地市": rows["r_city"].where(in_reg, rows["city"]),
             "企业名称": rows["r_name"].where(in_reg, rows["name"]),
             "台账奖补金额": rows["r_amount"],
@@ -263,8 +277,8 @@ def _issue_frame(kind: str, rows, in_reg: pd.Series) -> pd.DataFrame:
             "填报地市": rows["city"],
             "台账信用代码": rows["r_code"],
             "填报信用代码": rows["code"],
-            "台账服务商": rows["r_provider"],
-            "填报服务商": rows["provider"],
+            REGISTER_UNIT: rows["r_provider"],
+            FILED_UNIT: rows["provider"],
             "记录编号": rows["row_id"],
             "填报账号": rows["owner"],
         }
@@ -275,7 +289,7 @@ def _issues_out(parts: list[pd.DataFrame]) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in ISSUE_COLUMNS})
     out = pd.concat(parts, ignore_index=True)[ISSUE_COLUMNS]
-    for col in ("服务商", "地市", "企业名称", "台账地市", "填报地市", "台账信用代码", "填报信用代码", "台账服务商", "填报服务商", "记录编号", "填报账号"):
+    for col in (UNIT, "地市", "企业名称", "台账地市", "填报地市", "台账信用代码", "填报信用代码", REGISTER_UNIT, FILED_UNIT, "记录编号", "填报账号"):
         out[col] = out[col].fillna("")
     return out
 
@@ -318,7 +332,7 @@ def match(rep: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
     """``reconcile`` on frames already normalised by reported_frame / register_frame (and ``bind``:
     without a ``conflict`` column every filing may match any register entry).
 
-    A conflicting filing is compared with nothing: it gives one 服务券属其他服务商 issue (a later
+    A conflicting filing is compared with nothing: it gives one 服务券属其他单位 issue (a later
     one of the same filer: 重复报送) showing the filer's facts, the register's in the 台账 columns.
     """
     conflict = rep["conflict"].to_numpy(dtype=bool) if "conflict" in rep else np.zeros(len(rep), dtype=bool)
@@ -414,7 +428,7 @@ def _match_merge(rep: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
 
 
 def summarize(issues: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Issue counts per ``by`` (服务商 or 地市), one column per issue type and 合计, most issues first.
+    """Issue counts per ``by`` (单位 or 地市), one column per issue type and 合计, most issues first.
 
     >>> issues = pd.DataFrame({"问题类型": [AMOUNT, AMOUNT, CITY], "地市": ["广州", "广州", "佛山"]})
     >>> summarize(issues, "地市")[["地市", AMOUNT, CITY, "合计"]].values.tolist()
