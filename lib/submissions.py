@@ -20,7 +20,7 @@ from typing import Any
 from lib.auth.policy import CREATE, EDIT, account_answers, authorize, authorize_correction, comparable
 from lib.auth.scope import editable_records, get_record
 from lib.core.records import Actor, Record
-from lib.core.statuses import APPROVED, DRAFT, RESUBMITTED, RETURNED, SUBMITTED, WITHDRAWN
+from lib.core.statuses import CLOSED, DRAFT, RESUBMITTED, RETURNED, SUBMITTED, WITHDRAWN
 from lib.forms import FormProblem, FormSpec, check_answers
 from lib.store.base import Store, StoreError
 
@@ -176,7 +176,7 @@ def duplicate_problems(store: Store, form: FormSpec, actor: Actor, values: dict[
 def withdraw(store: Store, form: FormSpec, row_id: str, actor: Actor, *, base_rev: int) -> Record:
     """Withdraw one's own row: it stays in the workbook with status 已撤回."""
     current = record_for_edit(store, form, row_id, actor)
-    if current.status in (WITHDRAWN, APPROVED):
+    if current.status in CLOSED:  # already withdrawn, or reviewed for good
         raise NotAllowed(f"记录 {row_id} 状态为「{current.status}」，不能撤回。", code="cannot_withdraw")
     return store.update(form.id, row_id, base_rev=base_rev, actor=actor, status=WITHDRAWN, note="填报人撤回")
 

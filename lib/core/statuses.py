@@ -13,7 +13,7 @@ names, and the groups of them below, rather than spelling the words again.
 True
 >>> KEYS["approved"] == APPROVED and tuple(KEYS.values()) == ALL
 True
->>> sorted(FILED + (DRAFT, WITHDRAWN)) == sorted(ALL)
+>>> NOT_FILED == (DRAFT, WITHDRAWN) and sorted(FILED + NOT_FILED) == sorted(ALL)
 True
 """
 
@@ -37,3 +37,5 @@ CLOSED = (APPROVED, WITHDRAWN)
 #: Statuses in which a row counts as filed (reported): the boards count it, and its filing time is
 #: when it last entered one of them from outside. A draft and a withdrawn row do not count.
 FILED = (SUBMITTED, RETURNED, RESUBMITTED, APPROVED)
+#: The other statuses (a draft, a withdrawn row): the boards show such a row apart and never count it.
+NOT_FILED = tuple(s for s in ALL if s not in FILED)
