@@ -36,9 +36,10 @@ MAX_INTEGER_DIGITS = 15
 MAX_ITEMS = 1_000
 
 # A number as people type it: optional sign, digits with correctly grouped thousands separators,
-# optional decimals. No exponent, no words (Infinity, NaN, sNaN), no stray separators (2,0.00).
+# optional decimals; a point with nothing after it ("12.") is the whole number, as a spreadsheet
+# reads it. No exponent, no words (Infinity, NaN, sNaN), no stray separators (2,0.00).
 # ASCII digits only (re.ASCII): Python's \d also matches ١٢٣ and १२३, which int() reads as 123.
-NUMBER_RE = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d+)?", re.ASCII)
+NUMBER_RE = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?", re.ASCII)
 LONG_DIGITS_RE = re.compile(r"\s*[+-]?[\d,]+\s*", re.ASCII)
 # Exponent notation (1e3, 1E+3, 2.5e-1): refused with its own message, since a spreadsheet shows a
 # large number that way and a filler copying it would not know why "1E+3" is no number.

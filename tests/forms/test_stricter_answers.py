@@ -73,6 +73,18 @@ def test_money_above_its_declared_maximum_is_refused_naming_the_field_and_the_un
     assert "「合同金额（万元）」不能大于 10000 万元" in over.problems[0].message
 
 
+@pytest.mark.parametrize("raw, stored", [("12.", 12.0), ("1,234.", 1234.0), ("１２．", 12.0), ("12.50", 12.5)])
+def test_money_typed_with_a_point_and_no_decimals_is_the_whole_number(check, att1_answers, raw, stored):
+    outcome = check("att1", att1_answers(contract_amount=raw, paid_amount=raw))  # paid in full
+    assert outcome.ok, outcome.problems
+    assert (outcome.values["contract_amount"], outcome.values["paid_amount"]) == (stored, stored)
+
+
+@pytest.mark.parametrize("raw", [".", "12..", "1.2.", "12.,5"])
+def test_a_point_alone_or_twice_is_still_no_number(check, att1_answers, raw):
+    assert problems_of(check("att1", att1_answers(contract_amount=raw))) == {"contract_amount": "not_number"}
+
+
 @pytest.mark.parametrize("forms_dir", [FORMS_DIR, OTHER_DIR], ids=["shipped", "other"])
 def test_every_money_field_declares_its_maximum(forms_dir):
     catalog = load_catalog(forms_dir)
