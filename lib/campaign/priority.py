@@ -19,7 +19,7 @@ Inputs are meaning frames (``lib.campaign.bound``), so no form's field key or ch
 here: ``projects`` one row per in-scope project with ``voucher``, ``provider`` and ``subsidy`` — the
 voucher register's in-scope entries (the province's list, with its amounts) or the projects form's
 meaning frame; ``checks`` the checks form's meaning frame (``voucher``, ``provider``, ``method``,
-``conclusion``, ``complaint``, ``_status``), of which only filed rows count (history.COUNTED: a draft
+``conclusion``, ``complaint``, ``_status``), of which only filed rows count (statuses.FILED: a draft
 or a withdrawn check is no check). Vouchers and providers are compared as the register compares them.
 
 >>> from lib.forms.bindings import Bindings, FormBinding
@@ -41,9 +41,9 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from lib.campaign.board.history import COUNTED
 from lib.campaign.register.reconcile import normalize_code, normalize_name
 from lib.core.errors import AppError
+from lib.core.statuses import FILED
 from lib.forms.bindings import Bindings, FormBinding
 from lib.forms.spec import PriorityRule, Sampling
 
@@ -59,7 +59,7 @@ def facts(projects: pd.DataFrame, checks: pd.DataFrame, bindings: Bindings, samp
     """Per row of ``projects`` (same index): ``voucher`` as given and, for each rule of ``sampling``
     in its order, a boolean column named by the rule's key (see the module's docstring)."""
     binding = bindings.of("checks")
-    filed = checks[checks["_status"].isin(COUNTED)]
+    filed = checks[checks["_status"].isin(FILED)]
     project = _Keys(normalize_code(projects["voucher"]), normalize_name(projects["provider"]))
     checked = _Keys(normalize_code(filed["voucher"]), normalize_name(filed["provider"]))
     out = pd.DataFrame({"voucher": projects["voucher"]}, index=projects.index)

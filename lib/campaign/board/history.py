@@ -57,8 +57,6 @@ from lib.core.records import AuditEntry
 from lib.core.statuses import FILED
 from lib.core.values import WALL_CLOCK
 
-#: Kept for lib/campaign/priority.py until it imports ``statuses.FILED`` itself.
-COUNTED = FILED
 #: The column ``as_of`` adds: when the row was filed, as of the day (NaT: not filed that day).
 FILED_AT = "_filed_at"
 
