@@ -85,26 +85,34 @@ def _calendar_key(cal: Calendar) -> tuple:
 
 
 @st.cache_resource(ttl=SNAPSHOT_TTL, show_spinner=False)
-def _snapshots() -> tuple[tuple, dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
-    """One snapshot of every sheet the boards read, shared by all sessions for SNAPSHOT_TTL seconds."""
+def _snapshots() -> tuple[tuple, dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """One snapshot of every sheet the boards read (the bound forms; every stored batch of the
+    registers and the import records), shared by all sessions for SNAPSHOT_TTL seconds."""
     store, cat = context.store(), context.catalog()
     frames = {fid: store.snapshot(fid) for fid in cat.bindings.form_ids().values()}
     registers = kinds.register_kinds(cat.campaign)
-    vouchers_kind, projects_kind = registers["vouchers"], registers["projects"]
-    raw = {name: store.snapshot(name) for name in (vouchers_kind.sheet_id, projects_kind.sheet_id, reg.IMPORTS_SHEET.form_id)}
+    raw = {name: store.snapshot(name) for name in (registers["vouchers"].sheet_id, registers["projects"].sheet_id,
+                                                   reg.IMPORTS_SHEET.form_id)}
+    return change_counter({**frames, **raw}), frames, raw
+
+
+def _registers(raw: dict[str, pd.DataFrame], as_of: dt.date | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(vouchers, projects): the batches in force now, or at the end of ``as_of`` (``reg.current_register``)."""
+    registers = kinds.register_kinds(context.catalog().campaign)
     imports = raw[reg.IMPORTS_SHEET.form_id]
-    vouchers = reg.current_register(raw[vouchers_kind.sheet_id], imports, vouchers_kind)
-    projects = reg.current_register(raw[projects_kind.sheet_id], imports, projects_kind)
-    return change_counter({**frames, **raw}), frames, vouchers, projects
+    vouchers, projects = registers["vouchers"], registers["projects"]
+    return (reg.current_register(raw[vouchers.sheet_id], imports, vouchers, as_of),
+            reg.current_register(raw[projects.sheet_id], imports, projects, as_of))
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _prepared(counter: tuple, as_of: dt.date, cal_key: tuple, _frames, _vouchers, _projects, _cal) -> Prepared:
+def _prepared(counter: tuple, as_of: dt.date, cal_key: tuple, _frames, _raw, _cal) -> Prepared:
     """Once per data change and day: the forms as they stood (their audit read here, not on every
-    snapshot), matched and counted."""
+    snapshot) and the registers in force at the end of that day, matched and counted."""
     store = context.store()
     audit = [entry for fid in _frames for entry in store.audit(fid)]
-    return prepare_as_of(_frames, _vouchers, _projects, _cal, as_of, audit)
+    vouchers, projects = _registers(_raw, as_of)
+    return prepare_as_of(_frames, vouchers, projects, _cal, as_of, audit)
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
@@ -114,17 +122,16 @@ def _scoped(counter: tuple, as_of: dt.date, cal_key: tuple, scope: Scope, _prepa
 
 def current_board(actor: Actor, as_of: dt.date) -> figures.Board:
     """The board for ``actor``'s scope as of ``as_of``, from the process's shared snapshot."""
-    counter, frames, vouchers, projects = _snapshots()
+    counter, frames, raw = _snapshots()
     cal = calendar()
     key = _calendar_key(cal)
-    prepared = _prepared(counter, as_of, key, frames, vouchers, projects, cal)
+    prepared = _prepared(counter, as_of, key, frames, raw, cal)
     return _scoped(counter, as_of, key, board_scope(context.store(), actor, context.catalog().forms()), prepared)
 
 
 def current_register() -> tuple[pd.DataFrame, pd.DataFrame]:
     """(vouchers, projects) of the register in force, from the shared snapshot."""
-    _, _, vouchers, projects = _snapshots()
-    return vouchers, projects
+    return _registers(_snapshots()[2])
 
 
 def clear_shared() -> None:

@@ -92,3 +92,56 @@ def test_as_of_9_19_the_late_list_is_that_days(store, calendar):
     """The late list of 9-19, drawn again weeks later: V-000002 was withdrawn then, so all three were overdue by one day."""
     board = board_of(store, calendar, dt.date(2020, 9, 19))
     assert late_list(board) == {("服务商甲", "未报送 3 项"): 1}
+
+
+def test_a_past_days_late_list_keeps_the_register_of_that_day(tmp_path, calendar):
+    """Register A (V-000001..3) imported on 9-05, V-000001 filed on 9-10, register B (V-000001 and a new
+    V-000004; V-000002/3 dropped) imported on 9-22. The board of 9-19 drawn after B still expects A's
+    entries: its late list is the one of that day; the board of 9-23 expects B's."""
+    from lib.campaign.register import store as reg
+    from lib.campaign.register import upload
+    from lib.campaign.register.kinds import register_kinds
+    from lib.demo.register import PROVINCE
+    from lib.forms.types import credit_code_check_char
+    from lib.office.excel import SheetRows
+
+    kind = register_kinds(SHIPPED.campaign)["vouchers"]
+    headers = [kind.column(m).header for m in ("voucher", "firm", "firm_code", "provider", "city", "year", "subsidy", "state")]
+
+    def code(v: str) -> str:
+        body = f"9144010{v[-1]}MA59ABCDE"
+        return body + credit_code_check_char(body)
+
+    def register(*vouchers: str):
+        parsed = upload.parse_register(kind, [SheetRows("S", [headers, *([v, f"企业{v}", code(v), "服务商甲", "广州", 2019, 10, "已兑现"]
+                                                                       for v in vouchers)])])
+        assert not parsed.problems, parsed.problems
+        return parsed
+
+    clock = Clock(at(5))
+    s = open_store("local", data_dir=tmp_path / "data", background=False, clock=clock)
+    try:
+        reg.import_register(s, register("V-000001", "V-000002", "V-000003"), PROVINCE, file_name="A.xlsx", now=at(5))
+        s.ensure_sheet(sheet_spec(SHIPPED.form("att1")))
+        clock.now = at(10)
+        s.append("att1", {**values("V-000001"), "client_credit_code": code("V-000001")}, actor=FILER, status=SUBMITTED)
+        clock.now = at(22)
+        reg.import_register(s, register("V-000001", "V-000004"), PROVINCE, file_name="B.xlsx", now=at(22))
+
+        def board(day: dt.date | None):
+            rows, imports = s.snapshot(kind.sheet_id), s.snapshot(reg.IMPORTS_SHEET.form_id)
+            return compute_board({"att1": s.snapshot("att1")}, reg.current_register(rows, imports, kind, day), None, calendar,
+                                 day or dt.date(2020, 9, 23), audit=s.audit("att1"))
+
+        then = board(dt.date(2020, 9, 19))
+        assert {k: v[:2] for k, v in entries(then).items()} == {"V-000001": ("按时报送", 0), "V-000002": (OVERDUE, 1),
+                                                                "V-000003": (OVERDUE, 1)}
+        assert late_list(then) == {("服务商甲", "未报送 2 项"): 1}
+        for day in (dt.date(2020, 9, 23), None):  # B: on 9-23 and now
+            now = board(day)
+            assert {k: v[:2] for k, v in entries(now).items()} == {"V-000001": ("按时报送", 0), "V-000004": (OVERDUE, 5)}
+            assert late_list(now) == {("服务商甲", "未报送 1 项"): 5}
+        before_any = reg.current_register(s.snapshot(kind.sheet_id), s.snapshot(reg.IMPORTS_SHEET.form_id), kind, dt.date(2020, 9, 4))
+        assert before_any.empty  # no register was in force yet
+    finally:
+        s.close()

@@ -18,6 +18,9 @@ and its import record as one change (``Store.append_batch``: all durable or none
 crash too), then marks the previous record 已替换. The current register is the batch of the newest
 有效 record, so a crash before that mark still leaves exactly one register in force, and replacing
 N rows costs one batch and one update, not N updates (Google Sheets allows about 60 writes a minute).
+Batches are never deleted: the register in force at the end of a past day is the newest import made
+on or before that day, whatever it is marked now (``current_register(..., as_of=day)``), so the board
+of a past day is reproducible after a re-import.
 An upload whose entries equal the register in force (``content_hash``) is refused: a second click
 on 确认导入, or the same file imported from another tab, adds no second copy.
 """
@@ -173,18 +176,30 @@ def _check_before_writing(kind: RegisterKind, rows: list[dict], record: dict) ->
             raise RegisterImportError([problem("bad_value", row, labels.get(bad.field, ""), detail=str(bad))]) from None
 
 
-def current_import_id(imports: pd.DataFrame, kind: RegisterKind) -> str | None:
-    """The batch in force for ``kind``: the newest import record with status 有效.
+def current_import_id(imports: pd.DataFrame, kind: RegisterKind, as_of: dt.date | None = None) -> str | None:
+    """The batch in force for ``kind``: the newest import record with status 有效; ``as_of``: the batch
+    in force at the end of that day, the newest import made on or before it (a later import has
+    marked it 已替换 since, which says nothing about that day).
 
     >>> imports = pd.DataFrame({"_status": ["已替换", "有效"], "kind": ["vouchers"] * 2, "import_id": ["a", "b"],
-    ...                         "_created_at": pd.to_datetime(["2020-09-01", "2020-09-02"])})
+    ...                         "_created_at": pd.to_datetime(["2020-09-01 10:00", "2020-09-02 10:00"])})
     >>> from types import SimpleNamespace
-    >>> current_import_id(imports, SimpleNamespace(key="vouchers"))
-    'b'
+    >>> vouchers = SimpleNamespace(key="vouchers")
+    >>> current_import_id(imports, vouchers), current_import_id(imports, vouchers, as_of=dt.date(2020, 9, 1))
+    ('b', 'a')
+    >>> current_import_id(imports, vouchers, as_of=dt.date(2020, 8, 31)) is None
+    True
     """
     if imports is None or imports.empty or "kind" not in imports:
         return None
-    live = imports[(imports["kind"] == kind.key) & (imports["_status"] == IMPORT_ACTIVE)]
+    mine = imports["kind"] == kind.key
+    if as_of is None:
+        live = imports[mine & (imports["_status"] == IMPORT_ACTIVE)]
+    else:
+        made = pd.to_datetime(imports["_created_at"])
+        if made.dt.tz is not None:  # a stamp with an offset: its own wall-clock time, as the day is read
+            made = made.dt.tz_localize(None)
+        live = imports[mine & (made < pd.Timestamp(as_of) + pd.Timedelta(days=1))]
     if live.empty:
         return None
     return str(live.sort_values("_created_at")["import_id"].iloc[-1])
@@ -194,9 +209,10 @@ def register_columns(kind: RegisterKind) -> list[str]:
     return [c.key for c in kind.columns] + ["import_id", "source_row"]
 
 
-def _batch_in_force(rows: pd.DataFrame, imports: pd.DataFrame, kind: RegisterKind) -> pd.DataFrame | None:
-    """The stored rows of the batch in force, all columns; None when there is none."""
-    batch = current_import_id(imports, kind)
+def _batch_in_force(rows: pd.DataFrame, imports: pd.DataFrame, kind: RegisterKind,
+                    as_of: dt.date | None = None) -> pd.DataFrame | None:
+    """The stored rows of the batch in force (at the end of ``as_of``), all columns; None when there is none."""
+    batch = current_import_id(imports, kind, as_of)
     if batch is None or rows is None or rows.empty or "import_id" not in rows:
         return None
     return rows[rows["import_id"] == batch]
@@ -223,11 +239,12 @@ def _unreadable(picked: pd.DataFrame, kind: RegisterKind) -> bool:
     return not picked.empty and (key not in picked or bool(picked[key].isna().all()))
 
 
-def current_register(rows: pd.DataFrame, imports: pd.DataFrame, kind: RegisterKind) -> pd.DataFrame:
+def current_register(rows: pd.DataFrame, imports: pd.DataFrame, kind: RegisterKind, as_of: dt.date | None = None) -> pd.DataFrame:
     """The entries of the batch in force (meaning columns, ``import_id``, ``source_row``); empty with
-    the right columns if none, or if it is ``outdated``."""
+    the right columns if none, or if it is ``outdated``. ``as_of``: the batch in force at the end of
+    that day (``current_import_id``), for the board of a past day."""
     cols = register_columns(kind)
-    picked = _batch_in_force(rows, imports, kind)
+    picked = _batch_in_force(rows, imports, kind, as_of)
     if picked is None or _unreadable(picked, kind):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     return picked.reindex(columns=cols).reset_index(drop=True)
