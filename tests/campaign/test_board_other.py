@@ -158,3 +158,29 @@ def test_detail_tables_are_headed_with_the_forms_labels(board):
     assert rows.loc["Q-000002", "奖补金额（万元）"] == 25.0 and rows.loc["Q-000002", "企业名称"] == "企业Q-000002"
     assert board.kinds["奖补金额（万元）"] == "money" and board.kinds["资金支出比例（%）"] == "percent"
     assert set(board.check_rows["检查方式"]) == {"现场核查", "尚未检查"}
+
+
+def test_the_register_decides_a_listed_projects_exemption_and_a_disagreeing_report_is_flagged():
+    """五金平台 is 省级示范 in the register; its lead unit files on 9-24 (deadline 9-18) saying 部级创新工程
+    and ticking the exemption: the register decides, so the report is 6 days late and on the late list,
+    and the reports table says what the register says. 家电工厂 is the Ministry's in the register; a report
+    calling it 省级示范 leaves it exempt, flagged the same way. A project the register leaves unclassified
+    (纺织平台) is exempt by the report's own claim, with nothing to flag."""
+    reports = frame(
+        row(owner="l3", org="牵头丙", created="2021-09-24", item_name="五金平台", leader_name="牵头丙", leader_uscc="L3",
+            region="广州", funding_line="部级创新工程", exempt_flag=True, build_state="在建"),
+        row(owner="l2", org="牵头乙", created="2021-09-12", item_name="家电工厂", leader_name="牵头乙", leader_uscc="L2",
+            region="佛山", funding_line="省级示范", build_state="在建", spend_pct=50.0),
+        row(owner="l4", org="牵头丁", created="2021-09-20", item_name="纺织平台", leader_name="牵头丁", leader_uscc="L4",
+            region="广州", funding_line="部级创新工程", exempt_flag=True, build_state="在建"),
+    )
+    board = compute_board({"cloud_projects": frame(), "bench_reports": reports, "city_inspections": frame()},
+                          pd.DataFrame(), BENCH_PROJECTS, CAL, AS_OF)
+    units = board.units[board.units["表单"] == REPORTS].set_index("名称")
+    assert (units.loc["五金平台", "状态"], units.loc["五金平台", "逾期天数"]) == (LATE_FILED, 6)
+    assert units.loc["家电工厂", "状态"] == units.loc["纺织平台", "状态"] == EXEMPT
+    late = {(r["单位"], r["事项"]): r["逾期天数"] for r in board.late.to_dict("records") if r["表单"] == REPORTS}
+    assert late == {("牵头丙", "逾期报送 1 项"): 6, ("牵头甲", "未报送 1 项"): 7}  # 陶瓷平台 never reported
+    assert counts(progress_of(board, "广州", REPORTS), "应报", "免报", "已报", "逾期报送") == (1, 1, 1, 1)
+    flags = board.spending.set_index("项目名称")["与台账不符"].to_dict()
+    assert flags == {"五金平台": "支持渠道：台账为「省级示范」", "家电工厂": "支持渠道：台账为「部级创新工程」", "纺织平台": ""}

@@ -84,18 +84,38 @@ def spending_bin(ratio: pd.Series, exempt: pd.Series) -> pd.Series:
     return bands.where(~(exempt.fillna(False).astype(bool)), EXEMPT_BAND)
 
 
+#: The benchmarks table's column flagging a report whose programme is not the register's.
+PROGRAMME_CHECK = "与台账不符"
+
+
+def programme_mismatch(filed: pd.Series, registered: pd.Series, label: str) -> pd.Series:
+    """For each report, what the register says of its programme where the report names another one
+    (the register decides its exemption, ``units.build_units``), else "".
+
+    >>> programme_mismatch(pd.Series(["乙", "甲", "甲", None]), pd.Series(["甲", "甲", None, "甲"]), "类别").tolist()
+    ['类别：台账为「甲」', '', '', '']
+    """
+    differs = registered.notna().to_numpy(dtype=bool) & filed.notna().to_numpy(dtype=bool) & (filed.astype(object).to_numpy() != registered.astype(object).to_numpy())
+    said = label + "：台账为「" + registered.astype(object).fillna("").astype(str) + "」"
+    return said.where(differs, "")
+
+
 def benchmarks_table(rep: pd.DataFrame, calendar: Calendar) -> pd.DataFrame:
-    """The counted benchmark reports, with their spending band."""
+    """The counted benchmark reports, with their spending band and, where the report's programme is
+    not the register's (``register_programme``, when the caller knows it), what the register says."""
     lead = rep["lead_unit"].where(rep["lead_unit"].notna(), rep["_org"].fillna(""))
     ratio = pd.to_numeric(rep["spending_ratio"], errors="coerce")
     percent = calendar.label("benchmarks", "percent_complete")
+    registered = rep["register_programme"] if "register_programme" in rep else pd.Series(None, index=rep.index, dtype=object)
     return pd.DataFrame(
         {
             "记录编号": rep["_id"], "记录状态": rep["_status"], **_labelled(calendar, "benchmarks", rep, ("project",)),
             calendar.filer_of("benchmarks"): normalize_name(lead), CITY: rep["city"].fillna(""),
             **_labelled(calendar, "benchmarks", rep, ("programme",)), BUILD_STATE: rep["status"],
             percent: rep["percent_complete"], calendar.label("benchmarks", "spending_ratio"): ratio.round(1),
-            "支出区间": spending_bin(ratio, rep["exempt"]), "填报账号": rep["_owner"].fillna(""), "填报时间": rep["_filed_at"],
+            "支出区间": spending_bin(ratio, rep["exempt"]),
+            PROGRAMME_CHECK: programme_mismatch(rep["programme"], registered, calendar.label("benchmarks", "programme")),
+            "填报账号": rep["_owner"].fillna(""), "填报时间": rep["_filed_at"],
         }
     ).reset_index(drop=True)
 

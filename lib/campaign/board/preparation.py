@@ -138,14 +138,17 @@ def prepare(
     u3, first3 = build_units(f3, filed3, exp3, calendar.deadlines.get(f3), as_of)
 
     # the benchmark reports: by lead unit code + project name; by code alone when the unit has one
-    # project. The Ministry's projects owe none (the register's programme, or the report's, says so).
+    # project. The Ministry's projects owe none: the register's programme decides for the entries it
+    # classifies, the report's only for the others and for reports off the register.
     ministry = b.of("benchmarks").word("programme", "ministry")
     p_code = normalize_code(projects["lead_unit_code"])
     p_key = p_code + "|" + normalize_name(projects["project"])
+    classified = projects["programme"].notna() & (projects["programme"].astype(object) != "")
     exp2 = pd.DataFrame({"key": p_key.values, "city": projects["city"].fillna("").values,
                          "unit": normalize_name(projects["lead_unit"]).values,
                          "name": projects["project"].fillna("").values,
-                         "exempt": (projects["programme"] == ministry).to_numpy(dtype=bool)})
+                         "exempt": (projects["programme"] == ministry).to_numpy(dtype=bool),
+                         "decided": classified.to_numpy(dtype=bool)})
     a2_code = normalize_code(a2["lead_unit_code"])
     a2_key = a2_code + "|" + normalize_name(a2["project"])
     single2 = p_code[~p_code.duplicated(keep=False)]
@@ -154,6 +157,9 @@ def prepare(
     lead = a2["lead_unit"].where(a2["lead_unit"].notna(), a2["_org"].fillna(""))
     filed2 = filed_frame(a2, a2_key, a2["city"], normalize_name(lead), a2["project"], a2["programme"] == ministry)
     u2, _ = build_units(f2, filed2, exp2, calendar.deadlines.get(f2), as_of)
+    # what the register says of each report's project, for the table to show where the report disagrees
+    said = pd.Series(projects["programme"].where(classified).to_numpy(dtype=object), index=p_key.to_numpy(dtype=object))
+    a2 = a2.assign(register_programme=a2_key.map(said[~said.index.duplicated()]).to_numpy(dtype=object))
 
     units = pd.concat([u1, u2, u3], ignore_index=True)
     rep2 = a2[a2["_status"].isin(REPORTED_STATUSES)]

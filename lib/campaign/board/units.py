@@ -100,7 +100,9 @@ def build_units(
     reported_at, days_late, row_id, status. ``presorted``: ``filed`` is already in filing order.
     An ``exempt`` column (bool) in ``expected`` or ``filed`` marks what owes no report: an entry the
     register exempts or whose first filing says so, and a filing off the register that says so, is
-    EXEMPT (counted apart, never late); its repeats and drafts keep their own states.
+    EXEMPT (counted apart, never late); its repeats and drafts keep their own states. A ``decided``
+    column (bool) in ``expected`` marks the entries whose exemption the register alone decides: a
+    filing's own claim does not change theirs.
 
     The rows are those of a left merge of the register entries with the first filing of each key,
     then the filings of keys not in the register, the later filings of a key (duplicates) and the
@@ -133,7 +135,9 @@ def build_units(
     joined["in_register"] = True
     filed_exempt = filed["exempt"].to_numpy(dtype=bool) if "exempt" in filed else np.zeros(len(filed), dtype=bool)
     entry_exempt = exp["exempt"].to_numpy(dtype=bool) if "exempt" in exp else np.zeros(len(exp), dtype=bool)
-    joined["exempt"] = entry_exempt | (filed_exempt[np.maximum(filing, 0)] & (filing >= 0) if len(filed) else False)
+    claimed = filed_exempt[np.maximum(filing, 0)] & (filing >= 0) if len(filed) else np.zeros(len(exp), dtype=bool)
+    decided = exp["decided"].to_numpy(dtype=bool) if "decided" in exp else np.zeros(len(exp), dtype=bool)
+    joined["exempt"] = entry_exempt | (claimed & ~decided)
     off = filed.take(first[exp_index.get_indexer(first_keys) < 0])
     off["in_register"] = False
     off["exempt"] = filed_exempt[first[exp_index.get_indexer(first_keys) < 0]]
