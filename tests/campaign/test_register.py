@@ -104,6 +104,20 @@ def test_bad_cell_is_named_by_excel_row_and_column(tmp_path, changes, code, colu
     assert str(problem).startswith("第 3 行：") and f"「{column}」" in str(problem)
 
 
+@pytest.mark.parametrize("year", ["２０１９", "2019 年", "２０１９年", " 2019年 ", 2019.0])
+def test_a_year_is_read_as_the_forms_read_it(tmp_path, year):
+    """Full-width digits and a spaced 年 are the year the forms would read (NFKC), not a problem."""
+    parsed = upload.parse_upload(VOUCHERS, workbook(tmp_path / "y.xlsx", [variant(年度=year)]))
+    assert parsed.ok, parsed.problems
+    assert [r["year"] for r in parsed.rows] == ["2019"]
+
+
+@pytest.mark.parametrize("year", ["20 19", "２０２０", "١٢٣"])
+def test_a_year_not_declared_is_refused_however_written(tmp_path, year):
+    parsed = upload.parse_upload(VOUCHERS, workbook(tmp_path / "y.xlsx", [variant(年度=year)]))
+    assert [(p.code, p.row, p.column) for p in parsed.problems] == [("bad_year", 2, "年度")]
+
+
 def test_bad_file_writes_nothing(tmp_path, store):
     data = workbook(tmp_path / "bad.xlsx", [GOOD, GOOD, variant(服务券编号="SYQ-2019-4401-00002", 地市="深圳"), variant(服务券编号="B", 年度=2020)])
     parsed = upload.parse_upload(VOUCHERS, data)

@@ -21,7 +21,7 @@ import pandas as pd
 
 from lib.forms.bindings import REGISTER_KINDS
 from lib.forms.spec import CampaignSpec
-from lib.forms.types import is_credit_code
+from lib.forms.types import ValueProblem, clean_text, is_credit_code
 from lib.store.base import Column, SheetSpec
 
 VOUCHER_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{5,39}$")
@@ -135,8 +135,18 @@ def _voucher(raw: Any) -> str:
 
 
 def _year(years: tuple[str, ...]) -> Callable[[Any], str]:
+    """A year cell read as the forms read typed numbers (``clean_text``'s NFKC: full-width digits are
+    ASCII), a trailing 年 dropped: 2019, 2019.0, "２０１９", "2019 年" are all 2019; "20 19" is not a year.
+
+    >>> parse = _year(("2019",))
+    >>> [parse(v) for v in (2019, 2019.0, "２０１９", "2019 年", " ２０１９年 ")]
+    ['2019', '2019', '2019', '2019', '2019']
+    """
     def parse(raw: Any) -> str:
-        value = cell_text(raw).removesuffix("年")
+        try:
+            value = clean_text(cell_text(raw), normalise=True).removesuffix("年").rstrip()
+        except ValueProblem:  # a control or direction character: not a year
+            value = ""
         if value not in years:
             raise BadCell("bad_year", value=cell_text(raw), years=or_text(years))
         return value
