@@ -116,7 +116,7 @@ def main() -> None:
         log_ms, _ = timed(lambda: prepare_as_of(frames, vouchers, projects, cal, AS_OF, audit), name="as_of")
         prep_ms, prepared = timed(lambda: prepare(standing, vouchers, projects, cal, AS_OF, later), name="prepare")
         all_ms, full = timed(lambda: figures.board(prepared, Scope()), name="province")
-        city_ms, _ = timed(lambda: figures.board(prepared, scope_for(Actor("city_gz", "city", "广州市工业和信息化局", "广州"), catalog.forms())), name="city")
+        city_ms, _ = timed(lambda: figures.board(prepared, scope_for(Actor("city_gz", "city", cal.unit_of_city("广州"), "广州"), catalog.forms())), name="city")
         provider = demo["att1"][0].actor
         prov_ms, _ = timed(lambda: figures.board(prepared, scope_for(provider, catalog.forms())), name="provider")
         xlsx_ms, _ = timed(lambda: to_xlsx({"明细": full.units}), repeat=1, name="xlsx")

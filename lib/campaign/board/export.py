@@ -28,7 +28,7 @@ def column_kinds(frame: pd.DataFrame, kinds: Mapping[str, str] | None = None) ->
     """The declared kinds of ``frame``'s columns (those it has): the board's own, and ``kinds`` (a
     board's columns named after its form's fields).
 
-    >>> column_kinds(pd.DataFrame(columns=["服务商", "奖补金额（万元）", "填报时间"]), {"奖补金额（万元）": "money"})
+    >>> column_kinds(pd.DataFrame(columns=["单位", "奖补金额（万元）", "填报时间"]), {"奖补金额（万元）": "money"})
     {'奖补金额（万元）': 'money', '填报时间': 'datetime'}
     """
     declared = {**COLUMN_KINDS, **(kinds or {})}

@@ -12,9 +12,9 @@ city outside the scheme) are counted and listed with their Excel row, never chec
 >>> head = [c.header for c in kind.columns]
 >>> head
 ['券号', '企业名称', '统一社会信用代码', '服务商', '地市', '年度', '奖补金额（万元）', '兑现状态']
->>> sheet = [head, ["Q-2020-0001", "甲公司", "91440101MA59ABCDEM", "乙服务商", "广州市", 2020, 12.5, "已兑现"],
-...          ["Q-2020-0002", "丙公司", "", "乙服务商", "广州", 2020, 3, "取消申报"],
-...          ["Q-2020-0003", "丁公司", "91440101MA59ABCDEM", "乙服务商", "珠海", 2020, 3, "已兑现"]]
+>>> sheet = [head, ["Q-2020-0001", "甲公司", "91440101MA59ABCDEM", "乙供方", "广州市", 2020, 12.5, "已兑现"],
+...          ["Q-2020-0002", "丙公司", "", "乙供方", "广州", 2020, 3, "取消申报"],
+...          ["Q-2020-0003", "丁公司", "91440101MA59ABCDEM", "乙供方", "珠海", 2020, 3, "已兑现"]]
 >>> parsed = parse_register(kind, [SheetRows("Sheet1", sheet)])
 >>> parsed.ok, len(parsed.rows), parsed.excluded
 (True, 1, {'取消申报': 1, '珠海（不在奖补范围）': 1})
