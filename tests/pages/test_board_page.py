@@ -287,3 +287,63 @@ def test_the_second_campaign_runs_on_the_same_page(app_env, monkeypatch, tab):
     if tab == "使用情况":
         rows = next(d.value for d in at.dataframe if "使用状态" in d.value.columns and "记录编号" in d.value.columns)
         assert rows["使用状态"].tolist() == ["搁置"] and rows["服务券编号"].tolist() == ["Q-000001"]
+
+
+def test_a_campaign_that_renames_its_roles_is_shown_in_its_words(app_env, monkeypatch, tmp_path):
+    """The second campaign with every role renamed (tests/campaign/test_renamed_roles.py): the filers' tab, the late list,
+    its table and the usage tab's filter are named 供应商, and no 2020 role word is shown."""
+    from lib.campaign.register import upload
+    from lib.forms.types import credit_code_check_char
+    from lib.office.excel import SheetRows
+    from tests.campaign.test_renamed_roles import OLD_WORDS, renamed_campaign
+
+    third = renamed_campaign(tmp_path / "third")
+    monkeypatch.setenv("APP_FORMS_DIR", str(third))
+    monkeypatch.setenv("APP_CAMPAIGN_TODAY", "2021-09-25")
+    store = open_store("local", data_dir=app_env, background=False, clock=lambda: dt.datetime(2021, 9, 10, 10))
+    served = load_catalog(third)
+    vouchers = kinds.register_kinds(served.campaign)["vouchers"]
+    head = [vouchers.column(m).header for m in ("voucher", "firm", "firm_code", "provider", "city", "year", "subsidy", "state")]
+    code = "91440101MA59ABCDE" + credit_code_check_char("91440101MA59ABCDE")
+    register = [head, ["Q-000001", "甲企业", code, "云商甲", "广州", 2020, 10, "已兑现"],
+                ["Q-000002", "乙企业", code, "云商甲", "广州", 2020, 5, "已兑现"]]
+    reg.import_register(store, upload.parse_register(vouchers, [SheetRows("S", register)]), Actor("province", "province"),
+                        file_name="清单.xlsx")
+    store.ensure_sheet(sheet_spec(served.form("cloud_projects")))
+    store.append("cloud_projects", {"coupon_code": "Q-000001", "vendor_name": "云商甲", "enterprise_city": "广州",
+                                    "enterprise_name": "甲企业", "enterprise_uscc": "91440101MA59TEST0X", "grant_wan": 10.0,
+                                    "use_state": "搁置"}, actor=Actor("v1", "provider", "云商甲", "广州"), status="已提交")
+    store.close()
+    for tab in (board.UNITS_TAB, "逾期清单", "使用情况"):
+        at = start(tab=tab)
+        assert not at.exception and not at.error, tab
+        assert "供应商" in [t.label for t in at.tabs]
+        shown = texts(at) + cells(at) + "\n".join(" ".join(map(str, d.value.columns)) for d in at.dataframe)
+        shown += "\n".join(s.label for s in at.selectbox)
+        assert [w for w in OLD_WORDS if w in shown] == [], tab
+        if tab == "逾期清单":  # the checks are due from each city's bureau, named as the campaign names it
+            assert "广州市经济和信息化局" in cells(at) and "市经信局" in cells(at)
+    assert "供应商" in [s.label for s in at.selectbox]  # the usage rows are filtered by the role's name
+
+
+def test_a_past_day_keeps_its_register_after_a_re_import(seeded, catalog):
+    """The register is imported again on 9-26 (fewer entries): the board as of 9-25 still counts what was
+    due that day under the register then in force; as of 9-26 it counts the new one."""
+    before = expected(seeded, catalog).totals
+    store = clocked(seeded, "2020-09-26")
+    seed_register(store, catalog, rows=5, seed=7)
+    store.close()
+    board.clear_shared()
+
+    def totals(day: dt.date) -> dict:
+        at = AppTest.from_file(PAGE, default_timeout=60)
+        sign_in(at, PROVINCE)
+        at.session_state[state.BOARD_AS_OF] = day
+        at = at.run()
+        assert not at.exception and not at.error
+        return metrics(at)
+
+    then = totals(dt.date(2020, 9, 25))
+    assert (then["应报"], then["未报"], then["逾期未报"]) == (before["应报"], before["未报"], before["逾期未报"])
+    now = expected(seeded, catalog, as_of=dt.date(2020, 9, 26)).totals  # computed from the register in force now
+    assert totals(dt.date(2020, 9, 26))["应报"] == now["应报"] < before["应报"]
