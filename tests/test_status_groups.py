@@ -15,7 +15,7 @@ GROUPS = {"FILED": statuses.FILED, "NOT_FILED": statuses.NOT_FILED, "CLOSED": st
 NAMES = {name: word for name, word in vars(statuses).items() if isinstance(word, str) and word in statuses.ALL}
 #: Groups still spelled out, waiting for their file's owner, with what replaces them. Each must still be
 #: there (the test fails once it is gone, so the entry is removed with it).
-PENDING = {("lib/campaign/board/units.py", "NOT_FILED"): "NOT_COUNTED = (DRAFT, WITHDRAWN) -> statuses.NOT_FILED"}
+PENDING: dict[tuple[str, str], str] = {}
 
 
 def _word(node: ast.expr) -> str | None:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lib.campaign.board.units import REPORTED_STATUSES
 from lib.campaign.schedule import Calendar
+from lib.core.statuses import FILED
 from lib.forms import load_catalog
 from lib.store.base import SYSTEM_KEYS
 
@@ -24,7 +24,7 @@ def row(status="已提交", created="2020-09-10", owner="", org="", city="", rev
     """One snapshot row: system columns plus field values. ``_filed_at`` (when the row was filed, as
     ``lib.campaign.board.history`` adds it) is ``filed``, else its creation when its status counts."""
     at = pd.Timestamp(created)
-    filed_at = pd.Timestamp(filed) if filed else (at if status in REPORTED_STATUSES else pd.NaT)
+    filed_at = pd.Timestamp(filed) if filed else (at if status in FILED else pd.NaT)
     return {"_id": f"r{next(_ids)}", "_rev": rev, "_status": status, "_form_version": 1, "_owner": owner, "_org": org,
             "_city": city, "_created_at": at, "_updated_at": at, "_updated_by": owner, "_filed_at": filed_at, **values}
 

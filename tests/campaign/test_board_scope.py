@@ -18,10 +18,11 @@ from hypothesis import strategies as st
 from lib.auth.policy import READ, can, reach
 from lib.campaign.board.figures import compute_board
 from lib.campaign.board.scope import scope_for
-from lib.campaign.board.units import LATE_FILED, REPORTED_STATUSES
+from lib.campaign.board.units import LATE_FILED
 from lib.campaign.register.reconcile import normalize_name_text
 from lib.core import statuses
 from lib.core.records import Actor, Record
+from lib.core.statuses import FILED
 from lib.forms import load_catalog
 
 from .conftest import calendar_of
@@ -189,7 +190,7 @@ def test_the_board_shows_exactly_the_rows_the_policy_lets_a_viewer_read(actor, d
 
     def counted(form_id: str) -> set[str]:
         """The reported rows existing on the clock's day that the policy lets the actor read."""
-        return {r.id for r in records[form_id] if r.status in REPORTED_STATUSES and r.created_at.date() <= AS_OF
+        return {r.id for r in records[form_id] if r.status in FILED and r.created_at.date() <= AS_OF
                 and can(actor, READ, FORMS[form_id], r)}
 
     # the detail tables: exactly the readable reported rows

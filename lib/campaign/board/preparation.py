@@ -19,7 +19,7 @@ import pandas as pd
 from lib.auth.policy import place
 from lib.campaign.board import history
 from lib.campaign.board.detail_tables import PROJECT_MEANINGS, benchmarks_table, checks_table, projects_table
-from lib.campaign.board.units import REPORTED_STATUSES, build_units, filed_frame, is_datetime
+from lib.campaign.board.units import build_units, filed_frame, is_datetime
 from lib.campaign.bound import SYSTEM_COLUMNS, meaning_frame
 from lib.campaign.register.reconcile import (
     KEY_SEPARATOR,
@@ -33,6 +33,7 @@ from lib.campaign.register.reconcile import (
 )
 from lib.campaign.schedule import Calendar
 from lib.core.records import AuditEntry
+from lib.core.statuses import FILED
 
 
 @dataclass(frozen=True)
@@ -162,14 +163,14 @@ def prepare(
     a2 = a2.assign(register_programme=a2_key.map(said[~said.index.duplicated()]).to_numpy(dtype=object))
 
     units = pd.concat([u1, u2, u3], ignore_index=True)
-    rep2 = a2[a2["_status"].isin(REPORTED_STATUSES)]
-    counted3 = a3["_status"].isin(REPORTED_STATUSES).to_numpy(dtype=bool)
+    rep2 = a2[a2["_status"].isin(FILED)]
+    counted3 = a3["_status"].isin(FILED).to_numpy(dtype=bool)
     rep3 = a3[counted3]
     if is_datetime(a3["_filed_at"]):  # then the filing order of build_units is that of _first_filed
         first_rep3 = pd.Series(first3[counted3], index=rep3.index, dtype=bool)
     else:
         first_rep3 = _first_filed(rep3, a3_key.loc[rep3.index]) if len(rep3) else pd.Series(dtype=bool)
-    counted1 = rep_all["status"].isin(REPORTED_STATUSES).to_numpy(dtype=bool)
+    counted1 = rep_all["status"].isin(FILED).to_numpy(dtype=bool)
     rep = rep_all[counted1].copy()  # already in filing order
     rep["duplicate"] = ~first1[counted1]  # a later filing of a voucher already filed
     issues = match(rep, reg)

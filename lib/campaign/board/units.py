@@ -15,11 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lib.campaign.register.reconcile import take_or_blank
-from lib.core.statuses import DRAFT, FILED, RETURNED, WITHDRAWN
-
-#: Statuses that count as reported; 草稿 and 已撤回 do not.
-REPORTED_STATUSES = FILED
-NOT_COUNTED = (DRAFT, WITHDRAWN)
+from lib.core.statuses import DRAFT, FILED, NOT_FILED, RETURNED, WITHDRAWN
 
 ON_TIME = "按时报送"
 LATE_FILED = "逾期报送"
@@ -110,7 +106,7 @@ def build_units(
     from ``filed`` and ``expected`` by position.
     """
     status = filed["status"]
-    counted = np.flatnonzero(status.isin(REPORTED_STATUSES).to_numpy(dtype=bool))
+    counted = np.flatnonzero(status.isin(FILED).to_numpy(dtype=bool))
     if not presorted and len(counted) > 1:
         when = filed[["reported_at", "row_id"]].take(counted).reset_index(drop=True)
         counted = counted[when.sort_values(["reported_at", "row_id"], kind="stable").index.to_numpy()]
@@ -119,7 +115,7 @@ def build_units(
     first, dup_pos = counted[~repeat], counted[repeat]
     first_flags = np.zeros(len(filed), dtype=bool)
     first_flags[first] = True
-    other_pos = np.flatnonzero(status.isin(NOT_COUNTED).to_numpy(dtype=bool))
+    other_pos = np.flatnonzero(status.isin(NOT_FILED).to_numpy(dtype=bool))
 
     exp_keys = pd.Index(expected["key"].to_numpy(dtype=object), dtype=object)
     exp_pos = np.flatnonzero(~exp_keys.duplicated())
