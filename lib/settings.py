@@ -147,7 +147,7 @@ class Settings:
     forms_dir: Path = _setting("forms", "表单定义（YAML）所在目录；修改后下一次页面运行即生效", _path)
     demo_data: bool = _setting("true", "首次启动且存储为空时写入演示数据", _bool)
     demo_rows: int = _setting("2000", "演示数据中附件1的行数（附件3约为其 40%；0 至 100000）", _between(_whole, 0, 100_000))
-    campaign_today: dt.date | None = _setting("", "活动时钟：看板按此日期（YYYY-MM-DD）显示；留空为当天", _date_or_none)
+    campaign_today: dt.date | None = _setting("", "活动时钟：看板按此日期（YYYY-MM-DD）显示，表单规则中的 today() 也取此日期；留空为当天", _date_or_none)
     auth_mode: str = _setting("local", "登录方式：local（本地账号文件 + 密码，默认）或 oidc（统一身份认证，st.login）", _auth_mode)
     accounts_file: Path | None = _setting("", "账号文件（JSON，含密码哈希，不进工作簿）；留空为 data_dir/accounts.json", _path_or_none)
     session_hours: float = _setting("8", "登录有效时长（小时，大于 0、不大于 720）：在此期间刷新页面无需重新登录",
