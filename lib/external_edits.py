@@ -74,7 +74,7 @@ def rule_on_edit(form: FormSpec, campaign: CampaignSpec, current: Record, edited
     refused: dict[str, str] = {}
     wanted = _in_scope(form, campaign, current, edited, refused)
     draft = current.status == statuses.get(DRAFT_STATUS)
-    cities = tuple(campaign.cities)
+    cities = campaign.cities  # with the division codes and the cities outside the scheme the rules read
     before = check_answers(form, dict(current.values), cities=cities, draft=draft)
     known = {_identity(p) for p in before.problems}
     after = before

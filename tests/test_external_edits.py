@@ -126,7 +126,7 @@ def test_a_submitted_row_takes_only_the_cells_the_form_accepts(store, catalog):
     assert "已导入 1 行的修改" in note and "这些单元格不符合表单的填报规则，未导入：" in note
     assert f"记录 {rec.id}「服务商名称」（这一项由填报单位的账号决定" in note
     assert f"记录 {rec.id}「实际支付金额（万元）」（「实际支付金额」应不低于合同金额的 90%" in note
-    assert f"记录 {rec.id}「企业所在地市」（深圳市企业不在" in note
+    assert f"记录 {rec.id}「企业所在地市」（该地市的企业不在“上云上平台”服务券奖补范围内（深圳市另有政策）" in note
     assert "\u202e" not in note  # the hostile value is named, not echoed
 
 

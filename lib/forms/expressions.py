@@ -102,6 +102,7 @@ class Context:
 
     today: dt.date | None = None
     city_codes: Mapping[str, str] = field(default_factory=dict)
+    outside_scheme: frozenset[str] = frozenset()  # the campaign's ``outside_scheme`` cities
 
 
 def _today(context: Context) -> dt.date:
@@ -112,6 +113,12 @@ def _city_code(context: Context, city: Any) -> str | None:
     """The division code prefix the campaign declares for ``city`` (广州 -> 4401); blank when it
     declares none, so a rule comparing with it stays silent."""
     return None if city is None else context.city_codes.get(str(city))
+
+
+def _outside_scheme(context: Context, city: Any) -> bool | None:
+    """Whether the campaign lists ``city`` outside its scheme (``outside_scheme``): the same list the
+    register import excludes, so a form's rule and the import never disagree. Blank for a blank city."""
+    return None if city is None else str(city) in context.outside_scheme
 
 
 def _credit_area(code: Any) -> str | None:
@@ -160,6 +167,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "date": _null_safe(_to_date),
     "today": _today,
     "city_code": _city_code,
+    "outside_scheme": _outside_scheme,
     "credit_area": _credit_area,
     "starts_with": _starts_with,
     "days_between": _days_between,
@@ -170,7 +178,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "coalesce": lambda *args: next((a for a in args if not _blank(a)), None),
 }
 #: Functions that read the Context (passed before their arguments).
-_READ_CONTEXT = frozenset({"today", "city_code"})
+_READ_CONTEXT = frozenset({"today", "city_code", "outside_scheme"})
 
 
 #: The kinds of value an expression handles (a field's kind, see types.FieldType.kind, maps onto them).
@@ -205,6 +213,7 @@ SIGNATURES: dict[str, Signature] = {
     "date": Signature(1, 1, (_DATE_LIKE,), "date"),
     "today": Signature(0, 0, (), "date"),
     "city_code": Signature(1, 1, (frozenset({"text"}),), "text"),
+    "outside_scheme": Signature(1, 1, (frozenset({"text"}),), "bool"),
     "credit_area": Signature(1, 1, (frozenset({"text"}),), "text"),
     "starts_with": Signature(2, 2, (frozenset({"text"}),), "bool"),
     "days_between": Signature(2, 2, (_DATE_LIKE,), "number"),

@@ -19,6 +19,7 @@ from pydantic import (
     GetCoreSchemaHandler,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError, core_schema
 
@@ -261,7 +262,8 @@ def _city_entry(entry: Any) -> Any:
 
 class Cities(tuple):
     """The campaign's city names in the declared order — a tuple of str, as every reader takes it —
-    that also knows the division code declared for each (``codes``: name -> code; read only).
+    that also knows the division code declared for each (``codes``: name -> code; read only) and,
+    once the campaign is read, the cities outside its scheme (``outside``: ``outside_scheme``).
 
     >>> cities = Cities.of((CitySpec(name="深圳"), CitySpec(name="广州", code="4401")))
     >>> cities, cities.codes, "广州" in cities
@@ -269,10 +271,12 @@ class Cities(tuple):
     """
 
     codes: dict[str, str]
+    outside: frozenset[str]
 
-    def __new__(cls, names=(), codes: dict[str, str] | None = None):
+    def __new__(cls, names=(), codes: dict[str, str] | None = None, outside: frozenset[str] = frozenset()):
         made = super().__new__(cls, names)
         made.codes = dict(codes or {})
+        made.outside = frozenset(outside)
         return made
 
     @classmethod
@@ -293,6 +297,11 @@ class Cities(tuple):
 def city_codes(cities: tuple[str, ...]) -> dict[str, str]:
     """The division codes ``cities`` declares: none for a plain tuple of names."""
     return cities.codes if isinstance(cities, Cities) else {}
+
+
+def outside_scheme(cities: tuple[str, ...]) -> frozenset[str]:
+    """The cities outside the campaign's scheme that ``cities`` carries: none for a plain tuple."""
+    return cities.outside if isinstance(cities, Cities) else frozenset()
 
 
 class CampaignSpec(_Strict):
@@ -321,6 +330,13 @@ class CampaignSpec(_Strict):
     #: How the boards name a city's bureau (the unit that files the checks), ``{city}`` standing for
     #: the city's name; None: the city's name followed by the city role's name.
     city_unit: str | None = None
+
+    @model_validator(mode="after")
+    def _cities_know_the_scheme(self) -> CampaignSpec:
+        """The cities every rule reads (``check_answers(cities=campaign.cities)``) carry the cities outside
+        the scheme, so a form's ``outside_scheme(city)`` reads the very list the register import excludes."""
+        object.__setattr__(self, "cities", Cities(self.cities, self.cities.codes, frozenset(self.outside_scheme)))
+        return self
 
     @field_validator("city_unit")
     @classmethod

@@ -13,7 +13,7 @@ from typing import Any
 from .errors import FormProblem, problem
 from .expressions import Context, EvaluationError, Expression
 from .patterns import fullmatch
-from .spec import FieldSpec, FormSpec, city_codes
+from .spec import FieldSpec, FormSpec, city_codes, outside_scheme
 from .types import MAX_ITEMS, REGISTRY, ValueProblem
 
 
@@ -231,7 +231,7 @@ def check_answers(form: FormSpec, raw: dict[str, Any], *, cities: tuple[str, ...
     """
     if not isinstance(raw, dict):
         return Outcome(values={}, problems=[problem("not_answers")])
-    ctx = {"cities": cities, "rules": Context(today=today, city_codes=city_codes(cities))}
+    ctx = {"cities": cities, "rules": Context(today=today, city_codes=city_codes(cities), outside_scheme=outside_scheme(cities))}
     # Sections' relevance is judged on the parsed top-level answers (without calculations).
     pre = _check_fields(form.all_fields(), raw, {}, ctx, row=None, draft=True)
     section_visible = {}

@@ -199,7 +199,7 @@ def test_cities_stay_a_tuple_of_names_that_knows_each_code(catalog):
     assert isinstance(cities, tuple) and cities[0] == "广州" and len(cities) == 21 and "广州市" not in cities
     assert cities.codes["广州"] == "4401" and cities.codes["云浮"] == "4453" and len(cities.codes) == 21
     for copied in (copy.deepcopy(cities), pickle.loads(pickle.dumps(cities))):  # a cache's copy still knows them
-        assert copied == cities and copied.codes == cities.codes
+        assert copied == cities and copied.codes == cities.codes and copied.outside == cities.outside == {"深圳"}
 
 
 def test_a_city_may_be_written_without_a_code():
@@ -233,3 +233,30 @@ def test_the_cities_of_a_file_without_codes_load_as_before():
         plain = plain.replace(line, "  - " + line.split("name: ")[1].split(",")[0])
     cities = parse_campaign(plain).cities
     assert len(cities) == 21 and cities.codes == {}
+
+
+# --- cities outside the scheme: one list for the form and the register ------------------------------
+
+
+@pytest.mark.parametrize("folder, form_id, key, outside, inside", [
+    (FORMS_DIR, "att1", "client_city", "深圳", "珠海"),
+    (OTHER_DIR, "cloud_projects", "enterprise_city", "珠海", "深圳"),
+])
+def test_the_project_form_refuses_the_cities_campaign_yaml_puts_outside_the_scheme(tmp_path, folder, form_id, key, outside, inside):
+    """The project form's rule reads campaign.yaml's ``outside_scheme`` (the list the register import
+    excludes): moving the scheme's border in campaign.yaml moves the form's refusal with it."""
+    def refused(catalog, city):
+        outcome = check_answers(catalog.form(form_id), {key: city}, cities=catalog.campaign.cities)
+        return key in problems_of(outcome)
+
+    shipped = load_catalog(folder)
+    assert (refused(shipped, outside), refused(shipped, inside)) == (True, False)
+    for path in folder.glob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        if path.name == "campaign.yaml":
+            assert text.count(f"outside_scheme: [{outside}]") == 1
+            text = text.replace(f"outside_scheme: [{outside}]", f"outside_scheme: [{inside}]")
+        (tmp_path / path.name).write_text(text, encoding="utf-8")
+    moved = load_catalog(tmp_path)
+    assert moved.problems() == {}
+    assert (refused(moved, outside), refused(moved, inside)) == (False, True)
