@@ -4,6 +4,7 @@ leaves a role unnamed or names an unknown one is refused with file, line and key
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,27 @@ def test_an_account_refusal_names_the_role_as_the_campaign_does(account, code):
     with pytest.raises(AccountError) as refused:
         validate(account, roles=renamed)
     assert refused.value.code == code and "某某单位" in str(refused.value)
+
+
+def _role_name_texts(paths: list[Path]) -> dict[tuple[str, str], int]:
+    """(file, text) -> line of each string constant (f-string parts included) holding a role's name."""
+    found = {}
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                    and any(name in node.value for name in NAMES.values()):
+                name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name
+                found[(name, node.value)] = node.lineno
+    return found
+
+
+def test_accounts_access_and_pages_take_role_names_from_the_campaign():
+    paths = [*(ROOT / "lib" / "auth").glob("*.py"), *(ROOT / "lib" / "core").glob("*.py"), ROOT / "lib" / "ui" / "auth.py",
+             *(ROOT / "pages").glob("*.py"), ROOT / "app.py"]
+    assert _role_name_texts(sorted(paths)) == {}
+
+
+def test_the_scan_finds_a_role_name_inside_a_longer_text(tmp_path):
+    page = tmp_path / "page.py"
+    page.write_text(f'import streamlit as st\nst.warning(f"只有{NAMES[roles.PROVINCE]}可以{{what}}")\n', encoding="utf-8")
+    assert _role_name_texts([page]) == {("page.py", f"只有{NAMES[roles.PROVINCE]}可以"): 2}
