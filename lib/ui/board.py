@@ -25,6 +25,7 @@ from lib.campaign.register import kinds
 from lib.campaign.register import reconcile as rc
 from lib.campaign.register import store as reg
 from lib.campaign.schedule import Calendar
+from lib.core import roles
 from lib.core.records import Actor
 from lib.core.statuses import DRAFT, WITHDRAWN
 from lib.ui import context, locale, state
@@ -199,11 +200,11 @@ UNITS_TAB = "填报单位"
 TABS = ("进度", UNITS_TAB, "逾期清单", "台账核对", "使用情况", "检查结论", "资金支出", "时间轴")
 #: The tabs about a provider's or a lead unit's own work (the others are about other units' forms).
 OWN_TABS = {
-    "provider": ("进度", "逾期清单", "台账核对", "使用情况", "时间轴"),
-    "lead_unit": ("进度", "逾期清单", "资金支出", "时间轴"),
+    roles.PROVIDER: ("进度", "逾期清单", "台账核对", "使用情况", "时间轴"),
+    roles.LEAD_UNIT: ("进度", "逾期清单", "资金支出", "时间轴"),
 }
 #: How the board's texts name the viewer's scope.
-WHOSE = {"all": "全省", "city": "本市", "provider": "本单位", "lead_unit": "本单位"}
+WHOSE = {"all": "全省", roles.CITY: "本市", **dict.fromkeys(roles.ORG_ROLES, "本单位")}
 
 
 def tabs_for(scope: Scope) -> tuple[str, ...]:

@@ -7,13 +7,14 @@ import streamlit as st
 from streamlit.logger import get_logger
 
 from lib.auth.accounts import Account
+from lib.core import roles
 from lib.store.base import Store, StoreError
 from lib.ui import context
 
 log = get_logger(__name__)
 
 #: Roles that answer for the data: they see the store's problems on every page.
-RUNS_THE_APP = ("province", "admin")
+RUNS_THE_APP = (roles.PROVINCE, roles.ADMIN)
 UNAVAILABLE = "数据存储暂时无法打开，页面暂不能使用，请稍后刷新重试；如一直如此，请联系管理员。原因：{reason}"
 
 

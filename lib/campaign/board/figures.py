@@ -36,6 +36,7 @@ from lib.campaign.board.units import (
 )
 from lib.campaign.register.reconcile import issue_headers, summarize
 from lib.campaign.schedule import Calendar, phase_table
+from lib.core.roles import ORG_ROLES
 from lib.core.statuses import DRAFT
 
 ALL = "全部"
@@ -134,7 +135,7 @@ def board(prepared: Prepared, scope: Scope = EVERYTHING) -> Board:
     rows = readable(prepared.readers, scope)
     units = scope_units(prepared.units, scope, rows)
     cities = (scope.city,) if scope.kind == "city" else cal.cities
-    if scope.kind in ("provider", "lead_unit"):
+    if scope.kind in ORG_ROLES:
         cities = tuple(c for c in cal.cities if c in set(units["city"]))
     progress = _progress(units, cal, as_of, cities)
     if scope.forms is not None:
