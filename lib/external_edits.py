@@ -3,9 +3,8 @@
 The store imports such edits (lib.store.local.external) but knows no form; the app gives it
 :class:`FormEditRules`, which judges each edited row as the fill page would:
 
-* a row in a status the campaign's review has closed (the statuses under the keys in
-  :data:`LOCKING_STATUSES` of ``campaign.yaml``) is locked: nothing in it changes, since the web
-  form cannot change it either and no reviewer would see the new values;
+* a row in a closed status (``lib.core.statuses.CLOSED``: approved, withdrawn) is locked: nothing in
+  it changes, since the web form cannot change it either and no reviewer would see the new values;
 * field by field, an edit the form refuses is not imported: its type check, bounds, pattern,
   constraint and required rules (a draft: the type check only, as 保存草稿), whether the field is
   shown at all, and the filer's scope (``lib.auth.policy``: a city bureau's row stays in its city).
@@ -22,15 +21,10 @@ from typing import Any
 
 from lib.auth.policy import EDIT, account_answers, can, comparable, moves_reviewer
 from lib.core.records import Actor, Record
+from lib.core.statuses import CLOSED, DRAFT
 from lib.forms import CampaignSpec, FormDefinitionError, FormProblem, FormSpec, check_answers, load_catalog
 from lib.store.codec import same_value
 from lib.store.local.external import EditRuling
-
-#: Keys of ``CampaignSpec.statuses`` whose rows a workbook edit never changes: approved (reviewed)
-#: and withdrawn (the filer took it back; it comes back only by resubmitting, through review).
-LOCKING_STATUSES = ("approved", "withdrawn")
-#: Key of ``CampaignSpec.statuses`` whose rows are checked as a draft save is.
-DRAFT_STATUS = "draft"
 
 
 class FormEditRules:
@@ -65,15 +59,11 @@ class FormEditRules:
 
 def rule_on_edit(form: FormSpec, campaign: CampaignSpec, current: Record, edited: dict[str, Any]) -> EditRuling:
     """The ruling on ``edited`` (field key -> value read from the cell) for ``current``, a row of ``form``."""
-    statuses = campaign.statuses
-    locking = [statuses.get(key, "") for key in LOCKING_STATUSES]
-    if not all(locking):  # unknown which rows are reviewed: none may change unseen
-        return EditRuling(locked=f"活动配置未声明状态 {'、'.join(LOCKING_STATUSES)}，无法判断记录能否修改")
-    if current.status in locking:
+    if current.status in CLOSED:  # approved (reviewed), or withdrawn (back only by resubmitting, through review)
         return EditRuling(locked=f"状态为「{current.status}」，已审核或已撤回的记录只能在系统中处理")
     refused: dict[str, str] = {}
     wanted = _in_scope(form, campaign, current, edited, refused)
-    draft = current.status == statuses.get(DRAFT_STATUS)
+    draft = current.status == DRAFT
     cities = campaign.cities  # with the division codes and the cities outside the scheme the rules read
     before = check_answers(form, dict(current.values), cities=cities, draft=draft)
     known = {_identity(p) for p in before.problems}
@@ -110,7 +100,6 @@ def _in_scope(form: FormSpec, campaign: CampaignSpec, current: Record, edited: d
     is the one that filed the row (its organisation and city are on the row).
     """
     filer = Actor(current.owner, form.filled_by, org=current.org, city=current.city)
-    draft = campaign.statuses.get(DRAFT_STATUS)
     own = account_answers(form, filer)
     fields = {f.key: f for f in form.all_fields()}
     wanted: dict[str, Any] = {}
@@ -129,7 +118,7 @@ def _in_scope(form: FormSpec, campaign: CampaignSpec, current: Record, edited: d
                 wanted[key] = mine
         elif not can(filer, EDIT, form, {key: value}):
             refused[key] = "改后的值超出填报单位的范围（如其他地市），不能在工作簿中修改"
-        elif current.status != draft and moves_reviewer(form, current, {**current.values, key: value}):
+        elif current.status != DRAFT and moves_reviewer(form, current, {**current.values, key: value}):
             refused[key] = "这一项决定由哪个地市审核，记录提交后不能修改；如填错，请撤回后重新填报"
         else:
             wanted[key] = value

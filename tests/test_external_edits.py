@@ -229,14 +229,6 @@ def test_problems_the_row_already_had_are_not_held_against_an_edit(tmp_path, cat
     assert ruling.values == {"delayed": True, "reason": "材料未到"} and ruling.refused == {}
 
 
-def test_a_campaign_that_does_not_say_which_rows_are_reviewed_locks_every_row(tmp_path, catalog):
-    with LocalStore(tmp_path, background=False) as store:
-        row = demo_row(store)
-    campaign = catalog.campaign.model_copy(update={"statuses": {"draft": "草稿"}})
-    ruling = rule_on_edit(parse_form(HEAD, "demo.yaml"), campaign, row, {"spent": 60.0})
-    assert ruling.locked and "approved" in ruling.locked and ruling.values == {}
-
-
 def test_the_rules_pickle_as_their_folder_and_say_when_a_form_is_unknown(tmp_path, catalog):
     rules = pickle.loads(pickle.dumps(FormEditRules(FORMS_DIR)))
     with LocalStore(tmp_path, background=False) as store:
