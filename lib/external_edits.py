@@ -12,10 +12,14 @@ The store imports such edits (lib.store.local.external) but knows no form; the a
 * a field the filer's account answers (``from_account``) keeps the account's value: the file cannot
   move a row to another organisation or city;
 * a calculated field is the form's, not the person's; it is recomputed from the imported values.
+
+Rules reading ``today()`` read the campaign clock (setting ``campaign_today``), as the fill page does:
+the app gives it to :class:`FormEditRules`, which carries it to the store's writer process.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -29,18 +33,20 @@ from lib.store.local.external import EditRuling
 
 class FormEditRules:
     """The :data:`lib.store.local.external.EditCheck` the app passes to the store: the forms of
-    ``forms_dir``, re-read when their files change. Pickles as its folder alone (the store's
-    background writer process loads its own copy of the forms)."""
+    ``forms_dir``, re-read when their files change, judging on the campaign clock ``today`` (None: the
+    real date). Pickles as its folder and clock alone (the store's background writer process, which
+    reads no settings, loads its own copy of the forms)."""
 
-    def __init__(self, forms_dir: Path | str):
+    def __init__(self, forms_dir: Path | str, today: dt.date | None = None):
         self.forms_dir = Path(forms_dir)
+        self.today = today
         self._catalog = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"forms_dir": self.forms_dir}
+        return {"forms_dir": self.forms_dir, "today": self.today}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["forms_dir"])
+        self.__init__(state["forms_dir"], state["today"])
 
     def __call__(self, current: Record, edited: dict[str, Any]) -> EditRuling:
         if self._catalog is None:
@@ -54,22 +60,24 @@ class FormEditRules:
             return EditRuling(locked=f"活动配置当前无效，无法按表单规则检查（{err.problems[0].message}）")
         except KeyError:
             return EditRuling(locked=f"找不到表单「{current.form_id}」的有效定义，无法按表单规则检查")
-        return rule_on_edit(form, campaign, current, edited)
+        return rule_on_edit(form, campaign, current, edited, today=self.today)
 
 
-def rule_on_edit(form: FormSpec, campaign: CampaignSpec, current: Record, edited: dict[str, Any]) -> EditRuling:
-    """The ruling on ``edited`` (field key -> value read from the cell) for ``current``, a row of ``form``."""
+def rule_on_edit(form: FormSpec, campaign: CampaignSpec, current: Record, edited: dict[str, Any], *,
+                 today: dt.date | None = None) -> EditRuling:
+    """The ruling on ``edited`` (field key -> value read from the cell) for ``current``, a row of ``form``,
+    with ``today`` the campaign clock's day (None: the real date)."""
     if current.status in CLOSED:  # approved (reviewed), or withdrawn (back only by resubmitting, through review)
         return EditRuling(locked=f"状态为「{current.status}」，已审核或已撤回的记录只能在系统中处理")
     refused: dict[str, str] = {}
     wanted = _in_scope(form, campaign, current, edited, refused)
     draft = current.status == DRAFT
     cities = campaign.cities  # with the division codes and the cities outside the scheme the rules read
-    before = check_answers(form, dict(current.values), cities=cities, draft=draft)
+    before = check_answers(form, dict(current.values), cities=cities, draft=draft, today=today)
     known = {_identity(p) for p in before.problems}
     after = before
     while wanted:  # each round refuses at least one field, so it ends
-        after = check_answers(form, {**current.values, **wanted}, cities=cities, draft=draft)
+        after = check_answers(form, {**current.values, **wanted}, cities=cities, draft=draft, today=today)
         new = [p for p in after.problems if _identity(p) not in known]
         if not new:
             break

@@ -13,6 +13,7 @@ checked on its own (revision, status, scope) and the outcome lists what was done
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -112,14 +113,16 @@ def open_return_reasons(store: Store, form: FormSpec, records: Iterable[Record])
     return return_reasons(store, form, records) if records else {}
 
 
-def check_notes(form: FormSpec, record: Record, cities: tuple[str, ...]) -> list[str]:
+def check_notes(form: FormSpec, record: Record, cities: tuple[str, ...], *, today: dt.date | None = None) -> list[str]:
     """What a reviewer should look at before approving: every rule of the form as it stands today
     that the row's answers do not meet (a row filed under an older version of the form, or a draft
-    rule since tightened); empty when the row passes."""
-    return [p.message for p in check_answers(form, record.values, cities=cities).problems]
+    rule since tightened); empty when the row passes. ``today`` is the campaign clock's day, as the
+    fill page judged the row on (None: the real date)."""
+    return [p.message for p in check_answers(form, record.values, cities=cities, today=today).problems]
 
 
-def warning_notes(form: FormSpec, record: Record, cities: tuple[str, ...]) -> list[str]:
+def warning_notes(form: FormSpec, record: Record, cities: tuple[str, ...], *, today: dt.date | None = None) -> list[str]:
     """The warnings the row's answers raise under the form's rules as they stand today (a filler
-    confirms them before submitting), each naming its field by label, for the reviewer to check."""
-    return [str(w) for w in check_answers(form, record.values, cities=cities).warnings]
+    confirms them before submitting), each naming its field by label, for the reviewer to check;
+    ``today`` as in :func:`check_notes`."""
+    return [str(w) for w in check_answers(form, record.values, cities=cities, today=today).warnings]

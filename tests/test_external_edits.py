@@ -171,6 +171,21 @@ def test_a_city_bureaus_row_cannot_be_moved_to_another_city_in_the_file(store, c
     assert f"记录 {rec.id}「填报地市」（这一项由填报单位的账号决定" in note
 
 
+def test_dates_are_judged_on_the_campaign_clock(tmp_path, catalog):
+    """With the clock set (setting campaign_today) a follow-up date after it is refused from the
+    workbook as the fill page refuses it; one before it is taken, though the real date plays no part."""
+    clock = dt.date(2020, 9, 20)
+    with LocalStore(tmp_path / "data", background=False, edit_check=FormEditRules(FORMS_DIR, today=clock)) as store:
+        for form in catalog.forms():
+            store.ensure_sheet(sheet_spec(form))
+        rec = filed(store, catalog, "att1", att1(), PROVIDER)
+        note = edit_in_workbook(store, catalog, rec, {"followup_date": dt.datetime(2021, 3, 1)})
+        assert store.get("att1", rec.id) == rec
+        assert f"记录 {rec.id}「回访日期」（「回访日期」不能晚于今天" in note
+        edit_in_workbook(store, catalog, rec, {"followup_date": dt.datetime(2020, 9, 15)})
+        assert store.get("att1", rec.id).values["followup_date"] == dt.date(2020, 9, 15)
+
+
 def test_the_app_wiring_reaches_the_background_writer(tmp_path, catalog):
     """As lib.ui.context opens it: open_store with the rules, background writer on."""
     store = open_store("local", data_dir=tmp_path / "data", edit_check=FormEditRules(FORMS_DIR), debounce=0.1)
@@ -235,6 +250,12 @@ def test_the_rules_pickle_as_their_folder_and_say_when_a_form_is_unknown(tmp_pat
         row = demo_row(store)
     assert rules(row, {"spent": 60.0}).locked == "找不到表单「demo」的有效定义，无法按表单规则检查"
     assert len(pickle.dumps(rules)) < 500  # the folder, not the catalog
+    # the clock travels with the folder to the store's writer process, which reads no settings
+    clocked = pickle.loads(pickle.dumps(FormEditRules(FORMS_DIR, today=dt.date(2020, 9, 20))))
+    with LocalStore(tmp_path / "att1", background=False) as store:
+        store.ensure_sheet(sheet_spec(catalog.form("att1")))
+        row = store.append("att1", att1(), actor=PROVIDER, status="已提交")
+    assert "「回访日期」不能晚于今天" in clocked(row, {"followup_date": dt.date(2021, 3, 1)}).refused["followup_date"]
 
 
 def test_a_city_field_the_account_does_not_answer_still_stays_in_the_filers_city(tmp_path, catalog):

@@ -16,7 +16,7 @@ from lib.core.records import Actor, Record
 from lib.forms import FormSpec
 from lib.forms.display import value_text
 from lib.store.base import Store
-from lib.ui import errors, record_view, rows, state
+from lib.ui import context, errors, record_view, rows, state
 
 
 def _choose(label: str, options: list[str], everything: str, key: str, where=st) -> str:
@@ -47,9 +47,10 @@ def read_and_act(store: Store, form: FormSpec, actor: Actor, records: list[Recor
     """Pick one row; read the whole of it beside its own 通过 / 退回修改 and its print view."""
     record = rows.pick(form, records, label="查看记录（审核前请阅读全部内容）", key=state.REVIEW_VIEW, filer=True)
     view, side = st.columns([3, 1])
+    today = context.settings().campaign_today  # the clock the fill page judged the row on
     with view, st.container(height=640):
-        record_view.show(form, record.values, cities, warnings=review.check_notes(form, record, cities),
-                         reminders=review.warning_notes(form, record, cities))
+        record_view.show(form, record.values, cities, warnings=review.check_notes(form, record, cities, today=today),
+                         reminders=review.warning_notes(form, record, cities, today=today))
     with side:
         st.markdown(f"**{record.id}**　第 {record.rev} 版　{record.status}")
         st.caption(f"{record.org or record.owner}　{value_text(None, record.updated_at)}")

@@ -3,11 +3,15 @@ actions; every transition in the audit trail; a city reviews only its city's 附
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import replace
+
 import pytest
 
 from lib import review, submissions
 from lib.auth.policy import row_city
 from lib.core.statuses import APPROVED, RESUBMITTED, RETURNED, SUBMITTED
+from tests.forms.inline import demo_form
 
 from .conftest import GZ, PROVINCE
 
@@ -108,6 +112,23 @@ def test_check_notes_name_what_a_row_no_longer_meets(store, catalog):
     row.values["subsidy_amount"] = row.values["paid_amount"] + 1
     notes = review.check_notes(form, row, cities(catalog))
     assert any("「奖补金额」不能超过实际支付金额" in n for n in notes)
+
+
+def test_the_reviewers_notes_judge_on_the_campaign_clock(store, catalog):
+    """A follow-up date after the campaign clock is refused by the fill page; the reviewer is told
+    so too, and a date before the clock is not held against the row (the real date plays no part)."""
+    form, clock = catalog.form("att1"), dt.date(2020, 9, 20)
+    row = review.queue(store, PROVINCE, form)[0]
+    row.values["followup_date"] = dt.date(2021, 3, 1)
+    later = "「回访日期」不能晚于今天"
+    assert any(later in n for n in review.check_notes(form, row, catalog.campaign.cities, today=clock))
+    assert not any(later in n for n in review.check_notes(form, row, catalog.campaign.cities, today=dt.date(2021, 3, 1)))
+    # a warning reading today() follows the same clock
+    warned = demo_form("""      - {key: due, label: 到期日, type: date, constraints: [{rule: "due >= today()", message: 已过期, severity: warning}]}
+""")
+    due = replace(row, form_id="demo", values={"due": dt.date(2020, 10, 1)})
+    assert review.warning_notes(warned, due, catalog.campaign.cities, today=clock) == []
+    assert review.warning_notes(warned, due, catalog.campaign.cities, today=dt.date(2020, 10, 2)) == ["「到期日」：已过期"]
 
 
 def test_open_return_reasons_only_for_rows_still_returned(store, catalog, actors):

@@ -3,6 +3,7 @@ and a large approval takes a second, explicit click."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -201,3 +202,19 @@ def test_the_reviewer_sees_the_warnings_a_row_raises_with_the_field_named(app_en
     assert "「奖补金额（万元）」：与实际支付金额相同" in shown
     next(s for s in at.selectbox if s.label.startswith("查看记录")).set_value(quiet.id).run()
     assert not [w for w in at.warning if "填报提醒" in w.value]
+
+
+def test_the_reviewer_is_told_of_a_date_after_the_campaign_clock(app_env, catalog, reopen, monkeypatch):
+    """The fill page refuses a follow-up date after the campaign clock (setting campaign_today); the
+    reviewer is told of one in a row that holds it, judged on the same clock, not the real date."""
+    monkeypatch.setenv("APP_CAMPAIGN_TODAY", "2020-09-20")
+    store = reopen()
+    store.ensure_sheet(sheet_spec(catalog.form("att1")))
+    row = generate(catalog, rows=20, seed=7)["att1"][0]
+    late = store.append("att1", dict(row.values, followup_date=dt.date(2021, 3, 1)), actor=row.actor, status="已提交")
+    on_time = store.append("att1", dict(row.values, followup_date=dt.date(2020, 9, 19)), actor=row.actor, status="已提交")
+    at = _page()
+    next(s for s in at.selectbox if s.label.startswith("查看记录")).set_value(late.id).run()
+    assert any("「回访日期」不能晚于今天" in unescaped(w.value) for w in at.warning if "请留意" in w.value)
+    next(s for s in at.selectbox if s.label.startswith("查看记录")).set_value(on_time.id).run()
+    assert not [w for w in at.warning if "请留意" in w.value]
