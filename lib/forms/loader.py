@@ -270,7 +270,9 @@ class FormCatalog:
             bound = set(declared.form_ids().values()) if declared is not None else set()
             for name in sorted(changed - {CAMPAIGN_FILE}):
                 entry, previous = entries.get(name), old.get(name)
-                if entry is None or entry.spec is None or entry.spec.id not in bound or previous is None or previous.spec is None:
+                if entry is None or entry.spec is None or previous is None or previous.spec is None:
+                    continue
+                if entry.spec.id not in bound and previous.spec.id not in bound:  # a bound id renamed away is held too
                     continue
                 alone = dict(entries)
                 alone[name] = replace(entry, spec=previous.spec)
@@ -336,7 +338,8 @@ class FormCatalog:
 
     def forms(self) -> list[FormSpec]:
         """Every form that has a valid version, in file-name order; of files giving the same ``id``
-        only the first (its rows' sheet is named by the id: two column sets must not share it)."""
+        only one, ``<id>.yaml`` or else the first by name (its rows' sheet is named by the id: two
+        column sets must not share it)."""
         return list(_served(self._entries).values())
 
     def form(self, form_id: str) -> FormSpec:
@@ -346,8 +349,8 @@ class FormCatalog:
         raise KeyError(form_id)
 
     def problems(self) -> dict[str, list[FormProblem]]:
-        """File name -> problems of its current text, and of a valid form not served because an
-        earlier file (by name) gives the same ``id`` (empty dict when all files are valid and served)."""
+        """File name -> problems of its current text, and of a valid form not served because another
+        file serves the same ``id`` (see ``forms``) (empty dict when all files are valid and served)."""
         served = _served(self._entries)
         found = {name: list(e.problems) for name, e in sorted(self._entries.items()) if e.problems}
         if self._binding_problems:
@@ -361,14 +364,15 @@ class FormCatalog:
 
 
 def _served(entries: dict[str, _Entry]) -> dict[str, FormSpec]:
-    """File name -> form, for the forms served: valid ones, the first file (by name) of each ``id``."""
-    served: dict[str, FormSpec] = {}
-    ids: set[str] = set()
+    """File name -> form, for the forms served (in file-name order): valid ones, of the files giving
+    one ``id`` the one named ``<id>.yaml``, else the first by name. A copy of a form file (Windows'
+    "att1 - 副本.yaml", "att1.bak.yaml", "att1 (2).yaml") sorts before its original: it must not
+    take the form over, nor break the bindings on the next start."""
+    serving: dict[str, str] = {}  # id -> the file serving it
     for name, e in sorted(entries.items()):
-        if name != CAMPAIGN_FILE and e.spec is not None and e.spec.id not in ids:
-            served[name] = e.spec
-            ids.add(e.spec.id)
-    return served
+        if name != CAMPAIGN_FILE and e.spec is not None and (e.spec.id not in serving or name == f"{e.spec.id}.yaml"):
+            serving[e.spec.id] = name
+    return {name: entries[name].spec for name in sorted(serving.values())}
 
 
 def _binding_check(entries: dict[str, _Entry]) -> list[FormProblem]:

@@ -161,6 +161,25 @@ def test_a_form_edit_that_breaks_a_binding_keeps_the_forms_last_valid_version(fo
     assert catalog.form("att3").version == 2 and catalog.bindings.checks.key("satisfaction") == "satisfied"
 
 
+def test_renaming_a_bound_forms_id_in_its_file_keeps_the_last_valid_version(folder):
+    """The id is bound like a field key: renamed in the form's file alone, the last valid version keeps
+    serving (its rows' sheet is named by the id) and the file lists why; the campaign following the
+    rename serves the new id."""
+    catalog = load_catalog(folder)
+    path = folder / "att3.yaml"
+    write(path, path.read_text(encoding="utf-8").replace("id: att3", "id: att3x", 1))
+    assert catalog.refresh() == []
+    assert [f.id for f in catalog.forms()] == ["att1", "att2", "att3"]
+    [found] = catalog.problems()["att3.yaml"]
+    assert found.code == "binding_breaks_form" and "att3" in found.message
+    assert set(catalog.problems()) == {"att3.yaml"} and catalog.bindings.checks.form == "att3"
+    campaign = folder / "campaign.yaml"
+    write(campaign, campaign.read_text(encoding="utf-8").replace("    form: att3\n", "    form: att3x\n", 1))
+    assert [f.id for f in catalog.refresh()] == ["att3x"]
+    assert catalog.problems() == {} and catalog.bindings.checks.form == "att3x"
+    assert [f.id for f in catalog.forms()] == ["att1", "att2", "att3x"]
+
+
 def test_an_unrelated_form_edit_is_not_blamed_for_a_broken_binding(folder):
     """Only the edit whose revert fixes a binding is refused; other forms' edits are served."""
     catalog = load_catalog(folder)

@@ -315,6 +315,26 @@ def test_two_files_with_one_form_id_serve_the_first_and_name_the_later(forms_dir
     assert set(catalog.problems()) == {"campaign.yaml"}
 
 
+@pytest.mark.parametrize("copy", ["att1 - 副本.yaml", "att1.bak.yaml", "att1 (2).yaml"])
+def test_a_copy_of_a_form_file_that_sorts_first_does_not_take_the_form_over(forms_dir, copy):
+    """What Windows or an editor names a copy sorts before the original: the file named by the id
+    serves it, while the copy is edited and after a restart, even when the copy breaks the bindings."""
+    catalog = load_catalog(forms_dir)
+    original = (forms_dir / "att1.yaml").read_text(encoding="utf-8")
+    assert sorted([copy, "att1.yaml"])[0] == copy
+    write(forms_dir / copy, original.replace("voucher_no", "voucher_number").replace("title: ", "title: 副本", 1))
+    assert catalog.refresh() == []
+    for opened in (catalog, load_catalog(forms_dir)):  # hot reload, and a restart
+        assert "voucher_no" in {f.key for f in opened.form("att1").all_fields()}
+        assert not opened.form("att1").title.startswith("副本")
+        assert opened.bindings.projects.key("voucher") == "voucher_no"
+        [found] = opened.problems()[copy]
+        assert found.code == "duplicate_form_id" and "att1.yaml" in found.message
+        assert set(opened.problems()) == {copy}
+    write(forms_dir / "att1.yaml", original.replace("version: 1", "version: 2", 1))  # the original's edits are served
+    assert [(f.id, f.version) for f in catalog.refresh()] == [("att1", 2)]
+
+
 @pytest.mark.parametrize("old, new, code, line", [
     ("label: 名称", "label: " + "名" * 201, "spec_text_too_long", 12),
     ("label: 名称", "label: \"名\\n称\"", "spec_text_bad_char", 12),
