@@ -108,13 +108,17 @@ def seed_register(store: Store, catalog, rows: int = 2000, seed: int = 2020) -> 
     """Import the demo register and project list as the province would (through an .xlsx file).
 
     A list already in force with the same content (a first start stopped after the register and
-    before the rows) is left as it is: None in its place."""
+    before the rows) is left as it is, and so is a list with no entry (its form was not seeded: the
+    import refuses an empty register): None in its place."""
     from lib.demo.seed import generate
 
     kinds = register_kinds(catalog.campaign)
     vouchers, projects = register_frames(generate(catalog, rows=rows, seed=seed), tuple(catalog.campaign.cities), seed)
     done = []
     for kind, frame in ((kinds["vouchers"], vouchers), (kinds["projects"], projects)):
+        if frame.empty:
+            done.append(None)
+            continue
         parsed = parse_register(kind, read_workbook(to_xlsx({kind.title: frame})))
         try:
             done.append(import_register(store, parsed, PROVINCE, file_name=f"演示_{kind.title}.xlsx"))

@@ -20,6 +20,7 @@ from streamlit.logger import get_logger
 
 from lib.auth.accounts import AccountsFile
 from lib.auth.sessions import SessionTokens
+from lib.core.errors import AppError
 from lib.forms import FormCatalog, load_catalog
 from lib.forms.columns import sheet_spec
 from lib.settings import Settings, load_settings
@@ -33,12 +34,13 @@ class FirstStart:
     """How the first start fills an empty store and an empty accounts file.
 
     ``rows(open_with_clock, catalog, rows)`` writes ``rows`` rows through stores it opens with
-    ``open_with_clock(clock)`` (a clock saying when each row was filed); ``accounts(file, store,
-    catalog)`` adds the accounts the stored rows need.
+    ``open_with_clock(clock)`` (a clock saying when each row was filed) and raises an AppError when it
+    can write none; ``accounts(file, store, catalog)`` adds the accounts the stored rows need (and
+    those every campaign needs) and returns how many it added.
     """
 
     rows: Callable[[Callable[[Any], Store], FormCatalog, int], object]
-    accounts: Callable[[AccountsFile, Store, FormCatalog], object]
+    accounts: Callable[[AccountsFile, Store, FormCatalog], int]
 
 
 def _plain(value):
@@ -114,27 +116,43 @@ def accounts() -> AccountsFile:
 def first_start(seed: FirstStart) -> None:
     """With ``demo_data`` on: fill an empty store, then an empty accounts file, as ``seed`` says; once
     per process. A store that cannot be opened now is left for the page to report (lib.ui.health) and
-    tried again on the next run."""
+    tried again on the next run. Demo rows that cannot be written (another campaign than the demo's,
+    say) do not stop the accounts: the reason is logged, and shown on every page until the process
+    restarts (a setting to correct, as the note says)."""
     if not settings().demo_data:
         return
     try:
-        _filled(seed)
+        note = _filled(seed)
     except StoreError as exc:
         log.warning("首次启动未能写入演示数据（代码 %s）：%s", exc.code, exc)
+        return
+    if note:
+        st.warning(note)
 
 
 @st.cache_resource(show_spinner=False)
-def _filled(_seed: FirstStart) -> bool:  # the leading underscore: Streamlit does not hash the argument
+def _filled(_seed: FirstStart) -> str | None:  # the leading underscore: Streamlit does not hash the argument
+    """Fill the store and the accounts; returns why no demo rows were written (None when they were)."""
     opened, cat = store(), _catalog()
+    note = None
     if not any(opened.records(form.id) for form in cat.forms()):
         with st.spinner("首次启动，正在写入演示数据……"):
-            _seed.rows(lambda clock: _open_store(clock=clock), cat, settings().demo_rows)
+            try:
+                _seed.rows(lambda clock: _open_store(clock=clock), cat, settings().demo_rows)
+            except StoreError:  # the store itself: the page reports it, the next run tries again
+                raise
+            except AppError as exc:
+                note = f"首次启动未写入演示数据：{exc}"
+                log.warning("%s（代码 %s）", note, exc.code)
         opened.refresh()
     file = accounts()
     if len(file) == 0:
         with st.spinner("首次启动，正在创建演示账号……"):
-            _seed.accounts(file, opened, cat)
-    return True
+            created = _seed.accounts(file, opened, cat)
+        if note:
+            note += f"已创建 {created} 个演示账号，可以登录。"
+            log.warning("首次启动创建了 %s 个演示账号（无演示数据）", created)
+    return note and note + "不需要演示数据时，请将设置 demo_data 设为 false。"
 
 
 @st.cache_resource(show_spinner=False)

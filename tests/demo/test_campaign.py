@@ -99,3 +99,65 @@ def test_a_demo_account_the_account_rules_refuse_is_skipped_and_said(tmp_path, c
     written = seed_demo_accounts(accounts, OneRowStore(), catalog, rounds=4)
     assert accounts.get("bad_provider") is None and "演示账号 bad_provider 未创建" in caplog.text
     assert written == len(accounts) and accounts.get("province") is not None and accounts.get("city_gz") is not None
+
+
+def _other_forms(tmp_path):
+    """A copy of the second campaign (tests/campaigns/other) served as the app's forms."""
+    import shutil
+
+    forms = tmp_path / "other"
+    shutil.copytree(ROOT / "tests" / "campaigns" / "other", forms)
+    return forms
+
+
+def test_another_campaign_is_refused_with_one_message_and_no_store_is_opened(tmp_path):
+    """G1: the demo used to seed the second campaign with the 2020 form ids (KeyError per form), then
+    stop on an empty register import, the first start with it."""
+    import pytest
+
+    from lib.demo.campaign import DemoNotApplicable
+
+    catalog = load_catalog(_other_forms(tmp_path))
+    opened = []
+    with pytest.raises(DemoNotApplicable) as refused:
+        seed_demo(lambda clock: opened.append(clock), catalog, rows=30)
+    assert refused.value.code == "demo_not_applicable" and not opened
+    assert catalog.campaign.id in str(refused.value)
+
+
+def test_a_first_start_whose_projects_form_is_broken_seeds_no_register_and_goes_on(tmp_path, caplog):
+    """With 附件1 not served no voucher can be made up: the empty register is not imported (the import
+    refuses an empty one, which stopped the whole first start), the other forms are seeded."""
+    import shutil
+
+    forms = tmp_path / "forms"
+    shutil.copytree(ROOT / "forms", forms)
+    (forms / "att1.yaml").write_text("id: att1\nfields: [\n", encoding="utf-8")
+    catalog = load_catalog(forms)
+    assert "att1" not in [f.id for f in catalog.forms()]
+    counts = seed_demo(lambda clock: open_store("local", data_dir=tmp_path / "data", background=False, clock=clock), catalog, rows=60)
+    assert "att1" not in counts and counts["att2"] > 0
+    store = open_store("local", data_dir=tmp_path / "data", background=False)
+    try:
+        assert not store.records("register_vouchers") and store.records("register_projects")
+    finally:
+        store.close()
+
+
+def test_the_command_seeds_the_forms_the_app_serves_and_refuses_another_campaign_without_a_traceback(tmp_path):
+    """``python -m lib.demo`` reads the app's forms_dir (APP_FORMS_DIR), as the app does: it used to seed
+    forms/ whatever the app served. On the second campaign: exit code 2, one Chinese line."""
+    import os
+    import subprocess
+    import sys
+
+    forms = _other_forms(tmp_path)
+    env = os.environ | {"APP_FORMS_DIR": str(forms), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "lib.demo", "--rows", "30", "--data-dir", str(tmp_path / "data")],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and "KeyError" not in done.stderr
+    assert str(forms) in done.stderr  # the folder it read is said
+    [refusal] = [line for line in done.stderr.splitlines() if "演示数据只适用于" in line]
+    assert "gd_cloud_2021" in refusal
+    assert not (tmp_path / "data").exists() or not any((tmp_path / "data").iterdir())

@@ -102,6 +102,40 @@ def test_the_first_start_fills_an_empty_store_and_accounts_file_as_app_py_says(a
     assert not at.exception and not at.error and at.session_state[state.SESSION]
 
 
+def test_a_first_start_on_another_campaign_creates_the_accounts_and_says_why_no_demo_data(app_env, monkeypatch, tmp_path, reopen):
+    """G1: with the second campaign served and demo data on, the demo refused it with an AppError that
+    stopped the first start before the accounts, on every run: nobody could sign in."""
+    import shutil
+
+    from lib.auth.accounts import AccountsFile
+    from lib.demo.accounts import DEMO_PASSWORD
+    from lib.forms import load_catalog
+
+    forms = tmp_path / "other"
+    shutil.copytree(ROOT / "tests" / "campaigns" / "other", forms)
+    monkeypatch.setenv("APP_FORMS_DIR", str(forms))
+    monkeypatch.setenv("APP_DEMO_DATA", "true")
+    monkeypatch.setenv("APP_DEMO_ROWS", "40")
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception and not at.error, shown(at)
+    assert at.title[0].value == "登录"
+    [note] = [w.value for w in at.warning if "演示数据" in w.value]
+    assert "gd_cloud_2021" in note and "可以登录" in note
+    accounts = AccountsFile(app_env / "accounts.json")
+    cities = load_catalog(forms).campaign.cities
+    made = accounts.all()
+    assert {"province", "admin", "inspector"} <= {a.account for a in made}
+    assert {a.city for a in made if a.role == "city"} == set(cities)  # one bureau per city
+    store = reopen()
+    assert not any(store.records(form_id) for form_id in ("cloud_projects", "bench_reports", "city_inspections", "att1"))
+
+    at.text_input(key=state.SIGN_IN_ACCOUNT).input("province")
+    at.text_input(key=state.SIGN_IN_PASSWORD).input(DEMO_PASSWORD)
+    at = next(b for b in at.button if b.label == "登录").click().run()
+    assert not at.exception and not at.error and at.session_state[state.SESSION]
+    assert "gd_cloud_2021" in "".join(w.value for w in at.warning)  # the setting to correct stays said
+
+
 def test_a_write_the_store_cannot_make_is_a_chinese_message_on_the_page(app_env, monkeypatch):
     from lib.store.local.store import LocalStore
 
