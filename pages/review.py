@@ -30,7 +30,8 @@ try:
 except AppError as exc:
     st.error(str(exc))
     st.stop()
-scope = f"{actor.city}市" if actor.role == CITY else "全省"
+# A city bureau reviews its city's rows: named as the campaign names the bureau (city_unit), not by a suffix.
+scope = (catalog.campaign.city_unit or "{city}").replace("{city}", actor.city) if actor.role == CITY else "全省"
 if not queue:
     st.caption(f"审核范围：{scope}")
     st.info("没有待审核的记录。")

@@ -13,6 +13,7 @@ from lib import listing, review
 from lib.auth.policy import row_city
 from lib.core.errors import AppError
 from lib.core.records import Actor, Record
+from lib.core.statuses import RETURNED
 from lib.forms import FormSpec
 from lib.forms.display import value_text
 from lib.store.base import Store
@@ -64,7 +65,7 @@ def read_and_act(store: Store, form: FormSpec, actor: Actor, records: list[Recor
         st.text_area("此记录的退回原因（退回时必填）", key=state.REVIEW_ONE_REASON, max_chars=review.MAX_REASON)
         st.button("通过此记录", type="primary", width="stretch", key=state.REVIEW_ONE_APPROVE,
                   on_click=errors.guarded(act), args=(store, form, actor, True, picks, state.REVIEW_ONE_REASON))
-        st.button("将此记录退回修改", width="stretch", key=state.REVIEW_ONE_RETURN,
+        st.button(f"将此记录{RETURNED}", width="stretch", key=state.REVIEW_ONE_RETURN,
                   on_click=errors.guarded(act), args=(store, form, actor, False, picks, state.REVIEW_ONE_REASON))
 
 
@@ -82,7 +83,7 @@ def bulk(store: Store, form: FormSpec, actor: Actor, waiting: dict[str, Record])
     left, right = st.columns(2)
     left.button(f"通过所选（{count} 条）", type="primary", disabled=not count, width="stretch", key=state.REVIEW_APPROVE,
                 on_click=errors.guarded(request), args=(store, form, actor, True))
-    right.button(f"退回修改（{count} 条）", disabled=not count, width="stretch", key=state.REVIEW_RETURN,
+    right.button(f"{RETURNED}（{count} 条）", disabled=not count, width="stretch", key=state.REVIEW_RETURN,
                  on_click=errors.guarded(request), args=(store, form, actor, False))
 
 

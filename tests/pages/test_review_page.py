@@ -218,3 +218,12 @@ def test_the_reviewer_is_told_of_a_date_after_the_campaign_clock(app_env, catalo
     assert any("「回访日期」不能晚于今天" in unescaped(w.value) for w in at.warning if "请留意" in w.value)
     next(s for s in at.selectbox if s.label.startswith("查看记录")).set_value(on_time.id).run()
     assert not [w for w in at.warning if "请留意" in w.value]
+
+
+def test_a_city_bureau_reads_its_scope_as_the_campaign_names_the_bureau(app_env, catalog):
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    sign_in(at, Actor("city_gz", "city", "广州市工业和信息化局", city="广州"))
+    at.run()
+    assert not at.exception
+    unit = catalog.campaign.city_unit.replace("{city}", "广州")
+    assert [c.value for c in at.caption if c.value.startswith("审核范围")] == [f"审核范围：{unit}"]
