@@ -135,6 +135,13 @@ def current_register() -> tuple[pd.DataFrame, pd.DataFrame]:
     return _registers(_snapshots()[2])
 
 
+def register_note(as_of: dt.date) -> str:
+    """Which register batches the board of ``as_of`` counts (title and import time of each), from the shared snapshot."""
+    registers = kinds.register_kinds(context.catalog().campaign)
+    imports = _snapshots()[2][reg.IMPORTS_SHEET.form_id]
+    return "计入的台账：" + "；".join(reg.batch_note(imports, registers[k], as_of) for k in ("vouchers", "projects"))
+
+
 def clear_shared() -> None:
     """Forget the shared snapshot (after this session wrote the register)."""
     _snapshots.clear()
@@ -241,6 +248,7 @@ def summary(board: figures.Board) -> None:
         st.caption(f"另有 {t['免报']:,} 项按通知无需报送（{EXEMPT}），不计入应报，也不会逾期。")
     if t.get("截至日期后创建"):
         st.info(f"{whose}有 {t['截至日期后创建']:,} 条记录创建于 {board.as_of:%Y-%m-%d} 之后，按活动时钟未计入。")
+    st.caption(register_note(board.as_of))
     phase = f"　当前阶段：{board.current_phase}" if board.current_phase else ""
     st.caption(f"范围：{board.scope.label}　截至 {board.as_of:%Y-%m-%d}{phase}　每 {REFRESH_SECONDS} 秒自动刷新"
                f"　{DRAFT}、{WITHDRAWN}不计入已报")

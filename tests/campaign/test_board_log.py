@@ -142,6 +142,7 @@ def test_a_past_days_late_list_keeps_the_register_of_that_day(tmp_path, calendar
             assert {k: v[:2] for k, v in entries(now).items()} == {"V-000001": ("按时报送", 0), "V-000004": (OVERDUE, 5)}
             assert late_list(now) == {("服务商甲", "未报送 1 项"): 5}
         before_any = reg.current_register(s.snapshot(kind.sheet_id), s.snapshot(reg.IMPORTS_SHEET.form_id), kind, dt.date(2020, 9, 4))
-        assert before_any.empty  # no register was in force yet
+        # G6: a day before the first import takes the first import (A), not no register at all
+        assert sorted(before_any["voucher"]) == ["V-000001", "V-000002", "V-000003"]
     finally:
         s.close()

@@ -347,3 +347,16 @@ def test_a_past_day_keeps_its_register_after_a_re_import(seeded, catalog):
     assert (then["应报"], then["未报"], then["逾期未报"]) == (before["应报"], before["未报"], before["逾期未报"])
     now = expected(seeded, catalog, as_of=dt.date(2020, 9, 26)).totals  # computed from the register in force now
     assert totals(dt.date(2020, 9, 26))["应报"] == now["应报"] < before["应报"]
+
+
+def test_a_campaign_clock_before_the_register_import_counts_the_first_import_and_says_which(seeded, catalog, monkeypatch):
+    """G6: the register is stamped with the store's clock (2020-09-10 here, the real day in the app) and
+    the campaign clock is 2020-09-08: the board of its default day used to count no register (应报 0)."""
+    monkeypatch.setenv("APP_CAMPAIGN_TODAY", "2020-09-08")
+    at = start()
+    assert not at.exception and not at.error
+    want = expected(seeded, catalog, as_of=dt.date(2020, 9, 8))  # the register in force now: the only import
+    assert metrics(at)["应报"] == want.totals["应报"] > 0
+    title = kinds.register_kinds(catalog.campaign)["vouchers"].title
+    [note] = [c.value for c in at.caption if c.value.startswith("计入的台账")]
+    assert f"{title}：2020-09-10 10:00 导入（演示_{title}.xlsx），截至日期早于首次导入" in note

@@ -20,7 +20,7 @@ crash too), then marks the previous record 已替换. The current register is th
 N rows costs one batch and one update, not N updates (Google Sheets allows about 60 writes a minute).
 Batches are never deleted: the register in force at the end of a past day is the newest import made
 on or before that day, whatever it is marked now (``current_register(..., as_of=day)``), so the board
-of a past day is reproducible after a re-import.
+of a past day is reproducible after a re-import; a day before the first import takes the first one.
 An upload whose entries equal the register in force (``content_hash``) is refused: a second click
 on 确认导入, or the same file imported from another tab, adds no second copy.
 """
@@ -176,33 +176,69 @@ def _check_before_writing(kind: RegisterKind, rows: list[dict], record: dict) ->
             raise RegisterImportError([problem("bad_value", row, labels.get(bad.field, ""), detail=str(bad))]) from None
 
 
-def current_import_id(imports: pd.DataFrame, kind: RegisterKind, as_of: dt.date | None = None) -> str | None:
-    """The batch in force for ``kind``: the newest import record with status 有效; ``as_of``: the batch
-    in force at the end of that day, the newest import made on or before it (a later import has
-    marked it 已替换 since, which says nothing about that day).
+def import_in_force(imports: pd.DataFrame, kind: RegisterKind, as_of: dt.date | None = None) -> pd.Series | None:
+    """The import record of the batch in force for ``kind`` (``import_id``, ``file_name``, ``_created_at``
+    ...): the newest record with status 有效; ``as_of``: the batch in force at the end of that day, the
+    newest import made on or before it (a later import has marked it 已替换 since, which says nothing
+    about that day). A day before the first import takes the first import: a register lists subsidies
+    already granted, and its import date is only when the office typed it in (a campaign clock set in
+    the past, a register imported today, must not leave the board with no register). None when ``kind``
+    was never imported.
 
     >>> imports = pd.DataFrame({"_status": ["已替换", "有效"], "kind": ["vouchers"] * 2, "import_id": ["a", "b"],
     ...                         "_created_at": pd.to_datetime(["2020-09-01 10:00", "2020-09-02 10:00"])})
     >>> from types import SimpleNamespace
     >>> vouchers = SimpleNamespace(key="vouchers")
-    >>> current_import_id(imports, vouchers), current_import_id(imports, vouchers, as_of=dt.date(2020, 9, 1))
-    ('b', 'a')
-    >>> current_import_id(imports, vouchers, as_of=dt.date(2020, 8, 31)) is None
+    >>> [import_in_force(imports, vouchers, day)["import_id"] for day in (None, dt.date(2020, 9, 1), dt.date(2020, 8, 31))]
+    ['b', 'a', 'a']
+    >>> import_in_force(imports, SimpleNamespace(key="projects")) is None
     True
     """
     if imports is None or imports.empty or "kind" not in imports:
         return None
-    mine = imports["kind"] == kind.key
+    mine = imports[imports["kind"] == kind.key]
     if as_of is None:
-        live = imports[mine & (imports["_status"] == IMPORT_ACTIVE)]
+        live = mine[mine["_status"] == IMPORT_ACTIVE]
     else:
-        made = pd.to_datetime(imports["_created_at"])
+        made = pd.to_datetime(mine["_created_at"])
         if made.dt.tz is not None:  # a stamp with an offset: its own wall-clock time, as the day is read
             made = made.dt.tz_localize(None)
-        live = imports[mine & (made < pd.Timestamp(as_of) + pd.Timedelta(days=1))]
+        live = mine[made < pd.Timestamp(as_of) + pd.Timedelta(days=1)]
+        if live.empty:
+            return None if mine.empty else mine.sort_values("_created_at").iloc[0]
     if live.empty:
         return None
-    return str(live.sort_values("_created_at")["import_id"].iloc[-1])
+    return live.sort_values("_created_at").iloc[-1]
+
+
+def current_import_id(imports: pd.DataFrame, kind: RegisterKind, as_of: dt.date | None = None) -> str | None:
+    """The batch id of ``import_in_force``; None when ``kind`` has none."""
+    record = import_in_force(imports, kind, as_of)
+    return None if record is None else str(record["import_id"])
+
+
+def batch_note(imports: pd.DataFrame, kind: RegisterKind, as_of: dt.date | None = None) -> str:
+    """Which batch of ``kind`` a board of ``as_of`` counts (``import_in_force``), as the board says it.
+
+    >>> imports = pd.DataFrame({"_status": ["有效"], "kind": ["vouchers"], "import_id": ["a"], "file_name": ["台账.xlsx"],
+    ...                         "_created_at": pd.to_datetime(["2020-09-05 10:30"])})
+    >>> from types import SimpleNamespace
+    >>> vouchers = SimpleNamespace(key="vouchers", title="服务券兑现清单")
+    >>> batch_note(imports, vouchers, dt.date(2020, 9, 6))
+    '服务券兑现清单：2020-09-05 10:30 导入（台账.xlsx）'
+    >>> batch_note(imports, vouchers, dt.date(2020, 9, 1))
+    '服务券兑现清单：2020-09-05 10:30 导入（台账.xlsx），截至日期早于首次导入，按首次导入的批次计'
+    >>> batch_note(imports.iloc[0:0], vouchers)
+    '服务券兑现清单：尚未导入'
+    """
+    record = import_in_force(imports, kind, as_of)
+    if record is None:
+        return f"{kind.title}：尚未导入"
+    made = pd.Timestamp(record["_created_at"])
+    made = made.tz_localize(None) if made.tz is not None else made
+    file = record.get("file_name")
+    text = f"{kind.title}：{made:%Y-%m-%d %H:%M} 导入" + (f"（{file}）" if isinstance(file, str) and file else "")
+    return text + ("，截至日期早于首次导入，按首次导入的批次计" if as_of is not None and made.date() > as_of else "")
 
 
 def register_columns(kind: RegisterKind) -> list[str]:
