@@ -81,8 +81,11 @@ def calendar() -> Calendar:
 
 
 def _calendar_key(cal: Calendar) -> tuple:
+    """What the prepared figures depend on besides the data: the calendar, and the cities outside the
+    scheme (the register in force is counted without them: ``reg.current_register``)."""
     return (cal.cities, tuple(sorted(cal.titles.items())), tuple(sorted(cal.deadlines.items())), cal.phases,
-            cal.bindings.model_dump_json(), tuple(sorted(cal.roles.items())), repr(cal.labels))
+            cal.bindings.model_dump_json(), tuple(sorted(cal.roles.items())), repr(cal.labels),
+            tuple(context.catalog().campaign.outside_scheme))
 
 
 @st.cache_resource(ttl=SNAPSHOT_TTL, show_spinner=False)

@@ -278,9 +278,16 @@ def _unreadable(picked: pd.DataFrame, kind: RegisterKind) -> bool:
 def current_register(rows: pd.DataFrame, imports: pd.DataFrame, kind: RegisterKind, as_of: dt.date | None = None) -> pd.DataFrame:
     """The entries of the batch in force (meaning columns, ``import_id``, ``source_row``); empty with
     the right columns if none, or if it is ``outdated``. ``as_of``: the batch in force at the end of
-    that day (``current_import_id``), for the board of a past day."""
+    that day (``current_import_id``), for the board of a past day.
+
+    The cities outside the scheme are those of ``kind`` (the campaign as served now), not those of the
+    import: a city added to ``outside_scheme`` after the import has its entries left out here, as 附件1
+    refuses it at once (a city taken out of the list gets entries only from the next import, since the
+    import did not store them)."""
     cols = register_columns(kind)
     picked = _batch_in_force(rows, imports, kind, as_of)
     if picked is None or _unreadable(picked, kind):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    if kind.outside and "city" in picked:
+        picked = picked[~picked["city"].isin(kind.outside)]
     return picked.reindex(columns=cols).reset_index(drop=True)
