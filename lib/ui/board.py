@@ -27,7 +27,7 @@ from lib.campaign.register import store as reg
 from lib.campaign.schedule import Calendar
 from lib.core import roles
 from lib.core.records import Actor
-from lib.core.statuses import DRAFT, WITHDRAWN
+from lib.core.statuses import NOT_FILED
 from lib.ui import context, locale, state
 from lib.ui.contacts import contacts_box
 from lib.ui.rows import xlsx_download
@@ -234,7 +234,7 @@ def tab_label(name: str, cal: Calendar) -> str:
 
 def summary(board: figures.Board) -> None:
     t = board.totals
-    shown = [("应报", t["应报"]), ("已报", t["已报"]), ("未报", t["未报"]), ("逾期未报", t["逾期未报"]), ("退回修改", t["退回修改"])]
+    shown = [("应报", t["应报"]), ("已报", t["已报"]), ("未报", t["未报"]), ("逾期未报", t["逾期未报"]), (RETURNED_STATE, t[RETURNED_STATE])]
     if t.get("免报"):
         shown.append(("免报", t["免报"]))
     if "台账核对" in tabs_for(board.scope):
@@ -254,7 +254,7 @@ def summary(board: figures.Board) -> None:
     st.caption(register_note(board.as_of))
     phase = f"　当前阶段：{board.current_phase}" if board.current_phase else ""
     st.caption(f"范围：{board.scope.label}　截至 {board.as_of:%Y-%m-%d}{phase}　每 {REFRESH_SECONDS} 秒自动刷新"
-               f"　{DRAFT}、{WITHDRAWN}不计入已报")
+               f"　{'、'.join(NOT_FILED)}不计入已报")
 
 
 def render_board(board: figures.Board, cal: Calendar) -> None:

@@ -95,9 +95,9 @@ def _progress(units: pd.DataFrame, calendar: Calendar, as_of: dt.date, cities: t
         "未报": is_(MISSING, OVERDUE),
         "逾期未报": is_(OVERDUE),
         "逾期报送": reported & units["late"].astype(bool).to_numpy(dtype=bool),
-        "退回修改": is_(RETURNED_STATE),
+        RETURNED_STATE: is_(RETURNED_STATE),
         "重复报送": is_(DUPLICATE),
-        "草稿": is_(DRAFT),
+        DRAFT: is_(DRAFT),
     }
     counts = group_sums([units["city"], units["form"]], ["city", "form"], flags)
     forms = [f for f in calendar.forms if f in calendar.titles] or list(calendar.forms)
@@ -109,7 +109,8 @@ def _progress(units: pd.DataFrame, calendar: Calendar, as_of: dt.date, cities: t
     out.insert(1, "表单", out["form"].map(calendar.title))
     out["截止日期"] = out["form"].map(lambda f: calendar.deadlines.get(f))
     out = out.rename(columns={"city": "地市"}).drop(columns="form")
-    return out[["地市", "表单", "应报", "免报", "已报", "未报", "逾期未报", "逾期报送", "退回修改", "台账外", "重复报送", "草稿", RATE, "截止日期"]]
+    return out[["地市", "表单", "应报", "免报", "已报", "未报", "逾期未报", "逾期报送", RETURNED_STATE, "台账外", "重复报送", DRAFT, RATE,
+                "截止日期"]]
 
 
 def _by_unit(units: pd.DataFrame, form_id: str) -> pd.DataFrame:
@@ -122,7 +123,7 @@ def _by_unit(units: pd.DataFrame, form_id: str) -> pd.DataFrame:
         "未报送": is_(MISSING, OVERDUE),
         "逾期未报": is_(OVERDUE),
         "逾期报送": reported & u["late"].astype(bool).to_numpy(dtype=bool),
-        "退回修改": is_(RETURNED_STATE),
+        RETURNED_STATE: is_(RETURNED_STATE),
     }
     out = group_sums([u["unit"]], ["单位"], flags).astype(int).reset_index()
     out[RATE] = _rate(out["台账项目"], out["未报送"])
@@ -165,7 +166,7 @@ def board(prepared: Prepared, scope: Scope = EVERYTHING) -> Board:
     shown_units["表单"] = shown_units["表单"].map({f: cal.title(f) for f in cal.forms})
     totals = {
         "应报": int(progress["应报"].sum()), "免报": int(progress["免报"].sum()), "已报": int(progress["已报"].sum()), "未报": int(progress["未报"].sum()),
-        "逾期未报": int(progress["逾期未报"].sum()), "退回修改": int(progress["退回修改"].sum()),
+        "逾期未报": int(progress["逾期未报"].sum()), RETURNED_STATE: int(progress[RETURNED_STATE].sum()),
         "核对问题": int(len(issues)), "台账外": int(progress["台账外"].sum()),
         "截至日期后创建": later_count(prepared.later, scope),
     }

@@ -31,7 +31,7 @@ def late_list(units: pd.DataFrame, calendar: Calendar, as_of: dt.date) -> pd.Dat
     for label, mask, days in (
         ("未报送", units["state"] == OVERDUE, "days_late"),
         ("逾期报送", units["state"].isin(REPORTED_STATES) & units["late"].astype(bool), "days_late"),
-        ("退回修改未重新提交", (units["state"] == RETURNED_STATE) & units["form"].isin(past), None),
+        (f"{RETURNED_STATE}未重新提交", (units["state"] == RETURNED_STATE) & units["form"].isin(past), None),
     ):
         pos = np.flatnonzero(mask.to_numpy(dtype=bool))
         if not len(pos):
