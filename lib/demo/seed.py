@@ -222,7 +222,7 @@ _log = logging.getLogger(__name__)
 def generate(catalog, *, rows: int = 2000, seed: int = 2020) -> dict[str, list[DemoRow]]:
     """Demo rows per form id: ``rows`` att1 projects, about 40% as many att3 checks, ~3% att2 reports.
 
-    ``catalog`` is a FormCatalog (or anything with ``.campaign`` and ``.form(id)``). The same
+    ``catalog`` is a FormCatalog (or anything with ``.campaign``, ``.forms()`` and ``.form(id)``). The same
     ``seed`` always yields the same rows. A form the catalog does not serve (its file is broken) or
     that no longer fits the demo's data is skipped and logged (``skipped_forms`` names them): the
     first start still seeds the others, and creates the accounts, so people can sign in.
@@ -241,11 +241,15 @@ def generate(catalog, *, rows: int = 2000, seed: int = 2020) -> dict[str, list[D
         ("att2", lambda form: benchmark_reports(m, form, max(5, round(rows * 0.03)), cities)),
         ("att3", lambda form: _att3_rows(m, form, round(rows * 0.4), out["att1"], list(campaign.cities))),
     )
+    served = {form.id for form in catalog.forms()}
     for form_id, build in builders:
+        if form_id not in served:
+            _log.warning("演示数据跳过表单 %s：该表单未启用（文件有问题或已删除，见表单检查）", form_id)
+            continue
         try:
             out[form_id] = build(catalog.form(form_id))
-        except Exception as exc:  # noqa: BLE001 - a broken or changed form: skip it, never stop the first start
-            _log.warning("演示数据跳过表单 %s：该表单未启用或与演示数据不符（%s: %s）", form_id, type(exc).__name__, exc)
+        except Exception as exc:  # noqa: BLE001 - a changed form: skip it, never stop the first start
+            _log.warning("演示数据跳过表单 %s：该表单与演示数据不符（%s: %s）", form_id, type(exc).__name__, exc)
     return out
 
 
