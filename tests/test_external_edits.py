@@ -284,3 +284,20 @@ def test_the_field_that_picks_the_reviewer_is_not_changed_in_the_workbook_after_
     else:
         assert ruling.refused == {"city": "这一项决定由哪个地市审核，记录提交后不能修改；如填错，请撤回后重新填报"}
         assert "city" not in ruling.values
+
+
+def test_the_app_opens_its_store_with_the_rules_on_the_campaign_clock(tmp_path, monkeypatch):
+    """The wiring: the store the pages use judges workbook edits on campaign_today, as the fill page does."""
+    from lib.ui import context
+
+    monkeypatch.setenv("APP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("APP_CAMPAIGN_TODAY", "2020-09-20")
+    context.settings.clear()
+    try:
+        opened = context._open_store(background=False)
+        try:
+            assert isinstance(opened.edit_check, FormEditRules) and opened.edit_check.today == dt.date(2020, 9, 20)
+        finally:
+            opened.close()
+    finally:
+        context.settings.clear()

@@ -92,7 +92,8 @@ def _open_store(**overrides: Any) -> Store:
 
     cfg = settings()
     return open_store(cfg.store_backend, data_dir=cfg.data_dir, workbook_name=cfg.workbook_name,
-                      gsheets=_secrets().get("gsheets"), edit_check=FormEditRules(cfg.forms_dir), **overrides)
+                      gsheets=_secrets().get("gsheets"), edit_check=FormEditRules(cfg.forms_dir, today=cfg.campaign_today),
+                      **overrides)
 
 
 @st.cache_resource(show_spinner="正在打开数据存储……", on_release=lambda opened: opened.close())
