@@ -30,6 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("lib.office", "lib.audit", "lib.external_edits"),
     ("lib.review", "lib.listing"),
     ("lib.campaign",),
+    ("lib.sampling",),
     ("lib.ui", "lib.demo"),
     ("pages", "app"),
 )
