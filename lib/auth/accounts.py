@@ -1,6 +1,10 @@
 """Accounts: who may sign in, with which role, city and organisation. Kept in one JSON file
 (default ``data/accounts.json``, mode 0600) that is NOT a store sheet: hashes never reach the workbook.
 
+An inspector's account also carries what the inspector draw's 回避 rules read (``lib/sampling/inspectors.py``):
+its ``city`` is the inspector's home city, ``org_city`` the city of its organisation, the declared
+conflicts (providers, firms, lead units it must not inspect) and the date of its latest health declaration.
+
 Every change is a locked, atomic rewrite of the file (see ``JsonFile``), so several app processes
 may share it.
 """
@@ -26,8 +30,14 @@ from .passwords import ROUNDS, check_policy, hash_password
 
 ACCOUNT_ID = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 #: The account's own texts, checked by the character rules of answers (lib/core/text.py), and their bound.
-TEXT_FIELDS = {"org": "单位名称", "name": "显示名称", "city": "所属地市", "email": "邮箱"}
+TEXT_FIELDS = {"org": "单位名称", "name": "显示名称", "city": "所属地市", "email": "邮箱", "org_city": "单位所在地市"}
 MAX_TEXT = 100
+#: An inspector's declared conflicts of interest, by kind: the names of the organisations it must not inspect.
+CONFLICT_FIELDS = {"conflict_providers": "回避的服务提供方", "conflict_firms": "回避的企业", "conflict_lead_units": "回避的项目牵头方"}
+#: What ``AccountsFile.set_inspector`` may change: the facts the inspector draw reads.
+INSPECTOR_FIELDS = ("city", "org", "org_city", *CONFLICT_FIELDS, "health_declared_on")
+#: A bound on each conflict list, so that a pasted register cannot make every draw slow.
+MAX_CONFLICTS = 200
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,12 @@ class Account:
     sessions_valid_after: str = ""  # sessions issued before this are void (disable, password reset)
     created_at: str = ""
     last_sign_in: str = ""
+    # The inspector draw's facts (an inspector's ``city`` is its home city):
+    org_city: str = ""
+    conflict_providers: tuple[str, ...] = ()
+    conflict_firms: tuple[str, ...] = ()
+    conflict_lead_units: tuple[str, ...] = ()
+    health_declared_on: str = ""  # ISO date of the latest health declaration, or ""
 
     def actor(self) -> Actor:
         return Actor(account=self.account, role=self.role, org=self.org, city=self.city, org_code=self.org_code)
@@ -83,6 +99,12 @@ def _fields() -> set[str]:
     return {f.name for f in dataclasses.fields(Account)}
 
 
+def _account(raw: dict[str, Any]) -> Account:
+    """An Account from its stored form: unknown keys left out, the lists JSON made of tuples made tuples."""
+    known = _fields()
+    return Account(**{k: tuple(v) if k in CONFLICT_FIELDS else v for k, v in raw.items() if k in known})
+
+
 class AccountsFile:
     """The accounts file. Methods that change an account return the changed Account."""
 
@@ -96,15 +118,11 @@ class AccountsFile:
     # --- reading ---------------------------------------------------------------------------
 
     def all(self) -> list[Account]:
-        known = _fields()
-        return [Account(**{k: v for k, v in a.items() if k in known}) for a in self.file.read()["accounts"].values()]
+        return [_account(a) for a in self.file.read()["accounts"].values()]
 
     def get(self, account: str) -> Account | None:
         raw = self.file.read()["accounts"].get(account)
-        if raw is None:
-            return None
-        known = _fields()
-        return Account(**{k: v for k, v in raw.items() if k in known})
+        return None if raw is None else _account(raw)
 
     def find_by(self, key: str, value: str) -> list[Account]:
         """Accounts whose ``key`` (e.g. email) equals ``value``, ignoring case and spaces."""
@@ -191,6 +209,32 @@ class AccountsFile:
         validate(dataclasses.replace(current, org_code=code))
         return self._change(account, org_code=code)
 
+    def set_inspector(self, account: str, *, cities: tuple[str, ...] | None = None, **facts: Any) -> Account:
+        """Change an inspector's draw facts (``INSPECTOR_FIELDS``: home city, organisation, its city, the
+        declared conflicts as lists of names, the health declaration's date as a ``date`` or ISO text).
+
+        Names are kept as typed, without blanks at their ends, empty and repeated ones dropped.
+        Raises AccountError for another role's account, an unknown fact, a city not in ``cities``, a
+        malformed date or name; nothing is written then.
+        """
+        unknown = sorted(set(facts) - set(INSPECTOR_FIELDS))
+        if unknown:
+            raise AccountError(f"检查员信息中没有「{'、'.join(unknown)}」这一项。", code="unknown_inspector_fact")
+        current = self.get(account)
+        if current is None:
+            raise AccountError(f"账号 {account} 不存在。", code="no_such_account")
+        if current.role != role_keys.INSPECTOR:
+            raise AccountError(f"账号 {account} 不是检查员账号，不能填写回避与健康申报信息。", code="not_an_inspector")
+        for key in CONFLICT_FIELDS:
+            if key in facts:
+                names = [facts[key]] if isinstance(facts[key], str) else facts[key]  # one name, not its characters
+                facts[key] = tuple(dict.fromkeys(str(n).strip() for n in names if n and str(n).strip()))
+        if isinstance(facts.get("health_declared_on"), dt.date):
+            facts["health_declared_on"] = facts["health_declared_on"].isoformat()
+        changed = dataclasses.replace(current, **facts)
+        validate(changed, cities=cities)
+        return self._change(account, **{k: list(v) if k in CONFLICT_FIELDS else v for k, v in facts.items()})
+
     def reserve_attempt(self, account: str, *, now: dt.datetime, limit: int, lock_minutes: int) -> Attempt:
         """Count a sign-in attempt as a wrong password BEFORE its password is checked, under the file
         lock, so parallel attempts cannot all slip under the limit: the ``limit``-th attempt in a row
@@ -200,13 +244,11 @@ class AccountsFile:
         Every attempt does the same file work — lock, read, one atomic rewrite with its fsyncs — for
         an unknown account and a locked one too (their rewrite changes nothing): otherwise the time
         of the write (tens of ms against a bcrypt jitter of a few) tells real accounts from unknown ones."""
-        known = _fields()
-
         def apply(doc) -> Attempt:
             raw = doc["accounts"].get(account)
             if raw is None:
                 return Attempt(None)
-            found = Account(**{k: v for k, v in raw.items() if k in known})
+            found = _account(raw)
             until = found.locked_at(now)
             if until:
                 return Attempt(found, locked_until=until)
@@ -260,3 +302,24 @@ def validate(a: Account, *, roles: dict[str, str] | None = None, cities: tuple[s
         raise AccountError(f"{who}必须填写单位名称。", code="org_required")
     if a.org_code and not is_credit_code(a.org_code):
         raise AccountError(f"单位统一社会信用代码「{a.org_code[:40]}」无效（18 位，校验位须相符）。", code="bad_credit_code")
+    _validate_inspector_facts(a, cities)
+
+
+def _validate_inspector_facts(a: Account, cities: tuple[str, ...] | None) -> None:
+    if cities is not None and a.org_city and a.org_city not in cities:
+        raise AccountError(f"单位所在地市「{a.org_city}」不在活动配置的地市名单中。", code="unknown_city")
+    for key, label in CONFLICT_FIELDS.items():
+        names = getattr(a, key)
+        if len(names) > MAX_CONFLICTS:
+            raise AccountError(f"{label}最多 {MAX_CONFLICTS} 个，现有 {len(names)} 个。", code="too_many_conflicts")
+        for name in names:
+            bad = hidden_character(name)
+            if len(name) > MAX_TEXT or bad:
+                why = f"超过 {MAX_TEXT} 个字" if not bad else f"含有控制字符、换行、改变文字方向或不可见的字符（{bad}）"
+                raise AccountError(f"{label}「{quotable(name)}」{why}，请检查后重新输入。", code="bad_conflict_name")
+    if a.health_declared_on:
+        try:
+            dt.date.fromisoformat(a.health_declared_on)
+        except (TypeError, ValueError):
+            raise AccountError(f"健康申报日期「{quotable(a.health_declared_on)}」不是日期（例如 2026-09-20）。",
+                               code="bad_health_date") from None

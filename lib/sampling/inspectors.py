@@ -1,0 +1,309 @@
+"""The 双随机 inspector draw with 回避: one group of inspectors for each sampled city, drawn at random
+from a recorded seed, never where a 回避 rule forbids.
+
+``pool`` reads the inspector pool from the accounts (``lib/auth/accounts.py`` keeps each inspector's
+home city, organisation and its city, declared conflicts and health declaration date).
+``draw_groups`` gives every city that has sampled projects one group of ``group_size`` inspectors,
+and never sends an inspector
+
+* to their home city or their organisation's city (本市);
+* to a city whose sampled projects name an organisation they declared a conflict with, or their own
+  organisation (利益冲突) — names compared as ``lib.core.text.comparable`` compares them, the rule
+  the registers use for "same organisation";
+* anywhere without a current health declaration: one dated within the ``HEALTH_DAYS`` days that end
+  on the draw day (健康申报).
+
+The method (``ALGORITHM_VERSION``), which an auditor can repeat: the pool is taken in the order of its
+account ids and the cities in the order of their names, so neither input's order matters; numpy's
+Generator seeded with the seed gives a random order of the cities and, for each city, a random order
+of the inspectors it may receive. The cities are filled one place at a time in their order, each place
+taking the first inspector in the city's order who is not yet in a group — or, when every one is,
+moving one of them along an augmenting path (Kuhn's bipartite matching, with a city holding
+``group_size`` places). That search is complete: it fills every place whenever some assignment
+exists, in at most places × (inspector, city) pairs steps, with no guessing bound to tune. When a
+place cannot be filled, the cities the failed search reached together need more inspectors than may
+go to any of them (Hall's condition fails), and the error names those cities and why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from lib.auth.accounts import CONFLICT_FIELDS, Account
+from lib.core import roles
+from lib.core.errors import AppError
+from lib.core.text import comparable
+
+#: Names the method above; recorded with every assignment, changed whenever the method changes.
+ALGORITHM_VERSION = "inspectors-kuhn-1"
+#: A health declaration is current on the draw day and the 13 days before it.
+HEALTH_DAYS = 14
+
+#: Why an inspector may not go to a city, in the order a refusal is counted (each inspector once).
+OWN_CITY = "本市"
+CONFLICT = "利益冲突"
+NO_HEALTH = "未作健康申报"
+STALE_HEALTH = "健康申报过期"
+LATE_HEALTH = "健康申报日期晚于抽取日"
+REASONS = (OWN_CITY, CONFLICT, NO_HEALTH, STALE_HEALTH, LATE_HEALTH)
+
+
+class InspectorDrawError(AppError):
+    """The inspector draw cannot be made: a bad group size or seed, no sampled city, or a pool that
+    cannot meet the 回避 rules (codes ``inspectors_short``: a city has too few inspectors it may
+    receive; ``inspectors_short_together``: several cities share too few). ``cities`` names the
+    cities the refusal is about."""
+
+    code = "inspector_draw"
+
+    def __init__(self, message: str, *, code: str | None = None, cities: tuple[str, ...] = ()):
+        super().__init__(message, code=code)
+        self.cities = cities
+
+
+@dataclass(frozen=True)
+class Inspector:
+    """An inspector as the draw sees one: ``conflicts`` are the declared names of every kind."""
+
+    account: str
+    name: str = ""
+    city: str = ""  # home city
+    org: str = ""
+    org_city: str = ""
+    conflicts: tuple[str, ...] = ()
+    health_declared_on: dt.date | None = None
+
+    def health(self, day: dt.date) -> str | None:
+        """Why the health declaration is not current on ``day`` (a reason of ``REASONS``), or None.
+
+        >>> i = Inspector("a", health_declared_on=dt.date(2026, 9, 8))
+        >>> [i.health(dt.date(2026, 9, d)) for d in (7, 8, 21, 22)]
+        ['健康申报日期晚于抽取日', None, None, '健康申报过期']
+        """
+        if self.health_declared_on is None:
+            return NO_HEALTH
+        age = (day - self.health_declared_on).days
+        return LATE_HEALTH if age < 0 else STALE_HEALTH if age >= HEALTH_DAYS else None
+
+
+@dataclass(frozen=True)
+class Group:
+    city: str
+    members: tuple[str, ...]  # inspector accounts, in account order
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A recorded inspector draw: (inputs, seed, algorithm) -> these groups, always."""
+
+    seed: int
+    day: dt.date
+    group_size: int
+    groups: tuple[Group, ...]  # one per sampled city, in the order of the cities' names
+    inputs_sha256: str  # of the pool's facts and the cities' parties as the draw read them (``inputs_digest``)
+    algorithm: str = ALGORITHM_VERSION
+
+    def members(self, city: str) -> tuple[str, ...]:
+        return next((g.members for g in self.groups if g.city == city), ())
+
+    def city_of(self, account: str) -> str | None:
+        """The city ``account`` is sent to, or None when it is in no group."""
+        return next((g.city for g in self.groups if account in g.members), None)
+
+    def rows(self) -> list[dict[str, str]]:
+        """One row per member, with what makes the draw repeatable: the shape to store or publish."""
+        return [{"city": g.city, "account": a, "seed": str(self.seed), "day": self.day.isoformat(),
+                 "group_size": str(self.group_size), "algorithm": self.algorithm, "inputs_sha256": self.inputs_sha256}
+                for g in self.groups for a in g.members]
+
+
+def pool(accounts: Iterable[Account]) -> list[Inspector]:
+    """The inspector pool: the enabled accounts with the inspector role, in account order. A stored
+    date that does not read as one counts as no declaration.
+
+    >>> a = Account("ins1", roles.INSPECTOR, org="省检查组", city="甲市", conflict_firms=("乙公司",),
+    ...             health_declared_on="2026-09-20")
+    >>> off = Account("ins0", roles.INSPECTOR, disabled=True)
+    >>> [(i.account, i.conflicts, i.health_declared_on) for i in pool([a, off, Account("p", roles.PROVIDER)])]
+    [('ins1', ('乙公司',), datetime.date(2026, 9, 20))]
+    """
+    found = []
+    for a in accounts:
+        if a.role != roles.INSPECTOR or a.disabled:
+            continue
+        try:
+            declared = dt.date.fromisoformat(a.health_declared_on) if a.health_declared_on else None
+        except (TypeError, ValueError):
+            declared = None
+        conflicts = tuple(name for key in CONFLICT_FIELDS for name in getattr(a, key))
+        found.append(Inspector(a.account, a.name, a.city, a.org, a.org_city, conflicts, declared))
+    return sorted(found, key=lambda i: i.account)
+
+
+def parties_by_city(rows: Iterable[Mapping], *, city: str = "city", names: tuple[str, ...] = ("provider", "firm", "lead_unit")
+                    ) -> dict[str, list[str]]:
+    """``cities_sample`` for ``draw_groups`` from the sampled projects' rows: city -> the organisations
+    named in its projects (the ``names`` columns a row has). Every city with a row is in it.
+
+    >>> parties_by_city([{"city": "甲市", "provider": "乙公司", "firm": "丙厂"}, {"city": "丁市", "firm": ""}])
+    {'甲市': ['乙公司', '丙厂'], '丁市': []}
+    """
+    out: dict[str, list[str]] = {}
+    for row in rows:
+        found = out.setdefault(str(row[city]), [])
+        found += [str(row[n]) for n in names if row.get(n) and str(row[n]) not in found]
+    return out
+
+
+def refusal(inspector: Inspector, city: str, parties: Iterable[str], day: dt.date) -> str | None:
+    """Why ``inspector`` may not go to ``city`` (whose sampled projects name ``parties``) on ``day``:
+    the first reason of ``REASONS`` that applies, or None when they may.
+
+    >>> i = Inspector("a", city="甲市", org="省检查组", conflicts=("乙 (集团) 公司",), health_declared_on=dt.date(2026, 9, 20))
+    >>> [refusal(i, c, p, dt.date(2026, 9, 21)) for c, p in (("甲市", []), ("丙市", ["乙（集团）公司"]), ("丙市", ["丁公司"]))]
+    ['本市', '利益冲突', None]
+    """
+    return _Facts(inspector).refusal(comparable(city), {comparable(p) for p in parties}, day)
+
+
+class _Facts:
+    """An inspector's facts in the form the rules compare them (``comparable``)."""
+
+    def __init__(self, inspector: Inspector):
+        self.inspector = inspector
+        self.cities = {comparable(c) for c in (inspector.city, inspector.org_city) if c}
+        self.conflicts = {comparable(n) for n in (*inspector.conflicts, inspector.org) if n}
+        self.conflicts.discard("")
+
+    def refusal(self, city: str, parties: set[str], day: dt.date) -> str | None:
+        if city in self.cities:
+            return OWN_CITY
+        if self.conflicts & parties:
+            return CONFLICT
+        return self.inspector.health(day)
+
+
+def inputs_digest(inspectors: list[Inspector], cities_sample: Mapping[str, Iterable[str]]) -> str:
+    """SHA-256 of the draw's inputs in a canonical form (pool in account order, cities and their
+    parties sorted): a later check can tell whether it re-draws from the same inputs.
+
+    >>> inputs_digest([], {"甲市": ["b", "a"]}) == inputs_digest([], {"甲市": ["a", "b", "a"]})
+    True
+    """
+    canonical = {
+        "pool": [[i.account, i.city, i.org, i.org_city, sorted(i.conflicts),
+                  i.health_declared_on.isoformat() if i.health_declared_on else ""] for i in sorted(inspectors, key=lambda i: i.account)],
+        "cities": {c: sorted(set(p)) for c, p in sorted(cities_sample.items())},
+    }
+    text = json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def draw_groups(inspectors: Iterable[Inspector], cities_sample: Mapping[str, Iterable[str]], group_size: int, seed: int,
+                day: dt.date) -> Assignment:
+    """Assign one group of ``group_size`` inspectors to each city of ``cities_sample`` (city -> the
+    organisations named in its sampled projects, ``parties_by_city``), at random from ``seed``, on
+    ``day`` (which decides whose health declaration is current), keeping every 回避 rule.
+
+    Raises InspectorDrawError when the size or seed is not a whole number (size ≥ 1, seed ≥ 0), no
+    city is given, or the rules cannot be met — naming the city (or cities) and why.
+
+    >>> ins = [Inspector(f"i{n}", city=c, health_declared_on=dt.date(2026, 9, 20)) for n, c in enumerate("甲甲乙乙丙丙")]
+    >>> got = draw_groups(ins, {"甲": [], "乙": []}, 2, seed=7, day=dt.date(2026, 9, 21))
+    >>> all(got.city_of(i.account) != i.city for i in ins), [len(g.members) for g in got.groups]
+    (True, [2, 2])
+    """
+    if isinstance(group_size, bool) or not isinstance(group_size, int | np.integer) or group_size < 1:
+        raise InspectorDrawError(f"每组检查员人数须为不小于 1 的整数，现为「{group_size}」。", code="bad_group_size")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise InspectorDrawError(f"检查员抽取的随机种子须为非负整数，现为「{seed}」。", code="bad_inspector_seed")
+    people = sorted(inspectors, key=lambda i: i.account)
+    sample = {city: list(parties) for city, parties in cities_sample.items()}
+    if not sample:
+        raise InspectorDrawError("没有已抽中项目的地市，请先完成项目抽取再抽取检查员。", code="no_sampled_city")
+    cities = sorted(sample)
+    facts = [_Facts(i) for i in people]
+    parties = [{comparable(p) for p in sample[c]} for c in cities]
+    why = [[f.refusal(comparable(c), parties[k], day) for f in facts] for k, c in enumerate(cities)]
+    short = {c: _short(c, why[k], group_size) for k, c in enumerate(cities)}
+    if any(short.values()):
+        raise InspectorDrawError("；".join(m for m in short.values() if m), code="inspectors_short",
+                                 cities=tuple(c for c, m in short.items() if m))
+
+    rng = np.random.default_rng(seed)
+    order = [int(k) for k in rng.permutation(len(cities))]
+    prefs: list[list[int]] = [[] for _ in cities]
+    for k in order:  # the cities' own orders come from the generator in the cities' drawn order
+        allowed = np.array([n for n, reason in enumerate(why[k]) if reason is None])
+        prefs[k] = [int(n) for n in rng.permutation(allowed)]
+    matching = _Matching(prefs)
+    for k in order:
+        for _ in range(group_size):
+            stuck = matching.add_one(k)
+            if stuck is not None:
+                raise _together(sorted(cities[c] for c in stuck), group_size, {n for c in stuck for n in prefs[c]})
+    groups = tuple(Group(c, tuple(people[n].account for n in sorted(matching.groups[k]))) for k, c in enumerate(cities))
+    return Assignment(int(seed), day, int(group_size), groups, inputs_digest(people, sample))
+
+
+class _Matching:
+    """Cities (by index) holding inspectors (by index), grown one place at a time by augmenting paths."""
+
+    def __init__(self, prefs: list[list[int]]):
+        self.prefs = prefs
+        self.groups: list[list[int]] = [[] for _ in prefs]
+        self.where: dict[int, int] = {}
+
+    def add_one(self, start: int) -> set[int] | None:
+        """Give city ``start`` one more inspector, moving others along a path when needed. Returns None,
+        or when no path exists the cities the search reached (a set failing Hall's condition)."""
+        seen = {start}
+        via: dict[int, tuple[int, int]] = {}  # city -> (the city its inspector moves to, that inspector)
+        stack: list[tuple[int, Iterator[int]]] = [(start, iter(self.prefs[start]))]
+        while stack:
+            city, candidates = stack[-1]
+            for person in candidates:
+                at = self.where.get(person)
+                if at is None:
+                    self._shift(city, person, via)
+                    return None
+                if at not in seen:  # ``at`` may give ``person`` up if it can find another
+                    seen.add(at)
+                    via[at] = (city, person)
+                    stack.append((at, iter(self.prefs[at])))
+                    break
+            else:
+                stack.pop()
+        return seen
+
+    def _shift(self, city: int, person: int, via: dict[int, tuple[int, int]]) -> None:
+        while True:
+            self.groups[city].append(person)
+            self.where[person] = city
+            if city not in via:
+                return
+            city, person = via[city][0], via[city][1]
+            self.groups[self.where[person]].remove(person)
+
+
+def _short(city: str, why: list[str | None], size: int) -> str:
+    """The message for a city with fewer than ``size`` inspectors it may receive, else ""."""
+    free = why.count(None)
+    if free >= size:
+        return ""
+    counts = "、".join(f"{reason} {why.count(reason)} 人" for reason in REASONS if why.count(reason))
+    return f"「{city}」：合格检查员不足（需要 {size} 人，可用 {free} 人" + (f"：其余{counts}）" if counts else "）")
+
+
+def _together(cities: list[str], size: int, reachable: set[int]) -> InspectorDrawError:
+    names = "".join(f"「{c}」" for c in cities)
+    return InspectorDrawError(
+        f"{names}：合格检查员合计不足（{len(cities)} 个地市共需 {len(cities) * size} 人，"
+        f"能派往其中任一地市的合格检查员共 {len(reachable)} 人，每人只能参加一个组）。",
+        code="inspectors_short_together", cities=tuple(cities))
