@@ -229,8 +229,8 @@ class AccountsFile:
             if key in facts:
                 names = [facts[key]] if isinstance(facts[key], str) else facts[key]  # one name, not its characters
                 facts[key] = tuple(dict.fromkeys(str(n).strip() for n in names if n and str(n).strip()))
-        if isinstance(facts.get("health_declared_on"), dt.date):
-            facts["health_declared_on"] = facts["health_declared_on"].isoformat()
+        if "health_declared_on" in facts:
+            facts["health_declared_on"] = _iso_date(facts["health_declared_on"])
         changed = dataclasses.replace(current, **facts)
         validate(changed, cities=cities)
         return self._change(account, **{k: list(v) if k in CONFLICT_FIELDS else v for k, v in facts.items()})
@@ -244,6 +244,7 @@ class AccountsFile:
         Every attempt does the same file work — lock, read, one atomic rewrite with its fsyncs — for
         an unknown account and a locked one too (their rewrite changes nothing): otherwise the time
         of the write (tens of ms against a bcrypt jitter of a few) tells real accounts from unknown ones."""
+
         def apply(doc) -> Attempt:
             raw = doc["accounts"].get(account)
             if raw is None:
@@ -303,6 +304,24 @@ def validate(a: Account, *, roles: dict[str, str] | None = None, cities: tuple[s
     if a.org_code and not is_credit_code(a.org_code):
         raise AccountError(f"单位统一社会信用代码「{a.org_code[:40]}」无效（18 位，校验位须相符）。", code="bad_credit_code")
     _validate_inspector_facts(a, cities)
+
+
+def _iso_date(value: Any) -> str:
+    """A date as stored (ISO), from a date, a datetime or a text that reads as one; other text as typed,
+    for ``validate`` to refuse.
+
+    >>> _iso_date(dt.datetime(2026, 9, 20, 8, 30)), _iso_date(" 20260920 "), _iso_date("9月20日"), _iso_date(None)
+    ('2026-09-20', '2026-09-20', '9月20日', '')
+    """
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value or "").strip()
+    try:
+        return dt.date.fromisoformat(text).isoformat() if text else ""
+    except ValueError:
+        return text
 
 
 def _validate_inspector_facts(a: Account, cities: tuple[str, ...] | None) -> None:

@@ -14,15 +14,17 @@ and never sends an inspector
   on the draw day (健康申报).
 
 The method (``ALGORITHM_VERSION``), which an auditor can repeat: the pool is taken in the order of its
-account ids and the cities in the order of their names, so neither input's order matters; numpy's
-Generator seeded with the seed gives a random order of the cities and, for each city, a random order
-of the inspectors it may receive. The cities are filled one place at a time in their order, each place
+account ids and the cities in the order of their names, so neither input's order matters;
+``numpy.random.default_rng(seed)`` (PCG64 through SeedSequence) draws a permutation of the cities, then,
+city by city in that order, a permutation of the inspectors each city may receive. The cities are filled one place at a time in their order, each place
 taking the first inspector in the city's order who is not yet in a group — or, when every one is,
 moving one of them along an augmenting path (Kuhn's bipartite matching, with a city holding
 ``group_size`` places). That search is complete: it fills every place whenever some assignment
 exists, in at most places × (inspector, city) pairs steps, with no guessing bound to tune. When a
 place cannot be filled, the cities the failed search reached together need more inspectors than may
-go to any of them (Hall's condition fails), and the error names those cities and why.
+go to any of them (Hall's condition fails), and the error names those cities and why. Every choice
+comes from the generator; the draw does not make every valid assignment equally likely (that would
+mean counting them, a #P-hard problem), only each one possible to reach from some seed's orders.
 """
 
 from __future__ import annotations
