@@ -30,7 +30,7 @@ from lib.core.values import LIST_SEPARATOR
 from .bindings import NEEDS, Bindings, Registers
 from .expressions import FUNCTIONS, KIND_WORDS, Expression, ExpressionError
 from .patterns import PatternError, compile_pattern
-from .types import BIDI_CHARS, CONTROL_CHARS, INVISIBLE_CHARS, LINE_BREAKS, REGISTRY
+from .types import BIDI_CHARS, CONTROL_CHARS, FILE_KINDS, FILE_MAX_MB, INVISIBLE_CHARS, LINE_BREAKS, REGISTRY
 
 KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
 #: Longest one-line text of a form (title, label, choice, placeholder, message) and longest help or
@@ -89,6 +89,10 @@ class FieldSpec(_Strict):
     min_rows: int | None = None
     max_rows: int | None = None
     from_account: AccountAttr | None = None  # answered by the signed-in account, locked for it
+    #: A ``file`` field's limits: the largest file in MB (at most types.FILE_MAX_MB) and the kinds it
+    #: takes (keys of types.FILE_KINDS); unset: the cap and every kind.
+    max_mb: float | None = Field(default=None, gt=0, le=FILE_MAX_MB)
+    accept: tuple[str, ...] | None = None
 
     @property
     def kind(self) -> str:
@@ -178,9 +182,13 @@ class PriorityRule(_Strict):
     (high_subsidy) the subsidy in 万元 from which a project counts as highly subsidised."""
 
     key: Annotated[str, _known_among("系统认识的优先规则", tuple(PRIORITY_RULES))]
-    name: str
+    name: str = Field(min_length=1)
     description: str = ""
-    weight: float = 1.0
+    #: Added to a project's size measure (1 + the weights of the rules it meets) in the draw: a negative
+    #: weight could make a size zero or negative, which no probability can be proportional to.
+    weight: float = Field(default=1.0, ge=0)
+    #: Every project that meets this rule is drawn (its city's sample grows if need be).
+    take_all: bool = False
     # validate_default: a rule that leaves out its own parameter is told so.
     on_site: tuple[Annotated[str, _known_among("检查方式的含义", NEEDS["checks"]["method"].choices)], ...] = \
         Field(default=(), validate_default=True)
@@ -204,9 +212,29 @@ class PriorityRule(_Strict):
         return value
 
 
+#: The notice's floor for the share of projects a city inspects: a campaign may ask for more, never less.
+MIN_SAMPLING_RATIO = 0.2
+
+
 class Sampling(_Strict):
+    """How ``lib.sampling`` draws the projects inspected on site (docs/sampling.md): ``frame`` the list
+    drawn from (``register``: the voucher register's in-scope entries in force; ``reported``: the filed
+    rows of the projects form, one per voucher), ``ratio`` each city's share, ``priority_rules`` the facts
+    that raise a project's chance (or, with ``take_all``, draw it), ``proportional_to_subsidy`` whether a
+    project's chance also grows with its subsidy."""
+
     ratio: float = Field(gt=0, le=1)
+    frame: Literal["register", "reported"] = "register"
+    proportional_to_subsidy: bool = False
     priority_rules: tuple[PriorityRule, ...] = ()
+
+    @field_validator("ratio")
+    @classmethod
+    def _at_least_the_notice(cls, ratio: float) -> float:
+        if ratio < MIN_SAMPLING_RATIO:
+            raise PydanticCustomError("ratio_below_minimum", "抽查比例 {ratio} 低于通知规定的最低比例 {floor}：请改为 {floor} 至 1 之间的数",
+                                      {"ratio": ratio, "floor": MIN_SAMPLING_RATIO})
+        return ratio
 
     @field_validator("priority_rules")
     @classmethod
@@ -215,6 +243,10 @@ class Sampling(_Strict):
         twice = sorted({k for k in keys if keys.count(k) > 1})
         if twice:
             raise PydanticCustomError("rule_twice", "优先规则「{keys}」写了两次：每条规则只写一次", {"keys": "、".join(twice)})
+        names = [r.name for r in rules]  # a drawn project lists the rules that raised it by name
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise PydanticCustomError("rule_name_twice", "优先规则名称「{names}」用了两次：每条规则的名称须不同", {"names": "、".join(twice)})
         return rules
 
     def rule(self, key: str) -> PriorityRule | None:
@@ -483,7 +515,8 @@ def _field_problems(spec: FieldSpec, path: tuple, scope: dict[str, str | None], 
                 found += _field_problems(sub, path + ("fields", i), inner_scope, inner_seen, inner=True)
     elif spec.fields:
         found.append((path + ("fields",), "invalid_definition", {"field": spec.key, "detail": f"只有 table 类型的字段可以有 fields，「{spec.key}」不是表格"}))
-    if spec.from_account and (inner or spec.type in ("table", "multiselect", "boolean") or spec.calculation):
+    found += _file_problems(spec, path, inner)
+    if spec.from_account and (inner or spec.type in ("table", "multiselect", "boolean", "file") or spec.calculation):
         found.append((path + ("from_account",), "invalid_definition",
                       {"field": spec.key, "detail": f"字段「{spec.key}」不能用 from_account：只用于表格之外的文字、代码或地市字段"}))
     for attr in EXPRESSION_ATTRS:
@@ -499,6 +532,24 @@ def _field_problems(spec: FieldSpec, path: tuple, scope: dict[str, str | None], 
         if None not in (given, declared) and given != declared:
             detail = f"算出的是{KIND_WORDS[given]}，字段类型「{spec.type}」要的是{KIND_WORDS[declared]}"
             found.append((path + ("calculation",), "expression_type", {"field": spec.key, "attr": "calculation", "detail": detail}))
+    return found
+
+
+def _file_problems(spec: FieldSpec, path: tuple, inner: bool) -> list:
+    """``max_mb`` and ``accept`` belong to a ``file`` field, which takes its files on the fill page: not
+    inside a table row, not computed; ``accept`` names kinds the application can recognise."""
+    def bad(where: tuple, detail: str) -> tuple:
+        return (path + where, "invalid_definition", {"field": spec.key, "detail": detail})
+
+    if spec.type != "file":
+        return [bad((attr,), f"只有 file 类型的字段可以写 {attr}，「{spec.key}」不是文件字段")
+                for attr in ("max_mb", "accept") if getattr(spec, attr) is not None]
+    found = [bad((), f"文件字段「{spec.key}」不能放在表格中，请作为单独的字段")] if inner else []
+    found += [bad(("calculation",), f"文件字段「{spec.key}」不能由 calculation 计算")] if spec.calculation else []
+    found += [bad(("accept", i), f"文件字段「{spec.key}」的 accept 中「{k}」不是可识别的文件类型，可用：{'、'.join(FILE_KINDS)}")
+              for i, k in enumerate(spec.accept or ()) if k not in FILE_KINDS]
+    if spec.accept is not None and not spec.accept:
+        found.append(bad(("accept",), f"文件字段「{spec.key}」的 accept 为空：请列出接受的文件类型，或删除 accept"))
     return found
 
 

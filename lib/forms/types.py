@@ -7,14 +7,19 @@ kind of widget, and one test.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 import math
 import numbers
+import os
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
+
+from lib.core.errors import AppError
 
 # The character rules live in lib.core.text (one home for every layer); answers use them from here.
 from lib.core.text import BIDI_CHARS, CONTROL_CHARS, INVISIBLE_CHARS, LINE_BREAKS, as_text, quotable  # noqa: F401
@@ -324,6 +329,201 @@ def _city(raw: Any, spec: Any, ctx: dict) -> str:
     return value
 
 
+# --- files: evidence photos and PDFs ---------------------------------------------------------------
+# A ``file`` answer is a list of {sha256, name, type, size}; the bytes are kept apart, content-addressed
+# (lib/core/blobs.py). Bytes reach the store only through check_file: the kind is read from the file's
+# first bytes and its structure, never from its name or the type the browser declares.
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """A kind of file a ``file`` field may accept (YAML ``accept:`` names it by ``key``)."""
+
+    key: str
+    mime: str
+    word: str  # how a message names it
+    extensions: tuple[str, ...]  # the first is given to a download whose name lacks one
+    magic: bytes  # what its first bytes are
+    image: bool = False  # decoded (bounded) at check time, shown as a thumbnail
+
+
+FILE_KINDS: dict[str, FileKind] = {k.key: k for k in (
+    FileKind("jpeg", "image/jpeg", "JPEG 图片", (".jpg", ".jpeg"), b"\xff\xd8\xff", image=True),
+    FileKind("png", "image/png", "PNG 图片", (".png",), b"\x89PNG\r\n\x1a\n", image=True),
+    FileKind("pdf", "application/pdf", "PDF 文件", (".pdf",), b"%PDF-"),
+)}
+_KIND_OF_MIME = {k.mime: k for k in FILE_KINDS.values()}
+#: Largest file a field may take, in MB: equal to .streamlit/config.toml's server.maxUploadSize, the
+#: HTTP layer's cap (a YAML ``max_mb`` may lower it, never raise it past what the server lets through).
+FILE_MAX_MB = 10
+_MB = 1024 * 1024
+#: Most files one field holds.
+MAX_FILES = 20
+#: Most pixels of an image: a small file can declare a huge picture, and decoding it (here, or for a
+#: thumbnail) would take the server's memory. 50 million is a 48-megapixel phone photo with room.
+MAX_IMAGE_PIXELS = 50_000_000
+#: Longest file name kept (a name is shown, never used as a path).
+MAX_FILE_NAME_CHARS = 100
+SHA256_RE = re.compile(r"[0-9a-f]{64}", re.ASCII)
+_FILE_KEYS = frozenset({"sha256", "name", "type", "size"})
+
+
+class FileRefused(AppError):
+    """A file a ``file`` field does not take; ``code`` says why (file_empty, file_too_big, file_type,
+    file_not_accepted, file_broken, image_too_large, too_many_files) and the message names the field
+    and the file."""
+
+    code = "file_refused"
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message, code=code)
+
+
+def file_limit_bytes(spec: Any) -> int:
+    """The largest file ``spec`` takes: its YAML ``max_mb`` (the loader keeps it within FILE_MAX_MB), else the cap."""
+    return int(min(spec.max_mb or FILE_MAX_MB, FILE_MAX_MB) * _MB)
+
+
+def accepted_kinds(spec: Any) -> tuple[FileKind, ...]:
+    """The kinds ``spec`` takes: its YAML ``accept`` (checked by the loader), else every known kind."""
+    return tuple(FILE_KINDS[k] for k in (spec.accept or FILE_KINDS) if k in FILE_KINDS)
+
+
+def clean_file_name(name: Any, kind: FileKind | None = None) -> str:
+    """A file's name as it may be shown and offered for download: its last path part only, without
+    control, direction or invisible characters, at most MAX_FILE_NAME_CHARS (the extension kept); with
+    ``kind``, ending in one of its extensions (a JPEG named 报告.pdf downloads as 报告.pdf.jpg).
+
+    >>> clean_file_name("..\\\\..\\\\etc/passwd\\x00.png"), clean_file_name("\\u202egnp.exe"), clean_file_name(" ")
+    ('passwd.png', 'gnp.exe', '文件')
+    >>> clean_file_name("现场照片.JPG", FILE_KINDS["jpeg"]), clean_file_name("报告.pdf", FILE_KINDS["jpeg"])
+    ('现场照片.JPG', '报告.pdf.jpg')
+    """
+    text = name if isinstance(name, str) else ""
+    text = re.split(r"[/\\\\]", text[-10 * MAX_FILE_NAME_CHARS:])[-1]
+    text = BIDI_CHARS.sub("", INVISIBLE_CHARS.sub("", CONTROL_CHARS.sub("", LINE_BREAKS.sub("", text)))).strip().strip(".")
+    text = unicodedata.normalize("NFC", text) or "文件"
+    if kind is not None and not text.lower().endswith(kind.extensions):
+        text += kind.extensions[0]
+    if len(text) > MAX_FILE_NAME_CHARS:
+        stem, dot, ext = text.rpartition(".")
+        ext = dot + ext if stem and len(ext) <= 10 else ""
+        text = text[: MAX_FILE_NAME_CHARS - len(ext)] + ext
+    return text
+
+
+def sniff(head: bytes) -> FileKind | None:
+    """The kind a file's first bytes say it is, or None.
+
+    >>> sniff(b"%PDF-1.7 ..."), sniff(b"GIF89a"), sniff(b"")
+    (FileKind(key='pdf', mime='application/pdf', word='PDF 文件', extensions=('.pdf',), magic=b'%PDF-', image=False), None, None)
+    """
+    return next((k for k in FILE_KINDS.values() if head.startswith(k.magic)), None)
+
+
+def _image_problem(kind: FileKind, data: bytes) -> str | None:
+    """Why an image's bytes cannot be shown (``image_too_large``, ``file_broken``), or None. PIL (which
+    Streamlit draws images with) reads it: the header must agree with the magic bytes, the picture
+    stay within MAX_IMAGE_PIXELS, and the pixels decode (a JPEG at reduced scale: cheap, still whole)."""
+    from PIL import Image  # imported when a file arrives, not by every process that reads forms
+
+    try:
+        with Image.open(io.BytesIO(data), formats=["PNG" if kind.key == "png" else "JPEG"]) as image:
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                return "image_too_large"
+            image.draft("RGB", (512, 512))
+            image.load()
+    except Image.DecompressionBombError:
+        return "image_too_large"
+    except Exception:  # noqa: BLE001 - hostile bytes make PIL raise many types; each means "not a readable image"
+        return "file_broken"
+    return None
+
+
+def _read_bounded(data: bytes | IO[bytes], limit: int) -> bytes | int:
+    """The bytes of ``data``, or its size when it is over ``limit`` (a stream's size is taken from its
+    end, so an oversized file is refused before it is read)."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data) if len(data) <= limit else len(data)
+    size = data.seek(0, os.SEEK_END)
+    data.seek(0)
+    return data.read(limit + 1) if size <= limit else size
+
+
+_FILE_MESSAGES = {
+    "file_empty": "是空文件（0 字节）",
+    "file_too_big": "有 {size:.1f} MB，超过本项的上限 {limit:g} MB，请压缩后再上传",
+    "file_type": "不是 {words}（按文件内容判断，与文件名无关）",
+    "file_not_accepted": "是{word}，本项只接受 {words}",
+    "file_broken": "内容已损坏或不完整，无法作为{word}打开",
+    "image_too_large": "图片像素过多（上限 {pixels} 万像素），请缩小后再上传",
+    "too_many_files": "未上传：本项最多 {bound} 个文件",
+}
+
+
+def _refused(spec: Any, name: str, code: str, **params: Any) -> FileRefused:
+    return FileRefused(code, f"「{spec.label}」的文件「{quotable(name)}」" + _FILE_MESSAGES[code].format(**params))
+
+
+def check_file(spec: Any, name: Any, data: bytes | IO[bytes], *, held: int = 0) -> dict[str, Any]:
+    """The answer item for one uploaded file of the ``file`` field ``spec`` — {sha256, name, type, size} —
+    or FileRefused naming the field and the file: empty, over the field's size limit, not a kind the
+    field accepts (judged by content), or a broken image. ``held``: files the field holds already.
+
+    >>> from lib.forms.spec import FieldSpec
+    >>> spec = FieldSpec(key="photos", label="现场照片", type="file", accept=("pdf",))
+    >>> check_file(spec, "a/b.pdf", b"%PDF-1.4 x")["name"]
+    'b.pdf'
+    >>> check_file(spec, "c.pdf", b"GIF89a...")
+    Traceback (most recent call last):
+    lib.forms.types.FileRefused: 「现场照片」的文件「c.pdf」不是 PDF 文件（按文件内容判断，与文件名无关）
+    """
+    shown = clean_file_name(name)
+    accepted = accepted_kinds(spec)
+    if held >= MAX_FILES:
+        raise _refused(spec, shown, "too_many_files", bound=MAX_FILES)
+    limit = file_limit_bytes(spec)
+    body = _read_bounded(data, limit)
+    if isinstance(body, int) or len(body) > limit:
+        size = body if isinstance(body, int) else len(body)
+        raise _refused(spec, shown, "file_too_big", size=size / _MB, limit=limit / _MB)
+    if not body:
+        raise _refused(spec, shown, "file_empty")
+    kind = sniff(body[:16])
+    words = "、".join(k.word for k in accepted)
+    if kind is None:
+        raise _refused(spec, shown, "file_type", words=words)
+    if kind not in accepted:
+        raise _refused(spec, shown, "file_not_accepted", word=kind.word, words=words)
+    if kind.image:
+        problem_code = _image_problem(kind, body)
+        if problem_code:
+            raise _refused(spec, shown, problem_code, word=kind.word, pixels=MAX_IMAGE_PIXELS // 10_000)
+    return {"sha256": hashlib.sha256(body).hexdigest(), "name": clean_file_name(name, kind), "type": kind.mime, "size": len(body)}
+
+
+def file_kind(item: Any) -> FileKind | None:
+    """The kind of a stored answer item ({sha256, name, type, size}), or None when it is not one."""
+    return _KIND_OF_MIME.get(item.get("type")) if isinstance(item, dict) else None
+
+
+def _file(raw: Any, spec: Any, ctx: dict) -> list[dict[str, Any]]:
+    """Answer items of files already checked and stored (check_file made them): each is refused
+    unless it has exactly that shape — a SHA-256, a kind we know, a size within the cap, a clean
+    name — so no answer can name a path or a file of another shape. Repeats of one file count once."""
+    if not isinstance(raw, (list, tuple)) or len(raw) > MAX_FILES:
+        raise ValueProblem("bad_value_type", expected="已上传的文件")
+    files: dict[str, dict[str, Any]] = {}
+    for item in raw:
+        if not (isinstance(item, dict) and item.keys() == _FILE_KEYS and file_kind(item) is not None
+                and isinstance(item["sha256"], str) and SHA256_RE.fullmatch(item["sha256"])
+                and type(item["size"]) is int and 0 < item["size"] <= FILE_MAX_MB * _MB
+                and isinstance(item["name"], str) and clean_file_name(item["name"], file_kind(item)) == item["name"]):
+            raise ValueProblem("bad_value_type", expected="已上传的文件")
+        files.setdefault(item["sha256"], dict(item))
+    return list(files.values())
+
+
 @dataclass(frozen=True)
 class FieldType:
     name: str
@@ -351,5 +551,7 @@ REGISTRY: dict[str, FieldType] = {
         FieldType("credit_code", "text", "text", _credit_code),
         FieldType("city", "text", "city", _city),
         FieldType("table", "table", "table", None),
+        # A list of {sha256, name, type, size}: the bytes are in lib.core.blobs, let in by check_file.
+        FieldType("file", "table", "file", _file),
     )
 }

@@ -1,21 +1,30 @@
 """A read-only view of one whole row, and its print view, for 审核, 我的填报 and the fill page's receipt.
 
 What is shown is ``lib.forms.display.answered_sections``: the sections and fields the form shows for
-these answers, calculated values computed, tables as small tables, blanks blank. The print view is a
-standalone HTML file (``lib.office.print_view``) offered as a download; it carries its own 打印 button.
+these answers, calculated values computed, tables as small tables, blanks blank; a ``file`` field's
+photos as thumbnails and its PDFs as downloads, served only through ``readable_file`` (which asks
+``lib.auth.policy.can`` whether the viewer may read the row). The print view is a standalone HTML file
+(``lib.office.print_view``) offered as a download; it carries its own 打印 button.
 """
 
 from __future__ import annotations
 
+import io
 import re
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from lib.core.records import Record
-from lib.forms import FormSpec
+from lib.auth.policy import READ, can
+from lib.core.blobs import BlobMissing, Blobs
+from lib.core.records import Actor, Record
+from lib.forms import FieldSpec, FormSpec, check_answers
 from lib.forms.display import Answer, answered_sections
+from lib.forms.types import MAX_IMAGE_PIXELS, file_kind
 from lib.office.print_view import file_name, print_html
+from lib.ui import state
+from lib.ui.widgets import file_text, stored_files
 
 # Every ASCII punctuation character: CommonMark lets each be escaped, and escaped they start no
 # emphasis, link, image, list, formula, Streamlit colour directive, nor an autolink ("http://", "www.").
@@ -32,20 +41,92 @@ def _label(answer: Answer) -> str:
     return answer.label + ("（自动计算）" if answer.calculated else "")
 
 
+def readable_file(viewer: Actor | None, form: FormSpec, record: Record | None, digest: str, files: Blobs) -> bytes | None:
+    """The bytes of the stored file ``digest`` for ``viewer``: only when the viewer may read the row
+    (``can(viewer, READ, form, record)``, asked first) and the row itself names that file in one of
+    its ``file`` fields; None otherwise, without touching the disk. BlobMissing when the row names a
+    file the folder lacks."""
+    if viewer is None or record is None or record.form_id != form.id or not can(viewer, READ, form, record):
+        return None
+    named = {item.get("sha256") for spec in form.all_fields() if spec.type == "file"
+             for item in (record.values.get(spec.key) or ()) if isinstance(item, dict)}
+    return files.read(digest) if digest in named else None
+
+
+def thumbnail(data: bytes) -> bytes | None:
+    """A small PNG of an image's bytes (at most 320 pixels a side), or None when it cannot be read:
+    the image was checked when it arrived, yet a thumbnail never trusts that."""
+    from PIL import Image  # Streamlit's own image library; only a view with photos needs it
+
+    try:
+        with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as image:
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                return None
+            image.draft("RGB", (640, 640))
+            image.thumbnail((320, 320))
+            out = io.BytesIO()
+            image.convert("RGB").save(out, format="PNG")
+    except Exception:  # noqa: BLE001 - hostile bytes make PIL raise many types; the view then shows the name
+        return None
+    return out.getvalue()
+
+
+def _download_key(row_id: str, field: str, digest: str) -> str:
+    # Beside the view until lib/ui/state.py gives it a home (asked for with the file widget's keys).
+    return state.field_key("view", field) + f":{row_id}:download:{digest[:16]}"
+
+
+def _files(spec: FieldSpec, items: list[dict[str, Any]], viewer: Actor | None, form: FormSpec, record: Record | None) -> None:
+    """A file field's files: thumbnails of its photos, a download of each file, for a viewer who may read the row."""
+    st.caption(f"{spec.label}（{len(items)} 个文件）")
+    if viewer is None or record is None:
+        return  # the names are in the table above; content needs a viewer whose rights can be asked
+    files = stored_files()
+    for item in items:
+        try:
+            data = readable_file(viewer, form, record, item["sha256"], files)
+        except BlobMissing as missing:
+            st.warning(f"「{plain_text(item['name'])}」：{missing}")
+            continue
+        if data is None:
+            st.caption(f"「{plain_text(item['name'])}」：无权查看文件内容")
+            continue
+        kind = file_kind(item)
+        picture = thumbnail(data) if kind is not None and kind.image else None
+        if picture is not None:
+            st.image(picture, caption=plain_text(item["name"]))
+        # A download, never shown inline: a PDF's scripts run in no page of ours.
+        st.download_button(f"下载 {plain_text(file_text(item))}", data, file_name=item["name"], mime=item["type"],
+                           on_click="ignore", key=_download_key(record.id, spec.key, item["sha256"]))
+
+
 def show(form: FormSpec, values: dict, cities: tuple[str, ...], *, warnings: list[str] | None = None,
-         reminders: list[str] | None = None) -> None:
+         reminders: list[str] | None = None, viewer: Actor | None = None, record: Record | None = None) -> None:
     """Draw every section of the row ``values`` read-only; above them ``warnings`` (rules the row no
     longer meets) and ``reminders`` (the form's warnings its answers raise, which the filler
     confirmed), as texts. st.table renders Markdown in its cells: what the filler typed is escaped,
-    so a reviewer never gets a link or an image from an answer."""
+    so a reviewer never gets a link or an image from an answer. A ``file`` field lists its files by
+    name; given the ``viewer`` and the stored ``record``, the files the viewer may read are shown too."""
     if warnings:
         st.warning("请留意：\n\n" + "\n".join(f"- {plain_text(w)}" for w in warnings))
     if reminders:
         st.warning("填报提醒（提交时由填报单位确认），请核实：\n\n" + "\n".join(f"- {plain_text(w)}" for w in reminders))
+    outcome = check_answers(form, values, cities=cities, draft=True)
+    # answered_sections lists exactly the fields check_answers leaves visible, in form order.
+    shown_specs = iter([f for s in form.sections for f in s.fields if f.key not in outcome.hidden])
     for section in answered_sections(form, values, cities):
         st.markdown(f"**{section.title}**")
         plain: list[Answer] = []
-        for answer in section.answers + [None]:
+        answers: list[Answer] = []
+        files: list[tuple[FieldSpec, list]] = []
+        for answer in section.answers:
+            spec = next(shown_specs)
+            if spec.type == "file":  # by name, kind and size (not the stored hashes)
+                items = outcome.values.get(spec.key) or []
+                answer = Answer(answer.label, "；".join(file_text(i) for i in items))
+                files += [(spec, items)] if items else []
+            answers.append(answer)
+        for answer in answers + [None]:
             if answer is not None and answer.rows is None:
                 plain.append(answer)
                 continue
@@ -57,6 +138,8 @@ def show(form: FormSpec, values: dict, cities: tuple[str, ...], *, warnings: lis
                 st.caption(f"{answer.label}（{len(answer.rows)} 行）")
                 if answer.rows:
                     st.table(pd.DataFrame([{k: plain_text(v) for k, v in row.items()} for row in answer.rows]), hide_index=True)
+        for spec, items in files:
+            _files(spec, items, viewer, form, record)
 
 
 def print_button(form: FormSpec, record: Record, cities: tuple[str, ...], *, key: str) -> None:

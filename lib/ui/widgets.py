@@ -19,12 +19,22 @@ from typing import Any
 
 import streamlit as st
 
-from lib.core.values import NO, YES
+from lib.core.blobs import Blobs
+from lib.core.values import NO, YES, number_text
 from lib.forms import FieldSpec, FormSpec, check_answers
 from lib.forms.display import value_text
-from lib.forms.types import REGISTRY
+from lib.forms.types import (
+    MAX_FILES,
+    REGISTRY,
+    FileRefused,
+    ValueProblem,
+    accepted_kinds,
+    check_file,
+    file_kind,
+    file_limit_bytes,
+)
 from lib.forms.validate import is_blank
-from lib.ui import errors, state
+from lib.ui import context, errors, state
 
 EARLIEST = dt.date(2000, 1, 1)
 LATEST = dt.date(2035, 12, 31)
@@ -81,6 +91,81 @@ def _boolean(spec: FieldSpec, key: str, locked: bool) -> None:
     st.radio(_label(spec), [YES, NO], horizontal=True, **_common(spec, key, locked))
 
 
+def stored_files() -> Blobs:
+    """The app's content-addressed files (a ``file`` field's photos and PDFs), in the data folder."""
+    return Blobs(context.settings().data_dir / "files")
+
+
+# The file widget's own keys hang under its field's key (the answer: the list of stored files), as a
+# table's rows do. (A home for them in lib/ui/state.py is asked for: file_upload_key and its kin.)
+def _upload_state_key(key: str) -> str:
+    return key + ":upload_state"  # {"round": n, "notes": [refusals of the last upload]}
+
+
+def _upload_key(key: str) -> str:
+    # A new key per round: the uploader comes back empty once its files are taken into the answer.
+    return key + f":upload:{(st.session_state.get(_upload_state_key(key)) or {}).get('round', 0)}"
+
+
+def _remove_key(key: str, digest: str) -> str:
+    return key + f":remove:{digest[:16]}"
+
+
+def file_text(item: Mapping[str, Any]) -> str:
+    """One stored file as a person reads it: name, kind and size.
+
+    >>> file_text({"sha256": "0" * 64, "name": "现场.jpg", "type": "image/jpeg", "size": 1536000})
+    '现场.jpg（JPEG 图片，1.46 MB）'
+    """
+    kind = file_kind(item)
+    size = item.get("size") or 0
+    shown = f"{number_text(size / 1024 / 1024, 2)} MB" if size >= 1024 * 1024 else f"{number_text(size / 1024, 1)} KB"
+    return f"{item.get('name')}（{kind.word if kind else '未知类型'}，{shown}）"
+
+
+def _take_uploads(spec: FieldSpec, key: str) -> None:
+    """The uploader's files, each checked (check_file: content, size, kind) and only then stored,
+    join the answer; a refused one is named under the widget and nothing of it is written."""
+    held = list(st.session_state.get(key) or [])
+    notes: list[str] = []
+    files = stored_files()
+    for upload in st.session_state.get(_upload_key(key)) or []:
+        try:
+            item = check_file(spec, upload.name, upload, held=len(held))
+        except FileRefused as refused:
+            notes.append(str(refused))
+            continue
+        if all(h.get("sha256") != item["sha256"] for h in held):
+            files.put(upload.getvalue())
+            held.append(item)
+    st.session_state[key] = held
+    round_ = (st.session_state.get(_upload_state_key(key)) or {}).get("round", 0)
+    st.session_state[_upload_state_key(key)] = {"round": round_ + 1, "notes": notes}
+
+
+def _remove_file(key: str, digest: str) -> None:
+    """Take one file out of the answer (its stored bytes stay: another row may hold the same file)."""
+    st.session_state[key] = [h for h in st.session_state.get(key) or [] if h.get("sha256") != digest]
+
+
+def _file(spec: FieldSpec, key: str, locked: bool) -> None:
+    kinds = accepted_kinds(spec)
+    limit_mb = file_limit_bytes(spec) / 1024 / 1024
+    note = f"可上传 {'、'.join(k.word for k in kinds)}，每个不超过 {number_text(limit_mb)} MB，最多 {MAX_FILES} 个。"
+    # The browser filters the picker by these; the server judges each file by its content (check_file).
+    accept = [k.mime for k in kinds] + [ext for k in kinds for ext in k.extensions]
+    st.file_uploader(_label(spec), type=accept, accept_multiple_files=True, key=_upload_key(key), disabled=locked,
+                     help=" ".join(t for t in (spec.help, note) if t), max_upload_size=max(1, math.ceil(limit_mb)),
+                     on_change=errors.guarded(_take_uploads), args=(spec, key))
+    for refusal in (st.session_state.get(_upload_state_key(key)) or {}).get("notes", []):
+        st.error(refusal)
+    for item in st.session_state.get(key) or []:
+        name, remove = st.columns([6, 1], vertical_alignment="center")
+        name.text(file_text(item))  # plain text: a name is never markdown
+        remove.button("删除", key=_remove_key(key, item["sha256"]), on_click=errors.guarded(_remove_file),
+                      args=(key, item["sha256"]), disabled=locked, help=f"从本项中删除「{item.get('name')}」")
+
+
 WIDGETS: dict[str, Widget] = {
     "text": _text,
     "textarea": _textarea,
@@ -92,11 +177,12 @@ WIDGETS: dict[str, Widget] = {
     "select": _select_from(lambda spec: list(spec.choices or ())),
     "multiselect": _multiselect,
     "boolean": _boolean,
+    "file": _file,
 }
 
 
 def _empty_state(spec: FieldSpec) -> Any:
-    return [] if spec.type == "multiselect" else None
+    return [] if spec.type in ("multiselect", "file") else None
 
 
 def to_widget_value(spec: FieldSpec, value: Any) -> Any:
@@ -135,6 +221,11 @@ def fit(spec: FieldSpec, value: Any, cities: tuple[str, ...]) -> tuple[Any, str]
         if spec.type == "integer":
             return (int(held), "") if float(held).is_integer() else (None, "不是整数")
         return float(held), ""
+    if spec.type == "file":
+        try:  # the answer holds only stored files of the field's shape (the file type's own parser)
+            return REGISTRY["file"].parse(held, spec, {}), ""
+        except ValueProblem:
+            return [], "不是已上传的文件"
     if spec.type == "multiselect":
         kept = [v for v in held if v in (spec.choices or ())]
         return kept, "" if len(kept) == len(held) else "含有不是可选项的内容"
@@ -349,7 +440,7 @@ def render_form(form: FormSpec, cities: tuple[str, ...], *, locked: Mapping[str,
             st.caption(section.help)
         pending: list[FieldSpec] = []
         for spec in visible + [None]:
-            wide = spec is None or spec.type in ("textarea", "table", "multiselect")
+            wide = spec is None or spec.type in ("textarea", "table", "multiselect", "file")
             if not wide:
                 pending.append(spec)
             if pending and (wide or len(pending) == 2):

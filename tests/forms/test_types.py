@@ -221,6 +221,7 @@ def test_only_a_textarea_keeps_line_breaks():
 
 def test_every_registered_type_is_covered_here():
     covered = {"text", "textarea", "integer", "decimal", "money", "percent", "date", "select", "multiselect",
-               "boolean", "phone", "email", "credit_code", "city", "table"}
+               "boolean", "phone", "email", "credit_code", "city", "table",
+               "file"}  # its own file: tests/forms/test_file_type.py (content checks, storage, serving)
     assert set(REGISTRY) == covered, "a new type needs a test in this file"
     assert REGISTRY["table"].parse is None  # tables are checked row by row in validate.py

@@ -1,0 +1,84 @@
+"""Content-addressed files (a ``file`` field's photos and PDFs) under the data folder: one file per
+SHA-256 of its bytes, written once, atomically, readable only by the app's account.
+
+A file lives at ``<folder>/<first two hex digits>/<all 64>``: the name is the hash of the content, so the
+same photo uploaded twice is stored once, a name can never be a path (only 64 hex digits are taken),
+and a stored file is never rewritten. A row holds the hash (lib/forms/types.py's ``file`` type); this
+module neither checks what a file is (lib.forms.types.check_file does, before ``put``) nor who may read
+it (the read-only view asks lib.auth.policy.can first). Both store backends keep their files here:
+the Google Sheets backend holds only the hash, name, type and size in its cell.
+
+>>> import tempfile, pathlib
+>>> blobs = Blobs(pathlib.Path(tempfile.mkdtemp()) / "files")
+>>> digest = blobs.put(b"%PDF-1.4 ...")
+>>> digest[:12], blobs.put(b"%PDF-1.4 ...") == digest, blobs.read(digest)
+('73491aa2c82f', True, b'%PDF-1.4 ...')
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+from pathlib import Path
+
+from lib.core.errors import AppError
+from lib.core.files import fsync_dir, private_dir, private_opener
+
+_SHA256 = re.compile(r"[0-9a-f]{64}", re.ASCII)
+
+
+class BlobMissing(AppError):
+    """A stored file a row names is not in the folder (a data folder copied without its files)."""
+
+    code = "blob_missing"
+
+
+class Blobs:
+    """The files of one data folder, by SHA-256."""
+
+    def __init__(self, folder: Path | str):
+        self.folder = Path(folder)
+
+    def path(self, digest: str) -> Path:
+        """Where the file ``digest`` lives. Anything but 64 lowercase hex digits is refused with
+        ValueError, so no value can reach outside the folder ("../x", an absolute path, a NUL)."""
+        if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+            raise ValueError("not a SHA-256 hex digest")
+        return self.folder / digest[:2] / digest
+
+    def has(self, digest: str) -> bool:
+        return self.path(digest).is_file()
+
+    def put(self, data: bytes) -> str:
+        """Store ``data`` (if not stored already) and return its SHA-256. Written to a temporary file
+        in the same folder, flushed to disk, then renamed into place and the folder synced: a crash
+        leaves the file whole or absent, never part of it under its hash."""
+        digest = hashlib.sha256(data).hexdigest()
+        target = self.path(digest)
+        if target.is_file():
+            return digest
+        shelf = private_dir(private_dir(self.folder) / digest[:2])
+        temp = shelf / f".{digest}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+        try:
+            with open(temp, "xb", opener=private_opener) as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temp, target)  # two writers of one hash write the same bytes: either rename wins
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+        fsync_dir(shelf)
+        return digest
+
+    def read(self, digest: str) -> bytes:
+        """The bytes of the file ``digest``; BlobMissing when absent or no longer matching its hash."""
+        try:
+            data = self.path(digest).read_bytes()
+        except FileNotFoundError:
+            raise BlobMissing(f"文件 {digest[:12]}… 不在数据目录中（可能复制数据时遗漏了 files 文件夹），请联系管理员") from None
+        if hashlib.sha256(data).hexdigest() != digest:  # a disk error or a hand edit: never serve other bytes
+            raise BlobMissing(f"文件 {digest[:12]}… 的内容与记录不符（已损坏），请联系管理员")
+        return data
