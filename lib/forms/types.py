@@ -454,8 +454,8 @@ _FILE_MESSAGES = {
     "file_empty": "是空文件（0 字节）",
     "file_too_big": "有 {size:.1f} MB，超过本项的上限 {limit:g} MB，请压缩后再上传",
     "file_type": "不是 {words}（按文件内容判断，与文件名无关）",
-    "file_not_accepted": "是{word}，本项只接受 {words}",
-    "file_broken": "内容已损坏或不完整，无法作为{word}打开",
+    "file_not_accepted": "是 {word}，本项只接受 {words}",
+    "file_broken": "内容已损坏或不完整，无法作为 {word} 打开",
     "image_too_large": "图片像素过多（上限 {pixels} 万像素），请缩小后再上传",
     "too_many_files": "未上传：本项最多 {bound} 个文件",
 }
