@@ -91,7 +91,7 @@ class FieldSpec(_Strict):
     from_account: AccountAttr | None = None  # answered by the signed-in account, locked for it
     #: A ``file`` field's limits: the largest file in MB (at most types.FILE_MAX_MB) and the kinds it
     #: takes (keys of types.FILE_KINDS); unset: the cap and every kind.
-    max_mb: float | None = Field(default=None, gt=0, le=FILE_MAX_MB)
+    max_mb: float | None = None
     accept: tuple[str, ...] | None = None
 
     @property
@@ -548,6 +548,8 @@ def _file_problems(spec: FieldSpec, path: tuple, inner: bool) -> list:
     found += [bad(("calculation",), f"文件字段「{spec.key}」不能由 calculation 计算")] if spec.calculation else []
     found += [bad(("accept", i), f"文件字段「{spec.key}」的 accept 中「{k}」不是可识别的文件类型，可用：{'、'.join(FILE_KINDS)}")
               for i, k in enumerate(spec.accept or ()) if k not in FILE_KINDS]
+    if spec.max_mb is not None and not 0 < spec.max_mb <= FILE_MAX_MB:
+        found.append(bad(("max_mb",), f"文件字段「{spec.key}」的 max_mb 应大于 0 且不超过 {FILE_MAX_MB}（服务器接收上传的上限，单位 MB）"))
     if spec.accept is not None and not spec.accept:
         found.append(bad(("accept",), f"文件字段「{spec.key}」的 accept 为空：请列出接受的文件类型，或删除 accept"))
     return found

@@ -1,0 +1,349 @@
+"""Frames and draws in the store: freezing a frame, recording a draw (and a redraw), and verifying one.
+
+Storage (every write audited by the store, nothing deleted):
+
+* ``sampling_frames`` — one row per frozen frame: its id, source, fingerprint, the campaign's id, the
+  sampling section it was built under (canonical JSON) and that section's SHA-256 (the campaign
+  version), its row count. Who froze it and when: the row's ``_owner`` and ``_created_at``.
+* ``sampling_frame_rows`` — the frame's projects, one row each, with the names of the rules they meet.
+* ``sampling_draws`` — one row per draw: frame, seed (and whether it was announced or generated),
+  algorithm version, ratio, size, the reason of a redraw; status 有效, or 已被替换 with ``superseded_by``.
+* ``sampling_draw_rows`` — the drawn projects with their inclusion probability, how each was drawn and
+  the rules that raised it.
+
+A frame and its rows, and a draw and its rows, are each written as one ``Store.append_batch`` (all or
+nothing, after a crash too). The seed is asked for after the frame is frozen: a draw names a frozen
+frame. A redraw needs a reason; the draws in force are then marked 已被替换 (an update of their
+record, so the old list stays, audited). ``verify`` re-draws from the recorded frame and seed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import secrets
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from lib.auth.policy import IMPORT, authorize
+from lib.campaign.register.kinds import register_kinds
+from lib.campaign.register.store import IMPORTS_SHEET, current_register
+from lib.core.errors import AppError
+from lib.core.records import Actor, Record
+from lib.forms.bindings import NEEDS
+from lib.forms.loader import FormCatalog
+from lib.forms.spec import Sampling
+from lib.sampling.draw import ALGORITHM_VERSION, SELECTION_WORDS, Sample, draw, parse_seed, sizes
+from lib.sampling.frame import (
+    COLUMNS,
+    Frame,
+    build_frame,
+    campaign_version,
+    register_projects,
+    reported_projects,
+    sampling_json,
+)
+from lib.store.base import Column, SheetSpec, Store
+
+FROZEN = "已冻结"
+DRAWN = "已抽中"
+DRAW_ACTIVE = "有效"
+DRAW_SUPERSEDED = "已被替换"
+SOURCE_WORDS = {"register": "服务券台账（在册、检查范围内）", "reported": "项目填报表（已提交，每券一条）"}
+SEED_WORDS = {False: "公布的随机数", True: "系统生成"}
+#: How close a recorded probability must be to the re-drawn one (the workbook keeps 15 digits).
+PROBABILITY_TOLERANCE = 1e-9
+
+
+def _project_columns() -> tuple[Column, ...]:
+    what = {m: NEEDS["projects"][m].what for m in COLUMNS}
+    return (Column("voucher", what["voucher"]), Column("city", what["city"]), Column("provider", what["provider"]),
+            Column("firm", what["firm"]), Column("subsidy", what["subsidy"] + "（万元）", "number", "money"))
+
+
+FRAMES = SheetSpec("sampling_frames", "抽样框冻结记录", (
+    Column("frame_id", "抽样框编号"),
+    Column("source", "项目来源"),
+    Column("fingerprint", "抽样框指纹（SHA-256）"),
+    Column("campaign_id", "检查活动"),
+    Column("campaign_version", "抽查规则版本（SHA-256）"),
+    Column("sampling", "抽查规则（JSON）"),
+    Column("rows", "项目数", "integer"),
+))
+FRAME_ROWS = SheetSpec("sampling_frame_rows", "抽样框", (
+    Column("frame_id", "抽样框编号"), *_project_columns(), Column("rules", "符合的优先规则", "list")))
+DRAWS = SheetSpec("sampling_draws", "抽样记录", (
+    Column("draw_id", "抽样编号"),
+    Column("frame_id", "抽样框编号"),
+    Column("seed", "随机数种子"),
+    Column("seed_source", "种子来源"),
+    Column("algorithm_version", "抽样算法版本"),
+    Column("ratio", "抽查比例", "number"),
+    Column("drawn", "抽中项目数", "integer"),
+    Column("reason", "重新抽样原因"),
+    Column("superseded_by", "被替换为"),
+))
+DRAW_ROWS = SheetSpec("sampling_draw_rows", "抽中项目", (
+    Column("draw_id", "抽样编号"), *_project_columns(),
+    Column("probability", "入样概率", "number"),
+    Column("selection", "抽中方式"),
+    Column("rules", "提高入样概率的规则", "list"),
+))
+SHEETS = (FRAMES, FRAME_ROWS, DRAWS, DRAW_ROWS)
+
+
+class SamplingError(AppError):
+    """A freeze, draw or verification refused; nothing was written."""
+
+    code = "sampling"
+
+
+class FrameNotFound(SamplingError):
+    code = "frame_not_found"
+
+
+class DrawNotFound(SamplingError):
+    code = "draw_not_found"
+
+
+class FrameOutdated(SamplingError):
+    """The campaign's sampling section changed since the frame was frozen (its facts or weights may no
+    longer be the campaign's), or a newer frame was frozen since."""
+
+    code = "frame_outdated"
+
+
+class RedrawReasonMissing(SamplingError):
+    code = "redraw_reason_missing"
+
+
+@dataclass(frozen=True)
+class FrameInfo:
+    """A frozen frame's record."""
+
+    frame_id: str
+    fingerprint: str
+    campaign_version: str
+    rows: int
+    frozen_by: str
+    frozen_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class DrawInfo:
+    """A recorded draw: its id, the sample, and the draws it replaced."""
+
+    draw_id: str
+    frame_id: str
+    sample: Sample
+    generated_seed: bool
+    superseded: tuple[str, ...] = ()
+
+
+def ensure_sheets(store: Store) -> None:
+    for sheet in SHEETS:
+        store.ensure_sheet(sheet)
+
+
+def _new_id(prefix: str, now: dt.datetime) -> str:
+    return f"{prefix}-{now:%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
+
+
+def current_frame(store: Store, catalog: FormCatalog) -> Frame:
+    """The frame as the store's data stand now, under the campaign's sampling section (not stored)."""
+    campaign, bindings = catalog.campaign, catalog.bindings
+    sampling = campaign.sampling
+    if sampling.frame == "register":
+        vouchers = register_kinds(campaign)["vouchers"]
+        register = current_register(store.snapshot(vouchers.sheet_id), store.snapshot(IMPORTS_SHEET.form_id), vouchers)
+        projects = register_projects(register)
+    else:
+        projects = reported_projects(store.snapshot(bindings.of("projects").form), bindings, tuple(campaign.outside_scheme))
+    return build_frame(projects, store.snapshot(bindings.of("checks").form), bindings, sampling)
+
+
+def _rule_names(frame: Frame) -> list[list[str]]:
+    rules = frame.sampling.priority_rules
+    met = {r.key: frame.rows[r.key].to_numpy(dtype=bool) for r in rules}
+    return [[r.name for r in rules if met[r.key][i]] for i in range(len(frame.rows))]
+
+
+def _project_values(rows: pd.DataFrame) -> list[dict]:
+    out = rows[list(COLUMNS)].astype(object).to_dict("records")
+    for values in out:
+        if values["subsidy"] != values["subsidy"]:  # NaN: not known
+            values["subsidy"] = None
+    return out
+
+
+def freeze(store: Store, catalog: FormCatalog, actor: Actor, *, now: dt.datetime | None = None) -> tuple[FrameInfo, Frame]:
+    """Freeze the frame as the data stand now: its rows and its record in one batch.
+
+    Raises Forbidden (audited) unless ``actor`` is the province; FrameError (nothing written) when
+    there is nothing to draw from or a row cannot be drawn (``draw.SizeUnknown``)."""
+    authorize(store, actor, IMPORT)
+    frame = current_frame(store, catalog)
+    sizes(frame)  # a size that cannot be worked out is refused now, not at the draw
+    now = now or dt.datetime.now()
+    frame_id = _new_id("F", now)
+    record = {"frame_id": frame_id, "source": SOURCE_WORDS[frame.sampling.frame], "fingerprint": frame.fingerprint,
+              "campaign_id": catalog.campaign.id, "campaign_version": frame.campaign_version,
+              "sampling": sampling_json(frame.sampling), "rows": len(frame.rows)}
+    rows = [{"frame_id": frame_id, **values, "rules": names}
+            for values, names in zip(_project_values(frame.rows), _rule_names(frame))]
+    ensure_sheets(store)
+    [*_, stored] = store.append_batch([*((FRAME_ROWS.form_id, row, FROZEN) for row in rows),
+                                       (FRAMES.form_id, record, FROZEN)], actor=actor)
+    return FrameInfo(frame_id, frame.fingerprint, frame.campaign_version, len(rows), stored.owner, stored.created_at), frame
+
+
+def _frame_record(store: Store, frame_id: str) -> Record:
+    found = [r for r in store.records(FRAMES.form_id) if r.values.get("frame_id") == frame_id]
+    if not found:
+        raise FrameNotFound(f"没有编号为 {frame_id} 的抽样框。")
+    return found[0]
+
+
+def frame_info(record: Record) -> FrameInfo:
+    v = record.values
+    return FrameInfo(v["frame_id"], v["fingerprint"], v["campaign_version"], int(v["rows"]), record.owner, record.created_at)
+
+
+def latest_frame(store: Store) -> FrameInfo | None:
+    """The newest frozen frame's record; None before the first freeze."""
+    found = store.records(FRAMES.form_id)
+    return frame_info(max(found, key=lambda r: r.created_at)) if found else None
+
+
+def _frame_rows(store: Store, frame_id: str) -> list[Record]:
+    return [r for r in store.records(FRAME_ROWS.form_id) if r.values.get("frame_id") == frame_id]
+
+
+def load_frame(store: Store, frame_id: str) -> Frame:
+    """The frame ``frame_id`` as stored, under the sampling section recorded with it."""
+    record = _frame_record(store, frame_id)
+    sampling = Sampling.model_validate_json(record.values["sampling"])
+    key_of = {r.name: r.key for r in sampling.priority_rules}
+    table = pd.DataFrame([{c: r.values.get(c) for c in COLUMNS} for r in _frame_rows(store, frame_id)],
+                         columns=list(COLUMNS))
+    met = [set(r.values.get("rules") or ()) for r in _frame_rows(store, frame_id)]
+    for name, key in key_of.items():
+        table[key] = [name in names for names in met]
+    return Frame.of(table, sampling)
+
+
+def active_draws(store: Store) -> list[Record]:
+    """The draws in force (有效), oldest first: one, except after a crash in the middle of a redraw."""
+    return sorted((r for r in store.records(DRAWS.form_id) if r.status == DRAW_ACTIVE), key=lambda r: r.created_at)
+
+
+def record_draw(store: Store, catalog: FormCatalog, frame_id: str, seed_text: str | None, actor: Actor, *,
+                reason: str = "", generated: bool = False, now: dt.datetime | None = None) -> DrawInfo:
+    """Draw on the frozen frame ``frame_id`` with the seed typed (``seed_text``; ``generated``: one the
+    system made and showed) and record it: its rows and record in one batch, then the draws it replaces
+    marked 已被替换.
+
+    Nothing is written when it raises: Forbidden (audited) unless the province; SeedInvalid for a seed
+    that is empty, not a number or negative; FrameNotFound; FrameOutdated when the campaign's sampling
+    section changed since the freeze or a newer frame exists; RedrawReasonMissing when a draw is in
+    force and ``reason`` is blank."""
+    authorize(store, actor, IMPORT)
+    seed = parse_seed(seed_text)
+    record = _frame_record(store, frame_id)
+    if record.values["campaign_version"] != campaign_version(catalog.campaign.sampling):
+        raise FrameOutdated(f"抽样框 {frame_id} 冻结后，活动配置中的抽查规则（sampling）已修改：请重新冻结抽样框后再抽样。")
+    newest = latest_frame(store)
+    if newest is not None and newest.frame_id != frame_id:
+        raise FrameOutdated(f"抽样框 {frame_id} 不是最新冻结的抽样框（最新为 {newest.frame_id}）：请在最新的抽样框上抽样。")
+    frame = load_frame(store, frame_id)
+    sample = draw(frame, seed)
+    now = now or dt.datetime.now()
+    draw_id = _new_id("D", now)
+    names = {r.key: r.name for r in frame.sampling.priority_rules}
+    rows = [{"draw_id": draw_id, **values, "probability": float(p), "selection": SELECTION_WORDS[how],
+             "rules": [names[k] for k in keys]}
+            for values, p, how, keys in zip(_project_values(sample.drawn), sample.drawn["probability"],
+                                            sample.drawn["selection"], sample.drawn["rules"])]
+    values = {"draw_id": draw_id, "frame_id": frame_id, "seed": str(seed), "seed_source": SEED_WORDS[generated],
+              "algorithm_version": ALGORITHM_VERSION, "ratio": frame.sampling.ratio, "drawn": len(rows),
+              "reason": reason.strip(), "superseded_by": ""}
+    with store.exclusive("sampling_draw"):
+        replaced = active_draws(store)
+        if replaced and not reason.strip():
+            raise RedrawReasonMissing(f"已有有效的抽样结果（{replaced[-1].values.get('draw_id')}）：重新抽样须填写原因。")
+        ensure_sheets(store)
+        store.append_batch([*((DRAW_ROWS.form_id, row, DRAWN) for row in rows), (DRAWS.form_id, values, DRAW_ACTIVE)],
+                           actor=actor)
+        for old in replaced:
+            store.update(DRAWS.form_id, old.id, base_rev=old.rev, actor=actor, status=DRAW_SUPERSEDED,
+                         values={"superseded_by": draw_id}, note=f"重新抽样（{draw_id}）：{reason.strip()}")
+    return DrawInfo(draw_id, frame_id, sample, generated, tuple(str(r.values.get("draw_id")) for r in replaced))
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What ``verify`` found: ``differences`` in Chinese, one per line; none means 一致."""
+
+    draw_id: str
+    differences: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+    def lines(self) -> list[str]:
+        if self.ok:
+            return [f"抽样 {self.draw_id}：一致（按记录的抽样框和随机数种子重新抽样，结果与记录相同）。"]
+        return [f"抽样 {self.draw_id}：不一致，共 {len(self.differences)} 处：", *(f"  {d}" for d in self.differences)]
+
+
+def _draw_record(store: Store, draw_id: str) -> Record:
+    found = [r for r in store.records(DRAWS.form_id) if r.values.get("draw_id") == draw_id]
+    if not found:
+        raise DrawNotFound(f"没有编号为 {draw_id} 的抽样记录。")
+    return found[0]
+
+
+def verify(store: Store, draw_id: str) -> Verification:
+    """Re-draw ``draw_id`` from its recorded frame and seed and compare with the recorded list; also
+    check the frame against its fingerprint, the rules against their version, and that no frame row
+    was changed after the freeze. Raises DrawNotFound."""
+    draw_record = _draw_record(store, draw_id)
+    v = draw_record.values
+    frame_id = str(v["frame_id"])
+    frame_record = _frame_record(store, frame_id)
+    out: list[str] = []
+    for row in _frame_rows(store, frame_id):
+        if row.rev != 1:
+            out.append(f"抽样框中服务券编号 {row.values.get('voucher')} 的一行（记录 {row.id}）在冻结后被修改过"
+                       f"（第 {row.rev} 版，{row.updated_by}，{row.updated_at:%Y-%m-%d %H:%M:%S}）。")
+    frame = load_frame(store, frame_id)
+    recorded = frame_record.values
+    if len(frame.rows) != int(recorded["rows"]):
+        out.append(f"抽样框记录 {recorded['rows']} 个项目，现存 {len(frame.rows)} 个。")
+    if frame.fingerprint != recorded["fingerprint"]:
+        out.append(f"抽样框指纹不符：记录为 {recorded['fingerprint']}，按现存的抽样框计算为 {frame.fingerprint}。")
+    if frame.campaign_version != recorded["campaign_version"]:
+        out.append(f"抽查规则版本不符：记录为 {recorded['campaign_version']}，按记录的规则计算为 {frame.campaign_version}。")
+    if str(v["algorithm_version"]) != ALGORITHM_VERSION:
+        out.append(f"抽样算法版本不同：记录为 {v['algorithm_version']}，本程序为 {ALGORITHM_VERSION}，无法按同一算法重新抽样。")
+        return Verification(draw_id, out)
+    again = draw(frame, int(v["seed"])).drawn.set_index("voucher")
+    stored = {r.values.get("voucher"): r.values for r in store.records(DRAW_ROWS.form_id) if r.values.get("draw_id") == draw_id}
+    if len(stored) != int(v["drawn"]):
+        out.append(f"抽样记录写明抽中 {v['drawn']} 个项目，现存抽中名单 {len(stored)} 个。")
+    for voucher in sorted(set(again.index) - set(stored)):
+        out.append(f"重新抽样抽中服务券编号 {voucher}（{again.at[voucher, 'city']}），记录的名单中没有。")
+    for voucher in sorted(set(stored) - set(again.index)):
+        out.append(f"记录的名单中有服务券编号 {voucher}，重新抽样没有抽中它。")
+    names = {r.key: r.name for r in frame.sampling.priority_rules}
+    for voucher in sorted(set(stored) & set(again.index)):
+        mine, theirs = again.loc[voucher], stored[voucher]
+        if not math.isclose(float(theirs.get("probability") or 0), float(mine["probability"]), rel_tol=0, abs_tol=PROBABILITY_TOLERANCE):
+            out.append(f"服务券编号 {voucher} 的入样概率：记录为 {theirs.get('probability')}，重新计算为 {mine['probability']:.12g}。")
+        if theirs.get("selection") != SELECTION_WORDS[mine["selection"]]:
+            out.append(f"服务券编号 {voucher} 的抽中方式：记录为「{theirs.get('selection')}」，重新抽样为「{SELECTION_WORDS[mine['selection']]}」。")
+        if list(theirs.get("rules") or []) != [names[k] for k in mine["rules"]]:
+            out.append(f"服务券编号 {voucher} 提高入样概率的规则与记录不同。")
+    return Verification(draw_id, out)

@@ -1,0 +1,93 @@
+"""The sampling frame: its canonical form and fingerprint, its two sources, its publication (issue 13, outcome 1)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import pytest
+
+from lib.core.statuses import DRAFT, SUBMITTED
+from lib.forms.columns import sheet_spec
+from lib.office.excel import read_workbook
+from lib.sampling.frame import Frame, FrameError, campaign_version, canonical_text, frame_xlsx
+from lib.sampling.record import current_frame, freeze
+
+from .conftest import OTHER, PROVINCE, SHIPPED, file_check, frame_of, sampling
+
+
+def test_the_canonical_text_and_its_fingerprint_by_hand():
+    rows = pd.DataFrame({"voucher": ["B-2", "A-1"], "city": ["乙", "甲"], "provider": ["服务商\\1", "P"],
+                         "firm": ["企业\t二", "企业一"], "subsidy": [30, 12.5], "high_subsidy": [True, False],
+                         "complaint": [False, None]})
+    frame = Frame.of(rows, sampling())
+    text = ("voucher\tcity\tprovider\tfirm\tsubsidy\thigh_subsidy\tcomplaint\n"
+            "A-1\t甲\tP\t企业一\t12.50\t0\t0\n"
+            "B-2\t乙\t服务商\\\\1\t企业\\t二\t30.00\t1\t0\n")
+    assert canonical_text(frame) == text
+    assert frame.fingerprint == hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def test_the_fingerprint_ignores_row_order_and_changes_with_any_value():
+    frame = frame_of(["甲", "乙", "甲"], high=(1,), complaint=(2,))
+    reordered = Frame.of(frame.rows.iloc[[2, 0, 1]], frame.sampling)
+    assert reordered.fingerprint == frame.fingerprint
+    seen = {frame.fingerprint}
+    for column, value in [("city", "丙"), ("provider", "别家"), ("firm", "别的企业"), ("subsidy", 10.01), ("high_subsidy", True),
+                          ("complaint", True), ("voucher", "V-999")]:
+        changed = frame.rows.copy()
+        changed.loc[0, column] = value
+        seen.add(Frame.of(changed, frame.sampling).fingerprint)
+    assert len(seen) == 8
+
+
+def test_a_blank_or_repeated_voucher_is_refused():
+    frame = frame_of(["甲", "甲"])
+    for vouchers in (["V-1", ""], ["V-1", "V-1"]):
+        with pytest.raises(FrameError) as info:
+            Frame.of(frame.rows.assign(voucher=vouchers), frame.sampling)
+        assert info.value.code == "frame_invalid"
+
+
+def test_the_campaign_version_follows_the_sampling_section():
+    assert campaign_version(sampling()) == campaign_version(sampling())
+    versions = {campaign_version(s) for s in (sampling(), sampling(0.25), sampling(weights=(2.0, 1.0)),
+                                              sampling(take_all=True), sampling(proportional=True))}
+    assert len(versions) == 5
+    assert campaign_version(SHIPPED.campaign.sampling) != campaign_version(OTHER.campaign.sampling)
+
+
+def test_a_reported_frame_takes_the_filed_rows_once_per_voucher_and_leaves_out_cities_outside_the_scheme(store):
+    binding = OTHER.bindings.of("projects")
+    store.ensure_sheet(sheet_spec(OTHER.form(binding.form)))
+    outside = OTHER.campaign.outside_scheme[0]
+    inside = next(c for c in OTHER.campaign.cities if c not in OTHER.campaign.outside_scheme)
+
+    def report(voucher, city, status=SUBMITTED, subsidy=20.0, provider="服务商甲"):
+        values = {binding.key("voucher"): voucher, binding.key("city"): city, binding.key("provider"): provider,
+                  binding.key("firm"): f"企业{voucher}", binding.key("subsidy"): subsidy}
+        store.append(binding.form, values, actor=PROVINCE, status=status)
+
+    report("v-0001 ", inside, provider="第一次")
+    report("V-0001", inside, provider="第二次")  # the same voucher again: the first filed counts
+    report("V-0002", inside, status=DRAFT)  # not filed
+    report("V-0003", outside)
+    report("V-0004", inside, subsidy=60.0)
+    file_check(store, "V-0004", complaint=True, catalog=OTHER)
+    frame = current_frame(store, OTHER)
+    assert frame.rows["voucher"].tolist() == ["V-0001", "V-0004"]
+    assert frame.rows["provider"].tolist() == ["第一次", "服务商甲"]
+    assert frame.rows["complaint"].tolist() == [False, True] and frame.rows["high_subsidy"].tolist() == [False, True]
+
+
+def test_the_published_workbook_lists_the_frame_in_chinese_with_its_fingerprint(stocked):
+    info, frame = freeze(stocked, SHIPPED, PROVINCE)
+    data = frame_xlsx(frame, {"抽样框编号": info.frame_id, "冻结人": info.frozen_by})
+    sheets = {s.name: s.rows for s in read_workbook(data)}
+    header, *rows = sheets["抽样框"]
+    names = [r.name for r in SHIPPED.campaign.sampling.priority_rules]
+    assert header == ["服务券编号", "企业所在地市", "服务商名称", "企业名称", "奖补金额（万元）", *names]
+    assert [r[0] for r in rows] == frame.rows["voucher"].tolist()
+    assert {r[5 + names.index("存在投诉或举报的项目")] for r in rows if r[0] == "V-000002"} == {"是"}
+    about = dict(sheets["说明"][1:])
+    assert about["抽样框指纹（SHA-256）"] == info.fingerprint and about["抽样框编号"] == info.frame_id

@@ -1,0 +1,147 @@
+"""Freezing, recording and verifying draws on a real local store (issue 13, outcomes 1 and 3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lib.auth.errors import Forbidden
+from lib.sampling import record
+from lib.sampling.__main__ import main
+from lib.sampling.draw import SeedInvalid
+from lib.sampling.frame import FrameEmpty, canonical_text
+from lib.sampling.record import (
+    DRAW_ROWS,
+    DRAWS,
+    FRAME_ROWS,
+    FRAMES,
+    FrameOutdated,
+    RedrawReasonMissing,
+    freeze,
+    load_frame,
+    record_draw,
+    verify,
+)
+
+from .conftest import CITY, ENTRIES, PROVINCE, SHIPPED
+
+
+def _counts(store) -> dict[str, int]:
+    return {sheet.form_id: len(store.records(sheet.form_id)) for sheet in record.SHEETS}
+
+
+def test_a_frozen_frame_keeps_its_rows_facts_fingerprint_and_who_froze_it(stocked):
+    info, frame = freeze(stocked, SHIPPED, PROVINCE)
+    assert (info.rows, info.frozen_by) == (len(ENTRIES), "province")
+    assert frame.rows["voucher"].tolist() == sorted(v for v, *_ in ENTRIES)
+    facts = frame.rows.set_index("voucher")
+    assert facts.at["V-000002", "complaint"] and not facts["complaint"].drop("V-000002").any()
+    assert facts["high_subsidy"].sum() == 3  # 40, 31 and 50 万元 reach the threshold of 30
+    assert not facts.at["V-000002", "never_checked"] and facts["never_checked"].sum() == len(ENTRIES) - 1
+    stored = load_frame(stocked, info.frame_id)
+    assert stored.fingerprint == info.fingerprint == frame.fingerprint
+    assert canonical_text(stored) == canonical_text(frame)
+    [rec] = stocked.records(FRAMES.form_id)
+    assert rec.values["campaign_id"] == SHIPPED.campaign.id and rec.values["campaign_version"] == frame.campaign_version
+    assert _counts(stocked)[FRAME_ROWS.form_id] == len(ENTRIES)
+
+
+def test_freezing_nothing_is_refused_and_writes_nothing(store):
+    with pytest.raises(FrameEmpty) as info:
+        freeze(store, SHIPPED, PROVINCE)
+    assert info.value.code == "frame_empty"
+    assert _counts(store) == dict.fromkeys(_counts(store), 0)
+
+
+def test_only_the_province_freezes_and_draws(stocked):
+    with pytest.raises(Forbidden):
+        freeze(stocked, SHIPPED, CITY)
+    info, _ = freeze(stocked, SHIPPED, PROVINCE)
+    with pytest.raises(Forbidden):
+        record_draw(stocked, SHIPPED, info.frame_id, "1", CITY)
+    assert _counts(stocked)[DRAWS.form_id] == 0
+    assert [e.account for e in stocked.audit() if e.action == "拒绝访问"] == [CITY.account, CITY.account]
+
+
+def test_a_draw_is_recorded_and_verify_says_consistent(stocked):
+    info, frame = freeze(stocked, SHIPPED, PROVINCE)
+    done = record_draw(stocked, SHIPPED, info.frame_id, "20200922", PROVINCE)
+    # 广州 6 projects: n = 2, V-000002 (complaint, take_all) + 1 by chance; 佛山 2: 1; 汕头 1: 1
+    assert len(done.sample.drawn) == 4 and "V-000002" in set(done.sample.drawn["voucher"])
+    [rec] = stocked.records(DRAWS.form_id)
+    assert (rec.status, rec.values["seed"], rec.values["seed_source"], rec.values["drawn"]) == ("有效", "20200922", "公布的随机数", 4)
+    rows = [r.values for r in stocked.records(DRAW_ROWS.form_id)]
+    assert {r["voucher"] for r in rows} == set(done.sample.drawn["voucher"])
+    assert {r["rules"] and "存在投诉或举报的项目" in r["rules"] for r in rows if r["voucher"] == "V-000002"} == {True}
+    report = verify(stocked, done.draw_id)
+    assert report.ok and report.lines()[0].endswith("一致（按记录的抽样框和随机数种子重新抽样，结果与记录相同）。")
+
+
+def test_verify_names_a_frame_row_changed_after_the_freeze(stocked):
+    info, _ = freeze(stocked, SHIPPED, PROVINCE)
+    done = record_draw(stocked, SHIPPED, info.frame_id, "7", PROVINCE)
+    row = next(r for r in stocked.records(FRAME_ROWS.form_id) if r.values["voucher"] == "V-000004")
+    stocked.update(FRAME_ROWS.form_id, row.id, base_rev=row.rev, actor=PROVINCE, values={"subsidy": 99.0})
+    report = verify(stocked, done.draw_id)
+    assert not report.ok
+    text = "\n".join(report.lines())
+    assert "不一致" in text and "V-000004" in text and "抽样框指纹不符" in text
+
+
+def test_verify_names_a_drawn_project_taken_off_the_recorded_list(stocked):
+    info, _ = freeze(stocked, SHIPPED, PROVINCE)
+    done = record_draw(stocked, SHIPPED, info.frame_id, "7", PROVINCE)
+    row = next(r for r in stocked.records(DRAW_ROWS.form_id) if r.values["voucher"] != "V-000002")
+    stocked.update(DRAW_ROWS.form_id, row.id, base_rev=row.rev, actor=PROVINCE, values={"voucher": "V-999999"})
+    report = verify(stocked, done.draw_id)
+    assert not report.ok and any(row.values["voucher"] in d and "记录的名单中没有" in d for d in report.differences)
+    assert any("V-999999" in d for d in report.differences)
+
+
+@pytest.mark.parametrize("seed, code", [("", "seed_empty"), ("abc", "seed_not_number"), ("-1", "seed_negative")])
+def test_a_bad_seed_writes_nothing(stocked, seed, code):
+    info, _ = freeze(stocked, SHIPPED, PROVINCE)
+    before = _counts(stocked)
+    with pytest.raises(SeedInvalid) as err:
+        record_draw(stocked, SHIPPED, info.frame_id, seed, PROVINCE)
+    assert err.value.code == code and _counts(stocked) == before
+
+
+def test_a_redraw_needs_a_reason_and_supersedes_the_draw_in_force(stocked):
+    info, _ = freeze(stocked, SHIPPED, PROVINCE)
+    first = record_draw(stocked, SHIPPED, info.frame_id, "1", PROVINCE)
+    before = _counts(stocked)
+    with pytest.raises(RedrawReasonMissing) as err:
+        record_draw(stocked, SHIPPED, info.frame_id, "2", PROVINCE, reason="  ")
+    assert err.value.code == "redraw_reason_missing" and _counts(stocked) == before
+    second = record_draw(stocked, SHIPPED, info.frame_id, "2", PROVINCE, reason="公证员未到场", generated=True)
+    assert second.superseded == (first.draw_id,)
+    draws = {r.values["draw_id"]: r for r in stocked.records(DRAWS.form_id)}
+    assert (draws[first.draw_id].status, draws[first.draw_id].values["superseded_by"]) == ("已被替换", second.draw_id)
+    assert (draws[second.draw_id].status, draws[second.draw_id].values["reason"]) == ("有效", "公证员未到场")
+    assert draws[second.draw_id].values["seed_source"] == "系统生成"
+    changes = [e for e in stocked.audit(DRAWS.form_id, draws[first.draw_id].id) if e.action != "新增"]
+    assert len(changes) == 1 and "公证员未到场" in changes[0].note
+    assert verify(stocked, first.draw_id).ok and verify(stocked, second.draw_id).ok  # the old list stays verifiable
+
+
+def test_a_draw_on_a_stale_frame_is_refused(stocked):
+    old, _ = freeze(stocked, SHIPPED, PROVINCE)
+    freeze(stocked, SHIPPED, PROVINCE)
+    with pytest.raises(FrameOutdated) as err:
+        record_draw(stocked, SHIPPED, old.frame_id, "1", PROVINCE)
+    assert err.value.code == "frame_outdated"
+
+
+def test_the_command_line_verifies_and_says_what_differs(stocked, tmp_path, capsys):
+    info, _ = freeze(stocked, SHIPPED, PROVINCE)
+    done = record_draw(stocked, SHIPPED, info.frame_id, "42", PROVINCE)
+    data = str(tmp_path / "data")
+    assert main(["verify", done.draw_id, "--data-dir", data]) == 0
+    assert "一致" in capsys.readouterr().out
+    row = next(r for r in stocked.records(FRAME_ROWS.form_id) if r.values["voucher"] == "V-000000")
+    stocked.update(FRAME_ROWS.form_id, row.id, base_rev=row.rev, actor=PROVINCE, values={"firm": "另一家企业"})
+    assert main(["verify", done.draw_id, "--data-dir", data]) == 1
+    out = capsys.readouterr().out
+    assert "不一致" in out and "V-000000" in out
+    assert main(["verify", "D-none", "--data-dir", data]) == 2
+    assert "D-none" in capsys.readouterr().err

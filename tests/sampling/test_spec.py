@@ -1,0 +1,64 @@
+"""The campaign's ``sampling:`` section: the notice's 20% floor, the frame's source, take_all, weights."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from lib.forms.errors import FormDefinitionError
+from lib.forms.loader import parse_campaign
+from lib.forms.spec import PriorityRule, Sampling
+
+from .conftest import OTHER, ROOT, SHIPPED
+
+SHIPPED_TEXT = (ROOT / "forms" / "campaign.yaml").read_text(encoding="utf-8")
+
+
+def _types(err: ValidationError) -> list[str]:
+    return [e["type"] for e in err.errors()]
+
+
+@pytest.mark.parametrize("ratio, code", [(0.1, "ratio_below_minimum"), (0.199, "ratio_below_minimum"), (0.0, "greater_than")])
+def test_a_ratio_below_the_notices_minimum_is_refused(ratio, code):
+    with pytest.raises(ValidationError) as info:
+        Sampling(ratio=ratio)
+    assert _types(info.value) == [code]
+
+
+def test_the_floor_itself_and_more_are_accepted():
+    assert Sampling(ratio=0.2).ratio == 0.2 and Sampling(ratio=1).ratio == 1
+
+
+def test_a_ratio_below_the_floor_in_campaign_yaml_names_its_line():
+    old = "  ratio: 0.2  #"
+    assert SHIPPED_TEXT.count(old) == 1
+    text = SHIPPED_TEXT.replace(old, "  ratio: 0.15  #", 1)
+    with pytest.raises(FormDefinitionError) as info:
+        parse_campaign(text)
+    [found] = info.value.problems
+    line = text.splitlines().index(next(t for t in text.splitlines() if t.startswith("  ratio: 0.15"))) + 1
+    assert (found.code, found.where) == ("invalid_definition", f"campaign.yaml 第 {line} 行")
+    assert "0.2" in found.message
+
+
+def test_the_frame_source_is_register_or_reported():
+    assert SHIPPED.campaign.sampling.frame == "register" and OTHER.campaign.sampling.frame == "reported"
+    assert OTHER.campaign.sampling.proportional_to_subsidy and not SHIPPED.campaign.sampling.proportional_to_subsidy
+    with pytest.raises(ValidationError) as info:
+        Sampling(ratio=0.2, frame="everything")
+    assert _types(info.value) == ["literal_error"]
+
+
+def test_take_all_is_declared_per_rule():
+    rules = {r.key: r.take_all for r in SHIPPED.campaign.sampling.priority_rules}
+    assert rules == {"never_checked": False, "provider_failed": False, "high_subsidy": False, "complaint": True}
+
+
+def test_a_negative_weight_and_two_rules_of_one_name_are_refused():
+    with pytest.raises(ValidationError) as info:
+        PriorityRule(key="complaint", name="投诉", weight=-1)
+    assert _types(info.value) == ["greater_than_equal"]
+    with pytest.raises(ValidationError) as info:
+        Sampling(ratio=0.2, priority_rules=[PriorityRule(key="complaint", name="甲"),
+                                            PriorityRule(key="high_subsidy", name="甲", threshold=1)])
+    assert _types(info.value) == ["rule_name_twice"]
