@@ -23,7 +23,6 @@ from lib.forms import FieldSpec, FormSpec, check_answers
 from lib.forms.display import Answer, answered_sections
 from lib.forms.types import MAX_IMAGE_PIXELS, file_kind
 from lib.office.print_view import file_name, print_html
-from lib.ui import state
 from lib.ui.widgets import file_text, stored_files
 
 # Every ASCII punctuation character: CommonMark lets each be escaped, and escaped they start no
@@ -72,8 +71,9 @@ def thumbnail(data: bytes) -> bytes | None:
 
 
 def _download_key(row_id: str, field: str, digest: str) -> str:
-    # Beside the view until lib/ui/state.py gives it a home (asked for with the file widget's keys).
-    return state.field_key("view", field) + f":{row_id}:download:{digest[:16]}"
+    # Beside the view until lib/ui/state.py gives it a home (asked for with the file widget's keys):
+    # one per row, field and file, so two rows or fields showing one photo do not share a button.
+    return f"file:{row_id}:{field}:{digest[:16]}"
 
 
 def _files(spec: FieldSpec, items: list[dict[str, Any]], viewer: Actor | None, form: FormSpec, record: Record | None) -> None:

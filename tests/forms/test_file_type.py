@@ -10,7 +10,9 @@ import io
 import os
 import stat
 import struct
+import tomllib
 import zlib
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -74,6 +76,7 @@ def test_a_file_field_declares_its_limits():
 @pytest.mark.parametrize("extra, where", [
     (f", max_mb: {FILE_MAX_MB + 1}", "max_mb"),  # past what the server lets through
     (", max_mb: 0", "max_mb"),
+    (", max_mb: -1", "max_mb"),
     (", accept: [gif]", "accept"),  # a kind the application cannot recognise
     (", accept: []", "accept"),
     (", calculation: '1'", "calculation"),
@@ -82,7 +85,14 @@ def test_the_loader_refuses_a_limit_it_cannot_keep(extra, where):
     with pytest.raises(FormDefinitionError) as err:
         form(extra)
     assert err.value.problems and all(p.where.endswith("第 10 行") for p in err.value.problems)
+    assert "invalid_definition" in {p.code for p in err.value.problems}
     assert any(where in p.message for p in err.value.problems)
+
+
+def test_the_cap_is_what_the_server_lets_through():
+    """An upload past server.maxUploadSize never reaches check_file: a field may not promise more."""
+    config = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["maxUploadSize"] >= FILE_MAX_MB
 
 
 def test_limits_belong_to_file_fields_and_a_file_field_stays_out_of_tables():
