@@ -178,24 +178,29 @@ def _project_values(rows: pd.DataFrame) -> list[dict]:
 
 
 def freeze(store: Store, catalog: FormCatalog, actor: Actor, *, now: dt.datetime | None = None) -> tuple[FrameInfo, Frame]:
-    """Freeze the frame as the data stand now: its rows and its record in one batch.
+    """Freeze the frame as the data stand now (``current_frame``) and store it (``store_frame``).
 
     Raises Forbidden (audited) unless ``actor`` is the province; FrameError (nothing written) when
-    there is nothing to draw from or a row cannot be drawn (``draw.SizeUnknown``)."""
+    there is nothing to draw from, SizeUnknown when a row's size cannot be worked out."""
     authorize(store, actor, IMPORT)
     frame = current_frame(store, catalog)
+    return store_frame(store, frame, actor, campaign_id=catalog.campaign.id, now=now), frame
+
+
+def store_frame(store: Store, frame: Frame, actor: Actor, *, campaign_id: str, now: dt.datetime | None = None) -> FrameInfo:
+    """Write ``frame``'s rows and its record as one batch (nothing written when a value is refused)."""
     sizes(frame)  # a size that cannot be worked out is refused now, not at the draw
     now = now or dt.datetime.now()
     frame_id = _new_id("F", now)
     record = {"frame_id": frame_id, "source": SOURCE_WORDS[frame.sampling.frame], "fingerprint": frame.fingerprint,
-              "campaign_id": catalog.campaign.id, "campaign_version": frame.campaign_version,
+              "campaign_id": campaign_id, "campaign_version": frame.campaign_version,
               "sampling": sampling_json(frame.sampling), "rows": len(frame.rows)}
     rows = [{"frame_id": frame_id, **values, "rules": names}
             for values, names in zip(_project_values(frame.rows), _rule_names(frame))]
     ensure_sheets(store)
     [*_, stored] = store.append_batch([*((FRAME_ROWS.form_id, row, FROZEN) for row in rows),
                                        (FRAMES.form_id, record, FROZEN)], actor=actor)
-    return FrameInfo(frame_id, frame.fingerprint, frame.campaign_version, len(rows), stored.owner, stored.created_at), frame
+    return FrameInfo(frame_id, frame.fingerprint, frame.campaign_version, len(rows), stored.owner, stored.created_at)
 
 
 def _frame_record(store: Store, frame_id: str) -> Record:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -187,3 +189,34 @@ def test_a_bad_seed_is_refused_with_its_code(text, code):
 
 def test_a_seed_is_any_whole_number_from_zero():
     assert [parse_seed(t) for t in ("0", "007", " 123456789012345678901234567890 ")] == [0, 7, 123456789012345678901234567890]
+
+
+def test_the_worked_example_of_the_method_page():
+    """docs/sampling.md §5, step by step: the page an auditor follows must be what the program does."""
+    import pandas as pd
+
+    from lib.forms.spec import PriorityRule, Sampling
+    from lib.sampling.frame import Frame, canonical_text
+
+    rules = Sampling(ratio=0.5, priority_rules=[
+        PriorityRule(key="never_checked", name="未实地检查", weight=1, on_site=["on_site"]),
+        PriorityRule(key="high_subsidy", name="奖补金额较高", weight=4, threshold=30),
+        PriorityRule(key="complaint", name="有投诉举报", weight=1, take_all=True)])
+    frame = Frame.of(pd.DataFrame({
+        "voucher": [f"A-000{i}" for i in range(1, 7)], "city": ["甲市"] * 6,
+        "provider": ["服务商甲", "服务商甲", "服务商乙", "服务商乙", "服务商丙", "服务商丙"],
+        "firm": [f"企业{c}" for c in "ABCDEF"], "subsidy": [10, 12.5, 8, 45, 20, 15],
+        "never_checked": [False, True, True, True, False, False], "high_subsidy": [False, False, False, True, False, False],
+        "complaint": [False] * 5 + [True]}), rules)
+    page = (Path(__file__).resolve().parents[2] / "docs" / "sampling.md").read_text(encoding="utf-8")
+    assert canonical_text(frame).splitlines()[1] == "A-0001\t甲市\t服务商甲\t企业A\t10.00\t0\t0\t0"
+    assert frame.fingerprint == "ae907104bf85febf0f2c46024e3b971bbdf25d821264131fd2166ebb990f481a" and frame.fingerprint in page
+    assert sizes(frame).tolist() == [1, 2, 2, 6, 1, 2]
+    assert frame_probabilities(frame) == pytest.approx([1 / 6, 1 / 3, 1 / 3, 1, 1 / 6, 1])
+    bits = generator(20200922, frame.fingerprint)
+    words = [int(w) for w in bits.random_raw(4)] + [int(bits.random_raw())]
+    assert words == [603016155938250909, 12952121544365411310, 4971596602917355272, 10122228598987892073, 13358654269812585528]
+    assert all(f"`{w}`" in page for w in words)
+    drawn = draw(frame, 20200922).drawn
+    assert list(zip(drawn["voucher"], drawn["selection"])) == [("A-0002", "random"), ("A-0004", "certain"), ("A-0006", "take_all")]
+    assert drawn["rules"].tolist() == [("never_checked",), ("never_checked", "high_subsidy"), ("complaint",)]
