@@ -51,6 +51,11 @@ class Blobs:
     def has(self, digest: str) -> bool:
         return self.path(digest).is_file()
 
+    def require(self, digest: str) -> None:
+        """BlobMissing unless the file ``digest`` is in the folder (its bytes are not read)."""
+        if not self.has(digest):
+            raise BlobMissing(f"文件 {digest[:12]}… 不在数据目录中（可能复制数据时遗漏了 files 文件夹），请联系管理员")
+
     def put(self, data: bytes) -> str:
         """Store ``data`` (if not stored already) and return its SHA-256. Written to a temporary file
         in the same folder, flushed to disk, then renamed into place and the folder synced: a crash
@@ -75,10 +80,8 @@ class Blobs:
 
     def read(self, digest: str) -> bytes:
         """The bytes of the file ``digest``; BlobMissing when absent or no longer matching its hash."""
-        try:
-            data = self.path(digest).read_bytes()
-        except FileNotFoundError:
-            raise BlobMissing(f"文件 {digest[:12]}… 不在数据目录中（可能复制数据时遗漏了 files 文件夹），请联系管理员") from None
+        self.require(digest)
+        data = self.path(digest).read_bytes()
         if hashlib.sha256(data).hexdigest() != digest:  # a disk error or a hand edit: never serve other bytes
             raise BlobMissing(f"文件 {digest[:12]}… 的内容与记录不符（已损坏），请联系管理员")
         return data

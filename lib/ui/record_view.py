@@ -9,6 +9,7 @@ photos as thumbnails and its PDFs as downloads, served only through ``readable_f
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from typing import Any
@@ -40,16 +41,26 @@ def _label(answer: Answer) -> str:
     return answer.label + ("（自动计算）" if answer.calculated else "")
 
 
-def readable_file(viewer: Actor | None, form: FormSpec, record: Record | None, digest: str, files: Blobs) -> bytes | None:
-    """The bytes of the stored file ``digest`` for ``viewer``: only when the viewer may read the row
-    (``can(viewer, READ, form, record)``, asked first) and the row itself names that file in one of
-    its ``file`` fields; None otherwise, without touching the disk. BlobMissing when the row names a
-    file the folder lacks."""
+def serves_file(viewer: Actor | None, form: FormSpec, record: Record | None, digest: str) -> bool:
+    """Whether ``viewer`` may have the stored file ``digest`` through ``record``: the viewer may read the
+    row (``can(viewer, READ, form, record)``, asked first) and the row names that file in one of its
+    ``file`` fields (knowing another file's hash gets nothing through one's own row)."""
     if viewer is None or record is None or record.form_id != form.id or not can(viewer, READ, form, record):
-        return None
-    named = {item.get("sha256") for spec in form.all_fields() if spec.type == "file"
-             for item in (record.values.get(spec.key) or ()) if isinstance(item, dict)}
-    return files.read(digest) if digest in named else None
+        return False
+    return any(isinstance(item, dict) and item.get("sha256") == digest for spec in form.all_fields() if spec.type == "file"
+               for item in (record.values.get(spec.key) or ()))
+
+
+def readable_file(viewer: Actor | None, form: FormSpec, record: Record | None, digest: str, files: Blobs) -> bytes | None:
+    """The bytes of the stored file ``digest`` for ``viewer`` when ``serves_file`` says so; None
+    otherwise, without touching the disk. BlobMissing when the row names a file the folder lacks."""
+    return files.read(digest) if serves_file(viewer, form, record, digest) else None
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _thumbnail_of(digest: str, folder: str) -> bytes | None:
+    # Keyed by the hash alone: a file's bytes never change. Reached only after serves_file said yes.
+    return thumbnail(Blobs(folder).read(digest))
 
 
 def thumbnail(data: bytes) -> bytes | None:
@@ -83,21 +94,24 @@ def _files(spec: FieldSpec, items: list[dict[str, Any]], viewer: Actor | None, f
         return  # the names are in the table above; content needs a viewer whose rights can be asked
     files = stored_files()
     for item in items:
-        try:
-            data = readable_file(viewer, form, record, item["sha256"], files)
-        except BlobMissing as missing:
-            st.warning(f"「{plain_text(item['name'])}」：{missing}")
-            continue
-        if data is None:
-            st.caption(f"「{plain_text(item['name'])}」：无权查看文件内容")
+        digest, name = item["sha256"], plain_text(item["name"])
+        if not serves_file(viewer, form, record, digest):
+            st.caption(f"「{name}」：无权查看文件内容")
             continue
         kind = file_kind(item)
-        picture = thumbnail(data) if kind is not None and kind.image else None
+        try:
+            files.require(digest)
+            picture = _thumbnail_of(digest, str(files.folder)) if kind is not None and kind.image else None
+        except BlobMissing as missing:
+            st.warning(f"「{name}」：{missing}")
+            continue
         if picture is not None:
-            st.image(picture, caption=plain_text(item["name"]))
-        # A download, never shown inline: a PDF's scripts run in no page of ours.
-        st.download_button(f"下载 {plain_text(file_text(item))}", data, file_name=item["name"], mime=item["type"],
-                           on_click="ignore", key=_download_key(record.id, spec.key, item["sha256"]))
+            st.image(picture, caption=name)
+        # Read when clicked (not on every run), through the same door; a download, never shown inline:
+        # a PDF's scripts run in no page of ours.
+        st.download_button(f"下载 {plain_text(file_text(item))}", functools.partial(readable_file, viewer, form, record, digest, files),
+                           file_name=item["name"], mime=item["type"], on_click="ignore",
+                           key=_download_key(record.id, spec.key, digest))
 
 
 def show(form: FormSpec, values: dict, cities: tuple[str, ...], *, warnings: list[str] | None = None,

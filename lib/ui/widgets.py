@@ -163,7 +163,7 @@ def _file(spec: FieldSpec, key: str, locked: bool) -> None:
         name, remove = st.columns([6, 1], vertical_alignment="center")
         name.text(file_text(item))  # plain text: a name is never markdown
         remove.button("删除", key=_remove_key(key, item["sha256"]), on_click=errors.guarded(_remove_file),
-                      args=(key, item["sha256"]), disabled=locked, help=f"从本项中删除「{item.get('name')}」")
+                      args=(key, item["sha256"]), disabled=locked, help="从本项中删除这个文件")
 
 
 WIDGETS: dict[str, Widget] = {

@@ -134,3 +134,15 @@ def test_the_same_photo_twice_is_one_file_and_delete_takes_it_out_of_the_answer(
     assert not at.text and not at.exception
     digest = hashlib.sha256(_png()).hexdigest()
     assert Blobs(app_env / "files").has(digest)  # the bytes stay: another row may name the same file
+
+
+def test_a_file_missing_from_the_data_folder_is_said_and_the_view_goes_on(app_env):
+    row_id, _ = _filed(app_env)
+    digest = hashlib.sha256(_png()).hexdigest()
+    (app_env / "files" / digest[:2] / digest).unlink()  # a data folder copied without its files
+    shown = AppTest.from_function(_view, default_timeout=30)
+    shown.session_state["row"], shown.session_state["viewer"] = row_id, FILER
+    shown.run()
+    assert not shown.exception and not shown.get("image") and not shown.get("download_button")
+    assert len(shown.warning) == 1 and "现场照片" in shown.warning[0].value
+    assert shown.table  # the rest of the row is still shown
