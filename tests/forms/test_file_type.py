@@ -22,7 +22,7 @@ from lib.core.blobs import BlobMissing, Blobs
 from lib.core.records import Actor, Record
 from lib.forms import FormDefinitionError, check_answers
 from lib.forms.types import FILE_MAX_MB, MAX_FILES, FileRefused, check_file, clean_file_name
-from lib.ui.record_view import readable_file
+from lib.ui.record_view import readable_file, thumbnail
 from tests.forms.inline import demo_form
 
 FIELD = "      - {key: photos, label: 现场照片, type: file%s}\n"
@@ -290,3 +290,12 @@ def test_a_row_serves_only_the_files_it_names(tmp_path):
     blobs.put(png())
     filer = Actor("p1", "provider", "甲公司", "广州")
     assert readable_file(filer, demo, _row(demo, filer, [mine]), secret, blobs) is None
+
+
+def test_a_thumbnail_is_a_small_png_and_hostile_bytes_give_none():
+    small = thumbnail(png(1200, 900))
+    with Image.open(io.BytesIO(small)) as image:
+        assert (image.format, max(image.size)) == ("PNG", 320)
+    assert thumbnail(jpeg()) is not None
+    for hostile in (png_header(64, 64), png_header(20_000, 20_000), b"\x89PNG\r\n\x1a\n" + b"\0" * 100, PDF, b""):
+        assert thumbnail(hostile) is None
