@@ -38,6 +38,7 @@ from lib.sampling.draw import ALGORITHM_VERSION, SELECTION_WORDS, Sample, draw, 
 from lib.sampling.frame import (
     COLUMNS,
     Frame,
+    FrameError,
     build_frame,
     campaign_version,
     register_projects,
@@ -155,6 +156,9 @@ def current_frame(store: Store, catalog: FormCatalog) -> Frame:
     campaign, bindings = catalog.campaign, catalog.bindings
     sampling = campaign.sampling
     if sampling.frame == "register":
+        if campaign.registers is None:
+            raise FrameError("活动配置规定以服务券台账为抽样框（sampling.frame: register），但没有声明台账（registers）："
+                             "请声明 registers，或把 sampling.frame 改为 reported。")
         vouchers = register_kinds(campaign)["vouchers"]
         register = current_register(store.snapshot(vouchers.sheet_id), store.snapshot(IMPORTS_SHEET.form_id), vouchers)
         projects = register_projects(register)
@@ -287,11 +291,22 @@ def record_draw(store: Store, catalog: FormCatalog, frame_id: str, seed_text: st
 
 
 @dataclass(frozen=True)
+class Difference:
+    """One thing ``verify`` found different: ``code`` says what (frame_row_changed, frame_size, fingerprint,
+    campaign_version, algorithm_version, drawn_count, not_recorded, not_redrawn, probability, selection,
+    rules), ``voucher`` which project where it is about one, ``message`` in Chinese."""
+
+    code: str
+    message: str
+    voucher: str = ""
+
+
+@dataclass(frozen=True)
 class Verification:
-    """What ``verify`` found: ``differences`` in Chinese, one per line; none means 一致."""
+    """What ``verify`` found: no difference means 一致."""
 
     draw_id: str
-    differences: list[str] = field(default_factory=list)
+    differences: list[Difference] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -300,7 +315,7 @@ class Verification:
     def lines(self) -> list[str]:
         if self.ok:
             return [f"抽样 {self.draw_id}：一致（按记录的抽样框和随机数种子重新抽样，结果与记录相同）。"]
-        return [f"抽样 {self.draw_id}：不一致，共 {len(self.differences)} 处：", *(f"  {d}" for d in self.differences)]
+        return [f"抽样 {self.draw_id}：不一致，共 {len(self.differences)} 处：", *(f"  {d.message}" for d in self.differences)]
 
 
 def _draw_record(store: Store, draw_id: str) -> Record:
@@ -318,37 +333,39 @@ def verify(store: Store, draw_id: str) -> Verification:
     v = draw_record.values
     frame_id = str(v["frame_id"])
     frame_record = _frame_record(store, frame_id)
-    out: list[str] = []
+    out: list[Difference] = []
     for row in _frame_rows(store, frame_id):
         if row.rev != 1:
-            out.append(f"抽样框中服务券编号 {row.values.get('voucher')} 的一行（记录 {row.id}）在冻结后被修改过"
-                       f"（第 {row.rev} 版，{row.updated_by}，{row.updated_at:%Y-%m-%d %H:%M:%S}）。")
+            out.append(Difference("frame_row_changed", f"抽样框中服务券编号 {row.values.get('voucher')} 的一行（记录 {row.id}）在冻结后被修改过"
+                                  f"（第 {row.rev} 版，{row.updated_by}，{row.updated_at:%Y-%m-%d %H:%M:%S}）。", str(row.values.get("voucher"))))
     frame = load_frame(store, frame_id)
     recorded = frame_record.values
     if len(frame.rows) != int(recorded["rows"]):
-        out.append(f"抽样框记录 {recorded['rows']} 个项目，现存 {len(frame.rows)} 个。")
+        out.append(Difference("frame_size", f"抽样框记录 {recorded['rows']} 个项目，现存 {len(frame.rows)} 个。"))
     if frame.fingerprint != recorded["fingerprint"]:
-        out.append(f"抽样框指纹不符：记录为 {recorded['fingerprint']}，按现存的抽样框计算为 {frame.fingerprint}。")
+        out.append(Difference("fingerprint", f"抽样框指纹不符：记录为 {recorded['fingerprint']}，按现存的抽样框计算为 {frame.fingerprint}。"))
     if frame.campaign_version != recorded["campaign_version"]:
-        out.append(f"抽查规则版本不符：记录为 {recorded['campaign_version']}，按记录的规则计算为 {frame.campaign_version}。")
+        out.append(Difference("campaign_version", f"抽查规则版本不符：记录为 {recorded['campaign_version']}，按记录的规则计算为 {frame.campaign_version}。"))
     if str(v["algorithm_version"]) != ALGORITHM_VERSION:
-        out.append(f"抽样算法版本不同：记录为 {v['algorithm_version']}，本程序为 {ALGORITHM_VERSION}，无法按同一算法重新抽样。")
+        out.append(Difference("algorithm_version", f"抽样算法版本不同：记录为 {v['algorithm_version']}，本程序为 {ALGORITHM_VERSION}，无法按同一算法重新抽样。"))
         return Verification(draw_id, out)
     again = draw(frame, int(v["seed"])).drawn.set_index("voucher")
     stored = {r.values.get("voucher"): r.values for r in store.records(DRAW_ROWS.form_id) if r.values.get("draw_id") == draw_id}
     if len(stored) != int(v["drawn"]):
-        out.append(f"抽样记录写明抽中 {v['drawn']} 个项目，现存抽中名单 {len(stored)} 个。")
+        out.append(Difference("drawn_count", f"抽样记录写明抽中 {v['drawn']} 个项目，现存抽中名单 {len(stored)} 个。"))
     for voucher in sorted(set(again.index) - set(stored)):
-        out.append(f"重新抽样抽中服务券编号 {voucher}（{again.at[voucher, 'city']}），记录的名单中没有。")
+        out.append(Difference("not_recorded", f"重新抽样抽中服务券编号 {voucher}（{again.at[voucher, 'city']}），记录的名单中没有。", voucher))
     for voucher in sorted(set(stored) - set(again.index)):
-        out.append(f"记录的名单中有服务券编号 {voucher}，重新抽样没有抽中它。")
+        out.append(Difference("not_redrawn", f"记录的名单中有服务券编号 {voucher}，重新抽样没有抽中它。", voucher))
     names = {r.key: r.name for r in frame.sampling.priority_rules}
     for voucher in sorted(set(stored) & set(again.index)):
         mine, theirs = again.loc[voucher], stored[voucher]
         if not math.isclose(float(theirs.get("probability") or 0), float(mine["probability"]), rel_tol=0, abs_tol=PROBABILITY_TOLERANCE):
-            out.append(f"服务券编号 {voucher} 的入样概率：记录为 {theirs.get('probability')}，重新计算为 {mine['probability']:.12g}。")
+            out.append(Difference("probability", f"服务券编号 {voucher} 的入样概率：记录为 {theirs.get('probability')}，"
+                                  f"重新计算为 {mine['probability']:.12g}。", voucher))
         if theirs.get("selection") != SELECTION_WORDS[mine["selection"]]:
-            out.append(f"服务券编号 {voucher} 的抽中方式：记录为「{theirs.get('selection')}」，重新抽样为「{SELECTION_WORDS[mine['selection']]}」。")
+            out.append(Difference("selection", f"服务券编号 {voucher} 的抽中方式：记录为「{theirs.get('selection')}」，"
+                                  f"重新抽样为「{SELECTION_WORDS[mine['selection']]}」。", voucher))
         if list(theirs.get("rules") or []) != [names[k] for k in mine["rules"]]:
-            out.append(f"服务券编号 {voucher} 提高入样概率的规则与记录不同。")
+            out.append(Difference("rules", f"服务券编号 {voucher} 提高入样概率的规则与记录不同。", voucher))
     return Verification(draw_id, out)
