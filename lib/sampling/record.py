@@ -115,6 +115,12 @@ class FrameOutdated(SamplingError):
     code = "frame_outdated"
 
 
+class FrameChanged(SamplingError):
+    """The frame's stored rows no longer match its fingerprint: a row was changed after the freeze."""
+
+    code = "frame_changed"
+
+
 class RedrawReasonMissing(SamplingError):
     code = "redraw_reason_missing"
 
@@ -234,9 +240,9 @@ def load_frame(store: Store, frame_id: str) -> Frame:
     record = _frame_record(store, frame_id)
     sampling = Sampling.model_validate_json(record.values["sampling"])
     key_of = {r.name: r.key for r in sampling.priority_rules}
-    table = pd.DataFrame([{c: r.values.get(c) for c in COLUMNS} for r in _frame_rows(store, frame_id)],
-                         columns=list(COLUMNS))
-    met = [set(r.values.get("rules") or ()) for r in _frame_rows(store, frame_id)]
+    rows = _frame_rows(store, frame_id)
+    table = pd.DataFrame([{c: r.values.get(c) for c in COLUMNS} for r in rows], columns=list(COLUMNS))
+    met = [set(r.values.get("rules") or ()) for r in rows]
     for name, key in key_of.items():
         table[key] = [name in names for names in met]
     return Frame.of(table, sampling)
@@ -255,7 +261,8 @@ def record_draw(store: Store, catalog: FormCatalog, frame_id: str, seed_text: st
 
     Nothing is written when it raises: Forbidden (audited) unless the province; SeedInvalid for a seed
     that is empty, not a number or negative; FrameNotFound; FrameOutdated when the campaign's sampling
-    section changed since the freeze or a newer frame exists; RedrawReasonMissing when a draw is in
+    section changed since the freeze or a newer frame exists; FrameChanged when its rows no longer
+    match its fingerprint; RedrawReasonMissing when a draw is in
     force and ``reason`` is blank."""
     authorize(store, actor, IMPORT)
     seed = parse_seed(seed_text)
@@ -266,6 +273,8 @@ def record_draw(store: Store, catalog: FormCatalog, frame_id: str, seed_text: st
     if newest is not None and newest.frame_id != frame_id:
         raise FrameOutdated(f"抽样框 {frame_id} 不是最新冻结的抽样框（最新为 {newest.frame_id}）：请在最新的抽样框上抽样。")
     frame = load_frame(store, frame_id)
+    if frame.fingerprint != record.values["fingerprint"]:
+        raise FrameChanged(f"抽样框 {frame_id} 现存的内容与冻结时的指纹不符（冻结后被修改过，见审计日志）：请重新冻结抽样框后再抽样。")
     sample = draw(frame, seed)
     now = now or dt.datetime.now()
     draw_id = _new_id("D", now)

@@ -189,3 +189,12 @@ def test_the_command_line_freezes_and_draws_and_refuses_a_bad_seed(stocked, tmp_
     newest = max(stocked.records(DRAWS.form_id), key=lambda r: r.created_at)
     assert f"系统生成的随机数种子：{newest.values['seed']}" in shown and newest.values["seed_source"] == "系统生成"
     assert main(["verify", newest.values["draw_id"], "--data-dir", data]) == 0
+
+
+def test_a_draw_on_a_frame_changed_after_the_freeze_is_refused(stocked):
+    info, _ = freeze(stocked, SHIPPED, PROVINCE)
+    row = next(r for r in stocked.records(FRAME_ROWS.form_id) if r.values["voucher"] == "V-000003")
+    stocked.update(FRAME_ROWS.form_id, row.id, base_rev=row.rev, actor=PROVINCE, values={"rules": ["存在投诉或举报的项目"]})
+    with pytest.raises(record.FrameChanged) as err:
+        record_draw(stocked, SHIPPED, info.frame_id, "1", PROVINCE)
+    assert err.value.code == "frame_changed" and _counts(stocked)[DRAWS.form_id] == 0
