@@ -223,7 +223,7 @@ class Sampling(_Strict):
     that raise a project's chance (or, with ``take_all``, draw it), ``proportional_to_subsidy`` whether a
     project's chance also grows with its subsidy."""
 
-    ratio: float = Field(gt=0, le=1)
+    ratio: float = Field(le=1)  # the floor (and so > 0) is _at_least_the_notice's, with its own words
     frame: Literal["register", "reported"] = "register"
     proportional_to_subsidy: bool = False
     priority_rules: tuple[PriorityRule, ...] = ()
