@@ -31,6 +31,7 @@ from lib.campaign.register.kinds import register_kinds
 from lib.campaign.register.store import IMPORTS_SHEET, current_register
 from lib.core.errors import AppError
 from lib.core.records import Actor, Record
+from lib.core.values import wall_time
 from lib.forms.bindings import NEEDS
 from lib.forms.loader import FormCatalog
 from lib.forms.spec import Sampling
@@ -41,6 +42,7 @@ from lib.sampling.frame import (
     FrameError,
     build_frame,
     campaign_version,
+    frame_xlsx,
     register_projects,
     reported_projects,
     sampling_json,
@@ -246,6 +248,16 @@ def load_frame(store: Store, frame_id: str) -> Frame:
     for name, key in key_of.items():
         table[key] = [name in names for names in met]
     return Frame.of(table, sampling)
+
+
+def frame_workbook(store: Store, frame_id: str) -> bytes:
+    """The frozen frame ``frame_id`` as an .xlsx for publication (``frame_xlsx``), its 说明 sheet naming
+    the frame, its source, the campaign, who froze it and when."""
+    record = _frame_record(store, frame_id)
+    about = {"抽样框编号": frame_id, "项目来源": str(record.values.get("source", "")),
+             "检查活动": str(record.values.get("campaign_id", "")), "冻结账号": record.owner,
+             "冻结时间": f"{wall_time(record.created_at):%Y-%m-%d %H:%M:%S}"}
+    return frame_xlsx(load_frame(store, frame_id), about)
 
 
 def active_draws(store: Store) -> list[Record]:

@@ -8,10 +8,11 @@ import pandas as pd
 import pytest
 
 from lib.core.statuses import DRAFT, SUBMITTED
+from lib.core.values import wall_time
 from lib.forms.columns import sheet_spec
 from lib.office.excel import read_workbook
 from lib.sampling.frame import Frame, FrameError, campaign_version, canonical_text, frame_xlsx
-from lib.sampling.record import current_frame, freeze
+from lib.sampling.record import current_frame, frame_workbook, freeze
 
 from .conftest import OTHER, PROVINCE, SHIPPED, file_check, frame_of, sampling
 
@@ -82,7 +83,7 @@ def test_a_reported_frame_takes_the_filed_rows_once_per_voucher_and_leaves_out_c
 
 def test_the_published_workbook_lists_the_frame_in_chinese_with_its_fingerprint(stocked):
     info, frame = freeze(stocked, SHIPPED, PROVINCE)
-    data = frame_xlsx(frame, {"抽样框编号": info.frame_id, "冻结人": info.frozen_by})
+    data = frame_workbook(stocked, info.frame_id)
     sheets = {s.name: s.rows for s in read_workbook(data)}
     header, *rows = sheets["抽样框"]
     names = [r.name for r in SHIPPED.campaign.sampling.priority_rules]
@@ -91,3 +92,5 @@ def test_the_published_workbook_lists_the_frame_in_chinese_with_its_fingerprint(
     assert {r[5 + names.index("存在投诉或举报的项目")] for r in rows if r[0] == "V-000002"} == {"是"}
     about = dict(sheets["说明"][1:])
     assert about["抽样框指纹（SHA-256）"] == info.fingerprint and about["抽样框编号"] == info.frame_id
+    assert about["冻结账号"] == PROVINCE.account and about["冻结时间"] == f"{wall_time(info.frozen_at):%Y-%m-%d %H:%M:%S}"
+    assert frame_xlsx(frame, {"抽样框编号": info.frame_id})  # the same sheets before anything is stored
