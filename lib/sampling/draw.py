@@ -17,9 +17,7 @@ versions). Cities are taken in the order of their names (Unicode code points); a
 fill by chance takes one word per candidate (its random order: candidates sorted by their word, ties
 by voucher) and then one word for u (the word's top 53 bits ÷ 2^53).
 
->>> from lib.forms.spec import Sampling
->>> sizes = np.array([1.0, 1.0, 2.0, 4.0])
->>> inclusion(sizes, 2).tolist()   # 4 would be 2·4/8 = 1: certain; then 1 place for 1, 1, 2
+>>> inclusion(np.array([1.0, 1.0, 2.0, 4.0]), 2).tolist()   # 4 would be 2·4/8 = 1: certain; then 1 place for 1, 1, 2
 [0.25, 0.25, 0.5, 1.0]
 >>> city_size(0.3, 10), city_size(0.2, 1), city_size(0.2, 6)
 (3, 1, 2)
