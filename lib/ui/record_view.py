@@ -24,6 +24,7 @@ from lib.forms import FieldSpec, FormSpec, check_answers
 from lib.forms.display import Answer, answered_sections
 from lib.forms.types import MAX_IMAGE_PIXELS, file_kind
 from lib.office.print_view import file_name, print_html
+from lib.ui import state
 from lib.ui.widgets import file_text, stored_files
 
 # Every ASCII punctuation character: CommonMark lets each be escaped, and escaped they start no
@@ -81,12 +82,6 @@ def thumbnail(data: bytes) -> bytes | None:
     return out.getvalue()
 
 
-def _download_key(row_id: str, field: str, digest: str) -> str:
-    # Beside the view until lib/ui/state.py gives it a home (asked for with the file widget's keys):
-    # one per row, field and file, so two rows or fields showing one photo do not share a button.
-    return f"file:{row_id}:{field}:{digest[:16]}"
-
-
 def _files(spec: FieldSpec, items: list[dict[str, Any]], viewer: Actor | None, form: FormSpec, record: Record | None) -> None:
     """A file field's files: thumbnails of its photos, a download of each file, for a viewer who may read the row."""
     st.caption(f"{spec.label}（{len(items)} 个文件）")
@@ -111,7 +106,7 @@ def _files(spec: FieldSpec, items: list[dict[str, Any]], viewer: Actor | None, f
         # a PDF's scripts run in no page of ours.
         st.download_button(f"下载 {plain_text(file_text(item))}", functools.partial(readable_file, viewer, form, record, digest, files),
                            file_name=item["name"], mime=item["type"], on_click="ignore",
-                           key=_download_key(record.id, spec.key, digest))
+                           key=state.file_download_key(record.id, spec.key, digest))
 
 
 def show(form: FormSpec, values: dict, cities: tuple[str, ...], *, warnings: list[str] | None = None,

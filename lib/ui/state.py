@@ -1,5 +1,5 @@
 """Every session_state key the app uses, in one place, by area (sign-in, fill, my submissions, review,
-accounts, board, register, audit). A widget's ``key`` is a session_state key too, so widget keys
+accounts, board, register, audit, sampling, file fields). A widget's ``key`` is a session_state key too, so widget keys
 live here as well (tests/ui/test_state_keys.py finds a key spelled anywhere else). Store ids and plain
 values, never objects. Each area's keys start with its own prefix (``fill:``, ``mine:``, ``review:``
 ...), so no two areas can collide and an area can drop all of its keys at once.
@@ -117,6 +117,31 @@ def offer_key(form_id: str) -> str:
     return f"fill:{form_id}:offer"
 
 
+# A file field (lib.ui.widgets: the uploader; lib.ui.record_view: the downloads). The widget's own keys
+# hang under its field's widget key (whose value is the answer: the list of stored files), as a table's
+# rows do; a file field is never a table, so they cannot meet a table's ``:rows`` or ``:count``.
+def file_upload_state_key(field_key: str) -> str:
+    """{"round": n, "notes": [refusals of the last upload]} of the file field whose widget key is ``field_key``."""
+    return f"{field_key}:upload_state"
+
+
+def file_upload_key(field_key: str, round_: int) -> str:
+    """The uploader of a file field in upload round ``round_``: a new key per round, so the uploader
+    comes back empty once its files are taken into the answer."""
+    return f"{field_key}:upload:{round_}"
+
+
+def file_remove_key(field_key: str, digest: str) -> str:
+    """The 删除 button of one file (by its SHA-256) of a file field."""
+    return f"{field_key}:remove:{digest[:16]}"
+
+
+def file_download_key(row_id: str, field: str, digest: str) -> str:
+    """A read-only view's download of one file: one per row, field and file, so two rows or fields showing
+    one photo do not share a button (under ``file:``, outside the fill page's keys)."""
+    return f"file:{row_id}:{field}:{digest[:16]}"
+
+
 # 我的填报
 MINE_FORM = "mine:form"
 MINE_SEARCH = "mine:search"
@@ -228,3 +253,25 @@ AUDIT_ACTIONS = "audit:actions"
 AUDIT_DAYS = "audit:days"
 AUDIT_EXPORT = "audit:export"  # the downloads: the filtered trail, one row's history
 AUDIT_HISTORY_EXPORT = "audit:history_export"
+
+
+# 随机抽查 (lib.ui.sampling)
+SAMPLING_FREEZE = "sampling:freeze"  # 冻结抽样框: asks for the confirmation
+SAMPLING_FREEZE_ASKED = "sampling:freeze_asked"  # True while the confirmation is shown
+SAMPLING_FREEZE_YES = "sampling:freeze_yes"
+SAMPLING_FREEZE_NO = "sampling:freeze_no"
+SAMPLING_FRAME_EXPORT = "sampling:frame_export"  # 下载抽样框
+SAMPLING_SEED = "sampling:seed"  # the seed typed (or generated and shown)
+SAMPLING_SEED_GENERATE = "sampling:seed_generate"  # 系统生成随机数
+SAMPLING_SEED_GENERATED = "sampling:seed_generated"  # the seed the system generated, to record it as generated while it is unchanged
+SAMPLING_REASON = "sampling:reason"  # the reason of a redraw
+SAMPLING_DRAW = "sampling:draw"  # 抽取 / 重新抽取
+SAMPLING_SAMPLE_EXPORT = "sampling:sample_export"  # 下载抽中名单
+SAMPLING_VERIFY_PICK = "sampling:verify_pick"  # the draw id to verify
+SAMPLING_VERIFY = "sampling:verify"  # 核验
+
+
+def sampling_outcome_key(step: str) -> str:
+    """{"kind": success | error | info, "lines": [...]} of the last action of one step (``freeze``, ``draw``,
+    ``verify``), shown in that step's section until its next action."""
+    return f"sampling:outcome:{step}"

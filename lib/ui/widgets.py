@@ -96,19 +96,9 @@ def stored_files() -> Blobs:
     return Blobs(context.settings().data_dir / "files")
 
 
-# The file widget's own keys hang under its field's key (the answer: the list of stored files), as a
-# table's rows do. (A home for them in lib/ui/state.py is asked for: file_upload_key and its kin.)
-def _upload_state_key(key: str) -> str:
-    return key + ":upload_state"  # {"round": n, "notes": [refusals of the last upload]}
-
-
 def _upload_key(key: str) -> str:
-    # A new key per round: the uploader comes back empty once its files are taken into the answer.
-    return key + f":upload:{(st.session_state.get(_upload_state_key(key)) or {}).get('round', 0)}"
-
-
-def _remove_key(key: str, digest: str) -> str:
-    return key + f":remove:{digest[:16]}"
+    """The uploader's key in the field's current upload round (lib.ui.state.file_upload_key)."""
+    return state.file_upload_key(key, (st.session_state.get(state.file_upload_state_key(key)) or {}).get("round", 0))
 
 
 def file_text(item: Mapping[str, Any]) -> str:
@@ -139,8 +129,8 @@ def _take_uploads(spec: FieldSpec, key: str) -> None:
             files.put(upload.getvalue())
             held.append(item)
     st.session_state[key] = held
-    round_ = (st.session_state.get(_upload_state_key(key)) or {}).get("round", 0)
-    st.session_state[_upload_state_key(key)] = {"round": round_ + 1, "notes": notes}
+    round_ = (st.session_state.get(state.file_upload_state_key(key)) or {}).get("round", 0)
+    st.session_state[state.file_upload_state_key(key)] = {"round": round_ + 1, "notes": notes}
 
 
 def _remove_file(key: str, digest: str) -> None:
@@ -157,12 +147,12 @@ def _file(spec: FieldSpec, key: str, locked: bool) -> None:
     st.file_uploader(_label(spec), type=accept, accept_multiple_files=True, key=_upload_key(key), disabled=locked,
                      help=" ".join(t for t in (spec.help, note) if t), max_upload_size=max(1, math.ceil(limit_mb)),
                      on_change=errors.guarded(_take_uploads), args=(spec, key))
-    for refusal in (st.session_state.get(_upload_state_key(key)) or {}).get("notes", []):
+    for refusal in (st.session_state.get(state.file_upload_state_key(key)) or {}).get("notes", []):
         st.error(refusal)
     for item in st.session_state.get(key) or []:
         name, remove = st.columns([6, 1], vertical_alignment="center")
         name.text(file_text(item))  # plain text: a name is never markdown
-        remove.button("删除", key=_remove_key(key, item["sha256"]), on_click=errors.guarded(_remove_file),
+        remove.button("删除", key=state.file_remove_key(key, item["sha256"]), on_click=errors.guarded(_remove_file),
                       args=(key, item["sha256"]), disabled=locked, help="从本项中删除这个文件")
 
 
