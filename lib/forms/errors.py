@@ -100,6 +100,10 @@ MESSAGES: dict[str, str] = {
     "bidi_text": "「{label}」含有改变文字方向的不可见字符（如 U+200E、U+200F、U+202A–U+202E、U+2066–U+2069），请删除后再提交",
     "foreign_digits": "「{label}」只能用数字 0–9 填写（全角数字也可以），不能用其他文字的数字",
     "bad_value_type": "「{label}」收到的内容不是{expected}，请重新填写",
+    # a file field's answer: the stored files it names (each upload was checked when it arrived)
+    "not_file_list": "「{label}」收到的内容不是已上传的文件，请重新上传",
+    "too_many_files": "「{label}」最多 {bound} 个文件，现有 {count} 个，请删除多余的文件",
+    "bad_file_entry": "「{label}」的第 {index} 个文件记录不完整或已被改动，请删除它后重新上传该文件",
     "number_too_large": "「{label}」的数值过大：整数部分最多 {digits} 位",
     "date_out_of_range": "「{label}」应在 {earliest} 至 {latest} 之间",
     "expression_failed": "「{label}」的规则无法计算（{detail}），请检查填写的内容；如仍有问题请联系管理员",

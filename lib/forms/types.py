@@ -511,15 +511,17 @@ def _file(raw: Any, spec: Any, ctx: dict) -> list[dict[str, Any]]:
     """Answer items of files already checked and stored (check_file made them): each is refused
     unless it has exactly that shape — a SHA-256, a kind we know, a size within the cap, a clean
     name — so no answer can name a path or a file of another shape. Repeats of one file count once."""
-    if not isinstance(raw, (list, tuple)) or len(raw) > MAX_FILES:
-        raise ValueProblem("bad_value_type", expected="已上传的文件")
+    if not isinstance(raw, (list, tuple)):
+        raise ValueProblem("not_file_list")
+    if len(raw) > MAX_FILES:
+        raise ValueProblem("too_many_files", bound=MAX_FILES, count=len(raw))
     files: dict[str, dict[str, Any]] = {}
-    for item in raw:
+    for index, item in enumerate(raw, 1):
         if not (isinstance(item, dict) and item.keys() == _FILE_KEYS and file_kind(item) is not None
                 and isinstance(item["sha256"], str) and SHA256_RE.fullmatch(item["sha256"])
                 and type(item["size"]) is int and 0 < item["size"] <= FILE_MAX_MB * _MB
                 and isinstance(item["name"], str) and clean_file_name(item["name"], file_kind(item)) == item["name"]):
-            raise ValueProblem("bad_value_type", expected="已上传的文件")
+            raise ValueProblem("bad_file_entry", index=index)
         files.setdefault(item["sha256"], dict(item))
     return list(files.values())
 

@@ -190,9 +190,11 @@ def test_the_row_keeps_the_stored_files_and_nothing_of_another_shape():
         "a.png",
     ]
     for item in bad_items:
-        result = check_answers(demo, {"photos": [item]})
-        assert [p.code for p in result.problems] == ["bad_value_type"], item
-    assert [p.code for p in check_answers(demo, {"photos": [good] * (MAX_FILES + 1)}).problems] == ["bad_value_type"]
+        result = check_answers(demo, {"photos": [good, item]})
+        assert [p.code for p in result.problems] == ["bad_file_entry"], item
+    assert [p.code for p in check_answers(demo, {"photos": [good] * (MAX_FILES + 1)}).problems] == ["too_many_files"]
+    assert [p.code for p in check_answers(demo, {"photos": "a.png"}).problems] == ["not_file_list"]
+    assert [p.code for p in check_answers(demo, {"photos": good}).problems] == ["not_file_list"]
 
 
 def test_a_required_file_field_and_rules_over_it():
