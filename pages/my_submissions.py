@@ -42,4 +42,4 @@ rows.table(form, found, reasons)
 
 record = rows.pick(form, found, label="选择一条记录", key=state.MINE_PICKED)
 mine.actions(store, form, actor, record, reasons.get(record.id, ""))
-mine.view(form, record, cities)
+mine.view(form, record, cities, actor)

@@ -37,9 +37,9 @@ def actions(store: Store, form: FormSpec, actor: Actor, record: Record, reason: 
     right.button("撤回", disabled=not confirm, key=state.MINE_WITHDRAW, on_click=errors.guarded(_withdraw), args=(store, form, actor, record))
 
 
-def view(form: FormSpec, record: Record, cities: tuple[str, ...]) -> None:
-    """The whole row read-only, open for a finished row (folded for one still being worked on), and
-    its print view."""
+def view(form: FormSpec, record: Record, cities: tuple[str, ...], actor: Actor) -> None:
+    """The whole row read-only, open for a finished row (folded for one still being worked on), its
+    files as far as ``actor`` may read the row, and its print view."""
     with st.expander(f"查看全部内容（记录 {record.id}，第 {record.rev} 版）", expanded=record.status in CLOSED):
-        record_view.show(form, record.values, cities)
+        record_view.show(form, record.values, cities, viewer=actor, record=record)
     record_view.print_button(form, record, cities, key=state.mine_print_key(record.id))

@@ -11,6 +11,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from lib.core.blobs import Blobs
+from lib.core.records import Actor
 from lib.ui.record_view import plain_text
 
 FILER = ("p1", "provider", "甲公司", "广州")
@@ -68,6 +69,27 @@ def _png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (40, 30), (10, 90, 200)).save(out, format="PNG")
     return out.getvalue()
+
+
+#: The inline form the real pages' tests (审核, 我的填报) show a file field of.
+PHOTO_FORM = ("      - {key: title, label: 项目名称, type: text}\n"
+              "      - {key: photos, label: 现场照片, type: file, accept: [png, jpeg], max_mb: 5}\n")
+
+
+def photo_row(app_env, reopen, actor: Actor, *, status: str = "已提交"):
+    """A row of the PHOTO_FORM form filed by ``actor`` with one PNG, the file stored as an upload
+    stores it (checked, then put under the data folder); the Record."""
+    from lib.forms.columns import sheet_spec
+    from lib.forms.types import check_file
+    from tests.forms.inline import demo_form
+
+    form = demo_form(PHOTO_FORM)
+    data = _png()
+    item = check_file(form.field("photos"), "现场照片.png", data)
+    Blobs(app_env / "files").put(data)
+    store = reopen()
+    store.ensure_sheet(sheet_spec(form))
+    return store.append(form.id, {"title": "上云项目", "photos": [item]}, actor=actor, status=status)
 
 
 def _filed(app_env) -> tuple[str, dict]:

@@ -124,3 +124,45 @@ def test_a_return_reason_is_shown_to_the_filler_as_typed(app_env, catalog, reope
     assert not at.exception
     [shown] = [w.value for w in at.warning if "审核意见" in w.value]
     assert "](http" not in shown and "![" not in shown and "\\[点此重新登录\\]" in shown
+
+
+def _view_photo_row():
+    """我的填报's 查看全部内容 of the file form's row in session_state, for the actor in session_state."""
+    import streamlit as st
+
+    from lib.core.records import Actor
+    from lib.store.factory import open_store
+    from lib.ui import context
+    from lib.ui import my_submissions as mine
+    from tests.forms.inline import demo_form
+    from tests.pages.test_file_field import PHOTO_FORM
+
+    form = demo_form(PHOTO_FORM)
+    store = open_store("local", data_dir=context.settings().data_dir, background=False)
+    try:
+        record = store.get(form.id, st.session_state["row"])
+    finally:
+        store.close()
+    mine.view(form, record, (), Actor(*st.session_state["actor"]))
+
+
+def test_the_filer_reads_its_rows_photos_and_another_provider_gets_none_of_them(app_env, reopen):
+    from lib.ui.record_view import plain_text
+
+    from .test_file_field import photo_row
+
+    filer = ("p1", "provider", "甲公司", "广州")
+    row = photo_row(app_env, reopen, Actor(*filer), status="已通过")  # a finished row: its view is open
+    at = AppTest.from_function(_view_photo_row, default_timeout=60)
+    at.session_state["row"], at.session_state["actor"] = row.id, filer
+    at.run()
+    assert not at.exception
+    assert [img.captions for img in at.get("image")] == [[plain_text("现场照片.png")]]
+    assert len([d for d in at.get("download_button") if "现场照片" in d.label]) == 1
+
+    other = AppTest.from_function(_view_photo_row, default_timeout=60)
+    other.session_state["row"], other.session_state["actor"] = row.id, ("p2", "provider", "乙公司", "广州")
+    other.run()
+    assert not other.exception
+    assert not other.get("image") and not [d for d in other.get("download_button") if "现场照片" in d.label]
+    assert any("无权查看文件内容" in c.value for c in other.caption)

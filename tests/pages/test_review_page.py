@@ -227,3 +227,44 @@ def test_a_city_bureau_reads_its_scope_as_the_campaign_names_the_bureau(app_env,
     assert not at.exception
     unit = catalog.campaign.city_unit.replace("{city}", "广州")
     assert [c.value for c in at.caption if c.value.startswith("审核范围")] == [f"审核范围：{unit}"]
+
+
+def _review_photo_row():
+    """The review page's read-and-act part for the file form's rows, as the actor in session_state."""
+    import streamlit as st
+
+    from lib.core.records import Actor
+    from lib.store.factory import open_store
+    from lib.ui import context
+    from lib.ui import review as ui
+    from tests.forms.inline import demo_form
+    from tests.pages.test_file_field import PHOTO_FORM
+
+    form = demo_form(PHOTO_FORM)
+    store = open_store("local", data_dir=context.settings().data_dir, background=False)
+    try:
+        ui.read_and_act(store, form, Actor(*st.session_state["actor"]), store.records(form.id), {}, ())
+    finally:
+        store.close()
+
+
+def test_the_reviewer_sees_a_rows_photos_and_downloads_them_only_as_far_as_they_may_read_the_row(app_env, reopen):
+    from lib.ui.record_view import plain_text
+
+    from .test_file_field import photo_row
+
+    photo_row(app_env, reopen, Actor("p1", "provider", "甲公司", "广州"))
+    at = AppTest.from_function(_review_photo_row, default_timeout=60)
+    at.session_state["actor"] = (PROVINCE.account, PROVINCE.role, PROVINCE.org)
+    at.run()
+    assert not at.exception
+    assert [img.captions for img in at.get("image")] == [[plain_text("现场照片.png")]]  # the thumbnail
+    assert [d.label for d in at.get("download_button") if "现场照片" in d.label] == [f"下载 {plain_text('现场照片.png（PNG 图片，0.1 KB）')}"]
+
+    # The page passes the reviewer it serves, not a privileged one: a bureau of another city gets the names only.
+    other = AppTest.from_function(_review_photo_row, default_timeout=60)
+    other.session_state["actor"] = ("city_sz", "city", "深圳市工业和信息化局", "深圳")
+    other.run()
+    assert not other.exception
+    assert not other.get("image") and not [d for d in other.get("download_button") if "现场照片" in d.label]
+    assert any("无权查看文件内容" in c.value for c in other.caption)
