@@ -168,3 +168,33 @@ def test_a_file_missing_from_the_data_folder_is_said_and_the_view_goes_on(app_en
     assert not shown.exception and not shown.get("image") and not shown.get("download_button")
     assert len(shown.warning) == 1 and "现场照片" in shown.warning[0].value
     assert shown.table  # the rest of the row is still shown
+
+
+def _receipt():
+    """The fill page's receipt of the file form's row in session_state, as the filer in session_state."""
+    import streamlit as st
+
+    from lib.core.records import Actor
+    from lib.store.factory import open_store
+    from lib.ui import context, fill_outcome, state
+    from tests.forms.inline import demo_form
+    from tests.pages.test_file_field import PHOTO_FORM
+
+    form = demo_form(PHOTO_FORM)
+    st.session_state.setdefault(state.receipt_key(form.id), {"id": st.session_state["row"], "rev": 1, "status": "已提交",
+                                                             "time": "2020-09-18 10:30:00", "pending": False})
+    store = open_store("local", data_dir=context.settings().data_dir, background=False)
+    try:
+        fill_outcome.show_receipt(store, form, Actor(*st.session_state["actor"]), ())
+    finally:
+        store.close()
+
+
+def test_the_receipt_shows_the_photo_just_submitted_with_its_download(app_env, reopen):
+    row = photo_row(app_env, reopen, Actor(*FILER))
+    at = AppTest.from_function(_receipt, default_timeout=30)
+    at.session_state["row"], at.session_state["actor"] = row.id, FILER
+    at.run()
+    assert not at.exception and any("提交成功" in s.value for s in at.success)
+    assert [img.captions for img in at.get("image")] == [[plain_text("现场照片.png")]]
+    assert len([d for d in at.get("download_button") if "现场照片" in d.label]) == 1
