@@ -5,7 +5,7 @@ import streamlit as st
 
 from lib.demo.accounts import seed_demo_accounts
 from lib.demo.campaign import seed_demo
-from lib.ui import auth, browser, context, errors, fill, health, locale, nav
+from lib.ui import auth, browser, context, errors, fill, health, locale, nav, sampling
 
 FIRST_START = context.FirstStart(
     rows=lambda open_with_clock, catalog, rows: seed_demo(open_with_clock, catalog, rows=rows),
@@ -25,6 +25,7 @@ PAGES = {  # key = url path
     "review": ("pages/review.py", "审核", "✅"),
     "board": ("pages/board.py", "进度看板", "📊"),
     "register": ("pages/register.py", "台账导入与核对", "🧾"),
+    "sampling": ("pages/sampling.py", "随机抽查", "🎲"),
     "audit": ("pages/audit.py", "审计日志", "🔎"),
     "admin": ("pages/admin.py", "账号管理", "👥"),
 }
@@ -38,7 +39,7 @@ if account is None:
     navigation = nav.navigation(pages, position="hidden")
 else:
     pages = [st.Page(PAGES[key][0], title=PAGES[key][1], icon=PAGES[key][2], url_path=key, default=key == "home")
-             for key in auth.pages_for(account)]
+             for key in sampling.with_page(auth.pages_for(account), account.actor())]
     navigation = nav.navigation(pages)
 if account is not None:
     auth.account_box(account)

@@ -1,0 +1,273 @@
+"""The sampling page's sections (随机抽查): the frame as the data stand and its freeze, the draw with a
+published or generated seed, redraws with a reason, and the check of a draw — all through lib.sampling.
+
+Each action runs in its button's callback and leaves its outcome (plain text) under its own key, shown in
+its section until the next action; the callback can then empty the seed and reason fields before they are
+drawn. What the page shows of a draw is what the store recorded (its rows, seed and status), not a draw
+made again for the screen: 核验 is the one place that draws again.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from lib.auth.policy import IMPORT, can
+from lib.core.errors import AppError
+from lib.core.records import Actor, Record
+from lib.core.values import wall_time
+from lib.forms.bindings import NEEDS
+from lib.office.excel import to_xlsx
+from lib.sampling import record as rec
+from lib.sampling.draw import city_size, new_seed
+from lib.sampling.frame import Frame, FrameError
+from lib.store.base import SheetSpec
+from lib.ui import board, context, errors, state
+from lib.ui.rows import xlsx_download
+
+#: The page's key in app.py's PAGES, and where the navigation lists it (after this page).
+PAGE_KEY = "sampling"
+AFTER = "register"
+MONEY = NEEDS["projects"]["subsidy"].what + "（万元）"
+PROBABILITY = "入样概率"
+
+
+def with_page(keys: list[str], actor: Actor) -> list[str]:
+    """The navigation's page keys with this page for whoever the policy lets freeze and draw (IMPORT:
+    the province), after the register page."""
+    if not can(actor, IMPORT) or PAGE_KEY in keys:
+        return keys
+    at = keys.index(AFTER) + 1 if AFTER in keys else len(keys)
+    return [*keys[:at], PAGE_KEY, *keys[at:]]
+
+
+def _when(moment) -> str:
+    return f"{wall_time(moment):%Y-%m-%d %H:%M:%S}"
+
+
+def _outcome(step: str, kind: str, *lines: str) -> None:
+    st.session_state[state.sampling_outcome_key(step)] = {"kind": kind, "lines": list(lines)}
+
+
+def _show_outcome(step: str) -> None:
+    said = st.session_state.get(state.sampling_outcome_key(step))
+    if said:
+        {"success": st.success, "error": st.error, "info": st.info}[said["kind"]]("\n\n".join(said["lines"]))
+
+
+def _titled(sheet: SheetSpec, values: dict, skip: tuple[str, ...] = ()) -> dict:
+    """A stored row's values under its sheet's Chinese column titles; a list read as one text."""
+    out = {}
+    for column in sheet.columns:
+        if column.key in skip:
+            continue
+        value = values.get(column.key)
+        out[column.label] = "、".join(map(str, value)) if isinstance(value, list | tuple) else value
+    return out
+
+
+# 一、抽样框
+def city_table(frame: Frame) -> pd.DataFrame:
+    """Per city: its projects, the fewest a draw inspects there, and how many meet each priority rule;
+    a last row 合计."""
+    rows = frame.rows
+    rules = frame.sampling.priority_rules
+    table = pd.DataFrame({"地市": sorted(set(rows["city"]))})
+    grouped = rows.groupby("city")
+    table["项目数"] = [int(grouped.size()[c]) for c in table["地市"]]
+    table["最少抽查数"] = [city_size(frame.sampling.ratio, n) for n in table["项目数"]]
+    for rule in rules:
+        table[rule.name] = [int(grouped[rule.key].sum()[c]) for c in table["地市"]]
+    total = {"地市": "合计", **{c: int(table[c].sum()) for c in table.columns[1:]}}
+    return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+
+
+def _frame_values(frame_id: str) -> dict:
+    """The frozen frame's record (its source, fingerprint …)."""
+    found = [r for r in context.store().records(rec.FRAMES.form_id) if r.values.get("frame_id") == frame_id]
+    return found[0].values if found else {}
+
+
+def _ask_freeze() -> None:
+    st.session_state[state.SAMPLING_FREEZE_ASKED] = True
+    st.session_state.pop(state.sampling_outcome_key("freeze"), None)
+
+
+def _cancel_freeze() -> None:
+    st.session_state[state.SAMPLING_FREEZE_ASKED] = False
+
+
+def _freeze(actor: Actor) -> None:
+    st.session_state[state.SAMPLING_FREEZE_ASKED] = False
+    try:
+        info, _ = rec.freeze(context.store(), context.catalog(), actor)
+    except AppError as exc:  # nothing was written
+        _outcome("freeze", "error", str(exc))
+        return
+    _outcome("freeze", "success", f"已冻结抽样框 {info.frame_id}：{info.rows} 个项目。现在可以填写随机数种子并抽取样本。")
+
+
+def frame_section(actor: Actor) -> rec.FrameInfo | None:
+    """一、抽样框: the frame as the data stand now (per city), 冻结抽样框 with a confirmation, and the
+    frozen frame's record with its download. Returns the newest frozen frame (None before the first)."""
+    st.subheader("一、抽样框")
+    catalog = context.catalog()
+    sampling = catalog.campaign.sampling
+    st.caption(f"项目来源：{rec.SOURCE_WORDS[sampling.frame]}。每个地市至少抽查 {sampling.ratio:.0%}（不足 1 个按 1 个）。")
+    try:
+        current = rec.current_frame(context.store(), catalog)
+    except FrameError as exc:
+        current = None
+        st.info(str(exc))
+    if current is not None:
+        st.markdown(f"**按当前数据，抽样框共 {len(current.rows)} 个项目**（各市项目数与符合各优先规则的项目数）：")
+        st.dataframe(city_table(current), hide_index=True, height=board.TABLE_HEIGHT)
+        if not st.session_state.get(state.SAMPLING_FREEZE_ASKED):
+            st.button("冻结抽样框", key=state.SAMPLING_FREEZE, type="primary", on_click=errors.guarded(_ask_freeze))
+        else:
+            st.warning(f"冻结后，将以此时的 {len(current.rows)} 个项目作为抽样框并记录其指纹（SHA-256），此后的抽样都在这个抽样框上进行。确认冻结？")
+            yes, no = st.columns(2)
+            yes.button("确认冻结", key=state.SAMPLING_FREEZE_YES, type="primary", on_click=errors.guarded(_freeze), args=(actor,))
+            no.button("取消", key=state.SAMPLING_FREEZE_NO, on_click=errors.guarded(_cancel_freeze))
+    _show_outcome("freeze")
+    frozen = rec.latest_frame(context.store())
+    if frozen is None:
+        st.info("尚未冻结抽样框：冻结后才能抽取样本。")
+        return None
+    values = _frame_values(frozen.frame_id)
+    st.markdown(f"**已冻结的抽样框：{frozen.frame_id}**")
+    st.dataframe(pd.DataFrame({"项目": ["抽样框编号", "项目数", "抽样框指纹（SHA-256）", "冻结账号", "冻结时间", "项目来源"],
+                               "内容": [frozen.frame_id, str(frozen.rows), frozen.fingerprint, frozen.frozen_by,
+                                        _when(frozen.frozen_at), str(values.get("source", ""))]}), hide_index=True)
+    if current is not None and (current.fingerprint, current.campaign_version) != (frozen.fingerprint, frozen.campaign_version):
+        st.info("冻结之后，当前数据或抽查规则已有变化，与已冻结的抽样框不同。如需按当前数据抽样，请重新冻结抽样框。")
+    xlsx_download("下载抽样框（.xlsx，用于公示）", lambda: rec.frame_workbook(context.store(), frozen.frame_id),
+                  file_name=f"抽样框_{frozen.frame_id}.xlsx", key=state.SAMPLING_FRAME_EXPORT)
+    return frozen
+
+
+# 二、抽取样本
+def _generate_seed() -> None:
+    seed = str(new_seed())
+    st.session_state[state.SAMPLING_SEED] = seed
+    st.session_state[state.SAMPLING_SEED_GENERATED] = seed
+
+
+def _draw(actor: Actor, frame_id: str) -> None:
+    typed = st.session_state.get(state.SAMPLING_SEED) or ""
+    generated = bool(typed) and typed == st.session_state.get(state.SAMPLING_SEED_GENERATED)
+    try:
+        done = rec.record_draw(context.store(), context.catalog(), frame_id, typed, actor,
+                               reason=st.session_state.get(state.SAMPLING_REASON) or "", generated=generated)
+    except AppError as exc:  # a bad seed, a missing reason, a frame changed since: nothing was written
+        _outcome("draw", "error", str(exc))
+        return
+    for key in (state.SAMPLING_SEED, state.SAMPLING_REASON, state.SAMPLING_SEED_GENERATED):
+        st.session_state.pop(key, None)
+    replaced = f"原抽样结果 {'、'.join(done.superseded)} 已标记为“{rec.DRAW_SUPERSEDED}”。" if done.superseded else ""
+    _outcome("draw", "success", f"已抽取样本 {done.draw_id}：随机数种子 {done.sample.seed}，抽中 {len(done.sample.drawn)} 个项目。{replaced}")
+
+
+def _draw_rows(draw_id: str) -> list[dict]:
+    return [r.values for r in context.store().records(rec.DRAW_ROWS.form_id) if r.values.get("draw_id") == draw_id]
+
+
+def drawn_table(rows: list[dict]) -> pd.DataFrame:
+    """The drawn projects as recorded, under the sheet's Chinese titles."""
+    return pd.DataFrame([_titled(rec.DRAW_ROWS, r, skip=("draw_id",)) for r in rows],
+                        columns=[c.label for c in rec.DRAW_ROWS.columns if c.key != "draw_id"])
+
+
+def draw_cities(frame: Frame, ratio: float, rows: list[dict]) -> pd.DataFrame:
+    """Per city of the frame: N, the minimum n the ratio gives, how many were drawn, and by which way."""
+    population = frame.rows.groupby("city").size()
+    drawn = pd.DataFrame(rows, columns=["city", "selection"])
+    table = pd.DataFrame({"地市": list(population.index), "项目数 N": [int(n) for n in population],
+                          "最少抽查数 n": [city_size(ratio, int(n)) for n in population]})
+    table["抽中"] = [int((drawn["city"] == c).sum()) for c in table["地市"]]
+    for word in rec.SELECTION_WORDS.values():
+        table[word] = [int(((drawn["city"] == c) & (drawn["selection"] == word)).sum()) for c in table["地市"]]
+    return table
+
+
+def _about(draw: Record) -> pd.DataFrame:
+    v = draw.values
+    frame = _frame_values(str(v.get("frame_id")))
+    facts = {"抽样编号": v.get("draw_id"), "抽样框编号": v.get("frame_id"), "抽样框指纹（SHA-256）": frame.get("fingerprint", ""),
+             "随机数种子": v.get("seed"), "种子来源": v.get("seed_source"), "抽样算法版本": v.get("algorithm_version"),
+             "抽查比例": f"{float(v.get('ratio') or 0):.0%}", "抽中项目数": v.get("drawn"), "状态": draw.status,
+             "重新抽样原因": v.get("reason") or "", "抽样账号": draw.owner, "抽样时间": _when(draw.created_at)}
+    return pd.DataFrame({"项目": list(facts), "内容": [str(x) for x in facts.values()]})
+
+
+def draw_section(actor: Actor, frozen: rec.FrameInfo | None) -> None:
+    """二、抽取样本: the seed (typed, or generated and shown before drawing), 抽取 or 重新抽取 (with its
+    reason), and the draw in force: per city N, n and how drawn, each project with its π and rules."""
+    st.subheader("二、抽取样本")
+    if frozen is None:
+        st.info("请先冻结抽样框，再填写随机数种子抽取样本。")
+        return
+    in_force = rec.active_draws(context.store())
+    st.caption("随机数种子请在冻结抽样框之后确定：填写公开公布的随机数（非负整数），或由系统生成（生成后显示在此，并随抽样结果记录）。"
+               "同一抽样框、同一抽查规则和同一种子，抽中的名单总是相同。")
+    seed_at, make_at = st.columns([3, 1], vertical_alignment="bottom")
+    seed_at.text_input("随机数种子", key=state.SAMPLING_SEED, max_chars=60, placeholder="公布的随机数，例如 20200922")
+    make_at.button("系统生成随机数", key=state.SAMPLING_SEED_GENERATE, on_click=errors.guarded(_generate_seed))
+    if in_force:
+        st.text_area("重新抽样原因（必填）", key=state.SAMPLING_REASON, max_chars=500,
+                     help="已有有效的抽样结果：重新抽取会记录新的抽样，原结果保留并标记为已被替换。")
+    st.button("重新抽取" if in_force else "抽取", key=state.SAMPLING_DRAW, type="primary", on_click=errors.guarded(_draw),
+              args=(actor, frozen.frame_id))
+    _show_outcome("draw")
+    if not in_force:
+        return
+    draw = in_force[-1]
+    v = draw.values
+    rows = _draw_rows(str(v.get("draw_id")))
+    st.markdown(f"**现行抽样结果：{v.get('draw_id')}**（抽样框 {v.get('frame_id')}，随机数种子 {v.get('seed')}（{v.get('seed_source')}），"
+                f"{draw.owner} 于 {_when(draw.created_at)} 抽取，共 {len(rows)} 个项目）")
+    st.dataframe(draw_cities(rec.load_frame(context.store(), str(v.get("frame_id"))), float(v.get("ratio") or 0), rows),
+                 hide_index=True)
+    table = drawn_table(rows)
+    st.dataframe(table, hide_index=True, height=board.TABLE_HEIGHT, column_config={PROBABILITY: st.column_config.NumberColumn(format="%.4f")})
+    xlsx_download("下载抽中名单（.xlsx）", lambda: _sample_workbook(draw, table), file_name=f"抽中名单_{v.get('draw_id')}.xlsx",
+                  key=state.SAMPLING_SAMPLE_EXPORT)
+
+
+def _sample_workbook(draw: Record, table: pd.DataFrame) -> bytes:
+    return to_xlsx({"抽中项目": table, "说明": _about(draw)}, kinds={"抽中项目": {MONEY: "money"}})
+
+
+# 三、重新抽取记录与核验
+def history_table(draws: list[Record]) -> pd.DataFrame:
+    """Every recorded draw, newest first: its record, status (有效 / 已被替换, and by which), who and when."""
+    out = []
+    for draw in sorted(draws, key=lambda r: r.created_at, reverse=True):
+        out.append({**_titled(rec.DRAWS, draw.values), "状态": draw.status, "抽样账号": draw.owner, "抽样时间": _when(draw.created_at)})
+    return pd.DataFrame(out)
+
+
+def _verify() -> None:
+    draw_id = st.session_state.get(state.SAMPLING_VERIFY_PICK)
+    try:
+        found = rec.verify(context.store(), str(draw_id))
+    except AppError as exc:
+        _outcome("verify", "error", str(exc))
+        return
+    _outcome("verify", "success" if found.ok else "error", *found.lines())
+
+
+def verify_section() -> None:
+    """三、抽样记录与核验: every draw (a redraw's old one marked 已被替换), and 核验 of any of them."""
+    st.subheader("三、抽样记录与核验")
+    draws = context.store().records(rec.DRAWS.form_id)
+    if not draws:
+        st.info("尚无抽样记录。")
+        return
+    history = history_table(draws)
+    st.dataframe(history, hide_index=True)
+    ids = [str(i) for i in history[next(c.label for c in rec.DRAWS.columns if c.key == "draw_id")]]
+    st.selectbox("核验哪一次抽样", ids, key=state.SAMPLING_VERIFY_PICK,
+                 help="按记录的抽样框和随机数种子重新抽样，与记录的名单逐项核对（同 python -m lib.sampling verify）。")
+    st.button("核验", key=state.SAMPLING_VERIFY, on_click=errors.guarded(_verify))
+    _show_outcome("verify")

@@ -1,0 +1,189 @@
+"""AppTest of pages/sampling.py (随机抽查, issue 13 outcomes 1-3 on a page): freeze with a confirmation, draw
+with a published or generated seed, a bad seed and a redraw without a reason refused with nothing written,
+verify; the page and its navigation entry for the province only."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib.core.records import Actor
+from lib.sampling import record as rec
+from lib.sampling.draw import SeedInvalid, parse_seed
+from lib.ui import state
+from lib.ui.sampling import with_page
+from tests.sampling.conftest import ENTRIES, file_check, import_vouchers
+
+from .conftest import ROOT, sign_in
+
+PAGE = str(ROOT / "pages" / "sampling.py")
+APP = str(ROOT / "app.py")
+PROVINCE = Actor("province", "province", "广东省工业和信息化厅工业互联网处")
+LABEL = {c.key: c.label for c in rec.DRAW_ROWS.columns}  # the drawn list's headers
+PROBABILITY = LABEL["probability"]
+
+
+@pytest.fixture
+def stocked(app_env, reopen):
+    """The register ENTRIES in force (广州 6, 佛山 2, 汕头 1) and a complaint recorded against V-000002."""
+    store = reopen()
+    import_vouchers(store, ENTRIES)
+    file_check(store, "V-000002", complaint=True)
+    return store
+
+
+def start(actor: Actor = PROVINCE) -> AppTest:
+    return sign_in(AppTest.from_file(PAGE, default_timeout=60), actor).run()
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def click(at: AppTest, key: str) -> AppTest:
+    at = at.button(key=key).click().run()
+    assert not at.exception
+    return at
+
+
+def freeze(at: AppTest) -> AppTest:
+    return click(click(at, state.SAMPLING_FREEZE), state.SAMPLING_FREEZE_YES)
+
+
+def draw(at: AppTest, seed: str, reason: str | None = None) -> AppTest:
+    at.text_input(key=state.SAMPLING_SEED).input(seed)
+    if reason is not None:
+        at.text_area(key=state.SAMPLING_REASON).input(reason)
+    return click(at, state.SAMPLING_DRAW)
+
+
+def drawn_shown(at: AppTest) -> list[tuple]:
+    """The drawn list on the page: (voucher, city, probability, how) per project."""
+    [table] = [d.value for d in at.dataframe if PROBABILITY in d.value.columns]
+    return list(table[[LABEL[k] for k in ("voucher", "city", "probability", "selection")]].itertuples(index=False, name=None))
+
+
+def counts(store) -> dict[str, int]:
+    return {sheet.form_id: len(store.records(sheet.form_id)) for sheet in rec.SHEETS}
+
+
+def test_the_frame_is_shown_per_city_and_frozen_only_after_the_confirmation(stocked, reopen):
+    at = start()
+    assert not at.exception
+    cities = next(d.value for d in at.dataframe if "最少抽查数" in d.value.columns).set_index("地市")
+    assert cities["项目数"].to_dict() == {"佛山": 2, "广州": 6, "汕头": 1, "合计": 9}
+    assert cities.at["广州", "最少抽查数"] == 2 and cities.at["汕头", "最少抽查数"] == 1
+    assert cities.at["广州", "存在投诉或举报的项目"] == 1 and cities.at["合计", "奖补金额较高的项目"] == 3
+
+    at = click(at, state.SAMPLING_FREEZE)
+    assert [b.key for b in at.button if b.key == state.SAMPLING_FREEZE_YES]  # asked, not done
+    assert counts(reopen())[rec.FRAMES.form_id] == 0
+    at = click(at, state.SAMPLING_FREEZE_YES)
+    [frame] = reopen().records(rec.FRAMES.form_id)
+    assert frame.owner == "province" and frame.values["rows"] == len(ENTRIES)
+    facts = next(d.value for d in at.dataframe if "内容" in d.value.columns).set_index("项目")["内容"]
+    assert facts["抽样框编号"] == frame.values["frame_id"] and facts["抽样框指纹（SHA-256）"] == frame.values["fingerprint"]
+    assert facts["冻结账号"] == "province" and facts["项目来源"] == frame.values["source"]
+    assert state.SAMPLING_FRAME_EXPORT in [b.key for b in at.get("download_button")]
+
+
+def test_cancel_freezes_nothing(stocked, reopen):
+    at = click(click(start(), state.SAMPLING_FREEZE), state.SAMPLING_FREEZE_NO)
+    assert counts(reopen())[rec.FRAMES.form_id] == 0
+    assert [b for b in at.button if b.key == state.SAMPLING_FREEZE]
+    assert not [b for b in at.button if b.key == state.SAMPLING_DRAW]  # no draw before a frame is frozen
+
+
+def test_a_seed_draws_the_list_shown_and_the_same_seed_again_draws_the_same_list(stocked, reopen):
+    at = draw(freeze(start()), "20200922")
+    first = drawn_shown(at)
+    [done] = reopen().records(rec.DRAWS.form_id)
+    stored = [(r.values["voucher"], r.values["city"]) for r in reopen().records(rec.DRAW_ROWS.form_id)]
+    assert [(v, c) for v, c, *_ in first] == stored and len(first) == 4  # 广州 2, 佛山 1, 汕头 1
+    assert ("V-000002", "广州", 1.0, rec.SELECTION_WORDS["take_all"]) in first
+    per_city = next(d.value for d in at.dataframe if "项目数 N" in d.value.columns).set_index("地市")
+    assert per_city.loc["广州", ["项目数 N", "最少抽查数 n", "抽中", rec.SELECTION_WORDS["take_all"]]].tolist() == [6, 2, 2, 1]
+    assert done.values["seed"] == "20200922" and done.values["seed_source"] == rec.SEED_WORDS[False]
+    assert at.text_input(key=state.SAMPLING_SEED).value == ""  # emptied for the next draw
+
+    at = draw(at, "20200922", reason="公示前复核")
+    assert drawn_shown(at) == first
+    draws = {r.values["draw_id"]: r for r in reopen().records(rec.DRAWS.form_id)}
+    old = draws[done.values["draw_id"]]
+    assert old.status == rec.DRAW_SUPERSEDED and draws[old.values["superseded_by"]].status == rec.DRAW_ACTIVE
+    history = next(d.value for d in at.dataframe if "被替换为" in d.value.columns).set_index("抽样编号")
+    assert history.at[done.values["draw_id"], "状态"] == rec.DRAW_SUPERSEDED
+    assert history.at[old.values["superseded_by"], "重新抽样原因"] == "公示前复核"
+
+
+@pytest.mark.parametrize(("seed", "code"), [("十二", "seed_not_number"), ("", "seed_empty"), ("-5", "seed_negative")])
+def test_a_bad_seed_is_refused_and_nothing_is_written(stocked, reopen, seed, code):
+    with pytest.raises(SeedInvalid) as refused:
+        parse_seed(seed)
+    assert refused.value.code == code
+    at = draw(freeze(start()), seed)
+    assert str(refused.value) in texts(at.error)
+    assert counts(reopen())[rec.DRAWS.form_id] == counts(reopen())[rec.DRAW_ROWS.form_id] == 0
+    assert not [d for d in at.dataframe if PROBABILITY in d.value.columns]
+
+
+def test_a_redraw_without_a_reason_is_refused_and_the_draw_in_force_stays(stocked, reopen):
+    at = draw(freeze(start()), "7")
+    before = counts(reopen())
+    at = draw(at, "8", reason="   ")
+    assert at.error and rec.RedrawReasonMissing.code == "redraw_reason_missing"
+    assert counts(reopen()) == before
+    assert [r.status for r in reopen().records(rec.DRAWS.form_id)] == [rec.DRAW_ACTIVE]
+
+
+def test_a_generated_seed_is_shown_before_drawing_and_recorded_as_generated(stocked, reopen):
+    at = click(freeze(start()), state.SAMPLING_SEED_GENERATE)
+    shown = at.text_input(key=state.SAMPLING_SEED).value
+    assert shown.isdecimal() and counts(reopen())[rec.DRAWS.form_id] == 0
+    click(at, state.SAMPLING_DRAW)
+    [done] = reopen().records(rec.DRAWS.form_id)
+    assert (done.values["seed"], done.values["seed_source"]) == (str(int(shown)), rec.SEED_WORDS[True])
+
+
+def test_verify_says_consistent(stocked, reopen):
+    at = draw(freeze(start()), "20200922")
+    [done] = reopen().records(rec.DRAWS.form_id)
+    at = click(at, state.SAMPLING_VERIFY)
+    report = rec.verify(reopen(), done.values["draw_id"])
+    assert report.ok and texts(at.success).endswith(report.lines()[0]) and "一致" in report.lines()[0]
+
+
+def test_a_changed_frame_row_is_reported_by_verify(stocked, reopen):
+    at = draw(freeze(start()), "20200922")
+    store = reopen()
+    row = store.records(rec.FRAME_ROWS.form_id)[0]
+    store.update(rec.FRAME_ROWS.form_id, row.id, base_rev=row.rev, actor=PROVINCE, values={"firm": "改过的企业"})
+    at = click(at, state.SAMPLING_VERIFY)
+    report = rec.verify(store, store.records(rec.DRAWS.form_id)[0].values["draw_id"])
+    assert [d.code for d in report.differences][:1] == ["frame_row_changed"]
+    assert "\n\n".join(report.lines()) in texts(at.error) and report.lines()[0] not in texts(at.success)
+
+
+@pytest.mark.parametrize("role", ["city", "provider", "lead_unit", "inspector", "admin"])
+def test_only_the_province_freezes_and_draws(app_env, role):
+    at = start(Actor(f"{role}_x", role, "某单位", "广州"))
+    assert not at.exception and "只有省厅可以冻结抽样框" in texts(at.warning)
+    assert not at.button and not at.text_input
+
+
+def test_the_navigation_lists_the_page_for_the_province_only():
+    keys = ["home", "board", "register", "audit"]
+    assert with_page(keys, PROVINCE) == ["home", "board", "register", "sampling", "audit"]
+    for role in ("city", "provider", "lead_unit", "inspector", "admin"):
+        assert with_page(keys, Actor("x", role, "某单位", "广州")) == keys
+
+
+def test_the_router_registers_the_page_for_the_province_and_not_for_a_provider(app_env):
+    # AppTest.switch_page matches the pages st.navigation registered in the last run and refuses any other.
+    at = sign_in(AppTest.from_file(APP, default_timeout=60), PROVINCE).run()
+    assert not at.exception
+    at.switch_page("pages/sampling.py")
+    at = sign_in(AppTest.from_file(APP, default_timeout=60), Actor("provider_001", "provider", "云智科技有限公司")).run()
+    assert not at.exception
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("pages/sampling.py")
