@@ -41,6 +41,15 @@ def with_page(keys: list[str], actor: Actor) -> list[str]:
     return [*keys[:at], PAGE_KEY, *keys[at:]]
 
 
+def ratio_text(ratio: float) -> str:
+    """A ratio as a percentage, as written (0.2 is 20%, 0.333 is 33.3%).
+
+    >>> ratio_text(0.2), ratio_text(0.333)
+    ('20%', '33.3%')
+    """
+    return f"{round(ratio * 100, 6):g}%"
+
+
 def _when(moment) -> str:
     return f"{wall_time(moment):%Y-%m-%d %H:%M:%S}"
 
@@ -99,6 +108,7 @@ def _cancel_freeze() -> None:
 
 def _freeze(actor: Actor) -> None:
     st.session_state[state.SAMPLING_FREEZE_ASKED] = False
+    st.session_state.pop(state.sampling_outcome_key("draw"), None)  # said of the frame before
     try:
         info, _ = rec.freeze(context.store(), context.catalog(), actor)
     except AppError as exc:  # nothing was written
@@ -113,7 +123,7 @@ def frame_section(actor: Actor) -> rec.FrameInfo | None:
     st.subheader("一、抽样框")
     catalog = context.catalog()
     sampling = catalog.campaign.sampling
-    st.caption(f"项目来源：{rec.SOURCE_WORDS[sampling.frame]}。每个地市至少抽查 {sampling.ratio:.0%}（不足 1 个按 1 个）。")
+    st.caption(f"项目来源：{rec.SOURCE_WORDS[sampling.frame]}。每个地市至少抽查 {ratio_text(sampling.ratio)}（向上取整，至少 1 个）。")
     try:
         current = rec.current_frame(context.store(), catalog)
     except FrameError as exc:
@@ -195,7 +205,7 @@ def _about(draw: Record) -> pd.DataFrame:
     frame = _frame_values(str(v.get("frame_id")))
     facts = {"抽样编号": v.get("draw_id"), "抽样框编号": v.get("frame_id"), "抽样框指纹（SHA-256）": frame.get("fingerprint", ""),
              "随机数种子": v.get("seed"), "种子来源": v.get("seed_source"), "抽样算法版本": v.get("algorithm_version"),
-             "抽查比例": f"{float(v.get('ratio') or 0):.0%}", "抽中项目数": v.get("drawn"), "状态": draw.status,
+             "抽查比例": ratio_text(float(v.get("ratio") or 0)), "抽中项目数": v.get("drawn"), "状态": draw.status,
              "重新抽样原因": v.get("reason") or "", "抽样账号": draw.owner, "抽样时间": _when(draw.created_at)}
     return pd.DataFrame({"项目": list(facts), "内容": [str(x) for x in facts.values()]})
 
