@@ -16,7 +16,6 @@ from lib.auth.policy import IMPORT, can
 from lib.core.errors import AppError
 from lib.core.records import Actor, Record
 from lib.core.values import wall_time
-from lib.forms.bindings import NEEDS
 from lib.office.excel import to_xlsx
 from lib.sampling import record as rec
 from lib.sampling.draw import city_size, new_seed
@@ -28,14 +27,14 @@ from lib.ui.rows import xlsx_download
 #: The page's key in app.py's PAGES, and where the navigation lists it (after this page).
 PAGE_KEY = "sampling"
 AFTER = "register"
-MONEY = NEEDS["projects"]["subsidy"].what + "（万元）"
-PROBABILITY = "入样概率"
+#: The drawn list's headers: the titles of the sheet that records it.
+LABELS = {c.key: c.label for c in rec.DRAW_ROWS.columns}
 
 
 def with_page(keys: list[str], actor: Actor) -> list[str]:
     """The navigation's page keys with this page for whoever the policy lets freeze and draw (IMPORT:
     the province), after the register page."""
-    if not can(actor, IMPORT) or PAGE_KEY in keys:
+    if not can(actor, IMPORT) or PAGE_KEY in keys:  # in keys: once lib.auth.policy.page_keys lists it itself
         return keys
     at = keys.index(AFTER) + 1 if AFTER in keys else len(keys)
     return [*keys[:at], PAGE_KEY, *keys[at:]]
@@ -239,13 +238,13 @@ def draw_section(actor: Actor, frozen: rec.FrameInfo | None) -> None:
     st.dataframe(draw_cities(rec.load_frame(context.store(), str(v.get("frame_id"))), float(v.get("ratio") or 0), rows),
                  hide_index=True)
     table = drawn_table(rows)
-    st.dataframe(table, hide_index=True, height=board.TABLE_HEIGHT, column_config={PROBABILITY: st.column_config.NumberColumn(format="%.4f")})
+    st.dataframe(table, hide_index=True, height=board.TABLE_HEIGHT, column_config={LABELS["probability"]: st.column_config.NumberColumn(format="%.4f")})
     xlsx_download("下载抽中名单（.xlsx）", lambda: _sample_workbook(draw, table), file_name=f"抽中名单_{v.get('draw_id')}.xlsx",
                   key=state.SAMPLING_SAMPLE_EXPORT)
 
 
 def _sample_workbook(draw: Record, table: pd.DataFrame) -> bytes:
-    return to_xlsx({"抽中项目": table, "说明": _about(draw)}, kinds={"抽中项目": {MONEY: "money"}})
+    return to_xlsx({"抽中项目": table, "说明": _about(draw)}, kinds={"抽中项目": {LABELS["subsidy"]: "money"}})
 
 
 # 三、重新抽取记录与核验
