@@ -7,9 +7,15 @@ reviews it (``reviewed_by``); a row's city is the value of the form's first fiel
 (附件1: the client firm's city, not the provider's), else the city of the account that filed it.
 
 Roles (their keys: ``lib.core.roles``; their names: the campaign's ``roles:``): province (all rows of every form; reviews what its forms name it for; alone imports the
-registers), admin (reads all for audit; manages accounts; fills, reviews and imports nothing), inspector (reads all, read-only, until the
-sampling assigns it items), city (rows of its own city; fills and reviews as its forms say),
+registers), admin (reads all for audit; manages accounts; fills, reviews and imports nothing), inspector (only what the inspector
+draw in force assigns it: the rows placed in its group's city, and of the projects form only the projects sampled there;
+nothing without an assignment), city (rows of its own city; fills and reviews as its forms say),
 provider / lead_unit (rows of its own organisation, of the forms it fills).
+
+The assignment is the sampling's (``lib.sampling.assignments``, a layer above this one): its caller
+passes it as an ``Assignments`` to ``can``, ``authorize`` and ``reach`` (``lib.auth.scope`` takes it
+too). Where none is passed an inspector is given nothing, so a reader that does not know the
+sampling never shows an inspector more than its assignment.
 
 What a filler writes is authorised on the NEW values too (``CREATE`` and ``EDIT`` given a mapping of
 answers): a city's row must stay in its city, and a field the form declares ``from_account`` (the
@@ -19,7 +25,7 @@ filer's own name, credit code or city) must hold the account's value. A row's fi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lib.core.records import Actor, Record
@@ -43,8 +49,9 @@ IMPORT = "import"  # import the subsidy registers
 ACTION_NAMES = {READ: "查看", CREATE: "填报", EDIT: "修改", REVIEW: "审核", AUDIT: "查看审计日志", ADMIN: "管理账号", IMPORT: "导入台账"}
 DENIED = "拒绝访问"
 
-#: Roles that reach every row (a city reaches its city's; ORG_ROLES, their organisation's).
-SEE_ALL = (PROVINCE, ADMIN_ROLE, INSPECTOR)
+#: Roles that reach every row (a city reaches its city's; ORG_ROLES, their organisation's; an
+#: inspector, its assignment's).
+SEE_ALL = (PROVINCE, ADMIN_ROLE)
 
 
 def city_field(form: FormSpec) -> str | None:
@@ -114,20 +121,61 @@ def _other_city(user: Actor, form: FormSpec, values: Mapping[str, Any]) -> bool:
     return user.role == CITY and bool(city_field(form)) and comparable(row_city(form, values)) not in ("", comparable(user.city))
 
 
-def _values_in_scope(user: Actor, form: FormSpec, values: Mapping[str, Any]) -> bool:
-    """Whether answers a filler is writing keep the row inside the filler's scope."""
+def _values_in_scope(user: Actor, form: FormSpec, values: Mapping[str, Any], assignments: Assignments | None = None) -> bool:
+    """Whether answers a filler is writing keep the row inside the filler's scope (an inspector's: its
+    assignment, where the answers place the row — its own home city is never one)."""
+    if user.role == INSPECTOR and not _assigned_values(reach(user, assignments), form, values):
+        return False
     return not _other_city(user, form, values) and foreign_answer(form, user, values) is None
+
+
+def _assigned_values(r: Reach, form: FormSpec, values: Mapping[str, Any]) -> bool:
+    return r.admits_project(values) if r.narrows(form.id) else bool(r.admits(row_city(form, values), "", ""))
+
+
+@dataclass(frozen=True)
+class Assignments:
+    """Where the inspector draw in force sends each inspector, as the policy reads it (made by
+    ``lib.sampling.assignments.assignments_in_force``): ``cities`` account -> the cities its groups go
+    to; ``sampled`` city -> the vouchers drawn there (as ``comparable`` writes them); ``projects`` the
+    projects form's id and ``voucher`` the key of its voucher field. ``Assignments()``: none in force.
+
+    >>> a = Assignments({"i1": ("甲",)}, {"甲": frozenset({"V1"})}, "p", "no")
+    >>> a.cities_of("i1"), a.cities_of("i2"), sorted(a.vouchers(("甲", "乙")))
+    (('甲',), (), ['V1'])
+    """
+
+    cities: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    sampled: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    projects: str = ""
+    voucher: str = ""
+
+    def cities_of(self, account: str) -> tuple[str, ...]:
+        return tuple(self.cities.get(account, ()))
+
+    def vouchers(self, cities: tuple[str, ...]) -> frozenset[str]:
+        """The vouchers sampled in any of ``cities``."""
+        return frozenset().union(*(self.sampled.get(c, frozenset()) for c in cities))
 
 
 @dataclass(frozen=True)
 class Reach:
     """The part of the rows a role reaches, whatever the form: ``how`` is ``all``, ``city`` (rows placed
-    in ``city``), ``own`` (rows ``account`` filed, or filed for ``org``) or ``none``."""
+    in ``city``), ``cities`` (an inspector's: rows placed in one of ``cities``), ``own`` (rows ``account``
+    filed, or filed for ``org``) or ``none``.
+
+    An inspector's reach is narrower on the projects form (``projects``): there it is the rows whose
+    voucher field (``voucher``) holds one of ``vouchers``, the projects sampled in its cities, wherever
+    the row places itself; ``admits_project`` judges that, ``admits`` the other forms."""
 
     how: str = "none"
     city: str = ""
     account: str = ""
     org: str = ""
+    cities: tuple[str, ...] = ()
+    projects: str = ""
+    voucher: str = ""
+    vouchers: frozenset[str] = frozenset()
 
     def admits(self, city, owner, org):
         """Whether a row placed in ``city`` (``row_city``), filed by account ``owner`` for organisation
@@ -142,16 +190,33 @@ class Reach:
             return True
         if self.how == "city":
             return (city == self.city) & (self.city != "")
+        if self.how == "cities":
+            found = False
+            for one in self.cities:
+                found = found | ((city == one) & (one != ""))
+            return found
         if self.how == "own":
             return (owner == self.account) | ((org == self.org) & (self.org != ""))
         return False
 
+    def narrows(self, form_id: str) -> bool:
+        """Whether rows of ``form_id`` are judged by ``admits_project`` instead of ``admits``."""
+        return self.how == "cities" and form_id == self.projects
 
-def reach(user: Actor) -> Reach:
+    def admits_project(self, values: Mapping[str, Any]) -> bool:
+        """Whether a projects-form row holding ``values`` is one of the sampled projects."""
+        return comparable(values.get(self.voucher)) in self.vouchers
+
+
+def reach(user: Actor, assignments: Assignments | None = None) -> Reach:
     """The rows ``user``'s role reaches (see the module docstring); what it may do to them is ``can``'s.
+    An inspector reaches nothing unless ``assignments`` sends it somewhere.
 
-    >>> reach(Actor("city_gz", "city", "广州市工业和信息化局", "广州"))
-    Reach(how='city', city='广州', account='', org='')
+    >>> reach(Actor("city_gz", "city", "广州市工业和信息化局", "广州")).city
+    '广州'
+    >>> inspector = Actor("i1", "inspector", "检查单位", "乙")
+    >>> reach(inspector).how, reach(inspector, Assignments({"i1": ("甲",)}, {"甲": frozenset({"V1"})}, "p", "no")).cities
+    ('none', ('甲',))
     """
     if user.role in SEE_ALL:
         return Reach("all")
@@ -159,6 +224,10 @@ def reach(user: Actor) -> Reach:
         return Reach("city", city=user.city)
     if user.role in ORG_ROLES:
         return Reach("own", account=user.account, org=user.org)
+    if user.role == INSPECTOR and assignments is not None and assignments.cities_of(user.account):
+        cities = assignments.cities_of(user.account)
+        return Reach("cities", cities=cities, projects=assignments.projects, voucher=assignments.voucher,
+                     vouchers=assignments.vouchers(cities))
     return Reach()
 
 
@@ -166,22 +235,29 @@ def _own(user: Actor, row: Record) -> bool:
     return bool(Reach("own", account=user.account, org=user.org).admits("", row.owner, row.org))
 
 
-def _in_scope(user: Actor, form: FormSpec, row: Record) -> bool:
+def _in_scope(user: Actor, form: FormSpec, row: Record, assignments: Assignments | None = None) -> bool:
     """Whether the row lies inside the user's part of the data (ignoring what the user may do)."""
-    return bool(reach(user).admits(row_city(form, row), row.owner, row.org))
+    r = reach(user, assignments)
+    if r.narrows(form.id):
+        return r.admits_project(row.values)
+    return bool(r.admits(row_city(form, row), row.owner, row.org))
 
 
-def _reads_form(user: Actor, form: FormSpec) -> bool:
+def _reads_form(user: Actor, form: FormSpec, assignments: Assignments | None) -> bool:
     if user.role in SEE_ALL:
         return True
+    if user.role == INSPECTOR:  # every form, within its assignment: none, no form
+        return reach(user, assignments).how != "none"
     if user.role in (form.filled_by, form.reviewed_by):
         return True
     # a city bureau sees its city's rows of every form that places rows in cities (附件1 included)
     return user.role == CITY and city_field(form) is not None
 
 
-def can(user: Actor, action: str, form: FormSpec | None = None, row: Record | Mapping[str, Any] | None = None) -> bool:
-    """Whether ``user`` may do ``action`` (to ``row`` of ``form``). Pure; see the module docstring.
+def can(user: Actor, action: str, form: FormSpec | None = None, row: Record | Mapping[str, Any] | None = None,
+        assignments: Assignments | None = None) -> bool:
+    """Whether ``user`` may do ``action`` (to ``row`` of ``form``), an inspector within ``assignments``
+    (None: it has none). Pure; see the module docstring.
 
     >>> from lib.forms import load_catalog
     >>> att1 = load_catalog("forms").form("att1")
@@ -201,17 +277,17 @@ def can(user: Actor, action: str, form: FormSpec | None = None, row: Record | Ma
     if form is None:
         return False
     if action == READ:
-        if not _reads_form(user, form):
+        if not _reads_form(user, form, assignments):
             return False
-        return row is None or (isinstance(row, Record) and _in_scope(user, form, row))
+        return row is None or (isinstance(row, Record) and _in_scope(user, form, row, assignments))
     if action in (CREATE, EDIT):
         if user.role != form.filled_by:
             return False
         if row is None:
-            return True
+            return user.role != INSPECTOR or reach(user, assignments).how != "none"
         if isinstance(row, Record):  # the stored row a filler corrects (its new values: a mapping)
-            return action == EDIT and _in_scope(user, form, row)
-        return _values_in_scope(user, form, row)
+            return action == EDIT and _in_scope(user, form, row, assignments)
+        return _values_in_scope(user, form, row, assignments)
     if action == REVIEW:
         if not form.reviewed_by or user.role != form.reviewed_by:
             return False
@@ -251,8 +327,10 @@ def authorize_correction(store: Store, user: Actor, form: FormSpec, row: Record,
     raise Forbidden(message, action=EDIT, form_id=form.id, row_id=row.id)
 
 
-def _refusal(user: Actor, action: str, form: FormSpec | None, row, row_id: str) -> str:
+def _refusal(user: Actor, action: str, form: FormSpec | None, row, row_id: str, assignments: Assignments | None = None) -> str:
     what = ACTION_NAMES.get(action, action)
+    if user.role == INSPECTOR and form is not None and (action == READ or (action in (CREATE, EDIT) and user.role == form.filled_by)):
+        return _outside_assignment(user, form, row, row_id, reach(user, assignments), what)
     if isinstance(row, Mapping) and form is not None and user.role == form.filled_by:
         return _values_refusal(user, form, row, row_id)
     if action == REVIEW and isinstance(row, Record) and _own(user, row):
@@ -262,6 +340,18 @@ def _refusal(user: Actor, action: str, form: FormSpec | None, row, row_id: str) 
     if form is not None:
         return f"您的账号（{user.account}）无权{what}「{form.short_title}」。"
     return f"您的账号（{user.account}）无权{what}。"
+
+
+def _outside_assignment(user: Actor, form: FormSpec, row, row_id: str, r: Reach, what: str) -> str:
+    """Why an inspector may not read or write this: it has no assignment, or the row lies outside it."""
+    if r.how == "none":
+        return f"您的账号（{user.account}）目前没有检查任务（尚未抽取检查人员，或项目抽样已重新进行）：不能{what}「{form.short_title}」。"
+    where = "、".join(r.cities)
+    ident = row.id if isinstance(row, Record) else row_id
+    which = f"「{form.short_title}」的记录 {ident}" if ident else f"这条「{form.short_title}」记录"
+    if r.narrows(form.id):
+        return f"{which}不是分派给您检查的地市（{where}）的抽中项目：不能{what}。"
+    return f"{which}不在分派给您检查的地市（{where}）：不能{what}。"
 
 
 def _values_refusal(user: Actor, form: FormSpec, values: Mapping[str, Any], row_id: str) -> str:
@@ -279,15 +369,16 @@ def _values_refusal(user: Actor, form: FormSpec, values: Mapping[str, Any], row_
     return f"您的账号（{user.account}）无权{ACTION_NAMES[CREATE]}「{form.short_title}」的这条记录。"
 
 
-def authorize(store: Store, user: Actor, action: str, form: FormSpec | None = None, row=None, *, row_id: str = "") -> None:
+def authorize(store: Store, user: Actor, action: str, form: FormSpec | None = None, row=None, *, row_id: str = "",
+              assignments: Assignments | None = None) -> None:
     """Return if ``can(...)``; else audit the refusal (``store.log_event``, action 拒绝访问) and raise
     Forbidden with a Chinese message. ``row_id`` names the row whose new values ``row`` (a mapping)
     holds, for the message and the audit."""
-    if can(user, action, form, row):
+    if can(user, action, form, row, assignments):
         return
     form_id = form.id if form is not None else ""
     row_id = row.id if isinstance(row, Record) else row_id
-    message = _refusal(user, action, form, row, row_id)
+    message = _refusal(user, action, form, row, row_id, assignments)
     store.log_event(user, DENIED, form_id=form_id, row_id=row_id, note=f"{ACTION_NAMES.get(action, action)}：{message}")
     raise Forbidden(message, action=action, form_id=form_id, row_id=row_id)
 

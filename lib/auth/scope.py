@@ -1,7 +1,9 @@
 """Scoped reads: the rows of a form an account may see, edit or review; one row, checked.
 
 Pages and lib functions read rows through these, never through ``store.records`` / ``store.get``
-directly, so a city's data holds only its city's rows whatever page asks.
+directly, so a city's data holds only its city's rows whatever page asks. An inspector's rows are
+those of its assignment: the caller passes the ``Assignments`` in force
+(``lib.sampling.assignments.assignments_in_force``); without them an inspector is refused.
 """
 
 from __future__ import annotations
@@ -10,32 +12,32 @@ from lib.core.records import Actor, Record
 from lib.forms import FormSpec
 from lib.store.base import Store
 
-from .policy import EDIT, READ, REVIEW, authorize, can
+from .policy import EDIT, READ, REVIEW, Assignments, authorize, can
 
 
-def _rows(store: Store, user: Actor, form: FormSpec, action: str) -> list[Record]:
-    authorize(store, user, action, form)
-    return [r for r in store.records(form.id) if can(user, action, form, r)]
+def _rows(store: Store, user: Actor, form: FormSpec, action: str, assignments: Assignments | None) -> list[Record]:
+    authorize(store, user, action, form, assignments=assignments)
+    return [r for r in store.records(form.id) if can(user, action, form, r, assignments)]
 
 
-def visible_records(store: Store, user: Actor, form: FormSpec) -> list[Record]:
+def visible_records(store: Store, user: Actor, form: FormSpec, *, assignments: Assignments | None = None) -> list[Record]:
     """Every row of ``form`` the user may see, in creation order. Forbidden when none may be seen."""
-    return _rows(store, user, form, READ)
+    return _rows(store, user, form, READ, assignments)
 
 
-def editable_records(store: Store, user: Actor, form: FormSpec) -> list[Record]:
+def editable_records(store: Store, user: Actor, form: FormSpec, *, assignments: Assignments | None = None) -> list[Record]:
     """The rows the user may correct, resubmit or withdraw as their filler."""
-    return _rows(store, user, form, EDIT)
+    return _rows(store, user, form, EDIT, assignments)
 
 
 def reviewable_records(store: Store, user: Actor, form: FormSpec) -> list[Record]:
     """The rows the user may approve or return."""
-    return _rows(store, user, form, REVIEW)
+    return _rows(store, user, form, REVIEW, None)
 
 
-def get_record(store: Store, user: Actor, form: FormSpec, row_id: str, action: str = READ) -> Record:
+def get_record(store: Store, user: Actor, form: FormSpec, row_id: str, action: str = READ, *,
+               assignments: Assignments | None = None) -> Record:
     """One row, if the user may do ``action`` to it; Forbidden (audited) otherwise; NotFound if none."""
     record = store.get(form.id, row_id)
-    authorize(store, user, action, form, record)
+    authorize(store, user, action, form, record, assignments=assignments)
     return record
-

@@ -221,12 +221,21 @@ class Sampling(_Strict):
     drawn from (``register``: the voucher register's in-scope entries in force; ``reported``: the filed
     rows of the projects form, one per voucher), ``ratio`` each city's share, ``priority_rules`` the facts
     that raise a project's chance (or, with ``take_all``, draw it), ``proportional_to_subsidy`` whether a
-    project's chance also grows with its subsidy."""
+    project's chance also grows with its subsidy, ``inspector_group_size`` how many inspectors each
+    sampled city's group has."""
 
     ratio: float = Field(le=1)  # the floor (and so > 0) is _at_least_the_notice's, with its own words
     frame: Literal["register", "reported"] = "register"
     proportional_to_subsidy: bool = False
     priority_rules: tuple[PriorityRule, ...] = ()
+    inspector_group_size: int = Field(3, strict=True)  # each city's group (lib/sampling/assignments.py); strict: `true` is no size
+
+    @field_validator("inspector_group_size")
+    @classmethod
+    def _a_group_has_someone(cls, size: int) -> int:
+        if size < 1:
+            raise PydanticCustomError("group_size_below_one", "每组检查员人数为 {size}：至少 1 人，请填写 1 以上的整数", {"size": size})
+        return size
 
     @field_validator("ratio")
     @classmethod

@@ -10,7 +10,7 @@ from lib import audit, review, submissions
 from lib.auth import Forbidden
 from lib.auth import admin as admin_ops
 from lib.auth.accounts import Account
-from lib.auth.policy import CREATE, EDIT, READ, REVIEW, can, comparable, page_keys, row_city
+from lib.auth.policy import CREATE, EDIT, READ, REVIEW, Assignments, can, comparable, page_keys, row_city
 from lib.auth.scope import editable_records, get_record, visible_records
 from lib.campaign.board.scope import board_scope
 
@@ -26,6 +26,12 @@ def _row(store, catalog, form_id, pred):
 
 def _values(store, form_id, row):
     return dict(row.values)
+
+
+def _assigned(store, actor, city):
+    """``actor``'s group sent to ``city``, whose sample is the first 附件1 row placed there."""
+    sampled = next(r for r in store.records("att1") if r.values["client_city"] == city).values["voucher_no"]
+    return Assignments({actor.account: (city,)}, {city: frozenset({comparable(sampled)})}, "att1", "voucher_no")
 
 
 # Each case: (who, what) -> a call that must be refused. ``who`` names an actor; the call gets
@@ -131,6 +137,22 @@ def _cases():
         row = s.records("att3")[0]
         submissions.withdraw(s, c.form("att3"), row.id, a, base_rev=row.rev)
 
+    # An inspector reads its assignment only (issue 13): nothing without one, never outside it.
+    def inspector_reads_without_assignment(s, c, a, x):
+        visible_records(s, a, c.form("att3"))
+
+    def inspector_board_without_assignment(s, c, a, x):
+        board_scope(s, a, c.forms())
+
+    def inspector_reads_outside_its_city(s, c, a, x):
+        row = _row(s, c, "att3", lambda f, r: row_city(f, r) != "广州")
+        get_record(s, a, c.form("att3"), row.id, assignments=_assigned(s, a, "广州"))
+
+    def inspector_reads_an_unsampled_project(s, c, a, x):
+        assigned = _assigned(s, a, "广州")
+        row = _row(s, c, "att1", lambda f, r: row_city(f, r) == "广州" and comparable(r.values["voucher_no"]) not in assigned.sampled["广州"])
+        get_record(s, a, c.form("att1"), row.id, assignments=assigned)
+
     def admin_approves(s, c, a, x):
         row = s.records("att3")[0]
         review.approve(s, c.form("att3"), a, {row.id: row.rev})
@@ -190,6 +212,8 @@ def _cases():
         ("province", province_fills_att1), ("province", province_edits_provider_row), ("province", province_reviews_att2),
         ("province", province_manages_accounts),
         ("inspector", inspector_approves), ("inspector", inspector_withdraws),
+        ("inspector", inspector_reads_without_assignment), ("inspector", inspector_board_without_assignment),
+        ("inspector", inspector_reads_outside_its_city), ("inspector", inspector_reads_an_unsampled_project),
         ("admin", admin_approves), ("admin", admin_fills),
         ("stranger", unknown_role_board),
         ("gz", imports_the_register), ("provider", imports_the_register), ("inspector", imports_the_register),
@@ -271,7 +295,10 @@ def test_province_sees_all_and_reviews_att1_and_att3_only(store, catalog):
     assert [f.id for f in catalog.forms() if can(PROVINCE, REVIEW, f)] == ["att1", "att3"]
     assert [f.id for f in catalog.forms() if can(GZ, REVIEW, f)] == ["att2"]
     assert not any(can(PROVINCE, CREATE, f) or can(PROVINCE, EDIT, f) for f in catalog.forms())
-    assert all(can(INSPECTOR, READ, f) and not can(INSPECTOR, EDIT, f) for f in catalog.forms())
+    assert not any(can(INSPECTOR, READ, f) or can(INSPECTOR, EDIT, f) for f in catalog.forms())  # no assignment: nothing
+    assigned = _assigned(store, INSPECTOR, "广州")
+    assert all(can(INSPECTOR, READ, f, assignments=assigned) and not can(INSPECTOR, EDIT, f, assignments=assigned)
+               for f in catalog.forms())
 
 
 def test_navigation_differs_by_role(catalog, actors):

@@ -1,0 +1,190 @@
+"""The inspector draw in the store: groups drawn for the project draw in force, recorded, redrawn with a reason, and what they let inspectors read.
+
+``draw_inspectors`` takes the projects of the draw in force (``record.active_draws``), the
+organisations each city's sample names (``inspectors.parties_by_city``) and the inspector pool
+(``inspectors.pool``), draws the groups (``inspectors.draw_groups``, with the campaign's
+``sampling.inspector_group_size``) from a seed typed after the project draw (an announced number, or
+one the system generated and showed) and records them. Storage (every write audited by the store):
+
+* ``sampling_inspector_draws`` — one row per inspector draw: the project draw it serves, seed (and
+  where it came from), draw day, group size, algorithm version, the SHA-256 of its inputs, how many
+  groups, the reason of a redraw; status 有效, or 已被替换 with ``superseded_by``. Who drew it and
+  when: the row's ``_owner`` and ``_created_at``.
+* ``sampling_inspector_groups`` — one row per member and city (``Assignment.rows``, with the
+  inspector's name), the shape to publish.
+
+A draw and its rows are one ``Store.append_batch``; a refusal (``InspectorDrawError``, a bad seed, a
+missing reason) writes nothing. Drawing again while an inspector draw serves the same project draw
+is a redraw: it needs a reason, and the old one is marked 已被替换 (an update, so it stays, audited).
+An inspector draw serves only the project draw it was made for: after a project redraw there is no
+assignment in force (inspectors read nothing) until the inspectors are drawn for the new sample.
+
+``assignments_in_force`` gives ``lib.auth.policy`` what it needs (``Assignments``) to narrow an
+inspector's reads to its assignment; the layers above pass it to ``can`` / ``lib.auth.scope``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from lib.auth.accounts import Account
+from lib.auth.policy import IMPORT, Assignments, authorize, comparable
+from lib.core.records import Actor, Record
+from lib.forms.loader import FormCatalog
+from lib.sampling.draw import parse_seed
+from lib.sampling.inspectors import Assignment, Group, InspectorDrawError, draw_groups, parties_by_city, pool
+from lib.sampling.record import DRAW_ACTIVE, DRAW_ROWS, DRAW_SUPERSEDED, SEED_WORDS, active_draws
+from lib.store.base import Column, SheetSpec, Store
+
+ASSIGNED = "已分派"
+
+ASSIGNMENTS = SheetSpec("sampling_inspector_draws", "检查员抽取记录", (
+    Column("assignment_id", "检查员抽取编号"),
+    Column("draw_id", "抽样编号"),
+    Column("seed", "随机数种子"),
+    Column("seed_source", "种子来源"),
+    Column("day", "抽取日期"),
+    Column("group_size", "每组人数", "integer"),
+    Column("algorithm", "抽取算法版本"),
+    Column("inputs_sha256", "检查员与抽中项目信息指纹（SHA-256）"),
+    Column("groups", "检查组数", "integer"),
+    Column("reason", "重新抽取原因"),
+    Column("superseded_by", "被替换为"),
+))
+MEMBERS = SheetSpec("sampling_inspector_groups", "检查组", (
+    Column("assignment_id", "检查员抽取编号"),
+    Column("city", "检查地市"),
+    Column("account", "检查员账号"),
+    Column("name", "检查员"),
+    Column("seed", "随机数种子"),
+    Column("day", "抽取日期"),
+    Column("group_size", "每组人数", "integer"),
+    Column("algorithm", "抽取算法版本"),
+    Column("inputs_sha256", "检查员与抽中项目信息指纹（SHA-256）"),
+))
+SHEETS = (ASSIGNMENTS, MEMBERS)
+#: The project draw's lock: a project redraw and an inspector draw never interleave.
+LOCK = "sampling_draw"
+
+
+@dataclass(frozen=True)
+class AssignmentInfo:
+    """A recorded inspector draw: its id, the project draw it serves, the groups, who drew it and when,
+    and the inspector draws it replaced."""
+
+    assignment_id: str
+    draw_id: str
+    assignment: Assignment
+    generated_seed: bool
+    drawn_by: str
+    drawn_at: dt.datetime
+    superseded: tuple[str, ...] = ()
+
+
+def _new_id(now: dt.datetime) -> str:
+    """An inspector draw's id, shaped as the frames' and draws' (``record``): I-<time>-<4 hex>."""
+    return f"I-{now:%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
+
+
+def ensure_sheets(store: Store) -> None:
+    for sheet in SHEETS:
+        store.ensure_sheet(sheet)
+
+
+def _sampled(store: Store, draw_id: str) -> list[dict]:
+    return [r.values for r in store.records(DRAW_ROWS.form_id) if r.values.get("draw_id") == draw_id]
+
+
+def _in_force(store: Store) -> list[Record]:
+    return sorted((r for r in store.records(ASSIGNMENTS.form_id) if r.status == DRAW_ACTIVE), key=lambda r: r.created_at)
+
+
+def draw_inspectors(store: Store, catalog: FormCatalog, accounts: Iterable[Account], seed_text: str | None, actor: Actor, *,
+                    day: dt.date, reason: str = "", generated: bool = False, now: dt.datetime | None = None) -> AssignmentInfo:
+    """Draw one group of inspectors (of ``accounts``' inspector pool) for each city of the project draw
+    in force, with the seed typed (``seed_text``; ``generated``: one the system made and showed), the
+    health declarations judged on ``day``, and record it.
+
+    Nothing is written when it raises: Forbidden (audited) unless the province; SeedInvalid for a seed
+    that is empty, not a number or negative; InspectorDrawError with code ``no_active_draw`` before
+    any project draw, ``redraw_reason_missing`` when an inspector draw already serves the draw in force
+    and ``reason`` is blank, or the draw's own refusal naming the city and why (``inspectors_short``,
+    ``inspectors_short_together``)."""
+    authorize(store, actor, IMPORT)
+    seed = parse_seed(seed_text)
+    accounts = list(accounts)
+    people = pool(accounts)
+    names = {a.account: a.name for a in accounts}
+    now = now or dt.datetime.now()
+    with store.exclusive(LOCK):
+        draws = active_draws(store)
+        if not draws:
+            raise InspectorDrawError("还没有有效的项目抽样结果：请先抽取项目，再抽取检查员。", code="no_active_draw")
+        draw_id = str(draws[-1].values["draw_id"])
+        replaced = _in_force(store)
+        same = [r for r in replaced if r.values.get("draw_id") == draw_id]
+        if same and not reason.strip():
+            raise InspectorDrawError(f"抽样 {draw_id} 已有有效的检查员抽取结果（{same[-1].values.get('assignment_id')}）："
+                                     "重新抽取检查员须填写原因。", code="redraw_reason_missing")
+        assignment = draw_groups(people, parties_by_city(_sampled(store, draw_id)), catalog.campaign.sampling.inspector_group_size,
+                                 seed, day)
+        assignment_id = _new_id(now)
+        rows = [{"assignment_id": assignment_id, **row, "name": names.get(row["account"], "")} for row in assignment.rows()]
+        record = {"assignment_id": assignment_id, "draw_id": draw_id, "seed": str(seed), "seed_source": SEED_WORDS[generated],
+                  "day": day.isoformat(), "group_size": assignment.group_size, "algorithm": assignment.algorithm,
+                  "inputs_sha256": assignment.inputs_sha256, "groups": len(assignment.groups), "reason": reason.strip(),
+                  "superseded_by": ""}
+        ensure_sheets(store)
+        [*_, stored] = store.append_batch([*((MEMBERS.form_id, row, ASSIGNED) for row in rows),
+                                           (ASSIGNMENTS.form_id, record, DRAW_ACTIVE)], actor=actor)
+        for old in replaced:
+            why = reason.strip() if old in same else f"项目抽样已更新为 {draw_id}"
+            store.update(ASSIGNMENTS.form_id, old.id, base_rev=old.rev, actor=actor, status=DRAW_SUPERSEDED,
+                         values={"superseded_by": assignment_id}, note=f"重新抽取检查员（{assignment_id}）：{why}")
+    return AssignmentInfo(assignment_id, draw_id, assignment, generated, stored.owner, stored.created_at,
+                          tuple(str(r.values.get("assignment_id")) for r in replaced))
+
+
+def _info(store: Store, record: Record) -> AssignmentInfo:
+    v = record.values
+    members: dict[str, list[str]] = {}
+    for row in store.records(MEMBERS.form_id):
+        if row.values.get("assignment_id") == v["assignment_id"]:
+            members.setdefault(str(row.values["city"]), []).append(str(row.values["account"]))
+    groups = tuple(Group(city, tuple(sorted(members[city]))) for city in sorted(members))
+    assignment = Assignment(int(v["seed"]), dt.date.fromisoformat(str(v["day"])), int(v["group_size"]), groups,
+                            str(v["inputs_sha256"]), str(v["algorithm"]))
+    return AssignmentInfo(str(v["assignment_id"]), str(v["draw_id"]), assignment, v.get("seed_source") == SEED_WORDS[True],
+                          record.owner, record.created_at)
+
+
+def current_assignment(store: Store) -> AssignmentInfo | None:
+    """The inspector draw in force for the project draw in force; None when there is none (no draw
+    yet, or the projects were drawn again since)."""
+    draws = active_draws(store)
+    if not draws:
+        return None
+    draw_id = draws[-1].values.get("draw_id")
+    serving = [r for r in _in_force(store) if r.values.get("draw_id") == draw_id]
+    return _info(store, serving[-1]) if serving else None
+
+
+def assignments_in_force(store: Store, catalog: FormCatalog) -> Assignments:
+    """What ``lib.auth.policy`` reads to narrow an inspector to its assignment: each member's city and
+    each city's sampled vouchers, on the campaign's projects form (its ``voucher`` binding).
+    ``Assignments()`` (no inspector reads anything) when no inspector draw is in force."""
+    current = current_assignment(store)
+    if current is None:
+        return Assignments()
+    cities: dict[str, tuple[str, ...]] = {}
+    for group in current.assignment.groups:
+        for account in group.members:
+            cities[account] = (*cities.get(account, ()), group.city)
+    sampled: dict[str, set[str]] = {}
+    for row in _sampled(store, current.draw_id):
+        sampled.setdefault(str(row["city"]), set()).add(comparable(row.get("voucher")))
+    binding = catalog.bindings.of("projects")
+    return Assignments(cities, {c: frozenset(v - {""}) for c, v in sampled.items()}, binding.form, binding.key("voucher") or "")
