@@ -14,13 +14,16 @@ from lib.core import roles
 from lib.core.records import Actor
 from lib.core.statuses import SUBMITTED
 from lib.forms.columns import sheet_spec
+from lib.forms.errors import FormDefinitionError
+from lib.forms.loader import parse_campaign
+from lib.forms.spec import Sampling
 from lib.sampling import assignments as asg
 from lib.sampling.assignments import ASSIGNMENTS, MEMBERS, assignments_in_force, current_assignment, draw_inspectors
 from lib.sampling.draw import SeedInvalid
 from lib.sampling.inspectors import InspectorDrawError, draw_groups, parties_by_city, pool, refusal
 from lib.sampling.record import DRAW_ROWS, freeze, record_draw
 
-from .conftest import CITY, PROVINCE, SHIPPED
+from .conftest import CITY, OTHER, PROVINCE, ROOT, SHIPPED
 
 DAY = dt.date(2020, 9, 23)
 HOMES = ("广州", "广州", "佛山", "佛山", "汕头", "汕头", "深圳", "深圳", "珠海", "珠海", "东莞", "东莞")
@@ -30,6 +33,28 @@ def inspectors(homes=HOMES, *, declared=dt.date(2020, 9, 20)) -> list[Account]:
     return [Account(f"ins{n:02d}", roles.INSPECTOR, org=f"检查单位{n}", name=f"检查员{n}", city=home,
                     health_declared_on=declared.isoformat() if declared else "")
             for n, home in enumerate(homes)]
+
+
+@pytest.mark.parametrize("size, code", [(0, "group_size_below_one"), (-2, "group_size_below_one"), (True, "int_type"),
+                                        ("3", "int_type"), (2.5, "int_type")])
+def test_the_group_size_is_a_whole_number_of_at_least_one(size, code):
+    with pytest.raises(ValueError) as refused:
+        Sampling(ratio=0.2, inspector_group_size=size)
+    assert [e["type"] for e in refused.value.errors()] == [code]
+
+
+def test_each_campaign_declares_its_group_size_and_a_size_of_zero_in_yaml_names_its_line():
+    assert (SHIPPED.campaign.sampling.inspector_group_size, OTHER.campaign.sampling.inspector_group_size) == (3, 2)
+    text = (ROOT / "forms" / "campaign.yaml").read_text(encoding="utf-8")
+    old = "  inspector_group_size: 3  #"
+    assert text.count(old) == 1
+    text = text.replace(old, "  inspector_group_size: 0  #", 1)
+    with pytest.raises(FormDefinitionError) as refused:
+        parse_campaign(text)
+    [found] = refused.value.problems
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if t.startswith("  inspector_group_size: 0"))
+    assert (found.code, found.where) == ("invalid_definition", f"campaign.yaml 第 {line} 行")
+    assert "inspector_group_size" in found.message and "greater" not in found.message  # the model's Chinese words, not pydantic's
 
 
 def _counts(store) -> dict[str, int]:
