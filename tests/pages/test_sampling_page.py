@@ -187,3 +187,15 @@ def test_the_router_registers_the_page_for_the_province_and_not_for_a_provider(a
     assert not at.exception
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("pages/sampling.py")
+
+
+def test_with_nothing_to_draw_from_the_page_says_why_and_offers_no_freeze(app_env, reopen):
+    from lib.forms import load_catalog
+    from lib.sampling.frame import FrameEmpty
+
+    with pytest.raises(FrameEmpty) as empty:
+        rec.current_frame(reopen(), load_catalog(ROOT / "forms"))
+    at = start()
+    assert not at.exception and str(empty.value) in texts(at.info)
+    assert not [b for b in at.button if b.key in (state.SAMPLING_FREEZE, state.SAMPLING_DRAW)]
+    assert counts(reopen()) == dict.fromkeys(counts(reopen()), 0)
