@@ -153,7 +153,7 @@ def test_a_write_the_store_cannot_make_is_a_chinese_message_on_the_page(app_env,
 ADMIN = Actor("admin", "admin", "广东省工业和信息化厅")
 #: Every page behind the sign-in, with an account that may open it.
 SIGNED_IN_PAGES = {"home": PROVINCE, "fill": PROVIDER, "my_submissions": PROVIDER, "review": PROVINCE, "board": PROVINCE,
-                   "register": PROVINCE, "audit": PROVINCE, "admin": ADMIN}
+                   "register": PROVINCE, "sampling": PROVINCE, "audit": PROVINCE, "admin": ADMIN}
 
 
 @pytest.mark.parametrize("key", SIGNED_IN_PAGES)
