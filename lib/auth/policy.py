@@ -45,8 +45,10 @@ REVIEW = "review"  # approve or return a row
 AUDIT = "audit"  # read the audit trail
 ADMIN = "admin"  # manage accounts
 IMPORT = "import"  # import the subsidy registers
+INSPECTORS = "inspectors"  # keep the inspector pool: home city, organisation, conflicts, health declarations
 
-ACTION_NAMES = {READ: "查看", CREATE: "填报", EDIT: "修改", REVIEW: "审核", AUDIT: "查看审计日志", ADMIN: "管理账号", IMPORT: "导入台账"}
+ACTION_NAMES = {READ: "查看", CREATE: "填报", EDIT: "修改", REVIEW: "审核", AUDIT: "查看审计日志", ADMIN: "管理账号", IMPORT: "导入台账",
+                INSPECTORS: "维护检查人员信息"}
 DENIED = "拒绝访问"
 
 #: Roles that reach every row (a city reaches its city's; ORG_ROLES, their organisation's; an
@@ -274,6 +276,8 @@ def can(user: Actor, action: str, form: FormSpec | None = None, row: Record | Ma
         return user.role == ADMIN_ROLE
     if action == IMPORT:  # the registers are the province's: whoever imports them decides what must be filed
         return user.role == PROVINCE
+    if action == INSPECTORS:  # the province keeps the pool it draws from; the admin keeps every account
+        return user.role in (PROVINCE, ADMIN_ROLE)
     if form is None:
         return False
     if action == READ:
