@@ -215,7 +215,8 @@ def store_frame(store: Store, frame: Frame, actor: Actor, *, campaign_id: str, n
     return FrameInfo(frame_id, frame.fingerprint, frame.campaign_version, len(rows), stored.owner, stored.created_at)
 
 
-def _frame_record(store: Store, frame_id: str) -> Record:
+def frame_record(store: Store, frame_id: str) -> Record:
+    """The frozen frame ``frame_id``'s record (its source, fingerprint, sampling section …)."""
     found = [r for r in store.records(FRAMES.form_id) if r.values.get("frame_id") == frame_id]
     if not found:
         raise FrameNotFound(f"没有编号为 {frame_id} 的抽样框。")
@@ -239,7 +240,7 @@ def _frame_rows(store: Store, frame_id: str) -> list[Record]:
 
 def load_frame(store: Store, frame_id: str) -> Frame:
     """The frame ``frame_id`` as stored, under the sampling section recorded with it."""
-    record = _frame_record(store, frame_id)
+    record = frame_record(store, frame_id)
     sampling = Sampling.model_validate_json(record.values["sampling"])
     key_of = {r.name: r.key for r in sampling.priority_rules}
     rows = _frame_rows(store, frame_id)
@@ -253,11 +254,16 @@ def load_frame(store: Store, frame_id: str) -> Frame:
 def frame_workbook(store: Store, frame_id: str) -> bytes:
     """The frozen frame ``frame_id`` as an .xlsx for publication (``frame_xlsx``), its 说明 sheet naming
     the frame, its source, the campaign, who froze it and when."""
-    record = _frame_record(store, frame_id)
+    record = frame_record(store, frame_id)
     about = {"抽样框编号": frame_id, "项目来源": str(record.values.get("source", "")),
              "检查活动": str(record.values.get("campaign_id", "")), "冻结账号": record.owner,
              "冻结时间": f"{wall_time(record.created_at):%Y-%m-%d %H:%M:%S}"}
     return frame_xlsx(load_frame(store, frame_id), about)
+
+
+def draw_rows(store: Store, draw_id: str) -> list[dict]:
+    """The projects the draw ``draw_id`` recorded (their values), in the order stored."""
+    return [r.values for r in store.records(DRAW_ROWS.form_id) if r.values.get("draw_id") == draw_id]
 
 
 def active_draws(store: Store) -> list[Record]:
@@ -278,7 +284,7 @@ def record_draw(store: Store, catalog: FormCatalog, frame_id: str, seed_text: st
     force and ``reason`` is blank."""
     authorize(store, actor, IMPORT)
     seed = parse_seed(seed_text)
-    record = _frame_record(store, frame_id)
+    record = frame_record(store, frame_id)
     if record.values["campaign_version"] != campaign_version(catalog.campaign.sampling):
         raise FrameOutdated(f"抽样框 {frame_id} 冻结后，活动配置中的抽查规则（sampling）已修改：请重新冻结抽样框后再抽样。")
     newest = latest_frame(store)
@@ -353,14 +359,14 @@ def verify(store: Store, draw_id: str) -> Verification:
     draw_record = _draw_record(store, draw_id)
     v = draw_record.values
     frame_id = str(v["frame_id"])
-    frame_record = _frame_record(store, frame_id)
+    frozen = frame_record(store, frame_id)
     out: list[Difference] = []
     for row in _frame_rows(store, frame_id):
         if row.rev != 1:
             out.append(Difference("frame_row_changed", f"抽样框中服务券编号 {row.values.get('voucher')} 的一行（记录 {row.id}）在冻结后被修改过"
                                   f"（第 {row.rev} 版，{row.updated_by}，{row.updated_at:%Y-%m-%d %H:%M:%S}）。", str(row.values.get("voucher"))))
     frame = load_frame(store, frame_id)
-    recorded = frame_record.values
+    recorded = frozen.values
     if len(frame.rows) != int(recorded["rows"]):
         out.append(Difference("frame_size", f"抽样框记录 {recorded['rows']} 个项目，现存 {len(frame.rows)} 个。"))
     if frame.fingerprint != recorded["fingerprint"]:
@@ -371,7 +377,7 @@ def verify(store: Store, draw_id: str) -> Verification:
         out.append(Difference("algorithm_version", f"抽样算法版本不同：记录为 {v['algorithm_version']}，本程序为 {ALGORITHM_VERSION}，无法按同一算法重新抽样。"))
         return Verification(draw_id, out)
     again = draw(frame, int(v["seed"])).drawn.set_index("voucher")
-    stored = {r.values.get("voucher"): r.values for r in store.records(DRAW_ROWS.form_id) if r.values.get("draw_id") == draw_id}
+    stored = {row.get("voucher"): row for row in draw_rows(store, draw_id)}
     if len(stored) != int(v["drawn"]):
         out.append(Difference("drawn_count", f"抽样记录写明抽中 {v['drawn']} 个项目，现存抽中名单 {len(stored)} 个。"))
     for voucher in sorted(set(again.index) - set(stored)):

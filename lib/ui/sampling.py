@@ -92,8 +92,10 @@ def city_table(frame: Frame) -> pd.DataFrame:
 
 def _frame_values(frame_id: str) -> dict:
     """The frozen frame's record (its source, fingerprint …)."""
-    found = [r for r in context.store().records(rec.FRAMES.form_id) if r.values.get("frame_id") == frame_id]
-    return found[0].values if found else {}
+    try:
+        return rec.frame_record(context.store(), frame_id).values
+    except rec.FrameNotFound:
+        return {}
 
 
 def _ask_freeze() -> None:
@@ -177,10 +179,6 @@ def _draw(actor: Actor, frame_id: str) -> None:
     _outcome("draw", "success", f"已抽取样本 {done.draw_id}：随机数种子 {done.sample.seed}，抽中 {len(done.sample.drawn)} 个项目。{replaced}")
 
 
-def _draw_rows(draw_id: str) -> list[dict]:
-    return [r.values for r in context.store().records(rec.DRAW_ROWS.form_id) if r.values.get("draw_id") == draw_id]
-
-
 def drawn_table(rows: list[dict]) -> pd.DataFrame:
     """The drawn projects as recorded, under the sheet's Chinese titles."""
     return pd.DataFrame([_titled(rec.DRAW_ROWS, r, skip=("draw_id",)) for r in rows],
@@ -232,7 +230,7 @@ def draw_section(actor: Actor, frozen: rec.FrameInfo | None) -> None:
         return
     draw = in_force[-1]
     v = draw.values
-    rows = _draw_rows(str(v.get("draw_id")))
+    rows = rec.draw_rows(context.store(), str(v.get("draw_id")))
     st.markdown(f"**现行抽样结果：{v.get('draw_id')}**（抽样框 {v.get('frame_id')}，随机数种子 {v.get('seed')}（{v.get('seed_source')}），"
                 f"{draw.owner} 于 {_when(draw.created_at)} 抽取，共 {len(rows)} 个项目）")
     st.dataframe(draw_cities(rec.load_frame(context.store(), str(v.get("frame_id"))), float(v.get("ratio") or 0), rows),
