@@ -156,7 +156,10 @@ class Assignments:
         return tuple(self.cities.get(account, ()))
 
     def vouchers(self, cities: tuple[str, ...]) -> frozenset[str]:
-        """The vouchers sampled in any of ``cities``."""
+        """The vouchers sampled in any of ``cities`` (one city, the usual case: its set, not a copy, as
+        ``can`` asks this once per row)."""
+        if len(cities) == 1:
+            return frozenset(self.sampled.get(cities[0], frozenset()))
         return frozenset().union(*(self.sampled.get(c, frozenset()) for c in cities))
 
 

@@ -132,7 +132,8 @@ def draw_inspectors(store: Store, catalog: FormCatalog, accounts: Iterable[Accou
         assignment = draw_groups(people, parties_by_city(_sampled(store, draw_id)), catalog.campaign.sampling.inspector_group_size,
                                  seed, day)
         assignment_id = _new_id(now)
-        rows = [{"assignment_id": assignment_id, **row, "name": names.get(row["account"], "")} for row in assignment.rows()]
+        rows = [{"assignment_id": assignment_id, **row, "group_size": assignment.group_size, "name": names.get(row["account"], "")}
+                for row in assignment.rows()]  # rows() is text for publishing; the sheet keeps the size a number
         record = {"assignment_id": assignment_id, "draw_id": draw_id, "seed": str(seed), "seed_source": SEED_WORDS[generated],
                   "day": day.isoformat(), "group_size": assignment.group_size, "algorithm": assignment.algorithm,
                   "inputs_sha256": assignment.inputs_sha256, "groups": len(assignment.groups), "reason": reason.strip(),

@@ -77,6 +77,9 @@ def test_groups_are_drawn_for_every_sampled_city_and_recorded(drawn):
     assert all(len(g.members) == size for g in got.assignment.groups)
     home = {a.account: a.city for a in inspectors()}
     assert all(home[m] != g.city for g in got.assignment.groups for m in g.members), "never to the home city"
+    parties = parties_by_city(r.values for r in store.records(DRAW_ROWS.form_id))
+    people = {i.account: i for i in pool(inspectors())}
+    assert all(refusal(people[m], g.city, parties[g.city], DAY) is None for g in got.assignment.groups for m in g.members)
     [record] = store.records(ASSIGNMENTS.form_id)
     assert (record.status, record.owner, record.values["draw_id"], record.values["seed"], record.values["day"]) == (
         "有效", PROVINCE.account, done.draw_id, "7", "2020-09-23")
@@ -84,7 +87,8 @@ def test_groups_are_drawn_for_every_sampled_city_and_recorded(drawn):
         size, got.assignment.algorithm, got.assignment.inputs_sha256)
     members = [r.values for r in store.records(MEMBERS.form_id)]
     assert sorted((m["city"], m["account"]) for m in members) == sorted((g.city, a) for g in got.assignment.groups for a in g.members)
-    assert {m["name"] for m in members} <= {a.name for a in inspectors()} and all(m["seed"] == "7" for m in members)
+    assert {m["name"] for m in members} <= {a.name for a in inspectors()}
+    assert {(m["seed"], m["day"], m["group_size"], m["inputs_sha256"]) for m in members} == {("7", "2020-09-23", 3, got.assignment.inputs_sha256)}
     assert current_assignment(store) == got
 
 
