@@ -5,7 +5,7 @@ import streamlit as st
 
 from lib.demo.accounts import seed_demo_accounts
 from lib.demo.campaign import seed_demo
-from lib.ui import auth, browser, context, errors, fill, health, locale, nav, sampling
+from lib.ui import auth, browser, context, errors, fill, health, locale, nav
 
 FIRST_START = context.FirstStart(
     rows=lambda open_with_clock, catalog, rows: seed_demo(open_with_clock, catalog, rows=rows),
@@ -39,7 +39,7 @@ if account is None:
     navigation = nav.navigation(pages, position="hidden")
 else:
     pages = [st.Page(PAGES[key][0], title=PAGES[key][1], icon=PAGES[key][2], url_path=key, default=key == "home")
-             for key in sampling.with_page(auth.pages_for(account), account.actor())]
+             for key in auth.pages_for(account)]
     navigation = nav.navigation(pages)
 if account is not None:
     auth.account_box(account)

@@ -7,7 +7,7 @@ reviews it (``reviewed_by``); a row's city is the value of the form's first fiel
 (附件1: the client firm's city, not the provider's), else the city of the account that filed it.
 
 Roles (their keys: ``lib.core.roles``; their names: the campaign's ``roles:``): province (all rows of every form; reviews what its forms name it for; alone imports the
-registers), admin (reads all for audit; manages accounts; fills, reviews and imports nothing), inspector (only what the inspector
+registers and alone draws the sample and the inspectors), admin (reads all for audit; manages accounts; fills, reviews and imports nothing), inspector (only what the inspector
 draw in force assigns it: the rows placed in its group's city, and of the projects form only the projects sampled there;
 nothing without an assignment), city (rows of its own city; fills and reviews as its forms say),
 provider / lead_unit (rows of its own organisation, of the forms it fills).
@@ -45,10 +45,11 @@ REVIEW = "review"  # approve or return a row
 AUDIT = "audit"  # read the audit trail
 ADMIN = "admin"  # manage accounts
 IMPORT = "import"  # import the subsidy registers
+SAMPLE = "sample"  # freeze the sampling frame, draw the projects and the inspectors (抽样)
 INSPECTORS = "inspectors"  # keep the inspector pool: home city, organisation, conflicts, health declarations
 
 ACTION_NAMES = {READ: "查看", CREATE: "填报", EDIT: "修改", REVIEW: "审核", AUDIT: "查看审计日志", ADMIN: "管理账号", IMPORT: "导入台账",
-                INSPECTORS: "维护检查人员信息"}
+                SAMPLE: "抽样", INSPECTORS: "维护检查人员信息"}
 DENIED = "拒绝访问"
 
 #: Roles that reach every row (a city reaches its city's; ORG_ROLES, their organisation's; an
@@ -279,6 +280,8 @@ def can(user: Actor, action: str, form: FormSpec | None = None, row: Record | Ma
         return user.role == ADMIN_ROLE
     if action == IMPORT:  # the registers are the province's: whoever imports them decides what must be filed
         return user.role == PROVINCE
+    if action == SAMPLE:  # the notice gives the province the draw (双随机一公开), like the registers it draws from
+        return user.role == PROVINCE
     if action == INSPECTORS:  # the province keeps the pool it draws from; the admin keeps every account
         return user.role in (PROVINCE, ADMIN_ROLE)
     if form is None:
@@ -395,7 +398,7 @@ def page_keys(user: Actor, forms: list[FormSpec]) -> list[str]:
     """The pages ``user``'s navigation shows, in order.
 
     >>> page_keys(Actor("province", "province"), [])
-    ['home', 'board', 'register', 'audit']
+    ['home', 'board', 'register', 'sampling', 'audit']
     """
     keys = ["home"]
     if any(can(user, CREATE, f) for f in forms):
@@ -405,6 +408,8 @@ def page_keys(user: Actor, forms: list[FormSpec]) -> list[str]:
     keys.append("board")
     if can(user, IMPORT):
         keys.append("register")
+    if can(user, SAMPLE):
+        keys.append("sampling")
     if can(user, AUDIT):
         keys.append("audit")
     if can(user, ADMIN):

@@ -26,17 +26,16 @@ inspector's reads to its assignment; the layers above pass it to ``can`` / ``lib
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from lib.auth.accounts import Account
-from lib.auth.policy import IMPORT, Assignments, authorize, comparable
+from lib.auth.policy import SAMPLE, Assignments, authorize, comparable
 from lib.core.records import Actor, Record
 from lib.forms.loader import FormCatalog
 from lib.sampling.draw import parse_seed
 from lib.sampling.inspectors import Assignment, Group, InspectorDrawError, draw_groups, parties_by_city, pool
-from lib.sampling.record import DRAW_ACTIVE, DRAW_ROWS, DRAW_SUPERSEDED, SEED_WORDS, active_draws
+from lib.sampling.record import DRAW_ACTIVE, DRAW_LOCK, DRAW_ROWS, DRAW_SUPERSEDED, SEED_WORDS, active_draws, new_id
 from lib.store.base import Column, SheetSpec, Store
 
 ASSIGNED = "已分派"
@@ -66,8 +65,6 @@ MEMBERS = SheetSpec("sampling_inspector_groups", "检查组", (
     Column("inputs_sha256", "检查员与抽中项目信息指纹（SHA-256）"),
 ))
 SHEETS = (ASSIGNMENTS, MEMBERS)
-#: The project draw's lock: a project redraw and an inspector draw never interleave.
-LOCK = "sampling_draw"
 
 
 @dataclass(frozen=True)
@@ -82,11 +79,6 @@ class AssignmentInfo:
     drawn_by: str
     drawn_at: dt.datetime
     superseded: tuple[str, ...] = ()
-
-
-def _new_id(now: dt.datetime) -> str:
-    """An inspector draw's id, shaped as the frames' and draws' (``record``): I-<time>-<4 hex>."""
-    return f"I-{now:%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
 
 
 def ensure_sheets(store: Store) -> None:
@@ -113,13 +105,13 @@ def draw_inspectors(store: Store, catalog: FormCatalog, accounts: Iterable[Accou
     any project draw, ``redraw_reason_missing`` when an inspector draw already serves the draw in force
     and ``reason`` is blank, or the draw's own refusal naming the city and why (``inspectors_short``,
     ``inspectors_short_together``)."""
-    authorize(store, actor, IMPORT)
+    authorize(store, actor, SAMPLE)
     seed = parse_seed(seed_text)
     accounts = list(accounts)
     people = pool(accounts)
     names = {a.account: a.name for a in accounts}
     now = now or dt.datetime.now()
-    with store.exclusive(LOCK):
+    with store.exclusive(DRAW_LOCK):
         draws = active_draws(store)
         if not draws:
             raise InspectorDrawError("还没有有效的项目抽样结果：请先抽取项目，再抽取检查员。", code="no_active_draw")
@@ -131,7 +123,7 @@ def draw_inspectors(store: Store, catalog: FormCatalog, accounts: Iterable[Accou
                                      "重新抽取检查员须填写原因。", code="redraw_reason_missing")
         assignment = draw_groups(people, parties_by_city(_sampled(store, draw_id)), catalog.campaign.sampling.inspector_group_size,
                                  seed, day)
-        assignment_id = _new_id(now)
+        assignment_id = new_id("I", now)
         rows = [{"assignment_id": assignment_id, **row, "group_size": assignment.group_size, "name": names.get(row["account"], "")}
                 for row in assignment.rows()]  # rows() is text for publishing; the sheet keeps the size a number
         record = {"assignment_id": assignment_id, "draw_id": draw_id, "seed": str(seed), "seed_source": SEED_WORDS[generated],

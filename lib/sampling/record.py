@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from lib.auth.policy import IMPORT, authorize
+from lib.auth.policy import SAMPLE, authorize
 from lib.campaign.register.kinds import register_kinds
 from lib.campaign.register.store import IMPORTS_SHEET, current_register
 from lib.core.errors import AppError
@@ -155,7 +155,17 @@ def ensure_sheets(store: Store) -> None:
         store.ensure_sheet(sheet)
 
 
-def _new_id(prefix: str, now: dt.datetime) -> str:
+#: The lock a draw holds while it reads the draws in force and records its own: a project draw, a
+#: redraw and an inspector draw (``lib.sampling.assignments``) never interleave.
+DRAW_LOCK = "sampling_draw"
+
+
+def new_id(prefix: str, now: dt.datetime) -> str:
+    """A record id: ``prefix`` (F a frame, D a draw, I an inspector draw), the time, 4 random hex digits.
+
+    >>> new_id("D", dt.datetime(2020, 9, 22, 9, 30))[:17]
+    'D-20200922093000-'
+    """
     return f"{prefix}-{now:%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
 
 
@@ -194,7 +204,7 @@ def freeze(store: Store, catalog: FormCatalog, actor: Actor, *, now: dt.datetime
 
     Raises Forbidden (audited) unless ``actor`` is the province; FrameError (nothing written) when
     there is nothing to draw from, SizeUnknown when a row's size cannot be worked out."""
-    authorize(store, actor, IMPORT)
+    authorize(store, actor, SAMPLE)
     frame = current_frame(store, catalog)
     return store_frame(store, frame, actor, campaign_id=catalog.campaign.id, now=now), frame
 
@@ -203,7 +213,7 @@ def store_frame(store: Store, frame: Frame, actor: Actor, *, campaign_id: str, n
     """Write ``frame``'s rows and its record as one batch (nothing written when a value is refused)."""
     sizes(frame)  # a size that cannot be worked out is refused now, not at the draw
     now = now or dt.datetime.now()
-    frame_id = _new_id("F", now)
+    frame_id = new_id("F", now)
     record = {"frame_id": frame_id, "source": SOURCE_WORDS[frame.sampling.frame], "fingerprint": frame.fingerprint,
               "campaign_id": campaign_id, "campaign_version": frame.campaign_version,
               "sampling": sampling_json(frame.sampling), "rows": len(frame.rows)}
@@ -282,7 +292,7 @@ def record_draw(store: Store, catalog: FormCatalog, frame_id: str, seed_text: st
     section changed since the freeze or a newer frame exists; FrameChanged when its rows no longer
     match its fingerprint; RedrawReasonMissing when a draw is in
     force and ``reason`` is blank."""
-    authorize(store, actor, IMPORT)
+    authorize(store, actor, SAMPLE)
     seed = parse_seed(seed_text)
     record = frame_record(store, frame_id)
     if record.values["campaign_version"] != campaign_version(catalog.campaign.sampling):
@@ -295,7 +305,7 @@ def record_draw(store: Store, catalog: FormCatalog, frame_id: str, seed_text: st
         raise FrameChanged(f"抽样框 {frame_id} 现存的内容与冻结时的指纹不符（冻结后被修改过，见审计日志）：请重新冻结抽样框后再抽样。")
     sample = draw(frame, seed)
     now = now or dt.datetime.now()
-    draw_id = _new_id("D", now)
+    draw_id = new_id("D", now)
     names = {r.key: r.name for r in frame.sampling.priority_rules}
     rows = [{"draw_id": draw_id, **values, "probability": float(p), "selection": SELECTION_WORDS[how],
              "rules": [names[k] for k in keys]}
@@ -304,7 +314,7 @@ def record_draw(store: Store, catalog: FormCatalog, frame_id: str, seed_text: st
     values = {"draw_id": draw_id, "frame_id": frame_id, "seed": str(seed), "seed_source": SEED_WORDS[generated],
               "algorithm_version": ALGORITHM_VERSION, "ratio": frame.sampling.ratio, "drawn": len(rows),
               "reason": reason.strip(), "superseded_by": ""}
-    with store.exclusive("sampling_draw"):
+    with store.exclusive(DRAW_LOCK):
         replaced = active_draws(store)
         if replaced and not reason.strip():
             raise RedrawReasonMissing(f"已有有效的抽样结果（{replaced[-1].values.get('draw_id')}）：重新抽样须填写原因。")

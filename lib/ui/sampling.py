@@ -12,7 +12,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lib.auth.policy import IMPORT, can
+from lib.auth.policy import SAMPLE, can
+from lib.core import roles
 from lib.core.errors import AppError
 from lib.core.records import Actor, Record
 from lib.core.values import wall_time
@@ -24,20 +25,14 @@ from lib.store.base import SheetSpec
 from lib.ui import board, context, errors, state
 from lib.ui.rows import xlsx_download
 
-#: The page's key in app.py's PAGES, and where the navigation lists it (after this page).
-PAGE_KEY = "sampling"
-AFTER = "register"
 #: The drawn list's headers: the titles of the sheet that records it.
 LABELS = {c.key: c.label for c in rec.DRAW_ROWS.columns}
 
 
-def with_page(keys: list[str], actor: Actor) -> list[str]:
-    """The navigation's page keys with this page for whoever the policy lets freeze and draw (IMPORT:
-    the province), after the register page."""
-    if not can(actor, IMPORT) or PAGE_KEY in keys:  # in keys: once lib.auth.policy.page_keys lists it itself
-        return keys
-    at = keys.index(AFTER) + 1 if AFTER in keys else len(keys)
-    return [*keys[:at], PAGE_KEY, *keys[at:]]
+def samplers() -> str:
+    """Who may freeze and draw (the policy's SAMPLE), as the served campaign names those roles."""
+    names = context.catalog().campaign.roles
+    return "、".join(names[role] for role in roles.ALL if can(Actor("", role), SAMPLE))
 
 
 def ratio_text(ratio: float) -> str:

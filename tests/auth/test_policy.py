@@ -10,7 +10,7 @@ from lib import audit, review, submissions
 from lib.auth import Forbidden
 from lib.auth import admin as admin_ops
 from lib.auth.accounts import Account
-from lib.auth.policy import CREATE, EDIT, READ, REVIEW, Assignments, can, comparable, page_keys, row_city
+from lib.auth.policy import CREATE, EDIT, READ, REVIEW, SAMPLE, Assignments, can, comparable, page_keys, row_city
 from lib.auth.scope import editable_records, get_record, visible_records
 from lib.campaign.board.scope import board_scope
 
@@ -153,6 +153,18 @@ def _cases():
         row = _row(s, c, "att1", lambda f, r: row_city(f, r) == "广州" and comparable(r.values["voucher_no"]) not in assigned.sampled["广州"])
         get_record(s, a, c.form("att1"), row.id, assignments=assigned)
 
+    def draws_the_sample(s, c, a, x):  # refused before anything is read: the frame needs not exist
+        from lib.sampling.record import record_draw
+
+        record_draw(s, c, "F-20200922000000-0000", "12345", a)
+
+    def draws_the_inspectors(s, c, a, x):
+        import datetime as dt
+
+        from lib.sampling.assignments import draw_inspectors
+
+        draw_inspectors(s, c, [], "12345", a, day=dt.date(2020, 9, 22))
+
     def admin_approves(s, c, a, x):
         row = s.records("att3")[0]
         review.approve(s, c.form("att3"), a, {row.id: row.rev})
@@ -218,6 +230,8 @@ def _cases():
         ("stranger", unknown_role_board),
         ("gz", imports_the_register), ("provider", imports_the_register), ("inspector", imports_the_register),
         ("admin", imports_the_register),
+        ("gz", draws_the_sample), ("inspector", draws_the_sample), ("admin", draws_the_sample),
+        ("provider", draws_the_inspectors), ("inspector", draws_the_inspectors), ("admin", draws_the_inspectors),
         ("gz", move_own_att3_row_to_another_city),
         ("provider", rename_own_att1_row_to_another_provider), ("provider", file_att1_as_another_provider),
         ("lead", rename_own_att2_report), ("gz", file_att3_row_with_a_foreign_city_draft),
@@ -303,11 +317,13 @@ def test_province_sees_all_and_reviews_att1_and_att3_only(store, catalog):
 
 def test_navigation_differs_by_role(catalog, actors):
     forms = catalog.forms()
-    assert page_keys(PROVINCE, forms) == ["home", "review", "board", "register", "audit"]
+    assert page_keys(PROVINCE, forms) == ["home", "review", "board", "register", "sampling", "audit"]
     assert page_keys(GZ, forms) == ["home", "fill", "my_submissions", "review", "board"]
     assert page_keys(actors["provider"], forms) == ["home", "fill", "my_submissions", "board"]
     assert page_keys(ADMIN, forms) == ["home", "board", "audit", "admin"]  # the registers are the province's
     assert page_keys(INSPECTOR, forms) == ["home", "board"]
+    everyone = (PROVINCE, GZ, actors["provider"], actors["lead"], ADMIN, INSPECTOR)
+    assert [a for a in everyone if can(a, SAMPLE)] == [PROVINCE]  # the draw is the province's alone
 
 
 def test_board_scope_matches_the_read_scope(store, catalog, actors):

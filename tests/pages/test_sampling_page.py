@@ -7,11 +7,12 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lib.auth.policy import page_keys
 from lib.core.records import Actor
+from lib.forms import load_catalog
 from lib.sampling import record as rec
 from lib.sampling.draw import SeedInvalid, parse_seed
 from lib.ui import state
-from lib.ui.sampling import with_page
 from tests.sampling.conftest import ENTRIES, file_check, import_vouchers
 
 from .conftest import ROOT, sign_in
@@ -171,11 +172,12 @@ def test_only_the_province_freezes_and_draws(app_env, role):
     assert not at.button and not at.text_input
 
 
-def test_the_navigation_lists_the_page_for_the_province_only():
-    keys = ["home", "board", "register", "audit"]
-    assert with_page(keys, PROVINCE) == ["home", "board", "register", "sampling", "audit"]
+def test_the_navigation_lists_the_page_for_the_province_only_after_the_register():
+    forms = load_catalog(ROOT / "forms").forms()
+    keys = page_keys(PROVINCE, forms)
+    assert keys.index("sampling") == keys.index("register") + 1
     for role in ("city", "provider", "lead_unit", "inspector", "admin"):
-        assert with_page(keys, Actor("x", role, "某单位", "广州")) == keys
+        assert "sampling" not in page_keys(Actor("x", role, "某单位", "广州"), forms)
 
 
 def test_the_router_registers_the_page_for_the_province_and_not_for_a_provider(app_env):
@@ -190,7 +192,6 @@ def test_the_router_registers_the_page_for_the_province_and_not_for_a_provider(a
 
 
 def test_with_nothing_to_draw_from_the_page_says_why_and_offers_no_freeze(app_env, reopen):
-    from lib.forms import load_catalog
     from lib.sampling.frame import FrameEmpty
 
     with pytest.raises(FrameEmpty) as empty:
