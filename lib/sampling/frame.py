@@ -112,9 +112,16 @@ def campaign_version(sampling: Sampling) -> str:
     return hashlib.sha256(sampling_json(sampling).encode("utf-8")).hexdigest()
 
 
+#: What of the sampling section the project draw does not read: the inspectors' group size belongs to
+#: the inspector draw (which records its own), so changing it asks for no new freeze.
+NOT_OF_THE_DRAW = {"inspector_group_size"}
+
+
 def sampling_json(sampling: Sampling) -> str:
-    """The sampling section as canonical JSON (keys sorted, no spaces), as a frame record keeps it."""
-    return json.dumps(sampling.model_dump(mode="json"), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """The sampling section the project draw reads as canonical JSON (keys sorted, no spaces), as a
+    frame record keeps it: without ``NOT_OF_THE_DRAW``."""
+    return json.dumps(sampling.model_dump(mode="json", exclude=NOT_OF_THE_DRAW), ensure_ascii=False, sort_keys=True,
+                      separators=(",", ":"))
 
 
 def _escaped(texts: pd.Series) -> pd.Series:

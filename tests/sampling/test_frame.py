@@ -13,7 +13,7 @@ from lib.core.statuses import DRAFT, SUBMITTED
 from lib.core.values import wall_time
 from lib.forms.columns import sheet_spec
 from lib.office.excel import read_workbook
-from lib.sampling.frame import Frame, FrameError, campaign_version, canonical_text, frame_xlsx
+from lib.sampling.frame import Frame, FrameError, campaign_version, canonical_text, frame_xlsx, sampling_json
 from lib.sampling.record import current_frame, frame_workbook, freeze, load_frame, store_frame
 
 from .conftest import OTHER, PROVINCE, SHIPPED, file_check, frame_of, sampling
@@ -58,6 +58,15 @@ def test_the_campaign_version_follows_the_sampling_section():
                                               sampling(take_all=True), sampling(proportional=True))}
     assert len(versions) == 5
     assert campaign_version(SHIPPED.campaign.sampling) != campaign_version(OTHER.campaign.sampling)
+
+
+def test_the_inspectors_group_size_is_not_part_of_the_project_draw():
+    """The group size is the inspector draw's (it records its own): changing it must not force a re-freeze."""
+    shipped = SHIPPED.campaign.sampling
+    bigger = shipped.model_copy(update={"inspector_group_size": shipped.inspector_group_size + 2})
+    assert campaign_version(bigger) == campaign_version(shipped)
+    assert "inspector_group_size" not in sampling_json(bigger)
+    assert campaign_version(shipped.model_copy(update={"ratio": shipped.ratio + 0.05})) != campaign_version(shipped)
 
 
 def test_a_reported_frame_takes_the_filed_rows_once_per_voucher_and_leaves_out_cities_outside_the_scheme(store):
