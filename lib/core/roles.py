@@ -13,11 +13,12 @@ True
 
 from __future__ import annotations
 
-PROVINCE = "province"  # the provincial department: every city, every form; imports the registers
+PROVINCE = "province"  # the provincial department: every city, every form; imports the registers, draws the sample
 CITY = "city"  # a city bureau: its own city's rows
 PROVIDER = "provider"  # a service provider: its own organisation's rows
 LEAD_UNIT = "lead_unit"  # a benchmark project's lead unit: its own organisation's rows
-INSPECTOR = "inspector"  # the inspection group: reads every row
+INSPECTOR = "inspector"  # a member of an inspection group: reads only what the inspector draw in force assigns it
+#                           (its group's city, of the projects form the sampled projects); nothing without one
 ADMIN = "admin"  # the system administrator: accounts, the audit trail
 
 #: Every role, in the order lists and pickers show them.
