@@ -339,8 +339,12 @@ def authorize_correction(store: Store, user: Actor, form: FormSpec, row: Record,
 
 def _refusal(user: Actor, action: str, form: FormSpec | None, row, row_id: str, assignments: Assignments | None = None) -> str:
     what = ACTION_NAMES.get(action, action)
-    if user.role == INSPECTOR and form is not None and (action == READ or (action in (CREATE, EDIT) and user.role == form.filled_by)):
-        return _outside_assignment(user, form, row, row_id, reach(user, assignments), what)
+    if user.role == INSPECTOR and action in (READ, CREATE, EDIT):
+        r = reach(user, assignments)
+        if form is None and action == READ and r.how == "none":  # the board asks for any row
+            return _outside_assignment(user, form, row, row_id, r, what)
+        if form is not None and (action == READ or user.role == form.filled_by):
+            return _outside_assignment(user, form, row, row_id, r, what)
     if isinstance(row, Mapping) and form is not None and user.role == form.filled_by:
         return _values_refusal(user, form, row, row_id)
     if action == REVIEW and isinstance(row, Record) and _own(user, row):
@@ -352,10 +356,20 @@ def _refusal(user: Actor, action: str, form: FormSpec | None, row, row_id: str, 
     return f"您的账号（{user.account}）无权{what}。"
 
 
-def _outside_assignment(user: Actor, form: FormSpec, row, row_id: str, r: Reach, what: str) -> str:
-    """Why an inspector may not read or write this: it has no assignment, or the row lies outside it."""
+def unassigned(user: Actor, what: str = "查看任何记录") -> str:
+    """What an inspector without an assignment is told when it asks to do ``what``.
+
+    >>> unassigned(Actor("i1", "inspector"), "查看看板").endswith("目前没有检查任务（尚未抽取检查人员，或项目抽样已重新进行）：不能查看看板。")
+    True
+    """
+    return f"您的账号（{user.account}）目前没有检查任务（尚未抽取检查人员，或项目抽样已重新进行）：不能{what}。"
+
+
+def _outside_assignment(user: Actor, form: FormSpec | None, row, row_id: str, r: Reach, what: str) -> str:
+    """Why an inspector may not read or write this: it has no assignment (``form`` None: then it may
+    read no row at all, as the board asks), or the row lies outside it."""
     if r.how == "none":
-        return f"您的账号（{user.account}）目前没有检查任务（尚未抽取检查人员，或项目抽样已重新进行）：不能{what}「{form.short_title}」。"
+        return unassigned(user, f"{what}「{form.short_title}」" if form is not None else f"{what}任何记录")
     where = "、".join(r.cities)
     ident = row.id if isinstance(row, Record) else row_id
     which = f"「{form.short_title}」的记录 {ident}" if ident else f"这条「{form.short_title}」记录"

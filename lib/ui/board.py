@@ -16,18 +16,22 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from lib.auth.policy import Assignments, unassigned
 from lib.campaign.board import export, figures
 from lib.campaign.board.detail_tables import NOT_FILLED
 from lib.campaign.board.preparation import Prepared, change_counter, prepare_as_of
-from lib.campaign.board.scope import Scope, board_scope
+from lib.campaign.board.scope import Scope, board_scope, scope_for, with_vouchers
 from lib.campaign.board.units import EXEMPT, LATE_FILED, MISSING, ON_TIME, OVERDUE, RETURNED_STATE
 from lib.campaign.register import kinds
 from lib.campaign.register import reconcile as rc
 from lib.campaign.register import store as reg
 from lib.campaign.schedule import Calendar
 from lib.core import roles
+from lib.core.errors import AppError
 from lib.core.records import Actor
 from lib.core.statuses import NOT_FILED
+from lib.sampling import assignments as inspectors
+from lib.sampling import record as sampling_record
 from lib.ui import context, locale, state
 from lib.ui.contacts import contacts_box
 from lib.ui.rows import xlsx_download
@@ -88,16 +92,22 @@ def _calendar_key(cal: Calendar) -> tuple:
             tuple(context.catalog().campaign.outside_scheme))
 
 
+#: The sheets that say which inspector reads what (the project draw and the inspector draw in force).
+ASSIGNMENT_SHEETS = (sampling_record.DRAWS, sampling_record.DRAW_ROWS, *inspectors.SHEETS)
+
+
 @st.cache_resource(ttl=SNAPSHOT_TTL, show_spinner=False)
-def _snapshots() -> tuple[tuple, dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+def _snapshots() -> tuple[tuple, dict[str, pd.DataFrame], dict[str, pd.DataFrame], tuple]:
     """One snapshot of every sheet the boards read (the bound forms; every stored batch of the
-    registers and the import records), shared by all sessions for SNAPSHOT_TTL seconds."""
+    registers and the import records), shared by all sessions for SNAPSHOT_TTL seconds, with its
+    change counter; and the change counter of the sampling sheets (``ASSIGNMENT_SHEETS``)."""
     store, cat = context.store(), context.catalog()
     frames = {fid: store.snapshot(fid) for fid in cat.bindings.form_ids().values()}
     registers = kinds.register_kinds(cat.campaign)
     raw = {name: store.snapshot(name) for name in (registers["vouchers"].sheet_id, registers["projects"].sheet_id,
                                                    reg.IMPORTS_SHEET.form_id)}
-    return change_counter({**frames, **raw}), frames, raw
+    sampled = change_counter({sheet.form_id: store.snapshot(sheet.form_id) for sheet in ASSIGNMENT_SHEETS})
+    return change_counter({**frames, **raw}), frames, raw, sampled
 
 
 def _registers(raw: dict[str, pd.DataFrame], as_of: dt.date | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -112,11 +122,18 @@ def _registers(raw: dict[str, pd.DataFrame], as_of: dt.date | None = None) -> tu
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _prepared(counter: tuple, as_of: dt.date, cal_key: tuple, _frames, _raw, _cal) -> Prepared:
     """Once per data change and day: the forms as they stood (their audit read here, not on every
-    snapshot) and the registers in force at the end of that day, matched and counted."""
+    snapshot) and the registers in force at the end of that day, matched and counted; each row's
+    voucher beside who may read it, for an inspector's scope (``with_vouchers``)."""
     store = context.store()
     audit = [entry for fid in _frames for entry in store.audit(fid)]
     vouchers, projects = _registers(_raw, as_of)
-    return prepare_as_of(_frames, vouchers, projects, _cal, as_of, audit)
+    return with_vouchers(prepare_as_of(_frames, vouchers, projects, _cal, as_of, audit), _frames)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _assignments(sampled: tuple, cal_key: tuple) -> Assignments:
+    """The inspector assignment in force, once per change of the sampling sheets."""
+    return inspectors.assignments_in_force(context.store(), context.catalog())
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
@@ -124,13 +141,25 @@ def _scoped(counter: tuple, as_of: dt.date, cal_key: tuple, scope: Scope, _prepa
     return figures.board(_prepared, scope)
 
 
+class NoAssignment(AppError):
+    """An inspector opened the board while no inspector draw in force assigns it anything: said on each
+    refresh, so not audited as a refusal (nothing was asked of a row)."""
+
+    code = "no_assignment"
+
+
 def current_board(actor: Actor, as_of: dt.date) -> figures.Board:
-    """The board for ``actor``'s scope as of ``as_of``, from the process's shared snapshot."""
-    counter, frames, raw = _snapshots()
+    """The board for ``actor``'s scope as of ``as_of``, from the process's shared snapshot; an
+    inspector's is its assignment (NoAssignment when it has none)."""
+    counter, frames, raw, sampled = _snapshots()
     cal = calendar()
     key = _calendar_key(cal)
+    forms = context.catalog().forms()
+    assigned = _assignments(sampled, key) if actor.role == roles.INSPECTOR else None
+    if assigned is not None and scope_for(actor, forms, assigned).reach.how == "none":
+        raise NoAssignment(unassigned(actor, "查看看板"))
     prepared = _prepared(counter, as_of, key, frames, raw, cal)
-    return _scoped(counter, as_of, key, board_scope(context.store(), actor, context.catalog().forms()), prepared)
+    return _scoped(counter, as_of, key, board_scope(context.store(), actor, forms, assigned), prepared)
 
 
 def current_register() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -212,9 +241,10 @@ TABS = ("进度", UNITS_TAB, "逾期清单", "台账核对", "使用情况", "�
 OWN_TABS = {
     roles.PROVIDER: ("进度", "逾期清单", "台账核对", "使用情况", "时间轴"),
     roles.LEAD_UNIT: ("进度", "逾期清单", "资金支出", "时间轴"),
+    roles.INSPECTOR: ("进度", "台账核对", "使用情况", "检查结论", "时间轴"),  # what it inspects: the sampled projects
 }
 #: How the board's texts name the viewer's scope.
-WHOSE = {"all": "全省", roles.CITY: "本市", **dict.fromkeys(roles.ORG_ROLES, "本单位")}
+WHOSE = {"all": "全省", roles.CITY: "本市", **dict.fromkeys(roles.ORG_ROLES, "本单位"), roles.INSPECTOR: "检查任务内"}
 
 
 def tabs_for(scope: Scope) -> tuple[str, ...]:

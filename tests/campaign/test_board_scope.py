@@ -15,15 +15,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lib.auth.policy import READ, can, reach
+from lib.auth import Forbidden
+from lib.auth.policy import READ, Assignments, can, comparable, reach
+from lib.campaign.board import figures
 from lib.campaign.board.figures import compute_board
-from lib.campaign.board.scope import scope_for
+from lib.campaign.board.preparation import prepare_as_of
+from lib.campaign.board.scope import board_scope, scope_for, with_vouchers
 from lib.campaign.board.units import LATE_FILED
 from lib.campaign.register.reconcile import normalize_name_text
 from lib.core import statuses
 from lib.core.records import Actor, Record
 from lib.core.statuses import FILED
 from lib.forms import load_catalog
+from lib.store.factory import open_store
 
 from .conftest import calendar_of
 
@@ -175,23 +179,18 @@ def snapshot(records: list[Record]) -> pd.DataFrame:
     return pd.DataFrame([r.as_row() for r in records]) if records else pd.DataFrame()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(actor=actors, data=st.data(), vouchers=voucher_register, projects=project_register)
-def test_the_board_shows_exactly_the_rows_the_policy_lets_a_viewer_read(actor, data, vouchers, projects):
-    mark = Markers()
-    records = {fid: [stored(fid, f, a, mark) for f, a in data.draw(st.lists(st.tuples(filings, ANSWERS[fid]), max_size=6), label=fid)]
-               for fid in FORMS}
-    by_id = {r.id: r for rows in records.values() for r in rows}
-    board = compute_board({fid: snapshot(rows) for fid, rows in records.items()}, pd.DataFrame(vouchers) if vouchers else None,
-                          pd.DataFrame(projects) if projects else None, CAL, AS_OF, scope_for(actor, FORMS.values()))
+def assert_exactly_readable(actor, records, by_id, mark, board, assignments=None):
+    """The board of ``actor`` (an inspector within ``assignments``) shows exactly what ``can`` lets it read."""
+
+    def may(r) -> bool:
+        return can(actor, READ, FORMS[r.form_id], r, assignments)
 
     def readable(form_id: str, row_id: str) -> bool:
-        return by_id[row_id].form_id == form_id and can(actor, READ, FORMS[form_id], by_id[row_id])
+        return by_id[row_id].form_id == form_id and may(by_id[row_id])
 
     def counted(form_id: str) -> set[str]:
         """The reported rows existing on the clock's day that the policy lets the actor read."""
-        return {r.id for r in records[form_id] if r.status in FILED and r.created_at.date() <= AS_OF
-                and can(actor, READ, FORMS[form_id], r)}
+        return {r.id for r in records[form_id] if r.status in FILED and r.created_at.date() <= AS_OF and may(r)}
 
     # the detail tables: exactly the readable reported rows
     for form_id, table in (("att1", board.project_rows), ("att2", board.spending), ("att3", board.check_rows)):
@@ -201,26 +200,73 @@ def test_the_board_shows_exactly_the_rows_the_policy_lets_a_viewer_read(actor, d
         assert row_id == "" or readable(FORM_OF_TITLE[title], row_id), (title, row_id)
     for row_id in board.issues["记录编号"]:
         assert row_id == "" or readable("att1", row_id), row_id
-    # a unit naming no row is a register entry (or a row's place) inside the same rule's city / organisation
-    entries = reach(actor)
+    # a unit naming no row is a register entry (or a row's place) inside the same rule's city / organisation,
+    # of the projects form for an inspector: a sampled voucher
+    entries = reach(actor, assignments)
     if entries.how == "own":
         entries = type(entries)("own", account=entries.account, org=normalize_name_text(entries.org))
     for unit in board.units[board.units["记录编号"] == ""].to_dict("records"):
-        assert can(actor, READ, FORMS[FORM_OF_TITLE[unit["表单"]]])
-        assert entries.admits(unit["地市"], unit["填报账号"], unit["单位"]), unit
+        form = FORMS[FORM_OF_TITLE[unit["表单"]]]
+        assert can(actor, READ, form, assignments=assignments)
+        if entries.narrows(form.id):
+            assert entries.admits_project({entries.voucher: unit["编号"]}), unit
+        else:
+            assert entries.admits(unit["地市"], unit["填报账号"], unit["单位"]), unit
     for issue in board.issues[board.issues["记录编号"] == ""].to_dict("records"):
-        assert entries.admits(issue["地市"], issue["填报账号"], issue["服务商"]), issue
+        if entries.narrows("att1"):
+            assert entries.admits_project({entries.voucher: issue["服务券编号"]}), issue
+        else:
+            assert entries.admits(issue["地市"], issue["填报账号"], issue["服务商"]), issue
     # the late list and the provider table sum up shown units only
     shown = set(zip(board.units["表单"], board.units["单位"], strict=True))
     assert set(zip(board.late["表单"], board.late["单位"], strict=True)) <= shown
     assert set(board.providers["服务商"]) <= {unit for title, unit in shown if title == CAL.titles["att1"]}
     # rows created after the clock: the viewer is told about those it may read
-    later = sum(1 for r in by_id.values() if r.created_at.date() > AS_OF and can(actor, READ, FORMS[r.form_id], r))
+    later = sum(1 for r in by_id.values() if r.created_at.date() > AS_OF and may(r))
     assert board.totals["截至日期后创建"] == later
     # nothing of a row the viewer may not read: none of its own values is anywhere on the board
-    unreadable = [m for r in by_id.values() if not can(actor, READ, FORMS[r.form_id], r) for m in [r.id, *mark.of[r.id]]]
+    unreadable = [m for r in by_id.values() if not may(r) for m in [r.id, *mark.of[r.id]]]
     assert not leaked(unreadable, shown_values(board))
 
+
+def drawn_rows(data, mark: Markers) -> dict[str, list[Record]]:
+    return {fid: [stored(fid, f, a, mark) for f, a in data.draw(st.lists(st.tuples(filings, ANSWERS[fid]), max_size=6), label=fid)]
+            for fid in FORMS}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(actor=actors, data=st.data(), vouchers=voucher_register, projects=project_register)
+def test_the_board_shows_exactly_the_rows_the_policy_lets_a_viewer_read(actor, data, vouchers, projects):
+    mark = Markers()
+    records = drawn_rows(data, mark)
+    by_id = {r.id: r for rows in records.values() for r in rows}
+    board = compute_board({fid: snapshot(rows) for fid, rows in records.items()}, pd.DataFrame(vouchers) if vouchers else None,
+                          pd.DataFrame(projects) if projects else None, CAL, AS_OF, scope_for(actor, FORMS.values()))
+    assert_exactly_readable(actor, records, by_id, mark, board)
+
+
+#: An inspector's assignment: the cities its group goes to, and each city's sampled vouchers (written
+#: as the sample may write them: another case, a full-width dash).
+assignments = st.builds(
+    lambda cities, sampled: Assignments({"x": tuple(cities)}, sampled, "att1", "voucher_no"),
+    st.lists(st.sampled_from(CITIES), min_size=1, max_size=2, unique=True),
+    st.dictionaries(st.sampled_from(CITIES), st.frozensets(st.sampled_from(VOUCHERS).map(comparable), max_size=2)),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), assigned=assignments, vouchers=voucher_register)
+def test_an_inspector_s_board_shows_exactly_its_assignment(data, assigned, vouchers):
+    """An inspector (account x) assigned to some cities reads, on the board as through ``can``, the
+    sampled projects and the other forms' rows placed in its cities, and nothing of any other row."""
+    actor = Actor("x", "inspector", "检查单位", data.draw(st.sampled_from((*CITIES, "")), label="home city"))
+    mark = Markers()
+    records = drawn_rows(data, mark)
+    by_id = {r.id: r for rows in records.values() for r in rows}
+    frames = {fid: snapshot(rows) for fid, rows in records.items()}
+    prepared = with_vouchers(prepare_as_of(frames, pd.DataFrame(vouchers) if vouchers else None, None, CAL, AS_OF), frames)
+    board = figures.board(prepared, scope_for(actor, FORMS.values(), assigned))
+    assert_exactly_readable(actor, records, by_id, mark, board, assigned)
 
 
 @pytest.mark.parametrize("viewer, firm_city", [
@@ -252,3 +298,58 @@ def test_an_entry_whose_filing_the_viewer_may_not_read_shows_the_register_and_it
     cells = shown_values(board)
     assert not leaked([row.id, *mark.of[row.id]], cells)
     assert firm_city == "广州" or not any(isinstance(c, str) and firm_city in c for c in cells)
+
+
+def test_an_assigned_inspector_sees_the_sampled_projects_of_its_city_and_their_register_entries(tmp_path):
+    """By hand: the register lists V-000001 and V-000002 in 广州 and V-000003 in 佛山; 广州's sample is
+    V-000001 (written in lower case, as the sample may), and inspector i1 is assigned to 广州. Of 附件1 it
+    sees V-000001's entry with the register's facts and its filing (and the filing made after the clock
+    in its count), nothing of V-000002 or V-000003; of 附件3 the rows placed in 广州 only."""
+    mark = Markers()
+    filed = {"org": "服务商甲", "city": "", "status": statuses.SUBMITTED, "day": "2020-09-10"}
+    sampled = stored("att1", {**filed, "owner": "p1"}, {"voucher_no": "V-000001", "client_city": "广州", "client_name": TEXT,
+                                                         "subsidy_amount": MONEY}, mark)
+    unsampled = stored("att1", {**filed, "owner": "p2", "org": "服务商乙"}, {"voucher_no": "V-000002", "client_city": "广州",
+                                                                            "client_name": TEXT, "subsidy_amount": MONEY}, mark)
+    elsewhere = stored("att1", {**filed, "owner": "p1"}, {"voucher_no": "V-000003", "client_city": "佛山", "client_name": TEXT}, mark)
+    later = stored("att1", {**filed, "owner": "p1", "day": "2020-09-28"}, {"voucher_no": "V-000001", "client_city": "广州"}, mark)
+    later_other = stored("att1", {**filed, "owner": "p2", "day": "2020-09-28"}, {"voucher_no": "V-000002", "client_city": "广州"}, mark)
+    check_gz = stored("att3", {**filed, "owner": "c1", "city": "广州"}, {"city": "广州", "voucher_no": "V-000002", "problems": TEXT}, mark)
+    check_fs = stored("att3", {**filed, "owner": "c2", "city": "佛山"}, {"city": "佛山", "voucher_no": "V-000003", "problems": TEXT}, mark)
+    register = pd.DataFrame([
+        {"voucher": "V-000001", "firm": "台账企业一", "firm_code": "C1", "provider": "服务商甲", "city": "广州", "subsidy": 30.0},
+        {"voucher": "V-000002", "firm": "台账企业二", "firm_code": "C2", "provider": "服务商乙", "city": "广州", "subsidy": 40.0},
+        {"voucher": "V-000003", "firm": "台账企业三", "firm_code": "C3", "provider": "服务商甲", "city": "佛山", "subsidy": 50.0},
+    ])
+    frames = {"att1": snapshot([sampled, unsampled, elsewhere, later, later_other]), "att3": snapshot([check_gz, check_fs])}
+    prepared = with_vouchers(prepare_as_of(frames, register, None, CAL, AS_OF), frames)
+    i1 = Actor("i1", "inspector", "检查单位", "深圳")
+    assigned = Assignments({"i1": ("广州",)}, {"广州": frozenset({"v-000001"}), "佛山": frozenset({"v-000003"})}, "att1", "voucher_no")
+    board = figures.board(prepared, scope_for(i1, FORMS.values(), assigned))
+
+    assert board.scope.label == "检查任务：广州市"
+    assert board.project_rows["记录编号"].tolist() == [sampled.id]
+    projects = board.units[board.units["表单"] == "附件1"]
+    assert projects[["编号", "地市", "记录编号"]].values.tolist() == [["V-000001", "广州", sampled.id]]
+    checks = board.units[board.units["表单"] == "附件3"]
+    assert set(checks["地市"]) == {"广州"} and set(checks["编号"]) == {"V-000001", "V-000002"}  # the city's entries
+    assert board.check_rows["记录编号"].tolist() == [check_gz.id]
+    assert set(board.issues["服务券编号"]) == {"V-000001"} and set(board.issues["台账奖补金额"]) == {30.0}  # facts it checks on site
+    assert board.totals["截至日期后创建"] == 1  # the later filing of V-000001, not that of V-000002
+    hidden = [m for r in (unsampled, elsewhere, later_other, check_fs) for m in [r.id, *mark.of[r.id]]]
+    assert not leaked(hidden, shown_values(board))
+
+    # the readers without the vouchers (``with_vouchers`` not applied): no 附件1 row is readable, none leaks
+    bare = figures.board(prepare_as_of(frames, register, None, CAL, AS_OF), scope_for(i1, FORMS.values(), assigned))
+    assert bare.project_rows.empty and board.check_rows["记录编号"].tolist() == bare.check_rows["记录编号"].tolist()
+    # another inspector, and i1 with no draw in force: no board at all, the refusal audited
+    for who, known in ((Actor("i2", "inspector", "检查单位", "广州"), assigned), (i1, Assignments()), (i1, None)):
+        assert scope_for(who, FORMS.values(), known).forms == ()
+        store = open_store("local", data_dir=tmp_path / who.account / str(known is None), background=False)
+        try:
+            with pytest.raises(Forbidden) as refused:
+                board_scope(store, who, FORMS.values(), known)
+            assert refused.value.code == "forbidden"
+            assert [e.action for e in store.audit()] == ["拒绝访问"]
+        finally:
+            store.close()

@@ -18,6 +18,13 @@ change). So:
   register may list a voucher in one city and its filing place the firm in another, and an account
   may spell its organisation differently from the colleague who filed;
 * a unit that is only a row (a filing off the register, a repeat, a draft) needs both.
+
+An inspector's reach is its assignment (``Assignments``, passed in by the caller: this layer is below
+the sampling that makes it): of the projects form it reads the sampled projects only, judged by the
+voucher as ``Reach.admits_project`` judges one row (the register entries by their voucher, the rows by
+the ``voucher`` column ``with_vouchers`` gives the readers; without it, no row of that form), and of the other forms the rows placed in
+its cities. It sees the register's facts of the entries it inspects. Without an assignment it has no
+board (``board_scope`` refuses).
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from lib.auth.policy import READ, Reach, authorize, can, reach
+from lib.auth.policy import READ, Assignments, Reach, authorize, can, reach
+from lib.campaign.board.preparation import Prepared
 from lib.campaign.board.units import ENTRY_STATES
 from lib.campaign.register.reconcile import (
     AMOUNT,
@@ -44,6 +52,7 @@ from lib.campaign.register.reconcile import (
     normalize_name_text,
 )
 from lib.core.records import Actor
+from lib.core.roles import INSPECTOR
 from lib.forms import FormSpec
 from lib.store.base import Store
 
@@ -61,7 +70,7 @@ ROW_VALUES = {
 @dataclass(frozen=True)
 class Scope:
     """What a viewer may read (the forms, the reach of ``lib.auth.policy``) and how the board arranges
-    it (``kind``: all / city / provider / lead_unit)."""
+    it (``kind``: all / city / provider / lead_unit / inspector)."""
 
     kind: str = "all"
     reach: Reach = field(default_factory=lambda: Reach("all"))
@@ -77,7 +86,14 @@ class Scope:
         return normalize_name_text(self.reach.org)
 
     @property
+    def cities(self) -> tuple[str, ...]:
+        """The cities an inspector's assignment sends it to (empty for the other kinds)."""
+        return self.reach.cities
+
+    @property
     def label(self) -> str:
+        if self.kind == INSPECTOR:
+            return "检查任务：" + "、".join(f"{c}市" for c in self.cities)
         return {"all": "全省", "city": f"{self.city}市"}.get(self.kind, self.org)
 
     def reads(self, form_id: str) -> bool:
@@ -89,30 +105,76 @@ class Scope:
         return replace(self.reach, org=self.org) if self.reach.how == "own" else self.reach
 
 
-def scope_for(actor: Actor, forms: Iterable[FormSpec]) -> Scope:
-    """The board scope of ``actor`` among ``forms`` (the catalog's): what ``lib.auth.policy`` lets it read.
+def scope_for(actor: Actor, forms: Iterable[FormSpec], assignments: Assignments | None = None) -> Scope:
+    """The board scope of ``actor`` among ``forms`` (the catalog's): what ``lib.auth.policy`` lets it
+    read, an inspector within ``assignments`` (the inspector draw in force; None: it has none).
 
     >>> from lib.forms import load_catalog
     >>> scope_for(Actor("city_a", "city", "甲市某局", "甲"), load_catalog("forms").forms()).kind
     'city'
     """
-    r = reach(actor)
-    return Scope("all" if r.how == "all" else actor.role, r, tuple(f.id for f in forms if can(actor, READ, f)))
+    r = reach(actor, assignments)
+    readable_forms = tuple(f.id for f in forms if can(actor, READ, f, assignments=assignments))
+    return Scope("all" if r.how == "all" else actor.role, r, readable_forms)
 
 
-def board_scope(store: Store, actor: Actor, forms: Iterable[FormSpec]) -> Scope:
-    """``scope_for``, refused for a role the policy gives no rows: Forbidden (audited, 拒绝访问)."""
-    scope = scope_for(actor, forms)
+def board_scope(store: Store, actor: Actor, forms: Iterable[FormSpec], assignments: Assignments | None = None) -> Scope:
+    """``scope_for``, refused for a role the policy gives no rows (an inspector without an
+    assignment among them): Forbidden (audited, 拒绝访问)."""
+    scope = scope_for(actor, forms, assignments)
     if scope.reach.how == "none":
-        authorize(store, actor, READ)  # always refused: a role with no reach
+        authorize(store, actor, READ, assignments=assignments)  # always refused: a role with no reach
         raise AssertionError("unreachable")
     return scope
+
+
+def with_vouchers(prepared: Prepared, frames: dict[str, pd.DataFrame]) -> Prepared:
+    """``prepared`` whose readers (and those of the rows created after the clock) carry each row's
+    voucher as stored (``voucher``; "" for the other forms' rows): what an inspector's reach over the
+    projects form judges, as ``can`` judges the stored row. ``frames``: the store's snapshots the board
+    was prepared from (form id -> frame). Once per data change."""
+    projects = prepared.calendar.form_id("projects")
+    key = prepared.calendar.bindings.of("projects").key("voucher")
+    frame = frames.get(projects)
+    if frame is None or frame.empty or key not in frame:
+        voucher = pd.Series(dtype=object)
+    else:
+        voucher = pd.Series(frame[key].to_numpy(dtype=object), index=frame["_id"].to_numpy(dtype=object))
+        voucher = voucher[~voucher.index.duplicated()]
+
+    def carried(readers: pd.DataFrame | None) -> pd.DataFrame | None:
+        if readers is None:
+            return None
+        mine = (readers["form"] == projects).to_numpy(dtype=bool)
+        values = np.full(len(readers), "", dtype=object)
+        values[mine] = readers["row_id"][mine].map(voucher).fillna("").to_numpy(dtype=object)
+        return readers.assign(voucher=values)
+
+    return replace(prepared, readers=carried(prepared.readers), later=carried(prepared.later))
 
 
 def _admitted(r: Reach, city: pd.Series, owner: pd.Series, org: pd.Series) -> np.ndarray:
     """``r.admits`` over columns, as one bool per row (``all`` / ``none`` answer with one bool)."""
     got = r.admits(city.to_numpy(dtype=object), owner.to_numpy(dtype=object), org.to_numpy(dtype=object))
     return np.broadcast_to(np.asarray(got, dtype=bool), (len(city),))
+
+
+def _sampled(r: Reach, vouchers: pd.Series) -> np.ndarray:
+    """``r.admits_project`` over a column of vouchers (each distinct voucher judged once)."""
+    admitted = {v for v in pd.unique(vouchers.astype(object)) if r.admits_project({r.voucher: v})}
+    return member(vouchers.astype(object), admitted).to_numpy(dtype=bool)
+
+
+def _placed(r: Reach, forms: pd.Series, city: pd.Series, owner: pd.Series, org: pd.Series, vouchers: pd.Series | None) -> np.ndarray:
+    """Which rows (of the forms ``forms`` names, one per row) ``r`` admits: by ``_admitted``, and of the
+    form ``r`` narrows (an inspector's projects form) by ``vouchers`` (None: none known, none admitted)."""
+    got = _admitted(r, city, owner, org)
+    narrowed = (forms == r.projects).to_numpy(dtype=bool) if r.projects and r.narrows(r.projects) else None
+    if narrowed is None or not narrowed.any():
+        return got
+    got = got.copy()
+    got[narrowed] = _sampled(r, vouchers[narrowed]) if vouchers is not None else False
+    return got
 
 
 def _reading(scope: Scope, forms: pd.Series) -> np.ndarray:
@@ -126,8 +188,11 @@ def _keys(form, row_ids: pd.Series) -> pd.Series:
 
 
 def _may_read(readers: pd.DataFrame, scope: Scope) -> np.ndarray:
-    """Which rows of ``readers`` (``preparation.readers``: form, row_id, city, owner, org) ``scope`` may read."""
-    return _admitted(scope.reach, readers["city"], readers["owner"], readers["org"]) & _reading(scope, readers["form"])
+    """Which rows of ``readers`` (``preparation.readers``: form, row_id, city, owner, org; and
+    ``voucher`` from ``with_vouchers``) ``scope`` may read."""
+    forms = readers["form"]
+    placed = _placed(scope.reach, forms, readers["city"], readers["owner"], readers["org"], readers.get("voucher"))
+    return placed & _reading(scope, forms)
 
 
 @dataclass(frozen=True)
@@ -167,7 +232,9 @@ def scope_units(units: pd.DataFrame, scope: Scope, rows: Readable) -> pd.DataFra
     """The units (english columns) ``scope`` may see (see the module docstring)."""
     if rows.everything and scope.reach.how == "all":
         return units
-    placed = units[_admitted(scope.entries, units["city"], units["owner"], units["unit"]) & _reading(scope, units["form"])]
+    vouchers = units["key"].astype(str).str.split(KEY_SEPARATOR).str[0]  # a conflicting filing's key: voucher + filer
+    placed = units[_placed(scope.entries, units["form"], units["city"], units["owner"], units["unit"], vouchers)
+                   & _reading(scope, units["form"])]
     linked = rows.of(placed["form"], placed["row_id"])
     entry = (placed["in_register"].astype(bool) & placed["state"].isin(ENTRY_STATES)).to_numpy(dtype=bool)
     shown = entry | linked
@@ -187,10 +254,13 @@ def scope_issues(issues: pd.DataFrame, scope: Scope, form_id: str, rows: Readabl
         return issues.iloc[0:0]
     if scope.reach.how == "all":
         return issues
-    placed = _admitted(scope.entries, issues["地市"], issues["填报账号"], issues[UNIT])
+    forms = pd.Series(form_id, index=issues.index, dtype=object)
+    placed = _placed(scope.entries, forms, issues["地市"], issues["填报账号"], issues[UNIT], issues["服务券编号"])
     linked = rows.of(form_id, issues["记录编号"])
     keep = placed & (linked | issues["问题类型"].isin(ENTRY_ISSUES).to_numpy(dtype=bool))
     shown = _unlinked(issues[keep], linked[keep], ROW_VALUES["issues"])
+    if scope.kind == INSPECTOR:  # the entries it inspects: their register facts are what it checks on site
+        return shown
     if scope.kind == "city":
         return _without_facts(shown, "台账地市", scope.city)
     return _without_facts(shown, REGISTER_UNIT, scope.org)
