@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import time
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -360,3 +361,48 @@ def test_a_campaign_clock_before_the_register_import_counts_the_first_import_and
     title = kinds.register_kinds(catalog.campaign)["vouchers"].title
     [note] = [c.value for c in at.caption if c.value.startswith("计入的台账")]
     assert f"{title}：2020-09-10 10:00 导入（演示_{title}.xlsx），截至日期早于首次导入" in note
+
+
+def test_an_inspector_sees_only_its_assignment_and_without_one_is_told_so(seeded, catalog):
+    """The province freezes the demo register, draws the projects and then the inspectors; a member of a
+    group opens the board: its units are the sampled projects of its group's city (附件1) and that city's
+    entries and rows (the other forms), nothing else. An inspector in no group is told it has no task,
+    with no figures, and nothing is audited for it on each refresh."""
+    from lib.auth.accounts import Account
+    from lib.campaign.register.reconcile import normalize_code
+    from lib.sampling.assignments import draw_inspectors
+    from lib.sampling.record import DRAW_ROWS, freeze, record_draw
+
+    cities = catalog.campaign.cities
+    pool = [Account(f"ins{n:03d}", "inspector", org=f"检查单位{n}", name=f"检查员{n}", city=cities[n % len(cities)],
+                    health_declared_on="2020-09-20") for n in range(3 * len(cities) + 6)]
+    store = open_store("local", data_dir=seeded, background=False)
+    try:
+        info, _ = freeze(store, catalog, PROVINCE)
+        record_draw(store, catalog, info.frame_id, "20200922", PROVINCE)
+        drawn = draw_inspectors(store, catalog, pool, "7", PROVINCE, day=dt.date(2020, 9, 25))
+        sampled = [r.values for r in store.records(DRAW_ROWS.form_id)]
+    finally:
+        store.close()
+    group = drawn.assignment.groups[0]
+    member = next(a for a in pool if a.account == group.members[0])
+    idle = next(a for a in pool if all(a.account not in g.members for g in drawn.assignment.groups))
+
+    at = start(member.actor())
+    assert not at.exception and not at.error
+    units = table(at, "表单")
+    title = Calendar.from_specs(catalog.campaign, catalog.forms()).title("att1")
+    projects = units[units["表单"] == title]
+    mine = set(normalize_code(pd.Series([v["voucher"] for v in sampled if v["city"] == group.city])))
+    assert mine and set(projects["编号"]) == mine  # every sampled project of its city, and no other
+    assert set(units.loc[units["表单"] != title, "地市"]) == {group.city}
+    assert any(f"检查任务：{group.city}市" in c.value for c in at.caption)
+
+    at = start(idle.actor())
+    assert not at.exception and "没有检查任务" in "\n".join(e.value for e in at.error)
+    assert not at.metric and not at.dataframe
+    store = open_store("local", data_dir=seeded, background=False)
+    try:
+        assert not [e for e in store.audit() if e.account == idle.account]
+    finally:
+        store.close()
