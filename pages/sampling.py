@@ -1,5 +1,5 @@
 """随机抽查: the province freezes the sampling frame, draws the sample with a published or generated seed,
-redraws with a reason and checks a draw (lib.ui.sampling over lib.sampling; the method: docs/sampling.md)."""
+redraws with a reason, draws the inspector groups and checks a draw (lib.ui.sampling over lib.sampling; the method: docs/sampling.md)."""
 
 import streamlit as st
 
@@ -14,4 +14,5 @@ if not can(actor, SAMPLE):  # the policy's word: freezing and drawing are the pr
     st.stop()
 frozen = sampling.frame_section(actor)
 sampling.draw_section(actor, frozen)
+sampling.inspectors_section(actor)
 sampling.verify_section()

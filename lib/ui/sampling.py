@@ -1,5 +1,6 @@
 """The sampling page's sections (随机抽查): the frame as the data stand and its freeze, the draw with a
-published or generated seed, redraws with a reason, and the check of a draw — all through lib.sampling.
+published or generated seed, redraws with a reason, the inspector draw (双随机: groups to the sampled
+cities, with 回避) and the check of a draw — all through lib.sampling.
 
 Each action runs in its button's callback and leaves its outcome (plain text) under its own key, shown in
 its section until the next action; the callback can then empty the seed and reason fields before they are
@@ -8,6 +9,8 @@ made again for the screen: 核验 is the one place that draws again.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pandas as pd
 import streamlit as st
@@ -18,6 +21,7 @@ from lib.core.errors import AppError
 from lib.core.records import Actor, Record
 from lib.core.values import wall_time
 from lib.office.excel import to_xlsx
+from lib.sampling import assignments as asg
 from lib.sampling import record as rec
 from lib.sampling.draw import city_size, new_seed
 from lib.sampling.frame import Frame, FrameError
@@ -27,6 +31,13 @@ from lib.ui.rows import xlsx_download
 
 #: The drawn list's headers: the titles of the sheet that records it.
 LABELS = {c.key: c.label for c in rec.DRAW_ROWS.columns}
+#: The inspector draw's widget keys. They belong beside the other SAMPLING_* keys in lib/ui/state.py
+#: (requested of its owner); until they move, they are named once, here.
+INSPECTORS_SEED = "sampling:inspectors:seed"  # the seed typed (or generated and shown)
+INSPECTORS_SEED_GENERATE = "sampling:inspectors:seed_generate"  # 系统生成随机数
+INSPECTORS_SEED_GENERATED = "sampling:inspectors:seed_generated"  # the seed the system generated, while unchanged
+INSPECTORS_REASON = "sampling:inspectors:reason"  # the reason of a redraw
+INSPECTORS_DRAW = "sampling:inspectors:draw"  # 抽取检查员 / 重新抽取检查员
 
 
 def samplers() -> str:
@@ -240,7 +251,73 @@ def _sample_workbook(draw: Record, table: pd.DataFrame) -> bytes:
     return to_xlsx({"抽中项目": table, "说明": _about(draw)}, kinds={"抽中项目": {LABELS["subsidy"]: "money"}})
 
 
-# 三、重新抽取记录与核验
+# 三、抽取检查员
+def draw_day() -> dt.date:
+    """The day the health declarations are judged on: the campaign clock, else today."""
+    return context.settings().campaign_today or dt.date.today()
+
+
+def _generate_inspector_seed() -> None:
+    seed = str(new_seed())
+    st.session_state[INSPECTORS_SEED] = seed
+    st.session_state[INSPECTORS_SEED_GENERATED] = seed
+
+
+def _draw_inspectors(actor: Actor) -> None:
+    typed = st.session_state.get(INSPECTORS_SEED) or ""
+    generated = bool(typed) and typed == st.session_state.get(INSPECTORS_SEED_GENERATED)
+    try:
+        done = asg.draw_inspectors(context.store(), context.catalog(), context.accounts().all(), typed, actor, day=draw_day(),
+                                   reason=st.session_state.get(INSPECTORS_REASON) or "", generated=generated)
+    except AppError as exc:  # a bad seed, a missing reason, a city the pool cannot serve (named): nothing was written
+        _outcome("inspectors", "error", str(exc))
+        return
+    for key in (INSPECTORS_SEED, INSPECTORS_REASON, INSPECTORS_SEED_GENERATED):
+        st.session_state.pop(key, None)
+    replaced = f"原检查员抽取结果 {'、'.join(done.superseded)} 已标记为“{rec.DRAW_SUPERSEDED}”。" if done.superseded else ""
+    _outcome("inspectors", "success", f"已抽取检查员 {done.assignment_id}：随机数种子 {done.assignment.seed}，"
+                                      f"{len(done.assignment.groups)} 个检查组分派到抽中项目的地市。{replaced}")
+
+
+def groups_table(store, current: asg.AssignmentInfo) -> pd.DataFrame:
+    """Per city of the inspector draw in force: its group's members (name and account), as recorded."""
+    names = {str(r.values.get("account")): str(r.values.get("name") or "") for r in store.records(asg.MEMBERS.form_id)
+             if r.values.get("assignment_id") == current.assignment_id}
+    return pd.DataFrame([{"检查地市": g.city, "检查员": "、".join(names.get(m) or m for m in g.members), "检查员账号": "、".join(g.members)}
+                         for g in current.assignment.groups], columns=["检查地市", "检查员", "检查员账号"])
+
+
+def inspectors_section(actor: Actor) -> None:
+    """三、抽取检查员: for the project draw in force, the seed (typed, or generated and shown), 抽取检查员
+    or 重新抽取检查员 (with its reason), and the groups in force per city."""
+    st.subheader("三、抽取检查员")
+    store = context.store()
+    if not rec.active_draws(store):
+        st.info("请先抽取项目样本，再抽取检查员。")
+        return
+    size = context.catalog().campaign.sampling.inspector_group_size
+    st.caption(f"每个抽中项目的地市随机分派一个 {size} 人检查组。不分派到检查员本人所在地市或所在单位的地市，不分派到抽中项目涉及其申报回避单位的地市，"
+               f"健康申报须在 {draw_day():%Y-%m-%d} 前 14 天内。随机数种子在项目抽取之后确定，随结果记录。")
+    current = asg.current_assignment(store)
+    seed_at, make_at = st.columns([3, 1], vertical_alignment="bottom")
+    seed_at.text_input("检查员抽取随机数种子", key=INSPECTORS_SEED, max_chars=60, placeholder="公布的随机数，例如 20200923")
+    make_at.button("系统生成随机数", key=INSPECTORS_SEED_GENERATE, on_click=errors.guarded(_generate_inspector_seed))
+    if current is not None:
+        st.text_area("重新抽取检查员原因（必填）", key=INSPECTORS_REASON, max_chars=500,
+                     help="已有有效的检查员抽取结果：重新抽取会记录新的结果，原结果保留并标记为已被替换。")
+    st.button("重新抽取检查员" if current is not None else "抽取检查员", key=INSPECTORS_DRAW, type="primary",
+              on_click=errors.guarded(_draw_inspectors), args=(actor,))
+    _show_outcome("inspectors")
+    if current is None:
+        return
+    a = current.assignment
+    st.markdown(f"**现行检查员分派：{current.assignment_id}**（项目抽样 {current.draw_id}，随机数种子 {a.seed}"
+                f"（{rec.SEED_WORDS[current.generated_seed]}），健康申报按 {a.day:%Y-%m-%d} 判断，每组 {a.group_size} 人，"
+                f"{current.drawn_by} 于 {_when(current.drawn_at)} 抽取）")
+    st.dataframe(groups_table(store, current), hide_index=True)
+
+
+# 四、抽样记录与核验
 def history_table(draws: list[Record]) -> pd.DataFrame:
     """Every recorded draw, newest first: its record, status (有效 / 已被替换, and by which), who and when."""
     out = []
@@ -260,8 +337,8 @@ def _verify() -> None:
 
 
 def verify_section() -> None:
-    """三、抽样记录与核验: every draw (a redraw's old one marked 已被替换), and 核验 of any of them."""
-    st.subheader("三、抽样记录与核验")
+    """四、抽样记录与核验: every draw (a redraw's old one marked 已被替换), and 核验 of any of them."""
+    st.subheader("四、抽样记录与核验")
     draws = context.store().records(rec.DRAWS.form_id)
     if not draws:
         st.info("尚无抽样记录。")

@@ -10,8 +10,10 @@ from streamlit.testing.v1 import AppTest
 from lib.auth.policy import page_keys
 from lib.core.records import Actor
 from lib.forms import load_catalog
+from lib.sampling import assignments as asg
 from lib.sampling import record as rec
 from lib.sampling.draw import SeedInvalid, parse_seed
+from lib.ui import sampling as sampling_ui
 from lib.ui import state
 from tests.sampling.conftest import ENTRIES, file_check, import_vouchers
 
@@ -200,3 +202,74 @@ def test_with_nothing_to_draw_from_the_page_says_why_and_offers_no_freeze(app_en
     assert not at.exception and str(empty.value) in texts(at.info)
     assert not [b for b in at.button if b.key in (state.SAMPLING_FREEZE, state.SAMPLING_DRAW)]
     assert counts(reopen()) == dict.fromkeys(counts(reopen()), 0)
+
+
+# 三、抽取检查员
+DAY = "2020-09-23"
+#: Two inspectors per home city; the sample's cities are 广州, 佛山 and 汕头 (groups of 3).
+HOMES = ("广州", "广州", "佛山", "佛山", "汕头", "汕头", "深圳", "深圳", "珠海", "珠海", "东莞", "东莞")
+
+
+def with_inspectors(app_env, monkeypatch, homes=HOMES) -> list:
+    """The app's accounts file holds inspectors with a health declaration 3 days before the campaign clock (DAY)."""
+    from lib.auth.accounts import Account, AccountsFile
+
+    monkeypatch.setenv("APP_CAMPAIGN_TODAY", DAY)
+    pool = [Account(f"ins{n:02d}", "inspector", org=f"检查单位{n}", name=f"检查员{n}", city=home, health_declared_on="2020-09-20")
+            for n, home in enumerate(homes)]
+    AccountsFile(app_env / "accounts.json").add_many(pool)
+    return pool
+
+
+def draw_inspectors(at: AppTest, seed: str, reason: str | None = None) -> AppTest:
+    at.text_input(key=sampling_ui.INSPECTORS_SEED).input(seed)
+    if reason is not None:
+        at.text_area(key=sampling_ui.INSPECTORS_REASON).input(reason)
+    return click(at, sampling_ui.INSPECTORS_DRAW)
+
+
+def inspector_counts(store) -> dict[str, int]:
+    return {sheet.form_id: len(store.records(sheet.form_id)) for sheet in asg.SHEETS}
+
+
+def test_inspectors_are_drawn_after_the_projects_and_their_groups_shown_per_city(stocked, reopen, app_env, monkeypatch):
+    with_inspectors(app_env, monkeypatch)
+    at = freeze(start())
+    assert not [b for b in at.button if b.key == sampling_ui.INSPECTORS_DRAW]  # no project draw yet: nothing to assign
+    at = draw(at, "20200922")
+    at = draw_inspectors(at, "7")
+    assert not at.error
+    current = asg.current_assignment(reopen())
+    assert (current.assignment.seed, current.assignment.day.isoformat(), current.generated_seed) == (7, DAY, False)
+    assert [g.city for g in current.assignment.groups] == ["佛山", "广州", "汕头"]
+    groups = next(d.value for d in at.dataframe if "检查地市" in d.value.columns)
+    assert groups[["检查地市", "检查员账号"]].values.tolist() == [[g.city, "、".join(g.members)] for g in current.assignment.groups]
+    assert at.text_input(key=sampling_ui.INSPECTORS_SEED).value == ""  # emptied for the next draw
+
+    before = inspector_counts(reopen())
+    at = draw_inspectors(at, "8", reason="  ")  # a redraw needs a reason: refused, nothing written
+    assert at.error and inspector_counts(reopen()) == before
+    at = click(at, sampling_ui.INSPECTORS_SEED_GENERATE)
+    shown = at.text_input(key=sampling_ui.INSPECTORS_SEED).value
+    at = draw_inspectors(at, shown, reason="检查员健康申报更新")
+    redrawn = asg.current_assignment(reopen())
+    assert redrawn.assignment_id != current.assignment_id and redrawn.generated_seed and redrawn.assignment.seed == int(shown)
+    old = next(r for r in reopen().records(asg.ASSIGNMENTS.form_id) if r.values["assignment_id"] == current.assignment_id)
+    assert old.status == rec.DRAW_SUPERSEDED and old.values["superseded_by"] == redrawn.assignment_id
+
+
+def test_a_pool_that_cannot_serve_a_city_is_refused_naming_it_and_nothing_is_written(stocked, reopen, app_env, monkeypatch):
+    import datetime as dt
+
+    from lib.forms import load_catalog
+    from lib.sampling.inspectors import InspectorDrawError
+
+    pool = with_inspectors(app_env, monkeypatch, homes=("广州", "广州", "佛山", "深圳"))
+    at = draw(freeze(start()), "20200922")
+    with pytest.raises(InspectorDrawError) as refused:  # the same draw, made directly: refused as well
+        asg.draw_inspectors(reopen(), load_catalog(ROOT / "forms"), pool, "7", PROVINCE, day=dt.date.fromisoformat(DAY))
+    assert refused.value.code in ("inspectors_short", "inspectors_short_together")
+    at = draw_inspectors(at, "7")
+    assert str(refused.value) in texts(at.error)
+    assert inspector_counts(reopen()) == dict.fromkeys(inspector_counts(reopen()), 0)
+    assert not [d for d in at.dataframe if "检查地市" in d.value.columns]
