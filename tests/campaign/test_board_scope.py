@@ -328,6 +328,7 @@ def test_an_assigned_inspector_sees_the_sampled_projects_of_its_city_and_their_r
     board = figures.board(prepared, scope_for(i1, FORMS.values(), assigned))
 
     assert board.scope.label == "检查任务：广州市"
+    assert set(board.progress["地市"]) == {"广州"}  # its assignment's city, not every city with zeros
     assert board.project_rows["记录编号"].tolist() == [sampled.id]
     projects = board.units[board.units["表单"] == "附件1"]
     assert projects[["编号", "地市", "记录编号"]].values.tolist() == [["V-000001", "广州", sampled.id]]

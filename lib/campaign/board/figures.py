@@ -36,7 +36,7 @@ from lib.campaign.board.units import (
 )
 from lib.campaign.register.reconcile import issue_headers, summarize
 from lib.campaign.schedule import Calendar, phase_table
-from lib.core.roles import ORG_ROLES
+from lib.core.roles import INSPECTOR, ORG_ROLES
 from lib.core.statuses import DRAFT
 
 ALL = "全部"
@@ -138,6 +138,8 @@ def board(prepared: Prepared, scope: Scope = EVERYTHING) -> Board:
     cities = (scope.city,) if scope.kind == "city" else cal.cities
     if scope.kind in ORG_ROLES:
         cities = tuple(c for c in cal.cities if c in set(units["city"]))
+    elif scope.kind == INSPECTOR:  # its assignment's cities, not every city with zeros
+        cities = tuple(c for c in cal.cities if c in set(scope.cities))
     progress = _progress(units, cal, as_of, cities)
     if scope.forms is not None:
         progress = progress[progress["表单"].isin([cal.title(f) for f in scope.forms])]
