@@ -1,8 +1,13 @@
 """Sampling from the office's shell, on the local store (docs/sampling.md):
 
-    python -m lib.sampling verify DRAW_ID [--data-dir data]      一致 (exit 0) or what differs (exit 1)
+    python -m lib.sampling verify DRAW_ID [--data-dir data] [--forms-dir forms]   一致 (exit 0) or what differs (exit 1)
     python -m lib.sampling freeze [--data-dir data] [--forms-dir forms]
     python -m lib.sampling draw FRAME_ID (--seed N | --generate-seed) [--reason 原因] [--data-dir data] [--forms-dir forms]
+
+Exit codes (``EXIT_CODES``, in every command's help): 0 done (verify: 一致), 1 verify found differences,
+2 nothing done (a usage error, in Chinese; a record not found; a refusal). The store is opened with the
+app's rules for workbook edits (``lib.external_edits.FormEditRules`` on ``--forms-dir``), so a cell a
+person edited is imported as the app would import it, and nothing in a sampling sheet.
 
 ``freeze`` and ``draw`` act as the province (whoever can run this shell holds the data folder) and are
 recorded under the account ``命令行:<system user>``.
@@ -12,31 +17,62 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
+import re
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from lib.core import roles
 from lib.core.errors import AppError
 from lib.core.records import Actor
+from lib.external_edits import FormEditRules
 from lib.forms.loader import load_catalog
 from lib.sampling.draw import SELECTION_WORDS, new_seed
-from lib.sampling.record import freeze, record_draw, verify
+from lib.sampling.record import freeze, record_draw
+from lib.sampling.verify import verify
+from lib.settings import load_settings
 from lib.store.factory import open_store
+
+EXIT_CODES = "退出码：0 完成（核验：一致）；1 核验不一致；2 未执行（参数有误、找不到记录、被拒绝，原因见错误输出）。"
+
+#: argparse's own messages, in Chinese (pattern -> template); another one is shown after a Chinese lead.
+_MESSAGES = (
+    (re.compile(r"the following arguments are required: (.+)"), "缺少参数：{0}"),
+    (re.compile(r"one of the arguments (.+) is required"), "须给出以下参数之一：{0}"),
+    (re.compile(r"unrecognized arguments: (.+)"), "无法识别的参数：{0}"),
+    (re.compile(r"argument (\S+): not allowed with argument (\S+)"), "参数 {0} 与 {1} 不能同时使用"),
+    (re.compile(r"argument (\S+): expected one argument"), "参数 {0} 后须跟一个值"),
+    (re.compile(r"argument (\S+): invalid choice: '?([^' ]*)'? .*"), "没有命令「{1}」：可用的命令为 verify、freeze、draw"),
+)
+
+
+class ChineseParser(argparse.ArgumentParser):
+    """argparse with its usage errors in Chinese (exit code 2, as argparse's own)."""
+
+    def error(self, message: str) -> NoReturn:
+        for pattern, template in _MESSAGES:
+            found = pattern.fullmatch(message)
+            if found:
+                message = template.format(*found.groups())
+                break
+        else:
+            message = f"命令行参数有误（{message}）"
+        self.exit(2, f"{message}。用法见 {self.prog} -h\n")
 
 
 def main(argv: list[str] | None = None) -> int:
-    common = argparse.ArgumentParser(add_help=False)
+    common = ChineseParser(add_help=False)
     common.add_argument("--data-dir", type=Path, default=Path("data"))
     common.add_argument("--workbook", default="campaign.xlsx")
-    parser = argparse.ArgumentParser(prog="python -m lib.sampling", description="随机抽查：冻结抽样框、抽样、核验")
+    common.add_argument("--forms-dir", type=Path, default=Path("forms"))
+    parser = ChineseParser(prog="python -m lib.sampling", description="随机抽查：冻结抽样框、抽样、核验", epilog=EXIT_CODES)
     sub = parser.add_subparsers(dest="command", required=True)
-    check = sub.add_parser("verify", help="按记录的抽样框和随机数种子重新抽样，核对结果", parents=[common])
+    check = sub.add_parser("verify", help="按记录的抽样框和随机数种子重新抽样，核对结果", parents=[common], epilog=EXIT_CODES)
     check.add_argument("draw_id")
-    frozen = sub.add_parser("freeze", help="冻结抽样框", parents=[common])
-    frozen.add_argument("--forms-dir", type=Path, default=Path("forms"))
-    drawing = sub.add_parser("draw", help="在已冻结的抽样框上抽样", parents=[common])
+    sub.add_parser("freeze", help="冻结抽样框", parents=[common], epilog=EXIT_CODES)
+    drawing = sub.add_parser("draw", help="在已冻结的抽样框上抽样", parents=[common], epilog=EXIT_CODES)
     drawing.add_argument("frame_id")
-    drawing.add_argument("--forms-dir", type=Path, default=Path("forms"))
     seed = drawing.add_mutually_exclusive_group(required=True)
     seed.add_argument("--seed", help="公布的随机数（非负整数）")
     seed.add_argument("--generate-seed", action="store_true", help="由系统生成随机数种子（会显示并记录）")
@@ -47,7 +83,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.data_dir} 中没有数据日志 {Path(args.workbook).stem}.log.jsonl", file=sys.stderr)
         return 2
     actor = Actor(f"命令行:{getpass.getuser()}", roles.PROVINCE)
-    store = open_store("local", data_dir=args.data_dir, workbook_name=args.workbook, background=False)
+    try:
+        today = load_settings(os.environ).campaign_today
+    except AppError as err:  # a bad APP_CAMPAIGN_TODAY
+        print(str(err), file=sys.stderr)
+        return 2
+    # Cells a person edited in the workbook are imported as the app imports them: the form's rules,
+    # and nothing in a sheet that is no form (the sampling records among them).
+    store = open_store("local", data_dir=args.data_dir, workbook_name=args.workbook, background=False,
+                       edit_check=FormEditRules(args.forms_dir, today=today))
     try:
         if args.command == "verify":
             report = verify(store, args.draw_id)

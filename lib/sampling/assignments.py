@@ -35,7 +35,19 @@ from lib.core.records import Actor, Record
 from lib.forms.loader import FormCatalog
 from lib.sampling.draw import parse_seed
 from lib.sampling.inspectors import Assignment, Group, InspectorDrawError, draw_groups, parties_by_city, pool
-from lib.sampling.record import DRAW_ACTIVE, DRAW_LOCK, DRAW_ROWS, DRAW_SUPERSEDED, SEED_WORDS, active_draws, new_id
+from lib.sampling.record import (
+    DRAW_ACTIVE,
+    DRAW_LOCK,
+    DRAW_ROWS,
+    DRAW_SUPERSEDED,
+    DRAWS,
+    SEED_WORDS,
+    Difference,
+    SamplingError,
+    active_draws,
+    changed_after_writing,
+    new_id,
+)
 from lib.store.base import Column, SheetSpec, Store
 
 ASSIGNED = "已分派"
@@ -165,6 +177,30 @@ def current_assignment(store: Store) -> AssignmentInfo | None:
     return _info(store, serving[-1]) if serving else None
 
 
+class AssignmentChanged(SamplingError):
+    """The inspector draw in force, or the project draw it serves, was changed after it was written: no
+    inspector is given reach from it until the province has verified and drawn again."""
+
+    code = "assignment_changed"
+
+
+def inspector_changes(store: Store, draw_id: str, assignment_id: str = "") -> list[Difference]:
+    """The records and group rows of the inspector draws made for the project draw ``draw_id`` (only
+    ``assignment_id`` when given) that were changed after they were written
+    (``record.changed_after_writing``), as ``verify`` reports them."""
+    records = [r for r in store.records(ASSIGNMENTS.form_id) if r.values.get("draw_id") == draw_id
+               and assignment_id in ("", r.values.get("assignment_id"))]
+    ids = {r.values.get("assignment_id") for r in records}
+    members = [r for r in store.records(MEMBERS.form_id) if r.values.get("assignment_id") in ids]
+    out = [Difference("inspector_draw_changed", f"检查员抽取记录 {r.values.get('assignment_id')} 在抽取后被修改过"
+                      f"（第 {r.rev} 版，{r.updated_by}）。")
+           for r in changed_after_writing(store, ASSIGNMENTS.form_id, records, id_column="assignment_id")]
+    out += [Difference("inspector_group_changed", f"检查员抽取 {r.values.get('assignment_id')} 的检查组一行（记录 {r.id}，"
+                       f"{r.values.get('city')}，{r.values.get('account')}）在抽取后被修改过（第 {r.rev} 版，{r.updated_by}）。")
+            for r in changed_after_writing(store, MEMBERS.form_id, members)]
+    return out
+
+
 def assignments_in_force(store: Store, catalog: FormCatalog) -> Assignments:
     """What ``lib.auth.policy`` reads to narrow an inspector to its assignment: each member's city and
     each city's sampled vouchers, on the campaign's projects form (its ``voucher`` binding).
@@ -172,6 +208,18 @@ def assignments_in_force(store: Store, catalog: FormCatalog) -> Assignments:
     current = current_assignment(store)
     if current is None:
         return Assignments()
+    # Reach comes only from rows as they were drawn: a changed group row could send an inspector to
+    # their own city, a changed drawn row move a project to another city's group.
+    draw = [r for r in store.records(DRAWS.form_id) if r.values.get("draw_id") == current.draw_id]
+    sampled_rows = [r for r in store.records(DRAW_ROWS.form_id) if r.values.get("draw_id") == current.draw_id]
+    changed = [d.message for d in inspector_changes(store, current.draw_id, current.assignment_id)]
+    changed += [f"抽样记录 {current.draw_id} 在抽样后被修改过"
+                for _ in changed_after_writing(store, DRAWS.form_id, draw, id_column="draw_id")]
+    changed += [f"抽中名单中服务券编号 {r.values.get('voucher')} 的一行在抽样后被修改过"
+                for r in changed_after_writing(store, DRAW_ROWS.form_id, sampled_rows)]
+    if changed:
+        raise AssignmentChanged(f"检查任务暂不能生效：{changed[0]}{'等' if len(changed) > 1 else ''}。请省厅核验抽样"
+                                f"（python -m lib.sampling verify {current.draw_id}）后重新抽取检查员。")
     cities: dict[str, tuple[str, ...]] = {}
     for group in current.assignment.groups:
         for account in group.members:

@@ -20,7 +20,6 @@ record, so the old list stays, audited). ``verify`` re-draws from the recorded f
 from __future__ import annotations
 
 import datetime as dt
-import math
 import secrets
 from dataclasses import dataclass, field
 
@@ -55,8 +54,6 @@ DRAW_ACTIVE = "有效"
 DRAW_SUPERSEDED = "已被替换"
 SOURCE_WORDS = {"register": "服务券台账（在册、检查范围内）", "reported": "项目填报表（已提交，每券一条）"}
 SEED_WORDS = {False: "公布的随机数", True: "系统生成"}
-#: How close a recorded probability must be to the re-drawn one (the workbook keeps 15 digits).
-PROBABILITY_TOLERANCE = 1e-9
 
 
 def _project_columns() -> tuple[Column, ...]:
@@ -191,7 +188,7 @@ def _rule_names(frame: Frame) -> list[list[str]]:
     return [[r.name for r in rules if met[r.key][i]] for i in range(len(frame.rows))]
 
 
-def _project_values(rows: pd.DataFrame) -> list[dict]:
+def project_values(rows: pd.DataFrame) -> list[dict]:
     out = rows[list(COLUMNS)].astype(object).to_dict("records")
     for values in out:
         if values["subsidy"] != values["subsidy"]:  # NaN: not known
@@ -218,7 +215,7 @@ def store_frame(store: Store, frame: Frame, actor: Actor, *, campaign_id: str, n
               "campaign_id": campaign_id, "campaign_version": frame.campaign_version,
               "sampling": sampling_json(frame.sampling), "rows": len(frame.rows)}
     rows = [{"frame_id": frame_id, **values, "rules": names}
-            for values, names in zip(_project_values(frame.rows), _rule_names(frame))]
+            for values, names in zip(project_values(frame.rows), _rule_names(frame))]
     ensure_sheets(store)
     [*_, stored] = store.append_batch([*((FRAME_ROWS.form_id, row, FROZEN) for row in rows),
                                        (FRAMES.form_id, record, FROZEN)], actor=actor)
@@ -244,16 +241,28 @@ def latest_frame(store: Store) -> FrameInfo | None:
     return frame_info(max(found, key=lambda r: r.created_at)) if found else None
 
 
-def _frame_rows(store: Store, frame_id: str) -> list[Record]:
+def frame_rows(store: Store, frame_id: str) -> list[Record]:
     return [r for r in store.records(FRAME_ROWS.form_id) if r.values.get("frame_id") == frame_id]
 
 
+class RecordBroken(SamplingError):
+    """A sampling record holds a value the program never writes there (a seed that is no number, rules
+    that are no JSON): it was changed after it was written."""
+
+    code = "record_broken"
+
+
 def load_frame(store: Store, frame_id: str) -> Frame:
-    """The frame ``frame_id`` as stored, under the sampling section recorded with it."""
+    """The frame ``frame_id`` as stored, under the sampling section recorded with it. Raises
+    RecordBroken when the recorded section cannot be read, FrameError when the stored rows cannot
+    make a frame (a voucher repeated or blank)."""
     record = frame_record(store, frame_id)
-    sampling = Sampling.model_validate_json(record.values["sampling"])
+    try:
+        sampling = Sampling.model_validate_json(str(record.values.get("sampling") or ""))
+    except ValueError as err:  # pydantic's ValidationError is a ValueError; its text is English, so not shown
+        raise RecordBroken(f"抽样框冻结记录 {frame_id} 的抽查规则（JSON）无法读取（记录被修改过？见审计日志）。") from err
     key_of = {r.name: r.key for r in sampling.priority_rules}
-    rows = _frame_rows(store, frame_id)
+    rows = frame_rows(store, frame_id)
     table = pd.DataFrame([{c: r.values.get(c) for c in COLUMNS} for r in rows], columns=list(COLUMNS))
     met = [set(r.values.get("rules") or ()) for r in rows]
     for name, key in key_of.items():
@@ -309,7 +318,7 @@ def record_draw(store: Store, catalog: FormCatalog, frame_id: str, seed_text: st
     names = {r.key: r.name for r in frame.sampling.priority_rules}
     rows = [{"draw_id": draw_id, **values, "probability": float(p), "selection": SELECTION_WORDS[how],
              "rules": [names[k] for k in keys]}
-            for values, p, how, keys in zip(_project_values(sample.drawn), sample.drawn["probability"],
+            for values, p, how, keys in zip(project_values(sample.drawn), sample.drawn["probability"],
                                             sample.drawn["selection"], sample.drawn["rules"])]
     values = {"draw_id": draw_id, "frame_id": frame_id, "seed": str(seed), "seed_source": SEED_WORDS[generated],
               "algorithm_version": ALGORITHM_VERSION, "ratio": frame.sampling.ratio, "drawn": len(rows),
@@ -329,9 +338,11 @@ def record_draw(store: Store, catalog: FormCatalog, frame_id: str, seed_text: st
 
 @dataclass(frozen=True)
 class Difference:
-    """One thing ``verify`` found different: ``code`` says what (frame_row_changed, frame_size, fingerprint,
-    campaign_version, algorithm_version, drawn_count, not_recorded, not_redrawn, probability, selection,
-    rules), ``voucher`` which project where it is about one, ``message`` in Chinese."""
+    """One thing ``verify`` found different: ``code`` says what (frame_row_changed, frame_record_changed,
+    draw_changed, draw_row_changed, inspector_draw_changed, inspector_group_changed, frame_unreadable,
+    frame_size, fingerprint, campaign_version, algorithm_version, seed, drawn_count, not_recorded,
+    not_redrawn, drawn_value, probability, selection, rules), ``voucher`` which project where it is
+    about one, ``message`` in Chinese."""
 
     code: str
     message: str
@@ -355,54 +366,32 @@ class Verification:
         return [f"抽样 {self.draw_id}：不一致，共 {len(self.differences)} 处：", *(f"  {d.message}" for d in self.differences)]
 
 
-def _draw_record(store: Store, draw_id: str) -> Record:
+def draw_record(store: Store, draw_id: str) -> Record:
+    """The draw ``draw_id``'s record (its frame, seed, algorithm version …)."""
     found = [r for r in store.records(DRAWS.form_id) if r.values.get("draw_id") == draw_id]
     if not found:
         raise DrawNotFound(f"没有编号为 {draw_id} 的抽样记录。")
     return found[0]
 
 
-def verify(store: Store, draw_id: str) -> Verification:
-    """Re-draw ``draw_id`` from its recorded frame and seed and compare with the recorded list; also
-    check the frame against its fingerprint, the rules against their version, and that no frame row
-    was changed after the freeze. Raises DrawNotFound."""
-    draw_record = _draw_record(store, draw_id)
-    v = draw_record.values
-    frame_id = str(v["frame_id"])
-    frozen = frame_record(store, frame_id)
-    out: list[Difference] = []
-    for row in _frame_rows(store, frame_id):
-        if row.rev != 1:
-            out.append(Difference("frame_row_changed", f"抽样框中服务券编号 {row.values.get('voucher')} 的一行（记录 {row.id}）在冻结后被修改过"
-                                  f"（第 {row.rev} 版，{row.updated_by}，{row.updated_at:%Y-%m-%d %H:%M:%S}）。", str(row.values.get("voucher"))))
-    frame = load_frame(store, frame_id)
-    recorded = frozen.values
-    if len(frame.rows) != int(recorded["rows"]):
-        out.append(Difference("frame_size", f"抽样框记录 {recorded['rows']} 个项目，现存 {len(frame.rows)} 个。"))
-    if frame.fingerprint != recorded["fingerprint"]:
-        out.append(Difference("fingerprint", f"抽样框指纹不符：记录为 {recorded['fingerprint']}，按现存的抽样框计算为 {frame.fingerprint}。"))
-    if frame.campaign_version != recorded["campaign_version"]:
-        out.append(Difference("campaign_version", f"抽查规则版本不符：记录为 {recorded['campaign_version']}，按记录的规则计算为 {frame.campaign_version}。"))
-    if str(v["algorithm_version"]) != ALGORITHM_VERSION:
-        out.append(Difference("algorithm_version", f"抽样算法版本不同：记录为 {v['algorithm_version']}，本程序为 {ALGORITHM_VERSION}，无法按同一算法重新抽样。"))
-        return Verification(draw_id, out)
-    again = draw(frame, int(v["seed"])).drawn.set_index("voucher")
-    stored = {row.get("voucher"): row for row in draw_rows(store, draw_id)}
-    if len(stored) != int(v["drawn"]):
-        out.append(Difference("drawn_count", f"抽样记录写明抽中 {v['drawn']} 个项目，现存抽中名单 {len(stored)} 个。"))
-    for voucher in sorted(set(again.index) - set(stored)):
-        out.append(Difference("not_recorded", f"重新抽样抽中服务券编号 {voucher}（{again.at[voucher, 'city']}），记录的名单中没有。", voucher))
-    for voucher in sorted(set(stored) - set(again.index)):
-        out.append(Difference("not_redrawn", f"记录的名单中有服务券编号 {voucher}，重新抽样没有抽中它。", voucher))
-    names = {r.key: r.name for r in frame.sampling.priority_rules}
-    for voucher in sorted(set(stored) & set(again.index)):
-        mine, theirs = again.loc[voucher], stored[voucher]
-        if not math.isclose(float(theirs.get("probability") or 0), float(mine["probability"]), rel_tol=0, abs_tol=PROBABILITY_TOLERANCE):
-            out.append(Difference("probability", f"服务券编号 {voucher} 的入样概率：记录为 {theirs.get('probability')}，"
-                                  f"重新计算为 {mine['probability']:.12g}。", voucher))
-        if theirs.get("selection") != SELECTION_WORDS[mine["selection"]]:
-            out.append(Difference("selection", f"服务券编号 {voucher} 的抽中方式：记录为「{theirs.get('selection')}」，"
-                                  f"重新抽样为「{SELECTION_WORDS[mine['selection']]}」。", voucher))
-        if list(theirs.get("rules") or []) != [names[k] for k in mine["rules"]]:
-            out.append(Difference("rules", f"服务券编号 {voucher} 提高入样概率的规则与记录不同。", voucher))
-    return Verification(draw_id, out)
+#: What the app's own supersede update of a draw record changes (``record_draw``, and the inspector draw's).
+_SUPERSEDE_CHANGES = frozenset({"superseded_by", "_status"})
+
+
+def changed_after_writing(store: Store, form_id: str, rows: list[Record], *, id_column: str = "") -> list[Record]:
+    """The ``rows`` (of the sampling sheet ``form_id``) changed after they were written: these sheets
+    record what was decided, so any revision but the first is a change — except, for a draw record
+    (``id_column`` naming its id), the app's own supersede, told apart by its audit: one update that
+    changes only ``superseded_by`` and the status to 已被替换, made by whoever recorded the draw it names."""
+    owners = {str(r.values.get(id_column)): r.owner for r in store.records(form_id)} if id_column else {}
+    out = []
+    for row in rows:
+        if row.rev == 1:
+            continue
+        if id_column and row.status == DRAW_SUPERSEDED:
+            later = [e for e in store.audit(form_id, row.id) if e.rev > 1]
+            by = owners.get(str(row.values.get("superseded_by")))
+            if len(later) == 1 and set(later[0].changes) <= _SUPERSEDE_CHANGES and by is not None and later[0].account == by:
+                continue
+        out.append(row)
+    return out

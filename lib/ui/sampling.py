@@ -25,6 +25,7 @@ from lib.sampling import assignments as asg
 from lib.sampling import record as rec
 from lib.sampling.draw import city_size, new_seed
 from lib.sampling.frame import Frame, FrameError
+from lib.sampling.verify import verify
 from lib.store.base import SheetSpec
 from lib.ui import board, context, errors, state
 from lib.ui.rows import xlsx_download
@@ -329,7 +330,7 @@ def history_table(draws: list[Record]) -> pd.DataFrame:
 def _verify() -> None:
     draw_id = st.session_state.get(state.SAMPLING_VERIFY_PICK)
     try:
-        found = rec.verify(context.store(), str(draw_id))
+        found = verify(context.store(), str(draw_id))
     except AppError as exc:
         _outcome("verify", "error", str(exc))
         return

@@ -13,6 +13,7 @@ from lib.forms import load_catalog
 from lib.sampling import assignments as asg
 from lib.sampling import record as rec
 from lib.sampling.draw import SeedInvalid, parse_seed
+from lib.sampling.verify import verify
 from lib.ui import sampling as sampling_ui
 from lib.ui import state
 from tests.sampling.conftest import ENTRIES, file_check, import_vouchers
@@ -152,7 +153,7 @@ def test_verify_says_consistent(stocked, reopen):
     at = draw(freeze(start()), "20200922")
     [done] = reopen().records(rec.DRAWS.form_id)
     at = click(at, state.SAMPLING_VERIFY)
-    report = rec.verify(reopen(), done.values["draw_id"])
+    report = verify(reopen(), done.values["draw_id"])
     assert report.ok and texts(at.success).endswith(report.lines()[0]) and "一致" in report.lines()[0]
 
 
@@ -162,7 +163,7 @@ def test_a_changed_frame_row_is_reported_by_verify(stocked, reopen):
     row = store.records(rec.FRAME_ROWS.form_id)[0]
     store.update(rec.FRAME_ROWS.form_id, row.id, base_rev=row.rev, actor=PROVINCE, values={"firm": "改过的企业"})
     at = click(at, state.SAMPLING_VERIFY)
-    report = rec.verify(store, store.records(rec.DRAWS.form_id)[0].values["draw_id"])
+    report = verify(store, store.records(rec.DRAWS.form_id)[0].values["draw_id"])
     assert [d.code for d in report.differences][:1] == ["frame_row_changed"]
     assert "\n\n".join(report.lines()) in texts(at.error) and report.lines()[0] not in texts(at.success)
 
