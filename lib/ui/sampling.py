@@ -240,8 +240,11 @@ def draw_section(actor: Actor, frozen: rec.FrameInfo | None) -> None:
     rows = rec.draw_rows(context.store(), str(v.get("draw_id")))
     st.markdown(f"**现行抽样结果：{v.get('draw_id')}**（抽样框 {v.get('frame_id')}，随机数种子 {v.get('seed')}（{v.get('seed_source')}），"
                 f"{draw.owner} 于 {_when(draw.created_at)} 抽取，共 {len(rows)} 个项目）")
-    st.dataframe(draw_cities(rec.load_frame(context.store(), str(v.get("frame_id"))), float(v.get("ratio") or 0), rows),
-                 hide_index=True)
+    try:
+        st.dataframe(draw_cities(rec.load_frame(context.store(), str(v.get("frame_id"))), float(v.get("ratio") or 0), rows),
+                     hide_index=True)
+    except AppError as exc:  # the stored frame cannot make a frame any more (changed after the freeze): say so, go on
+        st.warning(f"无法按地市汇总：{exc} 抽样框冻结后可能被修改过，请在下方“核验”本次抽样。")
     table = drawn_table(rows)
     st.dataframe(table, hide_index=True, height=board.TABLE_HEIGHT, column_config={LABELS["probability"]: st.column_config.NumberColumn(format="%.4f")})
     xlsx_download("下载抽中名单（.xlsx）", lambda: _sample_workbook(draw, table), file_name=f"抽中名单_{v.get('draw_id')}.xlsx",

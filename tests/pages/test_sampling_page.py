@@ -16,7 +16,7 @@ from lib.sampling.draw import SeedInvalid, parse_seed
 from lib.sampling.verify import verify
 from lib.ui import sampling as sampling_ui
 from lib.ui import state
-from tests.sampling.conftest import ENTRIES, file_check, import_vouchers
+from tests.sampling.conftest import ENTRIES, SHIPPED, file_check, import_vouchers
 
 from .conftest import ROOT, sign_in
 
@@ -274,3 +274,39 @@ def test_a_pool_that_cannot_serve_a_city_is_refused_naming_it_and_nothing_is_wri
     assert str(refused.value) in texts(at.error)
     assert inspector_counts(reopen()) == dict.fromkeys(inspector_counts(reopen()), 0)
     assert not [d for d in at.dataframe if "检查地市" in d.value.columns]
+
+
+@pytest.mark.parametrize("voucher", ["V-000000", ""])
+def test_a_frozen_row_given_a_repeated_or_blank_voucher_is_named_and_the_page_goes_on(stocked, reopen, voucher):
+    """Attack K13: a frame that cannot be rebuilt is a warning, and the sections after it (and 核验) still show."""
+    from lib.store.local.external import EXTERNAL_ACTOR
+
+    info, _ = rec.freeze(stocked, SHIPPED, PROVINCE)
+    done = rec.record_draw(stocked, SHIPPED, info.frame_id, "20200922", PROVINCE)
+    row = next(r for r in stocked.records(rec.FRAME_ROWS.form_id) if r.values["voucher"] == "V-000001")
+    stocked.update(rec.FRAME_ROWS.form_id, row.id, base_rev=row.rev, actor=EXTERNAL_ACTOR, values={"voucher": voucher})
+    at = start()
+    assert not at.exception
+    assert [s.value for s in at.subheader][:4] == ["一、抽样框", "二、抽取样本", "三、抽取检查员", "四、抽样记录与核验"]
+    assert "无法按地市汇总" in texts(at.warning) and drawn_shown(at)
+    at.selectbox(key=state.SAMPLING_VERIFY_PICK).select(done.draw_id)
+    at = click(at, state.SAMPLING_VERIFY)
+    report = verify(stocked, done.draw_id)
+    assert {d.code for d in report.differences} == {"frame_row_changed", "frame_unreadable"}
+    assert "\n\n".join(report.lines()) in texts(at.error)
+
+
+@pytest.mark.parametrize("sheet, values, code", [(rec.DRAWS, {"seed": "abc"}, "seed"), (rec.FRAMES, {"sampling": "{broken"}, "frame_unreadable")])
+def test_verify_of_a_broken_record_says_what_is_broken(stocked, reopen, sheet, values, code):
+    """Attack K2: a seed that is no number or rules that are no JSON are a difference verify names, not an unexpected error."""
+    from lib.store.local.external import EXTERNAL_ACTOR
+
+    info, _ = rec.freeze(stocked, SHIPPED, PROVINCE)
+    done = rec.record_draw(stocked, SHIPPED, info.frame_id, "20200922", PROVINCE)
+    [row] = stocked.records(sheet.form_id)
+    stocked.update(sheet.form_id, row.id, base_rev=row.rev, actor=EXTERNAL_ACTOR, values=values)
+    at = start()
+    assert not at.exception
+    at = click(at, state.SAMPLING_VERIFY)
+    report = verify(stocked, done.draw_id)
+    assert code in {d.code for d in report.differences} and "\n\n".join(report.lines()) in texts(at.error)
