@@ -137,11 +137,22 @@ def _uniform(bits: np.random.PCG64) -> float:
     return float(int(bits.random_raw()) >> 11) / 2.0**53
 
 
+def random_order(bits: np.random.PCG64, n: int) -> np.ndarray:
+    """A random order of positions 0 … n-1: one ``random_raw`` word each, positions sorted by their
+    word, ties by position (``Generator.permutation`` is not used: numpy keeps its stream only for the
+    bit generator's words, not for the Generator's methods).
+
+    >>> random_order(generator(1, "0"), 4).tolist() == random_order(generator(1, "0"), 4).tolist()
+    True
+    """
+    return np.argsort(bits.random_raw(n), kind="stable")
+
+
 def systematic(pi: np.ndarray, bits: np.random.PCG64) -> np.ndarray:
     """Positions drawn among units of probabilities ``pi`` (each below 1, summing to a whole number m):
     a random order, then the units under u, u+1, … u+m-1 on the cumulated π."""
     m = round(float(pi.sum()))
-    order = np.argsort(bits.random_raw(len(pi)), kind="stable")
+    order = random_order(bits, len(pi))
     cum = np.cumsum(pi[order])
     cum[-1] = m  # the float sum is m up to rounding: every point below m falls on a unit
     points = _uniform(bits) + np.arange(m)

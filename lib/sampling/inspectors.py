@@ -15,8 +15,10 @@ and never sends an inspector
 
 The method (``ALGORITHM_VERSION``), which an auditor can repeat: the pool is taken in the order of its
 account ids and the cities in the order of their names, so neither input's order matters;
-``numpy.random.default_rng(seed)`` (PCG64 through SeedSequence) draws a permutation of the cities, then,
-city by city in that order, a permutation of the inspectors each city may receive. The cities are filled one place at a time in their order, each place
+one stream ``numpy.random.PCG64(SeedSequence([seed, inputs_sha256 as an integer]))``, read only through
+``random_raw`` as the project draw reads it (``draw.random_order``: one word per position, positions
+sorted by their word, ties by position), orders the cities (one word each), then, city by city in
+that order, the inspectors each city may receive (in account order, one word each). The cities are filled one place at a time in their order, each place
 taking the first inspector in the city's order who is not yet in a group — or, when every one is,
 moving one of them along an augmenting path (Kuhn's bipartite matching, with a city holding
 ``group_size`` places). That search is complete: it fills every place whenever some assignment
@@ -41,9 +43,10 @@ from lib.auth.accounts import CONFLICT_FIELDS, Account
 from lib.core import roles
 from lib.core.errors import AppError
 from lib.core.text import comparable
+from lib.sampling.draw import generator, random_order
 
 #: Names the method above; recorded with every assignment, changed whenever the method changes.
-ALGORITHM_VERSION = "inspectors-kuhn-1"
+ALGORITHM_VERSION = "inspectors-kuhn-2"  # 2: orders from PCG64.random_raw words, no Generator.permutation
 #: A health declaration is current on the draw day and the 13 days before it.
 HEALTH_DAYS = 14
 
@@ -238,12 +241,13 @@ def draw_groups(inspectors: Iterable[Inspector], cities_sample: Mapping[str, Ite
         raise InspectorDrawError("；".join(m for m in short.values() if m), code="inspectors_short",
                                  cities=tuple(c for c, m in short.items() if m))
 
-    rng = np.random.default_rng(seed)
-    order = [int(k) for k in rng.permutation(len(cities))]
+    digest = inputs_digest(people, sample)
+    bits = generator(int(seed), digest)
+    order = [int(k) for k in random_order(bits, len(cities))]
     prefs: list[list[int]] = [[] for _ in cities]
-    for k in order:  # the cities' own orders come from the generator in the cities' drawn order
-        allowed = np.array([n for n, reason in enumerate(why[k]) if reason is None])
-        prefs[k] = [int(n) for n in rng.permutation(allowed)]
+    for k in order:  # the cities' own orders come from the stream in the cities' drawn order
+        allowed = [n for n, reason in enumerate(why[k]) if reason is None]
+        prefs[k] = [allowed[int(i)] for i in random_order(bits, len(allowed))]
     matching = _Matching(prefs)
     for k in order:
         for _ in range(group_size):
@@ -251,7 +255,7 @@ def draw_groups(inspectors: Iterable[Inspector], cities_sample: Mapping[str, Ite
             if stuck is not None:
                 raise _together(sorted(cities[c] for c in stuck), group_size, {n for c in stuck for n in prefs[c]})
     groups = tuple(Group(c, tuple(people[n].account for n in sorted(matching.groups[k]))) for k, c in enumerate(cities))
-    return Assignment(int(seed), day, int(group_size), groups, inputs_digest(people, sample))
+    return Assignment(int(seed), day, int(group_size), groups, digest)
 
 
 class _Matching:
@@ -264,7 +268,13 @@ class _Matching:
 
     def add_one(self, start: int) -> set[int] | None:
         """Give city ``start`` one more inspector, moving others along a path when needed. Returns None,
-        or when no path exists the cities the search reached (a set failing Hall's condition)."""
+        or when no path exists the cities the search reached (a set failing Hall's condition).
+        The first inspector in the city's order who is in no group is taken (the method as documented);
+        only when every one is does an inspector move along a path."""
+        free = next((person for person in self.prefs[start] if person not in self.where), None)
+        if free is not None:
+            self._shift(start, free, {})
+            return None
         seen = {start}
         via: dict[int, tuple[int, int]] = {}  # city -> (the city its inspector moves to, that inspector)
         stack: list[tuple[int, Iterator[int]]] = [(start, iter(self.prefs[start]))]

@@ -216,3 +216,42 @@ def test_a_province_pool_too_small_for_its_groups_is_refused_naming_cities():
     with pytest.raises(InspectorDrawError) as err:
         draw_groups(pool, sample, size, seed=2026, day=DAY)
     assert err.value.code in ("inspectors_short", "inspectors_short_together") and err.value.cities
+
+
+def _by_hand(people: list[Inspector], cities: list[str], size: int, seed: int, digest: str) -> dict[str, tuple[str, ...]]:
+    """docs/sampling.md's inspector draw followed by hand for a pool where no place needs an augmenting
+    path: PCG64(SeedSequence([seed, digest])) words; cities sorted by their word, then each city's
+    inspectors (account order, those it may receive) by theirs; each place takes the first still free."""
+    import numpy as np
+
+    bits = np.random.PCG64(np.random.SeedSequence([seed, int(digest, 16)]))
+    words = [int(w) for w in bits.random_raw(len(cities))]
+    order = sorted(range(len(cities)), key=lambda k: (words[k], k))
+    prefs = {}
+    for k in order:
+        allowed = [p.account for p in sorted(people, key=lambda p: p.account) if p.city != cities[k]]
+        w = [int(x) for x in bits.random_raw(len(allowed))]
+        prefs[k] = [allowed[i] for i in sorted(range(len(allowed)), key=lambda i: (w[i], i))]
+    taken: set[str] = set()
+    groups = {}
+    for k in order:
+        mine = [a for a in prefs[k] if a not in taken][:size]
+        taken |= set(mine)
+        groups[cities[k]] = tuple(sorted(mine))
+    return groups
+
+
+@pytest.mark.parametrize("seed", [0, 7, 20200922, 10**30 + 1])
+def test_the_inspector_draw_is_the_documented_method_on_random_raw_words_alone(seed, monkeypatch):
+    """Attack K18: Generator.permutation/shuffle keep no stream across numpy versions; the draw reads only
+    PCG64.random_raw words (as the project draw does), so an auditor repeats it from the record."""
+    import numpy as np
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the inspector draw must not use numpy's Generator methods")
+
+    monkeypatch.setattr(np.random, "default_rng", refuse)  # the only way to a Generator (its type is immutable)
+    people = [Inspector(f"p{n:02d}", city=CITIES[n % 3], health_declared_on=FRESH) for n in range(30)]
+    got = draw_groups(people, {c: [] for c in CITIES[:3]}, 2, seed, DAY)
+    assert ALGORITHM_VERSION == "inspectors-kuhn-2" and got.algorithm == ALGORITHM_VERSION
+    assert {g.city: g.members for g in got.groups} == _by_hand(people, sorted(CITIES[:3]), 2, seed, got.inputs_sha256)
