@@ -180,7 +180,10 @@ def test_drawn_frequencies_over_many_seeds_match_the_recorded_probabilities():
 
 @pytest.mark.parametrize("text, code", [("", "seed_empty"), ("   ", "seed_empty"), (None, "seed_empty"),
                                         ("abc", "seed_not_number"), ("12.5", "seed_not_number"), ("1e5", "seed_not_number"),
-                                        ("-3", "seed_negative"), ("1" * 41, "seed_too_long")])
+                                        ("-3", "seed_negative"), ("1" * 41, "seed_too_long"),
+                                        # attack K7: digits NFKC would make of other characters are no published number
+                                        ("①②③", "seed_not_number"), ("²", "seed_not_number"), ("12³", "seed_not_number"),
+                                        ("٣", "seed_not_number"), ("ⅻ", "seed_not_number")])
 def test_a_bad_seed_is_refused_with_its_code(text, code):
     with pytest.raises(SeedInvalid) as info:
         parse_seed(text)
@@ -189,6 +192,7 @@ def test_a_bad_seed_is_refused_with_its_code(text, code):
 
 def test_a_seed_is_any_whole_number_from_zero():
     assert [parse_seed(t) for t in ("0", "007", " 123456789012345678901234567890 ")] == [0, 7, 123456789012345678901234567890]
+    assert [parse_seed(t) for t in ("１２３", "\u3000２０２０0922\u00a0")] == [123, 20200922]  # full-width digits, any blanks around
 
 
 def test_the_worked_example_of_the_method_page():
