@@ -169,12 +169,18 @@ def _info(store: Store, record: Record) -> AssignmentInfo:
 def current_assignment(store: Store) -> AssignmentInfo | None:
     """The inspector draw in force for the project draw in force; None when there is none (no draw
     yet, or the projects were drawn again since)."""
+    serving = _serving(store)
+    return None if serving is None else _info(store, serving)
+
+
+def _serving(store: Store) -> Record | None:
+    """The record of the inspector draw in force for the project draw in force, or None."""
     draws = active_draws(store)
     if not draws:
         return None
     draw_id = draws[-1].values.get("draw_id")
     serving = [r for r in _in_force(store) if r.values.get("draw_id") == draw_id]
-    return _info(store, serving[-1]) if serving else None
+    return serving[-1] if serving else None
 
 
 class AssignmentChanged(SamplingError):
@@ -205,21 +211,23 @@ def assignments_in_force(store: Store, catalog: FormCatalog) -> Assignments:
     """What ``lib.auth.policy`` reads to narrow an inspector to its assignment: each member's city and
     each city's sampled vouchers, on the campaign's projects form (its ``voucher`` binding).
     ``Assignments()`` (no inspector reads anything) when no inspector draw is in force."""
-    current = current_assignment(store)
-    if current is None:
+    serving = _serving(store)
+    if serving is None:
         return Assignments()
-    # Reach comes only from rows as they were drawn: a changed group row could send an inspector to
-    # their own city, a changed drawn row move a project to another city's group.
-    draw = [r for r in store.records(DRAWS.form_id) if r.values.get("draw_id") == current.draw_id]
-    sampled_rows = [r for r in store.records(DRAW_ROWS.form_id) if r.values.get("draw_id") == current.draw_id]
-    changed = [d.message for d in inspector_changes(store, current.draw_id, current.assignment_id)]
-    changed += [f"抽样记录 {current.draw_id} 在抽样后被修改过"
+    # Reach comes only from rows as they were drawn (checked before any is read): a changed group row
+    # could send an inspector to their own city, a changed drawn row move a project to another city's group.
+    draw_id = str(serving.values.get("draw_id"))
+    draw = [r for r in store.records(DRAWS.form_id) if r.values.get("draw_id") == draw_id]
+    sampled_rows = [r for r in store.records(DRAW_ROWS.form_id) if r.values.get("draw_id") == draw_id]
+    changed = [d.message for d in inspector_changes(store, draw_id, str(serving.values.get("assignment_id")))]
+    changed += [f"抽样记录 {draw_id} 在抽样后被修改过"
                 for _ in changed_after_writing(store, DRAWS.form_id, draw, id_column="draw_id")]
     changed += [f"抽中名单中服务券编号 {r.values.get('voucher')} 的一行在抽样后被修改过"
                 for r in changed_after_writing(store, DRAW_ROWS.form_id, sampled_rows)]
     if changed:
         raise AssignmentChanged(f"检查任务暂不能生效：{changed[0]}{'等' if len(changed) > 1 else ''}。请省厅核验抽样"
-                                f"（python -m lib.sampling verify {current.draw_id}）后重新抽取检查员。")
+                                f"（python -m lib.sampling verify {draw_id}）后重新抽取检查员。")
+    current = _info(store, serving)
     cities: dict[str, tuple[str, ...]] = {}
     for group in current.assignment.groups:
         for account in group.members:

@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from lib.sampling.__main__ import main
-from lib.sampling.assignments import MEMBERS, assignments_in_force, draw_inspectors
+from lib.sampling.assignments import ASSIGNMENTS, MEMBERS, AssignmentChanged, assignments_in_force, draw_inspectors
 from lib.sampling.record import DRAW_ROWS, DRAWS, FRAME_ROWS, FRAMES, freeze, record_draw
 from lib.sampling.verify import verify
 from lib.store.factory import open_store
@@ -139,18 +139,28 @@ def test_a_changed_group_row_is_reported_and_gives_no_reach(drawn, column):
     value = home[member.values["account"]] if column == "city" else "ins11"
     store.update(MEMBERS.form_id, member.id, base_rev=member.rev, actor=EXTERNAL_ACTOR, values={column: value})
     assert {d.code for d in verify(store, done.draw_id).differences} == {"inspector_group_changed"}
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(AssignmentChanged) as refused:
         assignments_in_force(store, SHIPPED)
-    assert getattr(refused.value, "code", None) == "assignment_changed"
+    assert refused.value.code == "assignment_changed"
+
+
+def test_an_inspector_draw_record_changed_gives_no_reach_even_when_it_cannot_be_read(drawn):
+    store, done, _ = drawn
+    [rec] = store.records(ASSIGNMENTS.form_id)
+    store.update(ASSIGNMENTS.form_id, rec.id, base_rev=rec.rev, actor=EXTERNAL_ACTOR, values={"seed": "abc"})
+    assert {d.code for d in verify(store, done.draw_id).differences} == {"inspector_draw_changed"}
+    with pytest.raises(AssignmentChanged) as refused:
+        assignments_in_force(store, SHIPPED)
+    assert refused.value.code == "assignment_changed"
 
 
 def test_a_drawn_row_moved_to_another_city_gives_no_reach(drawn):
     store, done, _ = drawn
     row = next(r for r in store.records(DRAW_ROWS.form_id) if r.values["city"] == "广州")
     store.update(DRAW_ROWS.form_id, row.id, base_rev=row.rev, actor=EXTERNAL_ACTOR, values={"city": "汕头"})
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(AssignmentChanged) as refused:
         assignments_in_force(store, SHIPPED)
-    assert getattr(refused.value, "code", None) == "assignment_changed"
+    assert refused.value.code == "assignment_changed"
 
 
 @pytest.mark.parametrize("sheet, values, code", [
