@@ -160,8 +160,8 @@ DRAW_LOCK = "sampling_draw"
 def new_id(prefix: str, now: dt.datetime) -> str:
     """A record id: ``prefix`` (F a frame, D a draw, I an inspector draw), the time, 4 random hex digits.
 
-    >>> new_id("D", dt.datetime(2020, 9, 22, 9, 30))[:17]
-    'D-20200922093000-'
+    >>> new_id("D", dt.datetime(2031, 5, 6, 9, 30))[:17]
+    'D-20310506093000-'
     """
     return f"{prefix}-{now:%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
 

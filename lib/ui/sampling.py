@@ -225,7 +225,7 @@ def draw_section(actor: Actor, frozen: rec.FrameInfo | None) -> None:
     st.caption("随机数种子请在冻结抽样框之后确定：填写公开公布的随机数（非负整数），或由系统生成（生成后显示在此，并随抽样结果记录）。"
                "同一抽样框、同一抽查规则和同一种子，抽中的名单总是相同。")
     seed_at, make_at = st.columns([3, 1], vertical_alignment="bottom")
-    seed_at.text_input("随机数种子", key=state.SAMPLING_SEED, max_chars=60, placeholder="公布的随机数，例如 20200922")
+    seed_at.text_input("随机数种子", key=state.SAMPLING_SEED, max_chars=60, placeholder="公布的随机数，例如 83721954")
     make_at.button("系统生成随机数", key=state.SAMPLING_SEED_GENERATE, on_click=errors.guarded(_generate_seed))
     if in_force:
         st.text_area("重新抽样原因（必填）", key=state.SAMPLING_REASON, max_chars=500,
@@ -304,7 +304,7 @@ def inspectors_section(actor: Actor) -> None:
                f"健康申报须在 {draw_day():%Y-%m-%d} 前 14 天内。随机数种子在项目抽取之后确定，随结果记录。")
     current = asg.current_assignment(store)
     seed_at, make_at = st.columns([3, 1], vertical_alignment="bottom")
-    seed_at.text_input("检查员抽取随机数种子", key=INSPECTORS_SEED, max_chars=60, placeholder="公布的随机数，例如 20200923")
+    seed_at.text_input("检查员抽取随机数种子", key=INSPECTORS_SEED, max_chars=60, placeholder="公布的随机数，例如 51937406")
     make_at.button("系统生成随机数", key=INSPECTORS_SEED_GENERATE, on_click=errors.guarded(_generate_inspector_seed))
     if current is not None:
         st.text_area("重新抽取检查员原因（必填）", key=INSPECTORS_REASON, max_chars=500,
