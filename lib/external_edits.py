@@ -3,6 +3,8 @@
 The store imports such edits (lib.store.local.external) but knows no form; the app gives it
 :class:`FormEditRules`, which judges each edited row as the fill page would:
 
+* a row of a sheet that is no form of the catalog is locked: the app writes those sheets itself and
+  they record what was decided (the sampling frames, draws and inspector groups), no person's cell;
 * a row in a closed status (``lib.core.statuses.CLOSED``: approved, withdrawn) is locked: nothing in
   it changes, since the web form cannot change it either and no reviewer would see the new values;
 * field by field, an edit the form refuses is not imported: its type check, bounds, pattern,
@@ -58,7 +60,7 @@ class FormEditRules:
             form = self._catalog.form(current.form_id)
         except FormDefinitionError as err:
             return EditRuling(locked=f"活动配置当前无效，无法按表单规则检查（{err.problems[0].message}）")
-        except KeyError:
+        except KeyError:  # a form gone, or a sheet the app writes itself (the sampling records): locked either way
             return EditRuling(locked=f"找不到表单「{current.form_id}」的有效定义，无法按表单规则检查")
         return rule_on_edit(form, campaign, current, edited, today=self.today)
 

@@ -301,3 +301,14 @@ def test_the_app_opens_its_store_with_the_rules_on_the_campaign_clock(tmp_path, 
             opened.close()
     finally:
         context.settings.clear()
+
+
+def test_a_row_of_a_sheet_that_is_no_form_is_locked(tmp_path):
+    """The sampling records (lib.sampling) are written by the app alone: the rules lock every cell of them."""
+    from lib.sampling.record import DRAW_ROWS
+
+    with LocalStore(tmp_path, background=False) as store:
+        store.ensure_sheet(DRAW_ROWS)
+        row = store.append(DRAW_ROWS.form_id, {"draw_id": "D-1", "voucher": "V-1", "city": "广州"}, actor=PROVINCE, status="已抽中")
+    ruling = FormEditRules(FORMS_DIR)(row, {"city": "佛山"})
+    assert ruling.locked and ruling.values == {} and DRAW_ROWS.form_id in ruling.locked
