@@ -21,11 +21,11 @@ from lib.auth.policy import READ, can
 from lib.core.blobs import BlobMissing, Blobs
 from lib.core.records import Actor, Record
 from lib.forms import FieldSpec, FormSpec, check_answers
-from lib.forms.display import Answer, answered_sections
+from lib.forms.display import Answer, answered_sections, file_text
 from lib.forms.types import MAX_IMAGE_PIXELS, file_kind
 from lib.office.print_view import file_name, print_html
 from lib.ui import state
-from lib.ui.widgets import file_text, stored_files
+from lib.ui.widgets import stored_files
 
 # Every ASCII punctuation character: CommonMark lets each be escaped, and escaped they start no
 # emphasis, link, image, list, formula, Streamlit colour directive, nor an autolink ("http://", "www.").

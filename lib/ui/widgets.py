@@ -22,7 +22,7 @@ import streamlit as st
 from lib.core.blobs import Blobs
 from lib.core.values import NO, YES, number_text
 from lib.forms import FieldSpec, FormSpec, check_answers
-from lib.forms.display import value_text
+from lib.forms.display import file_text, value_text
 from lib.forms.types import (
     MAX_FILES,
     REGISTRY,
@@ -30,7 +30,6 @@ from lib.forms.types import (
     ValueProblem,
     accepted_kinds,
     check_file,
-    file_kind,
     file_limit_bytes,
 )
 from lib.forms.validate import is_blank
@@ -99,18 +98,6 @@ def stored_files() -> Blobs:
 def _upload_key(key: str) -> str:
     """The uploader's key in the field's current upload round (lib.ui.state.file_upload_key)."""
     return state.file_upload_key(key, (st.session_state.get(state.file_upload_state_key(key)) or {}).get("round", 0))
-
-
-def file_text(item: Mapping[str, Any]) -> str:
-    """One stored file as a person reads it: name, kind and size.
-
-    >>> file_text({"sha256": "0" * 64, "name": "现场.jpg", "type": "image/jpeg", "size": 1536000})
-    '现场.jpg（JPEG 图片，1.46 MB）'
-    """
-    kind = file_kind(item)
-    size = item.get("size") or 0
-    shown = f"{number_text(size / 1024 / 1024, 2)} MB" if size >= 1024 * 1024 else f"{number_text(size / 1024, 1)} KB"
-    return f"{item.get('name')}（{kind.word if kind else '未知类型'}，{shown}）"
 
 
 def _take_uploads(spec: FieldSpec, key: str) -> None:
