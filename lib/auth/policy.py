@@ -102,7 +102,9 @@ def account_answers(form: FormSpec, user: Actor) -> dict[str, str]:
     ``from_account`` whose attribute the account has (a field the account cannot answer stays free).
 
     >>> from lib.forms import load_catalog
-    >>> account_answers(load_catalog("forms").form("att3"), Actor("city_gz", "city", "广州市工业和信息化局", "广州"))
+    >>> shipped = load_catalog("forms")
+    >>> checks = shipped.form(shipped.bindings.checks.form)  # the form a city bureau files
+    >>> account_answers(checks, Actor("city_gz", "city", "广州市工业和信息化局", "广州"))
     {'city': '广州'}
     """
     return {f.key: str(getattr(user, f.from_account)) for f in form.all_fields()
@@ -266,12 +268,13 @@ def can(user: Actor, action: str, form: FormSpec | None = None, row: Record | Ma
     (None: it has none). Pure; see the module docstring.
 
     >>> from lib.forms import load_catalog
-    >>> att1 = load_catalog("forms").form("att1")
+    >>> shipped = load_catalog("forms")
+    >>> projects = shipped.form(shipped.bindings.projects.form)
     >>> gz = Actor("city_gz", "city", "广州市工业和信息化局", "广州")
-    >>> can(gz, READ, att1), can(gz, CREATE, att1), can(gz, AUDIT)
+    >>> can(gz, READ, projects), can(gz, CREATE, projects), can(gz, AUDIT)
     (True, False, False)
-    >>> att3 = load_catalog("forms").form("att3")  # new values are judged too: a city files its own city
-    >>> can(gz, CREATE, att3, {"city": "广州"}), can(gz, EDIT, att3, {"city": "佛山"})
+    >>> checks = shipped.form(shipped.bindings.checks.form)  # new values are judged too: a city files its own city
+    >>> can(gz, CREATE, checks, {"city": "广州"}), can(gz, EDIT, checks, {"city": "佛山"})
     (True, False)
     """
     if action == AUDIT:
