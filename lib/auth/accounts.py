@@ -215,7 +215,7 @@ class AccountsFile:
 
         Names are kept as typed, without blanks at their ends, empty and repeated ones dropped.
         Raises AccountError for another role's account, an unknown fact, a city not in ``cities``, a
-        malformed date or name; nothing is written then.
+        malformed date or one after today, or a malformed name; nothing is written then.
         """
         unknown = sorted(set(facts) - set(INSPECTOR_FIELDS))
         if unknown:
@@ -233,6 +233,11 @@ class AccountsFile:
             facts["health_declared_on"] = _iso_date(facts["health_declared_on"])
         changed = dataclasses.replace(current, **facts)
         validate(changed, cities=cities)
+        declared = facts.get("health_declared_on")
+        if declared and dt.date.fromisoformat(declared) > dt.date.today():
+            # A declaration cannot be dated after the day it is entered: such a date (a typo for the year,
+            # say) would silently keep the inspector out of every draw until that day.
+            raise AccountError(f"健康申报日期 {declared} 晚于今天：请填写实际申报的日期。", code="health_date_future")
         return self._change(account, **{k: list(v) if k in CONFLICT_FIELDS else v for k, v in facts.items()})
 
     def reserve_attempt(self, account: str, *, now: dt.datetime, limit: int, lock_minutes: int) -> Attempt:

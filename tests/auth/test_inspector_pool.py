@@ -73,6 +73,7 @@ def test_an_account_file_written_before_these_facts_still_reads(kept):
     ("ins_a", {"city": "北京"}, "unknown_city"),
     ("ins_a", {"health_declared_on": "9月20日"}, "bad_health_date"),
     ("ins_a", {"health_declared_on": "2026-02-30"}, "bad_health_date"),
+    ("ins_a", {"health_declared_on": dt.date.today() + dt.timedelta(days=1)}, "health_date_future"),
     ("ins_a", {"conflict_firms": ["乙制造厂\u202e"]}, "bad_conflict_name"),
     ("ins_a", {"conflict_providers": ["名" * 101]}, "bad_conflict_name"),
     ("ins_a", {"conflict_lead_units": [f"单位{n}" for n in range(MAX_CONFLICTS + 1)]}, "too_many_conflicts"),
