@@ -3,7 +3,9 @@ checked against the forms, and the only way campaign code reads a form.
 
 A campaign has three kinds of form (``FORM_ROLES``): the list of subsidised projects a provider
 files (one row per project), the benchmark projects' reports a lead unit files, and the checks a
-city files. For each, ``campaign.yaml`` says which form it is, who files it, which of its fields
+city files. Its inspection phase adds three more a campaign may bind (``OPTIONAL_ROLES``): the
+on-site inspection record a sampled project's inspector group files, the forum (座谈会) record per
+city, and the complaints the province records against projects. For each, ``campaign.yaml`` says which form it is, who files it, which of its fields
 carries each *meaning* the campaign logic reads (the voucher number, the firm, the amounts ...) and,
 for a choice field, which of its words means what (``usage: {stopped: 停用}``). The meanings are the
 application's vocabulary (``NEEDS``); the words and keys are the campaign's, so next year's campaign
@@ -26,6 +28,11 @@ KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 #: The kinds of form a campaign binds, in the order pages list them.
 FORM_ROLES = ("projects", "benchmarks", "checks")
+#: The kinds a campaign may leave unbound (one without an inspection phase has none of them); code that
+#: reads one asks ``Bindings.has`` first.
+OPTIONAL_ROLES = ("inspections", "forums", "complaints")
+#: The kinds whose form must have a declared deadline (a complaint is recorded when it comes).
+DEADLINED = ("projects", "benchmarks", "checks", "inspections", "forums")
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,7 @@ _AMOUNT = ("money", "decimal", "integer")
 _PERCENT = ("percent", "decimal")
 _YEAR = ("select", "integer", "text")
 _USAGE = ("in_use", "low_use", "idle", "stopped")
+_CONCLUSION = ("pass", "basic", "fail")
 
 #: Meaning -> need, per kind of form. A meaning not required may be left unbound; code that reads it
 #: then shows the column as not collected, never a zero.
@@ -82,11 +90,37 @@ NEEDS: dict[str, dict[str, Need]] = {
         "firm_code": Need(("credit_code",), what="企业统一社会信用代码"),
         "provider": Need(_TEXT, what="服务商名称"),
         "method": Need(("select",), ("on_site", "spot_check", "desk", "none"), what="检查方式"),
-        "conclusion": Need(("select",), ("pass", "basic", "fail"), what="检查结论"),
+        "conclusion": Need(("select",), _CONCLUSION, what="检查结论"),
         "usage": Need(("select",), _USAGE, required=False, what="使用状态"),
         "satisfaction": Need(("select",), required=False, what="企业满意度"),
         "complaint": Need(("boolean",), required=False, what="投诉举报"),
         "problems": Need(_NOTE, required=False, what="存在问题"),
+    },
+    # 现场检查记录: one row per sampled project, filed by the inspector group the draw sent to its city.
+    "inspections": {
+        "voucher": Need(_TEXT, what="服务券编号"),
+        "city": Need(("city",), what="项目所在地市"),
+        "date": Need(("date",), what="检查日期"),
+        "members": Need(_NOTE, what="检查组成员"),
+        "usage": Need(("select",), _USAGE, what="实际使用状态"),
+        "conclusion": Need(("select",), _CONCLUSION, what="检查结论"),
+        "satisfaction": Need(("select",), required=False, what="企业满意度"),
+        "problems": Need(("table",), required=False, what="发现的问题"),
+        "rectification": Need(_NOTE, required=False, what="整改要求"),
+        "evidence": Need(("file",), required=False, what="证据材料"),
+    },
+    # 座谈会记录: one row per forum a group holds in a city.
+    "forums": {
+        "city": Need(("city",), what="地市"),
+        "date": Need(("date",), what="座谈日期"),
+        "opinions": Need(("table",), required=False, what="意见建议"),
+    },
+    # 投诉举报: one row per complaint the province records against a project (entered or imported).
+    "complaints": {
+        "voucher": Need(_TEXT, what="服务券编号"),
+        "date": Need(("date",), required=False, what="收到日期"),
+        "source": Need(("select", "text"), required=False, what="来源"),
+        "content": Need(_NOTE, required=False, what="投诉举报内容"),
     },
 }
 
@@ -126,18 +160,38 @@ class FormBinding(_Strict):
 
 
 class Bindings(_Strict):
-    """The ``bindings:`` section: kind of form -> its binding (all of ``FORM_ROLES``)."""
+    """The ``bindings:`` section: kind of form -> its binding (all of ``FORM_ROLES``, any of
+    ``OPTIONAL_ROLES``)."""
 
     projects: FormBinding
     benchmarks: FormBinding
     checks: FormBinding
+    inspections: FormBinding | None = None
+    forums: FormBinding | None = None
+    complaints: FormBinding | None = None
 
     def of(self, role: str) -> FormBinding:
-        return getattr(self, role)
+        """The binding of ``role``; an optional kind the campaign leaves unbound raises KeyError (ask ``has``)."""
+        binding = getattr(self, role)
+        if binding is None:
+            raise KeyError(role)
+        return binding
+
+    def has(self, role: str) -> bool:
+        """Whether the campaign binds ``role`` (always, for ``FORM_ROLES``)."""
+        return getattr(self, role, None) is not None
+
+    def kinds(self) -> tuple[str, ...]:
+        """The kinds this campaign binds: ``FORM_ROLES``, then the optional ones it declares."""
+        return FORM_ROLES + tuple(k for k in OPTIONAL_ROLES if self.has(k))
 
     def form_ids(self) -> dict[str, str]:
-        """Kind of form -> form id."""
-        return {role: self.of(role).form for role in FORM_ROLES}
+        """Kind of form -> form id, for every kind bound."""
+        return {role: self.of(role).form for role in self.kinds()}
+
+    def kind_of(self, form_id: str) -> str | None:
+        """The kind of form ``form_id`` is bound as, or None."""
+        return next((kind for kind, fid in self.form_ids().items() if fid == form_id), None)
 
 
 class RegisterState(_Strict):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from .bindings import FORM_ROLES, NEEDS, REGISTER_NEEDS, Bindings, FormBinding, Registers
+from .bindings import DEADLINED, NEEDS, REGISTER_NEEDS, Bindings, FormBinding, Registers
 from .spec import CampaignSpec, FieldSpec, FormSpec
 
 #: The binding of the form each register is reconciled with (its year field holds the register's years).
@@ -29,7 +29,7 @@ def binding_problems(bindings: Bindings, forms: dict[str, FormSpec], roles: dict
     """Problems of ``bindings`` against ``forms`` (form id -> spec) and the campaign's ``roles`` and
     ``deadlines`` (keys): (path inside campaign.yaml, error code, message params), in the order of the file."""
     found: list[tuple[tuple, str, dict]] = []
-    for role in FORM_ROLES:
+    for role in bindings.kinds():
         binding, at = bindings.of(role), ("bindings", role)
         if binding.filed_by not in roles:
             found.append((at + ("filed_by",), "binding_unknown_role", {"binding": role, "role": binding.filed_by}))
@@ -40,7 +40,7 @@ def binding_problems(bindings: Bindings, forms: dict[str, FormSpec], roles: dict
         if form.filled_by != binding.filed_by:
             found.append((at + ("filed_by",), "binding_filer", {"binding": role, "form_id": form.id,
                                                                  "role": binding.filed_by, "filled_by": form.filled_by}))
-        if form.deadline not in deadlines:  # None too: the board would never count it late
+        if role in DEADLINED and form.deadline not in deadlines:  # None too: the board would never count it late
             found.append((at + ("form",), "binding_no_deadline", {"binding": role, "form_id": form.id,
                                                                  "deadline": form.deadline or "（未写）"}))
         found += _field_problems(role, binding, form, at)
