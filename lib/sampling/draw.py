@@ -65,8 +65,8 @@ _FULL_WIDTH = str.maketrans("０１２３４５６７８９－", "0123456789-")
 def parse_seed(text: str | None) -> int:
     """The seed a person typed: ASCII digits only (full-width digits and surrounding spaces allowed).
 
-    >>> parse_seed(" 83721954 "), parse_seed("０１２")
-    (83721954, 12)
+    >>> parse_seed(" 83721954 "), parse_seed("０１２"), parse_seed("-0"), parse_seed("－００")
+    (83721954, 12, 0, 0)
     >>> [_code(parse_seed, t) for t in ("", "十二", "-5", "3.5", "9" * 41)]
     ['seed_empty', 'seed_not_number', 'seed_negative', 'seed_not_number', 'seed_too_long']
     >>> {_code(parse_seed, t) for t in ("①②③", "²", "٣")}
@@ -75,7 +75,9 @@ def parse_seed(text: str | None) -> int:
     text = (text or "").translate(_FULL_WIDTH).strip()
     if not text:
         raise SeedInvalid("随机数种子不能为空：请填写公布的随机数（非负整数），或由系统生成。", code="seed_empty")
-    if text.startswith("-") and text[1:].strip().isdecimal():
+    if text.startswith("-") and text[1:].strip().isascii() and text[1:].strip().isdecimal():
+        if int(text[1:]) == 0:  # "-0" is zero, not a negative number
+            return 0
         raise SeedInvalid(f"随机数种子「{text}」是负数：种子须为非负整数。", code="seed_negative")
     if not (text.isascii() and text.isdecimal()):
         raise SeedInvalid(f"随机数种子「{text[:50]}」不是整数：只能填写数字 0–9。", code="seed_not_number")

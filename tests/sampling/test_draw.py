@@ -193,6 +193,7 @@ def test_a_bad_seed_is_refused_with_its_code(text, code):
 def test_a_seed_is_any_whole_number_from_zero():
     assert [parse_seed(t) for t in ("0", "007", " 123456789012345678901234567890 ")] == [0, 7, 123456789012345678901234567890]
     assert [parse_seed(t) for t in ("１２３", "\u3000２０２０0922\u00a0")] == [123, 20200922]  # full-width digits, any blanks around
+    assert [parse_seed(t) for t in ("-0", "－０", "-000")] == [0, 0, 0]  # attack K7: minus zero is zero, not a negative seed
 
 
 def test_the_worked_example_of_the_method_page():
