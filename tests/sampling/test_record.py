@@ -16,13 +16,15 @@ from lib.sampling.record import (
     FRAMES,
     FrameOutdated,
     RedrawReasonMissing,
+    current_frame,
     freeze,
     load_frame,
     record_draw,
 )
 from lib.sampling.verify import verify
+from lib.store.factory import open_store
 
-from .conftest import CITY, ENTRIES, PROVINCE, ROOT, SHIPPED
+from .conftest import CITY, ENTRIES, PROVINCE, ROOT, SHIPPED, file_check, import_vouchers
 
 SHIPPED_FORMS = ROOT / "forms"
 
@@ -198,3 +200,20 @@ def test_a_draw_on_a_frame_changed_after_the_freeze_is_refused(stocked):
     with pytest.raises(record.FrameChanged) as err:
         record_draw(stocked, SHIPPED, info.frame_id, "1", PROVINCE)
     assert err.value.code == "frame_changed" and _counts(stocked)[DRAWS.form_id] == 0
+
+
+@pytest.mark.parametrize("typed", ["ｖ－０００００２", "Ｖ-000002", " V-000002 ", "V-000002\u200b", "V\u2013000002"])
+def test_a_check_written_with_a_width_or_dash_variant_of_a_voucher_counts_for_that_voucher(tmp_path, typed):
+    """Attack K17: the checks' link to the frame folds width, blanks, invisible characters and dashes
+    as the policy does: the frame is the one a check typed plainly gives, not the one without it."""
+    frames = []
+    for name, voucher in (("none", "V-999999"), ("plain", "V-000002"), ("variant", typed)):
+        store = open_store("local", data_dir=tmp_path / name, background=False)
+        try:
+            import_vouchers(store, ENTRIES)
+            file_check(store, voucher, complaint=True)
+            frames.append(current_frame(store, SHIPPED))
+        finally:
+            store.close()
+    none, plain, variant = frames
+    assert variant.fingerprint == plain.fingerprint != none.fingerprint

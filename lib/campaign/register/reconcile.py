@@ -111,14 +111,29 @@ def _normalized(values: pd.Series, dirty: str, fn) -> pd.Series:
     return pd.Series([fixed[c] for c in codes], index=values.index, dtype=object)
 
 
-def normalize_code(values: pd.Series) -> pd.Series:
-    """Voucher numbers and credit codes compared as upper case without spaces (object dtype:
-    pandas' ``isin`` on Arrow strings converts the other side element by element).
+#: Dashes a keyboard or a pasted document puts where a code has a hyphen (NFKC leaves these apart).
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u30fc", "-"))
 
-    >>> normalize_code(pd.Series([" syq-1 ", None])).tolist()
-    ['SYQ-1', '']
+
+def code_text(value) -> str:
+    """One voucher number or credit code as compared: ``lib.core.text.comparable`` (width-folded, no
+    blanks or invisible characters), every dash a hyphen, upper case.
+
+    >>> {code_text(v) for v in ("ｖ－０００００２", "V\u2013000002\u200b", " v-000002 ")}
+    {'V-000002'}
     """
-    return _normalized(values, r"[a-z\s]", lambda v: _plain(v).upper())
+    return comparable(_plain(value)).translate(_DASHES).upper()
+
+
+def normalize_code(values: pd.Series) -> pd.Series:
+    """Voucher numbers and credit codes as compared (``code_text``, vectorised; object dtype: pandas'
+    ``isin`` on Arrow strings converts the other side element by element).
+
+    >>> normalize_code(pd.Series([" syq-1 ", None, "Ｖ－０１"])).tolist()
+    ['SYQ-1', '', 'V-01']
+    """
+    # Codes of ASCII capitals, digits and hyphens are their own normal form; anything else goes through the rule.
+    return _normalized(values, r"[^A-Z0-9-]", code_text)
 
 
 def normalize_name(values: pd.Series) -> pd.Series:
