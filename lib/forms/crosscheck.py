@@ -114,20 +114,32 @@ def campaign_problems(campaign: CampaignSpec, forms: dict[str, FormSpec]) -> lis
     return found
 
 
-#: What each priority rule reads through the bindings: (kind of form, meaning). A rule whose meaning an
-#: optional binding leaves out would weigh nothing in the draw without anyone noticing.
-RULE_READS = {"never_checked": ("checks", "method"), "provider_failed": ("checks", "conclusion"),
-              "high_subsidy": ("projects", "subsidy"), "complaint": ("checks", "complaint")}
+#: What each derived variable of the priority rules (``spec.RULE_VARIABLES``) reads: the (kind of form,
+#: meaning) pairs it counts, of which at least one must be bound, and the ``sampling.facts`` list it needs
+#: (None: none). A variable whose sources are all unbound would be a column of zeros nobody noticed.
+RULE_READS: dict[str, tuple[tuple[tuple[str, str], ...], str | None]] = {
+    "checked_on_site": ((("checks", "method"),), "on_site"),
+    "provider_failed": ((("checks", "conclusion"), ("inspections", "conclusion")), "fail"),
+    "complaints": ((("complaints", "voucher"), ("checks", "complaint")), None),
+}
 
 
 def rule_problems(campaign: CampaignSpec, bindings: Bindings) -> list[tuple[tuple, str, dict]]:
-    """A declared priority rule reads a bound field: its meaning must be bound."""
+    """A priority rule's ``when`` names a derived variable the campaign cannot work out: none of its
+    forms or fields is bound, or the ``sampling.facts`` list it reads is empty."""
     found: list[tuple[tuple, str, dict]] = []
+    facts = campaign.sampling.facts
     for i, rule in enumerate(campaign.sampling.priority_rules):
-        kind, meaning = RULE_READS[rule.key]
-        if bindings.of(kind).key(meaning) is None:
-            found.append((("sampling", "priority_rules", i, "key"), "rule_unbound",
-                          {"rule": rule.key, "binding": kind, "meaning": meaning}))
+        at = ("sampling", "priority_rules", i, "when")
+        for name in sorted(rule.expression.names & RULE_READS.keys()):
+            sources, listed = RULE_READS[name]
+            if not any(bindings.has(kind) and bindings.of(kind).key(meaning) is not None for kind, meaning in sources):
+                where = "、".join(f"bindings.{kind}.fields.{meaning}" for kind, meaning in sources)
+                found.append((at, "invalid_definition", {"field": rule.key, "detail": (
+                    f"优先规则「{rule.key}」的 when 用到 {name}，它读取 {where}，但都没有绑定：请绑定其一，或删除这条规则")}))
+            if listed is not None and not getattr(facts, listed):
+                found.append((at, "invalid_definition", {"field": rule.key, "detail": (
+                    f"优先规则「{rule.key}」的 when 用到 {name}，它读取 sampling.facts.{listed}，但没有写明：请列出对应的选项含义")}))
     return found
 
 

@@ -178,7 +178,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "coalesce": lambda *args: next((a for a in args if not _blank(a)), None),
 }
 #: Functions that read the Context (passed before their arguments).
-_READ_CONTEXT = frozenset({"today", "city_code", "outside_scheme"})
+READ_CONTEXT = frozenset({"today", "city_code", "outside_scheme"})
 
 
 #: The kinds of value an expression handles (a field's kind, see types.FieldType.kind, maps onto them).
@@ -557,7 +557,7 @@ class Expression:
             name = node.func.id
             args = [self._eval(a, env, context) for a in node.args]
             try:
-                call_args = [context, *args] if name in _READ_CONTEXT else args
+                call_args = [context, *args] if name in READ_CONTEXT else args
                 return _bounded(FUNCTIONS[name](*call_args), built=False)
             except EvaluationError:
                 raise

@@ -17,7 +17,6 @@ from pydantic import (
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -28,7 +27,7 @@ from lib.core import statuses as row_statuses
 from lib.core.values import LIST_SEPARATOR
 
 from .bindings import NEEDS, Bindings, Registers
-from .expressions import FUNCTIONS, KIND_WORDS, Expression, ExpressionError
+from .expressions import FUNCTIONS, KIND_WORDS, READ_CONTEXT, Expression, ExpressionError
 from .patterns import PatternError, compile_pattern
 from .types import BIDI_CHARS, CONTROL_CHARS, FILE_KINDS, FILE_MAX_MB, INVISIBLE_CHARS, LINE_BREAKS, REGISTRY
 
@@ -157,12 +156,23 @@ class Phase(_Strict):
     description: str = ""
 
 
-#: The priority rules of the draw the application knows (the notice's 一、监督检查范围（一）), each with
-#: the parameter it reads (``lib.campaign.priority`` works out their facts). A key the code did not
-#: know would weigh nothing in the draw, silently, so any other key is refused.
-PRIORITY_RULES: dict[str, str | None] = {"never_checked": "on_site", "provider_failed": "fail",
-                                         "high_subsidy": "threshold", "complaint": None}
-_RULE_PARAMETERS = {"on_site": "算作实地检查的检查方式含义", "fail": "算作不合格的检查结论含义", "threshold": "奖补金额门槛（万元）"}
+#: The project's columns of a sampling frame (``lib.sampling.frame``), in canonical order; the rules' columns follow.
+FRAME_COLUMNS = ("voucher", "city", "provider", "firm", "subsidy")
+
+#: What a priority rule's ``when`` may read of a frame row (``lib.campaign.priority`` works them out once
+#: per frame): name -> (kind of value, what it is, in Chinese). The project's own columns, then the facts
+#: derived from the campaign's other forms. A blank (an amount not known) makes a comparison blank, and a
+#: rule whose ``when`` is blank is not met.
+RULE_VARIABLES: dict[str, tuple[str, str]] = {
+    "subsidy": ("number", "奖补金额（万元，两位小数；未知为空）"),
+    "city": ("text", "企业所在地市"),
+    "provider": ("text", "服务商名称"),
+    "firm": ("text", "企业名称"),
+    "checked_on_site": ("bool", "检查记录中有检查方式属于 sampling.facts.on_site 的已提交记录"),
+    "provider_failed": ("bool", "服务商在本项目以外的项目上有不合格结论（检查记录或本次现场检查记录，结论属于 sampling.facts.fail）"),
+    "complaints": ("number", "针对本项目登记的投诉举报件数（投诉举报登记表的已提交记录，加检查记录中标记投诉举报的已提交记录）"),
+    "subsidy_top_share": ("number", "奖补金额排位占比：抽样框中奖补金额不低于本项目的项目数 ÷ 抽样框项目总数（前 10% 即 ≤ 0.1；未知金额为空）"),
+}
 
 
 def _known_among(what: str, known: tuple[str, ...]):
@@ -174,42 +184,73 @@ def _known_among(what: str, known: tuple[str, ...]):
     return AfterValidator(check)
 
 
-class PriorityRule(_Strict):
-    """One priority rule of the draw, with the parameter its key reads (``PRIORITY_RULES``), and no other:
-    ``on_site`` (never_checked) the check-method meanings (``bindings.checks.choices.method``) that count
-    as checked on site — a project whose only check was a desk review was never checked on site;
-    ``fail`` (provider_failed) the conclusion meanings that mark a provider failed; ``threshold``
-    (high_subsidy) the subsidy in 万元 from which a project counts as highly subsidised."""
+def rule_expression(text: str) -> Expression:
+    """``text`` (a rule's ``when``) parsed, refusing what a rule may not say: a variable not in
+    ``RULE_VARIABLES``, a function that is not one of ``FUNCTIONS`` or reads the campaign clock or the
+    cities (a frame's facts follow from its data alone), a kind mistake, a result that is not 是/否."""
+    try:
+        expr = Expression(text)
+    except ExpressionError as exc:
+        raise PydanticCustomError("rule_when_syntax", "when 表达式无法解析：{detail}", {"detail": str(exc)}) from None
+    unknown = sorted(expr.names - RULE_VARIABLES.keys())
+    if unknown:
+        raise PydanticCustomError("rule_when_unknown", "when 用到了未知的变量「{names}」，可用：{known}",
+                                  {"names": "、".join(unknown), "known": "、".join(RULE_VARIABLES)})
+    refused = sorted(expr.functions - (FUNCTIONS.keys() - READ_CONTEXT))
+    if refused:
+        raise PydanticCustomError("rule_when_function", "when 不能使用函数「{names}」", {"names": "、".join(refused)})
+    kinds = {name: kind for name, (kind, _) in RULE_VARIABLES.items()}
+    mistakes = expr.type_problems(kinds)
+    if mistakes:
+        raise PydanticCustomError("rule_when_type", "when 表达式类型不对：{detail}", {"detail": "；".join(mistakes)})
+    kind = expr.kind(kinds)
+    if kind not in (None, "bool"):
+        raise PydanticCustomError("rule_when_not_boolean", "when 的结果应为是/否（比较或条件），这里是{kind}",
+                                  {"kind": KIND_WORDS[kind]})
+    return expr
 
-    key: Annotated[str, _known_among("系统认识的优先规则", tuple(PRIORITY_RULES))]
+
+class PriorityRule(_Strict):
+    """One priority rule of the draw: ``key`` names its column in the frame, ``name`` how pages and
+    drawn projects name it, ``when`` the condition a project meets it by — an expression
+    (``lib.forms.expressions``) over ``RULE_VARIABLES``, checked when the campaign loads."""
+
+    key: str = Field(pattern=KEY_PATTERN)
     name: str = Field(min_length=1)
     description: str = ""
+    when: str
     #: Added to a project's size measure (1 + the weights of the rules it meets) in the draw: a negative
     #: weight could make a size zero or negative, which no probability can be proportional to.
     weight: float = Field(default=1.0, ge=0)
     #: Every project that meets this rule is drawn (its city's sample grows if need be).
     take_all: bool = False
-    # validate_default: a rule that leaves out its own parameter is told so.
-    on_site: tuple[Annotated[str, _known_among("检查方式的含义", NEEDS["checks"]["method"].choices)], ...] = \
-        Field(default=(), validate_default=True)
-    fail: tuple[Annotated[str, _known_among("检查结论的含义", NEEDS["checks"]["conclusion"].choices)], ...] = \
-        Field(default=(), validate_default=True)
-    threshold: float | None = Field(default=None, ge=0, validate_default=True)
 
-    @field_validator("on_site", "fail", "threshold")
+    @field_validator("key")
     @classmethod
-    def _its_own_parameter(cls, value: Any, info: ValidationInfo) -> Any:
-        key = info.data.get("key")
-        if key is None:  # the key itself was refused
-            return value
-        wanted, given = PRIORITY_RULES[key] == info.field_name, value not in ((), None)
-        if wanted and not given:
-            raise PydanticCustomError("rule_parameter_missing", "优先规则「{key}」须写明 {param}（{what}）",
-                                      {"key": key, "param": info.field_name, "what": _RULE_PARAMETERS[info.field_name]})
-        if given and not wanted:
-            raise PydanticCustomError("rule_parameter_foreign", "优先规则「{key}」不读取 {param}：请删除",
-                                      {"key": key, "param": info.field_name})
-        return value
+    def _not_a_frame_column(cls, key: str) -> str:
+        if key in FRAME_COLUMNS:  # the rule's column would overwrite the project's
+            raise PydanticCustomError("rule_key_taken", "「{key}」是抽样框的项目列，规则的 key 请另起一个", {"key": key})
+        return key
+
+    @field_validator("when")
+    @classmethod
+    def _a_condition_over_known_variables(cls, text: str) -> str:
+        rule_expression(text)
+        return text
+
+    @property
+    def expression(self) -> Expression:
+        return rule_expression(self.when)
+
+
+class PriorityFacts(_Strict):
+    """What the derived facts read (``sampling.facts``), in the meanings of the bound choices:
+    ``on_site`` the check methods (``bindings.checks.choices.method``) that count as checked on site —
+    a desk review does not; ``fail`` the conclusions (of the checks and of this campaign's inspections)
+    that mark a project failed."""
+
+    on_site: tuple[Annotated[str, _known_among("检查方式的含义", NEEDS["checks"]["method"].choices)], ...] = ()
+    fail: tuple[Annotated[str, _known_among("检查结论的含义", NEEDS["checks"]["conclusion"].choices)], ...] = ()
 
 
 #: The notice's floor for the share of projects a city inspects: a campaign may ask for more, never less.
@@ -219,14 +260,15 @@ MIN_SAMPLING_RATIO = 0.2
 class Sampling(_Strict):
     """How ``lib.sampling`` draws the projects inspected on site (docs/sampling.md): ``frame`` the list
     drawn from (``register``: the voucher register's in-scope entries in force; ``reported``: the filed
-    rows of the projects form, one per voucher), ``ratio`` each city's share, ``priority_rules`` the facts
-    that raise a project's chance (or, with ``take_all``, draw it), ``proportional_to_subsidy`` whether a
-    project's chance also grows with its subsidy, ``inspector_group_size`` how many inspectors each
-    sampled city's group has."""
+    rows of the projects form, one per voucher), ``ratio`` each city's share, ``facts`` what the derived
+    facts read, ``priority_rules`` the conditions that raise a project's chance (or, with ``take_all``,
+    draw it), ``proportional_to_subsidy`` whether a project's chance also grows with its subsidy,
+    ``inspector_group_size`` how many inspectors each sampled city's group has."""
 
     ratio: float = Field(le=1)  # the floor (and so > 0) is _at_least_the_notice's, with its own words
     frame: Literal["register", "reported"] = "register"
     proportional_to_subsidy: bool = False
+    facts: PriorityFacts = PriorityFacts()
     priority_rules: tuple[PriorityRule, ...] = ()
     inspector_group_size: int = Field(3, strict=True)  # each city's group (lib/sampling/assignments.py); strict: `true` is no size
 

@@ -3,7 +3,8 @@ SHA-256 fingerprint of its canonical form.
 
 A frame row is one project: ``voucher`` (upper case, no spaces, as the register compares it), ``city``,
 ``provider``, ``firm``, ``subsidy`` (万元, two decimals; missing when not known) and one boolean
-column per declared priority rule, named by the rule's key (``lib.campaign.priority.facts``). Rows
+column per declared priority rule, named by the rule's key (``lib.campaign.priority.facts``: whether
+the project meets the rule's ``when``). Rows
 are sorted by voucher. The campaign declares where the projects come from (``sampling.frame``):
 ``register`` — the voucher register's in-scope entries in force (``current_register``: its exclusions
 and the cities outside the scheme already left out); ``reported`` — the filed rows of the projects
@@ -15,7 +16,7 @@ it is, with ``\\`` ``tab`` ``line feed`` ``carriage return`` written ``\\\\`` ``
 missing value empty; a subsidy with two decimals (``12.50``); a fact ``1`` or ``0``.
 
 >>> from lib.forms.spec import PriorityRule, Sampling
->>> sampling = Sampling(ratio=0.2, priority_rules=[PriorityRule(key="high_subsidy", name="高额", threshold=30)])
+>>> sampling = Sampling(ratio=0.2, priority_rules=[PriorityRule(key="high_subsidy", name="高额", when="subsidy >= 30")])
 >>> rows = pd.DataFrame({"voucher": ["B-2", "A-1"], "city": ["甲市", "甲市"], "provider": ["P", "P"],
 ...                      "firm": ["F\\tX", "G"], "subsidy": [30.0, None], "high_subsidy": [True, False]})
 >>> print(canonical_text(Frame.of(rows, sampling)).replace("\\t", " | "), end="")  # tabs shown as |
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -39,12 +41,17 @@ from lib.campaign.register.reconcile import normalize_code
 from lib.core.errors import AppError
 from lib.core.statuses import FILED
 from lib.forms.bindings import NEEDS, Bindings
-from lib.forms.spec import Sampling
+from lib.forms.spec import FRAME_COLUMNS, Sampling
 from lib.office.excel import to_xlsx
 
 #: The project's columns of a frame, in canonical order; the rules' facts follow, in declared order.
-COLUMNS = ("voucher", "city", "provider", "firm", "subsidy")
+COLUMNS = FRAME_COLUMNS
 _TEXTS = ("voucher", "city", "provider", "firm")
+#: The largest subsidy a frame takes (万元; 1 万亿元): no project comes near it, so a larger amount, like
+#: a negative or an infinite one, is a broken record whose size would break the draw (attack K6).
+MAX_SUBSIDY = 10**8
+#: The kinds of bound form the priority facts read besides the projects (lib.campaign.priority).
+FACT_FORMS = ("checks", "inspections", "complaints")
 
 
 class FrameError(AppError):
@@ -70,12 +77,19 @@ class Frame:
     @classmethod
     def of(cls, rows: pd.DataFrame, sampling: Sampling) -> Frame:
         """``rows`` in canonical shape: the columns in order, texts as text, subsidy rounded, facts as
-        booleans, sorted by voucher. Raises FrameError on a blank or repeated voucher."""
+        booleans, sorted by voucher. Raises FrameError on a blank or repeated voucher, or a subsidy that
+        is negative, not finite or above MAX_SUBSIDY."""
         keys = rule_keys(sampling)
         out = pd.DataFrame(index=rows.index)
         for col in _TEXTS:
             out[col] = pd.Series([_text(v) for v in rows[col].tolist()], index=rows.index, dtype=object)
-        out["subsidy"] = pd.to_numeric(rows["subsidy"], errors="coerce").astype(float).round(2)
+        amounts = pd.to_numeric(rows["subsidy"], errors="coerce").astype(float)
+        absurd = (amounts.notna() & ~amounts.between(0, MAX_SUBSIDY)).to_numpy()  # checked before rounding: 1e308 overflows
+        if absurd.any():
+            shown = "、".join(out["voucher"][absurd].head(5))
+            raise FrameError(f"抽样框有 {int(absurd.sum())} 个项目的奖补金额为负数、无穷大或超过 {MAX_SUBSIDY} 万元（服务券编号 {shown}），"
+                             "请核对台账或填报记录。")
+        out["subsidy"] = amounts.round(2)
         for key in keys:
             out[key] = rows[key].fillna(False).astype(bool)
         blank = out["voucher"] == ""
@@ -159,14 +173,24 @@ def reported_projects(snapshot: pd.DataFrame, bindings: Bindings, outside: tuple
     return rows.drop_duplicates("voucher").reindex(columns=COLUMNS).reset_index(drop=True)
 
 
-def build_frame(projects: pd.DataFrame, checks: pd.DataFrame, bindings: Bindings, sampling: Sampling) -> Frame:
+def build_frame(projects: pd.DataFrame, snapshot: Callable[[str], pd.DataFrame] | pd.DataFrame, bindings: Bindings,
+                sampling: Sampling) -> Frame:
     """The frame of ``projects`` (``register_projects`` or ``reported_projects``) with the facts of the
-    declared rules (``checks``: the checks form's snapshot). Raises FrameEmpty when there is no project."""
+    declared rules, read from ``snapshot(form_id)`` (``Store.snapshot``) of each bound form of
+    ``FACT_FORMS``. Raises FrameEmpty when there is no project, RuleFailed when a rule cannot be
+    worked out, FrameError for a value no frame holds.
+
+    ``snapshot`` may still be the checks form's snapshot alone, as ``lib.sampling.record.current_frame``
+    passes it until it hands over ``store.snapshot``: the inspections and complaints then count none."""
     if projects.empty:
         raise FrameEmpty("没有可抽查的项目：" + ("尚未导入服务券台账，或台账中没有检查范围内的项目。" if sampling.frame == "register"
                                           else "项目填报表还没有已提交的记录。"))
+    if isinstance(snapshot, pd.DataFrame):
+        checks_form, checks = bindings.of("checks").form, snapshot
+        snapshot = lambda form_id: checks if form_id == checks_form else None  # noqa: E731
+    forms = {kind: meaning_frame(snapshot(bindings.of(kind).form), bindings.of(kind)) for kind in FACT_FORMS if bindings.has(kind)}
     projects = projects.reset_index(drop=True).assign(voucher=lambda f: normalize_code(f["voucher"]))
-    found = facts(projects, meaning_frame(checks, bindings.of("checks")), bindings, sampling)
+    found = facts(projects, forms, bindings, sampling)
     return Frame.of(pd.concat([projects, found.drop(columns="voucher")], axis=1), sampling)
 
 
@@ -179,9 +203,19 @@ def frame_table(frame: Frame) -> pd.DataFrame:
 
 def frame_xlsx(frame: Frame, about: dict[str, str] | None = None) -> bytes:
     """The frame for publication: sheet 抽样框 (one row per project) and sheet 说明 (its fingerprint,
-    the rules' version and ``about``: who froze it and when, its id ...)."""
+    the rules' version, ``about``: who froze it and when, its id ..., and what an auditor needs to
+    write the canonical text from the 抽样框 sheet by hand: the header line verbatim, how the rule
+    columns and the amounts are written, each rule's condition; docs/sampling.md §2)."""
+    header = "\t".join([*COLUMNS, *rule_keys(frame.sampling)])
     facts_about = {"抽样框指纹（SHA-256）": frame.fingerprint, "抽查规则版本（SHA-256）": frame.campaign_version,
-                   "项目数": str(len(frame.rows)), **(about or {})}
+                   "项目数": str(len(frame.rows)), **(about or {}),
+                   "规范文本第一行（列名，制表符分隔）": header,
+                   "规范文本的列（按顺序）": " ".join([*COLUMNS, *rule_keys(frame.sampling)]),
+                   "规范文本中的规则列": "是 写作 1，否 写作 0",
+                   "规范文本中的奖补金额": "写两位小数（10 写作 10.00），空白写空",
+                   "规范文本的行": "按服务券编号（逐字符按 Unicode 码位）排序，字段以制表符分隔，每行以换行符结尾；"
+                               "文字中的 \\、制表符、换行、回车分别写作 \\\\、\\t、\\n、\\r",
+                   **{f"优先规则 {r.key}": f"{r.name}：{r.when}" for r in frame.sampling.priority_rules}}
     about_table = pd.DataFrame({"项目": list(facts_about), "内容": list(facts_about.values())})
     table = frame_table(frame)
     money = NEEDS["projects"]["subsidy"].what + "（万元）"

@@ -85,7 +85,6 @@ BROKEN = [
      '    years: ["2018", "2020"]\n    state:\n      headers: [兑现状态]', "register_year", '    years: ["2018", "2020"]', ""),
     ("city outside the scheme not a city", "outside_scheme: [深圳]", "outside_scheme: [香港]", "outside_scheme_city",
      "outside_scheme: [香港]", ""),
-    ("priority rule reading an unbound meaning", "      complaint: complaint\n", "", "rule_unbound", "    - key: complaint", ""),
     ("required meaning unbound", "      firm_code: client_credit_code\n      city: client_city", "      city: client_city",
      "binding_missing", "    fields:", "  projects:            # 附件1：“上云上平台”服务商项目回访情况，一行一个项目"),
     # one word for two choice meanings: every project with that word would count as either (here: all exempt)

@@ -168,16 +168,26 @@ def test_a_campaign_naming_two_roles_or_two_cities_alike_is_refused_at_the_secon
     assert [(p.code, p.where) for p in info.value.problems] == [(code, f"campaign.yaml 第 {text.splitlines().index(new) + 1} 行")]
 
 
-def test_a_sampling_rules_problem_names_the_rule_and_its_parameter_not_a_field():
-    old = "      on_site: [on_site, spot_check]"
+def test_a_sampling_rules_problem_names_the_rule_and_its_condition_not_a_field():
+    old = '      when: "not checked_on_site"'
     text = SHIPPED_CAMPAIGN.read_text(encoding="utf-8")
     assert text.count(old) == 1
     with pytest.raises(FormDefinitionError) as info:
-        parse_campaign(text.replace(old, "      on_site: [on_site, telepathy]", 1))
+        parse_campaign(text.replace(old, '      when: "not telepathy"', 1))
     [found] = info.value.problems
     assert (found.code, found.field) == ("invalid_definition", "never_checked")
-    # the parameter by its key, the item counted from 1 as the file is read; a rule is no 字段
-    assert "on_site 第 2 项" in found.message and "字段" not in found.message
+    # the rule by its key and the attribute at fault; a rule is no 字段
+    assert "优先规则「never_checked」的 when" in found.message and "telepathy" in found.message and "字段" not in found.message
+
+
+def test_a_sampling_facts_problem_names_the_list_and_the_word():
+    old = "    on_site: [on_site, spot_check]"
+    text = SHIPPED_CAMPAIGN.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    with pytest.raises(FormDefinitionError) as info:
+        parse_campaign(text.replace(old, "    on_site: [on_site, telepathy]", 1))
+    [found] = info.value.problems
+    assert found.code == "invalid_definition" and "sampling.facts.on_site" in found.message and "telepathy" in found.message
 
 
 # --- hot reload -------------------------------------------------------------------------------

@@ -12,11 +12,34 @@ from hypothesis import strategies as st
 from lib.core.statuses import DRAFT, SUBMITTED
 from lib.core.values import wall_time
 from lib.forms.columns import sheet_spec
+from lib.forms.spec import PriorityRule, Sampling
 from lib.office.excel import read_workbook
-from lib.sampling.frame import Frame, FrameError, campaign_version, canonical_text, frame_xlsx, sampling_json
+from lib.sampling.frame import (
+    MAX_SUBSIDY,
+    Frame,
+    FrameError,
+    build_frame,
+    campaign_version,
+    canonical_text,
+    frame_xlsx,
+    sampling_json,
+)
 from lib.sampling.record import current_frame, frame_workbook, freeze, load_frame, store_frame
 
-from .conftest import OTHER, PROVINCE, SHIPPED, file_check, frame_of, sampling
+from .conftest import ENTRIES, OTHER, PROVINCE, SHIPPED, file_check
+from .conftest import frame_of as _frame_of
+
+
+def sampling(ratio=0.2, *, weights=(1.0, 1.0), take_all=False, proportional=False,
+             high="subsidy >= 30", complaint="complaints > 0") -> Sampling:
+    """Two rules: ``high_subsidy`` and ``complaint`` (``take_all`` as given)."""
+    return Sampling(ratio=ratio, proportional_to_subsidy=proportional, priority_rules=[
+        PriorityRule(key="high_subsidy", name="高额", weight=weights[0], when=high),
+        PriorityRule(key="complaint", name="投诉", weight=weights[1], when=complaint, take_all=take_all)])
+
+
+def frame_of(cities: list[str], **kwargs) -> Frame:
+    return _frame_of(cities, **{"rules": sampling(), **kwargs})
 
 
 def test_the_canonical_text_and_its_fingerprint_by_hand():
@@ -55,8 +78,10 @@ def test_a_blank_or_repeated_voucher_is_refused():
 def test_the_campaign_version_follows_the_sampling_section():
     assert campaign_version(sampling()) == campaign_version(sampling())
     versions = {campaign_version(s) for s in (sampling(), sampling(0.25), sampling(weights=(2.0, 1.0)),
-                                              sampling(take_all=True), sampling(proportional=True))}
-    assert len(versions) == 5
+                                              sampling(take_all=True), sampling(proportional=True),
+                                              sampling(high="subsidy >= 31"), sampling(complaint="complaints>0"),
+                                              sampling().model_copy(update={"facts": OTHER.campaign.sampling.facts}))}
+    assert len(versions) == 8  # the rules' text too, a space included
     assert campaign_version(SHIPPED.campaign.sampling) != campaign_version(OTHER.campaign.sampling)
 
 
@@ -86,6 +111,8 @@ def test_a_reported_frame_takes_the_filed_rows_once_per_voucher_and_leaves_out_c
     report("V-0003", outside)
     report("V-0004", inside, subsidy=60.0)
     file_check(store, "V-0004", complaint=True, catalog=OTHER)
+    file_check(store, "V-0004", complaint=True, catalog=OTHER)  # the other campaign takes a project at two complaints
+    file_check(store, "V-0001", complaint=True, catalog=OTHER)
     frame = current_frame(store, OTHER)
     assert frame.rows["voucher"].tolist() == ["V-0001", "V-0004"]
     assert frame.rows["provider"].tolist() == ["第一次", "服务商甲"]
@@ -123,3 +150,57 @@ def test_a_frame_stored_and_read_back_has_its_fingerprint(store, rows):
     info = store_frame(store, frame, PROVINCE, campaign_id="t")
     again = load_frame(store, info.frame_id)
     assert canonical_text(again) == canonical_text(frame) and again.fingerprint == info.fingerprint
+
+
+@pytest.mark.parametrize("amount", [float("inf"), float("-inf"), 1e308, MAX_SUBSIDY + 1, -0.01])
+def test_a_subsidy_no_project_can_have_is_refused_naming_the_voucher(amount):
+    """Attack K6: an infinite or absurd amount gave π = NaN and drew nobody in its city."""
+    frame = frame_of(["甲", "甲"])
+    with pytest.raises(FrameError) as info:
+        Frame.of(frame.rows.assign(subsidy=[10.0, amount]), frame.sampling)
+    assert info.value.code == "frame_invalid" and "V-001" in str(info.value)
+    assert Frame.of(frame.rows.assign(subsidy=[0.0, float(MAX_SUBSIDY)]), frame.sampling).rows["subsidy"].tolist() == [0.0, MAX_SUBSIDY]
+
+
+def _escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def test_an_auditor_recomputes_the_fingerprint_from_the_published_workbook_alone(stocked):
+    """Attack K11: the 说明 sheet gives the header line verbatim and how 是/否 and amounts are written,
+    so the canonical text (docs/sampling.md §2) is written from the 抽样框 sheet by hand."""
+    info, frame = freeze(stocked, SHIPPED, PROVINCE)
+    sheets = {s.name: s.rows for s in read_workbook(frame_workbook(stocked, info.frame_id))}
+    about = dict(sheets["说明"][1:])
+    header = about["规范文本第一行（列名，制表符分隔）"]
+    assert header.split("\t") == ["voucher", "city", "provider", "firm", "subsidy", *[r.key for r in SHIPPED.campaign.sampling.priority_rules]]
+    assert about["规范文本中的规则列"] == "是 写作 1，否 写作 0" and "10.00" in about["规范文本中的奖补金额"]
+    assert about["优先规则 complaint"].endswith("complaints > 0")
+    lines = [header]
+    for row in sheets["抽样框"][1:]:
+        texts = [_escaped(str(v or "")) for v in row[:4]]
+        amount = "" if row[4] is None else f"{row[4]:.2f}"
+        lines.append("\t".join([*texts, amount, *[{"是": "1", "否": "0"}[v] for v in row[5:]]]))
+    text = "".join(line + "\n" for line in lines)
+    assert hashlib.sha256(text.encode("utf-8")).hexdigest() == info.fingerprint == about["抽样框指纹（SHA-256）"]
+
+
+def test_the_frame_counts_the_complaint_register_and_this_campaigns_failed_inspections(stocked):
+    """build_frame reads every bound form a fact needs through the store's snapshots."""
+    bindings = SHIPPED.bindings
+    complaints, inspections = bindings.of("complaints"), bindings.of("inspections")
+    for binding in (complaints, inspections):
+        stocked.ensure_sheet(sheet_spec(SHIPPED.form(binding.form)))
+    stocked.append(complaints.form, {complaints.key("voucher"): "v-000004"}, actor=PROVINCE, status=SUBMITTED)
+    stocked.append(complaints.form, {complaints.key("voucher"): "V-000005"}, actor=PROVINCE, status=DRAFT)
+    stocked.append(inspections.form, {inspections.key("voucher"): "V-000001",
+                                      inspections.key("conclusion"): inspections.word("conclusion", "fail")},
+                   actor=PROVINCE, status=SUBMITTED)
+    projects = pd.DataFrame([{"voucher": v, "city": c, "provider": p, "firm": f"企业{v}", "subsidy": s}
+                             for v, c, p, s in ENTRIES])
+    frame = build_frame(projects, stocked.snapshot, bindings, SHIPPED.campaign.sampling)
+    rows = frame.rows.set_index("voucher")
+    # V-000002: the checks' complaint flag (the fixture); V-000004: the complaint register; a draft is none
+    assert rows.index[rows["complaint"]].tolist() == ["V-000002", "V-000004"]
+    # 服务商1 failed its V-000001 inspection: its other projects (odd numbers) meet the rule, V-000001 itself not
+    assert rows.index[rows["provider_failed"]].tolist() == ["V-000003", "V-000005", "V-000007"]

@@ -57,9 +57,37 @@ def test_take_all_is_declared_per_rule():
 
 def test_a_negative_weight_and_two_rules_of_one_name_are_refused():
     with pytest.raises(ValidationError) as info:
-        PriorityRule(key="complaint", name="投诉", weight=-1)
+        PriorityRule(key="complaint", name="投诉", when="complaints > 0", weight=-1)
     assert _types(info.value) == ["greater_than_equal"]
     with pytest.raises(ValidationError) as info:
-        Sampling(ratio=0.2, priority_rules=[PriorityRule(key="complaint", name="甲"),
-                                            PriorityRule(key="high_subsidy", name="甲", threshold=1)])
+        Sampling(ratio=0.2, priority_rules=[PriorityRule(key="complaint", name="甲", when="complaints > 0"),
+                                            PriorityRule(key="high_subsidy", name="甲", when="subsidy >= 1")])
     assert _types(info.value) == ["rule_name_twice"]
+
+
+@pytest.mark.parametrize("when, code", [
+    ("subsidy >=", "rule_when_syntax"),
+    ("amount >= 30", "rule_when_unknown"),
+    ("today() > date('2020-01-01')", "rule_when_function"),
+    ("city_code(city) == '4401'", "rule_when_function"),  # reads the campaign's cities: a frame's facts follow from its data
+    ("nosuch(subsidy)", "rule_when_function"),
+    ("abs(city) > 1", "rule_when_type"),
+    ("subsidy + complaints", "rule_when_not_boolean"),
+    ("firm", "rule_when_not_boolean"),
+])
+def test_a_condition_that_is_no_yes_or_no_over_the_known_variables_is_refused(when, code):
+    with pytest.raises(ValidationError) as info:
+        PriorityRule(key="r", name="规则", when=when)
+    assert _types(info.value) == [code]
+
+
+def test_every_variable_may_be_named_and_a_rules_key_is_no_frame_column():
+    from lib.forms.spec import FRAME_COLUMNS, RULE_VARIABLES
+
+    for name, (kind, _) in RULE_VARIABLES.items():
+        when = {"bool": name, "number": f"{name} >= 0", "text": f"{name} == '甲'"}[kind]
+        assert PriorityRule(key="r", name="规则", when=when).expression.names == {name}
+    for column in FRAME_COLUMNS:
+        with pytest.raises(ValidationError) as info:
+            PriorityRule(key=column, name="规则", when="True")
+        assert _types(info.value) == ["rule_key_taken"]
