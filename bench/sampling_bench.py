@@ -5,7 +5,9 @@ every row's inclusion probability, at 2,000 / 20,000 / 100,000 frame rows (targe
     .venv/bin/python bench/sampling_bench.py [--rows 2000 20000 100000] [--store]
 
 Projects are spread over the shipped campaign's cities; one in four has a check on file (some desk
-reviews, some failed, some with a complaint), so every priority rule has facts to find.
+reviews, some failed, some with a complaint), one in fifty an inspection of this campaign (some failed)
+and one in a hundred a complaint recorded, so every priority rule (the shipped YAML conditions) has facts
+to find and every derived variable is worked out.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ from lib.sampling.draw import draw, frame_probabilities  # noqa: E402
 from lib.sampling.frame import build_frame  # noqa: E402
 
 
-def synthetic(catalog, n: int, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(projects by meaning, the checks form's snapshot by its field keys) for ``n`` projects."""
+def synthetic(catalog, n: int, rng: np.random.Generator) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """(projects by meaning, form id -> snapshot by field keys of the checks, inspections and
+    complaints forms) for ``n`` projects."""
     cities = [c for c in catalog.campaign.cities if c not in catalog.campaign.outside_scheme]
     projects = pd.DataFrame({
         "voucher": [f"V-{i:07d}" for i in range(n)],
@@ -50,7 +53,17 @@ def synthetic(catalog, n: int, rng: np.random.Generator) -> tuple[pd.DataFrame, 
         binding.key("conclusion"): rng.choice(conclusions, len(checked), p=[0.95, 0.05]),
         binding.key("complaint"): rng.random(len(checked)) < 0.02,
     })
-    return projects, checks
+    snapshots = {binding.form: checks}
+    if catalog.bindings.has("inspections"):
+        inspections, inspected = catalog.bindings.of("inspections"), projects.sample(frac=0.02, random_state=2)
+        snapshots[inspections.form] = pd.DataFrame({
+            "_status": SUBMITTED, inspections.key("voucher"): inspected["voucher"].to_numpy(),
+            inspections.key("conclusion"): rng.choice([inspections.word("conclusion", c) for c in ("pass", "fail")],
+                                                      len(inspected), p=[0.9, 0.1])})
+    if catalog.bindings.has("complaints"):
+        complaints, complained = catalog.bindings.of("complaints"), projects.sample(frac=0.01, random_state=3)
+        snapshots[complaints.form] = pd.DataFrame({"_status": SUBMITTED, complaints.key("voucher"): complained["voucher"].to_numpy()})
+    return projects, snapshots
 
 
 def main() -> None:
@@ -63,9 +76,9 @@ def main() -> None:
     print(f"{'rows':>8} {'frame+facts':>12} {'fingerprint':>12} {'draw':>8} {'π (all)':>8} {'total':>8} {'drawn':>7}"
           + (f" {'store':>9}" if args.store else ""))
     for n in args.rows:
-        projects, checks = synthetic(catalog, n, rng)
+        projects, snapshots = synthetic(catalog, n, rng)
         t0 = time.perf_counter()
-        frame = build_frame(projects, checks, catalog.bindings, catalog.campaign.sampling)
+        frame = build_frame(projects, snapshots.get, catalog.bindings, catalog.campaign.sampling)
         t1 = time.perf_counter()
         fingerprint = frame.fingerprint
         t2 = time.perf_counter()
