@@ -1,14 +1,25 @@
-"""The province opens 随机抽查 on the demo data, freezes the frame, draws with an announced seed and verifies
-the draw: 一致 (issue 13, outcomes 1-3 in a real browser)."""
+"""The sampling phase in a real browser (issue 13): the province opens 随机抽查 on the demo data, freezes
+the frame, draws with an announced seed and verifies the draw (一致); and the whole journey on a small
+campaign of its own (``sampling_setup``): the province freezes, draws and draws the inspectors, an
+assigned inspector sees only its assignment and files an inspection record with a photo, and the
+province's board counts it."""
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from playwright.sync_api import expect
 
+from lib.sampling import assignments as asg
 from lib.sampling import record as rec
 from lib.store.factory import open_store
 
-from .conftest import sign_in
+from .conftest import APP_ROOT, DEMO_PASSWORD, AppServer, closed_within, free_port, sign_in
+from .sampling_setup import PROJECTS, forms_with_group_size, stock
+
+#: How long a table or message may take to appear after a click, on a busy 2-core machine (ms).
+WAIT = 30_000
 
 
 def test_the_province_freezes_draws_and_verifies(app_server, page):
@@ -32,3 +43,91 @@ def test_the_province_freezes_draws_and_verifies(app_server, page):
         assert int(draw.values["drawn"]) == len([r for r in store.records(rec.DRAW_ROWS.form_id)]) > 0
     finally:
         store.close()
+
+
+def grid(page, header: str):
+    """The table (st.dataframe) with a column ``header``. The grid is drawn on a canvas; its cells are read
+    from the accessible table Streamlit's grid keeps beside it (the rows on screen: these tables are short)."""
+    return page.locator("[data-testid='stDataFrame'] table").filter(
+        has=page.locator("th", has_text=re.compile(f"^{re.escape(header)}$")))
+
+
+def cell(table, text: str):
+    return table.locator("td", has_text=re.compile(f"^{re.escape(text)}$"))
+
+
+@pytest.fixture
+def small_campaign(tmp_path):
+    """A server on ``sampling_setup``'s campaign (groups of one, seven projects in two cities, three
+    inspectors), without demo data; yields the server and its catalog."""
+    catalog = forms_with_group_size(APP_ROOT / "forms", tmp_path / "forms", 1)
+    stock(tmp_path / "data", catalog, DEMO_PASSWORD)
+    server = AppServer(tmp_path / "data", free_port(), {"APP_DEMO_DATA": "false", "APP_FORMS_DIR": str(tmp_path / "forms")})
+    yield server, catalog
+    server.stop()
+
+
+def province_draws(page, url: str) -> None:
+    """The province freezes the frame, draws the projects and then the inspectors, each with an announced seed."""
+    sign_in(page, url, "province")
+    page.get_by_role("link", name="随机抽查").click()
+    page.get_by_role("heading", name="随机抽查").wait_for()
+    page.get_by_role("button", name="冻结抽样框").click()
+    page.get_by_role("button", name="确认冻结").click()
+    expect(page.get_by_text("已冻结抽样框 F-")).to_be_visible(timeout=WAIT)
+    for label, seed, button, said in (("随机数种子", "83721954", "抽取", "已抽取样本 D-"),
+                                      ("检查员抽取随机数种子", "51937406", "抽取检查员", "已抽取检查员 I-")):
+        box = page.get_by_label(label, exact=True)
+        box.fill(seed)
+        box.press("Enter")  # applied before the click, as a person's Tab or click away does
+        page.get_by_role("button", name=button, exact=True).click()
+        expect(page.get_by_text(said)).to_be_visible(timeout=WAIT)
+
+
+def test_province_draws_an_assigned_inspector_files_a_record_with_a_photo_and_the_board_counts_it(small_campaign, page, browser):
+    server, catalog = small_campaign
+    province_draws(page, server.url)
+
+    # what was recorded decides who inspects what (the draw is random); the page shows exactly that
+    store = open_store("local", data_dir=server.data_dir, background=False)
+    try:
+        [draw] = rec.active_draws(store)
+        drawn = rec.draw_rows(store, str(draw.values["draw_id"]))
+        groups = asg.current_assignment(store).assignment.groups
+    finally:
+        store.close()
+    cities = {city for _, city, _, _ in PROJECTS}
+    assert {r["city"] for r in drawn} == {g.city for g in groups} == cities
+    per_city = grid(page, "项目数 N")
+    for city in cities:
+        expect(cell(per_city, city)).to_have_count(1, timeout=WAIT)
+    sample = grid(page, "入样概率")
+    for row in drawn:
+        expect(cell(sample, row["voucher"])).to_have_count(1, timeout=WAIT)
+    expect(sample.locator("tbody tr")).to_have_count(len(drawn))
+    teams = grid(page, "检查员账号")
+    for group in groups:
+        expect(cell(teams, "、".join(group.members))).to_have_count(1, timeout=WAIT)
+    expect(teams.locator("tbody tr")).to_have_count(len(groups))
+
+    # an inspector of the city with the most projects: one sampled there, one not
+    city = max(cities, key=lambda c: sum(p[1] == c for p in PROJECTS))
+    [member] = next(g.members for g in groups if g.city == city)
+    sampled = next(r["voucher"] for r in drawn if r["city"] == city)
+    passed_over = next(v for v, c, _, _ in PROJECTS if c == city and v not in {r["voucher"] for r in drawn})
+
+    inspector = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN").new_page()
+    inspector.set_default_timeout(WAIT)
+    try:
+        sign_in(inspector, server.url, member)
+        # its board is its assignment: of the register, only the sampled project of its city (no row
+        # was reported for any project, so the province's 台账核对 lists all seven)
+        inspector.get_by_role("link", name="进度看板").click()
+        inspector.get_by_text(f"检查任务：{city}市").wait_for()
+        inspector.get_by_role("tab", name="台账核对").click()
+        problems = grid(inspector, "问题类型")
+        expect(cell(problems, sampled)).to_have_count(1, timeout=WAIT)
+        expect(cell(problems, passed_over)).to_have_count(0)
+    finally:
+        with closed_within("the inspector's browser context"):
+            inspector.context.close()
