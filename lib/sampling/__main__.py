@@ -1,6 +1,7 @@
 """Sampling from the office's shell, on the local store (docs/sampling.md):
 
     python -m lib.sampling verify DRAW_ID [--data-dir data] [--forms-dir forms]   一致 (exit 0) or what differs (exit 1)
+    python -m lib.sampling verify ASSIGNMENT_ID …   the same for an inspector draw (its id I-…)
     python -m lib.sampling freeze [--data-dir data] [--forms-dir forms]
     python -m lib.sampling draw FRAME_ID (--seed N | --generate-seed) [--reason 原因] [--data-dir data] [--forms-dir forms]
 
@@ -30,7 +31,7 @@ from lib.external_edits import FormEditRules
 from lib.forms.loader import load_catalog
 from lib.sampling.draw import SELECTION_WORDS, new_seed
 from lib.sampling.record import freeze, record_draw
-from lib.sampling.verify import verify
+from lib.sampling.verify import verify_record
 from lib.settings import load_settings
 from lib.store.factory import open_store
 
@@ -68,8 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     common.add_argument("--forms-dir", type=Path, default=Path("forms"))
     parser = ChineseParser(prog="python -m lib.sampling", description="随机抽查：冻结抽样框、抽样、核验", epilog=EXIT_CODES)
     sub = parser.add_subparsers(dest="command", required=True)
-    check = sub.add_parser("verify", help="按记录的抽样框和随机数种子重新抽样，核对结果", parents=[common], epilog=EXIT_CODES)
-    check.add_argument("draw_id")
+    check = sub.add_parser("verify", help="按记录重新抽样（抽样编号 D-…）或重新抽取检查员（检查员抽取编号 I-…），核对结果",
+                           parents=[common], epilog=EXIT_CODES)
+    check.add_argument("draw_id", metavar="编号")
     sub.add_parser("freeze", help="冻结抽样框", parents=[common], epilog=EXIT_CODES)
     drawing = sub.add_parser("draw", help="在已冻结的抽样框上抽样", parents=[common], epilog=EXIT_CODES)
     drawing.add_argument("frame_id")
@@ -94,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                        edit_check=FormEditRules(args.forms_dir, today=today))
     try:
         if args.command == "verify":
-            report = verify(store, args.draw_id)
+            report = verify_record(store, args.draw_id)
             print("\n".join(report.lines()))
             return 0 if report.ok else 1
         catalog = load_catalog(args.forms_dir)

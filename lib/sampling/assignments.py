@@ -1,7 +1,7 @@
 """The inspector draw in the store: groups drawn for the project draw in force, recorded, redrawn with a reason, and what they let inspectors read.
 
 ``draw_inspectors`` takes the projects of the draw in force (``record.active_draws``), the
-organisations each city's sample names (``inspectors.parties_by_city``) and the inspector pool
+organisations and credit codes each city's sample names (``parties.sampled_parties``) and the inspector pool
 (``inspectors.pool``), draws the groups (``inspectors.draw_groups``, with the campaign's
 ``sampling.inspector_group_size``) from a seed typed after the project draw (an announced number, or
 one the system generated and showed) and records them. Storage (every write audited by the store):
@@ -12,6 +12,11 @@ one the system generated and showed) and records them. Storage (every write audi
   when: the row's ``_owner`` and ``_created_at``.
 * ``sampling_inspector_groups`` — one row per member and city (``Assignment.rows``, with the
   inspector's name), the shape to publish.
+* ``sampling_inspector_pool`` and ``sampling_inspector_parties`` — the draw's inputs as it read them:
+  each inspector's facts, and each sampled city's parties (names and codes, ``lib.sampling.parties``),
+  so that ``lib.sampling.verify.verify_inspectors`` re-draws from what was recorded, not from the
+  accounts and registers as they stand later; the record keeps the place names the 回避 names were
+  folded with (``inspectors.party_key``).
 
 A draw and its rows are one ``Store.append_batch``; a refusal (``InspectorDrawError``, a bad seed, a
 missing reason) writes nothing. Drawing again while an inspector draw serves the same project draw
@@ -34,7 +39,8 @@ from lib.auth.policy import SAMPLE, Assignments, authorize, comparable
 from lib.core.records import Actor, Record
 from lib.forms.loader import FormCatalog
 from lib.sampling.draw import parse_seed
-from lib.sampling.inspectors import Assignment, Group, InspectorDrawError, draw_groups, parties_by_city, pool
+from lib.sampling.inspectors import Assignment, Group, Inspector, InspectorDrawError, draw_groups, pool
+from lib.sampling.parties import Known, places, sampled_parties
 from lib.sampling.record import (
     DRAW_ACTIVE,
     DRAW_LOCK,
@@ -64,6 +70,7 @@ ASSIGNMENTS = SheetSpec("sampling_inspector_draws", "检查员抽取记录", (
     Column("groups", "检查组数", "integer"),
     Column("reason", "重新抽取原因"),
     Column("superseded_by", "被替换为"),
+    Column("places", "比较单位名称时略去的地名", "list"),
 ))
 MEMBERS = SheetSpec("sampling_inspector_groups", "检查组", (
     Column("assignment_id", "检查员抽取编号"),
@@ -76,7 +83,21 @@ MEMBERS = SheetSpec("sampling_inspector_groups", "检查组", (
     Column("algorithm", "抽取算法版本"),
     Column("inputs_sha256", "检查员与抽中项目信息指纹（SHA-256）"),
 ))
-SHEETS = (ASSIGNMENTS, MEMBERS)
+POOL = SheetSpec("sampling_inspector_pool", "检查员抽取依据（检查员）", (
+    Column("assignment_id", "检查员抽取编号"),
+    Column("account", "检查员账号"),
+    Column("city", "本人所在地市"),
+    Column("org", "所在单位"),
+    Column("org_city", "单位所在地市"),
+    Column("conflicts", "申报回避的单位", "list"),
+    Column("health_declared_on", "健康申报日期"),
+))
+PARTIES = SheetSpec("sampling_inspector_parties", "检查员抽取依据（抽中地市）", (
+    Column("assignment_id", "检查员抽取编号"),
+    Column("city", "抽中项目的地市"),
+    Column("parties", "抽中项目涉及的单位及信用代码", "list"),
+))
+SHEETS = (ASSIGNMENTS, MEMBERS, POOL, PARTIES)
 
 
 @dataclass(frozen=True)
@@ -133,17 +154,21 @@ def draw_inspectors(store: Store, catalog: FormCatalog, accounts: Iterable[Accou
         if same and not reason.strip():
             raise InspectorDrawError(f"抽样 {draw_id} 已有有效的检查员抽取结果（{same[-1].values.get('assignment_id')}）："
                                      "重新抽取检查员须填写原因。", code="redraw_reason_missing")
-        assignment = draw_groups(people, parties_by_city(_sampled(store, draw_id)), catalog.campaign.sampling.inspector_group_size,
-                                 seed, day)
+        where = places(catalog)
+        parties = sampled_parties(_sampled(store, draw_id), Known.of(store, catalog), where)
+        assignment = draw_groups(people, parties, catalog.campaign.sampling.inspector_group_size, seed, day, where)
         assignment_id = new_id("I", now)
         rows = [{"assignment_id": assignment_id, **row, "group_size": assignment.group_size, "name": names.get(row["account"], "")}
                 for row in assignment.rows()]  # rows() is text for publishing; the sheet keeps the size a number
         record = {"assignment_id": assignment_id, "draw_id": draw_id, "seed": str(seed), "seed_source": SEED_WORDS[generated],
                   "day": day.isoformat(), "group_size": assignment.group_size, "algorithm": assignment.algorithm,
                   "inputs_sha256": assignment.inputs_sha256, "groups": len(assignment.groups), "reason": reason.strip(),
-                  "superseded_by": ""}
+                  "superseded_by": "", "places": list(where)}
+        inputs = [*((POOL.form_id, {"assignment_id": assignment_id, **pool_row(i)}, ASSIGNED) for i in people),
+                  *((PARTIES.form_id, {"assignment_id": assignment_id, "city": c, "parties": list(p)}, ASSIGNED)
+                    for c, p in sorted(parties.items()))]
         ensure_sheets(store)
-        [*_, stored] = store.append_batch([*((MEMBERS.form_id, row, ASSIGNED) for row in rows),
+        [*_, stored] = store.append_batch([*inputs, *((MEMBERS.form_id, row, ASSIGNED) for row in rows),
                                            (ASSIGNMENTS.form_id, record, DRAW_ACTIVE)], actor=actor)
         for old in replaced:
             why = reason.strip() if old in same else f"项目抽样已更新为 {draw_id}"
@@ -151,6 +176,19 @@ def draw_inspectors(store: Store, catalog: FormCatalog, accounts: Iterable[Accou
                          values={"superseded_by": assignment_id}, note=f"重新抽取检查员（{assignment_id}）：{why}")
     return AssignmentInfo(assignment_id, draw_id, assignment, generated, stored.owner, stored.created_at,
                           tuple(str(r.values.get("assignment_id")) for r in replaced))
+
+
+def pool_row(inspector: Inspector) -> dict:
+    """An inspector's facts as ``POOL`` keeps them."""
+    return {"account": inspector.account, "city": inspector.city, "org": inspector.org, "org_city": inspector.org_city,
+            "conflicts": list(inspector.conflicts),
+            "health_declared_on": inspector.health_declared_on.isoformat() if inspector.health_declared_on else ""}
+
+
+def recorded_inputs(store: Store, assignment_id: str) -> tuple[list[Record], list[Record]]:
+    """The ``POOL`` and ``PARTIES`` rows recorded with the inspector draw ``assignment_id``."""
+    return ([r for r in store.records(POOL.form_id) if r.values.get("assignment_id") == assignment_id],
+            [r for r in store.records(PARTIES.form_id) if r.values.get("assignment_id") == assignment_id])
 
 
 def _info(store: Store, record: Record) -> AssignmentInfo:

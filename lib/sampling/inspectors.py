@@ -8,8 +8,13 @@ and never sends an inspector
 
 * to their home city or their organisation's city (本市);
 * to a city whose sampled projects name an organisation they declared a conflict with, or their own
-  organisation (利益冲突) — names compared as ``lib.core.text.comparable`` compares them, the rule
-  the registers use for "same organisation";
+  organisation (利益冲突) — by name or by 统一社会信用代码 (the parties of a city are the names and
+  codes of its sampled projects' firms, providers and lead units, ``lib.sampling.parties``), each
+  compared as ``party_key`` folds it: ``lib.core.text.comparable`` (width, case, blanks), then a
+  leading province (…省) or campaign city name (广州 / 广州市) and a bracketed one (（广州）) dropped,
+  and a trailing legal form (有限公司, 有限责任公司, 股份有限公司 …) dropped, so that 广州市云智科技有限责任公司
+  and 云智科技 are one organisation. The fold errs on the side of 回避: two firms that differ only by
+  city (甲市云智 and 乙市云智) are one name here;
 * anywhere without a current health declaration: one dated within the ``HEALTH_DAYS`` days that end
   on the draw day (健康申报).
 
@@ -34,6 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -151,39 +157,60 @@ def pool(accounts: Iterable[Account]) -> list[Inspector]:
     return sorted(found, key=lambda i: i.account)
 
 
-def parties_by_city(rows: Iterable[Mapping], *, city: str = "city", names: tuple[str, ...] = ("provider", "firm", "lead_unit")
-                    ) -> dict[str, list[str]]:
-    """``cities_sample`` for ``draw_groups`` from the sampled projects' rows: city -> the organisations
-    named in its projects (the ``names`` columns a row has). Every city with a row is in it.
+#: Legal forms a name may end with, longest first (the fold drops the one it ends with, then blanks).
+LEGAL_FORMS = ("股份有限公司", "有限责任公司", "有限公司", "股份公司", "集团公司", "公司", "co.,ltd.", "co.,ltd", "co.ltd", "ltd.",
+               "ltd", "inc.", "inc")
+_PROVINCE = re.compile(r"^[\u4e00-\u9fff]{2,3}省")
 
-    >>> parties_by_city([{"city": "甲市", "provider": "乙公司", "firm": "丙厂"}, {"city": "丁市", "firm": ""}])
-    {'甲市': ['乙公司', '丙厂'], '丁市': []}
+
+def party_key(name: str, places: Iterable[str] = ()) -> str:
+    """An organisation's name (or credit code) as 回避 compares it: ``comparable``, a leading province
+    (…省) and a leading or bracketed place of ``places`` (the campaign's cities, with or without 市)
+    dropped, and a trailing legal form (``LEGAL_FORMS``) dropped. A name that would fold to nothing
+    stays as ``comparable`` has it.
+
+    >>> names = ("广州云智科技有限公司", "广州云智科技有限责任公司", "广州市云智科技有限公司", "广东省广州市云智科技股份有限公司",
+    ...          "云智科技（广州）有限公司", "云智科技", " ９１４４０１０１ma59abcdem ")
+    >>> [party_key(n, ("广州",)) for n in names]
+    ['云智科技', '云智科技', '云智科技', '云智科技', '云智科技', '云智科技', '91440101ma59abcdem']
+    >>> party_key("有限公司"), party_key("广州市", ("广州",))
+    ('有限公司', '广州市')
     """
-    out: dict[str, list[str]] = {}
-    for row in rows:
-        found = out.setdefault(str(row[city]), [])
-        found += [str(row[n]) for n in names if row.get(n) and str(row[n]) not in found]
-    return out
+    text = comparable(name or "")
+    folded = _PROVINCE.sub("", text)
+    for place in sorted((comparable(p) for p in places if p), key=len, reverse=True):
+        for written in (place + "市", place):
+            folded = folded.replace(f"({written})", "")
+            if folded.startswith(written):
+                folded = folded[len(written):]
+                break
+    for form in LEGAL_FORMS:
+        if folded.endswith(form):
+            folded = folded[: -len(form)]
+            break
+    return folded or text
 
 
-def refusal(inspector: Inspector, city: str, parties: Iterable[str], day: dt.date) -> str | None:
-    """Why ``inspector`` may not go to ``city`` (whose sampled projects name ``parties``) on ``day``:
-    the first reason of ``REASONS`` that applies, or None when they may.
+def refusal(inspector: Inspector, city: str, parties: Iterable[str], day: dt.date, places: Iterable[str] = ()) -> str | None:
+    """Why ``inspector`` may not go to ``city`` (whose sampled projects name ``parties``: names and
+    credit codes) on ``day``: the first reason of ``REASONS`` that applies, or None when they may.
+    Names are compared by ``party_key`` with ``places``.
 
     >>> i = Inspector("a", city="甲市", org="省检查组", conflicts=("乙 (集团) 公司",), health_declared_on=dt.date(2026, 9, 20))
-    >>> [refusal(i, c, p, dt.date(2026, 9, 21)) for c, p in (("甲市", []), ("丙市", ["乙（集团）公司"]), ("丙市", ["丁公司"]))]
+    >>> [refusal(i, c, p, dt.date(2026, 9, 21)) for c, p in (("甲市", []), ("丙市", ["乙（集团）有限责任公司"]), ("丙市", ["丁公司"]))]
     ['本市', '利益冲突', None]
     """
-    return _Facts(inspector).refusal(comparable(city), {comparable(p) for p in parties}, day)
+    places = tuple(places)
+    return _Facts(inspector, places).refusal(comparable(city), {party_key(p, places) for p in parties}, day)
 
 
 class _Facts:
-    """An inspector's facts in the form the rules compare them (``comparable``)."""
+    """An inspector's facts in the form the rules compare them (``comparable``, ``party_key``)."""
 
-    def __init__(self, inspector: Inspector):
+    def __init__(self, inspector: Inspector, places: tuple[str, ...] = ()):
         self.inspector = inspector
         self.cities = {comparable(c) for c in (inspector.city, inspector.org_city) if c}
-        self.conflicts = {comparable(n) for n in (*inspector.conflicts, inspector.org) if n}
+        self.conflicts = {party_key(n, places) for n in (*inspector.conflicts, inspector.org) if n}
         self.conflicts.discard("")
 
     def refusal(self, city: str, parties: set[str], day: dt.date) -> str | None:
@@ -194,9 +221,10 @@ class _Facts:
         return self.inspector.health(day)
 
 
-def inputs_digest(inspectors: list[Inspector], cities_sample: Mapping[str, Iterable[str]]) -> str:
+def inputs_digest(inspectors: list[Inspector], cities_sample: Mapping[str, Iterable[str]], places: Iterable[str] = ()) -> str:
     """SHA-256 of the draw's inputs in a canonical form (pool in account order, cities and their
-    parties sorted): a later check can tell whether it re-draws from the same inputs.
+    parties sorted, and the places ``party_key`` drops, sorted, when there are any): a later check can
+    tell whether it re-draws from the same inputs.
 
     >>> inputs_digest([], {"甲市": ["b", "a"]}) == inputs_digest([], {"甲市": ["a", "b", "a"]})
     True
@@ -206,15 +234,18 @@ def inputs_digest(inspectors: list[Inspector], cities_sample: Mapping[str, Itera
                   i.health_declared_on.isoformat() if i.health_declared_on else ""] for i in sorted(inspectors, key=lambda i: i.account)],
         "cities": {c: sorted(set(p)) for c, p in sorted(cities_sample.items())},
     }
+    if places := sorted(set(places)):
+        canonical["places"] = places
     text = json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def draw_groups(inspectors: Iterable[Inspector], cities_sample: Mapping[str, Iterable[str]], group_size: int, seed: int,
-                day: dt.date) -> Assignment:
+                day: dt.date, places: Iterable[str] = ()) -> Assignment:
     """Assign one group of ``group_size`` inspectors to each city of ``cities_sample`` (city -> the
-    organisations named in its sampled projects, ``parties_by_city``), at random from ``seed``, on
-    ``day`` (which decides whose health declaration is current), keeping every 回避 rule.
+    organisations and codes named in its sampled projects, ``lib.sampling.parties.sampled_parties``), at
+    random from ``seed``, on ``day`` (which decides whose health declaration is current), keeping every
+    回避 rule; names compared by ``party_key`` with ``places``.
 
     Raises InspectorDrawError when the size or seed is not a whole number (size ≥ 1, seed ≥ 0), no
     city is given, or the rules cannot be met — naming the city (or cities) and why.
@@ -233,15 +264,16 @@ def draw_groups(inspectors: Iterable[Inspector], cities_sample: Mapping[str, Ite
     if not sample:
         raise InspectorDrawError("没有已抽中项目的地市，请先完成项目抽取再抽取检查员。", code="no_sampled_city")
     cities = sorted(sample)
-    facts = [_Facts(i) for i in people]
-    parties = [{comparable(p) for p in sample[c]} for c in cities]
+    places = tuple(sorted(set(places)))
+    facts = [_Facts(i, places) for i in people]
+    parties = [{party_key(p, places) for p in sample[c]} for c in cities]
     why = [[f.refusal(comparable(c), parties[k], day) for f in facts] for k, c in enumerate(cities)]
     short = {c: _short(c, why[k], group_size) for k, c in enumerate(cities)}
     if any(short.values()):
         raise InspectorDrawError("；".join(m for m in short.values() if m), code="inspectors_short",
                                  cities=tuple(c for c, m in short.items() if m))
 
-    digest = inputs_digest(people, sample)
+    digest = inputs_digest(people, sample, places)
     bits = generator(int(seed), digest)
     order = [int(k) for k in random_order(bits, len(cities))]
     prefs: list[list[int]] = [[] for _ in cities]

@@ -341,8 +341,10 @@ class Difference:
     """One thing ``verify`` found different: ``code`` says what (frame_row_changed, frame_record_changed,
     draw_changed, draw_row_changed, inspector_draw_changed, inspector_group_changed, frame_unreadable,
     frame_size, fingerprint, campaign_version, algorithm_version, seed, drawn_count, not_recorded,
-    not_redrawn, drawn_value, probability, selection, rules), ``voucher`` which project where it is
-    about one, ``message`` in Chinese."""
+    not_redrawn, drawn_value, probability, selection, rules; of an inspector draw,
+    ``verify.verify_inspectors``: inspector_input_changed, inputs_missing, inputs_digest, cities,
+    record_broken, redraw_refused, group, group_count), ``voucher`` which project where it is about
+    one, ``message`` in Chinese."""
 
     code: str
     message: str

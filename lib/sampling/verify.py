@@ -1,21 +1,28 @@
 """Verifying a recorded draw: re-draw it from its recorded frame and seed, compare, and name every
-sampling record changed after it was written (``python -m lib.sampling verify``, the sampling page)."""
+sampling record changed after it was written; the same for an inspector draw, from the inputs recorded
+with it (``python -m lib.sampling verify``, the sampling page)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from dataclasses import dataclass
 
 from lib.core.records import Record
 from lib.core.values import wall_time
+from lib.sampling import assignments as asg
 from lib.sampling.assignments import inspector_changes
 from lib.sampling.draw import ALGORITHM_VERSION, SELECTION_WORDS, SeedInvalid, draw, parse_seed
 from lib.sampling.frame import COLUMNS, FrameError
+from lib.sampling.inspectors import ALGORITHM_VERSION as INSPECTORS_ALGORITHM
+from lib.sampling.inspectors import Inspector, InspectorDrawError, draw_groups, inputs_digest
 from lib.sampling.record import (
     DRAW_ROWS,
     DRAWS,
     FRAME_ROWS,
     FRAMES,
     Difference,
+    DrawNotFound,
     SamplingError,
     Verification,
     changed_after_writing,
@@ -121,3 +128,100 @@ def verify(store: Store, draw_id: str) -> Verification:
         if list(theirs.get("rules") or []) != [names[k] for k in mine["rules"]]:
             out.append(Difference("rules", f"服务券编号 {voucher} 提高入样概率的规则与记录不同。", voucher))
     return Verification(draw_id, out)
+
+
+@dataclass(frozen=True)
+class InspectorVerification(Verification):
+    """What ``verify_inspectors`` found (``draw_id`` holds the inspector draw's id): none means 一致."""
+
+    def lines(self) -> list[str]:
+        if self.ok:
+            return [f"检查员抽取 {self.draw_id}：一致（按记录的检查员信息、抽中地市涉及的单位和随机数种子重新抽取，检查组与记录相同）。"]
+        return [f"检查员抽取 {self.draw_id}：不一致，共 {len(self.differences)} 处：", *(f"  {d.message}" for d in self.differences)]
+
+
+class AssignmentNotFound(SamplingError):
+    code = "assignment_not_found"
+
+
+def _inspector(values: dict) -> Inspector:
+    """An inspector of the recorded pool (``assignments.POOL``); a date that does not read counts as none."""
+    try:
+        declared = dt.date.fromisoformat(str(values.get("health_declared_on") or "")) if values.get("health_declared_on") else None
+    except ValueError:
+        declared = None
+    return Inspector(str(values.get("account") or ""), "", str(values.get("city") or ""), str(values.get("org") or ""),
+                     str(values.get("org_city") or ""), tuple(str(n) for n in values.get("conflicts") or ()), declared)
+
+
+def verify_inspectors(store: Store, assignment_id: str) -> InspectorVerification:
+    """Re-draw the inspector draw ``assignment_id`` from the inputs recorded with it (``assignments.POOL``,
+    ``PARTIES``, the place names) and its seed, day and group size, and compare the groups with the
+    recorded ones; also check the inputs against their recorded SHA-256, the sampled cities against
+    the project draw's, and that no record, group row or input row was changed after it was written.
+    A record that cannot be read is a difference, not an error. Raises AssignmentNotFound."""
+    found = [r for r in store.records(asg.ASSIGNMENTS.form_id) if r.values.get("assignment_id") == assignment_id]
+    if not found:
+        raise AssignmentNotFound(f"没有编号为 {assignment_id} 的检查员抽取记录。")
+    record = found[0]
+    v = record.values
+    draw_id = str(v.get("draw_id") or "")
+    out = list(asg.inspector_changes(store, draw_id, assignment_id))
+    pool_rows, party_rows = asg.recorded_inputs(store, assignment_id)
+    for sheet, rows in ((asg.POOL, pool_rows), (asg.PARTIES, party_rows)):
+        for row in changed_after_writing(store, sheet.form_id, rows):
+            out.append(Difference("inspector_input_changed", f"检查员抽取 {assignment_id} 的抽取依据（{sheet.title}，记录 {row.id}）"
+                                  f"在抽取后被修改过（{_when(row)}）。"))
+    if str(v.get("algorithm")) != INSPECTORS_ALGORITHM:
+        out.append(Difference("algorithm_version", f"检查员抽取算法版本不同：记录为 {v.get('algorithm')}，本程序为 {INSPECTORS_ALGORITHM}，"
+                              "无法按同一算法重新抽取。"))
+        return InspectorVerification(assignment_id, out)
+    if not party_rows:
+        out.append(Difference("inputs_missing", f"检查员抽取 {assignment_id} 没有记录抽取依据（检查员信息和抽中地市涉及的单位），无法重新抽取。"))
+        return InspectorVerification(assignment_id, out)
+    people = [_inspector(r.values) for r in pool_rows]
+    parties = {str(r.values.get("city") or ""): [str(p) for p in r.values.get("parties") or ()] for r in party_rows}
+    where = tuple(str(p) for p in v.get("places") or ())
+    digest = inputs_digest(people, parties, where)
+    if digest != v.get("inputs_sha256"):
+        out.append(Difference("inputs_digest", f"抽取依据的指纹不符：记录为 {v.get('inputs_sha256')}，按记录的抽取依据计算为 {digest}。"))
+    drawn_cities = {str(row.get("city") or "") for row in draw_rows(store, draw_id)}
+    if drawn_cities != set(parties):
+        out.append(Difference("cities", f"抽取依据的地市（{'、'.join(sorted(parties))}）与项目抽样 {draw_id} 抽中项目的地市"
+                              f"（{'、'.join(sorted(drawn_cities))}）不同。"))
+    try:
+        seed = parse_seed(str(v.get("seed") or ""))
+        day = dt.date.fromisoformat(str(v.get("day") or ""))
+        size = int(v.get("group_size"))
+    except (SeedInvalid, TypeError, ValueError):
+        out.append(Difference("record_broken", f"检查员抽取记录 {assignment_id} 的随机数种子「{v.get('seed')}」、抽取日期「{v.get('day')}」"
+                              f"或每组人数「{v.get('group_size')}」无法读取（记录被修改过？），无法重新抽取。"))
+        return InspectorVerification(assignment_id, out)
+    try:
+        again = draw_groups(people, parties, size, seed, day, where)
+    except InspectorDrawError as err:
+        out.append(Difference("redraw_refused", f"按记录的抽取依据重新抽取检查员未能成功：{err}"))
+        return InspectorVerification(assignment_id, out)
+    recorded: dict[str, set[str]] = {}
+    for row in store.records(asg.MEMBERS.form_id):
+        if row.values.get("assignment_id") == assignment_id:
+            recorded.setdefault(str(row.values.get("city") or ""), set()).add(str(row.values.get("account") or ""))
+    for city in sorted(set(recorded) | {g.city for g in again.groups}):
+        mine, theirs = set(again.members(city)), recorded.get(city, set())
+        if mine != theirs:
+            out.append(Difference("group", f"「{city}」检查组：记录为 {'、'.join(sorted(theirs)) or '（无）'}，"
+                                  f"重新抽取为 {'、'.join(sorted(mine)) or '（无）'}。"))
+    if str(v.get("groups")) != str(len(recorded)):
+        out.append(Difference("group_count", f"检查员抽取记录写明 {v.get('groups')} 个检查组，现存检查组 {len(recorded)} 个。"))
+    return InspectorVerification(assignment_id, out)
+
+
+def verify_record(store: Store, record_id: str) -> Verification:
+    """``verify`` of a project draw, or ``verify_inspectors`` of an inspector draw, by its id (D-… / I-…).
+    Raises DrawNotFound when it is neither."""
+    if any(r.values.get("assignment_id") == record_id for r in store.records(asg.ASSIGNMENTS.form_id)):
+        return verify_inspectors(store, record_id)
+    try:
+        return verify(store, record_id)
+    except DrawNotFound:
+        raise DrawNotFound(f"没有编号为 {record_id} 的抽样记录或检查员抽取记录。") from None

@@ -20,7 +20,8 @@ from lib.forms.spec import Sampling
 from lib.sampling import assignments as asg
 from lib.sampling.assignments import ASSIGNMENTS, MEMBERS, assignments_in_force, current_assignment, draw_inspectors
 from lib.sampling.draw import SeedInvalid
-from lib.sampling.inspectors import InspectorDrawError, draw_groups, parties_by_city, pool, refusal
+from lib.sampling.inspectors import InspectorDrawError, draw_groups, pool, refusal
+from lib.sampling.parties import Known, places, sampled_parties
 from lib.sampling.record import DRAW_ROWS, freeze, record_draw
 
 from .conftest import CITY, OTHER, PROVINCE, ROOT, SHIPPED
@@ -69,6 +70,10 @@ def drawn(stocked):
     return stocked, info, done
 
 
+def _parties(store) -> dict[str, list[str]]:
+    return sampled_parties([r.values for r in store.records(DRAW_ROWS.form_id)], Known.of(store, SHIPPED), places(SHIPPED))
+
+
 def test_groups_are_drawn_for_every_sampled_city_and_recorded(drawn):
     store, _, done = drawn
     got = draw_inspectors(store, SHIPPED, inspectors(), "7", PROVINCE, day=DAY)
@@ -77,9 +82,10 @@ def test_groups_are_drawn_for_every_sampled_city_and_recorded(drawn):
     assert all(len(g.members) == size for g in got.assignment.groups)
     home = {a.account: a.city for a in inspectors()}
     assert all(home[m] != g.city for g in got.assignment.groups for m in g.members), "never to the home city"
-    parties = parties_by_city(r.values for r in store.records(DRAW_ROWS.form_id))
+    parties = _parties(store)
     people = {i.account: i for i in pool(inspectors())}
-    assert all(refusal(people[m], g.city, parties[g.city], DAY) is None for g in got.assignment.groups for m in g.members)
+    assert all(refusal(people[m], g.city, parties[g.city], DAY, places(SHIPPED)) is None
+               for g in got.assignment.groups for m in g.members)
     [record] = store.records(ASSIGNMENTS.form_id)
     assert (record.status, record.owner, record.values["draw_id"], record.values["seed"], record.values["day"]) == (
         "有效", PROVINCE.account, done.draw_id, "7", "2020-09-23")
@@ -96,7 +102,8 @@ def test_the_same_seed_and_inputs_give_the_same_groups(drawn):
     store, _, done = drawn
     got = draw_inspectors(store, SHIPPED, inspectors(), "20200923", PROVINCE, day=DAY)
     sampled = [r.values for r in store.records(DRAW_ROWS.form_id) if r.values["draw_id"] == done.draw_id]
-    again = draw_groups(pool(inspectors()), parties_by_city(sampled), 3, 20200923, DAY)
+    again = draw_groups(pool(inspectors()), sampled_parties(sampled, Known.of(store, SHIPPED), places(SHIPPED)), 3, 20200923, DAY,
+                        places(SHIPPED))
     assert again.groups == got.assignment.groups and again.inputs_sha256 == got.assignment.inputs_sha256
     assert current_assignment(store).assignment == again  # read back from the store, the same assignment
 
@@ -109,7 +116,7 @@ def test_a_declared_conflict_with_a_sampled_provider_keeps_the_inspector_out_of_
     people[4] = Account("ins04", roles.INSPECTOR, city="汕头", health_declared_on="2020-09-20", conflict_providers=(provider,))
     got = draw_inspectors(store, SHIPPED, people, "11", PROVINCE, day=DAY)
     assert got.assignment.city_of("ins04") != "佛山"
-    parties = parties_by_city([r.values for r in store.records(DRAW_ROWS.form_id)])
+    parties = _parties(store)
     [ins04] = [i for i in pool(people) if i.account == "ins04"]
     assert refusal(ins04, "佛山", parties["佛山"], DAY) == "利益冲突"
 
