@@ -98,7 +98,7 @@ def shipped_copy(tmp_path) -> Path:
 def test_a_broken_form_at_start_leaves_the_others_serving(shipped_copy, content, code):
     (shipped_copy / "att1.yaml").write_bytes(content)
     catalog = load_catalog(shipped_copy)
-    assert [f.id for f in catalog.forms()] == ["att2", "att3"]
+    assert [f.id for f in catalog.forms()] == ["att2", "att3", "complaint", "forum", "inspection"]
     assert [p.code for p in catalog.problems()["att1.yaml"]] == [code]
     # the campaign is served too, and says which of its bindings lost their form
     line = (shipped_copy / "campaign.yaml").read_text(encoding="utf-8").splitlines().index("    form: att1") + 1
@@ -117,7 +117,7 @@ def test_an_unexpected_error_while_loading_becomes_a_problem_of_that_file(shippe
 
     monkeypatch.setattr(loader_module, "parse_form", explode)
     catalog = load_catalog(shipped_copy)
-    assert [f.id for f in catalog.forms()] == ["att1", "att3"]
+    assert [f.id for f in catalog.forms()] == ["att1", "att3", "complaint", "forum", "inspection"]
     [found] = catalog.problems()["att2.yaml"]
     assert (found.code, found.where) == ("load_failed", "att2.yaml")
     assert "RecursionError" in found.message and "服务器日志" in found.message
@@ -127,7 +127,7 @@ def test_an_unexpected_error_while_loading_becomes_a_problem_of_that_file(shippe
 def test_a_campaign_broken_at_start_is_a_chinese_problem_and_forms_still_serve(shipped_copy):
     write(shipped_copy / "campaign.yaml", "id: [oops\n")
     catalog = load_catalog(shipped_copy)
-    assert [f.id for f in catalog.forms()] == ["att1", "att2", "att3"]
+    assert [f.id for f in catalog.forms()] == ["att1", "att2", "att3", "complaint", "forum", "inspection"]
     with pytest.raises(FormDefinitionError) as info:
         _ = catalog.campaign
     assert [p.code for p in info.value.problems] == ["campaign_unavailable", "yaml_syntax"]
@@ -215,7 +215,7 @@ def test_only_regular_files_are_read_a_special_file_is_a_problem_of_that_file(sh
     worker.join(timeout=30)
     assert loaded, "load_catalog blocked on a special file"
     catalog = loaded[0]
-    assert [f.id for f in catalog.forms()] == ["att1", "att2", "att3"]
+    assert [f.id for f in catalog.forms()] == ["att1", "att2", "att3", "complaint", "forum", "inspection"]
     [found] = catalog.problems()["att9.yaml"]
     assert found.code == "not_regular_file" and kind in found.message and "att9.yaml" in found.where
 

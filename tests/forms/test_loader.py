@@ -196,9 +196,13 @@ def test_a_sampling_facts_problem_names_the_list_and_the_word():
 @pytest.fixture
 def forms_dir(tmp_path) -> Path:
     shipped = Path(__file__).resolve().parents[2] / "forms"
-    for name in ("campaign.yaml", "att1.yaml", "att2.yaml", "att3.yaml"):  # the campaign binds all three
-        shutil.copy(shipped / name, tmp_path / name)
+    for path in shipped.glob("*.yaml"):  # the campaign binds every shipped form
+        shutil.copy(path, tmp_path / path.name)
     return tmp_path
+
+
+#: The shipped forms' ids, as the catalog lists them (sorted).
+SHIPPED_IDS = ["att1", "att2", "att3", "complaint", "forum", "inspection"]
 
 
 def write(path: Path, text: str) -> None:
@@ -235,20 +239,20 @@ def test_an_invalid_edit_keeps_the_last_valid_version_and_lists_problems(forms_d
 
 def test_a_new_file_appears_and_a_deleted_one_goes(forms_dir):
     catalog = load_catalog(forms_dir)
-    assert [f.id for f in catalog.forms()] == ["att1", "att2", "att3"]
+    assert [f.id for f in catalog.forms()] == SHIPPED_IDS
     write(forms_dir / "demo.yaml", FORM.format(extra=""))
     catalog.refresh()
-    assert [f.id for f in catalog.forms()] == ["att1", "att2", "att3", "demo"]
+    assert [f.id for f in catalog.forms()] == sorted([*SHIPPED_IDS, "demo"])
     (forms_dir / "demo.yaml").unlink()
     catalog.refresh()
-    assert [f.id for f in catalog.forms()] == ["att1", "att2", "att3"]
+    assert [f.id for f in catalog.forms()] == SHIPPED_IDS
 
 
 def test_a_broken_new_file_is_listed_but_not_served(forms_dir):
     catalog = load_catalog(forms_dir)
     write(forms_dir / "demo.yaml", "id: [oops\n")
     catalog.refresh()
-    assert [f.id for f in catalog.forms()] == ["att1", "att2", "att3"]
+    assert [f.id for f in catalog.forms()] == SHIPPED_IDS
     assert catalog.problems()["demo.yaml"][0].code == "yaml_syntax"
 
 
@@ -311,7 +315,8 @@ def test_two_files_with_one_form_id_serve_the_first_and_name_the_later(forms_dir
     clash = (shipped / "att3.yaml").read_text(encoding="utf-8").replace("id: att3", "id: att1", 1)
     write(forms_dir / "zz_copy.yaml", clash)
     assert catalog.refresh() == []  # nothing new is served: no sheet is touched for the copy
-    assert [(f.id, f.filled_by) for f in catalog.forms()] == [("att1", att1.filled_by), ("att2", "lead_unit"), ("att3", "city")]
+    assert [(f.id, f.filled_by) for f in catalog.forms()][:3] == [("att1", att1.filled_by), ("att2", "lead_unit"), ("att3", "city")]
+    assert [f.id for f in catalog.forms()] == SHIPPED_IDS
     assert catalog.form("att1") == att1
     [found] = catalog.problems()["zz_copy.yaml"]
     assert found.code == "duplicate_form_id" and "att1.yaml" in found.message and "「att1」" in found.message
