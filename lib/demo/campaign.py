@@ -44,7 +44,8 @@ def check_applicable(campaign) -> None:
     ...
     lib.demo.campaign.DemoNotApplicable: 演示数据只适用于 2020 年活动（gd_cloud_2020）的表单 att1、att2、att3，当前活动 gd_cloud_2021 不符（表单 cloud_projects、bench_reports、city_inspections），未写入演示数据。
     """
-    bound = campaign.bindings.form_ids() if campaign.bindings is not None else {}
+    # The demo fills the three attachments; the inspection phase's forms start empty, whatever binds them.
+    bound = {k: f for k, f in campaign.bindings.form_ids().items() if k in DEMO_BINDINGS} if campaign.bindings is not None else {}
     strangers = [c for c in campaign.cities if c not in CITY_INFO]
     if bound == DEMO_BINDINGS and not strangers:
         return
