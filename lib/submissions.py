@@ -9,6 +9,10 @@ returned row to another city's bureau by changing the row's city). Fields the ac
 (``from_account``) are filled from it when blank. A submit that repeats a live row of the same filer
 in every field of one of the form's ``unique`` groups is refused as a duplicate report (problem code
 ``duplicate_report``).
+
+An inspector fills only within its assignment: every function here takes the ``Assignments`` in force
+(``lib.sampling.assignments.assignments_in_force``; None for the other roles, and an inspector given
+none files nothing), and the policy refuses a row outside it, naming the city or the voucher.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from lib.auth.policy import CREATE, EDIT, account_answers, authorize, authorize_correction, comparable
+from lib.auth.policy import CREATE, EDIT, Assignments, account_answers, authorize, authorize_correction, comparable
 from lib.auth.scope import editable_records, get_record
 from lib.core.records import Actor, Record
 from lib.core.statuses import CLOSED, DRAFT, RESUBMITTED, RETURNED, SUBMITTED, WITHDRAWN
@@ -54,9 +58,9 @@ class Submission:
         return self.record is not None and not self.problems
 
 
-def record_for_edit(store: Store, form: FormSpec, row_id: str, actor: Actor) -> Record:
+def record_for_edit(store: Store, form: FormSpec, row_id: str, actor: Actor, *, assignments: Assignments | None = None) -> Record:
     """A row the actor may correct as its filler (Forbidden, audited, for anyone else's row)."""
-    return get_record(store, actor, form, row_id, EDIT)
+    return get_record(store, actor, form, row_id, EDIT, assignments=assignments)
 
 
 def submit(
@@ -69,6 +73,7 @@ def submit(
     row_id: str | None = None,
     base_rev: int | None = None,
     today: dt.date | None = None,
+    assignments: Assignments | None = None,
 ) -> Submission:
     """Check ``answers``; when all pass, add a row or update ``row_id`` from ``base_rev``. ``today`` is
     the campaign clock's day the rules' ``today()`` read (None: the real date).
@@ -76,7 +81,8 @@ def submit(
     Raises ConflictError when the row changed since ``base_rev``, Forbidden for a form or row the
     actor may not file or correct, NotAllowed for a row already approved.
     """
-    return _save(store, form, answers, actor, cities=cities, row_id=row_id, base_rev=base_rev, draft=False, today=today)
+    return _save(store, form, answers, actor, cities=cities, row_id=row_id, base_rev=base_rev, draft=False, today=today,
+                 assignments=assignments)
 
 
 def save_draft(
@@ -89,23 +95,26 @@ def save_draft(
     row_id: str | None = None,
     base_rev: int | None = None,
     today: dt.date | None = None,
+    assignments: Assignments | None = None,
 ) -> Submission:
     """Keep an unfinished form; only answers that do not fit their type are refused."""
-    return _save(store, form, answers, actor, cities=cities, row_id=row_id, base_rev=base_rev, draft=True, today=today)
+    return _save(store, form, answers, actor, cities=cities, row_id=row_id, base_rev=base_rev, draft=True, today=today,
+                 assignments=assignments)
 
 
-def _save(store, form, answers, actor, *, cities, row_id, base_rev, draft: bool, today: dt.date | None) -> Submission:
+def _save(store, form, answers, actor, *, cities, row_id, base_rev, draft: bool, today: dt.date | None,
+          assignments: Assignments | None) -> Submission:
     action = CREATE if row_id is None else EDIT
-    authorize(store, actor, action, form)
-    current = None if row_id is None else record_for_edit(store, form, row_id, actor)
+    authorize(store, actor, action, form, assignments=assignments)
+    current = None if row_id is None else record_for_edit(store, form, row_id, actor, assignments=assignments)
     answers = answered_by_account(form, actor, answers)
     # The new values are authorised like a new row there: first as typed (an answer out of scope is a
     # refusal, not a typing mistake to list), then as parsed, which is what is stored.
-    authorize(store, actor, action, form, answers, row_id=row_id or "")
+    authorize(store, actor, action, form, answers, row_id=row_id or "", assignments=assignments)
     outcome = check_answers(form, answers, cities=cities, draft=draft, today=today)
     if not outcome.ok:
         return Submission(problems=outcome.problems)
-    authorize(store, actor, action, form, outcome.values, row_id=row_id or "")
+    authorize(store, actor, action, form, outcome.values, row_id=row_id or "", assignments=assignments)
     if current is not None:
         if draft and current.status != DRAFT:
             raise NotAllowed(f"记录 {row_id} 已提交，请直接修改后重新提交。", code="already_submitted")
@@ -118,7 +127,7 @@ def _save(store, form, answers, actor, *, cities, row_id, base_rev, draft: bool,
     # Check, then write, as one step for every submit of this form: two tabs, a double click or two app
     # processes on one data folder file a project once (two servers on one spreadsheet are not serialised).
     with store.exclusive(f"submit-{form.id}"):
-        duplicates = duplicate_problems(store, form, actor, outcome.values, row_id=row_id)
+        duplicates = duplicate_problems(store, form, actor, outcome.values, row_id=row_id, assignments=assignments)
         if duplicates:
             return Submission(problems=duplicates)
         return _write(store, form, actor, outcome.values, current, base_rev, draft=False)
@@ -151,7 +160,8 @@ def answered_by_account(form: FormSpec, actor: Actor, answers: dict[str, Any]) -
     return filled
 
 
-def duplicate_problems(store: Store, form: FormSpec, actor: Actor, values: dict[str, Any], *, row_id: str | None) -> list[FormProblem]:
+def duplicate_problems(store: Store, form: FormSpec, actor: Actor, values: dict[str, Any], *, row_id: str | None,
+                       assignments: Assignments | None = None) -> list[FormProblem]:
     """One ``duplicate_report`` problem per ``form.unique`` group in which ``values`` (all answered)
     equal a live (not withdrawn) row the actor files, other than ``row_id``; [] when none."""
     keys = [(group, tuple(comparable(values.get(k)) for k in group)) for group in form.unique]
@@ -160,7 +170,7 @@ def duplicate_problems(store: Store, form: FormSpec, actor: Actor, values: dict[
     if not wanted:
         return []
     found: list[FormProblem] = []
-    others = [r for r in editable_records(store, actor, form) if r.id != row_id and r.status != WITHDRAWN]
+    others = [r for r in editable_records(store, actor, form, assignments=assignments) if r.id != row_id and r.status != WITHDRAWN]
     for group, key in wanted:
         other = next((r for r in others if tuple(comparable(r.values.get(k)) for k in group) == key), None)
         if other is not None:
@@ -173,15 +183,16 @@ def duplicate_problems(store: Store, form: FormSpec, actor: Actor, values: dict[
     return found
 
 
-def withdraw(store: Store, form: FormSpec, row_id: str, actor: Actor, *, base_rev: int) -> Record:
+def withdraw(store: Store, form: FormSpec, row_id: str, actor: Actor, *, base_rev: int,
+             assignments: Assignments | None = None) -> Record:
     """Withdraw one's own row: it stays in the workbook with status 已撤回."""
-    current = record_for_edit(store, form, row_id, actor)
+    current = record_for_edit(store, form, row_id, actor, assignments=assignments)
     if current.status in CLOSED:  # already withdrawn, or reviewed for good
         raise NotAllowed(f"记录 {row_id} 状态为「{current.status}」，不能撤回。", code="cannot_withdraw")
     return store.update(form.id, row_id, base_rev=base_rev, actor=actor, status=WITHDRAWN, note="填报人撤回")
 
 
-def my_records(store: Store, form: FormSpec, actor: Actor) -> list[Record]:
-    """The rows of ``form`` the actor files (its own organisation's; a city bureau's: its city's),
-    newest change first."""
-    return sorted(editable_records(store, actor, form), key=lambda r: r.updated_at, reverse=True)
+def my_records(store: Store, form: FormSpec, actor: Actor, *, assignments: Assignments | None = None) -> list[Record]:
+    """The rows of ``form`` the actor files (its own organisation's; a city bureau's: its city's; an
+    inspector's: those of its assignment), newest change first."""
+    return sorted(editable_records(store, actor, form, assignments=assignments), key=lambda r: r.updated_at, reverse=True)

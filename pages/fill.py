@@ -5,20 +5,21 @@ import streamlit as st
 from lib import review
 from lib.auth.policy import CREATE, account_answers, can
 from lib.core.statuses import DRAFT, RETURNED
-from lib.ui import errors, fill, fill_outcome, page, record_view, widgets
+from lib.ui import context, errors, fill, fill_outcome, inspection, page, record_view, widgets
 
 actor, catalog, store = page.start()
 fill.belong_to(actor)
 campaign = catalog.campaign
 cities = campaign.cities
-forms = [f for f in catalog.forms() if can(actor, CREATE, f)]
+assigned = context.assignments(actor)  # an inspector's draw in force (None for the other roles)
+forms = [f for f in catalog.forms() if can(actor, CREATE, f, assignments=assigned)]
 
 st.title("在线填报")
 for filename, problems in catalog.problems().items():
     st.warning(f"表单文件 {filename} 有错误，仍按上一个有效版本显示：\n\n" + "\n".join(f"- {p}" for p in problems))
 
 if not forms:
-    st.info("您的账号不需要填报表单。")
+    st.info(fill.nothing_to_fill(actor, catalog.forms()))
     st.stop()
 ids = [f.id for f in forms]
 wanted = st.query_params.get("form")
@@ -52,6 +53,7 @@ if row:
         st.warning(f"审核意见（{RETURNED}）：{record_view.plain_text(reason) if reason else '（未填写原因）'}")
     st.button("放弃修改，新建一条", on_click=errors.guarded(fill.start_new), args=(form, cities))
 fill_outcome.show_notes(form)
+inspection.panel(store, catalog, form, actor, assigned, cities)
 
 locked = widgets.lock(form, account_answers(form, actor), cities)
 widgets.render_form(form, cities, locked=locked, problems=fill.problems(form))

@@ -7,8 +7,8 @@ import streamlit as st
 
 from lib import listing, review, submissions
 from lib.auth.policy import CREATE, can
+from lib.ui import context, fill, nav, page, rows, state
 from lib.ui import my_submissions as mine
-from lib.ui import nav, page, rows, state
 
 actor, catalog, store = page.start()
 cities = catalog.campaign.cities
@@ -19,12 +19,13 @@ flash = st.session_state.pop(state.FLASH, None)
 if flash:
     getattr(st, flash[0])(flash[1])
 
-forms = [f for f in catalog.forms() if can(actor, CREATE, f)]
+assigned = context.assignments(actor)  # an inspector's draw in force (None for the other roles)
+forms = [f for f in catalog.forms() if can(actor, CREATE, f, assignments=assigned)]
 if not forms:
-    st.info("您的账号不需要填报表单。")
+    st.info(fill.nothing_to_fill(actor, catalog.forms()))
     st.stop()
 form = st.selectbox("表单", forms, format_func=lambda f: f.title, key=state.MINE_FORM)
-records = submissions.my_records(store, form, actor)
+records = submissions.my_records(store, form, actor, assignments=assigned)
 if not records:
     st.info("您还没有填报这张表。")
     nav.go_button("去填报", "pages/fill.py", key=state.go_key("fill"), icon="📝", form=form.id)

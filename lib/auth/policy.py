@@ -8,8 +8,9 @@ reviews it (``reviewed_by``); a row's city is the value of the form's first fiel
 
 Roles (their keys: ``lib.core.roles``; their names: the campaign's ``roles:``): province (all rows of every form; reviews what its forms name it for; alone imports the
 registers and alone draws the sample and the inspectors), admin (reads all for audit; manages accounts; fills, reviews and imports nothing), inspector (only what the inspector
-draw in force assigns it: the rows placed in its group's city, and of the projects form only the projects sampled there;
-nothing without an assignment), city (rows of its own city; fills and reviews as its forms say),
+draw in force assigns it: the rows placed in its group's city, and of every form the campaign binds with a
+``voucher`` meaning — the projects, the checks, the inspections, the complaints — only the rows of the
+projects sampled there; nothing without an assignment), city (rows of its own city; fills and reviews as its forms say),
 provider / lead_unit (rows of its own organisation, of the forms it fills).
 
 The assignment is the sampling's (``lib.sampling.assignments``, a layer above this one): its caller
@@ -18,8 +19,10 @@ too). Where none is passed an inspector is given nothing, so a reader that does 
 sampling never shows an inspector more than its assignment.
 
 What a filler writes is authorised on the NEW values too (``CREATE`` and ``EDIT`` given a mapping of
-answers): a city's row must stay in its city, and a field the form declares ``from_account`` (the
-filer's own name, credit code or city) must hold the account's value. A row's filer never reviews it.
+answers): a city's row must stay in its city; an inspector's must be placed in one of its group's cities
+and, on a form with a voucher, name a project sampled in that very city (codes ``outside_assignment``,
+``not_sampled``); a field the form declares ``from_account`` (the filer's own name, credit code or city)
+must hold the account's value. A row's filer never reviews it.
 """
 
 from __future__ import annotations
@@ -128,32 +131,45 @@ def _other_city(user: Actor, form: FormSpec, values: Mapping[str, Any]) -> bool:
 
 def _values_in_scope(user: Actor, form: FormSpec, values: Mapping[str, Any], assignments: Assignments | None = None) -> bool:
     """Whether answers a filler is writing keep the row inside the filler's scope (an inspector's: its
-    assignment, where the answers place the row — its own home city is never one)."""
-    if user.role == INSPECTOR and not _assigned_values(reach(user, assignments), form, values):
+    assignment, see ``_outside_values`` — its own home city is never one)."""
+    if user.role == INSPECTOR and _outside_values(reach(user, assignments), form, values) is not None:
         return False
     return not _other_city(user, form, values) and foreign_answer(form, user, values) is None
 
 
-def _assigned_values(r: Reach, form: FormSpec, values: Mapping[str, Any]) -> bool:
-    return r.admits_project(values) if r.narrows(form.id) else bool(r.admits(row_city(form, values), "", ""))
+def _outside_values(r: Reach, form: FormSpec, values: Mapping[str, Any]) -> str | None:
+    """Why an inspector within ``r`` may not write ``values`` into ``form``: ``outside_assignment``
+    (the row is placed in a city its group does not inspect), ``not_sampled`` (a form with a voucher:
+    the voucher is not one drawn in that very city); None when it may. Stricter than reading, which
+    follows a sampled voucher wherever its row places itself: an inspection is written where it was
+    drawn, so a voucher sampled in another city is not made this group's by typing this city."""
+    city = row_city(form, values)
+    if not r.admits(city, "", ""):
+        return "outside_assignment"
+    if r.narrows(form.id) and comparable(values.get(r.voucher_key(form.id))) not in r.sampled_in(city):
+        return "not_sampled"
+    return None
 
 
 @dataclass(frozen=True)
 class Assignments:
     """Where the inspector draw in force sends each inspector, as the policy reads it (made by
     ``lib.sampling.assignments.assignments_in_force``): ``cities`` account -> the cities its groups go
-    to; ``sampled`` city -> the vouchers drawn there (as ``comparable`` writes them); ``projects`` the
-    projects form's id and ``voucher`` the key of its voucher field. ``Assignments()``: none in force.
+    to; ``sampled`` city -> the vouchers drawn there (as ``comparable`` writes them); ``voucher_keys``
+    form id -> the key of its voucher field, for every form the campaign binds with a ``voucher``
+    meaning (an inspector reads only the sampled projects' rows of these); ``members`` city -> the
+    names of the group sent there (what an inspection record's members start from).
+    ``Assignments()``: none in force.
 
-    >>> a = Assignments({"i1": ("甲",)}, {"甲": frozenset({"V1"})}, "p", "no")
+    >>> a = Assignments({"i1": ("甲",)}, {"甲": frozenset({"V1"})}, {"p": "no"})
     >>> a.cities_of("i1"), a.cities_of("i2"), sorted(a.vouchers(("甲", "乙")))
     (('甲',), (), ['V1'])
     """
 
     cities: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     sampled: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    projects: str = ""
-    voucher: str = ""
+    voucher_keys: Mapping[str, str] = field(default_factory=dict)
+    members: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def cities_of(self, account: str) -> tuple[str, ...]:
         return tuple(self.cities.get(account, ()))
@@ -165,6 +181,10 @@ class Assignments:
             return frozenset(self.sampled.get(cities[0], frozenset()))
         return frozenset().union(*(self.sampled.get(c, frozenset()) for c in cities))
 
+    def members_of(self, account: str) -> tuple[str, ...]:
+        """The names of the groups ``account`` belongs to, each once, in the group's order."""
+        return tuple(dict.fromkeys(name for city in self.cities_of(account) for name in self.members.get(city, ())))
+
 
 @dataclass(frozen=True)
 class Reach:
@@ -172,17 +192,19 @@ class Reach:
     in ``city``), ``cities`` (an inspector's: rows placed in one of ``cities``), ``own`` (rows ``account``
     filed, or filed for ``org``) or ``none``.
 
-    An inspector's reach is narrower on the projects form (``projects``): there it is the rows whose
-    voucher field (``voucher``) holds one of ``vouchers``, the projects sampled in its cities, wherever
-    the row places itself; ``admits_project`` judges that, ``admits`` the other forms."""
+    An inspector's reach is narrower on the forms with a voucher (``voucher_keys``: pairs of form id and
+    the key of its voucher field, in the order of the campaign's kinds: the projects form first): there it is the rows whose voucher is one of ``vouchers``, the
+    projects sampled in its cities (``sampled``: pairs of city and the vouchers drawn there), wherever
+    the row places itself; ``admits_project`` judges that, ``admits`` the other forms. Tuples, not
+    dicts: a reach is part of the board's cache key."""
 
     how: str = "none"
     city: str = ""
     account: str = ""
     org: str = ""
     cities: tuple[str, ...] = ()
-    projects: str = ""
-    voucher: str = ""
+    voucher_keys: tuple[tuple[str, str], ...] = ()
+    sampled: tuple[tuple[str, frozenset[str]], ...] = ()
     vouchers: frozenset[str] = frozenset()
 
     def admits(self, city, owner, org):
@@ -209,11 +231,41 @@ class Reach:
 
     def narrows(self, form_id: str) -> bool:
         """Whether rows of ``form_id`` are judged by ``admits_project`` instead of ``admits``."""
-        return self.how == "cities" and form_id == self.projects
+        return self.how == "cities" and any(form_id == one for one, _ in self.voucher_keys)
 
-    def admits_project(self, values: Mapping[str, Any]) -> bool:
-        """Whether a projects-form row holding ``values`` is one of the sampled projects."""
-        return comparable(values.get(self.voucher)) in self.vouchers
+    def voucher_key(self, form_id: str) -> str:
+        """The key of ``form_id``'s voucher field ("" for a form this reach does not narrow)."""
+        return next((key for one, key in self.voucher_keys if one == form_id), "")
+
+    def sampled_in(self, city: str) -> frozenset[str]:
+        """The vouchers drawn in ``city`` (none for a city this reach does not go to)."""
+        return next((vouchers for one, vouchers in self.sampled if one == city), frozenset())
+
+    def admits_voucher(self, voucher: Any) -> bool:
+        """Whether ``voucher`` (as written anywhere: compared as ``comparable``) is one of the sampled projects.
+
+        >>> r = Reach("cities", cities=("甲",), voucher_keys=(("p", "no"),), vouchers=frozenset({comparable("V-1")}))
+        >>> r.admits_voucher(" v－1 "), r.admits_voucher("V-2"), r.narrows("p"), r.narrows("q")
+        (True, False, True, False)
+        """
+        return comparable(voucher) in self.vouchers
+
+    def admits_project(self, values: Mapping[str, Any], form_id: str | None = None) -> bool:
+        """Whether a row of ``form_id`` (a form this reach narrows; None: ``projects``) holding
+        ``values`` is about one of the sampled projects."""
+        return self.admits_voucher(values.get(self.voucher_key(self.projects if form_id is None else form_id)))
+
+    # The board (lib.campaign.board.scope) narrows one form, the projects form, by one voucher column;
+    # until it narrows every form of ``voucher_keys`` it reads that form's id and key here.
+    @property
+    def projects(self) -> str:
+        """The projects form's id (``assignments_in_force`` lists it first), "" when none is narrowed."""
+        return self.voucher_keys[0][0] if self.voucher_keys else ""
+
+    @property
+    def voucher(self) -> str:
+        """The key of the projects form's voucher field."""
+        return self.voucher_keys[0][1] if self.voucher_keys else ""
 
 
 def reach(user: Actor, assignments: Assignments | None = None) -> Reach:
@@ -223,7 +275,7 @@ def reach(user: Actor, assignments: Assignments | None = None) -> Reach:
     >>> reach(Actor("city_gz", "city", "广州市工业和信息化局", "广州")).city
     '广州'
     >>> inspector = Actor("i1", "inspector", "检查单位", "乙")
-    >>> reach(inspector).how, reach(inspector, Assignments({"i1": ("甲",)}, {"甲": frozenset({"V1"})}, "p", "no")).cities
+    >>> reach(inspector).how, reach(inspector, Assignments({"i1": ("甲",)}, {"甲": frozenset({"V1"})}, {"p": "no"})).cities
     ('none', ('甲',))
     """
     if user.role in SEE_ALL:
@@ -234,7 +286,8 @@ def reach(user: Actor, assignments: Assignments | None = None) -> Reach:
         return Reach("own", account=user.account, org=user.org)
     if user.role == INSPECTOR and assignments is not None and assignments.cities_of(user.account):
         cities = assignments.cities_of(user.account)
-        return Reach("cities", cities=cities, projects=assignments.projects, voucher=assignments.voucher,
+        return Reach("cities", cities=cities, voucher_keys=tuple(assignments.voucher_keys.items()),
+                     sampled=tuple((c, frozenset(assignments.sampled.get(c, frozenset()))) for c in cities),
                      vouchers=assignments.vouchers(cities))
     return Reach()
 
@@ -247,7 +300,7 @@ def _in_scope(user: Actor, form: FormSpec, row: Record, assignments: Assignments
     """Whether the row lies inside the user's part of the data (ignoring what the user may do)."""
     r = reach(user, assignments)
     if r.narrows(form.id):
-        return r.admits_project(row.values)
+        return r.admits_project(row.values, form.id)
     return bool(r.admits(row_city(form, row), row.owner, row.org))
 
 
@@ -340,14 +393,24 @@ def authorize_correction(store: Store, user: Actor, form: FormSpec, row: Record,
     raise Forbidden(message, action=EDIT, form_id=form.id, row_id=row.id)
 
 
-def _refusal(user: Actor, action: str, form: FormSpec | None, row, row_id: str, assignments: Assignments | None = None) -> str:
+def _refusal(user: Actor, action: str, form: FormSpec | None, row, row_id: str,
+             assignments: Assignments | None = None) -> tuple[str, str | None]:
+    """Why ``can`` refused, in Chinese, and the refusal's code when it is more than ``forbidden``."""
     what = ACTION_NAMES.get(action, action)
     if user.role == INSPECTOR and action in (READ, CREATE, EDIT):
         r = reach(user, assignments)
         if form is None and action == READ and r.how == "none":  # the board asks for any row
-            return _outside_assignment(user, form, row, row_id, r, what)
+            return _outside_assignment(user, form, row, row_id, r, what), None
+        if form is not None and isinstance(row, Mapping) and r.how != "none" and user.role == form.filled_by:
+            why = _outside_values(r, form, row)
+            if why is not None:
+                return _values_outside(form, row, row_id, r, what, why), why
         if form is not None and (action == READ or user.role == form.filled_by):
-            return _outside_assignment(user, form, row, row_id, r, what)
+            return _outside_assignment(user, form, row, row_id, r, what), None
+    return _refusal_of_others(user, action, form, row, row_id, what), None
+
+
+def _refusal_of_others(user: Actor, action: str, form: FormSpec | None, row, row_id: str, what: str) -> str:
     if isinstance(row, Mapping) and form is not None and user.role == form.filled_by:
         return _values_refusal(user, form, row, row_id)
     if action == REVIEW and isinstance(row, Record) and _own(user, row):
@@ -381,6 +444,20 @@ def _outside_assignment(user: Actor, form: FormSpec | None, row, row_id: str, r:
     return f"{which}不在分派给您检查的地市（{where}）：不能{what}。"
 
 
+def _values_outside(form: FormSpec, values: Mapping[str, Any], row_id: str, r: Reach, what: str, why: str) -> str:
+    """Why an inspector may not write ``values`` (``why``: a code of ``_outside_values``), naming the
+    city or the voucher typed (through ``quotable``, as ``_values_refusal`` does)."""
+    which = f"记录 {row_id} 的" if row_id else ""
+    where = "、".join(r.cities)
+    city = row_city(form, values)
+    if why == "outside_assignment":
+        label = form.field(city_field(form)).label if city_field(form) else "地市"
+        return f"{which}「{label}」「{quotable(city) or '（未填）'}」不在本组检查的地市（{where}）：不能{what}。"
+    key = r.voucher_key(form.id)
+    voucher = quotable(values.get(key)) or "（未填）"
+    return f"{which}{form.field(key).label} {voucher} 不在本组抽中的项目中（{city}的抽中名单）：不能{what}。"
+
+
 def _values_refusal(user: Actor, form: FormSpec, values: Mapping[str, Any], row_id: str) -> str:
     """Why answers a filler writes are out of its scope, naming the field and what it may hold. The
     typed value is quoted through ``quotable``: the page shows this message and the audit note keeps
@@ -400,25 +477,28 @@ def authorize(store: Store, user: Actor, action: str, form: FormSpec | None = No
               assignments: Assignments | None = None) -> None:
     """Return if ``can(...)``; else audit the refusal (``store.log_event``, action 拒绝访问) and raise
     Forbidden with a Chinese message. ``row_id`` names the row whose new values ``row`` (a mapping)
-    holds, for the message and the audit."""
+    holds, for the message and the audit. An inspector's answers outside its assignment are refused
+    with code ``outside_assignment`` or ``not_sampled`` (see the module docstring)."""
     if can(user, action, form, row, assignments):
         return
     form_id = form.id if form is not None else ""
     row_id = row.id if isinstance(row, Record) else row_id
-    message = _refusal(user, action, form, row, row_id, assignments)
+    message, code = _refusal(user, action, form, row, row_id, assignments)
     store.log_event(user, DENIED, form_id=form_id, row_id=row_id, note=f"{ACTION_NAMES.get(action, action)}：{message}")
-    raise Forbidden(message, action=action, form_id=form_id, row_id=row_id)
+    raise Forbidden(message, action=action, form_id=form_id, row_id=row_id, code=code)
 
 
 #: Pages (keys used by app.py) and who sees them in the navigation.
 def page_keys(user: Actor, forms: list[FormSpec]) -> list[str]:
-    """The pages ``user``'s navigation shows, in order.
+    """The pages ``user``'s navigation shows, in order: 填报 and 我的填报 for a role that fills one of
+    ``forms`` (``can(CREATE)`` then decides, an inspector's within its assignment).
 
     >>> page_keys(Actor("province", "province"), [])
     ['home', 'board', 'register', 'sampling', 'audit']
     """
     keys = ["home"]
-    if any(can(user, CREATE, f) for f in forms):
+    # an inspector fills before it has an assignment too: the fill page tells it it has no task yet
+    if any(user.role == f.filled_by for f in forms):
         keys += ["fill", "my_submissions"]
     if any(can(user, REVIEW, f) for f in forms):
         keys.append("review")

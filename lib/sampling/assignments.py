@@ -246,8 +246,10 @@ def inspector_changes(store: Store, draw_id: str, assignment_id: str = "") -> li
 
 
 def assignments_in_force(store: Store, catalog: FormCatalog) -> Assignments:
-    """What ``lib.auth.policy`` reads to narrow an inspector to its assignment: each member's city and
-    each city's sampled vouchers, on the campaign's projects form (its ``voucher`` binding).
+    """What ``lib.auth.policy`` reads to narrow an inspector to its assignment: each member's city,
+    each city's sampled vouchers, the voucher field of every form the campaign binds with a ``voucher``
+    meaning (``Bindings.kinds``: the projects, the checks and, when bound, the inspections and the
+    complaints) and each city's group by name (as recorded with the draw; the account where no name was).
     ``Assignments()`` (no inspector reads anything) when no inspector draw is in force."""
     serving = _serving(store)
     if serving is None:
@@ -273,5 +275,10 @@ def assignments_in_force(store: Store, catalog: FormCatalog) -> Assignments:
     sampled: dict[str, set[str]] = {}
     for row in _sampled(store, current.draw_id):
         sampled.setdefault(str(row["city"]), set()).add(comparable(row.get("voucher")))
-    binding = catalog.bindings.of("projects")
-    return Assignments(cities, {c: frozenset(v - {""}) for c, v in sampled.items()}, binding.form, binding.key("voucher") or "")
+    bindings = catalog.bindings
+    voucher_keys = {bindings.of(kind).form: bindings.of(kind).key("voucher") for kind in bindings.kinds()
+                    if bindings.of(kind).key("voucher")}
+    names = {(str(r.values.get("city")), str(r.values.get("account"))): str(r.values.get("name") or "")
+             for r in store.records(MEMBERS.form_id) if r.values.get("assignment_id") == current.assignment_id}
+    members = {g.city: tuple(names.get((g.city, a)) or a for a in g.members) for g in current.assignment.groups}
+    return Assignments(cities, {c: frozenset(v - {""}) for c, v in sampled.items()}, voucher_keys, members)

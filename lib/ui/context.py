@@ -19,10 +19,14 @@ import streamlit as st
 from streamlit.logger import get_logger
 
 from lib.auth.accounts import AccountsFile
+from lib.auth.policy import Assignments
 from lib.auth.sessions import SessionTokens
 from lib.core.errors import AppError
+from lib.core.records import Actor
+from lib.core.roles import INSPECTOR
 from lib.forms import FormCatalog, load_catalog
 from lib.forms.columns import sheet_spec
+from lib.sampling.assignments import assignments_in_force
 from lib.settings import Settings, load_settings
 from lib.store.base import Store, StoreError
 
@@ -107,6 +111,16 @@ def store() -> Store:
         opened.close()
         raise
     return opened
+
+
+def assignments(actor: Actor) -> Assignments | None:
+    """The inspector draw in force, for an inspector (``lib.sampling.assignments.assignments_in_force``,
+    read from the store's snapshots on each run: a new draw reaches the next page run); None for the
+    other roles, whose reach the policy decides without it. Raises AssignmentChanged (an AppError the
+    page shows) when the draw was changed after it was written."""
+    if actor.role != INSPECTOR:
+        return None
+    return assignments_in_force(store(), catalog())
 
 
 @st.cache_resource(show_spinner=False)

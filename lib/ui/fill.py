@@ -16,6 +16,10 @@ A submit is checked first against the campaign clock (setting ``campaign_today``
 When the answers raise warnings (rules of severity ``warning``), nothing is written: the warnings are
 listed with a confirmation box, and the next 提交 goes through only with the box ticked for those same
 warnings. A draft save never asks.
+
+An inspector fills within its assignment: each action reads the inspector draw in force when it runs
+(``context.assignments``), so a draw made meanwhile applies at once, and the policy refuses a row
+outside it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 import streamlit as st
 
 from lib import submissions
+from lib.auth.policy import unassigned
 from lib.core.errors import AppError
 from lib.core.records import Actor, Record, is_pending
 from lib.core.statuses import DRAFT, RETURNED
@@ -48,6 +53,14 @@ def belong_to(actor: Actor) -> None:
         for key in [k for k in st.session_state if str(k).startswith(state.FILL_PREFIX)]:
             del st.session_state[key]
     st.session_state[state.FILL_ACCOUNT] = actor.account
+
+
+def nothing_to_fill(actor: Actor, forms: list[FormSpec]) -> str:
+    """What the fill pages say to an account that may file none of ``forms`` now: an inspector, whose
+    forms wait for an assignment, that it has no inspection task yet; anyone else, that it fills none."""
+    if any(actor.role == f.filled_by for f in forms):
+        return unassigned(actor, "填报")
+    return "您的账号不需要填报表单。"
 
 
 def unsaved_anywhere(forms: list[FormSpec]) -> bool:
@@ -124,8 +137,8 @@ def _fetch(store: Store, form: FormSpec, row_id: str, actor: Actor, doing: str) 
         _refuse(form, row_id, None, doing)
         return None
     try:
-        return submissions.record_for_edit(store, form, row_id, actor)
-    except AppError as exc:  # out of scope (Forbidden), gone, the store unavailable
+        return submissions.record_for_edit(store, form, row_id, actor, assignments=context.assignments(actor))
+    except AppError as exc:  # out of scope (Forbidden), gone, the store unavailable, a changed inspector draw
         _refuse(form, row_id, exc, doing)
         return None
 
@@ -191,7 +204,7 @@ def switch_to(store: Store, form: FormSpec, row_id: str | None, actor: Actor, ci
 
 def editing_record(store: Store, form: FormSpec, actor: Actor):
     """The stored row being edited (checked: the actor may edit it)."""
-    return submissions.record_for_edit(store, form, editing(form)["id"], actor)
+    return submissions.record_for_edit(store, form, editing(form)["id"], actor, assignments=context.assignments(actor))
 
 
 def start_new(form: FormSpec, cities: tuple[str, ...], values: dict[str, Any] | None = None) -> None:
@@ -264,7 +277,8 @@ def save(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, ...], dr
     action = submissions.save_draft if draft else submissions.submit
     try:
         result = action(store, form, answers, actor, cities=cities, row_id=row["id"] if row else None,
-                        base_rev=row["rev"] if row else None, today=context.settings().campaign_today)
+                        base_rev=row["rev"] if row else None, today=context.settings().campaign_today,
+                        assignments=context.assignments(actor))
     except ConflictError as exc:
         _tell(form, "conflict", str(exc))
         return

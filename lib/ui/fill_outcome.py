@@ -16,7 +16,7 @@ from lib.core.records import Actor
 from lib.forms import FormSpec
 from lib.store.base import Store
 from lib.submissions import record_for_edit
-from lib.ui import browser, errors, fill, record_view, state, widgets
+from lib.ui import browser, context, errors, fill, record_view, state, widgets
 
 
 def panel_key(form: FormSpec) -> str:
@@ -92,7 +92,7 @@ def show_receipt(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, 
     submitted answers with their print view."""
     done = fill.receipt(form)
     try:
-        record = record_for_edit(store, form, done["id"], actor)
+        record = record_for_edit(store, form, done["id"], actor, assignments=context.assignments(actor))
     except AppError as exc:  # e.g. the store cannot be read just now: the receipt stands alone
         record, unreadable = None, str(exc)
     with st.container(key=panel_key(form), border=True):

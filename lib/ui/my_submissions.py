@@ -10,12 +10,12 @@ from lib.core.records import Actor, Record
 from lib.core.statuses import CLOSED, RETURNED, WITHDRAWN
 from lib.forms import FormSpec
 from lib.store.base import Store
-from lib.ui import errors, fill, record_view, state
+from lib.ui import context, errors, fill, record_view, state
 
 
 def _withdraw(store: Store, form: FormSpec, actor: Actor, record: Record) -> None:
     try:
-        submissions.withdraw(store, form, record.id, actor, base_rev=record.rev)
+        submissions.withdraw(store, form, record.id, actor, base_rev=record.rev, assignments=context.assignments(actor))
     except AppError as exc:  # not the filer's to withdraw, changed meanwhile, the store unavailable
         st.session_state[state.FLASH] = ("error", str(exc))
         return

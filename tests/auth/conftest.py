@@ -19,11 +19,16 @@ ADMIN = Actor("admin", "admin", "系统管理员")
 INSPECTOR = Actor("inspector", "inspector", "省检查组")
 GZ = Actor("city_gz", "city", "广州市工业和信息化局", "广州")
 FS = Actor("city_fs", "city", "佛山市工业和信息化局", "佛山")
+_SHIPPED = load_catalog(ROOT / "forms")
+#: Form id -> voucher key of every form the shipped campaign binds with a voucher (what an
+#: ``Assignments`` narrows an inspector to; ``lib.sampling.assignments.assignments_in_force`` builds it so).
+VOUCHER_KEYS = {_SHIPPED.bindings.of(k).form: _SHIPPED.bindings.of(k).key("voucher") for k in _SHIPPED.bindings.kinds()
+                if _SHIPPED.bindings.of(k).key("voucher")}
 
 
 @pytest.fixture(scope="session")
 def catalog():
-    return load_catalog(ROOT / "forms")
+    return _SHIPPED
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from lib.auth.policy import CREATE, EDIT, READ, REVIEW, SAMPLE, Assignments, can
 from lib.auth.scope import editable_records, get_record, visible_records
 from lib.campaign.board.scope import board_scope
 
-from .conftest import ADMIN, FS, GZ, INSPECTOR, PROVINCE, denials
+from .conftest import ADMIN, FS, GZ, INSPECTOR, PROVINCE, VOUCHER_KEYS, denials
 
 CITIES = ("广州", "深圳", "佛山")
 
@@ -31,7 +31,7 @@ def _values(store, form_id, row):
 def _assigned(store, actor, city):
     """``actor``'s group sent to ``city``, whose sample is the first 附件1 row placed there."""
     sampled = next(r for r in store.records("att1") if r.values["client_city"] == city).values["voucher_no"]
-    return Assignments({actor.account: (city,)}, {city: frozenset({comparable(sampled)})}, "att1", "voucher_no")
+    return Assignments({actor.account: (city,)}, {city: frozenset({comparable(sampled)})}, VOUCHER_KEYS)
 
 
 # Each case: (who, what) -> a call that must be refused. ``who`` names an actor; the call gets
@@ -274,7 +274,13 @@ def test_there_are_at_least_twenty_forbidden_cases_covering_every_role():
 
 
 def test_city_sees_exactly_its_city_rows_of_every_form(store, catalog):
-    for form in catalog.forms():
+    """Of every form the demo files; a form without a city field (the complaints the province records)
+    places no row in a city, so a city bureau reads none of it."""
+    complaint = catalog.form(catalog.bindings.of("complaints").form)
+    assert complaint.city_field() is None and not can(GZ, READ, complaint)
+    with pytest.raises(Forbidden):
+        visible_records(store, GZ, complaint)
+    for form in (f for f in catalog.forms() if store.records(f.id)):
         mine = visible_records(store, GZ, form)
         assert mine or form.id == "att2", form.id  # 5 demo 附件2 reports need not include 广州
         assert {row_city(form, r) for r in mine} <= {"广州"}
@@ -303,25 +309,27 @@ def test_provider_and_lead_unit_see_only_their_organisation(store, catalog, acto
     assert reports and {r.org for r in reports} == {lead.org}
 
 
-def test_province_sees_all_and_reviews_att1_and_att3_only(store, catalog):
+def test_province_sees_all_reviews_what_its_forms_say_and_files_the_complaints_only(store, catalog):
     for form in catalog.forms():
         assert len(visible_records(store, PROVINCE, form)) == len(store.records(form.id))
-    assert [f.id for f in catalog.forms() if can(PROVINCE, REVIEW, f)] == ["att1", "att3"]
+    assert [f.id for f in catalog.forms() if can(PROVINCE, REVIEW, f)] == ["att1", "att3", "forum", "inspection"]
     assert [f.id for f in catalog.forms() if can(GZ, REVIEW, f)] == ["att2"]
-    assert not any(can(PROVINCE, CREATE, f) or can(PROVINCE, EDIT, f) for f in catalog.forms())
+    assert [f.id for f in catalog.forms() if can(PROVINCE, CREATE, f) or can(PROVINCE, EDIT, f)] == ["complaint"]
     assert not any(can(INSPECTOR, READ, f) or can(INSPECTOR, EDIT, f) for f in catalog.forms())  # no assignment: nothing
     assigned = _assigned(store, INSPECTOR, "广州")
-    assert all(can(INSPECTOR, READ, f, assignments=assigned) and not can(INSPECTOR, EDIT, f, assignments=assigned)
-               for f in catalog.forms())
+    assert all(can(INSPECTOR, READ, f, assignments=assigned) for f in catalog.forms())
+    assert [f.id for f in catalog.forms() if can(INSPECTOR, EDIT, f, assignments=assigned)] == ["forum", "inspection"]
 
 
 def test_navigation_differs_by_role(catalog, actors):
     forms = catalog.forms()
-    assert page_keys(PROVINCE, forms) == ["home", "review", "board", "register", "sampling", "audit"]
+    assert page_keys(PROVINCE, forms) == ["home", "fill", "my_submissions", "review", "board", "register", "sampling", "audit"]
     assert page_keys(GZ, forms) == ["home", "fill", "my_submissions", "review", "board"]
     assert page_keys(actors["provider"], forms) == ["home", "fill", "my_submissions", "board"]
     assert page_keys(ADMIN, forms) == ["home", "board", "audit", "admin"]  # the registers are the province's
-    assert page_keys(INSPECTOR, forms) == ["home", "board"]
+    # an inspector fills the inspection records: the fill page tells it when it has no task yet
+    assert page_keys(INSPECTOR, forms) == ["home", "fill", "my_submissions", "board"]
+    assert page_keys(INSPECTOR, [f for f in forms if f.filled_by != "inspector"]) == ["home", "board"]
     everyone = (PROVINCE, GZ, actors["provider"], actors["lead"], ADMIN, INSPECTOR)
     assert [a for a in everyone if can(a, SAMPLE)] == [PROVINCE]  # the draw is the province's alone
 
