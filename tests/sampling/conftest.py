@@ -28,10 +28,10 @@ CITY = Actor("city_gz", "city", "广州市工业和信息化局", "广州")
 
 
 def sampling(ratio=0.2, *, weights=(1.0, 1.0), take_all=False, proportional=False) -> Sampling:
-    """Two rules: ``high_subsidy`` (threshold 30) and ``complaint`` (``take_all`` as given)."""
+    """Two rules: ``high_subsidy`` (subsidy ≥ 30) and ``complaint`` (``take_all`` as given)."""
     return Sampling(ratio=ratio, proportional_to_subsidy=proportional, priority_rules=[
-        PriorityRule(key="high_subsidy", name="高额", weight=weights[0], threshold=30),
-        PriorityRule(key="complaint", name="投诉", weight=weights[1], take_all=take_all)])
+        PriorityRule(key="high_subsidy", name="高额", weight=weights[0], when="subsidy >= 30"),
+        PriorityRule(key="complaint", name="投诉", weight=weights[1], take_all=take_all, when="complaints > 0")])
 
 
 def frame_of(cities: list[str], *, high=(), complaint=(), subsidy=None, rules: Sampling | None = None) -> Frame:

@@ -204,9 +204,9 @@ def test_the_worked_example_of_the_method_page():
     from lib.sampling.frame import Frame, canonical_text
 
     rules = Sampling(ratio=0.5, priority_rules=[
-        PriorityRule(key="never_checked", name="未实地检查", weight=1, on_site=["on_site"]),
-        PriorityRule(key="high_subsidy", name="奖补金额较高", weight=4, threshold=30),
-        PriorityRule(key="complaint", name="有投诉举报", weight=1, take_all=True)])
+        PriorityRule(key="never_checked", name="未实地检查", weight=1, when="not checked_on_site"),
+        PriorityRule(key="high_subsidy", name="奖补金额较高", weight=4, when="subsidy >= 30"),
+        PriorityRule(key="complaint", name="有投诉举报", weight=1, take_all=True, when="complaints > 0")])
     frame = Frame.of(pd.DataFrame({
         "voucher": [f"A-000{i}" for i in range(1, 7)], "city": ["甲市"] * 6,
         "provider": ["服务商甲", "服务商甲", "服务商乙", "服务商乙", "服务商丙", "服务商丙"],
