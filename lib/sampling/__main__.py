@@ -29,8 +29,8 @@ from lib.core.errors import AppError
 from lib.core.records import Actor
 from lib.external_edits import FormEditRules
 from lib.forms.loader import load_catalog
-from lib.sampling.draw import SELECTION_WORDS, new_seed
-from lib.sampling.record import freeze, record_draw
+from lib.sampling.draw import SELECTION_WORDS
+from lib.sampling.record import frame_record, freeze, generate_seed, record_draw
 from lib.sampling.verify import verify_record
 from lib.settings import load_settings
 from lib.store.factory import open_store
@@ -104,8 +104,9 @@ def main(argv: list[str] | None = None) -> int:
             info, _ = freeze(store, catalog, actor)
             print(f"已冻结抽样框 {info.frame_id}：{info.rows} 个项目，指纹 {info.fingerprint}")
             return 0
-        typed = str(new_seed()) if args.generate_seed else args.seed
-        if args.generate_seed:
+        typed = args.seed
+        if args.generate_seed:  # audited against the frame, as the page's 系统生成随机数 is
+            typed = str(generate_seed(store, actor, frame_record(store, args.frame_id), f"为抽样框 {args.frame_id} 生成（命令行）"))
             print(f"系统生成的随机数种子：{typed}")
         done = record_draw(store, catalog, args.frame_id, typed, actor, reason=args.reason, generated=args.generate_seed)
         drawn = done.sample.drawn

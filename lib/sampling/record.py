@@ -34,7 +34,7 @@ from lib.core.values import wall_time
 from lib.forms.bindings import NEEDS
 from lib.forms.loader import FormCatalog
 from lib.forms.spec import Sampling
-from lib.sampling.draw import ALGORITHM_VERSION, SELECTION_WORDS, Sample, draw, parse_seed, sizes
+from lib.sampling.draw import ALGORITHM_VERSION, SELECTION_WORDS, Sample, draw, new_seed, parse_seed, sizes
 from lib.sampling.frame import (
     COLUMNS,
     Frame,
@@ -220,6 +220,26 @@ def store_frame(store: Store, frame: Frame, actor: Actor, *, campaign_id: str, n
     [*_, stored] = store.append_batch([*((FRAME_ROWS.form_id, row, FROZEN) for row in rows),
                                        (FRAMES.form_id, record, FROZEN)], actor=actor)
     return FrameInfo(frame_id, frame.fingerprint, frame.campaign_version, len(rows), stored.owner, stored.created_at)
+
+
+#: The audit action of a seed the system generated and showed (``generate_seed``).
+SEED_GENERATED = "生成随机数种子"
+
+
+def generate_seed(store: Store, actor: Actor, target: Record, what: str) -> int:
+    """A new seed (``draw.new_seed``) for a draw to be made on ``target`` — a frozen frame's record, or
+    for an inspector draw the project draw's — audited against that record with ``what`` and the seed,
+    whether or not a draw follows: a seed generated again and again until one gives a wanted list
+    leaves every one in the audit, and ``seeds_generated`` counts them beside the draw."""
+    authorize(store, actor, SAMPLE)
+    seed = new_seed()
+    store.log_event(actor, SEED_GENERATED, form_id=target.form_id, row_id=target.id, note=f"{what}：{seed}")
+    return seed
+
+
+def seeds_generated(store: Store, target: Record) -> int:
+    """How many seeds ``generate_seed`` made for draws on ``target``."""
+    return sum(1 for e in store.audit(target.form_id, target.id) if e.action == SEED_GENERATED)
 
 
 def frame_record(store: Store, frame_id: str) -> Record:

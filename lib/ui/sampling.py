@@ -23,9 +23,10 @@ from lib.core.values import wall_time
 from lib.office.excel import to_xlsx
 from lib.sampling import assignments as asg
 from lib.sampling import record as rec
-from lib.sampling.draw import city_size, new_seed
+from lib.sampling.draw import city_size
 from lib.sampling.frame import Frame, FrameError
-from lib.sampling.verify import verify
+from lib.sampling.parties import Known, places, unmatched_conflicts
+from lib.sampling.verify import verify, verify_inspectors
 from lib.store.base import SheetSpec
 from lib.ui import board, complaints, context, errors, state
 from lib.ui.rows import xlsx_download
@@ -39,6 +40,8 @@ INSPECTORS_SEED_GENERATE = "sampling:inspectors:seed_generate"  # 系统生成�
 INSPECTORS_SEED_GENERATED = "sampling:inspectors:seed_generated"  # the seed the system generated, while unchanged
 INSPECTORS_REASON = "sampling:inspectors:reason"  # the reason of a redraw
 INSPECTORS_DRAW = "sampling:inspectors:draw"  # 抽取检查员 / 重新抽取检查员
+INSPECTORS_VERIFY_PICK = "sampling:inspectors:verify_pick"  # which inspector draw 核验 checks
+INSPECTORS_VERIFY = "sampling:inspectors:verify"  # 核验 of an inspector draw
 
 
 def samplers() -> str:
@@ -166,8 +169,16 @@ def frame_section(actor: Actor) -> rec.FrameInfo | None:
 
 
 # 二、抽取样本
-def _generate_seed() -> None:
-    seed = str(new_seed())
+def _generated(target: Record, what: str) -> None:
+    """How many seeds were generated for draws on ``target`` (each one audited), when any."""
+    n = rec.seeds_generated(context.store(), target)
+    if n:
+        st.caption(f"{what}已生成 {n} 次随机数（每次生成都记入审计日志，含未用于抽取的）。")
+
+
+def _generate_seed(actor: Actor, frame_id: str) -> None:
+    store = context.store()
+    seed = str(rec.generate_seed(store, actor, rec.frame_record(store, frame_id), f"为抽样框 {frame_id} 生成"))
     st.session_state[state.SAMPLING_SEED] = seed
     st.session_state[state.SAMPLING_SEED_GENERATED] = seed
 
@@ -227,7 +238,9 @@ def draw_section(actor: Actor, frozen: rec.FrameInfo | None) -> None:
                "同一抽样框、同一抽查规则和同一种子，抽中的名单总是相同。")
     seed_at, make_at = st.columns([3, 1], vertical_alignment="bottom")
     seed_at.text_input("随机数种子", key=state.SAMPLING_SEED, max_chars=60, placeholder="公布的随机数，例如 83721954")
-    make_at.button("系统生成随机数", key=state.SAMPLING_SEED_GENERATE, on_click=errors.guarded(_generate_seed))
+    make_at.button("系统生成随机数", key=state.SAMPLING_SEED_GENERATE, on_click=errors.guarded(_generate_seed),
+                   args=(actor, frozen.frame_id))
+    _generated(rec.frame_record(context.store(), frozen.frame_id), "本抽样框")
     if in_force:
         st.text_area("重新抽样原因（必填）", key=state.SAMPLING_REASON, max_chars=500,
                      help="已有有效的抽样结果：重新抽取会记录新的抽样，原结果保留并标记为已被替换。")
@@ -262,8 +275,8 @@ def draw_day() -> dt.date:
     return context.settings().campaign_today or dt.date.today()
 
 
-def _generate_inspector_seed() -> None:
-    seed = str(new_seed())
+def _generate_inspector_seed(actor: Actor, draw: Record) -> None:
+    seed = str(rec.generate_seed(context.store(), actor, draw, f"为项目抽样 {draw.values.get('draw_id')} 的检查员抽取生成"))
     st.session_state[INSPECTORS_SEED] = seed
     st.session_state[INSPECTORS_SEED_GENERATED] = seed
 
@@ -282,6 +295,20 @@ def _draw_inspectors(actor: Actor) -> None:
     replaced = f"原检查员抽取结果 {'、'.join(done.superseded)} 已标记为“{rec.DRAW_SUPERSEDED}”。" if done.superseded else ""
     _outcome("inspectors", "success", f"已抽取检查员 {done.assignment_id}：随机数种子 {done.assignment.seed}，"
                                       f"{len(done.assignment.groups)} 个检查组分派到抽中项目的地市。{replaced}")
+
+
+def unmatched_section() -> None:
+    """Before a draw: the inspectors' declared conflicts that name no organisation of the registers
+    and forms (``parties.unmatched_conflicts``), which would keep nobody away — most likely a typo."""
+    catalog = context.catalog()
+    found = unmatched_conflicts(context.accounts().all(), Known.of(context.store(), catalog), places(catalog))
+    if not found:
+        return
+    st.warning(f"有 {len(found)} 个申报的回避单位与服务券台账、标杆项目清单和各填报表中的任何单位名称或统一社会信用代码都对不上"
+               "（比较时不计空格、全半角、开头的省市名和末尾的有限公司等组织形式）：可能有笔误，对不上的名称不会使任何检查员回避。"
+               "请核对后在检查员账号中更正，再抽取检查员。")
+    st.dataframe(pd.DataFrame([{"检查员账号": u.account, "检查员": u.name, "回避类别": u.kind, "申报的名称": u.declared} for u in found]),
+                 hide_index=True)
 
 
 def groups_table(store, current: asg.AssignmentInfo) -> pd.DataFrame:
@@ -304,9 +331,13 @@ def inspectors_section(actor: Actor) -> None:
     st.caption(f"每个抽中项目的地市随机分派一个 {size} 人检查组。不分派到检查员本人所在地市或所在单位的地市，不分派到抽中项目涉及其申报回避单位的地市，"
                f"健康申报须在 {draw_day():%Y-%m-%d} 前 14 天内。随机数种子在项目抽取之后确定，随结果记录。")
     current = asg.current_assignment(store)
+    unmatched_section()
+    draw = rec.active_draws(store)[-1]
     seed_at, make_at = st.columns([3, 1], vertical_alignment="bottom")
     seed_at.text_input("检查员抽取随机数种子", key=INSPECTORS_SEED, max_chars=60, placeholder="公布的随机数，例如 51937406")
-    make_at.button("系统生成随机数", key=INSPECTORS_SEED_GENERATE, on_click=errors.guarded(_generate_inspector_seed))
+    make_at.button("系统生成随机数", key=INSPECTORS_SEED_GENERATE, on_click=errors.guarded(_generate_inspector_seed),
+                   args=(actor, draw))
+    _generated(draw, f"为项目抽样 {draw.values.get('draw_id')} 抽取检查员")
     if current is not None:
         st.text_area("重新抽取检查员原因（必填）", key=INSPECTORS_REASON, max_chars=500,
                      help="已有有效的检查员抽取结果：重新抽取会记录新的结果，原结果保留并标记为已被替换。")
@@ -341,6 +372,15 @@ def _verify() -> None:
     _outcome("verify", "success" if found.ok else "error", *found.lines())
 
 
+def _verify_inspectors() -> None:
+    try:
+        found = verify_inspectors(context.store(), str(st.session_state.get(INSPECTORS_VERIFY_PICK)))
+    except AppError as exc:
+        _outcome("verify_inspectors", "error", str(exc))
+        return
+    _outcome("verify_inspectors", "success" if found.ok else "error", *found.lines())
+
+
 def verify_section() -> None:
     """四、抽样记录与核验: every draw (a redraw's old one marked 已被替换), and 核验 of any of them."""
     st.subheader("四、抽样记录与核验")
@@ -355,3 +395,11 @@ def verify_section() -> None:
                  help="按记录的抽样框和随机数种子重新抽样，与记录的名单逐项核对（同 python -m lib.sampling verify）。")
     st.button("核验", key=state.SAMPLING_VERIFY, on_click=errors.guarded(_verify))
     _show_outcome("verify")
+    ids = [str(r.values.get("assignment_id")) for r in sorted(context.store().records(asg.ASSIGNMENTS.form_id),
+                                                              key=lambda r: r.created_at, reverse=True)]
+    if ids:
+        st.selectbox("核验哪一次检查员抽取", ids, key=INSPECTORS_VERIFY_PICK,
+                     help="按抽取时记录的检查员信息、抽中地市涉及的单位和随机数种子重新抽取，与记录的检查组逐市核对"
+                          "（同 python -m lib.sampling verify 检查员抽取编号）。")
+        st.button("核验检查员抽取", key=INSPECTORS_VERIFY, on_click=errors.guarded(_verify_inspectors))
+        _show_outcome("verify_inspectors")
