@@ -41,7 +41,12 @@ FAILED_SHARE, IDLE_SHARE, FAILED_SUBSIDY = "不合格项目占比", "停用或�
 IDLE = ("idle", "stopped")
 
 
-def _title(column: str) -> str:
+def heading(column: str) -> str:
+    """The heading a drawn row's ``column`` has in the drawn list (``record.DRAW_ROWS``), in the tables here too.
+
+    >>> heading("subsidy")
+    '奖补金额（万元）'
+    """
     return next(c.label for c in DRAW_ROWS.columns if c.key == column)
 
 
@@ -200,10 +205,10 @@ def _city_table(setting: Setting, drawn: pd.DataFrame, frame: pd.DataFrame) -> p
 def _project_table(drawn: pd.DataFrame) -> pd.DataFrame:
     what = NEEDS["inspections"]
     return pd.DataFrame({
-        _title("voucher"): drawn["voucher"], _title("city"): drawn["city"], _title("firm"): drawn["firm"],
-        _title("provider"): drawn["provider"], _title("subsidy"): pd.to_numeric(drawn["subsidy"], errors="coerce"),
-        _title("probability"): pd.to_numeric(drawn["probability"], errors="coerce").round(4),
-        _title("selection"): drawn["selection"], _title("rules"): ["、".join(map(str, r)) for r in drawn["rules"]],
+        heading("voucher"): drawn["voucher"], heading("city"): drawn["city"], heading("firm"): drawn["firm"],
+        heading("provider"): drawn["provider"], heading("subsidy"): pd.to_numeric(drawn["subsidy"], errors="coerce"),
+        heading("probability"): pd.to_numeric(drawn["probability"], errors="coerce").round(4),
+        heading("selection"): drawn["selection"], heading("rules"): ["、".join(map(str, r)) for r in drawn["rules"]],
         "检查情况": drawn["state"], what["date"].what: drawn["date"], what["usage"].what: drawn["usage"],
         what["conclusion"].what: drawn["conclusion"]}).reset_index(drop=True)
 

@@ -32,7 +32,7 @@ from lib.core.records import Actor
 from lib.core.statuses import NOT_FILED
 from lib.sampling import assignments as inspectors
 from lib.sampling import record as sampling_record
-from lib.ui import context, locale, state
+from lib.ui import context, locale, sampling_board, state
 from lib.ui.contacts import contacts_box
 from lib.ui.rows import xlsx_download
 
@@ -236,7 +236,7 @@ def _chart(chart) -> None:
 
 #: The tabs by key; the key of the projects form's filers' tab is not its label (``tab_label``).
 UNITS_TAB = "填报单位"
-TABS = ("进度", UNITS_TAB, "逾期清单", "台账核对", "使用情况", "检查结论", "资金支出", "时间轴")
+TABS = ("进度", UNITS_TAB, "逾期清单", "台账核对", "使用情况", "检查结论", "资金支出", "抽查进度", "时间轴")
 #: The tabs about a provider's or a lead unit's own work (the others are about other units' forms).
 OWN_TABS = {
     roles.PROVIDER: ("进度", "逾期清单", "台账核对", "使用情况", "时间轴"),
@@ -434,5 +434,10 @@ def timeline_tab(board: figures.Board, cal: Calendar) -> None:
     locale.table(pd.DataFrame([{"表单": cal.title(f), "截止日期": d} for f, d in cal.deadlines.items()]), hide_index=True)
 
 
+def sampling_tab(board: figures.Board, cal: Calendar) -> None:
+    """抽查进度 (``lib.ui.sampling_board``) on this board's shared snapshot, with its filter-down tables."""
+    sampling_board.render(board, _snapshots()[1], drill)
+
+
 PANELS = {"进度": progress_tab, UNITS_TAB: providers_tab, "逾期清单": late_tab, "台账核对": reconcile_tab, "使用情况": usage_tab,
-          "检查结论": conclusions_tab, "资金支出": spending_tab, "时间轴": timeline_tab}
+          "检查结论": conclusions_tab, "资金支出": spending_tab, "抽查进度": sampling_tab, "时间轴": timeline_tab}
