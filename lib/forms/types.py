@@ -362,6 +362,19 @@ MAX_FILES = 20
 #: Most pixels of an image: a small file can declare a huge picture, and decoding it (here, or for a
 #: thumbnail) would take the server's memory. 50 million is a 48-megapixel phone photo with room.
 MAX_IMAGE_PIXELS = 50_000_000
+#: Most bytes a PNG may decode to (width × height × bytes per pixel): PNG has no reduced-scale decode, so
+#: its whole picture is held while it is checked; 100 MB is a 25-megapixel RGBA screenshot or scan.
+MAX_PNG_DECODED_BYTES = 100 * 1024 * 1024
+#: A PDF ends with %%EOF; readers look for it in the last 1024 bytes, and so does the check.
+PDF_TAIL = 1024
+#: What an evidence PDF never holds and a web page or an active PDF does (compared in lower case): a
+#: PDF that is also an HTML page, or runs a script or a program when opened, is refused. Each is long
+#: enough that the compressed streams of a 10 MB scan hold one by chance about once in ten thousand files.
+PDF_ACTIVE_MARKERS = (b"<html", b"<!doctype", b"<script", b"<iframe", b"<body", b"javascript", b"/launch")
+#: The short name of a script action (/JS), looked for outside the streams only (three bytes occur by
+#: chance in compressed data).
+_PDF_JS = re.compile(rb"/js[\s/<(\[]")
+_PDF_STREAM = re.compile(rb"stream\r?\n.*?endstream", re.DOTALL)
 #: Longest file name kept (a name is shown, never used as a path).
 MAX_FILE_NAME_CHARS = 100
 SHA256_RE = re.compile(r"[0-9a-f]{64}", re.ASCII)
@@ -370,8 +383,8 @@ _FILE_KEYS = frozenset({"sha256", "name", "type", "size"})
 
 class FileRefused(AppError):
     """A file a ``file`` field does not take; ``code`` says why (file_empty, file_too_big, file_type,
-    file_not_accepted, file_broken, image_too_large, too_many_files) and the message names the field
-    and the file."""
+    file_not_accepted, file_broken, image_too_large, file_trailing, file_active, too_many_files) and the
+    message names the field and the file."""
 
     code = "file_refused"
 
@@ -421,15 +434,105 @@ def sniff(head: bytes) -> FileKind | None:
     return next((k for k in FILE_KINDS.values() if head.startswith(k.magic)), None)
 
 
+def _jpeg_end(data: bytes) -> int | None:
+    """Where a JPEG's EOI marker ends (its segments and scans walked, so an EOI inside an embedded
+    thumbnail is not taken for it), or None when the bytes end first.
+
+    >>> _jpeg_end(b"\\xff\\xd8\\xff\\xda\\x00\\x02\\x12\\xff\\x00\\xff\\xd0\\x34\\xff\\xd9 tail")
+    14
+    """
+    at, end = 2, len(data)
+    while at + 2 <= end:
+        if data[at] != 0xFF:
+            return None
+        marker = data[at + 1]
+        if marker == 0xFF:  # a fill byte before the marker
+            at += 1
+            continue
+        if marker == 0xD9:
+            return at + 2
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
+            at += 2
+            continue
+        if at + 4 > end:
+            return None
+        at += 2 + int.from_bytes(data[at + 2:at + 4], "big")
+        if marker == 0xDA:  # a scan's coded data runs to the next marker that is not stuffing or a restart
+            while True:
+                found = data.find(b"\xff", at)
+                if found < 0 or found + 1 >= end:
+                    return None
+                following = data[found + 1]
+                if following == 0 or 0xD0 <= following <= 0xD7:
+                    at = found + 2
+                elif following == 0xFF:
+                    at = found + 1
+                else:
+                    at = found
+                    break
+    return None
+
+
+def _png_end(data: bytes) -> int | None:
+    """Where a PNG's IEND chunk ends (its chunks walked by their lengths), or None when the bytes end first."""
+    at = 8
+    while at + 12 <= len(data):
+        length = int.from_bytes(data[at:at + 4], "big")
+        kind = data[at + 4:at + 8]
+        at += 12 + length
+        if kind == b"IEND":
+            return at if at <= len(data) else None
+    return None
+
+
+def _trailing_problem(kind: FileKind, data: bytes) -> str | None:
+    """``file_trailing`` when an image carries bytes after its end (a file hidden behind the picture,
+    which would be stored and handed out with it), ``file_broken`` when it has no end, else None."""
+    end = (_png_end if kind.key == "png" else _jpeg_end)(data)
+    if end is None:
+        return "file_broken"
+    return "file_trailing" if end < len(data) else None
+
+
+def _pdf_problem(data: bytes) -> str | None:
+    """``file_broken`` when a PDF does not end with %%EOF (within PDF_TAIL bytes of its end, as readers
+    look for it), ``file_active`` when it holds a web page's or an active PDF's markers
+    (``PDF_ACTIVE_MARKERS``), else None.
+
+    >>> _pdf_problem(b"%PDF-1.4\\n1 0 obj <<>> endobj\\n%%EOF\\n"), _pdf_problem(b"%PDF-1.4 x")
+    (None, 'file_broken')
+    >>> _pdf_problem(b"%PDF-1.4\\n<HTML><script>x</script>\\n%%EOF"), _pdf_problem(b"%PDF-1.4 /OpenAction << /S /JavaScript >> %%EOF")
+    ('file_active', 'file_active')
+    >>> _pdf_problem(b"%PDF-1.4 << /JS (x) >> %%EOF"), _pdf_problem(b"%PDF-1.4 stream\\n/js(\\nendstream %%EOF")
+    ('file_active', None)
+    """
+    if b"%%EOF" not in data[-PDF_TAIL:]:
+        return "file_broken"
+    lowered = data.lower()
+    if any(marker in lowered for marker in PDF_ACTIVE_MARKERS) or _PDF_JS.search(_PDF_STREAM.sub(b"", lowered)):
+        return "file_active"
+    return None
+
+
+def _decoded_bytes(image) -> int:
+    """How many bytes ``image`` (opened, not loaded) takes once decoded."""
+    per_band = 4 if image.mode in ("I", "F") else 2 if "16" in image.mode else 1
+    return image.width * image.height * len(image.getbands()) * per_band
+
+
 def _image_problem(kind: FileKind, data: bytes) -> str | None:
-    """Why an image's bytes cannot be shown (``image_too_large``, ``file_broken``), or None. PIL (which
-    Streamlit draws images with) reads it: the header must agree with the magic bytes, the picture
-    stay within MAX_IMAGE_PIXELS, and the pixels decode (a JPEG at reduced scale: cheap, still whole)."""
+    """Why an image's bytes cannot be shown (``image_too_large``, ``file_broken``, ``file_trailing``),
+    or None. PIL (which Streamlit draws images with) reads it: the header must agree with the magic
+    bytes, the picture stay within MAX_IMAGE_PIXELS (a PNG, decoded whole, within MAX_PNG_DECODED_BYTES
+    too, judged from its header before any pixel is decoded), the pixels decode (a JPEG at reduced
+    scale: cheap, still whole), and nothing follow the image's end."""
     from PIL import Image  # imported when a file arrives, not by every process that reads forms
 
     try:
         with Image.open(io.BytesIO(data), formats=["PNG" if kind.key == "png" else "JPEG"]) as image:
             if image.width * image.height > MAX_IMAGE_PIXELS:
+                return "image_too_large"
+            if kind.key == "png" and _decoded_bytes(image) > MAX_PNG_DECODED_BYTES:
                 return "image_too_large"
             image.draft("RGB", (512, 512))
             image.load()
@@ -437,7 +540,7 @@ def _image_problem(kind: FileKind, data: bytes) -> str | None:
         return "image_too_large"
     except Exception:  # noqa: BLE001 - hostile bytes make PIL raise many types; each means "not a readable image"
         return "file_broken"
-    return None
+    return _trailing_problem(kind, data)
 
 
 def _read_bounded(data: bytes | IO[bytes], limit: int) -> bytes | int:
@@ -456,7 +559,9 @@ _FILE_MESSAGES = {
     "file_type": "不是 {words}（按文件内容判断，与文件名无关）",
     "file_not_accepted": "是 {word}，本项只接受 {words}",
     "file_broken": "内容已损坏或不完整，无法作为 {word} 打开",
-    "image_too_large": "图片像素过多（上限 {pixels} 万像素），请缩小后再上传",
+    "image_too_large": "图片尺寸过大（上限 {pixels} 万像素，PNG 解码后不超过 {png_mb} MB），请缩小后再上传",
+    "file_trailing": "在图片结束之后还附带了其他数据（如动态照片的视频或夹带的文件），请在相册或看图软件中另存为普通照片后再上传",
+    "file_active": "含有网页或脚本内容（打开时会运行脚本或程序），请另存或打印为普通 PDF 后再上传",
     "too_many_files": "未上传：本项最多 {bound} 个文件",
 }
 
@@ -468,11 +573,12 @@ def _refused(spec: Any, name: str, code: str, **params: Any) -> FileRefused:
 def check_file(spec: Any, name: Any, data: bytes | IO[bytes], *, held: int = 0) -> dict[str, Any]:
     """The answer item for one uploaded file of the ``file`` field ``spec`` — {sha256, name, type, size} —
     or FileRefused naming the field and the file: empty, over the field's size limit, not a kind the
-    field accepts (judged by content), or a broken image. ``held``: files the field holds already.
+    field accepts (judged by content), a broken image or one with bytes after its end, a PDF without
+    its %%EOF or with a web page's or a script's markers. ``held``: files the field holds already.
 
     >>> from lib.forms.spec import FieldSpec
     >>> spec = FieldSpec(key="photos", label="现场照片", type="file", accept=("pdf",))
-    >>> check_file(spec, "a/b.pdf", b"%PDF-1.4 x")["name"]
+    >>> check_file(spec, "a/b.pdf", b"%PDF-1.4 x\\n%%EOF\\n")["name"]
     'b.pdf'
     >>> check_file(spec, "c.pdf", b"GIF89a...")
     Traceback (most recent call last):
@@ -495,10 +601,10 @@ def check_file(spec: Any, name: Any, data: bytes | IO[bytes], *, held: int = 0) 
         raise _refused(spec, shown, "file_type", words=words)
     if kind not in accepted:
         raise _refused(spec, shown, "file_not_accepted", word=kind.word, words=words)
-    if kind.image:
-        problem_code = _image_problem(kind, body)
-        if problem_code:
-            raise _refused(spec, shown, problem_code, word=kind.word, pixels=MAX_IMAGE_PIXELS // 10_000)
+    problem_code = _image_problem(kind, body) if kind.image else _pdf_problem(body)
+    if problem_code:
+        raise _refused(spec, shown, problem_code, word=kind.word, pixels=MAX_IMAGE_PIXELS // 10_000,
+                       png_mb=MAX_PNG_DECODED_BYTES // _MB)
     return {"sha256": hashlib.sha256(body).hexdigest(), "name": clean_file_name(name, kind), "type": kind.mime, "size": len(body)}
 
 

@@ -21,7 +21,7 @@ from lib.auth.policy import READ, can
 from lib.core.blobs import BlobMissing, Blobs
 from lib.core.records import Actor, Record
 from lib.forms import FormDefinitionError, check_answers
-from lib.forms.types import FILE_MAX_MB, MAX_FILES, FileRefused, check_file, clean_file_name
+from lib.forms.types import FILE_MAX_MB, MAX_FILES, MAX_IMAGE_PIXELS, FileRefused, check_file, clean_file_name
 from lib.ui.record_view import readable_file, thumbnail
 from tests.forms.inline import demo_form
 
@@ -44,17 +44,18 @@ def jpeg() -> bytes:
     return out.getvalue()
 
 
-PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>\nendobj\n%%EOF\n"
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj << /Length 4 >>\nstream\n/JS(\nendstream\nendobj\n%%EOF\n"
+SCRIPTED_PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>\nendobj\n%%EOF\n"
 
 
 def _chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
-def png_header(width: int, height: int, pixels: bool = True) -> bytes:
-    """A small PNG whose header declares ``width`` x ``height`` (every CRC valid) and whose pixels
-    are a few compressed bytes: all a decoder needs to start allocating the picture."""
-    head = b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+def png_header(width: int, height: int, pixels: bool = True, colour: int = 2) -> bytes:
+    """A small PNG whose header declares ``width`` x ``height`` (every CRC valid; ``colour`` 2 RGB, 6
+    RGBA) and whose pixels are a few compressed bytes: all a decoder needs to start allocating the picture."""
+    head = b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, colour, 0, 0, 0))
     return head + (_chunk(b"IDAT", zlib.compress(b"\0" * 64)) + _chunk(b"IEND", b"") if pixels else b"")
 
 
@@ -131,14 +132,59 @@ def test_hostile_files_are_refused_with_their_own_codes():
     assert code_of(spec, "cut.jpg", jpeg()[:40]) == "file_broken"
     assert code_of(spec, "header.png", png_header(64, 64, pixels=False)) == "file_broken"  # a valid header, nothing after
     assert code_of(spec, "short.png", png_header(64, 64)) == "file_broken"  # fewer pixels than declared
+    assert code_of(spec, "noend.png", png()[:-12]) == "file_broken"  # no IEND
     assert code_of(spec, "huge.png", png_header(8_000, 8_000)) == "image_too_large"  # 64 megapixels in 100 bytes
     assert code_of(spec, "bomb.png", png_header(20_000, 20_000)) == "image_too_large"  # past PIL's own bomb limit
     assert code_of(spec, "more.png", png(), held=MAX_FILES) == "too_many_files"
 
 
-def test_a_pdf_with_a_script_is_still_a_pdf():
-    """It is stored and offered for download only; nothing of ours renders it."""
-    assert check_file(form().field("photos"), "报告.pdf", PDF)["type"] == "application/pdf"
+@pytest.mark.parametrize("data", [
+    SCRIPTED_PDF,  # runs a script when a desktop reader opens it
+    b"%PDF-1.4\n<html><script>alert(1)</script></html>\n%%EOF\n",  # a web page behind the magic bytes
+    b"%PDF-1.4\n1 0 obj << /OpenAction << /S /Launch /F (cmd.exe) >> >>\nendobj\n%%EOF\n",
+    b"%PDF-1.4\n<!DOCTYPE html><body onload=x>\n%%EOF\n",
+])
+def test_a_pdf_that_is_a_web_page_or_runs_a_script_is_refused(data):
+    """Attack K8: the first bytes alone made these PDFs; the office opens evidence in a desktop reader."""
+    assert code_of(form().field("photos"), "报告.pdf", data) == "file_active"
+
+
+def test_a_pdf_must_end_as_a_pdf_does():
+    """Attack K8: %%EOF within the last 1024 bytes, as a reader looks for it."""
+    spec = form().field("photos")
+    assert code_of(spec, "cut.pdf", b"%PDF-1.4\n1 0 obj << >> endobj\n") == "file_broken"
+    assert code_of(spec, "tail.pdf", PDF + b"x" * 2000) == "file_broken"
+    assert check_file(spec, "ok.pdf", PDF + b"\n" * 10)["type"] == "application/pdf"
+
+
+@pytest.mark.parametrize("picture", [png, jpeg])
+@pytest.mark.parametrize("tail", [SCRIPTED_PDF, b"<html><script>alert(1)</script>", b"\0"])
+def test_an_image_with_bytes_after_its_end_is_refused(picture, tail):
+    """Attack K8: a picture followed by a whole PDF or page was stored with it, handed out as a photo."""
+    spec = form().field("photos")
+    assert check_file(spec, "ok.jpg", picture())["size"] == len(picture())
+    assert code_of(spec, "polyglot.jpg", picture() + tail) == "file_trailing"
+
+
+def test_a_jpeg_with_a_thumbnail_inside_ends_at_its_own_end():
+    """An EOI inside an embedded thumbnail (EXIF) is not taken for the picture's end."""
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (9, 9, 9)).save(out, format="JPEG", exif=_exif_with_thumbnail())
+    assert check_file(form().field("photos"), "exif.jpg", out.getvalue())["type"] == "image/jpeg"
+
+
+def _exif_with_thumbnail() -> bytes:
+    thumb = jpeg()
+    exif = Image.Exif()
+    exif[0x010F] = "camera"
+    data = exif.tobytes()
+    return data + thumb  # a thumbnail's bytes (with its own EOI) inside the APP1 segment
+
+
+def test_a_png_whose_picture_decodes_past_the_byte_bound_is_refused_before_decoding():
+    """Attack K8: 36 megapixels are under the pixel bound, but RGBA they decode to 144 MB."""
+    assert 6_000 * 6_000 < MAX_IMAGE_PIXELS < 6_000 * 6_000 * 4
+    assert code_of(form().field("photos"), "wide.png", png_header(6_000, 6_000, colour=6)) == "image_too_large"
 
 
 class CountingStream(io.BytesIO):
