@@ -34,11 +34,22 @@ INSPECTED, WAITING, OVERDUE = "已检查", "待检查", "逾期未检查"
 #: The columns of the per-city table that are counts of drawn projects (before the rules', the
 #: conclusions' and the usages' own columns, which follow the campaign's words).
 CITY, POPULATION, DRAWN = "地市", "抽样框项目数", "抽中项目数"
-#: The estimates the board shows: (label, what is counted) — the failed share, the idle-or-stopped
-#: share, the subsidy in failed projects (万元).
-FAILED_SHARE, IDLE_SHARE, FAILED_SUBSIDY = "不合格项目占比", "停用或闲置项目占比", "不合格项目的奖补金额（万元）"
 #: What counts as idle or stopped, by meaning (``NEEDS["inspections"]["usage"]``).
 IDLE = ("idle", "stopped")
+
+
+def estimate_labels(binding: FormBinding) -> tuple[str, str, str]:
+    """What the three estimates are called, in the campaign's own choice words: the failed share, the
+    idle-or-stopped share and the subsidy in failed projects.
+
+    >>> from lib.forms.bindings import FormBinding
+    >>> estimate_labels(FormBinding(form="f", filed_by="inspector", choices={
+    ...     "conclusion": {"fail": "未通过"}, "usage": {"idle": "搁置", "stopped": "弃用"}}))
+    ('未通过项目占比', '弃用或搁置项目占比', '未通过项目的奖补金额（万元）')
+    """
+    fail = binding.word("conclusion", "fail")
+    return (f"{fail}项目占比", f"{binding.word('usage', 'stopped')}或{binding.word('usage', 'idle')}项目占比",
+            f"{fail}项目的奖补金额（万元）")
 
 
 def heading(column: str) -> str:
@@ -235,7 +246,8 @@ def _estimates(setting: Setting, inspected: pd.DataFrame, frame: pd.DataFrame) -
     stopped = made(lambda r: share(r["usage"].isin(idle), pi[r.index], r["city"]), used)
     amount = made(lambda r: ratio(subsidy[r.index].where(r["conclusion"] == fail, 0.0), subsidy[r.index], pi[r.index],
                                   r["city"]).scaled(total), known)
-    return (EstimateRow(FAILED_SHARE, failed), EstimateRow(IDLE_SHARE, stopped), EstimateRow(FAILED_SUBSIDY, amount, amount=True))
+    labels = estimate_labels(binding)
+    return (EstimateRow(labels[0], failed), EstimateRow(labels[1], stopped), EstimateRow(labels[2], amount, amount=True))
 
 
 def of_store(store, catalog: FormCatalog, today: dt.date, cities: tuple[str, ...] | None = None) -> Progress:

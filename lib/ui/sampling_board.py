@@ -17,6 +17,7 @@ import streamlit as st
 
 from lib.campaign.board.figures import Board
 from lib.campaign.board.preparation import change_counter
+from lib.core.statuses import NOT_FILED
 from lib.sampling import progress as pg
 from lib.ui import context, locale, state
 
@@ -65,14 +66,15 @@ def render(board: Board, forms: dict[str, pd.DataFrame], drill: Callable[..., pd
     if setting.deadline is not None:
         phase = f"（{setting.phase}阶段结束）" if setting.phase else ""
         when = f"　现场检查截止 {setting.deadline:%Y-%m-%d}{phase}，之后未检查的抽中项目记为{pg.OVERDUE}"
-    st.caption(f"抽样编号 {p.draw_id}　范围：{board.scope.label}　截至 {board.as_of:%Y-%m-%d}{when}")
+    st.caption(f"抽样编号 {p.draw_id}　范围：{board.scope.label}　截至 {board.as_of:%Y-%m-%d}{when}"
+               f"　已检查按现有的现场检查记录统计（{'、'.join(NOT_FILED)}不计）")
     totals = p.cities[[pg.DRAWN, pg.INSPECTED, pg.OVERDUE]].sum() if len(p.cities) else pd.Series(0, index=[pg.DRAWN, pg.INSPECTED, pg.OVERDUE])
     for col, (label, value) in zip(st.columns(3), totals.items(), strict=True):
         col.metric(label, f"{int(value):,}")
     if p.estimates:
         _estimates(p)
     if p.unmatched:
-        st.warning(f"另有 {p.unmatched} 条已提交的现场检查记录，其服务券编号不在本次抽中名单中，未计入。")
+        st.warning(f"另有 {p.unmatched} 条现场检查记录（{'、'.join(NOT_FILED)}不计）的服务券编号不在本次抽中名单中，未计入。")
     st.markdown("**各市抽查进度**")
     if len(p.cities):
         states = [pg.INSPECTED, pg.WAITING, pg.OVERDUE]

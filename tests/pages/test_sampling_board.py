@@ -69,7 +69,7 @@ def test_the_province_sees_every_city_the_counts_and_the_estimates(sampled):
     projects = next(d.value for d in at.dataframe if "检查情况" in d.value.columns)
     assert sorted(projects["服务券编号"]) == sorted(r["voucher"] for r in sampled)
     estimates = next(d.value for d in at.dataframe if "估计项" in d.value.columns)
-    assert list(estimates["估计项"]) == [pg.FAILED_SHARE, pg.IDLE_SHARE, pg.FAILED_SUBSIDY]
+    assert tuple(estimates["估计项"]) == pg.estimate_labels(SHIPPED.bindings.of("inspections"))
     assert all("95% 置信区间" in t for t in estimates["估计（95% 置信区间）"]) and set(estimates["依据的已检查项目数"]) == {3}
     assert any(c.value.startswith("方法：") for c in at.caption)
     assert len([b for b in at.get("download_button") if "Excel" in b.proto.label]) == 2  # each table exports
