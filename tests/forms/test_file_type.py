@@ -262,8 +262,10 @@ def test_files_are_stored_by_hash_once_and_privately(tmp_path):
     digest = blobs.put(data)
     path = tmp_path / "files" / digest[:2] / digest
     assert digest == hashlib.sha256(data).hexdigest() and path.read_bytes() == data
-    mtime = path.stat().st_mtime_ns
-    assert blobs.put(data) == digest and path.stat().st_mtime_ns == mtime  # stored once, never rewritten
+    inode = path.stat().st_ino
+    os.utime(path, (1, 1))
+    assert blobs.put(data) == digest and path.stat().st_ino == inode and path.read_bytes() == data  # stored once, never rewritten
+    assert path.stat().st_mtime > 1  # but marked as wanted now: a sweep leaves it a day
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE((tmp_path / "files").stat().st_mode) == 0o700
     assert sorted(p.name for p in path.parent.iterdir()) == [digest]  # no temporary file left
 
@@ -292,6 +294,37 @@ def test_a_crash_before_the_rename_leaves_nothing_under_the_hash(tmp_path, monke
     assert not blobs.has(digest)
     assert [p for p in (tmp_path / "files").rglob("*") if p.is_file()] == []  # the partial copy is gone
     assert blobs.put(data) == digest and blobs.read(digest) == data
+
+
+def test_gc_files_deletes_only_old_files_no_row_or_revision_names(tmp_path, capsys):
+    """Attack K15: files picked for a row never saved piled up; ``python -m lib.store gc-files`` collects
+    them after a day, keeping what any row names now or named in an earlier revision, drafts included."""
+    from lib.core.statuses import DRAFT, SUBMITTED
+    from lib.forms.columns import sheet_spec
+    from lib.store.__main__ import main
+    from lib.store.factory import open_store
+
+    data = tmp_path / "data"
+    blobs = Blobs(data / "files")
+    current, earlier, draft, orphan, fresh, again = (blobs.put(png(8 + n)) for n in range(6))
+    spec = form()
+    item = lambda digest: {"sha256": digest, "name": "x.png", "type": "image/png", "size": 1}  # noqa: E731
+    store = open_store("local", data_dir=data, background=False)
+    try:
+        store.ensure_sheet(sheet_spec(spec))
+        actor = Actor("p1", "provider", "服务商")
+        row = store.append(spec.id, {"photos": [item(earlier)]}, actor=actor, status=SUBMITTED)
+        store.update(spec.id, row.id, base_rev=row.rev, actor=actor, values={"photos": [item(current)]})
+        store.append(spec.id, {"photos": [item(draft)]}, actor=actor, status=DRAFT)
+    finally:
+        store.close()
+    for digest in (current, earlier, draft, orphan, again):
+        os.utime(blobs.path(digest), (0, dt.datetime.now().timestamp() - 2 * 24 * 3600))
+    blobs.put(png(13))  # ``again``: picked anew for a form still open
+    assert main(["gc-files", str(data), "--dry-run"]) == 0 and blobs.has(orphan)
+    assert main(["gc-files", str(data)]) == 0
+    assert [blobs.has(d) for d in (current, earlier, draft, orphan, fresh, again)] == [True, True, True, False, True, True]
+    assert orphan in capsys.readouterr().out
 
 
 def test_a_damaged_or_missing_file_is_never_served_as_another(tmp_path):
