@@ -10,12 +10,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib.core.records import Actor
+from lib.forms.columns import sheet_spec
 from lib.sampling import progress as pg
 from lib.sampling import record
 from lib.store.factory import open_store
 from lib.ui import state
 from tests.sampling.conftest import PROVINCE, SHIPPED, import_vouchers
-from tests.sampling.test_progress import file_inspection
+from tests.sampling.test_progress import FORM, file_inspection
 
 from .conftest import ROOT, sign_in
 
@@ -37,7 +38,8 @@ def metrics(at: AppTest) -> dict[str, int]:
 
 @pytest.fixture
 def sampled(app_env, monkeypatch):
-    """30 projects in three cities, frozen and drawn; the first three drawn projects inspected (one failed).
+    """30 projects in three cities, frozen and drawn; the first three drawn projects inspected (one failed)
+    by an inspector assigned to them (``lib.submissions``).
     The campaign clock is the day after the inspection deadline. Returns the drawn rows."""
     deadline = pg.Setting.of(SHIPPED).deadline
     monkeypatch.setenv("APP_CAMPAIGN_TODAY", f"{deadline + dt.timedelta(days=1):%Y-%m-%d}")
@@ -46,8 +48,9 @@ def sampled(app_env, monkeypatch):
         import_vouchers(store, [(f"V-{i:06d}", CITIES[i % 3], f"服务商{i % 4}", float(5 + 3 * i)) for i in range(30)])
         info, _ = record.freeze(store, SHIPPED, PROVINCE)
         rows = record.draw_rows(store, record.record_draw(store, SHIPPED, info.frame_id, "424242", PROVINCE).draw_id)
+        store.ensure_sheet(sheet_spec(FORM))
         for i, row in enumerate(rows[:3]):
-            file_inspection(store, row["voucher"], row["city"], usage="in_use", conclusion="fail" if i == 0 else "pass")
+            file_inspection(store, row, rows, usage="in_use", conclusion="fail" if i == 0 else "pass")
     finally:
         store.close()
     return rows
