@@ -111,9 +111,21 @@ def variables(projects: pd.DataFrame, forms: Mapping[str, pd.DataFrame], binding
         elif name == "complaints":
             out[name] = _complaints(project.voucher, forms, bindings)
         elif name == "subsidy_top_share":
-            # rank "max", descending: how many projects have an amount at least this one's, ties included
-            out[name] = subsidy.rank(method="max", ascending=False) / max(len(projects), 1)
+            out[name] = _top_share(subsidy)
     return out
+
+
+def _top_share(subsidy: pd.Series) -> pd.Series:
+    """k / N per project: k the projects with a known amount at least its own (ties included), N all;
+    blank for an unknown amount.
+
+    >>> _top_share(pd.Series([50.0, 50.0, 40.0, None])).tolist()
+    [0.5, 0.5, 0.75, nan]
+    """
+    amounts = subsidy.to_numpy(dtype=float)
+    known = np.sort(amounts[~np.isnan(amounts)])
+    at_least = len(known) - np.searchsorted(known, amounts, side="left")
+    return pd.Series(np.where(np.isnan(amounts), np.nan, at_least / max(len(amounts), 1)), index=subsidy.index)
 
 
 def _met(rule: PriorityRule, table: pd.DataFrame) -> pd.Series:
@@ -183,7 +195,8 @@ def _provider_failed(project: _Keys, failed: pd.DataFrame) -> pd.Series:
     bad = failed.assign(provider=failed["voucher"].map(owners).fillna(failed["provider"]))
     bad = bad[bad["provider"] != ""].drop_duplicates()
     per_provider = bad.groupby("provider")["voucher"].nunique()  # each provider's failed projects
-    own = pd.MultiIndex.from_arrays([project.provider, project.voucher]).isin(pd.MultiIndex.from_frame(bad[["provider", "voucher"]]))
+    # whether the project's own failure is among its provider's (a unit separator joins the pair: it is in no name)
+    own = (project.provider + "\x1f" + project.voucher).isin(set(bad["provider"] + "\x1f" + bad["voucher"])).to_numpy()
     others = project.provider.map(per_provider).fillna(0).to_numpy() - own
     return pd.Series(others > 0, index=project.voucher.index)
 
