@@ -7,8 +7,10 @@ province's board counts it."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from lib.sampling import assignments as asg
@@ -16,7 +18,8 @@ from lib.sampling import record as rec
 from lib.store.factory import open_store
 
 from .conftest import APP_ROOT, DEMO_PASSWORD, AppServer, closed_within, free_port, sign_in
-from .sampling_setup import PROJECTS, forms_with_group_size, stock
+from .sampling_setup import INSPECTORS, PROJECTS, forms_with_group_size, stock
+from .widgets import choose, has_value, type_into, widget
 
 #: How long a table or message may take to appear after a click, on a busy 2-core machine (ms).
 WAIT = 30_000
@@ -84,7 +87,55 @@ def province_draws(page, url: str) -> None:
         expect(page.get_by_text(said)).to_be_visible(timeout=WAIT)
 
 
-def test_province_draws_an_assigned_inspector_files_a_record_with_a_photo_and_the_board_counts_it(small_campaign, page, browser):
+def photo(path: Path) -> Path:
+    """A small real PNG: a photo the evidence field must take (its content is checked, not its name)."""
+    Image.new("RGB", (64, 48), (180, 120, 60)).save(path, format="PNG")
+    return path
+
+
+def yes(page, label: str) -> None:
+    widget(page, "stRadio", label).get_by_text("是", exact=True).click()
+
+
+def file_inspection(page, title: str, sampled: dict, passed_over: str, members: str, evidence: Path) -> str:
+    """On the fill page: the inspection form, the project picked from the group's list (which holds the
+    drawn row ``sampled``, never ``passed_over``), every required answer and the photo; submitted.
+    Returns the receipt's text."""
+    voucher = sampled["voucher"]
+    page.get_by_role("link", name="在线填报").click()
+    choose(page, "选择表单", title)
+    picker = widget(page, "stSelectbox", "本组待检查的抽中项目")
+    picker.click()
+    listed = page.get_by_role("option")
+    expect(listed.filter(has_text=voucher)).to_have_count(1, timeout=WAIT)
+    offered = listed.all_inner_texts()
+    assert not any(passed_over in o for o in offered), offered
+    listed.filter(has_text=voucher).click()
+    for label, value in (("服务券编号", voucher), ("企业名称", sampled["firm"]), ("服务商名称", sampled["provider"])):
+        has_value(page, label, value)  # the pick fills the project's fields, as the draw recorded them
+    has_value(page, "检查组成员", members)  # prefilled with the group's names
+    type_into(page, "检查日期", "2020-10-09")
+    yes(page, "项目负责人到场并现场展示项目")
+    yes(page, "已深入车间或现场查看使用情况")
+    choose(page, "实际使用状态", "正常使用")
+    choose(page, "企业满意度", "满意")
+    choose(page, "检查结论", "合格")
+    yes(page, "检查组严格遵守中央八项规定精神")
+    yes(page, "服务商未陪同检查")
+    # a rerun still under way (the last click's) would draw the uploader again and drop the file
+    page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden")
+    uploader = widget(page, "stFileUploader", "现场照片或书面材料")
+    uploader.locator("input[type='file']").set_input_files(evidence)
+    expect(page.get_by_text(re.compile(f"^{re.escape(evidence.name)}（PNG"))).to_be_visible(timeout=WAIT)
+    page.get_by_role("button", name="提交", exact=True).click()
+    receipt = page.get_by_text(re.compile("提交成功！记录编号"))
+    problems = page.get_by_text("提交未成功")
+    receipt.or_(problems).first.wait_for(timeout=WAIT)
+    assert not problems.count(), page.locator("[data-testid='stAlert']").all_inner_texts()
+    return receipt.inner_text()
+
+
+def test_province_draws_an_assigned_inspector_files_a_record_with_a_photo_and_the_board_counts_it(small_campaign, page, browser, tmp_path):
     server, catalog = small_campaign
     province_draws(page, server.url)
 
@@ -113,7 +164,7 @@ def test_province_draws_an_assigned_inspector_files_a_record_with_a_photo_and_th
     # an inspector of the city with the most projects: one sampled there, one not
     city = max(cities, key=lambda c: sum(p[1] == c for p in PROJECTS))
     [member] = next(g.members for g in groups if g.city == city)
-    sampled = next(r["voucher"] for r in drawn if r["city"] == city)
+    sampled = next(r for r in drawn if r["city"] == city)
     passed_over = next(v for v, c, _, _ in PROJECTS if c == city and v not in {r["voucher"] for r in drawn})
 
     inspector = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN").new_page()
@@ -126,8 +177,15 @@ def test_province_draws_an_assigned_inspector_files_a_record_with_a_photo_and_th
         inspector.get_by_text(f"检查任务：{city}市").wait_for()
         inspector.get_by_role("tab", name="台账核对").click()
         problems = grid(inspector, "问题类型")
-        expect(cell(problems, sampled)).to_have_count(1, timeout=WAIT)
+        expect(cell(problems, sampled["voucher"])).to_have_count(1, timeout=WAIT)
         expect(cell(problems, passed_over)).to_have_count(0)
+
+        form = catalog.form(catalog.bindings.of("inspections").form)
+        said = file_inspection(inspector, form.title, sampled, passed_over, f"{INSPECTORS[member]}检查员", photo(tmp_path / "现场.png"))
+        row_id = re.search(r"记录编号 (\S+)（", said).group(1)
+        inspector.get_by_text(f"回执　记录编号：{row_id}").wait_for()
+        inspector.get_by_text("查看提交的内容").click()  # the photo is shown back as a thumbnail
+        expect(inspector.locator("[data-testid='stImage'] img")).to_have_count(1, timeout=WAIT)
     finally:
         with closed_within("the inspector's browser context"):
             inspector.context.close()
