@@ -204,3 +204,32 @@ def test_the_frame_counts_the_complaint_register_and_this_campaigns_failed_inspe
     assert rows.index[rows["complaint"]].tolist() == ["V-000002", "V-000004"]
     # 服务商1 failed its V-000001 inspection: its other projects (odd numbers) meet the rule, V-000001 itself not
     assert rows.index[rows["provider_failed"]].tolist() == ["V-000003", "V-000005", "V-000007"]
+
+
+def test_the_other_campaign_draws_on_its_own_conditions(store):
+    """The campaign is data: tests/campaigns/other declares its own facts lists, thresholds, weights and
+    conditions (never checked: 现场核查 only, weight 2; two complaints to take a project), and the draw
+    follows them."""
+    from lib.sampling.draw import draw, sizes
+
+    binding = OTHER.bindings.of("projects")
+    store.ensure_sheet(sheet_spec(OTHER.form(binding.form)))
+    city = next(c for c in OTHER.campaign.cities if c not in OTHER.campaign.outside_scheme)
+    for i, amount in enumerate([10.0, 20.0, 30.0, 60.0, 5.0, 6.0]):
+        store.append(binding.form, {binding.key("voucher"): f"Q-{i:04d}", binding.key("city"): city, binding.key("provider"): "服务商甲",
+                                    binding.key("firm"): f"企业{i}", binding.key("subsidy"): amount}, actor=PROVINCE, status=SUBMITTED)
+    file_check(store, "Q-0000", complaint=True, catalog=OTHER)  # 现场核查: checked on site, one complaint
+    file_check(store, "Q-0001", complaint=True, catalog=OTHER, method="spot_check")  # 随机抽查 is not on site here
+    file_check(store, "Q-0001", complaint=True, catalog=OTHER, method="spot_check")  # a second complaint: taken
+    frame = current_frame(store, OTHER)
+    rows = frame.rows.set_index("voucher")
+    assert rows["never_checked"].tolist() == [False, True, True, True, True, True]
+    assert rows["complaint"].tolist() == [False, True, False, False, False, False]
+    # 60 reaches 50; 30 is in the top share of 0.2? 2/6 > 0.2, no; 20: 3/6, no
+    assert rows["high_subsidy"].tolist() == [False, False, False, True, False, False]
+    # size: 1 + 2.0 (never checked) + 1.5 (high subsidy) + 1.0 (complaint), times the subsidy (proportional_to_subsidy)
+    assert sizes(frame).tolist() == [10.0, 20.0 * 4, 30.0 * 3, 60.0 * 4.5, 5.0 * 3, 6.0 * 3]
+    sample = draw(frame, 7).drawn.set_index("voucher")
+    assert len(sample) == 2  # ⌈0.3 × 6⌉
+    assert sample.loc["Q-0001", "selection"] == "take_all" and sample.loc["Q-0001", "probability"] == 1.0
+    assert "complaint" in sample.loc["Q-0001", "rules"] and "never_checked" in sample.loc["Q-0001", "rules"]
