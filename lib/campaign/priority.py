@@ -130,7 +130,8 @@ def _top_share(subsidy: pd.Series) -> pd.Series:
 
 def _met(rule: PriorityRule, table: pd.DataFrame) -> pd.Series:
     """Whether each row meets ``rule``: its ``when`` evaluated once per distinct tuple of the variables it names."""
-    expr, names = rule.expression, sorted(rule.expression.names)
+    expr = rule.expression
+    names = sorted(expr.names)
     used = table[names]
     if names:
         group = used.groupby(names, dropna=False, sort=False).ngroup().to_numpy()
