@@ -64,7 +64,8 @@ def test_a_first_start_with_a_broken_form_seeds_the_others_and_people_can_sign_i
     (forms / "att3.yaml").write_text(text.replace("        label: 检查人员\n", "        label: 检查人员\n        relevant: \"True\"\n", 1),
                                      encoding="utf-8")
     catalog = load_catalog(forms)
-    assert "att3.yaml" in catalog.problems() and [f.id for f in catalog.forms()] == ["att1", "att2"]
+    shipped = [f.id for f in load_catalog(ROOT / "forms").forms()]
+    assert "att3.yaml" in catalog.problems() and [f.id for f in catalog.forms()] == [f for f in shipped if f != "att3"]
     counts = seed_demo(lambda clock: open_store("local", data_dir=tmp_path / "data", background=False, clock=clock), catalog, rows=120)
     assert set(counts) == {"att1", "att2"} and counts["att1"] == 120
     assert skipped_forms(counts) == ["att3"] and "演示数据跳过表单 att3" in caplog.text
@@ -161,3 +162,39 @@ def test_the_command_seeds_the_forms_the_app_serves_and_refuses_another_campaign
     [refusal] = [line for line in done.stderr.splitlines() if "演示数据只适用于" in line]
     assert "gd_cloud_2021" in refusal
     assert not (tmp_path / "data").exists() or not any((tmp_path / "data").iterdir())
+
+
+def test_the_demo_inspector_pool_lets_the_inspector_draw_succeed_and_every_role_signs_in(tmp_path):
+    """The demo had one inspector, so the inspector draw refused there: its pool now serves every sampled
+    city with the campaign's group size, each inspector with home city, organisation and a current health
+    declaration, a few with a declared conflict that the draw keeps."""
+    from lib.auth.accounts import AccountsFile
+    from lib.auth.signin import authenticate
+    from lib.core.records import Actor
+    from lib.demo.accounts import DEMO_PASSWORD, seed_demo_accounts
+    from lib.sampling.assignments import draw_inspectors
+    from lib.sampling.inspectors import pool
+    from lib.sampling.record import freeze, record_draw
+
+    catalog = load_catalog(ROOT / "forms")
+    seed_demo(lambda clock: open_store("local", data_dir=tmp_path / "data", background=False, clock=clock), catalog, rows=300)
+    today = dt.date(2020, 9, 23)
+    store = open_store("local", data_dir=tmp_path / "data", background=False)
+    try:
+        accounts = AccountsFile(tmp_path / "data" / "accounts.json")
+        assert seed_demo_accounts(accounts, store, catalog, rounds=4, today=today) > 0
+        inspectors = [a for a in accounts.all() if a.role == "inspector" and a.account != "inspector"]
+        assert all(a.city and a.org and a.health_declared_on for a in inspectors)
+        assert 0 < sum(bool(a.conflict_providers) for a in inspectors) < len(inspectors) / 4
+        assert all(i.health(today) is None for i in pool(inspectors))
+        province = Actor("province", "province", "广东省工业和信息化厅工业互联网处")
+        frame, _ = freeze(store, catalog, province)
+        record_draw(store, catalog, frame.frame_id, "20200922", province)
+        done = draw_inspectors(store, catalog, accounts.all(), "20200923", province, day=today)
+        size = catalog.campaign.sampling.inspector_group_size
+        assert len(done.assignment.groups) > 10 and all(len(g.members) == size for g in done.assignment.groups)
+        for role_account in ("province", "inspector", "admin", "city_gz", inspectors[0].account, store.records("att1")[0].owner):
+            signed = authenticate(accounts, role_account, DEMO_PASSWORD, now=dt.datetime(2020, 9, 23), rounds=4)
+            assert signed.account == role_account
+    finally:
+        store.close()
