@@ -6,9 +6,11 @@ Every inspected project i carries its inclusion probability π_i (``lib.sampling
 Horvitz–Thompson weight 1/π_i. A share of the frame is estimated in Hájek's ratio form,
 R = Σ y_i/π_i ÷ Σ x_i/π_i (y = 1 when the project is failed, x = 1; or y = its subsidy when failed,
 x = its subsidy, which times the frame's known subsidy total gives the subsidy in failed projects — the
-ratio estimator with the subsidy as auxiliary). Both sums are Horvitz–Thompson estimates; their ratio
-needs no count of the inspected part, so an estimate made while inspections are still going reads the
-inspected projects as standing for the drawn ones (missing at random), not as if the rest were zeros.
+ratio estimator with the subsidy as auxiliary). Both sums are Horvitz–Thompson estimates. While
+inspections are still going, the inspected projects stand for the drawn ones of their class (their city,
+drawn with certainty or by chance; missing at random): ``inspected_probabilities`` multiplies each π by
+the share of its class inspected, so a city half done weighs as much as a city done, and nothing not yet
+inspected is read as a zero.
 
 Variance (Taylor linearisation): the residuals u_i = (y_i − R x_i) / Σ x_j/π_j, z_i = u_i / π_i, summed
 over the cities (the strata) from the projects drawn by chance (π < 1; one drawn with certainty adds
@@ -45,7 +47,7 @@ from lib.core.errors import AppError
 LEVEL = 0.95
 METHOD_NOTE = ("按入样概率加权（Horvitz–Thompson 权数，Hájek 比率估计），按地市分层、泰勒线性化计算方差，"
                "95% 置信区间用 Korn–Graubard 方法（按有效样本量的 Clopper–Pearson 区间）；"
-               "抽中项目尚未全部检查时，视已检查项目代表同批抽中项目。")
+               "抽中项目尚未全部检查时，按各市已检查的比例调整入样概率，视已检查项目代表本市同类抽中项目。")
 
 
 class EstimateInputInvalid(AppError):
@@ -96,6 +98,24 @@ def _variance(z: np.ndarray, p: np.ndarray, h: np.ndarray) -> float:
             centre = float((c * zc).sum() / c.sum())
             v += n / (n - 1) * float((c * (zc - centre) ** 2).sum())
     return v
+
+
+def inspected_probabilities(pi: Sequence[float], strata: Sequence[str], inspected: Sequence[bool]) -> np.ndarray:
+    """The inclusion probabilities of the inspected part of a sample while inspections are going: each
+    drawn project's π times the share inspected of its class — its city, drawn with certainty (π = 1)
+    or by chance — the usual weighting-class adjustment for projects not (yet) observed, read as
+    missing at random within the class. Once every drawn project is inspected it is π itself.
+
+    >>> inspected_probabilities([0.5, 0.5, 0.5, 0.5, 1.0], ["甲"] * 5, [True, False, False, True, True]).tolist()
+    [0.25, 0.25, 0.25, 0.25, 1.0]
+    """
+    p, h, done = np.asarray(pi, dtype=float), np.asarray(strata, dtype=object), np.asarray(inspected, dtype=bool)
+    out = p.copy()
+    for city in set(h.tolist()):
+        for members in ((h == city) & (p >= 1), (h == city) & (p < 1)):
+            if members.any():
+                out[members] *= (members & done).sum() / members.sum()
+    return out
 
 
 def degrees_of_freedom(pi: Sequence[float], strata: Sequence[str]) -> int:

@@ -24,7 +24,7 @@ from lib.core.statuses import FILED
 from lib.forms.bindings import NEEDS, FormBinding
 from lib.forms.loader import FormCatalog
 from lib.sampling.draw import SELECTION_WORDS
-from lib.sampling.estimate import METHOD_NOTE, Estimate, EstimateInputInvalid, ratio, share
+from lib.sampling.estimate import METHOD_NOTE, Estimate, EstimateInputInvalid, inspected_probabilities, ratio, share
 from lib.sampling.record import DRAW_ACTIVE, DRAW_ROWS, DRAWS, FRAME_ROWS
 
 #: The sheets progress reads besides the inspection form (a board caches on their change counter).
@@ -190,7 +190,7 @@ def progress(setting: Setting, draws: pd.DataFrame | None, drawn_rows: pd.DataFr
         inspected, unmatched = pd.Series(False, index=drawn.index), 0
     late = setting.deadline is not None and today > setting.deadline
     drawn["state"] = [INSPECTED if done else (OVERDUE if late else WAITING) for done in inspected]
-    estimates = _estimates(setting, drawn[inspected], frame) if cities is None and setting.binding is not None else ()
+    estimates = _estimates(setting, drawn, inspected, frame) if cities is None and setting.binding is not None else ()
     if cities is not None:
         drawn, frame = drawn[drawn["city"].isin(cities)], frame[frame["city"].isin(cities)]
     return Progress(setting, draw_id, _city_table(setting, drawn, frame), _project_table(drawn), estimates, unmatched)
@@ -224,11 +224,16 @@ def _project_table(drawn: pd.DataFrame) -> pd.DataFrame:
         what["conclusion"].what: drawn["conclusion"]}).reset_index(drop=True)
 
 
-def _estimates(setting: Setting, inspected: pd.DataFrame, frame: pd.DataFrame) -> tuple[EstimateRow, ...]:
-    """The three estimates from the inspected drawn projects (each from those with the answer it needs)."""
+def _estimates(setting: Setting, drawn: pd.DataFrame, done: pd.Series, frame: pd.DataFrame) -> tuple[EstimateRow, ...]:
+    """The three estimates from the inspected (``done``) drawn projects, each from those with the answer
+    it needs, weighted by their π adjusted for the drawn projects not inspected yet
+    (``estimate.inspected_probabilities``)."""
     binding = setting.binding
     fail, idle = binding.word("conclusion", "fail"), {binding.word("usage", m) for m in IDLE}
-    pi = pd.to_numeric(inspected["probability"], errors="coerce")
+    drawn_pi = pd.to_numeric(drawn["probability"], errors="coerce")  # a π that is no number weighs nothing (NaN)
+    adjusted = pd.Series(inspected_probabilities(drawn_pi, drawn["city"].astype(str), done), index=drawn.index)
+    inspected = drawn[done]
+    pi = adjusted[done].where(lambda p: p > 0)
     subsidy = pd.to_numeric(inspected["subsidy"], errors="coerce")
 
     def made(compute, usable) -> Estimate | None:

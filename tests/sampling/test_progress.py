@@ -20,7 +20,7 @@ from lib.forms.columns import sheet_spec
 from lib.forms.types import check_file
 from lib.sampling import progress as pg
 from lib.sampling import record
-from lib.sampling.estimate import share
+from lib.sampling.estimate import inspected_probabilities, share
 
 from .conftest import PROVINCE, SHIPPED, import_vouchers
 
@@ -168,18 +168,22 @@ def test_a_voucher_written_otherwise_in_the_workbook_is_still_the_drawn_one(draw
 
 def test_the_estimates_come_from_the_inspected_drawn_projects(drawn):
     store, rows = drawn
-    inspected = rows[:4]
+    firsts = list({r["city"]: r for r in reversed(rows)}.values())  # each city's first drawn project
+    inspected = [*firsts, next(r for r in rows if r not in firsts)]  # and one more: some cities half inspected
     for i, r in enumerate(inspected):
         file_inspection(store, r, rows, usage="stopped" if i == 1 else "in_use", conclusion="fail" if i in (0, 2) else "basic")
     p = pg.of_store(store, SHIPPED, dt.date(2020, 10, 12))
     failed, idle, amount = (e.estimate for e in p.estimates)
     flags = [i in (0, 2) for i in range(4)]
-    expected = share(flags, [r["probability"] for r in inspected], [r["city"] for r in inspected])
-    assert failed == expected and failed.n == 4
-    assert idle.value == pytest.approx(share([i == 1 for i in range(4)], [r["probability"] for r in inspected],
-                                             [r["city"] for r in inspected]).value)
+    # π of the inspected ones, each times the share of its city's drawn projects (by chance or certain) inspected
+    pi = inspected_probabilities([r["probability"] for r in rows], [r["city"] for r in rows], [r in inspected for r in rows])
+    pi = pi[[rows.index(r) for r in inspected]]
+    assert pi.tolist() != [r["probability"] for r in inspected]  # not every drawn project is inspected yet
+    cities = [r["city"] for r in inspected]
+    assert failed == share(flags, pi, cities) and failed.n == 4
+    assert idle == share([i == 1 for i in range(4)], pi, cities)
     frame_total = sum(5 + 3 * i for i in range(30))
-    weighted = [(r["subsidy"] / r["probability"], f) for r, f in zip(inspected, flags)]
+    weighted = [(r["subsidy"] / p_, f) for r, p_, f in zip(inspected, pi, flags)]
     assert amount.value == pytest.approx(frame_total * sum(w for w, f in weighted if f) / sum(w for w, _ in weighted))
     assert 0 <= amount.low <= amount.value <= amount.high <= frame_total
     assert "95%" in p.estimates[0].text and p.note
