@@ -32,8 +32,13 @@ ACCOUNT_ID = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 #: The account's own texts, checked by the character rules of answers (lib/core/text.py), and their bound.
 TEXT_FIELDS = {"org": "单位名称", "name": "显示名称", "city": "所属地市", "email": "邮箱", "org_city": "单位所在地市"}
 MAX_TEXT = 100
-#: An inspector's declared conflicts of interest, by kind: the names of the organisations it must not inspect.
+#: An inspector's declared conflicts of interest, by kind: the names (or 统一社会信用代码) of the organisations
+#: it must not inspect.
 CONFLICT_FIELDS = {"conflict_providers": "回避的服务提供方", "conflict_firms": "回避的企业", "conflict_lead_units": "回避的项目牵头方"}
+#: How a declared conflict is matched (``lib.sampling.inspectors.party_key``), for the help of whatever form
+#: or command sets it.
+CONFLICT_HELP = ("填单位全称或统一社会信用代码；比较时不计空格、全半角、大小写、开头的省市名（如广州市）和末尾的组织形式"
+                 "（有限公司、有限责任公司、股份有限公司等）；与台账和填报表中任何单位都对不上的名称会在抽取检查员前列出")
 #: What ``AccountsFile.set_inspector`` may change: the facts the inspector draw reads.
 INSPECTOR_FIELDS = ("city", "org", "org_city", *CONFLICT_FIELDS, "health_declared_on")
 #: A bound on each conflict list, so that a pasted register cannot make every draw slow.

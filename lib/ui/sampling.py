@@ -15,6 +15,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from lib.auth.accounts import CONFLICT_HELP
 from lib.auth.policy import SAMPLE, can
 from lib.core import roles
 from lib.core.errors import AppError
@@ -329,7 +330,8 @@ def inspectors_section(actor: Actor) -> None:
         return
     size = context.catalog().campaign.sampling.inspector_group_size
     st.caption(f"每个抽中项目的地市随机分派一个 {size} 人检查组。不分派到检查员本人所在地市或所在单位的地市，不分派到抽中项目涉及其申报回避单位的地市，"
-               f"健康申报须在 {draw_day():%Y-%m-%d} 前 14 天内。随机数种子在项目抽取之后确定，随结果记录。")
+               f"健康申报须在 {draw_day():%Y-%m-%d} 前 14 天内。随机数种子在项目抽取之后确定，随结果记录。",
+               help=f"回避单位按名称或统一社会信用代码比对（抽中项目的企业、服务商，以及牵头单位就是该企业的标杆项目牵头单位）：{CONFLICT_HELP}。")
     current = asg.current_assignment(store)
     unmatched_section()
     draw = rec.active_draws(store)[-1]
