@@ -37,7 +37,7 @@ MAX_TEXT = 100
 CONFLICT_FIELDS = {"conflict_providers": "回避的服务提供方", "conflict_firms": "回避的企业", "conflict_lead_units": "回避的项目牵头方"}
 #: How a declared conflict is matched (``lib.sampling.inspectors.party_key``), for the help of whatever form
 #: or command sets it.
-CONFLICT_HELP = ("填单位全称或统一社会信用代码；比较时不计空格、全半角、大小写、开头的省市名（如广州市）和末尾的组织形式"
+CONFLICT_HELP = ("填单位全称或统一社会信用代码；比较时不计空格、全半角、大小写、开头的省名、地市名和末尾的组织形式"
                  "（有限公司、有限责任公司、股份有限公司等）；与台账和填报表中任何单位都对不上的名称会在抽取检查员前列出")
 #: What ``AccountsFile.set_inspector`` may change: the facts the inspector draw reads.
 INSPECTOR_FIELDS = ("city", "org", "org_city", *CONFLICT_FIELDS, "health_declared_on")

@@ -11,8 +11,8 @@ and never sends an inspector
   organisation (利益冲突) — by name or by 统一社会信用代码 (the parties of a city are the names and
   codes of its sampled projects' firms, providers and lead units, ``lib.sampling.parties``), each
   compared as ``party_key`` folds it: ``lib.core.text.comparable`` (width, case, blanks), then a
-  leading province (…省) or campaign city name (广州 / 广州市) and a bracketed one (（广州）) dropped,
-  and a trailing legal form (有限公司, 有限责任公司, 股份有限公司 …) dropped, so that 广州市云智科技有限责任公司
+  leading province (…省) or campaign city name (甲 / 甲市) and a bracketed one (（甲）) dropped,
+  and a trailing legal form (有限公司, 有限责任公司, 股份有限公司 …) dropped, so that 甲市云智科技有限责任公司
   and 云智科技 are one organisation. The fold errs on the side of 回避: two firms that differ only by
   city (甲市云智 and 乙市云智) are one name here;
 * anywhere without a current health declaration: one dated within the ``HEALTH_DAYS`` days that end
@@ -169,12 +169,12 @@ def party_key(name: str, places: Iterable[str] = ()) -> str:
     dropped, and a trailing legal form (``LEGAL_FORMS``) dropped. A name that would fold to nothing
     stays as ``comparable`` has it.
 
-    >>> names = ("广州云智科技有限公司", "广州云智科技有限责任公司", "广州市云智科技有限公司", "广东省广州市云智科技股份有限公司",
-    ...          "云智科技（广州）有限公司", "云智科技", " ９１４４０１０１ma59abcdem ")
-    >>> [party_key(n, ("广州",)) for n in names]
+    >>> names = ("甲城云智科技有限公司", "甲城云智科技有限责任公司", "甲城市云智科技有限公司", "丙丁省甲城市云智科技股份有限公司",
+    ...          "云智科技（甲城）有限公司", "云智科技", " ９１４４０１０１ma59abcdem ")
+    >>> [party_key(n, ("甲城",)) for n in names]
     ['云智科技', '云智科技', '云智科技', '云智科技', '云智科技', '云智科技', '91440101ma59abcdem']
-    >>> party_key("有限公司"), party_key("广州市", ("广州",))
-    ('有限公司', '广州市')
+    >>> party_key("有限公司"), party_key("甲城市", ("甲城",))
+    ('有限公司', '甲城市')
     """
     text = comparable(name or "")
     folded = _PROVINCE.sub("", text)
