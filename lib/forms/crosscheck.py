@@ -135,11 +135,9 @@ def rule_problems(campaign: CampaignSpec, bindings: Bindings) -> list[tuple[tupl
             sources, listed = RULE_READS[name]
             if not any(bindings.has(kind) and bindings.of(kind).key(meaning) is not None for kind, meaning in sources):
                 where = "、".join(f"bindings.{kind}.fields.{meaning}" for kind, meaning in sources)
-                found.append((at, "invalid_definition", {"field": rule.key, "detail": (
-                    f"优先规则「{rule.key}」的 when 用到 {name}，它读取 {where}，但都没有绑定：请绑定其一，或删除这条规则")}))
+                found.append((at, "rule_fact_unbound", {"field": rule.key, "name": name, "sources": where}))
             if listed is not None and not getattr(facts, listed):
-                found.append((at, "invalid_definition", {"field": rule.key, "detail": (
-                    f"优先规则「{rule.key}」的 when 用到 {name}，它读取 sampling.facts.{listed}，但没有写明：请列出对应的选项含义")}))
+                found.append((at, "rule_fact_list_empty", {"field": rule.key, "name": name, "listed": listed}))
     return found
 
 
