@@ -149,3 +149,33 @@ def test_the_province_files_a_complaint_on_the_fill_page(app_env, catalog, reope
     assert not at.exception and not at.error
     [row] = reopen().records(form.id)
     assert (row.values["voucher_no"], row.owner, row.status) == ("V-000001", PROVINCE.account, SUBMITTED)
+
+
+def test_my_submissions_lists_the_group_s_inspections_only_and_the_inspector_withdraws_one(assigned, catalog):
+    """我的填报 of an assigned inspector: its group's inspection of the project drawn in its city, not the
+    one another group filed in its own city; withdrawing goes through the same assignment."""
+    from lib import submissions
+    from lib.sampling.assignments import assignments_in_force
+
+    actor, names, gz, fs, store = assigned
+    binding = catalog.bindings.of("inspections")
+    form = catalog.form(binding.form)
+    store.ensure_sheet(sheet_spec(form))
+    given = assignments_in_force(store, catalog)
+    other = Actor(next(a for a in given.cities if given.cities_of(a) == ("佛山",)), roles.INSPECTOR, "检查单位")
+    cities = tuple(catalog.campaign.cities)
+    ours = submissions.save_draft(store, form, {binding.key("voucher"): gz["voucher"], binding.key("city"): "广州"}, actor,
+                                  cities=cities, assignments=given).record
+    theirs = submissions.save_draft(store, form, {binding.key("voucher"): fs["voucher"], binding.key("city"): "佛山"}, other,
+                                    cities=cities, assignments=given).record
+    at = AppTest.from_file(str(ROOT / "pages" / "my_submissions.py"), default_timeout=60)
+    sign_in(at, actor)
+    at.query_params["form"] = form.id
+    at.run()
+    assert not at.exception
+    at = next(s for s in at.selectbox if s.label == "表单").select(form).run()
+    assert set(at.dataframe[0].value["记录编号"]) == {ours.id}
+    next(c for c in at.checkbox if c.label == "确认撤回这条记录").check().run()
+    next(b for b in at.button if b.label == "撤回").click().run()
+    assert not at.exception and not at.error
+    assert (store.get(form.id, ours.id).status, store.get(form.id, theirs.id).status) == ("已撤回", "草稿")
