@@ -18,21 +18,13 @@ from lib.auth import Forbidden
 from lib.core.records import Actor
 from lib.office.excel import to_xlsx
 from lib.sampling import complaints
-from lib.ui import board, context, errors
+from lib.ui import board, context, errors, state
 from lib.ui.rows import xlsx_download
 from lib.xlsx.bounds import WorkbookLimits
 
-#: This panel's widget keys. They belong beside the SAMPLING_* keys in lib/ui/state.py (requested of its
-#: owner); until they move, they are named once, here.
-TEMPLATE = "sampling:complaints:template"  # 下载导入模板
-FILE = "sampling:complaints:file"  # the upload
-IMPORT = "sampling:complaints:import"  # 导入投诉举报
-PROBLEMS = "sampling:complaints:problems"  # 导出问题清单
-OUTCOME = "sampling:complaints:outcome"  # what the last import said: (kind, text, problems table or None)
-
 
 def _import(actor: Actor) -> None:
-    upload = st.session_state.get(FILE)
+    upload = st.session_state.get(state.SAMPLING_COMPLAINTS_FILE)
     if upload is None:
         return
     settings = context.settings()
@@ -40,15 +32,15 @@ def _import(actor: Actor) -> None:
         found = complaints.import_complaints(context.store(), context.catalog(), upload.getvalue(), actor,
                                              today=settings.campaign_today, limits=WorkbookLimits.from_settings(settings))
     except Forbidden as exc:  # refused, and audited, by the one authorisation function
-        st.session_state[OUTCOME] = ("error", str(exc), None)
+        st.session_state[state.SAMPLING_COMPLAINTS_OUTCOME] = ("error", str(exc), None)
         return
     if found.ok:
         board.clear_shared()
-        st.session_state[OUTCOME] = ("success", f"已从「{upload.name}」登记 {len(found.records)} 件投诉举报。"
+        st.session_state[state.SAMPLING_COMPLAINTS_OUTCOME] = ("success", f"已从「{upload.name}」登记 {len(found.records)} 件投诉举报。"
                                                 "冻结抽样框时计入优先规则。", None)
     else:
         count = len(found.problems) + found.unlisted
-        st.session_state[OUTCOME] = ("error", f"「{upload.name}」有 {count} 处问题，未登记任何投诉举报。请修改后重新上传。", found.table())
+        st.session_state[state.SAMPLING_COMPLAINTS_OUTCOME] = ("error", f"「{upload.name}」有 {count} 处问题，未登记任何投诉举报。请修改后重新上传。", found.table())
 
 
 def complaints_panel(actor: Actor) -> None:
@@ -61,15 +53,15 @@ def complaints_panel(actor: Actor) -> None:
     with st.expander(f"导入{title}（Excel）"):
         st.caption(f"冻结抽样框之前登记的投诉举报计入优先规则；也可在「在线填报」的「{title}」中逐条登记。"
                    f"表头为表单各字段的名称（见导入模板），每次最多 {complaints.MAX_ROWS} 行；任何一行有问题时不登记任何一行。")
-        xlsx_download("下载导入模板", lambda: complaints.template_xlsx(form), file_name=f"{title}_导入模板.xlsx", key=TEMPLATE)
-        upload = st.file_uploader(f"上传{title}（.xlsx）", type=["xlsx", "xls", "ods"], key=FILE,
+        xlsx_download("下载导入模板", lambda: complaints.template_xlsx(form), file_name=f"{title}_导入模板.xlsx", key=state.SAMPLING_COMPLAINTS_TEMPLATE)
+        upload = st.file_uploader(f"上传{title}（.xlsx）", type=["xlsx", "xls", "ods"], key=state.SAMPLING_COMPLAINTS_FILE,
                                   max_upload_size=max(1, math.ceil(context.settings().upload_max_mb)))
-        st.button("导入投诉举报", key=IMPORT, type="primary", disabled=upload is None,
+        st.button("导入投诉举报", key=state.SAMPLING_COMPLAINTS_IMPORT, type="primary", disabled=upload is None,
                   on_click=errors.guarded(_import), args=(actor,))
-        said = st.session_state.get(OUTCOME)
+        said = st.session_state.get(state.SAMPLING_COMPLAINTS_OUTCOME)
         if said:
             kind, text, problems = said
             {"success": st.success, "error": st.error}[kind](text)
             if isinstance(problems, pd.DataFrame) and len(problems):
                 st.dataframe(problems, hide_index=True, height=board.TABLE_HEIGHT)
-                xlsx_download("导出问题清单", lambda: to_xlsx({"问题清单": problems}), file_name=f"{title}_问题清单.xlsx", key=PROBLEMS)
+                xlsx_download("导出问题清单", lambda: to_xlsx({"问题清单": problems}), file_name=f"{title}_问题清单.xlsx", key=state.SAMPLING_COMPLAINTS_PROBLEMS)

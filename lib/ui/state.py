@@ -269,6 +269,11 @@ SAMPLING_DRAW = "sampling:draw"  # 抽取 / 重新抽取
 SAMPLING_SAMPLE_EXPORT = "sampling:sample_export"  # 下载抽中名单
 SAMPLING_VERIFY_PICK = "sampling:verify_pick"  # the draw id to verify
 SAMPLING_VERIFY = "sampling:verify"  # 核验
+SAMPLING_COMPLAINTS_TEMPLATE = "sampling:complaints:template"  # 下载导入模板 (投诉举报)
+SAMPLING_COMPLAINTS_FILE = "sampling:complaints:file"  # the complaints upload
+SAMPLING_COMPLAINTS_IMPORT = "sampling:complaints:import"  # 导入投诉举报
+SAMPLING_COMPLAINTS_PROBLEMS = "sampling:complaints:problems"  # 导出问题清单
+SAMPLING_COMPLAINTS_OUTCOME = "sampling:complaints:outcome"  # what the last import said: (kind, text, problems table or None)
 
 
 def sampling_outcome_key(step: str) -> str:
