@@ -88,7 +88,7 @@ def _checked(parts: Sequence[float], wholes: Sequence[float], pi: Sequence[float
 
 def _variance(z: np.ndarray, p: np.ndarray, h: np.ndarray) -> float:
     v = 0.0
-    for city in set(h.tolist()):
+    for city in sorted(set(h.tolist())):  # one order, so the same sample gives the same figure to the last digit
         chance = (h == city) & (p < 1)
         zc, c = z[chance], 1 - p[chance]
         n = len(zc)

@@ -180,8 +180,9 @@ def test_the_estimates_come_from_the_inspected_drawn_projects(drawn):
     pi = pi[[rows.index(r) for r in inspected]]
     assert pi.tolist() != [r["probability"] for r in inspected]  # not every drawn project is inspected yet
     cities = [r["city"] for r in inspected]
-    assert failed == share(flags, pi, cities) and failed.n == 4
-    assert idle == share([i == 1 for i in range(4)], pi, cities)
+    for got, want in ((failed, share(flags, pi, cities)), (idle, share([i == 1 for i in range(4)], pi, cities))):
+        assert (got.value, got.standard_error, got.low, got.high) == pytest.approx((want.value, want.standard_error, want.low, want.high))
+        assert got.n == 4
     frame_total = sum(5 + 3 * i for i in range(30))
     weighted = [(r["subsidy"] / p_, f) for r, p_, f in zip(inspected, pi, flags)]
     assert amount.value == pytest.approx(frame_total * sum(w for w, f in weighted if f) / sum(w for w, _ in weighted))
