@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from lib.core.records import Actor
 from lib.core.statuses import SUBMITTED
 from lib.sampling import complaints
-from lib.ui import complaints as panel
+from lib.ui import state
 from tests.sampling.conftest import SHIPPED
 from tests.sampling.test_complaints import GOOD, workbook
 
@@ -35,7 +35,7 @@ def start() -> AppTest:
 def upload_and_import(at: AppTest, data: bytes, name: str = "投诉.xlsx") -> AppTest:
     at.get("file_uploader")[0].upload(name, data, XLSX)
     at = at.run()
-    at = at.button(key=panel.IMPORT).click().run()
+    at = at.button(key=state.SAMPLING_COMPLAINTS_IMPORT).click().run()
     assert not at.exception
     return at
 
@@ -50,7 +50,7 @@ def test_a_good_file_is_recorded_and_the_same_file_again_records_nothing(app_env
     store = reopen()
     assert [(r.values["voucher_no"], r.status) for r in store.records(FORM.id)] == [("V-000004", SUBMITTED), ("V-000005", SUBMITTED)]
     assert store.records(FORM.id)[0].values["received_date"] == dt.date(2020, 9, 20)
-    at = at.button(key=panel.IMPORT).click().run()  # a second click: the same complaints are recorded already
+    at = at.button(key=state.SAMPLING_COMPLAINTS_IMPORT).click().run()  # a second click: the same complaints are recorded already
     assert "未登记任何投诉举报" in texts(at.error) and len(reopen().records(FORM.id)) == 2
 
 
