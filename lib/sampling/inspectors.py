@@ -37,6 +37,7 @@ mean counting them, a #P-hard problem), only each one possible to reach from som
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -176,19 +177,40 @@ def party_key(name: str, places: Iterable[str] = ()) -> str:
     >>> party_key("有限公司"), party_key("甲城市", ("甲城",))
     ('有限公司', '甲城市')
     """
-    text = comparable(name or "")
+    return _party_key(name or "", tuple(places))
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _party_key(name: str, places: tuple[str, ...]) -> str:
+    """The fold of ``party_key``, kept per process: the sampling page folds every organisation name of the
+    registers and forms on each run (``parties.unmatched_conflicts``), and ``comparable`` is the costly part."""
+    text = comparable(name)
     folded = _PROVINCE.sub("", text)
-    for place in sorted((comparable(p) for p in places if p), key=len, reverse=True):
-        for written in (place + "市", place):
-            folded = folded.replace(f"({written})", "")
-            if folded.startswith(written):
-                folded = folded[len(written):]
-                break
+    written = _place_forms(places)
+    if "(" in folded:
+        for bracketed in written.bracketed:
+            folded = folded.replace(bracketed, "")
+    if folded.startswith(written.starts):
+        folded = folded[len(next(w for w in written.leading if folded.startswith(w))):]
     for form in LEGAL_FORMS:
         if folded.endswith(form):
             folded = folded[: -len(form)]
             break
     return folded or text
+
+
+@dataclass(frozen=True)
+class _PlaceForms:
+    leading: tuple[str, ...]  # each place with and without 市, longest first
+    starts: tuple[str, ...]  # the same, for one ``str.startswith``
+    bracketed: tuple[str, ...]  # (place市) and (place)
+
+
+@functools.lru_cache(maxsize=64)
+def _place_forms(places: tuple[str, ...]) -> _PlaceForms:
+    """How ``places`` may be written in a name, folded once for every name compared with them."""
+    leading = sorted({w for p in places if p for w in (comparable(p) + "市", comparable(p))}, key=len, reverse=True)
+    return _PlaceForms(tuple(leading), tuple(leading), tuple(f"({w})" for w in leading))
 
 
 def refusal(inspector: Inspector, city: str, parties: Iterable[str], day: dt.date, places: Iterable[str] = ()) -> str | None:
