@@ -82,6 +82,8 @@ def panel(store: Store, catalog: FormCatalog, form: FormSpec, actor: Actor, assi
     filed = visible_records(store, actor, form, assignments=assignments)
     options = {c.voucher: c for c in inspection.candidates(_drawn(store), {c: r.sampled_in(c) for c in r.cities}, filed, binding)}
     where = "、".join(r.cities)
+    if st.session_state.get(_pick_key(form)) not in options:  # inspected since it was picked (or never picked)
+        st.session_state.pop(_pick_key(form), None)
     if options:
         st.selectbox(f"本组待检查的抽中项目（{where}，共 {len(options)} 个）", ["", *options],
                      format_func=lambda v: options[v].caption if v else "选择项目，自动填写服务券编号、地市、企业和服务商",
