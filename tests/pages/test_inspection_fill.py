@@ -109,6 +109,9 @@ def test_an_assigned_inspector_picks_its_project_sees_the_declaration_and_a_usag
     assert picker.options[1:] == [f"{gz['voucher']}｜{gz['firm']}｜{gz['provider']}｜广州"]  # its city's drawn project only
     at = picker.select(gz["voucher"]).run()
     assert (at.session_state[field("voucher")], at.session_state[field("city")]) == (gz["voucher"], "广州")
+    # firm and provider as the draw recorded them, wherever the campaign binds those meanings to the form
+    assert {m: at.session_state[field(m)] for m in ("firm", "provider") if binding.key(m)} == {
+        m: gz[m] for m in ("firm", "provider") if binding.key(m)}
     shown = text(at.markdown)
     declared = catalog.bindings.of("projects")
     assert declared.word("usage", "idle") in shown and gz["firm"] in shown.replace("\\", "")
