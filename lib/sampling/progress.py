@@ -117,7 +117,7 @@ class Progress:
     """The sampling's progress: ``draw_id`` of the draw in force (None: nothing drawn yet; the tables
     are then empty), ``cities`` (one row per city of the frame), ``projects`` (one row per drawn
     project), ``estimates`` (province-wide; empty for a scope of some cities), ``unmatched`` filed
-    inspection rows whose voucher is not drawn, and the method's note."""
+    inspection rows whose voucher is not drawn (the province's only), and the method's note."""
 
     setting: Setting
     draw_id: str | None
@@ -191,8 +191,8 @@ def progress(setting: Setting, draws: pd.DataFrame | None, drawn_rows: pd.DataFr
     late = setting.deadline is not None and today > setting.deadline
     drawn["state"] = [INSPECTED if done else (OVERDUE if late else WAITING) for done in inspected]
     estimates = _estimates(setting, drawn, inspected, frame) if cities is None and setting.binding is not None else ()
-    if cities is not None:
-        drawn, frame = drawn[drawn["city"].isin(cities)], frame[frame["city"].isin(cities)]
+    if cities is not None:  # a city's own rows; the count of other inspections is the province's to see
+        drawn, frame, unmatched = drawn[drawn["city"].isin(cities)], frame[frame["city"].isin(cities)], 0
     return Progress(setting, draw_id, _city_table(setting, drawn, frame), _project_table(drawn), estimates, unmatched)
 
 
