@@ -173,21 +173,15 @@ def reported_projects(snapshot: pd.DataFrame, bindings: Bindings, outside: tuple
     return rows.drop_duplicates("voucher").reindex(columns=COLUMNS).reset_index(drop=True)
 
 
-def build_frame(projects: pd.DataFrame, snapshot: Callable[[str], pd.DataFrame] | pd.DataFrame, bindings: Bindings,
+def build_frame(projects: pd.DataFrame, snapshot: Callable[[str], pd.DataFrame], bindings: Bindings,
                 sampling: Sampling) -> Frame:
     """The frame of ``projects`` (``register_projects`` or ``reported_projects``) with the facts of the
     declared rules, read from ``snapshot(form_id)`` (``Store.snapshot``) of each bound form of
     ``FACT_FORMS``. Raises FrameEmpty when there is no project, RuleFailed when a rule cannot be
-    worked out, FrameError for a value no frame holds.
-
-    ``snapshot`` may still be the checks form's snapshot alone, as ``lib.sampling.record.current_frame``
-    passes it until it hands over ``store.snapshot``: the inspections and complaints then count none."""
+    worked out, FrameError for a value no frame holds."""
     if projects.empty:
         raise FrameEmpty("没有可抽查的项目：" + ("尚未导入服务券台账，或台账中没有检查范围内的项目。" if sampling.frame == "register"
                                           else "项目填报表还没有已提交的记录。"))
-    if isinstance(snapshot, pd.DataFrame):
-        checks_form, checks = bindings.of("checks").form, snapshot
-        snapshot = lambda form_id: checks if form_id == checks_form else None  # noqa: E731
     forms = {kind: meaning_frame(snapshot(bindings.of(kind).form), bindings.of(kind)) for kind in FACT_FORMS if bindings.has(kind)}
     projects = projects.reset_index(drop=True).assign(voucher=lambda f: normalize_code(f["voucher"]))
     found = facts(projects, forms, bindings, sampling)

@@ -179,7 +179,7 @@ def current_frame(store: Store, catalog: FormCatalog) -> Frame:
         projects = register_projects(register)
     else:
         projects = reported_projects(store.snapshot(bindings.of("projects").form), bindings, tuple(campaign.outside_scheme))
-    return build_frame(projects, store.snapshot(bindings.of("checks").form), bindings, sampling)
+    return build_frame(projects, store.snapshot, bindings, sampling)
 
 
 def _rule_names(frame: Frame) -> list[list[str]]:
