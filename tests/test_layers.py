@@ -44,7 +44,7 @@ INNER: dict[str, tuple[tuple[str, ...], ...]] = {
     ),
     "lib.campaign": (
         ("lib.campaign.bound", "lib.campaign.schedule"),
-        ("lib.campaign.register",),
+        ("lib.campaign.register", "lib.campaign.inspection"),
         ("lib.campaign.board",),
         ("lib.campaign.priority",),
     ),

@@ -250,22 +250,10 @@ class Reach:
         """
         return comparable(voucher) in self.vouchers
 
-    def admits_project(self, values: Mapping[str, Any], form_id: str | None = None) -> bool:
-        """Whether a row of ``form_id`` (a form this reach narrows; None: ``projects``) holding
-        ``values`` is about one of the sampled projects."""
-        return self.admits_voucher(values.get(self.voucher_key(self.projects if form_id is None else form_id)))
-
-    # The board (lib.campaign.board.scope) narrows one form, the projects form, by one voucher column;
-    # until it narrows every form of ``voucher_keys`` it reads that form's id and key here.
-    @property
-    def projects(self) -> str:
-        """The projects form's id (``assignments_in_force`` lists it first), "" when none is narrowed."""
-        return self.voucher_keys[0][0] if self.voucher_keys else ""
-
-    @property
-    def voucher(self) -> str:
-        """The key of the projects form's voucher field."""
-        return self.voucher_keys[0][1] if self.voucher_keys else ""
+    def admits_project(self, values: Mapping[str, Any], form_id: str) -> bool:
+        """Whether a row of ``form_id`` (a form this reach narrows) holding ``values`` is about one of
+        the sampled projects."""
+        return self.admits_voucher(values.get(self.voucher_key(form_id)))
 
 
 def reach(user: Actor, assignments: Assignments | None = None) -> Reach:

@@ -100,6 +100,8 @@ NEEDS: dict[str, dict[str, Need]] = {
     "inspections": {
         "voucher": Need(_TEXT, what="服务券编号"),
         "city": Need(("city",), what="项目所在地市"),
+        "firm": Need(_TEXT, required=False, what="企业名称"),
+        "provider": Need(_TEXT, required=False, what="服务商名称"),
         "date": Need(("date",), what="检查日期"),
         "members": Need(_NOTE, what="检查组成员"),
         "usage": Need(("select",), _USAGE, what="实际使用状态"),

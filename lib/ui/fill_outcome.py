@@ -116,7 +116,7 @@ def show_receipt(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, 
         browser.focus(panel_key(form), outcome["nonce"])
     if record is not None:
         with st.expander("查看提交的内容"):
-            record_view.show(form, record.values, cities, viewer=actor, record=record)
+            record_view.show(form, record.values, cities, viewer=actor, record=record, assignments=context.assignments(actor))
 
 
 def ask_before_switching(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, ...], row_id: str) -> None:

@@ -41,5 +41,5 @@ def view(form: FormSpec, record: Record, cities: tuple[str, ...], actor: Actor) 
     """The whole row read-only, open for a finished row (folded for one still being worked on), its
     files as far as ``actor`` may read the row, and its print view."""
     with st.expander(f"查看全部内容（记录 {record.id}，第 {record.rev} 版）", expanded=record.status in CLOSED):
-        record_view.show(form, record.values, cities, viewer=actor, record=record)
+        record_view.show(form, record.values, cities, viewer=actor, record=record, assignments=context.assignments(actor))
     record_view.print_button(form, record, cities, key=state.mine_print_key(record.id))

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from lib.auth.policy import READ, can
+from lib.auth.policy import READ, Assignments, can
 from lib.core.blobs import BlobMissing, Blobs
 from lib.core.records import Actor, Record
 from lib.forms import FieldSpec, FormSpec, check_answers
@@ -42,20 +42,23 @@ def _label(answer: Answer) -> str:
     return answer.label + ("（自动计算）" if answer.calculated else "")
 
 
-def serves_file(viewer: Actor | None, form: FormSpec, record: Record | None, digest: str) -> bool:
+def serves_file(viewer: Actor | None, form: FormSpec, record: Record | None, digest: str,
+                assignments: Assignments | None = None) -> bool:
     """Whether ``viewer`` may have the stored file ``digest`` through ``record``: the viewer may read the
-    row (``can(viewer, READ, form, record)``, asked first) and the row names that file in one of its
-    ``file`` fields (knowing another file's hash gets nothing through one's own row)."""
-    if viewer is None or record is None or record.form_id != form.id or not can(viewer, READ, form, record):
+    row (``can(viewer, READ, form, record, assignments)``, asked first: an inspector within the draw in
+    force) and the row names that file in one of its ``file`` fields (knowing another file's hash gets
+    nothing through one's own row)."""
+    if viewer is None or record is None or record.form_id != form.id or not can(viewer, READ, form, record, assignments):
         return False
     return any(isinstance(item, dict) and item.get("sha256") == digest for spec in form.all_fields() if spec.type == "file"
                for item in (record.values.get(spec.key) or ()))
 
 
-def readable_file(viewer: Actor | None, form: FormSpec, record: Record | None, digest: str, files: Blobs) -> bytes | None:
+def readable_file(viewer: Actor | None, form: FormSpec, record: Record | None, digest: str, files: Blobs,
+                  assignments: Assignments | None = None) -> bytes | None:
     """The bytes of the stored file ``digest`` for ``viewer`` when ``serves_file`` says so; None
     otherwise, without touching the disk. BlobMissing when the row names a file the folder lacks."""
-    return files.read(digest) if serves_file(viewer, form, record, digest) else None
+    return files.read(digest) if serves_file(viewer, form, record, digest, assignments) else None
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -82,7 +85,8 @@ def thumbnail(data: bytes) -> bytes | None:
     return out.getvalue()
 
 
-def _files(spec: FieldSpec, items: list[dict[str, Any]], viewer: Actor | None, form: FormSpec, record: Record | None) -> None:
+def _files(spec: FieldSpec, items: list[dict[str, Any]], viewer: Actor | None, form: FormSpec, record: Record | None,
+           assignments: Assignments | None) -> None:
     """A file field's files: thumbnails of its photos, a download of each file, for a viewer who may read the row."""
     st.caption(f"{spec.label}（{len(items)} 个文件）")
     if viewer is None or record is None:
@@ -90,7 +94,7 @@ def _files(spec: FieldSpec, items: list[dict[str, Any]], viewer: Actor | None, f
     files = stored_files()
     for item in items:
         digest, name = item["sha256"], plain_text(item["name"])
-        if not serves_file(viewer, form, record, digest):
+        if not serves_file(viewer, form, record, digest, assignments):
             st.caption(f"「{name}」：无权查看文件内容")
             continue
         kind = file_kind(item)
@@ -104,18 +108,20 @@ def _files(spec: FieldSpec, items: list[dict[str, Any]], viewer: Actor | None, f
             st.image(picture, caption=name)
         # Read when clicked (not on every run), through the same door; a download, never shown inline:
         # a PDF's scripts run in no page of ours.
-        st.download_button(f"下载 {plain_text(file_text(item))}", functools.partial(readable_file, viewer, form, record, digest, files),
+        st.download_button(f"下载 {plain_text(file_text(item))}", functools.partial(readable_file, viewer, form, record, digest, files, assignments),
                            file_name=item["name"], mime=item["type"], on_click="ignore",
                            key=state.file_download_key(record.id, spec.key, digest))
 
 
 def show(form: FormSpec, values: dict, cities: tuple[str, ...], *, warnings: list[str] | None = None,
-         reminders: list[str] | None = None, viewer: Actor | None = None, record: Record | None = None) -> None:
+         reminders: list[str] | None = None, viewer: Actor | None = None, record: Record | None = None,
+         assignments: Assignments | None = None) -> None:
     """Draw every section of the row ``values`` read-only; above them ``warnings`` (rules the row no
     longer meets) and ``reminders`` (the form's warnings its answers raise, which the filler
     confirmed), as texts. st.table renders Markdown in its cells: what the filler typed is escaped,
     so a reviewer never gets a link or an image from an answer. A ``file`` field lists its files by
-    name; given the ``viewer`` and the stored ``record``, the files the viewer may read are shown too."""
+    name; given the ``viewer`` and the stored ``record``, the files the viewer may read are shown too
+    (an inspector's within ``assignments``, the draw in force)."""
     if warnings:
         st.warning("请留意：\n\n" + "\n".join(f"- {plain_text(w)}" for w in warnings))
     if reminders:
@@ -148,7 +154,7 @@ def show(form: FormSpec, values: dict, cities: tuple[str, ...], *, warnings: lis
                 if answer.rows:
                     st.table(pd.DataFrame([{k: plain_text(v) for k, v in row.items()} for row in answer.rows]), hide_index=True)
         for spec, items in files:
-            _files(spec, items, viewer, form, record)
+            _files(spec, items, viewer, form, record, assignments)
 
 
 def print_button(form: FormSpec, record: Record, cities: tuple[str, ...], *, key: str) -> None:

@@ -182,3 +182,25 @@ def test_my_submissions_lists_the_group_s_inspections_only_and_the_inspector_wit
     next(b for b in at.button if b.label == "撤回").click().run()
     assert not at.exception and not at.error
     assert (store.get(form.id, ours.id).status, store.get(form.id, theirs.id).status) == ("已撤回", "草稿")
+
+
+
+def test_an_inspector_has_the_evidence_files_of_its_group_s_inspection_and_of_no_other(assigned, catalog):
+    """The record view serves a row's files to whoever may read the row: an inspector within the draw
+    in force (its receipt and 我的填报 pass it), not one without it, nor another group's member."""
+    from lib.sampling.assignments import assignments_in_force
+    from lib.ui.record_view import serves_file
+
+    actor, names, gz, fs, store = assigned
+    binding = catalog.bindings.of("inspections")
+    form = catalog.form(binding.form)
+    store.ensure_sheet(sheet_spec(form))
+    digest = "ab" * 32
+    item = {"sha256": digest, "name": "现场.png", "type": "image/png", "size": 10}
+    row = store.append(form.id, {binding.key("voucher"): gz["voucher"], binding.key("city"): "广州", binding.key("evidence"): [item]},
+                       actor=actor, status=SUBMITTED)
+    given = assignments_in_force(store, catalog)
+    other = next(a for a in given.cities if given.cities_of(a) == ("佛山",))
+    assert serves_file(actor, form, row, digest, given) and not serves_file(actor, form, row, "cd" * 32, given)
+    assert not serves_file(actor, form, row, digest)  # no draw passed: nothing
+    assert not serves_file(Actor(other, roles.INSPECTOR, "检查单位"), form, row, digest, given)

@@ -20,9 +20,10 @@ change). So:
 * a unit that is only a row (a filing off the register, a repeat, a draft) needs both.
 
 An inspector's reach is its assignment (``Assignments``, passed in by the caller: this layer is below
-the sampling that makes it): of the projects form it reads the sampled projects only, judged by the
-voucher as ``Reach.admits_project`` judges one row (the register entries by their voucher, the rows by
-the ``voucher`` column ``with_vouchers`` gives the readers; without it, no row of that form), and of the other forms the rows placed in
+the sampling that makes it): of every form with a voucher (``Reach.voucher_keys``: the projects, the
+checks …) it reads the sampled projects' rows only, judged by the voucher as ``Reach.admits_project``
+judges one row (the register entries by their voucher, the rows by the ``voucher`` column
+``with_vouchers`` gives the readers; without it, no row of those forms), and of the other forms the rows placed in
 its cities. It sees the register's facts of the entries it inspects. Without an assignment it has no
 board (``board_scope`` refuses).
 """
@@ -128,26 +129,30 @@ def board_scope(store: Store, actor: Actor, forms: Iterable[FormSpec], assignmen
     return scope
 
 
+def _vouchers_by_row(frame: pd.DataFrame | None, key: str) -> pd.Series:
+    """Row id -> voucher as stored, of one form's snapshot (empty when it has none)."""
+    if frame is None or frame.empty or key not in frame:
+        return pd.Series(dtype=object)
+    voucher = pd.Series(frame[key].to_numpy(dtype=object), index=frame["_id"].to_numpy(dtype=object))
+    return voucher[~voucher.index.duplicated()]
+
+
 def with_vouchers(prepared: Prepared, frames: dict[str, pd.DataFrame]) -> Prepared:
     """``prepared`` whose readers (and those of the rows created after the clock) carry each row's
-    voucher as stored (``voucher``; "" for the other forms' rows): what an inspector's reach over the
-    projects form judges, as ``can`` judges the stored row. ``frames``: the store's snapshots the board
-    was prepared from (form id -> frame). Once per data change."""
-    projects = prepared.calendar.form_id("projects")
-    key = prepared.calendar.bindings.of("projects").key("voucher")
-    frame = frames.get(projects)
-    if frame is None or frame.empty or key not in frame:
-        voucher = pd.Series(dtype=object)
-    else:
-        voucher = pd.Series(frame[key].to_numpy(dtype=object), index=frame["_id"].to_numpy(dtype=object))
-        voucher = voucher[~voucher.index.duplicated()]
+    voucher as stored (``voucher``; "" for the rows of forms without one): what an inspector's reach
+    over a form with a voucher judges, as ``can`` judges the stored row. ``frames``: the store's
+    snapshots the board was prepared from (form id -> frame). Once per data change."""
+    bindings = prepared.calendar.bindings
+    keys = {bindings.of(kind).form: bindings.of(kind).key("voucher") for kind in bindings.kinds() if bindings.of(kind).key("voucher")}
+    by_form = {form_id: _vouchers_by_row(frames.get(form_id), key) for form_id, key in keys.items()}
 
     def carried(readers: pd.DataFrame | None) -> pd.DataFrame | None:
         if readers is None:
             return None
-        mine = (readers["form"] == projects).to_numpy(dtype=bool)
         values = np.full(len(readers), "", dtype=object)
-        values[mine] = readers["row_id"][mine].map(voucher).fillna("").to_numpy(dtype=object)
+        for form_id, voucher in by_form.items():
+            mine = (readers["form"] == form_id).to_numpy(dtype=bool)
+            values[mine] = readers["row_id"][mine].map(voucher).fillna("").to_numpy(dtype=object)
         return readers.assign(voucher=values)
 
     return replace(prepared, readers=carried(prepared.readers), later=carried(prepared.later))
@@ -160,16 +165,16 @@ def _admitted(r: Reach, city: pd.Series, owner: pd.Series, org: pd.Series) -> np
 
 
 def _sampled(r: Reach, vouchers: pd.Series) -> np.ndarray:
-    """``r.admits_project`` over a column of vouchers (each distinct voucher judged once)."""
-    admitted = {v for v in pd.unique(vouchers.astype(object)) if r.admits_project({r.voucher: v})}
+    """``r.admits_voucher`` over a column of vouchers (each distinct voucher judged once)."""
+    admitted = {v for v in pd.unique(vouchers.astype(object)) if r.admits_voucher(v)}
     return member(vouchers.astype(object), admitted).to_numpy(dtype=bool)
 
 
 def _placed(r: Reach, forms: pd.Series, city: pd.Series, owner: pd.Series, org: pd.Series, vouchers: pd.Series | None) -> np.ndarray:
     """Which rows (of the forms ``forms`` names, one per row) ``r`` admits: by ``_admitted``, and of the
-    form ``r`` narrows (an inspector's projects form) by ``vouchers`` (None: none known, none admitted)."""
+    forms ``r`` narrows (an inspector's forms with a voucher) by ``vouchers`` (None: none known, none admitted)."""
     got = _admitted(r, city, owner, org)
-    narrowed = (forms == r.projects).to_numpy(dtype=bool) if r.projects and r.narrows(r.projects) else None
+    narrowed = forms.map(r.narrows).to_numpy(dtype=bool) if r.how == "cities" else None
     if narrowed is None or not narrowed.any():
         return got
     got = got.copy()
