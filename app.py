@@ -9,7 +9,8 @@ from lib.ui import auth, browser, context, errors, fill, health, locale, nav
 
 FIRST_START = context.FirstStart(
     rows=lambda open_with_clock, catalog, rows: seed_demo(open_with_clock, catalog, rows=rows),
-    accounts=seed_demo_accounts,
+    # the demo inspectors' health declarations are dated on the campaign clock the inspector draw judges them on
+    accounts=lambda accounts, store, catalog: seed_demo_accounts(accounts, store, catalog, today=context.settings().campaign_today),
 )
 
 st.set_page_config(page_title="广东省上云上平台监督检查", page_icon="📋", layout="wide")

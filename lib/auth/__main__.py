@@ -22,7 +22,7 @@ from pathlib import Path
 
 from lib.core import roles
 
-from .accounts import CONFLICT_FIELDS, Account, AccountsFile
+from .accounts import CONFLICT_FIELDS, CONFLICT_HELP, Account, AccountsFile
 from .admin import INSPECTOR_LABELS, conflicts_text
 from .errors import AccountError
 
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     ins.add_argument("--org-city", help=INSPECTOR_LABELS["org_city"])
     for option, key in (("--conflict-provider", "conflict_providers"), ("--conflict-firm", "conflict_firms"),
                         ("--conflict-lead-unit", "conflict_lead_units")):
-        ins.add_argument(option, action="append", help=f"{CONFLICT_FIELDS[key]}（可重复；给出即替换原名单）")
+        ins.add_argument(option, action="append", help=f"{CONFLICT_FIELDS[key]}（可重复；给出即替换原名单）。{CONFLICT_HELP}")
     ins.add_argument("--health-date", help=f"{INSPECTOR_LABELS['health_declared_on']}（YYYY-MM-DD）")
     args = parser.parse_args(argv)
 

@@ -4,6 +4,8 @@ the sidebar (the account and 退出登录) keeps working."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from streamlit.runtime.context import ContextProxy, StreamlitCookies
 from streamlit.testing.v1 import AppTest
@@ -77,6 +79,9 @@ def test_a_garbage_session_cookie_or_token_opens_the_sign_in_page(app_env, monke
     assert state.SESSION not in at.session_state
 
 
+CLOCK = dt.date(2020, 9, 25)  # the campaign clock of a demo replayed in the inspection phase
+
+
 def test_the_first_start_fills_an_empty_store_and_accounts_file_as_app_py_says(app_env, monkeypatch, reopen):
     """The embedded default (``./dev run``): app.py hands the demo campaign and its accounts to the
     first start; lib.ui itself never imports lib.demo."""
@@ -85,6 +90,7 @@ def test_the_first_start_fills_an_empty_store_and_accounts_file_as_app_py_says(a
 
     monkeypatch.setenv("APP_DEMO_DATA", "true")
     monkeypatch.setenv("APP_DEMO_ROWS", "40")
+    monkeypatch.setenv("APP_CAMPAIGN_TODAY", CLOCK.isoformat())
     # The first run of a server process may be a page's alone (Streamlit's legacy pages/ wrapper),
     # which opens the store before it is sent through app.py: the store is filled all the same.
     AppTest.from_file(str(ROOT / "pages" / "fill.py"), default_timeout=60).run()
@@ -95,6 +101,9 @@ def test_the_first_start_fills_an_empty_store_and_accounts_file_as_app_py_says(a
     store = reopen()
     assert len(store.records("att1")) == 40
     assert all(accounts.get(r.owner) for r in store.records("att1"))  # every demo filer can sign in
+    # the demo inspectors declared their health in the week before the campaign clock the draw judges them on
+    declared = [dt.date.fromisoformat(a.health_declared_on) for a in accounts.all() if a.health_declared_on]
+    assert declared and all(dt.timedelta(0) <= CLOCK - d <= dt.timedelta(days=6) for d in declared)
 
     at.text_input(key=state.SIGN_IN_ACCOUNT).input("province")
     at.text_input(key=state.SIGN_IN_PASSWORD).input(DEMO_PASSWORD)
