@@ -59,6 +59,34 @@ def cell(table, text: str):
     return table.locator("td", has_text=re.compile(f"^{re.escape(text)}$"))
 
 
+#: A wide table's accessible twin holds only the columns in view: scroll right until ``header`` shows,
+#: then pair each row's cell in that column with its cell under ``key`` (rows are told by aria-rowindex).
+_COLUMN = """async (t, [key, header]) => {
+    const column = (h) => {
+        const th = [...t.tHead.rows[0].cells].find(c => c.textContent === h);
+        if (!th) return null;
+        const at = th.getAttribute("aria-colindex");
+        return Object.fromEntries([...t.tBodies[0].rows].map(r => [r.getAttribute("aria-rowindex"),
+                                                                   r.querySelector(`td[aria-colindex="${at}"]`).textContent]));
+    };
+    const keys = column(key);
+    const scroller = t.closest("[data-testid='stDataFrame']").querySelector(".dvn-scroller");
+    for (let x = 0; keys && x <= scroller.scrollWidth; x += 100) {
+        scroller.scrollLeft = x;
+        await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+        const values = column(header);
+        if (values) return Object.fromEntries(Object.entries(keys).map(([row, k]) => [k, values[row]]));
+    }
+    return null;
+}"""
+
+
+def column(table, key: str, header: str) -> dict[str, str] | None:
+    """{cell under ``key``: cell under ``header``} for the rows on screen of ``table`` (from ``grid``);
+    None when either column is missing."""
+    return table.evaluate(_COLUMN, [key, header])
+
+
 @pytest.fixture
 def small_campaign(tmp_path):
     """A server on ``sampling_setup``'s campaign (groups of one, seven projects in two cities, three
@@ -93,6 +121,11 @@ def photo(path: Path) -> Path:
     return path
 
 
+def idle(page) -> None:
+    """Wait until the app runs no script for this page (Streamlit's own mark on its root element)."""
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(state="attached")
+
+
 def yes(page, label: str) -> None:
     widget(page, "stRadio", label).get_by_text("是", exact=True).click()
 
@@ -122,8 +155,7 @@ def file_inspection(page, title: str, sampled: dict, passed_over: str, members: 
     choose(page, "检查结论", "合格")
     yes(page, "检查组严格遵守中央八项规定精神")
     yes(page, "服务商未陪同检查")
-    # a rerun still under way (the last click's) would draw the uploader again and drop the file
-    page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden")
+    idle(page)  # a file chosen while the last click's rerun is under way is dropped
     uploader = widget(page, "stFileUploader", "现场照片或书面材料")
     uploader.locator("input[type='file']").set_input_files(evidence)
     expect(page.get_by_text(re.compile(f"^{re.escape(evidence.name)}（PNG"))).to_be_visible(timeout=WAIT)
@@ -189,3 +221,12 @@ def test_province_draws_an_assigned_inspector_files_a_record_with_a_photo_and_th
     finally:
         with closed_within("the inspector's browser context"):
             inspector.context.close()
+
+    # the province's board: 抽查进度 counts the record in its city (the board refreshes itself every few seconds)
+    page.get_by_role("link", name="进度看板").click()
+    page.get_by_role("tab", name="抽查进度").click()
+    inspected = page.locator("[data-testid='stMetric']").filter(has=page.locator("[data-testid='stMetricLabel']", has_text=re.compile("^已检查$")))
+    expect(inspected.locator("[data-testid='stMetricValue']")).to_have_text("1", timeout=WAIT)
+    progress = grid(page, "抽样框项目数")
+    expect(cell(progress, city)).to_have_count(1, timeout=WAIT)
+    assert column(progress, "地市", "已检查") == {c: "1" if c == city else "0" for c in cities}
