@@ -383,7 +383,7 @@ _FILE_KEYS = frozenset({"sha256", "name", "type", "size"})
 
 class FileRefused(AppError):
     """A file a ``file`` field does not take; ``code`` says why (file_empty, file_too_big, file_type,
-    file_not_accepted, file_broken, image_too_large, file_trailing, file_active, too_many_files) and the
+    file_not_accepted, file_broken, image_too_large, file_active, too_many_files) and the
     message names the field and the file."""
 
     code = "file_refused"
@@ -485,13 +485,9 @@ def _png_end(data: bytes) -> int | None:
     return None
 
 
-def _trailing_problem(kind: FileKind, data: bytes) -> str | None:
-    """``file_trailing`` when an image carries bytes after its end (a file hidden behind the picture,
-    which would be stored and handed out with it), ``file_broken`` when it has no end, else None."""
-    end = (_png_end if kind.key == "png" else _jpeg_end)(data)
-    if end is None:
-        return "file_broken"
-    return "file_trailing" if end < len(data) else None
+def _image_end(kind: FileKind, data: bytes) -> int | None:
+    """Where an image's picture ends (what follows is no part of it), or None when it has no end."""
+    return (_png_end if kind.key == "png" else _jpeg_end)(data)
 
 
 def _pdf_problem(data: bytes) -> str | None:
@@ -521,11 +517,10 @@ def _decoded_bytes(image) -> int:
 
 
 def _image_problem(kind: FileKind, data: bytes) -> str | None:
-    """Why an image's bytes cannot be shown (``image_too_large``, ``file_broken``, ``file_trailing``),
-    or None. PIL (which Streamlit draws images with) reads it: the header must agree with the magic
+    """Why an image's bytes cannot be shown (``image_too_large``, ``file_broken``), or None. PIL (which Streamlit draws images with) reads it: the header must agree with the magic
     bytes, the picture stay within MAX_IMAGE_PIXELS (a PNG, decoded whole, within MAX_PNG_DECODED_BYTES
     too, judged from its header before any pixel is decoded), the pixels decode (a JPEG at reduced
-    scale: cheap, still whole), and nothing follow the image's end."""
+    scale: cheap, still whole), and the picture have an end (``take_file`` cuts what follows it)."""
     from PIL import Image  # imported when a file arrives, not by every process that reads forms
 
     try:
@@ -540,7 +535,7 @@ def _image_problem(kind: FileKind, data: bytes) -> str | None:
         return "image_too_large"
     except Exception:  # noqa: BLE001 - hostile bytes make PIL raise many types; each means "not a readable image"
         return "file_broken"
-    return _trailing_problem(kind, data)
+    return "file_broken" if _image_end(kind, data) is None else None
 
 
 def _read_bounded(data: bytes | IO[bytes], limit: int) -> bytes | int:
@@ -560,7 +555,6 @@ _FILE_MESSAGES = {
     "file_not_accepted": "是 {word}，本项只接受 {words}",
     "file_broken": "内容已损坏或不完整，无法作为 {word} 打开",
     "image_too_large": "图片尺寸过大（上限 {pixels} 万像素，PNG 解码后不超过 {png_mb} MB），请缩小后再上传",
-    "file_trailing": "在图片结束之后还附带了其他数据（如动态照片的视频或夹带的文件），请在相册或看图软件中另存为普通照片后再上传",
     "file_active": "含有网页或脚本内容（打开时会运行脚本或程序），请另存或打印为普通 PDF 后再上传",
     "too_many_files": "未上传：本项最多 {bound} 个文件",
 }
@@ -573,8 +567,9 @@ def _refused(spec: Any, name: str, code: str, **params: Any) -> FileRefused:
 def check_file(spec: Any, name: Any, data: bytes | IO[bytes], *, held: int = 0) -> dict[str, Any]:
     """The answer item for one uploaded file of the ``file`` field ``spec`` — {sha256, name, type, size} —
     or FileRefused naming the field and the file: empty, over the field's size limit, not a kind the
-    field accepts (judged by content), a broken image or one with bytes after its end, a PDF without
-    its %%EOF or with a web page's or a script's markers. ``held``: files the field holds already.
+    field accepts (judged by content), a broken image, a PDF without its %%EOF or with a web page's or a
+    script's markers. ``held``: files the field holds already. The item describes the bytes
+    ``take_file`` gives to store (an image without what follows its end).
 
     >>> from lib.forms.spec import FieldSpec
     >>> spec = FieldSpec(key="photos", label="现场照片", type="file", accept=("pdf",))
@@ -584,6 +579,13 @@ def check_file(spec: Any, name: Any, data: bytes | IO[bytes], *, held: int = 0) 
     Traceback (most recent call last):
     lib.forms.types.FileRefused: 「现场照片」的文件「c.pdf」不是 PDF 文件（按文件内容判断，与文件名无关）
     """
+    return take_file(spec, name, data, held=held)[0]
+
+
+def take_file(spec: Any, name: Any, data: bytes | IO[bytes], *, held: int = 0) -> tuple[dict[str, Any], bytes]:
+    """``check_file``'s item and the bytes to store for it: an image ends where its picture ends. A phone's
+    motion photo (a video after the JPEG) or a file hidden behind a picture is cut off rather than stored
+    and handed out with it, so the inspector's photo is kept and nothing else is."""
     shown = clean_file_name(name)
     accepted = accepted_kinds(spec)
     if held >= MAX_FILES:
@@ -605,7 +607,10 @@ def check_file(spec: Any, name: Any, data: bytes | IO[bytes], *, held: int = 0) 
     if problem_code:
         raise _refused(spec, shown, problem_code, word=kind.word, pixels=MAX_IMAGE_PIXELS // 10_000,
                        png_mb=MAX_PNG_DECODED_BYTES // _MB)
-    return {"sha256": hashlib.sha256(body).hexdigest(), "name": clean_file_name(name, kind), "type": kind.mime, "size": len(body)}
+    if kind.image:
+        body = body[:_image_end(kind, body)]
+    item = {"sha256": hashlib.sha256(body).hexdigest(), "name": clean_file_name(name, kind), "type": kind.mime, "size": len(body)}
+    return item, body
 
 
 def file_kind(item: Any) -> FileKind | None:

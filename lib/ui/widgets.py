@@ -29,8 +29,8 @@ from lib.forms.types import (
     FileRefused,
     ValueProblem,
     accepted_kinds,
-    check_file,
     file_limit_bytes,
+    take_file,
 )
 from lib.forms.validate import is_blank
 from lib.ui import context, errors, state
@@ -101,19 +101,19 @@ def _upload_key(key: str) -> str:
 
 
 def _take_uploads(spec: FieldSpec, key: str) -> None:
-    """The uploader's files, each checked (check_file: content, size, kind) and only then stored,
+    """The uploader's files, each checked (take_file: content, size, kind) and only then stored,
     join the answer; a refused one is named under the widget and nothing of it is written."""
     held = list(st.session_state.get(key) or [])
     notes: list[str] = []
     files = stored_files()
     for upload in st.session_state.get(_upload_key(key)) or []:
         try:
-            item = check_file(spec, upload.name, upload, held=len(held))
+            item, body = take_file(spec, upload.name, upload, held=len(held))
         except FileRefused as refused:
             notes.append(str(refused))
             continue
         if all(h.get("sha256") != item["sha256"] for h in held):
-            files.put(upload.getvalue())
+            files.put(body)  # what was checked: an image without anything after its end
             held.append(item)
     st.session_state[key] = held
     round_ = (st.session_state.get(state.file_upload_state_key(key)) or {}).get("round", 0)
