@@ -122,8 +122,14 @@ def photo(path: Path) -> Path:
 
 
 def idle(page) -> None:
-    """Wait until the app runs no script for this page (Streamlit's own mark on its root element)."""
-    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(state="attached")
+    """Wait until the app runs no script for this page (Streamlit's own mark on its root element) for ten
+    frames in a row: a click's rerun request may reach that mark a frame or two after the click."""
+    page.evaluate("window.idleFrames = 0")
+    page.wait_for_function("""() => {
+        const state = document.querySelector("[data-testid='stApp']")?.getAttribute("data-test-script-state");
+        window.idleFrames = state === "notRunning" ? window.idleFrames + 1 : 0;
+        return window.idleFrames >= 10;
+    }""", polling="raf", timeout=WAIT)
 
 
 def yes(page, label: str) -> None:
