@@ -13,12 +13,13 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
+from lib.auth.accounts import AccountsFile
 from lib.sampling import assignments as asg
 from lib.sampling import record as rec
 from lib.store.factory import open_store
 
 from .conftest import APP_ROOT, DEMO_PASSWORD, AppServer, closed_within, free_port, sign_in
-from .sampling_setup import INSPECTORS, PROJECTS, forms_with_group_size, stock
+from .sampling_setup import PROJECTS, forms_with_group_size, stock
 from .widgets import choose, has_value, type_into, widget
 
 #: How long a table or message may take to appear after a click, on a busy 2-core machine (ms).
@@ -152,7 +153,7 @@ def file_inspection(page, title: str, sampled: dict, passed_over: str, members: 
     listed.filter(has_text=voucher).click()
     for label, value in (("服务券编号", voucher), ("企业名称", sampled["firm"]), ("服务商名称", sampled["provider"])):
         has_value(page, label, value)  # the pick fills the project's fields, as the draw recorded them
-    has_value(page, "检查组成员", members)  # prefilled with the group's names
+    has_value(page, "检查组成员", members)  # prefilled with the group's names (a group of one here)
     type_into(page, "检查日期", "2020-10-09")
     yes(page, "项目负责人到场并现场展示项目")
     yes(page, "已深入车间或现场查看使用情况")
@@ -204,6 +205,7 @@ def test_province_draws_an_assigned_inspector_files_a_record_with_a_photo_and_th
     [member] = next(g.members for g in groups if g.city == city)
     sampled = next(r for r in drawn if r["city"] == city)
     passed_over = next(v for v, c, _, _ in PROJECTS if c == city and v not in {r["voucher"] for r in drawn})
+    name = AccountsFile(server.data_dir / "accounts.json").get(member).name
 
     inspector = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN").new_page()
     inspector.set_default_timeout(WAIT)
@@ -219,7 +221,7 @@ def test_province_draws_an_assigned_inspector_files_a_record_with_a_photo_and_th
         expect(cell(problems, passed_over)).to_have_count(0)
 
         form = catalog.form(catalog.bindings.of("inspections").form)
-        said = file_inspection(inspector, form.title, sampled, passed_over, f"{INSPECTORS[member]}检查员", photo(tmp_path / "现场.png"))
+        said = file_inspection(inspector, form.title, sampled, passed_over, name, photo(tmp_path / "现场.png"))
         row_id = re.search(r"记录编号 (\S+)（", said).group(1)
         inspector.get_by_text(f"回执　记录编号：{row_id}").wait_for()
         inspector.get_by_text("查看提交的内容").click()  # the photo is shown back as a thumbnail
