@@ -19,6 +19,7 @@ from lib.auth.policy import Assignments, reach
 from lib.auth.scope import visible_records
 from lib.campaign import inspection
 from lib.core.records import Actor
+from lib.core.statuses import WITHDRAWN
 from lib.forms import FormCatalog, FormSpec
 from lib.forms.display import value_text
 from lib.sampling.record import active_draws, draw_rows
@@ -104,7 +105,7 @@ def _declaration(store: Store, catalog: FormCatalog, actor: Actor, assignments: 
     with st.container(border=True):
         st.markdown(f"**服务商申报情况（{projects.short_title}）**")
         if found is None:
-            st.info(f"{projects.short_title}中没有{label} {plain_text(str(voucher))} 的申报记录（服务商未填报，或已撤回）。")
+            st.info(f"{projects.short_title}中没有{label} {plain_text(str(voucher))} 的申报记录（服务商未填报，或{WITHDRAWN}）。")
             return
         facts = {projects.field(declared_binding.key(m)).label: value_text(projects.field(declared_binding.key(m)), v)
                  for m, v in found.facts.items()}
