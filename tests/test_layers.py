@@ -31,6 +31,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("lib.review", "lib.listing"),
     ("lib.campaign",),
     ("lib.sampling",),
+    ("lib.rectification",),
+    ("lib.todo",),
     ("lib.ui", "lib.demo"),
     ("pages", "app"),
 )

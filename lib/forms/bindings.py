@@ -82,6 +82,7 @@ NEEDS: dict[str, dict[str, Need]] = {
         "status": Need(("select",), what="项目建设状态"),
         "percent_complete": Need(_PERCENT, required=False, what="总体完成进度"),
         "spending_ratio": Need(_PERCENT, what="资金支出比例"),
+        "problems": Need(_NOTE, required=False, what="自查发现的问题"),
     },
     "checks": {
         "city": Need(("city",), what="地市"),

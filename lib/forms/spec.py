@@ -29,6 +29,7 @@ from lib.core.values import LIST_SEPARATOR
 from .bindings import NEEDS, Bindings, Registers
 from .expressions import FUNCTIONS, KIND_WORDS, READ_CONTEXT, Expression, ExpressionError
 from .patterns import PatternError, compile_pattern
+from .rectification import Rectification
 from .types import BIDI_CHARS, CONTROL_CHARS, FILE_KINDS, FILE_MAX_MB, INVISIBLE_CHARS, LINE_BREAKS, REGISTRY
 
 KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -408,6 +409,8 @@ class CampaignSpec(_Strict):
     bindings: Bindings | None = None
     #: The province's registers: titles, years, scope words and the headers of their columns.
     registers: Registers | None = None
+    #: 全面整改: which findings open a rectification item and the steps that close it (lib.forms.rectification).
+    rectification: Rectification | None = None
     #: Cities whose firms the scheme does not cover: register entries there are excluded at import.
     outside_scheme: tuple[str, ...] = ()
     #: How the boards name a city's bureau (the unit that files the checks), ``{city}`` standing for

@@ -1,0 +1,4 @@
+"""Rectification to closure (全面整改, the notice's third phase): items opened from findings by the rules of
+campaign.yaml's ``rectification:`` section, each a checklist the responsible party works through with
+evidence, verified by the city and closed (销号) by the province; the lists the office works from and the
+outcome lists. ``records`` is the storage and the lifecycle's statuses."""

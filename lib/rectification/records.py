@@ -1,0 +1,70 @@
+"""Rectification items in the store, and the statuses of their lifecycle.
+
+Storage (every write audited by the store, nothing deleted): ``rectification_items``, one row per item.
+Its status (the record's status) is one of ``STATUSES``; 逾期 is not a status but a fact of the day
+(``overdue``): an item past its due date and not closed. Its columns: the item's id, the rule that
+opened it (``manual`` for one added by hand) and the finding it came from (kind of form, form id, row
+id: with the rule, the key that makes generation idempotent), its category, the supervising city, the
+party answering for it (kind: provider / firm / lead unit, name, credit code) and the organisation
+that acts for it (``actor_org``: the provider for a firm's item, the party itself otherwise), the
+project (voucher, name), what was found, the due date; then the checklist as it stands (``steps``: one
+table row per step of the category: step key, done, text), the evidence files (``evidence``: one table
+row per file: step key and the file's {sha256, name, type, size}), the last return reason, and the
+violations recorded on it (``violations``: handling, amount in 万元, decision reference).
+
+The sheet is a record of what was done: like the sampling records, a cell edited in the workbook is
+never imported (a sheet that is no form of the catalog is locked whole).
+
+>>> STATUSES[0], STATUSES[-1], CLOSED in STATUSES
+('待整改', '已销号', True)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from lib.store.base import Column, SheetSpec
+
+PENDING = "待整改"  # opened, nothing done yet
+IN_PROGRESS = "整改中"  # the party has started, or the city returned its materials
+SUBMITTED = "已提交整改材料"  # every step ticked with its evidence: the city verifies
+VERIFIED = "地市已核实"  # the city accepted it: the province closes it
+CLOSED = "已销号"  # closed by the province
+#: The lifecycle, in order.
+STATUSES = (PENDING, IN_PROGRESS, SUBMITTED, VERIFIED, CLOSED)
+#: Not a status: what an open item past its due date is shown as, beside its status.
+OVERDUE = "逾期"
+#: The rule of an item added by hand.
+MANUAL = "manual"
+
+ITEMS = SheetSpec("rectification_items", "整改台账", (
+    Column("item_id", "整改编号"),
+    Column("rule", "生成规则"),
+    Column("source_kind", "问题来源类别"),
+    Column("source_form", "问题来源表单"),
+    Column("source_row", "问题来源记录"),
+    Column("category", "整改类别"),
+    Column("city", "督办地市"),
+    Column("party_kind", "责任主体类别"),
+    Column("party", "责任主体"),
+    Column("party_code", "责任主体统一社会信用代码"),
+    Column("actor_org", "整改办理单位"),
+    Column("voucher", "服务券编号"),
+    Column("project", "项目名称"),
+    Column("finding", "发现的问题"),
+    Column("due", "整改期限", "date"),
+    Column("steps", "整改步骤", "table"),
+    Column("evidence", "整改材料", "table"),
+    Column("reason", "退回原因"),
+    Column("violations", "违规处理", "table"),
+))
+SHEETS = (ITEMS,)
+
+
+def overdue(status: str, due: dt.date | None, today: dt.date) -> bool:
+    """Whether an item in ``status`` due on ``due`` is 逾期 on ``today``: past its due date and not closed.
+
+    >>> overdue(IN_PROGRESS, dt.date(2020, 10, 31), dt.date(2020, 11, 1)), overdue(CLOSED, dt.date(2020, 10, 31), dt.date(2020, 11, 1))
+    (True, False)
+    """
+    return status != CLOSED and due is not None and today > due
