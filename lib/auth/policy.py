@@ -50,9 +50,19 @@ ADMIN = "admin"  # manage accounts
 IMPORT = "import"  # import the subsidy registers
 SAMPLE = "sample"  # freeze the sampling frame, draw the projects and the inspectors (抽样)
 INSPECTORS = "inspectors"  # keep the inspector pool: home city, organisation, conflicts, health declarations
+# Rectification items (``lib.rectification``; ``row``: the item's Record, None: any item). Not form rows:
+# an item's city is its ``city`` value, its organisation the one that acts on it (``actor_org``) or answers
+# for it (``party``, ``party_code``).
+RECTIFY_READ = "rectify_read"  # see an item: province and admin all, a city its city's, an organisation its own
+RECTIFY_ACT = "rectify_act"  # the acting organisation's account: tick steps, attach evidence, submit
+RECTIFY_VERIFY = "rectify_verify"  # the item's city bureau: accept (通过) or return (退回) what was submitted
+RECTIFY_CLOSE = "rectify_close"  # the province: close (销号) a verified item
+RECTIFY_GENERATE = "rectify_generate"  # the province: open items from the findings or by hand, record violations
+RECTIFY_ACTIONS = (RECTIFY_READ, RECTIFY_ACT, RECTIFY_VERIFY, RECTIFY_CLOSE, RECTIFY_GENERATE)
 
 ACTION_NAMES = {READ: "查看", CREATE: "填报", EDIT: "修改", REVIEW: "审核", AUDIT: "查看审计日志", ADMIN: "管理账号", IMPORT: "导入台账",
-                SAMPLE: "抽样", INSPECTORS: "维护检查人员信息"}
+                SAMPLE: "抽样", INSPECTORS: "维护检查人员信息", RECTIFY_READ: "查看整改事项", RECTIFY_ACT: "办理整改事项",
+                RECTIFY_VERIFY: "核实整改事项", RECTIFY_CLOSE: "销号整改事项", RECTIFY_GENERATE: "生成整改事项或记录违规处理"}
 DENIED = "拒绝访问"
 
 #: Roles that reach every row (a city reaches its city's; ORG_ROLES, their organisation's; an
@@ -328,6 +338,8 @@ def can(user: Actor, action: str, form: FormSpec | None = None, row: Record | Ma
         return user.role == PROVINCE
     if action == INSPECTORS:  # the province keeps the pool it draws from; the admin keeps every account
         return user.role in (PROVINCE, ADMIN_ROLE)
+    if action in RECTIFY_ACTIONS:
+        return _rectify(user, action, row)
     if form is None:
         return False
     if action == READ:
@@ -350,6 +362,44 @@ def can(user: Actor, action: str, form: FormSpec | None = None, row: Record | Ma
         # a filer never reviews its own row, even where a form's reviewer role also files it
         return isinstance(row, Record) and _in_scope(user, form, row) and not _own(user, row)
     return False
+
+
+def _same_org(user: Actor, name: Any, code: Any = None) -> bool:
+    """Whether the organisation named ``name`` (credit code ``code``, if known) is ``user``'s: the same
+    name as ``comparable`` reads it, or the same credit code where both have one."""
+    if comparable(user.org) and comparable(name) == comparable(user.org):
+        return True
+    return bool(comparable(user.org_code)) and comparable(code) == comparable(user.org_code)
+
+
+def _acts_on(user: Actor, item: Record) -> bool:
+    """Whether ``user``'s organisation is the one that acts on ``item`` (its ``actor_org``; the party's
+    credit code counts where the party acts itself)."""
+    values = item.values
+    code = values.get("party_code") if comparable(values.get("actor_org")) == comparable(values.get("party")) else None
+    return _same_org(user, values.get("actor_org"), code)
+
+
+def _rectify(user: Actor, action: str, item: Record | Mapping[str, Any] | None) -> bool:
+    """``can`` for the rectification actions (see their constants). ``item`` None asks whether the role
+    may do ``action`` to any item at all (e.g. show the page, list what it may see)."""
+    if action in (RECTIFY_CLOSE, RECTIFY_GENERATE):
+        return user.role == PROVINCE
+    if action == RECTIFY_READ and user.role in SEE_ALL:
+        return True
+    if action == RECTIFY_VERIFY or (action == RECTIFY_READ and user.role == CITY):
+        if user.role != CITY:
+            return False
+        return item is None or (isinstance(item, Record) and comparable(item.values.get("city")) == comparable(user.city) != "")
+    if user.role not in ORG_ROLES:
+        return False
+    if item is None:
+        return True
+    if not isinstance(item, Record):
+        return False
+    if action == RECTIFY_ACT:
+        return _acts_on(user, item)
+    return _acts_on(user, item) or _same_org(user, item.values.get("party"), item.values.get("party_code"))
 
 
 def review_scope(form: FormSpec, row: Record, values: Mapping[str, Any] | None = None) -> str:
@@ -399,6 +449,8 @@ def _refusal(user: Actor, action: str, form: FormSpec | None, row, row_id: str,
 
 
 def _refusal_of_others(user: Actor, action: str, form: FormSpec | None, row, row_id: str, what: str) -> str:
+    if action in RECTIFY_ACTIONS and isinstance(row, Record):
+        return f"您的账号（{user.account}）无权{what}：「{row.values.get('item_id') or row.id}」。"
     if isinstance(row, Mapping) and form is not None and user.role == form.filled_by:
         return _values_refusal(user, form, row, row_id)
     if action == REVIEW and isinstance(row, Record) and _own(user, row):
