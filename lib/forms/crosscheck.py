@@ -10,9 +10,12 @@ loader names file, line and key.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Collection
 
 from .bindings import DEADLINED, NEEDS, REGISTER_NEEDS, Bindings, FormBinding, Registers
+from .expressions import FUNCTIONS
+from .rectification import Rectification
 from .spec import CampaignSpec, FieldSpec, FormSpec
 
 #: The binding of the form each register is reconciled with (its year field holds the register's years).
@@ -108,6 +111,8 @@ def campaign_problems(campaign: CampaignSpec, forms: dict[str, FormSpec]) -> lis
         found += register_problems(campaign.registers, campaign.bindings, forms)
     if campaign.bindings is not None:
         found += rule_problems(campaign, campaign.bindings)
+    if campaign.rectification is not None:
+        found += rectification_problems(campaign, campaign.bindings, forms)
     for i, city in enumerate(campaign.outside_scheme):
         if city not in campaign.cities:
             found.append((("outside_scheme", i), "outside_scheme_city", {"city": city}))
@@ -176,3 +181,80 @@ def register_problems(registers: Registers, bindings: Bindings | None, forms: di
                                                                        "choices": "、".join(year_field.choices)}))
     return found
 
+
+
+def rectification_problems(campaign: CampaignSpec, bindings: Bindings | None, forms: dict[str, FormSpec]) -> list[tuple[tuple, str, dict]]:
+    """The ``rectification:`` section against the bindings and the calendar: each rule reads a bound kind
+    of form, names in ``when`` only meanings that kind binds, compares a choice meaning only with one of
+    its choice meanings (a choice field without bound meanings: with one of the field's words), names a
+    bound responsible party and a source with a bound city; the default due date is not before the last
+    phase starts (items are generated then at the earliest: a due date before an item's creation)."""
+    section: Rectification = campaign.rectification
+    found: list[tuple[tuple, str, dict]] = []
+    last = campaign.phases[-1] if campaign.phases else None
+    if last is not None and section.due < last.start:
+        found.append((("rectification", "due"), "rectification_due_early",
+                      {"due": section.due.isoformat(), "phase": last.name, "start": last.start.isoformat()}))
+    if bindings is None:  # a campaign without bindings is refused as such (campaign_no_bindings)
+        return found
+    for i, rule in enumerate(section.rules):
+        at = ("rectification", "rules", i)
+        if not bindings.has(rule.source):
+            found.append((at + ("source",), "rectification_source_unbound", {"rule": rule.key, "source": rule.source}))
+            continue
+        binding, needs = bindings.of(rule.source), NEEDS[rule.source]
+        form = forms.get(binding.form)
+        for name in sorted(rule.expression.functions - FUNCTIONS.keys()):
+            found.append((at + ("when",), "unknown_function", {"field": rule.key, "attr": "when", "ref": name}))
+        for name in sorted(rule.expression.names):
+            if name not in needs:
+                found.append((at + ("when",), "rectification_unknown_meaning",
+                              {"rule": rule.key, "name": name, "source": rule.source, "known": "、".join(needs)}))
+            elif binding.key(name) is None:
+                found.append((at + ("when",), "rectification_meaning_unbound",
+                              {"rule": rule.key, "name": name, "what": needs[name].what, "source": rule.source}))
+        for name, value in _compared_words(rule.when):
+            if name not in needs or binding.key(name) is None:
+                continue  # named above
+            known = _choices_of(binding, form, name)
+            if known is not None and value not in known:
+                found.append((at + ("when",), "rectification_choice",
+                              {"rule": rule.key, "name": name, "value": value, "known": "、".join(known) or "（无）"}))
+        if rule.responsible not in needs:
+            found.append((at + ("responsible",), "rectification_party_unknown",
+                          {"rule": rule.key, "party": rule.responsible, "source": rule.source}))
+        elif binding.key(rule.responsible) is None:
+            found.append((at + ("responsible",), "rectification_party_unbound",
+                          {"rule": rule.key, "party": rule.responsible, "what": needs[rule.responsible].what, "source": rule.source}))
+        if binding.key("city") is None:
+            found.append((at + ("source",), "rectification_no_city", {"rule": rule.key, "source": rule.source}))
+    return found
+
+
+def _choices_of(binding: FormBinding, form: FormSpec | None, meaning: str) -> tuple[str, ...] | None:
+    """What a text compared with ``meaning`` may be: its choice meanings when the binding declares them,
+    else the words of the bound choice field; None when the field offers no choices (any text may do)."""
+    if binding.words(meaning):
+        return tuple(binding.words(meaning))
+    spec = _plain_fields(form).get(binding.key(meaning)) if form is not None else None
+    return tuple(spec.choices) if spec is not None and spec.choices else None
+
+
+def _compared_words(text: str) -> list[tuple[str, str]]:
+    """(name, text) for every text constant ``text`` compares a bare name with (``==``, ``!=``, ``in``,
+    ``not in``, a list or tuple of texts on the other side), in the order written.
+
+    >>> _compared_words("conclusion in ['fail', 'basic'] or status == '到期未验收' or filled(problems)")
+    [('conclusion', 'fail'), ('conclusion', 'basic'), ('status', '到期未验收')]
+    """
+    found: list[tuple[str, str]] = []
+    for node in ast.walk(ast.parse(text.strip(), mode="eval")):
+        if not isinstance(node, ast.Compare):
+            continue
+        sides = [node.left, *node.comparators]
+        for a, b in zip(sides, sides[1:]):
+            for name, other in ((a, b), (b, a)):
+                if isinstance(name, ast.Name):
+                    items = other.elts if isinstance(other, (ast.List, ast.Tuple)) else [other]
+                    found += [(name.id, item.value) for item in items if isinstance(item, ast.Constant) and isinstance(item.value, str)]
+    return found
