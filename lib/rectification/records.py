@@ -36,6 +36,10 @@ STATUSES = (PENDING, IN_PROGRESS, SUBMITTED, VERIFIED, CLOSED)
 OVERDUE = "逾期"
 #: The rule of an item added by hand.
 MANUAL = "manual"
+#: How a violation is handled (the notice's words; one per row of an item's ``violations``): 追回资金
+#: carries the amount recovered, in 万元.
+RECOVERY = "追回资金"
+HANDLINGS = (RECOVERY, "取消资格", "约谈", "通报")
 
 ITEMS = SheetSpec("rectification_items", "整改台账", (
     Column("item_id", "整改编号"),
