@@ -1,16 +1,17 @@
-"""首页: the campaign at a glance and the forms to fill, with deadlines and who fills them."""
+"""首页: what waits for the account (待办), the campaign at a glance and the forms to fill, with deadlines and who fills them."""
 
 import streamlit as st
 
 from lib.auth.policy import CREATE, can
-from lib.ui import nav, page, state
+from lib.ui import nav, page, state, todo
 from lib.ui.contacts import contacts_box
 
-actor, catalog, _ = page.start()
+actor, catalog, store = page.start()
 campaign = catalog.campaign
 
 st.title(campaign.title)
 st.caption(f"依据：{campaign.notice}　当前身份：{actor.org}（{actor.account}）")
+todo.render(store, catalog, actor)
 
 st.subheader("工作阶段")
 st.dataframe(

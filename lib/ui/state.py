@@ -280,3 +280,57 @@ def sampling_outcome_key(step: str) -> str:
     """{"kind": success | error | info, "lines": [...]} of the last action of one step (``freeze``, ``draw``,
     ``verify``), shown in that step's section until its next action."""
     return f"sampling:outcome:{step}"
+
+
+# 全面整改 (lib.ui.rectification: the lists, generation, adding by hand; lib.ui.rectification_item: one item)
+RECTIFY_CITY = "rectify:city"  # the lists' narrowing: 督办地市, 状态, 整改类别
+RECTIFY_STATUS = "rectify:status"
+RECTIFY_CATEGORY = "rectify:category"
+RECTIFY_GENERATE = "rectify:generate"  # 生成整改事项
+RECTIFY_ADD = "rectify:add"  # the form adding an item by hand (st.form key); its fields: rectify_add_key
+RECTIFY_PICK = "rectify:pick"  # the item id open in the item view
+RECTIFY_REASON = "rectify:reason"  # the reason of 退回
+RECTIFY_VIOLATION = "rectify:violation"  # the form recording a violation (st.form key); its fields: rectify_violation_key
+
+
+def rectify_table_key(name: str) -> str:
+    """A filter-down table of the lists (``problems``, ``tasks``, ``parties``, ``overdue``, ``waiting``)."""
+    return f"rectify:table:{name}"
+
+
+def rectify_add_key(field: str) -> str:
+    """One field of the form adding an item by hand (the key of an item's column)."""
+    return f"rectify:add:{field}"
+
+
+def rectify_violation_key(part: str) -> str:
+    """One field of the form recording a violation (``kind``, ``amount``, ``reference``)."""
+    return f"rectify:violation:{part}"
+
+
+def rectify_outcome_key(step: str) -> str:
+    """{"kind": success | error | info, "lines": [...]} of the last action of one part (``generate``, ``add``,
+    ``item``), shown there until its next action."""
+    return f"rectify:outcome:{step}"
+
+
+def rectify_step_key(item_id: str, step: str, part: str) -> str:
+    """A widget of one step of an item's checklist: ``done`` (the tick), ``text`` (its text) or ``files``
+    (its file field: the list of stored files, its uploader's keys under it as lib.ui.widgets makes them)."""
+    return f"rectify:item:{item_id}:{step}:{part}"
+
+
+def rectify_action_key(item_id: str, action: str) -> str:
+    """The button of one action on an item (保存, 提交整改材料, 通过, 退回, 销号)."""
+    return f"rectify:item:{item_id}:action:{action}"
+
+
+def rectify_file_key(item_id: str, digest: str) -> str:
+    """The download of one evidence file of an item."""
+    return f"rectify:item:{item_id}:file:{digest[:16]}"
+
+
+# 首页 待办 (lib.ui.todo)
+def todo_open_key(n: int) -> str:
+    """The 打开 button of the ``n``-th entry of the 待办 list (from 0)."""
+    return f"todo:open:{n}"

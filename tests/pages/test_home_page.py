@@ -1,10 +1,16 @@
-"""AppTest of pages/home.py: the campaign's phases and every form with its deadline."""
+"""AppTest of pages/home.py: the 待办 list at the top (issue 14, outcome 6), the campaign's phases and every
+form with its deadline."""
 
 from pathlib import Path
 
+import streamlit
 from streamlit.testing.v1 import AppTest
 
 from lib.core.records import Actor
+from lib.core.statuses import RETURNED, SUBMITTED
+from lib.forms.columns import sheet_spec
+from lib.todo import FORM, KINDS, TO_REVIEW
+from lib.ui import state
 
 from .conftest import sign_in
 
@@ -22,8 +28,8 @@ def test_home_lists_phases_and_forms_with_deadlines(app_env, catalog):
         assert form.title in text
         if form.deadline:  # the province's complaint register has none: a complaint is recorded when it comes
             assert f"截止：{catalog.campaign.deadlines[form.deadline]:%Y-%m-%d}" in text
-    # only the forms this account fills offer 去填报 (a city bureau: 附件3)
-    assert [b.label for b in at.button] == ["去填报"] * len([f for f in catalog.forms() if f.filled_by == "city"])
+    # only the forms this account fills offer 去填报 (a city bureau: 附件3); 打开 is its 待办's (附件3, not filed yet)
+    assert [b.label for b in at.button] == ["打开"] + ["去填报"] * len([f for f in catalog.forms() if f.filled_by == "city"])
 
 
 def test_home_says_whom_to_call_in_plain_words(app_env, catalog):
@@ -35,3 +41,70 @@ def test_home_says_whom_to_call_in_plain_words(app_env, catalog):
     for contact in catalog.campaign.contacts:
         assert contact.name in text and f"tel:{contact.phone.replace('-', '')}" in text and contact.email in text
     assert "字段数" not in text  # no developer words
+
+
+APP = str(ROOT / "app.py")
+PROVINCE = Actor("province", "province", "省厅")
+
+
+def click(at, key: str, monkeypatch) -> tuple[str, dict]:
+    """Click the 打开 button ``key`` of the 待办 list: (the page it switches to, its query). AppTest does not
+    follow st.switch_page, so the switch is recorded instead."""
+    asked = []
+    monkeypatch.setattr(streamlit, "switch_page", lambda page, query_params=None: asked.append((page, dict(query_params or {}))))
+    at.button(key=key).click().run()
+    assert not at.exception
+    # the router's own switch (lib.ui.nav.ensure_router: AppTest runs pages in the legacy pages/ mode) is not the click's
+    [switched] = [a for a in asked if a[0] != "app.py"]
+    return switched
+
+
+def test_a_provider_s_returned_row_waits_on_its_home_page_flagged_late_and_opens_in_one_click(app_env, catalog, reopen, monkeypatch):
+    monkeypatch.setenv("APP_CAMPAIGN_TODAY", "2020-09-25")  # past 附件1's deadline
+    provider = Actor("provider_x", "provider", "广州云智信息科技有限公司", "广州")
+    binding = catalog.bindings.of("projects")
+    store = reopen()
+    store.ensure_sheet(sheet_spec(catalog.form(binding.form)))
+    row = store.append(binding.form, {binding.key("voucher"): "V-1", binding.key("firm"): "某制造厂", binding.key("provider"): provider.org},
+                       actor=provider, status=SUBMITTED)
+    store.update(binding.form, row.id, base_rev=row.rev, actor=PROVINCE, status=RETURNED, note="请核对服务券编号")
+    at = sign_in(AppTest.from_file(APP, default_timeout=60), provider).run()
+    assert not at.exception
+    assert "待办" in [s.value for s in at.subheader]
+    text = "\n".join(m.value for m in at.markdown) + "\n".join(c.value for c in at.caption)
+    assert RETURNED in text and "请核对服务券编号" in text and "逾期" in text
+    assert f"截止 {catalog.campaign.deadlines[catalog.form(binding.form).deadline]:%Y-%m-%d}" in text
+    page, query = click(at, state.todo_open_key(0), monkeypatch)  # the one entry: its row
+    assert page == "pages/fill.py" and query == {"form": binding.form, "row": row.id}
+    fill = sign_in(AppTest.from_file(str(ROOT / page), default_timeout=60), provider)
+    for name, value in query.items():
+        fill.query_params[name] = value
+    fill.run()
+    assert not fill.exception
+    assert any(f"正在修改记录 {row.id}" in i.value for i in fill.info)  # the fill page opened the row to correct
+
+
+def test_a_reviewer_s_waiting_rows_open_the_review_page_with_their_form(app_env, catalog, reopen, monkeypatch):
+    monkeypatch.setenv("APP_CAMPAIGN_TODAY", "2020-09-25")
+    city = Actor("city_gz", "city", "广州市工业和信息化局", "广州")
+    binding = catalog.bindings.of("benchmarks")
+    store = reopen()
+    store.ensure_sheet(sheet_spec(catalog.form(binding.form)))
+    lead = Actor("lead_x", "lead_unit", "某牵头单位", "广州")
+    for name in ("项目一", "项目二"):
+        store.append(binding.form, {binding.key("project"): name, binding.key("lead_unit"): lead.org, binding.key("city"): "广州"},
+                     actor=lead, status=SUBMITTED)
+    at = sign_in(AppTest.from_file(APP, default_timeout=60), city).run()
+    assert not at.exception
+    entries = [m.value for m in at.markdown if any(m.value.startswith(f"**{kind}**") for kind in KINDS)]
+    # 附件3, the city's own, is overdue on 9-25 and comes first; the review has no due date and comes last
+    assert [(e.startswith(f"**{FORM}**"), e.startswith(f"**{TO_REVIEW}**")) for e in entries] == [(True, False), (False, True)]
+    assert catalog.form(catalog.bindings.of("checks").form).title in entries[0] and catalog.form(binding.form).title in entries[1]
+    assert "2 条待审核" in [c.value for c in at.caption]
+    assert click(at, state.todo_open_key(1), monkeypatch) == ("pages/review.py", {"form": binding.form})
+
+
+def test_nothing_waiting_is_said_so(app_env):
+    at = sign_in(AppTest.from_file(APP, default_timeout=60), PROVINCE).run()
+    assert not at.exception
+    assert any("没有等待您处理的事项" in s.value for s in at.success)

@@ -1,0 +1,83 @@
+"""The home page's 待办 list: what waits for the signed-in account (``lib.todo``), each entry with its due
+date (逾期 flagged on the campaign clock) and one click to the page, row or item it is about.
+
+What a form still owes in the account's scope is the board's count (未报, from the shared board of
+``lib.ui.board``: computed once per data change for every viewer), for the forms the board follows and
+where the register lists something in that scope; otherwise a form is due while nothing of it is filed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from lib import todo
+from lib.auth.policy import CREATE, Assignments, can
+from lib.core.errors import AppError
+from lib.core.records import Actor
+from lib.forms import FormCatalog
+from lib.store.base import Store
+from lib.ui import board, context, nav, state
+
+#: Entries shown at once; the rest are one click away (folded).
+SHOWN = 8
+
+
+def campaign_today() -> dt.date:
+    """The campaign clock: setting ``campaign_today``, else today."""
+    return context.settings().campaign_today or dt.date.today()
+
+
+def unfiled(catalog: FormCatalog, actor: Actor, today: dt.date, assignments: Assignments | None) -> dict[str, int] | None:
+    """Form id -> register entries in ``actor``'s scope not filed yet (the board's 未报), for the forms
+    it fills that the board follows and for which its scope's register lists something; None when it
+    fills none of them or the board cannot be drawn (its reason is the board page's to show)."""
+    ids = {f.short_title: f.id for f in catalog.forms()
+           if f.id in catalog.bindings.form_ids().values() and can(actor, CREATE, f, assignments=assignments)}
+    if not ids:
+        return None
+    try:
+        progress = board.current_board(actor, today).progress
+    except AppError:
+        return None
+    mine = progress[progress["表单"].isin(list(ids))]
+    due = mine.groupby("表单")[["应报", "未报"]].sum()
+    return {ids[title]: int(row["未报"]) for title, row in due.iterrows() if row["应报"] > 0}
+
+
+def _due_text(entry: todo.Entry) -> str:
+    if entry.due is None:
+        return ""
+    return f"截止 {entry.due:%Y-%m-%d}" + ("　:red[**逾期**]" if entry.overdue else "")
+
+
+def _entry(n: int, entry: todo.Entry) -> None:
+    with st.container(border=True):
+        left, middle, right = st.columns([6, 2, 1], vertical_alignment="center")
+        left.markdown(f"**{entry.kind}**　{entry.what}")
+        if entry.detail:
+            left.caption(entry.detail)
+        middle.markdown(_due_text(entry) or "—")
+        with right:
+            nav.go_button("打开", f"pages/{entry.page}.py", key=state.todo_open_key(n), **dict(entry.query))
+
+
+def render(store: Store, catalog: FormCatalog, actor: Actor) -> None:
+    """The 待办 list of ``actor`` as of the campaign clock."""
+    today = campaign_today()
+    assigned = context.assignments(actor)
+    entries = todo.todo(store, catalog, actor, today, assignments=assigned, unfiled=unfiled(catalog, actor, today, assigned))
+    st.subheader("待办")
+    if not entries:
+        st.success(f"截至 {today:%Y-%m-%d}，没有等待您处理的事项。")
+        return
+    late = sum(e.overdue for e in entries)
+    st.caption(f"截至 {today:%Y-%m-%d}（活动时钟）共 {len(entries)} 项" + (f"，其中逾期 {late} 项" if late else "") + "；逾期的排在前面，其余按截止日期排列。")
+    for n, entry in enumerate(entries[:SHOWN]):
+        _entry(n, entry)
+    if len(entries) > SHOWN:
+        with st.expander(f"其余 {len(entries) - SHOWN} 项"):
+            for n, entry in enumerate(entries[SHOWN:], start=SHOWN):
+                _entry(n, entry)
+
