@@ -23,7 +23,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
-from lib.auth.policy import RECTIFY_ACT, RECTIFY_CLOSE, RECTIFY_GENERATE, RECTIFY_VERIFY, authorize, can
+from lib.auth.policy import RECTIFY_ACT, RECTIFY_CLOSE, RECTIFY_GENERATE, RECTIFY_VERIFY, can
 from lib.core.blobs import Blobs
 from lib.core.errors import AppError
 from lib.core.records import Actor, Record
@@ -33,9 +33,10 @@ from lib.forms.loader import FormCatalog
 from lib.forms.rectification import Category, Step
 from lib.forms.spec import FieldSpec
 from lib.forms.types import REGISTRY, ValueProblem, take_file
-from lib.store.base import ConflictError, NotFound, Store
+from lib.store.base import ConflictError, Store
 
 from .records import CLOSED, HANDLINGS, IN_PROGRESS, ITEMS, PENDING, RECOVERY, SUBMITTED, VERIFIED
+from .scope import get_item
 
 TICK = "tick"  # tick / untick steps, write their text, attach their files
 SUBMIT = "submit"  # hand the finished checklist to the city
@@ -55,7 +56,7 @@ MAX_STEP_TEXT_CHARS = 5_000
 
 class LifecycleError(AppError):
     """A transition refused for the item's state or the input (not the role: that is ``Forbidden``);
-    nothing was written. Codes: item_not_found, unknown_category, unknown_step, wrong_status,
+    nothing was written (an unknown item: ``scope.ItemNotFound``). Codes: unknown_category, unknown_step, wrong_status,
     not_verified, steps_unticked, evidence_missing, reason_missing, handling_unknown, amount_missing,
     amount_not_allowed, amount_invalid, reference_missing, and a value's own (too_long, bad_text …)."""
 
@@ -64,13 +65,6 @@ class LifecycleError(AppError):
 
 def _label(item: Record) -> str:
     return str(item.values.get("item_id") or item.id)
-
-
-def _item(store: Store, item_id: str) -> Record:
-    try:
-        return store.get(ITEMS.form_id, item_id)
-    except NotFound:
-        raise LifecycleError(f"找不到整改事项 {item_id}（可能已被删除或尚未同步），请刷新页面。", code="item_not_found") from None
 
 
 def _fresh(store: Store, item: Record, base_rev: int) -> None:
@@ -150,8 +144,7 @@ def tick(store: Store, catalog: FormCatalog, actor: Actor, item_id: str, base_re
     待整改 or 整改中; its first change makes it 整改中. Every file is checked first (``take_file``: a JPEG,
     PNG or PDF by its content, within FILE_MAX_MB): one refused (FileRefused, naming the step and the
     file) stores none and writes nothing. Returns the item as written (unchanged when nothing changes)."""
-    item = _item(store, item_id)
-    authorize(store, actor, RECTIFY_ACT, row=item)
+    item = get_item(store, actor, item_id, RECTIFY_ACT)
     _require_status(item, (PENDING, IN_PROGRESS), "办理整改步骤")
     category = _category(catalog, item)
     spec = next((s for s in category.steps if s.key == step), None)
@@ -208,8 +201,7 @@ def missing(category: Category, item: Record) -> tuple[list[str], list[str]]:
 def submit(store: Store, catalog: FormCatalog, actor: Actor, item_id: str, base_rev: int) -> Record:
     """整改中 → 已提交整改材料, by the acting organisation, once every step is ticked with its evidence;
     else LifecycleError listing the steps (``steps_unticked``, or ``evidence_missing`` when all are ticked)."""
-    item = _item(store, item_id)
-    authorize(store, actor, RECTIFY_ACT, row=item)
+    item = get_item(store, actor, item_id, RECTIFY_ACT)
     _require_status(item, (IN_PROGRESS,), "提交整改材料")
     unticked, bare = missing(_category(catalog, item), item)
     if unticked or bare:
@@ -222,8 +214,7 @@ def submit(store: Store, catalog: FormCatalog, actor: Actor, item_id: str, base_
 def verify(store: Store, catalog: FormCatalog, actor: Actor, item_id: str, base_rev: int, accept: bool, reason: str = "") -> Record:
     """The item's city bureau on what was submitted: ``accept`` → 地市已核实; else back to 整改中 with
     ``reason`` (required; kept in the item's ``reason``, which the acting organisation reads)."""
-    item = _item(store, item_id)
-    authorize(store, actor, RECTIFY_VERIFY, row=item)
+    item = get_item(store, actor, item_id, RECTIFY_VERIFY)
     _require_status(item, (SUBMITTED,), "核实")
     if accept:
         _fresh(store, item, base_rev)
@@ -237,8 +228,7 @@ def verify(store: Store, catalog: FormCatalog, actor: Actor, item_id: str, base_
 
 def close(store: Store, catalog: FormCatalog, actor: Actor, item_id: str, base_rev: int) -> Record:
     """地市已核实 → 已销号, by the province; never before the city verified it (``not_verified``)."""
-    item = _item(store, item_id)
-    authorize(store, actor, RECTIFY_CLOSE, row=item)
+    item = get_item(store, actor, item_id, RECTIFY_CLOSE)
     if item.status == CLOSED:
         raise LifecycleError(f"整改事项 {_label(item)} 已销号。", code="wrong_status")
     _require_status(item, (VERIFIED,), "销号（须先经地市核实通过）", code="not_verified")
@@ -251,8 +241,7 @@ def record_violation(store: Store, catalog: FormCatalog, actor: Actor, item_id: 
     """The province records a violation on the item, in any status (a closed one too): ``handling`` one of
     ``HANDLINGS``; for 追回资金 the ``amount`` in 万元 (required, > 0, at most MAX_AMOUNT, two decimals), for
     the others none; the decision's ``reference`` (required). The item's status does not change."""
-    item = _item(store, item_id)
-    authorize(store, actor, RECTIFY_GENERATE, row=item)
+    item = get_item(store, actor, item_id, RECTIFY_GENERATE)
     if handling not in HANDLINGS:
         raise LifecycleError(f"违规处理方式须为{'、'.join(HANDLINGS)}之一（不能是「{handling}」）。", code="handling_unknown")
     blank = amount is None or (isinstance(amount, str) and not amount.strip())

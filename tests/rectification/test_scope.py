@@ -7,10 +7,11 @@ from __future__ import annotations
 import pytest
 
 from lib.auth.errors import Forbidden
-from lib.auth.policy import DENIED
+from lib.auth.policy import DENIED, RECTIFY_ACT, RECTIFY_VERIFY
+from lib.core.errors import AppError
 from lib.core.records import Actor
 from lib.rectification.records import ITEMS, PENDING
-from lib.rectification.scope import visible_items
+from lib.rectification.scope import get_item, visible_items
 from lib.store.factory import open_store
 
 PROVINCE = Actor("province", "province", "省厅")
@@ -79,3 +80,20 @@ def test_no_item_yet_is_an_empty_list(tmp_path):
         assert visible_items(s, PROVINCE) == []
     finally:
         s.close()
+
+
+def test_one_item_is_read_or_acted_on_only_within_scope_and_a_refusal_is_audited(store):
+    gz_item, fs_item = (next(r for r in store.records(ITEMS.form_id) if r.values["item_id"] == i) for i in ("ZG-1", "ZG-3"))
+    provider = Actor("p1", "provider", "云智科技有限公司", "广州")
+    assert get_item(store, provider, gz_item.id) == gz_item
+    assert get_item(store, provider, gz_item.id, RECTIFY_ACT) == gz_item
+    city_gz = Actor("city_gz", "city", "广州市工业和信息化局", "广州")
+    assert get_item(store, city_gz, gz_item.id, RECTIFY_VERIFY) == gz_item
+    for actor, item, action in ((provider, fs_item, RECTIFY_ACT), (city_gz, fs_item, RECTIFY_VERIFY), (city_gz, gz_item, RECTIFY_ACT)):
+        with pytest.raises(Forbidden) as err:
+            get_item(store, actor, item.id, action)
+        assert err.value.code == "forbidden" and item.values["item_id"] in str(err.value)
+    assert [e.row_id for e in store.audit() if e.action == DENIED] == [fs_item.id, fs_item.id, gz_item.id]
+    with pytest.raises(AppError) as err:
+        get_item(store, provider, "no-such-item")
+    assert err.value.code == "item_not_found"
