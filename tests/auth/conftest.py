@@ -64,5 +64,26 @@ def actors(store, catalog):
             "lead": actor(l1, "lead_unit"), "lead2": actor(l2, "lead_unit")}
 
 
+@pytest.fixture
+def items(store, actors, catalog):
+    """Rectification items of the demo's organisations, by item number: ZG-GZ (广州, submitted, the
+    provider acts on it), ZG-FS (佛山, pending, provider2's), ZG-LEAD (佛山, in progress, lead2's)."""
+    from lib.rectification.records import IN_PROGRESS, ITEMS, PENDING, SUBMITTED
+
+    category = catalog.campaign.rectification.categories[0]
+
+    def item(item_id, city, kind, org):
+        return {"item_id": item_id, "category": category.key, "city": city, "party_kind": kind, "party": org, "actor_org": org,
+                "finding": "问题", "steps": [{"step": s.key, "done": True, "text": "已整改"} for s in category.steps]}
+
+    store.ensure_sheet(ITEMS)
+    made = store.append_batch([
+        (ITEMS.form_id, item("ZG-GZ", "广州", "provider", actors["provider"].org), SUBMITTED),
+        (ITEMS.form_id, item("ZG-FS", "佛山", "provider", actors["provider2"].org), PENDING),
+        (ITEMS.form_id, item("ZG-LEAD", "佛山", "lead_unit", actors["lead2"].org), IN_PROGRESS),
+    ], actor=PROVINCE)
+    return {r.values["item_id"]: r for r in made}
+
+
 def denials(store) -> list:
     return [e for e in store.audit() if e.action == "拒绝访问"]

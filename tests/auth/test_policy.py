@@ -13,6 +13,7 @@ from lib.auth.accounts import Account
 from lib.auth.policy import CREATE, EDIT, READ, REVIEW, SAMPLE, Assignments, can, comparable, page_keys, row_city
 from lib.auth.scope import editable_records, get_record, visible_records
 from lib.campaign.board.scope import board_scope
+from lib.rectification.records import ITEMS
 
 from .conftest import ADMIN, FS, GZ, INSPECTOR, PROVINCE, VOUCHER_KEYS, denials
 
@@ -213,7 +214,76 @@ def _cases():
         submissions.save_draft(s, c.form("att2"), dict(row.values, lead_unit_name="别的单位"), a,
                                cities=tuple(c.campaign.cities), row_id=row.id, base_rev=row.rev)
 
+    # Rectification items (issue 14): each organisation acts on its own, each city verifies its city's,
+    # the province alone closes and records violations.
+    def item(s, item_id):
+        from lib.rectification.records import ITEMS
+
+        return next(r for r in s.records(ITEMS.form_id) if r.values["item_id"] == item_id)
+
+    def tick_item(s, c, a, item_id):
+        from lib.rectification.lifecycle import tick
+
+        r = item(s, item_id)
+        tick(s, c, a, r.id, r.rev, c.campaign.rectification.category(r.values["category"]).steps[0].key, False)
+
+    def other_providers_item_read(s, c, a, x):
+        from lib.rectification.scope import get_item
+
+        get_item(s, a, item(s, "ZG-FS").id)
+
+    def other_providers_item_tick(s, c, a, x):
+        tick_item(s, c, a, "ZG-FS")
+
+    def other_lead_units_item_read(s, c, a, x):
+        from lib.rectification.scope import get_item
+
+        get_item(s, a, item(s, "ZG-LEAD").id)
+
+    def other_lead_units_item_submit(s, c, a, x):
+        from lib.rectification.lifecycle import submit
+
+        r = item(s, "ZG-LEAD")
+        submit(s, c, a, r.id, r.rev)
+
+    def verify_item(s, c, a, x):
+        from lib.rectification.lifecycle import verify
+
+        r = item(s, "ZG-GZ")
+        verify(s, c, a, r.id, r.rev, True)
+
+    def return_item(s, c, a, x):
+        from lib.rectification.lifecycle import verify
+
+        r = item(s, "ZG-GZ")
+        verify(s, c, a, r.id, r.rev, False, "材料不全")
+
+    def close_item(s, c, a, x):
+        from lib.rectification.lifecycle import close
+
+        r = item(s, "ZG-GZ")
+        close(s, c, a, r.id, r.rev)
+
+    def record_violation_on_item(s, c, a, x):
+        from lib.rectification.lifecycle import record_violation
+
+        r = item(s, "ZG-GZ")
+        record_violation(s, c, a, r.id, r.rev, "通报", "粤工信〔2020〕1号")
+
+    def tick_own_citys_item(s, c, a, x):
+        tick_item(s, c, a, "ZG-GZ")
+
+    def list_items(s, c, a, x):
+        from lib.rectification.scope import visible_items
+
+        visible_items(s, a)
+
     return [
+        ("provider", other_providers_item_read), ("provider", other_providers_item_tick), ("provider", verify_item),
+        ("provider", record_violation_on_item), ("lead", other_lead_units_item_read), ("lead", other_lead_units_item_submit),
+        ("fs", verify_item), ("fs", return_item), ("gz", tick_own_citys_item), ("gz", close_item), ("gz", record_violation_on_item),
+        ("province", tick_own_citys_item), ("province", verify_item), ("inspector", list_items), ("inspector", tick_own_citys_item),
+        ("admin", tick_own_citys_item), ("admin", close_item), ("admin", record_violation_on_item),
         ("gz", other_city_att1), ("gz", other_city_att3), ("gz", other_city_att2_review), ("gz", other_city_att3_edit),
         ("gz", create_att3_for_other_city), ("gz", city_approves_att1), ("gz", city_fills_att1), ("gz", city_reads_audit),
         ("fs", city_manages_accounts),
@@ -256,16 +326,16 @@ CASES = _cases()
 
 
 @pytest.mark.parametrize("who, attempt", CASES, ids=[f"{w}-{f.__name__}" for w, f in CASES])
-def test_forbidden_read_or_write_is_refused_and_audited(store, catalog, actors, who, attempt):
+def test_forbidden_read_or_write_is_refused_and_audited(store, catalog, actors, items, who, attempt):
     actor = _actor(who, actors)
-    before = {f: {r.id: r.rev for r in store.records(f)} for f in ("att1", "att2", "att3")}
+    before = {f: {r.id: r.rev for r in store.records(f)} for f in ("att1", "att2", "att3", ITEMS.form_id)}
     with pytest.raises(Forbidden) as refused:
         attempt(store, catalog, actor, actors)
     assert any("\u4e00" <= ch <= "\u9fff" for ch in str(refused.value)), "the message is Chinese"
     logged = [e for e in denials(store) if e.account == actor.account]
     assert logged, "the refusal is in the audit trail"
     assert logged[-1].note
-    assert before == {f: {r.id: r.rev for r in store.records(f)} for f in ("att1", "att2", "att3")}, "nothing written"
+    assert before == {f: {r.id: r.rev for r in store.records(f)} for f in ("att1", "att2", "att3", ITEMS.form_id)}, "nothing written"
 
 
 def test_there_are_at_least_twenty_forbidden_cases_covering_every_role():
