@@ -76,6 +76,9 @@ MESSAGES: dict[str, str] = {
     "rectification_party_unbound": "整改规则「{rule}」的责任主体「{party}」（{what}）没有在 bindings.{source}.fields 中绑定：整改事项无法写明责任主体",
     "rectification_no_city": "整改规则「{rule}」的来源 bindings.{source} 没有绑定地市（city）：整改事项需要督办地市",
     "rectification_due_early": "rectification.due「{due}」早于最后一个阶段「{phase}」的开始日期 {start}：整改期限不能早于整改事项的生成日期",
+    # outcome lists (rectification.outcomes: each list's entries and variables come from a bound form)
+    "outcome_source_unbound": "成果清单「{outcome}」的条目来自 {source}，但它没有绑定：请绑定，或删除这个清单",
+    "outcome_variable_unbound": "成果清单「{outcome}」的 when 用到「{name}」，它读取 {source}，但没有绑定：请绑定，或修改条件",
     "role_name_twice": "roles 中 {role} 的名称「{name}」与 {first} 相同：登录和账号页面无法区分这两个角色，请另起名称",
     "city_code_twice": "cities 中「{city}」的区划代码 {division} 与「{first}」相同：无法判断企业登记在哪个地市",
     "binding_breaks_form": "本次修改使 campaign.yaml 的绑定失效（{detail}），本文件的上一个有效版本继续使用",

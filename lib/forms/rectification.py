@@ -25,8 +25,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from .bindings import KEY_PATTERN
-from .expressions import Expression, ExpressionError
+from .bindings import KEY_PATTERN, NEEDS, Bindings, Need
+from .expressions import FUNCTIONS, KIND_WORDS, READ_CONTEXT, Expression, ExpressionError
 
 #: The kinds of form whose rows can be findings.
 SOURCES = ("inspections", "projects", "checks", "benchmarks")
@@ -93,12 +93,178 @@ class ItemRule(_Strict):
         return Expression(self.when)
 
 
+#: What an outcome list's entry is (``Outcome.of``): a firm or a provider, by name, from the filed rows of
+#: the inspections (this campaign's on-site records) or of the cities' checks (``Outcome.source``); a
+#: benchmark project (a filed row of the benchmarks form); a rectification item.
+OUTCOME_KINDS = ("firm", "provider", "benchmark", "item")
+#: The kinds of form a firm's or a provider's list may be worked out from.
+OUTCOME_FORMS = ("inspections", "checks")
+#: What the items say of an entry, the same for every kind but ``item``: counted over the items whose
+#: voucher is the firm's (firm), whose party or acting organisation it is (provider), or opened from its
+#: row or naming its project and lead unit (benchmark).
+_ITEM_FACTS = {
+    "open_items": ("number", "未销号的整改事项数"),
+    "violations": ("number", "整改事项上记录的违规处理数（已销号的事项也算）"),
+}
+_KIND_OF_TYPE = {"text": "text", "textarea": "text", "city": "text", "select": "text", "credit_code": "text", "boolean": "bool",
+                 "percent": "number", "decimal": "number", "money": "number", "integer": "number"}
+
+
+def _meaning_kind(need: Need) -> str:
+    return _KIND_OF_TYPE[need.types[0]]
+
+
+#: Entry kind -> variable -> (kind of value, what it is in Chinese): what an outcome list's ``when`` reads.
+#: A choice whose meanings the bindings declare (a conclusion, a usage, a programme) reads as its MEANING
+#: (``conclusion == 'pass'``); a firm's conclusion and usage are the worst its inspections record (in the
+#: order of ``NEEDS``: pass < basic < fail, in_use < low_use < idle < stopped), its satisfaction the word
+#: its inspections record when they all record the same one (blank when they differ or one says none).
+OUTCOME_VARIABLES: dict[str, dict[str, tuple[str, str]]] = {
+    "firm": {
+        "inspected": ("number", "已提交的检查记录数"),
+        "conclusion": ("text", "各次检查中最差的检查结论（含义：pass 合格、basic 基本合格、fail 不合格）"),
+        "usage": ("text", "各次检查中最差的使用状态（含义：in_use、low_use、idle、stopped）"),
+        "satisfaction": ("text", "各次检查记录的企业满意度都相同时为该选项，不同或有未填时为空"),
+        **_ITEM_FACTS,
+    },
+    "provider": {
+        "inspected": ("number", "检查过的项目数（服务券编号不同的项目）"),
+        "passed": ("number", "检查结论为合格（pass）的项目数"),
+        "basic": ("number", "检查结论为基本合格（basic）的项目数"),
+        "failed": ("number", "检查结论为不合格（fail）的项目数"),
+        **_ITEM_FACTS,
+    },
+    "benchmark": {
+        **{m: (_meaning_kind(n), n.what) for m, n in NEEDS["benchmarks"].items()},
+        **_ITEM_FACTS,
+    },
+    "item": {
+        "violations": ("number", "记录的违规处理数"),
+        "amount": ("number", "追回资金合计（万元）"),
+        "status": ("text", "整改状态"),
+        "category": ("text", "整改类别（key）"),
+        "rule": ("text", "生成规则（key；人工添加为 manual）"),
+        "party_kind": ("text", "责任主体类别（provider、firm、lead_unit）"),
+        "city": ("text", "督办地市"),
+    },
+}
+#: The variables that read a bound meaning of the entry's source (checked against the bindings at load).
+OUTCOME_MEANINGS = {"firm": ("conclusion", "usage", "satisfaction"), "benchmark": tuple(NEEDS["benchmarks"])}
+
+
+def outcome_expression(of: str, text: str) -> Expression:
+    """``text`` (an outcome list's ``when``) parsed, refusing what it may not say: a variable the entry kind
+    ``of`` has not (``OUTCOME_VARIABLES``), a function reading the campaign clock or the cities (a list
+    follows from the data alone), a kind mistake, a result that is not 是/否.
+
+    >>> sorted(outcome_expression("provider", "inspected >= 3 and failed == 0").names)
+    ['failed', 'inspected']
+    """
+    try:
+        expr = Expression(text)
+    except ExpressionError as exc:
+        raise PydanticCustomError("outcome_when_syntax", "when 表达式无法解析：{detail}", {"detail": str(exc)}) from None
+    known = OUTCOME_VARIABLES[of]
+    unknown = sorted(expr.names - known.keys())
+    if unknown:
+        raise PydanticCustomError("outcome_when_unknown", "when 用到了{of}清单没有的变量「{names}」，可用：{known}",
+                                  {"of": of, "names": "、".join(unknown), "known": "、".join(known)})
+    refused = sorted(expr.functions - (FUNCTIONS.keys() - READ_CONTEXT))
+    if refused:
+        raise PydanticCustomError("outcome_when_function", "when 不能使用函数「{names}」", {"names": "、".join(refused)})
+    kinds = {name: kind for name, (kind, _) in known.items()}
+    mistakes = expr.type_problems(kinds)
+    if mistakes:
+        raise PydanticCustomError("outcome_when_type", "when 表达式类型不对：{detail}", {"detail": "；".join(mistakes)})
+    kind = expr.kind(kinds)
+    if kind not in (None, "bool"):
+        raise PydanticCustomError("outcome_when_not_boolean", "when 的结果应为是/否（比较或条件），这里是{kind}", {"kind": KIND_WORDS[kind]})
+    return expr
+
+
+class Outcome(_Strict):
+    """One outcome list (标杆培育企业, 优秀服务商培育对象 …): what an entry is (``of``) and the condition an
+    entry is listed by (``when``, over ``OUTCOME_VARIABLES[of]``); the province confirms it
+    (``lib.rectification.outcomes``)."""
+
+    key: str = Field(pattern=KEY_PATTERN)
+    name: str = Field(min_length=1)
+    description: str = ""
+    of: Literal["firm", "provider", "benchmark", "item"]
+    #: The kind of form a firm's or a provider's entries come from (``OUTCOME_FORMS``; None: inspections);
+    #: the other kinds have their own (benchmarks, the items).
+    source: Literal["inspections", "checks"] | None = None
+    when: str
+
+    @model_validator(mode="after")
+    def _a_condition_over_its_variables(self) -> Outcome:
+        if self.source is not None and self.of not in ("firm", "provider"):
+            raise PydanticCustomError("outcome_source_fixed", "只有企业（firm）和服务商（provider）清单可以写 source", {})
+        outcome_expression(self.of, self.when)
+        return self
+
+    @property
+    def form_kind(self) -> str | None:
+        """The kind of form this list's entries come from (None: the items)."""
+        if self.of in ("firm", "provider"):
+            return self.source or "inspections"
+        return "benchmarks" if self.of == "benchmark" else None
+
+    @property
+    def naming(self) -> str | None:
+        """The meaning of ``form_kind`` that names an entry (None: an item, named by its id)."""
+        return {"firm": "firm", "provider": "provider", "benchmark": "project"}.get(self.of)
+
+    @property
+    def expression(self) -> Expression:
+        return outcome_expression(self.of, self.when)
+
+
+def outcome_problems(outcomes: tuple[Outcome, ...], bindings: Bindings) -> list[tuple[tuple, str, dict]]:
+    """What the bindings leave an outcome list unable to know: its entries' source form or naming meaning
+    unbound, or a variable it reads whose meaning is unbound (it would be blank for every entry, and the
+    list silently empty). (path in campaign.yaml, error code, params), like ``lib.forms.crosscheck``.
+
+    >>> from lib.forms.bindings import FormBinding
+    >>> b = Bindings(projects=FormBinding(form="p", filed_by="provider"), benchmarks=FormBinding(form="b", filed_by="lead_unit"),
+    ...     checks=FormBinding(form="c", filed_by="city"))
+    >>> [code for _, code, _ in outcome_problems((Outcome(key="good", name="优秀", of="provider", when="failed == 0"),), b)]
+    ['outcome_source_unbound']
+    """
+    found: list[tuple[tuple, str, dict]] = []
+    for i, outcome in enumerate(outcomes):
+        at = ("rectification", "outcomes", i)
+        kind, naming = outcome.form_kind, outcome.naming
+        if kind is None:
+            continue
+        if not bindings.has(kind) or bindings.of(kind).key(naming) is None:
+            found.append((at + ("source" if outcome.source else "of",), "outcome_source_unbound", {"outcome": outcome.key, "source": f"bindings.{kind}.fields.{naming}"}))
+            continue
+        binding = bindings.of(kind)
+        for name in sorted(outcome.expression.names & set(OUTCOME_MEANINGS.get(outcome.of, ()))):
+            if binding.key(name) is None:
+                found.append((at + ("when",), "outcome_variable_unbound", {"outcome": outcome.key, "name": name,
+                                                                             "source": f"bindings.{kind}.fields.{name}"}))
+    return found
+
+
 class Rectification(_Strict):
     """The ``rectification:`` section (see the module's docstring)."""
 
     due: dt.date
     categories: tuple[Category, ...] = Field(min_length=1)
     rules: tuple[ItemRule, ...] = ()
+    #: The outcome lists (outcome 5 of the phase), each computed by its rule and confirmed by the province.
+    outcomes: tuple[Outcome, ...] = ()
+
+    @field_validator("outcomes")
+    @classmethod
+    def _outcome_keys_once(cls, outcomes: tuple[Outcome, ...]) -> tuple[Outcome, ...]:
+        keys = [o.key for o in outcomes]
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        if twice:
+            raise PydanticCustomError("outcome_key_twice", "成果清单的 key 重复：{keys}", {"keys": "、".join(twice)})
+        return outcomes
 
     @model_validator(mode="after")
     def _keys_once_and_categories_known(self) -> Rectification:
