@@ -534,7 +534,7 @@ def page_keys(user: Actor, forms: list[FormSpec]) -> list[str]:
     ``forms`` (``can(CREATE)`` then decides, an inspector's within its assignment).
 
     >>> page_keys(Actor("province", "province"), [])
-    ['home', 'board', 'register', 'sampling', 'audit']
+    ['home', 'board', 'register', 'sampling', 'rectification', 'audit']
     """
     keys = ["home"]
     # an inspector fills before it has an assignment too: the fill page tells it it has no task yet
@@ -547,6 +547,8 @@ def page_keys(user: Actor, forms: list[FormSpec]) -> list[str]:
         keys.append("register")
     if can(user, SAMPLE):
         keys.append("sampling")
+    if can(user, RECTIFY_READ):  # the campaign's last phase: every role with items to see, an inspector none
+        keys.append("rectification")
     if can(user, AUDIT):
         keys.append("audit")
     if can(user, ADMIN):
