@@ -1,0 +1,199 @@
+"""The lists the office works from (全面整改, issue 14 outcome 4): 问题清单 (one row per item), 任务清单 (one row
+per step of each open item), 责任清单 (per responsible party: its items by status and how many are overdue),
+the overdue items and the items waiting for the viewer's action — each a DataFrame with Chinese headers.
+
+Every list is built from the items the viewer may see (``scope.visible_items``: the province all, a city
+its city's, an organisation its own), narrowed by city, status and category (``Narrowing``); category
+and step names come from the campaign's ``rectification:`` section, 逾期 from the campaign clock
+(``records.overdue``). An item's history is its row's audit trail, shown to whoever may see the item.
+
+>>> Narrowing(city="甲").keeps({"city": "甲", "category": "c"}, "待整改"), Narrowing(status="已销号").keeps({"city": "甲"}, "待整改")
+(True, False)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from lib.audit import CREATED
+from lib.core.records import Actor, Record
+from lib.core.values import change_text, text, wall_time
+from lib.forms.loader import FormCatalog
+from lib.forms.rectification import Rectification
+from lib.store.base import Store
+from lib.store.state import STATUS_LABEL
+
+from .generate import PARTY_WORDS
+from .lifecycle import ACTION_NAMES, actions_for
+from .records import CLOSED, ITEMS, OVERDUE, STATUSES, overdue
+from .scope import visible_items
+
+#: The items' column titles (the sheet's), so a list and the workbook name a column alike.
+TITLE = {c.key: c.label for c in ITEMS.columns}
+ITEM_ID, CATEGORY, CITY, PARTY, FINDING, DUE = (TITLE[k] for k in ("item_id", "category", "city", "party", "finding", "due"))
+PARTY_KIND = TITLE["party_kind"]
+PROJECT = "项目/服务券"
+STATUS = "状态"
+LATE = OVERDUE
+STEP = "整改步骤"
+EVIDENCE = "所需材料"
+DONE = "已完成"
+TOTAL = "合计"
+ACTIONS = "待办理"
+#: What each kind of step evidence is called (lib.forms.rectification.EVIDENCE).
+EVIDENCE_NAMES = {"text": "文字说明", "file": "上传文件", "none": "勾选确认"}
+YES, NO = "是", "否"
+
+PROBLEM_COLUMNS = [ITEM_ID, CATEGORY, CITY, PARTY, PROJECT, FINDING, STATUS, LATE, DUE]
+TASK_COLUMNS = [ITEM_ID, CATEGORY, CITY, PARTY, STEP, EVIDENCE, DONE, STATUS, DUE]
+PARTY_COLUMNS = [CITY, PARTY_KIND, PARTY, *STATUSES, LATE, TOTAL]
+WAITING_COLUMNS = [*PROBLEM_COLUMNS, ACTIONS]
+#: The columns each list is filtered by on the page (the rest narrow through ``Narrowing``).
+KINDS = {DUE: "date"}
+
+
+@dataclass(frozen=True)
+class Narrowing:
+    """What the viewer narrowed the lists to; an empty part keeps every item."""
+
+    city: str = ""
+    status: str = ""
+    category: str = ""
+
+    def keeps(self, values: Mapping[str, Any], status: str) -> bool:
+        return ((not self.city or values.get("city") == self.city) and (not self.status or status == self.status)
+                and (not self.category or values.get("category") == self.category))
+
+
+def project_text(values: Mapping[str, Any]) -> str:
+    """The project and its voucher as one text: ``项目（券号）``, either alone when the other is blank.
+
+    >>> project_text({"project": "云上", "voucher": "V1"}), project_text({"voucher": "V1"}), project_text({})
+    ('云上（V1）', 'V1', '')
+    """
+    project, voucher = text(values.get("project")), text(values.get("voucher"))
+    return f"{project}（{voucher}）" if project and voucher else project or voucher
+
+
+def _category_name(section: Rectification, key: str) -> str:
+    known = {c.key: c.name for c in section.categories}
+    return known.get(key, key)  # a category since taken out of campaign.yaml is still named by its key
+
+
+def _late(item: Record, today: dt.date) -> bool:
+    return overdue(item.status, item.values.get("due"), today)
+
+
+def _problem_row(item: Record, section: Rectification, today: dt.date) -> dict[str, Any]:
+    v = item.values
+    return {ITEM_ID: v.get("item_id"), CATEGORY: _category_name(section, v.get("category", "")), CITY: v.get("city"),
+            PARTY: v.get("party"), PROJECT: project_text(v), FINDING: v.get("finding"), STATUS: item.status,
+            LATE: LATE if _late(item, today) else "", DUE: v.get("due")}
+
+
+def narrow(items: Iterable[Record], narrowing: Narrowing) -> list[Record]:
+    """The items ``narrowing`` keeps, in their order."""
+    return [i for i in items if narrowing.keeps(i.values, i.status)]
+
+
+def problem_list(items: Iterable[Record], section: Rectification, today: dt.date) -> pd.DataFrame:
+    """问题清单: one row per item."""
+    return pd.DataFrame([_problem_row(i, section, today) for i in items], columns=PROBLEM_COLUMNS)
+
+
+def overdue_list(items: Iterable[Record], section: Rectification, today: dt.date) -> pd.DataFrame:
+    """逾期事项: the items past their due date and not closed, on ``today``."""
+    return problem_list([i for i in items if _late(i, today)], section, today)
+
+
+def task_list(items: Iterable[Record], section: Rectification) -> pd.DataFrame:
+    """任务清单: one row per step of each item not yet closed, the steps in their category's order."""
+    rows = []
+    for item in items:
+        if item.status == CLOSED:
+            continue
+        v = item.values
+        done = {s.get("step"): bool(s.get("done")) for s in v.get("steps") or ()}
+        known = {c.key: c for c in section.categories}
+        category = known.get(v.get("category", ""))
+        steps = [(s.key, s.name, EVIDENCE_NAMES[s.evidence]) for s in category.steps] if category else \
+            [(s.get("step"), s.get("step"), "") for s in v.get("steps") or ()]
+        base = {ITEM_ID: v.get("item_id"), CATEGORY: _category_name(section, v.get("category", "")), CITY: v.get("city"),
+                PARTY: v.get("party"), STATUS: item.status, DUE: v.get("due")}
+        rows += [base | {STEP: name, EVIDENCE: evidence, DONE: YES if done.get(key) else NO} for key, name, evidence in steps]
+    return pd.DataFrame(rows, columns=TASK_COLUMNS)
+
+
+def responsibility_list(items: Iterable[Record], today: dt.date) -> pd.DataFrame:
+    """责任清单: per supervising city and responsible party, its items by status, how many are overdue, in all.
+
+    >>> from lib.core.records import Record
+    >>> day = dt.datetime(2020, 10, 1)
+    >>> def item(status, party, due):
+    ...     return Record("rectification_items", party + status, 1, status, 1, "p", "", "", day, day, "p",
+    ...                   {"city": "甲", "party_kind": "provider", "party": party, "due": due})
+    >>> table = responsibility_list([item("待整改", "A", dt.date(2020, 10, 5)), item("已销号", "A", dt.date(2020, 10, 5)),
+    ...                              item("整改中", "B", None)], dt.date(2020, 10, 9))
+    >>> table[["责任主体", "待整改", "已销号", "逾期", "合计"]].values.tolist()
+    [['A', 1, 1, 1, 2], ['B', 0, 0, 0, 1]]
+    """
+    counts: dict[tuple, dict[str, int]] = {}
+    for item in items:
+        v = item.values
+        key = (v.get("city") or "", PARTY_WORDS.get(v.get("party_kind", ""), v.get("party_kind") or ""), v.get("party") or "")
+        row = counts.setdefault(key, dict.fromkeys([*STATUSES, LATE, TOTAL], 0))
+        row[item.status] = row.get(item.status, 0) + 1
+        row[LATE] += _late(item, today)
+        row[TOTAL] += 1
+    rows = [dict(zip((CITY, PARTY_KIND, PARTY), key, strict=True)) | row for key, row in sorted(counts.items())]
+    return pd.DataFrame(rows, columns=PARTY_COLUMNS).astype({c: int for c in PARTY_COLUMNS[3:]})
+
+
+def waiting_list(items: Iterable[Record], section: Rectification, actor: Actor, today: dt.date) -> pd.DataFrame:
+    """待我办理: the items on which ``actor`` has something to do today (``lifecycle.actions_for``), with what."""
+    rows = []
+    for item in items:
+        actions = actions_for(actor, item, today)
+        if actions:
+            rows.append(_problem_row(item, section, today) | {ACTIONS: "、".join(ACTION_NAMES[a] for a in actions)})
+    return pd.DataFrame(rows, columns=WAITING_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Lists:
+    """Every list of one viewer, narrowed alike."""
+
+    items: list[Record]  # the visible items ``narrowing`` keeps
+    problems: pd.DataFrame
+    tasks: pd.DataFrame
+    parties: pd.DataFrame
+    overdue: pd.DataFrame
+    waiting: pd.DataFrame
+
+
+def office_lists(store: Store, catalog: FormCatalog, actor: Actor, today: dt.date, narrowing: Narrowing = Narrowing()) -> Lists:
+    """The lists ``actor`` works from on ``today``: the items it may see, narrowed. The campaign must
+    declare ``rectification:`` (the page says so where it does not)."""
+    section = catalog.campaign.rectification
+    items = narrow(visible_items(store, actor), narrowing)
+    problems = problem_list(items, section, today)
+    return Lists(items, problems, task_list(items, section), responsibility_list(items, today),
+                 problems[problems[LATE] == LATE].reset_index(drop=True), waiting_list(items, section, actor, today))
+
+
+HISTORY_COLUMNS = ["时间", "账号", "操作", "变更内容", "备注"]
+
+
+def history(store: Store, item: Record) -> pd.DataFrame:
+    """Every change of ``item``, oldest first, as its audit trail recorded it (who, when, what changed):
+    the responsible party sees each transition of its item. The caller shows only an item the viewer may see."""
+    label = (TITLE | {"_status": STATUS_LABEL}).get
+    rows = [{"时间": wall_time(e.at), "账号": e.account, "操作": e.action,
+             "变更内容": change_text(e.changes, label, created=e.action == CREATED), "备注": e.note}
+            for e in store.audit(ITEMS.form_id, item.id)]
+    return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
