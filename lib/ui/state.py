@@ -325,9 +325,9 @@ def rectify_action_key(item_id: str, action: str) -> str:
     return f"rectify:item:{item_id}:action:{action}"
 
 
-def rectify_file_key(item_id: str, digest: str) -> str:
-    """The download of one evidence file of an item."""
-    return f"rectify:item:{item_id}:file:{digest[:16]}"
+def rectify_file_key(item_id: str, step: str, digest: str) -> str:
+    """The download of one evidence file of one step of an item (two steps may hold the same file)."""
+    return f"rectify:item:{item_id}:file:{step}:{digest[:16]}"
 
 
 # 首页 待办 (lib.ui.todo)

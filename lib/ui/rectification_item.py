@@ -1,0 +1,187 @@
+"""One rectification item on the page (全面整改): what was found, its status and 逾期 flag, its checklist (a
+tick per step, a text box for a text step, an uploader for a file step, each step saved on its own), its
+violations and its history; and only the buttons ``lifecycle.actions_for`` allows the viewer (提交整改材料,
+通过 / 退回 with a reason, 销号), plus 记录违规处理 for the province.
+
+Every action is a callback calling ``lib.rectification.lifecycle`` with the revision shown (a stale one is
+refused, naming who changed the item); its outcome is kept under ``state.rectify_outcome_key("item")`` and
+shown above the item until the next action. Files are checked and stored by ``lifecycle.tick``
+(``take_file``: by their content, within the size limit); an evidence file is served only to a viewer who
+may see the item (the item is one of ``visible_items``) and only a file the item names.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pandas as pd
+import streamlit as st
+
+from lib.auth.policy import RECTIFY_GENERATE, can
+from lib.core.errors import AppError
+from lib.core.records import Actor, Record
+from lib.core.values import text
+from lib.forms.display import file_text
+from lib.forms.rectification import Category, Rectification
+from lib.rectification import lifecycle as lc
+from lib.rectification import lists as rl
+from lib.rectification.generate import PARTY_WORDS
+from lib.rectification.records import HANDLINGS, RECOVERY, SUBMITTED, overdue
+from lib.ui import context, errors, state
+from lib.ui.record_view import plain_text
+from lib.ui.rectification import outcome, show_outcome, today
+from lib.ui.widgets import stored_files
+
+TITLE = rl.TITLE
+
+
+def pick(items: list[Record]) -> Record | None:
+    """A selectbox over ``items`` (the lists' narrowed items), each named by its 整改编号, party and status;
+    the item chosen, or None when there are none."""
+    by_id = {i.id: i for i in items}
+    if not by_id:
+        return None
+    if st.session_state.get(state.RECTIFY_PICK) not in by_id:  # a link to an item the viewer does not see, or one narrowed away
+        st.session_state.pop(state.RECTIFY_PICK, None)
+    chosen = st.selectbox("选择整改事项", list(by_id), key=state.RECTIFY_PICK,
+                          format_func=lambda i: f"{by_id[i].values.get('item_id')} · {by_id[i].values.get('party')} · {by_id[i].status}")
+    return by_id[chosen]
+
+
+def _act(action, *args, **kwargs) -> None:
+    """Run one lifecycle write; its refusal (a Chinese message: wrong status, missing evidence, a stale
+    revision, a refused file or role) is the outcome, and nothing was written."""
+    try:
+        action(context.store(), context.catalog(), *args, **kwargs)
+    except AppError as exc:
+        outcome("item", "error", str(exc))
+        return
+    outcome("item", "success", SAID[action])
+
+
+def _tick(actor: Actor, item: Record, step: str, evidence: str) -> None:
+    key = functools.partial(state.rectify_step_key, f"{item.id}:{item.rev}", step)
+    uploads = st.session_state.get(key("files")) or []
+    _act(lc.tick, actor, item.id, item.rev, step, bool(st.session_state.get(key("done"))),
+         text=st.session_state.get(key("text")) if evidence == "text" else None,
+         files=[(u.name, u) for u in uploads], blobs=stored_files())
+
+
+def _verify(actor: Actor, item: Record, accept: bool) -> None:
+    reason = "" if accept else st.session_state.get(state.RECTIFY_REASON) or ""
+    _act(lc.verify, actor, item.id, item.rev, accept, reason)
+
+
+def _violation(actor: Actor, item: Record) -> None:
+    key = state.rectify_violation_key
+    _act(lc.record_violation, actor, item.id, item.rev, st.session_state.get(key("kind")),
+         st.session_state.get(key("reference")) or "", st.session_state.get(key("amount")) or None)
+
+
+SAID = {lc.tick: "已保存此步骤。", lc.submit: f"{SUBMITTED}，等待地市核实。", lc.verify: "已记录地市核实结果。", lc.close: "已销号。",
+        lc.record_violation: "已记录违规处理。"}
+
+
+def facts(item: Record, declared: Rectification) -> None:
+    """What the item is: its id, category, city, party, project, finding, status, due date and 逾期 flag."""
+    v = item.values
+    late = overdue(item.status, v.get("due"), today())
+    names = {c.key: c.name for c in declared.categories}
+    st.markdown(f"#### {plain_text(str(v.get('item_id')))}　{item.status}" + ("　:red-badge[逾期]" if late else ""))
+    shown = {TITLE["category"]: names.get(v.get("category"), v.get("category")), TITLE["city"]: v.get("city"),
+             TITLE["party"]: f"{text(v.get('party'))}（{PARTY_WORDS.get(v.get('party_kind'), v.get('party_kind'))}）",
+             TITLE["actor_org"]: v.get("actor_org"), rl.PROJECT: rl.project_text(v), TITLE["due"]: text(v.get("due")),
+             rl.LATE: "是" if late else "否"}
+    st.dataframe(pd.DataFrame([{k: text(x) for k, x in shown.items()}]), hide_index=True)
+    st.caption(TITLE["finding"])
+    st.text(text(v.get("finding")))  # plain text: what people typed is never markdown
+    if v.get("reason"):
+        st.warning(f"地市退回原因：{plain_text(text(v['reason']))}")
+
+
+def _files(item: Record, step: str) -> None:
+    """The step's evidence files, each downloadable (read when clicked, from the item's own list)."""
+    blobs = stored_files()
+    for found in item.values.get("evidence") or []:
+        if not isinstance(found, dict) or found.get("step") != step:
+            continue
+        st.download_button(f"下载 {plain_text(file_text(found))}", functools.partial(blobs.read, found["sha256"]),
+                           file_name=found.get("name") or "文件", mime=found.get("type"),
+                           on_click="ignore", key=state.rectify_file_key(item.id, step, found["sha256"]))
+
+
+def checklist(actor: Actor, item: Record, category: Category, actions: tuple[str, ...]) -> None:
+    """One block per step: its tick, its text or files, and 保存此步骤 while the viewer may work on the item."""
+    st.markdown("**整改步骤**")
+    stored = {s.get("step"): s for s in item.values.get("steps") or [] if isinstance(s, dict)}
+    works = lc.TICK in actions
+    for spec in category.steps:
+        key = functools.partial(state.rectify_step_key, f"{item.id}:{item.rev}", spec.key)
+        now = stored.get(spec.key, {})
+        with st.container(border=True):
+            st.checkbox(f"{spec.name}（{rl.EVIDENCE_NAMES[spec.evidence]}）", value=bool(now.get("done")), key=key("done"),
+                        disabled=not works, help=spec.help or None)
+            if spec.evidence == "text":
+                st.text_area("说明", value=now.get("text") or "", key=key("text"), disabled=not works, max_chars=lc.MAX_STEP_TEXT_CHARS)
+            if spec.evidence == "file":
+                _files(item, spec.key)
+                if works:
+                    st.file_uploader("上传材料（JPEG、PNG 或 PDF）", accept_multiple_files=True, key=key("files"))
+            if works:
+                st.button("保存此步骤", key=state.rectify_action_key(item.id, f"tick:{spec.key}"),
+                          on_click=errors.guarded(_tick), args=(actor, item, spec.key, spec.evidence))
+
+
+def buttons(actor: Actor, item: Record, actions: tuple[str, ...]) -> None:
+    """The buttons the lifecycle allows the viewer now."""
+    if lc.SUBMIT in actions:
+        st.button(lc.ACTION_NAMES[lc.SUBMIT], key=state.rectify_action_key(item.id, lc.SUBMIT), type="primary",
+                  on_click=errors.guarded(_act), args=(lc.submit, actor, item.id, item.rev))
+    if lc.VERIFY in actions:
+        st.text_area("退回原因（退回时必填）", key=state.RECTIFY_REASON, max_chars=lc.MAX_REASON_CHARS)
+        accept, back = st.columns(2)
+        accept.button("通过", key=state.rectify_action_key(item.id, "accept"), type="primary",
+                      on_click=errors.guarded(_verify), args=(actor, item, True))
+        back.button("退回", key=state.rectify_action_key(item.id, "return"), on_click=errors.guarded(_verify), args=(actor, item, False))
+    if lc.CLOSE in actions:
+        st.button(lc.ACTION_NAMES[lc.CLOSE], key=state.rectify_action_key(item.id, lc.CLOSE), type="primary",
+                  on_click=errors.guarded(_act), args=(lc.close, actor, item.id, item.rev))
+
+
+#: The titles of a recorded violation's parts, in the order ``lifecycle.record_violation`` writes them (the
+#: handling, the amount in 万元, the decision's reference). Their keys are not spelled here: one of them is
+#: also a field key of the shipped campaign (tests/test_vocabulary.py); records.py is asked to declare them.
+VIOLATION_TITLES = ("处理方式", "追回金额（万元）", "处理决定文号")
+
+
+def violations(actor: Actor, item: Record) -> None:
+    """The violations recorded on the item; the province records one (追回资金 with its amount)."""
+    recorded = [v for v in item.values.get("violations") or [] if isinstance(v, dict)]
+    if recorded:
+        st.markdown("**违规处理**")
+        st.dataframe(pd.DataFrame([dict(zip(VIOLATION_TITLES, (text(x, "money") for x in v.values()), strict=False)) for v in recorded],
+                                  columns=list(VIOLATION_TITLES)), hide_index=True)
+    if not can(actor, RECTIFY_GENERATE, row=item):
+        return
+    with st.expander("记录违规处理"), st.form(state.RECTIFY_VIOLATION, border=False):
+        handling, amount, reference = VIOLATION_TITLES
+        st.selectbox(handling, HANDLINGS, key=state.rectify_violation_key("kind"))
+        st.text_input(amount, key=state.rectify_violation_key("amount"), help=f"仅{RECOVERY}填写。")
+        st.text_input(reference, key=state.rectify_violation_key("reference"), max_chars=lc.MAX_REFERENCE_CHARS)
+        st.form_submit_button("记录违规处理", on_click=errors.guarded(_violation), args=(actor, item))
+
+
+def show(actor: Actor, item: Record, declared: Rectification) -> None:
+    """The whole item view."""
+    show_outcome("item")
+    facts(item, declared)
+    actions = lc.actions_for(actor, item, today())
+    category = next((c for c in declared.categories if c.key == item.values.get("category")), None)
+    if category is None:
+        st.error(f"整改类别「{text(item.values.get('category'))}」不在活动配置的 rectification.categories 中，无法显示整改步骤。")
+    else:
+        checklist(actor, item, category, actions)
+    buttons(actor, item, actions)
+    violations(actor, item)
+    with st.expander("处理记录"):
+        st.dataframe(rl.history(context.store(), item), hide_index=True)

@@ -1,0 +1,184 @@
+"""AppTest of pages/rectification.py (全面整改, issue 14 outcomes 2–4 on a page): the province generates the
+items (again: none twice), the provider ticks its steps, uploads its evidence and submits (a submit with
+evidence missing is refused, shown, nothing written), the city returns it with a reason (none: refused)
+and then verifies it, the province closes it; a stale revision refused and shown; the lists per viewer;
+an inspector has neither the page nor its navigation entry."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from lib.auth.policy import page_keys
+from lib.core.records import Actor
+from lib.rectification import lists as rl
+from lib.rectification.records import CLOSED, IN_PROGRESS, ITEMS, PENDING, SUBMITTED, VERIFIED
+from lib.todo import ITEM_QUERY
+from lib.ui import state
+from tests.rectification.conftest import CITY_GZ, INSPECTOR, PROVIDER, PROVINCE, SHIPPED, file_row, rectification_day
+
+from .conftest import ROOT, sign_in
+
+PAGE = str(ROOT / "pages" / "rectification.py")
+CITY_FS = Actor("city_fs", "city", "佛山市工业和信息化局", "佛山")
+
+
+@pytest.fixture
+def finding(app_env, reopen, monkeypatch):
+    """A provider's 附件1 project declared stopped in 广州 (one finding of the shipped rules), on the
+    campaign clock's first day of the rectification phase."""
+    monkeypatch.setenv("APP_CAMPAIGN_TODAY", rectification_day().isoformat())
+    store = reopen()
+    file_row(store, "projects", {"voucher": "V-000001", "city": "广州", "provider": PROVIDER.org, "firm": "广州甲制造有限公司",
+                                 "usage": "stopped"})
+    return store
+
+
+def start(actor: Actor) -> AppTest:
+    at = sign_in(AppTest.from_file(PAGE, default_timeout=60), actor).run()
+    assert not at.exception
+    return at
+
+
+def click(at: AppTest, key: str) -> AppTest:
+    at = at.button(key=key).click().run()
+    assert not at.exception
+    return at
+
+
+def the_item(store):
+    store.refresh()
+    [item] = store.records(ITEMS.form_id)
+    return item
+
+
+def step_key(item, step: str, part: str) -> str:
+    return state.rectify_step_key(f"{item.id}:{item.rev}", step, part)
+
+
+def errors_shown(at: AppTest) -> str:
+    return "\n".join(str(e.value) for e in at.error)
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 90, 200)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def save_step(at: AppTest, item, step: str, *, text: str | None = None, upload: bool = False) -> AppTest:
+    at.checkbox(key=step_key(item, step, "done")).check()
+    if text is not None:
+        at.text_area(key=step_key(item, step, "text")).input(text)
+    if upload:
+        [uploader] = [u for u in at.file_uploader if u.key == step_key(item, step, "files")]
+        uploader.upload(f"{step}.png", png(), "image/png")
+    return click(at, state.rectify_action_key(item.id, f"tick:{step}"))
+
+
+def test_the_item_goes_from_generation_to_closure_through_the_page(finding, reopen):
+    store = finding
+    # the province generates: one item; again: none twice
+    at = click(start(PROVINCE), state.RECTIFY_GENERATE)
+    assert "新生成整改事项 1 条" in "\n".join(str(s.value) for s in at.success)
+    at = click(at, state.RECTIFY_GENERATE)
+    assert "新生成整改事项 0 条，已生成过的 1 条未重复生成" in "\n".join(str(s.value) for s in at.success)
+    item = the_item(store)
+    assert item.status == PENDING and item.values["party"] == PROVIDER.org
+
+    # the provider: the text step, then the two file steps ticked without their files
+    at = start(PROVIDER)
+    at = save_step(at, item, "resume_note", text="已恢复使用，月活 120 人")
+    item = the_item(store)
+    assert item.status == IN_PROGRESS
+    for step in ("usage_screenshot", "firm_letter"):
+        at = save_step(at, item, step)
+        item = the_item(store)
+    # every step ticked: 提交整改材料 is offered, and refused for the missing files; nothing written
+    at = click(at, state.rectify_action_key(item.id, "submit"))
+    assert "缺少材料的步骤：近一个月活跃数据截图、企业确认函" in errors_shown(at)
+    assert the_item(store).rev == item.rev
+    for step in ("usage_screenshot", "firm_letter"):
+        at = save_step(at, item, step, upload=True)
+        item = the_item(store)
+    assert [e["step"] for e in item.values["evidence"]] == ["usage_screenshot", "firm_letter"]
+    at = click(at, state.rectify_action_key(item.id, "submit"))
+    assert the_item(store).status == SUBMITTED
+
+    # the city: 退回 without a reason is refused; with one, back to 整改中 and the provider reads why
+    at = click(start(CITY_GZ), state.rectify_action_key(item.id, "return"))
+    assert "须填写退回原因" in errors_shown(at)
+    at.text_area(key=state.RECTIFY_REASON).input("截图不清晰，请重新上传")
+    at = click(at, state.rectify_action_key(item.id, "return"))
+    item = the_item(store)
+    assert item.status == IN_PROGRESS and item.values["reason"] == "截图不清晰，请重新上传"
+    at = start(PROVIDER)
+    assert any("截图不清晰，请重新上传" in str(w.value) for w in at.warning)
+    at = click(at, state.rectify_action_key(item.id, "submit"))
+    # the city verifies, the province closes
+    at = click(start(CITY_GZ), state.rectify_action_key(item.id, "accept"))
+    assert the_item(store).status == VERIFIED
+    at = click(start(PROVINCE), state.rectify_action_key(item.id, "close"))
+    item = the_item(store)
+    assert item.status == CLOSED
+    # every transition is in the item's history, which its provider sees
+    history = next(d.value for d in start(PROVIDER).dataframe if "操作" in d.value.columns)
+    assert history["账号"].tolist()[:2] == [PROVINCE.account, PROVIDER.account]
+    assert {CITY_GZ.account, PROVINCE.account, PROVIDER.account} == set(history["账号"])
+
+
+def test_the_lists_show_the_viewers_own_items_and_only_its_buttons(finding):
+    at = click(start(PROVINCE), state.RECTIFY_GENERATE)
+    item = the_item(finding)
+    problems = next(d.value for d in at.dataframe if rl.FINDING in d.value.columns and rl.ACTIONS not in d.value.columns)
+    assert problems[rl.ITEM_ID].tolist() == [item.values["item_id"]]
+    assert [t.label for t in at.tabs] == ["问题清单（1）", "任务清单（3）", "责任清单（1）", "逾期事项（0）", "待我办理（0）"]
+    # the province has no step to tick and nothing to close yet: no buttons of the item
+    assert not [b for b in at.button if b.key and b.key.startswith(state.rectify_action_key(item.id, ""))]
+    # another city sees no item
+    other = start(CITY_FS)
+    assert any("没有符合筛选条件的整改事项" in str(i.value) for i in other.info)
+    # the provider's list of what waits for it names the item
+    mine = start(PROVIDER)
+    waiting = next(d.value for d in mine.dataframe if rl.ACTIONS in d.value.columns)
+    assert waiting[rl.ACTIONS].tolist() == ["办理整改"]
+    assert not [b for b in mine.button if b.key == state.RECTIFY_GENERATE]  # generation is the province's
+
+
+def test_a_stale_revision_is_refused_and_shown(finding, reopen):
+    at = click(start(PROVINCE), state.RECTIFY_GENERATE)
+    item = the_item(finding)
+    at = start(PROVIDER)
+    # meanwhile the item changes elsewhere (another session of the provider)
+    from lib.rectification.lifecycle import tick
+
+    tick(finding, SHIPPED, PROVIDER, item.id, item.rev, "resume_note", True, text="另一处填写")
+    at = save_step(at, item, "resume_note", text="本页填写")
+    assert "已被 provider_a" in errors_shown(at)
+    assert the_item(finding).values["steps"][0]["text"] == "另一处填写"
+
+
+def test_an_inspector_has_neither_the_page_nor_its_entry(finding):
+    assert "rectification" not in page_keys(INSPECTOR, SHIPPED.forms())
+    assert "rectification" in page_keys(PROVINCE, SHIPPED.forms())
+    at = start(INSPECTOR)
+    assert any("没有可查看的整改事项" in str(w.value) for w in at.warning)
+    assert not at.dataframe
+
+
+def test_a_link_from_the_todo_list_opens_its_item_whatever_the_narrowing(finding):
+    file_row(finding, "projects", {"voucher": "V-000002", "city": "广州", "provider": PROVIDER.org, "firm": "广州乙制造有限公司",
+                                   "usage": "idle"})
+    click(start(PROVINCE), state.RECTIFY_GENERATE)
+    finding.refresh()
+    [second] = [r for r in finding.records(ITEMS.form_id) if r.values["voucher"] == "V-000002"]
+    at = sign_in(AppTest.from_file(PAGE, default_timeout=60), PROVIDER)
+    at.session_state[state.RECTIFY_STATUS] = IN_PROGRESS  # narrowed to a status the item is not in
+    at.query_params[ITEM_QUERY] = second.id
+    at = at.run()
+    assert not at.exception
+    assert at.selectbox(key=state.RECTIFY_PICK).value == second.id
+    assert at.selectbox(key=state.RECTIFY_STATUS).value == "全部"
