@@ -35,7 +35,7 @@ from lib.forms.spec import FieldSpec
 from lib.forms.types import REGISTRY, ValueProblem, take_file
 from lib.store.base import ConflictError, Store
 
-from .records import CLOSED, HANDLINGS, IN_PROGRESS, ITEMS, PENDING, RECOVERY, SUBMITTED, VERIFIED
+from .records import CLOSED, HANDLINGS, IN_PROGRESS, ITEMS, PENDING, RECOVERY, SUBMITTED, VERIFIED, VIOLATION_PARTS
 from .scope import get_item
 
 TICK = "tick"  # tick / untick steps, write their text, attach their files
@@ -256,7 +256,7 @@ def record_violation(store: Store, catalog: FormCatalog, actor: Actor, item_id: 
     if not reference:
         raise LifecycleError(f"整改事项 {_label(item)}：须填写处理决定文号。", code="reference_missing")
     _fresh(store, item, base_rev)
-    violation = {"handling": handling, "amount": value, "reference": reference}
+    violation = dict(zip((c.key for c in VIOLATION_PARTS), (handling, value, reference), strict=True))
     shown = f"{handling}" + (f" {value:,.2f} 万元" if value is not None else "") + f"（{reference}）"
     return _update(store, actor, item, base_rev, {"violations": [*(item.values.get("violations") or []), violation]}, None,
                    _moved(item, None, f"记录违规处理：{shown}"))

@@ -10,7 +10,7 @@ that acts for it (``actor_org``: the provider for a firm's item, the party itsel
 project (voucher, name), what was found, the due date; then the checklist as it stands (``steps``: one
 table row per step of the category: step key, done, text), the evidence files (``evidence``: one table
 row per file: step key and the file's {sha256, name, type, size}), the last return reason, and the
-violations recorded on it (``violations``: handling, amount in 万元, decision reference).
+violations recorded on it (``violations``: ``VIOLATION_PARTS`` — how handled, amount in 万元, decision reference).
 
 The sheet is a record of what was done: like the sampling records, a cell edited in the workbook is
 never imported (a sheet that is no form of the catalog is locked whole).
@@ -40,6 +40,10 @@ MANUAL = "manual"
 #: carries the amount recovered, in 万元.
 RECOVERY = "追回资金"
 HANDLINGS = (RECOVERY, "取消资格", "约谈", "通报")
+#: The parts of a recorded violation (one row of an item's ``violations``), in order: how it is handled
+#: (one of HANDLINGS), the amount recovered in 万元 (追回资金 only, else None), the decision's reference.
+VIOLATION_PARTS = (Column("measure", "处理方式"), Column("amount", "追回金额（万元）", "number", "money"),
+                   Column("reference", "处理决定文号"))
 
 ITEMS = SheetSpec("rectification_items", "整改台账", (
     Column("item_id", "整改编号"),

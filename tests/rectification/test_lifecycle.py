@@ -125,8 +125,8 @@ def test_the_journey_from_opened_to_closed_with_one_return(store, blobs):
     record = lc.record_violation(store, CATALOG, PROVINCE, record.id, record.rev, "追回资金", "粤工信〔2020〕12号", amount="1.50")
     record = lc.record_violation(store, CATALOG, PROVINCE, record.id, record.rev, "约谈", "约谈记录 2020-11-02")
     assert record.status == CLOSED  # a violation changes no status
-    assert record.values["violations"] == [{"handling": "追回资金", "amount": 1.5, "reference": "粤工信〔2020〕12号"},
-                                           {"handling": "约谈", "amount": None, "reference": "约谈记录 2020-11-02"}]
+    assert record.values["violations"] == [{"measure": "追回资金", "amount": 1.5, "reference": "粤工信〔2020〕12号"},
+                                           {"measure": "约谈", "amount": None, "reference": "约谈记录 2020-11-02"}]
 
     # every transition is in the item's audit trail, by whom, with a readable line from → to
     trail = [(e.account, e.note) for e in store.audit(ITEMS.form_id, record.id)][1:]
