@@ -1,4 +1,5 @@
-"""Checks across files: the campaign's bindings against the forms they bind.
+"""Checks across files: the campaign's bindings against the forms they bind, and the sections that read
+the forms through them (priority rules, rectification rules).
 
 A binding is right when its form exists, is filed by the declared role and has a deadline the
 campaign declares (a bound form without one could never be late), every meaning the code needs is
@@ -187,7 +188,8 @@ def rectification_problems(campaign: CampaignSpec, bindings: Bindings | None, fo
     """The ``rectification:`` section against the bindings and the calendar: each rule reads a bound kind
     of form, names in ``when`` only meanings that kind binds, compares a choice meaning only with one of
     its choice meanings (a choice field without bound meanings: with one of the field's words), names a
-    bound responsible party and a source with a bound city; the default due date is not before the last
+    bound responsible party (a firm's with its provider bound: the provider acts for it) and a source with a
+    bound city; the default due date is not before the last
     phase starts (items are generated then at the earliest: a due date before an item's creation)."""
     section: Rectification = campaign.rectification
     found: list[tuple[tuple, str, dict]] = []
@@ -226,6 +228,8 @@ def rectification_problems(campaign: CampaignSpec, bindings: Bindings | None, fo
         elif binding.key(rule.responsible) is None:
             found.append((at + ("responsible",), "rectification_party_unbound",
                           {"rule": rule.key, "party": rule.responsible, "what": needs[rule.responsible].what, "source": rule.source}))
+        elif rule.responsible == "firm" and binding.key("provider") is None:  # a firm's item is worked by its provider
+            found.append((at + ("responsible",), "rectification_firm_no_provider", {"rule": rule.key, "source": rule.source}))
         if binding.key("city") is None:
             found.append((at + ("source",), "rectification_no_city", {"rule": rule.key, "source": rule.source}))
     return found

@@ -74,6 +74,7 @@ MESSAGES: dict[str, str] = {
     "rectification_choice": "整改规则「{rule}」的 when 把「{name}」与「{value}」比较，它不是可用的选项：{known}",
     "rectification_party_unknown": "整改规则「{rule}」的责任主体「{party}」不是 {source} 表单的含义：请改为该表单绑定的服务商、企业或牵头单位",
     "rectification_party_unbound": "整改规则「{rule}」的责任主体「{party}」（{what}）没有在 bindings.{source}.fields 中绑定：整改事项无法写明责任主体",
+    "rectification_firm_no_provider": "整改规则「{rule}」的责任主体是企业，但 bindings.{source}.fields 没有绑定服务商（provider）：企业的整改事项由其服务商办理",
     "rectification_no_city": "整改规则「{rule}」的来源 bindings.{source} 没有绑定地市（city）：整改事项需要督办地市",
     "rectification_due_early": "rectification.due「{due}」早于最后一个阶段「{phase}」的开始日期 {start}：整改期限不能早于整改事项的生成日期",
     # outcome lists (rectification.outcomes: each list's entries and variables come from a bound form)
