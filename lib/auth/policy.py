@@ -13,6 +13,11 @@ draw in force assigns it: the rows placed in its group's city, and of every form
 projects sampled there; nothing without an assignment), city (rows of its own city; fills and reviews as its forms say),
 provider / lead_unit (rows of its own organisation, of the forms it fills).
 
+Rectification items (``lib.rectification``, the RECTIFY_* actions) are no form's rows: an item is read
+by the province and the admin, by the city it names (``city``) and by the organisation that acts on it
+(``actor_org``) or answers for it (``party``, or its credit code); that organisation alone works on it,
+that city alone verifies it, the province alone closes it and opens items and records violations.
+
 The assignment is the sampling's (``lib.sampling.assignments``, a layer above this one): its caller
 passes it as an ``Assignments`` to ``can``, ``authorize`` and ``reach`` (``lib.auth.scope`` takes it
 too). Where none is passed an inspector is given nothing, so a reader that does not know the
@@ -450,7 +455,7 @@ def _refusal(user: Actor, action: str, form: FormSpec | None, row, row_id: str,
 
 def _refusal_of_others(user: Actor, action: str, form: FormSpec | None, row, row_id: str, what: str) -> str:
     if action in RECTIFY_ACTIONS and isinstance(row, Record):
-        return f"您的账号（{user.account}）无权{what}：「{row.values.get('item_id') or row.id}」。"
+        return _item_refusal(user, action, row, what)
     if isinstance(row, Mapping) and form is not None and user.role == form.filled_by:
         return _values_refusal(user, form, row, row_id)
     if action == REVIEW and isinstance(row, Record) and _own(user, row):
@@ -460,6 +465,15 @@ def _refusal_of_others(user: Actor, action: str, form: FormSpec | None, row, row
     if form is not None:
         return f"您的账号（{user.account}）无权{what}「{form.short_title}」。"
     return f"您的账号（{user.account}）无权{what}。"
+
+
+def _item_refusal(user: Actor, action: str, item: Record, what: str) -> str:
+    """Why ``user`` may not do ``action`` to a rectification item, naming the item and who may."""
+    values = item.values
+    who = {RECTIFY_ACT: f"整改办理单位（{quotable(values.get('actor_org')) or '未指定'}）的账号",
+           RECTIFY_VERIFY: f"督办地市（{quotable(values.get('city')) or '未指定'}）的账号",
+           RECTIFY_CLOSE: "省厅", RECTIFY_GENERATE: "省厅"}.get(action, "省厅、督办地市和整改责任单位")
+    return f"您的账号（{user.account}）无权{what}「{quotable(values.get('item_id')) or item.id}」：只有{who}可以。"
 
 
 def unassigned(user: Actor, what: str = "查看任何记录") -> str:
