@@ -32,7 +32,7 @@ from lib.core.records import Actor
 from lib.core.statuses import NOT_FILED
 from lib.sampling import assignments as inspectors
 from lib.sampling import record as sampling_record
-from lib.ui import context, locale, sampling_board, state
+from lib.ui import context, locale, rectification_board, sampling_board, state
 from lib.ui.contacts import contacts_box
 from lib.ui.rows import xlsx_download
 
@@ -236,7 +236,7 @@ def _chart(chart) -> None:
 
 #: The tabs by key; the key of the projects form's filers' tab is not its label (``tab_label``).
 UNITS_TAB = "填报单位"
-TABS = ("进度", UNITS_TAB, "逾期清单", "台账核对", "使用情况", "检查结论", "资金支出", "抽查进度", "时间轴")
+TABS = ("进度", UNITS_TAB, "逾期清单", "台账核对", "使用情况", "检查结论", "资金支出", "抽查进度", "整改进度", "时间轴")
 #: The tabs about a provider's or a lead unit's own work (the others are about other units' forms).
 OWN_TABS = {
     roles.PROVIDER: ("进度", "逾期清单", "台账核对", "使用情况", "时间轴"),
@@ -439,5 +439,11 @@ def sampling_tab(board: figures.Board, cal: Calendar) -> None:
     sampling_board.render(board, _snapshots()[1], drill)
 
 
+def rectification_tab(board: figures.Board, cal: Calendar) -> None:
+    """整改进度 (``lib.ui.rectification_board``), with the board's filter-down tables."""
+    rectification_board.render(board, drill)
+
+
 PANELS = {"进度": progress_tab, UNITS_TAB: providers_tab, "逾期清单": late_tab, "台账核对": reconcile_tab, "使用情况": usage_tab,
-          "检查结论": conclusions_tab, "资金支出": spending_tab, "抽查进度": sampling_tab, "时间轴": timeline_tab}
+          "检查结论": conclusions_tab, "资金支出": spending_tab, "抽查进度": sampling_tab, "整改进度": rectification_tab,
+          "时间轴": timeline_tab}
