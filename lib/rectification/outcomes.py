@@ -69,8 +69,8 @@ CONFIRMATIONS = SheetSpec("rectification_outcomes", "成果清单确认", (
 ENTRY = "条目"
 MARK = "来源"
 REASON = "确认理由"
-#: The columns naming an entry, per kind: (column, what it shows).
-_NAMES = {"firm": "企业名称", "provider": "服务商名称", "benchmark": "项目名称", "item": "整改编号"}
+#: The column that names an entry, per kind (its header in every table of the kind).
+NAME_COLUMNS = {"firm": "企业名称", "provider": "服务商名称", "benchmark": "项目名称", "item": "整改编号"}
 
 
 class OutcomeError(AppError):
@@ -189,9 +189,9 @@ def _parties(rows: pd.DataFrame, binding: FormBinding, kind: str, of: str, items
     rows = rows.assign(_conclusion=_meanings(rows, binding, "conclusion"))
     groups = rows.groupby("entry", sort=True)
     # the name as the boards show it (``normalize_name``), which is also the entry's key
-    table = pd.DataFrame({_NAMES[of]: groups["entry"].first(), "地市": groups["city"].agg(lambda s: "、".join(sorted(set(s.dropna().astype(str)))))})
+    table = pd.DataFrame({NAME_COLUMNS[of]: groups["entry"].first(), "地市": groups["city"].agg(lambda s: "、".join(sorted(set(s.dropna().astype(str)))))})
     if of == "firm":
-        table[_NAMES["provider"]] = groups["provider"].agg(lambda s: "、".join(sorted(set(s.dropna().astype(str)))))
+        table[NAME_COLUMNS["provider"]] = groups["provider"].agg(lambda s: "、".join(sorted(set(s.dropna().astype(str)))))
         table["inspected"] = groups.size()
         table["conclusion"] = groups["_conclusion"].agg(lambda s: _worst(s, conclusions))
         usage = rows.assign(_usage=_meanings(rows, binding, "usage")).groupby("entry")["_usage"]
@@ -214,7 +214,7 @@ def _parties(rows: pd.DataFrame, binding: FormBinding, kind: str, of: str, items
 
 def _benchmarks(rows: pd.DataFrame, binding: FormBinding, items: pd.DataFrame) -> pd.DataFrame:
     """Each filed benchmark row, with its meanings (choices as meanings) and its items' counts."""
-    table = pd.DataFrame({_NAMES["benchmark"]: rows["project"], "牵头单位": rows["lead_unit"], "地市": rows["city"]})
+    table = pd.DataFrame({NAME_COLUMNS["benchmark"]: rows["project"], "牵头单位": rows["lead_unit"], "地市": rows["city"]})
     table.index = rows["_id"].astype(str).to_numpy()
     for meaning in NEEDS["benchmarks"]:
         table[meaning] = _meanings(rows, binding, meaning).to_numpy()
@@ -227,7 +227,7 @@ def _benchmarks(rows: pd.DataFrame, binding: FormBinding, items: pd.DataFrame) -
 
 
 def _item_table(items: pd.DataFrame) -> pd.DataFrame:
-    table = pd.DataFrame({_NAMES["item"]: items["item_id"].astype(str), "责任主体": items["party_as_filed"], "督办地市": items["city"],
+    table = pd.DataFrame({NAME_COLUMNS["item"]: items["item_id"].astype(str), "责任主体": items["party_as_filed"], "督办地市": items["city"],
                           "项目名称": items["project_as_filed"], "违规处理": items["violations_text"]})
     for name in OUTCOME_VARIABLES["item"]:
         table[name] = items[name]
@@ -317,7 +317,7 @@ def _shown_list(outcome: Outcome, table: pd.DataFrame, listed: pd.Series, confir
     # an entry added by hand whose source row is gone since keeps its name, with no facts
     gone = [k for k in sorted(added - set(keys))]
     if gone:
-        extra = pd.DataFrame({ENTRY: gone, _NAMES[outcome.of]: [latest[k].values.get("name", k) for k in gone],
+        extra = pd.DataFrame({ENTRY: gone, NAME_COLUMNS[outcome.of]: [latest[k].values.get("name", k) for k in gone],
                               MARK: BY_HAND, REASON: [latest[k].values.get("reason", "") for k in gone]}, index=gone)
         rows = pd.concat([rows, extra])
     candidates = facts.loc[[k for k in keys if k not in set(shown)]].copy()
@@ -371,9 +371,9 @@ def confirm(store: Store, catalog: FormCatalog, actor: Actor, key: str, entry: s
             if listed:
                 raise OutcomeEntryRefused(f"「{outcome.name}」中已有条目「{entry}」，无需添加。")
             if entry not in set(shown.candidates[ENTRY]):
-                raise OutcomeEntryRefused(f"「{entry}」不是「{outcome.name}」可添加的条目：只能从{_NAMES[outcome.of]}中已有的记录里选择。")
+                raise OutcomeEntryRefused(f"「{entry}」不是「{outcome.name}」可添加的条目：只能从{NAME_COLUMNS[outcome.of]}中已有的记录里选择。")
         pool = shown.rows if listed else shown.candidates
-        name = pool.loc[pool[ENTRY] == entry, _NAMES[outcome.of]].iloc[0]
+        name = pool.loc[pool[ENTRY] == entry, NAME_COLUMNS[outcome.of]].iloc[0]
         values = {"list": key, "entry": entry, "name": "" if name is None or name != name else str(name), "action": action, "reason": reason}
         return store.append(CONFIRMATIONS.form_id, values, actor=actor, status=CONFIRMED)
 
