@@ -36,7 +36,7 @@ from lib.campaign.register.reconcile import normalize_code, normalize_name
 from lib.core.errors import AppError
 from lib.core.records import Actor, Record
 from lib.core.statuses import FILED
-from lib.core.values import text
+from lib.core.values import LIST_SEPARATOR, is_missing, text
 from lib.forms.bindings import NEEDS, FormBinding
 from lib.forms.expressions import EvaluationError
 from lib.forms.loader import FormCatalog
@@ -44,7 +44,7 @@ from lib.forms.rectification import OUTCOME_VARIABLES, Outcome
 from lib.office.excel import to_xlsx
 from lib.store.base import Column, SheetSpec, Store
 
-from .records import CLOSED, ITEMS
+from .records import CLOSED, ITEMS, VIOLATION_PARTS
 
 #: Who confirms the lists: the province, as it decides everything else of the phase (the policy's action).
 CONFIRM = RECTIFY_GENERATE
@@ -143,6 +143,12 @@ def _same(values: pd.Series) -> Any:
     return known.pop() if len(known) == 1 and None not in known and "" not in known else None
 
 
+def _violation_text(violation: dict) -> str:
+    """One recorded violation as a person reads it: each part with its title (处理方式：追回资金；追回金额（万元）：5.00；…)."""
+    return LIST_SEPARATOR.join(f"{part.label}：{text(violation.get(part.key), part.display)}" for part in VIOLATION_PARTS
+                               if not is_missing(violation.get(part.key)))
+
+
 def _items(store: Store) -> pd.DataFrame:
     """Every item with what the lists read of it (names as compared)."""
     store.ensure_sheet(ITEMS)
@@ -153,7 +159,7 @@ def _items(store: Store) -> pd.DataFrame:
         amounts = [x.get("amount") for x in violations]
         rows.append({"item_id": v.get("item_id") or r.id, "status": r.status, "open": r.status != CLOSED,
                      "violations": len(violations), "amount": round(sum(float(a) for a in amounts if isinstance(a, (int, float))), 2),
-                     "violations_text": "\n".join(text(list(x.values())) for x in violations),
+                     "violations_text": "\n".join(_violation_text(x) for x in violations),
                      "category": v.get("category"), "rule": v.get("rule"), "party_kind": v.get("party_kind"), "city": v.get("city"),
                      "party_as_filed": v.get("party"), "project_as_filed": v.get("project"),
                      "party": v.get("party"), "actor_org": v.get("actor_org"), "voucher": v.get("voucher"), "project": v.get("project"),

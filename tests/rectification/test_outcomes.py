@@ -34,7 +34,7 @@ from lib.rectification.outcomes import (
     export_xlsx,
     outcome_lists,
 )
-from lib.rectification.records import CLOSED, IN_PROGRESS, ITEMS
+from lib.rectification.records import CLOSED, IN_PROGRESS, ITEMS, RECOVERY, VIOLATION_PARTS
 from lib.store.factory import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,7 +67,12 @@ def item(store, item_id, status, party, *, voucher="", party_kind="provider", vi
     store.append(ITEMS.form_id, values, actor=PROVINCE, status=status)
 
 
-RECOVERED = {"handling": "追回资金", "amount": 5.0, "reference": "粤工信〔2020〕1号"}
+def violation(*parts):
+    """A recorded violation, in the parts the items' sheet declares (records.VIOLATION_PARTS)."""
+    return dict(zip((p.key for p in VIOLATION_PARTS), parts, strict=True))
+
+
+RECOVERED = violation(RECOVERY, 5.0, "粤工信〔2020〕1号")
 
 
 @pytest.fixture
@@ -140,7 +145,7 @@ def test_the_benchmark_projects_to_publicise_and_the_violations_list(stocked):
     assert names(shown["showcase_benchmarks"], "项目名称") == ["项目B1"]
     violations = shown["violations"]
     assert violations.rows["整改编号"].tolist() == ["ZG-1"]
-    assert violations.rows.iloc[0]["违规处理"] == "追回资金；5；粤工信〔2020〕1号"  # what was decided, as recorded
+    assert violations.rows.iloc[0]["违规处理"] == "处理方式：追回资金；追回金额（万元）：5.00；处理决定文号：粤工信〔2020〕1号"
 
 
 def test_an_open_item_on_a_benchmark_row_bars_it(stocked):
@@ -237,7 +242,7 @@ def test_the_other_campaign_computes_its_own_lists_from_its_checks(store):
     check(store, "C2", "西方公司", "云商甲", satisfaction="基本满意")
     check(store, "C3", "南方公司", "云商乙", conclusion="basic")
     check(store, "C4", "北方公司", "云商乙")
-    item(store, "T-1", IN_PROGRESS, "云商丙", violations=[{"handling": "约谈", "amount": None, "reference": "珠工信〔2021〕2号"}])
+    item(store, "T-1", IN_PROGRESS, "云商丙", violations=[violation("约谈", None, "珠工信〔2021〕2号")])
     shown = lists(store, OTHER)
     assert list(shown) == ["model_firms", "good_vendors", "sanctioned"]
     assert names(shown["model_firms"], "企业名称") == ["东方公司", "北方公司"]
