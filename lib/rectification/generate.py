@@ -52,8 +52,8 @@ FINDING_COLUMNS = ("rule", "source_kind", "source_form", "source_row", "category
                    "party_code", "actor_org", "voucher", "project", "finding")
 #: The meaning that carries each party's credit code, where its source binds one.
 PARTY_CODES = {"provider": "provider_code", "firm": "firm_code", "lead_unit": "lead_unit_code"}
-#: What the party kinds are called (a manual item's form, the lists).
-PARTY_WORDS = {"provider": "服务商", "firm": "企业", "lead_unit": "牵头单位"}
+#: What the party kinds are called where a person picks or reads one (a manual item's form, the lists).
+PARTY_WORDS = {"provider": "责任服务商", "firm": "责任企业", "lead_unit": "责任牵头单位"}
 #: Longest text of what was found, generated or typed; a longer generated one is cut with "…".
 FINDING_MAX = 2000
 #: Longest name of a party, a project or a voucher typed for a manual item.
@@ -68,7 +68,7 @@ ID_PREFIX = "RT-"
 class RectificationError(AppError):
     """Items could not be opened; nothing was written."""
 
-    code = "rectification"
+    code = "rectification_generate"
 
 
 class NoRectification(RectificationError):
@@ -90,7 +90,10 @@ class DuePassed(RectificationError):
 
 
 class ItemRefused(RectificationError):
-    """A manual item's value refused; ``field`` names it (a key of ``ITEMS``), ``code`` what is wrong."""
+    """A manual item's value refused; ``field`` names it (a key of ``ITEMS``), ``code`` what is wrong
+    (``item_required``, ``item_due_past`` …; ``item_refused`` is only the class's default)."""
+
+    code = "item_refused"
 
     def __init__(self, message: str, *, field: str, code: str):
         super().__init__(message, code=code)
