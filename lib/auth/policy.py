@@ -468,12 +468,12 @@ def _refusal_of_others(user: Actor, action: str, form: FormSpec | None, row, row
 
 
 def _item_refusal(user: Actor, action: str, item: Record, what: str) -> str:
-    """Why ``user`` may not do ``action`` to a rectification item, naming the item and who may."""
+    """Why ``user`` may not do ``action`` to a rectification item, naming the item and, where the item
+    decides it, who may (a role's name is the campaign's, which the policy does not read)."""
     values = item.values
-    who = {RECTIFY_ACT: f"整改办理单位（{quotable(values.get('actor_org')) or '未指定'}）的账号",
-           RECTIFY_VERIFY: f"督办地市（{quotable(values.get('city')) or '未指定'}）的账号",
-           RECTIFY_CLOSE: "省厅", RECTIFY_GENERATE: "省厅"}.get(action, "省厅、督办地市和整改责任单位")
-    return f"您的账号（{user.account}）无权{what}「{quotable(values.get('item_id')) or item.id}」：只有{who}可以。"
+    who = {RECTIFY_ACT: f"：只有整改办理单位（{quotable(values.get('actor_org')) or '未指定'}）的账号可以",
+           RECTIFY_VERIFY: f"：只有督办地市（{quotable(values.get('city')) or '未指定'}）的账号可以"}.get(action, "")
+    return f"您的账号（{user.account}）无权{what}「{quotable(values.get('item_id')) or item.id}」{who}。"
 
 
 def unassigned(user: Actor, what: str = "查看任何记录") -> str:
