@@ -33,11 +33,11 @@ def unfiled(catalog: FormCatalog, actor: Actor, today: dt.date, assignments: Ass
     """Form id -> register entries in ``actor``'s scope not filed yet (the board's 未报), for the forms
     it fills that the board follows and for which its scope's register lists something; None when it
     fills none of them or the board cannot be drawn (its reason is the board page's to show)."""
-    ids = {f.short_title: f.id for f in catalog.forms()
-           if f.id in catalog.bindings.form_ids().values() and can(actor, CREATE, f, assignments=assignments)}
-    if not ids:
-        return None
     try:
+        cal = board.calendar()
+        ids = {cal.title(f.id): f.id for f in catalog.forms() if f.id in cal.forms and can(actor, CREATE, f, assignments=assignments)}
+        if not ids:
+            return None
         progress = board.current_board(actor, today).progress
     except AppError:
         return None

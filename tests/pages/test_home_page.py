@@ -1,6 +1,7 @@
 """AppTest of pages/home.py: the 待办 list at the top (issue 14, outcome 6), the campaign's phases and every
 form with its deadline."""
 
+import datetime as dt
 from pathlib import Path
 
 import streamlit
@@ -9,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from lib.core.records import Actor
 from lib.core.statuses import RETURNED, SUBMITTED
 from lib.forms.columns import sheet_spec
+from lib.store.factory import open_store
 from lib.todo import FORM, KINDS, TO_REVIEW
 from lib.ui import state
 
@@ -108,3 +110,39 @@ def test_nothing_waiting_is_said_so(app_env):
     at = sign_in(AppTest.from_file(APP, default_timeout=60), PROVINCE).run()
     assert not at.exception
     assert any("没有等待您处理的事项" in s.value for s in at.success)
+
+
+def test_a_form_is_due_for_the_register_entries_of_the_account_not_yet_filed_as_the_board_counts_them(app_env, catalog, reopen,
+                                                                                                       monkeypatch):
+    from lib.campaign.register import store as reg
+    from lib.campaign.register import upload
+    from lib.campaign.register.kinds import register_kinds
+    from lib.forms.types import credit_code_check_char
+    from lib.office.excel import SheetRows
+
+    monkeypatch.setenv("APP_CAMPAIGN_TODAY", "2020-09-15")  # before 附件1's deadline
+    store = reopen()
+    kind = register_kinds(catalog.campaign)["vouchers"]
+    headers = [kind.column(m).header for m in ("voucher", "firm", "firm_code", "provider", "city", "year", "subsidy", "state")]
+    codes = [f"91440100MA{i:07d}" for i in range(5)]
+    rows = [[f"V-{i:06d}", f"企业{i}", c + credit_code_check_char(c), f"服务商{i % 2}", "广州", kind.years[0], 20.0, kind.in_scope[0]]
+            for i, c in enumerate(codes)]
+    parsed = upload.parse_register(kind, [SheetRows("S", [headers, *rows])])
+    assert not parsed.problems
+    reg.import_register(store, parsed, PROVINCE, file_name="台账.xlsx")
+    provider = Actor("provider_0", "provider", "服务商0", "广州")  # the register lists three of its projects
+    binding = catalog.bindings.of("projects")
+    store.close()
+    filed = open_store("local", data_dir=app_env, background=False, clock=lambda: dt.datetime(2020, 9, 10, 10))  # on the campaign clock
+    try:
+        filed.ensure_sheet(sheet_spec(catalog.form(binding.form)))
+        filed.append(binding.form, {binding.key("voucher"): "V-000000", binding.key("firm"): "企业0", binding.key("provider"): provider.org,
+                                    binding.key("city"): "广州"}, actor=provider, status=SUBMITTED)
+    finally:
+        filed.close()
+    at = sign_in(AppTest.from_file(APP, default_timeout=60), provider).run()
+    assert not at.exception
+    [entry] = [m.value for m in at.markdown if any(m.value.startswith(f"**{kind}**") for kind in KINDS)]
+    assert entry.startswith(f"**{FORM}**") and catalog.form(binding.form).title in entry
+    assert "尚有 2 项未报送" in [c.value for c in at.caption]
+    assert "逾期" not in "\n".join(m.value for m in at.markdown)
