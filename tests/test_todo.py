@@ -196,3 +196,23 @@ def test_an_inspector_sees_the_projects_its_group_still_has_to_inspect(store):
     assert [e.kind for e in todo(store, CATALOG, me, dt.date(2020, 9, 25), assignments=assigned)] == [FORM]
     # without an assignment in force an inspector has no inspection waiting (and is not refused)
     assert [e.kind for e in todo(store, CATALOG, me, dt.date(2020, 9, 25))] == []
+
+
+def test_the_second_campaign_is_listed_in_its_own_forms_and_words(tmp_path):
+    """tests/campaigns/other (its own form ids, keys, calendar): the provider's returned row and the province's
+    rows to review come from its bindings, with no code for it."""
+    other = load_catalog(ROOT / "tests" / "campaigns" / "other")
+    s = open_store("local", data_dir=tmp_path / "other", background=False)
+    try:
+        b = other.bindings.of("projects")
+        s.ensure_sheet(sheet_spec(other.form(b.form)))
+        row = s.append(b.form, {b.key("voucher"): "Q-1", b.key("provider"): PROVIDER.org}, actor=PROVIDER, status=SUBMITTED)
+        s.append(b.form, {b.key("voucher"): "Q-2", b.key("provider"): PROVIDER.org}, actor=PROVIDER, status=SUBMITTED)
+        returned(s, row, "请补充")
+        mine = todo(s, other, PROVIDER, dt.date(2021, 9, 1))
+        assert [(e.kind, dict(e.query)) for e in mine] == [(RETURNED_ROW, {"form": b.form, "row": row.id})]
+        assert mine[0].due == other.campaign.deadlines[other.form(b.form).deadline] and other.form(b.form).title in mine[0].what
+        reviews = [e for e in todo(s, other, PROVINCE, dt.date(2021, 9, 1)) if e.kind == TO_REVIEW]
+        assert [dict(e.query) for e in reviews] == [{"form": b.form}] and "1 条" in reviews[0].detail
+    finally:
+        s.close()
