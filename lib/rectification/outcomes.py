@@ -93,6 +93,13 @@ class OutcomeEntryRefused(OutcomeError):
     code = "outcome_entry_refused"
 
 
+class OutcomeUnbound(OutcomeError):
+    """A list's entries come from a kind of form the campaign does not bind (the loader refuses that first:
+    ``lib.forms.rectification.outcome_problems``)."""
+
+    code = "outcome_unbound"
+
+
 class OutcomeFailed(OutcomeError):
     """A list's ``when`` could not be worked out for an entry, or gave something other than 是/否."""
 
@@ -247,6 +254,8 @@ def universe(store: Store, catalog: FormCatalog, outcome: Outcome, items: pd.Dat
     items = _items(store) if items is None else items
     if outcome.of == "item":
         return _item_table(items)
+    if not catalog.bindings.has(outcome.form_kind):
+        raise OutcomeUnbound(f"成果清单「{outcome.name}」的条目来自 {outcome.form_kind} 表单，但本次活动没有绑定它：请管理员修正 campaign.yaml。")
     rows, binding = _source_rows(store, catalog, outcome.form_kind)
     if outcome.of == "benchmark":
         return _benchmarks(rows, binding, items)

@@ -30,9 +30,11 @@ from lib.rectification.outcomes import (
     MARK,
     REASON,
     REMOVED,
+    OutcomeError,
     confirm,
     export_xlsx,
     outcome_lists,
+    universe,
 )
 from lib.rectification.records import CLOSED, IN_PROGRESS, ITEMS, RECOVERY, VIOLATION_PARTS
 from lib.store.factory import open_store
@@ -290,3 +292,10 @@ def test_an_outcome_reading_an_unbound_source_or_meaning_is_a_coded_problem():
         (("rectification", "outcomes", 0, "of"), "outcome_source_unbound", "a"),
         (("rectification", "outcomes", 1, "when"), "outcome_variable_unbound", "b")]
     assert all(code in MESSAGES for _, code, _ in found)
+
+
+def test_a_list_from_a_form_the_campaign_does_not_bind_is_refused_by_name(store):
+    # the loader refuses such a campaign first (outcome_source_unbound); computing one is refused too, not a KeyError
+    with pytest.raises(OutcomeError) as err:
+        universe(store, OTHER, Outcome(key="firms", name="企业清单", of="firm", when="inspected > 0"))
+    assert err.value.code == "outcome_unbound"
