@@ -294,3 +294,19 @@ def test_overdue_on_the_campaign_clock_until_closed(store, blobs):
     assert overdue(record.status, due, late)
     record = lc.close(store, CATALOG, PROVINCE, record.id, record.rev)
     assert not overdue(record.status, due, late)
+
+
+def test_another_campaigns_checklist_with_a_tick_only_step(store, blobs):
+    """The lifecycle reads the checklist from the campaign (tests/campaigns/other): a step whose evidence
+    is ``none`` needs only its tick, a ``file`` step its file."""
+    other = load_catalog(ROOT / "tests" / "campaigns" / "other")
+    category = next(c for c in other.campaign.rectification.categories if {s.evidence for s in c.steps} == {"file", "none"})
+    values = item_values() | {"category": category.key, "steps": [{"step": s.key, "done": False, "text": ""} for s in category.steps]}
+    [record] = store.append_batch([(ITEMS.form_id, values, PENDING)], actor=PROVINCE)
+    with pytest.raises(AppError) as refused:  # the shipped campaign declares no such category
+        lc.tick(store, CATALOG, YUNZHI, record.id, record.rev, category.steps[0].key, True)
+    assert refused.value.code == "unknown_category" and category.key in str(refused.value)
+    for step in category.steps:
+        files = [("报告.pdf", PDF)] if step.evidence == "file" else []
+        record = lc.tick(store, other, YUNZHI, record.id, record.rev, step.key, True, files=files, blobs=blobs)
+    assert lc.submit(store, other, YUNZHI, record.id, record.rev).status == SUBMITTED
