@@ -254,3 +254,28 @@ def test_the_other_campaign_generates_by_its_own_rules_words_and_due_days(store)
     assert OTHER.bindings.projects.word("usage", "idle") in firm["finding"]
     assert opened[basic.id].values["due"] == OTHER.campaign.rectification.due
     assert [s["step"] for s in opened[overdue.id].values["steps"]] == ["acceptance_plan"]
+
+
+def test_findings_evaluate_each_rule_once_per_distinct_tuple_and_read_an_unknown_word_as_blank(store, monkeypatch):
+    """20 projects with two usages: the projects rule is evaluated twice, not 20 times; a word the
+    binding does not know (a form edited since) is blank to the rule, so it opens nothing."""
+    for i in range(20):
+        project(store, f"V-{9000 + i}", "stopped" if i % 2 else "in_use")
+    binding = SHIPPED.bindings.projects
+    store.append(binding.form, {binding.key("voucher"): "V-9100", binding.key("usage"): "报废"}, actor=PROVIDER, status="已提交")
+    calls = []
+    original = gen.ItemRule.expression.fget
+
+    class Counting:
+        def __init__(self, expr):
+            self.expr, self.names = expr, expr.names
+
+        def evaluate(self, env, context=None):
+            calls.append(dict(env))
+            return self.expr.evaluate(env, context)
+
+    monkeypatch.setattr(gen.ItemRule, "expression", property(lambda rule: Counting(original(rule))))
+    found = gen.findings(SHIPPED, store.snapshot, today=TODAY)
+    assert list(found.columns) == list(gen.FINDING_COLUMNS)
+    assert sorted(found["voucher"]) == [f"V-{9000 + i}" for i in range(1, 20, 2)]
+    assert sorted(c["usage"] or "" for c in calls) == ["", "in_use", "stopped"]
