@@ -56,9 +56,10 @@ MAX_STEP_TEXT_CHARS = 5_000
 
 class LifecycleError(AppError):
     """A transition refused for the item's state or the input (not the role: that is ``Forbidden``);
-    nothing was written (an unknown item: ``scope.ItemNotFound``). Codes: unknown_category, unknown_step, wrong_status,
-    not_verified, steps_unticked, evidence_missing, reason_missing, handling_unknown, amount_missing,
-    amount_not_allowed, amount_invalid, reference_missing, and a value's own (too_long, bad_text …)."""
+    nothing was written (an unknown item: ``scope.ItemNotFound``). Codes: unknown_category, unknown_step,
+    files_not_allowed, wrong_status, not_verified, steps_unticked, evidence_missing, reason_missing,
+    handling_unknown, amount_missing, amount_not_allowed, amount_invalid, reference_missing, and a value's
+    own (too_long, bidi_text, not_number, too_many_decimals …)."""
 
     code = "rectification"
 
@@ -103,7 +104,7 @@ def _category(catalog: FormCatalog, item: Record) -> Category:
     found = next((c for c in section.categories if c.key == key), None) if section is not None else None
     if found is None:
         raise LifecycleError(f"整改事项 {_label(item)} 的整改类别「{key}」不在活动配置的 rectification.categories 中，"
-                             "请联系省厅核对活动配置。", code="unknown_category")
+                             "请联系管理员核对活动配置。", code="unknown_category")
     return found
 
 
