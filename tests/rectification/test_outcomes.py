@@ -189,14 +189,14 @@ def test_the_province_adds_an_entry_with_a_reason_marked_by_hand(stocked):
 def test_a_refused_confirmation_writes_nothing(stocked, action, entry_of, reason, code):
     providers = lists(stocked)["excellent_providers"]
     entry = getattr(providers, entry_of)[ENTRY].iloc[0] if entry_of else "不存在的服务商"
-    with pytest.raises(Exception) as err:
+    with pytest.raises(OutcomeError) as err:
         confirm(stocked, SHIPPED, PROVINCE, "excellent_providers", entry, action, reason)
     assert err.value.code == code
     assert stocked.records(CONFIRMATIONS.form_id) == []
 
 
 def test_an_unknown_list_is_refused(stocked):
-    with pytest.raises(Exception) as err:
+    with pytest.raises(OutcomeError) as err:
         confirm(stocked, SHIPPED, PROVINCE, "no_such_list", "x", REMOVED, "理由")
     assert err.value.code == "outcome_unknown"
 
