@@ -202,7 +202,7 @@ def _met(rule: ItemRule, rows: pd.DataFrame, binding: FormBinding, context: Cont
 
 
 def _shown(env: Mapping[str, Any]) -> str:
-    return "，".join(f"{k}={'空' if v is None else v}" for k, v in env.items()) or "无变量"
+    return "，".join(f"{k}={'空' if v is None else quotable(v)}" for k, v in env.items()) or "无变量"
 
 
 def _project_names(snapshot: Callable[[str], pd.DataFrame], catalog: FormCatalog) -> dict[str, str]:
