@@ -11,7 +11,7 @@ from lib.core.records import Actor
 from lib.core.statuses import RETURNED, SUBMITTED
 from lib.forms.columns import sheet_spec
 from lib.store.factory import open_store
-from lib.todo import FORM, KINDS, TO_REVIEW
+from lib.todo import FORM, ITEM, ITEM_QUERY, KINDS, TO_REVIEW
 from lib.ui import state
 
 from .conftest import sign_in
@@ -146,3 +146,27 @@ def test_a_form_is_due_for_the_register_entries_of_the_account_not_yet_filed_as_
     assert entry.startswith(f"**{FORM}**") and catalog.form(binding.form).title in entry
     assert "尚有 2 项未报送" in [c.value for c in at.caption]
     assert "逾期" not in "\n".join(m.value for m in at.markdown)
+
+
+def test_a_rectification_item_waits_for_the_party_that_acts_on_it_and_opens_on_the_rectification_page(app_env, catalog, reopen,
+                                                                                                       monkeypatch):
+    from lib.rectification.records import ITEMS, PENDING
+
+    monkeypatch.setenv("APP_CAMPAIGN_TODAY", "2020-11-03")  # past the section's due date
+    provider = Actor("provider_x", "provider", "广州云智信息科技有限公司", "广州")
+    store = reopen()
+    store.ensure_sheet(ITEMS)
+    section = catalog.campaign.rectification
+    values = {"item_id": "ZG-001", "rule": "manual", "category": section.categories[0].key, "city": "广州", "party_kind": "provider",
+              "party": provider.org, "actor_org": provider.org, "project": "某项目", "finding": "停用", "due": section.due}
+    item = store.append(ITEMS.form_id, values, actor=PROVINCE, status=PENDING)
+    binding = catalog.bindings.of("projects")
+    store.ensure_sheet(sheet_spec(catalog.form(binding.form)))  # it filed its 附件1: only the item waits
+    store.append(binding.form, {binding.key("voucher"): "V-1", binding.key("provider"): provider.org}, actor=provider, status=SUBMITTED)
+    at = sign_in(AppTest.from_file(APP, default_timeout=60), provider).run()
+    assert not at.exception
+    [entry] = [m.value for m in at.markdown if any(m.value.startswith(f"**{kind}**") for kind in KINDS)]
+    assert entry.startswith(f"**{ITEM}**") and section.categories[0].name in entry
+    assert any("ZG-001" in c.value for c in at.caption)
+    assert any(f"截止 {section.due:%Y-%m-%d}" in m.value and "逾期" in m.value for m in at.markdown)
+    assert click(at, state.todo_open_key(0), monkeypatch) == ("pages/rectification.py", {ITEM_QUERY: item.id})
