@@ -20,7 +20,7 @@ rule says otherwise. Every step needs its evidence: a text, a file, or nothing b
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -99,53 +99,63 @@ class ItemRule(_Strict):
 OUTCOME_KINDS = ("firm", "provider", "benchmark", "item")
 #: The kinds of form a firm's or a provider's list may be worked out from.
 OUTCOME_FORMS = ("inspections", "checks")
+class OutcomeVariable(NamedTuple):
+    """One variable an outcome list's ``when`` may read: its kind of value (``lib.forms.expressions.KINDS``),
+    its short title (the column that shows it beside each entry) and what it counts, for the people who
+    write the rules."""
+
+    kind: str
+    title: str
+    what: str
+
+
 #: What the items say of an entry, the same for every kind but ``item``: counted over the items whose
 #: voucher is the firm's (firm), whose party or acting organisation it is (provider), or opened from its
 #: row or naming its project and lead unit (benchmark).
 _ITEM_FACTS = {
-    "open_items": ("number", "未销号的整改事项数"),
-    "violations": ("number", "整改事项上记录的违规处理数（已销号的事项也算）"),
+    "open_items": OutcomeVariable("number", "未销号整改事项数", "涉及它的整改事项中尚未销号的件数"),
+    "violations": OutcomeVariable("number", "违规处理数", "涉及它的整改事项上记录的违规处理数（已销号的事项也算）"),
 }
 _KIND_OF_TYPE = {"text": "text", "textarea": "text", "city": "text", "select": "text", "credit_code": "text", "boolean": "bool",
                  "percent": "number", "decimal": "number", "money": "number", "integer": "number"}
 
 
-def _meaning_kind(need: Need) -> str:
-    return _KIND_OF_TYPE[need.types[0]]
+def _meaning(need: Need) -> OutcomeVariable:
+    return OutcomeVariable(_KIND_OF_TYPE[need.types[0]], need.what, f"自查报告中的{need.what}（选项有含义的读作含义）")
 
 
-#: Entry kind -> variable -> (kind of value, what it is in Chinese): what an outcome list's ``when`` reads.
+#: Entry kind -> variable -> OutcomeVariable: what an outcome list's ``when`` reads.
 #: A choice whose meanings the bindings declare (a conclusion, a usage, a programme) reads as its MEANING
 #: (``conclusion == 'pass'``); a firm's conclusion and usage are the worst its inspections record (in the
 #: order of ``NEEDS``: pass < basic < fail, in_use < low_use < idle < stopped), its satisfaction the word
 #: its inspections record when they all record the same one (blank when they differ or one says none).
-OUTCOME_VARIABLES: dict[str, dict[str, tuple[str, str]]] = {
+OUTCOME_VARIABLES: dict[str, dict[str, OutcomeVariable]] = {
     "firm": {
-        "inspected": ("number", "已提交的检查记录数"),
-        "conclusion": ("text", "各次检查中最差的检查结论（含义：pass 合格、basic 基本合格、fail 不合格）"),
-        "usage": ("text", "各次检查中最差的使用状态（含义：in_use、low_use、idle、stopped）"),
-        "satisfaction": ("text", "各次检查记录的企业满意度都相同时为该选项，不同或有未填时为空"),
+        "inspected": OutcomeVariable("number", "检查次数", "已提交的检查记录数"),
+        "conclusion": OutcomeVariable("text", "最差检查结论", "各次检查中最差的检查结论（含义：pass 合格、basic 基本合格、fail 不合格）"),
+        "usage": OutcomeVariable("text", "最差使用状态", "各次检查中最差的使用状态（含义：in_use、low_use、idle、stopped）"),
+        "satisfaction": OutcomeVariable("text", "企业满意度", "各次检查记录的企业满意度都相同时为该选项，不同或有未填时为空"),
         **_ITEM_FACTS,
     },
     "provider": {
-        "inspected": ("number", "检查过的项目数（服务券编号不同的项目）"),
-        "passed": ("number", "检查结论为合格（pass）的项目数"),
-        "basic": ("number", "检查结论为基本合格（basic）的项目数"),
-        "failed": ("number", "检查结论为不合格（fail）的项目数"),
+        "inspected": OutcomeVariable("number", "检查项目数", "检查过的项目数（服务券编号不同的项目；一个项目按它最差的结论计）"),
+        "passed": OutcomeVariable("number", "合格项目数", "检查结论为合格（pass）的项目数"),
+        "basic": OutcomeVariable("number", "基本合格项目数", "检查结论为基本合格（basic）的项目数"),
+        "failed": OutcomeVariable("number", "不合格项目数", "检查结论为不合格（fail）的项目数"),
         **_ITEM_FACTS,
     },
     "benchmark": {
-        **{m: (_meaning_kind(n), n.what) for m, n in NEEDS["benchmarks"].items()},
+        **{m: _meaning(n) for m, n in NEEDS["benchmarks"].items()},
         **_ITEM_FACTS,
     },
     "item": {
-        "violations": ("number", "记录的违规处理数"),
-        "amount": ("number", "追回资金合计（万元）"),
-        "status": ("text", "整改状态"),
-        "category": ("text", "整改类别（key）"),
-        "rule": ("text", "生成规则（key；人工添加为 manual）"),
-        "party_kind": ("text", "责任主体类别（provider、firm、lead_unit）"),
-        "city": ("text", "督办地市"),
+        "violations": OutcomeVariable("number", "违规处理数", "记录的违规处理数"),
+        "amount": OutcomeVariable("number", "追回资金（万元）", "追回资金合计（万元）"),
+        "status": OutcomeVariable("text", "整改状态", "整改状态"),
+        "category": OutcomeVariable("text", "整改类别", "整改类别（key）"),
+        "rule": OutcomeVariable("text", "生成规则", "生成规则（key；人工添加为 manual）"),
+        "party_kind": OutcomeVariable("text", "责任主体类别", "责任主体类别（provider、firm、lead_unit）"),
+        "city": OutcomeVariable("text", "督办地市", "督办地市"),
     },
 }
 #: The variables that read a bound meaning of the entry's source (checked against the bindings at load).
@@ -172,7 +182,7 @@ def outcome_expression(of: str, text: str) -> Expression:
     refused = sorted(expr.functions - (FUNCTIONS.keys() - READ_CONTEXT))
     if refused:
         raise PydanticCustomError("outcome_when_function", "when 不能使用函数「{names}」", {"names": "、".join(refused)})
-    kinds = {name: kind for name, (kind, _) in known.items()}
+    kinds = {name: v.kind for name, v in known.items()}
     mistakes = expr.type_problems(kinds)
     if mistakes:
         raise PydanticCustomError("outcome_when_type", "when 表达式类型不对：{detail}", {"detail": "；".join(mistakes)})

@@ -311,7 +311,9 @@ def _facts(outcome: Outcome, table: pd.DataFrame, catalog: FormCatalog) -> pd.Da
         column = table[name]
         if binding is not None and binding.words(name):
             column = column.map(binding.words(name)).where(column.notna(), None)
-        out[OUTCOME_VARIABLES[outcome.of][name][1]] = column
+        title = OUTCOME_VARIABLES[outcome.of][name].title
+        if title not in out:  # a name column shows it already (an item's city, a project's name)
+            out[title] = column
     return out
 
 
