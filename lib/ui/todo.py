@@ -19,6 +19,7 @@ from lib.core.records import Actor
 from lib.forms import FormCatalog
 from lib.store.base import Store
 from lib.ui import board, context, nav, state
+from lib.ui.record_view import plain_text
 
 #: Entries shown at once; the rest are one click away (folded).
 SHOWN = 8
@@ -55,9 +56,9 @@ def _due_text(entry: todo.Entry) -> str:
 def _entry(n: int, entry: todo.Entry) -> None:
     with st.container(border=True):
         left, middle, right = st.columns([6, 2, 1], vertical_alignment="center")
-        left.markdown(f"**{entry.kind}**　{entry.what}")
-        if entry.detail:
-            left.caption(entry.detail)
+        left.markdown(f"**{entry.kind}**　{plain_text(entry.what)}")
+        if entry.detail:  # names and reasons people typed: shown as typed, never as links or formatting
+            left.caption(plain_text(entry.detail))
         middle.markdown(_due_text(entry) or "—")
         with right:
             nav.go_button("打开", f"pages/{entry.page}.py", key=state.todo_open_key(n), **dict(entry.query))

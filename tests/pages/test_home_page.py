@@ -170,3 +170,17 @@ def test_a_rectification_item_waits_for_the_party_that_acts_on_it_and_opens_on_t
     assert any("ZG-001" in c.value for c in at.caption)
     assert any(f"截止 {section.due:%Y-%m-%d}" in m.value and "逾期" in m.value for m in at.markdown)
     assert click(at, state.todo_open_key(0), monkeypatch) == ("pages/rectification.py", {ITEM_QUERY: item.id})
+
+
+def test_a_reason_typed_with_a_link_or_an_image_is_shown_as_typed(app_env, catalog, reopen):
+    provider = Actor("provider_x", "provider", "广州云智信息科技有限公司", "广州")
+    binding = catalog.bindings.of("projects")
+    store = reopen()
+    store.ensure_sheet(sheet_spec(catalog.form(binding.form)))
+    row = store.append(binding.form, {binding.key("voucher"): "V-1", binding.key("provider"): provider.org}, actor=provider, status=SUBMITTED)
+    typed = "见 [说明](http://evil.example) ![x](http://evil.example/x.png) **重要**"
+    store.update(binding.form, row.id, base_rev=row.rev, actor=PROVINCE, status=RETURNED, note=typed)
+    at = sign_in(AppTest.from_file(APP, default_timeout=60), provider).run()
+    assert not at.exception
+    [caption] = [c.value for c in at.caption if "退回原因" in c.value]
+    assert "\\[说明\\]" in caption and "\\*\\*重要\\*\\*" in caption  # escaped: no link, no bold
