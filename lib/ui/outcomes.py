@@ -13,6 +13,7 @@ import streamlit as st
 from lib.auth.policy import can
 from lib.core.errors import AppError
 from lib.core.records import Actor
+from lib.forms.rectification import OUTCOME_VARIABLES
 from lib.rectification import outcomes as ro
 from lib.ui import board, context, state
 from lib.ui.rows import xlsx_download
@@ -45,6 +46,9 @@ def _one_list(actor: Actor, lst: ro.OutcomeList) -> None:
     outcome = lst.outcome
     if outcome.description:
         st.caption(outcome.description)
+    read = [OUTCOME_VARIABLES[outcome.of][name] for name in sorted(outcome.expression.names)]
+    if read:  # what each fact beside an entry counts
+        st.caption("　".join(f"{v.title}：{v.what}" for v in read))
     board.drill(lst.rows.drop(columns=[ro.ENTRY]), [ro.MARK], state.rectify_table_key(f"outcome_{outcome.key}"),
                 f"{outcome.name}.xlsx", label=outcome.name)
     column = ro.NAME_COLUMNS[outcome.of]
