@@ -6,7 +6,7 @@ import streamlit as st
 
 from lib.auth.policy import RECTIFY_READ, can
 from lib.core.errors import AppError
-from lib.rectification.lists import office_lists
+from lib.rectification.lists import items_for
 from lib.ui import outcomes, page, rectification, rectification_item
 
 actor, catalog, store = page.start()
@@ -23,14 +23,14 @@ rectification.add_section(actor, declared)
 rectification.follow_link()
 narrowing = rectification.narrowing(declared, actor)
 try:
-    lists = office_lists(store, catalog, actor, rectification.today(), narrowing)
+    items = items_for(store, actor, narrowing)
 except AppError as exc:
     st.error(str(exc))
     st.stop()
-rectification.lists_section(lists)
+rectification.lists_section(items, actor)
 
 st.subheader("整改事项")
-item = rectification_item.pick(lists.items)
+item = rectification_item.pick(items)
 if item is None:
     st.info("没有符合筛选条件的整改事项。")
 else:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from lib.audit import CREATED
 from lib.core.records import Actor, Record
-from lib.core.values import change_text, text, wall_time
+from lib.core.values import change_text, wall_time
 from lib.forms.loader import FormCatalog
 from lib.forms.rectification import Rectification
 from lib.store.base import Store
@@ -76,24 +76,38 @@ def project_text(values: Mapping[str, Any]) -> str:
     >>> project_text({"project": "云上", "voucher": "V1"}), project_text({"voucher": "V1"}), project_text({})
     ('云上（V1）', 'V1', '')
     """
-    project, voucher = text(values.get("project")), text(values.get("voucher"))
+    project, voucher = values.get("project") or "", values.get("voucher") or ""
     return f"{project}（{voucher}）" if project and voucher else project or voucher
-
-
-def _category_name(section: Rectification, key: str) -> str:
-    known = {c.key: c.name for c in section.categories}
-    return known.get(key, key)  # a category since taken out of campaign.yaml is still named by its key
 
 
 def _late(item: Record, today: dt.date) -> bool:
     return overdue(item.status, item.values.get("due"), today)
 
 
-def _problem_row(item: Record, section: Rectification, today: dt.date) -> dict[str, Any]:
-    v = item.values
-    return {ITEM_ID: v.get("item_id"), CATEGORY: _category_name(section, v.get("category", "")), CITY: v.get("city"),
-            PARTY: v.get("party"), PROJECT: project_text(v), FINDING: v.get("finding"), STATUS: item.status,
-            LATE: LATE if _late(item, today) else "", DUE: v.get("due")}
+class _Rows:
+    """Builds the rows of one list: the category names looked up once, not once per item."""
+
+    def __init__(self, section: Rectification, today: dt.date):
+        self.categories = {c.key: c for c in section.categories}
+        self.today = today
+
+    def category_name(self, key: str) -> str:
+        found = self.categories.get(key)
+        return found.name if found else key  # a category since taken out of campaign.yaml is named by its key
+
+    def problem(self, item: Record) -> dict[str, Any]:
+        v = item.values
+        return {ITEM_ID: v.get("item_id"), CATEGORY: self.category_name(v.get("category", "")), CITY: v.get("city"),
+                PARTY: v.get("party"), PROJECT: project_text(v), FINDING: v.get("finding"), STATUS: item.status,
+                LATE: LATE if _late(item, self.today) else "", DUE: v.get("due")}
+
+    def steps(self, item: Record) -> list[tuple[str, str, str]]:
+        """(key, name, evidence needed) of each step of the item's category, in its order; for a category
+        since taken out of campaign.yaml, the steps the item stores, by their keys."""
+        category = self.categories.get(item.values.get("category", ""))
+        if category is None:
+            return [(s.get("step"), s.get("step"), "") for s in item.values.get("steps") or () if isinstance(s, dict)]
+        return [(s.key, s.name, EVIDENCE_NAMES[s.evidence]) for s in category.steps]
 
 
 def narrow(items: Iterable[Record], narrowing: Narrowing) -> list[Record]:
@@ -101,9 +115,16 @@ def narrow(items: Iterable[Record], narrowing: Narrowing) -> list[Record]:
     return [i for i in items if narrowing.keeps(i.values, i.status)]
 
 
+def items_for(store: Store, actor: Actor, narrowing: Narrowing = Narrowing()) -> list[Record]:
+    """The items ``actor`` may see (``scope.visible_items``; Forbidden, audited, for a role that sees
+    none), those ``narrowing`` keeps: what every list of the viewer is built from."""
+    return narrow(visible_items(store, actor), narrowing)
+
+
 def problem_list(items: Iterable[Record], section: Rectification, today: dt.date) -> pd.DataFrame:
     """问题清单: one row per item."""
-    return pd.DataFrame([_problem_row(i, section, today) for i in items], columns=PROBLEM_COLUMNS)
+    rows = _Rows(section, today)
+    return pd.DataFrame([rows.problem(i) for i in items], columns=PROBLEM_COLUMNS)
 
 
 def overdue_list(items: Iterable[Record], section: Rectification, today: dt.date) -> pd.DataFrame:
@@ -113,19 +134,15 @@ def overdue_list(items: Iterable[Record], section: Rectification, today: dt.date
 
 def task_list(items: Iterable[Record], section: Rectification) -> pd.DataFrame:
     """任务清单: one row per step of each item not yet closed, the steps in their category's order."""
+    build = _Rows(section, dt.date.min)
     rows = []
     for item in items:
         if item.status == CLOSED:
             continue
         v = item.values
-        done = {s.get("step"): bool(s.get("done")) for s in v.get("steps") or ()}
-        known = {c.key: c for c in section.categories}
-        category = known.get(v.get("category", ""))
-        steps = [(s.key, s.name, EVIDENCE_NAMES[s.evidence]) for s in category.steps] if category else \
-            [(s.get("step"), s.get("step"), "") for s in v.get("steps") or ()]
-        base = {ITEM_ID: v.get("item_id"), CATEGORY: _category_name(section, v.get("category", "")), CITY: v.get("city"),
-                PARTY: v.get("party"), STATUS: item.status, DUE: v.get("due")}
-        rows += [base | {STEP: name, EVIDENCE: evidence, DONE: YES if done.get(key) else NO} for key, name, evidence in steps]
+        done = {s.get("step"): bool(s.get("done")) for s in v.get("steps") or () if isinstance(s, dict)}
+        base = (v.get("item_id"), build.category_name(v.get("category", "")), v.get("city"), v.get("party"))
+        rows += [(*base, name, evidence, YES if done.get(key) else NO, item.status, v.get("due")) for key, name, evidence in build.steps(item)]
     return pd.DataFrame(rows, columns=TASK_COLUMNS)
 
 
@@ -156,34 +173,35 @@ def responsibility_list(items: Iterable[Record], today: dt.date) -> pd.DataFrame
 
 def waiting_list(items: Iterable[Record], section: Rectification, actor: Actor, today: dt.date) -> pd.DataFrame:
     """待我办理: the items on which ``actor`` has something to do today (``lifecycle.actions_for``), with what."""
+    build = _Rows(section, today)
     rows = []
     for item in items:
         actions = actions_for(actor, item, today)
         if actions:
-            rows.append(_problem_row(item, section, today) | {ACTIONS: "、".join(ACTION_NAMES[a] for a in actions)})
+            rows.append(build.problem(item) | {ACTIONS: "、".join(ACTION_NAMES[a] for a in actions)})
     return pd.DataFrame(rows, columns=WAITING_COLUMNS)
 
 
-@dataclass(frozen=True)
-class Lists:
-    """Every list of one viewer, narrowed alike."""
-
-    items: list[Record]  # the visible items ``narrowing`` keeps
-    problems: pd.DataFrame
-    tasks: pd.DataFrame
-    parties: pd.DataFrame
-    overdue: pd.DataFrame
-    waiting: pd.DataFrame
+#: The lists by key, with their names (the page's tabs, the export's file names).
+LISTS = {"problems": "问题清单", "tasks": "任务清单", "parties": "责任清单", "overdue": "逾期事项", "waiting": "待我办理"}
 
 
-def office_lists(store: Store, catalog: FormCatalog, actor: Actor, today: dt.date, narrowing: Narrowing = Narrowing()) -> Lists:
-    """The lists ``actor`` works from on ``today``: the items it may see, narrowed. The campaign must
-    declare ``rectification:`` (the page says so where it does not)."""
+def office_list(name: str, items: list[Record], catalog: FormCatalog, actor: Actor, today: dt.date) -> pd.DataFrame:
+    """The list ``name`` (a key of ``LISTS``) of ``items`` (``items_for``) as ``actor`` reads it on ``today``.
+    One list at a time: a page shows the one its viewer opened, not five built for nothing. The campaign
+    must declare ``rectification:`` (the page says so where it does not)."""
     section = catalog.campaign.rectification
-    items = narrow(visible_items(store, actor), narrowing)
-    problems = problem_list(items, section, today)
-    return Lists(items, problems, task_list(items, section), responsibility_list(items, today),
-                 problems[problems[LATE] == LATE].reset_index(drop=True), waiting_list(items, section, actor, today))
+    if name == "problems":
+        return problem_list(items, section, today)
+    if name == "tasks":
+        return task_list(items, section)
+    if name == "parties":
+        return responsibility_list(items, today)
+    if name == "overdue":
+        return overdue_list(items, section, today)
+    if name == "waiting":
+        return waiting_list(items, section, actor, today)
+    raise KeyError(name)
 
 
 HISTORY_COLUMNS = ["时间", "账号", "操作", "变更内容", "备注"]

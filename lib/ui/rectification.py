@@ -14,7 +14,7 @@ import streamlit as st
 
 from lib.auth.policy import RECTIFY_GENERATE, can
 from lib.core.errors import AppError
-from lib.core.records import Actor
+from lib.core.records import Actor, Record
 from lib.core.roles import CITY
 from lib.forms.rectification import Rectification
 from lib.rectification import generate
@@ -23,8 +23,6 @@ from lib.rectification.records import STATUSES
 from lib.todo import ITEM_QUERY
 from lib.ui import board, context, errors, state
 
-#: The tabs of the lists: (key of its table, its name).
-TABS = (("problems", "问题清单"), ("tasks", "任务清单"), ("parties", "责任清单"), ("overdue", "逾期事项"), ("waiting", "待我办理"))
 ALL = "全部"
 TITLE = rl.TITLE
 
@@ -76,14 +74,12 @@ def narrowing(declared: Rectification, actor: Actor) -> rl.Narrowing:
     return rl.Narrowing(*("" if v == ALL else v for v in (city, status, category)))
 
 
-def lists_section(lists: rl.Lists) -> None:
-    """The lists, one tab each, with their row counts; each table exports to Excel."""
-    frames = {"problems": lists.problems, "tasks": lists.tasks, "parties": lists.parties, "overdue": lists.overdue,
-              "waiting": lists.waiting}
-    tabs = st.tabs([f"{name}（{len(frames[key]):,}）" for key, name in TABS])
-    for tab, (key, name) in zip(tabs, TABS, strict=True):
-        with tab:
-            board.drill(frames[key], [], state.rectify_table_key(key), f"{name}.xlsx", label=name, kinds=rl.KINDS)
+def lists_section(items: list[Record], actor: Actor) -> None:
+    """The list the viewer opens (one at a time: five lists of 20,000 items built on every run would be
+    four for nothing), narrowed further by its table's own filters and exported to Excel."""
+    name = st.radio("清单", list(rl.LISTS), format_func=rl.LISTS.__getitem__, horizontal=True, key=state.RECTIFY_LIST)
+    frame = rl.office_list(name, items, context.catalog(), actor, today())
+    board.drill(frame, [], state.rectify_table_key(name), f"{rl.LISTS[name]}.xlsx", label=rl.LISTS[name], kinds=rl.KINDS)
 
 
 def _generate(actor: Actor) -> None:

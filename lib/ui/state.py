@@ -286,6 +286,7 @@ def sampling_outcome_key(step: str) -> str:
 RECTIFY_CITY = "rectify:city"  # the lists' narrowing: 督办地市, 状态, 整改类别
 RECTIFY_STATUS = "rectify:status"
 RECTIFY_CATEGORY = "rectify:category"
+RECTIFY_LIST = "rectify:list"  # which list is open (a key of lib.rectification.lists.LISTS)
 RECTIFY_GENERATE = "rectify:generate"  # 生成整改事项
 RECTIFY_ADD = "rectify:add"  # the form adding an item by hand (st.form key); its fields: rectify_add_key
 RECTIFY_PICK = "rectify:pick"  # the item id open in the item view
@@ -294,7 +295,7 @@ RECTIFY_VIOLATION = "rectify:violation"  # the form recording a violation (st.fo
 
 
 def rectify_table_key(name: str) -> str:
-    """A filter-down table of the lists (``problems``, ``tasks``, ``parties``, ``overdue``, ``waiting``)."""
+    """The filter-down table of one list (a key of lib.rectification.lists.LISTS)."""
     return f"rectify:table:{name}"
 
 

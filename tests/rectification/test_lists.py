@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from lib.auth.errors import Forbidden
 from lib.core.records import Actor
 from lib.forms import load_catalog
 from lib.rectification import lists as rl
+from lib.rectification.generate import PARTY_WORDS as WORD
 from lib.rectification.records import CLOSED, IN_PROGRESS, ITEMS, PENDING, SUBMITTED
 from lib.store.factory import open_store
 
@@ -57,8 +60,10 @@ def store(tmp_path_factory):
     s.close()
 
 
-def lists(store, actor, **narrowing):
-    return rl.office_lists(store, CATALOG, actor, TODAY, rl.Narrowing(**narrowing))
+def lists(store, actor, today=TODAY, **narrowing):
+    """Every list of ``actor`` on ``today``, by its key (``rl.LISTS``)."""
+    items = rl.items_for(store, actor, rl.Narrowing(**narrowing))
+    return SimpleNamespace(**{name: rl.office_list(name, items, CATALOG, actor, today) for name in rl.LISTS})
 
 
 @pytest.mark.parametrize("actor, ids", [
@@ -84,9 +89,8 @@ def test_a_problem_row_names_category_city_party_project_finding_status_overdue_
 
 def test_overdue_is_judged_on_the_day_given(store):
     assert lists(store, PROVINCE).overdue[rl.ITEM_ID].tolist() == ["ZG-2"]
-    later = rl.office_lists(store, CATALOG, PROVINCE, dt.date(2020, 11, 1))
-    assert later.overdue[rl.ITEM_ID].tolist() == ["ZG-1", "ZG-2"]
-    assert rl.office_lists(store, CATALOG, PROVINCE, dt.date(2020, 10, 20)).overdue.empty  # the due day itself is in time
+    assert lists(store, PROVINCE, dt.date(2020, 11, 1)).overdue[rl.ITEM_ID].tolist() == ["ZG-1", "ZG-2"]
+    assert lists(store, PROVINCE, dt.date(2020, 10, 20)).overdue.empty  # the due day itself is in time
 
 
 def test_the_task_list_has_each_step_of_each_open_item_with_the_evidence_it_needs(store):
@@ -106,13 +110,13 @@ def test_the_task_list_has_each_step_of_each_open_item_with_the_evidence_it_need
 
 
 def test_the_responsibility_list_counts_each_partys_items_by_status_and_overdue(store):
-    parties = lists(store, PROVINCE).parties
+    parties = lists(store, PROVINCE).parties  # sorted by city, then the party kind's word, then the party
     shown = parties[[rl.CITY, rl.PARTY_KIND, rl.PARTY, PENDING, IN_PROGRESS, SUBMITTED, CLOSED, rl.LATE, rl.TOTAL]]
     assert [tuple(r) for r in shown.itertuples(index=False)] == [
-        ("佛山", "服务商", "另一服务商", 0, 0, 0, 1, 0, 1),
-        ("佛山", "牵头单位", "标杆牵头单位", 0, 0, 1, 0, 0, 1),
-        ("广州", "企业", "甲制造有限公司", 0, 1, 0, 0, 1, 1),
-        ("广州", "服务商", "云智科技有限公司", 1, 0, 0, 0, 0, 1),
+        ("佛山", WORD["provider"], "另一服务商", 0, 0, 0, 1, 0, 1),
+        ("佛山", WORD["lead_unit"], "标杆牵头单位", 0, 0, 1, 0, 0, 1),
+        ("广州", WORD["firm"], "甲制造有限公司", 0, 1, 0, 0, 1, 1),
+        ("广州", WORD["provider"], "云智科技有限公司", 1, 0, 0, 0, 0, 1),
     ]
     assert lists(store, CITY_GZ).parties[rl.PARTY].tolist() == ["甲制造有限公司", "云智科技有限公司"]
 
@@ -140,6 +144,13 @@ def test_every_list_narrows_by_city_status_and_category(store, narrowing, ids):
     assert narrowed.problems[rl.ITEM_ID].tolist() == ids
     assert sorted(set(narrowed.tasks[rl.ITEM_ID])) == [i for i in ids if i != "ZG-3"]
     assert narrowed.parties[rl.TOTAL].sum() == len(ids)
+
+
+def test_an_inspector_sees_no_item_and_the_refusal_is_audited(store):
+    inspector = Actor("ins", "inspector", "检查组", "广州")
+    with pytest.raises(Forbidden):
+        rl.items_for(store, inspector)
+    assert store.audit()[-1].account == "ins"
 
 
 def test_a_city_narrowed_to_another_city_sees_nothing(store):
