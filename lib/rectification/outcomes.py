@@ -36,6 +36,7 @@ from lib.campaign.register.reconcile import normalize_code, normalize_name
 from lib.core.errors import AppError
 from lib.core.records import Actor, Record
 from lib.core.statuses import FILED
+from lib.core.text import quotable
 from lib.core.values import LIST_SEPARATOR, is_missing, text
 from lib.forms.bindings import NEEDS, FormBinding
 from lib.forms.expressions import EvaluationError
@@ -285,7 +286,8 @@ def met(outcome: Outcome, table: pd.DataFrame) -> pd.Series:
 
 
 def _shown(env: dict) -> str:
-    return "，".join(f"{k}={'空' if v is None else v}" for k, v in env.items()) or "无"
+    # a fact may be a name someone typed: bounded, its direction characters shown as code points
+    return "，".join(f"{k}={'空' if v is None else quotable(v)}" for k, v in env.items()) or "无"
 
 
 def _confirmations(store: Store) -> list[Record]:

@@ -10,6 +10,7 @@ import io
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from lib.auth.errors import Forbidden
@@ -19,6 +20,7 @@ from lib.core.statuses import DRAFT, SUBMITTED
 from lib.forms import load_catalog
 from lib.forms.columns import sheet_spec
 from lib.forms.errors import MESSAGES, FormDefinitionError
+from lib.forms.expressions import Expression
 from lib.forms.loader import parse_campaign
 from lib.forms.rectification import Outcome, outcome_problems
 from lib.rectification.outcomes import (
@@ -33,6 +35,7 @@ from lib.rectification.outcomes import (
     OutcomeError,
     confirm,
     export_xlsx,
+    met,
     outcome_lists,
     universe,
 )
@@ -299,3 +302,17 @@ def test_a_list_from_a_form_the_campaign_does_not_bind_is_refused_by_name(store)
     with pytest.raises(OutcomeError) as err:
         universe(store, OTHER, Outcome(key="firms", name="企业清单", of="firm", when="inspected > 0"))
     assert err.value.code == "outcome_unbound"
+
+
+def test_a_rule_that_cannot_be_worked_out_names_the_list_and_the_facts_once_per_distinct_tuple(monkeypatch):
+    # a percentage edited into text in the workbook: abs() of it cannot be computed
+    outcome = Outcome(key="shown", name="展示项目", of="benchmark", when="abs(percent_complete) >= 80")
+    with pytest.raises(OutcomeError) as err:
+        met(outcome, pd.DataFrame({"percent_complete": ["八十\u202e"]}))
+    assert err.value.code == "outcome_rule_failed" and "U+202E" in str(err.value)  # a direction character shown as its code point
+    calls = []
+    evaluate = Expression.evaluate
+    monkeypatch.setattr(Expression, "evaluate", lambda self, env, *a: calls.append(env) or evaluate(self, env, *a))
+    table = pd.DataFrame({"percent_complete": [90.0, 90.0, None, 70.0, 90.0]})
+    assert met(outcome, table).tolist() == [True, True, False, False, True]
+    assert len(calls) == 3
