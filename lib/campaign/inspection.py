@@ -29,7 +29,7 @@ import pandas as pd
 from lib.auth.policy import comparable
 from lib.campaign.bound import meaning_frame
 from lib.core.records import Record
-from lib.core.statuses import WITHDRAWN
+from lib.core.statuses import FILED, WITHDRAWN
 from lib.core.values import is_missing
 from lib.forms.bindings import FormBinding
 
@@ -111,18 +111,23 @@ class Declaration:
 
 def declaration(projects: Iterable[Record], binding: FormBinding, voucher: Any) -> Declaration | None:
     """The provider's declaration of ``voucher`` among ``projects`` (the projects form's rows the
-    viewer reads): its latest live row, compared as ``comparable``; None when there is none.
+    viewer reads): its latest FILED row (``statuses.FILED``), compared as ``comparable``; None when
+    there is none. A draft is never the declaration: the sample is public, and a provider must not
+    replace what it filed by saving a draft before the visit.
 
     >>> import datetime as dt
+    >>> from dataclasses import replace
     >>> b = FormBinding(form="p", filed_by="provider", fields={"voucher": "no", "usage": "u"})
     >>> row = Record("p", "r1", 1, "已提交", 1, "o", "", "", dt.datetime(2020, 9, 1), dt.datetime(2020, 9, 1), "o", {"no": "V-1", "u": "闲置"})
     >>> declaration([row], b, " v-1 ").usage, declaration([row], b, "V-2")
     ('闲置', None)
+    >>> declaration([replace(row, status="草稿")], b, "V-1") is None  # a draft is not filed
+    True
     """
     wanted = comparable(voucher)
     if not wanted:
         return None
-    rows = [r for r in projects if r.status != WITHDRAWN and comparable(r.values.get(binding.key("voucher"))) == wanted]
+    rows = [r for r in projects if r.status in FILED and comparable(r.values.get(binding.key("voucher"))) == wanted]
     if not rows:
         return None
     latest = max(rows, key=lambda r: r.updated_at)

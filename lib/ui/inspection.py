@@ -7,8 +7,9 @@ Drawn above the form, for an inspector within its assignment, and for no other f
   provider fields that are still empty (``lib.campaign.inspection.fills``);
 * the members field, while never touched, holds the names of the group's members (the inspector draw
   in force), still editable;
-* what the provider declared in the projects form for the voucher typed, read through the policy, and
-  a warning naming both words when the usage found differs in meaning from the usage declared.
+* what the provider declared in the projects form for the voucher typed — its filed row, never a
+  draft (``inspection.declaration``) — read through the policy, and a warning naming both words when
+  the usage found differs in meaning from the usage declared.
 """
 
 from __future__ import annotations
@@ -105,7 +106,8 @@ def _declaration(store: Store, catalog: FormCatalog, actor: Actor, assignments: 
     with st.container(border=True):
         st.markdown(f"**服务商申报情况（{projects.short_title}）**")
         if found is None:
-            st.info(f"{projects.short_title}中没有{label} {plain_text(str(voucher))} 的申报记录（服务商未填报，或{WITHDRAWN}）。")
+            st.info(f"{projects.short_title}中没有{label} {plain_text(str(voucher))} 已提交的申报记录"
+                    f"（服务商未提交或{WITHDRAWN}，草稿不算；本组只能查看本组抽中项目的申报）。")
             return
         facts = {projects.field(declared_binding.key(m)).label: value_text(projects.field(declared_binding.key(m)), v)
                  for m, v in found.facts.items()}

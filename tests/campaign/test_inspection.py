@@ -12,7 +12,7 @@ import pytest
 from lib.auth.policy import comparable
 from lib.campaign.inspection import Candidate, candidates, declaration, fills, usage_mismatch
 from lib.core.records import Record
-from lib.core.statuses import SUBMITTED, WITHDRAWN
+from lib.core.statuses import APPROVED, DRAFT, RESUBMITTED, RETURNED, SUBMITTED, WITHDRAWN
 from lib.forms import load_catalog
 from lib.forms.bindings import FormBinding
 
@@ -56,6 +56,21 @@ def test_the_declaration_of_a_voucher_is_its_latest_live_row(catalog):
     assert (found.row_id, found.usage) == ("r2", declared.word("usage", "idle"))
     assert found.facts["firm"] == "企业2" and found.facts["subsidy"] == 12.5 and list(found.facts)[0] == "firm"
     assert declaration(rows, declared, "V-000009") is None and declaration(rows, declared, "") is None
+
+
+@pytest.mark.parametrize("catalog", [SHIPPED, OTHER], ids=["shipped", "other"])
+def test_a_later_draft_never_replaces_the_filed_declaration(catalog):
+    """The sample is public: a provider saving a draft of a sampled voucher before the visit must not
+    change what the inspection is compared with (only a filed row is a declaration)."""
+    declared = catalog.bindings.of("projects")
+    filed = projects_row(catalog, 1, "V-000001", "in_use", day=1)
+    draft = projects_row(catalog, 2, "V-000001", "low_use", day=9, status=DRAFT)
+    found = declaration([filed, draft], declared, "V-000001")
+    assert (found.row_id, found.status, found.usage) == ("r1", SUBMITTED, declared.word("usage", "in_use"))
+    assert declaration([draft], declared, "V-000001") is None
+    for status in (RETURNED, RESUBMITTED, APPROVED):  # every filed status is a declaration
+        later = projects_row(catalog, 3, "V-000001", "idle", day=5, status=status)
+        assert declaration([filed, draft, later], declared, "V-000001").row_id == "r3"
 
 
 def test_the_projects_to_inspect_are_the_group_s_sampled_ones_not_yet_inspected():
