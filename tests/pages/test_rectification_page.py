@@ -186,3 +186,56 @@ def test_a_link_from_the_todo_list_opens_its_item_whatever_the_narrowing(finding
     assert not at.exception
     assert at.selectbox(key=state.RECTIFY_PICK).value == second.id
     assert at.selectbox(key=state.RECTIFY_STATUS).value == "全部"
+
+
+def submit_form(at: AppTest, label: str) -> AppTest:
+    at = next(b for b in at.button if b.label == label).click().run()
+    assert not at.exception
+    return at
+
+
+def test_the_province_adds_an_item_by_hand_a_refused_value_named_and_nothing_written(finding):
+    at = start(PROVINCE)
+    key = state.rectify_add_key
+    at.selectbox(key=key("party_kind")).set_value("provider")
+    at.text_area(key=key("finding")).input("台账中无该项目的回访记录")
+    at = submit_form(at, "新增整改事项")
+    assert "「责任主体」为必填项" in errors_shown(at)
+    finding.refresh()
+    assert finding.records(ITEMS.form_id) == []
+    at.text_input(key=key("party")).input(PROVIDER.org)
+    at = submit_form(at, "新增整改事项")
+    item = the_item(finding)
+    assert item.values["rule"] == "manual" and item.values["party"] == PROVIDER.org and item.status == PENDING
+    assert f"已新增整改事项 {item.values['item_id']}" in "\n".join(str(s.value) for s in at.success)
+
+
+def test_the_province_records_a_violation_on_an_item(finding):
+    at = click(start(PROVINCE), state.RECTIFY_GENERATE)
+    key = state.rectify_violation_key
+    at.selectbox(key=key("kind")).set_value("追回资金")
+    at.text_input(key=key("reference")).input("粤工信互联网函〔2020〕900号")
+    at = submit_form(at, "记录违规处理")
+    assert "须填写追回金额" in errors_shown(at)
+    assert the_item(finding).values["violations"] == []
+    at.text_input(key=key("amount")).input("12.5")
+    at = submit_form(at, "记录违规处理")
+    shown = next(d.value for d in at.dataframe if "处理决定文号" in d.value.columns)
+    assert shown.values.tolist() == [["追回资金", "12.50", "粤工信互联网函〔2020〕900号"]]
+    # the provider sees it on its item, and records none
+    mine = start(PROVIDER)
+    assert next(d.value for d in mine.dataframe if "处理决定文号" in d.value.columns).shape == (1, 3)
+    assert not [b for b in mine.button if b.label == "记录违规处理"]
+
+
+def test_evidence_of_a_refused_kind_is_named_and_nothing_is_written(finding, app_env):
+    click(start(PROVINCE), state.RECTIFY_GENERATE)
+    item = the_item(finding)
+    at = start(PROVIDER)
+    at.checkbox(key=step_key(item, "firm_letter", "done")).check()
+    [uploader] = [u for u in at.file_uploader if u.key == step_key(item, "firm_letter", "files")]
+    uploader.upload("确认函.png", b"MZ\x90\x00 not a picture", "image/png")
+    at = click(at, state.rectify_action_key(item.id, "tick:firm_letter"))
+    assert "确认函.png" in errors_shown(at)
+    assert the_item(finding).rev == item.rev
+    assert not [p for p in (app_env / "files").rglob("*") if p.is_file()]  # no file of it stored
