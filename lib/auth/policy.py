@@ -32,6 +32,7 @@ must hold the account's value. A row's filer never reviews it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -369,19 +370,30 @@ def can(user: Actor, action: str, form: FormSpec | None = None, row: Record | Ma
     return False
 
 
+@functools.lru_cache(maxsize=65_536)
+def _folded(text: str) -> str:
+    return comparable(text)
+
+
+def _key(value: Any) -> str:
+    """``comparable(value)``, remembered for a text: the items repeat a few hundred names and cities, and
+    a list asks the policy about every item (tens of thousands) on every run of its page."""
+    return _folded(value) if isinstance(value, str) else comparable(value)
+
+
 def _same_org(user: Actor, name: Any, code: Any = None) -> bool:
     """Whether the organisation named ``name`` (credit code ``code``, if known) is ``user``'s: the same
     name as ``comparable`` reads it, or the same credit code where both have one."""
-    if comparable(user.org) and comparable(name) == comparable(user.org):
+    if _key(user.org) and _key(name) == _key(user.org):
         return True
-    return bool(comparable(user.org_code)) and comparable(code) == comparable(user.org_code)
+    return bool(_key(user.org_code)) and _key(code) == _key(user.org_code)
 
 
 def _acts_on(user: Actor, item: Record) -> bool:
     """Whether ``user``'s organisation is the one that acts on ``item`` (its ``actor_org``; the party's
     credit code counts where the party acts itself)."""
     values = item.values
-    code = values.get("party_code") if comparable(values.get("actor_org")) == comparable(values.get("party")) else None
+    code = values.get("party_code") if _key(values.get("actor_org")) == _key(values.get("party")) else None
     return _same_org(user, values.get("actor_org"), code)
 
 
@@ -395,7 +407,7 @@ def _rectify(user: Actor, action: str, item: Record | Mapping[str, Any] | None) 
     if action == RECTIFY_VERIFY or (action == RECTIFY_READ and user.role == CITY):
         if user.role != CITY:
             return False
-        return item is None or (isinstance(item, Record) and comparable(item.values.get("city")) == comparable(user.city) != "")
+        return item is None or (isinstance(item, Record) and _key(item.values.get("city")) == _key(user.city) != "")
     if user.role not in ORG_ROLES:
         return False
     if item is None:
