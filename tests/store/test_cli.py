@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import subprocess
 import sys
 
 import openpyxl
 import pytest
 
+from lib.core.blobs import Blobs
 from lib.store.__main__ import main
-from lib.store.base import StoreError, Unavailable
+from lib.store.base import Column, SheetSpec, StoreError, Unavailable
 from lib.store.factory import close_all_stores, open_store
 from lib.store.local.store import LocalStore
 from tests.store.store_cases import CITY, ROOT_DIR, SPEC
@@ -95,3 +98,90 @@ def test_materialise_from_the_command_line_never_imports_a_persons_edits(data_di
     with LocalStore(data_dir, background=False) as store:
         assert [r.values.get("count") for r in store.records("site_check")] == [2, None]
         assert any("命令行写入时不加载表单规则" in e.note for e in store.audit())
+
+
+def _toml(tables: dict) -> str:
+    """``tables`` ({name: {key: scalar or sub-table}}) as TOML: a JSON string or number is a TOML value."""
+    lines = []
+    for name, table in tables.items():
+        subs = {k: v for k, v in table.items() if isinstance(v, dict)}
+        lines += [f"[{name}]", *(f"{k} = {json.dumps(v)}" for k, v in table.items() if k not in subs)]
+        lines += [line for k, v in subs.items() for line in _toml({f"{name}.{k}": v}).splitlines()]
+    return "\n".join(lines) + "\n"
+
+
+def _aged(blobs, *digests):
+    old = dt.datetime.now().timestamp() - 2 * 24 * 3600
+    for digest in digests:
+        os.utime(blobs.path(digest), (old, old))
+
+
+EVIDENCE = SheetSpec("inspection", "现场检查记录", (Column("evidence", "现场照片", "table"),))
+
+
+def _evidence(digest):
+    return [{"sha256": digest, "name": "现场.png", "type": "image/png", "size": 3}]
+
+
+def test_gc_files_under_google_sheets_keeps_every_file_the_spreadsheet_or_an_outbox_names(tmp_path, monkeypatch, capsys):
+    """Attack M15: after the README's move to Google Sheets the local log left in data/ names none of the files
+    uploaded since, and gc-files judged by it deleted them. It reads the store the settings name: the
+    spreadsheet's rows, their earlier revisions and drafts, and changes still waiting in an app's outbox."""
+    from tests.sheets.fake_sheets import FakeSheets, secrets_for_test_server
+
+    monkeypatch.delenv("APP_STORE_BACKEND", raising=False)
+    data = tmp_path / "data"
+    blobs = Blobs(data / "files")
+    stale, current, earlier, draft, waiting, orphan = (blobs.put(f"照片{n}".encode()) for n in range(6))
+    with LocalStore(data, background=False) as local:  # the log the migration left behind
+        local.ensure_sheet(EVIDENCE)
+        local.append("inspection", {"evidence": _evidence(stale)}, actor=CITY, status="已提交")
+    server = FakeSheets(reads_per_window=100_000, writes_per_window=100_000).start()
+    try:
+        table = secrets_for_test_server(server)
+        from lib.store.sheets.store import open_sheets_store
+
+        sheets = open_sheets_store(table, tmp_path / "app")
+        try:
+            sheets.ensure_sheet(EVIDENCE)
+            row = sheets.append("inspection", {"evidence": _evidence(earlier)}, actor=CITY, status="已提交")
+            sheets.update("inspection", row.id, base_rev=row.rev, actor=CITY, values={"evidence": _evidence(current)})
+            sheets.append("inspection", {"evidence": _evidence(draft)}, actor=CITY, status="草稿")
+        finally:
+            sheets.close()
+        # A change an app accepted and could not send yet (the spreadsheet unreachable when it stopped).
+        outbox = data / "sheets_outbox" / "key" / "a1.jsonl"
+        outbox.parent.mkdir(parents=True)
+        outbox.write_text(json.dumps({"entries": [{"eid": "e1", "values": {"evidence": _evidence(waiting)}}]}) + "\n")
+        _aged(blobs, stale, current, earlier, draft, waiting, orphan)
+        secrets = tmp_path / "secrets.toml"
+        secrets.write_text(_toml({"app": {"store_backend": "gsheets"}, "gsheets": table}), encoding="utf-8")
+
+        assert main(["gc-files", str(data), "--secrets", str(secrets)]) == 0
+        out = capsys.readouterr().out
+        assert [blobs.has(d) for d in (current, earlier, draft, waiting, orphan)] == [True, True, True, True, False]
+        assert orphan in out and "Google 表格" in out
+        assert not blobs.has(stale)  # the local log is not the app's store any more: it keeps nothing
+    finally:
+        server.stop()
+
+
+def test_gc_files_deletes_nothing_when_the_configured_store_cannot_be_read(tmp_path, monkeypatch, capsys):
+    """Sheets named by the settings but not reachable (here: no [gsheets] table), or a setting that cannot be
+    used: exit 2 with a Chinese reason, and every file stays, whatever the local log says."""
+    data = tmp_path / "data"
+    blobs = Blobs(data / "files")
+    with LocalStore(data, background=False) as local:
+        local.ensure_sheet(EVIDENCE)
+    orphan = blobs.put(b"photo")
+    _aged(blobs, orphan)
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(_toml({"app": {"store_backend": "gsheets"}}), encoding="utf-8")
+    monkeypatch.delenv("APP_STORE_BACKEND", raising=False)
+    assert main(["gc-files", str(data), "--secrets", str(secrets)]) == 2
+    assert "未删除任何文件" in capsys.readouterr().err and blobs.has(orphan)
+    monkeypatch.setenv("APP_STORE_BACKEND", "excel")  # the environment wins over secrets.toml, as in the app
+    assert main(["gc-files", str(data), "--secrets", str(secrets)]) == 2
+    assert "store_backend" in capsys.readouterr().err and blobs.has(orphan)
+    monkeypatch.setenv("APP_STORE_BACKEND", "local")
+    assert main(["gc-files", str(data), "--secrets", str(secrets)]) == 0 and not blobs.has(orphan)
