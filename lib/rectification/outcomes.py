@@ -7,8 +7,9 @@ variables ``lib.forms.rectification.OUTCOME_VARIABLES`` names for that kind). ``
 candidate entry of a kind with its variables, once per kind:
 
 * a firm or a provider: the names (compared as the register compares them) on the FILED rows of the
-  list's source form (the inspections, or the checks), with their counts and worst conclusions; a
-  provider's projects are its distinct vouchers, each judged by its worst conclusion;
+  list's source form (the inspections, or the checks: not those recorded as not checked), with their
+  counts and worst conclusions; a provider's projects are its distinct vouchers, each judged by its
+  worst conclusion;
 * a benchmark project: each filed row of the benchmarks form, its meanings as filed (a choice with bound
   meanings as its meaning);
 * an item: each rectification item, with its violations;
@@ -197,6 +198,8 @@ def _with_item_counts(table: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame
 
 def _parties(rows: pd.DataFrame, binding: FormBinding, kind: str, of: str, items: pd.DataFrame) -> pd.DataFrame:
     """The firms or providers (``of``) named on the filed ``rows`` of ``kind``, with their variables."""
+    if kind == "checks" and binding.key("method") is not None:  # a check recorded as 未检查 (method meaning none) inspected nothing
+        rows = rows[_meanings(rows, binding, "method") != "none"]
     rows = rows.assign(entry=normalize_name(rows[of]), _voucher=normalize_code(rows["voucher"]))
     rows = rows[rows["entry"] != ""]
     conclusions = NEEDS[kind]["conclusion"].choices

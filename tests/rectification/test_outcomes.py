@@ -236,9 +236,9 @@ def test_no_rows_yet_gives_empty_lists(store):
 
 # --- the other campaign: its own lists, from its cities' checks ---------------------------------------
 
-def check(store, voucher, firm, provider, conclusion="pass", satisfaction="满意"):
+def check(store, voucher, firm, provider, conclusion="pass", satisfaction="满意", method="on_site"):
     file_row(store, OTHER, "checks", {"voucher": voucher, "city": "珠海", "firm": firm, "provider": provider,
-                                      "conclusion": conclusion, "satisfaction": satisfaction, "method": "on_site"},
+                                      "conclusion": conclusion, "satisfaction": satisfaction, "method": method},
              Actor("city_zh", "city", "珠海市工业和信息化局", "珠海"))
 
 
@@ -247,12 +247,15 @@ def test_the_other_campaign_computes_its_own_lists_from_its_checks(store):
     check(store, "C2", "西方公司", "云商甲", satisfaction="基本满意")
     check(store, "C3", "南方公司", "云商乙", conclusion="basic")
     check(store, "C4", "北方公司", "云商乙")
+    check(store, "C5", "中部公司", "云商丁", method="none")  # recorded as not checked: no inspection of either
+    check(store, "C6", "中部公司", "云商丁", method="none")
     item(store, "T-1", IN_PROGRESS, "云商丙", violations=[violation("约谈", None, "珠工信〔2021〕2号")])
     shown = lists(store, OTHER)
     assert list(shown) == ["model_firms", "good_vendors", "sanctioned"]
     assert names(shown["model_firms"], "企业名称") == ["东方公司", "北方公司"]
     assert names(shown["good_vendors"], "服务商名称") == ["云商甲"]  # 云商乙 has a 基本通过
     assert shown["sanctioned"].rows["整改编号"].tolist() == ["T-1"]
+    assert "中部公司" not in shown["model_firms"].candidates["企业名称"].tolist()
     # its conclusion words are its own (通过), shown as filed
     firm = shown["model_firms"].rows.iloc[0]
     assert firm["最差检查结论"] == "通过"
