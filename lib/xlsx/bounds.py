@@ -68,6 +68,17 @@ class ExcelReadError(AppError, ValueError):
         self.code, self.params = code, params
 
 
+#: The ``detail`` of an "unreadable" refusal when a library raised: the exception's class name is no word
+#: for the person who uploaded (it travels as the ``cause`` parameter, which the message does not show,
+#: for the server's log).
+NOT_A_WORKBOOK = "文件已损坏、已加密，或不是 Excel 保存的工作簿"
+
+
+def unreadable(exc: BaseException) -> ExcelReadError:
+    """The "unreadable" refusal of bytes a library could not read: Chinese, the cause kept apart."""
+    return ExcelReadError("unreadable", detail=NOT_A_WORKBOOK, cause=type(exc).__name__)
+
+
 @dataclass(frozen=True)
 class WorkbookLimits:
     """What one upload may cost. ``max_rows`` × ``max_columns`` also bounds the cells of all sheets
@@ -183,7 +194,7 @@ def check_workbook(data: bytes, limits: WorkbookLimits) -> None:
     except ExcelReadError:
         raise
     except Exception as exc:  # zipfile and zlib raise many types for a broken or encrypted file
-        raise ExcelReadError("unreadable", detail=type(exc).__name__) from None
+        raise unreadable(exc) from None
 
 
 def _check_parts(book: zipfile.ZipFile, limits: WorkbookLimits) -> None:

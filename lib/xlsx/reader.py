@@ -26,7 +26,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from lib.xlsx.bounds import ExcelReadError, WorkbookLimits, check_size, check_workbook
+from lib.xlsx.bounds import ExcelReadError, WorkbookLimits, check_size, check_workbook, unreadable
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def read_cells(data: bytes, limits: WorkbookLimits | None = None) -> list[tuple[
     except BaseException as exc:  # calamine raises several unrelated types, a Rust panic a BaseException
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
-        raise ExcelReadError("unreadable", detail=type(exc).__name__) from None
+        raise unreadable(exc) from None
     return sheets
 
 
@@ -110,6 +110,8 @@ def read_bounded(data: bytes, limits: WorkbookLimits) -> list[tuple[str, list[li
             raise ExcelReadError("read_timeout", limit=f"{limits.seconds:g}")
         raise ExcelReadError("read_memory", limit=limits.memory_bytes >> 20)
     if "error" in answer:
+        if "cause" in answer["params"]:
+            log.info("upload unreadable: %s", answer["params"]["cause"])
         raise ExcelReadError(answer["error"], **answer["params"])
     return [(name, rows) for name, rows in answer["sheets"]]
 
@@ -135,7 +137,8 @@ def child_main() -> None:
     except MemoryError:
         text = json.dumps({"error": "read_memory", "params": {"limit": limits.memory_bytes >> 20}})
     except Exception as exc:  # anything else hostile bytes provoke is a refusal, never a crash
-        text = json.dumps({"error": "unreadable", "params": {"detail": type(exc).__name__}})
+        refused = unreadable(exc)
+        text = json.dumps({"error": refused.code, "params": refused.params}, ensure_ascii=False)
     sys.stdout.buffer.write(text.encode())
 
 
