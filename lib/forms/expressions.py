@@ -424,6 +424,19 @@ class Expression:
         """
         return self._infer(self._tree, kinds, [])
 
+    def result_kinds(self, kinds: dict[str, str]) -> frozenset[str | None]:
+        """Every kind the expression's value may take: one per branch of each ``a if c else b`` it ends
+        in (``kind`` says None, "not known", when the branches differ; a check of the result needs each).
+
+        >>> sorted(Expression("n if n > 0 else True").result_kinds({"n": "number"}))
+        ['bool', 'number']
+        """
+        def ends(node: ast.AST) -> frozenset[str | None]:
+            if isinstance(node, ast.IfExp):
+                return ends(node.body) | ends(node.orelse)
+            return frozenset({self._infer(node, kinds, [])})
+        return ends(self._tree)
+
     def _infer(self, node: ast.AST, kinds: dict[str, str], found: list[str]) -> str | None:
         """The kind ``node`` evaluates to (None: not known), appending the mistakes met on the way."""
         if isinstance(node, ast.Constant):

@@ -204,11 +204,19 @@ def rule_expression(text: str) -> Expression:
     mistakes = expr.type_problems(kinds)
     if mistakes:
         raise PydanticCustomError("rule_when_type", "when 表达式类型不对：{detail}", {"detail": "；".join(mistakes)})
-    kind = expr.kind(kinds)
-    if kind not in (None, "bool"):
-        raise PydanticCustomError("rule_when_not_boolean", "when 的结果应为是/否（比较或条件），这里是{kind}",
-                                  {"kind": KIND_WORDS[kind]})
+    # Each branch of `a if c else b` is checked: a mix (a number whenever c holds) would load and fail
+    # only at the freeze that first meets such a project.
+    ends = expr.result_kinds(kinds)
+    wrong = [k for k in KIND_WORDS if k in ends and k != "bool"]
+    if wrong:
+        raise PydanticCustomError("rule_when_not_boolean", "when 的结果应为是/否（比较或条件），这里{some}是{kind}",
+                                  {"some": "有的分支" if len(ends - {None}) > 1 else "", "kind": "、".join(KIND_WORDS[k] for k in wrong)})
     return expr
+
+
+#: The largest weight a priority rule may carry: a weight that large already makes its projects' chance
+#: all but certain (``take_all`` says certain). Written as an int so the message shows 1000, not 1000.0.
+MAX_RULE_WEIGHT = 1000
 
 
 class PriorityRule(_Strict):
@@ -222,6 +230,8 @@ class PriorityRule(_Strict):
     when: str
     #: Added to a project's size measure (1 + the weights of the rules it meets) in the draw: a negative
     #: weight could make a size zero or negative, which no probability can be proportional to.
+    #: At most MAX_RULE_WEIGHT: the draw sums and multiplies sizes, and a huge finite weight (1e308)
+    #: overflows to inf there, leaving a city with nothing drawn.
     weight: float = Field(default=1.0, ge=0)
     #: Every project that meets this rule is drawn (its city's sample grows if need be).
     take_all: bool = False
@@ -232,6 +242,14 @@ class PriorityRule(_Strict):
         if key in FRAME_COLUMNS:  # the rule's column would overwrite the project's
             raise PydanticCustomError("rule_key_taken", "「{key}」是抽样框的项目列，规则的 key 请另起一个", {"key": key})
         return key
+
+    @field_validator("weight")
+    @classmethod
+    def _a_bounded_weight(cls, weight: float) -> float:
+        if weight > MAX_RULE_WEIGHT:
+            raise PydanticCustomError("rule_weight_too_large", "权重 {weight} 太大：不能超过 {most}（要必抽请写 take_all: true）",
+                                      {"weight": weight, "most": MAX_RULE_WEIGHT})
+        return weight
 
     @field_validator("when")
     @classmethod

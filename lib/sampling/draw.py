@@ -52,9 +52,16 @@ class SeedInvalid(AppError):
 
 
 class SizeUnknown(AppError):
-    """A draw proportional to the subsidy meets a project with no positive subsidy."""
+    """A draw proportional to the subsidy meets a project with no positive subsidy, or a size measure
+    is not a finite number (``size_not_finite``)."""
 
     code = "size_unknown"
+
+
+class DrawShort(AppError):
+    """A city would get fewer projects than its minimum: the draw is refused, nothing is recorded."""
+
+    code = "draw_short"
 
 
 #: The full-width digits (and minus) a Chinese input method types, folded to ASCII; no other character
@@ -119,6 +126,15 @@ def sizes(frame: Frame) -> np.ndarray:
             shown = "、".join(rows["voucher"][bad].head(5))
             raise SizeUnknown(f"按奖补金额加权抽样，但有 {int(bad.sum())} 个项目没有大于 0 的奖补金额（服务券编号 {shown}），无法抽样。")
         w = w * subsidy
+    # The campaign's bounds (a rule's weight, Frame.of's subsidy) keep sizes and their sum finite; a size
+    # that is not would make every π 0 or nan and a city draw nothing, so it is refused, never drawn.
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = w.sum()
+    if not np.isfinite(total):
+        largest = np.argsort(-np.nan_to_num(w, nan=np.inf), kind="stable")[:5]
+        shown = "、".join(rows["voucher"].iloc[largest])
+        raise SizeUnknown(f"抽样权重超出可计算的范围（权重最大的项目：服务券编号 {shown}）：请检查优先规则的权重和奖补金额，无法抽样。",
+                          code="size_not_finite")
     return w
 
 
@@ -228,6 +244,9 @@ def draw(frame: Frame, seed: int) -> Sample:
         if len(chance):
             how[chance[systematic(pi[chance], bits)]] = "random"
         cities.append((city, len(members), city_size(sampling.ratio, len(members)), int((how[members] != "").sum())))
+    short = [(city, n, drawn) for city, _, n, drawn in cities if drawn < n]
+    if short:  # outcome 2 holds for every draw that is returned, whatever the sizes did
+        raise DrawShort("抽样结果不足各地市的最低抽查数，未记录：" + "；".join(f"{c}应抽 {n} 个，只抽到 {d} 个" for c, n, d in short))
     picked = np.flatnonzero(how != "")
     raised = [rule for rule in sampling.priority_rules if rule.take_all or rule.weight > 0]
     met = {rule.key: rows[rule.key].to_numpy(dtype=bool) for rule in raised}

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from lib.sampling.draw import (
     ALGORITHM_VERSION,
+    DrawShort,
     SeedInvalid,
     SizeUnknown,
     city_size,
@@ -47,6 +48,30 @@ def test_a_draw_by_subsidy_refuses_a_project_without_one():
     with pytest.raises(SizeUnknown) as info:
         sizes(frame)
     assert info.value.code == "size_unknown" and "V-001" in str(info.value)
+
+
+def test_a_size_that_is_no_finite_number_is_refused_not_drawn_as_nothing():
+    """A weight past the model's bound (built without its validation) overflowed to inf: π became 0 or
+    nan and a city of 10 drew none, silently. The draw refuses it by voucher instead."""
+    rules = sampling(ratio=0.2)
+    huge = rules.model_copy(update={"priority_rules": (rules.priority_rules[0].model_copy(update={"weight": 1e308}),
+                                                       rules.priority_rules[1])})
+    frame = frame_of(["甲"] * 10, high=(2, 5), subsidy=[40.0] * 10, rules=huge)
+    with pytest.raises(SizeUnknown) as info:
+        draw(frame, 1)
+    assert info.value.code == "size_not_finite" and "V-002、V-005" in str(info.value)
+    frame = frame_of(["甲"] * 10, high=(2, 5), subsidy=[40.0] * 10, rules=sampling(weights=(1000.0, 1000.0)))
+    assert (draw(frame, 1).cities["drawn"] >= 2).all()  # the largest weight the model takes still draws the minimum
+
+
+def test_a_draw_short_of_a_city_s_minimum_is_refused(monkeypatch):
+    import lib.sampling.draw as module
+
+    frame = frame_of(["甲"] * 10 + ["乙"] * 3)
+    monkeypatch.setattr(module, "frame_probabilities", lambda f: np.zeros(len(f.rows)))  # whatever made every π 0
+    with pytest.raises(DrawShort) as info:
+        draw(frame, 1)
+    assert info.value.code == "draw_short" and "甲" in str(info.value) and "乙" in str(info.value)
 
 
 def test_inclusion_probabilities_by_hand():

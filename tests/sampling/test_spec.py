@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from lib.forms.errors import FormDefinitionError
 from lib.forms.loader import parse_campaign
-from lib.forms.spec import PriorityRule, Sampling
+from lib.forms.spec import MAX_RULE_WEIGHT, PriorityRule, Sampling
 
 from .conftest import OTHER, ROOT, SHIPPED
 
@@ -59,6 +59,10 @@ def test_a_negative_weight_and_two_rules_of_one_name_are_refused():
     with pytest.raises(ValidationError) as info:
         PriorityRule(key="complaint", name="投诉", when="complaints > 0", weight=-1)
     assert _types(info.value) == ["greater_than_equal"]
+    with pytest.raises(ValidationError) as info:  # finite but huge: it overflowed the draw's sizes to inf (a city drew 0)
+        PriorityRule(key="complaint", name="投诉", when="complaints > 0", weight=1e308)
+    assert _types(info.value) == ["rule_weight_too_large"]
+    assert PriorityRule(key="complaint", name="投诉", when="complaints > 0", weight=MAX_RULE_WEIGHT).weight == MAX_RULE_WEIGHT
     with pytest.raises(ValidationError) as info:
         Sampling(ratio=0.2, priority_rules=[PriorityRule(key="complaint", name="甲", when="complaints > 0"),
                                             PriorityRule(key="high_subsidy", name="甲", when="subsidy >= 1")])
@@ -74,11 +78,19 @@ def test_a_negative_weight_and_two_rules_of_one_name_are_refused():
     ("abs(city) > 1", "rule_when_type"),
     ("subsidy + complaints", "rule_when_not_boolean"),
     ("firm", "rule_when_not_boolean"),
+    # yes/no on one branch only: it loaded and failed at the first freeze meeting a complained-of project
+    ("subsidy if complaints > 0 else True", "rule_when_not_boolean"),
+    ("complaints > 0 if subsidy > 1 else (firm if complaints > 1 else False)", "rule_when_not_boolean"),
 ])
 def test_a_condition_that_is_no_yes_or_no_over_the_known_variables_is_refused(when, code):
     with pytest.raises(ValidationError) as info:
         PriorityRule(key="r", name="规则", when=when)
     assert _types(info.value) == [code]
+
+
+def test_a_conditional_whose_every_branch_is_yes_or_no_loads():
+    rule = PriorityRule(key="r", name="规则", when="complaints > 0 if subsidy > 1 else (True if complaints > 1 else None)")
+    assert rule.expression.names == {"complaints", "subsidy"}
 
 
 def test_every_variable_may_be_named_and_a_rules_key_is_no_frame_column():
