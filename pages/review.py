@@ -18,7 +18,12 @@ forms = [f for f in catalog.forms() if can(actor, REVIEW, f)]
 if not forms:
     st.info("您的账号没有需要审核的表单。")
     st.stop()
+ids = [f.id for f in forms]
+wanted = st.query_params.get("form")  # 待办 on the home page opens the form it names
+if wanted in ids and state.REVIEW_FORM not in st.session_state:
+    st.session_state[state.REVIEW_FORM] = forms[ids.index(wanted)]
 form = st.selectbox("表单", forms, format_func=lambda f: f.title, key=state.REVIEW_FORM)
+st.query_params["form"] = form.id
 waiting_only = st.toggle(f"只看待审核（{'、'.join(review.AWAITING)}）", value=True, key=state.REVIEW_WAITING)
 flash = st.session_state.pop(state.FLASH, None)
 if flash:

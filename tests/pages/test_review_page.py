@@ -13,6 +13,7 @@ from lib.auth.policy import row_city
 from lib.core.records import Actor
 from lib.demo.seed import generate
 from lib.forms.columns import sheet_spec
+from lib.ui import state
 
 from .conftest import sign_in, unescaped
 
@@ -268,3 +269,15 @@ def test_the_reviewer_sees_a_rows_photos_and_downloads_them_only_as_far_as_they_
     assert not other.exception
     assert not other.get("image") and not [d for d in other.get("download_button") if "现场照片" in d.label]
     assert any("无权查看文件内容" in c.value for c in other.caption)
+
+
+def test_the_address_picks_the_form_a_todo_entry_names(filed):
+    """待办 on the home page opens 审核 with ?form=: the province reviews several forms, and the one named
+    is shown, not the first; the address then follows the selection."""
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    sign_in(at, PROVINCE)
+    at.query_params["form"] = "att3"
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key=state.REVIEW_FORM).value.id == "att3"
+    assert _page().selectbox(key=state.REVIEW_FORM).value.id == "att1"  # no address: the first form
