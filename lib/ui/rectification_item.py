@@ -26,7 +26,7 @@ from lib.forms.rectification import Category, Rectification
 from lib.rectification import lifecycle as lc
 from lib.rectification import lists as rl
 from lib.rectification.generate import PARTY_WORDS
-from lib.rectification.records import HANDLINGS, RECOVERY, SUBMITTED, overdue
+from lib.rectification.records import CLOSED, HANDLINGS, RECOVERY, SUBMITTED, overdue
 from lib.ui import context, errors, state
 from lib.ui.record_view import plain_text
 from lib.ui.rectification import outcome, show_outcome, today
@@ -48,15 +48,16 @@ def pick(items: list[Record]) -> Record | None:
     return by_id[chosen]
 
 
-def _act(action, *args, **kwargs) -> None:
+def _act(action, *args, **kwargs) -> bool:
     """Run one lifecycle write; its refusal (a Chinese message: wrong status, missing evidence, a stale
-    revision, a refused file or role) is the outcome, and nothing was written."""
+    revision, a refused file or role) is the outcome, and nothing was written. Whether it was written."""
     try:
         action(context.store(), context.catalog(), *args, **kwargs)
     except AppError as exc:
         outcome("item", "error", str(exc))
-        return
+        return False
     outcome("item", "success", SAID[action])
+    return True
 
 
 def _tick(actor: Actor, item: Record, step: str, evidence: str) -> None:
@@ -69,16 +70,19 @@ def _tick(actor: Actor, item: Record, step: str, evidence: str) -> None:
 
 def _verify(actor: Actor, item: Record, accept: bool) -> None:
     reason = "" if accept else st.session_state.get(state.RECTIFY_REASON) or ""
-    _act(lc.verify, actor, item.id, item.rev, accept, reason)
+    if _act(lc.verify, actor, item.id, item.rev, accept, reason):
+        st.session_state.pop(state.RECTIFY_REASON, None)  # the next item starts without this one's reason
 
 
 def _violation(actor: Actor, item: Record) -> None:
     key = state.rectify_violation_key
-    _act(lc.record_violation, actor, item.id, item.rev, st.session_state.get(key("kind")),
-         st.session_state.get(key("reference")) or "", st.session_state.get(key("amount")) or None)
+    if _act(lc.record_violation, actor, item.id, item.rev, st.session_state.get(key("kind")),
+            st.session_state.get(key("reference")) or "", st.session_state.get(key("amount")) or None):
+        for part in ("amount", "reference"):  # the next violation starts from an empty form
+            st.session_state.pop(key(part), None)
 
 
-SAID = {lc.tick: "已保存此步骤。", lc.submit: f"{SUBMITTED}，等待地市核实。", lc.verify: "已记录地市核实结果。", lc.close: "已销号。",
+SAID = {lc.tick: "已保存此步骤。", lc.submit: f"{SUBMITTED}，等待地市核实。", lc.verify: "已记录地市核实结果。", lc.close: f"{CLOSED}。",
         lc.record_violation: "已记录违规处理。"}
 
 
