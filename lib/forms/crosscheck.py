@@ -16,7 +16,7 @@ from collections.abc import Collection
 
 from .bindings import DEADLINED, NEEDS, REGISTER_NEEDS, Bindings, FormBinding, Registers
 from .expressions import FUNCTIONS
-from .rectification import Rectification
+from .rectification import OUTCOME_MEANINGS, Rectification, outcome_problems
 from .spec import CampaignSpec, FieldSpec, FormSpec
 
 #: The binding of the form each register is reconciled with (its year field holds the register's years).
@@ -232,6 +232,19 @@ def rectification_problems(campaign: CampaignSpec, bindings: Bindings | None, fo
             found.append((at + ("responsible",), "rectification_firm_no_provider", {"rule": rule.key, "source": rule.source}))
         if binding.key("city") is None:
             found.append((at + ("source",), "rectification_no_city", {"rule": rule.key, "source": rule.source}))
+    found += outcome_problems(section.outcomes, bindings)
+    for i, outcome in enumerate(section.outcomes):  # a word no entry can have lists nobody, silently
+        kind = outcome.form_kind
+        if kind is None or not bindings.has(kind):
+            continue  # named by outcome_problems
+        binding = bindings.of(kind)
+        for name, value in _compared_words(outcome.when):
+            if name not in OUTCOME_MEANINGS.get(outcome.of, ()) or binding.key(name) is None:
+                continue
+            known = _choices_of(binding, forms.get(binding.form), name)
+            if known is not None and value not in known:
+                found.append((("rectification", "outcomes", i, "when"), "rectification_choice",
+                              {"rule": outcome.key, "name": name, "value": value, "known": "、".join(known) or "（无）"}))
     return found
 
 

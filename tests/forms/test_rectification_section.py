@@ -32,6 +32,8 @@ def test_both_campaigns_declare_a_section_that_loads_cleanly():
         assert all(catalog.bindings.has(rule.source) for rule in section.rules)
 
 
+FIRM_WHEN = next(line for line in (SHIPPED / "campaign.yaml").read_text(encoding="utf-8").splitlines()
+                 if line.startswith('      when: "inspected >= 1 and conclusion'))
 BENCHMARK_WHEN = next(line for line in (SHIPPED / "campaign.yaml").read_text(encoding="utf-8").splitlines()
                       if line.startswith("      when: \"status == '到期未验收'"))
 
@@ -62,6 +64,13 @@ BROKEN = [
      "unknown_function", '      when: "failed(conclusion)"', ""),
     ("a due date before the last phase starts", [("  due: 2020-10-31  #", "  due: 2020-10-01  #")],
      "rectification_due_early", "  due: 2020-10-01  # a generated item is due at the end of the rectification phase", ""),
+    # the outcome lists' conditions, checked against the bindings too: a word no entry can have lists nobody
+    ("an outcome's word the field does not offer", [("satisfaction == '满意' and open_items", "satisfaction == '很满意' and open_items")],
+     "rectification_choice", FIRM_WHEN.replace("'满意'", "'很满意'"), "  outcomes:"),
+    ("an outcome's choice meaning written as its word", [("conclusion == 'pass' and usage", "conclusion == '合格' and usage")],
+     "rectification_choice", FIRM_WHEN.replace("'pass'", "'合格'"), "  outcomes:"),
+    ("an outcome reading a meaning left unbound", [("      satisfaction: satisfaction\n      problems: problems\n", "      problems: problems\n")],
+     "outcome_variable_unbound", FIRM_WHEN, "  outcomes:"),
 ]
 
 
