@@ -53,7 +53,7 @@ PROBLEM_COLUMNS = [ITEM_ID, CATEGORY, CITY, PARTY, PROJECT, FINDING, STATUS, LAT
 TASK_COLUMNS = [ITEM_ID, CATEGORY, CITY, PARTY, STEP, EVIDENCE, DONE, STATUS, DUE]
 PARTY_COLUMNS = [CITY, PARTY_KIND, PARTY, *STATUSES, LATE, TOTAL]
 WAITING_COLUMNS = [*PROBLEM_COLUMNS, ACTIONS]
-#: The columns each list is filtered by on the page (the rest narrow through ``Narrowing``).
+#: How an export writes the columns that are not text.
 KINDS = {DUE: "date"}
 
 
@@ -182,8 +182,11 @@ def waiting_list(items: Iterable[Record], section: Rectification, actor: Actor, 
     return pd.DataFrame(rows, columns=WAITING_COLUMNS)
 
 
-#: The lists by key, with their names (the page's tabs, the export's file names).
+#: The lists by key, with their names (the page's choice, the export's file names).
 LISTS = {"problems": "问题清单", "tasks": "任务清单", "parties": "责任清单", "overdue": "逾期事项", "waiting": "待我办理"}
+#: The columns each list's table narrows by on the page, beyond the city, status and category every list
+#: is narrowed by (``Narrowing``).
+FILTERS = {"problems": [LATE], "tasks": [STEP, DONE], "parties": [PARTY_KIND], "overdue": [], "waiting": [ACTIONS]}
 
 
 def office_list(name: str, items: list[Record], catalog: FormCatalog, actor: Actor, today: dt.date) -> pd.DataFrame:

@@ -79,7 +79,7 @@ def lists_section(items: list[Record], actor: Actor) -> None:
     four for nothing), narrowed further by its table's own filters and exported to Excel."""
     name = st.radio("清单", list(rl.LISTS), format_func=rl.LISTS.__getitem__, horizontal=True, key=state.RECTIFY_LIST)
     frame = rl.office_list(name, items, context.catalog(), actor, today())
-    board.drill(frame, [], state.rectify_table_key(name), f"{rl.LISTS[name]}.xlsx", label=rl.LISTS[name], kinds=rl.KINDS)
+    board.drill(frame, rl.FILTERS[name], state.rectify_table_key(name), f"{rl.LISTS[name]}.xlsx", label=rl.LISTS[name], kinds=rl.KINDS)
 
 
 def _generate(actor: Actor) -> None:

@@ -139,6 +139,9 @@ def test_the_lists_show_the_viewers_own_items_and_only_its_buttons(finding):
     at = at.radio(key=state.RECTIFY_LIST).set_value("tasks").run()
     tasks = next(d.value for d in at.dataframe if rl.STEP in d.value.columns)
     assert tasks[rl.STEP].tolist() == ["恢复使用情况说明", "近一个月活跃数据截图", "企业确认函"]
+    # its own filter narrows it to a step
+    at = at.selectbox(key=state.drill_filter_key(state.rectify_table_key("tasks"), rl.STEP)).set_value("企业确认函").run()
+    assert next(d.value for d in at.dataframe if rl.STEP in d.value.columns)[rl.STEP].tolist() == ["企业确认函"]
     # the province has no step to tick and nothing to close yet: no buttons of the item
     assert not [b for b in at.button if b.key and b.key.startswith(state.rectify_action_key(item.id, ""))]
     # another city sees no item

@@ -167,3 +167,20 @@ def test_an_items_history_is_its_audit_trail(tmp_path):
         assert shown["变更内容"].tolist() == ["新增记录（19 个字段）", f"状态：{PENDING} → {IN_PROGRESS}"]
     finally:
         store.close()
+
+
+def test_the_lists_name_the_categories_and_steps_of_the_campaign_served(tmp_path):
+    """The other campaign (tests/campaigns/other): its own category, steps and evidence words, nothing of 2020's."""
+    other = load_catalog(ROOT / "tests" / "campaigns" / "other")
+    store = open_store("local", data_dir=tmp_path / "data", background=False)
+    try:
+        store.ensure_sheet(ITEMS)
+        store.append(ITEMS.form_id, item("RT-1", "珠海", "firm", "乙企业", "丙服务商", "check_issue", dt.date(2021, 11, 15), ["city_review"]),
+                     actor=PROVINCE, status=IN_PROGRESS)
+        items = rl.items_for(store, PROVINCE)
+        tasks = rl.office_list("tasks", items, other, PROVINCE, dt.date(2021, 11, 16))
+        assert [tuple(r) for r in tasks[[rl.CATEGORY, rl.STEP, rl.EVIDENCE, rl.DONE]].itertuples(index=False)] == [
+            ("地市核查未通过", "问题整改报告", "上传文件", "否"), ("地市核查未通过", "地市复查确认", "勾选确认", "是")]
+        assert rl.office_list("overdue", items, other, PROVINCE, dt.date(2021, 11, 16))[rl.ITEM_ID].tolist() == ["RT-1"]
+    finally:
+        store.close()
