@@ -13,6 +13,7 @@ import datetime as dt
 import streamlit as st
 
 from lib.auth.policy import RECTIFY_GENERATE, can
+from lib.campaign.board import figures
 from lib.core.errors import AppError
 from lib.core.records import Actor, Record
 from lib.core.roles import CITY
@@ -23,7 +24,7 @@ from lib.rectification.records import STATUSES
 from lib.todo import ITEM_QUERY
 from lib.ui import board, context, errors, state
 
-ALL = "全部"
+ALL = figures.ALL  # the word a filter shows for "no narrowing", as the board's tables
 TITLE = rl.TITLE
 
 
