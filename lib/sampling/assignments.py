@@ -14,7 +14,8 @@ one the system generated and showed) and records them. Storage (every write audi
   inspector's name), the shape to publish.
 * ``sampling_inspector_pool`` and ``sampling_inspector_parties`` — the draw's inputs as it read them:
   each inspector's facts, and each sampled city's parties (names and codes, ``lib.sampling.parties``),
-  so that ``lib.sampling.verify.verify_inspectors`` re-draws from what was recorded, not from the
+  one row per city and party (a city naming none: one row with a blank party) — a list per city would
+  outgrow the 32,767 characters of one workbook cell at about a thousand sampled projects — so that ``lib.sampling.verify.verify_inspectors`` re-draws from what was recorded, not from the
   accounts and registers as they stand later; the record keeps the place names the 回避 names were
   folded with (``inspectors.party_key``).
 
@@ -95,7 +96,7 @@ POOL = SheetSpec("sampling_inspector_pool", "检查员抽取依据（检查员�
 PARTIES = SheetSpec("sampling_inspector_parties", "检查员抽取依据（抽中地市）", (
     Column("assignment_id", "检查员抽取编号"),
     Column("city", "抽中项目的地市"),
-    Column("parties", "抽中项目涉及的单位及信用代码", "list"),
+    Column("party", "抽中项目涉及的单位或信用代码"),
 ))
 SHEETS = (ASSIGNMENTS, MEMBERS, POOL, PARTIES)
 
@@ -165,8 +166,7 @@ def draw_inspectors(store: Store, catalog: FormCatalog, accounts: Iterable[Accou
                   "inputs_sha256": assignment.inputs_sha256, "groups": len(assignment.groups), "reason": reason.strip(),
                   "superseded_by": "", "places": list(where)}
         inputs = [*((POOL.form_id, {"assignment_id": assignment_id, **pool_row(i)}, ASSIGNED) for i in people),
-                  *((PARTIES.form_id, {"assignment_id": assignment_id, "city": c, "parties": list(p)}, ASSIGNED)
-                    for c, p in sorted(parties.items()))]
+                  *((PARTIES.form_id, {"assignment_id": assignment_id, **row}, ASSIGNED) for row in party_rows(parties))]
         ensure_sheets(store)
         [*_, stored] = store.append_batch([*inputs, *((MEMBERS.form_id, row, ASSIGNED) for row in rows),
                                            (ASSIGNMENTS.form_id, record, DRAW_ACTIVE)], actor=actor)
@@ -183,6 +183,38 @@ def pool_row(inspector: Inspector) -> dict:
     return {"account": inspector.account, "city": inspector.city, "org": inspector.org, "org_city": inspector.org_city,
             "conflicts": list(inspector.conflicts),
             "health_declared_on": inspector.health_declared_on.isoformat() if inspector.health_declared_on else ""}
+
+
+def party_rows(parties: dict[str, list[str]]) -> list[dict]:
+    """``PARTIES``' rows of a draw's parties (city -> names and codes): one per city and party, a city
+    naming none one row with a blank party, so that every sampled city is recorded.
+
+    >>> party_rows({"乙": [], "甲": ["b", "a"]})
+    [{'city': '乙', 'party': ''}, {'city': '甲', 'party': 'b'}, {'city': '甲', 'party': 'a'}]
+    >>> recorded_parties(party_rows({"乙": [], "甲": ["b", "a"]}))
+    {'乙': [], '甲': ['b', 'a']}
+    """
+    return [{"city": city, "party": party} for city, names in sorted(parties.items()) for party in (names or [""])]
+
+
+def recorded_parties(rows: Iterable[dict]) -> dict[str, list[str]]:
+    """City -> parties, from ``PARTIES``' rows' values (``party_rows`` read back)."""
+    out: dict[str, list[str]] = {}
+    for values in rows:
+        names = out.setdefault(str(values.get("city") or ""), [])
+        if values.get("party"):
+            names.append(str(values["party"]))
+    return out
+
+
+def recorded_inspector(values: dict) -> Inspector:
+    """An inspector of the recorded pool (``POOL``); a date that does not read counts as none."""
+    try:
+        declared = dt.date.fromisoformat(str(values.get("health_declared_on") or "")) if values.get("health_declared_on") else None
+    except ValueError:
+        declared = None
+    return Inspector(str(values.get("account") or ""), "", str(values.get("city") or ""), str(values.get("org") or ""),
+                     str(values.get("org_city") or ""), tuple(str(n) for n in values.get("conflicts") or ()), declared)
 
 
 def recorded_inputs(store: Store, assignment_id: str) -> tuple[list[Record], list[Record]]:

@@ -15,7 +15,7 @@ from lib.sampling.assignments import inspector_changes
 from lib.sampling.draw import ALGORITHM_VERSION, SELECTION_WORDS, SeedInvalid, draw, parse_seed
 from lib.sampling.frame import COLUMNS, FrameError
 from lib.sampling.inspectors import ALGORITHM_VERSION as INSPECTORS_ALGORITHM
-from lib.sampling.inspectors import Inspector, InspectorDrawError, draw_groups, inputs_digest
+from lib.sampling.inspectors import InspectorDrawError, draw_groups, inputs_digest
 from lib.sampling.record import (
     DRAW_ROWS,
     DRAWS,
@@ -144,16 +144,6 @@ class AssignmentNotFound(SamplingError):
     code = "assignment_not_found"
 
 
-def _inspector(values: dict) -> Inspector:
-    """An inspector of the recorded pool (``assignments.POOL``); a date that does not read counts as none."""
-    try:
-        declared = dt.date.fromisoformat(str(values.get("health_declared_on") or "")) if values.get("health_declared_on") else None
-    except ValueError:
-        declared = None
-    return Inspector(str(values.get("account") or ""), "", str(values.get("city") or ""), str(values.get("org") or ""),
-                     str(values.get("org_city") or ""), tuple(str(n) for n in values.get("conflicts") or ()), declared)
-
-
 def verify_inspectors(store: Store, assignment_id: str) -> InspectorVerification:
     """Re-draw the inspector draw ``assignment_id`` from the inputs recorded with it (``assignments.POOL``,
     ``PARTIES``, the place names) and its seed, day and group size, and compare the groups with the
@@ -179,8 +169,8 @@ def verify_inspectors(store: Store, assignment_id: str) -> InspectorVerification
     if not party_rows:
         out.append(Difference("inputs_missing", f"检查员抽取 {assignment_id} 没有记录抽取依据（检查员信息和抽中地市涉及的单位），无法重新抽取。"))
         return InspectorVerification(assignment_id, out)
-    people = [_inspector(r.values) for r in pool_rows]
-    parties = {str(r.values.get("city") or ""): [str(p) for p in r.values.get("parties") or ()] for r in party_rows}
+    people = [asg.recorded_inspector(r.values) for r in pool_rows]
+    parties = asg.recorded_parties(r.values for r in party_rows)
     where = tuple(str(p) for p in v.get("places") or ())
     digest = inputs_digest(people, parties, where)
     if digest != v.get("inputs_sha256"):

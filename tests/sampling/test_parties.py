@@ -12,14 +12,14 @@ from lib.core import roles
 from lib.core.statuses import SUBMITTED
 from lib.forms.columns import sheet_spec
 from lib.sampling.__main__ import main
-from lib.sampling.assignments import ASSIGNMENTS, MEMBERS, PARTIES, POOL, draw_inspectors
+from lib.sampling.assignments import ASSIGNMENTS, MEMBERS, PARTIES, POOL, draw_inspectors, recorded_parties
 from lib.sampling.inspectors import CONFLICT, Inspector, party_key, refusal
 from lib.sampling.parties import Known, places, sampled_parties, unmatched_conflicts
 from lib.sampling.record import DRAW_ROWS, freeze, record_draw
 from lib.sampling.verify import verify_inspectors, verify_record
 from lib.store.local.external import EXTERNAL_ACTOR
 
-from .conftest import ENTRIES, PROVINCE, ROOT, SHIPPED, credit_code
+from .conftest import ENTRIES, PROVINCE, ROOT, SHIPPED, credit_code, import_vouchers
 from .test_assignments import DAY, inspectors
 
 CITIES = tuple(SHIPPED.campaign.cities)
@@ -105,6 +105,24 @@ def test_the_inputs_are_recorded_and_verify_redraws_the_groups_from_them(drawn):
     moved = [Account(a.account, a.role, city="韶关", health_declared_on=a.health_declared_on) for a in inspectors()]
     draw_inspectors(store, SHIPPED, moved, "8", PROVINCE, day=DAY, reason="再抽")
     assert verify_inspectors(store, got.assignment_id).ok
+
+
+def test_a_city_whose_parties_outgrow_a_cell_is_recorded_and_verified(store):
+    """Attack M12: the parties were one list cell per city (32,767 characters): about a thousand sampled
+    projects in one city and no inspector draw could be recorded at all. Now one row per party."""
+    import_vouchers(store, [(f"V-{i:06d}", "广州" if i % 10 else "佛山", f"服务商{i % 50}", 10.0) for i in range(7000)])
+    info, _ = freeze(store, SHIPPED, PROVINCE)
+    record_draw(store, SHIPPED, info.frame_id, "1", PROVINCE)
+    got = draw_inspectors(store, SHIPPED, inspectors(), "7", PROVINCE, day=DAY)
+    rows = [r.values for r in store.records(PARTIES.form_id) if r.values["assignment_id"] == got.assignment_id]
+    guangzhou = [v["party"] for v in rows if v["city"] == "广州"]
+    assert sum(len(p) for p in guangzhou) > 32767 and all(len(p) < 100 for p in guangzhou)
+    assert recorded_parties(rows) == _parties_of(store)
+    assert verify_inspectors(store, got.assignment_id).ok
+
+
+def _parties_of(store) -> dict[str, list[str]]:
+    return sampled_parties([r.values for r in store.records(DRAW_ROWS.form_id)], Known.of(store, SHIPPED), places(SHIPPED))
 
 
 def _member(store, assignment_id):
