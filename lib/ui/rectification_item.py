@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.auth.policy import RECTIFY_GENERATE, can
+from lib.core.blobs import BlobMissing
 from lib.core.errors import AppError
 from lib.core.records import Actor, Record
 from lib.core.values import text
@@ -95,7 +96,7 @@ def facts(item: Record, declared: Rectification) -> None:
     shown = {TITLE["category"]: names.get(v.get("category"), v.get("category")), TITLE["city"]: v.get("city"),
              TITLE["party"]: f"{text(v.get('party'))}（{PARTY_WORDS.get(v.get('party_kind'), v.get('party_kind'))}）",
              TITLE["actor_org"]: v.get("actor_org"), rl.PROJECT: rl.project_text(v), TITLE["due"]: text(v.get("due")),
-             rl.LATE: "是" if late else "否"}
+             rl.LATE: rl.YES if late else rl.NO}
     st.dataframe(pd.DataFrame([{k: text(x) for k, x in shown.items()}]), hide_index=True)
     st.caption(TITLE["finding"])
     st.text(text(v.get("finding")))  # plain text: what people typed is never markdown
@@ -108,6 +109,11 @@ def _files(item: Record, step: str) -> None:
     blobs = stored_files()
     for found in item.values.get("evidence") or []:
         if not isinstance(found, dict) or found.get("step") != step:
+            continue
+        try:
+            blobs.require(found["sha256"])
+        except BlobMissing as missing:  # named by the item, absent from the folder (a restore without data/files/)
+            st.warning(f"「{plain_text(str(found.get('name')))}」：{missing}")
             continue
         st.download_button(f"下载 {plain_text(file_text(found))}", functools.partial(blobs.read, found["sha256"]),
                            file_name=found.get("name") or "文件", mime=found.get("type"),

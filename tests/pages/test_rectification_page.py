@@ -105,6 +105,8 @@ def test_the_item_goes_from_generation_to_closure_through_the_page(finding, reop
         at = save_step(at, item, step, upload=True)
         item = the_item(store)
     assert [e["step"] for e in item.values["evidence"]] == ["usage_screenshot", "firm_letter"]
+    downloads = [b.proto.label for b in at.get("download_button") if "rectify:item:" in (b.proto.id or "")]
+    assert len(downloads) == 2 and all(label.startswith("下载 ") and ".png" in label for label in downloads)
     at = click(at, state.rectify_action_key(item.id, "submit"))
     assert the_item(store).status == SUBMITTED
 
