@@ -65,10 +65,12 @@ RECTIFY_VERIFY = "rectify_verify"  # the item's city bureau: accept (通过) or 
 RECTIFY_CLOSE = "rectify_close"  # the province: close (销号) a verified item
 RECTIFY_GENERATE = "rectify_generate"  # the province: open items from the findings or by hand, record violations
 RECTIFY_ACTIONS = (RECTIFY_READ, RECTIFY_ACT, RECTIFY_VERIFY, RECTIFY_CLOSE, RECTIFY_GENERATE)
+OUTCOMES = "outcomes"  # the province: read and confirm the outcome lists (标杆培育企业, 优秀服务商 …; remove or add with a reason)
 
 ACTION_NAMES = {READ: "查看", CREATE: "填报", EDIT: "修改", REVIEW: "审核", AUDIT: "查看审计日志", ADMIN: "管理账号", IMPORT: "导入台账",
                 SAMPLE: "抽样", INSPECTORS: "维护检查人员信息", RECTIFY_READ: "查看整改事项", RECTIFY_ACT: "办理整改事项",
-                RECTIFY_VERIFY: "核实整改事项", RECTIFY_CLOSE: "销号整改事项", RECTIFY_GENERATE: "生成整改事项或记录违规处理"}
+                RECTIFY_VERIFY: "核实整改事项", RECTIFY_CLOSE: "销号整改事项", RECTIFY_GENERATE: "生成整改事项或记录违规处理",
+                OUTCOMES: "查看和确认成果清单"}
 DENIED = "拒绝访问"
 
 #: Roles that reach every row (a city reaches its city's; ORG_ROLES, their organisation's; an
@@ -339,6 +341,8 @@ def can(user: Actor, action: str, form: FormSpec | None = None, row: Record | Ma
     if action == ADMIN:
         return user.role == ADMIN_ROLE
     if action == IMPORT:  # the registers are the province's: whoever imports them decides what must be filed
+        return user.role == PROVINCE
+    if action == OUTCOMES:  # the lists the province publishes: it alone decides who is on them
         return user.role == PROVINCE
     if action == SAMPLE:  # the notice gives the province the draw (双随机一公开), like the registers it draws from
         return user.role == PROVINCE

@@ -31,7 +31,7 @@ from typing import Any
 
 import pandas as pd
 
-from lib.auth.policy import RECTIFY_GENERATE, authorize
+from lib.auth.policy import OUTCOMES, authorize
 from lib.campaign.bound import meaning_frame
 from lib.campaign.register.reconcile import normalize_code, normalize_name
 from lib.core.errors import AppError
@@ -49,7 +49,7 @@ from lib.store.base import Column, SheetSpec, Store
 from .records import CLOSED, ITEMS, VIOLATION_PARTS
 
 #: Who confirms the lists: the province, as it decides everything else of the phase (the policy's action).
-CONFIRM = RECTIFY_GENERATE
+CONFIRM = OUTCOMES
 REMOVED = "移除"
 ADDED = "添加"
 CONFIRMED = "已确认"  # the status of a confirmation's record

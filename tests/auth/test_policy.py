@@ -10,7 +10,7 @@ from lib import audit, review, submissions
 from lib.auth import Forbidden
 from lib.auth import admin as admin_ops
 from lib.auth.accounts import Account
-from lib.auth.policy import CREATE, EDIT, READ, REVIEW, SAMPLE, Assignments, can, comparable, page_keys, row_city
+from lib.auth.policy import CREATE, EDIT, OUTCOMES, READ, REVIEW, SAMPLE, Assignments, can, comparable, page_keys, row_city
 from lib.auth.scope import editable_records, get_record, visible_records
 from lib.campaign.board.scope import board_scope
 from lib.rectification.records import ITEMS
@@ -405,6 +405,7 @@ def test_navigation_differs_by_role(catalog, actors):
     assert page_keys(INSPECTOR, [f for f in forms if f.filled_by != "inspector"]) == ["home", "board"]
     everyone = (PROVINCE, GZ, actors["provider"], actors["lead"], ADMIN, INSPECTOR)
     assert [a for a in everyone if can(a, SAMPLE)] == [PROVINCE]  # the draw is the province's alone
+    assert [a for a in everyone if can(a, OUTCOMES)] == [PROVINCE]  # so are the outcome lists it publishes
 
 
 def test_board_scope_matches_the_read_scope(store, catalog, actors):
