@@ -37,16 +37,21 @@ TITLE = rl.TITLE
 
 
 def pick(items: list[Record]) -> Record | None:
-    """A selectbox over ``items`` (the lists' narrowed items), each named by its 整改编号, party and status;
-    the item chosen, or None when there are none."""
+    """A selectbox over ``items`` (the lists' narrowed items), each named by its 整改编号, party, status and
+    逾期 flag; the item chosen, or None when there are none."""
     by_id = {i.id: i for i in items}
     if not by_id:
         return None
     if st.session_state.get(state.RECTIFY_PICK) not in by_id:  # a link to an item the viewer does not see, or one narrowed away
         st.session_state.pop(state.RECTIFY_PICK, None)
-    chosen = st.selectbox("选择整改事项", list(by_id), key=state.RECTIFY_PICK,
-                          format_func=lambda i: f"{by_id[i].values.get('item_id')} · {by_id[i].values.get('party')} · {by_id[i].status}")
-    return by_id[chosen]
+    day = today()
+
+    def name(item_id: str) -> str:
+        item = by_id[item_id]
+        late = f" · {rl.LATE}" if overdue(item.status, item.values.get("due"), day) else ""
+        return f"{item.values.get('item_id')} · {item.values.get('party')} · {item.status}{late}"
+
+    return by_id[st.selectbox("选择整改事项", list(by_id), key=state.RECTIFY_PICK, format_func=name)]
 
 
 def _act(action, *args, **kwargs) -> bool:

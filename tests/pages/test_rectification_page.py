@@ -6,9 +6,11 @@ an inspector has neither the page nor its navigation entry."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
+import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -244,3 +246,18 @@ def test_evidence_of_a_refused_kind_is_named_and_nothing_is_written(finding, app
     assert "确认函.png" in errors_shown(at)
     assert the_item(finding).rev == item.rev
     assert not [p for p in (app_env / "files").rglob("*") if p.is_file()]  # no file of it stored
+
+
+def test_past_its_due_date_an_item_is_shown_overdue_on_the_campaign_clock(finding, monkeypatch):
+    click(start(PROVINCE), state.RECTIFY_GENERATE)
+    item = the_item(finding)
+    due = item.values["due"]
+    monkeypatch.setenv("APP_CAMPAIGN_TODAY", (due + dt.timedelta(days=1)).isoformat())
+    st.cache_resource.clear()  # the settings are read once per process
+    at = start(PROVIDER)
+    assert at.selectbox(key=state.RECTIFY_PICK).format_func(item.id).endswith(" · 逾期")
+    at = at.radio(key=state.RECTIFY_LIST).set_value("overdue").run()
+    assert next(d.value for d in at.dataframe if rl.LATE in d.value.columns)[rl.ITEM_ID].tolist() == [item.values["item_id"]]
+    monkeypatch.setenv("APP_CAMPAIGN_TODAY", due.isoformat())  # the due day itself is in time
+    st.cache_resource.clear()
+    assert not start(PROVIDER).selectbox(key=state.RECTIFY_PICK).format_func(item.id).endswith("逾期")
