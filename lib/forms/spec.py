@@ -25,12 +25,23 @@ from pydantic_core import PydanticCustomError, core_schema
 from lib.core import roles as role_keys
 from lib.core import statuses as row_statuses
 from lib.core.values import LIST_SEPARATOR
+from lib.store.base import MAX_CELL_CHARS
 
 from .bindings import NEEDS, Bindings, Registers
 from .expressions import FUNCTIONS, KIND_WORDS, READ_CONTEXT, Expression, ExpressionError
 from .patterns import PatternError, compile_pattern
 from .rectification import Rectification
-from .types import BIDI_CHARS, CONTROL_CHARS, FILE_KINDS, FILE_MAX_MB, INVISIBLE_CHARS, LINE_BREAKS, REGISTRY
+from .types import (
+    BIDI_CHARS,
+    CONTROL_CHARS,
+    FILE_KINDS,
+    FILE_MAX_MB,
+    INVISIBLE_CHARS,
+    LINE_BREAKS,
+    MAX_NUMBER_CHARS,
+    MAX_TEXT_CHARS,
+    REGISTRY,
+)
 
 KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
 #: Longest one-line text of a form (title, label, choice, placeholder, message) and longest help or
@@ -588,6 +599,8 @@ def _field_problems(spec: FieldSpec, path: tuple, scope: dict[str, str | None], 
     elif spec.fields:
         found.append((path + ("fields",), "invalid_definition", {"field": spec.key, "detail": f"只有 table 类型的字段可以有 fields，「{spec.key}」不是表格"}))
     found += _file_problems(spec, path, inner)
+    if not inner:
+        found += _cell_problems(spec, path)
     if spec.from_account and (inner or spec.type in ("table", "multiselect", "boolean", "file") or spec.calculation):
         found.append((path + ("from_account",), "invalid_definition",
                       {"field": spec.key, "detail": f"字段「{spec.key}」不能用 from_account：只用于表格之外的文字、代码或地市字段"}))
@@ -625,6 +638,45 @@ def _file_problems(spec: FieldSpec, path: tuple, inner: bool) -> list:
     if spec.accept is not None and not spec.accept:
         found.append(bad(("accept",), f"文件字段「{spec.key}」的 accept 为空：请列出接受的文件类型，或删除 accept"))
     return found
+
+
+#: The longest text of an answer of these types as its cell shows it (lib.core.values.text): a number
+#: is bounded as typed, a date is YYYY-MM-DD, a yes/no one character, a phone number as PHONE_RE allows.
+_ANSWER_WIDTH = {"integer": MAX_NUMBER_CHARS, "decimal": MAX_NUMBER_CHARS, "money": MAX_NUMBER_CHARS,
+                 "percent": MAX_NUMBER_CHARS, "date": 10, "boolean": 1, "credit_code": 18, "phone": 20}
+
+
+def _answer_width(spec: FieldSpec) -> int:
+    """The longest text an answer of ``spec`` can have (its choices, its max_length, its type's bound)."""
+    if spec.type == "select":
+        return max(map(len, spec.choices or ("",)))
+    if spec.type == "multiselect":
+        return sum(map(len, spec.choices or ())) + len(LIST_SEPARATOR) * max(len(spec.choices or ()) - 1, 0)
+    if spec.type in _ANSWER_WIDTH:
+        return _ANSWER_WIDTH[spec.type]
+    return min(spec.max_length or MAX_TEXT_CHARS, MAX_TEXT_CHARS)
+
+
+def _cell_problems(spec: FieldSpec, path: tuple) -> list:
+    """A table's answer is kept in ONE cell of its sheet (lib.store.codec: a "key：value" line per row), as
+    is a multiselect's: a form must not accept more than the cell holds, or a valid answer is refused only
+    when it is saved, after the filler typed it all (attack M13: 100 opinions of 1,000 characters). Judged
+    for a table that declares ``max_rows`` (a sub-field without max_length counts the engine's longest text);
+    one that does not is bounded only by the engine's rows, and the store refuses an answer too long for the
+    cell when it is saved (list_too_long)."""
+    if spec.type == "multiselect" and _answer_width(spec) > MAX_CELL_CHARS:
+        return [(path + ("choices",), "invalid_definition", {"field": spec.key, "detail": (
+            f"多选字段「{spec.key}」的选项合计 {_answer_width(spec)} 个字符，超过表格一个单元格能保存的 {MAX_CELL_CHARS} 个：请精简选项")})]
+    if spec.type != "table" or not spec.max_rows or not spec.fields or any(sub.type not in REGISTRY for sub in spec.fields):
+        return []
+    rows = spec.max_rows
+    row = sum(len(sub.key) + 1 + _answer_width(sub) for sub in spec.fields) + len(LIST_SEPARATOR) * (len(spec.fields) - 1)
+    if rows * (row + 1) - 1 <= MAX_CELL_CHARS:
+        return []
+    fit = (MAX_CELL_CHARS + 1) // (row + 1)
+    return [(path + ("max_rows",), "invalid_definition", {"field": spec.key, "detail": (
+        f"表格字段「{spec.key}」最多 {rows} 行、每行最长 {row} 个字符，合计可达 {rows * (row + 1) - 1} 个字符，"
+        f"超过表格一个单元格能保存的 {MAX_CELL_CHARS} 个（填好的表格将无法保存）：请把 max_rows 减到不超过 {fit}，或减小子字段的 max_length")})]
 
 
 def _kinds(fields) -> dict[str, str | None]:
