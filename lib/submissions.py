@@ -13,6 +13,10 @@ in every field of one of the form's ``unique`` groups is refused as a duplicate 
 An inspector fills only within its assignment: every function here takes the ``Assignments`` in force
 (``lib.sampling.assignments.assignments_in_force``; None for the other roles, and an inspector given
 none files nothing), and the policy refuses a row outside it, naming the city or the voucher.
+
+A ``file`` answer names its file by hash; the file is stored when it is picked (lib.core.blobs). Given
+the folder (``files``), a save whose answer names a file not in it is refused (``file_not_stored``): a
+caller that never stored the bytes cannot file evidence that is not there.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 
 from lib.auth.policy import CREATE, EDIT, Assignments, account_answers, authorize, authorize_correction, comparable
 from lib.auth.scope import editable_records, get_record
+from lib.core.blobs import Blobs
 from lib.core.records import Actor, Record
 from lib.core.statuses import CLOSED, DRAFT, RESUBMITTED, RETURNED, SUBMITTED, WITHDRAWN
 from lib.forms import FormProblem, FormSpec, check_answers
@@ -74,15 +79,17 @@ def submit(
     base_rev: int | None = None,
     today: dt.date | None = None,
     assignments: Assignments | None = None,
+    files: Blobs | None = None,
 ) -> Submission:
     """Check ``answers``; when all pass, add a row or update ``row_id`` from ``base_rev``. ``today`` is
-    the campaign clock's day the rules' ``today()`` read (None: the real date).
+    the campaign clock's day the rules' ``today()`` read (None: the real date); ``files`` the uploaded
+    files' folder, which every file an answer names must be in (None: not checked).
 
     Raises ConflictError when the row changed since ``base_rev``, Forbidden for a form or row the
     actor may not file or correct, NotAllowed for a row already approved.
     """
     return _save(store, form, answers, actor, cities=cities, row_id=row_id, base_rev=base_rev, draft=False, today=today,
-                 assignments=assignments)
+                 assignments=assignments, files=files)
 
 
 def save_draft(
@@ -96,14 +103,16 @@ def save_draft(
     base_rev: int | None = None,
     today: dt.date | None = None,
     assignments: Assignments | None = None,
+    files: Blobs | None = None,
 ) -> Submission:
-    """Keep an unfinished form; only answers that do not fit their type are refused."""
+    """Keep an unfinished form; only answers that do not fit their type are refused (and, as for a
+    submit, a file the folder ``files`` does not hold)."""
     return _save(store, form, answers, actor, cities=cities, row_id=row_id, base_rev=base_rev, draft=True, today=today,
-                 assignments=assignments)
+                 assignments=assignments, files=files)
 
 
 def _save(store, form, answers, actor, *, cities, row_id, base_rev, draft: bool, today: dt.date | None,
-          assignments: Assignments | None) -> Submission:
+          assignments: Assignments | None, files: Blobs | None) -> Submission:
     action = CREATE if row_id is None else EDIT
     authorize(store, actor, action, form, assignments=assignments)
     current = None if row_id is None else record_for_edit(store, form, row_id, actor, assignments=assignments)
@@ -114,6 +123,9 @@ def _save(store, form, answers, actor, *, cities, row_id, base_rev, draft: bool,
     outcome = check_answers(form, answers, cities=cities, draft=draft, today=today)
     if not outcome.ok:
         return Submission(problems=outcome.problems)
+    missing = [] if files is None else missing_files(form, outcome.values, files)
+    if missing:
+        return Submission(problems=missing)
     authorize(store, actor, action, form, outcome.values, row_id=row_id or "", assignments=assignments)
     if current is not None:
         if draft and current.status != DRAFT:
@@ -147,6 +159,23 @@ def _write(store: Store, form: FormSpec, actor: Actor, values: dict[str, Any], c
         status=DRAFT if draft else _NEXT_ON_SUBMIT[current.status],
     )
     return Submission(record=record)
+
+
+def missing_files(form: FormSpec, values: dict[str, Any], files: Blobs) -> list[FormProblem]:
+    """One ``file_not_stored`` problem per file ``values`` name (by a ``file`` field, which stays out of
+    tables) that ``files`` does not hold; [] when every one is there."""
+    found = []
+    for spec in form.all_fields():
+        if spec.type != "file":
+            continue
+        for item in values.get(spec.key) or ():
+            if not files.has(item["sha256"]):
+                found.append(FormProblem(
+                    code="file_not_stored",
+                    message=f"「{spec.label}」中的文件「{item['name']}」没有保存到服务器，请重新上传。",
+                    field=spec.key,
+                ))
+    return found
 
 
 def answered_by_account(form: FormSpec, actor: Actor, answers: dict[str, Any]) -> dict[str, Any]:
