@@ -30,7 +30,8 @@ def new_row_id(form_id: str, now: dt.datetime, taken: Callable[[str], bool]) -> 
     seconds = now.hour * 3600 + now.minute * 60 + now.second
     clock = "".join(_ID_ALPHABET[(seconds >> shift) & 31] for shift in (15, 10, 5, 0))
     while True:
-        rid = f"{prefix}-{now:%Y%m%d}-{clock}{''.join(secrets.choice(_ID_ALPHABET) for _ in range(4))}"
+        bits = secrets.randbits(20)  # four base32 characters from one draw: a batch of 20,000 ids stays cheap
+        rid = f"{prefix}-{now:%Y%m%d}-{clock}{''.join(_ID_ALPHABET[(bits >> shift) & 31] for shift in (15, 10, 5, 0))}"
         if not taken(rid):
             return rid
 
