@@ -223,15 +223,29 @@ def recorded_inputs(store: Store, assignment_id: str) -> tuple[list[Record], lis
             [r for r in store.records(PARTIES.form_id) if r.values.get("assignment_id") == assignment_id])
 
 
+class AssignmentChanged(SamplingError):
+    """The inspector draw in force, or the project draw it serves, was changed after it was written: no
+    inspector is given reach from it until the province has verified and drawn again."""
+
+    code = "assignment_changed"
+
+
 def _info(store: Store, record: Record) -> AssignmentInfo:
+    """The inspector draw ``record`` with its groups; AssignmentChanged when the record does not read
+    (a seed, day or size the app never writes: changed outside it), so that a page can still show the
+    rest, 核验 included."""
     v = record.values
     members: dict[str, list[str]] = {}
     for row in store.records(MEMBERS.form_id):
-        if row.values.get("assignment_id") == v["assignment_id"]:
-            members.setdefault(str(row.values["city"]), []).append(str(row.values["account"]))
+        if row.values.get("assignment_id") == v.get("assignment_id"):
+            members.setdefault(str(row.values.get("city")), []).append(str(row.values.get("account")))
     groups = tuple(Group(city, tuple(sorted(members[city]))) for city in sorted(members))
-    assignment = Assignment(int(v["seed"]), dt.date.fromisoformat(str(v["day"])), int(v["group_size"]), groups,
-                            str(v["inputs_sha256"]), str(v["algorithm"]))
+    try:
+        assignment = Assignment(int(v["seed"]), dt.date.fromisoformat(str(v["day"])), int(v["group_size"]), groups,
+                                str(v["inputs_sha256"]), str(v["algorithm"]))
+    except (KeyError, TypeError, ValueError):
+        raise AssignmentChanged(f"检查员抽取记录 {v.get('assignment_id')} 的随机数种子「{v.get('seed')}」、抽取日期「{v.get('day')}」"
+                                f"或每组人数「{v.get('group_size')}」无法读取（记录在抽取后被修改过？）：请省厅核验后重新抽取检查员。") from None
     return AssignmentInfo(str(v["assignment_id"]), str(v["draw_id"]), assignment, v.get("seed_source") == SEED_WORDS[True],
                           record.owner, record.created_at)
 
@@ -253,13 +267,6 @@ def _serving(store: Store) -> Record | None:
     return serving[-1] if serving else None
 
 
-class AssignmentChanged(SamplingError):
-    """The inspector draw in force, or the project draw it serves, was changed after it was written: no
-    inspector is given reach from it until the province has verified and drawn again."""
-
-    code = "assignment_changed"
-
-
 def inspector_changes(store: Store, draw_id: str, assignment_id: str = "") -> list[Difference]:
     """The records and group rows of the inspector draws made for the project draw ``draw_id`` (only
     ``assignment_id`` when given) that were changed after they were written
@@ -274,6 +281,27 @@ def inspector_changes(store: Store, draw_id: str, assignment_id: str = "") -> li
     out += [Difference("inspector_group_changed", f"检查员抽取 {r.values.get('assignment_id')} 的检查组一行（记录 {r.id}，"
                        f"{r.values.get('city')}，{r.values.get('account')}）在抽取后被修改过（第 {r.rev} 版，{r.updated_by}）。")
             for r in changed_after_writing(store, MEMBERS.form_id, members)]
+    return out
+
+
+def not_written_with(store: Store, record: Record) -> list[str]:
+    """Why the rows the inspector draw ``record`` stands on are not exactly those written with it (one
+    ``append_batch``: same instant, same account): a group row or a whole record appended later, a
+    record with no recorded inputs, or groups unlike the record's count × size. Empty when they are.
+    ``changed_after_writing`` sees edits; this sees additions, which no revision number shows."""
+    v = record.values
+    aid, written = v.get("assignment_id"), (record.created_at, record.owner)
+    members = [r for r in store.records(MEMBERS.form_id) if r.values.get("assignment_id") == aid]
+    out = [f"检查组一行（记录 {r.id}，{r.values.get('city')}，{r.values.get('account')}）不是与检查员抽取记录 {aid} 一起写入的"
+           for r in members if (r.created_at, r.owner) != written]
+    if not any((r.created_at, r.owner) == written for r in store.records(POOL.form_id) if r.values.get("assignment_id") == aid):
+        out.append(f"检查员抽取记录 {aid} 没有与它一起写入的抽取依据（检查员信息）")
+    per_city: dict[str, set[str]] = {}
+    for r in members:
+        per_city.setdefault(str(r.values.get("city")), set()).add(str(r.values.get("account")))
+    if str(v.get("groups")) != str(len(per_city)) or any(str(len(m)) != str(v.get("group_size")) for m in per_city.values()) \
+            or sum(map(len, per_city.values())) != len(members):
+        out.append(f"检查员抽取记录 {aid} 写明 {v.get('groups')} 个检查组、每组 {v.get('group_size')} 人，现存的检查组与之不符")
     return out
 
 
@@ -296,8 +324,9 @@ def assignments_in_force(store: Store, catalog: FormCatalog) -> Assignments:
                 for _ in changed_after_writing(store, DRAWS.form_id, draw, id_column="draw_id")]
     changed += [f"抽中名单中服务券编号 {r.values.get('voucher')} 的一行在抽样后被修改过"
                 for r in changed_after_writing(store, DRAW_ROWS.form_id, sampled_rows)]
+    changed += not_written_with(store, serving)
     if changed:
-        raise AssignmentChanged(f"检查任务暂不能生效：{changed[0]}{'等' if len(changed) > 1 else ''}。请省厅核验抽样"
+        raise AssignmentChanged(f"检查任务暂不能生效：{changed[0].rstrip('。')}{'等' if len(changed) > 1 else ''}。请省厅核验抽样"
                                 f"（python -m lib.sampling verify {draw_id}）后重新抽取检查员。")
     current = _info(store, serving)
     cities: dict[str, tuple[str, ...]] = {}

@@ -148,7 +148,8 @@ def verify_inspectors(store: Store, assignment_id: str) -> InspectorVerification
     """Re-draw the inspector draw ``assignment_id`` from the inputs recorded with it (``assignments.POOL``,
     ``PARTIES``, the place names) and its seed, day and group size, and compare the groups with the
     recorded ones; also check the inputs against their recorded SHA-256, the sampled cities against
-    the project draw's, and that no record, group row or input row was changed after it was written.
+    the project draw's, that no record, group row or input row was changed after it was written, and
+    that the group and input rows are those written with the record (``assignments.not_written_with``).
     A record that cannot be read is a difference, not an error. Raises AssignmentNotFound."""
     found = [r for r in store.records(asg.ASSIGNMENTS.form_id) if r.values.get("assignment_id") == assignment_id]
     if not found:
@@ -157,6 +158,7 @@ def verify_inspectors(store: Store, assignment_id: str) -> InspectorVerification
     v = record.values
     draw_id = str(v.get("draw_id") or "")
     out = list(asg.inspector_changes(store, draw_id, assignment_id))
+    out += [Difference("inspector_rows_added", f"{why}。") for why in asg.not_written_with(store, record)]
     pool_rows, party_rows = asg.recorded_inputs(store, assignment_id)
     for sheet, rows in ((asg.POOL, pool_rows), (asg.PARTIES, party_rows)):
         for row in changed_after_writing(store, sheet.form_id, rows):

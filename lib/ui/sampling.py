@@ -332,7 +332,13 @@ def inspectors_section(actor: Actor) -> None:
     st.caption(f"每个抽中项目的地市随机分派一个 {size} 人检查组。不分派到检查员本人所在地市或所在单位的地市，不分派到抽中项目涉及其申报回避单位的地市，"
                f"健康申报须在 {draw_day():%Y-%m-%d} 前 14 天内。随机数种子在项目抽取之后确定，随结果记录。",
                help=f"回避单位按名称或统一社会信用代码比对（抽中项目的企业、服务商，以及牵头单位就是该企业的标杆项目牵头单位）：{CONFLICT_HELP}。")
-    current = asg.current_assignment(store)
+    try:
+        current, broken = asg.current_assignment(store), None
+        if current is not None:
+            asg.assignments_in_force(store, context.catalog())  # what inspectors are given: refused when tampered with
+    except asg.AssignmentChanged as exc:  # shown, and the rest of the page (核验 included) still drawn
+        current, broken = None, exc
+        st.error(str(exc))
     unmatched_section()
     draw = rec.active_draws(store)[-1]
     seed_at, make_at = st.columns([3, 1], vertical_alignment="bottom")
@@ -340,10 +346,10 @@ def inspectors_section(actor: Actor) -> None:
     make_at.button("系统生成随机数", key=INSPECTORS_SEED_GENERATE, on_click=errors.guarded(_generate_inspector_seed),
                    args=(actor, draw))
     _generated(draw, f"为项目抽样 {draw.values.get('draw_id')} 抽取检查员")
-    if current is not None:
+    if current is not None or broken is not None:
         st.text_area("重新抽取检查员原因（必填）", key=INSPECTORS_REASON, max_chars=500,
                      help="已有有效的检查员抽取结果：重新抽取会记录新的结果，原结果保留并标记为已被替换。")
-    st.button("重新抽取检查员" if current is not None else "抽取检查员", key=INSPECTORS_DRAW, type="primary",
+    st.button("重新抽取检查员" if current is not None or broken is not None else "抽取检查员", key=INSPECTORS_DRAW, type="primary",
               on_click=errors.guarded(_draw_inspectors), args=(actor,))
     _show_outcome("inspectors")
     if current is None:

@@ -13,7 +13,7 @@ from lib.forms import load_catalog
 from lib.sampling import assignments as asg
 from lib.sampling import record as rec
 from lib.sampling.draw import SeedInvalid, parse_seed
-from lib.sampling.verify import verify
+from lib.sampling.verify import verify, verify_inspectors
 from lib.ui import sampling as sampling_ui
 from lib.ui import state
 from tests.sampling.conftest import ENTRIES, SHIPPED, file_check, import_vouchers
@@ -310,3 +310,27 @@ def test_verify_of_a_broken_record_says_what_is_broken(stocked, reopen, sheet, v
     at = click(at, state.SAMPLING_VERIFY)
     report = verify(stocked, done.draw_id)
     assert code in {d.code for d in report.differences} and "\n\n".join(report.lines()) in texts(at.error)
+
+
+@pytest.mark.parametrize("values", [{"seed": "abc"}, {"day": "昨天"}, {"group_size": ""}])
+def test_a_broken_inspector_draw_record_is_said_and_its_verify_still_offered(stocked, reopen, app_env, monkeypatch, values):
+    """Attack M13: a tampered inspector-draw record made the page die at 三、抽取检查员 (ValueError in
+    ``current_assignment``), before the 核验 that says what changed."""
+    import datetime as dt
+
+    from lib.store.local.external import EXTERNAL_ACTOR
+
+    pool = with_inspectors(app_env, monkeypatch)
+    info, _ = rec.freeze(stocked, SHIPPED, PROVINCE)
+    rec.record_draw(stocked, SHIPPED, info.frame_id, "20200922", PROVINCE)
+    done = asg.draw_inspectors(stocked, SHIPPED, pool, "7", PROVINCE, day=dt.date.fromisoformat(DAY))
+    [row] = stocked.records(asg.ASSIGNMENTS.form_id)
+    stocked.update(asg.ASSIGNMENTS.form_id, row.id, base_rev=row.rev, actor=EXTERNAL_ACTOR, values=values)
+    at = start()
+    assert not at.exception
+    assert [s.value for s in at.subheader][2:4] == ["三、抽取检查员", "四、抽样记录与核验"]
+    assert "检查员抽取记录" in texts(at.error) and at.text_area(key=sampling_ui.INSPECTORS_REASON)  # a redraw, with its reason
+    at.selectbox(key=sampling_ui.INSPECTORS_VERIFY_PICK).select(done.assignment_id)
+    at = click(at, sampling_ui.INSPECTORS_VERIFY)
+    report = verify_inspectors(reopen(), done.assignment_id)
+    assert "inspector_draw_changed" in {d.code for d in report.differences} and "\n\n".join(report.lines()) in texts(at.error)

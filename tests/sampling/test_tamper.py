@@ -8,9 +8,16 @@ import openpyxl
 import pytest
 
 from lib.sampling.__main__ import main
-from lib.sampling.assignments import ASSIGNMENTS, MEMBERS, AssignmentChanged, assignments_in_force, draw_inspectors
+from lib.sampling.assignments import (
+    ASSIGNMENTS,
+    MEMBERS,
+    AssignmentChanged,
+    assignments_in_force,
+    current_assignment,
+    draw_inspectors,
+)
 from lib.sampling.record import DRAW_ROWS, DRAWS, FRAME_ROWS, FRAMES, freeze, record_draw
-from lib.sampling.verify import verify
+from lib.sampling.verify import verify, verify_inspectors
 from lib.store.factory import open_store
 from lib.store.local.external import EXTERNAL_ACTOR
 
@@ -152,6 +159,45 @@ def test_an_inspector_draw_record_changed_gives_no_reach_even_when_it_cannot_be_
     with pytest.raises(AssignmentChanged) as refused:
         assignments_in_force(store, SHIPPED)
     assert refused.value.code == "assignment_changed"
+
+
+def test_a_group_row_appended_after_the_draw_gives_no_reach_and_verify_names_it(drawn):
+    """Attack M7: reach trusted the group rows by revision only, so an appended row (rev 1) put an
+    undrawn inspector in a city's group."""
+    store, _, groups = drawn
+    city = groups.assignment.groups[0].city
+    outsider = next(a.account for a in inspectors() if a.account not in {m for g in groups.assignment.groups for m in g.members})
+    store.append(MEMBERS.form_id, {"assignment_id": groups.assignment_id, "city": city, "account": outsider, "name": "某人"},
+                 actor=PROVINCE, status="已分派")
+    with pytest.raises(AssignmentChanged) as refused:
+        assignments_in_force(store, SHIPPED)
+    assert refused.value.code == "assignment_changed" and outsider in str(refused.value) and "。。" not in str(refused.value)
+    assert "inspector_rows_added" in {d.code for d in verify_inspectors(store, groups.assignment_id).differences}
+
+
+def test_an_inspector_draw_record_appended_without_its_inputs_gives_no_reach(drawn):
+    """Attack M7: a second 有效 record appended later became the draw in force and granted reach."""
+    store, done, groups = drawn
+    [real] = store.records(ASSIGNMENTS.form_id)
+    forged = {**real.values, "assignment_id": "I-29990101000000-ffff"}
+    members = [{"assignment_id": forged["assignment_id"], "city": g.city, "account": m, "name": m}
+               for g in groups.assignment.groups for m in g.members]
+    store.append_batch([*((MEMBERS.form_id, m, "已分派") for m in members), (ASSIGNMENTS.form_id, forged, real.status)], actor=PROVINCE)
+    assert current_assignment(store).assignment_id == forged["assignment_id"]
+    with pytest.raises(AssignmentChanged) as refused:
+        assignments_in_force(store, SHIPPED)
+    assert "抽取依据" in str(refused.value)
+    assert "inspector_rows_added" in {d.code for d in verify_inspectors(store, forged["assignment_id"]).differences}
+
+
+def test_a_record_that_does_not_read_is_a_coded_refusal_not_a_crash(drawn):
+    """Attack M13: the sampling page died on ``int("abc")`` before its 核验 section."""
+    store, _, _ = drawn
+    [rec] = store.records(ASSIGNMENTS.form_id)
+    store.update(ASSIGNMENTS.form_id, rec.id, base_rev=rec.rev, actor=EXTERNAL_ACTOR, values={"day": "昨天"})
+    with pytest.raises(AssignmentChanged) as refused:
+        current_assignment(store)
+    assert "昨天" in str(refused.value)
 
 
 def test_a_drawn_row_moved_to_another_city_gives_no_reach(drawn):
