@@ -11,10 +11,12 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.auth.policy import can
+from lib.campaign.board.preparation import change_counter
 from lib.core.errors import AppError
 from lib.core.records import Actor
 from lib.forms.rectification import OUTCOME_VARIABLES
 from lib.rectification import outcomes as ro
+from lib.rectification.records import ITEMS
 from lib.ui import board, context, state
 from lib.ui.rows import xlsx_download
 
@@ -69,6 +71,20 @@ def _one_list(actor: Actor, lst: ro.OutcomeList) -> None:
             _confirm(actor, lst, entry, ro.ADDED, reason)
 
 
+def _counter() -> tuple:
+    """A key that changes with any row the lists are computed from: the bound forms, the items, the confirmations."""
+    store, catalog = context.store(), context.catalog()
+    sheets = [*catalog.bindings.form_ids().values(), ITEMS.form_id, ro.CONFIRMATIONS.form_id]
+    return change_counter({sheet: store.snapshot(sheet) for sheet in sheets})
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _lists(counter: tuple, _actor: Actor) -> list[ro.OutcomeList]:
+    """The lists, computed once per change of their data and shared by the province's sessions (the page
+    runs on every click; at 20,000 items the computation costs a second). ``render`` has checked the role."""
+    return ro.outcome_lists(context.store(), context.catalog(), _actor)
+
+
 def render(actor: Actor) -> None:
     """The 成果清单 section: for the province only (nothing for another account)."""
     if not can(actor, ro.CONFIRM):
@@ -77,7 +93,7 @@ def render(actor: Actor) -> None:
     st.caption("按 campaign.yaml 的成果清单规则计算；省厅可移除或添加条目（须写明理由，记入审计日志）。")
     _said()
     try:
-        lists = ro.outcome_lists(context.store(), context.catalog(), actor)
+        lists = _lists(_counter(), actor)
     except AppError as exc:
         st.error(str(exc))
         return
