@@ -8,7 +8,9 @@ label twice is refused. Each row is checked by the form engine (``lib.forms.chec
 campaign's cities and clock) after the access rule allows the actor to file it (``lib.auth.policy``,
 refusals audited), and against the complaints already recorded and the file's other rows (the same
 answers twice is one complaint recorded twice: it would count two towards the ``complaints`` variable of
-the priority rules). Problems are listed by Excel row and header, in Chinese. Only when every row passes
+the priority rules), and its voucher against the projects the frame is built from (``record.frame_projects``:
+a voucher no project has — a typo, five digits for six — would count towards nobody, and the project
+meant would not be taken). Problems are listed by Excel row and header, in Chinese. Only when every row passes
 are the rows written, as one ``Store.append_batch`` under the fill page's own submit lock, each as a
 filed (已提交) row of the form, so a complaint imported and one entered count alike.
 
@@ -27,12 +29,15 @@ from typing import Any
 import pandas as pd
 
 from lib.auth.policy import CREATE, authorize, comparable
+from lib.campaign.register.reconcile import normalize_code
 from lib.core.errors import AppError
 from lib.core.records import Actor, Record
-from lib.core.statuses import SUBMITTED, WITHDRAWN
+from lib.core.statuses import FILED, SUBMITTED, WITHDRAWN
 from lib.forms import FieldSpec, FormCatalog, FormSpec, check_answers
 from lib.forms.types import REGISTRY
 from lib.office.excel import SheetRows, read_upload, to_xlsx
+from lib.sampling.frame import FrameError
+from lib.sampling.record import SOURCE_WORDS, frame_projects
 from lib.store.base import Store
 from lib.submissions import answered_by_account
 from lib.xlsx.bounds import ExcelReadError, WorkbookLimits
@@ -159,6 +164,8 @@ def import_complaints(store: Store, catalog: FormCatalog, data: bytes, actor: Ac
             checked.append((i, outcome.values))
     out.checked = len(body)
     if not out.problems:
+        out.problems += _unknown_vouchers(store, catalog, form, checked)
+    if not out.problems:
         with store.exclusive(f"submit-{form.id}"):  # the fill page's lock: a complaint entered meanwhile is seen
             out.problems += _repeated(store, form, checked)
             if not out.problems:
@@ -192,6 +199,46 @@ def _locate(form: FormSpec, sheets: list[SheetRows], out: ComplaintImport) -> tu
     labels = "、".join(f"「{spec.label}」" for spec in importable_fields(form))
     out.problems.append(RowProblem("no_header", f"第一个工作表的前 {HEADER_SEARCH_ROWS} 行没有找到表头：表头应为 {labels}（见导入模板）。"))
     return None
+
+
+def frame_vouchers(store: Store, catalog: FormCatalog) -> set[str]:
+    """The vouchers (``normalize_code``) of the projects a frame would be built from now; empty when
+    there are none yet or the campaign's frame cannot be built (said where the frame is shown)."""
+    try:
+        projects = frame_projects(store, catalog)
+    except FrameError:
+        return set()
+    return set(normalize_code(projects["voucher"])) - {""}
+
+
+def _unknown_vouchers(store: Store, catalog: FormCatalog, form: FormSpec, checked: list[tuple[int, dict[str, Any]]]) -> list[RowProblem]:
+    """A row whose voucher is no project the frame is built from (by Excel row), or one problem for the
+    file when there are no projects yet to compare with."""
+    key = catalog.bindings.of("complaints").key("voucher")
+    label, where = form.field(key).label, SOURCE_WORDS[catalog.campaign.sampling.frame]
+    known = frame_vouchers(store, catalog)
+    if not known:
+        return [RowProblem("no_projects", f"{where}中还没有项目，无法核对投诉举报的「{label}」：请先导入台账（或等项目填报）后再导入。")]
+    found = normalize_code(pd.Series([values.get(key) for _, values in checked], dtype=object))
+    return [RowProblem("voucher_not_in_frame", f"{label} {values.get(key)} 不在{where}中：请核对编号（登记后不会计入任何项目的优先规则）。",
+                       i, label)
+            for (i, values), voucher in zip(checked, found) if voucher not in known]
+
+
+def unmatched(store: Store, catalog: FormCatalog, vouchers: set[str]) -> pd.DataFrame:
+    """The filed complaints (the form bound as ``complaints``) whose voucher is none of ``vouchers``
+    (``normalize_code``, e.g. a frame's): they count towards no project. Columns: 记录, the voucher's
+    label, and the form's other importable fields by label; empty when the campaign binds no complaints form."""
+    if not catalog.bindings.has("complaints"):
+        return pd.DataFrame()
+    form = complaint_form(catalog)
+    key = catalog.bindings.of("complaints").key("voucher")
+    rows = [r for r in store.records(form.id) if r.status in FILED]
+    codes = normalize_code(pd.Series([r.values.get(key) for r in rows], dtype=object))
+    fields = importable_fields(form)
+    return pd.DataFrame([{"记录": r.id, **{f.label: r.values.get(f.key) for f in fields}}
+                         for r, code in zip(rows, codes) if code not in vouchers],
+                        columns=["记录", *(f.label for f in fields)])
 
 
 def _repeated(store: Store, form: FormSpec, checked: list[tuple[int, dict[str, Any]]]) -> list[RowProblem]:

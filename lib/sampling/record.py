@@ -166,20 +166,24 @@ def new_id(prefix: str, now: dt.datetime) -> str:
     return f"{prefix}-{now:%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
 
 
-def current_frame(store: Store, catalog: FormCatalog) -> Frame:
-    """The frame as the store's data stand now, under the campaign's sampling section (not stored)."""
+def frame_projects(store: Store, catalog: FormCatalog) -> pd.DataFrame:
+    """The projects a frame would be built from now, without their facts (``register_projects`` or
+    ``reported_projects``, as the campaign's ``sampling.frame`` says); empty before there are any.
+    Raises FrameError when the campaign draws from a register it does not declare."""
     campaign, bindings = catalog.campaign, catalog.bindings
-    sampling = campaign.sampling
-    if sampling.frame == "register":
+    if campaign.sampling.frame == "register":
         if campaign.registers is None:
             raise FrameError("活动配置规定以服务券台账为抽样框（sampling.frame: register），但没有声明台账（registers）："
                              "请声明 registers，或把 sampling.frame 改为 reported。")
         vouchers = register_kinds(campaign)["vouchers"]
         register = current_register(store.snapshot(vouchers.sheet_id), store.snapshot(IMPORTS_SHEET.form_id), vouchers)
-        projects = register_projects(register)
-    else:
-        projects = reported_projects(store.snapshot(bindings.of("projects").form), bindings, tuple(campaign.outside_scheme))
-    return build_frame(projects, store.snapshot, bindings, sampling)
+        return register_projects(register)
+    return reported_projects(store.snapshot(bindings.of("projects").form), bindings, tuple(campaign.outside_scheme))
+
+
+def current_frame(store: Store, catalog: FormCatalog) -> Frame:
+    """The frame as the store's data stand now, under the campaign's sampling section (not stored)."""
+    return build_frame(frame_projects(store, catalog), store.snapshot, catalog.bindings, catalog.campaign.sampling)
 
 
 def _rule_names(frame: Frame) -> list[list[str]]:

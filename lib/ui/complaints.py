@@ -1,10 +1,16 @@
 """The complaint import on the sampling page: a template of the complaint form's headers, an .xlsx upload
-checked row by row (lib.sampling.complaints) and stored only when every row passes.
+checked row by row (lib.sampling.complaints) and stored only when every row passes; and the complaints
+whose voucher is no project of the frame, on the sampling page and while one is entered on the fill page.
 
 Complaints recorded before the frame is frozen count towards its priority rules (the ``complaints``
 variable); one complaint at a time is entered on the fill page of the same form. The import runs in its
 button's callback and leaves its outcome (the count, or the problems by Excel row and header) under its
 own key until the next import.
+
+A complaint naming a voucher no project has counts towards nobody (the project meant is not taken):
+the import refuses such a row; a form constraint cannot see the register, so the fill page warns while
+the voucher is typed (``voucher_warning``) and the frame section lists those recorded
+(``unmatched_section``).
 """
 
 from __future__ import annotations
@@ -15,10 +21,16 @@ import pandas as pd
 import streamlit as st
 
 from lib.auth import Forbidden
+from lib.campaign.register.reconcile import normalize_code
 from lib.core.records import Actor
+from lib.forms import FormCatalog, FormSpec
 from lib.office.excel import to_xlsx
 from lib.sampling import complaints
+from lib.sampling.frame import Frame
+from lib.sampling.record import SOURCE_WORDS
+from lib.store.base import Store
 from lib.ui import board, context, errors, state
+from lib.ui.record_view import plain_text
 from lib.ui.rows import xlsx_download
 from lib.xlsx.bounds import WorkbookLimits
 
@@ -65,3 +77,30 @@ def complaints_panel(actor: Actor) -> None:
             if isinstance(problems, pd.DataFrame) and len(problems):
                 st.dataframe(problems, hide_index=True, height=board.TABLE_HEIGHT)
                 xlsx_download("导出问题清单", lambda: to_xlsx({"问题清单": problems}), file_name=f"{title}_问题清单.xlsx", key=state.SAMPLING_COMPLAINTS_PROBLEMS)
+
+
+def unmatched_section(frame: Frame) -> None:
+    """The filed complaints whose voucher is no project of ``frame`` (the frame as the data stand now),
+    as a warning with their table; nothing when there are none."""
+    table = complaints.unmatched(context.store(), context.catalog(), set(frame.rows["voucher"]))
+    if table.empty:
+        return
+    st.warning(f"有 {len(table)} 件已登记的投诉举报，其服务券编号不是抽样框中的项目，不计入任何项目的优先规则："
+               "请核对编号，在「我的填报」中更正（或撤回）后再冻结抽样框。")
+    st.dataframe(table, hide_index=True, height=board.TABLE_HEIGHT)
+
+
+def voucher_warning(store: Store, catalog: FormCatalog, form: FormSpec) -> None:
+    """On the fill page of the complaints form: a warning when the voucher typed is no project the frame
+    is built from (the row can still be saved; the warning says it will count towards nobody)."""
+    if catalog.bindings.kind_of(form.id) != "complaints":
+        return
+    key = catalog.bindings.of("complaints").key("voucher")
+    typed = st.session_state.get(state.field_key(form.id, key))
+    if typed is None or not str(typed).strip():
+        return
+    [voucher] = normalize_code(pd.Series([typed], dtype=object))
+    if voucher and voucher not in complaints.frame_vouchers(store, catalog):
+        where = SOURCE_WORDS[catalog.campaign.sampling.frame]
+        st.warning(f"{form.field(key).label} {plain_text(str(typed))} 不在{where}中：登记后不会计入任何项目的优先规则，"
+                   "请核对编号。")

@@ -25,7 +25,7 @@ from lib.forms import FormCatalog, FormSpec
 from lib.forms.display import value_text
 from lib.sampling.record import active_draws, draw_rows
 from lib.store.base import Store
-from lib.ui import errors, state, widgets
+from lib.ui import complaints, errors, state, widgets
 from lib.ui.record_view import plain_text
 
 
@@ -74,7 +74,9 @@ def _drawn(store: Store) -> list[dict]:
 def panel(store: Store, catalog: FormCatalog, form: FormSpec, actor: Actor, assignments: Assignments | None,
           cities: tuple[str, ...]) -> None:
     """Draw the companion of ``form`` when it is the campaign's inspections form and ``actor`` an
-    inspector with an assignment (see the module); nothing otherwise."""
+    inspector with an assignment (see the module); for the complaints form, the warning of a voucher
+    no project has (``complaints.voucher_warning``: pages/fill.py calls this one companion); nothing otherwise."""
+    complaints.voucher_warning(store, catalog, form)
     bindings = catalog.bindings
     r = reach(actor, assignments)
     if bindings.kind_of(form.id) != "inspections" or r.how != "cities" or assignments is None:

@@ -145,6 +145,7 @@ def frame_section(actor: Actor) -> rec.FrameInfo | None:
     if current is not None:
         st.markdown(f"**按当前数据，抽样框共 {len(current.rows)} 个项目**（各市项目数与符合各优先规则的项目数）：")
         st.dataframe(city_table(current), hide_index=True, height=board.TABLE_HEIGHT)
+        complaints.unmatched_section(current)
         if not st.session_state.get(state.SAMPLING_FREEZE_ASKED):
             st.button("冻结抽样框", key=state.SAMPLING_FREEZE, type="primary", on_click=errors.guarded(_ask_freeze))
         else:

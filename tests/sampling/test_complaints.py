@@ -44,9 +44,15 @@ def workbook(*rows: dict, headers: list[str] | None = None) -> bytes:
     return sheet(headers, *[[r.get(h) for h in headers] for r in rows])
 
 
+#: The register the complaints name: ENTRIES (V-000000 … V-000008) and V-000009.
+REGISTER = [*ENTRIES, ("V-000009", "广州", "服务商1", 6.0)]
+
+
 @pytest.fixture
 def ready(store):
+    """The complaint form's sheet, and the register REGISTER in force (a complaint names one of its projects)."""
     store.ensure_sheet(sheet_spec(FORM))
+    import_vouchers(store, REGISTER)
     return store
 
 
@@ -61,7 +67,6 @@ def test_the_template_is_the_forms_cell_fields_by_label():
 
 
 def test_a_good_file_is_stored_as_filed_rows_and_counts_towards_the_frame(ready):
-    import_vouchers(ready, ENTRIES)
     found = complaints.import_complaints(ready, SHIPPED, workbook(GOOD, {**GOOD, "服务券编号": "V-000005", "来源": "12345热线"}),
                                          PROVINCE, today=TODAY)
     assert found.ok and found.checked == 2 and not found.problems
@@ -116,6 +121,31 @@ def test_a_complaint_recorded_already_or_twice_in_the_file_is_refused(ready):
     twice = complaints.import_complaints(ready, SHIPPED, workbook({**GOOD, "服务券编号": "V-000009"}, {**GOOD, "服务券编号": "V-000009", "投诉举报内容": "服务商未按合同提供服务 "}),
                                          PROVINCE, today=TODAY)
     assert [(p.row, p.code) for p in twice.problems] == [(3, "repeated_row")] and len(stored(ready)) == 1
+
+
+@pytest.mark.parametrize("typed", ["V-999999", "V-00002"])  # no such project; a typo of V-000002 the form's pattern lets through
+def test_a_voucher_no_project_has_is_refused_by_excel_row(ready, typed):
+    """Attack M4: it was stored silently and counted towards nobody (the project meant was not taken)."""
+    found = complaints.import_complaints(ready, SHIPPED, workbook(GOOD, {**GOOD, "服务券编号": typed}), PROVINCE, today=TODAY)
+    assert [(p.row, p.header, p.code) for p in found.problems] == [(3, "服务券编号", "voucher_not_in_frame")]
+    assert typed in found.problems[0].message and stored(ready) == []
+    assert complaints.import_complaints(ready, SHIPPED, workbook({**GOOD, "服务券编号": "Ｖ－０００００２"}), PROVINCE, today=TODAY).ok  # folded as the frame folds
+
+
+def test_before_any_project_is_known_a_complaint_cannot_be_checked_and_is_refused(store):
+    store.ensure_sheet(sheet_spec(FORM))
+    found = complaints.import_complaints(store, SHIPPED, workbook(GOOD), PROVINCE, today=TODAY)
+    assert [(p.code, p.row) for p in found.problems] == [("no_projects", None)] and stored(store) == []
+
+
+def test_the_complaints_that_match_no_project_of_a_frame_are_listed(ready):
+    assert complaints.import_complaints(ready, SHIPPED, workbook(GOOD, {**GOOD, "服务券编号": "V-000009"}), PROVINCE, today=TODAY).ok
+    entered = ready.append(FORM.id, {**{f.key: GOOD[f.label] for f in complaints.importable_fields(FORM)}, "voucher_no": "V-00002"},
+                           actor=PROVINCE, status=SUBMITTED)  # entered on the fill page: the form's pattern lets it through
+    table = complaints.unmatched(ready, SHIPPED, {"V-000004", "V-000002"})
+    assert table["记录"].tolist() == [r.id for r in stored(ready) if r.values["voucher_no"] == "V-000009"] + [entered.id]
+    assert table["服务券编号"].tolist() == ["V-000009", "V-00002"]
+    assert complaints.unmatched(ready, OTHER, set()).empty  # the other campaign binds no complaint form
 
 
 def test_no_other_role_imports_and_the_refusal_is_audited(ready):
