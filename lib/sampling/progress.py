@@ -20,17 +20,33 @@ import pandas as pd
 
 from lib.campaign.bound import meaning_frame
 from lib.campaign.register.reconcile import normalize_code
-from lib.core.statuses import FILED
+from lib.core.statuses import FILED, RETURNED
 from lib.forms.bindings import NEEDS, FormBinding
 from lib.forms.loader import FormCatalog
 from lib.sampling.draw import SELECTION_WORDS
-from lib.sampling.estimate import METHOD_NOTE, Estimate, EstimateInputInvalid, inspected_probabilities, ratio, share
+from lib.sampling.estimate import (
+    METHOD_NOTE,
+    Estimate,
+    EstimateInputInvalid,
+    inspected_probabilities,
+    missing_classes,
+    missing_text,
+    ratio,
+    share,
+)
 from lib.sampling.record import DRAW_ACTIVE, DRAW_ROWS, DRAWS, FRAME_ROWS
 
 #: The sheets progress reads besides the inspection form (a board caches on their change counter).
 SHEETS = (DRAWS, DRAW_ROWS, FRAME_ROWS)
 
 INSPECTED, WAITING, OVERDUE = "已检查", "待检查", "逾期未检查"
+#: A drawn project whose inspection record the province returned for correction (退回修改): counted
+#: apart — neither inspected nor waiting, its conclusion in no count and no estimate until it is filed again.
+SENT_BACK = "检查记录退回修改"
+#: Every state of a drawn project, in the order the tables show them.
+STATES = (INSPECTED, SENT_BACK, WAITING, OVERDUE)
+#: What an estimate says when no inspected drawn project is there to estimate from.
+NOTHING = "尚无已检查的抽中项目，无法估计"
 #: The columns of the per-city table that are counts of drawn projects (before the rules', the
 #: conclusions' and the usages' own columns, which follow the campaign's words).
 CITY, POPULATION, DRAWN = "地市", "抽样框项目数", "抽中项目数"
@@ -88,12 +104,13 @@ class Setting:
 
 @dataclass(frozen=True)
 class EstimateRow:
-    """One estimate of the board: its label, the estimate (None: nothing inspected to estimate from)
-    and whether it is an amount in 万元 (else a share)."""
+    """One estimate of the board: its label, the estimate (None: none can be made yet, ``reason`` says
+    why) and whether it is an amount in 万元 (else a share)."""
 
     label: str
     estimate: Estimate | None
     amount: bool = False
+    reason: str = NOTHING
 
     @property
     def text(self) -> str:
@@ -103,12 +120,19 @@ class EstimateRow:
         '12.5%（95% 置信区间 3.1%–35.2%）'
         >>> EstimateRow("x", None).text
         '尚无已检查的抽中项目，无法估计'
+        >>> EstimateRow("x", Estimate(0.2, 0.0, 0.2, 0.2, 10)).text
+        '20.0%（所涉项目均为必抽且全部检查，无抽样误差）'
         """
         e = self.estimate
         if e is None:
-            return "尚无已检查的抽中项目，无法估计"
+            return self.reason
+        exact = "（所涉项目均为必抽且全部检查，无抽样误差）"
         if self.amount:
+            if e.exact:
+                return f"{e.value:,.2f} 万元{exact}"
             return f"{e.value:,.2f} 万元（95% 置信区间 {e.low:,.2f}–{e.high:,.2f}）"
+        if e.exact:
+            return f"{e.value:.1%}{exact}"
         return f"{e.value:.1%}（95% 置信区间 {e.low:.1%}–{e.high:.1%}）"
 
 
@@ -117,7 +141,9 @@ class Progress:
     """The sampling's progress: ``draw_id`` of the draw in force (None: nothing drawn yet; the tables
     are then empty), ``cities`` (one row per city of the frame), ``projects`` (one row per drawn
     project), ``estimates`` (province-wide; empty for a scope of some cities), ``unmatched`` filed
-    inspection rows whose voucher is not drawn (the province's only), and the method's note."""
+    inspection rows whose voucher is not drawn and ``unreachable`` frame projects no draw could pick
+    (π = 0: the take-all projects filled their city's places; outside the estimates), both the
+    province's only, and the method's note."""
 
     setting: Setting
     draw_id: str | None
@@ -125,6 +151,7 @@ class Progress:
     projects: pd.DataFrame
     estimates: tuple[EstimateRow, ...]
     unmatched: int = 0
+    unreachable: int = 0
     note: str = METHOD_NOTE
 
     @property
@@ -148,8 +175,8 @@ def _of(rows: pd.DataFrame | None, column: str, value: str, sheet) -> pd.DataFra
 
 
 def _filed_inspections(rows: pd.DataFrame | None, binding: FormBinding) -> pd.DataFrame:
-    """The filed inspection rows in meanings, one per voucher (the latest filed), with ``key`` the
-    voucher as compared (width-folded, upper case: ``normalize_code``)."""
+    """The filed inspection rows in meanings, one per voucher (the latest filed, returned ones too:
+    ``_status`` says which), with ``key`` the voucher as compared (width-folded, upper case: ``normalize_code``)."""
     frame = meaning_frame(rows, binding, ("voucher", "date", "usage", "conclusion"))
     if "_status" in frame:
         frame = frame[frame["_status"].isin(FILED)]
@@ -181,19 +208,28 @@ def progress(setting: Setting, draws: pd.DataFrame | None, drawn_rows: pd.DataFr
     drawn["rules"] = [tuple(r) if isinstance(r, list | tuple) else () for r in drawn["rules"]]
     filed = _filed_inspections(inspections, setting.binding) if setting.binding is not None else None
     if filed is not None:
+        # A returned record is being corrected: its findings are not the group's yet (attack M13).
+        sent_back = filed["_status"] == RETURNED if "_status" in filed else pd.Series(False, index=filed.index)
         found = filed.set_index("key")
-        drawn = drawn.join(found[["date", "usage", "conclusion"]], on="key")
-        inspected = drawn["key"].isin(found.index)
+        drawn = drawn.join(found.loc[~sent_back.to_numpy(), ["date", "usage", "conclusion"]], on="key")
+        inspected = drawn["key"].isin(found.index[~sent_back.to_numpy()])
+        returned = drawn["key"].isin(found.index[sent_back.to_numpy()])
         unmatched = int((~filed["key"].isin(drawn["key"])).sum())
     else:
         drawn = drawn.assign(date=None, usage=None, conclusion=None)
-        inspected, unmatched = pd.Series(False, index=drawn.index), 0
+        inspected = returned = pd.Series(False, index=drawn.index)
+        unmatched = 0
     late = setting.deadline is not None and today > setting.deadline
-    drawn["state"] = [INSPECTED if done else (OVERDUE if late else WAITING) for done in inspected]
-    estimates = _estimates(setting, drawn, inspected, frame) if cities is None and setting.binding is not None else ()
+    drawn["state"] = [INSPECTED if done else SENT_BACK if back else (OVERDUE if late else WAITING)
+                      for done, back in zip(inspected, returned, strict=True)]
+    estimates, unreachable = (), 0
+    if cities is None and setting.binding is not None:
+        estimates = _estimates(setting, drawn, inspected, frame)
+        unreachable = len(frame) - int(_reachable(drawn, frame).sum())
     if cities is not None:  # a city's own rows; the count of other inspections is the province's to see
         drawn, frame, unmatched = drawn[drawn["city"].isin(cities)], frame[frame["city"].isin(cities)], 0
-    return Progress(setting, draw_id, _city_table(setting, drawn, frame), _project_table(drawn), estimates, unmatched)
+    return Progress(setting, draw_id, _city_table(setting, drawn, frame), _project_table(drawn), estimates, unmatched,
+                    unreachable)
 
 
 def _city_table(setting: Setting, drawn: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
@@ -206,7 +242,7 @@ def _city_table(setting: Setting, drawn: pd.DataFrame, frame: pd.DataFrame) -> p
     out = out.join(_counts(drawn, "selection", selections))
     met = drawn.explode("rules")
     out = out.join(_counts(met.dropna(subset=["rules"]), "rules", list(setting.rules), "规则："))
-    out = out.join(_counts(drawn, "state", [INSPECTED, WAITING, OVERDUE]))
+    out = out.join(_counts(drawn, "state", list(STATES)))
     if setting.binding is not None:
         out = out.join(_counts(drawn, "conclusion", list(setting.binding.words("conclusion").values()), "结论："))
         out = out.join(_counts(drawn, "usage", list(setting.binding.words("usage").values()), "使用："))
@@ -224,35 +260,73 @@ def _project_table(drawn: pd.DataFrame) -> pd.DataFrame:
         what["conclusion"].what: drawn["conclusion"]}).reset_index(drop=True)
 
 
+def _reachable(drawn: pd.DataFrame, frame: pd.DataFrame) -> pd.Series:
+    """Which frame rows the draw could pick (π > 0), the projects the estimates are about: every row of
+    a city with a project drawn by chance (each of its projects not drawn with certainty had a π > 0);
+    in a city without one, the drawn rows only (either the whole city was drawn, or its take-all
+    projects filled its places and the others had π = 0)."""
+    chance = set(drawn.loc[pd.to_numeric(drawn["probability"], errors="coerce") < 1, "city"].astype(str))
+    taken = set(drawn["key"])
+    keys = normalize_code(frame["voucher"]) if len(frame) else pd.Series(dtype=object)
+    return frame["city"].astype(str).isin(chance) | keys.isin(taken)
+
+
 def _estimates(setting: Setting, drawn: pd.DataFrame, done: pd.Series, frame: pd.DataFrame) -> tuple[EstimateRow, ...]:
     """The three estimates from the inspected (``done``) drawn projects, each from those with the answer
     it needs, weighted by their π adjusted for the drawn projects not inspected yet
-    (``estimate.inspected_probabilities``)."""
-    binding = setting.binding
+    (``estimate.inspected_probabilities``) — none while a class of drawn projects has none of them
+    (``estimate.missing_classes``), with the reason in the row. Shares are of the frame projects the
+    draw could pick (``_reachable``), the amount of their known subsidy total."""
+    binding, what = setting.binding, NEEDS["inspections"]
     fail, idle = binding.word("conclusion", "fail"), {binding.word("usage", m) for m in IDLE}
-    drawn_pi = pd.to_numeric(drawn["probability"], errors="coerce")  # a π that is no number weighs nothing (NaN)
-    adjusted = pd.Series(inspected_probabilities(drawn_pi, drawn["city"].astype(str), done), index=drawn.index)
-    inspected = drawn[done]
-    pi = adjusted[done].where(lambda p: p > 0)
-    subsidy = pd.to_numeric(inspected["subsidy"], errors="coerce")
+    pi = pd.to_numeric(drawn["probability"], errors="coerce")
+    subsidy = pd.to_numeric(drawn["subsidy"], errors="coerce")
+    order = {city: i for i, city in enumerate(setting.cities)}
+    reachable = frame[_reachable(drawn, frame)]
+    population = len(reachable)
+    total = float(pd.to_numeric(reachable["subsidy"], errors="coerce").sum())
 
-    def made(compute, usable) -> Estimate | None:
-        rows = inspected[usable & pi.notna()]
+    def answered(column: str) -> pd.Series:
+        return done & drawn[column].notna() & (drawn[column].astype(str) != "")
+
+    def made(label: str, eligible: pd.Series, usable: pd.Series, compute, lacking: str, amount: bool = False) -> EstimateRow:
+        """``eligible``: the drawn projects the estimate is about; ``usable``: those of them it can use;
+        ``lacking``: why none can be used although some are inspected."""
+        def row(estimate: Estimate | None, reason: str = NOTHING) -> EstimateRow:
+            return EstimateRow(label, estimate, amount, reason)
+        if pi.isna().any():  # the workbook refuses edits of the drawn list; a store-level one lands here
+            return row(None, "抽中名单中有项目的入样概率不是数字（请在随机抽查页面核验抽样记录），无法估计")
+        if not done.any():
+            return row(None)
+        if not usable.any():
+            return row(None, lacking)
+        cities = drawn.loc[eligible, "city"].astype(str)
+        if missing := missing_classes(pi[eligible], cities, usable[eligible]):
+            missing.sort(key=lambda m: (order.get(m[0], len(order)), m[0]))  # the campaign's order of cities
+            return row(None, f"依据尚不完整：{missing_text(missing)}尚无检查记录，暂不作全省估计")
+        adjusted = pd.Series(inspected_probabilities(pi[eligible], cities, usable[eligible]), index=cities.index)
+        rows = drawn[eligible & usable]
         try:
-            return compute(rows) if len(rows) else None
-        except EstimateInputInvalid:  # nothing to weigh (no subsidy among them): no estimate, not 0
-            return None
+            return row(compute(rows, adjusted[rows.index]))
+        except EstimateInputInvalid as err:  # e.g. the inspected ones by chance all have a subsidy of 0
+            return row(None, f"无法估计：{err}")
 
-    concluded = inspected["conclusion"].notna() & (inspected["conclusion"].astype(str) != "")
-    used = inspected["usage"].notna() & (inspected["usage"].astype(str) != "")
-    known = concluded & subsidy.notna()
-    total = float(pd.to_numeric(frame["subsidy"], errors="coerce").sum())
-    failed = made(lambda r: share(r["conclusion"] == fail, pi[r.index], r["city"]), concluded)
-    stopped = made(lambda r: share(r["usage"].isin(idle), pi[r.index], r["city"]), used)
-    amount = made(lambda r: ratio(subsidy[r.index].where(r["conclusion"] == fail, 0.0), subsidy[r.index], pi[r.index],
-                                  r["city"]).scaled(total), known)
+    def unanswered(meaning: str) -> str:
+        return f"已检查的抽中项目都没有填写{what[meaning].what}，无法估计"
+
+    everyone = pd.Series(True, index=drawn.index)
+    concluded, used = answered("conclusion"), answered("usage")
     labels = estimate_labels(binding)
-    return (EstimateRow(labels[0], failed), EstimateRow(labels[1], stopped), EstimateRow(labels[2], amount, amount=True))
+    return (
+        made(labels[0], everyone, concluded, lambda r, p: share(r["conclusion"] == fail, p, r["city"], population),
+             unanswered("conclusion")),
+        made(labels[1], everyone, used, lambda r, p: share(r["usage"].isin(idle), p, r["city"], population),
+             unanswered("usage")),
+        made(labels[2], subsidy.notna(), concluded & subsidy.notna(),
+             lambda r, p: ratio(subsidy[r.index].where(r["conclusion"] == fail, 0.0), subsidy[r.index], p, r["city"],
+                                total).scaled(total),
+             f"已检查的抽中项目的{heading('subsidy')}都未知，无法估计" if concluded.any() else unanswered("conclusion"),
+             amount=True))
 
 
 def of_store(store, catalog: FormCatalog, today: dt.date, cities: tuple[str, ...] | None = None) -> Progress:

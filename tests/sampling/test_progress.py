@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from lib import submissions
+from lib import review, submissions
 from lib.auth.policy import Assignments
 from lib.core.records import Actor
+from lib.core.statuses import SUBMITTED
 from lib.core.text import comparable
 from lib.forms.columns import sheet_spec
 from lib.forms.types import check_file
@@ -32,15 +33,25 @@ INSPECTIONS = SHIPPED.bindings.of("inspections")
 FORM = SHIPPED.form(INSPECTIONS.form)
 
 
-@pytest.fixture
-def drawn(store):
-    """A register of 10 projects in each of three cities (all in scope), frozen and drawn: (store, draw rows)."""
+def _draw(store, complained: tuple[str, ...] = ()):
+    """A register of 10 projects in each of three cities (all in scope), complaints recorded against
+    ``complained`` (take_all: drawn with certainty), frozen and drawn: (store, draw rows)."""
     entries = [(f"V-{i:06d}", CITIES[i % 3], f"服务商{i % 4}", float(5 + 3 * i)) for i in range(30)]
     import_vouchers(store, entries)
+    complaints = SHIPPED.bindings.of("complaints")
+    store.ensure_sheet(sheet_spec(SHIPPED.form(complaints.form)))
+    for voucher in complained:
+        store.append(complaints.form, {complaints.key("voucher"): voucher}, actor=PROVINCE, status=SUBMITTED)
     info, _ = record.freeze(store, SHIPPED, PROVINCE)
     draw = record.record_draw(store, SHIPPED, info.frame_id, "424242", PROVINCE)
     store.ensure_sheet(sheet_spec(FORM))
     return store, record.draw_rows(store, draw.draw_id)
+
+
+@pytest.fixture
+def drawn(store):
+    """30 projects in three cities, frozen and drawn (every drawn project by chance): (store, draw rows)."""
+    return _draw(store)
 
 
 def assignment(rows: list[dict]) -> Assignments:
@@ -180,14 +191,88 @@ def test_the_estimates_come_from_the_inspected_drawn_projects(drawn):
     pi = pi[[rows.index(r) for r in inspected]]
     assert pi.tolist() != [r["probability"] for r in inspected]  # not every drawn project is inspected yet
     cities = [r["city"] for r in inspected]
-    for got, want in ((failed, share(flags, pi, cities)), (idle, share([i == 1 for i in range(4)], pi, cities))):
+    assert {r["city"] for r in inspected} == set(CITIES)  # each city's chance-drawn class has one: estimates made
+    # of the 30 frame projects (every city drew by chance: each had a π > 0)
+    for got, want in ((failed, share(flags, pi, cities, 30)), (idle, share([i == 1 for i in range(4)], pi, cities, 30))):
         assert (got.value, got.standard_error, got.low, got.high) == pytest.approx((want.value, want.standard_error, want.low, want.high))
         assert got.n == 4
     frame_total = sum(5 + 3 * i for i in range(30))
     weighted = [(r["subsidy"] / p_, f) for r, p_, f in zip(inspected, pi, flags)]
     assert amount.value == pytest.approx(frame_total * sum(w for w, f in weighted if f) / sum(w for w, _ in weighted))
     assert 0 <= amount.low <= amount.value <= amount.high <= frame_total
-    assert "95%" in p.estimates[0].text and p.note
+    assert "95%" in p.estimates[0].text and p.note and p.unreachable == 0
+
+
+def test_while_a_class_has_nothing_inspected_no_estimate_is_made_and_the_missing_are_named(store):
+    """Attack M6: the groups visit the complained-of (take_all, π = 1) projects first; with only those
+    inspected the chance-drawn ones weighed nothing and the board showed their failures as the province's.
+    No estimate is made until each city's certain and chance-drawn projects have one inspected, and the
+    row says which are missing, in the campaign's order of cities."""
+    complained = ("V-000000", "V-000001", "V-000002")  # one project of each city
+    store, rows = _draw(store, complained)
+    certain = [r for r in rows if r["probability"] >= 1]
+    assert sorted(r["voucher"] for r in certain) == list(complained)
+    for r in certain:
+        file_inspection(store, r, rows, usage="idle", conclusion="fail")
+    p = pg.of_store(store, SHIPPED, dt.date(2020, 10, 12))
+    assert [e.estimate for e in p.estimates] == [None, None, None]
+    for e in p.estimates:
+        assert e.text.startswith("依据尚不完整：") and f"{'、'.join(CITIES)}的随机抽中项目" in e.text
+    by_chance = {r["city"]: r for r in reversed(rows) if r["probability"] < 1}
+    for r in list(by_chance.values())[:2]:  # two cities' chance-drawn projects: the third still missing
+        file_inspection(store, r, rows, usage="in_use", conclusion="pass")
+    last = next(c for c in CITIES if c not in [r["city"] for r in list(by_chance.values())[:2]])
+    texts = [e.text for e in pg.of_store(store, SHIPPED, dt.date(2020, 10, 12)).estimates]
+    assert all(t == f"依据尚不完整：{last}的随机抽中项目尚无检查记录，暂不作全省估计" for t in texts)
+    file_inspection(store, by_chance[last], rows, usage="in_use", conclusion="pass")
+    failed, idle, amount = (e.estimate for e in pg.of_store(store, SHIPPED, dt.date(2020, 10, 12)).estimates)
+    # the three certain ones failed and are known: 3 of 30 at least, and the chance-drawn, none failed,
+    # stand for the other 27 — not 100% (the certain ones standing for the province), not 3/6
+    assert failed.value == pytest.approx(3 / 30) and failed.low == pytest.approx(3 / 30) and failed.high > 3 / 30
+    assert idle.value == pytest.approx(3 / 30) and failed.n == 6
+    assert amount.value == pytest.approx(sum(r["subsidy"] for r in certain))
+
+
+def test_a_returned_inspection_is_counted_apart_and_not_estimated_from(drawn):
+    """Attack M13: the province returned the record (退回修改) because something in it is wrong; it was
+    counted as inspected with its conclusion in the estimates. It is its own state now, in no conclusion
+    count and no estimate, until it is filed again."""
+    store, rows = drawn
+    firsts = list({r["city"]: r for r in reversed(rows)}.values())
+    for i, r in enumerate(firsts):
+        file_inspection(store, r, rows, usage="stopped" if i == 0 else "in_use", conclusion="fail" if i == 0 else "pass")
+    before = pg.of_store(store, SHIPPED, dt.date(2020, 10, 12))
+    [sent] = [r for r in store.records(FORM.id) if r.values[INSPECTIONS.key("voucher")] == firsts[0]["voucher"]]
+    returned = review.return_for_changes(store, FORM, PROVINCE, {sent.id: sent.rev}, "照片看不清，请补拍")
+    assert len(returned.done) == 1 and not returned.skipped
+    p = pg.of_store(store, SHIPPED, dt.date(2020, 10, 12))
+    table = p.cities.set_index(pg.CITY)
+    assert table[pg.INSPECTED].sum() == 2 and table[pg.SENT_BACK].sum() == 1 and table.loc[firsts[0]["city"], pg.SENT_BACK] == 1
+    assert table[pg.WAITING].sum() == len(rows) - 3
+    assert table[f"结论：{INSPECTIONS.word('conclusion', 'fail')}"].sum() == 0
+    assert table[f"使用：{INSPECTIONS.word('usage', 'stopped')}"].sum() == 0
+    states = p.projects.set_index("服务券编号")["检查情况"]
+    assert states[firsts[0]["voucher"]] == pg.SENT_BACK and p.unmatched == 0
+    # its city's chance-drawn class has no inspected project left: the estimates wait, naming it
+    assert before.estimates[0].estimate is not None and before.estimates[0].estimate.value > 0
+    assert all(e.estimate is None and f"{firsts[0]['city']}的随机抽中项目" in e.text for e in p.estimates)
+    # after the deadline it is still counted apart, not overdue
+    late = pg.of_store(store, SHIPPED, pg.Setting.of(SHIPPED).deadline + dt.timedelta(days=1)).cities
+    assert late[pg.SENT_BACK].sum() == 1 and late[pg.OVERDUE].sum() == len(rows) - 3
+
+
+def test_inspected_projects_with_no_known_subsidy_say_so(drawn):
+    """Attack M13: inspected projects whose subsidies are all unknown gave "尚无已检查的抽中项目" for the amount."""
+    store, rows = drawn
+    for r in {r["city"]: r for r in rows}.values():
+        file_inspection(store, r, rows, usage="in_use", conclusion="fail")
+    drawn_rows = store.snapshot(record.DRAW_ROWS.form_id).assign(subsidy=None)
+    frame_rows = store.snapshot(record.FRAME_ROWS.form_id).assign(subsidy=None)
+    p = pg.progress(pg.Setting.of(SHIPPED), store.snapshot(record.DRAWS.form_id), drawn_rows, frame_rows,
+                    store.snapshot(FORM.id), dt.date(2020, 10, 12))
+    failed, idle, amount = p.estimates
+    assert failed.estimate is not None and idle.estimate is not None  # the shares do not need the subsidy
+    assert amount.estimate is None and "奖补金额" in amount.text and "都未知" in amount.text
 
 
 def test_a_city_sees_its_own_citys_rows_and_no_estimates(drawn):
