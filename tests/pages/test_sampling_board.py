@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lib import review
 from lib.core.records import Actor
 from lib.forms.columns import sheet_spec
 from lib.sampling import progress as pg
@@ -16,7 +17,7 @@ from lib.sampling import record
 from lib.store.factory import open_store
 from lib.ui import state
 from tests.sampling.conftest import PROVINCE, SHIPPED, import_vouchers
-from tests.sampling.test_progress import FORM, file_inspection
+from tests.sampling.test_progress import FORM, INSPECTIONS, file_inspection
 
 from .conftest import ROOT, sign_in
 
@@ -36,11 +37,11 @@ def metrics(at: AppTest) -> dict[str, int]:
     return {m.label: int(str(m.value).replace(",", "")) for m in at.metric}
 
 
-@pytest.fixture
-def sampled(app_env, monkeypatch):
-    """30 projects in three cities, frozen and drawn; the first three drawn projects inspected (one failed)
-    by an inspector assigned to them (``lib.submissions``).
-    The campaign clock is the day after the inspection deadline. Returns the drawn rows."""
+def _stock(app_env, monkeypatch, *, returned: int = 0) -> tuple[list[dict], list[dict]]:
+    """30 projects in three cities, frozen and drawn (each city draws by chance); each city's first drawn
+    project inspected (the first failed) by an inspector assigned to them (``lib.submissions``), the
+    last ``returned`` of those returned for correction by the province (``lib.review``). The campaign
+    clock is the day after the inspection deadline. Returns the drawn rows and the inspected ones."""
     deadline = pg.Setting.of(SHIPPED).deadline
     monkeypatch.setenv("APP_CAMPAIGN_TODAY", f"{deadline + dt.timedelta(days=1):%Y-%m-%d}")
     store = open_store("local", data_dir=app_env, background=False)
@@ -49,11 +50,21 @@ def sampled(app_env, monkeypatch):
         info, _ = record.freeze(store, SHIPPED, PROVINCE)
         rows = record.draw_rows(store, record.record_draw(store, SHIPPED, info.frame_id, "424242", PROVINCE).draw_id)
         store.ensure_sheet(sheet_spec(FORM))
-        for i, row in enumerate(rows[:3]):
+        firsts = list({r["city"]: r for r in reversed(rows)}.values())
+        for i, row in enumerate(firsts):
             file_inspection(store, row, rows, usage="in_use", conclusion="fail" if i == 0 else "pass")
+        for row in firsts[len(firsts) - returned:]:
+            [filed] = [r for r in store.records(FORM.id) if r.values[INSPECTIONS.key("voucher")] == row["voucher"]]
+            assert len(review.return_for_changes(store, FORM, PROVINCE, {filed.id: filed.rev}, "照片看不清").done) == 1
     finally:
         store.close()
-    return rows
+    return rows, firsts
+
+
+@pytest.fixture
+def sampled(app_env, monkeypatch):
+    """Every city's first drawn project inspected, one failed (``_stock``). Returns the drawn rows."""
+    return _stock(app_env, monkeypatch)[0]
 
 
 def test_before_any_draw_the_tab_says_so(app_env):
@@ -114,3 +125,23 @@ def test_a_table_narrows_by_its_filter(sampled):
     at.selectbox(key=state.drill_filter_key(state.board_table_key("sampling:projects"), "企业所在地市")).set_value(city).run()
     projects = next(d.value for d in at.dataframe if "检查情况" in d.value.columns)
     assert set(projects["企业所在地市"]) == {city}
+
+
+def test_a_returned_record_is_counted_apart_and_the_estimates_say_what_they_wait_for(app_env, monkeypatch):
+    """Attack M13 and M6 on the page: a record the province returned (退回修改) is not counted as inspected,
+    the tab says so; its city's chance-drawn projects then have none inspected, so the estimates are not
+    made and each says which city they wait for."""
+    rows, firsts = _stock(app_env, monkeypatch, returned=1)
+    at = start()
+    assert not at.exception and not at.error
+    assert metrics(at)[pg.INSPECTED] == 2 and metrics(at)[pg.OVERDUE] == len(rows) - 3
+    assert any("1 个抽中项目的现场检查记录已被省厅退回修改" in i.value for i in at.info)
+    assert any("退回修改不计" in c.value for c in at.caption)
+    cities = next(d.value for d in at.dataframe if pg.POPULATION in d.value.columns).set_index(pg.CITY)
+    assert cities.loc[firsts[-1]["city"], pg.SENT_BACK] == 1 and cities[pg.SENT_BACK].sum() == 1
+    projects = next(d.value for d in at.dataframe if "检查情况" in d.value.columns).set_index("服务券编号")
+    assert projects.loc[firsts[-1]["voucher"], "检查情况"] == pg.SENT_BACK
+    estimates = next(d.value for d in at.dataframe if "估计项" in d.value.columns)
+    assert all(t == f"依据尚不完整：{firsts[-1]['city']}的随机抽中项目尚无检查记录，暂不作全省估计"
+               for t in estimates["估计（95% 置信区间）"])
+    assert set(estimates["依据的已检查项目数"]) == {0}
