@@ -54,6 +54,7 @@ from lib.sampling.record import (
     active_draws,
     changed_after_writing,
     new_id,
+    seed_source,
 )
 from lib.store.base import Column, SheetSpec, Store
 
@@ -72,6 +73,7 @@ ASSIGNMENTS = SheetSpec("sampling_inspector_draws", "检查员抽取记录", (
     Column("reason", "重新抽取原因"),
     Column("superseded_by", "被替换为"),
     Column("places", "比较单位名称时略去的地名", "list"),
+    Column("seeds_generated", "抽取前为本次项目抽样生成随机数的次数", "integer"),
 ))
 MEMBERS = SheetSpec("sampling_inspector_groups", "检查组", (
     Column("assignment_id", "检查员抽取编号"),
@@ -150,6 +152,7 @@ def draw_inspectors(store: Store, catalog: FormCatalog, accounts: Iterable[Accou
         if not draws:
             raise InspectorDrawError("还没有有效的项目抽样结果：请先抽取项目，再抽取检查员。", code="no_active_draw")
         draw_id = str(draws[-1].values["draw_id"])
+        generated, made = seed_source(store, draws[-1], seed, generated)
         replaced = _in_force(store)
         same = [r for r in replaced if r.values.get("draw_id") == draw_id]
         if same and not reason.strip():
@@ -164,7 +167,7 @@ def draw_inspectors(store: Store, catalog: FormCatalog, accounts: Iterable[Accou
         record = {"assignment_id": assignment_id, "draw_id": draw_id, "seed": str(seed), "seed_source": SEED_WORDS[generated],
                   "day": day.isoformat(), "group_size": assignment.group_size, "algorithm": assignment.algorithm,
                   "inputs_sha256": assignment.inputs_sha256, "groups": len(assignment.groups), "reason": reason.strip(),
-                  "superseded_by": "", "places": list(where)}
+                  "superseded_by": "", "places": list(where), "seeds_generated": made}
         inputs = [*((POOL.form_id, {"assignment_id": assignment_id, **pool_row(i)}, ASSIGNED) for i in people),
                   *((PARTIES.form_id, {"assignment_id": assignment_id, **row}, ASSIGNED) for row in party_rows(parties))]
         ensure_sheets(store)

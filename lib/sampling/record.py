@@ -83,6 +83,7 @@ DRAWS = SheetSpec("sampling_draws", "抽样记录", (
     Column("drawn", "抽中项目数", "integer"),
     Column("reason", "重新抽样原因"),
     Column("superseded_by", "被替换为"),
+    Column("seeds_generated", "抽样前为本抽样框生成随机数的次数", "integer"),
 ))
 DRAW_ROWS = SheetSpec("sampling_draw_rows", "抽中项目", (
     Column("draw_id", "抽样编号"), *_project_columns(),
@@ -241,9 +242,35 @@ def generate_seed(store: Store, actor: Actor, target: Record, what: str) -> int:
     return seed
 
 
+def generated_seeds(store: Store, target: Record) -> list[int]:
+    """The seeds ``generate_seed`` made for draws on ``target``, oldest first (read back from the audit
+    note it wrote, which ends with the seed)."""
+    notes = [e.note for e in store.audit(target.form_id, target.id) if e.action == SEED_GENERATED]
+    return [int(tail) for tail in (n.rsplit("：", 1)[-1].strip() for n in notes) if tail.isascii() and tail.isdecimal()]
+
+
 def seeds_generated(store: Store, target: Record) -> int:
     """How many seeds ``generate_seed`` made for draws on ``target``."""
     return sum(1 for e in store.audit(target.form_id, target.id) if e.action == SEED_GENERATED)
+
+
+def seed_source(store: Store, target: Record, seed: int, generated: bool) -> tuple[bool, int]:
+    """(whether ``seed`` counts as system-generated, how many seeds were generated on ``target`` so far):
+    a seed typed that equals any generated one — not only the latest — is one the system made and
+    showed, and is recorded so (``generated`` as the page knew it otherwise)."""
+    made = generated_seeds(store, target)
+    return generated or seed in made, len(made)
+
+
+def seeds_note(recorded, now: int, what: str) -> str:
+    """What verify says of the seeds generated on ``what``: ``now`` so far, and ``recorded`` (the count
+    the draw record wrote, before the draw; None for a record written before it was kept).
+
+    >>> seeds_note(2, 3, "本抽样框")
+    '本抽样框共生成过 3 次随机数，抽样时记录为 2 次（每次生成都记入审计日志，含未用于抽取的）。'
+    """
+    before = f"，抽样时记录为 {recorded} 次" if recorded not in (None, "") else ""
+    return f"{what}共生成过 {now} 次随机数{before}（每次生成都记入审计日志，含未用于抽取的）。"
 
 
 def frame_record(store: Store, frame_id: str) -> Record:
@@ -337,6 +364,7 @@ def record_draw(store: Store, catalog: FormCatalog, frame_id: str, seed_text: st
     if frame.fingerprint != record.values["fingerprint"]:
         raise FrameChanged(f"抽样框 {frame_id} 现存的内容与冻结时的指纹不符（冻结后被修改过，见审计日志）：请重新冻结抽样框后再抽样。")
     sample = draw(frame, seed)
+    generated, made = seed_source(store, record, seed, generated)
     now = now or dt.datetime.now()
     draw_id = new_id("D", now)
     names = {r.key: r.name for r in frame.sampling.priority_rules}
@@ -346,7 +374,7 @@ def record_draw(store: Store, catalog: FormCatalog, frame_id: str, seed_text: st
                                             sample.drawn["selection"], sample.drawn["rules"])]
     values = {"draw_id": draw_id, "frame_id": frame_id, "seed": str(seed), "seed_source": SEED_WORDS[generated],
               "algorithm_version": ALGORITHM_VERSION, "ratio": frame.sampling.ratio, "drawn": len(rows),
-              "reason": reason.strip(), "superseded_by": ""}
+              "reason": reason.strip(), "superseded_by": "", "seeds_generated": made}
     with store.exclusive(DRAW_LOCK):
         replaced = active_draws(store)
         if replaced and not reason.strip():
@@ -381,6 +409,8 @@ class Verification:
 
     draw_id: str
     differences: list[Difference] = field(default_factory=list)
+    #: Said with the verdict, not a difference: how many seeds were generated (``seeds_note``).
+    note: str = ""
 
     @property
     def ok(self) -> bool:
@@ -388,8 +418,9 @@ class Verification:
 
     def lines(self) -> list[str]:
         if self.ok:
-            return [f"抽样 {self.draw_id}：一致（按记录的抽样框和随机数种子重新抽样，结果与记录相同）。"]
-        return [f"抽样 {self.draw_id}：不一致，共 {len(self.differences)} 处：", *(f"  {d.message}" for d in self.differences)]
+            return [f"抽样 {self.draw_id}：一致（按记录的抽样框和随机数种子重新抽样，结果与记录相同）。{self.note}"]
+        return [f"抽样 {self.draw_id}：不一致，共 {len(self.differences)} 处：", *(f"  {d.message}" for d in self.differences),
+                *([self.note] if self.note else [])]
 
 
 def draw_record(store: Store, draw_id: str) -> Record:

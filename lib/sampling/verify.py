@@ -32,6 +32,8 @@ from lib.sampling.record import (
     frame_rows,
     load_frame,
     project_values,
+    seeds_generated,
+    seeds_note,
 )
 from lib.store.base import Store
 
@@ -64,6 +66,7 @@ def verify(store: Store, draw_id: str) -> Verification:
     v = drawn.values
     frame_id = str(v["frame_id"])
     frozen = frame_record(store, frame_id)
+    note = seeds_note(v.get("seeds_generated"), seeds_generated(store, frozen), f"本抽样框（{frame_id}）")
     out: list[Difference] = []
     for row in changed_after_writing(store, FRAME_ROWS.form_id, frame_rows(store, frame_id)):
         out.append(Difference("frame_row_changed", f"抽样框中服务券编号 {row.values.get('voucher')} 的一行（记录 {row.id}）在冻结后被修改过"
@@ -81,7 +84,7 @@ def verify(store: Store, draw_id: str) -> Verification:
         frame = load_frame(store, frame_id)
     except (SamplingError, FrameError) as err:  # a frame no draw could be made from: say why, nothing to re-draw
         out.append(Difference("frame_unreadable", f"无法按记录的抽样框 {frame_id} 重新抽样：{err}"))
-        return Verification(draw_id, out)
+        return Verification(draw_id, out, note)
     recorded = frozen.values
     if str(recorded.get("rows")) != str(len(frame.rows)):
         out.append(Difference("frame_size", f"抽样框记录 {recorded.get('rows')} 个项目，现存 {len(frame.rows)} 个。"))
@@ -91,12 +94,12 @@ def verify(store: Store, draw_id: str) -> Verification:
         out.append(Difference("campaign_version", f"抽查规则版本不符：记录为 {recorded.get('campaign_version')}，按记录的规则计算为 {frame.campaign_version}。"))
     if str(v.get("algorithm_version")) != ALGORITHM_VERSION:
         out.append(Difference("algorithm_version", f"抽样算法版本不同：记录为 {v.get('algorithm_version')}，本程序为 {ALGORITHM_VERSION}，无法按同一算法重新抽样。"))
-        return Verification(draw_id, out)
+        return Verification(draw_id, out, note)
     try:
         seed = parse_seed(str(v.get("seed") or ""))
     except SeedInvalid:
         out.append(Difference("seed", f"抽样记录 {draw_id} 的随机数种子「{v.get('seed')}」不是非负整数（记录被修改过？），无法重新抽样。"))
-        return Verification(draw_id, out)
+        return Verification(draw_id, out, note)
     sample = draw(frame, seed)
     again = sample.drawn.set_index("voucher")
     again_values = {values["voucher"]: values for values in project_values(sample.drawn)}
@@ -127,7 +130,7 @@ def verify(store: Store, draw_id: str) -> Verification:
                                   f"重新抽样为「{SELECTION_WORDS[mine['selection']]}」。", voucher))
         if list(theirs.get("rules") or []) != [names[k] for k in mine["rules"]]:
             out.append(Difference("rules", f"服务券编号 {voucher} 提高入样概率的规则与记录不同。", voucher))
-    return Verification(draw_id, out)
+    return Verification(draw_id, out, note)
 
 
 @dataclass(frozen=True)
@@ -136,8 +139,9 @@ class InspectorVerification(Verification):
 
     def lines(self) -> list[str]:
         if self.ok:
-            return [f"检查员抽取 {self.draw_id}：一致（按记录的检查员信息、抽中地市涉及的单位和随机数种子重新抽取，检查组与记录相同）。"]
-        return [f"检查员抽取 {self.draw_id}：不一致，共 {len(self.differences)} 处：", *(f"  {d.message}" for d in self.differences)]
+            return [f"检查员抽取 {self.draw_id}：一致（按记录的检查员信息、抽中地市涉及的单位和随机数种子重新抽取，检查组与记录相同）。{self.note}"]
+        return [f"检查员抽取 {self.draw_id}：不一致，共 {len(self.differences)} 处：", *(f"  {d.message}" for d in self.differences),
+                *([self.note] if self.note else [])]
 
 
 class AssignmentNotFound(SamplingError):
@@ -157,6 +161,10 @@ def verify_inspectors(store: Store, assignment_id: str) -> InspectorVerification
     record = found[0]
     v = record.values
     draw_id = str(v.get("draw_id") or "")
+    try:
+        note = seeds_note(v.get("seeds_generated"), seeds_generated(store, draw_record(store, draw_id)), f"为项目抽样 {draw_id} 抽取检查员")
+    except DrawNotFound:  # said below, by the cities it serves
+        note = ""
     out = list(asg.inspector_changes(store, draw_id, assignment_id))
     out += [Difference("inspector_rows_added", f"{why}。") for why in asg.not_written_with(store, record)]
     pool_rows, party_rows = asg.recorded_inputs(store, assignment_id)
@@ -167,10 +175,10 @@ def verify_inspectors(store: Store, assignment_id: str) -> InspectorVerification
     if str(v.get("algorithm")) != INSPECTORS_ALGORITHM:
         out.append(Difference("algorithm_version", f"检查员抽取算法版本不同：记录为 {v.get('algorithm')}，本程序为 {INSPECTORS_ALGORITHM}，"
                               "无法按同一算法重新抽取。"))
-        return InspectorVerification(assignment_id, out)
+        return InspectorVerification(assignment_id, out, note)
     if not party_rows:
         out.append(Difference("inputs_missing", f"检查员抽取 {assignment_id} 没有记录抽取依据（检查员信息和抽中地市涉及的单位），无法重新抽取。"))
-        return InspectorVerification(assignment_id, out)
+        return InspectorVerification(assignment_id, out, note)
     people = [asg.recorded_inspector(r.values) for r in pool_rows]
     parties = asg.recorded_parties(r.values for r in party_rows)
     where = tuple(str(p) for p in v.get("places") or ())
@@ -188,12 +196,12 @@ def verify_inspectors(store: Store, assignment_id: str) -> InspectorVerification
     except (SeedInvalid, TypeError, ValueError):
         out.append(Difference("record_broken", f"检查员抽取记录 {assignment_id} 的随机数种子「{v.get('seed')}」、抽取日期「{v.get('day')}」"
                               f"或每组人数「{v.get('group_size')}」无法读取（记录被修改过？），无法重新抽取。"))
-        return InspectorVerification(assignment_id, out)
+        return InspectorVerification(assignment_id, out, note)
     try:
         again = draw_groups(people, parties, size, seed, day, where)
     except InspectorDrawError as err:
         out.append(Difference("redraw_refused", f"按记录的抽取依据重新抽取检查员未能成功：{err}"))
-        return InspectorVerification(assignment_id, out)
+        return InspectorVerification(assignment_id, out, note)
     recorded: dict[str, set[str]] = {}
     for row in store.records(asg.MEMBERS.form_id):
         if row.values.get("assignment_id") == assignment_id:
@@ -205,7 +213,7 @@ def verify_inspectors(store: Store, assignment_id: str) -> InspectorVerification
                                   f"重新抽取为 {'、'.join(sorted(mine)) or '（无）'}。"))
     if str(v.get("groups")) != str(len(recorded)):
         out.append(Difference("group_count", f"检查员抽取记录写明 {v.get('groups')} 个检查组，现存检查组 {len(recorded)} 个。"))
-    return InspectorVerification(assignment_id, out)
+    return InspectorVerification(assignment_id, out, note)
 
 
 def verify_record(store: Store, record_id: str) -> Verification:

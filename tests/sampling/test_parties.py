@@ -107,6 +107,18 @@ def test_the_inputs_are_recorded_and_verify_redraws_the_groups_from_them(drawn):
     assert verify_inspectors(store, got.assignment_id).ok
 
 
+def test_an_inspector_seed_equal_to_an_earlier_generated_one_is_recorded_as_generated(drawn):
+    from lib.sampling import record
+
+    store, done = drawn
+    [draw] = store.records(record.DRAWS.form_id)
+    seeds = [record.generate_seed(store, PROVINCE, draw, "试") for _ in range(2)]
+    got = draw_inspectors(store, SHIPPED, inspectors(), str(seeds[0]), PROVINCE, day=DAY)
+    [rec] = store.records(ASSIGNMENTS.form_id)
+    assert got.generated_seed and (rec.values["seed_source"], rec.values["seeds_generated"]) == ("系统生成", 2)
+    assert "共生成过 2 次随机数，抽样时记录为 2 次" in verify_inspectors(store, got.assignment_id).lines()[0]
+
+
 def test_a_city_whose_parties_outgrow_a_cell_is_recorded_and_verified(store):
     """Attack M12: the parties were one list cell per city (32,767 characters): about a thousand sampled
     projects in one city and no inspector draw could be recorded at all. Now one row per party."""

@@ -80,6 +80,23 @@ def test_a_draw_is_recorded_and_verify_says_consistent(stocked):
     assert report.ok and report.differences == [] and "：一致" in report.lines()[0]
 
 
+def test_a_typed_seed_equal_to_any_generated_one_is_recorded_as_generated_and_verify_counts_them(stocked):
+    """Attack M13 (K14's count): the count of seeds generated was on the page only, and a typed seed equal
+    to an earlier (not the latest) generated one was recorded as 公布的随机数."""
+    info, _ = freeze(stocked, SHIPPED, PROVINCE)
+    [frozen] = stocked.records(record.FRAMES.form_id)
+    seeds = [record.generate_seed(stocked, PROVINCE, frozen, "试") for _ in range(3)]
+    assert record.generated_seeds(stocked, frozen) == seeds
+    done = record_draw(stocked, SHIPPED, info.frame_id, str(seeds[0]), PROVINCE)  # typed, generated=False
+    [rec] = stocked.records(DRAWS.form_id)
+    assert done.generated_seed and (rec.values["seed_source"], rec.values["seeds_generated"]) == ("系统生成", 3)
+    record.generate_seed(stocked, PROVINCE, frozen, "又一次")
+    report = verify(stocked, done.draw_id)
+    assert report.ok and "共生成过 4 次随机数，抽样时记录为 3 次" in report.lines()[0]
+    other = record_draw(stocked, SHIPPED, info.frame_id, "20200922", PROVINCE, reason="复核")
+    assert not other.generated_seed  # a number nobody generated stays 公布的随机数
+
+
 def test_verify_names_a_frame_row_changed_after_the_freeze(stocked):
     info, _ = freeze(stocked, SHIPPED, PROVINCE)
     done = record_draw(stocked, SHIPPED, info.frame_id, "7", PROVINCE)
