@@ -53,7 +53,8 @@ from lib.core.text import comparable
 from lib.sampling.draw import generator, random_order
 
 #: Names the method above; recorded with every assignment, changed whenever the method changes.
-ALGORITHM_VERSION = "inspectors-kuhn-2"  # 2: orders from PCG64.random_raw words, no Generator.permutation
+ALGORITHM_VERSION = "inspectors-kuhn-3"  # 2: orders from PCG64.random_raw words, no Generator.permutation;
+# 3: ``party_key`` folds a branch (…公司<place>分公司) to its parent and drops (集团), so 回避 can refuse more
 #: A health declaration is current on the draw day and the 13 days before it.
 HEALTH_DAYS = 14
 
@@ -162,13 +163,17 @@ def pool(accounts: Iterable[Account]) -> list[Inspector]:
 LEGAL_FORMS = ("股份有限公司", "有限责任公司", "有限公司", "股份公司", "集团公司", "公司", "co.,ltd.", "co.,ltd", "co.ltd", "ltd.",
                "ltd", "inc.", "inc")
 _PROVINCE = re.compile(r"^[\u4e00-\u9fff]{2,3}省")
+#: A branch's name ends with 分公司 after its parent's ("…有限公司广州分公司"); (集团) marks no other company.
+_BRANCH, _COMPANY, _GROUP = "分公司", "公司", "(集团)"
 
 
 def party_key(name: str, places: Iterable[str] = ()) -> str:
     """An organisation's name (or credit code) as 回避 compares it: ``comparable``, a leading province
     (…省) and a leading or bracketed place of ``places`` (the campaign's cities, with or without 市)
-    dropped, and a trailing legal form (``LEGAL_FORMS``) dropped. A name that would fold to nothing
-    stays as ``comparable`` has it.
+    dropped, a bracketed (集团) dropped, a branch (…公司 followed by anything and 分公司) read as its
+    parent (…公司), and a trailing legal form (``LEGAL_FORMS``) dropped. A name that would fold to nothing
+    stays as ``comparable`` has it. Each fold can only make two names equal that were not: for 回避 a
+    match too many keeps an inspector away, one too few sends them to a party they declared.
 
     >>> names = ("甲城云智科技有限公司", "甲城云智科技有限责任公司", "甲城市云智科技有限公司", "丙丁省甲城市云智科技股份有限公司",
     ...          "云智科技（甲城）有限公司", "云智科技", " ９１４４０１０１ma59abcdem ")
@@ -176,6 +181,8 @@ def party_key(name: str, places: Iterable[str] = ()) -> str:
     ['云智科技', '云智科技', '云智科技', '云智科技', '云智科技', '云智科技', '91440101ma59abcdem']
     >>> party_key("有限公司"), party_key("甲城市", ("甲城",))
     ('有限公司', '甲城市')
+    >>> [party_key(n, ("甲城",)) for n in ("乙通信（集团）有限公司甲城分公司", "乙通信有限公司", "乙通信集团有限公司甲城市分公司")]
+    ['乙通信', '乙通信', '乙通信集团']
     """
     return _party_key(name or "", tuple(places))
 
@@ -192,6 +199,9 @@ def _party_key(name: str, places: tuple[str, ...]) -> str:
             folded = folded.replace(bracketed, "")
     if folded.startswith(written.starts):
         folded = folded[len(next(w for w in written.leading if folded.startswith(w))):]
+    folded = folded.replace(_GROUP, "")
+    if folded.endswith(_BRANCH) and (parent := folded[: -len(_BRANCH)].rfind(_COMPANY)) > 0:
+        folded = folded[: parent + len(_COMPANY)]
     for form in LEGAL_FORMS:
         if folded.endswith(form):
             folded = folded[: -len(form)]

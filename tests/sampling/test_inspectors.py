@@ -253,5 +253,5 @@ def test_the_inspector_draw_is_the_documented_method_on_random_raw_words_alone(s
     monkeypatch.setattr(np.random, "default_rng", refuse)  # the only way to a Generator (its type is immutable)
     people = [Inspector(f"p{n:02d}", city=CITIES[n % 3], health_declared_on=FRESH) for n in range(30)]
     got = draw_groups(people, {c: [] for c in CITIES[:3]}, 2, seed, DAY)
-    assert ALGORITHM_VERSION == "inspectors-kuhn-2" and got.algorithm == ALGORITHM_VERSION
+    assert ALGORITHM_VERSION == "inspectors-kuhn-3" and got.algorithm == ALGORITHM_VERSION
     assert {g.city: g.members for g in got.groups} == _by_hand(people, sorted(CITIES[:3]), 2, seed, got.inputs_sha256)

@@ -31,6 +31,10 @@ CITIES = tuple(SHIPPED.campaign.cities)
     ("云智科技", "广州云智科技有限公司"),
     ("广东省广州市云智科技股份有限公司", "云智科技（广州）有限公司"),
     ("ＹＵＮＺＨＩ Co.,Ltd.", "yunzhi"),
+    # attack M11: a parent and its branch, and (集团), folded alike
+    ("广州云智科技有限公司", "云智科技有限公司佛山分公司"),
+    ("中国移动通信集团广东有限公司", "中国移动通信集团广东有限公司广州分公司"),
+    ("云智科技（集团）有限公司", "云智科技有限公司"),
 ])
 def test_a_conflict_is_found_whatever_legal_form_or_city_the_name_is_written_with(declared, sampled):
     """Attack K5: the declared name and the sampled party differ only by a legal form or a city."""
