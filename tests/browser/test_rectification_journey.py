@@ -163,6 +163,7 @@ def test_generate_tick_return_verify_close_and_the_board_shows_it_closed(small_c
     assert column(problems, "整改编号", "状态") == {shown: PENDING for shown in items}
 
     category = next(c for c in catalog.campaign.rectification.categories if c.key == mine.values["category"])
+    files = [f"{s.key}.png" for s in category.steps if s.evidence == "file"]
     reason = "企业确认函未加盖公章，请补充盖章版本。"
     provider = new_page(browser)
     city = new_page(browser)
@@ -187,6 +188,8 @@ def test_generate_tick_return_verify_close_and_the_board_shows_it_closed(small_c
         expect(cell(waiting, item_id)).to_have_count(1, timeout=WAIT)
         assert column(waiting, "整改编号", "待办理") == {item_id: "核实整改材料"}
         shows_item(city, item_id, SUBMITTED)
+        for name in files:  # what it verifies: the provider's evidence, each file a download
+            expect(city.get_by_role("button", name=re.compile(f"^下载 {re.escape(name)}"))).to_have_count(1, timeout=WAIT)
         type_into(city, "退回原因", reason)
         idle(city)
         city.get_by_role("button", name="退回", exact=True).click()
@@ -197,6 +200,8 @@ def test_generate_tick_return_verify_close_and_the_board_shows_it_closed(small_c
         open_from_todo(provider, item_id, "提交整改材料")
         shows_item(provider, item_id, IN_PROGRESS)
         expect(provider.get_by_text(f"地市退回原因：{reason}")).to_be_visible(timeout=WAIT)
+        provider.get_by_text("处理记录", exact=True).click()  # every transition is visible to the responsible party
+        expect(grid(provider, "备注").locator("td", has_text=reason)).not_to_have_count(0, timeout=WAIT)
         submit(provider, item_id)
 
         # the city verifies it, from its 待办 this time
@@ -217,7 +222,7 @@ def test_generate_tick_return_verify_close_and_the_board_shows_it_closed(small_c
 
     done = stored_items(server)[item_id]
     assert done.status == CLOSED and done.values["reason"] == reason
-    assert sorted(e["name"] for e in done.values["evidence"]) == sorted(f"{s.key}.png" for s in category.steps if s.evidence == "file")
+    assert sorted(e["name"] for e in done.values["evidence"]) == sorted(files)
     assert stored_items(server)[theirs.values["item_id"]].status == PENDING
 
     # the board, tab 整改进度: as of today (the items were opened today, after the campaign clock's day)
