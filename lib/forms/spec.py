@@ -243,7 +243,7 @@ class PriorityRule(_Strict):
     #: weight could make a size zero or negative, which no probability can be proportional to.
     #: At most MAX_RULE_WEIGHT: the draw sums and multiplies sizes, and a huge finite weight (1e308)
     #: overflows to inf there, leaving a city with nothing drawn.
-    weight: float = Field(default=1.0, ge=0)
+    weight: float = Field(default=1.0, ge=0, strict=True)  # strict: `true` or '3' is no weight (an int is)
     #: Every project that meets this rule is drawn (its city's sample grows if need be).
     take_all: bool = False
 
@@ -295,7 +295,7 @@ class Sampling(_Strict):
     draw it), ``proportional_to_subsidy`` whether a project's chance also grows with its subsidy,
     ``inspector_group_size`` how many inspectors each sampled city's group has."""
 
-    ratio: float = Field(le=1)  # the floor (and so > 0) is _at_least_the_notice's, with its own words
+    ratio: float = Field(le=1, strict=True)  # the floor (and so > 0) is _at_least_the_notice's; strict: `true` is no ratio
     frame: Literal["register", "reported"] = "register"
     proportional_to_subsidy: bool = False
     facts: PriorityFacts = PriorityFacts()

@@ -63,6 +63,14 @@ def test_a_negative_weight_and_two_rules_of_one_name_are_refused():
         PriorityRule(key="complaint", name="投诉", when="complaints > 0", weight=1e308)
     assert _types(info.value) == ["rule_weight_too_large"]
     assert PriorityRule(key="complaint", name="投诉", when="complaints > 0", weight=MAX_RULE_WEIGHT).weight == MAX_RULE_WEIGHT
+    for weight in (True, "3"):  # lax mode read `true` as 1.0 and '3' as 3.0
+        with pytest.raises(ValidationError) as info:
+            PriorityRule(key="complaint", name="投诉", when="complaints > 0", weight=weight)
+        assert _types(info.value) == ["float_type"]
+    for ratio in (True, "0.3"):
+        with pytest.raises(ValidationError) as info:
+            Sampling(ratio=ratio)
+        assert _types(info.value) == ["float_type"]
     with pytest.raises(ValidationError) as info:
         Sampling(ratio=0.2, priority_rules=[PriorityRule(key="complaint", name="甲", when="complaints > 0"),
                                             PriorityRule(key="high_subsidy", name="甲", when="subsidy >= 1")])
