@@ -95,7 +95,9 @@ def panel(store: Store, catalog: FormCatalog, form: FormSpec, actor: Actor, assi
     else:
         st.caption(f"本组在{where}抽中的项目都已有检查记录。")
     voucher = st.session_state.get(state.field_key(form.id, binding.key("voucher")))
-    if not _blank(voucher):
+    if _blank(voucher):  # the policy refuses a row of no sampled project, a draft too: say so before the click
+        st.caption(f"请先选择本组抽中的项目（或填写「{form.field(binding.key('voucher')).label}」），再保存草稿或提交。")
+    else:
         _declaration(store, catalog, actor, assignments, form, voucher)
 
 

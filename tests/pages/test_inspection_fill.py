@@ -68,14 +68,14 @@ def assigned(app_env, catalog, reopen):
     return me.actor(), tuple(names[a] for a in group), drawn["广州"], drawn["佛山"], store
 
 
-def declare(store, catalog, row: dict, usage: str) -> None:
-    """The provider's 附件1 row for the drawn project ``row``, declaring ``usage``."""
+def declare(store, catalog, row: dict, usage: str, status: str = SUBMITTED) -> None:
+    """The provider's 附件1 row for the drawn project ``row``, declaring ``usage`` (``status``: submitted unless given)."""
     binding = catalog.bindings.of("projects")
     store.ensure_sheet(sheet_spec(catalog.form(binding.form)))
     values = {binding.key("voucher"): row["voucher"], binding.key("city"): row["city"], binding.key("firm"): row["firm"],
               binding.key("provider"): row["provider"], binding.key("usage"): binding.word("usage", usage),
               binding.key("active_users"): 12, binding.key("subsidy"): 20.0}
-    store.append(binding.form, values, actor=Actor("p0", roles.PROVIDER, row["provider"], row["city"]), status=SUBMITTED)
+    store.append(binding.form, values, actor=Actor("p0", roles.PROVIDER, row["provider"], row["city"]), status=status)
 
 
 def start(actor, form_id: str) -> AppTest:
@@ -121,6 +121,24 @@ def test_an_assigned_inspector_picks_its_project_sees_the_declaration_and_a_usag
     assert binding.word("usage", "in_use") in str(warning.value) and declared.word("usage", "idle") in str(warning.value)
     at.selectbox(key=field("usage")).select(binding.word("usage", "idle")).run()
     assert not [w for w in at.warning if "不一致" in str(w.value)]  # the same meaning: no flag
+
+
+def test_a_provider_s_later_draft_does_not_replace_its_filed_declaration(assigned, catalog):
+    """Attack M9: the sample is public; a draft saved before the visit (使用率较低) showed as the
+    declaration and pre-empted the mismatch flag against what was filed (正常使用)."""
+    from lib.core.statuses import DRAFT
+
+    actor, names, gz, fs, store = assigned
+    declare(store, catalog, gz, "in_use")
+    declare(store, catalog, gz, "low_use", status=DRAFT)
+    binding, declared = catalog.bindings.of("inspections"), catalog.bindings.of("projects")
+    at = start(actor, binding.form)
+    assert any("请先选择本组抽中的项目" in str(c.value) for c in at.caption)  # nothing chosen: said before 保存草稿
+    at = at.selectbox(key=state.fill_button_key(binding.form, "inspection_pick")).select(gz["voucher"]).run()
+    shown = text(at.markdown)
+    assert declared.word("usage", "in_use") in shown and declared.word("usage", "low_use") not in shown
+    at = at.selectbox(key=state.field_key(binding.form, binding.key("usage"))).select(binding.word("usage", "low_use")).run()
+    assert [w for w in at.warning if "不一致" in str(w.value)]
 
 
 def test_a_project_without_a_declaration_is_said_to_have_none_and_the_typed_members_stay(assigned, catalog):
