@@ -219,6 +219,17 @@ def test_a_class_with_nothing_inspected_is_named_and_never_dropped_silently():
     assert info.value.code == "estimate_incomplete" and "乙的随机抽中项目" in str(info.value)
 
 
+def _one_of_each_class(drawn: pd.DataFrame, seed: int, chance_only: bool = False) -> np.ndarray:
+    """One drawn project of each class (city × drawn with certainty or by chance), picked at random
+    (seeded): what the groups have inspected at the least once no class is missing. Not the first in the
+    frame's order: the frame's failures are fixed, and its first projects are not a random pick of them."""
+    certain = drawn["probability"] >= 1
+    shuffled = drawn.assign(certain=certain).iloc[np.random.default_rng(20_000 + seed).permutation(len(drawn))]
+    picked = np.zeros(len(drawn), dtype=bool)
+    picked[drawn.index.get_indexer(shuffled.drop_duplicates(["city", "certain"]).index)] = True
+    return picked & ~certain.to_numpy() if chance_only else picked
+
+
 def _complained_of_fail_often(rng, subsidy):
     """Attack M6's design: the complained-of (take_all) projects fail 70%, the others 8%."""
     return rng.random(len(subsidy)) < np.where(np.arange(len(subsidy)) % 37 == 0, 0.7, 0.08)
@@ -241,27 +252,24 @@ def test_the_complained_of_projects_inspected_first_give_no_estimate_until_each_
             inspected_probabilities(drawn["probability"], drawn["city"], certain)
         assert info.value.code == "estimate_incomplete"
 
-    def first_by_chance_too(drawn: pd.DataFrame, seed: int) -> np.ndarray:
-        by_chance = drawn["probability"] < 1
-        first = by_chance & ~drawn[by_chance].duplicated("city").reindex(drawn.index, fill_value=True)
-        return ((~by_chance) | first).to_numpy()
+    def certain_and_one_by_chance(drawn: pd.DataFrame, seed: int) -> np.ndarray:
+        return (drawn["probability"] >= 1).to_numpy() | _one_of_each_class(drawn, seed, chance_only=True)
 
-    shares, amounts = _estimates(frame, failed, amount, 300, first_by_chance_too)
+    shares, amounts = _estimates(frame, failed, amount, 300, certain_and_one_by_chance)
     _on_the_truth(frame, failed, amount, shares, amounts, 300)
 
 
 @pytest.mark.parametrize("projects, cities, runs", [(120, 6, 300), (1000, 21, 100)])
 def test_mid_inspection_the_estimates_stay_on_the_truth(projects, cities, runs):
-    """While inspections are going (each class's first drawn project in frame order inspected, every other
-    drawn project inspected or not at random, seeded), the estimates from the inspected part, their π
+    """While inspections are going (one drawn project of each class inspected, every other drawn project
+    inspected or not at random, seeded), the estimates from the inspected part, their π
     adjusted by ``inspected_probabilities``, are still centred on the truth and the interval still covers
     it in at least 90% of draws — the inspected are not read as if the rest were zeros, nor a city half
     done as weighing half."""
     frame, failed, amount = _campaign_like(projects, cities)
 
     def half(drawn: pd.DataFrame, seed: int) -> np.ndarray:
-        first = ~drawn.assign(certain=drawn["probability"] >= 1).duplicated(["city", "certain"])
-        return (first | (np.random.default_rng(10_000 + seed).random(len(drawn)) < 0.5)).to_numpy()
+        return _one_of_each_class(drawn, seed) | (np.random.default_rng(10_000 + seed).random(len(drawn)) < 0.5)
 
     shares, amounts = _estimates(frame, failed, amount, runs, half)
     _on_the_truth(frame, failed, amount, shares, amounts, runs)
