@@ -296,3 +296,22 @@ def test_a_campaign_without_inspections_counts_the_draw_and_nothing_inspected(dr
     assert not p.inspections and p.estimates == ()
     assert p.cities[pg.DRAWN].sum() == len(rows) and p.cities[pg.OVERDUE].sum() == 0  # no deadline to be late for
     assert not [c for c in p.cities.columns if c.startswith(("结论：", "使用："))]
+
+
+def test_projects_no_draw_could_pick_are_outside_the_estimates(store):
+    """A city whose complained-of (take_all) projects fill its places draws nobody else: its other projects
+    had π = 0 and nothing inspected can speak for them. They are counted (``unreachable``) and left out of
+    the N the shares are of — not read as passed."""
+    first_city = ("V-000000", "V-000003")  # two of CITIES[0]'s ten: its minimum of 2 places, both taken
+    store, rows = _draw(store, first_city)
+    assert sorted(r["voucher"] for r in rows if r["city"] == CITIES[0]) == list(first_city)
+    for r in rows:
+        file_inspection(store, r, rows, usage="in_use", conclusion="fail" if r["voucher"] in first_city else "pass")
+    p = pg.of_store(store, SHIPPED, dt.date(2020, 10, 12))
+    assert p.unreachable == 8
+    failed = p.estimates[0].estimate
+    chance = [r for r in rows if r["probability"] < 1]
+    want = share([False] * len(chance) + [True, True], [r["probability"] for r in chance] + [1.0, 1.0],
+                 [r["city"] for r in chance] + [CITIES[0]] * 2, 22)
+    assert (failed.value, failed.low, failed.high) == pytest.approx((want.value, want.low, want.high))
+    assert failed.value == pytest.approx(2 / 22)  # the two known failed of the 22 the draw could pick
