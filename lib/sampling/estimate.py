@@ -168,8 +168,8 @@ def inspected_probabilities(pi: Sequence[float], strata: Sequence[str], inspecte
 def missing_text(missing: Sequence[tuple[str, bool]]) -> str:
     """The classes ``missing_classes`` gives, as a person reads them.
 
-    >>> missing_text([("广州", False), ("深圳", False), ("佛山", True)])
-    '广州、深圳的随机抽中项目，佛山的必抽项目（入样概率为 1）'
+    >>> missing_text([("甲", False), ("乙", False), ("丙", True)])
+    '甲、乙的随机抽中项目，丙的必抽项目（入样概率为 1）'
     """
     chance = [city for city, certain in missing if not certain]
     certain = [city for city, c in missing if c]
