@@ -14,6 +14,7 @@ import numbers
 import os
 import re
 import unicodedata
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -365,8 +366,9 @@ MAX_IMAGE_PIXELS = 50_000_000
 #: Most bytes a PNG may decode to (width × height × bytes per pixel): PNG has no reduced-scale decode, so
 #: its whole picture is held while it is checked; 100 MB is a 25-megapixel RGBA screenshot or scan.
 MAX_PNG_DECODED_BYTES = 100 * 1024 * 1024
-#: A PDF ends with %%EOF; readers look for it in the last 1024 bytes, and so does the check.
-PDF_TAIL = 1024
+#: A PDF ends with %%EOF. Readers look for it in the last 1024 bytes; the check asks that nothing but
+#: blanks follow the last one, so no ZIP or page rides behind the document (a PDF/ZIP polyglot).
+_PDF_BLANKS = b" \t\r\n\f\x00"
 #: What an evidence PDF never holds and a web page or an active PDF does (compared in lower case): a
 #: PDF that is also an HTML page, or runs a script or a program when opened, is refused. Each is long
 #: enough that the compressed streams of a 10 MB scan hold one by chance about once in ten thousand files.
@@ -374,7 +376,15 @@ PDF_ACTIVE_MARKERS = (b"<html", b"<!doctype", b"<script", b"<iframe", b"<body", 
 #: The short name of a script action (/JS), looked for outside the streams only (three bytes occur by
 #: chance in compressed data).
 _PDF_JS = re.compile(rb"/js[\s/<(\[]")
-_PDF_STREAM = re.compile(rb"stream\r?\n.*?endstream", re.DOTALL)
+#: A byte of a name written as #xx (ISO 32000 §7.3.5): readers take /J#61vaScript for /JavaScript.
+_PDF_NAME_ESCAPE = re.compile(rb"#([0-9a-fA-F]{2})")
+#: An object stream (PDF 1.5, ``/Type /ObjStm``) holds objects, catalog and actions included, compressed:
+#: each is inflated (FlateDecode, the filter writers use for them) and looked at too, within these bounds.
+_PDF_STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
+_PDF_OBJSTM = re.compile(rb"/type\s*/objstm(?![a-z0-9])")
+_PDF_FILTER = re.compile(rb"/filter\s*(\[[^\]]*\]|/[a-z0-9]+)")
+PDF_OBJECT_STREAMS = 1_000
+PDF_INFLATED_BYTES = 32 * _MB
 #: Longest file name kept (a name is shown, never used as a path).
 MAX_FILE_NAME_CHARS = 100
 SHA256_RE = re.compile(r"[0-9a-f]{64}", re.ASCII)
@@ -383,7 +393,7 @@ _FILE_KEYS = frozenset({"sha256", "name", "type", "size"})
 
 class FileRefused(AppError):
     """A file a ``file`` field does not take; ``code`` says why (file_empty, file_too_big, file_type,
-    file_not_accepted, file_broken, image_too_large, file_active, too_many_files) and the
+    file_not_accepted, file_broken, file_trailing, image_too_large, file_active, file_unchecked, too_many_files) and the
     message names the field and the file."""
 
     code = "file_refused"
@@ -491,9 +501,14 @@ def _image_end(kind: FileKind, data: bytes) -> int | None:
 
 
 def _pdf_problem(data: bytes) -> str | None:
-    """``file_broken`` when a PDF does not end with %%EOF (within PDF_TAIL bytes of its end, as readers
-    look for it), ``file_active`` when it holds a web page's or an active PDF's markers
-    (``PDF_ACTIVE_MARKERS``), else None.
+    """``file_broken`` when a PDF has no %%EOF, ``file_trailing`` when anything but blanks follows its
+    last one (a ZIP or a page riding behind the document), ``file_active`` when it holds a web page's or an active PDF's markers (``PDF_ACTIVE_MARKERS``, /JS)
+    — its names' #xx escapes decoded, its object streams inflated —, ``file_unchecked`` when an object
+    stream cannot be inflated within the bounds, else None.
+
+    A heuristic, not a PDF reader: a script in another kind of stream, or spelled in a string's octal
+    escapes, is not seen. Downloads are attachments, never shown in the app; the README asks that
+    evidence PDFs be opened in a reader that runs no scripts.
 
     >>> _pdf_problem(b"%PDF-1.4\\n1 0 obj <<>> endobj\\n%%EOF\\n"), _pdf_problem(b"%PDF-1.4 x")
     (None, 'file_broken')
@@ -501,13 +516,69 @@ def _pdf_problem(data: bytes) -> str | None:
     ('file_active', 'file_active')
     >>> _pdf_problem(b"%PDF-1.4 << /JS (x) >> %%EOF"), _pdf_problem(b"%PDF-1.4 stream\\n/js(\\nendstream %%EOF")
     ('file_active', None)
+    >>> _pdf_problem(b"%PDF-1.4 << /S /J#61vaScript >> %%EOF"), _pdf_problem(b"%PDF-1.4 %%EOF\\nPK\\x03\\x04")
+    ('file_active', 'file_trailing')
     """
-    if b"%%EOF" not in data[-PDF_TAIL:]:
-        return "file_broken"
-    lowered = data.lower()
-    if any(marker in lowered for marker in PDF_ACTIVE_MARKERS) or _PDF_JS.search(_PDF_STREAM.sub(b"", lowered)):
+    if not data.rstrip(_PDF_BLANKS).endswith(b"%%EOF"):
+        return "file_trailing" if b"%%EOF" in data else "file_broken"
+    if _active(_pdf_names(data), streams=True):
         return "file_active"
+    budget, seen = PDF_INFLATED_BYTES, 0
+    for found in _PDF_STREAM_START.finditer(data):
+        begins = data.rfind(b"obj", 0, found.start()) + 3
+        budget -= found.start() - begins  # read back to the object's start: bounded too, as a file of
+        if budget < 0:  # many "stream" lines and no "obj" would make it quadratic
+            return "file_unchecked"
+        head = _pdf_names(data[begins:found.start()])  # the stream's dictionary
+        if not _PDF_OBJSTM.search(head):
+            continue
+        seen += 1
+        filters = _PDF_FILTER.search(head)
+        if filters is None:  # not compressed: its bytes were looked at above
+            continue
+        if seen > PDF_OBJECT_STREAMS or filters.group(1).strip(b"[] \t\r\n") != b"/flatedecode":
+            return "file_unchecked"
+        try:
+            objects = zlib.decompressobj().decompress(data[found.end():], budget + 1)
+        except zlib.error:
+            return "file_unchecked"
+        budget -= len(objects)
+        if budget < 0:
+            return "file_unchecked"
+        if _active(_pdf_names(objects), streams=False):
+            return "file_active"
     return None
+
+
+def _pdf_names(data: bytes) -> bytes:
+    """PDF bytes with each name's #xx escape decoded (ISO 32000 §7.3.5), as a reader takes them, in lower
+    case (/J#53 is /JS)."""
+    return _PDF_NAME_ESCAPE.sub(lambda m: bytes.fromhex(m.group(1).decode()), data).lower()
+
+
+def _active(lowered: bytes, *, streams: bool) -> bool:
+    """Whether PDF bytes (in lower case, names decoded) hold an active marker; ``streams``: the bytes hold
+    streams, and /JS is looked for outside them only (three bytes occur by chance in compressed data)."""
+    return any(marker in lowered for marker in PDF_ACTIVE_MARKERS) or bool(
+        _PDF_JS.search(_outside_streams(lowered) if streams else lowered))
+
+
+def _outside_streams(data: bytes) -> bytes:
+    """``data`` without its streams' bytes (from "stream" to the next "endstream"; a stream that never
+    ends is kept). One pass: a regex over a file of many unended streams took quadratic time.
+
+    >>> _outside_streams(b"a stream\\nxx endstream b endstream\\nc stream\\nyy")
+    b'a  b endstream\\nc stream\\nyy'
+    """
+    parts, at = [], 0
+    while (start := _PDF_STREAM_START.search(data, at)) is not None:
+        end = data.find(b"endstream", start.end())
+        if end < 0:
+            break
+        parts.append(data[at:start.start()])
+        at = end + len(b"endstream")
+    parts.append(data[at:])
+    return b"".join(parts)
 
 
 def _decoded_bytes(image) -> int:
@@ -556,6 +627,8 @@ _FILE_MESSAGES = {
     "file_broken": "内容已损坏或不完整，无法作为 {word} 打开",
     "image_too_large": "图片尺寸过大（上限 {pixels} 万像素，PNG 解码后不超过 {png_mb} MB），请缩小后再上传",
     "file_active": "含有网页或脚本内容（打开时会运行脚本或程序），请另存或打印为普通 PDF 后再上传",
+    "file_trailing": "在 PDF 的结尾标记（%%EOF）之后还有其他内容，请另存或打印为普通 PDF 后再上传",
+    "file_unchecked": "含有无法检查的压缩内容（对象流），请另存或打印为普通 PDF 后再上传",
     "too_many_files": "未上传：本项最多 {bound} 个文件",
 }
 

@@ -150,11 +150,45 @@ def test_a_pdf_that_is_a_web_page_or_runs_a_script_is_refused(data):
 
 
 def test_a_pdf_must_end_as_a_pdf_does():
-    """Attack K8: %%EOF within the last 1024 bytes, as a reader looks for it."""
+    """Attack K8: a PDF ends with %%EOF. Attack M8: nothing but blanks after the last one — a reader finds
+    %%EOF within its last 1024 bytes, so a small ZIP or page behind it (a polyglot) used to pass."""
     spec = form().field("photos")
     assert code_of(spec, "cut.pdf", b"%PDF-1.4\n1 0 obj << >> endobj\n") == "file_broken"
-    assert code_of(spec, "tail.pdf", PDF + b"x" * 2000) == "file_broken"
+    assert code_of(spec, "tail.pdf", PDF + b"x" * 2000) == "file_trailing"
+    for tail in (b"<svg onload=alert(1)>", b"PK\x03\x04" + b"\0" * 500, b"%"):
+        assert code_of(spec, "polyglot.pdf", PDF + tail) == "file_trailing"
     assert check_file(spec, "ok.pdf", PDF + b"\n" * 10)["type"] == "application/pdf"
+    assert check_file(spec, "ok.pdf", PDF + b"\r\n \0\t")["type"] == "application/pdf"
+
+
+def object_stream(objects: bytes, head: bytes = b"/Type /ObjStm /N 1 /First 4 /Filter /FlateDecode", body: bytes | None = None) -> bytes:
+    """A PDF 1.5 whose objects (catalog and actions among them) are in a compressed object stream."""
+    body = zlib.compress(objects) if body is None else body
+    return (b"%PDF-1.5\n5 0 obj\n<< " + head + b" /Length %d >>\nstream\n" % len(body) + body
+            + b"\nendstream\nendobj\nstartxref\n0\n%%EOF\n")
+
+
+@pytest.mark.parametrize("data", [
+    b"%PDF-1.4\n1 0 obj << /OpenAction << /S /J#61vaScript /J#53 (app.alert(1)) >> >>\nendobj\n%%EOF\n",
+    b"%PDF-1.4\n1 0 obj << /OpenAction << /S /L#61unch /F (cmd.exe) >> >>\nendobj\n%%EOF\n",
+    object_stream(b"1 0 << /Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>"),
+    object_stream(b"1 0 << /OpenAction << /S /J#61vaScript >> >>"),
+    object_stream(b"1 0 << /OpenAction << /S /Launch /F (cmd.exe) >> >>", head=b"/Type /Obj#53tm /Filter [/FlateDecode]"),
+], ids=["escaped-js", "escaped-launch", "objstm-js", "objstm-escaped", "objstm-escaped-type"])
+def test_a_script_spelled_with_name_escapes_or_inside_an_object_stream_is_refused(data):
+    """Attack M8: PDF names may escape any byte (/J#61vaScript is /JavaScript to a reader), and since PDF
+    1.5 most catalogs sit in a compressed object stream: both are read as a reader reads them."""
+    assert code_of(form().field("photos"), "报告.pdf", data) == "file_active"
+
+
+def test_an_object_stream_is_read_within_bounds_and_one_that_cannot_be_read_is_refused():
+    spec = form().field("photos")
+    plain = object_stream(b"1 0 << /Type /Catalog /Pages 2 0 R >>")
+    assert check_file(spec, "ok.pdf", plain)["type"] == "application/pdf"
+    assert code_of(spec, "lzw.pdf", object_stream(b"1 0 << >>", head=b"/Type /ObjStm /Filter /LZWDecode")) == "file_unchecked"
+    assert code_of(spec, "broken.pdf", object_stream(b"", body=b"not deflate data")) == "file_unchecked"
+    bomb = zlib.compress(b"\0" * (40 << 20), 9)  # 40 MB of objects in 40 KB
+    assert code_of(spec, "bomb.pdf", object_stream(b"", body=bomb)) == "file_unchecked"
 
 
 @pytest.mark.parametrize("picture", [png, jpeg])
