@@ -174,7 +174,9 @@ def object_stream(objects: bytes, head: bytes = b"/Type /ObjStm /N 1 /First 4 /F
     object_stream(b"1 0 << /Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>"),
     object_stream(b"1 0 << /OpenAction << /S /J#61vaScript >> >>"),
     object_stream(b"1 0 << /OpenAction << /S /Launch /F (cmd.exe) >> >>", head=b"/Type /Obj#53tm /Filter [/FlateDecode]"),
-], ids=["escaped-js", "escaped-launch", "objstm-js", "objstm-escaped", "objstm-escaped-type"])
+    # an "endstream" in a comment is no stream's start: the /JS after it is outside every stream
+    b"%PDF-1.4\n%endstream\n1 0 obj << /JS (app.alert(1)) >> endobj\n2 0 obj << >> stream\nx\nendstream\n%%EOF\n",
+], ids=["escaped-js", "escaped-launch", "objstm-js", "objstm-escaped", "objstm-escaped-type", "endstream-comment"])
 def test_a_script_spelled_with_name_escapes_or_inside_an_object_stream_is_refused(data):
     """Attack M8: PDF names may escape any byte (/J#61vaScript is /JavaScript to a reader), and since PDF
     1.5 most catalogs sit in a compressed object stream: both are read as a reader reads them."""
