@@ -8,6 +8,10 @@ the time its audit entry moved it to 已销号; the share closed on a day is the
 that day over the items opened by then. A city's figures hold its own items (its ``city``, compared as
 the policy compares it: ``lib.auth.policy.comparable``); the province's all.
 
+The items opened after the day are not counted but are told (``later``, ``last_opened``): items are opened
+on the wall clock, so with the campaign clock on a past day the items the lists flag 逾期 on that day are
+all "later" here, and the tab must say so rather than that there are none.
+
 >>> import datetime as dt
 >>> from lib.core.records import AuditEntry
 >>> from lib.rectification.records import PENDING
@@ -24,6 +28,9 @@ the policy compares it: ``lib.auth.policy.comparable``); the province's all.
 [[datetime.date(2020, 10, 3), '甲', 2, 1, 50.0], [datetime.date(2020, 10, 4), '甲', 2, 1, 50.0], [datetime.date(2020, 10, 5), '甲', 2, 1, 50.0]]
 >>> progress(snap, audit, dt.date(2020, 10, 2), ("甲",)).cities[[PENDING, CLOSED]].values.tolist()  # before it was closed
 [[2, 0]]
+>>> early = progress(snap, audit, dt.date(2020, 9, 30), ("甲",))  # before either was opened: told, not counted
+>>> early.total, early.later, early.last_opened
+(0, 2, datetime.date(2020, 10, 1))
 """
 
 from __future__ import annotations
@@ -66,6 +73,8 @@ class Progress:
     cities: pd.DataFrame  # CITY_COLUMNS: per city, its items by status, overdue, in all, the share closed
     items: pd.DataFrame  # ITEM_HEADERS: one row per item, as it stood
     closed: pd.DataFrame  # CLOSED_COLUMNS: per day (and city; ALL first for more than one city), the share closed
+    later: int = 0  # items of the scope opened after ``as_of``: not counted
+    last_opened: dt.date | None = None  # the day the last of them was opened (None: no such item)
 
     @property
     def total(self) -> int:
@@ -95,12 +104,13 @@ def _in_scope(items: pd.DataFrame, cities: Sequence[str] | None) -> pd.DataFrame
     return items[[comparable(c) in wanted for c in items["city"]]]
 
 
-def _standing(snapshot: pd.DataFrame, audit: Sequence[AuditEntry], day: dt.date) -> pd.DataFrame:
-    """The items as they stood at the end of ``day`` (none opened after it)."""
+def _standing(snapshot: pd.DataFrame, audit: Sequence[AuditEntry], day: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The items as they stood at the end of ``day``, and those opened after it (as they are now)."""
     if snapshot.empty:
-        return snapshot.assign(**{c: pd.Series(dtype=object) for c in ITEM_COLUMNS if c not in snapshot})
-    standing, _later = as_of({ITEMS.form_id: snapshot}, [a for a in audit if a.form_id == ITEMS.form_id], day)
-    return standing[ITEMS.form_id]
+        empty = snapshot.assign(**{c: pd.Series(dtype=object) for c in ITEM_COLUMNS if c not in snapshot})
+        return empty, empty
+    standing, later = as_of({ITEMS.form_id: snapshot}, [a for a in audit if a.form_id == ITEMS.form_id], day)
+    return standing[ITEMS.form_id], later[ITEMS.form_id]
 
 
 def _cities(items: pd.DataFrame, late: pd.Series, order: Sequence[str]) -> pd.DataFrame:
@@ -155,13 +165,17 @@ def _items(items: pd.DataFrame, late: pd.Series) -> pd.DataFrame:
 
 def progress(snapshot: pd.DataFrame, audit: Sequence[AuditEntry], day: dt.date, cities: Sequence[str] | None = None,
              order: Sequence[str] = ()) -> Progress:
-    """The 整改进度 as of the end of ``day``: of every item (``cities`` None: the province) or of those
+    """The 整改进度 as of the end of ``day`` (and how many items were opened after it): of every item (``cities`` None: the province) or of those
     supervised by one of ``cities``; ``snapshot`` and ``audit``: the items' sheet and its audit; ``order``:
     the campaign's cities, the order of the per-city table (the scope's cities shown even with no item)."""
-    items = _in_scope(_standing(snapshot, audit, day), cities).reset_index(drop=True)
+    standing, later = _standing(snapshot, audit, day)
+    items = _in_scope(standing, cities).reset_index(drop=True)
+    later = _in_scope(later, cities)
+    opened = [d for d in (_day(t) for t in later["_created_at"]) if d is not None] if len(later) else []
     dues = [_day(d) for d in items["due"]] if "due" in items else [None] * len(items)
     late = pd.Series([s != CLOSED and d is not None and day > d for s, d in zip(items["_status"], dues, strict=True)],
                      index=items.index, dtype=bool)
     shown = [c for c in order if cities is None or comparable(c) in {comparable(x) for x in cities}]
     return Progress(day, _cities(items, late, shown), _items(items, late),
-                    _closed_over_time(items, audit, day, several=cities is None or len(cities) > 1))
+                    _closed_over_time(items, audit, day, several=cities is None or len(cities) > 1),
+                    len(later), max(opened, default=None))

@@ -60,8 +60,12 @@ def render(board: Board, drill: Callable[..., pd.DataFrame]) -> None:
     p = current_progress(board)
     st.caption(f"范围：{board.scope.label}　截至 {board.as_of:%Y-%m-%d}（各整改事项按当天结束时的状态统计；"
                f"{pg.LATE}：超过整改期限仍未{CLOSED}）")
+    if p.later:  # opened on the wall clock after a campaign-clock day: said, never taken for "no items"
+        st.info(f"有 {p.later:,} 项整改事项生成于 {board.as_of:%Y-%m-%d} 之后，按截至日期未计入；"
+                f"将上方“截至日期”调到 {p.last_opened:%Y-%m-%d} 或之后即可看到。")
     if not p.total:
-        st.info(f"截至 {board.as_of:%Y-%m-%d} 还没有整改事项：省厅在“全面整改”页面生成整改事项后，这里显示各市整改进度。")
+        if not p.later:
+            st.info(f"截至 {board.as_of:%Y-%m-%d} 还没有整改事项：省厅在“全面整改”页面生成整改事项后，这里显示各市整改进度。")
         return
     closed, late = int(p.cities[CLOSED].sum()), int(p.cities[pg.LATE].sum())
     shown = [("整改事项", p.total), (CLOSED, closed), (pg.LATE, late), (pg.RATE, f"{100 * closed / p.total:.1f}")]

@@ -112,3 +112,17 @@ def test_before_any_item_the_tab_says_so(app_env):
     at = start()
     assert not at.exception and not at.error and not metrics(at)
     assert any("还没有整改事项" in i.value for i in at.info)
+
+
+def test_on_a_day_before_the_items_were_opened_the_tab_says_how_many_and_how_to_see_them(items):
+    """Attack N7: the campaign clock on a day before the items were opened (on the wall clock) — the lists
+    and 待办 flag them 逾期 on that day — the tab says they exist and are not counted, never that there are none."""
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    sign_in(at, PROVINCE)
+    at.session_state[state.BOARD_TAB] = TAB
+    at.session_state[state.BOARD_AS_OF] = dt.date(2020, 10, 19)  # the items were opened on 10-20
+    at.run()
+    assert not at.exception and not at.error and not metrics(at)
+    said = [i.value for i in at.info]
+    assert not any("还没有整改事项" in s for s in said)
+    assert any("3 项整改事项" in s and "2020-10-20" in s for s in said)

@@ -120,3 +120,17 @@ def test_no_items_is_no_figure(store):
     p = figures(store, dt.date(2020, 10, 26))
     assert p.total == 0 and p.items.empty and p.closed.empty
     assert p.cities[pg.TOTAL].tolist() == [0, 0, 0]
+
+
+def test_items_opened_after_the_board_s_day_are_told_not_taken_for_none(store, clock):
+    """Attack N7: items are opened on the wall clock, so a board on an earlier (campaign-clock) day counts
+    none of them — the figures say how many it leaves out and from which day they would show."""
+    open_item(store, 1, "广州")
+    clock.day = dt.date(2020, 10, 18)
+    open_item(store, 2, "佛山")
+    early = figures(store, dt.date(2020, 10, 10))
+    assert early.total == 0 and early.later == 2 and early.last_opened == dt.date(2020, 10, 18)
+    middle = figures(store, dt.date(2020, 10, 16))
+    assert middle.total == 1 and middle.later == 1
+    assert figures(store, dt.date(2020, 10, 10), ("广州",)).later == 1  # a city is told of its own only
+    assert figures(store, dt.date(2020, 10, 18)).later == 0 and figures(store, dt.date(2020, 10, 18)).last_opened is None
