@@ -12,10 +12,12 @@ one the system generated and showed) and records them. Storage (every write audi
   when: the row's ``_owner`` and ``_created_at``.
 * ``sampling_inspector_groups`` — one row per member and city (``Assignment.rows``, with the
   inspector's name), the shape to publish.
-* ``sampling_inspector_pool`` and ``sampling_inspector_parties`` — the draw's inputs as it read them:
-  each inspector's facts, and each sampled city's parties (names and codes, ``lib.sampling.parties``),
-  one row per city and party (a city naming none: one row with a blank party) — a list per city would
-  outgrow the 32,767 characters of one workbook cell at about a thousand sampled projects — so that ``lib.sampling.verify.verify_inspectors`` re-draws from what was recorded, not from the
+* ``sampling_inspector_pool``, ``sampling_inspector_conflicts`` and ``sampling_inspector_parties`` — the
+  draw's inputs as it read them: each inspector's facts, its declared conflicts one row each, and each
+  sampled city's parties (names and codes, ``lib.sampling.parties``), one row per city and party (a city
+  naming none: one row with a blank party) — a list per city, or an inspector's conflicts in one cell,
+  would outgrow the 32,767 characters of one workbook cell (about a thousand sampled projects; 600
+  declared names of 100 characters, which the accounts accept) — so that ``lib.sampling.verify.verify_inspectors`` re-draws from what was recorded, not from the
   accounts and registers as they stand later; the record keeps the place names the 回避 names were
   folded with (``inspectors.party_key``).
 
@@ -92,15 +94,19 @@ POOL = SheetSpec("sampling_inspector_pool", "检查员抽取依据（检查员�
     Column("city", "本人所在地市"),
     Column("org", "所在单位"),
     Column("org_city", "单位所在地市"),
-    Column("conflicts", "申报回避的单位", "list"),
     Column("health_declared_on", "健康申报日期"),
+))
+CONFLICTS = SheetSpec("sampling_inspector_conflicts", "检查员抽取依据（申报回避）", (
+    Column("assignment_id", "检查员抽取编号"),
+    Column("account", "检查员账号"),
+    Column("conflict", "申报回避的单位"),
 ))
 PARTIES = SheetSpec("sampling_inspector_parties", "检查员抽取依据（抽中地市）", (
     Column("assignment_id", "检查员抽取编号"),
     Column("city", "抽中项目的地市"),
     Column("party", "抽中项目涉及的单位或信用代码"),
 ))
-SHEETS = (ASSIGNMENTS, MEMBERS, POOL, PARTIES)
+SHEETS = (ASSIGNMENTS, MEMBERS, POOL, CONFLICTS, PARTIES)
 
 
 @dataclass(frozen=True)
@@ -169,6 +175,8 @@ def draw_inspectors(store: Store, catalog: FormCatalog, accounts: Iterable[Accou
                   "inputs_sha256": assignment.inputs_sha256, "groups": len(assignment.groups), "reason": reason.strip(),
                   "superseded_by": "", "places": list(where), "seeds_generated": made}
         inputs = [*((POOL.form_id, {"assignment_id": assignment_id, **pool_row(i)}, ASSIGNED) for i in people),
+                  *((CONFLICTS.form_id, {"assignment_id": assignment_id, "account": i.account, "conflict": c}, ASSIGNED)
+                    for i in people for c in i.conflicts),
                   *((PARTIES.form_id, {"assignment_id": assignment_id, **row}, ASSIGNED) for row in party_rows(parties))]
         ensure_sheets(store)
         [*_, stored] = store.append_batch([*inputs, *((MEMBERS.form_id, row, ASSIGNED) for row in rows),
@@ -182,9 +190,8 @@ def draw_inspectors(store: Store, catalog: FormCatalog, accounts: Iterable[Accou
 
 
 def pool_row(inspector: Inspector) -> dict:
-    """An inspector's facts as ``POOL`` keeps them."""
+    """An inspector's facts as ``POOL`` keeps them (its conflicts: ``CONFLICTS``, a row each)."""
     return {"account": inspector.account, "city": inspector.city, "org": inspector.org, "org_city": inspector.org_city,
-            "conflicts": list(inspector.conflicts),
             "health_declared_on": inspector.health_declared_on.isoformat() if inspector.health_declared_on else ""}
 
 
@@ -210,20 +217,32 @@ def recorded_parties(rows: Iterable[dict]) -> dict[str, list[str]]:
     return out
 
 
-def recorded_inspector(values: dict) -> Inspector:
-    """An inspector of the recorded pool (``POOL``); a date that does not read counts as none."""
-    try:
-        declared = dt.date.fromisoformat(str(values.get("health_declared_on") or "")) if values.get("health_declared_on") else None
-    except ValueError:
-        declared = None
-    return Inspector(str(values.get("account") or ""), "", str(values.get("city") or ""), str(values.get("org") or ""),
-                     str(values.get("org_city") or ""), tuple(str(n) for n in values.get("conflicts") or ()), declared)
+def recorded_pool(pool_rows: Iterable[dict], conflict_rows: Iterable[dict]) -> list[Inspector]:
+    """The recorded pool: ``POOL``'s rows' values with each account's ``CONFLICTS`` rows; a date that
+    does not read counts as none.
+
+    >>> [(i.account, i.conflicts) for i in recorded_pool([{"account": "a"}, {"account": "b"}], [{"account": "a", "conflict": "甲"}])]
+    [('a', ('甲',)), ('b', ())]
+    """
+    conflicts: dict[str, list[str]] = {}
+    for values in conflict_rows:
+        conflicts.setdefault(str(values.get("account") or ""), []).append(str(values.get("conflict") or ""))
+    out = []
+    for values in pool_rows:
+        try:
+            declared = dt.date.fromisoformat(str(values.get("health_declared_on") or "")) if values.get("health_declared_on") else None
+        except ValueError:
+            declared = None
+        account = str(values.get("account") or "")
+        out.append(Inspector(account, "", str(values.get("city") or ""), str(values.get("org") or ""),
+                             str(values.get("org_city") or ""), tuple(conflicts.get(account, ())), declared))
+    return out
 
 
-def recorded_inputs(store: Store, assignment_id: str) -> tuple[list[Record], list[Record]]:
-    """The ``POOL`` and ``PARTIES`` rows recorded with the inspector draw ``assignment_id``."""
-    return ([r for r in store.records(POOL.form_id) if r.values.get("assignment_id") == assignment_id],
-            [r for r in store.records(PARTIES.form_id) if r.values.get("assignment_id") == assignment_id])
+def recorded_inputs(store: Store, assignment_id: str) -> dict[SheetSpec, list[Record]]:
+    """The input rows (``POOL``, ``CONFLICTS``, ``PARTIES``) recorded with the inspector draw ``assignment_id``, by sheet."""
+    return {sheet: [r for r in store.records(sheet.form_id) if r.values.get("assignment_id") == assignment_id]
+            for sheet in (POOL, CONFLICTS, PARTIES)}
 
 
 class AssignmentChanged(SamplingError):

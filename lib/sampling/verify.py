@@ -150,7 +150,7 @@ class AssignmentNotFound(SamplingError):
 
 def verify_inspectors(store: Store, assignment_id: str) -> InspectorVerification:
     """Re-draw the inspector draw ``assignment_id`` from the inputs recorded with it (``assignments.POOL``,
-    ``PARTIES``, the place names) and its seed, day and group size, and compare the groups with the
+    ``CONFLICTS``, ``PARTIES``, the place names) and its seed, day and group size, and compare the groups with the
     recorded ones; also check the inputs against their recorded SHA-256, the sampled cities against
     the project draw's, that no record, group row or input row was changed after it was written, and
     that the group and input rows are those written with the record (``assignments.not_written_with``).
@@ -167,8 +167,9 @@ def verify_inspectors(store: Store, assignment_id: str) -> InspectorVerification
         note = ""
     out = list(asg.inspector_changes(store, draw_id, assignment_id))
     out += [Difference("inspector_rows_added", f"{why}。") for why in asg.not_written_with(store, record)]
-    pool_rows, party_rows = asg.recorded_inputs(store, assignment_id)
-    for sheet, rows in ((asg.POOL, pool_rows), (asg.PARTIES, party_rows)):
+    inputs = asg.recorded_inputs(store, assignment_id)
+    pool_rows, party_rows = inputs[asg.POOL], inputs[asg.PARTIES]
+    for sheet, rows in inputs.items():
         for row in changed_after_writing(store, sheet.form_id, rows):
             out.append(Difference("inspector_input_changed", f"检查员抽取 {assignment_id} 的抽取依据（{sheet.title}，记录 {row.id}）"
                                   f"在抽取后被修改过（{_when(row)}）。"))
@@ -179,7 +180,7 @@ def verify_inspectors(store: Store, assignment_id: str) -> InspectorVerification
     if not party_rows:
         out.append(Difference("inputs_missing", f"检查员抽取 {assignment_id} 没有记录抽取依据（检查员信息和抽中地市涉及的单位），无法重新抽取。"))
         return InspectorVerification(assignment_id, out, note)
-    people = [asg.recorded_inspector(r.values) for r in pool_rows]
+    people = asg.recorded_pool((r.values for r in pool_rows), (r.values for r in inputs[asg.CONFLICTS]))
     parties = asg.recorded_parties(r.values for r in party_rows)
     where = tuple(str(p) for p in v.get("places") or ())
     digest = inputs_digest(people, parties, where)

@@ -12,7 +12,7 @@ from lib.core import roles
 from lib.core.statuses import SUBMITTED
 from lib.forms.columns import sheet_spec
 from lib.sampling.__main__ import main
-from lib.sampling.assignments import ASSIGNMENTS, MEMBERS, PARTIES, POOL, draw_inspectors, recorded_parties
+from lib.sampling.assignments import ASSIGNMENTS, CONFLICTS, MEMBERS, PARTIES, POOL, draw_inspectors, recorded_parties
 from lib.sampling.inspectors import CONFLICT, Inspector, party_key, refusal
 from lib.sampling.parties import Known, places, sampled_parties, unmatched_conflicts
 from lib.sampling.record import DRAW_ROWS, freeze, record_draw
@@ -134,6 +134,19 @@ def test_a_city_whose_parties_outgrow_a_cell_is_recorded_and_verified(store):
     guangzhou = [v["party"] for v in rows if v["city"] == "广州"]
     assert sum(len(p) for p in guangzhou) > 32767 and all(len(p) < 100 for p in guangzhou)
     assert recorded_parties(rows) == _parties_of(store)
+    assert verify_inspectors(store, got.assignment_id).ok
+
+
+def test_an_inspector_whose_declared_conflicts_outgrow_a_cell_does_not_stop_the_draw(drawn):
+    """Attack M12 (the pool's cell): 2 × 200 declared names of 100 characters, which the accounts accept,
+    were one 40,000-character cell, and every inspector draw was refused."""
+    store, _ = drawn
+    many = Account("ins90", roles.INSPECTOR, name="李四", city="韶关", health_declared_on="2020-09-20",
+                   conflict_firms=tuple(f"{n:03d}" + "甲" * 97 for n in range(200)),
+                   conflict_providers=tuple(f"{n:03d}" + "乙" * 97 for n in range(200)))
+    got = draw_inspectors(store, SHIPPED, [*inspectors(), many], "7", PROVINCE, day=DAY)
+    rows = [r.values for r in store.records(CONFLICTS.form_id) if r.values["assignment_id"] == got.assignment_id]
+    assert len(rows) == 400 and {r["account"] for r in rows} == {"ins90"} and sum(len(r["conflict"]) for r in rows) > 32767
     assert verify_inspectors(store, got.assignment_id).ok
 
 
