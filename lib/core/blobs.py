@@ -10,7 +10,8 @@ the Google Sheets backend holds only the hash, name, type and size in its cell.
 
 A file is stored when it is picked, before its row is saved (the form shows it at once); files of rows
 never saved are collected by ``sweep``: those no row names (``named_files``) and untouched for a day
-(``python -m lib.store gc-files``). Storing a file again marks it as wanted now, so a file picked
+(``python -m lib.store gc-files``, which reads the rows of the backend the settings name: under Google
+Sheets the local log is not the store, and the files uploaded since are named only in the spreadsheet). Storing a file again marks it as wanted now, so a file picked
 anew for an unsaved row is not swept from under it.
 
 >>> import tempfile, pathlib

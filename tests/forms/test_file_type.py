@@ -335,7 +335,7 @@ def test_a_crash_before_the_rename_leaves_nothing_under_the_hash(tmp_path, monke
     assert blobs.put(data) == digest and blobs.read(digest) == data
 
 
-def test_gc_files_deletes_only_old_files_no_row_or_revision_names(tmp_path, capsys):
+def test_gc_files_deletes_only_old_files_no_row_or_revision_names(tmp_path, capsys, monkeypatch):
     """Attack K15: files picked for a row never saved piled up; ``python -m lib.store gc-files`` collects
     them after a day, keeping what any row names now or named in an earlier revision, drafts included."""
     from lib.core.statuses import DRAFT, SUBMITTED
@@ -360,8 +360,10 @@ def test_gc_files_deletes_only_old_files_no_row_or_revision_names(tmp_path, caps
     for digest in (current, earlier, draft, orphan, again):
         os.utime(blobs.path(digest), (0, dt.datetime.now().timestamp() - 2 * 24 * 3600))
     blobs.put(png(13))  # ``again``: picked anew for a form still open
-    assert main(["gc-files", str(data), "--dry-run"]) == 0 and blobs.has(orphan)
-    assert main(["gc-files", str(data)]) == 0
+    monkeypatch.delenv("APP_STORE_BACKEND", raising=False)
+    local = ["--secrets", str(tmp_path / "none.toml")]  # no secrets: the default local backend, as in the app
+    assert main(["gc-files", str(data), "--dry-run", *local]) == 0 and blobs.has(orphan)
+    assert main(["gc-files", str(data), *local]) == 0
     assert [blobs.has(d) for d in (current, earlier, draft, orphan, fresh, again)] == [True, True, True, False, True, True]
     assert orphan in capsys.readouterr().out
 
