@@ -266,8 +266,9 @@ def _info(store: Store, record: Record) -> AssignmentInfo:
         assignment = Assignment(int(v["seed"]), dt.date.fromisoformat(str(v["day"])), int(v["group_size"]), groups,
                                 str(v["inputs_sha256"]), str(v["algorithm"]))
     except (KeyError, TypeError, ValueError):
-        raise AssignmentChanged(f"检查员抽取记录 {v.get('assignment_id')} 的随机数种子「{v.get('seed')}」、抽取日期「{v.get('day')}」"
-                                f"或每组人数「{v.get('group_size')}」无法读取（记录在抽取后被修改过？）：请省厅核验后重新抽取检查员。") from None
+        seed, day, size = ("" if v.get(k) is None else v[k] for k in ("seed", "day", "group_size"))
+        raise AssignmentChanged(f"检查员抽取记录 {v.get('assignment_id')} 的随机数种子「{seed}」、抽取日期「{day}」"
+                                f"或每组人数「{size}」无法读取（记录在抽取后被修改过？）：请省厅核验后重新抽取检查员。") from None
     return AssignmentInfo(str(v["assignment_id"]), str(v["draw_id"]), assignment, v.get("seed_source") == SEED_WORDS[True],
                           record.owner, record.created_at)
 
