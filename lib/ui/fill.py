@@ -278,7 +278,7 @@ def save(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, ...], dr
     try:
         result = action(store, form, answers, actor, cities=cities, row_id=row["id"] if row else None,
                         base_rev=row["rev"] if row else None, today=context.settings().campaign_today,
-                        assignments=context.assignments(actor))
+                        assignments=context.assignments(actor), files=widgets.stored_files())
     except ConflictError as exc:
         _tell(form, "conflict", str(exc))
         return
