@@ -13,8 +13,13 @@ names it), and says in Chinese what was found: the rule's name and the facts tha
 form's own labels and words (``检查结论：不合格；发现的问题：…``).
 
 ``generate`` opens one item per finding not opened before, keyed by rule, source form and source row,
-whatever the item's status since (a closed item's finding is not opened again): running it again adds
-only the new findings. All the new items are written as one ``append_batch`` (all or none), then a
+whatever the item's status since (a closed or cancelled item's finding is not opened again): running it
+again adds only the new findings. Given the accounts, each new item's acting organisation is the account
+organisation the party stands for (``lib.rectification.match``: by credit code, the voucher register,
+the voucher's filer, the name), recorded with how it was found; a party no account stands for leaves
+``actor_org`` blank (无对应账号) for the province to name or cancel (``lib.rectification.admin``). An
+item whose source row was since corrected or withdrawn is stale (``stale_sources``): kept open for the
+province to cancel, counted in the summary, never opened again. All the new items are written as one ``append_batch`` (all or none), then a
 生成整改事项 event records the summary. Item ids (``RT-000001`` …) are numbered under the items' lock,
 which generation and a manual add share.
 """
@@ -24,13 +29,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from lib.auth.policy import RECTIFY_GENERATE, authorize
+from lib.auth.policy import RECTIFY_GENERATE, authorize, comparable
 from lib.campaign.bound import meaning_frame
 from lib.campaign.register.reconcile import normalize_code
 from lib.core.errors import AppError
@@ -45,7 +50,8 @@ from lib.forms.rectification import PARTIES, ItemRule, Rectification
 from lib.forms.types import ValueProblem, clean_text, is_credit_code
 from lib.store.base import Store
 
-from .records import ITEMS, MANUAL, PENDING
+from . import match
+from .records import ENDED, ITEMS, MANUAL, PENDING
 
 #: The columns of ``findings``: what an item copies from its finding.
 FINDING_COLUMNS = ("rule", "source_kind", "source_form", "source_row", "category", "city", "party_kind", "party",
@@ -58,6 +64,12 @@ PARTY_WORDS = {"provider": "责任服务商", "firm": "责任企业", "lead_unit
 FINDING_MAX = 2000
 #: Longest name of a party, a project or a voucher typed for a manual item.
 NAME_MAX = 200
+#: Latest due date of a manual item, in days from today: a slip of the year (9999) would hide it from
+#: every overdue list.
+DUE_MAX_DAYS = 366
+#: Why an item's source no longer opens it (``stale_sources``).
+WITHDRAWN = "来源已撤回"
+CORRECTED = "来源已更正"
 #: The audit event of a generation (its note: the summary).
 GENERATED = "生成整改事项"
 #: Held while the opened items are read and the new ones numbered and written.
@@ -117,14 +129,22 @@ class Summary:
     created: tuple[str, ...] = ()
     already: int = 0
     rules: tuple[RuleCount, ...] = field(default_factory=tuple)
+    unmatched: int = 0  # new items whose party no account stands for
+    stale: int = 0  # open items whose source row no longer meets its rule, or was withdrawn
 
     def text(self) -> str:
         """The summary in Chinese (the page's message and the event's note).
 
         >>> Summary(("RT-000001",), 2, (RuleCount("a", "停用", 3, 1),)).text()
         '新生成整改事项 1 条，已生成过的 2 条未重复生成。停用：发现 3 条，新生成 1 条'
+        >>> Summary(("RT-000001",), 0, (), unmatched=1, stale=2).text()
+        '新生成整改事项 1 条，已生成过的 0 条未重复生成。其中 1 条找不到对应账号（无对应账号）：请指定整改办理单位或撤销。来源已不再符合规则或已撤回的 2 条未处理：请核对后撤销。'
         """
         head = f"新生成整改事项 {len(self.created)} 条，已生成过的 {self.already} 条未重复生成。"
+        if self.unmatched:
+            head += f"其中 {self.unmatched} 条找不到对应账号（{match.UNMATCHED}）：请指定整改办理单位或撤销。"
+        if self.stale:
+            head += f"来源已不再符合规则或已撤回的 {self.stale} 条未处理：请核对后撤销。"
         return head + "；".join(f"{r.name}：发现 {r.found} 条，新生成 {r.created} 条" for r in self.rules)
 
 
@@ -305,10 +325,40 @@ def _steps(section: Rectification, category: str) -> list[dict[str, Any]]:
     return [{"step": s.key, "done": False, "text": ""} for s in section.category(category).steps]
 
 
-def generate(store: Store, catalog: FormCatalog, actor: Actor, today: dt.date) -> Summary:
+def stale_sources(store: Store, catalog: FormCatalog, items: list[Record], today: dt.date,
+                  found: pd.DataFrame | None = None) -> dict[str, str]:
+    """Record id -> WITHDRAWN or CORRECTED, for each open item of ``items`` opened from a finding whose source
+    row is no longer filed (withdrawn, returned, gone) or no longer meets its rule (corrected, or the rule
+    taken out of campaign.yaml). Worked out at read from the rows as they are now (``found``: ``findings``
+    when the caller has them)."""
+    found = findings(catalog, store.snapshot, today=today) if found is None else found
+    keys = set(zip(found["rule"].tolist(), found["source_form"].tolist(), found["source_row"].tolist()))
+    statuses: dict[str, dict[str, str]] = {}
+    forms = {f.id for f in catalog.forms()}
+    out = {}
+    for item in items:
+        v = item.values
+        if item.status in ENDED or v.get("rule") == MANUAL or not v.get("source_row"):
+            continue
+        if (v.get("rule"), v.get("source_form"), v.get("source_row")) in keys:
+            continue
+        form = str(v.get("source_form") or "")
+        if form not in statuses:
+            frame = store.snapshot(form) if form in forms else pd.DataFrame()
+            statuses[form] = dict(zip(_texts(frame["_id"]), _texts(frame["_status"]))) if "_status" in frame else {}
+        out[item.id] = CORRECTED if statuses[form].get(str(v.get("source_row"))) in FILED else WITHDRAWN
+    return out
+
+
+def generate(store: Store, catalog: FormCatalog, actor: Actor, today: dt.date, *, accounts: Iterable[Any] | None = None) -> Summary:
     """Open an item (待整改) for every finding not opened before, as one batch; the province only
     (Forbidden, audited, otherwise). Due: the rule's ``due_days`` from ``today``, else the section's
-    ``due`` (DuePassed when that is before ``today``: nothing written). Records a 生成整改事项 event."""
+    ``due`` (DuePassed when that is before ``today``: nothing written). Records a 生成整改事项 event.
+
+    ``accounts`` (``Account`` or ``Actor``): each item's acting organisation is found among them
+    (``match.acting``), an item none stands for is written with ``actor_org`` blank (无对应账号). Without
+    them (a caller that has no accounts file, e.g. a test of the findings) the typed name is kept and
+    ``actor_match`` is blank."""
     authorize(store, actor, RECTIFY_GENERATE)
     section = section_of(catalog)
     store.ensure_sheet(ITEMS)
@@ -322,22 +372,34 @@ def generate(store: Store, catalog: FormCatalog, actor: Actor, today: dt.date) -
             raise DuePassed(f"整改期限 {section.due:%Y-%m-%d}（rectification.due）已早于今天 {today:%Y-%m-%d}：此时生成的整改事项一开始就逾期。"
                             "请先在 campaign.yaml 中设定新的整改期限，再生成。")
         number = _next_number(store)
+        acting = _matcher(store, catalog, accounts)
         rows: list[dict[str, Any]] = []
         columns = {c: found[c].tolist() for c in FINDING_COLUMNS}  # column lists: DataFrame.to_dict is 10 times slower
         for i in (i for i, is_new in enumerate(new) if is_new):
             values = {c: columns[c][i] for c in FINDING_COLUMNS}
             rule = rules[values["rule"]]
             due = today + dt.timedelta(days=rule.due_days) if rule.due_days is not None else section.due
+            values["actor_org"], values["actor_match"] = acting(values)
             rows.append({"item_id": _item_id(number + len(rows)), **values, "due": due,
                          "steps": _steps(section, rule.category), "evidence": [], "reason": "", "violations": []})
         if rows:
             store.append_batch([(ITEMS.form_id, row, PENDING) for row in rows], actor=actor)
         created = Counter(r["rule"] for r in rows)
         per_rule = Counter(found["rule"].tolist())
+        stale = stale_sources(store, catalog, store.records(ITEMS.form_id), today, found)
         summary = Summary(tuple(r["item_id"] for r in rows), len(keys) - len(rows),
-                          tuple(RuleCount(r.key, r.name, per_rule[r.key], created[r.key]) for r in section.rules))
+                          tuple(RuleCount(r.key, r.name, per_rule[r.key], created[r.key]) for r in section.rules),
+                          unmatched=sum(r["actor_match"] == match.UNMATCHED for r in rows), stale=len(stale))
         store.log_event(actor, GENERATED, form_id=ITEMS.form_id, note=summary.text())
     return summary
+
+
+def _matcher(store: Store, catalog: FormCatalog, accounts: Iterable[Any] | None) -> Callable[[Mapping[str, Any]], tuple[str, str]]:
+    """A finding's values -> (acting organisation, how found); the typed one and "" without ``accounts``."""
+    if accounts is None:
+        return lambda values: (values["actor_org"], "")
+    orgs, vouchers = match.Orgs.of(accounts), match.Vouchers.of(store, catalog)
+    return lambda v: match.acting(orgs, vouchers, v["party_kind"], name=v["actor_org"], code=v["party_code"], voucher=v["voucher"])
 
 
 def _text(values: Mapping[str, Any], key: str, label: str, *, required: bool, limit: int, multiline: bool = False) -> str:
@@ -354,6 +416,7 @@ def _text(values: Mapping[str, Any], key: str, label: str, *, required: bool, li
 
 
 def _due(raw: Any, today: dt.date) -> dt.date:
+    """A manual item's due date: from today to ``DUE_MAX_DAYS`` later."""
     label = ITEMS_LABELS["due"]
     if isinstance(raw, dt.datetime):
         raw = raw.date()
@@ -367,20 +430,43 @@ def _due(raw: Any, today: dt.date) -> dt.date:
     if raw < today:
         raise ItemRefused(f"「{label}」{raw:%Y-%m-%d} 早于今天 {today:%Y-%m-%d}：整改期限不能早于整改事项的生成日期。",
                           field="due", code="item_due_past")
+    if raw > today + dt.timedelta(days=DUE_MAX_DAYS):
+        raise ItemRefused(f"「{label}」{raw:%Y-%m-%d} 晚于今天起 {DUE_MAX_DAYS} 天：请核对年份（整改期限应在一年之内）。",
+                          field="due", code="item_due_far")
     return raw
 
 
 ITEMS_LABELS = {c.key: c.label for c in ITEMS.columns}
 
 
-def add_item(store: Store, catalog: FormCatalog, actor: Actor, values: Mapping[str, Any], today: dt.date) -> Record:
+def _served(store: Store, catalog: FormCatalog, firm: str, code: str, provider: str) -> bool:
+    """Whether a filed projects row names the firm (by credit code where both have one, else by name) and
+    ``provider`` as its provider (typed, or the organisation of the account that filed it)."""
+    if not catalog.bindings.has("projects"):
+        return False
+    binding = catalog.bindings.of("projects")
+    rows = _filed(meaning_frame(store.snapshot(binding.form), binding, ("firm", "firm_code", "provider")))
+    want = comparable(provider)
+    for f, c, p, org in zip(*(_texts(rows[k]) if k in rows else [""] * len(rows) for k in ("firm", "firm_code", "provider", "_org"))):
+        same_firm = comparable(c) == comparable(code) if c and code else comparable(f) == comparable(firm)
+        if same_firm and want in (comparable(p), comparable(org)):
+            return True
+    return False
+
+
+def add_item(store: Store, catalog: FormCatalog, actor: Actor, values: Mapping[str, Any], today: dt.date,
+             *, accounts: Iterable[Any] | None = None) -> Record:
     """Open an item by hand (rule ``manual``, 待整改); the province only (Forbidden, audited, otherwise).
 
     ``values``: ``category`` (a key of the section), ``city`` (one of the campaign's), ``party_kind``
     (provider, firm or lead_unit), ``party`` and optionally ``party_code`` (a valid credit code),
     ``actor_org`` (the provider acting for a firm: required then; otherwise the party itself),
-    ``voucher``, ``project``, ``finding`` (what was found) and ``due`` (a date, not before ``today``).
-    A refused value raises ItemRefused naming its field in Chinese; nothing is written."""
+    ``voucher``, ``project``, ``finding`` (what was found) and ``due`` (a date from ``today`` to
+    ``DUE_MAX_DAYS`` later). A firm's acting provider must have served it (a filed projects row of the
+    firm by that provider), else ``actor_reason`` says why the province names it (kept in ``actor_match``).
+    Given ``accounts``, the acting organisation must be an account's (``match.acting``; item_no_account
+    otherwise), written as the account writes it. A refused value raises ItemRefused naming its field in
+    Chinese; nothing is written."""
     authorize(store, actor, RECTIFY_GENERATE)
     section = section_of(catalog)
     label = ITEMS_LABELS
@@ -402,9 +488,22 @@ def add_item(store: Store, catalog: FormCatalog, actor: Actor, values: Mapping[s
         raise ItemRefused(f"「{label['party_code']}」不是有效的统一社会信用代码（18 位，校验位须相符）。",
                           field="party_code", code="item_bad_credit_code")
     actor_org = _text(values, "actor_org", label["actor_org"], required=kind == "firm", limit=NAME_MAX) if kind == "firm" else party
+    how = ""
+    if accounts is not None:
+        actor_org, how = match.acting(match.Orgs.of(accounts), match.Vouchers({}, {}), kind, name=actor_org, code=code)
+        if not actor_org:
+            field_key = "actor_org" if kind == "firm" else "party"
+            raise ItemRefused(f"「{label[field_key]}」「{quotable(values.get(field_key))}」没有对应的{match.ROLE_WORDS[kind]}账号："
+                              "整改事项须由有账号的单位办理，请核对名称或信用代码。", field=field_key, code="item_no_account")
+    if kind == "firm" and not _served(store, catalog, party, code, actor_org):
+        why = _text(values, "actor_reason", "指定理由", required=False, limit=FINDING_MAX)
+        if not why:
+            raise ItemRefused(f"「{label['actor_org']}」{quotable(actor_org)} 没有为企业 {quotable(party)} 报送过项目：请核对，"
+                              "或在「指定理由」中说明为何由它办理。", field="actor_org", code="item_not_served")
+        how = f"{match.BY_PROVINCE}：{why}"
     row = {
         "rule": MANUAL, "source_kind": "", "source_form": "", "source_row": "", "category": category, "city": city,
-        "party_kind": kind, "party": party, "party_code": code, "actor_org": actor_org,
+        "party_kind": kind, "party": party, "party_code": code, "actor_org": actor_org, "actor_match": how,
         "voucher": _text(values, "voucher", label["voucher"], required=False, limit=NAME_MAX),
         "project": _text(values, "project", label["project"], required=False, limit=NAME_MAX),
         "finding": _text(values, "finding", label["finding"], required=True, limit=FINDING_MAX, multiline=True),

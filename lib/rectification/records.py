@@ -15,8 +15,13 @@ violations recorded on it (``violations``: ``VIOLATION_PARTS`` — how handled, 
 The sheet is a record of what was done: like the sampling records, a cell edited in the workbook is
 never imported (a sheet that is no form of the catalog is locked whole).
 
->>> STATUSES[0], STATUSES[-1], CLOSED in STATUSES
-('待整改', '已销号', True)
+An item the province cancels (已撤销: its party answers to no account and nobody can be named, or its
+source row was corrected or withdrawn; ``lib.rectification.admin``) is kept with its history, as a closed
+one is: it is not open (``ENDED``), never 逾期, and generation never opens its finding again. How the
+acting organisation was found is kept beside it (``actor_match``: ``lib.rectification.match``).
+
+>>> STATUSES[0], STATUSES[-1], CLOSED in ENDED, CANCELLED in ENDED
+('待整改', '已撤销', True, True)
 """
 
 from __future__ import annotations
@@ -30,8 +35,11 @@ IN_PROGRESS = "整改中"  # the party has started, or the city returned its mat
 SUBMITTED = "已提交整改材料"  # every step ticked with its evidence: the city verifies
 VERIFIED = "地市已核实"  # the city accepted it: the province closes it
 CLOSED = "已销号"  # closed by the province
-#: The lifecycle, in order.
-STATUSES = (PENDING, IN_PROGRESS, SUBMITTED, VERIFIED, CLOSED)
+CANCELLED = "已撤销"  # cancelled by the province with a reason, without evidence: kept, not open
+#: The lifecycle, in order, then the way out of it.
+STATUSES = (PENDING, IN_PROGRESS, SUBMITTED, VERIFIED, CLOSED, CANCELLED)
+#: The statuses of an item no longer open: nothing waits on it, it is never 逾期.
+ENDED = (CLOSED, CANCELLED)
 #: Not a status: what an open item past its due date is shown as, beside its status.
 OVERDUE = "逾期"
 #: The rule of an item added by hand.
@@ -57,6 +65,7 @@ ITEMS = SheetSpec("rectification_items", "整改台账", (
     Column("party", "责任主体"),
     Column("party_code", "责任主体统一社会信用代码"),
     Column("actor_org", "整改办理单位"),
+    Column("actor_match", "办理单位认定方式"),
     Column("voucher", "服务券编号"),
     Column("project", "项目名称"),
     Column("finding", "发现的问题"),
@@ -70,9 +79,10 @@ SHEETS = (ITEMS,)
 
 
 def overdue(status: str, due: dt.date | None, today: dt.date) -> bool:
-    """Whether an item in ``status`` due on ``due`` is 逾期 on ``today``: past its due date and not closed.
+    """Whether an item in ``status`` due on ``due`` is 逾期 on ``today``: past its due date and still open.
 
-    >>> overdue(IN_PROGRESS, dt.date(2020, 10, 31), dt.date(2020, 11, 1)), overdue(CLOSED, dt.date(2020, 10, 31), dt.date(2020, 11, 1))
-    (True, False)
+    >>> day, due = dt.date(2020, 11, 1), dt.date(2020, 10, 31)
+    >>> overdue(IN_PROGRESS, due, day), overdue(CLOSED, due, day), overdue(CANCELLED, due, day)
+    (True, False, False)
     """
-    return status != CLOSED and due is not None and today > due
+    return status not in ENDED and due is not None and today > due

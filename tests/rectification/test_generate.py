@@ -11,17 +11,22 @@ import shutil
 import pytest
 
 from lib.auth.errors import Forbidden
+from lib.core.records import Actor
 from lib.core.statuses import DRAFT, WITHDRAWN
 from lib.forms import load_catalog
 from lib.forms.types import credit_code_check_char
 from lib.rectification import generate as gen
+from lib.rectification import match
+from lib.rectification.lifecycle import actions_for
 from lib.rectification.records import CLOSED, ITEMS, MANUAL, PENDING
+from tests.sampling.conftest import import_vouchers
 
 from .conftest import (
     ADMIN,
     CITY_GZ,
     LEAD_UNIT,
     OTHER,
+    OTHER_PROVIDER,
     PROVIDER,
     PROVINCE,
     ROOT,
@@ -55,8 +60,8 @@ def inspection(store, voucher: str, conclusion: str, problems=(), **kw):
     return file_row(store, "inspections", meanings, **kw)
 
 
-def check(store, voucher: str, conclusion: str, *, catalog=SHIPPED, **kw):
-    meanings = {"voucher": voucher, "city": "广州", "firm": f"{voucher}企业", "provider": PROVIDER_NAME, "conclusion": conclusion}
+def check(store, voucher: str, conclusion: str, *, catalog=SHIPPED, provider=PROVIDER_NAME, **kw):
+    meanings = {"voucher": voucher, "city": "广州", "firm": f"{voucher}企业", "provider": provider, "conclusion": conclusion}
     return file_row(store, "checks", meanings, catalog=catalog, **kw)
 
 
@@ -206,7 +211,8 @@ def test_a_manual_item_is_opened_with_its_category_steps_and_rule_manual(store):
     assert (record.status, values["rule"], values["source_row"], values["actor_org"]) == (PENDING, MANUAL, "", PROVIDER_NAME)
     assert values["due"] == TODAY + dt.timedelta(days=10) and values["item_id"] == "RT-000001"
     assert [s["step"] for s in values["steps"]] == [s.key for s in SHIPPED.campaign.rectification.category("usage").steps]
-    firm = gen.add_item(store, SHIPPED, PROVINCE, manual(party_kind="firm", party="V-0071企业", actor_org=PROVIDER_NAME), TODAY)
+    project(store, "V-0071", "in_use")  # the provider served the firm: it may act for it
+    firm = gen.add_item(store, SHIPPED, PROVINCE, manual(party_kind="firm", party="V-0071企业", party_code=code(71), actor_org=PROVIDER_NAME), TODAY)
     assert (firm.values["party"], firm.values["actor_org"], firm.values["item_id"]) == ("V-0071企业", PROVIDER_NAME, "RT-000002")
 
 
@@ -225,6 +231,9 @@ BAD_MANUAL = [
     ("finding too long", {"finding": "问" * (gen.FINDING_MAX + 1)}, "finding", "item_too_long"),
     ("finding with a direction override", {"finding": "系统\u202e停用"}, "finding", "item_bad_text"),
     ("a firm's item without its provider", {"party_kind": "firm", "party": "某企业"}, "actor_org", "item_required"),
+    ("due beyond a year (a slip of the year)", {"due": dt.date(9999, 12, 31)}, "due", "item_due_far"),
+    ("a firm's item given to a provider that never served it",
+     {"party_kind": "firm", "party": "某企业", "actor_org": PROVIDER_NAME}, "actor_org", "item_not_served"),
 ]
 
 
@@ -279,3 +288,58 @@ def test_findings_evaluate_each_rule_once_per_distinct_tuple_and_read_an_unknown
     assert list(found.columns) == list(gen.FINDING_COLUMNS)
     assert sorted(found["voucher"]) == [f"V-{9000 + i}" for i in range(1, 20, 2)]
     assert sorted(c["usage"] or "" for c in calls) == ["", "in_use", "stopped"]
+
+
+ACCOUNTS = [PROVINCE, CITY_GZ, PROVIDER, OTHER_PROVIDER, LEAD_UNIT]
+
+
+def test_generation_finds_the_acting_account_by_code_register_filer_or_name_and_flags_a_party_nobody_answers_for(store):
+    """Attack N1: the inspection and 附件3 take the provider as free text; an item whose acting organisation is no
+    account's could never be worked. The account is found (and how recorded); none found leaves it blank, 无对应账号."""
+    coded = Actor("provider_c", "provider", "深圳码上云有限公司", "广州", org_code=code(501))
+    project(store, "V-0081", "in_use")  # filed by PROVIDER's account: the voucher's filer
+    by_filer = check(store, "V-0081", "fail", provider="云智科技")  # a 简称 typed by the city
+    by_name = check(store, "V-0082", "fail", provider=" 广州云智科技有限公司\u200b")
+    by_code = project(store, "V-0083", "stopped", provider="码上云", provider_code=code(501))
+    nobody = check(store, "V-0084", "fail", provider="无名科技")
+    lead = benchmark(store, "智能工厂示范项目", "到期未验收", "无")
+    summary = gen.generate(store, SHIPPED, PROVINCE, TODAY, accounts=[*ACCOUNTS, coded])
+
+    opened = {k: v.values for k, v in by_source(store).items()}
+    assert (opened[by_filer.id]["actor_org"], opened[by_filer.id]["actor_match"]) == (PROVIDER_NAME, match.BY_FILER)
+    assert (opened[by_filer.id]["party"]) == "云智科技"  # the finding's party as the source typed it
+    assert (opened[by_name.id]["actor_org"], opened[by_name.id]["actor_match"]) == (PROVIDER_NAME, match.BY_NAME)
+    assert (opened[by_code.id]["actor_org"], opened[by_code.id]["actor_match"]) == (coded.org, match.BY_CODE)
+    assert (opened[nobody.id]["actor_org"], opened[nobody.id]["actor_match"]) == ("", match.UNMATCHED)
+    assert (opened[lead.id]["actor_org"], opened[lead.id]["actor_match"]) == (LEAD_UNIT.org, match.BY_NAME)
+    assert summary.unmatched == 1 and match.UNMATCHED in summary.text()
+    item = next(r for r in items(store) if r.values["source_row"] == by_filer.id)
+    assert actions_for(PROVIDER, item, TODAY) == ("tick",)  # the provider works the item its 简称 named
+
+
+def test_the_voucher_register_names_the_provider_before_the_typed_name(store):
+    import_vouchers(store, [("V-0091", "广州", OTHER_PROVIDER.org, 10.0)])
+    typo = check(store, "V-0091", "fail", provider=PROVIDER_NAME)  # the register says another provider served it
+    gen.generate(store, SHIPPED, PROVINCE, TODAY, accounts=ACCOUNTS)
+    item = by_source(store)[typo.id].values
+    assert (item["actor_org"], item["actor_match"]) == (OTHER_PROVIDER.org, match.BY_REGISTER)
+
+
+def test_a_manual_item_needs_an_account_to_act_and_names_the_organisation_as_the_account_writes_it(store):
+    with pytest.raises(gen.ItemRefused) as info:
+        gen.add_item(store, SHIPPED, PROVINCE, manual(party="云智"), TODAY, accounts=ACCOUNTS)
+    assert (info.value.code, info.value.field) == ("item_no_account", "party") and items(store) == []
+    record = gen.add_item(store, SHIPPED, PROVINCE, manual(party="广州云智科技有限公司 "), TODAY, accounts=ACCOUNTS)
+    assert (record.values["actor_org"], record.values["actor_match"]) == (PROVIDER_NAME, match.BY_NAME)
+
+
+def test_a_firm_item_given_to_a_provider_that_did_not_serve_it_needs_the_provinces_reason(store):
+    values = manual(party_kind="firm", party="某企业", actor_org=OTHER_PROVIDER.org, actor_reason="原服务商已注销，由其承接")
+    record = gen.add_item(store, SHIPPED, PROVINCE, values, TODAY, accounts=ACCOUNTS)
+    assert record.values["actor_org"] == OTHER_PROVIDER.org
+    assert record.values["actor_match"] == f"{match.BY_PROVINCE}：原服务商已注销，由其承接"
+
+
+def test_a_manual_due_date_a_year_away_is_accepted(store):
+    due = TODAY + dt.timedelta(days=gen.DUE_MAX_DAYS)
+    assert gen.add_item(store, SHIPPED, PROVINCE, manual(due=due), TODAY).values["due"] == due
