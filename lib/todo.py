@@ -9,16 +9,21 @@ One list for every role, from five sources, each read through the access rule (`
 * the rows waiting for its review (``lib.review.queue``), one entry per form with their count;
 * an inspector's assigned inspections: the projects of its group's cities in the draw in force that no
   inspection record names yet (``lib.campaign.inspection.candidates``);
-* the rectification items it may act on, verify or close now (``lib.rectification``).
+* the rectification items it may act on, verify or close now (``lib.rectification``): one entry each
+  while few wait for the same action(s) and are equally late; beyond ``ITEMS_EACH`` such items are one
+  entry with their count and the earliest due date, opening the rectification page's 待我办理 list
+  (``view``) — a province or city with 2,000 items to close or verify gets a few entries, not 2,000.
 
 Each entry names the page to open (``page``: the app's page key, as ``app.py`` routes them) and the
 query that opens the row or item there (``?form=&row=`` as the fill page reads it; ``?item=`` on the
-rectification page). Ordered overdue first, then by due date (none last). Nothing here writes.
+rectification page), or the list it shows there (``view``). Ordered overdue first, then by due date
+(none last). Nothing here writes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -42,12 +47,17 @@ FORM, DRAFTED, RETURNED_ROW, TO_REVIEW, TO_INSPECT, ITEM = "待填报", "草稿�
 KINDS = (FORM, DRAFTED, RETURNED_ROW, TO_REVIEW, TO_INSPECT, ITEM)
 #: The query key of the rectification page that opens one item (its record id).
 ITEM_QUERY = "item"
+#: Items waiting for the same action(s), equally late, beyond this many are one entry (``_items``).
+ITEMS_EACH = 3
+#: The rectification page's list a grouped entry opens: 待我办理 (a key of ``lib.rectification.lists.LISTS``).
+WAITING = "waiting"
 
 
 @dataclass(frozen=True)
 class Entry:
     """One thing waiting: its kind (``KINDS``), what it is, more about it, its due date (None: none),
-    whether it is overdue on the day the list was made, and the page and query that open it."""
+    whether it is overdue on the day the list was made, the page and query that open it, and the list
+    the page is to show (``view``: ``WAITING`` for several items in one entry; "" for none)."""
 
     kind: str
     what: str
@@ -56,6 +66,7 @@ class Entry:
     overdue: bool
     page: str
     query: tuple[tuple[str, str], ...] = ()
+    view: str = ""
 
     @property
     def order(self) -> tuple:
@@ -147,22 +158,47 @@ def _inspections(store: Store, catalog: FormCatalog, actor: Actor, today: dt.dat
 
 
 def _items(store: Store, catalog: FormCatalog, actor: Actor, today: dt.date) -> list[Entry]:
-    """The rectification items waiting for the actor's action (what ``lifecycle.actions_for`` offers it)."""
+    """The rectification items waiting for the actor's action (what ``lifecycle.actions_for`` offers it),
+    one entry each, or one per action(s) and lateness beyond ``ITEMS_EACH`` items (see the module)."""
     section = catalog.campaign.rectification
     if section is None or not can(actor, RECTIFY_READ):
         return []
     names = {c.key: c.name for c in section.categories}
-    out = []
+    groups: dict[tuple[str, bool], list[tuple[Record, dt.date | None]]] = {}
     for item in visible_items(store, actor):
         actions = lifecycle.actions_for(actor, item, today)
-        if not actions:
+        if actions:
+            due = _day(item.values.get("due"))
+            groups.setdefault(("、".join(lifecycle.ACTION_NAMES[a] for a in actions), overdue(item.status, due, today)), []).append((item, due))
+    out = []
+    for (doing, late), waiting in groups.items():
+        if len(waiting) > ITEMS_EACH:
+            out.append(_several(doing, late, waiting, names))
             continue
-        v = item.values
-        due = _day(v.get("due"))
-        what = f"{'、'.join(lifecycle.ACTION_NAMES[a] for a in actions)}：{names.get(v.get('category'), v.get('category') or '')}"
-        detail = "｜".join(str(t) for t in (v.get("party"), v.get("project") or v.get("voucher"), item.status, v.get("item_id")) if t)
-        out.append(Entry(ITEM, what, detail, due, overdue(item.status, due, today), "rectification", ((ITEM_QUERY, item.id),)))
+        for item, due in waiting:
+            v = item.values
+            detail = "｜".join(str(t) for t in (v.get("party"), v.get("project") or v.get("voucher"), item.status, v.get("item_id")) if t)
+            out.append(Entry(ITEM, f"{doing}：{names.get(v.get('category'), v.get('category') or '')}", detail, due, late,
+                             "rectification", ((ITEM_QUERY, item.id),)))
     return out
+
+
+def _several(doing: str, late: bool, waiting: list[tuple[Record, dt.date | None]], names: Mapping[str, str]) -> Entry:
+    """One entry for many items waiting for the same action(s), equally late: their count, the earliest
+    due date, how many of each category; it opens the 待我办理 list, where each is picked.
+
+    >>> from types import SimpleNamespace
+    >>> rec = lambda c: SimpleNamespace(values={"category": c})
+    >>> e = _several("销号", True, [(rec("b"), dt.date(2020, 11, 2)), (rec("a"), dt.date(2020, 10, 31)), (rec("a"), None)],
+    ...              {"a": "甲类", "b": "乙类"})
+    >>> e.what, e.detail, e.due, e.overdue, e.query, e.view
+    ('销号：3 项整改事项', '甲类 2 项、乙类 1 项；在「全面整改」的「待我办理」中逐项办理', datetime.date(2020, 10, 31), True, (), 'waiting')
+    """
+    counts = Counter(str(names.get(item.values.get("category"), item.values.get("category") or "")) for item, _ in waiting)
+    kinds = "、".join(f"{name or '未分类'} {n:,} 项" for name, n in counts.most_common())
+    earliest = min((due for _, due in waiting if due is not None), default=None)
+    return Entry(ITEM, f"{doing}：{len(waiting):,} 项整改事项", f"{kinds}；在「全面整改」的「待我办理」中逐项办理", earliest, late,
+                 "rectification", view=WAITING)
 
 
 def todo(store: Store, catalog: FormCatalog, actor: Actor, today: dt.date, *, assignments: Assignments | None = None,

@@ -21,12 +21,13 @@ from lib.forms import load_catalog
 from lib.forms.columns import sheet_spec
 from lib.forms.types import credit_code_check_char
 from lib.office.excel import SheetRows
+from lib.rectification.lists import LISTS
 from lib.rectification.records import CLOSED, IN_PROGRESS, ITEMS, PENDING, VERIFIED
 from lib.rectification.records import SUBMITTED as ITEM_SUBMITTED
 from lib.sampling.assignments import assignments_in_force, current_assignment, draw_inspectors
 from lib.sampling.record import draw_rows, freeze, record_draw
 from lib.store.factory import open_store
-from lib.todo import DRAFTED, FORM, ITEM, ITEM_QUERY, RETURNED_ROW, TO_INSPECT, TO_REVIEW, todo
+from lib.todo import DRAFTED, FORM, ITEM, ITEM_QUERY, ITEMS_EACH, RETURNED_ROW, TO_INSPECT, TO_REVIEW, WAITING, todo
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = load_catalog(ROOT / "forms")
@@ -155,6 +156,26 @@ def test_the_province_sees_rows_to_review_and_items_to_close(store):
     items = [e for e in entries if e.kind == ITEM]
     assert [dict(e.query)[ITEM_QUERY] for e in items] == [close.id] and items[0].overdue
     assert entries[0].kind == ITEM  # overdue first; a review has no due date: last
+
+
+def test_many_items_waiting_for_the_same_action_are_one_entry_opening_the_waiting_list_and_a_few_stay_one_each(store):
+    """Attack N11: one entry (and one button on 首页) per item cost seconds per click at 2,000 items. Beyond
+    ITEMS_EACH items waiting for the same action and equally late they are one entry with their count and
+    the earliest due date; the few late ones stay one entry each, each opening its item."""
+    many = ITEMS_EACH + 40
+    for n in range(many):
+        item(store, n, ITEM_SUBMITTED, due=DUE + dt.timedelta(days=n % 3))
+    late = [item(store, 100 + n, ITEM_SUBMITTED, due=BEFORE - dt.timedelta(days=n + 1)) for n in range(ITEMS_EACH)]
+    entries = [e for e in todo(store, CATALOG, CITY, BEFORE) if e.kind == ITEM]
+    assert len(entries) == ITEMS_EACH + 1
+    assert sorted(dict(e.query)[ITEM_QUERY] for e in entries[:ITEMS_EACH]) == sorted(r.id for r in late)
+    assert all(e.overdue and not e.view for e in entries[:ITEMS_EACH])  # late first, each its own
+    grouped = entries[-1]
+    assert f"{many:,} 项" in grouped.what and grouped.due == DUE and not grouped.overdue
+    assert (grouped.page, grouped.query, grouped.view) == ("rectification", (), WAITING) and WAITING in LISTS
+    assert f"{CATALOG.campaign.rectification.categories[0].name} {many:,} 项" in grouped.detail
+    # the province waits for none of them yet (the city verifies first): nothing grouped for it
+    assert not [e for e in todo(store, CATALOG, PROVINCE, BEFORE) if e.kind == ITEM]
 
 
 def _import_register(store) -> None:

@@ -1,5 +1,6 @@
 """The home page's 待办 list: what waits for the signed-in account (``lib.todo``), each entry with its due
-date (逾期 flagged on the campaign clock) and one click to the page, row or item it is about.
+date (逾期 flagged on the campaign clock) and one click to the page, row or item it is about — or, for
+many rectification items in one entry, to the rectification page's 待我办理 list.
 
 What a form still owes in the account's scope is the board's count (未报, from the shared board of
 ``lib.ui.board``: computed once per data change for every viewer), for the forms the board follows and
@@ -23,6 +24,8 @@ from lib.ui.record_view import plain_text
 
 #: Entries shown at once; the rest are one click away (folded).
 SHOWN = 8
+#: Page key -> the state key of the list that page shows, for an entry naming one (``todo.Entry.view``).
+VIEWS = {"rectification": state.RECTIFY_LIST}
 
 
 def campaign_today() -> dt.date:
@@ -61,7 +64,12 @@ def _entry(n: int, entry: todo.Entry) -> None:
             left.caption(plain_text(entry.detail))
         middle.markdown(_due_text(entry) or "—")
         with right:
-            nav.go_button("打开", f"pages/{entry.page}.py", key=state.todo_open_key(n), **dict(entry.query))
+            if not entry.view:
+                nav.go_button("打开", f"pages/{entry.page}.py", key=state.todo_open_key(n), **dict(entry.query))
+            elif st.button("打开清单", key=state.todo_open_key(n)):
+                # which list the page shows is its radio's state: set now, the page's radio opens on it
+                st.session_state[VIEWS[entry.page]] = entry.view
+                st.switch_page(f"pages/{entry.page}.py", query_params=dict(entry.query))
 
 
 def render(store: Store, catalog: FormCatalog, actor: Actor) -> None:
@@ -74,7 +82,9 @@ def render(store: Store, catalog: FormCatalog, actor: Actor) -> None:
         st.success(f"截至 {today:%Y-%m-%d}，没有等待您处理的事项。")
         return
     late = sum(e.overdue for e in entries)
-    st.caption(f"截至 {today:%Y-%m-%d}（活动时钟）共 {len(entries)} 项" + (f"，其中逾期 {late} 项" if late else "") + "；逾期的排在前面，其余按截止日期排列。")
+    st.caption(f"截至 {today:%Y-%m-%d}（活动时钟）共 {len(entries)} 条待办" + (f"，其中逾期 {late} 条" if late else "")
+               + "；逾期的排在前面，其余按截止日期排列。"
+               + ("同一办理事项较多的整改事项合为一条，打开清单后逐项办理。" if any(e.view for e in entries) else ""))
     for n, entry in enumerate(entries[:SHOWN]):
         _entry(n, entry)
     if len(entries) > SHOWN:

@@ -185,3 +185,40 @@ def test_a_reason_typed_with_a_link_or_an_image_is_shown_as_typed(app_env, catal
     assert not at.exception
     [caption] = [c.value for c in at.caption if "退回原因" in c.value]
     assert "\\[说明\\]" in caption and "\\*\\*重要\\*\\*" in caption  # escaped: no link, no bold
+
+
+def test_two_thousand_items_to_verify_are_one_entry_and_its_button_opens_the_waiting_list(app_env, catalog, reopen, monkeypatch):
+    """Attack N11: a city with 2,000 items 已提交整改材料 had 2,000 blocks and buttons on 首页 (seconds per
+    click). They wait for the same action: one entry with their count, whose one button opens the
+    rectification page on its 待我办理 list, which the page then shows."""
+    from lib.rectification.records import ITEMS
+    from lib.rectification.records import SUBMITTED as ITEM_SUBMITTED
+    from lib.todo import WAITING
+
+    monkeypatch.setenv("APP_CAMPAIGN_TODAY", "2020-10-20")
+    city = Actor("city_gz", "city", "广州市工业和信息化局", "广州")
+    section = catalog.campaign.rectification
+    category = section.categories[0]
+    steps = [{"step": s.key, "done": True, "text": "已整改"} for s in category.steps]
+    store = reopen()
+    store.ensure_sheet(ITEMS)
+    store.append_batch([(ITEMS.form_id, {"item_id": f"ZG-{n:06d}", "rule": "manual", "category": category.key, "city": "广州",
+                                         "party_kind": "provider", "party": "服务商甲", "actor_org": "服务商甲", "voucher": f"V-{n}",
+                                         "project": f"项目{n}", "finding": "停用", "due": section.due, "steps": steps, "evidence": [],
+                                         "violations": []}, ITEM_SUBMITTED) for n in range(2000)], actor=PROVINCE)
+    at = sign_in(AppTest.from_file(str(ROOT / "pages" / "home.py"), default_timeout=120), city).run()
+    assert not at.exception
+    entries = [m.value for m in at.markdown if any(m.value.startswith(f"**{kind}**") for kind in KINDS)]
+    items = [e for e in entries if e.startswith(f"**{ITEM}**")]
+    assert len(items) == 1 and plain_text("2,000 项整改事项") in items[0]  # as the page escapes it
+    assert len(entries) <= 3 and len(at.button) <= len(entries) + len(catalog.forms())  # 待办's and 去填报's: bounded
+    assert any(f"截止 {section.due:%Y-%m-%d}" in m.value for m in at.markdown)
+    opens = next(n for n, e in enumerate(entries) if e.startswith(f"**{ITEM}**"))
+    assert click(at, state.todo_open_key(opens), monkeypatch) == ("pages/rectification.py", {})
+    assert at.session_state[state.RECTIFY_LIST] == WAITING
+    page = sign_in(AppTest.from_file(str(ROOT / "pages" / "rectification.py"), default_timeout=120), city)
+    page.session_state[state.RECTIFY_LIST] = at.session_state[state.RECTIFY_LIST]
+    page.run()
+    assert not page.exception
+    assert page.radio(key=state.RECTIFY_LIST).value == WAITING
+    assert any(len(d.value) == 2000 for d in page.dataframe)  # the list of the 2,000 to verify
