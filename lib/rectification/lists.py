@@ -30,7 +30,7 @@ from lib.store.state import STATUS_LABEL
 
 from .generate import PARTY_WORDS
 from .lifecycle import ACTION_NAMES, actions_for
-from .records import CLOSED, ITEMS, OVERDUE, STATUSES, overdue
+from .records import ENDED, ITEMS, OVERDUE, STATUSES, overdue
 from .scope import visible_items
 
 #: The items' column titles (the sheet's), so a list and the workbook name a column alike.
@@ -133,11 +133,11 @@ def overdue_list(items: Iterable[Record], section: Rectification, today: dt.date
 
 
 def task_list(items: Iterable[Record], section: Rectification) -> pd.DataFrame:
-    """任务清单: one row per step of each item not yet closed, the steps in their category's order."""
+    """任务清单: one row per step of each open item (not closed nor cancelled), the steps in their category's order."""
     build = _Rows(section, dt.date.min)
     rows = []
     for item in items:
-        if item.status == CLOSED:
+        if item.status in ENDED:
             continue
         v = item.values
         done = {s.get("step"): bool(s.get("done")) for s in v.get("steps") or () if isinstance(s, dict)}

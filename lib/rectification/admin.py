@@ -1,0 +1,101 @@
+"""The province's repairs of items no lifecycle step can move: naming another acting organisation
+(``reassign``) and cancelling an item (``cancel``, status 已撤销), and the lists of the items that need
+one — those no account acts on (``unmatched``: 无对应账号) and those whose source row was since corrected
+or withdrawn (``stale``: generate.stale_sources).
+
+Both writes are the province's (policy action RECTIFY_GENERATE; a refusal audited 拒绝访问), need a
+reason, are made as one ``store.update`` from the revision the caller read (a stale one: ConflictError),
+and say what was done and why in the audit note (the item's 处理记录). A cancelled item is kept, is no
+longer open, never 逾期, and generation never opens its finding again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from lib.auth.policy import RECTIFY_GENERATE
+from lib.core.errors import AppError
+from lib.core.records import Actor, Record
+from lib.core.text import quotable
+from lib.forms.loader import FormCatalog
+from lib.forms.types import ValueProblem, clean_text
+from lib.store.base import Store
+
+from . import match
+from .generate import stale_sources
+from .lifecycle import MAX_REASON_CHARS, _fresh, _update
+from .records import CANCELLED, ENDED, ITEMS
+from .scope import get_item
+
+REASSIGNED = "省厅改派整改办理单位"
+CANCELLED_NOTE = "省厅撤销"
+
+
+class AdminError(AppError):
+    """A repair refused; nothing written. Codes: reason_missing, bad_text, too_long, not_open,
+    unknown_org, same_org."""
+
+    code = "rectification_admin"
+
+
+def _reason(raw: Any) -> str:
+    try:
+        reason = clean_text(raw if raw is not None else "", multiline=True)
+    except ValueProblem:
+        raise AdminError("理由含有无法保存的字符（控制字符或改变文字方向的字符）：请修改。", code="bad_text") from None
+    if not reason:
+        raise AdminError("请填写理由：改派或撤销整改事项须说明原因。", code="reason_missing")
+    if len(reason) > MAX_REASON_CHARS:
+        raise AdminError(f"理由不能超过 {MAX_REASON_CHARS} 个字，现有 {len(reason)} 个字。", code="too_long")
+    return reason
+
+
+def _open(item: Record, doing: str) -> None:
+    if item.status in ENDED:
+        raise AdminError(f"整改事项 {item.values.get('item_id')} 已{item.status.removeprefix('已')}，不能{doing}。", code="not_open")
+
+
+def unmatched(items: Iterable[Record]) -> list[Record]:
+    """The open items no account acts on (``actor_org`` blank: 无对应账号), in their order."""
+    return [i for i in items if i.status not in ENDED and not str(i.values.get("actor_org") or "").strip()]
+
+
+def stale(store: Store, catalog: FormCatalog, items: list[Record], today: dt.date) -> list[tuple[Record, str]]:
+    """The open items whose source row was corrected or withdrawn, each with which (generate.WITHDRAWN / CORRECTED)."""
+    found = stale_sources(store, catalog, items, today)
+    return [(i, found[i.id]) for i in items if i.id in found]
+
+
+def reassign(store: Store, catalog: FormCatalog, actor: Actor, item_id: str, base_rev: int, actor_org: str, reason: str,
+             *, accounts: Iterable[Any]) -> Record:
+    """Name ``actor_org`` the organisation acting on the open item ``item_id``: it must be the organisation of
+    an account (``accounts``) of the role that acts for the item's party (a provider for a provider's or a
+    firm's item, a lead unit for a lead unit's), written as the account writes it. Status, steps and
+    evidence stay; ``actor_match`` says the province named it, and why."""
+    item = get_item(store, actor, item_id, RECTIFY_GENERATE)
+    why = _reason(reason)
+    _open(item, "改派")
+    kind = item.values.get("party_kind") or "provider"
+    org = match.Orgs.of(accounts).known(kind, actor_org) if kind in match.ACTING_ROLE else ""
+    if not org:
+        raise AdminError(f"「{quotable(actor_org) or '（未填）'}」不是任何{match.ROLE_WORDS.get(kind, '单位')}账号的单位："
+                         "请选择有账号的单位。", code="unknown_org")
+    before = str(item.values.get("actor_org") or "")
+    if before == org:
+        raise AdminError(f"整改事项 {item.values.get('item_id')} 已由 {org} 办理。", code="same_org")
+    _fresh(store, item, base_rev)
+    store.ensure_sheet(ITEMS)  # a store opened before actor_match existed gains the column
+    return _update(store, actor, item, base_rev, {"actor_org": org, "actor_match": f"{match.BY_PROVINCE}：{why}"}, None,
+                   f"{REASSIGNED}：{before or match.UNMATCHED} → {org}；理由：{why}")
+
+
+def cancel(store: Store, catalog: FormCatalog, actor: Actor, item_id: str, base_rev: int, reason: str) -> Record:
+    """Cancel the open item ``item_id`` (已撤销), with the province's reason, without evidence: its party
+    answers to no account, or its source no longer holds. Kept with its history; not open; not 逾期."""
+    item = get_item(store, actor, item_id, RECTIFY_GENERATE)
+    why = _reason(reason)
+    _open(item, "撤销")
+    _fresh(store, item, base_rev)
+    return _update(store, actor, item, base_rev, {}, CANCELLED, f"{item.status} → {CANCELLED}；{CANCELLED_NOTE}：{why}")
