@@ -7,7 +7,9 @@ with bound choice meanings reads as its meaning (``conclusion == 'fail'``), any 
 value. Each rule names the party that answers for the item (``responsible``: the meaning naming it in
 the source — the provider, the firm or the lead unit), the category whose steps close it, and the item
 is supervised by the source row's city. A generated item is due on the section's ``due`` unless the
-rule says otherwise. Every step needs its evidence: a text, a file, or nothing but the tick.
+rule says otherwise. Every step needs its evidence: a text, a file, or nothing but the tick. A step is
+the responsible party's (``by: party``, the default: done before it submits) or the supervising city's
+(``by: city``: its review, written while it verifies; its 通过 needs it done).
 
 >>> section = Rectification.model_validate({"due": "2020-10-31",
 ...     "categories": [{"key": "usage", "name": "停用闲置", "steps": [{"key": "note", "name": "恢复使用说明", "evidence": "text"}]}],
@@ -34,6 +36,9 @@ SOURCES = ("inspections", "projects", "checks", "benchmarks")
 PARTIES = ("provider", "firm", "lead_unit")
 #: What a step needs before it counts as done: a text, a file, or only its tick.
 EVIDENCE = ("text", "file", "none")
+#: Who does a step: the organisation acting on the item (before it submits), or the item's city bureau
+#: (while it verifies what was submitted).
+PARTY_STEP, CITY_STEP = "party", "city"
 
 
 class _Strict(BaseModel):
@@ -46,6 +51,7 @@ class Step(_Strict):
     key: str = Field(pattern=KEY_PATTERN)
     name: str = Field(min_length=1)
     evidence: Literal["text", "file", "none"] = "none"
+    by: Literal["party", "city"] = PARTY_STEP
     help: str = ""
 
 
@@ -63,6 +69,8 @@ class Category(_Strict):
         twice = sorted({k for k in keys if keys.count(k) > 1})
         if twice:
             raise PydanticCustomError("step_twice", "整改步骤的 key 重复：{keys}", {"keys": "、".join(twice)})
+        if all(s.by == CITY_STEP for s in steps):  # the party would submit an empty checklist
+            raise PydanticCustomError("steps_all_city", "整改步骤须至少有一步由整改责任单位完成（by: party），不能全部是 by: city", {})
         return steps
 
 

@@ -35,8 +35,9 @@ YUNZHI_2 = Actor("p1_other_session", "provider", "云智科技有限公司", "�
 OTHER = Actor("p2", "provider", "另一服务商", "广州")
 INSPECTOR = Actor("i1", "inspector", "省检查组", "广州")
 DUE = dt.date(2020, 10, 31)
-#: A category of the shipped campaign with one step of each evidence kind that needs something.
-CATEGORY = "check_failed"
+#: A category of the shipped campaign with one step of each evidence kind that needs something, both the party's.
+CATEGORY = next(c.key for c in CATALOG.campaign.rectification.categories
+                if sorted(s.evidence for s in c.steps) == ["file", "text"] and {s.by for s in c.steps} == {"party"})
 STEPS = CATALOG.campaign.rectification.category(CATEGORY).steps
 FILE_STEP = next(s.key for s in STEPS if s.evidence == "file")
 TEXT_STEP = next(s.key for s in STEPS if s.evidence == "text")
@@ -44,12 +45,13 @@ PDF = b"%PDF-1.4 report\n%%EOF\n"
 GIF = b"GIF89a" + b"\x00" * 40
 
 
-def item_values(item_id="ZG-0001", *, city="广州", party_kind="provider", party=YUNZHI.org, actor_org=YUNZHI.org):
+def item_values(item_id="ZG-0001", *, city="广州", party_kind="provider", party=YUNZHI.org, actor_org=YUNZHI.org, category=CATEGORY):
     """An item as generation opens it: every step of its category unticked."""
+    steps = CATALOG.campaign.rectification.category(category).steps
     return {"item_id": item_id, "rule": "r", "source_kind": "checks", "source_form": "f", "source_row": item_id,
-            "category": CATEGORY, "city": city, "party_kind": party_kind, "party": party, "party_code": "",
+            "category": category, "city": city, "party_kind": party_kind, "party": party, "party_code": "",
             "actor_org": actor_org, "voucher": "V-1", "project": "项目", "finding": "地市检查不合格", "due": DUE,
-            "steps": [{"step": s.key, "done": False, "text": ""} for s in STEPS], "evidence": [], "reason": "", "violations": []}
+            "steps": [{"step": s.key, "done": False, "text": ""} for s in steps], "evidence": [], "reason": "", "violations": []}
 
 
 @pytest.fixture
@@ -308,5 +310,179 @@ def test_another_campaigns_checklist_with_a_tick_only_step(store, blobs):
     assert refused.value.code == "unknown_category" and category.key in str(refused.value)
     for step in category.steps:
         files = [("报告.pdf", PDF)] if step.evidence == "file" else []
-        record = lc.tick(store, other, YUNZHI, record.id, record.rev, step.key, True, files=files, blobs=blobs)
-    assert lc.submit(store, other, YUNZHI, record.id, record.rev).status == SUBMITTED
+        if step.by == "party":
+            record = lc.tick(store, other, YUNZHI, record.id, record.rev, step.key, True, files=files, blobs=blobs)
+    record = lc.submit(store, other, YUNZHI, record.id, record.rev)
+    assert record.status == SUBMITTED
+    # its city's step (by: city, a tick only) is the city's as it verifies
+    [city_step] = [s for s in category.steps if s.by == "city"]
+    with pytest.raises(AppError) as refused:
+        lc.verify(store, other, CITY_GZ, record.id, record.rev, True)
+    assert refused.value.code == "city_steps_unticked"
+    record = lc.tick(store, other, CITY_GZ, record.id, record.rev, city_step.key, True)
+    assert lc.verify(store, other, CITY_GZ, record.id, record.rev, True).status == VERIFIED
+
+
+# --- the city's steps (by: city): attack N9 -----------------------------------------------------------
+
+CITY_CATEGORY = next(c for c in CATALOG.campaign.rectification.categories if any(s.by == "city" for s in c.steps))
+[CITY_STEP] = [s for s in CITY_CATEGORY.steps if s.by == "city"]
+PARTY_STEPS = [s for s in CITY_CATEGORY.steps if s.by == "party"]
+
+
+def submitted_with_a_city_step(store, blobs):
+    """An item of the category with a city's step, its party's steps done and submitted."""
+    record = opened(store, category=CITY_CATEGORY.key)
+    for step in PARTY_STEPS:
+        files = [("报告.pdf", PDF)] if step.evidence == "file" else []
+        text = "已整改。" if step.evidence == "text" else None
+        record = lc.tick(store, CATALOG, YUNZHI, record.id, record.rev, step.key, True, text=text, files=files, blobs=blobs)
+    section = CATALOG.campaign.rectification
+    assert lc.actions_for(YUNZHI, record, DUE, section) == (lc.TICK, lc.SUBMIT)  # the city's step is not the party's to wait for
+    assert lc.actions_for(YUNZHI, record, DUE) == (lc.TICK,)  # without the section every stored step counts: late, never early
+    return lc.submit(store, CATALOG, YUNZHI, record.id, record.rev)
+
+
+def test_the_party_never_writes_the_citys_step_and_the_city_writes_it_as_it_verifies(store, blobs):
+    record = opened(store, category=CITY_CATEGORY.key)
+    denials = len([e for e in store.audit() if e.action == DENIED])
+    with pytest.raises(Forbidden) as refused:  # while the item is the party's
+        lc.tick(store, CATALOG, YUNZHI, record.id, record.rev, CITY_STEP.key, True, text="地市复核：同意")
+    assert CITY_STEP.name in str(refused.value)
+    record = submitted_with_a_city_step(store, blobs)
+    assert record.status == SUBMITTED
+    with pytest.raises(Forbidden):  # nor once it is submitted
+        lc.tick(store, CATALOG, YUNZHI, record.id, record.rev, CITY_STEP.key, True, text="地市复核：同意")
+    assert len([e for e in store.audit() if e.action == DENIED]) == denials + 2
+    with pytest.raises(Forbidden):  # the city writes none of the party's steps
+        lc.tick(store, CATALOG, CITY_GZ, record.id, record.rev, PARTY_STEPS[0].key, False)
+    with pytest.raises(Forbidden):  # another city none of this city's
+        lc.tick(store, CATALOG, CITY_FS, record.id, record.rev, CITY_STEP.key, True, text="x")
+
+    # 通过 needs the city's step done with its evidence; 退回 does not
+    with pytest.raises(AppError) as refused:
+        lc.verify(store, CATALOG, CITY_GZ, record.id, record.rev, True)
+    assert refused.value.code == "city_steps_unticked" and CITY_STEP.name in str(refused.value)
+    assert store.get(ITEMS.form_id, record.id).rev == record.rev
+    record = lc.tick(store, CATALOG, CITY_GZ, record.id, record.rev, CITY_STEP.key, True)
+    assert record.status == SUBMITTED  # the city's step changes no status
+    if CITY_STEP.evidence == "text":
+        with pytest.raises(AppError) as refused:
+            lc.verify(store, CATALOG, CITY_GZ, record.id, record.rev, True)
+        assert refused.value.code == "city_evidence_missing"
+        record = lc.tick(store, CATALOG, CITY_GZ, record.id, record.rev, CITY_STEP.key, True, text="经复核，整改到位。")
+    steps = {s["step"]: s for s in record.values["steps"]}
+    assert steps[CITY_STEP.key]["done"] and store.audit(ITEMS.form_id, record.id)[-1].account == CITY_GZ.account
+    record = lc.verify(store, CATALOG, CITY_GZ, record.id, record.rev, True)
+    assert record.status == VERIFIED
+    with pytest.raises(AppError) as refused:  # verified: the city's step is settled
+        lc.tick(store, CATALOG, CITY_GZ, record.id, record.rev, CITY_STEP.key, False)
+    assert refused.value.code == "wrong_status"
+
+
+def test_the_city_returns_without_its_step_and_cannot_write_it_while_the_party_works(store, blobs):
+    record = submitted_with_a_city_step(store, blobs)
+    record = lc.verify(store, CATALOG, CITY_GZ, record.id, record.rev, False, "报告缺少盖章页")
+    assert record.status == IN_PROGRESS
+    with pytest.raises(AppError) as refused:
+        lc.tick(store, CATALOG, CITY_GZ, record.id, record.rev, CITY_STEP.key, True, text="x")
+    assert refused.value.code == "wrong_status"
+
+
+def test_a_category_of_city_steps_only_is_refused_at_load():
+    from pydantic import ValidationError
+
+    from lib.forms.rectification import Category
+
+    with pytest.raises(ValidationError) as refused:
+        Category.model_validate({"key": "c", "name": "类别", "steps": [{"key": "s", "name": "地市确认", "by": "city"}]})
+    assert refused.value.errors()[0]["type"] == "steps_all_city"
+    with pytest.raises(ValidationError):
+        Category.model_validate({"key": "c", "name": "类别", "steps": [{"key": "s", "name": "确认", "by": "province"}]})
+
+
+# --- evidence withdrawn and replaced: attack N4 ---------------------------------------------------------
+
+def pdf(n: int) -> bytes:
+    return b"%PDF-1.4 report " + str(n).encode() + b"\n%%EOF\n"
+
+
+def test_the_party_withdraws_a_wrong_file_audited_and_the_step_asks_for_one_again(store, blobs):
+    record = at(store, blobs, PENDING)
+    record = lc.tick(store, CATALOG, YUNZHI, record.id, record.rev, FILE_STEP, True, files=[("身份证.pdf", pdf(1))], blobs=blobs)
+    [wrong] = record.values["evidence"]
+    record = lc.remove_file(store, CATALOG, YUNZHI, record.id, record.rev, FILE_STEP, wrong["sha256"])
+    assert record.values["evidence"] == [] and record.status == IN_PROGRESS
+    note = store.audit(ITEMS.form_id, record.id)[-1].note
+    assert "删除文件" in note and "身份证.pdf" in note
+    assert blobs.read(wrong["sha256"]) == pdf(1)  # the bytes stay: the audit names them
+    record = lc.tick(store, CATALOG, YUNZHI, record.id, record.rev, TEXT_STEP, True, text="说明")
+    with pytest.raises(AppError) as refused:  # still ticked, its file gone: not submitted without one
+        lc.submit(store, CATALOG, YUNZHI, record.id, record.rev)
+    assert refused.value.code == "evidence_missing"
+    with pytest.raises(AppError) as refused:
+        lc.remove_file(store, CATALOG, YUNZHI, record.id, record.rev, FILE_STEP, wrong["sha256"])
+    assert refused.value.code == "file_unknown"
+
+
+def test_a_returned_items_full_step_takes_the_corrected_file_in_place_of_a_wrong_one(store, blobs):
+    from lib.forms.types import MAX_FILES
+
+    record = at(store, blobs, PENDING)
+    record = lc.tick(store, CATALOG, YUNZHI, record.id, record.rev, TEXT_STEP, True, text="说明")
+    record = lc.tick(store, CATALOG, YUNZHI, record.id, record.rev, FILE_STEP, True,
+                     files=[(f"材料{n}.pdf", pdf(n)) for n in range(MAX_FILES)], blobs=blobs)
+    record = lc.submit(store, CATALOG, YUNZHI, record.id, record.rev)
+    record = lc.verify(store, CATALOG, CITY_GZ, record.id, record.rev, False, "材料3 请换成盖章版")
+    with pytest.raises(AppError) as refused:  # the step is full
+        lc.tick(store, CATALOG, YUNZHI, record.id, record.rev, FILE_STEP, True, files=[("盖章版.pdf", pdf(99))], blobs=blobs)
+    assert refused.value.code == "too_many_files"
+    old = next(e for e in record.values["evidence"] if e["name"] == "材料3.pdf")
+    record = lc.remove_file(store, CATALOG, YUNZHI, record.id, record.rev, FILE_STEP, old["sha256"])
+    record = lc.tick(store, CATALOG, YUNZHI, record.id, record.rev, FILE_STEP, True, files=[("盖章版.pdf", pdf(99))], blobs=blobs)
+    names = [e["name"] for e in record.values["evidence"]]
+    assert len(names) == MAX_FILES and "盖章版.pdf" in names and "材料3.pdf" not in names
+    assert lc.submit(store, CATALOG, YUNZHI, record.id, record.rev).status == SUBMITTED
+
+
+def _remove_first_file(actor):
+    def attempt(s, b, r):
+        lc.remove_file(s, CATALOG, actor, r.id, r.rev, FILE_STEP, r.values["evidence"][0]["sha256"])
+    return attempt
+
+
+REMOVALS = [
+    ("another provider", IN_PROGRESS, OTHER, Forbidden, "forbidden"),
+    ("the city", IN_PROGRESS, CITY_GZ, Forbidden, "forbidden"),
+    ("the province", IN_PROGRESS, PROVINCE, Forbidden, "forbidden"),
+    ("the party once submitted", SUBMITTED, YUNZHI, AppError, "wrong_status"),
+    ("the party once verified", VERIFIED, YUNZHI, AppError, "wrong_status"),
+    ("the party once closed", CLOSED, YUNZHI, AppError, "wrong_status"),
+]
+
+
+@pytest.mark.parametrize("status, actor, error, code", [c[1:] for c in REMOVALS], ids=[c[0] for c in REMOVALS])
+def test_a_file_is_withdrawn_only_by_the_party_while_the_item_is_its_own(store, blobs, status, actor, error, code):
+    record = at(store, blobs, status)
+    before = snapshot(store, blobs)
+    with pytest.raises(error) as refused:
+        _remove_first_file(actor)(store, blobs, record)
+    assert refused.value.code == code and any("\u4e00" <= ch <= "\u9fff" for ch in str(refused.value))
+    assert snapshot(store, blobs) == before
+
+
+# --- a violation recorded once: attack N6 ---------------------------------------------------------------
+
+def test_the_same_violation_is_recorded_once(store, blobs):
+    record = at(store, blobs, CLOSED)
+    record = lc.record_violation(store, CATALOG, PROVINCE, record.id, record.rev, "追回资金", "粤工信〔2020〕12号", amount="1.5")
+    before = snapshot(store, blobs)
+    for again in (("追回资金", "粤工信〔2020〕12号", "1.5"), ("追回资金", " 粤工信〔2020〕１２号 ", "3")):
+        with pytest.raises(AppError) as refused:
+            lc.record_violation(store, CATALOG, PROVINCE, record.id, record.rev, again[0], again[1], amount=again[2])
+        assert refused.value.code == "violation_twice"
+    assert snapshot(store, blobs) == before
+    # another handling under the same decision, or another decision, is another violation
+    record = lc.record_violation(store, CATALOG, PROVINCE, record.id, record.rev, "通报", "粤工信〔2020〕12号")
+    record = lc.record_violation(store, CATALOG, PROVINCE, record.id, record.rev, "追回资金", "粤工信〔2020〕13号", amount="2")
+    assert len(record.values["violations"]) == 3
