@@ -5,7 +5,7 @@ import streamlit as st
 from lib import review
 from lib.auth.policy import CREATE, account_answers, can
 from lib.core.statuses import DRAFT, RETURNED
-from lib.ui import context, errors, fill, fill_outcome, inspection, page, record_view, widgets
+from lib.ui import complaints, context, errors, fill, fill_outcome, inspection, page, record_view, widgets
 
 actor, catalog, store = page.start()
 fill.belong_to(actor)
@@ -53,7 +53,8 @@ if row:
         st.warning(f"审核意见（{RETURNED}）：{record_view.plain_text(reason) if reason else '（未填写原因）'}")
     st.button("放弃修改，新建一条", on_click=errors.guarded(fill.start_new), args=(form, cities))
 fill_outcome.show_notes(form)
-inspection.panel(store, catalog, form, actor, assigned, cities)
+inspection.panel(store, catalog, form, actor, assigned, cities)  # the inspection form's companion
+complaints.voucher_warning(store, catalog, form)  # the complaint form's: a voucher no project has
 
 locked = widgets.lock(form, account_answers(form, actor), cities)
 widgets.render_form(form, cities, locked=locked, problems=fill.problems(form))

@@ -20,12 +20,12 @@ from lib.auth.policy import Assignments, reach
 from lib.auth.scope import visible_records
 from lib.campaign import inspection
 from lib.core.records import Actor
-from lib.core.statuses import WITHDRAWN
+from lib.core.statuses import DRAFT, WITHDRAWN
 from lib.forms import FormCatalog, FormSpec
 from lib.forms.display import value_text
 from lib.sampling.record import active_draws, draw_rows
 from lib.store.base import Store
-from lib.ui import complaints, errors, state, widgets
+from lib.ui import errors, state, widgets
 from lib.ui.record_view import plain_text
 
 
@@ -74,9 +74,7 @@ def _drawn(store: Store) -> list[dict]:
 def panel(store: Store, catalog: FormCatalog, form: FormSpec, actor: Actor, assignments: Assignments | None,
           cities: tuple[str, ...]) -> None:
     """Draw the companion of ``form`` when it is the campaign's inspections form and ``actor`` an
-    inspector with an assignment (see the module); for the complaints form, the warning of a voucher
-    no project has (``complaints.voucher_warning``: pages/fill.py calls this one companion); nothing otherwise."""
-    complaints.voucher_warning(store, catalog, form)
+    inspector with an assignment (see the module); nothing otherwise."""
     bindings = catalog.bindings
     r = reach(actor, assignments)
     if bindings.kind_of(form.id) != "inspections" or r.how != "cities" or assignments is None:
@@ -110,8 +108,8 @@ def _declaration(store: Store, catalog: FormCatalog, actor: Actor, assignments: 
     with st.container(border=True):
         st.markdown(f"**服务商申报情况（{projects.short_title}）**")
         if found is None:
-            st.info(f"{projects.short_title}中没有{label} {plain_text(str(voucher))} 已提交的申报记录"
-                    f"（服务商未提交或{WITHDRAWN}，草稿不算；本组只能查看本组抽中项目的申报）。")
+            st.info(f"{projects.short_title}中没有{label} {plain_text(str(voucher))} 的正式申报"
+                    f"（服务商未报送或{WITHDRAWN}，{DRAFT}不算；本组只能查看本组抽中项目的申报）。")
             return
         facts = {projects.field(declared_binding.key(m)).label: value_text(projects.field(declared_binding.key(m)), v)
                  for m, v in found.facts.items()}

@@ -148,7 +148,7 @@ def test_a_project_without_a_declaration_is_said_to_have_none_and_the_typed_memb
     at = start(actor, form_id)
     at.session_state[state.field_key(form_id, binding.key("members"))] = "张三"
     at = at.selectbox(key=state.fill_button_key(form_id, "inspection_pick")).select(gz["voucher"]).run()
-    assert any("没有" in str(i.value) and gz["voucher"] in str(i.value).replace("\\", "") and "申报记录" in str(i.value) for i in at.info)
+    assert any("没有" in str(i.value) and gz["voucher"] in str(i.value).replace("\\", "") and "正式申报" in str(i.value) for i in at.info)
     assert at.session_state[state.field_key(form_id, binding.key("members"))] == "张三"
 
 
