@@ -9,7 +9,10 @@ candidate entry of a kind with its variables, once per kind:
 * a firm or a provider: the names (compared as the register compares them) on the FILED rows of the
   list's source form (the inspections, or the checks: not those recorded as not checked), with their
   counts and worst conclusions; a provider's projects are its distinct vouchers, each judged by its
-  worst conclusion;
+  worst conclusion. A row's provider is the one its voucher's data name (the voucher register in force,
+  else the account that filed the voucher's projects row: ``lib.rectification.match.Vouchers``), the
+  typed name only for a voucher they do not know: a failure typed with a variant name (乙云科技 for
+  乙云科技有限公司) counts for the provider that served the project;
 * a benchmark project: each filed row of the benchmarks form, its meanings as filed (a choice with bound
   meanings as its meaning);
 * an item: each rectification item, with its violations;
@@ -46,7 +49,9 @@ from lib.forms.rectification import OUTCOME_VARIABLES, Outcome
 from lib.office.excel import to_xlsx
 from lib.store.base import Column, SheetSpec, Store
 
-from .records import CLOSED, ITEMS, VIOLATION_PARTS
+from . import match
+from .lifecycle import parsed
+from .records import ENDED, ITEMS, VIOLATION_PARTS
 
 #: Who confirms the lists: the province, as it decides everything else of the phase (the policy's action).
 CONFIRM = OUTCOMES
@@ -87,6 +92,13 @@ class OutcomeUnknown(OutcomeError):
 
 class OutcomeReasonMissing(OutcomeError):
     code = "outcome_reason_missing"
+
+
+class OutcomeReasonRefused(OutcomeError):
+    """A reason with characters no reason may hold (direction overrides, control characters): its code is
+    the value's (bidi_text, bad_text)."""
+
+    code = "outcome_reason_refused"
 
 
 class OutcomeEntryRefused(OutcomeError):
@@ -166,7 +178,7 @@ def _items(store: Store) -> pd.DataFrame:
         v = r.values
         violations = [x for x in (v.get("violations") or []) if isinstance(x, dict)]
         amounts = [x.get("amount") for x in violations]
-        rows.append({"item_id": v.get("item_id") or r.id, "status": r.status, "open": r.status != CLOSED,
+        rows.append({"item_id": v.get("item_id") or r.id, "status": r.status, "open": r.status not in ENDED,
                      "violations": len(violations), "amount": round(sum(float(a) for a in amounts if isinstance(a, (int, float))), 2),
                      "violations_text": "\n".join(_violation_text(x) for x in violations),
                      "category": v.get("category"), "rule": v.get("rule"), "party_kind": v.get("party_kind"), "city": v.get("city"),
@@ -196,11 +208,16 @@ def _with_item_counts(table: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame
     return out
 
 
-def _parties(rows: pd.DataFrame, binding: FormBinding, kind: str, of: str, items: pd.DataFrame) -> pd.DataFrame:
-    """The firms or providers (``of``) named on the filed ``rows`` of ``kind``, with their variables."""
+def _parties(rows: pd.DataFrame, binding: FormBinding, kind: str, of: str, items: pd.DataFrame,
+             vouchers: match.Vouchers | None = None) -> pd.DataFrame:
+    """The firms or providers (``of``) named on the filed ``rows`` of ``kind``, with their variables; a
+    provider as ``vouchers`` name the row's voucher's (see the module's docstring)."""
     if kind == "checks" and binding.key("method") is not None:  # a check recorded as 未检查 (method meaning none) inspected nothing
         rows = rows[_meanings(rows, binding, "method") != "none"]
-    rows = rows.assign(entry=normalize_name(rows[of]), _voucher=normalize_code(rows["voucher"]))
+    names = rows[of]
+    if of == "provider" and vouchers is not None:
+        names = pd.Series([vouchers.provider(v) or p for v, p in zip(rows["voucher"].tolist(), names.tolist())], index=rows.index, dtype=object)
+    rows = rows.assign(entry=normalize_name(names), _voucher=normalize_code(rows["voucher"]))
     rows = rows[rows["entry"] != ""]
     conclusions = NEEDS[kind]["conclusion"].choices
     rows = rows.assign(_conclusion=_meanings(rows, binding, "conclusion"))
@@ -263,7 +280,8 @@ def universe(store: Store, catalog: FormCatalog, outcome: Outcome, items: pd.Dat
     rows, binding = _source_rows(store, catalog, outcome.form_kind)
     if outcome.of == "benchmark":
         return _benchmarks(rows, binding, items)
-    return _parties(rows, binding, outcome.form_kind, outcome.of, items)
+    return _parties(rows, binding, outcome.form_kind, outcome.of, items,
+                    match.Vouchers.of(store, catalog) if outcome.of == "provider" else None)
 
 
 def met(outcome: Outcome, table: pd.DataFrame) -> pd.Series:
@@ -370,7 +388,8 @@ def outcome_lists(store: Store, catalog: FormCatalog, actor: Actor) -> list[Outc
 def confirm(store: Store, catalog: FormCatalog, actor: Actor, key: str, entry: str, action: str, reason: str) -> Record:
     """The province removes (``REMOVED``) an entry list ``key`` shows, or adds (``ADDED``) a candidate it
     does not, with ``reason``: one confirmation record, audited by the store. Refused with a Chinese message,
-    nothing written: another role (Forbidden), an unknown list, a blank or overlong reason, an entry the
+    nothing written: another role (Forbidden), an unknown list, a blank or overlong reason or one with
+    direction-override or control characters (``lifecycle.parsed``, as a step's text), an entry the
     list does not show (remove) or that it shows or is no candidate (add)."""
     authorize(store, actor, CONFIRM)
     section = catalog.campaign.rectification
@@ -379,7 +398,7 @@ def confirm(store: Store, catalog: FormCatalog, actor: Actor, key: str, entry: s
         raise OutcomeUnknown(f"没有成果清单「{key}」：活动配置的 rectification.outcomes 中没有声明它。")
     if action not in (REMOVED, ADDED):
         raise OutcomeEntryRefused(f"成果清单只能{REMOVED}或{ADDED}条目，不能「{action}」。")
-    reason = (reason or "").strip()
+    reason = parsed("textarea", "reason", f"{action}理由", reason or "", error=OutcomeReasonRefused)  # the phase's one text check
     if not reason:
         raise OutcomeReasonMissing(f"请填写{action}条目的理由：成果清单的每次人工调整都要写明理由。")
     if len(reason) > MAX_REASON:
