@@ -184,6 +184,8 @@ def test_the_province_adds_an_entry_with_a_reason_marked_by_hand(stocked):
     (REMOVED, "rows", "", "outcome_reason_missing"),
     (ADDED, "candidates", "   ", "outcome_reason_missing"),
     (ADDED, "candidates", "理" * 501, "outcome_reason_too_long"),
+    (REMOVED, "rows", "近期被投诉\u202e待核实", "bidi_text"),  # the lifecycle's text check: no direction override (attack N10)
+    (ADDED, "candidates", "理由\x07", "bad_text"),
     (REMOVED, "candidates", "理由", "outcome_entry_refused"),  # not shown: nothing to remove
     (ADDED, "rows", "理由", "outcome_entry_refused"),  # shown already
     (ADDED, None, "理由", "outcome_entry_refused"),  # no candidate of the list
