@@ -30,7 +30,7 @@ except AppError as exc:
 rectification.lists_section(items, actor)
 
 st.subheader("整改事项")
-item = rectification_item.pick(items)
+item = rectification_item.pick(actor, items)
 if item is None:
     st.info("没有符合筛选条件的整改事项。")
 else:

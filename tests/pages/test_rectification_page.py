@@ -15,7 +15,9 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from lib.auth.policy import page_keys
+from lib.core.blobs import Blobs
 from lib.core.records import Actor
+from lib.rectification import lifecycle as lc
 from lib.rectification import lists as rl
 from lib.rectification.records import CLOSED, IN_PROGRESS, ITEMS, PENDING, SUBMITTED, VERIFIED
 from lib.todo import ITEM_QUERY
@@ -28,12 +30,20 @@ PAGE = str(ROOT / "pages" / "rectification.py")
 CITY_FS = Actor("city_fs", "city", "佛山市工业和信息化局", "佛山")
 
 
+def with_accounts(*actors: Actor) -> None:
+    """Their accounts exist before anything is generated: generation finds an item's acting organisation
+    among the accounts."""
+    for actor in actors:
+        sign_in(AppTest.from_file(PAGE), actor)
+
+
 @pytest.fixture
 def finding(app_env, reopen, monkeypatch):
     """A provider's 附件1 project declared stopped in 广州 (one finding of the shipped rules), on the
     campaign clock's first day of the rectification phase."""
     monkeypatch.setenv("APP_CAMPAIGN_TODAY", rectification_day().isoformat())
     store = reopen()
+    with_accounts(PROVIDER, CITY_GZ)
     file_row(store, "projects", {"voucher": "V-000001", "city": "广州", "provider": PROVIDER.org, "firm": "广州甲制造有限公司",
                                  "usage": "stopped"})
     return store
@@ -261,3 +271,85 @@ def test_past_its_due_date_an_item_is_shown_overdue_on_the_campaign_clock(findin
     monkeypatch.setenv("APP_CAMPAIGN_TODAY", due.isoformat())  # the due day itself is in time
     st.cache_resource.clear()
     assert not start(PROVIDER).selectbox(key=state.RECTIFY_PICK).format_func(item.id).endswith("逾期")
+
+
+@pytest.fixture
+def failed_check(app_env, reopen, monkeypatch):
+    """A 广州 bureau's 附件3 check concluded failed for the provider's project: an item of a category with a
+    city's step (地市复核意见, by: city)."""
+    monkeypatch.setenv("APP_CAMPAIGN_TODAY", rectification_day().isoformat())
+    store = reopen()
+    with_accounts(PROVIDER, CITY_GZ)
+    file_row(store, "checks", {"voucher": "V-000003", "city": "广州", "firm": "广州丙制造有限公司", "provider": PROVIDER.org,
+                               "method": "on_site", "conclusion": "fail"})
+    return store
+
+
+def test_the_citys_step_is_written_by_the_city_as_it_verifies_never_by_the_provider(failed_check):
+    click(start(PROVINCE), state.RECTIFY_GENERATE)
+    item = the_item(failed_check)
+    category = SHIPPED.campaign.rectification.category(item.values["category"])
+    [city_step] = [s for s in category.steps if s.by == "city"]
+    party_steps = [s for s in category.steps if s.by == "party"]
+    at = start(PROVIDER)
+    assert at.checkbox(key=step_key(item, city_step.key, "done")).disabled  # shown, not the provider's to tick
+    assert not [b for b in at.button if b.key == state.rectify_action_key(item.id, f"tick:{city_step.key}")]
+    for step in party_steps:
+        at = save_step(at, item, step.key, text="已整改" if step.evidence == "text" else None, upload=step.evidence == "file")
+        item = the_item(failed_check)
+    at = click(at, state.rectify_action_key(item.id, "submit"))  # offered: the party's steps are all done
+    item = the_item(failed_check)
+    assert item.status == SUBMITTED
+
+    city = start(CITY_GZ)
+    assert all(city.checkbox(key=step_key(item, s.key, "done")).disabled for s in party_steps)
+    city = click(city, state.rectify_action_key(item.id, "accept"))
+    assert city_step.name in errors_shown(city) and the_item(failed_check).status == SUBMITTED
+    city = save_step(city, item, city_step.key, text="经复核，整改到位。")
+    item = the_item(failed_check)
+    assert {s["step"]: s for s in item.values["steps"]}[city_step.key] == {"step": city_step.key, "done": True, "text": "经复核，整改到位。"}
+    click(city, state.rectify_action_key(item.id, "accept"))
+    assert the_item(failed_check).status == VERIFIED
+
+
+def test_the_provider_deletes_a_wrong_file_and_a_verified_item_shows_no_return_reason(finding, app_env):
+    click(start(PROVINCE), state.RECTIFY_GENERATE)
+    item = the_item(finding)
+    at = save_step(start(PROVIDER), item, "firm_letter", upload=True)
+    item = the_item(finding)
+    [wrong] = item.values["evidence"]
+    at = click(at, state.rectify_action_key(item.id, f"remove:firm_letter:{wrong['sha256'][:16]}"))
+    item = the_item(finding)
+    assert item.values["evidence"] == [] and "删除文件" in finding.audit(ITEMS.form_id, item.id)[-1].note
+    assert not [b for b in at.get("download_button") if "rectify:item:" in (b.proto.id or "")]
+    # drive it through a return to 地市已核实: the reason is read while it is back with the provider, not after
+    blobs = Blobs(app_env / "files")  # the page's file store
+    for step, text, files in (("resume_note", "已恢复", []), ("usage_screenshot", None, [("a.png", png())]), ("firm_letter", None, [("b.png", png())])):
+        item = lc.tick(finding, SHIPPED, PROVIDER, item.id, item.rev, step, True, text=text, files=files, blobs=blobs)
+    item = lc.submit(finding, SHIPPED, PROVIDER, item.id, item.rev)
+    item = lc.verify(finding, SHIPPED, CITY_GZ, item.id, item.rev, False, "请补充盖章版")
+    assert any("请补充盖章版" in str(w.value) for w in start(PROVIDER).warning)
+    item = lc.submit(finding, SHIPPED, PROVIDER, item.id, item.rev)
+    lc.verify(finding, SHIPPED, CITY_GZ, item.id, item.rev, True)
+    assert not any("请补充盖章版" in str(w.value) for w in start(PROVIDER).warning)
+    assert not any("请补充盖章版" in str(w.value) for w in start(CITY_GZ).warning)
+
+
+def test_a_link_to_another_organisations_item_is_refused_said_and_audited(finding):
+    from lib.auth.policy import DENIED
+
+    click(start(PROVINCE), state.RECTIFY_GENERATE)
+    item = the_item(finding)
+    other = Actor("provider_b", "provider", "佛山数联信息技术有限公司", "佛山")
+    at = sign_in(AppTest.from_file(PAGE, default_timeout=60), other)
+    at.query_params[ITEM_QUERY] = item.id
+    at = at.run()
+    assert not at.exception
+    assert item.values["item_id"] in errors_shown(at) and "无权" in errors_shown(at)
+    assert not [t for t in at.text if item.values["finding"] in str(t.value)]  # nothing of it shown
+    finding.refresh()
+    denied = [e for e in finding.audit() if e.action == DENIED and e.account == other.account]
+    assert [e.row_id for e in denied] == [item.id]
+    at = at.run()  # the refusal is made once: the link is spent
+    finding.refresh()
+    assert len([e for e in finding.audit() if e.action == DENIED and e.account == other.account]) == 1
