@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from lib.auth.policy import RECTIFY_GENERATE
+from lib.auth.policy import RECTIFY_GENERATE, comparable
 from lib.core.errors import AppError
 from lib.core.records import Actor, Record
 from lib.core.text import quotable
@@ -57,9 +57,10 @@ def _open(item: Record, doing: str) -> None:
         raise AdminError(f"整改事项 {item.values.get('item_id')} 已{item.status.removeprefix('已')}，不能{doing}。", code="not_open")
 
 
-def unmatched(items: Iterable[Record]) -> list[Record]:
-    """The open items no account acts on (``actor_org`` blank: 无对应账号), in their order."""
-    return [i for i in items if i.status not in ENDED and not str(i.values.get("actor_org") or "").strip()]
+def unmatched(items: Iterable[Record], accounts: Iterable[Any]) -> list[Record]:
+    """The open items no account of ``accounts`` acts on (无对应账号: ``match.unanswered``), in their order."""
+    orgs = match.Orgs.of(accounts)
+    return [i for i in items if i.status not in ENDED and match.unanswered(orgs, i.values.get("party_kind"), i.values.get("actor_org"))]
 
 
 def stale(store: Store, catalog: FormCatalog, items: list[Record], today: dt.date) -> list[tuple[Record, str]]:
@@ -83,12 +84,12 @@ def reassign(store: Store, catalog: FormCatalog, actor: Actor, item_id: str, bas
         raise AdminError(f"「{quotable(actor_org) or '（未填）'}」不是任何{match.ROLE_WORDS.get(kind, '单位')}账号的单位："
                          "请选择有账号的单位。", code="unknown_org")
     before = str(item.values.get("actor_org") or "")
-    if before == org:
+    if comparable(before) == comparable(org):
         raise AdminError(f"整改事项 {item.values.get('item_id')} 已由 {org} 办理。", code="same_org")
     _fresh(store, item, base_rev)
     store.ensure_sheet(ITEMS)  # a store opened before actor_match existed gains the column
     return _update(store, actor, item, base_rev, {"actor_org": org, "actor_match": f"{match.BY_PROVINCE}：{why}"}, None,
-                   f"{REASSIGNED}：{before or match.UNMATCHED} → {org}；理由：{why}")
+                   f"{REASSIGNED}：{before or '（未填）'} → {org}；理由：{why}")
 
 
 def cancel(store: Store, catalog: FormCatalog, actor: Actor, item_id: str, base_rev: int, reason: str) -> Record:

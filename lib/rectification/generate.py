@@ -16,8 +16,9 @@ form's own labels and words (``检查结论：不合格；发现的问题：…`
 whatever the item's status since (a closed or cancelled item's finding is not opened again): running it
 again adds only the new findings. Given the accounts, each new item's acting organisation is the account
 organisation the party stands for (``lib.rectification.match``: by credit code, the voucher register,
-the voucher's filer, the name), recorded with how it was found; a party no account stands for leaves
-``actor_org`` blank (无对应账号) for the province to name or cancel (``lib.rectification.admin``). An
+the voucher's filer, the name), recorded with how it was found; a party no account stands for keeps its
+typed name and is 无对应账号 until an account of that name exists or the province names another or cancels
+it (``lib.rectification.admin``). An
 item whose source row was since corrected or withdrawn is stale (``stale_sources``): kept open for the
 province to cancel, counted in the summary, never opened again. All the new items are written as one ``append_batch`` (all or none), then a
 生成整改事项 event records the summary. Item ids (``RT-000001`` …) are numbered under the items' lock,
@@ -356,7 +357,7 @@ def generate(store: Store, catalog: FormCatalog, actor: Actor, today: dt.date, *
     ``due`` (DuePassed when that is before ``today``: nothing written). Records a 生成整改事项 event.
 
     ``accounts`` (``Account`` or ``Actor``): each item's acting organisation is found among them
-    (``match.acting``), an item none stands for is written with ``actor_org`` blank (无对应账号). Without
+    (``match.acting``), an item none stands for keeps the typed name, ``actor_match`` 无对应账号. Without
     them (a caller that has no accounts file, e.g. a test of the findings) the typed name is kept and
     ``actor_match`` is blank."""
     authorize(store, actor, RECTIFY_GENERATE)
@@ -464,8 +465,8 @@ def add_item(store: Store, catalog: FormCatalog, actor: Actor, values: Mapping[s
     ``voucher``, ``project``, ``finding`` (what was found) and ``due`` (a date from ``today`` to
     ``DUE_MAX_DAYS`` later). A firm's acting provider must have served it (a filed projects row of the
     firm by that provider), else ``actor_reason`` says why the province names it (kept in ``actor_match``).
-    Given ``accounts``, the acting organisation must be an account's (``match.acting``; item_no_account
-    otherwise), written as the account writes it. A refused value raises ItemRefused naming its field in
+    Given ``accounts``, the acting organisation is found among them (``match.acting``) and written as the
+    account writes it; none found, the item is 无对应账号 (listed for the province). A refused value raises ItemRefused naming its field in
     Chinese; nothing is written."""
     authorize(store, actor, RECTIFY_GENERATE)
     section = section_of(catalog)
@@ -491,10 +492,6 @@ def add_item(store: Store, catalog: FormCatalog, actor: Actor, values: Mapping[s
     how = ""
     if accounts is not None:
         actor_org, how = match.acting(match.Orgs.of(accounts), match.Vouchers({}, {}), kind, name=actor_org, code=code)
-        if not actor_org:
-            field_key = "actor_org" if kind == "firm" else "party"
-            raise ItemRefused(f"「{label[field_key]}」「{quotable(values.get(field_key))}」没有对应的{match.ROLE_WORDS[kind]}账号："
-                              "整改事项须由有账号的单位办理，请核对名称或信用代码。", field=field_key, code="item_no_account")
     if kind == "firm" and not _served(store, catalog, party, code, actor_org):
         why = _text(values, "actor_reason", "指定理由", required=False, limit=FINDING_MAX)
         if not why:

@@ -11,8 +11,10 @@ organisation is found, in this order, by what identifies it best:
 4. ``单位名称`` — the typed name itself, as ``lib.auth.policy.comparable`` compares names (the register's
    ``normalize_name`` is the same comparison, written for boards).
 
-None found: ``UNMATCHED`` (无对应账号), the item's ``actor_org`` blank; the province names the organisation
-(``lib.rectification.admin.reassign``) or cancels the item. Only accounts of the role that acts count: a
+None found: ``UNMATCHED``, the typed name kept as ``actor_org``. Whether an item is 无对应账号 is worked out
+at read against the accounts as they are then (``unanswered``): an account created later under that name
+acts on it; otherwise the province names the organisation (``lib.rectification.admin.reassign``) or
+cancels the item. Only accounts of the role that acts count: a
 provider for a provider's or a firm's item, a lead unit for a lead unit's.
 
 >>> from lib.core.records import Actor
@@ -140,4 +142,9 @@ def acting(orgs: Orgs, vouchers: Vouchers, kind: str, *, name: Any, code: Any = 
             if found:
                 return found, how
     found = orgs.known(kind, name)
-    return (found, BY_NAME) if found else ("", UNMATCHED)
+    return (found, BY_NAME) if found else (str(name or "").strip(), UNMATCHED)
+
+
+def unanswered(orgs: Orgs, kind: Any, actor_org: Any) -> bool:
+    """Whether no account acts as ``actor_org`` for a party of ``kind`` (blank, or no account's organisation)."""
+    return kind not in ACTING_ROLE or not orgs.known(kind, actor_org)

@@ -1,6 +1,8 @@
 """The rectification page's parts (全面整改): the lists the office works from (lib.rectification.lists), narrowed
 by city, status and category, each exported to Excel; the province's 生成整改事项 and 新增整改事项
-(lib.rectification.generate). One item, its checklist and its actions: lib.ui.rectification_item.
+(lib.rectification.generate: the acting organisation found among the accounts). The items the province
+must repair (无对应账号, a changed source) and its 改派 / 撤销: lib.ui.rectification_admin. One item, its
+checklist and its actions: lib.ui.rectification_item.
 
 Each action runs in its button's callback and leaves its outcome under its own key (state.rectify_outcome_key),
 shown in its part until the next action; a refusal is the lib error's Chinese message, and nothing is written.
@@ -22,7 +24,7 @@ from lib.rectification import generate
 from lib.rectification import lists as rl
 from lib.rectification.records import STATUSES
 from lib.todo import ITEM_QUERY
-from lib.ui import board, context, errors, state
+from lib.ui import board, context, errors, rectification_admin, state
 
 ALL = figures.ALL  # the word a filter shows for "no narrowing", as the board's tables
 TITLE = rl.TITLE
@@ -81,11 +83,12 @@ def lists_section(items: list[Record], actor: Actor) -> None:
     name = st.radio("清单", list(rl.LISTS), format_func=rl.LISTS.__getitem__, horizontal=True, key=state.RECTIFY_LIST)
     frame = rl.office_list(name, items, context.catalog(), actor, today())
     board.drill(frame, rl.FILTERS[name], state.rectify_table_key(name), f"{rl.LISTS[name]}.xlsx", label=rl.LISTS[name], kinds=rl.KINDS)
+    rectification_admin.lists(items, actor, context.catalog().campaign.rectification, today())
 
 
 def _generate(actor: Actor) -> None:
     try:
-        summary = generate.generate(context.store(), context.catalog(), actor, today())
+        summary = generate.generate(context.store(), context.catalog(), actor, today(), accounts=context.accounts().all())
     except AppError as exc:
         outcome("generate", "error", str(exc))
         return
@@ -105,7 +108,7 @@ def generate_section(actor: Actor) -> None:
 def _add(actor: Actor) -> None:
     values = {key: st.session_state.get(state.rectify_add_key(key)) for key in ADD_FIELDS}
     try:
-        record = generate.add_item(context.store(), context.catalog(), actor, values, today())
+        record = generate.add_item(context.store(), context.catalog(), actor, values, today(), accounts=context.accounts().all())
     except AppError as exc:
         outcome("add", "error", str(exc))
         return
@@ -115,7 +118,8 @@ def _add(actor: Actor) -> None:
 
 
 #: The fields of an item added by hand (generate.add_item's values), in the form's order.
-ADD_FIELDS = ("category", "city", "party_kind", "party", "party_code", "actor_org", "voucher", "project", "finding", "due")
+ADD_FIELDS = ("category", "city", "party_kind", "party", "party_code", "actor_org", "actor_reason", "voucher", "project", "finding",
+              "due")
 
 
 def add_section(actor: Actor, declared: Rectification) -> None:
@@ -133,10 +137,12 @@ def add_section(actor: Actor, declared: Rectification) -> None:
                            key=key("party_kind"))
             right.text_input(TITLE["party"], key=key("party"))
             left.text_input(TITLE["party_code"], key=key("party_code"), help="选填；填写则须为有效的统一社会信用代码。")
-            right.text_input(TITLE["actor_org"], key=key("actor_org"), help="责任主体为企业时必填：代企业办理整改的服务商。")
+            right.text_input(TITLE["actor_org"], key=key("actor_org"), help="责任主体为企业时必填：代企业办理整改的服务商（须有账号）。")
+            st.text_input("指定理由", key=key("actor_reason"), help="办理服务商没有为该企业报送过项目时必填：说明为何由它办理。")
             left.text_input(TITLE["voucher"], key=key("voucher"))
             right.text_input(TITLE["project"], key=key("project"))
             st.text_area(TITLE["finding"], key=key("finding"))
-            st.date_input(TITLE["due"], value=declared.due, key=key("due"), format="YYYY-MM-DD")
+            st.date_input(TITLE["due"], value=declared.due, key=key("due"), format="YYYY-MM-DD",
+                          help=f"不早于今天，不晚于今天起 {generate.DUE_MAX_DAYS} 天。")
             st.form_submit_button("新增整改事项", on_click=errors.guarded(_add), args=(actor,))
     show_outcome("add")

@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 
 from lib.auth.errors import Forbidden
+from lib.core.records import Actor
 from lib.core.statuses import WITHDRAWN
 from lib.rectification import admin, match
 from lib.rectification import generate as gen
@@ -37,15 +38,23 @@ def generated(store) -> dict[str, object]:
 def test_an_item_nobody_answers_for_is_listed_and_once_reassigned_its_provider_works_it(store):
     row = check(store, "V-0101", "fail", "无名科技")
     item = generated(store)[row.id]
-    assert admin.unmatched(store.records(ITEMS.form_id)) == [item]
+    assert admin.unmatched(store.records(ITEMS.form_id), ACCOUNTS) == [item]
     assert all(actions_for(who, item, TODAY) == () for who in ACCOUNTS)  # what the attack found: stuck for good
 
     moved = admin.reassign(store, SHIPPED, PROVINCE, item.id, item.rev, " 广州云智科技有限公司", "城市核实为该服务商", accounts=ACCOUNTS)
     assert (moved.values["actor_org"], moved.status) == (PROVIDER.org, PENDING)
     assert moved.values["actor_match"] == f"{match.BY_PROVINCE}：城市核实为该服务商"
-    assert actions_for(PROVIDER, moved, TODAY) == ("tick",) and admin.unmatched([moved]) == []
+    assert actions_for(PROVIDER, moved, TODAY) == ("tick",) and admin.unmatched([moved], ACCOUNTS) == []
     note = store.audit(ITEMS.form_id, item.id)[-1].note
-    assert admin.REASSIGNED in note and match.UNMATCHED in note and "城市核实为该服务商" in note
+    assert admin.REASSIGNED in note and "无名科技 → 广州云智科技有限公司" in note and "城市核实为该服务商" in note
+
+
+def test_an_account_created_later_under_the_typed_name_answers_for_the_item(store):
+    row = check(store, "V-0107", "fail", "新设科技有限公司")
+    item = generated(store)[row.id]
+    later = Actor("provider_n", "provider", "新设科技有限公司", "广州")
+    assert admin.unmatched([item], ACCOUNTS) == [item] and admin.unmatched([item], [*ACCOUNTS, later]) == []
+    assert actions_for(later, item, TODAY) == ("tick",)
 
 
 @pytest.mark.parametrize("org, reason, code", [
