@@ -30,7 +30,7 @@ from lib.store.state import STATUS_LABEL
 
 from .generate import PARTY_WORDS
 from .lifecycle import ACTION_NAMES, actions_for
-from .records import ENDED, ITEMS, OVERDUE, STATUSES, overdue
+from .records import ALL_STATUSES, ENDED, ITEMS, OVERDUE, overdue
 from .scope import visible_items
 
 #: The items' column titles (the sheet's), so a list and the workbook name a column alike.
@@ -51,7 +51,7 @@ YES, NO = "是", "否"
 
 PROBLEM_COLUMNS = [ITEM_ID, CATEGORY, CITY, PARTY, PROJECT, FINDING, STATUS, LATE, DUE]
 TASK_COLUMNS = [ITEM_ID, CATEGORY, CITY, PARTY, STEP, EVIDENCE, DONE, STATUS, DUE]
-PARTY_COLUMNS = [CITY, PARTY_KIND, PARTY, *STATUSES, LATE, TOTAL]
+PARTY_COLUMNS = [CITY, PARTY_KIND, PARTY, *ALL_STATUSES, LATE, TOTAL]
 WAITING_COLUMNS = [*PROBLEM_COLUMNS, ACTIONS]
 #: How an export writes the columns that are not text.
 KINDS = {DUE: "date"}
@@ -163,7 +163,7 @@ def responsibility_list(items: Iterable[Record], today: dt.date) -> pd.DataFrame
     for item in items:
         v = item.values
         key = (v.get("city") or "", PARTY_WORDS.get(v.get("party_kind", ""), v.get("party_kind") or ""), v.get("party") or "")
-        row = counts.setdefault(key, dict.fromkeys([*STATUSES, LATE, TOTAL], 0))
+        row = counts.setdefault(key, dict.fromkeys([*ALL_STATUSES, LATE, TOTAL], 0))
         row[item.status] = row.get(item.status, 0) + 1
         row[LATE] += _late(item, today)
         row[TOTAL] += 1

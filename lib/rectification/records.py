@@ -20,8 +20,8 @@ source row was corrected or withdrawn; ``lib.rectification.admin``) is kept with
 one is: it is not open (``ENDED``), never 逾期, and generation never opens its finding again. How the
 acting organisation was found is kept beside it (``actor_match``: ``lib.rectification.match``).
 
->>> STATUSES[0], STATUSES[-1], CLOSED in ENDED, CANCELLED in ENDED
-('待整改', '已撤销', True, True)
+>>> STATUSES[0], STATUSES[-1], ALL_STATUSES[-1], CLOSED in ENDED, CANCELLED in ENDED
+('待整改', '已销号', '已撤销', True, True)
 """
 
 from __future__ import annotations
@@ -36,8 +36,10 @@ SUBMITTED = "已提交整改材料"  # every step ticked with its evidence: the 
 VERIFIED = "地市已核实"  # the city accepted it: the province closes it
 CLOSED = "已销号"  # closed by the province
 CANCELLED = "已撤销"  # cancelled by the province with a reason, without evidence: kept, not open
-#: The lifecycle, in order, then the way out of it.
-STATUSES = (PENDING, IN_PROGRESS, SUBMITTED, VERIFIED, CLOSED, CANCELLED)
+#: The lifecycle, in order.
+STATUSES = (PENDING, IN_PROGRESS, SUBMITTED, VERIFIED, CLOSED)
+#: Every status an item may have: the lifecycle, then the way out of it (the lists and their filters).
+ALL_STATUSES = (*STATUSES, CANCELLED)
 #: The statuses of an item no longer open: nothing waits on it, it is never 逾期.
 ENDED = (CLOSED, CANCELLED)
 #: Not a status: what an open item past its due date is shown as, beside its status.

@@ -22,7 +22,7 @@ from lib.core.roles import CITY
 from lib.forms.rectification import Rectification
 from lib.rectification import generate
 from lib.rectification import lists as rl
-from lib.rectification.records import STATUSES
+from lib.rectification.records import ALL_STATUSES
 from lib.todo import ITEM_QUERY
 from lib.ui import board, context, errors, rectification_admin, state
 
@@ -71,7 +71,7 @@ def narrowing(declared: Rectification, actor: Actor) -> rl.Narrowing:
     names = {c.key: c.name for c in declared.categories}
     left, middle, right = st.columns(3)
     city = ALL if actor.role == CITY else left.selectbox(TITLE["city"], [ALL, *cities], key=state.RECTIFY_CITY)
-    status = middle.selectbox(rl.STATUS, [ALL, *STATUSES], key=state.RECTIFY_STATUS)
+    status = middle.selectbox(rl.STATUS, [ALL, *ALL_STATUSES], key=state.RECTIFY_STATUS)
     category = right.selectbox(TITLE["category"], [ALL, *names], key=state.RECTIFY_CATEGORY,
                                format_func=lambda k: names.get(k, k))
     return rl.Narrowing(*("" if v == ALL else v for v in (city, status, category)))

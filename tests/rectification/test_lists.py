@@ -15,7 +15,7 @@ from lib.core.records import Actor
 from lib.forms import load_catalog
 from lib.rectification import lists as rl
 from lib.rectification.generate import PARTY_WORDS as WORD
-from lib.rectification.records import CLOSED, IN_PROGRESS, ITEMS, PENDING, SUBMITTED
+from lib.rectification.records import CANCELLED, CLOSED, IN_PROGRESS, ITEMS, PENDING, SUBMITTED
 from lib.store.factory import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -184,3 +184,15 @@ def test_the_lists_name_the_categories_and_steps_of_the_campaign_served(tmp_path
         assert rl.office_list("overdue", items, other, PROVINCE, dt.date(2021, 11, 16))[rl.ITEM_ID].tolist() == ["RT-1"]
     finally:
         store.close()
+
+
+def test_a_cancelled_item_is_counted_apart_never_overdue_and_has_no_task(tmp_path):
+    s = stocked(tmp_path)
+    s.append(ITEMS.form_id, item("ZG-5", "广州", "provider", "云智科技有限公司", "云智科技有限公司", "usage", dt.date(2020, 10, 1),
+                                 ["resume_note"]), actor=PROVINCE, status=CANCELLED)
+    seen = lists(s, PROVINCE, status=CANCELLED)
+    assert seen.problems[rl.ITEM_ID].tolist() == ["ZG-5"] and seen.problems[rl.LATE].tolist() == [""]
+    assert seen.overdue.empty and seen.tasks.empty and seen.waiting.empty
+    row = seen.parties.iloc[0]
+    assert (row[CANCELLED], row[CLOSED], row[rl.LATE], row[rl.TOTAL]) == (1, 0, 0, 1)
+    s.close()
