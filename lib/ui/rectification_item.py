@@ -32,7 +32,7 @@ from lib.rectification import lists as rl
 from lib.rectification.generate import PARTY_WORDS
 from lib.rectification.records import CLOSED, HANDLINGS, IN_PROGRESS, RECOVERY, SUBMITTED, overdue
 from lib.rectification.scope import get_item
-from lib.ui import context, errors, state
+from lib.ui import context, errors, rectification_admin, state
 from lib.ui.record_view import plain_text
 from lib.ui.rectification import outcome, show_outcome, today
 from lib.ui.widgets import stored_files
@@ -223,5 +223,6 @@ def show(actor: Actor, item: Record, declared: Rectification) -> None:
         checklist(actor, item, category, actions)
     buttons(actor, item, actions)
     violations(actor, item)
+    rectification_admin.item_actions(actor, item, outcome)  # the province's 改派 / 撤销
     with st.expander("处理记录"):
         st.dataframe(rl.history(context.store(), item), hide_index=True)
