@@ -13,6 +13,14 @@ draw in force assigns it: the rows placed in its group's city, and of every form
 projects sampled there; nothing without an assignment), city (rows of its own city; fills and reviews as its forms say),
 provider / lead_unit (rows of its own organisation, of the forms it fills).
 
+A role that neither fills nor reviews a form (nor reads every row) reads only its filed rows
+(``statuses.FILED``), never a draft or a withdrawn row (``reads_unfiled``): the city bureau reads the
+inspection group's conclusion once the group files it, not as it is typed. A form may name its other
+readers (``read_by`` in its YAML): the forum record, whose opinions name and judge the city bureau, is
+read by the group that files it and the province only. An inspector changes a stored row only as one
+of the group that filed it (the row is its own, or its filer is in a group with it now): after an
+inspector redraw the next group does not rewrite the visit of the last (code ``other_group``).
+
 Rectification items (``lib.rectification``, the RECTIFY_* actions) are no form's rows: an item is read
 by the province and the admin, by the city it names (``city``) and by the organisation that acts on it
 (``actor_org``) or answers for it (``party``, or its credit code); that organisation alone works on it,
@@ -26,7 +34,7 @@ sampling never shows an inspector more than its assignment.
 What a filler writes is authorised on the NEW values too (``CREATE`` and ``EDIT`` given a mapping of
 answers): a city's row must stay in its city; an inspector's must be placed in one of its group's cities
 and, on a form with a voucher, name a project sampled in that very city (codes ``outside_assignment``,
-``not_sampled``); a field the form declares ``from_account`` (the filer's own name, credit code or city)
+``not_sampled``; ``not_chosen`` while the voucher is blank, a draft too); a field the form declares ``from_account`` (the filer's own name, credit code or city)
 must hold the account's value. A row's filer never reviews it.
 """
 
@@ -40,6 +48,7 @@ from typing import Any
 from lib.core.records import Actor, Record
 from lib.core.roles import ADMIN as ADMIN_ROLE
 from lib.core.roles import CITY, INSPECTOR, ORG_ROLES, PROVINCE
+from lib.core.statuses import FILED
 from lib.core.text import comparable as comparable_text
 from lib.forms import FieldSpec, FormSpec
 from lib.forms.types import as_text, quotable
@@ -158,14 +167,20 @@ def _values_in_scope(user: Actor, form: FormSpec, values: Mapping[str, Any], ass
 def _outside_values(r: Reach, form: FormSpec, values: Mapping[str, Any]) -> str | None:
     """Why an inspector within ``r`` may not write ``values`` into ``form``: ``outside_assignment``
     (the row is placed in a city its group does not inspect), ``not_sampled`` (a form with a voucher:
-    the voucher is not one drawn in that very city); None when it may. Stricter than reading, which
+    the voucher is not one drawn in that very city), ``not_chosen`` (its voucher is blank: a row of no
+    project would be outside the group's reach, which reads such a form by voucher, even as a draft —
+    the group could not open it again); None when it may. Stricter than reading, which
     follows a sampled voucher wherever its row places itself: an inspection is written where it was
     drawn, so a voucher sampled in another city is not made this group's by typing this city."""
     city = row_city(form, values)
     if not r.admits(city, "", ""):
         return "outside_assignment"
-    if r.narrows(form.id) and comparable(values.get(r.voucher_key(form.id))) not in r.sampled_in(city):
-        return "not_sampled"
+    if r.narrows(form.id):
+        voucher = comparable(values.get(r.voucher_key(form.id)))
+        if voucher == "":  # a draft saved before the project is picked names none: told so, not "None"
+            return "not_chosen"
+        if voucher not in r.sampled_in(city):
+            return "not_sampled"
     return None
 
 
@@ -310,15 +325,46 @@ def _in_scope(user: Actor, form: FormSpec, row: Record, assignments: Assignments
     return bool(r.admits(row_city(form, row), row.owner, row.org))
 
 
+def _group_of_filer(user: Actor, row: Record, assignments: Assignments | None) -> bool:
+    """Whether an inspector may change ``row`` as one of the group that filed it: the row is its own, or
+    its filer is in a group with it now (both sent to one city). A record is the visit of the group that
+    made it: after an inspector redraw the group sent to that city next did not see the site and may not
+    rewrite what the last one found (attack M10). Other roles: always (their scope is ``_in_scope``'s)."""
+    if user.role != INSPECTOR or row.owner == user.account:
+        return True
+    if assignments is None:
+        return False
+    return bool(set(assignments.cities_of(user.account)) & set(assignments.cities_of(row.owner)))
+
+
 def _reads_form(user: Actor, form: FormSpec, assignments: Assignments | None) -> bool:
     if user.role in SEE_ALL:
         return True
-    if user.role == INSPECTOR:  # every form, within its assignment: none, no form
-        return reach(user, assignments).how != "none"
+    if user.role == INSPECTOR and reach(user, assignments).how == "none":  # without an assignment: no form
+        return False
     if user.role in (form.filled_by, form.reviewed_by):
+        return True
+    if form.read_by is not None:  # the form names its other readers (the forum: the province only)
+        return user.role in form.read_by
+    if user.role == INSPECTOR:  # every form, within its assignment
         return True
     # a city bureau sees its city's rows of every form that places rows in cities (附件1 included)
     return user.role == CITY and city_field(form) is not None
+
+
+def reads_unfiled(user: Actor, form: FormSpec) -> bool:
+    """Whether ``user`` reads the rows of ``form`` not filed (a 草稿, an 已撤回 row), as well as the
+    filed ones: the roles that read every row, the form's filling role and its reviewing role. Any other
+    reader (a city bureau of 附件1 or of the inspection record, an inspector of the projects) reads the
+    filed rows only (``statuses.FILED``): a draft is its filer's scratch, not yet a finding or a report —
+    the city bureau under inspection does not read the group's tentative conclusion as it is typed.
+
+    >>> from lib.forms import load_catalog
+    >>> projects = load_catalog("forms").form("att1")
+    >>> [reads_unfiled(Actor("a", role), projects) for role in ("province", "provider", "city")]
+    [True, True, False]
+    """
+    return user.role in SEE_ALL or user.role in (form.filled_by, form.reviewed_by)
 
 
 def can(user: Actor, action: str, form: FormSpec | None = None, row: Record | Mapping[str, Any] | None = None,
@@ -355,14 +401,17 @@ def can(user: Actor, action: str, form: FormSpec | None = None, row: Record | Ma
     if action == READ:
         if not _reads_form(user, form, assignments):
             return False
-        return row is None or (isinstance(row, Record) and _in_scope(user, form, row, assignments))
+        if row is None:
+            return True
+        return (isinstance(row, Record) and _in_scope(user, form, row, assignments)
+                and (row.status in FILED or reads_unfiled(user, form)))
     if action in (CREATE, EDIT):
         if user.role != form.filled_by:
             return False
         if row is None:
             return user.role != INSPECTOR or reach(user, assignments).how != "none"
         if isinstance(row, Record):  # the stored row a filler corrects (its new values: a mapping)
-            return action == EDIT and _in_scope(user, form, row, assignments)
+            return action == EDIT and _in_scope(user, form, row, assignments) and _group_of_filer(user, row, assignments)
         return _values_in_scope(user, form, row, assignments)
     if action == REVIEW:
         if not form.reviewed_by or user.role != form.reviewed_by:
@@ -456,6 +505,13 @@ def _refusal(user: Actor, action: str, form: FormSpec | None, row, row_id: str,
              assignments: Assignments | None = None) -> tuple[str, str | None]:
     """Why ``can`` refused, in Chinese, and the refusal's code when it is more than ``forbidden``."""
     what = ACTION_NAMES.get(action, action)
+    if action == READ and isinstance(row, Record) and form is not None and _unfiled_for(user, form, row, assignments):
+        return (f"「{form.short_title}」的记录 {row.id} 尚未提交（{row.status}）：只有填报和审核它的单位可以{what}。"), None
+    if (user.role == INSPECTOR and action == EDIT and isinstance(row, Record) and form is not None
+            and user.role == form.filled_by and _in_scope(user, form, row, assignments)
+            and not _group_of_filer(user, row, assignments)):
+        return (f"「{form.short_title}」的记录 {row.id} 由账号 {row.owner} 填报，该账号现在与您不在同一组："
+                f"只有填报它的那一组可以{what}（重新抽取检查人员后，原来那一组的记录不由后来的组改写）。"), "other_group"
     if user.role == INSPECTOR and action in (READ, CREATE, EDIT):
         r = reach(user, assignments)
         if form is None and action == READ and r.how == "none":  # the board asks for any row
@@ -467,6 +523,12 @@ def _refusal(user: Actor, action: str, form: FormSpec | None, row, row_id: str,
         if form is not None and (action == READ or user.role == form.filled_by):
             return _outside_assignment(user, form, row, row_id, r, what), None
     return _refusal_of_others(user, action, form, row, row_id, what), None
+
+
+def _unfiled_for(user: Actor, form: FormSpec, row: Record, assignments: Assignments | None) -> bool:
+    """Whether ``row`` is refused to ``user`` only because it is not filed (see ``reads_unfiled``)."""
+    return (row.status not in FILED and not reads_unfiled(user, form) and _reads_form(user, form, assignments)
+            and _in_scope(user, form, row, assignments))
 
 
 def _refusal_of_others(user: Actor, action: str, form: FormSpec | None, row, row_id: str, what: str) -> str:
@@ -524,8 +586,11 @@ def _values_outside(form: FormSpec, values: Mapping[str, Any], row_id: str, r: R
         label = form.field(city_field(form)).label if city_field(form) else "地市"
         return f"{which}「{label}」「{quotable(city) or '（未填）'}」不在本组检查的地市（{where}）：不能{what}。"
     key = r.voucher_key(form.id)
-    voucher = quotable(values.get(key)) or "（未填）"
-    return f"{which}{form.field(key).label} {voucher} 不在本组抽中的项目中（{city}的抽中名单）：不能{what}。"
+    label = form.field(key).label
+    if why == "not_chosen":  # not an attempt outside the sample: the project is not chosen yet
+        return (f"{which}「{label}」尚未填写：请先选择本组在{city}抽中的项目（或填写其{label}），"
+                f"再保存草稿或提交。")
+    return f"{which}{label} {quotable(values.get(key))} 不在本组抽中的项目中（{city}的抽中名单）：不能{what}。"
 
 
 def _values_refusal(user: Actor, form: FormSpec, values: Mapping[str, Any], row_id: str) -> str:

@@ -129,6 +129,11 @@ class FormSpec(_Strict):
     #: A form whose filling role also reviews (a row's filer is otherwise never its reviewer) must say
     #: so here; without it the loader refuses ``filled_by`` equal to ``reviewed_by``.
     self_review: bool = False
+    #: Who reads the rows besides their filler, their reviewer and the roles that read every row (the
+    #: province; the admin, for audit): absent, the policy's own rule (a city bureau reads the rows placed
+    #: in its city); a list, only the roles named. The forum's candid opinions about the city bureau name
+    #: the bureau: ``read_by: [province]`` keeps them from the bureau under inspection (``lib.auth.policy``).
+    read_by: tuple[Role, ...] | None = None
     deadline: str | None = None
     #: Fields that tell one row from another (firm, project, voucher number): the columns every list
     #: of rows shows first (我的填报, 审核, exports), in this order.

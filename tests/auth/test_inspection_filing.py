@@ -14,8 +14,9 @@ from PIL import Image
 
 from lib import submissions
 from lib.auth import Forbidden
-from lib.auth.policy import CREATE, READ, Assignments, can, comparable, row_city
-from lib.auth.scope import get_record, visible_records
+from lib.auth.policy import CREATE, EDIT, READ, Assignments, can, comparable, row_city
+from lib.auth.scope import editable_records, get_record, visible_records
+from lib.core.records import Actor
 from lib.forms.columns import sheet_spec
 from lib.forms.types import check_file
 
@@ -177,3 +178,73 @@ def test_the_members_of_an_inspector_s_group_are_its_names():
     a = Assignments({"i1": ("甲", "乙"), "i2": ("甲",)}, {}, {}, {"甲": ("张三", "李四"), "乙": ("李四", "王五")})
     assert (a.members_of("i1"), a.members_of("i2"), a.members_of("i3")) == (("张三", "李四", "王五"), ("张三", "李四"), ())
 
+
+
+def test_the_city_under_inspection_reads_the_group_s_inspection_once_filed_and_never_its_forum(store, catalog, forms, sample,
+                                                                                                 assigned):
+    """Attack M14: the group's draft conclusion and its forum record (candid opinions naming the city
+    bureau) are not read by the bureau under inspection; the filed inspection is, the forum never (its
+    YAML: ``read_by: [province]``). The province reads both, drafts too; a provider reads neither."""
+    inspections, forums = forms["inspections"], forms["forums"]
+    draft = _file(store, catalog, inspections, {"voucher_no": sample["sampled"], "city": HOME, "conclusion": "不合格"},
+                  draft=True, assignments=assigned).record
+    talk = _file(store, catalog, forums, forum(HOME), assignments=assigned).record
+    talk_draft = _file(store, catalog, forums, {"city": HOME, "place": "会议室"}, draft=True, assignments=assigned).record
+    assert forums.read_by == ("province",) and inspections.read_by is None
+    assert visible_records(store, GZ, inspections) == []
+    with pytest.raises(Forbidden) as refused:
+        get_record(store, GZ, inspections, draft.id)
+    assert "尚未提交" in str(refused.value) and draft.id in str(refused.value)
+    assert not can(GZ, READ, forums) and not can(GZ, READ, forums, talk)
+    with pytest.raises(Forbidden):
+        visible_records(store, GZ, forums)
+    # filed, the inspection is the group's finding: the city bureau reads it (its city's only)
+    filed = _file(store, catalog, inspections, inspection(inspections, sample["sampled"], HOME), assignments=assigned,
+                  row_id=draft.id, base_rev=draft.rev).record
+    assert [r.id for r in visible_records(store, GZ, inspections)] == [filed.id]
+    assert visible_records(store, FS, inspections) == []
+    assert {r.id for r in visible_records(store, PROVINCE, forums)} == {talk.id, talk_draft.id}
+    assert {r.id for r in visible_records(store, INSPECTOR, forums, assignments=assigned)} == {talk.id, talk_draft.id}
+    provider = Actor("p1", "provider", "某服务商")
+    assert not can(provider, READ, inspections, filed) and not can(provider, READ, forums, talk)
+
+
+def test_a_draft_before_the_project_is_chosen_is_refused_saying_so(store, catalog, forms, assigned):
+    """Attack M13: a draft with the city and members but no 服务券编号 yet is told to choose the project
+    first (code ``not_chosen``), not that "None" is outside the sample; nothing is written."""
+    form = forms["inspections"]
+    for answers in ({"city": HOME, "members": "张三、李四"}, {"city": HOME, "voucher_no": "", "members": "张三"}):
+        with pytest.raises(Forbidden) as refused:
+            _file(store, catalog, form, answers, draft=True, assignments=assigned)
+        message = str(refused.value)
+        assert refused.value.code == "not_chosen" and "尚未填写" in message and "None" not in message, message
+        assert form.field("voucher_no").label in message and HOME in message
+    assert store.records(form.id) == []
+
+
+def test_after_an_inspector_redraw_the_next_group_does_not_rewrite_the_last_group_s_record(store, catalog, forms, sample):
+    """Attack M10: ins02 files the inspection in 广州; the inspectors are drawn again, ins02 goes to 佛山 and
+    ins07 to 广州. ins07 reads the record (its city's sampled project) but may not change or withdraw it
+    (code ``other_group``, audited); a colleague in ins02's group may, as before the redraw."""
+    form = forms["inspections"]
+    ins02, ins07, ins09 = (Actor(a, "inspector", "省检查组") for a in ("ins02", "ins07", "ins09"))
+    sampled = {HOME: frozenset({comparable(sample["sampled"])}), AWAY: frozenset({comparable(sample["away"])})}
+    first = Assignments({"ins02": (HOME,), "ins09": (HOME,), "ins07": (AWAY,)}, sampled, VOUCHER_KEYS)
+    done = _file(store, catalog, form, inspection(form, sample["sampled"], HOME), ins02, assignments=first)
+    assert done.ok, done.problems
+    record = done.record
+    assert can(ins09, EDIT, form, record, first)  # the group that filed it: any of its members
+    again = Assignments({"ins02": (AWAY,), "ins07": (HOME,), "ins09": (AWAY,)}, sampled, VOUCHER_KEYS)
+    assert can(ins07, READ, form, record, again) and not can(ins07, EDIT, form, record, again)
+    assert editable_records(store, ins07, form, assignments=again) == []
+    changed = dict(record.values, conclusion="不合格")
+    with pytest.raises(Forbidden) as refused:
+        _file(store, catalog, form, changed, ins07, assignments=again, row_id=record.id, base_rev=record.rev)
+    assert refused.value.code == "other_group" and "ins02" in str(refused.value)
+    with pytest.raises(Forbidden):
+        submissions.withdraw(store, form, record.id, ins07, base_rev=record.rev, assignments=again)
+    assert [(r.rev, r.values["conclusion"]) for r in store.records(form.id)] == [(1, "合格")]
+    assert [e.account for e in denials(store)] == ["ins07", "ins07"]
+    # a group that has both (ins02 back in 广州 with ins07): the record is its group's again
+    both = Assignments({"ins02": (HOME,), "ins07": (HOME,)}, sampled, VOUCHER_KEYS)
+    assert can(ins07, EDIT, form, record, both)

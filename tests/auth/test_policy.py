@@ -10,9 +10,23 @@ from lib import audit, review, submissions
 from lib.auth import Forbidden
 from lib.auth import admin as admin_ops
 from lib.auth.accounts import Account
-from lib.auth.policy import CREATE, EDIT, OUTCOMES, READ, REVIEW, SAMPLE, Assignments, can, comparable, page_keys, row_city
+from lib.auth.policy import (
+    CREATE,
+    EDIT,
+    OUTCOMES,
+    READ,
+    REVIEW,
+    SAMPLE,
+    Assignments,
+    can,
+    comparable,
+    page_keys,
+    reads_unfiled,
+    row_city,
+)
 from lib.auth.scope import editable_records, get_record, visible_records
 from lib.campaign.board.scope import board_scope
+from lib.core.statuses import FILED
 from lib.rectification.records import ITEMS
 
 from .conftest import ADMIN, FS, GZ, INSPECTOR, PROVINCE, VOUCHER_KEYS, denials
@@ -345,7 +359,8 @@ def test_there_are_at_least_twenty_forbidden_cases_covering_every_role():
 
 def test_city_sees_exactly_its_city_rows_of_every_form(store, catalog):
     """Of every form the demo files; a form without a city field (the complaints the province records)
-    places no row in a city, so a city bureau reads none of it."""
+    places no row in a city, so a city bureau reads none of it. Of a form it neither fills nor reviews
+    (附件1) it reads the filed rows only: a provider's draft is not yet a report (attack M14's rule)."""
     complaint = catalog.form(catalog.bindings.of("complaints").form)
     assert complaint.city_field() is None and not can(GZ, READ, complaint)
     with pytest.raises(Forbidden):
@@ -355,13 +370,19 @@ def test_city_sees_exactly_its_city_rows_of_every_form(store, catalog):
         assert mine or form.id == "att2", form.id  # 5 demo 附件2 reports need not include 广州
         assert {row_city(form, r) for r in mine} <= {"广州"}
         everyone = [r for r in store.records(form.id) if row_city(form, r) == "广州"]
-        assert {r.id for r in mine} == {r.id for r in everyone}
+        assert {r.id for r in mine} == {r.id for r in everyone if r.status in FILED or reads_unfiled(GZ, form)}
         assert len(everyone) < len(store.records(form.id))
+    att1 = catalog.form("att1")
+    drafts = [r for r in store.records("att1") if row_city(att1, r) == "广州" and r.status not in FILED]
+    assert drafts, "the demo has 附件1 drafts in 广州"
+    with pytest.raises(Forbidden) as refused:
+        get_record(store, GZ, att1, drafts[0].id)
+    assert "尚未提交" in str(refused.value)
 
 
 def test_att1_rows_are_placed_by_the_client_city_not_the_provider_city(store, catalog):
     form = catalog.form("att1")
-    moved = next(r for r in store.records("att1") if r.city != r.values["client_city"])
+    moved = next(r for r in store.records("att1") if r.city != r.values["client_city"] and r.status in FILED)
     city = next(a for a in (GZ, FS) if a.city == moved.values["client_city"]) if moved.values["client_city"] in ("广州", "佛山") else None
     if city is None:
         from lib.core.records import Actor

@@ -359,3 +359,32 @@ def test_an_assigned_inspector_sees_the_sampled_projects_of_its_city_and_their_r
             assert [e.action for e in store.audit()] == ["拒绝访问"]
         finally:
             store.close()
+
+
+def test_a_city_s_board_shows_no_draft_of_a_form_it_neither_fills_nor_reviews():
+    """Attack M14's rule on the board, as ``can`` has it: p1's draft of V-000001 (广州) and p2's filed
+    V-000002 (广州). The 广州 bureau neither fills nor reviews 附件1: its board names the filed row, not the
+    draft (V-000001 shows as the register's entry, not reported, nothing of the draft); the province and
+    p1 itself see the draft."""
+    mark = Markers()
+    draft = stored("att1", {"owner": "p1", "org": "服务商甲", "city": "", "status": statuses.DRAFT, "day": "2020-09-10"},
+                   {"voucher_no": "V-000001", "client_city": "广州", "client_name": TEXT, "subsidy_amount": MONEY}, mark)
+    filed = stored("att1", {"owner": "p2", "org": "服务商乙", "city": "", "status": statuses.SUBMITTED, "day": "2020-09-10"},
+                   {"voucher_no": "V-000002", "client_city": "广州", "client_name": TEXT}, mark)
+    register = pd.DataFrame([
+        {"voucher": "V-000001", "firm": "台账企业一", "firm_code": "C1", "provider": "服务商甲", "city": "广州", "subsidy": 30.0},
+        {"voucher": "V-000002", "firm": "台账企业二", "firm_code": "C2", "provider": "服务商乙", "city": "广州", "subsidy": 40.0}])
+    frames = {"att1": snapshot([draft, filed])}
+    city = Actor("c1", "city", "广州市工业和信息化局", "广州")
+    assert not can(city, READ, FORMS["att1"], draft) and can(city, READ, FORMS["att1"], filed)
+
+    def board_of(actor):
+        return compute_board(frames, register, None, CAL, AS_OF, scope_for(actor, FORMS.values()))
+
+    board = board_of(city)
+    units = board.units[board.units["表单"] == "附件1"]
+    assert set(units["记录编号"]) == {filed.id, ""}
+    assert units.loc[units["编号"] == "V-000001", "记录状态"].tolist() == [""]
+    assert not leaked([draft.id, *mark.of[draft.id]], shown_values(board))
+    for reader in (Actor("province", "province"), Actor("p1", "provider", "服务商甲")):
+        assert draft.id in set(board_of(reader).units["记录编号"]), reader.role

@@ -182,7 +182,8 @@ def prepare(
 
 def readers(rows: dict[str, pd.DataFrame | None], city_fields: dict[str, str]) -> pd.DataFrame:
     """What decides who may read each row (``lib.auth.policy``): form, row_id, its city (``place``: the
-    form's city field, else the filer's city), owner and org, as stored; the board's scope
+    form's city field, else the filer's city), owner, org and status (a reader that neither fills nor
+    reviews a form reads its filed rows only), as stored; the board's scope
     (``lib.campaign.board.scope``) applies the policy's reach to these."""
     parts = []
     for form_id, frame in rows.items():
@@ -195,9 +196,10 @@ def readers(rows: dict[str, pd.DataFrame | None], city_fields: dict[str, str]) -
         filer = frame["_city"].astype(object).where(frame["_city"].notna(), "")
         parts.append(pd.DataFrame({"form": form_id, "row_id": frame["_id"].values,
                                    "city": [place(a, c) for a, c in zip(answers.tolist(), filer.tolist(), strict=True)],
-                                   "owner": frame["_owner"].fillna("").values, "org": frame["_org"].fillna("").values}))
+                                   "owner": frame["_owner"].fillna("").values, "org": frame["_org"].fillna("").values,
+                                   "status": frame["_status"].fillna("").values}))
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in ("form", "row_id", "city", "owner", "org")})
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in ("form", "row_id", "city", "owner", "org", "status")})
     return pd.concat(parts, ignore_index=True)
 
 

@@ -5,7 +5,9 @@ whole snapshots at once through the policy's own pieces: the forms a viewer read
 ``can(user, READ, form)`` allows, and a row is readable when ``reach(user).admits(its city, its
 owner, its organisation)`` — the very predicate ``can`` calls for one row — with the row's city
 placed by ``policy.place`` (``preparation.readers`` keeps these keys for every row, once per data
-change). So:
+change) — and, of a form the viewer neither fills nor reviews (``policy.reads_unfiled``), only when the
+row is filed (not a 草稿 or 已撤回: a city bureau does not read its providers' drafts of the projects
+form). So:
 
 * a detail-table row, and any row id a unit or an issue names, is shown only when readable;
 * a unit or an issue stands for a register entry as well as, or instead of, a row: it is shown when
@@ -36,7 +38,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from lib.auth.policy import READ, Assignments, Reach, authorize, can, reach
+from lib.auth.policy import READ, Assignments, Reach, authorize, can, reach, reads_unfiled
 from lib.campaign.board.preparation import Prepared
 from lib.campaign.board.units import ENTRY_STATES
 from lib.campaign.register.reconcile import (
@@ -54,6 +56,7 @@ from lib.campaign.register.reconcile import (
 )
 from lib.core.records import Actor
 from lib.core.roles import INSPECTOR
+from lib.core.statuses import FILED
 from lib.forms import FormSpec
 from lib.store.base import Store
 
@@ -76,6 +79,7 @@ class Scope:
     kind: str = "all"
     reach: Reach = field(default_factory=lambda: Reach("all"))
     forms: tuple[str, ...] | None = None  # the form ids it reads; None: every form
+    filed_only: tuple[str, ...] = ()  # the form ids of which it reads the filed rows only (``policy.reads_unfiled``)
 
     @property
     def city(self) -> str:
@@ -115,8 +119,9 @@ def scope_for(actor: Actor, forms: Iterable[FormSpec], assignments: Assignments 
     'city'
     """
     r = reach(actor, assignments)
-    readable_forms = tuple(f.id for f in forms if can(actor, READ, f, assignments=assignments))
-    return Scope("all" if r.how == "all" else actor.role, r, readable_forms)
+    readable = [f for f in forms if can(actor, READ, f, assignments=assignments)]
+    return Scope("all" if r.how == "all" else actor.role, r, tuple(f.id for f in readable),
+                 tuple(f.id for f in readable if not reads_unfiled(actor, f)))
 
 
 def board_scope(store: Store, actor: Actor, forms: Iterable[FormSpec], assignments: Assignments | None = None) -> Scope:
@@ -193,11 +198,12 @@ def _keys(form, row_ids: pd.Series) -> pd.Series:
 
 
 def _may_read(readers: pd.DataFrame, scope: Scope) -> np.ndarray:
-    """Which rows of ``readers`` (``preparation.readers``: form, row_id, city, owner, org; and
+    """Which rows of ``readers`` (``preparation.readers``: form, row_id, city, owner, org, status; and
     ``voucher`` from ``with_vouchers``) ``scope`` may read."""
     forms = readers["form"]
     placed = _placed(scope.reach, forms, readers["city"], readers["owner"], readers["org"], readers.get("voucher"))
-    return placed & _reading(scope, forms)
+    unfiled = forms.isin(scope.filed_only).to_numpy(dtype=bool) & ~readers["status"].isin(FILED).to_numpy(dtype=bool)
+    return placed & _reading(scope, forms) & ~unfiled
 
 
 @dataclass(frozen=True)
