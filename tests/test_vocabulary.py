@@ -35,6 +35,8 @@ ALLOWLIST: dict[str, str] = {
     "否": "how every form reads a boolean answer (lib/core/values.py, lib/forms/types.py)",
     "停用": "an account's state (lib/auth: a disabled account), not 附件1's usage choice",
     "其他": "the expression checker's word for a value of another kind (lib/forms/expressions.py)",
+    "已撤销": "a rectification item's status when the province cancels it (lib/rectification/records.py "
+              "CANCELLED), not the benchmark register's excluded word",
 }
 #: The meanings the application reads from any campaign's forms (lib/forms/bindings.py): 2020's
 #: field keys often carry the same name, but in code the word is the meaning, not the key.

@@ -81,7 +81,8 @@ def reassign(store: Store, catalog: FormCatalog, actor: Actor, item_id: str, bas
     kind = item.values.get("party_kind") or "provider"
     org = match.Orgs.of(accounts).known(kind, actor_org) if kind in match.ACTING_ROLE else ""
     if not org:
-        raise AdminError(f"「{quotable(actor_org) or '（未填）'}」不是任何{match.ROLE_WORDS.get(kind, '单位')}账号的单位："
+        role = catalog.campaign.roles.get(match.ACTING_ROLE.get(kind, ""), "")  # the campaign names its roles
+        raise AdminError(f"「{quotable(actor_org) or '（未填）'}」不是任何{role or ''}账号的单位："
                          "请选择有账号的单位。", code="unknown_org")
     before = str(item.values.get("actor_org") or "")
     if comparable(before) == comparable(org):

@@ -48,9 +48,8 @@ UNMATCHED = "无对应账号"
 #: A manual item whose acting organisation the province named though the records do not show it served
 #: the firm (the province's reason follows), and an item the province reassigned.
 BY_PROVINCE = "省厅指定"
-#: The role whose accounts act for each kind of party, and what such an account is called.
+#: The role whose accounts act for each kind of party (campaign.yaml's ``roles:`` names it).
 ACTING_ROLE = {"provider": "provider", "firm": "provider", "lead_unit": "lead_unit"}
-ROLE_WORDS = {"provider": "服务商", "firm": "服务商", "lead_unit": "牵头单位"}
 
 
 @dataclass(frozen=True)

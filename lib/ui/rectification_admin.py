@@ -18,10 +18,11 @@ import streamlit as st
 from lib.auth.policy import RECTIFY_GENERATE, can
 from lib.core.errors import AppError
 from lib.core.records import Actor, Record
+from lib.core.statuses import WITHDRAWN
 from lib.forms.rectification import Rectification
 from lib.rectification import admin, match
 from lib.rectification import lists as rl
-from lib.rectification.records import ENDED
+from lib.rectification.records import CANCELLED, ENDED
 from lib.ui import context, errors
 
 SOURCE = "来源状态"
@@ -53,7 +54,7 @@ def lists(items: list[Record], actor: Actor, declared: Rectification, day: dt.da
         if not stale:
             st.success("所列整改事项的问题来源均未更正或撤回。")
             return
-        st.warning(f"{len(stale)} 项整改事项的来源记录已更正（不再符合生成规则）或已撤回：请核对后撤销。")
+        st.warning(f"{len(stale)} 项整改事项的来源记录已更正（不再符合生成规则）或{WITHDRAWN}：请核对后撤销。")
         table = rl.problem_list([i for i, _ in stale], declared, day)
         table.insert(1, SOURCE, [why for _, why in stale])
         st.dataframe(table, hide_index=True)
@@ -80,7 +81,7 @@ def _reassign(actor: Actor, item: Record, say: Say) -> None:
 
 
 def _cancel(actor: Actor, item: Record, say: Say) -> None:
-    _run(say, item, admin.cancel, actor, item.id, item.rev, _reason(item), said=f"已撤销整改事项 {item.values.get('item_id')}。")
+    _run(say, item, admin.cancel, actor, item.id, item.rev, _reason(item), said=f"整改事项 {item.values.get('item_id')} {CANCELLED}。")
 
 
 def item_actions(actor: Actor, item: Record, say: Say) -> None:
