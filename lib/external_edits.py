@@ -7,6 +7,11 @@ The store imports such edits (lib.store.local.external) but knows no form; the a
   they record what was decided (the sampling frames, draws and inspector groups), no person's cell;
 * a row in a closed status (``lib.core.statuses.CLOSED``: approved, withdrawn) is locked: nothing in
   it changes, since the web form cannot change it either and no reviewer would see the new values;
+* a row of a form the inspectors fill (the inspection and forum records) is locked, whatever its status:
+  who may change one is the group that filed it, within the inspector draw in force (``lib.auth.policy``,
+  the draw being the sampling's, a layer above this one). A cell edited in the file has no group behind
+  it, and the store's writer process that judges it holds no draw; judged without one, every innocent
+  correction was refused with a false reason (attack M1). The group corrects it in the app;
 * field by field, an edit the form refuses is not imported: its type check, bounds, pattern,
   constraint and required rules (a draft: the type check only, as 保存草稿), whether the field is
   shown at all, and the filer's scope (``lib.auth.policy``: a city bureau's row stays in its city).
@@ -27,6 +32,7 @@ from typing import Any
 
 from lib.auth.policy import EDIT, account_answers, can, comparable, moves_reviewer
 from lib.core.records import Actor, Record
+from lib.core.roles import INSPECTOR
 from lib.core.statuses import CLOSED, DRAFT
 from lib.forms import CampaignSpec, FormDefinitionError, FormProblem, FormSpec, check_answers, load_catalog
 from lib.store.codec import same_value
@@ -71,6 +77,10 @@ def rule_on_edit(form: FormSpec, campaign: CampaignSpec, current: Record, edited
     with ``today`` the campaign clock's day (None: the real date)."""
     if current.status in CLOSED:  # approved (reviewed), or withdrawn (back only by resubmitting, through review)
         return EditRuling(locked=f"状态为「{current.status}」，已审核或已撤回的记录只能在系统中处理")
+    if form.filled_by == INSPECTOR:
+        filer = campaign.roles.get(form.filled_by, form.filled_by)
+        return EditRuling(locked=f"「{form.short_title}」由{filer}按检查任务（抽中项目和分组）填写，只能由填报它的那一组在系统中修改，"
+                                 f"工作簿中的修改无法核对检查任务和修改人")
     refused: dict[str, str] = {}
     wanted = _in_scope(form, campaign, current, edited, refused)
     draft = current.status == DRAFT

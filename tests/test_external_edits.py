@@ -312,3 +312,25 @@ def test_a_row_of_a_sheet_that_is_no_form_is_locked(tmp_path):
         row = store.append(DRAW_ROWS.form_id, {"draw_id": "D-1", "voucher": "V-1", "city": "广州"}, actor=PROVINCE, status="已抽中")
     ruling = FormEditRules(FORMS_DIR)(row, {"city": "佛山"})
     assert ruling.locked and ruling.values == {} and DRAW_ROWS.form_id in ruling.locked
+
+
+@pytest.mark.parametrize("status", ["草稿", "已提交", "退回修改"])
+def test_a_row_the_inspectors_file_is_locked_in_the_workbook_with_the_true_reason(store, catalog, status):
+    """Attack M1: an inspection record's cells (an innocent correction of the conclusion or the members,
+    another voucher, another city) are all kept, and the reason says that the group corrects its record
+    in the app — not that the value is outside the filer's scope. A forum record likewise."""
+    inspections = catalog.form(catalog.bindings.of("inspections").form)
+    forums = catalog.form(catalog.bindings.of("forums").form)
+    inspector = Actor("ins02", "inspector", org="省检查组")
+    answers = {"voucher_no": "SYQ-2019-4401-00001", "city": "广州", "client_name": "某企业", "inspection_date": "2020-10-09",
+               "members": "张三、李四", "usage_status": "正常使用", "conclusion": "合格"}
+    row = store.append(inspections.id, answers, actor=inspector, status=status)
+    for edits in ({"conclusion": "不合格"}, {"members": "王五"}, {"voucher_no": "SYQ-2019-4405-00009"}, {"city": "汕头"}):
+        ruling = rule_on_edit(inspections, catalog.campaign, row, edits)
+        assert ruling.values == {} and "只能由填报它的那一组在系统中修改" in ruling.locked, edits
+        assert "超出填报单位的范围" not in ruling.locked
+    note = edit_in_workbook(store, catalog, row, {"conclusion": "不合格"})
+    assert "只能由填报它的那一组在系统中修改" in note
+    assert [(r.rev, r.values["conclusion"]) for r in store.records(inspections.id)] == [(row.rev, "合格")]
+    forum = store.append(forums.id, {"city": "广州", "place": "会议室"}, actor=inspector, status=status)
+    assert "只能由填报它的那一组" in rule_on_edit(forums, catalog.campaign, forum, {"place": "另一处"}).locked
