@@ -166,7 +166,7 @@ def _items(store: Store, catalog: FormCatalog, actor: Actor, today: dt.date) -> 
     names = {c.key: c.name for c in section.categories}
     groups: dict[tuple[str, bool], list[tuple[Record, dt.date | None]]] = {}
     for item in visible_items(store, actor):
-        actions = lifecycle.actions_for(actor, item, today)
+        actions = lifecycle.actions_for(actor, item, today, section)
         if actions:
             due = _day(item.values.get("due"))
             groups.setdefault(("、".join(lifecycle.ACTION_NAMES[a] for a in actions), overdue(item.status, due, today)), []).append((item, due))

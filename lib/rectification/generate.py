@@ -171,6 +171,8 @@ def findings(catalog: FormCatalog, snapshot: Callable[[str], pd.DataFrame], *, t
         if rule.source not in frames:
             frames[rule.source] = _filed(meaning_frame(snapshot(binding.form), binding))
         rows = frames[rule.source]
+        if binding.key("voucher") is not None and "city" in rows:  # a voucher project outside the scheme is no subsidy's
+            rows = rows[~rows["city"].isin(catalog.campaign.outside_scheme)]
         hit = rows[_met(rule, rows, binding, context)] if len(rows) else rows
         if hit.empty:
             continue

@@ -176,7 +176,7 @@ def waiting_list(items: Iterable[Record], section: Rectification, actor: Actor, 
     build = _Rows(section, today)
     rows = []
     for item in items:
-        actions = actions_for(actor, item, today)
+        actions = actions_for(actor, item, today, section)  # the section: a city's step does not hold up 提交
         if actions:
             rows.append(build.problem(item) | {ACTIONS: "、".join(ACTION_NAMES[a] for a in actions)})
     return pd.DataFrame(rows, columns=WAITING_COLUMNS)

@@ -109,6 +109,19 @@ def test_each_shipped_rule_opens_an_item_for_its_findings_and_none_for_the_rest(
     assert all(r.status == PENDING and r.values["due"] == SHIPPED.campaign.rectification.due for r in opened.values())
 
 
+def test_a_voucher_project_in_a_city_outside_the_scheme_opens_no_item_but_a_benchmark_there_does(store):
+    """深圳 runs its own scheme (outside_scheme): its vouchers are not the province's to rectify (attack N6);
+    a benchmark project there is, the benchmark programme being the province's."""
+    outside = SHIPPED.campaign.outside_scheme[0]
+    failed = file_row(store, "checks", {"voucher": "V-0031", "city": outside, "firm": "某企业", "provider": PROVIDER_NAME,
+                                        "conclusion": "fail"})
+    report = file_row(store, "benchmarks", {"project": "示范项目", "lead_unit": LEAD_UNIT.org, "lead_unit_code": code(9002),
+                                            "city": outside, "status": "到期未验收"})
+    gen.generate(store, SHIPPED, PROVINCE, TODAY)
+    opened = by_source(store)
+    assert failed.id not in opened and report.id in opened
+
+
 def test_an_item_copies_its_finding_party_city_project_and_the_facts_that_met_the_rule(store):
     project(store, "V-0011", "in_use")  # names the project a check of the same voucher does not
     failed = check(store, "V-0011", "fail")
