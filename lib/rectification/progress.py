@@ -28,6 +28,10 @@ all "later" here, and the tab must say so rather than that there are none.
 [[datetime.date(2020, 10, 3), '甲', 2, 1, 50.0], [datetime.date(2020, 10, 4), '甲', 2, 1, 50.0], [datetime.date(2020, 10, 5), '甲', 2, 1, 50.0]]
 >>> progress(snap, audit, dt.date(2020, 10, 2), ("甲",)).cities[[PENDING, CLOSED]].values.tolist()  # before it was closed
 [[2, 0]]
+>>> from lib.rectification.records import CANCELLED
+>>> cancelled = snap.assign(_status=[CLOSED, CANCELLED])  # a cancelled item is no work: neither open nor closed
+>>> progress(cancelled, audit, dt.date(2020, 10, 5), ("甲",)).cities[[CITY, PENDING, CLOSED, LATE, TOTAL, RATE]].values.tolist()
+[['甲', 0, 1, 0, 1, 100.0]]
 >>> early = progress(snap, audit, dt.date(2020, 9, 30), ("甲",))  # before either was opened: told, not counted
 >>> early.total, early.later, early.last_opened
 (0, 2, datetime.date(2020, 10, 1))
@@ -45,7 +49,7 @@ from lib.auth.policy import comparable
 from lib.campaign.board.history import as_of
 from lib.core.records import AuditEntry
 
-from .records import CLOSED, ITEMS, OVERDUE, STATUSES
+from .records import CANCELLED, CLOSED, ITEMS, OVERDUE, STATUSES
 
 CITY = "地市"
 DAY = "日期"
@@ -169,7 +173,8 @@ def progress(snapshot: pd.DataFrame, audit: Sequence[AuditEntry], day: dt.date, 
     supervised by one of ``cities``; ``snapshot`` and ``audit``: the items' sheet and its audit; ``order``:
     the campaign's cities, the order of the per-city table (the scope's cities shown even with no item)."""
     standing, later = _standing(snapshot, audit, day)
-    items = _in_scope(standing, cities).reset_index(drop=True)
+    items = _in_scope(standing, cities)
+    items = items[items["_status"] != CANCELLED].reset_index(drop=True)  # cancelled: no work to do, neither open nor closed
     later = _in_scope(later, cities)
     opened = [d for d in (_day(t) for t in later["_created_at"]) if d is not None] if len(later) else []
     dues = [_day(d) for d in items["due"]] if "due" in items else [None] * len(items)
