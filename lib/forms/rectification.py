@@ -194,9 +194,10 @@ def outcome_expression(of: str, text: str) -> Expression:
     mistakes = expr.type_problems(kinds)
     if mistakes:
         raise PydanticCustomError("outcome_when_type", "when 表达式类型不对：{detail}", {"detail": "；".join(mistakes)})
-    kind = expr.kind(kinds)
-    if kind not in (None, "bool"):
-        raise PydanticCustomError("outcome_when_not_boolean", "when 的结果应为是/否（比较或条件），这里是{kind}", {"kind": KIND_WORDS[kind]})
+    wrong = [k for k in KIND_WORDS if k in expr.result_kinds(kinds) and k != "bool"]  # every branch of `a if c else b`
+    if wrong:
+        raise PydanticCustomError("outcome_when_not_boolean", "when 的结果应为是/否（比较或条件），这里有的是{kind}",
+                                  {"kind": "、".join(KIND_WORDS[k] for k in wrong)})
     return expr
 
 

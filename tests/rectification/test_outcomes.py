@@ -321,3 +321,16 @@ def test_a_rule_that_cannot_be_worked_out_names_the_list_and_the_facts_once_per_
     table = pd.DataFrame({"percent_complete": [90.0, 90.0, None, 70.0, 90.0]})
     assert met(outcome, table).tolist() == [True, True, False, False, True]
     assert len(calls) == 3
+
+
+def test_an_outcome_condition_yes_or_no_on_one_branch_only_is_refused_at_load():
+    """A `when` giving a number on one branch of `a if c else b` would load and fail on the day the branch
+    is first met (attack M3's hole, closed for the outcome lists too)."""
+    from pydantic_core import PydanticCustomError
+
+    from lib.forms.rectification import outcome_expression
+
+    with pytest.raises(PydanticCustomError) as info:
+        outcome_expression("provider", "inspected if failed > 0 else True")
+    assert info.value.type == "outcome_when_not_boolean"
+    assert outcome_expression("provider", "failed == 0 if inspected > 0 else False").names == {"failed", "inspected"}
