@@ -24,6 +24,8 @@ from typing import Any
 from lib.core.text import as_text
 
 #: Joins the items of a multiselect in one cell or line.
+#: Largest text an .xlsx cell holds: what a value must fit in, wherever it is checked (store, form loader, exports).
+MAX_CELL_CHARS = 32_767
 LIST_SEPARATOR = "；"
 YES, NO = "是", "否"
 #: Field types (and column display hints) whose numbers always show two decimals (万元, %).

@@ -28,14 +28,13 @@ from typing import Any
 import pandas as pd
 
 from lib.core.text import as_text, clipped
-from lib.core.values import NO, TWO_DECIMALS, YES, text, wall_time, xlsx_format
+from lib.core.values import MAX_CELL_CHARS, NO, TWO_DECIMALS, YES, text, wall_time, xlsx_format
 from lib.xlsx.bounds import WorkbookLimits
 from lib.xlsx.names import sheet_name
 from lib.xlsx.reader import read_bounded, read_cells
 
 _MAX_COL_WIDTH = 60
 #: Characters an Excel cell holds.
-MAX_CELL_CHARS = 32_767
 #: Ends a text cut to fit a cell.
 CUT_MARK = "…（已截断：只显示前 {shown} 字，共 {total} 字，全文见系统）"
 # Excel keeps 15 significant digits: a number this large is written as its exact text.

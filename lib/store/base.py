@@ -37,8 +37,6 @@ SYSTEM_KEYS = tuple(k for k, _ in SYSTEM_COLUMNS)
 #: dicts (repeatable group); both are shown in one cell in the workbook.
 COLUMN_KINDS = ("text", "integer", "number", "date", "bool", "list", "table")
 
-#: Largest text an .xlsx cell holds.
-MAX_CELL_CHARS = 32_767
 
 
 @dataclass(frozen=True)

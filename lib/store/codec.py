@@ -24,8 +24,8 @@ from decimal import Decimal
 from typing import Any
 
 from lib.core.text import CELL_ILLEGAL
-from lib.core.values import LIST_SEPARATOR, NO, YES, text, wall_time
-from lib.store.base import MAX_CELL_CHARS, SYSTEM_KEYS, InvalidValue
+from lib.core.values import LIST_SEPARATOR, MAX_CELL_CHARS, NO, YES, text, wall_time
+from lib.store.base import SYSTEM_KEYS, InvalidValue
 
 # Excel keeps 15 significant digits; larger ints are written as text so no digit is lost.
 _MAX_EXACT_NUMBER = 10**15

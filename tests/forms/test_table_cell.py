@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from lib.core.values import MAX_CELL_CHARS
 from lib.forms import FormDefinitionError, check_answers
 from lib.forms.loader import load_catalog, parse_form
-from lib.store.base import MAX_CELL_CHARS
 from lib.store.codec import validate_values
 from tests.forms.inline import demo_form
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-from lib.store.base import MAX_CELL_CHARS
+from lib.core.values import MAX_CELL_CHARS
 from lib.store.local.store import LocalStore
 from tests.store.store_cases import CITY, SPEC
 
