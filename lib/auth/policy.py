@@ -78,7 +78,7 @@ OUTCOMES = "outcomes"  # the province: read and confirm the outcome lists (标�
 
 ACTION_NAMES = {READ: "查看", CREATE: "填报", EDIT: "修改", REVIEW: "审核", AUDIT: "查看审计日志", ADMIN: "管理账号", IMPORT: "导入台账",
                 SAMPLE: "抽样", INSPECTORS: "维护检查人员信息", RECTIFY_READ: "查看整改事项", RECTIFY_ACT: "办理整改事项",
-                RECTIFY_VERIFY: "核实整改事项", RECTIFY_CLOSE: "销号整改事项", RECTIFY_GENERATE: "生成整改事项或记录违规处理",
+                RECTIFY_VERIFY: "核实整改事项", RECTIFY_CLOSE: "销号整改事项", RECTIFY_GENERATE: "生成、新增、改派或撤销整改事项，记录违规处理",
                 OUTCOMES: "查看和确认成果清单"}
 DENIED = "拒绝访问"
 
