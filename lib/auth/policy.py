@@ -360,7 +360,8 @@ def reads_unfiled(user: Actor, form: FormSpec) -> bool:
     the city bureau under inspection does not read the group's tentative conclusion as it is typed.
 
     >>> from lib.forms import load_catalog
-    >>> projects = load_catalog("forms").form("att1")
+    >>> shipped = load_catalog("forms")
+    >>> projects = shipped.form(shipped.bindings.projects.form)  # the form the providers file
     >>> [reads_unfiled(Actor("a", role), projects) for role in ("province", "provider", "city")]
     [True, True, False]
     """
