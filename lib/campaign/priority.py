@@ -61,7 +61,7 @@ from lib.campaign.register.reconcile import normalize_code, normalize_name
 from lib.core.errors import AppError
 from lib.core.statuses import FILED
 from lib.forms.bindings import Bindings, FormBinding
-from lib.forms.expressions import EvaluationError
+from lib.forms.expressions import ConditionFailed, holds_for_rows
 from lib.forms.spec import FRAME_COLUMNS, PriorityRule, Sampling
 
 
@@ -138,22 +138,12 @@ def _met(rule: PriorityRule, table: pd.DataFrame) -> pd.Series:
         _, first = np.unique(group, return_index=True)  # first row of each group, in group order
     else:
         group, first = np.zeros(len(used), dtype=int), np.zeros(min(len(used), 1), dtype=int)
-    columns = {name: [None if v is None or v != v else v for v in used[name].to_numpy()[first].tolist()] for name in names}
-    results = np.zeros(len(first), dtype=bool)
-    for i in range(len(first)):
-        env = {name: columns[name][i] for name in names}
-        try:
-            value = expr.evaluate(env)
-        except EvaluationError as err:
-            raise RuleFailed(f"优先规则「{rule.name}」（{rule.key}）无法计算：{err}（变量：{_shown(env)}）。") from None
-        if value is not None and not isinstance(value, bool):
-            raise RuleFailed(f"优先规则「{rule.name}」（{rule.key}）的 when 应得出“是”或“否”，这里得出 {value!r}（变量：{_shown(env)}）。")
-        results[i] = value is True
+    columns = [[None if v is None or v != v else v for v in used[name].to_numpy()[first].tolist()] for name in names]
+    try:  # the groups' first rows are the distinct tuples: the grouping is pandas', the evaluation the engine's
+        results = np.array(holds_for_rows(expr, names, list(zip(*columns)) if names else [()] * len(first)), dtype=bool)
+    except ConditionFailed as err:
+        raise RuleFailed(f"优先规则「{rule.name}」（{rule.key}）的 when {err}。") from None
     return pd.Series(results[group] if len(group) else np.zeros(0, dtype=bool), index=table.index)
-
-
-def _shown(env: dict) -> str:
-    return "，".join(f"{k}={'空' if v is None else v}" for k, v in env.items()) or "无"
 
 
 class _Keys(NamedTuple):

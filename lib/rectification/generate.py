@@ -28,7 +28,6 @@ which generation and a manual add share.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -45,7 +44,7 @@ from lib.core.statuses import FILED
 from lib.core.text import quotable
 from lib.forms.bindings import FormBinding
 from lib.forms.display import value_text
-from lib.forms.expressions import Context, EvaluationError
+from lib.forms.expressions import ConditionFailed, Context, cache_key, holds_for_rows
 from lib.forms.loader import FormCatalog
 from lib.forms.rectification import PARTIES, ItemRule, Rectification
 from lib.forms.types import ValueProblem, clean_text, is_credit_code
@@ -192,13 +191,6 @@ def _blank(value: Any) -> bool:
     return value is None or value is pd.NA or value is pd.NaT or (type(value) is float and value != value)
 
 
-def _token(value: Any) -> Any:
-    """``value`` as a key of the once-per-tuple cache: a table or a list by its canonical JSON."""
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
-    return value
-
-
 def _met(rule: ItemRule, rows: pd.DataFrame, binding: FormBinding, context: Context) -> pd.Series:
     """Whether each row meets ``rule``: its ``when`` evaluated once per distinct tuple of the meanings it names."""
     expr, names = rule.expression, sorted(rule.expression.names)
@@ -207,25 +199,11 @@ def _met(rule: ItemRule, rows: pd.DataFrame, binding: FormBinding, context: Cont
         words = {word: meaning for meaning, word in binding.words(name).items()}
         values = [None if _blank(v) else v for v in rows[name].tolist()]
         columns.append([words.get(v) for v in values] if words else values)
-    results: dict[tuple, bool] = {}
-    met = []
-    for values in zip(*columns) if names else [()] * len(rows):
-        key = tuple(_token(v) for v in values)
-        if key not in results:
-            env = dict(zip(names, values))
-            try:
-                value = expr.evaluate(env, context)
-            except EvaluationError as err:
-                raise RuleFailed(f"整改规则「{rule.name}」（{rule.key}）无法计算：{err}（{_shown(env)}）。") from None
-            if value is not None and not isinstance(value, bool):
-                raise RuleFailed(f"整改规则「{rule.name}」（{rule.key}）的 when 应得出“是”或“否”，这里得出 {value!r}（{_shown(env)}）。")
-            results[key] = value is True
-        met.append(results[key])
+    try:
+        met = holds_for_rows(expr, names, list(zip(*columns)) if names else [()] * len(rows), context)
+    except ConditionFailed as err:
+        raise RuleFailed(f"整改规则「{rule.name}」（{rule.key}）的 when {err}。") from None
     return pd.Series(met, index=rows.index, dtype=bool)
-
-
-def _shown(env: Mapping[str, Any]) -> str:
-    return "，".join(f"{k}={'空' if v is None else quotable(v)}" for k, v in env.items()) or "无变量"
 
 
 def _project_names(snapshot: Callable[[str], pd.DataFrame], catalog: FormCatalog) -> dict[str, str]:
@@ -278,7 +256,7 @@ def _finding_texts(rule: ItemRule, hit: pd.DataFrame, binding: FormBinding, cata
         for spec, values in columns:
             if _blank(values[i]):
                 continue
-            key = (spec.key, _token(values[i]))
+            key = (spec.key, cache_key(values[i]))
             if key not in shown:
                 text = _one_line(value_text(spec, values[i]))
                 shown[key] = f"{spec.label}：{text}" if text else ""

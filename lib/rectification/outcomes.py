@@ -40,10 +40,9 @@ from lib.campaign.register.reconcile import normalize_code, normalize_name
 from lib.core.errors import AppError
 from lib.core.records import Actor, Record
 from lib.core.statuses import FILED
-from lib.core.text import quotable
 from lib.core.values import LIST_SEPARATOR, is_missing, text
 from lib.forms.bindings import NEEDS, FormBinding
-from lib.forms.expressions import EvaluationError
+from lib.forms.expressions import ConditionFailed, holds_for_rows
 from lib.forms.loader import FormCatalog
 from lib.forms.rectification import OUTCOME_VARIABLES, Outcome
 from lib.office.excel import to_xlsx
@@ -290,25 +289,11 @@ def met(outcome: Outcome, table: pd.DataFrame) -> pd.Series:
     expr = outcome.expression
     names = sorted(expr.names)
     values = table[names].astype(object).where(table[names].notna(), None) if names else table.iloc[:, :0]
-    results: dict[tuple, bool] = {}
-    out = []
-    for row in values.itertuples(index=False, name=None):
-        if row not in results:
-            env = dict(zip(names, row))
-            try:
-                value = expr.evaluate(env)
-            except EvaluationError as err:
-                raise OutcomeFailed(f"成果清单「{outcome.name}」（{outcome.key}）无法计算：{err}（变量：{_shown(env)}）。") from None
-            if value is not None and not isinstance(value, bool):
-                raise OutcomeFailed(f"成果清单「{outcome.name}」（{outcome.key}）的 when 应得出“是”或“否”，这里得出 {value!r}（变量：{_shown(env)}）。")
-            results[row] = value is True
-        out.append(results[row])
+    try:
+        out = holds_for_rows(expr, names, values.itertuples(index=False, name=None))
+    except ConditionFailed as err:
+        raise OutcomeFailed(f"成果清单「{outcome.name}」（{outcome.key}）的 when {err}。") from None
     return pd.Series(out, index=table.index, dtype=bool)
-
-
-def _shown(env: dict) -> str:
-    # a fact may be a name someone typed: bounded, its direction characters shown as code points
-    return "，".join(f"{k}={'空' if v is None else quotable(v)}" for k, v in env.items()) or "无"
 
 
 def _confirmations(store: Store) -> list[Record]:
