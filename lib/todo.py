@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lib import review
-from lib.auth.policy import CREATE, RECTIFY_READ, REVIEW, Assignments, can, reach
+from lib.auth.policy import CREATE, RECTIFY_GENERATE, RECTIFY_READ, REVIEW, Assignments, can, reach
 from lib.auth.scope import editable_records, visible_records
 from lib.campaign import inspection
 from lib.core.records import Actor, Record
@@ -37,6 +37,7 @@ from lib.forms import FormSpec
 from lib.forms.loader import FormCatalog
 from lib.listing import summary
 from lib.rectification import lifecycle
+from lib.rectification.admin import unmatched
 from lib.rectification.records import overdue
 from lib.rectification.scope import visible_items
 from lib.sampling.record import active_draws, draw_rows
@@ -201,13 +202,27 @@ def _several(doing: str, late: bool, waiting: list[tuple[Record, dt.date | None]
                  "rectification", view=WAITING)
 
 
+def _unanswered(store: Store, catalog: FormCatalog, actor: Actor, accounts) -> list[Entry]:
+    """The province's: the open items no account acts on (无对应账号), one entry with their count — nobody else
+    will ever see them in a 待办, and only the province can 改派 or 撤销 them."""
+    if accounts is None or catalog.campaign.rectification is None or not can(actor, RECTIFY_GENERATE):
+        return []
+    orphans = unmatched(visible_items(store, actor), accounts)
+    if not orphans:
+        return []
+    return [Entry(ITEM, f"无对应账号的整改事项：{len(orphans):,} 项", "没有账号能办理这些事项：请在「全面整改」中改派给有账号的单位，或撤销",
+                  None, False, "rectification")]
+
+
 def todo(store: Store, catalog: FormCatalog, actor: Actor, today: dt.date, *, assignments: Assignments | None = None,
-         unfiled: Mapping[str, int] | None = None) -> list[Entry]:
+         unfiled: Mapping[str, int] | None = None, accounts=None) -> list[Entry]:
     """What waits for ``actor`` on ``today`` (the campaign clock), overdue first, then by due date.
 
     ``assignments``: an inspector's draw in force (``lib.sampling.assignments.assignments_in_force``);
     ``unfiled``: form id -> register entries in the actor's scope not yet filed (the board's 未报), for
-    the forms the board counts; a form not in it is due while the actor has filed no row of it."""
+    the forms the board counts; a form not in it is due while the actor has filed no row of it;
+    ``accounts``: the accounts (``AccountsFile.all()``), to tell the province of items no account acts on."""
     entries = [*_forms(store, catalog, actor, today, assignments, unfiled), *_reviews(store, catalog, actor),
-               *_inspections(store, catalog, actor, today, assignments), *_items(store, catalog, actor, today)]
+               *_inspections(store, catalog, actor, today, assignments), *_items(store, catalog, actor, today),
+               *_unanswered(store, catalog, actor, accounts)]
     return sorted(entries, key=lambda e: e.order)

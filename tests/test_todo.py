@@ -237,3 +237,18 @@ def test_the_second_campaign_is_listed_in_its_own_forms_and_words(tmp_path):
         assert [dict(e.query) for e in reviews] == [{"form": b.form}] and "1 条" in reviews[0].detail
     finally:
         s.close()
+
+
+def test_the_province_is_told_of_items_no_account_acts_on(store):
+    """An item whose acting organisation has no account shows in nobody's 待办: the province's says how many,
+    opening 全面整改 where it reassigns or cancels them (attack N1's follow-up)."""
+    accounts = [PROVINCE, PROVIDER]  # 服务商甲 has an account; 云智 (typed by an inspector) has none
+    item(store, 1, PENDING)
+    item(store, 2, PENDING, org="云智")
+    item(store, 3, IN_PROGRESS, org="云智")
+    item(store, 4, CLOSED, org="云智")  # closed: nothing left to do
+    told = [e for e in todo(store, CATALOG, PROVINCE, AFTER, accounts=accounts) if e.page == "rectification" and not e.query]
+    assert len(told) == 1 and "2 项" in told[0].what and told[0].kind == ITEM
+    assert not [e for e in todo(store, CATALOG, CITY, AFTER, accounts=accounts) if "无对应账号" in e.what]  # the province's alone
+    assert not [e for e in todo(store, CATALOG, PROVINCE, AFTER, accounts=[PROVINCE, PROVIDER, Actor("p2", roles.PROVIDER, "云智")])
+                if "无对应账号" in e.what]

@@ -76,7 +76,8 @@ def render(store: Store, catalog: FormCatalog, actor: Actor) -> None:
     """The 待办 list of ``actor`` as of the campaign clock."""
     today = campaign_today()
     assigned = context.assignments(actor)
-    entries = todo.todo(store, catalog, actor, today, assignments=assigned, unfiled=unfiled(catalog, actor, today, assigned))
+    entries = todo.todo(store, catalog, actor, today, assignments=assigned, unfiled=unfiled(catalog, actor, today, assigned),
+                        accounts=context.accounts().all())
     st.subheader("待办")
     if not entries:
         st.success(f"截至 {today:%Y-%m-%d}，没有等待您处理的事项。")
