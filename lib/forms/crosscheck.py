@@ -15,9 +15,9 @@ import ast
 from collections.abc import Collection
 
 from .bindings import DEADLINED, NEEDS, REGISTER_NEEDS, Bindings, FormBinding, Registers
-from .expressions import FUNCTIONS
+from .expressions import FUNCTIONS, KIND_WORDS
 from .rectification import OUTCOME_MEANINGS, Rectification, outcome_problems
-from .spec import CampaignSpec, FieldSpec, FormSpec
+from .spec import CampaignSpec, FieldSpec, FormSpec, _kinds
 
 #: The binding of the form each register is reconciled with (its year field holds the register's years).
 REGISTER_FORMS = {"vouchers": "projects", "projects": "benchmarks"}
@@ -215,6 +215,15 @@ def rectification_problems(campaign: CampaignSpec, bindings: Bindings | None, fo
             elif binding.key(name) is None:
                 found.append((at + ("when",), "rectification_meaning_unbound",
                               {"rule": rule.key, "name": name, "what": needs[name].what, "source": rule.source}))
+        fields = _plain_fields(form) if form is not None else {}
+        kinds = {name: ("text" if binding.words(name) else _kinds([fields[binding.key(name)]]).get(binding.key(name)))
+                 for name in rule.expression.names if name in needs and binding.key(name) in fields}
+        if len(kinds) == len(rule.expression.names):  # every name known: what the rule computes is known too
+            mistakes = rule.expression.type_problems(kinds)
+            ends = rule.expression.result_kinds(kinds) - {None, "bool"}
+            if mistakes or ends:
+                detail = "；".join(mistakes) or "结果应为是/否，这里有的是" + "、".join(KIND_WORDS[k] for k in sorted(ends))
+                found.append((at + ("when",), "rectification_when_type", {"rule": rule.key, "detail": detail}))
         for name, value in _compared_words(rule.when):
             if name not in needs or binding.key(name) is None:
                 continue  # named above

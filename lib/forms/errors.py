@@ -43,6 +43,7 @@ MESSAGES: dict[str, str] = {
     "campaign_unavailable": "活动配置 {file} 无法使用，依赖它的页面暂停服务，请管理员按下列问题修正",
     "self_review": "填报角色「{role}」同时是审核角色：填报人不能审核自己的行。确需如此，请写明 self_review: true",
     "expression_type": "字段「{field}」的 {attr} 表达式类型不对：{detail}",
+    "rectification_when_type": "整改规则「{rule}」的 when 表达式类型不对：{detail}",
     # campaign bindings (campaign.yaml says what a form's fields mean; checked against the forms)
     "binding_unknown_form": "bindings.{binding} 的表单「{form_id}」不存在（或未能加载）",
     "binding_unknown_role": "bindings.{binding} 的填报角色「{role}」不在 roles 中",

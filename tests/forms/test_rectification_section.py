@@ -64,6 +64,12 @@ BROKEN = [
      "unknown_function", '      when: "failed(conclusion)"', ""),
     ("a due date before the last phase starts", [("  due: 2020-10-31  #", "  due: 2020-10-01  #")],
      "rectification_due_early", "  due: 2020-10-01  # a generated item is due at the end of the rectification phase", ""),
+    # what a rule computes, checked against the kinds of its fields: a yes/no on one branch only, a number
+    # compared with a word
+    ("a rule giving a number on one branch", [('      when: "conclusion == \'fail\'"', '      when: "1 if conclusion == \'fail\' else False"')],
+     "rectification_when_type", '      when: "1 if conclusion == \'fail\' else False"', ""),
+    ("a number compared with a word", [("      when: \"status == '到期未验收'", "      when: \"status == '到期未验收' and percent_complete > '高'")],
+     "rectification_when_type", BENCHMARK_WHEN.replace("status == '到期未验收'", "status == '到期未验收' and percent_complete > '高'"), ""),
     # the outcome lists' conditions, checked against the bindings too: a word no entry can have lists nobody
     ("an outcome's word the field does not offer", [("satisfaction == '满意' and open_items", "satisfaction == '很满意' and open_items")],
      "rectification_choice", FIRM_WHEN.replace("'满意'", "'很满意'"), "  outcomes:"),
