@@ -38,6 +38,7 @@ from lib.campaign.register.reconcile import code_text
 from lib.campaign.register.store import IMPORTS_SHEET, current_register
 from lib.core.statuses import FILED
 from lib.forms.loader import FormCatalog
+from lib.sampling.inspectors import party_key
 from lib.store.base import Store
 
 BY_CODE = "信用代码"
@@ -98,6 +99,7 @@ class Vouchers:
 
     register: Mapping[str, str]
     filers: Mapping[str, str]
+    places: tuple[str, ...] = ()  # the campaign's cities, which a name may lead with (``same_party``)
 
     @classmethod
     def of(cls, store: Store, catalog: FormCatalog) -> Vouchers:
@@ -118,12 +120,16 @@ class Vouchers:
                 for voucher, org in zip(_texts(rows["voucher"]), _texts(rows["_org"])):
                     if code_text(voucher) and org:
                         filers.setdefault(code_text(voucher), org)
-        return cls(register, filers)
+        return cls(register, filers, tuple(catalog.campaign.cities))
 
-    def provider(self, voucher: Any) -> str:
-        """The voucher's provider as the data give it (the register's, else its filer's organisation), "" if none."""
+    def provider(self, voucher: Any, typed: Any = None) -> str:
+        """The provider of ``voucher`` as the data give it: the register's; else the organisation that filed it
+        when it may stand for the name ``typed`` (``same_party``); else "" (the typed name is then the caller's)."""
         key = code_text(voucher)
-        return self.register.get(key) or self.filers.get(key, "") if key else ""
+        if not key:
+            return ""
+        filer = self.filers.get(key, "")
+        return self.register.get(key) or (filer if same_party(filer, typed, self.places) else "")
 
 
 def acting(orgs: Orgs, vouchers: Vouchers, kind: str, *, name: Any, code: Any = None, voucher: Any = None) -> tuple[str, str]:
@@ -134,14 +140,39 @@ def acting(orgs: Orgs, vouchers: Vouchers, kind: str, *, name: Any, code: Any = 
         found = orgs.coded(kind, code)
         if found:
             return found, BY_CODE
-    if kind != "lead_unit" and voucher is not None:
-        key = code_text(voucher)
-        for how, source in ((BY_REGISTER, vouchers.register), (BY_FILER, vouchers.filers)):
-            found = orgs.known(kind, source.get(key)) if key else ""
-            if found:
-                return found, how
+    key = code_text(voucher) if kind != "lead_unit" and voucher is not None else ""
+    # The province's register first; then the name as typed, when an account bears it; the voucher's filer
+    # only last — anyone may file a row with another's voucher, so a filer must never outrank the name the
+    # inspector or the city wrote down (attack P1).
+    found = orgs.known(kind, vouchers.register.get(key)) if key else ""
+    if found:
+        return found, BY_REGISTER
     found = orgs.known(kind, name)
-    return (found, BY_NAME) if found else (str(name or "").strip(), UNMATCHED)
+    if found:
+        return found, BY_NAME
+    filer = vouchers.filers.get(key, "") if key else ""
+    found = orgs.known(kind, filer) if same_party(filer, name, vouchers.places) else ""
+    return (found, BY_FILER) if found else (str(name or "").strip(), UNMATCHED)
+
+
+def same_party(filer: Any, typed: Any, places: Iterable[str] = ()) -> bool:
+    """Whether the organisation that filed a voucher may stand for the name someone typed for its party:
+    the name is blank, or both fold to one (``lib.sampling.inspectors.party_key`` with the campaign's cities
+    ``places``: 云智科技 for 广州云智科技有限公司), or one folded name (two characters at least) begins the other.
+    Another organisation's filing of the voucher never takes the party over (attack P1).
+
+    >>> same_party("甲城云智科技有限公司", "云智科技", ("甲城",)), same_party("乙云科技有限公司", "乙云")
+    (True, True)
+    >>> same_party("乙公司", ""), same_party("丙数据科技有限公司", "甲云科技有限公司")
+    (True, False)
+    """
+    if not str(typed or "").strip():
+        return True
+    places = tuple(places)
+    if not str(filer or "").strip():
+        return False
+    a, b = sorted((party_key(str(filer), places), party_key(str(typed), places)), key=len)
+    return a == b or (len(a) >= 2 and b.startswith(a))  # 乙云 typed for 乙云科技有限公司: a short form of the name
 
 
 def unanswered(orgs: Orgs, kind: Any, actor_org: Any) -> bool:

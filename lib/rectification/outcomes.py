@@ -215,7 +215,8 @@ def _parties(rows: pd.DataFrame, binding: FormBinding, kind: str, of: str, items
         rows = rows[_meanings(rows, binding, "method") != "none"]
     names = rows[of]
     if of == "provider" and vouchers is not None:
-        names = pd.Series([vouchers.provider(v) or p for v, p in zip(rows["voucher"].tolist(), names.tolist())], index=rows.index, dtype=object)
+        names = pd.Series([vouchers.provider(v, p) or p for v, p in zip(rows["voucher"].tolist(), names.tolist())],
+                          index=rows.index, dtype=object)
     rows = rows.assign(entry=normalize_name(names), _voucher=normalize_code(rows["voucher"]))
     rows = rows[rows["entry"] != ""]
     conclusions = NEEDS[kind]["conclusion"].choices

@@ -46,3 +46,21 @@ def test_without_a_register_the_vouchers_filer_names_the_provider(store):
     listed, candidates = excellent(store)
     assert SERVED not in listed and "乙云" not in candidates.index
     assert candidates.loc[SERVED, "未销号整改事项数"] == 1  # its item was opened for the account that served it
+
+
+OTHER = Actor("provider_b", "provider", "丙数据科技有限公司", "广州")
+
+
+def test_another_provider_filing_a_voucher_first_takes_neither_its_item_nor_its_passes(store):
+    """Attack P1: anyone may file a 附件1 row with another's voucher. Filing first must not take over the item
+    a check or an inspection opens against the provider it names, nor that provider's passed inspections."""
+    for i in range(3):  # B files A's vouchers before A does
+        file_row(store, "projects", {"voucher": f"H-{i}", "firm": f"企业H-{i}", "city": "广州", "provider": OTHER.org}, actor=OTHER)
+        inspect(store, f"H-{i}", SERVED, "pass")
+    file_row(store, "projects", {"voucher": "H-9", "firm": "企业H-9", "city": "广州", "provider": OTHER.org}, actor=OTHER)
+    file_row(store, "checks", {"voucher": "H-9", "city": "广州", "firm": "企业H-9", "provider": SERVED, "conclusion": "fail"})
+    gen.generate(store, SHIPPED, PROVINCE, rectification_day(), accounts=[FILER, OTHER])
+    [item] = [r for r in store.records("rectification_items") if r.values["voucher"] == "H-9"]
+    assert item.values["actor_org"] == SERVED  # the name the city wrote, which an account bears
+    _, candidates = excellent(store)
+    assert candidates.loc[SERVED, "检查项目数"] == 3 and OTHER.org not in candidates.index
