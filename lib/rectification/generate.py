@@ -48,10 +48,10 @@ from lib.forms.expressions import ConditionFailed, Context, cache_key, holds_for
 from lib.forms.loader import FormCatalog
 from lib.forms.rectification import PARTIES, ItemRule, Rectification
 from lib.forms.types import ValueProblem, clean_text, is_credit_code
-from lib.store.base import Store
+from lib.store.base import NotFound, Store
 
 from . import match
-from .records import ENDED, ITEMS, MANUAL, PENDING
+from .records import CANCELLED, ENDED, ITEMS, MANUAL, PENDING
 
 #: The columns of ``findings``: what an item copies from its finding.
 FINDING_COLUMNS = ("rule", "source_kind", "source_form", "source_row", "category", "city", "party_kind", "party",
@@ -278,11 +278,31 @@ def _one_line(text: str) -> str:
 
 
 def _opened(store: Store) -> set[tuple[str, str, str]]:
-    """(rule, source form, source row) of every item ever opened from a finding, whatever its status."""
+    """(rule, source form, source row) of every item ever opened from a finding, whatever its status — but a
+    finding whose items were all cancelled and whose source row changed since the last cancellation is a
+    finding again (attack P4: withdrawn to be corrected, cancelled as 来源已撤回, refiled still failing)."""
     frame = store.snapshot(ITEMS.form_id)
     if frame.empty or "rule" not in frame:
         return set()
-    return set(zip(_texts(frame["rule"]), _texts(frame["source_form"]), _texts(frame["source_row"])))
+    keys = list(zip(_texts(frame["rule"]), _texts(frame["source_form"]), _texts(frame["source_row"])))
+    cancelled: dict[tuple[str, str, str], Any] = {}
+    live: set[tuple[str, str, str]] = set()
+    for key, status, at in zip(keys, frame["_status"].tolist(), frame["_updated_at"].tolist()):
+        if status == CANCELLED:
+            cancelled[key] = max(cancelled.get(key, at), at)
+        else:
+            live.add(key)
+    opened = set(keys)
+    for key, at in cancelled.items():
+        if key in live or key[0] == MANUAL:
+            continue
+        try:
+            source = store.get(key[1], key[2])
+        except (NotFound, KeyError):
+            continue
+        if source.updated_at > at:
+            opened.discard(key)
+    return opened
 
 
 def _next_number(store: Store) -> int:
@@ -309,11 +329,15 @@ def _steps(section: Rectification, category: str) -> list[dict[str, Any]]:
 def stale_sources(store: Store, catalog: FormCatalog, items: list[Record], today: dt.date,
                   found: pd.DataFrame | None = None) -> dict[str, str]:
     """Record id -> WITHDRAWN or CORRECTED, for each open item of ``items`` opened from a finding whose source
-    row is no longer filed (withdrawn, returned, gone) or no longer meets its rule (corrected, or the rule
-    taken out of campaign.yaml). Worked out at read from the rows as they are now (``found``: ``findings``
+    row is no longer filed (withdrawn, returned, gone), no longer meets its rule (corrected, or the rule
+    taken out of campaign.yaml) or now names another city or party (attack P2: its item would go on being
+    verified and worked by the wrong ones). Worked out at read from the rows as they are now (``found``: ``findings``
     when the caller has them)."""
     found = findings(catalog, store.snapshot, today=today) if found is None else found
-    keys = set(zip(found["rule"].tolist(), found["source_form"].tolist(), found["source_row"].tolist()))
+    # a finding as it stands now: the city and party its row names (a corrected provider or city moves it)
+    keys = {key: (comparable(city), comparable(party)) for key, city, party in zip(
+        zip(found["rule"].tolist(), found["source_form"].tolist(), found["source_row"].tolist()),
+        found["city"].tolist(), found["party"].tolist())}
     statuses: dict[str, dict[str, str]] = {}
     forms = {f.id for f in catalog.forms()}
     out = {}
@@ -321,7 +345,11 @@ def stale_sources(store: Store, catalog: FormCatalog, items: list[Record], today
         v = item.values
         if item.status in ENDED or v.get("rule") == MANUAL or not v.get("source_row"):
             continue
-        if (v.get("rule"), v.get("source_form"), v.get("source_row")) in keys:
+        now = keys.get((v.get("rule"), v.get("source_form"), v.get("source_row")))
+        if now == (comparable(v.get("city")), comparable(v.get("party"))):
+            continue
+        if now is not None:  # still a finding, but of another city or party: the item no longer says who
+            out[item.id] = CORRECTED
             continue
         form = str(v.get("source_form") or "")
         if form not in statuses:

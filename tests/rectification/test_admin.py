@@ -85,7 +85,7 @@ def test_only_the_province_reassigns_or_cancels_and_a_stale_revision_is_refused(
     assert store.get(ITEMS.form_id, item.id).status == PENDING
 
 
-def test_a_corrected_or_withdrawn_source_is_listed_and_its_item_cancelled_kept_not_overdue_nor_reopened(store):
+def test_a_corrected_or_withdrawn_source_is_listed_and_its_item_cancelled_kept_not_overdue_reopened_only_if_it_changes(store):
     corrected = check(store, "V-0104", "fail", PROVIDER.org)
     withdrawn = check(store, "V-0105", "fail", PROVIDER.org)
     kept = check(store, "V-0106", "fail", PROVIDER.org)
@@ -109,10 +109,29 @@ def test_a_corrected_or_withdrawn_source_is_listed_and_its_item_cancelled_kept_n
         admin.cancel(store, SHIPPED, PROVINCE, done.id, done.rev, "再次撤销")
     assert info.value.code == "not_open"
 
-    # the source meeting its rule again opens nothing new: the cancelled item is its finding's, kept
+    # unchanged since it was cancelled, the finding is not opened again: the province decided on it
+    assert gen.generate(store, SHIPPED, PROVINCE, TODAY, accounts=ACCOUNTS).created == ()
+    # changed after the cancellation and failing again, it is a finding again (attack P4: withdrawn to be
+    # corrected, cancelled as 来源已撤回, refiled still failing must not be lost); the cancelled item is kept
     again = store.get(binding.form, corrected.id)
     store.update(binding.form, again.id, base_rev=again.rev, actor=CITY_GZ,
                  values={binding.key("conclusion"): binding.word("conclusion", "fail")})
-    assert gen.generate(store, SHIPPED, PROVINCE, TODAY, accounts=ACCOUNTS).created == ()
+    summary = gen.generate(store, SHIPPED, PROVINCE, TODAY, accounts=ACCOUNTS)
+    assert len(summary.created) == 1
+    reopened = [r for r in store.records(ITEMS.form_id) if r.values["source_row"] == corrected.id and r.status != CANCELLED]
+    assert len(reopened) == 1 and reopened[0].status == PENDING
+    assert gen.generate(store, SHIPPED, PROVINCE, TODAY, accounts=ACCOUNTS).created == ()  # once
     assert store.get(ITEMS.form_id, item.id).status == CANCELLED
     assert rl.task_list([store.get(ITEMS.form_id, item.id)], SHIPPED.campaign.rectification).empty
+
+
+def test_a_source_naming_another_provider_or_city_now_is_listed_as_corrected(store):
+    """Attack P2: a check corrected to name another provider still meets its rule, but its item would go on
+    being worked by the old provider and verified by the old city: it is listed for the province."""
+    moved = check(store, "V-0107", "fail", PROVIDER.org)
+    opened = generated(store)
+    binding = SHIPPED.bindings.of("checks")
+    store.update(binding.form, moved.id, base_rev=moved.rev, actor=CITY_GZ, values={binding.key("provider"): OTHER_PROVIDER.org})
+    items = store.records(ITEMS.form_id)
+    assert {i.values["source_row"]: why for i, why in admin.stale(store, SHIPPED, items, TODAY)} == {moved.id: gen.CORRECTED}
+    assert opened[moved.id].values["party"] == PROVIDER.org
