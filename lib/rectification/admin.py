@@ -26,7 +26,7 @@ from lib.store.base import Store
 from . import match
 from .generate import stale_sources
 from .lifecycle import MAX_REASON_CHARS, _fresh, _update
-from .records import CANCELLED, ENDED, ITEMS
+from .records import CANCELLED, ENDED, IN_PROGRESS, ITEMS, PENDING
 from .scope import get_item
 
 REASSIGNED = "省厅改派整改办理单位"
@@ -87,10 +87,14 @@ def reassign(store: Store, catalog: FormCatalog, actor: Actor, item_id: str, bas
     before = str(item.values.get("actor_org") or "")
     if comparable(before) == comparable(org):
         raise AdminError(f"整改事项 {item.values.get('item_id')} 已由 {org} 办理。", code="same_org")
+    if item.status not in (PENDING, IN_PROGRESS):  # its materials are with the city or verified: not mid-way
+        raise AdminError(f"整改事项 {item.values.get('item_id')} {item.status}，不能改派：请先由地市退回。", code="not_reassignable")
     _fresh(store, item, base_rev)
     store.ensure_sheet(ITEMS)  # a store opened before actor_match existed gains the column
-    return _update(store, actor, item, base_rev, {"actor_org": org, "actor_match": f"{match.BY_PROVINCE}：{why}"}, None,
-                   f"{REASSIGNED}：{before or '（未填）'} → {org}；理由：{why}")
+    changes = {"actor_org": org, "actor_match": f"{match.BY_PROVINCE}：{why}"}
+    if kind != "firm":  # the organisation that answers for it is the one that acts: the old one no longer reads it (attack P3)
+        changes |= {"party": org, "party_code": ""}
+    return _update(store, actor, item, base_rev, changes, None, f"{REASSIGNED}：{before or '（未填）'} → {org}；理由：{why}")
 
 
 def cancel(store: Store, catalog: FormCatalog, actor: Actor, item_id: str, base_rev: int, reason: str) -> Record:

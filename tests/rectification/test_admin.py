@@ -135,3 +135,27 @@ def test_a_source_naming_another_provider_or_city_now_is_listed_as_corrected(sto
     items = store.records(ITEMS.form_id)
     assert {i.values["source_row"]: why for i, why in admin.stale(store, SHIPPED, items, TODAY)} == {moved.id: gen.CORRECTED}
     assert opened[moved.id].values["party"] == PROVIDER.org
+
+
+def test_a_reassigned_item_leaves_the_old_provider_and_is_not_moved_once_submitted(store, tmp_path):
+    """Attack P3: after 改派 the old provider went on reading the item (and the new one's evidence) as its named
+    party, and counting it as its open item; and an item with the city could be moved under it."""
+    from lib.core.blobs import Blobs
+    from lib.rectification.lifecycle import submit, tick
+    from lib.rectification.scope import visible_items
+
+    row = check(store, "V-0108", "fail", OTHER_PROVIDER.org)
+    item = generated(store)[row.id]
+    assert [i.id for i in visible_items(store, OTHER_PROVIDER)] == [item.id]
+    moved = admin.reassign(store, SHIPPED, PROVINCE, item.id, item.rev, PROVIDER.org, "核实为该服务商实施", accounts=ACCOUNTS)
+    assert moved.values["party"] == PROVIDER.org and visible_items(store, OTHER_PROVIDER) == []
+    category = SHIPPED.campaign.rectification.category(moved.values["category"])
+    for step in (s for s in category.steps if s.by == "party"):
+        moved = tick(store, SHIPPED, PROVIDER, moved.id, moved.rev, step.key, True,
+                     text="已整改" if step.evidence == "text" else None,
+                     files=[("整改.pdf", b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n")] if step.evidence == "file" else (),
+                     blobs=Blobs(tmp_path / "files"))
+    moved = submit(store, SHIPPED, PROVIDER, moved.id, moved.rev)
+    with pytest.raises(admin.AdminError) as info:
+        admin.reassign(store, SHIPPED, PROVINCE, moved.id, moved.rev, OTHER_PROVIDER.org, "改回", accounts=ACCOUNTS)
+    assert info.value.code == "not_reassignable" and store.get(ITEMS.form_id, moved.id).rev == moved.rev
