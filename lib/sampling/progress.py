@@ -47,8 +47,8 @@ SENT_BACK = "检查记录退回修改"
 STATES = (INSPECTED, SENT_BACK, WAITING, OVERDUE)
 #: What an estimate says when no inspected drawn project is there to estimate from.
 NOTHING = "尚无已检查的抽中项目，无法估计"
-#: The columns of the per-city table that are counts of drawn projects (before the rules', the
-#: conclusions' and the usages' own columns, which follow the campaign's words).
+#: The per-city table's first columns; the drawn projects' states follow (what the office follows first), then
+#: how they were drawn, the rules', the conclusions' and the usages' own columns in the campaign's words.
 CITY, POPULATION, DRAWN = "地市", "抽样框项目数", "抽中项目数"
 #: What counts as idle or stopped, by meaning (``NEEDS["inspections"]["usage"]``).
 IDLE = ("idle", "stopped")
@@ -238,11 +238,11 @@ def _city_table(setting: Setting, drawn: pd.DataFrame, frame: pd.DataFrame) -> p
     out = pd.DataFrame(index=pd.Index(names, name=CITY))
     out[POPULATION] = frame.groupby("city").size()
     out[DRAWN] = drawn.groupby("city").size()
+    out = out.join(_counts(drawn, "state", list(STATES)))  # what the office follows first: inspected, overdue
     selections = list(SELECTION_WORDS.values())
     out = out.join(_counts(drawn, "selection", selections))
     met = drawn.explode("rules")
     out = out.join(_counts(met.dropna(subset=["rules"]), "rules", list(setting.rules), "规则："))
-    out = out.join(_counts(drawn, "state", list(STATES)))
     if setting.binding is not None:
         out = out.join(_counts(drawn, "conclusion", list(setting.binding.words("conclusion").values()), "结论："))
         out = out.join(_counts(drawn, "usage", list(setting.binding.words("usage").values()), "使用："))

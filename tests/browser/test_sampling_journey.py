@@ -37,7 +37,7 @@ def test_the_province_freezes_draws_and_verifies(app_server, page):
     page.get_by_label("随机数种子").press("Enter")  # applied before the click, as a person's Tab or click away does
     page.get_by_role("button", name="抽取", exact=True).click()
     expect(page.get_by_text("已抽取样本 D-")).to_be_visible()
-    page.get_by_role("button", name="核验").click()
+    page.get_by_role("button", name="核验", exact=True).click()
     expect(page.get_by_text("：一致")).to_be_visible()
 
     store = open_store("local", data_dir=app_server.data_dir, background=False)
