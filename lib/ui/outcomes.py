@@ -56,19 +56,20 @@ def _one_list(actor: Actor, lst: ro.OutcomeList) -> None:
     column = ro.NAME_COLUMNS[outcome.of]
     left, right = st.columns(2)
     with left:
-        shown = _names(lst.rows, column)
-        entry = st.selectbox(f"移除条目（{outcome.name}）", list(shown), format_func=shown.__getitem__, index=None,
-                             placeholder="选择要移除的条目")
-        reason = st.text_input(f"移除理由（{outcome.name}）", max_chars=ro.MAX_REASON)
-        if st.button(f"移除（{outcome.name}）", disabled=entry is None):
-            _confirm(actor, lst, entry, ro.REMOVED, reason)
+        _confirm_one(actor, lst, lst.rows, column, ro.REMOVED)
     with right:
-        others = _names(lst.candidates, column)
-        entry = st.selectbox(f"添加条目（{outcome.name}）", list(others), format_func=others.__getitem__, index=None,
-                             placeholder="选择要添加的条目")
-        reason = st.text_input(f"添加理由（{outcome.name}）", max_chars=ro.MAX_REASON)
-        if st.button(f"添加（{outcome.name}）", disabled=entry is None):
-            _confirm(actor, lst, entry, ro.ADDED, reason)
+        _confirm_one(actor, lst, lst.candidates, column, ro.ADDED)
+
+
+def _confirm_one(actor: Actor, lst: ro.OutcomeList, entries, column: str, action: str) -> None:
+    """Pick one of ``entries``, give the reason, 移除 or 添加 (``action``) it."""
+    name, key = lst.outcome.name, lst.outcome.key
+    shown = _names(entries, column)
+    entry = st.selectbox(f"{action}条目（{name}）", list(shown), format_func=shown.__getitem__, index=None,
+                         placeholder=f"选择要{action}的条目", key=state.outcome_confirm_key(key, action, "pick"))
+    reason = st.text_input(f"{action}理由（{name}）", max_chars=ro.MAX_REASON, key=state.outcome_confirm_key(key, action, "reason"))
+    if st.button(f"{action}（{name}）", disabled=entry is None, key=state.outcome_confirm_key(key, action, "button")):
+        _confirm(actor, lst, entry, action, reason)
 
 
 def _counter() -> tuple:

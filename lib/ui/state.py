@@ -315,6 +315,11 @@ def rectify_outcome_key(step: str) -> str:
     return f"rectify:outcome:{step}"
 
 
+def outcome_confirm_key(outcome: str, action: str, part: str) -> str:
+    """A widget of 移除 / 添加 (``action``) on outcome list ``outcome``: ``part`` pick, reason or button."""
+    return f"rectify:outcomes:{outcome}:{action}:{part}"
+
+
 def rectify_step_key(item_id: str, step: str, part: str) -> str:
     """A widget of one step of an item's checklist: ``done`` (the tick), ``text`` (its text) or ``files``
     (its file field: the list of stored files, its uploader's keys under it as lib.ui.widgets makes them)."""
