@@ -114,6 +114,13 @@ def campaign_problems(campaign: CampaignSpec, forms: dict[str, FormSpec]) -> lis
         found += rule_problems(campaign, campaign.bindings)
     if campaign.rectification is not None:
         found += rectification_problems(campaign, campaign.bindings, forms)
+    archive = campaign.office.archive
+    if archive is not None:
+        if campaign.bindings is None or not campaign.bindings.has(archive.source):
+            found.append((("office", "archive", "source"), "archive_source_unbound", {"source": archive.source}))
+        if archive.deadline not in campaign.deadlines:
+            found.append((("office", "archive", "deadline"), "archive_deadline_unknown",
+                          {"deadline": archive.deadline, "known": "、".join(campaign.deadlines)}))
     for i, city in enumerate(campaign.outside_scheme):
         if city not in campaign.cities:
             found.append((("outside_scheme", i), "outside_scheme_city", {"city": city}))

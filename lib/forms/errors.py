@@ -77,6 +77,8 @@ MESSAGES: dict[str, str] = {
     "rectification_party_unbound": "整改规则「{rule}」的责任主体「{party}」（{what}）没有在 bindings.{source}.fields 中绑定：整改事项无法写明责任主体",
     "rectification_firm_no_provider": "整改规则「{rule}」的责任主体是企业，但 bindings.{source}.fields 没有绑定服务商（provider）：企业的整改事项由其服务商办理",
     "rectification_no_city": "整改规则「{rule}」的来源 bindings.{source} 没有绑定地市（city）：整改事项需要督办地市",
+    "archive_source_unbound": "office.archive.source「{source}」没有在 bindings 中绑定：地市汇总的报告须来自一类已绑定的表单",
+    "archive_deadline_unknown": "office.archive.deadline「{deadline}」不是 deadlines 中的日期，可用：{known}",
     "rectification_due_early": "rectification.due「{due}」早于最后一个阶段「{phase}」的开始日期 {start}：整改期限不能早于整改事项的生成日期",
     # outcome lists (rectification.outcomes: each list's entries and variables come from a bound form)
     "outcome_source_unbound": "成果清单「{outcome}」的条目来自 {source}，但它没有绑定：请绑定，或删除这个清单",

@@ -29,6 +29,7 @@ from lib.core.values import LIST_SEPARATOR, MAX_CELL_CHARS
 from .bindings import NEEDS, Bindings, Registers
 from .expressions import FUNCTIONS, KIND_WORDS, READ_CONTEXT, Expression, ExpressionError
 from .patterns import PatternError, compile_pattern
+from .office import Office
 from .rectification import Rectification
 from .types import (
     BIDI_CHARS,
@@ -444,6 +445,8 @@ class CampaignSpec(_Strict):
     registers: Registers | None = None
     #: 全面整改: which findings open a rectification item and the steps that close it (lib.forms.rectification).
     rectification: Rectification | None = None
+    #: The office round trip: the signature line of official exports, the archive a city forwards (lib.forms.office).
+    office: Office = Field(default_factory=Office)
     #: Cities whose firms the scheme does not cover: register entries there are excluded at import.
     outside_scheme: tuple[str, ...] = ()
     #: How the boards name a city's bureau (the unit that files the checks), ``{city}`` standing for

@@ -95,6 +95,19 @@ class InvalidValue(StoreError):
         self.field = field
 
 
+@dataclass(frozen=True)
+class RowChange:
+    """A change of one existing row in :meth:`Store.write_batch`: new ``values`` (merged; only those that
+    differ are logged) and/or ``status``, from the revision ``base_rev`` its caller read."""
+
+    form_id: str
+    row_id: str
+    base_rev: int
+    values: dict[str, Any]
+    status: str | None = None
+    note: str = ""
+
+
 class Store(abc.ABC):
     """Backends implement these; pages and campaign code only ever see this interface."""
 
@@ -125,6 +138,23 @@ class Store(abc.ABC):
         Both backends override this; this default (row by row, not atomic) only serves test doubles.
         """
         return [self.append(f, v, actor=actor, status=s, form_version=form_version) for f, v, s in items]
+
+    def write_batch(
+        self, appends: list[tuple[str, dict[str, Any], str]], changes: list[RowChange], *, actor: Actor,
+        form_version: int = 1,
+    ) -> tuple[list[Record], list[Record]]:
+        """New rows ``(form_id, values, status)`` and changes of existing rows (:class:`RowChange`, each
+        from the revision its caller read) as one change: every value is checked and every change's
+        revision compared before anything is written (InvalidValue, NotFound, ConflictError naming the
+        row: nothing written), and all become durable and visible together, or none. A change that
+        changes nothing is no entry and returns the row as it is. Returns (appended, changed) records in
+        the order given. A bulk import that adds some rows and corrects others writes them this way.
+
+        Both backends override this; this default (one by one, not atomic) only serves test doubles.
+        """
+        added = self.append_batch(appends, actor=actor, form_version=form_version) if appends else []
+        return added, [self.update(c.form_id, c.row_id, base_rev=c.base_rev, actor=actor, values=c.values,
+                                   status=c.status, note=c.note) for c in changes]
 
     @abc.abstractmethod
     def update(
