@@ -108,7 +108,7 @@ def show_receipt(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, 
         if third.button("返回我的填报", width="stretch", key=state.fill_button_key(form.id, "mine")):
             _back_to_my_rows(form)
         if record is not None:
-            record_view.print_button(form, record, cities, key=state.fill_button_key(form.id, "print"))
+            record_view.print_button(form, record, cities, key=state.fill_button_key(form.id, "print"), receipt=True)
         else:
             st.caption(f"暂时无法显示提交的内容：{unreadable}")
     outcome = fill.outcome(form)

@@ -157,10 +157,17 @@ def show(form: FormSpec, values: dict, cities: tuple[str, ...], *, warnings: lis
             _files(spec, items, viewer, form, record, assignments)
 
 
-def print_button(form: FormSpec, record: Record, cities: tuple[str, ...], *, key: str) -> None:
-    """A button that downloads the row's print view (an .html page with its own 打印 button)."""
+def print_button(form: FormSpec, record: Record, cities: tuple[str, ...], *, key: str, receipt: bool = False) -> None:
+    """A button that downloads the row's print view (an .html page with its own 打印 button); as the
+    ``receipt`` of a submission, labelled and named so (``receipt_name``)."""
     st.download_button(  # the page is built only when clicked: most runs never print
-        "打印视图", lambda: print_html(form, record, cities), file_name=file_name(form, record),
+        "下载回执（可打印）" if receipt else "打印视图", lambda: print_html(form, record, cities),
+        file_name=receipt_name(form, record) if receipt else file_name(form, record),
         mime="text/html", key=key, icon="🖨️", on_click="ignore",
         help="下载本条记录的完整内容（网页文件），用浏览器打开后点“打印”或按 Ctrl+P。",
     )
+
+
+def receipt_name(form: FormSpec, record: Record) -> str:
+    """The receipt's file name: ``回执-<short title>-<row id>-第<revision>版.html``."""
+    return f"回执-{form.short_title}-{record.id}-第{record.rev}版.html"
