@@ -14,7 +14,7 @@ from collections.abc import Callable, Container, Iterable
 from typing import Any
 
 from lib.core.records import Actor, Record
-from lib.store.base import Column, InvalidValue, SheetSpec
+from lib.store.base import Column, ConflictError, InvalidValue, NotFound, RowChange, SheetSpec
 from lib.store.codec import encode_values, same_value, validate_values
 
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
@@ -60,6 +60,44 @@ def check_appends(items: Iterable[tuple[str, dict[str, Any], str]], labels: Call
     for form_id, values, status in items:
         validate_values(values, labels(form_id))
         check_status(status)
+
+
+def check_changes(changes: Iterable[RowChange], labels: Callable[[str], dict[str, str]]) -> None:
+    """Every change's values, note and status are ones the store can hold, and no row is changed twice
+    in one batch (which of the two would win?): InvalidValue for the first that is not."""
+    seen: set[tuple[str, str]] = set()
+    for change in changes:
+        key = (change.form_id, change.row_id)
+        if key in seen:
+            raise InvalidValue(f"记录 {change.row_id} 在同一批修改中出现了两次。", field="_id", code="row_twice")
+        seen.add(key)
+        validate_values(change.values, labels(change.form_id))
+        validate_values({"note": change.note})
+        if change.status is not None:
+            check_status(change.status)
+
+
+def change_entries(
+    changes: Iterable[RowChange],
+    current: Callable[[str, str], Record | None],
+    conflict: Callable[[str, str, int], str],
+    *,
+    actor: Actor,
+    at: str,
+) -> list[dict[str, Any] | None]:
+    """The update entry of each change (None: it changes nothing), after every row is found at the
+    revision its change was read from: NotFound or ConflictError (``conflict(form, id, base_rev)``: the
+    message) for the first that is not, before any entry is made."""
+    found = []
+    for change in changes:
+        cur = current(change.form_id, change.row_id)
+        if cur is None:
+            raise NotFound(f"表单「{change.form_id}」中找不到记录 {change.row_id}。")
+        if cur.rev != change.base_rev:
+            raise ConflictError(conflict(change.form_id, change.row_id, change.base_rev), current=cur)
+        found.append(cur)
+    return [update_entry(cur, values=c.values, status=c.status, actor=actor, note=c.note, at=at)
+            for c, cur in zip(changes, found)]
 
 
 def column_json(col: Column) -> list[str]:

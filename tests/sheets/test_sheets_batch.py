@@ -182,3 +182,47 @@ def test_a_register_import_lands_in_google_sheets_as_one_batch(writer, open_stor
     assert record.values["import_id"] == done.import_id and len(peer.records(vouchers.sheet_id)) == 2
     with pytest.raises(reg.RegisterImportError, match="1 处问题"):  # the same entries again: refused
         reg.import_register(peer, parsed, province, file_name="清单.xlsx")
+
+
+def test_write_batch_that_lost_a_race_is_refused_whole_everywhere(writer, open_store, monkeypatch):
+    """Another app server changes a row between this server's read and its batch landing: the commit
+    finds the batch's change stale, so none of its rows (new or changed) is applied, by any reader,
+    and the writer is told ConflictError (Store.write_batch: all or nothing)."""
+    from lib.store.base import ConflictError, RowChange
+
+    row = writer.append("site_check", {"count": 1}, actor=CITY, status="已提交")
+    other = open_store("b", **UNTHROTTLED)
+    real = writer.sync.append_log
+
+    def after_the_other(rows):
+        if not after_the_other.done:
+            after_the_other.done = True
+            other.update("site_check", row.id, base_rev=1, actor=PROVINCE, values={"count": 2})
+        return real(rows)
+
+    after_the_other.done = False
+    monkeypatch.setattr(writer.sync, "append_log", after_the_other)
+    new = [("site_check", {"count": 10 + i}, "已导入") for i in range(3)]
+    with pytest.raises(ConflictError):
+        writer.write_batch(new, [RowChange("site_check", row.id, 1, {"count": 5})], actor=PROVINCE)
+    assert after_the_other.done
+    for reader in (writer, other, open_store("c", **UNTHROTTLED)):
+        reader.refresh()
+        assert [(r.id, r.rev, r.values["count"]) for r in reader.records("site_check")] == [(row.id, 2, 2)]
+
+
+def test_replay_applies_a_batch_of_appends_and_updates_only_if_every_update_is_current():
+    sheet = {"op": "sheet", "at": "2020-09-10T10:00:00", "form": "site_check", "title": "现场检查记录",
+             "columns": [["count", "检查人数", "integer"]]}
+    first = appends(1)
+    who = first[0]["actor"]
+    update = {"op": "update", "at": "2020-09-10T10:01:00", "form": "site_check", "id": "r0", "rev": 2, "actor": who,
+              "action": "修改", "values": {"count": 7}}
+    good = log_batch([*appends(2, start=5), update], "2020-09-10T10:01:00", "ok")
+    replay = Replay()
+    replay.apply_rows(1, replay_rows([sheet, *first, *good]))
+    assert {k: (r.rev, r.values["count"]) for k, r in replay.state.rows["site_check"].items()} == {
+        "r0": (2, 7), "r5": (1, 0), "r6": (1, 1)}
+    stale = log_batch([*appends(1, start=9), update], "2020-09-10T10:02:00", "stale")  # r0 is at rev 2 already
+    replay.apply_rows(len(first) + len(good) + 2, [encode_row({**e, "eid": f"s{i}"}) for i, e in enumerate(stale)])
+    assert "r9" not in replay.state.rows["site_check"] and replay.state.rows["site_check"]["r0"].rev == 2

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from lib.store.base import SYSTEM_KEYS, Column, ConflictError, InvalidValue, NotFound, SheetSpec
+from lib.store.base import SYSTEM_KEYS, Column, ConflictError, InvalidValue, NotFound, RowChange, SheetSpec
 from lib.store.factory import BACKENDS
 from tests.store.store_cases import CITY, PROVINCE, SPEC
 
@@ -245,6 +245,46 @@ def test_append_batch_refuses_before_writing_anything(store, bad, error, code):
     assert err.value.code == code
     assert store.records("site_check") == [] and store.records("batch_note") == []
     assert store.audit() == before
+
+
+def test_write_batch_adds_and_changes_rows_as_one_change(store, store_factory):
+    a = store.append("site_check", {"count": 1, "project": "甲"}, actor=CITY, status="已提交")
+    b = store.append("site_check", {"count": 2}, actor=CITY, status="草稿")
+    added, changed = store.write_batch(
+        [("site_check", {"count": 3}, "已提交")],
+        [RowChange("site_check", a.id, 1, {"count": 10}, "已修改"), RowChange("site_check", b.id, 1, {"count": 2})],
+        actor=PROVINCE, form_version=2)
+    assert [(r.values, r.status, r.rev, r.form_version) for r in added] == [({"count": 3}, "已提交", 1, 2)]
+    assert [(r.id, r.rev, r.status, r.values) for r in changed] == [
+        (a.id, 2, "已修改", {"count": 10, "project": "甲"}), (b.id, 1, "草稿", {"count": 2})]  # b: nothing changed, no entry
+    assert [(e.row_id, e.rev) for e in store.audit()][-2:] == [(added[0].id, 1), (a.id, 2)]
+    other = store_factory()
+    assert [(r.id, r.rev) for r in other.records("site_check")] == [(a.id, 2), (b.id, 1), (added[0].id, 1)]
+    assert store.write_batch([], [], actor=PROVINCE) == ([], [])
+
+
+@pytest.mark.parametrize("case", ["stale", "missing", "twice", "bad_value", "bad_append"])
+def test_write_batch_refuses_before_writing_anything(store, case):
+    a = store.append("site_check", {"count": 1}, actor=CITY, status="已提交")
+    store.update("site_check", a.id, base_rev=1, actor=CITY, values={"count": 2})
+    b = store.append("site_check", {"count": 5}, actor=CITY, status="已提交")
+    changes = [RowChange("site_check", b.id, 1, {"count": 6})]
+    appends = [("site_check", {"count": i}, "已导入") for i in range(5)]
+    error, code = {
+        "stale": (ConflictError, "conflict"), "missing": (NotFound, "not_found"), "twice": (InvalidValue, "row_twice"),
+        "bad_value": (InvalidValue, "control_character"), "bad_append": (InvalidValue, "control_character")}[case]
+    changes.append({"stale": RowChange("site_check", a.id, 1, {"count": 3}),  # read before the update above
+                    "missing": RowChange("site_check", "sitech-nope", 1, {"count": 3}),
+                    "twice": RowChange("site_check", b.id, 1, {"count": 7}),
+                    "bad_value": RowChange("site_check", a.id, 2, {"project": "\x01"}),
+                    "bad_append": RowChange("site_check", a.id, 2, {"count": 3})}[case])
+    if case == "bad_append":
+        appends.append(("site_check", {"project": "\x02"}, "已导入"))
+    before = (store.records("site_check"), store.audit())
+    with pytest.raises(error) as err:
+        store.write_batch(appends, changes, actor=PROVINCE)
+    assert err.value.code == code
+    assert (store.records("site_check"), store.audit()) == before
 
 
 def test_snapshot_is_a_frame_of_latest_versions(store):

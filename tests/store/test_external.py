@@ -43,9 +43,12 @@ def patch_xml(path, old, new):
     number; a text over 32,767 characters) but Excel, LibreOffice or a script can."""
     with zipfile.ZipFile(path) as zin:
         parts = {i.filename: zin.read(i) for i in zin.infolist()}
-    hits = [name for name, data in parts.items() if old.encode() in data]
+    # openpyxl writes CJK text as itself, or as character references when lxml is installed
+    forms = {old.encode(), old.encode("ascii", "xmlcharrefreplace")}
+    hits = [(name, form) for name, data in parts.items() for form in forms if form in data]
     assert len(hits) == 1, hits
-    parts[hits[0]] = parts[hits[0]].replace(old.encode(), new.encode())
+    name, form = hits[0]
+    parts[name] = parts[name].replace(form, new.encode())
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
         for name, data in parts.items():
             zout.writestr(name, data)

@@ -26,12 +26,14 @@ import pandas as pd
 
 from lib.core.files import private_dir
 from lib.core.records import Actor, AuditEntry, Record
-from lib.store.base import ConflictError, NotFound, SheetSpec, Store, Unavailable
+from lib.store.base import ConflictError, NotFound, RowChange, SheetSpec, Store, Unavailable
 from lib.store.codec import validate_values
 from lib.store.entries import (
     append_entries,
     batch_entry,
+    change_entries,
     check_appends,
+    check_changes,
     check_spec,
     check_status,
     event_entry,
@@ -199,6 +201,30 @@ class LocalStore(Store):
                                      taken=lambda f: self.state.rows[f])
             self._commit([batch_entry(entries, now.isoformat())])
             return [self.state.rows[e["form"]][e["id"]] for e in entries]
+
+    def write_batch(self, appends: Iterable[tuple[str, dict[str, Any], str]], changes: Iterable[RowChange], *,
+                    actor: Actor, form_version: int = 1) -> tuple[list[Record], list[Record]]:
+        """New rows and changed rows as one log line with one fsync (see ``Store.write_batch``): every
+        value checked and every revision compared under the log lock before the line is written."""
+        appends = [(form_id, dict(values), status) for form_id, values, status in appends]
+        changes = list(changes)
+        self.refresh()
+        check_appends(appends, self.state.labels)
+        check_changes(changes, self.state.labels)
+        with self._writing():
+            for form_id in dict.fromkeys(f for f, _, _ in appends):
+                if form_id not in self.state.specs:
+                    raise NotFound(f"表单「{form_id}」还没有建立工作表（ensure_sheet），无法保存记录。")
+            now = self._clock()
+            rows = self.state.rows
+            updates = change_entries(changes, lambda f, r: rows.get(f, {}).get(r), self.state.conflict_message,
+                                     actor=actor, at=now.isoformat())
+            added = append_entries(appends, actor=actor, form_version=form_version, now=now, taken=lambda f: rows[f])
+            members = added + [e for e in updates if e is not None]
+            if members:
+                self._commit([batch_entry(members, now.isoformat())])
+            return ([rows[e["form"]][e["id"]] for e in added],
+                    [rows[c.form_id][c.row_id] for c in changes])
 
     def update(self, form_id: str, row_id: str, *, base_rev: int, actor: Actor,
                values: dict[str, Any] | None = None, status: str | None = None, note: str = "") -> Record:

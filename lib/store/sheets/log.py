@@ -14,9 +14,9 @@ process applies in the same order and therefore agrees on:
 A writer learns the fate of its own entries the same way, which turns a lost race into a
 ConflictError instead of a silent overwrite.
 
-Several rows written as one change (``Store.append_batch``) may need more rows of ``_log`` than one
+Several rows written as one change (``Store.append_batch``, ``Store.write_batch``) may need more rows of ``_log`` than one
 request can carry, so no single write makes them all-or-nothing. They are written as members —
-append entries carrying a ``batch`` id — followed, last, by a commit entry
+append (and update) entries carrying a ``batch`` id — followed, last, by a commit entry
 ``{"op": "commit", "batch", "n"}`` (``log_batch``). A third rule, applied at the commit's place:
 
 * members are held back until their batch's commit; the commit applies them all if all ``n``
@@ -172,7 +172,7 @@ class Replay:
             return "torn"
         ids: set[tuple[str, str]] = set()
         for member in members:
-            if member.get("op") != "append":
+            if member.get("op") not in ("append", "update"):  # updates: Store.write_batch
                 return "bad"
             key = (member.get("form", ""), member["id"])
             verdict = "exists" if key in ids else self.verdict(member)
@@ -218,6 +218,9 @@ class Replay:
         rows = self.state.rows.get(e.get("form", ""), {})
         if e["op"] not in ("append", "update"):
             return None, None
+        if e.get("batch") and verdict == "stale":  # a member changed a row changed since it was read
+            return None, ConflictError("这批记录中有记录在读取之后已被他人修改，整批未保存：请重新读取后再提交。",
+                                       current=rows.get(e["id"]))
         if e.get("batch") and verdict != "ok":
             code, why = _BATCH_REFUSED.get(verdict, ("batch_invalid", "内容无效"))
             return None, Unavailable(f"这批记录未能完整写入 Google 表格（{why}），整批未保存，请重新提交。", code=code)

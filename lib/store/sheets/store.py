@@ -26,9 +26,19 @@ from typing import Any
 import pandas as pd
 
 from lib.core.records import Actor, AuditEntry, Record, is_pending
-from lib.store.base import ConflictError, NotFound, SheetSpec, Store, Unavailable
+from lib.store.base import ConflictError, NotFound, RowChange, SheetSpec, Store, Unavailable
 from lib.store.codec import validate_values
-from lib.store.entries import append_entries, check_appends, check_spec, check_status, event_entry, sheet_entry, update_entry
+from lib.store.entries import (
+    append_entries,
+    change_entries,
+    check_appends,
+    check_changes,
+    check_spec,
+    check_status,
+    event_entry,
+    sheet_entry,
+    update_entry,
+)
 from lib.store.sheets.client import SheetsConfig
 from lib.store.sheets.delivery import QueuedRecord, queued_record
 from lib.store.sheets.log import log_batch
@@ -144,9 +154,7 @@ class SheetsStore(Store):
             taken = {f: state.rows.get(f, {}) for f in forms}
             unknown = [f for f in forms if f not in state.specs]
         check_appends(items, labels.__getitem__)
-        for form_id in unknown:
-            if not any(e["op"] == "sheet" for e in self.sync.pending_entries(form_id)):
-                raise NotFound(f"表单「{form_id}」还没有建立工作表（ensure_sheet），无法保存记录。")
+        self._declared(unknown)
         now = self._clock()
         entries = append_entries(items, actor=actor, form_version=form_version, now=now, taken=taken.__getitem__)
         jobs = self.sync.submit(log_batch(entries, now.isoformat()), wait=True)
@@ -155,6 +163,43 @@ class SheetsStore(Store):
             if job.error is not None:
                 raise job.error
         return [job.result if job.result is not None else queued_record(job.entry) for job in rows]
+
+    def write_batch(self, appends: Iterable[tuple[str, dict[str, Any], str]], changes: Iterable[RowChange], *,
+                    actor: Actor, form_version: int = 1) -> tuple[list[Record], list[Record]]:
+        """New rows and changed rows as one change of ``_log`` (see ``sheets_log``: the commit applies
+        every member or none, an update stale by then refusing them all). Revisions are compared against
+        the log read now; a change that lost a race meanwhile is answered with ConflictError. Never
+        queued in the outbox: a change of a row read now cannot wait for a later delivery, so an
+        unreachable spreadsheet is an error here (nothing written)."""
+        appends = [(form_id, dict(values), status) for form_id, values, status in appends]
+        changes = list(changes)
+        if not appends and not changes:
+            return [], []
+        self.sync.refresh(force=bool(changes))
+        forms = list(dict.fromkeys([f for f, _, _ in appends] + [c.form_id for c in changes]))
+        with self.sync.reading() as log:
+            state = log.state
+            labels = {f: state.labels(f) for f in forms}
+            taken = {f: state.rows.get(f, {}) for f in forms}
+            unknown = [f for f, _, _ in appends if f not in state.specs]
+            now = self._clock()
+            updates = change_entries(changes, lambda f, r: state.rows.get(f, {}).get(r), state.conflict_message,
+                                     actor=actor, at=now.isoformat())
+        check_appends(appends, labels.__getitem__)
+        check_changes(changes, labels.__getitem__)
+        self._declared(unknown)
+        added = append_entries(appends, actor=actor, form_version=form_version, now=now, taken=taken.__getitem__)
+        members = added + [e for e in updates if e is not None]
+        jobs = self.sync.submit(log_batch(members, now.isoformat()), wait=True, durable=False) if members else []
+        answered = [job for job in jobs if job.entry["op"] in ("append", "update")]
+        errors = [job.error for job in answered if job.error is not None]
+        if errors:  # a stale member's conflict says why the others were refused with it
+            raise next((e for e in errors if isinstance(e, ConflictError)), errors[0])
+        results = {(job.entry["form"], job.entry["id"]): job.result for job in answered}
+        with self.sync.reading() as log:
+            rows = log.state.rows
+            return ([results[(e["form"], e["id"])] for e in added],
+                    [results.get((c.form_id, c.row_id)) or rows[c.form_id][c.row_id] for c in changes])
 
     def update(self, form_id: str, row_id: str, *, base_rev: int, actor: Actor,
                values: dict[str, Any] | None = None, status: str | None = None, note: str = "") -> Record:
@@ -192,6 +237,13 @@ class SheetsStore(Store):
     def log_event(self, actor: Actor, action: str, *, form_id: str = "", row_id: str = "", note: str = "") -> None:
         entry = event_entry(actor, action, form_id=form_id, row_id=row_id, note=note, at=self._now())
         self.sync.submit([entry], wait=False)
+
+    def _declared(self, unknown: Iterable[str]) -> None:
+        """NotFound for the first of ``unknown`` (forms the log read has no sheet for) that no sheet entry
+        waiting to be delivered declares either."""
+        for form_id in dict.fromkeys(unknown):
+            if not any(e["op"] == "sheet" for e in self.sync.pending_entries(form_id)):
+                raise NotFound(f"表单「{form_id}」还没有建立工作表（ensure_sheet），无法保存记录。")
 
     def _current(self, form_id: str, row_id: str) -> Record | None:
         with self.sync.reading() as log:
