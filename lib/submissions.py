@@ -43,6 +43,16 @@ _NEXT_ON_SUBMIT = {
 }
 
 
+def next_status_on_submit(status: str) -> str | None:
+    """The status a filler's submission moves a row in ``status`` to; None when it may not be changed
+    (approved). A bulk import updates a row as this submit would.
+
+    >>> next_status_on_submit(RETURNED) == RESUBMITTED, next_status_on_submit("已通过")
+    (True, None)
+    """
+    return _NEXT_ON_SUBMIT.get(status)
+
+
 class NotAllowed(StoreError):
     """The row's status forbids this (codes ``already_submitted``: a draft save over a submitted row;
     ``closed``: correcting an approved row; ``cannot_withdraw``: withdrawing an approved or withdrawn

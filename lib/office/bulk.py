@@ -1,0 +1,657 @@
+"""Bulk import of one form's rows from an .xlsx: every row checked as the fill page checks it, all stored or none.
+
+``plan_import`` reads the upload (``read_upload``: bounded, in a subprocess), finds the header row in the
+first rows of the form's sheet — the template's (``lib.office.template``) or an official export's: a title
+above, a 序号 column, system columns (记录编号, 状态, 填报单位 …) and the columns of the fields the account
+answers are accepted, the system ones ignored —, turns each row into raw answers as the fill page gives
+them, with the table fields' rows from their sibling sheets by ``行号``, and checks each: the access rule
+(``lib.auth.policy``: a refusal is that row's problem, audited as the policy audits it), then the form
+engine (``check_answers`` with the campaign's cities and clock). A row that repeats one of the filer's
+live rows in every field of one of the form's ``unique`` groups updates that row from its current
+revision instead of duplicating it. Every problem names its Excel row, sheet and column header in Chinese;
+warnings are listed apart and do not block.
+
+``apply_import`` writes a plan with no problems as ONE ``Store.write_batch`` under the fill page's own
+submit lock, after checking that nothing filed since the plan duplicates one of its new rows: all rows
+land, or none (a row changed since the plan refuses the whole import).
+
+The same code serves every campaign: the form, its labels, its ``unique`` groups and the campaign's cities
+come from the YAML.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+
+from lib.auth import Forbidden
+from lib.auth.policy import (
+    CREATE,
+    EDIT,
+    Assignments,
+    account_answers,
+    authorize,
+    authorize_correction,
+    comparable,
+    foreign_answer,
+)
+from lib.auth.scope import editable_records
+from lib.core.errors import AppError
+from lib.core.records import Actor, Record
+from lib.core.statuses import DRAFT, SUBMITTED, WITHDRAWN
+from lib.core.values import text
+from lib.forms import FieldSpec, FormCatalog, FormProblem, FormSpec, check_answers
+from lib.forms.types import REGISTRY
+from lib.office.excel import SheetRows, read_upload
+from lib.office.template import ROW_HEADER, cell_fields, sheet_names, table_fields
+from lib.store.base import SYSTEM_COLUMNS, ConflictError, RowChange, Store
+from lib.submissions import answered_by_account, next_status_on_submit
+from lib.xlsx.bounds import ExcelReadError, WorkbookLimits
+
+#: Most records one upload may carry.
+MAX_IMPORT_ROWS = 10_000
+#: The header row is looked for in the first rows of a sheet (a title above it is common).
+HEADER_SEARCH_ROWS = 20
+#: Problems (and warnings) listed one by one; the rest are counted.
+MAX_LISTED = 500
+#: ``progress`` is called after every this many rows.
+PROGRESS_EVERY = 200
+#: Headers of an official export that are no field: its row number and the system columns.
+IGNORED_HEADERS = ("序号", *(label for _, label in SYSTEM_COLUMNS))
+#: What the audit trail calls an import.
+IMPORT_ACTION = "批量导入"
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# An encrypted .xlsx is an OLE2 compound file holding a stream of this name (UTF-16 in its directory).
+_ENCRYPTED_STREAM = "EncryptionInfo".encode("utf-16-le")
+# Refusals of the bounded reader that mean "too many rows or columns": the message adds the import's own cap.
+_TOO_LARGE = ("dimension", "cell_out_of_range", "area", "sheet_too_large")
+
+
+class ImportRefused(AppError):
+    """An import that cannot be written: the plan had problems (``plan_has_problems``), the form changed
+    since (``form_changed``), a row was filed or changed since the plan (``filed_since_plan``,
+    ``changed_since_plan``). Nothing was written."""
+
+    code = "import_refused"
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One problem (or warning) of an upload: its Excel ``row`` on ``sheet`` (None: the file as a whole),
+    the column ``header`` at fault."""
+
+    code: str
+    message: str
+    row: int | None = None
+    header: str = ""
+    sheet: str = ""
+
+
+@dataclass(frozen=True)
+class PlannedRow:
+    """A record the import writes: from Excel ``row``, its checked ``values``; for an update, the row it
+    changes (``record_id`` from ``base_rev``) and the status it moves to."""
+
+    row: int
+    values: dict[str, Any]
+    record_id: str = ""
+    base_rev: int = 0
+    status: str = ""
+
+
+@dataclass
+class ImportPlan:
+    """What an upload would do: rows to create and to update, or the problems found (at most MAX_LISTED,
+    ``unlisted`` more), and the warnings (which do not block)."""
+
+    form: FormSpec
+    draft: bool
+    file_name: str = ""
+    creates: list[PlannedRow] = field(default_factory=list)
+    updates: list[PlannedRow] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+    warnings: list[RowProblem] = field(default_factory=list)
+    unlisted: int = 0
+    unlisted_warnings: int = 0
+    checked: int = 0
+    #: The filer's rows when the plan was made: a row filed after it is checked again at apply time.
+    known: frozenset[str] = frozenset()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.unlisted and bool(self.creates or self.updates)
+
+    def table(self) -> pd.DataFrame:
+        """The problems as a person reads them: 行号, 工作表, 列, 问题."""
+        return _problem_table(self.problems, self.unlisted)
+
+    def warnings_table(self) -> pd.DataFrame:
+        """The warnings, as ``table`` lists problems."""
+        return _problem_table(self.warnings, self.unlisted_warnings)
+
+    def preview(self) -> pd.DataFrame:
+        """What the import writes, in the file's order: 行号, 操作 (新增 / 更新), 记录编号, and the form's
+        summary fields as a person reads them."""
+        summary = self.form.summary_fields()
+        rows = sorted([*self.creates, *self.updates], key=lambda p: p.row)
+        return pd.DataFrame([{"行号": p.row, "操作": "更新" if p.record_id else "新增", "记录编号": p.record_id,
+                              **{f.label: text(p.values.get(f.key), f.type) for f in summary}} for p in rows],
+                            columns=["行号", "操作", "记录编号", *(f.label for f in summary)])
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """The records an import created and updated."""
+
+    created: list[Record]
+    updated: list[Record]
+
+
+def _problem_table(problems: list[RowProblem], unlisted: int) -> pd.DataFrame:
+    listed = [{"行号": p.row, "工作表": p.sheet, "列": p.header, "问题": p.message} for p in problems]
+    if unlisted:
+        listed.append({"行号": None, "工作表": "", "列": "", "问题": f"另有 {unlisted} 条未列出"})
+    return pd.DataFrame(listed, columns=["行号", "工作表", "列", "问题"])
+
+
+def import_limits(form: FormSpec, base: WorkbookLimits) -> WorkbookLimits:
+    """``base`` with rows narrowed to what an import of ``form`` can need: MAX_IMPORT_ROWS records under a
+    header (each with up to its tables' ``max_rows`` rows on a table sheet), so a file far larger is refused
+    by the bounds check before it is parsed."""
+    per_record = max([1, *((t.max_rows or 5) for t in table_fields(form))])
+    return replace(base, max_rows=min(base.max_rows, MAX_IMPORT_ROWS * per_record + HEADER_SEARCH_ROWS + 1))
+
+
+def header_text(value: Any) -> str:
+    """A header compared loosely: full-width folded (NFKC), no blanks, no trailing * or ：(a required mark).
+
+    >>> header_text(" 合同金额（万元） ＊") == header_text("合同金额(万元)")
+    True
+    """
+    folded = unicodedata.normalize("NFKC", str(value or ""))
+    return re.sub(r"\s+", "", folded).rstrip("*：:")
+
+
+def plan_import(store: Store, catalog: FormCatalog, form: FormSpec, data: bytes, actor: Actor, *, draft: bool,
+                today: dt.date | None = None, progress: Callable[[int, int], None] | None = None,
+                limits: WorkbookLimits | None = None, assignments: Assignments | None = None,
+                file_name: str = "") -> ImportPlan:
+    """Check every row of the upload ``data`` for ``form`` as ``actor`` files it (``draft``: as drafts,
+    the checks of a draft save; else as a submit) and say what would be written. ``today``: the campaign
+    clock (None: the real date); ``progress(done, total)``: called as rows are checked; ``limits``: what
+    reading may cost (the settings' defaults when None; narrowed by ``import_limits``).
+
+    Raises Forbidden (audited) when the actor may not file the form at all; everything else is listed in
+    the plan's problems. Nothing is written."""
+    authorize(store, actor, CREATE, form, assignments=assignments)
+    plan = ImportPlan(form=form, draft=draft, file_name=file_name)
+    _Planner(store, catalog, form, actor, plan, today=today, progress=progress, assignments=assignments).run(
+        data, import_limits(form, limits or WorkbookLimits.defaults()))
+    plan.unlisted = max(0, len(plan.problems) - MAX_LISTED)
+    del plan.problems[MAX_LISTED:]
+    plan.unlisted_warnings = max(0, len(plan.warnings) - MAX_LISTED)
+    del plan.warnings[MAX_LISTED:]
+    if plan.problems:
+        plan.creates, plan.updates = [], []
+    return plan
+
+
+@dataclass
+class _Layout:
+    """Where the upload keeps things: the records' sheet, its header row index, the column of each field
+    (``columns``: key -> cell index; tables written as text included), and each table's sheet rows."""
+
+    sheet: SheetRows
+    at: int
+    columns: dict[str, int]
+    tables: dict[str, tuple[SheetRows, int, dict[str, int]]] = field(default_factory=dict)
+
+
+class _Planner:
+    def __init__(self, store: Store, catalog: FormCatalog, form: FormSpec, actor: Actor, plan: ImportPlan, *,
+                 today: dt.date | None, progress: Callable[[int, int], None] | None, assignments: Assignments | None):
+        self.store, self.catalog, self.form, self.actor, self.plan = store, catalog, form, actor, plan
+        self.today, self.progress, self.assignments = today, progress, assignments
+        self.cities = catalog.campaign.cities
+        self.labels = {f.key: f.label for f in form.all_fields()}
+        self.main_name, self.table_names = sheet_names(form)
+
+    def problem(self, code: str, message: str, row: int | None = None, header: str = "", sheet: str = "") -> None:
+        self.plan.problems.append(RowProblem(code, message, row, header, sheet))
+
+    # --- reading and locating -------------------------------------------------------------------
+    def run(self, data: bytes, limits: WorkbookLimits) -> None:
+        if data.startswith(_OLE2_MAGIC) and _ENCRYPTED_STREAM in data:
+            self.problem("encrypted", "文件已加密（设置了打开密码），无法读取：请在 Excel 或 WPS 中取消密码，另存为 .xlsx 后重新上传。")
+            return
+        try:
+            sheets = read_upload(data, limits)
+        except ExcelReadError as exc:
+            extra = f"一次最多导入 {MAX_IMPORT_ROWS} 条记录，请拆分后分批导入。" if exc.code in _TOO_LARGE else ""
+            self.problem(exc.code, str(exc) + extra)
+            return
+        if not any(sheet.rows for sheet in sheets):
+            self.problem("empty_file", "文件是空的：没有任何内容。请在导入模板中填写后上传。")
+            return
+        layout = self.locate(sheets)
+        if layout is None:
+            return
+        body = self.body(layout)
+        if len(body) > MAX_IMPORT_ROWS:
+            self.problem("too_many_rows", f"工作表「{layout.sheet.name}」有 {len(body)} 行记录，一次最多导入 {MAX_IMPORT_ROWS} 行：请拆分后分批导入。")
+            return
+        if not body:
+            self.problem("no_rows", f"工作表「{layout.sheet.name}」在表头下没有记录。", layout.at + 1, sheet=layout.sheet.name)
+            return
+        table_rows = self.table_rows(sheets, layout, {i for i, _ in body})
+        if self.plan.problems:
+            return
+        self.check_rows(layout, body, table_rows)
+
+    def locate(self, sheets: list[SheetRows]) -> _Layout | None:
+        """The records' sheet and header row: the form's sheet by name, else the first sheet whose header
+        names the form's fields. None, with the file's problems noted, when there is none or it is not right."""
+        fields = self.accepted()
+        ordered = sorted(sheets, key=lambda s: header_text(s.name) != header_text(self.main_name))
+        table_sheets = {header_text(n) for n in self.table_names.values()}
+        for sheet in ordered:
+            if header_text(sheet.name) in table_sheets:
+                continue
+            for at, row in enumerate(sheet.rows[:HEADER_SEARCH_ROWS]):
+                known, unknown, twice = _fit(row, fields)
+                if len(known) < min(2, len(fields)):
+                    continue
+                answered = set(account_answers(self.form, self.actor))
+                missing = [f.label for f in cell_fields(self.form.all_fields()) if f.required and f.key not in known
+                           and f.key not in answered]
+                missing += [t.label for t in table_fields(self.form)
+                            if t.key not in known and _table_needed(t, self.plan.draft) and not _has_sheet(sheets, self.table_names[t.key])]
+                if unknown or missing:
+                    other = self.other_form(sheets, len(known), len(unknown))
+                    if other is not None:
+                        self.problem("wrong_form", f"这是「{other.title}」的模板（或导出表），不是「{self.form.title}」的：请下载本表单的导入模板填写后上传。")
+                        return None
+                where = f"工作表「{sheet.name}」第 {at + 1} 行的表头"
+                for code, what, names in (("unknown_header", f"不是表单「{self.form.title}」的列（请使用导入模板的表头）", unknown),
+                                          ("header_twice", "出现了两次", [fields[k].label for k in twice]),
+                                          ("missing_header", "缺少必填的列（或其工作表）", missing)):
+                    if names:
+                        self.problem(code, where + "、".join(f"「{n}」" for n in names) + what + "。", at + 1, sheet=sheet.name)
+                if self.plan.problems:
+                    return None
+                return _Layout(sheet, at, known)
+        other = self.other_form(sheets, 0, 0)
+        if other is not None:
+            self.problem("wrong_form", f"这是「{other.title}」的模板（或导出表），不是「{self.form.title}」的：请下载本表单的导入模板填写后上传。")
+        else:
+            labels = "、".join(f"「{f.label}」" for f in cell_fields(self.form.all_fields(), self.form, self.actor)[:6])
+            self.problem("no_header", f"没有找到「{self.form.title}」的表头（工作表前 {HEADER_SEARCH_ROWS} 行中应有 {labels} 等列）：请使用导入模板。")
+        return None
+
+    def accepted(self) -> dict[str, FieldSpec]:
+        """Header text -> field, for every column an upload may have: the cell fields (those the account
+        answers too) and the tables (written as text, as an export writes them)."""
+        return {header_text(f.label): f for f in [*cell_fields(self.form.all_fields()), *table_fields(self.form)]}
+
+    def other_form(self, sheets: list[SheetRows], known: int, unknown: int) -> FormSpec | None:
+        """Another form of the catalog whose labels fit a header row of the upload better: more columns
+        known, fewer unknown."""
+        best, best_fit = None, (known, -unknown)
+        for other in self.catalog.forms():
+            if other.id == self.form.id:
+                continue
+            fields = {header_text(f.label): f for f in [*cell_fields(other.all_fields()), *table_fields(other)]}
+            for sheet in sheets:
+                for row in sheet.rows[:HEADER_SEARCH_ROWS]:
+                    k, u, _ = _fit(row, fields)
+                    if len(k) > best_fit[0] and -len(u) > best_fit[1]:
+                        best, best_fit = other, (len(k), -len(u))
+        return best
+
+    def body(self, layout: _Layout) -> list[tuple[int, list[Any]]]:
+        """(Excel row, cells) of each row under the header with something in a field's column (a signature
+        line under an export, in its 序号 column, is none)."""
+        used = sorted(layout.columns.values())
+        signature = header_text(self.catalog.campaign.office.signature)
+        out = []
+        for i, cells in enumerate(layout.sheet.rows[layout.at + 1:], start=layout.at + 2):
+            if any(not _blank(cells[j]) for j in used if j < len(cells)):
+                filled = [c for c in cells if not _blank(c)]
+                if len(filled) == 1 and header_text(filled[0]) == signature:
+                    continue
+                out.append((i, cells))
+        return out
+
+    def table_rows(self, sheets: list[SheetRows], layout: _Layout, records: set[int]) -> dict[str, dict[int, list[tuple[int, dict]]]]:
+        """Table key -> records' Excel row -> [(the table sheet's Excel row, raw answers)], from each
+        table's sheet (problems noted: a sheet without its header, a 行号 that is no record's row)."""
+        out: dict[str, dict[int, list[tuple[int, dict]]]] = {}
+        for table in table_fields(self.form):
+            name = self.table_names[table.key]
+            sheet = next((s for s in sheets if header_text(s.name) == header_text(name)), None)
+            if sheet is None:
+                continue
+            subfields = cell_fields(table.fields or ())
+            fields = {header_text(f.label): f for f in subfields} | {header_text(ROW_HEADER): None}
+            found = None
+            for at, row in enumerate(sheet.rows[:HEADER_SEARCH_ROWS]):
+                known, unknown, twice = _fit(row, fields)
+                if None in known:
+                    found = at, known, unknown
+                    break
+            if found is None:
+                self.problem("no_header", f"工作表「{sheet.name}」前 {HEADER_SEARCH_ROWS} 行没有找到含「{ROW_HEADER}」的表头。", sheet=sheet.name)
+                continue
+            at, known, unknown = found
+            if unknown:
+                self.problem("unknown_header", f"工作表「{sheet.name}」的表头" + "、".join(f"「{n}」" for n in unknown)
+                             + f"不是「{table.label}」的列。", at + 1, sheet=sheet.name)
+                continue
+            row_col = known.pop(None)
+            by_record = out.setdefault(table.key, {})
+            for i, cells in enumerate(sheet.rows[at + 1:], start=at + 2):
+                if all(_blank(c) for c in cells):
+                    continue
+                number = cells[row_col] if row_col < len(cells) else None
+                if not isinstance(number, int) or number not in records:
+                    shown = "空" if _blank(number) else f"“{text(number)}”"
+                    self.problem("unknown_row_number", f"{ROW_HEADER}为{shown}：不是工作表「{layout.sheet.name}」中任何一条记录的行号。",
+                                 i, ROW_HEADER, sheet.name)
+                    continue
+                raw = {key: _cell(next(f for f in subfields if f.key == key), cells[j] if j < len(cells) else None)
+                       for key, j in known.items()}
+                by_record.setdefault(number, []).append((i, raw))
+        return out
+
+    # --- checking -----------------------------------------------------------------------------------
+    def check_rows(self, layout: _Layout, body: list[tuple[int, list[Any]]], table_rows: dict) -> None:
+        form, actor, plan = self.form, self.actor, self.plan
+        live = [r for r in editable_records(self.store, actor, form, assignments=self.assignments)]
+        plan.known = frozenset(r.id for r in live)
+        index = _UniqueIndex(form, [r for r in live if r.status != WITHDRAWN])
+        in_file = _UniqueIndex(form, [])
+        taken: dict[str, int] = {}  # record id -> the file row updating it
+        own = account_answers(form, actor)
+        fields = {f.key: f for f in [*cell_fields(form.all_fields()), *table_fields(form)]}
+        total = len(body)
+        for n, (i, cells) in enumerate(body):
+            if self.progress is not None and n % PROGRESS_EVERY == 0:
+                self.progress(n, total)
+            raw, sources = self.raw_answers(layout, fields, i, cells, table_rows)
+            if raw is None:
+                continue
+            foreign = [k for k in raw if k in own and comparable(raw[k]) not in ("", comparable(own[k]))]
+            for key in foreign:
+                self.problem("not_own_value", f"「{self.labels[key]}」应为本账号的“{own[key]}”或留空，文件中为“{text(raw[key])}”。",
+                             i, self.labels[key], layout.sheet.name)
+            if foreign:
+                continue
+            checked = self.check(i, raw, sources, CREATE, None)
+            if checked is None:
+                continue
+            matches = index.matches(checked)
+            if len(matches) > 1:
+                ids = "、".join(r.id for r in matches)
+                self.problem("matches_two", f"与已填报的多条记录（{ids}）相同，无法确定要更新哪一条：请核对后再导入。", i, sheet=layout.sheet.name)
+                continue
+            earlier = in_file.first_row(checked)
+            if earlier is not None:
+                self.problem("repeated_row", f"与本文件第 {earlier} 行是同一项目（{self.unique_words()}相同），同一项目只报一次。",
+                             i, sheet=layout.sheet.name)
+                continue
+            in_file.add(checked, i)
+            if not matches:
+                plan.creates.append(PlannedRow(i, checked, status=DRAFT if plan.draft else SUBMITTED))
+                continue
+            current = matches[0]
+            if current.id in taken:
+                self.problem("repeated_row", f"与本文件第 {taken[current.id]} 行更新的是同一条记录 {current.id}。", i, sheet=layout.sheet.name)
+                continue
+            taken[current.id] = i
+            self.plan_update(i, raw, sources, current)
+        if self.progress is not None:
+            self.progress(total, total)
+        plan.checked = total
+
+    def plan_update(self, i: int, raw: dict, sources: dict, current: Record) -> None:
+        """The update of ``current`` by the file's row ``i``: its current answers with the file's columns
+        over them (a file field or a column the file lacks keeps its answer), checked and authorised as
+        the fill page checks a correction."""
+        sheet = self.main_name
+        if self.plan.draft and current.status != DRAFT:
+            self.problem("already_submitted", f"与已提交的记录 {current.id}（{current.status}）相同：已提交的记录不能以草稿导入覆盖，请选择“提交”导入。",
+                         i, sheet=sheet)
+            return
+        status = DRAFT if self.plan.draft else next_status_on_submit(current.status)
+        if status is None:
+            self.problem("closed", f"与记录 {current.id} 相同，该记录状态为「{current.status}」，不能再修改。", i, sheet=sheet)
+            return
+        merged = {**{k: v for k, v in current.values.items() if k in self.labels}, **raw}
+        values = self.check(i, merged, sources, EDIT, current)
+        if values is not None:
+            self.plan.updates.append(PlannedRow(i, values, current.id, current.rev, status))
+
+    def raw_answers(self, layout: _Layout, fields: dict[str, FieldSpec], i: int, cells: list[Any],
+                    table_rows: dict) -> tuple[dict | None, dict]:
+        """The row's raw answers, and where each table's rows came from (table key -> their Excel rows,
+        or None when written as text in the records' sheet)."""
+        raw: dict[str, Any] = {}
+        sources: dict[str, list[int] | None] = {}
+        for key, j in layout.columns.items():
+            spec, value = fields[key], cells[j] if j < len(cells) else None
+            if spec.type == "table":
+                rows = _table_from_text(spec, value)
+                if rows is None:
+                    self.problem("bad_table_text", f"「{spec.label}」应按“列名：内容；列名：内容”每行一条填写，无法读出。",
+                                 i, spec.label, layout.sheet.name)
+                    return None, sources
+                raw[key], sources[key] = rows, None
+            else:
+                raw[key] = _cell(spec, value)
+        for key, by_record in table_rows.items():
+            found = by_record.get(i, [])
+            raw[key] = [answers for _, answers in found]
+            sources[key] = [row for row, _ in found]
+        return raw, sources
+
+    def check(self, i: int, raw: dict, sources: dict, action: str, current: Record | None) -> dict | None:
+        """The row's checked values, or None with its problems (and warnings) noted."""
+        form, actor, row_id = self.form, self.actor, current.id if current else ""
+        answers = answered_by_account(form, actor, raw)
+        try:
+            authorize(self.store, actor, action, form, answers, row_id=row_id, assignments=self.assignments)
+        except Forbidden as exc:
+            self.refused(i, exc, answers)
+            return None
+        outcome = check_answers(form, answers, cities=self.cities, draft=self.plan.draft, today=self.today)
+        self.plan.problems += [self.located(p, i, sources) for p in outcome.problems]
+        if not outcome.ok:
+            return None
+        try:
+            authorize(self.store, actor, action, form, outcome.values, row_id=row_id, assignments=self.assignments)
+            if current is not None and current.status != DRAFT:
+                authorize_correction(self.store, actor, form, current, outcome.values)
+        except Forbidden as exc:
+            self.refused(i, exc, outcome.values)
+            return None
+        self.plan.warnings += [self.located(w, i, sources) for w in outcome.warnings]
+        return outcome.values
+
+    def refused(self, i: int, exc: Forbidden, answers: dict) -> None:
+        spec = foreign_answer(self.form, self.actor, answers)
+        city = self.form.city_field()
+        header = spec.label if spec is not None else (self.labels[city] if city else "")
+        self.problem(exc.code, str(exc), i, header, self.main_name)
+
+    def located(self, p: FormProblem, i: int, sources: dict) -> RowProblem:
+        """A form problem as the upload's: the records' sheet and row, or a table sheet's row."""
+        label = self.labels.get(p.field, "")
+        rows = sources.get(p.field)
+        if p.row is not None and rows and p.row <= len(rows):
+            return RowProblem(p.code, p.message, rows[p.row - 1], label, self.table_names.get(p.field, ""))
+        if p.field in self.table_names and rows is not None and not rows:
+            message = f"{p.message}（在工作表「{self.table_names[p.field]}」按{ROW_HEADER} {i} 填写）"
+            return RowProblem(p.code, message, i, label, self.main_name)
+        return RowProblem(p.code, p.message, i, label, self.main_name)
+
+    def unique_words(self) -> str:
+        return "或".join("、".join(f"「{self.labels[k]}」" for k in group) for group in self.form.unique)
+
+
+class _UniqueIndex:
+    """Rows by the answers of each of the form's ``unique`` groups (``comparable``: width, case, blanks)."""
+
+    def __init__(self, form: FormSpec, records: list[Record]):
+        self.groups = form.unique
+        self.keys: dict[tuple, list] = {}
+        for r in records:
+            self.add(r.values, r)
+
+    def _keys(self, values: dict) -> list[tuple]:
+        out = []
+        for n, group in enumerate(self.groups):
+            key = tuple(comparable(values.get(k)) for k in group)
+            if key and all(key):  # a group with a blank answer identifies nothing
+                out.append((n, key))
+        return out
+
+    def add(self, values: dict, item: Any) -> None:
+        for key in self._keys(values):
+            self.keys.setdefault(key, []).append(item)
+
+    def matches(self, values: dict) -> list[Record]:
+        found: dict[str, Record] = {}
+        for key in self._keys(values):
+            for r in self.keys.get(key, ()):
+                found.setdefault(r.id, r)
+        return list(found.values())
+
+    def first_row(self, values: dict) -> int | None:
+        rows = [self.keys[key][0] for key in self._keys(values) if key in self.keys]
+        return min(rows) if rows else None
+
+
+def _fit(row: list[Any], fields: dict[str, Any]) -> tuple[dict[Any, int], list[str], list[Any]]:
+    """How a header row fits ``fields`` (header text -> field): {field key: cell index} of the known
+    headers (the first of a repeated one), the unknown headers as written, the keys named twice. The
+    system columns of an export and its 序号 are neither."""
+    ignored = {header_text(h) for h in IGNORED_HEADERS}
+    known: dict[Any, int] = {}
+    unknown, twice = [], []
+    for j, value in enumerate(row):
+        h = header_text(value) if isinstance(value, str) else ""
+        if not h:
+            if not _blank(value):
+                unknown.append(text(value))
+            continue
+        if h in fields:
+            spec = fields[h]
+            key = spec.key if spec is not None else None
+            if key in known:
+                twice.append(key)
+            else:
+                known[key] = j
+        elif h not in ignored:
+            unknown.append(str(value).strip())
+    return known, unknown, twice
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _table_needed(spec: FieldSpec, draft: bool) -> bool:
+    return not draft and (spec.required or bool(spec.min_rows))
+
+
+def _has_sheet(sheets: list[SheetRows], name: str) -> bool:
+    return any(header_text(s.name) == header_text(name) for s in sheets)
+
+
+def _cell(spec: FieldSpec, value: Any) -> Any:
+    """A cell as the fill page would give the answer: blank is None; a number in a number column as
+    Excel shows it (15 significant digits: no float noise from a formula); a whole number in a text
+    column as its digits; a date cell in a text column as YYYY-MM-DD. Anything else (text dates,
+    是/否, "甲；乙") is left for the form engine to parse as the web form does."""
+    if _blank(value):
+        return None
+    kind = REGISTRY[spec.type].kind
+    if isinstance(value, float) and kind in ("number", "integer"):
+        return Decimal(format(value, ".15g")) if value == value and abs(value) != float("inf") else value
+    if isinstance(value, float) and value.is_integer() and kind == "text" and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, dt.datetime) and kind == "text" and value.time() == dt.time(0):
+        return value.date().isoformat()
+    return value
+
+
+def _table_from_text(spec: FieldSpec, value: Any) -> list[dict] | None:
+    """A table's rows written in one cell as an export writes them (``lib.core.values.text``): a line per
+    row, "列：值" joined by "；". None when a part names no column of the table.
+
+    >>> spec = FieldSpec(key="c", label="联系人", type="table", fields=(FieldSpec(key="n", label="姓名", type="text"),
+    ...                                                          FieldSpec(key="p", label="电话", type="phone")))
+    >>> _table_from_text(spec, "姓名：张三；电话：13800000000\\n姓名：李四")
+    [{'n': '张三', 'p': '13800000000'}, {'n': '李四'}]
+    """
+    if _blank(value):
+        return []
+    columns = {header_text(f.label): f.key for f in spec.fields or ()}
+    rows = []
+    for line in str(value).splitlines():
+        if not line.strip():
+            continue
+        row = {}
+        for part in re.split("[；;]", line):
+            if not part.strip():
+                continue
+            found = re.match(r"([^：:]*)[：:](.*)", part.strip(), re.S)
+            if found is None:
+                return None
+            name, answer = found.groups()
+            key = columns.get(header_text(name))
+            if key is None:
+                return None
+            row[key] = answer.strip() or None
+        rows.append(row)
+    return rows
+
+
+# --- applying ---------------------------------------------------------------------------------------
+def apply_import(store: Store, form: FormSpec, plan: ImportPlan, actor: Actor, *,
+                 assignments: Assignments | None = None) -> ImportResult:
+    """Write ``plan`` (made by ``plan_import`` for ``form`` and ``actor``) as one all-or-nothing change,
+    under the fill page's submit lock. Raises ImportRefused (nothing written) when the plan has problems,
+    the form changed since, a new row of the plan repeats a row filed since the plan, or a row it updates
+    changed since."""
+    if not plan.ok:
+        raise ImportRefused("导入文件还有问题未解决，未导入任何记录：请修改后重新上传。", code="plan_has_problems")
+    if plan.form.version != form.version or plan.form.id != form.id:
+        raise ImportRefused(f"表单「{form.title}」在您上传后已更新，未导入任何记录：请重新下载模板或重新上传文件。", code="form_changed")
+    with store.exclusive(f"submit-{form.id}"):  # the fill page's lock: a row filed meanwhile is seen
+        since = [r for r in editable_records(store, actor, form, assignments=assignments)
+                 if r.id not in plan.known and r.status != WITHDRAWN]
+        if since:
+            index = _UniqueIndex(form, since)
+            for p in plan.creates:
+                found = index.matches(p.values)
+                if found:
+                    raise ImportRefused(f"文件第 {p.row} 行与您上传后新填报的记录 {found[0].id} 是同一项目，未导入任何记录：请重新上传文件。",
+                                        code="filed_since_plan")
+        appends = [(form.id, p.values, p.status) for p in plan.creates]
+        changes = [RowChange(form.id, p.record_id, p.base_rev, p.values, status=p.status, note=IMPORT_ACTION) for p in plan.updates]
+        try:
+            created, updated = store.write_batch(appends, changes, actor=actor, form_version=form.version)
+        except ConflictError as exc:
+            raise ImportRefused(f"有记录在您上传后被修改（{exc}），未导入任何记录：请重新上传文件。", code="changed_since_plan") from None
+    where = f"文件「{plan.file_name}」" if plan.file_name else "文件"
+    store.log_event(actor, IMPORT_ACTION, form_id=form.id,
+                    note=f"{where}：新增 {len(created)} 条，更新 {len(updated)} 条（{'存为' + DRAFT if plan.draft else '提交'}）")
+    return ImportResult(created=list(created), updated=list(updated))
