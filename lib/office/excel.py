@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from lib.core.text import as_text, clipped
-from lib.core.values import MAX_CELL_CHARS, NO, TWO_DECIMALS, YES, text, wall_time, xlsx_format
+from lib.core.values import MAX_CELL_CHARS, NO, TWO_DECIMALS, YES, is_missing, text, wall_time, xlsx_format
 from lib.xlsx.bounds import WorkbookLimits
 from lib.xlsx.names import sheet_name
 from lib.xlsx.reader import read_bounded, read_cells
@@ -66,10 +66,16 @@ def read_upload(data: bytes, limits: WorkbookLimits) -> list[SheetRows]:
     return [SheetRows(name, rows) for name, rows in read_bounded(data, limits)]
 
 
-def _width(series: pd.Series, header: str) -> int:
-    sample = series.head(200).map(lambda v: "" if v is None else as_text(v))
-    longest = max([len(header), *(len(s) for s in sample)]) if len(sample) else len(header)
-    return min(_MAX_COL_WIDTH, max(8, int(longest * 1.6) + 2))
+def column_width(header: str, values: Iterable[Any], cap: int = _MAX_COL_WIDTH) -> int:
+    """A column's width in Excel's units for its header and (a sample of) its values: wide enough
+    for the longest line of CJK text (1.6 units a character), at least 8 and at most ``cap``.
+
+    >>> column_width("序号", [1, 2, 3]), column_width("实施内容", ["很长的文字" * 20], cap=40)
+    (8, 40)
+    """
+    texts = ["" if v is None else as_text(v) for v in values]
+    longest = max([len(header), *(len(line) for t in texts for line in t.split("\n"))])
+    return min(cap, max(8, int(longest * 1.6) + 2))
 
 
 def to_xlsx(sheets: dict[str, pd.DataFrame], kinds: Mapping[str, Mapping[str, str]] | None = None) -> bytes:
@@ -105,13 +111,13 @@ def to_xlsx(sheets: dict[str, pd.DataFrame], kinds: Mapping[str, Mapping[str, st
         declared = (kinds or {}).get(name, {})
         for c, col in enumerate(columns):
             ws.write_string(0, c, str(col), bold)
-            ws.set_column(c, c, _width(frame[col], str(col)))
+            ws.set_column(c, c, column_width(str(col), frame[col].head(200).tolist()))
         ws.freeze_panes(1, 0)
         for c, col in enumerate(columns):
             kind = declared.get(str(col), "")
-            fmt = _Formats(formats, number=formats["money"] if kind in TWO_DECIMALS else None, guess=not kind)
+            fmt = CellFormats(formats, number=formats["money"] if kind in TWO_DECIMALS else None, guess=not kind)
             for r, value in enumerate(frame[col].tolist(), start=1):
-                _write(ws, r, c, value, fmt)
+                write_cell(ws, r, c, value, fmt)
         if columns and len(frame):
             ws.autofilter(0, 0, len(frame), len(columns) - 1)
     book.close()
@@ -119,23 +125,29 @@ def to_xlsx(sheets: dict[str, pd.DataFrame], kinds: Mapping[str, Mapping[str, st
 
 
 @dataclass(frozen=True)
-class _Formats:
-    """The cell formats of one column: ``number`` for its numbers (None: General); ``guess``: a
-    column no kind declares, whose fractions get two decimals and whose midnight datetimes are dates."""
+class CellFormats:
+    """The cell formats of one column: ``shared`` the workbook's ``money``, ``date`` and ``datetime``
+    formats; ``number`` for its numbers (None: General); ``guess``: a column no kind declares, whose
+    fractions get two decimals and whose midnight datetimes are dates; ``text`` for its texts and
+    blank cells (None: General, and a blank cell is left unwritten)."""
 
     shared: dict[str, Any]
     number: Any = None
     guess: bool = False
+    text: Any = None
 
 
-def _write(ws, r: int, c: int, value: Any, fmt: _Formats) -> None:
-    if value is None or value is pd.NaT:
+def write_cell(ws, r: int, c: int, value: Any, fmt: CellFormats) -> None:
+    """Write ``value`` at (``r``, ``c``) of the XlsxWriter sheet ``ws`` as the module docstring says:
+    text as text (cut to fit a cell), numbers and dates typed in ``fmt``'s formats, blank as blank."""
+    if is_missing(value):
+        if fmt.text is not None:
+            ws.write_blank(r, c, None, fmt.text)
         return
     if isinstance(value, str):
-        if value:
-            ws.write_string(r, c, clipped(value, MAX_CELL_CHARS, CUT_MARK))
+        ws.write_string(r, c, clipped(value, MAX_CELL_CHARS, CUT_MARK), fmt.text)
     elif isinstance(value, bool):
-        ws.write_string(r, c, YES if value else NO)
+        ws.write_string(r, c, YES if value else NO, fmt.text)
     elif isinstance(value, (int, float, Decimal)):
         _write_number(ws, r, c, value, fmt)
     elif isinstance(value, dt.datetime):  # pd.Timestamp is a datetime
@@ -147,18 +159,20 @@ def _write(ws, r: int, c: int, value: Any, fmt: _Formats) -> None:
     elif isinstance(value, dt.date):
         ws.write_datetime(r, c, dt.datetime(value.year, value.month, value.day), fmt.shared["date"])
     elif hasattr(value, "item"):  # numpy scalar
-        _write(ws, r, c, value.item(), fmt)
+        write_cell(ws, r, c, value.item(), fmt)
     else:
-        ws.write_string(r, c, text(value))
+        ws.write_string(r, c, text(value), fmt.text)
 
 
-def _write_number(ws, r: int, c: int, value: int | float | Decimal, fmt: _Formats) -> None:
+def _write_number(ws, r: int, c: int, value: int | float | Decimal, fmt: CellFormats) -> None:
     """A number typed, in its column's format; blank when not finite; an int or Decimal too long for
     Excel's 15 digits as its exact text (a float has no more digits to lose)."""
     if not isinstance(value, int) and not (value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)):
+        if fmt.text is not None:
+            ws.write_blank(r, c, None, fmt.text)
         return
     if not isinstance(value, float) and not abs(value) < _MAX_EXACT_NUMBER:
-        ws.write_string(r, c, text(value, "money" if fmt.number else ""))
+        ws.write_string(r, c, text(value, "money" if fmt.number else ""), fmt.text)
         return
     guessed = fmt.shared["money"] if fmt.guess and value != int(value) else None
     ws.write_number(r, c, float(value) if isinstance(value, Decimal) else value, fmt.number or guessed)
