@@ -46,7 +46,7 @@ INNER: dict[str, tuple[tuple[str, ...], ...]] = {
     ),
     "lib.campaign": (
         ("lib.campaign.bound", "lib.campaign.schedule"),
-        ("lib.campaign.register", "lib.campaign.inspection"),
+        ("lib.campaign.register", "lib.campaign.inspection", "lib.campaign.archive"),
         ("lib.campaign.board",),
         ("lib.campaign.priority",),
     ),

@@ -75,11 +75,14 @@ RECTIFY_CLOSE = "rectify_close"  # the province: close (销号) a verified item
 RECTIFY_GENERATE = "rectify_generate"  # the province: open items from the findings or by hand, record violations
 RECTIFY_ACTIONS = (RECTIFY_READ, RECTIFY_ACT, RECTIFY_VERIFY, RECTIFY_CLOSE, RECTIFY_GENERATE)
 OUTCOMES = "outcomes"  # the province: read and confirm the outcome lists (标杆培育企业, 优秀服务商 …; remove or add with a reason)
+# A city's archive of reports (campaign.yaml office.archive; ``lib.campaign.archive``). ``row``: {"city": the city}, None: any.
+ARCHIVE = "archive"  # download a city's archive and read whether it was forwarded: the province every city's, a city bureau its own
+ARCHIVE_FORWARD = "archive_forward"  # confirm (or withdraw) one's city's archive as forwarded to the province: its city bureau
 
 ACTION_NAMES = {READ: "查看", CREATE: "填报", EDIT: "修改", REVIEW: "审核", AUDIT: "查看审计日志", ADMIN: "管理账号", IMPORT: "导入台账",
                 SAMPLE: "抽样", INSPECTORS: "维护检查人员信息", RECTIFY_READ: "查看整改事项", RECTIFY_ACT: "办理整改事项",
                 RECTIFY_VERIFY: "核实整改事项", RECTIFY_CLOSE: "销号整改事项", RECTIFY_GENERATE: "生成、新增、改派或撤销整改事项，记录违规处理",
-                OUTCOMES: "查看和确认成果清单"}
+                OUTCOMES: "查看和确认成果清单", ARCHIVE: "下载报告汇总", ARCHIVE_FORWARD: "确认报告汇总已报送"}
 DENIED = "拒绝访问"
 
 #: Roles that reach every row (a city reaches its city's; ORG_ROLES, their organisation's; an
@@ -397,6 +400,11 @@ def can(user: Actor, action: str, form: FormSpec | None = None, row: Record | Ma
         return user.role in (PROVINCE, ADMIN_ROLE)
     if action in RECTIFY_ACTIONS:
         return _rectify(user, action, row)
+    if action in (ARCHIVE, ARCHIVE_FORWARD):  # the province reads every city's; a city bureau reads and forwards its own
+        if user.role == PROVINCE and action == ARCHIVE:
+            return True
+        city = row.get("city") if isinstance(row, Mapping) else None
+        return user.role == CITY and (row is None or comparable(city) == comparable(user.city) != "")
     if form is None:
         return False
     if action == READ:
@@ -533,6 +541,8 @@ def _unfiled_for(user: Actor, form: FormSpec, row: Record, assignments: Assignme
 
 
 def _refusal_of_others(user: Actor, action: str, form: FormSpec | None, row, row_id: str, what: str) -> str:
+    if action in (ARCHIVE, ARCHIVE_FORWARD) and isinstance(row, Mapping):
+        return f"您的账号（{user.account}）无权{what}：「{quotable(row.get('city') or '')}」的报告汇总只由该市的账号{'下载' if action == ARCHIVE else '确认'}。"
     if action in RECTIFY_ACTIONS and isinstance(row, Record):
         return _item_refusal(user, action, row, what)
     if isinstance(row, Mapping) and form is not None and user.role == form.filled_by:
@@ -625,9 +635,11 @@ def authorize(store: Store, user: Actor, action: str, form: FormSpec | None = No
 
 
 #: Pages (keys used by app.py) and who sees them in the navigation.
-def page_keys(user: Actor, forms: list[FormSpec]) -> list[str]:
+def page_keys(user: Actor, forms: list[FormSpec], reports: FormSpec | None = None) -> list[str]:
     """The pages ``user``'s navigation shows, in order: 填报 and 我的填报 for a role that fills one of
-    ``forms`` (``can(CREATE)`` then decides, an inspector's within its assignment).
+    ``forms`` (``can(CREATE)`` then decides, an inspector's within its assignment); 报告汇总 where the
+    campaign has an archive (``reports``: the form of its reports, None: none) for those who archive it
+    (``ARCHIVE``) and the role that files the reports (its own, as Word).
 
     >>> page_keys(Actor("province", "province"), [])
     ['home', 'board', 'register', 'sampling', 'rectification', 'audit']
@@ -639,6 +651,8 @@ def page_keys(user: Actor, forms: list[FormSpec]) -> list[str]:
     if any(can(user, REVIEW, f) for f in forms):
         keys.append("review")
     keys.append("board")
+    if reports is not None and (can(user, ARCHIVE) or user.role == reports.filled_by):
+        keys.append("archive")
     if can(user, IMPORT):
         keys.append("register")
     if can(user, SAMPLE):

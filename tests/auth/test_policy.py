@@ -292,7 +292,27 @@ def _cases():
 
         visible_items(s, a)
 
+    # The city's archive (issue 15): a city bureau downloads and confirms its own city's only, the province
+    # downloads every city's and confirms none.
+    def other_citys_archive(s, c, a, x):
+        from lib.campaign.archive import archive_zip
+
+        archive_zip(s, c, a, "佛山")
+
+    def a_citys_archive(s, c, a, x):
+        from lib.campaign.archive import archive_zip
+
+        archive_zip(s, c, a, "广州")
+
+    def forward_a_citys_archive(s, c, a, x):
+        from lib.campaign.archive import forward
+
+        forward(s, c, a, "广州", today=c.campaign.deadlines[c.campaign.office.archive.deadline])
+
     return [
+        ("gz", other_citys_archive), ("lead", a_citys_archive), ("provider", a_citys_archive), ("inspector", a_citys_archive),
+        ("admin", a_citys_archive), ("fs", forward_a_citys_archive), ("province", forward_a_citys_archive),
+        ("lead", forward_a_citys_archive),
         ("provider", other_providers_item_read), ("provider", other_providers_item_tick), ("provider", verify_item),
         ("provider", record_violation_on_item), ("lead", other_lead_units_item_read), ("lead", other_lead_units_item_submit),
         ("fs", verify_item), ("fs", return_item), ("gz", tick_own_citys_item), ("gz", close_item), ("gz", record_violation_on_item),
