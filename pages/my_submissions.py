@@ -1,5 +1,6 @@
 """我的填报: the rows this account files, told apart by their summary fields; search; the reviewer's
-return reason; open to correct and resubmit, withdraw; read and print a row; export one's rows."""
+return reason; open to correct and resubmit, withdraw; read and print a row; export one's rows (every
+field, and the filed ones in the attachment's layout)."""
 
 import datetime as dt
 
@@ -7,7 +8,7 @@ import streamlit as st
 
 from lib import listing, review, submissions
 from lib.auth.policy import CREATE, can
-from lib.ui import context, fill, nav, page, rows, state
+from lib.ui import context, fill, nav, official, page, rows, state
 from lib.ui import my_submissions as mine
 
 actor, catalog, store = page.start()
@@ -36,6 +37,7 @@ found = listing.search(form, records, rows.search_box(form, key=state.MINE_SEARC
 st.caption(f"共 {len(records)} 条，列出 {len(found)} 条")
 rows.export_button(form, records, reasons, label=f"导出我的全部填报（{len(records)} 条，Excel）",
                    file_name=f"我的填报_{form.short_title}_{dt.date.today():%Y-%m-%d}.xlsx", key=state.MINE_EXPORT)
+official.own_button(form, catalog.campaign, actor, records)
 if not found:
     st.info("没有符合搜索条件的记录。")
     st.stop()

@@ -1,5 +1,6 @@
 """审核: read a row whole and approve it or return it with a reason the filler sees; filter the rows;
-act on many at once (a large approval asks to confirm its count)."""
+act on many at once (a large approval asks to confirm its count); export the filed rows in the
+attachment's layout, a sheet per city."""
 
 import streamlit as st
 
@@ -7,7 +8,7 @@ from lib import review
 from lib.auth.policy import REVIEW, can
 from lib.core.errors import AppError
 from lib.core.roles import CITY
-from lib.ui import page, rows, state
+from lib.ui import official, page, rows, state
 from lib.ui import review as ui
 
 actor, catalog, store = page.start()
@@ -24,6 +25,7 @@ if wanted in ids and state.REVIEW_FORM not in st.session_state:
     st.session_state[state.REVIEW_FORM] = forms[ids.index(wanted)]
 form = st.selectbox("表单", forms, format_func=lambda f: f.title, key=state.REVIEW_FORM)
 st.query_params["form"] = form.id
+official.by_city_button(store, form, catalog.campaign, actor)  # every filed row the reviewer reads, not only the queue
 waiting_only = st.toggle(f"只看待审核（{'、'.join(review.AWAITING)}）", value=True, key=state.REVIEW_WAITING)
 flash = st.session_state.pop(state.FLASH, None)
 if flash:

@@ -117,6 +117,27 @@ def offer_key(form_id: str) -> str:
     return f"fill:{form_id}:offer"
 
 
+# The fill page's 批量导入（Excel） (issue 15, H2: lib.ui.bulk_import). Under the fill page's prefix, so
+# a plan checked for one account is dropped with the rest when another signs in on the same tab.
+def import_key(form_id: str, part: str) -> str:
+    """A widget of the import of ``form_id``: ``template`` (download), ``file`` (the upload), ``mode``
+    (草稿 / 提交), ``check`` (检查文件), ``confirm`` (确认导入), ``problems`` (导出问题清单), ``mine``
+    (查看我的填报)."""
+    return f"fill:{form_id}:import:{part}"
+
+
+def import_plan_key(form_id: str) -> str:
+    """{"digest": the upload's sha256 + name + mode, "plan": the ImportPlan} of the file last checked:
+    a file changed, re-uploaded or checked for the other mode is checked again before anything is written."""
+    return f"fill:{form_id}:import:plan"
+
+
+def import_done_key(form_id: str) -> str:
+    """{"digest", "created", "updated", "draft"} of the file this session imported: shown as done,
+    without a confirm button, until another file is chosen."""
+    return f"fill:{form_id}:import:done"
+
+
 # A file field (lib.ui.widgets: the uploader; lib.ui.record_view: the downloads). The widget's own keys
 # hang under its field's widget key (whose value is the answer: the list of stored files), as a table's
 # rows do; a file field is never a table, so they cannot meet a table's ``:rows`` or ``:count``.
@@ -157,6 +178,11 @@ def mine_withdraw_confirm_key(row_id: str) -> str:
 
 def mine_print_key(row_id: str) -> str:
     return f"mine:print:{row_id}"
+
+
+# Official exports (issue 15, H3: lib.ui.official): the 附件格式 downloads, under the page each sits on
+MINE_OFFICIAL_EXPORT = "mine:official_export"  # 我的填报's 导出（附件格式）
+REVIEW_OFFICIAL_EXPORT = "review:official_export"  # 审核's 按地市导出（附件格式）
 
 
 # 审核
