@@ -13,6 +13,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lib.core.records import Actor, Record
 from lib.core.statuses import DRAFT, RETURNED, SUBMITTED, WITHDRAWN
@@ -205,6 +207,25 @@ def test_by_city_keeps_the_given_order_and_puts_rows_of_no_campaign_city_last():
 def test_a_file_name_names_the_form_the_filer_and_the_day():
     form = SHIPPED.form("att1")
     assert official.file_name(form, "广州云智（科技）有限公司", MADE_ON) == f"{form.short_title.replace(' ', '_')}-广州云智（科技）有限公司-2020-09-18.xlsx"
+
+
+#: What a person may type in a text field: any printable character (the form engine refuses control characters).
+TYPED = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=TYPED, district=st.from_regex(r"[0-9=+\-@]{1,12}", fullmatch=True),
+       amount=st.decimals(min_value="0.01", max_value="10000", places=2, allow_nan=False).map(float),
+       day=st.dates(dt.date(2018, 3, 20), dt.date(2020, 9, 18)))
+def test_any_typed_answer_reads_back_as_stored(name, district, amount, day):
+    """Text stays the text typed (a leading =, +, - or @, zeros in front), money the number, a date the day."""
+    form = SHIPPED.form("att1")
+    me, values = shipped_rows(5)[0]
+    at = dt.datetime(2020, 9, 10)
+    record = Record(form.id, "r1", 1, SUBMITTED, 1, me.account, me.org, me.city, at, at, me.account,
+                    values | {"client_name": name, "client_district": district, "contract_amount": amount, "contract_date": day})
+    [sheet] = read_workbook(official.own_xlsx(form, SHIPPED.campaign, [record], filer=me.org, made_on=MADE_ON))
+    assert_matches(sheet, form, SHIPPED.campaign, [record], filer=me.org)
 
 
 @pytest.mark.slow
