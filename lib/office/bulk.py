@@ -50,7 +50,7 @@ from lib.core.values import text
 from lib.forms import FieldSpec, FormCatalog, FormProblem, FormSpec, check_answers
 from lib.forms.types import REGISTRY
 from lib.office.excel import SheetRows, read_upload
-from lib.office.template import ROW_HEADER, cell_fields, sheet_names, table_fields
+from lib.office.template import INSTRUCTIONS, LISTS, ROW_HEADER, cell_fields, sheet_names, table_fields
 from lib.store.base import SYSTEM_COLUMNS, ConflictError, RowChange, Store
 from lib.submissions import answered_by_account, next_status_on_submit
 from lib.xlsx.bounds import ExcelReadError, WorkbookLimits
@@ -251,8 +251,6 @@ class _Planner:
             self.problem("no_rows", f"工作表「{layout.sheet.name}」在表头下没有记录。", layout.at + 1, sheet=layout.sheet.name)
             return
         table_rows = self.table_rows(sheets, layout, {i for i, _ in body})
-        if self.plan.problems:
-            return
         self.check_rows(layout, body, table_rows)
 
     def locate(self, sheets: list[SheetRows]) -> _Layout | None:
@@ -260,9 +258,10 @@ class _Planner:
         names the form's fields. None, with the file's problems noted, when there is none or it is not right."""
         fields = self.accepted()
         ordered = sorted(sheets, key=lambda s: header_text(s.name) != header_text(self.main_name))
-        table_sheets = {header_text(n) for n in self.table_names.values()}
+        # the template's other sheets: the tables', the instructions, the dropdowns' choices under their labels
+        skipped = {header_text(n) for n in [*self.table_names.values(), INSTRUCTIONS, LISTS]}
         for sheet in ordered:
-            if header_text(sheet.name) in table_sheets:
+            if header_text(sheet.name) in skipped:
                 continue
             for at, row in enumerate(sheet.rows[:HEADER_SEARCH_ROWS]):
                 known, unknown, twice = _fit(row, fields)
@@ -280,7 +279,7 @@ class _Planner:
                         return None
                 where = f"工作表「{sheet.name}」第 {at + 1} 行的表头"
                 for code, what, names in (("unknown_header", f"不是表单「{self.form.title}」的列（请使用导入模板的表头）", unknown),
-                                          ("header_twice", "出现了两次", [fields[k].label for k in twice]),
+                                          ("header_twice", "出现了两次", [self.labels[k] for k in twice]),
                                           ("missing_header", "缺少必填的列（或其工作表）", missing)):
                     if names:
                         self.problem(code, where + "、".join(f"「{n}」" for n in names) + what + "。", at + 1, sheet=sheet.name)
@@ -309,6 +308,8 @@ class _Planner:
                 continue
             fields = {header_text(f.label): f for f in [*cell_fields(other.all_fields()), *table_fields(other)]}
             for sheet in sheets:
+                if header_text(sheet.name) in (header_text(INSTRUCTIONS), header_text(LISTS)):
+                    continue
                 for row in sheet.rows[:HEADER_SEARCH_ROWS]:
                     k, u, _ = _fit(row, fields)
                     if len(k) > best_fit[0] and -len(u) > best_fit[1]:
@@ -378,7 +379,6 @@ class _Planner:
         index = _UniqueIndex(form, [r for r in live if r.status != WITHDRAWN])
         in_file = _UniqueIndex(form, [])
         taken: dict[str, int] = {}  # record id -> the file row updating it
-        own = account_answers(form, actor)
         fields = {f.key: f for f in [*cell_fields(form.all_fields()), *table_fields(form)]}
         total = len(body)
         for n, (i, cells) in enumerate(body):
@@ -386,12 +386,6 @@ class _Planner:
                 self.progress(n, total)
             raw, sources = self.raw_answers(layout, fields, i, cells, table_rows)
             if raw is None:
-                continue
-            foreign = [k for k in raw if k in own and comparable(raw[k]) not in ("", comparable(own[k]))]
-            for key in foreign:
-                self.problem("not_own_value", f"「{self.labels[key]}」应为本账号的“{own[key]}”或留空，文件中为“{text(raw[key])}”。",
-                             i, self.labels[key], layout.sheet.name)
-            if foreign:
                 continue
             checked = self.check(i, raw, sources, CREATE, None)
             if checked is None:
