@@ -25,6 +25,7 @@ PAGES = {  # key = url path
     "my_submissions": ("pages/my_submissions.py", "我的填报", "🗂️"),
     "review": ("pages/review.py", "审核", "✅"),
     "board": ("pages/board.py", "进度看板", "📊"),
+    "archive": ("pages/archive.py", "报告汇总", "🗃️"),
     "register": ("pages/register.py", "台账导入与核对", "🧾"),
     "sampling": ("pages/sampling.py", "随机抽查", "🎲"),
     "rectification": ("pages/rectification.py", "全面整改", "🛠️"),

@@ -61,7 +61,7 @@ from lib.submissions import my_records
 
 FORWARDS = SheetSpec("archive_forwards", "报告汇总报送", (Column("city", "地市"), Column("note", "备注")))
 FORWARDED = "已报送"  # a city's row: the city confirmed its archive forwarded (also what the overview says)
-RECALLED = "已撤回报送确认"  # a city's row: the city withdrew its confirmation before the deadline
+RECALLED = "撤回确认"  # a city's row: the city withdrew its confirmation before the deadline
 NOT_FORWARDED = "未报送"  # the overview: no confirmation, the deadline not passed
 OVERDUE = "逾期未报送"  # the overview: no confirmation, the deadline passed
 #: Longest note a confirmation keeps.
@@ -273,12 +273,16 @@ def _rows(store: Store) -> dict[str, Record]:
 def forwardings(store: Store, catalog: FormCatalog, actor: Actor, today: dt.date) -> list[Forwarding]:
     """The forwarding of each city ``actor`` may have the archive of (the province: every city; a city
     bureau: its own; anyone else: none), in the campaign's order of cities, judged on ``today``."""
+    return states(store, catalog, [c for c in catalog.campaign.cities if can(actor, ARCHIVE, row={"city": c})], today)
+
+
+def states(store: Store, catalog: FormCatalog, cities: list[str], today: dt.date) -> list[Forwarding]:
+    """The forwarding of each of ``cities`` as it stands, overdue judged on ``today``, for a caller that
+    has decided which cities its viewer reads (the board, by its scope)."""
     due = deadline(catalog)
     rows = _rows(store)
     out = []
-    for city in catalog.campaign.cities:
-        if not can(actor, ARCHIVE, row={"city": city}):
-            continue
+    for city in cities:
         record = rows.get(comparable(city))
         if record is not None and record.status == FORWARDED:
             out.append(Forwarding(city, FORWARDED, record))
@@ -295,10 +299,16 @@ def overview(store: Store, catalog: FormCatalog, actor: Actor, today: dt.date) -
         if r.status in FILED:
             key = comparable(city_of(binding, r))
             counts[key] = counts.get(key, 0) + 1
-    rows = [{"地市": f.city, "报告数": counts.get(comparable(f.city), 0), "报送状态": f.state,
-             "报送时间": wall_time(f.at) if f.at else None, "报送账号": f.by, "备注": f.note}
-            for f in forwardings(store, catalog, actor, today)]
-    return pd.DataFrame(rows, columns=["地市", "报告数", "报送状态", "报送时间", "报送账号", "备注"])
+    table = state_table(forwardings(store, catalog, actor, today))
+    table.insert(1, "报告数", [counts.get(comparable(c), 0) for c in table["地市"]])
+    return table
+
+
+def state_table(found: list[Forwarding]) -> pd.DataFrame:
+    """地市, 报送状态, 报送时间, 报送账号, 备注: one row per forwarding."""
+    rows = [{"地市": f.city, "报送状态": f.state, "报送时间": wall_time(f.at) if f.at else None, "报送账号": f.by, "备注": f.note}
+            for f in found]
+    return pd.DataFrame(rows, columns=["地市", "报送状态", "报送时间", "报送账号", "备注"])
 
 
 def _note(raw: str | None) -> str:

@@ -133,7 +133,10 @@ def sync_cookie() -> None:
 
 
 def pages_for(account: Account) -> list[str]:
-    return page_keys(account.actor(), context.catalog().forms())
+    catalog = context.catalog()
+    archive = catalog.campaign.office.archive  # its reports' form: who files them sees 报告汇总 too
+    reports = catalog.form(catalog.bindings.of(archive.source).form) if archive is not None else None
+    return page_keys(account.actor(), catalog.forms(), reports)
 
 
 def account_box(account: Account) -> None:

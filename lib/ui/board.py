@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.auth.policy import Assignments, unassigned
+from lib.campaign import archive
 from lib.campaign.board import export, figures
 from lib.campaign.board.detail_tables import NOT_FILLED
 from lib.campaign.board.preparation import Prepared, change_counter, prepare_as_of
@@ -311,8 +312,20 @@ def progress_tab(board: figures.Board, cal: Calendar) -> None:
         _chart(_stacked(data, "地市", "状态", "数量", STATE_COLORS))
     st.markdown("**地市 × 表单进度**")
     drill(board.progress, ["地市", "表单"], state.board_table_key("progress:table"), "进度_地市表单.xlsx", "进度")
+    archive_forwarding(board)
     st.markdown("**明细（台账项目与报送记录）**")
     drill(board.units, ["地市", "表单", "状态"], state.board_table_key("progress:units"), "进度明细.xlsx", "进度明细")
+
+
+def archive_forwarding(board: figures.Board) -> None:
+    """报告汇总 (``lib.campaign.archive``): whether each city confirmed its archive forwarded, on a board of
+    cities (the province's: every city; a city bureau's: its own); the state as it stands, 逾期 on the board's day."""
+    catalog = context.catalog()
+    cities = {"all": list(catalog.campaign.cities), roles.CITY: [board.scope.city]}.get(board.scope.kind)
+    if catalog.campaign.office.archive is None or not cities:
+        return
+    st.markdown("**报告汇总报送情况**")
+    locale.table(archive.state_table(archive.states(context.store(), catalog, cities, board.as_of)), hide_index=True, width="stretch")
 
 
 def providers_tab(board: figures.Board, cal: Calendar) -> None:

@@ -366,3 +366,23 @@ def rectify_file_key(item_id: str, step: str, digest: str) -> str:
 def todo_open_key(n: int) -> str:
     """The 打开 button of the ``n``-th entry of the 待办 list (from 0)."""
     return f"todo:open:{n}"
+
+
+# 报告汇总 (lib.ui.archive: the reports as Word, a city's archive and its forwarding; issue 15, H4)
+ARCHIVE_ZIP = "archive:zip"  # 下载本市汇总压缩包
+ARCHIVE_ALL = "archive:all"  # the province's 下载全部地市汇总压缩包
+ARCHIVE_NOTE = "archive:note"  # the note of 确认已报送
+ARCHIVE_FORWARD = "archive:forward"  # 确认已报送
+ARCHIVE_RECALL = "archive:recall"  # 撤回报送确认
+ARCHIVE_OUTCOME = "archive:outcome"  # {"kind": success | error, "text": ...} of the last forward or recall, shown once
+ARCHIVE_PICKED = "archive:picked"  # the report chosen in the list
+
+
+def archive_report_key(row_id: str) -> str:
+    """The 下载 Word button of one report."""
+    return f"archive:report:{row_id}"
+
+
+def archive_city_key(city: str) -> str:
+    """The province's download of one city's archive."""
+    return f"archive:city:{city}"
