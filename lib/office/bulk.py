@@ -366,7 +366,7 @@ class _Planner:
                     self.problem("unknown_row_number", f"{ROW_HEADER}为{shown}：不是工作表「{layout.sheet.name}」中任何一条记录的行号。",
                                  i, ROW_HEADER, sheet.name)
                     continue
-                raw = {key: _cell(next(f for f in subfields if f.key == key), cells[j] if j < len(cells) else None)
+                raw = {key: cell_answer(next(f for f in subfields if f.key == key), cells[j] if j < len(cells) else None)
                        for key, j in known.items()}
                 by_record.setdefault(number, []).append((i, raw))
         return out
@@ -387,7 +387,7 @@ class _Planner:
             raw, sources = self.raw_answers(layout, fields, i, cells, table_rows)
             if raw is None:
                 continue
-            checked = self.check(i, raw, sources, CREATE, None)
+            checked, warnings = self.check(i, raw, sources, CREATE, None)
             if checked is None:
                 continue
             matches = index.matches(checked)
@@ -403,6 +403,7 @@ class _Planner:
             in_file.add(checked, i)
             if not matches:
                 plan.creates.append(PlannedRow(i, checked, status=DRAFT if plan.draft else SUBMITTED))
+                plan.warnings += warnings
                 continue
             current = matches[0]
             if current.id in taken:
@@ -428,9 +429,10 @@ class _Planner:
             self.problem("closed", f"与记录 {current.id} 相同，该记录状态为「{current.status}」，不能再修改。", i, sheet=sheet)
             return
         merged = {**{k: v for k, v in current.values.items() if k in self.labels}, **raw}
-        values = self.check(i, merged, sources, EDIT, current)
+        values, warnings = self.check(i, merged, sources, EDIT, current)
         if values is not None:
             self.plan.updates.append(PlannedRow(i, values, current.id, current.rev, status))
+            self.plan.warnings += warnings
 
     def raw_answers(self, layout: _Layout, fields: dict[str, FieldSpec], i: int, cells: list[Any],
                     table_rows: dict) -> tuple[dict | None, dict]:
@@ -448,35 +450,34 @@ class _Planner:
                     return None, sources
                 raw[key], sources[key] = rows, None
             else:
-                raw[key] = _cell(spec, value)
+                raw[key] = cell_answer(spec, value)
         for key, by_record in table_rows.items():
             found = by_record.get(i, [])
             raw[key] = [answers for _, answers in found]
             sources[key] = [row for row, _ in found]
         return raw, sources
 
-    def check(self, i: int, raw: dict, sources: dict, action: str, current: Record | None) -> dict | None:
-        """The row's checked values, or None with its problems (and warnings) noted."""
+    def check(self, i: int, raw: dict, sources: dict, action: str, current: Record | None) -> tuple[dict | None, list[RowProblem]]:
+        """The row's checked values (None, with its problems noted, when it does not pass) and its warnings."""
         form, actor, row_id = self.form, self.actor, current.id if current else ""
         answers = answered_by_account(form, actor, raw)
         try:
             authorize(self.store, actor, action, form, answers, row_id=row_id, assignments=self.assignments)
         except Forbidden as exc:
             self.refused(i, exc, answers)
-            return None
+            return None, []
         outcome = check_answers(form, answers, cities=self.cities, draft=self.plan.draft, today=self.today)
         self.plan.problems += [self.located(p, i, sources) for p in outcome.problems]
         if not outcome.ok:
-            return None
+            return None, []
         try:
             authorize(self.store, actor, action, form, outcome.values, row_id=row_id, assignments=self.assignments)
             if current is not None and current.status != DRAFT:
                 authorize_correction(self.store, actor, form, current, outcome.values)
         except Forbidden as exc:
             self.refused(i, exc, outcome.values)
-            return None
-        self.plan.warnings += [self.located(w, i, sources) for w in outcome.warnings]
-        return outcome.values
+            return None, []
+        return outcome.values, [self.located(w, i, sources) for w in outcome.warnings]
 
     def refused(self, i: int, exc: Forbidden, answers: dict) -> None:
         spec = foreign_answer(self.form, self.actor, answers)
@@ -569,11 +570,16 @@ def _has_sheet(sheets: list[SheetRows], name: str) -> bool:
     return any(header_text(s.name) == header_text(name) for s in sheets)
 
 
-def _cell(spec: FieldSpec, value: Any) -> Any:
+def cell_answer(spec: FieldSpec, value: Any) -> Any:
     """A cell as the fill page would give the answer: blank is None; a number in a number column as
     Excel shows it (15 significant digits: no float noise from a formula); a whole number in a text
     column as its digits; a date cell in a text column as YYYY-MM-DD. Anything else (text dates,
-    是/否, "甲；乙") is left for the form engine to parse as the web form does."""
+    是/否, "甲；乙") is left for the form engine to parse as the web form does.
+
+    >>> money, code = FieldSpec(key="m", label="金额", type="money"), FieldSpec(key="c", label="编号", type="text")
+    >>> cell_answer(money, 0.1 + 0.2), cell_answer(code, 123456.0), cell_answer(code, " "), cell_answer(code, dt.datetime(2019, 5, 6))
+    (Decimal('0.3'), 123456, None, '2019-05-06')
+    """
     if _blank(value):
         return None
     kind = REGISTRY[spec.type].kind

@@ -16,13 +16,13 @@ filed (已提交) row of the form, so a complaint imported and one entered count
 
 Here rather than in ``lib/office``: what is imported is the campaign's complaint register, found through
 its binding, with the duplicate rule the priority facts need; the reading (``read_upload``: bounded, in
-a subprocess) and the checks (the form engine, the policy) are the project's own.
+a subprocess), a header's loose comparison and a cell as an answer (``lib.office.bulk``, the bulk import's) and the checks
+(the form engine, the policy) are the project's own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,8 +34,9 @@ from lib.core.errors import AppError
 from lib.core.records import Actor, Record
 from lib.core.statuses import FILED, SUBMITTED, WITHDRAWN
 from lib.forms import FieldSpec, FormCatalog, FormSpec, check_answers
-from lib.forms.types import REGISTRY
+from lib.office.bulk import cell_answer, header_text
 from lib.office.excel import SheetRows, read_upload, to_xlsx
+from lib.office.template import cell_fields
 from lib.sampling.frame import FrameError
 from lib.sampling.record import SOURCE_WORDS, frame_projects
 from lib.store.base import Store
@@ -48,8 +49,6 @@ MAX_ROWS = 5_000
 HEADER_SEARCH_ROWS = 20
 #: Problems listed one by one; the rest are counted.
 MAX_LISTED = 500
-#: The kinds of field a cell cannot hold: a table's rows, a file's bytes.
-_NOT_A_CELL = ("table", "file")
 
 
 class ComplaintsUnbound(AppError):
@@ -100,27 +99,13 @@ def complaint_form(catalog: FormCatalog) -> FormSpec:
 
 def importable_fields(form: FormSpec) -> list[FieldSpec]:
     """The fields of ``form`` a cell can hold, in the form's order: no table, no file, not calculated."""
-    return [f for f in form.all_fields() if f.type not in _NOT_A_CELL and not f.calculation]
+    return cell_fields(form.all_fields())
 
 
 def template_xlsx(form: FormSpec) -> bytes:
     """An empty workbook whose header row is the labels of ``importable_fields`` (a required one marked
     by nothing: the header is the label exactly, so the upload's headers read back)."""
     return to_xlsx({form.short_title or form.title: pd.DataFrame(columns=[f.label for f in importable_fields(form)])})
-
-
-def _header_text(value: Any) -> str:
-    """A header compared loosely: no spaces, no trailing * or ：(a required mark a person adds)."""
-    return re.sub(r"\s+", "", str(value or "")).rstrip("*：:")
-
-
-def _cell(spec: FieldSpec, value: Any) -> Any:
-    """A cell as the fill page would give it: a whole number typed in a text column is its digits."""
-    if isinstance(value, float) and value.is_integer() and REGISTRY[spec.type].kind == "text":
-        return int(value)
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
 
 
 def import_complaints(store: Store, catalog: FormCatalog, data: bytes, actor: Actor, *, today: dt.date | None = None,
@@ -154,7 +139,7 @@ def import_complaints(store: Store, catalog: FormCatalog, data: bytes, actor: Ac
     labels = {spec.key: spec.label for spec in form.all_fields()}
     checked: list[tuple[int, dict[str, Any]]] = []
     for i, cells in body:
-        raw = {spec.key: _cell(spec, cells[j] if j < len(cells) else None) for spec, j in columns}
+        raw = {spec.key: cell_answer(spec, cells[j] if j < len(cells) else None) for spec, j in columns}
         answers = answered_by_account(form, actor, raw)
         authorize(store, actor, CREATE, form, answers)
         outcome = check_answers(form, answers, cities=catalog.campaign.cities, today=today)
@@ -179,17 +164,17 @@ def import_complaints(store: Store, catalog: FormCatalog, data: bytes, actor: Ac
 def _locate(form: FormSpec, sheets: list[SheetRows], out: ComplaintImport) -> tuple[SheetRows, int, list[tuple[FieldSpec, int]]] | None:
     """(sheet, header row index, (field, cell index) per column) of the first sheet whose header row
     names only the form's importable fields, every required one among them; None with the problem noted."""
-    fields = {_header_text(spec.label): spec for spec in importable_fields(form)}
+    fields = {header_text(spec.label): spec for spec in importable_fields(form)}
     required = [spec.label for spec in importable_fields(form) if spec.required]
     for sheet in sheets[:1]:
         for at, row in enumerate(sheet.rows[:HEADER_SEARCH_ROWS]):
-            headers = [(j, _header_text(v)) for j, v in enumerate(row) if v is not None and _header_text(v)]
+            headers = [(j, header_text(v)) for j, v in enumerate(row) if v is not None and header_text(v)]
             known = [(fields[h], j) for j, h in headers if h in fields]
             if not known or len(known) < min(2, len(fields)):
                 continue
             unknown = [str(row[j]) for j, h in headers if h not in fields]
             twice = sorted({spec.label for spec, _ in known if sum(1 for s, _ in known if s is spec) > 1})
-            missing = [label for label in required if _header_text(label) not in {h for _, h in headers}]
+            missing = [label for label in required if header_text(label) not in {h for _, h in headers}]
             for code, what, names in (("unknown_header", "不是表单「{title}」的字段（请用导入模板的表头）", unknown),
                                       ("header_twice", "出现了两次", twice), ("missing_header", "缺少必填的列", missing)):
                 if names:
