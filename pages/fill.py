@@ -5,7 +5,7 @@ import streamlit as st
 from lib import review
 from lib.auth.policy import CREATE, account_answers, can
 from lib.core.statuses import DRAFT, RETURNED
-from lib.ui import complaints, context, errors, fill, fill_outcome, inspection, page, record_view, widgets
+from lib.ui import bulk_import, complaints, context, errors, fill, fill_outcome, inspection, page, record_view, widgets
 
 actor, catalog, store = page.start()
 fill.belong_to(actor)
@@ -46,6 +46,7 @@ elif fill.receipt(form):
     st.stop()
 if form.description:
     st.info(form.description)
+bulk_import.panel(store, catalog, form, actor)
 if row:
     st.info(f"正在修改记录 {row['id']}（基于版本 {row['rev']}，状态：{row['status']}）")
     if row["status"] == RETURNED:

@@ -23,8 +23,7 @@ def att1_row(catalog):
     return generate(catalog, rows=40, seed=7)["att1"][0]
 
 
-@pytest.fixture
-def downloads(monkeypatch):
+def capture_downloads(monkeypatch) -> dict:
     """{file name: the callable a deferred download_button was given} for the runs of the test: the
     button's data as the browser would fetch it on click (AppTest keeps no media manager after a run)."""
     found = {}
@@ -36,6 +35,11 @@ def downloads(monkeypatch):
 
     monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
     return found
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    return capture_downloads(monkeypatch)
 
 
 def test_the_receipt_is_a_print_ready_page_holding_every_answer_escaped(app_env, catalog, att1_row, reopen, downloads):

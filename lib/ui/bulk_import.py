@@ -1,0 +1,144 @@
+"""批量导入（Excel） on the fill page: the form's template to download, the filled file uploaded and checked
+row by row (``lib.office.bulk.plan_import``, the form engine's own checks), its problems or a preview of
+what would be created and updated, and only after 确认导入 the rows written all or none
+(``lib.office.bulk.apply_import``).
+
+Checking reads the whole file, so it runs when 检查文件 is clicked, in the page run itself (not a
+callback), where its progress bar is drawn in place. The plan it makes is kept in this session under the
+upload's SHA-256, its name and the chosen mode (drafts or submitted): a changed or re-uploaded file, or the
+other mode, drops it, and the confirm button is drawn only for the plan of the file on screen. Once
+imported the file is shown as done, with no button to import it again, until another file is chosen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import streamlit as st
+
+from lib.core.records import Actor
+from lib.core.statuses import DRAFT
+from lib.forms import FormCatalog, FormSpec
+from lib.office.bulk import ImportPlan, apply_import, plan_import
+from lib.office.excel import to_xlsx
+from lib.office.template import template_xlsx
+from lib.store.base import Store
+from lib.ui import board, context, errors, nav, state
+from lib.ui.record_view import plain_text
+from lib.ui.rows import xlsx_download
+from lib.xlsx.bounds import WorkbookLimits
+
+AS_DRAFTS = f"保存为{DRAFT}"
+SUBMIT = "直接提交"
+
+
+def template_name(form: FormSpec) -> str:
+    """The template's file name: ``<short title>-导入模板.xlsx``."""
+    return f"{form.short_title}-导入模板.xlsx"
+
+
+def upload_digest(data: bytes, file_name: str, draft: bool) -> str:
+    """What a plan was made for: the file's bytes, its name and the mode (a draft is checked more leniently).
+
+    >>> upload_digest(b"x", "a.xlsx", True) == upload_digest(b"x", "a.xlsx", False)
+    False
+    """
+    return f"{hashlib.sha256(data).hexdigest()}:{file_name}:{'draft' if draft else 'submit'}"
+
+
+def _forget(form: FormSpec) -> None:
+    st.session_state.pop(state.import_plan_key(form.id), None)
+    st.session_state.pop(state.import_done_key(form.id), None)
+
+
+def _check(store: Store, catalog: FormCatalog, form: FormSpec, actor: Actor, data: bytes, file_name: str, digest: str,
+           draft: bool) -> None:
+    """Check the upload and keep its plan; nothing is written."""
+    bar = st.progress(0.0, text="正在检查文件……")
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(min(1.0, done / total) if total else 1.0, text=f"正在检查文件……（{done}/{total} 行）")
+
+    settings = context.settings()
+    plan = plan_import(store, catalog, form, data, actor, draft=draft, today=settings.campaign_today, progress=progress,
+                       limits=WorkbookLimits.from_settings(settings), assignments=context.assignments(actor), file_name=file_name)
+    bar.empty()
+    st.session_state[state.import_plan_key(form.id)] = {"digest": digest, "plan": plan}
+
+
+def _confirm(store: Store, form: FormSpec, actor: Actor, plan: ImportPlan, digest: str, draft: bool) -> bool:
+    """Write the checked plan, all or nothing; remember the file as imported. True once written."""
+    try:
+        result = apply_import(store, form, plan, actor, assignments=context.assignments(actor))
+    finally:  # written, or refused as the rows changed since the check: either way this plan is spent
+        st.session_state.pop(state.import_plan_key(form.id), None)
+    st.session_state[state.import_done_key(form.id)] = {"digest": digest, "created": len(result.created),
+                                                        "updated": len(result.updated), "draft": draft}
+    return True
+
+
+def _problems(form: FormSpec, plan: ImportPlan, file_name: str) -> None:
+    table = plan.table()
+    st.error(f"「{plain_text(file_name)}」有 {len(plan.problems) + plan.unlisted} 处问题，未导入任何数据。请按下表（Excel 行号与列名）修改后重新上传。")
+    st.dataframe(table, hide_index=True, height=board.TABLE_HEIGHT)
+    xlsx_download("导出问题清单", lambda: to_xlsx({"问题清单": table}), file_name=f"{form.short_title}-问题清单.xlsx",
+                  key=state.import_key(form.id, "problems"))
+
+
+def _warnings(plan: ImportPlan) -> None:
+    if plan.warnings:
+        st.warning(f"有 {len(plan.warnings) + plan.unlisted_warnings} 条填报提醒（不影响导入），请核实：")
+        st.dataframe(plan.warnings_table(), hide_index=True, height=board.TABLE_HEIGHT)
+
+
+def panel(store: Store, catalog: FormCatalog, form: FormSpec, actor: Actor) -> None:
+    """The expander 批量导入（Excel） for ``form``, which ``actor`` may file (the page has asked)."""
+    title = form.short_title
+    limit = max(1, math.ceil(context.settings().upload_max_mb))
+    with st.expander("批量导入（Excel）"):
+        st.caption(f"下载导入模板，每行填写一条记录后上传（.xlsx，不超过 {limit} MB）。检查通过后先显示将新增和更新的记录，"
+                   "点“确认导入”才写入；任何一行有问题时不导入任何数据。已报送的记录（同一标识，如服务券编号）按文件内容更新，不会重复。")
+        xlsx_download("下载导入模板", lambda: template_xlsx(form, catalog.campaign, actor=actor), file_name=template_name(form),
+                      key=state.import_key(form.id, "template"))
+        upload = st.file_uploader(f"上传填好的{title}（.xlsx，不超过 {limit} MB）", type=["xlsx"],
+                                  key=state.import_key(form.id, "file"), max_upload_size=limit)
+        mode = st.radio("导入后", [AS_DRAFTS, SUBMIT], key=state.import_key(form.id, "mode"), horizontal=True,
+                        help=f"{AS_DRAFTS}：可在“我的填报”中逐条检查后再提交；{SUBMIT}：每行按提交的要求检查，通过后直接报送。")
+        if upload is None:
+            _forget(form)  # the file was removed: free what its plan held
+            return
+        draft = mode == AS_DRAFTS
+        data = upload.getvalue()
+        digest = upload_digest(data, upload.name, draft)
+        done = st.session_state.get(state.import_done_key(form.id))
+        kept = st.session_state.get(state.import_plan_key(form.id))
+        if (done or kept or {"digest": digest})["digest"] != digest:  # another file, or the other mode
+            done = kept = None
+            _forget(form)
+        if done is not None:
+            _done(form, upload.name, done)
+            return
+        if st.button("检查文件", key=state.import_key(form.id, "check"), type="primary" if kept is None else "secondary"):
+            errors.guarded(_check, "检查导入文件")(store, catalog, form, actor, data, upload.name, digest, draft)
+            kept = st.session_state.get(state.import_plan_key(form.id))
+        if kept is None:
+            return
+        plan: ImportPlan = kept["plan"]
+        _warnings(plan)
+        if not plan.ok:
+            _problems(form, plan, upload.name)
+            return
+        creates, updates = len(plan.creates), len(plan.updates)
+        st.success(f"检查通过：{creates} 条新增，{updates} 条更新（{mode}）。请核对下表后确认导入。")
+        st.dataframe(plan.preview(), hide_index=True, height=board.TABLE_HEIGHT)
+        if st.button(f"确认导入 {creates + updates} 条", key=state.import_key(form.id, "confirm"), type="primary"):
+            if errors.guarded(_confirm, "确认导入")(store, form, actor, plan, digest, draft):
+                st.rerun()  # drawn again as imported, without the preview and its button
+
+
+def _done(form: FormSpec, file_name: str, done: dict) -> None:
+    how = f"保存为{DRAFT}" if done["draft"] else "提交"
+    st.success(f"「{plain_text(file_name)}」已导入：新增 {done['created']} 条，更新 {done['updated']} 条（{how}）。"
+               "如需导入其他文件，请先移除此文件再上传。")
+    nav.go_button("查看我的填报", "pages/my_submissions.py", key=state.import_key(form.id, "mine"), icon="📋", form=form.id)
