@@ -105,6 +105,7 @@ def test_names_are_unique_as_windows_compares_them_and_never_empty():
     assert archive.unique_names(["Ab", "aB", "ab（2）"]) == ["Ab", "aB（2）", "ab（2）（2）"]
     assert archive.safe_name("\u200b..\u3000") == "" and len(archive.safe_name("名" * 300)) == archive.MAX_NAME
     assert all(c not in archive.safe_name('a/b\\c:d*e?f"g<h>i|j\x00k\u202el\nm') for c in '/\\:*?"<>|\x00\u202e\n')
+    assert archive.safe_name("../../etc/passwd") == "_.._etc_passwd"  # no way out of the zip's folder
 
 
 def test_a_report_without_a_project_is_named_by_its_row_id(store, reports):
