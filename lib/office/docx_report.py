@@ -39,6 +39,7 @@ from docx.shared import Cm, Pt, RGBColor
 
 from lib.core.records import Record
 from lib.core.values import text as value_text
+from lib.core.values import wall_time
 from lib.forms import FormSpec
 from lib.forms.display import Answer, answered_sections
 from lib.forms.spec import FieldSpec
@@ -162,13 +163,13 @@ def report_docx(form: FormSpec, record: Record, cities: tuple[str, ...], *, camp
     props = document.core_properties
     props.title, props.author, props.comments = _clean(form.title)[:255], _clean(record.org or record.owner)[:255], ""
     props.last_modified_by, props.keywords, props.subject = "", "", _clean(campaign_title)[:255]
-    props.created = props.modified = record.updated_at.replace(tzinfo=None) if record.updated_at else dt.datetime(2000, 1, 1)
+    props.created = props.modified = wall_time(record.updated_at)
     if campaign_title:
         line = document.add_paragraph(_clean(campaign_title))
         line.alignment = WD_ALIGN_PARAGRAPH.CENTER
     title = document.add_paragraph(_clean(form.title), style="Title")
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    filed = value_text(record.updated_at.date()) if record.updated_at else ""
+    filed = value_text(wall_time(record.updated_at).date())
     meta = document.add_paragraph(_clean(f"填报单位：{record.org or record.owner}　　提交日期：{filed}　　"
                                          f"记录编号：{record.id}（第{record.rev}版，{record.status}）　　导出日期：{value_text(printed_on)}"))
     meta.alignment = WD_ALIGN_PARAGRAPH.CENTER
