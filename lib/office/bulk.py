@@ -296,8 +296,9 @@ class _Planner:
 
     def accepted(self) -> dict[str, FieldSpec]:
         """Header text -> field, for every column an upload may have: the cell fields (those the account
-        answers too) and the tables (written as text, as an export writes them)."""
-        return {header_text(f.label): f for f in [*cell_fields(self.form.all_fields()), *table_fields(self.form)]}
+        answers too), the tables (written as text, as an export writes them), and the files and calculated
+        fields an export shows (read by ``_fit`` as columns to skip)."""
+        return {header_text(f.label): f for f in self.form.all_fields()}
 
     def other_form(self, sheets: list[SheetRows], known: int, unknown: int) -> FormSpec | None:
         """Another form of the catalog whose labels fit a header row of the upload better: more columns
@@ -306,7 +307,7 @@ class _Planner:
         for other in self.catalog.forms():
             if other.id == self.form.id:
                 continue
-            fields = {header_text(f.label): f for f in [*cell_fields(other.all_fields()), *table_fields(other)]}
+            fields = {header_text(f.label): f for f in other.all_fields()}
             for sheet in sheets:
                 if header_text(sheet.name) in (header_text(INSTRUCTIONS), header_text(LISTS)):
                     continue
@@ -536,7 +537,7 @@ class _UniqueIndex:
 def _fit(row: list[Any], fields: dict[str, Any]) -> tuple[dict[Any, int], list[str], list[Any]]:
     """How a header row fits ``fields`` (header text -> field): {field key: cell index} of the known
     headers (the first of a repeated one), the unknown headers as written, the keys named twice. The
-    system columns of an export and its 序号 are neither."""
+    system columns of an export, its 序号, and its files and calculated fields are neither."""
     ignored = {header_text(h) for h in IGNORED_HEADERS}
     known: dict[Any, int] = {}
     unknown, twice = [], []
@@ -548,6 +549,8 @@ def _fit(row: list[Any], fields: dict[str, Any]) -> tuple[dict[Any, int], list[s
             continue
         if h in fields:
             spec = fields[h]
+            if spec is not None and (spec.type == "file" or spec.calculation):
+                continue  # an export's column the upload cannot change: the files stay, the calculation is redone
             key = spec.key if spec is not None else None
             if key in known:
                 twice.append(key)

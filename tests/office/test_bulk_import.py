@@ -203,6 +203,20 @@ def test_a_merged_cell_leaves_the_rows_under_it_blank_and_names_them(store):
     assert problems(found) == [(3, MAIN, "奖补年度", "required"), (4, MAIN, "奖补年度", "required")]
 
 
+def test_a_row_matching_two_filed_rows_is_refused(store):
+    imported(store, fill(PROJECTS, SHIPPED.campaign, [project(1), project(2)]))
+    both = project(1, client_credit_code=project(2)["client_credit_code"], project_name=project(2)["project_name"])
+    assert problems(plan(store, fill(PROJECTS, SHIPPED.campaign, [both]))) == [(2, MAIN, "", "matches_two")]
+
+
+def test_headers_are_compared_loosely(store):
+    data = fill(PROJECTS, SHIPPED.campaign, [project(1)])
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    for c in book[MAIN][1]:
+        c.value = " " + c.value.replace("（", "(").replace("）", ")").replace(" *", "＊")
+    assert plan(store, saved(book)).ok
+
+
 # --- the file as a whole ----------------------------------------------------------------------------
 def test_another_forms_template_is_named(store):
     found = plan(store, template_xlsx(CHECKS, SHIPPED.campaign))
