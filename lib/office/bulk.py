@@ -285,7 +285,8 @@ class _Planner:
                         self.problem(code, where + "、".join(f"「{n}」" for n in names) + what + "。", at + 1, sheet=sheet.name)
                 if self.plan.problems:
                     return None
-                return _Layout(sheet, at, known)
+                self.more_sheets(ordered[ordered.index(sheet) + 1:], skipped, fields, sheet.name)
+                return None if self.plan.problems else _Layout(sheet, at, known)
         other = self.other_form(sheets, 0, 0)
         if other is not None:
             self.problem("wrong_form", f"这是「{other.title}」的模板（或导出表），不是「{self.form.title}」的：请下载本表单的导入模板填写后上传。")
@@ -293,6 +294,19 @@ class _Planner:
             labels = "、".join(f"「{f.label}」" for f in cell_fields(self.form.all_fields(), self.form, self.actor)[:6])
             self.problem("no_header", f"没有找到「{self.form.title}」的表头（工作表前 {HEADER_SEARCH_ROWS} 行中应有 {labels} 等列）：请使用导入模板。")
         return None
+
+    def more_sheets(self, rest: list[SheetRows], skipped: set[str], fields: dict[str, FieldSpec], first: str) -> None:
+        """A problem for each further sheet with the form's header and rows under it: an import reads one
+        sheet of records, and the rows of another must not be left out unsaid."""
+        for sheet in rest:
+            if header_text(sheet.name) in skipped:
+                continue
+            for at, row in enumerate(sheet.rows[:HEADER_SEARCH_ROWS]):
+                if len(_fit(row, fields)[0]) >= min(2, len(fields)):
+                    if any(not _blank(c) for line in sheet.rows[at + 1:] for c in line):
+                        self.problem("more_sheets", f"工作表「{sheet.name}」也有「{self.form.title}」的记录：一次只导入一个工作表，"
+                                     f"请把记录移到工作表「{first}」后重新上传。", sheet=sheet.name)
+                    break
 
     def accepted(self) -> dict[str, FieldSpec]:
         """Header text -> field, for every column an upload may have: the cell fields (those the account

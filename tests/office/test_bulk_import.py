@@ -238,6 +238,15 @@ def test_changed_headers_are_refused_before_any_row(store, change, code):
     assert [p.code for p in found.problems] == [code] and not found.creates
 
 
+def test_records_on_a_second_sheet_are_not_left_out_unsaid(store):
+    book = openpyxl.load_workbook(io.BytesIO(fill(PROJECTS, SHIPPED.campaign, [project(1)])))
+    more = book.create_sheet("第二批")
+    for line in book[MAIN].iter_rows(values_only=True):
+        more.append(line)
+    found = plan(store, saved(book))
+    assert [(p.sheet, p.code) for p in found.problems] == [("第二批", "more_sheets")] and not found.creates
+
+
 def test_an_official_export_with_a_title_serial_numbers_and_system_columns_is_read(store):
     labels = [f.label for f in PROJECTS.all_fields() if f.type != "table"]
     answers = project(1)
