@@ -376,6 +376,8 @@ class _Planner:
                 if all(_blank(c) for c in cells):
                     continue
                 number = cells[row_col] if row_col < len(cells) else None
+                if isinstance(number, str) and number.strip().isdecimal():  # typed as text: the number a person means
+                    number = int(number)
                 if not isinstance(number, int) or number not in records:
                     shown = "空" if _blank(number) else f"“{text(number)}”"
                     self.problem("unknown_row_number", f"{ROW_HEADER}为{shown}：不是工作表「{layout.sheet.name}」中任何一条记录的行号。",
@@ -389,7 +391,7 @@ class _Planner:
     # --- checking -----------------------------------------------------------------------------------
     def check_rows(self, layout: _Layout, body: list[tuple[int, list[Any]]], table_rows: dict) -> None:
         form, actor, plan = self.form, self.actor, self.plan
-        live = [r for r in editable_records(self.store, actor, form, assignments=self.assignments)]
+        live = editable_records(self.store, actor, form, assignments=self.assignments)
         plan.known = frozenset(r.id for r in live)
         index = _UniqueIndex(form, [r for r in live if r.status != WITHDRAWN])
         in_file = _UniqueIndex(form, [])

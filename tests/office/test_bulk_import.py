@@ -181,6 +181,13 @@ def test_a_row_number_no_record_has_and_a_record_without_contacts_are_both_liste
     assert problems(found) == [(3, CONTACTS, "行号", "unknown_row_number"), (3, MAIN, "企业联系人", "required")]
 
 
+def test_a_row_number_typed_as_text_is_that_row(store):
+    book = openpyxl.load_workbook(io.BytesIO(fill(PROJECTS, SHIPPED.campaign, [project(1)])))
+    book[CONTACTS]["A2"].value = " 2"
+    [made] = imported(store, saved(book)).created
+    assert made.values["contacts"] == project(1)["contacts"]
+
+
 def test_warnings_are_listed_apart_and_do_not_block(store):
     data = fill(PROJECTS, SHIPPED.campaign, [project(1, subsidy_amount=19.0)])
     found = plan(store, data)
