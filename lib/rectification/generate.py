@@ -322,10 +322,6 @@ def _item_id(number: int) -> str:
     return f"{ID_PREFIX}{number:06d}"
 
 
-def _steps(section: Rectification, category: str) -> list[dict[str, Any]]:
-    return [{"step": s.key, "done": False, "text": ""} for s in section.category(category).steps]
-
-
 def stale_sources(store: Store, catalog: FormCatalog, items: list[Record], today: dt.date,
                   found: pd.DataFrame | None = None) -> dict[str, str]:
     """Record id -> WITHDRAWN or CORRECTED, for each open item of ``items`` opened from a finding whose source
@@ -335,9 +331,8 @@ def stale_sources(store: Store, catalog: FormCatalog, items: list[Record], today
     when the caller has them)."""
     found = findings(catalog, store.snapshot, today=today) if found is None else found
     # a finding as it stands now: the city and party its row names (a corrected provider or city moves it)
-    keys = {key: (comparable(city), comparable(party)) for key, city, party in zip(
-        zip(found["rule"].tolist(), found["source_form"].tolist(), found["source_row"].tolist()),
-        found["city"].tolist(), found["party"].tolist())}
+    keys = dict(zip(zip(found["rule"].tolist(), found["source_form"].tolist(), found["source_row"].tolist()),
+                    zip(found["city"].tolist(), found["party"].tolist())))
     statuses: dict[str, dict[str, str]] = {}
     forms = {f.id for f in catalog.forms()}
     out = {}
@@ -346,7 +341,8 @@ def stale_sources(store: Store, catalog: FormCatalog, items: list[Record], today
         if item.status in ENDED or v.get("rule") == MANUAL or not v.get("source_row"):
             continue
         now = keys.get((v.get("rule"), v.get("source_form"), v.get("source_row")))
-        if now == (comparable(v.get("city")), comparable(v.get("party"))):
+        if now is not None and (now == (v.get("city"), v.get("party")) or  # as opened: compared as typed first
+                                (comparable(now[0]), comparable(now[1])) == (comparable(v.get("city")), comparable(v.get("party")))):
             continue
         if now is not None:  # still a finding, but of another city or party: the item no longer says who
             out[item.id] = CORRECTED
@@ -381,6 +377,7 @@ def generate(store: Store, catalog: FormCatalog, actor: Actor, today: dt.date, *
             raise DuePassed(f"整改期限 {section.due:%Y-%m-%d}（rectification.due）已早于今天 {today:%Y-%m-%d}：此时生成的整改事项一开始就逾期。"
                             "请先在 campaign.yaml 中设定新的整改期限，再生成。")
         number = _next_number(store)
+        before = store.records(ITEMS.form_id)  # the items a source may have gone stale under: a new one cannot
         acting = _matcher(store, catalog, accounts)
         rows: list[dict[str, Any]] = []
         columns = {c: found[c].tolist() for c in FINDING_COLUMNS}  # column lists: DataFrame.to_dict is 10 times slower
@@ -389,13 +386,12 @@ def generate(store: Store, catalog: FormCatalog, actor: Actor, today: dt.date, *
             rule = rules[values["rule"]]
             due = today + dt.timedelta(days=rule.due_days) if rule.due_days is not None else section.due
             values["actor_org"], values["actor_match"] = acting(values)
-            rows.append({"item_id": _item_id(number + len(rows)), **values, "due": due,
-                         "steps": _steps(section, rule.category), "evidence": [], "reason": "", "violations": []})
+            rows.append({"item_id": _item_id(number + len(rows)), **values, "due": due})  # no checklist yet: records.py
         if rows:
             store.append_batch([(ITEMS.form_id, row, PENDING) for row in rows], actor=actor)
         created = Counter(r["rule"] for r in rows)
         per_rule = Counter(found["rule"].tolist())
-        stale = stale_sources(store, catalog, store.records(ITEMS.form_id), today, found)
+        stale = stale_sources(store, catalog, before, today, found)
         summary = Summary(tuple(r["item_id"] for r in rows), len(keys) - len(rows),
                           tuple(RuleCount(r.key, r.name, per_rule[r.key], created[r.key]) for r in section.rules),
                           unmatched=sum(r["actor_match"] == match.UNMATCHED for r in rows), stale=len(stale))
@@ -513,8 +509,7 @@ def add_item(store: Store, catalog: FormCatalog, actor: Actor, values: Mapping[s
         "project": _text(values, "project", label["project"], required=False, limit=NAME_MAX),
         "finding": _text(values, "finding", label["finding"], required=True, limit=FINDING_MAX, multiline=True),
         "due": _due(values.get("due"), today),
-        "steps": _steps(section, category), "evidence": [], "reason": "", "violations": [],
-    }
+    }  # no checklist, evidence, reason or violation yet (lib.rectification.records)
     store.ensure_sheet(ITEMS)
     with store.exclusive(ITEMS_LOCK):
         [record] = store.append_batch([(ITEMS.form_id, {"item_id": _item_id(_next_number(store)), **row}, PENDING)], actor=actor)

@@ -11,6 +11,9 @@ project (voucher, name), what was found, the due date; then the checklist as it 
 table row per step of the category: step key, done, text), the evidence files (``evidence``: one table
 row per file: step key and the file's {sha256, name, type, size}), the last return reason, and the
 violations recorded on it (``violations``: ``VIOLATION_PARTS`` — how handled, amount in 万元, decision reference).
+An item opens with none of these four: its checklist is its category's steps, none ticked, until the
+first tick stores it whole (a blank cell reads as no step ticked, no file, no reason, no violation; 20,000
+items open in one click without writing 60,000 rows of "not done").
 
 The sheet is a record of what was done: like the sampling records, a cell edited in the workbook is
 never imported (a sheet that is no form of the catalog is locked whole).

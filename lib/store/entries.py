@@ -26,14 +26,23 @@ def new_row_id(form_id: str, now: dt.datetime, taken: Callable[[str], bool]) -> 
     >>> new_row_id("site_check", dt.datetime(2020, 9, 10, 10, 0), lambda r: False)[:20]
     'sitech-20200910-1350'
     """
-    prefix = re.sub(r"[^0-9a-zA-Z]", "", form_id).lower()[:6] or "r"
-    seconds = now.hour * 3600 + now.minute * 60 + now.second
-    clock = "".join(_ID_ALPHABET[(seconds >> shift) & 31] for shift in (15, 10, 5, 0))
+    stem = _id_stem(form_id, now)
     while True:
-        bits = secrets.randbits(20)  # four base32 characters from one draw: a batch of 20,000 ids stays cheap
-        rid = f"{prefix}-{now:%Y%m%d}-{clock}{''.join(_ID_ALPHABET[(bits >> shift) & 31] for shift in (15, 10, 5, 0))}"
+        rid = stem + _random_part()
         if not taken(rid):
             return rid
+
+
+def _id_stem(form_id: str, now: dt.datetime) -> str:
+    """What the ids of one form's rows made at ``now`` share: prefix, date and seconds of the day."""
+    prefix = re.sub(r"[^0-9a-zA-Z]", "", form_id).lower()[:6] or "r"
+    seconds = now.hour * 3600 + now.minute * 60 + now.second
+    return f"{prefix}-{now:%Y%m%d}-" + "".join(_ID_ALPHABET[(seconds >> shift) & 31] for shift in (15, 10, 5, 0))
+
+
+def _random_part() -> str:
+    bits = secrets.randbits(20)  # four base32 characters from one draw: a batch of 20,000 ids stays cheap
+    return _ID_ALPHABET[bits >> 15] + _ID_ALPHABET[(bits >> 10) & 31] + _ID_ALPHABET[(bits >> 5) & 31] + _ID_ALPHABET[bits & 31]
 
 
 def actor_json(actor: Actor) -> dict[str, str]:
@@ -57,9 +66,15 @@ def check_spec(spec: SheetSpec) -> None:
 def check_appends(items: Iterable[tuple[str, dict[str, Any], str]], labels: Callable[[str], dict[str, str]]) -> None:
     """Every row's values and status are ones the store can hold (InvalidValue for the first that
     is not), checked before any of them is written."""
+    known: dict[str, dict[str, str]] = {}
+    statuses: set[str] = set()
     for form_id, values, status in items:
-        validate_values(values, labels(form_id))
-        check_status(status)
+        if form_id not in known:
+            known[form_id] = labels(form_id)
+        validate_values(values, known[form_id])
+        if type(status) is not str or status not in statuses:  # 20,000 rows share a status or two
+            check_status(status)
+            statuses.add(status)
 
 
 def check_changes(changes: Iterable[RowChange], labels: Callable[[str], dict[str, str]]) -> None:
@@ -136,12 +151,17 @@ def append_entries(
     rows (``taken(form_id)``) and the other rows of this call."""
     ids: set[str] = set()
     entries = []
-    who = actor_json(actor)
+    who, at = actor_json(actor), now.isoformat()
+    forms: dict[str, tuple[str, Container[str]]] = {}
     for form_id, values, status in items:
-        rows = taken(form_id)
-        rid = new_row_id(form_id, now, lambda r, rows=rows: r in rows or r in ids)
+        if form_id not in forms:
+            forms[form_id] = (_id_stem(form_id, now), taken(form_id))
+        stem, rows = forms[form_id]
+        rid = stem + _random_part()
+        while rid in rows or rid in ids:
+            rid = stem + _random_part()
         ids.add(rid)
-        entries.append({"op": "append", "at": now.isoformat(), "form": form_id, "id": rid, "rev": 1, "actor": who,
+        entries.append({"op": "append", "at": at, "form": form_id, "id": rid, "rev": 1, "actor": who,
                         "status": status, "fv": form_version, "values": encode_values(values)})
     return entries
 

@@ -22,7 +22,9 @@ and hands this class only the members of committed batches.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sys
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -70,13 +72,15 @@ class State:
 
     # --- applying log entries ---------------------------------------------------------------
 
-    def apply(self, e: dict[str, Any]) -> None:
+    def apply(self, e: dict[str, Any], given: Mapping[str, dict[str, Any]] | None = None) -> None:
+        """Apply one log entry. ``given``: row id -> the values an append entry carries, already as
+        ``decode_values`` would give them (the writer's own, ``codec.kept_as_given``): not decoded again."""
         op = e["op"]
         if op == "batch":
             for member in e["entries"]:
-                self.apply(member)
+                self.apply(member, given)
         elif op == "append":
-            self._apply_append(e)
+            self._apply_append(e, given.get(e["id"]) if given else None)
         elif op == "update":
             self._apply_update(e)
         elif op == "sheet":
@@ -92,9 +96,9 @@ class State:
                          0, {}, e.get("note", ""), False)
             )
 
-    def _apply_append(self, e: dict[str, Any]) -> None:
+    def _apply_append(self, e: dict[str, Any], given: dict[str, Any] | None = None) -> None:
         form, at, actor = sys.intern(e["form"]), _time(e["at"]), e["actor"]
-        values = decode_values(e["values"])
+        values = decode_values(e["values"]) if given is None else given
         account = sys.intern(actor["account"])
         rec = Record(form, e["id"], 1, sys.intern(e["status"]), e.get("fv", 1), account,
                      sys.intern(actor.get("org", "")), sys.intern(actor.get("city", "")), at, at, account, values)
@@ -178,7 +182,9 @@ class State:
         return cached[1].copy(deep=False)
 
 
+@functools.lru_cache(maxsize=64)
 def _time(text: str) -> dt.datetime:
+    """An entry's time (cached: the rows of one batch share theirs)."""
     return dt.datetime.fromisoformat(text)
 
 

@@ -14,10 +14,11 @@ from lib.auth.errors import Forbidden
 from lib.core.records import Actor
 from lib.core.statuses import DRAFT, WITHDRAWN
 from lib.forms import load_catalog
+from lib.forms.rectification import PARTY_STEP
 from lib.forms.types import credit_code_check_char
 from lib.rectification import generate as gen
 from lib.rectification import match
-from lib.rectification.lifecycle import actions_for
+from lib.rectification.lifecycle import actions_for, missing
 from lib.rectification.records import CLOSED, ITEMS, MANUAL, PENDING
 from tests.sampling.conftest import import_vouchers
 
@@ -139,8 +140,9 @@ def test_an_item_copies_its_finding_party_city_project_and_the_facts_that_met_th
     conclusion = checks_form.field(SHIPPED.bindings.checks.key("conclusion"))
     assert item["finding"].startswith(SHIPPED.campaign.rectification.rules[2].name)
     assert f"{conclusion.label}：{SHIPPED.bindings.checks.word('conclusion', 'fail')}" in item["finding"]
-    assert [s["step"] for s in item["steps"]] == [s.key for s in SHIPPED.campaign.rectification.category("check_failed").steps]
-    assert not any(s["done"] for s in item["steps"]) and item["evidence"] == [] and item["violations"] == []
+    category = SHIPPED.campaign.rectification.category("check_failed")
+    assert not {"steps", "evidence", "violations", "reason"} & set(item)  # opened blank: the category's checklist, none ticked
+    assert missing(category, opened[failed.id]) == ([s.name for s in category.steps if s.by == PARTY_STEP], [])
 
     assert opened[stopped.id].values["party_code"] == code(77)
     lead = opened[report.id].values
@@ -235,7 +237,8 @@ def test_a_manual_item_is_opened_with_its_category_steps_and_rule_manual(store):
     values = record.values
     assert (record.status, values["rule"], values["source_row"], values["actor_org"]) == (PENDING, MANUAL, "", PROVIDER_NAME)
     assert values["due"] == TODAY + dt.timedelta(days=10) and values["item_id"] == "RT-000001"
-    assert [s["step"] for s in values["steps"]] == [s.key for s in SHIPPED.campaign.rectification.category("usage").steps]
+    usage = SHIPPED.campaign.rectification.category("usage")
+    assert "steps" not in values and missing(usage, record)[0] == [s.name for s in usage.steps if s.by == PARTY_STEP]
     project(store, "V-0071", "in_use")  # the provider served the firm: it may act for it
     firm = gen.add_item(store, SHIPPED, PROVINCE, manual(party_kind="firm", party="V-0071企业", party_code=code(71), actor_org=PROVIDER_NAME), TODAY)
     assert (firm.values["party"], firm.values["actor_org"], firm.values["item_id"]) == ("V-0071企业", PROVIDER_NAME, "RT-000002")
@@ -287,7 +290,8 @@ def test_the_other_campaign_generates_by_its_own_rules_words_and_due_days(store)
     assert firm["party_code"] == code(81) and firm["due"] == today + dt.timedelta(days=20)
     assert OTHER.bindings.projects.word("usage", "idle") in firm["finding"]
     assert opened[basic.id].values["due"] == OTHER.campaign.rectification.due
-    assert [s["step"] for s in opened[overdue.id].values["steps"]] == ["acceptance_plan"]
+    category = OTHER.campaign.rectification.category(opened[overdue.id].values["category"])
+    assert [s.key for s in category.steps] == ["acceptance_plan"] and "steps" not in opened[overdue.id].values
 
 
 def test_findings_evaluate_each_rule_once_per_distinct_tuple_and_read_an_unknown_word_as_blank(store, monkeypatch):

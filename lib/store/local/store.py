@@ -17,7 +17,7 @@ import re
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ import pandas as pd
 from lib.core.files import private_dir
 from lib.core.records import Actor, AuditEntry, Record
 from lib.store.base import ConflictError, NotFound, RowChange, SheetSpec, Store, Unavailable
-from lib.store.codec import validate_values
+from lib.store.codec import kept_as_given, validate_values
 from lib.store.entries import (
     append_entries,
     batch_entry,
@@ -162,11 +162,12 @@ class LocalStore(Store):
             self._catch_up()
             yield
 
-    def _commit(self, entries: list[dict[str, Any]]) -> None:
-        """Durably append ``entries`` (one fsync) and apply them. Caller is inside _writing."""
+    def _commit(self, entries: list[dict[str, Any]], values: Mapping[str, dict[str, Any]] | None = None) -> None:
+        """Durably append ``entries`` (one fsync) and apply them; ``values``: row id -> the values an
+        append carries as given, when they need no decoding (``codec.kept_as_given``). Caller is inside _writing."""
         self.log.append([dump_line(e) for e in entries])
         for e in entries:
-            self.state.apply(e)
+            self.state.apply(e, values)
 
     def _now(self) -> str:
         return self._clock().isoformat()
@@ -199,7 +200,8 @@ class LocalStore(Store):
             now = self._clock()
             entries = append_entries(items, actor=actor, form_version=form_version, now=now,
                                      taken=lambda f: self.state.rows[f])
-            self._commit([batch_entry(entries, now.isoformat())])
+            given = {e["id"]: values for e, (_, values, _) in zip(entries, items) if kept_as_given(values)}
+            self._commit([batch_entry(entries, now.isoformat())], given)
             return [self.state.rows[e["form"]][e["id"]] for e in entries]
 
     def write_batch(self, appends: Iterable[tuple[str, dict[str, Any], str]], changes: Iterable[RowChange], *,
