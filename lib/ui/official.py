@@ -16,7 +16,7 @@ from lib.ui.rows import xlsx_download
 from lib.ui.todo import campaign_today
 
 #: What an official export leaves out, said beside its button.
-_FILED_ONLY = f"只含已报送的记录（{'、'.join(FILED)}），草稿和已撤回的不导出"
+_FILED_ONLY = f"只含已报送的记录（{'、'.join(FILED)}），其余状态的记录不导出"
 
 
 def own_button(form: FormSpec, campaign: CampaignSpec, actor: Actor, records: list[Record]) -> None:
