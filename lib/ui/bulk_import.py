@@ -38,6 +38,21 @@ def template_name(form: FormSpec) -> str:
     return f"{form.short_title}-导入模板.xlsx"
 
 
+def same_rows(form: FormSpec) -> str:
+    """What makes a row of the file update one already filed: the form's ``unique`` groups, by their labels.
+
+    >>> from lib.forms import load_catalog
+    >>> form = next(f for f in load_catalog("forms").forms() if len(f.unique) == 2)
+    >>> same_rows(form).count("相同") == 2 and all(form.field(k).label in same_rows(form) for g in form.unique for k in g)
+    True
+    """
+    if not form.unique:
+        return ""
+    groups = "，或".join("和".join(f"「{form.field(k).label}」" for k in group) + ("都" if len(group) > 1 else "") + "相同"
+                        for group in form.unique)
+    return f"与已填报的记录{groups}的行，更新该记录而不重复新增。"
+
+
 def upload_digest(data: bytes, file_name: str, draft: bool) -> str:
     """What a plan was made for: the file's bytes, its name and the mode (a draft is checked more leniently).
 
@@ -98,7 +113,7 @@ def panel(store: Store, catalog: FormCatalog, form: FormSpec, actor: Actor) -> N
     limit = max(1, math.ceil(context.settings().upload_max_mb))
     with st.expander("批量导入（Excel）"):
         st.caption(f"下载导入模板，每行填写一条记录后上传（.xlsx，不超过 {limit} MB）。检查通过后先显示将新增和更新的记录，"
-                   "点“确认导入”才写入；任何一行有问题时不导入任何数据。已报送的记录（同一标识，如服务券编号）按文件内容更新，不会重复。")
+                   "点“确认导入”才写入；任何一行有问题时不导入任何数据。" + same_rows(form))
         xlsx_download("下载导入模板", lambda: template_xlsx(form, catalog.campaign, actor=actor), file_name=template_name(form),
                       key=state.import_key(form.id, "template"))
         upload = st.file_uploader(f"上传填好的{title}（.xlsx，不超过 {limit} MB）", type=["xlsx"],

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib.auth.accounts import Account, AccountsFile
 from lib.core.statuses import DRAFT, SUBMITTED
+from lib.office import bulk
 from lib.office.template import header, sheet_names
 from lib.settings import load_settings
 from lib.ui import bulk_import, state
@@ -70,11 +71,20 @@ def test_the_template_downloads_without_the_fields_the_account_answers(monkeypat
     assert bulk_import.template_name(PROJECTS) == f"{PROJECTS.short_title}-导入模板.xlsx"
 
 
-def test_a_good_file_is_previewed_and_written_only_on_confirm(reopen):
+def test_a_good_file_is_previewed_and_written_only_on_confirm(reopen, monkeypatch):
+    reported = []  # what the check told the page's progress bar
+
+    def plan_import(*args, progress, **kwargs):
+        return real(*args, progress=lambda done, total: (reported.append((done, total)), progress(done, total)), **kwargs)
+
+    real = bulk_import.plan_import
+    monkeypatch.setattr(bulk, "PROGRESS_EVERY", 1)
+    monkeypatch.setattr(bulk_import, "plan_import", plan_import)
     at = upload(start(PROVIDER), rows_file(project(1), project(2), project(3)))
     assert confirm_button(at) is None  # nothing checked yet
     at.radio(key=state.import_key(FORM, "mode")).set_value(bulk_import.SUBMIT)
     at = check(at.run())
+    assert reported and reported[-1] == (3, 3) and not at.get("progress")  # the bar ran, and is gone once done
     assert "检查通过：3 条新增，0 条更新" in texts(at.success)
     [preview] = [d.value for d in at.dataframe if "操作" in d.value.columns]
     assert list(preview["行号"]) == [2, 3, 4] and set(preview["操作"]) == {"新增"}
