@@ -243,12 +243,19 @@ def _instructions(book, writer: _Writer, form: FormSpec, campaign: CampaignSpec,
         lines.append(("截止日期", f"{deadline:%Y-%m-%d}"))
     if actor is not None and actor.org:
         lines.append(("填报单位", actor.org))
+    columns = [*cell_fields(form.all_fields(), form, actor), *(f for t in table_fields(form) for f in cell_fields(t.fields or ()))]
+    types = {f.type for f in columns}
     rules = [f"每条记录填一行，从工作表「{main}」的第 2 行开始；不要改动第 1 行的表头，不要合并单元格。",
-             f"表头带“{REQUIRED_MARK.strip()}”的列为必填。",
-             "有下拉箭头的列请从列表中选择；多选的列可输入多个选项，用“；”分隔。",
-             f"是/否类的列填写“{YES}”或“{NO}”。",
-             "日期填写为 YYYY-MM-DD（年-月-日，如 1999-01-31）；金额单位为万元，保留两位小数。",
-             "编号、代码类的列已设为文本格式，前导零和 18 位代码会原样保留。"]
+             f"表头带“{REQUIRED_MARK.strip()}”的列为必填（有的只在某些情况下必填，见该列的提示）。", "选中一列的单元格时会显示该列的填写提示。"]
+    if types & {"select", "city", "multiselect", "boolean"}:
+        rules.append("有下拉箭头的列请从列表中选择" + ("；多选的列可输入多个选项，用“；”分隔。" if "multiselect" in types else "。"))
+    if "boolean" in types:
+        rules.append(f"是/否类的列填写“{YES}”或“{NO}”。")
+    if "date" in types:
+        rules.append("日期填写为 YYYY-MM-DD（年-月-日，如 1999-01-31）。")
+    if "money" in types:
+        rules.append("金额单位为万元，保留两位小数。")
+    rules.append("文字、编号、代码类的列已设为文本格式，前导零和 18 位代码会原样保留。")
     for spec in table_fields(form):
         rules.append(f"「{spec.label}」填在工作表「{tables[spec.key]}」：每行第一列“{ROW_HEADER}”填所属记录在「{main}」中的行号，"
                      "一条记录可有多行。")

@@ -130,6 +130,8 @@ def test_the_instructions_name_the_form_notice_deadline_and_what_the_app_fills()
     assert lines["表单"] == PROJECTS.title and lines["通知文号"] == SHIPPED.campaign.notice
     assert lines["截止日期"] == SHIPPED.campaign.deadlines[PROJECTS.deadline].isoformat()
     assert "服务商名称" in lines["系统自动填写"] and "企业联系人" in lines["填写规则"] and "填报单位" not in lines
+    assert "多选" in lines["填写规则"] and "是/否" not in lines["填写规则"]  # 附件1 has no yes/no field; 附件2 has
+    assert "是/否" in {row[0]: row[1] for row in book(ATT2).worksheets[-1].iter_rows(min_row=2, values_only=True) if row[0]}["填写规则"]
 
 
 def test_for_an_account_nothing_of_it_is_written_into_cells_and_the_instructions_name_it():
