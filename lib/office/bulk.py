@@ -250,6 +250,9 @@ class _Planner:
         if not body:
             self.problem("no_rows", f"工作表「{layout.sheet.name}」在表头下没有记录。", layout.at + 1, sheet=layout.sheet.name)
             return
+        self.merged(layout, {i for i, _ in body})
+        if self.plan.problems:
+            return
         table_rows = self.table_rows(sheets, layout, {i for i, _ in body})
         self.check_rows(layout, body, table_rows)
 
@@ -344,6 +347,18 @@ class _Planner:
                     continue
                 out.append((i, cells))
         return out
+
+    def merged(self, layout: _Layout, records: set[int]) -> None:
+        """A problem for each merged range among the records (one over several rows, or over several cells of
+        a record's row): a merge keeps only its first cell, so the rows or columns under it would read as
+        blanks. A merged title above the header, or the signature line under an export, is no record's."""
+        for (r0, c0), (r1, c1) in layout.sheet.merged:
+            rows = set(range(r0 + 1, r1 + 2))  # Excel rows
+            if r0 <= layout.at or not (rows & records) or (r1 == r0 and c1 == c0):
+                continue
+            where = f"{_cell_name(r0, c0)}:{_cell_name(r1, c1)}"
+            self.problem("merged_cells", f"工作表「{layout.sheet.name}」的 {where} 是合并单元格：合并后只有左上角的格子有内容，"
+                         "其余格子会被读成空白。请取消合并，在每一行的每一格分别填写后重新上传。", r0 + 1, sheet=layout.sheet.name)
 
     def table_rows(self, sheets: list[SheetRows], layout: _Layout, records: set[int]) -> dict[str, dict[int, list[tuple[int, dict]]]]:
         """Table key -> records' Excel row -> [(the table sheet's Excel row, raw answers)], from each
@@ -575,6 +590,19 @@ def _fit(row: list[Any], fields: dict[str, Any]) -> tuple[dict[Any, int], list[s
         elif h not in ignored:
             unknown.append(str(value).strip())
     return known, unknown, twice
+
+
+def _cell_name(row: int, column: int) -> str:
+    """A cell's A1 name from its 0-based row and column.
+
+    >>> _cell_name(4, 0), _cell_name(0, 27)
+    ('A5', 'AB1')
+    """
+    letters, n = "", column + 1
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"{letters}{row + 1}"
 
 
 def _blank(value: Any) -> bool:

@@ -46,24 +46,26 @@ class SheetRows:
     """One worksheet as rows of cell values; ``rows[i]`` is Excel row ``i + 1``.
 
     Blank cells are None; numbers are float or int; dates are ``datetime.date``/``datetime``.
+    ``merged``: the sheet's merged ranges, ``((row, column), (last row, last column))`` from 0.
     """
 
     name: str
     rows: list[list[Any]]
+    merged: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = ()
 
 
 def read_workbook(data: bytes) -> list[SheetRows]:
     """Every sheet of a workbook this app wrote (or a test built), in workbook order, read in this
     process. Raises ExcelReadError when the bytes are not a readable workbook. An upload goes
     through ``read_upload`` instead."""
-    return [SheetRows(name, rows) for name, rows in read_cells(data)]
+    return [SheetRows(*sheet) for sheet in read_cells(data)]
 
 
 def read_upload(data: bytes, limits: WorkbookLimits) -> list[SheetRows]:
     """Every sheet of an uploaded workbook, checked against ``limits`` before it is parsed and read
     where a runaway cannot take the server down (``lib.xlsx.reader``). Raises ExcelReadError
     with a code and a Chinese message for anything it refuses."""
-    return [SheetRows(name, rows) for name, rows in read_bounded(data, limits)]
+    return [SheetRows(*sheet) for sheet in read_bounded(data, limits)]
 
 
 def column_width(header: str, values: Iterable[Any], cap: int = _MAX_COL_WIDTH) -> int:

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from lib.xlsx.bounds import ExcelReadError, WorkbookLimits, check_size, check_workbook, unreadable
 
@@ -35,6 +35,8 @@ _ROOT = str(Path(__file__).resolve().parents[2])
 #: most this many times the memory limit.
 READ_SLOTS = 2
 _slots = threading.BoundedSemaphore(READ_SLOTS)
+#: Merged ranges kept per sheet: enough to name where they are, bounded like everything an upload controls.
+_MAX_MERGES = 1_000
 _CHILD = "import sys; sys.path.insert(0, sys.argv[1]); from lib.xlsx.reader import child_main; child_main()"
 
 
@@ -51,10 +53,20 @@ def cell_value(value: Any) -> Any:
     return value
 
 
-def read_cells(data: bytes, limits: WorkbookLimits | None = None) -> list[tuple[str, list[list[Any]]]]:
-    """(sheet name, rows) of every sheet, in workbook order; ``rows[i]`` is Excel row ``i + 1``;
-    trailing blank rows dropped. With ``limits``, a sheet larger than they allow is refused before
-    its cells become Python objects. Raises ExcelReadError when the bytes are not a workbook."""
+class Sheet(NamedTuple):
+    """One sheet read: its name, its rows (``rows[i]`` is Excel row ``i + 1``) and its merged ranges,
+    each ``((first row, first column), (last row, last column))`` counted from 0 — a merge hides every
+    cell but its first, which an import must say rather than read as blanks."""
+
+    name: str
+    rows: list[list[Any]]
+    merged: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = ()
+
+
+def read_cells(data: bytes, limits: WorkbookLimits | None = None) -> list[Sheet]:
+    """Every sheet, in workbook order, trailing blank rows dropped. With ``limits``, a sheet larger
+    than they allow is refused before its cells become Python objects. Raises ExcelReadError when the
+    bytes are not a workbook."""
     from python_calamine import CalamineWorkbook
 
     try:
@@ -72,7 +84,8 @@ def read_cells(data: bytes, limits: WorkbookLimits | None = None) -> list[tuple[
             rows = [[cell_value(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
             while rows and all(v is None for v in rows[-1]):
                 rows.pop()
-            sheets.append((name, rows))
+            merged = tuple((tuple(a), tuple(b)) for a, b in (sheet.merged_cell_ranges or ())[:_MAX_MERGES])
+            sheets.append(Sheet(name, rows, merged))
     except ExcelReadError:
         raise
     except MemoryError:
@@ -84,7 +97,7 @@ def read_cells(data: bytes, limits: WorkbookLimits | None = None) -> list[tuple[
     return sheets
 
 
-def read_bounded(data: bytes, limits: WorkbookLimits) -> list[tuple[str, list[list[Any]]]]:
+def read_bounded(data: bytes, limits: WorkbookLimits) -> list[Sheet]:
     """``read_cells`` of an upload, checked against ``limits`` and run in a subprocess bounded by
     them. Raises ExcelReadError (a coded, Chinese refusal) for anything but a readable workbook."""
     check_size(data, limits)  # before copying the bytes into a pipe
@@ -113,7 +126,7 @@ def read_bounded(data: bytes, limits: WorkbookLimits) -> list[tuple[str, list[li
         if "cause" in answer["params"]:
             log.info("upload unreadable: %s", answer["params"]["cause"])
         raise ExcelReadError(answer["error"], **answer["params"])
-    return [(name, rows) for name, rows in answer["sheets"]]
+    return [Sheet(name, rows, tuple((tuple(a), tuple(b)) for a, b in merged)) for name, rows, merged in answer["sheets"]]
 
 
 def child_main() -> None:

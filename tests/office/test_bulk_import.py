@@ -203,11 +203,21 @@ def test_the_same_project_twice_in_the_file_is_refused(store):
     assert problems(found) == [(4, MAIN, "", "repeated_row")]
 
 
-def test_a_merged_cell_leaves_the_rows_under_it_blank_and_names_them(store):
+def test_a_merged_cell_among_the_records_is_named_and_nothing_is_read(store):
     book = openpyxl.load_workbook(io.BytesIO(fill(PROJECTS, SHIPPED.campaign, [project(1), project(2), project(3)])))
-    book[MAIN].merge_cells("A2:A4")  # 奖补年度 of three rows as one cell
+    book[MAIN].merge_cells("A2:A4")  # 奖补年度 of three rows as one cell: rows 3 and 4 would read blank
+    book[MAIN].merge_cells("D3:E3")  # two cells of one record
     found = plan(store, saved(book))
-    assert problems(found) == [(3, MAIN, "奖补年度", "required"), (4, MAIN, "奖补年度", "required")]
+    assert problems(found) == [(2, MAIN, "", "merged_cells"), (3, MAIN, "", "merged_cells")]
+    assert "A2:A4" in found.problems[0].message and "D3:E3" in found.problems[1].message
+    assert store.records(PROJECTS.id) == []
+
+
+def test_merges_outside_the_records_are_no_problem(store):
+    book = openpyxl.load_workbook(io.BytesIO(fill(PROJECTS, SHIPPED.campaign, [project(1)])))
+    book[MAIN].merge_cells("A10:F10")  # a note typed under the records, in no field's column but the first
+    book[MAIN]["A10"] = None
+    assert plan(store, saved(book)).ok
 
 
 def test_a_row_matching_two_filed_rows_is_refused(store):
