@@ -386,3 +386,42 @@ def archive_report_key(row_id: str) -> str:
 def archive_city_key(city: str) -> str:
     """The province's download of one city's archive."""
     return f"archive:city:{city}"
+
+
+# 表单设计 (issue 16, D4: pages/designer.py, lib.ui.designer*). Under ``designer:``; the preview draws the form
+# with the fill page's widgets in a key space of its own, so it never touches a filler's answers.
+DESIGNER_PREFIX = "designer:"
+DESIGNER_PREVIEW = "designer:preview:"  # the preview's key space (see spaced)
+DESIGNER_FILE = "designer:file"  # the file chosen
+DESIGNER_TEXT = "designer:text"  # the YAML text area
+DESIGNER_OPENED = "designer:opened"  # {"file", "based_on", "draft"}: the file the text area holds and the version it started from
+DESIGNER_SHOWN = "designer:shown"  # the last text that parsed: the preview keeps showing it while the text has problems
+DESIGNER_OUTCOME = "designer:outcome"  # {"kind": success | error | info | warning, "lines": [...]} of the last action
+DESIGNER_SAVE = "designer:save"  # 保存草稿
+DESIGNER_CHECK = "designer:check"  # 检查
+DESIGNER_PUBLISH = "designer:publish"  # 发布 (shows the impact)
+DESIGNER_IMPACT = "designer:impact"  # {"file", "sha256", "lines"}: the impact shown for the text of that digest
+DESIGNER_NOTE = "designer:note"  # 发布说明
+DESIGNER_CONFIRM = "designer:confirm"  # 确认发布
+DESIGNER_DISCARD = "designer:discard"  # 放弃修改 (back to the served version)
+DESIGNER_HISTORY_A = "designer:history:a"  # the two versions compared
+DESIGNER_HISTORY_B = "designer:history:b"
+DESIGNER_ROLLBACK = "designer:rollback"  # 恢复此版本
+DESIGNER_ROLLBACK_NOTE = "designer:rollback_note"
+
+
+def designer_palette_key(part: str) -> str:
+    """A widget of the palette adding a field (``form`` the st.form, ``section``, ``key``, ``type``, ``label``,
+    ``required``, ``choices``, ``help``)."""
+    return f"designer:palette:{part}"
+
+
+def spaced(space: str, key: str) -> str:
+    """The fill page key ``key`` (``fill:…``) in key space ``space``: "" leaves it the fill page's own.
+
+    >>> spaced(DESIGNER_PREVIEW, field_key("f", "k"))
+    'designer:preview:f:field:k'
+    >>> spaced("", field_key("f", "k"))
+    'fill:f:field:k'
+    """
+    return space + key.removeprefix(FILL_PREFIX) if space else key

@@ -213,51 +213,52 @@ def fit(spec: FieldSpec, value: Any, cities: tuple[str, ...]) -> tuple[Any, str]
     return (held if isinstance(held, str) else str(held)), ""
 
 
-def _put(form: FormSpec, spec: FieldSpec, key: str, value: Any, cities: tuple[str, ...], where: str = "") -> None:
+def _put(form: FormSpec, spec: FieldSpec, key: str, value: Any, cities: tuple[str, ...], where: str = "", space: str = "") -> None:
     held, why = fit(spec, value, cities)
     st.session_state[key] = held
-    warnings = st.session_state.setdefault(state.load_warnings_key(form.id), {})
+    warnings = st.session_state.setdefault(state.spaced(space, state.load_warnings_key(form.id)), {})
     if why:
         warnings[key] = f"{where}「{spec.label}」的原值“{value}”{why}，无法在此显示，已留空，请重新填写。"
     else:
         warnings.pop(key, None)
 
 
-def load_answers(form: FormSpec, values: Mapping[str, Any], cities: tuple[str, ...]) -> None:
+def load_answers(form: FormSpec, values: Mapping[str, Any], cities: tuple[str, ...], *, space: str = "") -> None:
     """Put a record's values (or blanks for a new row) into the fill page's widget state.
 
     A value its widget cannot show is left blank, with a warning naming the field (``warnings``).
+    ``space``: the key space of the widgets (lib.ui.state.spaced; "" the fill page's), as for every function here.
     """
-    st.session_state[state.load_warnings_key(form.id)] = {}
+    st.session_state[state.spaced(space, state.load_warnings_key(form.id))] = {}
     for spec in form.all_fields():
         value = values.get(spec.key)
         if spec.type == "table":
-            _set_rows(form, spec, list(value or []) or [{}], cities)
+            _set_rows(form, spec, list(value or []) or [{}], cities, space)
         elif not spec.calculation:
-            _put(form, spec, state.field_key(form.id, spec.key), value, cities)
-    st.session_state[state.baseline_key(form.id)] = fingerprint(form)
+            _put(form, spec, state.spaced(space, state.field_key(form.id, spec.key)), value, cities, space=space)
+    st.session_state[state.spaced(space, state.baseline_key(form.id))] = fingerprint(form, space=space)
 
 
-def warnings(form: FormSpec) -> dict[str, str]:
+def warnings(form: FormSpec, *, space: str = "") -> dict[str, str]:
     """{widget key: message} of the stored values the last load could not show."""
-    return st.session_state.get(state.load_warnings_key(form.id)) or {}
+    return st.session_state.get(state.spaced(space, state.load_warnings_key(form.id))) or {}
 
 
-def current_answers(form: FormSpec) -> dict[str, Any]:
+def current_answers(form: FormSpec, *, space: str = "") -> dict[str, Any]:
     """The answers as the widgets hold them now (raw: the validator parses them)."""
     answers: dict[str, Any] = {}
     for spec in form.all_fields():
         if spec.type == "table":
-            answers[spec.key] = _table_rows(form, spec)
+            answers[spec.key] = _table_rows(form, spec, space)
         elif not spec.calculation:
-            answers[spec.key] = st.session_state.get(state.field_key(form.id, spec.key))
+            answers[spec.key] = st.session_state.get(state.spaced(space, state.field_key(form.id, spec.key)))
     return answers
 
 
-def fingerprint(form: FormSpec) -> str:
+def fingerprint(form: FormSpec, *, space: str = "") -> str:
     """A digest of the answers on screen, to tell unsaved input: equal answers, equal digests.
     Fields the account may answer are left out (``lock`` sets them after a load)."""
-    typed = {k: v for k, v in current_answers(form).items() if not form.field(k).from_account}
+    typed = {k: v for k, v in current_answers(form, space=space).items() if not form.field(k).from_account}
     return hashlib.sha256(repr(sorted(typed.items())).encode()).hexdigest()
 
 
@@ -273,37 +274,37 @@ def mark_saved(form: FormSpec) -> None:
     st.session_state[state.baseline_key(form.id)] = fingerprint(form)
 
 
-def _row_key(form: FormSpec, spec: FieldSpec, row: int, sub: FieldSpec) -> str:
-    return state.table_cell_key(form.id, spec.key, row, sub.key)
+def _row_key(form: FormSpec, spec: FieldSpec, row: int, sub: FieldSpec, space: str = "") -> str:
+    return state.spaced(space, state.table_cell_key(form.id, spec.key, row, sub.key))
 
 
-def _row_count(form: FormSpec, spec: FieldSpec) -> int:
+def _row_count(form: FormSpec, spec: FieldSpec, space: str = "") -> int:
     start = max(spec.min_rows or 0, 1 if spec.required else 0, 1)
-    return st.session_state.setdefault(state.table_count_key(form.id, spec.key), start)
+    return st.session_state.setdefault(state.spaced(space, state.table_count_key(form.id, spec.key)), start)
 
 
-def _table_rows(form: FormSpec, spec: FieldSpec) -> list[dict[str, Any]]:
+def _table_rows(form: FormSpec, spec: FieldSpec, space: str = "") -> list[dict[str, Any]]:
     """The table's rows as their widgets hold them now."""
     return [
-        {sub.key: st.session_state.get(_row_key(form, spec, i, sub)) for sub in spec.fields or ()}
-        for i in range(_row_count(form, spec))
+        {sub.key: st.session_state.get(_row_key(form, spec, i, sub, space)) for sub in spec.fields or ()}
+        for i in range(_row_count(form, spec, space))
     ]
 
 
-def _set_rows(form: FormSpec, spec: FieldSpec, rows: list[dict[str, Any]], cities: tuple[str, ...]) -> None:
+def _set_rows(form: FormSpec, spec: FieldSpec, rows: list[dict[str, Any]], cities: tuple[str, ...], space: str = "") -> None:
     for i, row in enumerate(rows):
         for sub in spec.fields or ():
-            _put(form, sub, _row_key(form, spec, i, sub), row.get(sub.key), cities, where=f"「{spec.label}」第 {i + 1} 行")
-    st.session_state[state.table_count_key(form.id, spec.key)] = len(rows)
+            _put(form, sub, _row_key(form, spec, i, sub, space), row.get(sub.key), cities, where=f"「{spec.label}」第 {i + 1} 行", space=space)
+    st.session_state[state.spaced(space, state.table_count_key(form.id, spec.key))] = len(rows)
 
 
-def _add_row(form: FormSpec, spec: FieldSpec, cities: tuple[str, ...]) -> None:
-    _set_rows(form, spec, _table_rows(form, spec) + [{}], cities)
+def _add_row(form: FormSpec, spec: FieldSpec, cities: tuple[str, ...], space: str = "") -> None:
+    _set_rows(form, spec, _table_rows(form, spec, space) + [{}], cities, space)
 
 
-def _delete_row(form: FormSpec, spec: FieldSpec, index: int, cities: tuple[str, ...]) -> None:
-    rows = _table_rows(form, spec)
-    _set_rows(form, spec, rows[:index] + rows[index + 1 :], cities)
+def _delete_row(form: FormSpec, spec: FieldSpec, index: int, cities: tuple[str, ...], space: str = "") -> None:
+    rows = _table_rows(form, spec, space)
+    _set_rows(form, spec, rows[:index] + rows[index + 1 :], cities, space)
 
 
 def anchor(form_id: str, key: str, row: int | None = None) -> str:
@@ -319,61 +320,64 @@ def _problem_note(element_id: str, texts: list[str]) -> None:
     st.markdown(f'<div id="{element_id}" tabindex="-1" style="{style}">⚠ {body}</div>', unsafe_allow_html=True)
 
 
-def _draw(form: FormSpec, spec: FieldSpec, key: str, cities: tuple[str, ...], locked: bool) -> None:
+def _draw(form: FormSpec, spec: FieldSpec, key: str, cities: tuple[str, ...], locked: bool, space: str = "") -> None:
     # A value held since before the form file changed (a field's type or choices) may no longer fit.
     if fit(spec, st.session_state.get(key), cities)[1]:
-        _put(form, spec, key, st.session_state.get(key), cities)
+        _put(form, spec, key, st.session_state.get(key), cities, space=space)
     if spec.type == "city":
         _select_from(lambda _s: list(cities))(spec, key, locked)
     else:
         WIDGETS[REGISTRY[spec.type].widget](spec, key, locked)
-    note = warnings(form).get(key)
+    note = warnings(form, space=space).get(key)
     if note and is_blank(st.session_state.get(key)):
         st.warning(note)
     elif note:  # answered again: the note has done its work
-        warnings(form).pop(key)
+        warnings(form, space=space).pop(key)
 
 
 Problems = Mapping[str, Mapping[int | None, list[str]]]  # field key -> table row (or None) -> messages
 
 
-def _filled_rows(form: FormSpec, spec: FieldSpec) -> list[int]:
+def _filled_rows(form: FormSpec, spec: FieldSpec, space: str = "") -> list[int]:
     """Widget indexes of the rows the validator sees: its row n is the n-th row with an answer."""
-    return [i for i, row in enumerate(_table_rows(form, spec)) if not all(is_blank(v) for v in row.values())]
+    return [i for i, row in enumerate(_table_rows(form, spec, space)) if not all(is_blank(v) for v in row.values())]
 
 
-def _table(form: FormSpec, spec: FieldSpec, cities: tuple[str, ...], problems: Mapping[int | None, list[str]]) -> None:
+def _table(form: FormSpec, spec: FieldSpec, cities: tuple[str, ...], problems: Mapping[int | None, list[str]], space: str = "") -> None:
     """A repeatable group: one line of sub-field widgets per row, with add and delete buttons."""
     subfields = spec.fields or ()
     st.markdown(f"**{spec.label}**" + (" \\*" if spec.required else ""), help=spec.help or None)
     if problems.get(None):
         _problem_note(anchor(form.id, spec.key), problems[None])
-    filled = _filled_rows(form, spec)
+    filled = _filled_rows(form, spec, space)
     row_problems = {filled[n - 1]: (n, texts) for n, texts in problems.items() if n and n <= len(filled)}
-    for i in range(_row_count(form, spec)):
+    for i in range(_row_count(form, spec, space)):
         with st.container(border=True):
             columns = st.columns([3] * len(subfields) + [1], vertical_alignment="bottom")
             for column, sub in zip(columns, subfields):
                 with column:
-                    key = _row_key(form, spec, i, sub)
+                    key = _row_key(form, spec, i, sub, space)
                     st.session_state.setdefault(key, _empty_state(sub))
-                    _draw(form, sub, key, cities, False)
-            columns[-1].button("删除", key=state.table_delete_key(form.id, spec.key, i), on_click=errors.guarded(_delete_row), args=(form, spec, i, cities), help=f"删除第 {i + 1} 行")
+                    _draw(form, sub, key, cities, False, space)
+            columns[-1].button("删除", key=state.spaced(space, state.table_delete_key(form.id, spec.key, i)), on_click=errors.guarded(_delete_row),
+                               args=(form, spec, i, cities, space), help=f"删除第 {i + 1} 行")
             if i in row_problems:
                 n, texts = row_problems[i]
                 _problem_note(anchor(form.id, spec.key, n), texts)
-    st.button(f"添加一行（{spec.label}）", key=state.table_add_key(form.id, spec.key), on_click=errors.guarded(_add_row), args=(form, spec, cities))
+    st.button(f"添加一行（{spec.label}）", key=state.spaced(space, state.table_add_key(form.id, spec.key)), on_click=errors.guarded(_add_row),
+              args=(form, spec, cities, space))
 
 
-def _field(form: FormSpec, spec: FieldSpec, cities: tuple[str, ...], computed: dict[str, Any], locked: Mapping[str, Any], problems: Problems) -> None:
+def _field(form: FormSpec, spec: FieldSpec, cities: tuple[str, ...], computed: dict[str, Any], locked: Mapping[str, Any], problems: Problems,
+           space: str = "") -> None:
     if spec.type == "table":
-        _table(form, spec, cities, problems.get(spec.key, {}))
+        _table(form, spec, cities, problems.get(spec.key, {}), space)
         return
     if spec.calculation:
         shown = value_text(spec, computed.get(spec.key)) or "（待计算）"
         st.markdown(f"**{spec.label}**（自动计算）：{shown}", help=spec.help or None)
     else:
-        _draw(form, spec, state.field_key(form.id, spec.key), cities, spec.key in locked)
+        _draw(form, spec, state.spaced(space, state.field_key(form.id, spec.key)), cities, spec.key in locked, space)
     texts = [t for texts in problems.get(spec.key, {}).values() for t in texts]
     if texts:
         _problem_note(anchor(form.id, spec.key), texts)
@@ -393,21 +397,23 @@ def lock(form: FormSpec, answers: Mapping[str, Any], cities: tuple[str, ...]) ->
 
 
 def render_form(form: FormSpec, cities: tuple[str, ...], *, locked: Mapping[str, Any] | None = None,
-                problems: Problems | None = None) -> None:
+                problems: Problems | None = None, space: str = "") -> None:
     """Draw the form by sections, showing only relevant fields and live calculations.
 
     ``locked`` fields are drawn disabled (see ``lock``); ``problems`` are shown next to their
     fields. Short fields go two to a line; long ones (text areas, tables, multi-selects) take a line.
+    ``space``: the widgets' key space (lib.ui.state.spaced): the designer's preview draws a form apart from the fill page's.
     """
     locked, problems = locked or {}, problems or {}
     for spec in form.all_fields():
         if spec.type != "table" and not spec.calculation:
-            st.session_state.setdefault(state.field_key(form.id, spec.key), _empty_state(spec))
-    if state.baseline_key(form.id) not in st.session_state:  # a form never loaded: blank is its baseline
-        st.session_state[state.baseline_key(form.id)] = fingerprint(form)
-    if warnings(form):
+            st.session_state.setdefault(state.spaced(space, state.field_key(form.id, spec.key)), _empty_state(spec))
+    baseline = state.spaced(space, state.baseline_key(form.id))
+    if baseline not in st.session_state:  # a form never loaded: blank is its baseline
+        st.session_state[baseline] = fingerprint(form, space=space)
+    if warnings(form, space=space):
         st.warning("部分原值无法在表单中显示，已留空并在字段下方说明，请重新填写后保存。")
-    preview = check_answers(form, current_answers(form), cities=cities, draft=True)
+    preview = check_answers(form, current_answers(form, space=space), cities=cities, draft=True)
     for section in form.sections:
         visible = [f for f in section.fields if f.key not in preview.hidden]
         if not visible:
@@ -423,7 +429,7 @@ def render_form(form: FormSpec, cities: tuple[str, ...], *, locked: Mapping[str,
             if pending and (wide or len(pending) == 2):
                 for column, short in zip(st.columns(2), pending):
                     with column:
-                        _field(form, short, cities, preview.values, locked, problems)
+                        _field(form, short, cities, preview.values, locked, problems, space)
                 pending = []
             if spec is not None and wide:
-                _field(form, spec, cities, preview.values, locked, problems)
+                _field(form, spec, cities, preview.values, locked, problems, space)
