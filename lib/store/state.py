@@ -12,6 +12,7 @@ Log entry shapes (one JSON object per line)::
     {"op": "update", "at", "form", "id", "rev", "actor", "action", "values"?, "status"?, "note"}
     {"op": "event", "at", "actor", "action", "form", "id", "note"}
     {"op": "batch", "at", "entries": [append entry, ...]}              several rows in one line: all or none
+    {"op": "rename", "at", "form", "from", "to", "actor"}              a field key renamed (see _apply_rename)
 
 Google Sheets' ``_log`` writes a batch as members and a commit entry instead (``lib.store.sheets.log``)
 and hands this class only the members of committed batches.
@@ -21,6 +22,7 @@ and hands this class only the members of committed batches.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import sys
@@ -30,10 +32,13 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from lib.core.records import AuditEntry, Record
+from lib.core.values import is_missing
 from lib.store.base import SYSTEM_COLUMNS, SYSTEM_KEYS, Column, SheetSpec, Unavailable
 from lib.store.codec import decode_values, kind_of
 
 STATUS_LABEL = dict(SYSTEM_COLUMNS)["_status"]
+#: The audit's action for a renamed field.
+RENAMED = "字段改名"
 
 
 class AuditRow(NamedTuple):
@@ -68,6 +73,7 @@ class State:
         self.extra_keys: dict[str, dict[str, None]] = {}  # value keys no SheetSpec declares
         self._known_keys: dict[str, set[str]] = {}  # declared and extra keys, for a fast check
         self.generation: dict[str, int] = {}  # bumped on every change to a form
+        self.renames: dict[str, dict[str, str]] = {}  # form -> renamed-away key -> the key its values live under now
         self._frames: dict[str, tuple[int, pd.DataFrame]] = {}
 
     # --- applying log entries ---------------------------------------------------------------
@@ -83,8 +89,13 @@ class State:
             self._apply_append(e, given.get(e["id"]) if given else None)
         elif op == "update":
             self._apply_update(e)
+        elif op == "rename":
+            self._apply_rename(e)
         elif op == "sheet":
-            cols = tuple(Column(*col) for col in e["columns"])  # display is absent in older logs
+            gone = self.renames.get(e["form"], {})
+            # A renamed-away key declared again is a server still on the form's old version: its values land
+            # under the new key (renamed()), so its column stays gone rather than coming back empty.
+            cols = tuple(Column(*col) for col in e["columns"] if col[0] not in gone)  # display is absent in older logs
             self.specs[e["form"]] = SheetSpec(e["form"], e["title"], cols)
             self._known_keys.setdefault(e["form"], set()).update(c.key for c in cols)
             self.rows.setdefault(e["form"], {})
@@ -99,6 +110,8 @@ class State:
     def _apply_append(self, e: dict[str, Any], given: dict[str, Any] | None = None) -> None:
         form, at, actor = sys.intern(e["form"]), _time(e["at"]), e["actor"]
         values = decode_values(e["values"]) if given is None else given
+        if form in self.renames:
+            values = self.renamed(form, values)
         account = sys.intern(actor["account"])
         rec = Record(form, e["id"], 1, sys.intern(e["status"]), e.get("fv", 1), account,
                      sys.intern(actor.get("org", "")), sys.intern(actor.get("city", "")), at, at, account, values)
@@ -113,7 +126,7 @@ class State:
         if old is None or e["rev"] != old.rev + 1:
             raise Unavailable(f"数据日志不一致：记录 {e['id']} 的版本 {e['rev']} 没有前一版本；请运行 verify 检查。",
                               code="log_inconsistent")
-        changed = decode_values(e.get("values", {}))
+        changed = self.renamed(form, decode_values(e.get("values", {})))
         changes = {k: (old.values.get(k), v) for k, v in changed.items()}
         status = e.get("status", old.status)
         if status != old.status:
@@ -126,8 +139,99 @@ class State:
                                    e.get("note", ""), False))
         self._bump(form)
 
+    def _apply_rename(self, e: dict[str, Any]) -> None:
+        """Move every row's value under ``from`` to ``to`` (the row's revision stays: no answer changed), give
+        the sheet's ``from`` column the key ``to`` in its place, and remember the rename, so a later append or
+        update still carrying ``from`` (a server on the old version of the form) lands under ``to``.
+
+        A row whose ``to`` already holds an answer keeps both (never lost): the writers refuse such a rename
+        (``rename_problem``), so only a log written otherwise has one."""
+        form, old, new = e["form"], e["from"], e["to"]
+        rows = self.rows.setdefault(form, {})
+        moved = kept = 0
+        for rid, rec in rows.items():
+            if old not in rec.values:
+                continue
+            if not is_missing(rec.values.get(new)):
+                kept += 1
+                continue
+            moved += not is_missing(rec.values[old])
+            values = {(new if k == old else k): v for k, v in rec.values.items() if k != new}
+            rows[rid] = dataclasses.replace(rec, values=values)
+        moves = self.renames.setdefault(form, {})
+        for key, target in list(moves.items()):
+            if target == old:
+                moves[key] = new  # a → old earlier, old → new now: a's values live under new
+        moves.pop(new, None)  # new is a live key again
+        moves[old] = new
+        for key in [k for k, target in moves.items() if k == target]:
+            del moves[key]
+        spec = self.specs.get(form)
+        label = old
+        if spec is not None and any(c.key == old for c in spec.columns):
+            label = next(c.label for c in spec.columns if c.key == old)
+            declared = next((c for c in spec.columns if c.key == new), None)
+            cols = tuple((declared or dataclasses.replace(c, key=new)) if c.key == old else c
+                         for c in spec.columns if c.key != new)
+            self.specs[form] = SheetSpec(form, spec.title, cols)
+        self._rename_extra(form, old, new, keep_old=kept > 0)
+        note = f"字段「{label}」的键由 {old} 改为 {new}，{moved} 条记录的值随之改到新键下"
+        if kept:
+            note += f"；{kept} 条记录的新键下已有值，两者都保留"
+        actor = e.get("actor") or {}
+        self.audit.append(AuditRow(_time(e["at"]), actor.get("account", ""), RENAMED, form, "", 0, {}, note, False))
+        self._bump(form)
+
+    def _rename_extra(self, form: str, old: str, new: str, *, keep_old: bool) -> None:
+        """The keys no spec declares after a rename: ``new`` takes ``old``'s place (``old`` stays too when a
+        row still holds it)."""
+        declared = {c.key for c in self.specs[form].columns} if form in self.specs else set()
+        extra = self.extra_keys.get(form, {})
+        keys = []
+        for key in extra:
+            if key == old:
+                keys += [old, new] if keep_old else [new]
+            elif key != new:
+                keys.append(key)
+        if keep_old and old not in keys and old not in declared:
+            keys.append(old)
+        if new not in keys and any(new in r.values for r in self.rows.get(form, {}).values()):
+            keys.append(new)
+        self.extra_keys[form] = {k: None for k in keys if k not in declared}
+        self._known_keys[form] = declared | set(self.extra_keys[form])
+
+    def renamed(self, form: str, values: dict[str, Any]) -> dict[str, Any]:
+        """``values`` with each renamed-away key under the key its values live under now (``values`` itself
+        when none is; a key whose new key is also given stays as it is, so neither answer is lost)."""
+        moves = self.renames.get(form)
+        if not moves or moves.keys().isdisjoint(values):
+            return values
+        return {(moves[k] if k in moves and moves[k] not in values else k): v for k, v in values.items()}
+
+    def rename_problem(self, form: str, old: str, new: str) -> str:
+        """Why renaming ``old`` to ``new`` in ``form`` may not be written: ``unknown_form``, ``rename_same``,
+        ``rename_system_key``, ``rename_target_has_values``; "" when it may (``rename_in_force``: it would
+        change nothing). Every writer and every replay of a Google ``_log`` decide it alike."""
+        if form not in self.specs:
+            return "unknown_form"
+        if old == new:
+            return "rename_same"
+        if not old or not new or old[0] == "_" or new[0] == "_" or {old, new} & set(SYSTEM_KEYS):
+            return "rename_system_key"
+        if any(not is_missing(r.values.get(new)) for r in self.rows.get(form, {}).values()):
+            return "rename_target_has_values"
+        return ""
+
+    def rename_in_force(self, form: str, old: str, new: str) -> bool:
+        """Renaming ``old`` to ``new`` would change nothing: it was done, and no row nor column has ``old`` since."""
+        return (self.renames.get(form, {}).get(old) == new
+                and all(c.key != old for c in self.specs[form].columns)
+                and all(old not in r.values for r in self.rows.get(form, {}).values()))
+
     def _note_keys(self, form: str, values: dict[str, Any]) -> None:
         known = self._known_keys.setdefault(form, set())
+        if known.issuperset(values):  # nearly always: the keys a form's rows use are known
+            return
         for key in values:
             if key not in known:
                 known.add(key)
