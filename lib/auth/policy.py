@@ -78,11 +78,18 @@ OUTCOMES = "outcomes"  # the province: read and confirm the outcome lists (标�
 # A city's archive of reports (campaign.yaml office.archive; ``lib.campaign.archive``). ``row``: {"city": the city}, None: any.
 ARCHIVE = "archive"  # download a city's archive and read whether it was forwarded: the province every city's, a city bureau its own
 ARCHIVE_FORWARD = "archive_forward"  # confirm (or withdraw) one's city's archive as forwarded to the province: its city bureau
+# The form designer (lib.designer, issue 16). ``form``: the form served from the file edited (None: campaign.yaml or a
+# new file); ``row``: {"city_drafts": the campaign's designer.city_drafts}. Only the province and the admin publish.
+DESIGN_READ = "design_read"  # open 表单设计 (definitions, versions, drafts): province, admin; a city where it may draft
+DESIGN_DRAFT = "design_draft"  # save or discard a draft: province, admin; a city for a form it fills when city_drafts
+DESIGN_PUBLISH = "design_publish"  # publish a version, or republish an earlier one: province, admin
+DESIGN_ACTIONS = (DESIGN_READ, DESIGN_DRAFT, DESIGN_PUBLISH)
 
 ACTION_NAMES = {READ: "查看", CREATE: "填报", EDIT: "修改", REVIEW: "审核", AUDIT: "查看审计日志", ADMIN: "管理账号", IMPORT: "导入台账",
                 SAMPLE: "抽样", INSPECTORS: "维护检查人员信息", RECTIFY_READ: "查看整改事项", RECTIFY_ACT: "办理整改事项",
                 RECTIFY_VERIFY: "核实整改事项", RECTIFY_CLOSE: "销号整改事项", RECTIFY_GENERATE: "生成、新增、改派或撤销整改事项，记录违规处理",
-                OUTCOMES: "查看和确认成果清单", ARCHIVE: "下载报告汇总", ARCHIVE_FORWARD: "确认报告汇总已报送"}
+                OUTCOMES: "查看和确认成果清单", ARCHIVE: "下载报告汇总", ARCHIVE_FORWARD: "确认报告汇总已报送",
+                DESIGN_READ: "查看表单设计", DESIGN_DRAFT: "保存表单草稿", DESIGN_PUBLISH: "发布表单"}
 DENIED = "拒绝访问"
 
 #: Roles that reach every row (a city reaches its city's; ORG_ROLES, their organisation's; an
@@ -400,6 +407,8 @@ def can(user: Actor, action: str, form: FormSpec | None = None, row: Record | Ma
         return user.role in (PROVINCE, ADMIN_ROLE)
     if action in RECTIFY_ACTIONS:
         return _rectify(user, action, row)
+    if action in DESIGN_ACTIONS:
+        return _design(user, action, form, row)
     if action in (ARCHIVE, ARCHIVE_FORWARD):  # the province reads every city's; a city bureau reads and forwards its own
         if user.role == PROVINCE and action == ARCHIVE:
             return True
@@ -479,6 +488,15 @@ def _rectify(user: Actor, action: str, item: Record | Mapping[str, Any] | None) 
     if action == RECTIFY_ACT:
         return _acts_on(user, item)
     return _acts_on(user, item) or _same_org(user, item.values.get("party"), item.values.get("party_code"))
+
+
+def _design(user: Actor, action: str, form: FormSpec | None, row: Mapping[str, Any] | None) -> bool:
+    """``can`` for the designer's actions (see their constants): a city drafts (and reads) only a served
+    form that it fills, and only when the campaign lets cities draft; it never publishes."""
+    if user.role in SEE_ALL:
+        return True
+    return (action != DESIGN_PUBLISH and user.role == CITY and form is not None and form.filled_by == CITY
+            and isinstance(row, Mapping) and row.get("city_drafts") is True)
 
 
 def review_scope(form: FormSpec, row: Record, values: Mapping[str, Any] | None = None) -> str:
@@ -635,14 +653,15 @@ def authorize(store: Store, user: Actor, action: str, form: FormSpec | None = No
 
 
 #: Pages (keys used by app.py) and who sees them in the navigation.
-def page_keys(user: Actor, forms: list[FormSpec], reports: FormSpec | None = None) -> list[str]:
+def page_keys(user: Actor, forms: list[FormSpec], reports: FormSpec | None = None, *, city_drafts: bool = False) -> list[str]:
     """The pages ``user``'s navigation shows, in order: 填报 and 我的填报 for a role that fills one of
     ``forms`` (``can(CREATE)`` then decides, an inspector's within its assignment); 报告汇总 where the
     campaign has an archive (``reports``: the form of its reports, None: none) for those who archive it
-    (``ARCHIVE``) and the role that files the reports (its own, as Word).
+    (``ARCHIVE``) and the role that files the reports (its own, as Word); 表单设计 for those who may read
+    a definition (``DESIGN_READ``; a city only where ``city_drafts``, the campaign's designer.city_drafts).
 
     >>> page_keys(Actor("province", "province"), [])
-    ['home', 'board', 'register', 'sampling', 'rectification', 'audit']
+    ['home', 'board', 'register', 'sampling', 'rectification', 'designer', 'audit']
     """
     keys = ["home"]
     # an inspector fills before it has an assignment too: the fill page tells it it has no task yet
@@ -659,6 +678,8 @@ def page_keys(user: Actor, forms: list[FormSpec], reports: FormSpec | None = Non
         keys.append("sampling")
     if can(user, RECTIFY_READ):  # the campaign's last phase: every role with items to see, an inspector none
         keys.append("rectification")
+    if can(user, DESIGN_READ) or any(can(user, DESIGN_READ, f, {"city_drafts": city_drafts}) for f in forms):
+        keys.append("designer")
     if can(user, AUDIT):
         keys.append("audit")
     if can(user, ADMIN):

@@ -340,6 +340,14 @@ class Sampling(_Strict):
         return next((r for r in self.priority_rules if r.key == key), None)
 
 
+class Designer(_Strict):
+    """The ``designer:`` section of campaign.yaml: who may propose a change of a form besides the province
+    and the admin (who alone publish; ``lib.auth.policy``'s DESIGN_* actions, ``lib.designer``)."""
+
+    #: A city bureau may save drafts of the forms it fills (the province reviews and publishes them).
+    city_drafts: bool = Field(False, strict=True)  # strict: "yes" or 1 is no answer to a yes/no setting
+
+
 class Contact(_Strict):
     """Someone a filler can call: shown on 首页, the sign-in page and the late list."""
 
@@ -447,6 +455,8 @@ class CampaignSpec(_Strict):
     rectification: Rectification | None = None
     #: The office round trip: the signature line of official exports, the archive a city forwards (lib.forms.office).
     office: Office = Field(default_factory=Office)
+    #: The form designer: whether a city may save drafts of the forms it fills (lib.designer).
+    designer: Designer = Field(default_factory=Designer)
     #: Cities whose firms the scheme does not cover: register entries there are excluded at import.
     outside_scheme: tuple[str, ...] = ()
     #: How the boards name a city's bureau (the unit that files the checks), ``{city}`` standing for

@@ -1,0 +1,1 @@
+"""The form designer's library: drafts, checks, the impact on stored rows, publishing, history and the palette."""
