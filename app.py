@@ -29,6 +29,7 @@ PAGES = {  # key = url path
     "register": ("pages/register.py", "台账导入与核对", "🧾"),
     "sampling": ("pages/sampling.py", "随机抽查", "🎲"),
     "rectification": ("pages/rectification.py", "全面整改", "🛠️"),
+    "designer": ("pages/designer.py", "表单设计", "🧩"),
     "audit": ("pages/audit.py", "审计日志", "🔎"),
     "admin": ("pages/admin.py", "账号管理", "👥"),
 }

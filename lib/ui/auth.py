@@ -136,7 +136,7 @@ def pages_for(account: Account) -> list[str]:
     catalog = context.catalog()
     archive = catalog.campaign.office.archive  # its reports' form: who files them sees 报告汇总 too
     reports = catalog.form(catalog.bindings.of(archive.source).form) if archive is not None else None
-    return page_keys(account.actor(), catalog.forms(), reports)
+    return page_keys(account.actor(), catalog.forms(), reports, city_drafts=catalog.campaign.designer.city_drafts)
 
 
 def account_box(account: Account) -> None:

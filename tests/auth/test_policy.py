@@ -435,12 +435,12 @@ def test_province_sees_all_reviews_what_its_forms_say_and_files_the_complaints_o
 def test_navigation_differs_by_role(catalog, actors):
     forms = catalog.forms()
     assert page_keys(PROVINCE, forms) == ["home", "fill", "my_submissions", "review", "board", "register", "sampling", "rectification",
-                                          "audit"]
+                                          "designer", "audit"]
     assert page_keys(GZ, forms) == ["home", "fill", "my_submissions", "review", "board", "rectification"]
     assert page_keys(actors["provider"], forms) == ["home", "fill", "my_submissions", "board", "rectification"]
     assert page_keys(actors["lead"], forms) == ["home", "fill", "my_submissions", "board", "rectification"]
     # the admin reads the items for audit (the registers, the draw and closing them are the province's)
-    assert page_keys(ADMIN, forms) == ["home", "board", "rectification", "audit", "admin"]
+    assert page_keys(ADMIN, forms) == ["home", "board", "rectification", "designer", "audit", "admin"]
     # an inspector fills the inspection records: the fill page tells it when it has no task yet
     assert page_keys(INSPECTOR, forms) == ["home", "fill", "my_submissions", "board"]
     assert page_keys(INSPECTOR, [f for f in forms if f.filled_by != "inspector"]) == ["home", "board"]

@@ -1,0 +1,331 @@
+"""The 表单设计 page's editor: a form or campaign file's YAML in a text area, its problems with line and field on
+every run, the form drawn beside it with the fill page's own widgets, the palette, and 保存草稿 / 检查 / 发布.
+
+The YAML stays the truth: the palette writes YAML (lib.designer.add_field_yaml) into the text area, and what is
+saved, checked and published is the text. The text area is Streamlit's own (no code-editor component to vet and
+pin; it works in WPS's browser and on phones). The preview draws the form under the key space
+``state.DESIGNER_PREVIEW`` (lib.ui.widgets' ``space``), so trying it out never touches a filler's answers; while the
+text has problems it keeps drawing the last text that had none, and says so.
+
+What the text area holds belongs to one file and the version it started from (``state.DESIGNER_OPENED``): the
+account's live draft of the file if it has one, else the version served. 发布 shows what the change means for the
+stored rows (lib.designer.impact) and publishes only on 确认发布 of that same text; a text changed after the check
+is checked again. The history (versions, diffs, 恢复此版本) is lib.ui.designer_history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import streamlit as st
+
+from lib import designer
+from lib.auth.policy import DESIGN_DRAFT, DESIGN_PUBLISH, DESIGN_READ, can
+from lib.core.errors import AppError
+from lib.core.records import Actor, Record
+from lib.core.statuses import DRAFT
+from lib.forms import FormCatalog, FormDefinitionError, FormSpec, parse_form, versions
+from lib.forms.types import REGISTRY
+from lib.forms.versions import MAX_TEXT_CHARS
+from lib.store.base import Store
+from lib.ui import errors, state, widgets
+
+#: How the palette names each field type (every type of lib.forms.types.REGISTRY but ``table``, whose
+#: sub-fields the palette cannot describe: a table is written in the YAML).
+TYPE_NAMES = {
+    "text": "单行文字", "textarea": "多行文字", "integer": "整数", "decimal": "小数", "money": "金额（两位小数）",
+    "percent": "百分比", "date": "日期", "select": "单选", "multiselect": "多选", "boolean": "是/否",
+    "phone": "电话号码", "email": "电子邮箱", "credit_code": "统一社会信用代码", "city": "地市", "file": "附件（照片、PDF）",
+}
+MAX_PROBLEMS_SHOWN = 30  # a text broken everywhere lists its first problems; the rest is counted
+
+
+def digest(text: str) -> str:
+    """The SHA-256 of a text: a check's result applies to exactly the text it was made for."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def text() -> str:
+    """The YAML in the text area now."""
+    return st.session_state.get(state.DESIGNER_TEXT) or ""
+
+
+def opened() -> dict | None:
+    """{"file", "based_on", "draft"} of what the text area holds: the file, the published version the edit started
+    from (0 for a new file) and the version number of the account's draft it came from (None: none)."""
+    return st.session_state.get(state.DESIGNER_OPENED)
+
+
+def tell(kind: str, *lines: str) -> None:
+    """Show ``lines`` at the buttons (``kind``: success, error, info or warning) until the next action."""
+    st.session_state[state.DESIGNER_OUTCOME] = {"kind": kind, "lines": [str(line) for line in lines]}
+
+
+def _problem_lines(found: list) -> list[str]:
+    lines = [f"- {p}" for p in found[:MAX_PROBLEMS_SHOWN]]
+    if len(found) > MAX_PROBLEMS_SHOWN:
+        lines.append(f"- 另有 {len(found) - MAX_PROBLEMS_SHOWN} 个问题未列出，请先修正以上问题。")
+    return lines
+
+
+def _load(file: str, form_id: str, body: str, based_on: int, draft: int | None) -> None:
+    st.session_state[state.DESIGNER_TEXT] = body
+    st.session_state[state.DESIGNER_OPENED] = {"file": file, "form_id": form_id, "based_on": based_on, "draft": draft}
+    for key in (state.DESIGNER_IMPACT, state.DESIGNER_SHOWN):
+        st.session_state.pop(key, None)
+
+
+def live_draft(store: Store, actor: Actor, file: str) -> Record | None:
+    """The account's draft of ``file`` not yet published or discarded (at most one: lib.designer keeps it so)."""
+    return next((r for r in versions.versions(store, file) if r.status == DRAFT and r.owner == actor.account), None)
+
+
+def files(store: Store, catalog: FormCatalog, actor: Actor) -> dict[str, str]:
+    """{file name: how the picker names it} of the served files ``actor`` may open: every one for the province and
+    the admin; for a city, the forms it fills when the campaign lets cities draft (DESIGN_READ)."""
+    shown: dict[str, str] = {}
+    for file, record in sorted(versions.served(versions.versions(store)).items()):
+        form_id = record.values.get("form_id") or ""
+        form = next((f for f in catalog.forms() if f.id == form_id), None)
+        allowed = can(actor, DESIGN_READ, form, drafting(catalog)) if form_id else can(actor, DESIGN_READ)
+        if allowed:
+            shown[file] = f"{file}（{form.title}）" if form is not None else file
+    return shown
+
+
+def drafting(catalog: FormCatalog) -> dict[str, bool]:
+    """The campaign's say in who drafts (the ``row`` of the policy's DESIGN_* actions)."""
+    return {"city_drafts": catalog.campaign.designer.city_drafts}
+
+
+def open_file(store: Store, actor: Actor, file: str, *, served_only: bool = False) -> None:
+    """Put ``file`` into the text area: the account's live draft of it (unless ``served_only``), else the served
+    version; and the version it starts from."""
+    served = versions.latest(store, file)
+    draft = None if served_only else live_draft(store, actor, file)
+    form_id = served.values.get("form_id") or "" if served is not None else ""
+    if draft is not None:
+        _load(file, form_id, draft.values["text"], int(draft.values["based_on"] or 0), versions.number(draft))
+    elif served is not None:
+        _load(file, form_id, served.values["text"], versions.number(served), None)
+    else:
+        _load(file, form_id, "", 0, None)
+
+
+def may(catalog: FormCatalog, actor: Actor, action: str) -> bool:
+    """Whether ``actor`` may do ``action`` (a DESIGN_* action) to the file the text area holds."""
+    form_id = opened()["form_id"]
+    form = next((f for f in catalog.forms() if f.id == form_id), None) if form_id else None
+    return can(actor, action, form, drafting(catalog))
+
+
+def follow(store: Store, actor: Actor, file: str) -> None:
+    """Open the file chosen, unless the text area holds it already (its edits stay across reruns)."""
+    held = opened()
+    if held is None or held["file"] != file or state.DESIGNER_TEXT not in st.session_state:
+        open_file(store, actor, file)
+
+
+def discard(store: Store, actor: Actor, file: str) -> None:
+    """放弃修改: the served version back in the text area (a draft saved stays in the store, as the history shows)."""
+    open_file(store, actor, file, served_only=True)
+    tell("info", f"已载入 {file} 当前使用的版本，未保存的修改已放弃。")
+
+
+def save(store: Store, catalog: FormCatalog, actor: Actor) -> None:
+    """保存草稿: the text as the account's draft of the file (problems and all: a draft may be unfinished)."""
+    held = opened()
+    try:
+        record = designer.save_draft(store, catalog, actor, held["file"], text(), held["based_on"])
+    except AppError as exc:
+        tell("error", str(exc))
+        return
+    held["draft"] = int(record.values["version"])
+    tell("success", f"草稿已保存（{held['file']}，{record.updated_at:%Y-%m-%d %H:%M:%S}）。草稿发布之前，填报人看到的仍是当前版本。")
+
+
+def check(store: Store, catalog: FormCatalog) -> None:
+    """检查: the text's problems, or what publishing it would mean for the stored rows."""
+    held = opened()
+    found = designer.check_draft(catalog, held["file"], text()).problems
+    if found:
+        tell("error", f"{held['file']} 有 {len(found)} 个问题，不能发布：", *_problem_lines(found))
+        return
+    try:
+        lines = designer.impact(store, catalog, held["file"], text()).lines()
+    except AppError as exc:
+        tell("error", str(exc))
+        return
+    tell("success", "检查通过，可以发布。", *(["发布后对已填报数据的影响："] + [f"- {line}" for line in lines] if lines else ["对已填报的数据没有影响。"]))
+
+
+def ask_publish(store: Store, catalog: FormCatalog) -> None:
+    """发布: check the text; show what it would mean for the stored rows, with 确认发布 and a note."""
+    held = opened()
+    body = text()
+    found = designer.check_draft(catalog, held["file"], body).problems
+    st.session_state.pop(state.DESIGNER_IMPACT, None)
+    if found:
+        tell("error", f"{held['file']} 有 {len(found)} 个问题，未发布：", *_problem_lines(found))
+        return
+    try:
+        lines = designer.impact(store, catalog, held["file"], body).lines()
+    except AppError as exc:
+        tell("error", str(exc))
+        return
+    st.session_state.pop(state.DESIGNER_OUTCOME, None)
+    st.session_state[state.DESIGNER_IMPACT] = {"file": held["file"], "sha256": digest(body), "lines": lines}
+
+
+def confirm_publish(store: Store, catalog: FormCatalog, actor: Actor) -> None:
+    """确认发布: publish the text the impact was shown for (a text changed since is checked again)."""
+    held, asked, body = opened(), st.session_state.get(state.DESIGNER_IMPACT), text()
+    if not asked or asked["file"] != held["file"] or asked["sha256"] != digest(body):
+        st.session_state.pop(state.DESIGNER_IMPACT, None)
+        tell("warning", "内容在检查之后又修改过，未发布：请再点一次“发布”，核对新内容的影响后再确认。")
+        return
+    note = (st.session_state.get(state.DESIGNER_NOTE) or "").strip()
+    try:
+        record = designer.publish(store, catalog, actor, held["file"], body, held["based_on"], note, confirmed=True)
+    except AppError as exc:
+        tell("error", str(exc))
+        return
+    version = int(record.values["version"])
+    _load(held["file"], record.values["text"], version, None)
+    st.session_state[state.DESIGNER_NOTE] = ""
+    tell("success", f"已发布 {held['file']} 第 {version} 版。各服务器在缓存周期内改用新版本，填报人下次打开表单即可看到。")
+
+
+def add_field(catalog: FormCatalog) -> None:
+    """The palette's 加入字段: a field block written into the YAML at the end of the section chosen."""
+    get = st.session_state.get
+    kind = get(state.designer_palette_key("type"))
+    field: dict[str, Any] = {"key": (get(state.designer_palette_key("key")) or "").strip(),
+                             "label": (get(state.designer_palette_key("label")) or "").strip(), "type": kind}
+    if get(state.designer_palette_key("required")):
+        field["required"] = True
+    if kind in REGISTRY and REGISTRY[kind].has_choices:
+        field["choices"] = [c.strip() for c in (get(state.designer_palette_key("choices")) or "").splitlines() if c.strip()]
+    if (get(state.designer_palette_key("help")) or "").strip():
+        field["help"] = get(state.designer_palette_key("help")).strip()
+    if not field["key"] or not field["label"]:
+        tell("error", "请填写新字段的“字段键”和“标题”。")
+        return
+    try:
+        st.session_state[state.DESIGNER_TEXT] = designer.add_field_yaml(text(), get(state.designer_palette_key("section")), field)
+    except AppError as exc:
+        tell("error", str(exc))
+        return
+    for part in ("key", "label", "choices", "help"):
+        st.session_state[state.designer_palette_key(part)] = ""
+    st.session_state[state.designer_palette_key("required")] = False
+    tell("success", f"已加入字段「{field['label']}」（{field['key']}）：见左侧 YAML 与右侧预览，保存草稿或发布后生效。")
+
+
+def preview_form(catalog: FormCatalog, file: str, body: str) -> tuple[FormSpec | None, bool]:
+    """The form ``body`` describes, or the last text of the file that had no problems: (form, current). None when
+    neither parses (or the file is the campaign's)."""
+    if file == designer.CAMPAIGN_FILE:
+        return None, True
+    form = _parsed(catalog, file, body)
+    if form is not None:
+        st.session_state[state.DESIGNER_SHOWN] = {"file": file, "text": body}
+        return form, True
+    shown = st.session_state.get(state.DESIGNER_SHOWN)
+    if shown and shown["file"] == file:
+        return _parsed(catalog, file, shown["text"]), False
+    return None, False
+
+
+def _parsed(catalog: FormCatalog, file: str, body: str) -> FormSpec | None:
+    if len(body) > MAX_TEXT_CHARS:
+        return None
+    try:
+        return parse_form(body, file, catalog.campaign_or_none())
+    except FormDefinitionError:
+        return None
+
+
+def editor(catalog: FormCatalog, actor: Actor) -> None:
+    """The text area and, under it, the problems of what it holds (parse, checks, campaign bindings)."""
+    held = opened()
+    st.text_area(f"{held['file']} 的 YAML", key=state.DESIGNER_TEXT, height=560, max_chars=MAX_TEXT_CHARS,
+                 disabled=not may(catalog, actor, DESIGN_DRAFT), help="按 Ctrl+Enter（或点击文本框外）后检查并更新预览。")
+    start = f"修改自第 {held['based_on']} 版" if held["based_on"] else "新文件"
+    st.caption(start + ("（已载入您保存的草稿）" if held["draft"] else ""))
+    body = text()
+    if len(body) > MAX_TEXT_CHARS:
+        st.error(f"内容有 {len(body)} 个字符，超过上限 {MAX_TEXT_CHARS}：一个版本存在一个单元格里，请精简后再保存。")
+        return
+    found = designer.check_draft(catalog, held["file"], body).problems
+    if found:
+        st.error("\n".join([f"有 {len(found)} 个问题（修正前不能发布）："] + _problem_lines(found)))
+    else:
+        st.success("没有发现问题。")
+
+
+def preview(catalog: FormCatalog) -> None:
+    """The form as a filler will see it, with the fill page's widgets (relevance and calculations live)."""
+    held = opened()
+    form, current = preview_form(catalog, held["file"], text())
+    if held["file"] == designer.CAMPAIGN_FILE:
+        st.info("campaign.yaml 是活动配置，没有表单预览；发布前会检查它与各表单的绑定。")
+        return
+    if form is None:
+        st.info("YAML 修正后在这里显示表单预览。")
+        return
+    if not current:
+        st.warning("当前内容有问题，预览显示的是最后一次没有问题的内容。")
+    st.caption("预览：在这里填写只用于试用，不会保存，也不会影响任何人的填报。")
+    with st.container(border=True):
+        st.markdown(f"#### {form.title}")
+        if form.description:
+            st.info(form.description)
+        widgets.render_form(form, catalog.campaign.cities, space=state.DESIGNER_PREVIEW)
+
+
+def palette(catalog: FormCatalog, actor: Actor) -> None:
+    """加入字段 for someone who does not write YAML: type, title, required, choices, help → a field block."""
+    held = opened()
+    form, _ = preview_form(catalog, held["file"], text())
+    if form is None or not may(catalog, actor, DESIGN_DRAFT):
+        return
+    with st.expander("添加字段（不写 YAML 也可以）"):
+        with st.form(state.designer_palette_key("form")):
+            sections = {s.key: s.title for s in form.sections}
+            st.selectbox("加到哪一部分（末尾）", list(sections), format_func=lambda k: sections[k],
+                         key=state.designer_palette_key("section"))
+            types = [t for t in REGISTRY if t != "table"]
+            st.selectbox("类型", types, format_func=lambda t: TYPE_NAMES.get(t, t), key=state.designer_palette_key("type"))
+            st.text_input("标题", key=state.designer_palette_key("label"), help="填报人看到的字段名称")
+            st.text_input("字段键", key=state.designer_palette_key("key"),
+                          help="英文小写字母开头，可含数字和下划线，例如 contact_email；发布后不要再改（改名请写 replaces）")
+            st.checkbox("必填", key=state.designer_palette_key("required"))
+            st.text_area("选项（单选、多选用，每行一个）", key=state.designer_palette_key("choices"))
+            st.text_input("填写说明", key=state.designer_palette_key("help"))
+            st.form_submit_button("加入字段", on_click=errors.guarded(add_field), args=(catalog,))
+
+
+def actions(store: Store, catalog: FormCatalog, actor: Actor) -> None:
+    """保存草稿 / 检查 / 发布 / 放弃修改, the outcome of the last one, and the impact waiting for 确认发布."""
+    held = opened()
+    save_col, check_col, publish_col, discard_col = st.columns(4)
+    save_col.button("保存草稿", key=state.DESIGNER_SAVE, on_click=errors.guarded(save), args=(store, catalog, actor),
+                    disabled=not may(catalog, actor, DESIGN_DRAFT), width="stretch")
+    check_col.button("检查", key=state.DESIGNER_CHECK, on_click=errors.guarded(check), args=(store, catalog), width="stretch")
+    publish_col.button("发布", key=state.DESIGNER_PUBLISH, on_click=errors.guarded(ask_publish), args=(store, catalog),
+                       disabled=not may(catalog, actor, DESIGN_PUBLISH), type="primary", width="stretch")
+    discard_col.button("放弃修改", key=state.DESIGNER_DISCARD, on_click=errors.guarded(discard), args=(store, actor, held["file"]),
+                       width="stretch", help="载入当前使用的版本（已保存的草稿仍在历史中）")
+    done = st.session_state.get(state.DESIGNER_OUTCOME)
+    if done:
+        getattr(st, done["kind"])("\n".join(done["lines"]))
+    asked = st.session_state.get(state.DESIGNER_IMPACT)
+    if asked and asked["file"] == held["file"]:
+        with st.container(border=True):
+            st.markdown("**发布前请确认对已填报数据的影响：**")
+            st.markdown("\n".join(f"- {line}" for line in asked["lines"]) if asked["lines"] else "对已填报的数据没有影响。")
+            st.text_input("发布说明（写明改了什么、为什么改）", key=state.DESIGNER_NOTE, max_chars=200)
+            st.button("确认发布", key=state.DESIGNER_CONFIRM, on_click=errors.guarded(confirm_publish), args=(store, catalog, actor),
+                      type="primary")

@@ -1,0 +1,65 @@
+"""The 表单设计 page's history of one file: its published versions with who, when and the note, the difference of
+any two, and 恢复此版本 (lib.designer.rollback: the earlier text published again as a new version, checked as any
+publish is)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lib import designer
+from lib.auth.policy import DESIGN_PUBLISH, can
+from lib.core.errors import AppError
+from lib.core.records import Actor, Record
+from lib.forms import FormCatalog
+from lib.store.base import Store
+from lib.ui import designer as editor
+from lib.ui import errors, state
+
+#: How the history names where a version came from (the ``origin`` of lib.forms.versions).
+ORIGINS = {"seed": "初始文件", "file": "开发者修改文件", "designer": "在线设计", "rollback": "恢复旧版本"}
+
+
+def _row(record: Record) -> dict[str, object]:
+    values = record.values
+    return {"版本": int(values["version"]), "发布人": record.updated_by, "单位": record.org,
+            "时间": f"{record.updated_at:%Y-%m-%d %H:%M}", "来源": ORIGINS.get(values.get("origin", ""), values.get("origin", "")),
+            "说明": values.get("note", "")}
+
+
+def rollback(store: Store, catalog: FormCatalog, actor: Actor, file: str) -> None:
+    """恢复此版本: the version chosen published again as the newest, then loaded into the text area."""
+    version = st.session_state.get(state.DESIGNER_HISTORY_A)
+    note = (st.session_state.get(state.DESIGNER_ROLLBACK_NOTE) or "").strip() or f"恢复第 {version} 版"
+    try:
+        record = designer.rollback(store, catalog, actor, file, version, note)
+    except AppError as exc:
+        editor.tell("error", str(exc))
+        return
+    editor.open_file(store, actor, file, served_only=True)
+    st.session_state[state.DESIGNER_ROLLBACK_NOTE] = ""
+    editor.tell("success", f"已将 {file} 第 {version} 版恢复为第 {int(record.values['version'])} 版并发布。")
+
+
+def section(store: Store, catalog: FormCatalog, actor: Actor, file: str) -> None:
+    """历史版本: the published versions, newest first; the difference of two chosen; 恢复此版本."""
+    published = sorted(designer.history(store, file), key=lambda r: int(r.values["version"]), reverse=True)
+    with st.expander(f"历史版本（{len(published)} 个）"):
+        if not published:
+            st.info("这个文件还没有发布过的版本。")
+            return
+        st.dataframe([_row(r) for r in published], hide_index=True, width="stretch")
+        texts = {int(r.values["version"]): r.values["text"] for r in published}
+        numbers = list(texts)
+        left, right = st.columns(2)
+        older = left.selectbox("版本", numbers, index=min(1, len(numbers) - 1), key=state.DESIGNER_HISTORY_A,
+                               format_func=lambda v: f"第 {v} 版")
+        newer = right.selectbox("对比版本", numbers, index=0, key=state.DESIGNER_HISTORY_B, format_func=lambda v: f"第 {v} 版")
+        change = designer.diff(texts[older], texts[newer])
+        if change:
+            st.code(change, language="diff")
+        else:
+            st.caption("两个版本内容相同。")
+        if can(actor, DESIGN_PUBLISH) and older != numbers[0]:
+            st.text_input("恢复说明", key=state.DESIGNER_ROLLBACK_NOTE, max_chars=200, placeholder=f"恢复第 {older} 版")
+            st.button(f"恢复此版本（第 {older} 版）", key=state.DESIGNER_ROLLBACK, on_click=errors.guarded(rollback),
+                      args=(store, catalog, actor, file), help="把这个版本的内容发布为最新版本；发布前同样检查表单与已填报的数据")
