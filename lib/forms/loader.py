@@ -1,8 +1,9 @@
 """Load form and campaign files, report problems by file and line, and hot-reload them.
 
-``FormCatalog.refresh()`` is cheap (one ``stat`` per file) and is called on every page run: an edited
-file is re-read, and an invalid edit keeps the last valid version serving while its problems are
-listed for the page to show.
+``FormCatalog.refresh()`` is cheap (one stamp per file: a ``stat`` of a folder's file, a version number of
+the store's) and is called on every page run: an edited file is re-read, and an invalid edit keeps the
+last valid version serving while its problems are listed for the page to show. Where the texts come
+from is the catalog's source (``lib.forms.sources``): a folder, or the store's published versions.
 """
 
 from __future__ import annotations
@@ -11,15 +12,16 @@ import logging
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
 from .bindings import Bindings
 from .crosscheck import campaign_problems
 from .errors import FormDefinitionError, FormProblem, problem
+from .sources import Check, FolderSource
 from .spec import CampaignSpec, FormSpec, campaign_semantic_problems, semantic_problems
-from .yamltext import LineMap, load_yaml, read_text
+from .yamltext import LineMap, load_yaml
 
 CAMPAIGN_FILE = "campaign.yaml"
 _log = logging.getLogger(__name__)
@@ -160,10 +162,18 @@ def check_bindings(campaign: CampaignSpec, forms: list[FormSpec], lines: LineMap
     return [problem(code, where=where(path), **params) for path, code, params in found]
 
 
+class Source(Protocol):
+    """Where a catalog reads its files (``lib.forms.sources``: a folder, the store's versions)."""
+
+    def sync(self, check: Check) -> None: ...
+    def names(self) -> list[str]: ...
+    def stamp(self, name: str) -> Any: ...  # changes whenever the text does; OSError when the name is gone
+    def text(self, name: str) -> str: ...  # FormDefinitionError when it cannot be read
+
+
 @dataclass(frozen=True)
 class _Entry:
-    mtime_ns: int = -1
-    size: int = -1
+    stamp: Any = None  # the source's stamp of the text ``spec`` was read from; None: read it again
     spec: Any = None
     problems: tuple[FormProblem, ...] = ()
     lines: LineMap | None = None  # of the text ``spec`` came from: binding problems name their line
@@ -173,7 +183,8 @@ class _Entry:
 
 
 class FormCatalog:
-    """The forms of one folder, reloaded when their files change; safe to share across sessions.
+    """The forms of one source (a folder, or the store's versions: ``lib.forms.sources``), reloaded
+    when their texts change; safe to share across sessions.
 
     Concurrency: readers never wait. ``refresh`` builds a new table of entries and swaps it in, so a
     reader sees the old table or the new one, never half of one. Only one refresh reads the files at
@@ -181,11 +192,26 @@ class FormCatalog:
     it has (a parse is bounded anyway: see lib.forms.yamltext).
     """
 
-    def __init__(self, folder: Path):
-        self.folder = Path(folder)
+    def __init__(self, source: Source | Path | str):
+        self.source: Source = FolderSource(source) if isinstance(source, (str, Path)) else source
         self._entries: dict[str, _Entry] = {}
         self._binding_problems: list[FormProblem] = []
         self._refreshing = threading.Lock()
+        self._campaign_of: tuple[str | None, CampaignSpec | None] = (None, None)  # a campaign text, parsed
+
+    def _publishable(self, name: str, text: str, campaign_text: str | None) -> str:
+        """The source's :data:`lib.forms.sources.Check`: the form id of a valid ``text`` ("" for the
+        campaign), its form checked against the campaign of ``campaign_text``; FormDefinitionError if not."""
+        if name == CAMPAIGN_FILE:
+            parse_campaign(text)
+            return ""
+        if campaign_text is not None and self._campaign_of[0] != campaign_text:
+            try:
+                self._campaign_of = (campaign_text, parse_campaign(campaign_text))
+            except FormDefinitionError:
+                self._campaign_of = (campaign_text, None)
+        campaign = self._campaign_of[1] if campaign_text is not None else None
+        return parse_form(text, name, campaign).id
 
     def refresh(self) -> list[FormSpec]:
         """Re-read changed files; keep the last valid version of any file that became invalid.
@@ -197,13 +223,14 @@ class FormCatalog:
         if not self._refreshing.acquire(blocking=False):
             return []
         try:
+            self.source.sync(self._publishable)
             entries = dict(self._entries)
             before = _served(self._entries)
             changed = self._reload_all(entries, force=False)
             held = {name for name, e in entries.items() if e.held} - changed
             if changed and held:
                 for name in held:
-                    entries[name] = replace(entries[name], mtime_ns=-1, size=-1)
+                    entries[name] = replace(entries[name], stamp=None)
                 changed |= self._reload_all(entries, force=False)
             self._keep_bindings(entries, changed)
             self._entries = entries
@@ -217,16 +244,16 @@ class FormCatalog:
         """Re-read the campaign (unless told not to), then every form against it; drop entries of
         files gone, except a form the campaign binds (see ``_gone``). Returns the names of the files read anew."""
         changed = set()
-        if campaign_too and self._reload(entries, self.folder / CAMPAIGN_FILE,
+        if campaign_too and self._reload(entries, CAMPAIGN_FILE,
                                          lambda text: _parse_campaign(text, CAMPAIGN_FILE), force=force):
             changed.add(CAMPAIGN_FILE)
         campaign = entries[CAMPAIGN_FILE].spec
-        paths = sorted(p for p in self.folder.glob("*.yaml") if p.name != CAMPAIGN_FILE)
-        for path in paths:
-            if self._reload(entries, path, lambda text, n=path.name: parse_form(text, n, campaign),
+        names = [n for n in self.source.names() if n != CAMPAIGN_FILE]
+        for name in names:
+            if self._reload(entries, name, lambda text, n=name: parse_form(text, n, campaign),
                             force=force or CAMPAIGN_FILE in changed):
-                changed.add(path.name)
-        present = {p.name for p in paths} | {CAMPAIGN_FILE}
+                changed.add(name)
+        present = {*names, CAMPAIGN_FILE}
         for name in [n for n in entries if n not in present]:
             self._gone(entries, name)
         return changed
@@ -243,8 +270,8 @@ class FormCatalog:
         if entry.spec is None or entry.spec.id not in bound or entry.spec.id in given:
             del entries[name]
             return
-        # mtime -1: the file, when back, is read again whatever its time stamp
-        entries[name] = replace(entry, mtime_ns=-1, size=-1, held=False,
+        # stamp None: the file, when back, is read again whatever its stamp
+        entries[name] = replace(entry, stamp=None, held=False,
                                 problems=(problem("bound_form_missing", where=name, form_id=entry.spec.id),))
 
     def _keep_bindings(self, entries: dict[str, _Entry], changed: set[str]) -> None:
@@ -258,8 +285,7 @@ class FormCatalog:
         found = _binding_check(entries)
         if found and CAMPAIGN_FILE in changed and old.get(CAMPAIGN_FILE, _Entry()).spec is not None:
             refused = entries[CAMPAIGN_FILE]
-            entries[CAMPAIGN_FILE] = replace(old[CAMPAIGN_FILE], mtime_ns=refused.mtime_ns, size=refused.size,
-                                             problems=tuple(found), held=True)
+            entries[CAMPAIGN_FILE] = replace(old[CAMPAIGN_FILE], stamp=refused.stamp, problems=tuple(found), held=True)
             for name in set(entries) | set(old):  # a bound form gone is kept or dropped by the old campaign
                 if name != CAMPAIGN_FILE:
                     entries[name] = old.get(name, _Entry())
@@ -284,29 +310,28 @@ class FormCatalog:
                     found = _binding_check(entries)
         self._binding_problems = found
 
-    @staticmethod
-    def _reload(entries: dict[str, _Entry], path: Path, parse, force: bool = False) -> bool:
-        """Re-read ``path`` into ``entries`` when it changed; every failure becomes a problem of the file."""
-        entry = entries.get(path.name, _Entry())
+    def _reload(self, entries: dict[str, _Entry], name: str, parse, force: bool = False) -> bool:
+        """Re-read file ``name`` into ``entries`` when it changed; every failure becomes a problem of the file."""
+        entry = entries.get(name, _Entry())
         try:
-            stat = path.stat()
+            stamp = self.source.stamp(name)
         except OSError as exc:  # gone, or unreadable (permissions): the last valid version keeps serving
             detail = "文件不存在" if isinstance(exc, FileNotFoundError) else f"文件无法读取（{type(exc).__name__}）"
-            entries[path.name] = replace(entry, problems=(problem("invalid_definition", where=path.name, detail=detail),))
+            entries[name] = replace(entry, problems=(problem("invalid_definition", where=name, detail=detail),))
             return False
-        if not force and (stat.st_mtime_ns, stat.st_size) == (entry.mtime_ns, entry.size):
+        if not force and entry.stamp is not None and stamp == entry.stamp:
             return False
-        entry = replace(entry, mtime_ns=stat.st_mtime_ns, size=stat.st_size, held=False)
+        entry = replace(entry, stamp=stamp, held=False)
         try:
-            parsed = parse(read_text(path))
+            parsed = parse(self.source.text(name))
             spec, lines = parsed if isinstance(parsed, tuple) else (parsed, None)
             entry = replace(entry, spec=spec, lines=lines, problems=())
         except FormDefinitionError as exc:
             entry = replace(entry, problems=tuple(exc.problems))  # the previous spec, if any, keeps serving
         except Exception as exc:  # noqa: BLE001 - whatever a hostile file triggers, the other forms keep serving
-            _log.exception("reading form file %s failed", path)
-            entry = replace(entry, problems=(problem("load_failed", where=path.name, error=type(exc).__name__),))
-        entries[path.name] = entry
+            _log.exception("reading form file %s of %s failed", name, self.source)
+            entry = replace(entry, problems=(problem("load_failed", where=name, error=type(exc).__name__),))
+        entries[name] = entry
         return True
 
     def campaign_or_none(self) -> CampaignSpec | None:
@@ -382,7 +407,8 @@ def _binding_check(entries: dict[str, _Entry]) -> list[FormProblem]:
     return check_bindings(campaign.spec, list(_served(entries).values()), campaign.lines)
 
 
-def load_catalog(folder: Path) -> FormCatalog:
-    catalog = FormCatalog(folder)
+def load_catalog(source: Source | Path | str) -> FormCatalog:
+    """A catalog of ``source`` (a folder's path, or a source of lib.forms.sources), read once."""
+    catalog = FormCatalog(source)
     catalog.refresh()
     return catalog

@@ -1,0 +1,179 @@
+"""Form and campaign definitions kept as versions in the shared store: the system sheet ``form_versions``.
+
+One row per version of one file name (``projects.yaml``, ``campaign.yaml``): its whole YAML ``text`` (at most
+:data:`MAX_TEXT_CHARS` characters: a cell holds 32,767, Google's 50,000), the text's ``sha256``, the
+``version`` number (1, 2, … per file, assigned at publish), the published version the edit started from
+(``based_on``; 0 for a new file), where it came from (``origin``: :data:`ORIGINS`) and the publisher's
+``note``. The row's status is the version's state: a draft (``lib.core.statuses.DRAFT``, the word of
+every row's draft; edited in place), published (:data:`PUBLISHED`, never changed again) or a discarded
+draft (:data:`DISCARDED`). Who and when are the record's own (owner, updated_at); the store audits every
+change.
+
+What is served (:func:`served`): per file, the published version with the highest number; of two rows
+with one number (two servers on one Google spreadsheet publishing within one cache period) the earlier
+in the store's log, which every server reads in the same order. :func:`publish_version` notices such a
+lost race right after writing and discards its own row (``version_race``), so a tie never lasts.
+
+>>> sha256("a: 1\\n")[:12]
+'37b128c59f1f'
+>>> check_file_name("projects.yaml")
+'projects.yaml'
+>>> check_file_name("../x.yaml")
+Traceback (most recent call last):
+...
+lib.forms.versions.VersionError: 文件名「../x.yaml」无效：应为不含目录的 .yaml 文件名，由字母、数字、下划线、连字符和点组成。
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+
+from lib.core.errors import AppError
+from lib.core.records import Actor, Record, is_pending
+from lib.core.roles import ADMIN
+from lib.core.values import text as shown
+from lib.store.base import Column, SheetSpec, Store
+
+VERSIONS = SheetSpec("form_versions", "表单版本", (
+    Column("file", "文件名"),
+    Column("form_id", "表单编号"),
+    Column("version", "定义版本", "integer"),
+    Column("text", "YAML 内容"),
+    Column("sha256", "SHA-256"),
+    Column("based_on", "基于版本", "integer"),
+    Column("origin", "来源"),
+    Column("note", "说明"),
+))
+#: The store lock held while a version number is chosen and written (one process's publishes queue on it;
+#: across Google Sheets servers :func:`publish_version`'s check after writing decides).
+LOCK = VERSIONS.form_id
+PUBLISHED = "已发布"  # a version's status once published: immutable from then on
+DISCARDED = "已放弃"  # a draft given up, or a publish that lost a race to another server's
+#: Where a version came from: the first start's copy of ``forms/``, a developer's changed file, the
+#: browser's designer, an earlier version published again.
+ORIGINS = ("seed", "file", "designer", "rollback")
+#: Longest YAML text a version holds (a cell holds 32,767 characters; a bigger paste is refused).
+MAX_TEXT_CHARS = 30_000
+#: Longest publisher's note kept.
+MAX_NOTE_CHARS = 500
+#: The system account that publishes the first start's copy of ``forms/`` and a developer's changed file.
+DEVELOPER = Actor("开发者文件", ADMIN)
+
+_FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,80}\.yaml")
+
+
+class VersionError(AppError):
+    """A version that cannot be written; nothing was published. Finer codes: ``version_file_name``,
+    ``version_text_too_long``, ``version_origin``, ``version_note_too_long``, ``version_stale`` (another
+    version was published since the edit began: the message says who, when and which), ``version_race``
+    (another server published the same number first: this one is discarded)."""
+
+    code = "form_version"
+
+
+def sha256(text: str) -> str:
+    """The hex SHA-256 of ``text`` as UTF-8 (what the sheet's ``sha256`` holds)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def check_file_name(file: str) -> str:
+    """``file`` when it is a plain ``.yaml`` file name (no folder, not hidden), else VersionError."""
+    if not isinstance(file, str) or not _FILE_NAME.fullmatch(file):
+        raise VersionError(f"文件名「{str(file)[:100]}」无效：应为不含目录的 .yaml 文件名，由字母、数字、下划线、连字符和点组成。",
+                           code="version_file_name")
+    return file
+
+
+def check_text(file: str, text: str) -> None:
+    """VersionError when ``text`` is longer than a version may hold (nothing is cut: a YAML cut short
+    would be another definition)."""
+    if len(text) > MAX_TEXT_CHARS:
+        raise VersionError(f"{file} 的内容有 {len(text)} 个字符，超过上限 {MAX_TEXT_CHARS}：表单定义保存在表格的一个单元格中，"
+                           "请精简（例如删去过长的说明文字）或拆分表单。", code="version_text_too_long")
+
+
+def ensure_sheet(store: Store) -> None:
+    store.ensure_sheet(VERSIONS)
+
+
+def versions(store: Store, file: str | None = None) -> list[Record]:
+    """Every version row (drafts and discarded ones too) in the store's order, of one file or of all.
+    A row still waiting on this machine to reach Google Sheets is left out: no other server has it."""
+    return [r for r in store.records(VERSIONS.form_id)
+            if not is_pending(r) and (file is None or r.values.get("file") == file)]
+
+
+def served(rows: Iterable[Record]) -> dict[str, Record]:
+    """File name -> the version served: of the published ``rows``, the highest number per file, and
+    of two with one number the earlier (``rows`` in the store's order)."""
+    best: dict[str, Record] = {}
+    for row in rows:
+        if row.status != PUBLISHED:
+            continue
+        file, current = row.values.get("file"), best.get(row.values.get("file"))
+        if current is None or number(row) > number(current):
+            best[file] = row
+    return best
+
+
+def latest(store: Store, file: str) -> Record | None:
+    """The version of ``file`` served now (None when it has none)."""
+    return served(versions(store, file)).get(file)
+
+
+def number(row: Record) -> int:
+    """A version row's number (0 for a draft that has none yet)."""
+    return int(row.values.get("version") or 0)
+
+
+def published_by(row: Record) -> str:
+    """「<account> 于 <time> 发布了第 N 版」: who published ``row`` and when, as a stale edit is told."""
+    return f"{row.owner} 于 {shown(row.updated_at)} 发布了第 {number(row)} 版"
+
+
+def publish_version(store: Store, actor: Actor, file: str, text: str, *, form_id: str, based_on: int, origin: str,
+                    note: str = "") -> Record:
+    """Publish ``text`` as the next version of ``file`` (the served one's number + 1) and return its row.
+
+    Checks here are the store's alone (the caller checks the definition): the file name, the length, and
+    that ``based_on`` is the version served now (``version_stale`` naming who published what since,
+    nothing written). Two processes of one store queue on the store lock; two servers on one Google
+    spreadsheet may both write the same number within a cache period: the one later in the log is
+    discarded at once and told so (``version_race``)."""
+    check_file_name(file)
+    check_text(file, text)
+    if origin not in ORIGINS:
+        raise VersionError(f"版本来源「{origin}」无效，应为 {'、'.join(ORIGINS)} 之一。", code="version_origin")
+    if len(note) > MAX_NOTE_CHARS:
+        raise VersionError(f"说明有 {len(note)} 个字，超过上限 {MAX_NOTE_CHARS}，请精简。", code="version_note_too_long")
+    ensure_sheet(store)
+    with store.exclusive(LOCK):
+        store.refresh()
+        current = latest(store, file)
+        last = number(current) if current is not None else 0
+        if based_on != last:
+            since = f"{published_by(current)}" if current is not None else "该文件已没有已发布的版本"
+            raise VersionError(f"{file} 已有更新的版本：{since}（您的修改基于第 {based_on} 版）。"
+                               "请查看最新版本并在其基础上重新修改后再发布。", code="version_stale")
+        return append_version(store, actor, file, text, form_id=form_id, version=last + 1, based_on=based_on,
+                              origin=origin, note=note)
+
+
+def append_version(store: Store, actor: Actor, file: str, text: str, *, form_id: str, version: int, based_on: int,
+                   origin: str, note: str) -> Record:
+    """Write one published row (the caller holds :data:`LOCK` and chose ``version``), then make sure no
+    other server's row of the same number came first in the log; if one did, discard this one and raise
+    ``version_race``. ``write_batch``: never left waiting in a local outbox, so the check sees the log."""
+    values = {"file": file, "form_id": form_id, "version": version, "text": text, "sha256": sha256(text),
+              "based_on": based_on, "origin": origin, "note": note}
+    (row,), _ = store.write_batch([(VERSIONS.form_id, values, PUBLISHED)], [], actor=actor)
+    store.refresh()
+    first = next(r for r in versions(store, file) if r.status == PUBLISHED and number(r) == version)
+    if first.id != row.id:
+        store.update(VERSIONS.form_id, row.id, base_rev=row.rev, actor=actor, status=DISCARDED,
+                     note=f"与另一台服务器同时发布了第 {version} 版，以先写入的为准")
+        raise VersionError(f"{file} 的第 {version} 版刚刚由另一台服务器发布（{published_by(first)}），您的发布未生效。"
+                           "请查看最新版本后重新发布。", code="version_race")
+    return row
