@@ -185,6 +185,24 @@ class Store(abc.ABC):
     def audit(self, form_id: str | None = None, row_id: str | None = None) -> list[AuditEntry]:
         """Audit entries, oldest first, optionally narrowed to a form or a row."""
 
+    def rename_field(self, form_id: str, old_key: str, new_key: str, *, actor: Actor) -> None:
+        """Rename a field key of ``form_id`` (a published form whose field declares ``replaces: old_key``):
+        every row's value under ``old_key`` moves to ``new_key``, the sheet's column takes the new key in
+        its place (its label follows with the next :meth:`ensure_sheet`), and a later append or update
+        still carrying ``old_key`` (a server on the old version) lands under ``new_key``. Audited as
+        字段改名; rows keep their revision. A rename in force already writes nothing; a key no row has is
+        renamed all the same (the column follows).
+
+        Refused, nothing written: NotFound for a form without a sheet; InvalidValue with ``code``
+        ``rename_same``, ``rename_system_key`` or ``rename_target_has_values`` (a row holds an answer under
+        ``new_key``: the two columns would mix). Both backends implement it; test doubles need not."""
+        raise NotImplementedError
+
+    def renamed_keys(self, form_id: str) -> dict[str, str]:
+        """Each key of ``form_id`` renamed away (:meth:`rename_field`) -> the key its values live under
+        now. A form must not take such a key for a new field: its answers would land under the new key."""
+        return {}
+
     def log_event(self, actor: Actor, action: str, *, form_id: str = "", row_id: str = "", note: str = "") -> None:
         """Record an event that changes no row (a refused access, a sign-in lock). Optional."""
 

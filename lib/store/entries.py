@@ -14,8 +14,10 @@ from collections.abc import Callable, Container, Iterable
 from typing import Any
 
 from lib.core.records import Actor, Record
-from lib.store.base import Column, ConflictError, InvalidValue, NotFound, RowChange, SheetSpec
+from lib.core.values import is_missing
+from lib.store.base import Column, ConflictError, InvalidValue, NotFound, RowChange, SheetSpec, StoreError
 from lib.store.codec import encode_values, same_value, validate_values
+from lib.store.state import State
 
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
@@ -202,6 +204,42 @@ def update_entry(
     if new_status is not None:
         entry["status"] = new_status
     return entry
+
+
+def rename_entry(state: State, form_id: str, old_key: str, new_key: str, *, actor: Actor,
+                 at: str) -> dict[str, Any] | None:
+    """The entry renaming ``old_key`` to ``new_key`` in ``form_id`` over ``state`` (the log as read now), or
+    None when that rename is in force already (a publish that declares it again writes nothing). NotFound
+    for a form without a sheet; InvalidValue (with its ``code``) for a rename that may not be written."""
+    validate_values({"from": old_key, "to": new_key})
+    problem = state.rename_problem(form_id, old_key, new_key)
+    if problem:
+        raise rename_refused(state, form_id, old_key, new_key, problem)
+    if state.rename_in_force(form_id, old_key, new_key):
+        return None
+    return {"op": "rename", "at": at, "form": form_id, "from": old_key, "to": new_key, "actor": actor_json(actor)}
+
+
+def rename_refused(state: State, form_id: str, old_key: str, new_key: str, problem: str) -> StoreError:
+    """The error saying why a rename may not be written (``State.rename_problem``'s code), in Chinese."""
+    spec = state.specs.get(form_id)
+    if problem == "unknown_form" or spec is None:
+        return NotFound(f"表单「{form_id}」还没有建立工作表，无法给字段改名。")
+    labels = state.labels(form_id)
+    title = spec.title or form_id
+
+    def name(key: str) -> str:
+        return f"「{labels[key]}」（{key}）" if key in labels else f" {key} "
+
+    if problem == "rename_same":
+        message = f"表单「{title}」的字段{name(old_key)}改名前后的键相同，无需改名。"
+    elif problem == "rename_system_key":
+        message = f"表单「{title}」的字段改名 {old_key or '（空）'} → {new_key or '（空）'} 涉及系统列或空键，系统列不能改名。"
+    else:
+        held = sum(not is_missing(r.values.get(new_key)) for r in state.rows.get(form_id, {}).values())
+        message = (f"表单「{title}」的字段{name(new_key)}已有 {held} 条记录填写了值，不能把{name(old_key)}改名为它"
+                   f"（两列的值会混在一起）：请另起一个字段键。")
+    return InvalidValue(message, field=new_key if problem == "rename_target_has_values" else old_key, code=problem)
 
 
 def event_entry(actor: Actor, action: str, *, form_id: str, row_id: str, note: str, at: str) -> dict[str, Any]:

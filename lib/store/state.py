@@ -210,22 +210,24 @@ class State:
 
     def rename_problem(self, form: str, old: str, new: str) -> str:
         """Why renaming ``old`` to ``new`` in ``form`` may not be written: ``unknown_form``, ``rename_same``,
-        ``rename_system_key``, ``rename_target_has_values``; "" when it may (``rename_in_force``: it would
-        change nothing). Every writer and every replay of a Google ``_log`` decide it alike."""
+        ``rename_system_key``, ``rename_target_has_values``; "" when it may (also when it is in force already:
+        ``rename_in_force``, it changes nothing). Every writer and every replay of a Google ``_log`` decide it alike."""
         if form not in self.specs:
             return "unknown_form"
         if old == new:
             return "rename_same"
         if not old or not new or old[0] == "_" or new[0] == "_" or {old, new} & set(SYSTEM_KEYS):
             return "rename_system_key"
-        if any(not is_missing(r.values.get(new)) for r in self.rows.get(form, {}).values()):
+        if not self.rename_in_force(form, old, new) and any(
+                not is_missing(r.values.get(new)) for r in self.rows.get(form, {}).values()):
             return "rename_target_has_values"
         return ""
 
     def rename_in_force(self, form: str, old: str, new: str) -> bool:
         """Renaming ``old`` to ``new`` would change nothing: it was done, and no row nor column has ``old`` since."""
-        return (self.renames.get(form, {}).get(old) == new
-                and all(c.key != old for c in self.specs[form].columns)
+        spec = self.specs.get(form)
+        return (self.renames.get(form, {}).get(old) == new and spec is not None
+                and all(c.key != old for c in spec.columns)
                 and all(old not in r.values for r in self.rows.get(form, {}).values()))
 
     def _note_keys(self, form: str, values: dict[str, Any]) -> None:

@@ -37,6 +37,7 @@ from lib.store.entries import (
     check_spec,
     check_status,
     event_entry,
+    rename_entry,
     sheet_entry,
     unbatched,
     update_entry,
@@ -251,11 +252,24 @@ class LocalStore(Store):
                 raise NotFound(f"表单「{form_id}」中找不到记录 {row_id}。")
             if cur.rev != base_rev:
                 raise ConflictError(self.state.conflict_message(form_id, row_id, base_rev), current=cur)
-            entry = update_entry(cur, values=values, status=status, actor=actor, note=note, at=self._now(), action=action)
+            # A key renamed away (a page on the old version of the form) is compared under its new key.
+            entry = update_entry(cur, values=self.state.renamed(form_id, values), status=status, actor=actor, note=note, at=self._now(), action=action)
             if entry is None:
                 return cur
             self._commit([entry])
             return self.state.rows[form_id][row_id]
+
+    def rename_field(self, form_id: str, old_key: str, new_key: str, *, actor: Actor) -> None:
+        """See ``Store.rename_field``: checked and written under the log lock, so no write slips in between."""
+        with self._writing():
+            entry = rename_entry(self.state, form_id, old_key, new_key, actor=actor, at=self._now())
+            if entry is not None:
+                self._commit([entry])
+
+    def renamed_keys(self, form_id: str) -> dict[str, str]:
+        self.refresh()
+        with self._mutex:
+            return dict(self.state.renames.get(form_id, {}))
 
     def log_event(self, actor: Actor, action: str, *, form_id: str = "", row_id: str = "", note: str = "") -> None:
         entry = event_entry(actor, action, form_id=form_id, row_id=row_id, note=note, at=self._now())

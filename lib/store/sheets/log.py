@@ -22,6 +22,10 @@ append (and update) entries carrying a ``batch`` id — followed, last, by a com
 * members are held back until their batch's commit; the commit applies them all if all ``n``
   are there and each would apply, otherwise none ("torn" or the refusing member's verdict).
   Members without a commit (a writer stopped between requests) are never applied.
+
+A field rename (``Store.rename_field``) is one entry, applied where it stands unless the rows read
+before it refuse it (``State.rename_problem``: a row holds an answer under the new key, so two
+servers racing to rename onto one key cannot mix its columns): "exists", and its writer is told.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from typing import Any
 from lib.core.records import Record
 from lib.store.base import ConflictError, InvalidValue, SheetSpec, StoreError, Unavailable
 from lib.store.codec import decode_values
-from lib.store.entries import column_json
+from lib.store.entries import column_json, rename_refused
 from lib.store.sheets.client import MAX_CELL_CHARS, a1, cell_chars, col_letters, cut_text
 from lib.store.state import State
 
@@ -113,7 +117,8 @@ class Replay:
         self.outcome: dict[str, str] = {}  # eid -> "ok" | "stale" | "exists" | "bad" | "torn"
         self.ordinal: dict[str, dict[str, int]] = {}  # form -> row id -> 0-based creation index
         self.titles: dict[str, str] = {}  # form -> view sheet title (first sheet entry's title)
-        self.layout: dict[str, list[str]] = {}  # form -> field keys in view column order, append-only
+        self.layout: dict[str, list[str]] = {}  # form -> field keys in view column order (a rename keeps a key's place)
+        self.widest: dict[str, int] = {}  # form -> most field columns its view has had (header cells to blank)
         self.held: dict[str, dict[str, dict[str, Any]]] = {}  # batch id -> eid -> member, until its commit
         self.batch_fate: dict[str, str] = {}  # batch id -> its commit's verdict
 
@@ -138,6 +143,9 @@ class Replay:
                 continue
             if entry is not None and entry["op"] == "commit":
                 changed.extend(self._commit(eid, entry))
+                continue
+            if entry is not None and entry["op"] == "rename":
+                changed.extend((eid, form, rid) for form, rid in self._rename(eid, entry))
                 continue
             result = self._apply(entry)
             self.outcome[eid] = result
@@ -181,9 +189,33 @@ class Replay:
             ids.add(key)
         return "ok"
 
+    def _rename(self, eid: str, entry: dict[str, Any]) -> list[tuple[str, str]]:
+        """Apply a rename where the rows read so far allow it; the (form, row id) pairs whose view row must be
+        written again: every row of the form when a column moved (the new key's own column, empty, leaves
+        its place to join the old key's)."""
+        verdict = self.verdict(entry)
+        self.outcome[eid] = verdict
+        if verdict != "ok":
+            return []
+        form, old, new = entry["form"], entry["from"], entry["to"]
+        self.state.apply(entry)
+        layout = self.layout.setdefault(form, [])
+        shifted = False
+        if old in layout:
+            if new in layout:
+                shifted = layout.index(new) < len(layout) - 1
+                layout.remove(new)
+            layout[layout.index(old)] = new
+        return [(form, rid) for rid in self.state.rows.get(form, {})] if shifted else []
+
     def verdict(self, entry: dict[str, Any]) -> str:
         """What applying ``entry`` now would do (without applying it)."""
         op = entry.get("op")
+        if op == "rename":
+            if not all(isinstance(entry.get(k), str) for k in ("at", "form", "from", "to")):
+                return "bad"
+            problem = self.state.rename_problem(entry["form"], entry["from"], entry["to"])
+            return "ok" if not problem else "exists" if problem == "rename_target_has_values" else "bad"
         rows = self.state.rows.get(entry.get("form", ""), {})
         if op == "append":
             return "exists" if entry["id"] in rows else "ok"
@@ -216,6 +248,9 @@ class Replay:
 
     def _answer(self, e: dict[str, Any], verdict: str) -> Fate:
         rows = self.state.rows.get(e.get("form", ""), {})
+        if e["op"] == "rename" and verdict != "ok":  # another server's write got in first: checked again on the log
+            problem = self.state.rename_problem(e["form"], e["from"], e["to"]) or "rename_target_has_values"
+            return None, rename_refused(self.state, e["form"], e["from"], e["to"], problem)
         if e["op"] not in ("append", "update"):
             return None, None
         if e.get("batch") and verdict == "stale":  # a member changed a row changed since it was read
@@ -246,19 +281,20 @@ class Replay:
                 taken = set(self.titles.values()) | set(RESERVED_TITLES)
                 title = entry["title"] if entry["title"] not in taken else f"{entry['title']}（{form}）"
                 self.titles[form] = title
-            self._extend_layout(form, [c[0] for c in entry["columns"]])
+            self._extend_layout(form, [c[0] for c in entry["columns"] if c[0] not in self.state.renames.get(form, {})])
         elif op == "append":
             index = self.ordinal.setdefault(form, {})
             index[entry["id"]] = len(index)
         self.state.apply(entry)
         if op in ("append", "update"):
-            self._extend_layout(form, list(entry.get("values", {})))
+            self._extend_layout(form, list(self.state.renamed(form, entry.get("values", {}))))
         return "ok"
 
     def _extend_layout(self, form: str, keys: list[str]) -> None:
         layout = self.layout.setdefault(form, [])
         known = set(layout)
         layout.extend(k for k in keys if k not in known and not known.add(k))
+        self.widest[form] = max(self.widest.get(form, 0), len(layout))
 
 
 def merged_columns(old: SheetSpec | None, columns: list[list[str]]) -> list[list[str]]:

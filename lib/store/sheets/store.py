@@ -36,6 +36,7 @@ from lib.store.entries import (
     check_spec,
     check_status,
     event_entry,
+    rename_entry,
     sheet_entry,
     update_entry,
 )
@@ -225,6 +226,8 @@ class SheetsStore(Store):
             with self.sync.reading() as log:
                 message = log.state.conflict_message(form_id, row_id, base_rev)
             raise ConflictError(message, current=cur)
+        with self.sync.reading() as log:  # a key renamed away (a page on the old version) is compared under its new key
+            values = log.state.renamed(form_id, values)
         entry = update_entry(cur, values=values, status=status, actor=actor, note=note, at=self._now())
         if entry is None:
             return cur
@@ -233,6 +236,24 @@ class SheetsStore(Store):
             raise job.error
         assert job.result is not None
         return job.result
+
+    def rename_field(self, form_id: str, old_key: str, new_key: str, *, actor: Actor) -> None:
+        """See ``Store.rename_field``: checked against the log read now, then checked again by every replay
+        of ``_log`` where the entry lands (another server's answer under ``new_key`` in between refuses it:
+        InvalidValue ``rename_target_has_values``). Never queued in the outbox: a publish needs its answer."""
+        self.sync.refresh()
+        with self.sync.reading() as log:
+            entry = rename_entry(log.state, form_id, old_key, new_key, actor=actor, at=self._now())
+        if entry is None:
+            return
+        job, = self.sync.submit([entry], wait=True, durable=False)
+        if job.error is not None:
+            raise job.error
+
+    def renamed_keys(self, form_id: str) -> dict[str, str]:
+        self.sync.refresh(force=False)
+        with self.sync.reading() as log:
+            return dict(log.state.renames.get(form_id, {}))
 
     def log_event(self, actor: Actor, action: str, *, form_id: str = "", row_id: str = "", note: str = "") -> None:
         entry = event_entry(actor, action, form_id=form_id, row_id=row_id, note=note, at=self._now())

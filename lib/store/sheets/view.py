@@ -67,7 +67,10 @@ def view_cell(value: Any) -> Any:
 def header(replay: Replay, form: str) -> list[str]:
     spec = replay.state.specs.get(form)
     labels = {c.key: c.label for c in spec.columns} if spec else {}
-    return [label for _, label in SYSTEM_COLUMNS] + [labels.get(k, k) for k in replay.layout.get(form, [])]
+    keys = replay.layout.get(form, [])
+    # A rename that joined two columns leaves the view narrower: its last cells are blanked, not left stale.
+    blank = [""] * (replay.widest.get(form, 0) - len(keys))
+    return [label for _, label in SYSTEM_COLUMNS] + [labels.get(k, k) for k in keys] + blank
 
 
 def column_formats(replay: Replay, form: str) -> tuple[tuple[int, str], ...]:
@@ -83,7 +86,8 @@ def column_formats(replay: Replay, form: str) -> tuple[tuple[int, str], ...]:
 def record_row(replay: Replay, rec: Record) -> list[Any]:
     system = [rec.id, rec.rev, rec.status, rec.form_version, rec.owner, rec.org, rec.city,
               view_cell(rec.created_at), view_cell(rec.updated_at), rec.updated_by]
-    return system + [view_cell(rec.values.get(k)) for k in replay.layout.get(rec.form_id, [])]
+    keys = replay.layout.get(rec.form_id, [])
+    return system + [view_cell(rec.values.get(k)) for k in keys] + [""] * (replay.widest.get(rec.form_id, 0) - len(keys))
 
 
 def audit_row(replay: Replay, a: AuditRow) -> list[Any]:
