@@ -150,11 +150,15 @@ class StoreSource:
         if rows and seen is None:  # a new server on a store with versions: its checkout is not news
             seen = {name: sha for name, (sha, _, _) in files.items()}
             self._write_seen(seen)
-        against = _campaign_sha(served)
-        changed = {name: f for name, f in files.items() if (seen or {}).get(name) != f[0]
-                   and (name not in self._local or (self._local[name].sha, self._local[name].against) != (f[0], against))}
-        if changed or seen is None:
+        for _ in range(2):  # again when this publish changed the campaign: a form refused against the old may fit
+            against = _campaign_sha(served)
+            changed = {name: f for name, f in files.items() if (seen or {}).get(name) != f[0] and (
+                name not in self._local or (self._local[name].sha, self._local[name].against) != (f[0], against))}
+            if not changed and seen is not None:
+                break
             served, seen = self._publish(store, files, changed, seen, check)
+            if _campaign_sha(served) == against:
+                break
         self._served = served
         self._local = {name: local for name, local in self._local.items()
                        if name in files and files[name][0] == local.sha and seen.get(name) != local.sha}
