@@ -88,6 +88,11 @@ MESSAGES: dict[str, str] = {
     "binding_breaks_form": "本次修改使 campaign.yaml 的绑定失效（{detail}），本文件的上一个有效版本继续使用",
     "bound_form_missing": "文件不存在：campaign.yaml 的 bindings 使用表单「{form_id}」，它的上一个有效版本继续使用；确要删除这个表单，请先在 bindings 中改用其他表单",
     "campaign_no_bindings": "{file} 没有 bindings 部分：看板和清单导入需要知道各表单字段的含义，请管理员补充",
+    # a renamed field (replaces: the key it had before; lib.forms.spec.replaces_problems)
+    "replaces_self": "字段「{field}」的 replaces 写的是它自己的键：replaces 应写这个字段改名之前的旧键",
+    "replaces_current": "字段「{field}」的 replaces「{old}」仍是本表单的字段：改名后旧键不能再作字段，请删除旧字段或去掉 replaces",
+    "replaces_twice": "字段「{field}」和「{first}」都写了 replaces「{old}」：一个旧键只能改名为一个字段",
+    "replaces_in_table": "表格中的子字段「{field}」不能写 replaces：只有表格之外的字段可以改名",
     # answer errors (a filled value is wrong)
     "required": "「{label}」为必填项",
     "not_integer": "「{label}」应为整数",

@@ -104,10 +104,38 @@ class FieldSpec(_Strict):
     #: takes (keys of types.FILE_KINDS); unset: the cap and every kind.
     max_mb: float | None = None
     accept: tuple[str, ...] | None = None
+    #: The key this field had before it was renamed: publishing the form moves every stored answer under it
+    #: to this field (``lib.store.base.Store.rename_field``). Checked by ``replaces_problems``.
+    replaces: str | None = Field(default=None, pattern=KEY_PATTERN)
 
     @property
     def kind(self) -> str:
         return REGISTRY[self.type].kind
+
+
+def replaces_problems(form: FormSpec) -> list[tuple[tuple, str, dict]]:
+    """A ``replaces`` the store could not carry out as one clear rename: its own key, a key that is a field
+    of the form now (both would hold answers), a key another field replaces too (whose would its answers
+    be?), or one inside a table (a sub-field's answers live in the table's cell, not a column of their own)."""
+    found: list[tuple[tuple, str, dict]] = []
+    top = {f.key for f in form.all_fields()}
+    first: dict[str, str] = {}
+    for si, section in enumerate(form.sections):
+        for fi, spec in enumerate(section.fields):
+            path = ("sections", si, "fields", fi)
+            found += [(path + ("fields", i, "replaces"), "replaces_in_table", {"field": sub.key})
+                      for i, sub in enumerate(spec.fields or ()) if sub.replaces]
+            old = spec.replaces
+            if old is None:
+                continue
+            if old == spec.key:
+                found.append((path + ("replaces",), "replaces_self", {"field": spec.key}))
+            elif old in top:
+                found.append((path + ("replaces",), "replaces_current", {"field": spec.key, "old": old}))
+            elif old in first:
+                found.append((path + ("replaces",), "replaces_twice", {"field": spec.key, "old": old, "first": first[old]}))
+            first.setdefault(old, spec.key)
+    return found
 
 
 class SectionSpec(_Strict):
@@ -549,6 +577,7 @@ def semantic_problems(form: FormSpec) -> list[tuple[tuple, str, dict]]:
             found += _expression_problems(section.relevant, spath + ("relevant",), section.key, "relevant", top_keys)
         for fi, spec in enumerate(section.fields):
             found += _field_problems(spec, spath + ("fields", fi), top_keys, seen)
+    found += replaces_problems(form)
     return found
 
 
