@@ -97,6 +97,13 @@ def _auth_mode(text: str) -> str:
     return mode
 
 
+def _forms_source(text: str) -> str:
+    source = str(text).strip().lower()
+    if source not in ("store", "files"):
+        raise ValueError("只能是 store 或 files")
+    return source
+
+
 def _claim(text: str) -> str:
     claim = _plain(str(text)).strip()
     if not claim:
@@ -169,6 +176,8 @@ class Settings:
     upload_read_memory_mb: float = _setting("1024", "读取一个上传文件的子进程可用的内存上限（MB，不大于 65536）",
                                             _between(_number, 0, 65_536, above_low=True))
     upload_read_seconds: float = _setting("60", "读取一个上传文件的时间上限（秒，不大于 3600）", _between(_number, 0, 3_600, above_low=True))
+    forms_source: str = _setting("store", "表单定义从哪里读取：store（数据存储中的已发布版本，默认；forms_dir 为种子，文件改动发布为新版本）"
+                                 "或 files（只读 forms_dir，不在存储中保留版本）", _forms_source)
 
     @property
     def workbook_path(self) -> Path:

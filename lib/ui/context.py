@@ -1,5 +1,9 @@
 """Process-wide resources (settings, form catalog, store, accounts), created once and shared by sessions.
 
+The catalog reads the forms the store serves (``lib.forms.sources.StoreSource``: the published versions;
+its first refresh publishes ``forms_dir`` as version 1 when the store has none, whether or not demo data
+is on), or with setting ``forms_source = files`` the folder alone.
+
 Configuration is read here, at the edge, and passed down as plain values. What fills an empty store
 and an empty accounts file on first start (with setting ``demo_data`` on) is handed in by the
 composition root, app.py, on every run (``first_start``), so this layer never imports the demo
@@ -26,6 +30,7 @@ from lib.core.records import Actor
 from lib.core.roles import INSPECTOR
 from lib.forms import FormCatalog, load_catalog
 from lib.forms.columns import sheet_spec
+from lib.forms.sources import StoreSource
 from lib.sampling.assignments import assignments_in_force
 from lib.settings import Settings, load_settings
 from lib.store.base import Store, StoreError
@@ -67,11 +72,16 @@ def settings() -> Settings:
 
 @st.cache_resource(show_spinner=False)
 def _catalog() -> FormCatalog:
-    return load_catalog(settings().forms_dir)
+    cfg = settings()
+    if cfg.forms_source == "files":
+        return load_catalog(cfg.forms_dir)
+    # The store, not store(): that one brings every form's sheet up to date, which needs this catalog.
+    return load_catalog(StoreSource(_opened, cfg.forms_dir, cfg.data_dir))
 
 
 def catalog() -> FormCatalog:
-    """The form catalog, re-read where a file changed since the last page run (one stat per file).
+    """The form catalog, re-read where a file or a published version changed since the last page run
+    (one stamp per file; a developer's changed file in forms_dir is published first).
 
     A form with a new valid version gets its sheet brought up to date at once (a new field is a
     new column), so rows filled with it keep every answer in the workbook.
@@ -101,15 +111,18 @@ def _open_store(**overrides: Any) -> Store:
 
 
 @st.cache_resource(show_spinner="正在打开数据存储……", on_release=lambda opened: opened.close())
+def _opened() -> Store:
+    """The process's store as opened (the catalog's source reads the form versions from it)."""
+    return _open_store()
+
+
+@st.cache_resource(show_spinner=False)
 def store() -> Store:
-    """The process's store, with a sheet for every form."""
-    opened = _open_store()
-    try:
-        for form in _catalog().forms():
-            opened.ensure_sheet(sheet_spec(form))
-    except BaseException:  # not cached, so never released: close it here (the next run opens it again)
-        opened.close()
-        raise
+    """The process's store, with a sheet for every form (a sheet that cannot be brought up to date now
+    leaves this uncached: the next run tries again, on the store already open)."""
+    opened = _opened()
+    for form in _catalog().forms():
+        opened.ensure_sheet(sheet_spec(form))
     return opened
 
 
