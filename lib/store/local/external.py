@@ -28,6 +28,7 @@ records are created and withdrawn in the app.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import shutil
@@ -233,7 +234,9 @@ def diff_workbook(sheets: dict[str, list[list[Any]]], layout: dict[str, Any], st
             continue
         if not grid:
             continue
-        by_header = {header: (key, header, kind) for key, header, kind in info["columns"]}
+        # A file written before a field was renamed shows its cells under the old key: they are read as the new one's.
+        moves = store.state.renames.get(form_id, {})
+        by_header = {header: (moves.get(key, key), header, kind) for key, header, kind in info["columns"]}
         columns = {i: by_header[str(h).strip()] for i, h in enumerate(grid[0]) if str(h).strip() in by_header}
         where = {key: i for i, (key, _, _) in columns.items()}
         missing = [_HEADER[k] for k in ("_id", "_rev") if k not in where]
@@ -299,7 +302,8 @@ def versions_at(store: EditableStore, wanted: dict[tuple[str, str], int]) -> dic
                 found[key] = state.rows[entry["form"]][entry["id"]]
 
     store.replay(apply, upto=store.log.offset)
-    return found
+    # A version from before a rename, with its values under the keys they live under now (as the file's columns are read).
+    return {key: dataclasses.replace(rec, values=state.renamed(key[0], rec.values)) for key, rec in found.items()}
 
 
 def _row_edit(form_id: str, base: Record, line: list[Any], columns: dict[int, tuple[str, str, str]],
