@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -223,3 +224,15 @@ def load_settings(environ: Mapping[str, str], secrets: Mapping[str, Any] | None 
         except ValueError as exc:
             raise SettingError(f"设置 {s.name}（{where}）的值 {str(raw)[:100]!r} 无效：{exc}。") from None
     return Settings(**values)
+
+
+def read_secrets(path: Path) -> dict[str, Any]:
+    """A secrets.toml as Streamlit reads it, for a command run outside the app (which reads the settings
+    from it and the environment); {} when there is no such file, AppError ``secrets_unreadable`` when it
+    cannot be read."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise AppError(f"{path} 无法读取：{exc}", code="secrets_unreadable") from None
