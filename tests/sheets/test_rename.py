@@ -8,6 +8,8 @@ import pytest
 
 from lib.store.base import Column, InvalidValue, SheetSpec
 from lib.store.entries import rename_entry
+from lib.store.local.store import LocalStore
+from lib.store.migrate import migrate, read_local_log
 from tests.store.store_cases import CITY, PROVINCE, SPEC
 
 pytestmark = pytest.mark.timeout(60)
@@ -101,3 +103,18 @@ def test_two_publishes_racing_onto_one_key_mix_nothing(open_store):
         assert [r.values for r in store.records("site_check")] == [{"inspectors": 3, "remark": "备注甲"}]
         assert store.renamed_keys("site_check") == {"count": "inspectors"}
         assert [a.action for a in store.audit("site_check")].count("字段改名") == 1
+
+
+def test_a_local_history_with_a_rename_migrates_to_the_same_rows(open_store, tmp_path):
+    local = LocalStore(tmp_path / "data", background=False)
+    try:
+        local.ensure_sheet(SPEC)
+        local.append("site_check", {"project": "甲", "count": 3}, actor=CITY, status="草稿")
+        local.rename_field("site_check", "count", "inspectors", actor=PROVINCE)
+        local.append("site_check", {"project": "乙", "count": 5}, actor=CITY, status="草稿")  # a server on the old version
+        sheets = open_store()
+        migrate(read_local_log(local.log_path), sheets, progress=lambda _: None)
+        assert sheets.records("site_check") == local.records("site_check")
+        assert sheets.audit() == local.audit() and sheets.sheet_spec("site_check") == local.sheet_spec("site_check")
+    finally:
+        local.close()
