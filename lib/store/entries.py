@@ -99,12 +99,14 @@ def change_entries(
     current: Callable[[str, str], Record | None],
     conflict: Callable[[str, str, int], str],
     *,
+    renamed: Callable[[str, dict[str, Any]], dict[str, Any]],
     actor: Actor,
     at: str,
 ) -> list[dict[str, Any] | None]:
     """The update entry of each change (None: it changes nothing), after every row is found at the
     revision its change was read from: NotFound or ConflictError (``conflict(form, id, base_rev)``: the
-    message) for the first that is not, before any entry is made."""
+    message) for the first that is not, before any entry is made. ``renamed(form, values)`` (``State.renamed``)
+    puts a key renamed away under its new key, so a page on the old version changes what it means to."""
     found = []
     for change in changes:
         cur = current(change.form_id, change.row_id)
@@ -113,7 +115,7 @@ def change_entries(
         if cur.rev != change.base_rev:
             raise ConflictError(conflict(change.form_id, change.row_id, change.base_rev), current=cur)
         found.append(cur)
-    return [update_entry(cur, values=c.values, status=c.status, actor=actor, note=c.note, at=at)
+    return [update_entry(cur, values=renamed(c.form_id, c.values), status=c.status, actor=actor, note=c.note, at=at)
             for c, cur in zip(changes, found)]
 
 

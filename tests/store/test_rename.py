@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from lib.store.base import SYSTEM_KEYS, Column, InvalidValue, NotFound, SheetSpec
+from lib.store.base import SYSTEM_KEYS, Column, InvalidValue, NotFound, RowChange, SheetSpec
 from lib.store.factory import BACKENDS
 from lib.store.state import RENAMED
 from tests.store.store_cases import CITY, PROVINCE, SPEC
@@ -146,3 +146,13 @@ def test_no_system_key_is_ever_a_renamed_key(store):
     for key in SYSTEM_KEYS:
         with pytest.raises(InvalidValue):
             store.rename_field("site_check", "count", key, actor=PROVINCE)
+
+
+def test_a_batch_from_a_page_on_the_old_version_changes_the_new_key(store):
+    a = store.append("site_check", {"count": 3}, actor=CITY, status="草稿")
+    b = store.append("site_check", {"count": 4}, actor=CITY, status="草稿")
+    store.rename_field("site_check", "count", "inspectors", actor=PROVINCE)
+    _, (same, changed) = store.write_batch([], [RowChange("site_check", a.id, 1, {"count": 3}),
+                                                RowChange("site_check", b.id, 1, {"count": 9})], actor=CITY)
+    assert (same.rev, same.values) == (1, {"inspectors": 3})  # the value it has: no change, no new revision
+    assert (changed.rev, changed.values) == (2, {"inspectors": 9})

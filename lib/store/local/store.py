@@ -221,7 +221,7 @@ class LocalStore(Store):
             now = self._clock()
             rows = self.state.rows
             updates = change_entries(changes, lambda f, r: rows.get(f, {}).get(r), self.state.conflict_message,
-                                     actor=actor, at=now.isoformat())
+                                     renamed=self.state.renamed, actor=actor, at=now.isoformat())
             added = append_entries(appends, actor=actor, form_version=form_version, now=now, taken=lambda f: rows[f])
             members = added + [e for e in updates if e is not None]
             if members:

@@ -185,7 +185,7 @@ class SheetsStore(Store):
             unknown = [f for f, _, _ in appends if f not in state.specs]
             now = self._clock()
             updates = change_entries(changes, lambda f, r: state.rows.get(f, {}).get(r), state.conflict_message,
-                                     actor=actor, at=now.isoformat())
+                                     renamed=state.renamed, actor=actor, at=now.isoformat())
         check_appends(appends, labels.__getitem__)
         check_changes(changes, labels.__getitem__)
         self._declared(unknown)
