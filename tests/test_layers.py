@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("lib.forms",),
     ("lib.auth",),
     ("lib.submissions",),
-    ("lib.office", "lib.audit", "lib.external_edits"),
+    ("lib.office", "lib.audit", "lib.external_edits", "lib.designer"),
     ("lib.review", "lib.listing"),
     ("lib.campaign",),
     ("lib.sampling",),

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lib.auth.policy import DESIGN_DRAFT, DESIGN_PUBLISH, DESIGN_READ, can
 from lib.core.records import Actor
 from lib.forms import load_catalog, parse_campaign
 
-SHIPPED = load_catalog("forms")
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = load_catalog(ROOT / "forms")
 CITY_FORM = next(f for f in SHIPPED.forms() if f.filled_by == "city")
 PROVIDER_FORM = next(f for f in SHIPPED.forms() if f.filled_by == "provider")
 ALLOWED = {"city_drafts": True}
@@ -42,7 +45,7 @@ def test_a_city_drafts_the_forms_it_fills_only_when_the_campaign_says_so():
 
 
 def test_the_campaign_says_so_in_its_designer_section():
-    text = (SHIPPED.folder / "campaign.yaml").read_text(encoding="utf-8")
+    text = (ROOT / "forms" / "campaign.yaml").read_text(encoding="utf-8")
     assert parse_campaign(text).designer.city_drafts is False  # off unless written
     assert parse_campaign(text + "\ndesigner:\n  city_drafts: true\n").designer.city_drafts is True
 
@@ -51,7 +54,7 @@ def test_the_campaign_says_so_in_its_designer_section():
 def test_a_flag_that_is_no_yes_or_no_is_refused_by_line(value):
     from lib.forms import FormDefinitionError
 
-    text = (SHIPPED.folder / "campaign.yaml").read_text(encoding="utf-8").rstrip("\n") + f"\ndesigner:\n  city_drafts: {value}\n"
+    text = (ROOT / "forms" / "campaign.yaml").read_text(encoding="utf-8").rstrip("\n") + f"\ndesigner:\n  city_drafts: {value}\n"
     with pytest.raises(FormDefinitionError) as err:
         parse_campaign(text)
     assert [p.code for p in err.value.problems] == ["invalid_definition"]

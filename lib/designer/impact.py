@@ -1,0 +1,219 @@
+"""What publishing a form's new version would mean for the rows already stored, said before it is confirmed.
+
+Against the version served now (the store's latest published one) and every stored row of the form (read
+once, whatever their status; 20,000 rows take a fraction of a second):
+
+* a required field added (or made required): how many rows lack it — they must fill it when next submitted;
+* a choice removed: how many rows chose it — they keep the word until corrected;
+* a type changed: how many stored values the new type does not read (each parsed as the new type);
+* a field removed: its column and values stay, marked retired (``<label>（已停用）``);
+* a field renamed (``replaces: old_key``): how many values move to the new key, and the column with them;
+  a rename whose new key already holds values would mix two columns, and is refused at publish.
+
+A binding the change breaks is a problem of the draft (``lib.designer.checks``), not an impact: it is
+never published. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from lib.core.records import Record
+from lib.core.values import text as shown
+from lib.forms import versions
+from lib.forms.errors import FormDefinitionError
+from lib.forms.loader import CAMPAIGN_FILE, FormCatalog, parse_form
+from lib.forms.spec import FieldSpec, FormSpec
+from lib.forms.types import REGISTRY, ValueProblem
+from lib.forms.validate import is_blank
+from lib.store.base import Store
+
+from .checks import DraftCheck, check_draft
+from .errors import DesignError
+
+REQUIRED_ADDED = "required_added"
+CHOICE_REMOVED = "choice_removed"
+TYPE_MISFIT = "type_misfit"
+RETIRED = "retired"
+RENAMED = "renamed"
+#: Row ids a change names as examples.
+EXAMPLES = 3
+#: Problems a refusal lists (the rest are counted).
+MAX_LISTED = 20
+#: What a retired field's column is headed with.
+RETIRED_LABEL = "{label}（已停用）"
+_WHOLE = ("table", "file")  # types whose values no other type reads
+
+
+@dataclass(frozen=True)
+class Change:
+    """One consequence for the stored rows: ``kind`` (the constants above), the field (its key now, the
+    key it replaces for a rename: ``detail``), how many ``rows`` it touches and a few of their ids."""
+
+    kind: str
+    key: str
+    label: str
+    rows: int
+    detail: str = ""
+    examples: tuple[str, ...] = ()
+
+    def line(self) -> str:
+        """The change as a sentence a publisher reads before confirming."""
+        name = f"「{self.label}」（{self.key}）"
+        some = f"（例如 {'、'.join(self.examples)}）" if self.examples else ""
+        if self.kind == REQUIRED_ADDED:
+            return f"必填字段{name}：已有 {self.rows} 条记录没有填写{some}，这些记录下次提交时须补填。"
+        if self.kind == CHOICE_REMOVED:
+            return f"字段{name}删除了选项「{self.detail}」：{self.rows} 条记录选了它{some}，这些记录保留原来的选项，下次提交时须改选。"
+        if self.kind == TYPE_MISFIT:
+            return f"字段{name}{self.detail}：{self.rows} 条记录的值不符合新的定义{some}，这些值保留，下次提交时须改正。"
+        if self.kind == RETIRED:
+            return (f"删除字段{name}：数据表中这一列保留并标为「已停用」，{self.rows} 条记录的值保留，不会删除；"
+                    "填报页面不再显示这一项。")
+        return f"字段「{self.detail}」改名为{name}：{self.rows} 条记录的值移到新的字段键下，数据表的这一列随之改名。"
+
+
+@dataclass(frozen=True)
+class Impact:
+    """What publishing would do to the stored rows of ``form_id`` (``rows`` of them): ``changes`` to
+    confirm; ``renames`` (old key, new key) and ``retired`` fields that the publish applies; ``clashes``:
+    renames whose new key holds values already (the publish is refused)."""
+
+    file: str
+    form_id: str = ""
+    rows: int = 0
+    changes: tuple[Change, ...] = ()
+    renames: tuple[tuple[str, str], ...] = ()
+    retired: tuple[FieldSpec, ...] = ()
+    clashes: tuple[Change, ...] = ()
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """Whether publishing changes anything for the stored rows (then it is confirmed first)."""
+        return bool(self.changes)
+
+    def lines(self) -> list[str]:
+        """Each change as a sentence; empty when the stored rows are not affected."""
+        return [c.line() for c in self.changes]
+
+
+def impact(store: Store, catalog: FormCatalog, file: str, text: str) -> Impact:
+    """What publishing ``text`` as ``file``'s next version would do to the stored rows (see the module
+    docstring); DesignError when the draft has problems (``design_invalid``) or gives a new field a key
+    renamed away before (``design_key_renamed``). campaign.yaml stores no rows: no impact."""
+    return stored_impact(store, catalog, file, checked(catalog, file, text), versions.latest(store, file))
+
+
+def checked(catalog: FormCatalog, file: str, text: str) -> DraftCheck:
+    """``check_draft``'s result when the draft has no problems; else DesignError ``design_invalid``
+    listing them by line and field."""
+    check = check_draft(catalog, file, text)
+    if not check.ok:
+        listed = "\n".join(f"- {p}" for p in check.problems[:MAX_LISTED])
+        more = f"\n- 另有 {len(check.problems) - MAX_LISTED} 个问题未列出。" if len(check.problems) > MAX_LISTED else ""
+        raise DesignError(f"{file} 有 {len(check.problems)} 个问题，不能发布：\n{listed}{more}", code="design_invalid",
+                          problems=list(check.problems))
+    return check
+
+
+def stored_impact(store: Store, catalog: FormCatalog, file: str, check: DraftCheck, current: Record | None) -> Impact:
+    """The impact of ``check``'s form (a checked draft of ``file``) replacing the version ``current``
+    (the store's latest published row of ``file``, None: none) on the form's stored rows."""
+    if file == CAMPAIGN_FILE or check.form is None:
+        return Impact(file)
+    new = check.form
+    renamed = store.renamed_keys(new.id)
+    reused = [f for f in new.all_fields() if f.key in renamed]
+    if reused:
+        f = reused[0]
+        raise DesignError(f"字段键「{f.key}」（{f.label}）在之前的版本中已改名为「{renamed[f.key]}」，不能再用于新的字段："
+                          "它的值会存到改名后的字段下。请另起一个字段键。", code="design_key_renamed")
+    campaign = catalog.campaign_or_none()
+    return assess(file, served_form(catalog, file, current), new, store.records(new.id),
+                  cities=campaign.cities if campaign is not None else (), renamed=renamed)
+
+
+def served_form(catalog: FormCatalog, file: str, current: Record | None) -> FormSpec | None:
+    """The form of the version row ``current`` (None: none): its text parsed alone (the campaign served
+    may have moved on), else the catalog's form of its id."""
+    if current is None or not current.values.get("form_id"):
+        return None
+    try:
+        return parse_form(current.values["text"], file)
+    except FormDefinitionError:
+        try:
+            return catalog.form(current.values["form_id"])
+        except KeyError:
+            return None
+
+
+def assess(file: str, old: FormSpec | None, new: FormSpec, records: Sequence[Record], *, cities: tuple[str, ...] = (),
+           renamed: Iterable[str] = ()) -> Impact:
+    """The impact of serving ``new`` instead of ``old`` (None: the file serves no form yet) on ``records``,
+    the stored rows of ``new``'s form; ``cities`` are the campaign's (a city field's values are read
+    against them); ``renamed``: keys the store has renamed away already (a rename in force is no news)."""
+    before = {f.key: f for f in old.all_fields()} if old is not None else {}
+    fields = new.all_fields()
+    keys = {f.key for f in fields}
+    replaced = {f.replaces: f for f in fields if f.replaces}
+    renamed = set(renamed)
+    changes: list[Change] = []
+    clashes: list[Change] = []
+    renames: list[tuple[str, str]] = []
+    ctx = {"cities": cities}
+    for spec in fields:
+        old_key = spec.replaces
+        moving = old_key is not None and old_key in before and old_key not in renamed
+        prev = before.get(old_key) if moving else before.get(spec.key)
+        stored = old_key if moving else spec.key
+        if moving:
+            renames.append((old_key, spec.key))
+            held = _ids(records, spec.key, lambda v: True)
+            if held:
+                clashes.append(Change(RENAMED, spec.key, spec.label, len(held), old_key, tuple(held[:EXAMPLES])))
+            changes.append(Change(RENAMED, spec.key, spec.label, len(_ids(records, old_key, lambda v: True)), old_key))
+        if spec.required and not spec.calculation and (prev is None or not prev.required):
+            lacking = [r.id for r in records if is_blank(r.values.get(stored))]
+            if lacking:
+                changes.append(Change(REQUIRED_ADDED, spec.key, spec.label, len(lacking), "", tuple(lacking[:EXAMPLES])))
+        if prev is not None and prev.type == spec.type and REGISTRY.get(spec.type) and REGISTRY[spec.type].has_choices:
+            for word in [c for c in prev.choices or () if c not in (spec.choices or ())]:
+                users = _ids(records, stored, lambda v, w=word: v == w or (isinstance(v, list) and w in v))
+                if users:
+                    changes.append(Change(CHOICE_REMOVED, spec.key, spec.label, len(users), word, tuple(users[:EXAMPLES])))
+        elif prev is None or prev.type != spec.type:
+            misfits = _ids(records, stored, lambda v, s=spec: not _fits(v, s, ctx))
+            if misfits:
+                what = f"的类型由 {prev.type} 改为 {spec.type}" if prev is not None else "（曾经停用或新加，数据表中已有它的值）"
+                changes.append(Change(TYPE_MISFIT, spec.key, spec.label, len(misfits), what, tuple(misfits[:EXAMPLES])))
+    retired = [f for key, f in before.items() if key not in keys and key not in replaced]
+    changes += [Change(RETIRED, f.key, f.label, len(_ids(records, f.key, lambda v: True))) for f in retired]
+    return Impact(file, new.id, len(records), tuple(changes), tuple(renames), tuple(retired), tuple(clashes))
+
+
+def _ids(records: Sequence[Record], key: str, test) -> list[str]:
+    """The ids of the rows whose value under ``key`` is not blank and passes ``test``."""
+    out = []
+    for r in records:
+        value = r.values.get(key)
+        if not is_blank(value) and test(value):
+            out.append(r.id)
+    return out
+
+
+def _fits(value, spec: FieldSpec, ctx: dict) -> bool:
+    """Whether a stored value reads as an answer of ``spec``'s type (a list or a table only as its own kind)."""
+    ftype = REGISTRY.get(spec.type)
+    if ftype is None:
+        return False
+    if ftype.parse is None:  # a table: rows of answers
+        return isinstance(value, list) and all(isinstance(row, dict) for row in value)
+    if spec.type in _WHOLE and not isinstance(value, list):
+        return False
+    raw = shown(value) if isinstance(value, list) and ftype.kind != "list" else value
+    try:
+        ftype.parse(raw, spec, ctx)
+    except ValueProblem:
+        return False
+    return True

@@ -1,0 +1,195 @@
+"""Publishing a definition: the checked text becomes the file's next version, served by every server.
+
+``publish`` refuses, with nothing written: an account that may not (Forbidden, audited), a bad file name or
+a text too long (VersionError), a note too long or with control characters (``design_note``), a draft with
+problems (``design_invalid``, by line and field), a new field taking a key renamed away before
+(``design_key_renamed``), an edit started from an older version than the one served now
+(``design_stale``: who published which version when), a rename onto a key that holds values
+(``design_rename_clash``), and a change that touches stored rows without ``confirmed`` (``design_unconfirmed``,
+carrying the impact). All of it is decided under the store lock ``versions.LOCK`` after reading the store
+anew, so two publishes of one file queue and the second is told the first came in between.
+
+Then, still under the lock: the renames are applied (``Store.rename_field``; one in force writes nothing,
+so a publish that failed after them is simply tried again), the form's sheet is declared (new columns,
+labels, a removed field's column headed ``<label>（已停用）`` — columns are never dropped), and last the
+version row is written (``versions.append_version``): the text with its top-level ``version:`` set to the
+form's next number, so the rows filed from now on say which definition they were filed under. The
+publisher's live draft of the file, now published, is closed (已放弃, noting the version). Audited as
+发布表单 (恢复表单版本 for a rollback) with the file, the version and the note.
+
+>>> print(numbered("id: a\\nversion: 3   # 每次修改加一\\ntitle: A\\n", "a.yaml", 4), end="")
+id: a
+version: 4   # 每次修改加一
+title: A
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import replace
+
+import yaml
+
+from lib.auth.policy import DESIGN_PUBLISH, authorize
+from lib.core.records import Actor, Record
+from lib.forms import versions
+from lib.forms.columns import sheet_spec
+from lib.forms.errors import FormDefinitionError
+from lib.forms.loader import FormCatalog, parse_form
+from lib.forms.spec import FormSpec
+from lib.forms.types import REGISTRY, ValueProblem
+from lib.forms.yamltext import load_yaml
+from lib.store.base import SheetSpec, Store
+
+from .checks import DraftCheck
+from .drafts import check_based_on, draft_of, drafting, served_spec
+from .errors import DesignError
+from .impact import RETIRED_LABEL, Impact, checked, served_form, stored_impact
+
+PUBLISHED = "发布表单"  # the audit's action for a version published
+ROLLED_BACK = "恢复表单版本"  # the audit's action for an earlier version published again
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def publish(store: Store, catalog: FormCatalog, actor: Actor, file: str, text: str, based_on: int, note: str = "",
+            confirmed: bool = False, *, origin: str = "designer") -> Record:
+    """Publish ``text`` as the next version of ``file``, edited from version ``based_on`` (0: a new
+    file), with the publisher's ``note``; ``confirmed``: the publisher saw the impact on the stored rows
+    (``lib.designer.impact``) and confirmed it. Returns the new version's row. See the module docstring."""
+    versions.check_file_name(file)
+    authorize(store, actor, DESIGN_PUBLISH, served_spec(catalog, versions.latest(store, file)), drafting(catalog))
+    versions.check_text(file, text)
+    note = _note(note)
+    based_on = check_based_on(based_on)
+    versions.ensure_sheet(store)
+    with store.exclusive(versions.LOCK):
+        store.refresh()
+        check = checked(catalog, file, text)
+        current = versions.latest(store, file)
+        last = versions.number(current) if current is not None else 0
+        if based_on != last:
+            since = versions.published_by(current) if current is not None else "该文件已没有已发布的版本"
+            raise DesignError(f"{file} 已有更新的版本：{since}（您的修改基于第 {based_on} 版）。"
+                              "请先查看最新版本，在其基础上重新修改后再发布。", code="design_stale", current=current)
+        found = stored_impact(store, catalog, file, check, current)
+        if found.clashes:
+            raise DesignError("；".join(f"字段「{c.detail}」不能改名为「{c.key}」：{c.rows} 条记录在「{c.key}」下已有值"
+                                       f"（例如 {'、'.join(c.examples)}），两列会混在一起。请另起一个字段键"
+                                       for c in found.clashes) + "。", code="design_rename_clash", impact=found)
+        if found.needs_confirmation and not confirmed:
+            listed = "\n".join(f"- {line}" for line in found.lines())
+            raise DesignError(f"发布 {file} 会影响已填报的数据，请确认后再发布：\n{listed}", code="design_unconfirmed", impact=found)
+        before = served_form(catalog, file, current)
+        body, form = _numbered_form(check, file, text, before)
+        versions.check_text(file, body)
+        if form is not None:
+            if found.renames and before is not None:  # the sheet a rename works on, as the served form declares it
+                store.ensure_sheet(sheet_spec(before))
+            for old, new in found.renames:
+                store.rename_field(form.id, old, new, actor=actor)
+            store.ensure_sheet(_sheet(form, found, before))
+        row = versions.append_version(store, actor, file, body, form_id=form.id if form is not None else "",
+                                      version=last + 1, based_on=based_on, origin=origin, note=note)
+        own = draft_of(store, actor, file)
+        if own is not None:
+            store.update(versions.VERSIONS.form_id, own.id, base_rev=own.rev, actor=actor, status=versions.DISCARDED,
+                         note=f"已发布为第 {last + 1} 版")
+    store.log_event(actor, ROLLED_BACK if origin == "rollback" else PUBLISHED, form_id=versions.VERSIONS.form_id, row_id=row.id,
+                    note=f"{file} 第 {last + 1} 版" + (f"：{note}" if note else ""))
+    return row
+
+
+def rollback(store: Store, catalog: FormCatalog, actor: Actor, file: str, version: int, note: str = "", confirmed: bool = False) -> Record:
+    """Publish the text of ``file``'s earlier published ``version`` again, as the newest version, with
+    every check of ``publish`` (``confirmed`` included: restoring an older form may retire fields or add
+    required ones again). DesignError ``design_no_version`` when no such version was published, or it is
+    the one served."""
+    current = versions.latest(store, file)
+    authorize(store, actor, DESIGN_PUBLISH, served_spec(catalog, current), drafting(catalog))
+    target = next((r for r in history(store, file) if versions.number(r) == version), None)
+    if target is None:
+        raise DesignError(f"{file} 没有已发布的第 {version} 版，无法恢复。", code="design_no_version")
+    if current is not None and target.id == current.id:
+        raise DesignError(f"第 {version} 版就是 {file} 当前使用的版本，无需恢复。", code="design_no_version")
+    return publish(store, catalog, actor, file, target.values["text"], versions.number(current) if current else 0,
+                   note or f"恢复第 {version} 版", confirmed, origin="rollback")
+
+
+def history(store: Store, file: str) -> list[Record]:
+    """The published versions of ``file``, oldest first (who and when: each row's owner and updated_at;
+    the note: its ``note``)."""
+    rows = [r for r in versions.versions(store, file) if r.status == versions.PUBLISHED]
+    return sorted(rows, key=versions.number)
+
+
+def diff(a_text: str, b_text: str, a_name: str = "旧版本", b_name: str = "新版本") -> str:
+    """The unified diff from ``a_text`` to ``b_text`` ("" when they are the same).
+
+    >>> print(diff("a: 1\\nb: 2\\n", "a: 1\\nb: 3\\n"), end="")
+    --- 旧版本
+    +++ 新版本
+    @@ -1,2 +1,2 @@
+     a: 1
+    -b: 2
+    +b: 3
+    """
+    lines = difflib.unified_diff(_lines(a_text), _lines(b_text), fromfile=a_name, tofile=b_name)
+    return "".join(lines)
+
+
+def numbered(text: str, file: str, number: int) -> str:
+    """``text`` with its top-level ``version:`` value set to ``number``, everything else as written
+    (the text must parse and declare one)."""
+    load_yaml(text, file)  # bounded before composing
+    root = yaml.compose(text, Loader=_Loader)
+    node = next(v for k, v in root.value if k.value == "version")
+    return text[: node.start_mark.index] + str(number) + text[node.end_mark.index:]
+
+
+def _numbered_form(check: DraftCheck, file: str, text: str, old: FormSpec | None) -> tuple[str, FormSpec | None]:
+    """The text to publish and its form: a form's ``version:`` set to the next number (one more than the
+    served form's, or the draft's own when it says more), read back to make sure nothing else moved."""
+    form = check.form
+    if form is None:
+        return text, None
+    number = max(form.version, old.version + 1) if old is not None else form.version
+    if number == form.version:
+        return text, form
+    body = numbered(text, file, number)
+    try:
+        again = parse_form(body, file)
+    except FormDefinitionError:
+        again = None
+    if again is None or again != form.model_copy(update={"version": number}):
+        raise DesignError(f"{file} 的 version 写法特殊，无法自动改为 {number}：请把顶层的 version 直接写成 {number} 后再发布。",
+                          code="design_version_line")
+    return body, again
+
+
+def _sheet(form: FormSpec, found: Impact, old: FormSpec | None) -> SheetSpec:
+    """The form's sheet with each removed field's column still declared, headed as retired."""
+    spec = sheet_spec(form)
+    if old is None or not found.retired:
+        return spec
+    retired = {f.key for f in found.retired}
+    columns = [replace(c, label=RETIRED_LABEL.format(label=c.label)) for c in sheet_spec(old).columns if c.key in retired]
+    return replace(spec, columns=spec.columns + tuple(columns))
+
+
+def _note(note: str) -> str:
+    """The publisher's note as it is kept: one text, no control or direction characters, not too long."""
+    spec_type = REGISTRY["textarea"]
+    try:
+        kept = spec_type.parse(note or "", None, {}) or ""
+    except ValueProblem:
+        raise DesignError("「发布说明」含有控制字符或改变文字方向的字符，请删除后再发布。", code="design_note") from None
+    if len(kept) > versions.MAX_NOTE_CHARS:
+        raise DesignError(f"「发布说明」有 {len(kept)} 个字，超过上限 {versions.MAX_NOTE_CHARS}，请精简。", code="design_note")
+    return kept
+
+
+def _lines(text: str) -> list[str]:
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith(("\n", "\r")):
+        lines[-1] += "\n"
+    return lines
