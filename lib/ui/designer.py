@@ -23,12 +23,12 @@ import streamlit as st
 from lib import designer
 from lib.auth.policy import DESIGN_DRAFT, DESIGN_PUBLISH, DESIGN_READ, can
 from lib.core.errors import AppError
-from lib.core.records import Actor, Record
-from lib.core.statuses import DRAFT
-from lib.forms import FormCatalog, FormDefinitionError, FormSpec, parse_form, versions
+from lib.core.records import Actor
+from lib.designer.drafts import drafting
+from lib.forms import FormCatalog, FormSpec, versions
+from lib.forms.loader import CAMPAIGN_FILE
 from lib.forms.types import REGISTRY
-from lib.forms.versions import MAX_TEXT_CHARS
-from lib.store.base import Store
+from lib.store.base import ConflictError, Store
 from lib.ui import errors, state, widgets
 
 #: How the palette names each field type (every type of lib.forms.types.REGISTRY but ``table``, whose
@@ -52,8 +52,9 @@ def text() -> str:
 
 
 def opened() -> dict | None:
-    """{"file", "based_on", "draft"} of what the text area holds: the file, the published version the edit started
-    from (0 for a new file) and the version number of the account's draft it came from (None: none)."""
+    """{"file", "form_id", "based_on", "draft"} of what the text area holds: the file, the form it serves, the
+    published version the edit started from (0 for a new file) and the revision of the account's draft saved (None:
+    none yet), so a save from a tab that did not see the latest one is refused rather than overwriting it."""
     return st.session_state.get(state.DESIGNER_OPENED)
 
 
@@ -76,11 +77,6 @@ def _load(file: str, form_id: str, body: str, based_on: int, draft: int | None) 
         st.session_state.pop(key, None)
 
 
-def live_draft(store: Store, actor: Actor, file: str) -> Record | None:
-    """The account's draft of ``file`` not yet published or discarded (at most one: lib.designer keeps it so)."""
-    return next((r for r in versions.versions(store, file) if r.status == DRAFT and r.owner == actor.account), None)
-
-
 def files(store: Store, catalog: FormCatalog, actor: Actor) -> dict[str, str]:
     """{file name: how the picker names it} of the served files ``actor`` may open: every one for the province and
     the admin; for a city, the forms it fills when the campaign lets cities draft (DESIGN_READ)."""
@@ -94,19 +90,14 @@ def files(store: Store, catalog: FormCatalog, actor: Actor) -> dict[str, str]:
     return shown
 
 
-def drafting(catalog: FormCatalog) -> dict[str, bool]:
-    """The campaign's say in who drafts (the ``row`` of the policy's DESIGN_* actions)."""
-    return {"city_drafts": catalog.campaign.designer.city_drafts}
-
-
 def open_file(store: Store, actor: Actor, file: str, *, served_only: bool = False) -> None:
     """Put ``file`` into the text area: the account's live draft of it (unless ``served_only``), else the served
     version; and the version it starts from."""
     served = versions.latest(store, file)
-    draft = None if served_only else live_draft(store, actor, file)
+    draft = None if served_only else designer.draft_of(store, actor, file)
     form_id = served.values.get("form_id") or "" if served is not None else ""
     if draft is not None:
-        _load(file, form_id, draft.values["text"], int(draft.values["based_on"] or 0), versions.number(draft))
+        _load(file, form_id, draft.values["text"], int(draft.values["based_on"] or 0), draft.rev)
     elif served is not None:
         _load(file, form_id, served.values["text"], versions.number(served), None)
     else:
@@ -120,11 +111,29 @@ def may(catalog: FormCatalog, actor: Actor, action: str) -> bool:
     return can(actor, action, form, drafting(catalog))
 
 
+def belong_to(actor: Actor) -> None:
+    """Forget the page's state of another account (an expired session, then another account signed in on the same
+    tab): a text being edited is the account's own, as a filler's answers are."""
+    if st.session_state.get(state.DESIGNER_ACCOUNT, actor.account) != actor.account:
+        for key in [k for k in st.session_state if str(k).startswith(state.DESIGNER_PREFIX)]:
+            del st.session_state[key]
+    st.session_state[state.DESIGNER_ACCOUNT] = actor.account
+
+
 def follow(store: Store, actor: Actor, file: str) -> None:
-    """Open the file chosen, unless the text area holds it already (its edits stay across reruns)."""
+    """Open the file chosen, unless the text area holds it already (its edits stay across reruns). The edits of the
+    file left are kept aside for this session and come back when it is chosen again."""
     held = opened()
-    if held is None or held["file"] != file or state.DESIGNER_TEXT not in st.session_state:
+    if held is not None and held["file"] == file and state.DESIGNER_TEXT in st.session_state:
+        return
+    aside = st.session_state.setdefault(state.DESIGNER_ASIDE, {})
+    if held is not None:
+        aside[held["file"]] = {"opened": held, "text": text()}
+    back = aside.pop(file, None)
+    if back is None:
         open_file(store, actor, file)
+    else:
+        _load(file, back["opened"]["form_id"], back["text"], back["opened"]["based_on"], back["opened"]["draft"])
 
 
 def discard(store: Store, actor: Actor, file: str) -> None:
@@ -137,11 +146,15 @@ def save(store: Store, catalog: FormCatalog, actor: Actor) -> None:
     """保存草稿: the text as the account's draft of the file (problems and all: a draft may be unfinished)."""
     held = opened()
     try:
-        record = designer.save_draft(store, catalog, actor, held["file"], text(), held["based_on"])
+        record = designer.save_draft(store, catalog, actor, held["file"], text(), held["based_on"], base_rev=held["draft"])
+    except ConflictError:
+        tell("error", f"您的 {held['file']} 草稿刚在另一个窗口保存过，这里的内容没有保存，以免覆盖它："
+                      "请先复制这里的修改，再刷新页面载入最新的草稿。")
+        return
     except AppError as exc:
         tell("error", str(exc))
         return
-    held["draft"] = int(record.values["version"])
+    held["draft"] = record.rev
     tell("success", f"草稿已保存（{held['file']}，{record.updated_at:%Y-%m-%d %H:%M:%S}）。草稿发布之前，填报人看到的仍是当前版本。")
 
 
@@ -181,18 +194,20 @@ def ask_publish(store: Store, catalog: FormCatalog) -> None:
 def confirm_publish(store: Store, catalog: FormCatalog, actor: Actor) -> None:
     """确认发布: publish the text the impact was shown for (a text changed since is checked again)."""
     held, asked, body = opened(), st.session_state.get(state.DESIGNER_IMPACT), text()
-    if not asked or asked["file"] != held["file"] or asked["sha256"] != digest(body):
+    if not asked:  # a second click after the publish went through: its outcome stays on screen
+        return
+    if asked["file"] != held["file"] or asked["sha256"] != digest(body):
         st.session_state.pop(state.DESIGNER_IMPACT, None)
         tell("warning", "内容在检查之后又修改过，未发布：请再点一次“发布”，核对新内容的影响后再确认。")
         return
     note = (st.session_state.get(state.DESIGNER_NOTE) or "").strip()
     try:
-        record = designer.publish(store, catalog, actor, held["file"], body, held["based_on"], note, confirmed=True)
+        record = designer.publish(store, catalog, actor, held["file"], body, held["based_on"], note, True)
     except AppError as exc:
         tell("error", str(exc))
         return
     version = int(record.values["version"])
-    _load(held["file"], record.values["text"], version, None)
+    _load(held["file"], record.values.get("form_id") or "", record.values["text"], version, None)
     st.session_state[state.DESIGNER_NOTE] = ""
     tell("success", f"已发布 {held['file']} 第 {version} 版。各服务器在缓存周期内改用新版本，填报人下次打开表单即可看到。")
 
@@ -223,55 +238,46 @@ def add_field(catalog: FormCatalog) -> None:
     tell("success", f"已加入字段「{field['label']}」（{field['key']}）：见左侧 YAML 与右侧预览，保存草稿或发布后生效。")
 
 
-def preview_form(catalog: FormCatalog, file: str, body: str) -> tuple[FormSpec | None, bool]:
-    """The form ``body`` describes, or the last text of the file that had no problems: (form, current). None when
-    neither parses (or the file is the campaign's)."""
-    if file == designer.CAMPAIGN_FILE:
-        return None, True
-    form = _parsed(catalog, file, body)
-    if form is not None:
-        st.session_state[state.DESIGNER_SHOWN] = {"file": file, "text": body}
-        return form, True
+def checked(catalog: FormCatalog) -> designer.DraftCheck:
+    """The text area's text checked as the next version of its file (lib.designer.check_draft): once per run, for
+    the problems under the editor, the preview and the palette."""
+    return designer.check_draft(catalog, opened()["file"], text())
+
+
+def preview_form(catalog: FormCatalog, found: designer.DraftCheck) -> tuple[FormSpec | None, bool]:
+    """The form the text describes, or the form of the last text of the file that had no problems: (form, current).
+    None when there is neither (or the file is the campaign's)."""
+    file = found.file
+    if found.form is not None and found.ok:
+        st.session_state[state.DESIGNER_SHOWN] = {"file": file, "text": text()}
+        return found.form, True
     shown = st.session_state.get(state.DESIGNER_SHOWN)
     if shown and shown["file"] == file:
-        return _parsed(catalog, file, shown["text"]), False
+        return designer.check_draft(catalog, file, shown["text"]).form, False
     return None, False
 
 
-def _parsed(catalog: FormCatalog, file: str, body: str) -> FormSpec | None:
-    if len(body) > MAX_TEXT_CHARS:
-        return None
-    try:
-        return parse_form(body, file, catalog.campaign_or_none())
-    except FormDefinitionError:
-        return None
-
-
-def editor(catalog: FormCatalog, actor: Actor) -> None:
+def editor(catalog: FormCatalog, actor: Actor, found: designer.DraftCheck) -> None:
     """The text area and, under it, the problems of what it holds (parse, checks, campaign bindings)."""
     held = opened()
-    st.text_area(f"{held['file']} 的 YAML", key=state.DESIGNER_TEXT, height=560, max_chars=MAX_TEXT_CHARS,
+    # No max_chars: the browser would cut a long paste silently, and a YAML cut short may still read as another form;
+    # the whole text comes to the server, whose check refuses it, naming the limit (lib.forms.versions.check_text).
+    st.text_area(f"{held['file']} 的 YAML", key=state.DESIGNER_TEXT, height=560,
                  disabled=not may(catalog, actor, DESIGN_DRAFT), help="按 Ctrl+Enter（或点击文本框外）后检查并更新预览。")
     start = f"修改自第 {held['based_on']} 版" if held["based_on"] else "新文件"
     st.caption(start + ("（已载入您保存的草稿）" if held["draft"] else ""))
-    body = text()
-    if len(body) > MAX_TEXT_CHARS:
-        st.error(f"内容有 {len(body)} 个字符，超过上限 {MAX_TEXT_CHARS}：一个版本存在一个单元格里，请精简后再保存。")
-        return
-    found = designer.check_draft(catalog, held["file"], body).problems
-    if found:
-        st.error("\n".join([f"有 {len(found)} 个问题（修正前不能发布）："] + _problem_lines(found)))
+    if found.problems:
+        st.error("\n".join([f"有 {len(found.problems)} 个问题（修正前不能发布）："] + _problem_lines(list(found.problems))))
     else:
         st.success("没有发现问题。")
 
 
-def preview(catalog: FormCatalog) -> None:
+def preview(catalog: FormCatalog, found: designer.DraftCheck) -> None:
     """The form as a filler will see it, with the fill page's widgets (relevance and calculations live)."""
-    held = opened()
-    form, current = preview_form(catalog, held["file"], text())
-    if held["file"] == designer.CAMPAIGN_FILE:
-        st.info("campaign.yaml 是活动配置，没有表单预览；发布前会检查它与各表单的绑定。")
+    if found.file == CAMPAIGN_FILE:
+        st.info(f"{CAMPAIGN_FILE} 是活动配置，没有表单预览；发布前会检查它与各表单的绑定。")
         return
+    form, current = preview_form(catalog, found)
     if form is None:
         st.info("YAML 修正后在这里显示表单预览。")
         return
@@ -285,10 +291,9 @@ def preview(catalog: FormCatalog) -> None:
         widgets.render_form(form, catalog.campaign.cities, space=state.DESIGNER_PREVIEW)
 
 
-def palette(catalog: FormCatalog, actor: Actor) -> None:
+def palette(catalog: FormCatalog, actor: Actor, found: designer.DraftCheck) -> None:
     """加入字段 for someone who does not write YAML: type, title, required, choices, help → a field block."""
-    held = opened()
-    form, _ = preview_form(catalog, held["file"], text())
+    form, _ = preview_form(catalog, found) if found.file != CAMPAIGN_FILE else (None, True)
     if form is None or not may(catalog, actor, DESIGN_DRAFT):
         return
     with st.expander("添加字段（不写 YAML 也可以）"):

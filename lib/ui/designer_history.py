@@ -7,10 +7,11 @@ from __future__ import annotations
 import streamlit as st
 
 from lib import designer
-from lib.auth.policy import DESIGN_PUBLISH, can
+from lib.auth.policy import DESIGN_PUBLISH
 from lib.core.errors import AppError
 from lib.core.records import Actor, Record
-from lib.forms import FormCatalog
+from lib.designer import DesignError
+from lib.forms import FormCatalog, versions
 from lib.store.base import Store
 from lib.ui import designer as editor
 from lib.ui import errors, state
@@ -21,45 +22,59 @@ ORIGINS = {"seed": "初始文件", "file": "开发者修改文件", "designer": 
 
 def _row(record: Record) -> dict[str, object]:
     values = record.values
-    return {"版本": int(values["version"]), "发布人": record.updated_by, "单位": record.org,
+    return {"版本": versions.number(record), "发布人": record.owner, "单位": record.org,
             "时间": f"{record.updated_at:%Y-%m-%d %H:%M}", "来源": ORIGINS.get(values.get("origin", ""), values.get("origin", "")),
             "说明": values.get("note", "")}
 
 
-def rollback(store: Store, catalog: FormCatalog, actor: Actor, file: str) -> None:
-    """恢复此版本: the version chosen published again as the newest, then loaded into the text area."""
-    version = st.session_state.get(state.DESIGNER_HISTORY_A)
-    note = (st.session_state.get(state.DESIGNER_ROLLBACK_NOTE) or "").strip() or f"恢复第 {version} 版"
+def rollback(store: Store, catalog: FormCatalog, actor: Actor, file: str, version: int, confirmed: bool) -> None:
+    """恢复此版本 (``confirmed``: 确认恢复 after the impact on the stored rows was shown): the version published again
+    as the newest, then loaded into the text area. Unconfirmed and changing stored rows, it asks first."""
+    st.session_state.pop(state.DESIGNER_ROLLBACK_ASK, None)
+    note = (st.session_state.get(state.DESIGNER_ROLLBACK_NOTE) or "").strip()
     try:
-        record = designer.rollback(store, catalog, actor, file, version, note)
+        record = designer.rollback(store, catalog, actor, file, version, note, confirmed)
+    except DesignError as exc:
+        if exc.code == "design_unconfirmed" and exc.impact is not None:
+            st.session_state[state.DESIGNER_ROLLBACK_ASK] = {"file": file, "version": version, "lines": exc.impact.lines()}
+            editor.tell("warning", f"恢复第 {version} 版会影响已填报的数据，请在“历史版本”中核对后点击“确认恢复”。")
+        else:
+            editor.tell("error", str(exc))
+        return
     except AppError as exc:
         editor.tell("error", str(exc))
         return
     editor.open_file(store, actor, file, served_only=True)
     st.session_state[state.DESIGNER_ROLLBACK_NOTE] = ""
-    editor.tell("success", f"已将 {file} 第 {version} 版恢复为第 {int(record.values['version'])} 版并发布。")
+    editor.tell("success", f"已将 {file} 第 {version} 版恢复为第 {versions.number(record)} 版并发布。")
 
 
 def section(store: Store, catalog: FormCatalog, actor: Actor, file: str) -> None:
     """历史版本: the published versions, newest first; the difference of two chosen; 恢复此版本."""
-    published = sorted(designer.history(store, file), key=lambda r: int(r.values["version"]), reverse=True)
+    published = designer.history(store, file)[::-1]  # newest first
     with st.expander(f"历史版本（{len(published)} 个）"):
         if not published:
             st.info("这个文件还没有发布过的版本。")
             return
         st.dataframe([_row(r) for r in published], hide_index=True, width="stretch")
-        texts = {int(r.values["version"]): r.values["text"] for r in published}
+        texts = {versions.number(r): r.values["text"] for r in published}
         numbers = list(texts)
         left, right = st.columns(2)
         older = left.selectbox("版本", numbers, index=min(1, len(numbers) - 1), key=state.DESIGNER_HISTORY_A,
                                format_func=lambda v: f"第 {v} 版")
         newer = right.selectbox("对比版本", numbers, index=0, key=state.DESIGNER_HISTORY_B, format_func=lambda v: f"第 {v} 版")
-        change = designer.diff(texts[older], texts[newer])
+        change = designer.diff(texts[older], texts[newer], f"第 {older} 版", f"第 {newer} 版")
         if change:
             st.code(change, language="diff")
         else:
             st.caption("两个版本内容相同。")
-        if can(actor, DESIGN_PUBLISH) and older != numbers[0]:
-            st.text_input("恢复说明", key=state.DESIGNER_ROLLBACK_NOTE, max_chars=200, placeholder=f"恢复第 {older} 版")
-            st.button(f"恢复此版本（第 {older} 版）", key=state.DESIGNER_ROLLBACK, on_click=errors.guarded(rollback),
-                      args=(store, catalog, actor, file), help="把这个版本的内容发布为最新版本；发布前同样检查表单与已填报的数据")
+        if not editor.may(catalog, actor, DESIGN_PUBLISH) or older == numbers[0]:
+            return
+        st.text_input("恢复说明", key=state.DESIGNER_ROLLBACK_NOTE, max_chars=200, placeholder=f"恢复第 {older} 版")
+        st.button(f"恢复此版本（第 {older} 版）", key=state.DESIGNER_ROLLBACK, on_click=errors.guarded(rollback),
+                  args=(store, catalog, actor, file, older, False), help="把这个版本的内容发布为最新版本；发布前同样检查表单与已填报的数据")
+        asked = st.session_state.get(state.DESIGNER_ROLLBACK_ASK)
+        if asked and asked["file"] == file and asked["version"] == older:
+            st.markdown("\n".join(["**恢复后对已填报数据的影响：**"] + [f"- {line}" for line in asked["lines"]]))
+            st.button(f"确认恢复第 {older} 版", key=state.DESIGNER_ROLLBACK_CONFIRM, on_click=errors.guarded(rollback),
+                      args=(store, catalog, actor, file, older, True), type="primary")

@@ -394,7 +394,9 @@ DESIGNER_PREFIX = "designer:"
 DESIGNER_PREVIEW = "designer:preview:"  # the preview's key space (see spaced)
 DESIGNER_FILE = "designer:file"  # the file chosen
 DESIGNER_TEXT = "designer:text"  # the YAML text area
-DESIGNER_OPENED = "designer:opened"  # {"file", "based_on", "draft"}: the file the text area holds and the version it started from
+DESIGNER_ACCOUNT = "designer:account"  # the account the designer's keys belong to
+DESIGNER_OPENED = "designer:opened"  # {"file", "form_id", "based_on", "draft"}: the file the text area holds, the version it started from
+DESIGNER_ASIDE = "designer:aside"  # {file: {"opened", "text"}}: the edits of the files left for another, back when chosen again
 DESIGNER_SHOWN = "designer:shown"  # the last text that parsed: the preview keeps showing it while the text has problems
 DESIGNER_OUTCOME = "designer:outcome"  # {"kind": success | error | info | warning, "lines": [...]} of the last action
 DESIGNER_SAVE = "designer:save"  # 保存草稿
@@ -408,6 +410,8 @@ DESIGNER_HISTORY_A = "designer:history:a"  # the two versions compared
 DESIGNER_HISTORY_B = "designer:history:b"
 DESIGNER_ROLLBACK = "designer:rollback"  # 恢复此版本
 DESIGNER_ROLLBACK_NOTE = "designer:rollback_note"
+DESIGNER_ROLLBACK_ASK = "designer:rollback_ask"  # {"file", "version", "lines"}: a restore that changes stored rows, waiting for 确认恢复
+DESIGNER_ROLLBACK_CONFIRM = "designer:rollback_confirm"
 
 
 def designer_palette_key(part: str) -> str:

@@ -1,0 +1,268 @@
+"""AppTest of pages/designer.py (表单设计): the YAML with its problems, the preview drawn with the fill page's widgets
+apart from a filler's answers, the palette, drafts, publishing with the impact confirmed (a stale edit and a text
+changed after the check refused), the history and 恢复此版本, and who may open it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib.auth.policy import page_keys
+from lib.core.records import Actor
+from lib.forms import load_catalog, parse_form, versions
+from lib.ui import state
+
+from .conftest import sign_in
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "pages" / "designer.py")
+FILL = str(ROOT / "pages" / "fill.py")
+PROVINCE = Actor("province", "province", "广东省工业和信息化厅", "")
+OTHER = Actor("province_2", "province", "广东省工业和信息化厅", "")
+ADMIN = Actor("admin", "admin", "系统管理员", "")
+GZ = Actor("city_gz", "city", "广州市工业和信息化局", "广州")
+PROVIDER = Actor("provider_001", "provider", "广州云智信息科技有限公司", "广州")
+NEW_FIELD = {"key": "contact_wechat", "label": "联系人微信", "help": "选填"}
+
+
+@pytest.fixture
+def forms(tmp_path, monkeypatch):
+    """A copy of the shipped forms the app serves (a test may change its campaign.yaml)."""
+    folder = tmp_path / "forms"
+    shutil.copytree(ROOT / "forms", folder)
+    monkeypatch.setenv("APP_FORMS_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def seeded(app_env, forms, reopen):
+    """The store holding version 1 of every file of the folder, as the first start publishes them."""
+    store = reopen()
+    for path in sorted(forms.glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        form_id = "" if path.name == "campaign.yaml" else parse_form(text, path.name).id
+        versions.publish_version(store, versions.DEVELOPER, path.name, text, form_id=form_id, based_on=0, origin="seed")
+    return store
+
+
+def _page(actor, path=PAGE) -> AppTest:
+    at = AppTest.from_file(path, default_timeout=90)
+    sign_in(at, actor)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _open(actor, file: str = "att1.yaml") -> AppTest:
+    at = _page(actor)
+    at.selectbox(key=state.DESIGNER_FILE).set_value(file).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _text(at: AppTest) -> str:
+    return at.text_area(key=state.DESIGNER_TEXT).value
+
+
+def _button(at: AppTest, key: str):
+    return at.button(key=key)
+
+
+def _messages(at: AppTest) -> str:
+    return "\n".join(m.value for kind in (at.error, at.warning, at.success, at.info) for m in kind)
+
+
+def _preview_labels(at: AppTest) -> list[str]:
+    return [w.label for w in at.text_input if str(w.key or "").startswith(state.DESIGNER_PREVIEW)]
+
+
+def _add_field(at: AppTest, section: str = "provider", **field) -> None:
+    field = {**NEW_FIELD, **field}
+    at.selectbox(key=state.designer_palette_key("section")).set_value(section)
+    at.selectbox(key=state.designer_palette_key("type")).set_value(field.get("type", "text"))
+    at.text_input(key=state.designer_palette_key("label")).set_value(field["label"])
+    at.text_input(key=state.designer_palette_key("key")).set_value(field["key"])
+    at.text_input(key=state.designer_palette_key("help")).set_value(field["help"])
+    if field.get("choices"):
+        at.text_area(key=state.designer_palette_key("choices")).set_value("\n".join(field["choices"]))
+    next(b for b in at.button if b.label == "加入字段").click().run()
+    assert not at.exception, at.exception
+
+
+def _publish(at: AppTest, note: str = "加入联系人微信") -> None:
+    _button(at, state.DESIGNER_PUBLISH).click().run()
+    assert not at.exception, at.exception
+    at.text_input(key=state.DESIGNER_NOTE).set_value(note)
+    _button(at, state.DESIGNER_CONFIRM).click().run()
+    assert not at.exception, at.exception
+
+
+def test_the_editor_holds_the_served_text_and_the_preview_draws_the_form_apart_from_the_fill_page(seeded, forms):
+    at = _open(PROVINCE)
+    assert _text(at) == (forms / "att1.yaml").read_text(encoding="utf-8")
+    assert any("没有发现问题" in s.value for s in at.success)
+    assert "服务商名称 *" in _preview_labels(at)
+    preview_key = state.spaced(state.DESIGNER_PREVIEW, state.field_key("att1", "provider_name"))
+    assert preview_key in at.session_state and state.field_key("att1", "provider_name") not in at.session_state
+
+
+def test_a_broken_text_lists_its_problem_with_line_and_field_and_the_preview_keeps_the_last_good_form(seeded):
+    at = _open(PROVINCE)
+    good = _text(at)
+    at.text_area(key=state.DESIGNER_TEXT).set_value(good.replace("type: credit_code", "type: credit_kode", 1)).run()
+    assert not at.exception
+    problems = "\n".join(e.value for e in at.error)
+    assert "credit_kode" in problems and "第" in problems and "provider_credit_code" in problems
+    assert "服务商名称 *" in _preview_labels(at)
+    assert any("最后一次没有问题" in w.value for w in at.warning)
+    at.text_area(key=state.DESIGNER_TEXT).set_value("id: [\n").run()  # no YAML at all
+    assert not at.exception and any("YAML" in e.value for e in at.error)
+
+
+def test_a_text_longer_than_a_version_holds_is_refused_and_nothing_is_published(seeded, reopen):
+    at = _open(PROVINCE)
+    at.text_area(key=state.DESIGNER_TEXT).set_value(_text(at) + "#" * versions.MAX_TEXT_CHARS).run()
+    assert not at.exception
+    assert any(str(versions.MAX_TEXT_CHARS) in e.value for e in at.error), [e.value for e in at.error] + [len(_text(at))]
+    _button(at, state.DESIGNER_PUBLISH).click().run()
+    assert not at.exception
+    assert state.DESIGNER_CONFIRM not in [b.key for b in at.button]
+    assert versions.number(versions.latest(reopen(), "att1.yaml")) == 1
+
+
+def test_the_palette_adds_a_field_the_preview_shows_and_a_publish_serves_it_to_a_filler(seeded, reopen):
+    at = _open(PROVINCE)
+    _add_field(at)
+    assert "key: contact_wechat" in _text(at) and "联系人微信" in _preview_labels(at)
+    _publish(at)
+    assert any("第 2 版" in s.value for s in at.success), _messages(at)
+    served = versions.latest(reopen(), "att1.yaml")
+    assert versions.number(served) == 2 and "contact_wechat" in served.values["text"]
+    assert served.values["note"] == "加入联系人微信" and served.owner == PROVINCE.account and served.values["origin"] == "designer"
+    assert at.text_area(key=state.DESIGNER_TEXT).value == served.values["text"]  # the editor now starts from version 2
+
+    filler = AppTest.from_file(FILL, default_timeout=90)
+    sign_in(filler, PROVIDER)
+    filler.query_params["form"] = "att1"
+    filler.run()
+    assert not filler.exception
+    assert "联系人微信" in [w.label for w in filler.text_input]
+
+
+def test_a_publish_against_an_older_version_names_who_published_since_and_publishes_nothing(seeded, reopen):
+    at = _open(PROVINCE)
+    _add_field(at)
+    other = _open(OTHER)
+    _add_field(other, key="contact_qq", label="联系人QQ")
+    _publish(other)
+    assert versions.number(versions.latest(reopen(), "att1.yaml")) == 2
+    _publish(at)
+    told = "\n".join(e.value for e in at.error)
+    assert OTHER.account in told and "第 2 版" in told
+    served = versions.latest(reopen(), "att1.yaml")
+    assert versions.number(served) == 2 and "contact_wechat" not in served.values["text"]
+
+
+def test_a_text_changed_after_the_impact_was_shown_is_checked_again(seeded, reopen):
+    at = _open(PROVINCE)
+    _add_field(at)
+    _button(at, state.DESIGNER_PUBLISH).click().run()
+    at.text_area(key=state.DESIGNER_TEXT).set_value(_text(at).replace("联系人微信", "联系人微信号")).run()
+    _button(at, state.DESIGNER_CONFIRM).click().run()
+    assert not at.exception
+    assert any("又修改过" in w.value for w in at.warning)
+    assert versions.number(versions.latest(reopen(), "att1.yaml")) == 1
+
+
+def test_a_required_field_added_to_a_form_with_rows_is_shown_before_publishing(seeded, reopen, catalog):
+    from lib.demo.seed import generate
+    from lib.forms.columns import sheet_spec
+
+    store = reopen()
+    form = catalog.form("att1")
+    store.ensure_sheet(sheet_spec(form))
+    rows = generate(catalog, rows=40, seed=3)["att1"][:3]
+    for r in rows:
+        store.append(form.id, r.values, actor=r.actor, status="已提交")
+    at = _open(PROVINCE)
+    at.checkbox(key=state.designer_palette_key("required")).check()
+    _add_field(at)
+    _button(at, state.DESIGNER_PUBLISH).click().run()
+    assert not at.exception
+    shown = "\n".join(m.value for m in at.markdown)
+    assert "联系人微信" in shown and "3" in shown
+    assert versions.number(versions.latest(reopen(), "att1.yaml")) == 1  # nothing yet: it waits for 确认发布
+
+
+def test_a_saved_draft_comes_back_in_another_session_and_the_served_version_is_unchanged(seeded, reopen):
+    at = _open(PROVINCE)
+    _add_field(at)
+    _button(at, state.DESIGNER_SAVE).click().run()
+    assert not at.exception and any("草稿已保存" in s.value for s in at.success), _messages(at)
+    assert versions.number(versions.latest(reopen(), "att1.yaml")) == 1
+    again = _open(PROVINCE)
+    assert "contact_wechat" in _text(again)
+    _button(again, state.DESIGNER_DISCARD).click().run()
+    assert "contact_wechat" not in _text(again)
+
+
+def test_the_history_shows_a_diff_and_restores_an_earlier_version(seeded, reopen):
+    at = _open(PROVINCE)
+    _add_field(at)
+    _publish(at)
+    at.selectbox(key=state.DESIGNER_HISTORY_A).set_value(1)
+    at.selectbox(key=state.DESIGNER_HISTORY_B).set_value(2).run()
+    assert any("+      - key: contact_wechat" in c.value for c in at.code)
+    at.text_input(key=state.DESIGNER_ROLLBACK_NOTE).set_value("撤回微信字段")
+    _button(at, state.DESIGNER_ROLLBACK).click().run()  # version 1 lacks the field: it is retired, which asks first
+    assert not at.exception and any("确认恢复" in w.value for w in at.warning), _messages(at)
+    assert any("联系人微信" in m.value for m in at.markdown)
+    assert versions.number(versions.latest(reopen(), "att1.yaml")) == 2
+    _button(at, state.DESIGNER_ROLLBACK_CONFIRM).click().run()
+    assert not at.exception and any("恢复为第 3 版" in s.value for s in at.success), _messages(at)
+    served = versions.latest(reopen(), "att1.yaml")
+    assert versions.number(served) == 3 and "contact_wechat" not in served.values["text"]
+    assert served.values["origin"] == "rollback" and served.values["note"] == "撤回微信字段"
+
+
+def test_the_campaign_file_is_edited_without_a_preview(seeded):
+    at = _open(ADMIN, "campaign.yaml")
+    assert any("没有表单预览" in i.value for i in at.info)
+    assert not _preview_labels(at)
+
+
+def test_only_the_province_and_the_admin_see_the_page_unless_the_campaign_lets_cities_draft(seeded, forms, catalog):
+    assert "designer" in page_keys(PROVINCE, catalog.forms()) and "designer" in page_keys(ADMIN, catalog.forms())
+    assert "designer" not in page_keys(GZ, catalog.forms()) and "designer" not in page_keys(PROVIDER, catalog.forms())
+    assert "designer" in page_keys(GZ, catalog.forms(), city_drafts=True)
+    assert "designer" not in page_keys(PROVIDER, catalog.forms(), city_drafts=True)
+    for actor in (GZ, PROVIDER):  # opened by address: nothing to design
+        at = _page(actor)
+        assert any("没有可以设计的表单" in i.value for i in at.info)
+        assert not at.text_area
+
+
+def test_a_city_that_may_draft_edits_its_own_form_only_and_cannot_publish(seeded, forms, reopen):
+    campaign = forms / "campaign.yaml"
+    campaign.write_text(campaign.read_text(encoding="utf-8") + "\ndesigner:\n  city_drafts: true\n", encoding="utf-8")
+    store = reopen()
+    versions.publish_version(store, PROVINCE, "campaign.yaml", campaign.read_text(encoding="utf-8"), form_id="",
+                             based_on=1, origin="designer")
+    at = _page(GZ)
+    assert at.selectbox(key=state.DESIGNER_FILE).options == ["att3.yaml（" + load_catalog(forms).form("att3").title + "）"]
+    assert _button(at, state.DESIGNER_PUBLISH).disabled and not _button(at, state.DESIGNER_SAVE).disabled
+
+
+def test_the_edits_of_a_file_left_for_another_come_back_and_never_reach_another_account(seeded):
+    at = _open(PROVINCE)
+    _add_field(at)
+    at.selectbox(key=state.DESIGNER_FILE).set_value("att2.yaml").run()
+    assert "contact_wechat" not in _text(at) and "id: att2" in _text(at)
+    at.selectbox(key=state.DESIGNER_FILE).set_value("att1.yaml").run()
+    assert "key: contact_wechat" in _text(at)
+    sign_in(at, ADMIN)  # the session ended; the admin signs in on the same tab
+    at.run()
+    assert not at.exception and "contact_wechat" not in _text(at)
