@@ -18,8 +18,8 @@ names. The folder is the seed and a developer's way in:
 * a server with no such record (a new server on a store that has versions) takes its files as seen
   without publishing, so two servers with different checkouts never flip-flop.
 
-A changed file that cannot be published — it does not parse or fails its form checks, or it is longer
-than a version may hold — is not sent to the other servers: this server alone reads it from the folder
+A changed file that cannot be published — it does not parse or fails its form checks, it is longer than
+a version may hold, or its name is none a version may have — is not sent to the other servers: this server alone reads it from the folder
 (its problems are listed and the last valid version keeps serving, as with a folder), until the file is
 mended (then published) or put back to the version served.
 """
@@ -257,11 +257,12 @@ class StoreSource:
 def _judged(name: str, text: str | None, refused: FormDefinitionError | None, served: dict,
             check: Check) -> tuple[str, FormDefinitionError | None, str | None]:
     """(form id, why it may not be published, the text this server reads meanwhile): the text when it
-    does not parse (the catalog lists its problems by line), None when it is unreadable or too long (the
-    catalog lists why and keeps the version served)."""
+    does not parse (the catalog lists its problems by line), None when it is unreadable, too long or
+    named as no version may be (the catalog lists why and keeps the version served)."""
     if refused is not None or text is None:
         return "", refused, None
     try:
+        versions.check_file_name(name)
         versions.check_text(name, text)
     except versions.VersionError as exc:
         return "", FormDefinitionError(name, [problem("invalid_definition", where=name, detail=str(exc))]), None

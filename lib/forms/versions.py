@@ -16,23 +16,26 @@ lost race right after writing and discards its own row (``version_race``), so a 
 
 >>> sha256("a: 1\\n")[:12]
 '37b128c59f1f'
->>> check_file_name("projects.yaml")
-'projects.yaml'
->>> check_file_name("../x.yaml")
-Traceback (most recent call last):
-...
-lib.forms.versions.VersionError: 文件名「../x.yaml」无效：应为不含目录的 .yaml 文件名，由字母、数字、下划线、连字符和点组成。
+>>> check_file_name("projects - 副本.yaml")
+'projects - 副本.yaml'
+>>> def code(name):
+...     try:
+...         return check_file_name(name)
+...     except VersionError as refused:
+...         return refused.code
+>>> {code(n) for n in ("../x.yaml", ".x.yaml", "x.yml", "x\\u202e.yaml", "a/b.yaml", " x.yaml")}
+{'version_file_name'}
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable
 
 from lib.core.errors import AppError
 from lib.core.records import Actor, Record, is_pending
 from lib.core.roles import ADMIN
+from lib.core.text import hidden_character, quotable
 from lib.core.values import text as shown
 from lib.store.base import Column, SheetSpec, Store
 
@@ -61,7 +64,9 @@ MAX_NOTE_CHARS = 500
 #: The system account that publishes the first start's copy of ``forms/`` and a developer's changed file.
 DEVELOPER = Actor("开发者文件", ADMIN)
 
-_FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,80}\.yaml")
+#: Longest file name a version may have.
+MAX_NAME_CHARS = 100
+_NOT_IN_NAMES = '/\\:*?"<>|'
 
 
 class VersionError(AppError):
@@ -79,10 +84,13 @@ def sha256(text: str) -> str:
 
 
 def check_file_name(file: str) -> str:
-    """``file`` when it is a plain ``.yaml`` file name (no folder, not hidden), else VersionError."""
-    if not isinstance(file, str) or not _FILE_NAME.fullmatch(file):
-        raise VersionError(f"文件名「{str(file)[:100]}」无效：应为不含目录的 .yaml 文件名，由字母、数字、下划线、连字符和点组成。",
-                           code="version_file_name")
+    """``file`` when it is a plain ``.yaml`` file name a folder can hold anywhere (no folder, not hidden,
+    no control or invisible character, at most :data:`MAX_NAME_CHARS` characters), else VersionError.
+    Windows' copies ("x - 副本.yaml") are names too: a folder of forms may hold them."""
+    if (not isinstance(file, str) or not file.endswith(".yaml") or file.startswith(".") or len(file) > MAX_NAME_CHARS
+            or any(c in file for c in _NOT_IN_NAMES) or hidden_character(file) or file.strip() != file):
+        raise VersionError(f"文件名「{quotable(file)}」无效：应为以 .yaml 结尾、不含目录、不以“.”开头的文件名，"
+                           "不含 / \\ : * ? \" < > | 和控制字符或不可见字符。", code="version_file_name")
     return file
 
 

@@ -192,3 +192,9 @@ def test_a_store_that_cannot_be_opened_serves_the_folder_until_it_can(forms, tmp
     finally:
         if state["store"] is not None:
             state["store"].close()
+
+
+def test_a_file_named_as_no_version_may_be_is_listed_and_not_published(store, forms, tmp_path):
+    (forms / ".hidden.yaml").write_text((forms / "forum.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    catalog = catalog_on(store, forms, tmp_path / "data")
+    assert ".hidden.yaml" not in by_file(store) and "文件名" in catalog.problems()[".hidden.yaml"][0].message
