@@ -8,7 +8,8 @@ once, whatever their status; 20,000 rows take a fraction of a second):
 * a type changed: how many stored values the new type does not read (each parsed as the new type);
 * a field removed: its column and values stay, marked retired (``<label>（已停用）``);
 * a field renamed (``replaces: old_key``): how many values move to the new key, and the column with them;
-  a rename whose new key already holds values would mix two columns, and is refused at publish.
+  a rename whose new key already holds values would mix two columns, and is refused at publish;
+* the form given another id: its rows stay under the old id, shown by no page of the new version.
 
 A binding the change breaks is a problem of the draft (``lib.designer.checks``), not an impact: it is
 never published. Nothing here writes.
@@ -17,9 +18,10 @@ never published. Nothing here writes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from lib.core.records import Record
+from lib.auth.policy import DESIGN_PUBLISH, READ, can
+from lib.core.records import Actor, Record
 from lib.core.values import text as shown
 from lib.forms import versions
 from lib.forms.errors import FormDefinitionError
@@ -30,6 +32,7 @@ from lib.forms.validate import is_blank
 from lib.store.base import Store
 
 from .checks import DraftCheck, check_draft
+from .drafts import drafting
 from .errors import DesignError
 
 REQUIRED_ADDED = "required_added"
@@ -37,6 +40,7 @@ CHOICE_REMOVED = "choice_removed"
 TYPE_MISFIT = "type_misfit"
 RETIRED = "retired"
 RENAMED = "renamed"
+ID_CHANGED = "id_changed"
 #: Row ids a change names as examples.
 EXAMPLES = 3
 #: Problems a refusal lists (the rest are counted).
@@ -68,6 +72,9 @@ class Change:
             return f"字段{name}删除了选项「{self.detail}」：{self.rows} 条记录选了它{some}，这些记录保留原来的选项，下次提交时须改选。"
         if self.kind == TYPE_MISFIT:
             return f"字段{name}{self.detail}：{self.rows} 条记录的值不符合新的定义{some}，这些值保留，下次提交时须改正。"
+        if self.kind == ID_CHANGED:
+            return (f"表单编号由「{self.key}」（{self.label}）改为「{self.detail}」：原编号下的 {self.rows} 条记录留在原来的数据表中，"
+                    "新版本的填报、审核和看板都不再显示它们。")
         if self.kind == RETIRED:
             return (f"删除字段{name}：数据表中这一列保留并标为「已停用」，{self.rows} 条记录的值保留，不会删除；"
                     "填报页面不再显示这一项。")
@@ -98,11 +105,14 @@ class Impact:
         return [c.line() for c in self.changes]
 
 
-def impact(store: Store, catalog: FormCatalog, file: str, text: str) -> Impact:
+def impact(store: Store, catalog: FormCatalog, file: str, text: str, *, actor: Actor | None = None) -> Impact:
     """What publishing ``text`` as ``file``'s next version would do to the stored rows (see the module
     docstring); DesignError when the draft has problems (``design_invalid``) or gives a new field a key
-    renamed away before (``design_key_renamed``). campaign.yaml stores no rows: no impact."""
-    return stored_impact(store, catalog, file, checked(catalog, file, text), versions.latest(store, file))
+    renamed away before (``design_key_renamed``). campaign.yaml stores no rows: no impact.
+
+    ``actor``: who asks. One who may not publish (a city proposing a draft) is told about the rows it
+    reads (``can(READ)``: its own city's), not every city's; None: every row (the publish itself)."""
+    return stored_impact(store, catalog, file, checked(catalog, file, text), versions.latest(store, file), reader=actor)
 
 
 def checked(catalog: FormCatalog, file: str, text: str) -> DraftCheck:
@@ -117,12 +127,21 @@ def checked(catalog: FormCatalog, file: str, text: str) -> DraftCheck:
     return check
 
 
-def stored_impact(store: Store, catalog: FormCatalog, file: str, check: DraftCheck, current: Record | None) -> Impact:
+def stored_impact(store: Store, catalog: FormCatalog, file: str, check: DraftCheck, current: Record | None, *,
+                  reader: Actor | None = None) -> Impact:
     """The impact of ``check``'s form (a checked draft of ``file``) replacing the version ``current``
-    (the store's latest published row of ``file``, None: none) on the form's stored rows."""
+    (the store's latest published row of ``file``, None: none) on the form's stored rows (those ``reader``
+    reads, when it may not publish: see ``impact``). A form given another id leaves its rows behind: said
+    so, and the fields compared with none."""
     if file == CAMPAIGN_FILE or check.form is None:
         return Impact(file)
-    new = check.form
+    new, old = check.form, served_form(catalog, file, current)
+
+    def readable(form: FormSpec) -> list[Record]:
+        found = store.records(form.id)
+        if reader is None or can(reader, DESIGN_PUBLISH, old, drafting(catalog)):
+            return found
+        return [r for r in found if can(reader, READ, form, r)]
     renamed = store.renamed_keys(new.id)
     reused = [f for f in new.all_fields() if f.key in renamed]
     if reused:
@@ -130,8 +149,12 @@ def stored_impact(store: Store, catalog: FormCatalog, file: str, check: DraftChe
         raise DesignError(f"字段键「{f.key}」（{f.label}）在之前的版本中已改名为「{renamed[f.key]}」，不能再用于新的字段："
                           "它的值会存到改名后的字段下。请另起一个字段键。", code="design_key_renamed")
     campaign = catalog.campaign_or_none()
-    return assess(file, served_form(catalog, file, current), new, store.records(new.id),
-                  cities=campaign.cities if campaign is not None else (), renamed=renamed)
+    moved: tuple[Change, ...] = ()
+    if old is not None and old.id != new.id:
+        moved = (Change(ID_CHANGED, old.id, old.short_title, len(readable(old)), new.id),)
+        old = None
+    found = assess(file, old, new, readable(new), cities=campaign.cities if campaign is not None else (), renamed=renamed)
+    return replace(found, changes=moved + found.changes)
 
 
 def served_form(catalog: FormCatalog, file: str, current: Record | None) -> FormSpec | None:
