@@ -45,6 +45,7 @@ import yaml
 from pydantic import ValidationError
 
 from lib.forms.errors import FormDefinitionError
+from lib.forms.loader import parse_form
 from lib.forms.spec import KEY_PATTERN, FieldSpec
 from lib.forms.types import REGISTRY
 from lib.forms.yamltext import load_yaml
@@ -83,6 +84,7 @@ def add_field_yaml(text: str, section_key: str, field: Mapping[str, Any], filena
         candidate = _inserted(lines, at, block, newline)
         try:
             if load_yaml(candidate, filename)[0] == expected:
+                _field_checks(candidate, filename, field["key"])
                 return candidate
         except FormDefinitionError:
             continue
@@ -139,6 +141,19 @@ def _checked_field(field: Mapping[str, Any]) -> dict[str, Any]:
     if spec.choices and len(set(spec.choices)) != len(spec.choices):
         raise DesignError(f"新字段「{key}」的选项有重复，请删除重复的选项。", code="palette_bad_field")
     return ordered
+
+
+def _field_checks(text: str, filename: str, key: str) -> None:
+    """Refuse the field when the form's own checks find fault with it (a label with a line break or a
+    direction mark, a help too long, a choice holding the list separator …): DesignError
+    ``palette_bad_field`` with the first such problem. Problems elsewhere in the form are the author's
+    to see in the editor, not the palette's to refuse."""
+    try:
+        parse_form(text, filename)
+    except FormDefinitionError as exc:
+        mine = [p for p in exc.problems if p.field == key]
+        if mine:
+            raise DesignError(f"新字段「{key}」：{mine[0].message}", code="palette_bad_field") from None
 
 
 def _keys(data: Any) -> Iterator[str]:

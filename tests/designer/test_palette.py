@@ -118,6 +118,10 @@ def test_every_section_of_the_shipped_forms_takes_a_field(name):
     (FORM, "basic", {"key": "x", "label": "X", "type": "text", "choices": ["甲"]}, "palette_bad_field"),
     (FORM, "basic", {"key": "x", "label": "X", "type": "select", "choices": ["甲", "甲"]}, "palette_bad_field"),
     (FORM, "basic", {"key": "x", "label": "X", "type": "text", "colour": "red"}, "palette_bad_field"),
+    (FORM, "basic", {"key": "x", "label": "两\n行", "type": "text"}, "palette_bad_field"),
+    (FORM, "basic", {"key": "x", "label": "反\u202e向", "type": "text"}, "palette_bad_field"),
+    (FORM, "basic", {"key": "x", "label": "X", "type": "text", "help": "长" * 2001}, "palette_bad_field"),
+    (FORM, "basic", {"key": "x", "label": "X", "type": "multiselect", "choices": ["甲；乙", "丙"]}, "palette_bad_field"),
     (FORM.replace("title: 基本情况", "title: [unclosed"), "basic", {"key": "x", "label": "X", "type": "text"}, "palette_unparsable"),
     ("a: &x 1\nb: *x\n", "basic", {"key": "x", "label": "X", "type": "text"}, "palette_unparsable"),
     ("id: c\ncities: [甲]\n", "basic", {"key": "x", "label": "X", "type": "text"}, "palette_no_section"),
@@ -137,3 +141,9 @@ def test_free_key_counts_up_past_taken_keys():
     assert free_key(text, "name") == "name_3"
     assert free_key(text, "kind") == "kind_2"
     assert free_key(text, "phone") == "phone"
+
+
+def test_a_form_with_problems_elsewhere_still_takes_a_field():
+    broken = FORM.replace("type: select", "type: colour")  # the author's to fix; the palette still helps
+    out = add_field_yaml(broken, "basic", {"key": "phone", "label": "电话", "type": "phone"})
+    assert [f["key"] for f in _fields(out, 0)] == ["name", "phone"]
