@@ -21,7 +21,7 @@ def test_the_province_adds_a_field_with_the_palette_publishes_it_and_a_provider_
     sign_in(page, app_server.url, "province")  # the demo province account (README)
     page.get_by_role("link", name="表单设计").click()
     page.get_by_role("heading", name="表单设计").wait_for()
-    expect(widget(page, "stSelectbox", "选择文件")).to_contain_text(FILE)
+    page.get_by_text(f"{FILE} 的 YAML").wait_for()
     page.get_by_text("没有发现问题。").wait_for()
 
     page.get_by_text("添加字段（不写 YAML 也可以）").click()
