@@ -23,6 +23,7 @@ from lib.demo.lexicon import CITY_INFO
 from lib.demo.maker import Maker
 from lib.forms import load_catalog
 from lib.forms.columns import sheet_spec
+from lib.forms.display import value_text
 from lib.office.excel import read_workbook
 from lib.store.factory import open_store
 
@@ -200,7 +201,7 @@ def test_a_confirmation_stands_after_the_deadline_and_an_unconfirmed_city_is_ove
     assert states["广州"] == archive.FORWARDED and states["佛山"] == archive.OVERDUE
     assert _states(store, PROVINCE, DUE)["佛山"] == archive.NOT_FORWARDED  # due on the day: not yet late
     archive.forward(store, SHIPPED, FS, "佛山", today=after)  # late, but forwarded
-    assert _states(store, PROVINCE, after)["佛山"] == archive.FORWARDED
+    assert _states(store, PROVINCE, after)["佛山"] == archive.LATE  # forwarded, and the province sees it was late
 
 
 def test_only_the_citys_bureau_confirms_its_forwarding(store, reports):
@@ -245,3 +246,143 @@ def test_the_archive_page_is_in_the_navigation_of_those_who_use_it():
     for who in (Actor("p", "provider", "某服务商"), Actor("i", "inspector", "检查组"), Actor("a", "admin", "管理员")):
         assert "archive" not in page_keys(who, forms, reports)
     assert "archive" not in page_keys(PROVINCE, forms)  # a campaign without an archive
+
+
+# --- attack 15 part B: what the archive must survive ----------------------------------------------
+
+
+def _forms_copy(tmp_path, **edits):
+    """A copy of the shipped forms with ``{file: [(old, new), ...]}`` text replacements, read."""
+    import shutil
+
+    folder = tmp_path / "forms"
+    shutil.copytree(ROOT / "forms", folder)
+    for file, pairs in edits.items():
+        path = folder / f"{file}.yaml"
+        content = path.read_text(encoding="utf-8")
+        for old, new in pairs:
+            assert old in content
+            content = content.replace(old, new)
+        path.write_text(content, encoding="utf-8")
+    return load_catalog(folder)
+
+
+def _add(store, catalog, values, actor, **changes):
+    form = catalog.form(catalog.bindings.of("benchmarks").form)
+    store.ensure_sheet(sheet_spec(form))
+    v = dict(values, **{"city": actor.city, **changes}, lead_unit_name=actor.org, lead_unit_credit_code=actor.org_code)
+    return store.append(form.id, v, actor=actor, status=SUBMITTED, form_version=form.version)
+
+
+def test_a_summary_field_labelled_like_a_summary_column_keeps_its_answers(store, tmp_path):
+    """B1: a city field labelled 地市 and a field labelled 状态 in the summary crashed the zip and hid answers."""
+    catalog = _forms_copy(tmp_path, att2=[("summary: [project_name, programme, project_year]", "summary: [project_name, city, programme]"),
+                                          ("        label: 项目所在地市\n        type: city", "        label: 地市\n        type: city"),
+                                          ("label: 支持渠道", "label: 状态")])
+    _, values = _values(catalog)
+    filed = [_add(store, catalog, values[0], LEAD, project_name="甲"), _add(store, catalog, values[1], LEAD, project_name="乙")]
+    _, data = archive.archive_zip(store, catalog, GZ, "广州")
+    z = _zip(data)
+    (sheet,) = read_workbook(z.read(next(n for n in z.namelist() if n.endswith(".xlsx"))))
+    header, *rows = sheet.rows
+    assert header == ["序号", "文件名", "项目名称", "地市", "状态", "地市（2）", "填报单位", "记录编号", "状态（2）", "更新时间"]
+    form = catalog.form("att2")
+    programme = next(f for f in form.all_fields() if f.key == "programme")
+    assert [r[4] for r in rows] == [value_text(programme, r.values["programme"]) for r in filed]  # the field's answer, not 已提交
+    assert [r[8] for r in rows] == [SUBMITTED] * 2 and [r[3] for r in rows] == ["广州"] * 2
+
+
+def test_the_documents_are_rendered_with_the_campaigns_cities(store, tmp_path):
+    """B4: a field relevant on outside_scheme(city) is in the archive's document as on the form page."""
+    catalog = _forms_copy(tmp_path, att2=[("      - key: programme\n", "      - key: outside_note\n        label: 非试点地市说明\n"
+                                           "        type: text\n        relevant: \"outside_scheme(city)\"\n      - key: programme\n")])
+    _, values = _values(catalog)
+    lead = Actor("lead_sz", "lead_unit", "深圳丙公司", "深圳", org_code="91440300MA59ABCDEX")
+    _add(store, catalog, dict(values[0], outside_note="深圳已另行说明"), lead, project_name="深圳项目", city="深圳")
+    z = _zip(archive.archive_zip(store, catalog, PROVINCE, "深圳")[1])
+    document = docx.Document(io.BytesIO(z.read("深圳项目.docx")))
+    assert "深圳已另行说明" in {c.text for t in document.tables for row in t.rows for c in row.cells}
+
+
+def test_city_names_with_path_characters_stay_inside_their_folders(store, tmp_path):
+    """B2: a city of campaign.yaml named with path characters names a safe folder and zip."""
+    extra = "".join(f"  - {{name: {e}}}\n" for e in ('"../../逃逸"', '"a/b"', '"CON"', '"Ａ"', '"A"'))
+    catalog = _forms_copy(tmp_path, campaign=[('  - {name: 广州, code: "4401"}\n', '  - {name: 广州, code: "4401"}\n' + extra)])
+    _, values = _values(SHIPPED)  # the shipped cities' answers: the demo's lexicon knows no such city
+    for i, city in enumerate(["../../逃逸", "a/b", "CON", "Ａ", "A"]):
+        _add(store, catalog, values[i], Actor(f"l{i}", "lead_unit", f"单位{i}", city, org_code="91440101MA59ABCDEX"),
+             project_name=f"项目{i}", city=city)
+    names = _zip(archive.all_archives_zip(store, catalog, PROVINCE)[1]).namelist()
+    assert all(n.count("/") == 1 and not {":", "\\", ".."} & set(n.split("/")[0].split()) for n in names)
+    folders = {n.split("/")[0] for n in names}
+    assert {"附件2汇总-.._.._逃逸", "附件2汇总-a_b", "附件2汇总-CON", "附件2汇总-Ａ", "附件2汇总-A（2）"} <= folders
+    assert archive.archive_zip(store, catalog, PROVINCE, "a/b")[0] == "附件2汇总-a_b.zip"
+    assert "项目1.docx" in _zip(archive.archive_zip(store, catalog, PROVINCE, "a/b")[1]).namelist()
+
+
+def test_a_report_of_no_campaign_city_is_in_the_provinces_zip(store, reports):
+    """B5: a filed report whose city is none of the campaign's is under 未注明地市, not dropped."""
+    form, values = _values(SHIPPED)
+    stray = _add(store, SHIPPED, values[7], LEAD, project_name="改名前的项目", city="广州市")
+    assert [r.id for r in archive.unplaced_reports(store, SHIPPED, PROVINCE)] == [stray.id]
+    names = _zip(archive.all_archives_zip(store, SHIPPED, PROVINCE)[1]).namelist()
+    assert "附件2汇总-未注明地市/改名前的项目.docx" in names and f"附件2汇总-未注明地市/{form.short_title}汇总表.xlsx" in names
+    with pytest.raises(Forbidden):
+        archive.unplaced_reports(store, SHIPPED, GZ)
+
+
+def test_device_names_and_unicode_twins_are_made_distinct():
+    """B7: Windows' device names with blanks before the extension or superscript digits; NFC/NFD twins."""
+    assert [archive.safe_name(n) for n in ("CON .1", "COM¹", "lpt²", "CONIN$", "conout$.x", "com0")] == \
+        ["_CON .1", "_COM¹", "_lpt²", "_CONIN$", "_conout$.x", "_com0"]
+    assert archive.safe_name("CONSOLE") == "CONSOLE"
+    assert archive.unique_names(["café", "cafe\u0301", "Ａ", "a"]) == ["café", "cafe\u0301（2）", "Ａ", "a（2）"]
+    assert archive.safe_name("cafe\u0301") == "café"
+
+
+def test_the_board_of_a_past_day_does_not_count_a_later_confirmation(store, reports):
+    """B3: as of a day before the confirmation the city is not forwarded; a confirmation after the deadline is LATE."""
+    today = dt.date.today()  # the store stamps the real clock; the board's day is compared with it
+    archive.forward(store, SHIPPED, GZ, "广州", today=DUE + dt.timedelta(days=3))
+    before = archive.states(store, SHIPPED, ["广州"], today - dt.timedelta(days=1), as_of=True)
+    assert before[0].state == archive.OVERDUE and before[0].at is None
+    (on,) = archive.states(store, SHIPPED, ["广州"], today, as_of=True)
+    assert on.state == archive.LATE and on.by == GZ.account and on.sent
+    archive.recall(store, SHIPPED, GZ, "广州", today=DUE)  # the clock moved back: allowed up to the deadline
+    assert archive.states(store, SHIPPED, ["广州"], today, as_of=True)[0].state == archive.OVERDUE
+    assert archive.states(store, SHIPPED, ["广州"], DUE)[0].state == archive.NOT_FORWARDED
+
+
+def test_a_stale_recall_is_refused_naming_who_changed_the_confirmation(store, reports):
+    """B6: 撤回 carries the revision the page saw."""
+    seen = archive.forward(store, SHIPPED, GZ, "广州", note="第一次", today=DUE)
+    other = Actor("city_gz2", "city", "广州市工业和信息化局", "广州")
+    archive.recall(store, SHIPPED, other, "广州", today=DUE)
+    archive.forward(store, SHIPPED, other, "广州", note="第二次", today=DUE)
+    with pytest.raises(archive.ArchiveError) as stale:
+        archive.recall(store, SHIPPED, GZ, "广州", today=DUE, base_rev=seen.rev)
+    assert stale.value.code == "archive_changed" and other.account in str(stale.value)
+    (row,) = store.records(archive.FORWARDS.form_id)
+    assert row.status == archive.FORWARDED and row.values["note"] == "第二次"
+    assert archive.recall(store, SHIPPED, GZ, "广州", today=DUE, base_rev=row.rev).status == archive.RECALLED
+
+
+def test_reports_changed_after_the_confirmation_are_counted(store, reports):
+    """B10: a report filed, corrected or withdrawn after the confirmation is counted on the overview."""
+    form, filed, _ = reports
+    archive.forward(store, SHIPPED, GZ, "广州", today=DUE)
+    assert archive.overview(store, SHIPPED, PROVINCE, DUE).set_index("地市").loc["广州", archive.CHANGED] == 0
+    _, values = _values(SHIPPED)
+    _add(store, SHIPPED, values[7], LEAD, project_name="迟到的项目")
+    store.update(form.id, filed[0].id, base_rev=filed[0].rev, actor=LEAD, values={"project_name": "改过的名称"})
+    store.update(form.id, filed[1].id, base_rev=filed[1].rev, actor=LEAD, status=WITHDRAWN)
+    (mine,) = archive.forwardings(store, SHIPPED, GZ, DUE)
+    assert mine.changed == 3
+    assert archive.overview(store, SHIPPED, PROVINCE, DUE).set_index("地市").loc["广州", archive.CHANGED] == 3
+
+
+def test_a_row_no_forwarding_wrote_does_not_shadow_a_citys_confirmation(store, reports):
+    """B12 (the defence the archive can hold itself): a row in a status forward/recall never writes is passed over."""
+    archive.forward(store, SHIPPED, GZ, "广州", today=DUE)
+    store.append(archive.FORWARDS.form_id, {"city": "广州", "note": "某表单的行"}, actor=LEAD, status=SUBMITTED)
+    assert _states(store, PROVINCE, DUE)["广州"] == archive.FORWARDED
