@@ -4,7 +4,8 @@
 a text too long (VersionError), a note too long or with control characters (``design_note``), a draft with
 problems (``design_invalid``, by line and field), a new field taking a key renamed away before
 (``design_key_renamed``), an edit started from an older version than the one served now
-(``design_stale``: who published which version when), a rename onto a key that holds values
+(``design_stale``: who published which version when), the text of the version served (``design_unchanged``),
+a rename onto a key that holds values
 (``design_rename_clash``), and a change that touches stored rows without ``confirmed`` (``design_unconfirmed``,
 carrying the impact). All of it is decided under the store lock ``versions.LOCK`` after reading the store
 anew, so two publishes of one file queue and the second is told the first came in between.
@@ -71,6 +72,8 @@ def publish(store: Store, catalog: FormCatalog, actor: Actor, file: str, text: s
             since = versions.published_by(current) if current is not None else "该文件已没有已发布的版本"
             raise DesignError(f"{file} 已有更新的版本：{since}（您的修改基于第 {based_on} 版）。"
                               "请先查看最新版本，在其基础上重新修改后再发布。", code="design_stale", current=current)
+        if current is not None and current.values.get("text") == text:
+            raise DesignError(f"内容与 {file} 当前的第 {last} 版相同，无需发布。", code="design_unchanged")
         found = stored_impact(store, catalog, file, check, current)
         if found.clashes:
             raise DesignError("；".join(f"字段「{c.detail}」不能改名为「{c.key}」：{c.rows} 条记录在「{c.key}」下已有值"

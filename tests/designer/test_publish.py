@@ -291,3 +291,9 @@ def test_a_new_file_is_version_1_of_a_new_form(store, catalog):
     assert catalog.form("complaint_extra").version == catalog.form("complaint").version
     with pytest.raises(VersionError):
         publish(store, catalog, PROVINCE, "../evil.yaml", text, 0)
+
+
+def test_the_version_served_is_not_published_again(store, catalog):
+    with pytest.raises(DesignError) as err:
+        publish(store, catalog, PROVINCE, FILE, served_text(store, FILE), 1, confirmed=True)
+    assert err.value.code == "design_unchanged" and len(history(store, FILE)) == 1
