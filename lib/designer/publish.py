@@ -4,10 +4,9 @@
 a text too long (VersionError), a note too long or with control characters (``design_note``), a draft with
 problems (``design_invalid``, by line and field), a new field taking a key renamed away before
 (``design_key_renamed``), an edit started from an older version than the one served now
-(``design_stale``: who published which version when), the text of the version served (``design_unchanged``),
-a rename onto a key that holds values
-(``design_rename_clash``), and a change that touches stored rows without ``confirmed`` (``design_unconfirmed``,
-carrying the impact). All of it is decided under the store lock ``versions.LOCK`` after reading the store
+(``design_stale``: who published which version when), the text of the version served
+(``design_unchanged``), a rename onto a key that holds values (``design_rename_clash``), and a change that
+touches stored rows without ``confirmed`` (``design_unconfirmed``, carrying the impact). All of it is decided under the store lock ``versions.LOCK`` after reading the store
 anew, so two publishes of one file queue and the second is told the first came in between.
 
 Then, still under the lock: the renames are applied (``Store.rename_field``; one in force writes nothing,
