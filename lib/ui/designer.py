@@ -30,6 +30,7 @@ from lib.forms.loader import CAMPAIGN_FILE
 from lib.forms.types import REGISTRY
 from lib.store.base import ConflictError, Store
 from lib.ui import errors, state, widgets
+from lib.ui.record_view import plain_text
 
 #: How the palette names each field type (every type of lib.forms.types.REGISTRY but ``table``, whose
 #: sub-fields the palette cannot describe: a table is written in the YAML).
@@ -58,16 +59,24 @@ def opened() -> dict | None:
     return st.session_state.get(state.DESIGNER_OPENED)
 
 
-def tell(kind: str, *lines: str) -> None:
-    """Show ``lines`` at the buttons (``kind``: success, error, info or warning) until the next action."""
-    st.session_state[state.DESIGNER_OUTCOME] = {"kind": kind, "lines": [str(line) for line in lines]}
+def tell(kind: str, *lines: str, items: list[str] | tuple[str, ...] = ()) -> None:
+    """Show ``lines``, then ``items`` as a list, at the buttons (``kind``: success, error, info or warning) until the
+    next action."""
+    st.session_state[state.DESIGNER_OUTCOME] = {"kind": kind, "lines": [str(x) for x in lines], "items": [str(x) for x in items]}
 
 
-def _problem_lines(found: list) -> list[str]:
-    lines = [f"- {p}" for p in found[:MAX_PROBLEMS_SHOWN]]
+def shown(lines: list[str], items: list[str] | tuple[str, ...] = ()) -> str:
+    """Lines and a list as Markdown, every word as written: a problem quotes the YAML, an error a stored value, and
+    neither may bring a link or an image to the page (record_view.plain_text)."""
+    head = "\n\n".join(plain_text(line) for line in lines)
+    return head + ("\n\n" if head and items else "") + "\n".join(f"- {plain_text(item)}" for item in items)
+
+
+def _problem_items(found: list) -> list[str]:
+    items = [str(p) for p in found[:MAX_PROBLEMS_SHOWN]]
     if len(found) > MAX_PROBLEMS_SHOWN:
-        lines.append(f"- 另有 {len(found) - MAX_PROBLEMS_SHOWN} 个问题未列出，请先修正以上问题。")
-    return lines
+        items.append(f"另有 {len(found) - MAX_PROBLEMS_SHOWN} 个问题未列出，请先修正以上问题。")
+    return items
 
 
 def _load(file: str, form_id: str, body: str, based_on: int, draft: int | None) -> None:
@@ -163,14 +172,14 @@ def check(store: Store, catalog: FormCatalog) -> None:
     held = opened()
     found = designer.check_draft(catalog, held["file"], text()).problems
     if found:
-        tell("error", f"{held['file']} 有 {len(found)} 个问题，不能发布：", *_problem_lines(found))
+        tell("error", f"{held['file']} 有 {len(found)} 个问题，不能发布：", items=_problem_items(found))
         return
     try:
         lines = designer.impact(store, catalog, held["file"], text()).lines()
     except AppError as exc:
         tell("error", str(exc))
         return
-    tell("success", "检查通过，可以发布。", *(["发布后对已填报数据的影响："] + [f"- {line}" for line in lines] if lines else ["对已填报的数据没有影响。"]))
+    tell("success", "检查通过，可以发布。", "发布后对已填报数据的影响：" if lines else "对已填报的数据没有影响。", items=lines)
 
 
 def ask_publish(store: Store, catalog: FormCatalog) -> None:
@@ -180,7 +189,7 @@ def ask_publish(store: Store, catalog: FormCatalog) -> None:
     found = designer.check_draft(catalog, held["file"], body).problems
     st.session_state.pop(state.DESIGNER_IMPACT, None)
     if found:
-        tell("error", f"{held['file']} 有 {len(found)} 个问题，未发布：", *_problem_lines(found))
+        tell("error", f"{held['file']} 有 {len(found)} 个问题，未发布：", items=_problem_items(found))
         return
     try:
         lines = designer.impact(store, catalog, held["file"], body).lines()
@@ -251,9 +260,9 @@ def preview_form(catalog: FormCatalog, found: designer.DraftCheck) -> tuple[Form
     if found.form is not None and found.ok:
         st.session_state[state.DESIGNER_SHOWN] = {"file": file, "text": text()}
         return found.form, True
-    shown = st.session_state.get(state.DESIGNER_SHOWN)
-    if shown and shown["file"] == file:
-        return designer.check_draft(catalog, file, shown["text"]).form, False
+    last = st.session_state.get(state.DESIGNER_SHOWN)
+    if last and last["file"] == file:
+        return designer.check_draft(catalog, file, last["text"]).form, False
     return None, False
 
 
@@ -267,7 +276,7 @@ def editor(catalog: FormCatalog, actor: Actor, found: designer.DraftCheck) -> No
     start = f"修改自第 {held['based_on']} 版" if held["based_on"] else "新文件"
     st.caption(start + ("（已载入您保存的草稿）" if held["draft"] else ""))
     if found.problems:
-        st.error("\n".join([f"有 {len(found.problems)} 个问题（修正前不能发布）："] + _problem_lines(list(found.problems))))
+        st.error(shown([f"有 {len(found.problems)} 个问题（修正前不能发布）："], _problem_items(list(found.problems))))
     else:
         st.success("没有发现问题。")
 
@@ -325,12 +334,12 @@ def actions(store: Store, catalog: FormCatalog, actor: Actor) -> None:
                        width="stretch", help="载入当前使用的版本（已保存的草稿仍在历史中）")
     done = st.session_state.get(state.DESIGNER_OUTCOME)
     if done:
-        getattr(st, done["kind"])("\n".join(done["lines"]))
+        getattr(st, done["kind"])(shown(done["lines"], done["items"]))
     asked = st.session_state.get(state.DESIGNER_IMPACT)
     if asked and asked["file"] == held["file"]:
         with st.container(border=True):
             st.markdown("**发布前请确认对已填报数据的影响：**")
-            st.markdown("\n".join(f"- {line}" for line in asked["lines"]) if asked["lines"] else "对已填报的数据没有影响。")
+            st.markdown(shown([], asked["lines"]) if asked["lines"] else "对已填报的数据没有影响。")
             st.text_input("发布说明（写明改了什么、为什么改）", key=state.DESIGNER_NOTE, max_chars=200)
             st.button("确认发布", key=state.DESIGNER_CONFIRM, on_click=errors.guarded(confirm_publish), args=(store, catalog, actor),
                       type="primary")

@@ -75,6 +75,6 @@ def section(store: Store, catalog: FormCatalog, actor: Actor, file: str) -> None
                   args=(store, catalog, actor, file, older, False), help="把这个版本的内容发布为最新版本；发布前同样检查表单与已填报的数据")
         asked = st.session_state.get(state.DESIGNER_ROLLBACK_ASK)
         if asked and asked["file"] == file and asked["version"] == older:
-            st.markdown("\n".join(["**恢复后对已填报数据的影响：**"] + [f"- {line}" for line in asked["lines"]]))
+            st.markdown("**恢复后对已填报数据的影响：**\n\n" + editor.shown([], asked["lines"]))
             st.button(f"确认恢复第 {older} 版", key=state.DESIGNER_ROLLBACK_CONFIRM, on_click=errors.guarded(rollback),
                       args=(store, catalog, actor, file, older, True), type="primary")

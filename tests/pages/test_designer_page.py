@@ -15,7 +15,7 @@ from lib.core.records import Actor
 from lib.forms import load_catalog, parse_form, versions
 from lib.ui import state
 
-from .conftest import sign_in
+from .conftest import sign_in, unescaped
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "designer.py")
@@ -63,6 +63,11 @@ def _open(actor, file: str = "att1.yaml") -> AppTest:
     return at
 
 
+def _v(element) -> str:
+    """What a person reads of a message or Markdown element (the page escapes what it quotes)."""
+    return unescaped(element.value)
+
+
 def _text(at: AppTest) -> str:
     return at.text_area(key=state.DESIGNER_TEXT).value
 
@@ -72,7 +77,7 @@ def _button(at: AppTest, key: str):
 
 
 def _messages(at: AppTest) -> str:
-    return "\n".join(m.value for kind in (at.error, at.warning, at.success, at.info) for m in kind)
+    return "\n".join(_v(m) for kind in (at.error, at.warning, at.success, at.info) for m in kind)
 
 
 def _preview_labels(at: AppTest) -> list[str]:
@@ -103,7 +108,7 @@ def _publish(at: AppTest, note: str = "加入联系人微信") -> None:
 def test_the_editor_holds_the_served_text_and_the_preview_draws_the_form_apart_from_the_fill_page(seeded, forms):
     at = _open(PROVINCE)
     assert _text(at) == (forms / "att1.yaml").read_text(encoding="utf-8")
-    assert any("没有发现问题" in s.value for s in at.success)
+    assert any("没有发现问题" in _v(s) for s in at.success)
     assert "服务商名称 *" in _preview_labels(at)
     preview_key = state.spaced(state.DESIGNER_PREVIEW, state.field_key("att1", "provider_name"))
     assert preview_key in at.session_state and state.field_key("att1", "provider_name") not in at.session_state
@@ -114,19 +119,29 @@ def test_a_broken_text_lists_its_problem_with_line_and_field_and_the_preview_kee
     good = _text(at)
     at.text_area(key=state.DESIGNER_TEXT).set_value(good.replace("type: credit_code", "type: credit_kode", 1)).run()
     assert not at.exception
-    problems = "\n".join(e.value for e in at.error)
+    problems = "\n".join(_v(e) for e in at.error)
     assert "credit_kode" in problems and "第" in problems and "provider_credit_code" in problems
     assert "服务商名称 *" in _preview_labels(at)
-    assert any("最后一次没有问题" in w.value for w in at.warning)
+    assert any("最后一次没有问题" in _v(w) for w in at.warning)
+    _button(at, state.DESIGNER_PUBLISH).click().run()  # refused with the problems, nothing to confirm
+    assert not at.exception and any("未发布" in _v(e) and "credit_kode" in _v(e) for e in at.error)
+    assert state.DESIGNER_CONFIRM not in [b.key for b in at.button]
     at.text_area(key=state.DESIGNER_TEXT).set_value("id: [\n").run()  # no YAML at all
-    assert not at.exception and any("YAML" in e.value for e in at.error)
+    assert not at.exception and any("YAML" in _v(e) for e in at.error)
+
+
+def test_a_problem_quoting_the_yaml_shows_its_words_as_written(seeded):
+    at = _open(PROVINCE)
+    at.text_area(key=state.DESIGNER_TEXT).set_value(_text(at).replace("type: credit_code", "type: '![x](http://a.b/c)'", 1)).run()
+    problems = "\n".join(e.value for e in at.error)
+    assert "![x](http://a.b/c)" not in problems and r"\!\[x\]" in problems  # escaped: no image is fetched
 
 
 def test_a_text_longer_than_a_version_holds_is_refused_and_nothing_is_published(seeded, reopen):
     at = _open(PROVINCE)
     at.text_area(key=state.DESIGNER_TEXT).set_value(_text(at) + "#" * versions.MAX_TEXT_CHARS).run()
     assert not at.exception
-    assert any(str(versions.MAX_TEXT_CHARS) in e.value for e in at.error), [e.value for e in at.error] + [len(_text(at))]
+    assert any(str(versions.MAX_TEXT_CHARS) in _v(e) for e in at.error), [_v(e) for e in at.error] + [len(_text(at))]
     _button(at, state.DESIGNER_PUBLISH).click().run()
     assert not at.exception
     assert state.DESIGNER_CONFIRM not in [b.key for b in at.button]
@@ -138,7 +153,7 @@ def test_the_palette_adds_a_field_the_preview_shows_and_a_publish_serves_it_to_a
     _add_field(at)
     assert "key: contact_wechat" in _text(at) and "联系人微信" in _preview_labels(at)
     _publish(at)
-    assert any("第 2 版" in s.value for s in at.success), _messages(at)
+    assert any("第 2 版" in _v(s) for s in at.success), _messages(at)
     served = versions.latest(reopen(), "att1.yaml")
     assert versions.number(served) == 2 and "contact_wechat" in served.values["text"]
     assert served.values["note"] == "加入联系人微信" and served.owner == PROVINCE.account and served.values["origin"] == "designer"
@@ -160,7 +175,7 @@ def test_a_publish_against_an_older_version_names_who_published_since_and_publis
     _publish(other)
     assert versions.number(versions.latest(reopen(), "att1.yaml")) == 2
     _publish(at)
-    told = "\n".join(e.value for e in at.error)
+    told = "\n".join(_v(e) for e in at.error)
     assert OTHER.account in told and "第 2 版" in told
     served = versions.latest(reopen(), "att1.yaml")
     assert versions.number(served) == 2 and "contact_wechat" not in served.values["text"]
@@ -173,7 +188,7 @@ def test_a_text_changed_after_the_impact_was_shown_is_checked_again(seeded, reop
     at.text_area(key=state.DESIGNER_TEXT).set_value(_text(at).replace("联系人微信", "联系人微信号")).run()
     _button(at, state.DESIGNER_CONFIRM).click().run()
     assert not at.exception
-    assert any("又修改过" in w.value for w in at.warning)
+    assert any("又修改过" in _v(w) for w in at.warning)
     assert versions.number(versions.latest(reopen(), "att1.yaml")) == 1
 
 
@@ -192,7 +207,7 @@ def test_a_required_field_added_to_a_form_with_rows_is_shown_before_publishing(s
     _add_field(at)
     _button(at, state.DESIGNER_PUBLISH).click().run()
     assert not at.exception
-    shown = "\n".join(m.value for m in at.markdown)
+    shown = "\n".join(_v(m) for m in at.markdown)
     assert "联系人微信" in shown and "3" in shown
     assert versions.number(versions.latest(reopen(), "att1.yaml")) == 1  # nothing yet: it waits for 确认发布
 
@@ -201,7 +216,7 @@ def test_a_saved_draft_comes_back_in_another_session_and_the_served_version_is_u
     at = _open(PROVINCE)
     _add_field(at)
     _button(at, state.DESIGNER_SAVE).click().run()
-    assert not at.exception and any("草稿已保存" in s.value for s in at.success), _messages(at)
+    assert not at.exception and any("草稿已保存" in _v(s) for s in at.success), _messages(at)
     assert versions.number(versions.latest(reopen(), "att1.yaml")) == 1
     again = _open(PROVINCE)
     assert "contact_wechat" in _text(again)
@@ -218,11 +233,11 @@ def test_the_history_shows_a_diff_and_restores_an_earlier_version(seeded, reopen
     assert any("+      - key: contact_wechat" in c.value for c in at.code)
     at.text_input(key=state.DESIGNER_ROLLBACK_NOTE).set_value("撤回微信字段")
     _button(at, state.DESIGNER_ROLLBACK).click().run()  # version 1 lacks the field: it is retired, which asks first
-    assert not at.exception and any("确认恢复" in w.value for w in at.warning), _messages(at)
-    assert any("联系人微信" in m.value for m in at.markdown)
+    assert not at.exception and any("确认恢复" in _v(w) for w in at.warning), _messages(at)
+    assert any("联系人微信" in _v(m) for m in at.markdown)
     assert versions.number(versions.latest(reopen(), "att1.yaml")) == 2
     _button(at, state.DESIGNER_ROLLBACK_CONFIRM).click().run()
-    assert not at.exception and any("恢复为第 3 版" in s.value for s in at.success), _messages(at)
+    assert not at.exception and any("恢复为第 3 版" in _v(s) for s in at.success), _messages(at)
     served = versions.latest(reopen(), "att1.yaml")
     assert versions.number(served) == 3 and "contact_wechat" not in served.values["text"]
     assert served.values["origin"] == "rollback" and served.values["note"] == "撤回微信字段"
@@ -230,8 +245,12 @@ def test_the_history_shows_a_diff_and_restores_an_earlier_version(seeded, reopen
 
 def test_the_campaign_file_is_edited_without_a_preview(seeded):
     at = _open(ADMIN, "campaign.yaml")
-    assert any("没有表单预览" in i.value for i in at.info)
+    assert any("没有表单预览" in _v(i) for i in at.info)
     assert not _preview_labels(at)
+    _button(at, state.DESIGNER_CHECK).click().run()
+    assert not at.exception and any("检查通过" in _v(s) for s in at.success), _messages(at)
+    at.text_area(key=state.DESIGNER_TEXT).set_value(_text(at).replace("deadlines:", "deadlinez:", 1)).run()
+    assert not at.exception and any("campaign.yaml" in _v(e) for e in at.error)
 
 
 def test_only_the_province_and_the_admin_see_the_page_unless_the_campaign_lets_cities_draft(seeded, forms, catalog):
@@ -241,7 +260,7 @@ def test_only_the_province_and_the_admin_see_the_page_unless_the_campaign_lets_c
     assert "designer" not in page_keys(PROVIDER, catalog.forms(), city_drafts=True)
     for actor in (GZ, PROVIDER):  # opened by address: nothing to design
         at = _page(actor)
-        assert any("没有可以设计的表单" in i.value for i in at.info)
+        assert any("没有可以设计的表单" in _v(i) for i in at.info)
         assert not at.text_area
 
 
