@@ -92,6 +92,7 @@ class StoreSource:
         self._store = store
         self.folder = FolderSource(folder)
         self.seen_path = Path(data_dir) / SEEN_FILE
+        self._seen_kept: dict[str, str] | None = None
         self._served: dict[str, Record] | None = None  # None: the store never answered
         self._local: dict[str, _Local] = {}
         self._read: dict[str, tuple[Hashable, str, str | None, FormDefinitionError | None]] = {}
@@ -229,7 +230,11 @@ class StoreSource:
         return files
 
     def _seen(self) -> dict[str, str] | None:
-        """The seen record; None when there is none (or it cannot be read: then it is written anew)."""
+        """The seen record; None when there is none (or it cannot be read: then it is written anew). Read
+        once, then kept: another process on this data_dir that updated it meanwhile only makes this one
+        look in the store under the lock, find the file's text served, and count it seen."""
+        if self._seen_kept is not None:
+            return dict(self._seen_kept)
         try:
             data = json.loads(self.seen_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -243,15 +248,20 @@ class StoreSource:
         return {str(k): str(v) for k, v in files.items()}
 
     def _write_seen(self, seen: dict[str, str]) -> None:
-        """Replace the seen record at once (a crash leaves the old one or the new one whole)."""
-        folder = private_dir(self.seen_path.parent)
-        temp = folder / f".{SEEN_FILE}.{os.getpid()}.tmp"
-        with open(temp, "w", encoding="utf-8", opener=private_opener) as out:
-            json.dump({"files": dict(sorted(seen.items()))}, out, ensure_ascii=False, indent=1)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, self.seen_path)
-        fsync_dir(folder)
+        """Keep the seen record, and replace its file at once (a crash leaves the old one or the new one
+        whole). A file that cannot be written is logged: this process still knows what it saw."""
+        self._seen_kept = dict(seen)
+        try:
+            folder = private_dir(self.seen_path.parent)
+            temp = folder / f".{SEEN_FILE}.{os.getpid()}.tmp"
+            with open(temp, "w", encoding="utf-8", opener=private_opener) as out:
+                json.dump({"files": dict(sorted(seen.items()))}, out, ensure_ascii=False, indent=1)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temp, self.seen_path)
+            fsync_dir(folder)
+        except OSError as exc:
+            _log.warning("%s 无法写入（%s）：重启后将按首次见到本机表单文件处理", self.seen_path, exc)
 
 
 def _judged(name: str, text: str | None, refused: FormDefinitionError | None, served: dict,

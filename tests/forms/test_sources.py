@@ -198,3 +198,14 @@ def test_a_file_named_as_no_version_may_be_is_listed_and_not_published(store, fo
     (forms / ".hidden.yaml").write_text((forms / "forum.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     catalog = catalog_on(store, forms, tmp_path / "data")
     assert ".hidden.yaml" not in by_file(store) and "文件名" in catalog.problems()[".hidden.yaml"][0].message
+
+
+def test_a_restarted_server_publishes_a_file_changed_while_it_was_down_and_nothing_else(store, forms, tmp_path):
+    catalog_on(store, forms, tmp_path / "data")
+    catalog_on(store, forms, tmp_path / "data")  # restarted with nothing changed: no version
+    assert all(len(v) == 1 for v in by_file(store).values())
+    att1 = forms / "att1.yaml"
+    att1.write_text(att1.read_text(encoding="utf-8").replace(NAME_LABEL, "label: 服务商全称\n"), encoding="utf-8")
+    restarted = catalog_on(store, forms, tmp_path / "data")
+    assert label_of(restarted, "att1", "provider_name") == "服务商全称"
+    assert {n: len(v) for n, v in by_file(store).items() if len(v) > 1} == {"att1.yaml": 2}
