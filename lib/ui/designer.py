@@ -221,8 +221,9 @@ def confirm_publish(store: Store, catalog: FormCatalog, actor: Actor) -> None:
     tell("success", f"已发布 {held['file']} 第 {version} 版。各服务器在缓存周期内改用新版本，填报人下次打开表单即可看到。")
 
 
-def add_field(catalog: FormCatalog) -> None:
-    """The palette's 加入字段: a field block written into the YAML at the end of the section chosen."""
+def add_field() -> None:
+    """The palette's 加入字段: a field block written into the YAML at the end of the section chosen. A key left
+    blank is made up (``field``, ``field_2`` …), so no one has to invent one."""
     get = st.session_state.get
     kind = get(state.designer_palette_key("type"))
     field: dict[str, Any] = {"key": (get(state.designer_palette_key("key")) or "").strip(),
@@ -233,11 +234,13 @@ def add_field(catalog: FormCatalog) -> None:
         field["choices"] = [c.strip() for c in (get(state.designer_palette_key("choices")) or "").splitlines() if c.strip()]
     if (get(state.designer_palette_key("help")) or "").strip():
         field["help"] = get(state.designer_palette_key("help")).strip()
-    if not field["key"] or not field["label"]:
-        tell("error", "请填写新字段的“字段键”和“标题”。")
+    if not field["label"]:
+        tell("error", "请填写新字段的“标题”。")
         return
     try:
-        st.session_state[state.DESIGNER_TEXT] = designer.add_field_yaml(text(), get(state.designer_palette_key("section")), field)
+        field["key"] = field["key"] or designer.free_key(text(), "field")
+        st.session_state[state.DESIGNER_TEXT] = designer.add_field_yaml(text(), get(state.designer_palette_key("section")), field,
+                                                                        opened()["file"])
     except AppError as exc:
         tell("error", str(exc))
         return
@@ -297,7 +300,9 @@ def preview(catalog: FormCatalog, found: designer.DraftCheck) -> None:
         st.markdown(f"#### {form.title}")
         if form.description:
             st.info(form.description)
-        widgets.render_form(form, catalog.campaign.cities, space=state.DESIGNER_PREVIEW)
+        # Fields the filler's account answers are drawn locked, as the fill page draws them (blank: no account here).
+        account = {f.key: None for f in form.all_fields() if f.from_account}
+        widgets.render_form(form, catalog.campaign.cities, locked=account, space=state.DESIGNER_PREVIEW)
 
 
 def palette(catalog: FormCatalog, actor: Actor, found: designer.DraftCheck) -> None:
@@ -313,12 +318,13 @@ def palette(catalog: FormCatalog, actor: Actor, found: designer.DraftCheck) -> N
             types = [t for t in REGISTRY if t != "table"]
             st.selectbox("类型", types, format_func=lambda t: TYPE_NAMES.get(t, t), key=state.designer_palette_key("type"))
             st.text_input("标题", key=state.designer_palette_key("label"), help="填报人看到的字段名称")
-            st.text_input("字段键", key=state.designer_palette_key("key"),
-                          help="英文小写字母开头，可含数字和下划线，例如 contact_email；发布后不要再改（改名请写 replaces）")
+            st.text_input("字段键（可留空）", key=state.designer_palette_key("key"),
+                          help="数据表中这一列的名称：英文字母开头，可含数字和下划线，例如 contact_email；留空则自动生成。"
+                               "发布后不要再改（需要改名时在 YAML 中写 replaces）")
             st.checkbox("必填", key=state.designer_palette_key("required"))
             st.text_area("选项（单选、多选用，每行一个）", key=state.designer_palette_key("choices"))
             st.text_input("填写说明", key=state.designer_palette_key("help"))
-            st.form_submit_button("加入字段", on_click=errors.guarded(add_field), args=(catalog,))
+            st.form_submit_button("加入字段", on_click=errors.guarded(add_field))
 
 
 def actions(store: Store, catalog: FormCatalog, actor: Actor) -> None:

@@ -89,7 +89,7 @@ def _add_field(at: AppTest, section: str = "provider", **field) -> None:
     at.selectbox(key=state.designer_palette_key("section")).set_value(section)
     at.selectbox(key=state.designer_palette_key("type")).set_value(field.get("type", "text"))
     at.text_input(key=state.designer_palette_key("label")).set_value(field["label"])
-    at.text_input(key=state.designer_palette_key("key")).set_value(field["key"])
+    at.text_input(key=state.designer_palette_key("key")).set_value(field.get("key", ""))
     at.text_input(key=state.designer_palette_key("help")).set_value(field["help"])
     if field.get("choices"):
         at.text_area(key=state.designer_palette_key("choices")).set_value("\n".join(field["choices"]))
@@ -112,6 +112,7 @@ def test_the_editor_holds_the_served_text_and_the_preview_draws_the_form_apart_f
     assert "服务商名称 *" in _preview_labels(at)
     preview_key = state.spaced(state.DESIGNER_PREVIEW, state.field_key("att1", "provider_name"))
     assert preview_key in at.session_state and state.field_key("att1", "provider_name") not in at.session_state
+    assert next(w for w in at.text_input if w.key == preview_key).disabled  # the account answers it, as on the fill page
 
 
 def test_a_broken_text_lists_its_problem_with_line_and_field_and_the_preview_keeps_the_last_good_form(seeded):
@@ -273,6 +274,13 @@ def test_a_city_that_may_draft_edits_its_own_form_only_and_cannot_publish(seeded
     at = _page(GZ)
     assert at.selectbox(key=state.DESIGNER_FILE).options == ["att3.yaml（" + load_catalog(forms).form("att3").title + "）"]
     assert _button(at, state.DESIGNER_PUBLISH).disabled and not _button(at, state.DESIGNER_SAVE).disabled
+    assert not [b for b in at.button if str(b.key).startswith(state.DESIGNER_ROLLBACK)]
+    _add_field(at, section="bureau", key="")  # a key left blank is made up
+    assert "- key: field\n" in _text(at)
+    _button(at, state.DESIGNER_SAVE).click().run()
+    assert not at.exception and any("草稿已保存" in _v(s) for s in at.success), _messages(at)
+    (draft,) = [r for r in versions.versions(reopen(), "att3.yaml") if r.owner == GZ.account]
+    assert draft.status == "草稿" and "key: field" in draft.values["text"]
 
 
 def test_the_edits_of_a_file_left_for_another_come_back_and_never_reach_another_account(seeded):
