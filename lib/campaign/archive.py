@@ -395,11 +395,11 @@ def overview(store: Store, catalog: FormCatalog, actor: Actor, today: dt.date) -
 CHANGED = "确认后变更报告数"
 
 
-def state_table(found: list[Forwarding]) -> pd.DataFrame:
-    """地市, 报送状态, 报送时间, 报送账号, 备注, 确认后变更报告数: one row per forwarding."""
-    rows = [{"地市": f.city, "报送状态": f.state, "报送时间": wall_time(f.at) if f.at else None, "报送账号": f.by, "备注": f.note,
-             CHANGED: f.changed} for f in found]
-    return pd.DataFrame(rows, columns=["地市", "报送状态", "报送时间", "报送账号", "备注", CHANGED])
+def state_table(found: list[Forwarding], *, counted: bool = True) -> pd.DataFrame:
+    """地市, 报送状态, 报送时间, 报送账号, 备注, and (``counted``) 确认后变更报告数: one row per forwarding."""
+    rows = [{"地市": f.city, "报送状态": f.state, "报送时间": wall_time(f.at) if f.at else None, "报送账号": f.by, "备注": f.note}
+            | ({CHANGED: f.changed} if counted else {}) for f in found]
+    return pd.DataFrame(rows, columns=["地市", "报送状态", "报送时间", "报送账号", "备注", *([CHANGED] if counted else [])])
 
 
 def _note(raw: str | None) -> str:

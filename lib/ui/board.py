@@ -319,13 +319,15 @@ def progress_tab(board: figures.Board, cal: Calendar) -> None:
 
 def archive_forwarding(board: figures.Board) -> None:
     """报告汇总 (``lib.campaign.archive``): whether each city confirmed its archive forwarded, on a board of
-    cities (the province's: every city; a city bureau's: its own); the state as it stands, 逾期 on the board's day."""
+    cities (the province's: every city; a city bureau's: its own), as it stood at the end of the board's day
+    (a later confirmation does not count; one after the deadline reads 逾期报送)."""
     catalog = context.catalog()
     cities = {"all": list(catalog.campaign.cities), roles.CITY: [board.scope.city]}.get(board.scope.kind)
     if catalog.campaign.office.archive is None or not cities:
         return
     st.markdown("**报告汇总报送情况**")
-    locale.table(archive.state_table(archive.states(context.store(), catalog, cities, board.as_of)), hide_index=True, width="stretch")
+    found = archive.states(context.store(), catalog, cities, board.as_of, as_of=True)
+    locale.table(archive.state_table(found, counted=False), hide_index=True, width="stretch")
 
 
 def providers_tab(board: figures.Board, cal: Calendar) -> None:

@@ -375,7 +375,7 @@ ARCHIVE_NOTE = "archive:note"  # the note of 确认已报送
 ARCHIVE_FORWARD = "archive:forward"  # 确认已报送
 ARCHIVE_RECALL = "archive:recall"  # 撤回报送确认
 ARCHIVE_OUTCOME = "archive:outcome"  # {"kind": success | error, "text": ...} of the last forward or recall, shown once
-ARCHIVE_PICKED = "archive:picked"  # the report chosen in the list
+ARCHIVE_SEEN = "archive:seen"  # the revision of the confirmation the page showed when 撤回 was clicked (a stale page is refused)
 
 
 def archive_report_key(row_id: str) -> str:
