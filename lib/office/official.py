@@ -74,13 +74,36 @@ def by_city(form: FormSpec, records: Iterable[Record], cities: Iterable[str]) ->
     return ordered | ({NO_CITY: rest} if rest else {})
 
 
-def filer_line(filer: str, made_on: dt.date) -> str:
-    """The line under the title.
+def filer_line(filer: str, made_on: dt.date, *, city: str | None = None) -> str:
+    """The line under the title; a sheet of one city's rows names it (printed, the sheet's tab is not:
+    a form whose rows carry no city would say nowhere whose they are).
 
     >>> filer_line("广州云智信息科技有限公司", dt.date(2020, 9, 18))
     '填报单位：广州云智信息科技有限公司　　填报日期：2020-09-18'
+    >>> filer_line("省厅", dt.date(2020, 9, 18), city="广州")
+    '填报单位：省厅　　地市：广州　　填报日期：2020-09-18'
     """
-    return f"填报单位：{filer}　　填报日期：{text(made_on)}"
+    return f"填报单位：{filer}　　{f'地市：{city}　　' if city else ''}填报日期：{text(made_on)}"
+
+
+def sheet_titles(names: list[str]) -> list[str]:
+    """A sheet name for each of ``names``: one Excel takes as it is keeps it, and the others are altered
+    (``sheet_name``) around those — a city named ``x[1]`` never takes the sheet ``x1`` from the city ``x1``.
+
+    >>> sheet_titles(["x[1]", "x1", "X1"])
+    ['x1~2', 'x1', 'X1~3']
+    """
+    kept: set[str] = set()
+    whole = []
+    for name in names:
+        whole.append(sheet_name(name) == name and name.lower() not in kept)
+        kept |= {name.lower()} if whole[-1] else set()
+    taken, out = set(kept), []
+    for name, keeps in zip(names, whole, strict=True):
+        title = name if keeps else sheet_name(name, taken)
+        taken.add(title.lower())
+        out.append(title)
+    return out
 
 
 def file_name(form: FormSpec, who: str, made_on: dt.date) -> str:
@@ -104,7 +127,7 @@ def own_xlsx(form: FormSpec, campaign: CampaignSpec, records: Iterable[Record], 
 def by_city_xlsx(form: FormSpec, campaign: CampaignSpec, records: Iterable[Record], *, filer: str, made_on: dt.date) -> bytes:
     """The province's export (or a city bureau's, of its city): the filed rows among ``records`` (the
     rows the reader may read, in creation order), a sheet per city (``by_city``)."""
-    return official_xlsx(form, campaign, by_city(form, filed(records), campaign.cities), filer=filer, made_on=made_on)
+    return official_xlsx(form, campaign, by_city(form, filed(records), campaign.cities), filer=filer, made_on=made_on, cities=True)
 
 
 def reporter(actor: Actor, campaign: CampaignSpec) -> str:
@@ -114,10 +137,12 @@ def reporter(actor: Actor, campaign: CampaignSpec) -> str:
 
 
 def official_xlsx(form: FormSpec, campaign: CampaignSpec, records_by_sheet: Mapping[str, list[Record]], *,
-                  filer: str, made_on: dt.date) -> bytes:
-    """The workbook: one sheet per entry of ``records_by_sheet`` (sheet name -> its rows, in that order;
-    nothing given: one empty sheet named after the form), each in the attachment's layout (the module
-    docstring). ``filer`` is who reports (an organisation, or the province), ``made_on`` the day it does."""
+                  filer: str, made_on: dt.date, cities: bool = False) -> bytes:
+    """The workbook: one sheet per entry of ``records_by_sheet`` (sheet name -> its rows, in that order,
+    named by ``sheet_titles``; nothing given: one empty sheet named after the form), each in the
+    attachment's layout (the module docstring). ``filer`` is who reports (an organisation, or the
+    province), ``made_on`` the day it does; ``cities``: the names are cities, each printed in its sheet's
+    filer line."""
     import xlsxwriter
 
     out = io.BytesIO()
@@ -127,12 +152,10 @@ def official_xlsx(form: FormSpec, campaign: CampaignSpec, records_by_sheet: Mapp
                          "comments": campaign.title})
     looks = _Looks(book)
     columns = [_Column.of(spec, looks) for spec in form.all_fields()]
-    taken: set[str] = set()
-    for name, records in (records_by_sheet or {form.short_title: []}).items():
-        title = sheet_name(name, taken)
-        taken.add(title)
-        _write_sheet(book.add_worksheet(title), looks, form, columns, records,
-                     heading=filer_line(filer, made_on), signature=campaign.office.signature)
+    sheets = records_by_sheet or {form.short_title: []}
+    for (name, records), title in zip(sheets.items(), sheet_titles(list(sheets)), strict=True):
+        heading = filer_line(filer, made_on, city=name if cities and records_by_sheet else None)
+        _write_sheet(book.add_worksheet(title), looks, form, columns, records, heading=heading, signature=campaign.office.signature)
     book.close()
     return out.getvalue()
 

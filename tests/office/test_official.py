@@ -67,12 +67,13 @@ def _answer(f: FieldSpec, i: int, cities: tuple[str, ...]):
     return by_type.get(f.type, f"{f.label}{i}")
 
 
-def assert_matches(sheet, form: FormSpec, campaign, records: list[Record], *, filer: str) -> None:
-    """``sheet`` (re-read with calamine) is ``records`` in the attachment's layout, value for value."""
+def assert_matches(sheet, form: FormSpec, campaign, records: list[Record], *, filer: str, city: str | None = None) -> None:
+    """``sheet`` (re-read with calamine) is ``records`` in the attachment's layout, value for value; a
+    sheet of ``city``'s rows names it in the filer line."""
     fields = form.all_fields()
     rows = sheet.rows
     assert rows[0][0] == form.title and set(rows[0][1:]) == {None}  # merged across: the other cells blank
-    assert rows[1][0] == official.filer_line(filer, MADE_ON) == f"填报单位：{filer}　　填报日期：2020-09-18"
+    assert rows[1][0] == official.filer_line(filer, MADE_ON, city=city) == f"填报单位：{filer}　　{f'地市：{city}　　' if city else ''}填报日期：2020-09-18"
     assert rows[2] == ["序号", *(f.label for f in fields)]
     body = rows[official.HEAD_ROWS: official.HEAD_ROWS + len(records)]
     assert [row[0] for row in body] == list(range(1, len(records) + 1))
@@ -144,7 +145,7 @@ def test_the_province_gets_a_sheet_per_city_in_campaign_order_with_only_that_cit
     assert [s.name for s in sheets] == [*with_rows, official.NO_CITY] and len(with_rows) > 3
     for sheet in sheets:
         expected = [r for r in records if r.status == SUBMITTED and (r.values.get("client_city") or official.NO_CITY) == sheet.name]
-        assert_matches(sheet, form, SHIPPED.campaign, expected, filer="广东省工业和信息化厅")
+        assert_matches(sheet, form, SHIPPED.campaign, expected, filer="广东省工业和信息化厅", city=sheet.name)
     assert sum(len(s.rows) - official.HEAD_ROWS - 2 for s in sheets) == len(rows) + 1  # every filed row once, no draft
 
 
@@ -163,7 +164,7 @@ def test_the_other_campaign_exports_its_city_filed_form_by_the_filers_city(store
     sheets = read_workbook(official.by_city_xlsx(form, OTHER.campaign, records, filer="省厅", made_on=MADE_ON))
     assert [s.name for s in sheets] == list(bureaus)
     for sheet in sheets:
-        assert_matches(sheet, form, OTHER.campaign, [r for r in records if r.city == sheet.name], filer="省厅")
+        assert_matches(sheet, form, OTHER.campaign, [r for r in records if r.city == sheet.name], filer="省厅", city=sheet.name)
 
 
 def test_every_field_type_round_trips_on_the_other_campaigns_projects_form(store):
@@ -247,3 +248,17 @@ def test_libreoffice_opens_the_export(tmp_path, store):
     assert (row["序号"], row["企业名称"], row["企业所在区县"]) == ("1", "=1+1", "0012")
     assert row["合同金额（万元）"] == text(values["contract_amount"], "money")
     assert lines[-1][0] == SHIPPED.campaign.office.signature
+
+
+def test_a_sheet_named_exactly_like_a_city_holds_that_citys_rows():
+    """Attack 15 B2/B11: a city whose name Excel must alter never takes another city's exact name, and
+    each sheet prints its city."""
+    form = SHIPPED.form("att1")
+    at = dt.datetime(2020, 9, 10)
+    campaign = SHIPPED.campaign.model_copy(update={"cities": ("x[1]:*?", "x1")})
+    records = [Record(form.id, f"r{i}", 1, SUBMITTED, 1, "o", "o", "", at, at, "o", {"client_city": c})
+               for i, c in enumerate(["x[1]:*?", "x1"])]
+    sheets = read_workbook(official.by_city_xlsx(form, campaign, records, filer="省厅", made_on=MADE_ON))
+    assert [s.name for s in sheets] == ["x1~2", "x1"]
+    assert [s.rows[1][0] for s in sheets] == [official.filer_line("省厅", MADE_ON, city=c) for c in ("x[1]:*?", "x1")]
+    assert "地市：x1　　" in sheets[1].rows[1][0] and sheets[1].rows[official.HEAD_ROWS][0] == 1
