@@ -158,9 +158,15 @@ def stored_impact(store: Store, catalog: FormCatalog, file: str, check: DraftChe
 
 
 def served_form(catalog: FormCatalog, file: str, current: Record | None) -> FormSpec | None:
-    """The form of the version row ``current`` (None: none): its text parsed alone (the campaign served
-    may have moved on), else the catalog's form of its id."""
-    if current is None or not current.values.get("form_id"):
+    """The form of the version row ``current``: its text parsed alone (the campaign served may have moved
+    on), else the catalog's form of its id. ``current`` None (the store has no version of ``file``: a new
+    file, or a catalog reading a folder): the form the catalog's source gives for ``file``, if any."""
+    if current is None:
+        try:
+            return parse_form(catalog.source.text(file), file)
+        except (OSError, KeyError, FormDefinitionError):
+            return None
+    if not current.values.get("form_id"):
         return None
     try:
         return parse_form(current.values["text"], file)

@@ -115,3 +115,19 @@ def test_a_form_given_another_id_says_its_rows_stay_behind(store, catalog):
     found = impact(store, catalog, "extra.yaml", extra.replace("id: extra", "id: extra_new"))
     assert [(c.kind, c.key, c.detail, c.rows) for c in found.changes] == [(ID_CHANGED, "extra", "extra_new", 1)]
     assert "1 条记录" in found.lines()[0]
+
+
+def test_a_catalog_reading_a_folder_compares_with_the_folders_form(tmp_path, forms):
+    from lib.forms import load_catalog
+    from lib.store.factory import open_store
+
+    folder_catalog = load_catalog(forms)  # forms_source: files — the store keeps no version
+    store = open_store("local", data_dir=tmp_path / "files_mode", background=False)
+    try:
+        store.ensure_sheet(sheet_spec(folder_catalog.form("att1")))
+        store.append("att1", {"client_district": "天河区"}, actor=PROVINCE, status=SUBMITTED)
+        text = add_field_yaml((forms / "att1.yaml").read_text(encoding="utf-8"), "contact",
+                              {"key": "wechat", "label": "微信号", "type": "text"})
+        assert impact(store, folder_catalog, "att1.yaml", text).changes == ()  # not every required field "added"
+    finally:
+        store.close()
