@@ -9,7 +9,9 @@ once, whatever their status; 20,000 rows take a fraction of a second):
 * a field removed: its column and values stay, marked retired (``<label>（已停用）``);
 * a field renamed (``replaces: old_key``): how many values move to the new key, and the column with them;
   a rename whose new key already holds values would mix two columns, and is refused at publish;
-* the form given another id: its rows stay under the old id, shown by no page of the new version.
+* the form given another id: its rows stay under the old id, shown by no page of the new version;
+* inside a table kept as a table, the same for its columns (a record counted once), and a column removed:
+  its answers stay in the cell until the record is saved again.
 
 A binding the change breaks is a problem of the draft (``lib.designer.checks``), not an impact: it is
 never published. Nothing here writes.
@@ -17,8 +19,8 @@ never published. Nothing here writes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from lib.auth.policy import DESIGN_PUBLISH, READ, can
 from lib.core.records import Actor, Record
@@ -41,6 +43,7 @@ TYPE_MISFIT = "type_misfit"
 RETIRED = "retired"
 RENAMED = "renamed"
 ID_CHANGED = "id_changed"
+COLUMN_DROPPED = "column_dropped"  # a table's column removed: its answers are not kept when the row is saved again
 #: Row ids a change names as examples.
 EXAMPLES = 3
 #: Problems a refusal lists (the rest are counted).
@@ -75,6 +78,9 @@ class Change:
         if self.kind == ID_CHANGED:
             return (f"表单编号由「{self.key}」（{self.label}）改为「{self.detail}」：原编号下的 {self.rows} 条记录留在原来的数据表中，"
                     "新版本的填报、审核和看板都不再显示它们。")
+        if self.kind == COLUMN_DROPPED:
+            return (f"表格删除了列{name}：{self.rows} 条记录的表格中这一列有值{some}，数据表中保留到这些记录下次保存为止，"
+                    "之后不再保存。")
         if self.kind == RETIRED:
             return (f"删除字段{name}：数据表中这一列保留并标为「已停用」，{self.rows} 条记录的值保留，不会删除；"
                     "填报页面不再显示这一项。")
@@ -181,54 +187,86 @@ def assess(file: str, old: FormSpec | None, new: FormSpec, records: Sequence[Rec
            renamed: Iterable[str] = ()) -> Impact:
     """The impact of serving ``new`` instead of ``old`` (None: the file serves no form yet) on ``records``,
     the stored rows of ``new``'s form; ``cities`` are the campaign's (a city field's values are read
-    against them); ``renamed``: keys the store has renamed away already (a rename in force is no news)."""
+    against them); ``renamed``: keys the store has renamed away already (a rename in force is no news).
+    A table kept as a table is compared column by column over the rows of its stored answers (a record
+    counts once however many of its table rows are touched)."""
     before = {f.key: f for f in old.all_fields()} if old is not None else {}
     fields = new.all_fields()
     keys = {f.key for f in fields}
-    replaced = {f.replaces: f for f in fields if f.replaces}
+    replaced = {f.replaces for f in fields if f.replaces}
     renamed = set(renamed)
-    changes: list[Change] = []
-    clashes: list[Change] = []
-    renames: list[tuple[str, str]] = []
+    items = [(r.id, r.values) for r in records]
+    found = _Found()
     ctx = {"cities": cities}
     for spec in fields:
         old_key = spec.replaces
         moving = old_key is not None and old_key in before and old_key not in renamed
         prev = before.get(old_key) if moving else before.get(spec.key)
-        stored = old_key if moving else spec.key
         if moving:
-            renames.append((old_key, spec.key))
-            held = _ids(records, spec.key, lambda v: True)
+            found.renames.append((old_key, spec.key))
+            held = _ids(items, spec.key, lambda v: True)
             if held:
-                clashes.append(Change(RENAMED, spec.key, spec.label, len(held), old_key, tuple(held[:EXAMPLES])))
-            changes.append(Change(RENAMED, spec.key, spec.label, len(_ids(records, old_key, lambda v: True)), old_key))
-        if spec.required and not spec.calculation and (prev is None or not prev.required):
-            lacking = [r.id for r in records if is_blank(r.values.get(stored))]
-            if lacking:
-                changes.append(Change(REQUIRED_ADDED, spec.key, spec.label, len(lacking), "", tuple(lacking[:EXAMPLES])))
-        if prev is not None and prev.type == spec.type and REGISTRY.get(spec.type) and REGISTRY[spec.type].has_choices:
-            for word in [c for c in prev.choices or () if c not in (spec.choices or ())]:
-                users = _ids(records, stored, lambda v, w=word: v == w or (isinstance(v, list) and w in v))
-                if users:
-                    changes.append(Change(CHOICE_REMOVED, spec.key, spec.label, len(users), word, tuple(users[:EXAMPLES])))
-        elif prev is None or prev.type != spec.type:
-            misfits = _ids(records, stored, lambda v, s=spec: not _fits(v, s, ctx))
-            if misfits:
-                what = f"的类型由 {prev.type} 改为 {spec.type}" if prev is not None else "（曾经停用或新加，数据表中已有它的值）"
-                changes.append(Change(TYPE_MISFIT, spec.key, spec.label, len(misfits), what, tuple(misfits[:EXAMPLES])))
+                found.clashes.append(Change(RENAMED, spec.key, spec.label, len(held), old_key, tuple(held[:EXAMPLES])))
+            found.changes.append(Change(RENAMED, spec.key, spec.label, len(_ids(items, old_key, lambda v: True)), old_key))
+        _compare(found, prev, spec, items, old_key if moving else spec.key, ctx)
+        if prev is not None and prev.type == spec.type == "table":
+            cells = [(row_id, row) for row_id, values in items for row in _table(values.get(prev.key))]
+            inner = {f.key: f for f in prev.fields or ()}
+            for sub in spec.fields or ():
+                _compare(found, inner.get(sub.key), sub, cells, sub.key, ctx, table=spec.label)
+            kept = {f.key for f in spec.fields or ()}
+            for sub in [f for key, f in inner.items() if key not in kept]:
+                dropped = _ids(cells, sub.key, lambda v: True)
+                if dropped:
+                    found.changes.append(Change(COLUMN_DROPPED, sub.key, f"{spec.label}」的「{sub.label}", len(dropped), "",
+                                                tuple(dropped[:EXAMPLES])))
     retired = [f for key, f in before.items() if key not in keys and key not in replaced]
-    changes += [Change(RETIRED, f.key, f.label, len(_ids(records, f.key, lambda v: True))) for f in retired]
-    return Impact(file, new.id, len(records), tuple(changes), tuple(renames), tuple(retired), tuple(clashes))
+    found.changes += [Change(RETIRED, f.key, f.label, len(_ids(items, f.key, lambda v: True))) for f in retired]
+    return Impact(file, new.id, len(records), tuple(found.changes), tuple(found.renames), tuple(retired), tuple(found.clashes))
 
 
-def _ids(records: Sequence[Record], key: str, test) -> list[str]:
-    """The ids of the rows whose value under ``key`` is not blank and passes ``test``."""
-    out = []
-    for r in records:
-        value = r.values.get(key)
+@dataclass
+class _Found:
+    changes: list[Change] = field(default_factory=list)
+    clashes: list[Change] = field(default_factory=list)
+    renames: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _compare(found: _Found, prev: FieldSpec | None, spec: FieldSpec, items: list[tuple[str, Mapping]], stored: str, ctx: dict,
+             table: str = "") -> None:
+    """The changes of serving ``spec`` where ``prev`` was (None: no field), over ``items`` (row id, the
+    answers holding the field's value under ``stored``): a required field lacking, a removed choice in use,
+    values the new type does not read. ``table``: the label of the table ``spec`` is a column of."""
+    label = f"{table}」的「{spec.label}" if table else spec.label
+    if spec.required and not spec.calculation and (prev is None or not prev.required):
+        lacking = list(dict.fromkeys(row_id for row_id, values in items if is_blank(values.get(stored))))
+        if lacking:
+            found.changes.append(Change(REQUIRED_ADDED, spec.key, label, len(lacking), "", tuple(lacking[:EXAMPLES])))
+    if prev is not None and prev.type == spec.type and REGISTRY.get(spec.type) and REGISTRY[spec.type].has_choices:
+        for word in [c for c in prev.choices or () if c not in (spec.choices or ())]:
+            users = _ids(items, stored, lambda v, w=word: v == w or (isinstance(v, list) and w in v))
+            if users:
+                found.changes.append(Change(CHOICE_REMOVED, spec.key, label, len(users), word, tuple(users[:EXAMPLES])))
+    elif prev is None or prev.type != spec.type:
+        misfits = _ids(items, stored, lambda v: not _fits(v, spec, ctx))
+        if misfits:
+            what = f"的类型由 {prev.type} 改为 {spec.type}" if prev is not None else "（曾经停用或新加，数据表中已有它的值）"
+            found.changes.append(Change(TYPE_MISFIT, spec.key, label, len(misfits), what, tuple(misfits[:EXAMPLES])))
+
+
+def _table(value) -> list[Mapping]:
+    """The rows of a stored table answer (none when it holds anything else)."""
+    return [row for row in value if isinstance(row, Mapping)] if isinstance(value, list) else []
+
+
+def _ids(items: list[tuple[str, Mapping]], key: str, test) -> list[str]:
+    """The ids of the rows whose value under ``key`` is not blank and passes ``test``, each once."""
+    out: dict[str, None] = {}
+    for row_id, values in items:
+        value = values.get(key)
         if not is_blank(value) and test(value):
-            out.append(r.id)
-    return out
+            out[row_id] = None
+    return list(out)
 
 
 def _fits(value, spec: FieldSpec, ctx: dict) -> bool:

@@ -8,7 +8,7 @@ import datetime as dt
 from lib.core.records import Record
 from lib.core.statuses import SUBMITTED
 from lib.designer import add_field_yaml, impact, publish
-from lib.designer.impact import CHOICE_REMOVED, ID_CHANGED, REQUIRED_ADDED, RETIRED, TYPE_MISFIT, assess
+from lib.designer.impact import CHOICE_REMOVED, COLUMN_DROPPED, ID_CHANGED, REQUIRED_ADDED, RETIRED, TYPE_MISFIT, assess
 from lib.forms import parse_form
 from lib.forms.columns import sheet_spec
 
@@ -131,3 +131,39 @@ def test_a_catalog_reading_a_folder_compares_with_the_folders_form(tmp_path, for
         assert impact(store, folder_catalog, "att1.yaml", text).changes == ()  # not every required field "added"
     finally:
         store.close()
+
+
+TABLE = """\
+id: demo
+title: 演示
+short_title: 演示
+version: 1
+filled_by: provider
+sections:
+  - key: main
+    title: 主要
+    fields:
+      - key: people
+        label: 人员
+        type: table
+        fields:
+          - {key: name, label: 姓名, type: text}
+          - {key: role, label: 角色, type: select, choices: [组长, 组员]}
+          - {key: phone, label: 电话, type: text}
+"""
+
+
+def test_a_tables_columns_are_compared_over_its_stored_rows():
+    records = [record(1, people=[{"name": "甲", "role": "组长", "phone": "1"}, {"name": "", "role": "组员"}]),
+               record(2, people=[{"name": "乙", "role": "组员"}]),
+               record(3, people=None)]
+    new = parse_form(TABLE.replace("type: text}\n          - {key: role", "type: text, required: true}\n          - {key: role")
+                     .replace("choices: [组长, 组员]", "choices: [组长]")
+                     .replace("          - {key: phone, label: 电话, type: text}\n", ""), "demo.yaml")
+    found = assess("demo.yaml", parse_form(TABLE, "demo.yaml"), new, records)
+    assert [(c.kind, c.key, c.rows, c.examples) for c in found.changes] == [
+        (REQUIRED_ADDED, "name", 1, ("R00001",)),  # its second person has no name; a record counts once
+        (CHOICE_REMOVED, "role", 2, ("R00001", "R00002")),
+        (COLUMN_DROPPED, "phone", 1, ("R00001",)),
+    ]
+    assert "「人员」的「姓名」" in found.lines()[0]
