@@ -202,11 +202,19 @@ class State:
 
     def renamed(self, form: str, values: dict[str, Any]) -> dict[str, Any]:
         """``values`` with each renamed-away key under the key its values live under now (``values`` itself
-        when none is; a key whose new key is also given stays as it is, so neither answer is lost)."""
+        when none is), as a rename moves a row's: where the new key has no answer. A key whose new key has
+        an answer too stays as it is, so neither is lost. In the order given: every process alike."""
         moves = self.renames.get(form)
         if not moves or moves.keys().isdisjoint(values):
             return values
-        return {(moves[k] if k in moves and moves[k] not in values else k): v for k, v in values.items()}
+        out = dict(values)
+        for old in [k for k in values if k in moves]:
+            new = moves[old]
+            if is_missing(out.get(new)):
+                value = out.pop(old)
+                if new not in out or not is_missing(value):
+                    out[new] = value
+        return out
 
     def rename_problem(self, form: str, old: str, new: str) -> str:
         """Why renaming ``old`` to ``new`` in ``form`` may not be written: ``unknown_form``, ``rename_same``,

@@ -156,3 +156,12 @@ def test_a_batch_from_a_page_on_the_old_version_changes_the_new_key(store):
                                                 RowChange("site_check", b.id, 1, {"count": 9})], actor=CITY)
     assert (same.rev, same.values) == (1, {"inspectors": 3})  # the value it has: no change, no new revision
     assert (changed.rev, changed.values) == (2, {"inspectors": 9})
+
+
+def test_an_old_version_that_had_both_keys_lands_its_answer_under_the_new_one(store):
+    store.rename_field("site_check", "count", "inspectors", actor=PROVINCE)
+    both = store.append("site_check", {"count": 3, "inspectors": None}, actor=CITY, status="草稿")
+    assert both.values == {"inspectors": 3}
+    # Two answers are never merged into one: the old key keeps its own when the new one has another.
+    kept = store.append("site_check", {"count": 3, "inspectors": 4}, actor=CITY, status="草稿")
+    assert kept.values == {"count": 3, "inspectors": 4}
