@@ -35,7 +35,7 @@ from pathlib import Path
 
 from lib.core.files import fsync_dir, private_dir, private_opener
 from lib.core.records import Record
-from lib.store.base import Store, StoreError
+from lib.store.base import InvalidValue, Store, StoreError
 
 from . import versions
 from .errors import FormDefinitionError, problem
@@ -196,6 +196,10 @@ class StoreSource:
                         note="首次启动，由 forms 目录中的文件导入" if first else "开发者修改了 forms 目录中的文件")
                 except versions.VersionError as exc:  # another server's version came first: tried again next time
                     _log.warning("%s 未发布：%s", name, exc)
+                    continue
+                except InvalidValue as exc:  # a text the store cannot hold: this file alone stays on this server
+                    self._local[name] = _Local(sha, None, FormDefinitionError(name, [problem(
+                        "invalid_definition", where=name, detail=f"无法保存到数据存储：{exc}")]), _campaign_sha(served))
                     continue
                 served[name] = row
                 seen[name] = sha

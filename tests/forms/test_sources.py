@@ -16,7 +16,7 @@ from lib.core.records import Actor
 from lib.forms import load_catalog, versions
 from lib.forms.sources import SEEN_FILE, FolderSource, StoreSource
 from lib.forms.versions import MAX_TEXT_CHARS, PUBLISHED, publish_version
-from lib.store.base import Unavailable
+from lib.store.base import InvalidValue, Unavailable
 from lib.store.factory import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -209,3 +209,26 @@ def test_a_restarted_server_publishes_a_file_changed_while_it_was_down_and_nothi
     restarted = catalog_on(store, forms, tmp_path / "data")
     assert label_of(restarted, "att1", "provider_name") == "服务商全称"
     assert {n: len(v) for n, v in by_file(store).items() if len(v) > 1} == {"att1.yaml": 2}
+
+
+class Refusing:
+    """A store that cannot hold one file's text (InvalidValue, as for a character no cell may hold)."""
+
+    def __init__(self, store, file):
+        self.store, self.file = store, file
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    def write_batch(self, appends, changes, *, actor):
+        if any(values.get("file") == self.file for _, values, _ in appends):
+            raise InvalidValue("字段「YAML 内容」含有表格无法保存的字符。", field="text", code="control_character")
+        return self.store.write_batch(appends, changes, actor=actor)
+
+
+def test_a_text_the_store_refuses_stays_on_this_server_and_the_others_are_published(store, forms, tmp_path):
+    catalog = catalog_on(Refusing(store, "forum.yaml"), forms, tmp_path / "data")
+    assert "forum.yaml" not in by_file(store) and "att1.yaml" in by_file(store)
+    assert "无法保存到数据存储" in catalog.problems()["forum.yaml"][0].message
+    catalog.refresh()  # not tried again until the file changes
+    assert "forum.yaml" not in by_file(store)
