@@ -148,6 +148,7 @@ def stored_impact(store: Store, catalog: FormCatalog, file: str, check: DraftChe
         if reader is None or can(reader, DESIGN_PUBLISH, old, drafting(catalog)):
             return found
         return [r for r in found if can(reader, READ, form, r)]
+
     renamed = store.renamed_keys(new.id)
     reused = [f for f in new.all_fields() if f.key in renamed]
     if reused:

@@ -10,12 +10,18 @@ touches stored rows without ``confirmed`` (``design_unconfirmed``, carrying the 
 anew, so two publishes of one file queue and the second is told the first came in between.
 
 Then, still under the lock: the renames are applied (``Store.rename_field``; one in force writes nothing,
-so a publish that failed after them is simply tried again), the form's sheet is declared (new columns,
+so a publish that failed after them is simply tried again from the same version: its check finds them in
+force), the form's sheet is declared (new columns,
 labels, a removed field's column headed ``<label>（已停用）`` — columns are never dropped), and last the
 version row is written (``versions.append_version``): the text with its top-level ``version:`` set to the
 form's next number, so the rows filed from now on say which definition they were filed under. The
 publisher's live draft of the file, now published, is closed (已放弃, noting the version). Audited as
 发布表单 (恢复表单版本 for a rollback) with the file, the version and the note.
+
+Two servers on one Google spreadsheet are not serialised by the lock: of two publishes of one file within
+a cache period the later in the log is discarded (``versions.append_version``: ``version_race``), after
+its renames were applied; the values then read under the new keys, and publishing again from the version
+served (with the rename) shows them.
 
 >>> print(numbered("id: a\\nversion: 3   # 每次修改加一\\ntitle: A\\n", "a.yaml", 4), end="")
 id: a
@@ -52,10 +58,15 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def publish(store: Store, catalog: FormCatalog, actor: Actor, file: str, text: str, based_on: int, note: str = "",
-            confirmed: bool = False, *, origin: str = "designer") -> Record:
+            confirmed: bool = False) -> Record:
     """Publish ``text`` as the next version of ``file``, edited from version ``based_on`` (0: a new
     file), with the publisher's ``note``; ``confirmed``: the publisher saw the impact on the stored rows
     (``lib.designer.impact``) and confirmed it. Returns the new version's row. See the module docstring."""
+    return _publish(store, catalog, actor, file, text, based_on, note, confirmed, "designer")
+
+
+def _publish(store: Store, catalog: FormCatalog, actor: Actor, file: str, text: str, based_on: int, note: str,
+             confirmed: bool, origin: str) -> Record:
     versions.check_file_name(file)
     authorize(store, actor, DESIGN_PUBLISH, served_spec(catalog, versions.latest(store, file)), drafting(catalog))
     versions.check_text(file, text)
@@ -113,8 +124,8 @@ def rollback(store: Store, catalog: FormCatalog, actor: Actor, file: str, versio
         raise DesignError(f"{file} 没有已发布的第 {version} 版，无法恢复。", code="design_no_version")
     if current is not None and target.id == current.id:
         raise DesignError(f"第 {version} 版就是 {file} 当前使用的版本，无需恢复。", code="design_no_version")
-    return publish(store, catalog, actor, file, target.values["text"], versions.number(current) if current else 0,
-                   note or f"恢复第 {version} 版", confirmed, origin="rollback")
+    return _publish(store, catalog, actor, file, target.values["text"], versions.number(current) if current else 0,
+                    note or f"恢复第 {version} 版", confirmed, "rollback")
 
 
 def history(store: Store, file: str) -> list[Record]:

@@ -14,7 +14,7 @@ from lib.designer.errors import DesignError
 from lib.forms import load_catalog, versions
 from lib.forms.sources import StoreSource
 from lib.forms.versions import MAX_TEXT_CHARS, VersionError
-from lib.store.base import ConflictError
+from lib.store.base import ConflictError, Unavailable
 
 from .conftest import ADMIN, CITY, PROVIDER, PROVINCE, served_text
 
@@ -297,3 +297,22 @@ def test_the_version_served_is_not_published_again(store, catalog):
     with pytest.raises(DesignError) as err:
         publish(store, catalog, PROVINCE, FILE, served_text(store, FILE), 1, confirmed=True)
     assert err.value.code == "design_unchanged" and len(history(store, FILE)) == 1
+
+
+def test_a_publish_cut_short_after_its_rename_is_tried_again_from_the_same_version(store, catalog, monkeypatch):
+    stored = rows(store, 2)
+    text = served_text(store, FILE).replace("      - key: remarks\n", "      - key: notes\n        replaces: remarks\n")
+
+    def unavailable(*args, **kwargs):
+        raise Unavailable("存储暂时无法写入", code="store_down")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(versions, "append_version", unavailable)
+        with pytest.raises(Unavailable):
+            publish(store, catalog, PROVINCE, FILE, text, 1, confirmed=True)
+    assert len(history(store, FILE)) == 1  # no version: the edit is still based on the one served
+    row = publish(store, catalog, PROVINCE, FILE, text, 1, confirmed=True)
+    assert versions.number(row) == 2
+    assert [store.get("att1", r.id).values.get("notes") for r in stored] == ["备注0", "备注1"]
+    catalog.refresh()
+    assert catalog.form("att1").field("notes").replaces == "remarks"
