@@ -24,6 +24,7 @@ from lib import designer
 from lib.auth.policy import DESIGN_DRAFT, DESIGN_PUBLISH, DESIGN_READ, can
 from lib.core.errors import AppError
 from lib.core.records import Actor
+from lib.core.statuses import DRAFT
 from lib.designer.drafts import drafting
 from lib.forms import FormCatalog, FormSpec, versions
 from lib.forms.loader import CAMPAIGN_FILE
@@ -157,14 +158,14 @@ def save(store: Store, catalog: FormCatalog, actor: Actor) -> None:
     try:
         record = designer.save_draft(store, catalog, actor, held["file"], text(), held["based_on"], base_rev=held["draft"])
     except ConflictError:
-        tell("error", f"您的 {held['file']} 草稿刚在另一个窗口保存过，这里的内容没有保存，以免覆盖它："
-                      "请先复制这里的修改，再刷新页面载入最新的草稿。")
+        tell("error", f"您的 {held['file']} {DRAFT}刚在另一个窗口保存过，这里的内容没有保存，以免覆盖它："
+                      f"请先复制这里的修改，再刷新页面载入最新的{DRAFT}。")
         return
     except AppError as exc:
         tell("error", str(exc))
         return
     held["draft"] = record.rev
-    tell("success", f"草稿已保存（{held['file']}，{record.updated_at:%Y-%m-%d %H:%M:%S}）。草稿发布之前，填报人看到的仍是当前版本。")
+    tell("success", f"草稿已保存（{held['file']}，{record.updated_at:%Y-%m-%d %H:%M:%S}）。发布之前，填报人看到的仍是当前版本。")
 
 
 def check(store: Store, catalog: FormCatalog) -> None:
@@ -277,7 +278,7 @@ def editor(catalog: FormCatalog, actor: Actor, found: designer.DraftCheck) -> No
     st.text_area(f"{held['file']} 的 YAML", key=state.DESIGNER_TEXT, height=560,
                  disabled=not may(catalog, actor, DESIGN_DRAFT), help="按 Ctrl+Enter（或点击文本框外）后检查并更新预览。")
     start = f"修改自第 {held['based_on']} 版" if held["based_on"] else "新文件"
-    st.caption(start + ("（已载入您保存的草稿）" if held["draft"] else ""))
+    st.caption(start + (f"（您的{DRAFT}，已保存在系统中）" if held["draft"] else ""))
     if found.problems:
         st.error(shown([f"有 {len(found.problems)} 个问题（修正前不能发布）："], _problem_items(list(found.problems))))
     else:
@@ -337,7 +338,7 @@ def actions(store: Store, catalog: FormCatalog, actor: Actor) -> None:
     publish_col.button("发布", key=state.DESIGNER_PUBLISH, on_click=errors.guarded(ask_publish), args=(store, catalog),
                        disabled=not may(catalog, actor, DESIGN_PUBLISH), type="primary", width="stretch")
     discard_col.button("放弃修改", key=state.DESIGNER_DISCARD, on_click=errors.guarded(discard), args=(store, actor, held["file"]),
-                       width="stretch", help="载入当前使用的版本（已保存的草稿仍在历史中）")
+                       width="stretch", help=f"放弃未保存的修改，载入当前使用的版本（已保存的{DRAFT}不删除，下次打开时仍载入）")
     done = st.session_state.get(state.DESIGNER_OUTCOME)
     if done:
         getattr(st, done["kind"])(shown(done["lines"], done["items"]))
