@@ -40,7 +40,7 @@ def check_draft(catalog: FormCatalog, file: str, text: str) -> DraftCheck:
         check_file_name(file)
         check_text(file, text)
     except VersionError as exc:
-        return DraftCheck(file, (FormProblem(code=exc.code, message=str(exc), where=str(file)[:100]),))
+        return DraftCheck(file, (FormProblem(code=exc.code, message=str(exc)),))  # the message names the file, quoted
     if file == CAMPAIGN_FILE:
         return _check_campaign(catalog, text)
     campaign = catalog.campaign_or_none()
