@@ -152,7 +152,8 @@ class Settings:
     store_backend: str = _setting("local", "存储后端：local（本地工作簿，默认）或 gsheets（Google 表格）", _word)
     data_dir: Path = _setting("data", "本地存储目录：日志、工作簿和草稿都在这里", _path)
     workbook_name: str = _setting("campaign.xlsx", "本地工作簿文件名（位于 data_dir 下，以 .xlsx 结尾）", _file_name)
-    forms_dir: Path = _setting("forms", "表单定义（YAML）所在目录；修改后下一次页面运行即生效", _path)
+    forms_dir: Path = _setting("forms", "表单定义（YAML）所在目录；forms_source 为 store 时它是首次启动导入数据存储的种子，"
+                               "之后改动的文件发布为新版本；修改后下一次页面运行即生效", _path)
     demo_data: bool = _setting("true", "首次启动且存储为空时写入演示数据", _bool)
     demo_rows: int = _setting("2000", "演示数据中附件1的行数（附件3约为其 40%；0 至 100000）", _between(_whole, 0, 100_000))
     campaign_today: dt.date | None = _setting("", "活动时钟：看板按此日期（YYYY-MM-DD）显示，表单规则中的 today() 也取此日期；留空为当天", _date_or_none)

@@ -169,3 +169,18 @@ def test_two_servers_writing_one_number_keep_the_first_in_the_log_and_discard_th
     rows = versions.versions(b, "att1.yaml")
     assert [versions.number(r) for r in rows if r.status == PUBLISHED] == [1, 2, 3, 4]
     assert sum(r.status == versions.DISCARDED for r in rows) == 3
+
+
+def test_export_reads_the_versions_the_spreadsheet_serves(servers, secrets_for, tmp_path, monkeypatch):
+    import lib.forms.__main__ as cli
+
+    (a, _, _, _), _ = servers
+    text = versions.latest(a, "att1.yaml").values["text"].replace(NAME_LABEL, "label: 服务商（设计器）\n")
+    publish_version(a, PROVINCE, "att1.yaml", text, form_id="att1", based_on=1, origin="designer")
+    secrets = {"app": {"store_backend": "gsheets", "data_dir": str(tmp_path / "cli_data")}, "gsheets": secrets_for(**FAST)}
+    monkeypatch.setattr(cli, "read_secrets", lambda path: secrets)
+    out = tmp_path / "exported"
+    assert cli.main(["export", str(out)]) == 0
+    assert (out / "att1.yaml").read_text(encoding="utf-8") == text
+    assert sorted(p.name for p in out.glob("*.yaml")) == sorted(versions.served(versions.versions(a)))
+    assert not (tmp_path / "cli_data").exists()  # the app's outbox folder is not touched: a scratch one was used
