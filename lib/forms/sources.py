@@ -123,7 +123,10 @@ class StoreSource:
             if local.text is None:
                 raise local.refused
             return local.text
-        return self._served[name].values["text"]
+        row = self._served.get(name)
+        if row is None:
+            raise FileNotFoundError(name)
+        return row.values["text"]
 
     def __str__(self) -> str:
         return f"数据存储中的表单版本（种子目录 {self.folder}）"
