@@ -22,7 +22,7 @@ designer.follow(store, actor, file)
 found = designer.checked(catalog)  # once per run: the problems, the preview and the palette read it
 left, right = st.columns(2)
 with left:
-    designer.editor(catalog, actor, found)
+    designer.editor(store, catalog, actor, found)
 with right:
     designer.preview(catalog, found)
 designer.palette(catalog, actor, found)

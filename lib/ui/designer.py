@@ -270,9 +270,14 @@ def preview_form(catalog: FormCatalog, found: designer.DraftCheck) -> tuple[Form
     return None, False
 
 
-def editor(catalog: FormCatalog, actor: Actor, found: designer.DraftCheck) -> None:
-    """The text area and, under it, the problems of what it holds (parse, checks, campaign bindings)."""
+def editor(store: Store, catalog: FormCatalog, actor: Actor, found: designer.DraftCheck) -> None:
+    """The text area and, under it, the problems of what it holds (parse, checks, campaign bindings); a version
+    published since the edit began is named at once, not only when 发布 is refused."""
     held = opened()
+    served = versions.latest(store, held["file"])
+    if served is not None and versions.number(served) > held["based_on"]:
+        st.warning(f"{held['file']} 已有更新的版本：{versions.published_by(served)}，这里的修改基于第 {held['based_on']} 版。"
+                   "发布前请先复制这里的修改，点击“放弃修改”载入最新版本，再把修改加进去。")
     # No max_chars: the browser would cut a long paste silently, and a YAML cut short may still read as another form;
     # the whole text comes to the server, whose check refuses it, naming the limit (lib.forms.versions.check_text).
     st.text_area(f"{held['file']} 的 YAML", key=state.DESIGNER_TEXT, height=560,

@@ -177,6 +177,8 @@ def test_a_publish_against_an_older_version_names_who_published_since_and_publis
     _add_field(other, key="contact_qq", label="联系人QQ")
     _publish(other)
     assert versions.number(versions.latest(reopen(), "att1.yaml")) == 2
+    at.run()  # told on its next run, before 发布
+    assert any(f"{OTHER.account} 于" in _v(w) and "第 2 版" in _v(w) for w in at.warning), _messages(at)
     _publish(at)
     told = "\n".join(_v(e) for e in at.error)
     assert OTHER.account in told and "第 2 版" in told
@@ -295,3 +297,14 @@ def test_the_edits_of_a_file_left_for_another_come_back_and_never_reach_another_
     sign_in(at, ADMIN)  # the session ended; the admin signs in on the same tab
     at.run()
     assert not at.exception and "contact_wechat" not in _text(at)
+
+
+def test_a_change_that_breaks_a_campaign_binding_is_listed_and_never_published(seeded, reopen):
+    at = _open(PROVINCE)
+    at.text_area(key=state.DESIGNER_TEXT).set_value(_text(at).replace("choices: [正常使用, 使用率较低, 闲置, 停用]",
+                                                                      "choices: [正常使用, 使用率较低, 空置, 停用]")).run()
+    problems = "\n".join(_v(e) for e in at.error)
+    assert "bindings.projects" in problems and "闲置" in problems, problems
+    _button(at, state.DESIGNER_PUBLISH).click().run()
+    assert state.DESIGNER_CONFIRM not in [b.key for b in at.button]
+    assert versions.number(versions.latest(reopen(), "att1.yaml")) == 1
