@@ -15,7 +15,6 @@ is checked again. The history (versions, diffs, 恢复此版本) is lib.ui.desig
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import streamlit as st
@@ -41,11 +40,6 @@ TYPE_NAMES = {
     "phone": "电话号码", "email": "电子邮箱", "credit_code": "统一社会信用代码", "city": "地市", "file": "附件（照片、PDF）",
 }
 MAX_PROBLEMS_SHOWN = 30  # a text broken everywhere lists its first problems; the rest is counted
-
-
-def digest(text: str) -> str:
-    """The SHA-256 of a text: a check's result applies to exactly the text it was made for."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def text() -> str:
@@ -90,14 +84,14 @@ def _load(file: str, form_id: str, body: str, based_on: int, draft: int | None) 
 def files(store: Store, catalog: FormCatalog, actor: Actor) -> dict[str, str]:
     """{file name: how the picker names it} of the served files ``actor`` may open: every one for the province and
     the admin; for a city, the forms it fills when the campaign lets cities draft (DESIGN_READ)."""
-    shown: dict[str, str] = {}
+    picker: dict[str, str] = {}
     for file, record in sorted(versions.served(versions.versions(store)).items()):
         form_id = record.values.get("form_id") or ""
         form = next((f for f in catalog.forms() if f.id == form_id), None)
         allowed = can(actor, DESIGN_READ, form, drafting(catalog)) if form_id else can(actor, DESIGN_READ)
         if allowed:
-            shown[file] = f"{file}（{form.title}）" if form is not None else file
-    return shown
+            picker[file] = f"{file}（{form.title}）" if form is not None else file
+    return picker
 
 
 def open_file(store: Store, actor: Actor, file: str, *, served_only: bool = False) -> None:
@@ -147,7 +141,8 @@ def follow(store: Store, actor: Actor, file: str) -> None:
 
 
 def discard(store: Store, actor: Actor, file: str) -> None:
-    """放弃修改: the served version back in the text area (a draft saved stays in the store, as the history shows)."""
+    """放弃修改: the served version back in the text area (a draft saved stays in the store: lib.designer has no
+    discarding of it yet, so the next session opens it again)."""
     open_file(store, actor, file, served_only=True)
     tell("info", f"已载入 {file} 当前使用的版本，未保存的修改已放弃。")
 
@@ -198,7 +193,7 @@ def ask_publish(store: Store, catalog: FormCatalog) -> None:
         tell("error", str(exc))
         return
     st.session_state.pop(state.DESIGNER_OUTCOME, None)
-    st.session_state[state.DESIGNER_IMPACT] = {"file": held["file"], "sha256": digest(body), "lines": lines}
+    st.session_state[state.DESIGNER_IMPACT] = {"file": held["file"], "sha256": versions.sha256(body), "lines": lines}
 
 
 def confirm_publish(store: Store, catalog: FormCatalog, actor: Actor) -> None:
@@ -206,7 +201,7 @@ def confirm_publish(store: Store, catalog: FormCatalog, actor: Actor) -> None:
     held, asked, body = opened(), st.session_state.get(state.DESIGNER_IMPACT), text()
     if not asked:  # a second click after the publish went through: its outcome stays on screen
         return
-    if asked["file"] != held["file"] or asked["sha256"] != digest(body):
+    if asked["file"] != held["file"] or asked["sha256"] != versions.sha256(body):
         st.session_state.pop(state.DESIGNER_IMPACT, None)
         tell("warning", "内容在检查之后又修改过，未发布：请再点一次“发布”，核对新内容的影响后再确认。")
         return
@@ -303,7 +298,7 @@ def preview(catalog: FormCatalog, found: designer.DraftCheck) -> None:
         st.warning("当前内容有问题，预览显示的是最后一次没有问题的内容。")
     st.caption("预览：在这里填写只用于试用，不会保存，也不会影响任何人的填报。")
     with st.container(border=True):
-        st.markdown(f"#### {form.title}")
+        st.markdown(f"#### {plain_text(form.title)}")
         if form.description:
             st.info(form.description)
         # Fields the filler's account answers are drawn locked, as the fill page draws them (blank: no account here).

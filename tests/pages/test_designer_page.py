@@ -308,3 +308,11 @@ def test_a_change_that_breaks_a_campaign_binding_is_listed_and_never_published(s
     _button(at, state.DESIGNER_PUBLISH).click().run()
     assert state.DESIGNER_CONFIRM not in [b.key for b in at.button]
     assert versions.number(versions.latest(reopen(), "att1.yaml")) == 1
+
+
+def test_the_palette_names_every_field_type_but_a_table_in_chinese():
+    from lib.forms.types import REGISTRY
+    from lib.ui.designer import TYPE_NAMES
+
+    assert set(TYPE_NAMES) == set(REGISTRY) - {"table"}
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in name) for name in TYPE_NAMES.values())
