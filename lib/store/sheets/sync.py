@@ -157,10 +157,7 @@ class SheetSync:
         return Unavailable(f"Google 表格拒绝了请求（{code}：{message}）。", code="sheets_refused")
 
     def _open_sheets(self, *, again: bool = True) -> None:
-        meta = self._call(self._http.fetch_sheet_metadata)
-        self._grid = {s["properties"]["title"]: [s["properties"]["sheetId"], s["properties"]["gridProperties"]["rowCount"],
-                                                 s["properties"]["gridProperties"]["columnCount"]]
-                      for s in meta.get("sheets", [])}
+        self._read_grid()
         wanted = {LOG_SHEET: (1000, LOG_COLUMNS, True), AUDIT_SHEET: (1000, len(AUDIT_HEADERS), False)}
         requests = [{"addSheet": {"properties": {"title": t, "hidden": hidden,
                                                  "gridProperties": {"rowCount": rows, "columnCount": cols}}}}
@@ -172,6 +169,13 @@ class SheetSync:
                 if not again:  # another app process added them at the same moment
                     raise
                 self._open_sheets(again=False)
+
+    def _read_grid(self) -> None:
+        """The spreadsheet's sheets as they are now (one read): their ids and sizes."""
+        meta = self._call(self._http.fetch_sheet_metadata)
+        self._grid = {s["properties"]["title"]: [s["properties"]["sheetId"], s["properties"]["gridProperties"]["rowCount"],
+                                                 s["properties"]["gridProperties"]["columnCount"]]
+                      for s in meta.get("sheets", [])}
 
     def _add_sheets(self, requests: list[dict[str, Any]]) -> None:
         reply = self._call(self._http.batch_update, {"requests": requests})
@@ -291,7 +295,10 @@ class SheetSync:
     def _grow_grid(self, need: dict[str, tuple[int, int]], formats: dict[str, tuple[tuple[int, str], ...]]) -> None:
         """Add the sheets and rows/columns the writes need and give money columns their number format,
         in one ``spreadsheets.batchUpdate`` (two when a sheet with formats is new: its id comes back
-        from the first)."""
+        from the first). A sheet this process has not seen is looked for first: another app server may
+        have added it since (a form published after this one opened); adding it again would be refused."""
+        if any(title not in self._grid for title in need):
+            self._read_grid()
         known = set(self._grid)
         add, grow = [], []
         for title, (rows, cols) in need.items():
