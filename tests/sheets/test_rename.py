@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from lib.core.records import is_pending
 from lib.store.base import Column, InvalidValue, SheetSpec
 from lib.store.entries import rename_entry
 from lib.store.local.store import LocalStore
@@ -118,3 +119,34 @@ def test_a_local_history_with_a_rename_migrates_to_the_same_rows(open_store, tmp
         assert sheets.audit() == local.audit() and sheets.sheet_spec("site_check") == local.sheet_spec("site_check")
     finally:
         local.close()
+
+
+def test_a_row_waiting_in_the_outbox_reads_under_the_new_key(open_store, server):
+    publisher = open_store("a")
+    publisher.ensure_sheet(SPEC)
+    stale = open_store("b", cache_clock=Frozen())
+    publisher.rename_field("site_check", "count", "inspectors", actor=PROVINCE)
+    server.fail_next(10_000, kind="write")  # the spreadsheet refuses writes: the row waits on this machine
+    rec = stale.append("site_check", {"project": "乙", "count": 5}, actor=CITY, status="草稿")
+    assert is_pending(rec)
+    stale.refresh()  # reads still work: the rename is known here now
+    waiting, = stale.records("site_check")
+    assert is_pending(waiting) and waiting.values == {"project": "乙", "inspectors": 5}
+    assert "count" not in stale.snapshot("site_check").columns
+    server.clear_faults()  # delivered at the next probe, under the new key
+    assert stale.wait_idle(20) and stale.pending() == [] and stale.problems() == []
+    publisher.refresh()
+    assert [r.values for r in publisher.records("site_check")] == [{"project": "乙", "inspectors": 5}]
+
+
+def test_a_form_sheet_another_server_added_after_this_one_opened_is_written_to(open_store, server, sheet_key):
+    # A form published after a server opened gets its view sheet from whichever server writes first.
+    late = open_store("b")
+    first = open_store("a")
+    first.ensure_sheet(SPEC)
+    first.append("site_check", {"project": "甲"}, actor=CITY, status="草稿")
+    assert first.wait_idle(10)
+    late.refresh()
+    late.append("site_check", {"project": "乙"}, actor=CITY, status="草稿")
+    assert late.wait_idle(10) and late.problems() == []
+    assert [row["项目名称"] for row in view(server, sheet_key)] == ["甲", "乙"]

@@ -17,6 +17,7 @@ Shape (reasoning and measured figures: ``notes/sheets.md``):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -72,8 +73,13 @@ class SheetsStore(Store):
         self.sync.refresh()
 
     def pending(self, form_id: str | None = None) -> list[QueuedRecord]:
-        """Rows accepted on this machine and still waiting to reach the spreadsheet (待同步)."""
-        return self.sync.pending(form_id)
+        """Rows accepted on this machine and still waiting to reach the spreadsheet (待同步); one queued before
+        a field was renamed reads under the new key, as it will once delivered."""
+        queued = self.sync.pending(form_id)
+        with self.sync.reading() as log:
+            state = log.state
+            return [dataclasses.replace(r, values=state.renamed(r.form_id, r.values)) if r.form_id in state.renames else r
+                    for r in queued]
 
     def problems(self) -> list[str]:
         """What the spreadsheet refused and this app keeps trying (Chinese, for an admin banner);
