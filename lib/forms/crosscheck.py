@@ -15,7 +15,7 @@ import ast
 from collections.abc import Collection
 
 from .bindings import DEADLINED, NEEDS, REGISTER_NEEDS, Bindings, FormBinding, Registers
-from .expressions import FUNCTIONS, KIND_WORDS
+from .expressions import FUNCTIONS, KIND_WORDS, parse_expression
 from .rectification import OUTCOME_MEANINGS, Rectification, outcome_problems
 from .spec import CampaignSpec, FieldSpec, FormSpec, _kinds
 
@@ -281,7 +281,7 @@ def _compared_words(text: str) -> list[tuple[str, str]]:
     [('conclusion', 'fail'), ('conclusion', 'basic'), ('status', '到期未验收')]
     """
     found: list[tuple[str, str]] = []
-    for node in ast.walk(ast.parse(text.strip(), mode="eval")):
+    for node in ast.walk(parse_expression(text)):
         if not isinstance(node, ast.Compare):
             continue
         sides = [node.left, *node.comparators]

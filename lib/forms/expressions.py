@@ -38,6 +38,7 @@ import datetime as dt
 import json
 import math
 import operator
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,6 +95,17 @@ def _days_between(a: Any, b: Any) -> int | None:
     if a is None or b is None:
         return None
     return (b - a).days
+
+
+#: CPython 3.11's ``ast.parse`` keeps its recursion count in shared state: two threads parsing at once
+#: (two sessions checking a form draft, a reload beside them) can fail with SystemError (gh-106905).
+_PARSING = threading.Lock()
+
+
+def parse_expression(text: str) -> ast.Expression:
+    """``ast.parse`` of an expression's text, one thread at a time (see ``_PARSING``)."""
+    with _PARSING:
+        return ast.parse(text.strip(), mode="eval")
 
 
 @dataclass(frozen=True)
@@ -355,7 +367,7 @@ class Expression:
         if len(self.text) > MAX_EXPRESSION_CHARS:
             raise ExpressionError(f"表达式超过 {MAX_EXPRESSION_CHARS} 个字符")
         try:
-            tree = ast.parse(self.text.strip(), mode="eval")
+            tree = parse_expression(self.text)
         except SyntaxError as exc:
             where = f"（第 {exc.offset} 个字符附近）" if exc.offset else ""
             raise ExpressionError(f"语法错误{where}") from None
