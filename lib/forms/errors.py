@@ -26,6 +26,7 @@ MESSAGES: dict[str, str] = {
     "spec_text_too_long": "{what} 超过 {limit} 个字，页面无法完整显示，请精简",
     "spec_text_bad_char": "{what} 含有换行、控制字符、改变文字方向的字符或不可见字符（{char}），请删除",
     "duplicate_field": "字段键「{field}」在表单中重复定义",
+    "duplicate_label": "字段「{field}」的标签「{label}」与字段「{first}」的标签相同：导入模板的表头无法区分两列，请改用不同的标签",
     "bad_pattern": "字段「{field}」的 pattern 不是有效的正则表达式：{detail}",
     "invalid_definition": "{detail}",
     "unknown_deadline": "表单的 deadline「{deadline}」在 campaign.yaml 中没有定义",

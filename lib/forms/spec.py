@@ -8,6 +8,8 @@ every problem names the field it belongs to.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -25,11 +27,12 @@ from pydantic_core import PydanticCustomError, core_schema
 from lib.core import roles as role_keys
 from lib.core import statuses as row_statuses
 from lib.core.values import LIST_SEPARATOR, MAX_CELL_CHARS
+from lib.store.base import SYSTEM_SHEET_PREFIXES
 
 from .bindings import NEEDS, Bindings, Registers
 from .expressions import FUNCTIONS, KIND_WORDS, READ_CONTEXT, Expression, ExpressionError
-from .patterns import PatternError, compile_pattern
 from .office import Office
+from .patterns import PatternError, compile_pattern
 from .rectification import Rectification
 from .types import (
     BIDI_CHARS,
@@ -170,6 +173,16 @@ class FormSpec(_Strict):
     #: group, a live row (not withdrawn) of the same filer is a duplicate report, refused at submit.
     unique: tuple[tuple[str, ...], ...] = ()
     sections: tuple[SectionSpec, ...] = Field(min_length=1)
+
+    @field_validator("id")
+    @classmethod
+    def _not_a_system_sheet(cls, form_id: str) -> str:
+        """A form's rows go to the sheet named by its id: never one the application keeps for itself."""
+        prefix = next((p for p in SYSTEM_SHEET_PREFIXES if form_id.startswith(p)), None)
+        if prefix is not None:
+            raise PydanticCustomError("system_sheet_id", "表单 id「{id}」以「{prefix}」开头，这类名称留给系统自己的记录表（台账、抽样、整改、报送、表单版本）：请换一个 id",
+                                      {"id": form_id, "prefix": prefix})
+        return form_id
 
     def all_fields(self) -> list[FieldSpec]:
         """Top-level fields in form order (table sub-fields stay inside their table)."""
@@ -578,6 +591,36 @@ def semantic_problems(form: FormSpec) -> list[tuple[tuple, str, dict]]:
         for fi, spec in enumerate(section.fields):
             found += _field_problems(spec, spath + ("fields", fi), top_keys, seen)
     found += replaces_problems(form)
+    found += label_problems(form)
+    return found
+
+
+def folded_label(text: str) -> str:
+    """A label (or an upload's header) as a person reads it: full-width folded (NFKC), no blanks, no
+    trailing * or ：(the template's required mark). Two labels that fold alike are one column header.
+
+    >>> folded_label(" 合同金额（万元） ＊") == folded_label("合同金额(万元)")
+    True
+    """
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).rstrip("*：:")
+
+
+def label_problems(form: FormSpec) -> list[tuple[tuple, str, dict]]:
+    """Two fields of the form (or two sub-fields of one table) whose labels read as one (``folded_label``):
+    the import template's header names a column by its label, so neither could be imported."""
+    found: list[tuple[tuple, str, dict]] = []
+    top: dict[str, str] = {}
+    for si, section in enumerate(form.sections):
+        for fi, spec in enumerate(section.fields):
+            path = ("sections", si, "fields", fi)
+            first = top.setdefault(folded_label(spec.label), spec.key)
+            if first != spec.key:
+                found.append((path + ("label",), "duplicate_label", {"field": spec.key, "label": spec.label, "first": first}))
+            inner: dict[str, str] = {}
+            for i, sub in enumerate(spec.fields or ()):
+                first = inner.setdefault(folded_label(sub.label), sub.key)
+                if first != sub.key:
+                    found.append((path + ("fields", i, "label"), "duplicate_label", {"field": sub.key, "label": sub.label, "first": first}))
     return found
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -34,11 +33,13 @@ import pandas as pd
 from lib.auth import Forbidden
 from lib.auth.policy import (
     CREATE,
+    DENIED,
     EDIT,
     Assignments,
     account_answers,
     authorize,
     authorize_correction,
+    can,
     comparable,
     foreign_answer,
 )
@@ -46,12 +47,15 @@ from lib.auth.scope import editable_records
 from lib.core.errors import AppError
 from lib.core.records import Actor, Record
 from lib.core.statuses import DRAFT, SUBMITTED, WITHDRAWN
+from lib.core.text import quotable
 from lib.core.values import text
 from lib.forms import FieldSpec, FormCatalog, FormProblem, FormSpec, check_answers
+from lib.forms.spec import folded_label
 from lib.forms.types import REGISTRY
 from lib.office.excel import SheetRows, read_upload
-from lib.office.template import INSTRUCTIONS, LISTS, ROW_HEADER, cell_fields, sheet_names, table_fields
+from lib.office.template import INSTRUCTIONS, LISTS, ROW_HEADER, cell_fields, required_files, sheet_names, table_fields
 from lib.store.base import SYSTEM_COLUMNS, ConflictError, RowChange, Store
+from lib.store.codec import same_value
 from lib.submissions import answered_by_account, next_status_on_submit
 from lib.xlsx.bounds import ExcelReadError, WorkbookLimits
 
@@ -67,11 +71,15 @@ PROGRESS_EVERY = 200
 IGNORED_HEADERS = ("序号", *(label for _, label in SYSTEM_COLUMNS))
 #: What the audit trail calls an import.
 IMPORT_ACTION = "批量导入"
+#: An upload's name as the plan, the page and the audit note keep it: longer names are cut (a browser may send any).
+MAX_FILE_NAME = 120
+#: Rows named one by one in a refusal of the whole import; the rest are counted.
+NAMED_ROWS = 20
+#: A 行号 longer than this is no Excel row (a sheet has 1,048,576): refused without turning it into a number.
+_ROW_DIGITS = 7
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # An encrypted .xlsx is an OLE2 compound file holding a stream of this name (UTF-16 in its directory).
 _ENCRYPTED_STREAM = "EncryptionInfo".encode("utf-16-le")
-# Refusals of the bounded reader that mean "too many rows or columns": the message adds the import's own cap.
-_TOO_LARGE = ("dimension", "cell_out_of_range", "area", "sheet_too_large")
 
 
 class ImportRefused(AppError):
@@ -109,20 +117,20 @@ class PlannedRow:
 @dataclass
 class ImportPlan:
     """What an upload would do: rows to create and to update, or the problems found (at most MAX_LISTED,
-    ``unlisted`` more), and the warnings (which do not block)."""
+    ``unlisted`` more), and the warnings (which do not block). ``unchanged``: rows equal to the filed row
+    they match, written by nobody (a re-import of last time's export changes only what was corrected)."""
 
     form: FormSpec
     draft: bool
     file_name: str = ""
     creates: list[PlannedRow] = field(default_factory=list)
     updates: list[PlannedRow] = field(default_factory=list)
+    unchanged: list[PlannedRow] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
     warnings: list[RowProblem] = field(default_factory=list)
     unlisted: int = 0
     unlisted_warnings: int = 0
     checked: int = 0
-    #: The filer's rows when the plan was made: a row filed after it is checked again at apply time.
-    known: frozenset[str] = frozenset()
 
     @property
     def ok(self) -> bool:
@@ -137,11 +145,12 @@ class ImportPlan:
         return _problem_table(self.warnings, self.unlisted_warnings)
 
     def preview(self) -> pd.DataFrame:
-        """What the import writes, in the file's order: 行号, 操作 (新增 / 更新), 记录编号, and the form's
-        summary fields as a person reads them."""
+        """What the import writes, in the file's order: 行号, 操作 (新增 / 更新 / 不变), 记录编号, and the
+        form's summary fields as a person reads them."""
         summary = self.form.summary_fields()
-        rows = sorted([*self.creates, *self.updates], key=lambda p: p.row)
-        return pd.DataFrame([{"行号": p.row, "操作": "更新" if p.record_id else "新增", "记录编号": p.record_id,
+        same = {p.row for p in self.unchanged}
+        rows = sorted([*self.creates, *self.updates, *self.unchanged], key=lambda p: p.row)
+        return pd.DataFrame([{"行号": p.row, "操作": "不变" if p.row in same else "更新" if p.record_id else "新增", "记录编号": p.record_id,
                               **{f.label: text(p.values.get(f.key), f.type) for f in summary}} for p in rows],
                             columns=["行号", "操作", "记录编号", *(f.label for f in summary)])
 
@@ -170,13 +179,14 @@ def import_limits(form: FormSpec, base: WorkbookLimits) -> WorkbookLimits:
 
 
 def header_text(value: Any) -> str:
-    """A header compared loosely: full-width folded (NFKC), no blanks, no trailing * or ：(a required mark).
+    """A header compared loosely, as the loader compares a form's labels (``folded_label``: full-width
+    folded, no blanks, no trailing * or ：, the template's required mark), so two labels of one form never
+    read as one header.
 
     >>> header_text(" 合同金额（万元） ＊") == header_text("合同金额(万元)")
     True
     """
-    folded = unicodedata.normalize("NFKC", str(value or ""))
-    return re.sub(r"\s+", "", folded).rstrip("*：:")
+    return folded_label(str(value or ""))
 
 
 def plan_import(store: Store, catalog: FormCatalog, form: FormSpec, data: bytes, actor: Actor, *, draft: bool,
@@ -191,9 +201,10 @@ def plan_import(store: Store, catalog: FormCatalog, form: FormSpec, data: bytes,
     Raises Forbidden (audited) when the actor may not file the form at all; everything else is listed in
     the plan's problems. Nothing is written."""
     authorize(store, actor, CREATE, form, assignments=assignments)
-    plan = ImportPlan(form=form, draft=draft, file_name=file_name)
-    _Planner(store, catalog, form, actor, plan, today=today, progress=progress, assignments=assignments).run(
-        data, import_limits(form, limits or WorkbookLimits.defaults()))
+    plan = ImportPlan(form=form, draft=draft, file_name=safe_file_name(file_name))
+    planner = _Planner(store, catalog, form, actor, plan, today=today, progress=progress, assignments=assignments)
+    planner.run(data, import_limits(form, limits or WorkbookLimits.defaults()))
+    planner.audit_refusals()
     plan.unlisted = max(0, len(plan.problems) - MAX_LISTED)
     del plan.problems[MAX_LISTED:]
     plan.unlisted_warnings = max(0, len(plan.warnings) - MAX_LISTED)
@@ -201,6 +212,40 @@ def plan_import(store: Store, catalog: FormCatalog, form: FormSpec, data: bytes,
     if plan.problems:
         plan.creates, plan.updates = [], []
     return plan
+
+
+def safe_file_name(name: str) -> str:
+    """An upload's name as it may be shown and audited: control, line-break, direction and invisible
+    characters shown as their code points (a right-to-left override would show the name reversed; a
+    control character is refused by the audit log), at most MAX_FILE_NAME characters.
+
+    >>> safe_file_name("\u202eslx.exe.xlsx"), safe_file_name("a\x07b.xlsx"), len(safe_file_name("名" * 5000)) <= MAX_FILE_NAME + 1
+    ('[U+202E]slx.exe.xlsx', 'a[U+0007]b.xlsx', True)
+    """
+    return quotable(name, MAX_FILE_NAME)
+
+
+class _HeldAudit:
+    """Stands in for the store where the policy audits a refusal (``authorize``, ``authorize_correction``
+    call only its ``log_event``): an import of 10,000 other organisations' rows is audited once, naming
+    the rows (``_Planner.audit_refusals``), not 10,000 times."""
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+
+    def log_event(self, actor: Actor, action: str, *, form_id: str = "", row_id: str = "", note: str = "") -> None:
+        self.notes.append(note)
+
+
+def _rows_named(rows: list[int]) -> str:
+    """Excel rows as a message names them: the first NAMED_ROWS, the rest counted.
+
+    >>> _rows_named([5, 2, 3]), _rows_named(list(range(2, 40)))[-6:]
+    ('第 2、3、5 行', '等 38 行')
+    """
+    rows = sorted(rows)
+    shown = "、".join(map(str, rows[:NAMED_ROWS]))
+    return f"第 {shown} 行" + (f"等 {len(rows)} 行" if len(rows) > NAMED_ROWS else "")
 
 
 @dataclass
@@ -222,9 +267,20 @@ class _Planner:
         self.cities = catalog.campaign.cities
         self.labels = {f.key: f.label for f in form.all_fields()}
         self.main_name, self.table_names = sheet_names(form)
+        self.held = _HeldAudit()
+        self.refused_rows: list[int] = []
+        self.account = account_answers(form, actor)
+        self.computed = {f.key for f in form.all_fields() if f.calculation}
+        self.files = {f.key: f for f in required_files(form)}
 
     def problem(self, code: str, message: str, row: int | None = None, header: str = "", sheet: str = "") -> None:
         self.plan.problems.append(RowProblem(code, message, row, header, sheet))
+
+    def audit_refusals(self) -> None:
+        """One audit entry (拒绝访问) for every row the policy refused, naming the rows and the first reason."""
+        if self.held.notes:
+            self.store.log_event(self.actor, DENIED, form_id=self.form.id,
+                                 note=f"{IMPORT_ACTION}：{_rows_named(self.refused_rows)}被拒绝，如{self.held.notes[0]}")
 
     # --- reading and locating -------------------------------------------------------------------
     def run(self, data: bytes, limits: WorkbookLimits) -> None:
@@ -234,8 +290,7 @@ class _Planner:
         try:
             sheets = read_upload(data, limits)
         except ExcelReadError as exc:
-            extra = f"一次最多导入 {MAX_IMPORT_ROWS} 条记录，请拆分后分批导入。" if exc.code in _TOO_LARGE else ""
-            self.problem(exc.code, str(exc) + extra)
+            self.problem(exc.code, str(exc) + _too_large_hint(exc, limits, len(self.accepted())))
             return
         if not any(sheet.rows for sheet in sheets):
             self.problem("empty_file", "文件是空的：没有任何内容。请在导入模板中填写后上传。")
@@ -250,10 +305,11 @@ class _Planner:
         if not body:
             self.problem("no_rows", f"工作表「{layout.sheet.name}」在表头下没有记录。", layout.at + 1, sheet=layout.sheet.name)
             return
-        self.merged(layout, {i for i, _ in body})
-        if self.plan.problems:
+        if self.merged(layout.sheet, layout.at, {i for i, _ in body}):
             return
         table_rows = self.table_rows(sheets, layout, {i for i, _ in body})
+        if any(p.code == "merged_cells" for p in self.plan.problems):
+            return  # the records would be checked without the table rows under the merge: their problems would mislead
         self.check_rows(layout, body, table_rows)
 
     def locate(self, sheets: list[SheetRows]) -> _Layout | None:
@@ -348,17 +404,22 @@ class _Planner:
                 out.append((i, cells))
         return out
 
-    def merged(self, layout: _Layout, records: set[int]) -> None:
-        """A problem for each merged range among the records (one over several rows, or over several cells of
-        a record's row): a merge keeps only its first cell, so the rows or columns under it would read as
-        blanks. A merged title above the header, or the signature line under an export, is no record's."""
-        for (r0, c0), (r1, c1) in layout.sheet.merged:
+    def merged(self, sheet: SheetRows, at: int, records: set[int]) -> bool:
+        """A problem for each merged range among ``records`` (Excel rows under the header row ``at``) of
+        ``sheet`` — the records' sheet or a table's —, one over several rows or over several cells of a
+        row: a merge keeps only its first cell, so the rows or columns under it would read as blanks. A
+        merged title above the header, or the signature line under an export, is no record's. True when
+        there is one."""
+        found = False
+        for (r0, c0), (r1, c1) in sheet.merged:
             rows = set(range(r0 + 1, r1 + 2))  # Excel rows
-            if r0 <= layout.at or not (rows & records) or (r1 == r0 and c1 == c0):
+            if r0 <= at or not (rows & records) or (r1 == r0 and c1 == c0):
                 continue
+            found = True
             where = f"{_cell_name(r0, c0)}:{_cell_name(r1, c1)}"
-            self.problem("merged_cells", f"工作表「{layout.sheet.name}」的 {where} 是合并单元格：合并后只有左上角的格子有内容，"
-                         "其余格子会被读成空白。请取消合并，在每一行的每一格分别填写后重新上传。", r0 + 1, sheet=layout.sheet.name)
+            self.problem("merged_cells", f"工作表「{sheet.name}」的 {where} 是合并单元格：合并后只有左上角的格子有内容，"
+                         "其余格子会被读成空白。请取消合并，在每一行的每一格分别填写后重新上传。", r0 + 1, sheet=sheet.name)
+        return found
 
     def table_rows(self, sheets: list[SheetRows], layout: _Layout, records: set[int]) -> dict[str, dict[int, list[tuple[int, dict]]]]:
         """Table key -> records' Excel row -> [(the table sheet's Excel row, raw answers)], from each
@@ -386,20 +447,27 @@ class _Planner:
                              + f"不是「{table.label}」的列。", at + 1, sheet=sheet.name)
                 continue
             row_col = known.pop(None)
+            if self.merged(sheet, at, {i for i, _ in enumerate(sheet.rows[at + 1:], start=at + 2)}):
+                continue
             by_record = out.setdefault(table.key, {})
+            by_key = {f.key: f for f in subfields}
             for i, cells in enumerate(sheet.rows[at + 1:], start=at + 2):
                 if all(_blank(c) for c in cells):
                     continue
                 number = cells[row_col] if row_col < len(cells) else None
-                if isinstance(number, str) and number.strip().isdecimal():  # typed as text: the number a person means
+                # typed as text: the number a person means (a longer digit string is no row, and too long to convert)
+                if isinstance(number, str) and number.strip().isdecimal() and len(number.strip()) <= _ROW_DIGITS:
                     number = int(number)
                 if not isinstance(number, int) or number not in records:
-                    shown = "空" if _blank(number) else f"“{text(number)}”"
+                    shown = "空" if _blank(number) else f"“{quotable(number)}”"
                     self.problem("unknown_row_number", f"{ROW_HEADER}为{shown}：不是工作表「{layout.sheet.name}」中任何一条记录的行号。",
                                  i, ROW_HEADER, sheet.name)
                     continue
-                raw = {key: cell_answer(next(f for f in subfields if f.key == key), cells[j] if j < len(cells) else None)
-                       for key, j in known.items()}
+                try:
+                    raw = {key: cell_answer(by_key[key], cells[j] if j < len(cells) else None) for key, j in known.items()}
+                except CellRefused as exc:
+                    self.problem(exc.code, str(exc), i, "", sheet.name)
+                    continue
                 by_record.setdefault(number, []).append((i, raw))
         return out
 
@@ -407,7 +475,6 @@ class _Planner:
     def check_rows(self, layout: _Layout, body: list[tuple[int, list[Any]]], table_rows: dict) -> None:
         form, actor, plan = self.form, self.actor, self.plan
         live = editable_records(self.store, actor, form, assignments=self.assignments)
-        plan.known = frozenset(r.id for r in live)
         index = _UniqueIndex(form, [r for r in live if r.status != WITHDRAWN])
         in_file = _UniqueIndex(form, [])
         taken: dict[str, int] = {}  # record id -> the file row updating it
@@ -422,17 +489,18 @@ class _Planner:
             checked, warnings = self.check(i, raw, sources, CREATE, None)
             if checked is None:
                 continue
-            matches = index.matches(checked)
+            keys = index.keys_of(checked)
+            matches = index.matches(checked, keys)
             if len(matches) > 1:
                 ids = "、".join(r.id for r in matches)
                 self.problem("matches_two", f"与已填报的多条记录（{ids}）相同，无法确定要更新哪一条：请核对后再导入。", i, sheet=layout.sheet.name)
                 continue
-            earlier = in_file.first_row(checked)
+            earlier = in_file.first_row(keys)
             if earlier is not None:
                 self.problem("repeated_row", f"与本文件第 {earlier} 行是同一项目（{self.unique_words()}相同），同一项目只报一次。",
                              i, sheet=layout.sheet.name)
                 continue
-            in_file.add(checked, i)
+            in_file.add(checked, i, keys)
             if not matches:
                 plan.creates.append(PlannedRow(i, checked, status=DRAFT if plan.draft else SUBMITTED))
                 plan.warnings += warnings
@@ -442,15 +510,18 @@ class _Planner:
                 self.problem("repeated_row", f"与本文件第 {taken[current.id]} 行更新的是同一条记录 {current.id}。", i, sheet=layout.sheet.name)
                 continue
             taken[current.id] = i
-            self.plan_update(i, raw, sources, current)
+            self.plan_update(i, raw, sources, current, (checked, warnings))
         if self.progress is not None:
             self.progress(total, total)
         plan.checked = total
 
-    def plan_update(self, i: int, raw: dict, sources: dict, current: Record) -> None:
+    def plan_update(self, i: int, raw: dict, sources: dict, current: Record, created: tuple[dict, list[RowProblem]]) -> None:
         """The update of ``current`` by the file's row ``i``: its current answers with the file's columns
-        over them (a file field or a column the file lacks keeps its answer), checked and authorised as
-        the fill page checks a correction."""
+        over them (a file field or a column the file lacks keeps its answer; a field the account answers
+        takes the account's answer, as on the fill page), checked and authorised as the fill page checks
+        a correction. ``created``: the row already checked as new (values, warnings): when the file gives
+        every answer the row has, that check is this one's (the policy judges new values alike for a new
+        row and a correction), so only the correction's own rule is added."""
         sheet = self.main_name
         if self.plan.draft and current.status != DRAFT:
             self.problem("already_submitted", f"与已提交的记录 {current.id}（{current.status}）相同：已提交的记录不能以草稿导入覆盖，请选择“提交”导入。",
@@ -460,11 +531,25 @@ class _Planner:
         if status is None:
             self.problem("closed", f"与记录 {current.id} 相同，该记录状态为「{current.status}」，不能再修改。", i, sheet=sheet)
             return
-        merged = {**{k: v for k, v in current.values.items() if k in self.labels}, **raw}
-        values, warnings = self.check(i, merged, sources, EDIT, current)
-        if values is not None:
-            self.plan.updates.append(PlannedRow(i, values, current.id, current.rev, status))
-            self.plan.warnings += warnings
+        kept = {k: v for k, v in current.values.items() if k in self.labels and k not in raw and k not in self.account}
+        if all(k in self.computed or v is None for k, v in kept.items()):
+            values, warnings = created
+            if current.status != DRAFT:
+                try:
+                    authorize_correction(self.held, self.actor, self.form, current, values)
+                except Forbidden as exc:
+                    self.refused(i, exc, values)
+                    return
+        else:
+            values, warnings = self.check(i, {**kept, **raw}, sources, EDIT, current)
+        if values is None:
+            return
+        planned = PlannedRow(i, values, current.id, current.rev, status)
+        if status == current.status and all(same_value(current.values.get(k), v) for k, v in values.items()):
+            self.plan.unchanged.append(planned)  # nothing to write: not counted as an update
+        else:
+            self.plan.updates.append(planned)
+        self.plan.warnings += warnings
 
     def raw_answers(self, layout: _Layout, fields: dict[str, FieldSpec], i: int, cells: list[Any],
                     table_rows: dict) -> tuple[dict | None, dict]:
@@ -482,36 +567,46 @@ class _Planner:
                     return None, sources
                 raw[key], sources[key] = rows, None
             else:
-                raw[key] = cell_answer(spec, value)
+                try:
+                    raw[key] = cell_answer(spec, value)
+                except CellRefused as exc:
+                    self.problem(exc.code, str(exc), i, spec.label, layout.sheet.name)
+                    return None, sources
         for key, by_record in table_rows.items():
             found = by_record.get(i, [])
-            raw[key] = [answers for _, answers in found]
-            sources[key] = [row for row, _ in found]
+            if key in layout.columns and raw[key] and found:
+                name = self.table_names[key]
+                self.problem("table_twice", f"「{self.labels[key]}」既填在本行的「{self.labels[key]}」列，又填在工作表「{name}」"
+                             f"（{ROW_HEADER} {i}）：只能填一处。请删除其中一处后重新上传。", i, self.labels[key], layout.sheet.name)
+                return None, sources
+            if found or key not in layout.columns:  # the sheet's rows, or the column's when the sheet has none for this record
+                raw[key] = [answers for _, answers in found]
+                sources[key] = [row for row, _ in found]
         return raw, sources
 
     def check(self, i: int, raw: dict, sources: dict, action: str, current: Record | None) -> tuple[dict | None, list[RowProblem]]:
-        """The row's checked values (None, with its problems noted, when it does not pass) and its warnings."""
+        """The row's checked values (None, with its problems noted, when it does not pass) and its warnings.
+        The policy judges the checked values (as a submit does); a row that does not pass the form is
+        judged on its answers as given, so one that is not the actor's to file is told so, not its typos.
+        (One policy call per row: checking 10,000 rows stays within the import's time.)"""
         form, actor, row_id = self.form, self.actor, current.id if current else ""
         answers = answered_by_account(form, actor, raw)
-        try:
-            authorize(self.store, actor, action, form, answers, row_id=row_id, assignments=self.assignments)
-        except Forbidden as exc:
-            self.refused(i, exc, answers)
-            return None, []
         outcome = check_answers(form, answers, cities=self.cities, draft=self.plan.draft, today=self.today)
+        judged = outcome.values if outcome.ok else answers
+        try:
+            authorize(self.held, actor, action, form, judged, row_id=row_id, assignments=self.assignments)
+            if outcome.ok and current is not None and current.status != DRAFT:
+                authorize_correction(self.held, actor, form, current, outcome.values)
+        except Forbidden as exc:
+            self.refused(i, exc, judged)
+            return None, []
         self.plan.problems += [self.located(p, i, sources) for p in outcome.problems]
         if not outcome.ok:
-            return None, []
-        try:
-            authorize(self.store, actor, action, form, outcome.values, row_id=row_id, assignments=self.assignments)
-            if current is not None and current.status != DRAFT:
-                authorize_correction(self.store, actor, form, current, outcome.values)
-        except Forbidden as exc:
-            self.refused(i, exc, outcome.values)
             return None, []
         return outcome.values, [self.located(w, i, sources) for w in outcome.warnings]
 
     def refused(self, i: int, exc: Forbidden, answers: dict) -> None:
+        self.refused_rows.append(i)
         spec = foreign_answer(self.form, self.actor, answers)
         city = self.form.city_field()
         header = spec.label if spec is not None else (self.labels[city] if city else "")
@@ -520,6 +615,9 @@ class _Planner:
     def located(self, p: FormProblem, i: int, sources: dict) -> RowProblem:
         """A form problem as the upload's: the records' sheet and row, or a table sheet's row."""
         label = self.labels.get(p.field, "")
+        if p.field in self.files and p.code == "required":
+            return RowProblem("file_required", f"{p.message}：文件不能通过 Excel 导入。请选择“保存为草稿”导入，再在“我的填报”中打开每条记录上传文件后提交。",
+                              i, label, self.main_name)
         rows = sources.get(p.field)
         if p.row is not None and rows and p.row <= len(rows):
             return RowProblem(p.code, p.message, rows[p.row - 1], label, self.table_names.get(p.field, ""))
@@ -541,7 +639,8 @@ class _UniqueIndex:
         for r in records:
             self.add(r.values, r)
 
-    def _keys(self, values: dict) -> list[tuple]:
+    def keys_of(self, values: dict) -> list[tuple]:
+        """``values``' key in each group (computed once per row by a caller that asks more than once)."""
         out = []
         for n, group in enumerate(self.groups):
             key = tuple(comparable(values.get(k)) for k in group)
@@ -549,19 +648,19 @@ class _UniqueIndex:
                 out.append((n, key))
         return out
 
-    def add(self, values: dict, item: Any) -> None:
-        for key in self._keys(values):
+    def add(self, values: dict, item: Any, keys: list[tuple] | None = None) -> None:
+        for key in self.keys_of(values) if keys is None else keys:
             self.keys.setdefault(key, []).append(item)
 
-    def matches(self, values: dict) -> list[Record]:
+    def matches(self, values: dict, keys: list[tuple] | None = None) -> list[Record]:
         found: dict[str, Record] = {}
-        for key in self._keys(values):
+        for key in self.keys_of(values) if keys is None else keys:
             for r in self.keys.get(key, ()):
                 found.setdefault(r.id, r)
         return list(found.values())
 
-    def first_row(self, values: dict) -> int | None:
-        rows = [self.keys[key][0] for key in self._keys(values) if key in self.keys]
+    def first_row(self, keys: list[tuple]) -> int | None:
+        rows = [self.keys[key][0] for key in keys if key in self.keys]
         return min(rows) if rows else None
 
 
@@ -592,6 +691,35 @@ def _fit(row: list[Any], fields: dict[str, Any]) -> tuple[dict[Any, int], list[s
     return known, unknown, twice
 
 
+def _too_large_hint(exc: ExcelReadError, limits: WorkbookLimits, columns: int) -> str:
+    """What to do about a sheet the bounded reader found too large: split the rows only when the rows are
+    too many; delete columns when the columns are (splitting the rows would not help).
+
+    >>> limits = WorkbookLimits.defaults()
+    >>> _too_large_hint(ExcelReadError("dimension", sheet="s", ref="A1:XFD1", rows=1, columns=1), limits, 20)[:8]
+    '请删除表头以外多'
+    >>> _too_large_hint(ExcelReadError("dimension", sheet="s", ref="A1:B90000", rows=1, columns=1), limits, 20)[:6]
+    '一次最多导入'
+    """
+    rows_hint = f"一次最多导入 {MAX_IMPORT_ROWS} 条记录，请拆分后分批导入。"
+    columns_hint = f"请删除表头以外多余的列（本表单最多 {columns} 列）后重新上传。"
+    params = exc.params
+    if exc.code == "sheet_too_large":
+        return columns_hint if params.get("columns", 0) > params.get("max_columns", 0) else rows_hint
+    if exc.code in ("dimension", "cell_out_of_range"):
+        found = re.search(r"([A-Z]+)(\d+)$", str(params.get("ref") or params.get("cell") or ""))
+        if found is None:
+            return rows_hint
+        letters, row = found.groups()
+        column = 0
+        for letter in letters:
+            column = column * 26 + ord(letter) - 64
+        return columns_hint if column > limits.max_columns and int(row) <= limits.max_rows else rows_hint
+    if exc.code == "area":
+        return rows_hint + "若列很多，也请删除表头以外多余的列。"
+    return ""
+
+
 def _cell_name(row: int, column: int) -> str:
     """A cell's A1 name from its 0-based row and column.
 
@@ -617,6 +745,14 @@ def _has_sheet(sheets: list[SheetRows], name: str) -> bool:
     return any(header_text(s.name) == header_text(name) for s in sheets)
 
 
+class CellRefused(ValueError):
+    """A cell no answer can be read from as its filer sees it (``code``: the row problem's)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
 def cell_answer(spec: FieldSpec, value: Any) -> Any:
     """A cell as the fill page would give the answer: blank is None; a number in a number column as
     Excel shows it (15 significant digits: no float noise from a formula); a whole number in a text
@@ -626,13 +762,23 @@ def cell_answer(spec: FieldSpec, value: Any) -> Any:
     >>> money, code = FieldSpec(key="m", label="金额", type="money"), FieldSpec(key="c", label="编号", type="text")
     >>> cell_answer(money, 0.1 + 0.2), cell_answer(code, 123456.0), cell_answer(code, " "), cell_answer(code, dt.datetime(1999, 5, 6))
     (Decimal('0.3'), 123456, None, '1999-05-06')
+
+    A whole number of 2^53 or more in a text column is not the digits typed (Excel keeps 15 significant
+    digits of a number): refused (CellRefused), asking for the cell as text.
+
+    >>> cell_answer(code, 12345678901234567890.0)
+    Traceback (most recent call last):
+    lib.office.bulk.CellRefused: 「编号」是文字列，但单元格是超过 15 位的数字，Excel 已改变了它的末几位：请把该列设为文本格式后重新输入。
     """
     if _blank(value):
         return None
     kind = REGISTRY[spec.type].kind
     if isinstance(value, float) and kind in ("number", "integer"):
         return Decimal(format(value, ".15g")) if value == value and abs(value) != float("inf") else value
-    if isinstance(value, float) and value.is_integer() and kind == "text" and abs(value) < 2**53:
+    if isinstance(value, float) and value.is_integer() and kind == "text":
+        if abs(value) >= 2**53:
+            raise CellRefused("long_number", f"「{spec.label}」是文字列，但单元格是超过 15 位的数字，Excel 已改变了它的末几位："
+                              "请把该列设为文本格式后重新输入。")
         return int(value)
     if isinstance(value, dt.datetime) and kind == "text" and value.time() == dt.time(0):
         return value.date().isoformat()
@@ -675,30 +821,52 @@ def _table_from_text(spec: FieldSpec, value: Any) -> list[dict] | None:
 def apply_import(store: Store, form: FormSpec, plan: ImportPlan, actor: Actor, *,
                  assignments: Assignments | None = None) -> ImportResult:
     """Write ``plan`` (made by ``plan_import`` for ``form`` and ``actor``) as one all-or-nothing change,
-    under the fill page's submit lock. Raises ImportRefused (nothing written) when the plan has problems,
-    the form changed since, a new row of the plan repeats a row filed since the plan, or a row it updates
-    changed since."""
+    under the fill page's submit lock, where every planned row is checked again against the rows as they
+    are now (``_recheck``). Raises ImportRefused (nothing written) when the plan has problems, the form
+    changed since, a row is no longer the actor's to file, or a planned row repeats a live row or
+    updates one changed since. The audit note is made before the write: nothing after it can fail."""
     if not plan.ok:
         raise ImportRefused("导入文件还有问题未解决，未导入任何记录：请修改后重新上传。", code="plan_has_problems")
     if plan.form.version != form.version or plan.form.id != form.id:
         raise ImportRefused(f"表单「{form.title}」在您上传后已更新，未导入任何记录：请重新下载模板或重新上传文件。", code="form_changed")
-    with store.exclusive(f"submit-{form.id}"):  # the fill page's lock: a row filed meanwhile is seen
-        since = [r for r in editable_records(store, actor, form, assignments=assignments)
-                 if r.id not in plan.known and r.status != WITHDRAWN]
-        if since:
-            index = _UniqueIndex(form, since)
-            for p in plan.creates:
-                found = index.matches(p.values)
-                if found:
-                    raise ImportRefused(f"文件第 {p.row} 行与您上传后新填报的记录 {found[0].id} 是同一项目，未导入任何记录：请重新上传文件。",
-                                        code="filed_since_plan")
+    where = f"文件「{safe_file_name(plan.file_name)}」" if plan.file_name else "文件"
+    note = (f"{where}：新增 {len(plan.creates)} 条，更新 {len(plan.updates)} 条，不变 {len(plan.unchanged)} 条"
+            f"（{'存为' + DRAFT if plan.draft else '提交'}）")
+    with store.exclusive(f"submit-{form.id}"):  # the fill page's lock: a row it files meanwhile is seen here
+        _recheck(store, form, plan, actor, assignments)
         appends = [(form.id, p.values, p.status) for p in plan.creates]
         changes = [RowChange(form.id, p.record_id, p.base_rev, p.values, status=p.status, note=IMPORT_ACTION) for p in plan.updates]
         try:
             created, updated = store.write_batch(appends, changes, actor=actor, form_version=form.version)
         except ConflictError as exc:
             raise ImportRefused(f"有记录在您上传后被修改（{exc}），未导入任何记录：请重新上传文件。", code="changed_since_plan") from None
-    where = f"文件「{plan.file_name}」" if plan.file_name else "文件"
-    store.log_event(actor, IMPORT_ACTION, form_id=form.id,
-                    note=f"{where}：新增 {len(created)} 条，更新 {len(updated)} 条（{'存为' + DRAFT if plan.draft else '提交'}）")
+    store.log_event(actor, IMPORT_ACTION, form_id=form.id, note=note)
     return ImportResult(created=list(created), updated=list(updated))
+
+
+def _recheck(store: Store, form: FormSpec, plan: ImportPlan, actor: Actor, assignments: Assignments | None) -> None:
+    """Under the submit lock, every planned row against the rows as they are now (the check may be minutes
+    old): each still the actor's to file with the assignments in force now (an inspector's group redrawn),
+    audited once for the import when not; no new or updated row repeating, in one of the form's ``unique``
+    groups, any live row of the actor's other than the one it updates (what ``duplicate_problems`` asks of
+    the fill page's submit, for all rows at once); each updated row still at the revision planned."""
+    live = editable_records(store, actor, form, assignments=assignments)
+    by_id = {r.id: r for r in live}
+    refused = [p.row for p in plan.creates if not can(actor, CREATE, form, p.values, assignments)]
+    refused += [p.row for p in plan.updates if p.record_id not in by_id or not can(actor, EDIT, form, by_id[p.record_id], assignments)
+                or not can(actor, EDIT, form, p.values, assignments)]
+    if refused:
+        message = (f"文件{_rows_named(refused)}现在已不由您的账号（{actor.account}）填报（检查文件后权限或检查分组有变化），"
+                   "未导入任何记录：请重新上传文件检查。")
+        store.log_event(actor, DENIED, form_id=form.id, note=f"{IMPORT_ACTION}：{message}")
+        raise ImportRefused(message, code="forbidden_since_plan")
+    for p in plan.updates:
+        if by_id[p.record_id].rev != p.base_rev:
+            raise ImportRefused(f"文件第 {p.row} 行要更新的记录 {p.record_id} 在您上传后被修改，未导入任何记录：请重新上传文件。",
+                                code="changed_since_plan")
+    index = _UniqueIndex(form, [r for r in live if r.status != WITHDRAWN])
+    for p in sorted([*plan.creates, *plan.updates], key=lambda p: p.row):
+        other = next((r for r in index.matches(p.values) if r.id != p.record_id), None)
+        if other is not None:
+            raise ImportRefused(f"文件第 {p.row} 行与已填报的记录 {other.id}（{other.status}）是同一项目（在您检查文件后填报或修改），"
+                                "未导入任何记录：请重新上传文件。", code="filed_since_plan")

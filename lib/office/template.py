@@ -59,6 +59,12 @@ NOT_A_CELL = ("table", "file")
 _BIGGEST = 10**MAX_INTEGER_DIGITS - 1
 
 
+def required_files(form: FormSpec) -> list[FieldSpec]:
+    """The form's required ``file`` fields: no cell holds a file, so a row of such a form is imported as a
+    draft, its files uploaded on the page before it is submitted."""
+    return [f for f in form.all_fields() if f.type == "file" and f.required]
+
+
 def cell_fields(fields: list[FieldSpec] | tuple[FieldSpec, ...], form: FormSpec | None = None,
                 actor: Actor | None = None) -> list[FieldSpec]:
     """The fields of ``fields`` a cell holds, in order: not calculated, not a table or file, and (with
@@ -270,6 +276,10 @@ def _instructions(book, writer: _Writer, form: FormSpec, campaign: CampaignSpec,
         lines.append(("自动计算", "、".join(computed) + "：由系统计算，无需填写。"))
     if uploads:
         lines.append(("网页上传", "、".join(uploads) + "：请导入后在网页上逐条上传。"))
+    needed = required_files(form)
+    if needed:
+        lines.append(("只能存为草稿", "、".join(f.label for f in needed) + "为必填的文件，无法通过 Excel 导入：本表单导入时请选择“保存为草稿”，"
+                      "再在“我的填报”中打开每条记录上传文件后提交。"))
     ws.write_string(0, 0, form.title, bold)
     for r, (name, value) in enumerate(lines, start=2):
         ws.write_string(r, 0, name, writer.head)

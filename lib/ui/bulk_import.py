@@ -8,6 +8,11 @@ callback), where its progress bar is drawn in place. The plan it makes is kept i
 upload's SHA-256, its name and the chosen mode (drafts or submitted): a changed or re-uploaded file, or the
 other mode, drops it, and the confirm button is drawn only for the plan of the file on screen. Once
 imported the file is shown as done, with no button to import it again, until another file is chosen.
+
+Not every form takes this import: the form the campaign binds as its complaints (``bindings.complaints``)
+has its own, stricter one on the sampling page (each complaint on a voucher of the frame, none recorded
+twice: they count towards the draw's priorities), so its panel points there instead; a form with a
+required file imports as drafts only (no cell holds a file).
 """
 
 from __future__ import annotations
@@ -20,9 +25,9 @@ import streamlit as st
 from lib.core.records import Actor
 from lib.core.statuses import DRAFT
 from lib.forms import FormCatalog, FormSpec
-from lib.office.bulk import ImportPlan, apply_import, plan_import
+from lib.office.bulk import ImportPlan, apply_import, plan_import, safe_file_name
 from lib.office.excel import to_xlsx
-from lib.office.template import template_xlsx
+from lib.office.template import required_files, template_xlsx
 from lib.store.base import Store
 from lib.ui import board, context, errors, nav, state
 from lib.ui.record_view import plain_text
@@ -77,7 +82,8 @@ def _check(store: Store, catalog: FormCatalog, form: FormSpec, actor: Actor, dat
 
     settings = context.settings()
     plan = plan_import(store, catalog, form, data, actor, draft=draft, today=settings.campaign_today, progress=progress,
-                       limits=WorkbookLimits.from_settings(settings), assignments=context.assignments(actor), file_name=file_name)
+                       limits=WorkbookLimits.from_settings(settings), assignments=context.assignments(actor),
+                       file_name=safe_file_name(file_name))
     bar.empty()
     st.session_state[state.import_plan_key(form.id)] = {"digest": digest, "plan": plan}
 
@@ -107,10 +113,40 @@ def _warnings(plan: ImportPlan) -> None:
         st.dataframe(plan.warnings_table(), hide_index=True, height=board.TABLE_HEIGHT)
 
 
+def modes(form: FormSpec) -> list[str]:
+    """How the rows of ``form`` may be imported: as drafts, or submitted; drafts only for a form with a
+    required file (no cell holds a file: every submitted row would lack it).
+
+    >>> from lib.forms import load_catalog
+    >>> shipped = load_catalog("forms")
+    >>> modes(shipped.form(shipped.bindings.of("projects").form)), modes(shipped.form(shipped.bindings.of("checks").form))
+    (['保存为草稿', '直接提交'], ['保存为草稿', '直接提交'])
+    >>> [modes(f) for f in shipped.forms() if required_files(f)][0]
+    ['保存为草稿']
+    """
+    return [AS_DRAFTS] if required_files(form) else [AS_DRAFTS, SUBMIT]
+
+
+def own_import(catalog: FormCatalog, form: FormSpec) -> bool:
+    """Whether ``form`` is imported elsewhere, by stricter rules: the campaign's complaint form (its import on
+    the sampling page checks each voucher against the frame and refuses a complaint recorded twice).
+
+    >>> from lib.forms import load_catalog
+    >>> shipped = load_catalog("forms")
+    >>> own_import(shipped, shipped.form(shipped.bindings.of("complaints").form)), own_import(shipped, shipped.form(shipped.bindings.of("projects").form))
+    (True, False)
+    """
+    return catalog.bindings.has("complaints") and catalog.bindings.of("complaints").form == form.id
+
+
 def panel(store: Store, catalog: FormCatalog, form: FormSpec, actor: Actor) -> None:
     """The expander 批量导入（Excel） for ``form``, which ``actor`` may file (the page has asked)."""
     title = form.short_title
     limit = max(1, math.ceil(context.settings().upload_max_mb))
+    if own_import(catalog, form):
+        st.caption(f"「{title}」的批量导入在“随机抽查”页面：那里逐条核对服务券编号是否在抽样框中，并拒绝重复登记的记录。")
+        return
+    files = required_files(form)
     with st.expander("批量导入（Excel）"):
         st.caption(f"下载导入模板，每行填写一条记录后上传（.xlsx，不超过 {limit} MB）。检查通过后先显示将新增和更新的记录，"
                    "点“确认导入”才写入；任何一行有问题时不导入任何数据。" + same_rows(form))
@@ -118,7 +154,10 @@ def panel(store: Store, catalog: FormCatalog, form: FormSpec, actor: Actor) -> N
                       key=state.import_key(form.id, "template"))
         upload = st.file_uploader(f"上传填好的{title}（.xlsx，不超过 {limit} MB）", type=["xlsx"],
                                   key=state.import_key(form.id, "file"), max_upload_size=limit)
-        mode = st.radio("导入后", [AS_DRAFTS, SUBMIT], key=state.import_key(form.id, "mode"), horizontal=True,
+        if files:  # no cell holds a file: submitted rows would all lack it
+            st.info("、".join(f"「{f.label}」" for f in files) + "为必填的文件，无法通过 Excel 导入：导入的记录保存为草稿，"
+                    "请在“我的填报”中打开每条记录上传文件后提交。")
+        mode = st.radio("导入后", modes(form), key=state.import_key(form.id, "mode"), horizontal=True,
                         help=f"{AS_DRAFTS}：可在“我的填报”中逐条检查后再提交；{SUBMIT}：每行按提交的要求检查，通过后直接报送。")
         if upload is None:
             _forget(form)  # the file was removed: free what its plan held
@@ -141,11 +180,15 @@ def panel(store: Store, catalog: FormCatalog, form: FormSpec, actor: Actor) -> N
             return
         plan: ImportPlan = kept["plan"]
         _warnings(plan)
+        if plan.unchanged and not (plan.problems or plan.unlisted or plan.creates or plan.updates):
+            st.info(f"文件中的 {len(plan.unchanged)} 条记录与已填报的完全相同，没有需要导入的内容。")
+            return
         if not plan.ok:
             _problems(form, plan, upload.name)
             return
         creates, updates = len(plan.creates), len(plan.updates)
-        st.success(f"检查通过：{creates} 条新增，{updates} 条更新（{mode}）。请核对下表后确认导入。")
+        same = f"，{len(plan.unchanged)} 条与已填报的相同（不变，不写入）" if plan.unchanged else ""
+        st.success(f"检查通过：{creates} 条新增，{updates} 条更新{same}（{mode}）。请核对下表后确认导入。")
         st.dataframe(plan.preview(), hide_index=True, height=board.TABLE_HEIGHT)
         if st.button(f"确认导入 {creates + updates} 条", key=state.import_key(form.id, "confirm"), type="primary"):
             if errors.guarded(_confirm, "确认导入")(store, form, actor, plan, digest, draft):

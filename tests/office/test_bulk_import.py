@@ -193,7 +193,8 @@ def test_warnings_are_listed_apart_and_do_not_block(store):
     found = plan(store, data)
     assert found.ok and [(w.row, w.header) for w in found.warnings] == [(2, "奖补金额（万元）")]
     bulk.apply_import(store, PROJECTS, found, PROVIDER)
-    again = plan(store, data)  # an update is checked as a correction: its warning is listed once
+    corrected = fill(PROJECTS, SHIPPED.campaign, [project(1, subsidy_amount=19.0, implementation_content="设备联网")])
+    again = plan(store, corrected)  # an update is checked as a correction: its warning is listed once
     assert len(again.updates) == 1 and [(w.row, w.header) for w in again.warnings] == [(2, "奖补金额（万元）")]
     assert again.warnings_table()["列"].tolist() == ["奖补金额（万元）"]
 

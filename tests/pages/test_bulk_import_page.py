@@ -13,6 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib.auth.accounts import Account, AccountsFile
+from lib.core.records import Actor
 from lib.core.statuses import DRAFT, SUBMITTED
 from lib.office import bulk
 from lib.office.template import header, sheet_names
@@ -153,3 +154,14 @@ def test_a_file_that_is_no_workbook_is_refused_with_a_message(reopen):
     at = check(upload(start(PROVIDER), "凭证号,项目\n1,2\n".encode(), name="改了扩展名.xlsx"))
     assert "未导入任何数据" in texts(at.error) and confirm_button(at) is None
     assert reopen().records(FORM) == []
+
+
+def test_the_complaint_form_points_to_its_own_import_instead_of_this_one():
+    province = Actor("province", "province", "广东省工业和信息化厅")
+    complaints = SHIPPED.bindings.of("complaints").form
+    at = start(province, complaints)
+    assert not at.exception
+    assert "批量导入（Excel）" not in [e.label for e in at.expander]
+    assert not [u for u in at.get("file_uploader") if u.key == state.import_key(complaints, "file")]
+    assert "随机抽查" in texts(at.caption)
+
