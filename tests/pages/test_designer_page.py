@@ -138,15 +138,17 @@ def test_a_problem_quoting_the_yaml_shows_its_words_as_written(seeded):
     assert "![x](http://a.b/c)" not in problems and r"\!\[x\]" in problems  # escaped: no image is fetched
 
 
-def test_a_text_longer_than_a_version_holds_is_refused_and_nothing_is_published(seeded, reopen):
+def test_a_2_mb_paste_is_refused_naming_the_limit_and_nothing_is_published(seeded, reopen):
     at = _open(PROVINCE)
-    at.text_area(key=state.DESIGNER_TEXT).set_value(_text(at) + "#" * versions.MAX_TEXT_CHARS).run()
+    at.text_area(key=state.DESIGNER_TEXT).set_value(_text(at) + "#" * 2_000_000).run()
     assert not at.exception
     assert any(str(versions.MAX_TEXT_CHARS) in _v(e) for e in at.error), [_v(e) for e in at.error] + [len(_text(at))]
     _button(at, state.DESIGNER_PUBLISH).click().run()
     assert not at.exception
     assert state.DESIGNER_CONFIRM not in [b.key for b in at.button]
-    assert versions.number(versions.latest(reopen(), "att1.yaml")) == 1
+    _button(at, state.DESIGNER_SAVE).click().run()  # not even as a draft
+    assert not at.exception and any(str(versions.MAX_TEXT_CHARS) in _v(e) for e in at.error)
+    assert [versions.number(r) for r in versions.versions(reopen(), "att1.yaml")] == [1]
 
 
 def test_the_palette_adds_a_field_the_preview_shows_and_a_publish_serves_it_to_a_filler(seeded, reopen):
