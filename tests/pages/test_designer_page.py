@@ -115,6 +115,18 @@ def test_the_editor_holds_the_served_text_and_the_preview_draws_the_form_apart_f
     assert next(w for w in at.text_input if w.key == preview_key).disabled  # the account answers it, as on the fill page
 
 
+def test_typing_into_the_preview_leaves_the_answers_a_filler_has_on_the_fill_page_alone(seeded):
+    at = AppTest.from_file(PAGE, default_timeout=90)
+    sign_in(at, PROVINCE)
+    filled = state.field_key("att1", "project_name")
+    at.session_state[filled] = "填报页上的项目"  # what this tab's fill page holds
+    at.run()
+    tried = state.spaced(state.DESIGNER_PREVIEW, filled)
+    next(w for w in at.text_input if w.key == tried).set_value("预览里试填").run()
+    assert not at.exception
+    assert at.session_state[filled] == "填报页上的项目" and at.session_state[tried] == "预览里试填"
+
+
 def test_a_broken_text_lists_its_problem_with_line_and_field_and_the_preview_keeps_the_last_good_form(seeded):
     at = _open(PROVINCE)
     good = _text(at)
