@@ -32,6 +32,10 @@ SYSTEM_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_updated_by", "最后修改人"),
 )
 SYSTEM_KEYS = tuple(k for k, _ in SYSTEM_COLUMNS)
+#: The application names the sheets it keeps for itself (registers, sampling and rectification records,
+#: the archive's forwarding, the form versions) with these prefixes: no form's id may begin with one,
+#: or its rows would share a sheet with those records (tests/store/test_system_sheets.py checks both).
+SYSTEM_SHEET_PREFIXES = ("register_", "sampling_", "rectification_", "archive_", "form_")
 
 #: Column kinds a backend must keep typed. ``list`` holds strings (multiselect), ``table`` a list of
 #: dicts (repeatable group); both are shown in one cell in the workbook.
