@@ -265,13 +265,22 @@ class State:
         return cols
 
     def labels(self, form_id: str) -> dict[str, str]:
+        """Each column's label; a key renamed away reads as the field it became (the audit of changes made
+        before the rename names the field as it is called now)."""
         spec = self.specs.get(form_id)
-        return {c.key: c.label for c in spec.columns} if spec else {}
+        return self._renamed_too(form_id, {c.key: c.label for c in spec.columns}) if spec else {}
+
+    def _renamed_too(self, form_id: str, by_key: dict[str, str]) -> dict[str, str]:
+        """``by_key`` with each key renamed away given its new key's entry."""
+        for old, new in self.renames.get(form_id, {}).items():
+            if new in by_key:
+                by_key.setdefault(old, by_key[new])
+        return by_key
 
     def displays(self, form_id: str) -> dict[str, str]:
         """The display (money, percent) of each of ``form_id``'s columns that has one."""
         spec = self.specs.get(form_id)
-        return {c.key: c.display for c in spec.columns if c.display} if spec else {}
+        return self._renamed_too(form_id, {c.key: c.display for c in spec.columns if c.display}) if spec else {}
 
     def conflict_message(self, form_id: str, row_id: str, base_rev: int) -> str:
         """Chinese explanation of who changed a row after ``base_rev``, when and which fields."""

@@ -20,7 +20,9 @@ def sheet(path) -> list[list]:
 
 
 def test_the_column_keeps_its_place_takes_the_new_label_and_holds_every_value(store):
-    recs = [store.append("site_check", {"project": f"项目{i}", "count": i}, actor=CITY, status="草稿") for i in range(3)]
+    recs = [store.append("site_check", {"project": f"项目{i}", "count": i}, actor=CITY, status="草稿") for i in range(2)]
+    recs.append(store.update("site_check", store.append("site_check", {"project": "项目2", "count": 9}, actor=CITY,
+                                                        status="草稿").id, base_rev=1, actor=CITY, values={"count": 2}))
     store.flush_workbook()
     before = sheet(store.workbook_path)[0]
     store.rename_field("site_check", "count", "inspectors", actor=PROVINCE)
@@ -32,6 +34,8 @@ def test_the_column_keeps_its_place_takes_the_new_label_and_holds_every_value(st
     assert [(r[0], r[place]) for r in rows] == [(rec.id, i) for i, rec in enumerate(recs)]
     audit = [list(r) for r in openpyxl.load_workbook(store.workbook_path, read_only=True)["_audit"].iter_rows(values_only=True)]
     assert audit[-1][2:4] == ["字段改名", SPEC.title] and "3 条记录" in audit[-1][7]
+    # A change made before the rename names the field as it is called now.
+    assert audit[-2][2] == "修改" and audit[-2][6] == "检查组人数：9 → 2"
     assert verify(store).ok
 
 

@@ -91,9 +91,7 @@ def record_row(replay: Replay, rec: Record) -> list[Any]:
 
 
 def audit_row(replay: Replay, a: AuditRow) -> list[Any]:
-    spec = replay.state.specs.get(a.form_id)
-    labels = {c.key: c.label for c in spec.columns} if spec else {}
-    labels["_status"] = STATUS_LABEL
+    labels = {**replay.state.labels(a.form_id), "_status": STATUS_LABEL}
     displays = replay.state.displays(a.form_id)
     changes = change_text(a.changes, lambda k: labels.get(k, k), created=a.created, kind=displays.get)
     return [view_cell(a.at), a.account, a.action, replay.titles.get(a.form_id, a.form_id), a.row_id, a.rev or "", changes, a.note]
