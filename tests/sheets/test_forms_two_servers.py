@@ -5,7 +5,10 @@ passed, and two publishes of one file at once leave one version, the other refus
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -15,10 +18,12 @@ from lib.core.records import Actor
 from lib.forms import load_catalog, versions
 from lib.forms.sources import StoreSource
 from lib.forms.versions import PUBLISHED, VersionError, publish_version
+from tests.sheets.test_sheets_two_servers import Peer
 
 pytestmark = pytest.mark.timeout(120)
 
-ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 CACHE = 1.0  # seconds; the shipped default is 10
 FAST = {"reads_per_minute": 100_000, "writes_per_minute": 100_000, "cache_seconds": CACHE}
 PROVINCE = Actor("province_admin", "province", "省厅", "")
@@ -184,3 +189,63 @@ def test_export_reads_the_versions_the_spreadsheet_serves(servers, secrets_for, 
     assert (out / "att1.yaml").read_text(encoding="utf-8") == text
     assert sorted(p.name for p in out.glob("*.yaml")) == sorted(versions.served(versions.versions(a)))
     assert not (tmp_path / "cli_data").exists()  # the app's outbox folder is not touched: a scratch one was used
+
+
+class FormsPeer(Peer):
+    """The other app server as a separate Python process (tests/sheets/forms_peer.py): its own store lock,
+    cache and checkout of the forms; ended as the two-server test's peer is, in bounded time."""
+
+    def __init__(self, secrets: dict, data_dir: Path, forms: Path):
+        self.proc = subprocess.Popen([sys.executable, str(HERE / "forms_peer.py"), json.dumps(secrets), str(data_dir), str(forms)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8")
+        try:
+            assert self._read() == {"ready": True}
+        except BaseException:
+            self.close()
+            raise
+
+
+@pytest.fixture
+def peer(servers, secrets_for, tmp_path):
+    """A third server, in its own process, started after the first seeded the spreadsheet."""
+    forms = tmp_path / "forms_peer"
+    shutil.copytree(ROOT / "forms", forms)
+    p = FormsPeer(secrets_for(**FAST), tmp_path / "peer", forms)
+    yield p
+    p.close()
+
+
+def test_a_server_in_another_process_serves_the_versions_published_here_and_publishes_its_own(servers, peer):
+    (a, cat_a, clock_a, _), _ = servers
+    assert peer.ask(op="label", form="att1", key="provider_name") == {"label": "服务商名称", "version": 1}
+    text = versions.latest(a, "att1.yaml").values["text"]
+    publish_version(a, PROVINCE, "att1.yaml", text.replace(NAME_LABEL, "label: 服务商（本机）\n"), form_id="att1",
+                    based_on=1, origin="designer")
+    assert peer.ask(op="label", form="att1", key="provider_name") == {"label": "服务商（本机）", "version": 2}
+
+    assert peer.ask(op="publish", file="att1.yaml", text=text.replace(NAME_LABEL, "label: 服务商（对方）\n"), based_on=2) == {"version": 3}
+    cat_a.refresh()
+    assert label(cat_a) == "服务商（本机）"  # within the cache period
+    clock_a.now += CACHE
+    cat_a.refresh()
+    assert label(cat_a) == "服务商（对方）"
+
+    # Both at once from version 3: one version 4, the other refused (stale, or discarded after the race).
+    answers = {}
+    asking = threading.Thread(target=lambda: answers.update(peer=peer.ask(
+        op="publish", file="att1.yaml", text=text.replace(NAME_LABEL, "label: 服务商（对方二）\n"), based_on=3)))
+    asking.start()
+    try:
+        answers["here"] = {"version": versions.number(publish_version(
+            a, PROVINCE, "att1.yaml", text.replace(NAME_LABEL, "label: 服务商（本机二）\n"), form_id="att1", based_on=3,
+            origin="designer"))}
+    except VersionError as err:
+        answers["here"] = {"error": err.code}
+    asking.join(60)
+    won = [v for v in answers.values() if v == {"version": 4}]
+    refused = [v["error"] for v in answers.values() if "error" in v]
+    assert len(won) == 1 and len(refused) == 1 and refused[0] in ("version_stale", "version_race"), answers
+    clock_a.now += CACHE
+    cat_a.refresh()
+    theirs = peer.ask(op="label", form="att1", key="provider_name")
+    assert theirs["version"] == 4 and theirs["label"] == label(cat_a)
