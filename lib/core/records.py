@@ -8,6 +8,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+#: The application names the sheets it keeps for itself (registers, sampling and rectification records,
+#: the archive's forwarding, the form versions) with these prefixes: no form's id may begin with one,
+#: or its rows would share a sheet with those records (tests/store/test_system_sheets.py checks both).
+SYSTEM_SHEET_PREFIXES = ("register_", "sampling_", "rectification_", "archive_", "form_")
+
 
 @dataclass(frozen=True)
 class Actor:

@@ -26,8 +26,8 @@ from pydantic_core import PydanticCustomError, core_schema
 
 from lib.core import roles as role_keys
 from lib.core import statuses as row_statuses
+from lib.core.records import SYSTEM_SHEET_PREFIXES
 from lib.core.values import LIST_SEPARATOR, MAX_CELL_CHARS
-from lib.store.base import SYSTEM_SHEET_PREFIXES
 
 from .bindings import NEEDS, Bindings, Registers
 from .expressions import FUNCTIONS, KIND_WORDS, READ_CONTEXT, Expression, ExpressionError

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from lib.core.errors import AppError
-from lib.core.records import Actor, AuditEntry, Record
+from lib.core.records import SYSTEM_SHEET_PREFIXES, Actor, AuditEntry, Record  # noqa: F401 - SYSTEM_SHEET_PREFIXES: the store's names
 
 #: System columns, in workbook order, with the Chinese header a person sees in Excel/WPS.
 SYSTEM_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -32,10 +32,6 @@ SYSTEM_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_updated_by", "最后修改人"),
 )
 SYSTEM_KEYS = tuple(k for k, _ in SYSTEM_COLUMNS)
-#: The application names the sheets it keeps for itself (registers, sampling and rectification records,
-#: the archive's forwarding, the form versions) with these prefixes: no form's id may begin with one,
-#: or its rows would share a sheet with those records (tests/store/test_system_sheets.py checks both).
-SYSTEM_SHEET_PREFIXES = ("register_", "sampling_", "rectification_", "archive_", "form_")
 
 #: Column kinds a backend must keep typed. ``list`` holds strings (multiselect), ``table`` a list of
 #: dicts (repeatable group); both are shown in one cell in the workbook.
