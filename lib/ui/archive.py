@@ -20,7 +20,7 @@ from lib.core.records import Actor, Record
 from lib.core.roles import PROVINCE
 from lib.core.values import text
 from lib.office.docx_report import DOCX_MIME
-from lib.ui import context, locale, state
+from lib.ui import context, errors, locale, state
 from lib.ui.record_view import plain_text
 
 ZIP_MIME = "application/zip"
@@ -97,7 +97,7 @@ def forwarding_box(actor: Actor, city: str) -> None:
                        "请重新下载并报送" + ("，或撤回确认后重新确认。" if today() <= due else "。"))
         if today() <= due and can(actor, ARCHIVE_FORWARD, row={"city": city}):
             st.caption(f"截止日期 {text(due)} 前可撤回确认（例如还有报告要补充），之后不能撤回。")
-            if st.button("撤回报送确认", key=state.ARCHIVE_RECALL, on_click=_seen, args=(mine.record.rev,)):
+            if st.button("撤回报送确认", key=state.ARCHIVE_RECALL, on_click=errors.guarded(_seen), args=(mine.record.rev,)):
                 _act(actor, city, False)
         return
     (st.error if mine.state == archive.OVERDUE else st.info)(f"本市报告汇总{mine.state}（截止日期 {text(due)}）。")
