@@ -36,6 +36,7 @@ from pathlib import Path
 from lib.core.files import fsync_dir, private_dir, private_opener
 from lib.core.records import Record
 from lib.store.base import InvalidValue, Store, StoreError
+from lib.store.codec import validate_values
 
 from . import versions
 from .errors import FormDefinitionError, problem
@@ -170,8 +171,10 @@ class StoreSource:
     def _publish(self, store: Store, files: dict, changed: dict, seen: dict[str, str] | None,
                  check: Check) -> tuple[dict, dict]:
         """Under the store lock, with the store read anew: publish every changed file that is not the
-        version served already (the first start's as ``seed``), campaign.yaml first (the forms are checked
-        against the campaign served after it). Returns what is served then, and the seen record."""
+        version served already (the first start's as ``seed``) as ONE change, so another server sees a
+        change made of several files (a field renamed in a form and in campaign.yaml's bindings) whole or
+        not at all; the forms are checked against the campaign served after it. Returns what is served
+        then, and the seen record."""
         with store.exclusive(versions.LOCK):
             store.refresh()
             rows = versions.versions(store)
@@ -181,28 +184,30 @@ class StoreSource:
                 self._write_seen(seen)
                 return served, seen
             first, seen = seen is None, dict(seen or {})
+            campaign = served.get(CAMPAIGN_FILE)
+            campaign_text = campaign.values["text"] if campaign is not None else None
+            planned: list[tuple[str, str, dict]] = []
             for name in sorted(changed, key=lambda n: (n != CAMPAIGN_FILE, n)):
                 sha, text, refused = changed[name]
                 current = served.get(name)
                 if current is not None and current.values.get("sha256") == sha:
                     seen[name] = sha  # put back to the version served (or published by another process)
                     continue
-                form_id, refused, text = _judged(name, text, refused, served, check)
+                form_id, refused, text = _judged(name, text, refused, campaign_text, check)
                 if refused is not None:
-                    self._local[name] = _Local(sha, text, refused, _campaign_sha(served))
+                    self._local[name] = _Local(sha, text, refused, _sha_of(campaign_text))
                     continue
-                try:
-                    row = versions.append_version(
-                        store, versions.DEVELOPER, name, text, form_id=form_id,
-                        version=versions.number(current) + 1 if current else 1,
-                        based_on=versions.number(current) if current else 0, origin="seed" if first else "file",
-                        note="首次启动，由 forms 目录中的文件导入" if first else "开发者修改了 forms 目录中的文件")
-                except versions.VersionError as exc:  # another server's version came first: tried again next time
-                    _log.warning("%s 未发布：%s", name, exc)
-                    continue
-                except InvalidValue as exc:  # a text the store cannot hold: this file alone stays on this server
-                    self._local[name] = _Local(sha, None, FormDefinitionError(name, [problem(
-                        "invalid_definition", where=name, detail=f"无法保存到数据存储：{exc}")]), _campaign_sha(served))
+                if name == CAMPAIGN_FILE:
+                    campaign_text = text
+                last = versions.number(current) if current is not None else 0
+                planned.append((name, sha, {
+                    "file": name, "form_id": form_id, "version": last + 1, "text": text, "based_on": last,
+                    "origin": "seed" if first else "file",
+                    "note": "首次启动，由 forms 目录中的文件导入" if first else "开发者修改了 forms 目录中的文件"}))
+            written = versions.append_versions(store, versions.DEVELOPER, [values for _, _, values in planned]) if planned else []
+            for (name, sha, _), row in zip(planned, written, strict=True):
+                if row is None:  # another server's version of that number came first: tried again next time
+                    _log.warning("%s 未发布：另一台服务器同时发布了同一版本号", name)
                     continue
                 served[name] = row
                 seen[name] = sha
@@ -271,11 +276,12 @@ class StoreSource:
             _log.warning("%s 无法写入（%s）：重启后将按首次见到本机表单文件处理", self.seen_path, exc)
 
 
-def _judged(name: str, text: str | None, refused: FormDefinitionError | None, served: dict,
+def _judged(name: str, text: str | None, refused: FormDefinitionError | None, campaign_text: str | None,
             check: Check) -> tuple[str, FormDefinitionError | None, str | None]:
     """(form id, why it may not be published, the text this server reads meanwhile): the text when it
-    does not parse (the catalog lists its problems by line), None when it is unreadable, too long or
-    named as no version may be (the catalog lists why and keeps the version served)."""
+    does not parse (the catalog lists its problems by line), None when it is unreadable, too long, named
+    as no version may be, or holds what the store cannot (the catalog lists why and keeps the version
+    served)."""
     if refused is not None or text is None:
         return "", refused, None
     try:
@@ -283,11 +289,19 @@ def _judged(name: str, text: str | None, refused: FormDefinitionError | None, se
         versions.check_text(name, text)
     except versions.VersionError as exc:
         return "", FormDefinitionError(name, [problem("invalid_definition", where=name, detail=str(exc))]), None
-    campaign = served.get(CAMPAIGN_FILE)
     try:
-        return check(name, text, campaign.values["text"] if campaign is not None else None), None, text
+        form_id = check(name, text, campaign_text)
     except FormDefinitionError as exc:
         return "", exc, text
+    try:  # as the store will check it, so that this file alone is refused, not the change it is part of
+        validate_values({"text": text}, {"text": "YAML 内容"})
+    except InvalidValue as exc:
+        return "", FormDefinitionError(name, [problem("invalid_definition", where=name, detail=f"无法保存到数据存储：{exc}")]), None
+    return form_id, None, text
+
+
+def _sha_of(text: str | None) -> str:
+    return versions.sha256(text) if text is not None else ""
 
 
 def _campaign_sha(served: dict) -> str:

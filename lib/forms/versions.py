@@ -171,17 +171,37 @@ def publish_version(store: Store, actor: Actor, file: str, text: str, *, form_id
 
 def append_version(store: Store, actor: Actor, file: str, text: str, *, form_id: str, version: int, based_on: int,
                    origin: str, note: str) -> Record:
-    """Write one published row (the caller holds :data:`LOCK` and chose ``version``), then make sure no
-    other server's row of the same number came first in the log; if one did, discard this one and raise
-    ``version_race``. ``write_batch``: never left waiting in a local outbox, so the check sees the log."""
-    values = {"file": file, "form_id": form_id, "version": version, "text": text, "sha256": sha256(text),
-              "based_on": based_on, "origin": origin, "note": note}
-    (row,), _ = store.write_batch([(VERSIONS.form_id, values, PUBLISHED)], [], actor=actor)
-    store.refresh()
-    first = next(r for r in versions(store, file) if r.status == PUBLISHED and number(r) == version)
-    if first.id != row.id:
-        store.update(VERSIONS.form_id, row.id, base_rev=row.rev, actor=actor, status=DISCARDED,
-                     note=f"与另一台服务器同时发布了第 {version} 版，以先写入的为准")
+    """Write one published row (the caller holds :data:`LOCK` and chose ``version``): :func:`append_versions`
+    of one, raising ``version_race`` naming the other server's row when that came first."""
+    values = {"file": file, "form_id": form_id, "version": version, "text": text, "based_on": based_on,
+              "origin": origin, "note": note}
+    (row,) = append_versions(store, actor, [values])
+    if row is None:
+        first = next(r for r in versions(store, file) if r.status == PUBLISHED and number(r) == version)
         raise VersionError(f"{file} 的第 {version} 版刚刚由另一台服务器发布（{published_by(first)}），您的发布未生效。"
                            "请查看最新版本后重新发布。", code="version_race")
     return row
+
+
+def append_versions(store: Store, actor: Actor, rows: list[dict]) -> list[Record | None]:
+    """Write published rows (each the sheet's values but ``sha256``, which is computed here) as one change:
+    all become durable together or none (``write_batch``, never left waiting in a local outbox, so the
+    check after it sees the log). The caller holds :data:`LOCK` and chose the numbers. Then, for each, make
+    sure no other server's row of the same file and number came first in the log; one that came second is
+    discarded at once and given back as None."""
+    items = [(VERSIONS.form_id, {**values, "sha256": sha256(values["text"])}, PUBLISHED) for values in rows]
+    written, _ = store.write_batch(items, [], actor=actor)
+    store.refresh()
+    first: dict[tuple[str, int], str] = {}
+    for r in versions(store):
+        if r.status == PUBLISHED:
+            first.setdefault((r.values.get("file"), number(r)), r.id)
+    kept: list[Record | None] = []
+    for row in written:
+        if first[(row.values["file"], number(row))] == row.id:
+            kept.append(row)
+            continue
+        store.update(VERSIONS.form_id, row.id, base_rev=row.rev, actor=actor, status=DISCARDED,
+                     note=f"与另一台服务器同时发布了第 {number(row)} 版，以先写入的为准")
+        kept.append(None)
+    return kept

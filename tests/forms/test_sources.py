@@ -16,7 +16,7 @@ from lib.core.records import Actor
 from lib.forms import load_catalog, versions
 from lib.forms.sources import SEEN_FILE, FolderSource, StoreSource
 from lib.forms.versions import MAX_TEXT_CHARS, PUBLISHED, publish_version
-from lib.store.base import InvalidValue, Unavailable
+from lib.store.base import Unavailable
 from lib.store.factory import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -212,23 +212,47 @@ def test_a_restarted_server_publishes_a_file_changed_while_it_was_down_and_nothi
 
 
 class Refusing:
-    """A store that cannot hold one file's text (InvalidValue, as for a character no cell may hold)."""
+    """A store whose next write of versions fails (the spreadsheet unreachable, say)."""
 
-    def __init__(self, store, file):
-        self.store, self.file = store, file
+    def __init__(self, store):
+        self.store, self.armed, self.writes = store, False, []
 
     def __getattr__(self, name):
         return getattr(self.store, name)
 
     def write_batch(self, appends, changes, *, actor):
-        if any(values.get("file") == self.file for _, values, _ in appends):
-            raise InvalidValue("字段「YAML 内容」含有表格无法保存的字符。", field="text", code="control_character")
+        self.writes.append(sorted(values["file"] for _, values, _ in appends))
+        if self.armed:
+            self.armed = False
+            raise Unavailable("数据存储暂时无法连接。")
         return self.store.write_batch(appends, changes, actor=actor)
 
 
-def test_a_text_the_store_refuses_stays_on_this_server_and_the_others_are_published(store, forms, tmp_path):
-    catalog = catalog_on(Refusing(store, "forum.yaml"), forms, tmp_path / "data")
-    assert "forum.yaml" not in by_file(store) and "att1.yaml" in by_file(store)
-    assert "无法保存到数据存储" in catalog.problems()["forum.yaml"][0].message
-    catalog.refresh()  # not tried again until the file changes
-    assert "forum.yaml" not in by_file(store)
+def test_a_change_of_several_files_is_one_change_and_a_failed_write_is_tried_again(store, forms, tmp_path):
+    flaky = Refusing(store)
+    catalog = catalog_on(flaky, forms, tmp_path / "data")
+    assert flaky.writes == [sorted(p.name for p in forms.glob("*.yaml"))]  # the first start: one change
+    for name in ("att1.yaml", "complaint.yaml"):
+        path = forms / name
+        path.write_text(path.read_text(encoding="utf-8") + "# 改动\n", encoding="utf-8")
+    flaky.armed = True
+    assert catalog.refresh() == [] and all(len(v) == 1 for v in by_file(store).values())  # nothing, not half
+    catalog.refresh()
+    assert flaky.writes[1:] == [["att1.yaml", "complaint.yaml"]] * 2  # refused whole, then written whole
+    assert sorted(r.values["file"] for r in versions.versions(store) if versions.number(r) == 2) == ["att1.yaml", "complaint.yaml"]
+
+
+def test_a_field_renamed_in_a_form_and_its_binding_reaches_another_server_whole(store, forms, tmp_path):
+    catalog_on(store, forms, tmp_path / "data")
+    theirs = tmp_path / "their_forms"
+    shutil.copytree(forms, theirs)
+    other = catalog_on(store, theirs, tmp_path / "other")  # another server on the store, with its own checkout
+    att1, campaign = forms / "att1.yaml", forms / "campaign.yaml"
+    att1.write_text(att1.read_text(encoding="utf-8").replace("- key: subsidy_year\n", "- key: grant_year\n", 1), encoding="utf-8")
+    campaign.write_text(campaign.read_text(encoding="utf-8").replace("      year: subsidy_year\n", "      year: grant_year\n", 1),
+                        encoding="utf-8")
+    mine = catalog_on(store, forms, tmp_path / "data")  # this server, restarted: both files published in one change
+    assert mine.problems() == {} and mine.bindings.of("projects").key("year") == "grant_year"
+    other.refresh()
+    assert other.problems() == {} and other.bindings.of("projects").key("year") == "grant_year"
+    assert {n: [v[0] for v in vs] for n, vs in by_file(store).items() if len(vs) > 1} == {"att1.yaml": [1, 2], "campaign.yaml": [1, 2]}
