@@ -7,6 +7,7 @@ cannot read as the filer sees them (a long number, a merge on a table sheet, a t
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import openpyxl
 import pytest
@@ -216,3 +217,12 @@ def test_a_required_file_is_named_as_not_importable_and_the_template_says_drafts
     words = " ".join(str(c.value) for line in book["填表说明"].iter_rows() for c in line if c.value)
     assert "只能存为草稿" in words and files[0].label in words
     store.close()
+
+
+# --- A11: a renamed account's re-import --------------------------------------------------------------------
+def test_a_reimport_after_the_accounts_name_is_corrected_takes_the_accounts_name_as_the_fill_page_does(store):
+    [made] = bulk.apply_import(store, PROJECTS, plan(store, fill(PROJECTS, SHIPPED.campaign, [project(1)])), PROVIDER).created
+    renamed = replace(PROVIDER, org="广州云智信息科技股份有限公司")
+    again = plan(store, fill(PROJECTS, SHIPPED.campaign, [project(1, remarks="更正")], actor=renamed), renamed)
+    assert not again.problems and [p.record_id for p in again.updates] == [made.id]
+    assert again.updates[0].values["provider_name"] == renamed.org
