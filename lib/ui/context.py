@@ -1,6 +1,6 @@
 """Process-wide resources (settings, form catalog, store, accounts), created once and shared by sessions.
 
-The catalog reads the forms the store serves (``lib.forms.sources.StoreSource``: the published versions;
+The catalog reads the forms the store serves (``lib.forms.store_source.StoreSource``: the published versions;
 its first refresh publishes ``forms_dir`` as version 1 when the store has none, whether or not demo data
 is on), or with setting ``forms_source = files`` the folder alone.
 
@@ -30,7 +30,7 @@ from lib.core.records import Actor
 from lib.core.roles import INSPECTOR
 from lib.forms import FormCatalog, load_catalog
 from lib.forms.columns import sheet_spec
-from lib.forms.sources import StoreSource
+from lib.forms.store_source import StoreSource
 from lib.sampling.assignments import assignments_in_force
 from lib.settings import Settings, load_settings
 from lib.store.base import Store, StoreError

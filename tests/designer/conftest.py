@@ -10,7 +10,7 @@ import pytest
 from lib.core.records import Actor
 from lib.forms import load_catalog
 from lib.forms.columns import sheet_spec
-from lib.forms.sources import StoreSource
+from lib.forms.store_source import StoreSource
 from lib.store.factory import open_store
 
 ROOT = Path(__file__).resolve().parents[2]

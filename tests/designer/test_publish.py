@@ -12,7 +12,7 @@ from lib.core.statuses import DRAFT, SUBMITTED
 from lib.designer import add_field_yaml, check_draft, diff, history, impact, publish, rollback, save_draft
 from lib.designer.errors import DesignError
 from lib.forms import load_catalog, versions
-from lib.forms.sources import StoreSource
+from lib.forms.store_source import StoreSource
 from lib.forms.versions import MAX_TEXT_CHARS, VersionError
 from lib.store.base import ConflictError, Unavailable
 

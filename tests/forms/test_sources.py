@@ -14,7 +14,8 @@ import pytest
 
 from lib.core.records import Actor
 from lib.forms import load_catalog, versions
-from lib.forms.sources import SEEN_FILE, FolderSource, StoreSource
+from lib.forms.sources import FolderSource
+from lib.forms.store_source import SEEN_FILE, StoreSource
 from lib.forms.versions import MAX_TEXT_CHARS, PUBLISHED, publish_version
 from lib.store.base import Unavailable
 from lib.store.factory import open_store

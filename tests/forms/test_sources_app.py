@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib.core.records import Actor
 from lib.forms import versions
-from lib.forms.sources import SEEN_FILE
+from lib.forms.store_source import SEEN_FILE
 from lib.forms.versions import publish_version
 from tests.pages import conftest as pages
 

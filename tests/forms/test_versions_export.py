@@ -14,7 +14,7 @@ import pytest
 import lib.forms.__main__ as cli
 from lib.core.records import Actor
 from lib.forms import load_catalog, versions
-from lib.forms.sources import StoreSource
+from lib.forms.store_source import StoreSource
 from lib.forms.versions import publish_version
 from lib.store.factory import open_store
 

@@ -20,7 +20,7 @@ sys.path[:0] = [str(HERE.parents[1])]
 
 from lib.core.records import Actor  # noqa: E402
 from lib.forms import load_catalog, versions  # noqa: E402
-from lib.forms.sources import StoreSource  # noqa: E402
+from lib.forms.store_source import StoreSource  # noqa: E402
 from lib.store.sheets.store import open_sheets_store  # noqa: E402
 
 PROVINCE = Actor("province_peer", "province", "省厅", "")

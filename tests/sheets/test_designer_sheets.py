@@ -16,7 +16,7 @@ from lib.designer import impact, publish
 from lib.designer.errors import DesignError
 from lib.forms import load_catalog, versions
 from lib.forms.columns import sheet_spec
-from lib.forms.sources import StoreSource
+from lib.forms.store_source import StoreSource
 
 pytestmark = pytest.mark.timeout(120)
 

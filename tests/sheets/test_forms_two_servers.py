@@ -16,7 +16,7 @@ import pytest
 
 from lib.core.records import Actor
 from lib.forms import load_catalog, versions
-from lib.forms.sources import StoreSource
+from lib.forms.store_source import StoreSource
 from lib.forms.versions import PUBLISHED, VersionError, publish_version
 from tests.sheets.test_sheets_two_servers import Peer
 

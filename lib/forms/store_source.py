@@ -1,0 +1,275 @@
+"""The form catalog's source in the store: the published versions of ``lib.forms.versions``.
+
+**Which wins: the store.** ``StoreSource`` serves, per file, the version ``lib.forms.versions.served``
+names. The folder is the seed and a developer's way in:
+
+* on the very first start (no row at all in ``form_versions``) every file of the folder is published as
+  version 1 (origin ``seed``);
+* afterwards a file whose text changed since this server last saw it (its SHA-256 differs from the one
+  ``data_dir/forms_seen.json`` records for it) is published as a new version (origin ``file``, by the
+  system account ``开发者文件``); a designer's later version then wins until the file changes again;
+* a server with no such record (a new server on a store that has versions) takes its files as seen
+  without publishing, so two servers with different checkouts never flip-flop.
+
+A changed file that cannot be published — it does not parse or fails its form checks, it is longer than
+a version may hold, or its name is none a version may have — is not sent to the other servers: this server alone reads it from the folder
+(its problems are listed and the last valid version keeps serving, as with a folder), until the file is
+mended (then published) or put back to the version served.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lib.core.files import fsync_dir, private_dir, private_opener
+from lib.core.records import Record
+from lib.store.base import InvalidValue, Store, StoreError
+from lib.store.codec import validate_values
+
+from . import versions
+from .errors import FormDefinitionError, problem
+from .sources import CAMPAIGN_FILE, Check, FolderSource
+
+#: In data_dir: the SHA-256 of each folder file as this server last saw it (published or taken as seen).
+SEEN_FILE = "forms_seen.json"
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Local:
+    """A folder file changed since it was seen that could not be published: served on this server only."""
+
+    sha: str
+    text: str | None  # None: unreadable or too long, the catalog shows ``refused`` instead
+    refused: FormDefinitionError
+    against: str  # the SHA-256 of the campaign it was checked against: checked again when that changes
+
+
+class StoreSource:
+    """The published versions of the store (``lib.forms.versions``), kept in step with ``folder`` as the
+    module docstring says. ``store`` is the store or a function opening it: while it cannot be opened
+    (StoreError) the source serves what it served last, or the folder before it ever reached the store."""
+
+    def __init__(self, store: Store | Callable[[], Store], folder: Path | str, data_dir: Path | str):
+        self._store = store
+        self.folder = FolderSource(folder)
+        self.seen_path = Path(data_dir) / SEEN_FILE
+        self._seen_kept: dict[str, str] | None = None
+        self._served: dict[str, Record] | None = None  # None: the store never answered
+        self._local: dict[str, _Local] = {}
+        self._read: dict[str, tuple[Hashable, str, str | None, FormDefinitionError | None]] = {}
+        self._sheet_for: Store | None = None
+
+    # --- the catalog's questions ---------------------------------------------------------------
+
+    def names(self) -> list[str]:
+        if self._served is None:
+            return self.folder.names()
+        return sorted(set(self._served) | set(self._local))
+
+    def stamp(self, name: str) -> Hashable:
+        if self._served is None:
+            return self.folder.stamp(name)
+        if name in self._local:
+            return ("folder", self._local[name].sha)
+        row = self._served.get(name)
+        if row is None:
+            raise FileNotFoundError(name)
+        return versions.number(row), row.id
+
+    def text(self, name: str) -> str:
+        if self._served is None:
+            return self.folder.text(name)
+        local = self._local.get(name)
+        if local is not None:
+            if local.text is None:
+                raise local.refused
+            return local.text
+        row = self._served.get(name)
+        if row is None:
+            raise FileNotFoundError(name)
+        return row.values["text"]
+
+    def __str__(self) -> str:
+        return f"数据存储中的表单版本（种子目录 {self.folder}）"
+
+    # --- keeping in step -----------------------------------------------------------------------
+
+    def sync(self, check: Check) -> None:
+        """Publish the folder's changed files (the very first start: all of them) and read what the
+        store serves now. A store that cannot be reached or refuses a write leaves the view as it was and
+        the file unseen, so the next refresh tries again."""
+        try:
+            store = self._store() if callable(self._store) else self._store
+            if self._sheet_for is not store:
+                versions.ensure_sheet(store)
+                self._sheet_for = store
+            self._sync(store, check)
+        except StoreError as exc:
+            _log.warning("表单版本未能与数据存储同步（代码 %s）：%s", exc.code, exc)
+
+    def _sync(self, store: Store, check: Check) -> None:
+        files = self._folder_files()
+        rows = versions.versions(store)
+        served = versions.served(rows)
+        seen = self._seen()
+        if rows and seen is None:  # a new server on a store with versions: its checkout is not news
+            seen = {name: sha for name, (sha, _, _) in files.items()}
+            self._write_seen(seen)
+        for _ in range(2):  # again when this publish changed the campaign: a form refused against the old may fit
+            against = _campaign_sha(served)
+            changed = {name: f for name, f in files.items() if (seen or {}).get(name) != f[0] and (
+                name not in self._local or (self._local[name].sha, self._local[name].against) != (f[0], against))}
+            if not changed and seen is not None:
+                break
+            served, seen = self._publish(store, files, changed, seen, check)
+            if _campaign_sha(served) == against:
+                break
+        self._served = served
+        self._local = {name: local for name, local in self._local.items()
+                       if name in files and files[name][0] == local.sha and seen.get(name) != local.sha}
+
+    def _publish(self, store: Store, files: dict, changed: dict, seen: dict[str, str] | None,
+                 check: Check) -> tuple[dict, dict]:
+        """Under the store lock, with the store read anew: publish every changed file that is not the
+        version served already (the first start's as ``seed``) as ONE change, so another server sees a
+        change made of several files (a field renamed in a form and in campaign.yaml's bindings) whole or
+        not at all; the forms are checked against the campaign served after it. Returns what is served
+        then, and the seen record."""
+        with store.exclusive(versions.LOCK):
+            store.refresh()
+            rows = versions.versions(store)
+            served = versions.served(rows)
+            if seen is None and rows:  # another process seeded the store meanwhile: as a new server
+                seen = {name: sha for name, (sha, _, _) in files.items()}
+                self._write_seen(seen)
+                return served, seen
+            first, seen = seen is None, dict(seen or {})
+            campaign = served.get(CAMPAIGN_FILE)
+            campaign_text = campaign.values["text"] if campaign is not None else None
+            planned: list[tuple[str, str, dict]] = []
+            for name in sorted(changed, key=lambda n: (n != CAMPAIGN_FILE, n)):
+                sha, text, refused = changed[name]
+                current = served.get(name)
+                if current is not None and current.values.get("sha256") == sha:
+                    seen[name] = sha  # put back to the version served (or published by another process)
+                    continue
+                form_id, refused, text = _judged(name, text, refused, campaign_text, check)
+                if refused is not None:
+                    self._local[name] = _Local(sha, text, refused, _sha_of(campaign_text))
+                    continue
+                if name == CAMPAIGN_FILE:
+                    campaign_text = text
+                last = versions.number(current) if current is not None else 0
+                planned.append((name, sha, {
+                    "file": name, "form_id": form_id, "version": last + 1, "text": text, "based_on": last,
+                    "origin": "seed" if first else "file",
+                    "note": "首次启动，由 forms 目录中的文件导入" if first else "开发者修改了 forms 目录中的文件"}))
+            written = versions.append_versions(store, versions.DEVELOPER, [values for _, _, values in planned]) if planned else []
+            for (name, sha, _), row in zip(planned, written, strict=True):
+                if row is None:  # another server's version of that number came first: tried again next time
+                    _log.warning("%s 未发布：另一台服务器同时发布了同一版本号", name)
+                    continue
+                served[name] = row
+                seen[name] = sha
+        self._write_seen(seen)
+        return served, seen
+
+    def _folder_files(self) -> dict[str, tuple[str, str | None, FormDefinitionError | None]]:
+        """Name -> (SHA-256, text, why it cannot be read) of every folder file, read again only when its
+        stamp changed. A file that cannot be read is hashed by its problem, so it counts as changed."""
+        files = {}
+        for name in self.folder.names():
+            try:
+                stamp = self.folder.stamp(name)
+            except OSError:
+                continue  # gone between listing and stat
+            cached = self._read.get(name)
+            if cached is None or cached[0] != stamp:
+                try:
+                    text, refused = self.folder.text(name), None
+                    sha = versions.sha256(text)
+                except FormDefinitionError as exc:
+                    text, refused = None, exc
+                    sha = "unreadable:" + versions.sha256(str(exc))
+                except OSError as exc:
+                    text, refused = None, FormDefinitionError(name, [problem("invalid_definition", where=name,
+                                                                             detail=f"文件无法读取（{type(exc).__name__}）")])
+                    sha = "unreadable:" + type(exc).__name__
+                cached = self._read[name] = (stamp, sha, text, refused)
+            files[name] = cached[1:]
+        for name in set(self._read) - set(files):
+            del self._read[name]
+        return files
+
+    def _seen(self) -> dict[str, str] | None:
+        """The seen record; None when there is none (or it cannot be read: then it is written anew). Read
+        once, then kept: another process on this data_dir that updated it meanwhile only makes this one
+        look in the store under the lock, find the file's text served, and count it seen."""
+        if self._seen_kept is not None:
+            return dict(self._seen_kept)
+        try:
+            data = json.loads(self.seen_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            _log.warning("%s 无法读取（%s），按首次见到本机表单文件处理", self.seen_path, type(exc).__name__)
+            return None
+        files = data.get("files") if isinstance(data, dict) else None
+        if not isinstance(files, dict):
+            return None
+        return {str(k): str(v) for k, v in files.items()}
+
+    def _write_seen(self, seen: dict[str, str]) -> None:
+        """Keep the seen record, and replace its file at once (a crash leaves the old one or the new one
+        whole). A file that cannot be written is logged: this process still knows what it saw."""
+        self._seen_kept = dict(seen)
+        try:
+            folder = private_dir(self.seen_path.parent)
+            temp = folder / f".{SEEN_FILE}.{os.getpid()}.tmp"
+            with open(temp, "w", encoding="utf-8", opener=private_opener) as out:
+                json.dump({"files": dict(sorted(seen.items()))}, out, ensure_ascii=False, indent=1)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temp, self.seen_path)
+            fsync_dir(folder)
+        except OSError as exc:
+            _log.warning("%s 无法写入（%s）：重启后将按首次见到本机表单文件处理", self.seen_path, exc)
+
+
+def _judged(name: str, text: str | None, refused: FormDefinitionError | None, campaign_text: str | None,
+            check: Check) -> tuple[str, FormDefinitionError | None, str | None]:
+    """(form id, why it may not be published, the text this server reads meanwhile): the text when it
+    does not parse (the catalog lists its problems by line), None when it is unreadable, too long, named
+    as no version may be, or holds what the store cannot (the catalog lists why and keeps the version
+    served)."""
+    if refused is not None or text is None:
+        return "", refused, None
+    try:
+        versions.check_file_name(name)
+        versions.check_text(name, text)
+    except versions.VersionError as exc:
+        return "", FormDefinitionError(name, [problem("invalid_definition", where=name, detail=str(exc))]), None
+    try:
+        form_id = check(name, text, campaign_text)
+    except FormDefinitionError as exc:
+        return "", exc, text
+    try:  # as the store will check it, so that this file alone is refused, not the change it is part of
+        validate_values({"text": text}, {"text": "YAML 内容"})
+    except InvalidValue as exc:
+        return "", FormDefinitionError(name, [problem("invalid_definition", where=name, detail=f"无法保存到数据存储：{exc}")]), None
+    return form_id, None, text
+
+
+def _sha_of(text: str | None) -> str:
+    return versions.sha256(text) if text is not None else ""
+
+
+def _campaign_sha(served: dict) -> str:
+    row = served.get(CAMPAIGN_FILE)
+    return row.values.get("sha256", "") if row is not None else ""
