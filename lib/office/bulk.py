@@ -12,8 +12,10 @@ revision instead of duplicating it. Every problem names its Excel row, sheet and
 warnings are listed apart and do not block.
 
 ``apply_import`` writes a plan with no problems as ONE ``Store.write_batch`` under the fill page's own
-submit lock, after checking that nothing filed since the plan duplicates one of its new rows: all rows
-land, or none (a row changed since the plan refuses the whole import).
+submit lock, after checking every planned row again against the rows as they are then (the access rule
+with the assignments in force, no live row of the filer's repeating a new or updated row, each updated row
+at its planned revision): all rows land, or none. Rows equal to the filed row they match are 不变: shown,
+not written. A refused row is audited once per import, not once per row.
 
 The same code serves every campaign: the form, its labels, its ``unique`` groups and the campaign's cities
 come from the YAML.

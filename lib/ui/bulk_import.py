@@ -82,8 +82,7 @@ def _check(store: Store, catalog: FormCatalog, form: FormSpec, actor: Actor, dat
 
     settings = context.settings()
     plan = plan_import(store, catalog, form, data, actor, draft=draft, today=settings.campaign_today, progress=progress,
-                       limits=WorkbookLimits.from_settings(settings), assignments=context.assignments(actor),
-                       file_name=safe_file_name(file_name))
+                       limits=WorkbookLimits.from_settings(settings), assignments=context.assignments(actor), file_name=file_name)
     bar.empty()
     st.session_state[state.import_plan_key(form.id)] = {"digest": digest, "plan": plan}
 
@@ -171,10 +170,10 @@ def panel(store: Store, catalog: FormCatalog, form: FormSpec, actor: Actor) -> N
             done = kept = None
             _forget(form)
         if done is not None:
-            _done(form, upload.name, done)
+            _done(form, safe_file_name(upload.name), done)
             return
         if st.button("检查文件", key=state.import_key(form.id, "check"), type="primary" if kept is None else "secondary"):
-            errors.guarded(_check, "检查导入文件")(store, catalog, form, actor, data, upload.name, digest, draft)
+            errors.guarded(_check, "检查导入文件")(store, catalog, form, actor, data, safe_file_name(upload.name), digest, draft)
             kept = st.session_state.get(state.import_plan_key(form.id))
         if kept is None:
             return
@@ -184,7 +183,7 @@ def panel(store: Store, catalog: FormCatalog, form: FormSpec, actor: Actor) -> N
             st.info(f"文件中的 {len(plan.unchanged)} 条记录与已填报的完全相同，没有需要导入的内容。")
             return
         if not plan.ok:
-            _problems(form, plan, upload.name)
+            _problems(form, plan, plan.file_name)
             return
         creates, updates = len(plan.creates), len(plan.updates)
         same = f"，{len(plan.unchanged)} 条与已填报的相同（不变，不写入）" if plan.unchanged else ""
