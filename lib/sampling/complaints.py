@@ -34,7 +34,7 @@ from lib.core.errors import AppError
 from lib.core.records import Actor, Record
 from lib.core.statuses import FILED, SUBMITTED, WITHDRAWN
 from lib.forms import FieldSpec, FormCatalog, FormSpec, check_answers
-from lib.office.bulk import cell_answer, header_text
+from lib.office.bulk import CellRefused, cell_answer, header_text
 from lib.office.excel import SheetRows, read_upload, to_xlsx
 from lib.office.template import cell_fields
 from lib.sampling.frame import FrameError
@@ -139,7 +139,14 @@ def import_complaints(store: Store, catalog: FormCatalog, data: bytes, actor: Ac
     labels = {spec.key: spec.label for spec in form.all_fields()}
     checked: list[tuple[int, dict[str, Any]]] = []
     for i, cells in body:
-        raw = {spec.key: cell_answer(spec, cells[j] if j < len(cells) else None) for spec, j in columns}
+        raw: dict[str, Any] = {}
+        for spec, j in columns:
+            try:
+                raw[spec.key] = cell_answer(spec, cells[j] if j < len(cells) else None)
+            except CellRefused as exc:  # a cell not read as its filer sees it (a voucher number Excel has rounded)
+                out.problems.append(RowProblem(exc.code, str(exc), i, spec.label))
+        if len(raw) < len(columns):
+            continue
         answers = answered_by_account(form, actor, raw)
         authorize(store, actor, CREATE, form, answers)
         outcome = check_answers(form, answers, cities=catalog.campaign.cities, today=today)

@@ -17,6 +17,7 @@ from lib.core.records import Actor
 from lib.core.statuses import SUBMITTED, WITHDRAWN
 from lib.office import bulk
 from lib.office.template import sheet_names
+from lib.sampling import complaints
 from lib.submissions import save_draft, submit, withdraw
 
 from .bulk_files import CHECKS, OTHER_PROVIDER, PROJECTS, PROVIDER, SHIPPED, TODAY, credit_code, fill, new_store, project, saved
@@ -226,3 +227,18 @@ def test_a_reimport_after_the_accounts_name_is_corrected_takes_the_accounts_name
     again = plan(store, fill(PROJECTS, SHIPPED.campaign, [project(1, remarks="更正")], actor=renamed), renamed)
     assert not again.problems and [p.record_id for p in again.updates] == [made.id]
     assert again.updates[0].values["provider_name"] == renamed.org
+
+
+def test_the_complaint_import_lists_a_long_number_as_its_rows_problem(tmp_path):
+    # the complaint import reads its cells with the same cell_answer: a refused cell is its row's problem, not a crash
+    form = complaints.complaint_form(SHIPPED)
+    store = new_store(tmp_path / "data", form)
+    labels = [f.label for f in complaints.importable_fields(form)]
+    voucher = form.field(SHIPPED.bindings.of("complaints").key("voucher")).label
+    book = openpyxl.Workbook()
+    book.active.append(labels)
+    book.active.append([12345678901234567890 if h == voucher else None for h in labels])
+    found = complaints.import_complaints(store, SHIPPED, saved(book), Actor("province", "province", "省工业和信息化厅"), today=TODAY)
+    assert ("long_number", 2, voucher) in [(p.code, p.row, p.header) for p in found.problems]
+    assert store.records(form.id) == []
+    store.close()
