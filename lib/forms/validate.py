@@ -232,13 +232,14 @@ def check_answers(form: FormSpec, raw: dict[str, Any], *, cities: tuple[str, ...
     if not isinstance(raw, dict):
         return Outcome(values={}, problems=[problem("not_answers")])
     ctx = {"cities": cities, "rules": Context(today=today, city_codes=city_codes(cities), outside_scheme=outside_scheme(cities))}
-    # Sections' relevance is judged on the parsed top-level answers (without calculations).
-    pre = _check_fields(form.all_fields(), raw, {}, ctx, row=None, draft=True)
+    # Sections' relevance is judged on the parsed top-level answers (without calculations); a form whose
+    # sections all show is checked once (a bulk import checks 10,000 rows).
+    pre = _check_fields(form.all_fields(), raw, {}, ctx, row=None, draft=True) if any(s.relevant for s in form.sections) else None
     section_visible = {}
     section_problems: list[FormProblem] = []
     for section in form.sections:
         try:
-            shown = not section.relevant or bool(compiled(section.relevant).evaluate(pre.values, ctx["rules"]))
+            shown = not section.relevant or bool(compiled(section.relevant).evaluate(pre.values if pre else {}, ctx["rules"]))
         except EvaluationError as exc:
             shown = True  # a rule that cannot be computed hides nothing; its problem is shown
             first = section.fields[0]
