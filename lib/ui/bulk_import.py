@@ -154,7 +154,7 @@ def panel(store: Store, catalog: FormCatalog, form: FormSpec, actor: Actor) -> N
         upload = st.file_uploader(f"上传填好的{title}（.xlsx，不超过 {limit} MB）", type=["xlsx"],
                                   key=state.import_key(form.id, "file"), max_upload_size=limit)
         if files:  # no cell holds a file: submitted rows would all lack it
-            st.info("、".join(f"「{f.label}」" for f in files) + "为必填的文件，无法通过 Excel 导入：导入的记录保存为草稿，"
+            st.info("、".join(f"「{f.label}」" for f in files) + "为必填的文件，无法通过 Excel 导入：导入的记录先保存、不提交，"
                     "请在“我的填报”中打开每条记录上传文件后提交。")
         mode = st.radio("导入后", modes(form), key=state.import_key(form.id, "mode"), horizontal=True,
                         help=f"{AS_DRAFTS}：可在“我的填报”中逐条检查后再提交；{SUBMIT}：每行按提交的要求检查，通过后直接报送。")
