@@ -82,7 +82,14 @@ def fill_valid_att1(page, *, voucher: str | None = None, project: str = "精工�
     type_into(page, "回访日期", "2020-09-10")
 
     # one contact row in the table (the first row is there already)
-    type_into(page, "姓名", "张三")
-    type_into(page, "职务", "信息部经理")
-    type_into(page, "联系电话", "13800138000")
+    contact = {"姓名": "张三", "职务": "信息部经理", "联系电话": "13800138000"}
+    for label, text in contact.items():
+        type_into(page, label, text)
+    # On a busy machine a rerun still drawing the page can redraw the table's row under a value just typed:
+    # look again once the page has settled, and type what is missing.
+    expect(page.locator("[data-testid='stStatusWidget']")).to_have_count(0, timeout=30_000)
+    for label, text in contact.items():
+        if field_input(page, label).input_value() != text:
+            type_into(page, label, text)
+        has_value(page, label, text)
     return voucher
