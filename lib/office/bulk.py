@@ -307,8 +307,9 @@ class _Planner:
         if not body:
             self.problem("no_rows", f"工作表「{layout.sheet.name}」在表头下没有记录。", layout.at + 1, sheet=layout.sheet.name)
             return
-        if self.merged(layout.sheet, layout.at, {i for i, _ in body}):
+        if self.merged(layout.sheet, layout.at, {i for i, _ in body}) or self.error_values(sheets, layout):
             return
+        self.hidden_rows(layout.sheet, {i for i, _ in body})
         table_rows = self.table_rows(sheets, layout, {i for i, _ in body})
         if any(p.code == "merged_cells" for p in self.plan.problems):
             return  # the records would be checked without the table rows under the merge: their problems would mislead
@@ -405,6 +406,32 @@ class _Planner:
                     continue
                 out.append((i, cells))
         return out
+
+    def error_values(self, sheets: list[SheetRows], layout: _Layout) -> bool:
+        """A problem for each cell under the header (of the records' sheet, or of a table's sheet) that holds
+        an error value (#N/A, #DIV/0!, #REF! …: a formula that failed), which would read as a blank answer.
+        True when there is one."""
+        tables = {header_text(n) for n in self.table_names.values()}
+        found = False
+        for sheet in sheets:
+            if sheet is not layout.sheet and header_text(sheet.name) not in tables:
+                continue
+            below = layout.at + 1 if sheet is layout.sheet else 1
+            for row, column in sheet.errors:
+                if row > below:
+                    found = True
+                    self.problem("error_value", f"工作表「{sheet.name}」的 {_cell_name(row - 1, column - 1)} 是错误值（如 #N/A、#DIV/0!，公式未能算出结果），"
+                                 "会被读成空白：请改为要填写的内容（可复制后“选择性粘贴 → 数值”）后重新上传。", row, sheet=sheet.name)
+        return found
+
+    def hidden_rows(self, sheet: SheetRows, records: set[int]) -> None:
+        """A warning naming the records in hidden rows: they are imported like the others, which a person
+        who hid them (to set them aside) may not expect."""
+        hidden = sorted(set(sheet.hidden) & records)
+        if hidden:
+            shown = "、".join(str(r) for r in hidden[:20]) + ("等" if len(hidden) > 20 else "")
+            self.plan.warnings.append(RowProblem("hidden_rows", f"工作表「{sheet.name}」第 {shown} 行是隐藏行，也会导入：不要导入的行请删除，不要只隐藏。",
+                                                 hidden[0], "", sheet.name))
 
     def merged(self, sheet: SheetRows, at: int, records: set[int]) -> bool:
         """A problem for each merged range among ``records`` (Excel rows under the header row ``at``) of

@@ -52,6 +52,9 @@ class SheetRows:
     name: str
     rows: list[list[Any]]
     merged: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = ()
+    #: An upload's cells holding an error value (#N/A …: read as blank) and its hidden rows, 1-based.
+    errors: tuple[tuple[int, int], ...] = ()
+    hidden: tuple[int, ...] = ()
 
 
 def read_workbook(data: bytes) -> list[SheetRows]:

@@ -18,7 +18,7 @@ import io
 import posixpath
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from xml.parsers import expat
 
@@ -174,8 +174,23 @@ def check_size(data: bytes, limits: WorkbookLimits) -> None:
         raise ExcelReadError("too_big", size=_mb(len(data)), limit=_mb(limits.max_bytes))
 
 
-def check_workbook(data: bytes, limits: WorkbookLimits) -> None:
-    """Refuse (ExcelReadError) an upload whose reading would cost more than ``limits``.
+@dataclass
+class Noticed:
+    """What the scan of a .xlsx sheet saw that a reader does not say: cells holding an error value (#N/A,
+    #DIV/0! …, which python-calamine reads as blank) and hidden rows, each as 1-based (row, column) / row,
+    at most ``NOTICED_MAX`` of each per sheet."""
+
+    errors: list[tuple[int, int]] = field(default_factory=list)
+    hidden: list[int] = field(default_factory=list)
+
+
+#: Error cells and hidden rows kept per sheet: enough to name them, bounded like all an upload controls.
+NOTICED_MAX = 200
+
+
+def check_workbook(data: bytes, limits: WorkbookLimits) -> dict[str, Noticed]:
+    """Refuse (ExcelReadError) an upload whose reading would cost more than ``limits``; return, per sheet
+    of a .xlsx, what its scan noticed (:class:`Noticed`; empty for other formats).
 
     A .xlsx or .ods is checked in full (sizes, ratios, sheet names, declared dimensions, every
     valued cell's position, repeats included); a .xls only for its size, its reading being bounded
@@ -183,14 +198,15 @@ def check_workbook(data: bytes, limits: WorkbookLimits) -> None:
     """
     check_size(data, limits)
     if data.startswith(_OLE2_MAGIC) or not zipfile.is_zipfile(io.BytesIO(data)):
-        return
+        return {}
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as book:
             _check_parts(book, limits)
             if "xl/workbook.xml" in book.NameToInfo:
-                _check_sheets(book, limits)
-            elif "content.xml" in book.NameToInfo:
+                return _check_sheets(book, limits)
+            if "content.xml" in book.NameToInfo:
                 _check_ods(book, limits)
+            return {}
     except ExcelReadError:
         raise
     except Exception as exc:  # zipfile and zlib raise many types for a broken or encrypted file
@@ -285,25 +301,30 @@ def _sheet_parts(book: zipfile.ZipFile, budget: list[int]) -> list[tuple[str, st
     return parts
 
 
-def _check_sheets(book: zipfile.ZipFile, limits: WorkbookLimits) -> None:
+def _check_sheets(book: zipfile.ZipFile, limits: WorkbookLimits) -> dict[str, Noticed]:
     budget = [limits.max_unzipped_bytes, limits.max_unzipped_bytes]
     for part in ("xl/sharedStrings.xml", "[Content_Types].xml"):
         if part in book.NameToInfo:  # read for a DTD only: no cell positions there
             _stream(book, part, lambda name, attrs: None, budget=budget)
-    area = 0
+    area, noticed = 0, {}
     for sheet, part in _sheet_parts(book, budget):
-        area += _scan_sheet(book, sheet, part, limits, budget)
+        noticed[sheet] = Noticed()
+        area += _scan_sheet(book, sheet, part, limits, budget, noticed[sheet])
         if area > limits.max_cells:
             raise ExcelReadError("area", cells=area, limit=limits.max_cells, rows=limits.max_rows,
                                  columns=limits.max_columns)
+    return noticed
 
 
-def _scan_sheet(book: zipfile.ZipFile, sheet: str, part: str, limits: WorkbookLimits, budget: list[int]) -> int:
+def _scan_sheet(book: zipfile.ZipFile, sheet: str, part: str, limits: WorkbookLimits, budget: list[int],
+                noticed: Noticed | None = None) -> int:
     """Check one worksheet's declared dimension and the position of every cell with a value;
     return the cells of its rectangle from A1 (what a reader allocates). A cell counts at its
     first <v> or <is>: an empty styled cell is skipped by readers, so it costs nothing."""
     row = col = max_row = max_col = 0  # row: the <row> element's number, which a cell's own reference does not change
     cell: tuple[int, int] | None = None  # the open cell not yet counted
+    error = False  # the open cell's type is an error value (t="e")
+    noticed = noticed if noticed is not None else Noticed()
     tags: dict[str, str] = {}  # expat's "namespace local" names, reduced once each
 
     def position(ref: str) -> tuple[int, int] | None:
@@ -318,9 +339,10 @@ def _scan_sheet(book: zipfile.ZipFile, sheet: str, part: str, limits: WorkbookLi
         return r > limits.max_rows or c > limits.max_columns
 
     def start(name, attrs):
-        nonlocal row, col, max_row, max_col, cell
+        nonlocal row, col, max_row, max_col, cell, error
         tag = tags.get(name) or tags.setdefault(name, _local(name))
         if tag == "c":
+            error = attrs.get("t") == "e"
             ref = attrs.get("r")
             if ref:
                 pos = position(ref)
@@ -338,10 +360,14 @@ def _scan_sheet(book: zipfile.ZipFile, sheet: str, part: str, limits: WorkbookLi
                 raise _Refused(ExcelReadError("cell_out_of_range", sheet=sheet, cell=shown, rows=limits.max_rows,
                                               columns=limits.max_columns))
             max_row, max_col = max(max_row, r), max(max_col, c)
+            if error and len(noticed.errors) < NOTICED_MAX:
+                noticed.errors.append((r, c))
         elif tag == "row":
             r = attrs.get("r", "")
             row = (int(r) if len(r) <= 9 else limits.max_rows + 1) if r.isascii() and r.isdigit() else row + 1
             col, cell = 0, None
+            if attrs.get("hidden") in ("1", "true") and len(noticed.hidden) < NOTICED_MAX:
+                noticed.hidden.append(row)
         elif tag == "dimension":
             ref = attrs.get("ref", "")
             last = position(ref.rpartition(":")[2]) if ref else None

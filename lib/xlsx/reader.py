@@ -61,6 +61,10 @@ class Sheet(NamedTuple):
     name: str
     rows: list[list[Any]]
     merged: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = ()
+    #: Cells holding an error value (#N/A …), which read as blank, and hidden rows: 1-based, from the
+    #: bounds check's scan of a .xlsx (``lib.xlsx.bounds.Noticed``); empty for a workbook read unchecked.
+    errors: tuple[tuple[int, int], ...] = ()
+    hidden: tuple[int, ...] = ()
 
 
 def read_cells(data: bytes, limits: WorkbookLimits | None = None) -> list[Sheet]:
@@ -126,7 +130,10 @@ def read_bounded(data: bytes, limits: WorkbookLimits) -> list[Sheet]:
         if "cause" in answer["params"]:
             log.info("upload unreadable: %s", answer["params"]["cause"])
         raise ExcelReadError(answer["error"], **answer["params"])
-    return [Sheet(name, rows, tuple((tuple(a), tuple(b)) for a, b in merged)) for name, rows, merged in answer["sheets"]]
+    noticed = answer.get("noticed", {})
+    return [Sheet(name, rows, tuple((tuple(a), tuple(b)) for a, b in merged),
+                  tuple(tuple(e) for e in noticed.get(name, {}).get("errors", ())), tuple(noticed.get(name, {}).get("hidden", ())))
+            for name, rows, merged, *_ in answer["sheets"]]
 
 
 def child_main() -> None:
@@ -138,8 +145,9 @@ def child_main() -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
     data = sys.stdin.buffer.read()
     try:
-        check_workbook(data, limits)
-        answer: dict[str, Any] = {"sheets": read_cells(data, limits)}
+        noticed = check_workbook(data, limits)
+        answer: dict[str, Any] = {"sheets": read_cells(data, limits),
+                                  "noticed": {name: {"errors": n.errors, "hidden": n.hidden} for name, n in noticed.items()}}
         del data
         text = json.dumps(answer, default=_tag, ensure_ascii=False)
         if len(text) > limits.max_unzipped_bytes:  # text repeated by many cells, read back here

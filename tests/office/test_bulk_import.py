@@ -214,6 +214,24 @@ def test_a_merged_cell_among_the_records_is_named_and_nothing_is_read(store):
     assert store.records(PROJECTS.id) == []
 
 
+def test_an_error_value_in_a_cell_is_named_not_read_as_blank(store):
+    book = openpyxl.load_workbook(io.BytesIO(fill(PROJECTS, SHIPPED.campaign, [project(1), project(2)])))
+    sheet = book[MAIN]
+    sheet["C3"] = "#N/A"  # openpyxl writes a known error word as an error cell (t="e"), as Excel keeps a failed formula
+    assert sheet["C3"].data_type == "e"
+    found = plan(store, saved(book))
+    assert problems(found) == [(3, MAIN, "", "error_value")] and "C3" in found.problems[0].message
+    assert store.records(PROJECTS.id) == []
+
+
+def test_records_in_hidden_rows_are_imported_with_a_warning(store):
+    book = openpyxl.load_workbook(io.BytesIO(fill(PROJECTS, SHIPPED.campaign, [project(1), project(2), project(3)])))
+    book[MAIN].row_dimensions[3].hidden = True
+    found = plan(store, saved(book))
+    assert found.ok and len(found.creates) == 3
+    assert [(w.code, w.row) for w in found.warnings if w.code == "hidden_rows"] == [("hidden_rows", 3)]
+
+
 def test_merges_outside_the_records_are_no_problem(store):
     book = openpyxl.load_workbook(io.BytesIO(fill(PROJECTS, SHIPPED.campaign, [project(1)])))
     book[MAIN].merge_cells("A10:F10")  # a note typed under the records, in no field's column but the first
