@@ -126,7 +126,7 @@ class AccountsFile:
         return [_account(a) for a in self.file.read()["accounts"].values()]
 
     def get(self, account: str) -> Account | None:
-        raw = self.file.read()["accounts"].get(account)
+        raw = self.file.read_part(lambda doc: doc["accounts"].get(account))
         return None if raw is None else _account(raw)
 
     def find_by(self, key: str, value: str) -> list[Account]:
@@ -135,7 +135,7 @@ class AccountsFile:
         return [a for a in self.all() if want and str(getattr(a, key, "")).strip().casefold() == want]
 
     def __len__(self) -> int:
-        return len(self.file.read()["accounts"])
+        return self.file.read_part(lambda doc: len(doc["accounts"]))
 
     # --- writing ---------------------------------------------------------------------------
 

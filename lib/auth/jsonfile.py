@@ -85,13 +85,19 @@ class JsonFile:
 
     def read(self) -> Any:
         """The document (a fresh copy the caller may change), or ``default()`` when there is no file."""
+        return self.read_part(lambda doc: doc)
+
+    def read_part(self, pick: Callable[[Any], Any]) -> Any:
+        """``pick(document)`` as a fresh copy the caller may change: only that part is copied (the session
+        check reads one account of thousands on every page run), never the whole document."""
         stamp = self._stamp()
         if stamp is None:
-            return self._default()
+            return pick(self._default())
         with self._mutex:
             if self._cached is None or self._cached[0] != stamp:
                 self._cached = (stamp, self._parse())
-            return json.loads(json.dumps(self._cached[1]))
+            part = pick(self._cached[1])
+            return part if part is None or isinstance(part, (str, int, float, bool)) else json.loads(json.dumps(part))
 
     def update(self, change: Callable[[Any], Any], *, always_write: bool = False) -> Any:
         """Under the lock: read, ``change(doc)`` in place (its return value is returned), write atomically
