@@ -4,7 +4,8 @@ the campaign's bindings against the other files served.
 A form's draft is parsed against the campaign served (its deadline must be one of the campaign's); the
 bindings are checked with the draft in place of the form its file serves now, and only the problems the
 draft brings count (a campaign broken already does not block an unrelated form). A campaign's draft is
-checked against every form served: its bindings, and each form's deadline, which must stay declared.
+checked against every form served: its bindings, and each form's deadline, which must stay declared; and it
+must keep what the pages need (``versions.campaign_needs``: the registers).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from lib.forms.errors import FormDefinitionError, FormProblem, problem
 from lib.forms.loader import CAMPAIGN_FILE, FormCatalog, check_bindings, parse_campaign, parse_form
 from lib.forms.spec import CampaignSpec, FormSpec
-from lib.forms.versions import VersionError, check_file_name, check_text
+from lib.forms.versions import VersionError, campaign_needs, check_file_name, check_text
 from lib.forms.yamltext import load_yaml
 
 
@@ -67,7 +68,7 @@ def _check_campaign(catalog: FormCatalog, text: str) -> DraftCheck:
         return DraftCheck(CAMPAIGN_FILE, tuple(exc.problems))
     lines = load_yaml(text, CAMPAIGN_FILE)[1]
     served = catalog.forms()
-    found = check_bindings(campaign, served, lines, CAMPAIGN_FILE)
+    found = check_bindings(campaign, served, lines, CAMPAIGN_FILE) + campaign_needs(campaign, CAMPAIGN_FILE)
     found += [problem("unknown_deadline", field="", where=f"表单「{f.id}」（{f.short_title}）", deadline=f.deadline)
               for f in served if f.deadline and f.deadline not in campaign.deadlines]
     return DraftCheck(CAMPAIGN_FILE, tuple(found), campaign=campaign)

@@ -7,6 +7,7 @@ once, whatever their status; 20,000 rows take a fraction of a second):
 * a choice removed: how many rows chose it — they keep the word until corrected;
 * a type changed: how many stored values the new type does not read (each parsed as the new type);
 * a field removed: its column and values stay, marked retired (``<label>（已停用）``);
+* a new field on a key the rows hold values under (a field retired before): those values become its answers;
 * a field renamed (``replaces: old_key``): how many values move to the new key, and the column with them;
   a rename whose new key already holds values would mix two columns, and is refused at publish;
 * the form given another id: its rows stay under the old id, shown by no page of the new version;
@@ -19,7 +20,7 @@ never published. Nothing here writes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from lib.auth.policy import DESIGN_PUBLISH, READ, can
@@ -43,13 +44,14 @@ TYPE_MISFIT = "type_misfit"
 RETIRED = "retired"
 RENAMED = "renamed"
 ID_CHANGED = "id_changed"
+REVIVED = "revived"  # a new field on a key whose earlier (retired) values the rows still hold
 COLUMN_DROPPED = "column_dropped"  # a table's column removed: its answers are not kept when the row is saved again
 #: Row ids a change names as examples.
 EXAMPLES = 3
 #: Problems a refusal lists (the rest are counted).
 MAX_LISTED = 20
 #: What a retired field's column is headed with.
-RETIRED_LABEL = "{label}（已停用）"
+RETIRED_LABEL = versions.RETIRED_LABEL
 _WHOLE = ("table", "file")  # types whose values no other type reads
 
 
@@ -81,6 +83,9 @@ class Change:
         if self.kind == COLUMN_DROPPED:
             return (f"表格删除了列{name}：{self.rows} 条记录的表格中这一列有值{some}，数据表中保留到这些记录下次保存为止，"
                     "之后不再保存。")
+        if self.kind == REVIVED:
+            return (f"字段{name}使用了之前停用的字段键：{self.rows} 条记录在这个键下已有停用前的值{some}，"
+                    "发布后这些值会显示为这个字段的答案。若这不是同一个问题，请另起一个字段键。")
         if self.kind == RETIRED:
             return (f"删除字段{name}：数据表中这一列保留并标为「已停用」，{self.rows} 条记录的值保留，不会删除；"
                     "填报页面不再显示这一项。")
@@ -150,17 +155,20 @@ def stored_impact(store: Store, catalog: FormCatalog, file: str, check: DraftChe
         return [r for r in found if can(reader, READ, form, r)]
 
     renamed = store.renamed_keys(new.id)
-    reused = [f for f in new.all_fields() if f.key in renamed]
+    stored = readable(new)
+    back = versions.renames_of(None, new, renamed, lambda key: False)  # a key taken back: the values move back
+    reused = [f for f in new.all_fields() if f.key in renamed and (renamed[f.key], f.key) not in back]
     if reused:
         f = reused[0]
-        raise DesignError(f"字段键「{f.key}」（{f.label}）在之前的版本中已改名为「{renamed[f.key]}」，不能再用于新的字段："
-                          "它的值会存到改名后的字段下。请另起一个字段键。", code="design_key_renamed")
+        raise DesignError(f"字段键「{f.key}」（{f.label}）在之前的版本中已改名为「{renamed[f.key]}」，而「{renamed[f.key]}」仍是这个版本的字段，"
+                          f"不能再用「{f.key}」：它的值会存到「{renamed[f.key]}」下。请另起一个字段键，"
+                          f"或删去「{renamed[f.key]}」把它改回「{f.key}」。", code="design_key_renamed")
     campaign = catalog.campaign_or_none()
     moved: tuple[Change, ...] = ()
     if old is not None and old.id != new.id:
         moved = (Change(ID_CHANGED, old.id, old.short_title, len(readable(old)), new.id),)
         old = None
-    found = assess(file, old, new, readable(new), cities=campaign.cities if campaign is not None else (), renamed=renamed)
+    found = assess(file, old, new, stored, cities=campaign.cities if campaign is not None else (), renamed=renamed)
     return replace(found, changes=moved + found.changes)
 
 
@@ -185,23 +193,26 @@ def served_form(catalog: FormCatalog, file: str, current: Record | None) -> Form
 
 
 def assess(file: str, old: FormSpec | None, new: FormSpec, records: Sequence[Record], *, cities: tuple[str, ...] = (),
-           renamed: Iterable[str] = ()) -> Impact:
+           renamed: Mapping[str, str] | None = None) -> Impact:
     """The impact of serving ``new`` instead of ``old`` (None: the file serves no form yet) on ``records``,
     the stored rows of ``new``'s form; ``cities`` are the campaign's (a city field's values are read
-    against them); ``renamed``: keys the store has renamed away already (a rename in force is no news).
+    against them); ``renamed``: the store's keys renamed away already -> where their values live (a rename
+    in force is no news; a key taken back moves its values back). Which renames apply is
+    ``versions.renames_of``'s rule, as for a developer's file: a ``replaces`` of a retired key whose values
+    the rows still hold brings them back. A new field on a key the rows hold values under (a field retired
+    before) is told: those values would read as its answers.
     A table kept as a table is compared column by column over the rows of its stored answers (a record
     counts once however many of its table rows are touched)."""
     before = {f.key: f for f in old.all_fields()} if old is not None else {}
     fields = new.all_fields()
-    keys = {f.key for f in fields}
-    replaced = {f.replaces for f in fields if f.replaces}
-    renamed = set(renamed)
     items = [(r.id, r.values) for r in records]
+    applied = versions.renames_of(old, new, renamed or {}, lambda key: bool(_ids(items, key, lambda v: True)))
+    renames = {to: frm for frm, to in applied}
     found = _Found()
     ctx = {"cities": cities}
     for spec in fields:
-        old_key = spec.replaces
-        moving = old_key is not None and old_key in before and old_key not in renamed
+        old_key = renames.get(spec.key)
+        moving = old_key is not None
         prev = before.get(old_key) if moving else before.get(spec.key)
         if moving:
             found.renames.append((old_key, spec.key))
@@ -209,6 +220,10 @@ def assess(file: str, old: FormSpec | None, new: FormSpec, records: Sequence[Rec
             if held:
                 found.clashes.append(Change(RENAMED, spec.key, spec.label, len(held), old_key, tuple(held[:EXAMPLES])))
             found.changes.append(Change(RENAMED, spec.key, spec.label, len(_ids(items, old_key, lambda v: True)), old_key))
+        elif prev is None and old is not None:
+            revived = _ids(items, spec.key, lambda v: True)
+            if revived:
+                found.changes.append(Change(REVIVED, spec.key, spec.label, len(revived), "", tuple(revived[:EXAMPLES])))
         _compare(found, prev, spec, items, old_key if moving else spec.key, ctx)
         if prev is not None and prev.type == spec.type == "table":
             cells = [(row_id, row) for row_id, values in items for row in _table(values.get(prev.key))]
@@ -221,7 +236,7 @@ def assess(file: str, old: FormSpec | None, new: FormSpec, records: Sequence[Rec
                 if dropped:
                     found.changes.append(Change(COLUMN_DROPPED, sub.key, f"{spec.label}」的「{sub.label}", len(dropped), "",
                                                 tuple(dropped[:EXAMPLES])))
-    retired = [f for key, f in before.items() if key not in keys and key not in replaced]
+    retired = versions.retired_of(old, new)
     found.changes += [Change(RETIRED, f.key, f.label, len(_ids(items, f.key, lambda v: True))) for f in retired]
     return Impact(file, new.id, len(records), tuple(found.changes), tuple(found.renames), tuple(retired), tuple(found.clashes))
 

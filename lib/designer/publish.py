@@ -9,52 +9,39 @@ problems (``design_invalid``, by line and field), a new field taking a key renam
 touches stored rows without ``confirmed`` (``design_unconfirmed``, carrying the impact). All of it is decided under the store lock ``versions.LOCK`` after reading the store
 anew, so two publishes of one file queue and the second is told the first came in between.
 
-Then, still under the lock: the renames are applied (``Store.rename_field``; one in force writes nothing,
-so a publish that failed after them is simply tried again from the same version: its check finds them in
-force), the form's sheet is declared (new columns,
-labels, a removed field's column headed ``<label>（已停用）`` — columns are never dropped), and last the
-version row is written (``versions.append_version``): the text with its top-level ``version:`` set to the
-form's next number, so the rows filed from now on say which definition they were filed under. The
-publisher's live draft of the file, now published, is closed (已放弃, noting the version). Audited as
-发布表单 (恢复表单版本 for a rollback) with the file, the version and the note.
-
-Two servers on one Google spreadsheet are not serialised by the lock: of two publishes of one file within
-a cache period the later in the log is discarded (``versions.append_version``: ``version_race``), after
-its renames were applied; the values then read under the new keys, and publishing again from the version
-served (with the rename) shows them.
-
->>> print(numbered("id: a\\nversion: 3   # 每次修改加一\\ntitle: A\\n", "a.yaml", 4), end="")
-id: a
-version: 4   # 每次修改加一
-title: A
+Then, still under the lock: the version row is written first (``versions.append_version``): the text with
+its top-level ``version:`` set to the form's next number (``versions.numbered``; a leading BOM dropped), so
+the rows filed from now on say which definition they were filed under. Only then the form's sheet follows
+(``versions.apply_form_change``, shared with a developer's changed file): the renames applied
+(``Store.rename_field``), new columns and labels declared, a removed field's column headed
+``<label>（已停用）`` — columns are never dropped. A publish refused, or lost to another server's version of
+the same number (``version_race``, two servers on one Google spreadsheet within a cache period), so leaves
+no rename in force; one that fails after its row is written is mended by the next publish, which applies
+the served version's ``replaces`` still not in force (``versions.renames_of``). The publisher's live draft
+of the file, now published, is closed (已放弃, noting the version). Audited as 发布表单 (恢复表单版本 for a
+rollback) with the file, the version and the note.
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import replace
-
-import yaml
 
 from lib.auth.policy import DESIGN_PUBLISH, authorize
 from lib.core.records import Actor, Record
 from lib.forms import versions
-from lib.forms.columns import sheet_spec
 from lib.forms.errors import FormDefinitionError
 from lib.forms.loader import FormCatalog, parse_form
 from lib.forms.spec import FormSpec
 from lib.forms.types import REGISTRY, ValueProblem
-from lib.forms.yamltext import load_yaml
-from lib.store.base import SheetSpec, Store
+from lib.store.base import Store
 
 from .checks import DraftCheck
 from .drafts import check_based_on, draft_of, drafting, served_spec
 from .errors import DesignError
-from .impact import RETIRED_LABEL, Impact, checked, served_form, stored_impact
+from .impact import checked, served_form, stored_impact
 
 PUBLISHED = "发布表单"  # the audit's action for a version published
 ROLLED_BACK = "恢复表单版本"  # the audit's action for an earlier version published again
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def publish(store: Store, catalog: FormCatalog, actor: Actor, file: str, text: str, based_on: int, note: str = "",
@@ -95,14 +82,12 @@ def _publish(store: Store, catalog: FormCatalog, actor: Actor, file: str, text: 
         before = served_form(catalog, file, current)
         body, form = _numbered_form(check, file, text, before)
         versions.check_text(file, body)
-        if form is not None:
-            if found.renames and before is not None:  # the sheet a rename works on, as the served form declares it
-                store.ensure_sheet(sheet_spec(before))
-            for old, new in found.renames:
-                store.rename_field(form.id, old, new, actor=actor)
-            store.ensure_sheet(_sheet(form, found, before))
+        # The version row first: a publish refused or lost to another server's (version_race) leaves no
+        # rename in force under a form that does not declare it.
         row = versions.append_version(store, actor, file, body, form_id=form.id if form is not None else "",
                                       version=last + 1, based_on=based_on, origin=origin, note=note)
+        if form is not None:
+            versions.apply_form_change(store, actor, before, form, found.renames, found.retired)
         own = draft_of(store, actor, file)
         if own is not None:
             store.update(versions.VERSIONS.form_id, own.id, base_rev=own.rev, actor=actor, status=versions.DISCARDED,
@@ -112,11 +97,14 @@ def _publish(store: Store, catalog: FormCatalog, actor: Actor, file: str, text: 
     return row
 
 
-def rollback(store: Store, catalog: FormCatalog, actor: Actor, file: str, version: int, note: str = "", confirmed: bool = False) -> Record:
+def rollback(store: Store, catalog: FormCatalog, actor: Actor, file: str, version: int, note: str = "", confirmed: bool = False,
+             based_on: int | None = None) -> Record:
     """Publish the text of ``file``'s earlier published ``version`` again, as the newest version, with
     every check of ``publish`` (``confirmed`` included: restoring an older form may retire fields or add
-    required ones again). DesignError ``design_no_version`` when no such version was published, or it is
-    the one served."""
+    required ones again). ``based_on``: the version served when the restore (and its impact) was shown;
+    another published since is ``design_stale``, as for ``publish`` (None: the one served now). A restore
+    across a rename moves the values back (``versions.renames_of``). DesignError ``design_no_version`` when
+    no such version was published, or it is the one served."""
     current = versions.latest(store, file)
     authorize(store, actor, DESIGN_PUBLISH, served_spec(catalog, current), drafting(catalog))
     target = next((r for r in history(store, file) if versions.number(r) == version), None)
@@ -124,7 +112,8 @@ def rollback(store: Store, catalog: FormCatalog, actor: Actor, file: str, versio
         raise DesignError(f"{file} 没有已发布的第 {version} 版，无法恢复。", code="design_no_version")
     if current is not None and target.id == current.id:
         raise DesignError(f"第 {version} 版就是 {file} 当前使用的版本，无需恢复。", code="design_no_version")
-    return _publish(store, catalog, actor, file, target.values["text"], versions.number(current) if current else 0,
+    served = versions.number(current) if current else 0
+    return _publish(store, catalog, actor, file, target.values["text"], served if based_on is None else based_on,
                     note or f"恢复第 {version} 版", confirmed, "rollback")
 
 
@@ -150,25 +139,16 @@ def diff(a_text: str, b_text: str, a_name: str = "旧版本", b_name: str = "新
     return "".join(lines)
 
 
-def numbered(text: str, file: str, number: int) -> str:
-    """``text`` with its top-level ``version:`` value set to ``number``, everything else as written
-    (the text must parse and declare one)."""
-    load_yaml(text, file)  # bounded before composing
-    root = yaml.compose(text, Loader=_Loader)
-    node = next(v for k, v in root.value if k.value == "version")
-    return text[: node.start_mark.index] + str(number) + text[node.end_mark.index:]
-
-
 def _numbered_form(check: DraftCheck, file: str, text: str, old: FormSpec | None) -> tuple[str, FormSpec | None]:
     """The text to publish and its form: a form's ``version:`` set to the next number (one more than the
     served form's, or the draft's own when it says more), read back to make sure nothing else moved."""
     form = check.form
     if form is None:
         return text, None
-    number = max(form.version, old.version + 1) if old is not None else form.version
+    number = versions.next_number(form, old)
     if number == form.version:
-        return text, form
-    body = numbered(text, file, number)
+        return text.removeprefix(versions.BOM), form
+    body = versions.numbered(text, file, number)
     try:
         again = parse_form(body, file)
     except FormDefinitionError:
@@ -177,16 +157,6 @@ def _numbered_form(check: DraftCheck, file: str, text: str, old: FormSpec | None
         raise DesignError(f"{file} 的 version 写法特殊，无法自动改为 {number}：请把顶层的 version 直接写成 {number} 后再发布。",
                           code="design_version_line")
     return body, again
-
-
-def _sheet(form: FormSpec, found: Impact, old: FormSpec | None) -> SheetSpec:
-    """The form's sheet with each removed field's column still declared, headed as retired."""
-    spec = sheet_spec(form)
-    if old is None or not found.retired:
-        return spec
-    retired = {f.key for f in found.retired}
-    columns = [replace(c, label=RETIRED_LABEL.format(label=c.label)) for c in sheet_spec(old).columns if c.key in retired]
-    return replace(spec, columns=spec.columns + tuple(columns))
 
 
 def _note(note: str) -> str:

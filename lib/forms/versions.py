@@ -30,7 +30,10 @@ lost race right after writing and discards its own row (``version_race``), so a 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+
+import yaml
 
 from lib.core.errors import AppError
 from lib.core.records import Actor, Record, is_pending
@@ -38,6 +41,11 @@ from lib.core.roles import ADMIN
 from lib.core.text import hidden_character, quotable
 from lib.core.values import text as shown
 from lib.store.base import Column, SheetSpec, Store
+
+from .columns import sheet_spec
+from .errors import FormProblem, problem
+from .spec import CampaignSpec, FieldSpec, FormSpec
+from .yamltext import load_yaml
 
 VERSIONS = SheetSpec("form_versions", "表单版本", (
     Column("file", "文件名"),
@@ -63,6 +71,11 @@ MAX_TEXT_CHARS = 30_000
 MAX_NOTE_CHARS = 500
 #: The system account that publishes the first start's copy of ``forms/`` and a developer's changed file.
 DEVELOPER = Actor("开发者文件", ADMIN)
+
+#: What a removed field's column is headed with (its values stay; columns are never dropped).
+RETIRED_LABEL = "{label}（已停用）"
+BOM = "\ufeff"
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 #: Longest file name a version may have.
 MAX_NAME_CHARS = 100
@@ -205,3 +218,88 @@ def append_versions(store: Store, actor: Actor, rows: list[dict]) -> list[Record
                      note=f"与另一台服务器同时发布了第 {number(row)} 版，以先写入的为准")
         kept.append(None)
     return kept
+
+
+def published_shas(rows: Iterable[Record], file: str) -> set[str]:
+    """The SHA-256 of every text ever published for ``file`` among ``rows`` (not only the one served): a
+    folder file holding one of them brings no news, another server sent that change already."""
+    return {r.values.get("sha256", "") for r in rows if r.status == PUBLISHED and r.values.get("file") == file}
+
+
+def renames_of(before: FormSpec | None, form: FormSpec, renamed: Mapping[str, str], held: Callable[[str], bool]) -> list[tuple[str, str]]:
+    """(old key, new key) of each rename that serving ``form`` in place of ``before`` applies; ``renamed``:
+    the store's keys renamed away already (``Store.renamed_keys``: old -> where its values live), ``held``:
+    whether some stored row has a value under a key.
+
+    * a field's ``replaces: old`` naming a field of ``before``, or a key the rows hold values under (a
+      field retired earlier: its values come back under the new key), unless that rename is in force;
+    * a field taking back a key renamed away to a key no field of ``form`` keeps (an earlier version
+      restored across a rename): the values move back."""
+    keys = {f.key for f in form.all_fields()}
+    old_keys = {f.key for f in before.all_fields()} if before is not None else set()
+    found: list[tuple[str, str]] = []
+    for spec in form.all_fields():
+        old = spec.replaces
+        if old and old not in keys and renamed.get(old) != spec.key and (old in old_keys or held(old)):
+            found.append((old, spec.key))
+        elif spec.key in renamed and renamed[spec.key] not in keys and (not old or old == renamed[spec.key]):
+            found.append((renamed[spec.key], spec.key))
+    return found
+
+
+def retired_of(before: FormSpec | None, form: FormSpec) -> list[FieldSpec]:
+    """The fields of ``before`` that ``form`` neither keeps nor renames: their columns and values stay, retired."""
+    if before is None:
+        return []
+    keys = {f.key for f in form.all_fields()} | {f.replaces for f in form.all_fields() if f.replaces}
+    return [f for f in before.all_fields() if f.key not in keys]
+
+
+def apply_form_change(store: Store, actor: Actor, before: FormSpec | None, form: FormSpec, renames: Iterable[tuple[str, str]],
+                      retired: Iterable[FieldSpec]) -> None:
+    """What a published version of a form changes in its sheet, the same for the designer and a developer's
+    file (called once the version row is written, so a publish refused or lost writes none of it): the
+    ``renames`` applied (``Store.rename_field``; one in force writes nothing), and the sheet declared
+    with each ``retired`` field's column kept, headed ``<label>（已停用）``."""
+    renames, retired = list(renames), {f.key for f in retired}
+    if renames and before is not None:  # the sheet a rename works on, as the form before declared it
+        store.ensure_sheet(sheet_spec(before))
+    for old, new in renames:
+        store.rename_field(form.id, old, new, actor=actor)
+    spec = sheet_spec(form)
+    if before is not None and retired:
+        kept = [replace(c, label=RETIRED_LABEL.format(label=c.label)) for c in sheet_spec(before).columns if c.key in retired]
+        spec = replace(spec, columns=spec.columns + tuple(kept))
+    store.ensure_sheet(spec)
+
+
+def next_number(form: FormSpec, before: FormSpec | None) -> int:
+    """The ``version:`` a form is published with: one more than the form served before, or its own when more."""
+    return max(form.version, before.version + 1) if before is not None else form.version
+
+
+def numbered(text: str, file: str, number: int) -> str:
+    """``text`` with its top-level ``version:`` value set to ``number``, everything else as written
+    (the text must parse and declare one). A leading BOM (Windows editors write one) is dropped: the
+    parser's positions do not count it.
+
+    >>> print(numbered("\\ufeffid: a\\nversion: 3   # 每次修改加一\\ntitle: A\\n", "a.yaml", 4), end="")
+    id: a
+    version: 4   # 每次修改加一
+    title: A
+    """
+    text = text.removeprefix(BOM)
+    load_yaml(text, file)  # bounded before composing
+    root = yaml.compose(text, Loader=_Loader)
+    node = next(v for k, v in root.value if k.value == "version")
+    return text[: node.start_mark.index] + str(number) + text[node.end_mark.index:]
+
+
+def campaign_needs(campaign: CampaignSpec | None, file: str = "campaign.yaml") -> list[FormProblem]:
+    """What a campaign must declare for the pages served to work, beyond what its schema requires (the
+    schema keeps these blocks optional for campaigns read by other tools): the registers, which 看板 reads
+    (a campaign published without them took the board down on every server). Empty for None."""
+    if campaign is None or campaign.registers is not None:
+        return []
+    return [problem("invalid_definition", where=file,
+                    detail="缺少 registers（服务券台账与项目台账的定义）：看板和台账页面需要它，请保留这一部分")]
