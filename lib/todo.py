@@ -33,7 +33,8 @@ from lib.auth.scope import editable_records, visible_records
 from lib.campaign import inspection
 from lib.core.records import Actor, Record
 from lib.core.statuses import DRAFT, FILED, RETURNED
-from lib.forms import FormSpec
+from lib.forms import FormDefinitionError, FormSpec
+from lib.forms.bindings import Bindings
 from lib.forms.loader import FormCatalog
 from lib.listing import summary
 from lib.rectification import lifecycle
@@ -102,9 +103,19 @@ def _line(form: FormSpec, record: Record) -> str:
     return "｜".join([*(t for t in summary(form, record).values() if t), record.id])
 
 
+def _bindings(catalog: FormCatalog) -> Bindings | None:
+    """The campaign's bindings; None while they do not fit the forms served (the home page lists why,
+    under campaign.yaml): the to-do list goes on without what only they tell (the inspections)."""
+    try:
+        return catalog.bindings
+    except FormDefinitionError:
+        return None
+
+
 def _forms(store: Store, catalog: FormCatalog, actor: Actor, today: dt.date, assignments: Assignments | None,
            unfiled: Mapping[str, int] | None) -> list[Entry]:
-    inspections = catalog.bindings.of("inspections").form if catalog.bindings.has("inspections") else None
+    bindings = _bindings(catalog)
+    inspections = bindings.of("inspections").form if bindings is not None and bindings.has("inspections") else None
     out = []
     for form in catalog.forms():
         if not can(actor, CREATE, form, assignments=assignments):
@@ -143,12 +154,13 @@ def _reviews(store: Store, catalog: FormCatalog, actor: Actor) -> list[Entry]:
 
 def _inspections(store: Store, catalog: FormCatalog, actor: Actor, today: dt.date, assignments: Assignments | None) -> list[Entry]:
     """The projects the actor's group still has to inspect (none without an assignment that reaches it)."""
-    if assignments is None or not catalog.bindings.has("inspections"):
+    bindings = _bindings(catalog)
+    if assignments is None or bindings is None or not bindings.has("inspections"):
         return []
     r = reach(actor, assignments)
     if r.how != "cities":
         return []
-    binding = catalog.bindings.of("inspections")
+    binding = bindings.of("inspections")
     form = catalog.form(binding.form)
     draws = active_draws(store)
     drawn = draw_rows(store, str(draws[-1].values.get("draw_id"))) if draws else []

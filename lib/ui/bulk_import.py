@@ -24,7 +24,7 @@ import streamlit as st
 
 from lib.core.records import Actor
 from lib.core.statuses import DRAFT
-from lib.forms import FormCatalog, FormSpec
+from lib.forms import FormCatalog, FormDefinitionError, FormSpec
 from lib.office.bulk import ImportPlan, apply_import, plan_import, safe_file_name
 from lib.office.excel import to_xlsx
 from lib.office.template import required_files, template_xlsx
@@ -142,7 +142,12 @@ def panel(store: Store, catalog: FormCatalog, form: FormSpec, actor: Actor) -> N
     """The expander 批量导入（Excel） for ``form``, which ``actor`` may file (the page has asked)."""
     title = form.short_title
     limit = max(1, math.ceil(context.settings().upload_max_mb))
-    if own_import(catalog, form):
+    try:
+        own = own_import(catalog, form)
+    except FormDefinitionError as exc:  # campaign.yaml's bindings do not fit the forms: the rest of the page still serves
+        st.warning("批量导入暂不可用：活动配置 campaign.yaml 有错误，请管理员修正：\n\n" + "\n".join(f"- {p}" for p in exc.problems))
+        return
+    if own:
         st.caption(f"「{title}」的批量导入在“随机抽查”页面：那里逐条核对服务券编号是否在抽样框中，并拒绝重复登记的记录。")
         return
     files = required_files(form)

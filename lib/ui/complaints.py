@@ -23,7 +23,7 @@ import streamlit as st
 from lib.auth import Forbidden
 from lib.campaign.register.reconcile import normalize_code
 from lib.core.records import Actor
-from lib.forms import FormCatalog, FormSpec
+from lib.forms import FormCatalog, FormDefinitionError, FormSpec
 from lib.office.excel import to_xlsx
 from lib.sampling import complaints
 from lib.sampling.frame import Frame
@@ -93,7 +93,10 @@ def unmatched_section(frame: Frame) -> None:
 def voucher_warning(store: Store, catalog: FormCatalog, form: FormSpec) -> None:
     """On the fill page of the complaints form: a warning when the voucher typed is no project the frame
     is built from (the row can still be saved; the warning says it will count towards nobody)."""
-    if catalog.bindings.kind_of(form.id) != "complaints":
+    try:
+        if catalog.bindings.kind_of(form.id) != "complaints":
+            return
+    except FormDefinitionError:  # the bindings do not fit the forms: no frame to check against (the page says why)
         return
     key = catalog.bindings.of("complaints").key("voucher")
     typed = st.session_state.get(state.field_key(form.id, key))

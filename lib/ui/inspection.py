@@ -21,7 +21,7 @@ from lib.auth.scope import visible_records
 from lib.campaign import inspection
 from lib.core.records import Actor
 from lib.core.statuses import DRAFT, WITHDRAWN
-from lib.forms import FormCatalog, FormSpec
+from lib.forms import FormCatalog, FormDefinitionError, FormSpec
 from lib.forms.display import value_text
 from lib.sampling.record import active_draws, draw_rows
 from lib.store.base import Store
@@ -75,7 +75,10 @@ def panel(store: Store, catalog: FormCatalog, form: FormSpec, actor: Actor, assi
           cities: tuple[str, ...]) -> None:
     """Draw the companion of ``form`` when it is the campaign's inspections form and ``actor`` an
     inspector with an assignment (see the module); nothing otherwise."""
-    bindings = catalog.bindings
+    try:
+        bindings = catalog.bindings
+    except FormDefinitionError:  # the bindings do not fit the forms: no companion, the form itself still serves
+        return
     r = reach(actor, assignments)
     if bindings.kind_of(form.id) != "inspections" or r.how != "cities" or assignments is None:
         return
