@@ -226,3 +226,19 @@ def test_replay_applies_a_batch_of_appends_and_updates_only_if_every_update_is_c
     stale = log_batch([*appends(1, start=9), update], "2020-09-10T10:02:00", "stale")  # r0 is at rev 2 already
     replay.apply_rows(len(first) + len(good) + 2, [encode_row({**e, "eid": f"s{i}"}) for i, e in enumerate(stale)])
     assert "r9" not in replay.state.rows["site_check"] and replay.state.rows["site_check"]["r0"].rev == 2
+
+
+def test_a_server_that_loads_many_rows_freezes_them(writer, open_store):
+    """As the local store does (tests/store/test_gc_freeze.py): what a refresh loaded leaves the cyclic collector's reach."""
+    import gc
+
+    from lib.store.state import FREEZE_AFTER_ENTRIES
+
+    writer.append_batch([("site_check", {"count": i}, "已导入") for i in range(FREEZE_AFTER_ENTRIES)], actor=PROVINCE)
+    gc.unfreeze()
+    try:
+        peer = open_store("b", **UNTHROTTLED)
+        assert len(peer.records("site_check")) == FREEZE_AFTER_ENTRIES
+        assert gc.get_freeze_count() > FREEZE_AFTER_ENTRIES
+    finally:
+        gc.unfreeze()

@@ -46,7 +46,7 @@ from lib.store.local.external import EXTERNAL_ACTOR, EditCheck
 from lib.store.local.log import LogFile, ProcessLock, dump_line
 from lib.store.local.materialiser import MaterialiserProcess, materialise
 from lib.store.local.workbook import matching_stamp
-from lib.store.state import State
+from lib.store.state import FREEZE_AFTER_ENTRIES, State, freeze_loaded
 
 __all__ = ["EXTERNAL_ACTOR", "LocalStore"]  # EXTERNAL_ACTOR re-exported from external, where edits are imported
 
@@ -105,7 +105,16 @@ class LocalStore(Store):
     # --- reading -------------------------------------------------------------------------------
 
     def _catch_up(self) -> None:
-        self.log.read_new(self.state.apply)
+        applied = 0
+
+        def apply(entry: dict[str, Any]) -> None:
+            nonlocal applied
+            applied += len(entry["entries"]) if entry.get("op") == "batch" else 1
+            self.state.apply(entry)
+
+        self.log.read_new(apply)
+        if applied >= FREEZE_AFTER_ENTRIES:  # the first load, another process's import
+            freeze_loaded()
 
     def refresh(self) -> None:
         """See every change any process has made so far (a stat when there is none)."""

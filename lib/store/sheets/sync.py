@@ -47,6 +47,7 @@ from lib.store.sheets.delivery import Delivery, Job, QueuedRecord, ViewsOutcome
 from lib.store.sheets.log import LOG_COLUMNS, LOG_SHEET, Fate, Replay, decode_row, encode_row, log_range
 from lib.store.sheets.outbox import Outbox
 from lib.store.sheets.view import AUDIT_SHEET, ViewRow, batch_data, plan_views
+from lib.store.state import FREEZE_AFTER_ENTRIES, freeze_loaded
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +196,8 @@ class SheetSync:
                                   f"请勿编辑或排序 {LOG_SHEET}，并联系管理员从版本历史恢复。", code="sheets_log_edited")
         with self._state_lock:
             self._mark_dirty(self._replay.apply_rows(start, rows))
+        if len(rows) >= FREEZE_AFTER_ENTRIES:  # the first load, another server's import
+            freeze_loaded()
         self._last_refresh = self._cache_clock()
 
     def refresh(self, *, force: bool = True) -> None:
