@@ -27,16 +27,21 @@ def _row(record: Record) -> dict[str, object]:
             "说明": values.get("note", "")}
 
 
-def rollback(store: Store, catalog: FormCatalog, actor: Actor, file: str, version: int, confirmed: bool) -> None:
+def rollback(store: Store, catalog: FormCatalog, actor: Actor, file: str, version: int, confirmed: bool,
+             based_on: int | None = None) -> None:
     """恢复此版本 (``confirmed``: 确认恢复 after the impact on the stored rows was shown): the version published again
-    as the newest, then loaded into the text area. Unconfirmed and changing stored rows, it asks first."""
+    as the newest, then loaded into the text area. Unconfirmed and changing stored rows, it asks first, noting the
+    version served then: 确认恢复 passes it as ``based_on``, so a version published meanwhile (whose changes the
+    impact shown did not include) makes the restore stale instead of undoing it unseen."""
     st.session_state.pop(state.DESIGNER_ROLLBACK_ASK, None)
     note = (st.session_state.get(state.DESIGNER_ROLLBACK_NOTE) or "").strip()
+    served = versions.latest(store, file)  # read before the impact is: a version coming in between makes 确认恢复 stale
     try:
-        record = designer.rollback(store, catalog, actor, file, version, note, confirmed)
+        record = designer.rollback(store, catalog, actor, file, version, note, confirmed, based_on)
     except DesignError as exc:
         if exc.code == "design_unconfirmed" and exc.impact is not None:
-            st.session_state[state.DESIGNER_ROLLBACK_ASK] = {"file": file, "version": version, "lines": exc.impact.lines()}
+            st.session_state[state.DESIGNER_ROLLBACK_ASK] = {"file": file, "version": version, "lines": exc.impact.lines(),
+                                                             "based_on": versions.number(served) if served is not None else 0}
             editor.tell("warning", f"恢复第 {version} 版会影响已填报的数据，请在“历史版本”中核对后点击“确认恢复”。")
         else:
             editor.tell("error", str(exc))
@@ -77,4 +82,4 @@ def section(store: Store, catalog: FormCatalog, actor: Actor, file: str) -> None
         if asked and asked["file"] == file and asked["version"] == older:
             st.markdown("**恢复后对已填报数据的影响：**\n\n" + editor.shown([], asked["lines"]))
             st.button(f"确认恢复第 {older} 版", key=state.DESIGNER_ROLLBACK_CONFIRM, on_click=errors.guarded(rollback),
-                      args=(store, catalog, actor, file, older, True), type="primary")
+                      args=(store, catalog, actor, file, older, True, asked.get("based_on")), type="primary")

@@ -262,6 +262,23 @@ def test_the_history_shows_a_diff_and_restores_an_earlier_version(seeded, reopen
     assert served.values["origin"] == "rollback" and served.values["note"] == "撤回微信字段"
 
 
+def test_a_restore_confirmed_after_another_version_came_in_is_refused_and_publishes_nothing(seeded, reopen):
+    at = _open(PROVINCE)
+    _add_field(at)
+    _publish(at)
+    at.selectbox(key=state.DESIGNER_HISTORY_A).set_value(1).run()
+    _button(at, state.DESIGNER_ROLLBACK).click().run()  # the impact shown: version 2's field retired
+    assert any("确认恢复" in _v(w) for w in at.warning), _messages(at)
+    other = _open(OTHER)
+    _add_field(other, key="contact_qq", label="联系人QQ")
+    _publish(other)  # version 3, whose field the impact shown did not list
+    _button(at, state.DESIGNER_ROLLBACK_CONFIRM).click().run()
+    told = "\n".join(_v(e) for e in at.error)
+    assert OTHER.account in told and "第 3 版" in told, _messages(at)
+    served = versions.latest(reopen(), "att1.yaml")
+    assert versions.number(served) == 3 and "contact_qq" in served.values["text"]
+
+
 def test_the_campaign_file_is_edited_without_a_preview(seeded):
     at = _open(ADMIN, "campaign.yaml")
     assert any("没有表单预览" in _v(i) for i in at.info)
