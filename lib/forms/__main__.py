@@ -14,6 +14,7 @@ as it was.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import tempfile
@@ -72,33 +73,63 @@ def served_texts(secrets_path: Path) -> dict[str, tuple[int, str]]:
 
 
 def write_files(folder: Path, texts: dict[str, tuple[int, str]]) -> dict[str, tuple[int, bool]]:
-    """Write each text to ``folder/<file>``: all to temporary files first, then each renamed into place.
-    Returns file -> (version, whether the file's text changed)."""
+    """Write each text to ``folder/<file>``, all or none: every target is checked first (a folder of that
+    name is refused before anything is written), every text goes to a temporary file, and each file
+    replaced keeps a copy of what it held; a rename that fails puts back the files replaced before it.
+    No temporary file stays. Returns file -> (version, whether the file's text changed)."""
     for file in texts:
         check_file_name(file)  # a name from the store never leaves the folder
     folder.mkdir(parents=True, exist_ok=True)
+    for file in texts:
+        target = folder / file
+        if target.exists() and not target.is_file():
+            raise OSError(errno.EISDIR, f"{file} 已存在且不是文件", str(target))
     temps: dict[str, Path] = {}
+    backups: dict[str, Path | None] = {}  # file replaced -> the copy of what it held (None: it did not exist)
     try:
         for file, (_, text) in texts.items():
-            fd, temp = tempfile.mkstemp(prefix=f".{file}.", suffix=".tmp", dir=folder)
-            temps[file] = Path(temp)
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-                out.write(text)
-                out.flush()
-                os.fsync(out.fileno())
+            temps[file] = _written(folder, file, text.encode("utf-8"))
         written = {}
         for file, (version, text) in texts.items():
             target = folder / file
             try:
-                changed = target.read_text(encoding="utf-8") != text
-            except (OSError, UnicodeDecodeError):
-                changed = True
-            os.replace(temps.pop(file), target)
-            written[file] = (version, changed)
+                old = target.read_bytes()
+            except FileNotFoundError:
+                old = None
+            backups[file] = _written(folder, file, old) if old is not None else None
+            os.replace(temps[file], target)
+            del temps[file]
+            written[file] = (version, old is None or old != text.encode("utf-8"))
+        done, backups = backups, {}
+        for copy in done.values():
+            if copy is not None:
+                copy.unlink(missing_ok=True)
         return written
+    except BaseException:
+        for file, copy in backups.items():  # put back what was replaced (the last one may not have been yet)
+            target = folder / file
+            if copy is not None:
+                os.replace(copy, target)
+            elif file not in temps:
+                target.unlink(missing_ok=True)
+        raise
     finally:
         for temp in temps.values():
             temp.unlink(missing_ok=True)
+
+
+def _written(folder: Path, file: str, body: bytes) -> Path:
+    """A temporary file in ``folder`` holding ``body``, on disk before it is renamed anywhere."""
+    fd, temp = tempfile.mkstemp(prefix=f".{file}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(body)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return Path(temp)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ lost race right after writing and discards its own row (``version_race``), so a 
 ...         return check_file_name(name)
 ...     except VersionError as refused:
 ...         return refused.code
->>> {code(n) for n in ("../x.yaml", ".x.yaml", "x.yml", "x\\u202e.yaml", "a/b.yaml", " x.yaml")}
+>>> {code(n) for n in ("../x.yaml", ".x.yaml", "x.yml", "x\\u202e.yaml", "a/b.yaml", " x.yaml", "con.yaml", "Lpt1.a.yaml")}
 {'version_file_name'}
 """
 
@@ -80,6 +80,8 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: Longest file name a version may have.
 MAX_NAME_CHARS = 100
 _NOT_IN_NAMES = '/\\:*?"<>|'
+#: Names Windows keeps for devices, whatever follows the first dot: such a file cannot be written there.
+_DEVICES = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))})
 
 
 class VersionError(AppError):
@@ -98,12 +100,15 @@ def sha256(text: str) -> str:
 
 def check_file_name(file: str) -> str:
     """``file`` when it is a plain ``.yaml`` file name a folder can hold anywhere (no folder, not hidden,
-    no control or invisible character, at most :data:`MAX_NAME_CHARS` characters), else VersionError.
+    no control or invisible character, no Windows device name, at most :data:`MAX_NAME_CHARS` characters),
+    else VersionError.
     Windows' copies ("x - 副本.yaml") are names too: a folder of forms may hold them."""
     if (not isinstance(file, str) or not file.endswith(".yaml") or file.startswith(".") or len(file) > MAX_NAME_CHARS
-            or any(c in file for c in _NOT_IN_NAMES) or hidden_character(file) or file.strip() != file):
+            or any(c in file for c in _NOT_IN_NAMES) or hidden_character(file) or file.strip() != file
+            or file.split(".")[0].rstrip().upper() in _DEVICES):
         raise VersionError(f"文件名「{quotable(file)}」无效：应为以 .yaml 结尾、不含目录、不以“.”开头的文件名，"
-                           "不含 / \\ : * ? \" < > | 和控制字符或不可见字符。", code="version_file_name")
+                           "不含 / \\ : * ? \" < > | 和控制字符或不可见字符，也不能是 Windows 保留的设备名（如 con、aux、nul、com1）。",
+                           code="version_file_name")
     return file
 
 
@@ -218,12 +223,6 @@ def append_versions(store: Store, actor: Actor, rows: list[dict]) -> list[Record
                      note=f"与另一台服务器同时发布了第 {number(row)} 版，以先写入的为准")
         kept.append(None)
     return kept
-
-
-def published_shas(rows: Iterable[Record], file: str) -> set[str]:
-    """The SHA-256 of every text ever published for ``file`` among ``rows`` (not only the one served): a
-    folder file holding one of them brings no news, another server sent that change already."""
-    return {r.values.get("sha256", "") for r in rows if r.status == PUBLISHED and r.values.get("file") == file}
 
 
 def renames_of(before: FormSpec | None, form: FormSpec, renamed: Mapping[str, str], held: Callable[[str], bool]) -> list[tuple[str, str]]:

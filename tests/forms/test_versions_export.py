@@ -112,3 +112,39 @@ def test_the_command_runs_as_a_module(data, tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert (out / "campaign.yaml").is_file() and "完成" in done.stdout
+
+
+def test_a_target_that_cannot_be_replaced_leaves_every_file_as_it_was_and_no_temporary_file(tmp_path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "a.yaml").write_text("旧 a\n", encoding="utf-8")
+    (folder / "b.yaml").mkdir()  # on Windows: a file open in an editor, or read-only
+    with pytest.raises(OSError):
+        cli.write_files(folder, {"a.yaml": (2, "新 a\n"), "b.yaml": (2, "新 b\n")})
+    assert (folder / "a.yaml").read_text(encoding="utf-8") == "旧 a\n"
+    assert sorted(p.name for p in folder.iterdir()) == ["a.yaml", "b.yaml"]
+
+
+def test_a_rename_failing_halfway_puts_back_the_files_replaced_before_it(tmp_path, monkeypatch):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "a.yaml").write_text("旧 a\n", encoding="utf-8")
+    real = cli.os.replace
+
+    def refusing(src, dst):
+        if Path(dst).name == "c.yaml":
+            raise PermissionError(13, "拒绝访问", str(dst))
+        return real(src, dst)
+
+    monkeypatch.setattr(cli.os, "replace", refusing)
+    with pytest.raises(OSError):
+        cli.write_files(folder, {"a.yaml": (2, "新 a\n"), "b.yaml": (1, "新 b\n"), "c.yaml": (1, "新 c\n")})
+    assert (folder / "a.yaml").read_text(encoding="utf-8") == "旧 a\n"
+    assert sorted(p.name for p in folder.iterdir()) == ["a.yaml"]
+
+
+@pytest.mark.parametrize("name", ["con.yaml", "AUX.yaml", "nul.forms.yaml", "com1.yaml"])
+def test_a_windows_device_name_is_no_version_name(name):
+    with pytest.raises(versions.VersionError) as err:
+        versions.check_file_name(name)
+    assert err.value.code == "version_file_name"
