@@ -296,13 +296,16 @@ def preview(catalog: FormCatalog, found: designer.DraftCheck) -> None:
         return
     if not current:
         st.warning("当前内容有问题，预览显示的是最后一次没有问题的内容。")
-    st.caption("预览：在这里填写只用于试用，不会保存，也不会影响任何人的填报。")
+    files = [f.label for f in form.all_fields() if f.type == "file"]
+    st.caption("预览：在这里填写只用于试用，不会保存，也不会影响任何人的填报。"
+               + (f"文件字段（{'、'.join(files)}）在预览中不能上传：上传的文件会存到服务器上。" if files else ""))
     with st.container(border=True):
         st.markdown(f"#### {plain_text(form.title)}")
         if form.description:
             st.info(form.description)
-        # Fields the filler's account answers are drawn locked, as the fill page draws them (blank: no account here).
-        account = {f.key: None for f in form.all_fields() if f.from_account}
+        # Fields the filler's account answers are drawn locked, as the fill page draws them (blank: no account here);
+        # file fields too: an upload is stored on the server as it is taken, and nothing here is ever saved.
+        account = {f.key: None for f in form.all_fields() if f.from_account or f.type == "file"}
         widgets.render_form(form, catalog.campaign.cities, locked=account, space=state.DESIGNER_PREVIEW)
 
 

@@ -279,6 +279,13 @@ def test_a_restore_confirmed_after_another_version_came_in_is_refused_and_publis
     assert versions.number(served) == 3 and "contact_qq" in served.values["text"]
 
 
+def test_the_previews_file_field_takes_no_upload_so_nothing_is_stored_on_the_server(seeded):
+    at = _open(PROVINCE, "inspection.yaml")
+    [uploader] = at.get("file_uploader")
+    assert uploader.proto.disabled
+    assert any("不能上传" in _v(c) for c in at.caption), _messages(at)
+
+
 def test_the_campaign_file_is_edited_without_a_preview(seeded):
     at = _open(ADMIN, "campaign.yaml")
     assert any("没有表单预览" in _v(i) for i in at.info)
