@@ -1,5 +1,6 @@
 """表单设计: edit a form's or the campaign's YAML with its problems and a live preview, save a draft, publish
-(after the impact on stored rows is confirmed), read the history and restore an earlier version (lib.ui.designer*)."""
+(after the impact on stored rows is confirmed), read the history and restore an earlier version, withdraw a stray
+file (lib.ui.designer*)."""
 
 import streamlit as st
 
@@ -28,3 +29,4 @@ with right:
 designer.palette(catalog, actor, found)
 designer.actions(store, catalog, actor)
 designer_history.section(store, catalog, actor, file)
+designer_history.withdraw_section(store, catalog, actor, file)

@@ -2,7 +2,7 @@
 
 Definitions are YAML texts kept as versions in the store (``lib.forms.versions``); this package is what the
 表单设计 page (``lib.ui.designer``) calls: ``save_draft``, ``check_draft``, ``impact``, ``publish``,
-``history``, ``diff``, ``rollback``, ``add_field_yaml``. Each refusal is a coded Chinese error
+``history``, ``diff``, ``rollback``, ``withdraw``, ``add_field_yaml``. Each refusal is a coded Chinese error
 (``DesignError``, the versions' ``VersionError``, the policy's ``Forbidden``) and writes nothing.
 """
 
@@ -13,7 +13,7 @@ from .drafts import draft_of, save_draft
 from .errors import DesignError
 from .impact import Change, Impact, impact
 from .palette import add_field_yaml, free_key
-from .publish import diff, history, publish, rollback
+from .publish import diff, history, publish, rollback, withdraw
 
 __all__ = [
     "CAMPAIGN_FILE",
@@ -31,4 +31,5 @@ __all__ = [
     "publish",
     "rollback",
     "save_draft",
+    "withdraw",
 ]

@@ -6,7 +6,8 @@ is it; the message says who published which version when), ``design_unchanged`` 
 served), ``design_unconfirmed`` (publishing changes stored rows and was not confirmed: ``err.impact``),
 ``design_rename_clash`` (a rename onto a key holding values), ``design_key_renamed`` (a new field takes a
 key renamed away before), ``design_note`` (a publisher's note too long or with control characters),
-``design_no_version`` (rollback to a version not published, or the one served), ``design_based_on`` (no
+``design_no_version`` (rollback to a version not published, or the one served), ``design_withdraw_campaign``,
+``design_withdraw_bound``, ``design_withdraw_rows`` (a file that may not be withdrawn), ``design_based_on`` (no
 version number), ``design_version_line`` (a ``version:`` written so that it cannot be set), and the
 palette's ``palette_*`` codes (``lib.designer.palette``). A file name or a text too long is the versions'
 ``VersionError`` (``version_file_name``, ``version_text_too_long``); a role that may not, the policy's

@@ -30,7 +30,7 @@ from lib.auth.policy import DESIGN_PUBLISH, authorize
 from lib.core.records import Actor, Record
 from lib.forms import versions
 from lib.forms.errors import FormDefinitionError
-from lib.forms.loader import FormCatalog, parse_form
+from lib.forms.loader import CAMPAIGN_FILE, FormCatalog, parse_form
 from lib.forms.spec import FormSpec
 from lib.forms.types import REGISTRY, ValueProblem
 from lib.store.base import Store
@@ -42,6 +42,7 @@ from .impact import checked, served_form, stored_impact
 
 PUBLISHED = "发布表单"  # the audit's action for a version published
 ROLLED_BACK = "恢复表单版本"  # the audit's action for an earlier version published again
+WITHDRAWN = "停用表单文件"  # the audit's action for a file withdrawn
 
 
 def publish(store: Store, catalog: FormCatalog, actor: Actor, file: str, text: str, based_on: int, note: str = "",
@@ -64,9 +65,10 @@ def _publish(store: Store, catalog: FormCatalog, actor: Actor, file: str, text: 
         store.refresh()
         check = checked(catalog, file, text)
         current = versions.latest(store, file)
-        last = versions.number(current) if current is not None else 0
+        top = versions.newest(versions.versions(store, file)).get(file)  # the served one, or a withdrawal after it
+        last = versions.number(top) if top is not None else 0
         if based_on != last:
-            since = versions.published_by(current) if current is not None else "该文件已没有已发布的版本"
+            since = versions.published_by(top) if top is not None else "该文件已没有已发布的版本"
             raise DesignError(f"{file} 已有更新的版本：{since}（您的修改基于第 {based_on} 版）。"
                               "请先查看最新版本，在其基础上重新修改后再发布。", code="design_stale", current=current)
         if current is not None and current.values.get("text") == text:
@@ -112,9 +114,52 @@ def rollback(store: Store, catalog: FormCatalog, actor: Actor, file: str, versio
         raise DesignError(f"{file} 没有已发布的第 {version} 版，无法恢复。", code="design_no_version")
     if current is not None and target.id == current.id:
         raise DesignError(f"第 {version} 版就是 {file} 当前使用的版本，无需恢复。", code="design_no_version")
-    served = versions.number(current) if current else 0
+    served = versions.last_number(store, file)
     return _publish(store, catalog, actor, file, target.values["text"], served if based_on is None else based_on,
                     note or f"恢复第 {version} 版", confirmed, "rollback")
+
+
+def withdraw(store: Store, catalog: FormCatalog, actor: Actor, file: str, based_on: int, note: str = "") -> Record:
+    """停用此文件: ``file`` is served no more, on every server (a stray file a developer dropped into forms/, a
+    copy of a form). Only a copy of a form another file serves, or a form the campaign binds to nothing and
+    no stored row uses, so nothing is hidden;
+    its rows would otherwise vanish from every page (``design_withdraw_bound``, ``design_withdraw_rows``),
+    and campaign.yaml never (``design_withdraw_campaign``). The withdrawal is a version row (status
+    ``versions.WITHDRAWN``, the next number, the text withdrawn kept), so the history keeps it and a later
+    publish of the file — from 表单设计 or a developer's changed file — brings it back. Refused, nothing
+    written, like ``publish``: not allowed (Forbidden, audited), ``design_stale``. Audited as 停用表单文件."""
+    versions.check_file_name(file)
+    if file == CAMPAIGN_FILE:
+        raise DesignError(f"{CAMPAIGN_FILE} 是活动配置，不能停用。", code="design_withdraw_campaign")
+    authorize(store, actor, DESIGN_PUBLISH, served_spec(catalog, versions.latest(store, file)), drafting(catalog))
+    note = _note(note)
+    based_on = check_based_on(based_on)
+    with store.exclusive(versions.LOCK):
+        store.refresh()
+        current = versions.latest(store, file)
+        last = versions.last_number(store, file)
+        if current is None or based_on != last:
+            since = versions.published_by(versions.newest(versions.versions(store, file))[file]) if last else "该文件没有已发布的版本"
+            raise DesignError(f"{file} 已有更新的版本：{since}（您看到的是第 {based_on} 版）。请刷新后再决定是否停用。",
+                              code="design_stale", current=current)
+        form_id = current.values.get("form_id") or ""
+        twins = [f for f, r in versions.served(versions.versions(store)).items() if f != file and r.values.get("form_id") == form_id]
+        campaign = catalog.campaign_or_none() if not twins else None  # a copy of a form another file serves: nothing hidden
+        bound = campaign.bindings.form_ids() if campaign is not None and campaign.bindings is not None else {}
+        kinds = [kind for kind, bound_id in bound.items() if bound_id == form_id]
+        if kinds:
+            raise DesignError(f"表单「{form_id}」是活动配置 campaign.yaml 的绑定（{'、'.join(kinds)}）所用的表单，不能停用："
+                              "请先在 campaign.yaml 中改掉这些绑定。", code="design_withdraw_bound")
+        held = store.records(form_id) if form_id and not twins else []
+        if held:
+            raise DesignError(f"表单「{form_id}」已有 {len(held)} 条记录（例如 {'、'.join(r.id for r in held[:3])}），停用后这些记录"
+                              "在任何页面都看不到，不能停用。", code="design_withdraw_rows")
+        row = versions.append_version(store, actor, file, current.values["text"], form_id=form_id, version=last + 1,
+                                      based_on=last, origin="designer", note=note or "停用此文件",
+                                      status=versions.WITHDRAWN)
+    store.log_event(actor, WITHDRAWN, form_id=versions.VERSIONS.form_id, row_id=row.id,
+                    note=f"{file} 第 {last + 1} 版（停用）" + (f"：{note}" if note else ""))
+    return row
 
 
 def history(store: Store, file: str) -> list[Record]:

@@ -164,7 +164,7 @@ class StoreSource:
         with store.exclusive(versions.LOCK):
             store.refresh()
             rows = versions.versions(store)
-            served = versions.served(rows)
+            served, numbered = versions.served(rows), versions.newest(rows)
             if seen is None and rows:  # another process seeded the store meanwhile: as a new server
                 seen = {name: sha for name, (sha, _, _) in files.items()}
                 self._write_seen(seen)
@@ -185,7 +185,7 @@ class StoreSource:
                     continue
                 if name == CAMPAIGN_FILE:
                     campaign_text = text
-                last = versions.number(current) if current is not None else 0
+                last = versions.number(numbered[name]) if name in numbered else 0  # after a withdrawal too
                 body = text if first or name == CAMPAIGN_FILE else _numbered(name, text, current)
                 planned[name] = (sha, text, {
                     "file": name, "form_id": form_id, "version": last + 1, "text": body, "based_on": last,

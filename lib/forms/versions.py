@@ -5,11 +5,13 @@ One row per version of one file name (``projects.yaml``, ``campaign.yaml``): its
 ``version`` number (1, 2, … per file, assigned at publish), the published version the edit started from
 (``based_on``; 0 for a new file), where it came from (``origin``: :data:`ORIGINS`) and the publisher's
 ``note``. The row's status is the version's state: a draft (``lib.core.statuses.DRAFT``, the word of
-every row's draft; edited in place), published (:data:`PUBLISHED`, never changed again) or a discarded
-draft (:data:`DISCARDED`). Who and when are the record's own (owner, updated_at); the store audits every
+every row's draft; edited in place), published (:data:`PUBLISHED`, never changed again), a discarded
+draft (:data:`DISCARDED`), or the file withdrawn (:data:`WITHDRAWN`: a numbered row, never changed again,
+after which the file is served no more). Who and when are the record's own (owner, updated_at); the store audits every
 change.
 
-What is served (:func:`served`): per file, the published version with the highest number; of two rows
+What is served (:func:`served`): per file, the published version with the highest number (none when a
+withdrawal came after it); of two rows
 with one number (two servers on one Google spreadsheet publishing within one cache period) the earlier
 in the store's log, which every server reads in the same order. :func:`publish_version` notices such a
 lost race right after writing and discards its own row (``version_race``), so a tie never lasts.
@@ -62,6 +64,10 @@ VERSIONS = SheetSpec("form_versions", "表单版本", (
 LOCK = VERSIONS.form_id
 PUBLISHED = "已发布"  # a version's status once published: immutable from then on
 DISCARDED = "已放弃"  # a draft given up, or a publish that lost a race to another server's
+#: A file withdrawn (lib.designer.withdraw): a version row taking the next number, after which the file is
+#: served no more; a later publish of the file (the designer's, or a developer's changed file) brings it back.
+WITHDRAWN = "已停用"
+_NUMBERED = (PUBLISHED, WITHDRAWN)  # the statuses of rows holding a version number
 #: Where a version came from: the first start's copy of ``forms/``, a developer's changed file, the
 #: browser's designer, an earlier version published again.
 ORIGINS = ("seed", "file", "designer", "rollback")
@@ -131,17 +137,30 @@ def versions(store: Store, file: str | None = None) -> list[Record]:
             if not is_pending(r) and (file is None or r.values.get("file") == file)]
 
 
-def served(rows: Iterable[Record]) -> dict[str, Record]:
-    """File name -> the version served: of the published ``rows``, the highest number per file, and
-    of two with one number the earlier (``rows`` in the store's order)."""
+def newest(rows: Iterable[Record]) -> dict[str, Record]:
+    """File name -> its newest numbered row (published or withdrawn): of ``rows``, the highest number per
+    file, and of two with one number the earlier (``rows`` in the store's order). The next version of a
+    file takes the number after it."""
     best: dict[str, Record] = {}
     for row in rows:
-        if row.status != PUBLISHED:
+        if row.status not in _NUMBERED:
             continue
         file, current = row.values.get("file"), best.get(row.values.get("file"))
         if current is None or number(row) > number(current):
             best[file] = row
     return best
+
+
+def served(rows: Iterable[Record]) -> dict[str, Record]:
+    """File name -> the version served: the newest numbered row of each file (:func:`newest`) unless it
+    withdrew the file."""
+    return {file: row for file, row in newest(rows).items() if row.status == PUBLISHED}
+
+
+def last_number(store: Store, file: str) -> int:
+    """The number of ``file``'s newest version row, withdrawn or not (0: none): an edit is based on it."""
+    row = newest(versions(store, file)).get(file)
+    return number(row) if row is not None else 0
 
 
 def latest(store: Store, file: str) -> Record | None:
@@ -155,7 +174,10 @@ def number(row: Record) -> int:
 
 
 def published_by(row: Record) -> str:
-    """「<account> 于 <time> 发布了第 N 版」: who published ``row`` and when, as a stale edit is told."""
+    """「<account> 于 <time> 发布了第 N 版」: who published ``row`` and when, as a stale edit is told (「停用了该文件
+    （第 N 版）」 for a withdrawal)."""
+    if row.status == WITHDRAWN:
+        return f"{row.owner} 于 {shown(row.updated_at)} 停用了该文件（第 {number(row)} 版）"
     return f"{row.owner} 于 {shown(row.updated_at)} 发布了第 {number(row)} 版"
 
 
@@ -177,7 +199,7 @@ def publish_version(store: Store, actor: Actor, file: str, text: str, *, form_id
     ensure_sheet(store)
     with store.exclusive(LOCK):
         store.refresh()
-        current = latest(store, file)
+        current = newest(versions(store, file)).get(file)
         last = number(current) if current is not None else 0
         if based_on != last:
             since = f"{published_by(current)}" if current is not None else "该文件已没有已发布的版本"
@@ -188,31 +210,32 @@ def publish_version(store: Store, actor: Actor, file: str, text: str, *, form_id
 
 
 def append_version(store: Store, actor: Actor, file: str, text: str, *, form_id: str, version: int, based_on: int,
-                   origin: str, note: str) -> Record:
+                   origin: str, note: str, status: str = PUBLISHED) -> Record:
     """Write one published row (the caller holds :data:`LOCK` and chose ``version``): :func:`append_versions`
     of one, raising ``version_race`` naming the other server's row when that came first."""
     values = {"file": file, "form_id": form_id, "version": version, "text": text, "based_on": based_on,
               "origin": origin, "note": note}
-    (row,) = append_versions(store, actor, [values])
+    (row,) = append_versions(store, actor, [values], status)
     if row is None:
-        first = next(r for r in versions(store, file) if r.status == PUBLISHED and number(r) == version)
+        first = next(r for r in versions(store, file) if r.status in _NUMBERED and number(r) == version)
         raise VersionError(f"{file} 的第 {version} 版刚刚由另一台服务器发布（{published_by(first)}），您的发布未生效。"
                            "请查看最新版本后重新发布。", code="version_race")
     return row
 
 
-def append_versions(store: Store, actor: Actor, rows: list[dict]) -> list[Record | None]:
-    """Write published rows (each the sheet's values but ``sha256``, which is computed here) as one change:
+def append_versions(store: Store, actor: Actor, rows: list[dict], status: str = PUBLISHED) -> list[Record | None]:
+    """Write published rows (``status``: :data:`WITHDRAWN` for a withdrawal) (each the sheet's values but
+    ``sha256``, which is computed here) as one change:
     all become durable together or none (``write_batch``, never left waiting in a local outbox, so the
     check after it sees the log). The caller holds :data:`LOCK` and chose the numbers. Then, for each, make
     sure no other server's row of the same file and number came first in the log; one that came second is
     discarded at once and given back as None."""
-    items = [(VERSIONS.form_id, {**values, "sha256": sha256(values["text"])}, PUBLISHED) for values in rows]
+    items = [(VERSIONS.form_id, {**values, "sha256": sha256(values["text"])}, status) for values in rows]
     written, _ = store.write_batch(items, [], actor=actor)
     store.refresh()
     first: dict[tuple[str, int], str] = {}
     for r in versions(store):
-        if r.status == PUBLISHED:
+        if r.status in _NUMBERED:
             first.setdefault((r.values.get("file"), number(r)), r.id)
     kept: list[Record | None] = []
     for row in written:

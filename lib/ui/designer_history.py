@@ -1,6 +1,6 @@
 """The 表单设计 page's history of one file: its published versions with who, when and the note, the difference of
 any two, and 恢复此版本 (lib.designer.rollback: the earlier text published again as a new version, checked as any
-publish is)."""
+publish is); and 停用此文件 (lib.designer.withdraw) for a stray file or a copy of a form."""
 
 from __future__ import annotations
 
@@ -52,6 +52,32 @@ def rollback(store: Store, catalog: FormCatalog, actor: Actor, file: str, versio
     editor.open_file(store, actor, file, served_only=True)
     st.session_state[state.DESIGNER_ROLLBACK_NOTE] = ""
     editor.tell("success", f"已将 {file} 第 {version} 版恢复为第 {versions.number(record)} 版并发布。")
+
+
+def withdraw(store: Store, catalog: FormCatalog, actor: Actor, file: str, based_on: int) -> None:
+    """停用此文件 (the box ticked): the file served no more (lib.designer.withdraw, which refuses a bound form,
+    one holding rows and campaign.yaml), then the page opens another file."""
+    st.session_state[state.DESIGNER_WITHDRAW_SURE] = False
+    try:
+        record = designer.withdraw(store, catalog, actor, file, based_on)
+    except AppError as exc:
+        editor.tell("error", str(exc))
+        return
+    st.session_state.pop(state.DESIGNER_FILE, None)
+    editor.tell("success", f"已停用 {file}（第 {versions.number(record)} 版）：各服务器不再使用这个文件；"
+                           "需要时在“历史版本”中查看，或重新发布它的内容即可恢复。")
+
+
+def withdraw_section(store: Store, catalog: FormCatalog, actor: Actor, file: str) -> None:
+    """停用此文件, for whoever publishes and a form file (not campaign.yaml): a stray file or a copy of a form."""
+    if file == designer.CAMPAIGN_FILE or not editor.may(catalog, actor, DESIGN_PUBLISH) or versions.latest(store, file) is None:
+        return
+    with st.expander("停用此文件"):
+        st.caption("用于误放进 forms 文件夹的文件或表单的副本：停用后各服务器不再使用它，版本记录保留。"
+                   "活动配置绑定的表单和已有记录的表单不能停用。")
+        sure = st.checkbox(f"确认停用 {file}", key=state.DESIGNER_WITHDRAW_SURE)
+        st.button("停用此文件", key=state.DESIGNER_WITHDRAW, on_click=errors.guarded(withdraw), disabled=not sure,
+                  args=(store, catalog, actor, file, versions.last_number(store, file)))
 
 
 def section(store: Store, catalog: FormCatalog, actor: Actor, file: str) -> None:

@@ -412,6 +412,8 @@ DESIGNER_ROLLBACK = "designer:rollback"  # 恢复此版本
 DESIGNER_ROLLBACK_NOTE = "designer:rollback_note"
 DESIGNER_ROLLBACK_ASK = "designer:rollback_ask"  # {"file", "version", "lines"}: a restore that changes stored rows, waiting for 确认恢复
 DESIGNER_ROLLBACK_CONFIRM = "designer:rollback_confirm"
+DESIGNER_WITHDRAW_SURE = "designer:withdraw_sure"  # 停用此文件 (fix C9 of attack C): the box ticked to confirm
+DESIGNER_WITHDRAW = "designer:withdraw"  # 停用此文件
 
 
 def designer_palette_key(part: str) -> str:

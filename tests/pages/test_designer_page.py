@@ -286,6 +286,22 @@ def test_the_previews_file_field_takes_no_upload_so_nothing_is_stored_on_the_ser
     assert any("不能上传" in _v(c) for c in at.caption), _messages(at)
 
 
+def test_a_stray_file_is_withdrawn_after_the_box_is_ticked_and_the_page_opens_another(seeded, reopen):
+    text = (ROOT / "forms" / "forum.yaml").read_text(encoding="utf-8").replace("id: forum\n", "id: trial\n", 1)
+    versions.publish_version(seeded, versions.DEVELOPER, "试验.yaml", text, form_id="trial", based_on=0, origin="file")
+    at = _open(PROVINCE, "试验.yaml")
+    assert _button(at, state.DESIGNER_WITHDRAW).disabled
+    at.checkbox(key=state.DESIGNER_WITHDRAW_SURE).check().run()
+    _button(at, state.DESIGNER_WITHDRAW).click().run()
+    assert not at.exception and any("已停用 试验.yaml" in _v(s) for s in at.success), _messages(at)
+    assert versions.latest(reopen(), "试验.yaml") is None and at.selectbox(key=state.DESIGNER_FILE).value != "试验.yaml"
+    at = _open(PROVINCE, "att1.yaml")
+    at.checkbox(key=state.DESIGNER_WITHDRAW_SURE).check().run()
+    _button(at, state.DESIGNER_WITHDRAW).click().run()  # bound by the campaign: refused, nothing written
+    assert any("不能停用" in _v(e) for e in at.error), _messages(at)
+    assert versions.latest(reopen(), "att1.yaml") is not None
+
+
 def test_the_campaign_file_is_edited_without_a_preview(seeded):
     at = _open(ADMIN, "campaign.yaml")
     assert any("没有表单预览" in _v(i) for i in at.info)
