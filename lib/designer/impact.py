@@ -13,6 +13,7 @@ once, whatever their status; 20,000 rows take a fraction of a second):
 * the form given another id: its rows stay under the old id, shown by no page of the new version;
 * inside a table kept as a table, the same for its columns (a record counted once), and a column removed:
   its answers stay in the cell until the record is saved again.
+* a campaign's draft: a city it lists no more, as a choice removed from every form's city fields.
 
 A binding the change breaks is a problem of the draft (``lib.designer.checks``), not an impact: it is
 never published. Nothing here writes.
@@ -119,7 +120,8 @@ class Impact:
 def impact(store: Store, catalog: FormCatalog, file: str, text: str, *, actor: Actor | None = None) -> Impact:
     """What publishing ``text`` as ``file``'s next version would do to the stored rows (see the module
     docstring); DesignError when the draft has problems (``design_invalid``) or gives a new field a key
-    renamed away before (``design_key_renamed``). campaign.yaml stores no rows: no impact.
+    renamed away before (``design_key_renamed``). campaign.yaml stores no rows of its own: a city it lists
+    no more is counted in every form's city fields (``campaign_impact``).
 
     ``actor``: who asks. One who may not publish (a city proposing a draft) is told about the rows it
     reads (``can(READ)``: its own city's), not every city's; None: every row (the publish itself)."""
@@ -143,16 +145,15 @@ def stored_impact(store: Store, catalog: FormCatalog, file: str, check: DraftChe
     """The impact of ``check``'s form (a checked draft of ``file``) replacing the version ``current``
     (the store's latest published row of ``file``, None: none) on the form's stored rows (those ``reader``
     reads, when it may not publish: see ``impact``). A form given another id leaves its rows behind: said
-    so, and the fields compared with none."""
-    if file == CAMPAIGN_FILE or check.form is None:
+    so, and the fields compared with none. A campaign's draft: ``campaign_impact``."""
+    if file == CAMPAIGN_FILE and check.campaign is not None:
+        return campaign_impact(catalog, check, lambda form: _readable(store, catalog, reader, None, form))
+    if check.form is None:
         return Impact(file)
     new, old = check.form, served_form(catalog, file, current)
 
     def readable(form: FormSpec) -> list[Record]:
-        found = store.records(form.id)
-        if reader is None or can(reader, DESIGN_PUBLISH, old, drafting(catalog)):
-            return found
-        return [r for r in found if can(reader, READ, form, r)]
+        return _readable(store, catalog, reader, old, form)
 
     renamed = store.renamed_keys(new.id)
     stored = readable(new)
@@ -170,6 +171,33 @@ def stored_impact(store: Store, catalog: FormCatalog, file: str, check: DraftChe
         old = None
     found = assess(file, old, new, stored, cities=campaign.cities if campaign is not None else (), renamed=renamed)
     return replace(found, changes=moved + found.changes)
+
+
+def campaign_impact(catalog: FormCatalog, check: DraftCheck, readable) -> Impact:
+    """What a campaign's draft does to the stored rows: a city the campaign lists no more is a choice
+    removed from every city field (the rows answering it keep the word, to be corrected when next
+    submitted; the city's accounts lose their scope word), counted over ``readable(form)``, each form's
+    stored rows the publisher reads."""
+    before, after = catalog.campaign_or_none(), check.campaign
+    gone = [c for c in before.cities if c not in after.cities] if before is not None and after is not None else []
+    changes: list[Change] = []
+    for form in catalog.forms() if gone else ():
+        fields = [f for f in form.all_fields() if f.type == "city"]
+        items = [(r.id, r.values) for r in readable(form)] if fields else []
+        for spec, city in ((f, c) for f in fields for c in gone):
+            users = _ids(items, spec.key, lambda v, c=city: v == c)
+            if users:
+                changes.append(Change(CHOICE_REMOVED, spec.key, f"{form.short_title}」的「{spec.label}", len(users), city,
+                                      tuple(users[:EXAMPLES])))
+    return Impact(CAMPAIGN_FILE, changes=tuple(changes))
+
+
+def _readable(store: Store, catalog: FormCatalog, reader: Actor | None, old: FormSpec | None, form: FormSpec) -> list[Record]:
+    """The stored rows of ``form`` that ``reader`` reads (all of them: None, or one who may publish ``old``)."""
+    found = store.records(form.id)
+    if reader is None or can(reader, DESIGN_PUBLISH, old, drafting(catalog)):
+        return found
+    return [r for r in found if can(reader, READ, form, r)]
 
 
 def served_form(catalog: FormCatalog, file: str, current: Record | None) -> FormSpec | None:

@@ -126,3 +126,15 @@ def test_a_campaign_without_the_registers_the_pages_need_is_refused(store, catal
     end = next(i for i in range(start + 2, len(text)) if text[i - 1] == "\n" and text[i] not in " #\n")
     found = check_draft(catalog, CAMPAIGN_FILE, text[:start + 1] + text[end:])
     assert [p.code for p in found.problems] == ["invalid_definition"] and "registers" in found.problems[0].message
+
+
+def test_a_campaign_dropping_a_city_counts_the_rows_answering_it_and_is_confirmed_first(store, catalog):
+    stored = [store.append("att1", {"client_city": city}, actor=PROVIDER, status=SUBMITTED) for city in ("广州", "广州", "佛山")]
+    text = served_text(store, CAMPAIGN_FILE).replace('  - {name: 广州, code: "4401"}\n', "", 1)
+    found = impact(store, catalog, CAMPAIGN_FILE, text)
+    assert [(c.kind, c.key, c.detail, c.rows) for c in found.changes] == [("choice_removed", "client_city", "广州", 2)]
+    assert set(found.changes[0].examples) == {r.id for r in stored[:2]}
+    with pytest.raises(DesignError) as err:
+        publish(store, catalog, PROVINCE, CAMPAIGN_FILE, text, 1)
+    assert err.value.code == "design_unconfirmed" and len(history(store, CAMPAIGN_FILE)) == 1
+    assert versions.number(publish(store, catalog, PROVINCE, CAMPAIGN_FILE, text, 1, confirmed=True)) == 2
