@@ -3,7 +3,9 @@ the campaign's bindings against the other files served.
 
 A form's draft is parsed against the campaign served (its deadline must be one of the campaign's); the
 bindings are checked with the draft in place of the form its file serves now, and only the problems the
-draft brings count (a campaign broken already does not block an unrelated form). A campaign's draft is
+draft brings count (a campaign broken already does not block an unrelated form); a bound field the draft
+renames (``replaces:``) takes its binding along (``versions.rebound``: the publish writes the campaign's
+next version with the form's, as one change). A campaign's draft is
 checked against every form served: its bindings, and each form's deadline, which must stay declared; and it
 must keep what the pages need (``versions.campaign_needs``: the registers).
 """
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from lib.forms.errors import FormDefinitionError, FormProblem, problem
 from lib.forms.loader import CAMPAIGN_FILE, FormCatalog, check_bindings, parse_campaign, parse_form
 from lib.forms.spec import CampaignSpec, FormSpec
-from lib.forms.versions import VersionError, campaign_needs, check_file_name, check_text
+from lib.forms.versions import VersionError, campaign_needs, check_file_name, check_text, rebound, renames_of
 from lib.forms.yamltext import load_yaml
 
 
@@ -57,7 +59,7 @@ def check_draft(catalog: FormCatalog, file: str, text: str) -> DraftCheck:
     elif campaign is not None:
         others = [f for f in served if f.id not in (before, form.id)]
         now = check_bindings(campaign, served)
-        found += [p for p in check_bindings(campaign, [*others, form]) if p not in now]
+        found += [p for p in check_bindings(_following(catalog, file, form) or campaign, [*others, form]) if p not in now]
     return DraftCheck(file, tuple(found), form=form)
 
 
@@ -72,6 +74,24 @@ def _check_campaign(catalog: FormCatalog, text: str) -> DraftCheck:
     found += [problem("unknown_deadline", field="", where=f"表单「{f.id}」（{f.short_title}）", deadline=f.deadline)
               for f in served if f.deadline and f.deadline not in campaign.deadlines]
     return DraftCheck(CAMPAIGN_FILE, tuple(found), campaign=campaign)
+
+
+def _following(catalog: FormCatalog, file: str, form: FormSpec) -> CampaignSpec | None:
+    """The campaign served with its bindings following the renames ``form`` makes of the form ``file``
+    serves (``versions.rebound``: the publish carries them along); None when none moves."""
+    try:
+        served = parse_form(catalog.source.text(file), file)
+        text = catalog.source.text(CAMPAIGN_FILE)
+    except (OSError, KeyError, FormDefinitionError):
+        return None
+    moved = renames_of(served, form, {}, lambda key: False) if served.id == form.id else []
+    rebound_text = rebound(text, form.id, moved)
+    if rebound_text == text:
+        return None
+    try:
+        return parse_campaign(rebound_text, CAMPAIGN_FILE)
+    except FormDefinitionError:
+        return None
 
 
 def _served_id(catalog: FormCatalog, file: str) -> str | None:

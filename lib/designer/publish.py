@@ -9,9 +9,11 @@ problems (``design_invalid``, by line and field), a new field taking a key renam
 touches stored rows without ``confirmed`` (``design_unconfirmed``, carrying the impact). All of it is decided under the store lock ``versions.LOCK`` after reading the store
 anew, so two publishes of one file queue and the second is told the first came in between.
 
-Then, still under the lock: the version row is written first (``versions.append_version``): the text with
+Then, still under the lock: the version row is written first (``versions.append_together``): the text with
 its top-level ``version:`` set to the form's next number (``versions.numbered``; a leading BOM dropped), so
-the rows filed from now on say which definition they were filed under. Only then the form's sheet follows
+the rows filed from now on say which definition they were filed under; when a rename moves a field the
+campaign binds, the campaign's next version with the binding following it (``versions.rebound``) is
+written in the same change, so neither is served without the other. Only then the form's sheet follows
 (``versions.apply_form_change``, shared with a developer's changed file): the renames applied
 (``Store.rename_field``), new columns and labels declared, a removed field's column headed
 ``<label>（已停用）`` — columns are never dropped. A publish refused, or lost to another server's version of
@@ -86,8 +88,11 @@ def _publish(store: Store, catalog: FormCatalog, actor: Actor, file: str, text: 
         versions.check_text(file, body)
         # The version row first: a publish refused or lost to another server's (version_race) leaves no
         # rename in force under a form that does not declare it.
-        row = versions.append_version(store, actor, file, body, form_id=form.id if form is not None else "",
-                                      version=last + 1, based_on=based_on, origin=origin, note=note)
+        rows = [{"file": file, "form_id": form.id if form is not None else "", "version": last + 1, "text": body,
+                 "based_on": based_on, "origin": origin, "note": note}]
+        if form is not None:
+            rows += _bindings_following(store, form, found.renames, f"随 {file} 第 {last + 1} 版的字段改名更新绑定")
+        row = versions.append_together(store, actor, rows)[0]
         if form is not None:
             versions.apply_form_change(store, actor, before, form, found.renames, found.retired)
         own = draft_of(store, actor, file)
@@ -182,6 +187,21 @@ def diff(a_text: str, b_text: str, a_name: str = "旧版本", b_name: str = "新
     """
     lines = difflib.unified_diff(_lines(a_text), _lines(b_text), fromfile=a_name, tofile=b_name)
     return "".join(lines)
+
+
+def _bindings_following(store: Store, form: FormSpec, renames: tuple[tuple[str, str], ...], note: str) -> list[dict]:
+    """The campaign's next version when a rename moves a field the campaign binds (``versions.rebound``):
+    published with the form as one change, so the binding never points at a key gone. None needed: []."""
+    campaign = versions.latest(store, CAMPAIGN_FILE)
+    if campaign is None or not renames:
+        return []
+    text = versions.rebound(campaign.values["text"], form.id, renames)
+    if text == campaign.values["text"]:
+        return []
+    versions.check_text(CAMPAIGN_FILE, text)
+    last = versions.last_number(store, CAMPAIGN_FILE)
+    return [{"file": CAMPAIGN_FILE, "form_id": "", "version": last + 1, "text": text, "based_on": last, "origin": "designer",
+             "note": note}]
 
 
 def _numbered_form(check: DraftCheck, file: str, text: str, old: FormSpec | None) -> tuple[str, FormSpec | None]:

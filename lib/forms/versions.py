@@ -215,12 +215,26 @@ def append_version(store: Store, actor: Actor, file: str, text: str, *, form_id:
     of one, raising ``version_race`` naming the other server's row when that came first."""
     values = {"file": file, "form_id": form_id, "version": version, "text": text, "based_on": based_on,
               "origin": origin, "note": note}
-    (row,) = append_versions(store, actor, [values], status)
-    if row is None:
-        first = next(r for r in versions(store, file) if r.status in _NUMBERED and number(r) == version)
-        raise VersionError(f"{file} 的第 {version} 版刚刚由另一台服务器发布（{published_by(first)}），您的发布未生效。"
-                           "请查看最新版本后重新发布。", code="version_race")
+    (row,) = append_together(store, actor, [values], status)
     return row
+
+
+def append_together(store: Store, actor: Actor, rows: list[dict], status: str = PUBLISHED) -> list[Record]:
+    """:func:`append_versions` of rows that stand or fall together (a form and the campaign bindings following
+    its rename): when another server's version of one of them came first, the others written are discarded
+    too, and ``version_race`` names it."""
+    written = append_versions(store, actor, rows, status)
+    lost = [values for values, row in zip(rows, written, strict=True) if row is None]
+    if not lost:
+        return written
+    for row in written:
+        if row is not None:
+            store.update(VERSIONS.form_id, row.id, base_rev=row.rev, actor=actor, status=DISCARDED,
+                         note="同时发布的另一个文件的版本未生效，本版本一并作废")
+    file, version = lost[0]["file"], lost[0]["version"]
+    first = next(r for r in versions(store, file) if r.status in _NUMBERED and number(r) == version)
+    raise VersionError(f"{file} 的第 {version} 版刚刚由另一台服务器发布（{published_by(first)}），您的发布未生效。"
+                       "请查看最新版本后重新发布。", code="version_race")
 
 
 def append_versions(store: Store, actor: Actor, rows: list[dict], status: str = PUBLISHED) -> list[Record | None]:
@@ -325,3 +339,40 @@ def campaign_needs(campaign: CampaignSpec | None, file: str = "campaign.yaml") -
         return []
     return [problem("invalid_definition", where=file,
                     detail="缺少 registers（服务券台账与项目台账的定义）：看板和台账页面需要它，请保留这一部分")]
+
+
+def rebound(campaign_text: str, form_id: str, renames: Iterable[tuple[str, str]]) -> str:
+    """``campaign_text`` with each binding of form ``form_id`` to a key renamed (old key, new key) following
+    it, everything else as written (a leading BOM dropped when anything moves): a bound field renamed in
+    the designer carries its binding along in the same publish.
+
+    >>> print(rebound("bindings:\\n  projects:\\n    form: a\\n    fields: {firm: name, year: y}  # 注释\\n", "a", [("name", "firm_name")]), end="")
+    bindings:
+      projects:
+        form: a
+        fields: {firm: firm_name, year: y}  # 注释
+    """
+    moves = dict(renames)
+    if not moves:
+        return campaign_text
+    text = campaign_text.removeprefix(BOM)
+    load_yaml(text, "campaign.yaml")  # bounded before composing
+    edits = []
+    for key, value in _pairs(yaml.compose(text, Loader=_Loader)):
+        if key.value != "bindings":
+            continue
+        for _, binding in _pairs(value):
+            parts = {k.value: v for k, v in _pairs(binding)}
+            form, fields = parts.get("form"), parts.get("fields")
+            if not isinstance(form, yaml.ScalarNode) or form.value != form_id:
+                continue
+            edits += [(v.start_mark.index, v.end_mark.index, moves[v.value]) for _, v in _pairs(fields)
+                      if isinstance(v, yaml.ScalarNode) and v.value in moves]
+    for start, end, new in sorted(edits, reverse=True):
+        text = text[:start] + new + text[end:]
+    return text if edits else campaign_text
+
+
+def _pairs(node) -> list:
+    """The (key, value) nodes of a mapping node; none of anything else."""
+    return node.value if isinstance(node, yaml.MappingNode) else []

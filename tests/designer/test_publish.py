@@ -307,7 +307,7 @@ def test_a_publish_cut_short_after_its_rename_is_tried_again_from_the_same_versi
         raise Unavailable("存储暂时无法写入", code="store_down")
 
     with monkeypatch.context() as patched:
-        patched.setattr(versions, "append_version", unavailable)
+        patched.setattr(versions, "append_together", unavailable)
         with pytest.raises(Unavailable):
             publish(store, catalog, PROVINCE, FILE, text, 1, confirmed=True)
     assert len(history(store, FILE)) == 1  # no version: the edit is still based on the one served

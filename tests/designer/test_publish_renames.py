@@ -44,7 +44,7 @@ def test_a_publish_lost_to_another_servers_version_applies_no_rename(store, cata
         raise versions.VersionError("另一台服务器先发布了第 2 版", code="version_race")
 
     with monkeypatch.context() as patched:
-        patched.setattr(versions, "append_version", lost)
+        patched.setattr(versions, "append_together", lost)
         with pytest.raises(versions.VersionError):
             publish(store, catalog, PROVINCE, FILE, text, 1, confirmed=True)
     assert store.renamed_keys("att1") == {} and values(store, stored, "remarks") == ["备注0", "备注1"]
@@ -138,3 +138,16 @@ def test_a_campaign_dropping_a_city_counts_the_rows_answering_it_and_is_confirme
         publish(store, catalog, PROVINCE, CAMPAIGN_FILE, text, 1)
     assert err.value.code == "design_unconfirmed" and len(history(store, CAMPAIGN_FILE)) == 1
     assert versions.number(publish(store, catalog, PROVINCE, CAMPAIGN_FILE, text, 1, confirmed=True)) == 2
+
+
+def test_renaming_a_bound_field_carries_the_campaigns_binding_along_in_one_publish(store, catalog):
+    stored = store.append("att1", {"client_name": "某企业"}, actor=PROVIDER, status=SUBMITTED)
+    text = served_text(store, FILE).replace("      - key: client_name\n", "      - key: firm_name\n        replaces: client_name\n", 1)
+    text = text.replace("summary: [client_name, ", "summary: [firm_name, ", 1)
+    assert check_draft(catalog, FILE, text).ok
+    publish(store, catalog, PROVINCE, FILE, text, 1, confirmed=True)
+    campaign = versions.latest(store, CAMPAIGN_FILE)
+    assert versions.number(campaign) == 2 and "      firm: firm_name\n" in campaign.values["text"]
+    assert store.get("att1", stored.id).values.get("firm_name") == "某企业"
+    catalog.refresh()
+    assert catalog.problems() == {} and catalog.bindings.of("projects").key("firm") == "firm_name"
