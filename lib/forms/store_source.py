@@ -20,7 +20,8 @@ sheet (``versions.apply_form_change``, after its row is written).
 A changed file that cannot be published — it does not parse or fails its form checks, it is longer than
 a version may hold, its name is none a version may have, it breaks the campaign's bindings with the
 versions served (the same judgement as the designer's), a campaign lacks what the pages need
-(``versions.campaign_needs``), or a rename onto a key holding values — is not sent to the other servers:
+(``versions.campaign_needs``), a rename onto a key holding values, or it is a copy of a form another file
+serves (another name, the same id) — is not sent to the other servers:
 this server alone reads it from the folder (its problems are listed and the last valid version keeps
 serving, as with a folder), until the file is mended (then published) or put back to the version served.
 """
@@ -180,6 +181,11 @@ class StoreSource:
                     continue
                 current = served.get(name)
                 form_id, refused, text = _judged(name, text, refused, campaign_text, check)
+                twin = next((f for f, r in served.items() if f != name and form_id and r.values.get("form_id") == form_id), None)
+                if refused is None and not first and twin is not None and name != f"{form_id}.yaml":
+                    # a copy of a form another file serves (Windows' "att1 - 副本.yaml"): never served, so not sent
+                    # to every server to be listed as a duplicate there for good; this server reads and lists it
+                    refused = FormDefinitionError(name, [problem("duplicate_form_id", where=name, form_id=form_id, first=twin)])
                 if refused is not None:
                     self._local[name] = _Local(sha, text, refused, _sha_of(campaign_text))
                     continue

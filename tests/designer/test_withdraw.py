@@ -42,10 +42,13 @@ def test_a_stray_form_is_withdrawn_on_every_server_audited_and_kept_in_the_versi
     assert versions.number(back) == 3 and versions.latest(store, TRIAL).id == back.id
 
 
-def test_a_windows_copy_of_a_form_is_withdrawn_though_the_form_has_rows(store, catalog, forms):
+def test_a_windows_copy_of_a_form_is_withdrawn_though_the_form_has_rows(store, catalog):
     store.append("att1", {"remarks": "备注"}, actor=PROVIDER, status=SUBMITTED)
-    (forms / "att1 - 副本.yaml").write_text(served_text(store, "att1.yaml"), encoding="utf-8")
+    # published before copies were kept on their server (tests/forms/test_sources_published.py): listed everywhere
+    versions.publish_version(store, versions.DEVELOPER, "att1 - 副本.yaml", served_text(store, "att1.yaml"), form_id="att1",
+                             based_on=0, origin="file")
     catalog.refresh()
+    assert "att1 - 副本.yaml" in catalog.problems()
     withdraw(store, catalog, PROVINCE, "att1 - 副本.yaml", 1)
     catalog.refresh()
     assert "att1 - 副本.yaml" not in catalog.problems() and catalog.form("att1") is not None

@@ -166,3 +166,13 @@ def test_a_form_and_campaign_change_held_apart_are_published_together_when_the_o
     catalog.refresh()
     assert served(store, "campaign.yaml") == (2, "file") and served(store, "att1.yaml") == (2, "file")
     assert catalog.problems() == {} and catalog.bindings.of("projects").key("year") == "grant_year"
+
+
+def test_a_copy_of_a_form_under_another_name_stays_on_its_server(store, forms, tmp_path):
+    catalog = catalog_on(store, forms, tmp_path / "data")
+    shutil.copy(forms / "att1.yaml", forms / "att1 - 副本.yaml")  # what Windows' copy and paste leaves
+    catalog.refresh()
+    assert versions.latest(store, "att1 - 副本.yaml") is None
+    assert [p.code for p in catalog.problems()["att1 - 副本.yaml"]] == ["duplicate_form_id"]
+    other = catalog_on(store, ROOT / "forms", tmp_path / "other")
+    assert other.problems() == {}
