@@ -396,6 +396,24 @@ def lock(form: FormSpec, answers: Mapping[str, Any], cities: tuple[str, ...]) ->
     return locked
 
 
+def _carry_renamed(form: FormSpec, cities: tuple[str, ...], space: str) -> None:
+    """An answer typed, not yet saved, under a field's old key while the form was renamed (表单设计 published a
+    field with ``replaces:``) moves to the field, as the stored values did, with a note: never lost unsaid."""
+    moved = []
+    for spec in form.all_fields():
+        if not spec.replaces or spec.type == "table" or spec.calculation:
+            continue
+        old = state.spaced(space, state.field_key(form.id, spec.replaces))
+        new = state.spaced(space, state.field_key(form.id, spec.key))
+        if old in st.session_state and new not in st.session_state:
+            typed = st.session_state.pop(old)
+            if typed not in (None, "", []):
+                st.session_state[new] = fit(spec, typed, cities)[0]
+                moved.append(spec.label)
+    if moved:
+        st.info("表单已更新：" + "、".join(f"「{label}」" for label in moved) + "是改名后的字段，刚才填写的内容已移到这里，请核对。")
+
+
 def render_form(form: FormSpec, cities: tuple[str, ...], *, locked: Mapping[str, Any] | None = None,
                 problems: Problems | None = None, space: str = "") -> None:
     """Draw the form by sections, showing only relevant fields and live calculations.
@@ -405,6 +423,7 @@ def render_form(form: FormSpec, cities: tuple[str, ...], *, locked: Mapping[str,
     ``space``: the widgets' key space (lib.ui.state.spaced): the designer's preview draws a form apart from the fill page's.
     """
     locked, problems = locked or {}, problems or {}
+    _carry_renamed(form, cities, space)
     for spec in form.all_fields():
         if spec.type != "table" and not spec.calculation:
             st.session_state.setdefault(state.spaced(space, state.field_key(form.id, spec.key)), _empty_state(spec))
