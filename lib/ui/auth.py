@@ -22,6 +22,7 @@ from lib.auth.oidc import map_identity
 from lib.auth.policy import page_keys
 from lib.auth.signin import Lockout, authenticate
 from lib.core.roles import CITY
+from lib.forms import FormDefinitionError
 from lib.ui import context, errors, state
 
 COOKIE = "gd_session"
@@ -135,7 +136,10 @@ def sync_cookie() -> None:
 def pages_for(account: Account) -> list[str]:
     catalog = context.catalog()
     archive = catalog.campaign.office.archive  # its reports' form: who files them sees 报告汇总 too
-    reports = catalog.form(catalog.bindings.of(archive.source).form) if archive is not None else None
+    try:
+        reports = catalog.form(catalog.bindings.of(archive.source).form) if archive is not None else None
+    except (FormDefinitionError, KeyError):  # bindings that do not fit: the pages that read them say why
+        reports = None
     return page_keys(account.actor(), catalog.forms(), reports, city_drafts=catalog.campaign.designer.city_drafts)
 
 

@@ -59,3 +59,14 @@ def test_the_fill_page_serves_the_form_and_says_why_its_import_is_unavailable(br
 def test_the_fill_page_of_the_complaint_form_serves_without_its_voucher_check(broken):
     at = run("fill.py", PROVINCE, form="complaint")
     assert at.text_input and any("批量导入暂不可用" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("actor", [PROVINCE, PROVIDER])
+def test_the_router_serves_every_role_while_the_bindings_do_not_fit(broken, actor):
+    """Through app.py (attack D7): the navigation it builds for the signed-in role must not read the broken
+    bindings unguarded, or no page would run at all."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    sign_in(at, actor)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.subheader or at.title  # a page ran under the navigation
