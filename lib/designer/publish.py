@@ -34,6 +34,7 @@ from lib.forms import versions
 from lib.forms.errors import FormDefinitionError
 from lib.forms.loader import CAMPAIGN_FILE, FormCatalog, parse_form
 from lib.forms.spec import FormSpec
+from lib.forms.store_source import served_catalog
 from lib.forms.types import REGISTRY, ValueProblem
 from lib.store.base import Store
 
@@ -65,7 +66,7 @@ def _publish(store: Store, catalog: FormCatalog, actor: Actor, file: str, text: 
     versions.ensure_sheet(store)
     with store.exclusive(versions.LOCK):
         store.refresh()
-        check = checked(catalog, file, text)
+        check = checked(served_catalog(store), file, text)  # against what the store serves now, not this server's view
         current = versions.latest(store, file)
         top = versions.newest(versions.versions(store, file)).get(file)  # the served one, or a withdrawal after it
         last = versions.number(top) if top is not None else 0
@@ -149,7 +150,8 @@ def withdraw(store: Store, catalog: FormCatalog, actor: Actor, file: str, based_
                               code="design_stale", current=current)
         form_id = current.values.get("form_id") or ""
         twins = [f for f, r in versions.served(versions.versions(store)).items() if f != file and r.values.get("form_id") == form_id]
-        campaign = catalog.campaign_or_none() if not twins else None  # a copy of a form another file serves: nothing hidden
+        # a copy of a form another file serves hides nothing; else the campaign the store serves now decides
+        campaign = served_catalog(store).campaign_or_none() if not twins else None
         bound = campaign.bindings.form_ids() if campaign is not None and campaign.bindings is not None else {}
         kinds = [kind for kind, bound_id in bound.items() if bound_id == form_id]
         if kinds:

@@ -412,11 +412,23 @@ def _apply_change(store: Store, current: Record | None, row: Record) -> None:
         _log.warning("%s 第 %s 版的字段改名未能完成（代码 %s）：%s", name, versions.number(row), exc.code, exc)
 
 
+def catalog_of(texts: dict[str, str]) -> FormCatalog:
+    """A catalog of the files ``texts`` (name -> text), as every server's catalog serving them would be."""
+    catalog = FormCatalog(_Texts(texts))
+    catalog.refresh()
+    return catalog
+
+
+def served_catalog(store: Store) -> FormCatalog:
+    """A catalog of what the store serves now (its published versions): what a publish must fit, whatever
+    this server's own catalog still holds (attack D9: two publishes judged against two older views)."""
+    return catalog_of({name: row.values["text"] for name, row in versions.served(versions.versions(store)).items()})
+
+
 def _bound_problems(texts: dict[str, str]) -> list[FormProblem]:
     """The problems of the campaign's bindings, and of what the pages need of it, with the files ``texts``
     (name -> text) served, judged by a catalog of those texts as every server's catalog would judge them."""
-    catalog = FormCatalog(_Texts(texts))
-    catalog.refresh()
+    catalog = catalog_of(texts)
     try:
         catalog.bindings  # noqa: B018 - reading it is the check
     except FormDefinitionError as exc:
