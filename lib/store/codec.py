@@ -29,6 +29,10 @@ from lib.store.base import SYSTEM_KEYS, InvalidValue
 
 # Excel keeps 15 significant digits; larger ints are written as text so no digit is lost.
 _MAX_EXACT_NUMBER = 10**15
+#: A Decimal a spreadsheet cell (a double) holds without becoming inf or 0: exponents within ±300.
+_MAX_EXPONENT = 300
+#: An int whose text Python will still write (4,300 digits by default): about 14,000 bits; far beyond any answer.
+_MAX_INT_BITS = 14_000
 
 _SCALARS = (str, bool, int, float, Decimal, dt.date, type(None))
 
@@ -54,7 +58,7 @@ def validate_values(values: dict[str, Any], labels: dict[str, str] | None = None
             if kind is str:
                 if len(value) <= MAX_CELL_CHARS and CELL_ILLEGAL.search(value) is None:
                     continue
-            elif value is None or kind is bool or kind is int:
+            elif value is None or kind is bool or (kind is int and value.bit_length() <= _MAX_INT_BITS):
                 continue
         name = labels.get(key) or key
         if not isinstance(key, str) or not key:
@@ -84,7 +88,7 @@ def _plainly_fine(value: Any) -> bool:
     kind = type(value)
     if kind is str:
         return len(value) <= MAX_CELL_CHARS and CELL_ILLEGAL.search(value) is None
-    return value is None or kind is bool or kind is int
+    return value is None or kind is bool or (kind is int and value.bit_length() <= _MAX_INT_BITS)
 
 
 def _check_value(key: str, name: str, value: Any, *, nested: bool = False) -> None:
@@ -103,6 +107,10 @@ def _check_value(key: str, name: str, value: Any, *, nested: bool = False) -> No
         if not (value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)):
             raise InvalidValue(f"字段「{name}」的数值无效（{value}），请填写一个有限的数字。", field=key,
                                code="not_a_number")
+        if isinstance(value, Decimal) and value and not -_MAX_EXPONENT <= value.adjusted() <= _MAX_EXPONENT:
+            raise InvalidValue(f"字段「{name}」的数值超出表格能保存的范围，请核对后再提交。", field=key, code="number_out_of_range")
+    elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > _MAX_INT_BITS:
+        raise InvalidValue(f"字段「{name}」的数值位数过多，请核对后再提交。", field=key, code="number_out_of_range")
     elif isinstance(value, (list, tuple)) and not nested:
         for item in value:
             if isinstance(item, dict):

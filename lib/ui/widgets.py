@@ -399,7 +399,7 @@ def lock(form: FormSpec, answers: Mapping[str, Any], cities: tuple[str, ...]) ->
 def _carry_renamed(form: FormSpec, cities: tuple[str, ...], space: str) -> None:
     """An answer typed, not yet saved, under a field's old key while the form was renamed (表单设计 published a
     field with ``replaces:``) moves to the field, as the stored values did, with a note: never lost unsaid."""
-    moved = []
+    moved, lost = [], []
     for spec in form.all_fields():
         if not spec.replaces or spec.type == "table" or spec.calculation:
             continue
@@ -408,10 +408,13 @@ def _carry_renamed(form: FormSpec, cities: tuple[str, ...], space: str) -> None:
         if old in st.session_state and new not in st.session_state:
             typed = st.session_state.pop(old)
             if typed not in (None, "", []):
-                st.session_state[new] = fit(spec, typed, cities)[0]
-                moved.append(spec.label)
+                value, why = fit(spec, typed, cities)
+                st.session_state[new] = value
+                (lost if why else moved).append(spec.label)
     if moved:
         st.info("表单已更新：" + "、".join(f"「{label}」" for label in moved) + "是改名后的字段，刚才填写的内容已移到这里，请核对。")
+    if lost:  # renamed and retyped at once: what was typed does not fit the new field
+        st.warning("表单已更新：" + "、".join(f"「{label}」" for label in lost) + "已改名并改变了填写方式，刚才填写的内容无法沿用，请重新填写。")
 
 
 def render_form(form: FormSpec, cities: tuple[str, ...], *, locked: Mapping[str, Any] | None = None,

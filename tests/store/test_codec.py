@@ -6,9 +6,11 @@ import datetime as dt
 import json
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lib.store.base import InvalidValue
 from lib.store.codec import (
     decode,
     encode,
@@ -56,3 +58,14 @@ def test_equality_respects_type():
     assert not same_value(1, 1.0) and not same_value(1, True) and not same_value([1], [1.0])
     assert same_value([{"a": dt.date(2020, 1, 1)}], [{"a": dt.date(2020, 1, 1)}])
     assert encode(Decimal("1.10")) == {"$dec": "1.10"}
+
+
+@pytest.mark.parametrize("value", [10**5000, -(10**5000), Decimal("1E+400"), Decimal("-1E-400")],
+                         ids=["huge", "huge-negative", "1E+400", "-1E-400"])
+def test_numbers_no_cell_holds_are_refused_with_a_code_even_under_a_known_key(value):
+    """A 5,000-digit int (Python will not write its text) or a Decimal beyond a double (the cell would be inf or
+    0): refused with a code, also after the key was seen (the fast path for known keys; attack D2, D3)."""
+    validate_values({"amount_seen": 1})
+    with pytest.raises(InvalidValue) as err:
+        validate_values({"amount_seen": value})
+    assert err.value.code == "number_out_of_range"

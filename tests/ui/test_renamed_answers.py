@@ -6,7 +6,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 
-def fill_app(renamed: bool) -> None:
+def fill_app(renamed: bool, retyped: bool = False) -> None:
     import streamlit as st
 
     from lib.forms import parse_form
@@ -25,7 +25,10 @@ sections:
       - {key: project, label: 项目名称, type: text}
       - {key: %s, label: 情况说明, type: text%s}
 """
-    form = parse_form(text % (("notes", ", replaces: remarks") if renamed else ("remarks", "")), "notes_form.yaml")
+    kind = ", replaces: remarks" + (", choices: [甲, 乙]" if retyped else "")
+    text = text % (("notes", kind) if renamed else ("remarks", ""))
+    form = parse_form(text.replace("type: text, replaces: remarks, choices", "type: select, replaces: remarks, choices"),
+                      "notes_form.yaml")
     if not renamed:
         st.session_state[state.field_key(form.id, "remarks")] = "还没保存的说明"
     widgets.render_form(form, ())
@@ -40,3 +43,12 @@ def test_an_unsaved_answer_follows_its_field_renamed_meanwhile():
     assert not at.exception
     assert "'notes': '还没保存的说明'" in at.markdown[-1].value
     assert "情况说明" in at.info[0].value
+
+
+def test_an_unsaved_answer_that_no_longer_fits_its_renamed_field_is_said_lost():
+    at = AppTest.from_function(fill_app, args=(False,), default_timeout=30).run()
+    at.args = (True, True)  # renamed and made a choice of 甲 / 乙: the text typed fits none
+    at.run()
+    assert not at.exception
+    assert "'notes': None" in at.markdown[-1].value
+    assert not at.info and "无法沿用" in at.warning[0].value
