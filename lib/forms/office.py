@@ -6,7 +6,7 @@ the line a signed export ends with, and the archive a city bureau collects and f
 city collects, each rendered as a document; ``archive.deadline`` a key of the campaign's ``deadlines``
 (the day the city forwards it); ``archive.name`` the zip's name, ``{city}`` standing for the city.
 
->>> office = Office.model_validate({"signature": "填报单位（盖章）：", "archive": {"source": "benchmarks", "deadline": "att3"}})
+>>> office = Office.model_validate({"signature": "填报单位（盖章）：", "archive": {"source": "benchmarks", "deadline": "forward"}})
 >>> office.archive.file_name("广州"), office.signature
 ('报告汇总-广州.zip', '填报单位（盖章）：')
 """

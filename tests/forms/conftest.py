@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 
 from lib.forms import FormCatalog, FormSpec, Outcome, check_answers, load_catalog
 from lib.forms.types import credit_code_check_char
+from lib.store.factory import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 FORMS_DIR = ROOT / "forms"
@@ -151,3 +153,19 @@ def att3_answers() -> Callable[..., dict[str, Any]]:
         return answers
 
     return make
+
+
+@pytest.fixture
+def forms(tmp_path) -> Path:
+    """A copy of the shipped forms/ to change (the seed of a store's form versions)."""
+    folder = tmp_path / "forms"
+    shutil.copytree(ROOT / "forms", folder)
+    return folder
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A local store in the test's folder (a module may declare its own)."""
+    opened = open_store("local", data_dir=tmp_path / "data", background=False)
+    yield opened
+    opened.close()

@@ -10,8 +10,6 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
-
 from lib.core.records import Actor
 from lib.forms import load_catalog, versions
 from lib.forms.sources import FolderSource
@@ -23,20 +21,6 @@ from lib.store.factory import open_store
 ROOT = Path(__file__).resolve().parents[2]
 PROVINCE = Actor("province_admin", "province", "省厅", "")
 NAME_LABEL = "label: 服务商名称\n"
-
-
-@pytest.fixture
-def forms(tmp_path) -> Path:
-    folder = tmp_path / "forms"
-    shutil.copytree(ROOT / "forms", folder)
-    return folder
-
-
-@pytest.fixture
-def store(tmp_path):
-    opened = open_store("local", data_dir=tmp_path / "data", background=False)
-    yield opened
-    opened.close()
 
 
 def catalog_on(store, forms, data_dir):

@@ -17,26 +17,11 @@ from lib.forms import FormDefinitionError, load_catalog, versions
 from lib.forms.columns import sheet_spec
 from lib.forms.store_source import StoreSource
 from lib.forms.versions import publish_version
-from lib.store.factory import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 PROVINCE = Actor("province_admin", "province", "省厅", "")
 PROVIDER = Actor("provider_1", "provider", "云服务商甲", "广州")
 NAME_LABEL = "label: 服务商名称\n"
-
-
-@pytest.fixture
-def forms(tmp_path) -> Path:
-    folder = tmp_path / "forms"
-    shutil.copytree(ROOT / "forms", folder)
-    return folder
-
-
-@pytest.fixture
-def store(tmp_path):
-    opened = open_store("local", data_dir=tmp_path / "data", background=False)
-    yield opened
-    opened.close()
 
 
 def catalog_on(store, forms, data_dir):

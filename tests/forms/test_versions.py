@@ -18,13 +18,6 @@ PROVINCE = Actor("province_admin", "province", "省厅", "")
 TEXT = "id: example\ntitle: 示例\n"
 
 
-@pytest.fixture
-def store(tmp_path):
-    opened = open_store("local", data_dir=tmp_path / "data", background=False)
-    yield opened
-    opened.close()
-
-
 def publish(store, text=TEXT, based_on=0, file="example.yaml", actor=PROVINCE, origin="designer", note="首次发布"):
     return publish_version(store, actor, file, text, form_id="example", based_on=based_on, origin=origin, note=note)
 
