@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import openpyxl
 from playwright.sync_api import expect
@@ -54,7 +55,12 @@ def typed_into(template: bytes, answers: list[dict]) -> bytes:
 
 
 def check(page, path) -> None:
-    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(path)
+    uploader = page.locator("[data-testid='stFileUploader']")
+    uploader.locator("input[type='file']").set_input_files(path)
+    # The file must have reached the server before 检查文件 is clicked: on a busy machine a click sent while the
+    # upload's rerun is still on its way was checked against no file at all.
+    expect(uploader.get_by_text(Path(path).name)).to_be_visible(timeout=WAIT)
+    expect(page.locator("[data-testid='stStatusWidget']")).to_have_count(0, timeout=WAIT)
     page.get_by_role("button", name="检查文件").click()
 
 
