@@ -11,19 +11,11 @@ from lib.designer import add_field_yaml, impact, publish
 from lib.designer.impact import CHOICE_REMOVED, COLUMN_DROPPED, ID_CHANGED, REQUIRED_ADDED, RETIRED, TYPE_MISFIT, assess
 from lib.forms import parse_form
 from lib.forms.columns import sheet_spec
+from tests.forms.inline import DEMO_HEAD
 
 from .conftest import CITY, PROVINCE, served_text
 
-FORM = """\
-id: demo
-title: 演示
-short_title: 演示
-version: 1
-filled_by: provider
-sections:
-  - key: main
-    title: 主要
-    fields:
+FORM = DEMO_HEAD + """\
       - {key: kind, label: 类别, type: select, choices: [甲, 乙, 丙]}
       - {key: tags, label: 标签, type: multiselect, choices: [红, 绿]}
       - {key: count, label: 数量, type: text}
@@ -133,16 +125,7 @@ def test_a_catalog_reading_a_folder_compares_with_the_folders_form(tmp_path, for
         store.close()
 
 
-TABLE = """\
-id: demo
-title: 演示
-short_title: 演示
-version: 1
-filled_by: provider
-sections:
-  - key: main
-    title: 主要
-    fields:
+TABLE = DEMO_HEAD + """\
       - key: people
         label: 人员
         type: table
