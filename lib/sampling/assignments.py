@@ -167,7 +167,7 @@ def draw_inspectors(store: Store, catalog: FormCatalog, accounts: Iterable[Accou
         where = places(catalog)
         parties = sampled_parties(_sampled(store, draw_id), Known.of(store, catalog), where)
         assignment = draw_groups(people, parties, catalog.campaign.sampling.inspector_group_size, seed, day, where)
-        assignment_id = new_id("I", now)
+        assignment_id = new_id("I", now, (str(r.values.get("assignment_id")) for r in store.records(ASSIGNMENTS.form_id)))
         rows = [{"assignment_id": assignment_id, **row, "group_size": assignment.group_size, "name": names.get(row["account"], "")}
                 for row in assignment.rows()]  # rows() is text for publishing; the sheet keeps the size a number
         record = {"assignment_id": assignment_id, "draw_id": draw_id, "seed": str(seed), "seed_source": SEED_WORDS[generated],

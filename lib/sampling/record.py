@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -158,13 +159,17 @@ def ensure_sheets(store: Store) -> None:
 DRAW_LOCK = "sampling_draw"
 
 
-def new_id(prefix: str, now: dt.datetime) -> str:
-    """A record id: ``prefix`` (F a frame, D a draw, I an inspector draw), the time, 4 random hex digits.
+def new_id(prefix: str, now: dt.datetime, taken: Iterable[str] = ()) -> str:
+    """A record id: ``prefix`` (F a frame, D a draw, I an inspector draw), the time, 8 random hex digits,
+    none of the ids in ``taken`` (two records made in one second never share an id, whatever the dice).
 
     >>> new_id("D", dt.datetime(2031, 5, 6, 9, 30))[:17]
     'D-20310506093000-'
     """
-    return f"{prefix}-{now:%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
+    taken = set(taken)
+    while (made := f"{prefix}-{now:%Y%m%d%H%M%S}-{secrets.token_hex(4)}") in taken:
+        pass
+    return made
 
 
 def frame_projects(store: Store, catalog: FormCatalog) -> pd.DataFrame:
@@ -215,7 +220,7 @@ def store_frame(store: Store, frame: Frame, actor: Actor, *, campaign_id: str, n
     """Write ``frame``'s rows and its record as one batch (nothing written when a value is refused)."""
     sizes(frame)  # a size that cannot be worked out is refused now, not at the draw
     now = now or dt.datetime.now()
-    frame_id = new_id("F", now)
+    frame_id = new_id("F", now, (str(r.values.get("frame_id")) for r in store.records(FRAMES.form_id)))
     record = {"frame_id": frame_id, "source": SOURCE_WORDS[frame.sampling.frame], "fingerprint": frame.fingerprint,
               "campaign_id": campaign_id, "campaign_version": frame.campaign_version,
               "sampling": sampling_json(frame.sampling), "rows": len(frame.rows)}
@@ -366,7 +371,7 @@ def record_draw(store: Store, catalog: FormCatalog, frame_id: str, seed_text: st
     sample = draw(frame, seed)
     generated, made = seed_source(store, record, seed, generated)
     now = now or dt.datetime.now()
-    draw_id = new_id("D", now)
+    draw_id = new_id("D", now, (str(r.values.get("draw_id")) for r in store.records(DRAWS.form_id)))
     names = {r.key: r.name for r in frame.sampling.priority_rules}
     rows = [{"draw_id": draw_id, **values, "probability": float(p), "selection": SELECTION_WORDS[how],
              "rules": [names[k] for k in keys]}

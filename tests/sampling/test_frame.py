@@ -152,6 +152,23 @@ def test_a_frame_stored_and_read_back_has_its_fingerprint(store, rows):
     assert canonical_text(again) == canonical_text(frame) and again.fingerprint == info.fingerprint
 
 
+def test_two_frames_frozen_in_one_second_with_the_same_dice_keep_their_own_rows(store, monkeypatch):
+    """CI failure: the hypothesis test above froze two frames in one second whose 4 random hex digits
+    matched, and the second read back the first one's rows as well (a repeated voucher)."""
+    import datetime as dt
+
+    import lib.sampling.record as record
+    dice = iter(["0000aaaa", "0000aaaa", "0000bbbb"])
+    monkeypatch.setattr(record.secrets, "token_hex", lambda n: next(dice))
+    now = dt.datetime(2031, 5, 6, 9, 30)
+    first, second = frame_of(["甲"]), frame_of(["甲", "乙"])
+    one = store_frame(store, first, PROVINCE, campaign_id="t", now=now)
+    two = store_frame(store, second, PROVINCE, campaign_id="t", now=now)
+    assert one.frame_id != two.frame_id and two.frame_id.endswith("bbbb")
+    assert canonical_text(load_frame(store, one.frame_id)) == canonical_text(first)
+    assert canonical_text(load_frame(store, two.frame_id)) == canonical_text(second)
+
+
 @pytest.mark.parametrize("amount", [float("inf"), float("-inf"), 1e308, MAX_SUBSIDY + 1, -0.01])
 def test_a_subsidy_no_project_can_have_is_refused_naming_the_voucher(amount):
     """Attack K6: an infinite or absurd amount gave π = NaN and drew nobody in its city."""

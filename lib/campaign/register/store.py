@@ -121,7 +121,9 @@ def import_register(
         raise RegisterImportError(parsed.problems)
     kind = parsed.kind
     now = now or dt.datetime.now()
-    import_id = f"{kind.key}-{now:%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
+    taken = {str(r.values.get("import_id")) for r in store.records(IMPORTS_SHEET.form_id)}
+    while (import_id := f"{kind.key}-{now:%Y%m%d%H%M%S}-{secrets.token_hex(4)}") in taken:
+        pass  # two imports in one second never share an id, whatever the dice
     rows = [{**row, "import_id": import_id} for row in parsed.rows]
     content = content_hash(parsed)
     record = {
