@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
+from lib.store.local import checkpoint
 from lib.store.local.external import EditableStore, EditCheck, import_external_edits
 from lib.store.local.log import ProcessLock
 from lib.store.local.workbook import install, layout, matching_stamp, remove_stale_temps, write_workbook
@@ -76,7 +77,12 @@ def materialise(store: WorkbookStore, *, not_imported: str | None = None,
             labels = {f: state.labels(f) for f in state.specs}
             displays = {f: state.displays(f) for f in state.specs}
         tmp = write_workbook(path, sheets, rows, audit, titles, labels, displays)
-        return install(path, tmp, offset, sheets)
+        stamp = install(path, tmp, offset, sheets)
+        try:
+            checkpoint.save_if_due(store)
+        except Exception:  # noqa: BLE001 - a checkpoint is a shortcut: the log stays the truth, the workbook is written
+            traceback.print_exc(file=sys.stderr)
+        return stamp
     finally:
         store.workbook_lock.release()
 
