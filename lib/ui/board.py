@@ -1,16 +1,22 @@
 """Shared Streamlit pieces for the boards: the shared snapshot, charts, filter-down tables, exports.
 
-Cost does not grow with viewers: every session's fragment asks ``current_board``; the snapshots are
-taken at most once per SNAPSHOT_TTL seconds per process, the unscoped figures (with the rows as they
-stood on the board's day, rebuilt from the store's audit) are computed once per data change (keyed by
-the change counter of the snapshots) and each scope's figures once per data change too. A row written
-anywhere shows within SNAPSHOT_TTL + REFRESH_SECONDS seconds. The forms are the campaign's bound
+Cost does not grow with viewers, nor with time while nothing changes: the snapshots are taken at most
+once per SNAPSHOT_TTL seconds per process, the unscoped figures (with the rows as they stood on the
+board's day, rebuilt from the store's audit) are computed once per data change (keyed by the change
+counter of the snapshots; a few new or changed rows are applied to the previous ones,
+``lib.campaign.board.incremental``), each scope's figures once per data change too, and an open board
+(``live``) is drawn again only when what it shows changed: a small fragment compares the change
+counters every REFRESH_SECONDS seconds and costs next to nothing while they stay the same. A row
+written anywhere shows within SNAPSHOT_TTL + REFRESH_SECONDS seconds. The forms are the campaign's bound
 ones (``campaign.yaml`` bindings); colours are keyed by what a choice means, not by its word.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import weakref
+from collections.abc import Callable
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -33,7 +39,7 @@ from lib.core.records import Actor
 from lib.core.statuses import NOT_FILED
 from lib.sampling import assignments as inspectors
 from lib.sampling import record as sampling_record
-from lib.ui import context, locale, rectification_board, sampling_board, state
+from lib.ui import auth, context, errors, locale, rectification_board, sampling_board, state
 from lib.ui.contacts import contacts_box
 from lib.ui.rows import xlsx_download
 
@@ -41,8 +47,13 @@ REFRESH_SECONDS = 5
 SNAPSHOT_TTL = 2
 TABLE_HEIGHT = 320
 #: Rows a filter-down table draws (a person narrows with the filters; the export has every row): the
-#: browser gets a small table and the page does not pay for tens of thousands of rows on each tick.
+#: browser gets a small table and the page does not pay for tens of thousands of rows on each draw.
+#: The first rows with the count and the export, rather than pages with a picker: the filters are how
+#: a person finds rows here, a page number means nothing in a table sorted by register order, and
+#: each page turned would be one more rerun.
 SHOWN_ROWS = 2_000
+#: session_state: what the open board was last drawn from (``data_key``), for ``live``'s watcher.
+SEEN = "board:seen"
 
 # session_state / widget keys of the board pages
 
@@ -189,6 +200,34 @@ def as_of_input() -> dt.date:
 
 # --- building blocks ---------------------------------------------------------------------------
 
+#: What ``memo`` computed, by the id of the object it was computed from (dropped with that object).
+_MEMO: dict[int, dict] = {}
+
+
+def memo(owner: object, name: Any, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per ``owner`` and ``name``: the boards of a scope and data change are shared
+    (``_scoped``), so what is derived from one (a table's filter options, the late rows) is derived
+    once for every viewer and every redraw, and forgotten when the board is."""
+    slot = _MEMO.get(id(owner))
+    if slot is None:
+        slot = _MEMO[id(owner)] = {}
+        weakref.finalize(owner, _MEMO.pop, id(owner), None)
+    if name not in slot:
+        slot[name] = compute()
+    return slot[name]
+
+
+def filter_options(frame: pd.DataFrame, column: str) -> list[str]:
+    """The distinct values of ``column`` as text, sorted (the choices of a drill selectbox): pandas'
+    ``unique`` on the column, then the few distinct values sorted, never a Python walk over every row.
+
+    >>> filter_options(pd.DataFrame({"地市": ["乙", None, "甲", "乙"]}), "地市")
+    ['乙', '甲']
+    """
+    if column not in frame:
+        return []
+    return sorted(frame[column].dropna().astype(str).unique().tolist())
+
 
 def drill(frame: pd.DataFrame, columns: list[str], key: str, file_name: str, label: str = "明细",
           kinds: dict[str, str] | None = None) -> pd.DataFrame:
@@ -198,8 +237,7 @@ def drill(frame: pd.DataFrame, columns: list[str], key: str, file_name: str, lab
     if columns:
         cols = st.columns(len(columns))
         for col, name in zip(cols, columns, strict=True):
-            values = frame[name].dropna().astype(str) if name in frame else pd.Series(dtype=str)
-            options = [figures.ALL, *sorted(set(values))]
+            options = [figures.ALL, *memo(frame, ("options", name), lambda name=name: filter_options(frame, name))]
             picks[name] = col.selectbox(name, options, key=state.drill_filter_key(key, name))
     rows = figures.narrow(frame, **picks)
     more = f"（显示前 {SHOWN_ROWS:,} 行；全部行请导出为 Excel）" if len(rows) > SHOWN_ROWS else ""
@@ -288,6 +326,44 @@ def summary(board: figures.Board) -> None:
                f"　{'、'.join(NOT_FILED)}不计入已报")
 
 
+def data_key(as_of: dt.date) -> tuple:
+    """What an open board shows depends on, besides the viewer: the change counters of every sheet it
+    reads (the shared snapshots: at most one read of each per SNAPSHOT_TTL seconds per process) and the
+    day. A form or campaign published meanwhile shows with the next page run or change."""
+    counter, _, _, sampled = _snapshots()
+    return (counter, sampled, sampling_board.counter(), rectification_board._items_snapshot()[0], _forwards_counter(), as_of)
+
+
+def stale(seen: tuple | None, as_of: dt.date) -> bool:
+    """Whether a board drawn from ``seen`` (``data_key`` then) shows old data: a few cached lookups and
+    one comparison, what an idle open board costs on each tick."""
+    return seen != data_key(as_of)
+
+
+def live(actor: Actor, as_of: dt.date) -> None:
+    """The open board: drawn on each page run (and a widget in it redraws it alone, a fragment), then
+    watched: every REFRESH_SECONDS seconds a small fragment checks the session and the change counters
+    and reruns the page only when the data changed. Nothing is computed nor sent while it did not."""
+    _board_part(actor, as_of)
+    _watch(as_of)
+
+
+@st.fragment
+@errors.guarded
+def _board_part(actor: Actor, as_of: dt.date) -> None:
+    auth.require_live_session()  # a widget of the board reruns this fragment alone, past app.py's gate
+    st.session_state[SEEN] = data_key(as_of)  # before the board: a change meanwhile is seen on the next tick
+    render_board(current_board(actor, as_of), calendar())
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+@errors.guarded  # a tick reruns the fragment alone, outside the page's handler
+def _watch(as_of: dt.date) -> None:
+    auth.require_live_session()  # a tick skips app.py's gate: an ended session gets no more data
+    if stale(st.session_state.get(SEEN), as_of):
+        st.rerun()
+
+
 def render_board(board: figures.Board, cal: Calendar) -> None:
     """Summary metrics and one tab per figure the viewer's scope has; only the open tab is built."""
     summary(board)
@@ -326,8 +402,20 @@ def archive_forwarding(board: figures.Board) -> None:
     if catalog.campaign.office.archive is None or not cities:
         return
     st.markdown("**报告汇总报送情况**")
-    found = archive.states(context.store(), catalog, cities, board.as_of, as_of=True)
-    locale.table(archive.state_table(found, counted=False), hide_index=True, width="stretch")
+    locale.table(_forwarding(_forwards_counter(), tuple(cities), board.as_of), hide_index=True, width="stretch")
+
+
+@st.cache_resource(ttl=SNAPSHOT_TTL, show_spinner=False)
+def _forwards_counter() -> tuple:
+    """The change counter of the archive confirmations (``archive.FORWARDS``), shared like the snapshots."""
+    return change_counter({archive.FORWARDS.form_id: context.store().snapshot(archive.FORWARDS.form_id)})
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _forwarding(counter: tuple, cities: tuple[str, ...], as_of: dt.date) -> pd.DataFrame:
+    """报告汇总's table of ``cities`` as of a day, once per change of the confirmations (it reads their audit)."""
+    found = archive.states(context.store(), context.catalog(), list(cities), as_of, as_of=True)
+    return archive.state_table(found, counted=False)
 
 
 def providers_tab(board: figures.Board, cal: Calendar) -> None:
@@ -348,7 +436,8 @@ def late_tab(board: figures.Board, cal: Calendar) -> None:
         return
     drill(board.late, ["角色", "表单"], state.board_table_key("late"), "逾期清单.xlsx", "逾期清单")
     st.markdown("**逾期明细（每个项目一行）**")
-    late_units = board.units[board.units["状态"].isin((OVERDUE, RETURNED_STATE)) | (board.units["逾期"] == True)]  # noqa: E712
+    late_units = memo(board, "late_units", lambda: board.units[
+        board.units["状态"].isin((OVERDUE, RETURNED_STATE)) | (board.units["逾期"] == True)])  # noqa: E712
     drill(late_units, ["表单", "地市", "状态"], state.board_table_key("late:units"), "逾期明细.xlsx", "逾期明细")
 
 

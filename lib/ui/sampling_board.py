@@ -35,6 +35,11 @@ def _sampling_snapshots() -> tuple[tuple, dict[str, pd.DataFrame]]:
     return change_counter(frames), frames
 
 
+def counter() -> tuple:
+    """The change counter of the sampling sheets (shared snapshot): what the open board watches."""
+    return _sampling_snapshots()[0]
+
+
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _progress(counter: tuple, setting_key: str, as_of: dt.date, cities: tuple[str, ...] | None, _setting: pg.Setting,
               _frames: dict[str, pd.DataFrame], _inspections: pd.DataFrame | None) -> pg.Progress:

@@ -244,6 +244,46 @@ def test_a_long_table_draws_its_first_rows_and_says_so(seeded, catalog, monkeypa
     assert not units.isin(["None", "nan", "NaT"]).any().any() and not units.isna().any().any()  # blanks are blank
 
 
+def test_an_idle_open_board_computes_nothing_on_a_tick_and_redraws_on_a_change(seeded, catalog, monkeypatch):
+    """Issue 17 (outcomes 0, 6): the open board's 5-s tick checks the change counters and nothing else
+    while the data stays the same (no prepare, no figures, no drawing); a new row makes it stale."""
+    from lib.campaign.board import figures
+
+    at = start()
+    assert not at.exception and not at.error
+    seen = at.session_state[board.SEEN]
+    calls: list[str] = []
+    for module, name in ((board, "prepare_as_of"), (board, "render_board"), (board, "current_board"), (figures, "board"),
+                         (board, "filter_options")):
+        original = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, _n=name, _f=original, **k: calls.append(_n) or _f(*a, **k))
+    as_of = dt.date(2020, 9, 25)
+    for _ in range(3):  # three ticks, the snapshot period over before each
+        board.clear_shared()
+        assert not board.stale(seen, as_of)
+    assert calls == []
+
+    row = next(r for r in generate(catalog, rows=ROWS, seed=98)["att1"])
+    other = clocked(seeded, "2020-09-20")
+    other.append("att1", {**row.values, "voucher_no": "SYQ-2019-9999-00002"}, actor=row.actor, status="已提交")
+    other.close()
+    board.clear_shared()
+    assert board.stale(seen, as_of) and calls == []  # the tick only says so; the page run redraws
+
+
+def test_filter_options_are_computed_once_per_data_change_for_every_viewer(seeded, catalog, monkeypatch):
+    """The drill tables' choices come from the shared board, once per table and column, not per page run."""
+    computed: list[str] = []
+    original = board.filter_options
+    monkeypatch.setattr(board, "filter_options", lambda frame, column: computed.append(column) or original(frame, column))
+    first = start()
+    once = list(computed)
+    assert {"地市", "表单"} <= set(once)
+    start()  # another viewer of the same scope, unchanged data
+    first.run()  # and the first one's next run
+    assert computed == once
+
+
 def test_a_broken_binding_is_shown_never_a_board_of_zeros(app_env, tmp_path, monkeypatch):
     """A campaign.yaml binding to a field the form does not have: the page names the file, line and key
     and draws no figure (issue 12, outcome 1)."""
