@@ -1,0 +1,141 @@
+"""Every page in a real browser: the time from a navigation until the page has settled, for the province,
+a city bureau and a provider, at 20,000 附件1 rows (target ≤ 1 s) or 100,000 (≤ 2 s); the server's CPU
+seconds meanwhile; and what an idle open 进度看板 costs the server per minute (``--idle``).
+
+    .venv/bin/python bench/browser_pages_bench.py [--rows 20000] [--repeat 3] [--idle 60]
+
+A real ``streamlit run app.py`` on a store built once (demo rows, registers, demo accounts), driven by
+Debian's Chromium through Playwright. Each page is opened ``--repeat`` times two ways: by its sidebar
+link from 首页 (the same session, as a person moves between pages) and by loading its address afresh
+(a new session, signed in by the session cookie: what a reload or a bookmark costs). Settled = the app
+connected, its script not running, no "Running…" status, the page's title drawn, all held for 500 ms
+(bench/_server.py); the time is from the click (or the navigation's start) to when that state began.
+Prints figures, never pass/fail; the naive alternative of the idle board is the server with no viewer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _server import (  # noqa: E402
+    ROOT,
+    chromium,
+    cpu_seconds,
+    load_note,
+    open_by_address,
+    open_by_link,
+    prepare_data,
+    rss_mb,
+    sidebar_links,
+    signed_in,
+    start_server,
+    wait_quiet,
+    wait_settled,
+)
+
+#: url path → the page's title (its st.title), in the order printed.
+PAGES = {"board": "进度看板", "review": "审核", "my_submissions": "我的填报", "audit": "审计日志", "fill": "在线填报"}
+
+
+def target_ms(rows: int) -> float:
+    return 1000 if rows <= 20_000 else 2000
+
+
+def measure_role(browser, server, account: str, home: str, repeat: int) -> dict[str, dict[str, list[float]]]:
+    """For each page of PAGES ``account`` may open: {"link": [ms…], "load": [ms…], "cpu": [CPU-s…]}."""
+    found: dict[str, dict[str, list[float]]] = {}
+    pid = server.proc.pid
+    with signed_in(browser, server.url, account) as page:
+        wait_settled(page, home)
+        offered = set(sidebar_links(page))
+        for key, title in PAGES.items():
+            if key not in offered:
+                continue
+            runs = found[key] = {"link": [], "load": [], "cpu": []}
+            for _ in range(repeat):
+                open_by_link(page, "", home)  # from 首页
+                before = cpu_seconds(pid)
+                runs["link"].append(open_by_link(page, key, title))
+                runs["cpu"].append(cpu_seconds(pid) - before)
+                before = cpu_seconds(pid)
+                runs["load"].append(open_by_address(page, f"{server.url}/{key}", title))
+                runs["cpu"].append(cpu_seconds(pid) - before)
+    return found
+
+
+def idle_board(browser, server, account: str, seconds: float) -> tuple[float, float]:
+    """(server CPU-s per minute with nobody signed in, with one idle 进度看板 open), each over ``seconds``."""
+    pid = server.proc.pid
+    before = cpu_seconds(pid)
+    time.sleep(seconds)
+    alone = (cpu_seconds(pid) - before) * 60 / seconds
+    with signed_in(browser, server.url, account) as page:
+        open_by_address(page, f"{server.url}/board", PAGES["board"])
+        before = cpu_seconds(pid)
+        time.sleep(seconds)
+        viewed = (cpu_seconds(pid) - before) * 60 / seconds
+    return alone, viewed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=20_000, help="附件1 rows (附件3 a quarter as many)")
+    parser.add_argument("--repeat", type=int, default=3, help="opens of each page each way")
+    parser.add_argument("--idle", type=float, default=0, help="seconds of an idle open 进度看板 (0: not measured)")
+    parser.add_argument("--roles", default="province,city,provider")
+    args = parser.parse_args()
+
+    from lib.forms import load_catalog
+
+    home = load_catalog(ROOT / "forms").campaign.title
+    target = target_ms(args.rows)
+    with tempfile.TemporaryDirectory(prefix="browser-pages-") as tmp:
+        data_dir = Path(tmp) / "data"
+        start = time.perf_counter()
+        people = prepare_data(data_dir, args.rows)
+        print(f"store of {args.rows:,} 附件1 rows with registers and accounts built in {time.perf_counter() - start:.0f} s")
+        accounts = {"province": people.province, "city": people.city, "provider": people.provider}
+        print(f"signing in as: {', '.join(f'{role} {accounts[role]}' for role in args.roles.split(','))} "
+              f"(the provider has {people.provider_rows} own 附件1 rows)")
+        server = start_server(data_dir)
+        try:
+            with chromium() as browser:
+                pid = server.proc.pid
+                start, before = time.perf_counter(), cpu_seconds(pid)
+                with signed_in(browser, server.url, people.province) as page:
+                    wait_settled(page, home)
+                print(f"first sign-in (the server opens the store): {time.perf_counter() - start:.1f} s, "
+                      f"server {cpu_seconds(pid) - before:.1f} CPU-s; then quiet after {wait_quiet(pid):.0f} s")
+                print(f"\nmeasured with {load_note()}")
+                print(f"{'page':16s}{'role':10s}{'by link: median':>16s}{'max':>7s}{'by address: median':>20s}{'max':>7s}"
+                      f"{'server CPU-s/open':>19s}  target {target / 1000:.0f} s")
+                for role in args.roles.split(","):
+                    for key, runs in measure_role(browser, server, accounts[role], home, args.repeat).items():
+                        link, load = runs["link"], runs["load"]
+                        worst = max(max(link), max(load))
+                        print(f"{key:16s}{role:10s}{statistics.median(link):14.0f}ms{max(link):5.0f}ms"
+                              f"{statistics.median(load):18.0f}ms{max(load):5.0f}ms{statistics.median(runs['cpu']):17.2f}"
+                              f"    {'within' if worst <= target else 'OVER'}")
+                print(f"server RSS after the pages: {rss_mb(pid):.0f} MB; {load_note()}")
+                if args.idle:
+                    alone, viewed = idle_board(browser, server, people.province, args.idle)
+                    print(f"\nidle over {args.idle:.0f} s: server with no viewer {alone:.2f} CPU-s/min (the naive floor); "
+                          f"with one open 进度看板 (province) {viewed:.2f} CPU-s/min: "
+                          f"{viewed - alone:.2f} CPU-s/min per viewer; {load_note()}")
+        except BaseException:
+            print(f"server log ({server.log}):\n" + server.log.read_text(errors="replace")[-3000:], file=sys.stderr)
+            raise
+        finally:
+            server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""Many people on one server: ``--sessions`` signed-in browser sessions (30) at ``--rows`` 附件1 rows
+(20,000), most of them viewing 进度看板 (the province and the city bureaus in turn), ``--submitters`` of
+them providers who then file 附件1 rows through 在线填报 while the others keep viewing.
+
+    .venv/bin/python bench/sessions_bench.py [--sessions 30] [--rows 20000] [--submitters 5] [--submits 4]
+
+Prints the server's resident memory at 1, 10 and all sessions open on the board (memory per viewer,
+beside the naive alternative: a copy of the store's snapshot per viewer, whose size is measured in the
+same run), the server's CPU per minute with every session idle, and the submit round trip (the click on
+提交 until 提交成功 shows) p50 / p95 / max (target p95 ≤ 1 s). Viewers live in one Chromium, each in its
+own context; each submitter drives its own Chromium from its own thread (Playwright's sync API is one
+per thread), so the submits overlap. Everything is closed in bounded time, even on a failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from contextlib import ExitStack
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _server import (  # noqa: E402
+    ROOT,
+    chromium,
+    cpu_seconds,
+    load_note,
+    open_by_address,
+    open_by_link,
+    prepare_data,
+    quantiles,
+    rss_mb,
+    signed_in,
+    start_server,
+    wait_quiet,
+    wait_settled,
+)
+
+BOARD = "进度看板"
+#: How long one step of a submitter (filling a row, a submit) may take before the bench gives up on it.
+STEP_MS = 180_000
+
+
+def snapshot_mb(data_dir: Path) -> float:
+    """MB of one copy of every form's snapshot (pandas, deep): what each viewer would add to the server
+    if the snapshot were copied per session instead of shared."""
+    from lib.forms import load_catalog
+    from lib.store.factory import open_store
+
+    catalog = load_catalog(ROOT / "forms")
+    with open_store("local", data_dir=data_dir, background=False) as store:
+        return sum(store.snapshot(form.id).memory_usage(deep=True).sum() for form in catalog.forms()) / 2**20
+
+
+class Submitter(threading.Thread):
+    """A provider in its own Chromium: signs in, views the board until ``go``, then files ``submits``
+    附件1 rows through 在线填报, timing each click on 提交 until 提交成功 (or 提交未成功) shows."""
+
+    def __init__(self, url: str, account: str, number: int, submits: int, go: threading.Event, stop: threading.Event):
+        super().__init__(daemon=True, name=f"submitter-{account}")
+        self.url, self.account, self.number, self.submits, self.go, self.stop = url, account, number, submits, go, stop
+        self.ready, self.finished = threading.Event(), threading.Event()
+        self.times: list[float] = []
+        self.refused: list[str] = []
+        self.error: str | None = None
+
+    def run(self) -> None:
+        import re
+
+        from tests.browser.widgets import fill_valid_att1
+
+        try:
+            with chromium() as browser, signed_in(browser, self.url, self.account, timeout_ms=STEP_MS) as page:
+                open_by_address(page, f"{self.url}/board", BOARD, timeout_ms=STEP_MS)
+                self.ready.set()
+                if not self.go.wait(timeout=3600) or self.stop.is_set():
+                    return
+                open_by_link(page, "fill", "在线填报", timeout_ms=STEP_MS)
+                for i in range(self.submits):
+                    if self.stop.is_set():
+                        return
+                    page.get_by_role("heading", name="服务商信息").wait_for()
+                    fill_valid_att1(page, voucher=f"SYQ-2019-4406-{7 * 10_000 + self.number * 100 + i:05d}",
+                                    project=f"压测项目{self.number}-{i}")
+                    page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden")
+                    done = page.get_by_text(re.compile("提交成功！记录编号"))
+                    problems = page.get_by_text("提交未成功")
+                    start = time.perf_counter()
+                    page.get_by_role("button", name="提交", exact=True).click()
+                    done.or_(problems).first.wait_for(timeout=STEP_MS)
+                    took = (time.perf_counter() - start) * 1000
+                    if problems.count():
+                        self.refused.append(" / ".join(page.locator("[data-testid='stAlert']").all_inner_texts())[:300])
+                        break
+                    self.times.append(took)
+                    page.get_by_role("button", name="新建下一条").click()
+        except Exception:  # noqa: BLE001 - reported by the main thread; the browser is closed by now
+            self.error = traceback.format_exc(limit=4)
+        finally:
+            self.ready.set()
+            self.finished.set()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sessions", type=int, default=30, help="signed-in sessions in all")
+    parser.add_argument("--rows", type=int, default=20_000, help="附件1 rows (附件3 a quarter as many)")
+    parser.add_argument("--submitters", type=int, default=5, help="of the sessions, providers who file rows")
+    parser.add_argument("--submits", type=int, default=4, help="rows each submitter files")
+    parser.add_argument("--idle", type=float, default=30, help="seconds of every session idle on the board, measured")
+    args = parser.parse_args()
+    submitters = min(args.submitters, args.sessions)
+    viewers = args.sessions - submitters
+    milestones = sorted({m for m in (1, 10, args.sessions) if m <= args.sessions})
+
+    with tempfile.TemporaryDirectory(prefix="sessions-") as tmp:
+        data_dir = Path(tmp) / "data"
+        start = time.perf_counter()
+        people = prepare_data(data_dir, args.rows)
+        copy_mb = snapshot_mb(data_dir)
+        print(f"store of {args.rows:,} 附件1 rows with registers and accounts built in {time.perf_counter() - start:.0f} s; "
+              f"one copy of its snapshot: {copy_mb:.1f} MB")
+        server = start_server(data_dir)
+        pid = server.proc.pid
+        go, stop = threading.Event(), threading.Event()
+        threads: list[Submitter] = []
+        try:
+            with chromium() as browser, ExitStack() as sessions:
+                with signed_in(browser, server.url, people.province) as page:  # opens the store: not counted
+                    wait_settled(page, load_catalog_title())
+                wait_quiet(pid)
+                rss = {0: rss_mb(pid)}
+                print(f"server RSS with the store open and no session: {rss[0]:.0f} MB")
+                accounts = [people.province, *people.cities]
+                opened = 0
+                sign_in_ms = []
+                for n in range(args.sessions):
+                    started = time.perf_counter()
+                    if n < viewers:
+                        page = sessions.enter_context(signed_in(browser, server.url, accounts[n % len(accounts)]))
+                        open_by_address(page, f"{server.url}/board", BOARD)
+                    else:
+                        thread = Submitter(server.url, people.providers[n - viewers], n - viewers, args.submits, go, stop)
+                        threads.append(thread)
+                        thread.start()
+                        thread.ready.wait(timeout=STEP_MS / 1000 * 3)
+                        if thread.error:
+                            raise RuntimeError(f"{thread.account} could not open the board:\n{thread.error}")
+                    sign_in_ms.append((time.perf_counter() - started) * 1000)
+                    opened = n + 1
+                    if opened in milestones:
+                        time.sleep(6)  # at least one of the board's 5-s refreshes in every session
+                        rss[opened] = rss_mb(pid)
+                        print(f"{opened:3d} sessions on the board: server RSS {rss[opened]:.0f} MB; "
+                              f"sign-in + board of the last one {sign_in_ms[-1] / 1000:.1f} s; {load_note()}")
+                low, high = milestones[0], milestones[-1]
+                if high > low:
+                    per = (rss[high] - rss[low]) / (high - low)
+                    print(f"memory per viewer, {low}→{high} sessions: {per:.1f} MB "
+                          f"(naive, a snapshot copy per viewer: {copy_mb:.1f} MB; ratio {copy_mb / per if per > 0 else float('inf'):.1f}×)")
+                if args.idle:
+                    before = cpu_seconds(pid)
+                    time.sleep(args.idle)
+                    idle = (cpu_seconds(pid) - before) * 60 / args.idle
+                    print(f"{opened} sessions idle on the board for {args.idle:.0f} s: server {idle:.1f} CPU-s/min, "
+                          f"{idle / opened:.2f} per session; {load_note()}")
+
+                before, started = cpu_seconds(pid), time.perf_counter()
+                go.set()
+                deadline = time.monotonic() + args.submits * STEP_MS / 1000 * 2 + 60
+                for thread in threads:
+                    thread.finished.wait(timeout=max(1, deadline - time.monotonic()))
+                took = time.perf_counter() - started
+                times = [t for thread in threads for t in thread.times]
+                print(f"\n{len(threads)} submitters filing {args.submits} 附件1 rows each beside {viewers} board viewers, "
+                      f"{took:.0f} s: server {cpu_seconds(pid) - before:.0f} CPU-s, RSS {rss_mb(pid):.0f} MB; {load_note()}")
+                if times:
+                    p50, p95, most = quantiles(times)
+                    print(f"submit round trip (提交 → 提交成功), {len(times)} rows: p50 {p50:.0f} ms, p95 {p95:.0f} ms, "
+                          f"max {most:.0f} ms (target p95 ≤ 1000 ms)")
+                for thread in threads:
+                    if thread.refused:
+                        print(f"{thread.account}: refused: {thread.refused[0]}")
+                    if thread.error:
+                        print(f"{thread.account}: failed:\n{thread.error}")
+                    if not thread.finished.is_set():
+                        print(f"{thread.account}: still running at the deadline (its browser is closed now)")
+                if not times:
+                    return 1
+        except BaseException:
+            print(f"server log ({server.log}):\n" + server.log.read_text(errors="replace")[-3000:], file=sys.stderr)
+            raise
+        finally:
+            stop.set()
+            go.set()
+            for thread in threads:
+                thread.join(timeout=60)  # each closes its own browser in bounded time (closed_within)
+            server.stop()
+    return 0
+
+
+def load_catalog_title() -> str:
+    from lib.forms import load_catalog
+
+    return load_catalog(ROOT / "forms").campaign.title
+
+
+if __name__ == "__main__":
+    sys.exit(main())
