@@ -25,13 +25,14 @@ import time
 import traceback
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from lib.store.local import checkpoint
 from lib.store.local.external import EditableStore, EditCheck, import_external_edits
 from lib.store.local.log import ProcessLock
-from lib.store.local.workbook import install, layout, matching_stamp, remove_stale_temps, write_workbook
+from lib.store.local.workbook import WorkbookParts, install, layout, matching_stamp, remove_stale_temps, write_workbook
 
 _PROJECT_ROOT = Path(__file__).resolve().parents[3]
 _POLL = 0.2  # seconds between looks at the log's size; a stat, so cheap
@@ -51,13 +52,36 @@ class WorkbookStore(EditableStore, Protocol):
 OpenStore = Callable[..., WorkbookStore]
 
 
+@dataclass
+class _Written:
+    """What this process wrote last for one store: the parts it keeps (only changed blocks are built
+    again), and each form's ``State.generation`` then (events do not bump it: a tail of events alone
+    leaves it equal)."""
+
+    parts: WorkbookParts = field(default_factory=WorkbookParts)
+    generation: dict[str, int] | None = None
+
+
+# Per open store, dropped with it: the background writer's store lives as long as the writer, a store
+# without one (a command, a test) keeps its parts until closed and collected.
+_WRITTEN: weakref.WeakKeyDictionary[Any, _Written] = weakref.WeakKeyDictionary()
+
+
+def _written(store: WorkbookStore) -> _Written:
+    memory = _WRITTEN.get(store)
+    if memory is None:
+        memory = _WRITTEN[store] = _Written()
+    return memory
+
+
 def materialise(store: WorkbookStore, *, not_imported: str | None = None,
                 lock_timeout: float | None = None) -> dict[str, Any]:
     """Write the workbook from everything in the log now; return the stamp of the new file.
 
     A file on disk that we did not write (a person saved it in Excel/WPS) is first imported as
     audited "外部编辑" updates or, when ``not_imported`` gives the reason not to (a rebuild),
-    only kept as a backup copy.
+    only kept as a backup copy. The sheets' blocks of rows this process built for the store before
+    and that did not change are copied, not built again.
     Raises TimeoutError if another process holds the workbook lock past ``lock_timeout``.
     """
     if not store.workbook_lock.acquire(lock_timeout):
@@ -76,8 +100,12 @@ def materialise(store: WorkbookStore, *, not_imported: str | None = None,
             titles = {f: spec.title for f, spec in state.specs.items()}
             labels = {f: state.labels(f) for f in state.specs}
             displays = {f: state.displays(f) for f in state.specs}
-        tmp = write_workbook(path, sheets, rows, audit, titles, labels, displays)
+            generation = dict(state.generation)
+        memory = _written(store)
+        memory.generation = None  # until installed: a failed write leaves nothing taken as written
+        tmp = write_workbook(path, sheets, rows, audit, titles, labels, displays, memory.parts)
         stamp = install(path, tmp, offset, sheets)
+        memory.generation = generation
         try:
             checkpoint.save_if_due(store)
         except Exception:  # noqa: BLE001 - a checkpoint is a shortcut: the log stays the truth, the workbook is written
@@ -91,7 +119,10 @@ def serve(data_dir: Path, workbook_name: str, debounce: float, control: BinaryIO
     """The background writer's loop; returns when ``control`` reaches EOF. The first line read from
     ``control`` is the edit check (see the module docstring); after it, any byte asks for an
     immediate write (flush_workbook). ``open_store`` opens the store once this process holds the
-    workbook lock."""
+    workbook lock.
+
+    Audit events alone (sign-in, sign-out, a download) do not make it write: they reach the file with
+    the next data change, an explicit ask, or the last write when it stops."""
     edit_check = _loads_check(control.readline(_MAX_CHECK_LINE))
     stop, wake = threading.Event(), threading.Event()
 
@@ -120,7 +151,7 @@ def serve(data_dir: Path, workbook_name: str, debounce: float, control: BinaryIO
         while not stop.is_set():
             asked = wake.wait(_POLL)
             wake.clear()
-            if not _out_of_date(store, written):
+            if not _out_of_date(store, written) or (not asked and not stop.is_set() and _events_only(store)):
                 continue
             if not asked and not stop.is_set():
                 _settle(store, debounce)
@@ -134,6 +165,16 @@ def serve(data_dir: Path, workbook_name: str, debounce: float, control: BinaryIO
 def _out_of_date(store: WorkbookStore, written: int) -> bool:
     store.refresh()
     return store.log.offset != written or matching_stamp(store.workbook_path) is None
+
+
+def _events_only(store: WorkbookStore) -> bool:
+    """Whether all the log holds beyond the file on disk, which we wrote, is audit events: no form's
+    generation moved since this process last wrote it."""
+    memory = _WRITTEN.get(store)
+    if memory is None or memory.generation is None or matching_stamp(store.workbook_path) is None:
+        return False
+    with store.reading() as state:
+        return state.generation == memory.generation
 
 
 def _settle(store: WorkbookStore, debounce: float) -> None:

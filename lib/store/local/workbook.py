@@ -1,7 +1,8 @@
 """The .xlsx view of a log: layout, atomic writing, reading back, and the stamp of what we wrote.
 
-The workbook is derived data. It is always written whole, to a temp file in the same folder,
-fsync'ed and renamed over the old one, so a reader (or a crash) only ever sees a complete file.
+The workbook is derived data. It is always written as a whole file, to a temp file in the same folder,
+fsync'ed and renamed over the old one, so a reader (or a crash) only ever sees a complete file; what
+is built again for it is only what changed (:class:`WorkbookParts`, :mod:`lib.store.local.xlsx_parts`).
 A small stamp file next to it records which log offset each written file reflects and the
 file's size/mtime/inode, so a later writer can tell its own file from one a person saved.
 """
@@ -26,6 +27,7 @@ from lib.core.records import Record
 from lib.core.values import AUDIT_HEADERS, change_text, xlsx_format
 from lib.store.base import SYSTEM_COLUMNS, Column, SheetSpec
 from lib.store.codec import to_cell
+from lib.store.local.xlsx_parts import SHEET_TAIL, Piece, SheetPart, Styles, package, row_xml, sheet_head, write_zip
 from lib.store.state import STATUS_LABEL, AuditRow, State
 from lib.xlsx.bounds import WorkbookLimits, check_workbook
 from lib.xlsx.names import sheet_name
@@ -72,6 +74,21 @@ def layout(specs: dict[str, SheetSpec], columns: Callable[[str], list[Column]]) 
     return out
 
 
+class WorkbookParts:
+    """What a writing process keeps between writes so the next one rewrites only what changed: the cell
+    styles and each sheet's deflated blocks of rows (see :mod:`lib.store.local.xlsx_parts`). Empty at first
+    (and in a restarted writer): that write builds every block."""
+
+    def __init__(self) -> None:
+        self.styles = Styles()
+        self.sheets: dict[str, SheetPart] = {}  # form id -> its sheet's part
+        self.audit: SheetPart | None = None
+
+    def rebuilt(self) -> int:
+        """Blocks of rows the last write built (the rest were copied)."""
+        return sum(p.rebuilt for p in self.sheets.values()) + (self.audit.rebuilt if self.audit else 0)
+
+
 def write_workbook(
     path: Path,
     sheets: list[SheetLayout],
@@ -80,13 +97,91 @@ def write_workbook(
     titles: dict[str, str],
     labels: dict[str, dict[str, str]],
     displays: dict[str, dict[str, str]] | None = None,
+    parts: WorkbookParts | None = None,
 ) -> Path:
     """Write the whole workbook to a fsync'ed temp file beside ``path``; return the temp path.
     ``labels`` and ``displays`` (form -> key -> money/percent) make the audit's 变更内容 read as the
-    fields' cells do.
+    fields' cells do. ``parts``: what an earlier write of this process kept; only the blocks of rows that
+    changed since are built again (a fresh one builds all).
 
     The caller stamps it and then renames it over ``path`` (see :func:`install`).
     """
+    parts = parts if parts is not None else WorkbookParts()
+    displays = displays or {}
+    built: list[tuple[str, list[Piece]]] = []
+    for i, sheet in enumerate(sheets):
+        built.append((sheet.name, _form_pieces(parts, sheet, rows.get(sheet.form_id, []), selected=i == 0)))
+    parts.sheets = {s.form_id: parts.sheets[s.form_id] for s in sheets}
+    built.append((AUDIT_SHEET, _audit_pieces(parts, audit, titles, labels, displays, selected=not sheets)))
+    names = [name for name, _ in built]
+    small = {name: [Piece(text)] for name, text in package(names, parts.styles).items()}
+    zipped = [("[Content_Types].xml", small.pop("[Content_Types].xml")), *small.items(),
+              *((f"xl/worksheets/sheet{i}.xml", pieces) for i, (_, pieces) in enumerate(built, 1))]
+    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}{TEMP_SUFFIX}")
+    try:
+        with open(tmp, "wb", opener=lambda p, flags: private_opener(p, flags | os.O_EXCL)) as f:
+            write_zip(f, zipped)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return tmp
+
+
+def _form_pieces(parts: WorkbookParts, sheet: SheetLayout, recs: list[Record], *, selected: bool) -> list[Piece]:
+    signature = (sheet.columns, sheet.formats)
+    part = parts.sheets.get(sheet.form_id)
+    if part is None or part.signature != signature:  # a new field, a rename: the sheet is built again
+        part = parts.sheets[sheet.form_id] = SheetPart(signature)
+    numbers = [parts.styles.number(p) for p in sheet.formats]
+    keys = [key for key, _, _ in sheet.columns[len(SYSTEM_COLUMNS):]]
+
+    def render(n: int, rec: Record) -> str:
+        v = rec.values
+        return row_xml(n, [rec.id, rec.rev, rec.status, rec.form_version, rec.owner, rec.org, rec.city,
+                           rec.created_at, rec.updated_at, rec.updated_by, *[v.get(k) for k in keys]], numbers)
+
+    rows = part.update(recs, render)
+    widths = [20 if key.endswith("_at") or key == "_id" else max(10, min(40, len(header) * 2 + 4))
+              for key, header, _ in sheet.columns]
+    head = sheet_head(len(sheet.columns), len(recs), selected=selected, freeze_column=True, widths=widths,
+                      header=[h for _, h, _ in sheet.columns])
+    return [Piece(head), *rows, Piece(SHEET_TAIL)]
+
+
+_AUDIT_WIDTHS = (20, 14, 10, 16, 24, 6, 60, 30)
+
+
+def _audit_pieces(parts: WorkbookParts, audit: list[AuditRow], titles: dict[str, str],
+                  labels: dict[str, dict[str, str]], displays: dict[str, dict[str, str]], *, selected: bool) -> list[Piece]:
+    signature = (titles, labels, displays)  # what 变更内容 and 表单 read: another field label rewrites the texts
+    if parts.audit is None or parts.audit.signature != signature:
+        parts.audit = SheetPart(signature)
+
+    def render(n: int, a: AuditRow) -> str:
+        return row_xml(n, [a.at, a.account, a.action, titles.get(a.form_id, a.form_id), a.row_id, a.rev or None,
+                           describe_changes(a, labels.get(a.form_id, {}), displays.get(a.form_id, {})), a.note])
+
+    rows = parts.audit.update(audit, render)
+    head = sheet_head(len(AUDIT_HEADERS), len(audit), selected=selected, freeze_column=False,
+                      widths=_AUDIT_WIDTHS, header=AUDIT_HEADERS)
+    return [Piece(head), *rows, Piece(SHEET_TAIL)]
+
+
+def write_workbook_whole(
+    path: Path,
+    sheets: list[SheetLayout],
+    rows: dict[str, list[Record]],
+    audit: list[AuditRow],
+    titles: dict[str, str],
+    labels: dict[str, dict[str, str]],
+    displays: dict[str, dict[str, str]] | None = None,
+) -> Path:
+    """The whole-file writer :func:`write_workbook` replaced (xlsxwriter, constant memory), kept as the
+    reference: its cells are what the parts writer must write (tests/store/test_workbook_parts.py), and
+    bench/workbook_bench.py measures it beside the parts writer. Same arguments and result."""
     tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}{TEMP_SUFFIX}")
     # Created 0600 before xlsxwriter truncates and fills it, so os.replace installs a private file
     # (the fsync below re-checks the mode in case a library version writes a new file instead).
@@ -169,7 +264,7 @@ def _write_audit_sheet(wb: Any, fmt: _Formats, audit: list[AuditRow], titles: di
                        labels: dict[str, dict[str, str]], displays: dict[str, dict[str, str]]) -> None:
     ws = wb.add_worksheet(AUDIT_SHEET)
     ws.freeze_panes(1, 0)
-    for c, (header, width) in enumerate(zip(AUDIT_HEADERS, (20, 14, 10, 16, 24, 6, 60, 30), strict=True)):
+    for c, (header, width) in enumerate(zip(AUDIT_HEADERS, _AUDIT_WIDTHS, strict=True)):
         ws.set_column(c, c, width)
         ws.write_string(0, c, header, fmt.header)
     for r, a in enumerate(audit, start=1):
