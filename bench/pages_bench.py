@@ -1,0 +1,101 @@
+"""What a page costs on the server for one viewer, at 20,000 附件1 rows (prints figures; never pass/fail).
+
+    .venv/bin/python bench/pages_bench.py [--att1 20000] [--profile PAGE]
+
+Each signed-in page runs under Streamlit's AppTest (the script run a browser's session would make; the
+browser's own rendering is not in it) for the province, a city bureau and a provider with ~30 own rows:
+the first run of a page in a new session, then a rerun with nothing changed, then a run right after
+another process filed a row. ``--profile`` prints cProfile's top functions for one page's run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import os
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from board_bench import AS_OF, build_store, demo_rows, sign_in  # noqa: E402
+
+from lib.core.records import Actor  # noqa: E402
+from lib.demo.register import PROVINCE  # noqa: E402
+from lib.forms import load_catalog  # noqa: E402
+
+PAGES = ("my_submissions", "review", "audit", "fill", "home", "rectification")
+
+
+def viewers(catalog, demo) -> dict[str, Actor]:
+    """The province, the first city, and the provider with the number of own 附件1 rows nearest 30."""
+    counts: dict[str, tuple[Actor, int]] = {}
+    for r in demo["att1"]:
+        actor, n = counts.get(r.actor.account, (r.actor, 0))
+        counts[r.actor.account] = (actor, n + 1)
+    provider = min(counts.values(), key=lambda an: abs(an[1] - 30))[0]
+    city = catalog.campaign.cities[0]
+    from lib.campaign.schedule import Calendar
+
+    unit = Calendar.from_specs(catalog.campaign, catalog.forms()).unit_of_city(city)
+    return {"province": PROVINCE, "city": Actor("city_bench", "city", unit, city), "provider": provider}
+
+
+def run_page(page: str, actor: Actor, profile: bool = False) -> tuple[float, float]:
+    """(first run, rerun) in ms of ``pages/<page>.py`` for ``actor`` in a new AppTest session."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=300)
+    sign_in(at, actor)
+    times = []
+    for _ in range(2):
+        prof = cProfile.Profile() if profile else None
+        start = time.perf_counter()
+        if prof:
+            prof.enable()
+        at.run()
+        if prof:
+            prof.disable()
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(35)
+        times.append((time.perf_counter() - start) * 1000)
+        if at.exception:
+            print(f"  {page} for {actor.account}: {at.exception[0].message[:200]}")
+    return times[0], times[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--att1", type=int, default=20_000)
+    parser.add_argument("--profile", default="", help="a page name: print its profile for the provider")
+    parser.add_argument("--pages", default=",".join(PAGES))
+    args = parser.parse_args()
+    catalog = load_catalog(ROOT / "forms")
+    demo = demo_rows(catalog, args.att1, max(300, args.att1 // 60), args.att1 // 4)
+    people = viewers(catalog, demo)
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp) / "data"
+        build_store(data_dir, catalog, demo)
+        os.environ.update(APP_DATA_DIR=str(data_dir), APP_FORMS_DIR=str(ROOT / "forms"), APP_DEMO_DATA="false",
+                          APP_CAMPAIGN_TODAY=AS_OF.isoformat())
+        import streamlit as st
+
+        st.cache_resource.clear()
+        run_page("home", people["province"])  # the process's first run opens the store: not counted
+        print(f"附件1 {len(demo['att1']):,} rows; provider {people['provider'].account} "
+              f"({sum(r.actor.account == people['provider'].account for r in demo['att1'])} own rows)")
+        print(f"{'page':16s}{'viewer':10s}{'first run':>12s}{'rerun':>10s}")
+        for page in args.pages.split(","):
+            for who, actor in people.items():
+                first, again = run_page(page, actor, profile=(page == args.profile and who == "provider"))
+                print(f"{page:16s}{who:10s}{first:10.0f}ms{again:8.0f}ms")
+        print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; {dt.datetime.now():%Y-%m-%d %H:%M}")
+
+
+if __name__ == "__main__":
+    main()
