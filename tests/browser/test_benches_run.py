@@ -1,0 +1,45 @@
+"""The browser benches (bench/browser_pages_bench.py, bench/sessions_bench.py) still run: at a tiny size
+each exits 0 and prints every figure it is for. Their figures are not judged here (timings belong in
+bench/, not in tests); only that the scripts have not rotted as the pages change."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(script: str, *args: str) -> str:
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / script), *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=900)
+    assert done.returncode == 0, f"{script} exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+def test_the_pages_bench_times_every_page_of_each_role_and_the_idle_board():
+    out = run("browser_pages_bench.py", "--rows", "200", "--repeat", "1", "--idle", "5")
+    rows = re.findall(r"^(\w+)\s+(province|city|provider)\s+(\d+)ms\s+(\d+)ms\s+(\d+)ms\s+(\d+)ms\s+([\d.]+)", out, re.M)
+    seen = {(page, role) for page, role, *_ in rows}
+    for page in ("board", "review", "my_submissions", "audit", "fill"):
+        assert (page, "province") in seen, out
+    for page in ("my_submissions", "fill"):
+        assert (page, "provider") in seen, out
+    assert ("board", "city") in seen, out
+    assert all(int(ms) > 0 for *_, link, _, load, _, _ in rows for ms in (link, load)), out
+    assert re.search(r"with one open 进度看板 \(province\) [\d.]+ CPU-s/min", out), out
+
+
+def test_the_sessions_bench_times_submits_beside_viewers_and_reads_the_servers_memory():
+    out = run("sessions_bench.py", "--rows", "200", "--sessions", "3", "--submitters", "1", "--submits", "1", "--idle", "5")
+    assert re.search(r"^\s+1 sessions on the board: server RSS \d+ MB", out, re.M), out
+    assert re.search(r"^\s+3 sessions on the board: server RSS \d+ MB", out, re.M), out
+    assert re.search(r"memory per viewer, 1→3 sessions: -?[\d.]+ MB", out), out
+    assert re.search(r"submit round trip \(提交 → 提交成功\), 1 rows: p50 \d+ ms, p95 \d+ ms", out), out
+    assert "refused" not in out and "failed" not in out, out
