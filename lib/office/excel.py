@@ -17,21 +17,29 @@ system shows, one long remark must not cost the whole download, and the full tex
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
+import functools
 import io
+import itertools
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from xlsxwriter.utility import xl_col_to_name
 
 from lib.core.text import as_text, clipped
-from lib.core.values import MAX_CELL_CHARS, NO, TWO_DECIMALS, YES, is_missing, text, wall_time, xlsx_format
+from lib.core.values import LIST_SEPARATOR, MAX_CELL_CHARS, NO, TWO_DECIMALS, WALL_CLOCK, YES, is_missing, text, wall_time
 from lib.xlsx.bounds import WorkbookLimits
 from lib.xlsx.names import sheet_name
 from lib.xlsx.reader import read_bounded, read_cells
+
+from .xlsx_package import DATE, DATETIME, HEADER, MONEY, Package, SharedStrings
 
 _MAX_COL_WIDTH = 60
 #: Characters an Excel cell holds.
@@ -91,42 +99,256 @@ def to_xlsx(sheets: dict[str, pd.DataFrame], kinds: Mapping[str, Mapping[str, st
     ``yyyy-mm-dd``, datetimes ``yyyy-mm-dd hh:mm:ss``. A column it does not declare is formatted by
     its values: a date at midnight as a date, a fraction with two decimals. Booleans read 是/否,
     lists and tables as ``lib.core.values.text``.
-    """
-    import xlsxwriter
 
+    Each column is rendered at once, :data:`CHUNK` rows at a time, straight into the file's XML
+    (``lib.office.xlsx_package``): a column of numbers, texts, booleans or times by its dtype, any
+    other column value by value as ``write_cell`` writes a cell. Inside ``reporting(progress)`` the
+    share of rows written is reported after each chunk.
+    """
+    frames = sheets or {"Sheet1": pd.DataFrame()}
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(
-        out,
-        {
-            "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-            "nan_inf_to_errors": False,
-        },
-    )
-    bold = book.add_format({"bold": True, "bg_color": "#EEF2F7", "border": 1, "text_wrap": True})
-    formats = {kind: book.add_format({"num_format": xlsx_format(kind)}) for kind in ("money", "date", "datetime")}
+    package = Package(out)
+    report = _progress.get()
+    total, done = sum(len(frame) for frame in frames.values()), 0
     taken: set[str] = set()
-    for name, frame in (sheets or {"Sheet1": pd.DataFrame()}).items():
+    for name, frame in frames.items():
         title = sheet_name(name, taken)
         taken.add(title)
-        ws = book.add_worksheet(title)
-        columns = list(frame.columns)
         declared = (kinds or {}).get(name, {})
-        for c, col in enumerate(columns):
-            ws.write_string(0, c, str(col), bold)
-            ws.set_column(c, c, column_width(str(col), frame[col].head(200).tolist()))
-        ws.freeze_panes(1, 0)
-        for c, col in enumerate(columns):
-            kind = declared.get(str(col), "")
-            fmt = CellFormats(formats, number=formats["money"] if kind in TWO_DECIMALS else None, guess=not kind)
-            for r, value in enumerate(frame[col].tolist(), start=1):
-                write_cell(ws, r, c, value, fmt)
-        if columns and len(frame):
-            ws.autofilter(0, 0, len(frame), len(columns) - 1)
-    book.close()
+        headers = [str(col) for col in frame.columns]
+        columns = [frame.iloc[:, c] for c in range(len(headers))]
+        widths = [column_width(h, col.head(200).tolist()) for h, col in zip(headers, columns, strict=True)]
+        plans = [_plan(col, declared.get(h, ""), xl_col_to_name(c)) for c, (h, col) in enumerate(zip(headers, columns, strict=True))]
+
+        def body(frame=frame, headers=headers, plans=plans):
+            nonlocal done
+            if headers:
+                entries = package.strings.add(headers).tolist()
+                yield '<row r="1">' + "".join(f'<c r="{xl_col_to_name(c)}1" s="{HEADER}" t="s"><v>{e}</v></c>' for c, e in enumerate(entries)) + "</row>"
+            for first in range(0, len(frame), CHUNK):
+                rows = range(first + 2, min(first + CHUNK, len(frame)) + 2)
+                cells = [cells_of(column.iloc[first:first + CHUNK], rows, package.strings) for column, cells_of in plans]
+                yield "".join(map("".join, zip([f'<row r="{r}">' for r in rows], *cells, itertools.repeat("</row>", len(rows)))))
+                done += len(rows)
+                if report is not None:
+                    report(done / total)
+
+        package.add_sheet(title, widths, len(frame), body())
+    package.close()
     return out.getvalue()
+
+
+@contextlib.contextmanager
+def reporting(progress: Callable[[float], None]):
+    """Within the block, ``to_xlsx`` reports to ``progress`` the share of its rows written (0 to 1),
+    after each chunk. Context-local: a build in another thread (another session) reports to its own."""
+    token = _progress.set(progress)
+    try:
+        yield
+    finally:
+        _progress.reset(token)
+
+
+_progress: contextvars.ContextVar[Callable[[float], None] | None] = contextvars.ContextVar("excel_progress", default=None)
+#: Rows rendered and written at a time: progress is reported after each chunk, memory bounded by it.
+CHUNK = 5_000
+#: Renders a column's rows (the values, their Excel row numbers) as the XML of their cells ("" for a blank).
+_Cells = Callable[[pd.Series, range, SharedStrings], list[str]]
+
+
+def _plan(column: pd.Series, kind: str, letter: str) -> tuple[pd.Series, _Cells]:
+    """How ``column`` (headed ``letter``) is rendered, decided once for the column: the column to render
+    (converted to a dtype when its values allow) and the function that renders its rows, by dtype,
+    else value by value (``_value_cells``)."""
+    number_style = MONEY if kind in TWO_DECIMALS else None
+    guess = not kind
+    dtype = column.dtype
+    numpy = isinstance(dtype, np.dtype)  # not pandas' nullable Int64, boolean …: their NA goes value by value
+    if dtype == object:
+        column, dtype = _typed_column(column)
+    if numpy and dtype.kind == "b" or dtype is _BOOLS:
+        return column, functools.partial(_bool_cells, letter=letter)
+    if numpy and (dtype.kind == "f" or (dtype.kind in "iu" and not (column.abs() >= _MAX_EXACT_NUMBER).any())):
+        return column, functools.partial(_number_cells, letter=letter, style=number_style, guess=guess)
+    if dtype.kind == "M" and not (column.dropna() < pd.Timestamp(_SERIAL_FROM, tz=getattr(dtype, "tz", None))).any():
+        return column, functools.partial(_time_cells, letter=letter, guess=guess)
+    if dtype is _DATES and not (column.dropna() < _SERIAL_FROM.date()).any():
+        return column, functools.partial(_date_cells, letter=letter)
+    if isinstance(dtype, pd.StringDtype) or dtype is _TEXTS:
+        return column, functools.partial(_text_cells, letter=letter)
+    return column, functools.partial(_value_cells, letter=letter, fmt=_ValueFormat(number_style, guess))
+
+
+# What an object column holds when it holds one kind of value (and blanks: None, NaN): see _typed_column.
+_TEXTS, _BOOLS, _DATES = (pd.CategoricalDtype([name]) for name in ("texts", "booleans", "dates"))
+
+
+def _typed_column(column: pd.Series) -> tuple[pd.Series, Any]:
+    """An object column with the dtype its values allow: naive datetimes as datetime64, else the
+    column as it is with a marker of what it holds (texts, booleans or dates, and blanks), or object."""
+    values = column.tolist()
+    types = set(map(type, values)) - {type(None)}
+    if float in types:  # NaN is a blank; any other float makes the column mixed
+        if not all(v != v for v in values if type(v) is float):
+            return column, np.dtype(object)
+        types.discard(float)
+    if types <= {str}:
+        return column, _TEXTS
+    if types == {bool}:
+        return column, _BOOLS
+    if types == {dt.date}:
+        return column, _DATES
+    if types <= {dt.datetime, pd.Timestamp} and all(v.tzinfo is None for v in values if isinstance(v, dt.datetime)):
+        converted = pd.to_datetime(column)
+        return converted, converted.dtype
+    return column, np.dtype(object)
+
+
+def _text_cells(values: pd.Series, rows: range, strings: SharedStrings, *, letter: str) -> list[str]:
+    codes, distinct = pd.factorize(values.to_numpy(dtype=object, na_value=None))
+    distinct = distinct.tolist()
+    blank = [i for i, v in enumerate(distinct) if not v]  # "" is a blank cell
+    entries = strings.add([_fit(v) for v in distinct]) if distinct else np.empty(0, dtype=np.int64)
+    entries[blank] = -1
+    entries = np.append(entries, -1)[codes].tolist()  # code -1 (missing) takes the -1 appended
+    return [f'<c r="{letter}{r}" t="s"><v>{e}</v></c>' if e >= 0 else "" for r, e in zip(rows, entries, strict=True)]
+
+
+def _fit(value: str) -> str:
+    """``value`` cut to fit a cell, with the mark saying so."""
+    return value if len(value) <= _CLIP_FROM else clipped(value, MAX_CELL_CHARS, CUT_MARK)
+
+
+def _bool_cells(values: pd.Series, rows: range, strings: SharedStrings, *, letter: str) -> list[str]:
+    values = values.tolist()
+    at = [i for i, v in enumerate(values) if type(v) is bool]
+    cells = [""] * len(values)
+    for i, entry in zip(at, strings.add([YES if values[i] else NO for i in at]).tolist() if at else (), strict=True):
+        cells[i] = f'<c r="{letter}{rows[i]}" t="s"><v>{entry}</v></c>'
+    return cells
+
+
+def _date_cells(values: pd.Series, rows: range, strings: SharedStrings, *, letter: str) -> list[str]:
+    return [f'<c r="{letter}{r}" s="{DATE}"><v>{v.toordinal() - _EXCEL_EPOCH_DAY + 1}</v></c>' if type(v) is dt.date else ""
+            for r, v in zip(rows, values.tolist(), strict=True)]
+
+
+def _number_cells(values: pd.Series, rows: range, strings: SharedStrings, *, letter: str, style: int | None, guess: bool) -> list[str]:
+    array = values.to_numpy()
+    plain = _style(style)
+    if not guess or array.dtype.kind in "iu":
+        finite = np.isfinite(array) if array.dtype.kind == "f" else np.ones(len(array), dtype=bool)
+        return [f'<c r="{letter}{r}"{plain}><v>{v:.16G}</v></c>' if ok else "" for r, v, ok in zip(rows, array.tolist(), finite.tolist(), strict=True)]
+    with np.errstate(invalid="ignore"):
+        fraction = (array != np.trunc(array)).tolist()
+    finite = np.isfinite(array).tolist()
+    money = _style(MONEY)
+    return [(f'<c r="{letter}{r}"{money if f else plain}><v>{v:.16G}</v></c>' if ok else "")
+            for r, v, ok, f in zip(rows, array.tolist(), finite, fraction, strict=True)]
+
+
+def _time_cells(values: pd.Series, rows: range, strings: SharedStrings, *, letter: str, guess: bool) -> list[str]:
+    if values.dt.tz is not None:
+        values = values.dt.tz_convert(WALL_CLOCK).dt.tz_localize(None)
+    seconds = values.dt.floor("s").to_numpy("datetime64[s]")
+    missing = np.isnat(seconds).tolist()
+    since = seconds.astype(np.int64) + _UNIX_EPOCH_SECONDS
+    days, rest = np.divmod(since, 86_400)
+    serials = days + rest / 86_400.0
+    serials = np.where(serials > 59, serials + 1, serials).tolist()
+    styles = np.where((rest == 0) & guess, DATE, DATETIME).tolist()
+    return [("" if gone else f'<c r="{letter}{r}" s="{s}"><v>{v:.16G}</v></c>')
+            for r, v, s, gone in zip(rows, serials, styles, missing, strict=True)]
+
+
+@dataclass(frozen=True)
+class _ValueFormat:
+    """A column written value by value: the style of its numbers (None: General), and ``guess`` as in
+    ``CellFormats``."""
+
+    number: int | None
+    guess: bool
+
+
+def _value_cells(values: pd.Series, rows: range, strings: SharedStrings, *, letter: str, fmt: _ValueFormat) -> list[str]:
+    values = values.tolist()
+    cells = [""] * len(values)
+    at: list[int] = []
+    texts: list[str] = []
+    for i, value in enumerate(values):
+        kind = type(value)
+        if kind is str or kind is list or kind is tuple:  # most cells of a column of mixed values: inline
+            if not value:
+                continue
+            found = _fit(value) if kind is str else _list_text(value)  # a list of blanks is an empty text, as before
+        else:
+            found = _typed(value, fmt)
+            if isinstance(found, tuple):
+                style, number = found
+                cells[i] = f'<c r="{letter}{rows[i]}"{_style(style)}><v>{number:.16G}</v></c>'
+                continue
+            if found is None:
+                continue
+        at.append(i)
+        texts.append(found)
+    for i, entry in zip(at, strings.add(texts).tolist() if texts else (), strict=True):
+        cells[i] = f'<c r="{letter}{rows[i]}" t="s"><v>{entry}</v></c>'
+    return cells
+
+
+def _list_text(value: list | tuple) -> str:
+    """``text(value)``, quick for a list of texts."""
+    if all(type(item) is str and item for item in value):
+        return _fit(LIST_SEPARATOR.join(value))
+    return _fit(text(value))
+
+
+def _typed(value: Any, fmt: _ValueFormat) -> str | tuple[int | None, float] | None:
+    """One value by ``write_cell``'s rules: the text it is written as, the style and number it is
+    written as, or None for a blank cell."""
+    if is_missing(value):
+        return None
+    if isinstance(value, str):
+        return _fit(value)
+    if isinstance(value, bool):
+        return YES if value else NO
+    if isinstance(value, (int, float, Decimal)):
+        if not isinstance(value, int) and not (value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)):
+            return None
+        if not isinstance(value, float) and not abs(value) < _MAX_EXACT_NUMBER:
+            return text(value, "money" if fmt.number else "")
+        style = fmt.number or (MONEY if fmt.guess and value != int(value) else None)
+        return style, float(value) if isinstance(value, Decimal) else value
+    if isinstance(value, dt.datetime):
+        value = wall_time(value)
+        return (DATE if fmt.guess and value.time() == dt.time(0) else DATETIME), _serial(value)
+    if isinstance(value, dt.date):
+        return DATE, _serial(dt.datetime(value.year, value.month, value.day))
+    if hasattr(value, "item"):  # numpy scalar
+        return _typed(value.item(), fmt)
+    return _fit(text(value))
+
+
+def _style(style: int | None) -> str:
+    return f' s="{style}"' if style else ""
+
+
+def _serial(value: dt.datetime) -> float:
+    """Excel's number of a naive datetime, as XlsxWriter computes it (1900's phantom 29 February included)."""
+    delta = value - _EXCEL_EPOCH
+    serial = delta.days + (float(delta.seconds) + float(delta.microseconds) / 1e6) / 86_400
+    if value.isocalendar() == (1900, 1, 1):
+        serial -= 1
+    return serial + 1 if serial > 59 else serial
+
+
+_EXCEL_EPOCH = dt.datetime(1899, 12, 31)
+_EXCEL_EPOCH_DAY = _EXCEL_EPOCH.toordinal()  # a date after 1900-02-28 is a day further (Excel's 1900-02-29)
+_UNIX_EPOCH_SECONDS = (dt.datetime(1970, 1, 1) - _EXCEL_EPOCH).days * 86_400
+# Times from here on are converted a column at a time; an earlier one (1900's quirks) value by value.
+_SERIAL_FROM = dt.datetime(1900, 3, 2)
+# A text of up to this many characters fits a cell whatever they are (a character is at most two UTF-16 units).
+_CLIP_FROM = MAX_CELL_CHARS // 2
 
 
 @dataclass(frozen=True)
