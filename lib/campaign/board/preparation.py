@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -88,6 +88,85 @@ def prepare_as_of(
     return prepare(standing, vouchers, projects, calendar, as_of, later)
 
 
+@dataclass(frozen=True)
+class Registers:
+    """What the registers in force give the filings, once per register change: the voucher register
+    normalised (``reg``), the entries each form expects (key, city, unit, name; the benchmark
+    reports' with ``exempt`` and ``decided``) and the lookups that give a filing its key (a firm code
+    or a lead unit code with one entry). ``only`` narrows the entries to some keys, not the lookups:
+    a filing gets the same key whichever part of the register is looked at."""
+
+    reg: pd.DataFrame
+    expected1: pd.DataFrame
+    expected3: pd.DataFrame
+    expected2: pd.DataFrame
+    voucher_by_code: pd.Series
+    project_keys: pd.Index
+    key_by_code: pd.Series
+    programme_of: pd.Series  # the register's programme by project key (for the reports that say another)
+    ministry: object
+
+    def only(self, keys1: set, keys2: set, keys3: set) -> Registers:
+        """The entries of these keys of the projects form, the benchmark reports and the checks."""
+        def keep(frame: pd.DataFrame, column: str, keys: set) -> pd.DataFrame:
+            return frame[member(frame[column], keys).to_numpy(dtype=bool)]
+        return replace(self, reg=keep(self.reg, "voucher", keys1), expected1=keep(self.expected1, "key", keys1),
+                       expected2=keep(self.expected2, "key", keys2), expected3=keep(self.expected3, "key", keys3))
+
+
+def registers(vouchers: pd.DataFrame | None, projects: pd.DataFrame | None, calendar: Calendar) -> Registers:
+    """``Registers`` of the voucher and project registers in force (meaning columns; None: not imported)."""
+    vouchers = vouchers if vouchers is not None and len(vouchers) else _empty_register(
+        ["voucher", "firm", "firm_code", "provider", "city", "subsidy"])
+    projects = projects if projects is not None and len(projects) else _empty_register(
+        ["project", "lead_unit", "lead_unit_code", "city", "programme"])
+    reg = register_frame(vouchers)
+    reg_voucher, reg_code = reg["voucher"], reg["r_code"]
+    expected1 = pd.DataFrame({"key": reg_voucher, "city": reg["r_city"], "unit": reg["r_provider"], "name": reg["r_name"]})
+    single = reg_code[~reg_code.duplicated(keep=False)]
+    by_code = pd.Series(reg_voucher[single.index].values, index=single.values)
+    expected3 = expected1.assign(unit=calendar.unit_of_city(expected1["city"]))  # the city's bureau checks its projects
+    # The Ministry's projects owe no benchmark report: the register's programme decides for the entries
+    # it classifies, the report's only for the others and for reports off the register.
+    ministry = calendar.bindings.of("benchmarks").word("programme", "ministry")
+    p_code = normalize_code(projects["lead_unit_code"])
+    p_key = p_code + "|" + normalize_name(projects["project"])
+    classified = projects["programme"].notna() & (projects["programme"].astype(object) != "")
+    expected2 = pd.DataFrame({"key": p_key.values, "city": projects["city"].fillna("").values,
+                              "unit": normalize_name(projects["lead_unit"]).values,
+                              "name": projects["project"].fillna("").values,
+                              "exempt": (projects["programme"] == ministry).to_numpy(dtype=bool),
+                              "decided": classified.to_numpy(dtype=bool)})
+    single2 = p_code[~p_code.duplicated(keep=False)]
+    key_by_code = pd.Series(p_key[single2.index].values, index=single2.values)
+    said = pd.Series(projects["programme"].where(classified).to_numpy(dtype=object), index=p_key.to_numpy(dtype=object))
+    return Registers(reg, expected1, expected3, expected2, by_code, pd.Index(p_key.to_numpy(dtype=object), dtype=object),
+                     key_by_code, said[~said.index.duplicated()], ministry)
+
+
+def meaning_frames(raw: dict[str, pd.DataFrame | None], calendar: Calendar) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The three bound forms' rows (as they stood) read through the campaign's bindings."""
+    b = calendar.bindings
+    f1, f2, f3 = calendar.forms
+    a1 = meaning_frame(_standing(raw.get(f1)), b.of("projects"), PROJECT_MEANINGS + ("provider", "firm_code"))
+    return a1, meaning_frame(_standing(raw.get(f2)), b.of("benchmarks")), meaning_frame(_standing(raw.get(f3)), b.of("checks"))
+
+
+def check_keys(a3: pd.DataFrame, regs: Registers) -> pd.Series:
+    """The key a check is counted by: its voucher number when given, else the firm's credit code's
+    voucher (a firm with one voucher), else ``code:`` and the code. A lookup that finds nothing is
+    float NaN, cast to object so that filling it with text is allowed."""
+    a3_voucher, a3_code = normalize_code(a3["voucher"]), normalize_code(a3["firm_code"])
+    return a3_voucher.where(a3_voucher != "", a3_code.map(regs.voucher_by_code).astype(object).fillna("code:" + a3_code))
+
+
+def report_keys(a2: pd.DataFrame, regs: Registers) -> pd.Series:
+    """The key a benchmark report is counted by: lead unit code + project name; by code alone when the unit has one project."""
+    a2_code = normalize_code(a2["lead_unit_code"])
+    a2_key = a2_code + "|" + normalize_name(a2["project"])
+    return a2_key.where(member(a2_key, regs.project_keys), a2_code.map(regs.key_by_code).astype(object).fillna(a2_key))
+
+
 def prepare(
     frames: dict[str, pd.DataFrame],
     vouchers: pd.DataFrame | None,
@@ -95,25 +174,20 @@ def prepare(
     calendar: Calendar,
     as_of: dt.date,
     later: dict[str, pd.DataFrame] | None = None,
+    regs: Registers | None = None,
 ) -> Prepared:
     """Step 1: the unscoped figures' ingredients (see the module docstring). ``frames``: form id ->
     the rows as they stood on ``as_of`` (with ``_filed_at``); ``later``: form id -> the rows created
-    after it (counted apart); ``vouchers`` / ``projects``: the registers in force (meaning columns)."""
-    b = calendar.bindings
+    after it (counted apart); ``vouchers`` / ``projects``: the registers in force (meaning columns),
+    or ``regs`` made of them (``registers``; narrowed by ``Registers.only``, the units and issues are
+    those of its keys: ``lib.campaign.board.incremental``)."""
+    regs = regs if regs is not None else registers(vouchers, projects, calendar)
     f1, f2, f3 = calendar.forms
-    vouchers = vouchers if vouchers is not None and len(vouchers) else _empty_register(
-        ["voucher", "firm", "firm_code", "provider", "city", "subsidy"])
-    projects = projects if projects is not None and len(projects) else _empty_register(
-        ["project", "lead_unit", "lead_unit_code", "city", "programme"])
     raw = {f: _standing(frames.get(f)) for f in (f1, f2, f3)}
-    a1 = meaning_frame(raw[f1], b.of("projects"), PROJECT_MEANINGS + ("provider", "firm_code"))
-    a2, a3 = meaning_frame(raw[f2], b.of("benchmarks")), meaning_frame(raw[f3], b.of("checks"))
+    a1, a2, a3 = meaning_frames(raw, calendar)
     rows = readers(raw, calendar.city_fields)
     later = readers({f: frame for f, frame in (later or {}).items() if f in raw}, calendar.city_fields)
-
-    reg = register_frame(vouchers)
-    reg_voucher, reg_code = reg["voucher"], reg["r_code"]
-    exp_vouchers = pd.DataFrame({"key": reg_voucher, "city": reg["r_city"], "unit": reg["r_provider"], "name": reg["r_name"]})
+    reg = regs.reg
 
     # the projects form: by voucher number within the filer's organisation (reconcile.bind): a voucher
     # the register gives another provider is off-register for the filer and leaves that provider's entry as it is
@@ -121,46 +195,24 @@ def prepare(
     filed1 = pd.DataFrame({"key": rep_all["key"], "city": rep_all["city"], "unit": rep_all["provider"],
                            "owner": rep_all["owner"], "name": rep_all["name"], "status": rep_all["status"],
                            "reported_at": rep_all["at"], "row_id": rep_all["row_id"]})
-    u1, first1 = build_units(f1, filed1, exp_vouchers, calendar.deadlines.get(f1), as_of, presorted=True)
+    u1, first1 = build_units(f1, filed1, regs.expected1, calendar.deadlines.get(f1), as_of, presorted=True)
     if rep_all["conflict"].any():  # show the voucher, not the matching key
         keyed = member(u1["key"], rep_all.loc[rep_all["conflict"], "key"]).to_numpy(dtype=bool)
         u1.loc[keyed, "key"] = u1.loc[keyed, "key"].str.split(KEY_SEPARATOR).str[0]
 
-    # the checks: by voucher number when given, else by the firm's credit code (a firm with one voucher);
-    # a lookup that finds nothing is float NaN, cast to object so that filling it with text is allowed
-    a3_voucher = normalize_code(a3["voucher"])
-    a3_code = normalize_code(a3["firm_code"])
-    single = reg_code[~reg_code.duplicated(keep=False)]
-    by_code = pd.Series(reg_voucher[single.index].values, index=single.values)
-    a3_key = a3_voucher.where(a3_voucher != "", a3_code.map(by_code).astype(object).fillna("code:" + a3_code))
+    # the checks: by voucher number when given, else by the firm's credit code (a firm with one voucher)
+    a3_key = check_keys(a3, regs)
     a3_city = a3["city"].where(a3["city"].notna(), a3["_city"].fillna(""))
-    exp3 = exp_vouchers.assign(unit=calendar.unit_of_city(exp_vouchers["city"]))  # the city's bureau checks its projects
     filed3 = filed_frame(a3, a3_key, a3_city, calendar.unit_of_city(a3_city.fillna("")), a3["firm"])
-    u3, first3 = build_units(f3, filed3, exp3, calendar.deadlines.get(f3), as_of)
+    u3, first3 = build_units(f3, filed3, regs.expected3, calendar.deadlines.get(f3), as_of)
 
-    # the benchmark reports: by lead unit code + project name; by code alone when the unit has one
-    # project. The Ministry's projects owe none: the register's programme decides for the entries it
-    # classifies, the report's only for the others and for reports off the register.
-    ministry = b.of("benchmarks").word("programme", "ministry")
-    p_code = normalize_code(projects["lead_unit_code"])
-    p_key = p_code + "|" + normalize_name(projects["project"])
-    classified = projects["programme"].notna() & (projects["programme"].astype(object) != "")
-    exp2 = pd.DataFrame({"key": p_key.values, "city": projects["city"].fillna("").values,
-                         "unit": normalize_name(projects["lead_unit"]).values,
-                         "name": projects["project"].fillna("").values,
-                         "exempt": (projects["programme"] == ministry).to_numpy(dtype=bool),
-                         "decided": classified.to_numpy(dtype=bool)})
-    a2_code = normalize_code(a2["lead_unit_code"])
-    a2_key = a2_code + "|" + normalize_name(a2["project"])
-    single2 = p_code[~p_code.duplicated(keep=False)]
-    key_by_code = pd.Series(p_key[single2.index].values, index=single2.values)
-    a2_key = a2_key.where(member(a2_key, p_key), a2_code.map(key_by_code).astype(object).fillna(a2_key))
+    # the benchmark reports: by lead unit code + project name; by code alone when the unit has one project
+    a2_key = report_keys(a2, regs)
     lead = a2["lead_unit"].where(a2["lead_unit"].notna(), a2["_org"].fillna(""))
-    filed2 = filed_frame(a2, a2_key, a2["city"], normalize_name(lead), a2["project"], a2["programme"] == ministry)
-    u2, _ = build_units(f2, filed2, exp2, calendar.deadlines.get(f2), as_of)
+    filed2 = filed_frame(a2, a2_key, a2["city"], normalize_name(lead), a2["project"], a2["programme"] == regs.ministry)
+    u2, _ = build_units(f2, filed2, regs.expected2, calendar.deadlines.get(f2), as_of)
     # what the register says of each report's project, for the table to show where the report disagrees
-    said = pd.Series(projects["programme"].where(classified).to_numpy(dtype=object), index=p_key.to_numpy(dtype=object))
-    a2 = a2.assign(register_programme=a2_key.map(said[~said.index.duplicated()]).to_numpy(dtype=object))
+    a2 = a2.assign(register_programme=a2_key.map(regs.programme_of).to_numpy(dtype=object))
 
     units = pd.concat([u1, u2, u3], ignore_index=True)
     rep2 = a2[a2["_status"].isin(FILED)]

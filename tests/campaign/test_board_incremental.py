@@ -1,0 +1,152 @@
+"""The board's prepared frames after a few rows changed, applied to the previous ones
+(``lib.campaign.board.incremental.advance``), equal a full prepare of the same store (issue 17, outcome 3).
+
+A real local store holds the demo campaign (rows of the three bound forms filed from 9-10, and the demo
+register); seeded random sequences then append rows (new vouchers, vouchers already filed: repeats,
+vouchers of another provider: conflicts, off-register ones, drafts), change values (a voucher, a credit
+code, an amount, a city) and move statuses (submit, withdraw, return, resubmit), at times before and after
+the board's day. After each step every frame of ``Prepared`` is compared with a full prepare's: units,
+the three detail tables, the issues, the readers and the rows created after the day, each sorted by all its
+columns (the rows prepared again come after the others, so the order is not compared), with
+``pandas.testing.assert_frame_equal`` on the values (missing values as None, ``check_dtype=False``: a full prepare's own column types
+may change with the rows it holds, e.g. the percentages come out as objects when undoing a later change put
+a missing value among them; the incremental frames keep the previous types where they can)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pandas as pd
+import pytest
+
+from lib.campaign.board import incremental
+from lib.campaign.register import kinds
+from lib.campaign.register import store as reg
+from lib.campaign.schedule import Calendar
+from lib.core.records import Actor
+from lib.core.statuses import DRAFT, RESUBMITTED, RETURNED, SUBMITTED, WITHDRAWN
+from lib.demo.register import seed_register
+from lib.demo.seed import generate, seed_store
+from lib.store.factory import open_store
+from tests.store.store_cases import Clock
+
+from .conftest import SHIPPED
+
+FORMS = ("att1", "att2", "att3")
+AS_OF = dt.date(2020, 9, 25)
+REVIEWER = Actor("province", "province", "省厅")
+FRAMES = ("units", "project_rows", "benchmark_rows", "check_rows", "issues", "readers", "later")
+
+
+@pytest.fixture
+def seeded(tmp_path):
+    clock = Clock(dt.datetime(2020, 9, 10, 10))
+    store = open_store("local", data_dir=tmp_path / "data", background=False, clock=clock)
+    seed_store(store, SHIPPED, rows=40)
+    seed_register(store, SHIPPED, rows=40)
+    yield store, clock
+    store.close()
+
+
+def inputs(store):
+    cal = Calendar.from_specs(SHIPPED.campaign, SHIPPED.forms())
+    registers = kinds.register_kinds(SHIPPED.campaign)
+    imports = store.snapshot(reg.IMPORTS_SHEET.form_id)
+    vouchers, projects = (reg.current_register(store.snapshot(registers[k].sheet_id), imports, registers[k])
+                          for k in ("vouchers", "projects"))
+    return cal, {f: store.snapshot(f) for f in FORMS}, vouchers, projects
+
+
+def full(store) -> incremental.Basis:
+    cal, frames, vouchers, projects = inputs(store)
+    return incremental.start(frames, [e for f in FORMS for e in store.audit(f)], vouchers, projects, cal, AS_OF)
+
+
+def sorted_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame``'s rows in the order of all its columns read as text (the order of a full prepare is not compared)."""
+    text = frame.astype(object).where(frame.notna(), "").astype(str)
+    order = text.sort_values(list(text.columns), kind="stable").index
+    return frame.loc[order].reset_index(drop=True)
+
+
+def values(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` sorted (``sorted_rows``), each cell as a Python value and every missing one as None."""
+    frame = sorted_rows(frame).astype(object)
+    return frame.where(frame.notna(), None)
+
+
+def same(got, want) -> None:
+    for name in FRAMES:
+        g, w = getattr(got, name), getattr(want, name)
+        assert list(g.columns) == list(w.columns), name
+        pd.testing.assert_frame_equal(values(g), values(w), obj=name, check_dtype=False)
+
+
+def step(rng: random.Random, store, clock, templates, n: int) -> str:
+    """One random change to the store; says what it was."""
+    clock.now = dt.datetime(2020, 9, rng.randint(11, 30), rng.randint(8, 18), rng.randint(0, 59))
+    form = rng.choice(FORMS)
+    records = store.records(form)
+    key = {"att1": "voucher_no", "att3": "voucher_no", "att2": "lead_unit_credit_code"}[form]
+    pick = rng.random()
+    if pick < 0.45 or not records:
+        row = rng.choice(templates[form])
+        values = dict(row.values)
+        how = rng.random()
+        if how < 0.3 and records:  # a key already filed: a repeat (or a conflict, filed by another provider)
+            values[key] = rng.choice(records).values.get(key)
+        elif how < 0.6:  # a key the register does not know
+            values[key] = f"X-{n:05d}"
+        status = DRAFT if rng.random() < 0.25 else SUBMITTED
+        store.append(form, values, actor=row.actor, status=status)
+        return f"append {form} {values.get(key)} {status}"
+    rec = rng.choice(records)
+    if pick < 0.7:
+        field = rng.choice([key, key, "client_credit_code" if form != "att2" else "project_name",
+                            "subsidy_amount" if form != "att2" else "spending_ratio", "client_city" if form == "att1" else "city"])
+        value = rng.choice([r.values.get(field) for r in records] + [f"Y-{n:05d}"]) if field not in ("subsidy_amount", "spending_ratio") \
+            else round(rng.uniform(0, 100), 2)
+        if field not in {k for r in records for k in r.values}:
+            field, value = key, f"Y-{n:05d}"
+        store.update(form, rec.id, base_rev=rec.rev, actor=REVIEWER, values={field: value})
+        return f"update {form} {rec.id} {field}={value}"
+    status = rng.choice([SUBMITTED, WITHDRAWN, RETURNED, RESUBMITTED, DRAFT])
+    store.update(form, rec.id, base_rev=rec.rev, actor=REVIEWER, status=status)
+    return f"status {form} {rec.id} {rec.status}->{status}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_appends_updates_and_status_changes_give_the_full_prepare(seeded, seed):
+    store, clock = seeded
+    rng = random.Random(seed)
+    templates = generate(SHIPPED, rows=40, seed=100 + seed)
+    basis = full(store)
+    applied = 0
+    history = []
+    for n in range(25):
+        changes = rng.choice([1, 1, 1, 2, 3])
+        history += [step(rng, store, clock, templates, n * 10 + i) for i in range(changes)]
+        cal, frames, _, _ = inputs(store)
+        got = incremental.advance(basis, frames, lambda f, ids: [e for i in ids for e in store.audit(f, i)], cal, AS_OF)
+        assert got is not None, history[-changes:]  # a few rows changed: applied, not prepared again
+        want = full(store)
+        try:
+            same(got.prepared, want.prepared)
+        except AssertionError as exc:
+            raise AssertionError(f"after {history}") from exc
+        basis, applied = got, applied + 1
+    assert applied == 25
+
+
+def test_a_register_import_the_day_or_a_bulk_change_is_a_full_prepare(seeded):
+    store, clock = seeded
+    basis = full(store)
+    cal, frames, _, _ = inputs(store)
+    audit_of = lambda f, ids: [e for i in ids for e in store.audit(f, i)]  # noqa: E731
+    assert incremental.advance(basis, frames, audit_of, cal, AS_OF) is basis  # nothing changed
+    assert incremental.advance(basis, frames, audit_of, cal, AS_OF + dt.timedelta(days=1)) is None
+    assert incremental.advance(basis, frames, audit_of, cal, AS_OF, key=("another register",)) is None
+    fewer = {**frames, "att1": frames["att1"].iloc[1:]}  # a row missing (or moved): the store was rebuilt
+    assert incremental.advance(basis, fewer, audit_of, cal, AS_OF) is None
