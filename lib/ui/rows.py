@@ -12,8 +12,12 @@ import streamlit as st
 from lib import listing
 from lib.core.records import Record
 from lib.forms import FormSpec
+from lib.office import excel
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: Rows from which an export is prepared on a click, with a progress bar, before it is downloaded
+#: (``xlsx_download``); a smaller one is built in about a second when its download button is clicked.
+PREPARED_FROM = 5_000
 
 
 def search_box(form: FormSpec, *, key: str) -> str:
@@ -42,12 +46,36 @@ def pick(form: FormSpec, records: list[Record], *, label: str, key: str, filer: 
 
 
 def export_button(form: FormSpec, records: list[Record], reasons: Mapping[str, str] | None, *, label: str, file_name: str, key: str) -> None:
-    """An Excel download of ``records`` (every field), built only when clicked."""
-    xlsx_download(label, lambda: listing.export_workbook(form, records, reasons), file_name=file_name, key=key, disabled=not records)
+    """An Excel download of ``records`` (every field), built only when asked."""
+    xlsx_download(label, lambda: listing.export_workbook(form, records, reasons), file_name=file_name, key=key, disabled=not records,
+                  rows=len(records))
 
 
-def xlsx_download(label: str, workbook: Callable[[], bytes], *, file_name: str, key: str, disabled: bool = False) -> None:
-    """The one Excel download button: ``workbook`` builds the file's bytes only when clicked (deferred
-    data), and the click does not rerun the page."""
-    st.download_button(label, data=workbook, file_name=file_name, mime=XLSX_MIME, key=key, icon="📥", on_click="ignore",
-                       disabled=disabled)
+def xlsx_download(label: str, workbook: Callable[[], bytes], *, file_name: str, key: str, disabled: bool = False,
+                  rows: int | None = None) -> None:
+    """The one Excel download button: ``workbook`` builds the file's bytes only when asked, never on a
+    page run that did not ask.
+
+    A file of fewer than :data:`PREPARED_FROM` ``rows`` (or of a size not given) is built when the
+    button is clicked (deferred data, in Streamlit's worker thread), and the click does not rerun the
+    page. A larger one takes seconds: a 准备导出 button builds it in this session's own script run with a
+    progress bar, then offers it for download until the page next runs (the data may have changed
+    since). Nothing is cached or locked across sessions meanwhile; another session's pages run as usual.
+    """
+    if rows is None or rows < PREPARED_FROM or disabled:
+        st.download_button(label, data=workbook, file_name=file_name, mime=XLSX_MIME, key=key, icon="📥", on_click="ignore",
+                           disabled=disabled)
+        return
+    if not st.button(f"准备导出（{rows:,} 行）", key=_prepare_key(key), icon="📄", help="生成 Excel 文件，完成后出现下载按钮。"):
+        return
+    bar = st.progress(0.0, text=f"正在生成 Excel（{rows:,} 行）……")
+    with excel.reporting(lambda share: bar.progress(min(1.0, share), text=f"正在生成 Excel（{rows:,} 行）…… {share:.0%}")):
+        data = workbook()
+    bar.empty()
+    st.download_button(label, data=data, file_name=file_name, mime=XLSX_MIME, key=key, icon="📥", on_click="ignore", type="primary")
+    st.caption("文件已生成，请点击下载；页面刷新后如需导出请重新准备。")
+
+
+def _prepare_key(key: str) -> str:
+    """The 准备导出 button's key beside its download's ``key`` (a name from lib.ui.state)."""
+    return key + ":prepare"

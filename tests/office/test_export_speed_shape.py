@@ -164,3 +164,45 @@ def test_a_build_in_progress_holds_nothing_another_build_needs():
 def _built(frame: pd.DataFrame, progress) -> bytes:
     with reporting(progress):
         return to_xlsx({"a": frame})
+
+
+def _export_page():
+    """A page with one export of ``st.session_state.rows`` rows and another widget."""
+    import pandas as pd
+    import streamlit as st
+
+    from lib.office.excel import to_xlsx
+    from lib.ui.rows import xlsx_download
+
+    def build() -> bytes:
+        st.session_state.builds = st.session_state.get("builds", 0) + 1
+        return to_xlsx({"a": pd.DataFrame({"序号": range(3)})})
+
+    xlsx_download("导出为 Excel", build, file_name="x.xlsx", key="test:export", rows=st.session_state.rows)
+    st.checkbox("其他", key="test:other")
+
+
+def _page(rows: int):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_export_page, default_timeout=60)
+    at.session_state.rows = rows
+    return at.run()
+
+
+def test_a_large_export_is_built_only_when_asked_and_offered_until_the_page_runs_again():
+    from lib.ui.rows import PREPARED_FROM
+
+    at = _page(PREPARED_FROM)
+    assert not at.exception and "builds" not in at.session_state and not at.get("download_button")
+    [prepare] = at.button
+    assert prepare.label.startswith("准备导出")
+    prepare.click().run()
+    assert at.session_state.builds == 1 and len(at.get("download_button")) == 1
+    at.checkbox(key="test:other").check().run()  # any other rerun: not built again, asked again
+    assert at.session_state.builds == 1 and not at.get("download_button") and at.button[0].label.startswith("准备导出")
+
+
+def test_a_small_export_is_one_download_button_built_only_when_clicked():
+    at = _page(10)
+    assert not at.exception and not at.button and len(at.get("download_button")) == 1 and "builds" not in at.session_state
