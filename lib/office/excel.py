@@ -165,7 +165,7 @@ def _plan(column: pd.Series, kind: str, letter: str) -> tuple[pd.Series, _Cells]
     dtype = column.dtype
     numpy = isinstance(dtype, np.dtype)  # not pandas' nullable Int64, boolean …: their NA goes value by value
     if dtype == object:
-        column, dtype = _typed_column(column)
+        column, dtype = _typed_column(column, guess=guess)
     if numpy and dtype.kind == "b" or dtype is _BOOLS:
         return column, functools.partial(_bool_cells, letter=letter)
     if numpy and (dtype.kind == "f" or (dtype.kind in "iu" and not (column.abs() >= _MAX_EXACT_NUMBER).any())):
@@ -176,16 +176,19 @@ def _plan(column: pd.Series, kind: str, letter: str) -> tuple[pd.Series, _Cells]
         return column, functools.partial(_date_cells, letter=letter)
     if isinstance(dtype, pd.StringDtype) or dtype is _TEXTS:
         return column, functools.partial(_text_cells, letter=letter)
+    if dtype is _LISTS:
+        return column, functools.partial(_list_cells, letter=letter)
     return column, functools.partial(_value_cells, letter=letter, fmt=_ValueFormat(number_style, guess))
 
 
 # What an object column holds when it holds one kind of value (and blanks: None, NaN): see _typed_column.
-_TEXTS, _BOOLS, _DATES = (pd.CategoricalDtype([name]) for name in ("texts", "booleans", "dates"))
+_TEXTS, _BOOLS, _DATES, _LISTS = (pd.CategoricalDtype([name]) for name in ("texts", "booleans", "dates", "lists"))
 
 
-def _typed_column(column: pd.Series) -> tuple[pd.Series, Any]:
-    """An object column with the dtype its values allow: naive datetimes as datetime64, else the
-    column as it is with a marker of what it holds (texts, booleans or dates, and blanks), or object."""
+def _typed_column(column: pd.Series, *, guess: bool) -> tuple[pd.Series, Any]:
+    """An object column with the dtype its values allow: naive datetimes as datetime64, Decimals of a
+    declared column (not ``guess``: no fraction to look for) within Excel's 15 digits as floats, else
+    the column as it is with a marker of what it holds (texts, booleans, dates or lists, and blanks), or object."""
     values = column.tolist()
     types = set(map(type, values)) - {type(None)}
     if float in types:  # NaN is a blank; any other float makes the column mixed
@@ -198,20 +201,36 @@ def _typed_column(column: pd.Series) -> tuple[pd.Series, Any]:
         return column, _BOOLS
     if types == {dt.date}:
         return column, _DATES
+    if types and types <= {list, tuple}:
+        return column, _LISTS
+    if types == {Decimal} and not guess:
+        numbers = [v for v in values if type(v) is Decimal]
+        if all(v.is_finite() and abs(v) < _MAX_EXACT_NUMBER for v in numbers):
+            converted = pd.Series([float(v) if type(v) is Decimal else None for v in values], dtype="float64", index=column.index)
+            return converted, converted.dtype
     if types <= {dt.datetime, pd.Timestamp} and all(v.tzinfo is None for v in values if isinstance(v, dt.datetime)):
         converted = pd.to_datetime(column)
         return converted, converted.dtype
     return column, np.dtype(object)
 
 
-def _text_cells(values: pd.Series, rows: range, strings: SharedStrings, *, letter: str) -> list[str]:
-    codes, distinct = pd.factorize(values.to_numpy(dtype=object, na_value=None))
+def _text_cells(values: pd.Series | list, rows: range, strings: SharedStrings, *, letter: str, empty: bool = False) -> list[str]:
+    """Texts and blanks (None, NaN; an empty text too unless ``empty``: a list of blanks was written as one)."""
+    codes, distinct = pd.factorize(values)  # a blank is code -1
     distinct = distinct.tolist()
-    blank = [i for i, v in enumerate(distinct) if not v]  # "" is a blank cell
-    entries = strings.add([_fit(v) for v in distinct]) if distinct else np.empty(0, dtype=np.int64)
-    entries[blank] = -1
-    entries = np.append(entries, -1)[codes].tolist()  # code -1 (missing) takes the -1 appended
-    return [f'<c r="{letter}{r}" t="s"><v>{e}</v></c>' if e >= 0 else "" for r, e in zip(rows, entries, strict=True)]
+    if distinct and max(map(len, distinct)) > _CLIP_FROM:
+        distinct = [_fit(v) for v in distinct]
+    entries = np.append(strings.extend(distinct), -1)
+    if not empty and "" in distinct:
+        entries[distinct.index("")] = -1
+    entries = entries[codes]
+    strings.count += int((entries >= 0).sum())
+    return [f'<c r="{letter}{r}" t="s"><v>{e}</v></c>' if e >= 0 else "" for r, e in zip(rows, entries.tolist(), strict=True)]
+
+
+def _list_cells(values: pd.Series, rows: range, strings: SharedStrings, *, letter: str) -> list[str]:
+    texts = [_list_text(v) if v else None for v in values.tolist()]  # an empty list is blank
+    return _text_cells(pd.Series(texts, dtype=object), rows, strings, letter=letter, empty=True)
 
 
 def _fit(value: str) -> str:
@@ -298,9 +317,11 @@ def _value_cells(values: pd.Series, rows: range, strings: SharedStrings, *, lett
 
 def _list_text(value: list | tuple) -> str:
     """``text(value)``, quick for a list of texts."""
-    if all(type(item) is str and item for item in value):
-        return _fit(LIST_SEPARATOR.join(value))
-    return _fit(text(value))
+    try:
+        joined = LIST_SEPARATOR.join(value)
+    except TypeError:  # not all texts: a blank among them, a number, a table's rows
+        return _fit(text(value))
+    return _fit(joined if "" not in value else text(value))
 
 
 def _typed(value: Any, fmt: _ValueFormat) -> str | tuple[int | None, float] | None:

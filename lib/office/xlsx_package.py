@@ -11,7 +11,7 @@ text: XlsxWriter writes a string such as ``<r>&</r>`` as raw rich-text XML, whic
 >>> strings = SharedStrings()
 >>> strings.add(["a<b", "a<b", " x"]).tolist()
 [0, 0, 1]
->>> strings.xml().split('count="3" uniqueCount="2">')[1]
+>>> strings.xml().decode().split('count="3" uniqueCount="2">')[1]
 '<si><t xml:space="preserve">a&lt;b</t></si><si><t xml:space="preserve"> x</t></si></sst>'
 """
 
@@ -59,11 +59,12 @@ _ESCAPED_ESCAPE = re.compile("(_x[0-9a-fA-F]{4}_)")
 # Without NUL: the separator below. A text holding it is escaped on its own, where it is a control character too.
 _CONTROL = re.compile(r"[\x01-\x08\x0b-\x1f]")
 _NUL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+_CONTROL_BYTES = bytes([*range(1, 9), *range(0x0B, 0x20)])
 # Joins the texts so they are escaped in one pass.
 _SEPARATOR = "\x00"
 
 
-def xml_text(value: str, *, separated: bool = False) -> str:
+def xml_text(value: str) -> str:
     """``value`` as the content of a ``<t>`` element, escaped as XlsxWriter escapes it: a literal
     ``_xHHHH_`` guarded, control characters as ``_xHHHH_``, Unicode non-characters likewise.
 
@@ -71,7 +72,7 @@ def xml_text(value: str, *, separated: bool = False) -> str:
     'a&amp;b_x0001__x005F_x0041_'
     """
     value = _ESCAPED_ESCAPE.sub(r"_x005F\1", value)
-    value = (_CONTROL if separated else _NUL).sub(lambda m: f"_x{ord(m.group()):04X}_", value)
+    value = _NUL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
     return escape(value.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_"))
 
 
@@ -85,23 +86,42 @@ class SharedStrings:
         self.count = 0
 
     def add(self, texts: Sequence[str]) -> np.ndarray:
-        """The entries of ``texts`` (an array or list of non-empty texts, repeated or not)."""
+        """The entries of ``texts`` (an array or list of texts, repeated or not), each distinct one added."""
         codes, distinct = pd.factorize(np.asarray(texts, dtype=object))
-        offset = len(self._texts)
-        self._texts.extend(distinct.tolist())
         self.count += len(codes)
-        return codes + offset
+        return self.extend(distinct.tolist())[codes]
 
-    def xml(self) -> str:
+    def extend(self, distinct: list[str]) -> np.ndarray:
+        """The entries of ``distinct`` (texts none of which repeats), added; the caller counts the cells
+        that name them in ``count``."""
+        offset = len(self._texts)
+        self._texts.extend(distinct)
+        return np.arange(offset, offset + len(distinct), dtype=np.int64)
+
+    def xml(self) -> bytes:
+        """The ``sharedStrings.xml`` part."""
         texts = self._texts
         joined = _SEPARATOR.join(texts)
         if joined.count(_SEPARATOR) == max(0, len(texts) - 1):  # no text holds the separator: one pass for all
-            escaped = xml_text(joined, separated=True).split(_SEPARATOR) if texts else []
+            escaped = _escaped(joined).split(_SEPARATOR) if texts else []
         else:
             escaped = [xml_text(value) for value in texts]
         # Spaces always preserved: a text keeps its leading and trailing spaces whatever a reader's default.
         items = '<si><t xml:space="preserve">' + '</t></si><si><t xml:space="preserve">'.join(escaped) + "</t></si>" if texts else ""
-        return f'{_XML}<sst xmlns="{_MAIN}" count="{self.count}" uniqueCount="{len(texts)}">{items}</sst>'
+        return f'{_XML}<sst xmlns="{_MAIN}" count="{self.count}" uniqueCount="{len(texts)}">{items}</sst>'.encode("utf-8", "surrogatepass")
+
+
+def _escaped(joined: str) -> str:
+    """``xml_text`` of texts joined by NUL, the NULs kept; the scans for what is rare skipped when
+    a quick look in C finds none of it."""
+    if "_x" in joined:
+        joined = _ESCAPED_ESCAPE.sub(r"_x005F\1", joined)
+    encoded = joined.encode("utf-8", "surrogatepass")  # a control character is one byte, never inside another character's
+    if len(encoded.translate(None, _CONTROL_BYTES)) != len(encoded):
+        joined = _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", joined)
+    if "\ufffe" in joined or "\uffff" in joined:
+        joined = joined.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
+    return escape(joined)
 
 
 def _width(characters: float) -> str:
@@ -150,7 +170,6 @@ class Package:
         names = "".join(f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">{escape(f)}</definedName>'
                         for i, (_, f) in enumerate(self._sheets) if f)
         parts = {
-            "xl/sharedStrings.xml": self.strings.xml(),
             "xl/workbook.xml": f'{_XML}<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><workbookPr/><bookViews><workbookView/></bookViews>'
                                f'<sheets>{sheets}</sheets>{f"<definedNames>{names}</definedNames>" if names else ""}'
                                '<calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>',
@@ -168,6 +187,7 @@ class Package:
                 + "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{_CT}.worksheet+xml"/>' for i in range(1, n + 1))
                 + "</Types>"),
         }
+        self._zip.writestr("xl/sharedStrings.xml", self.strings.xml())
         for name, xml in parts.items():
             self._zip.writestr(name, xml.encode("utf-8", "surrogatepass"))
         self._zip.close()

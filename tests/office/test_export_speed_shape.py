@@ -75,12 +75,14 @@ def mixed(n: int, seed: int = 7) -> tuple[pd.DataFrame, dict[str, str]]:
         "多选": pick([["培训辅导", "项目维保"], [], ["甲", None, ""], ("乙",), None]),
         "表格": pick([[{"姓名": "张三", "电话": "138"}], {"k": 1}, {}, None]),
         "核定": pick([Decimal("12.345"), Decimal("3"), Decimal("NaN"), 10**20, None]),
+        "奖补": pick([Decimal("12.345"), Decimal("3"), Decimal("-0"), Decimal("0.1") + Decimal("0.2"), None]),
+        "系数": pick([Decimal("1.5"), Decimal("2"), None]),
         "可空": pd.array(pick([1, 2, None]), dtype="Int64"),
         "numpy": pick([np.int64(5), np.float64(2.5), np.bool_(True), "文字"]),
         "类别": pd.Categorical(pick(["甲", "乙", None])),
         "混合": pick([1, 2.5, "三", True, dt.date(2020, 1, 2), None, float("nan")]),
     })
-    kinds = {"金额": "money", "小数": "number", "大整数": "money", "核定": "money", "日期": "date", "时间": "datetime",
+    kinds = {"金额": "money", "小数": "number", "大整数": "money", "核定": "money", "奖补": "money", "日期": "date", "时间": "datetime",
              "戳": "datetime", "整数": "integer", "对象文本": "text"}
     return frame, kinds
 
