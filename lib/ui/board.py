@@ -14,6 +14,7 @@ ones (``campaign.yaml`` bindings); colours are keyed by what a choice means, not
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -24,9 +25,9 @@ import streamlit as st
 
 from lib.auth.policy import Assignments, unassigned
 from lib.campaign import archive
-from lib.campaign.board import export, figures
+from lib.campaign.board import export, figures, incremental
 from lib.campaign.board.detail_tables import NOT_FILLED
-from lib.campaign.board.preparation import Prepared, change_counter, prepare_as_of
+from lib.campaign.board.preparation import Prepared, change_counter
 from lib.campaign.board.scope import Scope, board_scope, scope_for, with_vouchers
 from lib.campaign.board.units import EXEMPT, LATE_FILED, MISSING, ON_TIME, OVERDUE, RETURNED_STATE
 from lib.campaign.register import kinds
@@ -132,14 +133,29 @@ def _registers(raw: dict[str, pd.DataFrame], as_of: dt.date | None = None) -> tu
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
+def _bases(as_of: dt.date, cal_key: tuple) -> dict:
+    """The last prepared figures of a day and calendar (``incremental.Basis``) that the next change is applied to."""
+    return {"lock": threading.Lock(), "basis": None}
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
 def _prepared(counter: tuple, as_of: dt.date, cal_key: tuple, _frames, _raw, _cal) -> Prepared:
-    """Once per data change and day: the forms as they stood (their audit read here, not on every
-    snapshot) and the registers in force at the end of that day, matched and counted; each row's
-    voucher beside who may read it, for an inspector's scope (``with_vouchers``)."""
+    """Once per data change and day: the forms as they stood and the registers in force at the end of
+    that day, matched and counted; each row's voucher beside who may read it, for an inspector's scope
+    (``with_vouchers``). A few new or changed rows are applied to the previous figures (their audit
+    read row by row); anything else (a register import, the first run) reads the forms' whole audit
+    and prepares every row (``lib.campaign.board.incremental``)."""
     store = context.store()
-    audit = [entry for fid in _frames for entry in store.audit(fid)]
-    vouchers, projects = _registers(_raw, as_of)
-    return with_vouchers(prepare_as_of(_frames, vouchers, projects, _cal, as_of, audit), _frames)
+    slot, registers_key = _bases(as_of, cal_key), change_counter(_raw)
+    with slot["lock"]:
+        basis = incremental.advance(slot["basis"], _frames, lambda form, ids: [e for i in ids for e in store.audit(form, i)],
+                                    _cal, as_of, registers_key)
+        if basis is None:
+            audit = [entry for fid in _frames for entry in store.audit(fid)]
+            vouchers, projects = _registers(_raw, as_of)
+            basis = incremental.start(_frames, audit, vouchers, projects, _cal, as_of, registers_key)
+        slot["basis"] = basis
+    return with_vouchers(basis.prepared, _frames)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

@@ -247,13 +247,13 @@ def test_a_long_table_draws_its_first_rows_and_says_so(seeded, catalog, monkeypa
 def test_an_idle_open_board_computes_nothing_on_a_tick_and_redraws_on_a_change(seeded, catalog, monkeypatch):
     """Issue 17 (outcomes 0, 6): the open board's 5-s tick checks the change counters and nothing else
     while the data stays the same (no prepare, no figures, no drawing); a new row makes it stale."""
-    from lib.campaign.board import figures
+    from lib.campaign.board import figures, incremental
 
     at = start()
     assert not at.exception and not at.error
     seen = at.session_state[board.SEEN]
     calls: list[str] = []
-    for module, name in ((board, "prepare_as_of"), (board, "render_board"), (board, "current_board"), (figures, "board"),
+    for module, name in ((incremental, "start"), (incremental, "advance"), (board, "render_board"), (board, "current_board"), (figures, "board"),
                          (board, "filter_options")):
         original = getattr(module, name)
         monkeypatch.setattr(module, name, lambda *a, _n=name, _f=original, **k: calls.append(_n) or _f(*a, **k))
@@ -269,6 +269,10 @@ def test_an_idle_open_board_computes_nothing_on_a_tick_and_redraws_on_a_change(s
     other.close()
     board.clear_shared()
     assert board.stale(seen, as_of) and calls == []  # the tick only says so; the page run redraws
+    before = metrics(at)
+    after = metrics(at.run())
+    assert after["已报"] == before["已报"] + 1
+    assert "advance" in calls and "start" not in calls  # the new row applied to the prepared figures, not all prepared again
 
 
 def test_filter_options_are_computed_once_per_data_change_for_every_viewer(seeded, catalog, monkeypatch):

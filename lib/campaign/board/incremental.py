@@ -35,6 +35,7 @@ from lib.campaign.board.preparation import (
     Prepared,
     Registers,
     check_keys,
+    form_rows,
     meaning_frames,
     prepare,
     readers,
@@ -89,9 +90,7 @@ def start(frames: dict[str, pd.DataFrame], audit: Iterable[AuditEntry], vouchers
           projects: pd.DataFrame | None, calendar: Calendar, as_of: dt.date, key: tuple = ()) -> Basis:
     """A full prepare (``preparation.prepare_as_of``), kept as the basis of the next changes. ``key``:
     what the caller knows the result also depends on (the registers' change counter)."""
-    from lib.campaign.board.preparation import _standing
-
-    cut = {f: _standing(frames.get(f)) for f in calendar.forms}
+    cut = {f: form_rows(frames.get(f)) for f in calendar.forms}
     standing, later = history.as_of(cut, list(audit), as_of)
     regs = registers(vouchers, projects, calendar)
     prepared = prepare(standing, None, None, calendar, as_of, later, regs=regs)

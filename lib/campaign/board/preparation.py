@@ -63,7 +63,7 @@ def change_counter(frames: dict[str, pd.DataFrame]) -> tuple:
     )
 
 
-def _standing(frame: pd.DataFrame | None) -> pd.DataFrame:
+def form_rows(frame: pd.DataFrame | None) -> pd.DataFrame:
     """A form's rows as they stood, or no rows (with the system columns) when it has none yet."""
     if frame is None or frame.empty:
         return pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c.endswith("_at") else object) for c in SYSTEM_COLUMNS})
@@ -84,7 +84,7 @@ def prepare_as_of(
 ) -> Prepared:
     """``prepare`` of the forms as they stood at the end of ``as_of``: ``frames`` are the store's
     snapshots (form id -> frame), ``audit`` its audit entries of those forms."""
-    standing, later = history.as_of({f: _standing(frames.get(f)) for f in calendar.forms}, list(audit), as_of)
+    standing, later = history.as_of({f: form_rows(frames.get(f)) for f in calendar.forms}, list(audit), as_of)
     return prepare(standing, vouchers, projects, calendar, as_of, later)
 
 
@@ -148,8 +148,8 @@ def meaning_frames(raw: dict[str, pd.DataFrame | None], calendar: Calendar) -> t
     """The three bound forms' rows (as they stood) read through the campaign's bindings."""
     b = calendar.bindings
     f1, f2, f3 = calendar.forms
-    a1 = meaning_frame(_standing(raw.get(f1)), b.of("projects"), PROJECT_MEANINGS + ("provider", "firm_code"))
-    return a1, meaning_frame(_standing(raw.get(f2)), b.of("benchmarks")), meaning_frame(_standing(raw.get(f3)), b.of("checks"))
+    a1 = meaning_frame(form_rows(raw.get(f1)), b.of("projects"), PROJECT_MEANINGS + ("provider", "firm_code"))
+    return a1, meaning_frame(form_rows(raw.get(f2)), b.of("benchmarks")), meaning_frame(form_rows(raw.get(f3)), b.of("checks"))
 
 
 def check_keys(a3: pd.DataFrame, regs: Registers) -> pd.Series:
@@ -183,7 +183,7 @@ def prepare(
     those of its keys: ``lib.campaign.board.incremental``)."""
     regs = regs if regs is not None else registers(vouchers, projects, calendar)
     f1, f2, f3 = calendar.forms
-    raw = {f: _standing(frames.get(f)) for f in (f1, f2, f3)}
+    raw = {f: form_rows(frames.get(f)) for f in (f1, f2, f3)}
     a1, a2, a3 = meaning_frames(raw, calendar)
     rows = readers(raw, calendar.city_fields)
     later = readers({f: frame for f, frame in (later or {}).items() if f in raw}, calendar.city_fields)
