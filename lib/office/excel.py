@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from xml.sax.saxutils import escape
 
 import numpy as np
 import pandas as pd
@@ -393,7 +394,7 @@ def write_cell(ws, r: int, c: int, value: Any, fmt: CellFormats) -> None:
             ws.write_blank(r, c, None, fmt.text)
         return
     if isinstance(value, str):
-        ws.write_string(r, c, clipped(value, MAX_CELL_CHARS, CUT_MARK), fmt.text)
+        ws.write_string(r, c, _not_rich(clipped(value, MAX_CELL_CHARS, CUT_MARK)), fmt.text)
     elif isinstance(value, bool):
         ws.write_string(r, c, YES if value else NO, fmt.text)
     elif isinstance(value, (int, float, Decimal)):
@@ -410,6 +411,19 @@ def write_cell(ws, r: int, c: int, value: Any, fmt: CellFormats) -> None:
         write_cell(ws, r, c, value.item(), fmt)
     else:
         ws.write_string(r, c, text(value), fmt.text)
+
+
+def _not_rich(value: str) -> str:
+    """``value`` as XlsxWriter writes it as that text: it writes a string that starts with ``<r>`` and
+    ends with ``</r>`` as raw rich-text XML (so ``<r>&</r>`` broke the whole file), so such a text is
+    given as one run of rich text holding it, escaped (cut shorter: escaping may make it five times longer).
+
+    >>> _not_rich("<r>&</r>"), _not_rich("<r>")
+    ('<r><t xml:space="preserve">&lt;r&gt;&amp;&lt;/r&gt;</t></r>', '<r>')
+    """
+    if not (value.startswith("<r>") and value.endswith("</r>")):
+        return value
+    return f'<r><t xml:space="preserve">{escape(clipped(value, (MAX_CELL_CHARS - 40) // 5, CUT_MARK))}</t></r>'
 
 
 def _write_number(ws, r: int, c: int, value: int | float | Decimal, fmt: CellFormats) -> None:

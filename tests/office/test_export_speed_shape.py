@@ -121,6 +121,19 @@ def test_a_text_that_looks_like_rich_text_xml_stays_that_text(value):
     assert sheet.rows[1:] == [[value], ["下一行"]]
 
 
+@pytest.mark.parametrize("value", ["<r>&</r>", "<r><t>粗体</t></r>", "<r>x</r>"])
+def test_write_cell_keeps_a_text_that_looks_like_rich_text_xml(value):
+    """The official layouts write cell by cell through XlsxWriter (``write_cell``): the same text stays text there."""
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    write_cell(book.add_worksheet("t"), 0, 0, value, CellFormats({}))
+    book.close()
+    assert read_workbook(out.getvalue())[0].rows == [[value]]
+    assert openpyxl.load_workbook(io.BytesIO(out.getvalue())).active["A1"].value == value
+
+
 def test_progress_rises_to_one_for_the_caller_that_asked():
     frame = pd.DataFrame({"序号": range(2 * excel.CHUNK + 3)})
     seen: list[float] = []
