@@ -36,6 +36,7 @@ from lib.core.records import AuditEntry, Record
 from lib.core.values import is_missing
 from lib.store.base import SYSTEM_COLUMNS, SYSTEM_KEYS, Column, SheetSpec, Unavailable
 from lib.store.codec import decode_values, kind_of
+from lib.store.frames import FrameBook, current_book
 
 STATUS_LABEL = dict(SYSTEM_COLUMNS)["_status"]
 #: The audit's action for a renamed field.
@@ -76,6 +77,8 @@ class State:
         self.generation: dict[str, int] = {}  # bumped on every change to a form
         self.renames: dict[str, dict[str, str]] = {}  # form -> renamed-away key -> the key its values live under now
         self._frames: dict[str, tuple[int, pd.DataFrame]] = {}
+        # form -> its frame's book: what it takes to bring that frame up to date after a change (lib.store.frames)
+        self._frame_books: dict[str, FrameBook] = {}
 
     # --- applying log entries ---------------------------------------------------------------
 
@@ -119,7 +122,7 @@ class State:
         self.rows.setdefault(form, {})[rec.id] = rec
         self._note_keys(form, values)
         self.audit.append(AuditRow(at, account, "新增", form, rec.id, 1, values, e.get("note", ""), True))
-        self._bump(form)
+        self._bump(form, rec.id)
 
     def _apply_update(self, e: dict[str, Any]) -> None:
         form, at, actor = e["form"], _time(e["at"]), e["actor"]
@@ -138,7 +141,7 @@ class State:
         self._note_keys(form, changed)
         self.audit.append(AuditRow(at, actor["account"], e["action"], form, rec.id, rec.rev, changes,
                                    e.get("note", ""), False))
-        self._bump(form)
+        self._bump(form, rec.id)
 
     def _apply_rename(self, e: dict[str, Any]) -> None:
         """Move every row's value under ``from`` to ``to`` (the row's revision stays: no answer changed), give
@@ -181,7 +184,7 @@ class State:
             note += f"；{kept} 条记录的新键下已有值，两者都保留"
         actor = e.get("actor") or {}
         self.audit.append(AuditRow(_time(e["at"]), actor.get("account", ""), RENAMED, form, "", 0, {}, note, False))
-        self._bump(form)
+        self._bump(form, reshaped=True)
 
     def _rename_extra(self, form: str, old: str, new: str, *, keep_old: bool) -> None:
         """The keys no spec declares after a rename: ``new`` takes ``old``'s place (``old`` stays too when a
@@ -248,8 +251,13 @@ class State:
                 known.add(key)
                 self.extra_keys.setdefault(form, {})[key] = None
 
-    def _bump(self, form: str) -> None:
+    def _bump(self, form: str, row_id: str | None = None, *, reshaped: bool = False) -> None:
+        """One change to ``form``: ``row_id`` appended or updated (None: no row changed); ``reshaped``: values
+        moved in every row. Its frame's book notes it, to bring the frame up to date instead of building it."""
         self.generation[form] = self.generation.get(form, 0) + 1
+        book = self._frame_books.get(form)
+        if book is not None:
+            book.note(row_id, reshaped=reshaped)
 
     # --- questions ------------------------------------------------------------------------------
 
@@ -296,14 +304,27 @@ class State:
                 f"请重新载入后再修改。")
 
     def frame(self, form_id: str) -> pd.DataFrame:
-        """All rows of a form as a DataFrame, cached until the form next changes."""
+        """All rows of a form as a DataFrame, cached until the form next changes; then brought up to date
+        with the rows changed since (``lib.store.frames``: equal to a full build, a full build when the
+        changes cannot be replayed)."""
         gen = self.generation.get(form_id, 0)
         cached = self._frames.get(form_id)
         if cached is None or cached[0] != gen:
-            cached = (gen, _build_frame(list(self.rows.get(form_id, {}).values()), self.columns(form_id)))
-            self._frames[form_id] = cached
+            book = self._frame_books.pop(form_id, None)  # spent even when building fails half-way
+            if book is not None and (cached is None or book.frame is not cached[1]):
+                book = None  # the cache was set or cleared without it
+            book = current_book(book, gen, self.rows.get(form_id, {}), self._frame_keys(form_id))
+            self._frame_books[form_id] = book
+            cached = self._frames[form_id] = (gen, book.frame)
         # Shallow copy: with pandas copy-on-write a caller's edits never reach the cached frame.
         return cached[1].copy(deep=False)
+
+    def _frame_keys(self, form_id: str) -> list[str]:
+        """The keys of ``columns(form_id)``, without sampling each extra key's kind."""
+        spec = self.specs.get(form_id)
+        keys = [c.key for c in spec.columns] if spec else []
+        declared = set(keys)
+        return keys + [k for k in self.extra_keys.get(form_id, {}) if k not in declared]
 
 
 #: Log entries a catch-up must apply before what it loaded is moved out of the cyclic collector's reach.
@@ -323,37 +344,3 @@ def freeze_loaded() -> None:
 def _time(text: str) -> dt.datetime:
     """An entry's time (cached: the rows of one batch share theirs)."""
     return dt.datetime.fromisoformat(text)
-
-
-def _build_frame(recs: list[Record], columns: list[Column]) -> pd.DataFrame:
-    data: dict[str, Any] = {
-        "_id": [r.id for r in recs],
-        "_rev": pd.Series([r.rev for r in recs], dtype="int64"),
-        "_status": [r.status for r in recs],
-        "_form_version": pd.Series([r.form_version for r in recs], dtype="int64"),
-        "_owner": [r.owner for r in recs],
-        "_org": [r.org for r in recs],
-        "_city": [r.city for r in recs],
-        "_created_at": pd.Series([r.created_at for r in recs], dtype="datetime64[us]"),
-        "_updated_at": pd.Series([r.updated_at for r in recs], dtype="datetime64[us]"),
-        "_updated_by": [r.updated_by for r in recs],
-    }
-    assert tuple(data) == SYSTEM_KEYS
-    for col in columns:
-        if col.key in data:
-            continue
-        data[col.key] = _column([r.values.get(col.key) for r in recs])
-    return pd.DataFrame(data)
-
-
-def _column(values: list[Any]) -> pd.Series:
-    """Typed column when every value has one plain type; otherwise objects kept as given
-    (so None stays None, dates stay datetime.date, lists stay lists)."""
-    types = {type(v) for v in values}
-    if types == {int} and all(-(2**63) <= v < 2**63 for v in values):
-        return pd.Series(values, dtype="int64")
-    if types == {float}:
-        return pd.Series(values, dtype="float64")
-    if types == {str}:
-        return pd.Series(values)
-    return pd.Series(values, dtype=object)
