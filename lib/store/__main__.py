@@ -1,6 +1,6 @@
 """Command line for the local store, and for the uploaded files of whichever store the app uses.
 
-    python -m lib.store verify <dir> [--workbook campaign.xlsx]    exit 1 when workbook and log disagree
+    python -m lib.store verify <dir> [--workbook campaign.xlsx]    exit 1 when the workbook or the checkpoint and the log disagree
     python -m lib.store rebuild <dir> [--workbook campaign.xlsx]   rewrite the workbook from the log
     python -m lib.store materialise <dir> [--serve]                write it once (or keep it current)
     python -m lib.store gc-files <dir> [--hours 24] [--dry-run] [--secrets .streamlit/secrets.toml]
@@ -35,7 +35,7 @@ from lib.store.state import State
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib.store", description="本地工作簿存储的维护工具")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, help_text in (("verify", "核对工作簿与日志是否一致"), ("rebuild", "按日志重建工作簿"),
+    for name, help_text in (("verify", "核对工作簿、检查点与日志是否一致"), ("rebuild", "按日志重建工作簿"),
                             ("materialise", "把日志写入工作簿（--serve 持续运行，供应用内部使用）"),
                             ("gc-files", "删除没有任何记录（含草稿、历次修改）引用、且超过时限未再上传的文件（上传后未保存的表单留下的）")):
         cmd = sub.add_parser(name, help=help_text)
@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.data_dir / f"{Path(args.workbook).stem}.log.jsonl").exists():
         print(f"{args.data_dir} 中没有数据日志 {Path(args.workbook).stem}.log.jsonl", file=sys.stderr)
         return 2
-    with LocalStore(args.data_dir, args.workbook, background=False) as store:
+    # verify and rebuild read the whole log, not a checkpoint: the log is what they judge and rebuild from.
+    with LocalStore(args.data_dir, args.workbook, background=False, use_checkpoint=False) as store:
         if args.command == "verify":
             report = verify(store)
             print("\n".join(report.lines()))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import threading
@@ -25,6 +26,9 @@ from lib.core.files import fsync_dir, private_opener
 from lib.store.base import Unavailable
 
 _CHUNK = 4 * 1024 * 1024
+#: The bytes hashed at the log's start and just before an offset to tell one log's prefix from another's.
+_HEAD = 4096
+_BEFORE = 64 * 1024
 
 
 def dump_line(entry: dict[str, Any]) -> bytes:
@@ -121,6 +125,28 @@ class LogFile:
     def size(self) -> int:
         """Bytes on disk now, complete or not (a cheap stat: the "anything new?" test)."""
         return os.fstat(self._fd).st_size
+
+    def start_at(self, offset: int, lines: int) -> None:
+        """Read on from ``offset`` (the end of line ``lines``), the state up to it having come from
+        elsewhere (a checkpoint that :meth:`prefix_identity` showed to cover this log's first bytes)."""
+        if self.offset:
+            raise RuntimeError("start_at after reading")
+        self.offset, self.lines_read = offset, lines
+
+    def prefix_identity(self, offset: int) -> dict[str, Any] | None:
+        """What tells this log's first ``offset`` bytes from another's: SHA-256 of its head and of the
+        64 KiB before ``offset`` (None when the log is shorter, or ``offset`` is not a line's end). A log
+        replaced by another one, truncated, or rewritten before ``offset`` gives another answer; a log
+        that only grew, or a backup copy of it, gives the same."""
+        if offset < 0 or self.size() < offset:
+            return None
+        head = os.pread(self._fd, min(offset, _HEAD), 0)
+        start = max(0, offset - _BEFORE)
+        before = os.pread(self._fd, offset - start, start)
+        if len(before) != offset - start or (offset and not before.endswith(b"\n")):
+            return None
+        return {"offset": offset, "head": hashlib.sha256(head).hexdigest(),
+                "before": hashlib.sha256(before).hexdigest()}
 
     def locked(self) -> contextlib.AbstractContextManager[None]:
         """Exclusive across threads of this process and across processes; re-entrant."""

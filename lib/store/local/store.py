@@ -8,6 +8,7 @@ Files in ``data_dir`` (0700; every file in it 0600, see lib.core.files) for work
     .campaign.log.lock              flock: one writer of the log at a time, across processes
     .campaign.xlsx.lock             flock: one writer of the workbook at a time
     .campaign.xlsx.stamp.json       which log offset the workbook on disk reflects
+    .campaign.checkpoint            the state up to a log offset, so a store opens without replaying it all
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from lib.store.entries import (
     unbatched,
     update_entry,
 )
+from lib.store.local.checkpoint import Checkpoint
 from lib.store.local.external import EXTERNAL_ACTOR, EditCheck
 from lib.store.local.log import LogFile, ProcessLock, dump_line
 from lib.store.local.materialiser import MaterialiserProcess, materialise
@@ -65,6 +67,8 @@ class LocalStore(Store):
     :data:`lib.store.local.external.EditCheck`); without it, every edit the store can hold is imported.
     ``workbook_lock``: the workbook's lock when the caller already holds it (the background writer
     does, for its whole life); by default the store opens its own.
+    ``use_checkpoint``: start from the checkpoint (``lib.store.local.checkpoint``) and read only the log
+    after it, when it is usable; False replays the whole log (``verify`` and ``rebuild`` do: the log is the truth).
     """
 
     def __init__(
@@ -77,6 +81,7 @@ class LocalStore(Store):
         clock: Callable[[], dt.datetime] | None = None,
         edit_check: EditCheck | None = None,
         workbook_lock: ProcessLock | None = None,
+        use_checkpoint: bool = True,
     ):
         self.data_dir = private_dir(data_dir)
         self.workbook_path = self.data_dir / workbook_name
@@ -90,6 +95,10 @@ class LocalStore(Store):
         self._clock = clock or dt.datetime.now
         self._closed = False
         self.edit_check = edit_check
+        self.checkpoint = Checkpoint(self.data_dir / f".{stem}.checkpoint")
+        with self._mutex:
+            loaded = self._load_checkpoint() if use_checkpoint else 0
+            self._catch_up(loaded)  # the bulk without the log lock, as refresh() reads: writers go on meanwhile
         with self._mutex, self.log.locked():
             self._catch_up()
             if self.log.offset == 0:
@@ -104,8 +113,19 @@ class LocalStore(Store):
 
     # --- reading -------------------------------------------------------------------------------
 
-    def _catch_up(self) -> None:
-        applied = 0
+    def _load_checkpoint(self) -> int:
+        """Take the state from the checkpoint when it is usable with the log; returns the entries it covers."""
+        loaded = self.checkpoint.load(self.log)
+        if loaded is None:
+            return 0
+        self.state = loaded.state
+        self.log.start_at(loaded.offset, loaded.lines)
+        return len(loaded.state.audit)
+
+    def _catch_up(self, loaded: int = 0) -> None:
+        """Apply the log's new entries; ``loaded``: entries just taken from a checkpoint, which count as
+        applied when deciding whether to move what was loaded out of the collector's reach."""
+        applied = loaded
 
         def apply(entry: dict[str, Any]) -> None:
             nonlocal applied

@@ -1,4 +1,4 @@
-"""Does the workbook on disk agree with the log? (``python -m lib.store verify <dir>``)"""
+"""Does the workbook on disk agree with the log, and does the checkpoint? (``python -m lib.store verify <dir>``)"""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lib.store.codec import same_cell
+from lib.store.local import checkpoint
 from lib.store.local.workbook import AUDIT_HEADERS, AUDIT_SHEET, layout, matching_stamp, read_limits, read_sheets
+from lib.store.state import State
 
 if TYPE_CHECKING:
     from lib.store.local.store import LocalStore
@@ -37,7 +39,8 @@ class SheetReport:
 class Report:
     log_lines: int
     sheets: list[SheetReport]
-    problems: list[str]  # whole-workbook problems: missing, unreadable, edited outside
+    problems: list[str]  # whole-workbook problems: missing, unreadable, edited outside; a checkpoint that disagrees
+    checkpoint: str = ""  # what the checkpoint is (a line for people)
 
     @property
     def ok(self) -> bool:
@@ -45,6 +48,8 @@ class Report:
 
     def lines(self) -> list[str]:
         out = [f"日志：{self.log_lines} 行"]
+        if self.checkpoint:
+            out.append(f"检查点：{self.checkpoint}")
         out += [f"问题：{p}" for p in self.problems]
         for s in self.sheets:
             statuses = " / ".join(f"{k} {v}" for k, v in s.statuses.most_common()) or "无"
@@ -66,6 +71,7 @@ def verify(store: LocalStore) -> Report:
         reports.append(SheetReport(s.form_id, s.name, len(recs), max((r.rev for r in recs), default=0),
                                    Counter(r.status for r in recs)))
     report = Report(store.log.lines_read, reports, [])
+    report.checkpoint = check_checkpoint(store, report.problems)
     path = store.workbook_path
     if not path.exists():
         report.problems.append(f"工作簿 {path.name} 不存在")
@@ -115,3 +121,53 @@ def _compare_sheet(columns: tuple[tuple[str, str, str], ...], recs: list[Any], g
                 rep.add(f"记录 {rec.id} 的「{header}」：工作簿为 {cell!r}，日志为 {row.get(key)!r}")
     for rid in by_id:
         rep.add(f"工作簿多出记录 {rid or '（无编号）'}")
+
+
+def check_checkpoint(store: LocalStore, problems: list[str]) -> str:
+    """Load the checkpoint and compare it with a replay of the log bytes it covers; a difference goes to
+    ``problems``. Returns what the checkpoint is, for the report. One that cannot be used (damaged, stale)
+    is said but is no disagreement: no store opens from it, and the next workbook write replaces it."""
+    path = store.checkpoint.path
+    try:
+        loaded = checkpoint.read(path, store.log)
+    except FileNotFoundError:
+        return f"无（日志增长 {checkpoint.EVERY_BYTES // 2**20} MiB 后由后台写入）"
+    except checkpoint.Unusable as err:
+        return f"不可用（{err}）；打开存储时从日志重放，下次写入工作簿时重写"
+    replayed = State()
+    store.replay(replayed.apply, upto=loaded.offset)
+    found = differences(loaded.state, replayed)
+    if found:
+        shown = "；".join(found[:_SHOWN]) + (f"；另有 {len(found) - _SHOWN} 处" if len(found) > _SHOWN else "")
+        problems.append(f"检查点与日志不一致：{shown}。`python -m lib.store rebuild <目录>` 会按日志重写检查点（或删除检查点文件 {path.name}：存储将从日志重放打开）")
+        return f"覆盖日志前 {loaded.offset} 字节（{loaded.lines} 行），与日志不一致"
+    return f"覆盖日志前 {loaded.offset} 字节（{loaded.lines} 行），与日志一致"
+
+
+def differences(state: State, replayed: State) -> list[str]:
+    """Where ``state`` (a checkpoint's) differs from ``replayed`` (the log's), in Chinese; types count
+    (1, 1.0 and True differ, as do Decimal("1.50") and Decimal("1.5"))."""
+    out = []
+    for name, label in (("specs", "表单定义"), ("renames", "字段改名"), ("extra_keys", "未声明的字段"),
+                        ("generation", "变更计数")):
+        if repr(getattr(state, name)) != repr(getattr(replayed, name)):
+            out.append(f"{label}不同")
+    for form in dict.fromkeys([*replayed.rows, *state.rows]):
+        mine, theirs = state.rows.get(form, {}), replayed.rows.get(form, {})
+        for rid in dict.fromkeys([*theirs, *mine]):
+            a, b = mine.get(rid), theirs.get(rid)
+            if a is None or b is None:
+                out.append(f"表单 {form} 的记录 {rid} {'只在日志中' if a is None else '只在检查点中'}")
+                continue
+            row = a.as_row()
+            for key, value in b.as_row().items():
+                if repr(row.get(key)) != repr(value):
+                    out.append(f"表单 {form} 的记录 {rid} 的 {key}：检查点为 {row.get(key)!r}，日志为 {value!r}")
+            if list(a.values) != list(b.values):
+                out.append(f"表单 {form} 的记录 {rid} 的字段：检查点为 {list(a.values)}，日志为 {list(b.values)}")
+    if len(state.audit) != len(replayed.audit):
+        out.append(f"审计：检查点 {len(state.audit)} 条，日志 {len(replayed.audit)} 条")
+    for i, (a, b) in enumerate(zip(state.audit, replayed.audit)):
+        if repr(a) != repr(b):
+            out.append(f"第 {i + 1} 条审计（{b.action} {b.form_id} {b.row_id}）不同")
+    return out
