@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import repeat
+from operator import attrgetter
 from typing import Any
 
 import pyarrow as pa
@@ -51,7 +52,7 @@ def encode_column(values: list[Any]) -> tuple[Any, pa.Array]:
     >>> decode_column(kind, arr)
     [[{'name': '张三', 'n': 1}], None, []]
     """
-    types = {type(v) for v in values}
+    types = set(map(type, values))
     types.discard(type(None))
     kind = _KINDS.get(types.pop(), "json") if len(types) == 1 else ("str" if not types else "json")
     if kind == "int" and not all(-(2**63) <= v < 2**63 for v in values if v is not None):
@@ -175,7 +176,7 @@ def encode_dicts(dicts: list[dict[str, Any]], prefix: str = "v") -> tuple[dict[s
         ids.append(lid)
     kinds, columns = [], {f"{prefix}layout": pa.array(ids, pa.int32())}
     for j, key in enumerate(keys):
-        kind, arr = encode_column([d.get(key) for d in dicts])
+        kind, arr = encode_column(list(map(dict.get, dicts, repeat(key))))
         kinds.append(kind)
         columns[f"{prefix}{j}"] = arr
     meta = {"keys": list(keys), "kinds": kinds, "layouts": [[keys[k] for k in shape] for shape in layouts]}
@@ -276,7 +277,7 @@ def state_tables(cut: Cut) -> tuple[dict[str, Any], dict[str, pa.Table]]:
         recs = cut.rows[form]
         columns, system = {}, []
         for name in _SYSTEM:
-            kind, columns[f"s_{name}"] = encode_column([getattr(r, name) for r in recs])
+            kind, columns[f"s_{name}"] = encode_column(list(map(attrgetter(name), recs)))
             system.append(kind)
         vmeta, vcols = encode_dicts([r.values for r in recs])
         tables[f"rows{n}"] = pa.table({**columns, **vcols})
@@ -286,7 +287,7 @@ def state_tables(cut: Cut) -> tuple[dict[str, Any], dict[str, pa.Table]]:
         meta["first"].append(fmeta)
     columns, audit_kinds = {}, []
     for name in _AUDIT:
-        kind, columns[name] = encode_column([getattr(a, name) for a in cut.audit])
+        kind, columns[name] = encode_column(list(map(attrgetter(name), cut.audit)))
         audit_kinds.append(kind)
     columns["changes"] = pa.array(kinds, pa.int8())
     columns["ref"] = pa.array(refs, pa.int32())
