@@ -226,6 +226,12 @@ def _loads_check(line: bytes) -> EditCheck | None:
     return pickle.loads(base64.b64decode(line)) if line else None  # only our parent writes this pipe
 
 
+#: Seconds a stopping writer is given for its last write before it is killed. A command that exits (the
+#: demo, migrate) must leave a workbook verify calls 一致: a writer restarted with empty caches writes
+#: 100,000 rows whole in seconds on a busy machine, and a kill mid-write leaves the older file behind.
+_LAST_WRITE = 120.0
+
+
 class MaterialiserProcess:
     """Parent-side handle of the background writer child."""
 
@@ -265,7 +271,7 @@ class MaterialiserProcess:
         except (BrokenPipeError, ValueError, OSError):
             pass
 
-    def stop(self, timeout: float = 15.0) -> None:
+    def stop(self, timeout: float = _LAST_WRITE) -> None:
         """Close the pipe (the child makes a last write if behind, then exits); kill if it hangs."""
         _LIVE.discard(self)
         with self._lock:
@@ -290,4 +296,4 @@ _LIVE: weakref.WeakSet[MaterialiserProcess] = weakref.WeakSet()
 @atexit.register
 def _stop_all() -> None:
     for handle in list(_LIVE):
-        handle.stop(timeout=5)
+        handle.stop()

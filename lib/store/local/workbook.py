@@ -108,25 +108,24 @@ def write_workbook(
     """
     parts = parts if parts is not None else WorkbookParts()
     displays = displays or {}
-    built: list[tuple[str, list[Piece]]] = []
-    for i, sheet in enumerate(sheets):
-        built.append((sheet.name, _form_pieces(parts, sheet, rows.get(sheet.form_id, []), selected=i == 0)))
-    parts.sheets = {s.form_id: parts.sheets[s.form_id] for s in sheets}
-    built.append((AUDIT_SHEET, _audit_pieces(parts, audit, titles, labels, displays, selected=not sheets)))
-    names = [name for name, _ in built]
-    small = {name: [Piece(text)] for name, text in package(names, parts.styles).items()}
-    zipped = [("[Content_Types].xml", small.pop("[Content_Types].xml")), *small.items(),
-              *((f"xl/worksheets/sheet{i}.xml", pieces) for i, (_, pieces) in enumerate(built, 1))]
     tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}{TEMP_SUFFIX}")
-    try:
-        with open(tmp, "wb", opener=lambda p, flags: private_opener(p, flags | os.O_EXCL)) as f:
-            write_zip(f, zipped)
+    # Created (0600) before the blocks are built, so the temp file marks a write in progress from its start.
+    with open(tmp, "wb", opener=lambda p, flags: private_opener(p, flags | os.O_EXCL)) as f:
+        try:
+            built: list[tuple[str, list[Piece]]] = []
+            for i, sheet in enumerate(sheets):
+                built.append((sheet.name, _form_pieces(parts, sheet, rows.get(sheet.form_id, []), selected=i == 0)))
+            parts.sheets = {s.form_id: parts.sheets[s.form_id] for s in sheets}
+            built.append((AUDIT_SHEET, _audit_pieces(parts, audit, titles, labels, displays, selected=not sheets)))
+            small = {name: [Piece(text)] for name, text in package([n for n, _ in built], parts.styles).items()}
+            write_zip(f, [("[Content_Types].xml", small.pop("[Content_Types].xml")), *small.items(),
+                          *((f"xl/worksheets/sheet{i}.xml", pieces) for i, (_, pieces) in enumerate(built, 1))])
             f.flush()
             os.fsync(f.fileno())
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
     return tmp
 
 
