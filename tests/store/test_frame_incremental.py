@@ -5,9 +5,11 @@ changes, renames and new columns came between; and a frame handed out never chan
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from decimal import Decimal
 from unittest import mock
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -158,10 +160,14 @@ def test_appends_and_updates_are_applied_to_the_previous_frame_not_rebuilt():
     run = Run()
     for i in range(5):
         run.append({"n": i, "t": f"行{i}", "o": [f"{i}"]}, "草稿")
-    run.snapshot()
+    first = run.snapshot()
     with mock.patch.object(frames, "_built", wraps=frames._built) as built:
         run.update(2, {"t": "改", "o": Decimal("1.5")}, "已提交")
-        run.snapshot()
+        second = run.snapshot()
+        # A column the update left alone is the very array of the frame before; a text column's rows are
+        # the same Arrow buffers.
+        assert np.shares_memory(first["n"].to_numpy(), second["n"].to_numpy())
+        assert texts(first)[0].buffers()[2].address == texts(second)[0].buffers()[2].address
         for i in range(3):
             run.append({"n": 10 + i, "t": None, "o": dt.date(2020, 9, i + 1)}, "已提交")
         run.update(6, {"n": 2**63}, None)  # a column changing dtype is built on its own, not the frame
@@ -170,6 +176,11 @@ def test_appends_and_updates_are_applied_to_the_previous_frame_not_rebuilt():
     assert frame["_status"].tolist() == ["草稿", "草稿", "已提交", "草稿", "草稿", "已提交", "已提交", "已提交"]
     assert frame["o"][2] == Decimal("1.5") and frame["o"][7] == dt.date(2020, 9, 3)
     assert frame["_rev"].tolist() == [1, 1, 2, 1, 1, 1, 2, 1]
+
+
+def texts(frame: pd.DataFrame) -> list:
+    """The Arrow chunks of ``frame``'s text column "t"."""
+    return frame["t"].array.__arrow_array__().chunks
 
 
 @pytest.mark.parametrize("change", ["rename", "journal_lost"])
@@ -212,3 +223,28 @@ def test_many_changes_keep_a_text_column_in_few_chunks():
         frame = run.snapshot()
         assert frame["t"].array.__arrow_array__().num_chunks <= frames.MAX_CHUNKS
     assert frame["t"].tolist()[-1] == "新149" and len(frame) == 350
+
+
+@pytest.mark.parametrize("change", ["append", "update", "new_column"])
+def test_editing_an_old_snapshot_never_reaches_the_frames_after_it(change):
+    """The frame a snapshot came from is dropped once the next one replaces it; an edit of the old snapshot
+    then must still not write into the arrays the new frame shares with it."""
+    run = Run()
+    for i in range(4):
+        run.append({"n": i, "x": i / 2, "t": f"行{i}", "o": [i]}, "草稿")
+    old = run.snapshot()
+    if change == "append":
+        run.append({"n": 9, "x": 0.5, "t": "新", "o": [9]}, "草稿")
+    elif change == "update":
+        run.update(3, {"t": "改"}, "已提交")
+    else:
+        run.append({"n": 9, "e": "新键"}, "草稿")
+    new = run.snapshot()
+    kept = new.copy(deep=True)
+    run.taken.clear()
+    gc.collect()
+    for key, value in (("n", -1), ("x", -1.0), ("t", "改掉"), ("o", "改掉"), ("_rev", 99), ("_status", "改掉")):
+        old.loc[0, key] = value
+        old.iloc[1, list(old.columns).index(key)] = value
+    assert_frame_equal(new, kept, check_exact=True)
+    assert_frame_equal(run.state.frame(FORM), kept, check_exact=True)
