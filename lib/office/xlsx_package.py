@@ -101,13 +101,14 @@ class SharedStrings:
     def xml(self) -> bytes:
         """The ``sharedStrings.xml`` part."""
         texts = self._texts
+        # Spaces always preserved: a text keeps its leading and trailing spaces whatever a reader's default.
+        between = '</t></si><si><t xml:space="preserve">'
         joined = _SEPARATOR.join(texts)
         if joined.count(_SEPARATOR) == max(0, len(texts) - 1):  # no text holds the separator: one pass for all
-            escaped = _escaped(joined).split(_SEPARATOR) if texts else []
+            joined = _escaped(joined).replace(_SEPARATOR, between)
         else:
-            escaped = [xml_text(value) for value in texts]
-        # Spaces always preserved: a text keeps its leading and trailing spaces whatever a reader's default.
-        items = '<si><t xml:space="preserve">' + '</t></si><si><t xml:space="preserve">'.join(escaped) + "</t></si>" if texts else ""
+            joined = between.join(xml_text(value) for value in texts)
+        items = f'<si><t xml:space="preserve">{joined}</t></si>' if texts else ""
         return f'{_XML}<sst xmlns="{_MAIN}" count="{self.count}" uniqueCount="{len(texts)}">{items}</sst>'.encode("utf-8", "surrogatepass")
 
 

@@ -55,7 +55,7 @@ def mixed(n: int, seed: int = 7) -> tuple[pd.DataFrame, dict[str, str]]:
     """``n`` rows of every kind of column an export holds, blanks and edge values among them."""
     rng = np.random.default_rng(seed)
     pick = lambda options: [options[i] for i in rng.integers(0, len(options), n)]  # noqa: E731
-    texts = ["广州市", "=1+1", "0012", " 前后空格 ", "", "_x0041_", "a\x01b", "http://x.cn", "TRUE", "行一\n行二", "长" * 40_000, "1e5"]
+    texts = ["广州市", "=1+1", "0012", " 前后空格 ", "", "_x0041_", "a\x01b", "n\x00l", "http://x.cn", "TRUE", "行一\n行二", "长" * 40_000, "1e5"]
     aware = pd.Timestamp("2020-09-10 02:30:00.999", tz="UTC")
     frame = pd.DataFrame({
         "文本": pd.Series(pick(texts + [None]), dtype="str"),
