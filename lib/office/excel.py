@@ -126,7 +126,7 @@ def to_xlsx(sheets: dict[str, pd.DataFrame], kinds: Mapping[str, Mapping[str, st
             if headers:
                 entries = package.strings.add(headers).tolist()
                 yield '<row r="1">' + "".join(f'<c r="{xl_col_to_name(c)}1" s="{HEADER}" t="s"><v>{e}</v></c>' for c, e in enumerate(entries)) + "</row>"
-            for first in range(0, len(frame), CHUNK):
+            for first in range(0, len(frame) if plans else 0, CHUNK):  # rows of no columns have no cells
                 rows = range(first + 2, min(first + CHUNK, len(frame)) + 2)
                 cells = [cells_of(column.iloc[first:first + CHUNK], rows, package.strings) for column, cells_of in plans]
                 yield "".join(map("".join, zip([f'<row r="{r}">' for r in rows], *cells, itertools.repeat("</row>", len(rows)))))
