@@ -232,7 +232,9 @@ def test_editing_an_old_snapshot_never_reaches_the_frames_after_it(change):
     run = Run()
     for i in range(4):
         run.append({"n": i, "x": i / 2, "t": f"行{i}", "o": [i]}, "草稿")
-    old = run.snapshot()
+    run.snapshot()  # a full build
+    run.append({"n": 5, "x": 0.5, "t": "五", "o": [5]}, "草稿")
+    old = run.snapshot()  # its columns are views of arrays with room for the next appends
     if change == "append":
         run.append({"n": 9, "x": 0.5, "t": "新", "o": [9]}, "草稿")
     elif change == "update":
