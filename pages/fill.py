@@ -15,8 +15,12 @@ assigned = context.assignments(actor)  # an inspector's draw in force (None for 
 forms = [f for f in catalog.forms() if can(actor, CREATE, f, assignments=assigned)]
 
 st.title("在线填报")
-for filename, problems in catalog.problems().items():
-    st.warning(f"表单文件 {filename} 有错误，仍按上一个有效版本显示：\n\n" + "\n".join(f"- {p}" for p in problems))
+# What is drawn only at times goes into containers drawn always, so the form below keeps its place
+# among the page's elements: a form that moved is drawn anew by the browser, dropping what is being
+# typed or picked while a slow rerun arrives (lib.ui.widgets.render_form).
+with st.container():
+    for filename, problems in catalog.problems().items():
+        st.warning(f"表单文件 {filename} 有错误，仍按上一个有效版本显示：\n\n" + "\n".join(f"- {p}" for p in problems))
 
 if not forms:
     st.info(fill.nothing_to_fill(actor, catalog.forms()))
@@ -36,29 +40,31 @@ st.caption(
     + (f"　截止日期：{deadline:%Y-%m-%d}" if deadline else "")
     + f"　当前身份：{actor.org}（{actor.account}）"
 )
-if asked:
-    fill_outcome.ask_before_switching(store, form, actor, cities, asked)
-    st.stop()
-if fill.offered(form):
-    fill_outcome.show_offer(form, cities)
-elif fill.receipt(form):
-    fill_outcome.show_receipt(store, form, actor, cities)
-    st.stop()
-if form.description:
-    st.info(form.description)
-bulk_import.panel(store, catalog, form, actor)
-if row:
-    st.info(f"正在修改记录 {row['id']}（基于版本 {row['rev']}，状态：{row['status']}）")
-    if row["status"] == RETURNED:
-        reason = review.return_reasons(store, form, [fill.editing_record(store, form, actor)]).get(row["id"])
-        st.warning(f"审核意见（{RETURNED}）：{record_view.plain_text(reason) if reason else '（未填写原因）'}")
-    st.button("放弃修改，新建一条", on_click=errors.guarded(fill.start_new), args=(form, cities))
-fill_outcome.show_notes(form)
-inspection.panel(store, catalog, form, actor, assigned, cities)  # the inspection form's companion
-complaints.voucher_warning(store, catalog, form)  # the complaint form's: a voucher no project has
+with st.container():
+    if asked:
+        fill_outcome.ask_before_switching(store, form, actor, cities, asked)
+        st.stop()
+    if fill.offered(form):
+        fill_outcome.show_offer(form, cities)
+    elif fill.receipt(form):
+        fill_outcome.show_receipt(store, form, actor, cities)
+        st.stop()
+    if form.description:
+        st.info(form.description)
+    bulk_import.panel(store, catalog, form, actor)
+    if row:
+        st.info(f"正在修改记录 {row['id']}（基于版本 {row['rev']}，状态：{row['status']}）")
+        if row["status"] == RETURNED:
+            reason = review.return_reasons(store, form, [fill.editing_record(store, form, actor)]).get(row["id"])
+            st.warning(f"审核意见（{RETURNED}）：{record_view.plain_text(reason) if reason else '（未填写原因）'}")
+        st.button("放弃修改，新建一条", on_click=errors.guarded(fill.start_new), args=(form, cities))
+    fill_outcome.show_notes(form)
+    inspection.panel(store, catalog, form, actor, assigned, cities)  # the inspection form's companion
+    complaints.voucher_warning(store, catalog, form)  # the complaint form's: a voucher no project has
 
 locked = widgets.lock(form, account_answers(form, actor), cities)
-widgets.render_form(form, cities, locked=locked, problems=fill.problems(form))
+with st.container():
+    widgets.render_form(form, cities, locked=locked, problems=fill.problems(form))
 
 left, right = st.columns(2)
 drawn_with = fill.token(form)

@@ -347,8 +347,9 @@ def _table(form: FormSpec, spec: FieldSpec, cities: tuple[str, ...], problems: M
     """A repeatable group: one line of sub-field widgets per row, with add and delete buttons."""
     subfields = spec.fields or ()
     st.markdown(f"**{spec.label}**" + (" \\*" if spec.required else ""), help=spec.help or None)
-    if problems.get(None):
-        _problem_note(anchor(form.id, spec.key), problems[None])
+    with st.container():  # a slot whether or not there is a note: the rows below keep their place (see render_form)
+        if problems.get(None):
+            _problem_note(anchor(form.id, spec.key), problems[None])
     filled = _filled_rows(form, spec, space)
     row_problems = {filled[n - 1]: (n, texts) for n, texts in problems.items() if n and n <= len(filled)}
     for i in range(_row_count(form, spec, space)):
@@ -417,6 +418,21 @@ def _carry_renamed(form: FormSpec, cities: tuple[str, ...], space: str) -> None:
         st.warning("表单已更新：" + "、".join(f"「{label}」" for label in lost) + "已改名并改变了填写方式，刚才填写的内容无法沿用，请重新填写。")
 
 
+_WIDE = ("textarea", "table", "multiselect", "file")  # field types that take a line of their own
+
+
+def _lines(fields: list[FieldSpec]) -> list[list[FieldSpec]]:
+    """A section's fields by line: short fields two to a line, a long one alone. Paired over every
+    field, shown or not, so a field that appears or goes leaves the other lines as they were."""
+    lines: list[list[FieldSpec]] = []
+    for spec in fields:
+        if spec.type in _WIDE or not lines or len(lines[-1]) == 2 or lines[-1][0].type in _WIDE:
+            lines.append([spec])
+        else:
+            lines[-1].append(spec)
+    return lines
+
+
 def render_form(form: FormSpec, cities: tuple[str, ...], *, locked: Mapping[str, Any] | None = None,
                 problems: Problems | None = None, space: str = "") -> None:
     """Draw the form by sections, showing only relevant fields and live calculations.
@@ -424,9 +440,17 @@ def render_form(form: FormSpec, cities: tuple[str, ...], *, locked: Mapping[str,
     ``locked`` fields are drawn disabled (see ``lock``); ``problems`` are shown next to their
     fields. Short fields go two to a line; long ones (text areas, tables, multi-selects) take a line.
     ``space``: the widgets' key space (lib.ui.state.spaced): the designer's preview draws a form apart from the fill page's.
+
+    Every note, section and line is drawn in a container of its own, present whether or not it
+    holds anything: the browser places a line by its position among the page's elements and draws
+    a line that moved as a new one, which drops what the person is typing into it and the choice
+    being made in it. A field that appears by relevance, or a problem noted under a field, so never
+    moves the fields after it while a rerun is drawn on a slow server.
     """
     locked, problems = locked or {}, problems or {}
-    _carry_renamed(form, cities, space)
+    notes = st.container()
+    with notes:
+        _carry_renamed(form, cities, space)
     for spec in form.all_fields():
         if spec.type != "table" and not spec.calculation:
             st.session_state.setdefault(state.spaced(space, state.field_key(form.id, spec.key)), _empty_state(spec))
@@ -434,24 +458,22 @@ def render_form(form: FormSpec, cities: tuple[str, ...], *, locked: Mapping[str,
     if baseline not in st.session_state:  # a form never loaded: blank is its baseline
         st.session_state[baseline] = fingerprint(form, space=space)
     if warnings(form, space=space):
-        st.warning("部分原值无法在表单中显示，已留空并在字段下方说明，请重新填写后保存。")
+        notes.warning("部分原值无法在表单中显示，已留空并在字段下方说明，请重新填写后保存。")
     preview = check_answers(form, current_answers(form, space=space), cities=cities, draft=True)
     for section in form.sections:
-        visible = [f for f in section.fields if f.key not in preview.hidden]
-        if not visible:
-            continue
-        st.subheader(section.title)
-        if section.help:
-            st.caption(section.help)
-        pending: list[FieldSpec] = []
-        for spec in visible + [None]:
-            wide = spec is None or spec.type in ("textarea", "table", "multiselect", "file")
-            if not wide:
-                pending.append(spec)
-            if pending and (wide or len(pending) == 2):
-                for column, short in zip(st.columns(2), pending):
-                    with column:
-                        _field(form, short, cities, preview.values, locked, problems, space)
-                pending = []
-            if spec is not None and wide:
-                _field(form, spec, cities, preview.values, locked, problems, space)
+        with st.container():
+            if all(f.key in preview.hidden for f in section.fields):
+                continue
+            st.subheader(section.title)
+            if section.help:
+                st.caption(section.help)
+            for line in _lines(list(section.fields)):
+                with st.container():
+                    if line[0].type in _WIDE:
+                        if line[0].key not in preview.hidden:
+                            _field(form, line[0], cities, preview.values, locked, problems, space)
+                        continue
+                    for column, short in zip(st.columns(2), line):
+                        if short.key not in preview.hidden:
+                            with column:
+                                _field(form, short, cities, preview.values, locked, problems, space)
