@@ -15,6 +15,10 @@ from the previous ``Basis``:
    keys alone (``Registers.only``), and what the previous ``Prepared`` held for those keys and rows is
    replaced by the result.
 
+The rows as they stood are kept as the full prepare's frames plus the rows changed since (``patch``):
+a change copies a few rows, not every row; and the lookups over whole columns are hash lookups of a
+few keys (``among``).
+
 Anything else is a full ``start``: the registers, the day or the calendar changed (``Basis.key``), a
 row went missing or moved, or more rows changed than ``LIMIT``. The result holds the same rows as a
 full prepare (tests/campaign/test_board_incremental.py checks it on random sequences); the rows
@@ -34,6 +38,7 @@ from lib.campaign.board import history
 from lib.campaign.board.preparation import (
     Prepared,
     Registers,
+    among,
     check_keys,
     form_rows,
     meaning_frames,
@@ -42,7 +47,7 @@ from lib.campaign.board.preparation import (
     registers,
     report_keys,
 )
-from lib.campaign.register.reconcile import member, normalize_code
+from lib.campaign.register.reconcile import normalize_code
 from lib.campaign.schedule import Calendar
 from lib.core.records import AuditEntry
 
@@ -61,8 +66,10 @@ class Basis:
     regs: Registers
     ids: dict[str, np.ndarray]  # per form: the snapshot's row ids, in its order
     revs: dict[str, np.ndarray]  # per form: each row's revision
-    standing: dict[str, pd.DataFrame]  # per form: the rows created up to the day, as they stood (history.as_of)
-    groups: dict[str, pd.Series]  # per form: row id -> the key its units are counted by (standing rows)
+    standing: dict[str, pd.DataFrame]  # per form: the rows created up to the day, as they stood at the full prepare
+    groups: dict[str, pd.Series]  # per form: row id -> the key its units are counted by (of ``standing``)
+    patch: dict[str, pd.DataFrame]  # per form: the rows of ``standing`` changed since, and the new ones, as they stand
+    patch_groups: dict[str, pd.Series]  # their keys
     prepared: Prepared
 
 
@@ -70,6 +77,10 @@ def _ids_revs(frame: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
     if frame is None or frame.empty:
         return np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64)
     return frame["_id"].to_numpy(dtype=object), frame["_rev"].to_numpy(dtype=np.int64)
+
+
+def _ids(frame: pd.DataFrame) -> pd.Series:
+    return pd.Series(frame["_id"].to_numpy(dtype=object) if len(frame) else [], dtype=object)
 
 
 def groups(standing: dict[str, pd.DataFrame], regs: Registers, calendar: Calendar) -> dict[str, pd.Series]:
@@ -82,21 +93,24 @@ def groups(standing: dict[str, pd.DataFrame], regs: Registers, calendar: Calenda
     for form, frame, keys in ((f1, a1, lambda: normalize_code(a1["voucher"])), (f2, a2, lambda: report_keys(a2, regs)),
                               (f3, a3, lambda: check_keys(a3, regs))):
         out[form] = pd.Series(keys().to_numpy(dtype=object) if len(frame) else np.zeros(0, dtype=object),
-                              index=pd.Index(frame["_id"].to_numpy(dtype=object) if len(frame) else [], dtype=object), dtype=object)
+                              index=pd.Index(_ids(frame), dtype=object), dtype=object)
     return out
 
 
 def start(frames: dict[str, pd.DataFrame], audit: Iterable[AuditEntry], vouchers: pd.DataFrame | None,
           projects: pd.DataFrame | None, calendar: Calendar, as_of: dt.date, key: tuple = ()) -> Basis:
     """A full prepare (``preparation.prepare_as_of``), kept as the basis of the next changes. ``key``:
-    what the caller knows the result also depends on (the registers' change counter)."""
+    what the caller knows the result also depends on besides the day (the calendar, the registers'
+    change counter)."""
     cut = {f: form_rows(frames.get(f)) for f in calendar.forms}
     standing, later = history.as_of(cut, list(audit), as_of)
     regs = registers(vouchers, projects, calendar)
     prepared = prepare(standing, None, None, calendar, as_of, later, regs=regs)
     pairs = {f: _ids_revs(frames.get(f)) for f in calendar.forms}
+    grouped = groups(standing, regs, calendar)
     return Basis((as_of, key), regs, {f: p[0] for f, p in pairs.items()}, {f: p[1] for f, p in pairs.items()},
-                 standing, groups(standing, regs, calendar), prepared)
+                 standing, grouped, {f: standing[f].iloc[0:0] for f in calendar.forms},
+                 {f: grouped[f].iloc[0:0] for f in calendar.forms}, prepared)
 
 
 def _changed(basis: Basis, form: str, frame: pd.DataFrame | None) -> np.ndarray | None:
@@ -114,19 +128,20 @@ def _without(frame: pd.DataFrame, drop: np.ndarray) -> pd.DataFrame:
 
 
 def _joined(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
-    """``old`` then ``new``, one index; a side without rows does not change the other's column types."""
+    """``old`` then ``new``, one index. The few rows of ``new`` take ``old``'s column types where they
+    can (prepared alone, text may come out as objects), so that the many of ``old`` are not converted."""
     if new.empty:
         return old.reset_index(drop=True)
     if old.empty:
         return new.reset_index(drop=True)
-    out = pd.concat([old, new], ignore_index=True)
-    for column, kind in old.dtypes.items():  # a few rows prepared alone may be typed more loosely (text as objects)
-        if out[column].dtype != kind:
+    new = new.copy()
+    for column, kind in old.dtypes.items():
+        if column in new and new[column].dtype != kind:
             try:
-                out[column] = out[column].astype(kind)
+                new[column] = new[column].astype(kind)
             except (TypeError, ValueError):
                 pass
-    return out
+    return pd.concat([old, new], ignore_index=True)
 
 
 def _rows_of(frame: pd.DataFrame, ids: dict[str, set]) -> np.ndarray:
@@ -134,8 +149,24 @@ def _rows_of(frame: pd.DataFrame, ids: dict[str, set]) -> np.ndarray:
     drop = np.zeros(len(frame), dtype=bool)
     for form, these in ids.items():
         if these:
-            drop |= (frame["form"] == form).to_numpy(dtype=bool) & member(frame["row_id"], these).to_numpy(dtype=bool)
+            hit = among(frame["row_id"], these)
+            if hit.any():
+                drop |= hit & (frame["form"] == form).to_numpy(dtype=bool)
     return drop
+
+
+def _as_they_stood(basis: Basis, frames: dict[str, pd.DataFrame], changed: dict[str, np.ndarray], audit_of: AuditOf,
+                   as_of: dt.date) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame | None]]:
+    """The changed rows of each form as they stood on the day (``history.as_of`` of them alone, with
+    their own audit), and those created after it."""
+    fresh, fresh_later = {}, {}
+    for form, pos in changed.items():
+        fresh[form], fresh_later[form] = basis.patch[form].iloc[0:0], None
+        if len(pos):
+            sub = frames[form].take(pos).reset_index(drop=True)
+            stood, later = history.as_of({form: sub}, list(audit_of(form, sub["_id"].astype(object).tolist())), as_of)
+            fresh[form], fresh_later[form] = stood[form], later[form]
+    return fresh, fresh_later
 
 
 def advance(basis: Basis | None, frames: dict[str, pd.DataFrame], audit_of: AuditOf, calendar: Calendar,
@@ -156,25 +187,32 @@ def advance(basis: Basis | None, frames: dict[str, pd.DataFrame], audit_of: Audi
     if not any(len(p) for p in changed.values()):
         return basis
 
-    # the changed rows as they stood on the day, and the keys they were and are counted by
-    fresh, fresh_later = {}, {}
-    for form, pos in changed.items():
-        sub = frames[form].take(pos) if len(pos) else frames.get(form, pd.DataFrame()).iloc[0:0]
-        ids = sub["_id"].astype(object).tolist() if len(pos) else []
-        stood, later = history.as_of({form: sub.reset_index(drop=True)} if len(pos) else {}, list(audit_of(form, ids)) if ids else [], as_of)
-        fresh[form] = stood.get(form, basis.standing[form].iloc[0:0])
-        fresh_later[form] = later.get(form)
+    fresh, fresh_later = _as_they_stood(basis, frames, changed, audit_of, as_of)
     now = groups(fresh, basis.regs, calendar)
-    touched, affected, redo = {}, {}, {}
+    touched, affected, redo, patch, patch_groups = {}, {}, {}, dict(basis.patch), dict(basis.patch_groups)
     for form in calendar.forms:
-        changed_ids = set(basis.ids[form][changed[form][changed[form] < len(basis.ids[form])]].tolist())
-        old = basis.groups[form]
-        before = set(old[member(pd.Series(old.index, dtype=object), changed_ids).to_numpy(dtype=bool)].tolist()) if changed_ids else set()
-        touched[form] = before | set(now[form].tolist())
-        same = member(old, touched[form]).to_numpy(dtype=bool) & ~member(pd.Series(old.index, dtype=object), changed_ids | set(now[form].index)).to_numpy(dtype=bool)
-        kept = basis.standing[form][same] if len(old) else basis.standing[form].iloc[0:0]
-        redo[form] = _joined(kept, fresh[form])
-        affected[form] = set(old.index[member(old, touched[form]).to_numpy(dtype=bool)].tolist()) | set(now[form].index.tolist())
+        base, base_groups = basis.standing[form], basis.groups[form]
+        old_patch, old_patch_groups = basis.patch[form], basis.patch_groups[form]
+        ids = set(basis.ids[form][changed[form][changed[form] < len(basis.ids[form])]].tolist()) | set(now[form].index)
+        patched = set(old_patch_groups.index)
+        # the keys the changed rows were counted by (the patch's version of a row, else the full prepare's) and are now
+        in_patch = among(pd.Series(old_patch_groups.index, dtype=object), ids)
+        in_base = among(pd.Series(base_groups.index, dtype=object), ids - patched) if ids - patched else np.zeros(len(base_groups), dtype=bool)
+        touched[form] = set(old_patch_groups[in_patch].tolist()) | set(base_groups[in_base].tolist()) | set(now[form].tolist())
+        if not touched[form]:
+            redo[form], affected[form] = fresh[form], set()
+            continue
+        # every row counted by those keys, as it stands: from the patch, else from the full prepare's rows
+        base_hit = among(base_groups, touched[form])
+        if base_hit.any() and patched:
+            base_hit = base_hit & ~among(pd.Series(base_groups.index, dtype=object), patched)
+        patch_hit = among(old_patch_groups, touched[form])
+        affected[form] = set(base_groups.index[base_hit]) | set(old_patch_groups.index[patch_hit]) | set(now[form].index)
+        keep_base, keep_patch = base_hit & ~in_base, patch_hit & ~in_patch
+        redo[form] = _joined(_joined(base[keep_base], old_patch[keep_patch]), fresh[form])
+        if len(fresh[form]):
+            patch[form] = _joined(old_patch[~in_patch], fresh[form])
+            patch_groups[form] = pd.concat([old_patch_groups[~in_patch], now[form]])
     again = prepare(redo, None, None, calendar, as_of, None, regs=basis.regs.only(touched[f1], touched[f2], touched[f3]))
 
     p = basis.prepared
@@ -182,13 +220,14 @@ def advance(basis: Basis | None, frames: dict[str, pd.DataFrame], audit_of: Audi
     stale = np.zeros(len(units), dtype=bool)
     for form in calendar.forms:
         if touched[form]:
-            stale |= (units["form"] == form).to_numpy(dtype=bool) & member(units["key"], touched[form]).to_numpy(dtype=bool)
-    issues = _without(p.issues, member(p.issues["服务券编号"], touched[f1]).to_numpy(dtype=bool)) if touched[f1] else p.issues
+            hit = among(units["key"], touched[form])
+            stale |= hit & (units["form"] == form).to_numpy(dtype=bool) if hit.any() else False
+    issues = _without(p.issues, among(p.issues["服务券编号"], touched[f1])) if touched[f1] else p.issues
 
     def detail(table: pd.DataFrame, new: pd.DataFrame, form: str) -> pd.DataFrame:
         if not affected[form]:
             return table
-        return _joined(_without(table, member(table["记录编号"], affected[form]).to_numpy(dtype=bool)), new)
+        return _joined(_without(table, among(table["记录编号"], affected[form])), new)
 
     later_ids = {f: set(fl["_id"].astype(object).tolist()) for f, fl in fresh_later.items() if fl is not None and len(fl)}
     later = p.later
@@ -200,16 +239,8 @@ def advance(basis: Basis | None, frames: dict[str, pd.DataFrame], audit_of: Audi
         project_rows=detail(p.project_rows, again.project_rows, f1), benchmark_rows=detail(p.benchmark_rows, again.benchmark_rows, f2),
         check_rows=detail(p.check_rows, again.check_rows, f3),
         readers=_joined(_without(p.readers, _rows_of(p.readers, affected)), again.readers), later=later)
-
-    standing, grouped, ids, revs = dict(basis.standing), dict(basis.groups), dict(basis.ids), dict(basis.revs)
+    ids, revs = dict(basis.ids), dict(basis.revs)
     for form in calendar.forms:
-        if not len(changed[form]):
-            continue
-        ids[form], revs[form] = _ids_revs(frames[form])
-        gone = set(fresh[form]["_id"].astype(object).tolist()) if len(fresh[form]) else set()
-        if gone:
-            old_ids = pd.Series(basis.standing[form]["_id"].to_numpy(dtype=object), dtype=object) if len(basis.standing[form]) else pd.Series(dtype=object)
-            standing[form] = _joined(_without(basis.standing[form], member(old_ids, gone).to_numpy(dtype=bool)), fresh[form])
-            keep = ~member(pd.Series(grouped[form].index, dtype=object), gone).to_numpy(dtype=bool)
-            grouped[form] = pd.concat([grouped[form][keep], now[form]])
-    return replace(basis, ids=ids, revs=revs, standing=standing, groups=grouped, prepared=prepared)
+        if len(changed[form]):
+            ids[form], revs[form] = _ids_revs(frames[form])
+    return replace(basis, ids=ids, revs=revs, patch=patch, patch_groups=patch_groups, prepared=prepared)

@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
 from lib.auth.policy import place
@@ -109,9 +110,21 @@ class Registers:
     def only(self, keys1: set, keys2: set, keys3: set) -> Registers:
         """The entries of these keys of the projects form, the benchmark reports and the checks."""
         def keep(frame: pd.DataFrame, column: str, keys: set) -> pd.DataFrame:
-            return frame[member(frame[column], keys).to_numpy(dtype=bool)]
+            return frame[among(frame[column], keys)]
         return replace(self, reg=keep(self.reg, "voucher", keys1), expected1=keep(self.expected1, "key", keys1),
                        expected2=keep(self.expected2, "key", keys2), expected3=keep(self.expected3, "key", keys3))
+
+
+def among(values: pd.Series, keys: set) -> np.ndarray:
+    """Which of ``values`` (a long column) are among ``keys`` (a few): pandas' hash lookup of the few
+    (``member`` is for a long pool).
+
+    >>> among(pd.Series(["a", "b", None]), {"b"}).tolist()
+    [False, True, False]
+    """
+    if not keys or not len(values):
+        return np.zeros(len(values), dtype=bool)
+    return values.isin(list(keys)).to_numpy(dtype=bool)
 
 
 def registers(vouchers: pd.DataFrame | None, projects: pd.DataFrame | None, calendar: Calendar) -> Registers:
