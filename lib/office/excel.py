@@ -210,7 +210,10 @@ def _typed_column(column: pd.Series, *, guess: bool) -> tuple[pd.Series, Any]:
             converted = pd.Series([float(v) if type(v) is Decimal else None for v in values], dtype="float64", index=column.index)
             return converted, converted.dtype
     if types <= {dt.datetime, pd.Timestamp} and all(v.tzinfo is None for v in values if isinstance(v, dt.datetime)):
-        converted = pd.to_datetime(column)
+        try:
+            converted = pd.to_datetime(column)
+        except (ValueError, OverflowError, TypeError):  # beyond what datetime64 holds: value by value
+            return column, np.dtype(object)
         return converted, converted.dtype
     return column, np.dtype(object)
 
@@ -230,7 +233,7 @@ def _text_cells(values: pd.Series | list, rows: range, strings: SharedStrings, *
 
 
 def _list_cells(values: pd.Series, rows: range, strings: SharedStrings, *, letter: str) -> list[str]:
-    texts = [_list_text(v) if v else None for v in values.tolist()]  # an empty list is blank
+    texts = [_list_text(v) if type(v) in (list, tuple) and v else None for v in values.tolist()]  # an empty list is blank
     return _text_cells(pd.Series(texts, dtype=object), rows, strings, letter=letter, empty=True)
 
 

@@ -13,6 +13,8 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 from lib.core.values import xlsx_format
 from lib.office import excel
@@ -72,7 +74,7 @@ def mixed(n: int, seed: int = 7) -> tuple[pd.DataFrame, dict[str, str]]:
         "戳": pd.to_datetime(pick([pd.Timestamp("2020-09-18 00:00"), pd.Timestamp("2020-09-18 23:59:59.999999999"), pd.NaT])),
         "带时区": pd.Series(pick([aware, pd.Timestamp("2020-09-10 16:00", tz="UTC"), pd.NaT])),
         "混合时区": pick([dt.datetime(2020, 9, 10, 16, 0, tzinfo=dt.UTC), dt.datetime(2020, 9, 10, 8), None]),
-        "多选": pick([["培训辅导", "项目维保"], [], ["甲", None, ""], ("乙",), None]),
+        "多选": pick([["培训辅导", "项目维保"], [], ["甲", None, ""], ("乙",), None, float("nan")]),
         "表格": pick([[{"姓名": "张三", "电话": "138"}], {"k": 1}, {}, None]),
         "核定": pick([Decimal("12.345"), Decimal("3"), Decimal("NaN"), 10**20, None]),
         "奖补": pick([Decimal("12.345"), Decimal("3"), Decimal("-0"), Decimal("0.1") + Decimal("0.2"), None]),
@@ -221,3 +223,23 @@ def test_a_large_export_is_built_only_when_asked_and_offered_until_the_page_runs
 def test_a_small_export_is_one_download_button_built_only_when_clicked():
     at = _page(10)
     assert not at.exception and not at.button and len(at.get("download_button")) == 1 and "builds" not in at.session_state
+
+
+_VALUES = hs.one_of(
+    hs.none(), hs.text(alphabet=hs.characters(blacklist_categories=("Cs",), blacklist_characters="\ufffe\uffff"), max_size=8),
+    hs.booleans(), hs.integers(-(10**16), 10**16), hs.floats(allow_nan=True, allow_infinity=True),
+    hs.dates(dt.date(1899, 12, 1), dt.date(2100, 1, 1)), hs.datetimes(dt.datetime(1899, 12, 1), dt.datetime(2100, 1, 1)),
+    hs.decimals(allow_nan=True, places=3, min_value=-(10**16), max_value=10**16),
+    hs.lists(hs.one_of(hs.none(), hs.text(max_size=3)), max_size=3),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(hs.lists(_VALUES, min_size=1, max_size=12), hs.sampled_from(["", "money", "number", "date", "datetime"]), hs.booleans())
+def test_any_column_is_written_as_the_cell_by_cell_writer_wrote_it(values, kind, one_type):
+    """A column of any mix of values (or of one type: the column-at-a-time paths), declared or not."""
+    if one_type:
+        values = [v for v in values if type(v) is type(values[0]) or v is None] or values[:1]
+    frame = pd.DataFrame({"列": pd.Series(values, dtype=object)})
+    kinds = {"a": {"列": kind}} if kind else None
+    assert cells(to_xlsx({"a": frame}, kinds)) == cells(cell_by_cell({"a": frame}, kinds))
