@@ -94,6 +94,7 @@ def run(store: LocalStore, op: tuple, clock: Clock) -> None:
         pass
 
 
+@pytest.mark.slow  # 60 random logs, each written with an fsync a change
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(_op, max_size=24), data=st.data())
 def test_a_store_opened_from_a_checkpoint_and_the_log_after_it_equals_a_full_replay(tmp_path_factory, ops, data):
