@@ -16,9 +16,11 @@ whose books start empty), the earlier frame is empty, a rename moved values betw
 journal does not account for every change of the generation, more rows changed than half the frame holds
 (the journal stops recording then), or a system value has a type its column does not hold.
 
-A frame handed out never changes: every changed column is a new array, an unchanged one is taken from the
-previous frame as a pandas Series, so copy-on-write tracks it (never as a bare array, which pandas would let
-a caller's edit write through).
+A frame handed out never changes: an unchanged column is taken from the previous frame as a pandas Series,
+an updated one is a new array, and appends write only rows past the end of every frame's view of a numpy
+column's :class:`Spare` (text columns gain an Arrow chunk). Frames get their columns as pandas objects, so
+copy-on-write tracks what they share: never as bare arrays, which pandas would let a caller's edit of an
+old snapshot write through (tests/store/test_frame_incremental.py checks it).
 """
 
 from __future__ import annotations
