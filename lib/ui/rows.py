@@ -66,7 +66,7 @@ def xlsx_download(label: str, workbook: Callable[[], bytes], *, file_name: str, 
         st.download_button(label, data=workbook, file_name=file_name, mime=XLSX_MIME, key=key, icon="📥", on_click="ignore",
                            disabled=disabled)
         return
-    if not st.button(f"准备导出（{rows:,} 行）", key=_prepare_key(key), icon="📄", help="生成 Excel 文件，完成后出现下载按钮。"):
+    if not st.button(f"准备{label}（{rows:,} 行）", key=_prepare_key(key), icon="📄", help="生成 Excel 文件，完成后出现下载按钮。"):
         return
     bar = st.progress(0.0, text=f"正在生成 Excel（{rows:,} 行）……")
     with excel.reporting(lambda share: bar.progress(min(1.0, share), text=f"正在生成 Excel（{rows:,} 行）…… {share:.0%}")):
