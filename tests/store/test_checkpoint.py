@@ -218,6 +218,15 @@ def test_an_unusable_checkpoint_is_not_used_and_the_next_save_rewrites_it(folder
         assert facts(store.state) == _replayed(folder)
 
 
+def test_a_checkpoint_that_cannot_be_read_is_not_used(folder):
+    path = folder / ".campaign.checkpoint"
+    path.unlink()
+    path.mkdir()  # not a file: reading it fails as an unreadable one does
+    with opened(folder) as store:
+        assert store.checkpoint.covers == 0 and "directory" in store.checkpoint.problem
+        assert facts(store.state) == _replayed(folder)
+
+
 def test_without_a_checkpoint_the_log_is_replayed_and_none_is_written_for_a_short_log(tmp_path):
     with opened(tmp_path) as store:
         store.ensure_sheet(SPEC)

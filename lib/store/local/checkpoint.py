@@ -79,7 +79,7 @@ class Checkpoint:
             loaded = read(self.path, log_file)
         except FileNotFoundError:
             return None
-        except Unusable as err:
+        except (Unusable, OSError) as err:  # OSError: a file this account may not read, a folder in its place …
             self.problem = str(err)
             log.warning("checkpoint %s not used, replaying the log: %s", self.path, err)
             return None
