@@ -17,7 +17,9 @@ text: XlsxWriter writes a string such as ``<r>&</r>`` as raw rich-text XML, whic
 
 from __future__ import annotations
 
+import queue
 import re
+import threading
 import zipfile
 from collections.abc import Iterable, Sequence
 from xml.sax.saxutils import escape, quoteattr
@@ -159,8 +161,7 @@ class Package:
                 '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>')
         with self._zip.open(f"xl/worksheets/sheet{n + 1}.xml", "w", force_zip64=True) as part:
             part.write(head.encode())
-            for chunk in body:
-                part.write(chunk.encode("utf-8", "surrogatepass"))
+            _write_behind(part, (chunk.encode("utf-8", "surrogatepass") for chunk in body))
             part.write(tail.encode())
         self._sheets.append((title, f"{quote_sheetname(title)}!{_absolute(ref)}" if filtered else None))
 
@@ -192,6 +193,36 @@ class Package:
         for name, xml in parts.items():
             self._zip.writestr(name, xml.encode("utf-8", "surrogatepass"))
         self._zip.close()
+
+
+def _write_behind(part, chunks: Iterable[bytes]) -> None:
+    """Write ``chunks`` to ``part`` in a thread of its own while the next chunk is made: deflating
+    releases the GIL, so on a machine with a core to spare the file is compressed alongside (a third
+    of the work) instead of after. Only this build's two threads share the queue."""
+    ready: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
+    failed: list[BaseException] = []
+
+    def drain() -> None:
+        try:
+            while (chunk := ready.get()) is not None:
+                part.write(chunk)
+        except BaseException as error:  # noqa: BLE001 - handed to the builder's thread below
+            failed.append(error)
+            while ready.get() is not None:  # keep taking, so the builder never waits on a full queue
+                pass
+
+    writer = threading.Thread(target=drain, name="xlsx-deflate", daemon=True)
+    writer.start()
+    try:
+        for chunk in chunks:
+            if failed:
+                break
+            ready.put(chunk)
+    finally:
+        ready.put(None)
+        writer.join()
+    if failed:
+        raise failed[0]
 
 
 def _absolute(ref: str) -> str:

@@ -243,3 +243,23 @@ def test_any_column_is_written_as_the_cell_by_cell_writer_wrote_it(values, kind,
     frame = pd.DataFrame({"列": pd.Series(values, dtype=object)})
     kinds = {"a": {"列": kind}} if kind else None
     assert cells(to_xlsx({"a": frame}, kinds)) == cells(cell_by_cell({"a": frame}, kinds))
+
+
+def test_a_failure_on_either_side_of_the_deflating_thread_is_raised_to_the_builder():
+    from lib.office.xlsx_package import _write_behind
+
+    class Full:
+        def write(self, chunk: bytes) -> None:
+            raise OSError("no space left")
+
+    with pytest.raises(OSError, match="no space"):
+        _write_behind(Full(), (b"x" for _ in range(100)))  # the writer fails: the builder stops and is told
+
+    def broken():
+        yield b"x"
+        raise ValueError("a value no rule knows")
+
+    written: list[bytes] = []
+    with pytest.raises(ValueError):
+        _write_behind(type("Part", (), {"write": lambda self, c: written.append(c)})(), broken())
+    assert written == [b"x"] and not [t for t in threading.enumerate() if t.name == "xlsx-deflate"]
