@@ -40,7 +40,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 #: Inside a package, the same rule one level down: sub-packages or modules bottom first.
 INNER: dict[str, tuple[tuple[str, ...], ...]] = {
     "lib.store": (
-        ("lib.store.base", "lib.store.codec", "lib.store.entries", "lib.store.state"),
+        ("lib.store.base", "lib.store.codec", "lib.store.entries", "lib.store.frames", "lib.store.state"),
         ("lib.store.local", "lib.store.sheets"),
         ("lib.store.factory", "lib.store.migrate", "lib.store.__main__"),
     ),

@@ -190,7 +190,7 @@ def test_the_store_modules_import_without_cycles():
     assert import_cycles(store_modules()) == []
 
 
-SHARED = ("lib.store.base", "lib.store.codec", "lib.store.entries", "lib.store.state")
+SHARED = ("lib.store.base", "lib.store.codec", "lib.store.entries", "lib.store.frames", "lib.store.state")
 
 
 def test_backends_import_only_shared_store_modules():
