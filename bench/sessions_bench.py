@@ -98,7 +98,11 @@ class Submitter(threading.Thread):
                         self.refused.append(" / ".join(page.locator("[data-testid='stAlert']").all_inner_texts())[:300])
                         break
                     self.times.append(took)
+                    # the next row is typed only once the receipt is gone and that rerun has ended: typed into
+                    # a page still on its way, the first fields were lost (an answer 提交未成功 named them missing)
                     page.get_by_role("button", name="新建下一条").click()
+                    done.wait_for(state="detached", timeout=STEP_MS)
+                    wait_settled(page, "在线填报", timeout_ms=STEP_MS)
         except Exception:  # noqa: BLE001 - reported by the main thread; the browser is closed by now
             self.error = traceback.format_exc(limit=4)
         finally:
@@ -179,6 +183,8 @@ def main() -> int:
                 times = [t for thread in threads for t in thread.times]
                 print(f"\n{len(threads)} submitters filing {args.submits} 附件1 rows each beside {viewers} board viewers, "
                       f"{took:.0f} s: server {cpu_seconds(pid) - before:.0f} CPU-s, RSS {rss_mb(pid):.0f} MB; {load_note()}")
+                waited = wait_quiet(pid, within=60)
+                print(f"server RSS once quiet again ({waited:.0f} s later): {rss_mb(pid):.0f} MB")
                 if times:
                     p50, p95, most = quantiles(times)
                     print(f"submit round trip (提交 → 提交成功), {len(times)} rows: p50 {p50:.0f} ms, p95 {p95:.0f} ms, "
