@@ -60,6 +60,8 @@ def text_xml(text: str) -> str:
     """
     if len(text) > _MAX_UTF16 // 2 and len(text.encode("utf-16-le", "surrogatepass")) > 2 * _MAX_UTF16:
         text = text.encode("utf-16-le", "surrogatepass")[: 2 * _MAX_UTF16].decode("utf-16-le", "ignore")
+    elif _SPECIAL.search(text) is None:  # nearly every cell: nothing to escape
+        return f"<is><t>{text}</t></is>"
     if "_x" in text:
         text = _ESCAPED_ESCAPE.sub(r"_x005F\1", text)
     if _CONTROL.search(text):
@@ -68,6 +70,9 @@ def text_xml(text: str) -> str:
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     preserve = ' xml:space="preserve"' if _EDGE_SPACE.search(text) else ""
     return f"<is><t{preserve}>{text}</t></is>"
+
+
+_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f]|_x[0-9a-fA-F]{4}_|^\s|\s$")
 
 
 def attribute(text: str) -> str:
@@ -81,6 +86,7 @@ def data(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+@functools.lru_cache(maxsize=4096)  # the rows of one batch share their times
 def serial(value: dt.date) -> float:
     """Excel's serial number of a date or a naive datetime (1900 system, with its 1900-02-29), as xlsxwriter
     counts it.
@@ -89,7 +95,8 @@ def serial(value: dt.date) -> float:
     (44075.0, 44084.5)
     """
     if type(value) is dt.date:
-        return _date_serial(value)
+        days = float((dt.datetime.fromordinal(value.toordinal()) - _EPOCH).days)
+        return days + 1 if days > 59 else days
     delta = value.replace(tzinfo=None) - _EPOCH
     days = delta.days + (float(delta.seconds) + float(delta.microseconds) / 1e6) / 86400
     if value.isocalendar() == (1900, 1, 1):
@@ -100,15 +107,11 @@ def serial(value: dt.date) -> float:
 _EPOCH = dt.datetime(1899, 12, 31)
 
 
-@functools.lru_cache(maxsize=4096)
-def _date_serial(value: dt.date) -> float:
-    days = float((dt.datetime.fromordinal(value.toordinal()) - _EPOCH).days)
-    return days + 1 if days > 59 else days
-
-
 @functools.lru_cache(maxsize=1024)
 def column_name(col: int) -> str:
-    """>>> column_name(0), column_name(25), column_name(26), column_name(701)
+    """A column's letters.
+
+    >>> column_name(0), column_name(25), column_name(26), column_name(701)
     ('A', 'Z', 'AA', 'ZZ')
     """
     name = ""
@@ -124,25 +127,37 @@ def row_xml(n: int, cells: Sequence[Any], numbers: Sequence[str] = (), style: in
     cell); ``numbers`` gives each column's `` s="…"`` for numbers ("" for General); ``style`` every text's."""
     r = str(n)
     text_style = f' s="{style}"' if style else ""
+    refs = _refs(len(cells))
     out = [f'<row r="{r}">']
+    add = out.append
     for c, value in enumerate(cells):
-        cell = value if type(value) is str else to_cell(value)
-        if cell is None:
+        if type(value) is str:  # most cells: no conversion
+            if value:
+                add(f'{refs[c]}{r}"{text_style} t="inlineStr">{text_xml(value)}</c>')
             continue
+        if value is None:
+            continue
+        cell = to_cell(value)
         t = type(cell)
         if t is str:
             if cell:
-                out.append(f'<c r="{column_name(c)}{r}"{text_style} t="inlineStr">{text_xml(cell)}</c>')
+                add(f'{refs[c]}{r}"{text_style} t="inlineStr">{text_xml(cell)}</c>')
         elif t is int or t is float:
-            out.append(f'<c r="{column_name(c)}{r}"{numbers[c] if c < len(numbers) else ""}><v>{cell:.16G}</v></c>')
+            add(f'{refs[c]}{r}"{numbers[c] if c < len(numbers) else ""}><v>{cell:.16G}</v></c>')
         elif t is dt.datetime:
-            out.append(f'<c r="{column_name(c)}{r}" s="{XF_DATETIME}"><v>{serial(cell):.16G}</v></c>')
+            add(f'{refs[c]}{r}" s="{XF_DATETIME}"><v>{serial(cell):.16G}</v></c>')
         elif t is dt.date:
-            out.append(f'<c r="{column_name(c)}{r}" s="{XF_DATE}"><v>{serial(cell):.16G}</v></c>')
-        else:
-            out.append(f'<c r="{column_name(c)}{r}"{text_style} t="inlineStr">{text_xml(str(cell))}</c>')
-    out.append("</row>")
+            add(f'{refs[c]}{r}" s="{XF_DATE}"><v>{serial(cell):.16G}</v></c>')
+        elif cell is not None:
+            add(f'{refs[c]}{r}"{text_style} t="inlineStr">{text_xml(str(cell))}</c>')
+    add("</row>")
     return "".join(out)
+
+
+@functools.lru_cache(maxsize=16)
+def _refs(count: int) -> list[str]:
+    """Each column's cell start up to its row number: ``<c r="A``, ``<c r="B`` …"""
+    return [f'<c r="{column_name(c)}' for c in range(count)]
 
 
 class Styles:
