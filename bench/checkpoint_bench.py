@@ -4,7 +4,8 @@
 
 Per size (附件1 rows from the demo generator, bench/store_bench.demo_rows, loaded 5,000 rows a line): the
 checkpoint's write time and size beside the log's; then, in fresh processes on the same files, opening
-the store by replaying the log alone (the naive way, as before issue 17) and from the checkpoint plus a
+the store by replaying the log alone (the naive way: what a store without a checkpoint does, since issue 17
+with the cyclic collector paused during the load, as for a checkpoint) and from the checkpoint plus a
 tail of ``--tail`` entries written after it (single appends and updates, one log line each), with the
 ratio, the CPU time and the peak memory of each. Prints figures, never pass/fail; the load average
 before and after is printed too (the machine is shared).

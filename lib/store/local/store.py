@@ -43,7 +43,7 @@ from lib.store.entries import (
     unbatched,
     update_entry,
 )
-from lib.store.local.checkpoint import Checkpoint
+from lib.store.local.checkpoint import Checkpoint, collector_paused
 from lib.store.local.external import EXTERNAL_ACTOR, EditCheck
 from lib.store.local.log import LogFile, ProcessLock, dump_line
 from lib.store.local.materialiser import MaterialiserProcess, materialise
@@ -96,7 +96,7 @@ class LocalStore(Store):
         self._closed = False
         self.edit_check = edit_check
         self.checkpoint = Checkpoint(self.data_dir / f".{stem}.checkpoint")
-        with self._mutex:
+        with self._mutex, collector_paused():
             loaded = self._load_checkpoint() if use_checkpoint else 0
             self._catch_up(loaded)  # the bulk without the log lock, as refresh() reads: writers go on meanwhile
         with self._mutex, self.log.locked():
@@ -168,6 +168,18 @@ class LocalStore(Store):
             rows = list(self.state.audit)
         return [a.entry() for a in rows
                 if (form_id is None or a.form_id == form_id) and (row_id is None or a.row_id == row_id)]
+
+    def records_where(self, form_id: str, any_of: Mapping[str, Iterable[str]] | None = None, *,
+                      statuses: Iterable[str] | None = None) -> list[Record]:
+        self.refresh()
+        with self._mutex:
+            return self.state.where(form_id, any_of, statuses)
+
+    def last_moves(self, form_id: str, status: str) -> dict[str, AuditEntry]:
+        self.refresh()
+        with self._mutex:
+            moves = self.state.last_moves(form_id, status)
+        return {rid: a.entry() for rid, a in moves.items()}
 
     @contextmanager
     def reading(self) -> Iterator[State]:
