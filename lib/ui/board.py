@@ -141,10 +141,9 @@ def _bases(as_of: dt.date, cal_key: tuple) -> dict:
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _prepared(counter: tuple, as_of: dt.date, cal_key: tuple, _frames, _raw, _cal) -> Prepared:
     """Once per data change and day: the forms as they stood and the registers in force at the end of
-    that day, matched and counted; each row's voucher beside who may read it, for an inspector's scope
-    (``with_vouchers``). A few new or changed rows are applied to the previous figures (their audit
-    read row by row); anything else (a register import, the first run) reads the forms' whole audit
-    and prepares every row (``lib.campaign.board.incremental``)."""
+    that day, matched and counted. A few new or changed rows are applied to the previous figures (their
+    audit read row by row); anything else (a register import, the first run) reads the forms' whole
+    audit and prepares every row (``lib.campaign.board.incremental``)."""
     store = context.store()
     slot, registers_key = _bases(as_of, cal_key), change_counter(_raw)
     with slot["lock"]:
@@ -155,7 +154,14 @@ def _prepared(counter: tuple, as_of: dt.date, cal_key: tuple, _frames, _raw, _ca
             vouchers, projects = _registers(_raw, as_of)
             basis = incremental.start(_frames, audit, vouchers, projects, _cal, as_of, registers_key)
         slot["basis"] = basis
-    return with_vouchers(basis.prepared, _frames)
+    return basis.prepared
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _inspected(counter: tuple, as_of: dt.date, cal_key: tuple, _prepared: Prepared, _frames) -> Prepared:
+    """``_prepared`` with each row's voucher beside who may read it (``with_vouchers``): what an
+    inspector's reach judges, once per data change and only when an inspector looks."""
+    return with_vouchers(_prepared, _frames)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -187,6 +193,8 @@ def current_board(actor: Actor, as_of: dt.date) -> figures.Board:
     if assigned is not None and scope_for(actor, forms, assigned).reach.how == "none":
         raise NoAssignment(unassigned(actor, "查看看板"))
     prepared = _prepared(counter, as_of, key, frames, raw, cal)
+    if assigned is not None:
+        prepared = _inspected(counter, as_of, key, prepared, frames)
     return _scoped(counter, as_of, key, board_scope(context.store(), actor, forms, assigned), prepared)
 
 
