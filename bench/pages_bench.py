@@ -5,7 +5,7 @@
 Each signed-in page runs under Streamlit's AppTest (the script run a browser's session would make; the
 browser's own rendering is not in it) for the province, a city bureau and a provider with ~30 own rows:
 the first run of a page in a new session, then a rerun with nothing changed, then a run right after
-another process filed a row. ``--profile`` prints cProfile's top functions for one page's run.
+another process filed a row. ``--profile`` prints cProfile's top functions for one page's run (``review:province``: one viewer's).
 """
 
 from __future__ import annotations
@@ -72,7 +72,8 @@ def run_page(page: str, actor: Actor, profile: bool = False) -> tuple[float, flo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--att1", type=int, default=20_000)
-    parser.add_argument("--profile", default="", help="a page name: print its profile for the provider")
+    parser.add_argument("--profile", default="", help="a page name: print its profile for the provider "
+                                                      "(page:viewer for another viewer, e.g. review:province)")
     parser.add_argument("--pages", default=",".join(PAGES))
     args = parser.parse_args()
     catalog = load_catalog(ROOT / "forms")
@@ -92,7 +93,8 @@ def main() -> None:
         print(f"{'page':16s}{'viewer':10s}{'first run':>12s}{'rerun':>10s}")
         for page in args.pages.split(","):
             for who, actor in people.items():
-                first, again = run_page(page, actor, profile=(page == args.profile and who == "provider"))
+                first, again = run_page(page, actor, profile=(f"{page}:{who}" == args.profile
+                                                              or (page == args.profile and who == "provider")))
                 print(f"{page:16s}{who:10s}{first:10.0f}ms{again:8.0f}ms")
         print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; {dt.datetime.now():%Y-%m-%d %H:%M}")
 

@@ -323,6 +323,31 @@ def reach(user: Actor, assignments: Assignments | None = None) -> Reach:
     return Reach()
 
 
+def narrowing(user: Actor, form: FormSpec | None, assignments: Assignments | None = None) -> dict[str, tuple[str, ...]] | None:
+    """Where the rows of ``form`` that ``user`` reaches lie, as ``Store.records_where`` asks it (a key, the
+    values): None when the reach is every row. Wider, never narrower, than ``_in_scope``, which still
+    judges each row found: the store compares values folded as ``comparable`` (the policy compares the
+    filer's account, organisation and city exactly), and a city bureau's rows are those its city field
+    names or, the answer blank, those its accounts filed (``row_city``) — so the rows found are the
+    rows filed by accounts of the city and the rows whose city answer is the city, whoever filed them.
+
+    >>> narrowing(Actor("p1", "provider", "甲"), None), narrowing(Actor("c", "city", "", "广州"), None)
+    ({'_owner': ('p1',), '_org': ('甲',)}, {'_city': ('广州',)})
+    """
+    r = reach(user, assignments)
+    if r.how == "all":
+        return None
+    if r.how == "own":
+        return {"_owner": (r.account,), **({"_org": (r.org,)} if r.org else {})}
+    if r.how in ("city", "cities"):
+        if r.how == "cities" and form is not None and r.narrows(form.id):
+            return {r.voucher_key(form.id): tuple(r.vouchers)}
+        cities = tuple(c for c in ((r.city,) if r.how == "city" else r.cities) if c)
+        key = city_field(form) if form is not None else None
+        return {"_city": cities, **({key: cities} if key else {})}
+    return {}
+
+
 def _own(user: Actor, row: Record) -> bool:
     return bool(Reach("own", account=user.account, org=user.org).admits("", row.owner, row.org))
 

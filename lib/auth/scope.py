@@ -4,20 +4,33 @@ Pages and lib functions read rows through these, never through ``store.records``
 directly, so a city's data holds only its city's rows whatever page asks. An inspector's rows are
 those of its assignment: the caller passes the ``Assignments`` in force
 (``lib.sampling.assignments.assignments_in_force``); without them an inspector is refused.
+
+A read costs what the account reaches, not what the form holds: the store's indexes
+(``Store.records_where``) give the rows that may be in reach (``policy.narrowing``: a provider's own,
+a city's, an inspector's sampled projects; a reviewer's queue by status), and ``can`` decides each of
+those as it would in a scan of every row — the same rows, in the same (creation) order.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from lib.core.records import Actor, Record
 from lib.forms import FormSpec
 from lib.store.base import Store
 
-from .policy import EDIT, READ, REVIEW, Assignments, authorize, can
+from .policy import EDIT, READ, REVIEW, Assignments, authorize, can, narrowing
 
 
-def _rows(store: Store, user: Actor, form: FormSpec, action: str, assignments: Assignments | None) -> list[Record]:
+def _rows(store: Store, user: Actor, form: FormSpec, action: str, assignments: Assignments | None,
+          statuses: Iterable[str] | None = None) -> list[Record]:
     authorize(store, user, action, form, assignments=assignments)
-    return [r for r in store.records(form.id) if can(user, action, form, r, assignments)]
+    where = narrowing(user, form, assignments)
+    if where is None and statuses is None:
+        rows = store.records(form.id)
+    else:
+        rows = store.records_where(form.id, where, statuses=statuses)
+    return [r for r in rows if can(user, action, form, r, assignments)]
 
 
 def visible_records(store: Store, user: Actor, form: FormSpec, *, assignments: Assignments | None = None) -> list[Record]:
@@ -30,9 +43,9 @@ def editable_records(store: Store, user: Actor, form: FormSpec, *, assignments: 
     return _rows(store, user, form, EDIT, assignments)
 
 
-def reviewable_records(store: Store, user: Actor, form: FormSpec) -> list[Record]:
-    """The rows the user may approve or return."""
-    return _rows(store, user, form, REVIEW, None)
+def reviewable_records(store: Store, user: Actor, form: FormSpec, *, statuses: Iterable[str] | None = None) -> list[Record]:
+    """The rows the user may approve or return (of ``statuses`` only, when given)."""
+    return _rows(store, user, form, REVIEW, None, statuses)
 
 
 def get_record(store: Store, user: Actor, form: FormSpec, row_id: str, action: str = READ, *,

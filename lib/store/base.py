@@ -7,8 +7,9 @@ below. Rows are never deleted: a withdrawal is a status. Every change is one aud
 from __future__ import annotations
 
 import abc
+import functools
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ import pandas as pd
 
 from lib.core.errors import AppError
 from lib.core.records import SYSTEM_SHEET_PREFIXES, Actor, AuditEntry, Record  # noqa: F401 - SYSTEM_SHEET_PREFIXES: the store's names
+from lib.core.text import as_text, comparable
 
 #: System columns, in workbook order, with the Chinese header a person sees in Excel/WPS.
 SYSTEM_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -36,6 +38,10 @@ SYSTEM_KEYS = tuple(k for k, _ in SYSTEM_COLUMNS)
 #: Column kinds a backend must keep typed. ``list`` holds strings (multiselect), ``table`` a list of
 #: dicts (repeatable group); both are shown in one cell in the workbook.
 COLUMN_KINDS = ("text", "integer", "number", "date", "bool", "list", "table")
+
+#: The keys :meth:`Store.records_where` reads off a Record itself rather than its values: the account
+#: that filed the row, the organisation and the city of that account (none of them changes with an update).
+FILER_KEYS = {"_owner": "owner", "_org": "org", "_city": "city"}
 
 
 
@@ -185,6 +191,31 @@ class Store(abc.ABC):
     def audit(self, form_id: str | None = None, row_id: str | None = None) -> list[AuditEntry]:
         """Audit entries, oldest first, optionally narrowed to a form or a row."""
 
+    def records_where(self, form_id: str, any_of: Mapping[str, Iterable[str]] | None = None, *,
+                      statuses: Iterable[str] | None = None) -> list[Record]:
+        """The rows of ``records(form_id)``, in its order, that hold under at least one key of ``any_of``
+        one of the values listed for it, and whose status is one of ``statuses``. A key is a field key or
+        one of :data:`FILER_KEYS`; values compare as :func:`match_key` folds both sides (width, case,
+        blanks), so "" finds the rows with none. ``any_of`` None: no narrowing by value ({}: no row);
+        ``statuses`` None: any status.
+
+        What a list of one person's rows reads instead of every row (``lib.auth.scope``): the backends
+        answer from indexes kept as entries apply, so the cost follows the rows found, not the form's
+        size. This default, for test doubles, filters :meth:`records`."""
+        match = matcher(any_of, statuses)
+        return [r for r in self.records(form_id) if match(r)]
+
+    def last_moves(self, form_id: str, status: str) -> dict[str, AuditEntry]:
+        """Each row of ``form_id`` a change ever moved into ``status`` (a creation moves nothing) -> the
+        latest audit entry that did, keyed in the order the rows were first moved. What 退回原因 reads
+        (``lib.review.return_reasons``) without turning the form's whole audit into entries: the backends
+        keep it as entries apply. This default, for test doubles, walks :meth:`audit`."""
+        moves: dict[str, AuditEntry] = {}
+        for entry in self.audit(form_id):
+            if entry.changes.get("_status", (None, None))[1] == status:
+                moves[entry.row_id] = entry
+        return moves
+
     def rename_field(self, form_id: str, old_key: str, new_key: str, *, actor: Actor) -> None:
         """Rename a field key of ``form_id`` (a published form whose field declares ``replaces: old_key``):
         every row's value under ``old_key`` moves to ``new_key``, the sheet's column takes the new key in
@@ -231,6 +262,55 @@ class Store(abc.ABC):
 
     def close(self) -> None:
         """Release files, threads and processes."""
+
+
+@functools.lru_cache(maxsize=65_536)
+def _folded(text: str) -> str:
+    return comparable(text)
+
+
+def match_key(value: Any) -> str:
+    """A value as :meth:`Store.records_where` compares it: "" for none (None, an empty list), else its
+    text as ``lib.core.text.comparable`` folds it — the policy's ``comparable``, so an index keyed by
+    it finds every row the policy would call the same organisation, city or voucher.
+
+    >>> match_key(" ９１４４ma "), match_key(None), match_key([]), match_key(3)
+    ('9144ma', '', '', '3')
+    """
+    if value is None or (isinstance(value, (list, tuple, dict)) and not value):
+        return ""
+    return _folded(value) if isinstance(value, str) else comparable(as_text(value))
+
+
+def record_key(record: Record, key: str) -> str:
+    """``match_key`` of what ``record`` holds under ``key`` (a field key or one of :data:`FILER_KEYS`)."""
+    attr = FILER_KEYS.get(key)
+    return match_key(getattr(record, attr) if attr else record.values.get(key))
+
+
+def wanted_keys(values: Iterable[str]) -> set[str]:
+    """The keys a row's value must fold to, to match one of ``values``: each folded, and as given too (a
+    value folded already matches as it stands: folding twice changes a few rare scripts' text)."""
+    out: set[str] = set()
+    for v in values:
+        out.add(match_key(v))
+        if isinstance(v, str):
+            out.add(v)
+    return out
+
+
+def matcher(any_of: Mapping[str, Iterable[str]] | None, statuses: Iterable[str] | None):
+    """The test :meth:`Store.records_where` applies to one record (its definition, for the backends'
+    rows kept outside their indexes and for tests)."""
+    wanted = None if any_of is None else {k: wanted_keys(vs) for k, vs in any_of.items()}
+    allowed = None if statuses is None else set(statuses)
+
+    def match(record: Record) -> bool:
+        if allowed is not None and record.status not in allowed:
+            return False
+        return wanted is None or any(record_key(record, k) in vs for k, vs in wanted.items())
+
+    return match
 
 
 _LOCKS: dict[str, threading.Lock] = {}

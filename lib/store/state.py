@@ -27,14 +27,14 @@ import datetime as dt
 import functools
 import gc
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 import pandas as pd
 
 from lib.core.records import AuditEntry, Record
 from lib.core.values import is_missing
-from lib.store.base import SYSTEM_COLUMNS, SYSTEM_KEYS, Column, SheetSpec, Unavailable
+from lib.store.base import SYSTEM_COLUMNS, SYSTEM_KEYS, Column, SheetSpec, Unavailable, record_key, wanted_keys
 from lib.store.codec import decode_values, kind_of
 from lib.store.frames import FrameBook, current_book
 
@@ -79,6 +79,11 @@ class State:
         self._frames: dict[str, tuple[int, pd.DataFrame]] = {}
         # form -> its frame's book: what it takes to bring that frame up to date after a change (lib.store.frames)
         self._frame_books: dict[str, FrameBook] = {}
+        # Built the first time a question needs them (a State loaded from a checkpoint starts without), kept
+        # as entries apply from then on: form -> its rows by status and folded value (``where``); form ->
+        # status -> row id -> the latest audit row that moved the row into that status (``last_moves``).
+        self._indexes: dict[str, _RowIndex] = {}
+        self._moves: dict[str, dict[str, dict[str, AuditRow]]] | None = None
 
     # --- applying log entries ---------------------------------------------------------------
 
@@ -122,6 +127,8 @@ class State:
         self.rows.setdefault(form, {})[rec.id] = rec
         self._note_keys(form, values)
         self.audit.append(AuditRow(at, account, "新增", form, rec.id, 1, values, e.get("note", ""), True))
+        if form in self._indexes:
+            self._indexes[form].added(rec)
         self._bump(form, rec.id)
 
     def _apply_update(self, e: dict[str, Any]) -> None:
@@ -139,8 +146,12 @@ class State:
                      old.created_at, at, actor["account"], {**old.values, **changed})
         self.rows[form][rec.id] = rec
         self._note_keys(form, changed)
-        self.audit.append(AuditRow(at, actor["account"], e["action"], form, rec.id, rec.rev, changes,
-                                   e.get("note", ""), False))
+        audit = AuditRow(at, actor["account"], e["action"], form, rec.id, rec.rev, changes, e.get("note", ""), False)
+        self.audit.append(audit)
+        if form in self._indexes:
+            self._indexes[form].updated(old, rec, changed)
+        if self._moves is not None and status != old.status:
+            self._moves.setdefault(form, {}).setdefault(status, {})[rec.id] = audit
         self._bump(form, rec.id)
 
     def _apply_rename(self, e: dict[str, Any]) -> None:
@@ -179,6 +190,8 @@ class State:
                          for c in spec.columns if c.key != new)
             self.specs[form] = SheetSpec(form, spec.title, cols)
         self._rename_extra(form, old, new, keep_old=kept > 0)
+        if form in self._indexes:
+            self._indexes[form].keys.clear()  # every row's values may have moved: built again when asked
         note = f"字段「{label}」的键由 {old} 改为 {new}，{moved} 条记录的值随之改到新键下"
         if kept:
             note += f"；{kept} 条记录的新键下已有值，两者都保留"
@@ -303,6 +316,44 @@ class State:
         return (f"该记录已被 {'、'.join(accounts)} 于 {when} 修改（字段：{'、'.join(fields) or '无'}），"
                 f"请重新载入后再修改。")
 
+    def where(self, form_id: str, any_of: Mapping[str, Iterable[str]] | None = None,
+              statuses: Iterable[str] | None = None) -> list[Record]:
+        """``Store.records_where`` (lib.store.base) from the indexes: the rows found by each key's values and
+        status, in creation order; the cost follows the rows found (and, once per form and key, one pass
+        over its rows to build the index)."""
+        rows = self.rows.get(form_id)
+        if not rows:
+            return []
+        if any_of is None and statuses is None:
+            return list(rows.values())
+        index = self._indexes.get(form_id)
+        if index is None:
+            index = self._indexes[form_id] = _RowIndex(rows)
+        found: set[str] | None = None
+        if any_of is not None:
+            found = set()
+            for key, values in any_of.items():
+                by = index.by(key, rows)
+                for value in wanted_keys(values):
+                    found.update(by.get(value, ()))
+        if statuses is not None:
+            status_ids = [index.status.get(s, set()) for s in dict.fromkeys(statuses)]
+            if found is None:
+                found = set().union(*status_ids)
+            else:
+                found = {rid for rid in found if any(rid in ids for ids in status_ids)}
+        return [rows[rid] for rid in sorted(found, key=index.pos.__getitem__)]
+
+    def last_moves(self, form_id: str, status: str) -> dict[str, AuditRow]:
+        """``Store.last_moves`` as audit rows: row id -> the latest update that moved it into ``status``."""
+        if self._moves is None:
+            moves: dict[str, dict[str, dict[str, AuditRow]]] = {}
+            for a in self.audit:
+                if not a.created and "_status" in a.changes:
+                    moves.setdefault(a.form_id, {}).setdefault(a.changes["_status"][1], {})[a.row_id] = a
+            self._moves = moves
+        return dict(self._moves.get(form_id, {}).get(status, {}))
+
     def frame(self, form_id: str) -> pd.DataFrame:
         """All rows of a form as a DataFrame, cached until the form next changes; then brought up to date
         with the rows changed since (``lib.store.frames``: equal to a full build, a full build when the
@@ -325,6 +376,46 @@ class State:
         keys = [c.key for c in spec.columns] if spec else []
         declared = set(keys)
         return keys + [k for k in self.extra_keys.get(form_id, {}) if k not in declared]
+
+
+class _RowIndex:
+    """One form's row ids by what ``State.where`` asks: each row's place in creation order, its status, and —
+    for a key (a field key or one of ``FILER_KEYS``) once it is first asked — the value it holds there as
+    ``match_key`` folds it. A creation adds the row; an update moves it when its status or a value asked
+    by changes (a city answer corrected moves the row to its new city)."""
+
+    __slots__ = ("pos", "status", "keys")
+
+    def __init__(self, rows: Mapping[str, Record]) -> None:
+        self.pos = {rid: i for i, rid in enumerate(rows)}
+        self.status: dict[str, set[str]] = {}
+        for rid, rec in rows.items():
+            self.status.setdefault(rec.status, set()).add(rid)
+        self.keys: dict[str, dict[str, set[str]]] = {}
+
+    def by(self, key: str, rows: Mapping[str, Record]) -> dict[str, set[str]]:
+        found = self.keys.get(key)
+        if found is None:
+            found = self.keys[key] = {}
+            for rid, rec in rows.items():
+                found.setdefault(record_key(rec, key), set()).add(rid)
+        return found
+
+    def added(self, rec: Record) -> None:
+        self.pos[rec.id] = len(self.pos)
+        self.status.setdefault(rec.status, set()).add(rec.id)
+        for key, found in self.keys.items():
+            found.setdefault(record_key(rec, key), set()).add(rec.id)
+
+    def updated(self, old: Record, rec: Record, changed: Mapping[str, Any]) -> None:
+        if rec.status != old.status:
+            self.status[old.status].discard(rec.id)
+            self.status.setdefault(rec.status, set()).add(rec.id)
+        for key in self.keys.keys() & changed.keys():
+            before, after = record_key(old, key), record_key(rec, key)
+            if before != after:
+                self.keys[key][before].discard(rec.id)
+                self.keys[key].setdefault(after, set()).add(rec.id)
 
 
 #: Log entries a catch-up must apply before what it loaded is moved out of the cyclic collector's reach.

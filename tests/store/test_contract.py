@@ -9,6 +9,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
+from lib.core.records import Actor
 from lib.store.base import SYSTEM_KEYS, Column, ConflictError, InvalidValue, NotFound, RowChange, SheetSpec
 from lib.store.factory import BACKENDS
 from tests.store.store_cases import CITY, PROVINCE, SPEC
@@ -355,3 +356,76 @@ def test_columns_are_added_never_dropped(store):
     frame = store.snapshot("site_check")
     assert {"amount", "remark", "new"} <= set(frame.columns)
     assert frame.loc[0, "amount"] == 1234.56
+
+
+def _filters():
+    """Questions ``records_where`` is asked: by value (folded), by the filer, by status, and mixes."""
+    return [
+        ({"project": ["甲 厂"]}, None),
+        ({"project": ["ＡＢＣ", "乙"]}, None),
+        ({"_owner": ["p1"], "_org": ["广州 云智"]}, None),
+        ({"_city": ["佛山"], "project": ["佛山"]}, None),
+        ({"project": [""]}, None),
+        ({"count": ["3"]}, None),
+        ({"_owner": ["p1"]}, ["已提交", "退回修改"]),
+        (None, ["已提交"]),
+        (None, []),
+        ({}, None),
+        ({"nowhere": ["x"]}, None),
+    ]
+
+
+def _expected(store, any_of, statuses):
+    """What ``records_where`` must give: the rule of ``matcher`` applied to every row, in creation order."""
+    from lib.store.base import matcher
+
+    return [r.id for r in store.records("site_check") if matcher(any_of, statuses)(r)]
+
+
+def test_records_where_finds_rows_by_folded_value_filer_and_status_and_follows_changes(store_factory, clock):
+    store = store_factory()
+    store.ensure_sheet(SPEC)
+    people = [Actor("p1", "provider", "广州云智", "广州"), Actor("p2", "provider", "广州 云智", "佛山"),
+              Actor("p3", "provider", "其他公司", "佛山")]
+    rows = [("甲厂", 0), ("ABC", 1), (" 甲 厂 ", 2), ("佛山", 0), (None, 1), ("乙", 2), ("ａｂｃ", 0)]
+    made = [store.append("site_check", {"project": p, "count": 3 if i % 2 else 1}, actor=people[who],
+                         status="已提交" if i % 3 else "草稿") for i, (p, who) in enumerate(rows)]
+    for any_of, statuses in _filters():
+        assert [r.id for r in store.records_where("site_check", any_of, statuses=statuses)] == \
+            _expected(store, any_of, statuses), (any_of, statuses)
+    assert [r.id for r in store.records_where("site_check", {"project": ["甲厂"]})] == [made[0].id, made[2].id]
+    assert [r.id for r in store.records_where("site_check", {"_org": ["广州云智"]})] == [
+        made[i].id for i, (_, who) in enumerate(rows) if who < 2]
+    # the indexes follow changes: a value moves its row, a status change too, a new row joins
+    store.update("site_check", made[0].id, base_rev=1, actor=PROVINCE, values={"project": "乙"})
+    store.update("site_check", made[5].id, base_rev=1, actor=PROVINCE, status="退回修改", note="补充")
+    store.append("site_check", {"project": "甲厂"}, actor=people[0], status="已提交")
+    for any_of, statuses in _filters():
+        assert [r.id for r in store.records_where("site_check", any_of, statuses=statuses)] == \
+            _expected(store, any_of, statuses), (any_of, statuses)
+    assert made[0].id not in [r.id for r in store.records_where("site_check", {"project": ["甲厂"]})]
+    again = store_factory()  # another process (or a restart): its indexes are built from what it read
+    for any_of, statuses in _filters():
+        assert [r.id for r in again.records_where("site_check", any_of, statuses=statuses)] == \
+            _expected(store, any_of, statuses), (any_of, statuses)
+    assert store.records_where("nothing", {"project": ["甲厂"]}) == []
+
+
+def test_last_moves_gives_the_latest_entry_that_moved_each_row_into_a_status(store_factory, clock):
+    store = store_factory()
+    store.ensure_sheet(SPEC)
+    a = store.append("site_check", ROW, actor=CITY, status="已提交")
+    b = store.append("site_check", {"project": "乙"}, actor=CITY, status="退回修改")  # created so: no move
+    assert store.last_moves("site_check", "退回修改") == {}
+    store.update("site_check", a.id, base_rev=1, actor=PROVINCE, status="退回修改", note="第一次")
+    assert {k: e.note for k, e in store.last_moves("site_check", "退回修改").items()} == {a.id: "第一次"}
+    clock.tick(hours=1)
+    store.update("site_check", a.id, base_rev=2, actor=CITY, values={"count": 4}, status="已重新提交")
+    store.update("site_check", a.id, base_rev=3, actor=PROVINCE, status="退回修改", note="第二次")
+    store.update("site_check", b.id, base_rev=1, actor=CITY, values={"count": 1})  # no status change
+    moves = store.last_moves("site_check", "退回修改")
+    assert {k: (e.note, e.rev, e.account) for k, e in moves.items()} == {a.id: ("第二次", 4, "prov_admin")}
+    assert moves[a.id] == [e for e in store.audit("site_check", a.id) if e.rev == 4][0]
+    assert list(store.last_moves("site_check", "已重新提交")) == [a.id]
+    assert store.last_moves("site_check", "已通过") == {} and store.last_moves("nothing", "退回修改") == {}
+    assert store_factory().last_moves("site_check", "退回修改") == moves

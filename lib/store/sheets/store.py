@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 
 from lib.core.records import Actor, AuditEntry, Record, is_pending
-from lib.store.base import ConflictError, NotFound, RowChange, SheetSpec, Store, Unavailable
+from lib.store.base import ConflictError, NotFound, RowChange, SheetSpec, Store, Unavailable, matcher
 from lib.store.codec import validate_values
 from lib.store.entries import (
     append_entries,
@@ -118,6 +118,21 @@ class SheetsStore(Store):
             rows = list(log.state.audit)
         return [a.entry() for a in rows
                 if (form_id is None or a.form_id == form_id) and (row_id is None or a.row_id == row_id)]
+
+    def records_where(self, form_id: str, any_of: Mapping[str, Iterable[str]] | None = None, *,
+                      statuses: Iterable[str] | None = None) -> list[Record]:
+        """The stored rows from the log's indexes, then the rows waiting for the spreadsheet that match (as ``records``)."""
+        self.sync.refresh(force=False)
+        with self.sync.reading() as log:
+            recs = log.state.where(form_id, any_of, statuses)
+        match = matcher(any_of, statuses)
+        return recs + [r for r in self.pending(form_id) if match(r)]
+
+    def last_moves(self, form_id: str, status: str) -> dict[str, AuditEntry]:
+        self.sync.refresh(force=False)
+        with self.sync.reading() as log:
+            moves = log.state.last_moves(form_id, status)
+        return {rid: a.entry() for rid, a in moves.items()}
 
     def sheet_spec(self, form_id: str) -> SheetSpec | None:
         self.sync.refresh(force=False)
