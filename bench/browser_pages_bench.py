@@ -91,6 +91,7 @@ def main() -> int:
     parser.add_argument("--idle", type=float, default=0, help="seconds of an idle open 进度看板 (0: not measured)")
     parser.add_argument("--roles", default="province,city,provider")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # each figure is in a log as it is measured, even if the run is stopped
 
     from lib.forms import load_catalog
 

@@ -118,6 +118,7 @@ def main() -> int:
     parser.add_argument("--submits", type=int, default=4, help="rows each submitter files")
     parser.add_argument("--idle", type=float, default=30, help="seconds of every session idle on the board, measured")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # each figure is in a log as it is measured, even if the run is stopped
     submitters = min(args.submitters, args.sessions)
     viewers = args.sessions - submitters
     milestones = sorted({m for m in (1, 10, args.sessions) if m <= args.sessions})
