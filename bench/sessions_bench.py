@@ -166,8 +166,9 @@ def main() -> int:
                 low, high = milestones[0], milestones[-1]
                 if high > low:
                     per = (rss[high] - rss[low]) / (high - low)
+                    ratio = copy_mb / per if per > 0 else float("inf")
                     print(f"memory per viewer, {low}→{high} sessions: {per:.1f} MB "
-                          f"(naive, a snapshot copy per viewer: {copy_mb:.1f} MB; ratio {copy_mb / per if per > 0 else float('inf'):.1f}×)")
+                          f"(naive, a snapshot copy per viewer: {copy_mb:.1f} MB; ratio {ratio:.1f}×)")
                 if args.idle:
                     before = cpu_seconds(pid)
                     time.sleep(args.idle)
