@@ -27,6 +27,18 @@ from lib.core.text import as_text
 #: Largest text an .xlsx cell holds: what a value must fit in, wherever it is checked (store, form loader, exports).
 MAX_CELL_CHARS = 32_767
 LIST_SEPARATOR = "；"
+
+
+def cell_units(text: str) -> int:
+    """How many of a cell's MAX_CELL_CHARS ``text`` takes: UTF-16 code units, as Excel counts (and the
+    workbook writer cuts) — a character beyond the Basic Multilingual Plane (an emoji, 𠀀) takes two.
+
+    >>> cell_units("好"), cell_units("😀a"), cell_units("")
+    (1, 3, 0)
+    """
+    return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
+
+
 YES, NO = "是", "否"
 #: Field types (and column display hints) whose numbers always show two decimals (万元, %).
 TWO_DECIMALS = ("money", "percent")

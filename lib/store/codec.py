@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from lib.core.text import CELL_ILLEGAL
-from lib.core.values import LIST_SEPARATOR, MAX_CELL_CHARS, NO, YES, text, wall_time
+from lib.core.values import LIST_SEPARATOR, MAX_CELL_CHARS, NO, YES, cell_units, text, wall_time
 from lib.store.base import SYSTEM_KEYS, InvalidValue
 
 # Excel keeps 15 significant digits; larger ints are written as text so no digit is lost.
@@ -56,7 +56,7 @@ def validate_values(values: dict[str, Any], labels: dict[str, str] | None = None
         if key in _FIELD_KEYS:  # the common case decided at once: a bulk write checks 20,000 rows
             kind = type(value)
             if kind is str:
-                if len(value) <= MAX_CELL_CHARS and CELL_ILLEGAL.search(value) is None:
+                if len(value) <= _SURELY_FITS and CELL_ILLEGAL.search(value) is None:
                     continue
             elif value is None or kind is bool or (kind is int and value.bit_length() <= _MAX_INT_BITS):
                 continue
@@ -68,7 +68,7 @@ def validate_values(values: dict[str, Any], labels: dict[str, str] | None = None
             raise InvalidValue(f"字段「{name}」以下划线开头，这是系统保留的列名，不能作为表单字段。", field=key,
                                code="reserved_field")
         _check_value(key, name, value)
-        if isinstance(value, list) and _text_bound(value) > MAX_CELL_CHARS and len(text(value)) > MAX_CELL_CHARS:
+        if isinstance(value, list) and _text_bound(value) > MAX_CELL_CHARS // 2 and cell_units(text(value)) > MAX_CELL_CHARS:
             raise InvalidValue(
                 f"字段「{name}」的内容合计超过 {MAX_CELL_CHARS} 个字符，表格的一个单元格放不下，请精简后再提交。",
                 field=key, code="list_too_long",
@@ -76,6 +76,9 @@ def validate_values(values: dict[str, Any], labels: dict[str, str] | None = None
         if len(_FIELD_KEYS) < _FIELD_KEYS_KEPT:
             _FIELD_KEYS.add(key)
 
+
+#: A text this long fits a cell whatever it holds (every character takes at most two of its units).
+_SURELY_FITS = MAX_CELL_CHARS // 2
 
 #: Field keys found valid (text, not a system name): a later value under one needs only its own check.
 #: Bounded, so a caller sending ever new keys cannot grow it without end.
@@ -87,7 +90,7 @@ def _plainly_fine(value: Any) -> bool:
     """A table cell's common case decided at once: None, a bool, an int, or a text a cell can hold."""
     kind = type(value)
     if kind is str:
-        return len(value) <= MAX_CELL_CHARS and CELL_ILLEGAL.search(value) is None
+        return len(value) <= _SURELY_FITS and CELL_ILLEGAL.search(value) is None
     return value is None or kind is bool or (kind is int and value.bit_length() <= _MAX_INT_BITS)
 
 
@@ -98,9 +101,9 @@ def _check_value(key: str, name: str, value: Any, *, nested: bool = False) -> No
             shown = f"\\x{ord(bad.group()):02x}" if ord(bad.group()) < 0x100 else f"\\u{ord(bad.group()):04x}"
             raise InvalidValue(f"字段「{name}」含有表格无法保存的控制字符（{shown}），请删除后再提交。", field=key,
                                code="control_character")
-        if len(value) > MAX_CELL_CHARS:
+        if cell_units(value) > MAX_CELL_CHARS:  # an emoji or a rare character counts twice, as in Excel
             raise InvalidValue(
-                f"字段「{name}」的文字有 {len(value)} 个字符，超过表格单元格上限 {MAX_CELL_CHARS}，请精简后再提交。",
+                f"字段「{name}」的文字有 {cell_units(value)} 个字符（表情符号和生僻字各计 2 个），超过表格单元格上限 {MAX_CELL_CHARS}，请精简后再提交。",
                 field=key, code="text_too_long",
             )
     elif isinstance(value, (float, Decimal)):

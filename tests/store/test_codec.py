@@ -69,3 +69,22 @@ def test_numbers_no_cell_holds_are_refused_with_a_code_even_under_a_known_key(va
     with pytest.raises(InvalidValue) as err:
         validate_values({"amount_seen": value})
     assert err.value.code == "number_out_of_range"
+
+
+@pytest.mark.parametrize("value, fits", [
+    ("a" * 32_767, True),
+    ("😀" * 16_383, True),  # 32,766 units
+    ("a" * 32_766 + "😀", False),  # 32,767 characters, 32,768 units
+    ("𠀀" * 20_000, False),
+    (["好"] * 10 + ["😀" * 16_380], False),  # a list's cell: its items joined with "；"
+])
+def test_a_text_is_measured_as_the_workbook_cell_counts_it(value, fits):
+    """Attack Q3: the store let in 32,767 characters holding emoji or rare characters, which the workbook
+    cell (UTF-16 units, as Excel counts) could not hold: the workbook showed them cut, and a person's
+    unrelated save then imported the cut text into the log."""
+    if fits:
+        validate_values({"remark": value})
+        return
+    with pytest.raises(InvalidValue) as info:
+        validate_values({"remark": value}, {"remark": "备注"})
+    assert info.value.code in ("text_too_long", "list_too_long") and "备注" in str(info.value)
