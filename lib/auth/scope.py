@@ -8,11 +8,16 @@ those of its assignment: the caller passes the ``Assignments`` in force
 A read costs what the account reaches, not what the form holds: the store's indexes
 (``Store.records_where``) give the rows that may be in reach (``policy.narrowing``: a provider's own,
 a city's, an inspector's sampled projects; a reviewer's queue by status), and ``can`` decides each of
-those as it would in a scan of every row — the same rows, in the same (creation) order.
+those as it would in a scan of every row — the same rows, in the same (creation) order. A page run again
+with the rows unchanged (the very Record objects: an update swaps in a new one) reuses the last
+judgement instead of asking ``can`` again for each row: a province's queue is most of the form.
 """
 
 from __future__ import annotations
 
+import operator
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 
 from lib.core.records import Actor, Record
@@ -30,7 +35,32 @@ def _rows(store: Store, user: Actor, form: FormSpec, action: str, assignments: A
         rows = store.records(form.id)
     else:
         rows = store.records_where(form.id, where, statuses=statuses)
-    return [r for r in rows if can(user, action, form, r, assignments)]
+    return _judged(user, form, action, assignments, statuses, rows)
+
+
+#: The last judgements, by who asked what: (the form, the assignments, the rows judged, the rows kept).
+_JUDGED: OrderedDict[tuple, tuple[FormSpec, Assignments | None, list[Record], list[Record]]] = OrderedDict()
+_JUDGED_KEPT = 64
+_JUDGED_LOCK = threading.Lock()
+
+
+def _judged(user: Actor, form: FormSpec, action: str, assignments: Assignments | None,
+            statuses: Iterable[str] | None, rows: list[Record]) -> list[Record]:
+    """The ``rows`` ``can`` lets ``user`` do ``action`` to: the last answer when the same question was asked
+    of the same Record objects (``can`` is pure: same rows, same answer), else judged row by row."""
+    key = (user, form.id, action, None if statuses is None else tuple(statuses))
+    with _JUDGED_LOCK:
+        last = _JUDGED.get(key)
+    if (last is not None and last[0] is form and last[1] == assignments and len(last[2]) == len(rows)
+            and all(map(operator.is_, last[2], rows))):
+        return list(last[3])
+    kept = [r for r in rows if can(user, action, form, r, assignments)]
+    with _JUDGED_LOCK:
+        _JUDGED[key] = (form, assignments, rows, kept)
+        _JUDGED.move_to_end(key)
+        while len(_JUDGED) > _JUDGED_KEPT:
+            _JUDGED.popitem(last=False)
+    return list(kept)
 
 
 def visible_records(store: Store, user: Actor, form: FormSpec, *, assignments: Assignments | None = None) -> list[Record]:

@@ -145,3 +145,27 @@ def test_return_reasons_are_the_latest_return_of_each_row(tmp_path):
         assert review.open_return_reasons(store, UNPLACED, rows) == {a.id: "第二次", b.id: "第一次"}
     finally:
         store.close()
+
+
+def test_a_read_again_of_unchanged_rows_reuses_the_judgement_and_a_change_is_judged_anew(tmp_path, monkeypatch):
+    from lib.auth import scope
+
+    asked = []
+    monkeypatch.setattr(scope, "can", lambda *a: asked.append(a[3]) or can(*a))
+    store = open_store("local", data_dir=tmp_path / "data", background=False)
+    try:
+        store.ensure_sheet(sheet_spec(UNPLACED))
+        filer, province = Actor("p1", "provider", "广州云智", "广州"), Actor("province", "province", "省厅")
+        rows = [store.append(UNPLACED.id, {"name": n}, actor=filer, status=statuses.SUBMITTED) for n in "甲乙丙"]
+        first = [r.id for r in review.queue(store, province, UNPLACED)]
+        assert first == [r.id for r in rows] and len(asked) == 3
+        asked.clear()
+        assert [r.id for r in review.queue(store, province, UNPLACED)] == first and asked == []
+        review.approve(store, UNPLACED, province, {rows[1].id: 1})
+        asked.clear()
+        assert [r.id for r in review.queue(store, province, UNPLACED)] == [rows[0].id, rows[2].id]
+        assert len(asked) == 2  # the rows of the queue now, judged again
+        asked.clear()
+        assert [r.id for r in visible_records(store, filer, UNPLACED)] == first and len(asked) == 3  # another question
+    finally:
+        store.close()
