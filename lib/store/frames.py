@@ -310,7 +310,9 @@ def _same(was: Any, value: Any) -> bool:
         return False
     if kind is float:
         return was == value and math.copysign(1, was) == math.copysign(1, value)
-    return kind in (int, str, dt.datetime) and was == value
+    if kind is dt.datetime:  # aware times equal as instants may still differ in offset: 20:00+08:00 is not 12:00+00:00 shown
+        return was == value and was.utcoffset() == value.utcoffset()
+    return kind in (int, str) and was == value
 
 
 def _values_at(was: Any, dtype: str, at: list[int]) -> list[Any]:
