@@ -264,6 +264,15 @@ class State:
                 known.add(key)
                 self.extra_keys.setdefault(form, {})[key] = None
 
+    def known_keys(self) -> dict[str, list[str]]:
+        """form -> every value key its sheet entries ever declared (dropped ones too) or a row carried: a key
+        among them is never made an extra column later. A checkpoint keeps them (:meth:`restore_known_keys`)."""
+        return {f: sorted(keys) for f, keys in self._known_keys.items()}
+
+    def restore_known_keys(self, known: Mapping[str, Iterable[str]]) -> None:
+        """Know the keys :meth:`known_keys` gave, as the replay of the same log prefix would."""
+        self._known_keys = {sys.intern(f): {sys.intern(k) for k in keys} for f, keys in known.items()}
+
     def _bump(self, form: str, row_id: str | None = None, *, reshaped: bool = False) -> None:
         """One change to ``form``: ``row_id`` appended or updated (None: no row changed); ``reshaped``: values
         moved in every row. Its frame's book notes it, to bring the frame up to date instead of building it."""
