@@ -313,6 +313,46 @@ def matcher(any_of: Mapping[str, Iterable[str]] | None, statuses: Iterable[str] 
     return match
 
 
+class RowIndex:
+    """One form's row ids by what :meth:`Store.records_where` asks (the backends' ``State.where`` keeps one
+    per form): each row's place in creation order, its status, and — for a key (a field key or one of
+    :data:`FILER_KEYS`) once it is first asked — the value it holds there as :func:`match_key` folds it. A creation adds the row; an update moves it when its status or a value asked
+    by changes (a city answer corrected moves the row to its new city)."""
+
+    __slots__ = ("pos", "status", "keys")
+
+    def __init__(self, rows: Mapping[str, Record]) -> None:
+        self.pos = {rid: i for i, rid in enumerate(rows)}
+        self.status: dict[str, set[str]] = {}
+        for rid, rec in rows.items():
+            self.status.setdefault(rec.status, set()).add(rid)
+        self.keys: dict[str, dict[str, set[str]]] = {}
+
+    def by(self, key: str, rows: Mapping[str, Record]) -> dict[str, set[str]]:
+        found = self.keys.get(key)
+        if found is None:
+            found = self.keys[key] = {}
+            for rid, rec in rows.items():
+                found.setdefault(record_key(rec, key), set()).add(rid)
+        return found
+
+    def added(self, rec: Record) -> None:
+        self.pos[rec.id] = len(self.pos)
+        self.status.setdefault(rec.status, set()).add(rec.id)
+        for key, found in self.keys.items():
+            found.setdefault(record_key(rec, key), set()).add(rec.id)
+
+    def updated(self, old: Record, rec: Record, changed: Mapping[str, Any]) -> None:
+        if rec.status != old.status:
+            self.status[old.status].discard(rec.id)
+            self.status.setdefault(rec.status, set()).add(rec.id)
+        for key in self.keys.keys() & changed.keys():
+            before, after = record_key(old, key), record_key(rec, key)
+            if before != after:
+                self.keys[key][before].discard(rec.id)
+                self.keys[key].setdefault(after, set()).add(rec.id)
+
+
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 

@@ -34,7 +34,7 @@ import pandas as pd
 
 from lib.core.records import AuditEntry, Record
 from lib.core.values import is_missing
-from lib.store.base import SYSTEM_COLUMNS, SYSTEM_KEYS, Column, SheetSpec, Unavailable, record_key, wanted_keys
+from lib.store.base import SYSTEM_COLUMNS, SYSTEM_KEYS, Column, RowIndex, SheetSpec, Unavailable, wanted_keys
 from lib.store.codec import decode_values, kind_of
 from lib.store.frames import FrameBook, current_book
 
@@ -82,7 +82,7 @@ class State:
         # Built the first time a question needs them (a State loaded from a checkpoint starts without), kept
         # as entries apply from then on: form -> its rows by status and folded value (``where``); form ->
         # status -> row id -> the latest audit row that moved the row into that status (``last_moves``).
-        self._indexes: dict[str, _RowIndex] = {}
+        self._indexes: dict[str, RowIndex] = {}
         self._moves: dict[str, dict[str, dict[str, AuditRow]]] | None = None
 
     # --- applying log entries ---------------------------------------------------------------
@@ -337,7 +337,7 @@ class State:
             return list(rows.values())
         index = self._indexes.get(form_id)
         if index is None:
-            index = self._indexes[form_id] = _RowIndex(rows)
+            index = self._indexes[form_id] = RowIndex(rows)
         found: set[str] | None = None
         if any_of is not None:
             found = set()
@@ -387,46 +387,6 @@ class State:
         keys = [c.key for c in spec.columns] if spec else []
         declared = set(keys)
         return keys + [k for k in self.extra_keys.get(form_id, {}) if k not in declared]
-
-
-class _RowIndex:
-    """One form's row ids by what ``State.where`` asks: each row's place in creation order, its status, and —
-    for a key (a field key or one of ``FILER_KEYS``) once it is first asked — the value it holds there as
-    ``match_key`` folds it. A creation adds the row; an update moves it when its status or a value asked
-    by changes (a city answer corrected moves the row to its new city)."""
-
-    __slots__ = ("pos", "status", "keys")
-
-    def __init__(self, rows: Mapping[str, Record]) -> None:
-        self.pos = {rid: i for i, rid in enumerate(rows)}
-        self.status: dict[str, set[str]] = {}
-        for rid, rec in rows.items():
-            self.status.setdefault(rec.status, set()).add(rid)
-        self.keys: dict[str, dict[str, set[str]]] = {}
-
-    def by(self, key: str, rows: Mapping[str, Record]) -> dict[str, set[str]]:
-        found = self.keys.get(key)
-        if found is None:
-            found = self.keys[key] = {}
-            for rid, rec in rows.items():
-                found.setdefault(record_key(rec, key), set()).add(rid)
-        return found
-
-    def added(self, rec: Record) -> None:
-        self.pos[rec.id] = len(self.pos)
-        self.status.setdefault(rec.status, set()).add(rec.id)
-        for key, found in self.keys.items():
-            found.setdefault(record_key(rec, key), set()).add(rec.id)
-
-    def updated(self, old: Record, rec: Record, changed: Mapping[str, Any]) -> None:
-        if rec.status != old.status:
-            self.status[old.status].discard(rec.id)
-            self.status.setdefault(rec.status, set()).add(rec.id)
-        for key in self.keys.keys() & changed.keys():
-            before, after = record_key(old, key), record_key(rec, key)
-            if before != after:
-                self.keys[key][before].discard(rec.id)
-                self.keys[key].setdefault(after, set()).add(rec.id)
 
 
 #: Log entries a catch-up must apply before what it loaded is moved out of the cyclic collector's reach.

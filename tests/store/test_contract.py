@@ -431,3 +431,12 @@ def test_last_moves_gives_the_latest_entry_that_moved_each_row_into_a_status(sto
     assert list(store.last_moves("site_check", "已重新提交")) == [a.id]
     assert store.last_moves("site_check", "已通过") == {} and store.last_moves("nothing", "退回修改") == {}
     assert store_factory().last_moves("site_check", "退回修改") == moves
+
+
+def test_records_where_follows_a_renamed_field(store):
+    a = store.append("site_check", {"project": "甲", "remark": "待查"}, actor=CITY, status="已提交")
+    store.append("site_check", {"project": "乙", "remark": "无"}, actor=CITY, status="已提交")
+    assert [r.id for r in store.records_where("site_check", {"remark": ["待查"]})] == [a.id]  # the index is built
+    store.rename_field("site_check", "remark", "note", actor=PROVINCE)
+    assert [r.id for r in store.records_where("site_check", {"note": ["待 查"]})] == [a.id]
+    assert store.records_where("site_check", {"remark": ["待查"]}) == []
