@@ -148,17 +148,19 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_change(tmp_path):
         background = trial >= QUICK_TRIALS
         acks = tmp_path / f"acks-{trial}.txt"
         pid = start_writer(data_dir, acks, background, trial)
-        # Every third quick trial is killed at a random moment from its start, often while the
-        # store is still opening; the others once it is open, inside their stream of writes.
-        after_open = background or trial % 3 != 0
-        if after_open:
-            assert wait_until_open(acks), "the writer never opened its store"
-        if background:
-            assert wait_for_workbook_write(data_dir), "background writer never started a write"
-            time.sleep(rnd.uniform(0, 0.4))
-        else:
-            time.sleep(rnd.uniform(0.05, 0.45))
-        kill_group(pid)
+        try:
+            # Every third quick trial is killed at a random moment from its start, often while the
+            # store is still opening; the others once it is open, inside their stream of writes.
+            after_open = background or trial % 3 != 0
+            if after_open:
+                assert wait_until_open(acks), "the writer never opened its store"
+            if background:
+                assert wait_for_workbook_write(data_dir), "background writer never started a write"
+                time.sleep(rnd.uniform(0, 0.4))
+            else:
+                time.sleep(rnd.uniform(0.05, 0.45))
+        finally:  # a failed wait must not leave the writer appending forever
+            kill_group(pid)
         mid_write += background and any(data_dir.glob(f"*{TEMP_SUFFIX}"))
         new_appends, new_updates = read_acks(acks)
         waited += after_open
