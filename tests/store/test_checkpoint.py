@@ -30,7 +30,8 @@ def facts(state) -> dict[str, str]:
     Decimal('1.5'); a date and a datetime; a key missing and a key holding None; key order)."""
     return {"rows": repr({f: list(rows.items()) for f, rows in state.rows.items()}), "audit": repr(state.audit),
             "specs": repr(state.specs), "extra_keys": repr(state.extra_keys), "renames": repr(state.renames),
-            "generation": repr(state.generation), "entries": repr([a.entry() for a in state.audit])}
+            "generation": repr(state.generation), "entries": repr([a.entry() for a in state.audit]),
+            "known_keys": repr(state.known_keys())}
 
 
 def opened(folder, **kw) -> LocalStore:
@@ -201,9 +202,18 @@ def _log_truncated(path, folder):
     log.write_bytes(b"".join(lines[:-2]))
 
 
+def _log_rewritten_longer(path, folder):
+    """A byte more in an early line: the log is longer than the checkpoint's offset, which now falls inside
+    its last line (attack Q8: the reason said the log was shorter)."""
+    log = folder / "campaign.log.jsonl"
+    lines = log.read_bytes().splitlines(keepends=True)
+    log.write_bytes(lines[0] + lines[1] + b"{ " + lines[2][1:] + b"".join(lines[3:]))
+
+
 @pytest.mark.parametrize("spoil, problem", [
     (_damage_truncated, "损坏"), (_damage_random, "格式不对"), (_damage_a_byte, "校验不符"),
-    (_damage_version, "格式版本"), (_log_replaced, "不符"), (_log_truncated, "更短"),
+    (_damage_version, "格式版本"), (_log_replaced, "不符"), (_log_truncated, "短于检查点覆盖的"),
+    (_log_rewritten_longer, "不在一行的结尾处结束"),
 ])
 def test_an_unusable_checkpoint_is_not_used_and_the_next_save_rewrites_it(folder, spoil, problem):
     path = folder / ".campaign.checkpoint"
@@ -216,6 +226,50 @@ def test_an_unusable_checkpoint_is_not_used_and_the_next_save_rewrites_it(folder
     with opened(folder) as store:
         assert store.checkpoint.covers == store.log.offset and not store.checkpoint.problem
         assert facts(store.state) == _replayed(folder)
+
+
+def test_a_hand_edit_of_the_same_length_anywhere_in_the_log_prefix_is_not_hidden_by_the_checkpoint(tmp_path):
+    """An admin "repairs" one value in the middle of a long log, far from its head and from the checkpoint's
+    offset (attack Q7: only the head and the 64 KiB before the offset were hashed, so the store opened with
+    the checkpoint's old value). The store opens with the log's value, and says why it replayed."""
+    with LocalStore(tmp_path, background=False, clock=Clock()) as store:
+        store.ensure_sheet(SheetSpec("f", "表", (Column("amount", "金额", "integer"), Column("note", "备注"))))
+        rows = store.append_many("f", [{"amount": 100_000 + i, "note": "说明" * 20} for i in range(1000)],
+                                 actor=CITY, status="已提交")
+        store.append_many("f", [{"amount": 0, "note": "说明" * 20} for _ in range(500)], actor=CITY, status="已提交")
+        store.checkpoint.save(store)
+    log = tmp_path / "campaign.log.jsonl"
+    data = log.read_bytes()
+    at = data.index(b'"amount":100500,')
+    assert 4096 < at < len(data) - 64 * 1024
+    log.write_bytes(data[:at] + b'"amount":900500,' + data[at + 16:])
+    with opened(tmp_path) as store:
+        assert store.get("f", rows[500].id).values["amount"] == 900_500
+        assert store.checkpoint.covers == 0 and "不符" in store.checkpoint.problem
+
+
+def test_a_store_opened_from_a_checkpoint_knows_the_keys_a_replay_knows(tmp_path):
+    """A sheet entry that declares fewer columns than before (a log written otherwise: ``State.apply`` takes
+    it) leaves the dropped key known to a replay, so a later row carrying it adds no column; a store opened
+    from a checkpoint taken between the two must not add one either (attack Q10)."""
+    with LocalStore(tmp_path, background=False, clock=Clock()) as store:
+        store.ensure_sheet(SheetSpec("f", "表", (Column("a", "甲"), Column("gone", "旧"))))
+        store.append("f", {"a": "1", "gone": "v", "extra": "x"}, actor=CITY, status="草稿")
+        with store._writing():
+            store._commit([{"op": "sheet", "at": "2024-01-01T10:00:00", "form": "f", "title": "表",
+                            "columns": [["a", "甲", "text"]]}])
+        store.checkpoint.save(store)
+        store.append("f", {"a": "2", "gone": "w", "extra": "y"}, actor=CITY, status="草稿")
+    loaded, replayed = opened(tmp_path), opened(tmp_path, use_checkpoint=False)
+    try:
+        assert loaded.checkpoint.covers and not loaded.checkpoint.problem
+        assert [c.key for c in replayed.state.columns("f")] == ["a", "extra"]
+        assert [c.key for c in loaded.state.columns("f")] == ["a", "extra"]
+        assert list(loaded.snapshot("f").columns) == list(replayed.snapshot("f").columns)
+        assert loaded.state.known_keys() == replayed.state.known_keys() == {"f": ["a", "extra", "gone"]}
+    finally:
+        loaded.close()
+        replayed.close()
 
 
 def test_a_checkpoint_that_cannot_be_read_is_not_used(folder):

@@ -229,13 +229,14 @@ class Cut:
     extra_keys: dict[str, list[str]]
     generation: dict[str, int]
     renames: dict[str, dict[str, str]]
+    known_keys: dict[str, list[str]]  # dropped declarations too: a later row with such a key adds no column
 
     @classmethod
     def of(cls, state: State) -> Cut:
         """Call with the state held still (``LocalStore.reading``); cheap: no value is copied."""
         return cls(dict(state.specs), {f: list(rows.values()) for f, rows in state.rows.items()}, list(state.audit),
                    {f: list(keys) for f, keys in state.extra_keys.items()}, dict(state.generation),
-                   {f: dict(moves) for f, moves in state.renames.items()})
+                   {f: dict(moves) for f, moves in state.renames.items()}, state.known_keys())
 
 
 def state_tables(cut: Cut) -> tuple[dict[str, Any], dict[str, pa.Table]]:
@@ -244,7 +245,7 @@ def state_tables(cut: Cut) -> tuple[dict[str, Any], dict[str, pa.Table]]:
         "specs": [[s.form_id, s.title, [[c.key, c.label, c.kind, c.display] for c in s.columns]]
                   for s in cut.specs.values()],
         "extra_keys": cut.extra_keys, "generation": cut.generation,
-        "renames": cut.renames, "forms": list(cut.rows), "rows": [], "first": [],
+        "renames": cut.renames, "known_keys": cut.known_keys, "forms": list(cut.rows), "rows": [], "first": [],
     }
     tables: dict[str, pa.Table] = {}
     current = {f: {r.id: r for r in recs} for f, recs in cut.rows.items()}
@@ -301,8 +302,8 @@ def state_tables(cut: Cut) -> tuple[dict[str, Any], dict[str, pa.Table]]:
 def state_from(meta: dict[str, Any], tables: dict[str, pa.Table]) -> State:
     """The :class:`State` :func:`state_tables` wrote (its frames built again when first asked)."""
     state = State()
-    # The specs through the one way a state takes them, so whatever it keeps beside them (the keys it
-    # knows) is kept too; what the entries also did (rows, generations) is replaced below.
+    # The specs through the one way a state takes them; what the entries also did (rows, generations, the
+    # keys it knows: a replay knows keys declared once and dropped since) is replaced below.
     for form, title, columns in meta["specs"]:
         state.apply({"op": "sheet", "form": sys.intern(form), "title": title, "columns": columns})
     forms = [sys.intern(f) for f in meta["forms"]]
@@ -336,6 +337,7 @@ def state_from(meta: dict[str, Any], tables: dict[str, pa.Table]) -> State:
     state.extra_keys = {sys.intern(f): {sys.intern(k): None for k in keys} for f, keys in meta["extra_keys"].items()}
     state.generation = {sys.intern(f): int(n) for f, n in meta["generation"].items()}
     state.renames = {sys.intern(f): dict(moves) for f, moves in meta["renames"].items()}
+    state.restore_known_keys(meta["known_keys"])
     return state
 
 

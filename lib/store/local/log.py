@@ -26,13 +26,14 @@ from lib.core.files import fsync_dir, private_opener
 from lib.store.base import Unavailable
 
 _CHUNK = 4 * 1024 * 1024
-#: The bytes hashed at the log's start and just before an offset to tell one log's prefix from another's.
-_HEAD = 4096
-_BEFORE = 64 * 1024
 
 
 def dump_line(entry: dict[str, Any]) -> bytes:
     return json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+
+
+class NoPrefix(Exception):
+    """The log has no prefix of the length asked (:meth:`LogFile.prefix_identity`); ``str()`` says why."""
 
 
 class ProcessLock:
@@ -133,20 +134,27 @@ class LogFile:
             raise RuntimeError("start_at after reading")
         self.offset, self.lines_read = offset, lines
 
-    def prefix_identity(self, offset: int) -> dict[str, Any] | None:
-        """What tells this log's first ``offset`` bytes from another's: SHA-256 of its head and of the
-        64 KiB before ``offset`` (None when the log is shorter, or ``offset`` is not a line's end). A log
-        replaced by another one, truncated, or rewritten before ``offset`` gives another answer; a log
-        that only grew, or a backup copy of it, gives the same."""
-        if offset < 0 or self.size() < offset:
-            return None
-        head = os.pread(self._fd, min(offset, _HEAD), 0)
-        start = max(0, offset - _BEFORE)
-        before = os.pread(self._fd, offset - start, start)
-        if len(before) != offset - start or (offset and not before.endswith(b"\n")):
-            return None
-        return {"offset": offset, "head": hashlib.sha256(head).hexdigest(),
-                "before": hashlib.sha256(before).hexdigest()}
+    def prefix_identity(self, offset: int) -> dict[str, Any]:
+        """What tells this log's first ``offset`` bytes from another's: the SHA-256 of every one of them
+        (streamed, a chunk at a time: ~0.1 s of CPU for 100 MB). A log replaced, truncated, or edited
+        anywhere before ``offset``, even to text of the same length, gives another answer; a log that only
+        grew, or a backup copy of it, gives the same. Raises :class:`NoPrefix` (why, in Chinese) when the log
+        is shorter than ``offset`` or ``offset`` is not the end of one of its lines."""
+        size = self.size()
+        if offset < 0 or size < offset:
+            raise NoPrefix(f"日志 {self.path.name} 只有 {size} 字节，短于检查点覆盖的 {offset} 字节：日志被替换或截断过")
+        if offset and os.pread(self._fd, 1, offset - 1) != b"\n":
+            raise NoPrefix(f"日志 {self.path.name} 有 {size} 字节，但其前 {offset} 字节（检查点覆盖的）不在一行的结尾处"
+                           f"结束：日志被替换或改写过")
+        digest = hashlib.sha256()
+        pos = 0
+        while pos < offset:
+            chunk = os.pread(self._fd, min(_CHUNK, offset - pos), pos)
+            if not chunk:  # cut short while we read: the log is shorter now
+                raise NoPrefix(f"日志 {self.path.name} 在读取时变得短于 {offset} 字节：日志被替换或截断过")
+            digest.update(chunk)
+            pos += len(chunk)
+        return {"offset": offset, "sha256": digest.hexdigest()}
 
     def locked(self) -> contextlib.AbstractContextManager[None]:
         """Exclusive across threads of this process and across processes; re-entrant."""
