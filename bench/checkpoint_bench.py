@@ -7,13 +7,17 @@ checkpoint's write time and size beside the log's; then, in fresh processes on t
 the store by replaying the log alone (the naive way: what a store without a checkpoint does, since issue 17
 with the cyclic collector paused during the load, as for a checkpoint) and from the checkpoint plus a
 tail of ``--tail`` entries written after it (single appends and updates, one log line each), with the
-ratio, the CPU time and the peak memory of each. Prints figures, never pass/fail; the load average
-before and after is printed too (the machine is shared).
+ratio, the CPU time and the peak memory of each. Also the identity of the log prefix a checkpoint covers,
+checked at every load and computed at every save: the SHA-256 of the whole prefix (what catches a hand edit
+anywhere in it, attack Q7) beside hashing only the log's head and the 64 KiB before the offset (the scheme
+before, which missed it). Prints figures, never pass/fail; the load average before and after is printed
+too (the machine is shared).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import subprocess
 import sys
@@ -52,6 +56,23 @@ def probe(folder: Path, use: bool) -> tuple[int, float, float, float, int]:
     return int(out[0]), float(out[1]), float(out[2]), int(out[3]) / 1024, int(out[4])
 
 
+def head_and_before(fd: int, offset: int) -> str:
+    """The prefix identity before attack Q7: the log's first 4 KiB and the 64 KiB before ``offset``."""
+    start = max(0, offset - 64 * 1024)
+    return hashlib.sha256(os.pread(fd, min(offset, 4096), 0)).hexdigest() + hashlib.sha256(
+        os.pread(fd, offset - start, start)).hexdigest()
+
+
+def timed(fn, repeat: int = 3) -> tuple[float, float]:
+    """The best wall and CPU seconds of ``repeat`` calls of ``fn``."""
+    best = (float("inf"), float("inf"))
+    for _ in range(repeat):
+        started, cpu = time.perf_counter(), time.process_time()
+        fn()
+        best = min(best, (time.perf_counter() - started, time.process_time() - cpu))
+    return best
+
+
 def bench_size(n: int, tail: int, repeat: int) -> dict[str, str]:
     rows = demo_rows(n, seed=17)
     out: dict[str, str] = {}
@@ -66,6 +87,17 @@ def bench_size(n: int, tail: int, repeat: int) -> dict[str, str]:
             out["checkpoint write (in the background writer)"] = (
                 f"{time.perf_counter() - started:.2f} s wall, {time.process_time() - cpu:.2f} s CPU")
             size = store.checkpoint.path.stat().st_size
+            offset = store.log.offset
+            whole = timed(lambda: store.log.prefix_identity(offset))
+            fd = os.open(store.log_path, os.O_RDONLY)
+            try:
+                part = timed(lambda: head_and_before(fd, offset))
+            finally:
+                os.close(fd)
+            out["log prefix identity: SHA-256 of all of it"] = f"{whole[0]:.3f} s wall, {whole[1]:.3f} s CPU (at each load and save)"
+            out["log prefix identity: head + 64 KiB (before Q7)"] = (
+                f"{part[0] * 1000:.2f} ms wall, {part[1] * 1000:.2f} ms CPU; the whole prefix costs "
+                f"{whole[0] - part[0]:.3f} s more ({whole[0] / part[0]:.0f}x)")
             out["checkpoint size / log size"] = (f"{size / 2**20:.1f} MiB / {store.log.offset / 2**20:.1f} MiB")
             recs = store.records(FORM_ID)
             for i in range(tail):  # the tail: one line each, as people submit and review
