@@ -24,6 +24,14 @@ from tests.store.edit_checks import SiteCheckRules
 from tests.store.store_cases import CITY, PROVINCE, SPEC
 
 
+@pytest.fixture(autouse=True)
+def settled_at_once(monkeypatch):
+    """Files these tests save are complete when written: the store need not wait for them to settle
+    (tests/store/test_save_race.py shows the waiting). A background writer child keeps the real times."""
+    monkeypatch.setattr(external, "SETTLE", 0.0)
+    monkeypatch.setattr(external, "UNREADABLE_PATIENCE", 0.0)
+
+
 def edit_cells(path, edits, new_row=None):
     """Change cells as Excel would: by 记录编号 and Chinese header; save in place."""
     wb = openpyxl.load_workbook(path)
@@ -290,6 +298,40 @@ def test_an_import_that_keeps_failing_is_retried_a_bounded_number_of_times_then_
     assert "因多次尝试导入都失败未导入其内容" in store.audit()[-1].note
     assert len(list(store.data_dir.glob("campaign.external-*.xlsx"))) == 1
     assert max(materialiser._RETRY_DELAYS) <= 60
+
+
+def test_a_file_still_being_written_is_no_failed_import(store, monkeypatch):
+    """The writer loop leaves a file that changed moments ago as it is, without counting a failure or
+    backing off; once it has settled it is imported."""
+    a, _, _ = seeded(store)
+    monkeypatch.setattr(external, "SETTLE", 3600.0)
+    edit_cells(store.workbook_path, {(a.id, "备注"): "外部修改"})
+    edited = store.workbook_path.read_bytes()
+
+    class Stop(threading.Event):
+        def wait(self, timeout=None):
+            raise AssertionError("backed off")
+
+    for _ in range(materialiser._IMPORT_ATTEMPTS + 1):
+        assert materialiser._write_surviving_errors(store, -1, 0, Stop()) == (-1, 0)
+    assert store.workbook_path.read_bytes() == edited and not list(store.data_dir.glob("campaign.external-*.xlsx"))
+    assert store.get("site_check", a.id).rev == 1
+    monkeypatch.setattr(external, "SETTLE", 0.0)
+    assert materialiser._write_surviving_errors(store, -1, 0, Stop()) == (store.log.offset, 0)
+    assert store.get("site_check", a.id).values["remark"] == "外部修改"
+
+
+def test_an_unreadable_file_is_waited_for_then_set_aside_whole(store, monkeypatch):
+    """flush_workbook without a background writer waits (bounded) for an unreadable file to stay
+    unchanged before it writes over it; the backup is the whole file."""
+    seeded(store)
+    monkeypatch.setattr(external, "UNREADABLE_PATIENCE", 0.3)
+    junk = b"PK\x03\x04" + b"x" * 10_000
+    store.workbook_path.write_bytes(junk)
+    assert store.flush_workbook()
+    (backup,) = store.data_dir.glob("campaign.external-*.xlsx")
+    assert backup.read_bytes() == junk and "无法读取" in store.audit()[-1].note
+    assert verify(store).ok
 
 
 def libreoffice_save(path, tmp_path):

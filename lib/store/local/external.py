@@ -3,7 +3,11 @@
 The store never overwrites such a file silently, and a file opened before the app's last rewrite
 never undoes what the app changed since. Before the next rewrite the store:
 
-1. copies the file (0600) and reads the copy, so a save still in progress cannot change it under us;
+1. waits until the file has stayed unchanged for :data:`SETTLE` seconds (an editor or script that saves
+   in place truncates the file and rewrites it: a copy taken meanwhile is a fragment), copies it (0600),
+   checks it did not change while copied, and reads the copy; a file that cannot be read is left in
+   place and tried again while it changes, and is set aside only once it has stayed unchanged and
+   unreadable for :data:`UNREADABLE_PATIENCE` seconds (a slow save that pauses is read once it ends);
 2. finds, for each row (by 记录编号), the revision the person's file shows — its 版本 cell — and
    reads that version of the row from the log. Only field cells that differ from THAT version are
    the person's edits; a cell the person did not touch is never imported, however old it is;
@@ -32,6 +36,7 @@ import dataclasses
 import datetime as dt
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -55,6 +60,37 @@ _ACTION = "外部编辑"
 MAX_BACKUPS = 20
 _LISTED = 20  # cells named per kind of finding in the audit note; the rest are counted
 _HEADER = dict(SYSTEM_COLUMNS)
+#: Seconds a file that is not ours must have stayed unchanged (size, mtime, inode) before it is copied.
+SETTLE = 1.0
+#: Seconds a file that cannot be read must have stayed unchanged before it is set aside and written over.
+UNREADABLE_PATIENCE = 30.0
+
+
+class NotSettled(Exception):
+    """The person's file is still being written, or could not be read and may still be: nothing was
+    imported, backed up or written over; try again in ``retry_in`` seconds."""
+
+    def __init__(self, retry_in: float):
+        super().__init__(f"工作簿正被其他程序写入或尚不完整，{retry_in:.1f} 秒后再试")
+        self.retry_in = retry_in
+
+
+# Per workbook path, in this process: the file last seen and since when (monotonic), and the file that
+# last could not be read (not read again until it changes or UNREADABLE_PATIENCE has passed).
+_SEEN: dict[str, tuple[tuple[int, int, int], float]] = {}
+_UNREADABLE: dict[str, tuple[int, int, int]] = {}
+
+
+def _quiet(path: Path) -> tuple[float, tuple[int, int, int]]:
+    """How long the file has stayed as it is now (s), and what identifies it now. Its own times say
+    so at once; what this process saw covers a clock or file system whose times cannot be trusted."""
+    st = os.stat(path)
+    ident = (st.st_size, st.st_mtime_ns, st.st_ino)
+    now = time.monotonic()
+    seen = _SEEN.get(str(path))
+    if seen is None or seen[0] != ident:
+        seen = _SEEN[str(path)] = (ident, now)
+    return max(now - seen[1], time.time() - max(st.st_mtime, st.st_ctime)), ident
 
 
 @dataclass(frozen=True)
@@ -150,34 +186,58 @@ def _listed(items: list[str]) -> str:
     return shown if len(items) <= _LISTED else f"{shown} 等共 {len(items)} 处"
 
 
-def import_external_edits(store: EditableStore, *, not_imported: str | None = None) -> Path | None:
+def import_external_edits(store: EditableStore, *, not_imported: str | None = None, wait: bool = True) -> Path | None:
     """Import the person-edited workbook (unless ``not_imported`` says why not) and back it up;
     return the backup, or None when the file differed from the log in nothing (then nothing is
     written).
 
-    Caller holds the workbook lock.
+    A file still being written (or unreadable, and changed less than UNREADABLE_PATIENCE ago) raises
+    :class:`NotSettled` at once without ``wait``; with it, this waits for it (and raises if it keeps
+    changing that long). Caller holds the workbook lock.
     """
+    deadline = time.monotonic() + UNREADABLE_PATIENCE + 2 * SETTLE + 1.0  # a file that stops changing is done by then
+    while True:
+        try:
+            return _import_settled(store, not_imported)
+        except NotSettled as err:
+            if not wait or time.monotonic() > deadline:
+                raise
+            time.sleep(min(max(err.retry_in, 0.01), 1.0))
+
+
+def _import_settled(store: EditableStore, not_imported: str | None) -> Path | None:
     path = store.workbook_path
+    quiet, ident = _quiet(path)
+    if quiet < SETTLE:
+        raise NotSettled(SETTLE - quiet)
+    if _UNREADABLE.get(str(path)) == ident and quiet < UNREADABLE_PATIENCE:
+        raise NotSettled(UNREADABLE_PATIENCE - quiet)
     backup = path.with_name(f"{path.stem}.external-{dt.datetime.now():%Y%m%d-%H%M%S-%f}.xlsx")
-    if path.stat().st_size > MAX_READ_BYTES:
+    if ident[0] > MAX_READ_BYTES:
         # Too big to copy or read: moved aside whole (costs no disk), then rewritten from the log.
         os.replace(path, backup)
         note = (f"工作簿被外部修改，但文件超过 {MAX_READ_BYTES >> 20} MB，未读取也未导入；"
                 f"该文件已移作备份 {backup.name}。")
     else:
-        note = _import_copy(store, path, backup, not_imported)
-        if note is None:
-            return None
+        note = _import_copy(store, path, backup, not_imported, ident, quiet)
+    _SEEN.pop(str(path), None)
+    _UNREADABLE.pop(str(path), None)
+    if note is None:
+        return None
     _prune_backups(path)
     store.log_event(EXTERNAL_ACTOR, _ACTION, note=note)
     return backup
 
 
-def _import_copy(store: EditableStore, path: Path, backup: Path, not_imported: str | None) -> str | None:
-    """Import from a private copy of ``path``, keep the copy as ``backup``; return the audit note,
-    or None (and no backup) when the file differed from the log in nothing."""
+def _import_copy(store: EditableStore, path: Path, backup: Path, not_imported: str | None,
+                 ident: tuple[int, int, int], quiet: float) -> str | None:
+    """Import from a private copy of ``path`` (which was ``ident``, unchanged for ``quiet`` s), keep the
+    copy as ``backup``; return the audit note, or None (and no backup) when the file differed from the
+    log in nothing."""
     copy = _private_copy(path)
     try:
+        if _quiet(path)[1] != ident:  # written to while we copied: the copy may be a mix
+            raise NotSettled(SETTLE)
         known = read_stamp(path)
         if not_imported:
             note = f"工作簿被外部修改，因{not_imported}未导入其内容；修改后的文件已备份为 {backup.name}。"
@@ -189,10 +249,14 @@ def _import_copy(store: EditableStore, path: Path, backup: Path, not_imported: s
                 with store.reading() as state:
                     limits = read_limits(state)
                 sheets = read_sheets(copy, limits)
-            except ExcelReadError as err:
-                note = f"工作簿被外部修改，但未通过读取前的检查，未导入（{err}）；该文件已备份为 {backup.name}。"
             except Exception as err:  # noqa: BLE001 - calamine raises several types for a damaged file
-                note = f"工作簿被外部修改但无法读取（{err}），未导入；该文件已备份为 {backup.name}。"
+                if quiet < UNREADABLE_PATIENCE:  # perhaps a save that paused: left in place, read again later
+                    _UNREADABLE[str(path)] = ident
+                    raise NotSettled(UNREADABLE_PATIENCE - quiet) from err
+                if isinstance(err, ExcelReadError):
+                    note = f"工作簿被外部修改，但未通过读取前的检查，未导入（{err}）；该文件已备份为 {backup.name}。"
+                else:
+                    note = f"工作簿被外部修改但无法读取（{err}），未导入；该文件已备份为 {backup.name}。"
             else:
                 found = diff_workbook(sheets, known[-1]["layout"], store)
                 apply_edits(store, found)

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from lib.store.local import checkpoint
-from lib.store.local.external import EditableStore, EditCheck, import_external_edits
+from lib.store.local.external import EditableStore, EditCheck, NotSettled, import_external_edits
 from lib.store.local.log import ProcessLock
 from lib.store.local.workbook import WorkbookParts, install, layout, matching_stamp, remove_stale_temps, write_workbook
 
@@ -75,12 +75,14 @@ def _written(store: WorkbookStore) -> _Written:
 
 
 def materialise(store: WorkbookStore, *, not_imported: str | None = None,
-                lock_timeout: float | None = None) -> dict[str, Any]:
+                lock_timeout: float | None = None, wait: bool = True) -> dict[str, Any]:
     """Write the workbook from everything in the log now; return the stamp of the new file.
 
     A file on disk that we did not write (a person saved it in Excel/WPS) is first imported as
     audited "外部编辑" updates or, when ``not_imported`` gives the reason not to (a rebuild),
-    only kept as a backup copy. The sheets' blocks of rows this process built for the store before
+    only kept as a backup copy; a file still being written (a save in place) is waited for or, without
+    ``wait``, left as it is: :class:`~lib.store.local.external.NotSettled` is raised and nothing
+    written. The sheets' blocks of rows this process built for the store before
     and that did not change are copied, not built again.
     Raises TimeoutError if another process holds the workbook lock past ``lock_timeout``.
     """
@@ -90,7 +92,7 @@ def materialise(store: WorkbookStore, *, not_imported: str | None = None,
         path = store.workbook_path
         remove_stale_temps(path.parent)
         if path.exists() and matching_stamp(path) is None:
-            import_external_edits(store, not_imported=not_imported)
+            import_external_edits(store, not_imported=not_imported, wait=wait)
         store.refresh()
         with store.reading() as state:  # a consistent cut; Records are immutable, so lists of them stay valid
             offset = store.log.offset
@@ -198,10 +200,13 @@ _IMPORT_ATTEMPTS = 2
 
 def _write_surviving_errors(store: WorkbookStore, written: int, failures: int,
                             stop: threading.Event) -> tuple[int, int]:
-    """One write; returns the offset the workbook now reflects and the count of consecutive failures."""
+    """One write; returns the offset the workbook now reflects and the count of consecutive failures.
+    A person's file still being written is no failure: the next round looks again."""
     reason = "多次尝试导入都失败" if failures >= _IMPORT_ATTEMPTS else None
     try:
-        return materialise(store, not_imported=reason)["offset"], 0
+        return materialise(store, not_imported=reason, wait=False)["offset"], 0
+    except NotSettled:
+        return written, failures
     except Exception:  # noqa: BLE001 - a daemon loop: report, wait (longer each time), retry
         traceback.print_exc(file=sys.stderr)
         stop.wait(_RETRY_DELAYS[min(failures, len(_RETRY_DELAYS) - 1)])
