@@ -112,16 +112,30 @@ def deferred_events(store: LocalStore, stamp: dict[str, Any] | None) -> int:
     start, end = (stamp or {}).get("offset"), store.log.offset
     if not isinstance(start, int) or not 0 < start <= end:
         return 0
-    ops: Counter[str] = Counter()
+    events = 0
+
+    def count(entry: dict[str, Any]) -> None:
+        nonlocal events
+        for member in unbatched(entry):
+            if member["op"] != "event":
+                raise _DataChange
+            events += 1
+
     reader = LogFile(store.log_path, store.log.lock.path)
     try:
         reader.start_at(start, 0)
-        reader.read_new(lambda entry: ops.update(m["op"] for m in unbatched(entry)), upto=end)
+        reader.read_new(count, upto=end)
+    except _DataChange:
+        return 0
     except (Unavailable, KeyError, TypeError):  # not a line's start of this log: the file is not what it says
         return 0
     finally:
         reader.close()
-    return ops["event"] if set(ops) <= {"event"} else 0
+    return events
+
+
+class _DataChange(Exception):
+    """Stops the reading of the log past the workbook at its first entry that is not an event."""
 
 
 def _compare_sheet(columns: tuple[tuple[str, str, str], ...], recs: list[Any], grid: list[list[Any]] | None,
