@@ -97,6 +97,7 @@ def main() -> None:
                                                               or (page == args.profile and who == "provider")))
                 print(f"{page:16s}{who:10s}{first:10.0f}ms{again:8.0f}ms")
         print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; {dt.datetime.now():%Y-%m-%d %H:%M}")
+        st.cache_resource.clear()  # closes the store (its background writer) before its folder is removed
 
 
 if __name__ == "__main__":
