@@ -52,7 +52,7 @@ TABLE_HEIGHT = 320
 #: The first rows with the count and the export, rather than pages with a picker: the filters are how
 #: a person finds rows here, a page number means nothing in a table sorted by register order, and
 #: each page turned would be one more rerun.
-SHOWN_ROWS = 2_000
+SHOWN_ROWS = locale.SHOWN_ROWS
 #: session_state: what the open board was last drawn from (``data_key``), for ``live``'s watcher.
 SEEN = "board:seen"
 
@@ -267,7 +267,8 @@ def drill(frame: pd.DataFrame, columns: list[str], key: str, file_name: str, lab
     more = f"（显示前 {SHOWN_ROWS:,} 行；全部行请导出为 Excel）" if len(rows) > SHOWN_ROWS else ""
     st.caption(f"{label}：{len(rows):,} 行" + "".join(f"　{k}={v}" for k, v in picks.items() if v != figures.ALL) + more)
     locale.table(rows.head(SHOWN_ROWS), hide_index=True, height=min(TABLE_HEIGHT, 38 + 35 * len(rows)), width="stretch")
-    xlsx_download("导出为 Excel", lambda: export.workbook({label: rows}, kinds), file_name=file_name, key=state.drill_export_key(key))
+    xlsx_download("导出为 Excel", lambda: export.workbook({label: rows}, kinds), file_name=file_name, key=state.drill_export_key(key),
+                  rows=len(rows))
     return rows
 
 

@@ -184,6 +184,11 @@ def shown(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: The most rows a large table sends to the browser (the board's drill tables, the audit log); the rest are
+#: in its Excel export. Tens of thousands of rows serialised on every run cost the server seconds (issue 17).
+SHOWN_ROWS = 2_000
+
+
 def table(frame: pd.DataFrame, empty: str = "没有记录。", **options) -> None:
     """``st.dataframe`` of ``shown(frame)``; an empty frame is a line of text, not an "empty" grid.
     Numbers made text by a blank stay right-aligned."""

@@ -139,6 +139,17 @@ def test_audit_page_for_the_province_and_not_for_a_city(seeded):
     assert seeded.audit()[-1].action == "拒绝访问"
 
 
+def test_the_audit_page_sends_the_newest_rows_only_and_exports_them_all(seeded, monkeypatch):
+    """Issue 17: the whole audit (100,000 entries and more) went to the browser on every run."""
+    from lib.ui import locale
+
+    monkeypatch.setattr(locale, "SHOWN_ROWS", 5)
+    at = sign_in(AppTest.from_file(page("audit"), default_timeout=60), PROVINCE).run()
+    total = len(seeded.audit())
+    assert not at.exception and total > 5 and len(at.dataframe[0].value) == 5
+    assert any(f"筛选后 {total:,} 条" in c.value and "显示最新 5 条" in c.value for c in at.caption)
+
+
 def test_admin_page_creates_an_account(seeded, app_env):
     at = sign_in(AppTest.from_file(page("admin"), default_timeout=60), ADMIN).run()
     assert not at.exception
