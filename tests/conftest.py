@@ -32,3 +32,14 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
         if where in SLOW or item.originalname in SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def _workbook_edits_settle_at_once(monkeypatch):
+    """In this process a person's saved workbook counts as settled at once (the background writer child
+    keeps the real wait): a test's file is written whole before the store looks. tests/store/test_save_race.py
+    and test_external.py set the waits they test themselves."""
+    from lib.store.local import external
+
+    monkeypatch.setattr(external, "SETTLE", 0.0)
+    monkeypatch.setattr(external, "UNREADABLE_PATIENCE", 0.0)

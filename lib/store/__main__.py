@@ -25,6 +25,7 @@ from typing import Any
 from lib.core.blobs import DAY_SECONDS, Blobs, named_files
 from lib.core.errors import AppError
 from lib.settings import load_settings
+from lib.store.local.external import NotSettled
 from lib.store.local.materialiser import materialise, serve
 from lib.store.local.store import LocalStore
 from lib.store.local.verify import verify
@@ -77,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
         except TimeoutError:
             print("工作簿正由运行中的应用维护（它会自动按日志重写）。如需强制重建，请先停止应用再运行本命令。",
                   file=sys.stderr)
+            return 2
+        except NotSettled as err:  # someone's program is still saving the workbook: never written over half-saved
+            print(f"{err}（请关闭正在保存该工作簿的程序后再运行本命令）。", file=sys.stderr)
             return 2
         rows = sum(len(r) for r in store.state.rows.values())
         print(f"完成：{len(stamp['layout'])} 个表单，{rows} 条记录，{len(store.state.audit)} 条审计，"

@@ -240,3 +240,20 @@ def test_verify_calls_a_workbook_one_whose_audit_lacks_only_the_events_the_write
     assert main(["verify", str(data_dir)]) == 1
     out = capsys.readouterr().out
     assert "问题：_audit 工作表有 3 条，日志有 7 条" in out and "待下次写入" not in out and "结论：不一致" in out
+
+
+def test_rebuild_over_a_workbook_still_being_saved_says_so_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    """A person's program still saving the workbook (attack Q6): the command waits, then says so in Chinese
+    instead of a traceback, and writes nothing over the half-saved file."""
+    import lib.store.__main__ as cli
+    from lib.store.local.external import NotSettled
+
+    with LocalStore(tmp_path, background=False) as store:
+        store.ensure_sheet(SheetSpec("f", "表", (Column("a", "甲", "text"),)))
+
+    def still_saving(*args, **kwargs):
+        raise NotSettled(1.0)
+
+    monkeypatch.setattr(cli, "materialise", still_saving)
+    assert main(["rebuild", str(tmp_path)]) == 2
+    assert "工作簿正被其他程序写入或尚不完整" in capsys.readouterr().err
