@@ -6,6 +6,8 @@ Per size (附件1 rows from bench/store_bench.py's generator, one audit entry ea
 
 * in process: the first write (every block built), a write after one changed row (only its block built,
   the rest copied) beside the whole-file rewrite this replaced (xlsxwriter, ``write_workbook_whole``);
+* the first change after a writer starts (a new store, its memory empty): the blocks taken back from the file
+  on disk through its index, beside the same write with the index removed (every block built, as before);
 * through the background writer, as the app runs it: time from a durable append until the file on disk
   holds it (without asking: poll + debounce + write; and asked, as flush_workbook does), what a tail of
   sign-in events costs (nothing should be written), and the writer process's peak memory.
@@ -24,8 +26,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.store_bench import ACTOR, FORM_ID, SPEC, demo_rows  # noqa: E402
+from lib.store.local import materialiser  # noqa: E402
 from lib.store.local.store import LocalStore  # noqa: E402
-from lib.store.local.workbook import WorkbookParts, layout, matching_stamp, write_workbook, write_workbook_whole  # noqa: E402
+from lib.store.local.workbook import (  # noqa: E402
+    WorkbookParts,
+    index_path,
+    layout,
+    matching_stamp,
+    write_workbook,
+    write_workbook_whole,
+)
 
 _LIVENESS = 600.0  # seconds; a bound for a busy machine, not a figure
 
@@ -45,6 +55,18 @@ def _timed(write, path: Path, *args) -> float:
     elapsed = time.perf_counter() - started
     tmp.unlink()
     return elapsed
+
+
+def _first_change(folder: Path, values: dict, *, index: bool) -> tuple[float, int]:
+    """Seconds a restarted writer (a new store: empty memory) takes to write the file after one new row, and
+    the blocks it built; ``index=False`` removes the index first (every block built, as before it existed)."""
+    with LocalStore(folder, background=False) as store:
+        if not index:
+            index_path(store.workbook_path).unlink()
+        store.append(FORM_ID, values, actor=ACTOR, status="已提交")
+        started = time.perf_counter()
+        materialiser.materialise(store)
+        return time.perf_counter() - started, materialiser._written(store).parts.rebuilt()
 
 
 def _wait_for_file(store: LocalStore) -> float:
@@ -88,6 +110,11 @@ def bench_size(n: int, seed: int) -> dict[str, str]:
         out["whole rewrite (xlsxwriter, the old path)"] = f"{whole:.2f} s"
         out["ratio whole / incremental"] = f"{whole / incremental:,.0f}x"
         out["workbook size"] = f"{size / 2**20:.1f} MiB"
+        built, built_n = _first_change(folder, rows[4], index=False)
+        taken, taken_n = _first_change(folder, rows[5], index=True)
+        out["first change after writer start, no index (every block built)"] = f"{built:.2f} s ({built_n} blocks)"
+        out["first change after writer start, blocks taken back"] = f"{taken:.2f} s ({taken_n} blocks built)"
+        out["ratio no index / taken back"] = f"{built / taken:,.1f}x"
 
         store = LocalStore(folder, background=True, debounce=0.3)
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import json
 import os
 import shutil
 import subprocess
@@ -226,5 +227,77 @@ def test_flush_writes_pending_events(tmp_path):
         assert store.flush_workbook(120)  # an explicit ask writes events alone too
         audit = CalamineWorkbook.from_path(str(store.workbook_path)).get_sheet_by_name("_audit").to_python()
         assert audit[-1][2] == "下载" and verify(store).ok
+    finally:
+        store.close()
+
+
+def _restart_case(tmp_path):
+    """A store with three blocks of rows and its workbook written, then closed: what a restarted writer finds."""
+    with LocalStore(tmp_path, background=False) as store:
+        store.ensure_sheet(SPEC)
+        recs = store.append_many("site_check", [{"project": f"项目{i}"} for i in range(3 * BLOCK_ROWS)], actor=CITY,
+                                 status="草稿")
+        materialiser.materialise(store)
+    return recs
+
+
+def _changed_after_restart(tmp_path, recs):
+    """A new store (empty memory, as a restarted writer) changes one row and writes; returns it and its parts."""
+    store = LocalStore(tmp_path, background=False)
+    store.update("site_check", recs[BLOCK_ROWS + 5].id, base_rev=recs[BLOCK_ROWS + 5].rev, actor=CITY,
+                 values={"project": "改过的项目"})
+    materialiser.materialise(store)
+    return store, materialiser._written(store).parts
+
+
+def _members(path):
+    with zipfile.ZipFile(path) as z:  # every part's XML but the creation time
+        return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}
+
+
+def _full_build(store, path):
+    with store.reading() as state:
+        sheets = layout(state.specs, state.columns)
+        tmp = write_workbook(path, sheets, {s.form_id: list(state.rows.get(s.form_id, {}).values()) for s in sheets},
+                             list(state.audit), {f: s.title for f, s in state.specs.items()},
+                             {f: state.labels(f) for f in state.specs}, {f: state.displays(f) for f in state.specs})
+    os.replace(tmp, path)
+    return path
+
+
+def test_a_restarted_writer_takes_back_the_blocks_on_disk_and_writes_what_a_full_build_writes(tmp_path):
+    recs = _restart_case(tmp_path)
+    store, parts = _changed_after_restart(tmp_path, recs)
+    try:
+        assert parts.rebuilt() == 2  # the changed row's block and the audit's last one, not all 3 + 4
+        assert zipfile.ZipFile(store.workbook_path).testzip() is None
+        assert _members(store.workbook_path) == _members(_full_build(store, tmp_path / "full.xlsx"))
+        assert verify(store).ok
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("damage", ["missing", "not json", "another file", "wrong block length", "another format"])
+def test_a_damaged_index_gives_a_full_build_and_a_right_file(tmp_path, damage):
+    recs = _restart_case(tmp_path)
+    index = tmp_path / ".campaign.xlsx.parts.json"
+    described = json.loads(index.read_text("utf-8"))
+    if damage == "missing":
+        index.unlink()
+    elif damage == "not json":
+        index.write_text('{"format": [1, 5', "utf-8")
+    else:
+        if damage == "another file":
+            described["file"]["ino"] += 1
+        elif damage == "wrong block length":
+            described["parts"]["site_check"]["blocks"][1][1] += 1
+        else:
+            described["format"][0] += 1
+        index.write_text(json.dumps(described), "utf-8")
+    store, parts = _changed_after_restart(tmp_path, recs)
+    try:
+        assert parts.rebuilt() == 3 + 4  # every block built, as before the index
+        assert _members(store.workbook_path) == _members(_full_build(store, tmp_path / "full.xlsx"))
+        assert verify(store).ok
     finally:
         store.close()

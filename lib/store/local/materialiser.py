@@ -32,7 +32,15 @@ from typing import Any, BinaryIO, Protocol
 from lib.store.local import checkpoint
 from lib.store.local.external import EditableStore, EditCheck, NotSettled, import_external_edits
 from lib.store.local.log import ProcessLock
-from lib.store.local.workbook import WorkbookParts, install, layout, matching_stamp, remove_stale_temps, write_workbook
+from lib.store.local.workbook import (
+    WorkbookParts,
+    install,
+    layout,
+    matching_stamp,
+    remove_stale_temps,
+    save_index,
+    write_workbook,
+)
 
 _PROJECT_ROOT = Path(__file__).resolve().parents[3]
 _POLL = 0.2  # seconds between looks at the log's size; a stat, so cheap
@@ -82,8 +90,9 @@ def materialise(store: WorkbookStore, *, not_imported: str | None = None,
     audited "外部编辑" updates or, when ``not_imported`` gives the reason not to (a rebuild),
     only kept as a backup copy; a file still being written (a save in place) is waited for or, without
     ``wait``, left as it is: :class:`~lib.store.local.external.NotSettled` is raised and nothing
-    written. The sheets' blocks of rows this process built for the store before
-    and that did not change are copied, not built again.
+    written. The sheets' blocks of rows this process built for the store before, or, at its first write,
+    those of the file on disk if we wrote it (its index says where they lie), and that did not change are
+    copied, not built again.
     Raises TimeoutError if another process holds the workbook lock past ``lock_timeout``.
     """
     if not store.workbook_lock.acquire(lock_timeout):
@@ -105,7 +114,12 @@ def materialise(store: WorkbookStore, *, not_imported: str | None = None,
             generation = dict(state.generation)
         memory = _written(store)
         memory.generation = None  # until installed: a failed write leaves nothing taken as written
+        memory.parts.resume(path)  # a restarted writer: the blocks on disk, not all built again
         tmp = write_workbook(path, sheets, rows, audit, titles, labels, displays, memory.parts)
+        try:
+            save_index(path, tmp, memory.parts)
+        except OSError:  # the index is a shortcut: without it the next writer to start builds every block
+            traceback.print_exc(file=sys.stderr)
         stamp = install(path, tmp, offset, sheets)
         memory.generation = generation
         try:

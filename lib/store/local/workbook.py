@@ -4,15 +4,20 @@ The workbook is derived data. It is always written as a whole file, to a temp fi
 fsync'ed and renamed over the old one, so a reader (or a crash) only ever sees a complete file; what
 is built again for it is only what changed (:class:`WorkbookParts`, :mod:`lib.store.local.xlsx_parts`).
 A small stamp file next to it records which log offset each written file reflects and the
-file's size/mtime/inode, so a later writer can tell its own file from one a person saved.
+file's size/mtime/inode, so a later writer can tell its own file from one a person saved. Beside it, an
+index of where each sheet's blocks of rows lie in that file and which rows they hold lets a restarted writer
+take the blocks back instead of building them all (:meth:`WorkbookParts.resume`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
+import hashlib
 import json
 import os
+import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +32,21 @@ from lib.core.records import Record
 from lib.core.values import AUDIT_HEADERS, change_text, xlsx_format
 from lib.store.base import SYSTEM_COLUMNS, Column, SheetSpec
 from lib.store.codec import to_cell
-from lib.store.local.xlsx_parts import SHEET_TAIL, Piece, SheetPart, Styles, package, row_xml, sheet_head, write_zip
+from lib.store.local.xlsx_parts import (
+    BLOCK_ROWS,
+    END,
+    FORMAT,
+    SHEET_TAIL,
+    Piece,
+    SheetPart,
+    Styles,
+    crc32_combine,
+    member_header,
+    package,
+    row_xml,
+    sheet_head,
+    write_zip,
+)
 from lib.store.state import STATUS_LABEL, AuditRow, State
 from lib.xlsx.bounds import WorkbookLimits, check_workbook
 from lib.xlsx.names import sheet_name
@@ -76,17 +95,49 @@ def layout(specs: dict[str, SheetSpec], columns: Callable[[str], list[Column]]) 
 
 class WorkbookParts:
     """What a writing process keeps between writes so the next one rewrites only what changed: the cell
-    styles and each sheet's deflated blocks of rows (see :mod:`lib.store.local.xlsx_parts`). Empty at first
-    (and in a restarted writer): that write builds every block."""
+    styles and each sheet's deflated blocks of rows (see :mod:`lib.store.local.xlsx_parts`). Empty at first;
+    a restarted writer takes back the blocks of the file on disk (:meth:`resume`), else its first write
+    builds every block."""
 
     def __init__(self) -> None:
         self.styles = Styles()
         self.sheets: dict[str, SheetPart] = {}  # form id -> its sheet's part
         self.audit: SheetPart | None = None
+        self.index: dict[str, Any] = {}  # where the last write put each part's blocks (save_index)
+        self._resumed: dict[str, tuple[str, list[tuple[str, Piece]]]] = {}  # part -> signature hash, blocks
 
     def rebuilt(self) -> int:
         """Blocks of rows the last write built (the rest were copied)."""
         return sum(p.rebuilt for p in self.sheets.values()) + (self.audit.rebuilt if self.audit else 0)
+
+    def resume(self, path: Path) -> int:
+        """Take back the blocks of ``path`` when it is the file we wrote last, as its index describes it (same
+        file, format and block size; every part's header agreeing with the index's sizes and CRC-32s); the
+        next write keeps those whose rows are unchanged. Only for parts that built nothing yet. Returns the
+        blocks taken back: 0 (a full build, as without it) for a missing, damaged or foreign index or file."""
+        if self.sheets or self.audit is not None:
+            return 0
+        stamp = matching_stamp(path)
+        try:
+            index = json.loads(index_path(path).read_text("utf-8"))
+            if stamp is None or index.get("format") != _format() or \
+                    any(index["file"].get(k) != stamp.get(k) for k in ("size", "mtime_ns", "ino")):
+                return 0
+            resumed = _read_blocks(path, index["parts"])
+            styles = Styles()
+            styles.restore(index["styles"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+            return 0
+        self.styles, self._resumed = styles, resumed
+        return sum(len(blocks) for _, blocks in resumed.values())
+
+    def part(self, name: str, signature: Any, key: Callable[[Any], str], sources: list[Any]) -> SheetPart:
+        """A new part for ``name`` ("" for the audit), seeded with the blocks :meth:`resume` took back for it."""
+        part = SheetPart(signature, key)
+        digest, blocks = self._resumed.pop(name, (None, []))
+        if blocks and digest == _signature_hash(signature):
+            part.seed(sources, blocks)
+        return part
 
 
 def write_workbook(
@@ -118,8 +169,10 @@ def write_workbook(
             parts.sheets = {s.form_id: parts.sheets[s.form_id] for s in sheets}
             built.append((AUDIT_SHEET, _audit_pieces(parts, audit, titles, labels, displays, selected=not sheets)))
             small = {name: [Piece(text)] for name, text in package([n for n, _ in built], parts.styles).items()}
-            write_zip(f, [("[Content_Types].xml", small.pop("[Content_Types].xml")), *small.items(),
-                          *((f"xl/worksheets/sheet{i}.xml", pieces) for i, (_, pieces) in enumerate(built, 1))])
+            members = [(f"xl/worksheets/sheet{i}.xml", pieces) for i, (_, pieces) in enumerate(built, 1)]
+            starts = write_zip(f, [("[Content_Types].xml", small.pop("[Content_Types].xml")), *small.items(), *members])
+            parts._resumed = {}  # what resume took back and no part took is not kept
+            _index(parts, sheets, members, starts[-len(members):])
             f.flush()
             os.fsync(f.fileno())
         except BaseException:
@@ -133,7 +186,7 @@ def _form_pieces(parts: WorkbookParts, sheet: SheetLayout, recs: list[Record], *
     signature = (sheet.columns, sheet.formats)
     part = parts.sheets.get(sheet.form_id)
     if part is None or part.signature != signature:  # a new field, a rename: the sheet is built again
-        part = parts.sheets[sheet.form_id] = SheetPart(signature)
+        part = parts.sheets[sheet.form_id] = parts.part(sheet.form_id, signature, _record_key, recs)
     numbers = [parts.styles.number(p) for p in sheet.formats]
     keys = [key for key, _, _ in sheet.columns[len(SYSTEM_COLUMNS):]]
 
@@ -157,7 +210,7 @@ def _audit_pieces(parts: WorkbookParts, audit: list[AuditRow], titles: dict[str,
                   labels: dict[str, dict[str, str]], displays: dict[str, dict[str, str]], *, selected: bool) -> list[Piece]:
     signature = (titles, labels, displays)  # what 变更内容 and 表单 read: another field label rewrites the texts
     if parts.audit is None or parts.audit.signature != signature:
-        parts.audit = SheetPart(signature)
+        parts.audit = parts.part("", signature, _audit_key, audit)
 
     def render(n: int, a: AuditRow) -> str:
         return row_xml(n, [a.at, a.account, a.action, titles.get(a.form_id, a.form_id), a.row_id, a.rev or None,
@@ -167,6 +220,87 @@ def _audit_pieces(parts: WorkbookParts, audit: list[AuditRow], titles: dict[str,
     head = sheet_head(len(AUDIT_HEADERS), len(audit), selected=selected, freeze_column=False,
                       widths=_AUDIT_WIDTHS, header=AUDIT_HEADERS)
     return [Piece(head), *rows, Piece(SHEET_TAIL)]
+
+
+def _record_key(rec: Record) -> str:
+    return f"{rec.id}\x1f{rec.rev}"  # every change of a row is a new revision
+
+
+def _audit_key(a: AuditRow) -> str:
+    return f"{a.row_id}\x1f{a.rev}\x1f{a.action}\x1f{a.at}"  # the audit only grows; this guards a replaced log
+
+
+# --- the index of blocks: a restarted writer takes them back ---------------------------------------
+
+
+def index_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.parts.json")
+
+
+@functools.cache
+def _format() -> list[Any]:
+    """What the blocks' bytes depend on besides their rows and their sheet's signature: the block size and
+    the code that renders a row (this module, xlsx_parts, the codec, the value texts). Blocks written by
+    another release are never taken back, though no one remembered to bump FORMAT."""
+    code = hashlib.blake2b(STATUS_LABEL.encode(), digest_size=16)
+    for name in (__name__, row_xml.__module__, to_cell.__module__, change_text.__module__):
+        code.update(Path(sys.modules[name].__file__).read_bytes())
+    return [FORMAT, BLOCK_ROWS, code.hexdigest()]
+
+
+def _signature_hash(signature: Any) -> str:
+    text = json.dumps(signature, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _index(parts: WorkbookParts, sheets: list[SheetLayout], members: list[tuple[str, list[Piece]]],
+           starts: list[int]) -> None:
+    """Record in ``parts.index`` where this write put each sheet's blocks: per part its member name, where its
+    data starts, its head and tail pieces and each block's (rows' hash, packed length, CRC-32, size)."""
+    owners = [*((s.form_id, parts.sheets[s.form_id]) for s in sheets), ("", parts.audit)]
+    out = {}
+    for (owner, part), (name, pieces), start in zip(owners, members, starts, strict=True):
+        head, tail = pieces[0], pieces[-1]
+        out[owner] = {"member": name, "start": start, "signature": _signature_hash(part.signature),
+                      "head": [len(head.data), head.crc, head.size], "tail": [len(tail.data), tail.crc, tail.size],
+                      "blocks": [[digest, len(p.data), p.crc, p.size] for digest, p in part.index()]}
+    parts.index = {"format": _format(), "styles": parts.styles.state(), "parts": out}
+
+
+def save_index(path: Path, tmp: Path, parts: WorkbookParts) -> None:
+    """Write beside ``path`` the index of ``tmp``, the file :func:`write_workbook` just wrote with ``parts``
+    (before it is installed: the index names the file it describes, so a stale one is never taken)."""
+    target = index_path(path)
+    scratch = target.with_name(target.name + ".tmp")
+    with open(scratch, "w", encoding="utf-8", opener=private_opener) as f:
+        json.dump({**parts.index, "file": file_id(tmp)}, f, ensure_ascii=False)
+    os.replace(scratch, target)  # not fsync'ed: after a crash a torn index only costs a full build
+
+
+def _read_blocks(path: Path, described: dict[str, Any]) -> dict[str, tuple[str, list[tuple[str, Piece]]]]:
+    """Each part's blocks read from ``path`` as the index ``described`` them, each part checked against its
+    local header (name, packed size, CRC-32 combined from the index's); raises ValueError on a mismatch."""
+    out = {}
+    with open(path, "rb") as f:
+        for owner, part in described.items():
+            name = part["member"].encode()
+            f.seek(part["start"] - 30 - len(name))
+            header = member_header(f.read(30 + len(name)))
+            pieces = [part["head"], *(b[1:] for b in part["blocks"]), part["tail"]]
+            crc, size = 0, 0
+            for _, p_crc, p_size in pieces:
+                crc, size = crc32_combine(crc, p_crc, p_size), size + p_size
+            if header != (crc, sum(p[0] for p in pieces) + len(END), size, name):
+                raise ValueError(f"{part['member']}: the file does not agree with its index")
+            f.seek(part["start"] + part["head"][0])
+            data, at, blocks = f.read(sum(b[1] for b in part["blocks"])), 0, []
+            for digest, packed, p_crc, p_size in part["blocks"]:
+                blocks.append((str(digest), Piece.packed(data[at:at + packed], int(p_crc), int(p_size))))
+                at += packed
+            if at != len(data):
+                raise ValueError(f"{part['member']}: the file is shorter than its index")
+            out[owner] = (str(part["signature"]), blocks)
+    return out
 
 
 def write_workbook_whole(

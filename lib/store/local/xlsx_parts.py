@@ -13,17 +13,22 @@ compares every cell with it): texts as inline strings (``t="inlineStr"``), so no
 the sheets together and a changed row changes its own sheet's block only; xlsxwriter's escaping (``& < >``,
 ``_xHHHH_`` for the controls Excel escapes that way, such as a carriage return, and for literal ``_xHHHH_``);
 numbers as ``%.16G``; dates and datetimes as Excel serial numbers with their formats.
+
+A restarted writer has none of its blocks in memory: :meth:`SheetPart.seed` takes them back from the file on
+disk (``lib.store.local.workbook`` keeps an index of where each block lies and which rows it holds, by
+:func:`block_hash` of their keys), so the first change after a restart also builds only its own block.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import re
 import struct
 import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from operator import is_
 from typing import Any, BinaryIO
 
@@ -33,6 +38,8 @@ from lib.store.codec import to_cell
 BLOCK_ROWS = 512
 #: zlib's default, as zipfile (and so xlsxwriter) used.
 LEVEL = 6
+#: The rows' XML and the blocks' layout: another version (a changed row_xml) never takes back old blocks.
+FORMAT = 1
 
 #: Cell styles (``cellXfs`` indices): fixed, and number formats after them in the order first asked for.
 XF_HEADER, XF_DATETIME, XF_DATE = 1, 2, 3
@@ -178,6 +185,15 @@ class Styles:
             self._xfs[pattern] = XF_DATE + 1 + len(self._xfs)
         return f' s="{self._xfs[pattern]}"'
 
+    def state(self) -> list[list[Any]]:
+        """What :meth:`restore` takes back: the formats and styles in the order they were first asked for."""
+        return [list(self._formats.items()), list(self._xfs.items())]
+
+    def restore(self, state: Sequence[Sequence[Any]]) -> None:
+        """Take back :meth:`state`, so kept blocks' style ids stay right; raises on a malformed one."""
+        formats, xfs = ({str(p): int(i) for p, i in pairs} for pairs in state)
+        self._formats, self._xfs = formats, xfs
+
     def xml(self) -> bytes:
         fmts = "".join(f'<numFmt numFmtId="{i}" formatCode="{attribute(p)}"/>' for p, i in self._formats.items())
         xfs = [_XF.format(self._formats[p]) for p in (DATETIME_FORMAT, DATE_FORMAT, *self._xfs)]
@@ -199,22 +215,57 @@ class Piece:
         self.data = z.compress(raw) + z.flush(zlib.Z_FULL_FLUSH)
         self.crc, self.size = zlib.crc32(raw), len(raw)
 
+    @classmethod
+    def packed(cls, data: bytes, crc: int, size: int) -> Piece:
+        """A piece already deflated (read back from a file we wrote)."""
+        piece = cls.__new__(cls)
+        piece.data, piece.crc, piece.size = data, crc, size
+        return piece
+
+
+def block_hash(keys: Iterable[str]) -> str:
+    """What identifies a block's rows: a hash of their keys (a row's id and revision) in order.
+
+    >>> block_hash(["r1\x1f1", "r2\x1f3"]) == block_hash(["r1\x1f1", "r2\x1f3"]) != block_hash(["r1\x1f1"])
+    True
+    """
+    return hashlib.blake2b("\n".join(keys).encode(), digest_size=16).hexdigest()
+
 
 class _Block:
-    __slots__ = ("piece", "sources")
+    __slots__ = ("hash", "piece", "sources")
 
-    def __init__(self, sources: list[Any], piece: Piece):
-        self.sources, self.piece = sources, piece
+    def __init__(self, sources: list[Any], piece: Piece | None, hash: str | None):
+        self.sources, self.piece, self.hash = sources, piece, hash
 
 
 class SheetPart:
     """One worksheet's rows, kept as deflated blocks between writes. ``signature`` is everything its rows'
-    XML depends on besides the rows (columns, formats, labels): another signature means a new part."""
+    XML depends on besides the rows (columns, formats, labels): another signature means a new part.
+    ``key(source)`` names a row's content (id and revision) for :func:`block_hash`."""
 
-    def __init__(self, signature: Any):
-        self.signature = signature
+    def __init__(self, signature: Any, key: Callable[[Any], str]):
+        self.signature, self.key = signature, key
         self._blocks: list[_Block] = []
         self.rebuilt = 0  # blocks built by the last update, for the bench and tests
+
+    def seed(self, sources: Sequence[Any], kept: Sequence[tuple[str, Piece]]) -> int:
+        """Take back blocks read from a file we wrote: block ``k`` of ``kept`` (its rows' hash, its piece) is
+        kept, with ``sources``' rows ``k * BLOCK_ROWS …`` as its sources, when those rows hash the same.
+        Only for a part that has built nothing yet; returns how many blocks were taken back."""
+        taken = 0
+        for k, (digest, piece) in enumerate(kept):
+            chunk = list(sources[k * BLOCK_ROWS:(k + 1) * BLOCK_ROWS])
+            if chunk and block_hash(map(self.key, chunk)) == digest:
+                self._blocks.append(_Block(chunk, piece, digest))
+                taken += 1
+            else:  # never matches: built by the next update
+                self._blocks.append(_Block([], None, None))
+        return taken
+
+    def index(self) -> list[tuple[str, Piece]]:
+        """Each block's rows' hash and piece, as the last update left them."""
+        return [(b.hash, b.piece) for b in self._blocks]
 
     def update(self, sources: Sequence[Any], render: Callable[[int, Any], str]) -> list[Piece]:
         """The pieces of rows 2… from ``sources`` (row ``n`` rendered by ``render(n, source)``), building only
@@ -228,7 +279,7 @@ class SheetPart:
             if old is not None and len(old.sources) == len(chunk) and all(map(is_, old.sources, chunk)):
                 continue
             raw = "".join([render(start + i + 2, s) for i, s in enumerate(chunk)]).encode()
-            block = _Block(chunk, Piece(raw))
+            block = _Block(chunk, Piece(raw), block_hash(map(self.key, chunk)))
             if old is None:
                 self._blocks.append(block)
             else:
@@ -301,15 +352,16 @@ def package(names: Sequence[str], styles: Styles) -> dict[str, bytes]:
 
 # --- the zip ----------------------------------------------------------------------------------------
 
-_END = zlib.compressobj(LEVEL, zlib.DEFLATED, -15).flush()  # an empty final block: ends a part's stream
+END = zlib.compressobj(LEVEL, zlib.DEFLATED, -15).flush()  # an empty final block: ends a part's stream
 
 
-def write_zip(out: BinaryIO, parts: Sequence[tuple[str, Sequence[Piece]]]) -> None:
+def write_zip(out: BinaryIO, parts: Sequence[tuple[str, Sequence[Piece]]]) -> list[int]:
     """Write a zip of ``parts`` (name, its pieces in order) to ``out``: each part's pieces joined as one
-    deflate stream, closed by an empty final block; CRC-32 and sizes in the local headers (no descriptors)."""
-    central, offset = [], 0
+    deflate stream, closed by an empty final block; CRC-32 and sizes in the local headers (no descriptors).
+    Returns where each part's deflated data starts in the file."""
+    central, offset, starts = [], 0, []
     for name, pieces in parts:
-        crc, size, packed = 0, 0, len(_END)
+        crc, size, packed = 0, 0, len(END)
         for p in pieces:
             crc, size, packed = crc32_combine(crc, p.crc, p.size), size + p.size, packed + len(p.data)
         if size > _ZIP_LIMIT or packed > _ZIP_LIMIT or offset > _ZIP_LIMIT:
@@ -317,15 +369,28 @@ def write_zip(out: BinaryIO, parts: Sequence[tuple[str, Sequence[Piece]]]) -> No
         raw = name.encode()
         fields = (20, 0, 8, 0, 33, crc, packed, size, len(raw))  # version 2.0, deflate, 1980-01-01 00:00
         out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, *fields, 0) + raw)
+        starts.append(offset + 30 + len(raw))
         for p in pieces:
             out.write(p.data)
-        out.write(_END)
+        out.write(END)
         central.append(struct.pack("<IH", 0x02014B50, 20) + struct.pack("<HHHHHIIIHHHHHII", *fields, 0, 0, 0, 0, 0,
                                                                          offset) + raw)
         offset += 30 + len(raw) + packed
     directory = b"".join(central)
     out.write(directory + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), len(directory),
                                       offset, 0))
+    return starts
+
+
+def member_header(data: bytes) -> tuple[int, int, int, bytes] | None:
+    """A local header's (CRC-32, packed size, size, name) as :func:`write_zip` writes it; None if it is not one.
+    ``data``: the header's bytes, from its signature on."""
+    if len(data) < 30:
+        return None
+    magic, *fields, name_len, extra = struct.unpack("<IHHHHHIIIHH", data[:30])
+    if magic != 0x04034B50 or fields[2] != 8 or extra or len(data) < 30 + name_len:
+        return None
+    return fields[5], fields[6], fields[7], data[30:30 + name_len]
 
 
 _POLY = 0xEDB88320
