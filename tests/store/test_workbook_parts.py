@@ -301,3 +301,16 @@ def test_a_damaged_index_gives_a_full_build_and_a_right_file(tmp_path, damage):
         assert verify(store).ok
     finally:
         store.close()
+
+
+def test_a_restarted_writer_builds_again_a_sheet_whose_columns_changed(tmp_path):
+    _restart_case(tmp_path)
+    store = LocalStore(tmp_path, background=False)
+    try:
+        store.ensure_sheet(dataclasses.replace(SPEC, columns=(*SPEC.columns, Column("extra", "新字段"))))
+        materialiser.materialise(store)
+        parts = materialiser._written(store).parts
+        assert parts.sheets["site_check"].rebuilt == 3  # every block: each row has one cell more
+        assert _members(store.workbook_path) == _members(_full_build(store, tmp_path / "full.xlsx"))
+    finally:
+        store.close()
