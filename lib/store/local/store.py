@@ -8,6 +8,7 @@ Files in ``data_dir`` (0700; every file in it 0600, see lib.core.files) for work
     .campaign.log.lock              flock: one writer of the log at a time, across processes
     .campaign.xlsx.lock             flock: one writer of the workbook at a time
     .campaign.xlsx.stamp.json       which log offset the workbook on disk reflects
+    .campaign.xlsx.parts.json       where each sheet's compressed row blocks lie in the workbook (a restarted writer reuses them)
     .campaign.checkpoint            the state up to a log offset, so a store opens without replaying it all
 """
 
