@@ -21,6 +21,10 @@ CARRIERS = {
     "lib.office.bulk.CellRefused": "a cell no answer can be read from, made a RowProblem by the bulk import",
     "lib.forms.yamltext._Refused": "a bound crossed while composing YAML, made a FormProblem by load_yaml",
     "lib.xlsx.bounds._Refused": "carries an ExcelReadError out of expat's callbacks",
+    "lib.store.local.checkpoint.Unusable": "a checkpoint not to be read: the store replays the log instead, verify prints why",
+    "lib.store.local.log.NoPrefix": "the log lacks the prefix a checkpoint covers, made an Unusable by the checkpoint reader",
+    "lib.store.local.verify._DataChange": "stops verify's look at the log's tail at its first data change",
+    "lib.store.local.external.NotSettled": "a person's program still saving the workbook: the writer looks again, the commands say so in Chinese",
 }
 
 

@@ -26,6 +26,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
+#: App scripts a test server runs, not test modules: --doctest-modules must not import them into a test
+#: process (slow_app.py slows every script run it is imported into, AppTest's pages included).
+collect_ignore = ["slow_app.py", "locale_app.py"]
+
 ROOT = Path(__file__).resolve().parents[2]
 APP_ROOT = Path(os.environ.get("BROWSER_APP_ROOT") or ROOT)
 CHROMIUM = "/usr/bin/chromium"
