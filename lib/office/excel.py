@@ -165,7 +165,7 @@ def _plan(column: pd.Series, kind: str, letter: str) -> tuple[pd.Series, _Cells]
     guess = not kind
     dtype = column.dtype
     numpy = isinstance(dtype, np.dtype)  # not pandas' nullable Int64, boolean …: their NA goes value by value
-    if dtype == object:
+    if dtype == np.dtype(object):
         column, dtype = _typed_column(column, guess=guess)
     if numpy and dtype.kind == "b" or dtype is _BOOLS:
         return column, functools.partial(_bool_cells, letter=letter)

@@ -22,21 +22,27 @@ def container_class(key: str) -> str:
     return f"st-key-{key}"
 
 
-def focus(key: str, nonce: str) -> None:
+def focus(key: str, nonce: str, *, unless_typing: bool = False) -> None:
     """Scroll the container ``st.container(key=key)`` into view and move the keyboard focus to it
     (so a screen reader reads it), once per ``nonce``: reruns that draw it again leave the focus
-    where the person put it."""
-    script = _FOCUS.replace("NONCE", json.dumps(nonce)).replace("SELECTOR", json.dumps("." + container_class(key)))
+    where the person put it. ``unless_typing``: not when the person is already typing into (or picking
+    in) a field when it arrives — on a slow server that is seconds after their click, and moving the
+    focus then would send the rest of their keystrokes nowhere."""
+    typing = "true" if unless_typing else "false"
+    script = (_FOCUS.replace("NONCE", json.dumps(nonce)).replace("SELECTOR", json.dumps("." + container_class(key)))
+              .replace("UNLESS_TYPING", typing))
     st.html(script, unsafe_allow_javascript=True)
 
 
 # JavaScript's braces make str.format awkward: the scripts name their parameters in capitals.
 _FOCUS = """<script>(() => {
-  const nonce = NONCE, selector = SELECTOR;
+  const nonce = NONCE, selector = SELECTOR, unlessTyping = UNLESS_TYPING;
   if (window.gdFocused === nonce) return;
   window.gdFocused = nonce;
   let tries = 0;
   const go = () => {
+    const active = document.activeElement;
+    if (unlessTyping && active && active.matches("input, textarea, [contenteditable='true']")) return;
     const el = document.querySelector(selector);
     if (!el) { if (tries++ < 60) setTimeout(go, 50); return; }
     el.setAttribute("tabindex", "-1");

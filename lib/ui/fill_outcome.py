@@ -9,8 +9,6 @@ outcome.
 
 from __future__ import annotations
 
-import json
-
 import streamlit as st
 
 from lib.core.errors import AppError
@@ -50,34 +48,7 @@ def show_outcome(store: Store, form: FormSpec, actor: Actor, cities: tuple[str, 
             left, right = st.columns(2)
             left.button("重新载入最新版本（放弃我的修改）", on_click=errors.guarded(fill.reload_row), args=(store, form, actor, cities), width="stretch")
             right.button("保留我的修改，基于最新版本", on_click=errors.guarded(fill.keep_mine), args=(store, form, actor), width="stretch")
-    _focus_unless_typing(panel_key(form), done["nonce"])
-
-
-def _focus_unless_typing(key: str, nonce: str) -> None:
-    """``browser.focus``, except when the person is already typing into (or picking in) a field of the
-    form when the outcome arrives: on a slow server that is seconds after the click, and moving the
-    focus then would send the rest of their keystrokes nowhere. The outcome is drawn either way;
-    it is focused once per ``nonce`` or not at all."""
-    script = _FOCUS_UNLESS_TYPING.replace("NONCE", json.dumps(nonce)).replace("SELECTOR", json.dumps("." + browser.container_class(key)))
-    st.html(script, unsafe_allow_javascript=True)
-
-
-_FOCUS_UNLESS_TYPING = """<script>(() => {
-  const nonce = NONCE, selector = SELECTOR;
-  if (window.gdFocused === nonce) return;
-  window.gdFocused = nonce;
-  let tries = 0;
-  const go = () => {
-    const typing = document.activeElement && document.activeElement.matches("input, textarea, [contenteditable='true']");
-    if (typing) return;
-    const el = document.querySelector(selector);
-    if (!el) { if (tries++ < 60) setTimeout(go, 50); return; }
-    el.setAttribute("tabindex", "-1");
-    el.scrollIntoView({block: "center"});
-    el.focus({preventScroll: true});
-  };
-  go();
-})();</script>"""
+    browser.focus(panel_key(form), done["nonce"], unless_typing=True)
 
 
 def offer_panel_key(form: FormSpec) -> str:

@@ -13,7 +13,6 @@ from lib.core.records import is_pending
 from lib.store.base import InvalidValue
 from lib.store.migrate import migrate, read_local_log
 from lib.store.sheets.client import REQUEST_BUDGET_BYTES
-from lib.store.sheets.view import CUT_MARK
 from tests.store.store_cases import CITY, SPEC
 
 pytestmark = pytest.mark.timeout(240)

@@ -254,7 +254,7 @@ def test_editing_an_old_snapshot_never_reaches_the_frames_after_it(change):
 
 def test_an_aware_time_changed_to_the_same_instant_in_another_offset_shows_the_new_offset():
     """Attack Q1: 20:00+08:00 → "x" → 12:00+00:00 between two snapshots kept the old object (equal as an instant)."""
-    east, utc = dt.timezone(dt.timedelta(hours=8)), dt.timezone.utc
+    east, utc = dt.timezone(dt.timedelta(hours=8)), dt.UTC
     run = Run()
     run.append({"when": dt.datetime(2020, 9, 10, 20, tzinfo=east)}, "已提交")
     run.snapshot()
