@@ -13,6 +13,7 @@ from lib import listing
 from lib.core.records import Record
 from lib.forms import FormSpec
 from lib.office import excel
+from lib.ui import locale
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Rows from which an export is prepared on a click, with a progress bar, before it is downloaded
@@ -28,8 +29,12 @@ def search_box(form: FormSpec, *, key: str) -> str:
 
 
 def table(form: FormSpec, records: list[Record], reasons: Mapping[str, str] | None = None, *, filer: bool = False) -> None:
-    """The rows as a table whose first columns identify each row."""
-    st.dataframe(listing.table(form, records, reasons, filer=filer), hide_index=True, height=min(400, 38 + 35 * len(records)))
+    """The rows as a table whose first columns identify each row: the first ``locale.SHOWN_ROWS`` of them, with
+    a note when there are more (a province's queue of 19,000 rows was rendered and sent on every run)."""
+    shown = records[:locale.SHOWN_ROWS]
+    if len(records) > len(shown):
+        st.caption(f"列出前 {len(shown):,} 条（共 {len(records):,} 条）：请用筛选或搜索缩小范围，导出可得全部。")
+    st.dataframe(listing.table(form, shown, reasons, filer=filer), hide_index=True, height=min(400, 38 + 35 * len(shown)))
 
 
 def pick(form: FormSpec, records: list[Record], *, label: str, key: str, filer: bool = False) -> Record | None:
@@ -37,10 +42,10 @@ def pick(form: FormSpec, records: list[Record], *, label: str, key: str, filer: 
     chosen (None if no rows).
     A row chosen before and since filtered away gives way to the first one listed (Streamlit drops
     a selectbox value that is no longer an option)."""
-    by_id = {r.id: r for r in records}
+    by_id = {r.id: r for r in records[:locale.SHOWN_ROWS]}  # as the table: a picker of 19,000 rows helps nobody
     if not by_id:
         return None
-    names = listing.captions(form, records, filer=filer)
+    names = listing.captions(form, by_id.values(), filer=filer)
     row_id = st.selectbox(label, list(by_id), key=key, format_func=names.__getitem__)
     return by_id[row_id]
 

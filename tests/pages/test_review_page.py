@@ -281,3 +281,18 @@ def test_the_address_picks_the_form_a_todo_entry_names(filed):
     assert not at.exception
     assert at.selectbox(key=state.REVIEW_FORM).value.id == "att3"
     assert _page().selectbox(key=state.REVIEW_FORM).value.id == "att1"  # no address: the first form
+
+
+def test_a_long_queue_lists_its_first_rows_and_says_so_while_its_actions_take_all(filed, reopen, monkeypatch):
+    """Issue 17: a province's queue of 19,000 rows was rendered into the table and the picker on every run."""
+    from lib.ui import locale
+
+    monkeypatch.setattr(locale, "SHOWN_ROWS", 3)
+    at = _page()
+    assert len(at.dataframe[0].value) == 3 and len(filed) > 3
+    assert any(f"列出前 3 条（共 {len(filed):,} 条）" in c.value for c in at.caption)
+    assert len(at.selectbox(key=state.REVIEW_VIEW).options) == 3
+    next(c for c in at.checkbox if c.label.startswith("选择全部列出的待审核记录")).check().run()
+    _button(at, f"通过所选（{len(filed)} 条）").click().run()  # the bulk action still takes every row in the queue
+    _button(at, f"确认通过 {len(filed)} 条").click().run()
+    assert set(_statuses(reopen, filed)) == {"已通过"}
