@@ -63,9 +63,14 @@ def _changes_text(entry: AuditEntry, labels: Labels) -> str:
                        kind=labels.displays.get(entry.form_id, {}).get)
 
 
+def authorize_trail(store: Store, user: Actor) -> None:
+    """Forbidden (audited) unless ``user`` may read the audit trail: the province and the admin."""
+    authorize(store, user, AUDIT)
+
+
 def entries(store: Store, user: Actor) -> list[AuditEntry]:
     """The whole audit trail, oldest first (province and admin only; Forbidden, audited, for others)."""
-    authorize(store, user, AUDIT)
+    authorize_trail(store, user)
     return store.audit()
 
 

@@ -8,19 +8,17 @@ import streamlit as st
 from lib import audit
 from lib.core.errors import AppError
 from lib.office.excel import to_xlsx
-from lib.ui import locale, page, state
+from lib.ui import audit_log, locale, page, state
 from lib.ui.rows import xlsx_download
 
 actor, catalog, store = page.start()
 
 st.title("审计日志")
 try:
-    items = audit.entries(store, actor)
+    frame, labels = audit_log.trail(store, actor, list(catalog.forms()))
 except AppError as exc:  # refused (audited) or the store unavailable
     st.error(str(exc))
     st.stop()
-labels = audit.Labels.of(catalog.forms())
-frame = audit.audit_frame(items, labels)
 
 c1, c2, c3 = st.columns(3)
 account = c1.text_input("账号（包含）", key=state.AUDIT_ACCOUNT)

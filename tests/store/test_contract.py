@@ -440,3 +440,15 @@ def test_records_where_follows_a_renamed_field(store):
     store.rename_field("site_check", "remark", "note", actor=PROVINCE)
     assert [r.id for r in store.records_where("site_check", {"note": ["待 查"]})] == [a.id]
     assert store.records_where("site_check", {"remark": ["待查"]}) == []
+
+
+def test_the_audit_count_follows_every_entry_without_building_them(store):
+    """The audit page's table is rebuilt only when this count moves (issue 17)."""
+    assert store.audit_count() == len(store.audit())
+    store.ensure_sheet(SPEC)
+    rec = store.append("site_check", {"project": "甲"}, actor=CITY, status="已提交")
+    store.update("site_check", rec.id, base_rev=rec.rev, actor=CITY, values={"project": "乙"})
+    before = store.audit_count()
+    store.log_event(CITY, "登录")
+    getattr(store, "wait_idle", lambda timeout: True)(20)  # Google Sheets delivers an event in the background
+    assert store.audit_count() == before + 1 == len(store.audit())

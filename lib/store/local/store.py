@@ -170,6 +170,11 @@ class LocalStore(Store):
         return [a.entry() for a in rows
                 if (form_id is None or a.form_id == form_id) and (row_id is None or a.row_id == row_id)]
 
+    def audit_count(self) -> int:
+        self.refresh()
+        with self._mutex:
+            return len(self.state.audit)
+
     def records_where(self, form_id: str, any_of: Mapping[str, Iterable[str]] | None = None, *,
                       statuses: Iterable[str] | None = None) -> list[Record]:
         self.refresh()

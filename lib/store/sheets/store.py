@@ -119,6 +119,11 @@ class SheetsStore(Store):
         return [a.entry() for a in rows
                 if (form_id is None or a.form_id == form_id) and (row_id is None or a.row_id == row_id)]
 
+    def audit_count(self) -> int:
+        self.sync.refresh(force=False)
+        with self.sync.reading() as log:
+            return len(log.state.audit)
+
     def records_where(self, form_id: str, any_of: Mapping[str, Iterable[str]] | None = None, *,
                       statuses: Iterable[str] | None = None) -> list[Record]:
         """The stored rows from the log's indexes, then the rows waiting for the spreadsheet that match (as ``records``)."""
