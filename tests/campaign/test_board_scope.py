@@ -237,7 +237,7 @@ def drawn_rows(data, mark: Markers) -> dict[str, list[Record]]:
             for fid in ANSWERS}
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(actor=actors, data=st.data(), vouchers=voucher_register, projects=project_register)
 def test_the_board_shows_exactly_the_rows_the_policy_lets_a_viewer_read(actor, data, vouchers, projects):
     mark = Markers()
@@ -257,7 +257,7 @@ assignments = st.builds(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), assigned=assignments, vouchers=voucher_register)
 def test_an_inspector_s_board_shows_exactly_its_assignment(data, assigned, vouchers):
     """An inspector (account x) assigned to some cities reads, on the board as through ``can``, the
