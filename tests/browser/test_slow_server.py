@@ -73,13 +73,6 @@ def settle(page) -> None:
     expect(page.locator("[data-testid='stStatusWidget']")).to_have_count(0, timeout=60_000)
 
 
-def pick(page, label: str, option: str) -> None:
-    """Pick ``option`` in the select ``label`` from the keyboard: type to filter, Enter takes it."""
-    page.locator(f"input[role='combobox'][aria-label^='{label}']").click()
-    page.keyboard.type(option)
-    page.keyboard.press("Enter")
-
-
 def type_until(page, landed, more: int = 5) -> str:
     """Type at a person's pace, a character at a time, until ``landed()`` holds (the rerun is being
     drawn), and ``more`` characters after; returns what was typed. Fails if it landed before the first."""
