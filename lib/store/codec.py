@@ -36,6 +36,11 @@ _MAX_INT_BITS = 14_000
 
 _SCALARS = (str, bool, int, float, Decimal, dt.date, type(None))
 
+#: The first day Excel, WPS and LibreOffice all show as the same date: earlier serials are 0 or negative
+#: (shown as a time or an error) and, before 1900-03-01, Excel's phantom 1900-02-29 puts LibreOffice a day
+#: behind. A form's dates are bounded far inside (lib/forms/types.py); this bounds the store's own callers.
+EARLIEST_CELL_DATE = dt.date(1900, 3, 1)
+
 
 # --- validation ---------------------------------------------------------------------------------
 
@@ -132,6 +137,11 @@ def _check_value(key: str, name: str, value: Any, *, nested: bool = False) -> No
             else:
                 raise InvalidValue(f"字段「{name}」的列表只能包含文字或表格行。", field=key,
                                    code="unsupported_type")
+    elif isinstance(value, dt.date) and (value.date() if isinstance(value, dt.datetime) else value) < EARLIEST_CELL_DATE:
+        raise InvalidValue(
+            f"字段「{name}」的日期（{value.isoformat()}）早于 {EARLIEST_CELL_DATE.isoformat()}，表格无法正确保存这样的日期，请核对后再提交。",
+            field=key, code="date_out_of_range",
+        )
     elif not isinstance(value, _SCALARS):
         raise InvalidValue(f"字段「{name}」的值类型（{type(value).__name__}）不受支持。", field=key,
                            code="unsupported_type")

@@ -25,8 +25,8 @@ from lib.store.codec import (
 legal_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters=[
     *map(chr, [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)]), "\ufffe", "\uffff"]), max_size=50)
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), legal_text, st.dates(),
-    st.datetimes(min_value=dt.datetime(1900, 1, 1)),
+    st.none(), st.booleans(), st.integers(), legal_text, st.dates(min_value=dt.date(1900, 3, 1)),
+    st.datetimes(min_value=dt.datetime(1900, 3, 1)),
     st.floats(allow_nan=False, allow_infinity=False),
     st.decimals(allow_nan=False, allow_infinity=False, places=2),
 )
@@ -52,6 +52,17 @@ def test_a_cell_reads_back_as_the_value(value):
     assert same_cell(value, cell)
     back = from_cell(cell, kind_of(value))
     assert back == value or (value == "" and back is None)
+
+
+@pytest.mark.parametrize("value", [dt.date(1899, 12, 31), dt.date(1, 1, 1), dt.datetime(1800, 1, 1, 8, 30),
+                                   dt.date(1900, 2, 28), [{"日": dt.date(1900, 1, 1)}]])
+def test_a_date_no_spreadsheet_shows_faithfully_is_refused_naming_the_field(value):
+    """Attack Q4: a date before 1900 was written as a serial of 0 or below (shown as a time or an error, verify
+    never 一致), and one before 1900-03-01 is a day early in LibreOffice (Excel's phantom 1900-02-29)."""
+    with pytest.raises(InvalidValue) as info:
+        validate_values({"day": value}, {"day": "开工日期"})
+    assert info.value.code == "date_out_of_range" and "「开工日期」" in str(info.value)
+    validate_values({"day": dt.date(1900, 3, 1), "at": dt.datetime(1900, 3, 1, 0, 0, 1)})
 
 
 def test_equality_respects_type():
