@@ -2,7 +2,10 @@
 a city bureau and a provider, at 20,000 附件1 rows (target ≤ 1 s) or 100,000 (≤ 2 s); the server's CPU
 seconds meanwhile; and what an idle open 进度看板 costs the server per minute (``--idle``).
 
-    .venv/bin/python bench/browser_pages_bench.py [--rows 20000] [--repeat 3] [--idle 60]
+    .venv/bin/python bench/browser_pages_bench.py [--rows 20000] [--repeat 3] [--idle 60] [--data-dir DIR]
+
+``--data-dir`` keeps the store (and who signs in) in DIR and reuses it on the next run with the same
+``--rows``: building 100,000 rows takes minutes. A reused store has the sign-ins of earlier runs in its trail.
 
 A real ``streamlit run app.py`` on a store built once (demo rows, registers, demo accounts), driven by
 Debian's Chromium through Playwright. Each page is opened ``--repeat`` times two ways: by its sidebar
@@ -16,6 +19,9 @@ Prints figures, never pass/fail; the naive alternative of the idle board is the 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
+import json
 import statistics
 import sys
 import tempfile
@@ -25,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _server import (  # noqa: E402
+    People,
     ROOT,
     chromium,
     cpu_seconds,
@@ -42,6 +49,25 @@ from _server import (  # noqa: E402
 
 #: url path → the page's title (its st.title), in the order printed.
 PAGES = {"board": "进度看板", "review": "审核", "my_submissions": "我的填报", "audit": "审计日志", "fill": "在线填报"}
+
+
+def kept_data(data_dir: Path, rows: int) -> People:
+    """The store in ``data_dir`` built by an earlier run at ``rows`` rows (its People beside it), or a new one
+    built there (a folder that holds something else is refused rather than replaced)."""
+    note = data_dir / "bench-people.json"
+    if note.exists():
+        kept = json.loads(note.read_text())
+        if kept.pop("rows") != rows:
+            raise SystemExit(f"{data_dir} holds a store of another size: remove it or give another --data-dir")
+        print(f"reusing the store in {data_dir}")
+        return People(**{k: tuple(v) if isinstance(v, list) else v for k, v in kept.items()})
+    if data_dir.exists() and any(data_dir.iterdir()):
+        raise SystemExit(f"{data_dir} is not empty and holds no bench store")
+    start = time.perf_counter()
+    people = prepare_data(data_dir, rows)
+    note.write_text(json.dumps({"rows": rows, **dataclasses.asdict(people)}, ensure_ascii=False))
+    print(f"store of {rows:,} 附件1 rows with registers and accounts built in {time.perf_counter() - start:.0f} s")
+    return people
 
 
 def target_ms(rows: int) -> float:
@@ -90,6 +116,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="opens of each page each way")
     parser.add_argument("--idle", type=float, default=0, help="seconds of an idle open 进度看板 (0: not measured)")
     parser.add_argument("--roles", default="province,city,provider")
+    parser.add_argument("--data-dir", type=Path, help="keep the store here and reuse it on the next run")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # each figure is in a log as it is measured, even if the run is stopped
 
@@ -97,11 +124,10 @@ def main() -> int:
 
     home = load_catalog(ROOT / "forms").campaign.title
     target = target_ms(args.rows)
-    with tempfile.TemporaryDirectory(prefix="browser-pages-") as tmp:
-        data_dir = Path(tmp) / "data"
-        start = time.perf_counter()
-        people = prepare_data(data_dir, args.rows)
-        print(f"store of {args.rows:,} 附件1 rows with registers and accounts built in {time.perf_counter() - start:.0f} s")
+    with (contextlib.nullcontext(str(args.data_dir)) if args.data_dir
+          else tempfile.TemporaryDirectory(prefix="browser-pages-")) as tmp:
+        data_dir = Path(tmp) if args.data_dir else Path(tmp) / "data"
+        people = kept_data(data_dir, args.rows)
         accounts = {"province": people.province, "city": people.city, "provider": people.provider}
         print(f"signing in as: {', '.join(f'{role} {accounts[role]}' for role in args.roles.split(','))} "
               f"(the provider has {people.provider_rows} own 附件1 rows)")

@@ -1,16 +1,19 @@
 """What a page costs on the server for one viewer, at 20,000 附件1 rows (prints figures; never pass/fail).
 
-    .venv/bin/python bench/pages_bench.py [--att1 20000] [--profile PAGE]
+    .venv/bin/python bench/pages_bench.py [--att1 20000] [--profile PAGE] [--data-dir DIR]
 
 Each signed-in page runs under Streamlit's AppTest (the script run a browser's session would make; the
 browser's own rendering is not in it) for the province, a city bureau and a provider with ~30 own rows:
 the first run of a page in a new session, then a rerun with nothing changed, then a run right after
-another process filed a row. ``--profile`` prints cProfile's top functions for one page's run (``review:province``: one viewer's).
+another process filed a row. ``--profile`` prints cProfile's top functions for one page's script runs
+(``review:province``: one viewer's), measured in the script runner's own thread. ``--data-dir`` keeps the
+store in DIR and reuses it on the next run of the same size.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import datetime as dt
 import os
@@ -47,6 +50,34 @@ def viewers(catalog, demo) -> dict[str, Actor]:
     return {"province": PROVINCE, "city": Actor("city_bench", "city", unit, city), "provider": provider}
 
 
+@contextlib.contextmanager
+def profiled(enabled: bool):
+    """cProfile around each script run while the block runs, printed after each: AppTest runs the page in
+    another thread, which a profiler enabled in this one does not see."""
+    if not enabled:
+        yield
+        return
+    from streamlit.runtime.scriptrunner import script_runner
+
+    plain = script_runner.exec_func_with_error_handling
+
+    def run(func, ctx):
+        prof = cProfile.Profile()
+        prof.enable()
+        try:
+            return plain(func, ctx)
+        finally:
+            prof.disable()
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(45)
+            pstats.Stats(prof).sort_stats("tottime").print_stats(20)
+
+    script_runner.exec_func_with_error_handling = run
+    try:
+        yield
+    finally:
+        script_runner.exec_func_with_error_handling = plain
+
+
 def run_page(page: str, actor: Actor, profile: bool = False) -> tuple[float, float]:
     """(first run, rerun) in ms of ``pages/<page>.py`` for ``actor`` in a new AppTest session."""
     from streamlit.testing.v1 import AppTest
@@ -55,14 +86,9 @@ def run_page(page: str, actor: Actor, profile: bool = False) -> tuple[float, flo
     sign_in(at, actor)
     times = []
     for _ in range(2):
-        prof = cProfile.Profile() if profile else None
         start = time.perf_counter()
-        if prof:
-            prof.enable()
-        at.run()
-        if prof:
-            prof.disable()
-            pstats.Stats(prof).sort_stats("cumulative").print_stats(35)
+        with profiled(profile):
+            at.run()
         times.append((time.perf_counter() - start) * 1000)
         if at.exception:
             print(f"  {page} for {actor.account}: {at.exception[0].message[:200]}")
@@ -75,13 +101,19 @@ def main() -> None:
     parser.add_argument("--profile", default="", help="a page name: print its profile for the provider "
                                                       "(page:viewer for another viewer, e.g. review:province)")
     parser.add_argument("--pages", default=",".join(PAGES))
+    parser.add_argument("--data-dir", type=Path, help="keep the store here and reuse it on the next run of this size")
     args = parser.parse_args()
     catalog = load_catalog(ROOT / "forms")
     demo = demo_rows(catalog, args.att1, max(300, args.att1 // 60), args.att1 // 4)
     people = viewers(catalog, demo)
-    with tempfile.TemporaryDirectory() as tmp:
-        data_dir = Path(tmp) / "data"
-        build_store(data_dir, catalog, demo)
+    with contextlib.nullcontext(str(args.data_dir)) if args.data_dir else tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp) if args.data_dir else Path(tmp) / "data"
+        marker = data_dir / f"pages-bench-{args.att1}"
+        if not marker.exists():
+            if data_dir.exists() and any(data_dir.iterdir()):
+                raise SystemExit(f"{data_dir} is not empty and holds no store of {args.att1} rows built by this bench")
+            build_store(data_dir, catalog, demo)
+            marker.touch()
         os.environ.update(APP_DATA_DIR=str(data_dir), APP_FORMS_DIR=str(ROOT / "forms"), APP_DEMO_DATA="false",
                           APP_CAMPAIGN_TODAY=AS_OF.isoformat())
         import streamlit as st

@@ -25,7 +25,7 @@ forms = [f for f in catalog.forms() if can(actor, CREATE, f, assignments=assigne
 if not forms:
     st.info(fill.nothing_to_fill(actor, catalog.forms()))
     st.stop()
-form = st.selectbox("表单", forms, format_func=lambda f: f.title, key=state.MINE_FORM)
+form = rows.form_picker(forms, key=state.MINE_FORM)
 records = submissions.my_records(store, form, actor, assignments=assigned)
 if not records:
     st.info("您还没有填报这张表。")

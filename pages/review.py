@@ -19,11 +19,8 @@ forms = [f for f in catalog.forms() if can(actor, REVIEW, f)]
 if not forms:
     st.info("您的账号没有需要审核的表单。")
     st.stop()
-ids = [f.id for f in forms]
-wanted = st.query_params.get("form")  # 待办 on the home page opens the form it names
-if wanted in ids and state.REVIEW_FORM not in st.session_state:
-    st.session_state[state.REVIEW_FORM] = forms[ids.index(wanted)]
-form = st.selectbox("表单", forms, format_func=lambda f: f.title, key=state.REVIEW_FORM)
+# 待办 on the home page opens the form the address names
+form = rows.form_picker(forms, key=state.REVIEW_FORM, wanted=st.query_params.get("form"))
 st.query_params["form"] = form.id
 official.by_city_button(store, form, catalog.campaign, actor)  # every filed row the reviewer reads, not only the queue
 waiting_only = st.toggle(f"只看待审核（{'、'.join(review.AWAITING)}）", value=True, key=state.REVIEW_WAITING)
@@ -51,6 +48,6 @@ if not shown:
 rows.table(form, shown, reasons, filer=True)
 
 st.subheader("批量审核")
-ui.bulk(store, form, actor, {r.id: r for r in shown if r.status in review.AWAITING})
+ui.bulk(store, form, actor, shown)
 st.subheader("逐条阅读与审核")
 ui.read_and_act(store, form, actor, shown, reasons, cities)

@@ -21,6 +21,19 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PREPARED_FROM = 5_000
 
 
+def form_picker(forms: list[FormSpec], *, key: str, wanted: str | None = None) -> FormSpec:
+    """A selectbox of ``forms`` by title; the catalog's own FormSpec of the one chosen (``wanted``, a form id
+    from the address, is chosen when the widget has no value yet).
+
+    The widget holds the form's id, not the FormSpec: Streamlit deep-copies a widget's value on every run,
+    and a copy is a new object each run, so what is kept per form object (``lib.auth.scope``'s judgement
+    of a province's queue, 19,000 rows at 20,000) was redone on every run (issue 17)."""
+    by_id = {f.id: f for f in forms}
+    if wanted in by_id and key not in st.session_state:
+        st.session_state[key] = wanted
+    return by_id[st.selectbox("表单", list(by_id), format_func=lambda i: by_id[i].title, key=key)]
+
+
 def search_box(form: FormSpec, *, key: str) -> str:
     """A search field over the rows' summary fields, id and status; returns what was typed."""
     fields = "、".join(f.label for f in form.summary_fields())

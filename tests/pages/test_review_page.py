@@ -279,8 +279,8 @@ def test_the_address_picks_the_form_a_todo_entry_names(filed):
     at.query_params["form"] = "att3"
     at.run()
     assert not at.exception
-    assert at.selectbox(key=state.REVIEW_FORM).value.id == "att3"
-    assert _page().selectbox(key=state.REVIEW_FORM).value.id == "att1"  # no address: the first form
+    assert at.selectbox(key=state.REVIEW_FORM).value == "att3"
+    assert _page().selectbox(key=state.REVIEW_FORM).value == "att1"  # no address: the first form
 
 
 def test_a_long_queue_lists_its_first_rows_and_says_so_while_its_actions_take_all(filed, reopen, monkeypatch):
@@ -292,7 +292,23 @@ def test_a_long_queue_lists_its_first_rows_and_says_so_while_its_actions_take_al
     assert len(at.dataframe[0].value) == 3 and len(filed) > 3
     assert any(f"列出前 3 条（共 {len(filed):,} 条）" in c.value for c in at.caption)
     assert len(at.selectbox(key=state.REVIEW_VIEW).options) == 3
+    assert len(at.multiselect(key=state.REVIEW_PICKED).options) == 3  # the listed rows are named, not the whole queue
     next(c for c in at.checkbox if c.label.startswith("选择全部列出的待审核记录")).check().run()
     _button(at, f"通过所选（{len(filed)} 条）").click().run()  # the bulk action still takes every row in the queue
     _button(at, f"确认通过 {len(filed)} 条").click().run()
     assert set(_statuses(reopen, filed)) == {"已通过"}
+
+
+def test_a_rerun_with_nothing_changed_judges_no_row_again(filed, monkeypatch):
+    """Issue 17: the form picker's value came back a deep copy on every run (Streamlit copies a widget's
+    value), so lib.auth.scope's judgement, kept per form object, was redone over the whole queue each run."""
+    from lib.auth import scope
+
+    asked = []
+    real = scope.can
+    monkeypatch.setattr(scope, "can", lambda *a, **k: asked.append(1) or real(*a, **k))
+    at = _page()
+    assert len(asked) >= len(filed)
+    asked.clear()
+    at.run()
+    assert not at.exception and asked == []
