@@ -31,8 +31,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _server import (  # noqa: E402
-    People,
     ROOT,
+    People,
     chromium,
     cpu_seconds,
     load_note,
