@@ -85,8 +85,21 @@ def _built(recs: list[Record], keys: list[str], tallies: dict[str, list[int]]) -
             continue
         values = [r.values.get(key) for r in recs]
         tallies[key] = tally(values)
+        if tallies[key][OTHER]:  # lists among them: the frame's own, so a caller's edit never reaches the store
+            values = [v if type(v) is not list else detached(v) for v in values]
         data[key] = column(values, tallies[key])
     return pd.DataFrame(data)
+
+
+def detached(value: list[Any]) -> list[Any]:
+    """A list value (texts, or a table's rows as dicts of plain values) as a copy sharing nothing mutable
+    with the record it came from (attack Q2: an ``append`` to a snapshot's list cell changed the store).
+
+    >>> rows = [{"名": "张三"}]
+    >>> copy = detached(rows); copy[0]["名"] = "李四"; rows
+    [{'名': '张三'}]
+    """
+    return [dict(item) if type(item) is dict else item for item in value]
 
 
 def column(values: list[Any], counts: list[int] | None = None) -> pd.Series:
@@ -272,8 +285,8 @@ def _field(was: Any, counts: list[int], key: str, appended: list[Record], update
            had: dict[str, Spare], spares: dict[str, Spare]) -> Any:
     """A field column with the changed rows applied; None when its dtype changes (``counts`` is updated)."""
     dtype = _dtype(was)
-    new = [r.values.get(key) for r in appended]
-    changes = _changes(was, dtype, [(at, r.values.get(key)) for at, r in updated])
+    new = [_own(r.values.get(key)) for r in appended]
+    changes = _changes(was, dtype, [(at, _own(r.values.get(key))) for at, r in updated])
     if not new and not changes:
         if key in had:
             spares[key] = had[key]
@@ -291,6 +304,10 @@ def _field(was: Any, counts: list[int], key: str, appended: list[Record], update
 
 
 _CLASS = {"int64": INT, "float64": FLOAT, "str": STR}
+
+
+def _own(value: Any) -> Any:
+    return value if type(value) is not list else detached(value)
 
 
 def _changes(was: Any, dtype: str, candidates: list[tuple[int, Any]]) -> list[tuple[int, Any]]:

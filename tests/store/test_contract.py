@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from decimal import Decimal
 
 import pandas as pd
@@ -312,17 +311,35 @@ def test_snapshot_does_not_change_after_later_writes(store):
     assert list(store.snapshot("site_check")["count"]) == [8, 3]
 
 
-def test_repeated_snapshot_without_changes_is_cheap(store):
-    store.append_many("site_check", [{**ROW, "count": i} for i in range(3000)], actor=CITY, status="已提交")
-    started = time.perf_counter()
-    store.snapshot("site_check")
-    first = time.perf_counter() - started
-    started = time.perf_counter()
-    for _ in range(20):
+def test_editing_a_snapshots_list_or_table_cell_in_place_never_reaches_the_store(store):
+    """Attack Q2: a snapshot's list and table cells were the record's own objects, so a caller's ``append``
+    to one changed the row the store held (and the next workbook it wrote), not the log: after a full build
+    and after the incremental one alike."""
+    a = store.append("site_check", ROW, actor=CITY, status="已提交")
+    issues, people = ["质量", "安全"], ROW["people"]
+    for _ in range(2):  # the first snapshot is a full build, the second one applies the update to it
         frame = store.snapshot("site_check")
-    repeated = (time.perf_counter() - started) / 20
-    assert len(frame) == 3000
-    assert repeated < 0.01 and repeated < first / 5, (first, repeated)
+        frame.loc[0, "issues"].append("注入")
+        frame.loc[0, "people"][0]["name"] = "王五"
+        assert store.get("site_check", a.id).values["issues"] == issues
+        assert store.get("site_check", a.id).values["people"] == people
+        issues, people = ["安全"], [{"name": "赵六", "phone": None}]
+        store.update("site_check", a.id, base_rev=store.get("site_check", a.id).rev, actor=CITY,
+                     values={"issues": list(issues), "people": [dict(p) for p in people]})
+
+
+def test_a_repeated_snapshot_without_changes_builds_nothing(store, monkeypatch):
+    """The frame is built once per change: later snapshots reuse it (counted, not timed)."""
+    import lib.store.state as state
+
+    store.append_many("site_check", [{**ROW, "count": i} for i in range(300)], actor=CITY, status="已提交")
+    builds = []
+    monkeypatch.setattr(state, "current_book", lambda *a, real=state.current_book: builds.append(1) or real(*a))
+    first = store.snapshot("site_check")
+    frames = [store.snapshot("site_check") for _ in range(20)]
+    assert len(builds) == 1 and all(len(f) == 300 and f.equals(first) for f in frames)
+    store.append("site_check", ROW, actor=CITY, status="已提交")
+    assert len(store.snapshot("site_check")) == 301 and len(builds) == 2
 
 
 def test_reopening_gives_the_same_records_and_audit(store_factory, clock):
