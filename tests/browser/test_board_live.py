@@ -18,7 +18,9 @@ from lib.store.factory import open_store
 from .conftest import sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
-LIVE_WITHIN = 10.0
+#: How long the test waits for the board's own refresh (every few seconds) before calling it not live: a bound
+#: on a stuck test, not a timing target (the refresh period is lib/ui/board.py's; a busy CI machine is slow).
+LIVE_WITHIN = 60.0
 
 
 

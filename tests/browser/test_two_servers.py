@@ -83,7 +83,9 @@ def test_a_row_submitted_on_one_server_shows_on_the_other(tmp_path, sheets, brow
         submitted = time.monotonic()
 
         while metric(b, "已报") == before:
-            assert time.monotonic() - submitted < CACHE_SECONDS + BOARD_REFRESH + 3, "not shown on the other server in time"
+            # A bound on a stuck test, not a timing target: the figures come with the cache's and the board's own
+            # periods, which a busy CI machine stretches.
+            assert time.monotonic() - submitted < 6 * (CACHE_SECONDS + BOARD_REFRESH), "never shown on the other server"
             b.wait_for_timeout(250)
         assert metric(b, "已报") == before + 1
     finally:
