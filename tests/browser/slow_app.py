@@ -1,15 +1,27 @@
-"""The app with every script run made slow, as on a loaded server: each run sleeps ``SLOW_APP_START``
-seconds (1 unless set) before app.py runs, and each element it sends ``SLOW_APP_ELEMENT`` seconds
-(0.02 unless set), so a page is drawn over a second or more and a person's next choice or keystroke
-lands while the previous rerun is still on its way (served by tests/browser/test_slow_server.py).
+"""The app with script runs made slow on demand, as on a loaded server, driven by files in the folder
+``SLOW_APP_DIR`` (served by tests/browser/test_slow_server.py, which writes and reads them):
+
+- ``pace.json`` — ``{"start": s, "element": e}``: while it exists, each run sleeps ``s`` seconds before
+  app.py runs and ``e`` seconds before each element it sends, so a page is drawn over seconds and a
+  person's next choice or keystroke lands while the rerun is still on its way. Without it a run is
+  not slowed (signing in and opening the page cost no more than usual).
+- ``hold`` — the next run to start takes it and stops after sending its first element, until
+  ``release`` exists (at most ``HOLD_SECONDS``). The test then knows, without any timing, that the
+  run has begun and has drawn nothing of the page yet while it types.
+- ``runs.log`` — a line per run as it goes: ``start N``, ``held N``, ``end N``.
 
 Pages are named in app.py relative to app.py's folder (``st.Page("pages/fill.py")``); Streamlit resolves
 them from the main script's folder, which here is tests/browser, so that folder is pointed at the app's.
 """
 
+import itertools
+import json
 import os
 import runpy
+import sys
+import threading
 import time
+import types
 from pathlib import Path
 
 from streamlit.runtime.pages_manager import PagesManager
@@ -17,18 +29,64 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 APP = Path(os.environ.get("BROWSER_APP_ROOT") or Path(__file__).resolve().parents[2]) / "app.py"  # as conftest.APP_ROOT
 PagesManager.main_script_parent = property(lambda _self: APP.parent)
+CONTROL = Path(os.environ["SLOW_APP_DIR"])
+HOLD_SECONDS = 60  # a test that never releases a held run does not keep the server's thread for ever
 
+# Run numbers across the runs and sessions of this server: the script is run anew each time, a module once.
+_runs = sys.modules.setdefault("_slow_app_runs", types.ModuleType("_slow_app_runs"))
+_runs.__dict__.setdefault("count", itertools.count(1))
+
+
+def note(line: str) -> None:
+    with (CONTROL / "runs.log").open("a") as log:
+        log.write(line + "\n")
+
+
+def pace() -> dict:
+    try:
+        return json.loads((CONTROL / "pace.json").read_text())
+    except (OSError, ValueError):  # absent (not slowed), or being written
+        return {}
+
+
+def take_hold() -> bool:
+    try:
+        (CONTROL / "hold").rename(CONTROL / "holding")
+    except OSError:
+        return False
+    return True
+
+
+def wait_for_release(run: int) -> None:
+    note(f"held {run}")
+    deadline = time.monotonic() + HOLD_SECONDS
+    while not (CONTROL / "release").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for name in ("release", "holding"):
+        (CONTROL / name).unlink(missing_ok=True)
+
+
+run = next(_runs.count)
+slow = pace()
+held = threading.Event() if take_hold() else None
 ctx = get_script_run_ctx()
-if ctx is not None and not getattr(ctx._enqueue, "slowed", False):  # once per session: the context outlives a run
-    send = ctx._enqueue
-    pause = float(os.environ.get("SLOW_APP_ELEMENT", "0.02"))
+if ctx is not None:
+    send = getattr(ctx._enqueue, "unslowed", ctx._enqueue)  # the context outlives a run: wrap the original once
 
-    def slowed(msg, send=send, pause=pause):
-        time.sleep(pause)  # before the send, which is where Streamlit notices a rerun asked for meanwhile
+    def slowed(msg, send=send, pause=float(slow.get("element", 0)), held=held, run=run):
+        if pause:
+            time.sleep(pause)  # before the send, which is where Streamlit notices a rerun asked for meanwhile
         send(msg)
+        if held is not None and not held.is_set() and msg.WhichOneof("type") == "delta":
+            held.set()
+            wait_for_release(run)
 
-    slowed.slowed = True
+    slowed.unslowed = send
     ctx._enqueue = slowed
 
-time.sleep(float(os.environ.get("SLOW_APP_START", "1")))
-runpy.run_path(str(APP), run_name="__main__")
+note(f"start {run}")
+try:
+    time.sleep(float(slow.get("start", 0)))
+    runpy.run_path(str(APP), run_name="__main__")
+finally:
+    note(f"end {run}")
