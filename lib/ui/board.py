@@ -6,9 +6,10 @@ board's day, rebuilt from the store's audit) are computed once per data change (
 counter of the snapshots; a few new or changed rows are applied to the previous ones,
 ``lib.campaign.board.incremental``), each scope's figures once per data change too, and an open board
 (``live``) is drawn again only when what it shows changed: a small fragment compares the change
-counters every REFRESH_SECONDS seconds and costs next to nothing while they stay the same. A row
-written anywhere shows within SNAPSHOT_TTL + REFRESH_SECONDS seconds. The forms are the campaign's bound
-ones (``campaign.yaml`` bindings); colours are keyed by what a choice means, not by its word.
+counters every REFRESH_SECONDS seconds while the page is visible (``lib.ui.visibility``: none while its
+tab is hidden, one at once when it is shown again) and costs next to nothing while they stay the same.
+A row written anywhere shows within SNAPSHOT_TTL + REFRESH_SECONDS seconds on a visible board. The forms
+are the campaign's bound ones (``campaign.yaml`` bindings); the charts are ``lib.ui.board_charts``.
 """
 
 from __future__ import annotations
@@ -26,10 +27,9 @@ import streamlit as st
 from lib.auth.policy import Assignments, unassigned
 from lib.campaign import archive
 from lib.campaign.board import export, figures, incremental
-from lib.campaign.board.detail_tables import NOT_FILLED
 from lib.campaign.board.preparation import Prepared, change_counter
 from lib.campaign.board.scope import Scope, board_scope, scope_for, with_vouchers
-from lib.campaign.board.units import EXEMPT, LATE_FILED, MISSING, ON_TIME, OVERDUE, RETURNED_STATE
+from lib.campaign.board.units import EXEMPT, OVERDUE, RETURNED_STATE
 from lib.campaign.register import kinds
 from lib.campaign.register import reconcile as rc
 from lib.campaign.register import store as reg
@@ -40,7 +40,8 @@ from lib.core.records import Actor
 from lib.core.statuses import NOT_FILED
 from lib.sampling import assignments as inspectors
 from lib.sampling import record as sampling_record
-from lib.ui import auth, context, errors, locale, rectification_board, sampling_board, state
+from lib.ui import auth, context, errors, locale, rectification_board, sampling_board, state, visibility
+from lib.ui import board_charts as charts
 from lib.ui.contacts import contacts_box
 from lib.ui.rows import xlsx_download
 
@@ -55,37 +56,10 @@ TABLE_HEIGHT = 320
 SHOWN_ROWS = locale.SHOWN_ROWS
 #: session_state: what the open board was last drawn from (``data_key``), for ``live``'s watcher.
 SEEN = "board:seen"
+#: The watcher's clock (``lib.ui.visibility``), a widget of the open board.
+CLOCK = "board:clock"
 
 # session_state / widget keys of the board pages
-
-STATE_COLORS = {
-    ON_TIME: "#4c9f70", LATE_FILED: "#e0a526", RETURNED_STATE: "#8e6bbf", MISSING: "#9aa5b1",
-    OVERDUE: "#d64545", EXEMPT: "#cfd6dd",
-}
-#: Colours by what a choice means (``lib.forms.bindings.NEEDS``); ``word_colors`` gives them the campaign's words.
-USAGE_COLORS = {"in_use": "#4c9f70", "low_use": "#e0a526", "idle": "#f08c3a", "stopped": "#d64545"}
-CONCLUSION_COLORS = {"pass": "#4c9f70", "basic": "#e0a526", "fail": "#d64545"}
-NONE_COLOR, BLANK_COLOR = "#9aa5b1", "#cfd6dd"  # a project never checked; a choice left blank
-
-
-def word_colors(words: dict[str, str], colors: dict[str, str], blank: str = NONE_COLOR) -> dict[str, str]:
-    """Word -> colour, in the campaign's order of the words (``binding.words``: meaning -> word),
-    then 未填 (a choice left blank).
-
-    >>> word_colors({"pass": "通过", "fail": "不通过"}, {"pass": "#0f0", "fail": "#f00"})
-    {'通过': '#0f0', '不通过': '#f00', '未填': '#9aa5b1'}
-    """
-    return {**{word: colors[meaning] for meaning, word in words.items() if meaning in colors}, NOT_FILLED: blank}
-
-
-def usage_colors(cal: Calendar) -> dict[str, str]:
-    return word_colors(cal.bindings.of("projects").words("usage"), USAGE_COLORS)
-
-
-def conclusion_colors(cal: Calendar) -> dict[str, str]:
-    checks = cal.bindings.of("checks")
-    never = {checks.word("method", "none"): NONE_COLOR}
-    return {**word_colors(checks.words("conclusion"), CONCLUSION_COLORS, BLANK_COLOR), **never}
 
 
 # --- shared data -------------------------------------------------------------------------------
@@ -272,29 +246,6 @@ def drill(frame: pd.DataFrame, columns: list[str], key: str, file_name: str, lab
     return rows
 
 
-def _stacked(data: pd.DataFrame, y: str, color: str, value: str, colors: dict[str, str], normalize: bool = False):
-    domain = [c for c in colors if c in set(data[color])] + sorted(set(data[color]) - set(colors))
-    scale = alt.Scale(domain=domain, range=[colors.get(d, "#cccccc") for d in domain])
-    order = list(dict.fromkeys(data[y]))
-    return (
-        alt.Chart(data)
-        .mark_bar()
-        .encode(
-            y=alt.Y(f"{y}:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=220)),
-            x=alt.X(f"sum({value}):Q", stack="normalize" if normalize else True, title="占比" if normalize else value,
-                    axis=alt.Axis(format="%") if normalize else alt.Axis()),
-            color=alt.Color(f"{color}:N", scale=scale, title=color, sort=domain),
-            order=alt.Order(f"{color}_order:Q"),
-            tooltip=[y, color, value],
-        )
-        .transform_calculate(**{f"{color}_order": f"indexof({domain!r}, datum['{color}'])"})
-        .properties(height=max(160, 24 * len(order)))
-    )
-
-
-def _chart(chart) -> None:
-    st.altair_chart(chart, width="stretch")
-
 
 # --- the board ---------------------------------------------------------------------------------
 
@@ -347,7 +298,7 @@ def summary(board: figures.Board) -> None:
         st.info(f"{whose}有 {t['截至日期后创建']:,} 条记录创建于 {board.as_of:%Y-%m-%d} 之后，按活动时钟未计入。")
     st.caption(register_note(board.as_of))
     phase = f"　当前阶段：{board.current_phase}" if board.current_phase else ""
-    st.caption(f"范围：{board.scope.label}　截至 {board.as_of:%Y-%m-%d}{phase}　每 {REFRESH_SECONDS} 秒自动刷新"
+    st.caption(f"范围：{board.scope.label}　截至 {board.as_of:%Y-%m-%d}{phase}　页面可见时每 {REFRESH_SECONDS} 秒自动刷新"
                f"　{'、'.join(NOT_FILED)}不计入已报")
 
 
@@ -367,8 +318,10 @@ def stale(seen: tuple | None, as_of: dt.date) -> bool:
 
 def live(actor: Actor, as_of: dt.date) -> None:
     """The open board: drawn on each page run (and a widget in it redraws it alone, a fragment), then
-    watched: every REFRESH_SECONDS seconds a small fragment checks the session and the change counters
-    and reruns the page only when the data changed. Nothing is computed nor sent while it did not."""
+    watched: while the page is visible, every REFRESH_SECONDS seconds and once when it becomes visible
+    again, the browser reruns a small fragment that checks the session and the change counters and
+    reruns the page only when the data changed (``lib.ui.visibility``). Nothing is computed nor sent
+    while it did not, and a board in a hidden tab costs the server nothing."""
     _board_part(actor, as_of)
     _watch(as_of)
 
@@ -378,12 +331,15 @@ def live(actor: Actor, as_of: dt.date) -> None:
 def _board_part(actor: Actor, as_of: dt.date) -> None:
     auth.require_live_session()  # a widget of the board reruns this fragment alone, past app.py's gate
     st.session_state[SEEN] = data_key(as_of)  # before the board: a change meanwhile is seen on the next tick
+    # where the browser's clock cannot run (a policy forbidding its script), a click redraws this fragment
+    st.button("刷新", icon=":material/refresh:", type="tertiary", help="看板在页面可见时自动刷新；如未自动更新，可点此刷新。")
     render_board(current_board(actor, as_of), calendar())
 
 
-@st.fragment(run_every=REFRESH_SECONDS)
+@st.fragment
 @errors.guarded  # a tick reruns the fragment alone, outside the page's handler
 def _watch(as_of: dt.date) -> None:
+    visibility.clock(REFRESH_SECONDS, key=CLOCK)
     auth.require_live_session()  # a tick skips app.py's gate: an ended session gets no more data
     if stale(st.session_state.get(SEEN), as_of):
         st.rerun()
@@ -410,7 +366,7 @@ def progress_tab(board: figures.Board, cal: Calendar) -> None:
     if data.empty:
         st.info("该表单在当前范围内没有应报或已报项目（台账尚未导入时，应报为 0）。")
     else:
-        _chart(_stacked(data, "地市", "状态", "数量", STATE_COLORS))
+        charts.show(charts.stacked(data, "地市", "状态", "数量", charts.STATE_COLORS))
     st.markdown("**地市 × 表单进度**")
     drill(board.progress, ["地市", "表单"], state.board_table_key("progress:table"), "进度_地市表单.xlsx", "进度")
     archive_forwarding(board)
@@ -448,7 +404,7 @@ def providers_tab(board: figures.Board, cal: Calendar) -> None:
     top = board.providers.head(25)
     if not top.empty:
         long = top.melt(id_vars=provider, value_vars=["已报送", "未报送"], var_name="状态", value_name="项目数")
-        _chart(_stacked(long, provider, "状态", "项目数", {"已报送": "#4c9f70", "未报送": "#d64545"}))
+        charts.show(charts.stacked(long, provider, "状态", "项目数", {"已报送": "#4c9f70", "未报送": "#d64545"}))
         st.caption(f"按未报送项目数排序的前 25 家{provider}")
     drill(board.providers, [provider], state.board_table_key("providers"), f"{provider}完成情况.xlsx", f"{provider}完成情况")
 
@@ -497,7 +453,7 @@ def reconcile_tab(board: figures.Board, cal: Calendar) -> None:
     long = board.issues_by_city.melt(id_vars="地市", value_vars=list(rc.ISSUE_TYPES), var_name="问题类型", value_name="数量")
     long = long[long["数量"] > 0]
     palette = dict(zip(rc.ISSUE_TYPES, ("#d64545", "#f08c3a", "#e0a526", "#8e6bbf", "#4c78a8", "#72b7b2", "#9aa5b1"), strict=True))
-    _chart(_stacked(long, "地市", "问题类型", "数量", palette))
+    charts.show(charts.stacked(long, "地市", "问题类型", "数量", palette))
     left, right = st.columns(2)
     provider = cal.filer_of("projects")
     left.markdown(f"**按{provider}**")
@@ -513,7 +469,7 @@ def usage_tab(board: figures.Board, cal: Calendar) -> None:
     if board.usage_by_city.empty:
         st.info(f"{WHOSE.get(board.scope.kind, '')}还没有已报送的{cal.title(cal.form_id('projects'))}记录。")
         return
-    _chart(_stacked(board.usage_by_city, "地市", "使用状态", "项目数", usage_colors(cal), normalize=True))
+    charts.show(charts.stacked(board.usage_by_city, "地市", "使用状态", "项目数", charts.usage_colors(cal), normalize=True))
     provider = cal.filer_of("projects")
     with st.expander(f"按{provider}"):
         wide = board.usage_by_provider.pivot_table(index=provider, columns="使用状态", values="项目数", fill_value=0, observed=True)
@@ -526,7 +482,7 @@ def conclusions_tab(board: figures.Board, cal: Calendar) -> None:
     if board.conclusions.empty:
         st.info(f"{WHOSE.get(board.scope.kind, '')}还没有已报送的{cal.title(cal.form_id('checks'))}记录。")
         return
-    _chart(_stacked(board.conclusions, "地市", "检查结论", "项目数", conclusion_colors(cal)))
+    charts.show(charts.stacked(board.conclusions, "地市", "检查结论", "项目数", charts.conclusion_colors(cal)))
     drill(board.check_rows, ["地市", "检查方式", "检查结论"], state.board_table_key("conclusions"), f"{cal.title(cal.form_id('checks'))}检查结论.xlsx",
           f"{cal.title(cal.form_id('checks'))}记录", board.kinds)
 
@@ -540,7 +496,7 @@ def spending_tab(board: figures.Board, cal: Calendar) -> None:
         x=alt.X("支出区间:N", sort=list(bins["支出区间"]), title="资金支出比例"), y=alt.Y("报告数:Q"),
         tooltip=["支出区间", "报告数"],
     ).properties(height=240)
-    _chart(chart)
+    charts.show(chart)
     drill(board.spending, ["地市", "支出区间", "建设状态"], state.board_table_key("spending"), f"{cal.title(cal.form_id('benchmarks'))}资金支出.xlsx",
           f"{cal.title(cal.form_id('benchmarks'))}报告", board.kinds)
 
@@ -557,7 +513,7 @@ def timeline_tab(board: figures.Board, cal: Calendar) -> None:
         x="截止日期:T", tooltip=["表单", alt.Tooltip("截止日期:T", format="%Y-%m-%d")])
     today = alt.Chart(pd.DataFrame({"今天": [pd.Timestamp(board.as_of) + pd.Timedelta(hours=12)]})).mark_rule(
         color="#111111", strokeDash=[4, 3], size=2).encode(x="今天:T", tooltip=[alt.Tooltip("今天:T", format="%Y-%m-%d")])
-    _chart((bars + marks + today).properties(height=160))
+    charts.show((bars + marks + today).properties(height=160))
     st.caption(f"虚线：截至日期 {board.as_of:%Y-%m-%d}；红色刻度：各表单截止日期")
     locale.table(board.phases, hide_index=True)
     locale.table(pd.DataFrame([{"表单": cal.title(f), "截止日期": d} for f, d in cal.deadlines.items()]), hide_index=True)

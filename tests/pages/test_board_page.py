@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import time
 
@@ -273,6 +274,27 @@ def test_an_idle_open_board_computes_nothing_on_a_tick_and_redraws_on_a_change(s
     after = metrics(at.run())
     assert after["已报"] == before["已报"] + 1
     assert "advance" in calls and "start" not in calls  # the new row applied to the prepared figures, not all prepared again
+
+
+def test_the_open_board_is_watched_by_a_clock_of_the_page_being_seen(seeded):
+    """Issue 17 (outcome 6): the watcher's reruns come from the browser's visible-only clock
+    (``lib.ui.visibility``; tests/browser/test_board_visibility.py shows it in Chromium), one period apart."""
+    at = start()
+    [clock] = [e for e in at.get("bidi_component") if e.proto.component_name == "visible_clock"]
+    assert json.loads(clock.proto.json) == {"period_ms": board.REFRESH_SECONDS * 1000}
+
+
+def test_the_refresh_button_draws_a_row_filed_meanwhile(seeded, catalog):
+    """Where the browser's clock cannot run, 刷新 redraws the board from the current data."""
+    at = start()
+    before = metrics(at)["已报"]
+    row = next(r for r in generate(catalog, rows=ROWS, seed=97)["att1"])
+    other = clocked(seeded, "2020-09-20")
+    other.append("att1", {**row.values, "voucher_no": "SYQ-2019-9999-00003"}, actor=row.actor, status="已提交")
+    other.close()
+    board.clear_shared()
+    next(b for b in at.button if b.label == "刷新").click().run()
+    assert not at.exception and metrics(at)["已报"] == before + 1
 
 
 def test_filter_options_are_computed_once_per_data_change_for_every_viewer(seeded, catalog, monkeypatch):
