@@ -7,7 +7,7 @@ browser's own rendering is not in it) for the province, a city bureau and a prov
 the first run of a page in a new session, then a rerun with nothing changed, then a run right after
 another process filed a row. ``--profile`` prints cProfile's top functions for one page's script runs
 (``review:province``: one viewer's), measured in the script runner's own thread. ``--data-dir`` keeps the
-store in DIR and reuses it on the next run of the same size.
+store in DIR and reuses it on the next run of the same size (or one bench/browser_pages_bench.py kept).
 """
 
 from __future__ import annotations
@@ -95,6 +95,15 @@ def run_page(page: str, actor: Actor, profile: bool = False) -> tuple[float, flo
     return times[0], times[1]
 
 
+def _browser_bench_store(data_dir: Path, rows: int) -> bool:
+    """Whether ``data_dir`` holds a store bench/browser_pages_bench.py built of ``rows`` rows (the same demo
+    rows, with accounts): this bench can reuse it."""
+    import json
+
+    note = data_dir / "bench-people.json"
+    return note.exists() and json.loads(note.read_text()).get("rows") == rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--att1", type=int, default=20_000)
@@ -109,7 +118,7 @@ def main() -> None:
     with contextlib.nullcontext(str(args.data_dir)) if args.data_dir else tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) if args.data_dir else Path(tmp) / "data"
         marker = data_dir / f"pages-bench-{args.att1}"
-        if not marker.exists():
+        if not marker.exists() and not _browser_bench_store(data_dir, args.att1):
             if data_dir.exists() and any(data_dir.iterdir()):
                 raise SystemExit(f"{data_dir} is not empty and holds no store of {args.att1} rows built by this bench")
             build_store(data_dir, catalog, demo)

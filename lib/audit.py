@@ -87,6 +87,23 @@ def audit_frame(items: Iterable[AuditEntry], labels: Labels) -> pd.DataFrame:
     return frame.iloc[::-1].sort_values("时间", ascending=False, kind="stable").reset_index(drop=True)
 
 
+def merged(newer: pd.DataFrame, older: pd.DataFrame) -> pd.DataFrame:
+    """``audit_frame`` of a whole trail from that of its entries up to some point (``older``) and that of
+    the entries logged after it (``newer``), equal to building it from every entry: the trail only grows,
+    so its older lines are kept instead of built again (turning 229,000 entries into lines takes seconds).
+
+    >>> at = dt.datetime(2020, 9, 10, 10)
+    >>> first, second = (AuditEntry(at, "a", "新增", "f", "r1", 1, {}, ""), AuditEntry(at, "a", "修改", "f", "r1", 2, {}, ""))
+    >>> list(merged(audit_frame([second], Labels()), audit_frame([first], Labels()))["操作"])  # same second: log order, reversed
+    ['修改', '新增']
+    """
+    if newer.empty:
+        return older
+    if older.empty:
+        return newer
+    return pd.concat([newer, older], ignore_index=True).sort_values("时间", ascending=False, kind="stable").reset_index(drop=True)
+
+
 def filter_audit(frame: pd.DataFrame, flt: AuditFilter) -> pd.DataFrame:
     """The lines of ``audit_frame`` that ``flt`` keeps (display columns only)."""
     keep = pd.Series(True, index=frame.index)

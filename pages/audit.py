@@ -15,7 +15,7 @@ actor, catalog, store = page.start()
 
 st.title("审计日志")
 try:
-    frame, labels = audit_log.trail(store, actor, list(catalog.forms()))
+    frame, labels, actions = audit_log.trail(store, actor, list(catalog.forms()))
 except AppError as exc:  # refused (audited) or the store unavailable
     st.error(str(exc))
     st.stop()
@@ -26,7 +26,7 @@ form_ids = ["", *labels.titles]
 form_id = c2.selectbox("表单", form_ids, format_func=lambda f: labels.titles.get(f, "全部"), key=state.AUDIT_FORM)
 row_id = c3.text_input("记录编号", key=state.AUDIT_ROW)
 c4, c5 = st.columns([2, 1])
-actions = c4.multiselect("操作", sorted(set(frame["操作"])), key=state.AUDIT_ACTIONS, placeholder="全部操作")
+actions = c4.multiselect("操作", list(actions), key=state.AUDIT_ACTIONS, placeholder="全部操作")
 days = c5.date_input("时间范围", value=(), format="YYYY-MM-DD", key=state.AUDIT_DAYS)
 start, end = (tuple(days) + (None, None))[:2] if isinstance(days, (tuple, list)) else (days, days)
 if start and not end:

@@ -180,3 +180,23 @@ def dt_entry(entry):
     import dataclasses
 
     return dataclasses.replace(entry, at=dt.datetime(2020, 9, 10, 23, 59, 59, 999999))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_trail_merged_from_its_parts_equals_one_built_whole(seed):
+    """Issue 17: the audit page turns only the entries added since into lines (``audit.merged``); entries
+    stamped out of log order and many in the same second must come out as a whole build orders them."""
+    import random
+
+    from lib.core.records import AuditEntry
+
+    rng = random.Random(seed)
+    items = [AuditEntry(NOW + dt.timedelta(seconds=rng.randint(0, 5)), f"a{i}", rng.choice(["新增", "修改", "登录"]),
+                        "att1", f"r{i % 7}", i, {}, f"n{i}") for i in range(40)]
+    labels = audit.Labels()
+    whole = audit.audit_frame(items, labels)
+    cuts = sorted(rng.sample(range(41), 3))
+    built = audit.audit_frame(items[:cuts[0]], labels)
+    for start, end in zip(cuts, [*cuts[1:], 40], strict=True):
+        built = audit.merged(audit.audit_frame(items[start:end], labels), built)
+    assert built.equals(whole)
