@@ -74,3 +74,22 @@ def test_export_money_columns_read_two_decimals_in_every_row():
     column = header.index("合同金额（万元）") + 1
     cells = [sheet.cell(row, column) for row in (2, 3, 4)]
     assert [(c.value, c.number_format) for c in cells] == [(3, "0.00"), (12.5, "0.00"), (10, "0.00")]
+
+
+def test_facets_are_worked_out_once_for_the_same_rows_and_again_after_a_change(monkeypatch):
+    """Issue 17: 审核's city and filer options walked a province's whole queue on every run."""
+    from dataclasses import replace
+
+    from lib.auth import policy
+
+    form = load_catalog(ROOT / "forms").form("att1")
+    rows = [_record("att1", f"r{i}", {}, org=f"单位{i % 3}") for i in range(6)]
+    walked = []
+    real = listing.place
+    monkeypatch.setattr(listing, "place", lambda *a: walked.append(1) or real(*a))
+    first = listing.facets(form, rows)
+    assert first.orgs == ("单位0", "单位1", "单位2") and first.cities == {policy.row_city(form, rows[0])}
+    assert listing.facets(form, list(rows)) is first and len(walked) == len(rows)  # a new list of the same rows
+    changed = [*rows[:-1], replace(rows[-1], org="单位9", city="佛山")]
+    again = listing.facets(form, changed)
+    assert len(walked) == 2 * len(rows) and again.orgs[-1] == "单位9" and "佛山" in again.cities

@@ -27,9 +27,9 @@ def _choose(label: str, options: list[str], everything: str, key: str, where=st)
 def filters(form: FormSpec, records: list[Record], cities: tuple[str, ...]) -> list[Record]:
     """City, filer, search and one selectbox per select field of the form; the rows that match all."""
     left, middle, right = st.columns(3)
-    present = set(listing.row_cities(form, records))
-    city = _choose("地市", [c for c in cities if c in present], "全部地市", state.REVIEW_CITY, left)
-    org = _choose("填报单位", sorted({r.org or r.owner for r in records}), "全部单位", state.REVIEW_ORG, middle)
+    present = listing.facets(form, records)
+    city = _choose("地市", [c for c in cities if c in present.cities], "全部地市", state.REVIEW_CITY, left)
+    org = _choose("填报单位", list(present.orgs), "全部单位", state.REVIEW_ORG, middle)
     with right:
         query = rows.search_box(form, key=state.REVIEW_SEARCH)
     choices = {}
