@@ -21,7 +21,7 @@ import queue
 import re
 import threading
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
@@ -58,9 +58,8 @@ _STYLES = (
     '<tableStyles count="0" defaultTableStyle="TableStyleMedium9" defaultPivotStyle="PivotStyleLight16"/></styleSheet>'
 )
 _ESCAPED_ESCAPE = re.compile("(_x[0-9a-fA-F]{4}_)")
-# Without NUL: the separator below. A text holding it is escaped on its own, where it is a control character too.
-_CONTROL = re.compile(r"[\x01-\x08\x0b-\x1f]")
 _NUL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+# Without NUL: the separator below. A text holding it is escaped on its own, where it is a control character too.
 _CONTROL_BYTES = bytes([*range(1, 9), *range(0x0B, 0x20)])
 # Joins the texts so they are escaped in one pass.
 _SEPARATOR = "\x00"
@@ -102,29 +101,45 @@ class SharedStrings:
 
     def xml(self) -> bytes:
         """The ``sharedStrings.xml`` part."""
+        return b"".join(self.parts())
+
+    def parts(self, batch: int = 20_000) -> Iterator[bytes]:
+        """The ``sharedStrings.xml`` part in pieces, ``batch`` texts at a time: each batch joined, encoded once
+        and escaped as bytes (a few passes in C over it), so the writer's thread deflates one batch while the
+        next is made, and the whole part is never one string."""
         texts = self._texts
-        # Spaces always preserved: a text keeps its leading and trailing spaces whatever a reader's default.
-        between = '</t></si><si><t xml:space="preserve">'
-        joined = _SEPARATOR.join(texts)
-        if joined.count(_SEPARATOR) == max(0, len(texts) - 1):  # no text holds the separator: one pass for all
-            joined = _escaped(joined).replace(_SEPARATOR, between)
-        else:
-            joined = between.join(xml_text(value) for value in texts)
-        items = f'<si><t xml:space="preserve">{joined}</t></si>' if texts else ""
-        return f'{_XML}<sst xmlns="{_MAIN}" count="{self.count}" uniqueCount="{len(texts)}">{items}</sst>'.encode("utf-8", "surrogatepass")
+        yield f'{_XML}<sst xmlns="{_MAIN}" count="{self.count}" uniqueCount="{len(texts)}">'.encode()
+        for start in range(0, len(texts), batch):
+            part = texts[start:start + batch]
+            joined = _SEPARATOR.join(part)
+            if joined.count(_SEPARATOR) == len(part) - 1:  # no text holds the separator: one pass for all
+                body = _escaped(joined.encode("utf-8", "surrogatepass"))
+            else:
+                body = _BETWEEN.join(xml_text(value).encode("utf-8", "surrogatepass") for value in part)
+            yield _FIRST
+            yield body.replace(_SEPARATOR_BYTE, _BETWEEN)
+            yield _LAST
+        yield b"</sst>"
 
 
-def _escaped(joined: str) -> str:
-    """``xml_text`` of texts joined by NUL, the NULs kept; the scans for what is rare skipped when
-    a quick look in C finds none of it."""
-    if "_x" in joined:
-        joined = _ESCAPED_ESCAPE.sub(r"_x005F\1", joined)
-    encoded = joined.encode("utf-8", "surrogatepass")  # a control character is one byte, never inside another character's
-    if len(encoded.translate(None, _CONTROL_BYTES)) != len(encoded):
-        joined = _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", joined)
-    if "\ufffe" in joined or "\uffff" in joined:
-        joined = joined.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
-    return escape(joined)
+# Spaces always preserved: a text keeps its leading and trailing spaces whatever a reader's default.
+_FIRST, _BETWEEN, _LAST = b'<si><t xml:space="preserve">', b'</t></si><si><t xml:space="preserve">', b"</t></si>"
+_SEPARATOR_BYTE = _SEPARATOR.encode()
+_ESCAPED_ESCAPE_BYTES = re.compile(rb"(_x[0-9a-fA-F]{4}_)")
+_CONTROL_IN_BYTES = re.compile(rb"[\x01-\x08\x0b-\x1f]")
+
+
+def _escaped(joined: bytes) -> bytes:
+    """``xml_text`` of texts joined by NUL and encoded as UTF-8, the NULs kept; the scans for what is rare
+    skipped when a quick look in C finds none of it. (In UTF-8 a control character is one byte never inside
+    another character, and U+FFFE/U+FFFF are the only characters encoded as EF BF BE/BF.)"""
+    if b"_x" in joined:
+        joined = _ESCAPED_ESCAPE_BYTES.sub(rb"_x005F\1", joined)
+    if len(joined.translate(None, _CONTROL_BYTES)) != len(joined):
+        joined = _CONTROL_IN_BYTES.sub(lambda m: b"_x%04X_" % m.group()[0], joined)
+    if b"\xef\xbf\xbe" in joined or b"\xef\xbf\xbf" in joined:
+        joined = joined.replace(b"\xef\xbf\xbe", b"_xFFFE_").replace(b"\xef\xbf\xbf", b"_xFFFF_")
+    return joined.replace(b"&", b"&amp;").replace(b"<", b"&lt;").replace(b">", b"&gt;")
 
 
 def _width(characters: float) -> str:
@@ -189,7 +204,8 @@ class Package:
                 + "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{_CT}.worksheet+xml"/>' for i in range(1, n + 1))
                 + "</Types>"),
         }
-        self._zip.writestr("xl/sharedStrings.xml", self.strings.xml())
+        with self._zip.open("xl/sharedStrings.xml", "w", force_zip64=True) as part:
+            _write_behind(part, self.strings.parts())
         for name, xml in parts.items():
             self._zip.writestr(name, xml.encode("utf-8", "surrogatepass"))
         self._zip.close()
