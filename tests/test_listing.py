@@ -93,3 +93,18 @@ def test_facets_are_worked_out_once_for_the_same_rows_and_again_after_a_change(m
     changed = [*rows[:-1], replace(rows[-1], org="单位9", city="佛山")]
     again = listing.facets(form, changed)
     assert len(walked) == 2 * len(rows) and again.orgs[-1] == "单位9" and "佛山" in again.cities
+
+
+def test_search_texts_are_worked_out_once_for_the_same_rows(monkeypatch):
+    """Issue 17: each run with a search typed turned every row of a province's queue into text again."""
+    from dataclasses import replace
+
+    form = load_catalog(ROOT / "forms").form("att1")
+    rows = [_record("att1", f"r{i}", {"client_name": f"甲{i}厂"}) for i in range(5)]
+    made = []
+    real = listing._summary
+    monkeypatch.setattr(listing, "_summary", lambda specs, r: made.append(r.id) or real(specs, r))
+    assert [r.id for r in listing.search(form, rows, "甲1厂")] == ["r1"]
+    assert [r.id for r in listing.search(form, list(rows), "R2")] == ["r2"] and len(made) == len(rows)
+    changed = [*rows[:-1], replace(rows[-1], values={"client_name": "乙厂"})]
+    assert [r.id for r in listing.search(form, changed, "乙")] == ["r4"] and len(made) == 2 * len(rows)
