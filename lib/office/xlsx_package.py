@@ -17,15 +17,19 @@ text: XlsxWriter writes a string such as ``<r>&</r>`` as raw rich-text XML, whic
 
 from __future__ import annotations
 
+import functools
 import queue
 import re
 import threading
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import repeat
 from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from xlsxwriter.utility import quote_sheetname, xl_col_to_name
 
 from lib.core.values import xlsx_format
@@ -142,6 +146,70 @@ def _escaped(joined: bytes) -> bytes:
     return joined.replace(b"&", b"&amp;").replace(b"<", b"&lt;").replace(b">", b"&gt;")
 
 
+# --- a column's cells, built in Arrow's kernels --------------------------------------------------------
+# A cell written by a Python f-string costs ~0.2 µs; Arrow joins a whole column's in C++ (a sixth of it,
+# less with the cast of its numbers), and a chunk's rows end as one buffer, never a Python string per cell.
+
+
+def cell_xml(letter: str, rows: range, values: pa.Array | Sequence[str | None], attrs: str | pa.Array = "") -> pa.Array:
+    """The XML of the cells of column ``letter`` in ``rows``: ``<c r="{letter}{row}"{attrs}><v>{value}</v></c>``
+    for each value (texts that need no escaping: numbers, shared-string entries), "" where it is None (a
+    blank cell is not written). ``attrs`` is one text for every cell or one per cell.
+
+    >>> cell_xml("B", range(2, 5), ["1", None, "2.5"], ' s="2"').to_pylist()
+    ['<c r="B2" s="2"><v>1</v></c>', '', '<c r="B4" s="2"><v>2.5</v></c>']
+    """
+    values = values if isinstance(values, pa.Array) else pa.array(values, pa.string())
+    if len(values) != len(rows):
+        raise ValueError(f"{len(values)} values for {len(rows)} rows")
+    joined = pc.binary_join_element_wise(f'<c r="{letter}', _row_numbers(rows.start, rows.stop), '"', attrs, "><v>", values,
+                                         "</v></c>", "", null_handling="emit_null")
+    return joined.fill_null("")
+
+
+def entry_texts(entries: np.ndarray) -> pa.Array:
+    """Shared-string entries as the texts of their cells, None where an entry is -1 (a blank).
+
+    >>> entry_texts(np.array([3, -1, 0])).to_pylist()
+    ['3', None, '0']
+    """
+    return pc.cast(pa.array(entries, pa.int64(), mask=entries < 0), pa.string())
+
+
+def number_texts(values: np.ndarray) -> pa.Array:
+    """Numbers as XlsxWriter writes them (``{:.16G}``: what Excel reads back is the same number), None where
+    one is not finite (a blank). Integers below 10**15 as their digits, cast in C++, as ``.16G`` writes them.
+
+    >>> number_texts(np.array([0.1 + 0.2, -0.0, np.nan, 1e20, 2.5])).to_pylist()
+    ['0.3', '-0', None, '1E+20', '2.5']
+    """
+    if values.dtype.kind in "iu" and not (np.abs(values) >= 10**15).any():
+        return pc.cast(pa.array(values), pa.string())
+    finite = np.isfinite(values)
+    return pa.array(list(map(format, values.tolist(), repeat(".16G"))), pa.string(), mask=~finite)
+
+
+def rows_xml(rows: range, cells: Sequence[pa.Array | Sequence[str]]) -> pa.Buffer:
+    """The ``<row>`` elements of ``rows``, each holding its cells of every column (``cells[c]``: a column's
+    cell XML, "" for a blank, as :func:`cell_xml` makes them), as one UTF-8 buffer.
+
+    >>> bytes(rows_xml(range(2, 4), [cell_xml("A", range(2, 4), ["1", None]), ["", '<c r="B3"/>']]))
+    b'<row r="2"><c r="A2"><v>1</v></c></row><row r="3"><c r="B3"/></row>'
+    """
+    columns = [c if isinstance(c, pa.Array) else pa.array(c, pa.string()) for c in cells]
+    joined = pc.binary_join_element_wise('<row r="', _row_numbers(rows.start, rows.stop), '">', *columns, "</row>", "")
+    # The rows' texts lie end to end in the array's data buffer: that stretch is the chunk's XML.
+    offsets = np.frombuffer(joined.buffers()[1], dtype=np.int32, count=len(joined) + 1, offset=joined.offset * 4)
+    return joined.buffers()[2][offsets[0]:offsets[-1]] if len(joined) else pa.py_buffer(b"")
+
+
+@functools.lru_cache(maxsize=4)
+def _row_numbers(start: int, stop: int) -> pa.Array:
+    """The row numbers ``start`` … ``stop - 1`` as texts: every column of a chunk names them (immutable, so the
+    few chunks in flight share them)."""
+    return pc.cast(pa.array(np.arange(start, stop, dtype=np.int64)), pa.string())
+
+
 def _width(characters: float) -> str:
     """A column width as XlsxWriter stores ``set_column(c, c, characters)`` (rounded to whole pixels)."""
     pixels = int(characters * 7 + 0.5) + 5
@@ -157,10 +225,10 @@ class Package:
         self._sheets: list[tuple[str, str | None]] = []
         self.strings = SharedStrings()
 
-    def add_sheet(self, title: str, widths: Sequence[float], rows: int, body: Iterable[str]) -> None:
+    def add_sheet(self, title: str, widths: Sequence[float], rows: int, body: Iterable[str | pa.Buffer]) -> None:
         """A sheet ``title`` with ``len(widths)`` columns of those widths, a frozen header row, an
         autofilter over ``rows`` rows below it (none when empty), and the rows' XML (``<row>`` elements,
-        the header's first) streamed from ``body``."""
+        the header's first: texts, or UTF-8 buffers as :func:`rows_xml` makes them) streamed from ``body``."""
         n = len(self._sheets)
         last = f"{xl_col_to_name(len(widths) - 1)}{rows + 1}" if widths else ""
         ref = f"A1:{last}" if widths and last != "A1" else "A1"
@@ -176,7 +244,7 @@ class Package:
                 '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>')
         with self._zip.open(f"xl/worksheets/sheet{n + 1}.xml", "w", force_zip64=True) as part:
             part.write(head.encode())
-            _write_behind(part, (chunk.encode("utf-8", "surrogatepass") for chunk in body))
+            _write_behind(part, (chunk.encode("utf-8", "surrogatepass") if isinstance(chunk, str) else chunk for chunk in body))
             part.write(tail.encode())
         self._sheets.append((title, f"{quote_sheetname(title)}!{_absolute(ref)}" if filtered else None))
 

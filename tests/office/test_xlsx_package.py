@@ -1,14 +1,16 @@
 """The parts ``lib.office.xlsx_package`` writes: the shared strings escaped as XlsxWriter escapes a text,
-whatever batch a text falls in."""
+whatever batch a text falls in; a column's cells built in Arrow as the cell-by-cell f-strings wrote them."""
 
 from __future__ import annotations
 
 import re
 
+import numpy as np
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
-from lib.office.xlsx_package import SharedStrings, xml_text
+from lib.office.xlsx_package import SharedStrings, cell_xml, entry_texts, number_texts, rows_xml, xml_text
 
 # The characters escaping treats apart, and a few it does not.
 _PIECES = ["a", "&", "<", ">", "_x0041_", "_X00a1_", "_x", "\x00", "\x01", "\x1f", "\t", "\n", "\r", "\ufffe", "\uffff",
@@ -30,3 +32,31 @@ def test_each_shared_text_is_escaped_as_xml_text_escapes_it_whatever_its_batch(t
     items = _items(xml)
     assert [items[e] for e in entries] == [xml_text(t).encode("utf-8", "surrogatepass") for t in texts]
     assert xml.endswith(b"</sst>") and f'count="{len(texts)}" uniqueCount="{len(items)}"'.encode() in xml
+
+
+_numbers = hs.one_of(
+    hs.lists(hs.floats(allow_nan=True, allow_infinity=True) | hs.sampled_from([0.1 + 0.2, -0.0, 1e16, 1e-5, 1 / 3]), max_size=20)
+    .map(lambda v: np.array(v, dtype=np.float64)),
+    hs.lists(hs.integers(-(10**15) + 1, 10**15 - 1), max_size=20).map(lambda v: np.array(v, dtype=np.int64)),
+    hs.lists(hs.integers(-(2**63), 2**63 - 1), max_size=20).map(lambda v: np.array(v, dtype=np.int64)),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=_numbers, start=hs.integers(2, 10**6), letter=hs.sampled_from(["A", "Z", "AB", "XFD"]))
+def test_a_column_of_numbers_is_the_xml_the_cell_by_cell_f_string_wrote(values, start, letter):
+    """What ``lib.office.excel`` wrote a cell at a time (``{v:.16G}``, nothing for a number that is not finite)."""
+    rows = range(start, start + len(values))
+    expected = [f'<c r="{letter}{r}" s="2"><v>{v:.16G}</v></c>' if np.isfinite(v) else ""
+                for r, v in zip(rows, values.tolist(), strict=True)]
+    built = cell_xml(letter, rows, number_texts(values), ' s="2"')
+    assert built.to_pylist() == expected
+    assert bytes(rows_xml(rows, [built, ["<c/>"] * len(rows)])) == "".join(
+        f'<row r="{r}">{cell}<c/></row>' for r, cell in zip(rows, expected, strict=True)).encode()
+
+
+def test_shared_string_entries_and_attributes_per_cell():
+    rows = range(7, 10)
+    built = cell_xml("C", rows, entry_texts(np.array([5, -1, 0])), pa.array([' t="s"', ' t="s"', ' s="3" t="s"']))
+    assert built.to_pylist() == ['<c r="C7" t="s"><v>5</v></c>', "", '<c r="C9" s="3" t="s"><v>0</v></c>']
+    assert bytes(rows_xml(range(2, 2), [])) == b""
