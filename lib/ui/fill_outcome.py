@@ -19,6 +19,19 @@ from lib.submissions import record_for_edit
 from lib.ui import browser, context, errors, fill, record_view, state, widgets
 
 
+def form_slot(form: FormSpec, asked: str | None):
+    """The place of the form on the page, drawn before what goes above it: a container, or, on a run
+    that shows a receipt or ``asked`` a question instead of the form, an empty slot. The browser keeps
+    the elements of the last run until this one has ended, so without it the form of the row just
+    submitted stayed on screen, answers and all, while the receipt was drawn, and a person who clicked
+    新建下一条 at once typed into it: the new row's blank fields were then drawn onto those widgets,
+    dropping or mixing what was typed. An empty slot (not a container, whose content the browser keeps)
+    removes the form at once."""
+    if asked or (fill.receipt(form) and not fill.offered(form)):
+        return st.empty()
+    return st.container()
+
+
 def panel_key(form: FormSpec) -> str:
     """The key of the container the outcome (or receipt, or question) is drawn in."""
     return f"fill-outcome-{form.id}"

@@ -5,15 +5,18 @@
   app.py runs and ``e`` seconds before each element it sends, so a page is drawn over seconds and a
   person's next choice or keystroke lands while the rerun is still on its way. Without it a run is
   not slowed (signing in and opening the page cost no more than usual).
-- ``hold`` — the next run to start takes it and stops after sending its first element, until
-  ``release`` exists (at most ``HOLD_SECONDS``). The test then knows, without any timing, that the
-  run has begun and has drawn nothing of the page yet while it types.
+- ``hold`` — the next run to start takes it and stops after sending its first element (or, if the
+  file holds a text, the first element with that text in it), until ``release`` exists (at most
+  ``HOLD_SECONDS``); a run stopped for a rerun before it got there passes the hold on to the next.
+  The test then knows, without any timing, that the run has begun and what of
+  the page it has drawn while the test types.
 - ``runs.log`` — a line per run as it goes: ``start N``, ``held N``, ``end N``.
 
 Pages are named in app.py relative to app.py's folder (``st.Page("pages/fill.py")``); Streamlit resolves
 them from the main script's folder, which here is tests/browser, so that folder is pointed at the app's.
 """
 
+import contextlib
 import itertools
 import json
 import os
@@ -49,12 +52,13 @@ def pace() -> dict:
         return {}
 
 
-def take_hold() -> bool:
+def take_hold() -> bytes | None:
+    """The text the run is to be held after (b"" for its first element), or None: not held."""
     try:
         (CONTROL / "hold").rename(CONTROL / "holding")
+        return (CONTROL / "holding").read_bytes()
     except OSError:
-        return False
-    return True
+        return None
 
 
 def wait_for_release(run: int) -> None:
@@ -68,16 +72,20 @@ def wait_for_release(run: int) -> None:
 
 run = next(_runs.count)
 slow = pace()
-held = threading.Event() if take_hold() else None
+pause = float(slow.get("element", 0))
+hold_after = take_hold()
+held = threading.Event() if hold_after is not None else None
+if held is not None:
+    note(f"holding {run} after {hold_after.decode()!r}")
 ctx = get_script_run_ctx()
 if ctx is not None:
     send = getattr(ctx._enqueue, "unslowed", ctx._enqueue)  # the context outlives a run: wrap the original once
 
-    def slowed(msg, send=send, pause=float(slow.get("element", 0)), held=held, run=run):
+    def slowed(msg, send=send, pause=pause, held=held, after=hold_after, run=run):
         if pause:
             time.sleep(pause)  # before the send, which is where Streamlit notices a rerun asked for meanwhile
         send(msg)
-        if held is not None and not held.is_set() and msg.WhichOneof("type") == "delta":
+        if held is not None and not held.is_set() and msg.WhichOneof("type") == "delta" and after in msg.SerializeToString():
             held.set()
             wait_for_release(run)
 
@@ -90,3 +98,6 @@ try:
     runpy.run_path(str(APP), run_name="__main__")
 finally:
     note(f"end {run}")
+    if held is not None and not held.is_set():  # stopped for a rerun before it got there: the next run holds
+        with contextlib.suppress(OSError):
+            (CONTROL / "holding").rename(CONTROL / "hold")

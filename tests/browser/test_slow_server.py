@@ -9,8 +9,10 @@ page's elements and draws one that moved as a new one: what was typed in it and 
 is sent on Enter or leaving the field), and a choice being made in it, were gone. A field shown by
 relevance, the note 正在修改记录 after a draft save, a problem noted under a long field after a refused
 submit each moved everything below. And the outcome of a click took the keyboard focus from the field
-the person had gone on to type in. Each test types or picks while such a rerun lands, then checks the
-field holds every character.
+the person had gone on to type in. After 提交 the submitted row's form stayed on screen, answers and
+all, until the receipt's run had ended: clicking 新建下一条 at once and typing, one typed into it, and
+the new row's blank fields drawn onto those widgets dropped keystrokes. Each test types or picks while
+such a rerun lands, then checks the field holds every character.
 
 One server and one signed-in browser context serve the module; each test opens the fill page in a
 tab (a Streamlit session) of its own.
@@ -30,7 +32,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import APP_ROOT, ROOT, closed_within, free_port, sign_in, stop_process, wait_http
-from .widgets import field_input, type_into
+from .widgets import field_input, fill_valid_att1, type_into
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -53,11 +55,13 @@ class Slowed:
         except FileNotFoundError:
             return []
 
-    def start(self) -> None:
-        """Slow the runs from now on and hold the next one."""
+    def start(self, after: str = "") -> None:
+        """Slow the runs from now on and hold the next one after its first element, or the first
+        with the text ``after`` in it."""
         self._holds = self._held()
         (self.folder / "pace.json").write_text(json.dumps({"start": 0, "element": ELEMENT_SECONDS}))
-        (self.folder / "hold").touch()
+        (self.folder / "hold.new").write_text(after)
+        (self.folder / "hold.new").rename(self.folder / "hold")  # whole when the run reads it
 
     def _held(self) -> list[str]:
         return [line for line in self._lines() if line.startswith("held ")]
@@ -67,7 +71,7 @@ class Slowed:
         returns its number."""
         deadline = time.monotonic() + STEP_MS / 1000
         while len(self._held()) == len(self._holds):
-            assert time.monotonic() < deadline, "no run was held"
+            assert time.monotonic() < deadline, f"no run was held: {self._lines()[-8:]}"
             time.sleep(0.05)
         return int(self._held()[len(self._holds)].split()[1])
 
@@ -163,7 +167,7 @@ def type_slowly(page, text: str) -> str:
 def type_through(page, slowed: Slowed, run: int, more: int = 3) -> str:
     """Type at a person's pace while run ``run`` (held) is let go and drawn, and ``more`` characters
     after it has ended; returns what was typed."""
-    typed = type_slowly(page, "设备老化")  # the run is held: it has drawn nothing yet
+    typed = type_slowly(page, "设备老化")  # the run is held: the rest of it is still to come
     slowed.release()
     for char in "部分停机计划下季度完成全部改造工作" * 20:
         if not slowed.running(run):
@@ -241,3 +245,22 @@ def test_a_choice_begun_right_after_a_refused_submit_is_kept(fill_page, slowed):
     settle(page)
     expect(status).to_have_value("闲置")
     expect(page.locator("textarea[aria-label^='原因说明']")).to_have_count(1)
+
+
+def test_typing_right_after_next_row_is_kept(fill_page, slowed):
+    page = fill_page
+    fill_valid_att1(page, voucher="SYQ-2019-4406-99001", project="慢服务器上的第一个项目")
+    settle(page)
+
+    slowed.start(after="新建下一条")
+    page.get_by_role("button", name="提交", exact=True).click()
+    slowed.held()  # the receipt drawn down to its buttons, the rest of its run to come
+    slowed.start(after="企业名称 *")  # the new row's run: held once its 企业名称 is drawn
+    page.get_by_role("button", name="新建下一条").click()
+    slowed.release()
+    new_row = slowed.held()
+    field_input(page, "企业名称").click()
+    typed = type_through(page, slowed, new_row)
+    page.keyboard.press("Tab")
+    settle(page)
+    expect(field_input(page, "企业名称")).to_have_value(typed)
