@@ -1,9 +1,11 @@
 """An open board costs the server nothing while its tab is hidden, and is current the moment it is shown
 again (issue 17, outcome 6), in Chromium against the app.
 
-What the server runs is counted where it is asked for: every script run, a fragment's included, starts
-with a ``rerun_script`` message the browser sends on the page's websocket; the test decodes each frame
-the page sends (Streamlit's ``BackMsg``) and counts those, the watcher's by their fragment id.
+Runs are counted on the page's websocket, both ways: each script run the browser asks for is a
+``rerun_script`` message it sends (a fragment's carries the fragment's id), and each run the server
+begins, asked by the browser or by ``st.rerun``, starts with a ``new_session`` message tagged with the
+fragments it runs (none: the page). The test decodes every frame (Streamlit's ``BackMsg`` and
+``ForwardMsg``) and asserts on their order, not on how long anything took.
 
 Headless Chromium reports every page visible, even one behind another tab, and CDP's lifecycle states
 (``Page.setWebLifecycleState``) freeze the page's timers, which a hidden tab does not: Chrome keeps
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from lib.demo.seed import generate
 from lib.forms import load_catalog
@@ -35,7 +38,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 
-#: Counts the page's websocket sends, so a send made in the same task as an event is seen at once.
+#: Counts the page's websocket sends inside the page, so a send made in handling an event is seen there.
 COUNT_SENDS = """
 const send = WebSocket.prototype.send;
 window.__sends = 0;
@@ -56,18 +59,20 @@ SET_HIDDEN = """async hidden => {
 
 
 class Runs:
-    """The script runs the page asks the server for, in order: the fragment id of each ('' for a page run)."""
+    """What passed on the page's websocket, in order: ``("ask", fragment id)`` for each script run the
+    page asked for and ``("run", fragment id)`` for each the server began ('' for a page run)."""
 
     def __init__(self, page):
-        self.asked: list[str] = []
-        page.on("websocket", lambda ws: ws.on("framesent", self._sent))
+        self.log: list[tuple[str, str]] = []
+        page.on("websocket", lambda ws: (ws.on("framesent", self._sent), ws.on("framereceived", self._received)))
 
     def _sent(self, payload) -> None:
-        if isinstance(payload, str):
-            return
-        msg = BackMsg.FromString(payload)
-        if msg.WhichOneof("type") == "rerun_script":
-            self.asked.append(msg.rerun_script.fragment_id)
+        if not isinstance(payload, str) and (msg := BackMsg.FromString(payload)).WhichOneof("type") == "rerun_script":
+            self.log.append(("ask", msg.rerun_script.fragment_id))
+
+    def _received(self, payload) -> None:
+        if not isinstance(payload, str) and (msg := ForwardMsg.FromString(payload)).WhichOneof("type") == "new_session":
+            self.log.append(("run", ",".join(msg.metadata.run.fragment_ids)))
 
 
 def metric(page, label: str) -> int:
@@ -109,21 +114,24 @@ def test_a_hidden_board_asks_for_no_run_and_is_current_when_shown(app_server, pa
     before = metric(page, "已报")
 
     assert page.evaluate(SET_HIDDEN, True) == 0
-    hidden_from = len(runs.asked)
+    hidden_from = len(runs.log)
     file_row(app_server.data_dir, seed=1)
     page.wait_for_timeout((REFRESH_SECONDS + 1.5) * 1000)  # more than a period: the old watcher ticked in it
-    assert runs.asked[hidden_from:] == [], "the hidden page asked the server for runs"
+    assert runs.log[hidden_from:] == [], "the hidden page asked for runs, or the server ran them"
     assert metric(page, "已报") == before  # nothing was drawn either
 
-    shown_from = len(runs.asked)
+    shown_from = len(runs.log)
     assert page.evaluate(SET_HIDDEN, False) >= 1  # the request went out with the event itself, not a period later
     wait_for_metric(page, "已报", before + 1)
-    # the watcher's one run did it (the page run it asked for is the server's own, sent nothing)
-    assert len(runs.asked[shown_from:]) == 1 and runs.asked[shown_from], runs.asked[shown_from:]
+    # that request was the watcher's alone; the server ran it, and then the page run it asked for drew the row
+    watcher = runs.log[shown_from][1]
+    assert watcher and runs.log[shown_from:shown_from + 3] == [("ask", watcher), ("run", watcher), ("run", "")], runs.log[shown_from:]
 
-    # while visible, a change shows within the snapshot's life and a period: one tick, or two if the
-    # first came before the shared snapshot was taken again
+    # while visible, a change shows within the snapshot's life and a period: drawn by a page run that
+    # the watcher's first or second run after it asked for, none asked by the page itself
+    filed = len(runs.log)
     file_row(app_server.data_dir, seed=2)
-    filed = len(runs.asked)
     wait_for_metric(page, "已报", before + 2)
-    assert 1 <= len(runs.asked[filed:]) <= 2 and all(runs.asked[filed:]), runs.asked[filed:]
+    since = runs.log[filed:]
+    assert ("run", "") in since and ("ask", "") not in since, since
+    assert 1 <= since[:since.index(("run", ""))].count(("run", watcher)) <= 2, since
