@@ -40,7 +40,9 @@ st.caption(
     + (f"　截止日期：{deadline:%Y-%m-%d}" if deadline else "")
     + f"　当前身份：{actor.org}（{actor.account}）"
 )
-with st.container():
+top = st.container()
+form_slot = fill_outcome.form_slot(form, asked)  # before the receipt or question drawn above it
+with top:
     if asked:
         fill_outcome.ask_before_switching(store, form, actor, cities, asked)
         st.stop()
@@ -63,7 +65,7 @@ with st.container():
     complaints.voucher_warning(store, catalog, form)  # the complaint form's: a voucher no project has
 
 locked = widgets.lock(form, account_answers(form, actor), cities)
-with st.container():
+with form_slot:
     widgets.render_form(form, cities, locked=locked, problems=fill.problems(form))
 
 left, right = st.columns(2)
