@@ -183,7 +183,7 @@ def number_texts(values: np.ndarray) -> pa.Array:
     >>> number_texts(np.array([0.1 + 0.2, -0.0, np.nan, 1e20, 2.5])).to_pylist()
     ['0.3', '-0', None, '1E+20', '2.5']
     """
-    if values.dtype.kind in "iu" and not (np.abs(values) >= 10**15).any():
+    if values.dtype.kind in "iu" and not ((values >= 10**15) | (values <= -(10**15))).any():  # np.abs(-2**63) < 0
         return pc.cast(pa.array(values), pa.string())
     finite = np.isfinite(values)
     return pa.array(list(map(format, values.tolist(), repeat(".16G"))), pa.string(), mask=~finite)
