@@ -58,15 +58,16 @@ class _Built:
         never)."""
         with self._lock:
             ours = self._store is not None and self._store() is store
-            if count != self._count or not ours:
+            if ours and count != self._count:
+                entries = store.audit_since(self._count)  # the trail only grows: the entries added since
+                newer = audit.audit_frame(entries, self._labels)
+                self._frame = audit.merged(newer, self._frame)
+                self._actions = tuple(sorted({*self._actions, *newer["操作"]}))
+                self._count += len(entries)
+            elif not ours:
                 entries = store.audit()
-                if ours and self._count <= len(entries):
-                    newer = audit.audit_frame(entries[self._count:], self._labels)
-                    self._frame = audit.merged(newer, self._frame)
-                    self._actions = tuple(sorted({*self._actions, *newer["操作"]}))
-                else:
-                    self._frame = audit.audit_frame(entries, self._labels)
-                    self._actions = tuple(sorted(set(self._frame["操作"])))
+                self._frame = audit.audit_frame(entries, self._labels)
+                self._actions = tuple(sorted(set(self._frame["操作"])))
                 self._count, self._store = len(entries), weakref.ref(store)
             return self._frame, self._actions
 

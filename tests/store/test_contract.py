@@ -469,3 +469,14 @@ def test_the_audit_count_follows_every_entry_without_building_them(store):
     store.log_event(CITY, "登录")
     getattr(store, "wait_idle", lambda timeout: True)(20)  # Google Sheets delivers an event in the background
     assert store.audit_count() == before + 1 == len(store.audit())
+
+
+def test_the_audit_since_a_count_is_the_tail_of_the_whole_trail(store):
+    """Issue 17: the audit page takes in the entries added since it last read the trail, without building the rest."""
+    store.ensure_sheet(SPEC)
+    seen = store.audit_count()
+    assert store.audit_since(seen) == []
+    rec = store.append("site_check", {"project": "甲"}, actor=CITY, status="已提交")
+    store.update("site_check", rec.id, base_rev=rec.rev, actor=CITY, values={"project": "乙"})
+    assert store.audit_since(seen) == store.audit()[seen:] and len(store.audit_since(seen)) == 2
+    assert store.audit_since(0) == store.audit()

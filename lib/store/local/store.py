@@ -170,6 +170,12 @@ class LocalStore(Store):
         return [a.entry() for a in rows
                 if (form_id is None or a.form_id == form_id) and (row_id is None or a.row_id == row_id)]
 
+    def audit_since(self, start: int) -> list[AuditEntry]:
+        self.refresh()
+        with self._mutex:
+            rows = self.state.audit[start:]
+        return [a.entry() for a in rows]
+
     def audit_count(self) -> int:
         self.refresh()
         with self._mutex:

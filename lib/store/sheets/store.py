@@ -119,6 +119,12 @@ class SheetsStore(Store):
         return [a.entry() for a in rows
                 if (form_id is None or a.form_id == form_id) and (row_id is None or a.row_id == row_id)]
 
+    def audit_since(self, start: int) -> list[AuditEntry]:
+        self.sync.refresh(force=False)
+        with self.sync.reading() as log:
+            rows = log.state.audit[start:]
+        return [a.entry() for a in rows]
+
     def audit_count(self) -> int:
         self.sync.refresh(force=False)
         with self.sync.reading() as log:
