@@ -22,7 +22,6 @@ import contextvars
 import datetime as dt
 import functools
 import io
-import itertools
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from xlsxwriter.utility import xl_col_to_name
 
 from lib.core.text import as_text, clipped
@@ -40,7 +40,7 @@ from lib.xlsx.bounds import WorkbookLimits
 from lib.xlsx.names import sheet_name
 from lib.xlsx.reader import read_bounded, read_cells
 
-from .xlsx_package import DATE, DATETIME, HEADER, MONEY, Package, SharedStrings
+from .xlsx_package import DATE, DATETIME, HEADER, MONEY, Package, SharedStrings, cell_xml, entry_texts, number_texts, rows_xml
 
 _MAX_COL_WIDTH = 60
 #: Characters an Excel cell holds.
@@ -128,8 +128,7 @@ def to_xlsx(sheets: dict[str, pd.DataFrame], kinds: Mapping[str, Mapping[str, st
                 yield '<row r="1">' + "".join(f'<c r="{xl_col_to_name(c)}1" s="{HEADER}" t="s"><v>{e}</v></c>' for c, e in enumerate(entries)) + "</row>"
             for first in range(0, len(frame) if plans else 0, CHUNK):  # rows of no columns have no cells
                 rows = range(first + 2, min(first + CHUNK, len(frame)) + 2)
-                cells = [cells_of(column.iloc[first:first + CHUNK], rows, package.strings) for column, cells_of in plans]
-                yield "".join(map("".join, zip([f'<row r="{r}">' for r in rows], *cells, itertools.repeat("</row>", len(rows)))))
+                yield rows_xml(rows, [cells_of(column.iloc[first:first + CHUNK], rows, package.strings) for column, cells_of in plans])
                 done += len(rows)
                 if report is not None:
                     report(done / total)
@@ -154,7 +153,7 @@ _progress: contextvars.ContextVar[Callable[[float], None] | None] = contextvars.
 #: Rows rendered and written at a time: progress is reported after each chunk, memory bounded by it.
 CHUNK = 5_000
 #: Renders a column's rows (the values, their Excel row numbers) as the XML of their cells ("" for a blank).
-_Cells = Callable[[pd.Series, range, SharedStrings], list[str]]
+_Cells = Callable[[pd.Series, range, SharedStrings], "pa.Array | list[str]"]
 
 
 def _plan(column: pd.Series, kind: str, letter: str) -> tuple[pd.Series, _Cells]:
@@ -229,7 +228,7 @@ def _text_cells(values: pd.Series | list, rows: range, strings: SharedStrings, *
         entries[distinct.index("")] = -1
     entries = entries[codes]
     strings.count += int((entries >= 0).sum())
-    return [f'<c r="{letter}{r}" t="s"><v>{e}</v></c>' if e >= 0 else "" for r, e in zip(rows, entries.tolist(), strict=True)]
+    return cell_xml(letter, rows, entry_texts(entries), _SHARED)
 
 
 def _list_cells(values: pd.Series, rows: range, strings: SharedStrings, *, letter: str) -> list[str]:
@@ -242,46 +241,40 @@ def _fit(value: str) -> str:
     return value if len(value) <= _CLIP_FROM else clipped(value, MAX_CELL_CHARS, CUT_MARK)
 
 
-def _bool_cells(values: pd.Series, rows: range, strings: SharedStrings, *, letter: str) -> list[str]:
+def _bool_cells(values: pd.Series, rows: range, strings: SharedStrings, *, letter: str) -> pa.Array:
     values = values.tolist()
     at = [i for i, v in enumerate(values) if type(v) is bool]
-    cells = [""] * len(values)
-    for i, entry in zip(at, strings.add([YES if values[i] else NO for i in at]).tolist() if at else (), strict=True):
-        cells[i] = f'<c r="{letter}{rows[i]}" t="s"><v>{entry}</v></c>'
-    return cells
+    entries = np.full(len(values), -1, dtype=np.int64)
+    if at:
+        entries[at] = strings.add([YES if values[i] else NO for i in at])
+    return cell_xml(letter, rows, entry_texts(entries), _SHARED)
 
 
-def _date_cells(values: pd.Series, rows: range, strings: SharedStrings, *, letter: str) -> list[str]:
-    return [f'<c r="{letter}{r}" s="{DATE}"><v>{v.toordinal() - _EXCEL_EPOCH_DAY + 1}</v></c>' if type(v) is dt.date else ""
-            for r, v in zip(rows, values.tolist(), strict=True)]
+def _date_cells(values: pd.Series, rows: range, strings: SharedStrings, *, letter: str) -> pa.Array:
+    serials = [str(v.toordinal() - _EXCEL_EPOCH_DAY + 1) if type(v) is dt.date else None for v in values.tolist()]
+    return cell_xml(letter, rows, serials, _style(DATE))
 
 
-def _number_cells(values: pd.Series, rows: range, strings: SharedStrings, *, letter: str, style: int | None, guess: bool) -> list[str]:
+def _number_cells(values: pd.Series, rows: range, strings: SharedStrings, *, letter: str, style: int | None, guess: bool) -> pa.Array:
     array = values.to_numpy()
     plain = _style(style)
     if not guess or array.dtype.kind in "iu":
-        finite = np.isfinite(array) if array.dtype.kind == "f" else np.ones(len(array), dtype=bool)
-        return [f'<c r="{letter}{r}"{plain}><v>{v:.16G}</v></c>' if ok else "" for r, v, ok in zip(rows, array.tolist(), finite.tolist(), strict=True)]
+        return cell_xml(letter, rows, number_texts(array), plain)
     with np.errstate(invalid="ignore"):
-        fraction = (array != np.trunc(array)).tolist()
-    finite = np.isfinite(array).tolist()
-    money = _style(MONEY)
-    return [(f'<c r="{letter}{r}"{money if f else plain}><v>{v:.16G}</v></c>' if ok else "")
-            for r, v, ok, f in zip(rows, array.tolist(), finite, fraction, strict=True)]
+        fraction = array != np.trunc(array)
+    return cell_xml(letter, rows, number_texts(array), pa.array(np.where(fraction, _style(MONEY), plain)))
 
 
-def _time_cells(values: pd.Series, rows: range, strings: SharedStrings, *, letter: str, guess: bool) -> list[str]:
+def _time_cells(values: pd.Series, rows: range, strings: SharedStrings, *, letter: str, guess: bool) -> pa.Array:
     if values.dt.tz is not None:
         values = values.dt.tz_convert(WALL_CLOCK).dt.tz_localize(None)
     seconds = values.dt.floor("s").to_numpy("datetime64[s]")
-    missing = np.isnat(seconds).tolist()
     since = seconds.astype(np.int64) + _UNIX_EPOCH_SECONDS
     days, rest = np.divmod(since, 86_400)
     serials = days + rest / 86_400.0
-    serials = np.where(serials > 59, serials + 1, serials).tolist()
-    styles = np.where((rest == 0) & guess, DATE, DATETIME).tolist()
-    return [("" if gone else f'<c r="{letter}{r}" s="{s}"><v>{v:.16G}</v></c>')
-            for r, v, s, gone in zip(rows, serials, styles, missing, strict=True)]
+    serials = np.where(np.isnat(seconds), np.nan, np.where(serials > 59, serials + 1, serials))  # NaN: a blank
+    styles = np.where((rest == 0) & guess, _style(DATE), _style(DATETIME))
+    return cell_xml(letter, rows, number_texts(serials), pa.array(styles))
 
 
 @dataclass(frozen=True)
@@ -372,6 +365,7 @@ _EXCEL_EPOCH_DAY = _EXCEL_EPOCH.toordinal()  # a date after 1900-02-28 is a day 
 _UNIX_EPOCH_SECONDS = (dt.datetime(1970, 1, 1) - _EXCEL_EPOCH).days * 86_400
 # Times from here on are converted a column at a time; an earlier one (1900's quirks) value by value.
 _SERIAL_FROM = dt.datetime(1900, 3, 2)
+_SHARED = ' t="s"'
 # A text of up to this many characters fits a cell whatever they are (a character is at most two UTF-16 units).
 _CLIP_FROM = MAX_CELL_CHARS // 2
 
