@@ -186,6 +186,9 @@ DEMO_PASSWORD = "Demo@2020"  # lib.demo.accounts.DEMO_PASSWORD, the README's dem
 def sign_in(page, url: str, account: str, password: str = DEMO_PASSWORD) -> None:
     """Open ``url`` (any page of the app) signed out and sign in there; waits for the account box."""
     page.goto(url)
+    # A fresh server's first page imports the app (pandas, the catalog, the store): on a busy CI machine
+    # that alone can take most of the page's default 30 s, so the first box gets longer.
+    page.get_by_label("账号").wait_for(timeout=90_000)
     page.get_by_label("账号").fill(account)
     page.get_by_label("密码", exact=True).fill(password)
     page.get_by_role("button", name="登录").click()
