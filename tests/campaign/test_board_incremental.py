@@ -10,23 +10,29 @@ the three detail tables, the issues, the readers and the rows created after the 
 columns (the rows prepared again come after the others, so the order is not compared), with
 ``pandas.testing.assert_frame_equal`` on the values (missing values as None, ``check_dtype=False``: a full prepare's own column types
 may change with the rows it holds, e.g. the percentages come out as objects when undoing a later change put
-a missing value among them; the incremental frames keep the previous types where they can)."""
+a missing value among them; the incremental frames keep the previous types where they can).
+
+The province's board is compared too: its figures from the counts kept up to date by each step
+(``lib.campaign.board.counts``) against the same board counted from a full prepare's frames, every
+counted table in its own order (they are sorted by what they show)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+from dataclasses import replace
 
 import pandas as pd
 import pytest
 
-from lib.campaign.board import incremental
+from lib.campaign.board import counts, figures, incremental
+from lib.campaign.board.scope import scope_for
 from lib.campaign.register import kinds
 from lib.campaign.register import store as reg
 from lib.campaign.schedule import Calendar
 from lib.core.records import Actor
 from lib.core.statuses import DRAFT, RESUBMITTED, RETURNED, SUBMITTED, WITHDRAWN
-from lib.demo.register import seed_register
+from lib.demo.register import PROVINCE, seed_register
 from lib.demo.seed import generate, seed_store
 from lib.store.factory import open_store
 from tests.store.store_cases import Clock
@@ -37,6 +43,9 @@ FORMS = ("att1", "att2", "att3")
 AS_OF = dt.date(2020, 9, 25)
 REVIEWER = Actor("province", "province", "省厅")
 FRAMES = ("units", "project_rows", "benchmark_rows", "check_rows", "issues", "readers", "later")
+#: The board's tables counted from the units, the detail rows and the issues, each in its own order.
+COUNTED = ("progress", "providers", "late", "usage_by_city", "usage_by_provider", "conclusions", "issues_by_provider",
+           "issues_by_city", "spending_bins")
 
 
 @pytest.fixture
@@ -81,6 +90,21 @@ def same(got, want) -> None:
         g, w = getattr(got, name), getattr(want, name)
         assert list(g.columns) == list(w.columns), name
         pd.testing.assert_frame_equal(values(g), values(w), obj=name, check_dtype=False)
+
+
+def cells(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.reset_index(drop=True).astype(object)
+    return frame.where(frame.notna(), None)
+
+
+def same_board(got, want) -> None:
+    """The province's board of ``got`` (its counts kept by ``advance``) equals that of ``want`` counted from its frames."""
+    scope = scope_for(PROVINCE, SHIPPED.forms())
+    g, w = figures.board(got, scope), figures.board(replace(want, counts=None), scope)
+    for name in COUNTED:
+        pd.testing.assert_frame_equal(cells(getattr(g, name)), cells(getattr(w, name)), obj=name, check_dtype=False)
+    assert g.totals == w.totals
+    pd.testing.assert_frame_equal(values(g.units), values(w.units), obj="board units", check_dtype=False)
 
 
 def step(rng: random.Random, store, clock, templates, n: int) -> str:
@@ -134,6 +158,7 @@ def test_random_appends_updates_and_status_changes_give_the_full_prepare(seeded,
         want = full(store)
         try:
             same(got.prepared, want.prepared)
+            same_board(got.prepared, want.prepared)
         except AssertionError as exc:
             raise AssertionError(f"after {history}") from exc
         basis, applied = got, applied + 1
@@ -150,3 +175,23 @@ def test_a_register_import_the_day_or_a_bulk_change_is_a_full_prepare(seeded):
     assert incremental.advance(basis, frames, audit_of, cal, AS_OF, key=("another register",)) is None
     fewer = {**frames, "att1": frames["att1"].iloc[1:]}  # a row missing (or moved): the store was rebuilt
     assert incremental.advance(basis, fewer, audit_of, cal, AS_OF) is None
+
+
+def test_the_provinces_board_after_a_change_reads_the_kept_counts_instead_of_counting(seeded, monkeypatch):
+    store, clock = seeded
+    basis = full(store)
+    templates = generate(SHIPPED, rows=5, seed=9)
+    row = templates["att1"][0]
+    store.append("att1", {**row.values, "voucher_no": "X-NEW"}, actor=row.actor, status=SUBMITTED)
+    cal, frames, _, _ = inputs(store)
+    got = incremental.advance(basis, frames, lambda f, ids: [e for i in ids for e in store.audit(f, i)], cal, AS_OF)
+    want = figures.board(replace(got.prepared, counts=None), scope_for(PROVINCE, SHIPPED.forms()))
+
+    def recount(*args, **kwargs):
+        raise AssertionError("the province's board counted every unit again")
+
+    monkeypatch.setattr(counts.Counts, "of", recount)
+    board = figures.board(got.prepared, scope_for(PROVINCE, SHIPPED.forms()))
+    assert board.totals == want.totals and board.totals["台账外"] == want.totals["台账外"] > 0
+    pd.testing.assert_frame_equal(board.late, want.late)
+    pd.testing.assert_frame_equal(board.progress, want.progress)

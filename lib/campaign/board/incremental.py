@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from lib.campaign.board import history
+from lib.campaign.board.counts import Counts, Parts
 from lib.campaign.board.preparation import (
     Prepared,
     Registers,
@@ -106,6 +107,8 @@ def start(frames: dict[str, pd.DataFrame], audit: Iterable[AuditEntry], vouchers
     standing, later = history.as_of(cut, list(audit), as_of)
     regs = registers(vouchers, projects, calendar)
     prepared = prepare(standing, None, None, calendar, as_of, later, regs=regs)
+    prepared = replace(prepared, counts=Counts.of(Parts(prepared.units, prepared.project_rows, prepared.check_rows, prepared.issues),
+                                                  calendar, as_of))
     pairs = {f: _ids_revs(frames.get(f)) for f in calendar.forms}
     grouped = groups(standing, regs, calendar)
     return Basis((as_of, key), regs, {f: p[0] for f, p in pairs.items()}, {f: p[1] for f, p in pairs.items()},
@@ -235,23 +238,28 @@ def advance(basis: Basis | None, frames: dict[str, pd.DataFrame], audit_of: Audi
         if touched[form]:
             hit = among(units["key"], touched[form])
             stale |= hit & (units["form"] == form).to_numpy(dtype=bool) if hit.any() else False
-    issues = _without(p.issues, among(p.issues["服务券编号"], touched[f1])) if touched[f1] else p.issues
+    gone_issues = among(p.issues["服务券编号"], touched[f1]) if touched[f1] else np.zeros(len(p.issues), dtype=bool)
 
-    def detail(table: pd.DataFrame, new: pd.DataFrame, form: str) -> pd.DataFrame:
+    def detail(table: pd.DataFrame, new: pd.DataFrame, form: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The table with the rows of the affected keys replaced, and the rows replaced."""
         if not affected[form]:
-            return table
-        return _joined(_without(table, among(table["记录编号"], affected[form])), new)
+            return table, table.iloc[0:0]
+        gone = among(table["记录编号"], affected[form])
+        return _joined(_without(table, gone), new), table[gone]
 
     later_ids = {f: set(fl["_id"].astype(object).tolist()) for f, fl in fresh_later.items() if fl is not None and len(fl)}
     later = p.later
     if later_ids:
         new_later = readers({f: fresh_later[f] for f in later_ids}, calendar.city_fields)
         later = _joined(_without(later, _rows_of(later, later_ids)), new_later) if later is not None else new_later
+    (project_rows, gone1), (check_rows, gone3) = detail(p.project_rows, again.project_rows, f1), detail(p.check_rows, again.check_rows, f3)
+    now = Parts(_joined(_without(units, stale), again.units), project_rows, check_rows, _joined(_without(p.issues, gone_issues), again.issues))
+    counts = p.counts.moved(now, Parts(units[stale], gone1, gone3, p.issues[gone_issues]),
+                            Parts(again.units, again.project_rows, again.check_rows, again.issues), calendar, as_of) if p.counts else None
     prepared = replace(
-        p, units=_joined(_without(units, stale), again.units), issues=_joined(issues, again.issues),
-        project_rows=detail(p.project_rows, again.project_rows, f1), benchmark_rows=detail(p.benchmark_rows, again.benchmark_rows, f2),
-        check_rows=detail(p.check_rows, again.check_rows, f3),
-        readers=_joined(_without(p.readers, _rows_of(p.readers, affected)), again.readers), later=later)
+        p, units=now.units, issues=now.issues, project_rows=project_rows, check_rows=check_rows,
+        benchmark_rows=detail(p.benchmark_rows, again.benchmark_rows, f2)[0],
+        readers=_joined(_without(p.readers, _rows_of(p.readers, affected)), again.readers), later=later, counts=counts)
     ids, revs = dict(basis.ids), dict(basis.revs)
     for form in calendar.forms:
         if len(changed[form]):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,9 @@ from lib.campaign.schedule import Calendar
 from lib.core.records import AuditEntry
 from lib.core.statuses import FILED
 
+if TYPE_CHECKING:
+    from lib.campaign.board.counts import Counts
+
 
 @dataclass(frozen=True)
 class Prepared:
@@ -50,6 +54,8 @@ class Prepared:
     issues: pd.DataFrame  # reconcile() output
     readers: pd.DataFrame  # who may read each counted row (see ``readers``)
     later: pd.DataFrame | None = None  # the same for the rows created after as_of (not counted)
+    #: The province's counts of these frames (``lib.campaign.board.counts``), kept by ``incremental``; None: counted by each board.
+    counts: Counts | None = None
 
 
 def change_counter(frames: dict[str, pd.DataFrame]) -> tuple:
