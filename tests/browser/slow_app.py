@@ -1,16 +1,17 @@
 """The app with script runs made slow on demand, as on a loaded server, driven by files in the folder
 ``SLOW_APP_DIR`` (served by tests/browser/test_slow_server.py, which writes and reads them):
 
-- ``pace.json`` — ``{"start": s, "element": e}``: while it exists, each run sleeps ``s`` seconds before
-  app.py runs and ``e`` seconds before each element it sends, so a page is drawn over seconds and a
-  person's next choice or keystroke lands while the rerun is still on its way. Without it a run is
-  not slowed (signing in and opening the page cost no more than usual).
+- ``pace.json`` — ``{"element": e}``: while it exists, each run sleeps ``e`` seconds before each
+  element it sends, so a page is drawn over seconds and a person's next choice or keystroke lands
+  while the rerun is still on its way. Without it a run is not slowed (signing in and opening the
+  page cost no more than usual).
 - ``hold`` — the next run to start takes it and stops after sending its first element (or, if the
   file holds a text, the first element with that text in it), until ``release`` exists (at most
   ``HOLD_SECONDS``); a run stopped for a rerun before it got there passes the hold on to the next.
-  The test then knows, without any timing, that the run has begun and what of
-  the page it has drawn while the test types.
-- ``runs.log`` — a line per run as it goes: ``start N``, ``held N``, ``end N``.
+  The test then knows, without any timing, that the run has begun and what of the page it has
+  drawn while the test types.
+- ``runs.log`` — a line per run as it goes: ``holding N after TEXT`` (it took the hold), ``start N``,
+  ``held N``, ``end N``.
 
 Pages are named in app.py relative to app.py's folder (``st.Page("pages/fill.py")``); Streamlit resolves
 them from the main script's folder, which here is tests/browser, so that folder is pointed at the app's.
@@ -94,7 +95,6 @@ if ctx is not None:
 
 note(f"start {run}")
 try:
-    time.sleep(float(slow.get("start", 0)))
     runpy.run_path(str(APP), run_name="__main__")
 finally:
     note(f"end {run}")
