@@ -1,7 +1,7 @@
 """进度看板: who has reported, who is late, what the reports say, against the subsidy register.
 
 Live: the board is drawn again when its data changed (``board.live`` watches the change counters every
-few seconds); all sessions share one snapshot.
+5 s while the page is visible, and once at once when it is shown again); all sessions share one snapshot.
 """
 
 import streamlit as st

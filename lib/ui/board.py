@@ -54,10 +54,8 @@ TABLE_HEIGHT = 320
 #: a person finds rows here, a page number means nothing in a table sorted by register order, and
 #: each page turned would be one more rerun.
 SHOWN_ROWS = locale.SHOWN_ROWS
-#: session_state: what the open board was last drawn from (``data_key``), for ``live``'s watcher.
-SEEN = "board:seen"
-#: The watcher's clock (``lib.ui.visibility``), a widget of the open board.
-CLOCK = "board:clock"
+SEEN = state.BOARD_SEEN
+CLOCK = state.BOARD_CLOCK
 
 # session_state / widget keys of the board pages
 

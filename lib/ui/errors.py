@@ -47,8 +47,8 @@ def guarded(func: Callable[..., Any], where: str = "") -> Callable[..., Any]:
       outside ``run_page``; each one in the app is registered as ``on_click=errors.guarded(func)``
       (tests/ui/test_errors.py checks that none is left bare). The message drawn in a callback
       appears at the top of the page;
-    - a fragment's own reruns (``st.fragment(run_every=...)``) call the fragment alone: apply it
-      under ``st.fragment``."""
+    - a fragment's own reruns (the board's watcher, asked for by its clock) call the fragment alone:
+      apply it under ``st.fragment``."""
 
     @functools.wraps(func)
     def run(*args: Any, **kwargs: Any) -> Any:

@@ -232,7 +232,9 @@ def test_viewers_share_one_snapshot_per_period_whatever_their_number(seeded, cat
         assert not at.exception and not at.error
     periods = math.ceil((time.monotonic() - began) / board.SNAPSHOT_TTL) + 1
     assert len(reads) <= periods * sheets_per_snapshot, (len(reads), periods, sorted(set(reads)))
-    assert len(reads) < len(viewers) * 2 * sheets_per_snapshot  # not one read per viewer
+    # Not one read per viewer, so long as the runs came faster than the snapshot's lifetime (on a machine so
+    # loaded that each run outlasts it, every run rightly reads again: the bound above still holds).
+    assert periods >= len(viewers) * 2 or len(reads) < len(viewers) * 2 * sheets_per_snapshot
 
 
 def test_a_long_table_draws_its_first_rows_and_says_so(seeded, catalog, monkeypatch):
