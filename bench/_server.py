@@ -17,6 +17,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 for _path in (ROOT, ROOT / "bench"):
@@ -243,3 +244,190 @@ def wait_quiet(pid: int, *, below: float = 0.1, within: float = 90) -> float:
         if cpu_seconds(pid) - before < below * 2:
             break
     return time.monotonic() - start
+
+
+# --- sessions without a browser ------------------------------------------------------------------------
+# A viewer who only watches a page needs no renderer: Streamlit's own protocol (protobuf BackMsg /
+# ForwardMsg over the websocket /_stcore/stream, what the browser's app speaks) holds a real session on the
+# server, runs the page on it, and fires the fragments' timers (``auto_rerun``) as the browser would, so the
+# server does for it what it does for a browser tab; the bench's machine pays nothing for layout and paint.
+
+
+def session_cookie(data_dir: Path, account: str, *, hours: float = 8) -> str:
+    """A ``Cookie`` header that signs ``account`` in on a server over ``data_dir``: a session token issued as
+    signing in issues one (lib.auth.sessions, the server's secret in the data folder), in the app's cookie."""
+    from lib.auth.accounts import AccountsFile
+    from lib.auth.sessions import SessionTokens
+    from lib.ui.auth import COOKIE
+
+    token = SessionTokens(data_dir, AccountsFile(data_dir / "accounts.json")).issue(account, now=dt.datetime.now(), hours=hours)
+    return f"{COOKIE}={token}"
+
+
+class StreamViewers:
+    """Sessions on the server at ``url`` driven over Streamlit's websocket protocol from one asyncio loop in
+    a thread of its own. ``open`` starts a session signed in by the app's session cookie (``cookie``), runs
+    ``page`` on it and returns once a run has drawn ``title``. The page's clocks tick as in a visible tab: a
+    fragment that asks to rerun every N s (``st.fragment(run_every=…)``) is rerun every N s, and the board's
+    ``lib.ui.visibility.clock`` (a components-v2 element given ``period_ms``) sends its ``tick`` trigger every
+    period with its fragment's id, as its script does in the browser."""
+
+    def __init__(self, url: str):
+        import asyncio
+        import threading
+
+        self.stream = url.replace("http://", "ws://", 1) + "/_stcore/stream"
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="stream-viewers", daemon=True)
+        self.thread.start()
+        self.sessions: list[_StreamSession] = []
+
+    def open(self, cookie: str, page: str, title: str, *, timeout: float = 120) -> _StreamSession:
+        import asyncio
+
+        session = _StreamSession(self.stream, cookie, page, title)
+        self.sessions.append(session)
+        asyncio.run_coroutine_threadsafe(session.run(), self.loop)
+        if not session.drawn.wait(timeout):
+            raise TimeoutError(f"{page}: no run drew {title!r} within {timeout} s ({session.error or 'no error'})")
+        if session.error:
+            raise RuntimeError(f"{page}: {session.error}")
+        return session
+
+    def runs(self) -> int:
+        """Script runs finished so far, over every session (full runs and fragment runs)."""
+        return sum(s.runs for s in self.sessions)
+
+    def errors(self) -> list[str]:
+        return [s.error for s in self.sessions if s.error]
+
+    def close(self, timeout: float = 15) -> None:
+        """Close every session's websocket and stop the loop, in bounded time."""
+        import asyncio
+
+        async def close_all() -> None:
+            await asyncio.gather(*(s.close() for s in self.sessions), return_exceptions=True)
+
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(close_all(), self.loop).result(timeout)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout)
+
+
+class _StreamSession:
+    """One session: the first rerun_script names the page, as a browser's first load of ``/<page>`` does."""
+
+    def __init__(self, stream: str, cookie: str, page: str, title: str):
+        import threading
+
+        self.stream, self.cookie, self.page, self.title = stream, cookie, page, title.encode()
+        self.drawn = threading.Event()
+        self.runs = 0
+        self.error: str | None = None
+        self.page_hash = ""
+        self.socket = None
+        self.timers: dict[str, Any] = {}
+
+    def _rerun(self, fragment_id: str = "", trigger: str = "") -> bytes:
+        """A rerun_script: of the page (the first load), or of one fragment, with a component's ``tick``."""
+        import json
+
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        msg = BackMsg()
+        state = msg.rerun_script
+        state.query_string = ""
+        state.page_name = "" if fragment_id else self.page
+        state.page_script_hash = self.page_hash if fragment_id else ""
+        state.widget_states.SetInParent()
+        if trigger:
+            widget = state.widget_states.widgets.add()
+            widget.id = trigger
+            widget.json_trigger_value = json.dumps([{"event": "tick", "value": int(time.time() * 1000)}])
+        state.context_info.timezone = "Asia/Shanghai"
+        state.context_info.timezone_offset = -480
+        state.context_info.locale = "zh-CN"
+        state.context_info.url = self.stream.replace("ws://", "http://").rsplit("/_stcore", 1)[0] + "/" + self.page
+        if fragment_id:
+            state.fragment_id = fragment_id
+            state.is_auto_rerun = True
+        return msg.SerializeToString()
+
+    async def _tick(self, fragment_id: str, interval: float, trigger: str = "") -> None:
+        import asyncio
+
+        while True:
+            await asyncio.sleep(interval)
+            await self.socket.send(self._rerun(fragment_id, trigger))
+
+    def _clock(self, delta) -> None:
+        """Start ticking for a components-v2 element with a ``period_ms`` (lib.ui.visibility.clock): its
+        trigger aggregator's id is Streamlit's own rule for that element id."""
+        import asyncio
+        import json
+
+        from streamlit.components.v2.bidi_component.main import _make_trigger_id
+
+        element = delta.new_element.bidi_component
+        with contextlib.suppress(ValueError, TypeError, AttributeError):
+            period = json.loads(element.json or "{}").get("period_ms")
+            key = f"{element.id} in {delta.fragment_id}"
+            if period and key not in self.timers:
+                for timer in self.timers.values():  # one clock on a page: a new one (a new run) replaces it
+                    timer.cancel()
+                self.timers = {key: asyncio.ensure_future(
+                    self._tick(delta.fragment_id, period / 1000, _make_trigger_id(element.id, "events")))}
+
+    async def run(self) -> None:
+        import asyncio
+
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+        from websockets.asyncio.client import connect
+
+        try:
+            async with connect(self.stream, subprotocols=["streamlit"], max_size=None, open_timeout=60,
+                               additional_headers={"Cookie": self.cookie}) as socket:
+                self.socket = socket
+                await socket.send(self._rerun())
+                async for data in socket:
+                    msg = ForwardMsg()
+                    msg.ParseFromString(data)
+                    kind = msg.WhichOneof("type")
+                    if kind == "navigation":  # the page the run chose, which a later rerun must name
+                        self.page_hash = msg.navigation.page_script_hash
+                    elif kind == "delta" and self.title in data and not self.drawn.is_set():
+                        self.drawn.set()
+                    elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                        element = msg.delta.new_element.WhichOneof("type")
+                        if element == "exception":
+                            self.error = self.error or msg.delta.new_element.exception.message[:300]
+                        elif element == "bidi_component":
+                            self._clock(msg.delta)
+                    elif kind == "auto_rerun":
+                        fid = msg.auto_rerun.fragment_id
+                        if fid not in self.timers:
+                            self.timers[fid] = asyncio.ensure_future(self._tick(fid, msg.auto_rerun.interval))
+                    elif kind == "stop_auto_rerun":
+                        for timer in self.timers.values():
+                            timer.cancel()
+                        self.timers.clear()
+                    elif kind == "script_finished":
+                        self.runs += 1
+                        if not self.drawn.is_set() and msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY \
+                                and self.runs <= 3:
+                            # the process's first session runs in Streamlit's legacy pages/ mode and the router
+                            # sends it home (lib.ui.nav): ask for the page again, as a person would click it
+                            await socket.send(self._rerun())
+                    elif kind == "page_not_found":
+                        self.error = self.error or f"page not found: {self.page}"
+        except Exception as exc:  # noqa: BLE001 - reported through ``error`` to the thread that opened it
+            if not isinstance(exc, asyncio.CancelledError):
+                self.error = self.error or f"{type(exc).__name__}: {exc}"
+        finally:
+            for timer in self.timers.values():
+                timer.cancel()
+            self.drawn.set()  # a failure ends the wait for the first draw too
+
+    async def close(self) -> None:
+        if self.socket is not None:
+            await self.socket.close()
