@@ -26,6 +26,7 @@ import dataclasses
 import datetime as dt
 import functools
 import gc
+import itertools
 import sys
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
@@ -65,6 +66,23 @@ class AuditRow(NamedTuple):
         return AuditEntry(self.at, self.account, self.action, self.form_id, self.row_id, self.rev, changes, self.note)
 
 
+class _TrailIndex:
+    """The audit rows of ``rows`` (a ``State.audit`` list, which only grows) by form and by (form, row), up to
+    ``upto``."""
+
+    def __init__(self, rows: list[AuditRow]) -> None:
+        self.rows, self.upto = rows, 0
+        self.by_form: dict[str, list[AuditRow]] = {}
+        self.by_row: dict[tuple[str, str], list[AuditRow]] = {}
+
+    def catch_up(self) -> None:
+        by_form, by_row = self.by_form, self.by_row
+        for a in itertools.islice(self.rows, self.upto, None):
+            by_form.setdefault(a.form_id, []).append(a)
+            by_row.setdefault((a.form_id, a.row_id), []).append(a)
+        self.upto = len(self.rows)
+
+
 class State:
     """Everything a log says, in memory. Not thread-safe: the store serialises access."""
 
@@ -84,6 +102,7 @@ class State:
         # status -> row id -> the latest audit row that moved the row into that status (``last_moves``).
         self._indexes: dict[str, RowIndex] = {}
         self._moves: dict[str, dict[str, dict[str, AuditRow]]] | None = None
+        self._trail: _TrailIndex | None = None  # the audit by form and by row (``audit_rows``)
 
     # --- applying log entries ---------------------------------------------------------------
 
@@ -313,9 +332,23 @@ class State:
         spec = self.specs.get(form_id)
         return self._renamed_too(form_id, {c.key: c.display for c in spec.columns if c.display}) if spec else {}
 
+    def audit_rows(self, form_id: str | None = None, row_id: str | None = None) -> list[AuditRow]:
+        """The trail's rows, oldest first: all, a form's, or a row's. A form's and a row's come from an index
+        by form and by (form, row), taken up to date with the entries added since the last question (a
+        board applying one new row asks for that row's audit: a walk of 229,000 entries at 100,000 rows)."""
+        if form_id is None:
+            return [a for a in self.audit if row_id is None or a.row_id == row_id]
+        trail = self._trail
+        if trail is None or trail.rows is not self.audit or trail.upto > len(self.audit):
+            trail = self._trail = _TrailIndex(self.audit)  # a checkpoint load puts another list in place
+        trail.catch_up()
+        if row_id is None:
+            return list(trail.by_form.get(form_id, ()))
+        return list(trail.by_row.get((form_id, row_id), ()))
+
     def conflict_message(self, form_id: str, row_id: str, base_rev: int) -> str:
         """Chinese explanation of who changed a row after ``base_rev``, when and which fields."""
-        later = [a for a in reversed(self.audit) if a.row_id == row_id and a.form_id == form_id and a.rev > base_rev]
+        later = [a for a in reversed(self.audit_rows(form_id, row_id)) if a.rev > base_rev]
         if not later:
             return f"记录 {row_id} 的版本号 {base_rev} 无效，请重新载入后再修改。"
         labels = {**self.labels(form_id), "_status": STATUS_LABEL}

@@ -480,3 +480,23 @@ def test_the_audit_since_a_count_is_the_tail_of_the_whole_trail(store):
     store.update("site_check", rec.id, base_rev=rec.rev, actor=CITY, values={"project": "乙"})
     assert store.audit_since(seen) == store.audit()[seen:] and len(store.audit_since(seen)) == 2
     assert store.audit_since(0) == store.audit()
+
+
+def test_a_forms_and_a_rows_audit_are_the_whole_trails_entries_of_them_as_it_grows(store):
+    """Issue 17: a form's and a row's audit come from an index kept up to date as the trail grows (the
+    board asks for one row's audit per changed row), equal to filtering the whole trail, every time."""
+    other = SheetSpec("other_form", "另一表", (Column("project", "项目"),))
+    store.ensure_sheet(other)
+    rows = []
+    for i in range(3):
+        rows.append(store.append("site_check", {"project": f"甲{i}"}, actor=CITY, status="已提交"))
+        rows.append(store.append("other_form", {"project": f"乙{i}"}, actor=CITY, status="草稿"))
+        for form_id, rec in (("site_check", rows[-2]), ("other_form", rows[-1])):
+            whole = store.audit()
+            assert store.audit(form_id) == [e for e in whole if e.form_id == form_id]
+            assert store.audit(form_id, rec.id) == [e for e in whole if e.form_id == form_id and e.row_id == rec.id]
+        store.update("site_check", rows[0].id, base_rev=store.get("site_check", rows[0].id).rev, actor=PROVINCE,
+                     values={"remark": f"第{i}次"})
+    whole = store.audit()
+    assert len(store.audit("site_check", rows[0].id)) == 4 == len([e for e in whole if e.row_id == rows[0].id])
+    assert store.audit("no_such_form") == [] and store.audit("site_check", "no_such_row") == []

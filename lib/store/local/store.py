@@ -166,9 +166,8 @@ class LocalStore(Store):
     def audit(self, form_id: str | None = None, row_id: str | None = None) -> list[AuditEntry]:
         self.refresh()
         with self._mutex:
-            rows = list(self.state.audit)
-        return [a.entry() for a in rows
-                if (form_id is None or a.form_id == form_id) and (row_id is None or a.row_id == row_id)]
+            rows = self.state.audit_rows(form_id, row_id)
+        return [a.entry() for a in rows]
 
     def audit_since(self, start: int) -> list[AuditEntry]:
         self.refresh()

@@ -115,9 +115,8 @@ class SheetsStore(Store):
     def audit(self, form_id: str | None = None, row_id: str | None = None) -> list[AuditEntry]:
         self.sync.refresh(force=False)
         with self.sync.reading() as log:
-            rows = list(log.state.audit)
-        return [a.entry() for a in rows
-                if (form_id is None or a.form_id == form_id) and (row_id is None or a.row_id == row_id)]
+            rows = log.state.audit_rows(form_id, row_id)
+        return [a.entry() for a in rows]
 
     def audit_since(self, start: int) -> list[AuditEntry]:
         self.sync.refresh(force=False)
