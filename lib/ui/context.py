@@ -113,7 +113,19 @@ def _open_store(**overrides: Any) -> Store:
 @st.cache_resource(show_spinner="正在打开数据存储……", on_release=lambda opened: opened.close())
 def _opened() -> Store:
     """The process's store as opened (the catalog's source reads the form versions from it)."""
+    use_system_allocator()
     return _open_store()
+
+
+def use_system_allocator() -> None:
+    """Let Arrow memory (the snapshots' text columns, the boards' frames) come from the C library's
+    allocator instead of pyarrow's default pool (mimalloc), which keeps the pages a freed frame leaves
+    at their peak: in bench/sessions_bench.py's server the memory of old boards never came back, and
+    with this it returns to where it was once they are dropped (issue 17)."""
+    import pyarrow as pa  # here, not at import: a session check imports this module without pandas
+
+    if pa.default_memory_pool().backend_name != "system":
+        pa.set_memory_pool(pa.system_memory_pool())
 
 
 @st.cache_resource(show_spinner=False)
