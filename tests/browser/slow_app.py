@@ -5,25 +5,22 @@
   element it sends, so a page is drawn over seconds and a person's next choice or keystroke lands
   while the rerun is still on its way. Without it a run is not slowed (signing in and opening the
   page cost no more than usual).
-- ``hold`` — the next run to start takes it and stops after sending its first element (or, if the
-  file holds a text, the first element with that text in it), until ``release`` exists (at most
-  ``HOLD_SECONDS``); a run stopped for a rerun before it got there passes the hold on to the next.
-  The test then knows, without any timing, that the run has begun and what of the page it has
-  drawn while the test types.
-- ``runs.log`` — a line per run as it goes: ``holding N after TEXT`` (it took the hold), ``start N``,
-  ``held N``, ``end N``.
+- ``hold`` — the first run to send an element with the file's text in it (any element, if it is
+  empty) takes it and stops there until ``release`` exists (at most ``HOLD_SECONDS``). The test then
+  knows, without any timing, that the run has begun and what of the page it has drawn while the
+  test types.
+- ``runs.log`` — a line per run as it goes: ``start N``, ``holding N after TEXT`` (it took the hold),
+  ``held N``, ``end N``. Runs may overlap: Streamlit starts a rerun before the run it stops has ended.
 
 Pages are named in app.py relative to app.py's folder (``st.Page("pages/fill.py")``); Streamlit resolves
 them from the main script's folder, which here is tests/browser, so that folder is pointed at the app's.
 """
 
-import contextlib
 import itertools
 import json
 import os
 import runpy
 import sys
-import threading
 import time
 import types
 from pathlib import Path
@@ -53,13 +50,19 @@ def pace() -> dict:
         return {}
 
 
-def take_hold() -> bytes | None:
-    """The text the run is to be held after (b"" for its first element), or None: not held."""
+def take_hold(run: int, sent: bytes) -> bool:
+    """Whether this run is to stop after the element ``sent``: a hold is asked for and its text is in
+    the element. Taking it is one rename, so of runs going at once (a rerun starts before the run it
+    replaces has stopped) one takes it."""
     try:
+        wanted = (CONTROL / "hold").read_bytes()
+        if wanted not in sent:
+            return False
         (CONTROL / "hold").rename(CONTROL / "holding")
-        return (CONTROL / "holding").read_bytes()
-    except OSError:
-        return None
+    except OSError:  # none asked for, or another run took it just now
+        return False
+    note(f"holding {run} after {wanted.decode()!r}")
+    return True
 
 
 def wait_for_release(run: int) -> None:
@@ -74,20 +77,15 @@ def wait_for_release(run: int) -> None:
 run = next(_runs.count)
 slow = pace()
 pause = float(slow.get("element", 0))
-hold_after = take_hold()
-held = threading.Event() if hold_after is not None else None
-if held is not None:
-    note(f"holding {run} after {hold_after.decode()!r}")
 ctx = get_script_run_ctx()
 if ctx is not None:
     send = getattr(ctx._enqueue, "unslowed", ctx._enqueue)  # the context outlives a run: wrap the original once
 
-    def slowed(msg, send=send, pause=pause, held=held, after=hold_after, run=run):
+    def slowed(msg, send=send, pause=pause, run=run):
         if pause:
             time.sleep(pause)  # before the send, which is where Streamlit notices a rerun asked for meanwhile
         send(msg)
-        if held is not None and not held.is_set() and msg.WhichOneof("type") == "delta" and after in msg.SerializeToString():
-            held.set()
+        if msg.WhichOneof("type") == "delta" and take_hold(run, msg.SerializeToString()):
             wait_for_release(run)
 
     slowed.unslowed = send
@@ -98,6 +96,3 @@ try:
     runpy.run_path(str(APP), run_name="__main__")
 finally:
     note(f"end {run}")
-    if held is not None and not held.is_set():  # stopped for a rerun before it got there: the next run holds
-        with contextlib.suppress(OSError):
-            (CONTROL / "holding").rename(CONTROL / "hold")

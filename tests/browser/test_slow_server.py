@@ -59,27 +59,39 @@ class Slowed:
             return []
 
     def start(self, after: str = "") -> None:
-        """Slow the runs from now on and hold the next one after its first element, or the first
-        with the text ``after`` in it."""
-        self._holds = self._held()
+        """Once no run is going, slow the runs from now on and hold the first to send an element (the
+        one the test's next click or choice starts), or the first to send one with the text ``after``."""
+        self.idle()
         (self.folder / "pace.json").write_text(json.dumps({"element": ELEMENT_SECONDS}))
+        self.hold(after)
+
+    def hold(self, after: str = "") -> None:
+        """Hold the first run to send an element with the text ``after`` in it (any element if "")."""
+        self._holds = len(self._held())
+        (self.folder / "release").unlink(missing_ok=True)  # one left by a teardown would let it go at once
         (self.folder / "hold.new").write_text(after)
-        (self.folder / "hold.new").rename(self.folder / "hold")  # whole when the run reads it
+        (self.folder / "hold.new").rename(self.folder / "hold")  # whole when a run reads it
 
     def _held(self) -> list[str]:
         return [line for line in self._lines() if line.startswith("held ")]
 
     def held(self) -> int:
-        """Wait until the run ``start`` asked to hold has begun and is held after its first element;
-        returns its number."""
+        """Wait until a run has taken the hold last asked for and stopped there; returns its number."""
         deadline = time.monotonic() + STEP_MS / 1000
-        while len(self._held()) == len(self._holds):
+        while len(self._held()) == self._holds:
             assert time.monotonic() < deadline, f"no run was held: {self._lines()[-8:]}"
             time.sleep(0.05)
-        return int(self._held()[len(self._holds)].split()[1])
+        return int(self._held()[self._holds].split()[1])
 
     def release(self) -> None:
         (self.folder / "release").touch()
+
+    def idle(self) -> None:
+        """Wait until every run begun has ended."""
+        deadline = time.monotonic() + STEP_MS / 1000
+        while sum(line.startswith("start ") for line in self._lines()) != sum(line.startswith("end ") for line in self._lines()):
+            assert time.monotonic() < deadline, f"runs still going: {self._lines()[-8:]}"
+            time.sleep(0.05)
 
     def running(self, run: int) -> bool:
         return f"end {run}" not in self._lines()
@@ -258,7 +270,7 @@ def test_typing_right_after_next_row_is_kept(fill_page, slowed):
     slowed.start(after="新建下一条")
     page.get_by_role("button", name="提交", exact=True).click()
     slowed.held()  # the receipt drawn down to its buttons, the rest of its run to come
-    slowed.start(after="企业名称 *")  # the new row's run: held once its 企业名称 is drawn
+    slowed.hold(after="企业名称 *")  # the new row's run: held once its 企业名称 is drawn
     page.get_by_role("button", name="新建下一条").click()
     slowed.release()
     new_row = slowed.held()
