@@ -25,7 +25,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from lib.auth.policy import CREATE, EDIT, Assignments, account_answers, authorize, authorize_correction, comparable
+from lib.auth.policy import CREATE, EDIT, Assignments, account_answers, authorize, authorize_correction, can, comparable
 from lib.auth.scope import editable_records, get_record
 from lib.core.blobs import Blobs
 from lib.core.records import Actor, Record
@@ -209,9 +209,15 @@ def duplicate_problems(store: Store, form: FormSpec, actor: Actor, values: dict[
     if not wanted:
         return []
     found: list[FormProblem] = []
-    others = [r for r in editable_records(store, actor, form, assignments=assignments) if r.id != row_id and r.status != WITHDRAWN]
     for group, key in wanted:
-        other = next((r for r in others if tuple(comparable(r.values.get(k)) for k in group) == key), None)
+        # The rows holding the group's first answer, from the store's index (folded as ``comparable``
+        # folds), then the rest of the group and the filer's right to correct each: the cost follows the
+        # few rows found, not every row of the filer (a provider's thousand rows were folded on each submit,
+        # inside the form's submit lock). The same rows, in the same order, as a walk of editable_records.
+        held = store.records_where(form.id, {group[0]: [values.get(group[0])]})
+        other = next((r for r in held if r.id != row_id and r.status != WITHDRAWN
+                      and tuple(comparable(r.values.get(k)) for k in group) == key
+                      and can(actor, EDIT, form, r, assignments)), None)
         if other is not None:
             labels = "、".join(f"「{form.field(k).label}」" for k in group)
             found.append(FormProblem(
