@@ -260,3 +260,19 @@ def test_a_timed_fragment_stops_drawing_data_once_the_session_ends(seeded, app_e
     assert at.session_state[state.CLEAR_COOKIE] is True
     said = {"disabled": "已停用", "password reset": "已变更", "signed out elsewhere": "已退出", "expired": "已过期"}[how]
     assert said in at.session_state[state.SIGN_IN_NOTICE]  # what the sign-in page tells the person
+
+
+
+def test_entries_without_a_version_merged_in_keep_the_versions_numbers(seeded, catalog):
+    """Issue 17: sign-ins merged into the built table turned its 版本 column into Python objects, which the
+    browser's table took only after a slow fix-up on every draw ("Conversion failed for column 版本")."""
+    from lib import audit as audit_module
+    from lib.ui import audit_log
+
+    forms = list(catalog.forms())
+    audit_log.trail(seeded, PROVINCE, forms)  # built from every entry
+    seeded.log_event(PROVINCE, "登录")  # an entry without a version, merged in alone
+    merged = audit_log.trail(seeded, PROVINCE, forms).frame
+    whole = audit_module.audit_frame(seeded.audit(), audit_module.Labels.of(forms))
+    assert merged["操作"][0] == "登录" and merged["版本"].dtype == whole["版本"].dtype != object
+    assert merged["版本"].equals(whole["版本"])
