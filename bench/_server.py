@@ -385,7 +385,9 @@ class _StreamSession:
         from websockets.asyncio.client import connect
 
         try:
-            async with connect(self.stream, subprotocols=["streamlit"], max_size=None, open_timeout=60,
+            # no keepalive pings from this side (a browser sends none): on a loaded machine an answer later than
+            # 20 s closed the session, which a person's tab would have kept
+            async with connect(self.stream, subprotocols=["streamlit"], max_size=None, open_timeout=60, ping_interval=None,
                                additional_headers={"Cookie": self.cookie}) as socket:
                 self.socket = socket
                 await socket.send(self._rerun())

@@ -75,9 +75,12 @@ class Submitter(threading.Thread):
         self.ready, self.finished = threading.Event(), threading.Event()
         self.times: list[float] = []
         self.refused: list[str] = []
+        self.lost = 0  # rows whose filling timed out waiting for a field (a choice the page lost)
         self.error: str | None = None
 
     def run(self) -> None:
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
         from tests.browser.widgets import fill_valid_att1
 
         try:
@@ -91,8 +94,13 @@ class Submitter(threading.Thread):
                     if self.stop.is_set():
                         return
                     page.get_by_role("heading", name="服务商信息").wait_for()
-                    fill_valid_att1(page, voucher=f"SYQ-2019-4406-{7 * 10_000 + self.number * 100 + i:05d}",
-                                    project=f"压测项目{self.number}-{i}")
+                    try:
+                        fill_valid_att1(page, voucher=f"SYQ-2019-4406-{7 * 10_000 + self.number * 100 + i:05d}",
+                                        project=f"压测项目{self.number}-{i}")
+                    except PlaywrightTimeout:  # a choice lost to a late rerun (issue 17, outcome 8): on to the next row
+                        self.lost += 1
+                        open_by_address(page, f"{self.url}/fill", "在线填报", timeout_ms=STEP_MS)
+                        continue
                     page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden")
                     done = page.get_by_text(re.compile("提交成功！记录编号"))
                     problems = page.get_by_text("提交未成功")
@@ -199,6 +207,8 @@ def main() -> int:
             for thread in threads:
                 if thread.refused:
                     print(f"{thread.account}: refused: {thread.refused[0]}")
+                if thread.lost:
+                    print(f"{thread.account}: {thread.lost} rows filled again (a field did not appear within {STEP_MS // 1000} s)")
                 if thread.error:
                     print(f"{thread.account}: failed:\n{thread.error}")
                 if not thread.finished.is_set():
