@@ -82,6 +82,8 @@ def audit_frame(items: Iterable[AuditEntry], labels: Labels) -> pd.DataFrame:
         for e in items
     ]
     frame = pd.DataFrame(rows, columns=[*COLUMNS, "_form"])
+    # One dtype whatever the lines are (events alone have no version): a merge of two builds keeps it.
+    frame["版本"] = frame["版本"].astype("Int64")
     # By time, not log order: imports and the demo write entries stamped with earlier times.
     # Stable, so entries of the same second keep their log order (reversed with the rest).
     return frame.iloc[::-1].sort_values("时间", ascending=False, kind="stable").reset_index(drop=True)

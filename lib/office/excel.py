@@ -168,7 +168,7 @@ def _plan(column: pd.Series, kind: str, letter: str) -> tuple[pd.Series, _Cells]
         column, dtype = _typed_column(column, guess=guess)
     if numpy and dtype.kind == "b" or dtype is _BOOLS:
         return column, functools.partial(_bool_cells, letter=letter)
-    if numpy and (dtype.kind == "f" or (dtype.kind in "iu" and not (column.abs() >= _MAX_EXACT_NUMBER).any())):
+    if numpy and (dtype.kind == "f" or (dtype.kind in "iu" and not ((column >= _MAX_EXACT_NUMBER) | (column <= -_MAX_EXACT_NUMBER)).any())):
         return column, functools.partial(_number_cells, letter=letter, style=number_style, guess=guess)
     if dtype.kind == "M" and not (column.dropna() < pd.Timestamp(_SERIAL_FROM, tz=getattr(dtype, "tz", None))).any():
         return column, functools.partial(_time_cells, letter=letter, guess=guess)

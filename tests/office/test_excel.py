@@ -83,6 +83,14 @@ def test_a_decimal_is_a_number_and_a_money_column_shows_it_with_two_decimals():
     assert huge["A2"].data_type == "s"  # a number Python will not print is a cell, not a failed download
 
 
+def test_the_smallest_int64_keeps_its_digits_as_text():
+    """Attack 18 #4: the 15-digit check took ``abs()``, which stays negative for -2**63 in int64, so that number
+    went out as -9.22E+18 instead of its exact digits."""
+    frame = pd.DataFrame({"n": pd.Series([-(2**63), 7], dtype="int64")})
+    sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx({"a": frame}))).active
+    assert [sheet["A2"].value, sheet["A3"].value] == [str(-(2**63)), 7]  # its exact digits as text
+
+
 def test_a_text_longer_than_a_cell_is_cut_with_a_visible_marker():
     long = "长" * 40_000
     sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx({"a": pd.DataFrame({"备注": [long, "短"]})}))).active
