@@ -266,10 +266,13 @@ class Store(abc.ABC):
 
     def snapshot(self, form_id: str) -> pd.DataFrame:
         """All rows of a form as a DataFrame: system columns first, then field keys."""
+        from lib.store.frames import detached  # frames builds on this module
+
         recs = self.records(form_id)
         if not recs:
             return pd.DataFrame(columns=list(SYSTEM_KEYS))
-        return pd.DataFrame([r.as_row() for r in recs])
+        # Lists as copies: a caller editing a cell in place must not change the records the store holds.
+        return pd.DataFrame([{k: detached(v) if type(v) is list else v for k, v in r.as_row().items()} for r in recs])
 
     def close(self) -> None:
         """Release files, threads and processes."""

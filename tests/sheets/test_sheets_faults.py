@@ -160,3 +160,16 @@ def test_outbox_files_are_the_apps_alone(open_store, server, tmp_path):
     mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
     assert mode(outbox.path) == 0o600 and outbox.path.stat().st_size > 0
     assert [mode(p) for p in (outbox.folder, outbox.folder.parent, tmp_path / "app")] == [0o700] * 3
+
+
+def test_a_snapshot_taken_while_a_row_waits_to_sync_hands_out_copies_of_its_lists(store, server, sheet_key):
+    """Attack 18 #1: with a row 待同步 the snapshot is built from the records (``Store.snapshot``), and its list
+    cells were the records' own: an edit of one changed the row the store held, with nothing in ``_log``."""
+    rec = store.append("site_check", {"project": "已同步", "issues": ["质量"]}, actor=CITY, status="已提交")
+    server.fail_next(10_000, status=503)
+    assert is_pending(store.append("site_check", {"project": "待同步"}, actor=CITY, status="已提交"))
+    frame = store.snapshot("site_check")
+    frame.loc[0, "issues"].append("注入")
+    assert store.get("site_check", rec.id).values["issues"] == ["质量"]
+    server.clear_faults()
+    assert store.wait_idle(10)
