@@ -25,7 +25,9 @@ after the form's deadline is 逾期报送 (late), one still in 退回修改 is r
 passed (as of the campaign clock) an entry with no filing is 逾期未报.
 
 Modules: ``units`` (states of due and filed things), ``detail_tables`` (the reported rows as shown),
-``preparation`` (step 1), ``scope`` (what a viewer may read), ``figures`` (step 2), with ``tally``
-(fast group counts), ``late_list`` and ``history`` (the rows as they stood on a day); ``export`` writes the tables to Excel with each column's kind.
+``preparation`` (step 1), ``incremental`` (step 1 again after a few rows changed), ``scope`` (what a
+viewer may read), ``figures`` (step 2), with ``tally`` (fast group counts), ``counts`` (the province's
+counts, kept with step 1's frames so that its board after a new row counts only the rows that changed),
+``late_list`` and ``history`` (the rows as they stood on a day); ``export`` writes the tables to Excel with each column's kind.
 The campaign's calendar is ``lib.campaign.schedule``.
 """

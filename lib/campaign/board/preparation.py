@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -112,13 +112,29 @@ class Registers:
     key_by_code: pd.Series
     programme_of: pd.Series  # the register's programme by project key (for the reports that say another)
     ministry: object
+    #: Per narrowed frame, key -> its rows' positions: built on the first ``only`` (once per register change), so
+    #: that narrowing to a few keys looks them up instead of scanning 100,000 entries on every change.
+    positions: dict = field(default_factory=dict, compare=False, repr=False)
 
     def only(self, keys1: set, keys2: set, keys3: set) -> Registers:
         """The entries of these keys of the projects form, the benchmark reports and the checks."""
-        def keep(frame: pd.DataFrame, column: str, keys: set) -> pd.DataFrame:
-            return frame[among(frame[column], keys)]
-        return replace(self, reg=keep(self.reg, "voucher", keys1), expected1=keep(self.expected1, "key", keys1),
-                       expected2=keep(self.expected2, "key", keys2), expected3=keep(self.expected3, "key", keys3))
+        def keep(name: str, column: str, keys: set) -> pd.DataFrame:
+            frame = getattr(self, name)
+            if not keys or not len(frame):
+                return frame.iloc[0:0]
+            if any(pd.isna(k) for k in keys):  # a blank key: matched as ``isin`` matches it
+                return frame[among(frame[column], keys)]
+            at = self.positions.get(name)
+            if at is None:  # the distinct keys, the rows in key order, where each key's rows start in it
+                codes, uniques = pd.factorize(frame[column].to_numpy(dtype=object))
+                at = self.positions[name] = (pd.Index(uniques, dtype=object), np.argsort(codes, kind="stable"),
+                                             np.searchsorted(np.sort(codes), np.arange(len(uniques) + 1)))
+            distinct, order, starts = at
+            found = [c for c in distinct.get_indexer(pd.Index(list(keys), dtype=object)).tolist() if c >= 0]
+            hits = [order[starts[c]:starts[c + 1]] for c in found]
+            return frame.take(np.sort(np.concatenate(hits)) if hits else np.zeros(0, dtype=np.intp))
+        return replace(self, reg=keep("reg", "voucher", keys1), expected1=keep("expected1", "key", keys1),
+                       expected2=keep("expected2", "key", keys2), expected3=keep("expected3", "key", keys3), positions={})
 
 
 def among(values: pd.Series, keys: set) -> np.ndarray:
