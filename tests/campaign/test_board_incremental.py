@@ -74,9 +74,9 @@ def full(store) -> incremental.Basis:
 
 def sorted_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame``'s rows in the order of all its columns read as text (the order of a full prepare is not compared)."""
-    text = frame.astype(object).where(frame.notna(), "").astype(str)
-    order = text.sort_values(list(text.columns), kind="stable").index
-    return frame.loc[order].reset_index(drop=True)
+    text = [["" if pd.isna(v) else str(v) for v in frame[c].tolist()] for c in frame.columns]
+    rows = list(zip(*text, strict=True)) if text else [()] * len(frame)
+    return frame.take(sorted(range(len(frame)), key=rows.__getitem__)).reset_index(drop=True)
 
 
 def values(frame: pd.DataFrame) -> pd.DataFrame:
