@@ -194,7 +194,7 @@ def test_my_submissions_lists_the_group_s_inspections_only_and_the_inspector_wit
     at.query_params["form"] = form.id
     at.run()
     assert not at.exception
-    at = next(s for s in at.selectbox if s.label == "表单").select(form).run()
+    at = next(s for s in at.selectbox if s.label == "表单").select(form.id).run()
     assert set(at.dataframe[0].value["记录编号"]) == {ours.id}
     next(c for c in at.checkbox if c.label == "确认撤回这条记录").check().run()
     next(b for b in at.button if b.label == "撤回").click().run()
