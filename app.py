@@ -5,7 +5,7 @@ import streamlit as st
 
 from lib.demo.accounts import seed_demo_accounts
 from lib.demo.campaign import seed_demo
-from lib.ui import auth, browser, context, errors, fill, health, locale, nav
+from lib.ui import auth, browser, context, errors, fill, health, locale, nav, warm_up
 
 FIRST_START = context.FirstStart(
     rows=lambda open_with_clock, catalog, rows: seed_demo(open_with_clock, catalog, rows=rows),
@@ -17,6 +17,7 @@ st.set_page_config(page_title="广东省上云上平台监督检查", page_icon=
 locale.apply()  # the page language zh-CN and Streamlit's own words in Chinese
 if errors.guarded(context.settings)() is None:
     st.stop()  # a setting that cannot be used: its message, naming it and where it was set, is on the page once
+context.warm_up_with(warm_up.warm_up)  # once the store opens: the board's and the audit page's tables
 errors.guarded(context.first_start)(FIRST_START)  # demo data and accounts, before anyone can sign in
 
 PAGES = {  # key = url path

@@ -20,7 +20,7 @@ from the later ones: it is the only one that may build what the page shares acro
 board's figures from every row, a city's scope, the audit table), and folded into a median of two it
 made the board "by link" read 23 s at 100,000 rows while every later open by link took 1-2 s. The
 server builds the board's figures and the audit table in the background once its store opens
-(``lib.ui.context.warm_up``); the run waits for the server to go quiet after the first sign-in, as a
+(``lib.ui.warm_up``); the run waits for the server to go quiet after the first sign-in, as a
 person signing in after a start would find it. Unless ``--no-naive``, a second server with the warm-up
 off (APP_WARM_UP=false, the naive alternative) is started first on the same store and the province's
 first opens of 进度看板 and 审计日志 are measured on each.

@@ -266,8 +266,6 @@ class Store(abc.ABC):
 
     def snapshot(self, form_id: str) -> pd.DataFrame:
         """All rows of a form as a DataFrame: system columns first, then field keys."""
-        from lib.store.frames import detached  # frames builds on this module
-
         recs = self.records(form_id)
         if not recs:
             return pd.DataFrame(columns=list(SYSTEM_KEYS))
@@ -374,3 +372,14 @@ _LOCKS_GUARD = threading.Lock()
 def _local_lock(name: str) -> threading.Lock:
     with _LOCKS_GUARD:
         return _LOCKS.setdefault(name, threading.Lock())
+
+
+def detached(value: list[Any]) -> list[Any]:
+    """A list value (texts, or a table's rows as dicts of plain values) as a copy sharing nothing mutable
+    with the record it came from (attack Q2: an ``append`` to a snapshot's list cell changed the store).
+
+    >>> rows = [{"名": "张三"}]
+    >>> copy = detached(rows); copy[0]["名"] = "李四"; rows
+    [{'名': '张三'}]
+    """
+    return [dict(item) if type(item) is dict else item for item in value]

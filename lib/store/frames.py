@@ -38,7 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lib.core.records import Record
-from lib.store.base import SYSTEM_KEYS, Column
+from lib.store.base import SYSTEM_KEYS, Column, detached
 
 #: The value classes a field column's dtype depends on (positions in a tally).
 INT, FLOAT, STR, OTHER = range(4)
@@ -89,17 +89,6 @@ def _built(recs: list[Record], keys: list[str], tallies: dict[str, list[int]]) -
             values = [v if type(v) is not list else detached(v) for v in values]
         data[key] = column(values, tallies[key])
     return pd.DataFrame(data)
-
-
-def detached(value: list[Any]) -> list[Any]:
-    """A list value (texts, or a table's rows as dicts of plain values) as a copy sharing nothing mutable
-    with the record it came from (attack Q2: an ``append`` to a snapshot's list cell changed the store).
-
-    >>> rows = [{"名": "张三"}]
-    >>> copy = detached(rows); copy[0]["名"] = "李四"; rows
-    [{'名': '张三'}]
-    """
-    return [dict(item) if type(item) is dict else item for item in value]
 
 
 def column(values: list[Any], counts: list[int] | None = None) -> pd.Series:

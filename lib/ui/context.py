@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -159,34 +158,25 @@ def warm_up_wanted() -> bool:
     return Runtime.exists() and type(Runtime.instance()) is Runtime  # AppTest stands a mock in for it
 
 
+#: What the warm-up runs (``lib.ui.warm_up.warm_up``, given by the composition root: it builds pages'
+#: caches, and those pages import this module); nothing until given.
+_WARM_UP: dict[str, Callable[[], None]] = {}
+
+
+def warm_up_with(build: Callable[[], None]) -> None:
+    """Have ``build`` run in the background once this process's store opens (app.py gives the pages' warm-up)."""
+    _WARM_UP["build"] = build
+
+
 @st.cache_resource(show_spinner=False)
 def _warming() -> threading.Thread | None:
-    """Once per process, when its store has opened: ``warm_up`` in a daemon thread (a server that stops
+    """Once per process, when its store has opened: the warm-up given in a daemon thread (a server that stops
     does not wait for it), or nothing when ``warm_up_wanted`` says no."""
-    if not warm_up_wanted():
+    if "build" not in _WARM_UP or not warm_up_wanted():
         return None
-    thread = threading.Thread(target=warm_up, name="warm-up", daemon=True)
+    thread = threading.Thread(target=_WARM_UP["build"], name="warm-up", daemon=True)
     thread.start()
     return thread
-
-
-def warm_up() -> None:
-    """Build what the first open of 进度看板 and of 审计日志 after a server start would otherwise build
-    while a person waits (the board's figures from every row, the trail's table from every entry: seconds
-    of CPU at 100,000 rows, issue 17). The pages share these through their caches, so a page opened
-    meanwhile waits for the build under way rather than doing it twice. One pass, each part on its own:
-    a part that fails is logged and left to the page's own open, never raised."""
-    from lib.ui import audit_log, board  # here: both import this module
-
-    parts = {"进度看板": board.warm, "审计日志": lambda: audit_log.warm(store(), list(catalog().forms()))}
-    for name, build in parts.items():
-        start = time.thread_time()
-        try:
-            build()
-        except Exception:  # an optimisation only: the page builds it on its first open and shows any error
-            log.exception("预热%s失败，将在首次打开该页面时生成", name)
-        else:
-            log.info("已预热%s（%.1f CPU 秒）", name, time.thread_time() - start)
 
 
 def assignments(actor: Actor) -> Assignments | None:

@@ -1,4 +1,4 @@
-"""The background warm-up a server does when its store opens (``lib.ui.context.warm_up``): the first open of
+"""The background warm-up a server does when its store opens (``lib.ui.warm_up``): the first open of
 进度看板 and of 审计日志 after a start found nothing built and paid seconds of CPU at 100,000 rows (issue 17)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib import audit as audit_module
 from lib.campaign.board import figures, incremental
-from lib.ui import board, context
+from lib.ui import board, context, warm_up
 
 from .conftest import ROOT, sign_in
 from .test_board_page import PAGE, PROVINCE, seeded  # noqa: F401 (a fixture)
@@ -29,6 +29,7 @@ def test_the_warm_up_builds_the_board_and_the_trail_once_and_the_pages_build_nei
     scoped = counted(monkeypatch, figures, "board")  # one scope's figures
     trail = counted(monkeypatch, audit_module, "audit_frame")  # the trail's table
     monkeypatch.setenv(context.WARM_UP_ENV, "true")
+    monkeypatch.setitem(context._WARM_UP, "build", warm_up.warm_up)  # as app.py gives it
     context.store()  # the store opens: the warm-up starts in the background
     warming = context._warming()
     assert warming is not None
@@ -58,6 +59,6 @@ def test_a_part_that_fails_is_logged_and_the_other_still_built(seeded, monkeypat
 
     monkeypatch.setattr(board, "warm", broken)
     with caplog.at_level(logging.ERROR):
-        context.warm_up()  # never raised: the page builds it on its own open
+        warm_up.warm_up()  # never raised: the page builds it on its own open
     assert trail == [1]
     assert any("预热进度看板失败" in r.getMessage() for r in caplog.records)
