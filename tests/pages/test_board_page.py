@@ -476,3 +476,26 @@ def test_an_inspector_sees_only_its_assignment_and_without_one_is_told_so(seeded
         assert not [e for e in store.audit() if e.account == idle.account]
     finally:
         store.close()
+
+
+def test_the_boards_of_earlier_changes_are_forgotten_with_their_prepared_figures(seeded, catalog):
+    """bench/sessions_bench.py: each change kept every viewed scope's board of every earlier change (a cache of
+    256 keyed by the change counter: 181 boards and 2,839 frames after 8 changes with 22 scopes viewed). A
+    scope's board now lives as long as the prepared figures it was made from, which the board keeps 4 of."""
+    import gc
+
+    from lib.campaign.board import figures
+
+    city = Actor("city_gz", "city", "广州市工业和信息化局", catalog.campaign.cities[0])
+    demo = generate(catalog, rows=ROWS, seed=95)["att1"]
+    for i in range(8):
+        for actor in (PROVINCE, city):
+            assert not start(actor).exception
+        other = clocked(seeded, "2020-09-20")
+        other.append("att1", {**demo[i].values, "voucher_no": f"SYQ-2019-9999-{i:05d}"}, actor=demo[i].actor,
+                     status="已提交")
+        other.close()
+        board.clear_shared()
+    gc.collect()
+    boards = [o for o in gc.get_objects() if isinstance(o, figures.Board)]
+    assert 2 <= len(boards) <= 4 * 2, len(boards)  # two scopes viewed, of at most the 4 prepared figures kept
