@@ -2,12 +2,13 @@
 and after it, into one file (``bench/results/scale-<date>.txt`` by default) that the README's issue-17
 table is read from. Nothing runs in parallel, so one bench never slows another.
 
-    .venv/bin/python bench/scale_run.py [--out FILE] [--only NAME[,NAME]] [--quick]
+    .venv/bin/python bench/scale_run.py [--out FILE] [--only NAME[,NAME]] [--quick] [--keep DIR]
 
 ``--quick`` runs each at a tiny size (to see that the run works, in a minute or two); the README's table
 comes from a full run on a quiet machine (load average below 1 before it starts: the script waits up to
 five minutes for that and says so when it does not come). A full run takes about 30-40 minutes, most of
-it building 100,000-row stores.
+it building 100,000-row stores. ``--keep DIR`` keeps the browser benches' stores in DIR (``d20k``, ``d100k``)
+and reuses them on the next run (``browser_pages_bench.py --data-dir``).
 """
 
 from __future__ import annotations
@@ -30,12 +31,24 @@ BENCHES = [
     ("export", "export_bench.py", ["--sizes", "50000", "--repeat", "3"], ["--sizes", "1000", "--repeat", "1"]),
     ("board", "board_bench.py", ["--sizes", "20000", "100000", "--no-page"], ["--sizes", "1000", "--no-page"]),
     ("pages", "pages_bench.py", ["--att1", "20000"], ["--att1", "500"]),
-    ("browser_pages", "browser_pages_bench.py", ["--rows", "20000", "--repeat", "3", "--idle", "60"],
+    ("browser_pages", "browser_pages_bench.py", ["--rows", "20000", "--repeat", "3", "--idle", "60", "KEEP:d20k"],
      ["--rows", "200", "--repeat", "1", "--idle", "5", "--roles", "province"]),
-    ("browser_pages_100k", "browser_pages_bench.py", ["--rows", "100000", "--repeat", "2", "--idle", "30"], None),
+    ("browser_pages_100k", "browser_pages_bench.py", ["--rows", "100000", "--repeat", "2", "--idle", "30", "KEEP:d100k"],
+     None),
     ("sessions", "sessions_bench.py", ["--sessions", "30", "--rows", "20000"],
      ["--rows", "200", "--sessions", "3", "--submitters", "1", "--submits", "1", "--idle", "5"]),
 ]
+
+
+def kept(arguments: list[str], keep: Path | None) -> list[str]:
+    """``arguments`` with ``KEEP:name`` as ``--data-dir KEEP/name`` (or dropped without ``--keep``)."""
+    out = []
+    for argument in arguments:
+        if not argument.startswith("KEEP:"):
+            out.append(argument)
+        elif keep is not None:
+            out += ["--data-dir", str(keep / argument.removeprefix("KEEP:"))]
+    return out
 
 
 def load() -> str:
@@ -55,6 +68,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / f"scale-{dt.date.today():%Y%m%d}.txt")
     parser.add_argument("--only", default="", help="comma-separated bench names")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--keep", type=Path, help="where the browser benches keep their stores")
     args = parser.parse_args()
     only = {name for name in args.only.split(",") if name}
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -69,6 +83,7 @@ def main() -> int:
             chosen = quick if args.quick else full
             if chosen is None or (only and name not in only):
                 continue
+            chosen = kept(chosen, args.keep)
             before = load() if args.quick else wait_quiet()
             started = time.monotonic()
             done = subprocess.run([sys.executable, str(ROOT / "bench" / script), *chosen], cwd=ROOT,
