@@ -53,15 +53,6 @@ def _versions(forms: list[FormSpec]) -> tuple:
     return tuple((f.id, f.version, f.short_title) for f in forms)
 
 
-def _versions_numeric(frame: pd.DataFrame) -> pd.DataFrame:
-    """The merged table with its 版本 numbers as a whole build has them: entries without a version (a
-    sign-in, say) added alone make an all-blank column that joins the numbers as Python objects, which
-    the browser's table cannot take without a slow fix-up on every draw (and then shows 3.0 and None)."""
-    if frame["版本"].dtype == object:
-        frame["版本"] = pd.to_numeric(frame["版本"])
-    return frame
-
-
 class _Built:
     """The table of one store's trail read with one set of labels, and how many entries it holds."""
 
@@ -82,7 +73,7 @@ class _Built:
             if ours and count != self._count:
                 entries = store.audit_since(self._count)  # the trail only grows: the entries added since
                 newer = audit.audit_frame(entries, self._labels)
-                self._frame = _versions_numeric(audit.merged(newer, self._frame))
+                self._frame = audit.merged(newer, self._frame)
                 self._actions = tuple(sorted({*self._actions, *newer["操作"]}))
                 self._count += len(entries)
             elif not ours:
