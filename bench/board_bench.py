@@ -281,10 +281,13 @@ def _new_tick() -> None:
 
     import streamlit as st
 
+    from lib.demo.register import PROVINCE
     from lib.ui import board
 
     day = dt.date(2020, 9, 25)
-    if board.stale(st.session_state.setdefault("seen", board.data_key(day)), day):
+    seen = st.session_state.get("seen")  # the first run remembers what it sees, as the board's first draw does
+    changed, st.session_state["seen"] = board.stale(seen, PROVINCE, day)
+    if changed and seen is not None:
         st.rerun()
 
 

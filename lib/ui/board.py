@@ -15,6 +15,7 @@ are the campaign's bound ones (``campaign.yaml`` bindings); the charts are ``lib
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import threading
 import weakref
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from lib.auth.policy import Assignments, unassigned
 from lib.campaign import archive
 from lib.campaign.board import export, figures, incremental
 from lib.campaign.board.preparation import Prepared, change_counter
-from lib.campaign.board.scope import Scope, board_scope, scope_for, with_vouchers
+from lib.campaign.board.scope import Scope, board_scope, scope_for, touches, with_vouchers
 from lib.campaign.board.units import EXEMPT, OVERDUE, RETURNED_STATE
 from lib.campaign.register import kinds
 from lib.campaign.register import reconcile as rc
@@ -119,12 +120,15 @@ def _prepared(counter: tuple, as_of: dt.date, cal_key: tuple, _frames, _raw, _ca
     store = context.store()
     slot, registers_key = _bases(as_of, cal_key), change_counter(_raw)
     with slot["lock"]:
-        basis = incremental.advance(slot["basis"], _frames, lambda form, ids: [e for i in ids for e in store.audit(form, i)],
+        before = slot["basis"]
+        basis = incremental.advance(before, _frames, lambda form, ids: [e for i in ids for e in store.audit(form, i)],
                                     _cal, as_of, registers_key)
         if basis is None:
             audit = [entry for fid in _frames for entry in store.audit(fid)]
             vouchers, projects = _registers(_raw, as_of)
             basis = incremental.start(_frames, audit, vouchers, projects, _cal, as_of, registers_key)
+        elif basis is not before and basis.delta is not None:  # the boards of scopes the change missed carry over (``_scoped``)
+            memo(basis.prepared, BEFORE, lambda: (weakref.ref(before.prepared), basis.delta))
         slot["basis"] = basis
     return basis.prepared
 
@@ -142,11 +146,39 @@ def _assignments(sampled: tuple, cal_key: tuple) -> Assignments:
     return inspectors.assignments_in_force(context.store(), context.catalog())
 
 
+#: ``memo`` name under which prepared figures made by applying a change keep (a weak reference to) the
+#: figures they were made from and the change (``incremental.Basis.delta``).
+BEFORE = "before"
+#: How many changes back ``_carried`` looks for a scope's board (while those figures are still held: ``_prepared``).
+CARRIED_BACK = 8
+
+
 def _scoped(counter: tuple, as_of: dt.date, cal_key: tuple, scope: Scope, _prepared: Prepared) -> figures.Board:
     """One scope's figures, once per prepared figures (shared by its viewers) and forgotten with them: kept in
     a cache of their own keyed by the change counter, a viewed scope's boards of every earlier change stayed
-    (181 boards, 2,839 frames after 8 changes with 22 scopes viewed: bench/sessions_bench.py)."""
-    return memo(_prepared, ("board", scope), lambda: figures.board(_prepared, scope))
+    (181 boards, 2,839 frames after 8 changes with 22 scopes viewed: bench/sessions_bench.py). A scope the
+    change reached nowhere (``scope.touches``) keeps the very board it had: not counted again, and its open
+    boards see the same object and are not drawn again (``seen_key``): a new row costs the province's board
+    and its own city's, not every city's (issue 17, outcome 7)."""
+    return memo(_prepared, ("board", scope), lambda: _carried(_prepared, scope) or figures.board(_prepared, scope))
+
+
+def _carried(prepared: Prepared, scope: Scope) -> figures.Board | None:
+    """The board ``scope`` had on earlier prepared figures ``prepared`` was made from, change by change,
+    when none of the changes between them reached it; None when there is none to carry (the scope was
+    not viewed meanwhile, those figures are gone, or a change reached it). Going back more than one
+    change: viewers ask every REFRESH_SECONDS, and rows filed meanwhile make newer figures in between."""
+    at = prepared
+    for _ in range(CARRIED_BACK):
+        link = peek(at, BEFORE)
+        before = link[0]() if link is not None else None
+        if before is None or touches(link[1], scope):
+            return None
+        board = peek(before, ("board", scope))
+        if board is not None:
+            return board
+        at = before
+    return None
 
 
 class NoAssignment(AppError):
@@ -233,6 +265,11 @@ def memo(owner: object, name: Any, compute: Callable[[], Any]) -> Any:
         return slot[name]
 
 
+def peek(owner: object, name: Any) -> Any:
+    """What ``memo`` computed for ``owner`` and ``name``, or None (nothing computed)."""
+    return _MEMO.get(id(owner), {}).get(name)
+
+
 def filter_options(frame: pd.DataFrame, column: str) -> list[str]:
     """The distinct values of ``column`` as text, sorted (the choices of a drill selectbox): pandas'
     ``unique`` on the column, then the few distinct values sorted, never a Python walk over every row.
@@ -255,10 +292,13 @@ def drill(frame: pd.DataFrame, columns: list[str], key: str, file_name: str, lab
         for col, name in zip(cols, columns, strict=True):
             options = [figures.ALL, *memo(frame, ("options", name), lambda name=name: filter_options(frame, name))]
             picks[name] = col.selectbox(name, options, key=state.drill_filter_key(key, name))
-    rows = figures.narrow(frame, **picks)
+    # narrowed and made ready to draw once per board and choice of filters, for every viewer and redraw
+    rows = memo(frame, ("narrow", tuple(picks.items())), lambda: figures.narrow(frame, **picks))
+    head = memo(rows, "head", lambda: rows.head(SHOWN_ROWS))
     more = f"（显示前 {SHOWN_ROWS:,} 行；全部行请导出为 Excel）" if len(rows) > SHOWN_ROWS else ""
     st.caption(f"{label}：{len(rows):,} 行" + "".join(f"　{k}={v}" for k, v in picks.items() if v != figures.ALL) + more)
-    locale.table(rows.head(SHOWN_ROWS), hide_index=True, height=min(TABLE_HEIGHT, 38 + 35 * len(rows)), width="stretch")
+    locale.table(head, displayed=memo(head, "displayed", lambda: locale.display(head)), hide_index=True,
+                 height=min(TABLE_HEIGHT, 38 + 35 * len(rows)), width="stretch")
     xlsx_download("导出为 Excel", lambda: export.workbook({label: rows}, kinds), file_name=file_name, key=state.drill_export_key(key),
                   rows=len(rows))
     return rows
@@ -328,39 +368,73 @@ def data_key(as_of: dt.date) -> tuple:
     return (counter, sampled, sampling_board.counter(), rectification_board._items_snapshot()[0], _forwards_counter(), as_of)
 
 
-def stale(seen: tuple | None, as_of: dt.date) -> bool:
-    """Whether a board drawn from ``seen`` (``data_key`` then) shows old data: a few cached lookups and
-    one comparison, what an idle open board costs on each tick."""
-    return seen != data_key(as_of)
+#: Tokens naming each board object (``seen_key``), unique while the board lives (``memo``).
+_TOKENS = itertools.count()
+
+
+def seen_key(board: figures.Board, key: tuple) -> tuple:
+    """What a viewer drawn ``board`` sees, ``key`` being ``data_key`` just before it was computed: the board
+    object itself (a scope a change did not reach keeps its board: ``_scoped``) and the change counters of
+    the sheets its tabs read besides the figures (the board's own forms' left out)."""
+    counter, *rest = key
+    forms = set(board_forms())
+    return (memo(board, "token", lambda: next(_TOKENS)), tuple(c for c in counter if c[0] not in forms), *rest)
+
+
+def board_forms() -> tuple[str, ...]:
+    """The forms the prepared figures count (the campaign's projects, benchmarks and checks forms)."""
+    return calendar().forms
+
+
+def stale(seen: tuple | None, actor: Actor, as_of: dt.date) -> tuple[bool, tuple]:
+    """Whether ``actor``'s board drawn when ``seen`` (``data_key`` and ``seen_key`` then) shows old data,
+    and what to remember now. While the change counters stay the same nothing is computed: a few cached
+    lookups and one comparison, what an idle open board costs on each tick. After a change the viewer's
+    board is looked up (computed once for all its viewers; the redraw uses it) and is stale only when it
+    is another board: a change that did not reach its scope leaves it as it was."""
+    key = data_key(as_of)
+    if seen is not None and seen[0] == key:
+        return False, seen
+    try:
+        shown = seen_key(current_board(actor, as_of), key)
+    except AppError:  # no board to show (an inspector without an assignment): stale when that changes
+        shown = None
+    return seen is None or seen[1] != shown, (key, shown)
 
 
 def live(actor: Actor, as_of: dt.date) -> None:
     """The open board: drawn on each page run (and a widget in it redraws it alone, a fragment), then
     watched: while the page is visible, every REFRESH_SECONDS seconds and once when it becomes visible
     again, the browser reruns a small fragment that checks the session and the change counters and
-    reruns the page only when the data changed (``lib.ui.visibility``). Nothing is computed nor sent
-    while it did not, and a board in a hidden tab costs the server nothing."""
+    reruns the page only when what this viewer's board shows changed (``stale``; ``lib.ui.visibility``).
+    Nothing is computed nor sent while the data did not change, and a board in a hidden tab costs the
+    server nothing."""
     _board_part(actor, as_of)
-    _watch(as_of)
+    _watch(actor, as_of)
 
 
 @st.fragment
 @errors.guarded
 def _board_part(actor: Actor, as_of: dt.date) -> None:
     auth.require_live_session()  # a widget of the board reruns this fragment alone, past app.py's gate
-    st.session_state[SEEN] = data_key(as_of)  # before the board: a change meanwhile is seen on the next tick
+    key = data_key(as_of)  # before the board: a change meanwhile is seen on the next tick
+    st.session_state[SEEN] = (key, None)  # what is seen if no board can be shown (``stale``)
     # where the browser's clock cannot run (a policy forbidding its script), a click redraws this fragment
     st.button("刷新", icon=":material/refresh:", type="tertiary", help="看板在页面可见时自动刷新；如未自动更新，可点此刷新。")
-    render_board(current_board(actor, as_of), calendar())
+    board = current_board(actor, as_of)
+    st.session_state[SEEN] = (key, seen_key(board, key))
+    render_board(board, calendar())
 
 
 @st.fragment
 @errors.guarded  # a tick reruns the fragment alone, outside the page's handler
-def _watch(as_of: dt.date) -> None:
+def _watch(actor: Actor, as_of: dt.date) -> None:
     visibility.clock(REFRESH_SECONDS, key=CLOCK)
     auth.require_live_session()  # a tick skips app.py's gate: an ended session gets no more data
-    if stale(st.session_state.get(SEEN), as_of):
+    changed, now = stale(st.session_state.get(SEEN), actor, as_of)
+    if changed:
         st.rerun()
+    st.session_state[SEEN] = now
 
 
 def render_board(board: figures.Board, cal: Calendar) -> None:
@@ -380,11 +454,11 @@ def progress_tab(board: figures.Board, cal: Calendar) -> None:
         st.info("没有需要显示的表单。")
         return
     form = st.selectbox("表单", titles, key=state.BOARD_PROGRESS_FORM)
-    data = figures.state_counts(board, form)
+    data = memo(board, ("state_counts", form), lambda: figures.state_counts(board, form))
     if data.empty:
         st.info("该表单在当前范围内没有应报或已报项目（台账尚未导入时，应报为 0）。")
-    else:
-        charts.show(charts.stacked(data, "地市", "状态", "数量", charts.STATE_COLORS))
+    else:  # the chart once per board (altair's encoding is dear), drawn by each viewer
+        charts.show(memo(board, ("chart", form), lambda: charts.stacked(data, "地市", "状态", "数量", charts.STATE_COLORS)))
     st.markdown("**地市 × 表单进度**")
     drill(board.progress, ["地市", "表单"], state.board_table_key("progress:table"), "进度_地市表单.xlsx", "进度")
     archive_forwarding(board)

@@ -189,12 +189,19 @@ def shown(frame: pd.DataFrame) -> pd.DataFrame:
 SHOWN_ROWS = 2_000
 
 
-def table(frame: pd.DataFrame, empty: str = "没有记录。", **options) -> None:
+def display(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """``shown(frame)`` and the column config keeping numbers made text by a blank right-aligned: what
+    ``table`` draws, which a caller drawing the same frame again and again may keep (``table(displayed=…)``)."""
+    numbers = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and frame[c].isna().any()]
+    return shown(frame), {c: st.column_config.TextColumn(alignment="right") for c in numbers}
+
+
+def table(frame: pd.DataFrame, empty: str = "没有记录。", displayed: tuple[pd.DataFrame, dict] | None = None, **options) -> None:
     """``st.dataframe`` of ``shown(frame)``; an empty frame is a line of text, not an "empty" grid.
-    Numbers made text by a blank stay right-aligned."""
+    Numbers made text by a blank stay right-aligned. ``displayed``: ``display(frame)`` kept by the caller."""
     if frame.empty:
         st.caption(empty)
         return
-    numbers = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and frame[c].isna().any()]
-    config = {c: st.column_config.TextColumn(alignment="right") for c in numbers} | options.pop("column_config", {})
-    st.dataframe(shown(frame), column_config=config or None, **options)
+    rows, config = displayed or display(frame)
+    config = config | options.pop("column_config", {})
+    st.dataframe(rows, column_config=config or None, **options)

@@ -26,7 +26,7 @@ import pandas as pd
 import pytest
 
 from lib.campaign.board import counts, figures, incremental
-from lib.campaign.board.scope import scope_for
+from lib.campaign.board.scope import scope_for, touches
 from lib.campaign.register import kinds
 from lib.campaign.register import store as reg
 from lib.campaign.schedule import Calendar
@@ -200,3 +200,43 @@ def test_the_provinces_board_after_a_change_reads_the_kept_counts_instead_of_cou
     assert board.totals == want.totals and board.totals["台账外"] == want.totals["台账外"] > 0
     pd.testing.assert_frame_equal(board.late, want.late)
     pd.testing.assert_frame_equal(board.progress, want.progress)
+
+
+def board_cells(board: figures.Board) -> dict:
+    """Every figure of ``board``, each table's cells as Python values (missing as None), and its totals."""
+    tables = {name: cells(value) for name, value in vars(board).items() if isinstance(value, pd.DataFrame)}
+    return {**{name: frame.to_dict("split") for name, frame in tables.items()}, "totals": board.totals}
+
+
+@pytest.mark.slow
+def test_a_scope_no_change_reaches_has_the_same_board_as_before(seeded):
+    """Issue 17 (outcome 7): ``scope.touches`` on the change ``advance`` applied (``Basis.delta``) says which
+    scopes' boards may differ; a city, a provider or a lead unit it says False for has exactly the board it
+    had before, so its viewers keep that board (``lib.ui.board._scoped``). Over random appends, updates
+    (a city, a voucher moved) and status changes; the test also sees both answers given many times."""
+    store, clock = seeded
+    rng = random.Random(7)
+    templates = generate(SHIPPED, rows=40, seed=107)
+    filers = list({r.actor.account: r.actor for form in FORMS for r in templates[form]}.values())
+    cities = list(dict.fromkeys(c for c in [*(a.city for a in filers), *SHIPPED.campaign.cities] if c))[:8]  # where rows are filed first
+    actors = [Actor(f"city_{i}", "city", f"{c}市工业和信息化局", c) for i, c in enumerate(cities)]
+    actors += [next(a for a in filers if a.role == role) for role in ("provider", "lead_unit")] + filers[:4]
+    scopes = [scope_for(a, SHIPPED.forms()) for a in actors]
+    assert {s.kind for s in scopes} >= {"city", "provider", "lead_unit"}
+    basis = full(store)
+    before = [board_cells(figures.board(basis.prepared, s)) for s in scopes]
+    kept = redrawn = 0
+    for n in range(8):
+        what = step(rng, store, clock, templates, 500 + n)
+        cal, frames, _, _ = inputs(store)
+        basis = incremental.advance(basis, frames, lambda f, ids: [e for i in ids for e in store.audit(f, i)], cal, AS_OF)
+        assert basis is not None and basis.delta is not None
+        now = [board_cells(figures.board(basis.prepared, s)) for s in scopes]
+        for scope, old, new in zip(scopes, before, now, strict=True):
+            if not touches(basis.delta, scope):
+                assert new == old, (what, scope.label)
+                kept += 1
+            else:
+                redrawn += new != old
+        before = now
+    assert kept > 50 and redrawn >= 3, (kept, redrawn)  # 107 and 5 with this seed

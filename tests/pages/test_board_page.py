@@ -223,8 +223,9 @@ def test_viewers_share_one_snapshot_per_period_whatever_their_number(seeded, cat
     original = store.snapshot
     monkeypatch.setattr(store, "snapshot", lambda form_id: reads.append(form_id) or original(form_id))
     # the bound forms, the three register sheets and the sampling records the board reads (the draws, the drawn
-    # rows, and the inspector draw's record, groups, pool and parties, for an inspector's reach)
-    sheets_per_snapshot = len(catalog.bindings.form_ids()) + 3 + 6
+    # rows, and the inspector draw's record, groups, pool and parties, for an inspector's reach), and the
+    # archive confirmations (报告汇总)
+    sheets_per_snapshot = len(catalog.bindings.form_ids()) + 3 + 6 + 1
     viewers = [PROVINCE] + [Actor(f"city_{i}", "city", f"{city}市工业和信息化局", city) for i, city in enumerate(catalog.campaign.cities[:9])]
     began = time.monotonic()
     for actor in viewers * 2:  # 20 page runs by 10 viewers
@@ -263,7 +264,7 @@ def test_an_idle_open_board_computes_nothing_on_a_tick_and_redraws_on_a_change(s
     as_of = dt.date(2020, 9, 25)
     for _ in range(3):  # three ticks, the snapshot period over before each
         board.clear_shared()
-        assert not board.stale(seen, as_of)
+        assert board.stale(seen, PROVINCE, as_of) == (False, seen)
     assert calls == []
 
     row = next(r for r in generate(catalog, rows=ROWS, seed=98)["att1"])
@@ -271,11 +272,48 @@ def test_an_idle_open_board_computes_nothing_on_a_tick_and_redraws_on_a_change(s
     other.append("att1", {**row.values, "voucher_no": "SYQ-2019-9999-00002"}, actor=row.actor, status="已提交")
     other.close()
     board.clear_shared()
-    assert board.stale(seen, as_of) and calls == []  # the tick only says so; the page run redraws
+    assert board.stale(seen, PROVINCE, as_of)[0]
+    assert "advance" in calls and "start" not in calls and "render_board" not in calls  # the tick computes the figures, the page run draws
     before = metrics(at)
     after = metrics(at.run())
     assert after["已报"] == before["已报"] + 1
-    assert "advance" in calls and "start" not in calls  # the new row applied to the prepared figures, not all prepared again
+    assert calls.count("advance") == 1 and calls.count("board") == 1  # the redraw used what the tick computed
+
+
+def test_a_row_elsewhere_leaves_a_city_board_as_it_was_and_one_in_the_city_redraws_it(seeded, catalog, monkeypatch):
+    """Issue 17 (outcome 7): after a new row, the open boards its scope does not reach keep their board:
+    the same object, not counted again, and their watcher does not redraw them; the province's board and
+    that of the row's city are redrawn with it."""
+    from lib.campaign.board import figures
+
+    as_of = dt.date(2020, 9, 25)
+    foshan = Actor("city_fs", "city", "佛山市工业和信息化局", "佛山")
+    city_at, province_at = start(foshan), start()
+    city_seen, province_seen = city_at.session_state[board.SEEN], province_at.session_state[board.SEEN]
+    scopes: list[str] = []
+    original = figures.board
+    monkeypatch.setattr(figures, "board", lambda prepared, scope=figures.EVERYTHING: scopes.append(scope.label) or original(prepared, scope))
+    rows = iter(generate(catalog, rows=ROWS, seed=96)["att1"])
+
+    def file(values: dict, voucher: str) -> None:
+        row = next(rows)
+        other = clocked(seeded, "2020-09-20")
+        other.append("att1", {**row.values, **values, "voucher_no": voucher}, actor=row.actor, status="已提交")
+        other.close()
+        board.clear_shared()
+
+    file({"client_city": "广州"}, "SYQ-2019-9999-00011")
+    assert board.stale(province_seen, PROVINCE, as_of)[0]  # the province looks; the city's viewer not yet
+    file({"client_city": "深圳"}, "SYQ-2019-9999-00013")
+    stale, now = board.stale(city_seen, foshan, as_of)
+    assert not stale and now[1] == city_seen[1] and now[0] != city_seen[0]  # new counters, the same board
+    assert scopes == ["全省"]  # the city's board carried over two changes, not counted again
+    assert metrics(city_at.run()) == metrics(start(foshan))  # and it is what a fresh count of the city gives
+
+    file({"client_city": "佛山"}, "SYQ-2019-9999-00012")
+    assert board.stale(now, foshan, as_of)[0]
+    before = metrics(city_at)
+    assert metrics(city_at.run())["已报"] == before["已报"] + 1
 
 
 def test_the_open_board_is_watched_by_a_clock_of_the_page_being_seen(seeded):

@@ -78,6 +78,10 @@ class Basis:
     patch_groups: dict[str, pd.Series]  # their keys
     prepared: Prepared
     applied: int = 0  # changes applied since the full prepare (``APPLIED``)
+    #: What the last ``advance`` changed in ``prepared``: the rows of each frame it took off and those it put in
+    #: (both, in one ``Prepared``); None after a full ``start``. ``scope.touches`` reads it: a scope none of them
+    #: reaches has the same board as before.
+    delta: Prepared | None = None
 
 
 def _ids_revs(frame: pd.DataFrame | None) -> tuple[pd.Series, np.ndarray]:
@@ -232,7 +236,7 @@ def advance(basis: Basis | None, frames: dict[str, pd.DataFrame], audit_of: Audi
     if sum(len(p) for p in changed.values()) > LIMIT:
         return None
     if not any(len(p) for p in changed.values()):
-        return basis
+        return basis  # the same basis and Prepared: no new figures, and ``delta`` stays what it was
     if basis.applied >= APPLIED:
         return None
 
@@ -281,20 +285,38 @@ def advance(basis: Basis | None, frames: dict[str, pd.DataFrame], audit_of: Audi
         return _replaced(table, gone, new), table[gone]
 
     later_ids = {f: set(fl["_id"].astype(object).tolist()) for f, fl in fresh_later.items() if fl is not None and len(fl)}
-    later = p.later
+    later, later_out, later_in = p.later, None, None
     if later_ids:
-        new_later = readers({f: fresh_later[f] for f in later_ids}, calendar.city_fields)
-        later = _replaced(later, _rows_of(later, later_ids), new_later) if later is not None else new_later
+        later_in = readers({f: fresh_later[f] for f in later_ids}, calendar.city_fields)
+        if later is None:
+            later = later_in
+        else:
+            out = _rows_of(later, later_ids)
+            later, later_out = _replaced(later, out, later_in), later[out]
     (project_rows, gone1), (check_rows, gone3) = detail(p.project_rows, again.project_rows, f1), detail(p.check_rows, again.check_rows, f3)
+    benchmark_rows, gone2 = detail(p.benchmark_rows, again.benchmark_rows, f2)
     now = Parts(_replaced(units, stale, again.units), project_rows, check_rows, _replaced(p.issues, gone_issues, again.issues))
     counts = p.counts.moved(now, Parts(units[stale], gone1, gone3, p.issues[gone_issues]),
                             Parts(again.units, again.project_rows, again.check_rows, again.issues), calendar, as_of) if p.counts else None
+    readers_out = _rows_of(p.readers, affected)
     prepared = replace(
-        p, units=now.units, issues=now.issues, project_rows=project_rows, check_rows=check_rows,
-        benchmark_rows=detail(p.benchmark_rows, again.benchmark_rows, f2)[0],
-        readers=_replaced(p.readers, _rows_of(p.readers, affected), again.readers), later=later, counts=counts)
+        p, units=now.units, issues=now.issues, project_rows=project_rows, check_rows=check_rows, benchmark_rows=benchmark_rows,
+        readers=_replaced(p.readers, readers_out, again.readers), later=later, counts=counts)
+    delta = Prepared(calendar, as_of, units=_both(units[stale], again.units), project_rows=_both(gone1, again.project_rows),
+                     benchmark_rows=_both(gone2, again.benchmark_rows), check_rows=_both(gone3, again.check_rows),
+                     issues=_both(p.issues[gone_issues], again.issues), readers=_both(p.readers[readers_out], again.readers),
+                     later=_both(later_out, later_in))
     ids, revs = dict(basis.ids), dict(basis.revs)
     for form in calendar.forms:
         if len(changed[form]):
             ids[form], revs[form] = _ids_revs(frames[form])
-    return replace(basis, ids=ids, revs=revs, patch=patch, patch_groups=patch_groups, prepared=prepared, applied=basis.applied + 1)
+    return replace(basis, ids=ids, revs=revs, patch=patch, patch_groups=patch_groups, prepared=prepared, applied=basis.applied + 1,
+                   delta=delta)
+
+
+def _both(out: pd.DataFrame | None, into: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The rows a change took off a frame and those it put in, one frame (``Basis.delta``): a few rows."""
+    present = [f for f in (out, into) if f is not None and len(f)]
+    if not present:
+        return out if out is not None else into
+    return pd.concat(present, ignore_index=True) if len(present) > 1 else present[0].reset_index(drop=True)

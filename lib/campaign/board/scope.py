@@ -277,6 +277,27 @@ def scope_issues(issues: pd.DataFrame, scope: Scope, form_id: str, rows: Readabl
     return _without_facts(shown, REGISTER_UNIT, scope.org)
 
 
+def touches(delta: Prepared, scope: Scope) -> bool:
+    """Whether any row of ``delta`` (what a change took off the prepared frames and put in:
+    ``incremental.Basis.delta``) could show on ``scope``'s board: a unit, an issue, a detail row or a
+    later row placed within its reach. False means the scope's board is the same as before the change
+    (``figures.board`` reads nothing but the rows its reach places, the calendar and the day), so its
+    viewers keep it. Erring towards True: a row counts as touching when its place is in reach, readable
+    or not, and the whole province and an inspector (whose reach is judged by the voucher rows carry,
+    ``with_vouchers``) are always touched by a change."""
+    if scope.reach.how in ("all", "cities") or scope.kind == INSPECTOR:
+        return True
+
+    def reached(city: pd.Series, owner: pd.Series, org: pd.Series) -> bool:  # by the rows' reach or the entries'
+        return any(_admitted(r, city, owner, org).any() for r in (scope.reach, scope.entries))
+
+    placed = [(f["city"], f["owner"], f["unit"] if "unit" in f else f["org"]) for f in (delta.units, delta.readers, delta.later)
+              if f is not None and len(f)]
+    if delta.issues is not None and len(delta.issues):
+        placed.append((delta.issues["地市"], delta.issues["填报账号"], delta.issues[UNIT]))
+    return any(reached(*columns) for columns in placed)
+
+
 def later_count(later: pd.DataFrame | None, scope: Scope) -> int:
     """How many of the rows created after the clock (``later``: ``preparation.readers`` of them) ``scope`` may read."""
     return 0 if later is None or later.empty else int(_may_read(later, scope).sum())
