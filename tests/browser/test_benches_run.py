@@ -40,7 +40,8 @@ def test_the_pages_bench_times_every_page_of_each_role_and_the_idle_board():
 
 
 def test_the_sessions_bench_times_submits_beside_viewers_and_reads_the_servers_memory():
-    out = run("sessions_bench.py", "--rows", "200", "--sessions", "3", "--submitters", "1", "--submits", "1", "--idle", "3")
+    out = run("sessions_bench.py", "--rows", "200", "--sessions", "3", "--submitters", "1", "--submits", "1", "--idle", "3",
+              "--settle", "1")
     assert re.search(r"^\s+1 sessions on the board: server RSS \d+ MB", out, re.M), out
     assert re.search(r"^\s+3 sessions on the board: server RSS \d+ MB", out, re.M), out
     assert re.search(r"memory per session, 1→3 sessions: -?[\d.]+ MB \(naive, a snapshot copy per viewer: [\d.]+ MB", out), out
