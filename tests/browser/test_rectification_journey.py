@@ -97,8 +97,10 @@ def work_step(page, step, evidence: str | Path) -> None:
     idle(page)  # until the last run ends, a step drawn anew (new keys) may stand beside its stale copy
     block = step_block(page, step.name)
     expect(block).to_contain_text(f"{step.name}（{EVIDENCE_NAMES[step.evidence]}）", timeout=WAIT)
-    block.locator("[data-testid='stCheckbox'] label").click()
-    expect(block.get_by_role("checkbox")).to_be_checked(timeout=WAIT)
+    # the step's own box by its name: while a run redraws the list, the innermost block may hold the step above too
+    box = block.get_by_role("checkbox", name=f"{step.name}（{EVIDENCE_NAMES[step.evidence]}）", exact=True)
+    box.locator("xpath=ancestor::label[1]").click()
+    expect(box).to_be_checked(timeout=WAIT)
     if step.evidence == "text":
         box = block.locator("textarea")
         box.fill(evidence)
@@ -114,7 +116,7 @@ def work_step(page, step, evidence: str | Path) -> None:
     saved = step_block(page, step.name)  # drawn anew: the item's revision changed, and with it its widgets' keys
     if step.evidence == "file":
         expect(saved.get_by_role("button", name=re.compile(f"^下载 {re.escape(evidence.name)}"))).to_have_count(1, timeout=WAIT)
-    expect(saved.get_by_role("checkbox")).to_be_checked(timeout=WAIT)
+    expect(saved.get_by_role("checkbox", name=f"{step.name}（{EVIDENCE_NAMES[step.evidence]}）", exact=True)).to_be_checked(timeout=WAIT)
     if step.evidence == "text":
         expect(saved.locator("textarea")).to_have_value(evidence, timeout=WAIT)
 
