@@ -32,6 +32,14 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
         if where in SLOW or item.originalname in SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
+    # The long files first (the browser journeys, then the other slow ones), each file's tests kept together and
+    # in order: the workers (``--dist loadfile`` hands files out in this order) then end on short files together
+    # instead of one of them starting a minute-long journey while the others are done.
+    tier: dict[Path, int] = {}
+    for item in items:
+        mine = 0 if item.get_closest_marker("browser") else 1 if item.get_closest_marker("slow") else 2
+        tier[item.path] = min(tier.get(item.path, mine), mine)
+    items.sort(key=lambda item: tier[item.path])
 
 
 @pytest.fixture(autouse=True)
