@@ -10,7 +10,8 @@ from lib.ui import auth, browser, context, errors, fill, health, locale, nav, wa
 FIRST_START = context.FirstStart(
     rows=lambda open_with_clock, catalog, rows: seed_demo(open_with_clock, catalog, rows=rows),
     # the demo inspectors' health declarations are dated on the campaign clock the inspector draw judges them on
-    accounts=lambda accounts, store, catalog: seed_demo_accounts(accounts, store, catalog, today=context.settings().campaign_today),
+    accounts=lambda accounts, store, catalog: seed_demo_accounts(accounts, store, catalog, today=context.settings().campaign_today,
+                                                                 rounds=context.settings().demo_password_rounds),
 )
 
 st.set_page_config(page_title="广东省上云上平台监督检查", page_icon="📋", layout="wide")

@@ -156,6 +156,8 @@ class Settings:
                                "之后改动的文件发布为新版本；修改后下一次页面运行即生效", _path)
     demo_data: bool = _setting("true", "首次启动且存储为空时写入演示数据", _bool)
     demo_rows: int = _setting("2000", "演示数据中附件1的行数（附件3约为其 40%；0 至 100000）", _between(_whole, 0, 100_000))
+    demo_password_rounds: int = _setting("10", "演示账号密码哈希（bcrypt）的强度（4 至 12）：越低首次启动写入演示账号越快；"
+                                         "只用于演示账号，正式账号不受影响", _between(_whole, 4, 12))
     campaign_today: dt.date | None = _setting("", "活动时钟：看板按此日期（YYYY-MM-DD）显示，表单规则中的 today() 也取此日期；留空为当天", _date_or_none)
     auth_mode: str = _setting("local", "登录方式：local（本地账号文件 + 密码，默认）或 oidc（统一身份认证，st.login）", _auth_mode)
     accounts_file: Path | None = _setting("", "账号文件（JSON，含密码哈希，不进工作簿）；留空为 data_dir/accounts.json", _path_or_none)

@@ -132,7 +132,10 @@ class AppServer:
             sys.executable, "-m", "streamlit", "run", str(APP_ROOT / "app.py"),
             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
         ]
-        full_env = {**os.environ, "APP_DATA_DIR": str(data_dir), "APP_FORMS_DIR": str(APP_ROOT / "forms"), **env}
+        # the demo accounts hashed at bcrypt's lowest cost: at the default cost a server's first start spent
+        # about 10 of its 12 CPU-s hashing some 200 demo passwords, for every browser test
+        full_env = {**os.environ, "APP_DATA_DIR": str(data_dir), "APP_FORMS_DIR": str(APP_ROOT / "forms"),
+                    "APP_DEMO_PASSWORD_ROUNDS": "4", **env}
         self._log = self.log.open("w")
         self.proc = subprocess.Popen(cmd, cwd=APP_ROOT, env=full_env, stdout=self._log, stderr=subprocess.STDOUT)
         try:

@@ -91,6 +91,7 @@ def test_the_first_start_fills_an_empty_store_and_accounts_file_as_app_py_says(a
     monkeypatch.setenv("APP_DEMO_DATA", "true")
     monkeypatch.setenv("APP_DEMO_ROWS", "40")
     monkeypatch.setenv("APP_CAMPAIGN_TODAY", CLOCK.isoformat())
+    monkeypatch.setenv("APP_DEMO_PASSWORD_ROUNDS", "5")
     # The first run of a server process may be a page's alone (Streamlit's legacy pages/ wrapper),
     # which opens the store before it is sent through app.py: the store is filled all the same.
     AppTest.from_file(str(ROOT / "pages" / "fill.py"), default_timeout=60).run()
@@ -98,6 +99,7 @@ def test_the_first_start_fills_an_empty_store_and_accounts_file_as_app_py_says(a
     assert not at.exception and at.title[0].value == "登录"
     accounts = AccountsFile(app_env / "accounts.json")
     assert {"province", "admin", "inspector", "city_gz"} <= {a.account for a in accounts.all()}
+    assert {a.password_hash[:7] for a in accounts.all()} == {"$2b$05$"}  # the demo accounts' cost, a setting
     store = reopen()
     assert len(store.records("att1")) == 40
     assert all(accounts.get(r.owner) for r in store.records("att1"))  # every demo filer can sign in
