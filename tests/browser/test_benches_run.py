@@ -27,7 +27,8 @@ def test_the_pages_bench_times_every_page_of_each_role_and_the_idle_board():
     # The province only (it opens every page there is): the suite's time budget, not the script, decides it;
     # the other roles take the same code path with another account.
     # --no-naive: not the two extra server starts that time first opens without the warm-up (the suite's budget)
-    out = run("browser_pages_bench.py", "--rows", "200", "--repeat", "1", "--idle", "3", "--roles", "province", "--no-naive")
+    out = run("browser_pages_bench.py", "--rows", "200", "--repeat", "1", "--idle", "3", "--roles", "province", "--no-naive",
+              "--quiet-within", "4")
     # page, role, first open by link (ms, CPU-s), later by link (median, max), by address (median, max), CPU-s per
     # later open (median, max), against the target
     rows = re.findall(r"^(\w+)\s+(province|city|provider)\s+(\d+)ms\s+([\d.]+)\s+(\d+)ms\s+(\d+)ms\s+(\d+)ms\s+(\d+)ms"
@@ -41,7 +42,7 @@ def test_the_pages_bench_times_every_page_of_each_role_and_the_idle_board():
 
 def test_the_sessions_bench_times_submits_beside_viewers_and_reads_the_servers_memory():
     out = run("sessions_bench.py", "--rows", "200", "--sessions", "3", "--submitters", "1", "--submits", "1", "--idle", "3",
-              "--settle", "1")
+              "--settle", "1", "--quiet-within", "4")
     assert re.search(r"^\s+1 sessions on the board: server RSS \d+ MB", out, re.M), out
     assert re.search(r"^\s+3 sessions on the board: server RSS \d+ MB", out, re.M), out
     assert re.search(r"memory per session, 1→3 sessions: -?[\d.]+ MB \(naive, a snapshot copy per viewer: [\d.]+ MB", out), out

@@ -43,7 +43,7 @@ FORMS = ("att1", "att2", "att3")
 AS_OF = dt.date(2020, 9, 25)
 REVIEWER = Actor("province", "province", "省厅")
 #: Random steps per seed (each compared with a full prepare: the dearest test file of the fast lane's campaign tests).
-STEPS = 16
+STEPS = 12
 FRAMES = ("units", "project_rows", "benchmark_rows", "check_rows", "issues", "readers", "later")
 #: The board's tables counted from the units, the detail rows and the issues, each in its own order.
 COUNTED = ("progress", "providers", "late", "usage_by_city", "usage_by_provider", "conclusions", "issues_by_provider",
