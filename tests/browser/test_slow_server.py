@@ -116,7 +116,8 @@ def slow_server(tmp_path_factory):
     control.mkdir()
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(APP_ROOT), "APP_DATA_DIR": str(root / "data"), "APP_FORMS_DIR": str(APP_ROOT / "forms"),
-           "APP_DEMO_ROWS": "120", "SLOW_APP_DIR": str(control)}
+           "APP_DEMO_ROWS": "120", "SLOW_APP_DIR": str(control),
+           "APP_DEMO_PASSWORD_ROUNDS": "4"}  # as conftest.AppServer: the demo accounts hashed at the lowest cost
     with (root / "streamlit.log").open("w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port), "--server.address", "127.0.0.1",
