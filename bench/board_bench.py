@@ -151,7 +151,7 @@ def run_size(att1: int, att2: int, att3: int, changes: int, no_page: bool) -> No
 
 def after_a_change(data_dir: Path, catalog, cal: Calendar, vouchers, projects, changes: int) -> None:
     """The figures after one new row, then after one status change, ``changes`` times each: what the board
-    page does on a data change (lib.ui.board._prepared) — the row's audit, ``incremental.advance``, the
+    page does on a data change (lib.ui.board_data._prepared) — the row's audit, ``incremental.advance``, the
     readers' vouchers, the province's board from the counts kept with the prepared frames — against the
     full path in the same run (every form's audit, ``incremental.start``, the same board after), and the
     province's board counted from the frames as before the kept counts. The snapshot, the store's part,
@@ -234,7 +234,7 @@ def page_run(data_dir: Path) -> None:
     from streamlit.testing.v1 import AppTest
 
     from lib.store.factory import open_store
-    from lib.ui import board
+    from lib.ui import board_data
 
     def run(label: str) -> None:
         at = AppTest.from_file(str(ROOT / "pages" / "board.py"), default_timeout=180)
@@ -254,7 +254,7 @@ def page_run(data_dir: Path) -> None:
     other = open_store("local", data_dir=data_dir, background=False, clock=lambda: dt.datetime(2020, 9, 12, 9))
     other.append("att1", {**row.values, "voucher_no": "SYQ-2019-0000-BENCH"}, actor=row.actor, status="已提交")
     other.close()
-    time.sleep(board.SNAPSHOT_TTL + 0.1)
+    time.sleep(board_data.SNAPSHOT_TTL + 0.1)
     run("after a new row (target 1500)")
     st.cache_resource.clear()
 
@@ -270,23 +270,23 @@ def _old_tick() -> None:
     import datetime as dt
 
     from lib.demo.register import PROVINCE
-    from lib.ui import board
+    from lib.ui import board, board_data
 
-    board.render_board(board.current_board(PROVINCE, dt.date(2020, 9, 25)), board.calendar())
+    board.render_board(board_data.current_board(PROVINCE, dt.date(2020, 9, 25)), board_data.calendar())
 
 
 def _new_tick() -> None:
-    """What it does now while the data stays the same: the change counters compared (``board.stale``)."""
+    """What it does now while the data stays the same: the change counters compared (``board_live.stale``)."""
     import datetime as dt
 
     import streamlit as st
 
     from lib.demo.register import PROVINCE
-    from lib.ui import board
+    from lib.ui import board_live
 
     day = dt.date(2020, 9, 25)
     seen = st.session_state.get("seen")  # the first run remembers what it sees, as the board's first draw does
-    changed, st.session_state["seen"] = board.stale(seen, PROVINCE, day)
+    changed, st.session_state["seen"] = board_live.stale(seen, PROVINCE, day)
     if changed and seen is not None:
         st.rerun()
 

@@ -4,7 +4,7 @@ against them (不得漏报)."""
 import streamlit as st
 
 from lib.auth.policy import IMPORT, can
-from lib.ui import board, errors, page
+from lib.ui import board, board_data, errors, page
 from lib.ui.register import importers, register_panel, scope_note, served_registers
 
 actor, _, _ = page.start()
@@ -28,5 +28,5 @@ for tab, kind in zip(register_tabs, registers, strict=True):
     with tab:
         register_panel(kind, actor)
 with check_tab:
-    result = board.current_board(actor, board.as_of_input())
-    board.reconcile_tab(result, board.calendar())
+    result = board_data.current_board(actor, board.as_of_input())
+    board.reconcile_tab(result, board_data.calendar())

@@ -1,53 +1,32 @@
-"""Shared Streamlit pieces for the boards: the shared snapshot, charts, filter-down tables, exports.
+"""The boards' panels: the summary, one tab per figure, filter-down tables with their Excel exports.
 
-Cost does not grow with viewers, nor with time while nothing changes: the snapshots are taken at most
-once per SNAPSHOT_TTL seconds per process, the unscoped figures (with the rows as they stood on the
-board's day, rebuilt from the store's audit) are computed once per data change (keyed by the change
-counter of the snapshots; a few new or changed rows are applied to the previous ones,
-``lib.campaign.board.incremental``), each scope's figures once per data change too, and an open board
-(``live``) is drawn again only when what it shows changed: a small fragment compares the change
-counters every REFRESH_SECONDS seconds while the page is visible (``lib.ui.visibility``: none while its
-tab is hidden, one at once when it is shown again) and costs next to nothing while they stay the same.
-A row written anywhere shows within SNAPSHOT_TTL + REFRESH_SECONDS seconds on a visible board. The forms
-are the campaign's bound ones (``campaign.yaml`` bindings); the charts are ``lib.ui.board_charts``.
+What they draw comes from ``lib.ui.board_data`` (one board per scope and data change, shared by its
+viewers; what a panel derives from it is computed once per board, ``memo``); the open page is drawn and
+watched by ``lib.ui.board_live``; the charts are ``lib.ui.board_charts``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import threading
-import weakref
-from collections.abc import Callable
-from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from lib.auth.policy import Assignments, unassigned
 from lib.campaign import archive
-from lib.campaign.board import export, figures, incremental
-from lib.campaign.board.preparation import Prepared, change_counter
-from lib.campaign.board.scope import Scope, board_scope, scope_for, touches, with_vouchers
+from lib.campaign.board import export, figures
+from lib.campaign.board.scope import Scope
 from lib.campaign.board.units import EXEMPT, OVERDUE, RETURNED_STATE
-from lib.campaign.register import kinds
 from lib.campaign.register import reconcile as rc
-from lib.campaign.register import store as reg
 from lib.campaign.schedule import Calendar
 from lib.core import roles
-from lib.core.errors import AppError
-from lib.core.records import Actor
 from lib.core.statuses import NOT_FILED
-from lib.sampling import assignments as inspectors
-from lib.sampling import record as sampling_record
-from lib.ui import auth, context, errors, locale, rectification_board, sampling_board, state, visibility
 from lib.ui import board_charts as charts
+from lib.ui import context, locale, rectification_board, sampling_board, state
+from lib.ui.board_data import REFRESH_SECONDS, forwards_counter, memo, register_note, shared_frames
 from lib.ui.contacts import contacts_box
 from lib.ui.rows import xlsx_download
 
-REFRESH_SECONDS = 5
-SNAPSHOT_TTL = 2
 TABLE_HEIGHT = 320
 #: Rows a filter-down table draws (a person narrows with the filters; the export has every row): the
 #: browser gets a small table and the page does not pay for tens of thousands of rows on each draw.
@@ -55,183 +34,6 @@ TABLE_HEIGHT = 320
 #: a person finds rows here, a page number means nothing in a table sorted by register order, and
 #: each page turned would be one more rerun.
 SHOWN_ROWS = locale.SHOWN_ROWS
-SEEN = state.BOARD_SEEN
-CLOCK = state.BOARD_CLOCK
-
-# session_state / widget keys of the board pages
-
-
-# --- shared data -------------------------------------------------------------------------------
-
-
-def calendar() -> Calendar:
-    """The served campaign as the board sees it; a broken binding is a coded error shown like a broken form."""
-    cat = context.catalog()
-    return Calendar.from_specs(cat.campaign, cat.forms(), cat.bindings)
-
-
-def _calendar_key(cal: Calendar) -> tuple:
-    """What the prepared figures depend on besides the data: the calendar, and the cities outside the
-    scheme (the register in force is counted without them: ``reg.current_register``)."""
-    return (cal.cities, tuple(sorted(cal.titles.items())), tuple(sorted(cal.deadlines.items())), cal.phases,
-            cal.bindings.model_dump_json(), tuple(sorted(cal.roles.items())), repr(cal.labels),
-            tuple(context.catalog().campaign.outside_scheme))
-
-
-#: The sheets that say which inspector reads what (the project draw and the inspector draw in force).
-ASSIGNMENT_SHEETS = (sampling_record.DRAWS, sampling_record.DRAW_ROWS, *inspectors.SHEETS)
-
-
-@st.cache_resource(ttl=SNAPSHOT_TTL, show_spinner=False)
-def _snapshots() -> tuple[tuple, dict[str, pd.DataFrame], dict[str, pd.DataFrame], tuple]:
-    """One snapshot of every sheet the boards read (the bound forms; every stored batch of the
-    registers and the import records), shared by all sessions for SNAPSHOT_TTL seconds, with its
-    change counter; and the change counter of the sampling sheets (``ASSIGNMENT_SHEETS``)."""
-    store, cat = context.store(), context.catalog()
-    frames = {fid: store.snapshot(fid) for fid in cat.bindings.form_ids().values()}
-    registers = kinds.register_kinds(cat.campaign)
-    raw = {name: store.snapshot(name) for name in (registers["vouchers"].sheet_id, registers["projects"].sheet_id,
-                                                   reg.IMPORTS_SHEET.form_id)}
-    sampled = change_counter({sheet.form_id: store.snapshot(sheet.form_id) for sheet in ASSIGNMENT_SHEETS})
-    return change_counter({**frames, **raw}), frames, raw, sampled
-
-
-def _registers(raw: dict[str, pd.DataFrame], as_of: dt.date | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(vouchers, projects): the batches in force now, or at the end of ``as_of`` (``reg.current_register``)."""
-    registers = kinds.register_kinds(context.catalog().campaign)
-    imports = raw[reg.IMPORTS_SHEET.form_id]
-    vouchers, projects = registers["vouchers"], registers["projects"]
-    return (reg.current_register(raw[vouchers.sheet_id], imports, vouchers, as_of),
-            reg.current_register(raw[projects.sheet_id], imports, projects, as_of))
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _bases(as_of: dt.date, cal_key: tuple) -> dict:
-    """The last prepared figures of a day and calendar (``incremental.Basis``) that the next change is applied to."""
-    return {"lock": threading.Lock(), "basis": None}
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _prepared(counter: tuple, as_of: dt.date, cal_key: tuple, _frames, _raw, _cal) -> Prepared:
-    """Once per data change and day: the forms as they stood and the registers in force at the end of
-    that day, matched and counted. A few new or changed rows are applied to the previous figures (their
-    audit read row by row); anything else (a register import, the first run) reads the forms' whole
-    audit and prepares every row (``lib.campaign.board.incremental``)."""
-    store = context.store()
-    slot, registers_key = _bases(as_of, cal_key), change_counter(_raw)
-    with slot["lock"]:
-        before = slot["basis"]
-        basis = incremental.advance(before, _frames, lambda form, ids: [e for i in ids for e in store.audit(form, i)],
-                                    _cal, as_of, registers_key)
-        if basis is None:
-            audit = [entry for fid in _frames for entry in store.audit(fid)]
-            vouchers, projects = _registers(_raw, as_of)
-            basis = incremental.start(_frames, audit, vouchers, projects, _cal, as_of, registers_key)
-        elif basis is not before and basis.delta is not None:  # the boards of scopes the change missed carry over (``_scoped``)
-            memo(basis.prepared, BEFORE, lambda: (weakref.ref(before.prepared), basis.delta))
-        slot["basis"] = basis
-    return basis.prepared
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _inspected(counter: tuple, as_of: dt.date, cal_key: tuple, _prepared: Prepared, _frames) -> Prepared:
-    """``_prepared`` with each row's voucher beside who may read it (``with_vouchers``): what an
-    inspector's reach judges, once per data change and only when an inspector looks."""
-    return with_vouchers(_prepared, _frames)
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _assignments(sampled: tuple, cal_key: tuple) -> Assignments:
-    """The inspector assignment in force, once per change of the sampling sheets."""
-    return inspectors.assignments_in_force(context.store(), context.catalog())
-
-
-#: ``memo`` name under which prepared figures made by applying a change keep (a weak reference to) the
-#: figures they were made from and the change (``incremental.Basis.delta``).
-BEFORE = "before"
-#: How many changes back ``_carried`` looks for a scope's board (while those figures are still held: ``_prepared``).
-CARRIED_BACK = 8
-
-
-def _scoped(counter: tuple, as_of: dt.date, cal_key: tuple, scope: Scope, _prepared: Prepared) -> figures.Board:
-    """One scope's figures, once per prepared figures (shared by its viewers) and forgotten with them: kept in
-    a cache of their own keyed by the change counter, a viewed scope's boards of every earlier change stayed
-    (181 boards, 2,839 frames after 8 changes with 22 scopes viewed: bench/sessions_bench.py). A scope the
-    change reached nowhere (``scope.touches``) keeps the very board it had: not counted again, and its open
-    boards see the same object and are not drawn again (``seen_key``): a new row costs the province's board
-    and its own city's, not every city's (issue 17, outcome 7)."""
-    return memo(_prepared, ("board", scope), lambda: _carried(_prepared, scope) or figures.board(_prepared, scope))
-
-
-def _carried(prepared: Prepared, scope: Scope) -> figures.Board | None:
-    """The board ``scope`` had on earlier prepared figures ``prepared`` was made from, change by change,
-    when none of the changes between them reached it; None when there is none to carry (the scope was
-    not viewed meanwhile, those figures are gone, or a change reached it). Going back more than one
-    change: viewers ask every REFRESH_SECONDS, and rows filed meanwhile make newer figures in between."""
-    at = prepared
-    for _ in range(CARRIED_BACK):
-        link = peek(at, BEFORE)
-        before = link[0]() if link is not None else None
-        if before is None or touches(link[1], scope):
-            return None
-        board = peek(before, ("board", scope))
-        if board is not None:
-            return board
-        at = before
-    return None
-
-
-class NoAssignment(AppError):
-    """An inspector opened the board while no inspector draw in force assigns it anything: said on each
-    refresh, so not audited as a refusal (nothing was asked of a row)."""
-
-    code = "no_assignment"
-
-
-def current_board(actor: Actor, as_of: dt.date) -> figures.Board:
-    """The board for ``actor``'s scope as of ``as_of``, from the process's shared snapshot; an
-    inspector's is its assignment (NoAssignment when it has none)."""
-    counter, frames, raw, sampled = _snapshots()
-    cal = calendar()
-    key = _calendar_key(cal)
-    forms = context.catalog().forms()
-    assigned = _assignments(sampled, key) if actor.role == roles.INSPECTOR else None
-    if assigned is not None and scope_for(actor, forms, assigned).reach.how == "none":
-        raise NoAssignment(unassigned(actor, "查看看板"))
-    prepared = _prepared(counter, as_of, key, frames, raw, cal)
-    if assigned is not None:
-        prepared = _inspected(counter, as_of, key, prepared, frames)
-    return _scoped(counter, as_of, key, board_scope(context.store(), actor, forms, assigned), prepared)
-
-
-def warm() -> None:
-    """Build what the first open of the board would: the shared figures of the campaign clock's day (the
-    day every board opens on) and the province's scope of them, so that no viewer pays for them after a
-    server start (6.6 CPU-s at 100,000 rows, issue 17). Called once per process in the background when the
-    store opens (``lib.ui.context``); a city's scope is built on its first open (a fraction of this)."""
-    counter, frames, raw, _ = _snapshots()
-    cal = calendar()
-    key = _calendar_key(cal)
-    as_of = context.settings().campaign_today or dt.date.today()
-    prepared = _prepared(counter, as_of, key, frames, raw, cal)
-    _scoped(counter, as_of, key, scope_for(Actor("", roles.PROVINCE), context.catalog().forms()), prepared)
-
-
-def current_register() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(vouchers, projects) of the register in force, from the shared snapshot."""
-    return _registers(_snapshots()[2])
-
-
-def register_note(as_of: dt.date) -> str:
-    """Which register batches the board of ``as_of`` counts (title and import time of each), from the shared snapshot."""
-    registers = kinds.register_kinds(context.catalog().campaign)
-    imports = _snapshots()[2][reg.IMPORTS_SHEET.form_id]
-    return "计入的台账：" + "；".join(reg.batch_note(imports, registers[k], as_of) for k in ("vouchers", "projects"))
-
-
-def clear_shared() -> None:
-    """Forget the shared snapshot (after this session wrote the register)."""
-    _snapshots.clear()
 
 
 def as_of_input() -> dt.date:
@@ -242,32 +44,6 @@ def as_of_input() -> dt.date:
 
 
 # --- building blocks ---------------------------------------------------------------------------
-
-#: What ``memo`` computed, by the id of the object it was computed from (dropped with that object).
-_MEMO: dict[int, dict] = {}
-_MEMO_LOCK = threading.RLock()  # re-entrant: a computation may memo what it is made from
-
-
-def memo(owner: object, name: Any, compute: Callable[[], Any]) -> Any:
-    """``compute()`` once per ``owner`` and ``name``: the boards of a scope and data change are shared
-    (``_scoped``), so what is derived from one (a table's filter options, the late rows) is derived
-    once for every viewer and every redraw, and forgotten when the board is."""
-    slot = _MEMO.get(id(owner))
-    if slot is not None and name in slot:
-        return slot[name]
-    with _MEMO_LOCK:  # one computes, a viewer asking meanwhile waits for it rather than computing it again
-        slot = _MEMO.get(id(owner))
-        if slot is None:
-            slot = _MEMO[id(owner)] = {}
-            weakref.finalize(owner, _MEMO.pop, id(owner), None)
-        if name not in slot:
-            slot[name] = compute()
-        return slot[name]
-
-
-def peek(owner: object, name: Any) -> Any:
-    """What ``memo`` computed for ``owner`` and ``name``, or None (nothing computed)."""
-    return _MEMO.get(id(owner), {}).get(name)
 
 
 def filter_options(frame: pd.DataFrame, column: str) -> list[str]:
@@ -360,83 +136,6 @@ def summary(board: figures.Board) -> None:
                f"　{'、'.join(NOT_FILED)}不计入已报")
 
 
-def data_key(as_of: dt.date) -> tuple:
-    """What an open board shows depends on, besides the viewer: the change counters of every sheet it
-    reads (the shared snapshots: at most one read of each per SNAPSHOT_TTL seconds per process) and the
-    day. A form or campaign published meanwhile shows with the next page run or change."""
-    counter, _, _, sampled = _snapshots()
-    return (counter, sampled, sampling_board.counter(), rectification_board._items_snapshot()[0], _forwards_counter(), as_of)
-
-
-#: Tokens naming each board object (``seen_key``), unique while the board lives (``memo``).
-_TOKENS = itertools.count()
-
-
-def seen_key(board: figures.Board, key: tuple) -> tuple:
-    """What a viewer drawn ``board`` sees, ``key`` being ``data_key`` just before it was computed: the board
-    object itself (a scope a change did not reach keeps its board: ``_scoped``) and the change counters of
-    the sheets its tabs read besides the figures (the board's own forms' left out)."""
-    counter, *rest = key
-    forms = set(board_forms())
-    return (memo(board, "token", lambda: next(_TOKENS)), tuple(c for c in counter if c[0] not in forms), *rest)
-
-
-def board_forms() -> tuple[str, ...]:
-    """The forms the prepared figures count (the campaign's projects, benchmarks and checks forms)."""
-    return calendar().forms
-
-
-def stale(seen: tuple | None, actor: Actor, as_of: dt.date) -> tuple[bool, tuple]:
-    """Whether ``actor``'s board drawn when ``seen`` (``data_key`` and ``seen_key`` then) shows old data,
-    and what to remember now. While the change counters stay the same nothing is computed: a few cached
-    lookups and one comparison, what an idle open board costs on each tick. After a change the viewer's
-    board is looked up (computed once for all its viewers; the redraw uses it) and is stale only when it
-    is another board: a change that did not reach its scope leaves it as it was."""
-    key = data_key(as_of)
-    if seen is not None and seen[0] == key:
-        return False, seen
-    try:
-        shown = seen_key(current_board(actor, as_of), key)
-    except AppError:  # no board to show (an inspector without an assignment): stale when that changes
-        shown = None
-    return seen is None or seen[1] != shown, (key, shown)
-
-
-def live(actor: Actor, as_of: dt.date) -> None:
-    """The open board: drawn on each page run (and a widget in it redraws it alone, a fragment), then
-    watched: while the page is visible, every REFRESH_SECONDS seconds and once when it becomes visible
-    again, the browser reruns a small fragment that checks the session and the change counters and
-    reruns the page only when what this viewer's board shows changed (``stale``; ``lib.ui.visibility``).
-    Nothing is computed nor sent while the data did not change, and a board in a hidden tab costs the
-    server nothing."""
-    _board_part(actor, as_of)
-    _watch(actor, as_of)
-
-
-@st.fragment
-@errors.guarded
-def _board_part(actor: Actor, as_of: dt.date) -> None:
-    auth.require_live_session()  # a widget of the board reruns this fragment alone, past app.py's gate
-    key = data_key(as_of)  # before the board: a change meanwhile is seen on the next tick
-    st.session_state[SEEN] = (key, None)  # what is seen if no board can be shown (``stale``)
-    # where the browser's clock cannot run (a policy forbidding its script), a click redraws this fragment
-    st.button("刷新", icon=":material/refresh:", type="tertiary", help="看板在页面可见时自动刷新；如未自动更新，可点此刷新。")
-    board = current_board(actor, as_of)
-    st.session_state[SEEN] = (key, seen_key(board, key))
-    render_board(board, calendar())
-
-
-@st.fragment
-@errors.guarded  # a tick reruns the fragment alone, outside the page's handler
-def _watch(actor: Actor, as_of: dt.date) -> None:
-    visibility.clock(REFRESH_SECONDS, key=CLOCK)
-    auth.require_live_session()  # a tick skips app.py's gate: an ended session gets no more data
-    changed, now = stale(st.session_state.get(SEEN), actor, as_of)
-    if changed:
-        st.rerun()
-    st.session_state[SEEN] = now
-
-
 def render_board(board: figures.Board, cal: Calendar) -> None:
     """Summary metrics and one tab per figure the viewer's scope has; only the open tab is built."""
     summary(board)
@@ -475,13 +174,7 @@ def archive_forwarding(board: figures.Board) -> None:
     if catalog.campaign.office.archive is None or not cities:
         return
     st.markdown("**报告汇总报送情况**")
-    locale.table(_forwarding(_forwards_counter(), tuple(cities), board.as_of), hide_index=True, width="stretch")
-
-
-@st.cache_resource(ttl=SNAPSHOT_TTL, show_spinner=False)
-def _forwards_counter() -> tuple:
-    """The change counter of the archive confirmations (``archive.FORWARDS``), shared like the snapshots."""
-    return change_counter({archive.FORWARDS.form_id: context.store().snapshot(archive.FORWARDS.form_id)})
+    locale.table(_forwarding(forwards_counter(), tuple(cities), board.as_of), hide_index=True, width="stretch")
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -613,7 +306,7 @@ def timeline_tab(board: figures.Board, cal: Calendar) -> None:
 
 def sampling_tab(board: figures.Board, cal: Calendar) -> None:
     """抽查进度 (``lib.ui.sampling_board``) on this board's shared snapshot, with its filter-down tables."""
-    sampling_board.render(board, _snapshots()[1], drill)
+    sampling_board.render(board, shared_frames(), drill)
 
 
 def rectification_tab(board: figures.Board, cal: Calendar) -> None:

@@ -29,7 +29,7 @@ from lib.sampling import complaints
 from lib.sampling.frame import Frame
 from lib.sampling.record import SOURCE_WORDS
 from lib.store.base import Store
-from lib.ui import board, context, errors, state
+from lib.ui import board, board_data, context, errors, state
 from lib.ui.record_view import plain_text
 from lib.ui.rows import xlsx_download
 from lib.xlsx.bounds import WorkbookLimits
@@ -47,7 +47,7 @@ def _import(actor: Actor) -> None:
         st.session_state[state.SAMPLING_COMPLAINTS_OUTCOME] = ("error", str(exc), None)
         return
     if found.ok:
-        board.clear_shared()
+        board_data.clear_shared()
         st.session_state[state.SAMPLING_COMPLAINTS_OUTCOME] = ("success", f"已从「{upload.name}」登记 {len(found.records)} 件投诉举报。"
                                                 "冻结抽样框时计入优先规则。", None)
     else:

@@ -21,7 +21,7 @@ from lib.rectification import progress as pg
 from lib.rectification.records import CLOSED, ITEMS, STATUSES
 from lib.ui import context, state
 
-#: As the board's own (``lib.ui.board.SNAPSHOT_TTL``): a change of an item shows within it.
+#: As the board's own (``lib.ui.board_data.SNAPSHOT_TTL``): a change of an item shows within it.
 SNAPSHOT_TTL = 2
 #: Colours of the statuses, in the lifecycle's order (waiting → closed).
 STATUS_COLORS = ["#9aa5b1", "#e0a526", "#4c78a8", "#72b7b2", "#4c9f70"]

@@ -22,7 +22,7 @@ from lib.campaign.register import store as reg
 from lib.core import roles
 from lib.core.records import Actor
 from lib.office.excel import to_xlsx
-from lib.ui import board, context, state
+from lib.ui import board, board_data, context, state
 from lib.ui.rows import xlsx_download
 from lib.xlsx.bounds import WorkbookLimits
 
@@ -94,7 +94,7 @@ def _outdated_warning(kind: kinds.RegisterKind) -> None:
 def register_panel(kind: kinds.RegisterKind, actor: Actor) -> None:
     """Upload, validate and (after confirmation) import one register; shows the one in force."""
     store = context.store()
-    vouchers, projects = board.current_register()
+    vouchers, projects = board_data.current_register()
     current = vouchers if kind.key == "vouchers" else projects
     _outdated_warning(kind)
     st.caption(f"现行台账：{len(current)} 条（仅含检查范围内的条目）。重新导入将整体替换现行台账。")
@@ -134,7 +134,7 @@ def register_panel(kind: kinds.RegisterKind, actor: Actor) -> None:
                 # Forget the parsed rows; a rerun shows the file as imported, with no button to import it again.
                 st.session_state.pop(state.register_parsed_key(kind.key), None)
                 st.session_state[state.register_imported_key(kind.key)] = (upload_digest(upload.getvalue(), upload.name), summary_)
-                board.clear_shared()
+                board_data.clear_shared()
                 st.success(f"已导入 {summary_.rows} 条（批次 {summary_.import_id}），替换原台账 {summary_.replaced} 份。")
     if len(current):
         with st.expander("查看现行台账"):

@@ -21,7 +21,7 @@ from lib.core.statuses import NOT_FILED, RETURNED
 from lib.sampling import progress as pg
 from lib.ui import context, locale, state
 
-#: As the board's own (``lib.ui.board.SNAPSHOT_TTL``): a draw or an inspection shows within it.
+#: As the board's own (``lib.ui.board_data.SNAPSHOT_TTL``): a draw or an inspection shows within it.
 SNAPSHOT_TTL = 2
 #: The export format of the drawn projects' money column.
 KINDS = {pg.heading("subsidy"): "money"}

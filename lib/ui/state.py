@@ -241,7 +241,7 @@ BOARD_AS_OF = "board:as_of"  # the campaign clock's date input (also on the regi
 BOARD_TAB = "board:tab"  # the open tab
 BOARD_PROGRESS_FORM = "board:progress:form"  # the form the progress chart shows
 BOARD_CONFLICTS_EXPORT = "board:conflicts:export"  # 导出待核定清单
-BOARD_SEEN = "board:seen"  # what the open board was last drawn from (board.data_key, board.seen_key), for board.live's watcher
+BOARD_SEEN = "board:seen"  # what the open board was last drawn from (board_live.data_key, board_live.seen_key), for board_live.live's watcher
 BOARD_CLOCK = "board:clock"  # the watcher's clock (lib.ui.visibility), a widget of the open board
 
 

@@ -19,7 +19,7 @@ from lib.core.errors import AppError
 from lib.core.records import Actor
 from lib.forms import FormCatalog
 from lib.store.base import Store
-from lib.ui import board, context, nav, state
+from lib.ui import board_data, context, nav, state
 from lib.ui.record_view import plain_text
 
 #: Entries shown at once; the rest are one click away (folded).
@@ -38,11 +38,11 @@ def unfiled(catalog: FormCatalog, actor: Actor, today: dt.date, assignments: Ass
     it fills that the board follows and for which its scope's register lists something; None when it
     fills none of them or the board cannot be drawn (its reason is the board page's to show)."""
     try:
-        cal = board.calendar()
+        cal = board_data.calendar()
         ids = {cal.title(f.id): f.id for f in catalog.forms() if f.id in cal.forms and can(actor, CREATE, f, assignments=assignments)}
         if not ids:
             return None
-        progress = board.current_board(actor, today).progress
+        progress = board_data.current_board(actor, today).progress
     except AppError:
         return None
     mine = progress[progress["表单"].isin(list(ids))]

@@ -8,7 +8,7 @@ import time
 
 from streamlit.logger import get_logger
 
-from lib.ui import audit_log, board, context
+from lib.ui import audit_log, board_data, context
 
 log = get_logger(__name__)
 
@@ -19,7 +19,7 @@ def warm_up() -> None:
     of CPU at 100,000 rows, issue 17). The pages share these through their caches, so a page opened
     meanwhile waits for the build under way rather than doing it twice. One pass, each part on its own:
     a part that fails is logged and left to the page's own open, never raised."""
-    parts = {"进度看板": board.warm, "审计日志": lambda: audit_log.warm(context.store(), list(context.catalog().forms()))}
+    parts = {"进度看板": board_data.warm, "审计日志": lambda: audit_log.warm(context.store(), list(context.catalog().forms()))}
     for name, build in parts.items():
         start = time.thread_time()
         try:

@@ -19,7 +19,7 @@ from .conftest import sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 #: How long the test waits for the board's own refresh (every few seconds) before calling it not live: a bound
-#: on a stuck test, not a timing target (the refresh period is lib/ui/board.py's; a busy CI machine is slow).
+#: on a stuck test, not a timing target (the refresh period is lib/ui/board_data.py's; a busy CI machine is slow).
 LIVE_WITHIN = 60.0
 
 

@@ -30,7 +30,7 @@ from lib.demo.seed import generate
 from lib.forms import load_catalog
 from lib.forms.columns import sheet_spec
 from lib.store.factory import open_store
-from lib.ui.board import REFRESH_SECONDS
+from lib.ui.board_data import REFRESH_SECONDS
 
 from .conftest import sign_in
 

@@ -15,7 +15,7 @@ from tests.browser.widgets import fill_valid_att1
 from tests.sheets.fake_sheets import FakeSheets, secrets_for_test_server
 
 CACHE_SECONDS = 5
-BOARD_REFRESH = 5 + 2  # the board's fragment period + its shared snapshot's lifetime (lib/ui/board.py)
+BOARD_REFRESH = 5 + 2  # the board's fragment period + its shared snapshot's lifetime (lib/ui/board_data.py)
 
 
 def toml_table(name: str, table: dict) -> str:

@@ -216,7 +216,7 @@ def board_cells(board: figures.Board) -> dict:
 def test_a_scope_no_change_reaches_has_the_same_board_as_before(seeded):
     """Issue 17 (outcome 7): ``scope.touches`` on the change ``advance`` applied (``Basis.delta``) says which
     scopes' boards may differ; a city, a provider or a lead unit it says False for has exactly the board it
-    had before, so its viewers keep that board (``lib.ui.board._scoped``). Over random appends, updates
+    had before, so its viewers keep that board (``lib.ui.board_data._scoped``). Over random appends, updates
     (a city, a voucher moved) and status changes; the test also sees both answers given many times."""
     store, clock = seeded
     rng = random.Random(11)

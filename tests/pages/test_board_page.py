@@ -23,7 +23,7 @@ from lib.demo.seed import generate, seed_store
 from lib.forms import load_catalog
 from lib.forms.columns import sheet_spec
 from lib.store.factory import open_store
-from lib.ui import board, state
+from lib.ui import board, board_data, board_live, state
 
 from .conftest import ROOT, sign_in
 
@@ -197,7 +197,7 @@ def test_a_new_submission_shows_on_the_next_refresh(seeded, catalog):
     other.ensure_sheet(sheet_spec(catalog.form("att1")))
     other.append("att1", values, actor=row.actor, status="已提交")
     other.close()
-    board.clear_shared()  # the snapshot period is over (rather than sleeping through it)
+    board_data.clear_shared()  # the snapshot period is over (rather than sleeping through it)
     after = metrics(at.run())
     assert after["已报"] == before["已报"] + 1
     assert after["台账核对问题"] == before["台账核对问题"] + 1  # not in the register
@@ -228,7 +228,7 @@ def test_viewers_share_one_snapshot_per_period_whatever_their_number(seeded, cat
     for actor in viewers * 2:  # 20 page runs by 10 viewers
         at = start(actor)
         assert not at.exception and not at.error
-    periods = math.ceil((time.monotonic() - began) / board.SNAPSHOT_TTL) + 1
+    periods = math.ceil((time.monotonic() - began) / board_data.SNAPSHOT_TTL) + 1
     # each sheet read at most once per snapshot period by each shared snapshot that holds it (a sampling sheet
     # is in the board's and in 抽查进度's), whatever the number of viewers
     per_sheet = Counter(reads)
@@ -255,24 +255,24 @@ def test_an_idle_open_board_computes_nothing_on_a_tick_and_redraws_on_a_change(s
 
     at = start()
     assert not at.exception and not at.error
-    seen = at.session_state[board.SEEN]
+    seen = at.session_state[board_live.SEEN]
     calls: list[str] = []
-    for module, name in ((incremental, "start"), (incremental, "advance"), (board, "render_board"), (board, "current_board"), (figures, "board"),
+    for module, name in ((incremental, "start"), (incremental, "advance"), (board, "render_board"), (board_data, "current_board"), (figures, "board"),
                          (board, "filter_options")):
         original = getattr(module, name)
         monkeypatch.setattr(module, name, lambda *a, _n=name, _f=original, **k: calls.append(_n) or _f(*a, **k))
     as_of = dt.date(2020, 9, 25)
     for _ in range(3):  # three ticks, the snapshot period over before each
-        board.clear_shared()
-        assert board.stale(seen, PROVINCE, as_of) == (False, seen)
+        board_data.clear_shared()
+        assert board_live.stale(seen, PROVINCE, as_of) == (False, seen)
     assert calls == []
 
     row = next(r for r in generate(catalog, rows=ROWS, seed=98)["att1"])
     other = clocked(seeded, "2020-09-20")
     other.append("att1", {**row.values, "voucher_no": "SYQ-2019-9999-00002"}, actor=row.actor, status="已提交")
     other.close()
-    board.clear_shared()
-    assert board.stale(seen, PROVINCE, as_of)[0]
+    board_data.clear_shared()
+    assert board_live.stale(seen, PROVINCE, as_of)[0]
     assert "advance" in calls and "start" not in calls and "render_board" not in calls  # the tick computes the figures, the page run draws
     before = metrics(at)
     after = metrics(at.run())
@@ -289,7 +289,7 @@ def test_a_row_elsewhere_leaves_a_city_board_as_it_was_and_one_in_the_city_redra
     as_of = dt.date(2020, 9, 25)
     foshan = Actor("city_fs", "city", "佛山市工业和信息化局", "佛山")
     city_at, province_at = start(foshan), start()
-    city_seen, province_seen = city_at.session_state[board.SEEN], province_at.session_state[board.SEEN]
+    city_seen, province_seen = city_at.session_state[board_live.SEEN], province_at.session_state[board_live.SEEN]
     scopes: list[str] = []
     original = figures.board
     monkeypatch.setattr(figures, "board", lambda prepared, scope=figures.EVERYTHING: scopes.append(scope.label) or original(prepared, scope))
@@ -300,18 +300,18 @@ def test_a_row_elsewhere_leaves_a_city_board_as_it_was_and_one_in_the_city_redra
         other = clocked(seeded, "2020-09-20")
         other.append("att1", {**row.values, **values, "voucher_no": voucher}, actor=row.actor, status="已提交")
         other.close()
-        board.clear_shared()
+        board_data.clear_shared()
 
     file({"client_city": "广州"}, "SYQ-2019-9999-00011")
-    assert board.stale(province_seen, PROVINCE, as_of)[0]  # the province looks; the city's viewer not yet
+    assert board_live.stale(province_seen, PROVINCE, as_of)[0]  # the province looks; the city's viewer not yet
     file({"client_city": "深圳"}, "SYQ-2019-9999-00013")
-    stale, now = board.stale(city_seen, foshan, as_of)
+    stale, now = board_live.stale(city_seen, foshan, as_of)
     assert not stale and now[1] == city_seen[1] and now[0] != city_seen[0]  # new counters, the same board
     assert scopes == ["全省"]  # the city's board carried over two changes, not counted again
     assert metrics(city_at.run()) == metrics(start(foshan))  # and it is what a fresh count of the city gives
 
     file({"client_city": "佛山"}, "SYQ-2019-9999-00012")
-    assert board.stale(now, foshan, as_of)[0]
+    assert board_live.stale(now, foshan, as_of)[0]
     before = metrics(city_at)
     assert metrics(city_at.run())["已报"] == before["已报"] + 1
 
@@ -321,7 +321,7 @@ def test_the_open_board_is_watched_by_a_clock_of_the_page_being_seen(seeded):
     (``lib.ui.visibility``; tests/browser/test_board_visibility.py shows it in Chromium), one period apart."""
     at = start()
     [clock] = [e for e in at.get("bidi_component") if e.proto.component_name == "visible_clock"]
-    assert json.loads(clock.proto.json) == {"period_ms": board.REFRESH_SECONDS * 1000}
+    assert json.loads(clock.proto.json) == {"period_ms": board_data.REFRESH_SECONDS * 1000}
 
 
 def test_the_refresh_button_draws_a_row_filed_meanwhile(seeded, catalog):
@@ -332,7 +332,7 @@ def test_the_refresh_button_draws_a_row_filed_meanwhile(seeded, catalog):
     other = clocked(seeded, "2020-09-20")
     other.append("att1", {**row.values, "voucher_no": "SYQ-2019-9999-00003"}, actor=row.actor, status="已提交")
     other.close()
-    board.clear_shared()
+    board_data.clear_shared()
     next(b for b in at.button if b.label == "刷新").click().run()
     assert not at.exception and metrics(at)["已报"] == before + 1
 
@@ -442,7 +442,7 @@ def test_a_past_day_keeps_its_register_after_a_re_import(seeded, catalog):
     store = clocked(seeded, "2020-09-26")
     seed_register(store, catalog, rows=5, seed=7)
     store.close()
-    board.clear_shared()
+    board_data.clear_shared()
 
     def totals(day: dt.date) -> dict:
         at = AppTest.from_file(PAGE, default_timeout=60)
@@ -533,7 +533,7 @@ def test_the_boards_of_earlier_changes_are_forgotten_with_their_prepared_figures
         other.append("att1", {**demo[i].values, "voucher_no": f"SYQ-2019-9999-{i:05d}"}, actor=demo[i].actor,
                      status="已提交")
         other.close()
-        board.clear_shared()
+        board_data.clear_shared()
     gc.collect()
     boards = [o for o in gc.get_objects() if isinstance(o, figures.Board)]
     assert 2 <= len(boards) <= 4 * 2, len(boards)  # two scopes viewed, of at most the 4 prepared figures kept

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib import audit as audit_module
 from lib.campaign.board import figures, incremental
-from lib.ui import board, context, warm_up
+from lib.ui import board_data, context, warm_up
 
 from .conftest import ROOT, sign_in
 from .test_board_page import PAGE, PROVINCE, seeded  # noqa: F401 (a fixture)
@@ -45,7 +45,7 @@ def test_the_warm_up_builds_the_board_and_the_trail_once_and_the_pages_build_nei
 
 
 def test_a_test_or_a_server_told_no_warms_nothing(seeded, monkeypatch):  # noqa: F811
-    calls = counted(monkeypatch, board, "warm")
+    calls = counted(monkeypatch, board_data, "warm")
     assert not context.warm_up_wanted()  # outside a `streamlit run` server (AppTest's runtime is a stand-in)
     monkeypatch.setenv(context.WARM_UP_ENV, "false")
     assert context._warming() is None and not calls
@@ -57,7 +57,7 @@ def test_a_part_that_fails_is_logged_and_the_other_still_built(seeded, monkeypat
     def broken():
         raise RuntimeError("the board's figures could not be built")
 
-    monkeypatch.setattr(board, "warm", broken)
+    monkeypatch.setattr(board_data, "warm", broken)
     with caplog.at_level(logging.ERROR):
         warm_up.warm_up()  # never raised: the page builds it on its own open
     assert trail == [1]
