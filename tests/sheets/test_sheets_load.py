@@ -20,6 +20,7 @@ pytestmark = pytest.mark.timeout(60)
 
 WINDOW = 6.0  # seconds standing for Google's one minute
 SESSIONS, ROWS_EACH, VIEWERS = 20, 15, 50
+VIEWS = 11  # at least, per viewer
 
 
 def test_burst_of_20_sessions_and_50_viewers_stays_within_quota(open_store, server, sheet_key):
@@ -46,8 +47,11 @@ def test_burst_of_20_sessions_and_50_viewers_stays_within_quota(open_store, serv
                 latencies.append(time.monotonic() - started)
 
     def viewer() -> None:
-        while not stop_viewing.is_set():
+        # each viewer looks at least VIEWS times, however slow the machine, and on until the burst is over
+        views = 0
+        while views < VIEWS or not stop_viewing.is_set():
             frames[0] += len(store.snapshot("site_check")) >= 0
+            views += 1
             time.sleep(0.05)
 
     viewers = [threading.Thread(target=viewer) for _ in range(VIEWERS)]
@@ -61,6 +65,7 @@ def test_burst_of_20_sessions_and_50_viewers_stays_within_quota(open_store, serv
     stop_viewing.set()
     for t in viewers:
         t.join()
+    viewing = time.monotonic() - started
 
     writes = server.counts["write"]
     print(f"\n{len(acked)} rows in {burst:.1f}s: {writes} writes ({writes / len(acked):.3f}/row), "
@@ -77,6 +82,7 @@ def test_burst_of_20_sessions_and_50_viewers_stays_within_quota(open_store, serv
     assert len(log_ids) == SESSIONS * ROWS_EACH + 1  # + the sheet entry; no row sent twice
     # Writes are batched: far fewer requests than rows.
     assert server.counts["values.append"] <= len(acked) // 5, dict(server.counts)
-    # 50 viewers share one read per cache period (1 s): a rate, which a slow machine only makes easier.
-    assert server.counts["read"] <= burst / 1.0 + 2, (server.counts["read"], burst)
-    assert frames[0] > VIEWERS * 10
+    # 50 viewers share one read per cache period (1 s) while they look: a rate, which a slow machine only
+    # makes easier (a loaded one once managed 450 looks in the burst: they now look on until VIEWS each)
+    assert server.counts["read"] <= viewing / 1.0 + 2, (server.counts["read"], viewing)
+    assert frames[0] >= VIEWERS * VIEWS
