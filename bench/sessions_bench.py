@@ -1,14 +1,20 @@
 """Many people on one server: ``--sessions`` signed-in sessions (30) at ``--rows`` 附件1 rows (20,000), most
 of them viewing 进度看板 (the province and the city bureaus in turn), ``--submitters`` of them (3) providers
-in real Chromium who then file 附件1 rows through 在线填报 while the others keep viewing.
+who file 附件1 rows through 在线填报 while the others keep viewing, and ``--browsers`` more (1) who do the
+same in real Chromium.
 
-    .venv/bin/python bench/sessions_bench.py [--sessions 30] [--rows 20000] [--submitters 3] [--submits 5]
+    .venv/bin/python bench/sessions_bench.py [--sessions 30] [--rows 20000] [--submitters 3] [--browsers 1] [--submits 5]
 
 What it measures is the server, not the browsers: the viewers hold their sessions over Streamlit's own
 websocket protocol (``_server.StreamViewers``: the server runs their page, and their board's clock ticks
-every 5 s as in a visible tab, redrawing when the data changed), so the bench's machine pays no renderer
-per viewer; the submitters are the browser journey (sign-in form, fill page, the click on 提交 until
-提交成功 shows), one Chromium each from its own thread (Playwright's sync API is one per thread).
+every 5 s as in a visible tab, redrawing when the data changed), and so do the submitters
+(``_filler.ProtocolFiler``: each field entered is a rerun with every value held, as the browser's widget
+manager sends it, the next field once that run has ended; the click on 提交 is timed until the run's
+提交成功 arrives). A person's browser runs on the person's own machine: on this 2-core machine each
+Chromium renderer competes with the server it measures. The ``--browsers`` submitters are the browser
+journey (sign-in form, fill page, the click on 提交 until 提交成功 shows), one Chromium each from its own
+thread (Playwright's sync API is one per thread); their round trip is printed on its own line, and a row
+they had to fill again (a choice the page lost to a late rerun, issue 17's outcome 8) is counted.
 
 Prints the server's resident memory at 1, 10 and all sessions open (memory per viewer, beside the naive
 alternative: a copy of the store's snapshot per viewer, its size measured in the same run), the server's
@@ -21,6 +27,7 @@ figure. Everything is closed in bounded time, even on a failure.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import re
 import sys
 import tempfile
@@ -31,6 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _filler import ProtocolFiler  # noqa: E402
 from _server import (  # noqa: E402
     ROOT,
     StreamViewers,
@@ -50,6 +58,7 @@ from _server import (  # noqa: E402
 )
 
 BOARD = "进度看板"
+DONE, REFUSED = "提交成功！记录编号", "提交未成功"
 #: How long one step of a submitter (filling a row, a submit) may take before the bench gives up on it.
 STEP_MS = 120_000
 
@@ -63,6 +72,72 @@ def snapshot_mb(data_dir: Path) -> float:
     catalog = load_catalog(ROOT / "forms")
     with open_store("local", data_dir=data_dir, background=False) as store:
         return sum(store.snapshot(form.id).memory_usage(deep=True).sum() for form in catalog.forms()) / 2**20
+
+
+def filed_rows(data_dir: Path) -> int:
+    """附件1 rows in the store (read by a process of its own, as a second server would) that the submitters
+    filed: a project name of theirs in the row, so each receipt counted is a row really written."""
+    from lib.store.factory import open_store
+
+    with open_store("local", data_dir=data_dir, background=False) as store:
+        return sum(any(isinstance(v, str) and v.startswith(PROJECT) for v in r.values.values()) for r in store.records("att1"))
+
+
+PROJECT = "压测项目"
+
+
+def voucher(number: int, i: int) -> str:
+    return f"SYQ-2019-4406-{7 * 10_000 + number * 100 + i:05d}"
+
+
+class ProtocolSubmitter(threading.Thread):
+    """A provider over Streamlit's protocol (``_filler.ProtocolFiler``): opens 在线填报 (附件1), waits for
+    ``go``, then files ``submits`` rows, each field a rerun, timing each click on 提交 until 提交成功 arrives."""
+
+    def __init__(self, url: str, cookie: str, number: int, submits: int, go: threading.Event, stop: threading.Event):
+        super().__init__(daemon=True, name=f"protocol-submitter-{number}")
+        self.stream = url.replace("http://", "ws://", 1) + "/_stcore/stream"
+        self.cookie, self.number, self.submits, self.go, self.stop = cookie, number, submits, go, stop
+        self.account = f"submitter {number} (protocol)"
+        self.ready, self.finished = threading.Event(), threading.Event()
+        self.times: list[float] = []
+        self.refused: list[str] = []
+        self.lost = 0
+        self.error: str | None = None
+
+    def run(self) -> None:
+        try:
+            asyncio.run(self._file())
+        except Exception:  # noqa: BLE001 - reported by the main thread; the connection is closed by now
+            self.error = traceback.format_exc(limit=4)
+        finally:
+            self.ready.set()
+            self.finished.set()
+
+    async def _file(self) -> None:
+        from tests.browser.widgets import valid_att1
+
+        filer = ProtocolFiler(self.stream, self.cookie, "fill", "form=att1", timeout=STEP_MS / 1000)
+        try:
+            await filer.open("服务商信息")
+            self.ready.set()
+            waited = time.monotonic()
+            while not self.go.is_set() and time.monotonic() - waited < 3600:
+                await asyncio.sleep(0.2)
+            for i in range(self.submits):
+                if self.stop.is_set():
+                    return
+                for _how, label, text in valid_att1(voucher(self.number, i), f"{PROJECT}{self.number}-{i}"):
+                    await filer.set(label, text)
+                answer, took = await filer.click("提交", shows=(DONE, REFUSED))
+                if DONE.encode() not in answer:
+                    said = re.findall(r"[\u4e00-\u9fff][^\x00-\x1f]{0,80}", answer.decode(errors="replace"))
+                    self.refused.append(" / ".join(s for s in said if REFUSED in s or "：" in s)[:300] or REFUSED)
+                    return
+                self.times.append(took * 1000)
+                await filer.click("新建下一条")
+        finally:
+            await filer.close()
 
 
 class Submitter(threading.Thread):
@@ -95,8 +170,8 @@ class Submitter(threading.Thread):
                         return
                     page.get_by_role("heading", name="服务商信息").wait_for()
                     try:
-                        fill_valid_att1(page, voucher=f"SYQ-2019-4406-{7 * 10_000 + self.number * 100 + i:05d}",
-                                        project=f"压测项目{self.number}-{i}")
+                        fill_valid_att1(page, voucher=voucher(self.number, i),
+                                        project=f"{PROJECT}{self.number}-{i}")
                     except PlaywrightTimeout:  # a choice lost to a late rerun (issue 17, outcome 8): on to the next row
                         self.lost += 1
                         open_by_address(page, f"{self.url}/fill", "在线填报", timeout_ms=STEP_MS)
@@ -128,7 +203,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sessions", type=int, default=30, help="signed-in sessions in all")
     parser.add_argument("--rows", type=int, default=20_000, help="附件1 rows (附件3 a quarter as many)")
-    parser.add_argument("--submitters", type=int, default=3, help="of the sessions, providers in Chromium who file rows")
+    parser.add_argument("--submitters", type=int, default=3,
+                        help="of the sessions, providers who file rows over the protocol (no browser)")
+    parser.add_argument("--browsers", type=int, default=1, help="of the sessions, providers who file rows in Chromium")
     parser.add_argument("--submits", type=int, default=5, help="rows each submitter files")
     parser.add_argument("--idle", type=float, default=20, help="seconds of every session idle on the board, measured")
     parser.add_argument("--quiet-within", type=float, default=60,
@@ -137,8 +214,9 @@ def main() -> int:
                         "read (6: a tick of the board's 5-s clock in every session; the test suite's run of the bench, less)")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # each figure is in a log as it is measured, even if the run is stopped
-    submitters = min(args.submitters, args.sessions - 1)
-    viewers = args.sessions - submitters
+    browsers = min(args.browsers, args.sessions - 1)
+    submitters = min(args.submitters, args.sessions - 1 - browsers)
+    viewers = args.sessions - submitters - browsers
     milestones = sorted({m for m in (1, 10, args.sessions) if m <= args.sessions})
 
     with tempfile.TemporaryDirectory(prefix="sessions-") as tmp:
@@ -152,7 +230,7 @@ def main() -> int:
         pid = server.proc.pid
         stream = StreamViewers(server.url)
         go, stop = threading.Event(), threading.Event()
-        threads: list[Submitter] = []
+        threads: list[Submitter | ProtocolSubmitter] = []
         try:
             accounts = [people.province, *people.cities]
             rss: dict[int, float] = {}
@@ -161,12 +239,14 @@ def main() -> int:
                 if n < viewers:
                     stream.open(session_cookie(data_dir, accounts[n % len(accounts)]), "board", BOARD)
                 else:
-                    thread = Submitter(server.url, people.providers[n - viewers], n - viewers, args.submits, go, stop)
+                    number, account = n - viewers, people.providers[n - viewers]
+                    thread = (ProtocolSubmitter(server.url, session_cookie(data_dir, account), number, args.submits, go, stop)
+                              if number < submitters else Submitter(server.url, account, number, args.submits, go, stop))
                     threads.append(thread)
                     thread.start()
                     thread.ready.wait(timeout=STEP_MS / 1000 * 3)
                     if thread.error:
-                        raise RuntimeError(f"{thread.account} could not open the board:\n{thread.error}")
+                        raise RuntimeError(f"{thread.account} could not open its page:\n{thread.error}")
                 took = time.perf_counter() - started
                 if n == 0:  # the first session opened the store: the baseline is taken once that work is done
                     wait_quiet(pid, within=args.quiet_within)
@@ -197,14 +277,19 @@ def main() -> int:
             took = time.perf_counter() - started
             times = [t for thread in threads for t in thread.times]
             cpu = cpu_seconds(pid) - before
-            print(f"\n{len(threads)} submitters filing {args.submits} 附件1 rows each beside {viewers} board viewers, "
-                  f"{took:.0f} s: server {cpu:.0f} CPU-s ({cpu / max(1, len(times)):.1f} per row filed), "
-                  f"{stream.runs() - runs} viewer runs (clock ticks and redraws); RSS {quiet_rss:.0f} → {rss_mb(pid):.0f} MB; "
-                  f"{load_note()}")
-            if times:
-                p50, p95, most = quantiles(times)
-                print(f"submit round trip (提交 → 提交成功), {len(times)} rows: p50 {p50:.0f} ms, p95 {p95:.0f} ms, "
-                      f"max {most:.0f} ms (target p95 ≤ 1000 ms)")
+            print(f"\n{submitters} submitters over the protocol and {browsers} in Chromium filing {args.submits} 附件1 rows "
+                  f"each beside {viewers} board viewers, {took:.0f} s: server {cpu:.0f} CPU-s ({cpu / max(1, len(times)):.1f} "
+                  f"per row filed), {stream.runs() - runs} viewer runs (clock ticks and redraws); "
+                  f"RSS {quiet_rss:.0f} → {rss_mb(pid):.0f} MB; {load_note()}")
+            for what, group in (("over the protocol (提交 → 提交成功 received; the server's answer)", ProtocolSubmitter),
+                                ("in Chromium (提交 → 提交成功 shown; the page drawn too)", Submitter)):
+                these = [t for thread in threads if isinstance(thread, group) for t in thread.times]
+                if these:
+                    p50, p95, most = quantiles(these)
+                    print(f"submit round trip {what}, {len(these)} rows: p50 {p50:.0f} ms, p95 {p95:.0f} ms, "
+                          f"max {most:.0f} ms (target p95 ≤ 1000 ms)")
+            filed = filed_rows(data_dir)
+            print(f"rows the submitters filed, in the store: {filed} ({len(times)} receipts)")
             waited = wait_quiet(pid, within=min(30, args.quiet_within))
             print(f"server RSS once quiet again ({waited:.0f} s later): {rss_mb(pid):.0f} MB "
                   f"(before the submits: {quiet_rss:.0f} MB)")
@@ -219,7 +304,7 @@ def main() -> int:
                     print(f"{thread.account}: still running at the deadline (its browser is closed now)")
             for error in stream.errors():
                 print(f"a viewer failed: {error}")
-            if not times:
+            if not times or filed != len(times):
                 return 1
         except BaseException:
             print(f"server log ({server.log}):\n" + server.log.read_text(errors="replace")[-3000:], file=sys.stderr)
