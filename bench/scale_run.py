@@ -35,8 +35,8 @@ BENCHES = [
      ["--rows", "200", "--repeat", "1", "--idle", "5", "--roles", "province"]),
     ("browser_pages_100k", "browser_pages_bench.py", ["--rows", "100000", "--repeat", "2", "--idle", "30", "KEEP:d100k"],
      None),
-    ("sessions", "sessions_bench.py", ["--sessions", "30", "--rows", "20000"],
-     ["--rows", "200", "--sessions", "3", "--submitters", "1", "--submits", "1", "--idle", "5"]),
+    ("sessions", "sessions_bench.py", ["--sessions", "30", "--rows", "20000", "--submits", "10"],
+     ["--rows", "200", "--sessions", "3", "--submitters", "1", "--browsers", "1", "--submits", "1", "--idle", "5"]),
 ]
 
 
