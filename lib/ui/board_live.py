@@ -43,7 +43,7 @@ def seen_key(board: figures.Board, key: tuple) -> tuple:
     object itself (a scope a change did not reach keeps its board: ``_scoped``) and the change counters of
     the sheets its tabs read besides the figures (the board's own forms' left out)."""
     counter, *rest = key
-    forms = set(board_forms())
+    forms = board_data.memo(board, "forms", lambda: frozenset(board_forms()))  # a board is of one calendar: once per board
     return (board_data.memo(board, "token", lambda: next(_TOKENS)), tuple(c for c in counter if c[0] not in forms), *rest)
 
 
