@@ -2,10 +2,11 @@
 submitters, so the bench measures the server's answer to a submit and not a renderer competing with the
 server for the same two cores (a person's browser runs on the person's own machine).
 
-The session does what the browser's widget manager does: it keeps the value of every widget the last run
-drew (by the widget's id, as the run sent it), sends all of them with each rerun, forgets those a run no
-longer drew, and sends a button's click as a trigger that holds for one run. Each change is one rerun, and
-the next change waits for that run to end, as a person who waits for the page to settle.
+The session does what the browser's widget manager does for what a person enters: it keeps each value
+entered (by the widget's id, as the run sent it), sends all of them with each rerun, forgets those a run no
+longer drew, and sends a button's click as a trigger that holds for one run. (A browser also sends the values
+of widgets nobody touched, as the run drew them; the server holds those already.) Each change is one rerun,
+and the next change waits for that run to end, as a person who waits for the page to settle.
 
 Not a bench itself, and not a test of the pages (the browser suite drives them in Chromium).
 """
