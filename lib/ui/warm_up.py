@@ -4,7 +4,6 @@ person waits (issue 17)."""
 
 from __future__ import annotations
 
-import importlib
 import time
 
 from streamlit.logger import get_logger
@@ -14,20 +13,13 @@ from lib.ui import audit_log, board_data, context
 log = get_logger(__name__)
 
 
-def _board() -> None:
-    """The board's shared figures, and its page's modules: the panels import altair (0.4 CPU-s), which the
-    first open of the board would otherwise pay while a person waits (the home page no longer imports them)."""
-    board_data.warm()
-    importlib.import_module("lib.ui.board_live")
-
-
 def warm_up() -> None:
     """Build what the first open of 进度看板 and of 审计日志 after a server start would otherwise build
     while a person waits (the board's figures from every row, the trail's table from every entry: seconds
     of CPU at 100,000 rows, issue 17). The pages share these through their caches, so a page opened
     meanwhile waits for the build under way rather than doing it twice. One pass, each part on its own:
     a part that fails is logged and left to the page's own open, never raised."""
-    parts = {"进度看板": _board, "审计日志": lambda: audit_log.warm(context.store(), list(context.catalog().forms()))}
+    parts = {"进度看板": board_data.warm, "审计日志": lambda: audit_log.warm(context.store(), list(context.catalog().forms()))}
     for name, build in parts.items():
         start = time.thread_time()
         try:
