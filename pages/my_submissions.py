@@ -41,8 +41,8 @@ official.own_button(form, catalog.campaign, actor, records)
 if not found:
     st.info("没有符合搜索条件的记录。")
     st.stop()
-rows.table(form, found, reasons)
+listed = rows.table(form, found, reasons, key=state.MINE_PAGE)
 
-record = rows.pick(form, found, label="选择一条记录", key=state.MINE_PICKED)
+record = rows.pick(form, listed, label="选择一条记录", key=state.MINE_PICKED)
 mine.actions(store, form, actor, record, reasons.get(record.id, ""))
 mine.view(form, record, cities, actor)

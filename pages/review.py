@@ -45,9 +45,9 @@ st.caption(f"审核范围：{scope}　共 {len(queue)} 条，筛选后 {len(show
 if not shown:
     st.info("没有符合筛选条件的记录。")
     st.stop()
-rows.table(form, shown, reasons, filer=True)
+listed = rows.table(form, shown, reasons, key=state.REVIEW_PAGE, filer=True)
 
 st.subheader("批量审核")
-ui.bulk(store, form, actor, shown)
+ui.bulk(store, form, actor, shown, listed)
 st.subheader("逐条阅读与审核")
-ui.read_and_act(store, form, actor, shown, reasons, cities)
+ui.read_and_act(store, form, actor, listed, reasons, cities)

@@ -16,7 +16,7 @@ from lib.core.statuses import RETURNED
 from lib.forms import FormSpec
 from lib.forms.display import value_text
 from lib.store.base import Store
-from lib.ui import context, errors, locale, record_view, rows, state
+from lib.ui import context, errors, record_view, rows, state
 
 
 def _choose(label: str, options: list[str], everything: str, key: str, where=st) -> str:
@@ -44,7 +44,7 @@ def filters(form: FormSpec, records: list[Record], cities: tuple[str, ...]) -> l
 
 def read_and_act(store: Store, form: FormSpec, actor: Actor, records: list[Record], reasons: dict[str, str],
                  cities: tuple[str, ...]) -> None:
-    """Pick one row; read the whole of it (its files too, as far as ``actor`` may read the row) beside
+    """Pick one row of ``records`` (the page the table lists); read the whole of it (its files too, as far as ``actor`` may read the row) beside
     its own 通过 / 退回修改 and its print view."""
     record = rows.pick(form, records, label="查看记录（审核前请阅读全部内容）", key=state.REVIEW_VIEW, filer=True)
     view, side = st.columns([3, 1])
@@ -69,16 +69,16 @@ def read_and_act(store: Store, form: FormSpec, actor: Actor, records: list[Recor
                   on_click=errors.guarded(act), args=(store, form, actor, False, picks, state.REVIEW_ONE_REASON))
 
 
-def bulk(store: Store, form: FormSpec, actor: Actor, shown: list[Record]) -> None:
-    """Pick waiting rows among those the table lists (its first ``locale.SHOWN_ROWS``), or take every
-    waiting row of ``shown`` at once, and approve or return them together.
+def bulk(store: Store, form: FormSpec, actor: Actor, shown: list[Record], listed: list[Record]) -> None:
+    """Pick waiting rows among ``listed`` (the page the table lists), or take every waiting row of ``shown``
+    (every page) at once, and approve or return them together.
 
     Only the listed rows are named and offered one by one: naming every row of a province's queue
     (19,000 at 20,000 rows) and sending them all as the picker's options cost seconds on every run."""
     revs = {r.id: r.rev for r in shown if r.status in review.AWAITING}
     st.session_state[state.REVIEW_REVS] = revs
-    every = st.checkbox(f"选择全部列出的待审核记录（{len(revs)} 条）", key=state.REVIEW_ALL)
-    names = listing.captions(form, (r for r in shown[:locale.SHOWN_ROWS] if r.status in review.AWAITING), filer=True)
+    every = st.checkbox(f"选择筛选出的全部待审核记录（{len(revs)} 条，各页都算）", key=state.REVIEW_ALL)
+    names = listing.captions(form, (r for r in listed if r.status in review.AWAITING), filer=True)
     picked = st.multiselect("选择记录", list(names), key=state.REVIEW_PICKED, disabled=every, placeholder="输入记录编号或名称",
                             format_func=names.__getitem__)
     count = len(revs) if every else len([p for p in picked if p in revs])

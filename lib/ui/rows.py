@@ -41,21 +41,43 @@ def search_box(form: FormSpec, *, key: str) -> str:
                          help="列出任一列含有这段文字的记录；清空则列出全部。")
 
 
-def table(form: FormSpec, records: list[Record], reasons: Mapping[str, str] | None = None, *, filer: bool = False) -> None:
-    """The rows as a table whose first columns identify each row: the first ``locale.SHOWN_ROWS`` of them, with
-    a note when there are more (a province's queue of 19,000 rows was rendered and sent on every run)."""
-    shown = records[:locale.SHOWN_ROWS]
-    if len(records) > len(shown):
-        st.caption(f"列出前 {len(shown):,} 条（共 {len(records):,} 条）：请用筛选或搜索缩小范围，导出可得全部。")
-    st.dataframe(listing.table(form, shown, reasons, filer=filer), hide_index=True, height=min(400, 38 + 35 * len(shown)))
+def page(total: int, *, key: str) -> slice:
+    """Which of ``total`` rows the browser gets: all when they fit a page of ``locale.PAGE_ROWS``, else the
+    page a 页码 selectbox (key ``key``) names, with a caption of which rows these are.
+
+    A selectbox, not a number field: its pages are its options, so a page that no longer exists (a filter
+    left fewer rows) gives way to the first, as Streamlit drops a value that is no longer an option. The page
+    chosen stays while the rows change otherwise (a reviewer on page 3 stays there after approving a row).
+
+    A province's queue of 19,000 rows sent 2,000 of them on every run, the table and two pickers of their
+    captions (1.3 MB at 20,000 rows, most of 审核's time to open), and rows past the 2,000th could be
+    reached only by filtering (issue 17)."""
+    size = locale.PAGE_ROWS
+    pages = -(-total // size)
+    if pages <= 1:
+        return slice(0, total)
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    number = right.selectbox("页码", list(range(pages)), key=key, format_func=lambda n: f"第 {n + 1} 页（共 {pages} 页）")
+    start = number * size
+    left.caption(f"本页列出第 {start + 1:,}–{min(total, start + size):,} 条（共 {total:,} 条，每页 {size} 条）")
+    return slice(start, start + size)
+
+
+def table(form: FormSpec, records: list[Record], reasons: Mapping[str, str] | None = None, *, key: str,
+          filer: bool = False) -> list[Record]:
+    """The rows as a table whose first columns identify each row, a page of them at a time (``page``, its
+    selectbox under ``key``); the rows listed, which the page's pickers offer."""
+    listed = records[page(len(records), key=key)]
+    st.dataframe(listing.table(form, listed, reasons, filer=filer), hide_index=True, height=min(400, 38 + 35 * len(listed)))
+    return listed
 
 
 def pick(form: FormSpec, records: list[Record], *, label: str, key: str, filer: bool = False) -> Record | None:
-    """A selectbox naming each row by its id, status (its filer when ``filer``) and summary; the row
-    chosen (None if no rows).
-    A row chosen before and since filtered away gives way to the first one listed (Streamlit drops
-    a selectbox value that is no longer an option)."""
-    by_id = {r.id: r for r in records[:locale.SHOWN_ROWS]}  # as the table: a picker of 19,000 rows helps nobody
+    """A selectbox naming each of ``records`` (the rows a table lists: ``table``'s answer) by its id,
+    status (its filer when ``filer``) and summary; the row chosen (None if no rows).
+    A row chosen before and since filtered away (or on another page) gives way to the first one listed
+    (Streamlit drops a selectbox value that is no longer an option)."""
+    by_id = {r.id: r for r in records}
     if not by_id:
         return None
     names = listing.captions(form, by_id.values(), filer=filer)

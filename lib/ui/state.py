@@ -167,6 +167,7 @@ def file_download_key(row_id: str, field: str, digest: str) -> str:
 MINE_FORM = "mine:form"
 MINE_SEARCH = "mine:search"
 MINE_PICKED = "mine:picked"  # the row id chosen in the selectbox
+MINE_PAGE = "mine:page"  # the table's 页码
 MINE_EXPORT = "mine:export"
 MINE_WITHDRAW = "mine:withdraw"  # the 撤回 button
 
@@ -192,11 +193,12 @@ REVIEW_CITY = "review:city"
 REVIEW_ORG = "review:org"
 REVIEW_SEARCH = "review:search"
 REVIEW_VIEW = "review:view"  # the row id being read
+REVIEW_PAGE = "review:page"  # the queue table's 页码
 REVIEW_ONE_REASON = "review:one_reason"  # the reason typed for the row being read
 REVIEW_ONE_APPROVE = "review:one_approve"
 REVIEW_ONE_RETURN = "review:one_return"
 REVIEW_PICKED = "review:picked"  # row ids chosen in the multiselect
-REVIEW_ALL = "review:all"  # "select every waiting row listed" checkbox
+REVIEW_ALL = "review:all"  # "select every waiting row the filters leave" checkbox (every page)
 REVIEW_REASON = "review:reason"  # the reason typed for the rows picked
 REVIEW_APPROVE = "review:approve"
 REVIEW_RETURN = "review:return"
@@ -279,6 +281,7 @@ AUDIT_FORM = "audit:form"
 AUDIT_ROW = "audit:row"
 AUDIT_ACTIONS = "audit:actions"
 AUDIT_DAYS = "audit:days"
+AUDIT_PAGE = "audit:page"  # the trail table's 页码
 AUDIT_EXPORT = "audit:export"  # the downloads: the filtered trail, one row's history
 AUDIT_HISTORY_EXPORT = "audit:history_export"
 

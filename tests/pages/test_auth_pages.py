@@ -139,15 +139,20 @@ def test_audit_page_for_the_province_and_not_for_a_city(seeded):
     assert seeded.audit()[-1].action == "拒绝访问"
 
 
-def test_the_audit_page_sends_the_newest_rows_only_and_exports_them_all(seeded, monkeypatch):
+def test_the_audit_page_sends_a_page_of_rows_and_exports_them_all(seeded, monkeypatch):
     """Issue 17: the whole audit (100,000 entries and more) went to the browser on every run."""
-    from lib.ui import locale
+    from lib.ui import locale, state
 
-    monkeypatch.setattr(locale, "SHOWN_ROWS", 5)
+    monkeypatch.setattr(locale, "PAGE_ROWS", 5)
     at = sign_in(AppTest.from_file(page("audit"), default_timeout=60), PROVINCE).run()
     total = len(seeded.audit())
-    assert not at.exception and total > 5 and len(at.dataframe[0].value) == 5
-    assert any(f"筛选后 {total:,} 条" in c.value and "显示最新 5 条" in c.value for c in at.caption)
+    assert not at.exception and total > 10 and len(at.dataframe[0].value) == 5
+    assert any(f"筛选后 {total:,} 条" in c.value for c in at.caption)
+    assert any(f"本页列出第 1–5 条（共 {total:,} 条" in c.value for c in at.caption)
+    newest = at.dataframe[0].value
+    at.selectbox(key=state.AUDIT_PAGE).set_value(1).run()  # the next five, older
+    assert len(at.dataframe[0].value) == 5 and not at.dataframe[0].value.equals(newest)
+    assert any(f"本页列出第 6–10 条（共 {total:,} 条" in c.value for c in at.caption)
 
 
 def test_the_audit_table_is_built_once_per_change_of_the_trail(seeded, catalog, monkeypatch):

@@ -12,7 +12,7 @@ from lib.core.statuses import RETURNED, SUBMITTED
 from lib.forms.columns import sheet_spec
 from lib.store.factory import open_store
 from lib.todo import FORM, ITEM, ITEM_QUERY, KINDS, TO_REVIEW
-from lib.ui import state
+from lib.ui import locale, state
 from lib.ui.record_view import plain_text
 
 from .conftest import sign_in
@@ -221,4 +221,6 @@ def test_two_thousand_items_to_verify_are_one_entry_and_its_button_opens_the_wai
     page.run()
     assert not page.exception
     assert page.radio(key=state.RECTIFY_LIST).value == WAITING
-    assert any(len(d.value) == 2000 for d in page.dataframe)  # the list of the 2,000 to verify
+    # the list of the 2,000 to verify: its count, its first rows drawn (the export has them all)
+    assert any("2,000 行" in c.value for c in page.caption)
+    assert any(len(d.value) == min(2000, locale.SHOWN_ROWS) for d in page.dataframe)

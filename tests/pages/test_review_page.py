@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lib import listing
 from lib.auth.policy import row_city
 from lib.core.records import Actor
 from lib.demo.seed import generate
@@ -103,7 +104,7 @@ def test_filters_by_city_filer_and_a_select_field(filed, catalog):
 
 def test_approving_all_takes_a_second_click_that_names_the_count(filed, reopen):
     at = _page()
-    next(c for c in at.checkbox if c.label.startswith("选择全部列出的待审核记录")).check().run()
+    next(c for c in at.checkbox if c.label.startswith("选择筛选出的全部待审核记录")).check().run()
     _button(at, f"通过所选（{ROWS} 条）").click().run()
     assert not at.exception
     assert set(_statuses(reopen, filed)) == {"已提交"}  # the first click approves nothing
@@ -141,7 +142,7 @@ def test_a_picked_row_filtered_away_leaves_the_selection_not_the_page(filed, cat
 
 def test_returning_all_takes_a_second_click_that_names_the_count(filed, reopen):
     at = _page()
-    next(c for c in at.checkbox if c.label.startswith("选择全部列出的待审核记录")).check().run()
+    next(c for c in at.checkbox if c.label.startswith("选择筛选出的全部待审核记录")).check().run()
     _button(at, f"退回修改（{ROWS} 条）").click().run()  # no reason yet: refused at once, nothing to confirm
     assert any("请填写退回原因" in e.value for e in at.error)
     assert not [b for b in at.button if b.label.startswith("确认退回")]
@@ -283,20 +284,52 @@ def test_the_address_picks_the_form_a_todo_entry_names(filed):
     assert _page().selectbox(key=state.REVIEW_FORM).value == "att1"  # no address: the first form
 
 
-def test_a_long_queue_lists_its_first_rows_and_says_so_while_its_actions_take_all(filed, reopen, monkeypatch):
-    """Issue 17: a province's queue of 19,000 rows was rendered into the table and the picker on every run."""
+def _listed(at) -> list[str]:
+    return list(at.dataframe[0].value[listing.ID])
+
+
+def test_a_long_queue_is_listed_a_page_at_a_time_while_its_actions_take_all(filed, reopen, monkeypatch):
+    """Issue 17: a province's queue of 19,000 rows sent its first 2,000 to the table and, as captions, to two
+    pickers on every run (1.3 MB at 20,000 rows), and rows past the 2,000th were reached only by filtering."""
     from lib.ui import locale
 
-    monkeypatch.setattr(locale, "SHOWN_ROWS", 3)
+    monkeypatch.setattr(locale, "PAGE_ROWS", 5)
     at = _page()
-    assert len(at.dataframe[0].value) == 3 and len(filed) > 3
-    assert any(f"列出前 3 条（共 {len(filed):,} 条）" in c.value for c in at.caption)
-    assert len(at.selectbox(key=state.REVIEW_VIEW).options) == 3
-    assert len(at.multiselect(key=state.REVIEW_PICKED).options) == 3  # the listed rows are named, not the whole queue
-    next(c for c in at.checkbox if c.label.startswith("选择全部列出的待审核记录")).check().run()
-    _button(at, f"通过所选（{len(filed)} 条）").click().run()  # the bulk action still takes every row in the queue
+    first = _listed(at)
+    assert len(first) == 5
+    assert any(f"本页列出第 1–5 条（共 {ROWS} 条" in c.value for c in at.caption)
+    pager = at.selectbox(key=state.REVIEW_PAGE)
+    assert pager.options == ["第 1 页（共 3 页）", "第 2 页（共 3 页）", "第 3 页（共 3 页）"]
+    assert [o.split("｜")[0] for o in at.selectbox(key=state.REVIEW_VIEW).options] == first
+    assert len(at.multiselect(key=state.REVIEW_PICKED).options) == 5  # the listed rows are named, not the whole queue
+
+    pager.set_value(2).run()  # the last page: the rest
+    last = _listed(at)
+    assert len(last) == ROWS - 10 and not set(last) & set(first)
+    assert any(f"本页列出第 11–{ROWS} 条（共 {ROWS} 条" in c.value for c in at.caption)
+    assert [o.split("｜")[0] for o in at.selectbox(key=state.REVIEW_VIEW).options] == last
+    pages = [first, _listed(at.selectbox(key=state.REVIEW_PAGE).set_value(1).run()), last]
+    assert sorted(sum(pages, [])) == sorted(r.id for r in filed)  # every row on one page and one only
+
+    next(c for c in at.checkbox if c.label.startswith("选择筛选出的全部待审核记录")).check().run()
+    _button(at, f"通过所选（{len(filed)} 条）").click().run()  # the bulk action still takes every row in the queue, every page
     _button(at, f"确认通过 {len(filed)} 条").click().run()
     assert set(_statuses(reopen, filed)) == {"已通过"}
+
+
+def test_a_page_that_a_filter_leaves_no_longer_gives_way_to_the_first(filed, monkeypatch):
+    from lib.ui import locale
+
+    monkeypatch.setattr(locale, "PAGE_ROWS", 5)
+    at = _page()
+    at.selectbox(key=state.REVIEW_PAGE).set_value(2).run()
+    wanted = filed[0].id
+    at.text_input(key=state.REVIEW_SEARCH).input(wanted).run()  # one row left: one page, no pager
+    assert not at.exception
+    assert _listed(at) == [wanted]
+    assert not [s for s in at.selectbox if s.key == state.REVIEW_PAGE]
+    at.text_input(key=state.REVIEW_SEARCH).input("").run()  # every row again: back on the first page, not the third
+    assert at.selectbox(key=state.REVIEW_PAGE).value == 0 and len(_listed(at)) == 5
 
 
 def test_a_rerun_with_nothing_changed_judges_no_row_again(filed, monkeypatch):
