@@ -61,14 +61,10 @@ class ProtocolFiler:
     # -- the protocol ------------------------------------------------------------------------------------
 
     def _rerun(self, trigger: str = "") -> bytes:
-        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from _server import rerun_message
 
-        msg = BackMsg()
+        msg = rerun_message(self.stream, self.page, self.page_hash, self.query)
         state = msg.rerun_script
-        state.query_string = self.query
-        state.page_name = "" if self.page_hash else self.page
-        state.page_script_hash = self.page_hash
-        state.widget_states.SetInParent()
         for wid, (kind, value) in self.values.items():
             widget = state.widget_states.widgets.add()
             widget.id = wid
@@ -80,10 +76,6 @@ class ProtocolFiler:
             widget = state.widget_states.widgets.add()
             widget.id = trigger
             widget.trigger_value = True
-        state.context_info.timezone = "Asia/Shanghai"
-        state.context_info.timezone_offset = -480
-        state.context_info.locale = "zh-CN"
-        state.context_info.url = self.stream.replace("ws://", "http://").rsplit("/_stcore", 1)[0] + "/" + self.page
         return msg.SerializeToString()
 
     def _element(self, element) -> None:

@@ -314,6 +314,25 @@ class StreamViewers:
         self.thread.join(timeout)
 
 
+def rerun_message(stream: str, page: str, page_hash: str = "", query: str = ""):
+    """A BackMsg rerun_script as a browser in Guangdong sends it to ``stream`` (``ws://…/_stcore/stream``): the
+    page by its name (``page``) until the server has named its hash (``page_hash``), no widget state yet
+    (the caller adds what it holds), the browser's time zone, locale and address."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    msg = BackMsg()
+    state = msg.rerun_script
+    state.query_string = query
+    state.page_name = "" if page_hash else page
+    state.page_script_hash = page_hash
+    state.widget_states.SetInParent()
+    state.context_info.timezone = "Asia/Shanghai"
+    state.context_info.timezone_offset = -480
+    state.context_info.locale = "zh-CN"
+    state.context_info.url = stream.replace("ws://", "http://").rsplit("/_stcore", 1)[0] + "/" + page
+    return msg
+
+
 class _StreamSession:
     """One session: the first rerun_script names the page, as a browser's first load of ``/<page>`` does."""
 
@@ -332,22 +351,12 @@ class _StreamSession:
         """A rerun_script: of the page (the first load), or of one fragment, with a component's ``tick``."""
         import json
 
-        from streamlit.proto.BackMsg_pb2 import BackMsg
-
-        msg = BackMsg()
+        msg = rerun_message(self.stream, self.page, self.page_hash if fragment_id else "")
         state = msg.rerun_script
-        state.query_string = ""
-        state.page_name = "" if fragment_id else self.page
-        state.page_script_hash = self.page_hash if fragment_id else ""
-        state.widget_states.SetInParent()
         if trigger:
             widget = state.widget_states.widgets.add()
             widget.id = trigger
             widget.json_trigger_value = json.dumps([{"event": "tick", "value": int(time.time() * 1000)}])
-        state.context_info.timezone = "Asia/Shanghai"
-        state.context_info.timezone_offset = -480
-        state.context_info.locale = "zh-CN"
-        state.context_info.url = self.stream.replace("ws://", "http://").rsplit("/_stcore", 1)[0] + "/" + self.page
         if fragment_id:
             state.fragment_id = fragment_id
             state.is_auto_rerun = True
