@@ -8,7 +8,11 @@ import time
 
 from streamlit.logger import get_logger
 
-from lib.ui import audit_log, board_data, context
+# board_live: the board page's modules load with this one (app.py imports it: the process's first script run,
+# once) and not at the board's first open, which paid for them (altair, 0.2 s) while a person waited once the
+# home page no longer imported the panels. Here, not in the warm-up thread: an import racing the script
+# thread's may meet a module half initialised.
+from lib.ui import audit_log, board_data, board_live, context  # noqa: F401 (board_live: above)
 
 log = get_logger(__name__)
 

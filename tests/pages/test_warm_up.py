@@ -62,3 +62,16 @@ def test_a_part_that_fails_is_logged_and_the_other_still_built(seeded, monkeypat
         warm_up.warm_up()  # never raised: the page builds it on its own open
     assert trail == [1]
     assert any("预热进度看板失败" in r.getMessage() for r in caplog.records)
+
+
+def test_the_router_loads_the_boards_modules_so_the_boards_first_open_does_not():
+    """The board's panels import altair (0.2 s): since the home page stopped importing them, the first open of
+    进度看板 in a process paid that while a person waited. app.py imports lib.ui.warm_up on its first run."""
+    import subprocess
+    import sys
+
+    probe = "import sys, lib.ui.warm_up; print(all(m in sys.modules for m in ('lib.ui.board_live', 'lib.ui.board', 'altair')))"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"
+    assert "from lib.ui import" in (ROOT / "app.py").read_text() and "warm_up" in (ROOT / "app.py").read_text()
