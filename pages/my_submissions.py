@@ -41,7 +41,7 @@ official.own_button(form, catalog.campaign, actor, records)
 if not found:
     st.info("没有符合搜索条件的记录。")
     st.stop()
-listed = rows.table(form, found, reasons, key=state.MINE_PAGE)
+listed = rows.table(form, found, reasons, key=state.mine_page_key(form.id))
 
 record = rows.pick(form, listed, label="选择一条记录", key=state.MINE_PICKED)
 mine.actions(store, form, actor, record, reasons.get(record.id, ""))

@@ -45,7 +45,7 @@ st.caption(f"审核范围：{scope}　共 {len(queue)} 条，筛选后 {len(show
 if not shown:
     st.info("没有符合筛选条件的记录。")
     st.stop()
-listed = rows.table(form, shown, reasons, key=state.REVIEW_PAGE, filer=True)
+listed = rows.table(form, shown, reasons, key=state.review_page_key(form.id), filer=True)
 
 st.subheader("批量审核")
 ui.bulk(store, form, actor, shown, listed)

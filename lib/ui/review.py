@@ -44,8 +44,8 @@ def filters(form: FormSpec, records: list[Record], cities: tuple[str, ...]) -> l
 
 def read_and_act(store: Store, form: FormSpec, actor: Actor, records: list[Record], reasons: dict[str, str],
                  cities: tuple[str, ...]) -> None:
-    """Pick one row of ``records`` (the page the table lists); read the whole of it (its files too, as far as ``actor`` may read the row) beside
-    its own 通过 / 退回修改 and its print view."""
+    """Pick one row of ``records`` (the page the table lists); read the whole of it (its files too, as far as
+    ``actor`` may read the row) beside its own 通过 / 退回修改 and its print view."""
     record = rows.pick(form, records, label="查看记录（审核前请阅读全部内容）", key=state.REVIEW_VIEW, filer=True)
     view, side = st.columns([3, 1])
     today = context.settings().campaign_today  # the clock the fill page judged the row on

@@ -167,7 +167,6 @@ def file_download_key(row_id: str, field: str, digest: str) -> str:
 MINE_FORM = "mine:form"
 MINE_SEARCH = "mine:search"
 MINE_PICKED = "mine:picked"  # the row id chosen in the selectbox
-MINE_PAGE = "mine:page"  # the table's 页码
 MINE_EXPORT = "mine:export"
 MINE_WITHDRAW = "mine:withdraw"  # the 撤回 button
 
@@ -179,6 +178,11 @@ def mine_withdraw_confirm_key(row_id: str) -> str:
 
 def mine_print_key(row_id: str) -> str:
     return f"mine:print:{row_id}"
+
+
+def mine_page_key(form_id: str) -> str:
+    """我的填报's 页码 for ``form_id``'s rows (another form starts on its first page)."""
+    return f"mine:page:{form_id}"
 
 
 # Official exports (issue 15, H3: lib.ui.official): the 附件格式 downloads, under the page each sits on
@@ -193,7 +197,6 @@ REVIEW_CITY = "review:city"
 REVIEW_ORG = "review:org"
 REVIEW_SEARCH = "review:search"
 REVIEW_VIEW = "review:view"  # the row id being read
-REVIEW_PAGE = "review:page"  # the queue table's 页码
 REVIEW_ONE_REASON = "review:one_reason"  # the reason typed for the row being read
 REVIEW_ONE_APPROVE = "review:one_approve"
 REVIEW_ONE_RETURN = "review:one_return"
@@ -215,6 +218,11 @@ def review_choice_key(field_key: str) -> str:
 
 def review_print_key(row_id: str) -> str:
     return f"review:print:{row_id}"
+
+
+def review_page_key(form_id: str) -> str:
+    """审核's 页码 for ``form_id``'s queue (another form starts on its first page)."""
+    return f"review:page:{form_id}"
 
 
 # 账号管理

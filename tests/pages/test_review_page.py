@@ -298,7 +298,7 @@ def test_a_long_queue_is_listed_a_page_at_a_time_while_its_actions_take_all(file
     first = _listed(at)
     assert len(first) == 5
     assert any(f"本页列出第 1–5 条（共 {ROWS} 条" in c.value for c in at.caption)
-    pager = at.selectbox(key=state.REVIEW_PAGE)
+    pager = at.selectbox(key=state.review_page_key("att1"))
     assert pager.options == ["第 1 页（共 3 页）", "第 2 页（共 3 页）", "第 3 页（共 3 页）"]
     assert [o.split("｜")[0] for o in at.selectbox(key=state.REVIEW_VIEW).options] == first
     assert len(at.multiselect(key=state.REVIEW_PICKED).options) == 5  # the listed rows are named, not the whole queue
@@ -308,7 +308,7 @@ def test_a_long_queue_is_listed_a_page_at_a_time_while_its_actions_take_all(file
     assert len(last) == ROWS - 10 and not set(last) & set(first)
     assert any(f"本页列出第 11–{ROWS} 条（共 {ROWS} 条" in c.value for c in at.caption)
     assert [o.split("｜")[0] for o in at.selectbox(key=state.REVIEW_VIEW).options] == last
-    pages = [first, _listed(at.selectbox(key=state.REVIEW_PAGE).set_value(1).run()), last]
+    pages = [first, _listed(at.selectbox(key=state.review_page_key("att1")).set_value(1).run()), last]
     assert sorted(sum(pages, [])) == sorted(r.id for r in filed)  # every row on one page and one only
 
     next(c for c in at.checkbox if c.label.startswith("选择筛选出的全部待审核记录")).check().run()
@@ -322,14 +322,14 @@ def test_a_page_that_a_filter_leaves_no_longer_gives_way_to_the_first(filed, mon
 
     monkeypatch.setattr(locale, "PAGE_ROWS", 5)
     at = _page()
-    at.selectbox(key=state.REVIEW_PAGE).set_value(2).run()
+    at.selectbox(key=state.review_page_key("att1")).set_value(2).run()
     wanted = filed[0].id
     at.text_input(key=state.REVIEW_SEARCH).input(wanted).run()  # one row left: one page, no pager
     assert not at.exception
     assert _listed(at) == [wanted]
-    assert not [s for s in at.selectbox if s.key == state.REVIEW_PAGE]
+    assert not [s for s in at.selectbox if s.key == state.review_page_key("att1")]
     at.text_input(key=state.REVIEW_SEARCH).input("").run()  # every row again: back on the first page, not the third
-    assert at.selectbox(key=state.REVIEW_PAGE).value == 0 and len(_listed(at)) == 5
+    assert at.selectbox(key=state.review_page_key("att1")).value == 0 and len(_listed(at)) == 5
 
 
 def test_a_rerun_with_nothing_changed_judges_no_row_again(filed, monkeypatch):
