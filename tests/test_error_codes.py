@@ -18,7 +18,7 @@ from lib.core.errors import AppError
 CARRIERS = {
     "lib.campaign.register.kinds.BadCell": "a cell parser's refusal, made a RegisterProblem by the register reader",
     "lib.forms.types.ValueProblem": "a type parser's refusal, made a FormProblem by the validator",
-    "lib.office.bulk.CellRefused": "a cell no answer can be read from, made a RowProblem by the bulk import",
+    "lib.office.cells.CellRefused": "a cell no answer can be read from, made a RowProblem by the bulk import",
     "lib.forms.yamltext._Refused": "a bound crossed while composing YAML, made a FormProblem by load_yaml",
     "lib.xlsx.bounds._Refused": "carries an ExcelReadError out of expat's callbacks",
     "lib.store.local.checkpoint.Unusable": "a checkpoint not to be read: the store replays the log instead, verify prints why",

@@ -27,7 +27,6 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -52,8 +51,7 @@ from lib.core.statuses import DRAFT, SUBMITTED, WITHDRAWN
 from lib.core.text import quotable
 from lib.core.values import text
 from lib.forms import FieldSpec, FormCatalog, FormProblem, FormSpec, check_answers
-from lib.forms.spec import folded_label
-from lib.forms.types import REGISTRY
+from lib.office.cells import CellRefused, blank, cell_answer, cell_name, header_text, table_from_text
 from lib.office.excel import SheetRows, read_upload
 from lib.office.template import INSTRUCTIONS, LISTS, ROW_HEADER, cell_fields, required_files, sheet_names, table_fields
 from lib.store.base import SYSTEM_COLUMNS, ConflictError, RowChange, Store
@@ -178,17 +176,6 @@ def import_limits(form: FormSpec, base: WorkbookLimits) -> WorkbookLimits:
     by the bounds check before it is parsed."""
     per_record = max([1, *((t.max_rows or 5) for t in table_fields(form))])
     return replace(base, max_rows=min(base.max_rows, MAX_IMPORT_ROWS * per_record + HEADER_SEARCH_ROWS + 1))
-
-
-def header_text(value: Any) -> str:
-    """A header compared loosely, as the loader compares a form's labels (``folded_label``: full-width
-    folded, no blanks, no trailing * or ：, the template's required mark), so two labels of one form never
-    read as one header.
-
-    >>> header_text(" 合同金额（万元） ＊") == header_text("合同金额(万元)")
-    True
-    """
-    return folded_label(str(value or ""))
 
 
 def plan_import(store: Store, catalog: FormCatalog, form: FormSpec, data: bytes, actor: Actor, *, draft: bool,
@@ -365,7 +352,7 @@ class _Planner:
                 continue
             for at, row in enumerate(sheet.rows[:HEADER_SEARCH_ROWS]):
                 if len(_fit(row, fields)[0]) >= min(2, len(fields)):
-                    if any(not _blank(c) for line in sheet.rows[at + 1:] for c in line):
+                    if any(not blank(c) for line in sheet.rows[at + 1:] for c in line):
                         self.problem("more_sheets", f"工作表「{sheet.name}」也有「{self.form.title}」的记录：一次只导入一个工作表，"
                                      f"请把记录移到工作表「{first}」后重新上传。", sheet=sheet.name)
                     break
@@ -400,8 +387,8 @@ class _Planner:
         signature = header_text(self.catalog.campaign.office.signature)
         out = []
         for i, cells in enumerate(layout.sheet.rows[layout.at + 1:], start=layout.at + 2):
-            if any(not _blank(cells[j]) for j in used if j < len(cells)):
-                filled = [c for c in cells if not _blank(c)]
+            if any(not blank(cells[j]) for j in used if j < len(cells)):
+                filled = [c for c in cells if not blank(c)]
                 if len(filled) == 1 and header_text(filled[0]) == signature:
                     continue
                 out.append((i, cells))
@@ -420,7 +407,7 @@ class _Planner:
             for row, column in sheet.errors:
                 if row > below:
                     found = True
-                    self.problem("error_value", f"工作表「{sheet.name}」的 {_cell_name(row - 1, column - 1)} 是错误值（如 #N/A、#DIV/0!，公式未能算出结果），"
+                    self.problem("error_value", f"工作表「{sheet.name}」的 {cell_name(row - 1, column - 1)} 是错误值（如 #N/A、#DIV/0!，公式未能算出结果），"
                                  "会被读成空白：请改为要填写的内容（可复制后“选择性粘贴 → 数值”）后重新上传。", row, sheet=sheet.name)
         return found
 
@@ -445,7 +432,7 @@ class _Planner:
             if r0 <= at or not (rows & records) or (r1 == r0 and c1 == c0):
                 continue
             found = True
-            where = f"{_cell_name(r0, c0)}:{_cell_name(r1, c1)}"
+            where = f"{cell_name(r0, c0)}:{cell_name(r1, c1)}"
             self.problem("merged_cells", f"工作表「{sheet.name}」的 {where} 是合并单元格：合并后只有左上角的格子有内容，"
                          "其余格子会被读成空白。请取消合并，在每一行的每一格分别填写后重新上传。", r0 + 1, sheet=sheet.name)
         return found
@@ -481,14 +468,14 @@ class _Planner:
             by_record = out.setdefault(table.key, {})
             by_key = {f.key: f for f in subfields}
             for i, cells in enumerate(sheet.rows[at + 1:], start=at + 2):
-                if all(_blank(c) for c in cells):
+                if all(blank(c) for c in cells):
                     continue
                 number = cells[row_col] if row_col < len(cells) else None
                 # typed as text: the number a person means (a longer digit string is no row, and too long to convert)
                 if isinstance(number, str) and number.strip().isdecimal() and len(number.strip()) <= _ROW_DIGITS:
                     number = int(number)
                 if not isinstance(number, int) or number not in records:
-                    shown = "空" if _blank(number) else f"“{quotable(number)}”"
+                    shown = "空" if blank(number) else f"“{quotable(number)}”"
                     self.problem("unknown_row_number", f"{ROW_HEADER}为{shown}：不是工作表「{layout.sheet.name}」中任何一条记录的行号。",
                                  i, ROW_HEADER, sheet.name)
                     continue
@@ -589,7 +576,7 @@ class _Planner:
         for key, j in layout.columns.items():
             spec, value = fields[key], cells[j] if j < len(cells) else None
             if spec.type == "table":
-                rows = _table_from_text(spec, value)
+                rows = table_from_text(spec, value)
                 if rows is None:
                     self.problem("bad_table_text", f"「{spec.label}」应按“列名：内容；列名：内容”每行一条填写，无法读出。",
                                  i, spec.label, layout.sheet.name)
@@ -703,7 +690,7 @@ def _fit(row: list[Any], fields: dict[str, Any]) -> tuple[dict[Any, int], list[s
     for j, value in enumerate(row):
         h = header_text(value) if isinstance(value, str) else ""
         if not h:
-            if not _blank(value):
+            if not blank(value):
                 unknown.append(text(value))
             continue
         if h in fields:
@@ -749,101 +736,12 @@ def _too_large_hint(exc: ExcelReadError, limits: WorkbookLimits, columns: int) -
     return ""
 
 
-def _cell_name(row: int, column: int) -> str:
-    """A cell's A1 name from its 0-based row and column.
-
-    >>> _cell_name(4, 0), _cell_name(0, 27)
-    ('A5', 'AB1')
-    """
-    letters, n = "", column + 1
-    while n:
-        n, rest = divmod(n - 1, 26)
-        letters = chr(65 + rest) + letters
-    return f"{letters}{row + 1}"
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
 def _table_needed(spec: FieldSpec, draft: bool) -> bool:
     return not draft and (spec.required or bool(spec.min_rows))
 
 
 def _has_sheet(sheets: list[SheetRows], name: str) -> bool:
     return any(header_text(s.name) == header_text(name) for s in sheets)
-
-
-class CellRefused(ValueError):
-    """A cell no answer can be read from as its filer sees it (``code``: the row problem's)."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-
-
-def cell_answer(spec: FieldSpec, value: Any) -> Any:
-    """A cell as the fill page would give the answer: blank is None; a number in a number column as
-    Excel shows it (15 significant digits: no float noise from a formula); a whole number in a text
-    column as its digits; a date cell in a text column as YYYY-MM-DD. Anything else (text dates,
-    是/否, "甲；乙") is left for the form engine to parse as the web form does.
-
-    >>> money, code = FieldSpec(key="m", label="金额", type="money"), FieldSpec(key="c", label="编号", type="text")
-    >>> cell_answer(money, 0.1 + 0.2), cell_answer(code, 123456.0), cell_answer(code, " "), cell_answer(code, dt.datetime(1999, 5, 6))
-    (Decimal('0.3'), 123456, None, '1999-05-06')
-
-    A whole number of 2^53 or more in a text column is not the digits typed (Excel keeps 15 significant
-    digits of a number): refused (CellRefused), asking for the cell as text.
-
-    >>> cell_answer(code, 12345678901234567890.0)
-    Traceback (most recent call last):
-    lib.office.bulk.CellRefused: 「编号」是文字列，但单元格是超过 15 位的数字，Excel 已改变了它的末几位：请把该列设为文本格式后重新输入。
-    """
-    if _blank(value):
-        return None
-    kind = REGISTRY[spec.type].kind
-    if isinstance(value, float) and kind in ("number", "integer"):
-        return Decimal(format(value, ".15g")) if value == value and abs(value) != float("inf") else value
-    if isinstance(value, float) and value.is_integer() and kind == "text":
-        if abs(value) >= 2**53:
-            raise CellRefused("long_number", f"「{spec.label}」是文字列，但单元格是超过 15 位的数字，Excel 已改变了它的末几位："
-                              "请把该列设为文本格式后重新输入。")
-        return int(value)
-    if isinstance(value, dt.datetime) and kind == "text" and value.time() == dt.time(0):
-        return value.date().isoformat()
-    return value
-
-
-def _table_from_text(spec: FieldSpec, value: Any) -> list[dict] | None:
-    """A table's rows written in one cell as an export writes them (``lib.core.values.text``): a line per
-    row, "列：值" joined by "；". None when a part names no column of the table.
-
-    >>> spec = FieldSpec(key="c", label="联系人", type="table", fields=(FieldSpec(key="n", label="姓名", type="text"),
-    ...                                                          FieldSpec(key="p", label="电话", type="phone")))
-    >>> _table_from_text(spec, "姓名：张三；电话：13800000000\\n姓名：李四")
-    [{'n': '张三', 'p': '13800000000'}, {'n': '李四'}]
-    """
-    if _blank(value):
-        return []
-    columns = {header_text(f.label): f.key for f in spec.fields or ()}
-    rows = []
-    for line in str(value).splitlines():
-        if not line.strip():
-            continue
-        row = {}
-        for part in re.split("[；;]", line):
-            if not part.strip():
-                continue
-            found = re.match(r"([^：:]*)[：:](.*)", part.strip(), re.S)
-            if found is None:
-                return None
-            name, answer = found.groups()
-            key = columns.get(header_text(name))
-            if key is None:
-                return None
-            row[key] = answer.strip() or None
-        rows.append(row)
-    return rows
 
 
 # --- applying ---------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from lib.core.errors import AppError
 from lib.core.records import Actor, Record
 from lib.core.statuses import FILED, SUBMITTED, WITHDRAWN
 from lib.forms import FieldSpec, FormCatalog, FormSpec, check_answers
-from lib.office.bulk import CellRefused, cell_answer, header_text
+from lib.office.cells import CellRefused, cell_answer, header_text
 from lib.office.excel import SheetRows, read_upload, to_xlsx
 from lib.office.template import cell_fields
 from lib.sampling.frame import FrameError
