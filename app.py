@@ -15,6 +15,7 @@ FIRST_START = context.FirstStart(
 )
 
 st.set_page_config(page_title="广东省上云上平台监督检查", page_icon="📋", layout="wide")
+nav.keep_input_on_page_change()  # a value typed just before a sidebar click is not dropped on a busy server
 locale.apply()  # the page language zh-CN and Streamlit's own words in Chinese
 if errors.guarded(context.settings)() is None:
     st.stop()  # a setting that cannot be used: its message, naming it and where it was set, is on the page once

@@ -282,3 +282,25 @@ def test_typing_right_after_next_row_is_kept(fill_page, slowed):
     page.keyboard.press("Tab")
     settle(page)
     expect(field_input(page, "企业名称")).to_have_value(typed)
+
+
+def test_a_value_typed_right_before_opening_another_page_is_kept(fill_page, slowed):
+    """A CI run lost 企业名称 typed just before a click on 我的填报: the field's value and the page change
+    reached a busy server as two rerun requests and the value's was dropped. Here both wait behind a held
+    run and are folded into one (runner.fastReruns off), which keeps the value
+    (lib.ui.nav.keep_input_on_page_change; without it the field comes back blank)."""
+    page = fill_page
+    slowed.start()
+    type_into(page, "项目名称", "换页前的项目")  # its run is held: the server is busy
+    run = slowed.held()
+    type_into(page, "企业名称", "换页前输入的企业")  # sent while that run is held: waits for it
+    page.locator("[data-testid='stSidebarNav']").get_by_role("link", name="我的填报").click()  # folded with it
+    slowed.stop()
+    slowed.release()
+    slowed.ended(run)
+    page.get_by_role("heading", name="我的填报").wait_for()
+    settle(page)
+    page.locator("[data-testid='stSidebarNav']").get_by_role("link", name="在线填报").click()
+    page.get_by_role("heading", name="服务商信息").wait_for()
+    expect(field_input(page, "企业名称")).to_have_value("换页前输入的企业")
+    expect(field_input(page, "项目名称")).to_have_value("换页前的项目")

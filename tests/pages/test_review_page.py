@@ -317,7 +317,7 @@ def test_a_long_queue_is_listed_a_page_at_a_time_while_its_actions_take_all(file
     assert set(_statuses(reopen, filed)) == {"已通过"}
 
 
-def test_a_page_that_a_filter_leaves_no_longer_gives_way_to_the_first(filed, monkeypatch):
+def test_a_page_a_search_no_longer_reaches_gives_way_to_the_first(filed, monkeypatch):
     from lib.ui import locale
 
     monkeypatch.setattr(locale, "PAGE_ROWS", 5)
