@@ -10,7 +10,8 @@
   knows, without any timing, that the run has begun and what of the page it has drawn while the
   test types.
 - ``runs.log`` — a line per run as it goes: ``start N``, ``holding N after TEXT`` (it took the hold),
-  ``held N``, ``end N``. Runs may overlap: Streamlit starts a rerun before the run it stops has ended.
+  ``held N``, ``end N``. Runs of different sessions may overlap (a session's own reruns queue behind its run:
+  .streamlit/config.toml sets ``runner.fastReruns = false``).
 
 Pages are named in app.py relative to app.py's folder (``st.Page("pages/fill.py")``); Streamlit resolves
 them from the main script's folder, which here is tests/browser, so that folder is pointed at the app's.
@@ -52,8 +53,7 @@ def pace() -> dict:
 
 def take_hold(run: int, sent: bytes) -> bool:
     """Whether this run is to stop after the element ``sent``: a hold is asked for and its text is in
-    the element. Taking it is one rename, so of runs going at once (a rerun starts before the run it
-    replaces has stopped) one takes it."""
+    the element. Taking it is one rename, so of runs going at once (other sessions' runs) one takes it."""
     try:
         wanted = (CONTROL / "hold").read_bytes()
         if wanted not in sent:

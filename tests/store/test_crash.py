@@ -4,6 +4,7 @@ after every kill, even mid-write."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -60,14 +61,19 @@ def start_writer(data_dir, acks, background, trial):
             write_until_killed(data_dir, acks, background, trial)
         finally:
             os._exit(code)
+    # the parent sets the group too: a kill soon after the fork (a loaded machine had not yet run the child's
+    # setpgid) found no such group, the child was left writing and waitpid waited for ever (a CI run hung here)
+    with contextlib.suppress(PermissionError, ProcessLookupError):  # the child got there first, or exec'd
+        os.setpgid(pid, pid)
     return pid
 
 
 def kill_group(pid):
     try:
         os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    except ProcessLookupError:  # no group: the writer itself, if it is still there
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
 
 
