@@ -9,7 +9,6 @@ from lib import audit
 from lib.core.errors import AppError
 from lib.office.excel import to_xlsx
 from lib.ui import audit_log, locale, page, rows, state
-from lib.ui.rows import xlsx_download
 
 actor, catalog, store = page.start()
 
@@ -37,8 +36,8 @@ st.caption(f"共 {len(frame):,} 条，筛选后 {len(shown):,} 条（最新在�
 # The browser gets a page of rows: 100,000 entries sent on every run cost seconds (issue 17)
 locale.table(shown.iloc[rows.page(len(shown), key=state.AUDIT_PAGE)], "没有符合条件的记录。", hide_index=True, height=360,
              width="stretch")  # an event has no 版本: blank
-xlsx_download("导出筛选结果为 Excel", lambda: to_xlsx({"审计日志": shown}, {"审计日志": audit.EXPORT_KINDS}),
-              file_name=f"审计日志_{dt.date.today()}.xlsx", key=state.AUDIT_EXPORT, rows=len(shown))
+rows.xlsx_download("导出筛选结果为 Excel", lambda: to_xlsx({"审计日志": shown}, {"审计日志": audit.EXPORT_KINDS}),
+                   file_name=f"审计日志_{dt.date.today()}.xlsx", key=state.AUDIT_EXPORT, rows=len(shown))
 
 st.subheader("单条记录的完整历史")
 if not (row_id.strip() and form_id):
@@ -49,5 +48,5 @@ if history.empty:
     st.warning(f"「{labels.titles[form_id]}」中没有记录 {row_id.strip()} 的变更。")
     st.stop()
 locale.table(history, hide_index=True, width="stretch")
-xlsx_download("导出该记录历史为 Excel", lambda: to_xlsx({"记录历史": history}, {"记录历史": audit.EXPORT_KINDS}),
-              file_name=f"记录历史_{row_id.strip()}.xlsx", key=state.AUDIT_HISTORY_EXPORT)
+rows.xlsx_download("导出该记录历史为 Excel", lambda: to_xlsx({"记录历史": history}, {"记录历史": audit.EXPORT_KINDS}),
+                   file_name=f"记录历史_{row_id.strip()}.xlsx", key=state.AUDIT_HISTORY_EXPORT)
